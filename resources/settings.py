@@ -33,6 +33,7 @@ class PlatformSettings:
     partitions_start: str = "2025-01-01"
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
     duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
+    pii_key_from_env: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -49,4 +50,5 @@ class PlatformSettings:
             partitions_start=environ.get("ORDERS_PARTITIONS_START", defaults.partitions_start),
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
+            pii_key_from_env=bool(environ.get("PII_HASH_KEY")),
         )

@@ -1,0 +1,1 @@
+"""Asset definitions: thin wrappers that read, call a plain transform, write and describe."""

@@ -1,0 +1,93 @@
+"""customer_metrics: per-customer purchase history, computed in the warehouse with SQL."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+
+from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN
+from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
+from platform_assets.schema_metadata import column_schema, frame_sql_types
+from resources.settings import parse_day
+from resources.warehouse import Warehouse
+
+METRIC_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "order_count": "Orders placed up to as_of_date.",
+    "frequency": "Repeat purchase days: distinct purchase days minus one.",
+    "recency_days": "Days between the first and the last purchase day.",
+    "tenure_days": "Days between the first purchase day and as_of_date.",
+    "monetary_value": "Mean daily spend over the repeat purchase days (0 without repeats).",
+    "total_revenue": "Sum of order amounts up to as_of_date.",
+    "first_order_date": "First purchase day (UTC).",
+    "last_order_date": "Last purchase day (UTC).",
+    "as_of_date": "The day the metrics are computed as of.",
+}
+_DATE = pd.ArrowDtype(pa.date32())
+
+
+class MetricsConfig(dg.Config):
+    """as_of: compute metrics as of this day (YYYY-MM-DD); default the latest cleaned day."""
+
+    as_of: str | None = None
+
+
+def resolve_as_of(config_as_of: str | None, warehouse: Warehouse) -> dt.date | None:
+    """The configured as_of day, else the latest day with cleaned orders (None if empty)."""
+    if config_as_of:
+        return parse_day(config_as_of, "as_of")
+    latest = warehouse.query(LATEST_DAY_SQL)["latest_day"].iloc[0]
+    return None if pd.isna(latest) else pd.Timestamp(latest).date()
+
+
+def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
+    """customer_metrics over all cleaned history."""
+
+    @dg.asset(
+        name="customer_metrics",
+        deps=[cleaned_orders_key],
+        io_manager_key=IO_MANAGER,
+        backfill_policy=SINGLE_RUN,
+        group_name="analytics",
+        owners=[ANALYTICS],
+        kinds={"sql", "pandas"},
+        tags={"layer": "analytics"},
+        metadata={"schema": "analytics"},
+    )
+    def customer_metrics(
+        context: dg.AssetExecutionContext, config: MetricsConfig, warehouse: Warehouse
+    ) -> pd.DataFrame:
+        """One row per customer: order count, repeat frequency, recency, tenure, spend.
+
+        Computed in the warehouse engine (DuckDB locally, Snowflake in production)
+        over every cleaned order up to the as-of day: the latest cleaned day, or the
+        `as_of` set in the run config. No wall clock is involved, so a re-run gives
+        the same numbers. Time unit: days.
+        """
+        as_of = resolve_as_of(config.as_of, warehouse)
+        if as_of is None:
+            context.log.warning("No cleaned orders yet: customer_metrics is empty.")
+            as_of_text = None
+            metrics = warehouse.query(CUSTOMER_METRICS_SQL, ["1900-01-01"] * 3)
+        else:
+            as_of_text = as_of.isoformat()
+            metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
+        for column in ("first_order_date", "last_order_date", "as_of_date"):
+            metrics[column] = pd.to_datetime(metrics[column]).dt.date.astype(_DATE)
+        context.add_output_metadata(
+            {
+                "dagster/row_count": len(metrics),
+                "dagster/column_schema": column_schema(
+                    frame_sql_types(metrics), METRIC_DESCRIPTIONS
+                ),
+                "dagster/table_name": "analytics.customer_metrics",
+                "as_of": as_of_text or "none",
+                "customers": len(metrics),
+                "repeat_customers": int((metrics["frequency"] > 0).sum()),
+                "total_revenue": round(float(metrics["total_revenue"].sum()), 2),
+            }
+        )
+        return metrics
+
+    return [customer_metrics]

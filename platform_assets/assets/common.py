@@ -1,0 +1,32 @@
+"""Settings shared by the asset definitions: owners, policies, column descriptions."""
+
+import dagster as dg
+
+from platform_assets.contract import load_contract
+
+DATA_PLATFORM = "team:data-platform"
+ANALYTICS = "team:analytics"
+
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+IO_MANAGER = "warehouse_io_manager"
+
+LINEAGE_DESCRIPTIONS = {
+    "extra_columns_json": "Columns outside the contract, as a JSON object (schema drift, kept).",
+    "parse_error": "Why the record could not be parsed, if it could not.",
+    "raw_record": "Original text of an unparseable record.",
+    "source_file": "URI of the landing file the row came from.",
+    "source_line": "Line (CSV/JSONL) or row number (Parquet) of the record in its file.",
+    "source_format": "csv, jsonl or parquet.",
+    "file_header": "Column names of the source file, as landed (JSON list).",
+    "partition_date": "UTC day of the partition the row belongs to.",
+    "order_date": "UTC date of order_ts.",
+    "customer_email_hash": "Keyed SHA-256 of the normalised e-mail (PII never stored in clear).",
+    "reason_code": "Why the row was quarantined (first rule it broke).",
+    "reason_detail": "Every rule the row broke, with the offending values.",
+}
+
+
+def column_descriptions() -> dict[str, str]:
+    """Descriptions of every column an order table can carry."""
+    contract = load_contract()
+    return {**{c.name: c.description for c in contract.columns}, **LINEAGE_DESCRIPTIONS}

@@ -1,0 +1,93 @@
+"""raw_orders: every landed row of the day, lossless."""
+
+import time
+
+import dagster as dg
+import pandas as pd
+
+from platform_assets.assets.common import (
+    DATA_PLATFORM,
+    IO_MANAGER,
+    SINGLE_RUN,
+    column_descriptions,
+)
+from platform_assets.contract import load_contract
+from platform_assets.ingest import (
+    LandedFile,
+    empty_raw_frame,
+    file_format,
+    read_landed_files,
+    with_partition_date,
+)
+from platform_assets.partitions import partition_dates
+from platform_assets.profiling import profile_raw
+from platform_assets.schema_metadata import column_schema, frame_sql_types
+from resources.landing import LandingZone, fingerprint
+
+
+def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The raw_orders asset on the given daily partitions."""
+
+    @dg.asset(
+        name="raw_orders",
+        partitions_def=partitions_def,
+        backfill_policy=SINGLE_RUN,
+        io_manager_key=IO_MANAGER,
+        group_name="ingestion",
+        owners=[DATA_PLATFORM],
+        kinds={"pandas", "files"},
+        tags={"layer": "raw"},
+        metadata={"schema": "raw", "partition_expr": "partition_date"},
+        retry_policy=dg.RetryPolicy(
+            max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+        ),
+    )
+    def raw_orders(context: dg.AssetExecutionContext, landing: LandingZone) -> pd.DataFrame:
+        """Every order record that landed for the day, exactly as it arrived.
+
+        One row per landed record from `orders/date=YYYY-MM-DD/` (CSV, JSON Lines or
+        Parquet), values kept as text, with the source file and line of each record.
+        Columns outside the contract are kept in `extra_columns_json`; records that
+        cannot be parsed keep their text in `raw_record`. Nothing is dropped here:
+        validation happens in `cleaned_orders`.
+        """
+        contract = load_contract()
+        frames = []
+        for day in partition_dates(context):
+            started = time.perf_counter()
+            listed = landing.list_day(day)
+            accepted = [info for info in listed if file_format(info.name)]
+            ignored = [info.name for info in listed if not file_format(info.name)]
+            files = [
+                LandedFile(uri=i.uri, name=i.name, size=i.size, data=landing.read(i))
+                for i in accepted
+            ]
+            frame = with_partition_date(read_landed_files(contract, files), day)
+            frames.append(frame)
+            profile = profile_raw(frame, contract)
+            profile.update(
+                {
+                    "orders/files": len(accepted),
+                    "orders/bytes": sum(i.size for i in accepted),
+                    "orders/duration_s": round(time.perf_counter() - started, 4),
+                    "orders/landing_fingerprint": fingerprint(listed),
+                    "dagster/partition_row_count": len(frame),
+                }
+            )
+            if ignored:
+                profile["orders/ignored_files"] = ", ".join(ignored)
+                context.log.warning(f"{day}: ignored files that are not orders files: {ignored}")
+            if not len(frame):
+                profile["orders/note"] = "no landed rows for this day"
+                context.log.info(f"{day}: no landed orders (zero rows)")
+            context.add_asset_metadata(profile, partition_key=day.isoformat())
+        raw = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame(contract)
+        context.add_output_metadata(
+            {
+                "dagster/column_schema": column_schema(frame_sql_types(raw), column_descriptions()),
+                "dagster/table_name": "raw.raw_orders",
+            }
+        )
+        return raw
+
+    return [raw_orders]

@@ -1,0 +1,285 @@
+"""Read landing files into the lossless raw frame of ``raw_orders``.
+
+Every landed record becomes exactly one row, whatever state it is in: values are
+kept as text, columns outside the contract are carried in ``extra_columns_json``,
+and a record that cannot be parsed keeps its original text in ``raw_record`` with
+the reason in ``parse_error``. Cleaning decides later what is valid; this module
+never drops or repairs anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from platform_assets.contract import Contract
+
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+}
+LINEAGE_COLUMNS = (
+    "extra_columns_json",
+    "parse_error",
+    "raw_record",
+    "source_file",
+    "source_line",
+    "source_format",
+    "file_header",
+)
+DATE_DTYPE = pd.ArrowDtype(pa.date32())
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One file in the landing zone: where it is, its name and what it holds."""
+
+    uri: str
+    name: str
+    size: int
+    data: bytes
+
+
+def file_format(name: str) -> str | None:
+    """The landing format of a file name, or None when it is not an orders file."""
+    lowered = name.lower()
+    for suffix, fmt in FORMATS.items():
+        if lowered.endswith(suffix):
+            return fmt
+    return None
+
+
+def normalize_header(name: str) -> str:
+    """Fold a landed column name onto the contract's naming (case, spaces, hyphens)."""
+    return _HEADER_SEPARATORS.sub("_", name.strip().lstrip("\ufeff").strip()).lower()
+
+
+def raw_columns(contract: Contract) -> list[str]:
+    """Column order of the raw frame."""
+    return [*contract.column_names, *LINEAGE_COLUMNS]
+
+
+def empty_raw_frame(contract: Contract) -> pd.DataFrame:
+    """A raw frame with no rows and the right column types."""
+    frame = pd.DataFrame({name: pd.Series([], dtype="string") for name in raw_columns(contract)})
+    frame["source_line"] = frame["source_line"].astype("int64")
+    return frame
+
+
+class _Records:
+    """Accumulates records of one file column by column."""
+
+    def __init__(self, contract: Contract, header: Sequence[str]):
+        self.contract_columns = contract.column_names
+        self.header = list(header)
+        self.positions: dict[str, int] = {}
+        self.extras: list[tuple[int, str]] = []
+        for index, name in enumerate(header):
+            key = normalize_header(name)
+            if key in self.contract_columns and key not in self.positions:
+                self.positions[key] = index
+            else:
+                self.extras.append((index, name))
+        self.values: list[list[str | None]] = []
+        self.lines: list[int] = []
+        self.errors: list[str | None] = []
+        self.raws: list[str | None] = []
+
+    def add(self, values: Sequence[str | None], line: int) -> None:
+        self.values.append(list(values))
+        self.lines.append(line)
+        self.errors.append(None)
+        self.raws.append(None)
+
+    def add_broken(self, error: str, raw: str, line: int) -> None:
+        self.values.append([None] * len(self.header))
+        self.lines.append(line)
+        self.errors.append(error)
+        self.raws.append(raw)
+
+    def frame(self, contract: Contract, source: LandedFile, fmt: str) -> pd.DataFrame:
+        width = len(self.header)
+        columns = list(zip(*self.values, strict=True)) if self.values else [()] * width
+        n = len(self.values)
+        data: dict[str, object] = {}
+        for name in contract.column_names:
+            position = self.positions.get(name)
+            data[name] = columns[position] if position is not None else [None] * n
+        if self.extras:
+            data["extra_columns_json"] = [
+                None if error else json.dumps({name: columns[i][row] for i, name in self.extras})
+                for row, error in enumerate(self.errors)
+            ]
+        else:
+            data["extra_columns_json"] = [None] * n
+        data["parse_error"] = self.errors
+        data["raw_record"] = self.raws
+        data["source_file"] = [source.uri] * n
+        data["source_line"] = self.lines
+        data["source_format"] = [fmt] * n
+        data["file_header"] = [json.dumps(self.header)] * n
+        frame = pd.DataFrame(data)
+        for name in frame.columns:
+            frame[name] = frame[name].astype("int64" if name == "source_line" else "string")
+        return frame
+
+
+def _escape(value: str) -> str:
+    """Make undecodable bytes (kept as surrogates) visible and lossless: \\xNN."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a CSV landing file; ``source_line`` is the line where each record starts."""
+    text = source.data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return empty_raw_frame(contract)
+    except csv.Error as exc:
+        records = _Records(contract, [])
+        records.add_broken(f"unparseable_header: {exc}", _escape(text[:2000]), 1)
+        return records.frame(contract, source, "csv")
+    header = [_escape(name) for name in header]
+    records = _Records(contract, header)
+    has_bad_bytes = _SURROGATES.search(text) is not None
+    previous_line = reader.line_num
+    while True:
+        start = previous_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            records.add_broken(f"csv_syntax: {exc}", "", start)
+            previous_line = reader.line_num
+            continue
+        previous_line = reader.line_num
+        if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
+            continue
+        if has_bad_bytes and any(_SURROGATES.search(value) for value in row):
+            records.add_broken("invalid_utf8", json.dumps([_escape(v) for v in row]), start)
+        elif len(row) != len(header):
+            records.add_broken(
+                f"field_count: expected {len(header)} fields, found {len(row)}",
+                json.dumps(row),
+                start,
+            )
+        else:
+            records.add([value if value != "" else None for value in row], start)
+    return records.frame(contract, source, "csv")
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a JSON Lines landing file; nested values are kept as JSON text."""
+    text = source.data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parsed: list[tuple[int, dict | None, str | None, str]] = []
+    names: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if _SURROGATES.search(line):
+            parsed.append((number, None, "invalid_utf8", _escape(line)))
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            parsed.append((number, None, f"invalid_json: {exc}", line))
+            continue
+        if not isinstance(record, dict):
+            parsed.append((number, None, "not_an_object", line))
+            continue
+        names.update(dict.fromkeys(record))
+        parsed.append((number, record, None, line))
+    records = _Records(contract, list(names))
+    for number, record, error, line in parsed:
+        if record is None:
+            records.add_broken(error or "", line, number)
+        else:
+            records.add([_json_text(record.get(name)) for name in names], number)
+    return records.frame(contract, source, "jsonl")
+
+
+def _arrow_to_text(column: pa.ChunkedArray) -> list[str | None]:
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_pylist()
+    if pa.types.is_timestamp(kind):
+        return [None if v is None else v.isoformat() for v in column.to_pylist()]
+    if pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or pa.types.is_binary(kind):
+        return [_json_text(v) for v in column.to_pylist()]
+    try:
+        return pc.cast(column, pa.string()).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return [_json_text(v) for v in column.to_pylist()]
+
+
+def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Read a Parquet landing file; typed values are rendered as text, nested as JSON."""
+    try:
+        table = pq.read_table(io.BytesIO(source.data))
+    except (pa.ArrowException, OSError) as exc:
+        records = _Records(contract, [])
+        records.add_broken(f"unreadable_parquet: {exc}", "", 0)
+        return records.frame(contract, source, "parquet")
+    records = _Records(contract, table.column_names)
+    columns = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
+    records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    records.lines = list(range(1, table.num_rows + 1))
+    records.errors = [None] * table.num_rows
+    records.raws = [None] * table.num_rows
+    return records.frame(contract, source, "parquet")
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+
+
+def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
+    """Stamp a raw frame with the UTC day of its partition."""
+    frame["partition_date"] = pd.Series([day] * len(frame), index=frame.index, dtype=DATE_DTYPE)
+    return frame
+
+
+def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:
+    """Concatenate the raw frames of several landing files, in the given order."""
+    frames = []
+    for source in files:
+        fmt = file_format(source.name)
+        if fmt is None:
+            continue
+        frames.append(READERS[fmt](contract, source))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return empty_raw_frame(contract)
+    return pd.concat(frames, ignore_index=True)

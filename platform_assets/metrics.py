@@ -1,0 +1,47 @@
+"""Customer metrics as SQL, run inside the warehouse engine over all cleaned history.
+
+The statement is written in the SQL common to DuckDB and Snowflake (date minus
+date is a number of days in both) and binds every value with ``?``.
+"""
+
+from __future__ import annotations
+
+LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
+
+# Definitions (time unit: days), as of day D:
+#   frequency      = distinct purchase days - 1 (repeat purchase days)
+#   recency_days   = last purchase day - first purchase day
+#   tenure_days    = D - first purchase day
+#   monetary_value = mean daily spend over the repeat purchase days (0 without repeats)
+CUSTOMER_METRICS_SQL = """
+with daily as (
+    select
+        customer_id,
+        order_date,
+        sum(amount) as day_amount,
+        count(*) as day_orders,
+        min(order_date) over (partition by customer_id) as first_day
+    from staging.cleaned_orders
+    where order_date <= cast(? as date)
+    group by customer_id, order_date
+)
+select
+    customer_id,
+    cast(sum(day_orders) as bigint) as order_count,
+    cast(count(*) - 1 as bigint) as frequency,
+    cast(max(order_date) - min(order_date) as bigint) as recency_days,
+    cast(cast(? as date) - min(order_date) as bigint) as tenure_days,
+    cast(
+        coalesce(
+            sum(case when order_date > first_day then day_amount end) / nullif(count(*) - 1, 0),
+            0
+        ) as double
+    ) as monetary_value,
+    cast(sum(day_amount) as double) as total_revenue,
+    min(order_date) as first_order_date,
+    max(order_date) as last_order_date,
+    cast(? as date) as as_of_date
+from daily
+group by customer_id
+order by customer_id
+"""
