@@ -1,0 +1,50 @@
+# The two commands of the quickstart: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export PYTHONDONTWRITEBYTECODE := 1
+
+DAYS ?= 30
+ORDERS_PER_DAY ?= 100000
+
+.PHONY: install system-deps run ui test lint bench clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --python $(BIN)/python
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+install: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
+
+# Services the tests start for real: PostgreSQL and headless Chromium (Debian packages).
+system-deps:
+	@bash .ci/system-deps.sh
+
+run: install
+	$(BIN)/python -m platform_assets.run_local
+
+ui: install
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: install
+	$(BIN)/ruff check .
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json
