@@ -15,6 +15,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
+WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 
 
 def parse_day(value: str, what: str) -> dt.date:
@@ -32,13 +33,19 @@ class PlatformSettings:
     env: str = "local"
     partitions_start: str = "2025-01-01"
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
-    duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
+    duckdb_path: str = str(DEFAULT_DATA_DIR / "orders.duckdb")
     pii_key_from_env: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
+        if Path(self.duckdb_path).stem.lower() in WAREHOUSE_SCHEMAS:
+            # DuckDB names the catalog after the file; it would shadow the schema of that name.
+            raise ValueError(
+                f"DUCKDB_PATH file name {Path(self.duckdb_path).name!r} clashes with a warehouse"
+                f" schema ({', '.join(WAREHOUSE_SCHEMAS)}); choose another name, e.g. orders.duckdb"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:

@@ -1,6 +1,7 @@
 """customer_metrics: per-customer purchase history, computed in the warehouse with SQL."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
@@ -28,15 +29,21 @@ _DATE = pd.ArrowDtype(pa.date32())
 
 
 class MetricsConfig(dg.Config):
-    """as_of: compute metrics as of this day (YYYY-MM-DD); default the latest cleaned day."""
+    """as_of: compute metrics as of this day (YYYY-MM-DD); default the latest materialized day."""
 
     as_of: str | None = None
 
 
-def resolve_as_of(config_as_of: str | None, warehouse: Warehouse) -> dt.date | None:
-    """The configured as_of day, else the latest day with cleaned orders (None if empty)."""
+def resolve_as_of(
+    config_as_of: str | None, materialized_days: Iterable[str], warehouse: Warehouse
+) -> dt.date | None:
+    """The as-of day: configured, else the latest materialized cleaned day, else the latest
+    day in the table (None when there is no history at all)."""
     if config_as_of:
         return parse_day(config_as_of, "as_of")
+    days = sorted(materialized_days)
+    if days:
+        return parse_day(days[-1], "partition key")
     latest = warehouse.query(LATEST_DAY_SQL)["latest_day"].iloc[0]
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
@@ -61,11 +68,12 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         """One row per customer: order count, repeat frequency, recency, tenure, spend.
 
         Computed in the warehouse engine (DuckDB locally, Snowflake in production)
-        over every cleaned order up to the as-of day: the latest cleaned day, or the
-        `as_of` set in the run config. No wall clock is involved, so a re-run gives
+        over every cleaned order up to the as-of day: the latest materialized day of
+        cleaned_orders, or the `as_of` set in the run config. No wall clock is involved, so a re-run gives
         the same numbers. Time unit: days.
         """
-        as_of = resolve_as_of(config.as_of, warehouse)
+        materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
+        as_of = resolve_as_of(config.as_of, materialized, warehouse)
         if as_of is None:
             context.log.warning("No cleaned orders yet: customer_metrics is empty.")
             as_of_text = None
