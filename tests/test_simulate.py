@@ -14,14 +14,9 @@ import pandas as pd
 import pytest
 
 from platform_assets.contract import load_contract
-from platform_assets.simulate import (
-    WEEKDAY_MULTIPLIERS,
-    SimulationSummary,
-    acquisition_schedule,
-    generate,
-    main,
-)
+from platform_assets.simulate import SimulationSummary, generate, main
 from platform_assets.simulate_dirt import ANOMALIES, EXTRA_COLUMN
+from platform_assets.simulate_population import WEEKDAY_MULTIPLIERS, acquisition_schedule
 from platform_assets.simulate_truth import (
     SUMMARY_COLUMNS,
     TRUE_BGNBD,
@@ -117,7 +112,7 @@ def test_well_formed_rows_follow_the_contract(tmp_path: Path) -> None:
     assert (updated >= pd.to_datetime(good["order_ts"], utc=True, format="ISO8601")).all()
 
 
-def test_daily_volume_is_near_target() -> None:
+def test_acquisition_schedule_declines_as_the_customer_base_grows() -> None:
     expected = acquisition_schedule(1000, 60)
     assert expected[0] == pytest.approx(1000 / (1 + expected_repeat_purchases(0.5)), rel=0.01)
     assert (np.diff(expected) < 0).all()  # the growing customer base brings more orders
