@@ -15,6 +15,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
+STEP_EXECUTORS = ("multiprocess", "k8s_job")
 
 
 def parse_day(value: str, what: str) -> dt.date:
@@ -33,10 +34,17 @@ class PlatformSettings:
     partitions_start: str = "2025-01-01"
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
     duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
+    step_executor: str = "multiprocess"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
+        if self.step_executor not in STEP_EXECUTORS:
+            raise ValueError(
+                f"PLATFORM_STEP_EXECUTOR must be one of {STEP_EXECUTORS}, got {self.step_executor!r}"
+            )
+        if self.step_executor == "k8s_job" and self.env != "prod":
+            raise ValueError("PLATFORM_STEP_EXECUTOR=k8s_job needs PLATFORM_ENV=prod (a cluster)")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
 
     @classmethod
@@ -49,4 +57,7 @@ class PlatformSettings:
             partitions_start=environ.get("ORDERS_PARTITIONS_START", defaults.partitions_start),
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
+            step_executor=environ.get("PLATFORM_STEP_EXECUTOR", defaults.step_executor)
+            .strip()
+            .lower(),
         )
