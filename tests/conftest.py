@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services.postgres import PostgresServer, PostgresUnavailable, running_postgres
+from tests.services.postgres import (
+    PostgresServer,
+    PostgresUnavailable,
+    running_postgres,
+    services_required,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +26,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         with running_postgres(db_names=("dagster",)) as server:
             yield server
     except PostgresUnavailable as exc:
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false"):
+        if services_required(os.environ):
             pytest.fail(f"PostgreSQL is required under CI: {exc}")
         pytest.skip(f"PostgreSQL not available: {exc}")
 

@@ -74,6 +74,7 @@ def test_storage_is_postgres_with_credentials_from_environment(
     assert (url.host, url.port, url.database) == ("postgres.invalid", 5432, "dagster")
     assert (url.username, url.password) == ("dagster", instance_env["DAGSTER_PG_PASSWORD"])
     assert url.query["sslmode"] == "require"
+    assert url.drivername == "postgresql+psycopg2", "the driver dagster-postgres installs"
 
 
 def test_compute_logs_go_to_s3(instance_ref: InstanceRef, monkeypatch: pytest.MonkeyPatch) -> None:

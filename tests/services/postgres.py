@@ -18,7 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,15 +43,22 @@ class PostgresServer:
     port: int
     host: str = "127.0.0.1"
 
-    def url(self, db_name: str) -> str:
-        """SQLAlchemy/libpq URL of one database on this server."""
+    def dsn(self, db_name: str) -> str:
+        """libpq connection URL of one database (for psycopg2 and PostgreSQL tools)."""
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{db_name}"
 
+    def url(self, db_name: str) -> str:
+        """SQLAlchemy URL of one database, naming the psycopg2 driver Dagster installs.
+
+        SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which is not installed.
+        """
+        return f"postgresql+psycopg2://{SUPERUSER}@{self.host}:{self.port}/{db_name}"
+
     def create_database(self, db_name: str) -> str:
-        """Create an empty database (a plain identifier) and return its URL."""
+        """Create an empty database (a plain identifier) and return its SQLAlchemy URL."""
         if not db_name.isidentifier():
             raise ValueError(f"database name must be a plain identifier, got {db_name!r}")
-        connection = psycopg2.connect(self.url("postgres"))
+        connection = psycopg2.connect(self.dsn("postgres"))
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -59,6 +66,11 @@ class PostgresServer:
         finally:
             connection.close()
         return self.url(db_name)
+
+
+def services_required(environ: Mapping[str, str]) -> bool:
+    """Whether a missing service must fail the tests instead of skipping them (under CI)."""
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def find_bin_dir() -> Path | None:
