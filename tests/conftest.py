@@ -33,7 +33,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def postgres_url(postgres_server: PostgresServer) -> str:
-    """URL of an empty ``dagster`` database on the session's PostgreSQL server."""
+    """SQLAlchemy URL (``postgresql+psycopg2://``) of the session server's ``dagster`` database."""
     return postgres_server.url("dagster")
 
 

@@ -127,6 +127,8 @@ def test_user_deployment_serves_the_code_location(helm_values: dict[str, Any]) -
     assert [str(deployment["port"])] == exposed
     assert {"name": "PLATFORM_ENV", "value": "prod"} in deployment["env"]
     assert deployment["securityContext"]["runAsNonRoot"] is True
+    # The chart's container context would copy the code server's resources onto every run pod.
+    assert deployment["includeConfigInLaunchedRuns"] == {"enabled": False}
 
 
 def test_external_postgres_from_an_existing_secret(
