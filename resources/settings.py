@@ -15,6 +15,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
+STEP_EXECUTORS = ("multiprocess", "k8s_job")
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 
 
@@ -35,10 +36,17 @@ class PlatformSettings:
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
     duckdb_path: str = str(DEFAULT_DATA_DIR / "orders.duckdb")
     pii_key_from_env: bool = False
+    step_executor: str = "multiprocess"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
+        if self.step_executor not in STEP_EXECUTORS:
+            raise ValueError(
+                f"PLATFORM_STEP_EXECUTOR must be one of {STEP_EXECUTORS}, got {self.step_executor!r}"
+            )
+        if self.step_executor == "k8s_job" and self.env != "prod":
+            raise ValueError("PLATFORM_STEP_EXECUTOR=k8s_job needs PLATFORM_ENV=prod (a cluster)")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
         if Path(self.duckdb_path).stem.lower() in WAREHOUSE_SCHEMAS:
             # DuckDB names the catalog after the file; it would shadow the schema of that name.
@@ -58,4 +66,7 @@ class PlatformSettings:
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
             pii_key_from_env=bool(environ.get("PII_HASH_KEY")),
+            step_executor=environ.get("PLATFORM_STEP_EXECUTOR", defaults.step_executor)
+            .strip()
+            .lower(),
         )
