@@ -32,14 +32,12 @@ from typing import Any
 
 from opentelemetry import trace
 
-from resources.telemetry import (
+from resources.telemetry import current_labels, partition_attributes, run_trace_ids
+from resources.telemetry_spans import (
     ASSET_KEY,
     PARTITION_KEY,
     PARTITION_RANGE_END,
     PARTITION_RANGE_START,
-    current_labels,
-    partition_attributes,
-    run_trace_ids,
 )
 
 LOG_FORMAT_ENV = "PLATFORM_LOG_FORMAT"

@@ -11,7 +11,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from resources.json_logs import log_format
-from resources.telemetry import TelemetryResource, run_trace_ids
+from resources.telemetry import (
+    TelemetryResource,
+    run_parent_context,
+    run_span_name,
+    run_trace_ids,
+)
 from resources.telemetry_setup import (
     NOOP_HANDLE,
     TelemetryHandle,
@@ -280,6 +285,36 @@ def test_sampler_from_environment_drops_whole_runs(monkeypatch):
     close_run(result, instance)
     handle.force_flush()
     assert exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize("sampler", ["traceidratio", "parentbased_traceidratio"])
+def test_every_process_of_a_run_makes_the_same_sampling_decision(monkeypatch, sampler):
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", sampler)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.5")
+    handle = configure_telemetry(span_exporter=InMemorySpanExporter())
+    decisions = []
+    for n in range(64):
+        run_id = f"00000000-0000-4000-8000-{n:012d}"
+        parent = run_parent_context(handle, run_id, "toy_job")
+        with handle.tracer.start_as_current_span("step", context=parent) as span:
+            root_decision = handle.samples_root(run_trace_ids(run_id)[0], run_span_name("toy_job"))
+            assert span.is_recording() == root_decision
+            decisions.append(root_decision)
+    assert 0 < sum(decisions) < len(decisions)
+
+
+def test_run_span_sensors_load_in_definitions_and_start_running():
+    sensors = build_run_telemetry_sensors()
+    defs = dg.Definitions(
+        assets=[toy_orders], sensors=sensors, resources={"telemetry": TelemetryResource()}
+    )
+    dg.Definitions.validate_loadable(defs)
+    assert {s.name for s in sensors} == {
+        "telemetry_run_span_success",
+        "telemetry_run_span_failure",
+        "telemetry_run_span_canceled",
+    }
+    assert {s.default_status for s in sensors} == {dg.DefaultSensorStatus.RUNNING}
 
 
 def test_spans_and_metrics_reach_an_otlp_http_receiver(monkeypatch):
