@@ -20,6 +20,8 @@ What is read, and by whom (the SDK reads everything it has a reader for):
 - ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` (default service name
   ``orders-platform``), ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``, headers,
   timeouts, compression, batch and export intervals, metric temporality: the SDK.
+  Each step process is a short-lived metric stream, so a collector that does not merge
+  streams is best fed ``OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta``.
 """
 
 from __future__ import annotations
