@@ -58,12 +58,17 @@ def metadata_column(asset: str, key: str) -> str:
 
 
 def history_record(
-    raw: Mapping[str, float], cleaned: Mapping[str, float] | None = None
+    raw: Mapping[str, object], cleaned: Mapping[str, object] | None = None
 ) -> dict[str, float]:
-    """Flatten the metadata of one partition's ``raw_orders`` and ``cleaned_orders``."""
-    record = {metadata_column(RAW, key): float(value) for key, value in raw.items()}
-    for key, value in (cleaned or {}).items():
-        record[metadata_column(CLEANED, key)] = float(value)
+    """Flatten the numeric metadata of one partition's ``raw_orders`` and ``cleaned_orders``.
+
+    Non-numeric entries (fingerprints, notes, schemas) are left out.
+    """
+    record: dict[str, float] = {}
+    for asset, metadata in ((RAW, raw), (CLEANED, cleaned or {})):
+        for key, value in metadata.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                record[metadata_column(asset, key)] = float(value)
     return record
 
 
@@ -92,7 +97,7 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
         FeatureSpec("log_mean_order_value", "log mean order value", 0.05, "basket"),
         FeatureSpec("log_median_amount", "log median amount", 0.05, "basket"),
         FeatureSpec("customers_per_row", "distinct customers / rows", 0.02, "basket"),
-        FeatureSpec("null_rate_max", "highest null rate of any column", 0.01, "nulls"),
+        FeatureSpec("null_rate_max", "highest null rate of a required column", 0.01, "nulls"),
         *nulls,
         FeatureSpec("duplicate_rate", "share of duplicate order ids", 0.01, "cleaning"),
         FeatureSpec("unparseable_amount_rate", "share of unparseable amounts", 0.01, "cleaning"),

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from platform_assets.contract import load_contract
+from platform_assets.ingest import empty_raw_frame
+from platform_assets.profiling import profile_raw
 from sensors.anomaly import AnomalyConfig, build_features, score_partitions
 from sensors.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
 
@@ -262,3 +264,21 @@ def test_verdict_is_json_ready_and_nothing_is_written(verdicts, tmp_path, monkey
     payload = json.loads(json.dumps(verdict.as_dict()))
     assert payload["is_anomalous"] and payload["drivers"][0]["feature"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_day_from_the_real_profile_is_flagged():
+    contract = load_contract()
+    history = simulate(inject=False)
+    empty = history_record(
+        {**profile_raw(empty_raw_frame(contract), contract), "orders/landing_fingerprint": "ab12"}
+    )
+    assert metadata_column("raw_orders", "orders/landing_fingerprint") not in empty
+    history.loc[70, list(empty)] = list(empty.values())
+    history.loc[70, [c for c in history.columns if c not in empty and c != PARTITION]] = np.nan
+    (verdict,) = score_partitions(build_features(history), [day(70)])
+    assert verdict.is_anomalous
+    assert verdict.drivers[0].feature in {
+        "rows_vs_weekday",
+        "revenue_vs_weekday",
+        "files_vs_weekday",
+    }
