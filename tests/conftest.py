@@ -51,10 +51,6 @@ def instance():
         yield test_instance
 
 
-services_required,
-)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A private PostgreSQL server on loopback for the whole session (one per xdist worker).
