@@ -17,6 +17,8 @@ from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
 from platform_assets.partitions import daily_partitions
 from resources import build_resources
+from resources.k8s import run_executor
+from sensors.run_telemetry import build_run_telemetry_sensors
 from resources.settings import PlatformSettings
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -41,7 +43,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=[orders_pipeline],
+        sensors=[*build_run_telemetry_sensors()],
         resources=build_resources(settings),
+        executor=run_executor(settings),
     )
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 from resources.landing import LocalLandingZone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.settings import PlatformSettings
+from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
 
@@ -22,4 +23,5 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
         "pii": PiiHasher(key=pii_key),
+        "telemetry": TelemetryResource(),
     }

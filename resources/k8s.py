@@ -87,7 +87,13 @@ def k8s_step_executor_config() -> dict[str, Any]:
 
 
 def run_executor(settings: PlatformSettings) -> dg.ExecutorDefinition:
-    """The executor of every job: one pod per step in production when settings ask for it."""
+    """The executor of every job: one pod per step in production when settings ask for it.
+
+    Locally every step runs in the run's own process: DuckDB allows one writing
+    process per file, and a day of orders is small enough not to need more.
+    """
     if settings.step_executor == "k8s_job":
         return k8s_job_executor.configured(k8s_step_executor_config(), name="k8s_step_executor")
+    if settings.env == "local":
+        return dg.in_process_executor
     return dg.multiprocess_executor

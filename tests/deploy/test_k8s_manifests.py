@@ -219,7 +219,7 @@ def test_k8s_op_tags_shape() -> None:
 
 
 def test_executor_choice() -> None:
-    assert run_executor(PlatformSettings()) is dg.multiprocess_executor
+    assert run_executor(PlatformSettings()) is dg.in_process_executor
     assert run_executor(PlatformSettings(env="prod")) is dg.multiprocess_executor
     assert run_executor(PlatformSettings(env="prod", step_executor="k8s_job")).name == (
         "k8s_step_executor"
