@@ -197,9 +197,14 @@ def _gg_loglik(theta: np.ndarray, x, m) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _maximize(
-    loglik, to_params, d_params, start, weights, data
-) -> tuple[np.ndarray, float, object]:
-    """Maximize the weighted mean log-likelihood over unconstrained coordinates."""
+    loglik, to_params, d_params, start, weights, data, names
+) -> tuple[np.ndarray, float, bool, int, str]:
+    """Maximize the weighted mean log-likelihood over log coordinates.
+
+    Returns parameters, total log-likelihood, success, iterations and the optimizer's
+    message, which also names any parameter left at a search bound (an MLE at 0 or
+    infinity: the data cannot pin it down, though predictions remain valid limits).
+    """
     total = weights.sum()
 
     def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
@@ -215,7 +220,11 @@ def _maximize(
         bounds=bounds,
         options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
     )
-    return to_params(res.x), float(-res.fun * total), res
+    message = str(res.message)
+    at_bound = [n for n, u in zip(names, res.x, strict=True) if abs(u) >= _LOG_BOUND - 1e-6]
+    if at_bound:
+        message += f"; at search bound: {', '.join(at_bound)}"
+    return to_params(res.x), float(-res.fun * total), bool(res.success), int(res.nit), message
 
 
 def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
@@ -227,7 +236,10 @@ def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
 
 
 def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDParams]:
-    """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T."""
+    """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T.
+
+    Inputs are taken as valid (see :func:`summary_arrays`) and in one time unit.
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     n, n_repeat = len(x), int((x > 0).sum())
     if n < min_customers or n_repeat < MIN_REPEAT_CUSTOMERS:
@@ -239,10 +251,10 @@ def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDP
     # Start from r = a = 1, b = 2 and alpha matching the observed mean purchase rate.
     rate = (counts @ ux) / max(counts @ uT, 1e-9)
     start = np.log([1.0, 1.0 / rate, 1.0, 2.0])
-    theta, ll, res = _maximize(_bgnbd_loglik, np.exp, np.exp, start, counts, (ux, utx, uT))
-    return FitResult(
-        BGNBDParams(*map(float, theta)), ll, bool(res.success), int(res.nit), str(res.message), n
+    theta, *outcome = _maximize(
+        _bgnbd_loglik, np.exp, np.exp, start, counts, (ux, utx, uT), ("r", "alpha", "a", "b")
     )
+    return FitResult(BGNBDParams(*map(float, theta)), *outcome, n)
 
 
 def fit_gamma_gamma(
@@ -269,17 +281,10 @@ def fit_gamma_gamma(
     def d_params(u: np.ndarray) -> np.ndarray:
         return np.exp(u)
 
-    theta, ll, res = _maximize(
-        _gg_loglik, to_params, d_params, start, np.ones_like(x), (x, monetary)
+    theta, *outcome = _maximize(
+        _gg_loglik, to_params, d_params, start, np.ones_like(x), (x, monetary), ("p", "q", "gamma")
     )
-    return FitResult(
-        GammaGammaParams(*map(float, theta)),
-        ll,
-        bool(res.success),
-        int(res.nit),
-        str(res.message),
-        len(x),
-    )
+    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, len(x))
 
 
 def fit_clv_model(metrics: pd.DataFrame, time_unit: TimeUnit = "days") -> CLVModel:

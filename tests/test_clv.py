@@ -296,3 +296,21 @@ def test_expectation_survives_scipy_hyp2f1_integer_case() -> None:
     assert np.isfinite(got) and got == pytest.approx(
         clv.expected_purchases(nearby, 10.0, 99, 0.0, 0.0), rel=1e-5
     )
+
+
+def test_customers_who_never_leave_fit_a_vanishing_dropout() -> None:
+    rng = np.random.default_rng(0)
+    tenure = rng.uniform(20.0, 60.0, 3000)
+    n = rng.poisson(rng.gamma(2.0, 1 / 5.0, 3000) * tenure)
+    recency = np.where(n > 0, tenure * rng.beta(np.maximum(n, 1), 1), 0.0)
+    spend = np.where(n > 0, 10.0 + n % 7, 0.0)
+    metrics = pd.DataFrame(
+        {"frequency": n, "recency_days": recency, "tenure_days": tenure, "monetary_value": spend}
+    )
+    model = clv.fit_clv_model(metrics)
+    params = model.purchases.params
+    assert (params.r, params.alpha) == pytest.approx((2.0, 5.0), rel=0.1)
+    assert params.a / (params.a + params.b) < 1e-3  # mean dropout probability
+    scored = clv.score_customers(metrics, model)
+    assert scored["prob_alive"].min() > 0.99
+    assert np.isfinite(scored[list(clv.SCORE_COLUMNS)].to_numpy()).all()
