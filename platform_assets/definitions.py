@@ -11,6 +11,7 @@ import functools
 
 import dagster as dg
 
+from asset_checks.anomaly import anomaly_config, build_anomaly_checks
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.ingestion import build_ingestion_assets
 from platform_assets.assets.staging import build_staging_assets
@@ -18,8 +19,10 @@ from platform_assets.assets.warehouse import build_warehouse_assets
 from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
-from sensors.run_telemetry import build_run_telemetry_sensors
 from resources.settings import PlatformSettings
+from sensors.landing import build_landing_sensor
+from sensors.orders_anomaly import build_anomaly_sensor
+from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
 
@@ -40,10 +43,16 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         partitions_def=partitions_def,
         description="Every asset, from landing files to the warehouse tables, for a day or a range.",
     )
+    scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
     return dg.Definitions(
         assets=assets,
+        asset_checks=build_anomaly_checks(partitions_def, scoring),
         jobs=[orders_pipeline],
-        sensors=[*build_run_telemetry_sensors()],
+        sensors=[
+            *build_run_telemetry_sensors(),
+            build_anomaly_sensor(ALL_ASSETS_JOB),
+            build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
+        ],
         resources=build_resources(settings),
         executor=run_executor(settings),
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.settings import PlatformSettings
@@ -24,4 +25,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
         "pii": PiiHasher(key=pii_key),
         "telemetry": TelemetryResource(),
+        "alert_webhook": AlertWebhook(
+            url=dg.EnvVar("ORDERS_ALERT_WEBHOOK_URL") if settings.alert_webhook_from_env else ""
+        ),
     }
