@@ -85,7 +85,10 @@ def evaluate_landing(
                 )
             )
     newest = max([state["newest"] or "", *now], default="") or None
-    keep = {d.isoformat() for d in listed[-lookback_days:]}
+    # Only the days the next tick lists again need their fingerprint remembered.
+    keep = set(
+        [d.isoformat() for d in listed if newest and d.isoformat() <= newest][-lookback_days:]
+    )
     seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
     tick.cursor = json.dumps({"newest": newest, "seen": seen}, sort_keys=True)
     return tick
