@@ -15,7 +15,6 @@ given on (its landing fingerprint): later runs of the same files pass as release
 new files are scored again. See ``docs/anomaly_hold.md``.
 """
 
-
 import datetime as dt
 from collections.abc import Iterator
 

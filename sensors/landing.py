@@ -10,7 +10,6 @@ key ``<day>:<fingerprint>``. Held days are left to ``orders_anomaly_sensor``, wh
 re-runs them when their files change.
 """
 
-
 import datetime as dt
 import json
 from dataclasses import dataclass, field

@@ -18,7 +18,6 @@ costs the new records, never all of history) and, per partition:
 Run keys (``<day>:<fingerprint>[:released]``) make each request happen once.
 """
 
-
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -128,8 +127,9 @@ def _run_finished(instance: dg.DagsterInstance, run_id: str) -> bool:
     return run is None or run.is_finished
 
 
-def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetKey]:
-    return set(
+def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> frozenset[dg.AssetKey]:
+    """Assets a run planned to materialize."""
+    return frozenset(
         instance.get_asset_keys_for_run(
             run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
         )
@@ -146,6 +146,13 @@ def evaluate_tick(
         _bootstrap(instance, outcome)
     records = _completed_records(instance, state)
     failed_runs = {r.run_id for r in records if r.status == FAILED}
+    planned_by_run: dict[str, frozenset[dg.AssetKey]] = {}
+
+    def planned(run_id: str) -> frozenset[dg.AssetKey]:
+        if run_id not in planned_by_run:
+            planned_by_run[run_id] = _planned_assets(instance, run_id)
+        return planned_by_run[run_id]
+
     latest = {r.partition: r for r in records}
     for day, record in sorted(latest.items()):
         values = evaluation_values(record)
@@ -157,10 +164,9 @@ def evaluate_tick(
             outcome.decisions.append(f"{day}: held ({values.get('verdict')})")
             continue
         was_held = state.held.pop(day, None) is not None
-        planned = _planned_assets(instance, record.run_id)
         if values.get("released"):
             outcome.decisions.append(f"{day}: released ({values.get('release_reason')})")
-            if was_held and CLEANED_ORDERS not in planned:
+            if was_held and CLEANED_ORDERS not in planned(record.run_id):
                 outcome.run_requests.append(
                     dg.RunRequest(
                         run_key=f"{day}:{fp}:released",
@@ -168,13 +174,13 @@ def evaluate_tick(
                         tags={"orders/trigger": "anomaly-release"},
                     )
                 )
-        elif record.run_id in failed_runs and CLEANED_ORDERS in planned:
+        elif record.run_id in failed_runs and CLEANED_ORDERS in planned(record.run_id):
             outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run alone")
             outcome.run_requests.append(
                 dg.RunRequest(
                     run_key=f"{day}:{fp}",
                     partition_key=day,
-                    asset_selection=sorted(planned | {RAW_ORDERS}, key=str),
+                    asset_selection=sorted(planned(record.run_id) | {RAW_ORDERS}, key=str),
                     tags={"orders/trigger": "anomaly-unblock"},
                 )
             )
