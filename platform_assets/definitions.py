@@ -18,8 +18,8 @@ from platform_assets.assets.warehouse import build_warehouse_assets
 from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
-from sensors.run_telemetry import build_run_telemetry_sensors
 from resources.settings import PlatformSettings
+from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
 
