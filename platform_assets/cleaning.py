@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,9 @@ class CleaningResult:
     quarantined: pd.DataFrame
     superseded_rows: int
     naive_timestamp_rows: int
+    # The valid rows that lost deduplication to a newer version of their order, in
+    # cleaned form: what reconciliation needs to account for every landed amount.
+    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEANED_COLUMNS))
 
     @property
     def raw_rows(self) -> int:
@@ -69,7 +72,8 @@ def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
     ).astype("string")
 
 
-def _text(raw: pd.DataFrame, spec: ColumnSpec) -> pd.Series:
+def column_text(raw: pd.DataFrame, spec: ColumnSpec) -> pd.Series:
+    """A landed column as the contract reads it: stripped, empty as null, case normalised."""
     values = raw[spec.name].astype("string").str.strip()
     values = values.mask(values == "")
     if spec.normalize == "upper":
@@ -91,6 +95,17 @@ def _number(values: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series]:
     well_formed = values.str.match(pattern, na=False)
     numbers = pd.to_numeric(values.where(well_formed), errors="coerce").astype("float64")
     return numbers, values.notna() & ~well_formed
+
+
+def parse_values(text: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Series]:
+    """Typed values of a :func:`column_text` column, and the mask of present values that
+    do not parse as the contract type (the one parser of cleaning and the drift check)."""
+    if spec.type == "timestamp":
+        parsed, _ = _parse_timestamps(text)
+        return parsed, text.notna() & parsed.isna()
+    if spec.type in ("decimal", "integer"):
+        return _number(text, _DECIMAL if spec.type == "decimal" else _INTEGER)
+    return text, pd.Series(False, index=text.index)
 
 
 class _Reasons:
@@ -146,7 +161,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     partition_date = pd.to_datetime(raw["partition_date"]).dt.date.astype(DATE_DTYPE)
 
     reasons.add("malformed_record", raw["parse_error"].notna(), raw["parse_error"], final=True)
-    text = {spec.name: _text(raw, spec) for spec in contract.columns}
+    text = {spec.name: column_text(raw, spec) for spec in contract.columns}
     for name in contract.required:
         reasons.add(f"missing_{name}", text[name].isna(), "required value is empty")
     for spec in contract.columns:
@@ -168,8 +183,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     for spec in contract.columns:
         if spec.type not in ("decimal", "integer"):
             continue
-        pattern = _DECIMAL if spec.type == "decimal" else _INTEGER
-        values, malformed = _number(text[spec.name], pattern)
+        values, malformed = parse_values(text[spec.name], spec)
         numbers[spec.name] = values
         reasons.add(f"invalid_{spec.name}", malformed, text[spec.name])
         if spec.min is not None:
@@ -231,12 +245,13 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     cleaned["_arrival"] = np.arange(len(cleaned))
     cleaned = cleaned.sort_values(["order_id", "updated_at", "_arrival"], kind="stable")
     latest = ~cleaned.duplicated("order_id", keep="last")
-    superseded = int((~latest).sum())
+    superseded = cleaned.loc[~latest].sort_values("_arrival").drop(columns="_arrival")
     cleaned = cleaned.loc[latest].sort_values("_arrival").drop(columns="_arrival")
 
     return CleaningResult(
         cleaned=cleaned.reset_index(drop=True)[list(CLEANED_COLUMNS)],
         quarantined=quarantined.reset_index(drop=True),
-        superseded_rows=superseded,
+        superseded_rows=len(superseded),
         naive_timestamp_rows=int((naive_rows & pd.Series(valid, index=raw.index)).sum()),
+        superseded=superseded.reset_index(drop=True)[list(CLEANED_COLUMNS)],
     )

@@ -11,6 +11,10 @@ import functools
 
 import dagster as dg
 
+from asset_checks.blocking import apply_blocking_automation
+from asset_checks.drift import build_drift_checks, build_published_schema_checks
+from asset_checks.freshness import apply_published_freshness
+from asset_checks.quality import build_quality_checks
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.ingestion import build_ingestion_assets
 from platform_assets.assets.staging import build_staging_assets
@@ -34,6 +38,12 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_analytics_assets(dg.AssetKey("cleaned_orders")),
         *build_warehouse_assets(partitions_def),
     ]
+    assets = apply_blocking_automation(apply_published_freshness(assets))
+    asset_checks = [
+        *build_drift_checks(partitions_def),
+        *build_quality_checks(partitions_def),
+        *build_published_schema_checks(),
+    ]
     orders_pipeline = dg.define_asset_job(
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
@@ -42,6 +52,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
+        asset_checks=asset_checks,
         jobs=[orders_pipeline],
         sensors=[*build_run_telemetry_sensors()],
         resources=build_resources(settings),

@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
@@ -25,7 +26,7 @@ def _partition_counts(raw: pd.DataFrame, result: CleaningResult, day) -> dict[st
     raw_rows = int(_on_day(raw, day).sum())
     cleaned = result.cleaned[_on_day(result.cleaned, day)]
     quarantined = int(_on_day(result.quarantined, day).sum())
-    superseded = raw_rows - len(cleaned) - quarantined
+    superseded = int(_on_day(result.superseded, day).sum())
     return {
         "dagster/row_count": len(cleaned),
         "dagster/partition_row_count": len(cleaned),
@@ -76,12 +77,14 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         },
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
+        check_specs=reconciliation_check_specs(partitions_def),
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext, raw_orders: pd.DataFrame, pii: PiiHasher
     ):
         """Validate, type and deduplicate the partition's raw orders."""
-        result = clean_orders(raw_orders, load_contract(), pii.key_bytes())
+        contract = load_contract()
+        result = clean_orders(raw_orders, contract, pii.key_bytes())
         for day in partition_dates(context):
             counts = _partition_counts(raw_orders, result, day)
             quarantined = counts["orders/quarantined_rows"]
@@ -115,6 +118,9 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
                     {k: int(v) for k, v in reasons.items()}
                 ),
             },
+        )
+        yield from reconciliation_events(
+            context.op_execution_context, raw_orders, result, partition_dates(context), contract
         )
 
     return [clean_orders_step]
