@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,10 +92,12 @@ def _parse_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _number(values: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series]:
-    """Numbers from strict text, and the mask of present values that are not numbers."""
+    """Numbers from strict text, and the mask of present values that are not finite numbers
+    (``1e400`` is well formed but overflows: it must not reach the cleaned rows as NaN)."""
     well_formed = values.str.match(pattern, na=False)
     numbers = pd.to_numeric(values.where(well_formed), errors="coerce").astype("float64")
-    return numbers, values.notna() & ~well_formed
+    finite = pd.Series(np.isfinite(numbers.to_numpy()), index=values.index)
+    return numbers.where(finite), values.notna() & ~(well_formed & finite)
 
 
 def parse_values(text: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Series]:
@@ -105,7 +108,23 @@ def parse_values(text: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Serie
         return parsed, text.notna() & parsed.isna()
     if spec.type in ("decimal", "integer"):
         return _number(text, _DECIMAL if spec.type == "decimal" else _INTEGER)
-    return text, pd.Series(False, index=text.index)
+    return text, _nested(text)
+
+
+def _nested(text: pd.Series) -> pd.Series:
+    """Mask of values that are JSON arrays or objects (nested values), not scalars."""
+    candidates = text.str.startswith(("[", "{"), na=False)
+    nested = pd.Series(False, index=text.index)
+    if candidates.any():
+        nested[candidates] = [_is_json_container(v) for v in text[candidates]]
+    return nested
+
+
+def _is_json_container(value: str) -> bool:
+    try:
+        return isinstance(json.loads(value), list | dict)
+    except ValueError:
+        return False
 
 
 class _Reasons:
@@ -195,12 +214,21 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
 
     for spec in contract.columns:
         values = text[spec.name]
+        if spec.type == "string":
+            _, nested = parse_values(values, spec)
+            reasons.add(f"invalid_{spec.name}", nested, values)
         if spec.pattern is not None:
             bad = values.notna() & ~values.str.match(spec.pattern, na=False)
             reasons.add(f"invalid_{spec.name}", bad, values)
         if spec.allowed is not None:
             bad = values.notna() & ~values.isin(spec.allowed)
             reasons.add(f"invalid_{spec.name}", bad, values)
+
+    if contract.formula_prefixes:
+        for spec in contract.free_text:
+            values = text[spec.name]
+            formula = values.str[:1].isin(list(contract.formula_prefixes))
+            reasons.add(f"formula_like_{spec.name}", values.notna() & formula, values)
 
     order_date = order_ts.dt.date.astype(DATE_DTYPE)
     outside = order_ts.notna() & (order_date != partition_date)
@@ -211,6 +239,19 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
         + order_date.astype("string")
         + " in partition "
         + partition_date.astype("string"),
+    )
+    reasons.add(
+        "updated_at_before_order_ts",
+        updated_at.notna() & order_ts.notna() & (updated_at < order_ts),
+        text["updated_at"],
+    )
+    lines = numbers["quantity"] * numbers["unit_price"]
+    tolerance = contract.quality.amount_line_tolerance
+    mismatch = (numbers["amount"] - lines).abs() > tolerance * numbers["amount"].abs()
+    reasons.add(
+        "amount_mismatch",
+        mismatch & lines.notna() & numbers["amount"].notna(),
+        "amount " + text["amount"] + " vs quantity x unit_price " + lines.round(6).astype("string"),
     )
 
     rejected, reason_code, reason_detail = reasons.resolve()

@@ -73,6 +73,7 @@ class Contract:
     dedup_key: str
     dedup_order_by: str
     naive_timestamps: str
+    formula_prefixes: str = ""
     drift: DriftPolicy = field(default_factory=DriftPolicy)
     quality: QualityRules = field(default_factory=QualityRules)
     column_names: tuple[str, ...] = field(init=False)
@@ -83,6 +84,15 @@ class Contract:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def free_text(self) -> tuple[ColumnSpec, ...]:
+        """String columns with no allowed set and no pattern: where formulas could hide."""
+        return tuple(
+            c
+            for c in self.columns
+            if c.type == "string" and c.allowed is None and c.pattern is None
+        )
 
     def column(self, name: str) -> ColumnSpec:
         for spec in self.columns:
@@ -146,6 +156,7 @@ def parse_contract(document: dict) -> Contract:
         dedup_key=document["dedup"]["key"],
         dedup_order_by=document["dedup"]["order_by"],
         naive_timestamps=naive,
+        formula_prefixes=str(document.get("formula_prefixes", "")),
     )
 
 
