@@ -4,8 +4,9 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
 
 - **added**: a column outside the contract (kept in ``extra_columns_json``, carried on);
 - **missing_required** / **missing_optional**: a contract column absent from a file;
-- **retyped**: more than ``retyped_max_unparseable`` of a typed column's present values
-  no longer parse as the contract type (the same parser as cleaning);
+- **retyped**: more than ``retyped_max_unparseable`` of a column's present values no
+  longer parse as the contract type, or are nested values in a text column (the same
+  parser as cleaning);
 - **renamed**: a missing column and an extra column of the same file that look alike,
   scored as ``max(name, (name + values) / 2)`` where *name* is the difflib ratio of the
   two names and *values* the share of the extra column's values that satisfy the
@@ -29,7 +30,6 @@ from platform_assets.ingest import LINEAGE_COLUMNS, normalize_header
 from platform_assets.partitions import days_in_window
 from resources.warehouse import Warehouse, quoted_table
 
-TYPED = ("timestamp", "decimal", "integer")
 RETYPE_SAMPLE_ROWS = 100_000
 RENAME_SAMPLE_ROWS = 500
 FINDING_COLUMNS = ("kind", "column", "severity", "files", "rows", "detail")
@@ -151,15 +151,14 @@ def _header_findings(
 
 
 def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFinding]:
-    """Typed columns whose present values mostly no longer parse (on a bounded sample)."""
+    """Columns whose present values mostly no longer parse as their contract type (for
+    text: are nested JSON values), judged on a bounded sample of the day."""
     policy = contract.drift
     sample = raw_day
     if len(raw_day) > RETYPE_SAMPLE_ROWS:
         sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
     findings = []
     for spec in contract.columns:
-        if spec.type not in TYPED:
-            continue
         text = column_text(sample, spec)
         present = int(text.notna().sum())
         if not present:

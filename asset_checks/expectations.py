@@ -8,6 +8,7 @@ expectation objects made on demand by :func:`order_expectations`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,6 +113,13 @@ def order_expectations(
                     column=spec.name, min_value=1, max_value=spec.max_length
                 )
             )
+    if contract.formula_prefixes:
+        formula = f"^[{re.escape(contract.formula_prefixes)}]"
+        for spec in contract.free_text:
+            if not spec.pii:
+                expectations.append(
+                    gxe.ExpectColumnValuesToNotMatchRegex(column=spec.name, regex=formula)
+                )
     start, end = day_bounds(day)
     expectations += [
         gxe.ExpectColumnValuesToBeBetween(
