@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pandas as pd
 
 from platform_assets.cleaning import CleaningResult, clean_orders
 from platform_assets.contract import load_contract
 from platform_assets.ingest import LandedFile, read_landed_files, with_partition_date
+from resources.settings import PlatformSettings
 
 DAY = dt.date(2025, 1, 2)
 KEY = b"test-key-that-is-long-enough"
@@ -81,3 +83,29 @@ def raw_frame(files: list[LandedFile], day: dt.date = DAY) -> pd.DataFrame:
 def clean(raw: pd.DataFrame) -> CleaningResult:
     """Cleaning with the test key."""
     return clean_orders(raw, load_contract(), KEY)
+
+
+def land(root: Path, day: dt.date, name: str, data: bytes) -> Path:
+    """Write one landing file under ``root`` in the landing layout."""
+    folder = root / "orders" / f"date={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def settings_for(tmp: Path) -> PlatformSettings:
+    """Settings of a throwaway deployment under ``tmp``."""
+    return PlatformSettings(
+        landing_uri=str(tmp / "landing"),
+        duckdb_path=str(tmp / "orders.duckdb"),
+        partitions_start="2025-01-01",
+    )
+
+
+def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    """Run tags of a single-run backfill of the days start..end."""
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
