@@ -4,9 +4,10 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
 
 - **added**: a column outside the contract (kept in ``extra_columns_json``, carried on);
 - **missing_required** / **missing_optional**: a contract column absent from a file;
-- **retyped**: more than ``retyped_max_unparseable`` of a column's present values no
-  longer parse as the contract type, or are nested values in a text column (the same
-  parser as cleaning);
+- **retyped**: more than ``retyped_max_unparseable`` of a column's present values (and
+  at least ``retyped_min_values`` of them) no longer parse as the contract type, or are
+  nested values in a text column (the same parser as cleaning); fewer bad values are
+  bad rows, which cleaning quarantines;
 - **renamed**: a missing column and an extra column of the same file that look alike,
   scored as ``max(name, (name + values) / 2)`` where *name* is the difflib ratio of the
   two names and *values* the share of the extra column's values that satisfy the
@@ -164,8 +165,9 @@ def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFi
         if not present:
             continue
         _, malformed = parse_values(text, spec)
-        rate = float(malformed.sum()) / present
-        if rate > policy.retyped_max_unparseable:
+        unparseable = int(malformed.sum())
+        rate = unparseable / present
+        if rate > policy.retyped_max_unparseable and unparseable >= policy.retyped_min_values:
             examples = text[malformed].drop_duplicates().head(3).tolist()
             bad = malformed.to_numpy(dtype=bool)
             findings.append(

@@ -48,6 +48,7 @@ class DriftPolicy:
         ("renamed", "WARN"),
     )
     retyped_max_unparseable: float = 0.05
+    retyped_min_values: int = 20
     renamed_min_score: float = 0.6
 
     def severity(self, kind: str) -> str:
@@ -110,7 +111,8 @@ def _parse_drift(section: dict) -> DriftPolicy:
         if severity not in SEVERITIES:
             raise ValueError(f"drift.{kind} must be one of {SEVERITIES}, not {severity!r}")
         severities[kind] = severity
-    unknown = set(section) - set(DRIFT_KINDS) - {"retyped_max_unparseable", "renamed_min_score"}
+    thresholds = {"retyped_max_unparseable", "retyped_min_values", "renamed_min_score"}
+    unknown = set(section) - set(DRIFT_KINDS) - thresholds
     if unknown:
         raise ValueError(f"unknown drift settings: {sorted(unknown)}")
     return DriftPolicy(
@@ -118,6 +120,7 @@ def _parse_drift(section: dict) -> DriftPolicy:
         retyped_max_unparseable=float(
             section.get("retyped_max_unparseable", defaults.retyped_max_unparseable)
         ),
+        retyped_min_values=int(section.get("retyped_min_values", defaults.retyped_min_values)),
         renamed_min_score=float(section.get("renamed_min_score", defaults.renamed_min_score)),
     )
 

@@ -437,8 +437,8 @@ def corpus() -> list[Case]:
                 "struct",
                 pa.table(
                     {
-                        **_valid_table(2),
-                        "amount": pa.array([{"value": 1.0}, {"value": 2.0}]),
+                        **_valid_table(25),
+                        "amount": pa.array([{"value": 1.0}] * 25),
                     }
                 ),
             ),
@@ -447,7 +447,10 @@ def corpus() -> list[Case]:
         ),
         _case(
             "parquet_list_region",
-            _parquet("list", pa.table({**_valid_table(2), "region": pa.array([["a"], ["b"]])})),
+            _parquet(
+                "list",
+                pa.table({**_valid_table(25), "region": pa.array([["a"], ["b"]] * 12 + [["c"]])}),
+            ),
             reasons={"invalid_region"},
             drift={"retyped"},
         ),
