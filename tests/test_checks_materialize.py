@@ -80,6 +80,7 @@ def test_error_drift_stops_downstream_in_the_same_run_until_fixed(tmp_path, inst
     assert {"cleaned_orders", "warehouse/fct_orders", "warehouse/dim_customers"} <= keys
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
