@@ -15,6 +15,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
+S3_RETRY_MODES = ("standard", "adaptive", "legacy")
 
 
 def parse_day(value: str, what: str) -> dt.date:
@@ -34,11 +35,30 @@ class PlatformSettings:
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
     duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
     pii_key_from_env: bool = False
+    # Production only: S3 client behaviour (credentials come from boto3's own chain).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_max_attempts: int = 8
+    s3_retry_mode: str = "standard"
+    # Production only: which Snowflake secrets are set (their values are read by dg.EnvVar).
+    snowflake_key_pair: bool = False
+    snowflake_key_passphrase: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
+        if self.s3_retry_mode not in S3_RETRY_MODES:
+            raise ValueError(
+                f"ORDERS_S3_RETRY_MODE must be one of {S3_RETRY_MODES}, got {self.s3_retry_mode!r}"
+            )
+        if self.s3_max_attempts < 1:
+            raise ValueError(f"ORDERS_S3_MAX_ATTEMPTS must be >= 1, got {self.s3_max_attempts}")
+        if self.env == "prod" and not self.landing_uri.startswith("s3://"):
+            raise ValueError(
+                f"PLATFORM_ENV=prod reads the landing zone from S3: ORDERS_LANDING_URI must be"
+                f" s3://bucket/prefix, got {self.landing_uri!r}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -51,4 +71,23 @@ class PlatformSettings:
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
             pii_key_from_env=bool(environ.get("PII_HASH_KEY")),
+            s3_endpoint_url=environ.get("ORDERS_S3_ENDPOINT_URL") or None,
+            s3_region=environ.get("ORDERS_S3_REGION") or None,
+            s3_max_attempts=_int(environ, "ORDERS_S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
+            s3_retry_mode=environ.get("ORDERS_S3_RETRY_MODE", defaults.s3_retry_mode)
+            .strip()
+            .lower(),
+            snowflake_key_pair=bool(environ.get("SNOWFLAKE_PRIVATE_KEY")),
+            snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
         )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """An integer setting, with an error that names the variable."""
+    value = environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
