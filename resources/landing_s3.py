@@ -34,6 +34,8 @@ class RetryingS3Resource(S3Resource):
 
     S3Resource always builds its client in ``standard`` mode; ``adaptive`` adds
     client-side rate limiting, which suits a prefix that S3 keeps throttling.
+    ``max_attempts`` counts the first request too (botocore's ``total_max_attempts``;
+    its ``max_attempts`` key would count retries only).
     """
 
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
@@ -42,7 +44,7 @@ class RetryingS3Resource(S3Resource):
 
     def get_client(self) -> Any:
         config = Config(
-            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             signature_version=UNSIGNED if self.use_unsigned_session else None,
@@ -71,6 +73,7 @@ class S3LandingZone(LandingZone):
     s3: RetryingS3Resource
     bucket: str
     prefix: str = ""
+    page_size: int = 1000
     _client: Any = PrivateAttr(default=None)
 
     @property
@@ -87,7 +90,12 @@ class S3LandingZone(LandingZone):
 
     def _pages(self, folder: str) -> Iterator[dict]:
         paginator = self.client.get_paginator("list_objects_v2")
-        yield from paginator.paginate(Bucket=self.bucket, Prefix=folder, Delimiter="/")
+        yield from paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=folder,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
 
     def list_day(self, day: dt.date) -> list[LandingFileInfo]:
         folder = self._key(day_prefix(day))

@@ -40,9 +40,16 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     """A stored table as a DataFrame that keeps DATE, time zones and nullable integers.
 
     DuckDB's own ``df()`` turns DATE into midnight timestamps and drops the zone of
-    TIMESTAMPTZ, so tables written from a loaded input would change type.
+    TIMESTAMPTZ, so tables written from a loaded input would change type. Decimals
+    become floats, as they do from Snowflake.
     """
-    return table.to_pandas(types_mapper=_pandas_dtype)
+    decimals_as_floats = pa.schema(
+        [
+            field.with_type(pa.float64()) if pa.types.is_decimal(field.type) else field
+            for field in table.schema
+        ]
+    )
+    return table.cast(decimals_as_floats).to_pandas(types_mapper=_pandas_dtype)
 
 
 def quoted_table(schema: str, table: str) -> str:
@@ -56,7 +63,9 @@ def quoted_table(schema: str, table: str) -> str:
 class Warehouse(dg.ConfigurableResource):
     """Runs read-only analytical SQL in the warehouse engine and returns a DataFrame.
 
-    SQL uses ``?`` placeholders; values are always bound, never formatted in.
+    SQL uses ``?`` placeholders; values are always bound, never formatted in. Every
+    engine returns the same dtypes: DATE as ``date32``, text as ``string``, integers
+    as nullable ``Int64``, timestamps with their zone.
     """
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
@@ -78,7 +87,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with DuckDBResource(database=self.database).get_connection() as conn:
-            return conn.execute(sql, list(params)).df()
+            return frame_from_arrow(conn.execute(sql, list(params)).to_arrow_table())
 
 
 class _TransactionalDuckDbClient(DuckDbClient):

@@ -36,14 +36,14 @@ RANGE_TAGS = {
 PII_KEY = "test-key-for-hashing-emails"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 SNOWFLAKE_ENV = {
     "SNOWFLAKE_ACCOUNT": "fake-account",
     "SNOWFLAKE_USER": "fake-user",
-    "SNOWFLAKE_PASSWORD": "fake-password",
+    "SNOWFLAKE_PASSWORD": "fake-password",  # pragma: allowlist secret
     "SNOWFLAKE_DATABASE": "ORDERS",
     "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
     "SNOWFLAKE_ROLE": "TRANSFORMER",
@@ -54,7 +54,7 @@ _buckets = itertools.count()
 def run_pipeline(settings: PlatformSettings) -> dg.ExecuteInProcessResult:
     """Materialize every asset for the fixture days in one run."""
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
 
 

@@ -32,19 +32,23 @@ def moto_s3() -> Iterator[str]:
 
 
 class FaultInjectingProxy:
-    """An HTTP proxy on loopback that answers a seeded ``rate`` of requests with an S3 error.
+    """An HTTP proxy on loopback that answers ``rate`` of the requests with an S3 error.
 
-    The rest are forwarded to ``upstream``. Which requests fail depends only on the
-    seed and the order of requests, so a sequential run sees the same faults every time.
+    In every block of ten requests, ``round(10 * rate)`` seeded positions fail and
+    the rest are forwarded to ``upstream``, so the fault rate is exact and a
+    sequential run sees the same faults every time.
     """
+
+    BLOCK = 10
 
     def __init__(self, upstream: str, rate: float, seed: int = 0):
         host, port = upstream.removeprefix("http://").split(":")
         self.upstream = (host, int(port))
-        self.rate = rate
+        self.failing_per_block = round(self.BLOCK * rate)
         self.requests = 0
         self.faults: list[str] = []
         self._rng = random.Random(seed)
+        self._block: set[int] = set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -64,8 +68,11 @@ class FaultInjectingProxy:
 
     def _next_fault(self, method: str, path: str) -> tuple[int, str, str] | None:
         with self._lock:
+            position = self.requests % self.BLOCK
+            if position == 0:
+                self._block = set(self._rng.sample(range(self.BLOCK), self.failing_per_block))
             self.requests += 1
-            if self._rng.random() >= self.rate:
+            if position not in self._block:
                 return None
             fault = self._rng.choice(FAULTS)
             self.faults.append(f"{fault[0]} {fault[1]} {method} {path}")
