@@ -1,9 +1,12 @@
 """Snowflake IO manager with atomic, idempotent partition replacement.
 
-Built on Dagster's DbIOManager (like the DuckDB one), but dagster-snowflake-pandas
-deletes a partition and then loads it in autocommit mode, and Snowflake commits
-any open transaction when it runs DDL (which ``write_pandas`` issues). So a write
-here goes in three steps, with no DDL inside the transaction:
+Built on Dagster's DbIOManager (like the DuckDB one) rather than on
+dagster-snowflake-pandas's SnowflakePandasIOManager, which deletes a partition and
+then loads it in autocommit mode (a failure in between leaves the partition empty)
+and skips empty frames without creating the table. A single transaction around
+its steps would not help either: Snowflake commits any open transaction when it
+runs DDL, and ``write_pandas`` issues DDL (temporary stage and file format). So a
+write here goes in three steps, with no DDL inside the transaction:
 
 1. the frame is loaded into a session-temporary table (``write_pandas``);
 2. the target table is created if missing (DDL, from the temporary table's columns);
@@ -27,17 +30,17 @@ import snowflake.connector.pandas_tools as pandas_tools
 from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHandler, TableSlice
 from dagster_snowflake import SnowflakeResource
 
-from resources.snowflake_warehouse import typed_frame
-from resources.warehouse import quoted_table
+from resources.snowflake_warehouse import snowflake_connection, typed_frame
+from resources.warehouse import quoted_identifier
 
 
 def _name(identifier: str) -> str:
     """A quoted upper-case identifier: what an unquoted name resolves to in Snowflake."""
-    return quoted_table("_", identifier.upper()).split(".", 1)[1]
+    return quoted_identifier(identifier.upper())
 
 
 def _table(table_slice: TableSlice) -> str:
-    return quoted_table(table_slice.schema.upper(), table_slice.table.upper())
+    return f"{_name(table_slice.schema)}.{_name(table_slice.table)}"
 
 
 def snowflake_type(dtype) -> str:
@@ -87,13 +90,9 @@ class _SnowflakeDbClient(DbClient):
 
     @contextmanager
     def connect(self, context, table_slice: TableSlice) -> Iterator:
-        with self._snowflake.get_connection() as conn:
+        with snowflake_connection(self._snowflake) as conn:
             conn.autocommit(False)
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
+            yield conn
 
     def ensure_schema_exists(self, context, table_slice: TableSlice, connection) -> None:
         connection.cursor().execute(f"create schema if not exists {_name(table_slice.schema)}")

@@ -10,7 +10,8 @@ translated by a parser rather than by string edits. Values are always bound with
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
@@ -62,6 +63,20 @@ def typed_frame(cursor) -> pd.DataFrame:
     return frame
 
 
+@contextmanager
+def snowflake_connection(snowflake: SnowflakeResource) -> Iterator:
+    """A connection that is rolled back and closed on error (SnowflakeResource leaves it open)."""
+    with snowflake.get_connection() as conn:
+        try:
+            yield conn
+        except BaseException:
+            try:
+                conn.rollback()
+            finally:
+                conn.close()
+            raise
+
+
 class SnowflakeWarehouse(Warehouse):
     """Runs the platform's analytical SQL inside Snowflake.
 
@@ -71,13 +86,10 @@ class SnowflakeWarehouse(Warehouse):
     snowflake: SnowflakeResource
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        with self.snowflake.get_connection() as conn:
+        with snowflake_connection(self.snowflake) as conn:
             cursor = conn.cursor()
-            try:
-                cursor.execute(snowflake_sql(sql), list(params))
-                return typed_frame(cursor)
-            finally:
-                cursor.close()
+            cursor.execute(snowflake_sql(sql), list(params))
+            return typed_frame(cursor)
 
 
 def snowflake_resource(*, key_pair: bool, key_passphrase: bool) -> SnowflakeResource:

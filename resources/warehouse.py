@@ -52,12 +52,16 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     return table.cast(decimals_as_floats).to_pandas(types_mapper=_pandas_dtype)
 
 
+def quoted_identifier(name: str) -> str:
+    """``"name"`` after checking it is a plain identifier (never data)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a valid SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
 def quoted_table(schema: str, table: str) -> str:
     """``"schema"."table"`` after checking both are plain identifiers (never data)."""
-    for name in (schema, table):
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a valid SQL identifier: {name!r}")
-    return f'"{schema}"."{table}"'
+    return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
 
 
 class Warehouse(dg.ConfigurableResource):
