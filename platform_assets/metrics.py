@@ -1,7 +1,9 @@
 """Customer metrics as SQL, run inside the warehouse engine over all cleaned history.
 
-The statement is written in the SQL common to DuckDB and Snowflake (date minus
-date is a number of days in both) and binds every value with ``?``.
+Each statement is written once, in DuckDB's dialect (run as is locally), and binds
+every value with ``?``. Snowflake receives it through sqlglot's transpiler
+(``resources.snowflake_warehouse.snowflake_sql``); tests/prod/test_metrics_sql.py
+runs every ``*_SQL`` statement here on both engines and compares the results.
 """
 
 from __future__ import annotations
