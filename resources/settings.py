@@ -34,6 +34,9 @@ class PlatformSettings:
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
     duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
     pii_key_from_env: bool = False
+    # Where the UI's "source code" links point; unset means links to local files.
+    git_url: str | None = None
+    git_branch: str = "main"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -51,4 +54,6 @@ class PlatformSettings:
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
             pii_key_from_env=bool(environ.get("PII_HASH_KEY")),
+            git_url=environ.get("PLATFORM_GIT_URL") or None,
+            git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
         )
