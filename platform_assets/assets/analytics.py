@@ -67,7 +67,10 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         owners=[ANALYTICS],
         kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
-        metadata={"schema": "analytics", **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS)},
+        metadata={
+            "schema": "analytics",
+            **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
+        },
     )
     def customer_metrics(
         context: dg.AssetExecutionContext, config: MetricsConfig, warehouse: Warehouse

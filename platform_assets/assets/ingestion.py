@@ -45,9 +45,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         metadata={
             "schema": "raw",
             "partition_expr": "partition_date",
-            **table_metadata(
-                TABLE, order_table_types()["raw_orders"], column_descriptions()
-            ),
+            **table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions()),
         },
         retry_policy=dg.RetryPolicy(
             max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS

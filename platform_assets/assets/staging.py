@@ -17,7 +17,10 @@ from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher
 
-TABLES = {"cleaned_orders": "staging.cleaned_orders", "quarantined_orders": "staging.quarantined_orders"}
+TABLES = {
+    "cleaned_orders": "staging.cleaned_orders",
+    "quarantined_orders": "staging.quarantined_orders",
+}
 CLEANED_DESCRIPTION = """Orders you can trust: typed, validated and deduplicated, one row per order.
 
 Every landed row that passes the landing contract, with timestamps in UTC, amounts and

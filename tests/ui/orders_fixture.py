@@ -62,7 +62,9 @@ def day_orders(day: dt.date, seed: int = 7, customers: int = 60) -> list[dict[st
     orders.append({**orders[1], "order_id": f"bad-{day:%Y%m%d}-2", "currency": "dollars"})
     resent = dict(orders[2])
     resent["status"] = "shipped"
-    resent["updated_at"] = (dt.datetime.fromisoformat(resent["updated_at"]) + dt.timedelta(hours=1)).isoformat()
+    resent["updated_at"] = (
+        dt.datetime.fromisoformat(resent["updated_at"]) + dt.timedelta(hours=1)
+    ).isoformat()
     orders.append(resent)
     return orders
 
