@@ -36,6 +36,6 @@ def ui_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 @pytest.fixture(scope="session")
 def ui_url(ui_workspace: Workspace, artifacts_dir: Path) -> Iterator[str]:
     """Base URL of a dagster-webserver serving the materialized workspace."""
-    log = artifacts_dir / f"webserver-{os.getpid()}.log"
+    log = artifacts_dir / f"webserver-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
     with running_webserver(ui_workspace, log) as url:
         yield url

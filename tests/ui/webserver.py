@@ -145,6 +145,9 @@ def running_webserver(
                     raise RuntimeError(f"dagster-webserver did not start; see {log_path}") from None
                 time.sleep(0.5)
         _wait_for_code_location(base_url, deadline)
+        # A fresh instance greets the first visitor with a community sign-up dialog that
+        # covers the page; record it as seen, as a person clicking "Skip" would.
+        graphql(base_url, "mutation { setNuxSeen }")
         yield base_url
     finally:
         # The webserver's own session: it and the code server it spawned, nothing else.
