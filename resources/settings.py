@@ -46,6 +46,9 @@ class PlatformSettings:
     # Production only: which Snowflake secrets are set (their values are read by dg.EnvVar).
     snowflake_key_pair: bool = False
     snowflake_key_passphrase: bool = False
+    # Where the UI's "source code" links point; unset means links to local files.
+    git_url: str | None = None
+    git_branch: str = "main"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -97,6 +100,8 @@ class PlatformSettings:
             .lower(),
             snowflake_key_pair=bool(environ.get("SNOWFLAKE_PRIVATE_KEY")),
             snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
+            git_url=environ.get("PLATFORM_GIT_URL") or None,
+            git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
         )
 
 
