@@ -12,6 +12,7 @@ import functools
 import dagster as dg
 
 from platform_assets.assets.analytics import build_analytics_assets
+from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.ingestion import build_ingestion_assets
 from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
@@ -32,6 +33,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_ingestion_assets(partitions_def),
         *build_staging_assets(partitions_def),
         *build_analytics_assets(dg.AssetKey("cleaned_orders")),
+        *build_clv_assets(dg.AssetKey("customer_metrics")),
         *build_warehouse_assets(partitions_def),
     ]
     orders_pipeline = dg.define_asset_job(

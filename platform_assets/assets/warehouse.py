@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS
+from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, column_descriptions
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import column_schema, frame_sql_types
@@ -23,6 +24,28 @@ FCT_ORDERS_COLUMNS = (
     "updated_at",
     "partition_date",
 )
+
+# dim_customers column -> customer_clv column
+DIM_CLV_COLUMNS = {
+    "expected_purchases": "expected_purchases",
+    "prob_alive": "prob_alive",
+    "expected_avg_order_value": "expected_avg_order_value",
+    "clv": "clv",
+    "clv_horizon_months": "horizon_months",
+    "clv_as_of_date": "as_of_date",
+}
+DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
+
+
+def join_customer_clv(metrics: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Every customer of ``metrics`` with their CLV columns (empty where unscored)."""
+    clv_columns = scores.loc[:, ["customer_id", *DIM_CLV_COLUMNS.values()]].rename(
+        columns={source: dim for dim, source in DIM_CLV_COLUMNS.items()}
+    )
+    dim = metrics.reset_index(drop=True).merge(
+        clv_columns, on="customer_id", how="left", validate="one_to_one"
+    )
+    return dim.astype({"clv_horizon_months": "Int64"})
 
 
 def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -76,7 +99,10 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
     @dg.asset(
         key=["warehouse", "dim_customers"],
-        ins={"customer_metrics": dg.AssetIn("customer_metrics")},
+        ins={
+            "customer_metrics": dg.AssetIn("customer_metrics"),
+            "customer_clv": dg.AssetIn("customer_clv"),
+        },
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         group_name="warehouse",
@@ -85,28 +111,35 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         tags={"layer": "published"},
     )
     def dim_customers(
-        context: dg.AssetExecutionContext, customer_metrics: pd.DataFrame
+        context: dg.AssetExecutionContext,
+        customer_metrics: pd.DataFrame,
+        customer_clv: pd.DataFrame,
     ) -> pd.DataFrame:
-        """One row per customer with their purchase metrics, published for analysts.
+        """One row per customer with their purchase metrics and lifetime value.
 
+        Every customer of customer_metrics with their order count, frequency, recency,
+        tenure, spend, and from customer_clv their expected purchases, probability of
+        being active, expected order value and CLV over `clv_horizon_months`, as of
+        `clv_as_of_date`. The CLV columns are empty when no model could be fitted.
         Replaced as a whole on every run, as of the same day as customer_metrics.
         """
-        dim = customer_metrics.reset_index(drop=True)
+        dim = join_customer_clv(customer_metrics, customer_clv)
+        lineage = {
+            name: [dg.TableColumnDep(asset_key=dg.AssetKey("customer_metrics"), column_name=name)]
+            for name in customer_metrics.columns
+        } | {
+            name: [dg.TableColumnDep(asset_key=dg.AssetKey("customer_clv"), column_name=source)]
+            for name, source in DIM_CLV_COLUMNS.items()
+        }
         context.add_output_metadata(
             {
                 "dagster/row_count": len(dim),
-                "dagster/column_schema": column_schema(frame_sql_types(dim), METRIC_DESCRIPTIONS),
-                "dagster/table_name": "warehouse.dim_customers",
-                "dagster/column_lineage": dg.TableColumnLineage(
-                    deps_by_column={
-                        name: [
-                            dg.TableColumnDep(
-                                asset_key=dg.AssetKey("customer_metrics"), column_name=name
-                            )
-                        ]
-                        for name in dim.columns
-                    }
+                "dagster/column_schema": column_schema(
+                    frame_sql_types(dim), {**METRIC_DESCRIPTIONS, **DIM_CLV_DESCRIPTIONS}
                 ),
+                "dagster/table_name": "warehouse.dim_customers",
+                "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=lineage),
+                "customers_with_clv": int(dim["clv"].notna().sum()),
             }
         )
         return dim
