@@ -156,13 +156,15 @@ def _holdout_metadata(
                 description=f"holdout_cut_date {cut} must be before as_of {as_of}",
                 allow_retries=False,
             )
+    elif config.holdout_fraction == 0.0:
+        return {"holdout/status": "disabled: holdout_fraction is 0"}
     else:
         first_day = pd.to_datetime(metrics["first_order_date"]).min().date()
         cut = default_cut_date(first_day, as_of, config.holdout_fraction)
         if cut is None:
             return {
-                "holdout/status": f"disabled: holdout_fraction is 0 or the history "
-                f"({(as_of - first_day).days} days) is under {MIN_HISTORY_DAYS} days"
+                "holdout/status": f"disabled: the history ({(as_of - first_day).days} days) "
+                f"is shorter than {MIN_HISTORY_DAYS} days"
             }
     summary = warehouse.query(
         HOLDOUT_SUMMARY_SQL, holdout_summary_params(cut.isoformat(), as_of.isoformat())
@@ -179,9 +181,7 @@ def _summary_metadata(
 ) -> dict[str, object]:
     lineage = dg.TableColumnLineage(
         deps_by_column={
-            out: [
-                dg.TableColumnDep(asset_key=metrics_key, column_name=c) for c in inputs
-            ]
+            out: [dg.TableColumnDep(asset_key=metrics_key, column_name=c) for c in inputs]
             for out, inputs in _INPUTS.items()
         }
     )
@@ -270,7 +270,11 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
             }
         yield dg.Output(
             scores,
-            metadata={**_summary_metadata(scores, customer_metrics, customer_metrics_key), **settings, **details},
+            metadata={
+                **_summary_metadata(scores, customer_metrics, customer_metrics_key),
+                **settings,
+                **details,
+            },
         )
         yield from clv_check_results(scores, model, reason)
 
