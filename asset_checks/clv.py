@@ -49,13 +49,9 @@ def clv_check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _bad_rows(values: pd.DataFrame, ok: np.ndarray) -> int:
-    return int(len(values) - ok.all(axis=1).sum()) if len(values) else 0
-
-
 def _scores_non_negative(scores: pd.DataFrame) -> dg.AssetCheckResult:
     values = scores[["clv", "expected_purchases", "expected_avg_order_value"]].to_numpy(float)
-    bad = _bad_rows(scores, np.isfinite(values) & (values >= 0))
+    bad = int((~(np.isfinite(values) & (values >= 0)).all(axis=1)).sum())
     return dg.AssetCheckResult(
         check_name=CLV_FINITE_NON_NEGATIVE,
         passed=bad == 0,

@@ -236,10 +236,13 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         (`holdout/by_frequency`); `holdout/mean_absolute_error` and
         `holdout/aggregate_relative_error` plot the error over time.
 
-        With fewer than 20 customers or 10 repeat customers there is nothing to fit: the
-        table is written empty, `clv/status` says why, the model checks warn, and
-        dim_customers is published with empty CLV columns.
+        With fewer than 20 customers, or 10 repeat customers with a positive spend, there
+        is nothing to fit: the table is written empty, `clv/status` says why, the model
+        checks warn, and dim_customers is published with empty CLV columns.
         """
+        # Too little history is a normal state of a young deployment, not an error: the
+        # metrics are still worth publishing, and a retry cannot create customers. So the
+        # run goes on with an empty table and says why, instead of failing.
         model, reason = None, ""
         try:
             model = clv.fit_clv_model(customer_metrics, config.time_unit)
