@@ -18,6 +18,7 @@ from asset_checks.drift import build_drift_checks, build_published_schema_checks
 from asset_checks.freshness import apply_published_freshness
 from asset_checks.quality import build_quality_checks
 from platform_assets.assets.analytics import build_analytics_assets
+from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.ingestion import build_ingestion_assets
 from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
@@ -59,6 +60,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_ingestion_assets(partitions_def),
         *build_staging_assets(partitions_def),
         *build_analytics_assets(dg.AssetKey("cleaned_orders")),
+        *build_clv_assets(dg.AssetKey("customer_metrics")),
         *build_warehouse_assets(partitions_def),
     ]
     assets = apply_blocking_automation(apply_published_freshness(assets))

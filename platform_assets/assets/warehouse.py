@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
+from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_MANAGER,
@@ -34,6 +35,7 @@ FCT_ORDERS_TABLE = "warehouse.fct_orders"
 DIM_CUSTOMERS_TABLE = "warehouse.dim_customers"
 CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
 CUSTOMER_METRICS = dg.AssetKey("customer_metrics")
+CUSTOMER_CLV = dg.AssetKey("customer_clv")
 
 
 def _day_figures(facts: pd.DataFrame) -> dict[str, float | int]:
@@ -49,11 +51,52 @@ def _day_figures(facts: pd.DataFrame) -> dict[str, float | int]:
     }
 
 
+# dim_customers column -> customer_clv column
+DIM_CLV_COLUMNS = {
+    "expected_purchases": "expected_purchases",
+    "prob_alive": "prob_alive",
+    "expected_avg_order_value": "expected_avg_order_value",
+    "clv": "clv",
+    "clv_horizon_months": "horizon_months",
+    "clv_as_of_date": "as_of_date",
+}
+DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
+DIM_CLV_TYPES = {
+    "expected_purchases": "DOUBLE",
+    "prob_alive": "DOUBLE",
+    "expected_avg_order_value": "DOUBLE",
+    "clv": "DOUBLE",
+    "clv_horizon_months": "BIGINT",
+    "clv_as_of_date": "DATE",
+}
+
+
+def join_customer_clv(metrics: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Every customer of ``metrics`` with their CLV columns (empty where unscored)."""
+    clv_columns = scores.loc[:, ["customer_id", *DIM_CLV_COLUMNS.values()]].rename(
+        columns={source: dim for dim, source in DIM_CLV_COLUMNS.items()}
+    )
+    dim = metrics.reset_index(drop=True).merge(
+        clv_columns, on="customer_id", how="left", validate="one_to_one"
+    )
+    return dim.astype({"clv_horizon_months": "Int64"})
+
+
 def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """The two published tables."""
     fct_types = {name: order_table_types()["cleaned_orders"][name] for name in FCT_ORDERS_COLUMNS}
     fct_lineage = same_name_lineage(CLEANED_ORDERS, FCT_ORDERS_COLUMNS)
-    dim_lineage = same_name_lineage(CUSTOMER_METRICS, METRIC_TYPES)
+    dim_types = {**METRIC_TYPES, **DIM_CLV_TYPES}
+    dim_descriptions = {**METRIC_DESCRIPTIONS, **DIM_CLV_DESCRIPTIONS}
+    dim_lineage = dg.TableColumnLineage(
+        deps_by_column={
+            **same_name_lineage(CUSTOMER_METRICS, METRIC_TYPES).deps_by_column,
+            **{
+                name: [dg.TableColumnDep(asset_key=CUSTOMER_CLV, column_name=source)]
+                for name, source in DIM_CLV_COLUMNS.items()
+            },
+        }
+    )
 
     @dg.asset(
         key=["warehouse", "fct_orders"],
@@ -96,42 +139,45 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
     @dg.asset(
         key=["warehouse", "dim_customers"],
-        ins={"customer_metrics": dg.AssetIn(CUSTOMER_METRICS)},
+        ins={
+            "customer_metrics": dg.AssetIn(CUSTOMER_METRICS),
+            "customer_clv": dg.AssetIn(CUSTOMER_CLV),
+        },
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", WAREHOUSE_KIND},
         tags={"layer": "published"},
-        metadata=table_metadata(
-            DIM_CUSTOMERS_TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS, dim_lineage
-        ),
+        metadata=table_metadata(DIM_CUSTOMERS_TABLE, dim_types, dim_descriptions, dim_lineage),
     )
     def dim_customers(
-        context: dg.AssetExecutionContext, customer_metrics: pd.DataFrame
+        context: dg.AssetExecutionContext,
+        customer_metrics: pd.DataFrame,
+        customer_clv: pd.DataFrame,
     ) -> pd.DataFrame:
-        """Customers for reporting and BI: one row per customer with their purchase metrics.
+        """Customers for reporting and BI: one row per customer, metrics and lifetime value.
 
         Order count, repeat purchase days, recency, tenure, mean repeat spend and total
-        revenue of every customer, as of the same day as `customer_metrics` (see its
-        `as_of`). Replaced as a whole on every run.
+        revenue of every customer (from `customer_metrics`), with their expected
+        purchases, probability of being active, expected order value and CLV over
+        `clv_horizon_months` (from `customer_clv`), as of the same day. The CLV columns
+        are empty when no model could be fitted. Replaced as a whole on every run.
 
-        Plots: customers, share of repeat customers, total revenue.
+        Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
-        dim = customer_metrics.reset_index(drop=True)
+        dim = join_customer_clv(customer_metrics, customer_clv)
         repeat = int((dim["frequency"] > 0).sum())
         context.add_output_metadata(
             {
                 "dagster/row_count": len(dim),
                 **table_metadata(
-                    DIM_CUSTOMERS_TABLE,
-                    frame_sql_types(dim),
-                    METRIC_DESCRIPTIONS,
-                    same_name_lineage(CUSTOMER_METRICS, dim.columns),
+                    DIM_CUSTOMERS_TABLE, frame_sql_types(dim), dim_descriptions, dim_lineage
                 ),
                 "customers": len(dim),
                 "repeat_customer_rate": round(repeat / len(dim), 6) if len(dim) else 0.0,
                 "total_revenue": round(float(dim["total_revenue"].sum()), 2),
+                "customers_with_clv": int(dim["clv"].notna().sum()),
             }
         )
         return dim
