@@ -14,7 +14,11 @@ monetary_value (mean spend per repeat purchase day). ``time_unit="weeks"`` divid
 day counts by 7; fitted alpha is then per week, everything else is unit-free.
 
 Both models are fitted by maximum likelihood with L-BFGS-B and analytic gradients in
-log-parameter space (Gamma-Gamma's q as log(q - 1), see :func:`fit_gamma_gamma`).
+log-parameter space (Gamma-Gamma's q as log(q - 1), see :func:`fit_gamma_gamma`). A fit
+counts as converged when L-BFGS-B reports success or when its line search stalls at a
+stationary point (largest projected gradient of the mean log-likelihood per customer
+below ``STATIONARY_GRADIENT``): near the optimum, float round-off can stop the line
+search although the estimate is as good as it gets.
 Identical (frequency, recency, tenure) rows are collapsed with weights, so the cost of a
 BG/NBD fit grows with the number of distinct rows, not of customers.
 
@@ -45,11 +49,16 @@ DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 365.25 / 12
 MIN_CUSTOMERS = 20
 MIN_REPEAT_CUSTOMERS = 10
+STATIONARY_GRADIENT = 1e-6
 METRIC_COLUMNS = ("frequency", "recency_days", "tenure_days", "monetary_value")
 SCORE_COLUMNS = ("expected_purchases", "prob_alive", "expected_avg_order_value", "clv")
 # Parameters are searched in [e^-15, e^15]: wide enough for days or weeks and any
 # currency, narrow enough that no likelihood term overflows during a line search.
 _LOG_BOUND = 15.0
+
+
+class InsufficientDataError(ValueError):
+    """Too few customers (or repeat customers) to fit a model: a data condition, not a bug."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,18 @@ P = TypeVar("P", BGNBDParams, GammaGammaParams)
 
 @dataclass(frozen=True)
 class FitResult(Generic[P]):
-    """Maximum-likelihood fit: parameters, total log-likelihood and optimizer outcome."""
+    """Maximum-likelihood fit: parameters, total log-likelihood and optimizer outcome.
+
+    ``max_gradient`` is the largest projected gradient of the mean log-likelihood per
+    customer, in the optimizer's log coordinates, at the estimate.
+    """
 
     params: P
     log_likelihood: float
     converged: bool
     iterations: int
     message: str
+    max_gradient: float
     n_customers: int
 
 
@@ -99,15 +113,27 @@ class CLVModel:
     spend: FitResult[GammaGammaParams]
     time_unit: TimeUnit
 
+    @property
+    def converged(self) -> bool:
+        """Both fits converged."""
+        return self.purchases.converged and self.spend.converged
+
     def metadata(self) -> dict[str, float | int | str | bool]:
-        """Flat summary of both fits, e.g. for asset materialization metadata."""
-        out: dict[str, float | int | str | bool] = {"clv/time_unit": self.time_unit}
+        """Flat summary of both fits, as materialization metadata.
+
+        Keys: ``time_unit``, ``bgnbd/{r,alpha,a,b}``, ``gamma_gamma/{p,q,gamma}`` and, per
+        model, ``log_likelihood``, ``converged``, ``iterations``, ``max_gradient``,
+        ``message`` and ``n_customers`` (customers the model was fitted on).
+        """
+        out: dict[str, float | int | str | bool] = {"time_unit": self.time_unit}
         for name, fit in (("bgnbd", self.purchases), ("gamma_gamma", self.spend)):
-            out.update({f"clv/{name}/{k}": v for k, v in vars(fit.params).items()})
-            out[f"clv/{name}/log_likelihood"] = fit.log_likelihood
-            out[f"clv/{name}/converged"] = fit.converged
-            out[f"clv/{name}/iterations"] = fit.iterations
-            out[f"clv/{name}/n_customers"] = fit.n_customers
+            out.update({f"{name}/{k}": v for k, v in vars(fit.params).items()})
+            out[f"{name}/log_likelihood"] = fit.log_likelihood
+            out[f"{name}/converged"] = fit.converged
+            out[f"{name}/iterations"] = fit.iterations
+            out[f"{name}/max_gradient"] = fit.max_gradient
+            out[f"{name}/message"] = fit.message
+            out[f"{name}/n_customers"] = fit.n_customers
         return out
 
 
@@ -198,12 +224,13 @@ def _gg_loglik(theta: np.ndarray, x, m) -> tuple[np.ndarray, np.ndarray]:
 
 def _maximize(
     loglik, to_params, d_params, start, weights, data, names
-) -> tuple[np.ndarray, float, bool, int, str]:
+) -> tuple[np.ndarray, float, bool, int, str, float]:
     """Maximize the weighted mean log-likelihood over log coordinates.
 
-    Returns parameters, total log-likelihood, success, iterations and the optimizer's
-    message, which also names any parameter left at a search bound (an MLE at 0 or
-    infinity: the data cannot pin it down, though predictions remain valid limits).
+    Returns parameters, total log-likelihood, convergence (see the module docstring),
+    iterations, the optimizer's message, which also names any parameter left at a search
+    bound (an MLE at 0 or infinity: the data cannot pin it down, though predictions remain
+    valid limits), and the largest projected gradient.
     """
     total = weights.sum()
 
@@ -221,10 +248,25 @@ def _maximize(
         options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
     )
     message = str(res.message)
-    at_bound = [n for n, u in zip(names, res.x, strict=True) if abs(u) >= _LOG_BOUND - 1e-6]
+    at_lower, at_upper = res.x <= -_LOG_BOUND + 1e-6, res.x >= _LOG_BOUND - 1e-6
+    at_bound = [n for n, low, up in zip(names, at_lower, at_upper, strict=True) if low or up]
     if at_bound:
         message += f"; at search bound: {', '.join(at_bound)}"
-    return to_params(res.x), float(-res.fun * total), bool(res.success), int(res.nit), message
+    # A bound only stops the search in one direction, so that component does not count.
+    _, gradient = objective(res.x)
+    projected = np.where((at_lower & (gradient > 0)) | (at_upper & (gradient < 0)), 0.0, gradient)
+    max_gradient = float(np.abs(projected).max())
+    converged = bool(res.success) or max_gradient < STATIONARY_GRADIENT
+    if converged and not res.success:
+        message += f"; line search stalled at a stationary point (max gradient {max_gradient:.1e})"
+    return (
+        to_params(res.x),
+        float(-res.fun * total),
+        converged,
+        int(res.nit),
+        message,
+        max_gradient,
+    )
 
 
 def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
@@ -243,7 +285,7 @@ def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDP
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     n, n_repeat = len(x), int((x > 0).sum())
     if n < min_customers or n_repeat < MIN_REPEAT_CUSTOMERS:
-        raise ValueError(
+        raise InsufficientDataError(
             f"BG/NBD needs >= {min_customers} customers and >= {MIN_REPEAT_CUSTOMERS} with a "
             f"repeat purchase; got {n} and {n_repeat}"
         )
@@ -270,7 +312,7 @@ def fit_gamma_gamma(
     keep = (x > 0) & (monetary > 0)
     x, monetary = x[keep], monetary[keep]
     if len(x) < min_customers:
-        raise ValueError(
+        raise InsufficientDataError(
             f"Gamma-Gamma needs >= {min_customers} repeat customers with positive spend; got {len(x)}"
         )
     start = np.log([1.0, 1.0, monetary.mean()])  # p = 1, q = 2, gamma = mean spend

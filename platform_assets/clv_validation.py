@@ -6,8 +6,13 @@ frequency bucket (0, 1, ..., 7+) as in Fader, Hardie & Lee (2005, figure 4).
 
 Two entry points: :func:`validate_transactions` starts from order-level rows; the
 warehouse can instead produce the summary itself in SQL (customer_metrics columns as of
-the cut date plus ``holdout_purchases`` and ``holdout_days``) and call
-:func:`validate_holdout`.
+the cut date plus ``holdout_purchases`` and ``holdout_days``, see
+``platform_assets.metrics.HOLDOUT_SUMMARY_SQL``) and call :func:`validate_holdout`.
+
+Default split (:func:`default_cut_date`): the last quarter of the observed history is the
+holdout, so the calibration fit stays close to the fit on all history. Histories shorter
+than eight weeks are not split: a holdout under two weeks would mostly measure noise and
+the weekday mix, not the model.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from platform_assets.clv import (
     DAYS_PER_UNIT,
     BGNBDParams,
     FitResult,
+    InsufficientDataError,
     TimeUnit,
     expected_purchases,
     fit_bgnbd,
@@ -29,6 +35,8 @@ from platform_assets.clv import (
 )
 
 HOLDOUT_COLUMNS = ("holdout_purchases", "holdout_days")
+DEFAULT_HOLDOUT_FRACTION = 0.25
+MIN_HISTORY_DAYS = 56
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,25 @@ class HoldoutValidation:
     mean_absolute_error: float
     aggregate_relative_error: float
     fit: FitResult[BGNBDParams]
+
+
+def default_cut_date(
+    first_day: dt.date,
+    as_of: dt.date,
+    fraction: float = DEFAULT_HOLDOUT_FRACTION,
+    min_history_days: int = MIN_HISTORY_DAYS,
+) -> dt.date | None:
+    """The cut day that leaves the last ``fraction`` of the history as holdout.
+
+    The history runs from the first purchase day to ``as_of``. None (no validation) when
+    ``fraction`` is 0 or the history is shorter than ``min_history_days``.
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
+    span = (as_of - first_day).days
+    if fraction == 0.0 or span < min_history_days:
+        return None
+    return as_of - dt.timedelta(days=max(1, round(span * fraction)))
 
 
 def _day(values: pd.Series) -> pd.Series:
@@ -141,7 +168,9 @@ def validate_holdout(
     )
     total = actual.sum()
     if total <= 0:
-        raise ValueError("no holdout purchases to compare with: is the holdout period empty?")
+        raise InsufficientDataError(
+            "no holdout purchases to compare with: is the holdout period empty?"
+        )
     relative = (predicted.sum() - total) / total
     return HoldoutValidation(table, float(np.abs(predicted - actual).mean()), float(relative), fit)
 

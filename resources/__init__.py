@@ -8,16 +8,38 @@ import dagster as dg
 
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
+from resources.landing_s3 import s3_landing_zone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.settings import PlatformSettings
+from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
+from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
 
 def build_resources(settings: PlatformSettings) -> dict[str, Any]:
     """The resources of one environment; asset code never branches on the environment."""
+    alert_webhook = AlertWebhook(
+        url=dg.EnvVar("ORDERS_ALERT_WEBHOOK_URL") if settings.alert_webhook_from_env else ""
+    )
     if settings.env == "prod":
-        raise NotImplementedError("PLATFORM_ENV=prod resources are not available yet")
+        snowflake = snowflake_resource(
+            key_pair=settings.snowflake_key_pair, key_passphrase=settings.snowflake_key_passphrase
+        )
+        return {
+            "landing": s3_landing_zone(
+                settings.landing_uri,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+                max_attempts=settings.s3_max_attempts,
+                retry_mode=settings.s3_retry_mode,
+            ),
+            "warehouse": SnowflakeWarehouse(snowflake=snowflake),
+            "warehouse_io_manager": SnowflakeWarehouseIOManager(snowflake=snowflake),
+            "pii": PiiHasher(key=dg.EnvVar("PII_HASH_KEY")),
+            "telemetry": TelemetryResource(),
+            "alert_webhook": alert_webhook,
+        }
     pii_key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
     return {
         "landing": LocalLandingZone(root=settings.landing_uri),
@@ -25,7 +47,5 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
         "pii": PiiHasher(key=pii_key),
         "telemetry": TelemetryResource(),
-        "alert_webhook": AlertWebhook(
-            url=dg.EnvVar("ORDERS_ALERT_WEBHOOK_URL") if settings.alert_webhook_from_env else ""
-        ),
+        "alert_webhook": alert_webhook,
     }

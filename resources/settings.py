@@ -17,6 +17,7 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
 STEP_EXECUTORS = ("multiprocess", "k8s_job")
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
+S3_RETRY_MODES = ("standard", "adaptive", "legacy")
 
 
 def parse_day(value: str, what: str) -> dt.date:
@@ -37,6 +38,17 @@ class PlatformSettings:
     duckdb_path: str = str(DEFAULT_DATA_DIR / "orders.duckdb")
     pii_key_from_env: bool = False
     step_executor: str = "multiprocess"
+    # Production only: S3 client behaviour (credentials come from boto3's own chain).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_max_attempts: int = 8
+    s3_retry_mode: str = "standard"
+    # Production only: which Snowflake secrets are set (their values are read by dg.EnvVar).
+    snowflake_key_pair: bool = False
+    snowflake_key_passphrase: bool = False
+    # Where the UI's "source code" links point; unset means links to local files.
+    git_url: str | None = None
+    git_branch: str = "main"
     anomaly_threshold: float = 0.65
     anomaly_training_days: int = 56
     landing_lookback_days: int = 7
@@ -70,6 +82,17 @@ class PlatformSettings:
                 f"DUCKDB_PATH file name {Path(self.duckdb_path).name!r} clashes with a warehouse"
                 f" schema ({', '.join(WAREHOUSE_SCHEMAS)}); choose another name, e.g. orders.duckdb"
             )
+        if self.s3_retry_mode not in S3_RETRY_MODES:
+            raise ValueError(
+                f"ORDERS_S3_RETRY_MODE must be one of {S3_RETRY_MODES}, got {self.s3_retry_mode!r}"
+            )
+        if self.s3_max_attempts < 1:
+            raise ValueError(f"ORDERS_S3_MAX_ATTEMPTS must be >= 1, got {self.s3_max_attempts}")
+        if self.env == "prod" and not self.landing_uri.startswith("s3://"):
+            raise ValueError(
+                f"PLATFORM_ENV=prod reads the landing zone from S3: ORDERS_LANDING_URI must be"
+                f" s3://bucket/prefix, got {self.landing_uri!r}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -85,14 +108,35 @@ class PlatformSettings:
             step_executor=environ.get("PLATFORM_STEP_EXECUTOR", defaults.step_executor)
             .strip()
             .lower(),
+            s3_endpoint_url=environ.get("ORDERS_S3_ENDPOINT_URL") or None,
+            s3_region=environ.get("ORDERS_S3_REGION") or None,
+            s3_max_attempts=_int(environ, "ORDERS_S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
+            s3_retry_mode=environ.get("ORDERS_S3_RETRY_MODE", defaults.s3_retry_mode)
+            .strip()
+            .lower(),
+            snowflake_key_pair=bool(environ.get("SNOWFLAKE_PRIVATE_KEY")),
+            snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
+            git_url=environ.get("PLATFORM_GIT_URL") or None,
+            git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
             anomaly_threshold=float(
                 environ.get("ORDERS_ANOMALY_THRESHOLD", defaults.anomaly_threshold)
             ),
-            anomaly_training_days=int(
-                environ.get("ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days)
+            anomaly_training_days=_int(
+                environ, "ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days
             ),
-            landing_lookback_days=int(
-                environ.get("ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days)
+            landing_lookback_days=_int(
+                environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days
             ),
             alert_webhook_from_env=bool(environ.get("ORDERS_ALERT_WEBHOOK_URL")),
         )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """An integer setting, with an error that names the variable."""
+    value = environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None

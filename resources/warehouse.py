@@ -13,26 +13,63 @@ from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 from dagster._core.storage.db_io_manager import DbIOManager, TableSlice
 from dagster_duckdb import DuckDBResource
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+DATE_DTYPE = pd.ArrowDtype(pa.date32())
+
+
+def _pandas_dtype(arrow_type: pa.DataType):
+    """The dtype a stored column is loaded as: the one the assets wrote it with."""
+    if pa.types.is_date(arrow_type):
+        return DATE_DTYPE
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pd.StringDtype()
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    return None
+
+
+def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
+    """A stored table as a DataFrame that keeps DATE, time zones and nullable integers.
+
+    DuckDB's own ``df()`` turns DATE into midnight timestamps and drops the zone of
+    TIMESTAMPTZ, so tables written from a loaded input would change type. Decimals
+    become floats, as they do from Snowflake.
+    """
+    decimals_as_floats = pa.schema(
+        [
+            field.with_type(pa.float64()) if pa.types.is_decimal(field.type) else field
+            for field in table.schema
+        ]
+    )
+    return table.cast(decimals_as_floats).to_pandas(types_mapper=_pandas_dtype)
+
+
+def quoted_identifier(name: str) -> str:
+    """``"name"`` after checking it is a plain identifier (never data)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a valid SQL identifier: {name!r}")
+    return f'"{name}"'
 
 
 def quoted_table(schema: str, table: str) -> str:
     """``"schema"."table"`` after checking both are plain identifiers (never data)."""
-    for name in (schema, table):
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a valid SQL identifier: {name!r}")
-    return f'"{schema}"."{table}"'
+    return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
 
 
 class Warehouse(dg.ConfigurableResource):
     """Runs read-only analytical SQL in the warehouse engine and returns a DataFrame.
 
-    SQL uses ``?`` placeholders; values are always bound, never formatted in.
+    SQL uses ``?`` placeholders; values are always bound, never formatted in. Every
+    engine returns the same dtypes: DATE as ``date32``, text as ``string``, integers
+    as nullable ``Int64``, timestamps with their zone.
     """
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
@@ -54,7 +91,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with DuckDBResource(database=self.database).get_connection() as conn:
-            return conn.execute(sql, list(params)).df()
+            return frame_from_arrow(conn.execute(sql, list(params)).to_arrow_table())
 
 
 class _TransactionalDuckDbClient(DuckDbClient):
@@ -100,7 +137,8 @@ class _TransactionalDuckDbClient(DuckDbClient):
 
 
 class _PandasTableHandler(DuckDBPandasTypeHandler):
-    """Writes even empty frames (so the table and its schema exist) and inserts by name."""
+    """Writes even empty frames (so the table and its schema exist), inserts by name and
+    loads with the stored types."""
 
     def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
         target = quoted_table(table_slice.schema, table_slice.table)
@@ -114,6 +152,12 @@ class _PandasTableHandler(DuckDBPandasTypeHandler):
             ).fetchall()
         finally:
             connection.unregister("incoming_frame")
+
+    def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
+        if table_slice.partition_dimensions and not context.asset_partition_keys:
+            return pd.DataFrame()
+        statement = DuckDbClient.get_select_statement(table_slice)
+        return frame_from_arrow(connection.sql(statement).to_arrow_table())
 
 
 class DuckDBWarehouseIOManager(DuckDBPandasIOManager):

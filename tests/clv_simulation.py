@@ -10,6 +10,8 @@ Gamma(p, nu) with nu ~ Gamma(q, gamma), so the mean of x of them is Gamma(p x, x
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -61,3 +63,22 @@ def simulate_daily_metrics(
         recency_days=np.floor(sim["recency_days"]).astype(int),
         tenure_days=np.floor(sim["tenure_days"]).astype(int),
     ).drop(columns="holdout_purchases")
+
+
+def landing_transactions(landing_root: Path) -> pd.DataFrame:
+    """customer_id, order_date (UTC) and amount of every order in clean CSV landing files.
+
+    Read straight from the files with pandas, independently of the platform's reader and
+    SQL, for comparison with what the pipeline computes. Only for ``dirty=False`` data.
+    """
+    files = sorted(Path(landing_root).glob("orders/date=*/*.csv"))
+    orders = pd.concat(
+        [pd.read_csv(f, usecols=["customer_id", "order_ts", "amount"]) for f in files]
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"],
+            "order_date": pd.to_datetime(orders["order_ts"], utc=True, format="ISO8601"),
+            "amount": orders["amount"],
+        }
+    )

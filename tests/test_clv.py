@@ -212,8 +212,11 @@ def test_score_customers_adds_columns_and_discounts() -> None:
 
 def test_model_metadata_is_flat_and_serialisable(cdnow_model: clv.CLVModel) -> None:
     meta = cdnow_model.metadata()
-    assert meta["clv/time_unit"] == "weeks"
-    assert meta["clv/bgnbd/n_customers"] == 2357 and meta["clv/gamma_gamma/converged"] is True
+    assert meta["time_unit"] == "weeks"
+    assert meta["bgnbd/n_customers"] == 2357 and meta["gamma_gamma/converged"] is True
+    assert meta["bgnbd/r"] == cdnow_model.purchases.params.r
+    assert meta["gamma_gamma/gamma"] == cdnow_model.spend.params.gamma
+    assert meta["bgnbd/max_gradient"] < clv.STATIONARY_GRADIENT
     assert all(isinstance(v, float | int | str | bool) for v in meta.values())
 
 
@@ -241,9 +244,9 @@ def test_invalid_metrics_are_rejected(change: dict, match: str) -> None:
 
 
 def test_unusable_inputs_raise_clear_errors(cdnow_days: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="needs >= 20 customers"):
+    with pytest.raises(clv.InsufficientDataError, match="needs >= 20 customers"):
         clv.fit_clv_model(cdnow_days.head(5))
-    with pytest.raises(ValueError, match="repeat purchase"):
+    with pytest.raises(clv.InsufficientDataError, match="repeat purchase"):
         clv.fit_clv_model(cdnow_days[cdnow_days["frequency"] == 0])
     with pytest.raises(ValueError, match="lack columns"):
         clv.fit_clv_model(cdnow_days.drop(columns="tenure_days"))

@@ -1,0 +1,155 @@
+"""The production landing zone: the same ``orders/date=YYYY-MM-DD/`` layout under ``s3://bucket/prefix``.
+
+Throttling (``SlowDown``) and 5xx answers are retried by botocore's own retry
+modes, configured once on the client; this module never loops on errors itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Iterator
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
+
+from resources.landing import DATASET, LandingFileInfo, LandingZone, day_prefix
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"expected an s3://bucket[/prefix] URI, got {uri!r}")
+    return parsed.netloc, parsed.path.strip("/")
+
+
+class RetryingS3Resource(S3Resource):
+    """dagster-aws's S3Resource with botocore's retry mode chosen in configuration.
+
+    S3Resource always builds its client in ``standard`` mode; ``adaptive`` adds
+    client-side rate limiting, which suits a prefix that S3 keeps throttling.
+    ``max_attempts`` counts the first request too (botocore's ``total_max_attempts``;
+    its ``max_attempts`` key would count retries only).
+    """
+
+    retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+    def get_client(self) -> Any:
+        config = Config(
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            signature_version=UNSIGNED if self.use_unsigned_session else None,
+        )
+        session = boto3.session.Session(profile_name=self.profile_name)
+        return session.client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            aws_session_token=self.aws_session_token,
+            config=config,
+        )
+
+
+class S3LandingZone(LandingZone):
+    """Landing zone in S3: ``s3://<bucket>/<prefix>/orders/date=YYYY-MM-DD/<file>``.
+
+    A file's version is its ETag, and a read asks for exactly that ETag, so the
+    bytes read always match the listing that the partition's fingerprint covers.
+    """
+
+    s3: RetryingS3Resource
+    bucket: str
+    prefix: str = ""
+    page_size: int = 1000
+    _client: Any = PrivateAttr(default=None)
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client, created on first use and reused for the run."""
+        if self._client is None:
+            self._client = self.s3.get_client()
+        return self._client
+
+    def _key(self, relative: str) -> str:
+        return (
+            posixpath.join(self.prefix.strip("/"), relative) if self.prefix.strip("/") else relative
+        )
+
+    def _pages(self, folder: str) -> Iterator[dict]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        yield from paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=folder,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
+
+    def list_day(self, day: dt.date) -> list[LandingFileInfo]:
+        folder = self._key(day_prefix(day))
+        files = []
+        for page in self._pages(folder):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(folder) :]
+                if not name or name.startswith("."):
+                    continue
+                files.append(
+                    LandingFileInfo(
+                        uri=f"s3://{self.bucket}/{item['Key']}",
+                        name=name,
+                        size=int(item["Size"]),
+                        version=item["ETag"].strip('"'),
+                    )
+                )
+        return sorted(files, key=lambda info: info.name)
+
+    def read(self, info: LandingFileInfo) -> bytes:
+        bucket, key = parse_s3_uri(info.uri)
+        response = self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
+        return response["Body"].read()
+
+    def list_days(self) -> list[dt.date]:
+        folder = self._key(f"{DATASET}/")
+        days = []
+        for page in self._pages(folder):
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][len(folder) :].strip("/")
+                try:
+                    days.append(dt.date.fromisoformat(name.removeprefix("date=")))
+                except ValueError:
+                    continue
+        return sorted(days)
+
+
+def s3_landing_zone(
+    uri: str,
+    *,
+    endpoint_url: str | None,
+    region: str | None,
+    max_attempts: int,
+    retry_mode: str,
+) -> S3LandingZone:
+    """The landing zone for an ``s3://bucket/prefix`` URI and the client's retry settings."""
+    bucket, prefix = parse_s3_uri(uri)
+    return S3LandingZone(
+        s3=RetryingS3Resource(
+            endpoint_url=endpoint_url,
+            region_name=region,
+            max_attempts=max_attempts,
+            retry_mode=retry_mode,
+        ),
+        bucket=bucket,
+        prefix=prefix,
+    )

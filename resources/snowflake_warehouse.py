@@ -1,0 +1,117 @@
+"""The production warehouse: the same :class:`Warehouse` interface, backed by Snowflake.
+
+SQL in this project is written once, in DuckDB's dialect (what developers run
+locally), and reaches Snowflake through sqlglot's transpiler, so a construct that
+differs between the engines (``filter (where ...)``, ``date_diff``, ...) is
+translated by a parser rather than by string edits. Values are always bound with
+``?`` (the connector's ``qmark`` style), never formatted in.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import dagster as dg
+import pandas as pd
+import sqlglot
+from dagster_snowflake import SnowflakeResource
+from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+from resources.warehouse import DATE_DTYPE, Warehouse
+
+_TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
+
+
+@functools.cache
+def snowflake_sql(sql: str) -> str:
+    """A DuckDB-dialect statement translated to Snowflake's dialect."""
+    statements = sqlglot.transpile(sql, read="duckdb", write="snowflake")
+    if len(statements) != 1:
+        raise ValueError(f"expected exactly one SQL statement, got {len(statements)}")
+    return statements[0]
+
+
+def typed_frame(cursor) -> pd.DataFrame:
+    """The cursor's result as a DataFrame with lower-case columns and the platform's dtypes.
+
+    Snowflake returns unquoted identifiers in upper case and hands pandas integers
+    as floats when they hold NULLs and dates as objects; the type of each column
+    in the result metadata says what it really is.
+    """
+    frame = cursor.fetch_pandas_all()
+    described = cursor.description
+    names = [column.name for column in described]
+    if frame.shape[1] != len(names):
+        frame = pd.DataFrame({name: pd.Series(dtype="object") for name in names})
+    frame.columns = [name.lower() for name in names]
+    for column, meta in zip(frame.columns, described, strict=True):
+        kind = FIELD_ID_TO_NAME[meta.type_code]
+        if kind == "FIXED" and not meta.scale:
+            frame[column] = frame[column].astype("Int64")
+        elif kind == "REAL" or kind == "FIXED":
+            frame[column] = frame[column].astype("float64")
+        elif kind == "TEXT":
+            frame[column] = frame[column].astype("string")
+        elif kind == "DATE":
+            frame[column] = pd.to_datetime(frame[column]).dt.date.astype(DATE_DTYPE)
+        elif kind == "BOOLEAN":
+            frame[column] = frame[column].astype("boolean")
+        elif kind in _TIMESTAMP_TYPES:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+@contextmanager
+def snowflake_connection(snowflake: SnowflakeResource) -> Iterator:
+    """A connection that is rolled back and closed on error (SnowflakeResource leaves it open)."""
+    with snowflake.get_connection() as conn:
+        try:
+            yield conn
+        except BaseException:
+            try:
+                conn.rollback()
+            finally:
+                conn.close()
+            raise
+
+
+class SnowflakeWarehouse(Warehouse):
+    """Runs the platform's analytical SQL inside Snowflake.
+
+    The connection must use ``paramstyle="qmark"`` (see :func:`snowflake_resource`).
+    """
+
+    snowflake: SnowflakeResource
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        with snowflake_connection(self.snowflake) as conn:
+            cursor = conn.cursor()
+            cursor.execute(snowflake_sql(sql), list(params))
+            return typed_frame(cursor)
+
+
+def snowflake_resource(*, key_pair: bool, key_passphrase: bool) -> SnowflakeResource:
+    """The Snowflake connection, every credential read from the environment by dg.EnvVar.
+
+    Password authentication by default; key-pair authentication when
+    SNOWFLAKE_PRIVATE_KEY is set (with SNOWFLAKE_PRIVATE_KEY_PASSWORD if encrypted).
+    """
+    auth: dict[str, object] = (
+        {"private_key": dg.EnvVar("SNOWFLAKE_PRIVATE_KEY")}
+        if key_pair
+        else {"password": dg.EnvVar("SNOWFLAKE_PASSWORD")}
+    )
+    if key_pair and key_passphrase:
+        auth["private_key_password"] = dg.EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
+    return SnowflakeResource(
+        account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
+        user=dg.EnvVar("SNOWFLAKE_USER"),
+        database=dg.EnvVar("SNOWFLAKE_DATABASE"),
+        warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
+        role=dg.EnvVar("SNOWFLAKE_ROLE"),
+        paramstyle="qmark",
+        timezone="UTC",
+        **auth,
+    )

@@ -1,0 +1,92 @@
+"""PLATFORM_ENV=prod: settings read once, resources chosen in build_resources, secrets via EnvVar."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from platform_assets.definitions import build_definitions
+from resources import build_resources
+from resources.landing_s3 import S3LandingZone
+from resources.settings import PlatformSettings
+from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
+from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+
+PROD_ENV = {"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "s3://orders-bucket/landing/"}
+
+
+def test_defaults_are_unchanged_and_local():
+    settings = PlatformSettings.from_env({})
+    assert settings.env == "local"
+    assert (settings.s3_max_attempts, settings.s3_retry_mode) == (8, "standard")
+    assert settings.s3_endpoint_url is None
+
+
+def test_prod_settings_from_the_environment():
+    settings = PlatformSettings.from_env(
+        {
+            **PROD_ENV,
+            "ORDERS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "ORDERS_S3_REGION": "eu-west-1",
+            "ORDERS_S3_MAX_ATTEMPTS": "12",
+            "ORDERS_S3_RETRY_MODE": "Adaptive",
+            "SNOWFLAKE_PRIVATE_KEY": "a-key",  # pragma: allowlist secret
+        }
+    )
+    assert settings.env == "prod"
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+    assert (settings.s3_region, settings.s3_max_attempts) == ("eu-west-1", 12)
+    assert settings.s3_retry_mode == "adaptive"
+    assert settings.snowflake_key_pair and not settings.snowflake_key_passphrase
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({**PROD_ENV, "ORDERS_S3_RETRY_MODE": "eager"}, "ORDERS_S3_RETRY_MODE"),
+        ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "0"}, "ORDERS_S3_MAX_ATTEMPTS"),
+        ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "many"}, "ORDERS_S3_MAX_ATTEMPTS"),
+        ({"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "/data/landing"}, "s3://"),
+    ],
+)
+def test_invalid_prod_settings_name_the_variable(environ, message):
+    with pytest.raises(ValueError, match=message):
+        PlatformSettings.from_env(environ)
+
+
+def test_prod_resources_are_s3_and_snowflake():
+    settings = PlatformSettings.from_env({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "4"})
+    resources = build_resources(settings)
+
+    landing = resources["landing"]
+    assert isinstance(landing, S3LandingZone)
+    assert (landing.bucket, landing.prefix) == ("orders-bucket", "landing")
+    assert (landing.s3.max_attempts, landing.s3.retry_mode) == (4, "standard")
+    assert isinstance(resources["warehouse"], SnowflakeWarehouse)
+    assert isinstance(resources["warehouse_io_manager"], SnowflakeWarehouseIOManager)
+    assert resources["pii"].key == dg.EnvVar("PII_HASH_KEY")
+
+
+def test_snowflake_credentials_only_come_from_env_vars():
+    password = snowflake_resource(key_pair=False, key_passphrase=False)
+    key_pair = snowflake_resource(key_pair=True, key_passphrase=True)
+
+    for name in ("account", "user", "database", "warehouse", "role"):
+        assert getattr(password, name) == dg.EnvVar(f"SNOWFLAKE_{name.upper()}")
+    assert password.password == dg.EnvVar("SNOWFLAKE_PASSWORD")
+    assert password.private_key is None
+    assert key_pair.password is None
+    assert key_pair.private_key == dg.EnvVar("SNOWFLAKE_PRIVATE_KEY")
+    assert key_pair.private_key_password == dg.EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
+    assert password.paramstyle == "qmark"
+
+
+def test_assets_look_the_same_in_both_environments():
+    local = build_definitions(PlatformSettings()).resolve_asset_graph()
+    prod = build_definitions(PlatformSettings.from_env(PROD_ENV)).resolve_asset_graph()
+
+    assert local.get_all_asset_keys() == prod.get_all_asset_keys()
+    for key in local.get_all_asset_keys():
+        assert local.get(key).kinds == prod.get(key).kinds, key
+        assert local.get(key).group_name == prod.get(key).group_name, key
+        assert local.get(key).parent_keys == prod.get(key).parent_keys, key

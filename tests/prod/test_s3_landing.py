@@ -1,0 +1,140 @@
+"""S3LandingZone against moto's S3 server over HTTP, with and without injected faults."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from botocore.exceptions import ClientError
+
+from platform_assets.contract import load_contract
+from platform_assets.ingest import LandedFile, read_landed_files
+from resources.landing_s3 import S3LandingZone, parse_s3_uri, s3_landing_zone
+from tests.prod.landing_fixture import DAYS
+from tests.prod.services import FaultInjectingProxy
+
+pytestmark = pytest.mark.services
+
+
+def _zone(
+    bucket: str,
+    endpoint: str,
+    prefix: str = "landing",
+    max_attempts: int = 3,
+    retry_mode: str = "standard",
+    page_size: int = 1000,
+) -> S3LandingZone:
+    zone = s3_landing_zone(
+        f"s3://{bucket}/{prefix}",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        max_attempts=max_attempts,
+        retry_mode=retry_mode,
+    )
+    return S3LandingZone(s3=zone.s3, bucket=zone.bucket, prefix=zone.prefix, page_size=page_size)
+
+
+def test_parse_s3_uri():
+    assert parse_s3_uri("s3://bucket/a/b/") == ("bucket", "a/b")
+    assert parse_s3_uri("s3://bucket") == ("bucket", "")
+    with pytest.raises(ValueError, match="s3://"):
+        parse_s3_uri("/local/dir")
+
+
+def test_lists_and_reads_the_same_layout_as_locally(landed_bucket, moto_endpoint, fixture_files):
+    zone = _zone(landed_bucket, moto_endpoint)
+
+    assert zone.list_days() == DAYS
+    listed = zone.list_day(DAYS[1])
+    assert [f.name for f in listed] == ["part-a.csv", "part-b.jsonl", "part-c.parquet"]
+    for info in listed:
+        relative = f"orders/date={DAYS[1].isoformat()}/{info.name}"
+        assert info.uri == f"s3://{landed_bucket}/landing/{relative}"
+        assert info.size == len(fixture_files[relative])
+        assert zone.read(info) == fixture_files[relative]
+    assert zone.list_day(DAYS[0].replace(year=2030)) == []
+
+
+def test_reads_all_three_formats_into_raw_rows(landed_bucket, moto_endpoint):
+    zone = _zone(landed_bucket, moto_endpoint)
+    files = [
+        LandedFile(uri=i.uri, name=i.name, size=i.size, data=zone.read(i))
+        for i in zone.list_day(DAYS[0])
+    ]
+
+    raw = read_landed_files(load_contract(), files)
+
+    assert raw.groupby("source_format").size().to_dict() == {"csv": 10, "jsonl": 7, "parquet": 6}
+    assert raw["parse_error"].isna().all()
+
+
+def test_paginates_listings(landed_bucket, moto_endpoint, s3_client):
+    for n in range(5):
+        s3_client.put_object(
+            Bucket=landed_bucket, Key=f"landing/orders/date=2025-01-01/extra-{n}.csv", Body=b"x"
+        )
+    zone = _zone(landed_bucket, moto_endpoint, page_size=2)
+
+    assert len(zone.list_day(DAYS[0])) == 8
+    assert zone.list_days() == DAYS
+
+
+def test_bucket_root_without_prefix(moto_endpoint, s3_client):
+    s3_client.create_bucket(Bucket="orders-root-only")
+    s3_client.put_object(Bucket="orders-root-only", Key="orders/date=2025-01-02/a.csv", Body=b"x")
+    zone = _zone("orders-root-only", moto_endpoint, prefix="")
+
+    assert [f.uri for f in zone.list_day(DAYS[1])] == [
+        "s3://orders-root-only/orders/date=2025-01-02/a.csv"
+    ]
+
+
+def test_version_is_the_etag_and_a_rewritten_file_is_not_read_stale(
+    landed_bucket, moto_endpoint, s3_client
+):
+    zone = _zone(landed_bucket, moto_endpoint)
+    before = zone.list_day(DAYS[2])[0]
+    key = parse_s3_uri(before.uri)[1]
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=b"order_id\nrewritten\n")
+    after = zone.list_day(DAYS[2])[0]
+
+    assert after.version != before.version
+    assert after.version == s3_client.head_object(Bucket=landed_bucket, Key=key)["ETag"].strip('"')
+    assert zone.read(after) == b"order_id\nrewritten\n"
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        zone.read(before)
+
+
+@pytest.mark.parametrize("mode", ["standard", "adaptive"])
+def test_botocore_retries_ride_out_throttling_and_5xx(landed_bucket, moto_endpoint, mode):
+    expected = _zone(landed_bucket, moto_endpoint)
+    with FaultInjectingProxy(moto_endpoint, rate=0.3, seed=3) as proxy:
+        zone = _zone(landed_bucket, proxy.url, max_attempts=10, retry_mode=mode)
+        listed = [zone.list_day(day) for day in DAYS]
+        contents = [zone.read(info) for files in listed for info in files]
+
+    assert listed == [expected.list_day(day) for day in DAYS]
+    assert contents == [expected.read(info) for files in listed for info in files]
+    assert proxy.faults, "no fault was injected"
+    assert proxy.requests == len(contents) + len(DAYS) + len(proxy.faults)
+
+
+def test_without_retries_a_fault_surfaces(landed_bucket, moto_endpoint):
+    with FaultInjectingProxy(moto_endpoint, rate=1.0) as proxy:
+        zone = _zone(landed_bucket, proxy.url, max_attempts=1)
+        with pytest.raises(ClientError) as failure:
+            zone.list_day(DAYS[0])
+
+    assert failure.value.response["Error"]["Code"] in {
+        "SlowDown",
+        "InternalError",
+        "ServiceUnavailable",
+    }
+    assert proxy.requests == 1
+
+
+def test_read_of_a_missing_file_fails_clearly(landed_bucket, moto_endpoint):
+    zone = _zone(landed_bucket, moto_endpoint)
+    info = zone.list_day(DAYS[0])[0]
+    with pytest.raises(ClientError):
+        zone.read(dataclasses.replace(info, uri=info.uri + ".gone"))
