@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,9 @@ class CleaningResult:
     quarantined: pd.DataFrame
     superseded_rows: int
     naive_timestamp_rows: int
+    # The valid rows that lost deduplication to a newer version of their order, in
+    # cleaned form: what reconciliation needs to account for every landed amount.
+    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEANED_COLUMNS))
 
     @property
     def raw_rows(self) -> int:
@@ -69,7 +73,8 @@ def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
     ).astype("string")
 
 
-def _text(raw: pd.DataFrame, spec: ColumnSpec) -> pd.Series:
+def column_text(raw: pd.DataFrame, spec: ColumnSpec) -> pd.Series:
+    """A landed column as the contract reads it: stripped, empty as null, case normalised."""
     values = raw[spec.name].astype("string").str.strip()
     values = values.mask(values == "")
     if spec.normalize == "upper":
@@ -87,10 +92,39 @@ def _parse_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _number(values: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series]:
-    """Numbers from strict text, and the mask of present values that are not numbers."""
+    """Numbers from strict text, and the mask of present values that are not finite numbers
+    (``1e400`` is well formed but overflows: it must not reach the cleaned rows as NaN)."""
     well_formed = values.str.match(pattern, na=False)
     numbers = pd.to_numeric(values.where(well_formed), errors="coerce").astype("float64")
-    return numbers, values.notna() & ~well_formed
+    finite = pd.Series(np.isfinite(numbers.to_numpy()), index=values.index)
+    return numbers.where(finite), values.notna() & ~(well_formed & finite)
+
+
+def parse_values(text: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Series]:
+    """Typed values of a :func:`column_text` column, and the mask of present values that
+    do not parse as the contract type (the one parser of cleaning and the drift check)."""
+    if spec.type == "timestamp":
+        parsed, _ = _parse_timestamps(text)
+        return parsed, text.notna() & parsed.isna()
+    if spec.type in ("decimal", "integer"):
+        return _number(text, _DECIMAL if spec.type == "decimal" else _INTEGER)
+    return text, _nested(text)
+
+
+def _nested(text: pd.Series) -> pd.Series:
+    """Mask of values that are JSON arrays or objects (nested values), not scalars."""
+    candidates = text.str.startswith(("[", "{"), na=False)
+    nested = pd.Series(False, index=text.index)
+    if candidates.any():
+        nested[candidates] = [_is_json_container(v) for v in text[candidates]]
+    return nested
+
+
+def _is_json_container(value: str) -> bool:
+    try:
+        return isinstance(json.loads(value), list | dict)
+    except ValueError:
+        return False
 
 
 class _Reasons:
@@ -146,7 +180,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     partition_date = pd.to_datetime(raw["partition_date"]).dt.date.astype(DATE_DTYPE)
 
     reasons.add("malformed_record", raw["parse_error"].notna(), raw["parse_error"], final=True)
-    text = {spec.name: _text(raw, spec) for spec in contract.columns}
+    text = {spec.name: column_text(raw, spec) for spec in contract.columns}
     for name in contract.required:
         reasons.add(f"missing_{name}", text[name].isna(), "required value is empty")
     for spec in contract.columns:
@@ -168,8 +202,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     for spec in contract.columns:
         if spec.type not in ("decimal", "integer"):
             continue
-        pattern = _DECIMAL if spec.type == "decimal" else _INTEGER
-        values, malformed = _number(text[spec.name], pattern)
+        values, malformed = parse_values(text[spec.name], spec)
         numbers[spec.name] = values
         reasons.add(f"invalid_{spec.name}", malformed, text[spec.name])
         if spec.min is not None:
@@ -181,12 +214,21 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
 
     for spec in contract.columns:
         values = text[spec.name]
+        if spec.type == "string":
+            _, nested = parse_values(values, spec)
+            reasons.add(f"invalid_{spec.name}", nested, values)
         if spec.pattern is not None:
             bad = values.notna() & ~values.str.match(spec.pattern, na=False)
             reasons.add(f"invalid_{spec.name}", bad, values)
         if spec.allowed is not None:
             bad = values.notna() & ~values.isin(spec.allowed)
             reasons.add(f"invalid_{spec.name}", bad, values)
+
+    if contract.formula_prefixes:
+        for spec in contract.free_text:
+            values = text[spec.name]
+            formula = values.str[:1].isin(list(contract.formula_prefixes))
+            reasons.add(f"formula_like_{spec.name}", values.notna() & formula, values)
 
     order_date = order_ts.dt.date.astype(DATE_DTYPE)
     outside = order_ts.notna() & (order_date != partition_date)
@@ -197,6 +239,19 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
         + order_date.astype("string")
         + " in partition "
         + partition_date.astype("string"),
+    )
+    reasons.add(
+        "updated_at_before_order_ts",
+        updated_at.notna() & order_ts.notna() & (updated_at < order_ts),
+        text["updated_at"],
+    )
+    lines = numbers["quantity"] * numbers["unit_price"]
+    tolerance = contract.quality.amount_line_tolerance
+    mismatch = (numbers["amount"] - lines).abs() > tolerance * numbers["amount"].abs()
+    reasons.add(
+        "amount_mismatch",
+        mismatch & lines.notna() & numbers["amount"].notna(),
+        "amount " + text["amount"] + " vs quantity x unit_price " + lines.round(6).astype("string"),
     )
 
     rejected, reason_code, reason_detail = reasons.resolve()
@@ -231,12 +286,13 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     cleaned["_arrival"] = np.arange(len(cleaned))
     cleaned = cleaned.sort_values(["order_id", "updated_at", "_arrival"], kind="stable")
     latest = ~cleaned.duplicated("order_id", keep="last")
-    superseded = int((~latest).sum())
+    superseded = cleaned.loc[~latest].sort_values("_arrival").drop(columns="_arrival")
     cleaned = cleaned.loc[latest].sort_values("_arrival").drop(columns="_arrival")
 
     return CleaningResult(
         cleaned=cleaned.reset_index(drop=True)[list(CLEANED_COLUMNS)],
         quarantined=quarantined.reset_index(drop=True),
-        superseded_rows=superseded,
+        superseded_rows=len(superseded),
         naive_timestamp_rows=int((naive_rows & pd.Series(valid, index=raw.index)).sum()),
+        superseded=superseded.reset_index(drop=True)[list(CLEANED_COLUMNS)],
     )

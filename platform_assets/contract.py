@@ -15,6 +15,8 @@ import yaml
 CONTRACT_PATH = Path(__file__).with_name("contract.yaml")
 
 COLUMN_TYPES = ("string", "timestamp", "decimal", "integer")
+SEVERITIES = ("WARN", "ERROR")
+DRIFT_KINDS = ("added", "missing_required", "missing_optional", "retyped", "renamed")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,34 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class DriftPolicy:
+    """Severity of each kind of schema drift, and the thresholds that define them."""
+
+    severities: tuple[tuple[str, str], ...] = (
+        ("added", "WARN"),
+        ("missing_required", "ERROR"),
+        ("missing_optional", "WARN"),
+        ("retyped", "ERROR"),
+        ("renamed", "WARN"),
+    )
+    retyped_max_unparseable: float = 0.05
+    retyped_min_values: int = 20
+    renamed_min_score: float = 0.6
+
+    def severity(self, kind: str) -> str:
+        """WARN or ERROR for one kind of drift."""
+        return dict(self.severities)[kind]
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """Rules of the typed order tables that are not rules of a single landed column."""
+
+    amount_line_tolerance: float = 0.01
+    email_hash_pattern: str = "^[0-9a-f]{64}$"
+
+
+@dataclass(frozen=True)
 class Contract:
     """The whole landing contract."""
 
@@ -44,6 +74,9 @@ class Contract:
     dedup_key: str
     dedup_order_by: str
     naive_timestamps: str
+    formula_prefixes: str = ""
+    drift: DriftPolicy = field(default_factory=DriftPolicy)
+    quality: QualityRules = field(default_factory=QualityRules)
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,11 +86,43 @@ class Contract:
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
 
+    @property
+    def free_text(self) -> tuple[ColumnSpec, ...]:
+        """String columns with no allowed set and no pattern: where formulas could hide."""
+        return tuple(
+            c
+            for c in self.columns
+            if c.type == "string" and c.allowed is None and c.pattern is None
+        )
+
     def column(self, name: str) -> ColumnSpec:
         for spec in self.columns:
             if spec.name == name:
                 return spec
         raise KeyError(f"column {name!r} is not in the {self.name} contract")
+
+
+def _parse_drift(section: dict) -> DriftPolicy:
+    """The drift policy: a severity per kind plus the two thresholds."""
+    defaults = DriftPolicy()
+    severities = dict(defaults.severities)
+    for kind in DRIFT_KINDS:
+        severity = str(section.get(kind, severities[kind])).upper()
+        if severity not in SEVERITIES:
+            raise ValueError(f"drift.{kind} must be one of {SEVERITIES}, not {severity!r}")
+        severities[kind] = severity
+    thresholds = {"retyped_max_unparseable", "retyped_min_values", "renamed_min_score"}
+    unknown = set(section) - set(DRIFT_KINDS) - thresholds
+    if unknown:
+        raise ValueError(f"unknown drift settings: {sorted(unknown)}")
+    return DriftPolicy(
+        severities=tuple(severities.items()),
+        retyped_max_unparseable=float(
+            section.get("retyped_max_unparseable", defaults.retyped_max_unparseable)
+        ),
+        retyped_min_values=int(section.get("retyped_min_values", defaults.retyped_min_values)),
+        renamed_min_score=float(section.get("renamed_min_score", defaults.renamed_min_score)),
+    )
 
 
 def parse_contract(document: dict) -> Contract:
@@ -86,12 +151,15 @@ def parse_contract(document: dict) -> Contract:
     if naive not in ("assume_utc", "quarantine"):
         raise ValueError(f"timestamps.naive must be assume_utc or quarantine, not {naive!r}")
     return Contract(
+        drift=_parse_drift(document.get("drift", {})),
+        quality=QualityRules(**document.get("quality", {})),
         name=document["name"],
         version=int(document["version"]),
         columns=tuple(columns),
         dedup_key=document["dedup"]["key"],
         dedup_order_by=document["dedup"]["order_by"],
         naive_timestamps=naive,
+        formula_prefixes=str(document.get("formula_prefixes", "")),
     )
 
 

@@ -8,18 +8,48 @@ without touching the process environment; ``defs`` is the code location that
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import dagster as dg
 
+from asset_checks.blocking import apply_blocking_automation
+from asset_checks.documented_columns import build_documented_columns_checks
+from asset_checks.drift import build_drift_checks, build_published_schema_checks
+from asset_checks.freshness import apply_published_freshness
+from asset_checks.quality import build_quality_checks
 from platform_assets.assets.analytics import build_analytics_assets
+from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.ingestion import build_ingestion_assets
 from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
 from platform_assets.partitions import daily_partitions
 from resources import build_resources
+from resources.k8s import run_executor
 from resources.settings import PlatformSettings
+from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
+DAILY_SCHEDULE = "orders_pipeline_daily"
+
+
+def with_code_links(
+    assets: list[dg.AssetsDefinition], settings: PlatformSettings
+) -> list[dg.AssetsDefinition]:
+    """Attach "source code" links to each asset: to the git host when one is configured."""
+    linked = dg.with_source_code_references(assets)
+    if not settings.git_url:
+        return list(linked)
+    return list(
+        dg.link_code_references_to_git(
+            linked,
+            git_url=settings.git_url,
+            git_branch=settings.git_branch,
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=Path(__file__),
+                file_anchor_path_in_repository="platform_assets/definitions.py",
+            ),
+        )
+    )
 
 
 @functools.cache
@@ -30,18 +60,48 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_ingestion_assets(partitions_def),
         *build_staging_assets(partitions_def),
         *build_analytics_assets(dg.AssetKey("cleaned_orders")),
+        *build_clv_assets(dg.AssetKey("customer_metrics")),
         *build_warehouse_assets(partitions_def),
+    ]
+    assets = apply_blocking_automation(apply_published_freshness(assets))
+    asset_checks = [
+        *build_drift_checks(partitions_def),
+        *build_quality_checks(partitions_def),
+        *build_published_schema_checks(),
     ]
     orders_pipeline = dg.define_asset_job(
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
-        description="Every asset, from landing files to the warehouse tables, for a day or a range.",
+        description=(
+            "Every asset, from the landing files to the warehouse tables, for one day or a "
+            "range of days (a range runs as one run). Launch it from the Materialize dialog "
+            "or with `dagster asset materialize --partition-range`."
+        ),
+    )
+    daily = dg.build_schedule_from_partitioned_job(
+        orders_pipeline,
+        name=DAILY_SCHEDULE,
+        hour_of_day=2,
+        minute_of_hour=0,
+        description=(
+            "Every day at 02:00 UTC, materializes yesterday's partition of every asset, so "
+            "the warehouse tables are fresh each morning. Late files for older days are "
+            "picked up by backfills (see docs/backfill-runbook.md)."
+        ),
+        # On in production; on a laptop it would start runs whenever `dagster dev` is up.
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if settings.env == "prod"
+        else dg.DefaultScheduleStatus.STOPPED,
     )
     return dg.Definitions(
-        assets=assets,
+        assets=with_code_links(assets, settings),
+        asset_checks=[*asset_checks, *build_documented_columns_checks(assets)],
         jobs=[orders_pipeline],
+        schedules=[daily],
+        sensors=[*build_run_telemetry_sensors()],
         resources=build_resources(settings),
+        executor=run_executor(settings),
     )
 
 

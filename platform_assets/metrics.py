@@ -1,4 +1,4 @@
-"""Customer metrics as SQL, run inside the warehouse engine over all cleaned history.
+"""Customer metrics and the CLV holdout summary as SQL, run inside the warehouse engine.
 
 Each statement is written once, in DuckDB's dialect (run as is locally), and binds
 every value with ``?``. Snowflake receives it through sqlglot's transpiler
@@ -47,3 +47,33 @@ from daily
 group by customer_id
 order by customer_id
 """
+
+# Calibration/holdout summary for validating the CLV model, as of a cut day C and an
+# as-of day D: the customer metrics above as of C (customers first seen after C are left
+# out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.
+# Bind with holdout_summary_params(cut, as_of).
+HOLDOUT_SUMMARY_SQL = f"""
+with calibration as ({CUSTOMER_METRICS_SQL}),
+holdout as (
+    select customer_id, count(distinct order_date) as holdout_purchases
+    from staging.cleaned_orders
+    where order_date > cast(? as date) and order_date <= cast(? as date)
+    group by customer_id
+)
+select
+    c.customer_id,
+    c.frequency,
+    c.recency_days,
+    c.tenure_days,
+    c.monetary_value,
+    cast(coalesce(h.holdout_purchases, 0) as bigint) as holdout_purchases,
+    cast(cast(? as date) - cast(? as date) as bigint) as holdout_days
+from calibration c
+left join holdout h on h.customer_id = c.customer_id
+order by c.customer_id
+"""  # noqa: S608 (composes two constant statements, never data)
+
+
+def holdout_summary_params(cut: str, as_of: str) -> list[str]:
+    """The values bound to HOLDOUT_SUMMARY_SQL's placeholders, in order (ISO days)."""
+    return [cut, cut, cut, cut, as_of, as_of, cut]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import warnings
 
 import dagster as dg
 import duckdb
@@ -18,14 +19,22 @@ from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, parse_day
 
-SUMMARY_SQL = {
-    "warehouse.fct_orders": "select count(*), count(distinct partition_date), round(sum(amount), 2)"
-    " from warehouse.fct_orders",
-    "warehouse.dim_customers": "select count(*), count(*) filter (where frequency > 0),"
-    " round(sum(total_revenue), 2) from warehouse.dim_customers",
-    "staging.quarantined_orders": "select count(*), count(distinct reason_code), null"
-    " from staging.quarantined_orders",
-}
+SUMMARY = (
+    (
+        "select count(*), count(distinct partition_date), coalesce(sum(amount), 0)"
+        " from warehouse.fct_orders",
+        "warehouse.fct_orders       {:,} orders over {} days, revenue {:,.2f}",
+    ),
+    (
+        "select count(*), count(*) filter (where frequency > 0) from warehouse.dim_customers",
+        "warehouse.dim_customers    {:,} customers, {:,} with repeat purchases",
+    ),
+    (
+        "select count(*), count(distinct reason_code) from staging.quarantined_orders",
+        "staging.quarantined_orders {:,} rows rejected ({} distinct reason codes)",
+    ),
+)
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders-per-day", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
     settings = PlatformSettings.from_env()
     if settings.env != "local":
@@ -69,13 +79,15 @@ def main(argv: list[str] | None = None) -> int:
                 "dagster/asset_partition_range_start": start,
                 "dagster/asset_partition_range_end": end,
             },
+            run_config=QUIET_LOGS,
             raise_on_error=False,
         )
     print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    print(f"Warehouse {settings.duckdb_path}:")
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        for table, sql in SUMMARY_SQL.items():
-            a, b, c = conn.execute(sql).fetchone()
-            print(f"  {table:28s} rows={a:<9} {b!s:>6} {'' if c is None else c}")
+        for sql, line in SUMMARY:
+            print("  " + line.format(*conn.execute(sql).fetchone()))
+    print("Browse it with `make ui` (http://127.0.0.1:3000).")
     return 0 if result.success else 1
 
 

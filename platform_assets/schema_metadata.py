@@ -1,8 +1,12 @@
-"""Column schema metadata (``dagster/column_schema``) shown in the UI's Columns tab."""
+"""Table metadata shown in the UI: column schema, table name and column lineage.
+
+Declared on the asset definitions (so the Columns tab and lineage show before the first
+run) and emitted again at materialization time from the frame actually written.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import pandas as pd
@@ -36,3 +40,28 @@ def frame_sql_types(frame: pd.DataFrame) -> dict[str, str]:
     return {
         name: _TYPES.get(str(dtype), str(dtype).upper()) for name, dtype in frame.dtypes.items()
     }
+
+
+def same_name_lineage(upstream: dg.AssetKey, columns: Iterable[str]) -> dg.TableColumnLineage:
+    """Column lineage where each column comes from the upstream column of the same name."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            name: [dg.TableColumnDep(asset_key=upstream, column_name=name)] for name in columns
+        }
+    )
+
+
+def table_metadata(
+    table_name: str,
+    columns: Mapping[str, str],
+    descriptions: Mapping[str, str],
+    lineage: dg.TableColumnLineage | None = None,
+) -> dict[str, object]:
+    """The standard ``dagster/*`` table keys for one warehouse table."""
+    metadata: dict[str, object] = {
+        "dagster/table_name": table_name,
+        "dagster/column_schema": column_schema(columns, descriptions),
+    }
+    if lineage is not None:
+        metadata["dagster/column_lineage"] = lineage
+    return metadata

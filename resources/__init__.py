@@ -12,6 +12,7 @@ from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.settings import PlatformSettings
 from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
 
@@ -32,6 +33,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
             "warehouse": SnowflakeWarehouse(snowflake=snowflake),
             "warehouse_io_manager": SnowflakeWarehouseIOManager(snowflake=snowflake),
             "pii": PiiHasher(key=dg.EnvVar("PII_HASH_KEY")),
+            "telemetry": TelemetryResource(),
         }
     pii_key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
     return {
@@ -39,4 +41,5 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
         "pii": PiiHasher(key=pii_key),
+        "telemetry": TelemetryResource(),
     }

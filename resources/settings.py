@@ -15,6 +15,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 ENVIRONMENTS = ("local", "prod")
+STEP_EXECUTORS = ("multiprocess", "k8s_job")
+WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 S3_RETRY_MODES = ("standard", "adaptive", "legacy")
 
 
@@ -33,8 +35,9 @@ class PlatformSettings:
     env: str = "local"
     partitions_start: str = "2025-01-01"
     landing_uri: str = str(DEFAULT_DATA_DIR / "landing")
-    duckdb_path: str = str(DEFAULT_DATA_DIR / "warehouse.duckdb")
+    duckdb_path: str = str(DEFAULT_DATA_DIR / "orders.duckdb")
     pii_key_from_env: bool = False
+    step_executor: str = "multiprocess"
     # Production only: S3 client behaviour (credentials come from boto3's own chain).
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
@@ -43,11 +46,26 @@ class PlatformSettings:
     # Production only: which Snowflake secrets are set (their values are read by dg.EnvVar).
     snowflake_key_pair: bool = False
     snowflake_key_passphrase: bool = False
+    # Where the UI's "source code" links point; unset means links to local files.
+    git_url: str | None = None
+    git_branch: str = "main"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
+        if self.step_executor not in STEP_EXECUTORS:
+            raise ValueError(
+                f"PLATFORM_STEP_EXECUTOR must be one of {STEP_EXECUTORS}, got {self.step_executor!r}"
+            )
+        if self.step_executor == "k8s_job" and self.env != "prod":
+            raise ValueError("PLATFORM_STEP_EXECUTOR=k8s_job needs PLATFORM_ENV=prod (a cluster)")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
+        if Path(self.duckdb_path).stem.lower() in WAREHOUSE_SCHEMAS:
+            # DuckDB names the catalog after the file; it would shadow the schema of that name.
+            raise ValueError(
+                f"DUCKDB_PATH file name {Path(self.duckdb_path).name!r} clashes with a warehouse"
+                f" schema ({', '.join(WAREHOUSE_SCHEMAS)}); choose another name, e.g. orders.duckdb"
+            )
         if self.s3_retry_mode not in S3_RETRY_MODES:
             raise ValueError(
                 f"ORDERS_S3_RETRY_MODE must be one of {S3_RETRY_MODES}, got {self.s3_retry_mode!r}"
@@ -71,6 +89,9 @@ class PlatformSettings:
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
             pii_key_from_env=bool(environ.get("PII_HASH_KEY")),
+            step_executor=environ.get("PLATFORM_STEP_EXECUTOR", defaults.step_executor)
+            .strip()
+            .lower(),
             s3_endpoint_url=environ.get("ORDERS_S3_ENDPOINT_URL") or None,
             s3_region=environ.get("ORDERS_S3_REGION") or None,
             s3_max_attempts=_int(environ, "ORDERS_S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
@@ -79,6 +100,8 @@ class PlatformSettings:
             .lower(),
             snowflake_key_pair=bool(environ.get("SNOWFLAKE_PRIVATE_KEY")),
             snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
+            git_url=environ.get("PLATFORM_GIT_URL") or None,
+            git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
         )
 
 

@@ -1,14 +1,15 @@
 """customer_metrics: per-customer purchase history, computed in the warehouse with SQL."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN
+from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, WAREHOUSE_KIND
 from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.warehouse import Warehouse
 
@@ -24,19 +25,39 @@ METRIC_DESCRIPTIONS = {
     "last_order_date": "Last purchase day (UTC).",
     "as_of_date": "The day the metrics are computed as of.",
 }
+# What CUSTOMER_METRICS_SQL returns, declared so the Columns tab shows before the first run.
+METRIC_TYPES = {
+    "customer_id": "VARCHAR",
+    "order_count": "BIGINT",
+    "frequency": "BIGINT",
+    "recency_days": "BIGINT",
+    "tenure_days": "BIGINT",
+    "monetary_value": "DOUBLE",
+    "total_revenue": "DOUBLE",
+    "first_order_date": "DATE",
+    "last_order_date": "DATE",
+    "as_of_date": "DATE",
+}
+TABLE = "analytics.customer_metrics"
 _DATE = pd.ArrowDtype(pa.date32())
 
 
 class MetricsConfig(dg.Config):
-    """as_of: compute metrics as of this day (YYYY-MM-DD); default the latest cleaned day."""
+    """as_of: compute metrics as of this day (YYYY-MM-DD); default the latest materialized day."""
 
     as_of: str | None = None
 
 
-def resolve_as_of(config_as_of: str | None, warehouse: Warehouse) -> dt.date | None:
-    """The configured as_of day, else the latest day with cleaned orders (None if empty)."""
+def resolve_as_of(
+    config_as_of: str | None, materialized_days: Iterable[str], warehouse: Warehouse
+) -> dt.date | None:
+    """The as-of day: configured, else the latest materialized cleaned day, else the latest
+    day in the table (None when there is no history at all)."""
     if config_as_of:
         return parse_day(config_as_of, "as_of")
+    days = sorted(materialized_days)
+    if days:
+        return parse_day(days[-1], "partition key")
     latest = warehouse.query(LATEST_DAY_SQL)["latest_day"].iloc[0]
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
@@ -51,21 +72,31 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         backfill_policy=SINGLE_RUN,
         group_name="analytics",
         owners=[ANALYTICS],
-        kinds={"sql", "pandas"},
+        kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
-        metadata={"schema": "analytics"},
+        metadata={
+            "schema": "analytics",
+            **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
+        },
     )
     def customer_metrics(
         context: dg.AssetExecutionContext, config: MetricsConfig, warehouse: Warehouse
     ) -> pd.DataFrame:
-        """One row per customer: order count, repeat frequency, recency, tenure, spend.
+        """One row per customer: how often, how recently and how much they buy.
 
-        Computed in the warehouse engine (DuckDB locally, Snowflake in production)
-        over every cleaned order up to the as-of day: the latest cleaned day, or the
-        `as_of` set in the run config. No wall clock is involved, so a re-run gives
-        the same numbers. Time unit: days.
+        For every customer with at least one cleaned order: number of orders, repeat
+        purchase days (`frequency`), days from first to last purchase (`recency_days`),
+        days since the first purchase (`tenure_days`), mean spend on repeat purchase
+        days (`monetary_value`) and total revenue. All history up to the as-of day is
+        used: the latest materialized day of cleaned_orders, or `as_of` in the run config. Nothing
+        depends on today's date, so re-running gives the same numbers. Time unit: days.
+
+        Computed with SQL inside the warehouse (DuckDB locally, Snowflake in
+        production), never by loading all history into memory. Plots: customers,
+        repeat customers and their share, total revenue.
         """
-        as_of = resolve_as_of(config.as_of, warehouse)
+        materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
+        as_of = resolve_as_of(config.as_of, materialized, warehouse)
         if as_of is None:
             context.log.warning("No cleaned orders yet: customer_metrics is empty.")
             as_of_text = None
@@ -75,16 +106,17 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
             metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
         for column in ("first_order_date", "last_order_date", "as_of_date"):
             metrics[column] = pd.to_datetime(metrics[column]).dt.date.astype(_DATE)
+        repeat_customers = int((metrics["frequency"] > 0).sum())
         context.add_output_metadata(
             {
                 "dagster/row_count": len(metrics),
-                "dagster/column_schema": column_schema(
-                    frame_sql_types(metrics), METRIC_DESCRIPTIONS
-                ),
-                "dagster/table_name": "analytics.customer_metrics",
+                **table_metadata(TABLE, frame_sql_types(metrics), METRIC_DESCRIPTIONS),
                 "as_of": as_of_text or "none",
                 "customers": len(metrics),
-                "repeat_customers": int((metrics["frequency"] > 0).sum()),
+                "repeat_customers": repeat_customers,
+                "repeat_customer_rate": round(repeat_customers / len(metrics), 6)
+                if len(metrics)
+                else 0.0,
                 "total_revenue": round(float(metrics["total_revenue"].sum()), 2),
             }
         )

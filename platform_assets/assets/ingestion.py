@@ -7,9 +7,12 @@ import pandas as pd
 
 from platform_assets.assets.common import (
     DATA_PLATFORM,
+    FILES_KIND,
     IO_MANAGER,
     SINGLE_RUN,
+    WAREHOUSE_KIND,
     column_descriptions,
+    order_table_types,
 )
 from platform_assets.contract import load_contract
 from platform_assets.ingest import (
@@ -21,8 +24,10 @@ from platform_assets.ingest import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.profiling import profile_raw
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.landing import LandingZone, fingerprint
+
+TABLE = "raw.raw_orders"
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -35,9 +40,13 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         io_manager_key=IO_MANAGER,
         group_name="ingestion",
         owners=[DATA_PLATFORM],
-        kinds={"pandas", "files"},
+        kinds={FILES_KIND, "pandas", WAREHOUSE_KIND},
         tags={"layer": "raw"},
-        metadata={"schema": "raw", "partition_expr": "partition_date"},
+        metadata={
+            "schema": "raw",
+            "partition_expr": "partition_date",
+            **table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions()),
+        },
         retry_policy=dg.RetryPolicy(
             max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
         ),
@@ -45,11 +54,16 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
     def raw_orders(context: dg.AssetExecutionContext, landing: LandingZone) -> pd.DataFrame:
         """Every order record that landed for the day, exactly as it arrived.
 
-        One row per landed record from `orders/date=YYYY-MM-DD/` (CSV, JSON Lines or
-        Parquet), values kept as text, with the source file and line of each record.
-        Columns outside the contract are kept in `extra_columns_json`; records that
-        cannot be parsed keep their text in `raw_record`. Nothing is dropped here:
-        validation happens in `cleaned_orders`.
+        One row per record found in the landing zone under `orders/date=YYYY-MM-DD/`
+        (CSV, JSON Lines or Parquet files), all values kept as text, with the file and
+        line each record came from. Nothing is dropped or corrected here: columns
+        outside the contract are kept in `extra_columns_json` and unreadable records
+        keep their original text in `raw_record`. Use it to answer "what exactly did
+        the source send us on this day?"; use `cleaned_orders` or
+        `warehouse/fct_orders` for analysis.
+
+        Plots per day: rows, files, revenue, mean and median order value, distinct
+        customers, duplicate rate and null rate per column.
         """
         contract = load_contract()
         frames = []
@@ -83,10 +97,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             context.add_asset_metadata(profile, partition_key=day.isoformat())
         raw = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame(contract)
         context.add_output_metadata(
-            {
-                "dagster/column_schema": column_schema(frame_sql_types(raw), column_descriptions()),
-                "dagster/table_name": "raw.raw_orders",
-            }
+            table_metadata(TABLE, frame_sql_types(raw), column_descriptions())
         )
         return raw
 

@@ -3,17 +3,43 @@
 import dagster as dg
 import pandas as pd
 
+from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
     SINGLE_RUN,
+    WAREHOUSE_KIND,
     column_descriptions,
+    order_table_types,
 )
 from platform_assets.cleaning import CleaningResult, clean_orders
 from platform_assets.contract import load_contract
 from platform_assets.partitions import partition_dates
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher
+
+TABLES = {
+    "cleaned_orders": "staging.cleaned_orders",
+    "quarantined_orders": "staging.quarantined_orders",
+}
+CLEANED_DESCRIPTION = """Orders you can trust: typed, validated and deduplicated, one row per order.
+
+Every landed row that passes the landing contract, with timestamps in UTC, amounts and
+quantities as numbers, currency upper case and status lower case. When an order was sent
+more than once, only its newest version (latest `updated_at`) is kept. Customer e-mails
+are replaced by a keyed hash, so this table holds no PII in clear.
+
+Plots per day: rows, revenue, distinct customers and the share of landed rows that were
+quarantined (`orders/quarantine_rate`).
+"""
+QUARANTINED_DESCRIPTION = """Landed rows rejected by the landing contract, with the reason why.
+
+Each row is kept exactly as it arrived, with `reason_code` (the first rule it broke, e.g.
+a missing amount or a timestamp outside the day) and `reason_detail` (every rule broken
+and the offending values). Every day, landed rows = cleaned + quarantined + superseded
+duplicates, so nothing is lost silently. Holds customer e-mails in clear: staging only,
+never published.
+"""
 
 
 def _on_day(frame: pd.DataFrame, day) -> pd.Series:
@@ -25,7 +51,7 @@ def _partition_counts(raw: pd.DataFrame, result: CleaningResult, day) -> dict[st
     raw_rows = int(_on_day(raw, day).sum())
     cleaned = result.cleaned[_on_day(result.cleaned, day)]
     quarantined = int(_on_day(result.quarantined, day).sum())
-    superseded = raw_rows - len(cleaned) - quarantined
+    superseded = int(_on_day(result.superseded, day).sum())
     return {
         "dagster/row_count": len(cleaned),
         "dagster/partition_row_count": len(cleaned),
@@ -45,43 +71,35 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     @dg.multi_asset(
         name="clean_orders",
         outs={
-            "cleaned_orders": dg.AssetOut(
-                key="cleaned_orders",
+            key: dg.AssetOut(
+                key=key,
                 io_manager_key=IO_MANAGER,
                 group_name="staging",
                 owners=[DATA_PLATFORM],
-                kinds={"pandas"},
+                kinds={"pandas", WAREHOUSE_KIND},
                 tags={"layer": "staging"},
-                metadata={"schema": "staging", "partition_expr": "partition_date"},
-                description=(
-                    "Orders typed per the landing contract: timestamps in UTC, amounts as "
-                    "numbers, currency and status normalised, one row per order_id (the "
-                    "newest updated_at wins). E-mails are replaced by a keyed hash."
-                ),
-            ),
-            "quarantined_orders": dg.AssetOut(
-                key="quarantined_orders",
-                io_manager_key=IO_MANAGER,
-                group_name="staging",
-                owners=[DATA_PLATFORM],
-                kinds={"pandas"},
-                tags={"layer": "staging"},
-                metadata={"schema": "staging", "partition_expr": "partition_date"},
-                description=(
-                    "Landed rows rejected by the contract, exactly as they arrived, with a "
-                    "reason_code (first rule broken) and reason_detail (all rules broken). "
-                    "raw rows = cleaned + quarantined + superseded duplicates, every day."
-                ),
-            ),
+                metadata={
+                    "schema": "staging",
+                    "partition_expr": "partition_date",
+                    **table_metadata(TABLES[key], order_table_types()[key], descriptions),
+                },
+                description=description,
+            )
+            for key, description in (
+                ("cleaned_orders", CLEANED_DESCRIPTION),
+                ("quarantined_orders", QUARANTINED_DESCRIPTION),
+            )
         },
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
+        check_specs=reconciliation_check_specs(partitions_def),
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext, raw_orders: pd.DataFrame, pii: PiiHasher
     ):
         """Validate, type and deduplicate the partition's raw orders."""
-        result = clean_orders(raw_orders, load_contract(), pii.key_bytes())
+        contract = load_contract()
+        result = clean_orders(raw_orders, contract, pii.key_bytes())
         for day in partition_dates(context):
             counts = _partition_counts(raw_orders, result, day)
             quarantined = counts["orders/quarantined_rows"]
@@ -96,10 +114,9 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
             result.cleaned,
             output_name="cleaned_orders",
             metadata={
-                "dagster/column_schema": column_schema(
-                    frame_sql_types(result.cleaned), descriptions
+                **table_metadata(
+                    TABLES["cleaned_orders"], frame_sql_types(result.cleaned), descriptions
                 ),
-                "dagster/table_name": "staging.cleaned_orders",
                 "orders/naive_timestamp_rows": result.naive_timestamp_rows,
             },
         )
@@ -107,14 +124,16 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
             result.quarantined,
             output_name="quarantined_orders",
             metadata={
-                "dagster/column_schema": column_schema(
-                    frame_sql_types(result.quarantined), descriptions
+                **table_metadata(
+                    TABLES["quarantined_orders"], frame_sql_types(result.quarantined), descriptions
                 ),
-                "dagster/table_name": "staging.quarantined_orders",
                 "orders/reason_codes": dg.MetadataValue.json(
                     {k: int(v) for k, v in reasons.items()}
                 ),
             },
+        )
+        yield from reconciliation_events(
+            context.op_execution_context, raw_orders, result, partition_dates(context), contract
         )
 
     return [clean_orders_step]

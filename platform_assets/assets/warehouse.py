@@ -3,10 +3,18 @@
 import dagster as dg
 import pandas as pd
 
-from platform_assets.assets.analytics import METRIC_DESCRIPTIONS
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, column_descriptions
+from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
+from platform_assets.assets.clv import CLV_DESCRIPTIONS
+from platform_assets.assets.common import (
+    ANALYTICS,
+    IO_MANAGER,
+    SINGLE_RUN,
+    WAREHOUSE_KIND,
+    column_descriptions,
+    order_table_types,
+)
 from platform_assets.partitions import partition_dates
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 
 FCT_ORDERS_COLUMNS = (
     "order_id",
@@ -23,90 +31,153 @@ FCT_ORDERS_COLUMNS = (
     "updated_at",
     "partition_date",
 )
+FCT_ORDERS_TABLE = "warehouse.fct_orders"
+DIM_CUSTOMERS_TABLE = "warehouse.dim_customers"
+CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
+CUSTOMER_METRICS = dg.AssetKey("customer_metrics")
+CUSTOMER_CLV = dg.AssetKey("customer_clv")
+
+
+def _day_figures(facts: pd.DataFrame) -> dict[str, float | int]:
+    """What an analyst plots per day: orders, revenue, basket size, customers."""
+    rows = len(facts)
+    revenue = float(facts["amount"].sum())
+    return {
+        "dagster/row_count": rows,
+        "dagster/partition_row_count": rows,
+        "orders/revenue": round(revenue, 2),
+        "orders/mean_order_value": round(revenue / rows, 4) if rows else 0.0,
+        "orders/distinct_customers": int(facts["customer_id"].nunique()),
+    }
+
+
+# dim_customers column -> customer_clv column
+DIM_CLV_COLUMNS = {
+    "expected_purchases": "expected_purchases",
+    "prob_alive": "prob_alive",
+    "expected_avg_order_value": "expected_avg_order_value",
+    "clv": "clv",
+    "clv_horizon_months": "horizon_months",
+    "clv_as_of_date": "as_of_date",
+}
+DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
+DIM_CLV_TYPES = {
+    "expected_purchases": "DOUBLE",
+    "prob_alive": "DOUBLE",
+    "expected_avg_order_value": "DOUBLE",
+    "clv": "DOUBLE",
+    "clv_horizon_months": "BIGINT",
+    "clv_as_of_date": "DATE",
+}
+
+
+def join_customer_clv(metrics: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Every customer of ``metrics`` with their CLV columns (empty where unscored)."""
+    clv_columns = scores.loc[:, ["customer_id", *DIM_CLV_COLUMNS.values()]].rename(
+        columns={source: dim for dim, source in DIM_CLV_COLUMNS.items()}
+    )
+    dim = metrics.reset_index(drop=True).merge(
+        clv_columns, on="customer_id", how="left", validate="one_to_one"
+    )
+    return dim.astype({"clv_horizon_months": "Int64"})
 
 
 def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """The two published tables."""
+    fct_types = {name: order_table_types()["cleaned_orders"][name] for name in FCT_ORDERS_COLUMNS}
+    fct_lineage = same_name_lineage(CLEANED_ORDERS, FCT_ORDERS_COLUMNS)
+    dim_types = {**METRIC_TYPES, **DIM_CLV_TYPES}
+    dim_descriptions = {**METRIC_DESCRIPTIONS, **DIM_CLV_DESCRIPTIONS}
+    dim_lineage = dg.TableColumnLineage(
+        deps_by_column={
+            **same_name_lineage(CUSTOMER_METRICS, METRIC_TYPES).deps_by_column,
+            **{
+                name: [dg.TableColumnDep(asset_key=CUSTOMER_CLV, column_name=source)]
+                for name, source in DIM_CLV_COLUMNS.items()
+            },
+        }
+    )
 
     @dg.asset(
         key=["warehouse", "fct_orders"],
-        ins={"cleaned_orders": dg.AssetIn("cleaned_orders")},
+        ins={"cleaned_orders": dg.AssetIn(CLEANED_ORDERS)},
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         io_manager_key=IO_MANAGER,
         group_name="warehouse",
         owners=[ANALYTICS],
-        kinds={"pandas", "table"},
+        kinds={"pandas", WAREHOUSE_KIND},
         tags={"layer": "published"},
-        metadata={"partition_expr": "partition_date"},
+        metadata={
+            "partition_expr": "partition_date",
+            **table_metadata(FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage),
+        },
     )
     def fct_orders(context: dg.AssetExecutionContext, cleaned_orders: pd.DataFrame) -> pd.DataFrame:
-        """Order facts, one row per order, published for analysts and BI.
+        """Order facts for reporting and BI: one row per order, one partition per day.
 
-        The cleaned, deduplicated orders of each day, without lineage columns and
-        with e-mails only as a keyed hash. Re-running a day or a range replaces those
-        days atomically: no duplicates, no leftovers of superseded rows.
+        The cleaned, deduplicated orders of each day with the business columns only:
+        when (`order_ts`, `order_date`), who (`customer_id`), how much (`amount`,
+        `currency`, `quantity`, `unit_price`), `status` and `region`. E-mails appear
+        only as a keyed hash. Re-running a day or a range of days replaces those days
+        atomically, so there are never duplicates or leftovers of older versions.
+
+        Plots per day: orders, revenue, mean order value, distinct customers.
         """
         facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
+        days = pd.to_datetime(facts["partition_date"]).dt.date
         for day in partition_dates(context):
-            rows = int((pd.to_datetime(facts["partition_date"]).dt.date == day).sum())
             context.add_asset_metadata(
-                {"dagster/row_count": rows, "dagster/partition_row_count": rows},
-                partition_key=day.isoformat(),
+                _day_figures(facts[days == day]), partition_key=day.isoformat()
             )
         context.add_output_metadata(
-            {
-                "dagster/column_schema": column_schema(
-                    frame_sql_types(facts), column_descriptions()
-                ),
-                "dagster/table_name": "warehouse.fct_orders",
-                "dagster/column_lineage": dg.TableColumnLineage(
-                    deps_by_column={
-                        name: [
-                            dg.TableColumnDep(
-                                asset_key=dg.AssetKey("cleaned_orders"), column_name=name
-                            )
-                        ]
-                        for name in FCT_ORDERS_COLUMNS
-                    }
-                ),
-            }
+            table_metadata(
+                FCT_ORDERS_TABLE, frame_sql_types(facts), column_descriptions(), fct_lineage
+            )
         )
         return facts
 
     @dg.asset(
         key=["warehouse", "dim_customers"],
-        ins={"customer_metrics": dg.AssetIn("customer_metrics")},
+        ins={
+            "customer_metrics": dg.AssetIn(CUSTOMER_METRICS),
+            "customer_clv": dg.AssetIn(CUSTOMER_CLV),
+        },
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         group_name="warehouse",
         owners=[ANALYTICS],
-        kinds={"pandas", "table"},
+        kinds={"pandas", WAREHOUSE_KIND},
         tags={"layer": "published"},
+        metadata=table_metadata(DIM_CUSTOMERS_TABLE, dim_types, dim_descriptions, dim_lineage),
     )
     def dim_customers(
-        context: dg.AssetExecutionContext, customer_metrics: pd.DataFrame
+        context: dg.AssetExecutionContext,
+        customer_metrics: pd.DataFrame,
+        customer_clv: pd.DataFrame,
     ) -> pd.DataFrame:
-        """One row per customer with their purchase metrics, published for analysts.
+        """Customers for reporting and BI: one row per customer, metrics and lifetime value.
 
-        Replaced as a whole on every run, as of the same day as customer_metrics.
+        Order count, repeat purchase days, recency, tenure, mean repeat spend and total
+        revenue of every customer (from `customer_metrics`), with their expected
+        purchases, probability of being active, expected order value and CLV over
+        `clv_horizon_months` (from `customer_clv`), as of the same day. The CLV columns
+        are empty when no model could be fitted. Replaced as a whole on every run.
+
+        Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
-        dim = customer_metrics.reset_index(drop=True)
+        dim = join_customer_clv(customer_metrics, customer_clv)
+        repeat = int((dim["frequency"] > 0).sum())
         context.add_output_metadata(
             {
                 "dagster/row_count": len(dim),
-                "dagster/column_schema": column_schema(frame_sql_types(dim), METRIC_DESCRIPTIONS),
-                "dagster/table_name": "warehouse.dim_customers",
-                "dagster/column_lineage": dg.TableColumnLineage(
-                    deps_by_column={
-                        name: [
-                            dg.TableColumnDep(
-                                asset_key=dg.AssetKey("customer_metrics"), column_name=name
-                            )
-                        ]
-                        for name in dim.columns
-                    }
+                **table_metadata(
+                    DIM_CUSTOMERS_TABLE, frame_sql_types(dim), dim_descriptions, dim_lineage
                 ),
+                "customers": len(dim),
+                "repeat_customer_rate": round(repeat / len(dim), 6) if len(dim) else 0.0,
+                "total_revenue": round(float(dim["total_revenue"].sum()), 2),
+                "customers_with_clv": int(dim["clv"].notna().sum()),
             }
         )
         return dim

@@ -1,0 +1,266 @@
+"""Schema drift of landed order files against the contract, judged per partition.
+
+Four kinds of drift, each with the severity the contract's ``drift`` policy gives it:
+
+- **added**: a column outside the contract (kept in ``extra_columns_json``, carried on);
+- **missing_required** / **missing_optional**: a contract column absent from a file;
+- **retyped**: more than ``retyped_max_unparseable`` of a column's present values (and
+  at least ``retyped_min_values`` of them) no longer parse as the contract type, or are
+  nested values in a text column (the same parser as cleaning); fewer bad values are
+  bad rows, which cleaning quarantines;
+- **renamed**: a missing column and an extra column of the same file that look alike,
+  scored as ``max(name, (name + values) / 2)`` where *name* is the difflib ratio of the
+  two names and *values* the share of the extra column's values that satisfy the
+  missing column's rules (type, allowed set, pattern; 0 for a free-text column).
+"""
+
+
+import difflib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import dagster as dg
+import pandas as pd
+
+from asset_checks.partitioned import PartitionOutcome, partition_check_events
+from platform_assets.cleaning import column_text, parse_values
+from platform_assets.contract import ColumnSpec, Contract, load_contract
+from platform_assets.ingest import LINEAGE_COLUMNS, normalize_header
+from platform_assets.partitions import days_in_window
+from resources.warehouse import Warehouse, quoted_table
+
+RETYPE_SAMPLE_ROWS = 100_000
+RENAME_SAMPLE_ROWS = 500
+FINDING_COLUMNS = ("kind", "column", "severity", "files", "rows", "detail")
+
+
+@dataclass(frozen=True)
+class DriftFinding:
+    """One drifted column of one partition."""
+
+    kind: str
+    column: str
+    severity: str
+    files: int
+    rows: int
+    detail: str
+
+
+def file_headers(raw_day: pd.DataFrame) -> pd.DataFrame:
+    """One row per landed file of the day: source_file, file_header (JSON list), rows."""
+    if raw_day.empty:
+        return pd.DataFrame({"source_file": [], "file_header": [], "rows": []})
+    grouped = raw_day.groupby("source_file", sort=True, dropna=False)
+    return pd.DataFrame(
+        {"file_header": grouped["file_header"].first(), "rows": grouped.size()}
+    ).reset_index()
+
+
+def _conformance(values: pd.Series, spec: ColumnSpec) -> float:
+    """Share of present values that satisfy a contract column's rules (0 for free text)."""
+    frame = pd.DataFrame({spec.name: values.astype("string")})
+    text = column_text(frame, spec)
+    present = text.notna()
+    if not present.any():
+        return 0.0
+    _, malformed = parse_values(text, spec)
+    ok = present & ~malformed
+    if spec.allowed is not None:
+        ok &= text.isin(spec.allowed)
+    if spec.pattern is not None:
+        ok &= text.str.match(spec.pattern, na=False)
+    if spec.type == "string" and spec.allowed is None and spec.pattern is None:
+        return 0.0
+    return float(ok[present].mean())
+
+
+def _extra_values(raw_file: pd.DataFrame, name: str) -> pd.Series:
+    """Values of one extra column, from a bounded sample of a file's rows."""
+    sample = raw_file["extra_columns_json"].dropna().head(RENAME_SAMPLE_ROWS)
+    values = [json.loads(text).get(name) for text in sample]
+    return pd.Series([None if v is None else str(v) for v in values], dtype="string")
+
+
+def _header_findings(
+    raw_day: pd.DataFrame, contract: Contract
+) -> tuple[list[DriftFinding], list[DriftFinding]]:
+    """Added, missing and renamed columns, from each file's header."""
+    policy = contract.drift
+    added: dict[str, list[int]] = defaultdict(list)
+    missing: dict[str, list[int]] = defaultdict(list)
+    renames: dict[tuple[str, str], list[float]] = defaultdict(list)
+    rename_rows: dict[tuple[str, str], int] = defaultdict(int)
+    for _, file in file_headers(raw_day).iterrows():
+        seen: set[str] = set()
+        extras: list[tuple[str, str]] = []
+        for original in json.loads(file["file_header"] or "[]"):
+            name = normalize_header(original)
+            if name not in contract.column_names or name in seen:
+                added[name].append(int(file["rows"]))
+                extras.append((name, original))
+            seen.add(name)
+        absent = [spec for spec in contract.columns if spec.name not in seen]
+        for spec in absent:
+            missing[spec.name].append(int(file["rows"]))
+        if absent and extras:
+            rows = raw_day[raw_day["source_file"] == file["source_file"]]
+            for spec in absent:
+                for name, original in extras:
+                    similarity = difflib.SequenceMatcher(None, spec.name, name).ratio()
+                    values = _conformance(_extra_values(rows, original), spec)
+                    score = max(similarity, (similarity + values) / 2)
+                    if score >= policy.renamed_min_score:
+                        renames[(spec.name, name)].append(score)
+                        rename_rows[(spec.name, name)] += int(file["rows"])
+    findings = [
+        DriftFinding(
+            "added",
+            name,
+            policy.severity("added"),
+            len(rows),
+            sum(rows),
+            "not in the contract; carried in extra_columns_json",
+        )
+        for name, rows in sorted(added.items())
+    ]
+    for name, rows in sorted(missing.items()):
+        kind = "missing_required" if contract.column(name).required else "missing_optional"
+        findings.append(
+            DriftFinding(
+                kind,
+                name,
+                policy.severity(kind),
+                len(rows),
+                sum(rows),
+                "absent from the file header",
+            )
+        )
+    renamed = [
+        DriftFinding(
+            "renamed",
+            column,
+            policy.severity("renamed"),
+            len(scores),
+            rename_rows[(column, extra)],
+            f"probably renamed to {extra!r} (score {max(scores):.2f})",
+        )
+        for (column, extra), scores in sorted(renames.items())
+    ]
+    return findings, renamed
+
+
+def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFinding]:
+    """Columns whose present values mostly no longer parse as their contract type (for
+    text: are nested JSON values), judged on a bounded sample of the day."""
+    policy = contract.drift
+    sample = raw_day
+    if len(raw_day) > RETYPE_SAMPLE_ROWS:
+        sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
+    findings = []
+    for spec in contract.columns:
+        text = column_text(sample, spec)
+        present = int(text.notna().sum())
+        if not present:
+            continue
+        _, malformed = parse_values(text, spec)
+        unparseable = int(malformed.sum())
+        rate = unparseable / present
+        if rate > policy.retyped_max_unparseable and unparseable >= policy.retyped_min_values:
+            examples = text[malformed].drop_duplicates().head(3).tolist()
+            bad = malformed.to_numpy(dtype=bool)
+            findings.append(
+                DriftFinding(
+                    "retyped",
+                    spec.name,
+                    policy.severity("retyped"),
+                    int(sample["source_file"][bad].nunique()),
+                    round(int(bad.sum()) * len(raw_day) / len(sample)),
+                    f"{rate:.1%} of present values are not {spec.type}, e.g. {examples}",
+                )
+            )
+    return findings
+
+
+def detect_drift(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFinding]:
+    """Every drift finding of one partition of raw orders (empty when it matches)."""
+    if raw_day.empty:
+        return []
+    header, renamed = _header_findings(raw_day, contract)
+    return [*header, *_retyped_findings(raw_day, contract), *renamed]
+
+
+def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutcome:
+    """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN."""
+    severities = {finding.severity for finding in findings}
+    counts = {
+        f"drift/{kind}": 0
+        for kind in ("added", "missing_required", "missing_optional", "retyped", "renamed")
+    }
+    for finding in findings:
+        counts[f"drift/{finding.kind}"] += 1
+    metadata: dict[str, object] = {"rows": rows, **counts}
+    if findings:
+        metadata["drift"] = dg.MetadataValue.table(
+            records=[dg.TableRecord(asdict(finding)) for finding in findings],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name, "int" if name in ("files", "rows") else "string")
+                    for name in FINDING_COLUMNS
+                ]
+            ),
+        )
+    if not findings:
+        return PartitionOutcome(
+            True, description="Landed columns match the contract.", metadata=metadata
+        )
+    summary = ", ".join(f"{f.kind} {f.column}" for f in findings)
+    severity = dg.AssetCheckSeverity.ERROR if "ERROR" in severities else dg.AssetCheckSeverity.WARN
+    return PartitionOutcome(False, severity, f"Schema drift: {summary}", metadata)
+
+
+def build_drift_checks(
+    partitions_def: dg.PartitionsDefinition, table: tuple[str, str] = ("raw", "raw_orders")
+) -> list[dg.AssetChecksDefinition]:
+    """The blocking, partitioned schema-drift check of raw_orders."""
+    contract = load_contract()
+    columns = ", ".join(f'"{name}"' for name in (*contract.column_names, *LINEAGE_COLUMNS))
+    sql = f"select {columns} from {quoted_table(*table)} where partition_date = ?"  # noqa: S608 (validated identifiers)
+
+    @dg.asset_check(
+        asset="raw_orders",
+        name="schema_drift",
+        partitions_def=partitions_def,
+        blocking=True,
+        metadata={"contract_version": contract.version},
+    )
+    def schema_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        """Landed columns against the contract: added, missing, retyped, probably renamed.
+
+        Policy per kind in contract.yaml (`drift`): a missing required column or a
+        retyped column is an ERROR and holds everything downstream of the day;
+        added columns are a WARN and carried in extra_columns_json.
+        """
+        outcomes = {}
+        for day in days_in_window(context.partition_time_window):
+            raw_day = warehouse.query(sql, [day])
+            outcomes[day.isoformat()] = drift_outcome(detect_drift(raw_day, contract), len(raw_day))
+        yield from partition_check_events(
+            context.op_execution_context,
+            dg.AssetCheckKey(dg.AssetKey("raw_orders"), "schema_drift"),
+            outcomes,
+        )
+
+    return [schema_drift]
+
+
+def build_published_schema_checks(
+    published: Sequence[Sequence[str]] = (
+        ["warehouse", "fct_orders"],
+        ["warehouse", "dim_customers"],
+    ),
+) -> list[dg.AssetChecksDefinition]:
+    """Dagster's column-schema change checks (WARN) on the published tables, fed by the
+    ``dagster/column_schema`` metadata of their materializations."""
+    return list(dg.build_column_schema_change_checks(assets=list(published)))

@@ -1,0 +1,80 @@
+"""Per-partition results of asset checks, also in single-run backfills of a range of days.
+
+Dagster turns an ``AssetCheckResult`` into an evaluation of the run's partition, but a
+range run (``BackfillPolicy.single_run()``) has no single partition: the result would be
+stored for no partition at all and each day's planned evaluation would stay "in
+progress" for ever. So the checks here emit the check's output once and one
+``AssetCheckEvaluation`` per day, each pointing at that day's latest materialization of
+the checked asset. That pointer is what makes the result *current* for the UI and for
+``AutomationCondition.all_deps_blocking_checks_passed()``; a new materialization of the
+day makes it stale until the check runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+# Public in spirit (it is a field of the public AssetCheckEvaluation), not exported.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    """The verdict of one check on one partition."""
+
+    passed: bool
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+    description: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+def latest_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_key: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The latest materialization of one partition, as a check evaluation's target."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    record = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+    )
+
+
+def partition_check_events(
+    context: dg.OpExecutionContext,
+    check_key: dg.AssetCheckKey,
+    outcomes: Mapping[str, PartitionOutcome],
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+    """The events of one check over the partitions of the current run.
+
+    Yields nothing when the check is not selected in this run (asset subsetting).
+    """
+    if check_key not in context.selected_asset_check_keys:
+        return
+    spec = context.assets_def.get_spec_for_check_key(check_key)
+    yield dg.Output(
+        None, output_name=context.assets_def.get_output_name_for_asset_check_key(check_key)
+    )
+    for partition_key, outcome in outcomes.items():
+        yield dg.AssetCheckEvaluation(
+            asset_key=check_key.asset_key,
+            check_name=check_key.name,
+            passed=outcome.passed,
+            metadata=outcome.metadata,
+            severity=outcome.severity,
+            description=outcome.description,
+            blocking=spec.blocking,
+            partition=partition_key,
+            target_materialization_data=latest_materialization(
+                context.instance, check_key.asset_key, partition_key
+            ),
+        )

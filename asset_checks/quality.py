@@ -1,0 +1,210 @@
+"""Great Expectations (GX Core 1.x) suites as blocking, partitioned checks of the typed tables.
+
+Each day is validated on its own: an ephemeral GX context (nothing written to disk),
+a pandas datasource fed the day's rows from the warehouse, and the suite of
+:mod:`asset_checks.expectations`. Failing counts, percentages and a few sample values
+of every expectation go into the check's metadata. GX is imported inside the check
+function only, so loading the definitions does not pay for it.
+"""
+
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from asset_checks.expectations import QUALITY_COLUMNS, order_expectations, prepare_for_suite
+from asset_checks.partitioned import PartitionOutcome, partition_check_events
+from platform_assets.assets.warehouse import FCT_ORDERS_COLUMNS
+from platform_assets.contract import Contract, load_contract
+from platform_assets.partitions import days_in_window
+from resources.warehouse import Warehouse, quoted_table
+
+SAMPLE_VALUES = 5
+RESULT_COLUMNS = (
+    "expectation",
+    "column",
+    "success",
+    "unexpected_count",
+    "unexpected_percent",
+    "sample",
+)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """What one expectation found on one day."""
+
+    expectation: str
+    column: str
+    success: bool
+    unexpected_count: int
+    unexpected_percent: float
+    sample: str
+
+
+def _outcome(result: Any) -> ExpectationOutcome:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    column = (
+        kwargs.get("column")
+        or ", ".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
+        or "(table)"
+    )
+    details = result.result or {}
+    raised = (result.exception_info or {}).get("raised_exception")
+    sample = (
+        (result.exception_info or {}).get("exception_message", "")
+        if raised
+        else ", ".join(
+            repr(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_VALUES]
+        )
+    )
+    if "observed_value" in details and not details.get("partial_unexpected_list") and not raised:
+        sample = str(details["observed_value"])[:300] if not result.success else ""
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=column,
+        success=bool(result.success),
+        unexpected_count=int(details.get("unexpected_count") or 0),
+        unexpected_percent=round(float(details.get("unexpected_percent") or 0.0), 4),
+        sample=str(sample)[:500],
+    )
+
+
+class SuiteRunner:
+    """An ephemeral GX context with one pandas dataframe asset, reused for every day."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        asset = self._context.data_sources.add_pandas("orders").add_dataframe_asset("day")
+        self._batch = asset.add_batch_definition_whole_dataframe("whole_day")
+        self._runs = 0
+
+    def run(self, frame: pd.DataFrame, expectations: Sequence[Any]) -> list[ExpectationOutcome]:
+        """Validate one frame against a list of expectations."""
+        gx = self._gx
+        self._runs += 1
+        suite = self._context.suites.add(gx.ExpectationSuite(name=f"suite_{self._runs}"))
+        for expectation in expectations:
+            suite.add_expectation(expectation)
+        validation = self._context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"validation_{self._runs}", data=self._batch, suite=suite)
+        )
+        result = validation.run(
+            batch_parameters={"dataframe": prepare_for_suite(frame)},
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES},
+        )
+        return [_outcome(r) for r in result.results]
+
+
+def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> PartitionOutcome:
+    """Passes when every expectation holds; the per-expectation findings as a table."""
+    failed = [o for o in outcomes if not o.success]
+    metadata: dict[str, Any] = {
+        "rows": rows,
+        "gx/evaluated_expectations": len(outcomes),
+        "gx/failed_expectations": len(failed),
+        "gx/unexpected_rows_max": max((o.unexpected_count for o in outcomes), default=0),
+        "gx/results": dg.MetadataValue.table(
+            records=[dg.TableRecord(asdict(o)) for o in outcomes],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name,
+                        {
+                            "success": "bool",
+                            "unexpected_count": "int",
+                            "unexpected_percent": "float",
+                        }.get(name, "string"),
+                    )
+                    for name in RESULT_COLUMNS
+                ]
+            ),
+        ),
+    }
+    if not failed:
+        return PartitionOutcome(
+            True, description=f"{len(outcomes)} expectations met.", metadata=metadata
+        )
+    summary = "; ".join(
+        f"{o.expectation}({o.column}): {o.unexpected_count} rows ({o.unexpected_percent}%)"
+        for o in failed
+    )
+    return PartitionOutcome(False, description=summary[:2000], metadata=metadata)
+
+
+def validate_days(
+    frames: Iterable[tuple[dt.date, pd.DataFrame]],
+    contract: Contract,
+    table_columns: Sequence[str] | None = None,
+) -> dict[str, PartitionOutcome]:
+    """Run the suite on each day's frame; one outcome per partition key."""
+    runner = SuiteRunner()
+    return {
+        day.isoformat(): quality_outcome(
+            runner.run(frame, order_expectations(contract, day, table_columns)), len(frame)
+        )
+        for day, frame in frames
+    }
+
+
+def _quality_check(
+    partitions_def: dg.PartitionsDefinition,
+    asset: dg.AssetKey,
+    table: tuple[str, str],
+    columns: Sequence[str] | None,
+    table_columns: Sequence[str] | None,
+) -> dg.AssetChecksDefinition:
+    contract = load_contract()
+    projection = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
+    sql = f"select {projection} from {quoted_table(*table)} where partition_date = ?"  # noqa: S608 (validated identifiers)
+    check_key = dg.AssetCheckKey(asset, "gx_quality")
+
+    @dg.asset_check(
+        asset=asset,
+        name="gx_quality",
+        partitions_def=partitions_def,
+        blocking=True,
+        description=(
+            "Great Expectations suite from the contract: keys not null, order_id unique, "
+            "amounts and quantities in range, currency (ISO 4217) and status in their sets, "
+            "order_ts inside the partition day, updated_at >= order_ts, amount = quantity x "
+            "unit_price within tolerance, e-mail hash a hex digest, text lengths."
+        ),
+    )
+    def gx_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        days = days_in_window(context.partition_time_window)
+        frames = ((day, warehouse.query(sql, [day])) for day in days)
+        outcomes = validate_days(frames, contract, table_columns)
+        yield from partition_check_events(context.op_execution_context, check_key, outcomes)
+
+    return gx_quality
+
+
+def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """GX checks of cleaned_orders and of the published warehouse/fct_orders."""
+    return [
+        _quality_check(
+            partitions_def,
+            dg.AssetKey("cleaned_orders"),
+            ("staging", "cleaned_orders"),
+            QUALITY_COLUMNS,
+            None,
+        ),
+        _quality_check(
+            partitions_def,
+            dg.AssetKey(["warehouse", "fct_orders"]),
+            ("warehouse", "fct_orders"),
+            None,
+            FCT_ORDERS_COLUMNS,
+        ),
+    ]

@@ -1,0 +1,415 @@
+"""Probabilistic customer lifetime value: BG/NBD purchases times Gamma-Gamma spend.
+
+Models
+    BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): while
+    alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha); after each repeat
+    purchase they leave for good with probability p ~ Beta(a, b).
+    Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013 note):
+    each order value is Gamma(p, nu) with nu ~ Gamma(q, gamma) across customers, and
+    spend is independent of purchase frequency.
+
+Inputs are the customer_metrics columns: frequency (repeat purchase days), recency_days
+(first to last purchase day), tenure_days (first purchase day to the as-of day) and
+monetary_value (mean spend per repeat purchase day). ``time_unit="weeks"`` divides the
+day counts by 7; fitted alpha is then per week, everything else is unit-free.
+
+Both models are fitted by maximum likelihood with L-BFGS-B and analytic gradients in
+log-parameter space (Gamma-Gamma's q as log(q - 1), see :func:`fit_gamma_gamma`). A fit
+counts as converged when L-BFGS-B reports success or when its line search stalls at a
+stationary point (largest projected gradient of the mean log-likelihood per customer
+below ``STATIONARY_GRADIENT``): near the optimum, float round-off can stop the line
+search although the estimate is as good as it gets.
+Identical (frequency, recency, tenure) rows are collapsed with weights, so the cost of a
+BG/NBD fit grows with the number of distinct rows, not of customers.
+
+Scores added by :func:`score_customers`, over a horizon of ``horizon_months``:
+    expected_purchases        E[purchases in the horizon | history] (BG/NBD)
+    prob_alive                P(customer still active | history); 1 for frequency 0,
+                              since BG/NBD only lets customers leave after a repeat purchase
+    expected_avg_order_value  E[spend per purchase day | history] (Gamma-Gamma); the
+                              population mean p*gamma/(q-1) for frequency 0
+    clv                       discounted expected revenue in the horizon:
+                              sum over months m of (E[Y(m)] - E[Y(m-1)]) * value / (1+d)^m,
+                              i.e. each month's expected purchases, valued at the expected
+                              order value and discounted at the monthly rate d from the
+                              month's end (a month is 365.25/12 days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+TimeUnit = Literal["days", "weeks"]
+DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "weeks": 7.0}
+DAYS_PER_MONTH = 365.25 / 12
+MIN_CUSTOMERS = 20
+MIN_REPEAT_CUSTOMERS = 10
+STATIONARY_GRADIENT = 1e-6
+METRIC_COLUMNS = ("frequency", "recency_days", "tenure_days", "monetary_value")
+SCORE_COLUMNS = ("expected_purchases", "prob_alive", "expected_avg_order_value", "clv")
+# Parameters are searched in [e^-15, e^15]: wide enough for days or weeks and any
+# currency, narrow enough that no likelihood term overflows during a line search.
+_LOG_BOUND = 15.0
+
+
+class InsufficientDataError(ValueError):
+    """Too few customers (or repeat customers) to fit a model: a data condition, not a bug."""
+
+
+@dataclass(frozen=True)
+class BGNBDParams:
+    """BG/NBD parameters: purchase rate ~ Gamma(r, alpha), dropout p ~ Beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Gamma-Gamma parameters: order value ~ Gamma(p, nu), nu ~ Gamma(q, gamma)."""
+
+    p: float
+    q: float
+    gamma: float
+
+    @property
+    def mean_value(self) -> float:
+        """Population mean order value p * gamma / (q - 1)."""
+        return self.p * self.gamma / (self.q - 1.0)
+
+
+P = TypeVar("P", BGNBDParams, GammaGammaParams)
+
+
+@dataclass(frozen=True)
+class FitResult(Generic[P]):
+    """Maximum-likelihood fit: parameters, total log-likelihood and optimizer outcome.
+
+    ``max_gradient`` is the largest projected gradient of the mean log-likelihood per
+    customer, in the optimizer's log coordinates, at the estimate.
+    """
+
+    params: P
+    log_likelihood: float
+    converged: bool
+    iterations: int
+    message: str
+    max_gradient: float
+    n_customers: int
+
+
+@dataclass(frozen=True)
+class CLVModel:
+    """A fitted purchase model and spend model, with the time unit of the purchase model."""
+
+    purchases: FitResult[BGNBDParams]
+    spend: FitResult[GammaGammaParams]
+    time_unit: TimeUnit
+
+    @property
+    def converged(self) -> bool:
+        """Both fits converged."""
+        return self.purchases.converged and self.spend.converged
+
+    def metadata(self) -> dict[str, float | int | str | bool]:
+        """Flat summary of both fits, as materialization metadata.
+
+        Keys: ``time_unit``, ``bgnbd/{r,alpha,a,b}``, ``gamma_gamma/{p,q,gamma}`` and, per
+        model, ``log_likelihood``, ``converged``, ``iterations``, ``max_gradient``,
+        ``message`` and ``n_customers`` (customers the model was fitted on).
+        """
+        out: dict[str, float | int | str | bool] = {"time_unit": self.time_unit}
+        for name, fit in (("bgnbd", self.purchases), ("gamma_gamma", self.spend)):
+            out.update({f"{name}/{k}": v for k, v in vars(fit.params).items()})
+            out[f"{name}/log_likelihood"] = fit.log_likelihood
+            out[f"{name}/converged"] = fit.converged
+            out[f"{name}/iterations"] = fit.iterations
+            out[f"{name}/max_gradient"] = fit.max_gradient
+            out[f"{name}/message"] = fit.message
+            out[f"{name}/n_customers"] = fit.n_customers
+        return out
+
+
+def summary_arrays(
+    metrics: pd.DataFrame, time_unit: TimeUnit = "days"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a customer_metrics frame; return (x, t_x, T, monetary) in model units."""
+    if time_unit not in DAYS_PER_UNIT:
+        raise ValueError(f"time_unit must be one of {sorted(DAYS_PER_UNIT)}, got {time_unit!r}")
+    missing = [c for c in METRIC_COLUMNS if c not in metrics.columns]
+    if missing:
+        raise ValueError(f"customer metrics lack columns {missing}")
+    arrays = [metrics[c].to_numpy(dtype=float) for c in METRIC_COLUMNS]
+    x, recency, tenure, monetary = arrays
+    problems = {
+        "non-finite values": ~np.isfinite(np.column_stack(arrays)).all(axis=1),
+        "non-integer or negative frequency": (x < 0) | (x != np.round(x)),
+        "negative recency": recency < 0,
+        "recency beyond tenure": recency > tenure,
+        "recency without a repeat purchase": (x == 0) & (recency != 0),
+    }
+    found = {k: int(v.sum()) for k, v in problems.items() if v.any()}
+    if found:
+        raise ValueError(f"invalid customer metrics rows: {found}")
+    scale = DAYS_PER_UNIT[time_unit]
+    return x, recency / scale, tenure / scale, monetary
+
+
+def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct rows of the given columns, their counts, and the index back to each row."""
+    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
+    codes, uniques = pd.MultiIndex.from_frame(frame).factorize()
+    counts = np.bincount(codes, minlength=len(uniques)).astype(float)
+    return [uniques.get_level_values(i).to_numpy(float) for i in range(len(columns))], counts, codes
+
+
+def _bgnbd_loglik(theta: np.ndarray, x, t_x, T) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row BG/NBD log-likelihood and its gradient in (r, alpha, a, b), row-wise."""
+    r, alpha, a, b = theta
+    shifted = np.maximum(x, 1.0)  # only used where x > 0; keeps betaln's argument valid
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) - special.betaln(a, b)
+    log_t, log_tx = np.log(alpha + T), np.log(alpha + t_x)
+    alive = common + special.betaln(a, b + x) - (r + x) * log_t
+    dead = np.where(
+        x > 0, common + special.betaln(a + 1, b + shifted - 1) - (r + x) * log_tx, -np.inf
+    )
+    ll = np.logaddexp(alive, dead)
+    w = np.exp(dead - ll)  # posterior weight of "left after the last purchase"
+    psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + x)
+    grad = np.stack(
+        [
+            special.digamma(r + x)
+            - special.digamma(r)
+            + np.log(alpha)
+            - (1 - w) * log_t
+            - w * log_tx,
+            r / alpha - (r + x) * ((1 - w) / (alpha + T) + w / (alpha + t_x)),
+            psi_ab - psi_abx + w / a,
+            psi_ab - special.digamma(b) + special.digamma(b + x) - psi_abx - w / (b + shifted - 1),
+        ]
+    )
+    return ll, grad
+
+
+def _gg_loglik(theta: np.ndarray, x, m) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row log-density of mean spend m over x purchases and its gradient in (p, q, gamma)."""
+    p, q, g = theta
+    px, log_gxm = p * x, np.log(g + x * m)
+    psi = special.digamma(px + q)
+    ll = (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(g)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * log_gxm
+    )
+    grad = np.stack(
+        [
+            x * (psi - special.digamma(px) + np.log(m) + np.log(x) - log_gxm),
+            psi - special.digamma(q) + np.log(g) - log_gxm,
+            q / g - (px + q) / (g + x * m),
+        ]
+    )
+    return ll, grad
+
+
+def _maximize(
+    loglik, to_params, d_params, start, weights, data, names
+) -> tuple[np.ndarray, float, bool, int, str, float]:
+    """Maximize the weighted mean log-likelihood over log coordinates.
+
+    Returns parameters, total log-likelihood, convergence (see the module docstring),
+    iterations, the optimizer's message, which also names any parameter left at a search
+    bound (an MLE at 0 or infinity: the data cannot pin it down, though predictions remain
+    valid limits), and the largest projected gradient.
+    """
+    total = weights.sum()
+
+    def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, grad = loglik(to_params(u), *data)
+        return -(weights @ ll) / total, -(grad @ weights) / total * d_params(u)
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+    res = optimize.minimize(
+        objective,
+        np.clip(start, -_LOG_BOUND, _LOG_BOUND),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+    )
+    message = str(res.message)
+    at_lower, at_upper = res.x <= -_LOG_BOUND + 1e-6, res.x >= _LOG_BOUND - 1e-6
+    at_bound = [n for n, low, up in zip(names, at_lower, at_upper, strict=True) if low or up]
+    if at_bound:
+        message += f"; at search bound: {', '.join(at_bound)}"
+    # A bound only stops the search in one direction, so that component does not count.
+    _, gradient = objective(res.x)
+    projected = np.where((at_lower & (gradient > 0)) | (at_upper & (gradient < 0)), 0.0, gradient)
+    max_gradient = float(np.abs(projected).max())
+    converged = bool(res.success) or max_gradient < STATIONARY_GRADIENT
+    if converged and not res.success:
+        message += f"; line search stalled at a stationary point (max gradient {max_gradient:.1e})"
+    return (
+        to_params(res.x),
+        float(-res.fun * total),
+        converged,
+        int(res.nit),
+        message,
+        max_gradient,
+    )
+
+
+def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
+    """Total BG/NBD log-likelihood of (x, t_x, T) rows, each counted ``weights`` times."""
+    ll, _ = _bgnbd_loglik(
+        np.array([params.r, params.alpha, params.a, params.b]), *map(np.asarray, (x, t_x, T))
+    )
+    return float(np.sum(ll if weights is None else np.asarray(weights) * ll))
+
+
+def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDParams]:
+    """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T.
+
+    Inputs are taken as valid (see :func:`summary_arrays`) and in one time unit.
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    n, n_repeat = len(x), int((x > 0).sum())
+    if n < min_customers or n_repeat < MIN_REPEAT_CUSTOMERS:
+        raise InsufficientDataError(
+            f"BG/NBD needs >= {min_customers} customers and >= {MIN_REPEAT_CUSTOMERS} with a "
+            f"repeat purchase; got {n} and {n_repeat}"
+        )
+    (ux, utx, uT), counts, _ = _collapse(x, t_x, T)
+    # Start from r = a = 1, b = 2 and alpha matching the observed mean purchase rate.
+    rate = (counts @ ux) / max(counts @ uT, 1e-9)
+    start = np.log([1.0, 1.0 / rate, 1.0, 2.0])
+    theta, *outcome = _maximize(
+        _bgnbd_loglik, np.exp, np.exp, start, counts, (ux, utx, uT), ("r", "alpha", "a", "b")
+    )
+    return FitResult(BGNBDParams(*map(float, theta)), *outcome, n)
+
+
+def fit_gamma_gamma(
+    x, monetary, min_customers: int = MIN_REPEAT_CUSTOMERS
+) -> FitResult[GammaGammaParams]:
+    """Fit Gamma-Gamma on customers with x > 0 repeat purchases and positive mean spend.
+
+    Customers with non-positive spend (free orders, refunds) have no Gamma likelihood and
+    are left out of the fit; they are still scored. q is searched as log(q - 1) so that
+    the population mean order value p * gamma / (q - 1) stays finite.
+    """
+    x, monetary = np.asarray(x, dtype=float), np.asarray(monetary, dtype=float)
+    keep = (x > 0) & (monetary > 0)
+    x, monetary = x[keep], monetary[keep]
+    if len(x) < min_customers:
+        raise InsufficientDataError(
+            f"Gamma-Gamma needs >= {min_customers} repeat customers with positive spend; got {len(x)}"
+        )
+    start = np.log([1.0, 1.0, monetary.mean()])  # p = 1, q = 2, gamma = mean spend
+
+    def to_params(u: np.ndarray) -> np.ndarray:
+        return np.array([np.exp(u[0]), 1.0 + np.exp(u[1]), np.exp(u[2])])
+
+    def d_params(u: np.ndarray) -> np.ndarray:
+        return np.exp(u)
+
+    theta, *outcome = _maximize(
+        _gg_loglik, to_params, d_params, start, np.ones_like(x), (x, monetary), ("p", "q", "gamma")
+    )
+    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, len(x))
+
+
+def fit_clv_model(metrics: pd.DataFrame, time_unit: TimeUnit = "days") -> CLVModel:
+    """Fit BG/NBD and Gamma-Gamma on a customer_metrics frame."""
+    x, t_x, T, monetary = summary_arrays(metrics, time_unit)
+    return CLVModel(fit_bgnbd(x, t_x, T), fit_gamma_gamma(x, monetary), time_unit)
+
+
+def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
+    """P(alive | x, t_x, T); 1 for customers without a repeat purchase."""
+    x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    log_odds_dead = (
+        np.log(a)
+        - np.log(b + np.maximum(x, 1.0) - 1)
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
+    return np.where(x > 0, special.expit(-log_odds_dead), 1.0)
+
+
+def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
+    """E[repeat purchases in (T, T + t] | x, t_x, T] (FHL 2005, eq. 10).
+
+    The hypergeometric term is evaluated after Euler's transformation,
+    (1-z)^(r+x) 2F1(r+x, b+x; c; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z) with
+    c = a+b+x-1 and z = t / (alpha+T+t), so heavy buyers do not overflow. a = 1 is a
+    removable singularity and is nudged to 1 +- 1e-6.
+    """
+    x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
+    r, alpha, b = params.r, params.alpha, params.b
+    a = params.a if abs(params.a - 1.0) > 1e-6 else 1.0 + np.copysign(1e-6, params.a - 1.0)
+    c = a + b + x - 1
+    log_one_minus_z = np.log(alpha + T) - np.log(alpha + T + t)
+    z = -np.expm1(log_one_minus_z)
+    hyp = special.hyp2f1(a + b - 1 - r, a - 1, c, z)
+    # scipy's hyp2f1 gives nan/inf when c - A - B (here x + 1 + r - a) is an exact
+    # integer and z > 0.9; the function is smooth in c, so a 1e-10 nudge is exact to ~1e-9.
+    bad = ~np.isfinite(hyp)
+    if bad.any():
+        hyp = np.where(bad, special.hyp2f1(a + b - 1 - r, a - 1, c * (1 + 1e-10), z), hyp)
+    alive_mean = c / (a - 1) * (1.0 - np.exp((a - 1) * log_one_minus_z) * hyp)
+    return np.maximum(alive_mean, 0.0) * probability_alive(params, x, t_x, T)
+
+
+def expected_order_value(params: GammaGammaParams, x, monetary) -> np.ndarray:
+    """Gamma-Gamma E[order value | x, mean spend]; population mean when x = 0.
+
+    Non-positive mean spend is read as 0, which shrinks the estimate below the
+    population mean in proportion to the customer's number of purchases.
+    """
+    x, monetary = np.asarray(x, dtype=float), np.clip(np.asarray(monetary, dtype=float), 0.0, None)
+    p, q, g = params.p, params.q, params.gamma
+    conditional = p * (g + x * monetary) / (p * x + q - 1)
+    return np.where(x > 0, conditional, params.mean_value)
+
+
+def score_customers(
+    metrics: pd.DataFrame,
+    model: CLVModel | None = None,
+    *,
+    time_unit: TimeUnit = "days",
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+) -> pd.DataFrame:
+    """Add expected_purchases, prob_alive, expected_avg_order_value and clv columns.
+
+    Fits the model on ``metrics`` unless a fitted ``model`` is given (its time unit then
+    wins). Horizon and discounting are described in the module docstring.
+    """
+    if horizon_months < 1 or monthly_discount_rate <= -1:
+        raise ValueError("horizon_months must be >= 1 and monthly_discount_rate > -1")
+    model = model or fit_clv_model(metrics, time_unit)
+    x, t_x, T, monetary = summary_arrays(metrics, model.time_unit)
+    (ux, utx, uT), _, codes = _collapse(x, t_x, T)
+    month = DAYS_PER_MONTH / DAYS_PER_UNIT[model.time_unit]
+    months = np.arange(horizon_months + 1)
+    params = model.purchases.params
+    cumulative = expected_purchases(params, month * months, ux[:, None], utx[:, None], uT[:, None])
+    discounted = np.diff(cumulative, axis=1) @ (1.0 + monthly_discount_rate) ** -months[1:]
+    value = expected_order_value(model.spend.params, x, monetary)
+    out = metrics.copy()
+    out["expected_purchases"] = cumulative[codes, -1]
+    out["prob_alive"] = probability_alive(params, ux, utx, uT)[codes]
+    out["expected_avg_order_value"] = value
+    out["clv"] = discounted[codes] * value
+    return out

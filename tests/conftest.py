@@ -1,0 +1,80 @@
+"""Shared fixtures: a landing zone of known orders, settings pointing at temp paths."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from resources.settings import PlatformSettings
+from tests.fixture_data import build_landing
+from tests.services.postgres import (
+    PostgresServer,
+    PostgresUnavailable,
+    running_postgres,
+    services_required,
+)
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+RANGE_TAGS = {
+    "dagster/asset_partition_range_start": "2025-01-01",
+    "dagster/asset_partition_range_end": "2025-01-03",
+}
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> tuple[Path, dict]:
+    root = tmp_path / "landing"
+    expected = build_landing(root)
+    return root, expected
+
+
+@pytest.fixture
+def settings(tmp_path: Path, landing) -> PlatformSettings:
+    root, _ = landing
+    return PlatformSettings(
+        landing_uri=str(root),
+        duckdb_path=str(tmp_path / "orders.duckdb"),
+        partitions_start="2025-01-01",
+    )
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server on loopback for the whole session (one per xdist worker).
+
+    Skipped when PostgreSQL is not installed, except under CI (``CI`` set), where a missing
+    server must fail the build rather than silently drop the tests that need it.
+    """
+    try:
+        with running_postgres(db_names=("dagster",)) as server:
+            yield server
+    except PostgresUnavailable as exc:
+        if services_required(os.environ):
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """SQLAlchemy URL (``postgresql+psycopg2://``) of the session server's ``dagster`` database."""
+    return postgres_server.url("dagster")
+
+
+@pytest.fixture
+def postgres_db_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """URL of a new, empty database for one test, on the session's PostgreSQL server."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    return postgres_server.create_database(f"{name}_{os.getpid()}")

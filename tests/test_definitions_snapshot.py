@@ -1,0 +1,61 @@
+"""A snapshot of the code location, so any change of lineage shows up in review.
+
+Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1 make test`` (or run
+this file alone) and commit tests/snapshots/definitions.json with the change.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from platform_assets.definitions import build_definitions
+from resources.settings import PlatformSettings
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+def describe(defs: dg.Definitions) -> dict:
+    graph = defs.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        partitions = node.partitions_def
+        assets[key.to_user_string()] = {
+            "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
+            "group": node.group_name,
+            "partitions": type(partitions).__name__ if partitions else None,
+            "partitions_start": partitions.start.strftime("%Y-%m-%d")
+            if isinstance(partitions, dg.TimeWindowPartitionsDefinition)
+            else None,
+            "backfill_policy": str(node.backfill_policy.policy_type)
+            if node.backfill_policy
+            else None,
+            "checks": sorted(check.name for check in node.check_keys),
+            "owners": list(node.owners),
+        }
+    return {
+        "assets": assets,
+        "jobs": sorted(
+            job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")
+        ),
+        "schedules": sorted(s.name for s in defs.schedules or []),
+        "sensors": sorted(s.name for s in defs.sensors or []),
+    }
+
+
+def test_definitions_match_the_snapshot():
+    current = describe(build_definitions(PlatformSettings(partitions_start="2025-01-01")))
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text()), (
+        "The code location changed. If intended, regenerate with UPDATE_SNAPSHOTS=1 and commit "
+        "tests/snapshots/definitions.json."
+    )
+
+
+def test_partitions_start_follows_the_setting():
+    defs = build_definitions(PlatformSettings(partitions_start="2019-06-01"))
+    node = defs.resolve_asset_graph().get(dg.AssetKey("raw_orders"))
+    assert node.partitions_def.start.strftime("%Y-%m-%d") == "2019-06-01"

@@ -1,0 +1,41 @@
+"""One materialized fixture and one real dagster-webserver, shared by the UI tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ui.webserver import Workspace, materialize_fixture, running_webserver
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FIXTURE_START = dt.date(2025, 1, 1)
+FIXTURE_DAYS = 6
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """tests/artifacts/ (git-ignored): screenshots and server logs for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def ui_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Every asset materialized for the fixture days, with the real definitions."""
+    return materialize_fixture(tmp_path_factory.mktemp("ui"), FIXTURE_START, FIXTURE_DAYS)
+
+
+@pytest.fixture(scope="session")
+def ui_url(ui_workspace: Workspace, artifacts_dir: Path) -> Iterator[str]:
+    """Base URL of a dagster-webserver serving the materialized workspace."""
+    log = artifacts_dir / f"webserver-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    with running_webserver(ui_workspace, log) as url:
+        yield url
