@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 DAYS ?= 30
 ORDERS_PER_DAY ?= 100000
 
-.PHONY: install system-deps run ui test lint bench clean
+.PHONY: install system-deps run ui test lint bench screenshots clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: install system-deps lint
 
 bench: install
 	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
+
+# README images from a real run in headless Chromium (docs/analyst-view.md).
+screenshots: install system-deps
+	$(BIN)/python -m docs.make_screenshots
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json

@@ -162,6 +162,8 @@ def reconciliation_events(
     contract: Contract,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     """Check events of the cleaning step, one evaluation per day; yield after the outputs."""
+    if dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME) not in context.selected_asset_check_keys:
+        return
     outcomes = {
         day.isoformat(): reconciliation_outcome(balance)
         for day, balance in reconcile_days(raw, result, days, contract).items()
