@@ -20,6 +20,14 @@ from resources import build_resources
 from resources.settings import PlatformSettings
 
 ALL_ASSETS_JOB = "orders_pipeline"
+# Run tag keyed on by the run queue's tag_concurrency_limits in dagster.yaml: one writer
+# of the embedded DuckDB file at a time.
+WAREHOUSE_TAG_KEY = "orders/warehouse"
+
+
+def warehouse_run_tags(settings: PlatformSettings) -> dict[str, str]:
+    """Run tags naming the warehouse engine a run writes to."""
+    return {WAREHOUSE_TAG_KEY: "duckdb" if settings.env == "local" else "snowflake"}
 
 
 @functools.cache
@@ -36,6 +44,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
+        tags=warehouse_run_tags(settings),
         description="Every asset, from landing files to the warehouse tables, for a day or a range.",
     )
     return dg.Definitions(
