@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import dagster as dg
-
 from resources.landing import LocalLandingZone
-from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
+from resources.pii import pii_hasher
 from resources.settings import PlatformSettings
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
@@ -16,10 +14,9 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
     """The resources of one environment; asset code never branches on the environment."""
     if settings.env == "prod":
         raise NotImplementedError("PLATFORM_ENV=prod resources are not available yet")
-    pii_key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
     return {
         "landing": LocalLandingZone(root=settings.landing_uri),
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
-        "pii": PiiHasher(key=pii_key),
+        "pii": pii_hasher(settings),
     }

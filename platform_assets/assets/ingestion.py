@@ -8,6 +8,7 @@ import pandas as pd
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
+    IO_RETRY_POLICY,
     SINGLE_RUN,
     column_descriptions,
 )
@@ -38,9 +39,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         kinds={"pandas", "files"},
         tags={"layer": "raw"},
         metadata={"schema": "raw", "partition_expr": "partition_date"},
-        retry_policy=dg.RetryPolicy(
-            max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-        ),
+        retry_policy=IO_RETRY_POLICY,
     )
     def raw_orders(context: dg.AssetExecutionContext, landing: LandingZone) -> pd.DataFrame:
         """Every order record that landed for the day, exactly as it arrived.

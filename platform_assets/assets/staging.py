@@ -6,14 +6,16 @@ import pandas as pd
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
+    IO_RETRY_POLICY,
     SINGLE_RUN,
     column_descriptions,
+    permanent_failure,
 )
 from platform_assets.cleaning import CleaningResult, clean_orders
 from platform_assets.contract import load_contract
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import column_schema, frame_sql_types
-from resources.pii import PiiHasher
+from resources.pii import PiiHasher, PiiKeyError
 
 
 def _on_day(frame: pd.DataFrame, day) -> pd.Series:
@@ -76,12 +78,17 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         },
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
+        retry_policy=IO_RETRY_POLICY,
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext, raw_orders: pd.DataFrame, pii: PiiHasher
     ):
         """Validate, type and deduplicate the partition's raw orders."""
-        result = clean_orders(raw_orders, load_contract(), pii.key_bytes())
+        try:
+            key = pii.key_bytes()
+        except PiiKeyError as error:
+            raise permanent_failure(str(error)) from error
+        result = clean_orders(raw_orders, load_contract(), key)
         for day in partition_dates(context):
             counts = _partition_counts(raw_orders, result, day)
             quarantined = counts["orders/quarantined_rows"]

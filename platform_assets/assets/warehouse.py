@@ -4,7 +4,13 @@ import dagster as dg
 import pandas as pd
 
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, column_descriptions
+from platform_assets.assets.common import (
+    ANALYTICS,
+    IO_MANAGER,
+    IO_RETRY_POLICY,
+    SINGLE_RUN,
+    column_descriptions,
+)
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import column_schema, frame_sql_types
 
@@ -34,6 +40,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         io_manager_key=IO_MANAGER,
+        retry_policy=IO_RETRY_POLICY,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", "table"},
@@ -79,6 +86,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         ins={"customer_metrics": dg.AssetIn("customer_metrics")},
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
+        retry_policy=IO_RETRY_POLICY,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", "table"},
