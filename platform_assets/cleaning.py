@@ -214,7 +214,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
             "order_date": order_date,
             "amount": numbers["amount"],
             "currency": text["currency"],
-            "quantity": numbers["quantity"].round().astype("Int64"),
+            "quantity": numbers["quantity"],
             "unit_price": numbers["unit_price"],
             "status": text["status"],
             "region": text["region"],
@@ -226,6 +226,8 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
             "partition_date": partition_date,
         }
     ).loc[valid]
+    # Cast after rejecting rows: an out-of-range quantity (1e23) does not fit an Int64.
+    cleaned["quantity"] = cleaned["quantity"].round().astype("Int64")
 
     # Newest updated_at wins; on a tie the later record (file order, then line) wins.
     cleaned["_arrival"] = np.arange(len(cleaned))
