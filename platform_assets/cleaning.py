@@ -22,9 +22,10 @@ import pandas as pd
 from platform_assets.contract import ColumnSpec, Contract
 from platform_assets.ingest import DATE_DTYPE
 
-_DECIMAL = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
-_INTEGER = r"^\+?\d+(?:\.0*)?$"
-_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# ASCII digits only: Python's \d also matches "٣" or "３", which pandas cannot parse.
+_DECIMAL = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_INTEGER = r"^\+?[0-9]+(?:\.0*)?$"
+_OFFSET = r"(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 
 CLEANED_COLUMNS = (
     "order_id",

@@ -277,3 +277,11 @@ def landed_csv(**values: str) -> pd.DataFrame:
 def test_regression_an_overflowing_quantity_is_quarantined_not_a_crash():
     result = clean_orders(landed_csv(quantity="99999999999999999999999"), CONTRACT, KEY)
     assert result.quarantined["reason_code"].tolist() == ["quantity_out_of_range"]
+
+
+def test_regression_non_ascii_digits_are_invalid_numbers_not_silent_nulls():
+    # "٣" (Arabic-Indic three) matched \d, failed to parse, and was published as a null amount.
+    result = clean_orders(landed_csv(amount="٣", quantity="３"), CONTRACT, KEY)
+    assert result.cleaned.empty
+    assert "invalid_quantity" in result.quarantined["reason_detail"].iloc[0]
+    assert result.quarantined["reason_code"].tolist() == ["invalid_amount"]
