@@ -247,7 +247,9 @@ def test_any_bytes_are_read_without_raising(data, name):
 def test_any_records_in_any_format_are_read_one_row_each(rows, name):
     records = [{k: v for k, v in row.items() if v is not None} for row in rows]
     if name.endswith(".csv"):
-        data = pd.DataFrame(records, columns=CONTRACT.column_names).to_csv(index=False).encode()
+        # RFC 4180 line ends, so a field holding a bare "\r" is quoted as the RFC requires.
+        table = pd.DataFrame(records, columns=CONTRACT.column_names)
+        data = table.to_csv(index=False, lineterminator="\r\n").encode()
     elif name.endswith(".jsonl"):
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
     else:
@@ -285,3 +287,33 @@ def test_regression_non_ascii_digits_are_invalid_numbers_not_silent_nulls():
     assert result.cleaned.empty
     assert "invalid_quantity" in result.quarantined["reason_detail"].iloc[0]
     assert result.quarantined["reason_code"].tolist() == ["invalid_amount"]
+
+
+def read_jsonl_bytes(data: bytes) -> pd.DataFrame:
+    return read_landed_files(
+        CONTRACT, [LandedFile("file:///l/a.jsonl", "a.jsonl", len(data), data)]
+    )
+
+
+def test_regression_deeply_nested_json_is_a_broken_record_not_a_crash():
+    frame = read_jsonl_bytes(b"[" * 100_000 + b'\n{"order_id": "o1"}\n')
+    assert frame["parse_error"].fillna("").str.startswith("invalid_json").tolist() == [True, False]
+
+
+def test_regression_a_lone_surrogate_escape_is_quarantined_not_a_crash():
+    # json.loads turns "\ud800" into text that UTF-8 (hashing, DuckDB, Arrow) rejects.
+    line = b'{"order_id": "o1", "customer_email": "\\ud800@x.com", "region": "\\ud83d\\ude00"}\n'
+    ok = b'{"order_id": "o2", "region": "\\ud83d\\ude00"}\n'
+    frame = read_jsonl_bytes(line + ok)
+    assert frame["parse_error"].tolist()[0] == "invalid_unicode: lone surrogate escape"
+    assert frame["region"].tolist()[1] == "\U0001f600"
+    clean_orders(with_partition_date(frame, DAY), CONTRACT, KEY)
+
+
+def test_regression_line_separators_inside_json_strings_do_not_split_records():
+    record = {"order_id": "o1", "region": "north\u2028east\x85\x1c"}
+    data = (json.dumps(record, ensure_ascii=False) + "\r\n").encode() * 2
+    frame = read_jsonl_bytes(data)
+    assert frame["parse_error"].isna().all()
+    assert frame["region"].tolist() == [record["region"]] * 2
+    assert frame["source_line"].tolist() == [1, 2]
