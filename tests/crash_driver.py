@@ -44,8 +44,8 @@ def die(point: str) -> None:
 def install_kill_point(point: str) -> None:
     """Patch the IO manager (and the landing listing) so the process dies at ``point``."""
     table, _, phase = point.partition(":")
-    client = warehouse._TransactionalDuckDbClient  # noqa: SLF001 (test hook)
-    handler = warehouse._PandasTableHandler  # noqa: SLF001 (test hook)
+    client = warehouse._TransactionalDuckDbClient
+    handler = warehouse._PandasTableHandler
 
     def hit(table_slice, at: str) -> None:
         if table_slice.table == table and phase == at:

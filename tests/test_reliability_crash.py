@@ -83,7 +83,7 @@ def slices(duckdb_path: Path, tables) -> dict[tuple[str, str | None], str]:
         for table in tables:
             if table not in existing:
                 continue
-            rows = conn.execute(f"select * from {table}").df()  # noqa: S608
+            rows = conn.execute(f"select * from {table}").df()
             groups = (
                 rows.groupby(rows["partition_date"].astype(str))
                 if table in PARTITIONED
