@@ -150,8 +150,8 @@ class _TransactionalDuckDbClient(DuckDbClient):
 
     @staticmethod
     def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
-        quoted_table(table_slice.schema, table_slice.table)
-        connection.execute(f'create schema if not exists "{table_slice.schema}"').fetchall()
+        schema = quoted_identifier(table_slice.schema)
+        connection.execute(f"create schema if not exists {schema}").fetchall()
 
 
 class _PandasTableHandler(DuckDBPandasTypeHandler):
