@@ -7,7 +7,6 @@ of every expectation go into the check's metadata. GX is imported inside the che
 function only, so loading the definitions does not pay for it.
 """
 
-
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass

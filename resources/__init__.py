@@ -9,7 +9,7 @@ import dagster as dg
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
 from resources.landing_s3 import s3_landing_zone
-from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
+from resources.pii import pii_hasher
 from resources.settings import PlatformSettings
 from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
@@ -36,16 +36,15 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
             ),
             "warehouse": SnowflakeWarehouse(snowflake=snowflake),
             "warehouse_io_manager": SnowflakeWarehouseIOManager(snowflake=snowflake),
-            "pii": PiiHasher(key=dg.EnvVar("PII_HASH_KEY")),
+            "pii": pii_hasher(settings),
             "telemetry": TelemetryResource(),
             "alert_webhook": alert_webhook,
         }
-    pii_key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
     return {
         "landing": LocalLandingZone(root=settings.landing_uri),
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
-        "pii": PiiHasher(key=pii_key),
+        "pii": pii_hasher(settings),
         "telemetry": TelemetryResource(),
         "alert_webhook": alert_webhook,
     }
