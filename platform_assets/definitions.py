@@ -122,6 +122,15 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             *build_run_telemetry_sensors(),
             build_anomaly_sensor(ALL_ASSETS_JOB),
             build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
+            dg.AutomationConditionSensorDefinition(
+                "orders_automation_sensor",
+                target=dg.AssetSelection.all(),
+                description=(
+                    "Evaluates the assets' automation conditions: a day flows downstream once "
+                    "its upstream is updated and every blocking check upstream has passed, so "
+                    "a held or failing day waits until it is fixed or released."
+                ),
+            ),
         ],
         resources=build_resources(settings),
         executor=run_executor(settings),

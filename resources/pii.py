@@ -34,9 +34,13 @@ class PiiHasher(dg.ConfigurableResource):
 
 def pii_hasher(settings: PlatformSettings) -> PiiHasher:
     """The PII resource of an environment: the key from PII_HASH_KEY, or locally (only)
-    the public development key when that variable is unset."""
+    the public development key when that variable is unset.
+
+    In production the key is always read from the environment when a run starts, so
+    a code server without the secret still loads its definitions, while a run without
+    it fails at once with Dagster's "environment variable not set" error.
+    """
     prod = settings.env == "prod"
-    if prod and not settings.pii_key_from_env:
-        raise PiiKeyError("PLATFORM_ENV=prod needs PII_HASH_KEY in the environment")
-    key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
+    use_env = prod or settings.pii_key_from_env
+    key = dg.EnvVar("PII_HASH_KEY") if use_env else LOCAL_DEVELOPMENT_KEY
     return PiiHasher(key=key, allow_development_key=not prod)

@@ -23,6 +23,7 @@ WAREHOUSE_WRITERS = {
     "cleaned_orders",
     "quarantined_orders",
     "customer_metrics",
+    "customer_clv",
     "warehouse/fct_orders",
     "warehouse/dim_customers",
 }

@@ -86,10 +86,10 @@ def test_garbage_partition_ranges_fail_clearly_before_any_sql(
 
 
 def test_prod_refuses_to_run_without_a_pii_key_or_with_the_public_one():
-    with pytest.raises(PiiKeyError, match="needs PII_HASH_KEY"):
-        pii_hasher(PlatformSettings.from_env({"PLATFORM_ENV": "prod"}))
-
-    prod = pii_hasher(PlatformSettings.from_env({"PLATFORM_ENV": "prod", "PII_HASH_KEY": "x"}))
+    prod_env = {"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "s3://bucket/orders"}
+    unset = pii_hasher(PlatformSettings.from_env(prod_env))
+    assert isinstance(unset.key, dg.EnvVar), "prod never falls back to the development key"
+    prod = pii_hasher(PlatformSettings.from_env({**prod_env, "PII_HASH_KEY": "x"}))
     assert isinstance(prod.key, dg.EnvVar) and prod.allow_development_key is False
     with pytest.raises(PiiKeyError, match="public development key"):
         PiiHasher(key=LOCAL_DEVELOPMENT_KEY, allow_development_key=False).key_bytes()
