@@ -21,6 +21,7 @@ ASSET_NAMES = (
     "cleaned_orders",
     "quarantined_orders",
     "customer_metrics",
+    "customer_clv",
     "fct_orders",
     "dim_customers",
 )
