@@ -91,7 +91,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with DuckDBResource(database=self.database).get_connection() as conn:
-            return frame_from_arrow(conn.execute(sql, list(params)).to_arrow_table())
+            return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
 
 
 class _TransactionalDuckDbClient(DuckDbClient):
