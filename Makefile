@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 DAYS ?= 30
 ORDERS_PER_DAY ?= 100000
 
-.PHONY: install system-deps run ui test lint bench clean
+.PHONY: install system-deps run ui test lint audit bench screenshots clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,20 @@ lint: install
 	$(BIN)/ruff check .
 	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
+# Known vulnerabilities of the locked dependencies (needs PyPI or OSV; not part of `make test`).
+audit: install
+	$(BIN)/uv export --frozen --no-hashes --all-groups --no-emit-project > $(VENV)/audit-requirements.txt
+	$(BIN)/uv tool run pip-audit==2.10.1 -r $(VENV)/audit-requirements.txt --no-deps --disable-pip
+
 test: install system-deps lint
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
+
+# README images from a real run in headless Chromium (docs/analyst-view.md).
+screenshots: install system-deps
+	$(BIN)/python -m docs.make_screenshots
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json

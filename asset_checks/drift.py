@@ -14,7 +14,6 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
   missing column's rules (type, allowed set, pattern; 0 for a free-text column).
 """
 
-
 import difflib
 import json
 from collections import defaultdict
@@ -27,11 +26,12 @@ import pandas as pd
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from platform_assets.cleaning import column_text, parse_values
 from platform_assets.contract import ColumnSpec, Contract, load_contract
-from platform_assets.ingest import LINEAGE_COLUMNS, normalize_header
+from platform_assets.ingest import normalize_header
 from platform_assets.partitions import days_in_window
 from resources.warehouse import Warehouse, quoted_table
 
-RETYPE_SAMPLE_ROWS = 100_000
+RETYPE_SAMPLE_ROWS = 20_000
+HEAD_ROWS = 200  # every file's first records are always in the check's sample
 RENAME_SAMPLE_ROWS = 500
 FINDING_COLUMNS = ("kind", "column", "severity", "files", "rows", "detail")
 
@@ -84,7 +84,7 @@ def _extra_values(raw_file: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _header_findings(
-    raw_day: pd.DataFrame, contract: Contract
+    raw_day: pd.DataFrame, headers: pd.DataFrame, contract: Contract
 ) -> tuple[list[DriftFinding], list[DriftFinding]]:
     """Added, missing and renamed columns, from each file's header."""
     policy = contract.drift
@@ -92,7 +92,7 @@ def _header_findings(
     missing: dict[str, list[int]] = defaultdict(list)
     renames: dict[tuple[str, str], list[float]] = defaultdict(list)
     rename_rows: dict[tuple[str, str], int] = defaultdict(int)
-    for _, file in file_headers(raw_day).iterrows():
+    for _, file in headers.iterrows():
         seen: set[str] = set()
         extras: list[tuple[str, str]] = []
         for original in json.loads(file["file_header"] or "[]"):
@@ -151,13 +151,14 @@ def _header_findings(
     return findings, renamed
 
 
-def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFinding]:
+def _retyped_findings(raw_day: pd.DataFrame, rows: int, contract: Contract) -> list[DriftFinding]:
     """Columns whose present values mostly no longer parse as their contract type (for
-    text: are nested JSON values), judged on a bounded sample of the day."""
+    text: are nested JSON values), judged on a bounded sample of the day's ``rows``."""
     policy = contract.drift
     sample = raw_day
     if len(raw_day) > RETYPE_SAMPLE_ROWS:
         sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
+    scale = rows / len(sample)
     findings = []
     for spec in contract.columns:
         text = column_text(sample, spec)
@@ -165,8 +166,8 @@ def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFi
         if not present:
             continue
         _, malformed = parse_values(text, spec)
-        unparseable = int(malformed.sum())
-        rate = unparseable / present
+        unparseable = int(malformed.sum()) * scale
+        rate = int(malformed.sum()) / present
         if rate > policy.retyped_max_unparseable and unparseable >= policy.retyped_min_values:
             examples = text[malformed].drop_duplicates().head(3).tolist()
             bad = malformed.to_numpy(dtype=bool)
@@ -176,19 +177,27 @@ def _retyped_findings(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFi
                     spec.name,
                     policy.severity("retyped"),
                     int(sample["source_file"][bad].nunique()),
-                    round(int(bad.sum()) * len(raw_day) / len(sample)),
+                    round(unparseable),
                     f"{rate:.1%} of present values are not {spec.type}, e.g. {examples}",
                 )
             )
     return findings
 
 
-def detect_drift(raw_day: pd.DataFrame, contract: Contract) -> list[DriftFinding]:
-    """Every drift finding of one partition of raw orders (empty when it matches)."""
-    if raw_day.empty:
+def detect_drift(
+    raw_day: pd.DataFrame, contract: Contract, headers: pd.DataFrame | None = None
+) -> list[DriftFinding]:
+    """Every drift finding of one partition of raw orders (empty when it matches).
+
+    ``raw_day`` is the day's raw rows, or a sample of them when ``headers`` (one row
+    per file: source_file, file_header, rows, as :func:`file_headers` gives) is passed.
+    """
+    headers = file_headers(raw_day) if headers is None else headers
+    rows = int(headers["rows"].sum())
+    if raw_day.empty or not rows:
         return []
-    header, renamed = _header_findings(raw_day, contract)
-    return [*header, *_retyped_findings(raw_day, contract), *renamed]
+    header, renamed = _header_findings(raw_day, headers, contract)
+    return [*header, *_retyped_findings(raw_day, rows, contract), *renamed]
 
 
 def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutcome:
@@ -225,8 +234,20 @@ def build_drift_checks(
 ) -> list[dg.AssetChecksDefinition]:
     """The blocking, partitioned schema-drift check of raw_orders."""
     contract = load_contract()
-    columns = ", ".join(f'"{name}"' for name in (*contract.column_names, *LINEAGE_COLUMNS))
-    sql = f"select {columns} from {quoted_table(*table)} where partition_date = ?"  # noqa: S608 (validated identifiers)
+    target = quoted_table(*table)
+    columns = ", ".join(
+        f'"{name}"' for name in (*contract.column_names, "extra_columns_json", "source_file")
+    )
+    # The header of every file, and a systematic sample: every k-th record of each file
+    # plus each file's first records. Plain SQL, so it runs in any warehouse engine.
+    headers_sql = (
+        "select source_file, min(file_header) as file_header, count(*) as rows"  # noqa: S608 (validated identifiers)
+        f" from {target} where partition_date = ? group by source_file order by source_file"
+    )
+    sample_sql = (
+        f"select {columns} from {target} where partition_date = ?"  # noqa: S608 (validated identifiers)
+        " and (source_line % ? = 0 or source_line <= ?)"
+    )
 
     @dg.asset_check(
         asset="raw_orders",
@@ -244,8 +265,12 @@ def build_drift_checks(
         """
         outcomes = {}
         for day in days_in_window(context.partition_time_window):
-            raw_day = warehouse.query(sql, [day])
-            outcomes[day.isoformat()] = drift_outcome(detect_drift(raw_day, contract), len(raw_day))
+            headers = warehouse.query(headers_sql, [day])
+            rows = int(headers["rows"].sum())
+            step = max(1, rows // RETYPE_SAMPLE_ROWS)
+            sample = warehouse.query(sample_sql, [day, step, HEAD_ROWS])
+            findings = detect_drift(sample, contract, headers)
+            outcomes[day.isoformat()] = drift_outcome(findings, rows)
         yield from partition_check_events(
             context.op_execution_context,
             dg.AssetCheckKey(dg.AssetKey("raw_orders"), "schema_drift"),

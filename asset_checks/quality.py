@@ -7,23 +7,29 @@ of every expectation go into the check's metadata. GX is imported inside the che
 function only, so loading the definitions does not pay for it.
 """
 
-
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from asset_checks.expectations import QUALITY_COLUMNS, order_expectations, prepare_for_suite
+from asset_checks.expectations import (
+    QUALITY_COLUMNS,
+    order_expectations,
+    prepare_for_suite,
+    publication_expectations,
+)
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from platform_assets.assets.warehouse import FCT_ORDERS_COLUMNS
-from platform_assets.contract import Contract, load_contract
+from platform_assets.contract import load_contract
 from platform_assets.partitions import days_in_window
 from resources.warehouse import Warehouse, quoted_table
 
 SAMPLE_VALUES = 5
+CLEANED = dg.AssetKey("cleaned_orders")
+FACTS = dg.AssetKey(["warehouse", "fct_orders"])
 RESULT_COLUMNS = (
     "expectation",
     "column",
@@ -89,8 +95,10 @@ class SuiteRunner:
         self._batch = asset.add_batch_definition_whole_dataframe("whole_day")
         self._runs = 0
 
-    def run(self, frame: pd.DataFrame, expectations: Sequence[Any]) -> list[ExpectationOutcome]:
-        """Validate one frame against a list of expectations."""
+    def run(
+        self, frame: pd.DataFrame, day: dt.date, expectations: Sequence[Any]
+    ) -> list[ExpectationOutcome]:
+        """Validate one day's frame against a list of expectations."""
         gx = self._gx
         self._runs += 1
         suite = self._context.suites.add(gx.ExpectationSuite(name=f"suite_{self._runs}"))
@@ -100,7 +108,7 @@ class SuiteRunner:
             gx.ValidationDefinition(name=f"validation_{self._runs}", data=self._batch, suite=suite)
         )
         result = validation.run(
-            batch_parameters={"dataframe": prepare_for_suite(frame)},
+            batch_parameters={"dataframe": prepare_for_suite(frame, day)},
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES},
         )
         return [_outcome(r) for r in result.results]
@@ -142,69 +150,86 @@ def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> Partit
     return PartitionOutcome(False, description=summary[:2000], metadata=metadata)
 
 
+Suite = Callable[[dt.date], Sequence[Any]]
+
+
 def validate_days(
-    frames: Iterable[tuple[dt.date, pd.DataFrame]],
-    contract: Contract,
-    table_columns: Sequence[str] | None = None,
+    frames: Iterable[tuple[dt.date, pd.DataFrame]], suite: Suite
 ) -> dict[str, PartitionOutcome]:
-    """Run the suite on each day's frame; one outcome per partition key."""
+    """Run the day's suite on each day's frame; one outcome per partition key."""
     runner = SuiteRunner()
     return {
-        day.isoformat(): quality_outcome(
-            runner.run(frame, order_expectations(contract, day, table_columns)), len(frame)
-        )
+        day.isoformat(): quality_outcome(runner.run(frame, day, suite(day)), len(frame))
         for day, frame in frames
     }
 
 
-def _quality_check(
-    partitions_def: dg.PartitionsDefinition,
-    asset: dg.AssetKey,
-    table: tuple[str, str],
-    columns: Sequence[str] | None,
-    table_columns: Sequence[str] | None,
-) -> dg.AssetChecksDefinition:
-    contract = load_contract()
+def _select(table: tuple[str, str], columns: Sequence[str] | None) -> str:
     projection = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
-    sql = f"select {projection} from {quoted_table(*table)} where partition_date = ?"  # noqa: S608 (validated identifiers)
-    check_key = dg.AssetCheckKey(asset, "gx_quality")
+    return f"select {projection} from {quoted_table(*table)} where partition_date = ?"  # noqa: S608 (validated identifiers)
 
-    @dg.asset_check(
-        asset=asset,
-        name="gx_quality",
-        partitions_def=partitions_def,
-        blocking=True,
-        description=(
+
+def _check_description(asset: dg.AssetKey) -> str:
+    if asset == CLEANED:
+        return (
             "Great Expectations suite from the contract: keys not null, order_id unique, "
             "amounts and quantities in range, currency (ISO 4217) and status in their sets, "
-            "order_ts inside the partition day, updated_at >= order_ts, amount = quantity x "
-            "unit_price within tolerance, e-mail hash a hex digest, text lengths."
-        ),
+            "id patterns, text lengths, no formula-like text, order_ts inside the partition "
+            "day, updated_at >= order_ts, amount = quantity x unit_price within tolerance, "
+            "e-mail hash a hex digest."
+        )
+    return (
+        "Great Expectations publication suite: exactly the published columns (no lineage, "
+        "no PII in clear), as many rows as the cleaned day, keys present and unique, "
+        "orders of the partition day, amounts in range."
     )
-    def gx_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        days = days_in_window(context.partition_time_window)
-        frames = ((day, warehouse.query(sql, [day])) for day in days)
-        outcomes = validate_days(frames, contract, table_columns)
-        yield from partition_check_events(context.op_execution_context, check_key, outcomes)
-
-    return gx_quality
 
 
 def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
-    """GX checks of cleaned_orders and of the published warehouse/fct_orders."""
-    return [
-        _quality_check(
-            partitions_def,
-            dg.AssetKey("cleaned_orders"),
-            ("staging", "cleaned_orders"),
-            QUALITY_COLUMNS,
-            None,
-        ),
-        _quality_check(
-            partitions_def,
-            dg.AssetKey(["warehouse", "fct_orders"]),
-            ("warehouse", "fct_orders"),
-            None,
-            FCT_ORDERS_COLUMNS,
-        ),
-    ]
+    """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders."""
+    contract = load_contract()
+    cleaned_sql = _select(("staging", "cleaned_orders"), QUALITY_COLUMNS)
+    facts_sql = _select(("warehouse", "fct_orders"), None)
+    count_sql = (
+        f"select count(*) as n from {quoted_table('staging', 'cleaned_orders')}"  # noqa: S608 (validated identifiers)
+        " where partition_date = ?"
+    )
+
+    @dg.asset_check(
+        asset=CLEANED,
+        name="gx_quality",
+        partitions_def=partitions_def,
+        blocking=True,
+        description=_check_description(CLEANED),
+    )
+    def cleaned_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        days = days_in_window(context.partition_time_window)
+        outcomes = validate_days(
+            ((day, warehouse.query(cleaned_sql, [day])) for day in days),
+            lambda day: order_expectations(contract),
+        )
+        yield from partition_check_events(
+            context.op_execution_context, dg.AssetCheckKey(CLEANED, "gx_quality"), outcomes
+        )
+
+    @dg.asset_check(
+        asset=FACTS,
+        name="gx_quality",
+        partitions_def=partitions_def,
+        blocking=True,
+        additional_deps=[CLEANED],
+        description=_check_description(FACTS),
+    )
+    def facts_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        days = days_in_window(context.partition_time_window)
+        outcomes = validate_days(
+            ((day, warehouse.query(facts_sql, [day])) for day in days),
+            lambda day: publication_expectations(
+                contract, FCT_ORDERS_COLUMNS, int(warehouse.query(count_sql, [day])["n"].iloc[0])
+            ),
+        )
+        yield from partition_check_events(
+            context.op_execution_context, dg.AssetCheckKey(FACTS, "gx_quality"), outcomes
+        )
+
+    return [cleaned_quality, facts_quality]

@@ -76,19 +76,27 @@ class Reconciliation:
 
 
 def parseable_amounts(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
-    """Finite amounts of a frame of landed (text) rows, by the contract's parser."""
+    """Finite amounts of a frame of landed (text) rows, by the contract's parser.
+
+    Run on Arrow-backed strings: the same rules, several times faster on a large day.
+    """
     spec = contract.column("amount")
-    values, _ = parse_values(column_text(frame, spec), spec)
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        values, _ = parse_values(column_text(frame, spec), spec)
     numbers = values.to_numpy(dtype="float64", na_value=np.nan)
     return numbers[np.isfinite(numbers)]
 
 
 def _split_by_day(frame: pd.DataFrame, days: Sequence[dt.date]) -> dict[dt.date, pd.DataFrame]:
-    """The rows of each day (by ``partition_date``), reading the date column once."""
+    """The ``amount`` column of each day's rows, by ``partition_date`` (compared in Arrow when it is an Arrow
+    date: converting a million dates to pandas timestamps costs seconds)."""
+    amounts = frame.loc[:, ["amount"]]
     if frame.empty:
-        return {day: frame for day in days}
-    dates = pd.to_datetime(frame["partition_date"]).to_numpy(dtype="datetime64[D]")
-    return {day: frame[dates == np.datetime64(day, "D")] for day in days}
+        return {day: amounts for day in days}
+    column = frame["partition_date"]
+    if not isinstance(column.dtype, pd.ArrowDtype):
+        column = pd.to_datetime(column).dt.date
+    return {day: amounts[(column == day).fillna(False).to_numpy(dtype=bool)] for day in days}
 
 
 def reconcile_days(
@@ -162,6 +170,8 @@ def reconciliation_events(
     contract: Contract,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     """Check events of the cleaning step, one evaluation per day; yield after the outputs."""
+    if dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME) not in context.selected_asset_check_keys:
+        return
     outcomes = {
         day.isoformat(): reconciliation_outcome(balance)
         for day, balance in reconcile_days(raw, result, days, contract).items()

@@ -23,9 +23,10 @@ import pandas as pd
 from platform_assets.contract import ColumnSpec, Contract
 from platform_assets.ingest import DATE_DTYPE
 
-_DECIMAL = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
-_INTEGER = r"^\+?\d+(?:\.0*)?$"
-_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# ASCII digits only: Python's \d also matches "٣" or "３", which pandas cannot parse.
+_DECIMAL = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_INTEGER = r"^\+?[0-9]+(?:\.0*)?$"
+_OFFSET = r"(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 
 CLEANED_COLUMNS = (
     "order_id",
@@ -269,7 +270,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
             "order_date": order_date,
             "amount": numbers["amount"],
             "currency": text["currency"],
-            "quantity": numbers["quantity"].round().astype("Int64"),
+            "quantity": numbers["quantity"],
             "unit_price": numbers["unit_price"],
             "status": text["status"],
             "region": text["region"],
@@ -281,6 +282,8 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
             "partition_date": partition_date,
         }
     ).loc[valid]
+    # Cast after rejecting rows: an out-of-range quantity (1e23) does not fit an Int64.
+    cleaned["quantity"] = cleaned["quantity"].round().astype("Int64")
 
     # Newest updated_at wins; on a tie the later record (file order, then line) wins.
     cleaned["_arrival"] = np.arange(len(cleaned))

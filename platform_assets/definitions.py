@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from asset_checks.anomaly import anomaly_config, build_anomaly_checks
 from asset_checks.blocking import apply_blocking_automation
 from asset_checks.documented_columns import build_documented_columns_checks
 from asset_checks.drift import build_drift_checks, build_published_schema_checks
@@ -26,6 +27,8 @@ from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
 from resources.settings import PlatformSettings
+from sensors.landing import build_landing_sensor
+from sensors.orders_anomaly import build_anomaly_sensor
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -52,6 +55,16 @@ def with_code_links(
     )
 
 
+# Run tag keyed on by the run queue's tag_concurrency_limits in dagster.yaml: one writer
+# of the embedded DuckDB file at a time.
+WAREHOUSE_TAG_KEY = "orders/warehouse"
+
+
+def warehouse_run_tags(settings: PlatformSettings) -> dict[str, str]:
+    """Run tags naming the warehouse engine a run writes to."""
+    return {WAREHOUSE_TAG_KEY: "duckdb" if settings.env == "local" else "snowflake"}
+
+
 @functools.cache
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     """Assemble the code location for one deployment."""
@@ -73,6 +86,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
+        tags=warehouse_run_tags(settings),
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "
@@ -94,12 +108,30 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         if settings.env == "prod"
         else dg.DefaultScheduleStatus.STOPPED,
     )
+    scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
     return dg.Definitions(
         assets=with_code_links(assets, settings),
-        asset_checks=[*asset_checks, *build_documented_columns_checks(assets)],
+        asset_checks=[
+            *asset_checks,
+            *build_documented_columns_checks(assets),
+            *build_anomaly_checks(partitions_def, scoring),
+        ],
         jobs=[orders_pipeline],
         schedules=[daily],
-        sensors=[*build_run_telemetry_sensors()],
+        sensors=[
+            *build_run_telemetry_sensors(),
+            build_anomaly_sensor(ALL_ASSETS_JOB),
+            build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
+            dg.AutomationConditionSensorDefinition(
+                "orders_automation_sensor",
+                target=dg.AssetSelection.all(),
+                description=(
+                    "Evaluates the assets' automation conditions: a day flows downstream once "
+                    "its upstream is updated and every blocking check upstream has passed, so "
+                    "a held or failing day waits until it is fixed or released."
+                ),
+            ),
+        ],
         resources=build_resources(settings),
         executor=run_executor(settings),
     )

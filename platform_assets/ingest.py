@@ -41,6 +41,10 @@ LINEAGE_COLUMNS = (
 )
 DATE_DTYPE = pd.ArrowDtype(pa.date32())
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape of a UTF-16 surrogate; paired ones decode to one character, lone ones
+# decode to text that cannot be encoded as UTF-8 (or stored, or hashed).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 
 
@@ -206,7 +210,10 @@ def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
         text = text[1:]
     parsed: list[tuple[int, dict | None, str | None, str]] = []
     names: dict[str, None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Records end at "\n" only: str.splitlines() would also split inside JSON strings
+    # holding U+2028, U+0085 or other characters JSON allows unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         if _SURROGATES.search(line):
@@ -214,11 +221,16 @@ def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             parsed.append((number, None, f"invalid_json: {exc}", line))
             continue
         if not isinstance(record, dict):
             parsed.append((number, None, "not_an_object", line))
+            continue
+        if _ESCAPED_SURROGATE.search(line) and _ANY_SURROGATE.search(
+            json.dumps(record, ensure_ascii=False)
+        ):
+            parsed.append((number, None, "invalid_unicode: lone surrogate escape", line))
             continue
         names.update(dict.fromkeys(record))
         parsed.append((number, record, None, line))

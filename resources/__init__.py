@@ -6,9 +6,10 @@ from typing import Any
 
 import dagster as dg
 
+from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
 from resources.landing_s3 import s3_landing_zone
-from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
+from resources.pii import pii_hasher
 from resources.settings import PlatformSettings
 from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
@@ -18,6 +19,9 @@ from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
 def build_resources(settings: PlatformSettings) -> dict[str, Any]:
     """The resources of one environment; asset code never branches on the environment."""
+    alert_webhook = AlertWebhook(
+        url=dg.EnvVar("ORDERS_ALERT_WEBHOOK_URL") if settings.alert_webhook_from_env else ""
+    )
     if settings.env == "prod":
         snowflake = snowflake_resource(
             key_pair=settings.snowflake_key_pair, key_passphrase=settings.snowflake_key_passphrase
@@ -32,14 +36,15 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
             ),
             "warehouse": SnowflakeWarehouse(snowflake=snowflake),
             "warehouse_io_manager": SnowflakeWarehouseIOManager(snowflake=snowflake),
-            "pii": PiiHasher(key=dg.EnvVar("PII_HASH_KEY")),
+            "pii": pii_hasher(settings),
             "telemetry": TelemetryResource(),
+            "alert_webhook": alert_webhook,
         }
-    pii_key = dg.EnvVar("PII_HASH_KEY") if settings.pii_key_from_env else LOCAL_DEVELOPMENT_KEY
     return {
         "landing": LocalLandingZone(root=settings.landing_uri),
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
-        "pii": PiiHasher(key=pii_key),
+        "pii": pii_hasher(settings),
         "telemetry": TelemetryResource(),
+        "alert_webhook": alert_webhook,
     }

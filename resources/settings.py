@@ -49,6 +49,10 @@ class PlatformSettings:
     # Where the UI's "source code" links point; unset means links to local files.
     git_url: str | None = None
     git_branch: str = "main"
+    anomaly_threshold: float = 0.65
+    anomaly_training_days: int = 56
+    landing_lookback_days: int = 7
+    alert_webhook_from_env: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -60,6 +64,18 @@ class PlatformSettings:
         if self.step_executor == "k8s_job" and self.env != "prod":
             raise ValueError("PLATFORM_STEP_EXECUTOR=k8s_job needs PLATFORM_ENV=prod (a cluster)")
         parse_day(self.partitions_start, "ORDERS_PARTITIONS_START")
+        if not 0 < self.anomaly_threshold <= 1:
+            raise ValueError(
+                f"ORDERS_ANOMALY_THRESHOLD must be in (0, 1], got {self.anomaly_threshold!r}"
+            )
+        if self.anomaly_training_days < 14:
+            raise ValueError(
+                f"ORDERS_ANOMALY_TRAINING_DAYS must be at least 14, got {self.anomaly_training_days!r}"
+            )
+        if self.landing_lookback_days < 1:
+            raise ValueError(
+                f"ORDERS_LANDING_LOOKBACK_DAYS must be positive, got {self.landing_lookback_days!r}"
+            )
         if Path(self.duckdb_path).stem.lower() in WAREHOUSE_SCHEMAS:
             # DuckDB names the catalog after the file; it would shadow the schema of that name.
             raise ValueError(
@@ -97,6 +113,16 @@ class PlatformSettings:
             snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
             git_url=environ.get("PLATFORM_GIT_URL") or None,
             git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
+            anomaly_threshold=float(
+                environ.get("ORDERS_ANOMALY_THRESHOLD", defaults.anomaly_threshold)
+            ),
+            anomaly_training_days=_int(
+                environ, "ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days
+            ),
+            landing_lookback_days=_int(
+                environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days
+            ),
+            alert_webhook_from_env=bool(environ.get("ORDERS_ALERT_WEBHOOK_URL")),
         )
 
 

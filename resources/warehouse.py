@@ -7,6 +7,7 @@ Snowflake. Asset code only sees :class:`Warehouse` (for SQL) and the IO manager
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 from dagster._core.storage.db_io_manager import DbIOManager, TableSlice
-from dagster_duckdb import DuckDBResource
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
+
+from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 DATE_DTYPE = pd.ArrowDtype(pa.date32())
@@ -54,7 +56,7 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
 
 def quoted_identifier(name: str) -> str:
     """``"name"`` after checking it is a plain identifier (never data)."""
-    if not _IDENTIFIER.match(name):
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise ValueError(f"not a valid SQL identifier: {name!r}")
     return f'"{name}"'
 
@@ -85,26 +87,75 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class DuckDBWarehouse(Warehouse):
-    """The embedded warehouse: one DuckDB file."""
+    """The embedded warehouse: one DuckDB file.
+
+    When another run holds the file, a query waits up to ``lock_timeout_s`` (bounded,
+    jittered backoff) and then fails with :class:`WarehouseLockedError`.
+    """
 
     database: str
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        with DuckDBResource(database=self.database).get_connection() as conn:
-            return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
+        with locked_connection(
+            self.database, lock_timeout_s=self.lock_timeout_s, log=dg.get_dagster_logger()
+        ) as conn:
+            return frame_from_arrow(conn.execute(sql, list(params)).to_arrow_table())
+
+
+def partition_filter(table_slice: TableSlice) -> tuple[str, list[object]]:
+    """``where`` condition and bound values selecting the slice's partitions.
+
+    Time windows become ``column >= ? and column < ?`` on naive UTC timestamps (a DATE
+    column compares at midnight UTC); static keys become ``column in (?, ...)``. Only the
+    validated column name is part of the SQL text, never a partition value.
+    """
+    clauses, params = [], []
+    for dimension in table_slice.partition_dimensions:
+        column = quoted_identifier(dimension.partition_expr)
+        partitions = dimension.partitions
+        if isinstance(partitions, dg.TimeWindow):
+            clauses.append(f"{column} >= ? and {column} < ?")
+            params += [_naive_utc(partitions.start), _naive_utc(partitions.end)]
+        else:
+            keys = list(partitions)
+            clauses.append(f"{column} in ({', '.join('?' * len(keys))})")
+            params += keys
+    return " and ".join(clauses), params
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def select_statement(table_slice: TableSlice) -> tuple[str, list[object]]:
+    """The bound query reading a table slice (its columns, its partitions)."""
+    columns = ", ".join(map(quoted_identifier, table_slice.columns or [])) or "*"
+    sql = f"select {columns} from {quoted_table(table_slice.schema, table_slice.table)}"  # noqa: S608 (validated identifiers)
+    if not table_slice.partition_dimensions:
+        return sql, []
+    condition, params = partition_filter(table_slice)
+    return f"{sql} where {condition}", params
 
 
 class _TransactionalDuckDbClient(DuckDbClient):
     """Replaces a table slice inside one transaction, so a crash leaves the old rows.
 
     Dagster's client deletes and inserts in autocommit mode; a failure between the
-    two would leave a partition empty until the next run.
+    two would leave a partition empty until the next run. DuckDB writes a transaction
+    to its WAL only at commit, so a process killed before that leaves nothing behind.
     """
 
     @staticmethod
     @contextmanager
     def connect(context, table_slice) -> Iterator:
-        with DuckDbClient.connect(context, table_slice) as conn:
+        config = context.resource_config
+        with locked_connection(
+            config["database"],
+            config=config.get("connection_config"),
+            lock_timeout_s=config.get("lock_timeout_s", DEFAULT_LOCK_TIMEOUT_S),
+            log=context.log,
+        ) as conn:
             conn.begin()
             try:
                 yield conn
@@ -115,6 +166,7 @@ class _TransactionalDuckDbClient(DuckDbClient):
 
     @staticmethod
     def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
+        target = quoted_table(table_slice.schema, table_slice.table)
         if table_slice.partition_dimensions:
             # A failed statement aborts the transaction, so look before deleting.
             exists = connection.execute(
@@ -123,17 +175,16 @@ class _TransactionalDuckDbClient(DuckDbClient):
                 [table_slice.schema, table_slice.table],
             ).fetchall()[0][0]
             if exists:
-                DuckDbClient.delete_table_slice(context, table_slice, connection)
-                connection.fetchall()
+                condition, params = partition_filter(table_slice)
+                connection.execute(f"delete from {target} where {condition}", params).fetchall()  # noqa: S608 (validated identifiers, bound values)
         else:
             # A whole-table asset is replaced, so its columns may change between versions.
-            target = quoted_table(table_slice.schema, table_slice.table)
             connection.execute(f"drop table if exists {target}").fetchall()
 
     @staticmethod
     def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
-        quoted_table(table_slice.schema, table_slice.table)
-        connection.execute(f'create schema if not exists "{table_slice.schema}"').fetchall()
+        schema = quoted_identifier(table_slice.schema)
+        connection.execute(f"create schema if not exists {schema}").fetchall()
 
 
 class _PandasTableHandler(DuckDBPandasTypeHandler):
@@ -156,12 +207,17 @@ class _PandasTableHandler(DuckDBPandasTypeHandler):
     def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
         if table_slice.partition_dimensions and not context.asset_partition_keys:
             return pd.DataFrame()
-        statement = DuckDbClient.get_select_statement(table_slice)
-        return frame_from_arrow(connection.sql(statement).to_arrow_table())
+        sql, params = select_statement(table_slice)
+        return frame_from_arrow(connection.execute(sql, params).to_arrow_table())
 
 
 class DuckDBWarehouseIOManager(DuckDBPandasIOManager):
-    """DuckDB pandas IO manager with atomic, idempotent partition replacement."""
+    """DuckDB pandas IO manager with atomic, idempotent partition replacement.
+
+    A writer that finds the file locked by another run waits up to ``lock_timeout_s``.
+    """
+
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     def create_io_manager(self, context) -> DbIOManager:
         return DbIOManager(

@@ -108,7 +108,9 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
         FeatureSpec("extra_columns", "columns not in the contract", 0.5, "schema"),
         FeatureSpec("missing_columns", "contract columns absent", 0.5, "schema"),
         FeatureSpec("log_bytes_per_row", "log bytes per row", 0.05, "cost"),
-        FeatureSpec("log_seconds_per_row", "log load seconds per row", 0.25, "cost"),
+        # Wall time moves with machine load (shared CI runners, busy nodes), so its spread
+        # is floored high: only an order-of-magnitude slowdown stands out on its own.
+        FeatureSpec("log_seconds_per_row", "log load seconds per row", 0.75, "cost"),
     )
 
 

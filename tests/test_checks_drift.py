@@ -123,6 +123,11 @@ def test_checks_are_wired_blocking_and_published_assets_have_freshness():
         ("cleaned_orders", "reconciliation"),
         ("cleaned_orders", "gx_quality"),
         ("warehouse/fct_orders", "gx_quality"),
+        ("raw_orders", "metadata_anomaly"),
+        ("customer_clv", "clv_finite_and_non_negative"),
+        ("customer_clv", "prob_alive_within_unit_interval"),
+        ("customer_clv", "model_parameters_finite_and_positive"),
+        ("customer_clv", "no_missing_or_infinite_values"),
     }
     for key in graph.get_all_asset_keys():
         node = graph.get(key)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from asset_checks.expectations import order_expectations, publication_expectations
 from asset_checks.quality import validate_days
 from platform_assets.assets.warehouse import FCT_ORDERS_COLUMNS
 from platform_assets.contract import load_contract
@@ -30,8 +31,16 @@ def _results(outcome) -> dict[tuple[str, str], dict]:
     }
 
 
-def _validate(frame: pd.DataFrame, table_columns=None):
-    return validate_days([(DAY, frame)], load_contract(), table_columns)[DAY.isoformat()]
+def _validate(frame: pd.DataFrame):
+    suite = lambda day: order_expectations(load_contract())  # noqa: E731
+    return validate_days([(DAY, frame)], suite)[DAY.isoformat()]
+
+
+def _validate_published(frame: pd.DataFrame, expected_rows: int):
+    suite = lambda day: publication_expectations(  # noqa: E731
+        load_contract(), FCT_ORDERS_COLUMNS, expected_rows
+    )
+    return validate_days([(DAY, frame)], suite)[DAY.isoformat()]
 
 
 def test_clean_rows_meet_every_expectation(cleaned, tmp_path, monkeypatch):
@@ -67,7 +76,7 @@ def test_broken_rows_are_counted_with_samples(cleaned):
         ("expect_column_values_to_be_unique", "order_id"),
         ("expect_column_values_to_be_in_set", "currency"),
         ("expect_column_values_to_be_in_set", "status"),
-        ("expect_column_values_to_be_between", "order_ts"),
+        ("expect_column_values_to_be_between", "order_ts_seconds_into_day"),
         ("expect_column_pair_values_a_to_be_greater_than_b", "updated_at, order_ts"),
         ("expect_column_values_to_be_between", "quantity"),
         ("expect_column_values_to_match_regex", "customer_email_hash"),
@@ -83,13 +92,18 @@ def test_broken_rows_are_counted_with_samples(cleaned):
     assert "currency" in outcome.description
 
 
-def test_published_table_must_not_carry_lineage_or_pii(cleaned):
+def test_published_table_must_have_its_columns_and_every_cleaned_row(cleaned):
     facts = cleaned.loc[:, list(FCT_ORDERS_COLUMNS)]
-    assert _validate(facts, FCT_ORDERS_COLUMNS).passed
-    leaked = facts.assign(customer_email="a@b.c")
-    outcome = _validate(leaked, FCT_ORDERS_COLUMNS)
-    assert not outcome.passed
-    assert not _results(outcome)[("expect_table_columns_to_match_set", "(table)")]["success"]
+    assert _validate_published(facts, len(facts)).passed
+    leaked = _validate_published(facts.assign(customer_email="a@b.c"), len(facts))
+    assert not leaked.passed
+    assert not _results(leaked)[("expect_table_columns_to_match_set", "(table)")]["success"]
+    doubled = _validate_published(pd.concat([facts, facts.iloc[:3]]), len(facts))
+    failed = {k for k, v in _results(doubled).items() if not v["success"]}
+    assert failed == {
+        ("expect_table_row_count_to_equal", "(table)"),
+        ("expect_column_values_to_be_unique", "order_id"),
+    }
 
 
 def test_an_empty_day_passes(cleaned):

@@ -7,7 +7,14 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, WAREHOUSE_KIND
+from platform_assets.assets.common import (
+    ANALYTICS,
+    IO_MANAGER,
+    IO_RETRY_POLICY,
+    SINGLE_RUN,
+    WAREHOUSE_KIND,
+    permanent_failure,
+)
 from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
@@ -70,6 +77,7 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         deps=[cleaned_orders_key],
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
+        retry_policy=IO_RETRY_POLICY,
         group_name="analytics",
         owners=[ANALYTICS],
         kinds={"sql", WAREHOUSE_KIND},
@@ -96,7 +104,10 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         repeat customers and their share, total revenue.
         """
         materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
-        as_of = resolve_as_of(config.as_of, materialized, warehouse)
+        try:
+            as_of = resolve_as_of(config.as_of, materialized, warehouse)
+        except ValueError as error:
+            raise permanent_failure(str(error), as_of=str(config.as_of)) from error
         if as_of is None:
             context.log.warning("No cleaned orders yet: customer_metrics is empty.")
             as_of_text = None

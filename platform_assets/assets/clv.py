@@ -5,13 +5,20 @@ from collections.abc import Iterator
 from typing import Literal
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 
 from asset_checks.clv import clv_check_results, clv_check_specs
 from platform_assets import clv
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN
+from platform_assets.assets.common import (
+    ANALYTICS,
+    IO_MANAGER,
+    IO_RETRY_POLICY,
+    SINGLE_RUN,
+    WAREHOUSE_KIND,
+)
 from platform_assets.clv_validation import (
     DEFAULT_HOLDOUT_FRACTION,
     MIN_HISTORY_DAYS,
@@ -20,7 +27,7 @@ from platform_assets.clv_validation import (
     validate_holdout,
 )
 from platform_assets.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import column_schema, frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.warehouse import Warehouse
 
@@ -198,6 +205,14 @@ def _summary_metadata(
     }
 
 
+CLV_TYPES = {
+    "customer_id": "VARCHAR",
+    "as_of_date": "DATE",
+    "horizon_months": "BIGINT",
+    **dict.fromkeys(clv.SCORE_COLUMNS, "DOUBLE"),
+}
+
+
 def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
     """customer_clv over the customer_metrics table."""
 
@@ -208,9 +223,13 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         backfill_policy=SINGLE_RUN,
         group_name="analytics",
         owners=[ANALYTICS],
-        kinds={"scipy", "pandas"},
+        kinds={"scipy", "pandas", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
-        metadata={"schema": "analytics"},
+        metadata={
+            "schema": "analytics",
+            **table_metadata("analytics.customer_clv", CLV_TYPES, CLV_DESCRIPTIONS),
+        },
+        retry_policy=IO_RETRY_POLICY,
         check_specs=clv_check_specs(CUSTOMER_CLV),
     )
     def customer_clv(
@@ -259,12 +278,31 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
             "monthly_discount_rate": config.monthly_discount_rate,
             "time_unit": config.time_unit,
         }
+        scores = score_frame(customer_metrics, model, config) if model is not None else None
+        if (
+            scores is not None
+            and not np.isfinite(scores[list(clv.SCORE_COLUMNS)].to_numpy(float)).all()
+        ):
+            # Too little or too regular history can push the likelihood to a search bound
+            # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
+            # publishing NaN would be worse than publishing none.
+            reason = (
+                "the fit is degenerate (parameters at a search bound), its scores are not "
+                f"finite: {model.purchases.message}"
+            )
+            diagnostics = model.metadata()
+            model, scores = None, None
+        else:
+            diagnostics = {}
         if model is None:
             context.log.warning(f"customer_clv not fitted: {reason}")
             scores = empty_scores()
-            details: dict[str, object] = {"clv/status": "not fitted", "clv/reason": reason}
+            details: dict[str, object] = {
+                "clv/status": "not fitted",
+                "clv/reason": reason,
+                **diagnostics,
+            }
         else:
-            scores = score_frame(customer_metrics, model, config)
             details = {
                 "clv/status": "fitted",
                 **model.metadata(),

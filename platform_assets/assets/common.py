@@ -23,6 +23,20 @@ WAREHOUSE_KIND = "warehouse"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 IO_MANAGER = "warehouse_io_manager"
 
+# Every step reads the landing zone or writes the warehouse, where failures are mostly
+# transient (a file being rewritten, the DuckDB lock, a network blip): retry those with
+# backoff. Permanent problems raise permanent_failure() and are never retried.
+IO_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def permanent_failure(description: str, **metadata: str) -> dg.Failure:
+    """A failure that retrying cannot fix (bad configuration, a broken contract): the step
+    fails at once, with the reason in the UI, instead of being retried."""
+    return dg.Failure(description=description, metadata=metadata, allow_retries=False)
+
+
 LINEAGE_DESCRIPTIONS = {
     "extra_columns_json": "Columns outside the contract, as a JSON object (schema drift, kept).",
     "parse_error": "Why the record could not be parsed, if it could not.",

@@ -9,6 +9,7 @@ from platform_assets.assets.common import (
     DATA_PLATFORM,
     FILES_KIND,
     IO_MANAGER,
+    IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
@@ -47,9 +48,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             "partition_expr": "partition_date",
             **table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions()),
         },
-        retry_policy=dg.RetryPolicy(
-            max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-        ),
+        retry_policy=IO_RETRY_POLICY,
     )
     def raw_orders(context: dg.AssetExecutionContext, landing: LandingZone) -> pd.DataFrame:
         """Every order record that landed for the day, exactly as it arrived.

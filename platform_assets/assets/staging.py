@@ -7,16 +7,18 @@ from asset_checks.reconciliation import reconciliation_check_specs, reconciliati
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
+    IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
     order_table_types,
+    permanent_failure,
 )
 from platform_assets.cleaning import CleaningResult, clean_orders
 from platform_assets.contract import load_contract
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
-from resources.pii import PiiHasher
+from resources.pii import PiiHasher, PiiKeyError
 
 TABLES = {
     "cleaned_orders": "staging.cleaned_orders",
@@ -93,13 +95,18 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         check_specs=reconciliation_check_specs(partitions_def),
+        retry_policy=IO_RETRY_POLICY,
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext, raw_orders: pd.DataFrame, pii: PiiHasher
     ):
         """Validate, type and deduplicate the partition's raw orders."""
         contract = load_contract()
-        result = clean_orders(raw_orders, contract, pii.key_bytes())
+        try:
+            key = pii.key_bytes()
+        except PiiKeyError as error:
+            raise permanent_failure(str(error)) from error
+        result = clean_orders(raw_orders, contract, key)
         for day in partition_dates(context):
             counts = _partition_counts(raw_orders, result, day)
             quarantined = counts["orders/quarantined_rows"]

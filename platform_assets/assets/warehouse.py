@@ -8,6 +8,7 @@ from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_MANAGER,
+    IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
@@ -104,6 +105,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         io_manager_key=IO_MANAGER,
+        retry_policy=IO_RETRY_POLICY,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", WAREHOUSE_KIND},
@@ -145,6 +147,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         },
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
+        retry_policy=IO_RETRY_POLICY,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", WAREHOUSE_KIND},

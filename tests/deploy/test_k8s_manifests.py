@@ -154,7 +154,9 @@ def test_run_worker_job_shape(launched: tuple[str, dict]) -> None:
 def step_job(launcher_config: dict[str, Any], op_tags: dict[str, str]) -> dict[str, Any]:
     """The Job the k8s_job_executor of run_executor() would create for a step with these tags."""
     launcher = K8sRunLauncher(**launcher_config, k8s_client_batch_api=RecordingBatchApi())
-    executor_def = run_executor(PlatformSettings(env="prod", step_executor="k8s_job"))
+    executor_def = run_executor(
+        PlatformSettings(env="prod", landing_uri="s3://bucket/orders", step_executor="k8s_job")
+    )
     resolved = executor_def.config_schema.resolve_config({})
     assert resolved.success, resolved.errors
     executor_config = resolved.value["config"]
@@ -220,13 +222,20 @@ def test_k8s_op_tags_shape() -> None:
 
 def test_executor_choice() -> None:
     assert run_executor(PlatformSettings()) is dg.in_process_executor
-    assert run_executor(PlatformSettings(env="prod")) is dg.multiprocess_executor
-    assert run_executor(PlatformSettings(env="prod", step_executor="k8s_job")).name == (
-        "k8s_step_executor"
+    assert (
+        run_executor(PlatformSettings(env="prod", landing_uri="s3://bucket/orders"))
+        is dg.multiprocess_executor
     )
+    assert run_executor(
+        PlatformSettings(env="prod", landing_uri="s3://bucket/orders", step_executor="k8s_job")
+    ).name == ("k8s_step_executor")
     with pytest.raises(ValueError, match="PLATFORM_ENV=prod"):
         PlatformSettings(env="local", step_executor="k8s_job")
     settings = PlatformSettings.from_env(
-        {"PLATFORM_ENV": "prod", "PLATFORM_STEP_EXECUTOR": "K8s_Job"}
+        {
+            "PLATFORM_ENV": "prod",
+            "ORDERS_LANDING_URI": "s3://bucket/orders",
+            "PLATFORM_STEP_EXECUTOR": "K8s_Job",
+        }
     )
     assert settings.step_executor == "k8s_job"

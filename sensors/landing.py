@@ -1,0 +1,120 @@
+"""orders_landing_sensor: loads days whose landing files are new or changed.
+
+Each tick lists the day folders once, then lists the files of only a few days: the
+days after the newest one it has seen (new folders, at most ``max_new_days`` per tick
+so a first tick over years of folders is spread out), and the last ``lookback_days``
+folders again, which is where late files arrive. A day whose landing fingerprint
+differs from the one recorded by its latest raw_orders materialization (or that was
+never materialized) gets one run of raw_orders and everything downstream, with run
+key ``<day>:<fingerprint>``. Held days are left to ``orders_anomaly_sensor``, which
+re-runs them when their files change.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from asset_checks.anomaly_history import (
+    FINGERPRINT,
+    RAW_ORDERS,
+    failed_partitions,
+    latest_materializations,
+    metadata_values,
+)
+from resources.landing import LandingZone, fingerprint
+
+SENSOR_NAME = "orders_landing_sensor"
+MAX_NEW_DAYS = 400
+
+
+@dataclass
+class LandingTick:
+    """Requests and the next cursor of one tick."""
+
+    cursor: str
+    run_requests: list[dg.RunRequest] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+
+
+def candidate_days(
+    days: list[dt.date], newest_seen: str | None, lookback_days: int, max_new_days: int
+) -> list[dt.date]:
+    """Days to list this tick: the newest seen folders again, then new ones (capped)."""
+    seen = [d for d in days if newest_seen and d.isoformat() <= newest_seen]
+    new = [d for d in days if not newest_seen or d.isoformat() > newest_seen]
+    return seen[-lookback_days:] + new[:max_new_days]
+
+
+def evaluate_landing(
+    instance: dg.DagsterInstance,
+    cursor: str | None,
+    landing: LandingZone,
+    partitions_def: dg.PartitionsDefinition,
+    lookback_days: int,
+    max_new_days: int = MAX_NEW_DAYS,
+) -> LandingTick:
+    """One tick of the landing sensor, without Dagster's sensor context."""
+    state = json.loads(cursor) if cursor else {"newest": None, "seen": {}}
+    listed = [d for d in landing.list_days() if partitions_def.has_partition_key(d.isoformat())]
+    days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
+    now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
+    changed = [day for day, fp in now.items() if state["seen"].get(day) != fp]
+    tick = LandingTick(cursor="")
+    if changed:
+        loaded = {
+            day: str(metadata_values(record).get(FINGERPRINT, ""))
+            for day, record in latest_materializations(instance, RAW_ORDERS, changed).items()
+        }
+        held = failed_partitions(instance, changed)
+        for day in changed:
+            if loaded.get(day) == now[day]:
+                continue
+            if day in held:
+                tick.decisions.append(f"{day}: files changed but held; orders_anomaly_sensor")
+                continue
+            why = "new" if day not in loaded else "files changed"
+            tick.decisions.append(f"{day}: {why}, load")
+            tick.run_requests.append(
+                dg.RunRequest(
+                    run_key=f"{day}:{now[day]}",
+                    partition_key=day,
+                    tags={"orders/trigger": "landing"},
+                )
+            )
+    newest = max([state["newest"] or "", *now], default="") or None
+    # Only the days the next tick lists again need their fingerprint remembered.
+    keep = set(
+        [d.isoformat() for d in listed if newest and d.isoformat() <= newest][-lookback_days:]
+    )
+    seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
+    tick.cursor = json.dumps({"newest": newest, "seen": seen}, sort_keys=True)
+    return tick
+
+
+def build_landing_sensor(
+    job_name: str, partitions_def: dg.PartitionsDefinition, lookback_days: int
+) -> dg.SensorDefinition:
+    """orders_landing_sensor over ``partitions_def``, requesting runs of ``job_name``."""
+
+    @dg.sensor(
+        name=SENSOR_NAME, job_name=job_name, minimum_interval_seconds=60, description=__doc__
+    )
+    def orders_landing_sensor(
+        context: dg.SensorEvaluationContext, landing: LandingZone
+    ) -> dg.SensorResult:
+        tick = evaluate_landing(
+            context.instance, context.cursor, landing, partitions_def, lookback_days
+        )
+        for decision in tick.decisions:
+            context.log.info(decision)
+        return dg.SensorResult(
+            run_requests=tick.run_requests,
+            cursor=tick.cursor,
+            skip_reason=None
+            if tick.run_requests
+            else "; ".join(tick.decisions) or "no new or changed landing files",
+        )
+
+    return orders_landing_sensor

@@ -1,0 +1,233 @@
+"""orders_anomaly_sensor: follows the metadata_anomaly verdicts and un-holds what it can.
+
+The decision itself is taken in the run, by the blocking ``metadata_anomaly`` check
+(:mod:`asset_checks.anomaly`), so a held day's downstream never runs. This sensor
+reads the check executions recorded since its last tick (a record-id cursor: a tick
+costs the new records, never all of history) and, per partition:
+
+* **newly held** (latest evaluation failed): remembered in the cursor with the
+  landing fingerprint it was judged on, and alerted (webhook + log);
+* **normal day of a blocked range**: a single-run backfill of a range stops every day
+  when one is anomalous; each day that passed gets its own run of what the blocked
+  run planned (raw_orders and downstream), so one bad day does not hold a month;
+* **held, files changed** (landing fingerprint differs from the judged one): re-run
+  the day (raw_orders and downstream), once per fingerprint;
+* **released** by an engineer in a run that did not include cleaned_orders: run the
+  day's downstream (the release is sticky for those files, so the check passes).
+
+Run keys (``<day>:<fingerprint>[:released]``) make each request happen once.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+)
+
+from asset_checks.anomaly_history import (
+    CLEANED_ORDERS,
+    COMPLETED,
+    RAW_ORDERS,
+    evaluation_of,
+    evaluation_values,
+    executions_since,
+    failed_partitions,
+    latest_evaluation,
+    latest_execution,
+    latest_execution_id,
+)
+from resources.alerts import AlertWebhook
+from resources.landing import LandingZone, fingerprint
+from sensors.alerting import HeldNotice, held_message
+
+SENSOR_NAME = "orders_anomaly_sensor"
+FAILED = AssetCheckExecutionRecordStatus.FAILED
+
+
+@dataclass
+class SensorState:
+    """The cursor: last record seen, evaluations in flight, and held days."""
+
+    after_id: int = 0
+    pending: dict[str, int] = field(default_factory=dict)  # day -> PLANNED record id
+    held: dict[str, dict[str, str]] = field(default_factory=dict)  # day -> fingerprint, requested
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"after_id": self.after_id, "pending": self.pending, "held": self.held}, sort_keys=True
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "SensorState":
+        data = json.loads(text)
+        return cls(data["after_id"], data["pending"], data["held"])
+
+
+@dataclass
+class TickOutcome:
+    """What one tick decided; the sensor turns it into a SensorResult."""
+
+    state: SensorState
+    run_requests: list[dg.RunRequest] = field(default_factory=list)
+    held: list[HeldNotice] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+
+
+def _notice(day: str, record: AssetCheckExecutionRecord) -> HeldNotice:
+    evaluation = evaluation_of(record)
+    score = evaluation_values(record).get("anomaly_score")
+    description = (evaluation.description if evaluation else None) or "metadata_anomaly failed"
+    return HeldNotice(day, description, float(score) if score is not None else None)
+
+
+def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
+    """First tick: take the held days as they stand instead of replaying history."""
+    outcome.state.after_id = latest_execution_id(instance)
+    for day in sorted(failed_partitions(instance)):
+        record = latest_evaluation(instance, day)
+        if record is not None:
+            fp = str(evaluation_values(record).get("landing_fingerprint", ""))
+            outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
+            outcome.held.append(_notice(day, record))
+    outcome.decisions.append(f"started: {len(outcome.state.held)} held partition(s) found")
+
+
+def _completed_records(
+    instance: dg.DagsterInstance, state: SensorState
+) -> list[AssetCheckExecutionRecord]:
+    """Check executions completed since the last tick, oldest first; in-flight ones wait."""
+    done = []
+    for day, record_id in list(state.pending.items()):
+        latest = latest_execution(instance, day)
+        if latest is None or latest.id != record_id:
+            del state.pending[day]  # superseded by a newer run of the day (read below)
+        elif latest.status in COMPLETED:
+            del state.pending[day]
+            done.append(latest)
+        elif _run_finished(instance, latest.run_id):
+            del state.pending[day]  # the run ended before the check ran (raw_orders failed)
+    for record in executions_since(instance, state.after_id):
+        state.after_id = max(state.after_id, record.id)
+        if record.partition is None:
+            continue
+        if record.status in COMPLETED:
+            done.append(record)
+        else:
+            state.pending[record.partition] = record.id
+    return sorted(done, key=lambda r: r.id)
+
+
+def _run_finished(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is None or run.is_finished
+
+
+def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> frozenset[dg.AssetKey]:
+    """Assets a run planned to materialize."""
+    return frozenset(
+        instance.get_asset_keys_for_run(
+            run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        )
+    )
+
+
+def evaluate_tick(
+    instance: dg.DagsterInstance, cursor: str | None, landing: LandingZone
+) -> TickOutcome:
+    """One tick of the sensor, without Dagster's sensor context (see module docstring)."""
+    outcome = TickOutcome(SensorState.from_json(cursor) if cursor else SensorState())
+    state = outcome.state
+    if cursor is None:
+        _bootstrap(instance, outcome)
+    records = _completed_records(instance, state)
+    failed_runs = {r.run_id for r in records if r.status == FAILED}
+    planned_by_run: dict[str, frozenset[dg.AssetKey]] = {}
+
+    def planned(run_id: str) -> frozenset[dg.AssetKey]:
+        if run_id not in planned_by_run:
+            planned_by_run[run_id] = _planned_assets(instance, run_id)
+        return planned_by_run[run_id]
+
+    latest = {r.partition: r for r in records}
+    for day, record in sorted(latest.items()):
+        values = evaluation_values(record)
+        fp = str(values.get("landing_fingerprint", ""))
+        if record.status == FAILED:
+            if state.held.get(day, {}).get("fingerprint") != fp:
+                outcome.held.append(_notice(day, record))
+            state.held[day] = {"fingerprint": fp, "requested": ""}
+            outcome.decisions.append(f"{day}: held ({values.get('verdict')})")
+            continue
+        was_held = state.held.pop(day, None) is not None
+        if values.get("released"):
+            outcome.decisions.append(f"{day}: released ({values.get('release_reason')})")
+            if was_held and CLEANED_ORDERS not in planned(record.run_id):
+                outcome.run_requests.append(
+                    dg.RunRequest(
+                        run_key=f"{day}:{fp}:released",
+                        partition_key=day,
+                        tags={"orders/trigger": "anomaly-release"},
+                    )
+                )
+        elif record.run_id in failed_runs and CLEANED_ORDERS in planned(record.run_id):
+            outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run alone")
+            outcome.run_requests.append(
+                dg.RunRequest(
+                    run_key=f"{day}:{fp}",
+                    partition_key=day,
+                    asset_selection=sorted(planned(record.run_id) | {RAW_ORDERS}, key=str),
+                    tags={"orders/trigger": "anomaly-unblock"},
+                )
+            )
+        elif was_held:
+            outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
+    for day, held in sorted(state.held.items()):
+        now = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
+        if now in (held["fingerprint"], held["requested"]):
+            continue
+        held["requested"] = now
+        outcome.decisions.append(f"{day}: held, landing files changed, re-run")
+        outcome.run_requests.append(
+            dg.RunRequest(
+                run_key=f"{day}:{now}",
+                partition_key=day,
+                tags={"orders/trigger": "anomaly-refresh"},
+            )
+        )
+    return outcome
+
+
+def build_anomaly_sensor(job_name: str) -> dg.SensorDefinition:
+    """orders_anomaly_sensor, requesting runs of ``job_name`` (raw_orders and downstream)."""
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        description=__doc__,
+    )
+    def orders_anomaly_sensor(
+        context: dg.SensorEvaluationContext, landing: LandingZone, alert_webhook: AlertWebhook
+    ) -> dg.SensorResult:
+        outcome = evaluate_tick(context.instance, context.cursor, landing)
+        if outcome.held:
+            text, blocks = held_message(outcome.held)
+            context.log.warning(text)
+            if alert_webhook.enabled and not alert_webhook.post(text, blocks):
+                context.log.warning("alert webhook post failed; the hold is still in place")
+        for decision in outcome.decisions:
+            context.log.info(decision)
+        summary = "; ".join(outcome.decisions) or "no new metadata_anomaly evaluations"
+        held = ", ".join(sorted(outcome.state.held)) or "none"
+        return dg.SensorResult(
+            run_requests=outcome.run_requests,
+            cursor=outcome.state.to_json(),
+            skip_reason=None if outcome.run_requests else f"{summary}. Held: {held}",
+        )
+
+    return orders_anomaly_sensor
