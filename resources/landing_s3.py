@@ -142,7 +142,13 @@ def s3_landing_zone(
     retry_mode: str,
 ) -> S3LandingZone:
     """The landing zone for an ``s3://bucket/prefix`` URI and the client's retry settings."""
-    bucket, prefix = parse_s3_uri(uri)
+    try:
+        bucket, prefix = parse_s3_uri(uri)
+    except ValueError:
+        raise ValueError(
+            f"PLATFORM_ENV=prod reads the landing zone from S3: ORDERS_LANDING_URI must be"
+            f" s3://bucket/prefix, got {uri!r}"
+        ) from None
     return S3LandingZone(
         s3=RetryingS3Resource(
             endpoint_url=endpoint_url,

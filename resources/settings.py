@@ -88,11 +88,6 @@ class PlatformSettings:
             )
         if self.s3_max_attempts < 1:
             raise ValueError(f"ORDERS_S3_MAX_ATTEMPTS must be >= 1, got {self.s3_max_attempts}")
-        if self.env == "prod" and not self.landing_uri.startswith("s3://"):
-            raise ValueError(
-                f"PLATFORM_ENV=prod reads the landing zone from S3: ORDERS_LANDING_URI must be"
-                f" s3://bucket/prefix, got {self.landing_uri!r}"
-            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:

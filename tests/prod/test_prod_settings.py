@@ -46,12 +46,17 @@ def test_prod_settings_from_the_environment():
         ({**PROD_ENV, "ORDERS_S3_RETRY_MODE": "eager"}, "ORDERS_S3_RETRY_MODE"),
         ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "0"}, "ORDERS_S3_MAX_ATTEMPTS"),
         ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "many"}, "ORDERS_S3_MAX_ATTEMPTS"),
-        ({"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "/data/landing"}, "s3://"),
     ],
 )
 def test_invalid_prod_settings_name_the_variable(environ, message):
     with pytest.raises(ValueError, match=message):
         PlatformSettings.from_env(environ)
+
+
+def test_prod_needs_an_s3_landing_uri():
+    settings = PlatformSettings.from_env({"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "/data"})
+    with pytest.raises(ValueError, match="ORDERS_LANDING_URI must be s3://"):
+        build_resources(settings)
 
 
 def test_prod_resources_are_s3_and_snowflake():
