@@ -5,6 +5,10 @@ a pandas datasource fed the day's rows from the warehouse, and the suite of
 :mod:`asset_checks.expectations`. Failing counts, percentages and a few sample values
 of every expectation go into the check's metadata. GX is imported inside the check
 function only, so loading the definitions does not pay for it.
+
+Speed on a million-row day comes from feeding GX less, never from checking less: row
+rules see text as integer codes, and value rules of text run once per distinct value
+with the rows counted back from the value counts (see ``DaySuite``).
 """
 
 import datetime as dt
