@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,20 @@ from platform_assets.contract import Contract
 AMOUNT_LINE_ERROR = "amount_line_error"
 ORDER_TS_OFFSET = "order_ts_seconds_into_day"
 DERIVED_COLUMNS = (AMOUNT_LINE_ERROR, ORDER_TS_OFFSET)
-LOW_CARDINALITY = ("currency", "status", "region")
+
+
+@dataclass(frozen=True)
+class DaySuite:
+    """A day's expectations: on every row, and per text column on its distinct values.
+
+    Value rules of text (sets, patterns, lengths) depend only on the value, so GX tests
+    each distinct value once and the rows are counted from the column's value counts:
+    the same verdicts and counts, at a fraction of the cost on a million rows.
+    """
+
+    rows: list[Any]
+    values: dict[str, list[Any]] = field(default_factory=dict)
+
 
 # Columns of cleaned_orders that the suite reads (lineage columns are not judged here).
 QUALITY_COLUMNS = (
@@ -38,36 +52,38 @@ QUALITY_COLUMNS = (
 )
 
 
-def prepare_for_suite(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """The frame as the suite reads it: timestamps in UTC, plus two derived columns.
+def prepare_for_suite(frame: pd.DataFrame, day: dt.date) -> tuple[pd.DataFrame, dict]:
+    """The frame as the row expectations read it, and the decoders of its text columns.
 
+    - text columns become integer codes (null stays null): GX fingerprints, copies and
+      tests numbers far faster than strings, and nullness and uniqueness are unchanged;
+      ``decoders[column][code]`` gives the value back for samples;
     - ``amount_line_error`` = ``|amount - quantity * unit_price| / amount`` where both
       line values are set (null otherwise, which GX column expectations skip); an amount
       of 0 with non-zero lines counts as an infinite error;
     - ``order_ts_seconds_into_day``: seconds from the partition day's UTC midnight (GX
-      compares numbers vectorised, but timestamps one Python call per row).
-
-    Low-cardinality text becomes categories, which GX fingerprints and tests per
-    distinct value instead of per row.
+      compares numbers vectorised, but timestamps one Python call per row);
+    - ``quantity`` as a float, for the same reason.
     """
     data = frame.copy()
+    decoders: dict[str, Any] = {}
+    for column in data.columns:
+        if data[column].dtype == object or isinstance(data[column].dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(data[column])
+            data[column] = np.where(codes < 0, np.nan, codes)
+            decoders[column] = np.asarray(uniques, dtype=object)
     for column in ("order_ts", "updated_at"):
         data[column] = pd.to_datetime(data[column], utc=True)
     start, _ = day_bounds(day)
     data[ORDER_TS_OFFSET] = (data["order_ts"] - start).dt.total_seconds()
-    # GX compares nullable integers one Python call per row; floats are vectorised.
     data["quantity"] = data["quantity"].astype("Float64").astype("float64")
-    for column in LOW_CARDINALITY:
-        data[column] = data[column].astype("string").astype("category")
     amount = data["amount"].astype("float64")
-    lines = data["quantity"].astype("Float64").astype("float64") * data["unit_price"].astype(
-        "float64"
-    )
+    lines = data["quantity"] * data["unit_price"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         error = (amount - lines).abs() / amount.abs()
     error = error.where(~((amount == 0) & (lines == 0)), 0.0)
     data[AMOUNT_LINE_ERROR] = error.replace(np.nan, None).astype("float64")
-    return data
+    return data, decoders
 
 
 def day_bounds(day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -76,7 +92,7 @@ def day_bounds(day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.Timedelta(days=1)
 
 
-def order_expectations(contract: Contract) -> list[Any]:
+def order_expectations(contract: Contract) -> DaySuite:
     """GX expectations for one day of typed orders (cleaned_orders), from the contract.
 
     ``order_ts`` is judged through ``order_ts_seconds_into_day`` (see
@@ -85,6 +101,7 @@ def order_expectations(contract: Contract) -> list[Any]:
     import great_expectations.expectations as gxe
 
     expectations: list[Any] = []
+    values: dict[str, list[Any]] = {}
     for name in contract.required:
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name))
     expectations.append(gxe.ExpectColumnValuesToNotBeNull(column="updated_at"))
@@ -92,6 +109,7 @@ def order_expectations(contract: Contract) -> list[Any]:
     for spec in contract.columns:
         if spec.pii or spec.name not in QUALITY_COLUMNS:
             continue
+        text_rules = values.setdefault(spec.name, []) if spec.type == "string" else expectations
         if spec.min is not None or spec.max is not None:
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(
@@ -99,15 +117,15 @@ def order_expectations(contract: Contract) -> list[Any]:
                 )
             )
         if spec.allowed is not None:
-            expectations.append(
+            text_rules.append(
                 gxe.ExpectColumnValuesToBeInSet(column=spec.name, value_set=list(spec.allowed))
             )
         if spec.pattern is not None:
-            expectations.append(
+            text_rules.append(
                 gxe.ExpectColumnValuesToMatchRegex(column=spec.name, regex=spec.pattern)
             )
         if spec.max_length is not None:
-            expectations.append(
+            text_rules.append(
                 gxe.ExpectColumnValueLengthsToBeBetween(
                     column=spec.name, min_value=1, max_value=spec.max_length
                 )
@@ -116,7 +134,7 @@ def order_expectations(contract: Contract) -> list[Any]:
         formula = f"^[{re.escape(contract.formula_prefixes)}]"
         for spec in contract.free_text:
             if not spec.pii:
-                expectations.append(
+                values.setdefault(spec.name, []).append(
                     gxe.ExpectColumnValuesToNotMatchRegex(column=spec.name, regex=formula)
                 )
     expectations += [
@@ -129,16 +147,18 @@ def order_expectations(contract: Contract) -> list[Any]:
         gxe.ExpectColumnValuesToBeBetween(
             column=AMOUNT_LINE_ERROR, min_value=0, max_value=contract.quality.amount_line_tolerance
         ),
+    ]
+    values["customer_email_hash"] = [
         gxe.ExpectColumnValuesToMatchRegex(
             column="customer_email_hash", regex=contract.quality.email_hash_pattern
-        ),
+        )
     ]
-    return expectations
+    return DaySuite(rows=expectations, values={k: v for k, v in values.items() if v})
 
 
 def publication_expectations(
     contract: Contract, table_columns: Sequence[str], expected_rows: int
-) -> list[Any]:
+) -> DaySuite:
     """GX expectations for one day of a published copy of the cleaned orders.
 
     The content rules were met upstream (cleaned_orders' suite); what publication can
@@ -148,19 +168,21 @@ def publication_expectations(
     """
     import great_expectations.expectations as gxe
 
-    return [
-        gxe.ExpectTableColumnsToMatchSet(
-            column_set=[*table_columns, *DERIVED_COLUMNS], exact_match=True
-        ),
-        gxe.ExpectTableRowCountToEqual(value=expected_rows),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in contract.required),
-        gxe.ExpectColumnValuesToBeUnique(column=contract.dedup_key),
-        gxe.ExpectColumnValuesToBeBetween(
-            column=ORDER_TS_OFFSET, min_value=0, max_value=86_400, strict_max=True
-        ),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="amount",
-            min_value=contract.column("amount").min,
-            max_value=contract.column("amount").max,
-        ),
-    ]
+    return DaySuite(
+        rows=[
+            gxe.ExpectTableColumnsToMatchSet(
+                column_set=[*table_columns, *DERIVED_COLUMNS], exact_match=True
+            ),
+            gxe.ExpectTableRowCountToEqual(value=expected_rows),
+            *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in contract.required),
+            gxe.ExpectColumnValuesToBeUnique(column=contract.dedup_key),
+            gxe.ExpectColumnValuesToBeBetween(
+                column=ORDER_TS_OFFSET, min_value=0, max_value=86_400, strict_max=True
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount",
+                min_value=contract.column("amount").min,
+                max_value=contract.column("amount").max,
+            ),
+        ]
+    )

@@ -5,6 +5,10 @@ a pandas datasource fed the day's rows from the warehouse, and the suite of
 :mod:`asset_checks.expectations`. Failing counts, percentages and a few sample values
 of every expectation go into the check's metadata. GX is imported inside the check
 function only, so loading the definitions does not pay for it.
+
+Speed on a million-row day comes from feeding GX less, never from checking less: row
+rules see text as integer codes, and value rules of text run once per distinct value
+with the rows counted back from the value counts (see ``DaySuite``).
 """
 
 import datetime as dt
@@ -13,10 +17,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from asset_checks.expectations import (
     QUALITY_COLUMNS,
+    DaySuite,
     order_expectations,
     prepare_for_suite,
     publication_expectations,
@@ -52,32 +58,61 @@ class ExpectationOutcome:
     sample: str
 
 
-def _outcome(result: Any) -> ExpectationOutcome:
-    config = result.expectation_config
-    kwargs = config.kwargs
-    column = (
+def _sample(result: Any, decoder: Any = None) -> str:
+    """What to show of a result: a few unexpected values (decoded when the column was
+    encoded), the observed value of a failed table expectation, or GX's error."""
+    details = result.result or {}
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return str(info.get("exception_message", ""))
+    unexpected = details.get("partial_unexpected_list") or details.get("unexpected_list") or []
+    if unexpected:
+        values = unexpected[:SAMPLE_VALUES]
+        if decoder is not None:
+            values = [None if pd.isna(code) else decoder[int(code)] for code in values]
+        return ", ".join(repr(value) for value in values)
+    if not result.success and "observed_value" in details:
+        return str(details["observed_value"])
+    return ""
+
+
+def _column(kwargs: Any) -> str:
+    return (
         kwargs.get("column")
         or ", ".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
         or "(table)"
     )
+
+
+def _row_outcome(result: Any, decoders: dict[str, Any]) -> ExpectationOutcome:
+    """An expectation run on every row."""
+    config = result.expectation_config
+    column = _column(config.kwargs)
     details = result.result or {}
-    raised = (result.exception_info or {}).get("raised_exception")
-    sample = (
-        (result.exception_info or {}).get("exception_message", "")
-        if raised
-        else ", ".join(
-            repr(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_VALUES]
-        )
-    )
-    if "observed_value" in details and not details.get("partial_unexpected_list") and not raised:
-        sample = str(details["observed_value"])[:300] if not result.success else ""
     return ExpectationOutcome(
         expectation=config.type,
         column=column,
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or 0),
         unexpected_percent=round(float(details.get("unexpected_percent") or 0.0), 4),
-        sample=str(sample)[:500],
+        sample=_sample(result, decoders.get(column))[:500],
+    )
+
+
+def _value_outcome(result: Any, counts: pd.Series) -> ExpectationOutcome:
+    """An expectation run on distinct values, counted back in rows (of non-null values,
+    as GX counts)."""
+    config = result.expectation_config
+    unexpected = (result.result or {}).get("unexpected_list") or []
+    rows = int(counts.loc[unexpected].sum()) if unexpected else 0
+    total = int(counts.sum())
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=_column(config.kwargs),
+        success=bool(result.success),
+        unexpected_count=rows,
+        unexpected_percent=round(100 * rows / total, 4) if total else 0.0,
+        sample=_sample(result)[:500],
     )
 
 
@@ -95,10 +130,7 @@ class SuiteRunner:
         self._batch = asset.add_batch_definition_whole_dataframe("whole_day")
         self._runs = 0
 
-    def run(
-        self, frame: pd.DataFrame, day: dt.date, expectations: Sequence[Any]
-    ) -> list[ExpectationOutcome]:
-        """Validate one day's frame against a list of expectations."""
+    def _validate(self, frame: pd.DataFrame, expectations: Sequence[Any], result_format: dict):
         gx = self._gx
         self._runs += 1
         suite = self._context.suites.add(gx.ExpectationSuite(name=f"suite_{self._runs}"))
@@ -107,11 +139,24 @@ class SuiteRunner:
         validation = self._context.validation_definitions.add(
             gx.ValidationDefinition(name=f"validation_{self._runs}", data=self._batch, suite=suite)
         )
-        result = validation.run(
-            batch_parameters={"dataframe": prepare_for_suite(frame, day)},
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES},
-        )
-        return [_outcome(r) for r in result.results]
+        result = validation.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+        return result.results
+
+    def run(self, frame: pd.DataFrame, day: dt.date, suite: DaySuite) -> list[ExpectationOutcome]:
+        """Validate one day's frame: row expectations on every row, value expectations on
+        each text column's distinct values."""
+        rows, decoders = prepare_for_suite(frame, day)
+        summary = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES}
+        outcomes = [_row_outcome(r, decoders) for r in self._validate(rows, suite.rows, summary)]
+        for column, expectations in suite.values.items():
+            # Distinct values and their row counts straight from the factorization.
+            codes = rows[column].dropna().to_numpy(dtype="int64")
+            uniques = decoders[column]
+            counts = pd.Series(np.bincount(codes, minlength=len(uniques)), index=uniques)
+            distinct = pd.DataFrame({column: uniques})
+            complete = self._validate(distinct, expectations, {"result_format": "COMPLETE"})
+            outcomes += [_value_outcome(r, counts) for r in complete]
+        return outcomes
 
 
 def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> PartitionOutcome:
@@ -150,7 +195,7 @@ def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> Partit
     return PartitionOutcome(False, description=summary[:2000], metadata=metadata)
 
 
-Suite = Callable[[dt.date], Sequence[Any]]
+Suite = Callable[[dt.date], DaySuite]
 
 
 def validate_days(
