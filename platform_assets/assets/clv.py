@@ -11,7 +11,7 @@ from pydantic import Field
 
 from asset_checks.clv import clv_check_results, clv_check_specs
 from platform_assets import clv
-from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN
+from platform_assets.assets.common import ANALYTICS, IO_MANAGER, SINGLE_RUN, WAREHOUSE_KIND
 from platform_assets.clv_validation import (
     DEFAULT_HOLDOUT_FRACTION,
     MIN_HISTORY_DAYS,
@@ -20,7 +20,7 @@ from platform_assets.clv_validation import (
     validate_holdout,
 )
 from platform_assets.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
-from platform_assets.schema_metadata import column_schema, frame_sql_types
+from platform_assets.schema_metadata import column_schema, frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.warehouse import Warehouse
 
@@ -208,9 +208,12 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         backfill_policy=SINGLE_RUN,
         group_name="analytics",
         owners=[ANALYTICS],
-        kinds={"scipy", "pandas"},
+        kinds={"scipy", "pandas", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
-        metadata={"schema": "analytics"},
+        metadata={
+            "schema": "analytics",
+            **table_metadata(TABLE, frame_sql_types(empty_scores()), CLV_DESCRIPTIONS),
+        },
         check_specs=clv_check_specs(CUSTOMER_CLV),
     )
     def customer_clv(

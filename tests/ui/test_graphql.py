@@ -14,6 +14,7 @@ ASSETS = {
     "cleaned_orders": "staging",
     "quarantined_orders": "staging",
     "customer_metrics": "analytics",
+    "customer_clv": "analytics",
     "warehouse/fct_orders": "warehouse",
     "warehouse/dim_customers": "warehouse",
 }
@@ -22,7 +23,9 @@ EDGES = {
     ("raw_orders", "quarantined_orders"),
     ("cleaned_orders", "customer_metrics"),
     ("cleaned_orders", "warehouse/fct_orders"),
+    ("customer_metrics", "customer_clv"),
     ("customer_metrics", "warehouse/dim_customers"),
+    ("customer_clv", "warehouse/dim_customers"),
 }
 PARTITIONED = {"raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"}
 
