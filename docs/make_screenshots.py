@@ -1,7 +1,8 @@
 """Screenshots of the Dagster UI for the README, taken from a real run.
 
-Writes fixture orders for two weeks into a temporary directory, materializes them one day
-per run into a temporary Dagster instance (so the plots have a trend), starts
+Writes three weeks of fixture orders into a temporary directory and materializes them into
+a temporary Dagster instance: the first two weeks in one run (the CLV models need that
+much history), then one run per day (so the plots of every asset have a trend). It starts
 ``dagster-webserver`` on a free loopback port and saves PNGs of the pages an analyst uses
 into ``docs/images/``. Needs Debian's chromium (``make system-deps``).
 
@@ -79,15 +80,18 @@ PAGES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--days", type=int, default=21)
+    parser.add_argument("--first-run-days", type=int, default=14)
     parser.add_argument("--out", type=Path, default=IMAGES)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="orders-screenshots-") as tmp:
         root = Path(tmp)
         days = [START + dt.timedelta(days=offset) for offset in range(args.days)]
-        print(f"Materializing {args.days} fixture days, one run per day ...")
-        workspace = materialize_fixture(root, START, args.days, [(day, day) for day in days])
+        first = args.first_run_days
+        runs = [(days[0], days[first - 1]), *[(day, day) for day in days[first:]]]
+        print(f"Materializing {args.days} fixture days in {len(runs)} runs ...")
+        workspace = materialize_fixture(root, START, args.days, runs)
         with running_webserver(workspace, root / "webserver.log") as url, chromium() as browser:
             for name, show in PAGES.items():
                 page = new_page(browser, VIEWPORT)

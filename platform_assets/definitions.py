@@ -109,6 +109,16 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         else dg.DefaultScheduleStatus.STOPPED,
     )
     scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
+    # Named like Dagster's implicit one, so the UI explains what it does.
+    automation = dg.AutomationConditionSensorDefinition(
+        "default_automation_condition_sensor",
+        target=dg.AssetSelection.all(),
+        description=(
+            "Evaluates the assets' automation conditions: materializes an asset when its "
+            "upstream data is updated, and holds it while an upstream blocking check has not "
+            "passed. Off by default; turn it on under Automation."
+        ),
+    )
     return dg.Definitions(
         assets=with_code_links(assets, settings),
         asset_checks=[
@@ -119,18 +129,10 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         jobs=[orders_pipeline],
         schedules=[daily],
         sensors=[
+            automation,
             *build_run_telemetry_sensors(),
             build_anomaly_sensor(ALL_ASSETS_JOB),
             build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
-            dg.AutomationConditionSensorDefinition(
-                "orders_automation_sensor",
-                target=dg.AssetSelection.all(),
-                description=(
-                    "Evaluates the assets' automation conditions: a day flows downstream once "
-                    "its upstream is updated and every blocking check upstream has passed, so "
-                    "a held or failing day waits until it is fixed or released."
-                ),
-            ),
         ],
         resources=build_resources(settings),
         executor=run_executor(settings),

@@ -13,7 +13,8 @@ from tests.ui.webserver import Workspace, materialize_fixture, running_webserver
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 FIXTURE_START = dt.date(2025, 1, 1)
-FIXTURE_DAYS = 6
+# Two weeks: enough history for the CLV models to fit (fewer days make BG/NBD degenerate).
+FIXTURE_DAYS = 14
 
 
 def under_ci() -> bool:

@@ -32,7 +32,9 @@ REGIONS = ("north", "south", "east", "west")
 
 
 def _order(rng: random.Random, day: dt.date, number: int, customers: int) -> dict[str, str]:
-    customer = rng.randrange(customers)
+    # Skewed: a few customers buy often, most rarely, as in real order books (and as the
+    # CLV models expect; uniform buyers make BG/NBD degenerate).
+    customer = int(customers * rng.random() ** 3)
     quantity = rng.randint(1, 4)
     unit_price = round(rng.uniform(5, 80), 2)
     placed = dt.datetime.combine(day, dt.time(), dt.UTC) + dt.timedelta(

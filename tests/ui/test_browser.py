@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.ui.browser import CHROMIUM, chromium, expand_all_groups, new_page
-from tests.ui.conftest import under_ci
+from tests.ui.conftest import FIXTURE_DAYS, under_ci
 
 pytestmark = pytest.mark.services
 
@@ -74,7 +74,7 @@ def test_asset_page_tells_an_analyst_what_the_table_is(
     page.screenshot(path=artifacts_dir / "asset-fct_orders.png", full_page=True)
 
     page.get_by_role("tab", name="Partitions").click()
-    _visible(page, "Materialized (6)")
+    _visible(page, f"Materialized ({FIXTURE_DAYS})")
     _visible(page, "Failed (0)")
     page.screenshot(path=artifacts_dir / "asset-fct_orders-partitions.png")
 

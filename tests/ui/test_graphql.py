@@ -23,8 +23,8 @@ EDGES = {
     ("raw_orders", "quarantined_orders"),
     ("cleaned_orders", "customer_metrics"),
     ("cleaned_orders", "warehouse/fct_orders"),
-    ("customer_metrics", "warehouse/dim_customers"),
     ("customer_metrics", "customer_clv"),
+    ("customer_metrics", "warehouse/dim_customers"),
     ("customer_clv", "warehouse/dim_customers"),
 }
 PARTITIONED = {"raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"}
