@@ -56,4 +56,4 @@ screenshots: install system-deps
 	$(BIN)/python -m docs.make_screenshots
 
 clean:
-	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json
+	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json bench/results/*.md

@@ -1,0 +1,87 @@
+"""The markdown table of a benchmark run, figures next to their targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# (label, how to read the figure, how to print it, target text, is the target met)
+Row = tuple[str, Callable[[dict], object], str, str, Callable[[float], bool] | None]
+
+ROWS: list[Row] = [
+    ("End to end: platform (s)", lambda r: r["end_to_end"]["platform_s"], "{:.1f}", "", None),
+    ("End to end: baseline (s)", lambda r: r["end_to_end"]["baseline_s"], "{:.1f}", "", None),
+    ("End to end: platform / baseline", lambda r: r["end_to_end"]["ratio"], "{:.2f}x",
+     "<= 1.5x", lambda v: v <= 1.5),
+    ("End to end: landed orders per second", lambda r: r["end_to_end"]["orders_per_s"],
+     "{:,.0f}", ">= 300,000", lambda v: v >= 300_000),
+    ("End to end: orders per second, raw to fct_orders steps only",
+     lambda r: r["end_to_end"]["orders_per_s_raw_to_fct_steps"], "{:,.0f}", "", None),
+    ("End to end: platform CPU (s)", lambda r: r["end_to_end"]["platform_cpu_s"], "{:.1f}", "", None),
+    ("End to end: baseline CPU (s)", lambda r: r["end_to_end"]["baseline_cpu_s"], "{:.1f}", "", None),
+    ("End to end: platform peak RSS (MiB)", lambda r: r["end_to_end"]["peak_rss_mb"], "{:,.0f}", "", None),
+    ("End to end: baseline peak RSS (MiB)", lambda r: r["end_to_end"]["baseline_peak_rss_mb"],
+     "{:,.0f}", "", None),
+    ("Backfill: single run (s)", lambda r: r["backfill"]["single_run_s"], "{:.1f}", "", None),
+    ("Backfill: one run per partition (s)", lambda r: r["backfill"]["per_partition_s"], "{:.1f}", "", None),
+    ("Backfill: speed-up of the single run", lambda r: r["backfill"]["speedup"], "{:.1f}x",
+     ">= 5x", lambda v: v >= 5),
+    *[
+        (f"Sensor tick, {size} partitions of history (s)",
+         lambda r, size=size: r["sensor_tick_s"][size], "{:.3f}", "", None)
+        for size in ("1000", "10000", "100000")
+    ],
+    ("Definitions load (s)", lambda r: r["definitions_load_s"], "{:.2f}", "< 2 s", lambda v: v < 2),
+    ("CLV fit, 100,000 customers (s)", lambda r: r["clv_fit_s"]["100000"], "{:.1f}", "", None),
+    ("CLV fit, 1,000,000 customers (s)", lambda r: r["clv_fit_s"]["1000000"], "{:.1f}", "", None),
+    ("Checks overhead (%)", lambda r: r["checks_overhead"]["overhead_pct"], "{:+.1f}", "", None),
+    ("Tracing overhead, toy asset (%)", lambda r: r["tracing_overhead"]["overhead_pct"],
+     "{:+.1f}", "", None),
+    ("Memory: peak RSS, one 1,000,000-order day (MiB)",
+     lambda r: r["memory"]["platform_peak_rss_mb"], "{:,.0f}", "< 1,536 (1.5 GiB)",
+     lambda v: v < 1536),
+    ("Memory: baseline peak RSS, same day (MiB)", lambda r: r["memory"]["baseline_peak_rss_mb"],
+     "{:,.0f}", "", None),
+]  # fmt: skip
+
+
+def _cell(results: dict, read: Callable[[dict], object]) -> object:
+    try:
+        return read(results)
+    except (KeyError, TypeError):
+        return None
+
+
+def markdown(results: dict) -> str:
+    """The results as a markdown table, with the machine and the notes underneath."""
+    lines = ["| Measure | Value | Target | |", "|---|---:|---|---|"]
+    for label, read, fmt, target, met in ROWS:
+        value = _cell(results, read)
+        if value is None:
+            lines.append(f"| {label} | n/a | {target} | |")
+            continue
+        status = "" if met is None else ("met" if met(value) else "missed")
+        lines.append(f"| {label} | {fmt.format(value)} | {target} | {status} |")
+    m = results["machine"]
+    lines += [
+        "",
+        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
+        f"Python {m['python']}, dagster {m['dagster_version']}, pandas {m['pandas_version']}, "
+        f"pyarrow {m['pyarrow_version']}, duckdb {m['duckdb_version']}; {m['date']}; "
+        f"load average at start {m['load_average_1m']}.",
+    ]
+    e2e = results.get("end_to_end")
+    if e2e:
+        lines.append(
+            f"End to end: {e2e['days']} days x {e2e['orders_per_day']:,} orders/day "
+            f"({e2e['landed_rows']:,} landed rows, CSV); executor {e2e['executor']}; "
+            f"fct_orders rows platform {e2e['fct_orders_rows']['platform']:,}, "
+            f"baseline {e2e['fct_orders_rows']['baseline']:,}."
+        )
+    notes = [
+        results.get("sensor_tick_note") and f"Sensor tick: {results['sensor_tick_note']}.",
+        results.get("clv_fit_note") and f"CLV: {results['clv_fit_note']}.",
+        results.get("checks_overhead") and f"Checks: {results['checks_overhead']['note']}.",
+        results.get("tracing_overhead") and f"Tracing: {results['tracing_overhead']['note']}.",
+    ]
+    lines += [note for note in notes if note]
+    return "\n".join(lines) + "\n"
