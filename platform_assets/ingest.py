@@ -16,12 +16,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from platform_assets.contract import Contract
+from platform_assets.csv_fast import WellFormedCsv, parse_well_formed
 
 FORMATS = {
     ".csv": "csv",
@@ -40,6 +42,10 @@ LINEAGE_COLUMNS = (
     "file_header",
 )
 DATE_DTYPE = pd.ArrowDtype(pa.date32())
+# Text is Arrow-backed: parsed without Python objects and handled by Arrow's string kernels.
+TEXT_DTYPE = pd.StringDtype("pyarrow")
+# Lineage values that repeat on every row of a file: Python strings share one object per file.
+REPEATED_COLUMNS = ("source_file", "source_format", "file_header")
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON escape of a UTF-16 surrogate; paired ones decode to one character, lone ones
@@ -77,11 +83,18 @@ def raw_columns(contract: Contract) -> list[str]:
     return [*contract.column_names, *LINEAGE_COLUMNS]
 
 
+def column_dtype(name: str) -> str | pd.StringDtype:
+    """The dtype of a column of the raw frame."""
+    if name == "source_line":
+        return "int64"
+    return "string" if name in REPEATED_COLUMNS else TEXT_DTYPE
+
+
 def empty_raw_frame(contract: Contract) -> pd.DataFrame:
     """A raw frame with no rows and the right column types."""
-    frame = pd.DataFrame({name: pd.Series([], dtype="string") for name in raw_columns(contract)})
-    frame["source_line"] = frame["source_line"].astype("int64")
-    return frame
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=column_dtype(name)) for name in raw_columns(contract)}
+    )
 
 
 class _Records:
@@ -136,10 +149,7 @@ class _Records:
         data["source_line"] = self.lines
         data["source_format"] = [fmt] * n
         data["file_header"] = [json.dumps(self.header)] * n
-        frame = pd.DataFrame(data)
-        for name in frame.columns:
-            frame[name] = frame[name].astype("int64" if name == "source_line" else "string")
-        return frame
+        return pd.DataFrame({name: pd.array(data[name], dtype=column_dtype(name)) for name in data})
 
 
 def _escape(value: str) -> str:
@@ -147,8 +157,77 @@ def _escape(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _check_fields(records: _Records, row: list[str], line: int) -> None:
+    """Add a parsed CSV row: skipped when blank, broken when it does not fit the header."""
+    header = records.header
+    if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
+        return
+    if len(row) != len(header):
+        records.add_broken(
+            f"field_count: expected {len(header)} fields, found {len(row)}", json.dumps(row), line
+        )
+    else:
+        records.add([value if value != "" else None for value in row], line)
+
+
+def _repeated(value: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """One string repeated n times, as n references to the same object."""
+    values = np.empty(n, dtype=object)
+    values.fill(value)
+    return pd.array(values, dtype="string")
+
+
+def _well_formed_frame(
+    contract: Contract, source: LandedFile, parsed: WellFormedCsv
+) -> pd.DataFrame:
+    """The raw frame of a file parsed by the fast path, same as the row-by-row reader's."""
+    records = _Records(contract, parsed.header)
+    table, n = parsed.table, parsed.table.num_rows
+    data: dict[str, object] = {}
+    for name in contract.column_names:
+        position = records.positions.get(name)
+        data[name] = table.column(position) if position is not None else pa.nulls(n, pa.string())
+    if records.extras:
+        extras = [(name, table.column(i).to_pylist()) for i, name in records.extras]
+        data["extra_columns_json"] = pa.array(
+            [json.dumps({name: values[row] for name, values in extras}) for row in range(n)],
+            pa.string(),
+        )
+    else:
+        data["extra_columns_json"] = pa.nulls(n, pa.string())
+    data["parse_error"] = data["raw_record"] = pa.nulls(n, pa.string())
+    columns = {
+        name: pd.array(pa.chunked_array([values]) if isinstance(values, pa.Array) else values,
+                       dtype=TEXT_DTYPE)
+        for name, values in data.items()
+    }  # fmt: skip
+    columns["source_file"] = _repeated(source.uri, n)
+    columns["source_line"] = pd.array(parsed.lines.astype("int64"), dtype="int64")
+    columns["source_format"] = _repeated("csv", n)
+    columns["file_header"] = _repeated(json.dumps(parsed.header), n)
+    frame = pd.DataFrame(columns)
+    if not parsed.odd_lines:
+        return frame
+    for line, text in parsed.odd_lines:
+        _check_fields(records, next(csv.reader([text], strict=True)), line)
+    merged = pd.concat([frame, records.frame(contract, source, "csv")], ignore_index=True)
+    return merged.sort_values("source_line", kind="stable", ignore_index=True)
+
+
 def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
-    """Parse a CSV landing file; ``source_line`` is the line where each record starts."""
+    """Parse a CSV landing file; ``source_line`` is the line where each record starts.
+
+    Plainly well-formed files take pyarrow's parser (:mod:`platform_assets.csv_fast`);
+    anything else is read row by row with the ``csv`` module, which is the reference.
+    """
+    parsed = parse_well_formed(source.data)
+    if parsed is not None:
+        return _well_formed_frame(contract, source, parsed)
+    return read_csv_rows(contract, source)
+
+
+def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """The reference CSV reader: Python's ``csv`` module, strict, one row at a time."""
     text = source.data.decode("utf-8", "surrogateescape")
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -176,18 +255,10 @@ def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
             previous_line = reader.line_num
             continue
         previous_line = reader.line_num
-        if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
-            continue
-        if has_bad_bytes and any(_SURROGATES.search(value) for value in row):
+        if row and has_bad_bytes and any(_SURROGATES.search(value) for value in row):
             records.add_broken("invalid_utf8", json.dumps([_escape(v) for v in row]), start)
-        elif len(row) != len(header):
-            records.add_broken(
-                f"field_count: expected {len(header)} fields, found {len(row)}",
-                json.dumps(row),
-                start,
-            )
         else:
-            records.add([value if value != "" else None for value in row], start)
+            _check_fields(records, row, start)
     return records.frame(contract, source, "csv")
 
 

@@ -4,9 +4,19 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from platform_assets.contract import load_contract
-from platform_assets.ingest import LandedFile, file_format, normalize_header, read_landed_files
+from platform_assets.csv_fast import parse_well_formed
+from platform_assets.ingest import (
+    LandedFile,
+    file_format,
+    normalize_header,
+    read_csv,
+    read_csv_rows,
+    read_landed_files,
+)
 
 CONTRACT = load_contract()
 
@@ -100,3 +110,71 @@ def test_file_format(name, expected):
 
 def test_normalize_header():
     assert normalize_header("  Customer-ID ") == "customer_id"
+
+
+def landed_csv(data: bytes) -> LandedFile:
+    return landed("x.csv", data)
+
+
+WELL_FORMED = (
+    b'\xef\xbb\xbf"order_id","customer_id","amount","promo"\r\n'
+    b'"A","c","1.5",""\r\n\r\n'
+    b'"B","c \xc3\xa9",,"SAVE"\r\n'
+    b'"C","c"\r\n'
+    b'""\r\n'
+    b'"D","c","1,5","x","y"\r\n'
+    b"E,c,3,z"
+)
+
+
+def test_well_formed_csv_takes_the_fast_path_with_the_same_records():
+    assert parse_well_formed(WELL_FORMED) is not None
+    fast = read_csv(CONTRACT, landed_csv(WELL_FORMED))
+    pd.testing.assert_frame_equal(fast, read_csv_rows(CONTRACT, landed_csv(WELL_FORMED)))
+    assert list(fast["source_line"]) == [2, 4, 5, 7, 8]
+    assert list(fast["order_id"].fillna("-")) == ["A", "B", "-", "-", "E"]
+    assert fast["parse_error"].iloc[2].startswith("field_count: expected 4 fields, found 2")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'a,b\n"x\ny",1\n',  # line break inside quotes
+        b'a,b\n"x""y",1\n',  # doubled quote
+        b'a,b\nx"y,1\n',  # quote inside an unquoted field
+        b'a,b\n"x"y,1\n',  # text after a closing quote (an error in strict mode)
+        b"a,b\nx\xff,1\n",  # invalid UTF-8
+        b"a,b\nx\r1\n",  # lone carriage return
+        b"a\nx\n\ny\n",  # one column
+    ],
+)
+def test_files_that_need_interpreting_take_the_exact_path(data):
+    assert parse_well_formed(data) is None
+    pd.testing.assert_frame_equal(
+        read_csv(CONTRACT, landed_csv(data)), read_csv_rows(CONTRACT, landed_csv(data))
+    )
+
+
+FIELD = st.sampled_from(["", "a", "b c", "é", " ", '"q"', '""', '"a,b"', '" "', "\\"])
+LINE = st.lists(FIELD, min_size=0, max_size=5).map(",".join)
+PLAIN_CSV = st.tuples(
+    st.lists(LINE, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
+).map(lambda t: ("order_id,amount,x" + t[1] + t[1].join(t[0]) + (t[1] if t[2] else "")).encode())
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    PLAIN_CSV
+    | st.lists(
+        st.sampled_from(["a", "b", ",", '"', "\n", "\r\n", "\r", " ", "é", "\x00", "\\"]),
+        max_size=40,
+    ).map(lambda parts: ("order_id,amount,x\n" + "".join(parts)).encode())
+    | st.binary(max_size=60).map(lambda tail: b"order_id,amount\n" + tail)
+)
+def test_fast_and_exact_csv_readers_agree(data):
+    source = landed_csv(data)
+    try:
+        expected = read_csv_rows(CONTRACT, source)
+    except Exception as exc:  # the exact reader's own failures are not this test's concern
+        pytest.skip(f"exact reader raised {exc!r}")
+    pd.testing.assert_frame_equal(read_csv(CONTRACT, source), expected)

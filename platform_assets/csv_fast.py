@@ -1,0 +1,161 @@
+"""Fast path of the CSV landing reader: pyarrow's parser for files that are plainly well formed.
+
+Python's ``csv`` module (strict, excel dialect) reads a file row by row and is
+the reference for what a landed record is. pyarrow parses the same bytes in C++
+and yields the same records whenever no quote needs interpreting and no record
+spans lines. :func:`parse_well_formed` checks that cheaply and gives up
+(returns None, so the caller takes the exact Python path) unless the file is:
+
+* valid UTF-8 without NUL bytes, and every carriage return is part of ``\\r\\n``;
+* quoted only around whole fields, never with a doubled quote inside, so that
+  quotes need no interpreting and strict-mode errors cannot occur;
+* one record per line: pyarrow's record count must equal the number of
+  non-blank lines, which fails as soon as a quoted value holds a line break;
+* made of fields shorter than the ``csv`` module's field size limit;
+* more than one column wide (single-column files treat blank lines specially).
+
+Records whose field count does not fit the header are skipped by pyarrow and
+handed back with their line number, so the caller re-reads their text with the
+``csv`` module and treats them exactly as the slow path would.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+BOM = b"\xef\xbb\xbf"
+_BOUNDARY_BEFORE = np.zeros(256, dtype=bool)
+_BOUNDARY_BEFORE[[ord(","), ord("\n")]] = True
+_BOUNDARY_AFTER = np.zeros(256, dtype=bool)
+_BOUNDARY_AFTER[[ord(","), ord("\n"), ord("\r")]] = True
+
+
+@dataclass(frozen=True)
+class WellFormedCsv:
+    """The records of a well-formed CSV file, as pyarrow parsed them."""
+
+    header: list[str]
+    table: pa.Table  # one string column per header field ("" read as null), in file order
+    lines: np.ndarray  # line number (1-based, header = 1) of each row of ``table``
+    odd_lines: list[tuple[int, str]]  # (line number, text) of records that do not fit the header
+
+
+def _plain_text(data: bytes) -> bool:
+    """UTF-8, no NUL byte, and carriage returns only in ``\\r\\n``."""
+    if b"\x00" in data:
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    returns = data.count(b"\r")
+    return not returns or returns == data.count(b"\r\n")
+
+
+def _quotes_are_plain(buf: np.ndarray) -> bool:
+    """Quotes pair up, each pair opening after a field boundary and closing before one."""
+    quotes = np.flatnonzero(buf == ord('"'))
+    if quotes.size % 2:
+        return False
+    opens, closes = quotes[0::2], quotes[1::2]
+    opens, closes = opens[opens > 0], closes[closes < buf.size - 1]
+    return bool(_BOUNDARY_BEFORE[buf[opens - 1]].all() and _BOUNDARY_AFTER[buf[closes + 1]].all())
+
+
+def _nonblank_lines(data: bytes, start: int) -> np.ndarray:
+    """Numbers of the non-blank lines from byte ``start`` on, counting the header as line 1."""
+    buf = np.frombuffer(data, dtype=np.uint8)[start:]
+    newlines = np.flatnonzero(buf == ord("\n"))
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [buf.size]))
+    carriage_return = buf[np.minimum(starts, buf.size - 1)] == ord("\r")
+    blank = (ends == starts) | ((ends == starts + 1) & carriage_return)
+    return np.flatnonzero(~blank) + 2
+
+
+def _find_lines(data: bytes, start: int, texts: list[str]) -> list[int] | None:
+    """Line numbers of the whole lines equal to ``texts``, found in order from ``start``.
+
+    Equal lines parse alike, so the n-th odd record is the first whole line with its
+    text after the previous one.
+    """
+    numbers, cursor, line = [], start, 2
+    for text in texts:
+        needle = text.encode("utf-8")
+        found = data.find(needle, cursor)
+        while found >= 0:
+            end = found + len(needle)
+            starts_line = found == start or data[found - 1] == ord("\n")
+            ends_line = data[end : end + 1] in (b"", b"\n") or data[end : end + 2] == b"\r\n"
+            if starts_line and ends_line:
+                break
+            found = data.find(needle, found + 1)
+        if found < 0:
+            return None
+        line += data.count(b"\n", cursor, found)
+        numbers.append(line)
+        cursor = found + len(needle)
+    return numbers
+
+
+def _longest_field(table: pa.Table) -> int:
+    lengths = [pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns]
+    return max(lengths, default=0)
+
+
+def parse_well_formed(data: bytes) -> WellFormedCsv | None:
+    """Parse ``data`` with pyarrow if it is plainly well formed (see the module), else None."""
+    offset = len(BOM) if data.startswith(BOM) else 0
+    header_end = data.find(b"\n", offset)
+    limit = csv.field_size_limit()
+    if header_end < 0 or header_end - offset >= limit or not _plain_text(data):
+        return None
+    if b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:]):
+        return None
+    header_text = data[offset:header_end].removesuffix(b"\r").decode("utf-8")
+    header = next(csv.reader([header_text], strict=True), [])
+    start = header_end + 1
+    if len(header) < 2 or data.startswith(BOM, start):
+        return None  # single column, or a BOM that pyarrow would drop
+
+    odd_texts: list[str] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        odd_texts.append(row.text)
+        return "skip"
+
+    names = [f"f{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None  # e.g. no records at all
+    records = table.num_rows + len(odd_texts)
+    lines = data.count(b"\n", start) + (not data.endswith(b"\n"))
+    # Blank lines and records spanning lines both make records fewer than lines.
+    lines = np.arange(2, 2 + lines) if records == lines else _nonblank_lines(data, start)
+    if records != lines.size:
+        return None  # some record spans lines: only the csv module numbers those exactly
+    if _longest_field(table) >= limit or any(len(text) >= limit for text in odd_texts):
+        return None
+    odd_numbers = _find_lines(data, start, odd_texts) if odd_texts else []
+    if odd_numbers is None:
+        return None
+    good = lines[~np.isin(lines, odd_numbers)] if odd_numbers else lines
+    return WellFormedCsv(header, table, good, list(zip(odd_numbers, odd_texts, strict=True)))
