@@ -46,7 +46,7 @@ audit: install
 	$(BIN)/uv tool run pip-audit==2.10.1 -r $(VENV)/audit-requirements.txt --no-deps --disable-pip
 
 test: install system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
