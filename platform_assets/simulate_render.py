@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from platform_assets.contract import load_contract
 from platform_assets.simulate_truth import customer_ids
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -30,19 +31,7 @@ REGION_CURRENCY = ("USD", "EUR", "GBP", "USD", "USD")
 # UTC offsets (minutes) a region's systems may write; code 0 is UTC.
 OFFSET_MINUTES = (0, -300, -480, 60, 540, 330, -180)
 REGION_OFFSETS = ((1, 2), (3,), (0,), (4, 5), (6,))
-ORDER_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email",
-    "updated_at",
-)
+ORDER_COLUMNS = load_contract().column_names
 
 
 def offset_text(minutes: int) -> str:

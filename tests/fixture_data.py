@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-HEADER = [
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email",
-    "updated_at",
-]
+from platform_assets.contract import load_contract
+
+HEADER = list(load_contract().column_names)
 
 
 def order(order_id, customer, ts, amount, **extra) -> dict:

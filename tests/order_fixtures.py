@@ -16,19 +16,7 @@ from resources.settings import PlatformSettings
 
 DAY = dt.date(2025, 1, 2)
 KEY = b"test-key-that-is-long-enough"
-HEADER = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email",
-    "updated_at",
-)
+HEADER = load_contract().column_names
 
 
 def order_rows(n: int, day: dt.date = DAY, prefix: str = "o") -> list[dict[str, str]]:

@@ -12,20 +12,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from platform_assets.contract import load_contract
+
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(3)]
-COLUMNS = [
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email",
-    "updated_at",
-]
+COLUMNS = list(load_contract().column_names)
 
 
 def _orders(day: dt.date, rng: random.Random) -> list[dict[str, str]]:

@@ -14,19 +14,9 @@ import json
 import random
 from pathlib import Path
 
-COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email",
-    "updated_at",
-)
+from platform_assets.contract import load_contract
+
+COLUMNS = load_contract().column_names
 STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
 REGIONS = ("north", "south", "east", "west")
 
