@@ -31,15 +31,14 @@ def _click_icon(page: Page, icon: str) -> None:
 
 
 def lineage(page: Page, url: str) -> None:
-    page.set_viewport_size({"width": 1760, "height": 900})
+    page.set_viewport_size({"width": 2000, "height": 900})
     page.goto(f"{url}/asset-groups")
     # Room for the graph, close enough to read each asset's status, checks and kinds.
     page.get_by_text("Hide navigation").click()
     _click_icon(page, "panel_show_right")
     expand_all_groups(page)
     page.get_by_text("dim_customers", exact=True).first.wait_for()
-    for _ in range(2):
-        _click_icon(page, "zoom_in")
+    _click_icon(page, "zoom_in")
 
 
 def asset_overview(page: Page, url: str) -> None:
@@ -60,6 +59,7 @@ def plots(page: Page, url: str) -> None:
 
 def checks(page: Page, url: str) -> None:
     page.goto(f"{url}/assets/warehouse/fct_orders?view=checks")
+    page.get_by_text("gx_quality", exact=True).first.click()
     page.get_by_text("Passed", exact=True).first.wait_for()
 
 

@@ -19,8 +19,6 @@ _TYPES = {
     "int64": "BIGINT",
     "Int64": "BIGINT",
     "bool": "BOOLEAN",
-    "datetime64[ns, UTC]": "TIMESTAMP WITH TIME ZONE",
-    "datetime64[us, UTC]": "TIMESTAMP WITH TIME ZONE",
     "date32[day][pyarrow]": "DATE",
 }
 
@@ -35,11 +33,16 @@ def column_schema(columns: Mapping[str, str], descriptions: Mapping[str, str]) -
     )
 
 
+def _sql_type(dtype: object) -> str:
+    # Any time zone ("UTC", "Etc/UTC" as read back from the warehouse) is stored as an instant.
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "TIMESTAMP WITH TIME ZONE"
+    return _TYPES.get(str(dtype), str(dtype).upper())
+
+
 def frame_sql_types(frame: pd.DataFrame) -> dict[str, str]:
     """SQL type of each column of a DataFrame as the warehouse stores it."""
-    return {
-        name: _TYPES.get(str(dtype), str(dtype).upper()) for name, dtype in frame.dtypes.items()
-    }
+    return {name: _sql_type(dtype) for name, dtype in frame.dtypes.items()}
 
 
 def same_name_lineage(upstream: dg.AssetKey, columns: Iterable[str]) -> dg.TableColumnLineage:

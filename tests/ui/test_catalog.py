@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from asset_checks.documented_columns import compare_columns
 from platform_assets.definitions import DAILY_SCHEDULE, build_definitions
+from platform_assets.schema_metadata import frame_sql_types
 from resources.settings import PlatformSettings
 
 GROUPS = {"ingestion", "staging", "analytics", "warehouse"}
@@ -98,3 +100,9 @@ def test_daily_schedule_runs_yesterdays_partition_at_two_utc(defs):
 def test_compare_columns_reports_both_directions_case_insensitively():
     difference = compare_columns(["order_id", "Amount", "gone"], ["ORDER_ID", "amount", "new"])
     assert difference == {"missing_from_table": ["gone"], "undocumented": ["new"]}
+
+
+def test_any_time_zone_is_documented_as_a_timestamp_with_time_zone():
+    instants = pd.Series(pd.to_datetime(["2025-01-01T10:00:00Z"]))
+    frame = pd.DataFrame({"utc": instants, "etc_utc": instants.dt.tz_convert("Etc/UTC")})
+    assert set(frame_sql_types(frame).values()) == {"TIMESTAMP WITH TIME ZONE"}
