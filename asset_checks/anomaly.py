@@ -36,6 +36,7 @@ from asset_checks.anomaly_history import (
     metadata_values,
     read_history,
 )
+from resources.telemetry import TelemetryResource
 from sensors.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
 from sensors.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
 
@@ -195,18 +196,19 @@ def build_anomaly_checks(
         ),
     )
     def metadata_anomaly(
-        context: dg.AssetCheckExecutionContext, config: MetadataAnomalyConfig
+        context: dg.AssetCheckExecutionContext,
+        config: MetadataAnomalyConfig,
+        telemetry: TelemetryResource,
     ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
         days = list(context.op_execution_context.partition_keys)
         release = config.reason if config.release else None
-        failed = []
-        for evaluation in evaluate_days(context.instance, days, scoring, release):
-            if not evaluation.passed:
-                failed.append(evaluation.partition)
-            yield evaluation
-        if failed:
-            context.log.warning(f"held (anomalous metadata): {', '.join(failed)}")
-        # The check's own output; the per-day evaluations above carry the results.
-        yield dg.Output(None)
+        with telemetry.check_span(context) as span:
+            evaluations = evaluate_days(context.instance, days, scoring, release)
+            yield from span.record_events(evaluations)
+            if span.failed_partitions:
+                held = ", ".join(span.failed_partitions)
+                context.log.warning(f"held (anomalous metadata): {held}")
+            # The check's own output; the per-day evaluations above carry the results.
+            yield dg.Output(None)
 
     return [metadata_anomaly]

@@ -6,12 +6,11 @@ table in the warehouse after each materialization, so an analyst reading the
 Columns tab never reads about a column that is gone or misses one that was added.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 
 import dagster as dg
 
+from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 
 COLUMNS_SQL = (
@@ -32,8 +31,6 @@ def compare_columns(documented: list[str], actual: list[str]) -> dict[str, list[
 
 
 def _documented_columns_check(key: dg.AssetKey, table: str, columns: list[str]):
-    schema, name = table.split(".", 1)
-
     @dg.asset_check(
         asset=key,
         name="documented_columns",
@@ -43,28 +40,37 @@ def _documented_columns_check(key: dg.AssetKey, table: str, columns: list[str]):
             "so the check means the same in DuckDB and Snowflake."
         ),
     )
-    def documented_columns(warehouse: Warehouse) -> dg.AssetCheckResult:
-        actual = warehouse.query(COLUMNS_SQL, [schema, name])["column_name"].tolist()
-        if not actual:
-            return dg.AssetCheckResult(
-                passed=False,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=f"{table} does not exist in the warehouse.",
-                metadata={"table": table},
-            )
-        difference = compare_columns(columns, actual)
-        return dg.AssetCheckResult(
-            passed=not any(difference.values()),
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "table": table,
-                "columns": len(actual),
-                "missing_from_table": ", ".join(difference["missing_from_table"]) or "none",
-                "undocumented": ", ".join(difference["undocumented"]) or "none",
-            },
-        )
+    def documented_columns(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ) -> dg.AssetCheckResult:
+        with telemetry.check_span(context) as span:
+            return span.record_check(_compare(warehouse, table, columns))
 
     return documented_columns
+
+
+def _compare(warehouse: Warehouse, table: str, columns: list[str]) -> dg.AssetCheckResult:
+    """The documented_columns verdict of one table."""
+    schema, name = table.split(".", 1)
+    actual = warehouse.query(COLUMNS_SQL, [schema, name])["column_name"].tolist()
+    if not actual:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{table} does not exist in the warehouse.",
+            metadata={"table": table},
+        )
+    difference = compare_columns(columns, actual)
+    return dg.AssetCheckResult(
+        passed=not any(difference.values()),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "table": table,
+            "columns": len(actual),
+            "missing_from_table": ", ".join(difference["missing_from_table"]) or "none",
+            "undocumented": ", ".join(difference["undocumented"]) or "none",
+        },
+    )
 
 
 def build_documented_columns_checks(

@@ -28,6 +28,7 @@ from platform_assets.cleaning import column_text, parse_values
 from platform_assets.contract import ColumnSpec, Contract, load_contract
 from platform_assets.ingest import normalize_header
 from platform_assets.partitions import days_in_window
+from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 
 RETYPE_SAMPLE_ROWS = 20_000
@@ -256,26 +257,31 @@ def build_drift_checks(
         blocking=True,
         metadata={"contract_version": contract.version},
     )
-    def schema_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+    def schema_drift(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ):
         """Landed columns against the contract: added, missing, retyped, probably renamed.
 
         Policy per kind in contract.yaml (`drift`): a missing required column or a
         retyped column is an ERROR and holds everything downstream of the day;
         added columns are a WARN and carried in extra_columns_json.
         """
-        outcomes = {}
-        for day in days_in_window(context.partition_time_window):
-            headers = warehouse.query(headers_sql, [day])
-            rows = int(headers["rows"].sum())
-            step = max(1, rows // RETYPE_SAMPLE_ROWS)
-            sample = warehouse.query(sample_sql, [day, step, HEAD_ROWS])
-            findings = detect_drift(sample, contract, headers)
-            outcomes[day.isoformat()] = drift_outcome(findings, rows)
-        yield from partition_check_events(
-            context.op_execution_context,
-            dg.AssetCheckKey(dg.AssetKey("raw_orders"), "schema_drift"),
-            outcomes,
-        )
+        with telemetry.check_span(context) as span:
+            outcomes = {}
+            for day in days_in_window(context.partition_time_window):
+                headers = warehouse.query(headers_sql, [day])
+                rows = int(headers["rows"].sum())
+                step = max(1, rows // RETYPE_SAMPLE_ROWS)
+                sample = warehouse.query(sample_sql, [day, step, HEAD_ROWS])
+                findings = detect_drift(sample, contract, headers)
+                outcomes[day.isoformat()] = drift_outcome(findings, rows)
+            yield from span.record_events(
+                partition_check_events(
+                    context.op_execution_context,
+                    dg.AssetCheckKey(dg.AssetKey("raw_orders"), "schema_drift"),
+                    outcomes,
+                )
+            )
 
     return [schema_drift]
 

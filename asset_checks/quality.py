@@ -31,6 +31,7 @@ from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from platform_assets.assets.warehouse import FCT_ORDERS_COLUMNS
 from platform_assets.contract import load_contract
 from platform_assets.partitions import days_in_window
+from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 
 SAMPLE_VALUES = 5
@@ -247,15 +248,20 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         blocking=True,
         description=_check_description(CLEANED),
     )
-    def cleaned_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        days = days_in_window(context.partition_time_window)
-        outcomes = validate_days(
-            ((day, warehouse.query(cleaned_sql, [day])) for day in days),
-            lambda day: order_expectations(contract),
-        )
-        yield from partition_check_events(
-            context.op_execution_context, dg.AssetCheckKey(CLEANED, "gx_quality"), outcomes
-        )
+    def cleaned_quality(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ):
+        with telemetry.check_span(context) as span:
+            days = days_in_window(context.partition_time_window)
+            outcomes = validate_days(
+                ((day, warehouse.query(cleaned_sql, [day])) for day in days),
+                lambda day: order_expectations(contract),
+            )
+            yield from span.record_events(
+                partition_check_events(
+                    context.op_execution_context, dg.AssetCheckKey(CLEANED, "gx_quality"), outcomes
+                )
+            )
 
     @dg.asset_check(
         asset=FACTS,
@@ -265,16 +271,23 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         additional_deps=[CLEANED],
         description=_check_description(FACTS),
     )
-    def facts_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        days = days_in_window(context.partition_time_window)
-        outcomes = validate_days(
-            ((day, warehouse.query(facts_sql, [day])) for day in days),
-            lambda day: publication_expectations(
-                contract, FCT_ORDERS_COLUMNS, int(warehouse.query(count_sql, [day])["n"].iloc[0])
-            ),
-        )
-        yield from partition_check_events(
-            context.op_execution_context, dg.AssetCheckKey(FACTS, "gx_quality"), outcomes
-        )
+    def facts_quality(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ):
+        with telemetry.check_span(context) as span:
+            days = days_in_window(context.partition_time_window)
+            outcomes = validate_days(
+                ((day, warehouse.query(facts_sql, [day])) for day in days),
+                lambda day: publication_expectations(
+                    contract,
+                    FCT_ORDERS_COLUMNS,
+                    int(warehouse.query(count_sql, [day])["n"].iloc[0]),
+                ),
+            )
+            yield from span.record_events(
+                partition_check_events(
+                    context.op_execution_context, dg.AssetCheckKey(FACTS, "gx_quality"), outcomes
+                )
+            )
 
     return [cleaned_quality, facts_quality]

@@ -41,6 +41,7 @@ from platform_assets.contract import Contract
 
 CHECK_NAME = "reconciliation"
 CHECKED_ASSET = dg.AssetKey("cleaned_orders")
+RECONCILIATION_CHECK = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
 RELATIVE_TOLERANCE = 1e-9
 
 

@@ -18,6 +18,8 @@ import duckdb
 from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, parse_day
+from resources.telemetry_setup import configure_telemetry
+from sensors.run_telemetry import emit_finished_run_span
 
 SUMMARY = (
     (
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             run_config=QUIET_LOGS,
             raise_on_error=False,
         )
+        # No daemon watches an in-process run: close its trace here (a no-op untraced).
+        failure = None if result.success else result.get_run_failure_event().message
+        emit_finished_run_span(configure_telemetry(), instance, result.dagster_run, failure)
     print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     print(f"Warehouse {settings.duckdb_path}:")
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:

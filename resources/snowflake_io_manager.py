@@ -31,6 +31,7 @@ from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHan
 from dagster_snowflake import SnowflakeResource
 
 from resources.snowflake_warehouse import snowflake_connection, typed_frame
+from resources.traced_io import TracedDbIOManager
 from resources.warehouse import quoted_identifier
 
 
@@ -172,7 +173,8 @@ class SnowflakeWarehouseIOManager(dg.ConfigurableIOManagerFactory):
     snowflake: SnowflakeResource
 
     def create_io_manager(self, context) -> DbIOManager:
-        return DbIOManager(
+        return TracedDbIOManager(
+            db_system="snowflake",
             db_client=_SnowflakeDbClient(self.snowflake),
             database=self.snowflake.database or "",
             schema=None,

@@ -35,6 +35,9 @@ from resources.telemetry_setup import TelemetryHandle, configure_telemetry
 from resources.telemetry_spans import (
     ASSET_KEY,
     CHECK_NAME,
+    DB_COLLECTION,
+    DB_OPERATION,
+    DB_SYSTEM,
     JOB_NAME,
     PARTITION_KEY,
     PARTITION_RANGE_END,
@@ -177,24 +180,63 @@ class TelemetryResource(dg.ConfigurableResource):
             self.handle.force_flush()
 
     @contextmanager
-    def _span(
-        self,
-        name: str,
-        labels: dict[str, str],
-    ) -> Iterator[trace.Span]:
-        run_id = labels[RUN_ID]
-        run_trace_id, _ = run_trace_ids(run_id)
-        parent = None
-        if trace.get_current_span().get_span_context().trace_id != run_trace_id:
-            parent = run_parent_context(self.handle, run_id, labels[JOB_NAME])
-        token = _labels.set(labels)
-        try:
-            with self.handle.tracer.start_as_current_span(
-                name, context=parent, attributes=labels
-            ) as span:
-                yield span
-        finally:
-            _labels.reset(token)
+    def _span(self, name: str, labels: dict[str, str]) -> Iterator[trace.Span]:
+        with run_child_span(self.handle, name, labels) as span:
+            yield span
+
+
+@contextmanager
+def run_child_span(
+    handle: TelemetryHandle, name: str, labels: dict[str, str]
+) -> Iterator[trace.Span]:
+    """A span inside a run: a child of the current span when that span belongs to the
+    run's trace, otherwise of the run span itself. ``labels`` carry the run id and job
+    name and become the span's attributes (and the labels of log records meanwhile)."""
+    run_id = labels[RUN_ID]
+    run_trace_id, _ = run_trace_ids(run_id)
+    parent = None
+    if trace.get_current_span().get_span_context().trace_id != run_trace_id:
+        parent = run_parent_context(handle, run_id, labels[JOB_NAME])
+    token = _labels.set(labels)
+    try:
+        with handle.tracer.start_as_current_span(name, context=parent, attributes=labels) as span:
+            yield span
+    finally:
+        _labels.reset(token)
+
+
+@contextmanager
+def warehouse_span(
+    context: dg.OutputContext | dg.InputContext, operation: str, db_system: str
+) -> Iterator[trace.Span]:
+    """Span of an IO manager writing (``operation="write"``) or reading an asset's table.
+
+    A child of the step's open span, else of the run span. Contexts built outside a run
+    (unit tests of an IO manager) get a span that records nothing.
+    """
+    try:
+        step = context.step_context
+    except dg.DagsterInvariantViolationError:
+        yield trace.INVALID_SPAN
+        return
+    asset = context.asset_key.to_user_string() if context.has_asset_key else context.name
+    stored = context.upstream_output if isinstance(context, dg.InputContext) else context
+    metadata = (stored.definition_metadata if stored is not None else None) or {}
+    table = str(metadata.get("dagster/table_name", asset))
+    labels = {
+        RUN_ID: step.run_id,
+        JOB_NAME: step.job_name,
+        ASSET_KEY: asset,
+        DB_SYSTEM: db_system,
+        DB_COLLECTION: table,
+        DB_OPERATION: operation,
+    }
+    if context.has_asset_partitions:
+        key_range = context.asset_partition_key_range
+        labels.update({PARTITION_RANGE_START: key_range.start, PARTITION_RANGE_END: key_range.end})
+    handle = configure_telemetry()
+    with run_child_span(handle, f"{operation} {table}", labels) as span:
+        yield span
 
 
 def emit_run_span(

@@ -7,8 +7,9 @@ measures (rows, quarantine, anomaly scores). Counters carry the same labels as t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import dagster as dg
 from opentelemetry import trace
@@ -16,6 +17,8 @@ from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from resources.telemetry_setup import Instruments
+
+_E = TypeVar("_E")
 
 RUN_ID = "dagster.run_id"
 JOB_NAME = "dagster.job_name"
@@ -28,6 +31,8 @@ CHECK_NAME = "dagster.check.name"
 CHECK_PASSED = "dagster.check.passed"
 CHECK_OUTCOME = "dagster.check.outcome"
 CHECK_SEVERITY = "dagster.check.severity"
+CHECK_EVALUATIONS = "dagster.check.evaluations"
+CHECK_FAILED_PARTITIONS = "dagster.check.failed_partitions"
 SENSOR_NAME = "dagster.sensor_name"
 ROWS_IN = "orders.rows_in"
 ROWS_OUT = "orders.rows_out"
@@ -35,6 +40,15 @@ QUARANTINED_ROWS = "orders.quarantined_rows"
 ANOMALY_SCORE = "orders.anomaly_score"
 HELD = "orders.held"
 HELD_PARTITIONS = "orders.held_partitions"
+RUN_REQUESTS = "orders.run_requests"
+RUN_KEY = "dagster.run_key"
+DECISION = "orders.decision"
+# OpenTelemetry's database semantic conventions, for the IO managers' reads and writes.
+DB_SYSTEM = "db.system.name"
+DB_COLLECTION = "db.collection.name"
+DB_OPERATION = "db.operation.name"
+DB_RETURNED_ROWS = "db.response.returned_rows"
+ROWS_WRITTEN = "orders.rows_written"
 
 
 @dataclass
@@ -95,24 +109,62 @@ class AssetSpan(TelemetrySpan):
 
 @dataclass
 class CheckSpan(TelemetrySpan):
-    """The span of one asset check evaluation."""
+    """The span of one asset check: one result, or one evaluation per partition."""
+
+    failed: bool = False
+    failed_partitions: list[str] = field(default_factory=list)
+    evaluated: int = 0
 
     def record_check(self, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
         """Record a check's outcome (a failed check marks the span ERROR) and return it."""
-        outcome = "passed" if result.passed else "failed"
-        self.span.set_attributes(
-            {
-                CHECK_PASSED: result.passed,
-                CHECK_OUTCOME: outcome,
-                CHECK_SEVERITY: result.severity.value,
-            }
-        )
-        if not result.passed:
-            self.span.set_status(Status(StatusCode.ERROR, f"asset check {outcome}"))
-            self.instruments.check_failures.add(
-                1, {**self.labels, CHECK_SEVERITY: result.severity.value}
-            )
+        self._record(result.passed, result.severity, partition_key=None)
         return result
+
+    def record_evaluation(self, evaluation: dg.AssetCheckEvaluation) -> dg.AssetCheckEvaluation:
+        """Record one partition's outcome as a span event and return the evaluation.
+
+        The span's outcome is "failed" when any partition failed, and lists those
+        partitions; an anomaly score in the metadata is carried on the event.
+        """
+        event: dict[str, AttributeValue] = {CHECK_PASSED: evaluation.passed}
+        if evaluation.partition is not None:
+            event[PARTITION_KEY] = evaluation.partition
+        score = evaluation.metadata.get("anomaly_score")
+        if score is not None:
+            event[ANOMALY_SCORE] = float(getattr(score, "value", score))
+        self.span.add_event("dagster.check.evaluation", event)
+        self._record(evaluation.passed, evaluation.severity, evaluation.partition)
+        return evaluation
+
+    def record_events(self, events: Iterable[_E]) -> Iterator[_E]:
+        """Pass a check's events through, recording each ``AssetCheckEvaluation``."""
+        for event in events:
+            if isinstance(event, dg.AssetCheckEvaluation):
+                self.record_evaluation(event)
+            elif isinstance(event, dg.AssetCheckResult):
+                self.record_check(event)
+            yield event
+
+    def _record(
+        self, passed: bool, severity: dg.AssetCheckSeverity, partition_key: str | None
+    ) -> None:
+        self.evaluated += 1
+        self.span.set_attribute(CHECK_EVALUATIONS, self.evaluated)
+        if passed:
+            if not self.failed:
+                self.span.set_attributes({CHECK_PASSED: True, CHECK_OUTCOME: "passed"})
+            return
+        self.failed = True
+        self.span.set_attributes(
+            {CHECK_PASSED: False, CHECK_OUTCOME: "failed", CHECK_SEVERITY: severity.value}
+        )
+        if partition_key is not None:
+            self.failed_partitions.append(partition_key)
+            self.span.set_attribute(CHECK_FAILED_PARTITIONS, list(self.failed_partitions))
+        self.span.set_status(Status(StatusCode.ERROR, "asset check failed"))
+        self.instruments.check_failures.add(
+            1, {**self._metric_labels(partition_key), CHECK_SEVERITY: severity.value}
+        )
 
 
 @dataclass
@@ -123,15 +175,23 @@ class SensorSpan(TelemetrySpan):
     max_score: float | None = None
 
     def record_anomaly(
-        self, partition_key: str, score: float, *, held: bool, asset_key: str | None = None
+        self,
+        partition_key: str,
+        score: float | None,
+        *,
+        held: bool,
+        asset_key: str | None = None,
     ) -> None:
-        """Record one scored partition as a span event; count it when it is held."""
-        event = {PARTITION_KEY: partition_key, ANOMALY_SCORE: float(score), HELD: held}
+        """Record one judged partition as a span event (``score`` None: released or not
+        scored); count it when it is held."""
+        event: dict[str, AttributeValue] = {PARTITION_KEY: partition_key, HELD: held}
+        if score is not None:
+            event[ANOMALY_SCORE] = float(score)
+            self.max_score = score if self.max_score is None else max(self.max_score, score)
+            self.span.set_attribute(ANOMALY_SCORE, float(self.max_score))
         if asset_key is not None:
             event[ASSET_KEY] = asset_key
         self.span.add_event("orders.partition_scored", event)
-        self.max_score = score if self.max_score is None else max(self.max_score, score)
-        self.span.set_attribute(ANOMALY_SCORE, float(self.max_score))
         if held:
             self.held += 1
             self.span.set_attribute(HELD_PARTITIONS, self.held)
@@ -139,3 +199,17 @@ class SensorSpan(TelemetrySpan):
             if asset_key is not None:
                 labels[ASSET_KEY] = asset_key
             self.instruments.held_partitions.add(1, labels)
+
+    def record_decisions(
+        self, decisions: Iterable[str], run_requests: Iterable[dg.RunRequest]
+    ) -> None:
+        """What the tick decided, as span events, and the runs it requested."""
+        for decision in decisions:
+            self.span.add_event("orders.decision", {DECISION: decision})
+        requests = list(run_requests)
+        for request in requests:
+            event: dict[str, AttributeValue] = {RUN_KEY: request.run_key or ""}
+            if request.partition_key is not None:
+                event[PARTITION_KEY] = request.partition_key
+            self.span.add_event("dagster.run_request", event)
+        self.span.set_attribute(RUN_REQUESTS, len(requests))

@@ -19,6 +19,7 @@ from dagster._core.storage.db_io_manager import DbIOManager, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
+from resources.traced_io import TracedDbIOManager
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -220,7 +221,8 @@ class DuckDBWarehouseIOManager(DuckDBPandasIOManager):
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     def create_io_manager(self, context) -> DbIOManager:
-        return DbIOManager(
+        return TracedDbIOManager(
+            db_system="duckdb",
             db_client=_TransactionalDuckDbClient(),
             database=self.database,
             schema=self.schema_,

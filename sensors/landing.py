@@ -24,6 +24,7 @@ from asset_checks.anomaly_history import (
     metadata_values,
 )
 from resources.landing import LandingZone, fingerprint
+from resources.telemetry import TelemetryResource
 
 SENSOR_NAME = "orders_landing_sensor"
 MAX_NEW_DAYS = 400
@@ -102,11 +103,13 @@ def build_landing_sensor(
         name=SENSOR_NAME, job_name=job_name, minimum_interval_seconds=60, description=__doc__
     )
     def orders_landing_sensor(
-        context: dg.SensorEvaluationContext, landing: LandingZone
+        context: dg.SensorEvaluationContext, landing: LandingZone, telemetry: TelemetryResource
     ) -> dg.SensorResult:
-        tick = evaluate_landing(
-            context.instance, context.cursor, landing, partitions_def, lookback_days
-        )
+        with telemetry.sensor_span(context, SENSOR_NAME) as span:
+            tick = evaluate_landing(
+                context.instance, context.cursor, landing, partitions_def, lookback_days
+            )
+            span.record_decisions(tick.decisions, tick.run_requests)
         for decision in tick.decisions:
             context.log.info(decision)
         return dg.SensorResult(

@@ -43,6 +43,7 @@ from asset_checks.anomaly_history import (
 )
 from resources.alerts import AlertWebhook
 from resources.landing import LandingZone, fingerprint
+from resources.telemetry import TelemetryResource
 from sensors.alerting import HeldNotice, held_message
 
 SENSOR_NAME = "orders_anomaly_sensor"
@@ -76,6 +77,8 @@ class TickOutcome:
     run_requests: list[dg.RunRequest] = field(default_factory=list)
     held: list[HeldNotice] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    # (day, anomaly score or None, held) of every evaluation read this tick
+    judged: list[tuple[str, float | None, bool]] = field(default_factory=list)
 
 
 def _notice(day: str, record: AssetCheckExecutionRecord) -> HeldNotice:
@@ -157,6 +160,10 @@ def evaluate_tick(
     for day, record in sorted(latest.items()):
         values = evaluation_values(record)
         fp = str(values.get("landing_fingerprint", ""))
+        score = values.get("anomaly_score")
+        outcome.judged.append(
+            (day, float(score) if score is not None else None, record.status == FAILED)
+        )
         if record.status == FAILED:
             if state.held.get(day, {}).get("fingerprint") != fp:
                 outcome.held.append(_notice(day, record))
@@ -212,9 +219,16 @@ def build_anomaly_sensor(job_name: str) -> dg.SensorDefinition:
         description=__doc__,
     )
     def orders_anomaly_sensor(
-        context: dg.SensorEvaluationContext, landing: LandingZone, alert_webhook: AlertWebhook
+        context: dg.SensorEvaluationContext,
+        landing: LandingZone,
+        alert_webhook: AlertWebhook,
+        telemetry: TelemetryResource,
     ) -> dg.SensorResult:
-        outcome = evaluate_tick(context.instance, context.cursor, landing)
+        with telemetry.sensor_span(context, SENSOR_NAME) as span:
+            outcome = evaluate_tick(context.instance, context.cursor, landing)
+            for day, score, held in outcome.judged:
+                span.record_anomaly(day, score, held=held, asset_key=RAW_ORDERS.to_user_string())
+            span.record_decisions(outcome.decisions, outcome.run_requests)
         if outcome.held:
             text, blocks = held_message(outcome.held)
             context.log.warning(text)

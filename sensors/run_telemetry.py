@@ -11,6 +11,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from resources.telemetry import TelemetryResource, emit_run_span
+from resources.telemetry_setup import TelemetryHandle
 
 _STATUSES = (
     dg.DagsterRunStatus.SUCCESS,
@@ -21,20 +22,36 @@ _STATUSES = (
 
 def close_run_trace(context: dg.RunStatusSensorContext, telemetry: TelemetryResource) -> None:
     """Emit the run span of the run that triggered ``context``."""
-    run = context.dagster_run
-    record = context.instance.get_run_record_by_id(run.run_id)
+    emit_finished_run_span(
+        telemetry.handle, context.instance, context.dagster_run, context.dagster_event.message
+    )
+
+
+def emit_finished_run_span(
+    handle: TelemetryHandle,
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    failure_message: str | None = None,
+) -> None:
+    """Emit the span of a finished run from its record (start and end times, status).
+
+    Called by the sensors below in a deployment, and by whoever ran the job in-process
+    when no daemon is watching (``make run``).
+    """
+    record = instance.get_run_record_by_id(run.run_id)
     if record is None:
         return
+    run = record.dagster_run
     end_time = record.end_time or record.update_timestamp.timestamp()
     start_time = record.start_time or record.create_timestamp.timestamp()
     failed = run.status != dg.DagsterRunStatus.SUCCESS
     emit_run_span(
-        telemetry.handle,
+        handle,
         run,
         start_time=start_time,
         end_time=end_time,
         status=run.status.value,
-        error=(context.dagster_event.message or run.status.value) if failed else None,
+        error=(failure_message or run.status.value) if failed else None,
     )
 
 

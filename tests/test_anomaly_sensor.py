@@ -20,6 +20,7 @@ from platform_assets.simulate import generate
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
+from resources.telemetry import TelemetryResource
 from sensors.held import held_partitions
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
 from tests.webhook_server import WebhookServer
@@ -128,6 +129,7 @@ def story(tmp_path_factory) -> Story:
         resources = {
             "landing": LocalLandingZone(root=str(landing)),
             "alert_webhook": AlertWebhook(url=server.url),
+            "telemetry": TelemetryResource(),
         }
         ticker = Ticker(defs, instance, resources)
         assert ticker.tick() == []

@@ -23,6 +23,7 @@ from asset_checks.clv import (
 from platform_assets import clv, clv_validation
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
+from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 from tests.clv_simulation import simulate_daily_metrics
 
@@ -53,6 +54,7 @@ def _materialize(database: str, assets: list, config: dict) -> dg.ExecuteInProce
         resources={
             "warehouse": DuckDBWarehouse(database=database),
             "warehouse_io_manager": DuckDBWarehouseIOManager(database=database),
+            "telemetry": TelemetryResource(),
         },
         run_config={"ops": config},
         raise_on_error=False,

@@ -16,6 +16,7 @@ from platform_assets.definitions import build_definitions
 from platform_assets.partitions import daily_partitions
 from resources.landing import LandingFileInfo, LocalLandingZone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
+from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
 WAREHOUSE_WRITERS = {
@@ -50,6 +51,7 @@ def warehouse_resources(tmp_path: Path) -> dict:
     return {
         "warehouse_io_manager": DuckDBWarehouseIOManager(database=path),
         "warehouse": DuckDBWarehouse(database=path),
+        "telemetry": TelemetryResource(),
     }
 
 

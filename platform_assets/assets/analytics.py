@@ -18,6 +18,7 @@ from platform_assets.assets.common import (
 from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
+from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 
 METRIC_DESCRIPTIONS = {
@@ -88,7 +89,10 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         },
     )
     def customer_metrics(
-        context: dg.AssetExecutionContext, config: MetricsConfig, warehouse: Warehouse
+        context: dg.AssetExecutionContext,
+        config: MetricsConfig,
+        warehouse: Warehouse,
+        telemetry: TelemetryResource,
     ) -> pd.DataFrame:
         """One row per customer: how often, how recently and how much they buy.
 
@@ -103,34 +107,37 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         production), never by loading all history into memory. Plots: customers,
         repeat customers and their share, total revenue.
         """
-        materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
-        try:
-            as_of = resolve_as_of(config.as_of, materialized, warehouse)
-        except ValueError as error:
-            raise permanent_failure(str(error), as_of=str(config.as_of)) from error
-        if as_of is None:
-            context.log.warning("No cleaned orders yet: customer_metrics is empty.")
-            as_of_text = None
-            metrics = warehouse.query(CUSTOMER_METRICS_SQL, ["1900-01-01"] * 3)
-        else:
-            as_of_text = as_of.isoformat()
-            metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
-        for column in ("first_order_date", "last_order_date", "as_of_date"):
-            metrics[column] = pd.to_datetime(metrics[column]).dt.date.astype(_DATE)
-        repeat_customers = int((metrics["frequency"] > 0).sum())
-        context.add_output_metadata(
-            {
-                "dagster/row_count": len(metrics),
-                **table_metadata(TABLE, frame_sql_types(metrics), METRIC_DESCRIPTIONS),
-                "as_of": as_of_text or "none",
-                "customers": len(metrics),
-                "repeat_customers": repeat_customers,
-                "repeat_customer_rate": round(repeat_customers / len(metrics), 6)
-                if len(metrics)
-                else 0.0,
-                "total_revenue": round(float(metrics["total_revenue"].sum()), 2),
-            }
-        )
-        return metrics
+        with telemetry.asset_span(context) as span:
+            materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
+            try:
+                as_of = resolve_as_of(config.as_of, materialized, warehouse)
+            except ValueError as error:
+                raise permanent_failure(str(error), as_of=str(config.as_of)) from error
+            if as_of is None:
+                context.log.warning("No cleaned orders yet: customer_metrics is empty.")
+                as_of_text = None
+                metrics = warehouse.query(CUSTOMER_METRICS_SQL, ["1900-01-01"] * 3)
+            else:
+                as_of_text = as_of.isoformat()
+                metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
+            for column in ("first_order_date", "last_order_date", "as_of_date"):
+                metrics[column] = pd.to_datetime(metrics[column]).dt.date.astype(_DATE)
+            repeat_customers = int((metrics["frequency"] > 0).sum())
+            context.add_output_metadata(
+                {
+                    "dagster/row_count": len(metrics),
+                    **table_metadata(TABLE, frame_sql_types(metrics), METRIC_DESCRIPTIONS),
+                    "as_of": as_of_text or "none",
+                    "customers": len(metrics),
+                    "repeat_customers": repeat_customers,
+                    "repeat_customer_rate": round(repeat_customers / len(metrics), 6)
+                    if len(metrics)
+                    else 0.0,
+                    "total_revenue": round(float(metrics["total_revenue"].sum()), 2),
+                }
+            )
+            span.record_rows(rows_out=len(metrics))
+            span.set_attribute("orders.as_of", as_of_text or "none")
+            return metrics
 
     return [customer_metrics]

@@ -29,6 +29,7 @@ from platform_assets.clv_validation import (
 from platform_assets.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
 from platform_assets.schema_metadata import column_schema, frame_sql_types, table_metadata
 from resources.settings import parse_day
+from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 
 CUSTOMER_CLV = dg.AssetKey("customer_clv")
@@ -213,6 +214,75 @@ CLV_TYPES = {
 }
 
 
+def _fit_and_score(
+    context: dg.AssetExecutionContext,
+    config: CLVConfig,
+    warehouse: Warehouse,
+    customer_metrics: pd.DataFrame,
+    customer_metrics_key: dg.AssetKey,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """customer_clv's output and check results (see the asset's description)."""
+    # Too little history is a normal state of a young deployment, not an error: the
+    # metrics are still worth publishing, and a retry cannot create customers. So the
+    # run goes on with an empty table and says why, instead of failing.
+    model, reason = None, ""
+    try:
+        model = clv.fit_clv_model(customer_metrics, config.time_unit)
+    except clv.InsufficientDataError as exc:
+        reason = str(exc)
+    as_of = (
+        pd.to_datetime(customer_metrics["as_of_date"]).max().date()
+        if len(customer_metrics)
+        else None
+    )
+    settings = {
+        "as_of": as_of.isoformat() if as_of else "none",
+        "horizon_months": config.horizon_months,
+        "monthly_discount_rate": config.monthly_discount_rate,
+        "time_unit": config.time_unit,
+    }
+    scores = score_frame(customer_metrics, model, config) if model is not None else None
+    if (
+        scores is not None
+        and not np.isfinite(scores[list(clv.SCORE_COLUMNS)].to_numpy(float)).all()
+    ):
+        # Too little or too regular history can push the likelihood to a search bound
+        # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
+        # publishing NaN would be worse than publishing none.
+        reason = (
+            "the fit is degenerate (parameters at a search bound), its scores are not "
+            f"finite: {model.purchases.message}"
+        )
+        diagnostics = model.metadata()
+        model, scores = None, None
+    else:
+        diagnostics = {}
+    if model is None:
+        context.log.warning(f"customer_clv not fitted: {reason}")
+        scores = empty_scores()
+        details: dict[str, object] = {
+            "clv/status": "not fitted",
+            "clv/reason": reason,
+            **diagnostics,
+        }
+    else:
+        details = {
+            "clv/status": "fitted",
+            **model.metadata(),
+            "customers/gamma_gamma": model.spend.n_customers,
+            **_holdout_metadata(warehouse, customer_metrics, as_of, config),
+        }
+    yield dg.Output(
+        scores,
+        metadata={
+            **_summary_metadata(scores, customer_metrics, customer_metrics_key),
+            **settings,
+            **details,
+        },
+    )
+    yield from clv_check_results(scores, model, reason)
+
+
 def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
     """customer_clv over the customer_metrics table."""
 
@@ -237,6 +307,7 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         config: CLVConfig,
         warehouse: Warehouse,
         customer_metrics: pd.DataFrame,
+        telemetry: TelemetryResource,
     ) -> Iterator:
         """Customer lifetime value: expected purchases, P(alive), order value and CLV.
 
@@ -259,64 +330,17 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         is nothing to fit: the table is written empty, `clv/status` says why, the model
         checks warn, and dim_customers is published with empty CLV columns.
         """
-        # Too little history is a normal state of a young deployment, not an error: the
-        # metrics are still worth publishing, and a retry cannot create customers. So the
-        # run goes on with an empty table and says why, instead of failing.
-        model, reason = None, ""
-        try:
-            model = clv.fit_clv_model(customer_metrics, config.time_unit)
-        except clv.InsufficientDataError as exc:
-            reason = str(exc)
-        as_of = (
-            pd.to_datetime(customer_metrics["as_of_date"]).max().date()
-            if len(customer_metrics)
-            else None
-        )
-        settings = {
-            "as_of": as_of.isoformat() if as_of else "none",
-            "horizon_months": config.horizon_months,
-            "monthly_discount_rate": config.monthly_discount_rate,
-            "time_unit": config.time_unit,
-        }
-        scores = score_frame(customer_metrics, model, config) if model is not None else None
-        if (
-            scores is not None
-            and not np.isfinite(scores[list(clv.SCORE_COLUMNS)].to_numpy(float)).all()
-        ):
-            # Too little or too regular history can push the likelihood to a search bound
-            # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
-            # publishing NaN would be worse than publishing none.
-            reason = (
-                "the fit is degenerate (parameters at a search bound), its scores are not "
-                f"finite: {model.purchases.message}"
-            )
-            diagnostics = model.metadata()
-            model, scores = None, None
-        else:
-            diagnostics = {}
-        if model is None:
-            context.log.warning(f"customer_clv not fitted: {reason}")
-            scores = empty_scores()
-            details: dict[str, object] = {
-                "clv/status": "not fitted",
-                "clv/reason": reason,
-                **diagnostics,
-            }
-        else:
-            details = {
-                "clv/status": "fitted",
-                **model.metadata(),
-                "customers/gamma_gamma": model.spend.n_customers,
-                **_holdout_metadata(warehouse, customer_metrics, as_of, config),
-            }
-        yield dg.Output(
-            scores,
-            metadata={
-                **_summary_metadata(scores, customer_metrics, customer_metrics_key),
-                **settings,
-                **details,
-            },
-        )
-        yield from clv_check_results(scores, model, reason)
+        with telemetry.asset_span(context) as span:
+            span.record_rows(rows_in=len(customer_metrics))
+            for event in _fit_and_score(
+                context, config, warehouse, customer_metrics, customer_metrics_key
+            ):
+                if isinstance(event, dg.AssetCheckResult):
+                    check_key = dg.AssetCheckKey(CUSTOMER_CLV, event.check_name)
+                    with telemetry.check_span(context, check_key) as check:
+                        yield check.record_check(event)
+                    continue
+                span.record_rows(rows_out=len(event.value))
+                yield event
 
     return [customer_clv]

@@ -27,6 +27,7 @@ from platform_assets.partitions import partition_dates
 from platform_assets.profiling import profile_raw
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.landing import LandingZone, fingerprint
+from resources.telemetry import TelemetryResource
 
 TABLE = "raw.raw_orders"
 
@@ -50,7 +51,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         },
         retry_policy=IO_RETRY_POLICY,
     )
-    def raw_orders(context: dg.AssetExecutionContext, landing: LandingZone) -> pd.DataFrame:
+    def raw_orders(
+        context: dg.AssetExecutionContext, landing: LandingZone, telemetry: TelemetryResource
+    ) -> pd.DataFrame:
         """Every order record that landed for the day, exactly as it arrived.
 
         One row per record found in the landing zone under `orders/date=YYYY-MM-DD/`
@@ -64,40 +67,46 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         Plots per day: rows, files, revenue, mean and median order value, distinct
         customers, duplicate rate and null rate per column.
         """
-        contract = load_contract()
-        frames = []
-        for day in partition_dates(context):
-            started = time.perf_counter()
-            listed = landing.list_day(day)
-            accepted = [info for info in listed if file_format(info.name)]
-            ignored = [info.name for info in listed if not file_format(info.name)]
-            files = [
-                LandedFile(uri=i.uri, name=i.name, size=i.size, data=landing.read(i))
-                for i in accepted
-            ]
-            frame = with_partition_date(read_landed_files(contract, files), day)
-            frames.append(frame)
-            profile = profile_raw(frame, contract)
-            profile.update(
-                {
-                    "orders/files": len(accepted),
-                    "orders/bytes": sum(i.size for i in accepted),
-                    "orders/duration_s": round(time.perf_counter() - started, 4),
-                    "orders/landing_fingerprint": fingerprint(listed),
-                    "dagster/partition_row_count": len(frame),
-                }
+        with telemetry.asset_span(context) as span:
+            contract = load_contract()
+            frames = []
+            for day in partition_dates(context):
+                started = time.perf_counter()
+                listed = landing.list_day(day)
+                accepted = [info for info in listed if file_format(info.name)]
+                ignored = [info.name for info in listed if not file_format(info.name)]
+                files = [
+                    LandedFile(uri=i.uri, name=i.name, size=i.size, data=landing.read(i))
+                    for i in accepted
+                ]
+                frame = with_partition_date(read_landed_files(contract, files), day)
+                frames.append(frame)
+                profile = profile_raw(frame, contract)
+                profile.update(
+                    {
+                        "orders/files": len(accepted),
+                        "orders/bytes": sum(i.size for i in accepted),
+                        "orders/duration_s": round(time.perf_counter() - started, 4),
+                        "orders/landing_fingerprint": fingerprint(listed),
+                        "dagster/partition_row_count": len(frame),
+                    }
+                )
+                if ignored:
+                    profile["orders/ignored_files"] = ", ".join(ignored)
+                    context.log.warning(
+                        f"{day}: ignored files that are not orders files: {ignored}"
+                    )
+                if not len(frame):
+                    profile["orders/note"] = "no landed rows for this day"
+                    context.log.info(f"{day}: no landed orders (zero rows)")
+                context.add_asset_metadata(profile, partition_key=day.isoformat())
+                span.record_rows(
+                    rows_in=len(frame), rows_out=len(frame), partition_key=day.isoformat()
+                )
+            raw = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame(contract)
+            context.add_output_metadata(
+                table_metadata(TABLE, frame_sql_types(raw), column_descriptions())
             )
-            if ignored:
-                profile["orders/ignored_files"] = ", ".join(ignored)
-                context.log.warning(f"{day}: ignored files that are not orders files: {ignored}")
-            if not len(frame):
-                profile["orders/note"] = "no landed rows for this day"
-                context.log.info(f"{day}: no landed orders (zero rows)")
-            context.add_asset_metadata(profile, partition_key=day.isoformat())
-        raw = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame(contract)
-        context.add_output_metadata(
-            table_metadata(TABLE, frame_sql_types(raw), column_descriptions())
-        )
-        return raw
+            return raw
 
     return [raw_orders]

@@ -1,9 +1,16 @@
 """cleaned_orders and quarantined_orders: typed, deduplicated rows and rejected rows."""
 
+import datetime as dt
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
-from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
+from asset_checks.reconciliation import (
+    RECONCILIATION_CHECK,
+    reconciliation_check_specs,
+    reconciliation_events,
+)
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
@@ -19,7 +26,9 @@ from platform_assets.contract import load_contract
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher, PiiKeyError
+from resources.telemetry import TelemetryResource
 
+CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
 TABLES = {
     "cleaned_orders": "staging.cleaned_orders",
     "quarantined_orders": "staging.quarantined_orders",
@@ -98,49 +107,78 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         retry_policy=IO_RETRY_POLICY,
     )
     def clean_orders_step(
-        context: dg.AssetExecutionContext, raw_orders: pd.DataFrame, pii: PiiHasher
+        context: dg.AssetExecutionContext,
+        raw_orders: pd.DataFrame,
+        pii: PiiHasher,
+        telemetry: TelemetryResource,
     ):
         """Validate, type and deduplicate the partition's raw orders."""
-        contract = load_contract()
-        try:
-            key = pii.key_bytes()
-        except PiiKeyError as error:
-            raise permanent_failure(str(error)) from error
-        result = clean_orders(raw_orders, contract, key)
-        for day in partition_dates(context):
-            counts = _partition_counts(raw_orders, result, day)
-            quarantined = counts["orders/quarantined_rows"]
-            for key in ("cleaned_orders", "quarantined_orders"):
-                metadata = dict(counts)
-                if key == "quarantined_orders":
-                    metadata["dagster/row_count"] = quarantined
-                    metadata["dagster/partition_row_count"] = quarantined
-                context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())
-        reasons = result.quarantined["reason_code"].value_counts().to_dict()
-        yield dg.Output(
-            result.cleaned,
-            output_name="cleaned_orders",
-            metadata={
-                **table_metadata(
-                    TABLES["cleaned_orders"], frame_sql_types(result.cleaned), descriptions
-                ),
-                "orders/naive_timestamp_rows": result.naive_timestamp_rows,
-            },
-        )
-        yield dg.Output(
-            result.quarantined,
-            output_name="quarantined_orders",
-            metadata={
-                **table_metadata(
-                    TABLES["quarantined_orders"], frame_sql_types(result.quarantined), descriptions
-                ),
-                "orders/reason_codes": dg.MetadataValue.json(
-                    {k: int(v) for k, v in reasons.items()}
-                ),
-            },
-        )
-        yield from reconciliation_events(
-            context.op_execution_context, raw_orders, result, partition_dates(context), contract
-        )
+        with telemetry.asset_span(context, CLEANED_ORDERS) as span:
+            contract = load_contract()
+            try:
+                key = pii.key_bytes()
+            except PiiKeyError as error:
+                raise permanent_failure(str(error)) from error
+            result = clean_orders(raw_orders, contract, key)
+            for day in partition_dates(context):
+                counts = _partition_counts(raw_orders, result, day)
+                _add_day_metadata(context, counts, day)
+                span.record_rows(
+                    rows_in=counts["orders/raw_rows"],
+                    rows_out=counts["dagster/row_count"],
+                    quarantined=counts["orders/quarantined_rows"],
+                    partition_key=day.isoformat(),
+                )
+            yield from _outputs(result, descriptions)
+            if RECONCILIATION_CHECK not in context.selected_asset_check_keys:
+                return
+            with telemetry.check_span(context, RECONCILIATION_CHECK) as check:
+                yield from check.record_events(
+                    reconciliation_events(
+                        context.op_execution_context,
+                        raw_orders,
+                        result,
+                        partition_dates(context),
+                        contract,
+                    )
+                )
 
     return [clean_orders_step]
+
+
+def _add_day_metadata(
+    context: dg.AssetExecutionContext, counts: dict[str, float | int], day: dt.date
+) -> None:
+    """One day's reconciliation numbers on both outputs (row counts per output)."""
+    quarantined = counts["orders/quarantined_rows"]
+    for key in ("cleaned_orders", "quarantined_orders"):
+        metadata = dict(counts)
+        if key == "quarantined_orders":
+            metadata["dagster/row_count"] = quarantined
+            metadata["dagster/partition_row_count"] = quarantined
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())
+
+
+def _outputs(result: CleaningResult, descriptions: dict[str, str]) -> Iterator[dg.Output]:
+    """The two outputs of the cleaning step, with their table metadata."""
+    reasons = result.quarantined["reason_code"].value_counts().to_dict()
+    yield dg.Output(
+        result.cleaned,
+        output_name="cleaned_orders",
+        metadata={
+            **table_metadata(
+                TABLES["cleaned_orders"], frame_sql_types(result.cleaned), descriptions
+            ),
+            "orders/naive_timestamp_rows": result.naive_timestamp_rows,
+        },
+    )
+    yield dg.Output(
+        result.quarantined,
+        output_name="quarantined_orders",
+        metadata={
+            **table_metadata(
+                TABLES["quarantined_orders"], frame_sql_types(result.quarantined), descriptions
+            ),
+            "orders/reason_codes": dg.MetadataValue.json({k: int(v) for k, v in reasons.items()}),
+        },
+    )

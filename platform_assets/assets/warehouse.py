@@ -16,6 +16,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
+from resources.telemetry import TelemetryResource
 
 FCT_ORDERS_COLUMNS = (
     "order_id",
@@ -115,7 +116,11 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             **table_metadata(FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage),
         },
     )
-    def fct_orders(context: dg.AssetExecutionContext, cleaned_orders: pd.DataFrame) -> pd.DataFrame:
+    def fct_orders(
+        context: dg.AssetExecutionContext,
+        cleaned_orders: pd.DataFrame,
+        telemetry: TelemetryResource,
+    ) -> pd.DataFrame:
         """Order facts for reporting and BI: one row per order, one partition per day.
 
         The cleaned, deduplicated orders of each day with the business columns only:
@@ -126,18 +131,20 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
         Plots per day: orders, revenue, mean order value, distinct customers.
         """
-        facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
-        days = pd.to_datetime(facts["partition_date"]).dt.date
-        for day in partition_dates(context):
-            context.add_asset_metadata(
-                _day_figures(facts[days == day]), partition_key=day.isoformat()
+        with telemetry.asset_span(context) as span:
+            facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
+            days = pd.to_datetime(facts["partition_date"]).dt.date
+            for day in partition_dates(context):
+                figures = _day_figures(facts[days == day])
+                context.add_asset_metadata(figures, partition_key=day.isoformat())
+                rows = figures["dagster/row_count"]
+                span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
+            context.add_output_metadata(
+                table_metadata(
+                    FCT_ORDERS_TABLE, frame_sql_types(facts), column_descriptions(), fct_lineage
+                )
             )
-        context.add_output_metadata(
-            table_metadata(
-                FCT_ORDERS_TABLE, frame_sql_types(facts), column_descriptions(), fct_lineage
-            )
-        )
-        return facts
+            return facts
 
     @dg.asset(
         key=["warehouse", "dim_customers"],
@@ -158,6 +165,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         context: dg.AssetExecutionContext,
         customer_metrics: pd.DataFrame,
         customer_clv: pd.DataFrame,
+        telemetry: TelemetryResource,
     ) -> pd.DataFrame:
         """Customers for reporting and BI: one row per customer, metrics and lifetime value.
 
@@ -169,20 +177,22 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
         Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
-        dim = join_customer_clv(customer_metrics, customer_clv)
-        repeat = int((dim["frequency"] > 0).sum())
-        context.add_output_metadata(
-            {
-                "dagster/row_count": len(dim),
-                **table_metadata(
-                    DIM_CUSTOMERS_TABLE, frame_sql_types(dim), dim_descriptions, dim_lineage
-                ),
-                "customers": len(dim),
-                "repeat_customer_rate": round(repeat / len(dim), 6) if len(dim) else 0.0,
-                "total_revenue": round(float(dim["total_revenue"].sum()), 2),
-                "customers_with_clv": int(dim["clv"].notna().sum()),
-            }
-        )
-        return dim
+        with telemetry.asset_span(context) as span:
+            dim = join_customer_clv(customer_metrics, customer_clv)
+            repeat = int((dim["frequency"] > 0).sum())
+            context.add_output_metadata(
+                {
+                    "dagster/row_count": len(dim),
+                    **table_metadata(
+                        DIM_CUSTOMERS_TABLE, frame_sql_types(dim), dim_descriptions, dim_lineage
+                    ),
+                    "customers": len(dim),
+                    "repeat_customer_rate": round(repeat / len(dim), 6) if len(dim) else 0.0,
+                    "total_revenue": round(float(dim["total_revenue"].sum()), 2),
+                    "customers_with_clv": int(dim["clv"].notna().sum()),
+                }
+            )
+            span.record_rows(rows_in=len(customer_metrics), rows_out=len(dim))
+            return dim
 
     return [fct_orders, dim_customers]
