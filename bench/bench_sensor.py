@@ -11,7 +11,7 @@ an event on a shared machine, which would make the 100,000 case take hours. Then
   repeats every minute; it must not grow with history);
 * ``check_s``: metadata_anomaly scoring the new day (reads its 84-day window only).
 
-    ./.venv/bin/python bench/bench_sensor.py [--sizes 1000 10000 100000]
+    ./.venv/bin/python -m bench.bench_sensor [--sizes 1000 10000 100000]
 
 Prints a table and writes bench/results/sensor.json.
 """
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from bench_anomaly import synthetic_history  # bench/ is on sys.path when run as a script
 from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.utils import RUNLESS_JOB_NAME, RUNLESS_RUN_ID
@@ -36,6 +35,7 @@ from dagster_shared.serdes import serialize_value
 
 from asset_checks.anomaly import anomaly_config, evaluate_days
 from asset_checks.anomaly_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
+from bench.bench_anomaly import synthetic_history
 from resources.landing import LocalLandingZone
 from sensors.orders_anomaly import evaluate_tick
 

@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print("sensor tick", flush=True)
         tick = run_child("sensor_tick", ["--repetitions", args.repetitions])
         results["sensor_tick_s"] = tick["sensor_tick_s"]
+        results["sensor_first_tick_s"] = tick["sensor_first_tick_s"]
         results["sensor_tick_note"] = tick["what"]
     if "definitions" in sections:
         print("definitions load", flush=True)

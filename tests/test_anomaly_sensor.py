@@ -77,13 +77,13 @@ class Ticker:
         self.skip_reasons: list[str] = []
 
     def tick(self) -> list[dg.RunRequest]:
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=self.instance,
             cursor=self.cursor,
             definitions=self.defs,
             resources=self.resources,
-        )
-        result = self.sensor(context)
+        ) as context:
+            result = self.sensor(context)
         self.cursor = result.cursor
         if result.skip_reason:
             self.skip_reasons.append(str(result.skip_reason))
