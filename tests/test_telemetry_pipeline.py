@@ -101,6 +101,8 @@ def test_range_run_spans_nest_under_the_run_with_rows_and_check_outcomes(
 
     drift = named["check raw_orders:schema_drift"]
     assert drift.parent.span_id == run_span_id
+    assert drift.attributes["dagster.partition_range.start"] == "2025-01-01"
+    assert drift.attributes["dagster.partition_range.end"] == "2025-01-02"
     assert drift.status.status_code is StatusCode.ERROR
     assert drift.attributes["dagster.check.outcome"] == "failed"
     assert drift.attributes["dagster.check.severity"] == "WARN"
