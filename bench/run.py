@@ -139,21 +139,52 @@ def definitions_load(repetitions: int) -> dict:
     }
 
 
-def tracing_overhead(rows: int, repetitions: int) -> dict:
-    """The telemetry benchmark (a toy pandas asset: tracing is not wired into the assets yet)."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run(
-            [sys.executable, "-m", "bench.bench_telemetry", "--rows", str(rows),
-             "--repetitions", str(repetitions), "--json", out.name],
-            cwd=REPO_ROOT, check=True, capture_output=True,
-        )  # fmt: skip
-        figures = json.loads(Path(out.name).read_text())
+def _overhead(off: list[float], on: list[float]) -> float:
+    return round(100 * (statistics.median(on) / statistics.median(off) - 1), 2)
+
+
+def tracing_overhead(rows: int, seed: int, repetitions: int) -> dict:
+    """The whole graph on one day of ``rows`` orders, tracing off and on, alternating."""
+    landing, summary = dataset(1, rows, seed)
+    args = ["--landing", landing, "--start", START, "--days", 1]
+    off, on, spans = [], [], 0
+    for repetition in range(repetitions):
+        for traced in (False, True) if repetition % 2 == 0 else (True, False):
+            if traced:
+                sample = run_child("traced_run", args)
+                on.append(sample["seconds"])
+                spans = sample["spans_received"]
+            else:
+                off.append(platform(landing, 1)["seconds"])
+        print(f"  tracing off {off[-1]:.1f} s, on {on[-1]:.1f} s", flush=True)
+    return {
+        "landed_rows": summary["rows"],
+        "off_s": round(statistics.median(off), 3),
+        "on_s": round(statistics.median(on), 3),
+        "overhead_pct": _overhead(off, on),
+        "spans_per_run": spans,
+        "samples_s": {"off": off, "on": on},
+        "note": "the whole orders_pipeline job on one day; on = OTLP/HTTP export to a "
+        "receiver on loopback in the same process (bench/traced_run.py)",
+    }
+
+
+def checks_overhead(rows: int, repetitions: int) -> dict:
+    """bench/bench_checks.py: the partitioned assets of one day with and without checks."""
+    subprocess.run(
+        [sys.executable, "-m", "bench.bench_checks", "--orders", str(rows),
+         "--rounds", str(repetitions)],
+        cwd=REPO_ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    figures = json.loads((RESULTS / "checks.json").read_text())
     return {
         "rows": rows,
-        "overhead_pct": figures["wall"]["overhead_pct"],
-        "cpu_overhead_pct": figures["cpu"]["overhead_pct"],
-        "note": "bench/bench_telemetry.py: toy pandas asset with tracing off vs on (OTLP to "
-        "loopback); the platform assets do not emit spans yet",
+        "overhead_pct": round(100 * figures["overhead"], 2),
+        "without_checks_s": figures.get("materialization_s"),
+        "with_checks_s": figures.get("materialization_with_checks_s"),
+        "step_s": figures.get("step_s"),
+        "note": "raw_orders, cleaned/quarantined_orders and fct_orders of one day, without "
+        "and with their checks (drift, reconciliation, GX suites, column schema)",
     }
 
 
@@ -212,11 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         results["clv_fit_s"], results["clv_fit_note"] = clv["clv_fit_s"], clv["note"]
     if "overhead" in sections:
         print("checks and tracing overhead", flush=True)
-        results["checks_overhead"] = {
-            "overhead_pct": None,
-            "note": "asset checks (branch checks) are not on main yet",
-        }
-        results["tracing_overhead"] = tracing_overhead(args.overhead_rows, args.repetitions)
+        results["checks_overhead"] = checks_overhead(args.overhead_rows, args.repetitions)
+        results["tracing_overhead"] = tracing_overhead(
+            args.overhead_rows, args.seed, args.repetitions
+        )
     if "memory" in sections and args.memory_orders:
         print("memory of one day", flush=True)
         results["memory"] = memory(args.memory_orders, args.seed)
