@@ -42,7 +42,7 @@ from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -239,6 +239,9 @@ def _maximize(
         return -(weights @ ll) / total, -(grad @ weights) / total * d_params(u)
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+    # Imported here: scipy.optimize costs about half a second at every code location load.
+    from scipy import optimize
+
     res = optimize.minimize(
         objective,
         np.clip(start, -_LOG_BOUND, _LOG_BOUND),

@@ -8,11 +8,8 @@ import dagster as dg
 
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
-from resources.landing_s3 import s3_landing_zone
 from resources.pii import pii_hasher
 from resources.settings import PlatformSettings
-from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
-from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 
@@ -23,6 +20,12 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         url=dg.EnvVar("ORDERS_ALERT_WEBHOOK_URL") if settings.alert_webhook_from_env else ""
     )
     if settings.env == "prod":
+        # Imported here: dagster-aws and dagster-snowflake (with the Snowflake and boto
+        # clients) take seconds to import, which a local code location need not pay.
+        from resources.landing_s3 import s3_landing_zone
+        from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
+        from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+
         snowflake = snowflake_resource(
             key_pair=settings.snowflake_key_pair, key_passphrase=settings.snowflake_key_passphrase
         )

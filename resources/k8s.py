@@ -17,10 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_k8s import k8s_job_executor
-from dagster_k8s.job import USER_DEFINED_K8S_CONFIG_KEY
 
 from resources.settings import PlatformSettings
+
+# dagster-k8s reads per-op pod config from this tag (dagster_k8s.job.USER_DEFINED_K8S_CONFIG_KEY,
+# asserted equal in tests). dagster-k8s itself is imported only when the k8s executor is
+# chosen: importing it (and the kubernetes client) costs over a second at every code load.
+USER_DEFINED_K8S_CONFIG_KEY = "dagster-k8s/config"
 
 # Run tags matched by the run queue's tag concurrency limits in deploy/dagster.yaml.
 WAREHOUSE_WRITER_TAG_KEY = "orders/warehouse-writer"
@@ -93,6 +96,8 @@ def run_executor(settings: PlatformSettings) -> dg.ExecutorDefinition:
     process per file, and a day of orders is small enough not to need more.
     """
     if settings.step_executor == "k8s_job":
+        from dagster_k8s import k8s_job_executor
+
         return k8s_job_executor.configured(k8s_step_executor_config(), name="k8s_step_executor")
     if settings.env == "local":
         return dg.in_process_executor

@@ -45,12 +45,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import IsolationForest
 
 from sensors.anomaly_features import build_features, feature_specs
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import IsolationForest
 
 __all__ = [
     "AnomalyConfig",
@@ -160,6 +163,10 @@ def _fit(train: pd.DataFrame, config: AnomalyConfig) -> _Model:
     floors = np.array([_SPECS[c].min_scale for c in columns])
     groups = [_SPECS[c].group for c in columns]
     families = [np.flatnonzero(np.array(groups) == g) for g in dict.fromkeys(groups)]
+    # Imported when a model is fitted: scikit-learn costs about two seconds to import,
+    # which every code location load and every run's step process would otherwise pay.
+    from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(n_estimators=config.n_estimators, random_state=config.random_state)
     model = _Model(columns, baseline, np.maximum(MAD_TO_SIGMA * mad, floors), families, forest)
     deviation = np.column_stack([np.abs(model.z(values)[:, f]).max(axis=1) for f in families])

@@ -6,12 +6,16 @@ this file alone) and commit tests/snapshots/definitions.json with the change.
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 
 from platform_assets.definitions import build_definitions
 from resources.settings import PlatformSettings
+
+REPO = Path(__file__).resolve().parents[1]
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 
@@ -59,3 +63,33 @@ def test_partitions_start_follows_the_setting():
     defs = build_definitions(PlatformSettings(partitions_start="2019-06-01"))
     node = defs.resolve_asset_graph().get(dg.AssetKey("raw_orders"))
     assert node.partitions_def.start.strftime("%Y-%m-%d") == "2019-06-01"
+
+
+# Imported only where they are used (a fit, a prod resource, the k8s executor): each costs
+# from half a second to several seconds at every code location load and step process.
+LAZY_MODULES = (
+    "great_expectations",
+    "sklearn",
+    "scipy.optimize",
+    "dagster_snowflake",
+    "dagster_aws",
+    "dagster_k8s",
+    "sqlglot",
+)
+
+
+def test_loading_the_local_definitions_leaves_heavy_libraries_unimported():
+    code = (
+        "import sys, platform_assets.definitions\n"
+        f"print(','.join(m for m in {LAZY_MODULES!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PLATFORM_ENV": "local"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == ""

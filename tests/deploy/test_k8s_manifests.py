@@ -21,12 +21,14 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster_k8s import K8sRunLauncher
 from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import (
+    USER_DEFINED_K8S_CONFIG_KEY,
     UserDefinedDagsterK8sConfig,
     construct_dagster_k8s_job,
     get_user_defined_k8s_config,
 )
 from kubernetes.client import ApiClient, V1Job
 
+from resources import k8s
 from resources.k8s import DEFAULT_STEP_RESOURCES, k8s_op_tags, run_executor
 from resources.settings import PlatformSettings
 
@@ -239,3 +241,7 @@ def test_executor_choice() -> None:
         }
     )
     assert settings.step_executor == "k8s_job"
+
+
+def test_the_op_tag_key_is_the_one_dagster_k8s_reads():
+    assert k8s.USER_DEFINED_K8S_CONFIG_KEY == USER_DEFINED_K8S_CONFIG_KEY
