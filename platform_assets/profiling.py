@@ -11,6 +11,7 @@ import json
 import pandas as pd
 
 from platform_assets.contract import Contract
+from platform_assets.dtypes import exact_text
 from platform_assets.ingest import normalize_header
 
 PREFIX = "orders/"
@@ -33,7 +34,7 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
     profile: dict[str, float | int] = {"dagster/row_count": rows}
     if rows == 0:
         return {**profile, f"{PREFIX}files": 0, f"{PREFIX}revenue": 0.0}
-    stripped = {name: raw[name].astype("string").str.strip() for name in contract.column_names}
+    stripped = {name: exact_text(raw[name]).str.strip() for name in contract.column_names}
     amounts = pd.to_numeric(stripped["amount"], errors="coerce")
     null_rates = {
         name: float((values.isna() | (values == "")).mean()) for name, values in stripped.items()

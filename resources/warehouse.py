@@ -30,7 +30,8 @@ def _pandas_dtype(arrow_type: pa.DataType):
     if pa.types.is_date(arrow_type):
         return DATE_DTYPE
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return pd.StringDtype()
+        # Arrow-backed: no Python object per value, which costs more than the query.
+        return pd.StringDtype("pyarrow")
     if pa.types.is_integer(arrow_type):
         return pd.Int64Dtype()
     if pa.types.is_boolean(arrow_type):

@@ -14,6 +14,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
 )
+from platform_assets.dtypes import day_array, day_mask
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 
@@ -127,10 +128,10 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         Plots per day: orders, revenue, mean order value, distinct customers.
         """
         facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
-        days = pd.to_datetime(facts["partition_date"]).dt.date
+        days = day_array(facts["partition_date"])
         for day in partition_dates(context):
             context.add_asset_metadata(
-                _day_figures(facts[days == day]), partition_key=day.isoformat()
+                _day_figures(facts[day_mask(days, day)]), partition_key=day.isoformat()
             )
         context.add_output_metadata(
             table_metadata(
