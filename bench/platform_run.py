@@ -34,18 +34,17 @@ from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions  # noq
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-EXECUTORS = {
-    "in_process": {"execution": {"config": {"in_process": {}}}},
-    "multiprocess": {"execution": {"config": {"multiprocess": {}}}},
-}
+EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
 
 
-def orders_job(landing: str, duckdb_path: str, start: str) -> dg.JobDefinition:
-    """The orders_pipeline job of a local deployment (rebuilt by ``execute_job``)."""
+def orders_job(landing: str, duckdb_path: str, start: str, executor: str) -> dg.JobDefinition:
+    """The orders_pipeline job of a local deployment (rebuilt by ``execute_job``), on the
+    chosen executor (a local deployment uses the in-process one)."""
     settings = PlatformSettings(
         landing_uri=landing, duckdb_path=duckdb_path, partitions_start=start
     )
-    return build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    return job.with_executor_def(EXECUTORS[executor])
 
 
 def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -72,7 +71,7 @@ def materialize(
     job = dg.build_reconstructable_job(
         __name__ if __name__ != "__main__" else "bench.platform_run",
         "orders_job",
-        reconstructable_args=(landing, duckdb_path, str(start)),
+        reconstructable_args=(landing, duckdb_path, str(start), executor),
     )
     keys = [(start + dt.timedelta(days=i)).isoformat() for i in range(days)]
     steps: dict[str, float] = {}
@@ -81,7 +80,7 @@ def materialize(
         tempdir=str(work / "dagster_home"), overrides={"telemetry": {"enabled": False}}
     ) as instance:
         with Timer() as timer:
-            _run(job, instance, keys, mode, steps, EXECUTORS[executor])
+            _run(job, instance, keys, mode, steps)
     return {
         "mode": mode,
         "executor": executor,
@@ -93,16 +92,14 @@ def materialize(
     }
 
 
-def _run(
-    job, instance, keys: list[str], mode: str, steps: dict[str, float], run_config: dict
-) -> None:
+def _run(job, instance, keys: list[str], mode: str, steps: dict[str, float]) -> None:
     runs = (
         [{RANGE_START: keys[0], RANGE_END: keys[-1]}]
         if mode == "single"
         else [{"dagster/partition": key} for key in keys]
     )
     for tags in runs:
-        with dg.execute_job(job, instance, run_config=run_config, tags=tags) as result:
+        with dg.execute_job(job, instance, tags=tags) as result:
             if not result.success:
                 raise RuntimeError(f"run {result.run_id} failed")
             for step, seconds in _step_seconds(instance, result.run_id).items():
