@@ -294,9 +294,16 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     cleaned, superseded = candidates[latest], candidates[~latest]
 
     return CleaningResult(
-        cleaned=cleaned.reset_index(drop=True)[list(CLEANED_COLUMNS)],
-        quarantined=quarantined.reset_index(drop=True),
+        cleaned=_text_as_arrow(cleaned.reset_index(drop=True)[list(CLEANED_COLUMNS)]),
+        quarantined=_text_as_arrow(quarantined.reset_index(drop=True)),
         superseded_rows=len(superseded),
         naive_timestamp_rows=int((naive_rows & pd.Series(valid, index=raw.index)).sum()),
-        superseded=superseded.reset_index(drop=True)[list(CLEANED_COLUMNS)],
+        superseded=_text_as_arrow(superseded.reset_index(drop=True)[list(CLEANED_COLUMNS)]),
     )
+
+
+def _text_as_arrow(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column as :data:`TEXT_DTYPE`, whichever storage cleaning used for it
+    (:func:`exact_text` moves some to Python strings), so the output types never vary."""
+    text = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+    return frame.astype(dict.fromkeys(text, TEXT_DTYPE)) if text else frame
