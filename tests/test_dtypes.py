@@ -61,3 +61,19 @@ def test_email_hash_is_the_hmac_of_the_normalised_address():
     assert pd.isna(hashed.iloc[2])
     assert hashed.iloc[3] == hmac.new(key, "é@x.com".encode(), hashlib.sha256).hexdigest()
     assert np.array_equal(hashed.index, emails.index)
+
+
+@pytest.mark.parametrize("key_length", [16, 64, 65, 200])
+def test_email_hash_matches_the_hmac_module_for_any_key_length(key_length):
+    key = bytes(range(256))[:key_length]
+    emails = pd.Series(["a@x.com", "Ünïcode@例え.jp", "", None], dtype=TEXT_DTYPE)
+    expected = [hmac.new(key, e.lower().encode(), hashlib.sha256).hexdigest() for e in emails[:3]]
+    assert hash_email(emails, key).tolist() == [*expected, pd.NA]
+
+
+def test_email_hash_keeps_row_order_over_many_row_groups():
+    emails = pd.Series([f"user{i}@x.com" for i in range(300_000)], dtype=TEXT_DTYPE)
+    hashed = hash_email(emails, b"k" * 16)
+    for i in (0, 122_880, 299_999):
+        assert hashed.iloc[i] == hmac.new(b"k" * 16, emails[i].encode(), hashlib.sha256).hexdigest()
+    assert hash_email(emails[:0], b"k" * 16).empty
