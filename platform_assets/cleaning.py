@@ -271,7 +271,7 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     )
 
     rejected, reason_code, reason_detail = reasons.resolve()
-    quarantined = raw.loc[rejected].copy()
+    quarantined = raw.take(np.flatnonzero(rejected))
     quarantined["reason_code"] = reason_code
     quarantined["reason_detail"] = reason_detail
     quarantined["partition_date"] = partition_date[rejected]
@@ -299,21 +299,29 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
             "source_line": raw["source_line"].astype("int64"),
             "partition_date": partition_date,
         }
-    ).take(valid_rows)
-    # Hashed once all rules have run, so that only valid rows are hashed.
-    candidates["customer_email_hash"] = hash_email(candidates["customer_email_hash"], email_key)
-    # Cast after rejecting rows: an out-of-range quantity (1e23) does not fit an Int64.
-    candidates["quantity"] = candidates["quantity"].round().astype("Int64")
-    latest = np.isin(valid_rows, kept)
-    cleaned, superseded = candidates[latest], candidates[~latest]
+    )
+    cleaned = _valid_rows(candidates, kept, email_key)
+    superseded = _valid_rows(
+        candidates, np.setdiff1d(valid_rows, kept, assume_unique=True), email_key
+    )
 
     return CleaningResult(
-        cleaned=_text_as_arrow(cleaned.reset_index(drop=True)[list(CLEANED_COLUMNS)]),
+        cleaned=cleaned,
         quarantined=_text_as_arrow(quarantined.reset_index(drop=True)),
         superseded_rows=len(superseded),
         naive_timestamp_rows=int((naive_rows & pd.Series(valid, index=raw.index)).sum()),
-        superseded=_text_as_arrow(superseded.reset_index(drop=True)[list(CLEANED_COLUMNS)]),
+        superseded=superseded,
     )
+
+
+def _valid_rows(candidates: pd.DataFrame, rows: np.ndarray, email_key: bytes) -> pd.DataFrame:
+    """The cleaned form of some valid ``rows`` (positions) of the candidate frame."""
+    frame = candidates.take(rows).reset_index(drop=True)
+    # Hashed once all rules have run, so that only valid rows are hashed.
+    frame["customer_email_hash"] = hash_email(frame["customer_email_hash"], email_key)
+    # Cast after rejecting rows: an out-of-range quantity (1e23) does not fit an Int64.
+    frame["quantity"] = frame["quantity"].round().astype("Int64")
+    return _text_as_arrow(frame[list(CLEANED_COLUMNS)])
 
 
 def _text_as_arrow(frame: pd.DataFrame) -> pd.DataFrame:
