@@ -2,11 +2,11 @@
 
 ``--mode single`` is the single-run backfill (one run, range tags, the way the
 asset backfill policy launches it); ``--mode per-partition`` runs the same job
-once per day, sequentially. Both use ``execute_in_process`` (the in-process
-executor) on a fresh SQLite instance in a temporary DAGSTER_HOME and a fresh
-DuckDB file, so only the platform's own work is timed: no run launcher or
-daemon, and no interpreter start-up (imports and definitions are loaded before
-the clock starts).
+once per day, sequentially. Runs go through ``dagster.execute_job`` (what a run
+worker does; ``execute_in_process`` would keep every step output in memory) with
+the in-process executor, on a fresh SQLite instance in a temporary DAGSTER_HOME
+and a fresh DuckDB file. Not timed: interpreter start-up, imports, definitions,
+a run launcher or daemon.
 
     python -m bench.platform_run --landing DIR --start 2025-01-01 --days 30 --mode single
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import resource
 import tempfile
 import warnings
 from pathlib import Path
@@ -33,6 +34,17 @@ from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions  # noq
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
+
+
+def orders_job(landing: str, duckdb_path: str, start: str, executor: str) -> dg.JobDefinition:
+    """The orders_pipeline job of a local deployment (rebuilt by ``execute_job``), on the
+    chosen executor (a local deployment uses the in-process one)."""
+    settings = PlatformSettings(
+        landing_uri=landing, duckdb_path=duckdb_path, partitions_start=start
+    )
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    return job.with_executor_def(EXECUTORS[executor])
 
 
 def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -51,12 +63,16 @@ def _table_counts(duckdb_path: str) -> dict[str, int]:
         }
 
 
-def materialize(landing: str, start: dt.date, days: int, mode: str, work: Path) -> dict:
+def materialize(
+    landing: str, start: dt.date, days: int, mode: str, work: Path, executor: str = "in_process"
+) -> dict:
     """Run the job over ``days`` days from ``start``; wall seconds, step seconds, row counts."""
-    settings = PlatformSettings(
-        landing_uri=landing, duckdb_path=str(work / "orders.duckdb"), partitions_start=str(start)
+    duckdb_path = str(work / "orders.duckdb")
+    job = dg.build_reconstructable_job(
+        __name__ if __name__ != "__main__" else "bench.platform_run",
+        "orders_job",
+        reconstructable_args=(landing, duckdb_path, str(start), executor),
     )
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     keys = [(start + dt.timedelta(days=i)).isoformat() for i in range(days)]
     steps: dict[str, float] = {}
     (work / "dagster_home").mkdir()
@@ -67,25 +83,27 @@ def materialize(landing: str, start: dt.date, days: int, mode: str, work: Path) 
             _run(job, instance, keys, mode, steps)
     return {
         "mode": mode,
+        "executor": executor,
         "runs": 1 if mode == "single" else days,
         "seconds": timer.wall_s,
         "cpu_s": timer.cpu_s,
         "step_seconds": steps,
-        "rows": _table_counts(settings.duckdb_path),
+        "rows": _table_counts(duckdb_path),
     }
 
 
 def _run(job, instance, keys: list[str], mode: str, steps: dict[str, float]) -> None:
-    if mode == "single":
-        result = job.execute_in_process(
-            instance=instance, tags={RANGE_START: keys[0], RANGE_END: keys[-1]}
-        )
-        steps.update(_step_seconds(instance, result.run_id))
-        return
-    for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key)
-        for step, seconds in _step_seconds(instance, result.run_id).items():
-            steps[step] = round(steps.get(step, 0.0) + seconds, 3)
+    runs = (
+        [{RANGE_START: keys[0], RANGE_END: keys[-1]}]
+        if mode == "single"
+        else [{"dagster/partition": key} for key in keys]
+    )
+    for tags in runs:
+        with dg.execute_job(job, instance, tags=tags) as result:
+            if not result.success:
+                raise RuntimeError(f"run {result.run_id} failed")
+            for step, seconds in _step_seconds(instance, result.run_id).items():
+                steps[step] = round(steps.get(step, 0.0) + seconds, 3)
 
 
 def main() -> None:
@@ -94,17 +112,22 @@ def main() -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--days", type=int, required=True)
     parser.add_argument("--mode", choices=("single", "per-partition"), default="single")
+    parser.add_argument("--executor", choices=sorted(EXECUTORS), default="in_process")
     parser.add_argument("--profile", help="write cProfile stats of the run to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-platform-") as work:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        figures = materialize(args.landing, args.start, args.days, args.mode, Path(work))
+        figures = materialize(
+            args.landing, args.start, args.days, args.mode, Path(work), args.executor
+        )
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
-    emit(figures)
+    # Step processes of the multiprocess executor are children: their peak counts too.
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    emit({**figures, "children_peak_rss_mb": round(children_mb, 1)})
 
 
 if __name__ == "__main__":

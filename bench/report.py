@@ -45,6 +45,8 @@ ROWS: list[Row] = [
     ("Memory: peak RSS, one 1,000,000-order day (MiB)",
      lambda r: r["memory"]["platform_peak_rss_mb"], "{:,.0f}", "< 1,536 (1.5 GiB)",
      lambda v: v < 1536),
+    ("Memory: largest step process, multiprocess executor (MiB)",
+     lambda r: r["memory"]["multiprocess_step_peak_rss_mb"], "{:,.0f}", "", None),
     ("Memory: baseline peak RSS, same day (MiB)", lambda r: r["memory"]["baseline_peak_rss_mb"],
      "{:,.0f}", "", None),
 ]  # fmt: skip

@@ -27,7 +27,7 @@ RESULTS = REPO_ROOT / "bench" / "results"
 DATA = REPO_ROOT / "data" / "bench"
 START = dt.date(2025, 1, 1)
 SECTIONS = ("end_to_end", "backfill", "sensor", "definitions", "clv", "overhead", "memory")
-EXECUTOR = "in_process (job.execute_in_process on a temporary SQLite DAGSTER_HOME)"
+EXECUTOR = "in_process (dagster.execute_job, temporary SQLite DAGSTER_HOME)"
 
 
 def dataset(days: int, orders_per_day: int, seed: int) -> tuple[Path, dict]:
@@ -43,10 +43,12 @@ def dataset(days: int, orders_per_day: int, seed: int) -> tuple[Path, dict]:
     return landing, summary
 
 
-def platform(landing: Path, days: int, mode: str = "single") -> dict:
+def platform(landing: Path, days: int, mode: str = "single", executor: str = "in_process") -> dict:
     return run_child(
-        "platform_run", ["--landing", landing, "--start", START, "--days", days, "--mode", mode]
-    )
+        "platform_run",
+        ["--landing", landing, "--start", START, "--days", days, "--mode", mode,
+         "--executor", executor],
+    )  # fmt: skip
 
 
 def baseline(landing: Path) -> dict:
@@ -189,14 +191,19 @@ def checks_overhead(rows: int, repetitions: int) -> dict:
 
 
 def memory(orders: int, seed: int) -> dict:
+    """Peak RSS of one big day: the whole run in one process, and per step process."""
     landing, summary = dataset(1, orders, seed)
     run = platform(landing, 1)
+    steps = platform(landing, 1, executor="multiprocess")
     base = baseline(landing)
     return {
         "orders": orders,
         "landed_rows": summary["rows"],
         "platform_peak_rss_mb": run["peak_rss_mb"],
         "platform_s": run["seconds"],
+        "platform_step_s": run["step_seconds"],
+        "multiprocess_step_peak_rss_mb": steps["children_peak_rss_mb"],
+        "multiprocess_s": steps["seconds"],
         "baseline_peak_rss_mb": base["peak_rss_mb"],
         "baseline_s": base["seconds"],
     }

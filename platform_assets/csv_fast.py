@@ -34,6 +34,7 @@ _BOUNDARY_BEFORE = np.zeros(256, dtype=bool)
 _BOUNDARY_BEFORE[[ord(","), ord("\n")]] = True
 _BOUNDARY_AFTER = np.zeros(256, dtype=bool)
 _BOUNDARY_AFTER[[ord(","), ord("\n"), ord("\r")]] = True
+_QUOTE_CHUNK = 1 << 22  # bytes
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,20 @@ def _plain_text(data: bytes) -> bool:
 
 
 def _quotes_are_plain(buf: np.ndarray) -> bool:
-    """Quotes pair up, each pair opening after a field boundary and closing before one."""
-    quotes = np.flatnonzero(buf == ord('"'))
-    if quotes.size % 2:
-        return False
-    opens, closes = quotes[0::2], quotes[1::2]
-    opens, closes = opens[opens > 0], closes[closes < buf.size - 1]
-    return bool(_BOUNDARY_BEFORE[buf[opens - 1]].all() and _BOUNDARY_AFTER[buf[closes + 1]].all())
+    """Quotes pair up, each pair opening after a field boundary and closing before one.
+
+    Scanned in chunks (the pairing carries over), so that the positions of every quote
+    of a file that quotes all its fields never sit in memory at once.
+    """
+    unmatched = False  # the last quote before the chunk opened a pair
+    for begin in range(0, buf.size, _QUOTE_CHUNK):
+        quotes = np.flatnonzero(buf[begin : begin + _QUOTE_CHUNK] == ord('"')) + begin
+        opens, closes = (quotes[1::2], quotes[0::2]) if unmatched else (quotes[0::2], quotes[1::2])
+        unmatched ^= bool(quotes.size % 2)
+        opens, closes = opens[opens > 0], closes[closes < buf.size - 1]
+        if not (_BOUNDARY_BEFORE[buf[opens - 1]].all() and _BOUNDARY_AFTER[buf[closes + 1]].all()):
+            return False
+    return not unmatched
 
 
 def _nonblank_lines(data: bytes, start: int) -> np.ndarray:

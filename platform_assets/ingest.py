@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 
 from platform_assets.contract import Contract
 from platform_assets.csv_fast import WellFormedCsv, parse_well_formed
+from platform_assets.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of the raw frame
+from platform_assets.dtypes import TEXT_DTYPE, repeated_day
 
 FORMATS = {
     ".csv": "csv",
@@ -41,9 +43,6 @@ LINEAGE_COLUMNS = (
     "source_format",
     "file_header",
 )
-DATE_DTYPE = pd.ArrowDtype(pa.date32())
-# Text is Arrow-backed: parsed without Python objects and handled by Arrow's string kernels.
-TEXT_DTYPE = pd.StringDtype("pyarrow")
 # Lineage values that repeat on every row of a file: Python strings share one object per file.
 REPEATED_COLUMNS = ("source_file", "source_format", "file_header")
 _SURROGATES = re.compile("[\udc80-\udcff]")
@@ -350,7 +349,7 @@ READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
 
 def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
     """Stamp a raw frame with the UTC day of its partition."""
-    frame["partition_date"] = pd.Series([day] * len(frame), index=frame.index, dtype=DATE_DTYPE)
+    frame["partition_date"] = repeated_day(day, len(frame), frame.index)
     return frame
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from platform_assets import csv_fast
 from platform_assets.contract import load_contract
 from platform_assets.csv_fast import parse_well_formed
 from platform_assets.ingest import (
@@ -153,6 +154,14 @@ def test_files_that_need_interpreting_take_the_exact_path(data):
     pd.testing.assert_frame_equal(
         read_csv(CONTRACT, landed_csv(data)), read_csv_rows(CONTRACT, landed_csv(data))
     )
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64])
+def test_quote_pairing_carries_over_scan_chunks(monkeypatch, chunk):
+    monkeypatch.setattr(csv_fast, "_QUOTE_CHUNK", chunk)
+    assert parse_well_formed(WELL_FORMED) is not None
+    for data in (b'a,b\n"x""y",1\n', b'a,b\nx"y,1\n', b'a,b\n"x"y,1\n', b'a,b\n"x,1\n'):
+        assert parse_well_formed(data) is None
 
 
 FIELD = st.sampled_from(["", "a", "b c", "é", " ", '"q"', '""', '"a,b"', '" "', "\\"])

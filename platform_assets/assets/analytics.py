@@ -5,7 +5,6 @@ from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
 
 from platform_assets.assets.common import (
     ANALYTICS,
@@ -15,6 +14,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     permanent_failure,
 )
+from platform_assets.dtypes import as_dates
 from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
@@ -47,7 +47,6 @@ METRIC_TYPES = {
     "as_of_date": "DATE",
 }
 TABLE = "analytics.customer_metrics"
-_DATE = pd.ArrowDtype(pa.date32())
 
 
 class MetricsConfig(dg.Config):
@@ -121,7 +120,7 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
                 as_of_text = as_of.isoformat()
                 metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
             for column in ("first_order_date", "last_order_date", "as_of_date"):
-                metrics[column] = pd.to_datetime(metrics[column]).dt.date.astype(_DATE)
+                metrics[column] = as_dates(metrics[column])
             repeat_customers = int((metrics["frequency"] > 0).sum())
             context.add_output_metadata(
                 {

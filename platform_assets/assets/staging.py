@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from asset_checks.reconciliation import (
@@ -23,6 +24,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.cleaning import CleaningResult, clean_orders
 from platform_assets.contract import load_contract
+from platform_assets.dtypes import day_array, day_mask
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher, PiiKeyError
@@ -53,16 +55,14 @@ never published.
 """
 
 
-def _on_day(frame: pd.DataFrame, day) -> pd.Series:
-    return pd.to_datetime(frame["partition_date"]).dt.date == day
-
-
-def _partition_counts(raw: pd.DataFrame, result: CleaningResult, day) -> dict[str, float | int]:
+def _partition_counts(
+    days: dict[str, np.ndarray], result: CleaningResult, day
+) -> dict[str, float | int]:
     """Reconciliation numbers of one day: raw = cleaned + quarantined + superseded."""
-    raw_rows = int(_on_day(raw, day).sum())
-    cleaned = result.cleaned[_on_day(result.cleaned, day)]
-    quarantined = int(_on_day(result.quarantined, day).sum())
-    superseded = int(_on_day(result.superseded, day).sum())
+    raw_rows = int(day_mask(days["raw"], day).sum())
+    cleaned = result.cleaned[day_mask(days["cleaned"], day)]
+    quarantined = int(day_mask(days["quarantined"], day).sum())
+    superseded = int(day_mask(days["superseded"], day).sum())
     return {
         "dagster/row_count": len(cleaned),
         "dagster/partition_row_count": len(cleaned),
@@ -120,8 +120,15 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
             result = clean_orders(raw_orders, contract, key)
+            days = {
+                "raw": day_array(raw_orders["partition_date"]),
+                **{
+                    name: day_array(getattr(result, name)["partition_date"])
+                    for name in ("cleaned", "quarantined", "superseded")
+                },
+            }
             for day in partition_dates(context):
-                counts = _partition_counts(raw_orders, result, day)
+                counts = _partition_counts(days, result, day)
                 _add_day_metadata(context, counts, day)
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],

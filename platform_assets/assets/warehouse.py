@@ -14,6 +14,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
 )
+from platform_assets.dtypes import day_array, day_mask
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 from resources.telemetry import TelemetryResource
@@ -133,9 +134,9 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         """
         with telemetry.asset_span(context) as span:
             facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
-            days = pd.to_datetime(facts["partition_date"]).dt.date
+            days = day_array(facts["partition_date"])
             for day in partition_dates(context):
-                figures = _day_figures(facts[days == day])
+                figures = _day_figures(facts[day_mask(days, day)])
                 context.add_asset_metadata(figures, partition_key=day.isoformat())
                 rows = figures["dagster/row_count"]
                 span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
