@@ -12,6 +12,12 @@ ROWS: list[Row] = [
     ("End to end: baseline (s)", lambda r: r["end_to_end"]["baseline_s"], "{:.1f}", "", None),
     ("End to end: platform / baseline", lambda r: r["end_to_end"]["ratio"], "{:.2f}x",
      "<= 1.5x", lambda v: v <= 1.5),
+    ("End to end: plain DuckDB SQL script (s)", lambda r: r["end_to_end"]["duckdb_script_s"],
+     "{:.1f}", "", None),
+    ("End to end: platform / plain DuckDB script", lambda r: r["end_to_end"]["ratio_to_duckdb_script"],
+     "{:.2f}x", "", None),
+    ("End to end: plain DuckDB script, landed orders per second",
+     lambda r: r["end_to_end"]["duckdb_script_orders_per_s"], "{:,.0f}", "", None),
     ("End to end: landed orders per second", lambda r: r["end_to_end"]["orders_per_s"],
      "{:,.0f}", ">= 300,000", lambda v: v >= 300_000),
     ("End to end: orders per second, raw to fct_orders steps only",
@@ -83,7 +89,8 @@ def markdown(results: dict) -> str:
             f"End to end: {e2e['days']} days x {e2e['orders_per_day']:,} orders/day "
             f"({e2e['landed_rows']:,} landed rows, CSV); executor {e2e['executor']}; "
             f"fct_orders rows platform {e2e['fct_orders_rows']['platform']:,}, "
-            f"baseline {e2e['fct_orders_rows']['baseline']:,}."
+            f"baseline {e2e['fct_orders_rows']['baseline']:,}, "
+            f"DuckDB script {e2e['fct_orders_rows']['duckdb_script']:,}."
         )
     notes = [
         results.get("sensor_tick_note") and f"Sensor tick: {results['sensor_tick_note']}.",

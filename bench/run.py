@@ -56,18 +56,30 @@ def baseline(landing: Path) -> dict:
         return run_child("baseline", ["--landing", landing, "--duckdb", f"{work}/orders.duckdb"])
 
 
+def duckdb_script(landing: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as work:
+        return run_child(
+            "duckdb_script", ["--landing", landing, "--duckdb", f"{work}/orders.duckdb"]
+        )
+
+
+CONTENDERS = {"platform": None, "baseline": baseline, "duckdb_script": duckdb_script}
+
+
 def _median(samples: list[dict], key: str) -> float:
     return median_of([sample[key] for sample in samples])
 
 
 def end_to_end(days: int, orders_per_day: int, seed: int, repetitions: int) -> dict:
-    """Single-run backfill of the whole graph against the baseline, alternating."""
+    """Single-run backfill of the whole graph against the two scripts, in rotating order."""
     landing, summary = dataset(days, orders_per_day, seed)
-    runs: dict[str, list[dict]] = {"platform": [], "baseline": []}
+    runs: dict[str, list[dict]] = {name: [] for name in CONTENDERS}
+    names = list(CONTENDERS)
     for repetition in range(repetitions):
-        order = ("platform", "baseline") if repetition % 2 == 0 else ("baseline", "platform")
-        for name in order:
-            sample = platform(landing, days) if name == "platform" else baseline(landing)
+        shift = repetition % len(names)
+        for name in names[shift:] + names[:shift]:
+            run = CONTENDERS[name]
+            sample = platform(landing, days) if run is None else run(landing)
             runs[name].append(sample)
             print(f"  end_to_end {name}: {sample['seconds']:.1f} s", flush=True)
     platform_s, baseline_s = (
@@ -92,6 +104,9 @@ def end_to_end(days: int, orders_per_day: int, seed: int, repetitions: int) -> d
         "platform_s": platform_s,
         "baseline_s": baseline_s,
         "ratio": round(platform_s / baseline_s, 3),
+        "duckdb_script_s": _median(runs["duckdb_script"], "seconds"),
+        "ratio_to_duckdb_script": round(platform_s / _median(runs["duckdb_script"], "seconds"), 3),
+        "duckdb_script_orders_per_s": round(rows / _median(runs["duckdb_script"], "seconds")),
         "orders_per_s": round(rows / platform_s),
         "orders_per_s_raw_to_fct_steps": round(rows / statistics.median(to_fct)),
         "platform_cpu_s": _median(runs["platform"], "cpu_s"),
@@ -102,6 +117,7 @@ def end_to_end(days: int, orders_per_day: int, seed: int, repetitions: int) -> d
         "dim_customers_rows": {n: runs[n][-1]["rows"]["warehouse.dim_customers"] for n in runs},
         "platform_step_s": runs["platform"][len(runs["platform"]) // 2]["step_seconds"],
         "baseline_step_s": runs["baseline"][len(runs["baseline"]) // 2]["step_seconds"],
+        "duckdb_script_peak_rss_mb": max(s["peak_rss_mb"] for s in runs["duckdb_script"]),
         "samples_s": {name: [s["seconds"] for s in samples] for name, samples in runs.items()},
     }
 
