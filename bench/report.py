@@ -48,6 +48,8 @@ ROWS: list[Row] = [
      lambda r: r["checks_overhead"]["overhead_pct"], "{:+.1f}", "< 30%", lambda v: v < 30),
     ("Tracing overhead, whole graph, same day (%)",
      lambda r: r["tracing_overhead"]["overhead_pct"], "{:+.1f}", "< 5%", lambda v: v < 5),
+    ("Tracing overhead, median of alternating on/off pairs (%)",
+     lambda r: r["tracing_overhead"]["paired_overhead_pct"], "{:+.1f}", "< 5%", lambda v: v < 5),
     ("Memory: peak RSS, one day of --memory-orders orders, whole run in one process (MiB)",
      lambda r: r["memory"]["platform_peak_rss_mb"], "{:,.0f}", "< 1,536 (1.5 GiB)",
      lambda v: v < 1536),

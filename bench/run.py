@@ -180,6 +180,11 @@ def tracing_overhead(rows: int, seed: int, repetitions: int) -> dict:
         "off_s": round(statistics.median(off), 3),
         "on_s": round(statistics.median(on), 3),
         "overhead_pct": _overhead(off, on),
+        # Runs alternate, so each on/off pair shared the machine's state: the median of the
+        # pairs' ratios is less sensitive to a noisy neighbour than the ratio of medians.
+        "paired_overhead_pct": round(
+            100 * (statistics.median(b / a for a, b in zip(off, on, strict=True)) - 1), 2
+        ),
         "spans_per_run": spans,
         "samples_s": {"off": off, "on": on},
         "note": "the whole orders_pipeline job on one day; on = OTLP/HTTP export to a "
