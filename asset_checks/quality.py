@@ -12,7 +12,7 @@ with the rows counted back from the value counts (see ``DaySuite``).
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -242,6 +242,24 @@ def _check_description(asset: dg.AssetKey) -> str:
     )
 
 
+def _suite_events(
+    context: dg.AssetCheckExecutionContext,
+    telemetry: TelemetryResource,
+    warehouse: Warehouse,
+    day_sql: str,
+    suite: Suite,
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+    """One GX check over the run's days: each day read with ``day_sql`` and validated
+    with its suite, one evaluation per day, all on the check's span."""
+    (check_key,) = [spec.key for spec in context.check_specs]
+    with telemetry.check_span(context, check_key) as span:
+        days = days_in_window(context.partition_time_window)
+        outcomes = validate_days(((day, warehouse.query(day_sql, [day])) for day in days), suite)
+        yield from span.record_events(
+            partition_check_events(context.op_execution_context, check_key, outcomes)
+        )
+
+
 def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
     """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders."""
     contract = load_contract()
@@ -262,17 +280,9 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     def cleaned_quality(
         context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ):
-        with telemetry.check_span(context) as span:
-            days = days_in_window(context.partition_time_window)
-            outcomes = validate_days(
-                ((day, warehouse.query(cleaned_sql, [day])) for day in days),
-                lambda day: order_expectations(contract),
-            )
-            yield from span.record_events(
-                partition_check_events(
-                    context.op_execution_context, dg.AssetCheckKey(CLEANED, "gx_quality"), outcomes
-                )
-            )
+        yield from _suite_events(
+            context, telemetry, warehouse, cleaned_sql, lambda day: order_expectations(contract)
+        )
 
     @dg.asset_check(
         asset=FACTS,
@@ -285,20 +295,10 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     def facts_quality(
         context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ):
-        with telemetry.check_span(context) as span:
-            days = days_in_window(context.partition_time_window)
-            outcomes = validate_days(
-                ((day, warehouse.query(facts_sql, [day])) for day in days),
-                lambda day: publication_expectations(
-                    contract,
-                    FCT_ORDERS_COLUMNS,
-                    int(warehouse.query(count_sql, [day])["n"].iloc[0]),
-                ),
-            )
-            yield from span.record_events(
-                partition_check_events(
-                    context.op_execution_context, dg.AssetCheckKey(FACTS, "gx_quality"), outcomes
-                )
-            )
+        def suite(day: dt.date) -> DaySuite:
+            rows = int(warehouse.query(count_sql, [day])["n"].iloc[0])
+            return publication_expectations(contract, FCT_ORDERS_COLUMNS, rows)
+
+        yield from _suite_events(context, telemetry, warehouse, facts_sql, suite)
 
     return [cleaned_quality, facts_quality]

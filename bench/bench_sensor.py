@@ -151,6 +151,24 @@ def write_history(instance: dg.DagsterInstance, days: int) -> list[str]:
     return keys
 
 
+def report_held_day(instance: dg.DagsterInstance, day: str, fingerprint: str) -> None:
+    """A new day materialized and held by metadata_anomaly, as a run would record it."""
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=RAW_ORDERS, partition=day, metadata={FINGERPRINT: fingerprint}
+        )
+    )
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_NAME,
+            passed=False,
+            partition=day,
+            metadata={"landing_fingerprint": fingerprint, "anomaly_score": 0.9},
+        )
+    )
+
+
 def measure(days: int, landing: LocalLandingZone) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -175,20 +193,7 @@ def measure(days: int, landing: LocalLandingZone) -> dict[str, float]:
         assert len(first.state.held) == days // HELD_EVERY, first.state.held
 
         new_day = (dt.date.fromisoformat(keys[-1]) + dt.timedelta(days=1)).isoformat()
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(
-                asset_key=RAW_ORDERS, partition=new_day, metadata={FINGERPRINT: "x"}
-            )
-        )
-        instance.report_runless_asset_event(
-            dg.AssetCheckEvaluation(
-                asset_key=RAW_ORDERS,
-                check_name=CHECK_NAME,
-                passed=False,
-                partition=new_day,
-                metadata={"landing_fingerprint": "x", "anomaly_score": 0.9},
-            )
-        )
+        report_held_day(instance, new_day, fingerprint="x")
         start = time.perf_counter()
         second = evaluate_tick(instance, first.state.to_json(), landing)
         incremental = time.perf_counter() - start

@@ -20,8 +20,7 @@ import tempfile
 
 import dagster as dg
 
-from asset_checks.anomaly_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
-from bench.bench_sensor import write_history
+from bench.bench_sensor import report_held_day, write_history
 from bench.harness import Timer, emit, median_of
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
@@ -41,22 +40,6 @@ def _tick(sensor, instance, cursor, resources) -> dg.SensorResult:
         return sensor(context)
 
 
-def _judge_new_day(instance: dg.DagsterInstance, day: str) -> None:
-    """A new day materialized and held, as a run would record it."""
-    instance.report_runless_asset_event(
-        dg.AssetMaterialization(asset_key=RAW_ORDERS, partition=day, metadata={FINGERPRINT: day})
-    )
-    instance.report_runless_asset_event(
-        dg.AssetCheckEvaluation(
-            asset_key=RAW_ORDERS,
-            check_name=CHECK_NAME,
-            passed=False,
-            partition=day,
-            metadata={"landing_fingerprint": day, "anomaly_score": 0.9},
-        )
-    )
-
-
 def measure(size: int, repetitions: int, landing_root: str) -> dict:
     sensor = build_anomaly_sensor("orders_pipeline")
     resources = {
@@ -72,7 +55,7 @@ def measure(size: int, repetitions: int, landing_root: str) -> dict:
         day = dt.date.fromisoformat(keys[-1])
         for _ in range(repetitions):
             day += dt.timedelta(days=1)
-            _judge_new_day(instance, day.isoformat())
+            report_held_day(instance, day.isoformat(), fingerprint=day.isoformat())
             with Timer() as timer:
                 cursor = _tick(sensor, instance, cursor, resources).cursor
             samples.append(timer.wall_s)
