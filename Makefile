@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 DAYS ?= 30
 ORDERS_PER_DAY ?= 100000
 
-.PHONY: install system-deps run ui test lint audit bench screenshots clean
+.PHONY: install system-deps run ui test test-fast lint audit bench screenshots clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,10 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 run: install
-	$(BIN)/python -m platform_assets.run_local
+	$(BIN)/python -m devtools.run_local
 
 ui: install
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/dg dev
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,12 +48,16 @@ audit: install
 test: install system-deps lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# The inner loop: every test that needs no service (no PostgreSQL, moto, fakesnow, browser).
+test-fast: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services"
+
 bench: install
 	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
 
 # README images from a real run in headless Chromium (docs/analyst-view.md).
 screenshots: install system-deps
-	$(BIN)/python -m docs.make_screenshots
+	$(BIN)/python -m devtools.screenshots
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data bench/results/*.json bench/results/*.md

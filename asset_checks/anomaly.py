@@ -3,7 +3,7 @@
 A blocking check on ``raw_orders``, partitioned like it. It runs right after
 ``raw_orders`` in the same run, reads the trailing history of ``raw_orders`` and
 ``cleaned_orders`` materialization metadata from the instance (a bounded window of
-partitions), scores each day of the run with :func:`sensors.anomaly.score_partitions`
+partitions), scores each day of the run with :func:`orders_core.anomaly.score_partitions`
 and records one evaluation per day, also in a single-run backfill of a range. If any
 day is anomalous the check fails with severity ERROR, so nothing downstream
 (cleaned_orders onwards) is materialized in that run: the day is **held**.
@@ -20,16 +20,15 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-# Public in spirit (a field of the public AssetCheckEvaluation), not exported by dagster.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-
-from asset_checks.anomaly_history import (
+from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
+from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
+from orders_core.calendar import day_keys
+from orders_core.tables import METADATA_ANOMALY_OP
+from resources.dagster_internals import AssetCheckEvaluationTargetMaterializationData
+from resources.instance_history import (
     CHECK_NAME,
     FINGERPRINT,
     RAW_ORDERS,
-    day_keys,
     evaluation_values,
     failed_partitions,
     latest_evaluation,
@@ -37,10 +36,8 @@ from asset_checks.anomaly_history import (
     read_history,
 )
 from resources.telemetry import TelemetryResource
-from sensors.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
-from sensors.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
 
-CHECK_OP_NAME = f"{RAW_ORDERS.to_python_identifier()}_{CHECK_NAME}"
+CHECK_OP_NAME = METADATA_ANOMALY_OP
 
 
 def anomaly_config(threshold: float, training_days: int) -> AnomalyConfig:

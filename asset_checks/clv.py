@@ -19,7 +19,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from platform_assets.clv import SCORE_COLUMNS, CLVModel
+from orders_core.clv import SCORE_COLUMNS, CLVModel
 
 CLV_FINITE_NON_NEGATIVE = "clv_finite_and_non_negative"
 PROB_ALIVE_IN_UNIT_INTERVAL = "prob_alive_within_unit_interval"

@@ -24,10 +24,10 @@ import dagster as dg
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
-from platform_assets.cleaning import column_text, parse_values
-from platform_assets.contract import ColumnSpec, Contract, load_contract
-from platform_assets.ingest import normalize_header
-from platform_assets.partitions import days_in_window
+from orders_core.calendar import days_in_window
+from orders_core.cleaning import column_text, parse_values
+from orders_core.contract import ColumnSpec, Contract, load_contract
+from orders_core.ingest import normalize_header
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 

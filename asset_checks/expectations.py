@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from platform_assets.contract import Contract
+from orders_core.contract import Contract
 
 AMOUNT_LINE_ERROR = "amount_line_error"
 ORDER_TS_OFFSET = "order_ts_seconds_into_day"

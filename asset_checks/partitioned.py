@@ -18,10 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-# Public in spirit (it is a field of the public AssetCheckEvaluation), not exported.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
+from resources.dagster_internals import AssetCheckEvaluationTargetMaterializationData
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from asset_checks.expectations import (
     publication_expectations,
 )
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
-from platform_assets.assets.warehouse import FCT_ORDERS_COLUMNS
-from platform_assets.contract import load_contract
-from platform_assets.partitions import days_in_window
+from orders_core.calendar import days_in_window
+from orders_core.contract import load_contract
+from orders_core.tables import FCT_ORDERS_COLUMNS
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 

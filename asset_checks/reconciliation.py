@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
-from platform_assets.cleaning import CleaningResult, column_text, parse_values
-from platform_assets.contract import Contract
+from orders_core.cleaning import CleaningResult, column_text, parse_values
+from orders_core.contract import Contract
 
 CHECK_NAME = "reconciliation"
 CHECKED_ASSET = dg.AssetKey("cleaned_orders")

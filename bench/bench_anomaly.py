@@ -16,9 +16,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from platform_assets.contract import load_contract
-from sensors.anomaly import build_features, score_partitions
-from sensors.anomaly_features import CLEANED, RAW, metadata_column
+from orders_core.anomaly import build_features, score_partitions
+from orders_core.anomaly_features import CLEANED, RAW, metadata_column
+from orders_core.contract import load_contract
 
 WEEKDAY_FACTOR = np.array([0.9, 0.95, 1.0, 1.05, 1.2, 1.7, 1.3])
 

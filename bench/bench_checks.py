@@ -25,11 +25,11 @@ from pathlib import Path
 import dagster as dg
 
 from asset_checks.reconciliation import reconcile_days
-from platform_assets.cleaning import clean_orders
-from platform_assets.contract import load_contract
-from platform_assets.definitions import build_definitions
-from platform_assets.ingest import LandedFile, read_landed_files, with_partition_date
-from platform_assets.simulate import generate
+from devtools.simulate import generate
+from orders_core.cleaning import clean_orders
+from orders_core.contract import load_contract
+from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from orders_platform.definitions import build_definitions
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from platform_assets import clv, clv_validation
-from platform_assets.simulate import TRUE_BGNBD, TRUE_GAMMA_GAMMA, generate
-from tests.clv_simulation import landing_transactions, simulate_daily_metrics
+from devtools.clv_simulation import landing_transactions, simulate_daily_metrics
+from devtools.simulate import TRUE_BGNBD, TRUE_GAMMA_GAMMA, generate
+from orders_core import clv, clv_validation
 
 RESULTS = Path(__file__).parent / "results" / "clv.json"
 RECOVERY_RESULTS = Path(__file__).parent / "results" / "clv_recovery.json"

@@ -34,8 +34,8 @@ from dagster._core.storage.event_log.schema import (
 from dagster_shared.serdes import serialize_value
 
 from asset_checks.anomaly import anomaly_config, evaluate_days
-from asset_checks.anomaly_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
 from bench.bench_anomaly import synthetic_history
+from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
 from resources.landing import LocalLandingZone
 from sensors.orders_anomaly import evaluate_tick
 

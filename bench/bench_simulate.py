@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from platform_assets.simulate import generate
-from platform_assets.simulate_truth import simulate_customer_summaries
+from devtools.simulate import generate
+from devtools.simulate_truth import simulate_customer_summaries
 
 
 def bench_generate(days: int, orders_per_day: int, fmt: str) -> dict:

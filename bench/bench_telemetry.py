@@ -22,9 +22,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devtools.otlp_receiver import OtlpReceiver  # noqa: E402
 from resources.telemetry import TelemetryResource, emit_run_span  # noqa: E402
 from resources.telemetry_setup import configure_telemetry, reset_telemetry  # noqa: E402
-from tests.otlp_receiver import OtlpReceiver  # noqa: E402
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 ROWS = {"count": 1_000_000}

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from bench.harness import Timer, emit
-from platform_assets.simulate import generate
+from devtools.simulate import generate
 
 STAMP = ".bench-dataset.json"
 

@@ -1,7 +1,7 @@
 """Child process: seconds to import the code location and build its repository.
 
 This is what a code server, ``dagster dev`` or a run worker pays before it can do
-anything: ``import platform_assets.definitions`` (which builds ``defs``) and the
+anything: ``import orders_platform.definitions`` (which builds ``defs``) and the
 repository Dagster resolves from it. The clock starts before the first import.
 """
 
@@ -13,7 +13,7 @@ import warnings  # noqa: E402
 
 warnings.simplefilter("ignore")
 
-import platform_assets.definitions as definitions  # noqa: E402
+import orders_platform.definitions as definitions  # noqa: E402
 
 definitions.defs.get_repository_def()
 _LOADED_WALL, _LOADED_CPU = time.perf_counter() - _WALL, time.process_time() - _CPU

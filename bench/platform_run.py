@@ -30,7 +30,7 @@ from resources.settings import PlatformSettings
 # Definitions are built when their module is imported: silence beta notices first.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions  # noqa: E402
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions  # noqa: E402
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bench.harness import emit
 from bench.platform_run import materialize
+from devtools.otlp_receiver import OtlpReceiver
 from resources.telemetry_setup import reset_telemetry
-from tests.otlp_receiver import OtlpReceiver
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
+from orders_core.calendar import days_in_window
 from platform_assets.assets.common import permanent_failure
 from resources.settings import parse_day
 
@@ -14,13 +15,6 @@ def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
     """UTC days from ``start`` (ORDERS_PARTITIONS_START) up to yesterday."""
     parse_day(start, "ORDERS_PARTITIONS_START")
     return dg.DailyPartitionsDefinition(start_date=start, timezone="UTC")
-
-
-def days_in_window(window: dg.TimeWindow) -> list[dt.date]:
-    """The UTC days covered by a partition time window (end exclusive)."""
-    first = window.start.date()
-    count = (window.end.date() - first).days
-    return [first + dt.timedelta(days=offset) for offset in range(count)]
 
 
 def partition_dates(context: dg.AssetExecutionContext) -> list[dt.date]:

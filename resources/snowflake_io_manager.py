@@ -27,9 +27,9 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import snowflake.connector.pandas_tools as pandas_tools
-from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHandler, TableSlice
 from dagster_snowflake import SnowflakeResource
 
+from resources.dagster_internals import DbClient, DbIOManager, DbTypeHandler, TableSlice
 from resources.snowflake_warehouse import snowflake_connection, typed_frame
 from resources.traced_io import TracedDbIOManager
 from resources.warehouse import quoted_identifier

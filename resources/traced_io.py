@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.db_io_manager import DbIOManager
 
+from resources.dagster_internals import DbIOManager
 from resources.telemetry import warehouse_span
 from resources.telemetry_spans import DB_RETURNED_ROWS, ROWS_WRITTEN
 

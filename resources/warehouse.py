@@ -15,10 +15,10 @@ from contextlib import contextmanager
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
-from dagster._core.storage.db_io_manager import DbIOManager, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
+from resources.dagster_internals import DbIOManager, TableSlice
 from resources.traced_io import TracedDbIOManager
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from asset_checks.anomaly import CHECK_OP_NAME
+from orders_core.tables import METADATA_ANOMALY_OP as CHECK_OP_NAME
 
 # Slack rejects a section text longer than 3000 characters.
 SECTION_LIMIT = 2900
@@ -28,7 +28,7 @@ def release_command(partition: str) -> str:
         f'"reason": "<why the data is right>"}}}}}}}}'
     )
     return (
-        "dagster asset materialize -m platform_assets.definitions --select 'raw_orders*' "
+        "dg launch --assets 'raw_orders*' "
         f"--partition {partition} --config-json '{config}'"
     )
 

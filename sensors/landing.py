@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from asset_checks.anomaly_history import (
+from resources.instance_history import (
     FINGERPRINT,
     RAW_ORDERS,
     failed_partitions,

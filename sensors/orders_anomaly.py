@@ -23,13 +23,14 @@ import json
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
-from dagster._core.storage.asset_check_execution_record import (
+
+from resources.alerts import AlertWebhook
+from resources.dagster_internals import (
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
+    DagsterEventType,
 )
-
-from asset_checks.anomaly_history import (
+from resources.instance_history import (
     CLEANED_ORDERS,
     COMPLETED,
     RAW_ORDERS,
@@ -41,7 +42,6 @@ from asset_checks.anomaly_history import (
     latest_execution,
     latest_execution_id,
 )
-from resources.alerts import AlertWebhook
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
 from sensors.alerting import HeldNotice, held_message

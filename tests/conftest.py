@@ -11,8 +11,8 @@ import dagster as dg
 import pytest
 
 from resources.settings import PlatformSettings
-from tests.fixture_data import build_landing
-from tests.services.postgres import (
+from tests.support.fixture_data import build_landing
+from tests.support.postgres import (
     PostgresServer,
     PostgresUnavailable,
     running_postgres,

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 import dagster as dg
 import pandas as pd
 
+from orders_core.dtypes import as_dates
+from orders_core.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_MANAGER,
@@ -14,8 +16,6 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     permanent_failure,
 )
-from platform_assets.dtypes import as_dates
-from platform_assets.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource

@@ -1,7 +1,7 @@
 """customer_clv: BG/NBD + Gamma-Gamma lifetime value per customer, validated on a holdout."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
 import dagster as dg
@@ -10,8 +10,15 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 
-from asset_checks.clv import clv_check_results, clv_check_specs
-from platform_assets import clv
+from orders_core import clv
+from orders_core.clv_validation import (
+    DEFAULT_HOLDOUT_FRACTION,
+    MIN_HISTORY_DAYS,
+    HoldoutValidation,
+    default_cut_date,
+    validate_holdout,
+)
+from orders_core.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_MANAGER,
@@ -19,20 +26,14 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
 )
-from platform_assets.clv_validation import (
-    DEFAULT_HOLDOUT_FRACTION,
-    MIN_HISTORY_DAYS,
-    HoldoutValidation,
-    default_cut_date,
-    validate_holdout,
-)
-from platform_assets.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
 from platform_assets.schema_metadata import column_schema, frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 
 CUSTOMER_CLV = dg.AssetKey("customer_clv")
+# (scores, fitted model or None, reason it was not fitted) -> check results
+ModelChecks = Callable[[pd.DataFrame, "clv.CLVModel | None", str], Iterable[dg.AssetCheckResult]]
 TABLE = "analytics.customer_clv"
 CLV_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
@@ -220,6 +221,7 @@ def _fit_and_score(
     warehouse: Warehouse,
     customer_metrics: pd.DataFrame,
     customer_metrics_key: dg.AssetKey,
+    check_results: ModelChecks,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """customer_clv's output and check results (see the asset's description)."""
     # Too little history is a normal state of a young deployment, not an error: the
@@ -280,11 +282,20 @@ def _fit_and_score(
             **details,
         },
     )
-    yield from clv_check_results(scores, model, reason)
+    yield from check_results(scores, model, reason)
 
 
-def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
-    """customer_clv over the customer_metrics table."""
+def build_clv_assets(
+    customer_metrics_key: dg.AssetKey,
+    check_specs: Sequence[dg.AssetCheckSpec] = (),
+    check_results: ModelChecks = lambda scores, model, reason: iter(()),
+) -> list[dg.AssetsDefinition]:
+    """customer_clv over the customer_metrics table.
+
+    ``check_specs`` are evaluated inside the step by ``check_results(scores, model,
+    reason)``, on the scores and the fitted model it holds (the composition root passes
+    the CLV sanity checks in).
+    """
 
     @dg.asset(
         key=CUSTOMER_CLV,
@@ -300,7 +311,7 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
             **table_metadata("analytics.customer_clv", CLV_TYPES, CLV_DESCRIPTIONS),
         },
         retry_policy=IO_RETRY_POLICY,
-        check_specs=clv_check_specs(CUSTOMER_CLV),
+        check_specs=list(check_specs),
     )
     def customer_clv(
         context: dg.AssetExecutionContext,
@@ -333,7 +344,7 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
         with telemetry.asset_span(context) as span:
             span.record_rows(rows_in=len(customer_metrics))
             for event in _fit_and_score(
-                context, config, warehouse, customer_metrics, customer_metrics_key
+                context, config, warehouse, customer_metrics, customer_metrics_key, check_results
             ):
                 if isinstance(event, dg.AssetCheckResult):
                     check_key = dg.AssetCheckKey(CUSTOMER_CLV, event.check_name)

@@ -2,12 +2,15 @@
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
-from platform_assets.cleaning import clean_orders
-from platform_assets.contract import load_contract
-from platform_assets.ingest import empty_raw_frame, with_partition_date
+from orders_core.cleaning import clean_orders
+from orders_core.contract import load_contract
+from orders_core.ingest import empty_raw_frame, with_partition_date
 from platform_assets.schema_metadata import frame_sql_types
 
 DATA_PLATFORM = "team:data-platform"
@@ -29,6 +32,18 @@ IO_MANAGER = "warehouse_io_manager"
 IO_RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+
+@dataclass(frozen=True)
+class InStepCheck:
+    """An asset check evaluated inside an asset's step, on the data the step holds.
+
+    The composition root builds it from ``asset_checks`` and passes it to the asset
+    factory, so asset code never imports check code.
+    """
+
+    spec: dg.AssetCheckSpec
+    events: Callable[..., Iterable[Any]]
 
 
 def permanent_failure(description: str, **metadata: str) -> dg.Failure:

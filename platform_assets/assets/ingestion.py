@@ -5,6 +5,15 @@ import time
 import dagster as dg
 import pandas as pd
 
+from orders_core.contract import load_contract
+from orders_core.ingest import (
+    LandedFile,
+    empty_raw_frame,
+    file_format,
+    read_landed_files,
+    with_partition_date,
+)
+from orders_core.profiling import profile_raw
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     FILES_KIND,
@@ -15,16 +24,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
 )
-from platform_assets.contract import load_contract
-from platform_assets.ingest import (
-    LandedFile,
-    empty_raw_frame,
-    file_format,
-    read_landed_files,
-    with_partition_date,
-)
 from platform_assets.partitions import partition_dates
-from platform_assets.profiling import profile_raw
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource

@@ -7,24 +7,20 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from asset_checks.reconciliation import (
-    RECONCILIATION_CHECK,
-    reconciliation_check_specs,
-    reconciliation_events,
-)
+from orders_core.cleaning import CleaningResult, clean_orders
+from orders_core.contract import load_contract
+from orders_core.dtypes import day_array, day_mask
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    InStepCheck,
     column_descriptions,
     order_table_types,
     permanent_failure,
 )
-from platform_assets.cleaning import CleaningResult, clean_orders
-from platform_assets.contract import load_contract
-from platform_assets.dtypes import day_array, day_mask
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher, PiiKeyError
@@ -75,8 +71,14 @@ def _partition_counts(
     }
 
 
-def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """The cleaning step, producing cleaned_orders and quarantined_orders together."""
+def build_staging_assets(
+    partitions_def: dg.PartitionsDefinition, reconciliation: InStepCheck | None = None
+) -> list[dg.AssetsDefinition]:
+    """The cleaning step, producing cleaned_orders and quarantined_orders together.
+
+    ``reconciliation`` is evaluated inside the step, on the frames it holds: called as
+    ``events(context, raw_orders, result, days, contract)``.
+    """
     descriptions = column_descriptions()
 
     @dg.multi_asset(
@@ -103,7 +105,7 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         },
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
-        check_specs=reconciliation_check_specs(partitions_def),
+        check_specs=[reconciliation.spec] if reconciliation else None,
         retry_policy=IO_RETRY_POLICY,
     )
     def clean_orders_step(
@@ -137,11 +139,14 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
                     partition_key=day.isoformat(),
                 )
             yield from _outputs(result, descriptions)
-            if RECONCILIATION_CHECK not in context.selected_asset_check_keys:
+            if (
+                reconciliation is None
+                or reconciliation.spec.key not in context.selected_asset_check_keys
+            ):
                 return
-            with telemetry.check_span(context, RECONCILIATION_CHECK) as check:
+            with telemetry.check_span(context, reconciliation.spec.key) as check:
                 yield from check.record_events(
-                    reconciliation_events(
+                    reconciliation.events(
                         context.op_execution_context,
                         raw_orders,
                         result,

@@ -3,6 +3,9 @@
 import dagster as dg
 import pandas as pd
 
+from orders_core import tables
+from orders_core.dtypes import day_array, day_mask
+from orders_core.tables import FCT_ORDERS_COLUMNS
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import (
@@ -14,31 +17,15 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
 )
-from platform_assets.dtypes import day_array, day_mask
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 from resources.telemetry import TelemetryResource
 
-FCT_ORDERS_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "order_date",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email_hash",
-    "updated_at",
-    "partition_date",
-)
-FCT_ORDERS_TABLE = "warehouse.fct_orders"
-DIM_CUSTOMERS_TABLE = "warehouse.dim_customers"
-CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
-CUSTOMER_METRICS = dg.AssetKey("customer_metrics")
-CUSTOMER_CLV = dg.AssetKey("customer_clv")
+FCT_ORDERS_TABLE = tables.FCT_ORDERS.qualified
+DIM_CUSTOMERS_TABLE = tables.DIM_CUSTOMERS.qualified
+CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
+CUSTOMER_METRICS = dg.AssetKey(tables.CUSTOMER_METRICS.key)
+CUSTOMER_CLV = dg.AssetKey(tables.CUSTOMER_CLV.key)
 
 
 def _day_figures(facts: pd.DataFrame) -> dict[str, float | int]:
@@ -102,7 +89,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
     )
 
     @dg.asset(
-        key=["warehouse", "fct_orders"],
+        key=list(tables.FCT_ORDERS.key),
         ins={"cleaned_orders": dg.AssetIn(CLEANED_ORDERS)},
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
@@ -148,7 +135,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             return facts
 
     @dg.asset(
-        key=["warehouse", "dim_customers"],
+        key=list(tables.DIM_CUSTOMERS.key),
         ins={
             "customer_metrics": dg.AssetIn(CUSTOMER_METRICS),
             "customer_clv": dg.AssetIn(CUSTOMER_CLV),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy"
+from tests.support.paths import DEPLOY_DIR
 
 # Dummy values for every variable deploy/dagster.yaml reads: validation needs them set.
 INSTANCE_ENV = {

@@ -10,7 +10,7 @@ import tomllib
 import pytest
 import yaml
 
-from tests.deploy.conftest import DEPLOY_DIR
+from tests.support.paths import DEPLOY_DIR
 
 REPO_ROOT = DEPLOY_DIR.parent
 DOCKERFILE = DEPLOY_DIR / "Dockerfile"

@@ -31,7 +31,7 @@ from typing import Any
 from dagster_k8s.models import k8s_snake_case_dict
 from kubernetes.client import V1JobSpec
 
-from tests.deploy.conftest import DEPLOY_DIR
+from tests.support.paths import DEPLOY_DIR
 
 REPO_ROOT = DEPLOY_DIR.parent
 

@@ -26,7 +26,7 @@ from dagster_postgres.utils import pg_url_from_config
 from sqlalchemy.engine import make_url
 
 from resources.k8s import WAREHOUSE_WRITER_TAGS
-from tests.deploy.conftest import DEPLOY_DIR
+from tests.support.paths import DEPLOY_DIR
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from resources.k8s import DEFAULT_STEP_RESOURCES, k8s_op_tags, run_executor
 from resources.settings import PlatformSettings
 
 IMAGE = "ghcr.io/orders-platform/orders-platform:0123abc"
-CODE_MODULE = "platform_assets.definitions"
+CODE_MODULE = "orders_platform.definitions"
 # The code server reports its own interpreter: the image's virtualenv (deploy/Dockerfile).
 IMAGE_PYTHON = "/opt/dagster/venv/bin/python"
 

@@ -7,94 +7,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import dagster as dg
 import duckdb
 import fakesnow
 import pandas as pd
 import pytest
 
-from platform_assets.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import PlatformSettings
-from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
-from tests.prod.landing_fixture import DAYS, landing_files, upload, write_local
-from tests.prod.services import moto_s3
+from tests.support.prod_landing import DAYS, landing_files, upload, write_local
+from tests.support.prod_pipeline import (
+    AWS_ENV,
+    PII_KEY,
+    SNOWFLAKE_ENV,
+    TABLES,
+    run_pipeline,
+)
+from tests.support.prod_services import moto_s3
 
 pytestmark = pytest.mark.services
-
-TABLES = (
-    "raw.raw_orders",
-    "staging.cleaned_orders",
-    "staging.quarantined_orders",
-    "analytics.customer_metrics",
-    "analytics.customer_clv",
-    "warehouse.fct_orders",
-    "warehouse.dim_customers",
-)
-RANGE_TAGS = {
-    "dagster/asset_partition_range_start": DAYS[0].isoformat(),
-    "dagster/asset_partition_range_end": DAYS[-1].isoformat(),
-}
-PII_KEY = "test-key-for-hashing-emails"
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-SNOWFLAKE_ENV = {
-    "SNOWFLAKE_ACCOUNT": "fake-account",
-    "SNOWFLAKE_USER": "fake-user",
-    "SNOWFLAKE_PASSWORD": "fake-password",  # pragma: allowlist secret
-    "SNOWFLAKE_DATABASE": "ORDERS",
-    "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
-    "SNOWFLAKE_ROLE": "TRANSFORMER",
-}
 _buckets = itertools.count()
-
-
-def without_standalone_checks(job: dg.JobDefinition) -> dg.JobDefinition:
-    """The job without the checks that run as steps of their own (GX, drift, ...);
-    checks computed inside an asset's step stay, as they cannot be split off."""
-    graph = job.asset_layer.asset_graph
-    kept = {
-        key
-        for key in graph.asset_check_keys
-        if graph.get_execution_set_asset_and_check_keys(key) != {key}
-    }
-    return job.get_subset(
-        asset_selection=job.asset_layer.executable_asset_keys, asset_check_selection=kept
-    )
-
-
-def run_pipeline(settings: PlatformSettings, checks: bool = True) -> dg.ExecuteInProcessResult:
-    """Materialize every asset for the fixture days in one run (``checks=False`` leaves out
-    the standalone checks: tests about storage need not pay for GX on every run)."""
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    if not checks:
-        job = without_standalone_checks(job)
-    with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
-
-
-def prod_settings(landing_uri: str, endpoint_url: str, **overrides) -> PlatformSettings:
-    """Production settings pointing at a loopback S3 endpoint."""
-    return PlatformSettings(
-        env="prod",
-        partitions_start=DAYS[0].isoformat(),
-        landing_uri=landing_uri,
-        s3_endpoint_url=endpoint_url,
-        **overrides,
-    )
-
-
-def snowflake_tables() -> dict[str, pd.DataFrame]:
-    """Every platform table as stored in (fake) Snowflake."""
-    warehouse = SnowflakeWarehouse(
-        snowflake=snowflake_resource(key_pair=False, key_passphrase=False)
-    )
-    with dg.build_resources({"warehouse": warehouse}) as resources:
-        return {table: resources.warehouse.query(f"select * from {table}") for table in TABLES}
-
 
 @pytest.fixture(scope="session")
 def fixture_files() -> dict[str, bytes]:

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
-from platform_assets import metrics
+from orders_core import metrics
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource, snowflake_sql
 from resources.warehouse import DuckDBWarehouse
-from tests.prod.tables import canonical_rows
+from tests.support.prod_tables import canonical_rows
 
 pytestmark = pytest.mark.services
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.prod.conftest import TABLES, prod_settings, run_pipeline, snowflake_tables
-from tests.prod.services import FaultInjectingProxy
-from tests.prod.snowflake_faults import failing_statement
-from tests.prod.tables import canonical_rows, checksum
+from tests.support.prod_pipeline import TABLES, prod_settings, run_pipeline, snowflake_tables
+from tests.support.prod_services import FaultInjectingProxy
+from tests.support.prod_tables import canonical_rows, checksum
+from tests.support.snowflake_faults import failing_statement
 
 pytestmark = pytest.mark.services
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from platform_assets.definitions import build_definitions
+from orders_platform.definitions import build_definitions
 from resources import build_resources
 from resources.landing_s3 import S3LandingZone
 from resources.settings import PlatformSettings

@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 from botocore.exceptions import ClientError
 
-from platform_assets.contract import load_contract
-from platform_assets.ingest import LandedFile, read_landed_files
+from orders_core.contract import load_contract
+from orders_core.ingest import LandedFile, read_landed_files
 from resources.landing_s3 import S3LandingZone, parse_s3_uri, s3_landing_zone
-from tests.prod.landing_fixture import DAYS
-from tests.prod.services import FaultInjectingProxy
+from tests.support.prod_landing import DAYS
+from tests.support.prod_services import FaultInjectingProxy
 
 pytestmark = pytest.mark.services
 

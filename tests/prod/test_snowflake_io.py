@@ -7,7 +7,7 @@ import pytest
 
 from resources.snowflake_io_manager import SnowflakeWarehouseIOManager, snowflake_type
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
-from tests.prod.snowflake_faults import failing_statement
+from tests.support.snowflake_faults import failing_statement
 
 pytestmark = pytest.mark.services
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.ui.webserver import Workspace, materialize_fixture, running_webserver
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-FIXTURE_START = dt.date(2025, 1, 1)
-# Two weeks: enough history for the CLV models to fit (fewer days make BG/NBD degenerate).
-FIXTURE_DAYS = 14
-
-
-def under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+from devtools.webserver import Workspace, materialize_fixture, running_webserver
+from tests.support.paths import ARTIFACTS
+from tests.support.ui import FIXTURE_DAYS, FIXTURE_START
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.ui.browser import CHROMIUM, chromium, expand_all_groups, new_page
-from tests.ui.conftest import FIXTURE_DAYS, under_ci
+from devtools.browser import CHROMIUM, chromium, expand_all_groups, new_page
+from tests.support.ui import FIXTURE_DAYS, under_ci
 
 pytestmark = pytest.mark.services
 

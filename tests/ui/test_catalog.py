@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from asset_checks.documented_columns import compare_columns
-from platform_assets.definitions import DAILY_SCHEDULE, build_definitions
+from orders_platform.definitions import DAILY_SCHEDULE, build_definitions
 from platform_assets.schema_metadata import frame_sql_types
 from resources.settings import PlatformSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.ui.webserver import Workspace, graphql
+from devtools.webserver import Workspace, graphql
 
 pytestmark = pytest.mark.services
 

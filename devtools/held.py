@@ -1,0 +1,95 @@
+"""List the partitions held by the metadata_anomaly check, with why and how to release them.
+
+    python -m devtools.held            # table of held days (instance in $DAGSTER_HOME)
+    python -m devtools.held --json     # the same as JSON
+
+A day is held when its latest ``metadata_anomaly`` evaluation failed. See
+``docs/anomaly_hold.md`` for releasing a day from the UI or the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import dagster as dg
+
+from resources.instance_history import (
+    evaluation_of,
+    evaluation_values,
+    failed_partitions,
+    latest_evaluation,
+)
+from sensors.alerting import release_command
+
+
+@dataclass(frozen=True)
+class HeldPartition:
+    """One held day: its score, the check's explanation and the run that held it."""
+
+    partition: str
+    score: float | None
+    threshold: float | None
+    verdict: str
+    reason: str
+    run_id: str
+    landing_fingerprint: str
+
+
+def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
+    """Every partition whose latest metadata_anomaly evaluation failed, oldest first."""
+    held = []
+    for day in sorted(failed_partitions(instance)):
+        record = latest_evaluation(instance, day)
+        if record is None:
+            continue
+        values = evaluation_values(record)
+        evaluation = evaluation_of(record)
+        score, threshold = values.get("anomaly_score"), values.get("threshold")
+        held.append(
+            HeldPartition(
+                partition=day,
+                score=float(score) if score is not None else None,
+                threshold=float(threshold) if threshold is not None else None,
+                verdict=str(values.get("verdict", "")),
+                reason=(evaluation.description if evaluation else None) or "",
+                run_id=record.run_id,
+                landing_fingerprint=str(values.get("landing_fingerprint", "")),
+            )
+        )
+    return held
+
+
+def format_table(held: Sequence[HeldPartition]) -> str:
+    """Human-readable listing with the release command of each day."""
+    if not held:
+        return "No partition is held."
+    lines = [f"{len(held)} held partition(s):"]
+    for item in held:
+        score = "n/a" if item.score is None else f"{item.score:.3f}"
+        lines += [
+            f"- {item.partition}  score {score}  run {item.run_id[:8]}",
+            f"    {item.reason}",
+            f"    release: {release_command(item.partition)}",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    with dg.DagsterInstance.get() as instance:
+        held = held_partitions(instance)
+    if args.json:
+        print(json.dumps([asdict(h) for h in held], indent=2))
+    else:
+        print(format_table(held))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

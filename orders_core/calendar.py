@@ -1,0 +1,25 @@
+"""UTC days: the unit of partitioning, as plain dates (no Dagster here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Window(Protocol):
+    """A half-open time window, such as a partition time window."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+def days_in_window(window: Window) -> list[dt.date]:
+    """The UTC days covered by a time window (end exclusive)."""
+    first = window.start.date()
+    count = (window.end.date() - first).days
+    return [first + dt.timedelta(days=offset) for offset in range(count)]
+
+
+def day_keys(first: dt.date, last: dt.date) -> list[str]:
+    """``YYYY-MM-DD`` keys of every day from ``first`` to ``last`` inclusive."""
+    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]

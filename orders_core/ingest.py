@@ -1,0 +1,367 @@
+"""Read landing files into the lossless raw frame of ``raw_orders``.
+
+Every landed record becomes exactly one row, whatever state it is in: values are
+kept as text, columns outside the contract are carried in ``extra_columns_json``,
+and a record that cannot be parsed keeps its original text in ``raw_record`` with
+the reason in ``parse_error``. Cleaning decides later what is valid; this module
+never drops or repairs anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from orders_core.contract import Contract
+from orders_core.csv_fast import WellFormedCsv, parse_well_formed
+from orders_core.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of the raw frame
+from orders_core.dtypes import TEXT_DTYPE, repeated_day
+
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+}
+LINEAGE_COLUMNS = (
+    "extra_columns_json",
+    "parse_error",
+    "raw_record",
+    "source_file",
+    "source_line",
+    "source_format",
+    "file_header",
+)
+# Lineage values that repeat on every row of a file: Python strings share one object per file.
+REPEATED_COLUMNS = ("source_file", "source_format", "file_header")
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape of a UTF-16 surrogate; paired ones decode to one character, lone ones
+# decode to text that cannot be encoded as UTF-8 (or stored, or hashed).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One file in the landing zone: where it is, its name and what it holds."""
+
+    uri: str
+    name: str
+    size: int
+    data: bytes
+
+
+def file_format(name: str) -> str | None:
+    """The landing format of a file name, or None when it is not an orders file."""
+    lowered = name.lower()
+    for suffix, fmt in FORMATS.items():
+        if lowered.endswith(suffix):
+            return fmt
+    return None
+
+
+def normalize_header(name: str) -> str:
+    """Fold a landed column name onto the contract's naming (case, spaces, hyphens)."""
+    return _HEADER_SEPARATORS.sub("_", name.strip().lstrip("\ufeff").strip()).lower()
+
+
+def raw_columns(contract: Contract) -> list[str]:
+    """Column order of the raw frame."""
+    return [*contract.column_names, *LINEAGE_COLUMNS]
+
+
+def column_dtype(name: str) -> str | pd.StringDtype:
+    """The dtype of a column of the raw frame."""
+    if name == "source_line":
+        return "int64"
+    return "string" if name in REPEATED_COLUMNS else TEXT_DTYPE
+
+
+def empty_raw_frame(contract: Contract) -> pd.DataFrame:
+    """A raw frame with no rows and the right column types."""
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=column_dtype(name)) for name in raw_columns(contract)}
+    )
+
+
+class _Records:
+    """Accumulates records of one file column by column."""
+
+    def __init__(self, contract: Contract, header: Sequence[str]):
+        self.contract_columns = contract.column_names
+        self.header = list(header)
+        self.positions: dict[str, int] = {}
+        self.extras: list[tuple[int, str]] = []
+        for index, name in enumerate(header):
+            key = normalize_header(name)
+            if key in self.contract_columns and key not in self.positions:
+                self.positions[key] = index
+            else:
+                self.extras.append((index, name))
+        self.values: list[list[str | None]] = []
+        self.lines: list[int] = []
+        self.errors: list[str | None] = []
+        self.raws: list[str | None] = []
+
+    def add(self, values: Sequence[str | None], line: int) -> None:
+        self.values.append(list(values))
+        self.lines.append(line)
+        self.errors.append(None)
+        self.raws.append(None)
+
+    def add_broken(self, error: str, raw: str, line: int) -> None:
+        self.values.append([None] * len(self.header))
+        self.lines.append(line)
+        self.errors.append(error)
+        self.raws.append(raw)
+
+    def frame(self, contract: Contract, source: LandedFile, fmt: str) -> pd.DataFrame:
+        width = len(self.header)
+        columns = list(zip(*self.values, strict=True)) if self.values else [()] * width
+        n = len(self.values)
+        data: dict[str, object] = {}
+        for name in contract.column_names:
+            position = self.positions.get(name)
+            data[name] = columns[position] if position is not None else [None] * n
+        if self.extras:
+            data["extra_columns_json"] = [
+                None if error else json.dumps({name: columns[i][row] for i, name in self.extras})
+                for row, error in enumerate(self.errors)
+            ]
+        else:
+            data["extra_columns_json"] = [None] * n
+        data["parse_error"] = self.errors
+        data["raw_record"] = self.raws
+        data["source_file"] = [source.uri] * n
+        data["source_line"] = self.lines
+        data["source_format"] = [fmt] * n
+        data["file_header"] = [json.dumps(self.header)] * n
+        return pd.DataFrame({name: pd.array(data[name], dtype=column_dtype(name)) for name in data})
+
+
+def _escape(value: str) -> str:
+    """Make undecodable bytes (kept as surrogates) visible and lossless: \\xNN."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _check_fields(records: _Records, row: list[str], line: int) -> None:
+    """Add a parsed CSV row: skipped when blank, broken when it does not fit the header."""
+    header = records.header
+    if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
+        return
+    if len(row) != len(header):
+        records.add_broken(
+            f"field_count: expected {len(header)} fields, found {len(row)}", json.dumps(row), line
+        )
+    else:
+        records.add([value if value != "" else None for value in row], line)
+
+
+def _repeated(value: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """One string repeated n times, as n references to the same object."""
+    values = np.empty(n, dtype=object)
+    values.fill(value)
+    return pd.array(values, dtype="string")
+
+
+def _well_formed_frame(
+    contract: Contract, source: LandedFile, parsed: WellFormedCsv
+) -> pd.DataFrame:
+    """The raw frame of a file parsed by the fast path, same as the row-by-row reader's."""
+    records = _Records(contract, parsed.header)
+    table, n = parsed.table, parsed.table.num_rows
+    data: dict[str, object] = {}
+    for name in contract.column_names:
+        position = records.positions.get(name)
+        data[name] = table.column(position) if position is not None else pa.nulls(n, pa.string())
+    if records.extras:
+        extras = [(name, table.column(i).to_pylist()) for i, name in records.extras]
+        data["extra_columns_json"] = pa.array(
+            [json.dumps({name: values[row] for name, values in extras}) for row in range(n)],
+            pa.string(),
+        )
+    else:
+        data["extra_columns_json"] = pa.nulls(n, pa.string())
+    data["parse_error"] = data["raw_record"] = pa.nulls(n, pa.string())
+    columns = {
+        name: pd.array(pa.chunked_array([values]) if isinstance(values, pa.Array) else values,
+                       dtype=TEXT_DTYPE)
+        for name, values in data.items()
+    }  # fmt: skip
+    columns["source_file"] = _repeated(source.uri, n)
+    columns["source_line"] = pd.array(parsed.lines.astype("int64"), dtype="int64")
+    columns["source_format"] = _repeated("csv", n)
+    columns["file_header"] = _repeated(json.dumps(parsed.header), n)
+    frame = pd.DataFrame(columns)
+    if not parsed.odd_lines:
+        return frame
+    for line, text in parsed.odd_lines:
+        _check_fields(records, next(csv.reader([text], strict=True)), line)
+    merged = pd.concat([frame, records.frame(contract, source, "csv")], ignore_index=True)
+    return merged.sort_values("source_line", kind="stable", ignore_index=True)
+
+
+def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a CSV landing file; ``source_line`` is the line where each record starts.
+
+    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`);
+    anything else is read row by row with the ``csv`` module, which is the reference.
+    """
+    parsed = parse_well_formed(source.data)
+    if parsed is not None:
+        return _well_formed_frame(contract, source, parsed)
+    return read_csv_rows(contract, source)
+
+
+def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """The reference CSV reader: Python's ``csv`` module, strict, one row at a time."""
+    text = source.data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return empty_raw_frame(contract)
+    except csv.Error as exc:
+        records = _Records(contract, [])
+        records.add_broken(f"unparseable_header: {exc}", _escape(text[:2000]), 1)
+        return records.frame(contract, source, "csv")
+    header = [_escape(name) for name in header]
+    records = _Records(contract, header)
+    has_bad_bytes = _SURROGATES.search(text) is not None
+    previous_line = reader.line_num
+    while True:
+        start = previous_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            records.add_broken(f"csv_syntax: {exc}", "", start)
+            previous_line = reader.line_num
+            continue
+        previous_line = reader.line_num
+        if row and has_bad_bytes and any(_SURROGATES.search(value) for value in row):
+            records.add_broken("invalid_utf8", json.dumps([_escape(v) for v in row]), start)
+        else:
+            _check_fields(records, row, start)
+    return records.frame(contract, source, "csv")
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a JSON Lines landing file; nested values are kept as JSON text."""
+    text = source.data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parsed: list[tuple[int, dict | None, str | None, str]] = []
+    names: dict[str, None] = {}
+    # Records end at "\n" only: str.splitlines() would also split inside JSON strings
+    # holding U+2028, U+0085 or other characters JSON allows unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        if _SURROGATES.search(line):
+            parsed.append((number, None, "invalid_utf8", _escape(line)))
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            parsed.append((number, None, f"invalid_json: {exc}", line))
+            continue
+        if not isinstance(record, dict):
+            parsed.append((number, None, "not_an_object", line))
+            continue
+        if _ESCAPED_SURROGATE.search(line) and _ANY_SURROGATE.search(
+            json.dumps(record, ensure_ascii=False)
+        ):
+            parsed.append((number, None, "invalid_unicode: lone surrogate escape", line))
+            continue
+        names.update(dict.fromkeys(record))
+        parsed.append((number, record, None, line))
+    records = _Records(contract, list(names))
+    for number, record, error, line in parsed:
+        if record is None:
+            records.add_broken(error or "", line, number)
+        else:
+            records.add([_json_text(record.get(name)) for name in names], number)
+    return records.frame(contract, source, "jsonl")
+
+
+def _arrow_to_text(column: pa.ChunkedArray) -> list[str | None]:
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_pylist()
+    if pa.types.is_timestamp(kind):
+        return [None if v is None else v.isoformat() for v in column.to_pylist()]
+    if pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or pa.types.is_binary(kind):
+        return [_json_text(v) for v in column.to_pylist()]
+    try:
+        return pc.cast(column, pa.string()).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return [_json_text(v) for v in column.to_pylist()]
+
+
+def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Read a Parquet landing file; typed values are rendered as text, nested as JSON."""
+    try:
+        table = pq.read_table(io.BytesIO(source.data))
+    except (pa.ArrowException, OSError) as exc:
+        records = _Records(contract, [])
+        records.add_broken(f"unreadable_parquet: {exc}", "", 0)
+        return records.frame(contract, source, "parquet")
+    records = _Records(contract, table.column_names)
+    columns = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
+    records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    records.lines = list(range(1, table.num_rows + 1))
+    records.errors = [None] * table.num_rows
+    records.raws = [None] * table.num_rows
+    return records.frame(contract, source, "parquet")
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+
+
+def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
+    """Stamp a raw frame with the UTC day of its partition."""
+    frame["partition_date"] = repeated_day(day, len(frame), frame.index)
+    return frame
+
+
+def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:
+    """Concatenate the raw frames of several landing files, in the given order."""
+    frames = []
+    for source in files:
+        fmt = file_format(source.name)
+        if fmt is None:
+            continue
+        frames.append(READERS[fmt](contract, source))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return empty_raw_frame(contract)
+    return pd.concat(frames, ignore_index=True)

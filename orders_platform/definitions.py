@@ -1,0 +1,155 @@
+"""Everything Dagster loads: assets, checks, jobs, schedules, sensors and resources.
+
+``build_definitions`` takes explicit settings so tests can build any environment
+without touching the process environment; ``defs`` is the code location that
+``dagster dev -m orders_platform.definitions`` loads.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import dagster as dg
+
+from asset_checks.anomaly import anomaly_config, build_anomaly_checks
+from asset_checks.clv import clv_check_results, clv_check_specs
+from asset_checks.documented_columns import build_documented_columns_checks
+from asset_checks.drift import build_drift_checks, build_published_schema_checks
+from asset_checks.quality import build_quality_checks
+from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
+from orders_core import tables
+from orders_platform.automation import apply_blocking_automation
+from orders_platform.freshness import apply_published_freshness
+from platform_assets.assets.analytics import build_analytics_assets
+from platform_assets.assets.clv import build_clv_assets
+from platform_assets.assets.common import InStepCheck
+from platform_assets.assets.ingestion import build_ingestion_assets
+from platform_assets.assets.staging import build_staging_assets
+from platform_assets.assets.warehouse import build_warehouse_assets
+from platform_assets.partitions import daily_partitions
+from resources import build_resources
+from resources.k8s import run_executor
+from resources.settings import PlatformSettings
+from sensors.landing import build_landing_sensor
+from sensors.orders_anomaly import build_anomaly_sensor
+from sensors.run_telemetry import build_run_telemetry_sensors
+
+ALL_ASSETS_JOB = "orders_pipeline"
+DAILY_SCHEDULE = "orders_pipeline_daily"
+
+
+def with_code_links(
+    assets: list[dg.AssetsDefinition], settings: PlatformSettings
+) -> list[dg.AssetsDefinition]:
+    """Attach "source code" links to each asset: to the git host when one is configured."""
+    linked = dg.with_source_code_references(assets)
+    if not settings.git_url:
+        return list(linked)
+    return list(
+        dg.link_code_references_to_git(
+            linked,
+            git_url=settings.git_url,
+            git_branch=settings.git_branch,
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=Path(__file__),
+                file_anchor_path_in_repository="orders_platform/definitions.py",
+            ),
+        )
+    )
+
+
+# Run tag keyed on by the run queue's tag_concurrency_limits in dagster.yaml: one writer
+# of the embedded DuckDB file at a time.
+WAREHOUSE_TAG_KEY = "orders/warehouse"
+
+
+def warehouse_run_tags(settings: PlatformSettings) -> dict[str, str]:
+    """Run tags naming the warehouse engine a run writes to."""
+    return {WAREHOUSE_TAG_KEY: "duckdb" if settings.env == "local" else "snowflake"}
+
+
+@functools.cache
+def build_definitions(settings: PlatformSettings) -> dg.Definitions:
+    """Assemble the code location for one deployment."""
+    partitions_def = daily_partitions(settings.partitions_start)
+    assets = [
+        *build_ingestion_assets(partitions_def),
+        *build_staging_assets(
+            partitions_def,
+            reconciliation=InStepCheck(
+                reconciliation_check_specs(partitions_def)[0], reconciliation_events
+            ),
+        ),
+        *build_analytics_assets(dg.AssetKey(tables.CLEANED_ORDERS.key)),
+        *build_clv_assets(
+            dg.AssetKey(tables.CUSTOMER_METRICS.key),
+            check_specs=clv_check_specs(dg.AssetKey(tables.CUSTOMER_CLV.key)),
+            check_results=clv_check_results,
+        ),
+        *build_warehouse_assets(partitions_def),
+    ]
+    assets = apply_blocking_automation(apply_published_freshness(assets))
+    asset_checks = [
+        *build_drift_checks(partitions_def),
+        *build_quality_checks(partitions_def),
+        *build_published_schema_checks(),
+    ]
+    orders_pipeline = dg.define_asset_job(
+        ALL_ASSETS_JOB,
+        selection=dg.AssetSelection.all(),
+        partitions_def=partitions_def,
+        tags=warehouse_run_tags(settings),
+        description=(
+            "Every asset, from the landing files to the warehouse tables, for one day or a "
+            "range of days (a range runs as one run). Launch it from the Materialize dialog "
+            "or with `dagster asset materialize --partition-range`."
+        ),
+    )
+    daily = dg.build_schedule_from_partitioned_job(
+        orders_pipeline,
+        name=DAILY_SCHEDULE,
+        hour_of_day=2,
+        minute_of_hour=0,
+        description=(
+            "Every day at 02:00 UTC, materializes yesterday's partition of every asset, so "
+            "the warehouse tables are fresh each morning. Late files for older days are "
+            "picked up by backfills (see docs/backfill-runbook.md)."
+        ),
+        # On in production; on a laptop it would start runs whenever `dagster dev` is up.
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if settings.env == "prod"
+        else dg.DefaultScheduleStatus.STOPPED,
+    )
+    scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
+    # Named like Dagster's implicit one, so the UI explains what it does.
+    automation = dg.AutomationConditionSensorDefinition(
+        "default_automation_condition_sensor",
+        target=dg.AssetSelection.all(),
+        description=(
+            "Evaluates the assets' automation conditions: materializes an asset when its "
+            "upstream data is updated, and holds it while an upstream blocking check has not "
+            "passed. Off by default; turn it on under Automation."
+        ),
+    )
+    return dg.Definitions(
+        assets=with_code_links(assets, settings),
+        asset_checks=[
+            *asset_checks,
+            *build_documented_columns_checks(assets),
+            *build_anomaly_checks(partitions_def, scoring),
+        ],
+        jobs=[orders_pipeline],
+        schedules=[daily],
+        sensors=[
+            automation,
+            *build_run_telemetry_sensors(),
+            build_anomaly_sensor(ALL_ASSETS_JOB),
+            build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
+        ],
+        resources=build_resources(settings),
+        executor=run_executor(settings),
+    )
+
+
+defs = build_definitions(PlatformSettings.from_env())

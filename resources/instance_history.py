@@ -1,0 +1,157 @@
+"""Bounded reads of the Dagster instance for the metadata anomaly hold (check and sensors).
+
+Every query here is scoped by partition keys, a row limit or a storage-id cursor, so
+its cost follows the size of the question (a training window, the partitions of one
+run, the checks evaluated since the last sensor tick), never the length of history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from orders_core import tables
+from orders_core.anomaly_features import PARTITION, history_record
+from resources.dagster_internals import (
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+    DagsterEventType,
+    PartitionKeyFilter,
+)
+
+RAW_ORDERS = dg.AssetKey(tables.RAW_ORDERS.key)
+CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
+CHECK_NAME = tables.METADATA_ANOMALY
+CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
+FINGERPRINT = "orders/landing_fingerprint"
+COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+
+
+def latest_materializations(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Iterable[str]
+) -> dict[str, dg.EventLogRecord]:
+    """The latest materialization record of each of ``partitions`` that has one."""
+    latest = instance.get_latest_storage_id_by_partition(
+        asset_key, DagsterEventType.ASSET_MATERIALIZATION, set(partitions)
+    )
+    if not latest:
+        return {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
+        limit=len(latest),
+    ).records
+    return {record.partition_key: record for record in records}
+
+
+def metadata_values(record: dg.EventLogRecord) -> dict[str, object]:
+    """Plain values of a materialization record's metadata."""
+    materialization = record.asset_materialization
+    return {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
+
+
+@dataclass(frozen=True)
+class History:
+    """Metadata of raw_orders and cleaned_orders over a window of partitions."""
+
+    frame: pd.DataFrame  # one row per partition with a raw_orders materialization
+    raw: dict[str, dg.EventLogRecord]
+
+
+def read_history(instance: dg.DagsterInstance, partitions: Sequence[str]) -> History:
+    """Flattened metadata (:func:`orders_core.anomaly_features.history_record`) of ``partitions``."""
+    raw = latest_materializations(instance, RAW_ORDERS, partitions)
+    cleaned = latest_materializations(instance, CLEANED_ORDERS, list(raw))
+    rows = []
+    for key, record in raw.items():
+        cleaned_record = cleaned.get(key)
+        # cleaned_orders metadata of an older raw_orders load would describe other data.
+        same_load = cleaned_record is not None and cleaned_record.storage_id > record.storage_id
+        row = history_record(
+            metadata_values(record), metadata_values(cleaned_record) if same_load else None
+        )
+        rows.append({PARTITION: key, **row})
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=[PARTITION])
+    return History(frame=frame, raw=raw)
+
+
+def failed_partitions(
+    instance: dg.DagsterInstance, partitions: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Partitions whose latest metadata_anomaly evaluation failed, with its event storage id.
+
+    ``partitions`` limits the query to those keys; None asks for every partition (one
+    aggregate query in the database, used once to bootstrap a sensor or by ``devtools.held``).
+    """
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        [CHECK_KEY], partition_keys=list(partitions) if partitions is not None else None
+    )
+    return {
+        info.partition_key: info.latest_check_event_storage_id
+        for info in infos
+        if info.partition_key
+        and info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED
+    }
+
+
+def latest_execution(
+    instance: dg.DagsterInstance, partition: str, completed_only: bool = False
+) -> AssetCheckExecutionRecord | None:
+    """The latest metadata_anomaly execution of one partition (planned ones too, unless
+    ``completed_only``)."""
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        CHECK_KEY,
+        limit=1,
+        status=COMPLETED if completed_only else None,
+        partition_filter=PartitionKeyFilter(key=partition),
+    )
+    return records[0] if records else None
+
+
+def latest_evaluation(
+    instance: dg.DagsterInstance, partition: str
+) -> AssetCheckExecutionRecord | None:
+    """The latest completed metadata_anomaly execution of one partition."""
+    return latest_execution(instance, partition, completed_only=True)
+
+
+def evaluation_of(record: AssetCheckExecutionRecord) -> dg.AssetCheckEvaluation | None:
+    """The evaluation event of a completed check execution record."""
+    event = record.event.dagster_event if record.event else None
+    data = event.event_specific_data if event else None
+    return data if isinstance(data, dg.AssetCheckEvaluation) else None
+
+
+def evaluation_values(record: AssetCheckExecutionRecord) -> dict[str, object]:
+    """Plain metadata values of a completed check execution record."""
+    evaluation = evaluation_of(record)
+    return {k: v.value for k, v in evaluation.metadata.items()} if evaluation else {}
+
+
+def executions_since(
+    instance: dg.DagsterInstance, after_id: int, page: int = 500
+) -> list[AssetCheckExecutionRecord]:
+    """metadata_anomaly executions (any status) with a record id above ``after_id``, oldest first.
+
+    Pages backwards from the newest record and stops at ``after_id``: the cost is the
+    number of new records, whatever the length of history.
+    """
+    found: list[AssetCheckExecutionRecord] = []
+    cursor = None
+    while True:
+        records = instance.event_log_storage.get_asset_check_execution_history(
+            CHECK_KEY, limit=page, cursor=cursor
+        )
+        fresh = [r for r in records if r.id > after_id]
+        found += fresh
+        if len(fresh) < page:
+            return found[::-1]
+        cursor = records[-1].id
+
+
+def latest_execution_id(instance: dg.DagsterInstance) -> int:
+    """Id of the newest metadata_anomaly execution record (0 when there is none)."""
+    records = instance.event_log_storage.get_asset_check_execution_history(CHECK_KEY, limit=1)
+    return records[0].id if records else 0

@@ -1,0 +1,144 @@
+"""Anomaly scoring on 90 simulated days of materialization metadata."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from orders_core.anomaly import AnomalyConfig, build_features, score_partitions
+from orders_core.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
+from orders_core.contract import load_contract
+from orders_core.ingest import empty_raw_frame
+from orders_core.profiling import profile_raw
+from tests.support.metadata_history import INJECTED, day, simulate
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    features = build_features(simulate())
+    return {v.partition: v for v in score_partitions(features, features.index)}
+
+
+def test_every_injected_anomaly_is_flagged_and_at_most_one_normal_day(verdicts):
+    injected = {day(i) for i in INJECTED}
+    flagged = {p for p, v in verdicts.items() if v.is_anomalous}
+    decided_normal = {p for p, v in verdicts.items() if v.decided} - injected
+    false_positives = flagged - injected
+    assert injected <= flagged, {p: verdicts[p].reason for p in injected - flagged}
+    assert len(false_positives) <= 1, {p: verdicts[p].reason for p in false_positives}
+    assert len(decided_normal) >= 50
+    precision = len(flagged & injected) / len(flagged)
+    recall = len(flagged & injected) / len(injected)
+    print(f"precision {precision:.2f} recall {recall:.2f} over {len(decided_normal)} normal days")
+
+
+def test_first_weeks_are_undecided_with_a_readable_reason(verdicts):
+    first = verdicts[day(0)]
+    assert not first.decided and not first.is_anomalous and first.score is None
+    assert first.reason.startswith("insufficient history: 0 of 28 partitions")
+    assert all(not verdicts[day(i)].decided for i in range(28))
+
+
+@pytest.mark.parametrize(
+    ("index", "feature"),
+    [
+        (40, "rows_vs_weekday"),
+        (46, "rows_vs_weekday"),
+        (52, "log_median_amount"),
+        (59, "null_rate_customer_id"),
+        (67, "duplicate_rate"),
+        (81, "null_rate_amount"),
+    ],
+)
+def test_drivers_name_the_feature_that_moved(verdicts, index, feature):
+    verdict = verdicts[day(index)]
+    drivers = {d.feature: d for d in verdict.drivers}
+    assert feature in drivers, verdict.reason
+    assert abs(drivers[feature].z) >= AnomalyConfig().z_guard
+    assert feature in verdict.reason and "baseline" in verdict.reason
+
+
+def test_volume_driver_is_relative_to_the_same_weekday(verdicts):
+    driver = next(d for d in verdicts[day(40)].drivers if d.feature == "rows_vs_weekday")
+    assert driver.value == pytest.approx(math.log(5), abs=0.25)
+    assert driver.baseline == pytest.approx(0, abs=0.1)
+
+
+def test_score_is_a_unit_interval_anomaly_score(verdicts):
+    scores = {p: v.score for p, v in verdicts.items() if v.decided}
+    assert all(0 < s <= 1 for s in scores.values())
+    normal_median = np.median([s for p, s in scores.items() if p not in {day(i) for i in INJECTED}])
+    assert all(scores[day(i)] > normal_median for i in INJECTED)
+
+
+def test_same_inputs_same_verdicts_alone_or_in_a_batch(verdicts):
+    features = build_features(simulate())
+    assert {v.partition: v for v in score_partitions(features, features.index)} == verdicts
+    held = {day(i) for i in INJECTED if i < 60}
+    alone = [score_partitions(features, [day(i)], held=held)[0] for i in (60, 66, 67)]
+    assert alone == [verdicts[day(i)] for i in (60, 66, 67)]
+
+
+def test_insufficient_history_when_the_window_is_short():
+    features = build_features(simulate(days=20, inject=False))
+    (verdict,) = score_partitions(features, [day(19)])
+    assert verdict.status == "insufficient_history" and verdict.training_partitions == 14
+    assert verdict.reason.startswith("insufficient history: 14 of 28 partitions")
+
+
+def test_threshold_and_window_are_configurable():
+    features = build_features(simulate(inject=False))
+    strict = score_partitions(features, [day(80)], AnomalyConfig(threshold=0.0))[0]
+    assert strict.is_anomalous and "threshold 0.000" in strict.reason
+    short = score_partitions(features, [day(80)], AnomalyConfig(training_window_days=10))[0]
+    assert short.status == "insufficient_history"
+    assert short.reason.startswith(f"insufficient history: {short.training_partitions} of 28")
+
+
+def test_missing_metadata_keys_are_tolerated():
+    history = simulate()
+    history = history.drop(columns=[c for c in history.columns if c.startswith(CLEANED)])
+    history = history.drop(columns=[metadata_column("raw_orders", "orders/duration_s")])
+    features = build_features(history)
+    assert features["quarantine_rate"].isna().all()
+    volume, schema = score_partitions(features, [day(40), day(81)])
+    assert volume.is_anomalous and schema.is_anomalous
+    assert "quarantine_rate" not in schema.reason
+
+
+def test_held_partitions_stay_out_of_the_weekday_baseline():
+    history = simulate()
+    open_baseline = build_features(history).loc[day(47), "rows_vs_weekday"]
+    held_baseline = build_features(history, held=[day(40)]).loc[day(47), "rows_vs_weekday"]
+    assert held_baseline != open_baseline
+    assert abs(held_baseline) < 0.2
+
+
+def test_verdict_is_json_ready_and_nothing_is_written(verdicts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    features = build_features(simulate())
+    (verdict,) = score_partitions(features, [day(52)])
+    payload = json.loads(json.dumps(verdict.as_dict()))
+    assert payload["is_anomalous"] and payload["drivers"][0]["feature"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_day_from_the_real_profile_is_flagged():
+    contract = load_contract()
+    history = simulate(inject=False)
+    empty = history_record(
+        {**profile_raw(empty_raw_frame(contract), contract), "orders/landing_fingerprint": "ab12"}
+    )
+    assert metadata_column("raw_orders", "orders/landing_fingerprint") not in empty
+    history.loc[70, list(empty)] = list(empty.values())
+    history.loc[70, [c for c in history.columns if c not in empty and c != PARTITION]] = np.nan
+    (verdict,) = score_partitions(build_features(history), [day(70)])
+    assert verdict.is_anomalous
+    assert verdict.drivers[0].feature in {
+        "rows_vs_weekday",
+        "revenue_vs_weekday",
+        "files_vs_weekday",
+    }

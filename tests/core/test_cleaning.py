@@ -1,0 +1,139 @@
+"""Cleaning: typing, validation, deduplication and the reconciliation identity."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from orders_core.cleaning import clean_orders, hash_email
+from orders_core.contract import load_contract
+from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from tests.support.fixture_data import HEADER
+
+CONTRACT = load_contract()
+DAY = dt.date(2025, 1, 1)
+
+
+def raw_frame(rows: list[dict], day: dt.date = DAY) -> pd.DataFrame:
+    text = pd.DataFrame(rows, columns=HEADER).to_csv(index=False).encode()
+    frame = read_landed_files(CONTRACT, [LandedFile("file:///l/a.csv", "a.csv", len(text), text)])
+    return with_partition_date(frame, day)
+
+
+def row(**values) -> dict:
+    base = {
+        "order_id": "o1",
+        "customer_id": "c1",
+        "order_ts": "2025-01-01T10:00:00Z",
+        "amount": "10.00",
+        "currency": "USD",
+    }
+    return {**base, **values}
+
+
+def clean(rows):
+    raw = raw_frame(rows)
+    result = clean_orders(raw, CONTRACT, b"k" * 16)
+    assert result.raw_rows == len(raw)
+    return result
+
+
+def test_valid_row_is_typed():
+    result = clean([row(quantity="2", unit_price="5", status=" Delivered ", currency="eur")])
+    cleaned = result.cleaned.iloc[0]
+    assert cleaned["amount"] == 10.0
+    assert cleaned["currency"] == "EUR"
+    assert cleaned["status"] == "delivered"
+    assert cleaned["quantity"] == 2
+    assert cleaned["order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
+    assert cleaned["updated_at"] == cleaned["order_ts"]
+    assert cleaned["order_date"] == DAY
+
+
+def test_offsets_are_normalised_to_utc():
+    result = clean(
+        [
+            row(order_ts="2025-01-01T12:30:00+02:00"),
+            row(order_id="o2", order_ts="2025-01-01T01:30:00+02:00"),
+        ]
+    )
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-01T10:30:00Z")]
+    assert result.quarantined["reason_code"].tolist() == ["order_ts_outside_partition"]
+
+
+def test_naive_timestamps_are_read_as_utc_and_counted():
+    result = clean([row(order_ts="2025-01-01 10:00:00")])
+    assert result.cleaned.iloc[0]["order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
+    assert result.naive_timestamp_rows == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"order_id": ""}, "missing_order_id"),
+        ({"customer_id": "  "}, "missing_customer_id"),
+        ({"amount": ""}, "missing_amount"),
+        ({"amount": "1,234.50"}, "invalid_amount"),
+        ({"amount": "abc"}, "invalid_amount"),
+        ({"amount": "NaN"}, "invalid_amount"),
+        ({"amount": "-3"}, "negative_amount"),
+        ({"amount": "1e9"}, "amount_out_of_range"),
+        ({"currency": "US"}, "invalid_currency"),
+        ({"order_ts": "yesterday"}, "invalid_order_ts"),
+        ({"order_ts": "2025-01-02T00:00:00Z"}, "order_ts_outside_partition"),
+        ({"quantity": "0"}, "quantity_below_minimum"),
+        ({"quantity": "1.5"}, "invalid_quantity"),
+        ({"unit_price": "-1"}, "negative_unit_price"),
+        ({"status": "lost"}, "invalid_status"),
+        ({"updated_at": "soon"}, "invalid_updated_at"),
+        ({"order_id": "x" * 500}, "order_id_too_long"),
+    ],
+)
+def test_rejected_rows_are_quarantined_with_a_reason(values, reason):
+    result = clean([row(**values)])
+    assert result.cleaned.empty
+    assert result.quarantined["reason_code"].tolist() == [reason]
+    assert reason in result.quarantined["reason_detail"].iloc[0]
+
+
+def test_scientific_amount_is_accepted():
+    assert clean([row(amount="7e1")]).cleaned.iloc[0]["amount"] == 70.0
+
+
+def test_all_broken_rules_are_listed_in_the_detail():
+    detail = clean([row(amount="x", currency="??")]).quarantined.iloc[0]["reason_detail"]
+    assert "invalid_amount" in detail and "invalid_currency" in detail
+
+
+def test_newest_updated_at_wins_and_older_versions_are_superseded():
+    result = clean(
+        [
+            row(amount="1", updated_at="2025-01-01T12:00:00Z"),
+            row(amount="2", updated_at="2025-01-01T15:00:00Z"),
+            row(amount="3", updated_at="2025-01-01T11:00:00Z"),
+        ]
+    )
+    assert result.cleaned["amount"].tolist() == [2.0]
+    assert result.superseded_rows == 2
+
+
+def test_exact_duplicates_keep_one_row():
+    result = clean([row(), row(), row(order_id="o2")])
+    assert sorted(result.cleaned["order_id"]) == ["o1", "o2"]
+    assert result.superseded_rows == 1
+
+
+def test_email_is_hashed_with_a_key_and_normalised():
+    emails = pd.Series([" A@X.com", "a@x.com", None], dtype="string")
+    hashed = hash_email(emails, b"k" * 16)
+    assert hashed.iloc[0] == hashed.iloc[1]
+    assert len(hashed.iloc[0]) == 64
+    assert pd.isna(hashed.iloc[2])
+    assert hash_email(emails, b"other-key-123456").iloc[0] != hashed.iloc[0]
+    cleaned = clean([row(customer_email="a@x.com")]).cleaned
+    assert "customer_email" not in cleaned.columns
+
+
+def test_empty_frame_gives_empty_outputs():
+    result = clean([])
+    assert result.cleaned.empty and result.quarantined.empty and result.raw_rows == 0

@@ -1,0 +1,189 @@
+"""The landing reader keeps every record, whatever its state."""
+
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orders_core import csv_fast
+from orders_core.contract import load_contract
+from orders_core.csv_fast import parse_well_formed
+from orders_core.ingest import (
+    LandedFile,
+    file_format,
+    normalize_header,
+    read_csv,
+    read_csv_rows,
+    read_landed_files,
+)
+
+CONTRACT = load_contract()
+
+
+def landed(name: str, data: bytes) -> LandedFile:
+    return LandedFile(uri=f"file:///landing/{name}", name=name, size=len(data), data=data)
+
+
+def read(name: str, data: bytes) -> pd.DataFrame:
+    return read_landed_files(CONTRACT, [landed(name, data)])
+
+
+def test_csv_rows_keep_source_file_and_starting_line():
+    data = b'order_id,customer_id,amount\nA,c,1\nB,c,"multi\nline"\nC,c,3\n'
+    raw = read("x.csv", data)
+    assert list(raw["order_id"]) == ["A", "B", "C"]
+    assert list(raw["source_line"]) == [2, 3, 5]
+    assert raw["amount"].iloc[1] == "multi\nline"
+    assert set(raw["source_file"]) == {"file:///landing/x.csv"}
+
+
+def test_missing_contract_columns_are_null_and_extra_columns_are_kept_as_json():
+    raw = read("x.csv", b"Order ID,customer_id,promo_code\nA,c,SAVE10\n")
+    assert raw["order_id"].iloc[0] == "A"
+    assert pd.isna(raw["amount"].iloc[0])
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {"promo_code": "SAVE10"}
+    assert json.loads(raw["file_header"].iloc[0]) == ["Order ID", "customer_id", "promo_code"]
+
+
+def test_broken_csv_records_are_kept_with_their_text():
+    raw = read("x.csv", b"order_id,customer_id\nA,c\nB\nC,c,extra\n")
+    assert len(raw) == 3
+    assert raw["parse_error"].isna().iloc[0]
+    assert raw["parse_error"].iloc[1].startswith("field_count")
+    assert json.loads(raw["raw_record"].iloc[2]) == ["C", "c", "extra"]
+
+
+def test_invalid_utf8_is_flagged_and_escaped_not_lost():
+    raw = read("x.csv", b"order_id,customer_id\nA,c\xff\n")
+    assert raw["parse_error"].iloc[0] == "invalid_utf8"
+    assert "\\xff" in raw["raw_record"].iloc[0]
+
+
+def test_bom_empty_file_and_header_only():
+    assert read("x.csv", b"\xef\xbb\xbforder_id,customer_id\nA,c\n")["order_id"].tolist() == ["A"]
+    assert len(read("x.csv", b"")) == 0
+    assert len(read("x.csv", b"order_id,customer_id\n")) == 0
+
+
+def test_jsonl_nested_values_become_json_text_and_bad_lines_are_kept():
+    data = b'{"order_id": "A", "amount": 12.5, "meta": {"k": [1]}}\nnot json\n[1,2]\n\n'
+    raw = read("x.jsonl", data)
+    assert len(raw) == 3
+    assert raw["amount"].iloc[0] == "12.5"
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {"meta": '{"k": [1]}'}
+    assert raw["parse_error"].iloc[1].startswith("invalid_json")
+    assert raw["raw_record"].iloc[1] == "not json"
+    assert raw["parse_error"].iloc[2] == "not_an_object"
+    assert list(raw["source_line"]) == [1, 2, 3]
+
+
+def test_parquet_typed_values_are_rendered_as_text(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "order_id": ["A"],
+            "amount": [12.5],
+            "quantity": [3],
+            "order_ts": pd.to_datetime(["2025-01-01T10:00:00Z"]),
+        }
+    )
+    path = tmp_path / "x.parquet"
+    frame.to_parquet(path)
+    raw = read("x.parquet", path.read_bytes())
+    assert raw[["order_id", "amount", "quantity"]].iloc[0].tolist() == ["A", "12.5", "3"]
+    assert pd.Timestamp(raw["order_ts"].iloc[0]) == pd.Timestamp("2025-01-01T10:00:00Z")
+
+
+def test_unreadable_parquet_is_one_broken_record():
+    raw = read("x.parquet", b"definitely not parquet")
+    assert len(raw) == 1
+    assert raw["parse_error"].iloc[0].startswith("unreadable_parquet")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("a.csv", "csv"), ("a.JSONL", "jsonl"), ("a.parquet", "parquet"), ("notes.txt", None)],
+)
+def test_file_format(name, expected):
+    assert file_format(name) == expected
+
+
+def test_normalize_header():
+    assert normalize_header("  Customer-ID ") == "customer_id"
+
+
+def landed_csv(data: bytes) -> LandedFile:
+    return landed("x.csv", data)
+
+
+WELL_FORMED = (
+    b'\xef\xbb\xbf"order_id","customer_id","amount","promo"\r\n'
+    b'"A","c","1.5",""\r\n\r\n'
+    b'"B","c \xc3\xa9",,"SAVE"\r\n'
+    b'"C","c"\r\n'
+    b'""\r\n'
+    b'"D","c","1,5","x","y"\r\n'
+    b"E,c,3,z"
+)
+
+
+def test_well_formed_csv_takes_the_fast_path_with_the_same_records():
+    assert parse_well_formed(WELL_FORMED) is not None
+    fast = read_csv(CONTRACT, landed_csv(WELL_FORMED))
+    pd.testing.assert_frame_equal(fast, read_csv_rows(CONTRACT, landed_csv(WELL_FORMED)))
+    assert list(fast["source_line"]) == [2, 4, 5, 7, 8]
+    assert list(fast["order_id"].fillna("-")) == ["A", "B", "-", "-", "E"]
+    assert fast["parse_error"].iloc[2].startswith("field_count: expected 4 fields, found 2")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'a,b\n"x\ny",1\n',  # line break inside quotes
+        b'a,b\n"x""y",1\n',  # doubled quote
+        b'a,b\nx"y,1\n',  # quote inside an unquoted field
+        b'a,b\n"x"y,1\n',  # text after a closing quote (an error in strict mode)
+        b"a,b\nx\xff,1\n",  # invalid UTF-8
+        b"a,b\nx\r1\n",  # lone carriage return
+        b"a\nx\n\ny\n",  # one column
+    ],
+)
+def test_files_that_need_interpreting_take_the_exact_path(data):
+    assert parse_well_formed(data) is None
+    pd.testing.assert_frame_equal(
+        read_csv(CONTRACT, landed_csv(data)), read_csv_rows(CONTRACT, landed_csv(data))
+    )
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64])
+def test_quote_pairing_carries_over_scan_chunks(monkeypatch, chunk):
+    monkeypatch.setattr(csv_fast, "_QUOTE_CHUNK", chunk)
+    assert parse_well_formed(WELL_FORMED) is not None
+    for data in (b'a,b\n"x""y",1\n', b'a,b\nx"y,1\n', b'a,b\n"x"y,1\n', b'a,b\n"x,1\n'):
+        assert parse_well_formed(data) is None
+
+
+FIELD = st.sampled_from(["", "a", "b c", "é", " ", '"q"', '""', '"a,b"', '" "', "\\"])
+LINE = st.lists(FIELD, min_size=0, max_size=5).map(",".join)
+PLAIN_CSV = st.tuples(
+    st.lists(LINE, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
+).map(lambda t: ("order_id,amount,x" + t[1] + t[1].join(t[0]) + (t[1] if t[2] else "")).encode())
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    PLAIN_CSV
+    | st.lists(
+        st.sampled_from(["a", "b", ",", '"', "\n", "\r\n", "\r", " ", "é", "\x00", "\\"]),
+        max_size=40,
+    ).map(lambda parts: ("order_id,amount,x\n" + "".join(parts)).encode())
+    | st.binary(max_size=60).map(lambda tail: b"order_id,amount\n" + tail)
+)
+def test_fast_and_exact_csv_readers_agree(data):
+    source = landed_csv(data)
+    try:
+        expected = read_csv_rows(CONTRACT, source)
+    except Exception as exc:  # the exact reader's own failures are not this test's concern
+        pytest.skip(f"exact reader raised {exc!r}")
+    pd.testing.assert_frame_equal(read_csv(CONTRACT, source), expected)

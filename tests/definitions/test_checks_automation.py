@@ -1,0 +1,62 @@
+"""Blocking across runs: automation holds a day whose blocking check failed, until fixed."""
+
+import datetime as dt
+
+import dagster as dg
+
+from orders_platform.definitions import build_definitions
+from tests.support.order_fixtures import DAY, HEADER, csv_bytes, land, order_rows, settings_for
+
+# Evaluated an hour into the next day, so DAY is the latest partition (what eager() targets).
+EVALUATION_TIME = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(1), tzinfo=dt.UTC)
+CLEANED = dg.AssetKey("cleaned_orders")
+
+
+def _materialize_raw(defs: dg.Definitions, instance) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
+        instance=instance,
+        partition_key=DAY.isoformat(),
+        asset_selection=[dg.AssetKey("raw_orders")],
+        raise_on_error=False,
+    )
+
+
+def _tick(defs: dg.Definitions, instance, cursor=None):
+    """One evaluation of the automation conditions (a daemon tick)."""
+    return dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, evaluation_time=EVALUATION_TIME, cursor=cursor
+    )
+
+
+def test_failed_blocking_check_holds_downstream_until_the_data_is_fixed(tmp_path, instance):
+    defs = build_definitions(settings_for(tmp_path))
+    landing = tmp_path / "landing"
+    broken = land(
+        landing, DAY, "a.csv", csv_bytes(order_rows(10), [h for h in HEADER if h != "amount"])
+    )
+
+    baseline = _tick(defs, instance)
+
+    failed = _materialize_raw(defs, instance)
+    [drift] = [e for e in failed.get_asset_check_evaluations() if e.check_name == "schema_drift"]
+    assert not drift.passed and drift.partition == DAY.isoformat()
+
+    held = _tick(defs, instance, baseline.cursor)
+    assert held.get_num_requested(CLEANED) == 0
+
+    broken.write_bytes(csv_bytes(order_rows(10)))
+    fixed = _materialize_raw(defs, instance)
+    assert fixed.success and all(e.passed for e in fixed.get_asset_check_evaluations())
+
+    released = _tick(defs, instance, held.cursor)
+    assert released.get_num_requested(CLEANED) == 1
+    assert DAY.isoformat() in released.get_requested_partitions(CLEANED)
+
+
+def test_a_passing_check_lets_automation_through_at_once(tmp_path, instance):
+    defs = build_definitions(settings_for(tmp_path))
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(order_rows(10)))
+    baseline = _tick(defs, instance)
+    assert _materialize_raw(defs, instance).success
+    assert _tick(defs, instance, baseline.cursor).get_num_requested(CLEANED) == 1

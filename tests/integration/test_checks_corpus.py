@@ -1,0 +1,100 @@
+"""The bad-input corpus through ingest, cleaning, drift detection and reconciliation."""
+
+import pandas as pd
+import pytest
+
+from asset_checks.drift import detect_drift, drift_outcome
+from asset_checks.reconciliation import reconcile_days
+from orders_core.contract import load_contract
+from tests.support.bad_inputs import Case, corpus
+from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
+
+CASES = corpus()
+
+
+def test_corpus_is_large_and_distinct():
+    assert len(CASES) >= 40
+    assert len({case.name for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_bad_input_is_quarantined_or_reported_and_reconciles(case: Case):
+    contract = load_contract()
+    raw = raw_frame(list(case.files))
+    result = clean(raw)
+    balance = reconcile_days(raw, result, [DAY], contract)[DAY]
+    findings = detect_drift(raw, contract)
+
+    assert balance.balanced, balance
+    assert balance.raw_rows == len(raw)
+    assert result.quarantined["reason_code"].notna().all()
+    assert result.quarantined["reason_detail"].notna().all()
+    assert case.reasons <= set(result.quarantined["reason_code"]), result.quarantined[
+        ["reason_code", "reason_detail"]
+    ].to_dict("records")
+    assert case.drift <= {finding.kind for finding in findings}, findings
+    assert result.superseded_rows == case.superseded
+    assert len(result.cleaned) >= case.min_cleaned
+    for order_id, column, value in case.cleaned_values:
+        row = result.cleaned.loc[result.cleaned["order_id"] == order_id]
+        assert len(row) == 1 and row[column].iloc[0] == value
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_every_error_drift_fails_the_partition(case: Case):
+    contract = load_contract()
+    raw = raw_frame(list(case.files))
+    findings = detect_drift(raw, contract)
+    outcome = drift_outcome(findings, len(raw))
+    errors = [f for f in findings if f.severity == "ERROR"]
+    assert outcome.passed == (not findings)
+    if errors:
+        assert outcome.severity.value == "ERROR"
+        assert "drift" in outcome.metadata
+
+
+def test_reconciliation_detects_a_lost_row():
+    contract = load_contract()
+    raw = raw_frame([landed("a.csv", csv_bytes(order_rows(10)))])
+    result = clean(raw)
+    lossy = result.__class__(
+        cleaned=result.cleaned.iloc[1:],
+        quarantined=result.quarantined,
+        superseded_rows=result.superseded_rows,
+        naive_timestamp_rows=0,
+        superseded=result.superseded,
+    )
+    balance = reconcile_days(raw, lossy, [DAY], contract)[DAY]
+    assert not balance.balanced
+
+
+def test_reconciliation_detects_changed_revenue():
+    contract = load_contract()
+    raw = raw_frame([landed("a.csv", csv_bytes(order_rows(10)))])
+    result = clean(raw)
+    cleaned = result.cleaned.copy()
+    cleaned.loc[0, "amount"] = cleaned.loc[0, "amount"] + 0.01
+    changed = result.__class__(cleaned, result.quarantined, 0, 0, result.superseded)
+    balance = reconcile_days(raw, changed, [DAY], contract)[DAY]
+    assert balance.row_difference == 0
+    assert balance.revenue_difference == pytest.approx(-0.01)
+    assert not balance.balanced
+
+
+def test_unparseable_amounts_carry_no_revenue():
+    rows = order_rows(3)
+    rows[0]["amount"] = "1,234.50"
+    rows[1]["amount"] = "1e400"
+    raw = raw_frame([landed("a.csv", csv_bytes(rows))])
+    balance = reconcile_days(raw, clean(raw), [DAY], load_contract())[DAY]
+    assert balance.unparseable_amount_rows == 2
+    assert balance.raw_revenue == pytest.approx(float(rows[2]["amount"]))
+    assert balance.balanced
+
+
+def test_empty_day_reconciles():
+    raw = raw_frame([])
+    result = clean(raw)
+    balance = reconcile_days(raw, result, [DAY], load_contract())[DAY]
+    assert balance.balanced and balance.raw_rows == 0
+    assert isinstance(result.superseded, pd.DataFrame)

@@ -1,0 +1,137 @@
+"""Schema drift detection, its policy, and the freshness/automation policies of the checks."""
+
+import dagster as dg
+import pytest
+
+from asset_checks.drift import detect_drift, drift_outcome
+from orders_core.contract import load_contract, parse_contract
+from orders_platform.automation import held_by_blocking_checks
+from orders_platform.definitions import build_definitions
+from orders_platform.freshness import PUBLISHED_FRESHNESS
+from resources.settings import PlatformSettings
+from tests.support.order_fixtures import HEADER, csv_bytes, landed, order_rows, raw_frame
+
+
+def _drift(rows, header=HEADER, name="a.csv"):
+    return detect_drift(raw_frame([landed(name, csv_bytes(rows, header))]), load_contract())
+
+
+def _kinds(findings):
+    return {(f.kind, f.column) for f in findings}
+
+
+def test_matching_files_have_no_drift():
+    findings = _drift(order_rows(50))
+    assert findings == []
+    assert drift_outcome(findings, 50).passed
+
+
+def test_added_column_is_a_warning_and_carried():
+    rows = [{**r, "sales_channel": "web"} for r in order_rows(10)]
+    findings = _drift(rows, [*HEADER, "sales_channel"])
+    assert _kinds(findings) == {("added", "sales_channel")}
+    outcome = drift_outcome(findings, 10)
+    assert not outcome.passed and outcome.severity == dg.AssetCheckSeverity.WARN
+    table = outcome.metadata["drift"].value
+    assert table.records[0].data["kind"] == "added"
+    assert table.records[0].data["rows"] == 10
+
+
+def test_renamed_required_column_is_an_error_with_a_rename_hint():
+    rows = [
+        {("total_amount" if k == "amount" else k): v for k, v in r.items()} for r in order_rows(30)
+    ]
+    header = ["total_amount" if h == "amount" else h for h in HEADER]
+    findings = _drift(rows, header)
+    assert {
+        ("missing_required", "amount"),
+        ("renamed", "amount"),
+        ("added", "total_amount"),
+    } <= _kinds(findings)
+    renamed = next(f for f in findings if f.kind == "renamed")
+    assert "total_amount" in renamed.detail
+    assert drift_outcome(findings, 30).severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_unrelated_extra_column_is_not_taken_for_a_rename():
+    rows = [
+        {**{k: v for k, v in r.items() if k != "region"}, "coupon": "X"} for r in order_rows(30)
+    ]
+    findings = _drift(rows, [*[h for h in HEADER if h != "region"], "coupon"])
+    assert ("renamed", "region") not in _kinds(findings)
+    assert ("missing_optional", "region") in _kinds(findings)
+
+
+def test_retyped_column_needs_a_share_and_a_count():
+    few = order_rows(100)
+    for row in few[:3]:
+        row["quantity"] = "two"
+    assert _drift(few) == []  # three bad rows: quarantine's job, not drift
+    many = order_rows(100)
+    for row in many[:40]:
+        row["order_ts"] = "02/01/2025 10:00"
+    [finding] = _drift(many)
+    assert (finding.kind, finding.column, finding.severity) == ("retyped", "order_ts", "ERROR")
+    assert "40.0%" in finding.detail and "02/01/2025 10:00" in finding.detail
+
+
+def test_drift_is_judged_per_file_header():
+    good = landed("a.csv", csv_bytes(order_rows(5)))
+    bad = landed(
+        "b.csv", csv_bytes(order_rows(5, prefix="b"), [h for h in HEADER if h != "currency"])
+    )
+    findings = detect_drift(raw_frame([good, bad]), load_contract())
+    [missing] = findings
+    assert (missing.kind, missing.column, missing.files, missing.rows) == (
+        "missing_required",
+        "currency",
+        1,
+        5,
+    )
+
+
+def test_policy_comes_from_the_contract():
+    document = {
+        "name": "orders",
+        "version": 1,
+        "dedup": {"key": "order_id", "order_by": "updated_at"},
+        "columns": [{"name": "order_id", "type": "string", "required": True}],
+        "drift": {"added": "error", "retyped_max_unparseable": 0.5},
+    }
+    policy = parse_contract(document).drift
+    assert policy.severity("added") == "ERROR" and policy.retyped_max_unparseable == 0.5
+    with pytest.raises(ValueError, match="drift.renamed"):
+        parse_contract({**document, "drift": {"renamed": "LOUD"}})
+
+
+def test_contract_lists_iso_currencies():
+    allowed = load_contract().column("currency").allowed
+    assert {"USD", "EUR", "GBP", "JPY", "CHF"} <= set(allowed)
+    assert not {"XXX", "XTS", "XAU"} & set(allowed)
+
+
+def test_checks_are_wired_blocking_and_published_assets_have_freshness():
+    defs = build_definitions(PlatformSettings(partitions_start="2025-01-01"))
+    graph = defs.resolve_asset_graph()
+    blocking = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in graph.asset_check_keys
+        if graph.get(key).blocking
+    }
+    assert blocking == {
+        ("raw_orders", "schema_drift"),
+        ("cleaned_orders", "reconciliation"),
+        ("cleaned_orders", "gx_quality"),
+        ("warehouse/fct_orders", "gx_quality"),
+        ("raw_orders", "metadata_anomaly"),
+        ("customer_clv", "clv_finite_and_non_negative"),
+        ("customer_clv", "prob_alive_within_unit_interval"),
+        ("customer_clv", "model_parameters_finite_and_positive"),
+        ("customer_clv", "no_missing_or_infinite_values"),
+    }
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        published = key.path[0] == "warehouse"
+        assert (node.freshness_policy == PUBLISHED_FRESHNESS) == published, key
+        if node.parent_keys:
+            assert node.automation_condition == held_by_blocking_checks(), key

@@ -1,0 +1,118 @@
+"""Checks through the real assets: per-partition results in range runs, same-run blocking."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from tests.support.bad_inputs import corpus
+from tests.support.order_fixtures import (
+    DAY,
+    HEADER,
+    csv_bytes,
+    land,
+    order_rows,
+    range_tags,
+    settings_for,
+)
+
+PREVIOUS = DAY - dt.timedelta(days=1)
+NO_AMOUNT = [h for h in HEADER if h != "amount"]
+
+
+def _run(tmp_path, instance, tags=None, partition_key=None):
+    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+    return job.execute_in_process(
+        instance=instance, tags=tags, partition_key=partition_key, raise_on_error=False
+    )
+
+
+def _evaluations(result):
+    return {
+        (e.asset_key.to_user_string(), e.check_name, e.partition): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def test_range_run_records_every_check_per_partition(tmp_path, instance):
+    for day in (PREVIOUS, DAY):
+        land(tmp_path / "landing", day, "a.csv", csv_bytes(order_rows(30, day)))
+    result = _run(tmp_path, instance, tags=range_tags(PREVIOUS, DAY))
+    assert result.success
+    evaluations = _evaluations(result)
+    for day in (PREVIOUS, DAY):
+        for asset, check in [
+            ("raw_orders", "schema_drift"),
+            ("cleaned_orders", "reconciliation"),
+            ("cleaned_orders", "gx_quality"),
+            ("warehouse/fct_orders", "gx_quality"),
+        ]:
+            evaluation = evaluations[(asset, check, day.isoformat())]
+            assert evaluation.passed, evaluation.description
+            assert evaluation.target_materialization_data is not None
+    balance = evaluations[("cleaned_orders", "reconciliation", DAY.isoformat())].metadata
+    assert balance["reconciliation/raw_rows"].value == 30
+    assert balance["reconciliation/row_difference"].value == 0
+    assert ("warehouse/fct_orders", "column_schema_change", None) in evaluations
+
+
+def test_error_drift_stops_downstream_in_the_same_run_until_fixed(tmp_path, instance):
+    landing = tmp_path / "landing"
+    bad = land(landing, DAY, "a.csv", csv_bytes(order_rows(10), NO_AMOUNT))
+    failed = _run(tmp_path, instance, partition_key=DAY.isoformat())
+    assert not failed.success
+    drift = _evaluations(failed)[("raw_orders", "schema_drift", DAY.isoformat())]
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
+    assert drift.metadata["drift/missing_required"].value == 1
+    assert "drift" in drift.metadata
+    started = {e.step_key for e in failed.all_events if e.event_type_value == "STEP_START"}
+    assert "raw_orders" in started
+    assert not started & {"clean_orders", "warehouse__fct_orders", "customer_metrics"}
+    keys = {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()}
+    assert keys == {"raw_orders"}
+
+    bad.write_bytes(csv_bytes(order_rows(10)))
+    fixed = _run(tmp_path, instance, partition_key=DAY.isoformat())
+    assert fixed.success
+    keys = {e.asset_key.to_user_string() for e in fixed.get_asset_materialization_events()}
+    assert {"cleaned_orders", "warehouse/fct_orders", "warehouse/dim_customers"} <= keys
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sql_in_text_kept_verbatim",
+        "formula_in_text",
+        "mixed_formats_in_one_day",
+        "duplicate_newer_update",
+        "parquet_typed_columns",
+    ],
+)
+def test_corpus_cases_through_the_assets(tmp_path, instance, name):
+    case = next(case for case in corpus() if case.name == name)
+    for index, file in enumerate(case.files):
+        land(tmp_path / "landing", DAY, f"{index}-{file.name}", file.data)
+    result = _run(tmp_path, instance, partition_key=DAY.isoformat())
+    assert result.success
+    evaluations = _evaluations(result)
+    for asset in ("cleaned_orders", "warehouse/fct_orders"):
+        assert evaluations[(asset, "gx_quality", DAY.isoformat())].passed
+    assert evaluations[("cleaned_orders", "reconciliation", DAY.isoformat())].passed
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
+        raw_rows = conn.execute("select count(*) from raw.raw_orders").fetchone()[0]
+        cleaned = conn.execute("select count(*) from warehouse.fct_orders").fetchone()[0]
+        reasons = {
+            row[0]
+            for row in conn.execute("select reason_code from staging.quarantined_orders").fetchall()
+        }
+        for order_id, column, value in case.cleaned_values:
+            stored = conn.execute(
+                f"select {column} from warehouse.fct_orders where order_id = ?", [order_id]
+            ).fetchone()[0]
+            assert stored == value
+    assert case.reasons <= reasons
+    assert cleaned >= case.min_cleaned
+    assert raw_rows >= cleaned + case.superseded

@@ -1,0 +1,313 @@
+"""customer_clv through Dagster: CDNOW's published estimates, awkward customers, too few
+customers, and the CLV checks it reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from asset_checks.clv import (
+    CLV_FINITE_NON_NEGATIVE,
+    MODEL_CONVERGED,
+    NO_MISSING_VALUES,
+    PARAMETERS_FINITE_POSITIVE,
+    PROB_ALIVE_IN_UNIT_INTERVAL,
+    clv_check_results,
+    clv_check_specs,
+)
+from devtools.clv_simulation import simulate_daily_metrics
+from orders_core import clv, clv_validation
+from platform_assets.assets.analytics import build_analytics_assets
+from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
+from resources.telemetry import TelemetryResource
+from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
+from tests.support import paths
+
+FIXTURES = paths.FIXTURES
+METRICS = dg.AssetKey("customer_metrics")
+REQUIRED_KEYS = {
+    "bgnbd/r",
+    "bgnbd/alpha",
+    "bgnbd/a",
+    "bgnbd/b",
+    "gamma_gamma/p",
+    "gamma_gamma/q",
+    "gamma_gamma/gamma",
+    "time_unit",
+}
+
+
+def _materialize(database: str, assets: list, config: dict) -> dg.ExecuteInProcessResult:
+    """Run ``assets`` against one DuckDB file; customer_metrics is read from its table
+    when it is not among them."""
+    external = dg.AssetSpec(METRICS, metadata={"schema": "analytics"}).with_io_manager_key(
+        "warehouse_io_manager"
+    )
+    has_metrics = any(METRICS in a.keys for a in assets)
+    return dg.materialize(
+        [*assets, *([] if has_metrics else [external])],
+        selection=[key for a in assets for key in a.keys],
+        resources={
+            "warehouse": DuckDBWarehouse(database=database),
+            "warehouse_io_manager": DuckDBWarehouseIOManager(database=database),
+            "telemetry": TelemetryResource(),
+        },
+        run_config={"ops": config},
+        raise_on_error=False,
+    )
+
+
+def _clv_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == CUSTOMER_CLV]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _clv_assets() -> list[dg.AssetsDefinition]:
+    """customer_clv with its sanity checks, wired as the composition root wires them."""
+    return build_clv_assets(
+        METRICS, check_specs=clv_check_specs(CUSTOMER_CLV), check_results=clv_check_results
+    )
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, dg.AssetCheckSeverity]]:
+    return {e.check_name: (e.passed, e.severity) for e in result.get_asset_check_evaluations()}
+
+
+def _metrics_table(database: str, metrics: pd.DataFrame) -> None:
+    with duckdb.connect(database) as conn:
+        conn.execute("create schema analytics")
+        conn.register("metrics", metrics)
+        conn.execute("create table analytics.customer_metrics as select * from metrics")
+
+
+@pytest.fixture(scope="module")
+def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse whose cleaned orders are the CDNOW sample (78 weeks, 2357 customers)."""
+    raw = pd.read_csv(
+        FIXTURES / "cdnow_sample_transactions.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"date": str, "customer_id": str},
+    )
+    day = pd.to_datetime(raw["date"], format="%Y%m%d").dt.date
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "order_date": day,
+            "amount": raw["amount"],
+            "partition_date": day,
+        }
+    )
+    database = str(tmp_path_factory.mktemp("cdnow") / "orders.duckdb")
+    with duckdb.connect(database) as conn:
+        conn.execute("create schema staging")
+        conn.register("orders", orders)
+        conn.execute("create table staging.cleaned_orders as select * from orders")
+    return database
+
+
+def _cdnow_run(database: str, as_of: str, clv_config: dict) -> dg.ExecuteInProcessResult:
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    config = {
+        "customer_metrics": {"config": {"as_of": as_of}},
+        "customer_clv": {"config": {"time_unit": "weeks", **clv_config}},
+    }
+    result = _materialize(database, assets, config)
+    assert result.success
+    return result
+
+
+def test_cdnow_through_the_assets_reproduces_the_published_estimates(cdnow_warehouse) -> None:
+    # Calibration period 1997-01-01..1997-09-30 (39 weeks): FHL (2005) section 5 and
+    # Fader & Hardie (2013). customer_metrics computes the summary with SQL from orders.
+    meta = _clv_metadata(_cdnow_run(cdnow_warehouse, "1997-09-30", {"holdout_fraction": 0.0}))
+    assert REQUIRED_KEYS <= meta.keys() and meta["time_unit"] == "weeks"
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert {k: meta[f"bgnbd/{k}"] for k in published} == pytest.approx(published, abs=1e-3)
+    assert meta["bgnbd/log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+    spend = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+    assert {k: meta[f"gamma_gamma/{k}"] for k in spend} == pytest.approx(spend, abs=0.01)
+    assert meta["bgnbd/converged"] and meta["gamma_gamma/converged"]
+    assert (meta["customers/total"], meta["customers/repeat"]) == (2357, 946)
+    assert meta["customers/gamma_gamma"] == 946 and meta["as_of"] == "1997-09-30"
+    assert meta["holdout/status"] == "disabled: holdout_fraction is 0"
+
+
+def test_cdnow_holdout_in_sql_matches_the_published_split(cdnow_warehouse) -> None:
+    # As of the end of the 78 weeks, holding out weeks 40-78 as in FHL (2005) figure 4.
+    result = _cdnow_run(
+        cdnow_warehouse, "1998-06-30", {"holdout_cut_date": "1997-09-30", "horizon_months": 6}
+    )
+    meta = _clv_metadata(result)
+    raw = pd.read_csv(
+        FIXTURES / "cdnow_sample_transactions.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"date": str},
+    )
+    transactions = raw.assign(order_date=pd.to_datetime(raw["date"], format="%Y%m%d"))
+    in_pandas = clv_validation.validate_transactions(
+        transactions, "1997-09-30", "1998-06-30", time_unit="weeks"
+    )
+    assert meta["holdout/status"] == "validated" and meta["holdout/cut_date"] == "1997-09-30"
+    assert meta["holdout/customers"] == 2357 and meta["holdout/actual_purchases"] == 1882
+    assert meta["holdout/mean_absolute_error"] == pytest.approx(in_pandas.mean_absolute_error)
+    assert meta["holdout/aggregate_relative_error"] == pytest.approx(
+        in_pandas.aggregate_relative_error
+    )
+    rows = [record.data for record in meta["holdout/by_frequency"].records]
+    assert [r["bucket"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert [r["actual_total"] for r in rows] == in_pandas.table["actual_total"].tolist()
+    assert meta["horizon_months"] == 6 and meta["as_of"] == "1998-06-30"
+    assert all(passed for passed, _ in _checks(result).values())
+
+
+def _edge_metrics() -> pd.DataFrame:
+    """Ordinary simulated customers plus every awkward kind the warehouse can produce."""
+    base = simulate_daily_metrics(
+        400, clv.BGNBDParams(0.5, 20.0, 0.8, 2.5), clv.GammaGammaParams(5.0, 3.0, 20.0), 400, 1
+    )
+    awkward = pd.DataFrame(
+        {
+            "customer_id": ["no_repeat", "one_day", "heavy", "heavy_gone", "free", "tiny"],
+            "frequency": [0, 0, 390, 390, 3, 1],
+            "recency_days": [0, 0, 399, 391, 50, 1],
+            "tenure_days": [300, 0, 400, 4000, 60, 1],
+            "monetary_value": [0.0, 0.0, 35.0, 1e6, 0.0, 1e-9],
+        }
+    )
+    metrics = pd.concat([base.drop(columns="customer_id"), awkward.drop(columns="customer_id")])
+    return metrics.assign(
+        customer_id=[*("c" + base["customer_id"]), *awkward["customer_id"]],
+        as_of_date=pd.Timestamp("2025-06-30").date(),
+    ).reset_index(drop=True)
+
+
+def test_awkward_customers_are_scored_finite_through_the_asset(tmp_path: Path) -> None:
+    database = str(tmp_path / "orders.duckdb")
+    metrics = _edge_metrics()
+    _metrics_table(database, metrics)
+    config = {"customer_clv": {"config": {"holdout_fraction": 0.0, "horizon_months": 24}}}
+    result = _materialize(database, _clv_assets(), config)
+    assert result.success
+    assert all(passed for passed, _ in _checks(result).values())
+    with duckdb.connect(database, read_only=True) as conn:
+        scores = conn.execute("select * from analytics.customer_clv").df().set_index("customer_id")
+    assert len(scores) == len(metrics)
+    values = scores[list(clv.SCORE_COLUMNS)].to_numpy()
+    assert np.isfinite(values).all() and (values >= 0).all()
+    assert scores["prob_alive"].le(1).all() and (scores["horizon_months"] == 24).all()
+    meta = _clv_metadata(result)
+    population_mean = (
+        meta["gamma_gamma/p"] * meta["gamma_gamma/gamma"] / (meta["gamma_gamma/q"] - 1)
+    )
+    for quiet in ("no_repeat", "one_day"):
+        assert scores.loc[quiet, "prob_alive"] == 1.0
+        assert scores.loc[quiet, "expected_avg_order_value"] == pytest.approx(population_mean)
+    heavy, gone = scores.loc["heavy"], scores.loc["heavy_gone"]
+    assert heavy["expected_purchases"] > 50 * gone["expected_purchases"]
+    assert heavy["prob_alive"] > 0.99 > gone["prob_alive"]
+    assert 0 < scores.loc["free", "expected_avg_order_value"] < population_mean
+    # Zero spend is scored but never fitted on.
+    repeat = metrics["frequency"] > 0
+    assert meta["customers/repeat"] == int(repeat.sum())
+    assert meta["customers/gamma_gamma"] == int((repeat & (metrics["monetary_value"] > 0)).sum())
+
+
+def test_too_few_customers_write_an_empty_typed_table_and_warn(tmp_path: Path) -> None:
+    database = str(tmp_path / "orders.duckdb")
+    _metrics_table(database, _edge_metrics().tail(6))
+    result = _materialize(database, _clv_assets(), {})
+    assert result.success
+    meta = _clv_metadata(result)
+    assert meta["clv/status"] == "not fitted" and "needs >= 20 customers" in meta["clv/reason"]
+    assert meta["dagster/row_count"] == 0 and not (REQUIRED_KEYS - {"time_unit"}) & meta.keys()
+    checks = _checks(result)
+    warn = dg.AssetCheckSeverity.WARN
+    assert checks[PARAMETERS_FINITE_POSITIVE] == (False, warn)
+    assert checks[MODEL_CONVERGED] == (False, warn)
+    for name in (CLV_FINITE_NON_NEGATIVE, PROB_ALIVE_IN_UNIT_INTERVAL, NO_MISSING_VALUES):
+        assert checks[name][0]
+    with duckdb.connect(database, read_only=True) as conn:
+        columns = {
+            row[0]: row[1] for row in conn.execute("describe analytics.customer_clv").fetchall()
+        }
+        assert conn.execute("select count(*) from analytics.customer_clv").fetchone() == (0,)
+    assert columns["clv"] == "DOUBLE" and columns["as_of_date"] == "DATE"
+
+
+def test_a_cut_date_after_as_of_fails_without_retry(tmp_path: Path) -> None:
+    database = str(tmp_path / "orders.duckdb")
+    _metrics_table(database, _edge_metrics())
+    config = {"customer_clv": {"config": {"holdout_cut_date": "2025-07-01"}}}
+    result = _materialize(database, _clv_assets(), config)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "must be before as_of" in failure.step_failure_data.user_failure_data.description
+
+
+def _scores(**change) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "as_of_date": [pd.Timestamp("2025-01-01").date()] * 2,
+            "horizon_months": [12, 12],
+            "expected_purchases": [1.0, 0.5],
+            "prob_alive": [0.9, 1.0],
+            "expected_avg_order_value": [30.0, 25.0],
+            "clv": [30.0, 12.0],
+        }
+    )
+    return frame.assign(**change)
+
+
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [
+        ({}, set()),
+        ({"clv": [-1.0, 2.0]}, {CLV_FINITE_NON_NEGATIVE}),
+        ({"clv": [np.inf, 2.0]}, {CLV_FINITE_NON_NEGATIVE, NO_MISSING_VALUES}),
+        ({"prob_alive": [1.5, 0.2]}, {PROB_ALIVE_IN_UNIT_INTERVAL}),
+        ({"prob_alive": [np.nan, 0.2]}, {PROB_ALIVE_IN_UNIT_INTERVAL, NO_MISSING_VALUES}),
+        ({"customer_id": ["a", None]}, {NO_MISSING_VALUES}),
+    ],
+)
+def test_score_checks_catch_bad_values(change: dict, failing: set[str]) -> None:
+    model = clv.CLVModel(
+        clv.FitResult(clv.BGNBDParams(0.3, 5.0, 0.8, 2.0), -1.0, True, 5, "ok", 1e-9, 10),
+        clv.FitResult(clv.GammaGammaParams(6.0, 4.0, 15.0), -1.0, True, 5, "ok", 1e-9, 5),
+        "days",
+    )
+    results = {r.check_name: r.passed for r in clv_check_results(_scores(**change), model)}
+    assert {name for name, passed in results.items() if not passed} == failing
+
+
+def test_model_checks_catch_bad_parameters_and_non_convergence() -> None:
+    model = clv.CLVModel(
+        clv.FitResult(clv.BGNBDParams(0.3, np.inf, 0.8, 2.0), -1.0, False, 5, "stuck", 0.1, 10),
+        clv.FitResult(clv.GammaGammaParams(6.0, 4.0, 15.0), -1.0, True, 5, "ok", 1e-9, 5),
+        "days",
+    )
+    results = {r.check_name: r for r in clv_check_results(_scores(), model)}
+    assert not results[PARAMETERS_FINITE_POSITIVE].passed
+    assert results[PARAMETERS_FINITE_POSITIVE].metadata["invalid"].value == "bgnbd/alpha"
+    assert not results[MODEL_CONVERGED].passed
+    assert results[MODEL_CONVERGED].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_only_convergence_is_a_non_blocking_check() -> None:
+    specs = {spec.name: spec.blocking for spec in clv_check_specs(CUSTOMER_CLV)}
+    assert specs == {
+        CLV_FINITE_NON_NEGATIVE: True,
+        PROB_ALIVE_IN_UNIT_INTERVAL: True,
+        PARAMETERS_FINITE_POSITIVE: True,
+        MODEL_CONVERGED: False,
+        NO_MISSING_VALUES: True,
+    }

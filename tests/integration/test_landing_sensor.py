@@ -1,0 +1,117 @@
+"""orders_landing_sensor on the 3-day fixture landing zone, with materializations reported
+straight into a temp instance (no pipeline runs)."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from orders_platform.definitions import build_definitions
+from platform_assets.partitions import daily_partitions
+from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
+from resources.landing import LocalLandingZone, fingerprint
+from sensors.landing import SENSOR_NAME, candidate_days, evaluate_landing
+from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
+
+PARTITIONS = daily_partitions("2025-01-01")
+
+
+@pytest.fixture
+def zone(landing) -> LocalLandingZone:
+    """The fixture's three days, day 3 (empty in the fixture) with one file landed."""
+    root, _ = landing
+    write_csv(
+        day_dir(root, DAY3) / "part-000.csv",
+        [order("C1", "erin", "2025-01-03T08:00:00Z", "12.00")],
+    )
+    return LocalLandingZone(root=str(root))
+
+
+def materialize(instance, zone: LocalLandingZone, day) -> None:
+    """Record a raw_orders load of the day's current files."""
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=RAW_ORDERS,
+            partition=day.isoformat(),
+            metadata={FINGERPRINT: fingerprint(zone.list_day(day))},
+        )
+    )
+
+
+def tick(instance, zone, cursor=None, lookback_days=7, max_new_days=400):
+    return evaluate_landing(instance, cursor, zone, PARTITIONS, lookback_days, max_new_days)
+
+
+def keys(result) -> list[str]:
+    return [r.partition_key for r in result.run_requests]
+
+
+def test_new_days_are_loaded_once(instance, zone):
+    first = tick(instance, zone)
+    assert keys(first) == [DAY1.isoformat(), DAY2.isoformat(), DAY3.isoformat()]
+    assert all(
+        r.run_key == f"{r.partition_key}:{r.run_key.split(':')[1]}" for r in first.run_requests
+    )
+    assert tick(instance, zone, first.cursor).run_requests == []
+
+
+def test_days_already_loaded_with_the_same_files_are_skipped(instance, zone):
+    materialize(instance, zone, DAY1)
+    assert keys(tick(instance, zone)) == [DAY2.isoformat(), DAY3.isoformat()]
+
+
+def test_a_late_file_requests_the_day_again_with_a_new_run_key(instance, zone, landing):
+    for day in (DAY1, DAY2, DAY3):
+        materialize(instance, zone, day)
+    quiet = tick(instance, zone)
+    assert quiet.run_requests == []
+    (day_dir(landing[0], DAY2) / "late-000.csv").write_text(
+        "order_id,customer_id,order_ts,amount,currency\nL1,zoe,2025-01-02T23:00:00Z,9.00,EUR\n"
+    )
+    (request,) = tick(instance, zone, quiet.cursor).run_requests
+    assert request.partition_key == DAY2.isoformat()
+    assert request.run_key == f"{DAY2.isoformat()}:{fingerprint(zone.list_day(DAY2))}"
+
+
+def test_held_days_are_left_to_the_anomaly_sensor(instance, zone, landing):
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_NAME,
+            passed=False,
+            partition=DAY3.isoformat(),
+        )
+    )
+    result = tick(instance, zone)
+    assert keys(result) == [DAY1.isoformat(), DAY2.isoformat()]
+    assert any("held" in d and DAY3.isoformat() in d for d in result.decisions)
+
+
+def test_cost_is_bounded_by_the_lookback_and_the_new_day_cap(instance, zone, landing):
+    first = tick(instance, zone, lookback_days=1, max_new_days=2)
+    assert keys(first) == [DAY1.isoformat(), DAY2.isoformat()]
+    second = tick(instance, zone, first.cursor, lookback_days=1, max_new_days=2)
+    assert keys(second) == [DAY3.isoformat()]
+    assert set(json.loads(second.cursor)["seen"]) == {DAY3.isoformat()}
+    (day_dir(landing[0], DAY1) / "late-000.csv").write_text("order_id\nX\n")
+    assert tick(instance, zone, second.cursor, lookback_days=1).run_requests == []
+
+
+def test_candidate_days_relist_the_lookback_then_new_days():
+    days = [DAY1, DAY2, DAY3]
+    assert candidate_days(days, None, 1, 10) == days
+    assert candidate_days(days, DAY2.isoformat(), 1, 10) == [DAY2, DAY3]
+
+
+def test_the_sensor_definition_ticks_with_its_resources(instance, settings, zone):
+    defs = build_definitions(settings)
+    with dg.build_sensor_context(
+        instance=instance, definitions=defs, resources=defs.resources
+    ) as context:
+        result = defs.get_sensor_def(SENSOR_NAME)(context)
+    assert [r.partition_key for r in result.run_requests] == [
+        DAY1.isoformat(),
+        DAY2.isoformat(),
+        DAY3.isoformat(),
+    ]
+    assert json.loads(result.cursor)["newest"] == DAY3.isoformat()

@@ -1,0 +1,139 @@
+"""The whole graph, materialized against fixtures on the embedded default."""
+
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
+from tests.support.pipeline_helpers import materializations, run_range, table_checksums
+
+
+def test_every_asset_materializes_and_reconciles_per_day(settings, landing, instance):
+    _, expected = landing
+    result = run_range(settings, instance, "2025-01-01", "2025-01-03")
+    assert result.success
+    events = materializations(result)
+    for day, counts in expected.items():
+        key = day.isoformat()
+        cleaned = events[("cleaned_orders", key)]
+        assert events[("raw_orders", key)]["dagster/row_count"] == counts["raw"]
+        assert cleaned["dagster/row_count"] == counts["cleaned"]
+        assert cleaned["orders/quarantined_rows"] == counts["quarantined"]
+        assert cleaned["orders/superseded_rows"] == counts["superseded"]
+        assert counts["raw"] == counts["cleaned"] + counts["quarantined"] + counts["superseded"]
+        assert events[("warehouse/fct_orders", key)]["dagster/row_count"] == counts["cleaned"]
+    assert events[("raw_orders", DAY3.isoformat())]["orders/note"] == "no landed rows for this day"
+    assert ("customer_metrics", None) in events and ("warehouse/dim_customers", None) in events
+
+
+def test_customer_metrics_match_hand_computed_values(settings, instance):
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        dim = conn.execute("select * from warehouse.dim_customers order by customer_id").df()
+    dim = dim.set_index("customer_id")
+    # as of 2025-01-03, the latest materialized day (empty, but materialized)
+    expected = {
+        "alice": (3, 1, 1, 2, 30.00, 45.25),
+        "bob": (2, 1, 1, 2, 40.00, 65.00),
+        "dave": (1, 0, 0, 2, 0.00, 7.00),
+        "erin": (1, 0, 0, 1, 0.00, 60.00),
+    }
+    assert sorted(dim.index) == sorted(expected)
+    columns = [
+        "order_count",
+        "frequency",
+        "recency_days",
+        "tenure_days",
+        "monetary_value",
+        "total_revenue",
+    ]
+    for customer, values in expected.items():
+        assert tuple(dim.loc[customer, columns]) == pytest.approx(values)
+    assert set(pd.to_datetime(dim["as_of_date"]).dt.date) == {DAY3}
+    # Four customers are too few to fit a CLV model: the CLV columns are published empty.
+    assert dim[["expected_purchases", "prob_alive", "clv", "clv_horizon_months"]].isna().all(None)
+
+
+def test_no_pii_in_clear_outside_the_raw_layer(settings, instance):
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        for table in ("staging.cleaned_orders", "warehouse.fct_orders", "warehouse.dim_customers"):
+            columns = [r[0] for r in conn.execute(f"describe {table}").fetchall()]  # noqa: S608
+            assert "customer_email" not in columns
+            text = conn.execute(f"select * from {table}").df().to_csv()  # noqa: S608
+            assert "example.com" not in text.lower()
+
+
+def test_rerunning_days_leaves_tables_identical(settings, instance):
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
+    first = table_checksums(settings.duckdb_path)
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
+    assert run_range(settings, instance, "2025-01-02", "2025-01-02").success
+    assert table_checksums(settings.duckdb_path) == first
+
+
+def test_a_corrected_file_replaces_the_day_without_leftovers(settings, landing, instance):
+    root, _ = landing
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
+    write_csv(
+        day_dir(root, DAY1) / "part-000.csv",
+        [order("A1", "alice", "2025-01-01T09:00:00Z", "11.00")],
+    )
+    (day_dir(root, DAY1) / "part-001.csv").unlink()
+    assert run_range(settings, instance, "2025-01-01", "2025-01-01").success
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        day1 = conn.execute(
+            "select order_id, amount from warehouse.fct_orders where partition_date = ?", [DAY1]
+        ).fetchall()
+        day2 = conn.execute(
+            "select count(*) from warehouse.fct_orders where partition_date = ?", [DAY2]
+        ).fetchone()[0]
+    assert day1 == [("A1", 11.0)]
+    assert day2 == 3
+
+
+def test_as_of_can_be_configured(settings, instance):
+    config = {"ops": {"customer_metrics": {"config": {"as_of": "2025-01-01"}}}}
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03", run_config=config).success
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        dim = conn.execute(
+            "select customer_id, order_count from warehouse.dim_customers"
+        ).fetchall()
+    assert sorted(dim) == [("alice", 2), ("bob", 1), ("dave", 1)]
+
+
+@pytest.mark.slow
+def test_cli_materializes_a_range_in_one_run(settings, tmp_path, monkeypatch):
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "ORDERS_LANDING_URI": settings.landing_uri,
+        "DUCKDB_PATH": settings.duckdb_path,
+        "ORDERS_PARTITIONS_START": "2025-01-01",
+    }
+    (tmp_path / "home").mkdir()
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "orders_platform.definitions",
+        "--select",
+        "*",
+        "--partition-range",
+        "2025-01-01...2025-01-03",
+    ]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    with dg.DagsterInstance.get() as inst:
+        runs = inst.get_runs()
+    assert len(runs) == 1
+    assert runs[0].tags["dagster/asset_partition_range_start"] == "2025-01-01"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        assert conn.execute("select count(*) from warehouse.fct_orders").fetchone()[0] == 7

@@ -1,0 +1,147 @@
+"""Security: bound SQL, validated identifiers and partitions, keyed PII hashing, no secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.storage.db_io_manager import TablePartitionDimension, TableSlice
+
+from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher, PiiKeyError, pii_hasher
+from resources.settings import REPO_ROOT, PlatformSettings
+from resources.warehouse import partition_filter, quoted_identifier, quoted_table, select_statement
+from tests.support.pipeline_helpers import run_range
+
+HOSTILE_NAMES = ['orders"; drop table x; --', "a b", "", "1abc", "ok.name", "x" * 300]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_identifiers_that_are_not_plain_names_are_refused(name):
+    with pytest.raises(ValueError, match="not a valid SQL identifier"):
+        quoted_identifier(name)
+    with pytest.raises(ValueError, match="not a valid SQL identifier"):
+        quoted_table("raw", name)
+
+
+def test_partition_values_are_bound_never_written_into_the_sql():
+    evil = "2025-01-01'); drop table t; --"
+    table_slice = TableSlice(
+        table="t",
+        schema="s",
+        partition_dimensions=[TablePartitionDimension("day", [evil, "2025-01-02"])],
+    )
+    sql, params = select_statement(table_slice)
+    assert evil not in sql and params == [evil, "2025-01-02"]
+
+    with duckdb.connect() as conn:
+        conn.execute("create schema s; create table s.t (day varchar, n int)")
+        conn.execute("insert into s.t values ('2025-01-02', 1), ('2025-01-03', 2)")
+        condition, values = partition_filter(table_slice)
+        conn.execute(f"delete from s.t where {condition}", values)
+        assert conn.execute("select day from s.t").fetchall() == [("2025-01-03",)]
+
+
+def test_time_windows_bind_utc_day_boundaries():
+    window = dg.TimeWindow(
+        dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2025, 1, 3, tzinfo=dt.UTC)
+    )
+    table_slice = TableSlice(
+        table="t",
+        schema="s",
+        partition_dimensions=[TablePartitionDimension("partition_date", window)],
+    )
+    condition, params = partition_filter(table_slice)
+    assert condition == '"partition_date" >= ? and "partition_date" < ?'
+    assert [p.isoformat() for p in params] == ["2025-01-01T00:00:00", "2025-01-03T00:00:00"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2025-01-01'; drop table raw.raw_orders; --", "2025-01-02", "does not match format"),
+        ("2025-01-02", "2025-01-01", "is empty: is it reversed"),
+        ("1999-01-01", "1999-01-02", "is not a day of the orders partitions"),
+    ],
+)
+def test_garbage_partition_ranges_fail_clearly_before_any_sql(
+    settings, instance, start, end, message
+):
+    try:
+        result = run_range(settings, instance, start, end, raise_on_error=False)
+    except ValueError as error:
+        assert message in str(error)
+    else:
+        assert not result.success
+        failures = [e for e in result.all_events if e.is_step_failure]
+        assert [e.step_key for e in failures] == ["raw_orders"]
+        assert message in failures[0].step_failure_data.user_failure_data.description
+        assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert not Path(settings.duckdb_path).exists(), "nothing may reach the warehouse"
+
+
+def test_prod_refuses_to_run_without_a_pii_key_or_with_the_public_one():
+    prod_env = {"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "s3://bucket/orders"}
+    unset = pii_hasher(PlatformSettings.from_env(prod_env))
+    assert isinstance(unset.key, dg.EnvVar), "prod never falls back to the development key"
+    prod = pii_hasher(PlatformSettings.from_env({**prod_env, "PII_HASH_KEY": "x"}))
+    assert isinstance(prod.key, dg.EnvVar) and prod.allow_development_key is False
+    with pytest.raises(PiiKeyError, match="public development key"):
+        PiiHasher(key=LOCAL_DEVELOPMENT_KEY, allow_development_key=False).key_bytes()
+    with pytest.raises(PiiKeyError, match="at least 16 characters"):
+        PiiHasher(key="short", allow_development_key=False).key_bytes()
+
+    local = pii_hasher(PlatformSettings())
+    assert local.key_bytes() == LOCAL_DEVELOPMENT_KEY.encode()
+    keyed = pii_hasher(PlatformSettings.from_env({"PII_HASH_KEY": "k"}))
+    assert isinstance(keyed.key, dg.EnvVar), "a key in the environment always wins"
+
+
+def test_ruff_security_rules_pass_on_the_whole_repository():
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "S", "--output-format", "concise", "."],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+
+
+def detect_secrets(*paths: str) -> subprocess.CompletedProcess:
+    hook = REPO_ROOT / ".venv" / "bin" / "detect-secrets-hook"
+    return subprocess.run(
+        [
+            str(hook) if hook.exists() else "detect-secrets-hook",
+            "--baseline",
+            ".secrets.baseline",
+            *paths,
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_secret_scanner_passes_the_repository_and_catches_a_planted_secret(tmp_path):
+    baseline = (REPO_ROOT / ".secrets.baseline").read_text()
+    assert json.loads(baseline)["results"] == {}, "audit new findings instead of baselining them"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert detect_secrets(*tracked).returncode == 0
+
+    planted = tmp_path / "settings_prod.py"
+    # Built at run time so that this file itself holds no secret-looking literal.
+    planted.write_text(
+        f'AWS_ACCESS_KEY_ID = "{"AKIA" + "Q3EXAMPLE7XK2P9WZ"[:16]}"\n'
+        f'db_password = "{"Tr0ub4dor" + "&3-horse-battery"}"\n'
+    )
+    caught = detect_secrets(str(planted))
+    assert caught.returncode != 0
+    assert "AWS Access Key" in caught.stdout and "Secret Keyword" in caught.stdout
+    assert (REPO_ROOT / ".secrets.baseline").read_text() == baseline

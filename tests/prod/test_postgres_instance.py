@@ -1,0 +1,133 @@
+"""The production instance config (deploy/dagster.yaml) on a real PostgreSQL server.
+
+A partition run, a single-run range backfill and a sensor tick all go through PostgreSQL run,
+event log and schedule storage. Toy assets stand in for the platform's assets.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+from sqlalchemy.engine import make_url
+
+from tests.support.paths import DEPLOY_DIR
+
+pytestmark = pytest.mark.services
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-08")
+ROWS_PER_DAY = 10
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def toy_orders(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """One or many days of orders in one run; Dagster records one event per day."""
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": ROWS_PER_DAY,
+            "orders/days_in_run": len(context.partition_keys),
+        }
+    )
+
+
+@dg.asset(partitions_def=DAYS, deps=[toy_orders])
+def toy_fct_orders() -> None:
+    """Downstream of toy_orders, requested by the sensor."""
+
+
+@dg.sensor(asset_selection=[toy_fct_orders])
+def toy_orders_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Request the downstream of every newly materialized day, with its row count as a tag."""
+    done = set(json.loads(context.cursor)) if context.cursor else set()
+    records = context.instance.fetch_materializations(toy_orders.key, limit=1000).records
+    new = {
+        record.partition_key: record.asset_materialization.metadata["dagster/row_count"].value
+        for record in records
+        if record.partition_key not in done
+    }
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(partition_key=day, run_key=day, tags={"orders/row_count": str(rows)})
+            for day, rows in sorted(new.items())
+        ],
+        cursor=json.dumps(sorted(done | set(new))),
+    )
+
+
+@pytest.fixture
+def prod_instance(
+    postgres_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dg.DagsterInstance]:
+    """deploy/dagster.yaml pointed at the test server through its own environment variables.
+
+    Two local adjustments: the test server has no TLS (sslmode), and compute logs stay on disk
+    instead of S3. Run launcher and coordinator are kept (in-process runs do not use them).
+    """
+    url = make_url(postgres_db_url)
+    for name, value in {
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_USERNAME": url.username,
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": url.database,
+        "DAGSTER_PG_PORT": str(url.port),
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
+    config["storage"]["postgres"]["postgres_db"]["params"] = {"sslmode": "disable"}
+    config["compute_logs"] = {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        yield instance
+
+
+def materialized_days(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Days of toy_orders materialized by one run, from the event log."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=toy_orders.key), limit=1000
+    ).records
+    return sorted(record.partition_key for record in records if record.run_id == run_id)
+
+
+def test_instance_storage_is_postgres(prod_instance: dg.DagsterInstance) -> None:
+    assert isinstance(prod_instance.run_storage, PostgresRunStorage)
+    assert isinstance(prod_instance.event_log_storage, PostgresEventLogStorage)
+
+
+def test_partition_run_backfill_and_sensor_tick(prod_instance: dg.DagsterInstance) -> None:
+    single = dg.materialize([toy_orders], instance=prod_instance, partition_key="2025-01-01")
+    backfill = dg.materialize(
+        [toy_orders],
+        instance=prod_instance,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: "2025-01-02",
+            ASSET_PARTITION_RANGE_END_TAG: "2025-01-04",
+        },
+    )
+
+    assert single.success and backfill.success
+    assert materialized_days(prod_instance, single.run_id) == ["2025-01-01"]
+    assert materialized_days(prod_instance, backfill.run_id) == [
+        "2025-01-02",
+        "2025-01-03",
+        "2025-01-04",
+    ], "a range backfill is one run with one event per day"
+    stored = prod_instance.get_run_by_id(backfill.run_id)
+    assert stored is not None and stored.status == dg.DagsterRunStatus.SUCCESS
+
+    first = toy_orders_sensor(dg.build_sensor_context(instance=prod_instance))
+    second = toy_orders_sensor(dg.build_sensor_context(instance=prod_instance, cursor=first.cursor))
+
+    assert [(r.partition_key, r.tags["orders/row_count"]) for r in first.run_requests] == [
+        (day, str(ROWS_PER_DAY)) for day in ("2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04")
+    ]
+    assert second.run_requests == [], "the cursor remembers the days already requested"

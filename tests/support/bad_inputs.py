@@ -1,0 +1,481 @@
+"""A corpus of malformed landing files, each with what the platform must make of it.
+
+Every case lands one day of files and states the outcome: reason codes that must
+appear in quarantine, drift kinds the schema check must report, rows superseded by
+deduplication, or rows that must come through clean. Whatever the case, nothing may
+crash and reconciliation must hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orders_core.ingest import LandedFile
+from tests.support.order_fixtures import DAY, HEADER, csv_bytes, landed, order_rows
+
+
+@dataclass(frozen=True)
+class Case:
+    """One malformed input and its expected outcome."""
+
+    name: str
+    files: tuple[LandedFile, ...]
+    reasons: frozenset[str] = frozenset()
+    drift: frozenset[str] = frozenset()
+    superseded: int = 0
+    min_cleaned: int = 0
+    cleaned_values: tuple[tuple[str, str, object], ...] = field(default=())  # order_id, col, value
+
+
+def _rows(n: int = 3, **changes: str | None) -> list[dict[str, str]]:
+    """n valid rows; the first one gets ``changes`` (None removes the value)."""
+    rows = order_rows(n)
+    for key, value in changes.items():
+        if value is None:
+            rows[0].pop(key, None)
+        else:
+            rows[0][key] = value
+    return rows
+
+
+def _csv(name: str, rows: list[dict[str, str]], header=HEADER) -> LandedFile:
+    return landed(f"{name}.csv", csv_bytes(rows, header))
+
+
+def _raw(name: str, data: bytes, suffix: str = "csv") -> LandedFile:
+    return landed(f"{name}.{suffix}", data)
+
+
+def _jsonl(name: str, records: list[object]) -> LandedFile:
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    return landed(f"{name}.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _parquet(name: str, table: pa.Table) -> LandedFile:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return landed(f"{name}.parquet", buffer.getvalue())
+
+
+def _renamed(old: str, new: str) -> LandedFile:
+    rows = [{(new if k == old else k): v for k, v in r.items()} for r in order_rows(20)]
+    header = [new if h == old else h for h in HEADER]
+    return _csv(f"renamed_{old}", rows, header)
+
+
+def _valid_table(n: int = 3) -> dict[str, list]:
+    return {k: [r[k] for r in order_rows(n)] for k in HEADER}
+
+
+def _case(name: str, files, **expected) -> Case:
+    files = (files,) if isinstance(files, LandedFile) else tuple(files)
+    for key in ("reasons", "drift"):
+        if key in expected:
+            expected[key] = frozenset(expected[key])
+    return Case(name=name, files=files, **expected)
+
+
+def corpus() -> list[Case]:
+    """At least forty distinct malformed inputs."""
+    first = order_rows(1)[0]["order_id"]
+    ts = f"{DAY}T10:00:00+00:00"
+    header_no_amount = [h for h in HEADER if h != "amount"]
+    header_no_region = [h for h in HEADER if h != "region"]
+    cases = [
+        # Columns: missing, renamed, extra, duplicated, case and spacing.
+        _case(
+            "missing_required_column",
+            _csv("no_amount", order_rows(5), header_no_amount),
+            reasons={"missing_amount"},
+            drift={"missing_required"},
+        ),
+        _case(
+            "missing_optional_column",
+            _csv("no_region", order_rows(5), header_no_region),
+            drift={"missing_optional"},
+            min_cleaned=5,
+        ),
+        _case(
+            "renamed_amount",
+            _renamed("amount", "total_amount"),
+            reasons={"missing_amount"},
+            drift={"missing_required", "renamed", "added"},
+        ),
+        _case(
+            "renamed_customer_id",
+            _renamed("customer_id", "cust_id"),
+            reasons={"missing_customer_id"},
+            drift={"missing_required", "renamed"},
+        ),
+        _case(
+            "renamed_quantity",
+            _renamed("quantity", "qty"),
+            drift={"missing_optional", "renamed"},
+            min_cleaned=20,
+        ),
+        _case(
+            "extra_column",
+            _csv("extra", [{**r, "coupon": "X1"} for r in order_rows(4)], [*HEADER, "coupon"]),
+            drift={"added"},
+            min_cleaned=4,
+        ),
+        _case(
+            "duplicated_header",
+            _raw(
+                "dup_header",
+                b"order_id,amount,"
+                + ",".join(h for h in HEADER if h not in ("order_id", "amount")).encode()
+                + b",amount\n"
+                + (f"{first},10.00,c1,{ts},USD,1,10.00,placed,north,a@b.c,{ts},99\n").encode(),
+            ),
+            drift={"added"},
+            min_cleaned=1,
+        ),
+        _case(
+            "header_case_and_spaces",
+            _raw(
+                "spaced",
+                csv_bytes(order_rows(2)).replace(
+                    b"order_id,customer_id", b" Order ID ,Customer-Id", 1
+                ),
+            ),
+            min_cleaned=2,
+        ),
+        # Wrong types and nulls.
+        _case(
+            "amount_not_a_number",
+            _csv("amount_text", _rows(amount="abc")),
+            reasons={"invalid_amount"},
+        ),
+        _case(
+            "amount_retyped_for_the_file",
+            _csv("amount_eur", [{**r, "amount": f"{r['amount']} EUR"} for r in order_rows(20)]),
+            reasons={"invalid_amount"},
+            drift={"retyped"},
+        ),
+        _case(
+            "quantity_fractional",
+            _csv("qty_frac", _rows(quantity="2.5")),
+            reasons={"invalid_quantity"},
+        ),
+        _case(
+            "quantity_zero",
+            _csv("qty_zero", _rows(quantity="0", amount="0")),
+            reasons={"quantity_below_minimum"},
+        ),
+        _case(
+            "order_ts_not_a_time",
+            _csv("ts_text", _rows(order_ts="yesterday")),
+            reasons={"invalid_order_ts"},
+        ),
+        _case("null_order_id", _csv("null_id", _rows(order_id=None)), reasons={"missing_order_id"}),
+        _case(
+            "null_customer_id",
+            _csv("null_customer", _rows(customer_id=None)),
+            reasons={"missing_customer_id"},
+        ),
+        _case("blank_key", _csv("blank_key", _rows(order_id="   ")), reasons={"missing_order_id"}),
+        _case("currency_not_iso", _csv("xyz", _rows(currency="XYZ")), reasons={"invalid_currency"}),
+        _case(
+            "currency_lower_case",
+            _csv("lower", _rows(currency="usd")),
+            min_cleaned=3,
+            cleaned_values=((first, "currency", "USD"),),
+        ),
+        _case("status_unknown", _csv("status", _rows(status="lost")), reasons={"invalid_status"}),
+        # Duplicates.
+        _case(
+            "duplicate_same_updated_at",
+            _csv("dup", order_rows(3) + order_rows(1)),
+            superseded=1,
+            min_cleaned=3,
+        ),
+        _case(
+            "duplicate_newer_update",
+            _csv(
+                "newer",
+                order_rows(2)
+                + [
+                    {**order_rows(1)[0], "status": "shipped", "updated_at": f"{DAY}T23:00:00+00:00"}
+                ],
+            ),
+            superseded=1,
+            cleaned_values=((first, "status", "shipped"),),
+        ),
+        _case(
+            "duplicate_older_update_later",
+            _csv(
+                "older",
+                [
+                    {**order_rows(1)[0], "status": "delivered", "updated_at": f"{DAY}T23:00:00Z"},
+                    *order_rows(2),
+                ],
+            ),
+            superseded=1,
+            cleaned_values=((first, "status", "delivered"),),
+        ),
+        # Amounts.
+        _case(
+            "negative_amount",
+            _csv("negative", _rows(amount="-5.00", quantity=None, unit_price=None)),
+            reasons={"negative_amount"},
+        ),
+        _case(
+            "huge_amount",
+            _csv("huge", _rows(amount="1000000000000", quantity=None, unit_price=None)),
+            reasons={"amount_out_of_range"},
+        ),
+        _case(
+            "thousands_separator",
+            _csv("thousands", _rows(amount="1,234.50")),
+            reasons={"invalid_amount"},
+        ),
+        _case(
+            "scientific_amount",
+            _csv("sci", _rows(amount="1.5e1", quantity="1", unit_price="15")),
+            min_cleaned=3,
+            cleaned_values=((first, "amount", 15.0),),
+        ),
+        _case(
+            "overflowing_amount",
+            _csv("overflow", _rows(amount="1e400")),
+            reasons={"invalid_amount"},
+        ),
+        _case("nan_amount", _csv("nan", _rows(amount="NaN")), reasons={"invalid_amount"}),
+        _case(
+            "amount_disagrees_with_lines",
+            _csv("mismatch", _rows(amount="999.00")),
+            reasons={"amount_mismatch"},
+        ),
+        # Dates and times.
+        _case(
+            "future_date",
+            _csv("future", _rows(order_ts="2030-01-01T00:00:00Z", updated_at=None)),
+            reasons={"order_ts_outside_partition"},
+        ),
+        _case(
+            "date_of_previous_day",
+            _csv(
+                "previous",
+                _rows(order_ts=f"{DAY - dt.timedelta(days=1)}T23:59:59Z", updated_at=None),
+            ),
+            reasons={"order_ts_outside_partition"},
+        ),
+        _case(
+            "offset_crosses_midnight",
+            _csv("offset", _rows(order_ts=f"{DAY}T23:30:00-05:00", updated_at=None)),
+            reasons={"order_ts_outside_partition"},
+        ),
+        _case(
+            "timezone_naive_time",
+            _csv("naive", _rows(order_ts=f"{DAY} 10:00:00", updated_at=None)),
+            min_cleaned=3,
+        ),
+        _case(
+            "updated_before_order",
+            _csv("updated_before", _rows(updated_at=f"{DAY - dt.timedelta(days=1)}T00:00:00Z")),
+            reasons={"updated_at_before_order_ts"},
+        ),
+        _case(
+            "mixed_formats_in_one_day",
+            (
+                _csv("mixed", order_rows(2)),
+                _jsonl(
+                    "mixed",
+                    [{**r, "amount": float(r["amount"])} for r in order_rows(2, prefix="j")],
+                ),
+                _parquet(
+                    "mixed",
+                    pa.table(_valid_table(2)).set_column(0, "order_id", pa.array(["p1", "p2"])),
+                ),
+            ),
+            superseded=0,
+            min_cleaned=6,
+        ),
+        # Bytes and CSV syntax.
+        _case(
+            "non_utf8_bytes",
+            _raw("latin1", csv_bytes(order_rows(2)).replace(b"north", "nörth".encode("latin-1"))),
+            reasons={"malformed_record"},
+        ),
+        _case(
+            "byte_order_mark",
+            _raw("bom", b"\xef\xbb\xbf" + csv_bytes(order_rows(2))),
+            min_cleaned=2,
+        ),
+        _case("empty_file", _raw("empty", b"")),
+        _case("header_only", _raw("header_only", csv_bytes([]))),
+        _case(
+            "truncated_row",
+            _raw("truncated", csv_bytes(order_rows(2))[:-40]),
+            reasons={"malformed_record"},
+        ),
+        _case(
+            "unterminated_quote",
+            _raw("quote", csv_bytes(order_rows(1)) + b'"o-x,c1,"2025'),
+            reasons={"malformed_record"},
+        ),
+        _case(
+            "quoted_newline",
+            _csv("newline", _rows(region="north\nwest")),
+            min_cleaned=3,
+            cleaned_values=((first, "region", "north\nwest"),),
+        ),
+        # Formula- and SQL-looking strings.
+        _case(
+            "formula_in_id",
+            _csv("formula_id", _rows(customer_id='=HYPERLINK("http://evil.example","x")')),
+            reasons={"invalid_customer_id"},
+        ),
+        _case(
+            "formula_in_text",
+            _csv("formula_text", _rows(region="+cmd|' /C calc'!A0")),
+            reasons={"formula_like_region"},
+        ),
+        _case(
+            "sql_in_id",
+            _csv("sql_id", _rows(order_id="1'; DROP TABLE orders; --")),
+            reasons={"invalid_order_id"},
+        ),
+        _case(
+            "sql_in_text_kept_verbatim",
+            _csv("sql_text", _rows(region="north'); DELETE FROM staging.cleaned_orders; --")),
+            min_cleaned=3,
+            cleaned_values=((first, "region", "north'); DELETE FROM staging.cleaned_orders; --"),),
+        ),
+        # JSON Lines.
+        _case(
+            "jsonl_nested_amount",
+            _jsonl(
+                "nested",
+                [
+                    {**r, "amount": {"value": 10}} if i == 0 else r
+                    for i, r in enumerate(order_rows(3))
+                ],
+            ),
+            reasons={"invalid_amount"},
+        ),
+        _case(
+            "jsonl_boolean_quantity",
+            _jsonl(
+                "bool",
+                [{**r, "quantity": True} if i == 0 else r for i, r in enumerate(order_rows(3))],
+            ),
+            reasons={"invalid_quantity"},
+        ),
+        _case(
+            "jsonl_not_an_object",
+            _jsonl("array", ["[1, 2, 3]", *order_rows(2)]),
+            reasons={"malformed_record"},
+        ),
+        _case(
+            "jsonl_invalid_json",
+            _jsonl("broken", ['{"order_id": "x",', *order_rows(2)]),
+            reasons={"malformed_record"},
+        ),
+        _case(
+            "jsonl_numeric_id",
+            _jsonl(
+                "numeric_id",
+                [{**r, "order_id": 12345} if i == 0 else r for i, r in enumerate(order_rows(3))],
+            ),
+            min_cleaned=3,
+            cleaned_values=(("12345", "order_id", "12345"),),
+        ),
+        _case(
+            "jsonl_null_required",
+            _jsonl(
+                "null",
+                [{**r, "currency": None} if i == 0 else r for i, r in enumerate(order_rows(3))],
+            ),
+            reasons={"missing_currency"},
+        ),
+        # Parquet.
+        _case(
+            "parquet_typed_columns",
+            _parquet(
+                "typed",
+                pa.table(
+                    {
+                        **_valid_table(3),
+                        "amount": pa.array([12.5, 20.0, 30.0]),
+                        "quantity": pa.array([1, 2, 3], pa.int64()),
+                        "unit_price": pa.array([12.5, 10.0, 10.0]),
+                        "order_ts": pa.array(
+                            [dt.datetime(2025, 1, 2, 10, tzinfo=dt.UTC)] * 3,
+                            pa.timestamp("us", tz="UTC"),
+                        ),
+                        "updated_at": pa.array([None] * 3, pa.timestamp("us", tz="UTC")),
+                    }
+                ),
+            ),
+            min_cleaned=3,
+        ),
+        _case(
+            "parquet_naive_timestamps",
+            _parquet(
+                "naive",
+                pa.table(
+                    {
+                        **_valid_table(2),
+                        "order_ts": pa.array([dt.datetime(2025, 1, 2, 10)] * 2, pa.timestamp("ms")),
+                        "updated_at": pa.array([None] * 2, pa.timestamp("ms")),
+                    }
+                ),
+            ),
+            min_cleaned=2,
+        ),
+        _case(
+            "parquet_nested_amount",
+            _parquet(
+                "struct",
+                pa.table(
+                    {
+                        **_valid_table(25),
+                        "amount": pa.array([{"value": 1.0}] * 25),
+                    }
+                ),
+            ),
+            reasons={"invalid_amount"},
+            drift={"retyped"},
+        ),
+        _case(
+            "parquet_list_region",
+            _parquet(
+                "list",
+                pa.table({**_valid_table(25), "region": pa.array([["a"], ["b"]] * 12 + [["c"]])}),
+            ),
+            reasons={"invalid_region"},
+            drift={"retyped"},
+        ),
+        _case(
+            "parquet_corrupt",
+            _raw("corrupt", b"PAR1 this is not parquet", "parquet"),
+            reasons={"malformed_record"},
+            drift={"missing_required"},
+        ),
+        _case(
+            "parquet_missing_column_and_extra",
+            _parquet(
+                "drift",
+                pa.table(
+                    {
+                        k: v
+                        for k, v in {**_valid_table(2), "channel": ["web", "app"]}.items()
+                        if k != "order_id"
+                    }
+                ),
+            ),
+            reasons={"missing_order_id"},
+            drift={"missing_required", "added"},
+        ),
+    ]
+    names = [case.name for case in cases]
+    assert len(names) == len(set(names)), "case names must be unique"
+    return cases

@@ -1,0 +1,133 @@
+"""Run the orders pipeline in this process and SIGKILL it at a chosen point (tests only).
+
+    python -m tests.support.crash_driver --landing DIR --duckdb FILE --instance DIR \\
+        --start 2025-01-01 --end 2025-01-02 [--assets raw_orders,...] [--kill-at TABLE:PHASE]
+
+Kill points are deterministic hooks patched around the warehouse IO manager, never
+timers. TABLE is the table an asset writes (raw_orders, cleaned_orders,
+quarantined_orders, fct_orders, customer_metrics, dim_customers); PHASE is one of
+
+- ``before_connect``: the asset has computed its output, nothing is written yet;
+- ``after_delete``: inside the transaction, the old rows deleted, new ones not inserted;
+- ``after_insert``: inside the transaction, new rows inserted, not committed;
+- ``after_commit``: committed, but Dagster has not recorded the materialization.
+
+``raw_orders:between_partitions`` kills while raw_orders lists the second day of the range.
+The process prints ``KILL-POINT <point>`` and kills itself with SIGKILL: no ``finally``,
+no rollback, no atexit; exactly what an OOM kill or a lost node does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import sys
+from contextlib import contextmanager
+
+import dagster as dg
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources import warehouse
+from resources.landing import LocalLandingZone
+from resources.settings import PlatformSettings
+
+PHASES = ("before_connect", "after_delete", "after_insert", "after_commit")
+
+
+def die(point: str) -> None:
+    print(f"KILL-POINT {point}", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def install_kill_point(point: str) -> None:
+    """Patch the IO manager (and the landing listing) so the process dies at ``point``."""
+    table, _, phase = point.partition(":")
+    client = warehouse._TransactionalDuckDbClient
+    handler = warehouse._PandasTableHandler
+
+    def hit(table_slice, at: str) -> None:
+        if table_slice.table == table and phase == at:
+            die(point)
+
+    original_connect = client.connect
+    original_delete = client.delete_table_slice
+    original_write = handler.handle_output
+
+    @contextmanager
+    def connect(context, table_slice):
+        hit(table_slice, "before_connect")
+        with original_connect(context, table_slice) as conn:
+            yield conn
+        hit(table_slice, "after_commit")
+
+    def delete_table_slice(context, table_slice, connection):
+        original_delete(context, table_slice, connection)
+        hit(table_slice, "after_delete")
+
+    def handle_output(self, context, table_slice, obj, connection):
+        result = original_write(self, context, table_slice, obj, connection)
+        hit(table_slice, "after_insert")
+        return result
+
+    client.connect = staticmethod(connect)
+    client.delete_table_slice = staticmethod(delete_table_slice)
+    handler.handle_output = handle_output
+
+    if point == "raw_orders:between_partitions":
+        original_list_day = LocalLandingZone.list_day
+        seen: list[dt.date] = []
+
+        def list_day(self, day):
+            seen.append(day)
+            if len(seen) == 2:
+                die(point)
+            return original_list_day(self, day)
+
+        LocalLandingZone.list_day = list_day
+
+
+def run_pipeline(
+    landing: str, duckdb_path: str, instance_dir: str, start: str, end: str, assets: str = ""
+) -> bool:
+    """Materialize ``assets`` (comma-separated keys; all when empty) for ``start...end``
+    in one in-process run on the persistent instance in ``instance_dir``."""
+    settings = PlatformSettings(
+        landing_uri=landing, duckdb_path=duckdb_path, partitions_start=start
+    )
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    selection = [dg.AssetKey.from_user_string(key) for key in assets.split(",")] if assets else None
+    os.makedirs(instance_dir, exist_ok=True)
+    with dg.DagsterInstance.local_temp(tempdir=instance_dir) as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=selection,
+            tags={
+                "dagster/asset_partition_range_start": start,
+                "dagster/asset_partition_range_end": end,
+            },
+            raise_on_error=False,
+        )
+    return result.success
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--landing", required=True)
+    parser.add_argument("--duckdb", required=True)
+    parser.add_argument("--instance", required=True)
+    parser.add_argument("--start", required=True)
+    parser.add_argument("--end", required=True)
+    parser.add_argument("--assets", default="", help="comma-separated asset keys (default all)")
+    parser.add_argument("--kill-at", default="", help="TABLE:PHASE")
+    args = parser.parse_args(argv)
+    if args.kill_at:
+        install_kill_point(args.kill_at)
+    ok = run_pipeline(args.landing, args.duckdb, args.instance, args.start, args.end, args.assets)
+    print("RUN-SUCCEEDED" if ok else "RUN-FAILED", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
