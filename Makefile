@@ -33,7 +33,9 @@ system-deps:
 run: install
 	$(BIN)/python -m platform_assets.run_local
 
+# The warehouse pool's limit is stored first, so the run queue holds back even the first runs.
 ui: install
+	$(BIN)/python -m resources.warehouse_pool
 	$(BIN)/dagster dev -w workspace.yaml
 
 lint: install

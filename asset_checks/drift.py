@@ -30,6 +30,7 @@ from platform_assets.ingest import normalize_header
 from platform_assets.partitions import days_in_window
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 RETYPE_SAMPLE_ROWS = 20_000
 HEAD_ROWS = 200  # every file's first records are always in the check's sample
@@ -255,6 +256,7 @@ def build_drift_checks(
         name="schema_drift",
         partitions_def=partitions_def,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         metadata={"contract_version": contract.version},
     )
     def schema_drift(

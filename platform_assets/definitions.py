@@ -55,16 +55,6 @@ def with_code_links(
     )
 
 
-# Run tag keyed on by the run queue's tag_concurrency_limits in dagster.yaml: one writer
-# of the embedded DuckDB file at a time.
-WAREHOUSE_TAG_KEY = "orders/warehouse"
-
-
-def warehouse_run_tags(settings: PlatformSettings) -> dict[str, str]:
-    """Run tags naming the warehouse engine a run writes to."""
-    return {WAREHOUSE_TAG_KEY: "duckdb" if settings.env == "local" else "snowflake"}
-
-
 @functools.cache
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     """Assemble the code location for one deployment."""
@@ -86,7 +76,6 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
-        tags=warehouse_run_tags(settings),
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "

@@ -31,6 +31,7 @@ from platform_assets.schema_metadata import column_schema, frame_sql_types, tabl
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 CUSTOMER_CLV = dg.AssetKey("customer_clv")
 TABLE = "analytics.customer_clv"
@@ -300,6 +301,7 @@ def build_clv_assets(customer_metrics_key: dg.AssetKey) -> list[dg.AssetsDefinit
             **table_metadata("analytics.customer_clv", CLV_TYPES, CLV_DESCRIPTIONS),
         },
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         check_specs=clv_check_specs(CUSTOMER_CLV),
     )
     def customer_clv(

@@ -29,6 +29,7 @@ from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
 TABLES = {
@@ -105,6 +106,7 @@ def build_staging_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         backfill_policy=SINGLE_RUN,
         check_specs=reconciliation_check_specs(partitions_def),
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext,

@@ -12,6 +12,8 @@ dagster-io/dagster (``helm/dagster/schema/schema/charts/...``):
   ``postgresqlScheme`` as the storage ``scheme``), ``compute_log_manager.py`` (``S3ComputeLogManager``);
 - ``dagster_user_deployments/subschema/user_deployments.py`` (``UserDeployment``);
 - ``dagster/subschema/run_launcher.py`` (``K8sRunLauncherConfig``, ``RunK8sConfig``);
+- ``dagster/subschema/concurrency.py`` (``Concurrency``: ``enabled``, ``pools``, ``runs``; rendered
+  by ``templates/helpers/instance/_concurrency.tpl``);
 - ``dagster/subschema/daemon.py`` (``QueuedRunCoordinatorConfig``, ``TagConcurrencyLimit``,
   ``RunRetries``; ``runMonitoring`` is a free dict, of which the chart's instance template
   renders ``enabled``, ``startTimeoutSeconds``, ``pollIntervalSeconds``).
@@ -83,10 +85,14 @@ CHART_KEY_PATHS = frozenset(
         "dagsterDaemon.enabled",
         "dagsterDaemon.runCoordinator.enabled",
         "dagsterDaemon.runCoordinator.type",
-        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator.maxConcurrentRuns",
-        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator.tagConcurrencyLimits[].key",
-        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator.tagConcurrencyLimits[].value*",
-        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator.tagConcurrencyLimits[].limit",
+        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator",
+        "concurrency.enabled",
+        "concurrency.runs.maxConcurrentRuns",
+        "concurrency.runs.tagConcurrencyLimits[].key",
+        "concurrency.runs.tagConcurrencyLimits[].value*",
+        "concurrency.runs.tagConcurrencyLimits[].limit",
+        "concurrency.pools.granularity",
+        "concurrency.pools.defaultLimit",
         "dagsterDaemon.runMonitoring.enabled",
         "dagsterDaemon.runMonitoring.startTimeoutSeconds",
         "dagsterDaemon.runMonitoring.pollIntervalSeconds",
@@ -149,14 +155,22 @@ def test_helm_instance_matches_dagster_yaml(
     helm_values: dict[str, Any], instance_yaml: dict[str, Any]
 ) -> None:
     daemon = helm_values["dagsterDaemon"]
-    queue = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
-    coordinator = instance_yaml["run_coordinator"]["config"]
+    concurrency = helm_values["concurrency"]
+    queue = concurrency["runs"]
+    coordinator = instance_yaml["concurrency"]["runs"]
     retries = instance_yaml["run_retries"]
     monitoring = instance_yaml["run_monitoring"]
 
     assert daemon["runCoordinator"]["type"] == instance_yaml["run_coordinator"]["class"]
     assert queue["maxConcurrentRuns"] == coordinator["max_concurrent_runs"]
     assert queue["tagConcurrencyLimits"] == coordinator["tag_concurrency_limits"]
+    assert daemon["runCoordinator"]["config"] == {"queuedRunCoordinator": {}}
+    assert "config" not in instance_yaml["run_coordinator"]
+    assert concurrency["enabled"] is True
+    assert concurrency["pools"] == {
+        "granularity": instance_yaml["concurrency"]["pools"]["granularity"],
+        "defaultLimit": instance_yaml["concurrency"]["pools"]["default_limit"],
+    }
     assert daemon["runRetries"] == {
         "enabled": retries["enabled"],
         "maxRetries": retries["max_retries"],
