@@ -29,6 +29,7 @@ from resources.k8s import run_executor
 from resources.settings import PlatformSettings
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
+from sensors.run_failure import build_run_failure_sensor
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -120,6 +121,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         sensors=[
             automation,
             *build_run_telemetry_sensors(),
+            build_run_failure_sensor(),
             build_anomaly_sensor(ALL_ASSETS_JOB),
             build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
         ],
