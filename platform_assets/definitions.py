@@ -106,8 +106,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         description=(
             "Evaluates the assets' automation conditions: materializes an asset when its "
             "upstream data is updated, and holds it while an upstream blocking check has not "
-            "passed. Off by default; turn it on under Automation."
+            "passed. On by default."
         ),
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )
     return dg.Definitions(
         assets=with_code_links(assets, settings),
