@@ -105,6 +105,7 @@ def test_run_launcher_config_builds_a_k8s_run_launcher(
         "orders-platform-snowflake",
         "orders-platform-aws",
         "orders-platform-pii",
+        "orders-platform-alerts",
     }
     assert launcher.fail_pod_on_run_failure is True
     assert launcher.job_image is None, "the image must come from the code location"
