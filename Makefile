@@ -36,7 +36,9 @@ system-deps:
 run: install
 	$(BIN)/python -m devtools.run_local
 
+# The warehouse pool's limit is stored first, so the run queue holds back even the first runs.
 ui: install
+	$(BIN)/python -m resources.warehouse_pool
 	$(BIN)/dg dev
 
 lint: install

@@ -12,6 +12,7 @@ import dagster as dg
 
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 COLUMNS_SQL = (
     "select column_name from information_schema.columns"
@@ -34,6 +35,7 @@ def _documented_columns_check(key: dg.AssetKey, table: str, columns: list[str]):
     @dg.asset_check(
         asset=key,
         name="documented_columns",
+        pool=WAREHOUSE_POOL,
         description=(
             f"The columns of {table} are exactly the documented ones (Columns tab): "
             "none missing, none undocumented. Names are compared case-insensitively, "

@@ -30,6 +30,7 @@ from orders_core.contract import ColumnSpec, Contract, load_contract
 from orders_core.ingest import normalize_header
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 RETYPE_SAMPLE_ROWS = 20_000
 HEAD_ROWS = 200  # every file's first records are always in the check's sample
@@ -255,6 +256,7 @@ def build_drift_checks(
         name="schema_drift",
         partitions_def=partitions_def,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         metadata={"contract_version": contract.version},
     )
     def schema_drift(

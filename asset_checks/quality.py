@@ -33,6 +33,7 @@ from orders_core.contract import load_contract
 from orders_core.tables import FCT_ORDERS_COLUMNS
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 SAMPLE_VALUES = 5
 CLEANED = dg.AssetKey("cleaned_orders")
@@ -275,6 +276,7 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         name="gx_quality",
         partitions_def=partitions_def,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=_check_description(CLEANED),
     )
     def cleaned_quality(
@@ -289,6 +291,7 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
         name="gx_quality",
         partitions_def=partitions_def,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         additional_deps=[CLEANED],
         description=_check_description(FACTS),
     )

@@ -33,6 +33,7 @@ from resources.k8s import run_executor
 from resources.settings import PlatformSettings
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
+from sensors.run_failure import build_run_failure_sensor
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -57,16 +58,6 @@ def with_code_links(
             ),
         )
     )
-
-
-# Run tag keyed on by the run queue's tag_concurrency_limits in dagster.yaml: one writer
-# of the embedded DuckDB file at a time.
-WAREHOUSE_TAG_KEY = "orders/warehouse"
-
-
-def warehouse_run_tags(settings: PlatformSettings) -> dict[str, str]:
-    """Run tags naming the warehouse engine a run writes to."""
-    return {WAREHOUSE_TAG_KEY: "duckdb" if settings.env == "local" else "snowflake"}
 
 
 @functools.cache
@@ -99,7 +90,6 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
-        tags=warehouse_run_tags(settings),
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "
@@ -129,8 +119,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         description=(
             "Evaluates the assets' automation conditions: materializes an asset when its "
             "upstream data is updated, and holds it while an upstream blocking check has not "
-            "passed. Off by default; turn it on under Automation."
+            "passed. On by default."
         ),
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )
     return dg.Definitions(
         assets=with_code_links(assets, settings),
@@ -144,6 +135,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         sensors=[
             automation,
             *build_run_telemetry_sensors(),
+            build_run_failure_sensor(),
             build_anomaly_sensor(ALL_ASSETS_JOB),
             build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
         ],

@@ -12,6 +12,9 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
 * ``AssetCheckExecutionRecord`` / ``AssetCheckExecutionRecordStatus`` and
   ``PartitionKeyFilter``: the storage records behind the UI's check history, read by the
   anomaly check and sensor with bounded queries.
+* The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
+  and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
+  alert sensor.
 """
 
 from dagster import DagsterEventType
@@ -24,8 +27,24 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
 from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHandler, TableSlice
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    BACKFILL_ID_TAG,
+    PARTITION_NAME_TAG,
+    RUN_FAILURE_REASON_TAG,
+    WILL_RETRY_TAG,
+)
+from dagster._utils.error import SerializableErrorInfo
 
 __all__ = [
+    "ASSET_PARTITION_RANGE_END_TAG",
+    "ASSET_PARTITION_RANGE_START_TAG",
+    "BACKFILL_ID_TAG",
+    "PARTITION_NAME_TAG",
+    "RUN_FAILURE_REASON_TAG",
+    "SerializableErrorInfo",
+    "WILL_RETRY_TAG",
     "AssetCheckEvaluationTargetMaterializationData",
     "AssetCheckExecutionRecord",
     "AssetCheckExecutionRecordStatus",

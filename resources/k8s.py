@@ -25,10 +25,6 @@ from resources.settings import PlatformSettings
 # chosen: importing it (and the kubernetes client) costs over a second at every code load.
 USER_DEFINED_K8S_CONFIG_KEY = "dagster-k8s/config"
 
-# Run tags matched by the run queue's tag concurrency limits in deploy/dagster.yaml.
-WAREHOUSE_WRITER_TAG_KEY = "orders/warehouse-writer"
-WAREHOUSE_WRITER_TAGS: Mapping[str, str] = {WAREHOUSE_WRITER_TAG_KEY: "true"}
-
 # Most steps transform one day of orders; this is their pod unless an asset asks for more.
 DEFAULT_STEP_RESOURCES: Mapping[str, Mapping[str, str]] = {
     "requests": {"cpu": "250m", "memory": "512Mi"},

@@ -100,7 +100,11 @@ def build_landing_sensor(
     """orders_landing_sensor over ``partitions_def``, requesting runs of ``job_name``."""
 
     @dg.sensor(
-        name=SENSOR_NAME, job_name=job_name, minimum_interval_seconds=60, description=__doc__
+        name=SENSOR_NAME,
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        description=__doc__,
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def orders_landing_sensor(
         context: dg.SensorEvaluationContext, landing: LandingZone, telemetry: TelemetryResource

@@ -217,6 +217,7 @@ def build_anomaly_sensor(job_name: str) -> dg.SensorDefinition:
         job_name=job_name,
         minimum_interval_seconds=60,
         description=__doc__,
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def orders_anomaly_sensor(
         context: dg.SensorEvaluationContext,

@@ -20,6 +20,7 @@ from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 METRIC_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
@@ -78,6 +79,7 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         group_name="analytics",
         owners=[ANALYTICS],
         kinds={"sql", WAREHOUSE_KIND},

@@ -30,6 +30,7 @@ from platform_assets.schema_metadata import column_schema, frame_sql_types, tabl
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 CUSTOMER_CLV = dg.AssetKey("customer_clv")
 # (scores, fitted model or None, reason it was not fitted) -> check results
@@ -311,6 +312,7 @@ def build_clv_assets(
             **table_metadata("analytics.customer_clv", CLV_TYPES, CLV_DESCRIPTIONS),
         },
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         check_specs=list(check_specs),
     )
     def customer_clv(

@@ -28,6 +28,7 @@ from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = "raw.raw_orders"
 
@@ -50,6 +51,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             **table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions()),
         },
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
     )
     def raw_orders(
         context: dg.AssetExecutionContext, landing: LandingZone, telemetry: TelemetryResource

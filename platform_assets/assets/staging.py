@@ -25,6 +25,7 @@ from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, table_metadata
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
 TABLES = {
@@ -107,6 +108,7 @@ def build_staging_assets(
         backfill_policy=SINGLE_RUN,
         check_specs=[reconciliation.spec] if reconciliation else None,
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext,

@@ -20,6 +20,7 @@ from platform_assets.assets.common import (
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 from resources.telemetry import TelemetryResource
+from resources.warehouse_pool import WAREHOUSE_POOL
 
 FCT_ORDERS_TABLE = tables.FCT_ORDERS.qualified
 DIM_CUSTOMERS_TABLE = tables.DIM_CUSTOMERS.qualified
@@ -95,6 +96,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         backfill_policy=SINGLE_RUN,
         io_manager_key=IO_MANAGER,
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", WAREHOUSE_KIND},
@@ -143,6 +145,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         group_name="warehouse",
         owners=[ANALYTICS],
         kinds={"pandas", WAREHOUSE_KIND},

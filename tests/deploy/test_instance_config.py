@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 import yaml
 from dagster._config import process_config
-from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.config import (
+    ConcurrencyConfig,
+    PoolGranularity,
+    dagster_instance_config,
+)
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.dagster_run import DagsterRun
@@ -25,7 +29,6 @@ from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import pg_url_from_config
 from sqlalchemy.engine import make_url
 
-from resources.k8s import WAREHOUSE_WRITER_TAGS
 from tests.support.paths import DEPLOY_DIR
 
 
@@ -102,15 +105,24 @@ def test_run_launcher_config_builds_a_k8s_run_launcher(
         "orders-platform-snowflake",
         "orders-platform-aws",
         "orders-platform-pii",
+        "orders-platform-alerts",
     }
     assert launcher.fail_pod_on_run_failure is True
     assert launcher.job_image is None, "the image must come from the code location"
 
 
-def test_run_queue_limits(instance_ref: InstanceRef) -> None:
+def concurrency_config(instance_ref: InstanceRef) -> ConcurrencyConfig:
+    """The queue limits and pools as the instance combines them (its get_concurrency_config)."""
     coordinator = instance_ref.run_coordinator
     assert isinstance(coordinator, QueuedRunCoordinator)
-    queue = coordinator.get_run_queue_config()
+    return ConcurrencyConfig.from_concurrency_settings(
+        instance_ref.settings["concurrency"], coordinator.get_run_queue_config()
+    )
+
+
+def test_run_queue_limits(instance_ref: InstanceRef) -> None:
+    queue = concurrency_config(instance_ref).run_queue_config
+    assert queue is not None
     assert queue.max_concurrent_runs == 8
 
     def blocked(candidate: dict[str, str], running: list[dict[str, str]]) -> bool:
@@ -130,6 +142,8 @@ def test_run_queue_limits(instance_ref: InstanceRef) -> None:
 
     assert blocked(range_run("2025-01-02", "2025-01-09"), [range_run("2025-01-05", "2025-01-20")])
 
-    writer = dict(WAREHOUSE_WRITER_TAGS)
-    assert not blocked(writer, [writer])
-    assert blocked(writer, [writer, writer]), "at most two warehouse writers at once"
+
+def test_warehouse_pool_is_limited_per_run(instance_ref: InstanceRef) -> None:
+    pools = concurrency_config(instance_ref).pool_config
+    assert pools.pool_granularity == PoolGranularity.RUN
+    assert pools.default_pool_limit == 2, "at most two runs writing the warehouse at once"

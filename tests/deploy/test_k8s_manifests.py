@@ -122,6 +122,7 @@ def test_run_worker_job_gets_secrets_only_by_reference(launched: tuple[str, dict
         "orders-platform-snowflake",
         "orders-platform-aws",
         "orders-platform-pii",
+        "orders-platform-alerts",
     ]
     assert {"configMapRef": {"name": "orders-platform-env"}} in container["envFrom"]
     assert env["PLATFORM_ENV"]["value"] == "prod"
@@ -193,6 +194,7 @@ def test_steps_get_default_resources(launcher_config: dict[str, Any]) -> None:
         "orders-platform-snowflake",
         "orders-platform-aws",
         "orders-platform-pii",
+        "orders-platform-alerts",
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 from asset_checks.documented_columns import compare_columns
 from orders_platform.definitions import DAILY_SCHEDULE, build_definitions
 from platform_assets.schema_metadata import frame_sql_types
-from resources.settings import PlatformSettings
+from resources.settings import REPO_ROOT, PlatformSettings
 
 GROUPS = {"ingestion", "staging", "analytics", "warehouse"}
 PUBLISHED = (dg.AssetKey(["warehouse", "fct_orders"]), dg.AssetKey(["warehouse", "dim_customers"]))
@@ -95,6 +95,20 @@ def test_daily_schedule_runs_yesterdays_partition_at_two_utc(defs):
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert schedule.job_name == "orders_pipeline"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_sensors_and_automation_the_readme_describes_are_on_by_default(defs):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    on_by_default = {
+        "orders_landing_sensor",
+        "orders_anomaly_sensor",
+        "orders_run_failure_sensor",
+        "default_automation_condition_sensor",
+    }
+    for name in on_by_default:
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
+        assert f"`{name}`" in readme or f"**{name}**" in readme, name
+    assert "`make ui` (and a deployment) starts with these three sensors" in readme
 
 
 def test_compare_columns_reports_both_directions_case_insensitively():

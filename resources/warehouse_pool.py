@@ -1,0 +1,58 @@
+"""The concurrency pool that keeps runs from opening the warehouse at the same time.
+
+Every step that opens the warehouse (assets that write or read it, checks that query it) is
+in the pool :data:`WAREHOUSE_POOL`. The instance limits the pool per run (``concurrency:
+pools: granularity: run`` in dagster.yaml and deploy/dagster.yaml): the run queue starts a run
+with such a step only while fewer than ``default_limit`` such runs are in progress, however
+the run was launched (a backfill from the UI, a sensor, the automation sensor, a schedule, a
+re-execution). The pool is read from the run's execution plan, so no launch path can forget
+it, which a run tag could. Locally the limit is 1: DuckDB lets one process at a time open the
+file for writing.
+
+One gap of Dagster 1.13 is closed here. The run queue writes a pool's default limit into the
+instance storage the first time it sees a queued run in the pool, but decides that pass with
+the pools it read before, so on a fresh instance the first runs in the pool are all started
+at once. :func:`ensure_warehouse_pool` writes the limit beforehand; ``make ui`` runs it
+(``python -m resources.warehouse_pool``) and docs/production.md has it as a deploy step.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import dagster as dg
+
+WAREHOUSE_POOL = "warehouse"
+
+
+def ensure_warehouse_pool(instance: dg.DagsterInstance) -> int | None:
+    """Store the pool's limit (the instance's ``default_limit``) unless it already has one.
+
+    A limit set by an operator (UI or ``dagster instance concurrency set``) is kept. Returns
+    the pool's limit, or None when the instance has no default limit or no pool support.
+    """
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return None
+    limits = {pool.name: pool.limit for pool in storage.get_pool_limits()}
+    if WAREHOUSE_POOL in limits:
+        return limits[WAREHOUSE_POOL]
+    if instance.global_op_concurrency_default_limit is None:
+        return None
+    storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+    return storage.get_concurrency_info(WAREHOUSE_POOL).slot_count
+
+
+def main() -> int:
+    """Store the pool limit in the instance of DAGSTER_HOME and say what it is."""
+    with dg.DagsterInstance.get() as instance:
+        limit = ensure_warehouse_pool(instance)
+    if limit is None:
+        print(f"pool {WAREHOUSE_POOL!r}: no limit (set concurrency.pools.default_limit)")
+        return 1
+    print(f"pool {WAREHOUSE_POOL!r}: at most {limit} run(s) opening the warehouse at once")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

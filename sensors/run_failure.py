@@ -1,0 +1,187 @@
+"""orders_run_failure_sensor: every failed run of this code location is posted to the alert
+webhook (`ORDERS_ALERT_WEBHOOK_URL`) with the run id, job, partition(s) or range, each failed
+step with a one-line error, and the run's path in the Dagster UI.
+
+A run that Dagster retries automatically (a lost run worker) is announced by its last attempt
+only. Errors are summarised to their first lines with e-mail addresses masked; row values are
+never quoted (the full error stays in the run's logs). Held days are announced here as failed
+runs *and* by orders_anomaly_sensor, which adds the reason and the release command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from resources.alerts import AlertWebhook
+from resources.dagster_internals import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    BACKFILL_ID_TAG,
+    PARTITION_NAME_TAG,
+    RUN_FAILURE_REASON_TAG,
+    WILL_RETRY_TAG,
+    SerializableErrorInfo,
+)
+from sensors.alerting import SECTION_LIMIT
+
+SENSOR_NAME = "orders_run_failure_sensor"
+BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
+MAX_ERROR_CHARS = 300
+MAX_STEPS = 10
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "..."
+_CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """One failed step: its key, the error class and a one-line summary."""
+
+    step_key: str
+    error_class: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """What an engineer needs to know about a failed run, without any data from its rows."""
+
+    run_id: str
+    job_name: str
+    partitions: str | None
+    backfill_id: str | None
+    failure_reason: str | None
+    steps: tuple[FailedStep, ...]
+    run_error: str | None
+
+    @property
+    def ui_path(self) -> str:
+        """Path of the run in the Dagster UI (prefix it with the UI's address)."""
+        return f"/runs/{self.run_id}"
+
+    @property
+    def held_by_checks(self) -> bool:
+        """True when every failed step is a failed blocking check (a held partition)."""
+        return bool(self.steps) and all(s.error_class == BLOCKING_CHECK_ERROR for s in self.steps)
+
+
+def summarize_error(error: SerializableErrorInfo | None) -> str:
+    """The first lines of an error, class prefix dropped, e-mail addresses masked, truncated."""
+    if error is None:
+        return ""
+    lines = [line.strip() for line in error.message.splitlines() if line.strip()]
+    if not lines:
+        return error.cls_name or ""
+    lines[0] = _CLASS_PREFIX.sub("", lines[0])
+    text = "; ".join(line for line in lines[:4] if line)
+    text = _EMAIL.sub("<email>", text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def partitions_of(tags: Mapping[str, str]) -> str | None:
+    """The run's partition or partition range, from Dagster's run tags."""
+    if PARTITION_NAME_TAG in tags:
+        return tags[PARTITION_NAME_TAG]
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if start and end:
+        return start if start == end else f"{start}...{end}"
+    return None
+
+
+def describe_failure(
+    run: dg.DagsterRun,
+    step_failures: Sequence[dg.DagsterEvent],
+    failure_event: dg.DagsterEvent | None,
+) -> RunFailure:
+    """A :class:`RunFailure` from a failed run, its step failures and its run failure event."""
+    steps = []
+    for event in step_failures:
+        error = event.step_failure_data.error if event.step_failure_data else None
+        steps.append(
+            FailedStep(
+                step_key=event.step_key or "?",
+                error_class=(error.cls_name or "") if error else "",
+                summary=summarize_error(error),
+            )
+        )
+    run_error = None
+    if not steps and failure_event is not None:
+        data = failure_event.event_specific_data
+        error = getattr(data, "error", None)
+        run_error = summarize_error(error) or summarize_error(
+            SerializableErrorInfo(failure_event.message or "", [], None)
+        )
+    return RunFailure(
+        run_id=run.run_id,
+        job_name=run.job_name,
+        partitions=partitions_of(run.tags),
+        backfill_id=run.tags.get(BACKFILL_ID_TAG),
+        failure_reason=run.tags.get(RUN_FAILURE_REASON_TAG),
+        steps=tuple(steps),
+        run_error=run_error,
+    )
+
+
+def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
+    """Plain text and Slack blocks announcing one failed run."""
+    where = f" for {failure.partitions}" if failure.partitions else ""
+    what = "held by a failed blocking check" if failure.held_by_checks else "failed"
+    text = (
+        f"orders: run {failure.run_id[:8]} of {failure.job_name}{where} {what}. "
+        f"Open {failure.ui_path} in the Dagster UI."
+    )
+    facts = [
+        f"*Run*: `{failure.run_id}` ({failure.ui_path})",
+        f"*Job*: {failure.job_name}",
+        f"*Partitions*: {failure.partitions or 'none (unpartitioned)'}",
+    ]
+    if failure.backfill_id:
+        facts.append(f"*Backfill*: {failure.backfill_id}")
+    if failure.failure_reason:
+        facts.append(f"*Reason*: {failure.failure_reason}")
+    if failure.steps:
+        shown = [f"• `{s.step_key}`: {s.summary or s.error_class}" for s in failure.steps]
+        if len(shown) > MAX_STEPS:
+            shown = [*shown[:MAX_STEPS], f"• and {len(shown) - MAX_STEPS} more"]
+        details = "*Failed steps*:\n" + "\n".join(shown)
+    else:
+        details = f"*Error*: {failure.run_error or 'see the run in the UI'}"
+    if failure.held_by_checks:
+        details += "\nHeld days and how to release them: `python -m devtools.held`."
+    blocks: list[Mapping[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Orders run failed"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
+    ]
+    return text, blocks
+
+
+def build_run_failure_sensor() -> dg.SensorDefinition:
+    """orders_run_failure_sensor, on by default."""
+
+    @dg.run_failure_sensor(
+        name=SENSOR_NAME,
+        description=__doc__,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def orders_run_failure_sensor(
+        context: dg.RunFailureSensorContext, alert_webhook: AlertWebhook
+    ) -> dg.SkipReason | None:
+        run = context.dagster_run
+        if run.tags.get(WILL_RETRY_TAG) == "true":
+            return dg.SkipReason(f"run {run.run_id} failed and will be retried; not announced")
+        failure = describe_failure(run, context.get_step_failure_events(), context.failure_event)
+        text, blocks = failure_message(failure)
+        context.log.warning(text)
+        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
+            context.log.warning("alert webhook post failed for run %s", run.run_id)
+        return None
+
+    return orders_run_failure_sensor

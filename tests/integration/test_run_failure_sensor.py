@@ -1,0 +1,162 @@
+"""orders_run_failure_sensor: real failed runs of the real pipeline, posted to a local webhook."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+from dagster._core.events import JobFailureData, RunFailureReason
+from dagster._core.storage.tags import WILL_RETRY_TAG
+from dagster._utils.error import SerializableErrorInfo
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.alerts import AlertWebhook
+from sensors.run_failure import (
+    SENSOR_NAME,
+    describe_failure,
+    failure_message,
+    partitions_of,
+    summarize_error,
+)
+from tests.support.order_fixtures import DAY, HEADER, csv_bytes, land, order_rows, settings_for
+from tests.support.webhook_server import WebhookServer
+
+NO_AMOUNT = [h for h in HEADER if h != "amount"]
+
+
+def held_day_run(tmp_path, instance: dg.DagsterInstance, tags=None) -> dg.DagsterRun:
+    """A run of the real job that fails: the day's file lacks a required column (held)."""
+    rows = order_rows(10)
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(rows, NO_AMOUNT))
+    defs = build_definitions(settings_for(tmp_path))
+    result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), tags=tags, raise_on_error=False
+    )
+    assert not result.success
+    return instance.get_run_by_id(result.run_id)
+
+
+def tick(sensor: dg.SensorDefinition, instance, webhook: AlertWebhook, cursor=None):
+    """One evaluation of the sensor, as the daemon runs it."""
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"alert_webhook": webhook}
+    )
+    return sensor.evaluate_tick(context)
+
+
+@pytest.fixture
+def sensor(tmp_path) -> dg.SensorDefinition:
+    return build_definitions(settings_for(tmp_path)).resolve_sensor_def(SENSOR_NAME)
+
+
+def test_a_failed_run_is_posted_with_what_an_engineer_needs(tmp_path, sensor, instance):
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        first = tick(sensor, instance, webhook)  # sets the cursor at the end of the event log
+        run = held_day_run(tmp_path, instance)
+        second = tick(sensor, instance, webhook, first.cursor)
+
+    assert second.run_requests == []
+    [post] = server.posts
+    body = json.dumps(post)
+    assert post["text"] == (
+        f"orders: run {run.run_id[:8]} of {ALL_ASSETS_JOB} for {DAY.isoformat()} held by a "
+        f"failed blocking check. Open /runs/{run.run_id} in the Dagster UI."
+    )
+    facts, details = (block["text"]["text"] for block in post["blocks"][2:])
+    assert f"`{run.run_id}` (/runs/{run.run_id})" in facts
+    assert f"*Partitions*: {DAY.isoformat()}" in facts
+    assert "*Reason*: STEP_FAILURE" in facts
+    assert "`raw_orders_schema_drift`: 1 blocking asset check failed" in details
+    assert "raw_orders: schema_drift" in details
+    assert "python -m devtools.held" in details
+    # No row values: no order id, customer id or e-mail of the landed rows.
+    for row in order_rows(10):
+        for column in ("order_id", "customer_id", "customer_email"):
+            assert row[column] not in body
+
+
+def test_each_failed_run_is_posted_once(tmp_path, sensor, instance):
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        held_day_run(tmp_path, instance)
+        cursor = tick(sensor, instance, webhook, cursor).cursor
+        tick(sensor, instance, webhook, cursor)
+    assert len(server.posts) == 1
+
+
+def test_a_run_that_will_be_retried_is_not_announced(tmp_path, sensor, instance):
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        held_day_run(tmp_path, instance, tags={WILL_RETRY_TAG: "true"})
+        result = tick(sensor, instance, webhook, cursor)
+    assert server.posts == []
+    assert "will be retried" in (result.skip_message or "")
+
+
+def test_a_webhook_that_is_down_does_not_fail_the_tick(tmp_path, sensor, instance):
+    with WebhookServer(status=500) as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        held_day_run(tmp_path, instance)
+        tick(sensor, instance, webhook, cursor)
+    assert len(server.posts) == 1
+
+
+def test_a_run_failure_without_failed_steps_reports_the_run_error(instance):
+    """A run whose worker was lost: no step failed, the run's own error is reported."""
+
+    @dg.job
+    def lost():
+        pass
+
+    run = instance.create_run_for_job(lost, status=dg.DagsterRunStatus.STARTED)
+    instance.report_run_failed(
+        run,
+        "Run worker for ops@example.com was evicted",
+        JobFailureData(None, RunFailureReason.UNEXPECTED_TERMINATION),
+    )
+    [record] = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+    ).records
+    failure = describe_failure(
+        instance.get_run_by_id(run.run_id), [], record.event_log_entry.dagster_event
+    )
+    text, blocks = failure_message(failure)
+    assert failure.partitions is None and not failure.held_by_checks
+    assert "lost failed" in text
+    assert "*Error*: Run worker for <email> was evicted" in blocks[-1]["text"]["text"]
+    assert "*Reason*: UNEXPECTED_TERMINATION" in blocks[2]["text"]["text"]
+
+
+def test_partitions_are_the_day_or_the_range():
+    assert partitions_of({"dagster/partition": "2025-01-02"}) == "2025-01-02"
+    assert (
+        partitions_of(
+            {
+                "dagster/asset_partition_range_start": "2025-01-01",
+                "dagster/asset_partition_range_end": "2025-01-31",
+            }
+        )
+        == "2025-01-01...2025-01-31"
+    )
+    assert partitions_of({}) is None
+
+
+def test_error_summaries_drop_the_class_mask_emails_and_stay_short():
+    error = SerializableErrorInfo(
+        "pandas.errors.ParserError: bad row for Jane.Doe@example.com\n  at line 3\n",
+        [],
+        "ParserError",
+    )
+    assert summarize_error(error) == "bad row for <email>; at line 3"
+    assert len(summarize_error(SerializableErrorInfo("x" * 1000, [], "E"))) == 300
+    assert summarize_error(None) == ""
+
+
+def test_the_sensor_is_on_by_default_and_reads_the_alert_webhook(sensor):
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert "alert_webhook" in sensor.required_resource_keys

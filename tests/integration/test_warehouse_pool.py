@@ -1,0 +1,193 @@
+"""One run opens the warehouse at a time, whatever launched it: the "warehouse" pool.
+
+Runs are built from the real definitions the way each launch path builds them (the job of the
+schedule and sensors, the asset job of a UI backfill and of the automation sensor), queued on an
+instance configured with our dagster.yaml files, and dequeued by Dagster's own run queue
+daemon (its launcher only records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._core.remote_origin import (
+    InProcessCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.test_utils import create_test_daemon_workspace_context
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
+    QueuedRunCoordinatorDaemon,
+)
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.settings import REPO_ROOT, PlatformSettings
+from resources.warehouse_pool import WAREHOUSE_POOL, ensure_warehouse_pool
+
+INSTANCE_FILES = {
+    "local": REPO_ROOT / "dagster.yaml",
+    "production": REPO_ROOT / "deploy" / "dagster.yaml",
+}
+WAREHOUSE_RESOURCES = {"warehouse", "warehouse_io_manager"}
+QUEUED = dg.DagsterRunStatus.QUEUED
+DEFS = build_definitions(PlatformSettings(partitions_start="2025-01-01"))
+ASSET_JOB = DEFS.resolve_implicit_global_asset_job_def()
+ORIGIN = RemoteRepositoryOrigin(
+    InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(module_name="orders_platform.definitions"),
+        location_name="orders_platform",
+    ),
+    "__repository__",
+)
+
+
+def queue_settings(path: Path) -> dict:
+    """The run coordinator and concurrency sections of one instance file."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {key: config[key] for key in ("run_coordinator", "concurrency")}
+
+
+@contextmanager
+def queue_instance(path: Path) -> Iterator[tuple[dg.DagsterInstance, Callable[[], None]]]:
+    """An instance with the file's queue settings, and one pass of its run queue daemon."""
+    overrides = {
+        **queue_settings(path),
+        "run_launcher": {"module": "dagster._core.test_utils", "class": "MockedRunLauncher"},
+    }
+    with (
+        dg.instance_for_test(overrides=overrides) as instance,
+        create_test_daemon_workspace_context(EmptyWorkspaceTarget(), instance) as context,
+    ):
+        daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
+        yield instance, lambda: list(daemon.run_iteration(context))
+
+
+def create_run(
+    instance: dg.DagsterInstance,
+    status: dg.DagsterRunStatus,
+    tags: dict[str, str],
+    assets: list[str] | None = None,
+) -> dg.DagsterRun:
+    """A run as a launch path creates it: of the job, or of the asset job with a selection."""
+    job = ASSET_JOB if assets else DEFS.resolve_job_def(ALL_ASSETS_JOB)
+    return instance.create_run_for_job(
+        job_def=job,
+        asset_selection=frozenset(dg.AssetKey.from_user_string(a) for a in assets)
+        if assets
+        else None,
+        tags=tags,
+        status=status,
+        remote_job_origin=RemoteJobOrigin(ORIGIN, job.name),
+    )
+
+
+def launch_paths(instance: dg.DagsterInstance) -> dict[str, dg.DagsterRun]:
+    """One queued run per launch path, each on days of its own (no tag limit applies)."""
+    return {
+        "ui backfill of all assets": create_run(
+            instance,
+            QUEUED,
+            {
+                "dagster/backfill": "abcdefgh",
+                "dagster/asset_partition_range_start": "2025-02-01",
+                "dagster/asset_partition_range_end": "2025-02-10",
+            },
+            assets=[key.to_user_string() for key in ASSET_JOB.asset_layer.executable_asset_keys],
+        ),
+        "landing sensor": create_run(
+            instance,
+            QUEUED,
+            {"dagster/partition": "2025-03-01", "orders/trigger": "landing"},
+        ),
+        "automation sensor": create_run(
+            instance, QUEUED, {"dagster/from_automation_condition": "true"}, ["customer_metrics"]
+        ),
+    }
+
+
+def statuses(instance: dg.DagsterInstance, runs: dict[str, dg.DagsterRun]) -> dict[str, str]:
+    return {name: instance.get_run_by_id(run.run_id).status.value for name, run in runs.items()}
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_every_step_that_opens_the_warehouse_is_in_the_pool(env):
+    settings = PlatformSettings(env=env, landing_uri="s3://bucket/orders" if env == "prod" else "x")
+    defs = build_definitions(settings)
+    nodes = [*defs.resolve_asset_graph().assets_defs]
+    pooled, unpooled = set(), set()
+    for definition in nodes:
+        if not definition.is_executable:
+            continue
+        uses_warehouse = bool(definition.required_resource_keys & WAREHOUSE_RESOURCES)
+        (pooled if uses_warehouse else unpooled).add(definition.node_def.name)
+        assert (definition.node_def.pool == WAREHOUSE_POOL) == uses_warehouse, (
+            definition.node_def.name
+        )
+    # Every asset writes the warehouse; the checks that do not open it stay out of the pool.
+    assert {"raw_orders", "clean_orders", "customer_metrics", "customer_clv"} <= pooled
+    assert {"warehouse__fct_orders", "warehouse__dim_customers"} <= pooled
+    assert "raw_orders_metadata_anomaly" in unpooled
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
+def test_both_instances_limit_the_pool_per_run(name):
+    pools = queue_settings(INSTANCE_FILES[name])["concurrency"]["pools"]
+    assert pools["granularity"] == "run"
+    assert pools["default_limit"] == {"local": 1, "production": 2}[name]
+
+
+def test_local_queue_starts_one_warehouse_run_at_a_time_whatever_launched_it():
+    with queue_instance(INSTANCE_FILES["local"]) as (instance, dequeue):
+        assert ensure_warehouse_pool(instance) == 1
+        # `make run`, or a run started earlier, in progress over January.
+        running = create_run(
+            instance,
+            dg.DagsterRunStatus.STARTED,
+            {
+                "dagster/asset_partition_range_start": "2025-01-01",
+                "dagster/asset_partition_range_end": "2025-01-31",
+            },
+        )
+        queued = launch_paths(instance)
+        assert all(r.run_op_concurrency.all_pools == {WAREHOUSE_POOL} for r in queued.values())
+
+        dequeue()
+        assert set(statuses(instance, queued).values()) == {"QUEUED"}
+
+        instance.report_run_failed(instance.get_run_by_id(running.run_id))
+        dequeue()
+        dequeue()
+        started = [name for name, s in statuses(instance, queued).items() if s != "QUEUED"]
+        assert len(started) == 1, statuses(instance, queued)
+
+
+def test_production_queue_lets_two_warehouse_runs_run_together():
+    with queue_instance(INSTANCE_FILES["production"]) as (instance, dequeue):
+        assert ensure_warehouse_pool(instance) == 2
+        queued = launch_paths(instance)
+        dequeue()
+        dequeue()
+        assert sorted(statuses(instance, queued).values()) == ["QUEUED", "STARTING", "STARTING"]
+
+
+def test_without_the_stored_limit_the_first_pass_starts_every_run():
+    """Why ensure_warehouse_pool exists: Dagster 1.13 stores a pool's default limit during the
+    first dequeue pass that meets the pool, after deciding that pass without it."""
+    with queue_instance(INSTANCE_FILES["local"]) as (instance, dequeue):
+        queued = launch_paths(instance)
+        dequeue()
+        assert list(statuses(instance, queued).values()).count("STARTING") == 2  # max runs: 2
+
+
+def test_ensure_warehouse_pool_keeps_a_limit_an_operator_set():
+    with queue_instance(INSTANCE_FILES["local"]) as (instance, dequeue):
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 3)
+        assert ensure_warehouse_pool(instance) == 3
+        assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 3
