@@ -24,6 +24,7 @@ import dagster as dg
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
+from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import column_text, parse_values
 from orders_core.contract import ColumnSpec, Contract, load_contract
@@ -232,7 +233,7 @@ def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutco
 
 
 def build_drift_checks(
-    partitions_def: dg.PartitionsDefinition, table: tuple[str, str] = ("raw", "raw_orders")
+    partitions_def: dg.PartitionsDefinition, table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name)
 ) -> list[dg.AssetChecksDefinition]:
     """The blocking, partitioned schema-drift check of raw_orders."""
     contract = load_contract()
@@ -252,8 +253,8 @@ def build_drift_checks(
     )
 
     @dg.asset_check(
-        asset="raw_orders",
-        name="schema_drift",
+        asset=dg.AssetKey(tables.RAW_ORDERS.key),
+        name=tables.SCHEMA_DRIFT,
         partitions_def=partitions_def,
         blocking=True,
         pool=WAREHOUSE_POOL,
@@ -280,7 +281,7 @@ def build_drift_checks(
             yield from span.record_events(
                 partition_check_events(
                     context.op_execution_context,
-                    dg.AssetCheckKey(dg.AssetKey("raw_orders"), "schema_drift"),
+                    dg.AssetCheckKey(dg.AssetKey(tables.RAW_ORDERS.key), tables.SCHEMA_DRIFT),
                     outcomes,
                 )
             )
@@ -290,8 +291,8 @@ def build_drift_checks(
 
 def build_published_schema_checks(
     published: Sequence[Sequence[str]] = (
-        ["warehouse", "fct_orders"],
-        ["warehouse", "dim_customers"],
+        list(tables.FCT_ORDERS.key),
+        list(tables.DIM_CUSTOMERS.key),
     ),
 ) -> list[dg.AssetChecksDefinition]:
     """Dagster's column-schema change checks (WARN) on the published tables, fed by the

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from orders_core.contract import Contract
+from orders_core.tables import QUALITY_COLUMNS
 
 AMOUNT_LINE_ERROR = "amount_line_error"
 ORDER_TS_OFFSET = "order_ts_seconds_into_day"
@@ -36,20 +37,6 @@ class DaySuite:
     values: dict[str, list[Any]] = field(default_factory=dict)
 
 
-# Columns of cleaned_orders that the suite reads (lineage columns are not judged here).
-QUALITY_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email_hash",
-    "updated_at",
-)
 
 
 def prepare_for_suite(frame: pd.DataFrame, day: dt.date) -> tuple[pd.DataFrame, dict]:

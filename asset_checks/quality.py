@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from asset_checks.expectations import (
-    QUALITY_COLUMNS,
     DaySuite,
     order_expectations,
     prepare_for_suite,
@@ -30,14 +29,20 @@ from asset_checks.expectations import (
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core.calendar import days_in_window
 from orders_core.contract import load_contract
-from orders_core.tables import FCT_ORDERS_COLUMNS
+from orders_core.tables import (
+    CLEANED_ORDERS,
+    FCT_ORDERS,
+    FCT_ORDERS_COLUMNS,
+    GX_QUALITY,
+    QUALITY_COLUMNS,
+)
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 SAMPLE_VALUES = 5
-CLEANED = dg.AssetKey("cleaned_orders")
-FACTS = dg.AssetKey(["warehouse", "fct_orders"])
+CLEANED = dg.AssetKey(CLEANED_ORDERS.key)
+FACTS = dg.AssetKey(FCT_ORDERS.key)
 RESULT_COLUMNS = (
     "expectation",
     "column",
@@ -264,16 +269,16 @@ def _suite_events(
 def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
     """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders."""
     contract = load_contract()
-    cleaned_sql = _select(("staging", "cleaned_orders"), QUALITY_COLUMNS)
-    facts_sql = _select(("warehouse", "fct_orders"), None)
+    cleaned_sql = _select((CLEANED_ORDERS.schema, CLEANED_ORDERS.name), QUALITY_COLUMNS)
+    facts_sql = _select((FCT_ORDERS.schema, FCT_ORDERS.name), None)
     count_sql = (
-        f"select count(*) as n from {quoted_table('staging', 'cleaned_orders')}"  # noqa: S608 (validated identifiers)
+        f"select count(*) as n from {quoted_table(CLEANED_ORDERS.schema, CLEANED_ORDERS.name)}"  # noqa: S608 (validated identifiers)
         " where partition_date = ?"
     )
 
     @dg.asset_check(
         asset=CLEANED,
-        name="gx_quality",
+        name=GX_QUALITY,
         partitions_def=partitions_def,
         blocking=True,
         pool=WAREHOUSE_POOL,
@@ -288,7 +293,7 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
 
     @dg.asset_check(
         asset=FACTS,
-        name="gx_quality",
+        name=GX_QUALITY,
         partitions_def=partitions_def,
         blocking=True,
         pool=WAREHOUSE_POOL,

@@ -36,11 +36,12 @@ import numpy as np
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
+from orders_core import tables
 from orders_core.cleaning import CleaningResult, column_text, parse_values
 from orders_core.contract import Contract
 
-CHECK_NAME = "reconciliation"
-CHECKED_ASSET = dg.AssetKey("cleaned_orders")
+CHECK_NAME = tables.RECONCILIATION
+CHECKED_ASSET = dg.AssetKey(tables.CLEANED_ORDERS.key)
 RECONCILIATION_CHECK = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
 RELATIVE_TOLERANCE = 1e-9
 

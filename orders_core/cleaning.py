@@ -25,25 +25,7 @@ from orders_core.contract import ColumnSpec, Contract
 from orders_core.dtypes import TEXT_DTYPE, as_dates, exact_text
 from orders_core.parsing import parse_timestamps
 from orders_core.parsing import parse_values as parse_values  # used by the checks too
-
-CLEANED_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "order_date",
-    "amount",
-    "currency",
-    "quantity",
-    "unit_price",
-    "status",
-    "region",
-    "customer_email_hash",
-    "updated_at",
-    "extra_columns_json",
-    "source_file",
-    "source_line",
-    "partition_date",
-)
+from orders_core.tables import CLEANED_ORDERS_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -56,7 +38,7 @@ class CleaningResult:
     naive_timestamp_rows: int
     # The valid rows that lost deduplication to a newer version of their order, in
     # cleaned form: what reconciliation needs to account for every landed amount.
-    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEANED_COLUMNS))
+    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEANED_ORDERS_COLUMNS))
 
     @property
     def raw_rows(self) -> int:
@@ -321,7 +303,7 @@ def _valid_rows(candidates: pd.DataFrame, rows: np.ndarray, email_key: bytes) ->
     frame["customer_email_hash"] = hash_email(frame["customer_email_hash"], email_key)
     # Cast after rejecting rows: an out-of-range quantity (1e23) does not fit an Int64.
     frame["quantity"] = frame["quantity"].round().astype("Int64")
-    return _text_as_arrow(frame[list(CLEANED_COLUMNS)])
+    return _text_as_arrow(frame[list(CLEANED_ORDERS_COLUMNS)])
 
 
 def _text_as_arrow(frame: pd.DataFrame) -> pd.DataFrame:

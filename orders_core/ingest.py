@@ -26,6 +26,7 @@ from orders_core.contract import Contract
 from orders_core.csv_fast import WellFormedCsv, parse_well_formed
 from orders_core.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of the raw frame
 from orders_core.dtypes import TEXT_DTYPE, repeated_day
+from orders_core.tables import RAW_LINEAGE_COLUMNS
 
 FORMATS = {
     ".csv": "csv",
@@ -34,15 +35,6 @@ FORMATS = {
     ".json": "jsonl",
     ".parquet": "parquet",
 }
-LINEAGE_COLUMNS = (
-    "extra_columns_json",
-    "parse_error",
-    "raw_record",
-    "source_file",
-    "source_line",
-    "source_format",
-    "file_header",
-)
 # Lineage values that repeat on every row of a file: Python strings share one object per file.
 REPEATED_COLUMNS = ("source_file", "source_format", "file_header")
 _SURROGATES = re.compile("[\udc80-\udcff]")
@@ -79,7 +71,7 @@ def normalize_header(name: str) -> str:
 
 def raw_columns(contract: Contract) -> list[str]:
     """Column order of the raw frame."""
-    return [*contract.column_names, *LINEAGE_COLUMNS]
+    return [*contract.column_names, *RAW_LINEAGE_COLUMNS]
 
 
 def column_dtype(name: str) -> str | pd.StringDtype:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import dagster as dg
 import pandas as pd
 
+from orders_core import tables
 from orders_core.dtypes import as_dates
 from orders_core.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
 from platform_assets.assets.common import (
@@ -47,7 +48,7 @@ METRIC_TYPES = {
     "last_order_date": "DATE",
     "as_of_date": "DATE",
 }
-TABLE = "analytics.customer_metrics"
+TABLE = tables.CUSTOMER_METRICS.qualified
 
 
 class MetricsConfig(dg.Config):

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 
-from orders_core import clv
+from orders_core import clv, tables
 from orders_core.clv_validation import (
     DEFAULT_HOLDOUT_FRACTION,
     MIN_HISTORY_DAYS,
@@ -32,10 +32,10 @@ from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
-CUSTOMER_CLV = dg.AssetKey("customer_clv")
+CUSTOMER_CLV = dg.AssetKey(tables.CUSTOMER_CLV.key)
 # (scores, fitted model or None, reason it was not fitted) -> check results
 ModelChecks = Callable[[pd.DataFrame, "clv.CLVModel | None", str], Iterable[dg.AssetCheckResult]]
-TABLE = "analytics.customer_clv"
+TABLE = tables.CUSTOMER_CLV.qualified
 CLV_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
     "as_of_date": "The day the model was fitted as of (customer_metrics' as_of_date).",
@@ -309,7 +309,7 @@ def build_clv_assets(
         tags={"layer": "analytics"},
         metadata={
             "schema": "analytics",
-            **table_metadata("analytics.customer_clv", CLV_TYPES, CLV_DESCRIPTIONS),
+            **table_metadata(TABLE, CLV_TYPES, CLV_DESCRIPTIONS),
         },
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,

@@ -5,6 +5,7 @@ import time
 import dagster as dg
 import pandas as pd
 
+from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.ingest import (
     LandedFile,
@@ -30,7 +31,7 @@ from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
 from resources.warehouse_pool import WAREHOUSE_POOL
 
-TABLE = "raw.raw_orders"
+TABLE = tables.RAW_ORDERS.qualified
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

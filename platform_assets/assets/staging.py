@@ -7,6 +7,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from orders_core import tables
 from orders_core.cleaning import CleaningResult, clean_orders
 from orders_core.contract import load_contract
 from orders_core.dtypes import day_array, day_mask
@@ -27,10 +28,10 @@ from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource
 from resources.warehouse_pool import WAREHOUSE_POOL
 
-CLEANED_ORDERS = dg.AssetKey("cleaned_orders")
+CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
 TABLES = {
-    "cleaned_orders": "staging.cleaned_orders",
-    "quarantined_orders": "staging.quarantined_orders",
+    "cleaned_orders": tables.CLEANED_ORDERS.qualified,
+    "quarantined_orders": tables.QUARANTINED_ORDERS.qualified,
 }
 CLEANED_DESCRIPTION = """Orders you can trust: typed, validated and deduplicated, one row per order.
 
