@@ -22,12 +22,13 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from devtools.browser import CHROMIUM, chromium, new_page
+from devtools.browser import CHROMIUM, chromium, expand_all_groups, new_page
 from devtools.daemon import local_instance, run_module, running_daemon, store_pool_limit
 from devtools.ui_fixture import write_landing
 from devtools.webserver import Workspace, graphql, running_webserver
@@ -82,6 +83,9 @@ def _landed_workspace(root: Path, log: Path) -> Workspace:
     loaded = write_landing(landing, START, DAYS - 1)
     workspace = Workspace(settings=settings, dagster_home=home, days=tuple(loaded))
     run_module("devtools.run_local", workspace.environ(), log)
+    with dg.DagsterInstance.from_config(str(home)) as instance:  # so a bare `dg dev` is safe
+        limits = {pool.name: pool.limit for pool in instance.event_log_storage.get_pool_limits()}
+    assert limits.get(WAREHOUSE_POOL) == 1, f"make run left the pool limits at {limits}"
     late = write_landing(landing, loaded[-1] + dt.timedelta(days=1), 1)
     return Workspace(settings=settings, dagster_home=home, days=(*loaded, *late))
 
@@ -90,7 +94,9 @@ def _launch_range_backfill(page: Page, url: str, days: tuple[dt.date, ...], shot
     """Lineage -> Materialize all… -> custom range of ``days`` -> Launch backfill."""
     page.goto(f"{url}/asset-groups")
     expect(page.get_by_text("Global asset lineage").first).to_be_visible()
-    page.get_by_role("img", name="zoom_in").wait_for()  # the graph has been laid out
+    expand_all_groups(page)
+    for name in ("raw_orders", "fct_orders", "dim_customers"):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
     page.screenshot(path=shots / "backfill-1-lineage.png")
 
     page.get_by_role("button", name="Materialize all…").click()
@@ -114,6 +120,7 @@ def _launch_range_backfill(page: Page, url: str, days: tuple[dt.date, ...], shot
     dialog.get_by_role("button", name="Launch backfill").click()
     toast = page.get_by_text("Created backfill")
     expect(toast).to_be_visible()
+    page.wait_for_timeout(1_000)  # the toast slides in
     page.screenshot(path=shots / "backfill-4-launched.png")
     launched = backfill_ids(partial(graphql, url))
     assert len(launched) == 1, f"expected one backfill, found {launched}"
@@ -150,7 +157,7 @@ def _wait_until_done(
 def _show_queue(page: Page, url: str, shots: Path) -> None:
     """The Runs page while the pool holds a run back, and why it is queued (if still)."""
     page.goto(f"{url}/runs")
-    expect(page.get_by_role("link", name="Queued (1)")).to_be_visible()
+    expect(page.get_by_text("Created at")).to_be_visible()  # the runs table has loaded
     page.screenshot(path=shots / "backfill-5-queued.png")
     criteria = page.get_by_text("View queue criteria").first
     try:
