@@ -19,6 +19,7 @@ from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, parse_day
 from resources.telemetry_setup import configure_telemetry
+from resources.warehouse_pool import ensure_warehouse_pool
 from sensors.run_telemetry import emit_finished_run_span
 
 SUMMARY = (
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     with dg.DagsterInstance.get() as instance:
+        # Before `make ui` or a bare `dg dev` queues runs here (resources/warehouse_pool.py).
+        ensure_warehouse_pool(instance)
         result = job.execute_in_process(
             instance=instance,
             tags={

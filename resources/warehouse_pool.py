@@ -12,8 +12,9 @@ file for writing.
 One gap of Dagster 1.13 is closed here. The run queue writes a pool's default limit into the
 instance storage the first time it sees a queued run in the pool, but decides that pass with
 the pools it read before, so on a fresh instance the first runs in the pool are all started
-at once. :func:`ensure_warehouse_pool` writes the limit beforehand; ``make ui`` runs it
-(``python -m resources.warehouse_pool``) and docs/production.md has it as a deploy step.
+at once. :func:`ensure_warehouse_pool` writes the limit beforehand: ``make ui`` runs it
+(``python -m resources.warehouse_pool``), ``make run`` calls it on the instance it creates (so
+a bare ``dg dev`` after it is covered too) and docs/production.md has it as a deploy step.
 """
 
 from __future__ import annotations
