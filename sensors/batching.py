@@ -227,7 +227,12 @@ def plan_runs(
             f"downstream ({', '.join(awaiting.assets)}) once {len(awaiting.run_keys)} run(s) "
             "have finished"
         )
-    elif not groups and ready and settled is not None:
+    elif not groups and settled is not None and not settled.finished:
+        plan.decisions.append(
+            f"downstream ({', '.join(awaiting.assets)}) waits for {len(awaiting.run_keys)} "
+            "run(s) to finish"
+        )
+    elif not groups and settled is not None:
         stale = _stale(instance, awaiting.assets, settled.last_end)
         digest = hashlib.sha256("\n".join(sorted(awaiting.run_keys)).encode()).hexdigest()[:16]
         if stale:
