@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from orders_core.clv import SCORE_COLUMNS, CLVModel
+from orders_core.rounding import money, significant
 
 CLV_FINITE_NON_NEGATIVE = "clv_finite_and_non_negative"
 PROB_ALIVE_IN_UNIT_INTERVAL = "prob_alive_within_unit_interval"
@@ -57,7 +58,7 @@ def _scores_non_negative(scores: pd.DataFrame) -> dg.AssetCheckResult:
         passed=bad == 0,
         metadata={
             "failing_customers": bad,
-            "min_clv": float(np.nanmin(values[:, 0])) if len(values) else 0.0,
+            "min_clv": money(np.nanmin(values[:, 0])) if len(values) else 0.0,
         },
     )
 
@@ -70,8 +71,8 @@ def _prob_alive_bounded(scores: pd.DataFrame) -> dg.AssetCheckResult:
         passed=bad == 0,
         metadata={
             "failing_customers": bad,
-            "min_prob_alive": float(np.nanmin(alive)) if len(alive) else 0.0,
-            "max_prob_alive": float(np.nanmax(alive)) if len(alive) else 0.0,
+            "min_prob_alive": significant(np.nanmin(alive)) if len(alive) else 0.0,
+            "max_prob_alive": significant(np.nanmax(alive)) if len(alive) else 0.0,
         },
     )
 
@@ -103,10 +104,11 @@ def _parameters_valid(model: CLVModel) -> dg.AssetCheckResult:
     invalid = [k for k, v in params.items() if not (math.isfinite(v) and v > 0)]
     if model.spend.params.q <= 1:
         invalid.append("gamma_gamma/q <= 1")
+    shown = {k: significant(v) for k, v in params.items()}
     return dg.AssetCheckResult(
         check_name=PARAMETERS_FINITE_POSITIVE,
         passed=not invalid,
-        metadata={**params, "invalid": ", ".join(invalid) or "none"},
+        metadata={**shown, "invalid": ", ".join(invalid) or "none"},
     )
 
 
@@ -114,7 +116,7 @@ def _converged(model: CLVModel) -> dg.AssetCheckResult:
     metadata: dict[str, object] = {}
     for name, fit in (("bgnbd", model.purchases), ("gamma_gamma", model.spend)):
         metadata[f"{name}/converged"] = fit.converged
-        metadata[f"{name}/max_gradient"] = fit.max_gradient
+        metadata[f"{name}/max_gradient"] = significant(fit.max_gradient)
         metadata[f"{name}/message"] = fit.message
     return dg.AssetCheckResult(
         check_name=MODEL_CONVERGED,

@@ -44,6 +44,7 @@ CHECK_NAME = tables.RECONCILIATION
 CHECKED_ASSET = dg.AssetKey(tables.CLEANED_ORDERS.key)
 RECONCILIATION_CHECK = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
 RELATIVE_TOLERANCE = 1e-9
+AMOUNT_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,14 @@ def reconcile_days(
 
 def reconciliation_outcome(balance: Reconciliation) -> PartitionOutcome:
     """Pass when rows and revenue balance; the whole balance sheet as metadata."""
+    # Amounts to 6 decimals: no float noise, and the mills of 3-decimal currencies kept.
     metadata = {
-        **{f"reconciliation/{k}": v for k, v in asdict(balance).items()},
+        **{
+            f"reconciliation/{k}": round(v, AMOUNT_DECIMALS) if isinstance(v, float) else v
+            for k, v in asdict(balance).items()
+        },
         "reconciliation/row_difference": balance.row_difference,
-        "reconciliation/revenue_difference": balance.revenue_difference,
+        "reconciliation/revenue_difference": round(balance.revenue_difference, AMOUNT_DECIMALS),
     }
     if balance.balanced:
         return PartitionOutcome(

@@ -35,9 +35,13 @@ from dagster_shared.serdes import serialize_value
 
 from asset_checks.anomaly import anomaly_config, evaluate_days
 from bench.bench_anomaly import synthetic_history
+from orders_platform.definitions import defs
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
 from resources.landing import LocalLandingZone
+from sensors.batching import JobAssets
 from sensors.orders_anomaly import evaluate_tick
+
+JOB = JobAssets.of(defs.assets or [])
 
 RESULTS = Path(__file__).parent / "results" / "sensor.json"
 HELD_EVERY = 500
@@ -188,14 +192,14 @@ def measure(days: int, landing: LocalLandingZone) -> dict[str, float]:
         written = time.perf_counter() - written
 
         start = time.perf_counter()
-        first = evaluate_tick(instance, None, landing)
+        first = evaluate_tick(instance, None, landing, JOB)
         bootstrap = time.perf_counter() - start
         assert len(first.state.held) == days // HELD_EVERY, first.state.held
 
         new_day = (dt.date.fromisoformat(keys[-1]) + dt.timedelta(days=1)).isoformat()
         report_held_day(instance, new_day, fingerprint="x")
         start = time.perf_counter()
-        second = evaluate_tick(instance, first.state.to_json(), landing)
+        second = evaluate_tick(instance, first.state.to_json(), landing, JOB)
         incremental = time.perf_counter() - start
         assert new_day in second.state.held and [n.partition for n in second.held] == [new_day]
 

@@ -20,7 +20,7 @@ import tempfile
 
 import dagster as dg
 
-from bench.bench_sensor import report_held_day, write_history
+from bench.bench_sensor import JOB, report_held_day, write_history
 from bench.harness import Timer, emit, median_of
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
@@ -41,7 +41,7 @@ def _tick(sensor, instance, cursor, resources) -> dg.SensorResult:
 
 
 def measure(size: int, repetitions: int, landing_root: str) -> dict:
-    sensor = build_anomaly_sensor("orders_pipeline")
+    sensor = build_anomaly_sensor("orders_pipeline", JOB)
     resources = {
         "landing": LocalLandingZone(root=landing_root),
         "alert_webhook": AlertWebhook(url=""),

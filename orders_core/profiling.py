@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from orders_core.contract import Contract
 from orders_core.dtypes import TEXT_DTYPE, exact_text
 from orders_core.ingest import normalize_header
+from orders_core.rounding import money, score, significant
 
 PREFIX = "orders/"
 
@@ -44,7 +45,8 @@ def _header_drift(headers: pd.Series, contract: Contract) -> tuple[int, int]:
 
 
 def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]:
-    """Numeric profile of one day of raw orders (all values JSON-serialisable)."""
+    """Numeric profile of one day of raw orders (all values JSON-serialisable), rounded
+    as metadata is (:mod:`orders_core.rounding`)."""
     rows = len(raw)
     profile: dict[str, float | int] = {"dagster/row_count": rows}
     if rows == 0:
@@ -52,19 +54,20 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
     stripped = {name: exact_text(raw[name]).str.strip() for name in contract.column_names}
     amounts = pd.to_numeric(stripped["amount"], errors="coerce")
     null_rates = {
-        name: float((values.isna() | (values == "")).mean()) for name, values in stripped.items()
+        name: significant((values.isna() | (values == "")).mean())
+        for name, values in stripped.items()
     }
     extra, missing = _header_drift(raw["file_header"], contract)
     order_ids = stripped["order_id"].dropna()
     profile.update(
         {
             f"{PREFIX}files": len(_distinct(raw["source_file"])),
-            f"{PREFIX}revenue": float(amounts.sum()),
-            f"{PREFIX}mean_order_value": float(amounts.mean()) if amounts.notna().any() else 0.0,
-            f"{PREFIX}median_amount": float(amounts.median()) if amounts.notna().any() else 0.0,
+            f"{PREFIX}revenue": money(amounts.sum()),
+            f"{PREFIX}mean_order_value": score(amounts.mean()) if amounts.notna().any() else 0.0,
+            f"{PREFIX}median_amount": score(amounts.median()) if amounts.notna().any() else 0.0,
             f"{PREFIX}distinct_customers": int(stripped["customer_id"].nunique()),
-            f"{PREFIX}duplicate_rate": float(order_ids.duplicated().sum() / rows),
-            f"{PREFIX}unparseable_amount_rate": float(
+            f"{PREFIX}duplicate_rate": significant(order_ids.duplicated().sum() / rows),
+            f"{PREFIX}unparseable_amount_rate": significant(
                 (stripped["amount"].notna() & amounts.isna()).mean()
             ),
             f"{PREFIX}extra_columns": extra,

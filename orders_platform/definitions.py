@@ -31,6 +31,7 @@ from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
 from resources.settings import PlatformSettings
+from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
 from sensors.run_failure import build_run_failure_sensor
@@ -136,8 +137,10 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             automation,
             *build_run_telemetry_sensors(),
             build_run_failure_sensor(),
-            build_anomaly_sensor(ALL_ASSETS_JOB),
-            build_landing_sensor(ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days),
+            build_anomaly_sensor(ALL_ASSETS_JOB, JobAssets.of(assets)),
+            build_landing_sensor(
+                ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, JobAssets.of(assets)
+            ),
         ],
         resources=build_resources(settings),
         executor=run_executor(settings),

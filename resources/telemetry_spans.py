@@ -211,5 +211,11 @@ class SensorSpan(TelemetrySpan):
             event: dict[str, AttributeValue] = {RUN_KEY: request.run_key or ""}
             if request.partition_key is not None:
                 event[PARTITION_KEY] = request.partition_key
+            for tag, attribute in (
+                ("dagster/asset_partition_range_start", PARTITION_RANGE_START),
+                ("dagster/asset_partition_range_end", PARTITION_RANGE_END),
+            ):
+                if tag in request.tags:
+                    event[attribute] = request.tags[tag]
             self.span.add_event("dagster.run_request", event)
         self.span.set_attribute(RUN_REQUESTS, len(requests))

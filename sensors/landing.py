@@ -1,13 +1,17 @@
 """orders_landing_sensor: loads days whose landing files are new or changed.
 
-Each tick lists the day folders once, then lists the files of only a few days: the
-days after the newest one it has seen (new folders, at most ``max_new_days`` per tick
-so a first tick over years of folders is spread out), and the last ``lookback_days``
-folders again, which is where late files arrive. A day whose landing fingerprint
-differs from the one recorded by its latest raw_orders materialization (or that was
-never materialized) gets one run of raw_orders and everything downstream, with run
-key ``<day>:<fingerprint>``. Held days are left to ``orders_anomaly_sensor``, which
-re-runs them when their files change.
+Each tick lists the day folders once, then lists the files of only a few days: the days
+after the newest one it has seen (new folders, at most `max_new_days` per tick, so a
+first tick over years of folders is spread out), and the last `lookback_days` folders
+again, which is where late files arrive. A day whose landing fingerprint differs from
+the one recorded by its latest `raw_orders` materialization (or that was never
+materialized) is loaded: `raw_orders` and everything downstream.
+
+The days of one tick are loaded in as few runs as possible: consecutive days as one
+range run (run key `<first>...<last>:<digest>`, or `<day>:<fingerprint>` for a lone day),
+and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
+`warehouse/dim_customers`) once, after all of them. Held days are left to
+`orders_anomaly_sensor`, which re-runs them when their files change.
 """
 
 import datetime as dt
@@ -25,6 +29,7 @@ from resources.instance_history import (
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
+from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_landing_sensor"
 MAX_NEW_DAYS = 400
@@ -54,15 +59,18 @@ def evaluate_landing(
     landing: LandingZone,
     partitions_def: dg.PartitionsDefinition,
     lookback_days: int,
+    job: JobAssets,
     max_new_days: int = MAX_NEW_DAYS,
 ) -> LandingTick:
     """One tick of the landing sensor, without Dagster's sensor context."""
     state = json.loads(cursor) if cursor else {"newest": None, "seen": {}}
+    awaiting = Awaiting.from_dict(state.get("downstream"))
     listed = [d for d in landing.list_days() if partitions_def.has_partition_key(d.isoformat())]
     days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
     now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
     changed = [day for day, fp in now.items() if state["seen"].get(day) != fp]
     tick = LandingTick(cursor="")
+    work: list[DayWork] = []
     if changed:
         loaded = {
             day: str(metadata_values(record).get(FINGERPRINT, ""))
@@ -77,27 +85,27 @@ def evaluate_landing(
                 continue
             why = "new" if day not in loaded else "files changed"
             tick.decisions.append(f"{day}: {why}, load")
-            tick.run_requests.append(
-                dg.RunRequest(
-                    run_key=f"{day}:{now[day]}",
-                    partition_key=day,
-                    tags={"orders/trigger": "landing"},
-                )
-            )
+            work.append(DayWork(day, now[day], job.all, "landing"))
+    plan = plan_runs(instance, SENSOR_NAME, work, job, awaiting, "landing-downstream")
+    tick.run_requests += plan.run_requests
+    tick.decisions += plan.decisions
     newest = max([state["newest"] or "", *now], default="") or None
     # Only the days the next tick lists again need their fingerprint remembered.
     keep = set(
         [d.isoformat() for d in listed if newest and d.isoformat() <= newest][-lookback_days:]
     )
     seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
-    tick.cursor = json.dumps({"newest": newest, "seen": seen}, sort_keys=True)
+    tick.cursor = json.dumps(
+        {"newest": newest, "seen": seen, "downstream": awaiting.to_dict()}, sort_keys=True
+    )
     return tick
 
 
 def build_landing_sensor(
-    job_name: str, partitions_def: dg.PartitionsDefinition, lookback_days: int
+    job_name: str, partitions_def: dg.PartitionsDefinition, lookback_days: int, job: JobAssets
 ) -> dg.SensorDefinition:
-    """orders_landing_sensor over ``partitions_def``, requesting runs of ``job_name``."""
+    """orders_landing_sensor over ``partitions_def``, requesting runs of ``job_name`` (the
+    assets of ``job``)."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -111,7 +119,7 @@ def build_landing_sensor(
     ) -> dg.SensorResult:
         with telemetry.sensor_span(context, SENSOR_NAME) as span:
             tick = evaluate_landing(
-                context.instance, context.cursor, landing, partitions_def, lookback_days
+                context.instance, context.cursor, landing, partitions_def, lookback_days, job
             )
             span.record_decisions(tick.decisions, tick.run_requests)
         for decision in tick.decisions:

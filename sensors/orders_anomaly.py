@@ -1,21 +1,26 @@
-"""orders_anomaly_sensor: follows the metadata_anomaly verdicts and un-holds what it can.
+"""orders_anomaly_sensor: follows the `metadata_anomaly` verdicts and un-holds what it can.
 
-The decision itself is taken in the run, by the blocking ``metadata_anomaly`` check
-(:mod:`asset_checks.anomaly`), so a held day's downstream never runs. This sensor
-reads the check executions recorded since its last tick (a record-id cursor: a tick
-costs the new records, never all of history) and, per partition:
+The decision itself is taken in the run, by the blocking `metadata_anomaly` check on
+`raw_orders` (see `asset_checks/anomaly.py`), so a held day's downstream never runs.
+This sensor reads the check executions recorded since its last tick (a record-id cursor:
+a tick costs the new records, never all of history) and, per day:
 
-* **newly held** (latest evaluation failed): remembered in the cursor with the
-  landing fingerprint it was judged on, and alerted (webhook + log);
-* **normal day of a blocked range**: a single-run backfill of a range stops every day
-  when one is anomalous; each day that passed gets its own run of what the blocked
-  run planned (raw_orders and downstream), so one bad day does not hold a month;
-* **held, files changed** (landing fingerprint differs from the judged one): re-run
-  the day (raw_orders and downstream), once per fingerprint;
-* **released** by an engineer in a run that did not include cleaned_orders: run the
+- **newly held** (latest evaluation failed): remembered in the cursor with the landing
+  fingerprint it was judged on, and alerted (webhook + log);
+- **normal day of a blocked range**: a single-run backfill of a range stops every day
+  when one is anomalous; the days that passed are run again with what the blocked run
+  planned (`raw_orders` and downstream), so one bad day does not hold a month;
+- **held, files changed** (landing fingerprint differs from the judged one): re-run the
+  day (`raw_orders` and downstream), once per fingerprint;
+- **released** by an engineer in a run that did not include `cleaned_orders`: run the
   day's downstream (the release is sticky for those files, so the check passes).
 
-Run keys (``<day>:<fingerprint>[:released]``) make each request happen once.
+The days of one tick become as few runs as possible: consecutive days as one range run,
+and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
+`warehouse/dim_customers`) once, after the days: in the same run when the tick needs a
+single run, otherwise as one more run requested when all of the tick's runs have finished.
+Run keys (`<day>:<fingerprint>[:released]`, `<first>...<last>:<digest>` for a range,
+`downstream:<digest>`) make each request happen once.
 """
 
 import datetime as dt
@@ -45,6 +50,7 @@ from resources.instance_history import (
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
 from sensors.alerting import HeldNotice, held_message
+from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_anomaly_sensor"
 FAILED = AssetCheckExecutionRecordStatus.FAILED
@@ -57,16 +63,28 @@ class SensorState:
     after_id: int = 0
     pending: dict[str, int] = field(default_factory=dict)  # day -> PLANNED record id
     held: dict[str, dict[str, str]] = field(default_factory=dict)  # day -> fingerprint, requested
+    downstream: Awaiting = field(default_factory=Awaiting)
 
     def to_json(self) -> str:
         return json.dumps(
-            {"after_id": self.after_id, "pending": self.pending, "held": self.held}, sort_keys=True
+            {
+                "after_id": self.after_id,
+                "pending": self.pending,
+                "held": self.held,
+                "downstream": self.downstream.to_dict(),
+            },
+            sort_keys=True,
         )
 
     @classmethod
     def from_json(cls, text: str) -> "SensorState":
         data = json.loads(text)
-        return cls(data["after_id"], data["pending"], data["held"])
+        return cls(
+            data["after_id"],
+            data["pending"],
+            data["held"],
+            Awaiting.from_dict(data.get("downstream")),
+        )
 
 
 @dataclass
@@ -140,7 +158,7 @@ def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> frozenset[dg.A
 
 
 def evaluate_tick(
-    instance: dg.DagsterInstance, cursor: str | None, landing: LandingZone
+    instance: dg.DagsterInstance, cursor: str | None, landing: LandingZone, job: JobAssets
 ) -> TickOutcome:
     """One tick of the sensor, without Dagster's sensor context (see module docstring)."""
     outcome = TickOutcome(SensorState.from_json(cursor) if cursor else SensorState())
@@ -156,6 +174,7 @@ def evaluate_tick(
             planned_by_run[run_id] = _planned_assets(instance, run_id)
         return planned_by_run[run_id]
 
+    work: list[DayWork] = []
     latest = {r.partition: r for r in records}
     for day, record in sorted(latest.items()):
         values = evaluation_values(record)
@@ -174,23 +193,11 @@ def evaluate_tick(
         if values.get("released"):
             outcome.decisions.append(f"{day}: released ({values.get('release_reason')})")
             if was_held and CLEANED_ORDERS not in planned(record.run_id):
-                outcome.run_requests.append(
-                    dg.RunRequest(
-                        run_key=f"{day}:{fp}:released",
-                        partition_key=day,
-                        tags={"orders/trigger": "anomaly-release"},
-                    )
-                )
+                work.append(DayWork(day, fp, job.all, "anomaly-release", ":released"))
         elif record.run_id in failed_runs and CLEANED_ORDERS in planned(record.run_id):
-            outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run alone")
-            outcome.run_requests.append(
-                dg.RunRequest(
-                    run_key=f"{day}:{fp}",
-                    partition_key=day,
-                    asset_selection=sorted(planned(record.run_id) | {RAW_ORDERS}, key=str),
-                    tags={"orders/trigger": "anomaly-unblock"},
-                )
-            )
+            outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run")
+            assets = planned(record.run_id) | {RAW_ORDERS}
+            work.append(DayWork(day, fp, assets, "anomaly-unblock"))
         elif was_held:
             outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
     for day, held in sorted(state.held.items()):
@@ -199,18 +206,15 @@ def evaluate_tick(
             continue
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")
-        outcome.run_requests.append(
-            dg.RunRequest(
-                run_key=f"{day}:{now}",
-                partition_key=day,
-                tags={"orders/trigger": "anomaly-refresh"},
-            )
-        )
+        work.append(DayWork(day, now, job.all, "anomaly-refresh"))
+    plan = plan_runs(instance, SENSOR_NAME, work, job, state.downstream, "anomaly-downstream")
+    outcome.run_requests += plan.run_requests
+    outcome.decisions += plan.decisions
     return outcome
 
 
-def build_anomaly_sensor(job_name: str) -> dg.SensorDefinition:
-    """orders_anomaly_sensor, requesting runs of ``job_name`` (raw_orders and downstream)."""
+def build_anomaly_sensor(job_name: str, job: JobAssets) -> dg.SensorDefinition:
+    """orders_anomaly_sensor, requesting runs of ``job_name`` (the assets of ``job``)."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -226,7 +230,7 @@ def build_anomaly_sensor(job_name: str) -> dg.SensorDefinition:
         telemetry: TelemetryResource,
     ) -> dg.SensorResult:
         with telemetry.sensor_span(context, SENSOR_NAME) as span:
-            outcome = evaluate_tick(context.instance, context.cursor, landing)
+            outcome = evaluate_tick(context.instance, context.cursor, landing, job)
             for day, score, held in outcome.judged:
                 span.record_anomaly(day, score, held=held, asset_key=RAW_ORDERS.to_user_string())
             span.record_decisions(outcome.decisions, outcome.run_requests)

@@ -19,6 +19,7 @@ from orders_core.clv_validation import (
     validate_holdout,
 )
 from orders_core.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
+from orders_core.rounding import score, significant
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_MANAGER,
@@ -149,8 +150,8 @@ def _validation_metadata(cut: dt.date, validation: HoldoutValidation) -> dict[st
         "holdout/customers": int(table["customers"].sum()),
         "holdout/actual_purchases": float(table["actual_total"].sum()),
         "holdout/predicted_purchases": round(float(table["predicted_total"].sum()), 4),
-        "holdout/mean_absolute_error": validation.mean_absolute_error,
-        "holdout/aggregate_relative_error": validation.aggregate_relative_error,
+        "holdout/mean_absolute_error": significant(validation.mean_absolute_error),
+        "holdout/aggregate_relative_error": significant(validation.aggregate_relative_error),
         "holdout/by_frequency": _holdout_table(table),
     }
 
@@ -184,6 +185,17 @@ def _holdout_metadata(
     except clv.InsufficientDataError as exc:
         return {"holdout/status": f"skipped: {exc}", "holdout/cut_date": cut.isoformat()}
     return _validation_metadata(cut, validation)
+
+
+def _model_metadata(model: clv.CLVModel) -> dict[str, object]:
+    """The fit's metadata as the UI shows it: parameters and gradients to 6 significant
+    digits, log-likelihoods to 4 decimals (the model keeps full precision)."""
+    return {
+        key: (score(value) if key.endswith("/log_likelihood") else significant(value))
+        if isinstance(value, float)
+        else value
+        for key, value in model.metadata().items()
+    }
 
 
 def _summary_metadata(
@@ -256,7 +268,7 @@ def _fit_and_score(
             "the fit is degenerate (parameters at a search bound), its scores are not "
             f"finite: {model.purchases.message}"
         )
-        diagnostics = model.metadata()
+        diagnostics = _model_metadata(model)
         model, scores = None, None
     else:
         diagnostics = {}
@@ -271,7 +283,7 @@ def _fit_and_score(
     else:
         details = {
             "clv/status": "fitted",
-            **model.metadata(),
+            **_model_metadata(model),
             "customers/gamma_gamma": model.spend.n_customers,
             **_holdout_metadata(warehouse, customer_metrics, as_of, config),
         }

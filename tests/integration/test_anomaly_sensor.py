@@ -23,6 +23,7 @@ from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 from resources.telemetry import TelemetryResource
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
+from tests.support.requests import daemon_tags
 from tests.support.webhook_server import WebhookServer
 
 START = dt.date(2025, 1, 6)
@@ -107,7 +108,7 @@ def execute(job: dg.JobDefinition, instance, request: dg.RunRequest) -> dg.Execu
         instance=instance,
         partition_key=request.partition_key,
         asset_selection=request.asset_selection,
-        tags=request.tags,
+        tags=daemon_tags(request, SENSOR_NAME),
         raise_on_error=False,
     )
 

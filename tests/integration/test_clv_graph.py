@@ -118,7 +118,8 @@ def test_graph_fit_equals_a_fit_on_the_landing_files(graph_run) -> None:
     assert meta["customers/repeat"] == int((summary["frequency"] > 0).sum())
     expected = model.metadata()
     for key in ("bgnbd/r", "bgnbd/alpha", "bgnbd/a", "bgnbd/b", "gamma_gamma/p", "gamma_gamma/q"):
-        assert meta[key] == pytest.approx(expected[key], rel=1e-6), key
+        # metadata shows 6 significant digits (orders_core/rounding.py): within 5e-6.
+        assert meta[key] == pytest.approx(expected[key], rel=1e-5), key
     assert meta["bgnbd/log_likelihood"] == pytest.approx(expected["bgnbd/log_likelihood"])
 
 

@@ -6,14 +6,22 @@ import json
 import dagster as dg
 import pytest
 
-from orders_platform.definitions import build_definitions
+from orders_core import tables
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.partitions import daily_partitions
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
 from resources.landing import LocalLandingZone, fingerprint
+from resources.settings import PlatformSettings
+from sensors.batching import JobAssets
 from sensors.landing import SENSOR_NAME, candidate_days, evaluate_landing
 from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
+from tests.support.requests import execute_request, requested_days
 
 PARTITIONS = daily_partitions("2025-01-01")
+CUSTOMER_METRICS, CUSTOMER_CLV, DIM_CUSTOMERS = (
+    dg.AssetKey(t.key) for t in (tables.CUSTOMER_METRICS, tables.CUSTOMER_CLV, tables.DIM_CUSTOMERS)
+)
+JOB = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
 
 
 @pytest.fixture
@@ -39,19 +47,20 @@ def materialize(instance, zone: LocalLandingZone, day) -> None:
 
 
 def tick(instance, zone, cursor=None, lookback_days=7, max_new_days=400):
-    return evaluate_landing(instance, cursor, zone, PARTITIONS, lookback_days, max_new_days)
+    return evaluate_landing(instance, cursor, zone, PARTITIONS, lookback_days, JOB, max_new_days)
 
 
 def keys(result) -> list[str]:
-    return [r.partition_key for r in result.run_requests]
+    """The days the tick's requests load, in order (a range run counts each of its days)."""
+    return [day for request in result.run_requests for day in requested_days(request)]
 
 
 def test_new_days_are_loaded_once(instance, zone):
     first = tick(instance, zone)
     assert keys(first) == [DAY1.isoformat(), DAY2.isoformat(), DAY3.isoformat()]
-    assert all(
-        r.run_key == f"{r.partition_key}:{r.run_key.split(':')[1]}" for r in first.run_requests
-    )
+    (request,) = first.run_requests
+    assert request.run_key.startswith(f"{DAY1.isoformat()}...{DAY3.isoformat()}:")
+    assert request.asset_selection is None, "one run: every asset, downstream included"
     assert tick(instance, zone, first.cursor).run_requests == []
 
 
@@ -109,9 +118,31 @@ def test_the_sensor_definition_ticks_with_its_resources(instance, settings, zone
         instance=instance, definitions=defs, resources=defs.resources
     ) as context:
         result = defs.get_sensor_def(SENSOR_NAME)(context)
-    assert [r.partition_key for r in result.run_requests] == [
-        DAY1.isoformat(),
-        DAY2.isoformat(),
-        DAY3.isoformat(),
-    ]
+    assert keys(result) == [DAY1.isoformat(), DAY2.isoformat(), DAY3.isoformat()]
     assert json.loads(result.cursor)["newest"] == DAY3.isoformat()
+
+
+def test_days_around_a_held_day_load_apart_and_the_downstream_once(instance, settings, zone):
+    """On the real job: DAY1 and DAY3 load in two runs, then customer_clv is fitted once."""
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS, check_name=CHECK_NAME, passed=False, partition=DAY2.isoformat()
+        )
+    )
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    first = tick(instance, zone)
+    assert keys(first) == [DAY1.isoformat(), DAY3.isoformat()]
+    assert all(
+        not {CUSTOMER_CLV, CUSTOMER_METRICS} & set(r.asset_selection) for r in first.run_requests
+    )
+    for request in first.run_requests:
+        assert execute_request(job, instance, request, SENSOR_NAME).success
+    second = tick(instance, zone, first.cursor)
+    (downstream,) = second.run_requests
+    result = execute_request(job, instance, downstream, SENSOR_NAME)
+    assert result.success
+    materialized = [e.materialization.asset_key for e in result.get_asset_materialization_events()]
+    assert sorted(materialized) == sorted([CUSTOMER_METRICS, CUSTOMER_CLV, DIM_CUSTOMERS])
+    assert tick(instance, zone, second.cursor).run_requests == []
+    # Replayed from the older cursor, the downstream is now fresher than the runs: no rerun.
+    assert tick(instance, zone, first.cursor).run_requests == []

@@ -1,0 +1,232 @@
+"""How many runs the anomaly sensor requests for a blocked 30-day range with one held day.
+
+The graph here has the real asset keys and shapes (daily raw_orders, cleaned_orders,
+quarantined_orders, warehouse/fct_orders; unpartitioned customer_metrics, customer_clv,
+warehouse/dim_customers) and a blocking, partitioned metadata_anomaly check whose
+verdict the test sets, so the count does not depend on the detector's tuning. The
+sensor is the real one, ticked like the daemon would, and its requests are executed.
+"""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from resources.alerts import AlertWebhook
+from resources.instance_history import CHECK_NAME, CLEANED_ORDERS, RAW_ORDERS
+from resources.landing import LocalLandingZone, fingerprint
+from resources.telemetry import TelemetryResource
+from sensors.batching import MISSING_TICKS, JobAssets
+from sensors.orders_anomaly import SENSOR_NAME, build_anomaly_sensor
+from tests.support.requests import daemon_tags, execute_request, requested_days
+
+START = dt.date(2025, 3, 1)
+DAYS = [(START + dt.timedelta(days=i)).isoformat() for i in range(30)]
+JOB_NAME = "orders_pipeline"
+QUARANTINED = dg.AssetKey("quarantined_orders")
+FCT_ORDERS = dg.AssetKey(["warehouse", "fct_orders"])
+CUSTOMER_METRICS = dg.AssetKey("customer_metrics")
+CUSTOMER_CLV = dg.AssetKey("customer_clv")
+DIM_CUSTOMERS = dg.AssetKey(["warehouse", "dim_customers"])
+UNPARTITIONED = {CUSTOMER_METRICS, CUSTOMER_CLV, DIM_CUSTOMERS}
+
+
+def build_graph(held: set[str], landing_root: str) -> dg.Definitions:
+    """The pipeline's shape with trivial bodies; metadata_anomaly fails the ``held`` days."""
+    daily = dg.DailyPartitionsDefinition(start_date=START.isoformat())
+    single_run = dg.BackfillPolicy.single_run()
+    zone = LocalLandingZone(root=landing_root)
+
+    def partitioned(key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+        @dg.asset(key=key, deps=deps, partitions_def=daily, backfill_policy=single_run)
+        def _asset() -> dg.MaterializeResult:
+            return dg.MaterializeResult()
+
+        return _asset
+
+    def unpartitioned(key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+        @dg.asset(key=key, deps=deps)
+        def _asset() -> dg.MaterializeResult:
+            return dg.MaterializeResult()
+
+        return _asset
+
+    @dg.asset_check(asset=RAW_ORDERS, name=CHECK_NAME, blocking=True, partitions_def=daily)
+    def metadata_anomaly(context: dg.AssetCheckExecutionContext):
+        for day in context.op_execution_context.partition_keys:
+            yield dg.AssetCheckEvaluation(
+                asset_key=RAW_ORDERS,
+                check_name=CHECK_NAME,
+                passed=day not in held,
+                partition=day,
+                blocking=True,
+                metadata={
+                    "verdict": "anomalous" if day in held else "normal",
+                    "landing_fingerprint": fingerprint(zone.list_day(dt.date.fromisoformat(day))),
+                },
+            )
+        yield dg.Output(None)
+
+    assets = [
+        partitioned(RAW_ORDERS, []),
+        partitioned(CLEANED_ORDERS, [RAW_ORDERS]),
+        partitioned(QUARANTINED, [RAW_ORDERS]),
+        partitioned(FCT_ORDERS, [CLEANED_ORDERS]),
+        unpartitioned(CUSTOMER_METRICS, [CLEANED_ORDERS]),
+        unpartitioned(CUSTOMER_CLV, [CUSTOMER_METRICS]),
+        unpartitioned(DIM_CUSTOMERS, [CUSTOMER_METRICS, CUSTOMER_CLV]),
+    ]
+    job = dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(), partitions_def=daily)
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=[metadata_anomaly],
+        jobs=[job],
+        sensors=[build_anomaly_sensor(JOB_NAME, JobAssets.of(assets))],
+        resources={
+            "landing": zone,
+            "alert_webhook": AlertWebhook(url=""),
+            "telemetry": TelemetryResource(),
+        },
+    )
+
+
+class Daemon:
+    """Ticks the sensor with its cursor and executes what it requests, like the daemon."""
+
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
+        self.defs, self.instance = defs, instance
+        self.job = defs.resolve_job_def(JOB_NAME)
+        self.cursor: str | None = None
+        self.requests: list[dg.RunRequest] = []
+
+    def tick(self) -> list[dg.RunRequest]:
+        with dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursor,
+            definitions=self.defs,
+            resources=self.defs.resources,
+        ) as context:
+            result = self.defs.get_sensor_def(SENSOR_NAME)(context)
+        self.cursor = result.cursor
+        requests = list(result.run_requests or [])
+        self.requests += requests
+        return requests
+
+    def execute(self, requests: list[dg.RunRequest]) -> list[dg.ExecuteInProcessResult]:
+        return [execute_request(self.job, self.instance, r, SENSOR_NAME) for r in requests]
+
+    def until_quiet(self, max_ticks: int = 5) -> None:
+        """Tick and run every request until a tick requests nothing."""
+        for _ in range(max_ticks):
+            requests = self.tick()
+            if not requests:
+                return
+            self.execute(requests)
+        raise AssertionError(f"still requesting after {max_ticks} ticks: {self.requests}")
+
+
+def selected(request: dg.RunRequest, defs: dg.Definitions) -> set[dg.AssetKey]:
+    if request.asset_selection is None:
+        return set(defs.resolve_asset_graph().get_all_asset_keys())
+    return set(request.asset_selection)
+
+
+def blocked_range(tmp_path, held_day: str) -> tuple[Daemon, dg.ExecuteInProcessResult]:
+    """A single-run range of all 30 days, blocked by ``held_day``, after a first tick."""
+    defs = build_graph({held_day}, str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    daemon = Daemon(defs, instance)
+    assert daemon.tick() == []
+    blocked = daemon.job.execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": DAYS[0],
+            "dagster/asset_partition_range_end": DAYS[-1],
+        },
+        raise_on_error=False,
+    )
+    return daemon, blocked
+
+
+def test_a_held_day_inside_the_range_gives_two_range_runs_and_one_downstream_run(tmp_path):
+    held = DAYS[14]
+    daemon, blocked = blocked_range(tmp_path, held)
+    assert not blocked.success, "the failed blocking check stops the range run"
+
+    first = daemon.tick()
+    assert [requested_days(r) for r in first] == [DAYS[:14], DAYS[15:]]
+    for request in first:
+        assert selected(request, daemon.defs) >= {RAW_ORDERS, CLEANED_ORDERS, FCT_ORDERS}
+        assert not selected(request, daemon.defs) & UNPARTITIONED
+    assert daemon.tick() == [], "the downstream waits until both runs have finished"
+
+    assert all(result.success for result in daemon.execute(first))
+    (downstream,) = daemon.tick()
+    assert downstream.partition_key is None and requested_days(downstream) == []
+    assert selected(downstream, daemon.defs) == UNPARTITIONED
+    assert downstream.run_key.startswith("downstream:")
+    (result,) = daemon.execute([downstream])
+    materialized = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+    assert materialized == UNPARTITIONED
+    daemon.until_quiet()
+
+    # Before: one run per normal day (29), each refitting customer_clv.
+    assert len(daemon.requests) == 3
+    assert [r for r in daemon.requests if CUSTOMER_CLV in selected(r, daemon.defs)] == [downstream]
+    days = [day for r in daemon.requests for day in requested_days(r)]
+    assert sorted(days) == sorted(set(DAYS) - {held}), "every normal day once, the held one never"
+
+
+def test_a_held_first_day_gives_a_single_run_with_the_downstream(tmp_path):
+    daemon, _ = blocked_range(tmp_path, DAYS[0])
+    (request,) = daemon.tick()
+    assert requested_days(request) == DAYS[1:]
+    assert request.run_key.startswith(f"{DAYS[1]}...{DAYS[-1]}:")
+    assert selected(request, daemon.defs) >= {RAW_ORDERS, CLEANED_ORDERS} | UNPARTITIONED
+    (result,) = daemon.execute([request])
+    assert result.success
+    keys = [e.materialization.asset_key for e in result.get_asset_materialization_events()]
+    assert keys.count(CUSTOMER_CLV) == 1 and keys.count(CLEANED_ORDERS) == len(DAYS) - 1
+    daemon.until_quiet()
+    assert daemon.requests == [request]
+
+
+def test_the_downstream_is_not_rerun_when_something_else_refreshed_it(tmp_path):
+    daemon, _ = blocked_range(tmp_path, DAYS[14])
+    assert all(result.success for result in daemon.execute(daemon.tick()))
+    refreshed = daemon.job.execute_in_process(
+        instance=daemon.instance, asset_selection=sorted(UNPARTITIONED, key=str)
+    )
+    assert refreshed.success  # e.g. the automation sensor, or an engineer
+    assert daemon.tick() == []
+    assert len(daemon.requests) == 2
+
+
+def test_a_run_the_daemon_never_created_stops_blocking_after_a_few_ticks(tmp_path):
+    daemon, _ = blocked_range(tmp_path, DAYS[14])
+    first = daemon.tick()
+    assert len(first) == 2  # never executed: as if the daemon had dropped the tick
+    for _ in range(MISSING_TICKS - 1):
+        assert daemon.tick() == []
+    (downstream,) = daemon.tick()
+    assert selected(downstream, daemon.defs) == UNPARTITIONED
+
+
+def test_requests_are_tagged_for_the_daemon_and_run_keys_are_stable(tmp_path):
+    daemon, _ = blocked_range(tmp_path, DAYS[14])
+    first = daemon.tick()
+    tags = daemon_tags(first[0], SENSOR_NAME)
+    assert tags["dagster/asset_partition_range_start"] == DAYS[0]
+    assert tags["dagster/asset_partition_range_end"] == DAYS[13]
+    assert tags["orders/trigger"] == "anomaly-unblock"
+    # The same blocked range judged again gives the same run keys: the daemon runs them once.
+    again, _ = blocked_range(tmp_path / "again", DAYS[14])
+    assert [r.run_key for r in again.tick()] == [r.run_key for r in first]
+
+
+def test_a_cursor_written_before_batching_is_read(tmp_path):
+    daemon, _ = blocked_range(tmp_path, DAYS[14])
+    old = json.loads(daemon.cursor)
+    del old["downstream"]
+    daemon.cursor = json.dumps(old)
+    assert len(daemon.tick()) == 2
