@@ -1,25 +1,42 @@
-"""``make run``: the main job on the embedded default, start to finish.
+"""``make run``: the demo on the embedded default, start to finish.
 
-Generates demo orders when the landing zone is empty, materializes every asset
-for the landed days in one run on the Dagster instance in DAGSTER_HOME (so
-``make ui`` shows it), and prints what reached the warehouse.
+On an empty landing zone it generates ``--days`` demo days ending yesterday (UTC), with a
+volume spike injected a few days before the end, and takes the demo's first day as the
+first daily partition: the partitions match the data (no sea of missing days, and the
+UI's per-partition plots, which read the latest 120 partitions, show every demo day).
+That day is recorded in ``<landing>/demo.env`` so later ``make run`` and ``make ui``
+use the same partitions. An ORDERS_PARTITIONS_START you set always wins (the demo then
+starts on it); an ORDERS_LANDING_URI you set is used as the landing zone.
+
+It then materializes every asset for the landed days in one run on the instance in
+DAGSTER_HOME (so ``make ui`` shows it), printing each step as it finishes. When the
+``metadata_anomaly`` check holds days, that run stops before cleaning anything (the
+check is blocking): the normal days are then published in one run per stretch of
+consecutive normal days, downstream of raw_orders only (customer metrics and CLV once,
+in the last run), and the held days are listed with why and how to release them.
+
+Exit code: 0 when every landed day is published or held by metadata_anomaly (a hold is
+the platform doing its job); 1 when a run failed for any other reason, or nothing ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
+import time
+import uuid
 import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
+from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS
 from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings, parse_day
-from resources.telemetry_setup import configure_telemetry
-from sensors.run_telemetry import emit_finished_run_span
+from resources.settings import PlatformSettings, is_set, parse_day
+from sensors.alerting import release_command
 
 SUMMARY = (
     (
@@ -36,64 +53,236 @@ SUMMARY = (
         "staging.quarantined_orders {:,} rows rejected ({} distinct reason codes)",
     ),
 )
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Progress comes from the event log (devtools.run_progress); Dagster's own console
+# logger would print every event, and a held day's check failure as a stack trace.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+DEMO_ANOMALY = "volume_spike"
+ANOMALY_DAYS_BEFORE_END = 4
+
+
+def quiet_warnings() -> None:
+    """Dagster's beta, preview and deprecation notices say nothing about the data."""
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo days to generate: first day, count, and the injected anomaly."""
+
+    start: dt.date
+    days: int
+    anomaly_day: dt.date | None
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days - 1)
+
+
+def plan_demo(days: int, yesterday: dt.date, start: dt.date | None, anomaly: bool = True) -> Demo:
+    """``days`` days ending yesterday, or from ``start`` (the user's) up to yesterday at most."""
+    if start is None:
+        start = yesterday - dt.timedelta(days=days - 1)
+    else:
+        days = min(days, (yesterday - start).days + 1)
+        if days < 1:
+            raise ValueError(f"{VARIABLE}={start} is not before today (UTC)")
+    offset = days - 1 - ANOMALY_DAYS_BEFORE_END
+    anomaly_day = start + dt.timedelta(days=offset) if anomaly and offset > 0 else None
+    return Demo(start=start, days=days, anomaly_day=anomaly_day)
+
+
+def stretches(days: list[str], held: set[str]) -> list[tuple[str, str]]:
+    """(first, last) of each run of consecutive days of ``days`` not in ``held``."""
+    found: list[tuple[str, str]] = []
+    current: list[str] = []
+    for day in [*days, None]:
+        if day is not None and day not in held:
+            current.append(day)
+        elif current:
+            found.append((current[0], current[-1]))
+            current = []
+    return found
+
+
+def _seconds(total: float) -> str:
+    minutes, seconds = divmod(round(total), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def _why(description: str, drivers: int = 3) -> list[str]:
+    """The check's verdict, then its top drivers (the description is "verdict; driver; ...")."""
+    parts = [part.strip() for part in description.split("; ") if part.strip()]
+    return parts[: 1 + drivers] or ["metadata_anomaly failed"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=30, help="demo days to generate if empty")
+    parser = argparse.ArgumentParser(
+        prog="make run",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n")[-1],
+    )
+    parser.add_argument("--days", type=int, default=45, help="demo days to generate if empty")
     parser.add_argument("--orders-per-day", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-anomaly", action="store_true", help="generate the demo without an injected anomaly"
+    )
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    quiet_warnings()
+    started = time.perf_counter()
+    # Imported after the warning filters: building the definitions emits Dagster's notices.
+    from devtools.run_progress import watch_run
+    from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+    from resources.telemetry_setup import configure_telemetry
+    from sensors.run_telemetry import emit_finished_run_span
 
     settings = PlatformSettings.from_env()
     if settings.env != "local":
         parser.error("make run uses the embedded default; unset PLATFORM_ENV or set it to local")
+    landing_root = Path(settings.landing_uri)
     landing = LocalLandingZone(root=settings.landing_uri)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    users_start = is_set(VARIABLE)
+    source = "yours" if users_start else "the default"
     if not landing.list_days():
         from devtools.simulate import generate
 
-        start = parse_day(settings.partitions_start, "ORDERS_PARTITIONS_START")
-        print(f"Landing zone {settings.landing_uri} is empty: generating {args.days} demo days.")
+        try:
+            demo = plan_demo(
+                args.days,
+                yesterday,
+                parse_day(settings.partitions_start, VARIABLE) if users_start else None,
+                anomaly=not args.no_anomaly,
+            )
+        except ValueError as error:
+            parser.error(str(error))
+        spike = f", a volume spike on {demo.anomaly_day}" if demo.anomaly_day else ""
+        print(
+            f"Landing zone {landing_root} is empty: generating {demo.days} demo days "
+            f"{demo.start}...{demo.end} ({args.orders_per_day:,} orders a day{spike})."
+        )
         generate(
-            landing_root=settings.landing_uri,
-            start=start,
-            days=args.days,
+            landing_root=landing_root,
+            start=demo.start,
+            days=demo.days,
             orders_per_day=args.orders_per_day,
             seed=args.seed,
-            progress=True,
+            anomalies={demo.anomaly_day: DEMO_ANOMALY} if demo.anomaly_day else None,
         )
-    first_allowed = parse_day(settings.partitions_start, "ORDERS_PARTITIONS_START")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    days = [d for d in landing.list_days() if first_allowed <= d <= yesterday]
-    if not days:
-        print("No landed day falls inside the partitions; nothing to run.", file=sys.stderr)
-        return 1
-    start, end = days[0].isoformat(), days[-1].isoformat()
-    print(f"Materializing every asset for {start}...{end} in one run.")
+        if not users_start:
+            settings = replace(settings, partitions_start=demo.start.isoformat())
+            source = f"the demo's first day, saved in {write_start(landing_root, demo.start)}"
+    elif recorded := recorded_start(settings):
+        settings = replace(settings, partitions_start=recorded)
+        source = f"the demo's first day, from {landing_root / FILE_NAME}"
+    print(f"Daily partitions start {settings.partitions_start} ({source}).")
 
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start,
-                "dagster/asset_partition_range_end": end,
-            },
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
+    first_allowed = parse_day(settings.partitions_start, VARIABLE)
+    landed = landing.list_days()
+    days = [d.isoformat() for d in landed if first_allowed <= d <= yesterday]
+    if len(days) < len(landed):
+        print(
+            f"  ({len(landed) - len(days)} landed days outside {first_allowed}...{yesterday} left out)"
         )
-        # No daemon watches an in-process run: close its trace here (a no-op untraced).
-        failure = None if result.success else result.get_run_failure_event().message
-        emit_finished_run_span(configure_telemetry(), instance, result.dagster_run, failure)
-    print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    print(f"Warehouse {settings.duckdb_path}:")
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        for sql, line in SUMMARY:
-            print("  " + line.format(*conn.execute(sql).fetchone()))
+    if not days:
+        print("No landed day falls inside the partitions; nothing to run.")
+        return 1
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    graph = defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(dg.AssetKey(RAW_ORDERS.key)).downstream(
+        include_self=False
+    )
+    below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
+    partitioned = [key for key in below_raw if graph.get(key).partitions_def is not None]
+    telemetry = configure_telemetry()
+
+    with dg.DagsterInstance.get() as instance:
+
+        def run(label: str, first: str, last: str, selection=None, extra_tags=None):
+            run_id = str(uuid.uuid4())
+            count = len(days[days.index(first) : days.index(last) + 1])
+            print(f"{label}: {first}...{last} ({count} days), run {run_id[:8]}")
+            began = time.perf_counter()
+            with watch_run(instance, run_id, held_check=METADATA_ANOMALY) as tally:
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    asset_selection=selection,
+                    tags={
+                        "dagster/asset_partition_range_start": first,
+                        "dagster/asset_partition_range_end": last,
+                        **(extra_tags or {}),
+                    },
+                    run_config=QUIET_LOGS,
+                    raise_on_error=False,
+                )
+            failure = None if result.success else result.get_run_failure_event().message
+            # No daemon watches an in-process run: close its trace here (a no-op untraced).
+            emit_finished_run_span(telemetry, instance, result.dagster_run, failure)
+            if tally.skipped_steps:
+                print(f"  ({len(tally.skipped_steps)} steps skipped)")
+            took = _seconds(time.perf_counter() - began)
+            if result.success:
+                print(f"  run {run_id[:8]} succeeded in {took}")
+            elif set(tally.failed_steps) == {METADATA_ANOMALY_OP}:
+                print(f"  run {run_id[:8]} stopped by the hold in {took} (the UI shows it failed)")
+            else:
+                print(f"  run {run_id[:8]} FAILED in {took}")
+            return result, tally
+
+        result, tally = run("Every asset, every landed day, one run", days[0], days[-1])
+        held = {
+            check.partition: check
+            for check in tally.failed_checks
+            if check.check == METADATA_ANOMALY and check.partition
+        }
+        other_failures = {k: m for k, m in tally.failed_steps.items() if k != METADATA_ANOMALY_OP}
+        ok = result.success or (bool(held) and not other_failures and bool(tally.failed_steps))
+        if not result.success and ok:
+            normal = stretches(days, set(held))
+            print(
+                f"metadata_anomaly held {', '.join(sorted(held))}: nothing downstream of "
+                f"raw_orders ran. Publishing the {len(days) - len(held)} other days "
+                f"in {len(normal)} run(s)."
+            )
+            for i, (first, last) in enumerate(normal, start=1):
+                last_run = i == len(normal)
+                # Customer metrics and CLV cover all history: computed once, in the last run.
+                selection = below_raw if last_run else partitioned
+                label = f"Normal days {i}/{len(normal)}, downstream of raw_orders"
+                rerun, _ = run(label, first, last, selection, {"orders/trigger": "anomaly-unblock"})
+                ok = ok and rerun.success
+
+        print(f"Warehouse {settings.duckdb_path}:")
+        with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+            for sql, line in SUMMARY:
+                print("  " + line.format(*conn.execute(sql).fetchone()))
+        if held:
+            home = instance.root_directory
+            print(f"{len(held)} day(s) held by metadata_anomaly, not published (the others are):")
+            for day, check in sorted(held.items()):
+                verdict, *drivers = _why(check.description)
+                print(f"  {day}  {verdict}")
+                for driver in drivers:
+                    print(f"      {driver}")
+            print("  Review the day, then release it (from the repository root):")
+            for day in sorted(held):
+                print(f"    DAGSTER_HOME={home} .venv/bin/{release_command(day)}")
+            print(
+                f"  List held days and why: DAGSTER_HOME={home} .venv/bin/python -m devtools.held"
+            )
+            print("  Or replace the day's files: orders_anomaly_sensor re-runs it (`make ui`).")
+        elif not ok:
+            for step, message in (other_failures or tally.failed_steps).items():
+                print(f"FAILED {step}: {message}")
+    outcome = "done" if ok else "FAILED (exit code 1)"
+    print(f"{outcome.capitalize()} in {_seconds(time.perf_counter() - started)}.", end=" ")
     print("Browse it with `make ui` (http://127.0.0.1:3000).")
-    return 0 if result.success else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
