@@ -8,12 +8,14 @@ That day is recorded in ``<landing>/demo.env`` so later ``make run`` and ``make 
 use the same partitions. An ORDERS_PARTITIONS_START you set always wins (the demo then
 starts on it); an ORDERS_LANDING_URI you set is used as the landing zone.
 
-It then materializes every asset for the landed days in one run on the instance in
-DAGSTER_HOME (so ``make ui`` shows it), printing each step as it finishes. When the
-``metadata_anomaly`` check holds days, that run stops before cleaning anything (the
-check is blocking): the normal days are then published in one run per stretch of
-consecutive normal days, downstream of raw_orders only (customer metrics and CLV once,
-in the last run), and the held days are listed with why and how to release them.
+It then materializes every asset for the landed days on the instance in DAGSTER_HOME (so
+``make ui`` shows it), printing each step as it finishes, in two stages of range runs:
+**load and judge** (raw_orders and its checks, all days in one run), then **publish**
+(everything downstream, one run for all days). When the blocking ``metadata_anomaly``
+check holds days, the first run stops there, and the normal days are published in one
+run per stretch of consecutive normal days (customer metrics and CLV once, in the last);
+a held day's downstream is never planned, so the UI shows it missing, not failed. The
+held days are listed at the end with why and how to release them.
 
 Exit code: 0 when every landed day is published or held by metadata_anomaly (a hold is
 the platform doing its job); 1 when a run failed for any other reason, or nothing ran.
@@ -58,6 +60,7 @@ SUMMARY = (
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 DEMO_ANOMALY = "volume_spike"
 ANOMALY_DAYS_BEFORE_END = 4
+STAGE_TAG = "orders/make_run"  # load (raw_orders and its checks) or publish (downstream)
 
 
 def quiet_warnings() -> None:
@@ -193,11 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     defs = build_definitions(settings)
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
     graph = defs.resolve_asset_graph()
-    downstream = dg.AssetSelection.assets(dg.AssetKey(RAW_ORDERS.key)).downstream(
-        include_self=False
-    )
+    downstream = dg.AssetSelection.assets(RAW_ORDERS.key).downstream(include_self=False)
     below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
     partitioned = [key for key in below_raw if graph.get(key).partitions_def is not None]
+    raw_orders = dg.AssetKey(RAW_ORDERS.key)
     telemetry = configure_telemetry()
 
     with dg.DagsterInstance.get() as instance:
@@ -234,7 +236,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  run {run_id[:8]} FAILED in {took}")
             return result, tally
 
-        result, tally = run("Every asset, every landed day, one run", days[0], days[-1])
+        # Load and judge first, publish after: a held day's downstream is then never
+        # planned, so the UI shows it missing (not failed), and the judged normal days are
+        # published by ranges, with customer metrics and CLV computed once, at the end.
+        result, tally = run(
+            "Load and judge: raw_orders and its checks",
+            days[0],
+            days[-1],
+            [raw_orders],
+            {STAGE_TAG: "load"},
+        )
         held = {
             check.partition: check
             for check in tally.failed_checks
@@ -242,20 +253,24 @@ def main(argv: list[str] | None = None) -> int:
         }
         other_failures = {k: m for k, m in tally.failed_steps.items() if k != METADATA_ANOMALY_OP}
         ok = result.success or (bool(held) and not other_failures and bool(tally.failed_steps))
-        if not result.success and ok:
+        if ok:
             normal = stretches(days, set(held))
-            print(
-                f"metadata_anomaly held {', '.join(sorted(held))}: nothing downstream of "
-                f"raw_orders ran. Publishing the {len(days) - len(held)} other days "
-                f"in {len(normal)} run(s)."
-            )
+            if held:
+                print(
+                    f"metadata_anomaly held {', '.join(sorted(held))}. Publishing the "
+                    f"{len(days) - len(held)} other days in {len(normal)} run(s)."
+                )
             for i, (first, last) in enumerate(normal, start=1):
                 last_run = i == len(normal)
                 # Customer metrics and CLV cover all history: computed once, in the last run.
                 selection = below_raw if last_run else partitioned
-                label = f"Normal days {i}/{len(normal)}, downstream of raw_orders"
-                rerun, _ = run(label, first, last, selection, {"orders/trigger": "anomaly-unblock"})
-                ok = ok and rerun.success
+                label = "Publish: everything downstream of raw_orders"
+                if len(normal) > 1:
+                    label = f"Publish {i}/{len(normal)}: " + (
+                        "everything downstream of raw_orders" if last_run else "daily tables"
+                    )
+                published, _ = run(label, first, last, selection, {STAGE_TAG: "publish"})
+                ok = ok and published.success
 
         print(f"Warehouse {settings.duckdb_path}:")
         with duckdb.connect(settings.duckdb_path, read_only=True) as conn:

@@ -17,7 +17,7 @@ import pytest
 from asset_checks.anomaly import anomaly_config
 from devtools import run_local
 from devtools.demo_env import read_start, recorded_start
-from devtools.run_local import ANOMALY_DAYS_BEFORE_END, plan_demo, stretches
+from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
 from resources.settings import PlatformSettings
 from sensors.alerting import release_command
 
@@ -96,9 +96,34 @@ def test_the_partitions_start_on_the_demos_first_day(demo_run):
     assert demo_run["recorded"] == first  # what `make ui` exports
     assert f"Daily partitions start {first} (the demo's first day" in demo_run["output"]
     with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
-        (whole,) = [run for run in instance.get_runs() if "orders/trigger" not in run.tags]
-    assert whole.tags["dagster/asset_partition_range_start"] == first
-    assert whole.tags["dagster/asset_partition_range_end"] == demo_run["yesterday"].isoformat()
+        (load,) = [run for run in instance.get_runs() if run.tags.get(STAGE_TAG) == "load"]
+    assert load.tags["dagster/asset_partition_range_start"] == first
+    assert load.tags["dagster/asset_partition_range_end"] == demo_run["yesterday"].isoformat()
+
+
+def test_a_held_days_downstream_is_never_planned(demo_run):
+    """The UI shows the held day's cleaned_orders missing, not failed."""
+    with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
+        runs = instance.get_runs()
+        planned = {
+            (key.to_user_string(), run.tags.get(STAGE_TAG))
+            for run in runs
+            for key in instance.get_asset_keys_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+            )
+        }
+        publish = [run for run in runs if run.tags.get(STAGE_TAG) == "publish"]
+    assert ("raw_orders", "load") in planned
+    assert ("cleaned_orders", "load") not in planned
+    ranges = {
+        (
+            run.tags["dagster/asset_partition_range_start"],
+            run.tags["dagster/asset_partition_range_end"],
+        )
+        for run in publish
+    }
+    assert not any(first <= demo_run["spike"] <= last for first, last in ranges)
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in publish)
 
 
 def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo_run):
