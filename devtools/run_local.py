@@ -28,6 +28,7 @@ import datetime as dt
 import time
 import uuid
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import dagster as dg
 import duckdb
 
 from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
+from devtools.run_progress import FailedCheck, RunTally, watch_run
 from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, is_set, parse_day
@@ -120,7 +122,7 @@ def _why(description: str, drivers: int = 3) -> list[str]:
     return parts[: 1 + drivers] or ["metadata_anomaly failed"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make run",
         description=__doc__.split("\n\n")[0],
@@ -132,35 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-anomaly", action="store_true", help="generate the demo without an injected anomaly"
     )
-    args = parser.parse_args(argv)
-    quiet_warnings()
-    started = time.perf_counter()
-    # Imported after the warning filters: building the definitions emits Dagster's notices.
-    from devtools.run_progress import watch_run
-    from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-    from resources.telemetry_setup import configure_telemetry
-    from sensors.run_telemetry import emit_finished_run_span
+    return parser
 
-    settings = PlatformSettings.from_env()
-    if settings.env != "local":
-        parser.error("make run uses the embedded default; unset PLATFORM_ENV or set it to local")
+
+def prepare_landing(
+    settings: PlatformSettings, args: argparse.Namespace, yesterday: dt.date
+) -> PlatformSettings:
+    """Generate the demo if the landing zone is empty; return the settings to run with."""
+    from devtools.simulate import generate
+
     landing_root = Path(settings.landing_uri)
-    landing = LocalLandingZone(root=settings.landing_uri)
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     users_start = is_set(VARIABLE)
     source = "yours" if users_start else "the default"
-    if not landing.list_days():
-        from devtools.simulate import generate
-
-        try:
-            demo = plan_demo(
-                args.days,
-                yesterday,
-                parse_day(settings.partitions_start, VARIABLE) if users_start else None,
-                anomaly=not args.no_anomaly,
-            )
-        except ValueError as error:
-            parser.error(str(error))
+    if not LocalLandingZone(root=settings.landing_uri).list_days():
+        users_day = parse_day(settings.partitions_start, VARIABLE) if users_start else None
+        demo = plan_demo(args.days, yesterday, users_day, anomaly=not args.no_anomaly)
         spike = f", a volume spike on {demo.anomaly_day}" if demo.anomaly_day else ""
         print(
             f"Landing zone {landing_root} is empty: generating {demo.days} demo days "
@@ -181,66 +169,140 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, partitions_start=recorded)
         source = f"the demo's first day, from {landing_root / FILE_NAME}"
     print(f"Daily partitions start {settings.partitions_start} ({source}).")
+    return settings
 
+
+@dataclass
+class Runner:
+    """Range runs of the all-assets job, in process, each printed step by step."""
+
+    job: dg.JobDefinition
+    instance: dg.DagsterInstance
+    days: list[str]
+    telemetry: object
+
+    def run(
+        self,
+        label: str,
+        first: str,
+        last: str,
+        selection: list[dg.AssetKey],
+        tags: dict[str, str],
+    ) -> tuple[dg.ExecuteInProcessResult, RunTally]:
+        from sensors.run_telemetry import emit_finished_run_span
+
+        run_id = str(uuid.uuid4())
+        count = self.days.index(last) - self.days.index(first) + 1
+        print(f"{label} {first}...{last} ({count} days), run {run_id[:8]}")
+        began = time.perf_counter()
+        with watch_run(self.instance, run_id, held_check=METADATA_ANOMALY) as tally:
+            result = self.job.execute_in_process(
+                instance=self.instance,
+                run_id=run_id,
+                asset_selection=selection,
+                tags={
+                    "dagster/asset_partition_range_start": first,
+                    "dagster/asset_partition_range_end": last,
+                    **tags,
+                },
+                run_config=QUIET_LOGS,
+                raise_on_error=False,
+            )
+        failure = None if result.success else result.get_run_failure_event().message
+        # No daemon watches an in-process run: close its trace here (a no-op untraced).
+        emit_finished_run_span(self.telemetry, self.instance, result.dagster_run, failure)
+        if tally.skipped_steps:
+            print(f"  ({len(tally.skipped_steps)} steps skipped)")
+        took = _seconds(time.perf_counter() - began)
+        if result.success:
+            print(f"  run {run_id[:8]} succeeded in {took}")
+        elif set(tally.failed_steps) == {METADATA_ANOMALY_OP}:
+            print(f"  run {run_id[:8]} stopped by the hold in {took} (the UI shows it failed)")
+        else:
+            print(f"  run {run_id[:8]} FAILED in {took}")
+        return result, tally
+
+
+def _failures(
+    result: dg.ExecuteInProcessResult, tally: RunTally, held: Collection[str] = ()
+) -> dict[str, str]:
+    """What failed in a run, other than the metadata_anomaly step when it held days."""
+    found = {
+        step: message
+        for step, message in tally.failed_steps.items()
+        if not (step == METADATA_ANOMALY_OP and held)
+    }
+    if not result.success and not tally.failed_steps:
+        found["run"] = result.get_run_failure_event().message
+    return found
+
+
+def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
+    """Each held day with the check's verdict and top drivers, and how to release it."""
+    print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
+    for day, check in sorted(held.items()):
+        verdict, *drivers = _why(check.description)
+        print(f"  {day}  {verdict}")
+        for driver in drivers:
+            print(f"      {driver}")
+    print("  Review the day; if its data is right, release it (from the repository root):")
+    for day in sorted(held):
+        print(f"    DAGSTER_HOME={dagster_home} .venv/bin/{release_command(day)}")
+    print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
+    print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
+
+
+def print_warehouse(duckdb_path: str) -> None:
+    print(f"Warehouse {duckdb_path}:")
+    try:
+        with duckdb.connect(duckdb_path, read_only=True) as conn:
+            for sql, line in SUMMARY:
+                print("  " + line.format(*conn.execute(sql).fetchone()))
+    except duckdb.Error as error:  # nothing published yet: the failure is reported below
+        print(f"  not readable: {str(error).splitlines()[0]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    quiet_warnings()
+    # Imported after the warning filters: building the definitions emits Dagster's notices.
+    from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+    from resources.telemetry_setup import configure_telemetry
+
+    settings = PlatformSettings.from_env()
+    if settings.env != "local":
+        parser.error("make run uses the embedded default; unset PLATFORM_ENV or set it to local")
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    try:
+        settings = prepare_landing(settings, args, yesterday)
+    except ValueError as error:
+        parser.error(str(error))
     first_allowed = parse_day(settings.partitions_start, VARIABLE)
-    landed = landing.list_days()
+    landed = LocalLandingZone(root=settings.landing_uri).list_days()
     days = [d.isoformat() for d in landed if first_allowed <= d <= yesterday]
     if len(days) < len(landed):
-        print(
-            f"  ({len(landed) - len(days)} landed days outside {first_allowed}...{yesterday} left out)"
-        )
+        outside = len(landed) - len(days)
+        print(f"  ({outside} landed days outside {first_allowed}...{yesterday} left out)")
     if not days:
         print("No landed day falls inside the partitions; nothing to run.")
         return 1
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
     graph = defs.resolve_asset_graph()
-    downstream = dg.AssetSelection.assets(RAW_ORDERS.key).downstream(include_self=False)
-    below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
-    partitioned = [key for key in below_raw if graph.get(key).partitions_def is not None]
     raw_orders = dg.AssetKey(RAW_ORDERS.key)
-    telemetry = configure_telemetry()
+    downstream = dg.AssetSelection.assets(raw_orders).downstream(include_self=False)
+    below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
+    daily = [key for key in below_raw if graph.get(key).partitions_def is not None]
 
     with dg.DagsterInstance.get() as instance:
-
-        def run(label: str, first: str, last: str, selection=None, extra_tags=None):
-            run_id = str(uuid.uuid4())
-            count = len(days[days.index(first) : days.index(last) + 1])
-            print(f"{label}: {first}...{last} ({count} days), run {run_id[:8]}")
-            began = time.perf_counter()
-            with watch_run(instance, run_id, held_check=METADATA_ANOMALY) as tally:
-                result = job.execute_in_process(
-                    instance=instance,
-                    run_id=run_id,
-                    asset_selection=selection,
-                    tags={
-                        "dagster/asset_partition_range_start": first,
-                        "dagster/asset_partition_range_end": last,
-                        **(extra_tags or {}),
-                    },
-                    run_config=QUIET_LOGS,
-                    raise_on_error=False,
-                )
-            failure = None if result.success else result.get_run_failure_event().message
-            # No daemon watches an in-process run: close its trace here (a no-op untraced).
-            emit_finished_run_span(telemetry, instance, result.dagster_run, failure)
-            if tally.skipped_steps:
-                print(f"  ({len(tally.skipped_steps)} steps skipped)")
-            took = _seconds(time.perf_counter() - began)
-            if result.success:
-                print(f"  run {run_id[:8]} succeeded in {took}")
-            elif set(tally.failed_steps) == {METADATA_ANOMALY_OP}:
-                print(f"  run {run_id[:8]} stopped by the hold in {took} (the UI shows it failed)")
-            else:
-                print(f"  run {run_id[:8]} FAILED in {took}")
-            return result, tally
-
+        runner = Runner(defs.resolve_job_def(ALL_ASSETS_JOB), instance, days, configure_telemetry())
         # Load and judge first, publish after: a held day's downstream is then never
         # planned, so the UI shows it missing (not failed), and the judged normal days are
         # published by ranges, with customer metrics and CLV computed once, at the end.
-        result, tally = run(
-            "Load and judge: raw_orders and its checks",
+        result, tally = runner.run(
+            "Load and judge (raw_orders and its checks)",
             days[0],
             days[-1],
             [raw_orders],
@@ -251,9 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             for check in tally.failed_checks
             if check.check == METADATA_ANOMALY and check.partition
         }
-        other_failures = {k: m for k, m in tally.failed_steps.items() if k != METADATA_ANOMALY_OP}
-        ok = result.success or (bool(held) and not other_failures and bool(tally.failed_steps))
-        if ok:
+        failures = _failures(result, tally, held)
+        if not failures:
             normal = stretches(days, set(held))
             if held:
                 print(
@@ -261,43 +322,33 @@ def main(argv: list[str] | None = None) -> int:
                     f"{len(days) - len(held)} other days in {len(normal)} run(s)."
                 )
             for i, (first, last) in enumerate(normal, start=1):
-                last_run = i == len(normal)
                 # Customer metrics and CLV cover all history: computed once, in the last run.
-                selection = below_raw if last_run else partitioned
-                label = "Publish: everything downstream of raw_orders"
+                last_run = i == len(normal)
+                label = "Publish (everything downstream of raw_orders)"
                 if len(normal) > 1:
-                    label = f"Publish {i}/{len(normal)}: " + (
-                        "everything downstream of raw_orders" if last_run else "daily tables"
-                    )
-                published, _ = run(label, first, last, selection, {STAGE_TAG: "publish"})
-                ok = ok and published.success
-
-        print(f"Warehouse {settings.duckdb_path}:")
-        with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-            for sql, line in SUMMARY:
-                print("  " + line.format(*conn.execute(sql).fetchone()))
+                    what = "daily tables, customers, CLV" if last_run else "daily tables"
+                    label = f"Publish {i}/{len(normal)} ({what})"
+                selection = below_raw if last_run else daily
+                result, tally = runner.run(label, first, last, selection, {STAGE_TAG: "publish"})
+                failures = _failures(result, tally)
+                if failures:
+                    break
+        print_warehouse(settings.duckdb_path)
         if held:
-            home = instance.root_directory
-            print(f"{len(held)} day(s) held by metadata_anomaly, not published (the others are):")
-            for day, check in sorted(held.items()):
-                verdict, *drivers = _why(check.description)
-                print(f"  {day}  {verdict}")
-                for driver in drivers:
-                    print(f"      {driver}")
-            print("  Review the day, then release it (from the repository root):")
-            for day in sorted(held):
-                print(f"    DAGSTER_HOME={home} .venv/bin/{release_command(day)}")
-            print(
-                f"  List held days and why: DAGSTER_HOME={home} .venv/bin/python -m devtools.held"
-            )
-            print("  Or replace the day's files: orders_anomaly_sensor re-runs it (`make ui`).")
-        elif not ok:
-            for step, message in (other_failures or tally.failed_steps).items():
-                print(f"FAILED {step}: {message}")
-    outcome = "done" if ok else "FAILED (exit code 1)"
-    print(f"{outcome.capitalize()} in {_seconds(time.perf_counter() - started)}.", end=" ")
-    print("Browse it with `make ui` (http://127.0.0.1:3000).")
-    return 0 if ok else 1
+            report_held(held, instance.root_directory)
+    for step, message in failures.items():
+        print(f"FAILED {step}: {message}")
+    took = _seconds(time.perf_counter() - started)
+    if failures:
+        print(
+            f"FAILED after {took} (exit code 1). Runs and logs: `make ui` (http://127.0.0.1:3000)."
+        )
+        return 1
+    summary = f"{len(days) - len(held)} days published"
+    if held:
+        summary += f", {len(held)} held (exit code 0: a hold is not a failure)"
+    print(f"Done in {took}: {summary}. Browse it with `make ui` (http://127.0.0.1:3000).")
+    return 0
 
 
 if __name__ == "__main__":

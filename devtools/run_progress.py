@@ -73,6 +73,7 @@ class RunTally:
     failed_steps: dict[str, str] = field(default_factory=dict)  # step key -> error message
     skipped_steps: list[str] = field(default_factory=list)
     failed_checks: list[FailedCheck] = field(default_factory=list)
+    quick_checks: list[float] = field(default_factory=list)  # seconds of unprinted check steps
 
 
 class _Watcher:
@@ -82,9 +83,10 @@ class _Watcher:
         run_id: str,
         write: Callable[[str], None],
         held_check: str | None,
+        quick_seconds: float,
     ):
         self.instance, self.run_id, self.write = instance, run_id, write
-        self.held_check = held_check
+        self.held_check, self.quick_seconds = held_check, quick_seconds
         self.cursor: str | None = None
         self.tally = RunTally()
         self.lock = threading.Lock()
@@ -139,6 +141,10 @@ class _Watcher:
             self.tally.skipped_steps.append(event.step_key)
         else:  # success or failure: the step is done
             seconds = entry.timestamp - step.started if step.started else 0.0
+            passed = kind == dg.DagsterEventType.STEP_SUCCESS
+            if passed and not step.rows and seconds < self.quick_seconds:
+                self.tally.quick_checks.append(seconds)  # summed up in one line at the end
+                return
             detail = step.describe(self.held_check)
             if kind == dg.DagsterEventType.STEP_FAILURE:
                 error = event.step_failure_data.error
@@ -156,12 +162,14 @@ def watch_run(
     write: Callable[[str], None] = print,
     interval: float = 0.5,
     held_check: str | None = None,
+    quick_seconds: float = 1.0,
 ) -> Iterator[RunTally]:
     """Print each step of run ``run_id`` as it finishes while the body executes the run.
 
     Failed evaluations of ``held_check`` are worded "held": that check holds days on purpose.
+    Check-only steps that pass in under ``quick_seconds`` are counted in one closing line.
     """
-    watcher = _Watcher(instance, run_id, write, held_check)
+    watcher = _Watcher(instance, run_id, write, held_check, quick_seconds)
     stop = threading.Event()
 
     def loop() -> None:
@@ -178,3 +186,7 @@ def watch_run(
         stop.set()
         thread.join()
         watcher.poll()  # whatever landed after the last tick
+        quick = watcher.tally.quick_checks
+        if quick:
+            label = f"{len(quick)} more check steps"
+            write(f"  {label:<44} {sum(quick):6.1f} s  all passed")

@@ -20,6 +20,7 @@ from devtools.demo_env import read_start, recorded_start
 from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
 from resources.settings import PlatformSettings
 from sensors.alerting import release_command
+from tests.support.fixture_data import DAY2, build_landing, day_dir, order, write_csv
 
 TRAINING_DAYS = 28
 # The spike lands ANOMALY_DAYS_BEFORE_END days before the end; its training window ends on
@@ -160,3 +161,32 @@ def test_the_console_is_quiet_one_line_per_step(demo_run):
     step_lines = [line for line in output.splitlines() if re.match(r"^  \S+ +\d+\.\d s", line)]
     assert any(line.startswith("  raw_orders ") and "rows / " in line for line in step_lines)
     assert len(output.splitlines()) < 60
+
+
+def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
+    """A blocking check other than the anomaly hold (here: a file without `amount`) fails."""
+    landing = tmp_path / "landing"
+    build_landing(landing)
+    row = order("C1", "carol", "2025-01-02T08:00:00Z", "5.00")
+    del row["amount"]
+    write_csv(day_dir(landing, DAY2) / "part-009.csv", [row], header=list(row))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(landing),
+        "ORDERS_PARTITIONS_START": "2025-01-01",
+        "DUCKDB_PATH": str(tmp_path / "orders.duckdb"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = run_local.main([])
+    output = out.getvalue()
+    assert code == 1, output
+    assert "FAILED raw_orders_schema_drift" in output
+    assert "Publish" not in output
+    assert "Daily partitions start 2025-01-01 (yours)" in output
+    assert not (landing / "demo.env").exists()
