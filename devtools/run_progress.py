@@ -188,5 +188,5 @@ def watch_run(
         watcher.poll()  # whatever landed after the last tick
         quick = watcher.tally.quick_checks
         if quick:
-            label = f"{len(quick)} more check steps"
+            label = f"{len(quick)} more check step{'s' if len(quick) > 1 else ''}"
             write(f"  {label:<44} {sum(quick):6.1f} s  all passed")
