@@ -125,12 +125,18 @@ def _why(description: str, drivers: int = 3) -> list[str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make run",
-        description=__doc__.split("\n\n")[0],
+        description=(
+            "Generate the demo if the landing zone is empty (days ending yesterday, one "
+            "injected anomaly), load and judge every landed day, publish the days not held, "
+            "and list the held ones with the release command."
+        ),
         epilog=__doc__.split("\n\n")[-1],
     )
-    parser.add_argument("--days", type=int, default=45, help="demo days to generate if empty")
-    parser.add_argument("--orders-per-day", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--days", type=int, default=45, help="demo days to generate, ending yesterday (45)"
+    )
+    parser.add_argument("--orders-per-day", type=int, default=2000, help="demo volume (2000)")
+    parser.add_argument("--seed", type=int, default=7, help="demo random seed (7)")
     parser.add_argument(
         "--no-anomaly", action="store_true", help="generate the demo without an injected anomaly"
     )
