@@ -93,6 +93,8 @@ def checks(page: Page, url: str) -> None:
 def materialize_dialog(page: Page, url: str) -> None:
     page.goto(f"{url}/assets/raw_orders")
     page.get_by_role("button", name="Materialize…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button").filter(has_text=re.compile(r"^\s*All\s*$")).click()
     page.get_by_text("Backfills all partitions in a single run.").wait_for()
 
 
