@@ -33,13 +33,24 @@ install: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
 system-deps:
 	@bash .ci/system-deps.sh
 
+# Generates the demo (days ending yesterday, one injected anomaly) when data/landing is empty,
+# publishes every landed day and lists the days the anomaly check held, with the release command.
+# Exit code 0 when every day is published or held (a hold is expected); 1 if a run failed
+# otherwise. Options: make run ARGS="--days 30 --orders-per-day 500 --no-anomaly" (ARGS=--help).
 run: install
-	$(BIN)/python -m devtools.run_local
+	$(BIN)/python -m devtools.run_local $(ARGS)
 
+# The UI on the same instance and partitions as `make run`: the demo's first day, recorded in
+# data/landing/demo.env, is ORDERS_PARTITIONS_START unless you set it (devtools/demo_env.py).
 # The warehouse pool's limit is stored first, so the run queue holds back even the first runs.
 ui: install
 	$(BIN)/python -m resources.warehouse_pool
-	$(BIN)/dg dev
+	@start="$$($(BIN)/python -m devtools.demo_env)"; \
+	if [ -n "$$start" ]; then \
+	  export ORDERS_PARTITIONS_START="$$start"; \
+	  echo "ORDERS_PARTITIONS_START=$$start (the first day of the demo \`make run\` generated)"; \
+	fi; \
+	exec $(BIN)/dg dev
 
 lint: install
 	$(BIN)/ruff check .

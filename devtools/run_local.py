@@ -1,26 +1,47 @@
-"""``make run``: the main job on the embedded default, start to finish.
+"""``make run``: the demo on the embedded default, start to finish.
 
-Generates demo orders when the landing zone is empty, materializes every asset
-for the landed days in one run on the Dagster instance in DAGSTER_HOME (so
-``make ui`` shows it), and prints what reached the warehouse.
+On an empty landing zone it generates ``--days`` demo days ending yesterday (UTC), with a
+volume spike injected a few days before the end, and takes the demo's first day as the
+first daily partition: the partitions match the data (no sea of missing days, and the
+UI's per-partition plots, which read the latest 120 partitions, show every demo day).
+That day is recorded in ``<landing>/demo.env`` so later ``make run`` and ``make ui``
+use the same partitions. An ORDERS_PARTITIONS_START you set always wins (the demo then
+starts on it); an ORDERS_LANDING_URI you set is used as the landing zone.
+
+It then materializes every asset for the landed days on the instance in DAGSTER_HOME (so
+``make ui`` shows it), printing each step as it finishes, in two stages of range runs:
+**load and judge** (raw_orders and its checks, all days in one run), then **publish**
+(everything downstream, one run for all days). When the blocking ``metadata_anomaly``
+check holds days, the first run stops there, and the normal days are published in one
+run per stretch of consecutive normal days (customer metrics and CLV once, in the last);
+a held day's downstream is never planned, so the UI shows it missing, not failed. The
+held days are listed at the end with why and how to release them.
+
+Exit code: 0 when every landed day is published or held by metadata_anomaly (a hold is
+the platform doing its job); 1 when a run failed for any other reason, or nothing ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
+import time
+import uuid
 import warnings
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
+from devtools.run_progress import FailedCheck, RunTally, watch_run
+from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS
 from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings, parse_day
-from resources.telemetry_setup import configure_telemetry
+from resources.settings import PlatformSettings, is_set, parse_day
 from resources.warehouse_pool import ensure_warehouse_pool
-from sensors.run_telemetry import emit_finished_run_span
+from sensors.alerting import release_command
 
 SUMMARY = (
     (
@@ -37,66 +58,306 @@ SUMMARY = (
         "staging.quarantined_orders {:,} rows rejected ({} distinct reason codes)",
     ),
 )
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Progress comes from the event log (devtools.run_progress); Dagster's own console
+# logger would print every event, and a held day's check failure as a stack trace.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+DEMO_ANOMALY = "volume_spike"
+ANOMALY_DAYS_BEFORE_END = 4
+STAGE_TAG = "orders/make_run"  # load (raw_orders and its checks) or publish (downstream)
+
+
+def quiet_warnings() -> None:
+    """Dagster's beta, preview and deprecation notices say nothing about the data."""
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo days to generate: first day, count, and the injected anomaly."""
+
+    start: dt.date
+    days: int
+    anomaly_day: dt.date | None
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days - 1)
+
+
+def plan_demo(days: int, yesterday: dt.date, start: dt.date | None, anomaly: bool = True) -> Demo:
+    """``days`` days ending yesterday, or from ``start`` (the user's) up to yesterday at most."""
+    if start is None:
+        start = yesterday - dt.timedelta(days=days - 1)
+    else:
+        days = min(days, (yesterday - start).days + 1)
+        if days < 1:
+            raise ValueError(f"{VARIABLE}={start} is not before today (UTC)")
+    offset = days - 1 - ANOMALY_DAYS_BEFORE_END
+    anomaly_day = start + dt.timedelta(days=offset) if anomaly and offset > 0 else None
+    return Demo(start=start, days=days, anomaly_day=anomaly_day)
+
+
+def stretches(days: list[str], held: set[str]) -> list[tuple[str, str]]:
+    """(first, last) of each run of consecutive days of ``days`` not in ``held``."""
+    found: list[tuple[str, str]] = []
+    current: list[str] = []
+    for day in [*days, None]:
+        if day is not None and day not in held:
+            current.append(day)
+        elif current:
+            found.append((current[0], current[-1]))
+            current = []
+    return found
+
+
+def _seconds(total: float) -> str:
+    minutes, seconds = divmod(round(total), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def _why(description: str, drivers: int = 3) -> list[str]:
+    """The check's verdict, then its top drivers (the description is "verdict; driver; ...")."""
+    parts = [part.strip() for part in description.split("; ") if part.strip()]
+    return parts[: 1 + drivers] or ["metadata_anomaly failed"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make run",
+        description=(
+            "Generate the demo if the landing zone is empty (days ending yesterday, one "
+            "injected anomaly), load and judge every landed day, publish the days not held, "
+            "and list the held ones with the release command."
+        ),
+        epilog=__doc__.split("\n\n")[-1],
+    )
+    parser.add_argument(
+        "--days", type=int, default=45, help="demo days to generate, ending yesterday (45)"
+    )
+    parser.add_argument("--orders-per-day", type=int, default=2000, help="demo volume (2000)")
+    parser.add_argument("--seed", type=int, default=7, help="demo random seed (7)")
+    parser.add_argument(
+        "--no-anomaly", action="store_true", help="generate the demo without an injected anomaly"
+    )
+    return parser
+
+
+def prepare_landing(
+    settings: PlatformSettings, args: argparse.Namespace, yesterday: dt.date
+) -> PlatformSettings:
+    """Generate the demo if the landing zone is empty; return the settings to run with."""
+    from devtools.simulate import generate
+
+    landing_root = Path(settings.landing_uri)
+    users_start = is_set(VARIABLE)
+    source = "yours" if users_start else "the default"
+    if not LocalLandingZone(root=settings.landing_uri).list_days():
+        users_day = parse_day(settings.partitions_start, VARIABLE) if users_start else None
+        demo = plan_demo(args.days, yesterday, users_day, anomaly=not args.no_anomaly)
+        spike = f", a volume spike on {demo.anomaly_day}" if demo.anomaly_day else ""
+        print(
+            f"Landing zone {landing_root} is empty: generating {demo.days} demo days "
+            f"{demo.start}...{demo.end} ({args.orders_per_day:,} orders a day{spike})."
+        )
+        generate(
+            landing_root=landing_root,
+            start=demo.start,
+            days=demo.days,
+            orders_per_day=args.orders_per_day,
+            seed=args.seed,
+            anomalies={demo.anomaly_day: DEMO_ANOMALY} if demo.anomaly_day else None,
+        )
+        if not users_start:
+            settings = replace(settings, partitions_start=demo.start.isoformat())
+            source = f"the demo's first day, saved in {write_start(landing_root, demo.start)}"
+    elif recorded := recorded_start(settings):
+        settings = replace(settings, partitions_start=recorded)
+        source = f"the demo's first day, from {landing_root / FILE_NAME}"
+    print(f"Daily partitions start {settings.partitions_start} ({source}).")
+    return settings
+
+
+@dataclass
+class Runner:
+    """Range runs of the all-assets job, in process, each printed step by step."""
+
+    job: dg.JobDefinition
+    instance: dg.DagsterInstance
+    days: list[str]
+    telemetry: object
+
+    def run(
+        self,
+        label: str,
+        first: str,
+        last: str,
+        selection: list[dg.AssetKey],
+        tags: dict[str, str],
+    ) -> tuple[dg.ExecuteInProcessResult, RunTally]:
+        from sensors.run_telemetry import emit_finished_run_span
+
+        run_id = str(uuid.uuid4())
+        count = self.days.index(last) - self.days.index(first) + 1
+        print(f"{label} {first}...{last} ({count} days), run {run_id[:8]}")
+        began = time.perf_counter()
+        with watch_run(self.instance, run_id, held_check=METADATA_ANOMALY) as tally:
+            result = self.job.execute_in_process(
+                instance=self.instance,
+                run_id=run_id,
+                asset_selection=selection,
+                tags={
+                    "dagster/asset_partition_range_start": first,
+                    "dagster/asset_partition_range_end": last,
+                    **tags,
+                },
+                run_config=QUIET_LOGS,
+                raise_on_error=False,
+            )
+        failure = None if result.success else result.get_run_failure_event().message
+        # No daemon watches an in-process run: close its trace here (a no-op untraced).
+        emit_finished_run_span(self.telemetry, self.instance, result.dagster_run, failure)
+        if tally.skipped_steps:
+            print(f"  ({len(tally.skipped_steps)} steps skipped)")
+        took = _seconds(time.perf_counter() - began)
+        if result.success:
+            print(f"  run {run_id[:8]} succeeded in {took}")
+        elif set(tally.failed_steps) == {METADATA_ANOMALY_OP}:
+            print(f"  run {run_id[:8]} stopped by the hold in {took} (the UI shows it failed)")
+        else:
+            print(f"  run {run_id[:8]} FAILED in {took}")
+        return result, tally
+
+
+def _failures(
+    result: dg.ExecuteInProcessResult, tally: RunTally, held: Collection[str] = ()
+) -> dict[str, str]:
+    """What failed in a run, other than the metadata_anomaly step when it held days."""
+    found = {
+        step: message
+        for step, message in tally.failed_steps.items()
+        if not (step == METADATA_ANOMALY_OP and held)
+    }
+    if not result.success and not tally.failed_steps:
+        found["run"] = result.get_run_failure_event().message
+    return found
+
+
+def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
+    """Each held day with the check's verdict and top drivers, and how to release it."""
+    print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
+    for day, check in sorted(held.items()):
+        verdict, *drivers = _why(check.description)
+        print(f"  {day}  {verdict}")
+        for driver in drivers:
+            print(f"      {driver}")
+    print("  Review the day; if its data is right, release it (from the repository root):")
+    for day in sorted(held):
+        print(f"    DAGSTER_HOME={dagster_home} .venv/bin/{release_command(day)}")
+    print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
+    print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
+
+
+def print_warehouse(duckdb_path: str) -> None:
+    print(f"Warehouse {duckdb_path}:")
+    try:
+        with duckdb.connect(duckdb_path, read_only=True) as conn:
+            for sql, line in SUMMARY:
+                print("  " + line.format(*conn.execute(sql).fetchone()))
+    except duckdb.Error as error:  # nothing published yet: the failure is reported below
+        print(f"  not readable: {str(error).splitlines()[0]}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=30, help="demo days to generate if empty")
-    parser.add_argument("--orders-per-day", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = _parser()
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    started = time.perf_counter()
+    quiet_warnings()
+    # Imported after the warning filters: building the definitions emits Dagster's notices.
+    from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+    from resources.telemetry_setup import configure_telemetry
 
     settings = PlatformSettings.from_env()
     if settings.env != "local":
         parser.error("make run uses the embedded default; unset PLATFORM_ENV or set it to local")
-    landing = LocalLandingZone(root=settings.landing_uri)
-    if not landing.list_days():
-        from devtools.simulate import generate
-
-        start = parse_day(settings.partitions_start, "ORDERS_PARTITIONS_START")
-        print(f"Landing zone {settings.landing_uri} is empty: generating {args.days} demo days.")
-        generate(
-            landing_root=settings.landing_uri,
-            start=start,
-            days=args.days,
-            orders_per_day=args.orders_per_day,
-            seed=args.seed,
-            progress=True,
-        )
-    first_allowed = parse_day(settings.partitions_start, "ORDERS_PARTITIONS_START")
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    days = [d for d in landing.list_days() if first_allowed <= d <= yesterday]
+    try:
+        settings = prepare_landing(settings, args, yesterday)
+    except ValueError as error:
+        parser.error(str(error))
+    first_allowed = parse_day(settings.partitions_start, VARIABLE)
+    landed = LocalLandingZone(root=settings.landing_uri).list_days()
+    days = [d.isoformat() for d in landed if first_allowed <= d <= yesterday]
+    if len(days) < len(landed):
+        outside = len(landed) - len(days)
+        print(f"  ({outside} landed days outside {first_allowed}...{yesterday} left out)")
     if not days:
-        print("No landed day falls inside the partitions; nothing to run.", file=sys.stderr)
+        print("No landed day falls inside the partitions; nothing to run.")
         return 1
-    start, end = days[0].isoformat(), days[-1].isoformat()
-    print(f"Materializing every asset for {start}...{end} in one run.")
 
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    raw_orders = dg.AssetKey(RAW_ORDERS.key)
+    downstream = dg.AssetSelection.assets(raw_orders).downstream(include_self=False)
+    below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
+    daily = [key for key in below_raw if graph.get(key).partitions_def is not None]
+
     with dg.DagsterInstance.get() as instance:
         # Before `make ui` or a bare `dg dev` queues runs here (resources/warehouse_pool.py).
         ensure_warehouse_pool(instance)
-        result = job.execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start,
-                "dagster/asset_partition_range_end": end,
-            },
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
+        runner = Runner(defs.resolve_job_def(ALL_ASSETS_JOB), instance, days, configure_telemetry())
+        # Load and judge first, publish after: a held day's downstream is then never
+        # planned, so the UI shows it missing (not failed), and the judged normal days are
+        # published by ranges, with customer metrics and CLV computed once, at the end.
+        result, tally = runner.run(
+            "Load and judge (raw_orders and its checks)",
+            days[0],
+            days[-1],
+            [raw_orders],
+            {STAGE_TAG: "load"},
         )
-        # No daemon watches an in-process run: close its trace here (a no-op untraced).
-        failure = None if result.success else result.get_run_failure_event().message
-        emit_finished_run_span(configure_telemetry(), instance, result.dagster_run, failure)
-    print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    print(f"Warehouse {settings.duckdb_path}:")
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        for sql, line in SUMMARY:
-            print("  " + line.format(*conn.execute(sql).fetchone()))
-    print("Browse it with `make ui` (http://127.0.0.1:3000).")
-    return 0 if result.success else 1
+        held = {
+            check.partition: check
+            for check in tally.failed_checks
+            if check.check == METADATA_ANOMALY and check.partition
+        }
+        failures = _failures(result, tally, held)
+        if not failures:
+            normal = stretches(days, set(held))
+            if held:
+                print(
+                    f"metadata_anomaly held {', '.join(sorted(held))}. Publishing the "
+                    f"{len(days) - len(held)} other days in {len(normal)} run(s)."
+                )
+            for i, (first, last) in enumerate(normal, start=1):
+                # Customer metrics and CLV cover all history: computed once, in the last run.
+                last_run = i == len(normal)
+                label = "Publish (everything downstream of raw_orders)"
+                if len(normal) > 1:
+                    what = "daily tables, customers, CLV" if last_run else "daily tables"
+                    label = f"Publish {i}/{len(normal)} ({what})"
+                selection = below_raw if last_run else daily
+                result, tally = runner.run(label, first, last, selection, {STAGE_TAG: "publish"})
+                failures = _failures(result, tally)
+                if failures:
+                    break
+        print_warehouse(settings.duckdb_path)
+        if held:
+            report_held(held, instance.root_directory)
+    for step, message in failures.items():
+        print(f"FAILED {step}: {message}")
+    took = _seconds(time.perf_counter() - started)
+    if failures:
+        print(
+            f"FAILED after {took} (exit code 1). Runs and logs: `make ui` (http://127.0.0.1:3000)."
+        )
+        return 1
+    summary = f"{len(days) - len(held)} days published"
+    if held:
+        summary += f", {len(held)} held (exit code 0: a hold is not a failure)"
+    print(f"Done in {took}: {summary}. Browse it with `make ui` (http://127.0.0.1:3000).")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Screenshots of the Dagster UI for the README, taken from a real run.
+"""Screenshots of the Dagster UI for the README, taken from a real run of the demo.
 
-Writes three weeks of fixture orders into a temporary directory and materializes them into
-a temporary Dagster instance: the first two weeks in one run (the CLV models need that
-much history), then one run per day (so the plots of every asset have a trend). It starts
-``dagster-webserver`` on a free loopback port and saves PNGs of the pages an analyst uses
-into ``docs/images/``. Needs Debian's chromium (``make system-deps``).
+Runs ``make run``'s own entry point (``python -m devtools.run_local``, in its own process)
+on an empty landing zone in a temporary directory: the demo days ending yesterday, one of
+them held by the anomaly check, every other day published. It then starts
+``dagster-webserver`` on that instance and data, on a free loopback port, and saves PNGs of
+the pages an analyst uses into ``docs/images/``. Needs Debian's chromium
+(``make system-deps``).
 
 Run from the repository root: ``.venv/bin/python -m devtools.screenshots``.
 """
@@ -12,18 +13,28 @@ Run from the repository root: ``.venv/bin/python -m devtools.screenshots``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import functools
+import re
+import subprocess
+import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+import dagster as dg
 from playwright.sync_api import Page
 
 from devtools.browser import chromium, expand_all_groups, new_page
-from devtools.webserver import materialize_fixture, running_webserver
+from devtools.demo_env import read_start
+from devtools.held import held_partitions
+from devtools.webserver import INSTANCE_YAML, REPO_ROOT, Workspace, running_webserver
+from resources.landing import LocalLandingZone
+from resources.settings import PlatformSettings
 
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
-START = dt.date(2025, 1, 1)
 VIEWPORT = {"width": 1440, "height": 900}
+# Tall enough for the first four rows of charts: rows, customers, quarantine and revenue.
+PLOTS_VIEWPORT = {"width": 1440, "height": 1180}
 
 
 def _click_icon(page: Page, icon: str) -> None:
@@ -47,14 +58,30 @@ def asset_overview(page: Page, url: str) -> None:
     page.get_by_text("At 02:00 AM UTC").wait_for()
 
 
+def _button(page: Page, text: str):
+    # Buttons' accessible names include their icons' names: match the visible text.
+    return page.get_by_role("button").filter(has_text=re.compile(rf"^\s*{text}\s*$"))
+
+
 def plots(page: Page, url: str) -> None:
+    """Per-day metadata of cleaned_orders in "Partitions" mode: one point per demo day."""
+    page.set_viewport_size(PLOTS_VIEWPORT)
     page.goto(f"{url}/assets/cleaned_orders")
-    page.get_by_text("Plots", exact=True).click()
-    page.get_by_text("Events", exact=True).last.click()
-    page.get_by_text("orders/quarantined_rows", exact=True).first.wait_for()
+    _button(page, "Plots").click()
+    _button(page, "Partitions").click()
+    page.get_by_text("orders/revenue", exact=True).last.wait_for()
     # .last: the first match is the mention in the description, above the charts.
-    heading = page.get_by_text("orders/quarantine_rate", exact=True).last
+    heading = page.get_by_text("dagster/partition_row_count", exact=True).last
     heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+
+
+def held(page: Page, url: str, day: str) -> None:
+    """The day metadata_anomaly held, with the check's reason, from the check's Partitions tab."""
+    page.goto(f"{url}/assets/raw_orders?view=checks")
+    page.get_by_text("metadata_anomaly", exact=True).first.click()
+    page.get_by_text("Partitions", exact=True).last.click()  # the check's tab, not the asset's
+    page.get_by_text(day, exact=True).first.click()
+    page.get_by_text("Description", exact=True).wait_for()
 
 
 def checks(page: Page, url: str) -> None:
@@ -66,6 +93,8 @@ def checks(page: Page, url: str) -> None:
 def materialize_dialog(page: Page, url: str) -> None:
     page.goto(f"{url}/assets/raw_orders")
     page.get_by_role("button", name="Materialize…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button").filter(has_text=re.compile(r"^\s*All\s*$")).click()
     page.get_by_text("Backfills all partitions in a single run.").wait_for()
 
 
@@ -78,22 +107,46 @@ PAGES = {
 }
 
 
+def run_demo(root: Path, days: int, orders_per_day: int) -> Workspace:
+    """``make run`` into ``root`` (landing zone, warehouse, instance), in its own process."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    settings = PlatformSettings(
+        landing_uri=str(root / "landing"), duckdb_path=str(root / "orders.duckdb")
+    )
+    environ = Workspace(settings, home, ()).environ()
+    del environ["ORDERS_PARTITIONS_START"]  # the demo chooses it: its first day
+    command = [sys.executable, "-m", "devtools.run_local", "--days", str(days)]
+    command += ["--orders-per-day", str(orders_per_day)]
+    subprocess.run(command, cwd=REPO_ROOT, env=environ, check=True)  # noqa: S603 (fixed argv)
+    start = read_start(root / "landing")
+    if start is None:
+        raise RuntimeError("make run did not record the demo's first day")
+    landed = tuple(LocalLandingZone(root=settings.landing_uri).list_days())
+    return Workspace(replace(settings, partitions_start=start), home, landed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=21)
-    parser.add_argument("--first-run-days", type=int, default=14)
+    parser.add_argument("--days", type=int, default=45, help="demo days (as make run)")
+    parser.add_argument("--orders-per-day", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=IMAGES)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="orders-screenshots-") as tmp:
         root = Path(tmp)
-        days = [START + dt.timedelta(days=offset) for offset in range(args.days)]
-        first = args.first_run_days
-        runs = [(days[0], days[first - 1]), *[(day, day) for day in days[first:]]]
-        print(f"Materializing {args.days} fixture days in {len(runs)} runs ...")
-        workspace = materialize_fixture(root, START, args.days, runs)
+        print(f"make run: {args.days} demo days into {root} ...")
+        workspace = run_demo(root, args.days, args.orders_per_day)
+        with dg.DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
+            held_days = [item.partition for item in held_partitions(instance)]
+        pages = dict(PAGES)
+        if held_days:
+            pages["held-raw_orders"] = functools.partial(held, day=held_days[0])
+        else:
+            print("  no day was held: no held-raw_orders.png this time")
         with running_webserver(workspace, root / "webserver.log") as url, chromium() as browser:
-            for name, show in PAGES.items():
+            for name, show in pages.items():
                 page = new_page(browser, VIEWPORT)
                 show(page, url)
                 # Let charts and status colours finish their entry animation.

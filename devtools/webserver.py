@@ -59,16 +59,22 @@ class Workspace:
 
 
 def materialize_fixture(
-    root: Path, start: dt.date, days: int, run_days: list[tuple[dt.date, dt.date]] | None = None
+    root: Path,
+    start: dt.date,
+    days: int,
+    run_days: list[tuple[dt.date, dt.date]] | None = None,
+    partitions_start: dt.date | None = None,
 ) -> Workspace:
     """Write ``days`` fixture days under ``root`` and materialize every asset for them.
 
     ``run_days`` lists the (first, last) day of each run, in order; by default one run
-    covers every day (a single-run backfill).
+    covers every day (a single-run backfill). The partitions start on ``partitions_start``
+    (default: the first fixture day). The UI plots by partition only the latest 120
+    partitions, so fixture days meant to be plotted must be recent.
     """
     written = write_landing(root / "landing", start, days)
     settings = PlatformSettings(
-        partitions_start=start.isoformat(),
+        partitions_start=(partitions_start or start).isoformat(),
         landing_uri=str(root / "landing"),
         # Not "warehouse.duckdb": DuckDB would name the catalog like the "warehouse" schema.
         duckdb_path=str(root / "orders.duckdb"),

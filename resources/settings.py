@@ -28,6 +28,15 @@ def parse_day(value: str, what: str) -> dt.date:
         raise ValueError(f"{what} must be a date in YYYY-MM-DD form, got {value!r}") from None
 
 
+def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """True when the environment gives ``name`` a non-empty value: the user chose it.
+
+    ``make run`` picks the demo's dates only where the user has not chosen them.
+    """
+    environ = os.environ if environ is None else environ
+    return bool(environ.get(name, "").strip())
+
+
 @dataclass(frozen=True)
 class PlatformSettings:
     """Resolved configuration of one deployment of the platform."""

@@ -3,7 +3,8 @@
 The toy-graph tests (tests/test_telemetry.py) pin the span mechanics; these run the real
 definitions on the 3-day landing fixture (plus a day-2 file with an undeclared column,
 so a check fails) and read the spans back: in memory for a two-partition range run and
-a sensor tick, and over OTLP/HTTP from ``make run``'s own entry point in a subprocess.
+a sensor tick, and over OTLP/HTTP from ``make run``'s own entry point in a subprocess
+(its two runs: load and judge, then publish).
 """
 
 import os
@@ -231,21 +232,31 @@ def test_make_run_exports_the_story_of_the_run_over_otlp(drifted_landing, tmp_pa
         rows = receiver.metric_points("orders.rows_processed")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
+    # make run loads and judges (raw_orders and its checks), then publishes: a trace per run.
+    runs = [span for span in spans if span.name == "run orders_pipeline"]
+    assert len(runs) == 2
+    assert all(len(run.parent_span_id) == 0 for run in runs)
+    assert {span.trace_id for span in spans} == {run.trace_id for run in runs}
+    children = {
+        run.span_id: {span.name for span in spans if span.parent_span_id == run.span_id}
+        for run in runs
+    }
+    load, publish = sorted(
+        runs, key=lambda run: "materialize raw_orders" not in children[run.span_id]
+    )
+    for run in runs:
+        attributes = {a.key: a.value for a in run.attributes}
+        assert attributes["dagster.run.status"].string_value == "SUCCESS"
+        assert attributes["dagster.partition_range.start"].string_value == "2025-01-01"
+        assert attributes["dagster.partition_range.end"].string_value == "2025-01-02"
+    assert {"materialize raw_orders", "write raw.raw_orders"} <= children[load.span_id]
+    assert ASSET_SPANS - {"materialize raw_orders"} <= children[publish.span_id]
+    assert "write warehouse.fct_orders" in children[publish.span_id]
     named = {span.name: span for span in spans}
-    run = named["run orders_pipeline"]
-    assert len(run.parent_span_id) == 0
-    assert {span.trace_id for span in spans} == {run.trace_id}
-    attributes = {a.key: a.value for a in run.attributes}
-    assert attributes["dagster.run.status"].string_value == "SUCCESS"
-    assert attributes["dagster.partition_range.start"].string_value == "2025-01-01"
-    assert attributes["dagster.partition_range.end"].string_value == "2025-01-02"
-    for name in ASSET_SPANS:
-        assert named[name].parent_span_id == run.span_id, name
     cleaned = {a.key: a.value for a in named["materialize cleaned_orders"].attributes}
     assert cleaned["orders.rows_in"].int_value == 13
     assert cleaned["orders.quarantined_rows"].int_value == 3
     drift = named["check raw_orders:schema_drift"]
     assert drift.status.code == drift.status.STATUS_CODE_ERROR
-    children = {span.name for span in spans if span.parent_span_id == run.span_id}
-    assert {"write raw.raw_orders", "write warehouse.fct_orders"} <= children
+    assert drift.trace_id == load.trace_id
     assert sum(point.as_int for point in rows) >= 13

@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-FIXTURE_START = dt.date(2025, 1, 1)
 # Two weeks: enough history for the CLV models to fit (fewer days make BG/NBD degenerate).
 FIXTURE_DAYS = 14
+# The days end yesterday (UTC): the UI's per-partition plots read only the latest 120
+# partition keys counted back from today, so days far in the past could never be plotted.
+FIXTURE_END = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+FIXTURE_START = FIXTURE_END - dt.timedelta(days=FIXTURE_DAYS - 1)
+# The partitions start a week before the data, as in a deployment with days not loaded yet.
+PARTITIONS_START = FIXTURE_START - dt.timedelta(days=7)
 
 
 def under_ci() -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from devtools.webserver import Workspace, materialize_fixture, running_webserver
 from tests.support.paths import ARTIFACTS
-from tests.support.ui import FIXTURE_DAYS, FIXTURE_START
+from tests.support.ui import FIXTURE_DAYS, FIXTURE_START, PARTITIONS_START
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,12 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="session")
 def ui_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """Every asset materialized for the fixture days, with the real definitions."""
-    return materialize_fixture(tmp_path_factory.mktemp("ui"), FIXTURE_START, FIXTURE_DAYS)
+    return materialize_fixture(
+        tmp_path_factory.mktemp("ui"),
+        FIXTURE_START,
+        FIXTURE_DAYS,
+        partitions_start=PARTITIONS_START,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Screenshots of each page land in tests/artifacts/ (git-ignored) for a human to l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devtools.browser import CHROMIUM, chromium, expand_all_groups, new_page
+from devtools.webserver import Workspace, graphql
 from tests.support.ui import FIXTURE_DAYS, under_ci
 
 pytestmark = pytest.mark.services
@@ -101,3 +103,88 @@ def test_materialize_dialog_offers_a_single_run_partition_backfill(
     page.screenshot(path=artifacts_dir / "materialize-dialog.png")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
+
+
+# The two queries behind Overview > Metadata > Plots in "Partitions" mode (Dagster 1.13's
+# webapp: LatestAssetPartitionsQuery, then AssetPartitionEventsQuery): the latest 120
+# partition keys counted back from today, then the latest materialization of each.
+UI_PARTITION_LIMIT = 120
+LATEST_PARTITIONS = """
+query LatestAssetPartitionsQuery($assetKey: AssetKeyInput!, $limit: Int!) {
+  assetNodeOrError(assetKey: $assetKey) {
+    ... on AssetNode { partitionKeyConnection(limit: $limit, ascending: false) { results } }
+  }
+}
+"""
+PARTITION_EVENTS = """
+query AssetPartitionEventsQuery($assetKey: AssetKeyInput!, $partitions: [String!]!) {
+  assetNodeOrError(assetKey: $assetKey) {
+    ... on AssetNode {
+      latestMaterializationByPartition(partitions: $partitions) {
+        partition
+        metadataEntries {
+          label
+          ... on IntMetadataEntry { intValue }
+          ... on FloatMetadataEntry { floatValue }
+        }
+      }
+    }
+  }
+}
+"""
+# Each chart is a react-chartjs-2 <Line>; its props hold one label per partition key and
+# one point per label (NaN where the partition has no materialization). Returns, per
+# chart heading, the labels that have a finite point.
+CHART_POINTS = """() => {
+  const charts = {};
+  for (const canvas of document.querySelectorAll('canvas')) {
+    const key = Object.keys(canvas).find(k => k.startsWith('__reactFiber'));
+    let fiber = key ? canvas[key] : null;
+    for (let depth = 0; fiber && depth < 10; depth++, fiber = fiber.return) {
+      const data = fiber.memoizedProps && fiber.memoizedProps.data;
+      if (!data || !data.datasets) continue;
+      let box = canvas.parentElement;
+      while (box && !(box.innerText || '').trim()) box = box.parentElement;
+      const heading = box ? box.innerText.trim().split(String.fromCharCode(10))[0] : '';
+      const points = data.datasets[0].data;
+      charts[heading] = data.labels.filter((_, i) => Number.isFinite(points[i] && points[i].y));
+      break;
+    }
+  }
+  return charts;
+}"""
+
+
+def test_cleaned_orders_plots_one_point_per_day_in_partitions_mode(
+    page: Page, ui_url: str, ui_workspace: Workspace, artifacts_dir: Path
+):
+    days = [day.isoformat() for day in ui_workspace.days]
+    asset = {"path": ["cleaned_orders"]}
+    node = graphql(ui_url, LATEST_PARTITIONS, {"assetKey": asset, "limit": UI_PARTITION_LIMIT})
+    keys = node["assetNodeOrError"]["partitionKeyConnection"]["results"]
+    assert set(days) <= set(keys), "fixture days outside the partitions the UI plots"
+    node = graphql(ui_url, PARTITION_EVENTS, {"assetKey": asset, "partitions": keys})
+    plotted = {
+        event["partition"]: {
+            e["label"]: e.get("intValue", e.get("floatValue")) for e in event["metadataEntries"]
+        }
+        for event in node["assetNodeOrError"]["latestMaterializationByPartition"]
+        if event
+    }
+    assert sorted(plotted) == days
+    for day in days:
+        assert isinstance(plotted[day]["dagster/row_count"], int), day
+        assert plotted[day]["orders/revenue"] > 0, day
+
+    page.goto(f"{ui_url}/assets/cleaned_orders")
+    # The buttons' accessible names include their icons' names: match their text.
+    page.get_by_role("button").filter(has_text=re.compile(r"^\s*Plots\s*$")).click()
+    page.get_by_role("button").filter(has_text=re.compile(r"^\s*Partitions\s*$")).click()
+    revenue = page.get_by_text("orders/revenue", exact=True).last
+    expect(revenue).to_be_visible()
+    page.wait_for_function(f"() => ({CHART_POINTS})()['orders/revenue']?.length >= {len(days)}")
+    charts = page.evaluate(CHART_POINTS)
+    for heading in ("dagster/row_count", "orders/revenue", "orders/quarantine_rate"):
+        assert charts[heading] == days, heading
+    revenue.evaluate("element => element.scrollIntoView({block: 'center'})")
+    page.screenshot(path=artifacts_dir / "plots-cleaned_orders-partitions.png")

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from devtools.webserver import Workspace, graphql
+from tests.support.ui import PARTITIONS_START
 
 pytestmark = pytest.mark.services
 
@@ -219,7 +220,7 @@ def test_plots_get_one_number_per_day_matching_the_warehouse(ui_url, ui_workspac
 
 
 def test_a_day_that_never_ran_has_no_materialization(ui_url, ui_workspace: Workspace):
-    unmaterialized = "2025-03-01"
+    unmaterialized = PARTITIONS_START.isoformat()  # a partition before the fixture's days
     assert unmaterialized not in {d.isoformat() for d in ui_workspace.days}
     assert _partition_metadata(ui_url, ["raw_orders"], [unmaterialized]) == {}
 

@@ -1,0 +1,192 @@
+"""``make run`` (devtools.run_local) as a newcomer meets it: a demo that ends yesterday, whose
+partitions start on its first day, with a day held by the anomaly check, every other day
+published, and a closing message that names the held day and how to release it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from asset_checks.anomaly import anomaly_config
+from devtools import run_local
+from devtools.demo_env import read_start, recorded_start
+from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
+from resources.settings import PlatformSettings
+from sensors.alerting import release_command
+from tests.support.fixture_data import DAY2, build_landing, day_dir, order, write_csv
+
+TRAINING_DAYS = 28
+# The spike lands ANOMALY_DAYS_BEFORE_END days before the end; its training window ends on
+# the anchor (a Monday) up to 6 days before it and must hold the detector's min_history days.
+DAYS = anomaly_config(0.65, TRAINING_DAYS).min_history + 7 + ANOMALY_DAYS_BEFORE_END + 1
+
+
+def test_the_demo_ends_yesterday_unless_the_user_chose_its_start():
+    yesterday = dt.date(2026, 12, 2)
+    demo = plan_demo(45, yesterday, None)
+    assert (demo.start, demo.end, demo.days) == (dt.date(2026, 10, 19), yesterday, 45)
+    assert demo.anomaly_day == yesterday - dt.timedelta(days=ANOMALY_DAYS_BEFORE_END)
+    assert plan_demo(45, yesterday, None, anomaly=False).anomaly_day is None
+    users = plan_demo(45, yesterday, dt.date(2025, 1, 1))
+    assert (users.start, users.end) == (dt.date(2025, 1, 1), dt.date(2025, 2, 14))
+    # A start close to today: only the days up to yesterday.
+    assert plan_demo(45, yesterday, dt.date(2026, 11, 23)).end == yesterday
+    with pytest.raises(ValueError, match="not before today"):
+        plan_demo(45, yesterday, dt.date(2026, 12, 3))
+
+
+def test_normal_days_run_in_stretches_around_the_held_ones():
+    days = [f"2026-11-0{i}" for i in range(1, 8)]
+    assert stretches(days, set()) == [("2026-11-01", "2026-11-07")]
+    assert stretches(days, {"2026-11-03", "2026-11-04"}) == [
+        ("2026-11-01", "2026-11-02"),
+        ("2026-11-05", "2026-11-07"),
+    ]
+    assert stretches(days, {"2026-11-07"}) == [("2026-11-01", "2026-11-06")]
+    assert stretches(days, set(days)) == []
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One `make run` on an empty landing zone: its exit code, console output and paths."""
+    root = tmp_path_factory.mktemp("make_run")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(root / "landing"),
+        "DUCKDB_PATH": str(root / "orders.duckdb"),
+        "ORDERS_ANOMALY_TRAINING_DAYS": str(TRAINING_DAYS),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("ORDERS_PARTITIONS_START", "PLATFORM_ENV", "PII_HASH_KEY"):
+            patch.delenv(name, raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = run_local.main(["--days", str(DAYS), "--orders-per-day", "20"])
+        settings = PlatformSettings.from_env()
+        recorded = recorded_start(settings)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return {
+        "code": code,
+        "output": out.getvalue(),
+        "errors": err.getvalue(),
+        "root": root,
+        "home": home,
+        "settings": settings,
+        "recorded": recorded,
+        "first": yesterday - dt.timedelta(days=DAYS - 1),
+        "spike": (yesterday - dt.timedelta(days=ANOMALY_DAYS_BEFORE_END)).isoformat(),
+        "yesterday": yesterday,
+    }
+
+
+def test_the_partitions_start_on_the_demos_first_day(demo_run):
+    first = demo_run["first"].isoformat()
+    assert read_start(Path(demo_run["root"] / "landing")) == first
+    assert demo_run["recorded"] == first  # what `make ui` exports
+    assert f"Daily partitions start {first} (the demo's first day" in demo_run["output"]
+    with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
+        (load,) = [run for run in instance.get_runs() if run.tags.get(STAGE_TAG) == "load"]
+    assert load.tags["dagster/asset_partition_range_start"] == first
+    assert load.tags["dagster/asset_partition_range_end"] == demo_run["yesterday"].isoformat()
+
+
+def test_a_held_days_downstream_is_never_planned(demo_run):
+    """The UI shows the held day's cleaned_orders missing, not failed."""
+    with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
+        runs = instance.get_runs()
+        planned = {
+            (key.to_user_string(), run.tags.get(STAGE_TAG))
+            for run in runs
+            for key in instance.get_asset_keys_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+            )
+        }
+        publish = [run for run in runs if run.tags.get(STAGE_TAG) == "publish"]
+    assert ("raw_orders", "load") in planned
+    assert ("cleaned_orders", "load") not in planned
+    ranges = {
+        (
+            run.tags["dagster/asset_partition_range_start"],
+            run.tags["dagster/asset_partition_range_end"],
+        )
+        for run in publish
+    }
+    assert not any(first <= demo_run["spike"] <= last for first, last in ranges)
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in publish)
+
+
+def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo_run):
+    output, spike = demo_run["output"], demo_run["spike"]
+    assert demo_run["code"] == 0, output
+    held = re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE)
+    assert spike in held, output
+    assert release_command(spike) in output
+    assert "python -m devtools.held" in output
+    assert re.search(r"^Done in .*\.", output, flags=re.MULTILINE)
+
+
+def test_every_normal_day_is_published_and_no_held_day_is(demo_run):
+    output = demo_run["output"]
+    held = set(re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE))
+    landed = {(demo_run["first"] + dt.timedelta(days=i)).isoformat() for i in range(DAYS)}
+    with duckdb.connect(demo_run["settings"].duckdb_path, read_only=True) as conn:
+        published = {
+            str(day)
+            for (day,) in conn.execute(
+                "select distinct cast(partition_date as date) from warehouse.fct_orders"
+            ).fetchall()
+        }
+        customers = conn.execute("select count(*) from warehouse.dim_customers").fetchone()[0]
+    assert published == landed - held
+    assert customers > 0
+    # One CLV fit for the whole demo, not one per day or per stretch.
+    assert len(re.findall(r"^  customer_clv ", output, flags=re.MULTILINE)) == 1
+
+
+def test_the_console_is_quiet_one_line_per_step(demo_run):
+    output = demo_run["output"]
+    assert "Warning" not in output + demo_run["errors"]
+    step_lines = [line for line in output.splitlines() if re.match(r"^  \S+ +\d+\.\d s", line)]
+    assert any(line.startswith("  raw_orders ") and "rows / " in line for line in step_lines)
+    assert len(output.splitlines()) < 60
+
+
+def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
+    """A blocking check other than the anomaly hold (here: a file without `amount`) fails."""
+    landing = tmp_path / "landing"
+    build_landing(landing)
+    row = order("C1", "carol", "2025-01-02T08:00:00Z", "5.00")
+    del row["amount"]
+    write_csv(day_dir(landing, DAY2) / "part-009.csv", [row], header=list(row))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(landing),
+        "ORDERS_PARTITIONS_START": "2025-01-01",
+        "DUCKDB_PATH": str(tmp_path / "orders.duckdb"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = run_local.main([])
+    output = out.getvalue()
+    assert code == 1, output
+    assert "FAILED raw_orders_schema_drift" in output
+    assert "Publish" not in output
+    assert "Daily partitions start 2025-01-01 (yours)" in output
+    assert not (landing / "demo.env").exists()
