@@ -5,7 +5,8 @@ from a Poisson rate with a trend (growth or decay month after month), weekly and
 seasonality and day-to-day overdispersion, then computes the metadata keys the assets
 emit (``raw_orders``: :func:`platform_assets.profiling.profile_raw` plus the ingestion
 keys; ``cleaned_orders``: the staging counts) from those orders, so small days carry
-real Poisson and binomial noise. Anomalies are injected at the order level.
+real Poisson and binomial noise. Anomalies are injected at the order level, with their nominal size on every day (30 %
+of a day's orders lose their customer, not a binomial draw that may be 1 on a small day).
 :func:`cdnow_history` is a real public history: the CDNOW cohort sample of
 ``tests/fixtures`` (1997-01-01..1997-09-30, 273 days) read and cleaned by the real code.
 
@@ -64,8 +65,8 @@ SHAPES = {
         Shape("sparse_growth", 25, 0.05, (0.85, 0.9, 0.95, 1.0, 1.1, 1.3, 0.9), 0.2, 0.05),
         # a shrinking shop: 60 orders a day losing 8 % a month, Monday peak
         Shape("sparse_decay", 60, -0.08, (1.25, 1.1, 1.0, 0.95, 0.9, 0.85, 0.95), 0.25, 0.05),
-        # one acquisition cohort dying out (like CDNOW after its first quarter): 60 -> 15
-        Shape("cohort_decay", 60, -0.14, (1.0, 1.05, 1.0, 1.0, 1.1, 0.9, 0.95), 0.1, 0.08, 273),
+        # one acquisition cohort dying out (like CDNOW after its first quarter): 60 -> 20
+        Shape("cohort_decay", 60, -0.115, (1.0, 1.05, 1.0, 1.0, 1.1, 0.9, 0.95), 0.1, 0.08, 273),
         # an established shop: thousands a day, Saturday peak, strong Christmas season
         Shape("large_seasonal", 3000, 0.03, (0.9, 0.95, 1.0, 1.05, 1.2, 1.7, 1.3), 0.3, 0.05),
     )
@@ -101,16 +102,16 @@ def day_metadata(
     with an unparseable amount), 0.1 % unparseable lines.
     """
     contract = load_contract()
-    if kind == "volume_spike":
-        orders *= 5
-    elif kind == "volume_drop":
-        orders = int(rng.binomial(orders, 0.1))
+    if kind == "volume_drop":
+        orders = round(0.1 * orders)
     amounts = np.round(rng.lognormal(amount_log_mean, 0.7, orders), 2)
+    customers = rng.integers(0, pool, orders).astype(float)
+    if kind == "volume_spike":  # as the demo simulator: the day's orders replayed x5, new ids
+        orders, amounts, customers = 5 * orders, np.tile(amounts, 5), np.tile(customers, 5)
     if kind == "cents":
         amounts = amounts * 100
-    customers = rng.integers(0, pool, orders).astype(float)
     if kind == "null_burst":
-        customers[rng.random(orders) < 0.3] = np.nan
+        customers[rng.permutation(orders)[: round(0.3 * orders)]] = np.nan
     duplicates = int(rng.binomial(orders, 0.01)) + (
         round(0.4 * orders) if kind == "duplicate_storm" else 0
     )
@@ -192,15 +193,17 @@ def synthetic_history(
     shape: Shape | str, seed: int, inject: dict[int, str] | None = None
 ) -> pd.DataFrame:
     """One row per day (``partition`` + flattened metadata) of ``shape``; ``inject``:
-    day index -> anomaly kind (see :data:`KINDS`)."""
+    day index -> anomaly kind (see :data:`KINDS`). ``attrs["orders"]`` holds the
+    orders drawn for each day, before any injection."""
     shape = SHAPES[shape] if isinstance(shape, str) else shape
     rng = np.random.default_rng(seed)
     inject = inject or {}
-    records = []
+    records, drawn = [], []
     for index in range(shape.days):
         rate = _expected_orders(shape, index) * rng.lognormal(0, shape.overdispersion)
+        drawn.append(int(rng.poisson(rate)))
         raw, cleaned = day_metadata(
-            int(rng.poisson(rate)),
+            drawn[-1],
             rng,
             pool=int(40 * shape.base),
             amount_log_mean=math.log(35) + 0.03 * index / 365 + 0.04 * (index % 7 >= 5),
@@ -209,7 +212,9 @@ def synthetic_history(
         record = history_record(raw, cleaned)
         record[PARTITION] = (shape.start + dt.timedelta(days=index)).isoformat()
         records.append(record)
-    return pd.DataFrame.from_records(records)
+    history = pd.DataFrame.from_records(records)
+    history.attrs["orders"] = drawn
+    return history
 
 
 def cdnow_history(inject: dict[int, str] | None = None, days: int = 273) -> pd.DataFrame:
@@ -220,6 +225,7 @@ def cdnow_history(inject: dict[int, str] | None = None, days: int = 273) -> pd.D
     injected kind alters that day's file. Order ids are ``<customer>-<date>-<n>``.
     """
     from platform_assets.cleaning import clean_orders
+    from platform_assets.dtypes import day_array, day_mask
     from platform_assets.ingest import LandedFile, read_landed_files, with_partition_date
     from platform_assets.profiling import profile_raw
 
@@ -235,7 +241,7 @@ def cdnow_history(inject: dict[int, str] | None = None, days: int = 273) -> pd.D
     start = dt.date(1997, 1, 1)
     inject = inject or {}
     rng = np.random.default_rng(0)
-    records = []
+    profiles, frames = {}, []
     for index in range(days):
         day = start + dt.timedelta(days=index)
         orders = frame[frame["day"] == day].reset_index(drop=True)
@@ -246,22 +252,33 @@ def cdnow_history(inject: dict[int, str] | None = None, days: int = 273) -> pd.D
             uri=f"mem://{day}/part-000.csv", name="part-000.csv", size=len(csv), data=csv
         )
         raw_frame = with_partition_date(read_landed_files(contract, [landed]), day)
-        raw = profile_raw(raw_frame, contract) | {
+        frames.append(raw_frame)
+        profiles[day] = profile_raw(raw_frame, contract) | {
             "orders/files": 1,
             "orders/bytes": len(csv),
             "orders/duration_s": round((0.05 + 2e-5 * len(raw_frame)) * rng.lognormal(0, 0.6), 4),
         }
-        result = clean_orders(raw_frame, contract, b"k" * 32)
-        quarantined = len(result.quarantined)
-        rows = len(raw_frame)
+    # One cleaning of the whole range, as a single-run backfill does, split by day.
+    raw_all = pd.concat(frames, ignore_index=True)
+    result = clean_orders(raw_all, contract, b"k" * 32)
+    raw_days = day_array(raw_all["partition_date"])
+    days_of = {
+        name: day_array(getattr(result, name)["partition_date"])
+        for name in ("cleaned", "quarantined", "superseded")
+    }
+    records = []
+    for day, raw in profiles.items():
+        rows = int(day_mask(raw_days, day).sum())
+        kept = result.cleaned[day_mask(days_of["cleaned"], day)]
+        quarantined = int(day_mask(days_of["quarantined"], day).sum())
         cleaned = {
-            "dagster/row_count": len(result.cleaned),
+            "dagster/row_count": len(kept),
             "orders/raw_rows": rows,
             "orders/quarantined_rows": quarantined,
-            "orders/superseded_rows": result.superseded_rows,
+            "orders/superseded_rows": int(day_mask(days_of["superseded"], day).sum()),
             "orders/quarantine_rate": round(quarantined / rows, 6) if rows else 0.0,
-            "orders/revenue": round(float(result.cleaned["amount"].sum()), 2),
-            "orders/distinct_customers": int(result.cleaned["customer_id"].nunique()),
+            "orders/revenue": round(float(kept["amount"].sum()), 2),
+            "orders/distinct_customers": int(kept["customer_id"].nunique()),
         }
         record = history_record(raw, cleaned)
         record[PARTITION] = day.isoformat()
@@ -282,11 +299,12 @@ def _alter_cdnow_day(
         copies = [orders.assign(order_id=orders["order_id"] + f"-r{r}") for r in range(5)]
         return pd.concat(copies, ignore_index=True)
     if kind == "volume_drop":
-        return orders[rng.random(len(orders)) < 0.1].reset_index(drop=True)
+        return orders.iloc[sorted(rng.permutation(len(orders))[: round(0.1 * len(orders))])]
     if kind == "cents":
         return orders.assign(amount=orders["amount"] * 100)
     if kind == "null_burst":
-        mask = rng.random(len(orders)) < 0.3
+        mask = np.zeros(len(orders), dtype=bool)
+        mask[rng.permutation(len(orders))[: round(0.3 * len(orders))]] = True
         return orders.assign(customer_id=orders["customer_id"].where(~mask, ""))
     if kind == "duplicate_storm":
         extra = orders.iloc[rng.integers(0, len(orders), round(0.4 * len(orders)))]
@@ -381,7 +399,7 @@ def outcome(
         false_holds=tuple(sorted(held - set(injected_days))),
         injected=injected_days,
         missed=tuple(sorted(set(injected_days) - held)),
-        reasons={d: verdicts[d].reason for d in sorted(held)},
+        reasons={d: verdicts[d].reason for d in sorted(held | set(injected_days))},
     )
 
 
