@@ -16,7 +16,8 @@ Features are chosen so that one number moves per kind of failure:
   the day to its **expected level**: the median of the previous
   ``TRAILING_LEVEL_DAYS`` days (a robust local level that follows growth, decay
   and yearly seasons within days) plus the day's weekday offset, the mean (highest
-  and lowest left out) over the previous ``WEEKDAY_LOOKBACK_WEEKS`` same weekdays
+  and lowest left out; the median of three or fewer) over the previous
+  ``WEEKDAY_LOOKBACK_WEEKS`` same weekdays
   of how far each stood from its own trailing level. A normal Saturday peak is 0
   in a growing or a shrinking business alike, while a day at x5 is log(5) = 1.6;
 * amounts (mean order value, median amount) are log levels, so amounts sent in
@@ -184,11 +185,15 @@ def _partition_index(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def _trimmed_mean(values: np.ndarray) -> float:
-    """Mean without the highest and lowest value (once there are four or more)."""
+    """Mean without the highest and lowest value; the median of three or fewer.
+
+    Either way one anomalous week (not yet held, e.g. earlier in the same range run)
+    moves it little.
+    """
     present = np.sort(values[~np.isnan(values)])
-    if present.size >= 4:
-        present = present[1:-1]
-    return float(present.mean()) if present.size else np.nan
+    if present.size < 4:
+        return float(np.median(present)) if present.size else np.nan
+    return float(present[1:-1].mean())
 
 
 def _expected_level(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:

@@ -7,10 +7,13 @@ each is replayed the way ``metadata_anomaly`` judges it, a week at a time.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from asset_checks.anomaly import anomaly_config
 from sensors.anomaly import build_features, score_partitions
 from sensors.anomaly_features import PARTITION, RAW, feature_specs, metadata_column
 from tests.anomaly_histories import (
@@ -137,3 +140,17 @@ def test_day_metadata_carries_the_keys_the_assets_emit():
     ingestion = {"orders/bytes", "orders/files", "orders/duration_s", "dagster/partition_row_count"}
     assert profiled | ingestion <= set(raw)
     assert {"orders/raw_rows", "orders/quarantined_rows", "orders/superseded_rows"} <= set(cleaned)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_30_day_demo_in_one_range_run_decides_its_last_days_and_holds_the_anomaly(kind):
+    """Like `make run`: 30 days from a Wednesday, all scored in one run (min_history 14)."""
+    weekly = (0.9, 0.95, 1.0, 1.05, 1.2, 1.7, 1.3)
+    demo = Shape("demo", 2000, 0.0, weekly, 0.0, 0.05, days=30, start=dt.date(2025, 1, 1))
+    history = synthetic_history(demo, seed=7, inject={24: kind})
+    config = anomaly_config(threshold=0.75, training_days=56)
+    verdicts = score_partitions(build_features(history), history[PARTITION], config)
+    decided = [v.partition for v in verdicts if v.decided]
+    held = [v.partition for v in verdicts if v.is_anomalous]
+    assert decided == [f"2025-01-{d}" for d in range(20, 31)]
+    assert held == ["2025-01-25"], [v.reason for v in verdicts if v.is_anomalous]
