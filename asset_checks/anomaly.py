@@ -43,10 +43,12 @@ CHECK_OP_NAME = METADATA_ANOMALY_OP
 def anomaly_config(threshold: float, training_days: int) -> AnomalyConfig:
     """Scoring settings from ORDERS_ANOMALY_THRESHOLD and ORDERS_ANOMALY_TRAINING_DAYS.
 
-    A day is judged once half of its training window has history.
+    A day is judged once its training window holds ``AnomalyConfig.min_history`` (14)
+    partitions, or half the window if that is shorter.
     """
+    min_history = min(AnomalyConfig.min_history, training_days // 2)
     return AnomalyConfig(
-        threshold=threshold, training_window_days=training_days, min_history=training_days // 2
+        threshold=threshold, training_window_days=training_days, min_history=min_history
     )
 
 
@@ -185,9 +187,11 @@ def build_anomaly_checks(
         partitions_def=partitions_def,
         description=(
             "Holds a day whose load metadata (row count, revenue, null rates, duplicates, "
-            "schema drift, ...) is unlike the same days of recent history (Isolation Forest "
-            f"score >= {scoring.threshold} or one feature beyond {scoring.z_guard} robust sigmas, "
-            f"over a {scoring.training_window_days}-day window). Held days are not cleaned or "
+            "schema drift, ...) is unlike its recent history, judged by the noise its counts "
+            f"imply (Isolation Forest score >= {scoring.threshold}, one feature beyond "
+            f"{scoring.z_guard} sigmas, or a gross change (x4 volume, x3 amounts, 10 points "
+            f"of a share, a column) beyond {scoring.gross_z} sigmas, over a "
+            f"{scoring.training_window_days}-day window). Held days are not cleaned or "
             "published until their files change or an engineer releases them (run config "
             "release: true, reason: ...)."
         ),

@@ -2,42 +2,60 @@
 
 Each partition is compared with the partitions of its trailing training window
 (``training_window_days`` calendar days, held partitions left out) on the
-features of :mod:`orders_core.anomaly_features`.
+features of :mod:`orders_core.anomaly_features`. Only the data decides: no feature
+reads wall-clock time, and the same history gives the same verdicts anywhere.
 
-Every feature is first put on one scale, a **robust z-score** against the
-training window: ``(value - median) / scale`` with scale = 1.4826 x MAD,
-floored by the feature's ``min_scale``. Two detectors then vote, and either
-one is enough to flag:
+**Count-aware z-scores.** A day of 20 orders is noisier than a day of 20,000, so
+each feature's deviation from its baseline (the training median) is read against
+the sampling noise of the day's own counts (``FeatureSpec.noise``):
 
-* **IsolationForest** (scikit-learn) catches unusual *combinations* of
-  moderate deviations. It is fitted on the training window described by one
-  number per family of features (volume, basket, nulls, cleaning, schema,
-  cost): the largest ``|z|`` in the family. With a few dozen training rows the
-  trees are only about six splits deep, and on twenty-odd raw features the
-  forest barely sees any single one of them (in simulation eight features all
-  beyond their training range scored 0.60 while ordinary days reached 0.61);
-  on six family deviations three families at 4 sigma score about 0.67 while
-  ordinary days stay under 0.63. The score is ``-score_samples``, the anomaly
-  score of the original paper: in (0, 1], about 0.5 for an ordinary partition,
-  higher is more anomalous. It is compared with an explicit ``threshold``
-  rather than through ``contamination``, which would force a fixed share of a
-  mostly clean history to count as anomalous.
-* A **z-score guard** flags any single feature with ``|z| >= z_guard``. An
-  isolation score saturates once a point leaves the training range, so a
-  single huge deviation (x5 volume, amounts in cents, a schema change) scores
-  little more than a moderate one; the guard makes sure it is always flagged.
+* counts (rows, customers, bytes, revenue vs their expected level): the signed
+  Poisson deviance of the day's count against its expected count, profiled over a
+  log-normal error of that expectation whose variance ``tau2`` is what the window's
+  spread leaves over once its Poisson noise is taken out (the level is estimated,
+  and real days vary more than Poisson);
+* shares (null, duplicate, quarantine rates, ...): the signed binomial deviance at
+  the window's pooled rate, never expecting fewer than ``MIN_EXPECTED_EVENTS`` rows,
+  so 2 of 40 after a clean month is noise while 12 of 40 is not;
+* means over the day's rows (amounts, bytes per row): ``shift x sqrt(rows)`` over
+  their dispersion measured on the window.
+
+The feature's ``min_scale`` caps that reading (a smaller change never reaches
+|z| 1). Features with no count behind them (files, schema) are read against
+``max(min_scale, robust sd)`` of the window; the robust sd is the larger of
+1.4826 x MAD and the 90th percentile of |deviation| / 1.645, so heavy tails count.
+
+**Decision.** Three votes, any one holds the day:
+
+* the **z guard**: some feature at ``|z| >= z_guard`` (6): improbable whatever its
+  size;
+* a **gross deviation**: some feature at least its ``FeatureSpec.gross`` away from
+  baseline (x4 or /4 volume, x3 or /3 amounts, 10 points of a share, one column)
+  with ``|z| >= gross_z`` (3.5): large enough to matter and beyond the day's noise
+  (a 20-order day falling to 2 is both; a quiet day at half its level is neither);
+* **IsolationForest** (scikit-learn) for unusual *combinations* of moderate
+  deviations, fitted on the training window described by one number per family
+  of features (volume, basket, nulls, cleaning, schema, size): the largest ``|z|``
+  in the family. Its score is ``-score_samples``, the anomaly score of the original
+  paper, in (0, 1], about 0.5 for an ordinary partition; it is compared with an
+  explicit ``threshold`` (0.75), above the highest score of the normal days of the
+  test histories (0.73), rather than through ``contamination``, which would force
+  a fixed share of a mostly clean history to count as anomalous. An isolation score
+  saturates once a point leaves the training range, which is why the single-feature
+  votes exist.
 
 The drivers explaining a verdict are the features with the largest ``|z|``,
 each with its value, its baseline (training median), its z and its
 ``contribution``: the drop in forest score when that feature alone is reset to
 its baseline. Missing features are imputed with the baseline, so absence of a
-metadata key never flags a partition. With fewer than ``min_history`` training
+metadata key never flags a partition; a feature is scored once the window holds
+``MIN_FEATURE_HISTORY`` values of it. With fewer than ``min_history`` training
 partitions nothing is decided and the verdict says so.
 
 Training windows end on fixed anchors every ``refit_every_days`` days, so
 scoring a backlog costs one fit per anchor, and a partition gets the same
-verdict whether it is scored alone or in a batch. Everything is deterministic (fixed random_state)
-and writes nothing to disk.
+verdict whether it is scored alone or in a batch. Everything is deterministic
+(fixed random_state) and writes nothing to disk.
 """
 
 from __future__ import annotations
@@ -50,7 +68,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from orders_core.anomaly_features import build_features, feature_specs
+from orders_core.anomaly_features import (
+    CONTEXT,
+    EXPECTED_ROWS,
+    ROWS,
+    build_features,
+    feature_specs,
+)
 
 if TYPE_CHECKING:
     from sklearn.ensemble import IsolationForest
@@ -64,23 +88,27 @@ __all__ = [
 ]
 
 MAD_TO_SIGMA = 1.4826
+MIN_EXPECTED_EVENTS = 0.25
+MIN_FEATURE_HISTORY = 7
 _EPOCH = pd.Timestamp("1970-01-05")  # a Monday, so weekly anchors fall on Mondays
 _SPECS = {spec.name: spec for spec in feature_specs()}
+_SCORED = [name for name, spec in _SPECS.items() if spec.group != CONTEXT]
 
 
 @dataclass(frozen=True)
 class AnomalyConfig:
     """Tuning of :func:`score_partitions`; defaults suit daily order partitions."""
 
-    threshold: float = 0.65
-    z_guard: float = 8.0
+    threshold: float = 0.75
+    z_guard: float = 6.0
     training_window_days: int = 56
-    min_history: int = 28
+    min_history: int = 14
     refit_every_days: int = 7
     n_estimators: int = 100
     random_state: int = 0
     max_drivers: int = 5
     driver_min_z: float = 3.0
+    gross_z: float = 3.5
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,7 @@ class AnomalyVerdict:
     training_partitions: int
     reason: str
     drivers: tuple[Driver, ...] = field(default=())
+    max_gross_z: float | None = None
 
     @property
     def is_anomalous(self) -> bool:
@@ -132,22 +161,123 @@ class AnomalyVerdict:
         return {**asdict(self), "is_anomalous": self.is_anomalous}
 
 
+def _poisson_deviance(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Signed Poisson deviance residual: about N(0, 1) for a count, even a small one."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(observed > 0, observed * np.log(observed / expected), 0.0)
+        deviance = np.sqrt(np.maximum(2 * (term - (observed - expected)), 0.0))
+    return np.sign(observed - expected) * deviance
+
+
+def _lognormal_poisson_deviance(
+    observed: np.ndarray, expected: np.ndarray, tau2: np.ndarray
+) -> np.ndarray:
+    """Signed deviance of a count whose expected value is itself uncertain.
+
+    The expected count may be off by a log-normal factor ``exp(e)``, ``e ~ N(0, tau2)``
+    (the error of the estimated level, and real day-to-day variation). The deviance is
+    profiled over ``e``: ``min_e D(observed, expected * exp(e)) + e**2 / tau2``, found by
+    Newton steps on its convex derivative. ``tau2 = 0`` is the plain Poisson deviance.
+    """
+    tau2 = np.broadcast_to(tau2, np.broadcast_shapes(np.shape(observed), np.shape(tau2)))
+    shift = np.zeros(tau2.shape)
+    mixed = tau2 > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        precision = np.where(mixed, 1 / tau2, 0.0)
+        for _ in range(40):
+            mean = expected * np.exp(shift)
+            step = (mean - observed + shift * precision) / (mean + precision)
+            shift = np.where(mixed & np.isfinite(step), shift - step, shift)
+        deviance = _poisson_deviance(observed, expected * np.exp(shift)) ** 2
+        total = np.sqrt(deviance + np.where(mixed, shift**2 * precision, 0.0))
+    return np.sign(observed - expected) * total
+
+
+def _robust_sd(deviations: np.ndarray) -> np.ndarray:
+    """Column-wise spread of deviations from a baseline, robust but tail-aware.
+
+    The larger of 1.4826 x the median absolute deviation and the 90th percentile of
+    the absolute deviations over 1.645: both are sigma for normal noise, the second
+    sees heavy tails (a mean of skewed order values) that the first ignores.
+    """
+    absolute = np.abs(deviations)
+    mad = MAD_TO_SIGMA * _nanmedian(absolute)
+    present = ~np.isnan(absolute)
+    tail = np.full(absolute.shape[1], np.nan)
+    for j in np.flatnonzero(present.any(axis=0)):
+        tail[j] = np.quantile(absolute[present[:, j], j], 0.9) / 1.645
+    return np.fmax(mad, tail)
+
+
+def _binomial_deviance(share: np.ndarray, p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Signed binomial deviance residual of ``share`` of ``n`` rows against rate ``p``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.clip(share, 0.0, 1.0)
+        hit = np.where(q > 0, q * np.log(q / p), 0.0)
+        miss = np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
+        deviance = np.sqrt(np.maximum(2 * n * (hit + miss), 0.0))
+    return np.sign(q - p) * deviance
+
+
 @dataclass
 class _Model:
+    """Baselines and noise of the scored features over one training window.
+
+    A feature with a noise model is read against the sampling noise the day's counts
+    imply: a Poisson deviance whose expected count may be off by a log-normal error of
+    variance ``tau2``, a binomial deviance at the window's pooled rate, or a mean of
+    ``rows`` values, divided by the dispersion ``phi``; all measured on the training
+    window, so small days are judged by the noise small counts have and large days by
+    what the history shows. ``min_scale`` caps that reading (a deviation smaller
+    than ``min_scale`` never reaches |z| 1). Features without a count behind them, or
+    a day without counts, are read against ``max(min_scale, robust sd)``.
+    """
+
     columns: list[str]
     baseline: np.ndarray
-    scale: np.ndarray
+    floor: np.ndarray  # FeatureSpec.min_scale of each column
+    spread: np.ndarray  # max(min_scale, robust sd): the scale where no noise model applies
+    noise: np.ndarray  # the FeatureSpec.noise of each column
+    rate: np.ndarray  # reference rate of "rate" features: pooled over the window
+    tau2: np.ndarray  # log-scale variance of "count" features beyond Poisson noise
+    gross: np.ndarray  # FeatureSpec.gross of each column
+    phi: np.ndarray  # dispersion of the noise reading (means: their whole unit noise)
     families: list[np.ndarray]
-    forest: IsolationForest
+    forest: IsolationForest | None = None
 
-    def z(self, values: np.ndarray) -> np.ndarray:
-        """Robust z-scores of rows of feature values, missing values at baseline."""
-        return (np.where(np.isnan(values), self.baseline, values) - self.baseline) / self.scale
+    def deviance(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Deviation in units of sampling noise before ``phi`` (NaN where no count applies)."""
+        rows = np.where(counts[:, :1] > 0, counts[:, :1], np.nan)
+        expected = 1 + np.maximum(counts[:, 1:], 0.0)
+        shift = values - self.baseline
+        with np.errstate(over="ignore", invalid="ignore"):
+            count = _lognormal_poisson_deviance(expected * np.exp(shift), expected, self.tau2)
+            mean = shift * np.sqrt(rows)
+            # Never expect fewer than MIN_EXPECTED_EVENTS rows on either side of a share:
+            # one or two events on a small day are not evidence of anything.
+            floor = np.minimum(MIN_EXPECTED_EVENTS / rows, 0.5)
+            rate = _binomial_deviance(values, np.clip(self.rate, floor, 1 - floor), rows)
+        return np.select(
+            [self.noise == "count", self.noise == "mean", self.noise == "rate"],
+            [count, mean, rate],
+            np.nan,
+        )
+
+    def z(self, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Robust, count-aware z-scores of rows of feature values, missing values at baseline."""
+        filled = np.where(np.isnan(values), self.baseline, values)
+        shift = filled - self.baseline
+        by_noise = np.abs(self.deviance(filled, counts)) / self.phi
+        by_floor = np.sign(shift) * np.fmin(np.abs(shift) / self.floor, by_noise)
+        return np.where(np.isnan(by_noise), shift / self.spread, by_floor)
+
+    def deviations(self, z: np.ndarray) -> np.ndarray:
+        """The forest's input: the largest |z| of each family of features."""
+        return np.column_stack([np.abs(z[:, f]).max(axis=1) for f in self.families])
 
     def score(self, z: np.ndarray) -> np.ndarray:
         """Forest anomaly score in (0, 1] of rows of z-scores."""
-        deviation = np.column_stack([np.abs(z[:, f]).max(axis=1) for f in self.families])
-        return -self.forest.score_samples(deviation)
+        return -self.forest.score_samples(self.deviations(z))
 
 
 def _anchor(partition: pd.Timestamp, every_days: int) -> pd.Timestamp:
@@ -155,22 +285,68 @@ def _anchor(partition: pd.Timestamp, every_days: int) -> pd.Timestamp:
     return _EPOCH + pd.Timedelta(days=days - days % every_days)
 
 
+def _counts(features: pd.DataFrame) -> np.ndarray:
+    """(rows, expected rows) of each partition: what the noise of its features depends on."""
+    return features.reindex(columns=[ROWS, EXPECTED_ROWS]).to_numpy(dtype=float)
+
+
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """Column medians ignoring NaN; NaN (not a warning) for an all-NaN column."""
+    present = ~np.isnan(values)
+    out = np.full(values.shape[1], np.nan)
+    for j in np.flatnonzero(present.any(axis=0)):
+        out[j] = np.median(values[present[:, j], j])
+    return out
+
+
 def _fit(train: pd.DataFrame, config: AnomalyConfig) -> _Model:
-    columns = [c for c in train.columns if train[c].notna().any()]
+    # A feature is scored once the window holds enough of it to have a baseline.
+    least = max(MIN_FEATURE_HISTORY, config.min_history // 2)
+    columns = [c for c in _SCORED if c in train.columns and train[c].notna().sum() >= least]
     values = train[columns].to_numpy(dtype=float)
-    baseline = np.nanmedian(values, axis=0)
-    mad = np.nanmedian(np.abs(values - baseline), axis=0)
+    counts = _counts(train)
+    baseline = _nanmedian(values)
     floors = np.array([_SPECS[c].min_scale for c in columns])
+    sd = _robust_sd(values - baseline)
+    spread = np.fmax(sd, floors)
+    noise = np.array([_SPECS[c].noise for c in columns])
+    # Log-scale variance of counts beyond Poisson: what the window's spread leaves over
+    # once the Poisson noise of its own days (1 / expected) is taken out.
+    poisson = _nanmedian(1 / (1 + np.maximum(counts[:, 1:], 0.0)))[0] if len(counts) else 0.0
+    tau2 = np.where(noise == "count", np.fmax(sd**2 - poisson, 0.0), 0.0)
+    # Reference rate of a share: pooled over the window's rows, as a median of daily
+    # shares is 0 when most small days have no event.
+    rows = np.where(counts[:, :1] > 0, counts[:, :1], np.nan)
+    present = ~np.isnan(values) & ~np.isnan(rows)
+    events = np.where(present, np.clip(values, 0, 1) * rows, 0.0).sum(axis=0)
+    rate = (events + 0.5) / (np.where(present, rows, 0.0).sum(axis=0) + 1)
     groups = [_SPECS[c].group for c in columns]
     families = [np.flatnonzero(np.array(groups) == g) for g in dict.fromkeys(groups)]
+    gross = np.array([_SPECS[c].gross for c in columns])
+    model = _Model(
+        columns, baseline, floors, spread, noise, rate, tau2, gross, np.ones(len(columns)), families
+    )
+    # Dispersion of the noise reading, measured on the window. A mean of rows has no
+    # natural unit noise, so its own is measured outright. Shares are binomial (1) or
+    # more dispersed, which deviances can only show where a day expects a few events
+    # (with fewer, their spread is that of a discrete count, not of noise). Counts:
+    # 1, their excess is tau2.
+    measured = _robust_sd(model.deviance(values, counts))
+    events = _nanmedian(rate * rows)
+    model.phi = np.select(
+        [noise == "mean", (noise == "rate") & (events >= 5)],
+        [measured, np.fmax(measured, 1.0)],
+        1.0,
+    )
+    model.phi = np.where(model.phi > 0, model.phi, np.nan)  # no noise reading without it
     # Imported when a model is fitted: scikit-learn costs about two seconds to import,
     # which every code location load and every run's step process would otherwise pay.
     from sklearn.ensemble import IsolationForest
 
-    forest = IsolationForest(n_estimators=config.n_estimators, random_state=config.random_state)
-    model = _Model(columns, baseline, np.maximum(MAD_TO_SIGMA * mad, floors), families, forest)
-    deviation = np.column_stack([np.abs(model.z(values)[:, f]).max(axis=1) for f in families])
-    forest.fit(deviation)
+    model.forest = IsolationForest(
+        n_estimators=config.n_estimators, random_state=config.random_state
+    )
+    model.forest.fit(model.deviations(model.z(values, counts)))
     return model
 
 
@@ -184,6 +360,7 @@ def _probe_scores(model: _Model, z: np.ndarray) -> np.ndarray:
 
 def _verdict(
     partition: pd.Timestamp,
+    values: np.ndarray,
     z: np.ndarray,
     scores: np.ndarray,
     model: _Model,
@@ -191,7 +368,7 @@ def _verdict(
     config: AnomalyConfig,
 ) -> AnomalyVerdict:
     score, contribution = float(scores[0]), scores[0] - scores[1:]
-    value = model.baseline + z * model.scale
+    value = np.where(np.isnan(values), model.baseline, values)
 
     order = np.argsort(-np.abs(z), kind="stable")
     strong = [i for i in order[: config.max_drivers] if abs(z[i]) >= config.driver_min_z]
@@ -207,19 +384,26 @@ def _verdict(
         for i in (strong or order[:3])
     )
     max_z = float(np.abs(z).max())
+    gross = np.abs(value - model.baseline) >= model.gross
+    gross_z = float(np.abs(z)[gross].max()) if gross.any() else 0.0
     by_forest, by_guard = score >= config.threshold, max_z >= config.z_guard
-    if by_forest or by_guard:
+    by_gross = gross_z >= config.gross_z
+    if by_forest or by_guard or by_gross:
         why = []
         if by_forest:
             why.append(f"anomaly score {score:.3f} >= threshold {config.threshold:.3f}")
         if by_guard:
             why.append(f"|z| {max_z:.1f} >= guard {config.z_guard:.1f}")
+        if by_gross:
+            why.append(f"gross deviation at |z| {gross_z:.1f} >= {config.gross_z:.1f}")
         head, status = "anomalous: " + " and ".join(why), "anomalous"
     else:
         head = (
             f"normal: anomaly score {score:.3f} < threshold {config.threshold:.3f}, "
             f"max |z| {max_z:.1f} < guard {config.z_guard:.1f}"
         )
+        if gross.any():
+            head += f", gross deviations at |z| {gross_z:.1f} < {config.gross_z:.1f}"
         status = "normal"
     head += f" (trained on {n_train} partitions)"
     return AnomalyVerdict(
@@ -232,6 +416,7 @@ def _verdict(
         training_partitions=n_train,
         reason="; ".join([head, *(d.describe() for d in drivers)]),
         drivers=drivers,
+        max_gross_z=gross_z,
     )
 
 
@@ -265,9 +450,11 @@ def score_partitions(
             verdicts += [_insufficient(p, len(train), config) for p in group]
             continue
         model = _fit(train, config)
-        z = model.z(features.loc[group, model.columns].to_numpy(dtype=float))
-        for partition, z_row, scores in zip(group, z, _probe_scores(model, z), strict=True):
-            verdict = _verdict(partition, z_row, scores, model, len(train), config)
+        values = features.loc[group, model.columns].to_numpy(dtype=float)
+        z = model.z(values, _counts(features.loc[group]))
+        scored = zip(group, values, z, _probe_scores(model, z), strict=True)
+        for partition, value_row, z_row, scores in scored:
+            verdict = _verdict(partition, value_row, z_row, scores, model, len(train), config)
             if verdict.is_anomalous:
                 excluded.add(partition)
             verdicts.append(verdict)

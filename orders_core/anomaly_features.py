@@ -6,33 +6,55 @@ to columns named ``"<asset>:<metadata key>"`` (see :func:`history_record`).
 Keys a given run did not emit are simply absent or NaN: every feature tolerates
 them and the scorer imputes them with the baseline, so they never raise a flag.
 
+Only the data decides: no feature reads wall-clock time. ``orders/duration_s``
+(how long the load took, which moves with machine load) is kept in the metadata
+for people to read and is never scored.
+
 Features are chosen so that one number moves per kind of failure:
 
-* volume (rows, revenue, distinct customers, bytes, files) is expressed on a
-  log scale *relative to the median of the same weekday over the previous four
-  weeks*, so a normal Saturday peak is 0 while a day at x5 is log(5) = 1.6;
+* volume (rows, revenue, distinct customers, bytes, files) is the log ratio of
+  the day to its **expected level**: the median of the previous
+  ``TRAILING_LEVEL_DAYS`` days (a robust local level that follows growth, decay
+  and yearly seasons within days) plus the day's weekday offset, the mean (highest
+  and lowest left out; the median of three or fewer) over the previous
+  ``WEEKDAY_LOOKBACK_WEEKS`` same weekdays
+  of how far each stood from its own trailing level. A normal Saturday peak is 0
+  in a growing or a shrinking business alike, while a day at x5 is log(5) = 1.6;
 * amounts (mean order value, median amount) are log levels, so amounts sent in
   cents show up as +log(100) whatever the day;
 * data quality is expressed as rates in [0, 1] (nulls, duplicates, quarantine,
   unparseable amounts, superseded rows, share of revenue kept by cleaning),
   plus counts of extra and missing columns;
-* cost is expressed per row (bytes per row, seconds per row).
+* size is expressed per row (bytes per row).
+
+Each feature also says how its sampling noise shrinks with the day's counts
+(:attr:`FeatureSpec.noise`), so that the scorer can judge a day of 20 orders by
+the noise 20 orders have; the counts travel as two ``context`` columns, the
+day's rows and its expected rows, which are not scored themselves.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from orders_core import tables
 from orders_core.contract import load_contract
 
-RAW = "raw_orders"
-CLEANED = "cleaned_orders"
+RAW = tables.RAW_ORDERS.path
+CLEANED = tables.CLEANED_ORDERS.path
 PARTITION = "partition"
-WEEKDAY_LOOKBACK_WEEKS = 4
+# Weeks of same-weekday offsets behind a volume baseline; a partition's baselines read
+# at most 7 x WEEKDAY_LOOKBACK_WEEKS + TRAILING_LEVEL_DAYS days before it.
+WEEKDAY_LOOKBACK_WEEKS = 8
+TRAILING_LEVEL_DAYS = 7
+CONTEXT = "context"
+ROWS = "rows"
+EXPECTED_ROWS = "expected_rows"
 
 
 @dataclass(frozen=True)
@@ -43,13 +65,28 @@ class FeatureSpec:
     never moved in the baseline (extra columns, a null rate of exactly 0) does
     not turn a negligible change into an infinite z-score. ``group`` is the
     family of failures the feature belongs to (volume, basket, nulls,
-    cleaning, schema, cost).
+    cleaning, schema, size); features of the ``context`` group are the counts
+    the noise models read, never scored.
+
+    ``noise`` is how the feature's sampling noise depends on the day's counts:
+
+    * ``count``: log of a count, Poisson-like: ``phi / sqrt(1 + expected rows)``;
+    * ``mean``: log of an average over the day's rows: ``phi / sqrt(rows)``;
+    * ``rate``: share of the day's rows, binomial: ``sqrt(p (1 - p) rows) / rows``
+      at the baseline rate ``p``, never below one row's worth (``1 / rows``);
+    * empty: no count behind it (files, schema), only ``min_scale`` and the spread.
+
+    ``gross`` is the size of a deviation that is gross whatever the noise (x4
+    volume, x3 amounts, 10 points of a share, one column): a gross deviation needs
+    less statistical evidence to hold a day than a small one (see the scorer).
     """
 
     name: str
     description: str
     min_scale: float
     group: str
+    noise: str = ""
+    gross: float = math.inf
 
 
 def metadata_column(asset: str, key: str) -> str:
@@ -76,41 +113,66 @@ def _key_null_columns() -> tuple[str, ...]:
     return load_contract().required
 
 
+X4 = math.log(4)  # a gross change of volume: x4 or /4
+X3 = math.log(3)  # a gross change of amounts: x3 or /3
+SHARE = 0.1  # a gross change of a share: 10 points
+
+
 def feature_specs() -> tuple[FeatureSpec, ...]:
     """The engineered features, in the column order :func:`build_features` returns."""
     volume = [
-        FeatureSpec(f"{name}_vs_weekday", f"log {what} vs same-weekday median", floor, "volume")
-        for name, what, floor in (
-            ("rows", "row count", 0.05),
-            ("revenue", "revenue", 0.05),
-            ("customers", "distinct customers", 0.05),
-            ("bytes", "bytes landed", 0.05),
-            ("files", "1 + files landed", 0.1),
+        FeatureSpec(
+            f"{name}_vs_weekday", f"log {what} vs expected level", 0.05, "volume", "count", X4
+        )
+        for name, what in (
+            ("rows", "row count"),
+            ("revenue", "revenue"),
+            ("customers", "distinct customers"),
+            ("bytes", "bytes landed"),
         )
     ]
     nulls = [
-        FeatureSpec(f"null_rate_{column}", f"share of rows with null {column}", 0.01, "nulls")
-        for column in _key_null_columns()
+        FeatureSpec(f"null_rate_{c}", f"share of rows with null {c}", 0.01, "nulls", "rate", SHARE)
+        for c in _key_null_columns()
+    ]
+    cleaning = [
+        FeatureSpec(name, description, 0.01, "cleaning", "rate", SHARE)
+        for name, description in (
+            ("duplicate_rate", "share of duplicate order ids"),
+            ("unparseable_amount_rate", "share of unparseable amounts"),
+            ("parse_error_rate", "parse errors per row"),
+            ("quarantine_rate", "share of raw rows quarantined"),
+            ("superseded_rate", "share of raw rows superseded"),
+            ("revenue_kept", "cleaned revenue / raw revenue"),
+        )
     ]
     return (
         *volume,
-        FeatureSpec("log_mean_order_value", "log mean order value", 0.05, "basket"),
-        FeatureSpec("log_median_amount", "log median amount", 0.05, "basket"),
-        FeatureSpec("customers_per_row", "distinct customers / rows", 0.02, "basket"),
-        FeatureSpec("null_rate_max", "highest null rate of a required column", 0.01, "nulls"),
+        # one file more or less among two or three is routine
+        FeatureSpec("files_vs_weekday", "log 1 + files landed vs expected level", 0.3, "volume"),
+        FeatureSpec("log_mean_order_value", "log mean order value", 0.05, "basket", "mean", X3),
+        FeatureSpec("log_median_amount", "log median amount", 0.05, "basket", "mean", X3),
+        FeatureSpec(
+            "customers_per_row", "distinct customers / rows", 0.02, "basket", "rate", 2 * SHARE
+        ),
+        FeatureSpec(
+            "null_rate_max", "highest null rate of a required column", 0.01, "nulls", "rate", SHARE
+        ),
         *nulls,
-        FeatureSpec("duplicate_rate", "share of duplicate order ids", 0.01, "cleaning"),
-        FeatureSpec("unparseable_amount_rate", "share of unparseable amounts", 0.01, "cleaning"),
-        FeatureSpec("parse_error_rate", "parse errors per row", 0.01, "cleaning"),
-        FeatureSpec("quarantine_rate", "share of raw rows quarantined", 0.01, "cleaning"),
-        FeatureSpec("superseded_rate", "share of raw rows superseded", 0.01, "cleaning"),
-        FeatureSpec("revenue_kept", "cleaned revenue / raw revenue", 0.01, "cleaning"),
-        FeatureSpec("extra_columns", "columns not in the contract", 0.5, "schema"),
-        FeatureSpec("missing_columns", "contract columns absent", 0.5, "schema"),
-        FeatureSpec("log_bytes_per_row", "log bytes per row", 0.05, "cost"),
-        # Wall time moves with machine load (shared CI runners, busy nodes), so its spread
-        # is floored high: only an order-of-magnitude slowdown stands out on its own.
-        FeatureSpec("log_seconds_per_row", "log load seconds per row", 0.75, "cost"),
+        *cleaning,
+        # A column appearing or disappearing is a change of contract: one is decisive.
+        FeatureSpec("extra_columns", "columns not in the contract", 0.1, "schema", "", 1.0),
+        FeatureSpec("missing_columns", "contract columns absent", 0.1, "schema", "", 1.0),
+        FeatureSpec(
+            "log_bytes_per_row",
+            "log bytes per row (one per file)",
+            0.05,
+            "size",
+            "mean",
+            math.log(2),
+        ),
+        FeatureSpec(ROWS, "rows landed (sets the noise of rates and means)", 1.0, CONTEXT),
+        FeatureSpec(EXPECTED_ROWS, "expected rows (sets the noise of counts)", 1.0, CONTEXT),
     )
 
 
@@ -123,13 +185,41 @@ def _partition_index(history: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
-def _weekday_baseline(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:
-    """Median of the previous same-weekday partitions, leaving held ones out."""
+def _trimmed_mean(values: np.ndarray) -> float:
+    """Mean without the highest and lowest value; the median of three or fewer.
+
+    Either way one anomalous week (not yet held, e.g. earlier in the same range run)
+    moves it little.
+    """
+    present = np.sort(values[~np.isnan(values)])
+    if present.size < 4:
+        return float(np.median(present)) if present.size else np.nan
+    return float(present[1:-1].mean())
+
+
+def _expected_level(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:
+    """Expected log level of each day from the days before it (see module docstring).
+
+    Computed on the calendar (missing days are gaps, not neighbours; the trailing
+    level needs 4 of its days). The trailing level reads every earlier day, held
+    ones included: a median of
+    ``TRAILING_LEVEL_DAYS`` days shrugs off one anomalous day, and a lasting change
+    of level (a cohort that stops acquiring, a lost channel) is absorbed within half
+    that many days instead of holding every day after it. Weekday offsets leave held
+    days out, so a held anomaly does not become the next week's normal.
+    """
+    if levels.empty:
+        return levels
+    calendar = levels.asfreq("D")
+    trailing = calendar.shift(1).rolling(TRAILING_LEVEL_DAYS, min_periods=4).median()
     held_index = pd.DatetimeIndex(pd.to_datetime(list(held))).normalize()
-    masked = levels.loc[~levels.index.isin(held_index)].reindex(levels.index)
-    return masked.groupby(masked.index.dayofweek).transform(
-        lambda s: s.shift(1).rolling(WEEKDAY_LOOKBACK_WEEKS, min_periods=1).median()
+    offsets = (calendar - trailing).loc[~calendar.index.isin(held_index)].reindex(calendar.index)
+    weekday = offsets.groupby(calendar.index.dayofweek).transform(
+        lambda s: (
+            s.shift(1).rolling(WEEKDAY_LOOKBACK_WEEKS, min_periods=1).apply(_trimmed_mean, raw=True)
+        )
     )
+    return (trailing + weekday).reindex(levels.index)
 
 
 def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame:
@@ -137,7 +227,7 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
 
     ``history`` is indexed by partition date (or has a ``partition`` column)
     with ``"<asset>:<key>"`` metadata columns; later duplicates of a partition
-    win. ``held`` partitions are kept out of the weekday baselines, so a held
+    win. ``held`` partitions are kept out of the weekday offsets, so a held
     anomaly does not become the next week's normal. Returns a float frame
     indexed by partition date with the columns of :func:`feature_specs`.
     """
@@ -161,7 +251,8 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
             "files": raw("orders/files"),
         }
     ).pipe(np.log1p)
-    seasonal = (volume - _weekday_baseline(volume, held)).add_suffix("_vs_weekday")
+    expected = _expected_level(volume, held)
+    seasonal = (volume - expected).add_suffix("_vs_weekday")
 
     cleaned_raw_rows = cleaned("orders/raw_rows").fillna(rows)
     cleaned_raw_rows = cleaned_raw_rows.where(cleaned_raw_rows > 0)
@@ -186,8 +277,13 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
             "revenue_kept": cleaned("orders/revenue") / raw_revenue.where(raw_revenue > 0),
             "extra_columns": raw("orders/extra_columns"),
             "missing_columns": raw("orders/missing_columns"),
-            "log_bytes_per_row": np.log(raw("orders/bytes") / per_row),
-            "log_seconds_per_row": np.log(raw("orders/duration_s") / per_row),
+            # a header is about a row's worth of bytes: count one per file, so that a
+            # small day's bytes per row is not inflated by its files' headers
+            "log_bytes_per_row": np.log(
+                raw("orders/bytes") / (rows + raw("orders/files").fillna(0)).where(rows > 0)
+            ),
+            ROWS: rows,
+            EXPECTED_ROWS: np.expm1(expected["rows"]) if "rows" in expected else np.nan,
         },
         index=frame.index,
     )

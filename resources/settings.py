@@ -58,7 +58,7 @@ class PlatformSettings:
     # Where the UI's "source code" links point; unset means links to local files.
     git_url: str | None = None
     git_branch: str = "main"
-    anomaly_threshold: float = 0.65
+    anomaly_threshold: float = 0.75
     anomaly_training_days: int = 56
     landing_lookback_days: int = 7
     alert_webhook_from_env: bool = False

@@ -38,8 +38,9 @@ def test_every_injected_anomaly_is_flagged_and_at_most_one_normal_day(verdicts):
 def test_first_weeks_are_undecided_with_a_readable_reason(verdicts):
     first = verdicts[day(0)]
     assert not first.decided and not first.is_anomalous and first.score is None
-    assert first.reason.startswith("insufficient history: 0 of 28 partitions")
-    assert all(not verdicts[day(i)].decided for i in range(28))
+    assert first.reason.startswith("insufficient history: 0 of 14 partitions")
+    assert all(not verdicts[day(i)].decided for i in range(14))
+    assert verdicts[day(14)].decided
 
 
 @pytest.mark.parametrize(
@@ -83,10 +84,10 @@ def test_same_inputs_same_verdicts_alone_or_in_a_batch(verdicts):
 
 
 def test_insufficient_history_when_the_window_is_short():
-    features = build_features(simulate(days=20, inject=False))
-    (verdict,) = score_partitions(features, [day(19)])
-    assert verdict.status == "insufficient_history" and verdict.training_partitions == 14
-    assert verdict.reason.startswith("insufficient history: 14 of 28 partitions")
+    features = build_features(simulate(days=12, inject=False))
+    (verdict,) = score_partitions(features, [day(11)])
+    assert verdict.status == "insufficient_history" and verdict.training_partitions == 7
+    assert verdict.reason.startswith("insufficient history: 7 of 14 partitions")
 
 
 def test_threshold_and_window_are_configurable():
@@ -95,7 +96,7 @@ def test_threshold_and_window_are_configurable():
     assert strict.is_anomalous and "threshold 0.000" in strict.reason
     short = score_partitions(features, [day(80)], AnomalyConfig(training_window_days=10))[0]
     assert short.status == "insufficient_history"
-    assert short.reason.startswith(f"insufficient history: {short.training_partitions} of 28")
+    assert short.reason.startswith(f"insufficient history: {short.training_partitions} of 14")
 
 
 def test_missing_metadata_keys_are_tolerated():

@@ -8,7 +8,7 @@ from asset_checks.anomaly import anomaly_config, evaluate_days
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
 
-CONFIG = anomaly_config(threshold=0.65, training_days=56)
+CONFIG = anomaly_config(threshold=0.75, training_days=56)
 
 
 def report_history(instance, fingerprint_of=lambda index: f"fp{index}") -> None:
@@ -60,7 +60,7 @@ def test_every_day_of_a_range_gets_its_own_evaluation(history):
 def test_too_little_history_passes_and_decides_nothing(history):
     (evaluation,) = evaluate(history, [day(10)]).values()
     assert evaluation.passed
-    assert evaluation.description.startswith("insufficient history: 7 of 28")
+    assert evaluation.description.startswith("insufficient history: 7 of 14")
     assert "anomaly_score" not in evaluation.metadata
 
 

@@ -259,7 +259,7 @@ def test_check_metadata_is_readable_in_the_ui(story: Story):
     metadata = evaluation.metadata
     assert metadata["verdict"].value == "normal"
     assert 0 < metadata["anomaly_score"].value <= 1
-    assert metadata["threshold"].value == pytest.approx(0.65)
+    assert metadata["threshold"].value == pytest.approx(0.75)
     assert "| feature | value | baseline |" in metadata["drivers"].value
 
 
