@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
+from devtools.browser import CHROMIUM, chromium
 from devtools.webserver import Workspace, materialize_fixture, running_webserver
 from tests.support.paths import ARTIFACTS
-from tests.support.ui import FIXTURE_DAYS, FIXTURE_START, PARTITIONS_START
+from tests.support.ui import FIXTURE_DAYS, FIXTURE_START, PARTITIONS_START, under_ci
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,15 @@ def ui_url(ui_workspace: Workspace, artifacts_dir: Path) -> Iterator[str]:
     log = artifacts_dir / f"webserver-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
     with running_webserver(ui_workspace, log) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium; missing, it skips the test (fails it under CI)."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium"
+        if under_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    with chromium() as browser:
+        yield browser

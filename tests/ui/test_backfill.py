@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -28,14 +27,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from devtools.browser import CHROMIUM, chromium, expand_all_groups, new_page
+from devtools.browser import expand_all_groups, new_page
 from devtools.daemon import local_instance, run_module, running_daemon, store_pool_limit
 from devtools.ui_fixture import write_landing
 from devtools.webserver import Workspace, graphql, running_webserver
 from resources.settings import PlatformSettings
 from resources.warehouse_lock import WAITING_MESSAGE
 from resources.warehouse_pool import WAREHOUSE_POOL
-from tests.support.ui import under_ci
 from tests.support.ui_backfill import (
     FINISHED_BACKFILL,
     SUCCEEDED_BACKFILL,
@@ -57,17 +55,6 @@ POLL_S = 3.0
 FINISHED_RUN = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 # What DuckDB says when a second process opens the file, besides our own waiting message.
 LOCK_WORDS = (WAITING_MESSAGE, "Conflicting lock", "Could not set lock")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium"
-        if under_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    with chromium() as browser:
-        yield browser
 
 
 def _landed_workspace(root: Path, log: Path) -> Workspace:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from devtools.browser import CHROMIUM, chromium, expand_all_groups, new_page
+from devtools.browser import expand_all_groups, new_page
 from devtools.webserver import Workspace, graphql
-from tests.support.ui import FIXTURE_DAYS, under_ci
+from tests.support.ui import FIXTURE_DAYS
 
 pytestmark = pytest.mark.services
 
@@ -28,17 +28,6 @@ ASSET_NAMES = (
     "dim_customers",
 )
 GROUPS = ("ingestion", "staging", "analytics", "warehouse")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium"
-        if under_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
