@@ -176,13 +176,12 @@ def reconciliation_events(
     days: Sequence[dt.date],
     contract: Contract,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
-    """Check events of the cleaning step, one evaluation per day; yield after the outputs."""
-    if dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME) not in context.selected_asset_check_keys:
-        return
+    """Check events of the cleaning step, one evaluation per day; yield after the outputs.
+
+    The caller skips this when the check is not selected (asset subsetting).
+    """
     outcomes = {
         day.isoformat(): reconciliation_outcome(balance)
         for day, balance in reconcile_days(raw, result, days, contract).items()
     }
-    yield from partition_check_events(
-        context, dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME), outcomes
-    )
+    yield from partition_check_events(context, RECONCILIATION_CHECK, outcomes)

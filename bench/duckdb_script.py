@@ -13,13 +13,13 @@ show how far the platform is from the engine's own speed, and what that costs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import duckdb
 
 from bench.baseline import DIM_CUSTOMERS_SQL, EMAIL_KEY, MAX_LENGTH, STATUSES
 from bench.harness import Timer, emit
+from orders_core.cleaning import hmac_pads
 
 DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 INTEGER = r"\+?[0-9]+(?:\.0*)?"
@@ -77,12 +77,6 @@ qualify row_number() over (
     partition by order_id order by coalesce(updated_at_utc, order_ts_utc) desc, landed_line desc
 ) = 1
 """  # noqa: S608
-
-
-def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """Inner and outer padded keys of HMAC-SHA256."""
-    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
 def main() -> None:

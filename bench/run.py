@@ -51,16 +51,18 @@ def platform(landing: Path, days: int, mode: str = "single", executor: str = "in
     )  # fmt: skip
 
 
+def _script(module: str, landing: Path) -> dict:
+    """A contender without Dagster: ``bench.<module>`` writing a fresh DuckDB file."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{module}-") as work:
+        return run_child(module, ["--landing", landing, "--duckdb", f"{work}/orders.duckdb"])
+
+
 def baseline(landing: Path) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as work:
-        return run_child("baseline", ["--landing", landing, "--duckdb", f"{work}/orders.duckdb"])
+    return _script("baseline", landing)
 
 
 def duckdb_script(landing: Path) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as work:
-        return run_child(
-            "duckdb_script", ["--landing", landing, "--duckdb", f"{work}/orders.duckdb"]
-        )
+    return _script("duckdb_script", landing)
 
 
 CONTENDERS = {"platform": None, "baseline": baseline, "duckdb_script": duckdb_script}

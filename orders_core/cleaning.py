@@ -52,7 +52,7 @@ _SHA256_BLOCK = 64
 _HMAC_SHA256_SQL = "select sha256($outer || unhex(sha256($inner || encode(email)))) from emails"
 
 
-def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     """The inner and outer padded keys of HMAC-SHA256 (RFC 2104)."""
     if len(key) > _SHA256_BLOCK:
         key = hashlib.sha256(key).digest()
@@ -67,7 +67,7 @@ def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
     computed in an in-memory DuckDB (the key is bound as a parameter, never stored).
     """
     normalized = exact_text(emails).str.strip().str.lower()
-    inner, outer = _hmac_pads(key)
+    inner, outer = hmac_pads(key)
     with duckdb.connect() as conn:
         conn.register("emails", pa.table({"email": pa.array(normalized.array, type=pa.string())}))
         digests = conn.sql(_HMAC_SHA256_SQL, params={"inner": inner, "outer": outer})

@@ -136,7 +136,7 @@ class TelemetryResource(dg.ConfigurableResource):
         key = asset_key or context.asset_key
         labels = {**_run_labels(context), ASSET_KEY: key.to_user_string()}
         labels.update(_context_partition(context))
-        with self._span(f"materialize {labels[ASSET_KEY]}", labels) as span:
+        with run_child_span(self.handle, f"materialize {labels[ASSET_KEY]}", labels) as span:
             yield AssetSpan(span, labels, self.handle.instruments)
 
     @contextmanager
@@ -159,7 +159,8 @@ class TelemetryResource(dg.ConfigurableResource):
             CHECK_NAME: check_key.name,
         }
         labels.update(_context_partition(context))
-        with self._span(f"check {labels[ASSET_KEY]}:{check_key.name}", labels) as span:
+        name = f"check {labels[ASSET_KEY]}:{check_key.name}"
+        with run_child_span(self.handle, name, labels) as span:
             yield CheckSpan(span, labels, self.handle.instruments)
 
     @contextmanager
@@ -178,11 +179,6 @@ class TelemetryResource(dg.ConfigurableResource):
         finally:
             _labels.reset(token)
             self.handle.force_flush()
-
-    @contextmanager
-    def _span(self, name: str, labels: dict[str, str]) -> Iterator[trace.Span]:
-        with run_child_span(self.handle, name, labels) as span:
-            yield span
 
 
 @contextmanager
