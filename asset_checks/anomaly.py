@@ -75,6 +75,17 @@ def drivers_table(verdict: AnomalyVerdict) -> str:
     return "\n".join(lines)
 
 
+HELD_DAYS_TAG = "orders/held_days"
+_TAGGED_DAYS = 5
+
+
+def held_run_tags(days: list[str]) -> dict[str, str]:
+    """Run tags naming the days a run held (the first few, then how many more)."""
+    shown = ", ".join(days[:_TAGGED_DAYS])
+    more = len(days) - _TAGGED_DAYS
+    return {HELD_DAYS_TAG: f"{shown} (+{more} more)" if more > 0 else shown}
+
+
 def verdict_metadata(verdict: AnomalyVerdict, fingerprint: str) -> dict[str, object]:
     """Check metadata of one scored day: readable in the UI, numeric where it can be plotted."""
     metadata: dict[str, object] = {
@@ -209,6 +220,11 @@ def build_anomaly_checks(
             if span.failed_partitions:
                 held = ", ".join(span.failed_partitions)
                 context.log.warning(f"held (anomalous metadata): {held}")
+                # Shown on the run in the Runs list and run page: this run stopped on a
+                # hold, not on a fault (Dagster has no run status of its own for that).
+                context.instance.add_run_tags(
+                    context.op_execution_context.run_id, held_run_tags(span.failed_partitions)
+                )
             # The check's own output; the per-day evaluations above carry the results.
             yield dg.Output(None)
 

@@ -4,7 +4,7 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from asset_checks.anomaly import anomaly_config, evaluate_days
+from asset_checks.anomaly import HELD_DAYS_TAG, anomaly_config, evaluate_days, held_run_tags
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
 
@@ -108,3 +108,10 @@ def _metadata_of(instance, partition: str) -> dict:
         dg.AssetRecordsFilter(asset_key=RAW_ORDERS, asset_partitions=[partition]), limit=1
     ).records[0]
     return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+
+def test_held_run_tags_name_the_first_days_and_count_the_rest():
+    days = [day(80 + n) for n in range(7)]
+    (value,) = held_run_tags(days).values()
+    assert value == ", ".join(days[:5]) + " (+2 more)"
+    assert held_run_tags(days[:1]) == {HELD_DAYS_TAG: days[0]}

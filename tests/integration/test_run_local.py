@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from asset_checks.anomaly import anomaly_config
+from asset_checks.anomaly import HELD_DAYS_TAG, anomaly_config, held_run_tags
 from devtools import run_local
 from devtools.demo_env import read_start, recorded_start
 from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
@@ -135,6 +135,17 @@ def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo
     assert release_command(spike) in output
     assert "python -m devtools.held" in output
     assert re.search(r"^Done in .*\.", output, flags=re.MULTILINE)
+
+
+def test_the_run_that_held_a_day_is_tagged_with_it(demo_run):
+    output = demo_run["output"]
+    held = re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE)
+    with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
+        runs = instance.get_runs()
+    (load,) = [run for run in runs if run.tags.get(STAGE_TAG) == "load"]
+    publish = [run for run in runs if run.tags.get(STAGE_TAG) == "publish"]
+    assert load.tags[HELD_DAYS_TAG] == held_run_tags(held)[HELD_DAYS_TAG]
+    assert all(HELD_DAYS_TAG not in run.tags for run in publish)
 
 
 def test_every_normal_day_is_published_and_no_held_day_is(demo_run):
