@@ -203,6 +203,36 @@ def detect_drift(
     return [*header, *_retyped_findings(raw_day, rows, contract), *renamed]
 
 
+def refused_findings(refused: int) -> list[DriftFinding]:
+    """An ERROR finding when raw_orders refused landing entries of the day (they resolve
+    outside the landing zone, or are links), so such a day never passes as healthy."""
+    if not refused:
+        return []
+    return [
+        DriftFinding(
+            "refused",
+            "(landing files)",
+            "ERROR",
+            refused,
+            0,
+            "landing entries refused and not loaded (outside the landing root or a link);"
+            " see raw_orders' orders/refused metadata",
+        )
+    ]
+
+
+def _refused_count(instance: dg.DagsterInstance, day: str) -> int:
+    """``orders/refused_files`` of the day's latest raw_orders materialization."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(tables.RAW_ORDERS.key), asset_partitions=[day]),
+        limit=1,
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return 0
+    value = records[0].asset_materialization.metadata.get(tables.REFUSED_FILES_METADATA)
+    return int(value.value) if value is not None else 0
+
+
 def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutcome:
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN."""
     severities = {finding.severity for finding in findings}
@@ -211,7 +241,7 @@ def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutco
         for kind in ("added", "missing_required", "missing_optional", "retyped", "renamed")
     }
     for finding in findings:
-        counts[f"drift/{finding.kind}"] += 1
+        counts[f"drift/{finding.kind}"] = counts.get(f"drift/{finding.kind}", 0) + 1
     metadata: dict[str, object] = {"rows": rows, **counts}
     if findings:
         metadata["drift"] = dg.MetadataValue.table(
@@ -267,7 +297,8 @@ def build_drift_checks(
 
         Policy per kind in contract.yaml (`drift`): a missing required column or a
         retyped column is an ERROR and holds everything downstream of the day;
-        added columns are a WARN and carried in extra_columns_json.
+        added columns are a WARN and carried in extra_columns_json. Landing entries that
+        raw_orders refused (outside the landing root, or links) are an ERROR too.
         """
         with telemetry.check_span(context) as span:
             outcomes = {}
@@ -277,6 +308,7 @@ def build_drift_checks(
                 step = max(1, rows // RETYPE_SAMPLE_ROWS)
                 sample = warehouse.query(sample_sql, [day, step, HEAD_ROWS])
                 findings = detect_drift(sample, contract, headers)
+                findings += refused_findings(_refused_count(context.instance, day.isoformat()))
                 outcomes[day.isoformat()] = drift_outcome(findings, rows)
             yield from span.record_events(
                 partition_check_events(

@@ -87,6 +87,9 @@ QUALITY_COLUMNS = tuple(c for c in FCT_ORDERS_COLUMNS if c not in ("order_date",
 
 # Check names (the UI, automation and the release command refer to them).
 SCHEMA_DRIFT = "schema_drift"
+# raw_orders' per-day count of landing entries refused by the containment rule; the
+# schema_drift check fails the day with an ERROR when it is above zero.
+REFUSED_FILES_METADATA = "orders/refused_files"
 RECONCILIATION = "reconciliation"
 GX_QUALITY = "gx_quality"
 METADATA_ANOMALY = "metadata_anomaly"

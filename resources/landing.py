@@ -2,12 +2,23 @@
 
 Layout: ``<root>/orders/date=YYYY-MM-DD/<name>.csv|.jsonl|.parquet``. The local
 implementation reads a directory; production reads S3 with the same layout.
+
+Containment rule: a landing file is only ever read from inside the landing root.
+Locally, every symbolic link under the root (a file, a day folder, the ``orders``
+folder) is refused, wherever it points: a link that resolves outside the root would
+leak another file, and one that resolves inside would count a file twice or under
+another day. Anything else that resolves outside the root is refused too. In S3, a
+key that is not a plain name directly under the day's prefix is refused. A refused
+entry is never read; it is reported by :meth:`LandingZone.scan_day` with its name and
+reason only (never its target or content), so raw_orders can show it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,6 +37,30 @@ class LandingFileInfo:
     name: str
     size: int
     version: str  # changes whenever the file's content may have changed (mtime, ETag)
+
+
+OUTSIDE_ROOT = "resolves outside the landing root"
+SYMLINK_INSIDE = "is a symbolic link (landing files must be regular files)"
+
+
+@dataclass(frozen=True)
+class RefusedFile:
+    """A landing entry that is not read: its name (relative to the landing root) and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DayListing:
+    """One day's listing: the files to read and the entries refused."""
+
+    files: list[LandingFileInfo]
+    refused: list[RefusedFile]
+
+
+class LandingRefusedError(PermissionError):
+    """A read of something that is not inside the landing zone."""
 
 
 def day_prefix(day: dt.date) -> str:
@@ -47,6 +82,10 @@ class LandingZone(dg.ConfigurableResource):
     def list_day(self, day: dt.date) -> list[LandingFileInfo]:
         raise NotImplementedError
 
+    def scan_day(self, day: dt.date) -> DayListing:
+        """The day's files and the entries refused by the containment rule."""
+        return DayListing(self.list_day(day), [])
+
     def read(self, info: LandingFileInfo) -> bytes:
         raise NotImplementedError
 
@@ -60,36 +99,94 @@ class LocalLandingZone(LandingZone):
 
     root: str
 
-    def _day_dir(self, day: dt.date) -> Path:
-        return Path(self.root) / day_prefix(day)
+    def _root(self) -> Path:
+        return Path(self.root).resolve(strict=True)
 
-    def list_day(self, day: dt.date) -> list[LandingFileInfo]:
-        folder = self._day_dir(day)
+    def _refusal(self, path: Path, root: Path) -> str | None:
+        """Why ``path`` (under the root) may not be read, or None when it may."""
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling link, loop, vanished
+            return OUTSIDE_ROOT if path.is_symlink() else "cannot be resolved"
+        if not resolved.is_relative_to(root):
+            return OUTSIDE_ROOT
+        if path.is_symlink():
+            return SYMLINK_INSIDE
+        return None
+
+    def scan_day(self, day: dt.date) -> DayListing:
+        if not Path(self.root).is_dir():
+            return DayListing([], [])
+        root = self._root()
+        files: list[LandingFileInfo] = []
+        refused: list[RefusedFile] = []
+        folder = root
+        for part in (DATASET, f"date={day.isoformat()}"):
+            folder = folder / part
+            if not folder.exists() and not folder.is_symlink():
+                return DayListing([], [])
+            reason = self._refusal(folder, root)
+            if reason:
+                name = folder.relative_to(root).as_posix() + "/"
+                return DayListing([], [RefusedFile(name, reason)])
         if not folder.is_dir():
-            return []
-        files = []
+            return DayListing([], [])
         for path in sorted(folder.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
+            if path.name.startswith("."):
+                continue
+            reason = self._refusal(path, root)
+            if reason:
+                refused.append(RefusedFile(path.name, reason))
+                continue
+            info = path.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode):
                 files.append(
                     LandingFileInfo(
-                        uri=path.resolve().as_uri(),
+                        uri=path.as_uri(),
                         name=path.name,
-                        size=stat.st_size,
-                        version=str(stat.st_mtime_ns),
+                        size=info.st_size,
+                        version=str(info.st_mtime_ns),
                     )
                 )
-        return files
+        return DayListing(files, refused)
+
+    def list_day(self, day: dt.date) -> list[LandingFileInfo]:
+        return self.scan_day(day).files
 
     def read(self, info: LandingFileInfo) -> bytes:
-        return Path(url2pathname(urlparse(info.uri).path)).read_bytes()
+        """The file's bytes, if it is still a regular file inside the root (no link on the way)."""
+        path = Path(url2pathname(urlparse(info.uri).path))
+        root = self._root()
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}") from None
+        if resolved != path or not resolved.is_relative_to(root):
+            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
+        # O_NOFOLLOW: a file swapped for a link between the check and the open is refused.
+        try:
+            fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as error:
+            if os.path.islink(resolved):
+                raise LandingRefusedError(f"{info.name}: {SYMLINK_INSIDE}") from None
+            raise error
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise LandingRefusedError(f"{info.name}: not a regular file")
+            return handle.read()
 
     def list_days(self) -> list[dt.date]:
+        """Days with a real folder inside the root; symlinked folders are refused (not listed)."""
         base = Path(self.root) / DATASET
         if not base.is_dir():
             return []
+        root = self._root()
+        if self._refusal(base, root):
+            return []
         days = []
         for folder in base.glob("date=*"):
+            if self._refusal(folder, root):
+                continue
             try:
                 days.append(dt.date.fromisoformat(folder.name.removeprefix("date=")))
             except ValueError:

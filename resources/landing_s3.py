@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -18,7 +19,16 @@ from botocore.config import Config
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
-from resources.landing import DATASET, LandingFileInfo, LandingZone, day_prefix
+from resources.landing import (
+    DATASET,
+    OUTSIDE_ROOT,
+    DayListing,
+    LandingFileInfo,
+    LandingRefusedError,
+    LandingZone,
+    RefusedFile,
+    day_prefix,
+)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -97,26 +107,59 @@ class S3LandingZone(LandingZone):
             PaginationConfig={"PageSize": self.page_size},
         )
 
-    def list_day(self, day: dt.date) -> list[LandingFileInfo]:
+    def scan_day(self, day: dt.date) -> DayListing:
         folder = self._key(day_prefix(day))
         files = []
+        refused = []
         for page in self._pages(folder):
             for item in page.get("Contents", []):
-                name = item["Key"][len(folder) :]
-                if not name or name.startswith("."):
+                key = item["Key"]
+                name = key[len(folder) :] if key.startswith(folder) else key
+                if key.startswith(folder) and (not name or name.startswith(".")):
+                    continue
+                if not self._owns(key, folder):
+                    refused.append(RefusedFile(name, OUTSIDE_ROOT))
                     continue
                 files.append(
                     LandingFileInfo(
-                        uri=f"s3://{self.bucket}/{item['Key']}",
+                        uri=f"s3://{self.bucket}/{key}",
                         name=name,
                         size=int(item["Size"]),
                         version=item["ETag"].strip('"'),
                     )
                 )
-        return sorted(files, key=lambda info: info.name)
+        return DayListing(
+            sorted(files, key=lambda info: info.name), sorted(refused, key=lambda r: r.name)
+        )
+
+    @staticmethod
+    def _owns(key: str, folder: str) -> bool:
+        """True when ``key`` is a plain file name directly under ``folder`` (no ``..``, no ``/``)."""
+        name = key[len(folder) :]
+        return (
+            key.startswith(folder)
+            and bool(name)
+            and "/" not in name
+            and "\\" not in name
+            and name not in (".", "..")
+        )
+
+    def list_day(self, day: dt.date) -> list[LandingFileInfo]:
+        return self.scan_day(day).files
 
     def read(self, info: LandingFileInfo) -> bytes:
         bucket, key = parse_s3_uri(info.uri)
+        folder = posixpath.dirname(key) + "/"
+        under = self._key(f"{DATASET}/")
+        day_folder = folder[len(under) :] if folder.startswith(under) else ""
+        if (
+            bucket != self.bucket
+            or not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}/", day_folder)
+            or not self._owns(key, folder)
+        ):
+            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
+        if posixpath.normpath(key) != key or ".." in key.split("/"):
+            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
         response = self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
         return response["Body"].read()
 

@@ -32,6 +32,8 @@ from resources.telemetry import TelemetryResource
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
+REFUSED_FILES = tables.REFUSED_FILES_METADATA
+MAX_REFUSED_NAMES = 10
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -75,7 +77,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             frames = []
             for day in partition_dates(context):
                 started = time.perf_counter()
-                listed = landing.list_day(day)
+                listing = landing.scan_day(day)
+                listed = listing.files
                 accepted = [info for info in listed if file_format(info.name)]
                 ignored = [info.name for info in listed if not file_format(info.name)]
                 files = [
@@ -98,6 +101,17 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                     profile["orders/ignored_files"] = ", ".join(ignored)
                     context.log.warning(
                         f"{day}: ignored files that are not orders files: {ignored}"
+                    )
+                if listing.refused:
+                    refused = [f"{r.name} ({r.reason})" for r in listing.refused]
+                    profile[REFUSED_FILES] = len(refused)
+                    profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
+                        f"; and {len(refused) - MAX_REFUSED_NAMES} more"
+                        if len(refused) > MAX_REFUSED_NAMES
+                        else ""
+                    )
+                    context.log.warning(
+                        f"{day}: refused {len(refused)} landing entries, not read: {refused}"
                     )
                 if not len(frame):
                     profile["orders/note"] = "no landed rows for this day"

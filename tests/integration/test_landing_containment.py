@@ -1,0 +1,151 @@
+"""Landing files stay inside the landing zone: links and outside paths are refused, visibly."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.landing import (
+    OUTSIDE_ROOT,
+    SYMLINK_INSIDE,
+    LandingFileInfo,
+    LandingRefusedError,
+    LocalLandingZone,
+)
+from tests.support.order_fixtures import DAY, csv_bytes, land, order_rows, settings_for
+
+CANARY = "leak.canary@example.invalid"
+PREVIOUS = DAY - dt.timedelta(days=1)
+
+
+def _secret(folder: Path, name: str = "secret.csv") -> Path:
+    """A valid orders file outside the landing root, carrying a canary e-mail."""
+    rows = [{**row, "customer_email": CANARY} for row in order_rows(5, prefix="LEAK")]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(csv_bytes(rows))
+    return path
+
+
+def _day_dir(landing: Path, day: dt.date) -> Path:
+    return landing / "orders" / f"date={day.isoformat()}"
+
+
+@pytest.fixture
+def zone(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, DAY, "a.csv", csv_bytes(order_rows(4)))
+    return landing, tmp_path / "outside", LocalLandingZone(root=str(landing))
+
+
+def test_file_symlink_outside_the_root_is_refused(zone):
+    landing, outside, local = zone
+    (_day_dir(landing, DAY) / "evil.csv").symlink_to(_secret(outside))
+    listing = local.scan_day(DAY)
+    assert [f.name for f in listing.files] == ["a.csv"]
+    assert [(r.name, r.reason) for r in listing.refused] == [("evil.csv", OUTSIDE_ROOT)]
+    assert str(outside) not in repr(listing)
+
+
+def test_symlinks_inside_the_root_are_refused_too(zone):
+    landing, _, local = zone
+    other = land(landing, PREVIOUS, "b.csv", csv_bytes(order_rows(2, PREVIOUS)))
+    (_day_dir(landing, DAY) / "link.csv").symlink_to(other)
+    listing = local.scan_day(DAY)
+    assert [f.name for f in listing.files] == ["a.csv"]
+    assert [(r.name, r.reason) for r in listing.refused] == [("link.csv", SYMLINK_INSIDE)]
+
+
+def test_folder_symlink_in_a_day_is_refused(zone):
+    landing, outside, local = zone
+    _secret(outside)
+    (_day_dir(landing, DAY) / "more").symlink_to(outside, target_is_directory=True)
+    listing = local.scan_day(DAY)
+    assert [f.name for f in listing.files] == ["a.csv"]
+    assert [(r.name, r.reason) for r in listing.refused] == [("more", OUTSIDE_ROOT)]
+
+
+def test_symlinked_day_folder_is_refused_and_not_listed(zone):
+    landing, outside, local = zone
+    _secret(outside)
+    _day_dir(landing, PREVIOUS).symlink_to(outside, target_is_directory=True)
+    assert local.list_days() == [DAY]
+    listing = local.scan_day(PREVIOUS)
+    assert listing.files == []
+    assert [(r.name, r.reason) for r in listing.refused] == [
+        (f"orders/date={PREVIOUS.isoformat()}/", OUTSIDE_ROOT)
+    ]
+
+
+def test_symlinked_orders_folder_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    land(outside, DAY, "a.csv", csv_bytes(order_rows(2)))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "orders").symlink_to(outside / "orders", target_is_directory=True)
+    local = LocalLandingZone(root=str(landing))
+    assert local.list_days() == []
+    listing = local.scan_day(DAY)
+    assert listing.files == []
+    assert [(r.name, r.reason) for r in listing.refused] == [("orders/", OUTSIDE_ROOT)]
+
+
+def test_read_refuses_paths_outside_the_root_and_swapped_links(zone):
+    landing, outside, local = zone
+    secret = _secret(outside)
+    dotdot = _day_dir(landing, DAY) / ".." / ".." / ".." / "outside" / "secret.csv"
+    for uri in (secret.as_uri(), "file://" + str(dotdot)):
+        with pytest.raises(LandingRefusedError) as refused:
+            local.read(LandingFileInfo(uri=uri, name="x.csv", size=1, version="1"))
+        assert CANARY not in str(refused.value) and str(outside) not in str(refused.value)
+    [info] = local.list_day(DAY)
+    path = _day_dir(landing, DAY) / "a.csv"
+    path.unlink()
+    path.symlink_to(secret)  # swapped for a link between listing and reading
+    with pytest.raises(LandingRefusedError):
+        local.read(info)
+
+
+def test_refused_files_never_reach_the_table_logs_or_metadata(tmp_path, instance):
+    landing = tmp_path / "landing"
+    outside = tmp_path / "outside"
+    land(landing, DAY, "a.csv", csv_bytes(order_rows(4)))
+    day = _day_dir(landing, DAY)
+    (day / "evil.csv").symlink_to(_secret(outside))
+    (day / "more").symlink_to(outside, target_is_directory=True)
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+    )
+    assert not result.success  # the blocking drift check holds the day
+
+    [materialization] = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("raw_orders")
+    ]
+    metadata = materialization.metadata
+    assert metadata["orders/refused_files"].value == 2
+    assert "evil.csv" in metadata["orders/refused"].value
+    assert OUTSIDE_ROOT in metadata["orders/refused"].value
+    assert metadata["orders/files"].value == 1
+
+    [drift] = [e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"]
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
+    assert drift.metadata["drift/refused"].value == 1
+
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute(
+            "select source_file, customer_email, order_id from raw.raw_orders"
+        ).fetchall()
+    assert len(rows) == 4 and all(r[0].endswith("/a.csv") for r in rows)
+    assert not any(CANARY in str(r) or "LEAK" in str(r) for r in rows)
+
+    logs = "\n".join(str(record) for record in instance.all_logs(result.run_id))
+    assert "refused 2 landing entries" in logs
+    for secret in (CANARY, "LEAK2025", str(outside), "secret.csv"):
+        assert secret not in logs
