@@ -115,9 +115,12 @@ class S3LandingZone(LandingZone):
             for item in page.get("Contents", []):
                 key = item["Key"]
                 name = key[len(folder) :] if key.startswith(folder) else key
-                if key.startswith(folder) and (not name or name.startswith(".")):
+                if key == folder:  # a "folder" marker object, not a file
                     continue
-                if not self._owns(key, folder):
+                outside = name in (".", "..") or not self._owns(key, folder)
+                if not outside and name.startswith("."):
+                    continue
+                if outside:
                     refused.append(RefusedFile(name, OUTSIDE_ROOT))
                     continue
                 files.append(

@@ -1,0 +1,67 @@
+"""S3LandingZone reads only plain keys directly under a day of its own prefix."""
+
+from __future__ import annotations
+
+import pytest
+
+from resources.landing import OUTSIDE_ROOT, LandingFileInfo, LandingRefusedError
+from resources.landing_s3 import S3LandingZone, s3_landing_zone
+from tests.support.prod_landing import DAYS
+
+pytestmark = pytest.mark.services
+
+CANARY = b"leak.canary@example.invalid"
+
+
+def _zone(bucket: str, endpoint: str, prefix: str = "landing") -> S3LandingZone:
+    return s3_landing_zone(
+        f"s3://{bucket}/{prefix}",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        max_attempts=1,
+        retry_mode="standard",
+    )
+
+
+def test_keys_outside_the_prefix_are_never_read(landed_bucket, moto_endpoint, s3_client):
+    zone = _zone(landed_bucket, moto_endpoint)
+    day = f"date={DAYS[1].isoformat()}"
+    s3_client.put_object(Bucket=landed_bucket, Key="secret.csv", Body=CANARY)
+    s3_client.put_object(Bucket=landed_bucket, Key="landing2/orders/x.csv", Body=CANARY)
+    outside = [
+        f"s3://{landed_bucket}/secret.csv",
+        f"s3://{landed_bucket}/landing2/orders/{day}/x.csv",
+        f"s3://{landed_bucket}/landing/orders/{day}/../../../secret.csv",
+        f"s3://{landed_bucket}/landing/orders/{day}/sub/x.csv",
+        f"s3://{landed_bucket}/landing/orders/x.csv",
+        f"s3://other-bucket/landing/orders/{day}/part-a.csv",
+    ]
+    for uri in outside:
+        info = LandingFileInfo(uri=uri, name="x.csv", size=1, version="etag")
+        with pytest.raises(LandingRefusedError, match=OUTSIDE_ROOT) as refused:
+            zone.read(info)
+        assert CANARY.decode() not in str(refused.value)
+    [good] = [i for i in zone.list_day(DAYS[1]) if i.name == "part-a.csv"]
+    assert zone.read(good)  # a key of the prefix still reads
+
+
+def test_a_dot_dot_key_in_a_day_is_refused_visibly(landed_bucket, moto_endpoint, s3_client):
+    zone = _zone(landed_bucket, moto_endpoint)
+    key = f"landing/orders/date={DAYS[1].isoformat()}/.."
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=CANARY)
+    listing = zone.scan_day(DAYS[1])
+    assert [(r.name, r.reason) for r in listing.refused] == [("..", OUTSIDE_ROOT)]
+    assert [f.name for f in listing.files] == ["part-a.csv", "part-b.jsonl", "part-c.parquet"]
+
+
+def test_only_plain_names_directly_under_the_day_belong_to_it():
+    folder = "landing/orders/date=2025-01-02/"
+    assert S3LandingZone._owns(folder + "a.csv", folder)
+    for key in (
+        folder + "../x.csv",
+        folder + "sub/a.csv",
+        "landing/orders/a.csv",
+        folder,
+        folder + "..",
+    ):
+        assert not S3LandingZone._owns(key, folder)
