@@ -76,16 +76,16 @@ def install_kill_point(point: str) -> None:
     handler.handle_output = handle_output
 
     if point == "raw_orders:between_partitions":
-        original_list_day = LocalLandingZone.list_day
+        original_scan_day = LocalLandingZone.scan_day
         seen: list[dt.date] = []
 
-        def list_day(self, day):
+        def scan_day(self, day):
             seen.append(day)
             if len(seen) == 2:
                 die(point)
-            return original_list_day(self, day)
+            return original_scan_day(self, day)
 
-        LocalLandingZone.list_day = list_day
+        LocalLandingZone.scan_day = scan_day
 
 
 def run_pipeline(
