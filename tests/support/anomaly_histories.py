@@ -31,17 +31,13 @@ import pandas as pd
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
 from orders_core.anomaly_features import CLEANED, PARTITION, history_record
 from orders_core.contract import load_contract
-from tests.support import paths
+from tests.support import metadata_history, paths
 
 FIXTURES = paths.FIXTURES
 KINDS = ("volume_spike", "volume_drop", "cents", "null_burst", "duplicate_storm", "schema_change")
-OPTIONAL_NULL_RATE = {
-    "quantity": 0.02,
-    "unit_price": 0.02,
-    "status": 0.01,
-    "region": 0.05,
-    "customer_email": 0.08,
-}
+# The stationary simulator's null rates (metadata_history), without updated_at, whose
+# nulls these histories do not model.
+OPTIONAL_NULL_RATE = {k: v for k, v in metadata_history.OPTIONAL_NULL_RATE.items() if k != "updated_at"}
 
 
 @dataclass(frozen=True)
