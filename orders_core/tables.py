@@ -80,7 +80,9 @@ CLEANED_ORDERS_COLUMNS = (
 # The published order facts: cleaned_orders without lineage (and so without drift columns
 # that might carry PII).
 FCT_ORDERS_COLUMNS = tuple(
-    c for c in CLEANED_ORDERS_COLUMNS if c not in ("extra_columns_json", "source_file", "source_line")
+    c
+    for c in CLEANED_ORDERS_COLUMNS
+    if c not in ("extra_columns_json", "source_file", "source_line")
 )
 # The order attributes the quality suite judges: the facts without the derived dates.
 QUALITY_COLUMNS = tuple(c for c in FCT_ORDERS_COLUMNS if c not in ("order_date", "partition_date"))

@@ -67,8 +67,9 @@ def test_email_hash_is_the_hmac_of_the_normalised_address():
 def test_email_hash_matches_the_hmac_module_for_any_key_length(key_length):
     key = bytes(range(256))[:key_length]
     emails = pd.Series(["a@x.com", "Ünïcode@例え.jp", "", None], dtype=TEXT_DTYPE)
-    expected = [hmac.new(key, e.lower().encode(), hashlib.sha256).hexdigest() for e in emails[:3]]
-    assert hash_email(emails, key).tolist() == [*expected, pd.NA]
+    expected = [hmac.new(key, e.lower().encode(), hashlib.sha256).hexdigest() for e in emails[:2]]
+    # An empty address is no address: it has no hash, as in cleaning.
+    assert hash_email(emails, key).tolist() == [*expected, pd.NA, pd.NA]
 
 
 def test_email_hash_keeps_row_order_over_many_row_groups():

@@ -1,0 +1,361 @@
+"""The landing contract as set-based SQL: typing, rules, reason codes, deduplication.
+
+Every statement is generated from ``contract.yaml`` and written once, in DuckDB's
+dialect with the ``ORDERS_*`` functions of :mod:`orders_core.sql.dialect`, so the same
+rules run in DuckDB locally and in Snowflake in production (see ``render``).
+
+The heart is :func:`classify_sql`: one SELECT over the raw rows of some days that gives
+every row its typed values, its reason code (the first rule it breaks, in the order
+below), the detail of every rule it breaks, and whether it is the current version of
+its order. The cleaned, quarantined and superseded rows, and the per-day summaries,
+are plain SELECTs over that classification, so that for every day::
+
+    raw rows = cleaned rows + quarantined rows + superseded rows
+
+Rules, in priority order (the first broken one is the reason code):
+
+1. ``malformed_record``: the reader could not parse the record (no other rule runs);
+2. ``missing_<column>``: a required value is empty (after stripping whitespace);
+3. ``<column>_too_long``;
+4. ``invalid_order_ts`` / ``invalid_updated_at``: not ISO-8601 (``YYYY-MM-DD``, then
+   optionally ``T`` or a space, ``HH:MM[:SS[.fraction]]``, then optionally ``Z`` or
+   ``+HH[:MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``). A value without an
+   offset is UTC, always: never read with another row's offset;
+5. ``timestamp_without_offset`` when the contract says ``naive: quarantine``;
+6. numbers: ``invalid_<column>`` (not a plain decimal, too large for a double, or a
+   non-zero value that underflows to 0 such as ``1e-400``), then the minimum
+   (``negative_<column>`` when it is 0) and the maximum (``<column>_out_of_range``).
+   ``-0`` is read as 0;
+7. text: ``invalid_<column>`` for a JSON array or object, a pattern or an allowed set;
+8. ``formula_like_<column>``: free text that starts like a spreadsheet formula;
+9. ``order_ts_outside_partition``: the UTC date of order_ts is not the landing day;
+10. ``updated_at_before_order_ts``;
+11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance.
+
+Deduplication is per landing day: of the valid rows of one order on one day, the newest
+``updated_at`` (order_ts when empty) wins; on a tie the later file (by name), then the
+later line. The rule across days (one row per order in ``fct_orders``) is in
+:mod:`orders_core.sql.facts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orders_core.contract import ColumnSpec, Contract
+from orders_core.sql.dialect import DUCKDB, render
+from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
+
+# Strict layouts, written for both engines' regular expressions (no \d, no (?:...)).
+DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+INTEGER = r"^[+]?[0-9]+(\.0*)?$"
+# A mantissa with a non-zero digit: such a number read as 0 has underflowed.
+NONZERO_MANTISSA = r"^[^eE]*[1-9].*$"
+_DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?)?"
+_OFFSET = r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)"
+TIMESTAMP = f"^{_DATE}{_TIME}{_OFFSET}?$"
+TIMESTAMP_WITH_OFFSET = f"^{_DATE}{_TIME}{_OFFSET}$"
+
+# The one-row table of HMAC pads (``pad_in``, ``pad_out`` BLOB/BINARY) that cleaning
+# joins to hash e-mails; a temporary table of the session, so the key is bound as a
+# parameter once and never appears in SQL text or query history.
+PADS_TABLE = "orders_hmac_pads"
+CLASSIFIED_TABLE = "orders_classified"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text(spec: ColumnSpec) -> str:
+    value = f'ORDERS_TRIM("{spec.name}")'
+    if spec.normalize == "upper":
+        return f"upper({value})"
+    if spec.normalize == "lower":
+        return f"lower({value})"
+    return value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its reason code, when a row breaks it, and what to say about the row."""
+
+    code: str
+    broken: str  # SQL condition over the typed columns
+    detail: str  # SQL text expression
+
+
+def rules(contract: Contract) -> list[Rule]:
+    """The contract's rules in priority order (see the module docstring)."""
+    found: list[Rule] = []
+    columns = contract.columns
+    for name in contract.required:
+        found.append(Rule(f"missing_{name}", f"t_{name} IS NULL", _lit("required value is empty")))
+    for spec in columns:
+        if spec.max_length is not None:
+            found.append(
+                Rule(
+                    f"{spec.name}_too_long",
+                    f"length(t_{spec.name}) > {spec.max_length}",
+                    _lit(f"longer than {spec.max_length}"),
+                )
+            )
+    for spec in columns:
+        if spec.type == "timestamp":
+            found.append(
+                Rule(
+                    f"invalid_{spec.name}",
+                    f"t_{spec.name} IS NOT NULL AND v_{spec.name} IS NULL",
+                    f"t_{spec.name}",
+                )
+            )
+    if contract.naive_timestamps == "quarantine":
+        naive = " OR ".join(f"n_{s.name}" for s in columns if s.type == "timestamp")
+        first = next(s.name for s in columns if s.type == "timestamp")
+        found.append(Rule("timestamp_without_offset", naive, f"t_{first}"))
+    for spec in columns:
+        if spec.type not in ("decimal", "integer"):
+            continue
+        name = spec.name
+        found.append(
+            Rule(f"invalid_{name}", f"t_{name} IS NOT NULL AND v_{name} IS NULL", f"t_{name}")
+        )
+        if spec.min is not None:
+            code = f"negative_{name}" if spec.min == 0 else f"{name}_below_minimum"
+            found.append(Rule(code, f"v_{name} < {spec.min!r}", f"CAST(v_{name} AS VARCHAR)"))
+        if spec.max is not None:
+            found.append(
+                Rule(
+                    f"{name}_out_of_range", f"v_{name} > {spec.max!r}", f"CAST(v_{name} AS VARCHAR)"
+                )
+            )
+    for spec in columns:
+        name = spec.name
+        if spec.type == "string":
+            found.append(
+                Rule(f"invalid_{name}", f"ORDERS_IS_JSON_CONTAINER(t_{name})", f"t_{name}")
+            )
+        if spec.pattern is not None:
+            found.append(
+                Rule(
+                    f"invalid_{name}",
+                    f"t_{name} IS NOT NULL AND NOT ORDERS_MATCH(t_{name}, {_lit(spec.pattern)})",
+                    f"t_{name}",
+                )
+            )
+        if spec.allowed is not None:
+            allowed = ", ".join(_lit(value) for value in spec.allowed)
+            found.append(
+                Rule(
+                    f"invalid_{name}",
+                    f"t_{name} IS NOT NULL AND t_{name} NOT IN ({allowed})",
+                    f"t_{name}",
+                )
+            )
+    if contract.formula_prefixes:
+        prefixes = ", ".join(_lit(c) for c in contract.formula_prefixes)
+        for spec in contract.free_text:
+            found.append(
+                Rule(
+                    f"formula_like_{spec.name}",
+                    f"left(t_{spec.name}, 1) IN ({prefixes})",
+                    f"t_{spec.name}",
+                )
+            )
+    found.append(
+        Rule(
+            "order_ts_outside_partition",
+            "v_order_ts IS NOT NULL AND ORDERS_UTC_DATE(v_order_ts) <> partition_date",
+            "'UTC date ' || CAST(ORDERS_UTC_DATE(v_order_ts) AS VARCHAR)"
+            " || ' in partition ' || CAST(partition_date AS VARCHAR)",
+        )
+    )
+    found.append(Rule("updated_at_before_order_ts", "v_updated_at < v_order_ts", "t_updated_at"))
+    tolerance = contract.quality.amount_line_tolerance
+    found.append(
+        Rule(
+            "amount_mismatch",
+            f"abs(v_amount - v_quantity * v_unit_price) > {tolerance!r} * abs(v_amount)",
+            "'amount ' || t_amount || ' vs quantity x unit_price '"
+            " || CAST(round(v_quantity * v_unit_price, 6) AS VARCHAR)",
+        )
+    )
+    return found
+
+
+def _typed(spec: ColumnSpec) -> list[str]:
+    """The typed value ``v_<name>`` (and ``n_<name>``, no offset, for timestamps)."""
+    name, text = spec.name, f"t_{spec.name}"
+    if spec.type == "timestamp":
+        upper = f"upper({text})"
+        return [
+            f"CASE WHEN ORDERS_MATCH({upper}, {_lit(TIMESTAMP)}) THEN ORDERS_TO_UTC({upper}) END"
+            f" AS v_{name}",
+            f"coalesce({text} IS NOT NULL AND NOT ORDERS_MATCH({upper}, {_lit(TIMESTAMP_WITH_OFFSET)}),"
+            f" false) AS n_{name}",
+        ]
+    if spec.type in ("decimal", "integer"):
+        pattern = DECIMAL if spec.type == "decimal" else INTEGER
+        return [
+            f"CASE WHEN ORDERS_MATCH({text}, {_lit(pattern)}) THEN ORDERS_TO_DOUBLE({text}) END"
+            f" AS d_{name}"
+        ]
+    return []
+
+
+def _number(spec: ColumnSpec) -> str:
+    """A finite number that did not underflow; -0 becomes 0 (adding +0.0 does that)."""
+    name = spec.name
+    return (
+        f"CASE WHEN ORDERS_IS_FINITE(d_{name}) AND NOT (d_{name} = 0"
+        f" AND ORDERS_MATCH(t_{name}, {_lit(NONZERO_MANTISSA)})) THEN d_{name} + 0.0 END AS v_{name}"
+    )
+
+
+def raw_columns(contract: Contract) -> list[str]:
+    """The columns of raw.raw_orders, in order."""
+    return [*contract.column_names, *RAW_LINEAGE_COLUMNS, "partition_date"]
+
+
+def classify_sql(contract: Contract, source: str, where: str = "") -> str:
+    """One row per raw row of ``source`` (filtered by ``where``), classified.
+
+    Adds to the raw columns: ``t_*`` (stripped text), ``v_*`` (typed values),
+    ``reason_code``, ``reason_detail``, ``is_naive`` and ``is_current`` (TRUE for the
+    row kept of its order and day, FALSE for a superseded one, NULL when quarantined).
+    """
+    columns = contract.columns
+    numbers = [s for s in columns if s.type in ("decimal", "integer")]
+    texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
+    typed = ",\n    ".join(part for spec in columns for part in _typed(spec))
+    finite = ",\n    ".join(_number(spec) for spec in numbers)
+    found = rules(contract)
+    record_ok = "parse_error IS NULL"
+    whens = " ".join(
+        f"WHEN coalesce({record_ok} AND ({rule.broken}), false) THEN {_lit(rule.code)}"
+        for rule in found
+    )
+    parts = ", ".join(
+        f"CASE WHEN coalesce({record_ok} AND ({rule.broken}), false)"
+        f" THEN {_lit(rule.code + ': ')} || coalesce({rule.detail}, 'null') END"
+        for rule in found
+    )
+    naive = " OR ".join(f"n_{s.name}" for s in columns if s.type == "timestamp")
+    order_by = contract.dedup_order_by
+    key = contract.dedup_key
+    filter_sql = f" WHERE {where}" if where else ""
+    return f"""
+WITH texts AS (
+  SELECT
+    raw.*,
+    {texts}
+  FROM {source} AS raw{filter_sql}
+), typed AS (
+  SELECT
+    texts.*,
+    {typed}
+  FROM texts
+), numbers AS (
+  SELECT
+    typed.*,
+    {finite}
+  FROM typed
+), judged AS (
+  SELECT
+    numbers.*,
+    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS reason_code,
+    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
+      ELSE ORDERS_JOIN_PRESENT('; ', {parts}) END AS reason_detail,
+    ({naive}) AS is_naive
+  FROM numbers
+)
+SELECT
+  judged.*,
+  CASE WHEN reason_code IS NULL THEN row_number() OVER (
+    PARTITION BY partition_date, t_{key}, reason_code IS NULL
+    ORDER BY coalesce(v_{order_by}, v_order_ts) DESC, source_file DESC, source_line DESC
+  ) = 1 END AS is_current
+FROM judged
+"""
+
+
+def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> str:
+    """The cleaned form of the current (or, ``current=False``, superseded) valid rows."""
+    values = {
+        "order_id": "t_order_id",
+        "customer_id": "t_customer_id",
+        "order_ts": "v_order_ts",
+        "order_date": "ORDERS_UTC_DATE(v_order_ts)",
+        "amount": "v_amount",
+        "currency": "t_currency",
+        "quantity": "CAST(round(v_quantity) AS BIGINT)",
+        "unit_price": "v_unit_price",
+        "status": "t_status",
+        "region": "t_region",
+        "customer_email_hash": f"ORDERS_HMAC_HEX(lower(t_customer_email), {PADS_TABLE}.pad_in,"
+        f" {PADS_TABLE}.pad_out)",
+        "updated_at": "coalesce(v_updated_at, v_order_ts)",
+        "extra_columns_json": "extra_columns_json",
+        "source_file": "source_file",
+        "source_line": "source_line",
+        "partition_date": "partition_date",
+    }
+    assert tuple(values) == CLEANED_ORDERS_COLUMNS
+    select = ",\n  ".join(f"{sql} AS {name}" for name, sql in values.items())
+    flag = "is_current" if current else "NOT is_current"
+    return (
+        f"SELECT\n  {select}\nFROM {classified} CROSS JOIN {PADS_TABLE}\n"
+        f"WHERE reason_code IS NULL AND {flag}"
+    )
+
+
+def quarantined_select(contract: Contract, classified: str = CLASSIFIED_TABLE) -> str:
+    """The rejected rows exactly as they landed, with their reason."""
+    columns = ", ".join(f'"{name}"' for name in raw_columns(contract))
+    return (
+        f"SELECT {columns}, reason_code, reason_detail\nFROM {classified}\n"
+        "WHERE reason_code IS NOT NULL"
+    )
+
+
+def day_summary_select(classified: str = CLASSIFIED_TABLE) -> str:
+    """Per day: the row balance and revenue of each part, and the rows without offset."""
+    return f"""
+SELECT
+  partition_date,
+  count(*) AS raw_rows,
+  count(CASE WHEN is_current THEN 1 END) AS cleaned_rows,
+  count(reason_code) AS quarantined_rows,
+  count(CASE WHEN NOT is_current THEN 1 END) AS superseded_rows,
+  count(CASE WHEN reason_code IS NULL AND is_naive THEN 1 END) AS naive_timestamp_rows,
+  coalesce(sum(CASE WHEN is_current THEN v_amount END), 0) AS cleaned_revenue,
+  coalesce(sum(CASE WHEN NOT is_current THEN v_amount END), 0) AS superseded_revenue,
+  count(DISTINCT CASE WHEN is_current THEN t_customer_id END) AS distinct_customers
+FROM {classified}
+GROUP BY partition_date
+ORDER BY partition_date
+"""
+
+
+def reason_counts_select(classified: str = CLASSIFIED_TABLE) -> str:
+    """Quarantined rows per day and reason code."""
+    return (
+        f"SELECT partition_date, reason_code, count(*) AS n FROM {classified}\n"
+        "WHERE reason_code IS NOT NULL GROUP BY partition_date, reason_code"
+        " ORDER BY partition_date, reason_code"
+    )
+
+
+def statements(contract: Contract, dialect: str = DUCKDB) -> dict[str, str]:
+    """Every cleaning statement in ``dialect`` (what ``tests/snapshots/sql`` keeps)."""
+    source = "raw.raw_orders"
+    where = "partition_date BETWEEN ? AND ?"
+    return {
+        "classify": render(classify_sql(contract, source, where), dialect),
+        "cleaned": render(cleaned_select(), dialect),
+        "superseded": render(cleaned_select(current=False), dialect),
+        "quarantined": render(quarantined_select(contract), dialect),
+        "day_summary": render(day_summary_select(), dialect),
+        "reason_counts": render(reason_counts_select(), dialect),
+    }

@@ -1,0 +1,111 @@
+"""One SQL source, two engines: the thin layer of functions that differ.
+
+Statements are written once, in DuckDB's dialect, with a few functions of our own
+(``ORDERS_*``) where DuckDB and Snowflake have no common spelling. :func:`render` gives a
+statement in a target dialect: sqlglot transpiles the standard part, then each
+``ORDERS_*`` call is replaced by that dialect's template, with its arguments rendered in
+the same dialect. Everything else (window functions, CASE, casts, joins) is sqlglot's.
+
+Adding a function: add its templates for every dialect in :data:`TEMPLATES`; the test
+``tests/core/test_sql_dialect.py`` runs each one on both engines.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+DUCKDB = "duckdb"
+SNOWFLAKE = "snowflake"
+DIALECTS = (DUCKDB, SNOWFLAKE)
+
+# Python's str.strip() set of whitespace, so that a value stripped here is stripped as
+# a person reading it would expect (a no-break space or an ideographic space included).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+# {0}, {1}, ... are the rendered arguments. Each template is parsed in its own dialect.
+TEMPLATES: dict[str, dict[str, str]] = {
+    # text without the surrounding whitespace (the WHITESPACE set), '' as NULL
+    "ORDERS_TRIM": {
+        DUCKDB: "nullif(trim({0}, {ws}), '')",
+        SNOWFLAKE: "NULLIF(TRIM({0}, {ws}), '')",
+    },
+    # the whole value matches the regular expression (RE2 in both engines)
+    "ORDERS_MATCH": {
+        DUCKDB: "regexp_full_match({0}, {1})",
+        SNOWFLAKE: "REGEXP_LIKE({0}, {1})",
+    },
+    # a DOUBLE from text that already matched a strict number pattern; NULL when it does
+    # not fit (1e400)
+    "ORDERS_TO_DOUBLE": {
+        DUCKDB: "try_cast({0} AS DOUBLE)",
+        SNOWFLAKE: "TRY_TO_DOUBLE({0})",
+    },
+    # a finite double (no inf, no nan)
+    "ORDERS_IS_FINITE": {
+        DUCKDB: "isfinite({0})",
+        SNOWFLAKE: "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)",
+    },
+    # an instant from ISO-8601 text that already matched the strict layout; a value
+    # without an offset is read as UTC (the session time zone is UTC in both engines)
+    "ORDERS_TO_UTC": {
+        DUCKDB: "try_cast({0} AS TIMESTAMPTZ)",
+        SNOWFLAKE: "CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ({0}))",
+    },
+    # the UTC calendar date of an instant
+    "ORDERS_UTC_DATE": {
+        DUCKDB: "cast(timezone('UTC', {0}) AS DATE)",
+        SNOWFLAKE: "CAST(CONVERT_TIMEZONE('UTC', {0}) AS DATE)",
+    },
+    # a JSON array or object (a nested value where a scalar is expected)
+    "ORDERS_IS_JSON_CONTAINER": {
+        DUCKDB: "(left({0}, 1) IN ('[', '{{') AND coalesce(json_valid({0}), false))",
+        SNOWFLAKE: "(LEFT({0}, 1) IN ('[', '{{') AND "
+        "(IS_ARRAY(TRY_PARSE_JSON({0})) OR IS_OBJECT(TRY_PARSE_JSON({0}))))",
+    },
+    # HMAC-SHA256 (RFC 2104) of UTF-8 text as lower-case hex, from the padded keys
+    # (``pii.hmac_pads``): H((K ^ opad) || H((K ^ ipad) || m))
+    "ORDERS_HMAC_HEX": {
+        DUCKDB: "sha256({2} || unhex(sha256({1} || encode({0}))))",
+        SNOWFLAKE: "LOWER(SHA2({2} || SHA2_BINARY({1} || TO_BINARY({0}, 'UTF-8'), 256), 256))",
+    },
+    # the present parts joined with a separator (NULL parts skipped; NULL when none)
+    "ORDERS_JOIN_PRESENT": {
+        DUCKDB: "nullif(concat_ws({0}, {rest}), '')",
+        SNOWFLAKE: "NULLIF(ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT({rest}), {0}), '')",
+    },
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _expand(node: exp.Expression, dialect: str) -> exp.Expression:
+    if not isinstance(node, exp.Anonymous) or node.name.upper() not in TEMPLATES:
+        return node
+    # Arguments first, so that nested ORDERS_* calls are expanded too.
+    args = [arg.transform(_expand, dialect).sql(dialect=dialect) for arg in node.expressions]
+    template = TEMPLATES[node.name.upper()][dialect]
+    text = template.format(*args, ws=_literal(WHITESPACE), rest=", ".join(args[1:]))
+    return sqlglot.parse_one(text, read=dialect)
+
+
+@cache
+def render(sql: str, dialect: str = DUCKDB) -> str:
+    """``sql`` (DuckDB dialect with ``ORDERS_*`` functions) as ``dialect`` runs it."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
+    statements = []
+    for tree in sqlglot.parse(sql, read=DUCKDB):
+        if tree is None:
+            continue
+        rendered = tree.transform(_expand, dialect, copy=True)
+        statements.append(rendered.sql(dialect=dialect, pretty=True))
+    return ";\n".join(statements)
