@@ -26,7 +26,7 @@ import pandas as pd
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core import tables
 from orders_core.calendar import days_in_window
-from orders_core.cleaning import column_text, parse_values
+from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
 from orders_core.ingest import normalize_header
 from resources.telemetry import TelemetryResource
@@ -63,20 +63,13 @@ def file_headers(raw_day: pd.DataFrame) -> pd.DataFrame:
 
 def _conformance(values: pd.Series, spec: ColumnSpec) -> float:
     """Share of present values that satisfy a contract column's rules (0 for free text)."""
-    frame = pd.DataFrame({spec.name: values.astype("string")})
-    text = column_text(frame, spec)
-    present = text.notna()
-    if not present.any():
-        return 0.0
-    _, malformed = parse_values(text, spec)
-    ok = present & ~malformed
-    if spec.allowed is not None:
-        ok &= text.isin(spec.allowed)
-    if spec.pattern is not None:
-        ok &= text.str.match(spec.pattern, na=False)
     if spec.type == "string" and spec.allowed is None and spec.pattern is None:
         return 0.0
-    return float(ok[present].mean())
+    typed = typed_frame(pd.DataFrame({spec.name: values.astype("string")}), load_contract())
+    present = typed[f"t_{spec.name}"].notna()
+    if not present.any():
+        return 0.0
+    return float(typed[f"ok_{spec.name}"][present].mean())
 
 
 def _extra_values(raw_file: pd.DataFrame, name: str) -> pd.Series:
@@ -163,12 +156,13 @@ def _retyped_findings(raw_day: pd.DataFrame, rows: int, contract: Contract) -> l
         sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
     scale = rows / len(sample)
     findings = []
+    typed = typed_frame(sample, contract)
     for spec in contract.columns:
-        text = column_text(sample, spec)
+        text = typed[f"t_{spec.name}"]
         present = int(text.notna().sum())
         if not present:
             continue
-        _, malformed = parse_values(text, spec)
+        malformed = typed[f"m_{spec.name}"].astype(bool)
         unparseable = int(malformed.sum()) * scale
         rate = int(malformed.sum()) / present
         if rate > policy.retyped_max_unparseable and unparseable >= policy.retyped_min_values:

@@ -6,7 +6,7 @@ For every day, in rows and in revenue::
 
 Rows count every landed record (``raw_orders`` rows of the day). Revenue is defined
 on *parseable amounts*: the amount text read by the contract's own decimal parser
-(``cleaning.parse_values``) that gives a finite number, whatever else is wrong with the
+(``orders_core.sql.cleaning.parseable_amount``) that gives a finite number, whatever else is wrong with the
 row (negative, out of range, wrong day...). Then:
 
 - raw revenue = sum of the parseable amounts of the day's raw rows;
@@ -16,12 +16,14 @@ row (negative, out of range, wrong day...). Then:
 
 Rows whose amount does not parse (``"1,234.50"``, ``"12 EUR"``, ``1e400``) carry no
 revenue on either side; they are counted in ``unparseable_amount_rows``. Sums are
-``math.fsum`` (exactly rounded) and compared within ``1e-9`` of the summed absolute
-amounts, so the order of summation cannot fail the check.
+summed in the engine and compared within ``1e-9`` of the summed absolute amounts, so
+the order of summation cannot fail the check.
 
 The check runs inside the cleaning step (``check_specs`` of the ``clean_orders``
-multi-asset): the raw frame and the cleaning result are already in memory there, so
-it costs a few vectorised sums instead of reading three tables back.
+multi-asset), as one aggregate over the tables the step has just written
+(``reconciliation_select``): raw.raw_orders, staging.cleaned_orders and
+staging.quarantined_orders of the day, and the superseded rows of the classification.
+It so proves that what was stored balances, not only what was computed.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core import tables
-from orders_core.cleaning import CleaningResult, column_text, parse_values
+from orders_core.cleaning import CleaningResult, local_connection, raw_table
+from orders_core.sql.cleaning import reconciliation_select
+from orders_core.sql.dialect import render
 from orders_core.contract import Contract
 
 CHECK_NAME = tables.RECONCILIATION
@@ -78,54 +81,40 @@ class Reconciliation:
         return self.row_difference == 0 and abs(self.revenue_difference) <= tolerance
 
 
-def parseable_amounts(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
-    """Finite amounts of a frame of landed (text) rows, by the contract's parser.
-
-    Run on Arrow-backed strings: the same rules, several times faster on a large day.
-    """
-    spec = contract.column("amount")
-    with pd.option_context("mode.string_storage", "pyarrow"):
-        values, _ = parse_values(column_text(frame, spec), spec)
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-    return numbers[np.isfinite(numbers)]
-
-
-def _split_by_day(frame: pd.DataFrame, days: Sequence[dt.date]) -> dict[dt.date, pd.DataFrame]:
-    """The ``amount`` column of each day's rows, by ``partition_date`` (compared in Arrow when it is an Arrow
-    date: converting a million dates to pandas timestamps costs seconds)."""
-    amounts = frame.loc[:, ["amount"]]
-    if frame.empty:
-        return {day: amounts for day in days}
-    column = frame["partition_date"]
-    if not isinstance(column.dtype, pd.ArrowDtype):
-        column = pd.to_datetime(column).dt.date
-    return {day: amounts[(column == day).fillna(False).to_numpy(dtype=bool)] for day in days}
+def balances_from_rows(
+    rows: Sequence[tuple], days: Sequence[dt.date]
+) -> dict[dt.date, Reconciliation]:
+    """Balances of ``days`` from the rows of ``reconciliation_select`` (a day without
+    any row balances at zero)."""
+    found = {row[0]: row for row in rows}
+    balances = {}
+    for day in days:
+        row = found.get(day)
+        if row is None:
+            balances[day] = Reconciliation(0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            continue
+        counts = [int(v) for v in row[1:6]]
+        sums = [float(v) for v in row[6:11]]
+        balances[day] = Reconciliation(*counts, *sums)
+    return balances
 
 
 def reconcile_days(
     raw: pd.DataFrame, result: CleaningResult, days: Sequence[dt.date], contract: Contract
 ) -> dict[dt.date, Reconciliation]:
-    """Balance of each day between the raw frame and the cleaning result."""
-    raw_by_day = _split_by_day(raw, days)
-    cleaned = _split_by_day(result.cleaned, days)
-    quarantined = _split_by_day(result.quarantined, days)
-    superseded = _split_by_day(result.superseded, days)
-    balances = {}
-    for day in days:
-        raw_amounts = parseable_amounts(raw_by_day[day], contract)
-        balances[day] = Reconciliation(
-            raw_rows=len(raw_by_day[day]),
-            cleaned_rows=len(cleaned[day]),
-            quarantined_rows=len(quarantined[day]),
-            superseded_rows=len(superseded[day]),
-            unparseable_amount_rows=len(raw_by_day[day]) - len(raw_amounts),
-            raw_revenue=math.fsum(raw_amounts),
-            cleaned_revenue=math.fsum(cleaned[day]["amount"].to_numpy(dtype="float64")),
-            quarantined_revenue=math.fsum(parseable_amounts(quarantined[day], contract)),
-            superseded_revenue=math.fsum(superseded[day]["amount"].to_numpy(dtype="float64")),
-            absolute_amounts=math.fsum(np.abs(raw_amounts)),
+    """Balance of each day between a raw frame and its cleaning result, by the same SQL
+    the cleaning step runs on the warehouse tables (here in an in-memory DuckDB)."""
+    with local_connection() as conn:
+        conn.register("raw_part", raw_table(raw, contract))
+        for name in ("cleaned", "quarantined", "superseded"):
+            frame = getattr(result, name)
+            conn.register(f"{name}_part", frame.loc[:, ["partition_date", "amount"]])
+        sql = render(
+            reconciliation_select("raw_part", "cleaned_part", "quarantined_part", "superseded_part")
         )
-    return balances
+        first, last = (min(days), max(days)) if days else (dt.date.min, dt.date.min)
+        rows = conn.execute(sql, [first, last] * 4).fetchall()
+    return balances_from_rows(rows, days)
 
 
 def reconciliation_outcome(balance: Reconciliation) -> PartitionOutcome:

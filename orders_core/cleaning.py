@@ -23,8 +23,10 @@ from orders_core.sql.cleaning import (
     classify_sql,
     cleaned_select,
     day_summary_select,
+    pads_statements,
     quarantined_select,
     raw_columns,
+    typed_sql,
 )
 from orders_core.sql.dialect import render
 from orders_core.tables import CLEANED_ORDERS_COLUMNS
@@ -43,9 +45,9 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 
 def create_pads(conn, key: bytes) -> None:
     """The session's temporary table of HMAC pads (the key is bound, never in SQL text)."""
-    inner, outer = hmac_pads(key)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {PADS_TABLE} (pad_in BLOB, pad_out BLOB)")
-    conn.execute(f"INSERT INTO {PADS_TABLE} VALUES (?, ?)", [inner, outer])
+    create, insert = pads_statements()
+    conn.execute(create)
+    conn.execute(insert, list(hmac_pads(key)))
 
 
 def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
@@ -153,3 +155,20 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
         naive_timestamp_rows=int(naive),
         superseded=superseded.sort_values(order, ignore_index=True),
     )
+
+
+def typed_frame(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The contract's reading of a few landed rows (a drift sample): per contract column
+    ``t_`` (text as cleaning reads it), ``m_`` (malformed) and ``ok_`` (meets the
+    column's rules), by the cleaning's own SQL. Missing columns are read as empty."""
+    columns = {}
+    for name in contract.column_names:
+        values = frame[name] if name in frame else pd.Series(None, index=frame.index)
+        columns[name] = pa.array(
+            values.astype("string").array.to_numpy(na_value=None), pa.string()
+        )
+    with local_connection() as conn:
+        conn.register("sample", pa.table(columns) if columns else pa.table({}))
+        result = conn.sql(render(typed_sql(contract, "sample"))).to_arrow_table()
+    wanted = [f"{p}_{n}" for n in contract.column_names for p in ("t", "m", "ok")]
+    return arrow_frame(result.select(wanted)).set_index(frame.index)

@@ -7,6 +7,7 @@ that the cleaning transform and the asset checks read the same rules.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,10 +126,18 @@ def _parse_drift(section: dict) -> DriftPolicy:
     )
 
 
+_COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
 def parse_contract(document: dict) -> Contract:
     """Build a :class:`Contract` from a parsed YAML document, validating its shape."""
     columns = []
     for raw in document["columns"]:
+        if not _COLUMN_NAME.match(str(raw["name"])):
+            raise ValueError(
+                f"column {raw['name']!r}: names are lower-case SQL identifiers"
+                " (letters, digits, _), as the generated SQL uses them unquoted"
+            )
         if raw["type"] not in COLUMN_TYPES:
             raise ValueError(f"column {raw['name']!r}: unknown type {raw['type']!r}")
         allowed = raw.get("allowed")

@@ -1,80 +1,138 @@
 """Per-partition profile of raw orders: the numbers the anomaly sensor learns from.
 
 Computed on the raw text, before cleaning, so that a partition can be judged (and
-held) before anything downstream of ``raw_orders`` runs.
+held) before anything downstream of ``raw_orders`` runs. The numbers are one aggregate
+per day in the warehouse engine (:func:`profile_sql`); only the distinct file headers
+of a day come back to Python.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from orders_core.contract import Contract
-from orders_core.dtypes import TEXT_DTYPE, exact_text
 from orders_core.ingest import normalize_header
 from orders_core.rounding import money, score, significant
+from orders_core.sql.cleaning import parseable_amount
 
 PREFIX = "orders/"
 
 
-def _distinct(values: pd.Series) -> list:
-    """Distinct present values, in order of appearance, of a column whose values repeat
-    in long runs (one per file): runs are collapsed first, so only one value per run is
-    hashed. Python strings are compared without a copy (usually the very same object)."""
-    if values.dtype == TEXT_DTYPE:
-        return pc.unique(pa.array(values.array)).drop_null().to_pylist()
-    present = np.asarray(values.array, dtype=object)[values.notna().to_numpy(dtype=bool)]
-    starts = np.ones(present.size, dtype=bool)
-    starts[1:] = present[1:] != present[:-1]
-    return list(dict.fromkeys(present[starts]))
+def profile_sql(contract: Contract, source: str) -> str:
+    """Per day of ``source`` between two bound days: the counts and sums of the profile."""
+    trimmed = ", ".join(f"ORDERS_TRIM({name}) AS t_{name}" for name in contract.column_names)
+    nulls = ", ".join(
+        f"count(CASE WHEN t_{name} IS NULL THEN 1 END) AS null_{name}"
+        for name in contract.column_names
+    )
+    return f"""
+SELECT
+  partition_date,
+  count(*) AS row_count,
+  count(DISTINCT source_file) AS files,
+  coalesce(sum(amount_value), 0) AS revenue,
+  avg(amount_value) AS mean_amount,
+  median(amount_value) AS median_amount,
+  count(DISTINCT t_customer_id) AS customers,
+  count(t_order_id) - count(DISTINCT t_order_id) AS duplicates,
+  count(CASE WHEN t_amount IS NOT NULL AND amount_value IS NULL THEN 1 END) AS unparseable,
+  count(parse_error) AS parse_errors,
+  {nulls}
+FROM (
+  SELECT partition_date, source_file, parse_error, {trimmed},
+    {parseable_amount()} AS amount_value
+  FROM {source} WHERE partition_date BETWEEN ? AND ?
+) AS day_rows
+GROUP BY partition_date
+"""  # noqa: S608 (identifiers from the contract and the code, days bound)
 
 
-def _header_drift(headers: pd.Series, contract: Contract) -> tuple[int, int]:
+def headers_sql(source: str) -> str:
+    """The distinct file headers of each day between two bound days."""
+    return (
+        f"SELECT DISTINCT partition_date, file_header FROM {source}"  # noqa: S608 (constant identifier)
+        " WHERE partition_date BETWEEN ? AND ? AND file_header IS NOT NULL"
+    )
+
+
+def _header_drift(headers: Iterable[str], contract: Contract) -> tuple[int, int]:
     """Count extra columns and missing required columns over the day's file headers."""
     extra: set[str] = set()
     missing: set[str] = set()
-    for header in _distinct(headers):
+    for header in headers:
         names = {normalize_header(name) for name in json.loads(header)}
         extra |= names - set(contract.column_names)
         missing |= set(contract.required) - names
     return len(extra), len(missing)
 
 
-def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]:
-    """Numeric profile of one day of raw orders (all values JSON-serialisable), rounded
-    as metadata is (:mod:`orders_core.rounding`)."""
-    rows = len(raw)
+def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) -> dict:
+    """The profile of one day from its :func:`profile_sql` row (after ``partition_date``)
+    and its distinct headers, rounded as metadata is (:mod:`orders_core.rounding`)."""
+    rows = int(row[0])
     profile: dict[str, float | int] = {"dagster/row_count": rows}
     if rows == 0:
         return {**profile, f"{PREFIX}files": 0, f"{PREFIX}revenue": 0.0}
-    stripped = {name: exact_text(raw[name]).str.strip() for name in contract.column_names}
-    amounts = pd.to_numeric(stripped["amount"], errors="coerce")
+    files, revenue, mean, median, customers, duplicates, unparseable, errors = row[1:9]
     null_rates = {
-        name: significant((values.isna() | (values == "")).mean())
-        for name, values in stripped.items()
+        name: significant(int(count) / rows)
+        for name, count in zip(contract.column_names, row[9:], strict=True)
     }
-    extra, missing = _header_drift(raw["file_header"], contract)
-    order_ids = stripped["order_id"].dropna()
+    extra, missing = _header_drift(headers, contract)
     profile.update(
         {
-            f"{PREFIX}files": len(_distinct(raw["source_file"])),
-            f"{PREFIX}revenue": money(amounts.sum()),
-            f"{PREFIX}mean_order_value": score(amounts.mean()) if amounts.notna().any() else 0.0,
-            f"{PREFIX}median_amount": score(amounts.median()) if amounts.notna().any() else 0.0,
-            f"{PREFIX}distinct_customers": int(stripped["customer_id"].nunique()),
-            f"{PREFIX}duplicate_rate": significant(order_ids.duplicated().sum() / rows),
-            f"{PREFIX}unparseable_amount_rate": significant(
-                (stripped["amount"].notna() & amounts.isna()).mean()
-            ),
+            f"{PREFIX}files": int(files),
+            f"{PREFIX}revenue": money(float(revenue)),
+            f"{PREFIX}mean_order_value": score(float(mean)) if mean is not None else 0.0,
+            f"{PREFIX}median_amount": score(float(median)) if median is not None else 0.0,
+            f"{PREFIX}distinct_customers": int(customers),
+            f"{PREFIX}duplicate_rate": significant(int(duplicates) / rows),
+            f"{PREFIX}unparseable_amount_rate": significant(int(unparseable) / rows),
             f"{PREFIX}extra_columns": extra,
             f"{PREFIX}missing_columns": missing,
-            f"{PREFIX}parse_errors": int(raw["parse_error"].notna().sum()),
+            f"{PREFIX}parse_errors": int(errors),
             f"{PREFIX}null_rate_max": max(null_rates[name] for name in contract.required),
         }
     )
     profile.update({f"{PREFIX}null_rate/{name}": rate for name, rate in null_rates.items()})
     return profile
+
+
+def profile_days(conn, contract: Contract, source: str, days: Sequence[dt.date], dialect: str
+                 ) -> dict[dt.date, dict]:
+    """Profiles of ``days`` of ``source`` through a DB-API connection or session with
+    ``execute(sql, params).fetchall()``."""
+    from orders_core.sql.dialect import render
+
+    if not days:
+        return {}
+    bounds = [min(days), max(days)]
+    rows = {r[0]: r[1:] for r in conn.execute(render(profile_sql(contract, source), dialect),
+                                               bounds).fetchall()}
+    headers: dict[dt.date, list[str]] = {}
+    for day, header in conn.execute(render(headers_sql(source), dialect), bounds).fetchall():
+        headers.setdefault(day, []).append(header)
+    empty = (0,) * (9 + len(contract.column_names))
+    return {
+        day: profile_from_row(rows.get(day, empty), sorted(headers.get(day, [])), contract)
+        for day in days
+    }
+
+
+def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]:
+    """The profile of one day of raw rows held in a frame (tests, tools), by the same SQL."""
+    from orders_core.cleaning import local_connection, raw_table
+
+    frame = raw
+    if "partition_date" not in frame:
+        frame = raw.assign(partition_date=pd.Timestamp("2000-01-01"))
+    table = raw_table(frame, contract)
+    with local_connection() as conn:
+        conn.register("raw_day", table)
+        days = sorted({d for d in table.column("partition_date").to_pylist()}) or [dt.date(2000, 1, 1)]
+        profiles = profile_days(conn, contract, "raw_day", days[:1], "duckdb")
+    return next(iter(profiles.values()))

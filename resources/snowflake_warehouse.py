@@ -15,11 +15,13 @@ from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 import sqlglot
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector.constants import FIELD_ID_TO_NAME
 
-from resources.warehouse import DATE_DTYPE, Warehouse
+from orders_core.sql.dialect import render
+from resources.warehouse import DATE_DTYPE, SqlSession, Warehouse
 
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
 
@@ -77,6 +79,42 @@ def snowflake_connection(snowflake: SnowflakeResource) -> Iterator:
             raise
 
 
+class SnowflakeSession(SqlSession):
+    """A :class:`SqlSession` on a Snowflake connection (autocommit off inside
+    :meth:`transaction`; the session time zone is UTC, see :func:`snowflake_resource`)."""
+
+    dialect = "snowflake"
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(render(sql, self.dialect), list(params))
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        cursor = self.conn.cursor()
+        cursor.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def append(self, schema: str, table: str, rows: pa.Table) -> None:
+        """Bulk-load Arrow rows (the connector stages them as Parquet and runs COPY INTO)."""
+        from snowflake.connector.pandas_tools import write_pandas
+
+        frame = rows.to_pandas()
+        frame.columns = [name.upper() for name in frame.columns]
+        write_pandas(
+            self.conn, frame, table.upper(), schema=schema.upper(), quote_identifiers=False
+        )
+
+
 class SnowflakeWarehouse(Warehouse):
     """Runs the platform's analytical SQL inside Snowflake.
 
@@ -90,6 +128,11 @@ class SnowflakeWarehouse(Warehouse):
             cursor = conn.cursor()
             cursor.execute(snowflake_sql(sql), list(params))
             return typed_frame(cursor)
+
+    @contextmanager
+    def session(self) -> Iterator[SqlSession]:
+        with snowflake_connection(self.snowflake) as conn:
+            yield SnowflakeSession(conn)
 
 
 def snowflake_resource(*, key_pair: bool, key_passphrase: bool) -> SnowflakeResource:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
+from orders_core.sql.dialect import render
 from resources.dagster_internals import DbIOManager, TableSlice
 from resources.traced_io import TracedDbIOManager
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
@@ -68,6 +69,49 @@ def quoted_table(schema: str, table: str) -> str:
     return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
 
 
+class SqlSession:
+    """One connection to the warehouse engine, for the steps that move rows in SQL.
+
+    Statements are written in DuckDB's dialect with the ``ORDERS_*`` functions of
+    :mod:`orders_core.sql.dialect` and rendered for the engine here; values are bound
+    with ``?``. DDL and temporary tables go outside :meth:`transaction` (Snowflake
+    commits an open transaction on DDL); row changes go inside it, so a crash or an
+    error leaves the previous rows of the partitions.
+    """
+
+    dialect: str = "duckdb"
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        """Run one statement; its rows (DML gives its counts)."""
+        cursor = self.conn.execute(render(sql, self.dialect), list(params))
+        return cursor.fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def append(self, schema: str, table: str, rows: pa.Table) -> None:
+        """Insert Arrow rows into a table by column name."""
+        self.conn.register("orders_incoming", rows)
+        try:
+            columns = ", ".join(map(quoted_identifier, rows.column_names))
+            self.conn.execute(
+                f"INSERT INTO {quoted_table(schema, table)} ({columns})"  # noqa: S608 (validated identifiers)
+                f" SELECT {columns} FROM orders_incoming"
+            )
+        finally:
+            self.conn.unregister("orders_incoming")
+
+
 class Warehouse(dg.ConfigurableResource):
     """Runs read-only analytical SQL in the warehouse engine and returns a DataFrame.
 
@@ -78,6 +122,12 @@ class Warehouse(dg.ConfigurableResource):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         raise NotImplementedError
+
+    @contextmanager
+    def session(self) -> Iterator[SqlSession]:
+        """A :class:`SqlSession` on the engine, closed (and rolled back) on exit."""
+        raise NotImplementedError
+        yield  # pragma: no cover
 
     def table_exists(self, schema: str, table: str) -> bool:
         found = self.query(
@@ -97,12 +147,27 @@ class DuckDBWarehouse(Warehouse):
 
     database: str
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    # DuckDB's memory limit for the steps that move rows: beyond it, sorts, joins and
+    # temporary tables spill to disk, so a step's memory does not grow with the day.
+    memory_limit: str | None = "1GB"
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with locked_connection(
             self.database, lock_timeout_s=self.lock_timeout_s, log=dg.get_dagster_logger()
         ) as conn:
             return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
+
+    @contextmanager
+    def session(self) -> Iterator[SqlSession]:
+        config = {"memory_limit": self.memory_limit} if self.memory_limit else None
+        with locked_connection(
+            self.database,
+            config=config,
+            lock_timeout_s=self.lock_timeout_s,
+            log=dg.get_dagster_logger(),
+        ) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            yield SqlSession(conn)
 
 
 def partition_filter(table_slice: TableSlice) -> tuple[str, list[object]]:

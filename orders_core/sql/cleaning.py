@@ -69,7 +69,7 @@ def _lit(text: str) -> str:
 
 
 def _text(spec: ColumnSpec) -> str:
-    value = f'ORDERS_TRIM("{spec.name}")'
+    value = f"ORDERS_TRIM({spec.name})"
     if spec.normalize == "upper":
         return f"upper({value})"
     if spec.normalize == "lower":
@@ -218,35 +218,38 @@ def raw_columns(contract: Contract) -> list[str]:
     return [*contract.column_names, *RAW_LINEAGE_COLUMNS, "partition_date"]
 
 
-def classify_sql(contract: Contract, source: str, where: str = "") -> str:
-    """One row per raw row of ``source`` (filtered by ``where``), classified.
+def _malformed(spec: ColumnSpec) -> str:
+    """``m_<name>``: a present value that does not parse as the contract type (for text:
+    a nested JSON value). The one definition cleaning and the drift check share."""
+    name = spec.name
+    if spec.type == "string":
+        return f"coalesce(ORDERS_IS_JSON_CONTAINER(t_{name}), false) AS m_{name}"
+    return f"(t_{name} IS NOT NULL AND v_{name} IS NULL) AS m_{name}"
 
-    Adds to the raw columns: ``t_*`` (stripped text), ``v_*`` (typed values),
-    ``reason_code``, ``reason_detail``, ``is_naive`` and ``is_current`` (TRUE for the
-    row kept of its order and day, FALSE for a superseded one, NULL when quarantined).
-    """
+
+def _conforms(spec: ColumnSpec) -> str:
+    """``ok_<name>``: a present value that meets every rule of its column alone (type,
+    pattern, allowed set); what the drift check compares a renamed column's values to."""
+    name = spec.name
+    parts = [f"t_{name} IS NOT NULL", f"NOT m_{name}"]
+    if spec.pattern is not None:
+        parts.append(f"ORDERS_MATCH(t_{name}, {_lit(spec.pattern)})")
+    if spec.allowed is not None:
+        parts.append(f"t_{name} IN ({', '.join(_lit(v) for v in spec.allowed)})")
+    return f"coalesce({' AND '.join(parts)}, false) AS ok_{name}"
+
+
+def _typed_ctes(contract: Contract, source: str, where: str) -> str:
+    """The CTEs typing ``source``; the last one, ``checked``, has every column."""
     columns = contract.columns
     numbers = [s for s in columns if s.type in ("decimal", "integer")]
     texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
     typed = ",\n    ".join(part for spec in columns for part in _typed(spec))
     finite = ",\n    ".join(_number(spec) for spec in numbers)
-    found = rules(contract)
-    record_ok = "parse_error IS NULL"
-    whens = " ".join(
-        f"WHEN coalesce({record_ok} AND ({rule.broken}), false) THEN {_lit(rule.code)}"
-        for rule in found
-    )
-    parts = ", ".join(
-        f"CASE WHEN coalesce({record_ok} AND ({rule.broken}), false)"
-        f" THEN {_lit(rule.code + ': ')} || coalesce({rule.detail}, 'null') END"
-        for rule in found
-    )
-    naive = " OR ".join(f"n_{s.name}" for s in columns if s.type == "timestamp")
-    order_by = contract.dedup_order_by
-    key = contract.dedup_key
+    malformed = ",\n    ".join(_malformed(spec) for spec in columns)
+    conforms = ",\n    ".join(_conforms(spec) for spec in columns)
     filter_sql = f" WHERE {where}" if where else ""
-    return f"""
-WITH texts AS (
+    return f"""texts AS (
   SELECT
     raw.*,
     {texts}
@@ -261,14 +264,55 @@ WITH texts AS (
     typed.*,
     {finite}
   FROM typed
-), judged AS (
+), flagged AS (
   SELECT
     numbers.*,
+    {malformed}
+  FROM numbers
+), checked AS (
+  SELECT
+    flagged.*,
+    {conforms}
+  FROM flagged
+)"""
+
+
+def typed_sql(contract: Contract, source: str, where: str = "") -> str:
+    """Every row of ``source`` with ``t_*`` (stripped, normalised text), ``v_*`` (typed
+    values), ``n_*`` (timestamps without offset), ``m_*`` (malformed) and ``ok_*``."""
+    return f"WITH {_typed_ctes(contract, source, where)}\nSELECT * FROM checked"
+
+
+def classify_sql(contract: Contract, source: str, where: str = "") -> str:
+    """One row per raw row of ``source`` (filtered by ``where``), classified.
+
+    Adds to the columns of :func:`typed_sql`: ``reason_code``, ``reason_detail``,
+    ``is_naive`` and ``is_current`` (TRUE for the row kept of its order and day, FALSE
+    for a superseded one, NULL when quarantined).
+    """
+    found = rules(contract)
+    record_ok = "parse_error IS NULL"
+    whens = " ".join(
+        f"WHEN coalesce({record_ok} AND ({rule.broken}), false) THEN {_lit(rule.code)}"
+        for rule in found
+    )
+    parts = ", ".join(
+        f"CASE WHEN coalesce({record_ok} AND ({rule.broken}), false)"
+        f" THEN {_lit(rule.code + ': ')} || coalesce({rule.detail}, 'null') END"
+        for rule in found
+    )
+    naive = " OR ".join(f"n_{s.name}" for s in contract.columns if s.type == "timestamp")
+    order_by = contract.dedup_order_by
+    key = contract.dedup_key
+    return f"""
+WITH {_typed_ctes(contract, source, where)}, judged AS (
+  SELECT
+    checked.*,
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS reason_code,
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
       ELSE ORDERS_JOIN_PRESENT('; ', {parts}) END AS reason_detail,
     ({naive}) AS is_naive
-  FROM numbers
+  FROM checked
 )
 SELECT
   judged.*,
@@ -301,7 +345,8 @@ def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> 
         "source_line": "source_line",
         "partition_date": "partition_date",
     }
-    assert tuple(values) == CLEANED_ORDERS_COLUMNS
+    if tuple(values) != CLEANED_ORDERS_COLUMNS:
+        raise AssertionError("cleaned_select does not give CLEANED_ORDERS_COLUMNS")
     select = ",\n  ".join(f"{sql} AS {name}" for name, sql in values.items())
     flag = "is_current" if current else "NOT is_current"
     return (
@@ -312,11 +357,63 @@ def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> 
 
 def quarantined_select(contract: Contract, classified: str = CLASSIFIED_TABLE) -> str:
     """The rejected rows exactly as they landed, with their reason."""
-    columns = ", ".join(f'"{name}"' for name in raw_columns(contract))
+    columns = ", ".join(raw_columns(contract))
     return (
         f"SELECT {columns}, reason_code, reason_detail\nFROM {classified}\n"
         "WHERE reason_code IS NOT NULL"
     )
+
+
+def pads_statements() -> tuple[str, str]:
+    """Create the session's pads table; insert the pads (two bound BLOB/BINARY values)."""
+    return (
+        f"CREATE OR REPLACE TEMPORARY TABLE {PADS_TABLE} (pad_in BLOB, pad_out BLOB)",
+        f"INSERT INTO {PADS_TABLE} (pad_in, pad_out) VALUES (?, ?)",
+    )
+
+
+def parseable_amount(column: str = "amount") -> str:
+    """The amount of landed text as reconciliation counts it: a finite plain decimal
+    (whatever else is wrong with the row), else NULL."""
+    text = f"ORDERS_TRIM({column})"
+    return (
+        f"CASE WHEN ORDERS_MATCH({text}, {_lit(DECIMAL)}) AND ORDERS_IS_FINITE("
+        f"ORDERS_TO_DOUBLE({text})) THEN ORDERS_TO_DOUBLE({text}) END"
+    )
+
+
+def reconciliation_select(raw: str, cleaned: str, quarantined: str, superseded: str) -> str:
+    """Per day (between two bound dates, given twice each... see ``params``): rows and
+    revenue of the raw, cleaned, quarantined and superseded tables."""
+    amount = parseable_amount()
+    parts = (
+        ("raw", raw, amount),
+        ("cleaned", cleaned, "amount"),
+        ("quarantined", quarantined, amount),
+        ("superseded", superseded, "amount"),
+    )
+    selects = " UNION ALL ".join(
+        f"SELECT '{name}' AS part, partition_date, {value} AS amount FROM {table}"
+        " WHERE partition_date BETWEEN ? AND ?"
+        for name, table, value in parts
+    )
+    return f"""
+SELECT
+  partition_date,
+  count(CASE WHEN part = 'raw' THEN 1 END) AS raw_rows,
+  count(CASE WHEN part = 'cleaned' THEN 1 END) AS cleaned_rows,
+  count(CASE WHEN part = 'quarantined' THEN 1 END) AS quarantined_rows,
+  count(CASE WHEN part = 'superseded' THEN 1 END) AS superseded_rows,
+  count(CASE WHEN part = 'raw' AND amount IS NULL THEN 1 END) AS unparseable_amount_rows,
+  coalesce(sum(CASE WHEN part = 'raw' THEN amount END), 0) AS raw_revenue,
+  coalesce(sum(CASE WHEN part = 'cleaned' THEN amount END), 0) AS cleaned_revenue,
+  coalesce(sum(CASE WHEN part = 'quarantined' THEN amount END), 0) AS quarantined_revenue,
+  coalesce(sum(CASE WHEN part = 'superseded' THEN amount END), 0) AS superseded_revenue,
+  coalesce(sum(CASE WHEN part = 'raw' THEN abs(amount) END), 0) AS absolute_amounts
+FROM ({selects}) AS parts
+GROUP BY partition_date
+ORDER BY partition_date
+"""
 
 
 def day_summary_select(classified: str = CLASSIFIED_TABLE) -> str:

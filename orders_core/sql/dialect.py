@@ -34,7 +34,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # text without the surrounding whitespace (the WHITESPACE set), '' as NULL
     "ORDERS_TRIM": {
         DUCKDB: "nullif(trim({0}, {ws}), '')",
-        SNOWFLAKE: "NULLIF(TRIM({0}, {ws}), '')",
+        # ::VARCHAR: harmless in Snowflake, and keeps fakesnow from dropping the set
+        SNOWFLAKE: "NULLIF(TRIM({0}::VARCHAR, {ws}), '')",
     },
     # the whole value matches the regular expression (RE2 in both engines)
     "ORDERS_MATCH": {
@@ -50,13 +51,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # a finite double (no inf, no nan)
     "ORDERS_IS_FINITE": {
         DUCKDB: "isfinite({0})",
-        SNOWFLAKE: "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)",
+        # no ISFINITE in Snowflake; NaN sorts above +inf there, so this excludes it too
+        SNOWFLAKE: "(ABS({0}) <= 1.7976931348623157e308)",
     },
     # an instant from ISO-8601 text that already matched the strict layout; a value
     # without an offset is read as UTC (the session time zone is UTC in both engines)
     "ORDERS_TO_UTC": {
         DUCKDB: "try_cast({0} AS TIMESTAMPTZ)",
-        SNOWFLAKE: "CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ({0}))",
+        SNOWFLAKE: "CONVERT_TIMEZONE('UTC', TRY_CAST({0} AS TIMESTAMP_TZ))",
     },
     # the UTC calendar date of an instant
     "ORDERS_UTC_DATE": {
@@ -65,9 +67,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
     # a JSON array or object (a nested value where a scalar is expected)
     "ORDERS_IS_JSON_CONTAINER": {
-        DUCKDB: "(left({0}, 1) IN ('[', '{{') AND coalesce(json_valid({0}), false))",
-        SNOWFLAKE: "(LEFT({0}, 1) IN ('[', '{{') AND "
-        "(IS_ARRAY(TRY_PARSE_JSON({0})) OR IS_OBJECT(TRY_PARSE_JSON({0}))))",
+        DUCKDB: "coalesce(left({0}, 1) IN ('[', '{{') AND json_valid({0}), false)",
+        SNOWFLAKE: "COALESCE(LEFT({0}, 1) IN ('[', '{{') AND TRY_PARSE_JSON({0}) IS NOT NULL, FALSE)",
     },
     # HMAC-SHA256 (RFC 2104) of UTF-8 text as lower-case hex, from the padded keys
     # (``pii.hmac_pads``): H((K ^ opad) || H((K ^ ipad) || m))
@@ -78,7 +79,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # the present parts joined with a separator (NULL parts skipped; NULL when none)
     "ORDERS_JOIN_PRESENT": {
         DUCKDB: "nullif(concat_ws({0}, {rest}), '')",
-        SNOWFLAKE: "NULLIF(ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT({rest}), {0}), '')",
+        # CONCAT_WS is NULL when any part is; each present part is prefixed instead
+        SNOWFLAKE: "NULLIF(SUBSTR({prefixed}, LENGTH({0}) + 1), '')",
     },
 }
 
@@ -93,7 +95,10 @@ def _expand(node: exp.Expression, dialect: str) -> exp.Expression:
     # Arguments first, so that nested ORDERS_* calls are expanded too.
     args = [arg.transform(_expand, dialect).sql(dialect=dialect) for arg in node.expressions]
     template = TEMPLATES[node.name.upper()][dialect]
-    text = template.format(*args, ws=_literal(WHITESPACE), rest=", ".join(args[1:]))
+    prefixed = " || ".join(f"COALESCE({args[0]} || {arg}, '')" for arg in args[1:])
+    text = template.format(
+        *args, ws=_literal(WHITESPACE), rest=", ".join(args[1:]), prefixed=prefixed or "''"
+    )
     return sqlglot.parse_one(text, read=dialect)
 
 

@@ -1,0 +1,64 @@
+"""One row per order across days: the rule that makes fct_orders independent of batching.
+
+cleaned_orders holds one row per order *per landing day* (deduplicated within the day).
+An order can land on two days, e.g. a correction sent again later. The current version
+of an order is then the one with the newest ``updated_at``; on a tie the later landing
+day, then the later file and line. ``warehouse.fct_orders`` and customer metrics read
+only current versions, so they are a function of the cleaned table alone: a range run,
+day-by-day runs and any re-run order give the same rows.
+
+Publishing days S replaces, in one transaction, every fact of the orders that appear in
+the cleaned rows of S or in the facts of S (those whose current version may have
+changed), with the current versions of those orders. A fact can so move from an older
+day's partition to S (or back, when S no longer holds the order).
+"""
+
+from __future__ import annotations
+
+from orders_core.sql.tables import column_list, quoted
+from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
+
+AFFECTED_TABLE = "orders_affected"
+VERSION_ORDER = "updated_at DESC, partition_date DESC, source_file DESC, source_line DESC"
+
+
+def current_orders_sql(source: str = quoted(CLEANED_ORDERS), where: str = "") -> str:
+    """The current version of each order among ``source``'s rows (filtered by ``where``)."""
+    condition = f" WHERE {where}" if where else ""
+    return (
+        "SELECT * FROM (SELECT versions.*, row_number() OVER (PARTITION BY order_id"
+        f" ORDER BY {VERSION_ORDER}) AS version_rank FROM {source} AS versions{condition})"
+        " AS ranked WHERE version_rank = 1"
+    )
+
+
+def affected_orders_sql() -> str:
+    """Orders whose current version publishing days ``BETWEEN ? AND ?`` may change (the
+    bound days given twice)."""
+    return (
+        f"SELECT DISTINCT order_id FROM {quoted(CLEANED_ORDERS)}"
+        " WHERE partition_date BETWEEN ? AND ?"
+        f" UNION SELECT order_id FROM {quoted(FCT_ORDERS)} WHERE partition_date BETWEEN ? AND ?"
+    )
+
+
+def publish_statements() -> list[str]:
+    """Delete the affected orders' facts, insert their current versions (in a transaction,
+    after ``CREATE TEMPORARY TABLE orders_affected AS`` :func:`affected_orders_sql`)."""
+    columns = column_list(FCT_ORDERS_COLUMNS)
+    affected = f"SELECT order_id FROM {AFFECTED_TABLE}"
+    return [
+        f"DELETE FROM {quoted(FCT_ORDERS)} WHERE order_id IN ({affected})",
+        f"INSERT INTO {quoted(FCT_ORDERS)} ({columns}) SELECT {columns} FROM ("
+        + current_orders_sql(where=f"order_id IN ({affected})")
+        + ") AS current_versions",
+    ]
+
+
+def day_figures_sql() -> str:
+    """Per published day between two bound days: orders, revenue, customers."""
+    return (
+        "SELECT partition_date, count(*) AS n, coalesce(sum(amount), 0) AS revenue,"
+        f" count(DISTINCT customer_id) AS customers FROM {quoted(FCT_ORDERS)}"
+        " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
+    )

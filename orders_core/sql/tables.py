@@ -1,0 +1,74 @@
+"""Column types of the order tables the SQL steps write, and their DDL.
+
+The steps create their tables themselves (no IO manager moves their rows), so the types
+are stated here once; the asset metadata the UI shows is built from the same map.
+"""
+
+from __future__ import annotations
+
+from orders_core.contract import Contract
+from orders_core.sql.cleaning import raw_columns
+from orders_core.tables import (
+    CLEANED_ORDERS,
+    CLEANED_ORDERS_COLUMNS,
+    FCT_ORDERS,
+    FCT_ORDERS_COLUMNS,
+    QUARANTINED_ORDERS,
+    RAW_ORDERS,
+    Table,
+)
+
+_CLEANED_TYPES = {
+    "order_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "order_ts": "TIMESTAMP WITH TIME ZONE",
+    "order_date": "DATE",
+    "amount": "DOUBLE",
+    "currency": "VARCHAR",
+    "quantity": "BIGINT",
+    "unit_price": "DOUBLE",
+    "status": "VARCHAR",
+    "region": "VARCHAR",
+    "customer_email_hash": "VARCHAR",
+    "updated_at": "TIMESTAMP WITH TIME ZONE",
+    "extra_columns_json": "VARCHAR",
+    "source_file": "VARCHAR",
+    "source_line": "BIGINT",
+    "partition_date": "DATE",
+}
+
+
+def _raw_type(name: str) -> str:
+    return {"source_line": "BIGINT", "partition_date": "DATE"}.get(name, "VARCHAR")
+
+
+def table_types(contract: Contract) -> dict[Table, dict[str, str]]:
+    """SQL types of every column of the four order tables, in column order."""
+    raw = {name: _raw_type(name) for name in raw_columns(contract)}
+    return {
+        RAW_ORDERS: raw,
+        CLEANED_ORDERS: {name: _CLEANED_TYPES[name] for name in CLEANED_ORDERS_COLUMNS},
+        QUARANTINED_ORDERS: {**raw, "reason_code": "VARCHAR", "reason_detail": "VARCHAR"},
+        FCT_ORDERS: {name: _CLEANED_TYPES[name] for name in FCT_ORDERS_COLUMNS},
+    }
+
+
+def quoted(table: Table) -> str:
+    """``schema.name`` unquoted: Snowflake folds unquoted names to upper case, which is
+    how every other statement (and a person at the console) names them."""
+    return f"{table.schema}.{table.name}"
+
+
+def create_statements(contract: Contract, *tables: Table) -> list[str]:
+    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``tables`` (all four when none given)."""
+    types = table_types(contract)
+    statements = []
+    for table in tables or tuple(types):
+        columns = ", ".join(f"{name} {kind}" for name, kind in types[table].items())
+        statements.append(f"CREATE SCHEMA IF NOT EXISTS {table.schema}")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {quoted(table)} ({columns})")
+    return statements
+
+
+def column_list(names) -> str:
+    return ", ".join(names)

@@ -1,0 +1,1332 @@
+WITH texts AS (
+  SELECT
+    raw.*,
+    NULLIF(
+      TRIM(CAST(order_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_order_id,
+    NULLIF(
+      TRIM(CAST(customer_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_customer_id,
+    NULLIF(
+      TRIM(CAST(order_ts AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_order_ts,
+    NULLIF(
+      TRIM(CAST(amount AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_amount,
+    UPPER(
+      NULLIF(
+        TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+        ''
+      )
+    ) AS t_currency,
+    NULLIF(
+      TRIM(CAST(quantity AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_quantity,
+    NULLIF(
+      TRIM(CAST(unit_price AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_unit_price,
+    LOWER(
+      NULLIF(
+        TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+        ''
+      )
+    ) AS t_status,
+    NULLIF(
+      TRIM(CAST(region AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_region,
+    NULLIF(
+      TRIM(
+        CAST(customer_email AS VARCHAR),
+        '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+      ),
+      ''
+    ) AS t_customer_email,
+    NULLIF(
+      TRIM(CAST(updated_at AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ''
+    ) AS t_updated_at
+  FROM raw.raw_orders AS raw
+  WHERE
+    partition_date BETWEEN ? AND ?
+), typed AS (
+  SELECT
+    texts.*,
+    CASE
+      WHEN REGEXP_LIKE(
+        UPPER(t_order_ts),
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+      )
+      THEN CONVERT_TIMEZONE('UTC', TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ))
+    END AS v_order_ts,
+    COALESCE(
+      NOT t_order_ts IS NULL
+      AND NOT REGEXP_LIKE(
+        UPPER(t_order_ts),
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)$'
+      ),
+      FALSE
+    ) AS n_order_ts,
+    CASE
+      WHEN REGEXP_LIKE(t_amount, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN TRY_TO_DOUBLE(t_amount)
+    END AS d_amount,
+    CASE
+      WHEN REGEXP_LIKE(t_quantity, '^[+]?[0-9]+(\\.0*)?$')
+      THEN TRY_TO_DOUBLE(t_quantity)
+    END AS d_quantity,
+    CASE
+      WHEN REGEXP_LIKE(t_unit_price, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN TRY_TO_DOUBLE(t_unit_price)
+    END AS d_unit_price,
+    CASE
+      WHEN REGEXP_LIKE(
+        UPPER(t_updated_at),
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+      )
+      THEN CONVERT_TIMEZONE('UTC', TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ))
+    END AS v_updated_at,
+    COALESCE(
+      NOT t_updated_at IS NULL
+      AND NOT REGEXP_LIKE(
+        UPPER(t_updated_at),
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)$'
+      ),
+      FALSE
+    ) AS n_updated_at
+  FROM texts
+), numbers AS (
+  SELECT
+    typed.*,
+    CASE
+      WHEN (
+        ABS(d_amount) <= 1.7976931348623157e308
+      )
+      AND NOT (
+        d_amount = 0 AND REGEXP_LIKE(t_amount, '^[^eE]*[1-9].*$')
+      )
+      THEN d_amount + 0.0
+    END AS v_amount,
+    CASE
+      WHEN (
+        ABS(d_quantity) <= 1.7976931348623157e308
+      )
+      AND NOT (
+        d_quantity = 0 AND REGEXP_LIKE(t_quantity, '^[^eE]*[1-9].*$')
+      )
+      THEN d_quantity + 0.0
+    END AS v_quantity,
+    CASE
+      WHEN (
+        ABS(d_unit_price) <= 1.7976931348623157e308
+      )
+      AND NOT (
+        d_unit_price = 0 AND REGEXP_LIKE(t_unit_price, '^[^eE]*[1-9].*$')
+      )
+      THEN d_unit_price + 0.0
+    END AS v_unit_price
+  FROM typed
+), flagged AS (
+  SELECT
+    numbers.*,
+    COALESCE(
+      COALESCE(
+        LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+        FALSE
+      ),
+      FALSE
+    ) AS m_order_id,
+    COALESCE(
+      COALESCE(
+        LEFT(t_customer_id, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+        FALSE
+      ),
+      FALSE
+    ) AS m_customer_id,
+    (
+      NOT t_order_ts IS NULL AND v_order_ts IS NULL
+    ) AS m_order_ts,
+    (
+      NOT t_amount IS NULL AND v_amount IS NULL
+    ) AS m_amount,
+    COALESCE(
+      COALESCE(
+        LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+        FALSE
+      ),
+      FALSE
+    ) AS m_currency,
+    (
+      NOT t_quantity IS NULL AND v_quantity IS NULL
+    ) AS m_quantity,
+    (
+      NOT t_unit_price IS NULL AND v_unit_price IS NULL
+    ) AS m_unit_price,
+    COALESCE(
+      COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE),
+      FALSE
+    ) AS m_status,
+    COALESCE(
+      COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE),
+      FALSE
+    ) AS m_region,
+    COALESCE(
+      COALESCE(
+        LEFT(t_customer_email, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+        FALSE
+      ),
+      FALSE
+    ) AS m_customer_email,
+    (
+      NOT t_updated_at IS NULL AND v_updated_at IS NULL
+    ) AS m_updated_at
+  FROM numbers
+), checked AS (
+  SELECT
+    flagged.*,
+    COALESCE(
+      NOT t_order_id IS NULL
+      AND NOT m_order_id
+      AND REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
+      FALSE
+    ) AS ok_order_id,
+    COALESCE(
+      NOT t_customer_id IS NULL
+      AND NOT m_customer_id
+      AND REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
+      FALSE
+    ) AS ok_customer_id,
+    COALESCE(NOT t_order_ts IS NULL AND NOT m_order_ts, FALSE) AS ok_order_ts,
+    COALESCE(NOT t_amount IS NULL AND NOT m_amount, FALSE) AS ok_amount,
+    COALESCE(
+      NOT t_currency IS NULL
+      AND NOT m_currency
+      AND REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+      AND t_currency IN (
+        'AED',
+        'AFN',
+        'ALL',
+        'AMD',
+        'ANG',
+        'AOA',
+        'ARS',
+        'AUD',
+        'AWG',
+        'AZN',
+        'BAM',
+        'BBD',
+        'BDT',
+        'BGN',
+        'BHD',
+        'BIF',
+        'BMD',
+        'BND',
+        'BOB',
+        'BRL',
+        'BSD',
+        'BTN',
+        'BWP',
+        'BYN',
+        'BZD',
+        'CAD',
+        'CDF',
+        'CHF',
+        'CLP',
+        'CNY',
+        'COP',
+        'CRC',
+        'CUP',
+        'CVE',
+        'CZK',
+        'DJF',
+        'DKK',
+        'DOP',
+        'DZD',
+        'EGP',
+        'ERN',
+        'ETB',
+        'EUR',
+        'FJD',
+        'FKP',
+        'GBP',
+        'GEL',
+        'GHS',
+        'GIP',
+        'GMD',
+        'GNF',
+        'GTQ',
+        'GYD',
+        'HKD',
+        'HNL',
+        'HTG',
+        'HUF',
+        'IDR',
+        'ILS',
+        'INR',
+        'IQD',
+        'IRR',
+        'ISK',
+        'JMD',
+        'JOD',
+        'JPY',
+        'KES',
+        'KGS',
+        'KHR',
+        'KMF',
+        'KPW',
+        'KRW',
+        'KWD',
+        'KYD',
+        'KZT',
+        'LAK',
+        'LBP',
+        'LKR',
+        'LRD',
+        'LSL',
+        'LYD',
+        'MAD',
+        'MDL',
+        'MGA',
+        'MKD',
+        'MMK',
+        'MNT',
+        'MOP',
+        'MRU',
+        'MUR',
+        'MVR',
+        'MWK',
+        'MXN',
+        'MYR',
+        'MZN',
+        'NAD',
+        'NGN',
+        'NIO',
+        'NOK',
+        'NPR',
+        'NZD',
+        'OMR',
+        'PAB',
+        'PEN',
+        'PGK',
+        'PHP',
+        'PKR',
+        'PLN',
+        'PYG',
+        'QAR',
+        'RON',
+        'RSD',
+        'RUB',
+        'RWF',
+        'SAR',
+        'SBD',
+        'SCR',
+        'SDG',
+        'SEK',
+        'SGD',
+        'SHP',
+        'SLE',
+        'SOS',
+        'SRD',
+        'SSP',
+        'STN',
+        'SVC',
+        'SYP',
+        'SZL',
+        'THB',
+        'TJS',
+        'TMT',
+        'TND',
+        'TOP',
+        'TRY',
+        'TTD',
+        'TWD',
+        'TZS',
+        'UAH',
+        'UGX',
+        'USD',
+        'UYU',
+        'UZS',
+        'VED',
+        'VES',
+        'VND',
+        'VUV',
+        'WST',
+        'XAF',
+        'XCD',
+        'XCG',
+        'XOF',
+        'XPF',
+        'YER',
+        'ZAR',
+        'ZMW',
+        'ZWG'
+      ),
+      FALSE
+    ) AS ok_currency,
+    COALESCE(NOT t_quantity IS NULL AND NOT m_quantity, FALSE) AS ok_quantity,
+    COALESCE(NOT t_unit_price IS NULL AND NOT m_unit_price, FALSE) AS ok_unit_price,
+    COALESCE(
+      NOT t_status IS NULL
+      AND NOT m_status
+      AND t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned'),
+      FALSE
+    ) AS ok_status,
+    COALESCE(NOT t_region IS NULL AND NOT m_region, FALSE) AS ok_region,
+    COALESCE(NOT t_customer_email IS NULL AND NOT m_customer_email, FALSE) AS ok_customer_email,
+    COALESCE(NOT t_updated_at IS NULL AND NOT m_updated_at, FALSE) AS ok_updated_at
+  FROM flagged
+), judged AS (
+  SELECT
+    checked.*,
+    CASE
+      WHEN NOT parse_error IS NULL
+      THEN 'malformed_record'
+      WHEN COALESCE(parse_error IS NULL AND (
+        t_order_id IS NULL
+      ), FALSE)
+      THEN 'missing_order_id'
+      WHEN COALESCE(parse_error IS NULL AND (
+        t_customer_id IS NULL
+      ), FALSE)
+      THEN 'missing_customer_id'
+      WHEN COALESCE(parse_error IS NULL AND (
+        t_order_ts IS NULL
+      ), FALSE)
+      THEN 'missing_order_ts'
+      WHEN COALESCE(parse_error IS NULL AND (
+        t_amount IS NULL
+      ), FALSE)
+      THEN 'missing_amount'
+      WHEN COALESCE(parse_error IS NULL AND (
+        t_currency IS NULL
+      ), FALSE)
+      THEN 'missing_currency'
+      WHEN COALESCE(parse_error IS NULL AND (
+        LENGTH(t_order_id) > 128
+      ), FALSE)
+      THEN 'order_id_too_long'
+      WHEN COALESCE(parse_error IS NULL AND (
+        LENGTH(t_customer_id) > 128
+      ), FALSE)
+      THEN 'customer_id_too_long'
+      WHEN COALESCE(parse_error IS NULL AND (
+        LENGTH(t_region) > 64
+      ), FALSE)
+      THEN 'region_too_long'
+      WHEN COALESCE(parse_error IS NULL AND (
+        LENGTH(t_customer_email) > 320
+      ), FALSE)
+      THEN 'customer_email_too_long'
+      WHEN COALESCE(parse_error IS NULL AND (
+        NOT t_order_ts IS NULL AND v_order_ts IS NULL
+      ), FALSE)
+      THEN 'invalid_order_ts'
+      WHEN COALESCE(
+        parse_error IS NULL AND (
+          NOT t_updated_at IS NULL AND v_updated_at IS NULL
+        ),
+        FALSE
+      )
+      THEN 'invalid_updated_at'
+      WHEN COALESCE(parse_error IS NULL AND (
+        NOT t_amount IS NULL AND v_amount IS NULL
+      ), FALSE)
+      THEN 'invalid_amount'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_amount < 0
+      ), FALSE)
+      THEN 'negative_amount'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_amount > 1000000
+      ), FALSE)
+      THEN 'amount_out_of_range'
+      WHEN COALESCE(parse_error IS NULL AND (
+        NOT t_quantity IS NULL AND v_quantity IS NULL
+      ), FALSE)
+      THEN 'invalid_quantity'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_quantity < 1
+      ), FALSE)
+      THEN 'quantity_below_minimum'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_quantity > 100000
+      ), FALSE)
+      THEN 'quantity_out_of_range'
+      WHEN COALESCE(
+        parse_error IS NULL AND (
+          NOT t_unit_price IS NULL AND v_unit_price IS NULL
+        ),
+        FALSE
+      )
+      THEN 'invalid_unit_price'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_unit_price < 0
+      ), FALSE)
+      THEN 'negative_unit_price'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_unit_price > 1000000
+      ), FALSE)
+      THEN 'unit_price_out_of_range'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(
+            LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+            FALSE
+          )
+        ),
+        FALSE
+      )
+      THEN 'invalid_order_id'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT t_order_id IS NULL
+          AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+        ),
+        FALSE
+      )
+      THEN 'invalid_order_id'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(
+            LEFT(t_customer_id, 1) IN ('[', '{')
+            AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+            FALSE
+          )
+        ),
+        FALSE
+      )
+      THEN 'invalid_customer_id'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT t_customer_id IS NULL
+          AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+        ),
+        FALSE
+      )
+      THEN 'invalid_customer_id'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(
+            LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+            FALSE
+          )
+        ),
+        FALSE
+      )
+      THEN 'invalid_currency'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+        ),
+        FALSE
+      )
+      THEN 'invalid_currency'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT t_currency IS NULL
+          AND NOT t_currency IN (
+            'AED',
+            'AFN',
+            'ALL',
+            'AMD',
+            'ANG',
+            'AOA',
+            'ARS',
+            'AUD',
+            'AWG',
+            'AZN',
+            'BAM',
+            'BBD',
+            'BDT',
+            'BGN',
+            'BHD',
+            'BIF',
+            'BMD',
+            'BND',
+            'BOB',
+            'BRL',
+            'BSD',
+            'BTN',
+            'BWP',
+            'BYN',
+            'BZD',
+            'CAD',
+            'CDF',
+            'CHF',
+            'CLP',
+            'CNY',
+            'COP',
+            'CRC',
+            'CUP',
+            'CVE',
+            'CZK',
+            'DJF',
+            'DKK',
+            'DOP',
+            'DZD',
+            'EGP',
+            'ERN',
+            'ETB',
+            'EUR',
+            'FJD',
+            'FKP',
+            'GBP',
+            'GEL',
+            'GHS',
+            'GIP',
+            'GMD',
+            'GNF',
+            'GTQ',
+            'GYD',
+            'HKD',
+            'HNL',
+            'HTG',
+            'HUF',
+            'IDR',
+            'ILS',
+            'INR',
+            'IQD',
+            'IRR',
+            'ISK',
+            'JMD',
+            'JOD',
+            'JPY',
+            'KES',
+            'KGS',
+            'KHR',
+            'KMF',
+            'KPW',
+            'KRW',
+            'KWD',
+            'KYD',
+            'KZT',
+            'LAK',
+            'LBP',
+            'LKR',
+            'LRD',
+            'LSL',
+            'LYD',
+            'MAD',
+            'MDL',
+            'MGA',
+            'MKD',
+            'MMK',
+            'MNT',
+            'MOP',
+            'MRU',
+            'MUR',
+            'MVR',
+            'MWK',
+            'MXN',
+            'MYR',
+            'MZN',
+            'NAD',
+            'NGN',
+            'NIO',
+            'NOK',
+            'NPR',
+            'NZD',
+            'OMR',
+            'PAB',
+            'PEN',
+            'PGK',
+            'PHP',
+            'PKR',
+            'PLN',
+            'PYG',
+            'QAR',
+            'RON',
+            'RSD',
+            'RUB',
+            'RWF',
+            'SAR',
+            'SBD',
+            'SCR',
+            'SDG',
+            'SEK',
+            'SGD',
+            'SHP',
+            'SLE',
+            'SOS',
+            'SRD',
+            'SSP',
+            'STN',
+            'SVC',
+            'SYP',
+            'SZL',
+            'THB',
+            'TJS',
+            'TMT',
+            'TND',
+            'TOP',
+            'TRY',
+            'TTD',
+            'TWD',
+            'TZS',
+            'UAH',
+            'UGX',
+            'USD',
+            'UYU',
+            'UZS',
+            'VED',
+            'VES',
+            'VND',
+            'VUV',
+            'WST',
+            'XAF',
+            'XCD',
+            'XCG',
+            'XOF',
+            'XPF',
+            'YER',
+            'ZAR',
+            'ZMW',
+            'ZWG'
+          )
+        ),
+        FALSE
+      )
+      THEN 'invalid_currency'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
+        ),
+        FALSE
+      )
+      THEN 'invalid_status'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT t_status IS NULL
+          AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+        ),
+        FALSE
+      )
+      THEN 'invalid_status'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
+        ),
+        FALSE
+      )
+      THEN 'invalid_region'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          COALESCE(
+            LEFT(t_customer_email, 1) IN ('[', '{')
+            AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+            FALSE
+          )
+        ),
+        FALSE
+      )
+      THEN 'invalid_customer_email'
+      WHEN COALESCE(parse_error IS NULL AND (
+        LEFT(t_region, 1) IN ('=', '+', '-', '@')
+      ), FALSE)
+      THEN 'formula_like_region'
+      WHEN COALESCE(
+        parse_error IS NULL AND (
+          LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+        ),
+        FALSE
+      )
+      THEN 'formula_like_customer_email'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          NOT v_order_ts IS NULL
+          AND CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) <> partition_date
+        ),
+        FALSE
+      )
+      THEN 'order_ts_outside_partition'
+      WHEN COALESCE(parse_error IS NULL AND (
+        v_updated_at < v_order_ts
+      ), FALSE)
+      THEN 'updated_at_before_order_ts'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
+        ),
+        FALSE
+      )
+      THEN 'amount_mismatch'
+    END AS reason_code,
+    CASE
+      WHEN NOT parse_error IS NULL
+      THEN 'malformed_record: ' || parse_error
+      ELSE NULLIF(
+        SUBSTRING(
+          COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                t_order_id IS NULL
+              ), FALSE)
+              THEN 'missing_order_id: ' || COALESCE('required value is empty', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                t_customer_id IS NULL
+              ), FALSE)
+              THEN 'missing_customer_id: ' || COALESCE('required value is empty', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                t_order_ts IS NULL
+              ), FALSE)
+              THEN 'missing_order_ts: ' || COALESCE('required value is empty', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                t_amount IS NULL
+              ), FALSE)
+              THEN 'missing_amount: ' || COALESCE('required value is empty', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                t_currency IS NULL
+              ), FALSE)
+              THEN 'missing_currency: ' || COALESCE('required value is empty', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                LENGTH(t_order_id) > 128
+              ), FALSE)
+              THEN 'order_id_too_long: ' || COALESCE('longer than 128', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                LENGTH(t_customer_id) > 128
+              ), FALSE)
+              THEN 'customer_id_too_long: ' || COALESCE('longer than 128', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                LENGTH(t_region) > 64
+              ), FALSE)
+              THEN 'region_too_long: ' || COALESCE('longer than 64', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                LENGTH(t_customer_email) > 320
+              ), FALSE)
+              THEN 'customer_email_too_long: ' || COALESCE('longer than 320', 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                NOT t_order_ts IS NULL AND v_order_ts IS NULL
+              ), FALSE)
+              THEN 'invalid_order_ts: ' || COALESCE(t_order_ts, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL AND (
+                  NOT t_updated_at IS NULL AND v_updated_at IS NULL
+                ),
+                FALSE
+              )
+              THEN 'invalid_updated_at: ' || COALESCE(t_updated_at, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                NOT t_amount IS NULL AND v_amount IS NULL
+              ), FALSE)
+              THEN 'invalid_amount: ' || COALESCE(t_amount, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_amount < 0
+              ), FALSE)
+              THEN 'negative_amount: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_amount > 1000000
+              ), FALSE)
+              THEN 'amount_out_of_range: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                NOT t_quantity IS NULL AND v_quantity IS NULL
+              ), FALSE)
+              THEN 'invalid_quantity: ' || COALESCE(t_quantity, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_quantity < 1
+              ), FALSE)
+              THEN 'quantity_below_minimum: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_quantity > 100000
+              ), FALSE)
+              THEN 'quantity_out_of_range: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL AND (
+                  NOT t_unit_price IS NULL AND v_unit_price IS NULL
+                ),
+                FALSE
+              )
+              THEN 'invalid_unit_price: ' || COALESCE(t_unit_price, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_unit_price < 0
+              ), FALSE)
+              THEN 'negative_unit_price: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_unit_price > 1000000
+              ), FALSE)
+              THEN 'unit_price_out_of_range: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(
+                    LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+                    FALSE
+                  )
+                ),
+                FALSE
+              )
+              THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT t_order_id IS NULL
+                  AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                ),
+                FALSE
+              )
+              THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(
+                    LEFT(t_customer_id, 1) IN ('[', '{')
+                    AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+                    FALSE
+                  )
+                ),
+                FALSE
+              )
+              THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT t_customer_id IS NULL
+                  AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                ),
+                FALSE
+              )
+              THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(
+                    LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+                    FALSE
+                  )
+                ),
+                FALSE
+              )
+              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+                ),
+                FALSE
+              )
+              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT t_currency IS NULL
+                  AND NOT t_currency IN (
+                    'AED',
+                    'AFN',
+                    'ALL',
+                    'AMD',
+                    'ANG',
+                    'AOA',
+                    'ARS',
+                    'AUD',
+                    'AWG',
+                    'AZN',
+                    'BAM',
+                    'BBD',
+                    'BDT',
+                    'BGN',
+                    'BHD',
+                    'BIF',
+                    'BMD',
+                    'BND',
+                    'BOB',
+                    'BRL',
+                    'BSD',
+                    'BTN',
+                    'BWP',
+                    'BYN',
+                    'BZD',
+                    'CAD',
+                    'CDF',
+                    'CHF',
+                    'CLP',
+                    'CNY',
+                    'COP',
+                    'CRC',
+                    'CUP',
+                    'CVE',
+                    'CZK',
+                    'DJF',
+                    'DKK',
+                    'DOP',
+                    'DZD',
+                    'EGP',
+                    'ERN',
+                    'ETB',
+                    'EUR',
+                    'FJD',
+                    'FKP',
+                    'GBP',
+                    'GEL',
+                    'GHS',
+                    'GIP',
+                    'GMD',
+                    'GNF',
+                    'GTQ',
+                    'GYD',
+                    'HKD',
+                    'HNL',
+                    'HTG',
+                    'HUF',
+                    'IDR',
+                    'ILS',
+                    'INR',
+                    'IQD',
+                    'IRR',
+                    'ISK',
+                    'JMD',
+                    'JOD',
+                    'JPY',
+                    'KES',
+                    'KGS',
+                    'KHR',
+                    'KMF',
+                    'KPW',
+                    'KRW',
+                    'KWD',
+                    'KYD',
+                    'KZT',
+                    'LAK',
+                    'LBP',
+                    'LKR',
+                    'LRD',
+                    'LSL',
+                    'LYD',
+                    'MAD',
+                    'MDL',
+                    'MGA',
+                    'MKD',
+                    'MMK',
+                    'MNT',
+                    'MOP',
+                    'MRU',
+                    'MUR',
+                    'MVR',
+                    'MWK',
+                    'MXN',
+                    'MYR',
+                    'MZN',
+                    'NAD',
+                    'NGN',
+                    'NIO',
+                    'NOK',
+                    'NPR',
+                    'NZD',
+                    'OMR',
+                    'PAB',
+                    'PEN',
+                    'PGK',
+                    'PHP',
+                    'PKR',
+                    'PLN',
+                    'PYG',
+                    'QAR',
+                    'RON',
+                    'RSD',
+                    'RUB',
+                    'RWF',
+                    'SAR',
+                    'SBD',
+                    'SCR',
+                    'SDG',
+                    'SEK',
+                    'SGD',
+                    'SHP',
+                    'SLE',
+                    'SOS',
+                    'SRD',
+                    'SSP',
+                    'STN',
+                    'SVC',
+                    'SYP',
+                    'SZL',
+                    'THB',
+                    'TJS',
+                    'TMT',
+                    'TND',
+                    'TOP',
+                    'TRY',
+                    'TTD',
+                    'TWD',
+                    'TZS',
+                    'UAH',
+                    'UGX',
+                    'USD',
+                    'UYU',
+                    'UZS',
+                    'VED',
+                    'VES',
+                    'VND',
+                    'VUV',
+                    'WST',
+                    'XAF',
+                    'XCD',
+                    'XCG',
+                    'XOF',
+                    'XPF',
+                    'YER',
+                    'ZAR',
+                    'ZMW',
+                    'ZWG'
+                  )
+                ),
+                FALSE
+              )
+              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
+                ),
+                FALSE
+              )
+              THEN 'invalid_status: ' || COALESCE(t_status, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT t_status IS NULL
+                  AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+                ),
+                FALSE
+              )
+              THEN 'invalid_status: ' || COALESCE(t_status, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
+                ),
+                FALSE
+              )
+              THEN 'invalid_region: ' || COALESCE(t_region, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  COALESCE(
+                    LEFT(t_customer_email, 1) IN ('[', '{')
+                    AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+                    FALSE
+                  )
+                ),
+                FALSE
+              )
+              THEN 'invalid_customer_email: ' || COALESCE(t_customer_email, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                LEFT(t_region, 1) IN ('=', '+', '-', '@')
+              ), FALSE)
+              THEN 'formula_like_region: ' || COALESCE(t_region, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL AND (
+                  LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+                ),
+                FALSE
+              )
+              THEN 'formula_like_customer_email: ' || COALESCE(t_customer_email, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  NOT v_order_ts IS NULL
+                  AND CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) <> partition_date
+                ),
+                FALSE
+              )
+              THEN 'order_ts_outside_partition: ' || COALESCE(
+                'UTC date ' || CAST(CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) AS VARCHAR) || ' in partition ' || CAST(partition_date AS VARCHAR),
+                'null'
+              )
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(parse_error IS NULL AND (
+                v_updated_at < v_order_ts
+              ), FALSE)
+              THEN 'updated_at_before_order_ts: ' || COALESCE(t_updated_at, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
+                ),
+                FALSE
+              )
+              THEN 'amount_mismatch: ' || COALESCE(
+                'amount ' || t_amount || ' vs quantity x unit_price ' || CAST(ROUND(v_quantity * v_unit_price, 6) AS VARCHAR),
+                'null'
+              )
+            END,
+            ''
+          ),
+          LENGTH('; ') + 1
+        ),
+        ''
+      )
+    END AS reason_detail,
+    (
+      n_order_ts OR n_updated_at
+    ) AS is_naive
+  FROM checked
+)
+SELECT
+  judged.*,
+  CASE
+    WHEN reason_code IS NULL
+    THEN ROW_NUMBER() OVER (
+      PARTITION BY partition_date, t_order_id, reason_code IS NULL
+      ORDER BY COALESCE(v_updated_at, v_order_ts) DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
+    ) = 1
+  END AS is_current
+FROM judged
