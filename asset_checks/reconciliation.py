@@ -160,17 +160,16 @@ def reconciliation_check_specs(partitions_def: dg.PartitionsDefinition) -> list[
 
 def reconciliation_events(
     context: dg.OpExecutionContext,
-    raw: pd.DataFrame,
-    result: CleaningResult,
+    rows: Sequence[tuple],
     days: Sequence[dt.date],
-    contract: Contract,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
-    """Check events of the cleaning step, one evaluation per day; yield after the outputs.
+    """Check events of the cleaning step, one evaluation per day, from the rows of
+    ``reconciliation_select`` over the stored tables; yield after the outputs.
 
     The caller skips this when the check is not selected (asset subsetting).
     """
     outcomes = {
         day.isoformat(): reconciliation_outcome(balance)
-        for day, balance in reconcile_days(raw, result, days, contract).items()
+        for day, balance in balances_from_rows(rows, days).items()
     }
     yield from partition_check_events(context, RECONCILIATION_CHECK, outcomes)

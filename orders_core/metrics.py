@@ -8,6 +8,12 @@ runs every ``*_SQL`` statement here on both engines and compares the results.
 
 from __future__ import annotations
 
+from orders_core.sql.facts import current_orders_sql
+
+# One row per order across landing days (the rule of fct_orders): an order that landed
+# on two days counts once, as its newest version.
+CURRENT_ORDERS = current_orders_sql()
+
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 
 # Definitions (time unit: days), as of day D:
@@ -15,7 +21,7 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 #   recency_days   = last purchase day - first purchase day
 #   tenure_days    = D - first purchase day
 #   monetary_value = mean daily spend over the repeat purchase days (0 without repeats)
-CUSTOMER_METRICS_SQL = """
+CUSTOMER_METRICS_SQL = f"""
 with daily as (
     select
         customer_id,
@@ -23,7 +29,7 @@ with daily as (
         sum(amount) as day_amount,
         count(*) as day_orders,
         min(order_date) over (partition by customer_id) as first_day
-    from staging.cleaned_orders
+    from ({CURRENT_ORDERS}) as current_orders
     where order_date <= cast(? as date)
     group by customer_id, order_date
 )
@@ -46,7 +52,7 @@ select
 from daily
 group by customer_id
 order by customer_id
-"""
+"""  # noqa: S608 (composes constant statements, never data)
 
 # Calibration/holdout summary for validating the CLV model, as of a cut day C and an
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
@@ -56,7 +62,7 @@ HOLDOUT_SUMMARY_SQL = f"""
 with calibration as ({CUSTOMER_METRICS_SQL}),
 holdout as (
     select customer_id, count(distinct order_date) as holdout_purchases
-    from staging.cleaned_orders
+    from ({CURRENT_ORDERS}) as current_orders
     where order_date > cast(? as date) and order_date <= cast(? as date)
     group by customer_id
 )

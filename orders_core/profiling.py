@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -102,19 +102,20 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
     return profile
 
 
-def profile_days(conn, contract: Contract, source: str, days: Sequence[dt.date], dialect: str
-                 ) -> dict[dt.date, dict]:
-    """Profiles of ``days`` of ``source`` through a DB-API connection or session with
-    ``execute(sql, params).fetchall()``."""
-    from orders_core.sql.dialect import render
-
+def profile_days(
+    fetch: Callable[[str, Sequence], list[tuple]],
+    contract: Contract,
+    source: str,
+    days: Sequence[dt.date],
+) -> dict[dt.date, dict]:
+    """Profiles of ``days`` of ``source``; ``fetch(sql, params)`` runs a statement in the
+    engine (rendering it for its dialect) and returns its rows."""
     if not days:
         return {}
     bounds = [min(days), max(days)]
-    rows = {r[0]: r[1:] for r in conn.execute(render(profile_sql(contract, source), dialect),
-                                               bounds).fetchall()}
+    rows = {r[0]: r[1:] for r in fetch(profile_sql(contract, source), bounds)}
     headers: dict[dt.date, list[str]] = {}
-    for day, header in conn.execute(render(headers_sql(source), dialect), bounds).fetchall():
+    for day, header in fetch(headers_sql(source), bounds):
         headers.setdefault(day, []).append(header)
     empty = (0,) * (9 + len(contract.column_names))
     return {
@@ -126,6 +127,7 @@ def profile_days(conn, contract: Contract, source: str, days: Sequence[dt.date],
 def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]:
     """The profile of one day of raw rows held in a frame (tests, tools), by the same SQL."""
     from orders_core.cleaning import local_connection, raw_table
+    from orders_core.sql.dialect import render
 
     frame = raw
     if "partition_date" not in frame:
@@ -134,5 +136,10 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
     with local_connection() as conn:
         conn.register("raw_day", table)
         days = sorted({d for d in table.column("partition_date").to_pylist()}) or [dt.date(2000, 1, 1)]
-        profiles = profile_days(conn, contract, "raw_day", days[:1], "duckdb")
+        profiles = profile_days(
+            lambda sql, params: conn.execute(render(sql), list(params)).fetchall(),
+            contract,
+            "raw_day",
+            days[:1],
+        )
     return next(iter(profiles.values()))

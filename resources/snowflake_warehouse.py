@@ -104,14 +104,16 @@ class SnowflakeSession(SqlSession):
             raise
         self.conn.commit()
 
-    def append(self, schema: str, table: str, rows: pa.Table) -> None:
-        """Bulk-load Arrow rows (the connector stages them as Parquet and runs COPY INTO)."""
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Bulk-load Arrow rows (the connector stages them as Parquet and runs COPY INTO)
+        into a table (``name`` or ``schema.name``)."""
         from snowflake.connector.pandas_tools import write_pandas
 
+        schema, _, name = table.rpartition(".")
         frame = rows.to_pandas()
-        frame.columns = [name.upper() for name in frame.columns]
+        frame.columns = [column.upper() for column in frame.columns]
         write_pandas(
-            self.conn, frame, table.upper(), schema=schema.upper(), quote_identifiers=False
+            self.conn, frame, name.upper(), schema=schema.upper() or None, quote_identifiers=False
         )
 
 

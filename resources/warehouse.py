@@ -99,13 +99,14 @@ class SqlSession:
             raise
         self.conn.commit()
 
-    def append(self, schema: str, table: str, rows: pa.Table) -> None:
-        """Insert Arrow rows into a table by column name."""
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""
+        target = ".".join(map(quoted_identifier, table.split(".")))
         self.conn.register("orders_incoming", rows)
         try:
             columns = ", ".join(map(quoted_identifier, rows.column_names))
             self.conn.execute(
-                f"INSERT INTO {quoted_table(schema, table)} ({columns})"  # noqa: S608 (validated identifiers)
+                f"INSERT INTO {target} ({columns})"  # noqa: S608 (validated identifiers)
                 f" SELECT {columns} FROM orders_incoming"
             )
         finally:

@@ -1,6 +1,5 @@
 """Settings shared by the asset definitions: owners, kinds, policies, column descriptions."""
 
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -8,10 +7,9 @@ from typing import Any
 
 import dagster as dg
 
-from orders_core.cleaning import clean_orders
+from orders_core import tables
 from orders_core.contract import load_contract
-from orders_core.ingest import empty_raw_frame, with_partition_date
-from platform_assets.schema_metadata import frame_sql_types
+from orders_core.sql.tables import table_types
 
 DATA_PLATFORM = "team:data-platform"
 ANALYTICS = "team:analytics"
@@ -67,10 +65,6 @@ LINEAGE_DESCRIPTIONS = {
     "reason_detail": "Every rule the row broke, with the offending values.",
 }
 
-# Only used to type an empty frame; no real e-mail is ever hashed with it.
-_SCHEMA_PROBE_KEY = b"schema-probe-not-a-secret"
-
-
 def column_descriptions() -> dict[str, str]:
     """Descriptions of every column an order table can carry."""
     contract = load_contract()
@@ -79,16 +73,10 @@ def column_descriptions() -> dict[str, str]:
 
 @functools.cache
 def order_table_types() -> dict[str, dict[str, str]]:
-    """SQL column types of raw_orders, cleaned_orders and quarantined_orders.
-
-    Derived by running the real reader and cleaning transform on an empty day, so the
-    schema the UI shows before the first run cannot drift from what the code writes.
-    """
-    contract = load_contract()
-    raw = with_partition_date(empty_raw_frame(contract), dt.date(2000, 1, 1))
-    result = clean_orders(raw, contract, _SCHEMA_PROBE_KEY)
+    """SQL column types of raw_orders, cleaned_orders and quarantined_orders: the DDL the
+    SQL steps create their tables with (:mod:`orders_core.sql.tables`)."""
+    types = table_types(load_contract())
     return {
-        "raw_orders": frame_sql_types(raw),
-        "cleaned_orders": frame_sql_types(result.cleaned),
-        "quarantined_orders": frame_sql_types(result.quarantined),
+        table.name: dict(types[table])
+        for table in (tables.RAW_ORDERS, tables.CLEANED_ORDERS, tables.QUARANTINED_ORDERS)
     }

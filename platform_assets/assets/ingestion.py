@@ -3,22 +3,17 @@
 import time
 
 import dagster as dg
-import pandas as pd
 
 from orders_core import tables
 from orders_core.contract import load_contract
-from orders_core.ingest import (
-    LandedFile,
-    empty_raw_frame,
-    file_format,
-    read_landed_files,
-    with_partition_date,
-)
-from orders_core.profiling import profile_raw
+from orders_core.cleaning import raw_table
+from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
+from orders_core.profiling import profile_days
+from orders_core.sql.cleaning import raw_columns
+from orders_core.sql.tables import create_statements
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     FILES_KIND,
-    IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
@@ -26,14 +21,17 @@ from platform_assets.assets.common import (
     order_table_types,
 )
 from platform_assets.partitions import partition_dates
-from platform_assets.schema_metadata import frame_sql_types, table_metadata
+from platform_assets.schema_metadata import table_metadata
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
+from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
 MAX_REFUSED_NAMES = 10
+# The session table a run's landed rows are loaded into before they replace the days.
+LOAD_TABLE = "orders_raw_load"
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -43,10 +41,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         name="raw_orders",
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
-        io_manager_key=IO_MANAGER,
         group_name="ingestion",
         owners=[DATA_PLATFORM],
-        kinds={FILES_KIND, "pandas", WAREHOUSE_KIND},
+        kinds={FILES_KIND, "sql", WAREHOUSE_KIND},
         tags={"layer": "raw"},
         metadata={
             "schema": "raw",
@@ -57,8 +54,11 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         pool=WAREHOUSE_POOL,
     )
     def raw_orders(
-        context: dg.AssetExecutionContext, landing: LandingZone, telemetry: TelemetryResource
-    ) -> pd.DataFrame:
+        context: dg.AssetExecutionContext,
+        landing: LandingZone,
+        warehouse: Warehouse,
+        telemetry: TelemetryResource,
+    ) -> dg.MaterializeResult:
         """Every order record that landed for the day, exactly as it arrived.
 
         One row per record found in the landing zone under `orders/date=YYYY-MM-DD/`
@@ -72,58 +72,77 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         Plots per day: rows, files, revenue, mean and median order value, distinct
         customers, duplicate rate and null rate per column.
         """
-        with telemetry.asset_span(context) as span:
+        with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            frames = []
-            for day in partition_dates(context):
+            days = partition_dates(context)
+            for statement in create_statements(contract, tables.RAW_ORDERS):
+                session.execute(statement)
+            # Files are read one at a time into a session table; the day's rows replace
+            # the partitions in one transaction at the end (a crash leaves the old rows).
+            session.execute(
+                f"CREATE OR REPLACE TEMPORARY TABLE {LOAD_TABLE} AS SELECT * FROM {TABLE} WHERE 1 = 0"
+            )
+            landed: dict = {}
+            for day in days:
                 started = time.perf_counter()
                 listing = landing.scan_day(day)
                 listed = listing.files
                 accepted = [info for info in listed if file_format(info.name)]
-                ignored = [info.name for info in listed if not file_format(info.name)]
-                files = [
-                    LandedFile(uri=i.uri, name=i.name, size=i.size, data=landing.read(i))
-                    for i in accepted
-                ]
-                frame = with_partition_date(read_landed_files(contract, files), day)
-                frames.append(frame)
-                profile = profile_raw(frame, contract)
-                profile.update(
-                    {
-                        "orders/files": len(accepted),
-                        "orders/bytes": sum(i.size for i in accepted),
-                        "orders/duration_s": round(time.perf_counter() - started, 4),
-                        "orders/landing_fingerprint": fingerprint(listed),
-                        "dagster/partition_row_count": len(frame),
-                    }
+                for info in accepted:
+                    source = LandedFile(
+                        uri=info.uri, name=info.name, size=info.size, data=landing.read(info)
+                    )
+                    frame = with_partition_date(read_landed_files(contract, [source]), day)
+                    if len(frame):
+                        session.append(LOAD_TABLE, raw_table(frame, contract))
+                landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
+            with session.transaction():
+                session.execute(
+                    f"DELETE FROM {TABLE} WHERE partition_date BETWEEN ? AND ?", [days[0], days[-1]]
                 )
-                if ignored:
-                    profile["orders/ignored_files"] = ", ".join(ignored)
-                    context.log.warning(
-                        f"{day}: ignored files that are not orders files: {ignored}"
-                    )
-                if listing.refused:
-                    refused = [f"{r.name} ({r.reason})" for r in listing.refused]
-                    profile[REFUSED_FILES] = len(refused)
-                    profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
-                        f"; and {len(refused) - MAX_REFUSED_NAMES} more"
-                        if len(refused) > MAX_REFUSED_NAMES
-                        else ""
-                    )
-                    context.log.warning(
-                        f"{day}: refused {len(refused)} landing entries, not read: {refused}"
-                    )
-                if not len(frame):
-                    profile["orders/note"] = "no landed rows for this day"
-                    context.log.info(f"{day}: no landed orders (zero rows)")
+                columns = ", ".join(raw_columns(contract))
+                session.execute(
+                    f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {LOAD_TABLE}"
+                )
+                profiles = profile_days(session.execute, contract, TABLE, days)
+            for day in days:
+                listing, accepted, seconds = landed[day]
+                profile = _day_metadata(context, day, profiles[day], listing, accepted, seconds)
                 context.add_asset_metadata(profile, partition_key=day.isoformat())
-                span.record_rows(
-                    rows_in=len(frame), rows_out=len(frame), partition_key=day.isoformat()
-                )
-            raw = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame(contract)
-            context.add_output_metadata(
-                table_metadata(TABLE, frame_sql_types(raw), column_descriptions())
+                rows = profile["dagster/row_count"]
+                span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
+            return dg.MaterializeResult(
+                metadata=table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions())
             )
-            return raw
 
     return [raw_orders]
+
+
+def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float) -> dict:
+    """A day's profile with what was listed, read, ignored and refused."""
+    listed = listing.files
+    ignored = [info.name for info in listed if not file_format(info.name)]
+    profile = {
+        **profile,
+        "orders/files": len(accepted),
+        "orders/bytes": sum(i.size for i in accepted),
+        "orders/duration_s": seconds,
+        "orders/landing_fingerprint": fingerprint(listed),
+        "dagster/partition_row_count": profile["dagster/row_count"],
+    }
+    if ignored:
+        profile["orders/ignored_files"] = ", ".join(ignored)
+        context.log.warning(f"{day}: ignored files that are not orders files: {ignored}")
+    if listing.refused:
+        refused = [f"{r.name} ({r.reason})" for r in listing.refused]
+        profile[REFUSED_FILES] = len(refused)
+        profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
+            f"; and {len(refused) - MAX_REFUSED_NAMES} more"
+            if len(refused) > MAX_REFUSED_NAMES
+            else ""
+        )
+        context.log.warning(f"{day}: refused {len(refused)} landing entries, not read: {refused}")
+    if not profile["dagster/row_count"]:
+        profile["orders/note"] = "no landed rows for this day"
+        context.log.info(f"{day}: no landed orders (zero rows)")
+    return profile

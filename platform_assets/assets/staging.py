@@ -1,19 +1,15 @@
 """cleaned_orders and quarantined_orders: typed, deduplicated rows and rejected rows."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import dagster as dg
-import numpy as np
-import pandas as pd
 
 from orders_core import tables
-from orders_core.cleaning import CleaningResult, clean_orders
+from orders_core.cleaning import hmac_pads
 from orders_core.contract import load_contract
-from orders_core.dtypes import day_array, day_mask
+from orders_core.sql.run import cleaning_run
 from platform_assets.assets.common import (
     DATA_PLATFORM,
-    IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
@@ -23,12 +19,14 @@ from platform_assets.assets.common import (
     permanent_failure,
 )
 from platform_assets.partitions import partition_dates
-from platform_assets.schema_metadata import frame_sql_types, table_metadata
+from platform_assets.schema_metadata import table_metadata
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource
+from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
+RAW_ORDERS = dg.AssetKey(tables.RAW_ORDERS.key)
 TABLES = {
     "cleaned_orders": tables.CLEANED_ORDERS.qualified,
     "quarantined_orders": tables.QUARANTINED_ORDERS.qualified,
@@ -53,23 +51,19 @@ never published.
 """
 
 
-def _partition_counts(
-    days: dict[str, np.ndarray], result: CleaningResult, day
-) -> dict[str, float | int]:
-    """Reconciliation numbers of one day: raw = cleaned + quarantined + superseded."""
-    raw_rows = int(day_mask(days["raw"], day).sum())
-    cleaned = result.cleaned[day_mask(days["cleaned"], day)]
-    quarantined = int(day_mask(days["quarantined"], day).sum())
-    superseded = int(day_mask(days["superseded"], day).sum())
+def _day_counts(row: tuple) -> dict[str, float | int]:
+    """One day's numbers from its ``day_summary_select`` row: raw = cleaned + quarantined
+    + superseded, revenue and customers."""
+    _, raw_rows, cleaned, quarantined, superseded, _, revenue, _, customers = row
     return {
-        "dagster/row_count": len(cleaned),
-        "dagster/partition_row_count": len(cleaned),
-        "orders/raw_rows": raw_rows,
-        "orders/quarantined_rows": quarantined,
-        "orders/superseded_rows": superseded,
+        "dagster/row_count": int(cleaned),
+        "dagster/partition_row_count": int(cleaned),
+        "orders/raw_rows": int(raw_rows),
+        "orders/quarantined_rows": int(quarantined),
+        "orders/superseded_rows": int(superseded),
         "orders/quarantine_rate": round(quarantined / raw_rows, 6) if raw_rows else 0.0,
-        "orders/revenue": round(float(cleaned["amount"].sum()), 2),
-        "orders/distinct_customers": int(cleaned["customer_id"].nunique()),
+        "orders/revenue": round(float(revenue), 2),
+        "orders/distinct_customers": int(customers),
     }
 
 
@@ -78,20 +72,21 @@ def build_staging_assets(
 ) -> list[dg.AssetsDefinition]:
     """The cleaning step, producing cleaned_orders and quarantined_orders together.
 
-    ``reconciliation`` is evaluated inside the step, on the frames it holds: called as
-    ``events(context, raw_orders, result, days, contract)``.
+    Every row moves in the warehouse engine (:mod:`orders_core.sql.run`); only per-day
+    counts come back. ``reconciliation`` is evaluated inside the step on the tables it
+    has just written: called as ``events(context, balance_rows, days)``.
     """
     descriptions = column_descriptions()
 
     @dg.multi_asset(
         name="clean_orders",
-        outs={
-            key: dg.AssetOut(
+        specs=[
+            dg.AssetSpec(
                 key=key,
-                io_manager_key=IO_MANAGER,
+                deps=[RAW_ORDERS],
                 group_name="staging",
                 owners=[DATA_PLATFORM],
-                kinds={"pandas", WAREHOUSE_KIND},
+                kinds={"sql", WAREHOUSE_KIND},
                 tags={"layer": "staging"},
                 metadata={
                     "schema": "staging",
@@ -104,7 +99,7 @@ def build_staging_assets(
                 ("cleaned_orders", CLEANED_DESCRIPTION),
                 ("quarantined_orders", QUARANTINED_DESCRIPTION),
             )
-        },
+        ],
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         check_specs=[reconciliation.spec] if reconciliation else None,
@@ -113,27 +108,36 @@ def build_staging_assets(
     )
     def clean_orders_step(
         context: dg.AssetExecutionContext,
-        raw_orders: pd.DataFrame,
+        warehouse: Warehouse,
         pii: PiiHasher,
         telemetry: TelemetryResource,
     ):
-        """Validate, type and deduplicate the partition's raw orders."""
-        with telemetry.asset_span(context, CLEANED_ORDERS) as span:
+        """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
+        with telemetry.asset_span(context, CLEANED_ORDERS) as span, warehouse.session() as session:
             contract = load_contract()
             try:
                 key = pii.key_bytes()
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
-            result = clean_orders(raw_orders, contract, key)
-            days = {
-                "raw": day_array(raw_orders["partition_date"]),
-                **{
-                    name: day_array(getattr(result, name)["partition_date"])
-                    for name in ("cleaned", "quarantined", "superseded")
-                },
-            }
-            for day in partition_dates(context):
-                counts = _partition_counts(days, result, day)
+            days = partition_dates(context)
+            bounds = [days[0], days[-1]]
+            run = cleaning_run(contract)
+            for statement in run.prepare:
+                session.execute(statement)
+            session.execute(run.insert_pads, list(hmac_pads(key)))
+            session.execute(run.classify, bounds)
+            session.execute(run.superseded)
+            summary = {row[0]: row for row in session.execute(run.day_summary)}
+            reasons = session.execute(run.reason_counts)
+            with session.transaction():
+                for statement in run.replace:
+                    session.execute(statement, bounds if "?" in statement else ())
+                balance = session.execute(run.reconciliation, bounds * 4)
+            naive = 0
+            for day in days:
+                row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
+                naive += int(row[5])
+                counts = _day_counts(row)
                 _add_day_metadata(context, counts, day)
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],
@@ -141,7 +145,29 @@ def build_staging_assets(
                     quarantined=counts["orders/quarantined_rows"],
                     partition_key=day.isoformat(),
                 )
-            yield from _outputs(result, descriptions)
+            codes: dict[str, int] = {}
+            for _, code, n in reasons:
+                codes[code] = codes.get(code, 0) + int(n)
+            yield dg.MaterializeResult(
+                asset_key="cleaned_orders",
+                metadata={
+                    **table_metadata(
+                        TABLES["cleaned_orders"], order_table_types()["cleaned_orders"], descriptions
+                    ),
+                    "orders/naive_timestamp_rows": naive,
+                },
+            )
+            yield dg.MaterializeResult(
+                asset_key="quarantined_orders",
+                metadata={
+                    **table_metadata(
+                        TABLES["quarantined_orders"],
+                        order_table_types()["quarantined_orders"],
+                        descriptions,
+                    ),
+                    "orders/reason_codes": dg.MetadataValue.json(dict(sorted(codes.items()))),
+                },
+            )
             if (
                 reconciliation is None
                 or reconciliation.spec.key not in context.selected_asset_check_keys
@@ -149,13 +175,7 @@ def build_staging_assets(
                 return
             with telemetry.check_span(context, reconciliation.spec.key) as check:
                 yield from check.record_events(
-                    reconciliation.events(
-                        context.op_execution_context,
-                        raw_orders,
-                        result,
-                        partition_dates(context),
-                        contract,
-                    )
+                    reconciliation.events(context.op_execution_context, balance, days)
                 )
 
     return [clean_orders_step]
@@ -172,28 +192,3 @@ def _add_day_metadata(
             metadata["dagster/row_count"] = quarantined
             metadata["dagster/partition_row_count"] = quarantined
         context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())
-
-
-def _outputs(result: CleaningResult, descriptions: dict[str, str]) -> Iterator[dg.Output]:
-    """The two outputs of the cleaning step, with their table metadata."""
-    reasons = result.quarantined["reason_code"].value_counts().to_dict()
-    yield dg.Output(
-        result.cleaned,
-        output_name="cleaned_orders",
-        metadata={
-            **table_metadata(
-                TABLES["cleaned_orders"], frame_sql_types(result.cleaned), descriptions
-            ),
-            "orders/naive_timestamp_rows": result.naive_timestamp_rows,
-        },
-    )
-    yield dg.Output(
-        result.quarantined,
-        output_name="quarantined_orders",
-        metadata={
-            **table_metadata(
-                TABLES["quarantined_orders"], frame_sql_types(result.quarantined), descriptions
-            ),
-            "orders/reason_codes": dg.MetadataValue.json({k: int(v) for k, v in reasons.items()}),
-        },
-    )

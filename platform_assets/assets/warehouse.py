@@ -4,7 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from orders_core import tables
-from orders_core.dtypes import day_array, day_mask
+from orders_core.contract import load_contract
+from orders_core.sql.facts import (
+    AFFECTED_TABLE,
+    affected_orders_sql,
+    day_figures_sql,
+    publish_statements,
+)
+from orders_core.sql.tables import create_statements
 from orders_core.tables import FCT_ORDERS_COLUMNS
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
@@ -20,6 +27,7 @@ from platform_assets.assets.common import (
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
 from resources.telemetry import TelemetryResource
+from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 FCT_ORDERS_TABLE = tables.FCT_ORDERS.qualified
@@ -29,16 +37,14 @@ CUSTOMER_METRICS = dg.AssetKey(tables.CUSTOMER_METRICS.key)
 CUSTOMER_CLV = dg.AssetKey(tables.CUSTOMER_CLV.key)
 
 
-def _day_figures(facts: pd.DataFrame) -> dict[str, float | int]:
+def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float | int]:
     """What an analyst plots per day: orders, revenue, basket size, customers."""
-    rows = len(facts)
-    revenue = float(facts["amount"].sum())
     return {
         "dagster/row_count": rows,
         "dagster/partition_row_count": rows,
         "orders/revenue": round(revenue, 2),
         "orders/mean_order_value": round(revenue / rows, 4) if rows else 0.0,
-        "orders/distinct_customers": int(facts["customer_id"].nunique()),
+        "orders/distinct_customers": customers,
     }
 
 
@@ -91,15 +97,14 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
     @dg.asset(
         key=list(tables.FCT_ORDERS.key),
-        ins={"cleaned_orders": dg.AssetIn(CLEANED_ORDERS)},
+        deps=[CLEANED_ORDERS],
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
-        io_manager_key=IO_MANAGER,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
         group_name="warehouse",
         owners=[ANALYTICS],
-        kinds={"pandas", WAREHOUSE_KIND},
+        kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "published"},
         metadata={
             "partition_expr": "partition_date",
@@ -107,34 +112,44 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         },
     )
     def fct_orders(
-        context: dg.AssetExecutionContext,
-        cleaned_orders: pd.DataFrame,
-        telemetry: TelemetryResource,
-    ) -> pd.DataFrame:
+        context: dg.AssetExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ) -> dg.MaterializeResult:
         """Order facts for reporting and BI: one row per order, one partition per day.
 
-        The cleaned, deduplicated orders of each day with the business columns only:
-        when (`order_ts`, `order_date`), who (`customer_id`), how much (`amount`,
-        `currency`, `quantity`, `unit_price`), `status` and `region`. E-mails appear
-        only as a keyed hash. Re-running a day or a range of days replaces those days
-        atomically, so there are never duplicates or leftovers of older versions.
+        The cleaned, deduplicated orders with the business columns only: when
+        (`order_ts`, `order_date`), who (`customer_id`), how much (`amount`, `currency`,
+        `quantity`, `unit_price`), `status` and `region`. E-mails appear only as a keyed
+        hash. One row per order across all days: when an order landed on two days, its
+        newest `updated_at` wins (then the later day), whichever days a run covers, so a
+        range run and day-by-day runs publish the same rows. Re-running days replaces
+        their facts atomically.
 
         Plots per day: orders, revenue, mean order value, distinct customers.
         """
-        with telemetry.asset_span(context) as span:
-            facts = cleaned_orders.loc[:, list(FCT_ORDERS_COLUMNS)].reset_index(drop=True)
-            days = day_array(facts["partition_date"])
-            for day in partition_dates(context):
-                figures = _day_figures(facts[day_mask(days, day)])
-                context.add_asset_metadata(figures, partition_key=day.isoformat())
-                rows = figures["dagster/row_count"]
-                span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
-            context.add_output_metadata(
-                table_metadata(
-                    FCT_ORDERS_TABLE, frame_sql_types(facts), column_descriptions(), fct_lineage
+        with telemetry.asset_span(context) as span, warehouse.session() as session:
+            contract = load_contract()
+            days = partition_dates(context)
+            bounds = [days[0], days[-1]]
+            for statement in create_statements(contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS):
+                session.execute(statement)
+            session.execute(
+                f"CREATE OR REPLACE TEMPORARY TABLE {AFFECTED_TABLE} AS {affected_orders_sql()}",
+                bounds * 2,
+            )
+            with session.transaction():
+                for statement in publish_statements():
+                    session.execute(statement)
+                figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
+            for day in days:
+                _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
+                metadata = _day_figures(int(rows), float(revenue), int(customers))
+                context.add_asset_metadata(metadata, partition_key=day.isoformat())
+                span.record_rows(rows_in=int(rows), rows_out=int(rows), partition_key=day.isoformat())
+            return dg.MaterializeResult(
+                metadata=table_metadata(
+                    FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage
                 )
             )
-            return facts
 
     @dg.asset(
         key=list(tables.DIM_CUSTOMERS.key),

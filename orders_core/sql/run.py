@@ -1,0 +1,73 @@
+"""The statements of one cleaning run over some days, in the order a step runs them.
+
+Kept apart from the asset so the order of statements (DDL and session tables first,
+then one transaction replacing the days, then the reconciliation of what was stored)
+is plain code that tests and the benchmark run as the step does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orders_core.contract import Contract
+from orders_core.sql.cleaning import (
+    CLASSIFIED_TABLE,
+    classify_sql,
+    cleaned_select,
+    day_summary_select,
+    pads_statements,
+    quarantined_select,
+    raw_columns,
+    reason_counts_select,
+    reconciliation_select,
+)
+from orders_core.sql.tables import column_list, create_statements, quoted
+from orders_core.tables import (
+    CLEANED_ORDERS,
+    CLEANED_ORDERS_COLUMNS,
+    QUARANTINED_ORDERS,
+    RAW_ORDERS,
+)
+
+SUPERSEDED_TABLE = "orders_superseded"
+DAYS = "partition_date BETWEEN ? AND ?"
+
+
+@dataclass(frozen=True)
+class CleaningRun:
+    """Statements (DuckDB dialect with ORDERS_* functions) of a cleaning run; the ones
+    with ``?`` take the first and last day (``reconciliation``: four times over)."""
+
+    prepare: tuple[str, ...]
+    insert_pads: str
+    classify: str
+    superseded: str
+    day_summary: str
+    reason_counts: str
+    replace: tuple[str, ...]
+    reconciliation: str
+
+
+def cleaning_run(contract: Contract) -> CleaningRun:
+    create_pads, insert_pads = pads_statements()
+    cleaned, quarantined = quoted(CLEANED_ORDERS), quoted(QUARANTINED_ORDERS)
+    quarantined_columns = column_list([*raw_columns(contract), "reason_code", "reason_detail"])
+    return CleaningRun(
+        prepare=(*create_statements(contract, CLEANED_ORDERS, QUARANTINED_ORDERS), create_pads),
+        insert_pads=insert_pads,
+        classify=f"CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS "
+        + classify_sql(contract, quoted(RAW_ORDERS), DAYS),
+        superseded=f"CREATE OR REPLACE TEMPORARY TABLE {SUPERSEDED_TABLE} AS "
+        + cleaned_select(current=False),
+        day_summary=day_summary_select(),
+        reason_counts=reason_counts_select(),
+        replace=(
+            f"DELETE FROM {cleaned} WHERE {DAYS}",
+            f"DELETE FROM {quarantined} WHERE {DAYS}",
+            f"INSERT INTO {cleaned} ({column_list(CLEANED_ORDERS_COLUMNS)}) " + cleaned_select(),
+            f"INSERT INTO {quarantined} ({quarantined_columns}) " + quarantined_select(contract),
+        ),
+        reconciliation=reconciliation_select(
+            quoted(RAW_ORDERS), cleaned, quarantined, SUPERSEDED_TABLE
+        ),
+    )
