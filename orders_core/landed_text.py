@@ -21,8 +21,9 @@ line break.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 MAX_RECORD_BYTES = 64 * 1024
 RAW_RECORD_KEEP_BYTES = 16 * 1024
@@ -81,36 +82,35 @@ def bounded_header(names: Sequence[str]) -> list[str]:
     return bounded
 
 
-_CHUNK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-
 class PhysicalLines:
     """A text's lines as ``csv.reader`` consumes them, tracking where the reader is.
 
-    Split after ``\\r\\n``, ``\\n`` or ``\\r`` (as ``io.StringIO(newline="")`` would, so the
-    ``csv`` module sees the same input), while :attr:`line` counts lines by
-    :func:`line_ending`. The reader pulls chunks only until its record is complete, so
-    between records :attr:`pos` is where the next record starts and :attr:`line` its line.
+    The reader iterates an ``io.StringIO(newline="")`` (lines split after ``\\r\\n``,
+    ``\\n`` or ``\\r``, line breaks kept) and pulls lines only until its record is
+    complete, so between records :attr:`pos` is where the next record starts and
+    :attr:`line` its number, counted by :func:`line_ending`.
     """
 
     def __init__(self, text: str):
         self.text = text
         self.ending = line_ending(text)
-        self.pos = 0
-        self.line = 1
+        self.stream = io.StringIO(text, newline="")
+        self._counted = 0  # line breaks before this offset are counted in _line
+        self._line = 1
 
-    def __iter__(self) -> PhysicalLines:
-        return self
+    def __iter__(self) -> Iterator[str]:
+        return self.stream
 
-    def __next__(self) -> str:
-        match = _CHUNK.match(self.text, self.pos)
-        if match is None:
-            raise StopIteration
-        self.pos = match.end()
-        chunk = match.group()
-        if chunk.endswith(self.ending):
-            self.line += 1
-        return chunk
+    @property
+    def pos(self) -> int:
+        return self.stream.tell()
+
+    @property
+    def line(self) -> int:
+        pos = self.pos
+        self._line += self.text.count(self.ending, self._counted, pos)
+        self._counted = pos
+        return self._line
 
     def record(self, start: int) -> str:
         """The text from ``start`` to where the reader is, without its final line break."""
@@ -121,7 +121,8 @@ class PhysicalLines:
         """Go back to the line at ``start`` (number ``line``), step past it, return its text."""
         end = self.text.find(self.ending, start)
         end = len(self.text) if end < 0 else end
-        self.pos, self.line = min(end + 1, len(self.text)), line + 1
-        return (
-            self.text[start:end].removesuffix("\r") if self.ending == "\n" else self.text[start:end]
-        )
+        self._counted = min(end + 1, len(self.text))
+        self._line = line + 1
+        self.stream.seek(self._counted)
+        text = self.text[start:end]
+        return text.removesuffix("\r") if self.ending == "\n" else text
