@@ -209,26 +209,57 @@ def refused_findings(refused: int) -> list[DriftFinding]:
             "ERROR",
             refused,
             0,
-            "landing entries refused and not loaded (outside the landing root or a link);"
+            "landing entries refused and not loaded (outside the landing root, a link or a folder);"
             " see raw_orders' orders/refused metadata",
         )
     ]
 
 
-def _refused_count(instance: dg.DagsterInstance, day: str) -> int:
-    """``orders/refused_files`` of the day's latest raw_orders materialization."""
+def unreadable_findings(unreadable: int, names: str) -> list[DriftFinding]:
+    """An ERROR finding when files of the day could not be read (unknown extension,
+    dot-file), so a day whose orders came in a form the platform cannot read never looks
+    empty and healthy. ``names`` are the file names only."""
+    if not unreadable:
+        return []
+    return [
+        DriftFinding(
+            "unreadable",
+            "(landing files)",
+            "ERROR",
+            unreadable,
+            0,
+            f"landed files the platform cannot read, not loaded: {names}",
+        )
+    ]
+
+
+def _landing_report(instance: dg.DagsterInstance, day: str) -> tuple[int, int, str]:
+    """Refused count, unreadable count and unreadable names of the day's latest raw_orders
+    materialization."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(tables.RAW_ORDERS.key), asset_partitions=[day]),
         limit=1,
     ).records
     if not records or records[0].asset_materialization is None:
-        return 0
-    value = records[0].asset_materialization.metadata.get(tables.REFUSED_FILES_METADATA)
-    return int(value.value) if value is not None else 0
+        return 0, 0, ""
+    metadata = records[0].asset_materialization.metadata
+    refused = metadata.get(tables.REFUSED_FILES_METADATA)
+    unreadable = metadata.get(tables.UNREADABLE_FILES_METADATA)
+    names = metadata.get(tables.UNREADABLE_NAMES_METADATA)
+    return (
+        int(refused.value) if refused is not None else 0,
+        int(unreadable.value) if unreadable is not None else 0,
+        str(names.value) if names is not None else "",
+    )
 
 
-def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutcome:
-    """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN."""
+def drift_outcome(
+    findings: Sequence[DriftFinding], rows: int, unreadable_files: str = ""
+) -> PartitionOutcome:
+    """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN.
+
+    ``unreadable_files`` (names of the day's unreadable landed files) is shown as is.
+    """
     severities = {finding.severity for finding in findings}
     counts = {
         f"drift/{kind}": 0
@@ -237,6 +268,8 @@ def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutco
     for finding in findings:
         counts[f"drift/{finding.kind}"] = counts.get(f"drift/{finding.kind}", 0) + 1
     metadata: dict[str, object] = {"rows": rows, **counts}
+    if unreadable_files:
+        metadata["unreadable_files"] = unreadable_files
     if findings:
         metadata["drift"] = dg.MetadataValue.table(
             records=[dg.TableRecord(asdict(finding)) for finding in findings],
@@ -292,7 +325,9 @@ def build_drift_checks(
         Policy per kind in contract.yaml (`drift`): a missing required column or a
         retyped column is an ERROR and holds everything downstream of the day;
         added columns are a WARN and carried in extra_columns_json. Landing entries that
-        raw_orders refused (outside the landing root, or links) are an ERROR too.
+        raw_orders refused (outside the landing root, links, folders) and landed files it
+        cannot read (unknown extension, dot-files) are an ERROR too, named in the
+        metadata.
         """
         with telemetry.check_span(context) as span:
             outcomes = {}
@@ -302,8 +337,9 @@ def build_drift_checks(
                 step = max(1, rows // RETYPE_SAMPLE_ROWS)
                 sample = warehouse.query(sample_sql, [day, step, HEAD_ROWS])
                 findings = detect_drift(sample, contract, headers)
-                findings += refused_findings(_refused_count(context.instance, day.isoformat()))
-                outcomes[day.isoformat()] = drift_outcome(findings, rows)
+                refused, unreadable, names = _landing_report(context.instance, day.isoformat())
+                findings += [*refused_findings(refused), *unreadable_findings(unreadable, names)]
+                outcomes[day.isoformat()] = drift_outcome(findings, rows, names)
             yield from span.record_events(
                 partition_check_events(
                     context.op_execution_context,

@@ -11,7 +11,9 @@ spans lines. :func:`parse_well_formed` checks that cheaply and gives up
   quotes need no interpreting and strict-mode errors cannot occur;
 * one record per line: pyarrow's record count must equal the number of
   non-blank lines, which fails as soon as a quoted value holds a line break;
-* made of fields shorter than the ``csv`` module's field size limit;
+* made of records comfortably under :data:`~orders_core.landed_text.MAX_RECORD_BYTES`
+  and header cells under :data:`~orders_core.landed_text.MAX_HEADER_NAME_BYTES` (the
+  exact reader bounds the others);
 * more than one column wide (single-column files treat blank lines specially).
 
 Records whose field count does not fit the header are skipped by pyarrow and
@@ -28,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from orders_core import landed_text
 
 BOM = b"\xef\xbb\xbf"
 _BOUNDARY_BEFORE = np.zeros(256, dtype=bool)
@@ -113,17 +117,24 @@ def _find_lines(data: bytes, start: int, texts: list[str]) -> list[int] | None:
     return numbers
 
 
-def _longest_field(table: pa.Table) -> int:
-    lengths = [pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns]
-    return max(lengths, default=0)
+def _longest_record(table: pa.Table) -> int:
+    """An upper bound of the longest record's bytes: its fields, two quotes and a comma each."""
+    if not table.num_rows:
+        return 0
+    total = pa.scalar(3 * table.num_columns, pa.int64())
+    for column in table.columns:
+        lengths = pc.fill_null(pc.cast(pc.binary_length(column), pa.int64()), 0)
+        total = pc.add(total, lengths)
+    return pc.max(total).as_py() or 0
 
 
 def parse_well_formed(data: bytes) -> WellFormedCsv | None:
     """Parse ``data`` with pyarrow if it is plainly well formed (see the module), else None."""
     offset = len(BOM) if data.startswith(BOM) else 0
     header_end = data.find(b"\n", offset)
-    limit = csv.field_size_limit()
-    if header_end < 0 or header_end - offset >= limit or not _plain_text(data):
+    if header_end < 0 or header_end - offset >= landed_text.MAX_RECORD_BYTES:
+        return None
+    if not _plain_text(data):
         return None
     if b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:]):
         return None
@@ -132,6 +143,8 @@ def parse_well_formed(data: bytes) -> WellFormedCsv | None:
     start = header_end + 1
     if len(header) < 2 or data.startswith(BOM, start):
         return None  # single column, or a BOM that pyarrow would drop
+    if max(len(name.encode()) for name in header) > landed_text.MAX_HEADER_NAME_BYTES:
+        return None
 
     odd_texts: list[str] = []
 
@@ -160,7 +173,8 @@ def parse_well_formed(data: bytes) -> WellFormedCsv | None:
     lines = np.arange(2, 2 + lines) if records == lines else _nonblank_lines(data, start)
     if records != lines.size:
         return None  # some record spans lines: only the csv module numbers those exactly
-    if _longest_field(table) >= limit or any(len(text) >= limit for text in odd_texts):
+    limit = landed_text.MAX_RECORD_BYTES
+    if _longest_record(table) >= limit or any(len(t.encode()) >= limit for t in odd_texts):
         return None
     odd_numbers = _find_lines(data, start, odd_texts) if odd_texts else []
     if odd_numbers is None:

@@ -13,8 +13,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,19 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orders_core import landed_text
+from orders_core.compression import UnreadableCompressedFile, gunzip, is_gzip
 from orders_core.contract import Contract
 from orders_core.csv_fast import WellFormedCsv, parse_well_formed
 from orders_core.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of the raw frame
 from orders_core.dtypes import TEXT_DTYPE, repeated_day
+from orders_core.landed_text import bounded_header, bounded_raw, line_ending
+from orders_core.landing_formats import file_format
 from orders_core.tables import RAW_LINEAGE_COLUMNS
 
-FORMATS = {
-    ".csv": "csv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-}
 # Lineage values that repeat on every row of a file: Python strings share one object per file.
 REPEATED_COLUMNS = ("source_file", "source_format", "file_header")
 _SURROGATES = re.compile("[\udc80-\udcff]")
@@ -53,15 +51,6 @@ class LandedFile:
     name: str
     size: int
     data: bytes
-
-
-def file_format(name: str) -> str | None:
-    """The landing format of a file name, or None when it is not an orders file."""
-    lowered = name.lower()
-    for suffix, fmt in FORMATS.items():
-        if lowered.endswith(suffix):
-            return fmt
-    return None
 
 
 def normalize_header(name: str) -> str:
@@ -218,39 +207,67 @@ def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
 
 
 def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
-    """The reference CSV reader: Python's ``csv`` module, strict, one row at a time."""
+    """The reference CSV reader: Python's ``csv`` module, strict, one record at a time.
+
+    Sizes and line numbers follow :mod:`orders_core.landed_text`: a record over the size
+    limit is one broken record with a bounded prefix of its text, and a quote that is
+    never closed breaks the line it opens on only, not every record after it.
+    """
     text = source.data.decode("utf-8", "surrogateescape")
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = landed_text.PhysicalLines(text)
+    reader = csv.reader(lines, strict=True)
+    # Sizes are judged per record below: the csv module must not cut a long field short.
+    with _field_size_limit(len(text) + 1):
+        try:
+            header = next(reader)
+        except StopIteration:
+            return empty_raw_frame(contract)
+        except csv.Error as exc:
+            records = _Records(contract, [])
+            records.add_broken(f"unparseable_header: {exc}", bounded_raw(lines.record(0)), 1)
+            return records.frame(contract, source, "csv")
+        records = _Records(contract, bounded_header([_escape(name) for name in header]))
+        _read_csv_records(records, reader, lines)
+    return records.frame(contract, source, "csv")
+
+
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit(max(limit, csv.field_size_limit()))
     try:
-        header = next(reader)
-    except StopIteration:
-        return empty_raw_frame(contract)
-    except csv.Error as exc:
-        records = _Records(contract, [])
-        records.add_broken(f"unparseable_header: {exc}", _escape(text[:2000]), 1)
-        return records.frame(contract, source, "csv")
-    header = [_escape(name) for name in header]
-    records = _Records(contract, header)
-    has_bad_bytes = _SURROGATES.search(text) is not None
-    previous_line = reader.line_num
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv_records(records: _Records, reader, lines: landed_text.PhysicalLines) -> None:
+    """Add every record after the header, each starting on the line where it begins."""
+    has_bad_bytes = _SURROGATES.search(lines.text) is not None
     while True:
-        start = previous_line + 1
+        start, line = lines.pos, lines.line
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            records.add_broken(f"csv_syntax: {exc}", "", start)
-            previous_line = reader.line_num
+            if str(exc) == "unexpected end of data":  # a quote of this record never closes
+                text = lines.restart_after_line(start, line)
+                records.add_broken("csv_syntax: unclosed quote", bounded_raw(text), line)
+            else:
+                records.add_broken(f"csv_syntax: {exc}", bounded_raw(lines.record(start)), line)
             continue
-        previous_line = reader.line_num
+        if (lines.pos - start) * 4 > landed_text.MAX_RECORD_BYTES:
+            text = lines.record(start)
+            if landed_text.is_oversized(text):
+                size = landed_text.text_bytes(text)
+                records.add_broken(landed_text.oversized_error(size), bounded_raw(text), line)
+                continue
         if row and has_bad_bytes and any(_SURROGATES.search(value) for value in row):
-            records.add_broken("invalid_utf8", json.dumps([_escape(v) for v in row]), start)
+            records.add_broken("invalid_utf8", json.dumps([_escape(v) for v in row]), line)
         else:
-            _check_fields(records, row, start)
-    return records.frame(contract, source, "csv")
+            _check_fields(records, row, line)
 
 
 def _json_text(value: object) -> str | None:
@@ -272,11 +289,17 @@ def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
         text = text[1:]
     parsed: list[tuple[int, dict | None, str | None, str]] = []
     names: dict[str, None] = {}
-    # Records end at "\n" only: str.splitlines() would also split inside JSON strings
-    # holding U+2028, U+0085 or other characters JSON allows unescaped.
-    for number, line in enumerate(text.split("\n"), start=1):
+    # Records end at "\n" (or "\r" in a file without "\n", see landed_text) only:
+    # str.splitlines() would also split inside JSON strings holding U+2028, U+0085 or
+    # other characters JSON allows unescaped.
+    ending = line_ending(text)
+    for number, line in enumerate(text.split(ending), start=1):
         line = line.removesuffix("\r")
         if not line.strip():
+            continue
+        if landed_text.is_oversized(line):
+            size = landed_text.text_bytes(line)
+            parsed.append((number, None, landed_text.oversized_error(size), bounded_raw(line)))
             continue
         if _SURROGATES.search(line):
             parsed.append((number, None, "invalid_utf8", _escape(line)))
@@ -327,13 +350,29 @@ def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
         records = _Records(contract, [])
         records.add_broken(f"unreadable_parquet: {exc}", "", 0)
         return records.frame(contract, source, "parquet")
-    records = _Records(contract, table.column_names)
+    records = _Records(contract, bounded_header(table.column_names))
     columns = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
     records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
     records.lines = list(range(1, table.num_rows + 1))
     records.errors = [None] * table.num_rows
     records.raws = [None] * table.num_rows
+    _break_oversized_rows(records, columns)
     return records.frame(contract, source, "parquet")
+
+
+def _break_oversized_rows(records: _Records, columns: list[list[str | None]]) -> None:
+    """Make each row whose text (as a JSON object) is over the size limit a broken record."""
+    widest = sum(max(map(len, filter(None, column)), default=0) for column in columns)
+    if widest * 4 <= landed_text.MAX_RECORD_BYTES:
+        return  # no row can be over the limit: skip the per-row pass
+    for row, values in enumerate(records.values):
+        if sum(len(value) for value in values if value) * 4 <= landed_text.MAX_RECORD_BYTES:
+            continue
+        text = json.dumps(dict(zip(records.header, values, strict=True)), ensure_ascii=False)
+        if landed_text.is_oversized(text):
+            records.values[row] = [None] * len(values)
+            records.errors[row] = landed_text.oversized_error(landed_text.text_bytes(text))
+            records.raws[row] = bounded_raw(text)
 
 
 READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
@@ -345,15 +384,26 @@ def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
     return frame
 
 
+def read_landed_file(contract: Contract, source: LandedFile) -> pd.DataFrame | None:
+    """The raw frame of one landing file (gzip decompressed first), or None when the
+    platform cannot read it (see :mod:`orders_core.landing_formats`)."""
+    fmt = file_format(source.name)
+    if fmt is None:
+        return None
+    if is_gzip(source.name):
+        try:
+            source = replace(source, data=gunzip(source.data))
+        except UnreadableCompressedFile as exc:
+            records = _Records(contract, [])
+            records.add_broken(str(exc), "", 0)
+            return records.frame(contract, source, fmt)
+    return READERS[fmt](contract, source)
+
+
 def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:
     """Concatenate the raw frames of several landing files, in the given order."""
-    frames = []
-    for source in files:
-        fmt = file_format(source.name)
-        if fmt is None:
-            continue
-        frames.append(READERS[fmt](contract, source))
-    frames = [frame for frame in frames if len(frame)]
+    frames = [read_landed_file(contract, source) for source in files]
+    frames = [frame for frame in frames if frame is not None and len(frame)]
     if not frames:
         return empty_raw_frame(contract)
     return pd.concat(frames, ignore_index=True)

@@ -92,6 +92,10 @@ SCHEMA_DRIFT = "schema_drift"
 # raw_orders' per-day count of landing entries refused by the containment rule; the
 # schema_drift check fails the day with an ERROR when it is above zero.
 REFUSED_FILES_METADATA = "orders/refused_files"
+# raw_orders' per-day count and names of landed files the platform cannot read (unknown
+# extension, dot-file); the schema_drift check fails the day with an ERROR when there are any.
+UNREADABLE_FILES_METADATA = "orders/unreadable_files"
+UNREADABLE_NAMES_METADATA = "orders/unreadable"
 RECONCILIATION = "reconciliation"
 GX_QUALITY = "gx_quality"
 METADATA_ANOMALY = "metadata_anomaly"

@@ -1,6 +1,7 @@
 """The landing zone: where order files arrive, one folder per UTC day.
 
-Layout: ``<root>/orders/date=YYYY-MM-DD/<name>.csv|.jsonl|.parquet``. The local
+Layout: ``<root>/orders/date=YYYY-MM-DD/<name>.csv|.jsonl|.parquet`` (``.csv.gz``,
+``.jsonl.gz`` too). The local
 implementation reads a directory; production reads S3 with the same layout.
 
 Containment rule: a landing file is only ever read from inside the landing root.
@@ -10,7 +11,15 @@ leak another file, and one that resolves inside would count a file twice or unde
 another day. Anything else that resolves outside the root is refused too. In S3, a
 key that is not a plain name directly under the day's prefix is refused. A refused
 entry is never read; it is reported by :meth:`LandingZone.scan_day` with its name and
-reason only (never its target or content), so raw_orders can show it.
+reason only (never its target or content), so raw_orders can show it. A folder (or
+any other entry that is not a regular file) inside a day's folder is refused the same
+way, locally and in S3: its files are not read, and the day says so.
+
+Every regular file of a day is listed, dot-files included (``.DS_Store``, ``._x.csv``):
+which of them the platform can read is the readers' decision
+(:mod:`orders_core.landing_formats`), and the ones it cannot read are reported, never
+skipped quietly. They count in the day's :func:`fingerprint`, so removing one re-runs
+the day.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ class LandingFileInfo:
 
 OUTSIDE_ROOT = "resolves outside the landing root"
 SYMLINK_INSIDE = "is a symbolic link (landing files must be regular files)"
+NOT_A_FILE = "is not a file directly in the day's folder (a folder, or a special file)"
 
 
 @dataclass(frozen=True)
@@ -132,22 +142,22 @@ class LocalLandingZone(LandingZone):
         if not folder.is_dir():
             return DayListing([], [])
         for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
-                continue
             reason = self._refusal(path, root)
             if reason:
                 refused.append(RefusedFile(path.name, reason))
                 continue
             info = path.stat(follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode):
-                files.append(
-                    LandingFileInfo(
-                        uri=path.as_uri(),
-                        name=path.name,
-                        size=info.st_size,
-                        version=str(info.st_mtime_ns),
-                    )
+            if not stat.S_ISREG(info.st_mode):
+                refused.append(RefusedFile(path.name + "/" * path.is_dir(), NOT_A_FILE))
+                continue
+            files.append(
+                LandingFileInfo(
+                    uri=path.as_uri(),
+                    name=path.name,
+                    size=info.st_size,
+                    version=str(info.st_mtime_ns),
                 )
+            )
         return DayListing(files, refused)
 
     def list_day(self, day: dt.date) -> list[LandingFileInfo]:

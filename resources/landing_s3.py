@@ -1,5 +1,9 @@
 """The production landing zone: the same ``orders/date=YYYY-MM-DD/`` layout under ``s3://bucket/prefix``.
 
+Listed like the local zone (see :mod:`resources.landing`): every object directly under
+the day's prefix is a file, dot-files included; keys under a deeper "folder" of the day
+are refused (``NOT_A_FILE``), named by that folder.
+
 Throttling (``SlowDown``) and 5xx answers are retried by botocore's own retry
 modes, configured once on the client; this module never loops on errors itself.
 """
@@ -21,6 +25,7 @@ from pydantic import PrivateAttr
 
 from resources.landing import (
     DATASET,
+    NOT_A_FILE,
     OUTSIDE_ROOT,
     DayListing,
     LandingFileInfo,
@@ -118,8 +123,6 @@ class S3LandingZone(LandingZone):
                 if key == folder:  # a "folder" marker object, not a file
                     continue
                 outside = name in (".", "..") or not self._owns(key, folder)
-                if not outside and name.startswith("."):
-                    continue
                 if outside:
                     refused.append(RefusedFile(name, OUTSIDE_ROOT))
                     continue
@@ -131,6 +134,8 @@ class S3LandingZone(LandingZone):
                         version=item["ETag"].strip('"'),
                     )
                 )
+            for common in page.get("CommonPrefixes", []):  # keys in a "folder" of the day
+                refused.append(RefusedFile(common["Prefix"][len(folder) :], NOT_A_FILE))
         return DayListing(
             sorted(files, key=lambda info: info.name), sorted(refused, key=lambda r: r.name)
         )

@@ -8,6 +8,7 @@ from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.cleaning import raw_table
 from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
+from orders_core.landing_formats import unreadable_metadata
 from orders_core.profiling import profile_days
 from orders_core.sql.cleaning import raw_columns
 from orders_core.sql.tables import create_statements
@@ -62,10 +63,12 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         """Every order record that landed for the day, exactly as it arrived.
 
         One row per record found in the landing zone under `orders/date=YYYY-MM-DD/`
-        (CSV, JSON Lines or Parquet files), all values kept as text, with the file and
-        line each record came from. Nothing is dropped or corrected here: columns
-        outside the contract are kept in `extra_columns_json` and unreadable records
-        keep their original text in `raw_record`. Use it to answer "what exactly did
+        (CSV or JSON Lines, plain or gzip-compressed, and Parquet files), all values kept
+        as text, with the file and line each record came from. Nothing is dropped or
+        corrected here: columns outside the contract are kept in `extra_columns_json`,
+        unreadable records keep their original text in `raw_record`, and files the
+        platform cannot read are named in `orders/unreadable` (the day then fails
+        `schema_drift`). Use it to answer "what exactly did
         the source send us on this day?"; use `cleaned_orders` or
         `warehouse/fct_orders` for analysis.
 
@@ -130,9 +133,9 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
         "orders/landing_fingerprint": fingerprint(listed),
         "dagster/partition_row_count": profile["dagster/row_count"],
     }
-    if ignored:
-        profile["orders/ignored_files"] = ", ".join(ignored)
-        context.log.warning(f"{day}: ignored files that are not orders files: {ignored}")
+    if ignored:  # unreadable: schema_drift fails the day on these
+        profile.update(unreadable_metadata(ignored))
+        context.log.warning(f"{day}: landed files the platform cannot read: {ignored}")
     if listing.refused:
         refused = [f"{r.name} ({r.reason})" for r in listing.refused]
         profile[REFUSED_FILES] = len(refused)

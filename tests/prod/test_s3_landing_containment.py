@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resources.landing import OUTSIDE_ROOT, LandingFileInfo, LandingRefusedError
+from resources.landing import NOT_A_FILE, OUTSIDE_ROOT, LandingFileInfo, LandingRefusedError
 from resources.landing_s3 import S3LandingZone, s3_landing_zone
 from tests.support.prod_landing import DAYS
 
@@ -65,3 +65,21 @@ def test_only_plain_names_directly_under_the_day_belong_to_it():
         folder + "..",
     ):
         assert not S3LandingZone._owns(key, folder)
+
+
+def test_dot_files_are_listed_and_folders_refused_like_the_local_zone(
+    landed_bucket, moto_endpoint, s3_client
+):
+    zone = _zone(landed_bucket, moto_endpoint)
+    day = f"landing/orders/date={DAYS[1].isoformat()}/"
+    for name in (".DS_Store", "._part-a.csv", "sub/x.csv", "sub/y.csv"):
+        s3_client.put_object(Bucket=landed_bucket, Key=day + name, Body=b"x")
+    listing = zone.scan_day(DAYS[1])
+    assert [f.name for f in listing.files] == [
+        ".DS_Store",
+        "._part-a.csv",
+        "part-a.csv",
+        "part-b.jsonl",
+        "part-c.parquet",
+    ]
+    assert [(r.name, r.reason) for r in listing.refused] == [("sub/", NOT_A_FILE)]

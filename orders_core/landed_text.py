@@ -1,0 +1,128 @@
+"""Limits and line rules shared by the landing readers: what a record's size and line are.
+
+**Size.** An order record is well under a kilobyte; a landed record (a CSV record, a
+JSON line, a Parquet row rendered as text) of more than :data:`MAX_RECORD_BYTES` bytes
+of UTF-8 is not an order but a fault (an unclosed quote, a blob pasted into a field).
+It becomes one broken record, ``parse_error`` ``oversized_record: N bytes > limit``,
+keeping only its first :data:`RAW_RECORD_KEEP_BYTES` bytes in ``raw_record``, so one
+bad record can neither blow up a table nor take its neighbours with it.
+
+A header cell longer than :data:`MAX_HEADER_NAME_BYTES` is not a column name either:
+the file is still read (its records keep their values), the cell is named by its
+position and size (:func:`oversized_name`) so its values are carried as an extra
+column and the schema drift check reports it, and its text is never copied onto
+every row's ``file_header`` or into check metadata.
+
+**Lines.** ``source_line`` counts lines ending at ``\\n`` (``\\r\\n`` included); in a
+file without any ``\\n``, at ``\\r`` (old Mac line endings). A lone ``\\r`` in a file
+that has ``\\n`` line endings is data (for instance inside a quoted CSV field), not a
+line break.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+
+MAX_RECORD_BYTES = 64 * 1024
+RAW_RECORD_KEEP_BYTES = 16 * 1024
+MAX_HEADER_NAME_BYTES = 1024
+_CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")
+
+
+def line_ending(text: str) -> str:
+    """The character that ends a line of ``text``: ``\\n``, or ``\\r`` when there is no ``\\n``."""
+    return "\n" if "\n" in text or "\r" not in text else "\r"
+
+
+def text_bytes(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes (undecodable bytes, kept as surrogates, count one)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+
+
+def is_oversized(text: str) -> bool:
+    """True when a record's text is longer than :data:`MAX_RECORD_BYTES` bytes."""
+    return len(text) > MAX_RECORD_BYTES or (
+        len(text) * 4 > MAX_RECORD_BYTES and text_bytes(text) > MAX_RECORD_BYTES
+    )
+
+
+def oversized_error(size: int) -> str:
+    """The ``parse_error`` of a record of ``size`` bytes over the limit."""
+    return (
+        f"oversized_record: {size} bytes > {MAX_RECORD_BYTES}"
+        f" (first {RAW_RECORD_KEEP_BYTES} bytes kept in raw_record)"
+    )
+
+
+def bounded_raw(text: str) -> str:
+    """At most the first :data:`RAW_RECORD_KEEP_BYTES` bytes of ``text``, whole characters,
+    undecodable bytes shown as ``\\xNN``."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) > RAW_RECORD_KEEP_BYTES:
+        text = _CUT_CHARACTER.sub(
+            "", data[:RAW_RECORD_KEEP_BYTES].decode("utf-8", "surrogateescape")
+        )
+        data = text.encode("utf-8", "surrogateescape")
+    return data.decode("utf-8", "backslashreplace")
+
+
+def oversized_name(position: int, size: int) -> str:
+    """The name given to a header cell too long to be a column name (0-based position)."""
+    return f"(oversized header cell {position + 1}: {size} bytes)"
+
+
+def bounded_header(names: Sequence[str]) -> list[str]:
+    """Header names, each longer than :data:`MAX_HEADER_NAME_BYTES` replaced by :func:`oversized_name`."""
+    bounded = []
+    for position, name in enumerate(names):
+        size = len(name.encode("utf-8", "surrogateescape"))
+        bounded.append(oversized_name(position, size) if size > MAX_HEADER_NAME_BYTES else name)
+    return bounded
+
+
+class PhysicalLines:
+    """A text's lines as ``csv.reader`` consumes them, tracking where the reader is.
+
+    The reader iterates an ``io.StringIO(newline="")`` (lines split after ``\\r\\n``,
+    ``\\n`` or ``\\r``, line breaks kept) and pulls lines only until its record is
+    complete, so between records :attr:`pos` is where the next record starts and
+    :attr:`line` its number, counted by :func:`line_ending`.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.ending = line_ending(text)
+        self.stream = io.StringIO(text, newline="")
+        self._counted = 0  # line breaks before this offset are counted in _line
+        self._line = 1
+
+    def __iter__(self) -> Iterator[str]:
+        return self.stream
+
+    @property
+    def pos(self) -> int:
+        return self.stream.tell()
+
+    @property
+    def line(self) -> int:
+        pos = self.pos
+        self._line += self.text.count(self.ending, self._counted, pos)
+        self._counted = pos
+        return self._line
+
+    def record(self, start: int) -> str:
+        """The text from ``start`` to where the reader is, without its final line break."""
+        text = self.text[start : self.pos]
+        return text.removesuffix("\n").removesuffix("\r")
+
+    def restart_after_line(self, start: int, line: int) -> str:
+        """Go back to the line at ``start`` (number ``line``), step past it, return its text."""
+        end = self.text.find(self.ending, start)
+        end = len(self.text) if end < 0 else end
+        self._counted = min(end + 1, len(self.text))
+        self._line = line + 1
+        self.stream.seek(self._counted)
+        text = self.text[start:end]
+        return text.removesuffix("\r") if self.ending == "\n" else text

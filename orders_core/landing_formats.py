@@ -1,0 +1,56 @@
+"""Which landed files are order files, in what format, and how the others are reported.
+
+Read: CSV (``.csv``), JSON Lines (``.jsonl``, ``.ndjson``, ``.json``) and Parquet
+(``.parquet``), case-insensitively, and CSV or JSON Lines compressed with gzip (the same
+names ending in ``.gz``). Everything else in a day's folder is *unreadable*: another
+extension (``.zip``, ``.xlsx``, ``.parquet.gz``, ``_SUCCESS``) or a dot-file (``.DS_Store``,
+an AppleDouble ``._orders.csv``, an upload's temporary ``.orders.csv.part``). Unreadable
+files are never read, but never ignored quietly either: raw_orders reports them and the
+schema drift check fails the day, so a day whose orders came in a form the platform
+cannot read never looks empty and healthy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orders_core.compression import GZIP_SUFFIX
+from orders_core.tables import UNREADABLE_FILES_METADATA, UNREADABLE_NAMES_METADATA
+
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+}
+COMPRESSIBLE = ("csv", "jsonl")  # Parquet compresses its own pages
+MAX_LISTED_NAMES = 10
+
+
+def file_format(name: str) -> str | None:
+    """The landing format of a file name (``csv``, ``jsonl``, ``parquet``), or None when the
+    platform cannot read it."""
+    lowered = name.lower()
+    if lowered.startswith("."):
+        return None
+    compressed = lowered.endswith(GZIP_SUFFIX)
+    stem = lowered.removesuffix(GZIP_SUFFIX) if compressed else lowered
+    for suffix, fmt in FORMATS.items():
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            return fmt if not compressed or fmt in COMPRESSIBLE else None
+    return None
+
+
+def listed_names(names: Sequence[str]) -> str:
+    """Names joined for metadata, the first :data:`MAX_LISTED_NAMES` and a count of the rest."""
+    shown = "; ".join(names[:MAX_LISTED_NAMES])
+    rest = len(names) - MAX_LISTED_NAMES
+    return shown + (f"; and {rest} more" if rest > 0 else "")
+
+
+def unreadable_metadata(names: Sequence[str]) -> dict[str, object]:
+    """raw_orders' metadata for a day's unreadable landed files (names only; empty if none)."""
+    if not names:
+        return {}
+    return {UNREADABLE_FILES_METADATA: len(names), UNREADABLE_NAMES_METADATA: listed_names(names)}

@@ -1,0 +1,266 @@
+"""Oversized and odd records stay one record each, and never take their neighbours with them."""
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orders_core import compression, landed_text
+from orders_core.contract import load_contract
+from orders_core.csv_fast import parse_well_formed
+from orders_core.ingest import LandedFile, file_format, read_csv_rows, read_landed_files
+from orders_core.landed_text import MAX_RECORD_BYTES, RAW_RECORD_KEEP_BYTES
+
+CONTRACT = load_contract()
+HEADER = b"order_id,customer_id,amount\n"
+BIG = "x" * 300_000  # hundreds of kilobytes
+
+
+def read(name: str, data: bytes) -> pd.DataFrame:
+    source = LandedFile(uri=f"file:///landing/{name}", name=name, size=len(data), data=data)
+    return read_landed_files(CONTRACT, [source])
+
+
+def summary(raw: pd.DataFrame) -> list[tuple[object, int, str | None]]:
+    """(order_id, source_line, parse_error kind) of each record."""
+    errors = raw["parse_error"].fillna("").str.split(":").str[0].replace("", None)
+    return list(zip(raw["order_id"].fillna("-"), raw["source_line"], errors, strict=True))
+
+
+def assert_oversized(raw: pd.DataFrame, row: int, text: str) -> None:
+    size = len(text.encode())
+    assert raw["parse_error"].iloc[row] == landed_text.oversized_error(size)
+    assert f"{size} bytes > {MAX_RECORD_BYTES}" in raw["parse_error"].iloc[row]
+    kept = raw["raw_record"].iloc[row]
+    assert len(kept.encode()) <= RAW_RECORD_KEEP_BYTES and text.startswith(kept) and kept
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_an_oversized_csv_field_makes_one_bounded_broken_record(quoted):
+    record = f'B,c,"{BIG}"' if quoted else f"B,c,{BIG}"
+    raw = read("x.csv", HEADER + f"A,c,1\n{record}\nC,c,3\n".encode())
+    assert summary(raw) == [("A", 2, None), ("-", 3, "oversized_record"), ("C", 4, None)]
+    assert_oversized(raw, 1, record)
+
+
+def test_an_oversized_quoted_field_over_many_lines_is_not_split():
+    value = "\n".join(["y" * 99] * 3000)  # 300 KB over 3,000 lines
+    record = f'B,c,"{value}"'
+    raw = read("x.csv", HEADER + f"A,c,1\n{record}\nC,c,3\n".encode())
+    assert summary(raw) == [("A", 2, None), ("-", 3, "oversized_record"), ("C", 3003, None)]
+    assert_oversized(raw, 1, record)
+
+
+def test_a_quoted_field_over_many_lines_is_one_record_starting_on_its_first_line():
+    value = "\n".join(["l"] * 5000)
+    raw = read("x.csv", HEADER + f'A,c,1\nB,c,"{value}"\nC,c,3\n'.encode())
+    assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 5003, None)]
+    assert raw["amount"].iloc[1] == value
+
+
+def test_a_lone_cr_inside_a_quoted_field_is_data_not_a_line_break():
+    raw = read("x.csv", HEADER + b'A,c,1\nB,c,"x\ry"\r\nC,c,3\n')
+    assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 4, None)]
+    assert raw["amount"].iloc[1] == "x\ry"
+
+
+def test_csv_with_cr_only_line_endings():
+    raw = read("x.csv", b'order_id,customer_id\rA,c\rB,"multi\rline"\rC,c\r')
+    assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 5, None)]
+
+
+def test_an_unclosed_quote_breaks_its_own_line_only():
+    raw = read("x.csv", HEADER + b'A,c,1\nB,"oops,2\nC,c,3\nD,c,4\n')
+    assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None), ("D", 5, None)]
+    assert raw["raw_record"].iloc[1] == 'B,"oops,2'
+
+
+def test_csv_syntax_errors_keep_their_text():
+    raw = read("x.csv", HEADER + b'A,c,1\nB,"x"y,2\nC,c,3\n')
+    assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None)]
+    assert raw["raw_record"].iloc[1] == 'B,"x"y,2'
+
+
+def test_an_oversized_header_cell_keeps_the_records_and_names_the_cell_by_its_size():
+    cell = "h" * 300_000
+    raw = read("x.csv", f"order_id,customer_id,{cell},amount\nA,c,v,1\nB,c,w,2\n".encode())
+    assert summary(raw) == [("A", 2, None), ("B", 3, None)]
+    assert list(raw["amount"]) == ["1", "2"]
+    placeholder = landed_text.oversized_name(2, 300_000)
+    assert json.loads(raw["file_header"].iloc[0]) == [
+        "order_id",
+        "customer_id",
+        placeholder,
+        "amount",
+    ]
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {placeholder: "v"}
+    assert cell not in raw.to_string()
+
+
+def test_the_fast_path_leaves_oversized_records_and_header_cells_to_the_exact_reader():
+    for data in (
+        HEADER + f"A,c,1\nB,c,{BIG}\nC,c,3\n".encode(),
+        HEADER + ("A,c," + "9," * 40_000 + "\n").encode(),
+        f"order_id,{'h' * 5000},amount\nA,c,1\n".encode(),
+    ):
+        assert parse_well_formed(data) is None
+
+
+def test_jsonl_with_cr_only_line_endings():
+    raw = read("x.jsonl", b'{"order_id":"A"}\r{"order_id":"B"}\r\r{"order_id":"C"}\r')
+    assert summary(raw) == [("A", 1, None), ("B", 2, None), ("C", 4, None)]
+
+
+def test_jsonl_crlf_and_oversized_lines():
+    line = json.dumps({"order_id": "B", "note": BIG})
+    raw = read("x.jsonl", f'{{"order_id":"A"}}\r\n{line}\r\n{{"order_id":"C"}}\r\n'.encode())
+    assert summary(raw) == [("A", 1, None), ("-", 2, "oversized_record"), ("C", 3, None)]
+    assert_oversized(raw, 1, line)
+
+
+def test_an_oversized_parquet_row_is_broken_and_bounded(tmp_path):
+    frame = pd.DataFrame({"order_id": ["A", "B", "C"], "note": ["x", BIG, "z"]})
+    frame.to_parquet(tmp_path / "x.parquet")
+    raw = read("x.parquet", (tmp_path / "x.parquet").read_bytes())
+    assert summary(raw) == [("A", 1, None), ("-", 2, "oversized_record"), ("C", 3, None)]
+    assert len(raw["raw_record"].iloc[1].encode()) <= RAW_RECORD_KEEP_BYTES
+
+
+def test_bounded_raw_never_cuts_a_character_in_half():
+    kept = landed_text.bounded_raw("é" * RAW_RECORD_KEEP_BYTES)
+    assert set(kept) == {"é"} and len(kept.encode()) <= RAW_RECORD_KEEP_BYTES
+
+
+# A random mix of valid and odd records: each stays one record, on its first line.
+ODD = st.sampled_from(
+    [
+        ("big", "B,c,{big}"),
+        ("bigq", 'B,c,"{big}"'),
+        ("bigml", 'B,c,"{bigml}"'),
+        ("ml", 'B,c,"two\nlines"'),
+        ("cr", 'B,c,"x\ry"'),
+        ("ragged", "B,c"),
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(st.one_of(st.none(), ODD), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"])
+)
+def test_records_around_odd_ones_are_never_lost_or_split(records, newline):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(landed_text, "MAX_RECORD_BYTES", 64)
+        _check_mix(records, newline)
+
+
+def _check_mix(records, newline):
+    lines, expected, line = [], [], 2
+    for i, odd in enumerate(records):
+        text = (
+            f"o{i},c,{i}"
+            if odd is None
+            else odd[1].format(big="b" * 80, bigml="\n".join(["m"] * 40))
+        )
+        lines.append(text)
+        valid = odd is None or odd[0] in ("ml", "cr")
+        expected.append((text.split(",")[0] if valid else None, line))
+        line += text.count("\n") + 1
+    data = (newline.join(["order_id,customer_id,amount", *lines]) + newline).encode()
+    raw = read("x.csv", data)
+    assert list(raw["source_line"]) == [n for _, n in expected]
+    valid = raw["parse_error"].isna()
+    assert [o for o in raw["order_id"][valid]] == [o for o, _ in expected if o is not None]
+    oversized = raw["parse_error"].fillna("").str.startswith("oversized_record")
+    assert int(oversized.sum()) == sum(1 for r in records if r and r[0].startswith("big"))
+    pd.testing.assert_frame_equal(
+        raw, read_csv_rows(CONTRACT, LandedFile("file:///landing/x.csv", "x.csv", len(data), data))
+    )
+
+
+# Compressed files.
+
+PLAIN_CSV = HEADER + b'A,c,1\nB,c,"two\nlines"\nC,c,3\n'
+PLAIN_JSONL = b'{"order_id": "A"}\nnot json\n{"order_id": "C"}\n'
+
+
+def _same_records(gzipped: pd.DataFrame, plain: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        gzipped.drop(columns="source_file"), plain.drop(columns="source_file")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "plain_name", "data"),
+    [
+        ("x.csv.gz", "x.csv", PLAIN_CSV),
+        ("X.CSV.GZ", "x.csv", PLAIN_CSV),
+        ("x.jsonl.gz", "x.jsonl", PLAIN_JSONL),
+        ("x.ndjson.gz", "x.jsonl", PLAIN_JSONL),
+        ("x.json.gz", "x.jsonl", PLAIN_JSONL),
+    ],
+)
+def test_gzipped_files_read_like_their_plain_forms(name, plain_name, data):
+    gzipped = read(name, gzip.compress(data))
+    _same_records(gzipped, read(plain_name, data))
+    assert gzipped["source_file"].iloc[0].endswith(name)
+
+
+def test_multi_member_gzip_is_read_whole():
+    data = gzip.compress(HEADER + b"A,c,1\n") + gzip.compress(b"B,c,2\n")
+    assert list(read("x.csv.gz", data)["order_id"]) == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not gzip at all",
+        gzip.compress(PLAIN_CSV)[:-12],
+        gzip.compress(PLAIN_CSV)[:20] + b"\x00" * 40,
+    ],
+)
+def test_a_corrupt_gzip_is_one_broken_record(data):
+    raw = read("x.csv.gz", data)
+    assert len(raw) == 1
+    assert raw["parse_error"].iloc[0].startswith("unreadable_gzip: ")
+    assert raw["source_format"].iloc[0] == "csv"
+    assert pd.isna(raw["order_id"].iloc[0])
+
+
+def test_a_gzip_that_decompresses_beyond_the_bound_is_refused(monkeypatch):
+    monkeypatch.setattr(compression, "MAX_DECOMPRESSED_BYTES", 1000)
+    raw = read("x.jsonl.gz", gzip.compress(b'{"order_id": "A"}\n' * 100))
+    assert len(raw) == 1
+    assert raw["parse_error"].iloc[0] == "gzip_too_large: decompresses to more than 1000 bytes"
+
+
+def test_empty_gzip_has_no_records():
+    assert len(read("x.csv.gz", gzip.compress(b""))) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.csv.gz", "csv"),
+        ("a.NDJSON.gz", "jsonl"),
+        ("a.json.gz", "jsonl"),
+        (".DS_Store", None),
+        ("._a.csv", None),
+        (".hidden.jsonl", None),
+        ("a.zip", None),
+        ("a.gz", None),
+        ("a.parquet.gz", None),
+        ("a.tar.gz", None),
+        ("_SUCCESS", None),
+    ],
+)
+def test_file_format_of_compressed_and_unreadable_names(name, expected):
+    assert file_format(name) == expected
+
+
+def test_unknown_and_dot_files_are_not_read():
+    source = LandedFile("file:///landing/._a.csv", "._a.csv", len(PLAIN_CSV), PLAIN_CSV)
+    assert len(read_landed_files(CONTRACT, [source])) == 0

@@ -1,0 +1,84 @@
+"""Landed files the platform cannot read fail the day visibly; gzip files are read."""
+
+import gzip
+
+import dagster as dg
+import duckdb
+
+from orders_core import tables
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.landing import NOT_A_FILE, LocalLandingZone
+from tests.support.order_fixtures import DAY, csv_bytes, land, order_rows, settings_for
+
+UNREADABLE = [".DS_Store", "._a.csv", "orders.zip", "orders.xlsx"]
+
+
+def test_dot_files_are_listed_and_folders_refused(tmp_path):
+    landing = tmp_path / "landing"
+    folder = land(landing, DAY, "a.csv", csv_bytes(order_rows(2))).parent
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "b.csv").write_bytes(csv_bytes(order_rows(2)))
+    listing = LocalLandingZone(root=str(landing)).scan_day(DAY)
+    assert [f.name for f in listing.files] == [".DS_Store", "a.csv"]
+    assert [(r.name, r.reason) for r in listing.refused] == [("nested/", NOT_A_FILE)]
+
+
+def _run(tmp_path, instance, files: dict[str, bytes]):
+    landing = tmp_path / "landing"
+    for name, data in files.items():
+        land(landing, DAY, name, data)
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+    )
+    [materialization] = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(tables.RAW_ORDERS.key)
+    ]
+    [drift] = [e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"]
+    return settings, result, materialization.metadata, drift
+
+
+def test_a_day_of_unreadable_files_fails_schema_drift_with_their_names(tmp_path, instance):
+    files = {name: b"PK\x03\x04 order_id,customer_email" for name in UNREADABLE}
+    files["a.csv.gz"] = gzip.compress(csv_bytes(order_rows(4)))
+    settings, result, metadata, drift = _run(tmp_path, instance, files)
+    assert not result.success  # the blocking drift check holds the day
+
+    assert metadata[tables.UNREADABLE_FILES_METADATA].value == len(UNREADABLE)
+    assert metadata["orders/files"].value == 1
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
+    assert drift.metadata["drift/unreadable"].value == 1
+    for name in UNREADABLE:
+        assert name in metadata[tables.UNREADABLE_NAMES_METADATA].value
+        assert name in drift.metadata["unreadable_files"].value
+    assert "unreadable (landing files)" in drift.description
+
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute(
+            "select source_file, source_format, parse_error from raw.raw_orders"
+        ).fetchall()
+    assert len(rows) == 4
+    assert all(r[0].endswith("/a.csv.gz") and r[1] == "csv" and r[2] is None for r in rows)
+
+
+def test_a_day_of_only_unreadable_files_does_not_look_empty_and_healthy(tmp_path, instance):
+    _, result, metadata, drift = _run(tmp_path, instance, {"orders.csv.zip": b"PK\x03\x04"})
+    assert not result.success
+    assert metadata["dagster/partition_row_count"].value == 0
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
+    assert drift.metadata["unreadable_files"].value == "orders.csv.zip"
+
+
+def test_readable_gzip_files_pass(tmp_path, instance):
+    files = {
+        "a.csv.gz": gzip.compress(csv_bytes(order_rows(3))),
+        "b.csv": csv_bytes(order_rows(2, prefix="p")),
+    }
+    _, _, metadata, drift = _run(tmp_path, instance, files)
+    assert drift.passed
+    assert tables.UNREADABLE_FILES_METADATA not in metadata
+    assert metadata["dagster/partition_row_count"].value == 5
