@@ -3,11 +3,11 @@
     python -m tests.support.crash_driver --landing DIR --duckdb FILE --instance DIR \\
         --start 2025-01-01 --end 2025-01-02 [--assets raw_orders,...] [--kill-at TABLE:PHASE]
 
-Kill points are deterministic hooks patched around the warehouse IO manager, never
-timers. TABLE is the table an asset writes (raw_orders, cleaned_orders,
+Kill points are deterministic hooks patched around the warehouse session (the SQL steps)
+and the IO manager (whole-table assets), never timers. TABLE is the table an asset writes (raw_orders, cleaned_orders,
 quarantined_orders, fct_orders, customer_metrics, dim_customers); PHASE is one of
 
-- ``before_connect``: the asset has computed its output, nothing is written yet;
+- ``before_connect``: nothing of the table is written yet (its CREATE IF NOT EXISTS);
 - ``after_delete``: inside the transaction, the old rows deleted, new ones not inserted;
 - ``after_insert``: inside the transaction, new rows inserted, not committed;
 - ``after_commit``: committed, but Dagster has not recorded the materialization.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import signal
 import sys
 from contextlib import contextmanager
@@ -41,9 +42,44 @@ def die(point: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _touches(sql: str, verb: str, table: str) -> bool:
+    """Whether a statement (DuckDB-dialect source) is ``verb`` on the table named ``table``."""
+    pattern = rf"^\s*{verb}\s+(?:{'FROM' if verb == 'DELETE' else 'INTO'}\s+)?\w+\.{table}\b"
+    return re.match(pattern, sql, flags=re.IGNORECASE) is not None
+
+
 def install_kill_point(point: str) -> None:
-    """Patch the IO manager (and the landing listing) so the process dies at ``point``."""
+    """Patch the warehouse session (and the landing listing) so the process dies at
+    ``point``. The SQL steps write their tables through ``SqlSession``; the whole-table
+    assets (customer_metrics, dim_customers) through the IO manager."""
     table, _, phase = point.partition(":")
+    session = warehouse.SqlSession
+    original_execute = session.execute
+    original_transaction = session.transaction
+    touched: list[str] = []
+
+    def execute(self, sql, params=()):
+        if phase == "before_connect" and _touches(sql, "CREATE TABLE IF NOT EXISTS", table):
+            die(point)
+        result = original_execute(self, sql, params)
+        for verb in ("DELETE", "INSERT"):
+            if _touches(sql, verb, table):
+                touched.append(table)
+                if phase == f"after_{verb.lower()}":
+                    die(point)
+        return result
+
+    @contextmanager
+    def transaction(self):
+        touched.clear()
+        with original_transaction(self):
+            yield
+        if phase == "after_commit" and table in touched:
+            die(point)
+
+    session.execute = execute
+    session.transaction = transaction
+
     client = warehouse._TransactionalDuckDbClient
     handler = warehouse._PandasTableHandler
 
