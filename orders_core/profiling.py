@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from orders_core.contract import Contract
 from orders_core.dtypes import TEXT_DTYPE, exact_text
 from orders_core.ingest import normalize_header
+from orders_core.pii import redact_emails
 from orders_core.rounding import money, score, significant
 
 PREFIX = "orders/"
@@ -44,7 +45,18 @@ def _header_drift(headers: pd.Series, contract: Contract) -> tuple[int, int]:
     return len(extra), len(missing)
 
 
-def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]:
+def pii_extra_names(raw: pd.DataFrame) -> list[str]:
+    """Sorted names (never values) of the day's extra columns kept as PII in
+    ``pii_extra_columns_json``, e-mail-like names masked (a header that is a data row).
+
+    The keys are the same on every row of a file, so one row per file is read."""
+    held = raw.loc[raw["pii_extra_columns_json"].notna(), ["source_file", "pii_extra_columns_json"]]
+    firsts = held.drop_duplicates("source_file")["pii_extra_columns_json"]
+    names = {redact_emails(name) for text in firsts for name in json.loads(text)}
+    return sorted(names)
+
+
+def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int | str]:
     """Numeric profile of one day of raw orders (all values JSON-serialisable), rounded
     as metadata is (:mod:`orders_core.rounding`)."""
     rows = len(raw)
@@ -58,6 +70,7 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
         for name, values in stripped.items()
     }
     extra, missing = _header_drift(raw["file_header"], contract)
+    pii_names = pii_extra_names(raw)
     order_ids = stripped["order_id"].dropna()
     profile.update(
         {
@@ -71,10 +84,13 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
                 (stripped["amount"].notna() & amounts.isna()).mean()
             ),
             f"{PREFIX}extra_columns": extra,
+            f"{PREFIX}pii_extra_columns": len(pii_names),
             f"{PREFIX}missing_columns": missing,
             f"{PREFIX}parse_errors": int(raw["parse_error"].notna().sum()),
             f"{PREFIX}null_rate_max": max(null_rates[name] for name in contract.required),
         }
     )
     profile.update({f"{PREFIX}null_rate/{name}": rate for name, rate in null_rates.items()})
+    if pii_names:
+        profile[f"{PREFIX}pii_extra_column_names"] = ", ".join(pii_names)
     return profile

@@ -14,6 +14,7 @@ from orders_core.ingest import (
     read_landed_files,
     with_partition_date,
 )
+from orders_core.pii import redact_emails
 from orders_core.profiling import profile_raw
 from platform_assets.assets.common import (
     DATA_PLATFORM,
@@ -64,13 +65,15 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         One row per record found in the landing zone under `orders/date=YYYY-MM-DD/`
         (CSV, JSON Lines or Parquet files), all values kept as text, with the file and
         line each record came from. Nothing is dropped or corrected here: columns
-        outside the contract are kept in `extra_columns_json` and unreadable records
-        keep their original text in `raw_record`. Use it to answer "what exactly did
-        the source send us on this day?"; use `cleaned_orders` or
-        `warehouse/fct_orders` for analysis.
+        outside the contract are kept in `extra_columns_json`, except those holding
+        e-mail addresses (by name or value), kept apart in `pii_extra_columns_json`
+        and never published; unreadable records keep their original text in
+        `raw_record`. Use it to answer "what exactly did the source send us on this
+        day?"; use `cleaned_orders` or `warehouse/fct_orders` for analysis.
 
         Plots per day: rows, files, revenue, mean and median order value, distinct
-        customers, duplicate rate and null rate per column.
+        customers, duplicate rate, null rate per column and extra columns holding PII
+        (`orders/pii_extra_columns`, names in `orders/pii_extra_column_names`).
         """
         with telemetry.asset_span(context) as span:
             contract = load_contract()
@@ -80,7 +83,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 listing = landing.scan_day(day)
                 listed = listing.files
                 accepted = [info for info in listed if file_format(info.name)]
-                ignored = [info.name for info in listed if not file_format(info.name)]
+                ignored = [
+                    redact_emails(info.name) for info in listed if not file_format(info.name)
+                ]
                 files = [
                     LandedFile(uri=i.uri, name=i.name, size=i.size, data=landing.read(i))
                     for i in accepted
@@ -103,7 +108,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                         f"{day}: ignored files that are not orders files: {ignored}"
                     )
                 if listing.refused:
-                    refused = [f"{r.name} ({r.reason})" for r in listing.refused]
+                    refused = [redact_emails(f"{r.name} ({r.reason})") for r in listing.refused]
                     profile[REFUSED_FILES] = len(refused)
                     profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
                         f"; and {len(refused) - MAX_REFUSED_NAMES} more"

@@ -141,6 +141,7 @@ def day_metadata(
             "orders/duplicate_rate": (duplicates + updates) / rows,
             "orders/unparseable_amount_rate": bad_amount / rows,
             "orders/extra_columns": 0,
+            "orders/pii_extra_columns": 0,
             "orders/missing_columns": 0,
             "orders/parse_errors": int(rng.binomial(rows, 0.001)),
         }
