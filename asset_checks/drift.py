@@ -273,8 +273,7 @@ def drift_outcome(findings: Sequence[DriftFinding], rows: int) -> PartitionOutco
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN; e-mail
     addresses in column names and examples are masked."""
     findings = [
-        replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail))
-        for f in findings
+        replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail)) for f in findings
     ]
     severities = {finding.severity for finding in findings}
     counts = {
