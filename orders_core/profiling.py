@@ -7,6 +7,7 @@ held) before anything downstream of ``raw_orders`` runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -45,15 +46,29 @@ def _header_drift(headers: pd.Series, contract: Contract) -> tuple[int, int]:
     return len(extra), len(missing)
 
 
-def pii_extra_names(raw: pd.DataFrame) -> list[str]:
-    """Sorted names (never values) of the day's extra columns kept as PII in
-    ``pii_extra_columns_json``, e-mail-like names masked (a header that is a data row).
+def pii_extras_sql(source: str) -> str:
+    """One ``pii_extra_columns_json`` per file and day between two bound days: its keys
+    are the same on every row of a file, so that is all the names need."""
+    return (
+        "SELECT partition_date, source_file, min(pii_extra_columns_json)"  # noqa: S608 (constant identifier)
+        f" FROM {source} WHERE partition_date BETWEEN ? AND ?"
+        " AND pii_extra_columns_json IS NOT NULL GROUP BY partition_date, source_file"
+    )
 
-    The keys are the same on every row of a file, so one row per file is read."""
-    held = raw.loc[raw["pii_extra_columns_json"].notna(), ["source_file", "pii_extra_columns_json"]]
-    firsts = held.drop_duplicates("source_file")["pii_extra_columns_json"]
-    names = {redact_emails(name) for text in firsts for name in json.loads(text)}
-    return sorted(names)
+
+def pii_extra_names(objects: Iterable[str]) -> list[str]:
+    """Sorted names (never values) of the extra columns kept as PII, from one
+    ``pii_extra_columns_json`` object per file; e-mail-like names (a header that is a
+    data row) masked."""
+    return sorted({redact_emails(name) for text in objects for name in json.loads(text)})
+
+
+def _pii_profile(names: list[str]) -> dict[str, int | str]:
+    """``orders/pii_extra_columns`` (a count, plotted) and, when there are any, their names."""
+    profile: dict[str, int | str] = {f"{PREFIX}pii_extra_columns": len(names)}
+    if names:
+        profile[f"{PREFIX}pii_extra_column_names"] = ", ".join(names)
+    return profile
 
 
 def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int | str]:
@@ -70,7 +85,8 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int 
         for name, values in stripped.items()
     }
     extra, missing = _header_drift(raw["file_header"], contract)
-    pii_names = pii_extra_names(raw)
+    held = raw.loc[raw["pii_extra_columns_json"].notna(), ["source_file", "pii_extra_columns_json"]]
+    pii_names = pii_extra_names(held.drop_duplicates("source_file")["pii_extra_columns_json"])
     order_ids = stripped["order_id"].dropna()
     profile.update(
         {
@@ -84,13 +100,11 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int 
                 (stripped["amount"].notna() & amounts.isna()).mean()
             ),
             f"{PREFIX}extra_columns": extra,
-            f"{PREFIX}pii_extra_columns": len(pii_names),
             f"{PREFIX}missing_columns": missing,
             f"{PREFIX}parse_errors": int(raw["parse_error"].notna().sum()),
             f"{PREFIX}null_rate_max": max(null_rates[name] for name in contract.required),
         }
     )
     profile.update({f"{PREFIX}null_rate/{name}": rate for name, rate in null_rates.items()})
-    if pii_names:
-        profile[f"{PREFIX}pii_extra_column_names"] = ", ".join(pii_names)
+    profile.update(_pii_profile(pii_names))
     return profile

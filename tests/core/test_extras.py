@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,7 +20,7 @@ from orders_core.ingest import (
     read_landed_files,
     with_partition_date,
 )
-from orders_core.profiling import profile_raw
+from orders_core.profiling import pii_extra_names, pii_extras_sql, profile_raw
 
 CONTRACT = load_contract()
 READERS = {"fast": read_csv, "exact": read_csv_rows}
@@ -162,3 +163,17 @@ def test_repeated_jsonl_keys_keep_every_value():
     assert objects(raw, "extra_columns_json") == [
         {"promo": "x", "promo__3": "y", "promo__2": "z", "amount__2": "9"}
     ]
+
+
+def test_pii_names_from_the_warehouse_are_those_of_the_frame():
+    files = [
+        landed("a.csv", b"order_id,contact,promo\nA,ann@example.com,x\nB,y,z\n"),
+        landed("c.csv", b"A1,zed@example.com\nA2,y\n"),
+    ]
+    raw = with_partition_date(read_landed_files(CONTRACT, files), dt.date(2025, 1, 2))
+    with duckdb.connect() as conn:
+        conn.register("raw_day", raw)
+        day = dt.date(2025, 1, 2)
+        rows = conn.execute(pii_extras_sql("raw_day"), [day, day]).fetchall()
+    assert pii_extra_names(r[2] for r in rows) == ["<email>", "contact"]
+    assert profile_raw(raw, CONTRACT)["orders/pii_extra_column_names"] == "<email>, contact"
