@@ -2,7 +2,8 @@
 
 Four kinds of drift, each with the severity the contract's ``drift`` policy gives it:
 
-- **added**: a column outside the contract (kept in ``extra_columns_json``, carried on);
+- **added**: a column outside the contract (kept in ``extra_columns_json`` and carried on,
+  or in ``pii_extra_columns_json``, raw and quarantine only, when it holds e-mails);
 - **missing_required** / **missing_optional**: a contract column absent from a file;
 - **retyped**: more than ``retyped_max_unparseable`` of a column's present values (and
   at least ``retyped_min_values`` of them) no longer parse as the contract type, or are
@@ -12,13 +13,17 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
   scored as ``max(name, (name + values) / 2)`` where *name* is the difflib ratio of the
   two names and *values* the share of the extra column's values that satisfy the
   missing column's rules (type, allowed set, pattern; 0 for a free-text column).
+
+Column names and example values come from landed files (a "header" may be a data row),
+so e-mail addresses in them are masked before they reach the check's description or
+metadata.
 """
 
 import difflib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import dagster as dg
 import pandas as pd
@@ -28,7 +33,8 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
-from orders_core.ingest import normalize_header
+from orders_core.ingest import extra_columns, normalize_header
+from orders_core.pii import redact_emails
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 from resources.warehouse_pool import WAREHOUSE_POOL
@@ -72,11 +78,32 @@ def _conformance(values: pd.Series, spec: ColumnSpec) -> float:
     return float(typed[f"ok_{spec.name}"][present].mean())
 
 
-def _extra_values(raw_file: pd.DataFrame, name: str) -> pd.Series:
-    """Values of one extra column, from a bounded sample of a file's rows."""
-    sample = raw_file["extra_columns_json"].dropna().head(RENAME_SAMPLE_ROWS)
-    values = [json.loads(text).get(name) for text in sample]
-    return pd.Series([None if v is None else str(v) for v in values], dtype="string")
+EXTRAS_COLUMNS = ("extra_columns_json", "pii_extra_columns_json")
+
+
+def _extras(raw_file: pd.DataFrame, column: str) -> pd.Series:
+    """One of the extras JSON columns of a file's rows (none when the frame lacks it)."""
+    if column not in raw_file:
+        return pd.Series([], dtype="string")
+    return raw_file[column].dropna()
+
+
+def _extra_values(raw_file: pd.DataFrame, key: str) -> pd.Series:
+    """Values of one extra column (by its key in the extras JSON), from a bounded sample
+    of a file's rows, wherever the reader kept it."""
+    for column in EXTRAS_COLUMNS:
+        sample = _extras(raw_file, column).head(RENAME_SAMPLE_ROWS)
+        objects = [json.loads(text) for text in sample]
+        if any(key in obj for obj in objects):
+            values = [obj.get(key) for obj in objects]
+            return pd.Series([None if v is None else str(v) for v in values], dtype="string")
+    return pd.Series([], dtype="string")
+
+
+def _pii_keys(raw_file: pd.DataFrame) -> set[str]:
+    """Keys of the extra columns the reader kept as PII in a file (same on every row)."""
+    held = _extras(raw_file, "pii_extra_columns_json")
+    return set(json.loads(held.iloc[0])) if len(held) else set()
 
 
 def _header_findings(
@@ -88,24 +115,31 @@ def _header_findings(
     missing: dict[str, list[int]] = defaultdict(list)
     renames: dict[tuple[str, str], list[float]] = defaultdict(list)
     rename_rows: dict[tuple[str, str], int] = defaultdict(int)
+    pii: set[str] = set()
     for _, file in headers.iterrows():
+        header = json.loads(file["file_header"] or "[]")
+        keys = dict(extra_columns(contract, header))
         seen: set[str] = set()
         extras: list[tuple[str, str]] = []
-        for original in json.loads(file["file_header"] or "[]"):
+        for index, original in enumerate(header):
             name = normalize_header(original)
-            if name not in contract.column_names or name in seen:
+            if index in keys:
                 added[name].append(int(file["rows"]))
-                extras.append((name, original))
+                extras.append((name, keys[index]))
             seen.add(name)
         absent = [spec for spec in contract.columns if spec.name not in seen]
         for spec in absent:
             missing[spec.name].append(int(file["rows"]))
-        if absent and extras:
-            rows = raw_day[raw_day["source_file"] == file["source_file"]]
+        if not extras:
+            continue
+        rows = raw_day[raw_day["source_file"] == file["source_file"]]
+        held = _pii_keys(rows)
+        pii |= {name for name, key in extras if key in held}
+        if absent:
             for spec in absent:
-                for name, original in extras:
+                for name, key in extras:
                     similarity = difflib.SequenceMatcher(None, spec.name, name).ratio()
-                    values = _conformance(_extra_values(rows, original), spec)
+                    values = _conformance(_extra_values(rows, key), spec)
                     score = max(similarity, (similarity + values) / 2)
                     if score >= policy.renamed_min_score:
                         renames[(spec.name, name)].append(score)
@@ -117,7 +151,9 @@ def _header_findings(
             policy.severity("added"),
             len(rows),
             sum(rows),
-            "not in the contract; carried in extra_columns_json",
+            "not in the contract; holds e-mails, kept in pii_extra_columns_json (never published)"
+            if name in pii
+            else "not in the contract; carried in extra_columns_json",
         )
         for name, rows in sorted(added.items())
     ]
@@ -258,8 +294,12 @@ def drift_outcome(
 ) -> PartitionOutcome:
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN.
 
-    ``unreadable_files`` (names of the day's unreadable landed files) is shown as is.
+    ``unreadable_files`` (names of the day's unreadable landed files) is shown as is;
+    e-mail addresses in column names and examples are masked.
     """
+    findings = [
+        replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail)) for f in findings
+    ]
     severities = {finding.severity for finding in findings}
     counts = {
         f"drift/{kind}": 0
@@ -290,13 +330,14 @@ def drift_outcome(
 
 
 def build_drift_checks(
-    partitions_def: dg.PartitionsDefinition, table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name)
+    partitions_def: dg.PartitionsDefinition,
+    table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name),
 ) -> list[dg.AssetChecksDefinition]:
     """The blocking, partitioned schema-drift check of raw_orders."""
     contract = load_contract()
     target = quoted_table(*table)
     columns = ", ".join(
-        f'"{name}"' for name in (*contract.column_names, "extra_columns_json", "source_file")
+        f'"{name}"' for name in (*contract.column_names, *EXTRAS_COLUMNS, "source_file")
     )
     # The header of every file, and a systematic sample: every k-th record of each file
     # plus each file's first records. Plain SQL, so it runs in any warehouse engine.
@@ -324,7 +365,8 @@ def build_drift_checks(
 
         Policy per kind in contract.yaml (`drift`): a missing required column or a
         retyped column is an ERROR and holds everything downstream of the day;
-        added columns are a WARN and carried in extra_columns_json. Landing entries that
+        added columns are a WARN and carried in extra_columns_json (those holding e-mails
+        are kept apart in pii_extra_columns_json, never published). Landing entries that
         raw_orders refused (outside the landing root, links, folders) and landed files it
         cannot read (unknown extension, dot-files) are an ERROR too, named in the
         metadata.

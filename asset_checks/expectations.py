@@ -37,8 +37,6 @@ class DaySuite:
     values: dict[str, list[Any]] = field(default_factory=dict)
 
 
-
-
 def prepare_for_suite(frame: pd.DataFrame, day: dt.date) -> tuple[pd.DataFrame, dict]:
     """The frame as the row expectations read it, and the decoders of its text columns.
 

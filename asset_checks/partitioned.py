@@ -8,6 +8,9 @@ progress" for ever. So the checks here emit the check's output once and one
 the checked asset. That pointer is what makes the result *current* for the UI and for
 ``AutomationCondition.all_deps_blocking_checks_passed()``; a new materialization of the
 day makes it stale until the check runs again.
+
+Checks read landed values; whatever they report goes through
+:func:`resources.pii.redact_metadata` first, so no e-mail address reaches the event log.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 
 import dagster as dg
 
+from orders_core.pii import redact_emails
 from resources.dagster_internals import AssetCheckEvaluationTargetMaterializationData
+from resources.pii import redact_metadata
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,9 @@ def partition_check_events(
             asset_key=check_key.asset_key,
             check_name=check_key.name,
             passed=outcome.passed,
-            metadata=outcome.metadata,
+            metadata=redact_metadata(outcome.metadata),
             severity=outcome.severity,
-            description=outcome.description,
+            description=redact_emails(outcome.description) if outcome.description else None,
             blocking=spec.blocking,
             partition=partition_key,
             target_materialization_data=latest_materialization(

@@ -29,6 +29,7 @@ from asset_checks.expectations import (
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core.calendar import days_in_window
 from orders_core.contract import load_contract
+from orders_core.pii import redact_emails
 from orders_core.tables import (
     CLEANED_ORDERS,
     FCT_ORDERS,
@@ -67,7 +68,12 @@ class ExpectationOutcome:
 
 def _sample(result: Any, decoder: Any = None) -> str:
     """What to show of a result: a few unexpected values (decoded when the column was
-    encoded), the observed value of a failed table expectation, or GX's error."""
+    encoded), the observed value of a failed table expectation, or GX's error; e-mail
+    addresses masked."""
+    return redact_emails(_sample_text(result, decoder))
+
+
+def _sample_text(result: Any, decoder: Any) -> str:
     details = result.result or {}
     info = result.exception_info or {}
     if info.get("raised_exception"):

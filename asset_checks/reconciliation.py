@@ -39,9 +39,9 @@ import pandas as pd
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core import tables
 from orders_core.cleaning import CleaningResult, local_connection, raw_table
+from orders_core.contract import Contract
 from orders_core.sql.cleaning import reconciliation_select
 from orders_core.sql.dialect import render
-from orders_core.contract import Contract
 
 CHECK_NAME = tables.RECONCILIATION
 CHECKED_ASSET = dg.AssetKey(tables.CLEANED_ORDERS.key)

@@ -25,9 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [str(n) for n in args.sizes]
     if importlib.util.find_spec("orders_core.clv") is None:
-        emit(
-            {"clv_fit_s": dict.fromkeys(sizes), "note": "orders_core/clv.py is not on main yet"}
-        )
+        emit({"clv_fit_s": dict.fromkeys(sizes), "note": "orders_core/clv.py is not on main yet"})
         return
     clv = importlib.import_module("orders_core.clv")
     seconds = {}

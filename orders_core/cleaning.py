@@ -61,7 +61,7 @@ def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
         conn.register("emails", pa.table({"email": text}))
         digests = conn.sql(
             render(
-                f"SELECT ORDERS_HMAC_HEX(lower(ORDERS_TRIM(email)), pad_in, pad_out)"
+                f"SELECT ORDERS_HMAC_HEX(lower(ORDERS_TRIM(email)), pad_in, pad_out)"  # noqa: S608 (constant identifiers)
                 f" FROM emails CROSS JOIN {PADS_TABLE}"
             )
         ).to_arrow_table()
@@ -164,9 +164,7 @@ def typed_frame(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     columns = {}
     for name in contract.column_names:
         values = frame[name] if name in frame else pd.Series(None, index=frame.index)
-        columns[name] = pa.array(
-            values.astype("string").array.to_numpy(na_value=None), pa.string()
-        )
+        columns[name] = pa.array(values.astype("string").array.to_numpy(na_value=None), pa.string())
     with local_connection() as conn:
         conn.register("sample", pa.table(columns) if columns else pa.table({}))
         result = conn.sql(render(typed_sql(contract, "sample"))).to_arrow_table()

@@ -1,10 +1,11 @@
 """Read landing files into the lossless raw frame of ``raw_orders``.
 
 Every landed record becomes exactly one row, whatever state it is in: values are
-kept as text, columns outside the contract are carried in ``extra_columns_json``,
-and a record that cannot be parsed keeps its original text in ``raw_record`` with
-the reason in ``parse_error``. Cleaning decides later what is valid; this module
-never drops or repairs anything.
+kept as text, columns outside the contract are carried in ``extra_columns_json``
+(or, when they hold e-mail addresses, in ``pii_extra_columns_json``: see
+:func:`extra_columns`), and a record that cannot be parsed keeps its original text in
+``raw_record`` with the reason in ``parse_error``. Cleaning decides later what is
+valid; this module never drops or repairs anything.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from orders_core.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of 
 from orders_core.dtypes import TEXT_DTYPE, repeated_day
 from orders_core.landed_text import bounded_header, bounded_raw, line_ending
 from orders_core.landing_formats import file_format
+from orders_core.pii import holds_emails, names_email
 from orders_core.tables import RAW_LINEAGE_COLUMNS
 
 # Lineage values that repeat on every row of a file: Python strings share one object per file.
@@ -77,20 +79,86 @@ def empty_raw_frame(contract: Contract) -> pd.DataFrame:
     )
 
 
+def contract_positions(contract: Contract, header: Sequence[str]) -> dict[str, int]:
+    """Where each contract column is in a file's header: the first cell naming it."""
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = normalize_header(name)
+        if key in contract.column_names and key not in positions:
+            positions[key] = index
+    return positions
+
+
+def extra_columns(contract: Contract, header: Sequence[str]) -> list[tuple[int, str]]:
+    """The extra columns of a file: (position in the header, key in the extras JSON).
+
+    The key is the header cell as landed. A cell repeated exactly (a second ``promo``,
+    or a contract column named twice) keeps every value: its n-th occurrence is keyed
+    ``promo__n`` (n = 2, 3, ...), skipping any key another cell of the file already
+    uses. Cells that only normalise alike (``Promo Code``, ``promo_code``) are distinct
+    keys already.
+    """
+    used = set(contract_positions(contract, header).values())
+    cells = [(index, name) for index, name in enumerate(header) if index not in used]
+    taken = {name for _, name in cells}
+    seen: set[str] = set()
+    extras = []
+    for index, name in cells:
+        key = name
+        if name in seen:
+            n = 2
+            while f"{name}__{n}" in taken:
+                n += 1
+            key = f"{name}__{n}"
+            taken.add(key)
+        seen.add(name)
+        extras.append((index, key))
+    return extras
+
+
+def _keep_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose repeated keys keep every value (``json.loads`` keeps the last):
+    as with repeated CSV header cells, the first keeps the key and the n-th is keyed
+    ``key__n``, skipping keys the object already has."""
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    record, taken = {}, {key for key, _ in pairs}
+    for key, value in pairs:
+        if key in record:
+            n = 2
+            while f"{key}__{n}" in taken:
+                n += 1
+            key = f"{key}__{n}"
+            taken.add(key)
+        record[key] = value
+    return record
+
+
+def _json_objects(
+    pairs: Sequence[tuple[str, Sequence[str | None]]], broken: Sequence[bool]
+) -> list[str | None]:
+    """One JSON object per row of some extra columns (none for broken rows or no columns)."""
+    if not pairs:
+        return [None] * len(broken)
+    return [
+        None if skip else json.dumps({key: values[row] for key, values in pairs})
+        for row, skip in enumerate(broken)
+    ]
+
+
 class _Records:
     """Accumulates records of one file column by column."""
 
     def __init__(self, contract: Contract, header: Sequence[str]):
         self.contract_columns = contract.column_names
         self.header = list(header)
-        self.positions: dict[str, int] = {}
-        self.extras: list[tuple[int, str]] = []
-        for index, name in enumerate(header):
-            key = normalize_header(name)
-            if key in self.contract_columns and key not in self.positions:
-                self.positions[key] = index
-            else:
-                self.extras.append((index, name))
+        self.positions = contract_positions(contract, header)
+        self.extras = extra_columns(contract, header)
+        # Header cells of the extra columns found to hold PII in this file: by name up
+        # front, by value as rows are turned into frames (a file's rows may be framed in
+        # two parts). Repeated cells are one column name, PII together.
+        self.pii_cells = {self.header[i] for i, _ in self.extras if names_email(self.header[i])}
         self.values: list[list[str | None]] = []
         self.lines: list[int] = []
         self.errors: list[str | None] = []
@@ -108,6 +176,26 @@ class _Records:
         self.errors.append(error)
         self.raws.append(raw)
 
+    def split_extras(
+        self, values: Sequence[Sequence[str | None]], broken: Sequence[bool]
+    ) -> tuple[list[str | None], list[str | None]]:
+        """``extra_columns_json`` and ``pii_extra_columns_json`` of each row, from the
+        values of each extra column (in :attr:`extras` order).
+
+        An extra column is PII when its name says e-mail (or is an address) or any of
+        its values in the file (in any column of that name) looks like an e-mail
+        address; it is then kept out of ``extra_columns_json``, the only one of the two
+        that cleaning carries on.
+        """
+        for (index, _), column in zip(self.extras, values, strict=True):
+            if self.header[index] not in self.pii_cells and holds_emails(column):
+                self.pii_cells.add(self.header[index])
+        plain: list[tuple[str, Sequence[str | None]]] = []
+        pii: list[tuple[str, Sequence[str | None]]] = []
+        for (index, key), column in zip(self.extras, values, strict=True):
+            (pii if self.header[index] in self.pii_cells else plain).append((key, column))
+        return _json_objects(plain, broken), _json_objects(pii, broken)
+
     def frame(self, contract: Contract, source: LandedFile, fmt: str) -> pd.DataFrame:
         width = len(self.header)
         columns = list(zip(*self.values, strict=True)) if self.values else [()] * width
@@ -116,13 +204,9 @@ class _Records:
         for name in contract.column_names:
             position = self.positions.get(name)
             data[name] = columns[position] if position is not None else [None] * n
-        if self.extras:
-            data["extra_columns_json"] = [
-                None if error else json.dumps({name: columns[i][row] for i, name in self.extras})
-                for row, error in enumerate(self.errors)
-            ]
-        else:
-            data["extra_columns_json"] = [None] * n
+        broken = [error is not None for error in self.errors]
+        extras = self.split_extras([columns[i] for i, _ in self.extras], broken)
+        data["extra_columns_json"], data["pii_extra_columns_json"] = extras
         data["parse_error"] = self.errors
         data["raw_record"] = self.raws
         data["source_file"] = [source.uri] * n
@@ -167,14 +251,12 @@ def _well_formed_frame(
     for name in contract.column_names:
         position = records.positions.get(name)
         data[name] = table.column(position) if position is not None else pa.nulls(n, pa.string())
-    if records.extras:
-        extras = [(name, table.column(i).to_pylist()) for i, name in records.extras]
-        data["extra_columns_json"] = pa.array(
-            [json.dumps({name: values[row] for name, values in extras}) for row in range(n)],
-            pa.string(),
-        )
-    else:
-        data["extra_columns_json"] = pa.nulls(n, pa.string())
+    extras = records.split_extras(
+        [table.column(i).to_pylist() for i, _ in records.extras], [False] * n
+    )
+    data["extra_columns_json"], data["pii_extra_columns_json"] = (
+        pa.array(objects, pa.string()) for objects in extras
+    )
     data["parse_error"] = data["raw_record"] = pa.nulls(n, pa.string())
     columns = {
         name: pd.array(pa.chunked_array([values]) if isinstance(values, pa.Array) else values,
@@ -305,7 +387,7 @@ def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
             parsed.append((number, None, "invalid_utf8", _escape(line)))
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_keep_repeated_keys)
         except (ValueError, RecursionError) as exc:
             parsed.append((number, None, f"invalid_json: {exc}", line))
             continue
@@ -345,7 +427,8 @@ def _arrow_to_text(column: pa.ChunkedArray) -> list[str | None]:
 def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
     """Read a Parquet landing file; typed values are rendered as text, nested as JSON."""
     try:
-        table = pq.read_table(io.BytesIO(source.data))
+        # ParquetFile, not read_table: the dataset API refuses repeated column names.
+        table = pq.ParquetFile(io.BytesIO(source.data)).read()
     except (pa.ArrowException, OSError) as exc:
         records = _Records(contract, [])
         records.add_broken(f"unreadable_parquet: {exc}", "", 0)

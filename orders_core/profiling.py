@@ -16,6 +16,7 @@ import pandas as pd
 
 from orders_core.contract import Contract
 from orders_core.ingest import normalize_header
+from orders_core.pii import redact_emails
 from orders_core.rounding import money, score, significant
 from orders_core.sql.cleaning import parseable_amount
 
@@ -70,6 +71,31 @@ def _header_drift(headers: Iterable[str], contract: Contract) -> tuple[int, int]
     return len(extra), len(missing)
 
 
+def pii_extras_sql(source: str) -> str:
+    """One ``pii_extra_columns_json`` per file and day between two bound days: its keys
+    are the same on every row of a file, so that is all the names need."""
+    return (
+        "SELECT partition_date, source_file, min(pii_extra_columns_json)"  # noqa: S608 (constant identifier)
+        f" FROM {source} WHERE partition_date BETWEEN ? AND ?"
+        " AND pii_extra_columns_json IS NOT NULL GROUP BY partition_date, source_file"
+    )
+
+
+def pii_extra_names(objects: Iterable[str]) -> list[str]:
+    """Sorted names (never values) of the extra columns kept as PII, from one
+    ``pii_extra_columns_json`` object per file; e-mail-like names (a header that is a
+    data row) masked."""
+    return sorted({redact_emails(name) for text in objects for name in json.loads(text)})
+
+
+def _pii_profile(names: list[str]) -> dict[str, int | str]:
+    """``orders/pii_extra_columns`` (a count, plotted) and, when there are any, their names."""
+    profile: dict[str, int | str] = {f"{PREFIX}pii_extra_columns": len(names)}
+    if names:
+        profile[f"{PREFIX}pii_extra_column_names"] = ", ".join(names)
+    return profile
+
+
 def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) -> dict:
     """The profile of one day from its :func:`profile_sql` row (after ``partition_date``)
     and its distinct headers, rounded as metadata is (:mod:`orders_core.rounding`)."""
@@ -117,9 +143,13 @@ def profile_days(
     headers: dict[dt.date, list[str]] = {}
     for day, header in fetch(headers_sql(source), bounds):
         headers.setdefault(day, []).append(header)
+    pii: dict[dt.date, list[str]] = {}
+    for day, _, held in fetch(pii_extras_sql(source), bounds):
+        pii.setdefault(day, []).append(held)
     empty = (0,) * (9 + len(contract.column_names))
     return {
         day: profile_from_row(rows.get(day, empty), sorted(headers.get(day, [])), contract)
+        | _pii_profile(pii_extra_names(pii.get(day, [])))
         for day in days
     }
 
@@ -135,7 +165,9 @@ def profile_raw(raw: pd.DataFrame, contract: Contract) -> dict[str, float | int]
     table = raw_table(frame, contract)
     with local_connection() as conn:
         conn.register("raw_day", table)
-        days = sorted({d for d in table.column("partition_date").to_pylist()}) or [dt.date(2000, 1, 1)]
+        days = sorted({d for d in table.column("partition_date").to_pylist()}) or [
+            dt.date(2000, 1, 1)
+        ]
         profiles = profile_days(
             lambda sql, params: conn.execute(render(sql), list(params)).fetchall(),
             contract,

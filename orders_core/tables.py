@@ -47,9 +47,11 @@ TABLES = (
 )
 
 # Lineage of every landed record, kept from raw_orders on (raw_orders has the contract's
-# columns, then these).
+# columns, then these). pii_extra_columns_json holds the extra columns that carry e-mail
+# addresses: like the contract's customer_email, it stays in raw and quarantine only.
 RAW_LINEAGE_COLUMNS = (
     "extra_columns_json",
+    "pii_extra_columns_json",
     "parse_error",
     "raw_record",
     "source_file",

@@ -27,10 +27,7 @@ def release_command(partition: str) -> str:
         f'{{"ops": {{"{CHECK_OP_NAME}": {{"config": {{"release": true, '
         f'"reason": "<why the data is right>"}}}}}}}}'
     )
-    return (
-        "dg launch --assets 'raw_orders*' "
-        f"--partition {partition} --config-json '{config}'"
-    )
+    return f"dg launch --assets 'raw_orders*' --partition {partition} --config-json '{config}'"
 
 
 def held_message(notices: Sequence[HeldNotice]) -> tuple[str, list[Mapping[str, Any]]]:

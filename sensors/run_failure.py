@@ -17,6 +17,7 @@ from typing import Any
 
 import dagster as dg
 
+from orders_core.pii import redact_emails
 from resources.alerts import AlertWebhook
 from resources.dagster_internals import (
     ASSET_PARTITION_RANGE_END_TAG,
@@ -33,7 +34,6 @@ SENSOR_NAME = "orders_run_failure_sensor"
 BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
 MAX_ERROR_CHARS = 300
 MAX_STEPS = 10
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "..."
 _CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
 
@@ -79,7 +79,7 @@ def summarize_error(error: SerializableErrorInfo | None) -> str:
         return error.cls_name or ""
     lines[0] = _CLASS_PREFIX.sub("", lines[0])
     text = "; ".join(line for line in lines[:4] if line)
-    text = _EMAIL.sub("<email>", text)
+    text = redact_emails(text)
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 

@@ -21,7 +21,7 @@ from orders_core.sql.cleaning import (
     reason_counts_select,
     reconciliation_select,
 )
-from orders_core.sql.tables import column_list, create_statements, quoted
+from orders_core.sql.tables import column_list, quoted
 from orders_core.tables import (
     CLEANED_ORDERS,
     CLEANED_ORDERS_COLUMNS,
@@ -53,7 +53,7 @@ def cleaning_run(contract: Contract) -> CleaningRun:
     cleaned, quarantined = quoted(CLEANED_ORDERS), quoted(QUARANTINED_ORDERS)
     quarantined_columns = column_list([*raw_columns(contract), "reason_code", "reason_detail"])
     return CleaningRun(
-        prepare=(*create_statements(contract, CLEANED_ORDERS, QUARANTINED_ORDERS), create_pads),
+        prepare=(create_pads,),
         insert_pads=insert_pads,
         classify=f"CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS "
         + classify_sql(contract, quoted(RAW_ORDERS), DAYS),
@@ -69,5 +69,31 @@ def cleaning_run(contract: Contract) -> CleaningRun:
         ),
         reconciliation=reconciliation_select(
             quoted(RAW_ORDERS), cleaned, quarantined, SUPERSEDED_TABLE
+        ),
+    )
+
+
+LOAD_TABLE = "orders_raw_load"
+
+
+@dataclass(frozen=True)
+class RawLoad:
+    """Statements of a raw_orders run: landed files are appended one at a time to the
+    session table ``LOAD_TABLE`` (after ``create_load``); ``replace`` then swaps the
+    days' rows in one transaction (the first and last day bound)."""
+
+    create_load: str
+    replace: tuple[str, ...]
+
+
+def raw_load(contract: Contract) -> RawLoad:
+    raw = quoted(RAW_ORDERS)
+    columns = column_list(raw_columns(contract))
+    return RawLoad(
+        create_load=f"CREATE OR REPLACE TEMPORARY TABLE {LOAD_TABLE} AS"
+        f" SELECT {columns} FROM {raw} WHERE 1 = 0",
+        replace=(
+            f"DELETE FROM {raw} WHERE {DAYS}",
+            f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}",
         ),
     )

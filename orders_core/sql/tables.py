@@ -72,3 +72,24 @@ def create_statements(contract: Contract, *tables: Table) -> list[str]:
 
 def column_list(names) -> str:
     return ", ".join(names)
+
+
+def ensure_tables(execute, contract: Contract, *tables: Table) -> None:
+    """Create ``tables`` if needed and add the columns an older version did not have
+    (a new lineage column, a new contract column), so a warehouse written by an earlier
+    release keeps working. ``execute(sql, params)`` runs a statement and returns rows."""
+    for statement in create_statements(contract, *tables):
+        execute(statement, ())
+    types = table_types(contract)
+    for table in tables or tuple(types):
+        found = {
+            str(name).lower()
+            for (name,) in execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE lower(table_schema) = ? AND lower(table_name) = ?",
+                [table.schema, table.name],
+            )
+        }
+        for name, kind in types[table].items():
+            if name not in found:
+                execute(f"ALTER TABLE {quoted(table)} ADD COLUMN {name} {kind}", ())

@@ -52,6 +52,10 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
 
 LINEAGE_DESCRIPTIONS = {
     "extra_columns_json": "Columns outside the contract, as a JSON object (schema drift, kept).",
+    "pii_extra_columns_json": (
+        "Columns outside the contract that hold e-mail addresses (by name or by value), as a"
+        " JSON object: PII in clear, kept in raw_orders and quarantined_orders only."
+    ),
     "parse_error": "Why the record could not be parsed, if it could not.",
     "raw_record": "Original text of an unparseable record.",
     "source_file": "URI of the landing file the row came from.",
@@ -64,6 +68,7 @@ LINEAGE_DESCRIPTIONS = {
     "reason_code": "Why the row was quarantined (first rule it broke).",
     "reason_detail": "Every rule the row broke, with the offending values.",
 }
+
 
 def column_descriptions() -> dict[str, str]:
     """Descriptions of every column an order table can carry."""

@@ -5,13 +5,14 @@ import time
 import dagster as dg
 
 from orders_core import tables
-from orders_core.contract import load_contract
 from orders_core.cleaning import raw_table
+from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
 from orders_core.landing_formats import unreadable_metadata
+from orders_core.pii import redact_emails
 from orders_core.profiling import profile_days
-from orders_core.sql.cleaning import raw_columns
-from orders_core.sql.tables import create_statements
+from orders_core.sql.run import LOAD_TABLE, raw_load
+from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     FILES_KIND,
@@ -31,8 +32,6 @@ from resources.warehouse_pool import WAREHOUSE_POOL
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
 MAX_REFUSED_NAMES = 10
-# The session table a run's landed rows are loaded into before they replace the days.
-LOAD_TABLE = "orders_raw_load"
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -66,25 +65,25 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         (CSV or JSON Lines, plain or gzip-compressed, and Parquet files), all values kept
         as text, with the file and line each record came from. Nothing is dropped or
         corrected here: columns outside the contract are kept in `extra_columns_json`,
-        unreadable records keep their original text in `raw_record`, and files the
+        except those holding e-mail addresses (by name or value), kept apart in
+        `pii_extra_columns_json` and never published; unreadable records keep their original text in `raw_record`, and files the
         platform cannot read are named in `orders/unreadable` (the day then fails
         `schema_drift`). Use it to answer "what exactly did
         the source send us on this day?"; use `cleaned_orders` or
         `warehouse/fct_orders` for analysis.
 
         Plots per day: rows, files, revenue, mean and median order value, distinct
-        customers, duplicate rate and null rate per column.
+        customers, duplicate rate, null rate per column and extra columns holding PII
+        (`orders/pii_extra_columns`, names in `orders/pii_extra_column_names`).
         """
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             days = partition_dates(context)
-            for statement in create_statements(contract, tables.RAW_ORDERS):
-                session.execute(statement)
+            ensure_tables(session.execute, contract, tables.RAW_ORDERS)
             # Files are read one at a time into a session table; the day's rows replace
             # the partitions in one transaction at the end (a crash leaves the old rows).
-            session.execute(
-                f"CREATE OR REPLACE TEMPORARY TABLE {LOAD_TABLE} AS SELECT * FROM {TABLE} WHERE 1 = 0"
-            )
+            load = raw_load(contract)
+            session.execute(load.create_load)
             landed: dict = {}
             for day in days:
                 started = time.perf_counter()
@@ -100,13 +99,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                         session.append(LOAD_TABLE, raw_table(frame, contract))
                 landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
             with session.transaction():
-                session.execute(
-                    f"DELETE FROM {TABLE} WHERE partition_date BETWEEN ? AND ?", [days[0], days[-1]]
-                )
-                columns = ", ".join(raw_columns(contract))
-                session.execute(
-                    f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {LOAD_TABLE}"
-                )
+                for statement in load.replace:
+                    session.execute(statement, [days[0], days[-1]] if "?" in statement else ())
                 profiles = profile_days(session.execute, contract, TABLE, days)
             for day in days:
                 listing, accepted, seconds = landed[day]
@@ -115,7 +109,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 rows = profile["dagster/row_count"]
                 span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
             return dg.MaterializeResult(
-                metadata=table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions())
+                metadata=table_metadata(
+                    TABLE, order_table_types()["raw_orders"], column_descriptions()
+                )
             )
 
     return [raw_orders]
@@ -124,7 +120,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float) -> dict:
     """A day's profile with what was listed, read, ignored and refused."""
     listed = listing.files
-    ignored = [info.name for info in listed if not file_format(info.name)]
+    ignored = [redact_emails(info.name) for info in listed if not file_format(info.name)]
     profile = {
         **profile,
         "orders/files": len(accepted),
@@ -137,7 +133,7 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
         profile.update(unreadable_metadata(ignored))
         context.log.warning(f"{day}: landed files the platform cannot read: {ignored}")
     if listing.refused:
-        refused = [f"{r.name} ({r.reason})" for r in listing.refused]
+        refused = [redact_emails(f"{r.name} ({r.reason})") for r in listing.refused]
         profile[REFUSED_FILES] = len(refused)
         profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
             f"; and {len(refused) - MAX_REFUSED_NAMES} more"

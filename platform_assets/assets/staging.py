@@ -8,6 +8,7 @@ from orders_core import tables
 from orders_core.cleaning import hmac_pads
 from orders_core.contract import load_contract
 from orders_core.sql.run import cleaning_run
+from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_RETRY_POLICY,
@@ -122,6 +123,9 @@ def build_staging_assets(
             days = partition_dates(context)
             bounds = [days[0], days[-1]]
             run = cleaning_run(contract)
+            ensure_tables(
+                session.execute, contract, tables.CLEANED_ORDERS, tables.QUARANTINED_ORDERS
+            )
             for statement in run.prepare:
                 session.execute(statement)
             session.execute(run.insert_pads, list(hmac_pads(key)))
@@ -152,7 +156,9 @@ def build_staging_assets(
                 asset_key="cleaned_orders",
                 metadata={
                     **table_metadata(
-                        TABLES["cleaned_orders"], order_table_types()["cleaned_orders"], descriptions
+                        TABLES["cleaned_orders"],
+                        order_table_types()["cleaned_orders"],
+                        descriptions,
                     ),
                     "orders/naive_timestamp_rows": naive,
                 },

@@ -11,7 +11,7 @@ from orders_core.sql.facts import (
     day_figures_sql,
     publish_statements,
 )
-from orders_core.sql.tables import create_statements
+from orders_core.sql.tables import ensure_tables
 from orders_core.tables import FCT_ORDERS_COLUMNS
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
@@ -130,8 +130,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             contract = load_contract()
             days = partition_dates(context)
             bounds = [days[0], days[-1]]
-            for statement in create_statements(contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS):
-                session.execute(statement)
+            ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
             session.execute(
                 f"CREATE OR REPLACE TEMPORARY TABLE {AFFECTED_TABLE} AS {affected_orders_sql()}",
                 bounds * 2,
@@ -144,7 +143,9 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 metadata = _day_figures(int(rows), float(revenue), int(customers))
                 context.add_asset_metadata(metadata, partition_key=day.isoformat())
-                span.record_rows(rows_in=int(rows), rows_out=int(rows), partition_key=day.isoformat())
+                span.record_rows(
+                    rows_in=int(rows), rows_out=int(rows), partition_key=day.isoformat()
+                )
             return dg.MaterializeResult(
                 metadata=table_metadata(
                     FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage

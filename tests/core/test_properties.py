@@ -134,7 +134,7 @@ def raw_frames(draw) -> pd.DataFrame:
     frame = empty_raw_frame(CONTRACT)
     if rows:
         data = pd.DataFrame(rows, columns=CONTRACT.column_names)
-        data["extra_columns_json"] = None
+        data["extra_columns_json"] = data["pii_extra_columns_json"] = None
         data["parse_error"] = ["csv_syntax: test" if b else None for b in broken]
         data["raw_record"] = data["parse_error"].map(lambda e: "garbage" if e else None)
         data["source_file"] = "file:///landing/part-000.csv"
@@ -160,7 +160,7 @@ def as_landing_text(cleaned: pd.DataFrame) -> pd.DataFrame:
     text["customer_email"] = None
     for name in ("extra_columns_json", "source_file", "source_line"):
         text[name] = cleaned[name]
-    text["parse_error"] = text["raw_record"] = None
+    text["parse_error"] = text["raw_record"] = text["pii_extra_columns_json"] = None
     text["source_format"] = "csv"
     text["file_header"] = "[]"
     text = text[raw_columns(CONTRACT)].astype(

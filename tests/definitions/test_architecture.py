@@ -27,7 +27,14 @@ LAYERS = {
     "bench": 5,
     "tests": 6,
 }
-PRODUCT = ("orders_core", "resources", "platform_assets", "asset_checks", "sensors", "orders_platform")
+PRODUCT = (
+    "orders_core",
+    "resources",
+    "platform_assets",
+    "asset_checks",
+    "sensors",
+    "orders_platform",
+)
 PRIVATE_DAGSTER_SHIM = REPO / "resources" / "dagster_internals.py"
 
 
@@ -108,8 +115,6 @@ def test_test_files_do_not_import_each_other_or_conftest():
 
 def test_the_production_image_copies_the_product_only():
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
-    copied = {
-        line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")
-    }
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert set(PRODUCT) <= copied
     assert not {"devtools", "tests", "bench"} & copied

@@ -243,4 +243,3 @@ def test_local_run_queue_limits_one_run_per_partition_and_per_range():
 
     assert local_queue_is_blocked(range_run(START), [range_run(START)])
     assert not local_queue_is_blocked(range_run(START), [range_run("2025-01-05")])
-

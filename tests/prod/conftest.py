@@ -26,6 +26,7 @@ from tests.support.prod_services import moto_s3
 pytestmark = pytest.mark.services
 _buckets = itertools.count()
 
+
 @pytest.fixture(scope="session")
 def fixture_files() -> dict[str, bytes]:
     return landing_files()

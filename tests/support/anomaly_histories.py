@@ -37,7 +37,9 @@ FIXTURES = paths.FIXTURES
 KINDS = ("volume_spike", "volume_drop", "cents", "null_burst", "duplicate_storm", "schema_change")
 # The stationary simulator's null rates (metadata_history), without updated_at, whose
 # nulls these histories do not model.
-OPTIONAL_NULL_RATE = {k: v for k, v in metadata_history.OPTIONAL_NULL_RATE.items() if k != "updated_at"}
+OPTIONAL_NULL_RATE = {
+    k: v for k, v in metadata_history.OPTIONAL_NULL_RATE.items() if k != "updated_at"
+}
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ def day_metadata(
             "orders/duplicate_rate": (duplicates + updates) / rows,
             "orders/unparseable_amount_rate": bad_amount / rows,
             "orders/extra_columns": 0,
+            "orders/pii_extra_columns": 0,
             "orders/missing_columns": 0,
             "orders/parse_errors": int(rng.binomial(rows, 0.001)),
         }

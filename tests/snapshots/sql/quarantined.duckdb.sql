@@ -11,6 +11,7 @@ SELECT
   customer_email,
   updated_at,
   extra_columns_json,
+  pii_extra_columns_json,
   parse_error,
   raw_record,
   source_file,

@@ -1,0 +1,87 @@
+"""E-mail addresses are recognised and masked wherever landed text is reported."""
+
+import dagster as dg
+import pytest
+
+from orders_core.pii import holds_emails, looks_like_email, names_email, redact_emails, redact_value
+from resources.pii import redact_metadata
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ann@example.com",
+        "Ann.O+tag@Sub.Example.co.uk",
+        "mailto:ann@example.com",
+        "Ann <ann@example.com>",
+        '"ann smith"@example.com',
+        "ann@localhost",
+        "josé@exämple.org",
+    ],
+)
+def test_addresses_are_recognised_and_masked(text):
+    assert looks_like_email(text)
+    masked = redact_emails(text)
+    assert "@" not in masked and "<email>" in masked
+
+
+@pytest.mark.parametrize("text", ["", "north", "@handle", "12.50", "a @ b", None])
+def test_other_text_is_left_alone(text):
+    assert not looks_like_email(text)
+    if text is not None:
+        assert redact_emails(text) == text
+
+
+def test_redaction_keeps_the_text_around_the_address():
+    assert redact_emails("invalid_order_id: ann@example.com; x") == "invalid_order_id: <email>; x"
+    assert redact_emails("['bob@x.io', 'ok']") == "['<email>', 'ok']"
+
+
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("email", True),
+        ("Email Address", True),
+        ("E-Mail", True),
+        ("contact_mail", True),
+        ("bob@example.com", True),  # a header that is really a data row
+        ("contact", False),
+        ("promo_code", False),
+    ],
+)
+def test_column_names_that_say_email(name, says):
+    assert names_email(name) is says
+
+
+def test_any_value_makes_a_column_hold_emails():
+    assert holds_emails([None, "x", "call ann@example.com"])
+    assert not holds_emails([None, "x", "@"])
+
+
+def test_json_like_values_are_masked_keys_included():
+    value = {"ann@example.com": ["bob@example.com", 3, ("c@d.ef",)], "n": 1.5}
+    assert redact_value(value) == {"<email>": ["<email>", 3, ("<email>",)], "n": 1.5}
+
+
+def test_metadata_of_every_text_kind_is_masked():
+    table = dg.MetadataValue.table(
+        records=[dg.TableRecord({"column": "ann@example.com", "rows": 2})],
+        schema=dg.TableSchema(
+            columns=[dg.TableColumn("column", "string"), dg.TableColumn("rows", "int")]
+        ),
+    )
+    metadata = redact_metadata(
+        {
+            "plain": "from ann@example.com",
+            "text": dg.MetadataValue.text("ann@example.com"),
+            "md": dg.MetadataValue.md("| ann@example.com |"),
+            "json": dg.MetadataValue.json({"k": ["ann@example.com"]}),
+            "table": table,
+            "count": 3,
+            "int": dg.MetadataValue.int(4),
+        }
+    )
+    assert "@" not in repr(metadata)
+    assert metadata["table"].records[0].data == {"column": "<email>", "rows": 2}
+    assert metadata["table"].schema == table.schema
+    assert metadata["count"] == 3 and metadata["int"] == dg.MetadataValue.int(4)
