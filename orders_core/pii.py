@@ -18,6 +18,9 @@ MASK = "<email>"
 EMAIL = re.compile(
     r"""(?:"[^"\r\n]*"|[\w.%+!#$&*/=?^`{|}~-]+)@(?:[\w-]+(?:\.[\w-]+)*|\[[^\]\s]*\])"""
 )
+# The same idea for the engines' regular expressions (RE2 and POSIX, whole value): text
+# that holds an address anywhere. Cleaning quarantines free text that matches.
+SQL_HOLDS_EMAIL = r"^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$"
 # A column name that says it holds e-mail addresses ("email", "E-Mail Address",
 # "contact_mail", "mailbox", ...), whatever its case.
 EMAIL_NAME = re.compile(r"mail", re.IGNORECASE)

@@ -28,6 +28,7 @@ Rules, in priority order (the first broken one is the reason code):
    ``-0`` is read as 0;
 7. text: ``invalid_<column>`` for a JSON array or object, a pattern or an allowed set;
 8. ``formula_like_<column>``: free text that starts like a spreadsheet formula;
+   ``email_in_<column>``: free text (not the PII column) that holds an e-mail address;
 9. ``order_ts_outside_partition``: the UTC date of order_ts is not the landing day;
 10. ``updated_at_before_order_ts``;
 11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance.
@@ -43,6 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orders_core.contract import ColumnSpec, Contract
+from orders_core.pii import SQL_HOLDS_EMAIL
 from orders_core.sql.dialect import DUCKDB, render
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
 
@@ -161,6 +163,15 @@ def rules(contract: Contract) -> list[Rule]:
                     f"formula_like_{spec.name}",
                     f"left(t_{spec.name}, 1) IN ({prefixes})",
                     f"t_{spec.name}",
+                )
+            )
+    for spec in contract.free_text:
+        if not spec.pii:
+            found.append(
+                Rule(
+                    f"email_in_{spec.name}",
+                    f"ORDERS_MATCH(t_{spec.name}, {_lit(SQL_HOLDS_EMAIL)})",
+                    _lit("holds an e-mail address (PII is published only as a keyed hash)"),
                 )
             )
     found.append(

@@ -137,3 +137,42 @@ def test_email_is_hashed_with_a_key_and_normalised():
 def test_empty_frame_gives_empty_outputs():
     result = clean([])
     assert result.cleaned.empty and result.quarantined.empty and result.raw_rows == 0
+
+
+def test_an_email_in_free_text_is_quarantined_not_published():
+    result = clean([row(region="contact jane.doe@example.com"), row(order_id="o2", region="EMEA")])
+    assert result.cleaned["order_id"].tolist() == ["o2"]
+    assert result.quarantined["reason_code"].tolist() == ["email_in_region"]
+
+
+def test_minus_zero_is_zero_and_an_underflow_is_not_a_silent_zero():
+    result = clean(
+        [
+            row(order_id="o1", amount="-0", quantity=None, unit_price="-0.0"),
+            row(order_id="o2", amount="1e-400"),
+            row(order_id="o3", amount="0e5"),
+        ]
+    )
+    cleaned = result.cleaned.set_index("order_id")
+    assert str(cleaned.loc["o1", "amount"]) == "0.0" and str(cleaned.loc["o1", "unit_price"]) == "0.0"
+    assert cleaned.loc["o3", "amount"] == 0.0
+    assert result.quarantined["reason_code"].tolist() == ["invalid_amount"]
+    assert "1e-400" in result.quarantined["reason_detail"].iloc[0]
+
+
+def test_a_value_without_offset_is_utc_whatever_its_neighbours_carry():
+    naive = [row(order_id="n", order_ts="2025-01-01 10:00:00")]
+    mixed = naive + [row(order_id="x", order_ts="2025-01-01T10:00:00+05:00")]
+    alone = clean(naive).cleaned.set_index("order_id")
+    together = clean(mixed).cleaned.set_index("order_id")
+    assert alone.loc["n", "order_ts"] == together.loc["n", "order_ts"]
+    assert together.loc["n", "order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
+    assert together.loc["x", "order_ts"] == pd.Timestamp("2025-01-01T05:00:00Z")
+
+
+def test_lower_case_iso_markers_are_read_like_upper_case_ones():
+    result = clean([row(order_ts="2025-01-01t10:00:00z", updated_at="2025-01-01t11:00:00+01:00")])
+    cleaned = result.cleaned.iloc[0]
+    assert cleaned["order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
+    assert cleaned["updated_at"] == pd.Timestamp("2025-01-01T10:00:00Z")
+    assert result.naive_timestamp_rows == 0

@@ -753,6 +753,14 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
+          REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
+        ),
+        FALSE
+      )
+      THEN 'email_in_region'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
           NOT v_order_ts IS NULL
           AND CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) <> partition_date
         ),
@@ -1268,6 +1276,18 @@ WITH texts AS (
                 FALSE
               )
               THEN 'formula_like_customer_email: ' || COALESCE(t_customer_email, 'null')
+            END,
+            ''
+          ) || COALESCE(
+            '; ' || CASE
+              WHEN COALESCE(
+                parse_error IS NULL
+                AND (
+                  REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
+                ),
+                FALSE
+              )
+              THEN 'email_in_region: ' || COALESCE('holds an e-mail address (PII is published only as a keyed hash)', 'null')
             END,
             ''
           ) || COALESCE(
