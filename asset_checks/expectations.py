@@ -150,8 +150,9 @@ def publication_expectations(
 
     The content rules were met upstream (cleaned_orders' suite); what publication can
     break is the shape: exactly ``table_columns`` (no lineage, no PII in clear; the
-    derived columns of :func:`prepare_for_suite` added), as many rows as the cleaned
-    day (none lost or doubled), keys present and unique, orders of the right day.
+    derived columns of :func:`prepare_for_suite` added), as many rows as the day's
+    current orders (its cleaned orders not superseded by a newer version landed on
+    another day; none lost or doubled), keys present and unique, orders of the right day.
     """
     import great_expectations.expectations as gxe
 

@@ -30,6 +30,7 @@ from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core.calendar import days_in_window
 from orders_core.contract import load_contract
 from orders_core.pii import redact_emails
+from orders_core.sql.facts import current_orders_sql
 from orders_core.tables import (
     CLEANED_ORDERS,
     FCT_ORDERS,
@@ -277,8 +278,10 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     contract = load_contract()
     cleaned_sql = _select((CLEANED_ORDERS.schema, CLEANED_ORDERS.name), QUALITY_COLUMNS)
     facts_sql = _select((FCT_ORDERS.schema, FCT_ORDERS.name), None)
+    # A day publishes the current versions of its cleaned orders (one row per order
+    # across days: orders_core.sql.facts).
     count_sql = (
-        f"select count(*) as n from {quoted_table(CLEANED_ORDERS.schema, CLEANED_ORDERS.name)}"  # noqa: S608 (validated identifiers)
+        f"select count(*) as n from ({current_orders_sql()}) as current_orders"  # noqa: S608 (constant SQL)
         " where partition_date = ?"
     )
 

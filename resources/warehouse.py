@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -161,6 +162,8 @@ class DuckDBWarehouse(Warehouse):
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
         config = {"memory_limit": self.memory_limit} if self.memory_limit else None
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with locked_connection(
             self.database,
             config=config,

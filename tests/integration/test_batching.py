@@ -1,0 +1,166 @@
+"""Results never depend on how days are batched: a range run, day-by-day runs and random
+batchings in random order (with re-runs) leave byte-identical warehouse tables.
+
+The landing zone is hostile on purpose: an order landed on two days (the newest
+``updated_at`` must win in fct_orders whichever day runs last), a later day carrying an
+*older* version, offset-free timestamps next to offset ones in the same file and range,
+duplicates inside a day, quarantined rows and three formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.settings import PlatformSettings
+from tests.support.fixture_data import day_dir, order, write_csv, write_jsonl, write_parquet
+from tests.support.pipeline_helpers import table_checksums
+
+pytestmark = pytest.mark.slow
+
+START = dt.date(2025, 1, 1)
+DAYS = [START + dt.timedelta(days=i) for i in range(6)]
+ORDER_TABLES = (
+    "raw.raw_orders",
+    "staging.cleaned_orders",
+    "staging.quarantined_orders",
+    "warehouse.fct_orders",
+)
+ASSETS = ["raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"]
+
+
+def _ts(day: dt.date, hour: int, offset: str = "Z") -> str:
+    return f"{day.isoformat()}T{hour:02d}:00:00{offset}"
+
+
+def hostile_landing(root: Path) -> None:
+    d = DAYS
+    # Day 1: the first version of "twice" and of "older-later"; naive and offset values.
+    write_csv(
+        day_dir(root, d[0]) / "a.csv",
+        [
+            order("twice", "c1", _ts(d[0], 9), "10.00", updated_at=_ts(d[0], 10)),
+            # updated in the source after day 3's copy was sent (the source's clock)
+            order("older-later", "c2", _ts(d[0], 9), "20.00", updated_at=_ts(d[4], 12)),
+            order("naive", "c3", f"{d[0]} 08:00:00", "5.00"),
+            order("offset", "c3", _ts(d[0], 12, "+05:00"), "6.00"),
+            order("dup", "c4", _ts(d[0], 7), "1.00", updated_at=_ts(d[0], 7)),
+            order("dup", "c4", _ts(d[0], 7), "2.00", updated_at=_ts(d[0], 8)),
+            order("bad", "c5", _ts(d[0], 7), "-3"),
+        ],
+    )
+    # Day 2: JSON Lines, a naive value alone in its file.
+    write_jsonl(
+        day_dir(root, d[1]) / "b.jsonl",
+        [
+            order("j1", "c1", f"{d[1]}T06:30:00", "7.50"),
+            order("j2", "c6", _ts(d[1], 6, "-03:00"), "8.25", status="Shipped"),
+        ],
+    )
+    # Day 3: "twice" again with a newer updated_at (this version must win), and
+    # "older-later" with an older one (day 1's version must stay current).
+    write_parquet(
+        day_dir(root, d[2]) / "c.parquet",
+        [
+            order("twice", "c1", _ts(d[2], 9), "11.00", updated_at=_ts(d[2], 10)),
+            order("older-later", "c2", _ts(d[2], 1), "99.00", updated_at=_ts(d[2], 1)),
+            order("p1", "c7", _ts(d[2], 15), "3.00"),
+        ],
+    )
+    # Day 4: nothing landed. Day 5: mixed offsets in one file, a lower-case marker.
+    day_dir(root, d[3]).mkdir(parents=True, exist_ok=True)
+    write_csv(
+        day_dir(root, d[4]) / "e.csv",
+        [
+            order("m1", "c8", f"{d[4]}T01:00:00", "4.00"),
+            order("m2", "c8", _ts(d[4], 23, "+01:00"), "4.00"),
+            order("m3", "c9", f"{d[4]}t02:00:00z", "4.00"),
+        ],
+    )
+    # Day 6: "twice" a third time, with an older updated_at than day 3's.
+    write_csv(
+        day_dir(root, d[5]) / "f.csv",
+        [order("twice", "c1", _ts(d[5], 9), "12.00", updated_at=_ts(d[5], 1))],
+    )
+
+
+def run(settings: PlatformSettings, instance, first: dt.date, last: dt.date) -> None:
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey.from_user_string(key) for key in ASSETS],
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+    )
+    assert result.success
+
+
+def warehouse_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
+    settings = PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(tmp / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            run(settings, instance, DAYS[first], DAYS[last])
+    return table_checksums(settings.duckdb_path, ORDER_TABLES)
+
+
+def random_batches(rng: random.Random) -> list[tuple[int, int]]:
+    """Contiguous chunks covering every day, in random order, some run twice."""
+    cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
+    bounds = [0, *cuts, len(DAYS)]
+    chunks = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
+    rng.shuffle(chunks)
+    return chunks + rng.sample(chunks, 1)
+
+
+def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path):
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    whole = warehouse_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
+    backwards = warehouse_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
+    assert whole == backwards
+    for seed in (1, 2):
+        batches = random_batches(random.Random(seed))
+        assert warehouse_after(tmp_path / f"rand{seed}", landing, batches) == whole, batches
+
+
+def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    settings = PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(tmp_path / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    with dg.instance_for_test() as instance:
+        for i in reversed(range(len(DAYS))):
+            run(settings, instance, DAYS[i], DAYS[i])
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        facts = dict(
+            conn.execute(
+                "select order_id, amount from warehouse.fct_orders where order_id in"
+                " ('twice', 'older-later', 'dup')"
+            ).fetchall()
+        )
+        naive = conn.execute(
+            "select order_ts from warehouse.fct_orders where order_id in ('naive', 'm1', 'j1')"
+            " order by order_id"
+        ).fetchall()
+        counts = conn.execute(
+            "select count(*), count(distinct order_id) from warehouse.fct_orders"
+        ).fetchone()
+    assert facts == {"twice": 11.0, "older-later": 20.0, "dup": 2.0}
+    assert counts[0] == counts[1]  # one row per order
+    hours = sorted(ts.astimezone(dt.UTC).hour for (ts,) in naive)
+    assert hours == [1, 6, 8]  # offset-free values read as UTC, never another row's offset
