@@ -164,11 +164,13 @@ def aggregate_sql(table: Table, expectations: Sequence[Expectation]) -> str:
     rules = _rules(expectations)
     counts = ["partition_date", "count(*) AS row_count"]
     for i, r in rules.items():
-        judged = f"({r.judged})" if r.judged else "TRUE"
-        counts.append(f"count(CASE WHEN {judged} THEN 1 END) AS judged_{i}")
-        counts.append(
-            f"count(CASE WHEN {judged} AND ({r.unexpected}) THEN 1 END) AS unexpected_{i}"
-        )
+        if r.judged is None:
+            counts.append(f"count(*) AS judged_{i}")
+            unexpected = f"({r.unexpected})"
+        else:
+            counts.append(f"count(CASE WHEN {r.judged} THEN 1 END) AS judged_{i}")
+            unexpected = f"({r.judged}) AND ({r.unexpected})"
+        counts.append(f"count(CASE WHEN {unexpected} THEN 1 END) AS unexpected_{i}")
     return (
         f"SELECT {', '.join(counts)} FROM ({batch_sql(table, rules.values())}) AS day_batch"  # noqa: S608 (identifiers from the code)
         " GROUP BY partition_date ORDER BY partition_date"
