@@ -10,7 +10,12 @@ out of the bare time. Prints the
 materialization time, the time with checks, the overhead and each check step's
 own duration, and writes bench/results/checks.json.
 
-    ./.venv/bin/python bench/bench_checks.py [--orders 1000000] [--rounds 2]
+``--quality-only`` measures the GX suite of cleaned_orders alone on one synthetic day
+of ``--orders`` rows in a DuckDB file, two ways: the platform's path (the suite compiled
+to SQL and run in the engine) and Great Expectations validating the day read into pandas
+(a pandas datasource, as the checks did before they moved into the engine).
+
+    ./.venv/bin/python bench/bench_checks.py [--orders 1000000] [--rounds 2] [--quality-only]
 """
 
 from __future__ import annotations
@@ -74,11 +79,84 @@ def _run(job: dg.JobDefinition, instance: dg.DagsterInstance) -> tuple[float, di
     return time.perf_counter() - started, _step_seconds(result)
 
 
+def _synthetic_cleaned_day(database: str, orders: int) -> None:
+    """One day of valid typed orders in staging.cleaned_orders, made by the engine."""
+    import duckdb
+
+    from orders_core.sql.dialect import render
+    from orders_core.sql.tables import create_statements
+    from orders_core.tables import CLEANED_ORDERS
+
+    with duckdb.connect(database) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        for statement in create_statements(load_contract(), CLEANED_ORDERS):
+            conn.execute(render(statement))
+        conn.execute(
+            "INSERT INTO staging.cleaned_orders BY NAME SELECT"
+            " 'o' || i AS order_id, 'c' || (i % 50000) AS customer_id,"
+            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(i % 86400) AS order_ts,"
+            " DATE '2025-01-01' AS order_date, (1 + i % 4) * 12.5 AS amount,"
+            " ['USD', 'EUR', 'GBP'][1 + i % 3] AS currency, 1 + i % 4 AS quantity,"
+            " 12.5 AS unit_price, ['placed', 'shipped', 'delivered'][1 + i % 3] AS status,"
+            " ['north', 'south', 'east'][1 + i % 3] AS region,"
+            " sha256('c' || (i % 50000)) AS customer_email_hash,"
+            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(i % 86400) AS updated_at,"
+            " 'f.csv' AS source_file, i AS source_line, DATE '2025-01-01' AS partition_date"
+            " FROM range(?) AS t(i)",
+            [orders],
+        )
+
+
+def quality_paths(orders: int, rounds: int) -> dict[str, float]:
+    """Seconds of the cleaned_orders GX suite on one day: in the engine vs GX on pandas."""
+    import duckdb
+
+    from orders_core.expectations import order_suite
+    from orders_core.sql.dialect import render
+    from orders_core.sql.quality import evaluate
+    from orders_core.tables import CLEANED_ORDERS
+    from tests.support.quality_engine import gx_outcomes
+
+    suite = order_suite(load_contract())
+    with tempfile.TemporaryDirectory() as tmp:
+        database = str(Path(tmp) / "orders.duckdb")
+        _synthetic_cleaned_day(database, orders)
+        engine, pandas = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            with duckdb.connect(database) as conn:
+                conn.execute("SET TimeZone = 'UTC'")
+                execute = lambda sql, params: conn.execute(render(sql), params).fetchall()  # noqa: E731
+                ((rows, _),) = evaluate(execute, CLEANED_ORDERS, lambda day: suite, [DAY]).values()
+            engine.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with duckdb.connect(database) as conn:
+                conn.execute("SET TimeZone = 'UTC'")
+                gx_outcomes(conn, CLEANED_ORDERS, DAY, suite)
+            pandas.append(time.perf_counter() - started)
+    assert rows == orders
+    return {
+        "orders": orders,
+        "engine_sql_s": round(min(engine), 3),
+        "gx_pandas_s": round(min(pandas), 3),
+        "speedup": round(min(pandas) / min(engine), 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--quality-only", action="store_true")
     args = parser.parse_args(argv)
+    if args.quality_only:
+        figures = quality_paths(args.orders, args.rounds)
+        print(json.dumps(figures, indent=2))
+        print(
+            f"cleaned_orders GX suite on {args.orders:,} rows: {figures['engine_sql_s']}s in the"
+            f" engine vs {figures['gx_pandas_s']}s with GX on pandas ({figures['speedup']}x)"
+        )
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
         root = Path(tmp)

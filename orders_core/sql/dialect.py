@@ -42,6 +42,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         DUCKDB: "regexp_full_match({0}, {1})",
         SNOWFLAKE: "REGEXP_LIKE({0}, {1})",
     },
+    # the regular expression matches somewhere in the value (Python's re.search, as
+    # GX's regex expectations read it; RE2 / POSIX ERE)
+    "ORDERS_SEARCH": {
+        DUCKDB: "regexp_matches({0}, {1})",
+        SNOWFLAKE: "(REGEXP_INSTR({0}, {1}) > 0)",
+    },
     # a DOUBLE from text that already matched a strict number pattern; NULL when it does
     # not fit (1e400)
     "ORDERS_TO_DOUBLE": {

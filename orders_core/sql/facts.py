@@ -62,3 +62,14 @@ def day_figures_sql() -> str:
         f" count(DISTINCT customer_id) AS customers FROM {quoted(FCT_ORDERS)}"
         " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
     )
+
+
+def current_day_counts_sql() -> str:
+    """Per day between two bound days (given twice): the cleaned rows that are their
+    order's current version, i.e. the facts that publishing those days leaves in each."""
+    days = "partition_date BETWEEN ? AND ?"
+    orders = f"order_id IN (SELECT order_id FROM {quoted(CLEANED_ORDERS)} WHERE {days})"
+    return (
+        f"SELECT partition_date, count(*) AS n FROM ({current_orders_sql(where=orders)})"
+        f" AS current_versions WHERE {days} GROUP BY partition_date"
+    )

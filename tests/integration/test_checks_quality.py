@@ -1,5 +1,7 @@
-"""The Great Expectations suite: what it catches, what it reports, and that GX stays lazy."""
+"""The Great Expectations suites: what they catch, what they report, that the engine's SQL
+gives GX's own results, and that GX stays out of the definitions and the check step."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -7,14 +9,16 @@ import sys
 import pandas as pd
 import pytest
 
-from asset_checks.expectations import order_expectations, publication_expectations
-from asset_checks.quality import validate_days
+from asset_checks.quality import facts_suite, validate_days
 from orders_core.contract import load_contract
-from orders_core.tables import FCT_ORDERS_COLUMNS
+from orders_core.expectations import gx_suite, order_suite, publication_suite
+from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
 from tests.support import paths
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
+from tests.support.quality_engine import executor, gx_outcomes, warehouse_with
 
 REPO = paths.REPO
+CONTRACT = load_contract()
 
 
 @pytest.fixture(scope="module")
@@ -24,35 +28,8 @@ def cleaned() -> pd.DataFrame:
     return result.cleaned
 
 
-def _results(outcome) -> dict[tuple[str, str], dict]:
-    return {
-        (r.data["expectation"], r.data["column"]): r.data
-        for r in outcome.metadata["gx/results"].value.records
-    }
-
-
-def _validate(frame: pd.DataFrame):
-    suite = lambda day: order_expectations(load_contract())  # noqa: E731
-    return validate_days([(DAY, frame)], suite)[DAY.isoformat()]
-
-
-def _validate_published(frame: pd.DataFrame, expected_rows: int):
-    suite = lambda day: publication_expectations(  # noqa: E731
-        load_contract(), FCT_ORDERS_COLUMNS, expected_rows
-    )
-    return validate_days([(DAY, frame)], suite)[DAY.isoformat()]
-
-
-def test_clean_rows_meet_every_expectation(cleaned, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    outcome = _validate(cleaned)
-    assert outcome.passed, outcome.description
-    assert outcome.metadata["gx/evaluated_expectations"] >= 20
-    assert outcome.metadata["gx/failed_expectations"] == 0
-    assert list(tmp_path.iterdir()) == []  # GX wrote nothing where it ran
-
-
-def test_broken_rows_are_counted_with_samples(cleaned):
+def broken(cleaned: pd.DataFrame) -> pd.DataFrame:
+    """The clean day with one fault per rule (and nulls where GX skips or counts them)."""
     bad = cleaned.copy()
     for column in ("currency", "status", "region", "order_id", "customer_email_hash"):
         bad[column] = bad[column].astype(object)
@@ -67,7 +44,45 @@ def test_broken_rows_are_counted_with_samples(cleaned):
     bad.loc[9, "region"] = "x" * 65
     bad.loc[10, "region"] = "=HYPERLINK(1)"
     bad.loc[11, "customer_id"] = None
-    outcome = _validate(bad)
+    bad.loc[12, ["status", "region", "quantity"]] = None
+    bad.loc[13, "updated_at"] = None  # one side of the pair missing: judged, unexpected
+    bad.loc[14, ["order_ts", "updated_at"]] = None  # both missing: skipped by the pair
+    bad.loc[15, "region"] = "@mail bob.smith@example.com"
+    bad.loc[16, "amount"] = 0.0  # lines non-zero: an infinite line error
+    return bad
+
+
+def _results(outcome) -> dict[tuple[str, str], dict]:
+    return {
+        (r.data["expectation"], r.data["column"]): r.data
+        for r in outcome.metadata["gx/results"].value.records
+    }
+
+
+def _validate(frame: pd.DataFrame):
+    conn = warehouse_with({CLEANED_ORDERS: frame})
+    suite = order_suite(CONTRACT)
+    return validate_days(executor(conn), CLEANED_ORDERS, lambda day: suite, [DAY])[DAY.isoformat()]
+
+
+def _validate_published(frame: pd.DataFrame, expected_rows: int):
+    conn = warehouse_with({FCT_ORDERS: frame})
+    suite = publication_suite(CONTRACT, FCT_ORDERS_COLUMNS, expected_rows)
+    return validate_days(executor(conn), FCT_ORDERS, lambda day: suite, [DAY])[DAY.isoformat()]
+
+
+def test_clean_rows_meet_every_expectation(cleaned, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outcome = _validate(cleaned)
+    assert outcome.passed, outcome.description
+    assert outcome.metadata["gx/evaluated_expectations"] >= 20
+    assert outcome.metadata["gx/failed_expectations"] == 0
+    assert outcome.metadata["rows"] == 200
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def test_broken_rows_are_counted_with_samples(cleaned):
+    outcome = _validate(broken(cleaned))
     assert not outcome.passed
     results = _results(outcome)
     failed = {key for key, value in results.items() if not value["success"]}
@@ -87,9 +102,51 @@ def test_broken_rows_are_counted_with_samples(cleaned):
     currency = results[("expect_column_values_to_be_in_set", "currency")]
     assert currency["unexpected_count"] == 1
     assert currency["unexpected_percent"] == pytest.approx(0.5)
-    assert "XYZ" in currency["sample"]
+    assert currency["sample"] == "'XYZ'"
     assert results[("expect_column_values_to_be_unique", "order_id")]["unexpected_count"] == 2
     assert "currency" in outcome.description
+
+
+def test_the_engine_gives_great_expectations_own_results(cleaned):
+    """Expectation by expectation, on a clean and a broken day: GX validating the batch
+    in pandas and the compiled SQL in DuckDB agree on success, counts and percentages,
+    and the samples are unexpected values GX reports too."""
+    suite = order_suite(CONTRACT)
+    for frame in (cleaned, broken(cleaned)):
+        conn = warehouse_with({CLEANED_ORDERS: frame})
+        reference = gx_outcomes(conn, CLEANED_ORDERS, DAY, suite)
+        engine = validate_days(executor(conn), CLEANED_ORDERS, lambda day: suite, [DAY])
+        records = [r.data for r in engine[DAY.isoformat()].metadata["gx/results"].value.records]
+        assert len(records) == len(reference) == len(suite)
+        for ours, theirs in zip(records, reference, strict=True):
+            key = (theirs.expectation, theirs.column)
+            assert (ours["expectation"], ours["column"]) == key
+            assert ours["success"] == theirs.success, key
+            assert ours["unexpected_count"] == theirs.unexpected_count, key
+            assert ours["unexpected_percent"] == pytest.approx(theirs.unexpected_percent), key
+            assert bool(ours["sample"]) == (not theirs.success), key
+
+
+def test_published_suites_agree_with_great_expectations(cleaned):
+    facts = cleaned.loc[:, list(FCT_ORDERS_COLUMNS)]
+    for frame, expected in ((facts, 200), (facts.assign(customer_email="a@b.c"), 200)):
+        conn = warehouse_with({FCT_ORDERS: frame})
+        suite = publication_suite(CONTRACT, FCT_ORDERS_COLUMNS, expected)
+        reference = gx_outcomes(conn, FCT_ORDERS, DAY, suite)
+        engine = validate_days(executor(conn), FCT_ORDERS, lambda day, s=suite: s, [DAY])
+        records = engine[DAY.isoformat()].metadata["gx/results"].value.records
+        assert [r.data["success"] for r in records] == [o.success for o in reference]
+
+
+def test_suites_are_valid_great_expectations_suites():
+    for suite in (order_suite(CONTRACT), publication_suite(CONTRACT, FCT_ORDERS_COLUMNS, 1)):
+        assert len(gx_suite("s", suite).expectations) == len(suite)
+
+
+def test_samples_never_show_an_email_in_clear(cleaned):
+    outcome = _validate(broken(cleaned))
+    samples = " ".join(r.data["sample"] for r in outcome.metadata["gx/results"].value.records)
+    assert "example.com" not in samples and "<e-mail>" in samples
 
 
 def test_published_table_must_have_its_columns_and_every_cleaned_row(cleaned):
@@ -97,13 +154,32 @@ def test_published_table_must_have_its_columns_and_every_cleaned_row(cleaned):
     assert _validate_published(facts, len(facts)).passed
     leaked = _validate_published(facts.assign(customer_email="a@b.c"), len(facts))
     assert not leaked.passed
-    assert not _results(leaked)[("expect_table_columns_to_match_set", "(table)")]["success"]
+    columns = _results(leaked)[("expect_table_columns_to_match_set", "(table)")]
+    assert not columns["success"] and "a@b.c" not in columns["sample"]
     doubled = _validate_published(pd.concat([facts, facts.iloc[:3]]), len(facts))
     failed = {k for k, v in _results(doubled).items() if not v["success"]}
     assert failed == {
         ("expect_table_row_count_to_equal", "(table)"),
         ("expect_column_values_to_be_unique", "order_id"),
     }
+
+
+def test_facts_expect_the_current_versions_of_each_day(cleaned):
+    """An order landed again on a later day is published there only, so the earlier
+    day expects one fact fewer."""
+    later = DAY + dt.timedelta(days=1)
+    again = cleaned.iloc[:1].assign(
+        partition_date=later,
+        order_ts=pd.Timestamp(later, tz="UTC"),
+        updated_at=pd.Timestamp(later, tz="UTC"),
+    )
+    conn = warehouse_with({CLEANED_ORDERS: pd.concat([cleaned, again], ignore_index=True)})
+    suite = facts_suite(executor(conn), [DAY, later])
+    row_counts = {
+        day: next(e.kwargs["value"] for e in suite(day) if "row_count" in e.type)
+        for day in (DAY, later)
+    }
+    assert row_counts == {DAY: 199, later: 1}
 
 
 def test_an_empty_day_passes(cleaned):

@@ -1,0 +1,301 @@
+"""The GX suites compiled to SQL: each day's quality rules run inside the warehouse engine.
+
+A suite (:mod:`orders_core.expectations`, GX expectation configurations) becomes, for a
+table and a range of days, one aggregate statement grouped by ``partition_date``: per
+column expectation, the rows it judges and the unexpected ones (GX's ``element_count``
+or non-null count, and ``unexpected_count``), and the day's row count. A failing
+expectation then gets its sample values from one small ``LIMIT`` query on that day. No
+row leaves the engine but those samples; the statements are written once and rendered
+for DuckDB or Snowflake by :func:`orders_core.sql.dialect.render`.
+
+What each expectation means is GX's: nulls are skipped except by the not-null rule,
+percentages are of the judged rows, regular expressions match anywhere in the value
+(``re.search``), a column pair is skipped only when both values are missing.
+``tests/integration/test_checks_quality.py`` holds the engine to GX's own results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orders_core.expectations import (
+    AMOUNT_LINE_ERROR,
+    DERIVED_COLUMNS,
+    ORDER_TS_OFFSET,
+    Expectation,
+)
+from orders_core.sql.dialect import render
+from orders_core.tables import Table
+
+SAMPLE_VALUES = 5
+SAMPLE_CHARS = 500
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Anything shaped like an e-mail address in a sample value is masked: the typed tables
+# hold only keyed hashes, but free text (a region) could carry one.
+_EMAIL = re.compile(r"[^\s@'\",()]+@[^\s@'\",()]+")
+TABLE_EXPECTATIONS = ("expect_table_columns_to_match_set", "expect_table_row_count_to_equal")
+
+# Runs one DuckDB-dialect statement (with ORDERS_* functions) in the engine, values bound
+# with ``?``; returns its rows. ``SqlSession.execute`` is one.
+Execute = Callable[[str, Sequence[object]], list[tuple]]
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """What one expectation found on one day."""
+
+    expectation: str
+    column: str
+    success: bool
+    unexpected_count: int
+    unexpected_percent: float
+    sample: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A column expectation as SQL over the batch: the rows it judges (``None``: all), the
+    condition of an unexpected one, the columns its samples show, and the window column
+    it needs (uniqueness)."""
+
+    judged: str | None
+    unexpected: str
+    shown: tuple[str, ...]
+    window: str | None = None
+
+
+def _name(column: str) -> str:
+    if not _IDENTIFIER.match(column):
+        raise ValueError(f"not a plain column name: {column!r}")
+    return column
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"no SQL literal for {value!r}")
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _between(column: str, kwargs: dict) -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    outside = []
+    if low is not None:
+        outside.append(f"{column} {'<=' if kwargs.get('strict_min') else '<'} {_literal(low)}")
+    if high is not None:
+        outside.append(f"{column} {'>=' if kwargs.get('strict_max') else '>'} {_literal(high)}")
+    return " OR ".join(outside) or "FALSE"
+
+
+def rule(expectation: Expectation, index: int) -> Rule:
+    """The SQL of one column (or column pair) expectation; ``index`` names its window."""
+    kwargs = dict(expectation.kwargs)
+    kind = expectation.type
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = _name(kwargs["column_A"]), _name(kwargs["column_B"])
+        if kwargs.get("ignore_row_if", "both_values_are_missing") != "both_values_are_missing":
+            raise ValueError(f"unsupported ignore_row_if in {expectation}")
+        operator = ">=" if kwargs.get("or_equal") else ">"
+        return Rule(
+            judged=f"NOT ({a} IS NULL AND {b} IS NULL)",
+            unexpected=f"NOT coalesce({a} {operator} {b}, FALSE)",
+            shown=(a, b),
+        )
+    column = _name(kwargs["column"])
+    present = f"{column} IS NOT NULL"
+    if kind == "expect_column_values_to_not_be_null":
+        return Rule(judged=None, unexpected=f"{column} IS NULL", shown=(column,))
+    if kind == "expect_column_values_to_be_unique":
+        window = f"orders_rows_with_same_{index}"
+        return Rule(present, f"{window} > 1", (column,), window=window)
+    if kind == "expect_column_values_to_be_between":
+        return Rule(present, _between(column, kwargs), (column,))
+    if kind == "expect_column_value_lengths_to_be_between":
+        return Rule(present, _between(f"length({column})", kwargs), (column,))
+    if kind == "expect_column_values_to_be_in_set":
+        values = ", ".join(_literal(v) for v in kwargs["value_set"])
+        return Rule(present, f"{column} NOT IN ({values})", (column,))
+    if kind == "expect_column_values_to_match_regex":
+        return Rule(present, f"NOT ORDERS_SEARCH({column}, {_literal(kwargs['regex'])})", (column,))
+    if kind == "expect_column_values_to_not_match_regex":
+        return Rule(present, f"ORDERS_SEARCH({column}, {_literal(kwargs['regex'])})", (column,))
+    raise ValueError(f"no SQL for the expectation {kind}")
+
+
+def _rules(expectations: Sequence[Expectation]) -> dict[int, Rule]:
+    return {i: rule(e, i) for i, e in enumerate(expectations) if e.type not in TABLE_EXPECTATIONS}
+
+
+def _derived() -> list[str]:
+    """The derived columns of the batch (see :mod:`orders_core.expectations`). Instants
+    compare in the session's time zone, UTC in both engines."""
+    lines = "quantity * unit_price"
+    return [
+        f"CASE WHEN quantity IS NULL OR unit_price IS NULL THEN NULL"
+        f" WHEN amount = 0 THEN CASE WHEN {lines} = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END"
+        f" ELSE abs(amount - {lines}) / abs(amount) END AS {AMOUNT_LINE_ERROR}",
+        "CAST(date_diff('millisecond', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE)"
+        f" / 1000 AS {ORDER_TS_OFFSET}",
+    ]
+
+
+def batch_sql(table: Table, rules: Iterable[Rule] = ()) -> str:
+    """The rows of the days ``BETWEEN ? AND ?`` as the suite sees them: the table's
+    columns, the derived columns, and the windows of ``rules``."""
+    columns = ["day_rows.*", *_derived()]
+    for r in rules:
+        if r.window is not None:
+            column = r.shown[0]
+            columns.append(f"count(*) OVER (PARTITION BY partition_date, {column}) AS {r.window}")
+    return (
+        f"SELECT {', '.join(columns)} FROM {table.schema}.{table.name} AS day_rows"  # noqa: S608 (identifiers from the code)
+        " WHERE partition_date BETWEEN ? AND ?"
+    )
+
+
+def aggregate_sql(table: Table, expectations: Sequence[Expectation]) -> str:
+    """Per day ``BETWEEN ? AND ?``: ``partition_date``, the row count, then for each
+    column expectation (in order) the rows it judges and the unexpected ones."""
+    rules = _rules(expectations)
+    counts = ["partition_date", "count(*) AS row_count"]
+    for i, r in rules.items():
+        if r.judged is None:
+            counts.append(f"count(*) AS judged_{i}")
+            unexpected = f"({r.unexpected})"
+        else:
+            counts.append(f"count(CASE WHEN {r.judged} THEN 1 END) AS judged_{i}")
+            unexpected = f"({r.judged}) AND ({r.unexpected})"
+        counts.append(f"count(CASE WHEN {unexpected} THEN 1 END) AS unexpected_{i}")
+    return (
+        f"SELECT {', '.join(counts)} FROM ({batch_sql(table, rules.values())}) AS day_batch"  # noqa: S608 (identifiers from the code)
+        " GROUP BY partition_date ORDER BY partition_date"
+    )
+
+
+def sample_sql(table: Table, expectation: Expectation, index: int = 0) -> str:
+    """A few unexpected values of one column expectation on the day bound twice
+    (``BETWEEN ? AND ?``), ordered so that a re-run shows the same ones."""
+    r = rule(expectation, index)
+    judged = f"({r.judged}) AND " if r.judged else ""
+    shown = ", ".join(r.shown)
+    return (
+        f"SELECT {shown} FROM ({batch_sql(table, [r])}) AS day_batch"  # noqa: S608 (identifiers from the code)
+        f" WHERE {judged}({r.unexpected}) ORDER BY {shown} LIMIT {SAMPLE_VALUES}"
+    )
+
+
+def columns_sql() -> str:
+    """The columns of the table named by two bound values (schema, table), in order."""
+    return (
+        "SELECT lower(column_name) FROM information_schema.columns"
+        " WHERE lower(table_schema) = lower(?) AND lower(table_name) = lower(?)"
+        " ORDER BY ordinal_position"
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return repr(value.isoformat())
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def format_sample(rows: Sequence[tuple]) -> str:
+    """Sample rows as the check shows them: ``'XYZ', 'ABC'`` or ``(a, b), ...`` for a
+    pair, with anything shaped like an e-mail address masked."""
+    parts = [
+        _shown(row[0]) if len(row) == 1 else "(" + ", ".join(map(_shown, row)) + ")" for row in rows
+    ]
+    return _EMAIL.sub("<e-mail>", ", ".join(parts))[:SAMPLE_CHARS]
+
+
+def _table_outcome(
+    expectation: Expectation, rows: int, columns: Sequence[str]
+) -> ExpectationOutcome:
+    kwargs = expectation.kwargs
+    if expectation.type == "expect_table_row_count_to_equal":
+        observed: Any = rows
+        success = rows == kwargs["value"]
+    else:
+        observed = [*columns, *DERIVED_COLUMNS]
+        expected = set(kwargs["column_set"])
+        success = (
+            set(observed) == expected
+            if kwargs.get("exact_match", True)
+            else expected <= set(observed)
+        )
+    return ExpectationOutcome(
+        expectation.type,
+        expectation.column,
+        success,
+        0,
+        0.0,
+        "" if success else str(observed)[:SAMPLE_CHARS],
+    )
+
+
+def evaluate(
+    execute: Execute,
+    table: Table,
+    suite: Callable[[dt.date], Sequence[Expectation]],
+    days: Sequence[dt.date],
+) -> dict[dt.date, tuple[int, list[ExpectationOutcome]]]:
+    """Each day's row count and the outcome of every expectation of its suite.
+
+    The column expectations are the same every day (only table-level values such as the
+    expected row count differ), so one aggregate statement covers all ``days``.
+    """
+    if not days:
+        return {}
+    first, last = min(days), max(days)
+    structure = suite(first)
+    counts = {row[0]: row[1:] for row in execute(aggregate_sql(table, structure), [first, last])}
+    needs_columns = any(e.type == "expect_table_columns_to_match_set" for e in structure)
+    columns = (
+        [r[0] for r in execute(columns_sql(), [table.schema, table.name])] if needs_columns else []
+    )
+    results = {}
+    for day in days:
+        expectations = suite(day)
+        if [e.type for e in expectations] != [e.type for e in structure]:
+            raise ValueError("a suite must have the same expectations every day")
+        figures = counts.get(day) or (0,) * (1 + 2 * len(_rules(structure)))
+        rows, position, outcomes = int(figures[0]), 1, []
+        for i, expectation in enumerate(expectations):
+            if expectation.type in TABLE_EXPECTATIONS:
+                outcomes.append(_table_outcome(expectation, rows, columns))
+                continue
+            judged, unexpected = int(figures[position]), int(figures[position + 1])
+            position += 2
+            sample = ""
+            if unexpected:
+                sample = format_sample(execute(sample_sql(table, expectation, i), [day, day]))
+            outcomes.append(
+                ExpectationOutcome(
+                    expectation=expectation.type,
+                    column=expectation.column,
+                    success=unexpected == 0,
+                    unexpected_count=unexpected,
+                    unexpected_percent=round(100 * unexpected / judged, 4) if judged else 0.0,
+                    sample=sample,
+                )
+            )
+        results[day] = (rows, outcomes)
+    return results
+
+
+def statements(table: Table, expectations: Sequence[Expectation], dialect: str) -> dict[str, str]:
+    """The aggregate and the sample statements of a suite on a table, rendered for review."""
+    samples = [
+        render(sample_sql(table, expectation, i), dialect)
+        for i, expectation in enumerate(expectations)
+        if expectation.type not in TABLE_EXPECTATIONS
+    ]
+    return {
+        f"quality_{table.name}_aggregate": render(aggregate_sql(table, expectations), dialect),
+        f"quality_{table.name}_samples": ";\n\n".join(samples),
+    }
