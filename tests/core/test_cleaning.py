@@ -154,7 +154,9 @@ def test_minus_zero_is_zero_and_an_underflow_is_not_a_silent_zero():
         ]
     )
     cleaned = result.cleaned.set_index("order_id")
-    assert str(cleaned.loc["o1", "amount"]) == "0.0" and str(cleaned.loc["o1", "unit_price"]) == "0.0"
+    assert (
+        str(cleaned.loc["o1", "amount"]) == "0.0" and str(cleaned.loc["o1", "unit_price"]) == "0.0"
+    )
     assert cleaned.loc["o3", "amount"] == 0.0
     assert result.quarantined["reason_code"].tolist() == ["invalid_amount"]
     assert "1e-400" in result.quarantined["reason_detail"].iloc[0]
