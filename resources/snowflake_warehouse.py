@@ -84,6 +84,7 @@ class SnowflakeSession(SqlSession):
     :meth:`transaction`; the session time zone is UTC, see :func:`snowflake_resource`)."""
 
     dialect = "snowflake"
+    db_system = "snowflake"
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         cursor = self.conn.cursor()

@@ -235,6 +235,32 @@ def warehouse_span(
         yield span
 
 
+@contextmanager
+def sql_write_span(
+    context: dg.AssetExecutionContext, table: str, db_system: str, asset: str | None = None
+) -> Iterator[trace.Span]:
+    """Span of a SQL step replacing partitions of ``table`` in the engine (its delete,
+    insert and commit), a child of the asset's span. Set ``orders.rows_written`` on it."""
+    try:
+        run_id, job_name = context.run_id, context.job_name
+    except dg.DagsterInvariantViolationError:
+        yield trace.INVALID_SPAN
+        return
+    labels = {
+        RUN_ID: run_id,
+        JOB_NAME: job_name,
+        ASSET_KEY: asset or context.asset_key.to_user_string(),
+        DB_SYSTEM: db_system,
+        DB_COLLECTION: table,
+        DB_OPERATION: "write",
+    }
+    if context.has_partition_key_range:
+        key_range = context.partition_key_range
+        labels.update({PARTITION_RANGE_START: key_range.start, PARTITION_RANGE_END: key_range.end})
+    with run_child_span(configure_telemetry(), f"write {table}", labels) as span:
+        yield span
+
+
 def emit_run_span(
     handle: TelemetryHandle,
     run: dg.DagsterRun,

@@ -81,6 +81,7 @@ class SqlSession:
     """
 
     dialect: str = "duckdb"
+    db_system: str = "duckdb"  # OpenTelemetry's db.system.name
 
     def __init__(self, conn) -> None:
         self.conn = conn

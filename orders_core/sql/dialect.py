@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from functools import cache
 
-import sqlglot
-from sqlglot import exp
-
 DUCKDB = "duckdb"
 SNOWFLAKE = "snowflake"
 DIALECTS = (DUCKDB, SNOWFLAKE)
@@ -95,7 +92,10 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _expand(node: exp.Expression, dialect: str) -> exp.Expression:
+def _expand(node, dialect: str):
+    import sqlglot
+    from sqlglot import exp
+
     if not isinstance(node, exp.Anonymous) or node.name.upper() not in TEMPLATES:
         return node
     # Arguments first, so that nested ORDERS_* calls are expanded too.
@@ -113,6 +113,8 @@ def render(sql: str, dialect: str = DUCKDB) -> str:
     """``sql`` (DuckDB dialect with ``ORDERS_*`` functions) as ``dialect`` runs it."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
+    import sqlglot  # at first use: loading the definitions does not pay for the parser
+
     statements = []
     for tree in sqlglot.parse(sql, read=DUCKDB):
         if tree is None:

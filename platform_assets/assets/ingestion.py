@@ -25,7 +25,8 @@ from platform_assets.assets.common import (
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
 from resources.landing import LandingZone, fingerprint
-from resources.telemetry import TelemetryResource
+from resources.telemetry import TelemetryResource, sql_write_span
+from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
@@ -76,9 +77,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         customers, duplicate rate, null rate per column and extra columns holding PII
         (`orders/pii_extra_columns`, names in `orders/pii_extra_column_names`).
         """
+        days = partition_dates(context)  # a bad range fails here, before any SQL
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            days = partition_dates(context)
             ensure_tables(session.execute, contract, tables.RAW_ORDERS)
             # Files are read one at a time into a session table; the day's rows replace
             # the partitions in one transaction at the end (a crash leaves the old rows).
@@ -98,10 +99,13 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                     if len(frame):
                         session.append(LOAD_TABLE, raw_table(frame, contract))
                 landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
-            with session.transaction():
-                for statement in load.replace:
-                    session.execute(statement, [days[0], days[-1]] if "?" in statement else ())
-                profiles = profile_days(session.execute, contract, TABLE, days)
+            with sql_write_span(context, TABLE, session.db_system) as write:
+                with session.transaction():
+                    for statement in load.replace:
+                        session.execute(statement, [days[0], days[-1]] if "?" in statement else ())
+                    profiles = profile_days(session.execute, contract, TABLE, days)
+                written = sum(int(p["dagster/row_count"]) for p in profiles.values())
+                write.set_attribute(ROWS_WRITTEN, written)
             for day in days:
                 listing, accepted, seconds = landed[day]
                 profile = _day_metadata(context, day, profiles[day], listing, accepted, seconds)

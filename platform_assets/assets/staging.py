@@ -22,7 +22,8 @@ from platform_assets.assets.common import (
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
 from resources.pii import PiiHasher, PiiKeyError
-from resources.telemetry import TelemetryResource
+from resources.telemetry import TelemetryResource, sql_write_span
+from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
@@ -114,13 +115,13 @@ def build_staging_assets(
         telemetry: TelemetryResource,
     ):
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
+        days = partition_dates(context)  # a bad range fails here, before any SQL
         with telemetry.asset_span(context, CLEANED_ORDERS) as span, warehouse.session() as session:
             contract = load_contract()
             try:
                 key = pii.key_bytes()
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
-            days = partition_dates(context)
             bounds = [days[0], days[-1]]
             run = cleaning_run(contract)
             ensure_tables(
@@ -133,10 +134,16 @@ def build_staging_assets(
             session.execute(run.superseded)
             summary = {row[0]: row for row in session.execute(run.day_summary)}
             reasons = session.execute(run.reason_counts)
-            with session.transaction():
-                for statement in run.replace:
-                    session.execute(statement, bounds if "?" in statement else ())
-                balance = session.execute(run.reconciliation, bounds * 4)
+            with sql_write_span(
+                context, TABLES["cleaned_orders"], session.db_system, "cleaned_orders"
+            ) as write:
+                with session.transaction():
+                    for statement in run.replace:
+                        session.execute(statement, bounds if "?" in statement else ())
+                    balance = session.execute(run.reconciliation, bounds * 4)
+                write.set_attribute(
+                    ROWS_WRITTEN, sum(int(summary[d][2]) for d in days if d in summary)
+                )
             naive = 0
             for day in days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))

@@ -26,7 +26,8 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
-from resources.telemetry import TelemetryResource
+from resources.telemetry import TelemetryResource, sql_write_span
+from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
@@ -126,19 +127,21 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
         Plots per day: orders, revenue, mean order value, distinct customers.
         """
+        days = partition_dates(context)  # a bad range fails here, before any SQL
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            days = partition_dates(context)
             bounds = [days[0], days[-1]]
             ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
             session.execute(
                 f"CREATE OR REPLACE TEMPORARY TABLE {AFFECTED_TABLE} AS {affected_orders_sql()}",
                 bounds * 2,
             )
-            with session.transaction():
-                for statement in publish_statements():
-                    session.execute(statement)
-                figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
+            with sql_write_span(context, FCT_ORDERS_TABLE, session.db_system) as write:
+                with session.transaction():
+                    for statement in publish_statements():
+                        session.execute(statement)
+                    figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
+                write.set_attribute(ROWS_WRITTEN, sum(int(row[1]) for row in figures.values()))
             for day in days:
                 _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 metadata = _day_figures(int(rows), float(revenue), int(customers))

@@ -98,9 +98,13 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     day = pd.to_datetime(raw["date"], format="%Y%m%d").dt.date
     orders = pd.DataFrame(
         {
+            "order_id": [f"cdnow-{i}" for i in range(len(raw))],
             "customer_id": raw["customer_id"],
             "order_date": day,
             "amount": raw["amount"],
+            "updated_at": pd.to_datetime(raw["date"], format="%Y%m%d", utc=True),
+            "source_file": "cdnow_sample_transactions.txt",
+            "source_line": range(1, len(raw) + 1),
             "partition_date": day,
         }
     )

@@ -41,6 +41,10 @@ def _cleaned_orders() -> pd.DataFrame:
                 [pd.Timestamp(o[1]).date() for o in ORDERS], dtype=pd.ArrowDtype(pa.date32())
             ),
             "amount": [o[2] for o in ORDERS],
+            "order_id": [f"o-{i}" for i in range(len(ORDERS))],
+            "updated_at": pd.to_datetime([o[1] for o in ORDERS], utc=True),
+            "source_file": "orders.csv",
+            "source_line": range(1, len(ORDERS) + 1),
         }
     ).assign(partition_date=lambda f: f["order_date"])
 
@@ -67,12 +71,16 @@ def _snowflake():
         cursor = conn.cursor()
         cursor.execute("create schema if not exists staging")
         cursor.execute(
-            "create table staging.cleaned_orders"
-            " (customer_id varchar, order_date date, amount float, partition_date date)"
+            "create table staging.cleaned_orders (customer_id varchar, order_date date,"
+            " amount float, order_id varchar, updated_at timestamp_tz, source_file varchar,"
+            " source_line bigint, partition_date date)"
         )
         cursor.executemany(
-            "insert into staging.cleaned_orders values (?, ?, ?, ?)",
-            [(c, d, a, d) for c, d, a in ORDERS],
+            "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (c, d, a, f"o-{i}", f"{d}T00:00:00Z", "orders.csv", i + 1, d)
+                for i, (c, d, a) in enumerate(ORDERS)
+            ],
         )
     return warehouse
 
