@@ -160,7 +160,8 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
 def typed_frame(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """The contract's reading of a few landed rows (a drift sample): per contract column
     ``t_`` (text as cleaning reads it), ``m_`` (malformed) and ``ok_`` (meets the
-    column's rules), by the cleaning's own SQL. Missing columns are read as empty."""
+    column's rules), and ``v_`` (typed value) of the typed columns, by the cleaning's own
+    SQL. Missing columns are read as empty."""
     columns = {}
     for name in contract.column_names:
         values = frame[name] if name in frame else pd.Series(None, index=frame.index)
@@ -169,4 +170,5 @@ def typed_frame(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         conn.register("sample", pa.table(columns) if columns else pa.table({}))
         result = conn.sql(render(typed_sql(contract, "sample"))).to_arrow_table()
     wanted = [f"{p}_{n}" for n in contract.column_names for p in ("t", "m", "ok")]
+    wanted += [f"v_{c.name}" for c in contract.columns if c.type != "string"]
     return arrow_frame(result.select(wanted)).set_index(frame.index)

@@ -56,11 +56,11 @@ def test_warehouse_failure_mid_write_leaves_old_rows_and_rerun_converges(
         b"o-late-1,c-99,2025-01-02T12:00:00Z,10.00,USD\n",
     )
 
-    with failing_statement('insert into "WAREHOUSE"."FCT_ORDERS"') as executed:
+    with failing_statement("insert into warehouse.fct_orders") as executed:
         failed = run_pipeline(settings, checks=False)
 
     assert not failed.success
-    assert any(s.startswith('delete from "WAREHOUSE"."FCT_ORDERS"') for s in executed)
+    assert any(s.lower().startswith("delete from warehouse.fct_orders") for s in executed)
     after_failure = snowflake_tables()
     assert "o-late-1" in set(after_failure["staging.cleaned_orders"]["order_id"])
     assert checksum(after_failure["warehouse.fct_orders"]) == checksum(
