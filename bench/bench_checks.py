@@ -111,11 +111,11 @@ def quality_paths(orders: int, rounds: int) -> dict[str, float]:
     """Seconds of the cleaned_orders GX suite on one day: in the engine vs GX on pandas."""
     import duckdb
 
+    from devtools.gx_reference import gx_outcomes
     from orders_core.expectations import order_suite
     from orders_core.sql.dialect import render
     from orders_core.sql.quality import evaluate
     from orders_core.tables import CLEANED_ORDERS
-    from tests.support.quality_engine import gx_outcomes
 
     suite = order_suite(load_contract())
     with tempfile.TemporaryDirectory() as tmp:

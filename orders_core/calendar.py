@@ -23,3 +23,8 @@ def days_in_window(window: Window) -> list[dt.date]:
 def day_keys(first: dt.date, last: dt.date) -> list[str]:
     """``YYYY-MM-DD`` keys of every day from ``first`` to ``last`` inclusive."""
     return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+# Most days one run covers (backfill policy of the daily assets, and the sensors' range
+# runs): a month.
+DAYS_PER_RUN = 31

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from orders_core.calendar import DAYS_PER_RUN
+
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Tags the sensor daemon puts on every run it creates for a sensor's RunRequest.
@@ -104,14 +106,16 @@ def _range_key(first: str, last: str) -> str:
 
 
 def _groups(work: Sequence[DayWork], job: JobAssets) -> list[list[DayWork]]:
-    """Runs of consecutive days wanting the same partitioned assets for the same reason."""
+    """Runs of consecutive days wanting the same partitioned assets for the same reason,
+    at most ``DAYS_PER_RUN`` days each (as the assets' backfill policy)."""
     groups: list[list[DayWork]] = []
     for item in sorted(work, key=lambda w: w.day):
         if groups:
             last = groups[-1][-1]
             next_day = dt.date.fromisoformat(last.day) + dt.timedelta(days=1)
             if (
-                item.day == next_day.isoformat()
+                len(groups[-1]) < DAYS_PER_RUN
+                and item.day == next_day.isoformat()
                 and item.trigger == last.trigger
                 and item.key_suffix == last.key_suffix
                 and item.assets & job.partitioned == last.assets & job.partitioned

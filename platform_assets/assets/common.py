@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from orders_core import tables
+from orders_core.calendar import DAYS_PER_RUN
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
 
@@ -22,6 +23,10 @@ FILES_KIND = "file"
 WAREHOUSE_KIND = "warehouse"
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+# The daily assets backfill a month per run: rows move in the engine (memory is capped
+# by its limit and spills to disk), but one transaction per month keeps the spill, the
+# write-ahead log and a failed run's re-work bounded (orders_core.calendar.DAYS_PER_RUN).
+DAILY_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN)
 IO_MANAGER = "warehouse_io_manager"
 
 # Every step reads the landing zone or writes the warehouse, where failures are mostly

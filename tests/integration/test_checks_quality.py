@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from asset_checks.quality import facts_suite, validate_days
+from devtools.gx_reference import executor, gx_outcomes, warehouse_with
 from orders_core.contract import load_contract
 from orders_core.expectations import gx_suite, order_suite, publication_suite
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
 from tests.support import paths
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
-from tests.support.quality_engine import executor, gx_outcomes, warehouse_with
+from tests.support.quality_cases import broken
 
 REPO = paths.REPO
 CONTRACT = load_contract()
@@ -26,30 +27,6 @@ def cleaned() -> pd.DataFrame:
     result = clean(raw_frame([landed("a.csv", csv_bytes(order_rows(200)))]))
     assert len(result.cleaned) == 200
     return result.cleaned
-
-
-def broken(cleaned: pd.DataFrame) -> pd.DataFrame:
-    """The clean day with one fault per rule (and nulls where GX skips or counts them)."""
-    bad = cleaned.copy()
-    for column in ("currency", "status", "region", "order_id", "customer_email_hash"):
-        bad[column] = bad[column].astype(object)
-    bad.loc[0, "amount"] = 999.0  # off quantity x unit_price
-    bad.loc[1, "order_id"] = bad.loc[2, "order_id"]
-    bad.loc[3, "currency"] = "XYZ"
-    bad.loc[4, "status"] = "lost"
-    bad.loc[5, "order_ts"] = pd.Timestamp("2030-01-01", tz="UTC")
-    bad.loc[6, "updated_at"] = pd.Timestamp("2024-01-01", tz="UTC")
-    bad.loc[7, "quantity"] = 0
-    bad.loc[8, "customer_email_hash"] = "not-a-digest"
-    bad.loc[9, "region"] = "x" * 65
-    bad.loc[10, "region"] = "=HYPERLINK(1)"
-    bad.loc[11, "customer_id"] = None
-    bad.loc[12, ["status", "region", "quantity"]] = None
-    bad.loc[13, "updated_at"] = None  # one side of the pair missing: judged, unexpected
-    bad.loc[14, ["order_ts", "updated_at"]] = None  # both missing: skipped by the pair
-    bad.loc[15, "region"] = "@mail bob.smith@example.com"
-    bad.loc[16, "amount"] = 0.0  # lines non-zero: an infinite line error
-    return bad
 
 
 def _results(outcome) -> dict[tuple[str, str], dict]:

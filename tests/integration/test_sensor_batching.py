@@ -230,3 +230,22 @@ def test_a_cursor_written_before_batching_is_read(tmp_path):
     del old["downstream"]
     daemon.cursor = json.dumps(old)
     assert len(daemon.tick()) == 2
+
+
+def test_a_long_stretch_of_days_is_cut_into_runs_of_at_most_a_month():
+    from orders_core.calendar import DAYS_PER_RUN
+    from sensors.batching import DayWork, JobAssets, _groups
+
+    job = JobAssets(partitioned=frozenset({dg.AssetKey("raw_orders")}), unpartitioned=frozenset())
+    start = dt.date(2025, 1, 1)
+    work = [
+        DayWork(
+            day=(start + dt.timedelta(days=i)).isoformat(),
+            fingerprint=f"f{i}",
+            assets=frozenset({dg.AssetKey("raw_orders")}),
+            trigger="landing",
+        )
+        for i in range(75)
+    ]
+    sizes = [len(group) for group in _groups(work, job)]
+    assert sizes == [DAYS_PER_RUN, DAYS_PER_RUN, 75 - 2 * DAYS_PER_RUN]

@@ -7,15 +7,15 @@ import fakesnow
 import pandas as pd
 import pytest
 
+from devtools.gx_reference import executor, warehouse_with
 from orders_core.contract import load_contract
 from orders_core.expectations import order_suite
 from orders_core.sql.dialect import SNOWFLAKE, render
 from orders_core.sql.quality import evaluate
 from orders_core.sql.tables import create_statements
 from orders_core.tables import CLEANED_ORDERS
-from tests.integration.test_checks_quality import broken
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
-from tests.support.quality_engine import executor, warehouse_with
+from tests.support.quality_cases import broken
 
 pytestmark = pytest.mark.services
 CONTRACT = load_contract()

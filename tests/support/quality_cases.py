@@ -1,0 +1,29 @@
+"""A cleaned day broken once per quality rule, for the quality checks' tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def broken(cleaned: pd.DataFrame) -> pd.DataFrame:
+    """The clean day with one fault per rule (and nulls where GX skips or counts them)."""
+    bad = cleaned.copy()
+    for column in ("currency", "status", "region", "order_id", "customer_email_hash"):
+        bad[column] = bad[column].astype(object)
+    bad.loc[0, "amount"] = 999.0  # off quantity x unit_price
+    bad.loc[1, "order_id"] = bad.loc[2, "order_id"]
+    bad.loc[3, "currency"] = "XYZ"
+    bad.loc[4, "status"] = "lost"
+    bad.loc[5, "order_ts"] = pd.Timestamp("2030-01-01", tz="UTC")
+    bad.loc[6, "updated_at"] = pd.Timestamp("2024-01-01", tz="UTC")
+    bad.loc[7, "quantity"] = 0
+    bad.loc[8, "customer_email_hash"] = "not-a-digest"
+    bad.loc[9, "region"] = "x" * 65
+    bad.loc[10, "region"] = "=HYPERLINK(1)"
+    bad.loc[11, "customer_id"] = None
+    bad.loc[12, ["status", "region", "quantity"]] = None
+    bad.loc[13, "updated_at"] = None  # one side of the pair missing: judged, unexpected
+    bad.loc[14, ["order_ts", "updated_at"]] = None  # both missing: skipped by the pair
+    bad.loc[15, "region"] = "@mail bob.smith@example.com"
+    bad.loc[16, "amount"] = 0.0  # lines non-zero: an infinite line error
+    return bad
