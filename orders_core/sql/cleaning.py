@@ -31,7 +31,11 @@ Rules, in priority order (the first broken one is the reason code):
    ``email_in_<column>``: free text (not the PII column) that holds an e-mail address;
 9. ``order_ts_outside_partition``: the UTC date of order_ts is not the landing day;
 10. ``updated_at_before_order_ts``;
-11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance.
+11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance;
+12. ``newer_version_rejected``: a valid row of an order whose version of the same day
+    with the same or a newer ``updated_at`` (order_ts when empty) was quarantined. The
+    older valid version is not published as if it were current: it waits in quarantine
+    until a corrected file re-runs the day.
 
 Deduplication is per landing day: of the valid rows of one order on one day, the newest
 ``updated_at`` (order_ts when empty) wins; on a tie the later file (by name), then the
@@ -315,23 +319,42 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     naive = " OR ".join(f"n_{s.name}" for s in contract.columns if s.type == "timestamp")
     order_by = contract.dedup_order_by
     key = contract.dedup_key
+    version = f"coalesce(v_{order_by}, v_order_ts)"
     return f"""
 WITH {_typed_ctes(contract, source, where)}, judged AS (
   SELECT
     checked.*,
-    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS reason_code,
+    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS rule_code,
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
-      ELSE ORDERS_JOIN_PRESENT('; ', {parts}) END AS reason_detail,
-    ({naive}) AS is_naive
+      ELSE ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail,
+    ({naive}) AS is_naive,
+    {version} AS version_ts
   FROM checked
+), versions AS (
+  SELECT
+    judged.*,
+    max(CASE WHEN rule_code IS NOT NULL THEN version_ts END) OVER (
+      PARTITION BY partition_date, t_{key}
+    ) AS newest_rejected_ts
+  FROM judged
+), held AS (
+  SELECT
+    versions.*,
+    CASE WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
+      THEN 'newer_version_rejected' ELSE rule_code END AS reason_code,
+    CASE WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
+      THEN 'newer_version_rejected: a version of this order of the same day with the same'
+        || ' or a newer updated_at was quarantined; this older one is not published'
+      ELSE rule_detail END AS reason_detail
+  FROM versions
 )
 SELECT
-  judged.*,
+  held.*,
   CASE WHEN reason_code IS NULL THEN row_number() OVER (
     PARTITION BY partition_date, t_{key}, reason_code IS NULL
-    ORDER BY coalesce(v_{order_by}, v_order_ts) DESC, source_file DESC, source_line DESC
+    ORDER BY version_ts DESC, source_file DESC, source_line DESC
   ) = 1 END AS is_current
-FROM judged
+FROM held
 """
 
 

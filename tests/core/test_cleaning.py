@@ -178,3 +178,25 @@ def test_lower_case_iso_markers_are_read_like_upper_case_ones():
     assert cleaned["order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
     assert cleaned["updated_at"] == pd.Timestamp("2025-01-01T10:00:00Z")
     assert result.naive_timestamp_rows == 0
+
+
+def test_an_older_valid_version_is_not_published_when_the_newest_is_rejected():
+    result = clean(
+        [
+            row(order_id="o1", amount="10.00", updated_at="2025-01-01T11:00:00Z"),
+            row(order_id="o1", amount="-5", updated_at="2025-01-01T12:00:00Z"),  # newer, bad
+            row(order_id="o2", amount="-1", updated_at="2025-01-01T09:00:00Z"),  # older, bad
+            row(order_id="o2", amount="20.00", updated_at="2025-01-01T10:00:00Z"),
+        ]
+    )
+    assert result.cleaned["order_id"].tolist() == ["o2"]
+    reasons = dict(
+        zip(result.quarantined["amount"], result.quarantined["reason_code"], strict=True)
+    )
+    assert reasons == {
+        "10.00": "newer_version_rejected",
+        "-5": "negative_amount",
+        "-1": "negative_amount",
+    }
+    held = result.quarantined.loc[result.quarantined["amount"] == "10.00", "reason_detail"].iloc[0]
+    assert "newer updated_at was quarantined" in held

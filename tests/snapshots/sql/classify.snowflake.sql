@@ -779,7 +779,7 @@ WITH texts AS (
         FALSE
       )
       THEN 'amount_mismatch'
-    END AS reason_code,
+    END AS rule_code,
     CASE
       WHEN NOT parse_error IS NULL
       THEN 'malformed_record: ' || parse_error
@@ -1334,19 +1334,39 @@ WITH texts AS (
         ),
         ''
       )
-    END AS reason_detail,
+    END AS rule_detail,
     (
       n_order_ts OR n_updated_at
-    ) AS is_naive
+    ) AS is_naive,
+    COALESCE(v_updated_at, v_order_ts) AS version_ts
   FROM checked
+), versions AS (
+  SELECT
+    judged.*,
+    MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts
+  FROM judged
+), held AS (
+  SELECT
+    versions.*,
+    CASE
+      WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
+      THEN 'newer_version_rejected'
+      ELSE rule_code
+    END AS reason_code,
+    CASE
+      WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
+      THEN 'newer_version_rejected: a version of this order of the same day with the same' || ' or a newer updated_at was quarantined; this older one is not published'
+      ELSE rule_detail
+    END AS reason_detail
+  FROM versions
 )
 SELECT
-  judged.*,
+  held.*,
   CASE
     WHEN reason_code IS NULL
     THEN ROW_NUMBER() OVER (
       PARTITION BY partition_date, t_order_id, reason_code IS NULL
-      ORDER BY COALESCE(v_updated_at, v_order_ts) DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
+      ORDER BY version_ts DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
     ) = 1
   END AS is_current
-FROM judged
+FROM held
