@@ -28,8 +28,11 @@ import datetime as dt
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -99,6 +102,12 @@ class LandingZone(dg.ConfigurableResource):
     def read(self, info: LandingFileInfo) -> bytes:
         raise NotImplementedError
 
+    @contextmanager
+    def local_file(self, info: LandingFileInfo) -> Iterator[tuple[BinaryIO, str] | None]:
+        """An open handle on a landed file and a path the warehouse engine can open for
+        the very same file, when it is on this machine; None otherwise (S3)."""
+        yield None
+
     def list_days(self) -> list[dt.date]:
         """Every day that has a folder in the landing zone."""
         raise NotImplementedError
@@ -165,6 +174,21 @@ class LocalLandingZone(LandingZone):
 
     def read(self, info: LandingFileInfo) -> bytes:
         """The file's bytes, if it is still a regular file inside the root (no link on the way)."""
+        with self._open(info) as handle:
+            return handle.read()
+
+    @contextmanager
+    def local_file(self, info: LandingFileInfo) -> Iterator[tuple[BinaryIO, str] | None]:
+        """The checked, open file and ``/proc/self/fd/N`` naming that open file: the engine
+        reads the file that was checked, even if the name is swapped for a link meanwhile."""
+        with self._open(info) as handle:
+            proc = f"/proc/self/fd/{handle.fileno()}"
+            yield (handle, proc) if os.path.exists(proc) else None
+
+    @contextmanager
+    def _open(self, info: LandingFileInfo) -> Iterator[BinaryIO]:
+        """The landed file opened for reading, if it is still a regular file inside the
+        root (no link on the way)."""
         path = Path(url2pathname(urlparse(info.uri).path))
         root = self._root()
         try:
@@ -183,7 +207,7 @@ class LocalLandingZone(LandingZone):
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise LandingRefusedError(f"{info.name}: not a regular file")
-            return handle.read()
+            yield handle
 
     def list_days(self) -> list[dt.date]:
         """Days with a real folder inside the root; symlinked folders are refused (not listed)."""

@@ -105,6 +105,11 @@ class SnowflakeSession(SqlSession):
             raise
         self.conn.commit()
 
+    def load_plain_csv(self, table: str, path: str, header: list[str], lineage: dict) -> bool:
+        """Files are read by the platform's reader (COPY INTO from the S3 stage is not
+        used: see README, "How rows move")."""
+        return False
+
     def append(self, table: str, rows: pa.Table) -> None:
         """Bulk-load Arrow rows (the connector stages them as Parquet and runs COPY INTO)
         into a table (``name`` or ``schema.name``)."""

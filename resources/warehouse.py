@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pyarrow as pa
 from dagster_duckdb.io_manager import DuckDbClient
@@ -100,6 +101,38 @@ class SqlSession:
             self.conn.rollback()
             raise
         self.conn.commit()
+
+    def load_plain_csv(self, table: str, path: str, header: list[str], lineage: dict) -> bool:
+        """Load a plain CSV file (``orders_core.plain_csv``) into ``table`` with the engine's
+        own strict scan: each header cell into its contract column, ``lineage`` values on
+        every row, ``source_line`` = record number + 1. False, with nothing loaded, when
+        the engine cannot (another engine, or a file the strict scan refuses: the caller
+        then uses the reader)."""
+        from orders_core.ingest import normalize_header
+
+        positions = [f"column{i}" for i in range(len(header))]
+        columns = ", ".join(f"'{name}': 'VARCHAR'" for name in positions)
+        targets = [
+            *(quoted_identifier(normalize_header(cell)) for cell in header),
+            *map(quoted_identifier, lineage),
+            '"source_line"',
+        ]
+        selected = [*positions, *("?" for _ in lineage), "row_number() OVER () + 1"]
+        target = ".".join(map(quoted_identifier, table.split(".")))
+        scan = (
+            f"read_csv(?, columns = {{{columns}}}, header = true, auto_detect = false,"
+            " delim = ',', quote = '\"', escape = '\"', strict_mode = true,"
+            " null_padding = false)"
+        )
+        try:
+            self.conn.execute(
+                f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
+                f" SELECT {', '.join(selected)} FROM {scan}",
+                [*lineage.values(), path],
+            )
+        except duckdb.Error:
+            return False
+        return True
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""

@@ -8,7 +8,6 @@ from typing import Any
 import dagster as dg
 
 from orders_core import tables
-from orders_core.calendar import DAYS_PER_RUN
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
 
@@ -23,10 +22,12 @@ FILES_KIND = "file"
 WAREHOUSE_KIND = "warehouse"
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-# The daily assets backfill a month per run: rows move in the engine (memory is capped
-# by its limit and spills to disk), but one transaction per month keeps the spill, the
-# write-ahead log and a failed run's re-work bounded (orders_core.calendar.DAYS_PER_RUN).
-DAILY_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN)
+# The daily assets backfill a range of days in one run. The CLI's partition ranges
+# (`dg launch --partition-range`, `dagster asset materialize`) need a single-run policy,
+# and a single run fits any pod: rows move in the engine, whose memory limit makes sorts,
+# joins and temporary tables spill to disk, so a month needs disk, not memory. The
+# sensors cut their own range runs at orders_core.calendar.DAYS_PER_RUN days.
+DAILY_BACKFILL = SINGLE_RUN
 IO_MANAGER = "warehouse_io_manager"
 
 # Every step reads the landing zone or writes the warehouse, where failures are mostly

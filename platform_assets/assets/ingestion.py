@@ -1,5 +1,6 @@
 """raw_orders: every landed row of the day, lossless."""
 
+import json
 import time
 
 import dagster as dg
@@ -10,6 +11,7 @@ from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
 from orders_core.landing_formats import unreadable_metadata
 from orders_core.pii import redact_emails
+from orders_core.plain_csv import plain_header
 from orders_core.profiling import profile_days
 from orders_core.sql.run import LOAD_TABLE, raw_load
 from orders_core.sql.tables import ensure_tables
@@ -92,6 +94,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 listed = listing.files
                 accepted = [info for info in listed if file_format(info.name)]
                 for info in accepted:
+                    if _engine_loaded(session, landing, info, contract, day):
+                        continue
                     source = LandedFile(
                         uri=info.uri, name=info.name, size=info.size, data=landing.read(info)
                     )
@@ -149,3 +153,26 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
         profile["orders/note"] = "no landed rows for this day"
         context.log.info(f"{day}: no landed orders (zero rows)")
     return profile
+
+
+def _engine_loaded(session, landing: LandingZone, info, contract, day) -> bool:
+    """Load a plain CSV file (``orders_core.plain_csv``) with the engine's own scan,
+    streaming: the same rows as the reader, without holding the file in Python. False
+    when the file is not plain, not on this machine, or the engine refused it (the
+    reader then reads it)."""
+    if not info.name.lower().endswith(".csv"):
+        return False
+    with landing.local_file(info) as local:
+        if local is None:
+            return False
+        handle, path = local
+        header = plain_header(handle, contract)
+        if header is None:
+            return False
+        lineage = {
+            "source_file": info.uri,
+            "source_format": "csv",
+            "file_header": json.dumps(header),
+            "partition_date": day,
+        }
+        return session.load_plain_csv(LOAD_TABLE, path, header, lineage)
