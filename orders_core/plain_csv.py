@@ -3,25 +3,77 @@
 The platform's reader (:mod:`orders_core.ingest`) is the reference: every record one row,
 with its line, and every odd record kept. For the common file it is needlessly slow and
 holds the file in memory, so :func:`plain_header` recognises the files where the
-engine's own CSV scan gives exactly the reader's rows, by a streaming look at the bytes
-(bounded memory): no quote character at all (so no field spans lines and no escaping),
-no CR, no NUL, no blank line, no byte-order mark, no line over the record size limit,
-and a header whose every cell is a distinct contract column (no extra columns, so no
-extras JSON or PII extras to build). Then line *n* holds data record *n - 1*. A file
-that passes but is still not what it seems (invalid UTF-8, a ragged row) makes the
-engine's strict scan fail, and the caller falls back to the reader.
+engine's own strict CSV scan gives exactly the reader's rows, by a streaming, vectorised
+look at the bytes (bounded memory):
+
+- every record is one line: no CR, no NUL, no blank line, and an even number of quote
+  characters on every line, so no quoted field spans lines and line *n* holds data
+  record *n - 1*;
+- quotes only delimit whole fields (a quote touches a comma, a line end or the file's
+  ends), so no escaped quote (``""``) or stray quote can be read differently;
+- no line over the record size limit, no byte-order mark;
+- a header whose every cell is a distinct contract column (no extra columns, so no
+  extras JSON or PII extras to build).
+
+A file that passes but is still not what it seems (invalid UTF-8, a ragged row) makes
+the engine's strict scan fail, and the caller falls back to the reader.
 """
 
 from __future__ import annotations
 
+import csv
 from typing import BinaryIO
+
+import numpy as np
 
 from orders_core.contract import Contract
 from orders_core.ingest import normalize_header
 from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES
 
 CHUNK_BYTES = 8 * 1024 * 1024
-_FORBIDDEN = (b'"', b"\r", b"\x00", b"\n\n")
+_QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")
+
+
+def _header(line: bytes, contract: Contract) -> list[str] | None:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    try:
+        (cells,) = list(csv.reader([text], strict=True))
+    except (csv.Error, ValueError):
+        return None
+    names = [normalize_header(cell) for cell in cells]
+    if (
+        any(len(cell.encode()) > MAX_HEADER_NAME_BYTES for cell in cells)
+        or len(set(names)) != len(names)
+        or not set(names) <= set(contract.column_names)
+    ):
+        return None
+    return cells
+
+
+def _plain_lines(data: np.ndarray, before: int, after: int | None) -> bool:
+    """Whether complete lines (``data`` ends with a newline) are plain; ``before`` is the
+    byte preceding them (a newline at the start of the file), ``after`` the byte that
+    follows them (None at the end of the file)."""
+    if (data == 13).any() or (data == 0).any():
+        return False
+    newlines = np.flatnonzero(data == _NEWLINE)
+    starts = np.concatenate(([-1], newlines[:-1]))
+    if ((newlines - starts - 1) == 0).any() or (newlines - starts - 1 > MAX_RECORD_BYTES).any():
+        return False
+    quotes = np.flatnonzero(data == _QUOTE)
+    if not quotes.size:
+        return True
+    per_line = np.diff(np.concatenate(([0], np.cumsum(data == _QUOTE)[newlines])))
+    if (per_line % 2).any():
+        return False
+    padded = np.concatenate(([before], data, [_NEWLINE if after is None else after]))
+    previous, following = padded[quotes], padded[quotes + 2]
+    edge = (previous == _COMMA) | (previous == _NEWLINE) | (following == _COMMA)
+    edge |= following == _NEWLINE
+    return bool(edge.all())
 
 
 def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
@@ -30,33 +82,32 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
     Reads ``handle`` from its current position to the end, a chunk at a time.
     """
     first = handle.readline(MAX_RECORD_BYTES + 2)
-    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf"):
+    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf") or b"\r" in first:
         return None
-    try:
-        cells = first[:-1].decode("utf-8").split(",")
-    except UnicodeDecodeError:
+    header = _header(first[:-1], contract)
+    if header is None or not _plain_lines(np.frombuffer(first, np.uint8), _NEWLINE, None):
         return None
-    names = [normalize_header(cell) for cell in cells]
-    if (
-        any(len(cell.encode()) > MAX_HEADER_NAME_BYTES for cell in cells)
-        or len(set(names)) != len(names)
-        or not set(names) <= set(contract.column_names)
-        or any(c in first for c in (b'"', b"\r", b"\x00"))
-    ):
-        return None
-    previous = b"\n"
-    line_length = 0
-    while chunk := handle.read(CHUNK_BYTES):
-        joined = previous[-1:] + chunk
-        if any(token in joined for token in _FORBIDDEN):
+    before = _NEWLINE
+    carry = b""
+    while True:
+        chunk = handle.read(CHUNK_BYTES)
+        data = carry + chunk
+        if not data:
+            return header
+        if not chunk:  # the last line, without a newline at the end
+            data += b"\n"
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                if len(data) > MAX_RECORD_BYTES:
+                    return None
+                carry = data
+                continue
+        lines = np.frombuffer(data[:cut], np.uint8)
+        after = data[cut] if cut < len(data) else None
+        if not _plain_lines(lines, before, after if chunk else None):
             return None
-        start = 0
-        while (end := chunk.find(b"\n", start)) != -1:
-            if line_length + end - start > MAX_RECORD_BYTES:
-                return None
-            line_length, start = 0, end + 1
-        line_length += len(chunk) - start
-        if line_length > MAX_RECORD_BYTES:
-            return None
-        previous = chunk
-    return cells
+        if not chunk:
+            return header
+        before, carry = lines[-1], data[cut:]

@@ -117,7 +117,9 @@ class SqlSession:
             *map(quoted_identifier, lineage),
             '"source_line"',
         ]
-        selected = [*positions, *("?" for _ in lineage), "row_number() OVER () + 1"]
+        # The reader reads an empty field, quoted or not, as missing.
+        values = [f"nullif({name}, '')" for name in positions]
+        selected = [*values, *("?" for _ in lineage), "row_number() OVER () + 1"]
         target = ".".join(map(quoted_identifier, table.split(".")))
         scan = (
             f"read_csv(?, columns = {{{columns}}}, header = true, auto_detect = false,"

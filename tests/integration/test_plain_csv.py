@@ -1,0 +1,149 @@
+"""The engine's own CSV scan gives exactly the reader's rows for the files it is allowed
+to load (``orders_core.plain_csv``), and every other file is left to the reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from devtools import simulate
+from orders_core.cleaning import raw_table
+from orders_core.contract import load_contract
+from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from orders_core.plain_csv import plain_header
+from orders_core.sql.cleaning import raw_columns
+from orders_core.sql.tables import create_statements
+from orders_core.tables import RAW_ORDERS
+from resources.warehouse import SqlSession
+from tests.support.bad_inputs import corpus
+
+CONTRACT = load_contract()
+DAY = dt.date(2025, 1, 2)
+
+
+def _session() -> SqlSession:
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    for statement in create_statements(CONTRACT, RAW_ORDERS):
+        conn.execute(statement)
+    return SqlSession(conn)
+
+
+def _rows(conn, where: str = "") -> list[tuple]:
+    columns = ", ".join(raw_columns(CONTRACT))
+    return conn.execute(
+        f"SELECT {columns} FROM raw.raw_orders {where} ORDER BY source_line"  # noqa: S608
+    ).fetchall()
+
+
+def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
+    """(rows from the engine's scan, or None when it may not or would not load the file;
+    rows from the reader)."""
+    uri = path.as_uri()
+    engine = _session()
+    with path.open("rb") as handle:
+        header = plain_header(handle, CONTRACT)
+    loaded = None
+    if header is not None:
+        lineage = {
+            "source_file": uri,
+            "source_format": "csv",
+            "file_header": json.dumps(header),
+            "partition_date": day,
+        }
+        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage):
+            loaded = _rows(engine.conn)
+    reader = _session()
+    data = path.read_bytes()
+    frame = with_partition_date(
+        read_landed_files(CONTRACT, [LandedFile(uri, path.name, len(data), data)]), day
+    )
+    if len(frame):
+        reader.append("raw.raw_orders", raw_table(frame, CONTRACT))
+    return loaded, _rows(reader.conn)
+
+
+def test_a_fully_quoted_file_is_plain():
+    import io
+
+    text = b'"order_id","amount"\n"o1","1,5"\n"","2"\n"o3",""'
+    assert plain_header(io.BytesIO(text), CONTRACT) == ["order_id", "amount"]
+
+
+def test_generated_days_load_identically(tmp_path):
+    start = dt.date(2025, 3, 1)
+    simulate.generate(tmp_path, start=start, days=3, orders_per_day=2000, seed=11)
+    loaded_files = 0
+    for path in sorted((tmp_path / "orders").rglob("*.csv")):
+        day = dt.date.fromisoformat(path.parent.name.removeprefix("date="))
+        engine, reader = both_ways(path, day)
+        if engine is not None:
+            loaded_files += 1
+            assert engine == reader, path.name
+    assert loaded_files >= 3  # the simulator's clean part files are plain
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in corpus() if any(f.name.endswith(".csv") for f in c.files)],
+    ids=lambda c: c.name,
+)
+def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, case):
+    for landed in case.files:
+        if not landed.name.endswith(".csv"):
+            continue
+        path = tmp_path / landed.name
+        path.write_bytes(landed.data)
+        engine, reader = both_ways(path)
+        if engine is not None:
+            assert engine == reader, case.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'order_id,amount\n"o""1",1\n',  # an escaped quote
+        b'order_id,amount\no"1,1\n',  # a stray quote
+        b'order_id,amount\n"o1\nstill o1",1\n',  # a quoted field spanning lines
+        b"order_id,amount\r\no1,1\r\n",  # CR line ends
+        b"order_id,amount\no1,1\n\no2,2\n",  # a blank line: line numbers would shift
+        b"\xef\xbb\xbforder_id,amount\no1,1\n",  # byte-order mark
+        b"order_id,amount,promo\no1,1,x\n",  # an extra column: extras JSON, PII split
+        b"order_id,order_id\no1,o2\n",  # a repeated column
+        b"order_id,amount\no1," + b"9" * 70_000 + b"\n",  # an oversized record
+    ],
+)
+def test_files_the_engine_may_not_load_are_refused_before_any_sql(tmp_path, text):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    with path.open("rb") as handle:
+        assert plain_header(handle, CONTRACT) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"order_id,amount\no1,1\no2\n",  # ragged row
+        b"order_id,amount\no1,\xff\n",  # invalid UTF-8
+        b"order_id,amount\no1,1,2\n",  # too many fields
+    ],
+)
+def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, text):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    with path.open("rb") as handle:
+        header = plain_header(handle, CONTRACT)
+    assert header is not None
+    engine = _session()
+    lineage = {
+        "source_file": "f",
+        "source_format": "csv",
+        "file_header": "[]",
+        "partition_date": DAY,
+    }
+    assert engine.load_plain_csv("raw.raw_orders", str(path), header, lineage) is False
+    assert _rows(engine.conn) == []
