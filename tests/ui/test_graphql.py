@@ -92,7 +92,7 @@ def test_each_asset_tells_an_analyst_what_it_is_and_who_owns_it(nodes):
         assert len(node["description"]) > 150, name
         assert node["owners"] and all(o.get("team") for o in node["owners"]), name
         assert "warehouse" in node["kinds"] and 1 < len(node["kinds"]) <= 3, name
-    assert set(nodes["raw_orders"]["kinds"]) == {"file", "pandas", "warehouse"}
+    assert set(nodes["raw_orders"]["kinds"]) == {"file", "sql", "warehouse"}
     assert "sql" in nodes["customer_metrics"]["kinds"]
 
 
