@@ -14,6 +14,11 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
   two names and *values* the share of the extra column's values that satisfy the
   missing column's rules (type, allowed set, pattern; 0 for a free-text column).
 
+A Parquet file whose decimal money column (``amount``, ``unit_price``) is an integer
+type (probably minor units: cents) is **retyped** too, whatever its share of the day:
+the reader marks every record of it ``integer_money_column`` (see
+:func:`orders_core.ingest.integer_money_errors`) and cleaning quarantines them.
+
 Column names and example values come from landed files (a "header" may be a data row),
 so e-mail addresses in them are masked before they reach the check's description or
 metadata.
@@ -21,6 +26,7 @@ metadata.
 
 import difflib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -33,7 +39,7 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
-from orders_core.ingest import extra_columns, normalize_header
+from orders_core.ingest import INTEGER_MONEY_ERROR, extra_columns, normalize_header
 from orders_core.pii import redact_emails
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
@@ -217,6 +223,41 @@ def _retyped_findings(raw_day: pd.DataFrame, rows: int, contract: Contract) -> l
     return findings
 
 
+_INTEGER_MONEY = re.compile(rf"{INTEGER_MONEY_ERROR}: ([a-z_]+) is ([a-z0-9]+) in Parquet")
+
+
+def _integer_money_findings(
+    raw_day: pd.DataFrame, headers: pd.DataFrame, contract: Contract
+) -> list[DriftFinding]:
+    """A retyped finding per money column that some Parquet files of the day hold as
+    integers: every record of those files is quarantined (``integer_money_column``)."""
+    if "parse_error" not in raw_day:
+        return []
+    text = raw_day["parse_error"].astype("string")
+    flagged = text.str.contains(INTEGER_MONEY_ERROR, regex=False).fillna(False).to_numpy(bool)
+    errors, sources = text[flagged], raw_day["source_file"][flagged]
+    files: dict[str, set[str]] = defaultdict(set)
+    types: dict[str, set[str]] = defaultdict(set)
+    for error, source in zip(errors, sources, strict=True):
+        for column, kind in _INTEGER_MONEY.findall(error):
+            files[column].add(source)
+            types[column].add(kind)
+    rows_of = dict(zip(headers["source_file"], headers["rows"], strict=True))
+    return [
+        DriftFinding(
+            "retyped",
+            column,
+            contract.drift.severity("retyped"),
+            len(files[column]),
+            int(sum(rows_of.get(name, 0) for name in files[column])),
+            f"integer ({', '.join(sorted(types[column]))}) in Parquet, probably minor units"
+            " (cents); the contract wants major units: those files' records are quarantined"
+            " as malformed_record",
+        )
+        for column in sorted(files)
+    ]
+
+
 def detect_drift(
     raw_day: pd.DataFrame, contract: Contract, headers: pd.DataFrame | None = None
 ) -> list[DriftFinding]:
@@ -230,7 +271,11 @@ def detect_drift(
     if raw_day.empty or not rows:
         return []
     header, renamed = _header_findings(raw_day, headers, contract)
-    return [*header, *_retyped_findings(raw_day, rows, contract), *renamed]
+    retyped = [
+        *_retyped_findings(raw_day, rows, contract),
+        *_integer_money_findings(raw_day, headers, contract),
+    ]
+    return [*header, *retyped, *renamed]
 
 
 def refused_findings(refused: int) -> list[DriftFinding]:
@@ -337,7 +382,8 @@ def build_drift_checks(
     contract = load_contract()
     target = quoted_table(*table)
     columns = ", ".join(
-        f'"{name}"' for name in (*contract.column_names, *EXTRAS_COLUMNS, "source_file")
+        f'"{name}"'
+        for name in (*contract.column_names, *EXTRAS_COLUMNS, "parse_error", "source_file")
     )
     # The header of every file, and a systematic sample: every k-th record of each file
     # plus each file's first records. Plain SQL, so it runs in any warehouse engine.

@@ -43,6 +43,8 @@ _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 # decode to text that cannot be encoded as UTF-8 (or stored, or hashed).
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+# parse_error prefix of every record of a Parquet file whose money column is an integer.
+INTEGER_MONEY_ERROR = "integer_money_column"
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,9 @@ class _Records:
         for name in contract.column_names:
             position = self.positions.get(name)
             data[name] = columns[position] if position is not None else [None] * n
-        broken = [error is not None for error in self.errors]
+        # A broken record whose text is in raw_record has no values; one broken with its
+        # values kept (a Parquet record, see read_parquet) keeps its extra values too.
+        broken = [raw is not None for raw in self.raws]
         extras = self.split_extras([columns[i] for i, _ in self.extras], broken)
         data["extra_columns_json"], data["pii_extra_columns_json"] = extras
         data["parse_error"] = self.errors
@@ -410,22 +414,110 @@ def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
     return records.frame(contract, source, "jsonl")
 
 
-def _arrow_to_text(column: pa.ChunkedArray) -> list[str | None]:
-    kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return column.to_pylist()
-    if pa.types.is_timestamp(kind):
-        return [None if v is None else v.isoformat() for v in column.to_pylist()]
-    if pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or pa.types.is_binary(kind):
-        return [_json_text(v) for v in column.to_pylist()]
+def _is_binary(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
+        or pa.types.is_binary_view(kind)
+    )
+
+
+def _decoded(value: object) -> tuple[object, bool]:
+    """``value`` with every bytes value in it as text, and whether some were not UTF-8.
+
+    Valid UTF-8 bytes become that text; other bytes become a visible, lossless escape
+    (``\\xNN`` for each byte that is not UTF-8, as the CSV reader does), which the
+    record's ``parse_error`` then flags.
+    """
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return value.decode("utf-8", "backslashreplace"), True
+    if isinstance(value, dict):
+        pairs = [(key, _decoded(item)) for key, item in value.items()]
+        return {key: item for key, (item, _) in pairs}, any(bad for _, (_, bad) in pairs)
+    if isinstance(value, list | tuple):
+        items = [_decoded(item) for item in value]
+        return [item for item, _ in items], any(bad for _, bad in items)
+    return value, False
+
+
+def _timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
+    """ISO-8601 text of a timestamp column: no offset when the type has no time zone
+    (cleaning reads such values as UTC), the zone's offset when it has one. A value
+    outside Python's datetime range is rendered by Arrow (e.g. a five-digit year),
+    which cleaning rejects as ``invalid_<column>``."""
     try:
+        return [None if v is None else v.isoformat() for v in column.to_pylist()]
+    except (OverflowError, ValueError):
         return pc.cast(column, pa.string()).to_pylist()
+
+
+def _arrow_to_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
+    """The text of each value of a Parquet column, and which values held bytes that
+    are not UTF-8 (see :func:`_decoded`)."""
+    kind = column.type
+    clean = [False] * len(column)
+    if pa.types.is_dictionary(kind):
+        decoded = [chunk.dictionary_decode() for chunk in column.chunks]
+        return _arrow_to_text(pa.chunked_array(decoded, kind.value_type))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_pylist(), clean
+    if pa.types.is_timestamp(kind):
+        return _timestamp_text(column), clean
+    if _is_binary(kind):
+        pairs = [_decoded(v) for v in column.to_pylist()]
+        return [text for text, _ in pairs], [bad for _, bad in pairs]
+    if pa.types.is_nested(kind):
+        pairs = [_decoded(v) for v in column.to_pylist()]
+        return [_json_text(value) for value, _ in pairs], [bad for _, bad in pairs]
+    try:
+        return pc.cast(column, pa.string()).to_pylist(), clean
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return [_json_text(v) for v in column.to_pylist()]
+        return [_json_text(v) for v in column.to_pylist()], clean
+
+
+def integer_money_errors(contract: Contract, header: Sequence[str], table: pa.Table) -> list[str]:
+    """Why every record of a Parquet file is broken when a decimal money column of the
+    contract (``amount``, ``unit_price``) is an integer type holding values: such
+    values are most likely minor units (cents), and reading ``1999`` as 1999.00 major
+    units would publish them changed. The records are quarantined, never converted."""
+    errors = []
+    for name, position in contract_positions(contract, header).items():
+        kind = table.schema.field(position).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        column = table.column(position)
+        if (
+            contract.column(name).type == "decimal"
+            and pa.types.is_integer(kind)
+            and column.null_count < len(column)
+        ):
+            errors.append(
+                f"{INTEGER_MONEY_ERROR}: {name} is {kind} in Parquet (minor units?);"
+                " the contract wants major units"
+            )
+    return errors
+
+
+def _binary_error(contract: Contract, header: Sequence[str], position: int) -> str:
+    """The parse_error of a record whose binary value at ``position`` is not UTF-8;
+    only contract columns are named (an extra column's name is landed text)."""
+    name = normalize_header(header[position])
+    where = f"column {name}" if name in contract.column_names else f"extra column {position + 1}"
+    return f"invalid_utf8: binary value in {where} is not UTF-8 (kept with \\xNN escapes)"
 
 
 def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
-    """Read a Parquet landing file; typed values are rendered as text, nested as JSON."""
+    """Read a Parquet landing file; typed values are rendered as text, nested as JSON.
+
+    Binary values are read as UTF-8 text; a record holding one that is not UTF-8 is
+    broken (``invalid_utf8``) with the bytes kept as ``\\xNN`` escapes. A file whose
+    ``amount`` or ``unit_price`` is an integer type has every record broken
+    (``integer_money_column``, values kept): see :func:`integer_money_errors`.
+    """
     try:
         # ParquetFile, not read_table: the dataset API refuses repeated column names.
         table = pq.ParquetFile(io.BytesIO(source.data)).read()
@@ -434,10 +526,19 @@ def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
         records.add_broken(f"unreadable_parquet: {exc}", "", 0)
         return records.frame(contract, source, "parquet")
     records = _Records(contract, bounded_header(table.column_names))
-    columns = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
+    converted = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
+    columns = [texts for texts, _ in converted]
     records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
     records.lines = list(range(1, table.num_rows + 1))
-    records.errors = [None] * table.num_rows
+    file_errors = integer_money_errors(contract, records.header, table)
+    errors: list[list[str]] = [list(file_errors) for _ in range(table.num_rows)]
+    for position, (_, bad) in enumerate(converted):
+        if any(bad):
+            error = _binary_error(contract, records.header, position)
+            for row in np.flatnonzero(bad):
+                if not any(e.startswith("invalid_utf8") for e in errors[row]):
+                    errors[row].append(error)
+    records.errors = ["; ".join(row) or None for row in errors]
     records.raws = [None] * table.num_rows
     _break_oversized_rows(records, columns)
     return records.frame(contract, source, "parquet")

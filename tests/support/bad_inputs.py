@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -453,6 +454,46 @@ def corpus() -> list[Case]:
             ),
             reasons={"invalid_region"},
             drift={"retyped"},
+        ),
+        _case(
+            "parquet_integer_cents_amount",
+            _parquet(
+                "cents",
+                pa.table({**_valid_table(3), "amount": pa.array([1250, 2000, 3000], pa.int64())}),
+            ),
+            reasons={"malformed_record"},
+            drift={"retyped"},
+        ),
+        _case(
+            "parquet_binary_ids",
+            _parquet(
+                "binary",
+                pa.table(
+                    {
+                        **_valid_table(3),
+                        "order_id": pa.array([b"b1", b"b2", b"\xffb3"], pa.binary()),
+                        "customer_id": pa.array([b"c1", b"c2", b"c3"], pa.large_binary()),
+                    }
+                ),
+            ),
+            reasons={"malformed_record"},
+            min_cleaned=2,
+            cleaned_values=(("b1", "customer_id", "c1"),),
+        ),
+        _case(
+            "parquet_decimal_amount",
+            _parquet(
+                "decimal",
+                pa.table(
+                    {
+                        **_valid_table(1),
+                        "amount": pa.array([Decimal("10.00")], pa.decimal128(12, 2)),
+                        "unit_price": pa.array([Decimal("10.00")], pa.decimal128(12, 2)),
+                    }
+                ),
+            ),
+            min_cleaned=1,
+            cleaned_values=((first, "amount", 10.0),),
         ),
         _case(
             "parquet_corrupt",

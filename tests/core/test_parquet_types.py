@@ -1,0 +1,227 @@
+"""Parquet's typed values: bytes, integer money, decimals and timestamps (issue 16, item 5).
+
+Every value is read as text; a value the contract would read changed (bytes that are not
+UTF-8, an integer amount that is probably cents) is quarantined with its value kept, never
+published silently changed.
+"""
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from asset_checks.drift import detect_drift, drift_outcome
+from orders_core.contract import load_contract
+from orders_core.ingest import LandedFile
+from tests.support.order_fixtures import DAY, HEADER, clean, landed, order_rows, raw_frame
+
+CONTRACT = load_contract()
+
+
+def _table(n: int = 3, **columns: pa.Array) -> pa.Table:
+    rows = order_rows(n)
+    data = {name: pa.array([row[name] for row in rows]) for name in HEADER}
+    return pa.table({**data, **columns})
+
+
+def _file(table: pa.Table, name: str = "x.parquet") -> LandedFile:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return landed(name, buffer.getvalue())
+
+
+def _raw(table: pa.Table) -> pd.DataFrame:
+    return raw_frame([_file(table)])
+
+
+BINARY_TYPES = [pa.binary(), pa.large_binary(), pa.binary_view()]
+
+
+@pytest.mark.parametrize("kind", BINARY_TYPES, ids=str)
+def test_utf8_binary_ids_are_read_as_their_text(kind):
+    ids = [row["order_id"] for row in order_rows(3)]
+    raw = _raw(_table(order_id=pa.array([i.encode() for i in ids], kind)))
+    assert raw["order_id"].tolist() == ids
+    assert raw["parse_error"].isna().all()
+    assert clean(raw).cleaned["order_id"].tolist() == ids
+
+
+def test_fixed_size_binary_ids_are_read_as_their_text():
+    raw = _raw(_table(customer_id=pa.array([b"c01", b"c02", b"c03"], pa.binary(3))))
+    assert raw["customer_id"].tolist() == ["c01", "c02", "c03"]
+    assert len(clean(raw).cleaned) == 3
+
+
+@pytest.mark.parametrize("kind", [*BINARY_TYPES, pa.binary(2)], ids=str)
+def test_binary_that_is_not_utf8_breaks_the_record_and_keeps_the_bytes_escaped(kind):
+    ids = [b"o1", b"\xff\x01", None] if kind != pa.binary(2) else [b"o1", b"\xff\x01", b"o3"]
+    raw = _raw(_table(order_id=pa.array(ids, kind)))
+    assert raw["parse_error"].iloc[0] is pd.NA or pd.isna(raw["parse_error"].iloc[0])
+    assert raw["order_id"].iloc[1] == "\\xff\x01"  # visible, lossless, no b'...' wrapper
+    assert raw["parse_error"].iloc[1].startswith("invalid_utf8: binary value in column order_id")
+    result = clean(raw)
+    assert result.raw_rows == 3
+    quarantined = result.quarantined.set_index("source_line")
+    assert quarantined.loc[2, "reason_code"] == "malformed_record"
+    assert quarantined.loc[2, "order_id"] == "\\xff\x01"
+    assert "invalid_utf8" in quarantined.loc[2, "reason_detail"]
+    assert "\\" not in "".join(result.cleaned["order_id"])
+
+
+def test_binary_in_free_text_that_is_not_utf8_is_not_published():
+    # region has no pattern: only the record's parse_error keeps the escape out of it.
+    raw = _raw(_table(region=pa.array([b"north", b"s\xe9ud", b"east"])))
+    result = clean(raw)
+    assert result.cleaned["region"].tolist() == ["north", "east"]
+    (row,) = result.quarantined.itertuples()
+    assert row.reason_code == "malformed_record" and row.region == "s\\xe9ud"
+
+
+def test_binary_extra_column_and_nested_bytes():
+    table = _table(
+        promo=pa.array([b"SAVE10", b"\x80\x81", None]),
+        meta=pa.array([{"tag": b"ok"}, {"tag": b"ok"}, {"tag": b"\xfe"}]),
+    )
+    raw = _raw(table)
+    extras = [json.loads(text) for text in raw["extra_columns_json"]]
+    assert extras[0] == {"promo": "SAVE10", "meta": '{"tag": "ok"}'}
+    assert extras[1]["promo"] == "\\x80\\x81"
+    assert json.loads(extras[2]["meta"]) == {"tag": "\\xfe"}
+    assert pd.isna(raw["parse_error"].iloc[0])
+    # An extra column's name is landed text: the error gives its position only.
+    assert raw["parse_error"].iloc[1] == (
+        "invalid_utf8: binary value in extra column 12 is not UTF-8 (kept with \\xNN escapes)"
+    )
+    assert raw["parse_error"].iloc[2].startswith("invalid_utf8: binary value in extra column 13")
+    result = clean(raw)
+    assert len(result.cleaned) == 1 and len(result.quarantined) == 2
+
+
+def test_dictionary_encoded_binary_and_strings():
+    ids = pa.array([b"o1", b"o2", b"\xff"]).dictionary_encode()
+    raw = _raw(_table(order_id=ids, status=pa.array(["placed"] * 3).dictionary_encode()))
+    assert raw["order_id"].tolist()[:2] == ["o1", "o2"]
+    assert raw["status"].tolist() == ["placed"] * 3
+    assert raw["parse_error"].notna().tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("kind", [pa.int64(), pa.int32(), pa.uint16(), pa.int8()], ids=str)
+@pytest.mark.parametrize("column", ["amount", "unit_price"])
+def test_integer_money_columns_quarantine_every_record_with_values_kept(kind, column):
+    values = [10, 20, 30]
+    raw = _raw(_table(**{column: pa.array(values, kind)}))
+    expected = (
+        f"integer_money_column: {column} is {kind} in Parquet (minor units?);"
+        " the contract wants major units"
+    )
+    assert raw["parse_error"].tolist() == [expected] * 3
+    assert raw[column].tolist() == ["10", "20", "30"]  # kept as landed
+    result = clean(raw)
+    assert result.cleaned.empty and result.raw_rows == 3
+    assert set(result.quarantined["reason_code"]) == {"malformed_record"}
+    assert result.quarantined[column].tolist() == ["10", "20", "30"]
+    assert all(expected in detail for detail in result.quarantined["reason_detail"])
+
+
+def test_integer_money_column_is_an_error_drift_naming_the_column():
+    cents = _file(_table(4, amount=pa.array([1999, 2500, 100, 0], pa.int64())), "cents.parquet")
+    raw = raw_frame([cents, _file(_table(2), "decimal.parquet")])
+    findings = [f for f in detect_drift(raw, CONTRACT) if f.column == "amount"]
+    assert [(f.kind, f.severity, f.files, f.rows) for f in findings] == [("retyped", "ERROR", 1, 4)]
+    assert "int64" in findings[0].detail and "minor units" in findings[0].detail
+    outcome = drift_outcome(findings, len(raw))
+    assert not outcome.passed and outcome.severity.value == "ERROR"
+
+
+def test_an_all_null_integer_unit_price_changes_no_value_and_passes():
+    raw = _raw(_table(unit_price=pa.array([None] * 3, pa.int64())))
+    assert raw["parse_error"].isna().all()
+    assert not [f for f in detect_drift(raw, CONTRACT) if f.kind == "retyped"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "text", "published"),
+    [
+        (pa.decimal128(10, 2), [Decimal("12.50")], "12.50", 12.5),
+        (pa.decimal256(40, 3), [Decimal("12.500")], "12.500", 12.5),
+        (pa.float64(), [12.5], "12.5", 12.5),
+        (pa.float32(), [12.5], "12.5", 12.5),
+    ],
+    ids=str,
+)
+def test_decimal_and_float_amounts_are_read_exactly(kind, values, text, published):
+    table = _table(1, amount=pa.array(values, kind), quantity=pa.array([None], pa.int64()))
+    raw = _raw(table)
+    assert raw["amount"].iloc[0] == text
+    assert raw["parse_error"].isna().all()
+    cleaned = clean(raw).cleaned
+    assert cleaned["amount"].tolist() == [published]
+
+
+def test_negative_zero_decimal_is_zero():
+    amount = pa.array([Decimal("-0.00")], pa.decimal128(5, 2))
+    table = _table(1, amount=amount, quantity=pa.array([None], pa.int64()))
+    cleaned = clean(_raw(table)).cleaned
+    assert cleaned["amount"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_naive_parquet_timestamps_are_utc_and_counted(unit):
+    when = dt.datetime(DAY.year, DAY.month, DAY.day, 23, 30)
+    table = _table(
+        1,
+        order_ts=pa.array([when], pa.timestamp(unit)),
+        updated_at=pa.array([when], pa.timestamp(unit)),
+    )
+    raw = _raw(table)
+    assert raw["order_ts"].iloc[0] == "2025-01-02T23:30:00"  # no offset
+    result = clean(raw)
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-02T23:30:00Z")]
+    assert result.naive_timestamp_rows == 1
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_aware_parquet_timestamps_keep_their_offset(unit):
+    when = dt.datetime(DAY.year, DAY.month, DAY.day, 22, 30, tzinfo=dt.UTC)
+    table = _table(
+        1,
+        order_ts=pa.array([when], pa.timestamp(unit, tz="Asia/Kolkata")),
+        updated_at=pa.array([None], pa.timestamp(unit, tz="UTC")),
+    )
+    raw = _raw(table)
+    assert raw["order_ts"].iloc[0] == "2025-01-03T04:00:00+05:30"
+    result = clean(raw)
+    # Its UTC date is the landing day, whatever the local date says.
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-02T22:30:00Z")]
+    assert result.naive_timestamp_rows == 0
+
+
+def test_nanosecond_timestamps_keep_their_digits():
+    ns = pd.Timestamp("2025-01-02T10:00:00.123456789").value
+    order_ts = pa.array([ns], pa.int64()).view(pa.timestamp("ns"))
+    raw = _raw(_table(1, order_ts=order_ts, updated_at=pa.array([None], pa.string())))
+    assert raw["order_ts"].iloc[0] == "2025-01-02T10:00:00.123456789"
+    result = clean(raw)
+    assert result.quarantined.empty
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-02T10:00:00.123456Z")]
+
+
+def test_dates_are_days_at_utc_midnight():
+    raw = _raw(_table(1, order_ts=pa.array([DAY], pa.date32()), updated_at=pa.array([DAY])))
+    assert raw["order_ts"].iloc[0] == "2025-01-02"
+    result = clean(raw)
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-02T00:00:00Z")]
+
+
+def test_timestamps_outside_pythons_range_are_invalid_not_a_crash():
+    far = pa.array([300_000_000_000, None, None], pa.int64()).view(pa.timestamp("s", tz="UTC"))
+    raw = _raw(_table(order_ts=far))
+    assert raw["order_ts"].iloc[0].startswith("11476-")
+    result = clean(raw)
+    assert result.raw_rows == 3
+    assert set(result.quarantined["reason_code"]) == {"invalid_order_ts", "missing_order_ts"}
