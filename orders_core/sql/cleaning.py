@@ -254,15 +254,16 @@ def _conforms(spec: ColumnSpec) -> str:
     return f"coalesce({' AND '.join(parts)}, false) AS ok_{name}"
 
 
-def _typed_ctes(contract: Contract, source: str, where: str) -> str:
-    """The CTEs typing ``source``; the last one, ``checked``, has every column."""
+def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = True) -> str:
+    """The CTEs typing ``source``; the last one, ``checked``, has every column (the
+    ``ok_`` ones only when ``conforms``: cleaning does not need them)."""
     columns = contract.columns
     numbers = [s for s in columns if s.type in ("decimal", "integer")]
     texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
     typed = ",\n    ".join(part for spec in columns for part in _typed(spec))
     finite = ",\n    ".join(_number(spec) for spec in numbers)
     malformed = ",\n    ".join(_malformed(spec) for spec in columns)
-    conforms = ",\n    ".join(_conforms(spec) for spec in columns)
+    checks = ",\n    ".join(_conforms(spec) for spec in columns) if conforms else "TRUE AS no_ok"
     filter_sql = f" WHERE {where}" if where else ""
     return f"""texts AS (
   SELECT
@@ -287,7 +288,7 @@ def _typed_ctes(contract: Contract, source: str, where: str) -> str:
 ), checked AS (
   SELECT
     flagged.*,
-    {conforms}
+    {checks}
   FROM flagged
 )"""
 
@@ -320,19 +321,33 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     order_by = contract.dedup_order_by
     key = contract.dedup_key
     version = f"coalesce(v_{order_by}, v_order_ts)"
+    # Only what the later statements read: the raw row, its text and typed values, the
+    # verdict. The classification is materialised, so every column costs.
+    typed = [f"v_{s.name}" for s in contract.columns if s.type != "string"]
+    kept = ", ".join(
+        [
+            *raw_columns(contract),
+            *(f"t_{name}" for name in contract.column_names),
+            *typed,
+            "reason_code",
+            "reason_detail",
+            "is_naive",
+        ]
+    )
     return f"""
-WITH {_typed_ctes(contract, source, where)}, judged AS (
+WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
   SELECT
     checked.*,
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS rule_code,
-    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
-      ELSE ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail,
     ({naive}) AS is_naive,
     {version} AS version_ts
   FROM checked
 ), versions AS (
   SELECT
     judged.*,
+    -- the detail of every broken rule, built for the rejected rows only
+    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
+      WHEN rule_code IS NOT NULL THEN ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail,
     max(CASE WHEN rule_code IS NOT NULL THEN version_ts END) OVER (
       PARTITION BY partition_date, t_{key}
     ) AS newest_rejected_ts
@@ -349,7 +364,7 @@ WITH {_typed_ctes(contract, source, where)}, judged AS (
   FROM versions
 )
 SELECT
-  held.*,
+  {kept},
   CASE WHEN reason_code IS NULL THEN row_number() OVER (
     PARTITION BY partition_date, t_{key}, reason_code IS NULL
     ORDER BY version_ts DESC, source_file DESC, source_line DESC

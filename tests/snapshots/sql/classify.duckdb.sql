@@ -1,28 +1,142 @@
 WITH texts AS (
   SELECT
     raw.*,
-    NULLIF(TRIM(order_id, '	
-                  　'), '') AS t_order_id,
-    NULLIF(TRIM(customer_id, '	
-                  　'), '') AS t_customer_id,
-    NULLIF(TRIM(order_ts, '	
-                  　'), '') AS t_order_ts,
-    NULLIF(TRIM(amount, '	
-                  　'), '') AS t_amount,
-    UPPER(NULLIF(TRIM(currency, '	
-                  　'), '')) AS t_currency,
-    NULLIF(TRIM(quantity, '	
-                  　'), '') AS t_quantity,
-    NULLIF(TRIM(unit_price, '	
-                  　'), '') AS t_unit_price,
-    LOWER(NULLIF(TRIM(status, '	
-                  　'), '')) AS t_status,
-    NULLIF(TRIM(region, '	
-                  　'), '') AS t_region,
-    NULLIF(TRIM(customer_email, '	
-                  　'), '') AS t_customer_email,
-    NULLIF(TRIM(updated_at, '	
-                  　'), '') AS t_updated_at
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(order_id, 1))
+        OR CONTAINS('	
+                  　', RIGHT(order_id, 1))
+        THEN TRIM(order_id, '	
+                  　')
+        ELSE order_id
+      END,
+      ''
+    ) AS t_order_id,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(customer_id, 1))
+        OR CONTAINS('	
+                  　', RIGHT(customer_id, 1))
+        THEN TRIM(customer_id, '	
+                  　')
+        ELSE customer_id
+      END,
+      ''
+    ) AS t_customer_id,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(order_ts, 1))
+        OR CONTAINS('	
+                  　', RIGHT(order_ts, 1))
+        THEN TRIM(order_ts, '	
+                  　')
+        ELSE order_ts
+      END,
+      ''
+    ) AS t_order_ts,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(amount, 1))
+        OR CONTAINS('	
+                  　', RIGHT(amount, 1))
+        THEN TRIM(amount, '	
+                  　')
+        ELSE amount
+      END,
+      ''
+    ) AS t_amount,
+    UPPER(
+      NULLIF(
+        CASE
+          WHEN CONTAINS('	
+                  　', LEFT(currency, 1))
+          OR CONTAINS('	
+                  　', RIGHT(currency, 1))
+          THEN TRIM(currency, '	
+                  　')
+          ELSE currency
+        END,
+        ''
+      )
+    ) AS t_currency,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(quantity, 1))
+        OR CONTAINS('	
+                  　', RIGHT(quantity, 1))
+        THEN TRIM(quantity, '	
+                  　')
+        ELSE quantity
+      END,
+      ''
+    ) AS t_quantity,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(unit_price, 1))
+        OR CONTAINS('	
+                  　', RIGHT(unit_price, 1))
+        THEN TRIM(unit_price, '	
+                  　')
+        ELSE unit_price
+      END,
+      ''
+    ) AS t_unit_price,
+    LOWER(
+      NULLIF(
+        CASE
+          WHEN CONTAINS('	
+                  　', LEFT(status, 1))
+          OR CONTAINS('	
+                  　', RIGHT(status, 1))
+          THEN TRIM(status, '	
+                  　')
+          ELSE status
+        END,
+        ''
+      )
+    ) AS t_status,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(region, 1))
+        OR CONTAINS('	
+                  　', RIGHT(region, 1))
+        THEN TRIM(region, '	
+                  　')
+        ELSE region
+      END,
+      ''
+    ) AS t_region,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(customer_email, 1))
+        OR CONTAINS('	
+                  　', RIGHT(customer_email, 1))
+        THEN TRIM(customer_email, '	
+                  　')
+        ELSE customer_email
+      END,
+      ''
+    ) AS t_customer_email,
+    NULLIF(
+      CASE
+        WHEN CONTAINS('	
+                  　', LEFT(updated_at, 1))
+        OR CONTAINS('	
+                  　', RIGHT(updated_at, 1))
+        THEN TRIM(updated_at, '	
+                  　')
+        ELSE updated_at
+      END,
+      ''
+    ) AS t_updated_at
   FROM raw.raw_orders AS raw
   WHERE
     partition_date BETWEEN ? AND ?
@@ -101,11 +215,19 @@ WITH texts AS (
   SELECT
     numbers.*,
     COALESCE(
-      COALESCE(LEFT(t_order_id, 1) IN ('[', '{') AND JSON_VALID(t_order_id), FALSE),
+      CASE
+        WHEN LEFT(t_order_id, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+        ELSE FALSE
+      END,
       FALSE
     ) AS m_order_id,
     COALESCE(
-      COALESCE(LEFT(t_customer_id, 1) IN ('[', '{') AND JSON_VALID(t_customer_id), FALSE),
+      CASE
+        WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+        ELSE FALSE
+      END,
       FALSE
     ) AS m_customer_id,
     (
@@ -115,7 +237,11 @@ WITH texts AS (
       NOT t_amount IS NULL AND v_amount IS NULL
     ) AS m_amount,
     COALESCE(
-      COALESCE(LEFT(t_currency, 1) IN ('[', '{') AND JSON_VALID(t_currency), FALSE),
+      CASE
+        WHEN LEFT(t_currency, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_currency), FALSE)
+        ELSE FALSE
+      END,
       FALSE
     ) AS m_currency,
     (
@@ -124,10 +250,28 @@ WITH texts AS (
     (
       NOT t_unit_price IS NULL AND v_unit_price IS NULL
     ) AS m_unit_price,
-    COALESCE(COALESCE(LEFT(t_status, 1) IN ('[', '{') AND JSON_VALID(t_status), FALSE), FALSE) AS m_status,
-    COALESCE(COALESCE(LEFT(t_region, 1) IN ('[', '{') AND JSON_VALID(t_region), FALSE), FALSE) AS m_region,
     COALESCE(
-      COALESCE(LEFT(t_customer_email, 1) IN ('[', '{') AND JSON_VALID(t_customer_email), FALSE),
+      CASE
+        WHEN LEFT(t_status, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_status), FALSE)
+        ELSE FALSE
+      END,
+      FALSE
+    ) AS m_status,
+    COALESCE(
+      CASE
+        WHEN LEFT(t_region, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_region), FALSE)
+        ELSE FALSE
+      END,
+      FALSE
+    ) AS m_region,
+    COALESCE(
+      CASE
+        WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+        THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+        ELSE FALSE
+      END,
       FALSE
     ) AS m_customer_email,
     (
@@ -137,196 +281,7 @@ WITH texts AS (
 ), checked AS (
   SELECT
     flagged.*,
-    COALESCE(
-      NOT t_order_id IS NULL
-      AND NOT m_order_id
-      AND REGEXP_FULL_MATCH(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
-      FALSE
-    ) AS ok_order_id,
-    COALESCE(
-      NOT t_customer_id IS NULL
-      AND NOT m_customer_id
-      AND REGEXP_FULL_MATCH(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
-      FALSE
-    ) AS ok_customer_id,
-    COALESCE(NOT t_order_ts IS NULL AND NOT m_order_ts, FALSE) AS ok_order_ts,
-    COALESCE(NOT t_amount IS NULL AND NOT m_amount, FALSE) AS ok_amount,
-    COALESCE(
-      NOT t_currency IS NULL
-      AND NOT m_currency
-      AND REGEXP_FULL_MATCH(t_currency, '^[A-Z]{3}$')
-      AND t_currency IN (
-        'AED',
-        'AFN',
-        'ALL',
-        'AMD',
-        'ANG',
-        'AOA',
-        'ARS',
-        'AUD',
-        'AWG',
-        'AZN',
-        'BAM',
-        'BBD',
-        'BDT',
-        'BGN',
-        'BHD',
-        'BIF',
-        'BMD',
-        'BND',
-        'BOB',
-        'BRL',
-        'BSD',
-        'BTN',
-        'BWP',
-        'BYN',
-        'BZD',
-        'CAD',
-        'CDF',
-        'CHF',
-        'CLP',
-        'CNY',
-        'COP',
-        'CRC',
-        'CUP',
-        'CVE',
-        'CZK',
-        'DJF',
-        'DKK',
-        'DOP',
-        'DZD',
-        'EGP',
-        'ERN',
-        'ETB',
-        'EUR',
-        'FJD',
-        'FKP',
-        'GBP',
-        'GEL',
-        'GHS',
-        'GIP',
-        'GMD',
-        'GNF',
-        'GTQ',
-        'GYD',
-        'HKD',
-        'HNL',
-        'HTG',
-        'HUF',
-        'IDR',
-        'ILS',
-        'INR',
-        'IQD',
-        'IRR',
-        'ISK',
-        'JMD',
-        'JOD',
-        'JPY',
-        'KES',
-        'KGS',
-        'KHR',
-        'KMF',
-        'KPW',
-        'KRW',
-        'KWD',
-        'KYD',
-        'KZT',
-        'LAK',
-        'LBP',
-        'LKR',
-        'LRD',
-        'LSL',
-        'LYD',
-        'MAD',
-        'MDL',
-        'MGA',
-        'MKD',
-        'MMK',
-        'MNT',
-        'MOP',
-        'MRU',
-        'MUR',
-        'MVR',
-        'MWK',
-        'MXN',
-        'MYR',
-        'MZN',
-        'NAD',
-        'NGN',
-        'NIO',
-        'NOK',
-        'NPR',
-        'NZD',
-        'OMR',
-        'PAB',
-        'PEN',
-        'PGK',
-        'PHP',
-        'PKR',
-        'PLN',
-        'PYG',
-        'QAR',
-        'RON',
-        'RSD',
-        'RUB',
-        'RWF',
-        'SAR',
-        'SBD',
-        'SCR',
-        'SDG',
-        'SEK',
-        'SGD',
-        'SHP',
-        'SLE',
-        'SOS',
-        'SRD',
-        'SSP',
-        'STN',
-        'SVC',
-        'SYP',
-        'SZL',
-        'THB',
-        'TJS',
-        'TMT',
-        'TND',
-        'TOP',
-        'TRY',
-        'TTD',
-        'TWD',
-        'TZS',
-        'UAH',
-        'UGX',
-        'USD',
-        'UYU',
-        'UZS',
-        'VED',
-        'VES',
-        'VND',
-        'VUV',
-        'WST',
-        'XAF',
-        'XCD',
-        'XCG',
-        'XOF',
-        'XPF',
-        'YER',
-        'ZAR',
-        'ZMW',
-        'ZWG'
-      ),
-      FALSE
-    ) AS ok_currency,
-    COALESCE(NOT t_quantity IS NULL AND NOT m_quantity, FALSE) AS ok_quantity,
-    COALESCE(NOT t_unit_price IS NULL AND NOT m_unit_price, FALSE) AS ok_unit_price,
-    COALESCE(
-      NOT t_status IS NULL
-      AND NOT m_status
-      AND t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned'),
-      FALSE
-    ) AS ok_status,
-    COALESCE(NOT t_region IS NULL AND NOT m_region, FALSE) AS ok_region,
-    COALESCE(NOT t_customer_email IS NULL AND NOT m_customer_email, FALSE) AS ok_customer_email,
-    COALESCE(NOT t_updated_at IS NULL AND NOT m_updated_at, FALSE) AS ok_updated_at
+    TRUE AS no_ok
   FROM flagged
 ), judged AS (
   SELECT
@@ -423,7 +378,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_order_id, 1) IN ('[', '{') AND JSON_VALID(t_order_id), FALSE)
+          CASE
+            WHEN LEFT(t_order_id, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -440,7 +399,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_customer_id, 1) IN ('[', '{') AND JSON_VALID(t_customer_id), FALSE)
+          CASE
+            WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -457,7 +420,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_currency, 1) IN ('[', '{') AND JSON_VALID(t_currency), FALSE)
+          CASE
+            WHEN LEFT(t_currency, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_currency), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -640,7 +607,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_status, 1) IN ('[', '{') AND JSON_VALID(t_status), FALSE)
+          CASE
+            WHEN LEFT(t_status, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_status), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -657,7 +628,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_region, 1) IN ('[', '{') AND JSON_VALID(t_region), FALSE)
+          CASE
+            WHEN LEFT(t_region, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_region), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -665,7 +640,11 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_customer_email, 1) IN ('[', '{') AND JSON_VALID(t_customer_email), FALSE)
+          CASE
+            WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+            THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+            ELSE FALSE
+          END
         ),
         FALSE
       )
@@ -711,10 +690,19 @@ WITH texts AS (
       )
       THEN 'amount_mismatch'
     END AS rule_code,
+    (
+      n_order_ts OR n_updated_at
+    ) AS is_naive,
+    COALESCE(v_updated_at, v_order_ts) AS version_ts
+  FROM checked
+), versions AS (
+  SELECT
+    judged.*,
     CASE
       WHEN NOT parse_error IS NULL
       THEN 'malformed_record: ' || parse_error
-      ELSE NULLIF(
+      WHEN NOT rule_code IS NULL
+      THEN NULLIF(
         CONCAT_WS(
           '; ',
           CASE
@@ -847,7 +835,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_order_id, 1) IN ('[', '{') AND JSON_VALID(t_order_id), FALSE)
+                CASE
+                  WHEN LEFT(t_order_id, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -868,7 +860,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_customer_id, 1) IN ('[', '{') AND JSON_VALID(t_customer_id), FALSE)
+                CASE
+                  WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -889,7 +885,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_currency, 1) IN ('[', '{') AND JSON_VALID(t_currency), FALSE)
+                CASE
+                  WHEN LEFT(t_currency, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_currency), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -1078,7 +1078,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_status, 1) IN ('[', '{') AND JSON_VALID(t_status), FALSE)
+                CASE
+                  WHEN LEFT(t_status, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_status), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -1099,7 +1103,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_region, 1) IN ('[', '{') AND JSON_VALID(t_region), FALSE)
+                CASE
+                  WHEN LEFT(t_region, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_region), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -1109,7 +1117,11 @@ WITH texts AS (
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_customer_email, 1) IN ('[', '{') AND JSON_VALID(t_customer_email), FALSE)
+                CASE
+                  WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+                  THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+                  ELSE FALSE
+                END
               ),
               FALSE
             )
@@ -1176,15 +1188,7 @@ WITH texts AS (
         ),
         ''
       )
-    END AS rule_detail,
-    (
-      n_order_ts OR n_updated_at
-    ) AS is_naive,
-    COALESCE(v_updated_at, v_order_ts) AS version_ts
-  FROM checked
-), versions AS (
-  SELECT
-    judged.*,
+    END AS rule_detail, /* the detail of every broken rule, built for the rejected rows only */
     MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts
   FROM judged
 ), held AS (
@@ -1203,7 +1207,45 @@ WITH texts AS (
   FROM versions
 )
 SELECT
-  held.*,
+  order_id,
+  customer_id,
+  order_ts,
+  amount,
+  currency,
+  quantity,
+  unit_price,
+  status,
+  region,
+  customer_email,
+  updated_at,
+  extra_columns_json,
+  pii_extra_columns_json,
+  parse_error,
+  raw_record,
+  source_file,
+  source_line,
+  source_format,
+  file_header,
+  partition_date,
+  t_order_id,
+  t_customer_id,
+  t_order_ts,
+  t_amount,
+  t_currency,
+  t_quantity,
+  t_unit_price,
+  t_status,
+  t_region,
+  t_customer_email,
+  t_updated_at,
+  v_order_ts,
+  v_amount,
+  v_quantity,
+  v_unit_price,
+  v_updated_at,
+  reason_code,
+  reason_detail,
+  is_naive,
   CASE
     WHEN reason_code IS NULL
     THEN ROW_NUMBER() OVER (

@@ -192,196 +192,7 @@ WITH texts AS (
 ), checked AS (
   SELECT
     flagged.*,
-    COALESCE(
-      NOT t_order_id IS NULL
-      AND NOT m_order_id
-      AND REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
-      FALSE
-    ) AS ok_order_id,
-    COALESCE(
-      NOT t_customer_id IS NULL
-      AND NOT m_customer_id
-      AND REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$'),
-      FALSE
-    ) AS ok_customer_id,
-    COALESCE(NOT t_order_ts IS NULL AND NOT m_order_ts, FALSE) AS ok_order_ts,
-    COALESCE(NOT t_amount IS NULL AND NOT m_amount, FALSE) AS ok_amount,
-    COALESCE(
-      NOT t_currency IS NULL
-      AND NOT m_currency
-      AND REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
-      AND t_currency IN (
-        'AED',
-        'AFN',
-        'ALL',
-        'AMD',
-        'ANG',
-        'AOA',
-        'ARS',
-        'AUD',
-        'AWG',
-        'AZN',
-        'BAM',
-        'BBD',
-        'BDT',
-        'BGN',
-        'BHD',
-        'BIF',
-        'BMD',
-        'BND',
-        'BOB',
-        'BRL',
-        'BSD',
-        'BTN',
-        'BWP',
-        'BYN',
-        'BZD',
-        'CAD',
-        'CDF',
-        'CHF',
-        'CLP',
-        'CNY',
-        'COP',
-        'CRC',
-        'CUP',
-        'CVE',
-        'CZK',
-        'DJF',
-        'DKK',
-        'DOP',
-        'DZD',
-        'EGP',
-        'ERN',
-        'ETB',
-        'EUR',
-        'FJD',
-        'FKP',
-        'GBP',
-        'GEL',
-        'GHS',
-        'GIP',
-        'GMD',
-        'GNF',
-        'GTQ',
-        'GYD',
-        'HKD',
-        'HNL',
-        'HTG',
-        'HUF',
-        'IDR',
-        'ILS',
-        'INR',
-        'IQD',
-        'IRR',
-        'ISK',
-        'JMD',
-        'JOD',
-        'JPY',
-        'KES',
-        'KGS',
-        'KHR',
-        'KMF',
-        'KPW',
-        'KRW',
-        'KWD',
-        'KYD',
-        'KZT',
-        'LAK',
-        'LBP',
-        'LKR',
-        'LRD',
-        'LSL',
-        'LYD',
-        'MAD',
-        'MDL',
-        'MGA',
-        'MKD',
-        'MMK',
-        'MNT',
-        'MOP',
-        'MRU',
-        'MUR',
-        'MVR',
-        'MWK',
-        'MXN',
-        'MYR',
-        'MZN',
-        'NAD',
-        'NGN',
-        'NIO',
-        'NOK',
-        'NPR',
-        'NZD',
-        'OMR',
-        'PAB',
-        'PEN',
-        'PGK',
-        'PHP',
-        'PKR',
-        'PLN',
-        'PYG',
-        'QAR',
-        'RON',
-        'RSD',
-        'RUB',
-        'RWF',
-        'SAR',
-        'SBD',
-        'SCR',
-        'SDG',
-        'SEK',
-        'SGD',
-        'SHP',
-        'SLE',
-        'SOS',
-        'SRD',
-        'SSP',
-        'STN',
-        'SVC',
-        'SYP',
-        'SZL',
-        'THB',
-        'TJS',
-        'TMT',
-        'TND',
-        'TOP',
-        'TRY',
-        'TTD',
-        'TWD',
-        'TZS',
-        'UAH',
-        'UGX',
-        'USD',
-        'UYU',
-        'UZS',
-        'VED',
-        'VES',
-        'VND',
-        'VUV',
-        'WST',
-        'XAF',
-        'XCD',
-        'XCG',
-        'XOF',
-        'XPF',
-        'YER',
-        'ZAR',
-        'ZMW',
-        'ZWG'
-      ),
-      FALSE
-    ) AS ok_currency,
-    COALESCE(NOT t_quantity IS NULL AND NOT m_quantity, FALSE) AS ok_quantity,
-    COALESCE(NOT t_unit_price IS NULL AND NOT m_unit_price, FALSE) AS ok_unit_price,
-    COALESCE(
-      NOT t_status IS NULL
-      AND NOT m_status
-      AND t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned'),
-      FALSE
-    ) AS ok_status,
-    COALESCE(NOT t_region IS NULL AND NOT m_region, FALSE) AS ok_region,
-    COALESCE(NOT t_customer_email IS NULL AND NOT m_customer_email, FALSE) AS ok_customer_email,
-    COALESCE(NOT t_updated_at IS NULL AND NOT m_updated_at, FALSE) AS ok_updated_at
+    TRUE AS no_ok
   FROM flagged
 ), judged AS (
   SELECT
@@ -780,10 +591,19 @@ WITH texts AS (
       )
       THEN 'amount_mismatch'
     END AS rule_code,
+    (
+      n_order_ts OR n_updated_at
+    ) AS is_naive,
+    COALESCE(v_updated_at, v_order_ts) AS version_ts
+  FROM checked
+), versions AS (
+  SELECT
+    judged.*,
     CASE
       WHEN NOT parse_error IS NULL
       THEN 'malformed_record: ' || parse_error
-      ELSE NULLIF(
+      WHEN NOT rule_code IS NULL
+      THEN NULLIF(
         SUBSTRING(
           COALESCE(
             '; ' || CASE
@@ -1334,15 +1154,7 @@ WITH texts AS (
         ),
         ''
       )
-    END AS rule_detail,
-    (
-      n_order_ts OR n_updated_at
-    ) AS is_naive,
-    COALESCE(v_updated_at, v_order_ts) AS version_ts
-  FROM checked
-), versions AS (
-  SELECT
-    judged.*,
+    END AS rule_detail, /* the detail of every broken rule, built for the rejected rows only */
     MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts
   FROM judged
 ), held AS (
@@ -1361,7 +1173,45 @@ WITH texts AS (
   FROM versions
 )
 SELECT
-  held.*,
+  order_id,
+  customer_id,
+  order_ts,
+  amount,
+  currency,
+  quantity,
+  unit_price,
+  status,
+  region,
+  customer_email,
+  updated_at,
+  extra_columns_json,
+  pii_extra_columns_json,
+  parse_error,
+  raw_record,
+  source_file,
+  source_line,
+  source_format,
+  file_header,
+  partition_date,
+  t_order_id,
+  t_customer_id,
+  t_order_ts,
+  t_amount,
+  t_currency,
+  t_quantity,
+  t_unit_price,
+  t_status,
+  t_region,
+  t_customer_email,
+  t_updated_at,
+  v_order_ts,
+  v_amount,
+  v_quantity,
+  v_unit_price,
+  v_updated_at,
+  reason_code,
+  reason_detail,
+  is_naive,
   CASE
     WHEN reason_code IS NULL
     THEN ROW_NUMBER() OVER (
