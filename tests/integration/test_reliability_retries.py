@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -36,11 +37,14 @@ class FlakyLanding(LocalLandingZone):
 
     reads: ClassVar[list[str]] = []
 
-    def read(self, info: LandingFileInfo) -> bytes:
+    @contextmanager
+    def _open(self, info: LandingFileInfo):
+        """Every read of a landed file (by the reader or the engine) opens it here."""
         FlakyLanding.reads.append(info.name)
         if len(FlakyLanding.reads) == 1:
             raise OSError(f"{info.name}: connection reset while reading")
-        return super().read(info)
+        with super()._open(info) as handle:
+            yield handle
 
 
 def step_events(result: dg.ExecuteInProcessResult, kind: dg.DagsterEventType) -> list:
