@@ -26,6 +26,8 @@ ROWS: list[Row] = [
      lambda r: r["end_to_end"]["orders_per_s_raw_to_fct_steps"], "{:,.0f}", ">= 200,000",
      lambda v: v >= 200_000),
     ("End to end: platform CPU (s)", lambda r: r["end_to_end"]["platform_cpu_s"], "{:.1f}", "", None),
+    ("End to end: plain DuckDB script CPU (s)", lambda r: r["end_to_end"]["duckdb_script_cpu_s"],
+     "{:.1f}", "", None),
     ("End to end: baseline CPU (s)", lambda r: r["end_to_end"]["baseline_cpu_s"], "{:.1f}", "", None),
     ("End to end: platform peak RSS (MiB)", lambda r: r["end_to_end"]["peak_rss_mb"], "{:,.0f}", "", None),
     ("End to end: baseline peak RSS (MiB)", lambda r: r["end_to_end"]["baseline_peak_rss_mb"],
@@ -94,9 +96,9 @@ def markdown(results: dict) -> str:
         lines.append(
             f"End to end: {e2e['days']} days x {e2e['orders_per_day']:,} orders/day "
             f"({e2e['landed_rows']:,} landed rows, CSV); executor {e2e['executor']}; "
-            f"fct_orders rows platform {e2e['fct_orders_rows']['platform']:,}, "
-            f"baseline {e2e['fct_orders_rows']['baseline']:,}, "
-            f"DuckDB script {e2e['fct_orders_rows']['duckdb_script']:,}."
+            "fct_orders rows "
+            + ", ".join(f"{name} {rows:,}" for name, rows in e2e["fct_orders_rows"].items())
+            + f"; load average {e2e.get('load_average_start')} -> {e2e.get('load_average_end')}."
         )
     notes = [
         results.get("sensor_tick_note") and f"Sensor tick: {results['sensor_tick_note']}.",

@@ -137,6 +137,7 @@ def end_to_end(
         "orders_per_s": round(rows / platform_s),
         "orders_per_s_raw_to_fct_steps": round(rows / statistics.median(to_fct)),
         "platform_cpu_s": _median(runs["platform"], "cpu_s"),
+        "duckdb_script_cpu_s": _median(runs["duckdb_script"], "cpu_s"),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in runs["platform"]),
         "fct_orders_rows": fct,
         "dim_customers_rows": {n: runs[n][-1]["rows"]["warehouse.dim_customers"] for n in runs},
@@ -175,6 +176,8 @@ def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dic
         "single_run_s": single_s,
         "per_partition_s": per_partition_s,
         "speedup": round(per_partition_s / single_s, 2),
+        "single_run_step_s": single[len(single) // 2]["step_seconds"],
+        "per_partition_step_s": per_partition[len(per_partition) // 2]["step_seconds"],
         "load_average_start": load_start,
         "load_average_end": load_average(),
         "samples_s": {

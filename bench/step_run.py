@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 import time
 import warnings
@@ -22,9 +23,10 @@ from pathlib import Path
 
 import dagster as dg
 
+import resources
 from bench.harness import emit
 from resources.settings import PlatformSettings
-from resources.warehouse import SqlSession
+from resources.warehouse import DuckDBWarehouse, SqlSession
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -87,14 +89,12 @@ def main() -> None:
     settings = PlatformSettings(
         landing_uri=args.landing, duckdb_path=args.duckdb, partitions_start=args.start.isoformat()
     )
-    defs = build_definitions(settings)
     if args.memory_limit:
-        warehouse = defs.resources["warehouse"]
-        defs = dg.Definitions.merge(
-            defs,
-            dg.Definitions(resources={"warehouse": warehouse.model_copy(
-                update={"memory_limit": args.memory_limit})}),
-        )  # fmt: skip
+        # The local deployment builds its DuckDBWarehouse in resources/__init__.py.
+        resources.DuckDBWarehouse = functools.partial(
+            DuckDBWarehouse, memory_limit=args.memory_limit
+        )
+    defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
     checks = {key for key in graph.asset_check_keys if key.asset_key in DAY_ASSETS} - {
         RECONCILIATION
