@@ -68,8 +68,10 @@ test: install system-deps lint
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services"
 
+# Figures next to their targets, in bench/results/latest.md. Smaller: make bench DAYS=30
+# ORDERS_PER_DAY=20000; one part: make bench ARGS="--sections end_to_end" (ARGS=--help).
 bench: install
-	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY)
+	$(BIN)/python -m bench.run --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY) $(ARGS)
 
 # README images from a real run in headless Chromium (docs/analyst-view.md).
 screenshots: install system-deps

@@ -3,12 +3,12 @@
 Generates one day of demo orders, then materializes that day's partitioned assets
 (raw_orders, cleaned_orders + quarantined_orders, warehouse/fct_orders) twice per
 round: once without any check and once with every check of those assets (schema
-drift, reconciliation, the two GX suites, the column-schema check). Rounds alternate
-the two to share the machine's noise; the minimum of each is kept. Reconciliation
-runs inside the cleaning step, so it is timed apart on the same frames and taken
-out of the bare time. Prints the
-materialization time, the time with checks, the overhead and each check step's
-own duration, and writes bench/results/checks.json.
+drift, the two GX suites compiled to SQL, the column-schema and documented-columns
+checks, the anomaly verdict). Rounds alternate the two to share the machine's noise;
+the minimum of each is kept. The reconciliation is one aggregate statement the
+cleaning step runs whether its check is selected or not, so it stays in the bare
+time. Prints the materialization time, the time with checks, the overhead and each
+check step's own duration, and writes bench/results/checks.json.
 
 ``--quality-only`` measures the GX suite of cleaned_orders alone on one synthetic day
 of ``--orders`` rows in a DuckDB file, two ways: the platform's path (the suite compiled
@@ -29,13 +29,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from asset_checks.reconciliation import reconcile_days
 from devtools.simulate import generate
-from orders_core.cleaning import clean_orders
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
 from orders_platform.definitions import build_definitions
-from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 
 DAY = dt.date(2025, 1, 1)
@@ -47,21 +43,6 @@ PARTITIONED = [
 ]
 RESULTS = Path(__file__).parent / "results" / "checks.json"
 RECONCILIATION = dg.AssetCheckKey(dg.AssetKey("cleaned_orders"), "reconciliation")
-
-
-def _reconciliation_seconds(landing: Path) -> float:
-    """Time of the reconciliation alone on the day's raw frame and cleaning result."""
-    contract = load_contract()
-    zone = LocalLandingZone(root=str(landing))
-    files = [
-        LandedFile(uri=i.uri, name=i.name, size=i.size, data=zone.read(i))
-        for i in zone.list_day(DAY)
-    ]
-    raw = with_partition_date(read_landed_files(contract, files), DAY)
-    result = clean_orders(raw, contract, b"bench-key-long-enough")
-    started = time.perf_counter()
-    reconcile_days(raw, result, [DAY], contract)
-    return time.perf_counter() - started
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:
@@ -173,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         checks = {key for key in graph.asset_check_keys if key.asset_key in PARTITIONED}
         everything = defs.resolve_implicit_global_asset_job_def()
         # Reconciliation lives inside the cleaning step (not subsettable): it stays in the
-        # bare run and its own cost is timed apart, on the same frames.
+        # bare run.
         without = everything.get_subset(
             asset_selection=set(PARTITIONED), asset_check_selection={RECONCILIATION}
         )
@@ -190,15 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             checked.append(seconds)
             for step, value in step_seconds.items():
                 steps[step] = min(value, steps.get(step, float("inf")))
-        reconciliation = _reconciliation_seconds(root / "landing")
-    base, total = min(bare) - reconciliation, min(checked)
+    base, total = min(bare), min(checked)
     figures = {
         "orders": args.orders,
         "rounds": args.rounds,
         "materialization_s": round(base, 2),
         "materialization_with_checks_s": round(total, 2),
         "overhead": round((total - base) / base, 4),
-        "reconciliation_s": round(reconciliation, 3),
         "step_s": {step: round(value, 2) for step, value in sorted(steps.items())},
         "all_runs_s": {
             "without_checks": [round(x, 2) for x in bare],
@@ -210,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     print(
         f"checks add {figures['overhead']:.1%} to the partition's materialization "
-        f"(target < 30%); written to {RESULTS}"
+        f"(target <= 15%); written to {RESULTS}"
     )
     return 0
 

@@ -52,8 +52,26 @@ def emit(figures: dict) -> None:
     print(json.dumps({**figures, "peak_rss_mb": peak_rss_mb()}), flush=True)
 
 
-def run_child(module: str, args: Sequence[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``python -m bench.<module> args`` and return its figures plus process wall time."""
+def _address_space_cap(gib: float):
+    def cap() -> None:
+        limit = int(gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
+
+
+def run_child(
+    module: str,
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    address_space_gib: float | None = None,
+) -> dict:
+    """Run ``python -m bench.<module> args`` and return its figures plus process wall time.
+
+    ``address_space_gib`` caps the child's virtual memory (RLIMIT_AS), so a step that
+    would take the shared machine's memory fails instead (with MemoryError or an
+    allocation failure in its output).
+    """
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", f"bench.{module}", *map(str, args)],
@@ -62,6 +80,7 @@ def run_child(module: str, args: Sequence[str], env: dict[str, str] | None = Non
         capture_output=True,
         text=True,
         check=False,
+        preexec_fn=_address_space_cap(address_space_gib) if address_space_gib else None,
     )
     wall = time.perf_counter() - started
     if completed.returncode != 0:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.harness import REPO_ROOT, machine, median_of, run_child
@@ -65,28 +67,45 @@ def duckdb_script(landing: Path) -> dict:
     return _script("duckdb_script", landing)
 
 
-CONTENDERS = {"platform": None, "baseline": baseline, "duckdb_script": duckdb_script}
+CONTENDERS = {"platform": None, "duckdb_script": duckdb_script, "baseline": baseline}
 
 
 def _median(samples: list[dict], key: str) -> float:
     return median_of([sample[key] for sample in samples])
 
 
-def end_to_end(days: int, orders_per_day: int, seed: int, repetitions: int) -> dict:
-    """Single-run backfill of the whole graph against the two scripts, in rotating order."""
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages, for the figures' run conditions."""
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def end_to_end(
+    days: int,
+    orders_per_day: int,
+    seed: int,
+    repetitions: int,
+    contenders: Sequence[str] = ("platform", "duckdb_script"),
+) -> dict:
+    """Single-run backfill of the whole graph against the scripts, in rotating order.
+
+    ``contenders`` must hold the platform and the DuckDB script; add ``baseline`` for
+    the pandas + DuckDB script too."""
     landing, summary = dataset(days, orders_per_day, seed)
-    runs: dict[str, list[dict]] = {name: [] for name in CONTENDERS}
-    names = list(CONTENDERS)
+    names = [name for name in CONTENDERS if name in contenders]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    load_start = load_average()
     for repetition in range(repetitions):
         shift = repetition % len(names)
         for name in names[shift:] + names[:shift]:
             run = CONTENDERS[name]
             sample = platform(landing, days) if run is None else run(landing)
             runs[name].append(sample)
-            print(f"  end_to_end {name}: {sample['seconds']:.1f} s", flush=True)
-    platform_s, baseline_s = (
+            print(f"  end_to_end {name}: {sample['seconds']:.1f} s"
+                  f" (process {sample['process_wall_s']:.1f} s)", flush=True)  # fmt: skip
+    load_end = load_average()
+    platform_s, script_s = (
         _median(runs["platform"], "seconds"),
-        _median(runs["baseline"], "seconds"),
+        _median(runs["duckdb_script"], "seconds"),
     )
     rows = summary["rows"]
     fct = {name: runs[name][-1]["rows"]["warehouse.fct_orders"] for name in runs}
@@ -97,37 +116,52 @@ def end_to_end(days: int, orders_per_day: int, seed: int, repetitions: int) -> d
         )
         for s in runs["platform"]
     ]
-    return {
+    # Each pair (platform, script) of a repetition shared the machine's state.
+    pairs = [
+        p["seconds"] / d["seconds"]
+        for p, d in zip(runs["platform"], runs["duckdb_script"], strict=True)
+    ]
+    figures = {
         "days": days,
         "orders_per_day": orders_per_day,
         "landed_rows": rows,
         "landing_bytes": summary["bytes"],
         "executor": EXECUTOR,
+        "load_average_start": load_start,
+        "load_average_end": load_end,
         "platform_s": platform_s,
-        "baseline_s": baseline_s,
-        "ratio": round(platform_s / baseline_s, 3),
-        "duckdb_script_s": _median(runs["duckdb_script"], "seconds"),
-        "ratio_to_duckdb_script": round(platform_s / _median(runs["duckdb_script"], "seconds"), 3),
-        "duckdb_script_orders_per_s": round(rows / _median(runs["duckdb_script"], "seconds")),
+        "duckdb_script_s": script_s,
+        "ratio_to_duckdb_script": round(platform_s / script_s, 3),
+        "paired_ratio_to_duckdb_script": round(statistics.median(pairs), 3),
+        "duckdb_script_orders_per_s": round(rows / script_s),
         "orders_per_s": round(rows / platform_s),
         "orders_per_s_raw_to_fct_steps": round(rows / statistics.median(to_fct)),
         "platform_cpu_s": _median(runs["platform"], "cpu_s"),
-        "baseline_cpu_s": _median(runs["baseline"], "cpu_s"),
+        "duckdb_script_cpu_s": _median(runs["duckdb_script"], "cpu_s"),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in runs["platform"]),
-        "baseline_peak_rss_mb": max(s["peak_rss_mb"] for s in runs["baseline"]),
         "fct_orders_rows": fct,
         "dim_customers_rows": {n: runs[n][-1]["rows"]["warehouse.dim_customers"] for n in runs},
         "platform_step_s": runs["platform"][len(runs["platform"]) // 2]["step_seconds"],
-        "baseline_step_s": runs["baseline"][len(runs["baseline"]) // 2]["step_seconds"],
         "duckdb_script_peak_rss_mb": max(s["peak_rss_mb"] for s in runs["duckdb_script"]),
         "samples_s": {name: [s["seconds"] for s in samples] for name, samples in runs.items()},
     }
+    if "baseline" in runs:
+        baseline_s = _median(runs["baseline"], "seconds")
+        figures |= {
+            "baseline_s": baseline_s,
+            "ratio": round(platform_s / baseline_s, 3),
+            "baseline_cpu_s": _median(runs["baseline"], "cpu_s"),
+            "baseline_peak_rss_mb": max(s["peak_rss_mb"] for s in runs["baseline"]),
+            "baseline_step_s": runs["baseline"][len(runs["baseline"]) // 2]["step_seconds"],
+        }
+    return figures
 
 
 def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dict:
     """One run over ``days`` small partitions against one run per partition."""
     landing, summary = dataset(days, orders_per_day, seed)
     single, per_partition = [], []
+    load_start = load_average()
     for _ in range(repetitions):
         single.append(platform(landing, days, "single"))
         per_partition.append(platform(landing, days, "per-partition"))
@@ -142,6 +176,10 @@ def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dic
         "single_run_s": single_s,
         "per_partition_s": per_partition_s,
         "speedup": round(per_partition_s / single_s, 2),
+        "single_run_step_s": single[len(single) // 2]["step_seconds"],
+        "per_partition_step_s": per_partition[len(per_partition) // 2]["step_seconds"],
+        "load_average_start": load_start,
+        "load_average_end": load_average(),
         "samples_s": {
             "single_run": [s["seconds"] for s in single],
             "per_partition": [s["seconds"] for s in per_partition],
@@ -209,27 +247,20 @@ def checks_overhead(rows: int, repetitions: int) -> dict:
         "with_checks_s": figures.get("materialization_with_checks_s"),
         "step_s": figures.get("step_s"),
         "note": "raw_orders, cleaned/quarantined_orders and fct_orders of one day, without "
-        "and with their checks (drift, reconciliation, GX suites, column schema)",
+        "and with their checks (drift, anomaly, GX suites as SQL, column schema, documented "
+        "columns); the reconciliation statement runs in the cleaning step either way",
     }
 
 
-def memory(orders: int, seed: int) -> dict:
-    """Peak RSS of one big day: the whole run in one process, and per step process."""
-    landing, summary = dataset(1, orders, seed)
-    run = platform(landing, 1)
-    steps = platform(landing, 1, executor="multiprocess")
-    base = baseline(landing)
-    return {
-        "orders": orders,
-        "landed_rows": summary["rows"],
-        "platform_peak_rss_mb": run["peak_rss_mb"],
-        "platform_s": run["seconds"],
-        "platform_step_s": run["step_seconds"],
-        "multiprocess_step_peak_rss_mb": steps["children_peak_rss_mb"],
-        "multiprocess_s": steps["seconds"],
-        "baseline_peak_rss_mb": base["peak_rss_mb"],
-        "baseline_s": base["seconds"],
-    }
+def memory(orders: Sequence[int], parts: Sequence[int]) -> list[dict]:
+    """bench/memory_curve.py: peak RSS of each day step, per day size and file split."""
+    output = RESULTS / "memory_curve.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.memory_curve", "--orders", *map(str, orders),
+         "--parts", *map(str, parts), "--output", str(output)],
+        cwd=REPO_ROOT, check=True,
+    )  # fmt: skip
+    return json.loads(output.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--backfill-orders-per-day", type=int, default=1_000)
-    parser.add_argument("--memory-orders", type=int, default=1_000_000)
+    parser.add_argument(
+        "--memory-orders", type=int, nargs="*", default=[1_000_000, 4_000_000, 8_000_000]
+    )
+    parser.add_argument("--memory-parts", type=int, nargs="+", default=[8, 1])
+    parser.add_argument(
+        "--with-baseline", action="store_true", help="also run the pandas + DuckDB baseline"
+    )
     parser.add_argument("--overhead-rows", type=int, default=1_000_000)
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -251,7 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     if "end_to_end" in sections:
         print("end to end", flush=True)
         results["end_to_end"] = end_to_end(
-            args.days, args.orders_per_day, args.seed, args.repetitions
+            args.days,
+            args.orders_per_day,
+            args.seed,
+            args.repetitions,
+            [*CONTENDERS] if args.with_baseline else ["platform", "duckdb_script"],
         )
     if "backfill" in sections:
         print("backfill policy", flush=True)
@@ -279,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "memory" in sections and args.memory_orders:
         print("memory of one day", flush=True)
-        results["memory"] = memory(args.memory_orders, args.seed)
+        results["memory"] = memory(args.memory_orders, args.memory_parts)
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
