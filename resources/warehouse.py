@@ -187,7 +187,9 @@ class DuckDBWarehouse(Warehouse):
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # DuckDB's memory limit for the steps that move rows: beyond it, sorts, joins and
     # temporary tables spill to disk, so a step's memory does not grow with the day.
-    memory_limit: str | None = "1GB"
+    # 600MB keeps a step process (Python and Dagster add about 200 MiB, DuckDB some
+    # memory outside its accounting) under 1 GiB (bench/RESULTS.md).
+    memory_limit: str | None = "600MB"
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with locked_connection(
