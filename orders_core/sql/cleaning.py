@@ -329,8 +329,6 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
             *raw_columns(contract),
             *(f"t_{name}" for name in contract.column_names),
             *typed,
-            "reason_code",
-            "reason_detail",
             "is_naive",
         ]
     )
@@ -348,27 +346,34 @@ WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
     -- the detail of every broken rule, built for the rejected rows only
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
       WHEN rule_code IS NOT NULL THEN ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail,
+    -- one pass over each order's rows of the day: its newest rejected version, and the
+    -- rank of each row, valid ones first, newest first, later file and line first
     max(CASE WHEN rule_code IS NOT NULL THEN version_ts END) OVER (
       PARTITION BY partition_date, t_{key}
-    ) AS newest_rejected_ts
+    ) AS newest_rejected_ts,
+    row_number() OVER (
+      PARTITION BY partition_date, t_{key}
+      ORDER BY rule_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
+    ) AS version_rank
   FROM judged
 ), held AS (
   SELECT
     versions.*,
-    CASE WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
-      THEN 'newer_version_rejected' ELSE rule_code END AS reason_code,
-    CASE WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
-      THEN 'newer_version_rejected: a version of this order of the same day with the same'
-        || ' or a newer updated_at was quarantined; this older one is not published'
-      ELSE rule_detail END AS reason_detail
+    -- an older valid version is held when a newer one (or a tie) was rejected; then so
+    -- is every valid version of the order that day (they are older still)
+    coalesce(rule_code IS NULL AND newest_rejected_ts >= version_ts, false) AS superseded_by_rejected
   FROM versions
 )
 SELECT
   {kept},
-  CASE WHEN reason_code IS NULL THEN row_number() OVER (
-    PARTITION BY partition_date, t_{key}, reason_code IS NULL
-    ORDER BY version_ts DESC, source_file DESC, source_line DESC
-  ) = 1 END AS is_current
+  CASE WHEN superseded_by_rejected THEN 'newer_version_rejected' ELSE rule_code END
+    AS reason_code,
+  CASE WHEN superseded_by_rejected
+    THEN 'newer_version_rejected: a version of this order of the same day with the same'
+      || ' or a newer updated_at was quarantined; this older one is not published'
+    ELSE rule_detail END AS reason_detail,
+  CASE WHEN rule_code IS NULL AND NOT superseded_by_rejected THEN version_rank = 1 END
+    AS is_current
 FROM held
 """
 

@@ -1155,21 +1155,16 @@ WITH texts AS (
         ''
       )
     END AS rule_detail, /* the detail of every broken rule, built for the rejected rows only */
-    MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts
+    MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts, /* one pass over each order's rows of the day: its newest rejected version, and the */ /* rank of each row, valid ones first, newest first, later file and line first */
+    ROW_NUMBER() OVER (
+      PARTITION BY partition_date, t_order_id
+      ORDER BY rule_code IS NULL DESC NULLS LAST, version_ts DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
+    ) AS version_rank
   FROM judged
 ), held AS (
   SELECT
     versions.*,
-    CASE
-      WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
-      THEN 'newer_version_rejected'
-      ELSE rule_code
-    END AS reason_code,
-    CASE
-      WHEN rule_code IS NULL AND newest_rejected_ts >= version_ts
-      THEN 'newer_version_rejected: a version of this order of the same day with the same' || ' or a newer updated_at was quarantined; this older one is not published'
-      ELSE rule_detail
-    END AS reason_detail
+    COALESCE(rule_code IS NULL AND newest_rejected_ts >= version_ts, FALSE) AS superseded_by_rejected /* an older valid version is held when a newer one (or a tie) was rejected; then so */ /* is every valid version of the order that day (they are older still) */
   FROM versions
 )
 SELECT
@@ -1209,14 +1204,15 @@ SELECT
   v_quantity,
   v_unit_price,
   v_updated_at,
-  reason_code,
-  reason_detail,
   is_naive,
+  CASE WHEN superseded_by_rejected THEN 'newer_version_rejected' ELSE rule_code END AS reason_code,
   CASE
-    WHEN reason_code IS NULL
-    THEN ROW_NUMBER() OVER (
-      PARTITION BY partition_date, t_order_id, reason_code IS NULL
-      ORDER BY version_ts DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
-    ) = 1
+    WHEN superseded_by_rejected
+    THEN 'newer_version_rejected: a version of this order of the same day with the same' || ' or a newer updated_at was quarantined; this older one is not published'
+    ELSE rule_detail
+  END AS reason_detail,
+  CASE
+    WHEN rule_code IS NULL AND NOT superseded_by_rejected
+    THEN version_rank = 1
   END AS is_current
 FROM held
