@@ -189,16 +189,19 @@ def _header_findings(
     return findings, renamed
 
 
-def _retyped_findings(raw_day: pd.DataFrame, rows: int, contract: Contract) -> list[DriftFinding]:
+def _retyped_findings(
+    raw_day: pd.DataFrame, rows: int, contract: Contract, typed: pd.DataFrame | None = None
+) -> list[DriftFinding]:
     """Columns whose present values mostly no longer parse as their contract type (for
-    text: are nested JSON values), judged on a bounded sample of the day's ``rows``."""
+    text: are nested JSON values), judged on a bounded sample of the day's ``rows``.
+    ``typed`` is :func:`typed_frame` of ``raw_day`` (same index) when already computed."""
     policy = contract.drift
     sample = raw_day
     if len(raw_day) > RETYPE_SAMPLE_ROWS:
         sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
     scale = rows / len(sample)
     findings = []
-    typed = typed_frame(sample, contract)
+    typed = typed_frame(sample, contract) if typed is None else typed.loc[sample.index]
     for spec in contract.columns:
         text = typed[f"t_{spec.name}"]
         present = int(text.notna().sum())
@@ -259,12 +262,17 @@ def _integer_money_findings(
 
 
 def detect_drift(
-    raw_day: pd.DataFrame, contract: Contract, headers: pd.DataFrame | None = None
+    raw_day: pd.DataFrame,
+    contract: Contract,
+    headers: pd.DataFrame | None = None,
+    typed: pd.DataFrame | None = None,
 ) -> list[DriftFinding]:
     """Every drift finding of one partition of raw orders (empty when it matches).
 
     ``raw_day`` is the day's raw rows, or a sample of them when ``headers`` (one row
     per file: source_file, file_header, rows, as :func:`file_headers` gives) is passed.
+    ``typed`` is :func:`typed_frame` of ``raw_day`` when the caller typed a whole window
+    at once (one engine query instead of one per day).
     """
     headers = file_headers(raw_day) if headers is None else headers
     rows = int(headers["rows"].sum())
@@ -272,7 +280,7 @@ def detect_drift(
         return []
     header, renamed = _header_findings(raw_day, headers, contract)
     retyped = [
-        *_retyped_findings(raw_day, rows, contract),
+        *_retyped_findings(raw_day, rows, contract, typed),
         *_integer_money_findings(raw_day, headers, contract),
     ]
     return [*header, *retyped, *renamed]
@@ -431,15 +439,17 @@ def build_drift_checks(
             samples = warehouse.query(sample_sql, [*bounds, *bounds, RETYPE_SAMPLE_ROWS, HEAD_ROWS])
             header_days = pd.to_datetime(all_headers["partition_date"]).dt.date
             sample_days = pd.to_datetime(samples["partition_date"]).dt.date
+            typed_all = typed_frame(samples, contract)
             for day in days:
                 headers = all_headers[(header_days == day).to_numpy()].drop(
                     columns="partition_date"
                 )
                 headers = headers.reset_index(drop=True)
                 rows = int(headers["rows"].sum())
-                sample = samples[(sample_days == day).to_numpy()].drop(columns="partition_date")
-                sample = sample.reset_index(drop=True)
-                findings = detect_drift(sample, contract, headers)
+                in_day = (sample_days == day).to_numpy()
+                sample = samples[in_day].drop(columns="partition_date").reset_index(drop=True)
+                typed = typed_all[in_day].reset_index(drop=True)
+                findings = detect_drift(sample, contract, headers, typed)
                 refused, unreadable, names = _landing_report(context.instance, day.isoformat())
                 findings += [*refused_findings(refused), *unreadable_findings(unreadable, names)]
                 outcomes[day.isoformat()] = drift_outcome(findings, rows, names)
