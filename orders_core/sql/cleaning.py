@@ -502,7 +502,13 @@ def statements(contract: Contract, dialect: str = DUCKDB) -> dict[str, str]:
     """Every cleaning statement in ``dialect`` (what ``tests/snapshots/sql`` keeps)."""
     source = "raw.raw_orders"
     where = "partition_date BETWEEN ? AND ?"
+    from orders_core.sql.facts import affected_orders_sql, publish_statements
+
+    delete_facts, insert_facts = publish_statements()
     return {
+        "facts_affected": render(affected_orders_sql(), dialect),
+        "facts_delete": render(delete_facts, dialect),
+        "facts_insert": render(insert_facts, dialect),
         "classify": render(classify_sql(contract, source, where), dialect),
         "cleaned": render(cleaned_select(), dialect),
         "superseded": render(cleaned_select(current=False), dialect),

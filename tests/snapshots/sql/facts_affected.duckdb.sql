@@ -1,0 +1,11 @@
+SELECT DISTINCT
+  order_id
+FROM staging.cleaned_orders
+WHERE
+  partition_date BETWEEN ? AND ?
+UNION
+SELECT
+  order_id
+FROM warehouse.fct_orders
+WHERE
+  partition_date BETWEEN ? AND ?

@@ -1,0 +1,50 @@
+INSERT INTO warehouse.fct_orders (
+  order_id,
+  customer_id,
+  order_ts,
+  order_date,
+  amount,
+  currency,
+  quantity,
+  unit_price,
+  status,
+  region,
+  customer_email_hash,
+  updated_at,
+  partition_date
+)
+SELECT
+  order_id,
+  customer_id,
+  order_ts,
+  order_date,
+  amount,
+  currency,
+  quantity,
+  unit_price,
+  status,
+  region,
+  customer_email_hash,
+  updated_at,
+  partition_date
+FROM (
+  SELECT
+    *
+  FROM (
+    SELECT
+      versions.*,
+      ROW_NUMBER() OVER (
+        PARTITION BY order_id
+        ORDER BY updated_at DESC, partition_date DESC, source_file DESC, source_line DESC
+      ) AS version_rank
+    FROM staging.cleaned_orders AS versions
+    WHERE
+      order_id IN (
+        SELECT
+          order_id
+        FROM orders_affected
+      )
+  ) AS ranked
+  WHERE
+    version_rank = 1
+) AS current_versions
