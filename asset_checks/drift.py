@@ -41,6 +41,7 @@ from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
 from orders_core.ingest import INTEGER_MONEY_ERROR, extra_columns, normalize_header
 from orders_core.pii import redact_emails
+from orders_core.sql.cleaning import typed_sql
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 from resources.warehouse_pool import WAREHOUSE_POOL
@@ -226,6 +227,60 @@ def _retyped_findings(
     return findings
 
 
+def retyped_counts_sql(contract: Contract, table: str) -> str:
+    """Per day between two bound days, over the drift sample of each day (every k-th
+    record, k = rows // RETYPE_SAMPLE_ROWS, plus each file's first HEAD_ROWS): sampled
+    rows, and per contract column present values, malformed ones, files holding one and
+    two examples (DuckDB dialect with ORDERS_* functions: render it for the engine)."""
+    per_column = ", ".join(
+        f"count(t_{c}) AS present_{c}, count(CASE WHEN m_{c} THEN 1 END) AS bad_{c},"
+        f" count(DISTINCT CASE WHEN m_{c} THEN source_file END) AS files_{c},"
+        f" min(CASE WHEN m_{c} THEN t_{c} END) AS low_{c},"
+        f" max(CASE WHEN m_{c} THEN t_{c} END) AS high_{c}"
+        for c in contract.column_names
+    )
+    sampled = (
+        f"(SELECT raw.* FROM {table} AS raw JOIN (SELECT partition_date AS day, count(*) AS n"  # noqa: S608 (constant identifiers)
+        f" FROM {table} WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date) AS day_rows"
+        " ON raw.partition_date = day_rows.day WHERE raw.partition_date BETWEEN ? AND ?"
+        " AND (source_line % greatest(1, CAST(floor(day_rows.n / ?) AS BIGINT)) = 0"
+        " OR source_line <= ?))"
+    )
+    return (
+        f"SELECT partition_date, count(*) AS sampled, {per_column}"  # noqa: S608 (constant identifiers)
+        f" FROM ({typed_sql(contract, sampled)}) AS typed GROUP BY partition_date"
+    )
+
+
+def retyped_from_counts(row: dict, rows: int, contract: Contract) -> list[DriftFinding]:
+    """The retyped findings of one day from its :func:`retyped_counts_sql` row."""
+    policy = contract.drift
+    sampled = int(row["sampled"])
+    if not sampled:
+        return []
+    scale = rows / sampled
+    findings = []
+    for spec in contract.columns:
+        name = spec.name
+        present, bad = int(row[f"present_{name}"]), int(row[f"bad_{name}"])
+        if not present:
+            continue
+        rate, unparseable = bad / present, bad * scale
+        if rate > policy.retyped_max_unparseable and unparseable >= policy.retyped_min_values:
+            examples = list(dict.fromkeys(v for v in (row[f"low_{name}"], row[f"high_{name}"])))
+            findings.append(
+                DriftFinding(
+                    "retyped",
+                    name,
+                    policy.severity("retyped"),
+                    int(row[f"files_{name}"]),
+                    round(unparseable),
+                    f"{rate:.1%} of present values are not {spec.type}, e.g. {examples}",
+                )
+            )
+    return findings
+
+
 _INTEGER_MONEY = re.compile(rf"{INTEGER_MONEY_ERROR}: ([a-z_]+) is ([a-z0-9]+) in Parquet")
 
 
@@ -266,13 +321,15 @@ def detect_drift(
     contract: Contract,
     headers: pd.DataFrame | None = None,
     typed: pd.DataFrame | None = None,
+    retyped: list[DriftFinding] | None = None,
 ) -> list[DriftFinding]:
     """Every drift finding of one partition of raw orders (empty when it matches).
 
     ``raw_day`` is the day's raw rows, or a sample of them when ``headers`` (one row
     per file: source_file, file_header, rows, as :func:`file_headers` gives) is passed.
     ``typed`` is :func:`typed_frame` of ``raw_day`` when the caller typed a whole window
-    at once (one engine query instead of one per day).
+    at once; ``retyped`` the retyped findings when the engine counted them
+    (:func:`retyped_counts_sql`), so ``raw_day`` only needs each file's first rows.
     """
     headers = file_headers(raw_day) if headers is None else headers
     rows = int(headers["rows"].sum())
@@ -280,7 +337,7 @@ def detect_drift(
         return []
     header, renamed = _header_findings(raw_day, headers, contract)
     retyped = [
-        *_retyped_findings(raw_day, rows, contract, typed),
+        *(_retyped_findings(raw_day, rows, contract, typed) if retyped is None else retyped),
         *_integer_money_findings(raw_day, headers, contract),
     ]
     return [*header, *retyped, *renamed]
@@ -401,14 +458,11 @@ def build_drift_checks(
         f" count(*) as rows from {target} where partition_date between ? and ?"
         " group by partition_date, source_file order by partition_date, source_file"
     )
-    sample_sql = (
-        f"with day_rows as (select partition_date, count(*) as n from {target}"  # noqa: S608 (validated identifiers)
-        " where partition_date between ? and ? group by partition_date)"
-        f" select {columns}, raw.partition_date from {target} as raw"
-        " join day_rows on raw.partition_date = day_rows.partition_date"
-        " where raw.partition_date between ? and ?"
-        " and (source_line % greatest(1, cast(floor(day_rows.n / ?) as bigint)) = 0 or source_line <= ?)"
+    heads_sql = (
+        f"select {columns}, partition_date from {target}"  # noqa: S608 (validated identifiers)
+        " where partition_date between ? and ? and source_line <= ?"
     )
+    counts_sql = retyped_counts_sql(contract, ".".join(table))
 
     @dg.asset_check(
         asset=dg.AssetKey(tables.RAW_ORDERS.key),
@@ -436,20 +490,40 @@ def build_drift_checks(
             days = days_in_window(context.partition_time_window)
             bounds = [days[0], days[-1]]
             all_headers = warehouse.query(headers_sql, bounds)
-            samples = warehouse.query(sample_sql, [*bounds, *bounds, RETYPE_SAMPLE_ROWS, HEAD_ROWS])
-            header_days = pd.to_datetime(all_headers["partition_date"]).dt.date
-            sample_days = pd.to_datetime(samples["partition_date"]).dt.date
-            typed_all = typed_frame(samples, contract)
-            for day in days:
-                headers = all_headers[(header_days == day).to_numpy()].drop(
-                    columns="partition_date"
+            # Retyped columns are counted in the engine; pandas gets each file's first
+            # rows only (renames are judged on them, and integer-money files flag all).
+            heads = warehouse.query(heads_sql, [*bounds, RENAME_SAMPLE_ROWS + 1])
+            with warehouse.session() as session:
+                names = ["partition_date", "sampled"] + [
+                    f"{kind}_{c}"
+                    for c in contract.column_names
+                    for kind in ("present", "bad", "files", "low", "high")
+                ]
+                counted = {
+                    row[0]: dict(zip(names, row, strict=True))
+                    for row in session.execute(
+                        counts_sql, [*bounds, *bounds, RETYPE_SAMPLE_ROWS, HEAD_ROWS]
+                    )
+                }
+            by_day_headers = {
+                day: frame.drop(columns="partition_date").reset_index(drop=True)
+                for day, frame in all_headers.groupby(
+                    pd.to_datetime(all_headers["partition_date"]).dt.date
                 )
-                headers = headers.reset_index(drop=True)
+            }
+            by_day_heads = {
+                day: frame.drop(columns="partition_date").reset_index(drop=True)
+                for day, frame in heads.groupby(pd.to_datetime(heads["partition_date"]).dt.date)
+            }
+            empty_headers = all_headers.drop(columns="partition_date").iloc[:0]
+            for day in days:
+                headers = by_day_headers.get(day, empty_headers)
                 rows = int(headers["rows"].sum())
-                in_day = (sample_days == day).to_numpy()
-                sample = samples[in_day].drop(columns="partition_date").reset_index(drop=True)
-                typed = typed_all[in_day].reset_index(drop=True)
-                findings = detect_drift(sample, contract, headers, typed)
+                sample = by_day_heads.get(day, heads.drop(columns="partition_date").iloc[:0])
+                retyped = (
+                    retyped_from_counts(counted[day], rows, contract) if day in counted else []
+                )
+                findings = detect_drift(sample, contract, headers, retyped=retyped)
                 refused, unreadable, names = _landing_report(context.instance, day.isoformat())
                 findings += [*refused_findings(refused), *unreadable_findings(unreadable, names)]
                 outcomes[day.isoformat()] = drift_outcome(findings, rows, names)

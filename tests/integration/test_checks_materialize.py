@@ -116,3 +116,21 @@ def test_corpus_cases_through_the_assets(tmp_path, instance, name):
     assert case.reasons <= reasons
     assert cleaned >= case.min_cleaned
     assert raw_rows >= cleaned + case.superseded
+
+
+def test_a_retyped_column_counted_in_the_engine_fails_only_its_day(tmp_path, instance):
+    """The check counts unparseable values in the engine over each day's sample (no rows
+    come back to pandas but each file's first ones): 60 of 300 order_ts values that are
+    not timestamps make the day ERROR, with counts and examples; the clean day passes."""
+    land(tmp_path / "landing", PREVIOUS, "a.csv", csv_bytes(order_rows(300, PREVIOUS)))
+    rows = order_rows(300, DAY)
+    for row in rows[240:]:  # beyond the first rows of the file
+        row["order_ts"] = "next tuesday"
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(rows))
+    result = _run(tmp_path, instance, tags=range_tags(PREVIOUS, DAY))
+    evaluations = _evaluations(result)
+    assert evaluations[("raw_orders", "schema_drift", PREVIOUS.isoformat())].passed
+    failed = evaluations[("raw_orders", "schema_drift", DAY.isoformat())]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    text = str(failed.description) + str({k: v.value for k, v in failed.metadata.items()})
+    assert "order_ts" in text and "next tuesday" in text
