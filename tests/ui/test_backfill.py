@@ -210,10 +210,15 @@ def test_ui_range_backfill_of_all_assets_queues_cleanly_behind_the_warehouse_poo
     assert all(span.status == "SUCCESS" for span in spans), report
     assert all(span.in_pool(WAREHOUSE_POOL) for span in backfill_runs), report
     assert not overlapping(pooled), f"warehouse runs in progress together:\n{report}"
-    # Not vacuous: some run was requested while another held the pool, and had to wait.
-    assert held_back(pooled), f"no run ever waited for the warehouse pool:\n{report}"
-    assert not lock_events, "\n".join(lock_events)
+    # Not vacuous: some run had to wait for the pool. The run queue says so in the daemon
+    # log whenever it holds a run back for the pool; the timeline shows it only when the
+    # blocking run lasted longer than the queue's polling (runs now take seconds).
     daemon_log = (artifacts_dir / "backfill-daemon.log").read_text(encoding="utf-8")
+    blocked = f'is blocked by global concurrency limits: {{"{WAREHOUSE_POOL}"'
+    assert held_back(pooled) or blocked in daemon_log, (
+        f"no run ever waited for the warehouse pool:\n{report}"
+    )
+    assert not lock_events, "\n".join(lock_events)
     assert not [word for word in LOCK_WORDS if word in daemon_log], "lock waits in the daemon log"
 
     with duckdb.connect(workspace.settings.duckdb_path, read_only=True) as conn:
