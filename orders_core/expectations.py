@@ -56,6 +56,17 @@ def _expect(type_: str, **kwargs: Any) -> Expectation:
     return Expectation(type_, kwargs)
 
 
+def _order_ts_in_its_day() -> Expectation:
+    """order_ts falls inside its partition's UTC day (seconds since that midnight)."""
+    return _expect(
+        "expect_column_values_to_be_between",
+        column=ORDER_TS_OFFSET,
+        min_value=0,
+        max_value=SECONDS_PER_DAY,
+        strict_max=True,
+    )
+
+
 def character_class(characters: str) -> str:
     """A regex class of ``characters`` that Python, RE2 and Snowflake's POSIX engine read
     alike: no backslashes (literal inside POSIX brackets), ``]`` first, ``-`` last."""
@@ -113,13 +124,7 @@ def order_suite(contract: Contract) -> list[Expectation]:
             if not spec.pii
         ]
     suite += [
-        _expect(
-            "expect_column_values_to_be_between",
-            column=ORDER_TS_OFFSET,
-            min_value=0,
-            max_value=SECONDS_PER_DAY,
-            strict_max=True,
-        ),
+        _order_ts_in_its_day(),
         _expect(
             "expect_column_pair_values_a_to_be_greater_than_b",
             column_A="updated_at",
@@ -161,13 +166,7 @@ def publication_suite(
         _expect("expect_table_row_count_to_equal", value=expected_rows),
         *(_expect("expect_column_values_to_not_be_null", column=n) for n in contract.required),
         _expect("expect_column_values_to_be_unique", column=contract.dedup_key),
-        _expect(
-            "expect_column_values_to_be_between",
-            column=ORDER_TS_OFFSET,
-            min_value=0,
-            max_value=SECONDS_PER_DAY,
-            strict_max=True,
-        ),
+        _order_ts_in_its_day(),
         _expect(
             "expect_column_values_to_be_between",
             column="amount",

@@ -94,16 +94,12 @@ class SnowflakeSession(SqlSession):
         finally:
             cursor.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def _begin(self) -> None:
         cursor = self.conn.cursor()
-        cursor.execute("BEGIN")
         try:
-            yield
-        except BaseException:
-            self.conn.rollback()
-            raise
-        self.conn.commit()
+            cursor.execute("BEGIN")
+        finally:
+            cursor.close()
 
     def load_plain_csv(self, table: str, path: str, header: list[str], lineage: dict) -> bool:
         """Files are read by the platform's reader (COPY INTO from the S3 stage is not

@@ -92,9 +92,12 @@ class SqlSession:
         cursor = self.conn.execute(render(sql, self.dialect), list(params))
         return cursor.fetchall()
 
+    def _begin(self) -> None:
+        self.conn.begin()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.begin()
+        self._begin()
         try:
             yield
         except BaseException:
