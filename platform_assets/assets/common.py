@@ -21,13 +21,12 @@ ANALYTICS = "team:analytics"
 FILES_KIND = "file"
 WAREHOUSE_KIND = "warehouse"
 
+# A range of days backfills in one run. The CLI's partition ranges (`dg launch
+# --partition-range`, `dagster asset materialize`) need a single-run policy, and a single
+# run fits any pod: rows move in the engine, whose memory limit makes sorts, joins and
+# temporary tables spill to disk, so a month needs disk, not memory. The sensors cut
+# their own range runs at orders_core.calendar.DAYS_PER_RUN days.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-# The daily assets backfill a range of days in one run. The CLI's partition ranges
-# (`dg launch --partition-range`, `dagster asset materialize`) need a single-run policy,
-# and a single run fits any pod: rows move in the engine, whose memory limit makes sorts,
-# joins and temporary tables spill to disk, so a month needs disk, not memory. The
-# sensors cut their own range runs at orders_core.calendar.DAYS_PER_RUN days.
-DAILY_BACKFILL = SINGLE_RUN
 IO_MANAGER = "warehouse_io_manager"
 
 # Every step reads the landing zone or writes the warehouse, where failures are mostly

@@ -16,10 +16,10 @@ from orders_core.profiling import profile_days
 from orders_core.sql.run import LOAD_TABLE, raw_load
 from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
-    DAILY_BACKFILL,
     DATA_PLATFORM,
     FILES_KIND,
     IO_RETRY_POLICY,
+    SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
     order_table_types,
@@ -43,7 +43,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
     @dg.asset(
         name="raw_orders",
         partitions_def=partitions_def,
-        backfill_policy=DAILY_BACKFILL,
+        backfill_policy=SINGLE_RUN,
         group_name="ingestion",
         owners=[DATA_PLATFORM],
         kinds={FILES_KIND, "sql", WAREHOUSE_KIND},

@@ -10,9 +10,9 @@ from orders_core.contract import load_contract
 from orders_core.sql.run import cleaning_run
 from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
-    DAILY_BACKFILL,
     DATA_PLATFORM,
     IO_RETRY_POLICY,
+    SINGLE_RUN,
     WAREHOUSE_KIND,
     InStepCheck,
     column_descriptions,
@@ -103,7 +103,7 @@ def build_staging_assets(
             )
         ],
         partitions_def=partitions_def,
-        backfill_policy=DAILY_BACKFILL,
+        backfill_policy=SINGLE_RUN,
         check_specs=[reconciliation.spec] if reconciliation else None,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,

@@ -17,7 +17,6 @@ from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import (
     ANALYTICS,
-    DAILY_BACKFILL,
     IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
@@ -101,7 +100,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         key=list(tables.FCT_ORDERS.key),
         deps=[CLEANED_ORDERS],
         partitions_def=partitions_def,
-        backfill_policy=DAILY_BACKFILL,
+        backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
         group_name="warehouse",
