@@ -68,6 +68,8 @@ TIMESTAMP_WITH_OFFSET = f"^{_DATE}{_TIME}{_OFFSET}$"
 # parameter once and never appears in SQL text or query history.
 PADS_TABLE = "orders_hmac_pads"
 CLASSIFIED_TABLE = "orders_classified"
+# What identifies a raw row (a record starts on one line of one file, which lands on one day).
+CLASSIFIED_KEY = ("partition_date", "source_file", "source_line")
 
 
 def _lit(text: str) -> str:
@@ -321,17 +323,19 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     order_by = contract.dedup_order_by
     key = contract.dedup_key
     version = f"coalesce(v_{order_by}, v_order_ts)"
-    # Only what the later statements read: the raw row, its text and typed values, the
-    # verdict. The classification is materialised, so every column costs.
-    typed = [f"v_{s.name}" for s in contract.columns if s.type != "string"]
+    # Only what the later statements read: the row's key in the raw table, the values the
+    # cleaned row is made of, the verdict. Every column kept is carried through the window's
+    # sort and materialised, so the landed text (read back by the quarantine for rejected
+    # rows only) is not: keeping it made the statement about twice as expensive.
     kept = ", ".join(
         [
-            *raw_columns(contract),
-            *(f"t_{name}" for name in contract.column_names),
-            *typed,
+            *CLASSIFIED_KEY,
+            "extra_columns_json",
+            *(f"{'t' if s.type == 'string' else 'v'}_{s.name}" for s in contract.columns),
             "is_naive",
         ]
     )
+    window_input = ", ".join([kept, "rule_code", "rule_detail", "version_ts"])
     return f"""
 WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
   SELECT
@@ -340,12 +344,17 @@ WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
     ({naive}) AS is_naive,
     {version} AS version_ts
   FROM checked
-), versions AS (
+), detailed AS (
   SELECT
     judged.*,
-    -- the detail of every broken rule, built for the rejected rows only
+    -- the detail of every broken rule, built for the rejected rows only (before the
+    -- window, so the text it reads is not carried through the window's sort)
     CASE WHEN parse_error IS NOT NULL THEN 'malformed_record: ' || parse_error
-      WHEN rule_code IS NOT NULL THEN ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail,
+      WHEN rule_code IS NOT NULL THEN ORDERS_JOIN_PRESENT('; ', {parts}) END AS rule_detail
+  FROM judged
+), versions AS (
+  SELECT
+    {window_input},
     -- one pass over each order's rows of the day: its newest rejected version, and the
     -- rank of each row, valid ones first, newest first, later file and line first
     max(CASE WHEN rule_code IS NOT NULL THEN version_ts END) OVER (
@@ -355,7 +364,7 @@ WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
       PARTITION BY partition_date, t_{key}
       ORDER BY rule_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
     ) AS version_rank
-  FROM judged
+  FROM detailed
 ), held AS (
   SELECT
     versions.*,
@@ -409,12 +418,18 @@ def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> 
     )
 
 
-def quarantined_select(contract: Contract, classified: str = CLASSIFIED_TABLE) -> str:
-    """The rejected rows exactly as they landed, with their reason."""
-    columns = ", ".join(raw_columns(contract))
+def quarantined_select(
+    contract: Contract, source: str, where: str = "", classified: str = CLASSIFIED_TABLE
+) -> str:
+    """The rejected rows exactly as they landed in ``source`` (the raw rows of the
+    classification, filtered by ``where`` as it was), with their reason."""
+    columns = ", ".join(f"raw.{name}" for name in raw_columns(contract))
+    on = " AND ".join(f"raw.{name} = verdict.{name}" for name in CLASSIFIED_KEY)
+    landed = f"(SELECT * FROM {source} WHERE {where})" if where else source
     return (
-        f"SELECT {columns}, reason_code, reason_detail\nFROM {classified}\n"
-        "WHERE reason_code IS NOT NULL"
+        f"SELECT {columns}, verdict.reason_code, verdict.reason_detail\n"
+        f"FROM {classified} AS verdict JOIN {landed} AS raw ON {on}\n"
+        "WHERE verdict.reason_code IS NOT NULL"
     )
 
 
@@ -512,7 +527,7 @@ def statements(contract: Contract, dialect: str = DUCKDB) -> dict[str, str]:
         "classify": render(classify_sql(contract, source, where), dialect),
         "cleaned": render(cleaned_select(), dialect),
         "superseded": render(cleaned_select(current=False), dialect),
-        "quarantined": render(quarantined_select(contract), dialect),
+        "quarantined": render(quarantined_select(contract, source, where), dialect),
         "day_summary": render(day_summary_select(), dialect),
         "reason_counts": render(reason_counts_select(), dialect),
     }

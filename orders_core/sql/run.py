@@ -65,7 +65,7 @@ def cleaning_run(contract: Contract) -> CleaningRun:
             f"DELETE FROM {cleaned} WHERE {DAYS}",
             f"DELETE FROM {quarantined} WHERE {DAYS}",
             f"INSERT INTO {cleaned} ({column_list(CLEANED_ORDERS_COLUMNS)}) " + cleaned_select(),
-            f"INSERT INTO {quarantined} ({quarantined_columns}) " + quarantined_select(contract),
+            f"INSERT INTO {quarantined} ({quarantined_columns}) " + quarantined_select(contract, quoted(RAW_ORDERS), DAYS),
         ),
         reconciliation=reconciliation_select(
             quoted(RAW_ORDERS), cleaned, quarantined, SUPERSEDED_TABLE

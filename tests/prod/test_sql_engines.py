@@ -56,7 +56,7 @@ def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         classify = render(classify_sql(CONTRACT, "raw_input"), SNOWFLAKE)
         cursor.execute(f"CREATE TEMPORARY TABLE {CLASSIFIED_TABLE} AS {classify}")
         results = []
-        for sql in (cleaned_select(), quarantined_select(CONTRACT)):
+        for sql in (cleaned_select(), quarantined_select(CONTRACT, "raw_input")):
             cursor.execute(render(sql, SNOWFLAKE))
             frame = cursor.fetch_pandas_all()
             frame.columns = [c.lower() for c in frame.columns]

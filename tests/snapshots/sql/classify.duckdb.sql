@@ -695,7 +695,7 @@ WITH texts AS (
     ) AS is_naive,
     COALESCE(v_updated_at, v_order_ts) AS version_ts
   FROM checked
-), versions AS (
+), detailed AS (
   SELECT
     judged.*,
     CASE
@@ -1188,13 +1188,35 @@ WITH texts AS (
         ),
         ''
       )
-    END AS rule_detail, /* the detail of every broken rule, built for the rejected rows only */
+    END AS rule_detail /* the detail of every broken rule, built for the rejected rows only (before the */ /* window, so the text it reads is not carried through the window's sort) */
+  FROM judged
+), versions AS (
+  SELECT
+    partition_date,
+    source_file,
+    source_line,
+    extra_columns_json,
+    t_order_id,
+    t_customer_id,
+    v_order_ts,
+    v_amount,
+    t_currency,
+    v_quantity,
+    v_unit_price,
+    t_status,
+    t_region,
+    t_customer_email,
+    v_updated_at,
+    is_naive,
+    rule_code,
+    rule_detail,
+    version_ts,
     MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts, /* one pass over each order's rows of the day: its newest rejected version, and the */ /* rank of each row, valid ones first, newest first, later file and line first */
     ROW_NUMBER() OVER (
       PARTITION BY partition_date, t_order_id
       ORDER BY rule_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
     ) AS version_rank
-  FROM judged
+  FROM detailed
 ), held AS (
   SELECT
     versions.*,
@@ -1202,41 +1224,20 @@ WITH texts AS (
   FROM versions
 )
 SELECT
-  order_id,
-  customer_id,
-  order_ts,
-  amount,
-  currency,
-  quantity,
-  unit_price,
-  status,
-  region,
-  customer_email,
-  updated_at,
-  extra_columns_json,
-  pii_extra_columns_json,
-  parse_error,
-  raw_record,
+  partition_date,
   source_file,
   source_line,
-  source_format,
-  file_header,
-  partition_date,
+  extra_columns_json,
   t_order_id,
   t_customer_id,
-  t_order_ts,
-  t_amount,
+  v_order_ts,
+  v_amount,
   t_currency,
-  t_quantity,
-  t_unit_price,
+  v_quantity,
+  v_unit_price,
   t_status,
   t_region,
   t_customer_email,
-  t_updated_at,
-  v_order_ts,
-  v_amount,
-  v_quantity,
-  v_unit_price,
   v_updated_at,
   is_naive,
   CASE WHEN superseded_by_rejected THEN 'newer_version_rejected' ELSE rule_code END AS reason_code,

@@ -1,26 +1,36 @@
 SELECT
-  order_id,
-  customer_id,
-  order_ts,
-  amount,
-  currency,
-  quantity,
-  unit_price,
-  status,
-  region,
-  customer_email,
-  updated_at,
-  extra_columns_json,
-  pii_extra_columns_json,
-  parse_error,
-  raw_record,
-  source_file,
-  source_line,
-  source_format,
-  file_header,
-  partition_date,
-  reason_code,
-  reason_detail
-FROM orders_classified
+  raw.order_id,
+  raw.customer_id,
+  raw.order_ts,
+  raw.amount,
+  raw.currency,
+  raw.quantity,
+  raw.unit_price,
+  raw.status,
+  raw.region,
+  raw.customer_email,
+  raw.updated_at,
+  raw.extra_columns_json,
+  raw.pii_extra_columns_json,
+  raw.parse_error,
+  raw.raw_record,
+  raw.source_file,
+  raw.source_line,
+  raw.source_format,
+  raw.file_header,
+  raw.partition_date,
+  verdict.reason_code,
+  verdict.reason_detail
+FROM orders_classified AS verdict
+JOIN (
+  SELECT
+    *
+  FROM raw.raw_orders
+  WHERE
+    partition_date BETWEEN ? AND ?
+) AS raw
+  ON raw.partition_date = verdict.partition_date
+  AND raw.source_file = verdict.source_file
+  AND raw.source_line = verdict.source_line
 WHERE
-  NOT reason_code IS NULL
+  NOT verdict.reason_code IS NULL
