@@ -144,7 +144,9 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
         )
         cleaned = arrow_frame(conn.sql(render(cleaned_select())).to_arrow_table())
         superseded = arrow_frame(conn.sql(render(cleaned_select(current=False))).to_arrow_table())
-        quarantined = arrow_frame(conn.sql(render(quarantined_select(contract, "raw_input"))).to_arrow_table())
+        quarantined = arrow_frame(
+            conn.sql(render(quarantined_select(contract, "raw_input"))).to_arrow_table()
+        )
         summary = conn.sql(render(day_summary_select())).fetchall()
     naive = sum(row[5] for row in summary)
     order = ["partition_date", "source_file", "source_line"]

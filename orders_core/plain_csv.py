@@ -53,24 +53,32 @@ def _header(line: bytes, contract: Contract) -> list[str] | None:
     return cells
 
 
-def _plain_lines(data: np.ndarray, before: int, after: int | None) -> bool:
-    """Whether complete lines (``data`` ends with a newline) are plain; ``before`` is the
-    byte preceding them (a newline at the start of the file), ``after`` the byte that
-    follows them (None at the end of the file)."""
-    if (data == 13).any() or (data == 0).any():
+def _plain_lines(chunk: bytes, before: int) -> bool:
+    """Whether complete lines (``chunk`` ends with a newline) are plain; ``before`` is the
+    byte preceding them (a newline at the start of the file).
+
+    Byte searches (``memchr``-fast) first; numpy only for line lengths and quotes.
+    """
+    if b"\r" in chunk or b"\x00" in chunk or b"\n\n" in chunk:
         return False
+    if before == _NEWLINE and chunk.startswith(b"\n"):
+        return False  # a blank line
+    data = np.frombuffer(chunk, np.uint8)
     newlines = np.flatnonzero(data == _NEWLINE)
-    starts = np.concatenate(([-1], newlines[:-1]))
-    if ((newlines - starts - 1) == 0).any() or (newlines - starts - 1 > MAX_RECORD_BYTES).any():
+    if (np.diff(newlines, prepend=-1) - 1 > MAX_RECORD_BYTES).any():
         return False
-    quotes = np.flatnonzero(data == _QUOTE)
-    if not quotes.size:
+    if b'"' not in chunk:
         return True
-    per_line = np.diff(np.concatenate(([0], np.cumsum(data == _QUOTE)[newlines])))
-    if (per_line % 2).any():
+    quotes = np.flatnonzero(data == _QUOTE)
+    # An even number of quotes on every line: the quotes of each line, counted.
+    if (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
         return False
-    padded = np.concatenate(([before], data, [_NEWLINE if after is None else after]))
-    previous, following = padded[quotes], padded[quotes + 2]
+    # Each quote touches a comma or a line end (the chunk ends with a newline, so a
+    # quote always has a following byte; the first byte's preceding one is ``before``).
+    previous = data[np.maximum(quotes - 1, 0)]
+    if quotes[0] == 0:
+        previous[0] = before
+    following = data[quotes + 1]
     edge = (previous == _COMMA) | (previous == _NEWLINE) | (following == _COMMA)
     edge |= following == _NEWLINE
     return bool(edge.all())
@@ -85,7 +93,7 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
     if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf") or b"\r" in first:
         return None
     header = _header(first[:-1], contract)
-    if header is None or not _plain_lines(np.frombuffer(first, np.uint8), _NEWLINE, None):
+    if header is None or not _plain_lines(first, _NEWLINE):
         return None
     before = _NEWLINE
     carry = b""
@@ -104,9 +112,8 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
                     return None
                 carry = data
                 continue
-        lines = np.frombuffer(data[:cut], np.uint8)
-        after = data[cut] if cut < len(data) else None
-        if not _plain_lines(lines, before, after if chunk else None):
+        lines = data[:cut]
+        if not _plain_lines(lines, before):
             return None
         if not chunk:
             return header

@@ -94,6 +94,9 @@ class SnowflakeSession(SqlSession):
         finally:
             cursor.close()
 
+    # write_pandas creates a stage (DDL), which commits an open transaction.
+    loads_in_transaction = False
+
     def _begin(self) -> None:
         cursor = self.conn.cursor()
         try:

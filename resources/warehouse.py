@@ -83,6 +83,10 @@ class SqlSession:
 
     dialect: str = "duckdb"
     db_system: str = "duckdb"  # OpenTelemetry's db.system.name
+    # Whether loads (:meth:`load_plain_csv`, :meth:`append`) may run inside
+    # :meth:`transaction`: then a step loads straight into its table in the transaction
+    # that replaces the days, instead of staging every row in a session table first.
+    loads_in_transaction: bool = True
 
     def __init__(self, conn) -> None:
         self.conn = conn
@@ -110,7 +114,8 @@ class SqlSession:
         own strict scan: each header cell into its contract column, ``lineage`` values on
         every row, ``source_line`` = record number + 1. False, with nothing loaded, when
         the engine cannot (another engine, or a file the strict scan refuses: the caller
-        then uses the reader)."""
+        then uses the reader). A refusal inside :meth:`transaction` aborts it (DuckDB
+        has no savepoints): the caller must roll back."""
         from orders_core.ingest import normalize_header
 
         positions = [f"column{i}" for i in range(len(header))]

@@ -65,7 +65,8 @@ def cleaning_run(contract: Contract) -> CleaningRun:
             f"DELETE FROM {cleaned} WHERE {DAYS}",
             f"DELETE FROM {quarantined} WHERE {DAYS}",
             f"INSERT INTO {cleaned} ({column_list(CLEANED_ORDERS_COLUMNS)}) " + cleaned_select(),
-            f"INSERT INTO {quarantined} ({quarantined_columns}) " + quarantined_select(contract, quoted(RAW_ORDERS), DAYS),
+            f"INSERT INTO {quarantined} ({quarantined_columns}) "
+            + quarantined_select(contract, quoted(RAW_ORDERS), DAYS),
         ),
         reconciliation=reconciliation_select(
             quoted(RAW_ORDERS), cleaned, quarantined, SUPERSEDED_TABLE
@@ -78,22 +79,24 @@ LOAD_TABLE = "orders_raw_load"
 
 @dataclass(frozen=True)
 class RawLoad:
-    """Statements of a raw_orders run: landed files are appended one at a time to the
-    session table ``LOAD_TABLE`` (after ``create_load``); ``replace`` then swaps the
-    days' rows in one transaction (the first and last day bound)."""
+    """Statements of a raw_orders run. Where the engine can load inside a transaction,
+    the run deletes the days (``delete``, the first and last day bound) and loads the
+    landed files straight into the table in that one transaction. Elsewhere files are
+    appended one at a time to the session table ``LOAD_TABLE`` (after ``create_load``),
+    and ``replace`` swaps the days' rows in one transaction at the end."""
 
     create_load: str
+    delete: str
     replace: tuple[str, ...]
 
 
 def raw_load(contract: Contract) -> RawLoad:
     raw = quoted(RAW_ORDERS)
     columns = column_list(raw_columns(contract))
+    delete = f"DELETE FROM {raw} WHERE {DAYS}"
     return RawLoad(
         create_load=f"CREATE OR REPLACE TEMPORARY TABLE {LOAD_TABLE} AS"
         f" SELECT {columns} FROM {raw} WHERE 1 = 0",
-        replace=(
-            f"DELETE FROM {raw} WHERE {DAYS}",
-            f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}",
-        ),
+        delete=delete,
+        replace=(delete, f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}"),
     )

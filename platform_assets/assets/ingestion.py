@@ -34,6 +34,8 @@ from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
+# Loads straight into raw.raw_orders (one per file the engine refuses) before staging.
+DIRECT_LOAD_ATTEMPTS = 3
 MAX_REFUSED_NAMES = 10
 
 
@@ -83,31 +85,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             ensure_tables(session.execute, contract, tables.RAW_ORDERS)
-            # Files are read one at a time into a session table; the day's rows replace
-            # the partitions in one transaction at the end (a crash leaves the old rows).
-            load = raw_load(contract)
-            session.execute(load.create_load)
-            landed: dict = {}
-            for day in days:
-                started = time.perf_counter()
-                listing = landing.scan_day(day)
-                listed = listing.files
-                accepted = [info for info in listed if file_format(info.name)]
-                for info in accepted:
-                    if _engine_loaded(session, landing, info, contract, day):
-                        continue
-                    source = LandedFile(
-                        uri=info.uri, name=info.name, size=info.size, data=landing.read(info)
-                    )
-                    frame = with_partition_date(read_landed_files(contract, [source]), day)
-                    if len(frame):
-                        session.append(LOAD_TABLE, raw_table(frame, contract))
-                landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
             with sql_write_span(context, TABLE, session.db_system) as write:
-                with session.transaction():
-                    for statement in load.replace:
-                        session.execute(statement, [days[0], days[-1]] if "?" in statement else ())
-                    profiles = profile_days(session.execute, contract, TABLE, days)
+                landed, profiles = _replace_days(session, landing, contract, days)
                 written = sum(int(p["dagster/row_count"]) for p in profiles.values())
                 write.set_attribute(ROWS_WRITTEN, written)
             for day in days:
@@ -155,11 +134,73 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
     return profile
 
 
-def _engine_loaded(session, landing: LandingZone, info, contract, day) -> bool:
-    """Load a plain CSV file (``orders_core.plain_csv``) with the engine's own scan,
-    streaming: the same rows as the reader, without holding the file in Python. False
-    when the file is not plain, not on this machine, or the engine refused it (the
-    reader then reads it)."""
+class _EngineRefused(Exception):
+    """The engine refused a plain CSV file inside the replacing transaction (aborted)."""
+
+
+def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, dict]:
+    """Load the days' landed files and replace their rows in one transaction (a crash
+    leaves the old rows); the listing of each day and the days' profiles.
+
+    Where the engine loads inside a transaction (DuckDB), files go straight into the
+    table: staging a range of days in a session table first made the engine spill it
+    to disk and copy every row twice (bench/RESULTS.md). A file the engine refuses
+    there aborts the transaction (no savepoints): it is rolled back and the load starts
+    again with that file left to the reader; after ``DIRECT_LOAD_ATTEMPTS`` the staged
+    load below runs instead, which falls back file by file."""
+    load = raw_load(contract)
+    bounds = [days[0], days[-1]]
+    to_reader: set[str] = set()
+    for _ in range(DIRECT_LOAD_ATTEMPTS if session.loads_in_transaction else 0):
+        try:
+            with session.transaction():
+                session.execute(load.delete, bounds)
+                landed = _load_days(session, landing, contract, days, TABLE, to_reader)
+                return landed, profile_days(session.execute, contract, TABLE, days)
+        except _EngineRefused as refused:
+            to_reader.add(refused.args[0])
+    session.execute(load.create_load)
+    landed = _load_days(session, landing, contract, days, LOAD_TABLE, to_reader, staged=True)
+    with session.transaction():
+        for statement in load.replace:
+            session.execute(statement, bounds if "?" in statement else ())
+        return landed, profile_days(session.execute, contract, TABLE, days)
+
+
+def _load_days(
+    session, landing: LandingZone, contract, days, target: str, to_reader, staged=False
+) -> dict:
+    """Append every accepted landed file of ``days`` to ``target``, one file at a time:
+    plain CSV files by the engine's own scan (except those in ``to_reader``), the others
+    by the lossless reader. Outside ``staged`` loads, a refusal raises ``_EngineRefused``."""
+    landed: dict = {}
+    for day in days:
+        started = time.perf_counter()
+        listing = landing.scan_day(day)
+        accepted = [info for info in listing.files if file_format(info.name)]
+        for info in accepted:
+            loaded = info.uri not in to_reader and _engine_loaded(
+                session, landing, info, contract, day, target
+            )
+            if loaded:
+                continue
+            if loaded is None and not staged:
+                raise _EngineRefused(info.uri)
+            source = LandedFile(
+                uri=info.uri, name=info.name, size=info.size, data=landing.read(info)
+            )
+            frame = with_partition_date(read_landed_files(contract, [source]), day)
+            if len(frame):
+                session.append(target, raw_table(frame, contract))
+        landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
+    return landed
+
+
+def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool | None:
+    """Load a plain CSV file (``orders_core.plain_csv``) into ``target`` with the engine's
+    own scan, streaming: the same rows as the reader, without holding the file in Python.
+    False when the file is not plain or not on this machine, None when the engine refused
+    it (the reader then reads it)."""
     if not info.name.lower().endswith(".csv"):
         return False
     with landing.local_file(info) as local:
@@ -175,4 +216,4 @@ def _engine_loaded(session, landing: LandingZone, info, contract, day) -> bool:
             "file_header": json.dumps(header),
             "partition_date": day,
         }
-        return session.load_plain_csv(LOAD_TABLE, path, header, lineage)
+        return session.load_plain_csv(target, path, header, lineage) or None

@@ -147,3 +147,43 @@ def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, te
     }
     assert engine.load_plain_csv("raw.raw_orders", str(path), header, lineage) is False
     assert _rows(engine.conn) == []
+
+
+@pytest.mark.parametrize("refused_files", [1, 4])
+def test_raw_orders_loads_every_row_when_the_engine_refuses_files_in_its_transaction(
+    tmp_path, instance, refused_files
+):
+    """raw_orders loads plain files straight into its table inside the replacing
+    transaction; a file the engine refuses there aborts it. The run still loads every
+    record of every file (the refused ones by the reader), whether it retries the direct
+    load (one refused file) or falls back to staging (more than DIRECT_LOAD_ATTEMPTS)."""
+    import dagster as dg
+
+    from orders_platform.definitions import build_definitions
+    from platform_assets.assets.ingestion import DIRECT_LOAD_ATTEMPTS
+    from tests.support.order_fixtures import csv_bytes, land, order_rows, range_tags, settings_for
+
+    assert refused_files in (1, DIRECT_LOAD_ATTEMPTS + 1)
+    landing = tmp_path / "landing"
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    expected = 0
+    for day in days:
+        for i in range(refused_files):
+            # Plain to the byte check, refused by the strict scan: a record with one field.
+            data = csv_bytes(order_rows(3, day, prefix=f"r{i}-")) + b"ragged\n"
+            land(landing, day, f"ragged-{i}.csv", data)
+            expected += 4
+        land(landing, day, "good.csv", csv_bytes(order_rows(5, day, prefix="g-")))
+        expected += 5
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(days[0], days[-1])
+    )
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT (source_file, source_line)),"
+            " count(parse_error) FROM raw.raw_orders"
+        ).fetchone()
+    # Every record once; the ragged line of each refused file kept as a malformed record.
+    assert rows == (expected, expected, refused_files * len(days))

@@ -9,7 +9,8 @@ quarantined_orders, fct_orders, customer_metrics, dim_customers); PHASE is one o
 
 - ``before_connect``: nothing of the table is written yet (its CREATE IF NOT EXISTS);
 - ``after_delete``: inside the transaction, the old rows deleted, new ones not inserted;
-- ``after_insert``: inside the transaction, new rows inserted, not committed;
+- ``after_insert``: inside the transaction, new rows inserted (a statement, or a landed
+  file loaded into the table), not committed;
 - ``after_commit``: committed, but Dagster has not recorded the materialization.
 
 ``raw_orders:between_partitions`` kills while raw_orders lists the second day of the range.
@@ -69,6 +70,20 @@ def install_kill_point(point: str) -> None:
                     die(point)
         return result
 
+    def loading(method):
+        """``load_plain_csv`` and ``append`` insert rows too (raw_orders loads files
+        straight into its table inside the replacing transaction)."""
+
+        def load(self, target, *args, **kwargs):
+            result = method(self, target, *args, **kwargs)
+            if target.rpartition(".")[2] == table and result is not False:
+                touched.append(table)
+                if phase == "after_insert":
+                    die(point)
+            return result
+
+        return load
+
     @contextmanager
     def transaction(self):
         touched.clear()
@@ -79,6 +94,8 @@ def install_kill_point(point: str) -> None:
 
     session.execute = execute
     session.transaction = transaction
+    session.load_plain_csv = loading(session.load_plain_csv)
+    session.append = loading(session.append)
 
     client = warehouse._TransactionalDuckDbClient
     handler = warehouse._PandasTableHandler
