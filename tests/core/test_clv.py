@@ -130,6 +130,25 @@ def test_weights_equal_repeated_rows() -> None:
     assert clv.bgnbd_log_likelihood(p, x, t_x, T, weights=w) == pytest.approx(expanded)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_collapse_finds_distinct_rows_in_order_of_first_appearance(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    columns = [rng.integers(0, 3, 200).astype(float) / 7 for _ in range(3)]
+    rows = list(zip(*columns, strict=True))
+    distinct = list(dict.fromkeys(rows))  # a dict keeps first appearances in order
+    uniques, counts, codes = clv._collapse(*columns)
+    assert list(zip(*uniques, strict=True)) == distinct
+    assert counts.tolist() == [rows.count(row) for row in distinct]
+    assert [distinct[code] for code in codes] == rows
+
+
+def test_collapse_of_no_rows_and_of_one_row() -> None:
+    (empty,), counts, codes = clv._collapse(np.array([]))
+    assert len(empty) == len(counts) == len(codes) == 0
+    (x, t_x), counts, codes = clv._collapse(np.array([2.0]), np.array([1.0]))
+    assert (x.tolist(), t_x.tolist(), counts.tolist(), codes.tolist()) == ([2.0], [1.0], [1.0], [0])
+
+
 def test_recovers_simulated_parameters() -> None:
     true_purchases = clv.BGNBDParams(r=0.25, alpha=4.0, a=0.8, b=2.5)
     true_spend = clv.GammaGammaParams(p=6.0, q=4.0, gamma=15.0)
