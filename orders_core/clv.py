@@ -255,15 +255,21 @@ def _maximize(
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     # Imported here: scipy.optimize costs about half a second at every code location load.
     from scipy import optimize
+    from threadpoolctl import threadpool_limits
 
-    res = optimize.minimize(
-        objective,
-        np.clip(start, -_LOG_BOUND, _LOG_BOUND),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-    )
+    # One BLAS thread: SciPy's L-BFGS-B (C since 1.15) calls OpenBLAS for vectors of 3 or 4
+    # parameters, where threads only add wake-ups and spinning (scipy/scipy#22438); on two
+    # busy cores both fits ran 5-8x slower. It also makes the weighted sums in ``objective``
+    # round the same whatever the machine's core count.
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = optimize.minimize(
+            objective,
+            np.clip(start, -_LOG_BOUND, _LOG_BOUND),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+        )
     message = str(res.message)
     at_lower, at_upper = res.x <= -_LOG_BOUND + 1e-6, res.x >= _LOG_BOUND - 1e-6
     at_bound = [n for n, low, up in zip(names, at_lower, at_upper, strict=True) if low or up]
