@@ -99,6 +99,15 @@ def empty_scores() -> pd.DataFrame:
     )
 
 
+def _distinct_days(values: pd.Series) -> pd.DatetimeIndex:
+    """The distinct values of a date column, as timestamps.
+
+    Each distinct value is converted once: pd.to_datetime converts an Arrow DATE column
+    value by value, 0.4 s for half a million customers who share a few dozen days.
+    """
+    return pd.DatetimeIndex(pd.to_datetime(values.unique()))
+
+
 def score_frame(metrics: pd.DataFrame, model: clv.CLVModel, config: CLVConfig) -> pd.DataFrame:
     """The customer_clv rows: one per customer of ``metrics``, scored with ``model``."""
     scored = clv.score_customers(
@@ -170,7 +179,7 @@ def _holdout_metadata(
     elif config.holdout_fraction == 0.0:
         return {"holdout/status": "disabled: holdout_fraction is 0"}
     else:
-        first_day = pd.to_datetime(metrics["first_order_date"]).min().date()
+        first_day = _distinct_days(metrics["first_order_date"]).min().date()
         cut = default_cut_date(first_day, as_of, config.holdout_fraction)
         if cut is None:
             return {
@@ -246,7 +255,7 @@ def _fit_and_score(
     except clv.InsufficientDataError as exc:
         reason = str(exc)
     as_of = (
-        pd.to_datetime(customer_metrics["as_of_date"]).max().date()
+        _distinct_days(customer_metrics["as_of_date"]).max().date()
         if len(customer_metrics)
         else None
     )

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from devtools.clv_simulation import simulate_customers
 from orders_core import clv
@@ -128,6 +129,35 @@ def test_weights_equal_repeated_rows() -> None:
     )
     expanded = clv.bgnbd_log_likelihood(p, np.repeat(x, w), np.repeat(t_x, w), np.repeat(T, w))
     assert clv.bgnbd_log_likelihood(p, x, t_x, T, weights=w) == pytest.approx(expanded)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_collapse_finds_distinct_rows_in_order_of_first_appearance(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    columns = [rng.integers(0, 3, 200).astype(float) / 7 for _ in range(3)]
+    rows = list(zip(*columns, strict=True))
+    distinct = list(dict.fromkeys(rows))  # a dict keeps first appearances in order
+    uniques, counts, codes = clv._collapse(*columns)
+    assert list(zip(*uniques, strict=True)) == distinct
+    assert counts.tolist() == [rows.count(row) for row in distinct]
+    assert [distinct[code] for code in codes] == rows
+
+
+def test_collapse_of_no_rows_and_of_one_row() -> None:
+    (empty,), counts, codes = clv._collapse(np.array([]))
+    assert len(empty) == len(counts) == len(codes) == 0
+    (x, t_x), counts, codes = clv._collapse(np.array([2.0]), np.array([1.0]))
+    assert (x.tolist(), t_x.tolist(), counts.tolist(), codes.tolist()) == ([2.0], [1.0], [1.0], [0])
+
+
+def test_fit_does_not_depend_on_the_blas_thread_count() -> None:
+    rng = np.random.default_rng(3)
+    x, monetary = rng.integers(1, 20, 20_000).astype(float), rng.gamma(5.0, 4.0, 20_000)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            fits.append(clv.fit_gamma_gamma(x, monetary))
+    assert fits[0] == fits[1]
 
 
 def test_recovers_simulated_parameters() -> None:

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from asset_checks.clv import (
@@ -23,7 +24,7 @@ from asset_checks.clv import (
 from devtools.clv_simulation import simulate_daily_metrics
 from orders_core import clv, clv_validation
 from platform_assets.assets.analytics import build_analytics_assets
-from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
+from platform_assets.assets.clv import CUSTOMER_CLV, _distinct_days, build_clv_assets
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
 from tests.support import paths
@@ -261,6 +262,18 @@ def test_a_cut_date_after_as_of_fails_without_retry(tmp_path: Path) -> None:
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert "must be before as_of" in failure.step_failure_data.user_failure_data.description
+
+
+@pytest.mark.parametrize("dtype", [pd.ArrowDtype(pa.date32()), object, "datetime64[ns]"])
+def test_distinct_days_of_a_date_column(dtype) -> None:
+    first, last = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-03")
+    values = pd.Series([last.date(), first.date(), last.date(), None], dtype=object).astype(dtype)
+    got = _distinct_days(values)
+    assert len(got) == 3 and got.isna().sum() == 1  # a missing day is NaT, skipped below
+    parsed = pd.to_datetime(values)  # what the asset did before: every value parsed
+    assert (got.min(), got.max()) == (parsed.min(), parsed.max()) == (first, last)
+    strings = pd.Series(["2025-01-03", "2025-01-01", None], dtype="string")
+    assert (_distinct_days(strings).min(), _distinct_days(strings).max()) == (first, last)
 
 
 def _scores(**change) -> pd.DataFrame:
