@@ -11,8 +11,8 @@ from __future__ import annotations
 from orders_core.sql.facts import current_orders_sql
 
 # One row per order across landing days (the rule of fct_orders): an order that landed
-# on two days counts once, as its newest version.
-CURRENT_ORDERS = current_orders_sql()
+# on two days counts once, as its newest version. Only the columns the metrics read.
+CURRENT_ORDERS = current_orders_sql(columns=("customer_id", "order_date", "amount"))
 
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 

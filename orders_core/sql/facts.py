@@ -15,21 +15,49 @@ day's partition to S (or back, when S no longer holds the order).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orders_core.sql.tables import column_list, quoted
-from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
+from orders_core.tables import (
+    CLEANED_ORDERS,
+    CLEANED_ORDERS_COLUMNS,
+    FCT_ORDERS,
+    FCT_ORDERS_COLUMNS,
+)
 
 AFFECTED_TABLE = "orders_affected"
 VERSION_ORDER = "updated_at DESC, partition_date DESC, source_file DESC, source_line DESC"
 
 
-def current_orders_sql(source: str = quoted(CLEANED_ORDERS), where: str = "") -> str:
-    """The current version of each order among ``source``'s rows (filtered by ``where``)."""
+def current_orders_sql(
+    source: str = quoted(CLEANED_ORDERS),
+    where: str = "",
+    columns: Sequence[str] = CLEANED_ORDERS_COLUMNS,
+) -> str:
+    """``columns`` of the current version of each order among ``source``'s rows (filtered
+    by ``where``).
+
+    Most orders land once: only those with more than one version go through the window
+    that ranks versions; the others are taken as they are. Ranking every row carried
+    each whole row through the window's sort (about 30 % of the publishing statement at
+    8M orders, spilling); the result is the same rows.
+    """
     condition = f" WHERE {where}" if where else ""
-    return (
-        "SELECT * FROM (SELECT versions.*, row_number() OVER (PARTITION BY order_id"
-        f" ORDER BY {VERSION_ORDER}) AS version_rank FROM {source} AS versions{condition})"
-        " AS ranked WHERE version_rank = 1"
-    )
+    selected = ", ".join(columns)
+    return f"""WITH versions AS (
+  SELECT * FROM {source}{condition}
+), repeated AS (
+  SELECT order_id FROM versions GROUP BY order_id HAVING count(*) > 1
+)
+SELECT {selected} FROM versions
+WHERE NOT EXISTS (SELECT 1 FROM repeated WHERE repeated.order_id = versions.order_id)
+UNION ALL
+SELECT {selected} FROM (
+  SELECT versions.*, row_number() OVER (PARTITION BY order_id ORDER BY {VERSION_ORDER})
+    AS version_rank
+  FROM versions WHERE order_id IN (SELECT order_id FROM repeated)
+) AS ranked
+WHERE version_rank = 1"""  # noqa: S608 (identifiers from the code)
 
 
 def affected_orders_sql() -> str:
@@ -50,7 +78,7 @@ def publish_statements() -> list[str]:
     return [
         f"DELETE FROM {quoted(FCT_ORDERS)} WHERE order_id IN ({affected})",
         f"INSERT INTO {quoted(FCT_ORDERS)} ({columns}) SELECT {columns} FROM ("
-        + current_orders_sql(where=f"order_id IN ({affected})")
+        + current_orders_sql(where=f"order_id IN ({affected})", columns=FCT_ORDERS_COLUMNS)
         + ") AS current_versions",
     ]
 
@@ -70,6 +98,7 @@ def current_day_counts_sql() -> str:
     days = "partition_date BETWEEN ? AND ?"
     orders = f"order_id IN (SELECT order_id FROM {quoted(CLEANED_ORDERS)} WHERE {days})"
     return (
-        f"SELECT partition_date, count(*) AS n FROM ({current_orders_sql(where=orders)})"
+        "SELECT partition_date, count(*) AS n FROM"
+        f" ({current_orders_sql(where=orders, columns=['partition_date'])})"
         f" AS current_versions WHERE {days} GROUP BY partition_date"
     )

@@ -28,8 +28,63 @@ SELECT
   updated_at,
   partition_date
 FROM (
+  WITH versions AS (
+    SELECT
+      *
+    FROM staging.cleaned_orders
+    WHERE
+      order_id IN (
+        SELECT
+          order_id
+        FROM orders_affected
+      )
+  ), repeated AS (
+    SELECT
+      order_id
+    FROM versions
+    GROUP BY
+      order_id
+    HAVING
+      COUNT(*) > 1
+  )
   SELECT
-    *
+    order_id,
+    customer_id,
+    order_ts,
+    order_date,
+    amount,
+    currency,
+    quantity,
+    unit_price,
+    status,
+    region,
+    customer_email_hash,
+    updated_at,
+    partition_date
+  FROM versions
+  WHERE
+    NOT EXISTS(
+      SELECT
+        1
+      FROM repeated
+      WHERE
+        repeated.order_id = versions.order_id
+    )
+  UNION ALL
+  SELECT
+    order_id,
+    customer_id,
+    order_ts,
+    order_date,
+    amount,
+    currency,
+    quantity,
+    unit_price,
+    status,
+    region,
+    customer_email_hash,
+    updated_at,
+    partition_date
   FROM (
     SELECT
       versions.*,
@@ -37,12 +92,12 @@ FROM (
         PARTITION BY order_id
         ORDER BY updated_at DESC NULLS LAST, partition_date DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
       ) AS version_rank
-    FROM staging.cleaned_orders AS versions
+    FROM versions
     WHERE
       order_id IN (
         SELECT
           order_id
-        FROM orders_affected
+        FROM repeated
       )
   ) AS ranked
   WHERE
