@@ -54,6 +54,19 @@ group by customer_id
 order by customer_id
 """  # noqa: S608 (composes constant statements, never data)
 
+# What customer_clv fits and scores on: the stored metrics it uses, by customer. The fit
+# sums over distinct histories in order of first appearance, so a fixed order gives the
+# same parameters for the same metrics, to the last digit, on every engine.
+CLV_INPUTS_SQL = """
+select customer_id, frequency, recency_days, tenure_days, monetary_value, as_of_date
+from analytics.customer_metrics
+order by customer_id
+"""
+# The first purchase day of all customers (where customer_clv's default holdout starts).
+FIRST_ORDER_DAY_SQL = (
+    "select min(first_order_date) as first_order_date from analytics.customer_metrics"
+)
+
 # Calibration/holdout summary for validating the CLV model, as of a cut day C and an
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
 # out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.

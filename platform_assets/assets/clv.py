@@ -18,7 +18,12 @@ from orders_core.clv_validation import (
     default_cut_date,
     validate_holdout,
 )
-from orders_core.metrics import HOLDOUT_SUMMARY_SQL, holdout_summary_params
+from orders_core.metrics import (
+    CLV_INPUTS_SQL,
+    FIRST_ORDER_DAY_SQL,
+    HOLDOUT_SUMMARY_SQL,
+    holdout_summary_params,
+)
 from orders_core.rounding import score, significant
 from platform_assets.assets.common import (
     ANALYTICS,
@@ -165,9 +170,7 @@ def _validation_metadata(cut: dt.date, validation: HoldoutValidation) -> dict[st
     }
 
 
-def _holdout_metadata(
-    warehouse: Warehouse, metrics: pd.DataFrame, as_of: dt.date, config: CLVConfig
-) -> dict[str, object]:
+def _holdout_metadata(warehouse: Warehouse, as_of: dt.date, config: CLVConfig) -> dict[str, object]:
     """Fit on orders up to the cut day, compare predicted and actual purchases after it."""
     if config.holdout_cut_date:
         cut = parse_day(config.holdout_cut_date, "holdout_cut_date")
@@ -179,7 +182,8 @@ def _holdout_metadata(
     elif config.holdout_fraction == 0.0:
         return {"holdout/status": "disabled: holdout_fraction is 0"}
     else:
-        first_day = _distinct_days(metrics["first_order_date"]).min().date()
+        (first,) = warehouse.query(FIRST_ORDER_DAY_SQL)["first_order_date"]
+        first_day = pd.Timestamp(first).date()
         cut = default_cut_date(first_day, as_of, config.holdout_fraction)
         if cut is None:
             return {
@@ -294,7 +298,7 @@ def _fit_and_score(
             "clv/status": "fitted",
             **_model_metadata(model),
             "customers/gamma_gamma": model.spend.n_customers,
-            **_holdout_metadata(warehouse, customer_metrics, as_of, config),
+            **_holdout_metadata(warehouse, as_of, config),
         }
     yield dg.Output(
         scores,
@@ -312,7 +316,8 @@ def build_clv_assets(
     check_specs: Sequence[dg.AssetCheckSpec] = (),
     check_results: ModelChecks = lambda scores, model, reason: iter(()),
 ) -> list[dg.AssetsDefinition]:
-    """customer_clv over the customer_metrics table.
+    """customer_clv over the customer_metrics table (``analytics.customer_metrics``, read
+    with SQL: the columns the fit uses, by customer).
 
     ``check_specs`` are evaluated inside the step by ``check_results(scores, model,
     reason)``, on the scores and the fitted model it holds (the composition root passes
@@ -321,7 +326,7 @@ def build_clv_assets(
 
     @dg.asset(
         key=CUSTOMER_CLV,
-        ins={"customer_metrics": dg.AssetIn(customer_metrics_key)},
+        deps=[customer_metrics_key],
         io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         group_name="analytics",
@@ -340,7 +345,6 @@ def build_clv_assets(
         context: dg.AssetExecutionContext,
         config: CLVConfig,
         warehouse: Warehouse,
-        customer_metrics: pd.DataFrame,
         telemetry: TelemetryResource,
     ) -> Iterator:
         """Customer lifetime value: expected purchases, P(alive), order value and CLV.
@@ -365,6 +369,8 @@ def build_clv_assets(
         checks warn, and dim_customers is published with empty CLV columns.
         """
         with telemetry.asset_span(context) as span:
+            # Only the columns the fit, the scores and the holdout cut use.
+            customer_metrics = warehouse.query(CLV_INPUTS_SQL)
             span.record_rows(rows_in=len(customer_metrics))
             for event in _fit_and_score(
                 context, config, warehouse, customer_metrics, customer_metrics_key, check_results
