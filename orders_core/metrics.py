@@ -21,7 +21,9 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 #   recency_days   = last purchase day - first purchase day
 #   tenure_days    = D - first purchase day
 #   monetary_value = mean daily spend over the repeat purchase days (0 without repeats)
-CUSTOMER_METRICS_SQL = f"""
+# One row per customer, in no particular order (what analytics.customer_metrics holds:
+# orders_core.sql.customers inserts it as it is).
+CUSTOMER_METRICS_SELECT = f"""
 with daily as (
     select
         customer_id,
@@ -51,8 +53,8 @@ select
     cast(? as date) as as_of_date
 from daily
 group by customer_id
-order by customer_id
 """  # noqa: S608 (composes constant statements, never data)
+CUSTOMER_METRICS_SQL = CUSTOMER_METRICS_SELECT + "order by customer_id\n"
 
 # What customer_clv fits and scores on: the stored metrics it uses, by customer. The fit
 # sums over distinct histories in order of first appearance, so a fixed order gives the

@@ -86,6 +86,16 @@ FCT_ORDERS_COLUMNS = tuple(
     for c in CLEANED_ORDERS_COLUMNS
     if c not in ("extra_columns_json", "source_file", "source_line")
 )
+# dim_customers: every customer_metrics column, then these customer_clv columns
+# (dim_customers name -> customer_clv name).
+DIM_CLV_COLUMNS = {
+    "expected_purchases": "expected_purchases",
+    "prob_alive": "prob_alive",
+    "expected_avg_order_value": "expected_avg_order_value",
+    "clv": "clv",
+    "clv_horizon_months": "horizon_months",
+    "clv_as_of_date": "as_of_date",
+}
 # The order attributes the quality suite judges: the facts without the derived dates.
 QUALITY_COLUMNS = tuple(c for c in FCT_ORDERS_COLUMNS if c not in ("order_date", "partition_date"))
 

@@ -1,4 +1,4 @@
-"""Column types of the order tables the SQL steps write, and their DDL.
+"""Column types of the tables the SQL steps write, and their DDL.
 
 The steps create their tables themselves (no IO manager moves their rows), so the types
 are stated here once; the asset metadata the UI shows is built from the same map.
@@ -11,6 +11,8 @@ from orders_core.sql.cleaning import raw_columns
 from orders_core.tables import (
     CLEANED_ORDERS,
     CLEANED_ORDERS_COLUMNS,
+    CUSTOMER_METRICS,
+    DIM_CUSTOMERS,
     FCT_ORDERS,
     FCT_ORDERS_COLUMNS,
     QUARANTINED_ORDERS,
@@ -37,19 +39,44 @@ _CLEANED_TYPES = {
     "partition_date": "DATE",
 }
 
+# What orders_core.metrics.CUSTOMER_METRICS_SQL returns: analytics.customer_metrics.
+METRIC_TYPES = {
+    "customer_id": "VARCHAR",
+    "order_count": "BIGINT",
+    "frequency": "BIGINT",
+    "recency_days": "BIGINT",
+    "tenure_days": "BIGINT",
+    "monetary_value": "DOUBLE",
+    "total_revenue": "DOUBLE",
+    "first_order_date": "DATE",
+    "last_order_date": "DATE",
+    "as_of_date": "DATE",
+}
+# The customer_clv columns of warehouse.dim_customers (as customer_clv stores them).
+DIM_CLV_TYPES = {
+    "expected_purchases": "DOUBLE",
+    "prob_alive": "DOUBLE",
+    "expected_avg_order_value": "DOUBLE",
+    "clv": "DOUBLE",
+    "clv_horizon_months": "BIGINT",
+    "clv_as_of_date": "DATE",
+}
+
 
 def _raw_type(name: str) -> str:
     return {"source_line": "BIGINT", "partition_date": "DATE"}.get(name, "VARCHAR")
 
 
 def table_types(contract: Contract) -> dict[Table, dict[str, str]]:
-    """SQL types of every column of the four order tables, in column order."""
+    """SQL types of every column of the tables the SQL steps write, in column order."""
     raw = {name: _raw_type(name) for name in raw_columns(contract)}
     return {
         RAW_ORDERS: raw,
         CLEANED_ORDERS: {name: _CLEANED_TYPES[name] for name in CLEANED_ORDERS_COLUMNS},
         QUARANTINED_ORDERS: {**raw, "reason_code": "VARCHAR", "reason_detail": "VARCHAR"},
         FCT_ORDERS: {name: _CLEANED_TYPES[name] for name in FCT_ORDERS_COLUMNS},
+        CUSTOMER_METRICS: dict(METRIC_TYPES),
+        DIM_CUSTOMERS: {**METRIC_TYPES, **DIM_CLV_TYPES},
     }
 
 
@@ -60,7 +87,7 @@ def quoted(table: Table) -> str:
 
 
 def create_statements(contract: Contract, *tables: Table) -> list[str]:
-    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``tables`` (all four when none given)."""
+    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``tables`` (all when none given)."""
     types = table_types(contract)
     statements = []
     for table in tables or tuple(types):

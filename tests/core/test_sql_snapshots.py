@@ -1,4 +1,5 @@
-"""The cleaning and quality statements as each engine runs them, kept for review in tests/snapshots/sql.
+"""The cleaning, quality and whole-table statements as each engine runs them, kept for review in
+tests/snapshots/sql.
 
 A change to the contract or to the SQL shows up in review as a diff of readable SQL.
 Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1``.
@@ -12,7 +13,7 @@ import pytest
 
 from orders_core.contract import load_contract
 from orders_core.expectations import order_suite, publication_suite
-from orders_core.sql import quality
+from orders_core.sql import customers, quality
 from orders_core.sql.cleaning import statements
 from orders_core.sql.dialect import DIALECTS
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
@@ -29,6 +30,7 @@ def _statements(dialect: str) -> dict[str, str]:
         **quality.statements(
             FCT_ORDERS, publication_suite(contract, FCT_ORDERS_COLUMNS, 0), dialect
         ),
+        **customers.statements(dialect),
     }
 
 

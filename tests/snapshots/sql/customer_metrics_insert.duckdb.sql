@@ -1,0 +1,105 @@
+INSERT INTO analytics.customer_metrics (
+  customer_id,
+  order_count,
+  frequency,
+  recency_days,
+  tenure_days,
+  monetary_value,
+  total_revenue,
+  first_order_date,
+  last_order_date,
+  as_of_date
+)
+SELECT
+  customer_id,
+  order_count,
+  frequency,
+  recency_days,
+  tenure_days,
+  monetary_value,
+  total_revenue,
+  first_order_date,
+  last_order_date,
+  as_of_date
+FROM (
+  WITH daily AS (
+    SELECT
+      customer_id,
+      order_date,
+      SUM(amount) AS day_amount,
+      COUNT(*) AS day_orders,
+      MIN(order_date) OVER (PARTITION BY customer_id) AS first_day
+    FROM (
+      WITH versions AS (
+        SELECT
+          *
+        FROM staging.cleaned_orders
+      ), repeated AS (
+        SELECT
+          order_id
+        FROM versions
+        GROUP BY
+          order_id
+        HAVING
+          COUNT(*) > 1
+      )
+      SELECT
+        customer_id,
+        order_date,
+        amount
+      FROM versions
+      WHERE
+        NOT EXISTS(
+          SELECT
+            1
+          FROM repeated
+          WHERE
+            repeated.order_id = versions.order_id
+        )
+      UNION ALL
+      SELECT
+        customer_id,
+        order_date,
+        amount
+      FROM (
+        SELECT
+          versions.*,
+          ROW_NUMBER() OVER (
+            PARTITION BY order_id
+            ORDER BY updated_at DESC, partition_date DESC, source_file DESC, source_line DESC
+          ) AS version_rank
+        FROM versions
+        WHERE
+          order_id IN (
+            SELECT
+              order_id
+            FROM repeated
+          )
+      ) AS ranked
+      WHERE
+        version_rank = 1
+    ) AS current_orders
+    WHERE
+      order_date <= CAST(? AS DATE)
+    GROUP BY
+      customer_id,
+      order_date
+  )
+  SELECT
+    customer_id,
+    CAST(SUM(day_orders) AS BIGINT) AS order_count,
+    CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
+    CAST(MAX(order_date) - MIN(order_date) AS BIGINT) AS recency_days,
+    CAST(CAST(? AS DATE) - MIN(order_date) AS BIGINT) AS tenure_days,
+    CAST(COALESCE(
+      SUM(CASE WHEN order_date > first_day THEN day_amount END) / NULLIF(COUNT(*) - 1, 0),
+      0
+    ) AS DOUBLE) AS monetary_value,
+    CAST(SUM(day_amount) AS DOUBLE) AS total_revenue,
+    MIN(order_date) AS first_order_date,
+    MAX(order_date) AS last_order_date,
+    CAST(? AS DATE) AS as_of_date
+  FROM daily
+  GROUP BY
+    customer_id
+) AS metrics

@@ -1,0 +1,1 @@
+DELETE FROM warehouse.dim_customers
