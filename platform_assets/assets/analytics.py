@@ -7,19 +7,21 @@ import dagster as dg
 import pandas as pd
 
 from orders_core import tables
-from orders_core.dtypes import as_dates
-from orders_core.metrics import CUSTOMER_METRICS_SQL, LATEST_DAY_SQL
+from orders_core.contract import load_contract
+from orders_core.metrics import LATEST_DAY_SQL
+from orders_core.sql.customers import metrics_statements, metrics_summary_sql
+from orders_core.sql.tables import METRIC_TYPES, ensure_tables
 from platform_assets.assets.common import (
     ANALYTICS,
-    IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
     permanent_failure,
 )
-from platform_assets.schema_metadata import frame_sql_types, table_metadata
+from platform_assets.schema_metadata import table_metadata
 from resources.settings import parse_day
-from resources.telemetry import TelemetryResource
+from resources.telemetry import TelemetryResource, sql_write_span
+from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
@@ -35,20 +37,9 @@ METRIC_DESCRIPTIONS = {
     "last_order_date": "Last purchase day (UTC).",
     "as_of_date": "The day the metrics are computed as of.",
 }
-# What CUSTOMER_METRICS_SQL returns, declared so the Columns tab shows before the first run.
-METRIC_TYPES = {
-    "customer_id": "VARCHAR",
-    "order_count": "BIGINT",
-    "frequency": "BIGINT",
-    "recency_days": "BIGINT",
-    "tenure_days": "BIGINT",
-    "monetary_value": "DOUBLE",
-    "total_revenue": "DOUBLE",
-    "first_order_date": "DATE",
-    "last_order_date": "DATE",
-    "as_of_date": "DATE",
-}
 TABLE = tables.CUSTOMER_METRICS.qualified
+# No history yet: the metrics as of a day before any order, i.e. an empty table.
+NO_HISTORY_DAY = "1900-01-01"
 
 
 class MetricsConfig(dg.Config):
@@ -77,7 +68,6 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
     @dg.asset(
         name="customer_metrics",
         deps=[cleaned_orders_key],
-        io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
@@ -95,7 +85,7 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         config: MetricsConfig,
         warehouse: Warehouse,
         telemetry: TelemetryResource,
-    ) -> pd.DataFrame:
+    ) -> dg.MaterializeResult:
         """One row per customer: how often, how recently and how much they buy.
 
         For every customer with at least one cleaned order: number of orders, repeat
@@ -106,8 +96,9 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         depends on today's date, so re-running gives the same numbers. Time unit: days.
 
         Computed with SQL inside the warehouse (DuckDB locally, Snowflake in
-        production), never by loading all history into memory. Plots: customers,
-        repeat customers and their share, total revenue.
+        production), never by loading all history into memory, and replaced as a whole
+        in one transaction. Plots: customers, repeat customers and their share, total
+        revenue.
         """
         with telemetry.asset_span(context) as span:
             materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
@@ -117,29 +108,31 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
                 raise permanent_failure(str(error), as_of=str(config.as_of)) from error
             if as_of is None:
                 context.log.warning("No cleaned orders yet: customer_metrics is empty.")
-                as_of_text = None
-                metrics = warehouse.query(CUSTOMER_METRICS_SQL, ["1900-01-01"] * 3)
-            else:
-                as_of_text = as_of.isoformat()
-                metrics = warehouse.query(CUSTOMER_METRICS_SQL, [as_of_text] * 3)
-            for column in ("first_order_date", "last_order_date", "as_of_date"):
-                metrics[column] = as_dates(metrics[column])
-            repeat_customers = int((metrics["frequency"] > 0).sum())
-            context.add_output_metadata(
-                {
-                    "dagster/row_count": len(metrics),
-                    **table_metadata(TABLE, frame_sql_types(metrics), METRIC_DESCRIPTIONS),
+            as_of_text = as_of.isoformat() if as_of else None
+            delete, insert = metrics_statements()
+            with warehouse.session() as session:
+                ensure_tables(
+                    session.execute, load_contract(), tables.CLEANED_ORDERS, tables.CUSTOMER_METRICS
+                )
+                with sql_write_span(context, TABLE, session.db_system) as write:
+                    with session.transaction():
+                        session.execute(delete)
+                        session.execute(insert, [as_of_text or NO_HISTORY_DAY] * 3)
+                        ((customers, repeat, revenue),) = session.execute(metrics_summary_sql())
+                    customers, repeat = int(customers), int(repeat)
+                    write.set_attribute(ROWS_WRITTEN, customers)
+            span.record_rows(rows_out=customers)
+            span.set_attribute("orders.as_of", as_of_text or "none")
+            return dg.MaterializeResult(
+                metadata={
+                    "dagster/row_count": customers,
+                    **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
                     "as_of": as_of_text or "none",
-                    "customers": len(metrics),
-                    "repeat_customers": repeat_customers,
-                    "repeat_customer_rate": round(repeat_customers / len(metrics), 6)
-                    if len(metrics)
-                    else 0.0,
-                    "total_revenue": round(float(metrics["total_revenue"].sum()), 2),
+                    "customers": customers,
+                    "repeat_customers": repeat,
+                    "repeat_customer_rate": round(repeat / customers, 6) if customers else 0.0,
+                    "total_revenue": round(float(revenue), 2),
                 }
             )
-            span.record_rows(rows_out=len(metrics))
-            span.set_attribute("orders.as_of", as_of_text or "none")
-            return metrics
 
     return [customer_metrics]

@@ -1,31 +1,31 @@
 """Published warehouse tables: warehouse/fct_orders and warehouse/dim_customers."""
 
 import dagster as dg
-import pandas as pd
 
 from orders_core import tables
 from orders_core.contract import load_contract
+from orders_core.sql.customers import dim_statements, dim_summary_sql
 from orders_core.sql.facts import (
     AFFECTED_TABLE,
     affected_orders_sql,
     day_figures_sql,
     publish_statements,
 )
-from orders_core.sql.tables import ensure_tables
-from orders_core.tables import FCT_ORDERS_COLUMNS
-from platform_assets.assets.analytics import METRIC_DESCRIPTIONS, METRIC_TYPES
+from orders_core.sql.tables import DIM_CLV_TYPES, METRIC_TYPES, ensure_tables
+from orders_core.tables import DIM_CLV_COLUMNS, FCT_ORDERS_COLUMNS
+from platform_assets.assets.analytics import METRIC_DESCRIPTIONS
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
 from platform_assets.assets.common import (
     ANALYTICS,
-    IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
     order_table_types,
+    permanent_failure,
 )
 from platform_assets.partitions import partition_dates
-from platform_assets.schema_metadata import frame_sql_types, same_name_lineage, table_metadata
+from platform_assets.schema_metadata import same_name_lineage, table_metadata
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -49,35 +49,7 @@ def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float |
     }
 
 
-# dim_customers column -> customer_clv column
-DIM_CLV_COLUMNS = {
-    "expected_purchases": "expected_purchases",
-    "prob_alive": "prob_alive",
-    "expected_avg_order_value": "expected_avg_order_value",
-    "clv": "clv",
-    "clv_horizon_months": "horizon_months",
-    "clv_as_of_date": "as_of_date",
-}
 DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
-DIM_CLV_TYPES = {
-    "expected_purchases": "DOUBLE",
-    "prob_alive": "DOUBLE",
-    "expected_avg_order_value": "DOUBLE",
-    "clv": "DOUBLE",
-    "clv_horizon_months": "BIGINT",
-    "clv_as_of_date": "DATE",
-}
-
-
-def join_customer_clv(metrics: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    """Every customer of ``metrics`` with their CLV columns (empty where unscored)."""
-    clv_columns = scores.loc[:, ["customer_id", *DIM_CLV_COLUMNS.values()]].rename(
-        columns={source: dim for dim, source in DIM_CLV_COLUMNS.items()}
-    )
-    dim = metrics.reset_index(drop=True).merge(
-        clv_columns, on="customer_id", how="left", validate="one_to_one"
-    )
-    return dim.astype({"clv_horizon_months": "Int64"})
 
 
 def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -157,52 +129,58 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
     @dg.asset(
         key=list(tables.DIM_CUSTOMERS.key),
-        ins={
-            "customer_metrics": dg.AssetIn(CUSTOMER_METRICS),
-            "customer_clv": dg.AssetIn(CUSTOMER_CLV),
-        },
-        io_manager_key=IO_MANAGER,
+        deps=[CUSTOMER_METRICS, CUSTOMER_CLV],
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
         group_name="warehouse",
         owners=[ANALYTICS],
-        kinds={"pandas", WAREHOUSE_KIND},
+        kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "published"},
         metadata=table_metadata(DIM_CUSTOMERS_TABLE, dim_types, dim_descriptions, dim_lineage),
     )
     def dim_customers(
-        context: dg.AssetExecutionContext,
-        customer_metrics: pd.DataFrame,
-        customer_clv: pd.DataFrame,
-        telemetry: TelemetryResource,
-    ) -> pd.DataFrame:
+        context: dg.AssetExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
+    ) -> dg.MaterializeResult:
         """Customers for reporting and BI: one row per customer, metrics and lifetime value.
 
         Order count, repeat purchase days, recency, tenure, mean repeat spend and total
         revenue of every customer (from `customer_metrics`), with their expected
         purchases, probability of being active, expected order value and CLV over
         `clv_horizon_months` (from `customer_clv`), as of the same day. The CLV columns
-        are empty when no model could be fitted. Replaced as a whole on every run.
+        are empty when no model could be fitted. Joined with SQL inside the warehouse
+        and replaced as a whole, in one transaction, on every run.
 
         Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
-        with telemetry.asset_span(context) as span:
-            dim = join_customer_clv(customer_metrics, customer_clv)
-            repeat = int((dim["frequency"] > 0).sum())
-            context.add_output_metadata(
-                {
-                    "dagster/row_count": len(dim),
-                    **table_metadata(
-                        DIM_CUSTOMERS_TABLE, frame_sql_types(dim), dim_descriptions, dim_lineage
-                    ),
-                    "customers": len(dim),
-                    "repeat_customer_rate": round(repeat / len(dim), 6) if len(dim) else 0.0,
-                    "total_revenue": round(float(dim["total_revenue"].sum()), 2),
-                    "customers_with_clv": int(dim["clv"].notna().sum()),
+        delete, insert = dim_statements()
+        with telemetry.asset_span(context) as span, warehouse.session() as session:
+            ensure_tables(session.execute, load_contract(), tables.DIM_CUSTOMERS)
+            with sql_write_span(context, DIM_CUSTOMERS_TABLE, session.db_system) as write:
+                with session.transaction():
+                    session.execute(delete)
+                    session.execute(insert)
+                    ((customers, repeat, revenue, with_clv, metrics_rows),) = session.execute(
+                        dim_summary_sql()
+                    )
+                    if customers != metrics_rows:
+                        # Raised inside the transaction: the previous rows stay.
+                        raise permanent_failure(
+                            f"{tables.CUSTOMER_CLV.qualified} holds a customer twice: the join"
+                            f" gives {customers} rows for {metrics_rows} customers",
+                        )
+                customers, repeat = int(customers), int(repeat)
+                write.set_attribute(ROWS_WRITTEN, customers)
+            span.record_rows(rows_in=int(metrics_rows), rows_out=customers)
+            return dg.MaterializeResult(
+                metadata={
+                    "dagster/row_count": customers,
+                    **table_metadata(DIM_CUSTOMERS_TABLE, dim_types, dim_descriptions, dim_lineage),
+                    "customers": customers,
+                    "repeat_customer_rate": round(repeat / customers, 6) if customers else 0.0,
+                    "total_revenue": round(float(revenue), 2),
+                    "customers_with_clv": int(with_clv),
                 }
             )
-            span.record_rows(rows_in=len(customer_metrics), rows_out=len(dim))
-            return dim
 
     return [fct_orders, dim_customers]

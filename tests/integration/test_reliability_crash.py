@@ -1,7 +1,7 @@
 """Crash consistency: SIGKILL the run at deterministic points, re-run, compare checksums.
 
 Each case starts a real run in a subprocess (tests/crash_driver.py) that kills itself with
-SIGKILL at one hook around the warehouse IO manager: before a write, inside the DuckDB
+SIGKILL at one hook around the warehouse session: before a write, inside the DuckDB
 transaction between delete and insert, after the insert but before the commit, after the
 commit but before Dagster records it, and between two partitions of a range. Then:
 
@@ -11,7 +11,8 @@ commit but before Dagster records it, and between two partitions of a range. The
   checksum, to those of an uninterrupted run.
 
 The matrix runs raw_orders -> cleaned/quarantined_orders -> fct_orders on two tiny days;
-one case kills the full graph inside the whole-table replacement of customer_metrics.
+a second matrix kills the full graph at each phase of the whole-table replacements of
+customer_metrics and dim_customers.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ KILL_POINTS = [
     for table in ("raw_orders", "cleaned_orders", "quarantined_orders", "fct_orders")
     for phase in PHASES
 ] + ["raw_orders:between_partitions"]
+WHOLE_TABLES = {
+    "customer_metrics": "analytics.customer_metrics",
+    "dim_customers": "warehouse.dim_customers",
+}
+NEW_CUSTOMER = "zoe"
 
 
 def crash(workdir: Path, landing: Path, point: str, assets: str = SUBSET) -> str:
@@ -156,23 +162,72 @@ def test_a_killed_replacement_keeps_the_previous_rows(tmp_path, landing_root, ba
     assert rows == (old["warehouse.fct_orders"][0] + 1, 1)
 
 
-def test_full_graph_killed_inside_the_customer_metrics_replacement(tmp_path, landing_root):
-    """The unpartitioned tables are dropped and recreated in one transaction too."""
-    reference = tmp_path / "reference"
+@pytest.fixture(scope="module")
+def full_graph(tmp_path_factory, landing_root) -> Path:
+    """An uninterrupted run of every asset: its warehouse file and Dagster instance."""
+    workdir = tmp_path_factory.mktemp("full-graph")
     assert run_pipeline(
-        str(landing_root), str(reference / "orders.duckdb"), str(reference / "instance"), START, END
+        str(landing_root), str(workdir / "orders.duckdb"), str(workdir / "instance"), START, END
     )
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def new_customer_landing(tmp_path_factory, landing_root) -> Path:
+    """The landing zone plus a day-1 order of a customer the warehouse has not seen."""
+    landing = tmp_path_factory.mktemp("new-customer") / "landing"
+    shutil.copytree(landing_root, landing)
+    write_csv(
+        day_dir(landing, DAY1) / "part-002.csv",
+        [order("A7", NEW_CUSTOMER, "2025-01-01T13:00:00Z", "99.00")],
+    )
+    return landing
+
+
+@pytest.fixture(scope="module")
+def new_customer_baseline(tmp_path_factory, new_customer_landing) -> Path:
+    """An uninterrupted run of every asset on the landing zone with the new customer."""
+    workdir = tmp_path_factory.mktemp("new-customer-baseline")
+    path = workdir / "orders.duckdb"
+    assert run_pipeline(str(new_customer_landing), str(path), str(workdir / "instance"), START, END)
+    return path
+
+
+def _customer_rows(duckdb_path: Path, table: str) -> int:
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        return conn.execute(
+            f"select count(*) from {table} where customer_id = ?",  # noqa: S608 (constant)
+            [NEW_CUSTOMER],
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "point", [f"{table}:{phase}" for table in WHOLE_TABLES for phase in PHASES]
+)
+def test_a_killed_whole_table_replacement_keeps_the_previous_table(
+    point, tmp_path, full_graph, new_customer_landing, new_customer_baseline
+):
+    """customer_metrics and dim_customers are replaced as a whole in one transaction: a
+    new customer lands and the run dies inside the replacement; the table is the previous
+    one (not empty, not mixed) until the commit, and the re-run converges."""
+    table = WHOLE_TABLES[point.partition(":")[0]]
     crashed = tmp_path / "crashed"
-    shutil.copytree(reference, crashed)
+    shutil.copytree(full_graph, crashed)
+    warehouse = crashed / "orders.duckdb"
+    previous = table_checksums(str(full_graph / "orders.duckdb"), [table])
 
-    crash(crashed, landing_root, "customer_metrics:after_delete", assets="")
-    assert table_checksums(str(crashed / "orders.duckdb")) == table_checksums(
-        str(reference / "orders.duckdb")
-    ), "the killed re-run must leave the previous tables, customer_metrics included"
+    crash(crashed, new_customer_landing, point, assets="")
+    if point.endswith(":after_commit"):
+        assert _customer_rows(warehouse, table) == 1
+    else:
+        assert table_checksums(str(warehouse), [table]) == previous, (
+            f"{table} changed by a run killed at {point}"
+        )
 
     assert run_pipeline(
-        str(landing_root), str(crashed / "orders.duckdb"), str(crashed / "instance"), START, END
+        str(new_customer_landing), str(warehouse), str(crashed / "instance"), START, END
     )
-    assert table_checksums(str(crashed / "orders.duckdb"), TABLES) == table_checksums(
-        str(reference / "orders.duckdb"), TABLES
+    assert table_checksums(str(warehouse), TABLES) == table_checksums(
+        str(new_customer_baseline), TABLES
     )
+    assert _customer_rows(warehouse, table) == 1

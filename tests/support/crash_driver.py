@@ -3,9 +3,10 @@
     python -m tests.support.crash_driver --landing DIR --duckdb FILE --instance DIR \\
         --start 2025-01-01 --end 2025-01-02 [--assets raw_orders,...] [--kill-at TABLE:PHASE]
 
-Kill points are deterministic hooks patched around the warehouse session (the SQL steps)
-and the IO manager (whole-table assets), never timers. TABLE is the table an asset writes (raw_orders, cleaned_orders,
-quarantined_orders, fct_orders, customer_metrics, dim_customers); PHASE is one of
+Kill points are deterministic hooks patched around the warehouse session, through which
+every SQL step writes its table, never timers. TABLE is the table an asset writes
+(raw_orders, cleaned_orders, quarantined_orders, fct_orders, customer_metrics,
+dim_customers); PHASE is one of
 
 - ``before_connect``: nothing of the table is written yet (its CREATE IF NOT EXISTS);
 - ``after_delete``: inside the transaction, the old rows deleted, new ones not inserted;
@@ -51,8 +52,8 @@ def _touches(sql: str, verb: str, table: str) -> bool:
 
 def install_kill_point(point: str) -> None:
     """Patch the warehouse session (and the landing listing) so the process dies at
-    ``point``. The SQL steps write their tables through ``SqlSession``; the whole-table
-    assets (customer_metrics, dim_customers) through the IO manager."""
+    ``point``. Every SQL step writes its table through ``SqlSession``, the whole-table
+    ones (customer_metrics, dim_customers) included."""
     table, _, phase = point.partition(":")
     session = warehouse.SqlSession
     original_execute = session.execute
@@ -96,37 +97,6 @@ def install_kill_point(point: str) -> None:
     session.transaction = transaction
     session.load_plain_csv = loading(session.load_plain_csv)
     session.append = loading(session.append)
-
-    client = warehouse._TransactionalDuckDbClient
-    handler = warehouse._PandasTableHandler
-
-    def hit(table_slice, at: str) -> None:
-        if table_slice.table == table and phase == at:
-            die(point)
-
-    original_connect = client.connect
-    original_delete = client.delete_table_slice
-    original_write = handler.handle_output
-
-    @contextmanager
-    def connect(context, table_slice):
-        hit(table_slice, "before_connect")
-        with original_connect(context, table_slice) as conn:
-            yield conn
-        hit(table_slice, "after_commit")
-
-    def delete_table_slice(context, table_slice, connection):
-        original_delete(context, table_slice, connection)
-        hit(table_slice, "after_delete")
-
-    def handle_output(self, context, table_slice, obj, connection):
-        result = original_write(self, context, table_slice, obj, connection)
-        hit(table_slice, "after_insert")
-        return result
-
-    client.connect = staticmethod(connect)
-    client.delete_table_slice = staticmethod(delete_table_slice)
-    handler.handle_output = handle_output
 
     if point == "raw_orders:between_partitions":
         original_scan_day = LocalLandingZone.scan_day
