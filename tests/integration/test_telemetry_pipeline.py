@@ -133,6 +133,18 @@ def test_range_run_spans_nest_under_the_run_with_rows_and_check_outcomes(
     assert write.parent.span_id == named["materialize raw_orders"].context.span_id
     assert named["write staging.cleaned_orders"].attributes["orders.rows_written"] == 8
     assert "read staging.cleaned_orders" not in named
+    # So do the whole tables, whose rows none of the steps reads back.
+    for asset, table in (
+        ("customer_metrics", "analytics.customer_metrics"),
+        ("warehouse/dim_customers", "warehouse.dim_customers"),
+    ):
+        materialized, written = named[f"materialize {asset}"], named[f"write {table}"]
+        assert written.parent.span_id == materialized.context.span_id
+        assert (
+            written.attributes["orders.rows_written"] == materialized.attributes["orders.rows_out"]
+        )
+        assert written.attributes["orders.rows_written"] > 0
+        assert f"read {table}" not in named
 
     handle.force_flush()
     points = {

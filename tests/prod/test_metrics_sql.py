@@ -1,4 +1,5 @@
-"""One source of SQL: metrics.py runs on DuckDB as written and on Snowflake after transpiling."""
+"""One source of SQL: metrics.py runs on DuckDB as written and on Snowflake after transpiling;
+the whole-table replacements of customer_metrics and dim_customers give the same rows on both."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
-from orders_core import metrics
+from orders_core import metrics, tables
+from orders_core.contract import load_contract
+from orders_core.sql.customers import (
+    dim_statements,
+    dim_summary_sql,
+    metrics_statements,
+    metrics_summary_sql,
+)
+from orders_core.sql.tables import ensure_tables
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource, snowflake_sql
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import DuckDBWarehouse, Warehouse
 from tests.support.prod_tables import canonical_rows
 
 pytestmark = pytest.mark.services
@@ -123,3 +132,77 @@ def test_a_duckdb_only_construct_is_translated(tmp_path, fake_snowflake):
 
     assert "FILTER" not in translated.upper()
     assert canonical_rows(_snowflake().query(sql)) == canonical_rows(_duckdb(tmp_path).query(sql))
+
+
+# customer_clv as the CLV step stores it: c-1 and c-3 scored, c-2 not.
+SCORES = [
+    ("c-1", "2025-01-09", 12, 2.5, 0.9, 31.0, 70.0),
+    ("c-3", "2025-01-09", 12, 0.4, 1.0, 2.0, 0.75),
+]
+
+
+def _replace_whole_tables(warehouse: Warehouse) -> tuple[tuple, tuple]:
+    """Write customer_clv, then replace customer_metrics twice (as of 2025-01-12, then
+    2025-01-09) and dim_customers, as the assets do; the two summaries."""
+    with warehouse.session() as session:
+        ensure_tables(
+            session.execute, load_contract(), tables.CUSTOMER_METRICS, tables.DIM_CUSTOMERS
+        )
+        session.execute(
+            "CREATE TABLE analytics.customer_clv (customer_id VARCHAR, as_of_date DATE,"
+            " horizon_months BIGINT, expected_purchases DOUBLE, prob_alive DOUBLE,"
+            " expected_avg_order_value DOUBLE, clv DOUBLE)"
+        )
+        for row in SCORES:
+            session.execute(
+                "INSERT INTO analytics.customer_clv VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?)",
+                row,
+            )
+        delete, insert = metrics_statements()
+        for as_of in ("2025-01-12", "2025-01-09"):
+            with session.transaction():
+                session.execute(delete)
+                session.execute(insert, [as_of] * 3)
+                (metrics_summary,) = session.execute(metrics_summary_sql())
+        with session.transaction():
+            for statement in dim_statements():
+                session.execute(statement)
+            (dim_summary,) = session.execute(dim_summary_sql())
+    return tuple(metrics_summary), tuple(dim_summary)
+
+
+def test_whole_table_replacements_are_the_same_on_duckdb_and_snowflake(tmp_path, fake_snowflake):
+    local, prod = _duckdb(tmp_path), _snowflake()
+    summaries = {name: _replace_whole_tables(w) for name, w in (("local", local), ("prod", prod))}
+
+    read = "select * from {} order by customer_id"
+    for table in (tables.CUSTOMER_METRICS, tables.DIM_CUSTOMERS):
+        here, there = (w.query(read.format(table.qualified)) for w in (local, prod))
+        assert list(there.columns) == list(here.columns), table
+        assert canonical_rows(there) == canonical_rows(here), table
+    # Replaced, not appended: the rows of the last run only, as the query gives them.
+    expected = local.query(metrics.CUSTOMER_METRICS_SQL, ["2025-01-09"] * 3)
+    assert canonical_rows(local.query(read.format("analytics.customer_metrics"))) == (
+        canonical_rows(expected)
+    )
+    dim = local.query(read.format("warehouse.dim_customers")).set_index("customer_id")
+    assert list(dim.columns[-6:]) == [
+        "expected_purchases",
+        "prob_alive",
+        "expected_avg_order_value",
+        "clv",
+        "clv_horizon_months",
+        "clv_as_of_date",
+    ]
+    assert dim.loc["c-1", "clv"] == 70.0 and dim.loc["c-1", "clv_horizon_months"] == 12
+    assert pd.isna(dim.loc["c-2", "clv"]) and pd.isna(dim.loc["c-2", "clv_horizon_months"])
+    assert dim.loc["c-2", "frequency"] == 0 and dim.loc["c-1", "frequency"] == 2
+
+    # customers, repeat customers, revenue (+ customers with a CLV, customer_metrics rows)
+    as_numbers = {
+        name: tuple(tuple(float(v) for v in summary) for summary in pair)
+        for name, pair in summaries.items()
+    }
+    assert (
+        as_numbers["prod"] == as_numbers["local"] == ((3.0, 1.0, 83.5), (3.0, 1.0, 83.5, 2.0, 3.0))
+    )
