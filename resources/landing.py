@@ -108,6 +108,10 @@ class LandingZone(dg.ConfigurableResource):
         the very same file, when it is on this machine; None otherwise (S3)."""
         yield None
 
+    def has_local_files(self) -> bool:
+        """Whether :meth:`local_file` can give the engine a path (files on this machine)."""
+        return False
+
     def list_days(self) -> list[dt.date]:
         """Every day that has a folder in the landing zone."""
         raise NotImplementedError
@@ -176,6 +180,9 @@ class LocalLandingZone(LandingZone):
         """The file's bytes, if it is still a regular file inside the root (no link on the way)."""
         with self._open(info) as handle:
             return handle.read()
+
+    def has_local_files(self) -> bool:
+        return True
 
     @contextmanager
     def local_file(self, info: LandingFileInfo) -> Iterator[tuple[BinaryIO, str] | None]:

@@ -79,15 +79,19 @@ LOAD_TABLE = "orders_raw_load"
 
 @dataclass(frozen=True)
 class RawLoad:
-    """Statements of a raw_orders run. Where the engine can load inside a transaction,
-    the run deletes the days (``delete``, the first and last day bound) and loads the
-    landed files straight into the table in that one transaction. Elsewhere files are
-    appended one at a time to the session table ``LOAD_TABLE`` (after ``create_load``),
-    and ``replace`` swaps the days' rows in one transaction at the end."""
+    """Statements of a raw_orders run. Files the engine does not load itself are appended
+    one at a time to the session table ``LOAD_TABLE`` (after ``create_load``); one
+    transaction then deletes the days (``delete``, the first and last day bound), loads
+    the other files straight into the table (where the engine can load inside a
+    transaction) and moves the session table's rows in (``insert``)."""
 
     create_load: str
     delete: str
-    replace: tuple[str, ...]
+    insert: str
+
+    @property
+    def replace(self) -> tuple[str, str]:
+        return (self.delete, self.insert)
 
 
 def raw_load(contract: Contract) -> RawLoad:
@@ -98,5 +102,5 @@ def raw_load(contract: Contract) -> RawLoad:
         create_load=f"CREATE OR REPLACE TEMPORARY TABLE {LOAD_TABLE} AS"
         f" SELECT {columns} FROM {raw} WHERE 1 = 0",
         delete=delete,
-        replace=(delete, f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}"),
+        insert=f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}",
     )

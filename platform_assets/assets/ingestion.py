@@ -34,7 +34,8 @@ from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
-# Loads straight into raw.raw_orders (one per file the engine refuses) before staging.
+# Transactions that load CSV files straight into raw.raw_orders (one more per file the
+# engine does not load) before every CSV file is staged.
 DIRECT_LOAD_ATTEMPTS = 3
 MAX_REFUSED_NAMES = 10
 
@@ -134,73 +135,84 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
     return profile
 
 
-class _EngineRefused(Exception):
-    """The engine refused a plain CSV file inside the replacing transaction (aborted)."""
+class _NotLoaded(Exception):
+    """A CSV file the engine did not load inside the replacing transaction (not plain, or
+    refused by its strict scan, which aborts a DuckDB transaction): roll back."""
 
 
 def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, dict]:
     """Load the days' landed files and replace their rows in one transaction (a crash
     leaves the old rows); the listing of each day and the days' profiles.
 
-    Where the engine loads inside a transaction (DuckDB), files go straight into the
-    table: staging a range of days in a session table first made the engine spill it
-    to disk and copy every row twice (bench/RESULTS.md). A file the engine refuses
-    there aborts the transaction (no savepoints): it is rolled back and the load starts
-    again with that file left to the reader; after ``DIRECT_LOAD_ATTEMPTS`` the staged
-    load below runs instead, which falls back file by file."""
+    Files the engine does not load itself are read by the reader first, one at a time,
+    into a session table (rows appended inside a DuckDB transaction stay in memory: a day
+    of 2M rows in gzip files took 1.7 GiB). Where the engine loads inside a transaction
+    (DuckDB, local files), the CSV files then go straight into the table in the
+    replacing transaction: staging them too spilled a range of days and copied every
+    row twice (bench/RESULTS.md). A CSV file the engine does not load there rolls the
+    transaction back (DuckDB has no savepoints) and is read into the session table, and
+    the transaction starts again; after ``DIRECT_LOAD_ATTEMPTS`` every remaining CSV
+    file is staged as well (the engine's scan when it can, else the reader)."""
     load = raw_load(contract)
     bounds = [days[0], days[-1]]
-    to_reader: set[str] = set()
-    for _ in range(DIRECT_LOAD_ATTEMPTS if session.loads_in_transaction else 0):
-        try:
-            with session.transaction():
-                session.execute(load.delete, bounds)
-                landed = _load_days(session, landing, contract, days, TABLE, to_reader)
-                return landed, profile_days(session.execute, contract, TABLE, days)
-        except _EngineRefused as refused:
-            to_reader.add(refused.args[0])
+    direct_ok = session.loads_in_transaction and landing.has_local_files()
     session.execute(load.create_load)
-    landed = _load_days(session, landing, contract, days, LOAD_TABLE, to_reader, staged=True)
-    with session.transaction():
-        for statement in load.replace:
-            session.execute(statement, bounds if "?" in statement else ())
-        return landed, profile_days(session.execute, contract, TABLE, days)
-
-
-def _load_days(
-    session, landing: LandingZone, contract, days, target: str, to_reader, staged=False
-) -> dict:
-    """Append every accepted landed file of ``days`` to ``target``, one file at a time:
-    plain CSV files by the engine's own scan (except those in ``to_reader``), the others
-    by the lossless reader. Outside ``staged`` loads, a refusal raises ``_EngineRefused``."""
     landed: dict = {}
+    seconds: dict = {}
+    direct: list = []  # (day, file) for the engine to load inside the transaction
     for day in days:
         started = time.perf_counter()
         listing = landing.scan_day(day)
         accepted = [info for info in listing.files if file_format(info.name)]
         for info in accepted:
-            loaded = info.uri not in to_reader and _engine_loaded(
-                session, landing, info, contract, day, target
-            )
-            if loaded:
-                continue
-            if loaded is None and not staged:
-                raise _EngineRefused(info.uri)
-            source = LandedFile(
-                uri=info.uri, name=info.name, size=info.size, data=landing.read(info)
-            )
-            frame = with_partition_date(read_landed_files(contract, [source]), day)
-            if len(frame):
-                session.append(target, raw_table(frame, contract))
-        landed[day] = (listing, accepted, round(time.perf_counter() - started, 4))
-    return landed
+            if direct_ok and info.name.lower().endswith(".csv"):
+                direct.append((day, info))
+            else:
+                _stage(session, landing, contract, info, day)
+        landed[day] = (listing, accepted)
+        seconds[day] = time.perf_counter() - started
+    for attempt in range(DIRECT_LOAD_ATTEMPTS + 1):
+        if attempt == DIRECT_LOAD_ATTEMPTS:
+            for day, info in direct:
+                _stage(session, landing, contract, info, day)
+            direct = []
+        loading = dict.fromkeys(days, 0.0)
+        try:
+            with session.transaction():
+                session.execute(load.delete, bounds)
+                for day, info in direct:
+                    started = time.perf_counter()
+                    if not _engine_loaded(session, landing, info, contract, day, TABLE):
+                        raise _NotLoaded(day, info)
+                    loading[day] += time.perf_counter() - started
+                session.execute(load.insert)
+                profiles = profile_days(session.execute, contract, TABLE, days)
+            break
+        except _NotLoaded as missed:
+            day, info = missed.args
+            direct.remove((day, info))
+            _stage(session, landing, contract, info, day)
+    listed = {
+        day: (*landed[day], round(seconds[day] + loading[day], 4)) for day in days
+    }  # fmt: skip
+    return listed, profiles
 
 
-def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool | None:
+def _stage(session, landing: LandingZone, contract, info, day) -> None:
+    """Append one landed file to the session table: a plain CSV file by the engine's own
+    scan, any other (or one the scan refuses) by the lossless reader."""
+    if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
+        return
+    source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
+    frame = with_partition_date(read_landed_files(contract, [source]), day)
+    if len(frame):
+        session.append(LOAD_TABLE, raw_table(frame, contract))
+
+
+def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool:
     """Load a plain CSV file (``orders_core.plain_csv``) into ``target`` with the engine's
     own scan, streaming: the same rows as the reader, without holding the file in Python.
-    False when the file is not plain or not on this machine, None when the engine refused
-    it (the reader then reads it)."""
+    False when the file is not plain, not on this machine, or the engine refused it."""
     if not info.name.lower().endswith(".csv"):
         return False
     with landing.local_file(info) as local:
@@ -216,4 +228,4 @@ def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -
             "file_header": json.dumps(header),
             "partition_date": day,
         }
-        return session.load_plain_csv(target, path, header, lineage) or None
+        return session.load_plain_csv(target, path, header, lineage)
