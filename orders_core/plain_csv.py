@@ -84,16 +84,29 @@ def _plain_lines(chunk: bytes, before: int) -> bool:
     return bool(edge.all())
 
 
+def _first_line_header(first: bytes, contract: Contract) -> list[str] | None:
+    """The header cells when the first line (as read, newline included) is a plain header."""
+    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf") or b"\r" in first:
+        return None
+    header = _header(first[:-1], contract)
+    if header is None or not _plain_lines(first, _NEWLINE):
+        return None
+    return header
+
+
+def plain_first_line(handle: BinaryIO, contract: Contract) -> bool:
+    """Whether a CSV file's first line is a plain header: what a file must pass before the
+    rest of it is worth a look (reads one line)."""
+    return _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract) is not None
+
+
 def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
     """The header cells of a plain CSV file (see the module docstring), or None.
 
     Reads ``handle`` from its current position to the end, a chunk at a time.
     """
-    first = handle.readline(MAX_RECORD_BYTES + 2)
-    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf") or b"\r" in first:
-        return None
-    header = _header(first[:-1], contract)
-    if header is None or not _plain_lines(first, _NEWLINE):
+    header = _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract)
+    if header is None:
         return None
     before = _NEWLINE
     carry = b""

@@ -11,7 +11,7 @@ from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
 from orders_core.landing_formats import unreadable_metadata
 from orders_core.pii import redact_emails
-from orders_core.plain_csv import plain_header
+from orders_core.plain_csv import plain_first_line, plain_header
 from orders_core.profiling import profile_days
 from orders_core.sql.run import LOAD_TABLE, raw_load
 from orders_core.sql.tables import ensure_tables
@@ -165,7 +165,7 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
         listing = landing.scan_day(day)
         accepted = [info for info in listing.files if file_format(info.name)]
         for info in accepted:
-            if direct_ok and info.name.lower().endswith(".csv"):
+            if direct_ok and _may_be_plain(landing, info, contract):
                 direct.append((day, info))
             else:
                 _stage(session, landing, contract, info, day)
@@ -196,6 +196,16 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
         day: (*landed[day], round(seconds[day] + loading[day], 4)) for day in days
     }  # fmt: skip
     return listed, profiles
+
+
+def _may_be_plain(landing: LandingZone, info, contract) -> bool:
+    """A local CSV file whose first line is a plain header (one line read): worth loading
+    inside the transaction. A file with extra columns, say, is staged at once instead of
+    costing a rolled-back transaction."""
+    if not info.name.lower().endswith(".csv"):
+        return False
+    with landing.local_file(info) as local:
+        return local is not None and plain_first_line(local[0], contract)
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:

@@ -187,3 +187,28 @@ def test_raw_orders_loads_every_row_when_the_engine_refuses_files_in_its_transac
         ).fetchone()
     # Every record once; the ragged line of each refused file kept as a malformed record.
     assert rows == (expected, expected, refused_files * len(days))
+
+
+@pytest.mark.parametrize(
+    ("first_line", "plain"),
+    [
+        (b"order_id,amount\n", True),
+        (b'"order_id","amount"\n', True),
+        (b"order_id,amount,contact\n", False),  # an extra column: the reader's work
+        (b"\xef\xbb\xbforder_id,amount\n", False),  # a byte-order mark
+        (b"order_id,amount\r\n", False),
+        (b"order_id,order_id\n", False),
+        (b"order_id,amount", False),  # no line end: nothing after the header
+    ],
+)
+def test_the_first_line_decides_whether_a_file_is_worth_the_engines_load(first_line, plain):
+    """raw_orders loads a CSV file inside its transaction only when its first line is a
+    plain header; every file plain_header accepts passes this (one line read)."""
+    import io
+
+    from orders_core.plain_csv import plain_first_line
+
+    data = first_line + b"o1,1\n"
+    assert plain_first_line(io.BytesIO(data), CONTRACT) is plain
+    if plain_header(io.BytesIO(data), CONTRACT) is not None:
+        assert plain
