@@ -83,9 +83,9 @@ class SqlSession:
 
     dialect: str = "duckdb"
     db_system: str = "duckdb"  # OpenTelemetry's db.system.name
-    # Whether loads (:meth:`load_plain_csv`, :meth:`append`) may run inside
-    # :meth:`transaction`: then a step loads straight into its table in the transaction
-    # that replaces the days, instead of staging every row in a session table first.
+    # Whether :meth:`load_plain_csv` may run inside :meth:`transaction`: then raw_orders
+    # loads plain files straight into its table in the transaction that replaces the days,
+    # instead of staging every row in a session table first.
     loads_in_transaction: bool = True
 
     def __init__(self, conn) -> None:

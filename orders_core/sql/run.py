@@ -89,10 +89,6 @@ class RawLoad:
     delete: str
     insert: str
 
-    @property
-    def replace(self) -> tuple[str, str]:
-        return (self.delete, self.insert)
-
 
 def raw_load(contract: Contract) -> RawLoad:
     raw = quoted(RAW_ORDERS)

@@ -192,10 +192,7 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
             day, info = missed.args
             direct.remove((day, info))
             _stage(session, landing, contract, info, day)
-    listed = {
-        day: (*landed[day], round(seconds[day] + loading[day], 4)) for day in days
-    }  # fmt: skip
-    return listed, profiles
+    return {day: (*landed[day], round(seconds[day] + loading[day], 4)) for day in days}, profiles
 
 
 def _may_be_plain(landing: LandingZone, info, contract) -> bool:

@@ -71,19 +71,17 @@ def install_kill_point(point: str) -> None:
                     die(point)
         return result
 
-    def loading(method):
-        """``load_plain_csv`` and ``append`` insert rows too (raw_orders loads files
-        straight into its table inside the replacing transaction)."""
+    original_load = session.load_plain_csv
 
-        def load(self, target, *args, **kwargs):
-            result = method(self, target, *args, **kwargs)
-            if target.rpartition(".")[2] == table and result is not False:
-                touched.append(table)
-                if phase == "after_insert":
-                    die(point)
-            return result
-
-        return load
+    def load_plain_csv(self, target, *args, **kwargs):
+        """Inserts rows too: raw_orders loads plain files straight into its table inside
+        the replacing transaction."""
+        loaded = original_load(self, target, *args, **kwargs)
+        if loaded and target.rpartition(".")[2] == table:
+            touched.append(table)
+            if phase == "after_insert":
+                die(point)
+        return loaded
 
     @contextmanager
     def transaction(self):
@@ -95,8 +93,7 @@ def install_kill_point(point: str) -> None:
 
     session.execute = execute
     session.transaction = transaction
-    session.load_plain_csv = loading(session.load_plain_csv)
-    session.append = loading(session.append)
+    session.load_plain_csv = load_plain_csv
 
     if point == "raw_orders:between_partitions":
         original_scan_day = LocalLandingZone.scan_day
