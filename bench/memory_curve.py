@@ -9,6 +9,7 @@ the process's peak resident set; per size, the raw-to-fct throughput and the che
 share. Writes bench/results/memory_curve.json.
 
     python -m bench.memory_curve --orders 1000000 4000000 8000000 --parts 1 8
+    python -m bench.memory_curve --orders 2000000 --parts 20 --gzip   # gzip part files
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ def load() -> str:
 
 
 def day_steps(
-    orders: int, parts: int, memory_limit: str | None, steps: tuple[str, ...] = STEPS
+    orders: int,
+    parts: int,
+    memory_limit: str | None,
+    steps: tuple[str, ...] = STEPS,
+    gzip: bool = False,
 ) -> dict:
     """Every step of one synthetic day of ``orders`` in ``parts`` files, in child processes."""
-    landing = DATA / f"synthetic-{orders}-p{parts}"
+    landing = DATA / f"synthetic-{orders}-p{parts}{'-gz' if gzip else ''}"
     written = run_child("synthetic_day", ["--landing", landing, "--day", DAY,
-                                          "--orders", orders, "--parts", parts])  # fmt: skip
-    figures: dict = {"orders": orders, "parts": parts, "rows": written["rows"],
+                                          "--orders", orders, "--parts", parts,
+                                          *(["--gzip"] if gzip else [])])  # fmt: skip
+    figures: dict = {"orders": orders, "parts": parts, "gzip": gzip, "rows": written["rows"],
                      "bytes": written["bytes"], "load_start": load(), "steps": {}}  # fmt: skip
     extra = ["--memory-limit", memory_limit] if memory_limit else []
     with tempfile.TemporaryDirectory(prefix="bench-memory-", dir=DATA) as work:
@@ -90,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         help="days split in more files than this run every step; the others raw_orders only"
         " (the steps after it read the same table whatever the split)",
     )
+    parser.add_argument("--gzip", action="store_true", help="gzip-compressed part files")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for orders in args.orders:
         for parts in args.parts:
             steps = STEPS if parts > args.raw_only_above else STEPS[:1]
-            runs.append(day_steps(orders, parts, args.memory_limit, steps))
+            runs.append(day_steps(orders, parts, args.memory_limit, steps, args.gzip))
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(json.dumps(runs, indent=2) + "\n")
     print(

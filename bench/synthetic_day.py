@@ -50,9 +50,12 @@ order by i, v
 """
 
 
-def write_day(landing: Path, day: dt.date, orders: int, parts: int) -> dict:
-    """Write the day's part files under ``landing``; the files, rows and bytes written."""
+def write_day(landing: Path, day: dt.date, orders: int, parts: int, gzip: bool = False) -> dict:
+    """Write the day's part files (``.csv``, or ``.csv.gz`` with ``gzip``) under
+    ``landing``; the files, rows and bytes written."""
     stamp = {"day": day.isoformat(), "orders": orders, "parts": parts, "writer": "synthetic"}
+    if gzip:
+        stamp["compression"] = "gzip"
     recorded = landing / STAMP
     if recorded.is_file():
         summary = json.loads(recorded.read_text())
@@ -66,10 +69,11 @@ def write_day(landing: Path, day: dt.date, orders: int, parts: int) -> dict:
         for k in range(parts):
             params = {"day": day, "orders": orders, "customers": max(orders // 3, 1),
                       "lo": bounds[k], "hi": bounds[k + 1]}  # fmt: skip
-            target = folder / f"part-{k:03d}.csv"
+            target = folder / f"part-{k:03d}.csv{'.gz' if gzip else ''}"
             query = conn.sql(ORDERS_SQL, params=params)
-            query.write_csv(str(target), quotechar='"', header=True)
-    files = sorted(folder.glob("*.csv"))
+            query.write_csv(str(target), quotechar='"', header=True,
+                            compression="gzip" if gzip else None)  # fmt: skip
+    files = sorted(folder.glob("*.csv*"))
     rows = orders + sum(1 for i in range(11, orders, 50))
     summary = {"stamp": stamp, "rows": rows, "orders": orders, "files": len(files),
                "bytes": sum(p.stat().st_size for p in files), "generate_s": timer.wall_s}  # fmt: skip
@@ -83,8 +87,9 @@ def main() -> None:
     parser.add_argument("--day", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--parts", type=int, default=1)
+    parser.add_argument("--gzip", action="store_true", help="gzip-compressed part files")
     args = parser.parse_args()
-    emit(write_day(args.landing, args.day, args.orders, args.parts))
+    emit(write_day(args.landing, args.day, args.orders, args.parts, args.gzip))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,13 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 GZIP_SUFFIX = ".gz"
 MAX_DECOMPRESSED_BYTES = 1 << 30  # 1 GiB of landed text in one file
+CHUNK_BYTES = 8 * 1024 * 1024
 
 
 class UnreadableCompressedFile(ValueError):
@@ -28,13 +32,45 @@ def is_gzip(name: str) -> bool:
 
 def gunzip(data: bytes) -> bytes:
     """The decompressed bytes of a gzip file (every member), or :class:`UnreadableCompressedFile`."""
-    try:
+    with _readable():
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
             text = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+    if len(text) > MAX_DECOMPRESSED_BYTES:
+        raise _too_large()
+    return text
+
+
+def copy_into(stream: BinaryIO, target: BinaryIO, *, first_line: bytes = b"") -> None:
+    """Write ``first_line`` (already read from ``stream``) and the rest of an open stream
+    (a ``gzip.GzipFile`` decompresses) to ``target`` a chunk at a time, with
+    :func:`gunzip`'s limit and errors: memory stays one chunk whatever the file's size."""
+    written = len(first_line)
+    target.write(first_line)
+    with _readable():
+        while chunk := stream.read(CHUNK_BYTES):
+            written += len(chunk)
+            if written > MAX_DECOMPRESSED_BYTES:
+                raise _too_large()
+            target.write(chunk)
+
+
+@contextmanager
+def _readable() -> Iterator[None]:
+    """Turn the errors of a corrupt, truncated or non-gzip stream into the file's parse_error."""
+    try:
+        yield
     except (OSError, EOFError, zlib.error) as exc:
         raise UnreadableCompressedFile(f"unreadable_gzip: {exc}") from None
-    if len(text) > MAX_DECOMPRESSED_BYTES:
-        raise UnreadableCompressedFile(
-            f"gzip_too_large: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes"
-        )
-    return text
+
+
+def read_first_line(stream: BinaryIO, limit: int) -> bytes:
+    """The first line of an open (gzip) stream, at most ``limit`` bytes, or
+    :class:`UnreadableCompressedFile`."""
+    with _readable():
+        return stream.readline(limit)
+
+
+def _too_large() -> UnreadableCompressedFile:
+    return UnreadableCompressedFile(
+        f"gzip_too_large: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes"
+    )

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -101,6 +102,12 @@ class LandingZone(dg.ConfigurableResource):
 
     def read(self, info: LandingFileInfo) -> bytes:
         raise NotImplementedError
+
+    @contextmanager
+    def stream(self, info: LandingFileInfo) -> Iterator[BinaryIO]:
+        """The landed file open for reading (the local zone streams it from disk; others
+        read it whole first)."""
+        yield io.BytesIO(self.read(info))
 
     @contextmanager
     def local_file(self, info: LandingFileInfo) -> Iterator[tuple[BinaryIO, str] | None]:
@@ -183,6 +190,9 @@ class LocalLandingZone(LandingZone):
 
     def has_local_files(self) -> bool:
         return True
+
+    def stream(self, info: LandingFileInfo) -> AbstractContextManager[BinaryIO]:
+        return self._open(info)
 
     @contextmanager
     def local_file(self, info: LandingFileInfo) -> Iterator[tuple[BinaryIO, str] | None]:

@@ -96,6 +96,7 @@ class SnowflakeSession(SqlSession):
 
     # write_pandas creates a stage (DDL), which commits an open transaction.
     loads_in_transaction = False
+    scans_files = False  # see load_plain_csv
 
     def _begin(self) -> None:
         cursor = self.conn.cursor()

@@ -87,6 +87,9 @@ class SqlSession:
     # loads plain files straight into its table in the transaction that replaces the days,
     # instead of staging every row in a session table first.
     loads_in_transaction: bool = True
+    # Whether :meth:`load_plain_csv` can load files at all: raw_orders then copies a gzip
+    # or remote CSV file to a temporary plain file for it, instead of reading it in Python.
+    scans_files: bool = True
 
     def __init__(self, conn) -> None:
         self.conn = conn

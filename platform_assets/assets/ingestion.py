@@ -1,14 +1,25 @@
 """raw_orders: every landed row of the day, lossless."""
 
+import gzip
+import io
 import json
+import tempfile
 import time
+from contextlib import contextmanager
 
 import dagster as dg
 
 from orders_core import tables
 from orders_core.cleaning import raw_table
+from orders_core.compression import (
+    UnreadableCompressedFile,
+    copy_into,
+    is_gzip,
+    read_first_line,
+)
 from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
+from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import unreadable_metadata
 from orders_core.pii import redact_emails
 from orders_core.plain_csv import plain_first_line, plain_header
@@ -144,11 +155,12 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     """Load the days' landed files and replace their rows in one transaction (a crash
     leaves the old rows); the listing of each day and the days' profiles.
 
-    Files the engine does not load itself are read by the reader first, one at a time,
-    into a session table (rows appended inside a DuckDB transaction stay in memory: a day
-    of 2M rows in gzip files took 1.7 GiB). Where the engine loads inside a transaction
-    (DuckDB, local files), the CSV files then go straight into the table in the
-    replacing transaction: staging them too spilled a range of days and copied every
+    Files that do not go straight into the table are first appended, one at a time, to a
+    session table: plain gzip or remote CSV files by the engine's scan of a temporary
+    plain copy, the others by the reader (rows appended inside a DuckDB transaction stay
+    in memory: a day of 2M rows in gzip files took 1.7 GiB). Where the engine loads inside a transaction
+    (DuckDB, local files), the CSV files (gzip ones through a temporary plain copy) then
+    go straight into the table in the replacing transaction: staging them too spilled a range of days and copied every
     row twice (bench/RESULTS.md). A CSV file the engine does not load there rolls the
     transaction back (DuckDB has no savepoints) and is read into the session table, and
     the transaction starts again; after ``DIRECT_LOAD_ATTEMPTS`` every remaining CSV
@@ -165,7 +177,7 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
         listing = landing.scan_day(day)
         accepted = [info for info in listing.files if file_format(info.name)]
         for info in accepted:
-            if direct_ok and _may_be_plain(landing, info, contract):
+            if direct_ok and _may_be_plain(session, landing, info, contract):
                 direct.append((day, info))
             else:
                 _stage(session, landing, contract, info, day)
@@ -195,19 +207,20 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     return {day: (*landed[day], round(seconds[day] + loading[day], 4)) for day in days}, profiles
 
 
-def _may_be_plain(landing: LandingZone, info, contract) -> bool:
-    """A local CSV file whose first line is a plain header (one line read): worth loading
-    inside the transaction. A file with extra columns, say, is staged at once instead of
-    costing a rolled-back transaction."""
-    if not info.name.lower().endswith(".csv"):
+def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
+    """A local CSV file, plain or gzip, whose first line is a plain header (one line read):
+    worth loading inside the transaction. A file with extra columns, say, is staged at
+    once instead of costing a rolled-back transaction."""
+    if not session.scans_files or file_format(info.name) != "csv":
         return False
-    with landing.local_file(info) as local:
-        return local is not None and plain_first_line(local[0], contract)
+    with _csv_text(landing, info) as text:
+        return _plain_first_line(text, contract) is not None
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
-    """Append one landed file to the session table: a plain CSV file by the engine's own
-    scan, any other (or one the scan refuses) by the lossless reader."""
+    """Append one landed file to the session table: a plain CSV file (gzip or remote ones
+    through a temporary copy) by the engine's own scan, any other (or one the scan
+    refuses) by the lossless reader."""
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
@@ -219,10 +232,8 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
 def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool:
     """Load a plain CSV file (``orders_core.plain_csv``) into ``target`` with the engine's
     own scan, streaming: the same rows as the reader, without holding the file in Python.
-    False when the file is not plain, not on this machine, or the engine refused it."""
-    if not info.name.lower().endswith(".csv"):
-        return False
-    with landing.local_file(info) as local:
+    False when the file is not plain, the engine cannot scan it, or refused it."""
+    with _engine_file(session, landing, info, contract) as local:
         if local is None:
             return False
         handle, path = local
@@ -236,3 +247,52 @@ def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -
             "partition_date": day,
         }
         return session.load_plain_csv(target, path, header, lineage)
+
+
+@contextmanager
+def _engine_file(session, landing: LandingZone, info, contract):
+    """An open CSV file and the path the engine scans for it: the landed file itself when
+    it is on this machine, else (gzip, S3) a temporary plain copy written a chunk at a
+    time, so a day of such files is never held in memory. None when the engine does not
+    scan files, or the copy is not worth making (not CSV, a first line that is not a plain
+    header) or cannot be made (a corrupt or oversized gzip file: the reader reports why)."""
+    if not session.scans_files or file_format(info.name) != "csv":
+        yield None
+        return
+    if not is_gzip(info.name) and landing.has_local_files():
+        with landing.local_file(info) as local:
+            yield local
+        return
+    with (
+        _csv_text(landing, info) as text,
+        tempfile.NamedTemporaryFile(prefix="orders-", suffix=".csv") as copy,
+    ):
+        first = _plain_first_line(text, contract)
+        try:
+            if first is not None:
+                copy_into(text, copy, first_line=first)
+                copy.flush()
+                copy.seek(0)
+        except UnreadableCompressedFile:
+            first = None
+        yield None if first is None else (copy, copy.name)
+
+
+@contextmanager
+def _csv_text(landing: LandingZone, info):
+    """The landed CSV file's text, decompressed on the fly when it is gzip."""
+    with landing.stream(info) as landed:
+        if is_gzip(info.name):
+            with gzip.GzipFile(fileobj=landed, mode="rb") as text:
+                yield text
+        else:
+            yield landed
+
+
+def _plain_first_line(text, contract) -> bytes | None:
+    """The first line of a CSV text stream when it is a plain header (else None)."""
+    try:
+        first = read_first_line(text, MAX_RECORD_BYTES + 2)
+    except UnreadableCompressedFile:
+        return None
+    return first if plain_first_line(io.BytesIO(first), contract) else None

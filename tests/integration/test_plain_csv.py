@@ -4,6 +4,7 @@ to load (``orders_core.plain_csv``), and every other file is left to the reader.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from orders_core.sql.tables import create_statements
 from orders_core.tables import RAW_ORDERS
 from resources.warehouse import SqlSession
 from tests.support.bad_inputs import corpus
+from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
@@ -33,11 +35,9 @@ def _session() -> SqlSession:
     return SqlSession(conn)
 
 
-def _rows(conn, where: str = "") -> list[tuple]:
+def _rows(conn, order: str = "ORDER BY source_line") -> list[tuple]:
     columns = ", ".join(raw_columns(CONTRACT))
-    return conn.execute(
-        f"SELECT {columns} FROM raw.raw_orders {where} ORDER BY source_line"  # noqa: S608
-    ).fetchall()
+    return conn.execute(f"SELECT {columns} FROM raw.raw_orders {order}").fetchall()  # noqa: S608
 
 
 def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
@@ -212,3 +212,127 @@ def test_the_first_line_decides_whether_a_file_is_worth_the_engines_load(first_l
     assert plain_first_line(io.BytesIO(data), CONTRACT) is plain
     if plain_header(io.BytesIO(data), CONTRACT) is not None:
         assert plain
+
+
+def _landed_rows(landing_root: Path, name: str, data: bytes, *, engine_only: bool) -> list | None:
+    """raw_orders' load of one landed file (``_engine_loaded``, then the reader unless
+    ``engine_only``): its rows, or None when the engine did not load it."""
+    from platform_assets.assets.ingestion import _engine_loaded
+    from resources.landing import LocalLandingZone
+    from tests.support.order_fixtures import land
+
+    land(landing_root, DAY, name, data)
+    zone = LocalLandingZone(root=str(landing_root))
+    (info,) = zone.scan_day(DAY).files
+    session = _session()
+    if not _engine_loaded(session, zone, info, CONTRACT, DAY, "raw.raw_orders"):
+        if engine_only:
+            return None
+        frame = with_partition_date(
+            read_landed_files(CONTRACT, [LandedFile(info.uri, name, len(data), data)]), DAY
+        )
+        if len(frame):
+            session.append("raw.raw_orders", raw_table(frame, CONTRACT))
+    return _rows(session.conn)
+
+
+CSV_CASES = [c for c in corpus() if any(f.name.endswith(".csv") for f in c.files)]
+
+
+def _compare_gzipped(tmp_path: Path, case) -> int:
+    """Land each CSV file of a corpus case gzip-compressed; the rows raw_orders loads
+    must be the reader's. The number of files the engine loaded."""
+    loaded = 0
+    for i, landed in enumerate(f for f in case.files if f.name.endswith(".csv")):
+        name = landed.name + ".gz"
+        data = gzip.compress(landed.data, mtime=0)
+        engine = _landed_rows(tmp_path / f"engine-{i}", name, data, engine_only=True)
+        reader = _landed_rows(tmp_path / f"reader-{i}", name, data, engine_only=False)
+        if engine is not None:
+            loaded += 1
+            assert _same_but_source(engine, reader), case.name
+    return loaded
+
+
+@pytest.mark.parametrize("case", CSV_CASES, ids=lambda c: c.name)
+def test_a_gzip_csv_file_loads_the_readers_rows(tmp_path, case):
+    """A gzip CSV file is loaded by the engine from a temporary plain copy when it is plain
+    (memory stays one chunk whatever its size), else by the reader: the same rows as the
+    reader's of the compressed file, either way."""
+    _compare_gzipped(tmp_path, case)
+
+
+def test_plain_gzip_csv_files_are_loaded_by_the_engine(tmp_path):
+    """The corpus comparison is not vacuous: its plain files go through the engine."""
+    loaded = sum(_compare_gzipped(tmp_path / case.name, case) for case in CSV_CASES)
+    assert loaded >= len(CSV_CASES) // 2
+
+
+def _same_but_source(engine: list, reader: list) -> bool:
+    """Rows equal except for the source_file URI (two landing roots)."""
+    index = raw_columns(CONTRACT).index("source_file")
+    strip = lambda rows: [row[:index] + row[index + 1 :] for row in rows]  # noqa: E731
+    return strip(engine) == strip(reader)
+
+
+def test_gzip_csv_files_the_engine_cannot_load_are_left_to_the_reader(tmp_path):
+    """Not plain (an extra column), corrupt, or empty: the engine loads nothing and the
+    reader reads the file (a corrupt one becomes one broken record naming why)."""
+    plain = csv_bytes(order_rows(4, DAY))
+    extra = csv_bytes(order_rows(2, DAY), header=[*HEADER, "promo"])
+    cases = {
+        "plain.csv.gz": (gzip.compress(plain, mtime=0), True),
+        "extra.csv.gz": (gzip.compress(extra, mtime=0), False),
+        "corrupt.csv.gz": (gzip.compress(plain, mtime=0)[:-9], False),
+        "not-gzip.csv.gz": (plain, False),
+        "empty.csv.gz": (gzip.compress(b"", mtime=0), False),
+    }
+    for name, (data, loads) in cases.items():
+        engine = _landed_rows(tmp_path / f"e-{name}", name, data, engine_only=True)
+        assert (engine is not None) is loads, name
+        rows = _landed_rows(tmp_path / f"r-{name}", name, data, engine_only=False)
+        assert len(rows) == {"plain.csv.gz": 4, "extra.csv.gz": 2, "empty.csv.gz": 0}.get(
+            name, 1
+        ), name
+
+
+def test_raw_orders_loads_gzip_days_as_the_reader_reads_them(tmp_path, instance):
+    """A range of days landed as gzip files: plain ones go through the engine inside the
+    replacing transaction (from temporary plain copies), a ragged one is refused there and
+    read by the reader after the rollback, one with an extra column and a corrupt one are
+    the reader's at once. raw.raw_orders then holds exactly the reader's rows."""
+    import dagster as dg
+
+    from orders_platform.definitions import build_definitions
+    from tests.support.order_fixtures import land, range_tags, settings_for
+
+    landing = tmp_path / "landing"
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    files: list[tuple[dt.date, Path]] = []
+    for day in days:
+        texts = {
+            "good.csv.gz": csv_bytes(order_rows(5, day, prefix="g-")),
+            "ragged.csv.gz": csv_bytes(order_rows(3, day, prefix="r-")) + b"ragged\n",
+            "extra.csv.gz": csv_bytes(order_rows(2, day, prefix="x-"), [*HEADER, "promo"]),
+        }
+        for name, text in texts.items():
+            files.append((day, land(landing, day, name, gzip.compress(text, mtime=0))))
+        files.append((day, land(landing, day, "corrupt.csv.gz", gzip.compress(b"x")[:-4])))
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    # The extra column and the corrupt file fail raw_orders' drift check (blocking).
+    result = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
+    )
+    assert result.get_asset_materialization_events()
+    reader = _session()
+    for day, path in files:
+        data = path.read_bytes()
+        source = LandedFile(path.as_uri(), path.name, len(data), data)
+        frame = with_partition_date(read_landed_files(CONTRACT, [source]), day)
+        reader.append("raw.raw_orders", raw_table(frame, CONTRACT))
+    order = "ORDER BY partition_date, source_file, source_line"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        loaded = _rows(conn, order)
+    assert loaded == _rows(reader.conn, order)
+    assert len(loaded) == 2 * (5 + 4 + 2 + 1)

@@ -138,3 +138,37 @@ def test_read_of_a_missing_file_fails_clearly(landed_bucket, moto_endpoint):
     info = zone.list_day(DAYS[0])[0]
     with pytest.raises(ClientError):
         zone.read(dataclasses.replace(info, uri=info.uri + ".gone"))
+
+
+def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_bucket, moto_endpoint):
+    """With the DuckDB warehouse, raw_orders copies a CSV file from S3 to a temporary
+    plain file for the engine's scan: the rows are the reader's."""
+    import duckdb
+
+    from orders_core.cleaning import raw_table
+    from orders_core.ingest import with_partition_date
+    from orders_core.sql.tables import create_statements
+    from orders_core.tables import RAW_ORDERS
+    from platform_assets.assets.ingestion import _engine_loaded
+    from resources.warehouse import SqlSession
+
+    contract = load_contract()
+    zone = _zone(landed_bucket, moto_endpoint)
+    (info,) = [i for i in zone.list_day(DAYS[0]) if i.name.endswith(".csv")]
+
+    def session() -> SqlSession:
+        conn = duckdb.connect()
+        conn.execute("SET TimeZone = 'UTC'")
+        for statement in create_statements(contract, RAW_ORDERS):
+            conn.execute(statement)
+        return SqlSession(conn)
+
+    engine, reader = session(), session()
+    assert _engine_loaded(engine, zone, info, contract, DAYS[0], "raw.raw_orders")
+    source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=zone.read(info))
+    frame = with_partition_date(read_landed_files(contract, [source]), DAYS[0])
+    reader.append("raw.raw_orders", raw_table(frame, contract))
+    query = "SELECT * FROM raw.raw_orders ORDER BY source_line"
+    rows = engine.conn.execute(query).fetchall()
+    assert len(rows) == 10
+    assert rows == reader.conn.execute(query).fetchall()
