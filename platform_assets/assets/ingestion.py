@@ -156,15 +156,16 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     leaves the old rows); the listing of each day and the days' profiles.
 
     Files that do not go straight into the table are first appended, one at a time, to a
-    session table: plain gzip or remote CSV files by the engine's scan of a temporary
-    plain copy, the others by the reader (rows appended inside a DuckDB transaction stay
-    in memory: a day of 2M rows in gzip files took 1.7 GiB). Where the engine loads inside a transaction
-    (DuckDB, local files), the CSV files (gzip ones through a temporary plain copy) then
-    go straight into the table in the replacing transaction: staging them too spilled a range of days and copied every
-    row twice (bench/RESULTS.md). A CSV file the engine does not load there rolls the
-    transaction back (DuckDB has no savepoints) and is read into the session table, and
-    the transaction starts again; after ``DIRECT_LOAD_ATTEMPTS`` every remaining CSV
-    file is staged as well (the engine's scan when it can, else the reader)."""
+    session table: by the engine's scan when they are plain CSV (gzip or remote ones
+    through a temporary plain copy), else by the reader (rows appended inside a DuckDB
+    transaction stay in memory: a day of 2M rows in gzip files took 1.7 GiB). Where the
+    engine loads inside a transaction (DuckDB, local files), the CSV files, gzip or not,
+    then go straight into the table in the replacing transaction: staging them too
+    spilled a range of days and copied every row twice (bench/RESULTS.md). A CSV file the
+    engine does not load there rolls the transaction back (DuckDB has no savepoints) and
+    is read into the session table, and the transaction starts again; after
+    ``DIRECT_LOAD_ATTEMPTS`` every remaining CSV file is staged as well (the engine's
+    scan when it can, else the reader)."""
     load = raw_load(contract)
     bounds = [days[0], days[-1]]
     direct_ok = session.loads_in_transaction and landing.has_local_files()
