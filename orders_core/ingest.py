@@ -45,6 +45,8 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 # parse_error prefix of every record of a Parquet file whose money column is an integer.
 INTEGER_MONEY_ERROR = "integer_money_column"
+# Records of a Parquet file read (and held) at a time: see parquet_batches.
+PARQUET_BATCH_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -484,22 +486,37 @@ def integer_money_errors(contract: Contract, header: Sequence[str], table: pa.Ta
     contract (``amount``, ``unit_price``) is an integer type holding values: such
     values are most likely minor units (cents), and reading ``1999`` as 1999.00 major
     units would publish them changed. The records are quarantined, never converted."""
-    errors = []
+    return _integer_money_errors(
+        contract,
+        header,
+        table.schema,
+        {i: table.column(i).null_count < table.num_rows for i in range(table.num_columns)},
+    )
+
+
+def _integer_money_columns(contract: Contract, header: Sequence[str], schema: pa.Schema) -> dict:
+    """Positions of the contract's decimal money columns that are an integer type, with
+    their contract name and type."""
+    found = {}
     for name, position in contract_positions(contract, header).items():
-        kind = table.schema.field(position).type
+        kind = schema.field(position).type
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
-        column = table.column(position)
-        if (
-            contract.column(name).type == "decimal"
-            and pa.types.is_integer(kind)
-            and column.null_count < len(column)
-        ):
-            errors.append(
-                f"{INTEGER_MONEY_ERROR}: {name} is {kind} in Parquet (minor units?);"
-                " the contract wants major units"
-            )
-    return errors
+        if contract.column(name).type == "decimal" and pa.types.is_integer(kind):
+            found[position] = (name, kind)
+    return found
+
+
+def _integer_money_errors(
+    contract: Contract, header: Sequence[str], schema: pa.Schema, holds_values: dict[int, bool]
+) -> list[str]:
+    """:func:`integer_money_errors`, from whether each column holds a value anywhere."""
+    return [
+        f"{INTEGER_MONEY_ERROR}: {name} is {kind} in Parquet (minor units?);"
+        " the contract wants major units"
+        for position, (name, kind) in _integer_money_columns(contract, header, schema).items()
+        if holds_values[position]
+    ]
 
 
 def _binary_error(contract: Contract, header: Sequence[str], position: int) -> str:
@@ -510,27 +527,108 @@ def _binary_error(contract: Contract, header: Sequence[str], position: int) -> s
     return f"invalid_utf8: binary value in {where} is not UTF-8 (kept with \\xNN escapes)"
 
 
+class UnreadableFile(Exception):
+    """A landing file found unreadable after some of its batches were read: the file is
+    never read in part, so those rows are void and ``frame`` (one broken record naming
+    why) stands for the whole file."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__(frame["parse_error"].iloc[0])
+        self.frame = frame
+
+
 def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
     """Read a Parquet landing file; typed values are rendered as text, nested as JSON.
 
     Binary values are read as UTF-8 text; a record holding one that is not UTF-8 is
     broken (``invalid_utf8``) with the bytes kept as ``\\xNN`` escapes. A file whose
     ``amount`` or ``unit_price`` is an integer type has every record broken
-    (``integer_money_column``, values kept): see :func:`integer_money_errors`.
+    (``integer_money_column``, values kept): see :func:`integer_money_errors`. A file
+    that cannot be read is one broken record (``unreadable_parquet``).
     """
     try:
-        # ParquetFile, not read_table: the dataset API refuses repeated column names.
-        table = pq.ParquetFile(io.BytesIO(source.data)).read()
+        frames = list(parquet_batches(contract, source))
+    except UnreadableFile as unreadable:
+        return unreadable.frame
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def parquet_batches(
+    contract: Contract, source: LandedFile, batch_rows: int = PARQUET_BATCH_ROWS
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_parquet`'s frame, ``batch_rows`` records at a time: what is held is one
+    batch of the file, not the file (a million-row file took 2.3 GiB read whole).
+
+    What depends on the whole file (which extra columns hold e-mail addresses, whether
+    an integer money column holds values) is read first, in a pass over those columns
+    only. Raises :class:`UnreadableFile` when the file cannot be read, at any point.
+    """
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(source.data))
+        header = bounded_header(parquet.schema_arrow.names)
+        if parquet.metadata.num_rows <= batch_rows:
+            # ParquetFile, not read_table: the dataset API refuses repeated column names.
+            yield _parquet_frame(contract, source, header, parquet.read(), 0, None)
+            return
+        file_errors, pii_cells = _whole_file_facts(contract, header, parquet, batch_rows)
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch])
+            yield _parquet_frame(contract, source, header, table, offset, (file_errors, pii_cells))
+            offset += table.num_rows
     except (pa.ArrowException, OSError) as exc:
         records = _Records(contract, [])
         records.add_broken(f"unreadable_parquet: {exc}", "", 0)
-        return records.frame(contract, source, "parquet")
-    records = _Records(contract, bounded_header(table.column_names))
+        raise UnreadableFile(records.frame(contract, source, "parquet")) from None
+
+
+def _whole_file_facts(
+    contract: Contract, header: list[str], parquet: pq.ParquetFile, batch_rows: int
+) -> tuple[list[str], set[str]]:
+    """The file's integer-money errors and the header cells of its extra columns that
+    hold e-mail addresses: one pass over the batches, converting only those columns."""
+    schema = parquet.schema_arrow
+    money = _integer_money_columns(contract, header, schema)
+    extras = [index for index, _ in extra_columns(contract, header)]
+    holds_values = dict.fromkeys(money, False)
+    pii_cells = {header[i] for i in extras if names_email(header[i])}
+    wanted = [i for i in extras if header[i] not in pii_cells]
+    if not money and not wanted:
+        return [], pii_cells
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        for position in money:
+            holds_values[position] |= batch.column(position).null_count < batch.num_rows
+        for position in wanted:
+            if header[position] not in pii_cells:
+                texts, _ = _arrow_to_text(pa.chunked_array([batch.column(position)]))
+                if holds_emails(texts):
+                    pii_cells.add(header[position])
+    return _integer_money_errors(contract, header, schema, holds_values), pii_cells
+
+
+def _parquet_frame(
+    contract: Contract,
+    source: LandedFile,
+    header: list[str],
+    table: pa.Table,
+    offset: int,
+    whole_file: tuple[list[str], set[str]] | None,
+) -> pd.DataFrame:
+    """The raw frame of ``table``, the rows of a Parquet file from row ``offset + 1``;
+    ``whole_file``: the file's integer-money errors and e-mail extra columns (None: the
+    table is the whole file)."""
+    records = _Records(contract, header)
     converted = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
     columns = [texts for texts, _ in converted]
+    if whole_file is None:
+        file_errors = integer_money_errors(contract, records.header, table)
+        # As the batched pass does: values of rows broken below for their size count.
+        records.pii_cells |= {header[i] for i, _ in records.extras if holds_emails(columns[i])}
+    else:
+        file_errors, pii_cells = whole_file
+        records.pii_cells |= pii_cells
     records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
-    records.lines = list(range(1, table.num_rows + 1))
-    file_errors = integer_money_errors(contract, records.header, table)
+    records.lines = list(range(offset + 1, offset + table.num_rows + 1))
     errors: list[list[str]] = [list(file_errors) for _ in range(table.num_rows)]
     for position, (_, bad) in enumerate(converted):
         if any(bad):
@@ -582,6 +680,18 @@ def read_landed_file(contract: Contract, source: LandedFile) -> pd.DataFrame | N
             records.add_broken(str(exc), "", 0)
             return records.frame(contract, source, fmt)
     return READERS[fmt](contract, source)
+
+
+def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
+    """:func:`read_landed_file`'s frame in batches of records where the format allows
+    (Parquet: :func:`parquet_batches`, which may raise :class:`UnreadableFile`), else
+    whole; nothing when the platform cannot read the file."""
+    if file_format(source.name) == "parquet":
+        yield from parquet_batches(contract, source, PARQUET_BATCH_ROWS)
+        return
+    frame = read_landed_file(contract, source)
+    if frame is not None:
+        yield frame
 
 
 def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:

@@ -18,7 +18,13 @@ from orders_core.compression import (
     read_first_line,
 )
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, file_format, read_landed_files, with_partition_date
+from orders_core.ingest import (
+    LandedFile,
+    UnreadableFile,
+    file_format,
+    landed_file_batches,
+    with_partition_date,
+)
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import unreadable_metadata
 from orders_core.pii import redact_emails
@@ -225,7 +231,16 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
-    frame = with_partition_date(read_landed_files(contract, [source]), day)
+    try:
+        for frame in landed_file_batches(contract, source):  # a Parquet file in batches
+            _append(session, contract, frame, day)
+    except UnreadableFile as unreadable:  # never read in part: its rows so far are void
+        session.execute(f"DELETE FROM {LOAD_TABLE} WHERE source_file = ?", [info.uri])  # noqa: S608
+        _append(session, contract, unreadable.frame, day)
+
+
+def _append(session, contract, frame, day) -> None:
+    frame = with_partition_date(frame, day)
     if len(frame):
         session.append(LOAD_TABLE, raw_table(frame, contract))
 
