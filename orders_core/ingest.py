@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -30,9 +31,9 @@ from orders_core.contract import Contract
 from orders_core.csv_fast import WellFormedCsv, parse_well_formed
 from orders_core.dtypes import DATE_DTYPE as DATE_DTYPE  # re-exported: part of the raw frame
 from orders_core.dtypes import TEXT_DTYPE, repeated_day
-from orders_core.landed_text import bounded_header, bounded_raw, line_ending
+from orders_core.landed_text import bounded_header, bounded_raw
 from orders_core.landing_formats import file_format
-from orders_core.pii import holds_emails, names_email
+from orders_core.pii import holds_emails, looks_like_email, names_email
 from orders_core.tables import RAW_LINEAGE_COLUMNS
 
 # Lineage values that repeat on every row of a file: Python strings share one object per file.
@@ -45,8 +46,10 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 # parse_error prefix of every record of a Parquet file whose money column is an integer.
 INTEGER_MONEY_ERROR = "integer_money_column"
-# Records of a Parquet file read (and held) at a time: see parquet_batches.
-PARQUET_BATCH_ROWS = 65_536
+# Records of a JSON Lines or Parquet file read (and held) at a time: see
+# landed_file_batches.
+BATCH_ROWS = 65_536
+CHUNK_BYTES = 8 * 1024 * 1024  # of a JSON Lines file read at a time
 
 
 @dataclass(frozen=True)
@@ -372,42 +375,134 @@ def _json_text(value: object) -> str | None:
 
 def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
     """Parse a JSON Lines landing file; nested values are kept as JSON text."""
-    text = source.data.decode("utf-8", "surrogateescape")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    parsed: list[tuple[int, dict | None, str | None, str]] = []
+    frames = list(jsonl_batches(contract, source))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def jsonl_batches(
+    contract: Contract,
+    source: LandedFile,
+    batch_rows: int | None = None,
+    stream: BinaryIO | None = None,
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_jsonl`'s frame, ``batch_rows`` records at a time, from ``stream`` (a
+    seekable binary stream of the file; default ``source.data``): what is held is one
+    chunk of the file and one batch, not a record object per line (a million-line file
+    took 4 GiB read whole). The header (every key, in order of first appearance) and the
+    keys holding e-mail addresses depend on the whole file: a file of more records than
+    a batch is parsed twice, first for those only."""
+    batch_rows = batch_rows or BATCH_ROWS
+    stream = stream if stream is not None else io.BytesIO(source.data)
+    kept: list | None = []  # the records, while the file fits one batch
     names: dict[str, None] = {}
-    # Records end at "\n" (or "\r" in a file without "\n", see landed_text) only:
-    # str.splitlines() would also split inside JSON strings holding U+2028, U+0085 or
-    # other characters JSON allows unescaped.
-    ending = line_ending(text)
-    for number, line in enumerate(text.split(ending), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
+    contract_names: set[str] = set()  # contract columns already named by a key
+    email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
+    settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
+    for entry in map(_jsonl_record, _jsonl_lines(stream)):
+        if entry is None:
             continue
-        if landed_text.is_oversized(line):
-            size = landed_text.text_bytes(line)
-            parsed.append((number, None, landed_text.oversized_error(size), bounded_raw(line)))
+        if kept is not None:
+            kept.append(entry)
+            kept = kept if len(kept) <= batch_rows else None
+        record = entry[1]
+        if record is None:
             continue
-        if _SURROGATES.search(line):
-            parsed.append((number, None, "invalid_utf8", _escape(line)))
-            continue
-        try:
-            record = json.loads(line, object_pairs_hook=_keep_repeated_keys)
-        except (ValueError, RecursionError) as exc:
-            parsed.append((number, None, f"invalid_json: {exc}", line))
-            continue
-        if not isinstance(record, dict):
-            parsed.append((number, None, "not_an_object", line))
-            continue
-        if _ESCAPED_SURROGATE.search(line) and _ANY_SURROGATE.search(
-            json.dumps(record, ensure_ascii=False)
-        ):
-            parsed.append((number, None, "invalid_unicode: lone surrogate escape", line))
-            continue
-        names.update(dict.fromkeys(record))
-        parsed.append((number, record, None, line))
-    records = _Records(contract, list(names))
+        for key, value in record.items():
+            if key not in names:
+                names[key] = None
+                name = normalize_header(key)
+                if name in contract.column_names and name not in contract_names:
+                    contract_names.add(name)  # the first key naming it: not an extra
+                    settled.add(key)
+            if key not in settled and looks_like_email(_json_text(value)):
+                email_keys.add(key)
+                settled.add(key)
+    if kept is not None:
+        yield _jsonl_frame(contract, source, list(names), kept, None)
+        return
+    batch: list = []
+    for entry in map(_jsonl_record, _jsonl_lines(stream)):
+        if entry is not None:
+            batch.append(entry)
+        if len(batch) == batch_rows:
+            yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+            batch = []
+    if batch:
+        yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+
+
+def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line of a JSON Lines file, read a chunk at a time. Records
+    end at "\n" (or "\r" in a file without "\n", as landed_text.line_ending says)
+    only: str.splitlines() would also split inside JSON strings holding U+2028, U+0085
+    or other characters JSON allows unescaped. Undecodable bytes are kept as surrogates
+    (flagged later); a line end is never inside a UTF-8 sequence, so lines decode as the
+    whole file would."""
+    stream.seek(0)
+    ending = b"\r"
+    while chunk := stream.read(CHUNK_BYTES):
+        if b"\n" in chunk:
+            ending = b"\n"
+            break
+    stream.seek(0)
+    head = stream.read(3)
+    carry = b"" if head == b"\xef\xbb\xbf" else head
+    number = 0
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        lines = (carry + chunk).split(ending)
+        carry = lines.pop() if chunk else b""  # a line the next chunk may go on with
+        for line in lines:
+            number += 1
+            yield number, line.decode("utf-8", "surrogateescape")
+        if not chunk:
+            return
+
+
+def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | None, str] | None:
+    """(number, record or None, parse_error, text) of one line; None for a blank line."""
+    number, line = numbered
+    line = line.removesuffix("\r")
+    if not line.strip():
+        return None
+    if landed_text.is_oversized(line):
+        size = landed_text.text_bytes(line)
+        return number, None, landed_text.oversized_error(size), bounded_raw(line)
+    if _SURROGATES.search(line):
+        return number, None, "invalid_utf8", _escape(line)
+    try:
+        record = json.loads(line, object_pairs_hook=_keep_repeated_keys)
+    except (ValueError, RecursionError) as exc:
+        return number, None, f"invalid_json: {exc}", line
+    if not isinstance(record, dict):
+        return number, None, "not_an_object", line
+    if _ESCAPED_SURROGATE.search(line) and _ANY_SURROGATE.search(
+        json.dumps(record, ensure_ascii=False)
+    ):
+        return number, None, "invalid_unicode: lone surrogate escape", line
+    return number, record, None, line
+
+
+def _jsonl_names(parsed: Iterable[tuple]) -> dict[str, None]:
+    names: dict[str, None] = {}
+    for _, record, _, _ in parsed:
+        if record is not None:
+            names.update(dict.fromkeys(record))
+    return names
+
+
+def _jsonl_frame(
+    contract: Contract,
+    source: LandedFile,
+    names: list[str],
+    parsed: Sequence[tuple],
+    email_keys: set[str] | None,
+) -> pd.DataFrame:
+    """The raw frame of parsed lines of a file with header ``names``; ``email_keys``: the
+    file's keys holding e-mail addresses (None: ``parsed`` is the whole file)."""
+    records = _Records(contract, names)
+    if email_keys is not None:
+        records.pii_cells |= {records.header[i] for i, _ in records.extras} & email_keys
     for number, record, error, line in parsed:
         if record is None:
             records.add_broken(error or "", line, number)
@@ -554,7 +649,7 @@ def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
 
 
 def parquet_batches(
-    contract: Contract, source: LandedFile, batch_rows: int = PARQUET_BATCH_ROWS
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
     """:func:`read_parquet`'s frame, ``batch_rows`` records at a time: what is held is one
     batch of the file, not the file (a million-row file took 2.3 GiB read whole).
@@ -563,6 +658,7 @@ def parquet_batches(
     an integer money column holds values) is read first, in a pass over those columns
     only. Raises :class:`UnreadableFile` when the file cannot be read, at any point.
     """
+    batch_rows = batch_rows or BATCH_ROWS
     try:
         parquet = pq.ParquetFile(io.BytesIO(source.data))
         header = bounded_header(parquet.schema_arrow.names)
@@ -657,7 +753,11 @@ def _break_oversized_rows(records: _Records, columns: list[list[str | None]]) ->
             records.raws[row] = bounded_raw(text)
 
 
-READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+BATCH_READERS = {
+    "csv": lambda contract, source: iter([read_csv(contract, source)]),
+    "jsonl": jsonl_batches,
+    "parquet": parquet_batches,
+}
 
 
 def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
@@ -669,29 +769,32 @@ def with_partition_date(frame: pd.DataFrame, day) -> pd.DataFrame:
 def read_landed_file(contract: Contract, source: LandedFile) -> pd.DataFrame | None:
     """The raw frame of one landing file (gzip decompressed first), or None when the
     platform cannot read it (see :mod:`orders_core.landing_formats`)."""
+    if file_format(source.name) is None:
+        return None
+    try:
+        frames = list(landed_file_batches(contract, source))
+    except UnreadableFile as unreadable:
+        return unreadable.frame
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
+    """The raw frame of one landing file in batches of at most :data:`BATCH_ROWS`
+    records where the format allows (JSON Lines, Parquet), a CSV file whole; nothing
+    when the platform cannot read the file. Raises :class:`UnreadableFile` when a file
+    fails after some of its batches (never read in part)."""
     fmt = file_format(source.name)
     if fmt is None:
-        return None
+        return
     if is_gzip(source.name):
         try:
             source = replace(source, data=gunzip(source.data))
         except UnreadableCompressedFile as exc:
             records = _Records(contract, [])
             records.add_broken(str(exc), "", 0)
-            return records.frame(contract, source, fmt)
-    return READERS[fmt](contract, source)
-
-
-def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
-    """:func:`read_landed_file`'s frame in batches of records where the format allows
-    (Parquet: :func:`parquet_batches`, which may raise :class:`UnreadableFile`), else
-    whole; nothing when the platform cannot read the file."""
-    if file_format(source.name) == "parquet":
-        yield from parquet_batches(contract, source, PARQUET_BATCH_ROWS)
-        return
-    frame = read_landed_file(contract, source)
-    if frame is not None:
-        yield frame
+            yield records.frame(contract, source, fmt)
+            return
+    yield from BATCH_READERS[fmt](contract, source)
 
 
 def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from orders_core.ingest import (
     LandedFile,
     UnreadableFile,
     file_format,
+    jsonl_batches,
     landed_file_batches,
     with_partition_date,
 )
@@ -230,6 +231,8 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     refuses) by the lossless reader."""
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
+    if file_format(info.name) == "jsonl" and _staged_jsonl(session, landing, contract, info, day):
+        return
     source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
     try:
         for frame in landed_file_batches(contract, source):  # a Parquet file in batches
@@ -237,6 +240,42 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     except UnreadableFile as unreadable:  # never read in part: its rows so far are void
         session.execute(f"DELETE FROM {LOAD_TABLE} WHERE source_file = ?", [info.uri])  # noqa: S608
         _append(session, contract, unreadable.frame, day)
+
+
+def _staged_jsonl(session, landing: LandingZone, contract, info, day) -> bool:
+    """Append a JSON Lines file batch by batch, read from a stream of the landed file (a
+    gzip one from a temporary decompressed copy): the file is never held whole. False,
+    with nothing appended, when a gzip file cannot be decompressed (the reader then
+    makes it one broken record saying why)."""
+    with _decompressed(landing, info) as stream:
+        if stream is None:
+            return False
+        source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
+        for frame in jsonl_batches(contract, source, stream=stream):
+            _append(session, contract, frame, day)
+    return True
+
+
+@contextmanager
+def _decompressed(landing: LandingZone, info):
+    """A seekable stream of the landed file's text: the file itself, or for a gzip file
+    a temporary decompressed copy (None when it cannot be decompressed)."""
+    if not is_gzip(info.name):
+        with landing.stream(info) as landed:
+            yield landed
+        return
+    with (
+        landing.stream(info) as landed,
+        gzip.GzipFile(fileobj=landed, mode="rb") as text,
+        tempfile.TemporaryFile(prefix="orders-") as copy,
+    ):
+        try:
+            copy_into(text, copy)
+        except UnreadableCompressedFile:
+            copy = None
+        else:
+            copy.seek(0)
+        yield copy
 
 
 def _append(session, contract, frame, day) -> None:

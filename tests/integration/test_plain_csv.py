@@ -17,34 +17,19 @@ from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
 from orders_core.plain_csv import plain_header
 from orders_core.sql.cleaning import raw_columns
-from orders_core.sql.tables import create_statements
-from orders_core.tables import RAW_ORDERS
-from resources.warehouse import SqlSession
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
+from tests.support.raw_rows import raw_rows, raw_session
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
-
-
-def _session() -> SqlSession:
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    for statement in create_statements(CONTRACT, RAW_ORDERS):
-        conn.execute(statement)
-    return SqlSession(conn)
-
-
-def _rows(conn, order: str = "ORDER BY source_line") -> list[tuple]:
-    columns = ", ".join(raw_columns(CONTRACT))
-    return conn.execute(f"SELECT {columns} FROM raw.raw_orders {order}").fetchall()  # noqa: S608
 
 
 def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
     """(rows from the engine's scan, or None when it may not or would not load the file;
     rows from the reader)."""
     uri = path.as_uri()
-    engine = _session()
+    engine = raw_session()
     with path.open("rb") as handle:
         header = plain_header(handle, CONTRACT)
     loaded = None
@@ -56,15 +41,15 @@ def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
             "partition_date": day,
         }
         if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage):
-            loaded = _rows(engine.conn)
-    reader = _session()
+            loaded = raw_rows(engine.conn)
+    reader = raw_session()
     data = path.read_bytes()
     frame = with_partition_date(
         read_landed_files(CONTRACT, [LandedFile(uri, path.name, len(data), data)]), day
     )
     if len(frame):
         reader.append("raw.raw_orders", raw_table(frame, CONTRACT))
-    return loaded, _rows(reader.conn)
+    return loaded, raw_rows(reader.conn)
 
 
 def test_a_fully_quoted_file_is_plain():
@@ -138,7 +123,7 @@ def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, te
     with path.open("rb") as handle:
         header = plain_header(handle, CONTRACT)
     assert header is not None
-    engine = _session()
+    engine = raw_session()
     lineage = {
         "source_file": "f",
         "source_format": "csv",
@@ -146,7 +131,7 @@ def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, te
         "partition_date": DAY,
     }
     assert engine.load_plain_csv("raw.raw_orders", str(path), header, lineage) is False
-    assert _rows(engine.conn) == []
+    assert raw_rows(engine.conn) == []
 
 
 @pytest.mark.parametrize("refused_files", [1, 4])
@@ -224,7 +209,7 @@ def _landed_rows(landing_root: Path, name: str, data: bytes, *, engine_only: boo
     land(landing_root, DAY, name, data)
     zone = LocalLandingZone(root=str(landing_root))
     (info,) = zone.scan_day(DAY).files
-    session = _session()
+    session = raw_session()
     if not _engine_loaded(session, zone, info, CONTRACT, DAY, "raw.raw_orders"):
         if engine_only:
             return None
@@ -233,7 +218,7 @@ def _landed_rows(landing_root: Path, name: str, data: bytes, *, engine_only: boo
         )
         if len(frame):
             session.append("raw.raw_orders", raw_table(frame, CONTRACT))
-    return _rows(session.conn)
+    return raw_rows(session.conn)
 
 
 CSV_CASES = [c for c in corpus() if any(f.name.endswith(".csv") for f in c.files)]
@@ -325,7 +310,7 @@ def test_raw_orders_loads_gzip_days_as_the_reader_reads_them(tmp_path, instance)
         instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
     )
     assert result.get_asset_materialization_events()
-    reader = _session()
+    reader = raw_session()
     for day, path in files:
         data = path.read_bytes()
         source = LandedFile(path.as_uri(), path.name, len(data), data)
@@ -333,6 +318,6 @@ def test_raw_orders_loads_gzip_days_as_the_reader_reads_them(tmp_path, instance)
         reader.append("raw.raw_orders", raw_table(frame, CONTRACT))
     order = "ORDER BY partition_date, source_file, source_line"
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        loaded = _rows(conn, order)
-    assert loaded == _rows(reader.conn, order)
+        loaded = raw_rows(conn, order)
+    assert loaded == raw_rows(reader.conn, order)
     assert len(loaded) == 2 * (5 + 4 + 2 + 1)

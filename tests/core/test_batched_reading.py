@@ -1,28 +1,39 @@
-"""A Parquet file read a batch of records at a time gives exactly the rows of the file
-read whole: what is decided per file (e-mail extra columns, integer money columns) is
-decided over the whole file, and lines run on across batches."""
+"""A JSON Lines or Parquet file read a batch of records at a time gives exactly the rows
+of the file read whole: what is decided per file (the header, e-mail extra columns,
+integer money columns) is decided over the whole file, and lines run on across
+batches."""
 
 from __future__ import annotations
+
+import io
+import json
+import random
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
+from orders_core import ingest
 from orders_core.contract import load_contract
 from orders_core.ingest import (
     INTEGER_MONEY_ERROR,
     LandedFile,
     UnreadableFile,
+    _jsonl_lines,
+    jsonl_batches,
     landed_file_batches,
     parquet_batches,
+    read_jsonl,
     read_parquet,
 )
+from orders_core.landed_text import line_ending
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import order_rows
 from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
 
 CONTRACT = load_contract()
 PARQUET_FILES = [f for case in corpus() for f in case.files if f.name.endswith(".parquet")]
+JSONL_FILES = [f for case in corpus() for f in case.files if f.name.endswith(".jsonl")]
 
 
 def _batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
@@ -93,3 +104,50 @@ def test_other_formats_come_whole():
     assert len(list(landed_file_batches(CONTRACT, source))) == 1
     ignored = LandedFile("file:///landing/a.xlsx", "a.xlsx", 1, b"x")
     assert list(landed_file_batches(CONTRACT, ignored)) == []
+
+
+def _jsonl_batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
+    return pd.concat(list(jsonl_batches(CONTRACT, source, batch_rows)), ignore_index=True)
+
+
+def _jsonl(text: bytes, name: str = "orders.jsonl") -> LandedFile:
+    return LandedFile(f"file:///landing/{name}", name, len(text), text)
+
+
+@pytest.mark.parametrize("source", JSONL_FILES, ids=lambda f: f.name)
+@pytest.mark.parametrize("batch_rows", [1, 2])
+def test_every_corpus_jsonl_file_reads_the_same_in_batches(source, batch_rows):
+    pd.testing.assert_frame_equal(_jsonl_batched(source, batch_rows), read_jsonl(CONTRACT, source))
+
+
+def test_jsonl_keys_and_emails_of_late_lines_hold_for_every_batch():
+    rows = [json.dumps(r) for r in order_rows(7)]
+    rows[5] = json.dumps({**json.loads(rows[5]), "promo": "SPRING"})
+    rows[6] = json.dumps({**json.loads(rows[6]), "contact": "ann@example.com"})
+    text = ("\ufeff" + "\r\n".join([rows[0], "", *rows[1:], "not json"])).encode()
+    source = _jsonl(text)
+    batched = _jsonl_batched(source, 2)
+    pd.testing.assert_frame_equal(batched, read_jsonl(CONTRACT, source))
+    assert batched["file_header"].nunique() == 1
+    assert '"promo"' in batched["file_header"].iloc[0]
+    assert batched["pii_extra_columns_json"].notna().sum() == 7
+    assert not batched["extra_columns_json"].fillna("").str.contains("contact").any()
+    assert batched["source_line"].tolist() == [1, *range(3, 10)]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
+    """Lines are read a chunk at a time and decoded one at a time: the same texts as
+    decoding the whole file and splitting it, whatever the bytes (invalid UTF-8, CR only,
+    a byte-order mark) and wherever the chunks end."""
+    monkeypatch.setattr(ingest, "CHUNK_BYTES", 1 + seed % 7)
+    rng = random.Random(seed)
+    alphabet = [b"a", b"{", b'"', b"\n", b"\r", b"\xc3\xa9", b"\xc3", b"\xff", b"\xe2\x80\xa8"]
+    data = (b"\xef\xbb\xbf" if seed % 3 == 0 else b"") + b"".join(
+        rng.choice(alphabet) for _ in range(rng.randint(0, 40))
+    )
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    expected = text.split(line_ending(text))
+    lines = list(_jsonl_lines(io.BytesIO(data)))
+    assert [line for _, line in lines] == expected
+    assert [n for n, _ in lines] == list(range(1, len(expected) + 1))

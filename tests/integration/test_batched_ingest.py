@@ -1,0 +1,83 @@
+"""raw_orders reads a Parquet file batch by batch (orders_core.ingest.parquet_batches)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+
+from orders_core import ingest
+from orders_platform.definitions import build_definitions
+from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
+from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
+
+
+def test_raw_orders_voids_the_batches_of_a_file_that_fails_part_way(
+    tmp_path, instance, monkeypatch
+):
+    """raw_orders appends a Parquet file batch by batch; when the file fails after some
+    batches, those rows are deleted and the file is one broken record."""
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
+    day = dt.date(2025, 1, 2)
+    landing = tmp_path / "landing"
+    land(landing, day, "broken.parquet", corrupt_after_first_batch())
+    land(landing, day, "good.parquet", parquet_file(pa.Table.from_pylist(order_rows(5, day))).data)
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(day, day), raise_on_error=False
+    )
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT regexp_extract(source_file, '[a-z]+\\.parquet'), count(*),"
+            " count(parse_error) FROM raw.raw_orders GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert rows == [("broken.parquet", 1, 1), ("good.parquet", 5, 0)]
+
+
+def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
+    tmp_path, instance, monkeypatch
+):
+    """JSON Lines files, plain and gzip, appended in batches of 2 records from a stream
+    of the file: raw.raw_orders holds exactly the rows of the reader's whole-file read (a
+    key and an e-mail only in late lines included); a corrupt gzip file is one broken
+    record."""
+    import gzip
+    import json
+
+    from orders_core.cleaning import raw_table
+    from orders_core.contract import load_contract
+    from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+    from tests.support.raw_rows import raw_rows, raw_session
+
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
+    day = dt.date(2025, 1, 2)
+    lines = [json.dumps(r) for r in order_rows(7, day)]
+    lines[5] = json.dumps({**json.loads(lines[5]), "promo": "SPRING"})
+    lines[6] = json.dumps({**json.loads(lines[6]), "contact": "ann@example.com"})
+    text = "\n".join([*lines, "", "not json"]).encode()
+    landing = tmp_path / "landing"
+    paths = [
+        land(landing, day, "a.jsonl", text),
+        land(landing, day, "b.jsonl.gz", gzip.compress(text, mtime=0)),
+        land(landing, day, "c.jsonl.gz", gzip.compress(text, mtime=0)[:-6]),
+    ]
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(day, day), raise_on_error=False
+    )
+    contract = load_contract()
+    reader = raw_session()
+    for path in paths:
+        data = path.read_bytes()
+        source = LandedFile(path.as_uri(), path.name, len(data), data)
+        frame = with_partition_date(read_landed_files(contract, [source]), day)
+        reader.append("raw.raw_orders", raw_table(frame, contract))
+    order = "ORDER BY source_file, source_line"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        loaded = raw_rows(conn, order)
+    assert loaded == raw_rows(reader.conn, order)
+    assert len(loaded) == 8 + 8 + 1

@@ -1,0 +1,27 @@
+"""raw.raw_orders in a throwaway DuckDB session, and its rows in a fixed order: to compare
+what the engine's load and the reader put there."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orders_core.contract import load_contract
+from orders_core.sql.cleaning import raw_columns
+from orders_core.sql.tables import create_statements
+from orders_core.tables import RAW_ORDERS
+from resources.warehouse import SqlSession
+
+
+def raw_session() -> SqlSession:
+    """An in-memory DuckDB session holding an empty raw.raw_orders."""
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    for statement in create_statements(load_contract(), RAW_ORDERS):
+        conn.execute(statement)
+    return SqlSession(conn)
+
+
+def raw_rows(conn, order: str = "ORDER BY source_line") -> list[tuple]:
+    """Every row of raw.raw_orders, its columns in the table's order."""
+    columns = ", ".join(raw_columns(load_contract()))
+    return conn.execute(f"SELECT {columns} FROM raw.raw_orders {order}").fetchall()  # noqa: S608
