@@ -9,7 +9,7 @@ the process's peak resident set; per size, the raw-to-fct throughput and the che
 share. Writes bench/results/memory_curve.json.
 
     python -m bench.memory_curve --orders 1000000 4000000 8000000 --parts 1 8
-    python -m bench.memory_curve --orders 2000000 --parts 20 --gzip   # gzip part files
+    python -m bench.memory_curve --orders 2000000 --parts 20 --format csv.gz  # gzip files
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import REPO_ROOT, run_child
+from bench.synthetic_day import FORMATS
 
 DAY = dt.date(2025, 1, 1)
 DATA = REPO_ROOT / "data" / "bench"
@@ -42,14 +43,15 @@ def day_steps(
     parts: int,
     memory_limit: str | None,
     steps: tuple[str, ...] = STEPS,
-    gzip: bool = False,
+    fmt: str = "csv",
 ) -> dict:
     """Every step of one synthetic day of ``orders`` in ``parts`` files, in child processes."""
-    landing = DATA / f"synthetic-{orders}-p{parts}{'-gz' if gzip else ''}"
+    suffix = "" if fmt == "csv" else "-" + fmt.replace(".", "-")
+    landing = DATA / f"synthetic-{orders}-p{parts}{suffix}"
     written = run_child("synthetic_day", ["--landing", landing, "--day", DAY,
                                           "--orders", orders, "--parts", parts,
-                                          *(["--gzip"] if gzip else [])])  # fmt: skip
-    figures: dict = {"orders": orders, "parts": parts, "gzip": gzip, "rows": written["rows"],
+                                          "--format", fmt])  # fmt: skip
+    figures: dict = {"orders": orders, "parts": parts, "format": fmt, "rows": written["rows"],
                      "bytes": written["bytes"], "load_start": load(), "steps": {}}  # fmt: skip
     extra = ["--memory-limit", memory_limit] if memory_limit else []
     with tempfile.TemporaryDirectory(prefix="bench-memory-", dir=DATA) as work:
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         help="days split in more files than this run every step; the others raw_orders only"
         " (the steps after it read the same table whatever the split)",
     )
-    parser.add_argument("--gzip", action="store_true", help="gzip-compressed part files")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="of the part files")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     for orders in args.orders:
         for parts in args.parts:
             steps = STEPS if parts > args.raw_only_above else STEPS[:1]
-            runs.append(day_steps(orders, parts, args.memory_limit, steps, args.gzip))
+            runs.append(day_steps(orders, parts, args.memory_limit, steps, args.format))
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(json.dumps(runs, indent=2) + "\n")
     print(

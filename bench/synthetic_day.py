@@ -1,11 +1,12 @@
-"""Child process: one big landed day of orders CSV, written by DuckDB in seconds.
+"""Child process: one big landed day of orders, written by DuckDB in seconds.
 
 The demo generator (:mod:`devtools.simulate`) models customers and holds the whole day
 in memory; for days of millions of orders this writer is enough and much faster. The
 day has what makes the platform work: about 2 % of the orders land again as a later
 version (newer ``updated_at``, another status), 0.5 % have an unparseable amount and
 0.2 % no customer. Rows are split into ``--parts`` files of contiguous orders, the way a
-landing zone receives part files. A ``.bench-dataset.json`` stamp makes a second call
+landing zone receives part files: CSV (default), gzip CSV, JSON Lines or Parquet
+(``--format``). A ``.bench-dataset.json`` stamp makes a second call
 with the same arguments a no-op.
 
     python -m bench.synthetic_day --landing DIR --day 2025-01-01 --orders 4000000 --parts 8
@@ -24,6 +25,7 @@ import duckdb
 from bench.harness import Timer, emit
 
 STAMP = ".bench-dataset.json"
+FORMATS = ("csv", "csv.gz", "jsonl", "parquet")  # JSON Lines and Parquet typed as the query
 
 # One order per row of range(lo, hi); integer arithmetic on i gives every value, so the
 # same arguments give the same bytes. ``v`` is 0 for the first version, 1 for an update.
@@ -50,12 +52,12 @@ order by i, v
 """
 
 
-def write_day(landing: Path, day: dt.date, orders: int, parts: int, gzip: bool = False) -> dict:
-    """Write the day's part files (``.csv``, or ``.csv.gz`` with ``gzip``) under
-    ``landing``; the files, rows and bytes written."""
+def write_day(landing: Path, day: dt.date, orders: int, parts: int, fmt: str = "csv") -> dict:
+    """Write the day's part files (in one of :data:`FORMATS`) under ``landing``; the
+    files, rows and bytes written."""
     stamp = {"day": day.isoformat(), "orders": orders, "parts": parts, "writer": "synthetic"}
-    if gzip:
-        stamp["compression"] = "gzip"
+    if fmt != "csv":
+        stamp["format"] = fmt
     recorded = landing / STAMP
     if recorded.is_file():
         summary = json.loads(recorded.read_text())
@@ -69,11 +71,17 @@ def write_day(landing: Path, day: dt.date, orders: int, parts: int, gzip: bool =
         for k in range(parts):
             params = {"day": day, "orders": orders, "customers": max(orders // 3, 1),
                       "lo": bounds[k], "hi": bounds[k + 1]}  # fmt: skip
-            target = folder / f"part-{k:03d}.csv{'.gz' if gzip else ''}"
+            target = folder / f"part-{k:03d}.{fmt}"
             query = conn.sql(ORDERS_SQL, params=params)
-            query.write_csv(str(target), quotechar='"', header=True,
-                            compression="gzip" if gzip else None)  # fmt: skip
-    files = sorted(folder.glob("*.csv*"))
+            if fmt == "parquet":
+                query.write_parquet(str(target))
+            elif fmt == "jsonl":
+                query.to_view("part")
+                conn.execute(f"COPY part TO '{target}' (FORMAT json)")
+            else:
+                query.write_csv(str(target), quotechar='"', header=True,
+                                compression="gzip" if fmt == "csv.gz" else None)  # fmt: skip
+    files = sorted(folder.glob("part-*"))
     rows = orders + sum(1 for i in range(11, orders, 50))
     summary = {"stamp": stamp, "rows": rows, "orders": orders, "files": len(files),
                "bytes": sum(p.stat().st_size for p in files), "generate_s": timer.wall_s}  # fmt: skip
@@ -87,9 +95,9 @@ def main() -> None:
     parser.add_argument("--day", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--parts", type=int, default=1)
-    parser.add_argument("--gzip", action="store_true", help="gzip-compressed part files")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="of the part files")
     args = parser.parse_args()
-    emit(write_day(args.landing, args.day, args.orders, args.parts, args.gzip))
+    emit(write_day(args.landing, args.day, args.orders, args.parts, args.format))
 
 
 if __name__ == "__main__":
