@@ -3,6 +3,7 @@
 import gzip
 import io
 import json
+import os
 import tempfile
 import time
 from contextlib import contextmanager
@@ -318,10 +319,7 @@ def _engine_file(session, landing: LandingZone, info, contract):
         with landing.local_file(info) as local:
             yield local
         return
-    with (
-        _csv_text(landing, info) as text,
-        tempfile.NamedTemporaryFile(prefix="orders-", suffix=".csv") as copy,
-    ):
+    with _csv_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         first = _plain_first_line(text, contract)
         try:
             if first is not None:
@@ -330,7 +328,10 @@ def _engine_file(session, landing: LandingZone, info, contract):
                 copy.seek(0)
         except UnreadableCompressedFile:
             first = None
-        yield None if first is None else (copy, copy.name)
+        # The copy has no name (nothing is left behind if the process is killed): the
+        # engine opens it through the process's descriptor, as the local zone's files.
+        path = f"/proc/self/fd/{copy.fileno()}"
+        yield None if first is None or not os.path.exists(path) else (copy, path)
 
 
 @contextmanager
