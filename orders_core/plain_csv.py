@@ -12,8 +12,10 @@ look at the bytes (bounded memory):
 - quotes only delimit whole fields (a quote touches a comma, a line end or the file's
   ends), so no escaped quote (``""``) or stray quote can be read differently;
 - no line over the record size limit, no byte-order mark;
-- a header whose every cell is a distinct contract column (no extra columns, so no
-  extras JSON or PII extras to build).
+- a header of distinct cells, no two naming the same contract column, whose extra
+  columns (the other cells) are named in plain ASCII (:func:`json_safe`): the engine
+  builds their JSON itself, and leaves the file to the reader when a value is not
+  plain ASCII (see ``SqlSession.load_plain_csv``).
 
 A file that passes but is still not what it seems (invalid UTF-8, a ragged row) makes
 the engine's strict scan fail, and the caller falls back to the reader.
@@ -44,13 +46,22 @@ def _header(line: bytes, contract: Contract) -> list[str] | None:
     except (csv.Error, ValueError):
         return None
     names = [normalize_header(cell) for cell in cells]
+    named = [name for name in names if name in contract.column_names]
+    extras = [cell for cell, name in zip(cells, names, strict=True) if name not in named]
     if (
         any(len(cell.encode()) > MAX_HEADER_NAME_BYTES for cell in cells)
-        or len(set(names)) != len(names)
-        or not set(names) <= set(contract.column_names)
+        or len(set(cells)) != len(cells)
+        or len(set(named)) != len(named)
+        or not all(map(json_safe, extras))
     ):
         return None
     return cells
+
+
+def json_safe(text: str) -> bool:
+    """Printable ASCII without a quote or a backslash: text that ``json.dumps`` writes as
+    it is between two quotes (the engine then builds the extras JSON the reader would)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _plain_lines(chunk: bytes, before: int) -> bool:

@@ -105,7 +105,14 @@ class SnowflakeSession(SqlSession):
         finally:
             cursor.close()
 
-    def load_plain_csv(self, table: str, path: str, header: list[str], lineage: dict) -> bool:
+    def load_plain_csv(
+        self,
+        table: str,
+        path: str,
+        header: list[str],
+        lineage: dict,
+        extras: Sequence[tuple[int, str, bool]] = (),
+    ) -> bool:
         """Files are read by the platform's reader (COPY INTO from the S3 stage is not
         used: see README, "How rows move")."""
         return False

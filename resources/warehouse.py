@@ -71,6 +71,24 @@ def quoted_table(schema: str, table: str) -> str:
     return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
 
 
+# Printable ASCII but a quote and a backslash: what json.dumps writes unchanged.
+_JSON_SAFE = r"[ !#-\[\]-~]*"
+# orders_core.pii.EMAIL found in such text (no quoted local part is possible there).
+_EMAIL_IN_ASCII = r"[A-Za-z0-9_.%+!#$&*/=?^`{|}~-]@([A-Za-z0-9_-]|\[[^\]\s]*\])"
+
+
+def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
+    """SQL building ``json.dumps({key: value, ...})`` from (key, text column) pairs whose
+    keys and values are JSON-safe (an empty value is null, as the reader reads it)."""
+    parts = " || ', ' || ".join(
+        "'\"{}\": ' || coalesce('\"' || nullif({}, '') || '\"', 'null')".format(
+            key.replace("'", "''"), column
+        )
+        for key, column in pairs
+    )
+    return f"'{{' || {parts} || '}}'"
+
+
 class SqlSession:
     """One connection to the warehouse engine, for the steps that move rows in SQL.
 
@@ -112,40 +130,79 @@ class SqlSession:
             raise
         self.conn.commit()
 
-    def load_plain_csv(self, table: str, path: str, header: list[str], lineage: dict) -> bool:
+    def load_plain_csv(
+        self,
+        table: str,
+        path: str,
+        header: list[str],
+        lineage: dict,
+        extras: Sequence[tuple[int, str, bool]] = (),
+    ) -> bool:
         """Load a plain CSV file (``orders_core.plain_csv``) into ``table`` with the engine's
-        own strict scan: each header cell into its contract column, ``lineage`` values on
-        every row, ``source_line`` = record number + 1. False, with nothing loaded, when
-        the engine cannot (another engine, or a file the strict scan refuses: the caller
-        then uses the reader). A refusal inside :meth:`transaction` aborts it (DuckDB
-        has no savepoints): the caller must roll back."""
+        own strict scan: each contract cell of the header into its column, ``lineage``
+        values on every row, ``source_line`` = record number + 1, and the ``extras``
+        (position, key, named as e-mail) as the reader's ``extra_columns_json`` and
+        ``pii_extra_columns_json``. False, with nothing loaded, when the engine cannot
+        (another engine, a file the strict scan refuses, or an extra value that is not
+        plain ASCII: the caller then uses the reader). A refusal inside
+        :meth:`transaction` aborts it (DuckDB has no savepoints): the caller must roll
+        back."""
         from orders_core.ingest import normalize_header
 
         positions = [f"column{i}" for i in range(len(header))]
         columns = ", ".join(f"'{name}': 'VARCHAR'" for name in positions)
-        targets = [
-            *(quoted_identifier(normalize_header(cell)) for cell in header),
-            *map(quoted_identifier, lineage),
-            '"source_line"',
-        ]
-        # The reader reads an empty field, quoted or not, as missing.
-        values = [f"nullif({name}, '')" for name in positions]
-        selected = [*values, *("?" for _ in lineage), "row_number() OVER () + 1"]
-        target = ".".join(map(quoted_identifier, table.split(".")))
         scan = (
             f"read_csv(?, columns = {{{columns}}}, header = true, auto_detect = false,"
             " delim = ',', quote = '\"', escape = '\"', strict_mode = true,"
             " null_padding = false)"
         )
+        extra_at = {position for position, _, _ in extras}
+        contract_at = [i for i in range(len(header)) if i not in extra_at]
+        targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
+        # The reader reads an empty field, quoted or not, as missing.
+        values = [f"nullif({positions[i]}, '')" for i in contract_at]
         try:
+            emails = self._extra_emails(scan, path, positions, extras)
+            if emails is None:
+                return False
+            for name, pairs in (
+                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
+                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
+            ):
+                if pairs:
+                    targets.append(quoted_identifier(name))
+                    values.append(_json_object([(k, positions[i]) for k, i in pairs]))
+            targets += [*map(quoted_identifier, lineage), '"source_line"']
+            values += [*("?" for _ in lineage), "row_number() OVER () + 1"]
+            target = ".".join(map(quoted_identifier, table.split(".")))
             self.conn.execute(
                 f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
-                f" SELECT {', '.join(selected)} FROM {scan}",
+                f" SELECT {', '.join(values)} FROM {scan}",
                 [*lineage.values(), path],
             )
         except duckdb.Error:
             return False
         return True
+
+    def _extra_emails(
+        self, scan: str, path: str, positions: list[str], extras: Sequence[tuple[int, str, bool]]
+    ) -> dict[int, bool] | None:
+        """Which extra columns hold an e-mail address anywhere in the file (by value, as
+        ``orders_core.pii.looks_like_email`` finds one in plain ASCII); None when some
+        extra value is not plain ASCII (the reader's JSON escapes it: its file)."""
+        if not extras:
+            return {}
+        checks = []
+        for position, _, _ in extras:
+            column = positions[position]
+            checks += [
+                f"coalesce(bool_and(regexp_full_match({column}, '{_JSON_SAFE}')), true)",
+                f"coalesce(bool_or(regexp_matches({column}, '{_EMAIL_IN_ASCII}')), false)",
+            ]
+        row = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchone()  # noqa: S608 (generated names)
+        if not all(row[0::2]):
+            return None
+        return {position: row[2 * k + 1] for k, (position, _, _) in enumerate(extras)}
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""

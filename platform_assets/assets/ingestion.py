@@ -22,6 +22,7 @@ from orders_core.contract import load_contract
 from orders_core.ingest import (
     LandedFile,
     UnreadableFile,
+    extra_columns,
     file_format,
     jsonl_batches,
     landed_file_batches,
@@ -29,7 +30,7 @@ from orders_core.ingest import (
 )
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import unreadable_metadata
-from orders_core.pii import redact_emails
+from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_first_line, plain_header
 from orders_core.profiling import profile_days
 from orders_core.sql.run import LOAD_TABLE, raw_load
@@ -302,7 +303,11 @@ def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -
             "file_header": json.dumps(header),
             "partition_date": day,
         }
-        return session.load_plain_csv(target, path, header, lineage)
+        extras = [
+            (index, key, names_email(header[index]))
+            for index, key in extra_columns(contract, header)
+        ]
+        return session.load_plain_csv(target, path, header, lineage, extras)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import random
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,8 @@ import pytest
 from devtools import simulate
 from orders_core.cleaning import raw_table
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from orders_core.ingest import LandedFile, extra_columns, read_landed_files, with_partition_date
+from orders_core.pii import names_email
 from orders_core.plain_csv import plain_header
 from orders_core.sql.cleaning import raw_columns
 from tests.support.bad_inputs import corpus
@@ -40,7 +42,8 @@ def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
             "file_header": json.dumps(header),
             "partition_date": day,
         }
-        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage):
+        extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
+        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras):
             loaded = raw_rows(engine.conn)
     reader = raw_session()
     data = path.read_bytes()
@@ -97,7 +100,8 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
         b"order_id,amount\r\no1,1\r\n",  # CR line ends
         b"order_id,amount\no1,1\n\no2,2\n",  # a blank line: line numbers would shift
         b"\xef\xbb\xbforder_id,amount\no1,1\n",  # byte-order mark
-        b"order_id,amount,promo\no1,1,x\n",  # an extra column: extras JSON, PII split
+        "order_id,amount,promoción\no1,1,x\n".encode(),  # an extra name the JSON escapes
+        b"order_id,Order ID,amount\no1,o2,1\n",  # two cells naming one contract column
         b"order_id,order_id\no1,o2\n",  # a repeated column
         b"order_id,amount\no1," + b"9" * 70_000 + b"\n",  # an oversized record
     ],
@@ -179,11 +183,12 @@ def test_raw_orders_loads_every_row_when_the_engine_refuses_files_in_its_transac
     [
         (b"order_id,amount\n", True),
         (b'"order_id","amount"\n', True),
-        (b"order_id,amount,contact\n", False),  # an extra column: the reader's work
+        (b"order_id,amount,contact\n", True),  # an extra column: its JSON built in SQL
+        ("order_id,amount,contacto_sí\n".encode(), False),  # one the JSON would escape
         (b"\xef\xbb\xbforder_id,amount\n", False),  # a byte-order mark
         (b"order_id,amount\r\n", False),
         (b"order_id,order_id\n", False),
-        (b"order_id,amount", False),  # no line end: nothing after the header
+        (b'order_id,am"ount\n', False),  # a quote inside a cell
     ],
 )
 def test_the_first_line_decides_whether_a_file_is_worth_the_engines_load(first_line, plain):
@@ -261,13 +266,14 @@ def _same_but_source(engine: list, reader: list) -> bool:
 
 
 def test_gzip_csv_files_the_engine_cannot_load_are_left_to_the_reader(tmp_path):
-    """Not plain (an extra column), corrupt, or empty: the engine loads nothing and the
-    reader reads the file (a corrupt one becomes one broken record naming why)."""
+    """Corrupt, not gzip or empty: the engine loads nothing and the reader reads the file
+    (a corrupt one becomes one broken record naming why); plain, with an extra column or
+    without, the engine loads it."""
     plain = csv_bytes(order_rows(4, DAY))
     extra = csv_bytes(order_rows(2, DAY), header=[*HEADER, "promo"])
     cases = {
         "plain.csv.gz": (gzip.compress(plain, mtime=0), True),
-        "extra.csv.gz": (gzip.compress(extra, mtime=0), False),
+        "extra.csv.gz": (gzip.compress(extra, mtime=0), True),
         "corrupt.csv.gz": (gzip.compress(plain, mtime=0)[:-9], False),
         "not-gzip.csv.gz": (plain, False),
         "empty.csv.gz": (gzip.compress(b"", mtime=0), False),
@@ -321,3 +327,67 @@ def test_raw_orders_loads_gzip_days_as_the_reader_reads_them(tmp_path, instance)
         loaded = raw_rows(conn, order)
     assert loaded == raw_rows(reader.conn, order)
     assert len(loaded) == 2 * (5 + 4 + 2 + 1)
+
+
+EXTRA_VALUES = [
+    "",
+    "x",
+    "a@b",
+    "ann@example.com",
+    "write to ann@example.com",
+    "x @y",
+    "@b",
+    "a@",
+    "a@[10.0.0.1]",
+    "a@[ ]",
+    "a@[",
+    "a.b@c-d",
+    "_@_",
+    "it's",
+    "a,b",
+    "{}",
+    "100%",
+    "café",  # not plain ASCII: the file is the reader's
+    'say "hi"',  # a quote: the reader's too
+    "back\\slash",
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_extra_columns_load_as_the_reader_reads_them(tmp_path, seed):
+    """Random extra columns (names saying e-mail or not, values holding addresses or
+    not, empty, with commas, some the JSON would escape): whenever the engine loads the
+    file, its rows are the reader's, the extras JSON and the e-mail split included."""
+    rng = random.Random(seed)
+    extras = rng.sample(["promo", "note", "E-Mail", "contact", "it's", "x y", "Mailbox"], 3)
+    header = [*HEADER, *extras]
+    rows = []
+    for row in order_rows(6, DAY):
+        for name in extras:
+            row[name] = rng.choice(EXTRA_VALUES[:-3] if rng.random() < 0.9 else EXTRA_VALUES)
+        rows.append(row)
+    path = tmp_path / "f.csv"
+    path.write_bytes(csv_bytes(rows, header))
+    engine, reader = both_ways(path)
+    if engine is not None:
+        assert engine == reader
+
+
+def test_extra_columns_are_loaded_by_the_engine_with_their_json():
+    """Not vacuous: a plain file with extra columns is the engine's, and its JSON (the
+    e-mail column apart) is what the reader writes."""
+    import tempfile
+
+    rows = order_rows(3, DAY)
+    for i, row in enumerate(rows):
+        row.update({"promo": f"p{i}" if i else "", "contact": "ann@example.com" if i == 2 else ""})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(csv_bytes(rows, [*HEADER, "promo", "contact"]))
+        engine, reader = both_ways(path)
+    assert engine is not None and engine == reader
+    columns = raw_columns(CONTRACT)
+    extra = [row[columns.index("extra_columns_json")] for row in engine]
+    pii = [row[columns.index("pii_extra_columns_json")] for row in engine]
+    assert extra == ['{"promo": null}', '{"promo": "p1"}', '{"promo": "p2"}']
+    assert pii == ['{"contact": null}', '{"contact": null}', '{"contact": "ann@example.com"}']
