@@ -6,9 +6,9 @@ holds the file in memory, so :func:`plain_header` recognises the files where the
 engine's own strict CSV scan gives exactly the reader's rows, by a streaming, vectorised
 look at the bytes (bounded memory):
 
-- every record is one line: no CR, no NUL, no blank line, and an even number of quote
-  characters on every line, so no quoted field spans lines and line *n* holds data
-  record *n - 1*;
+- every record is one line: lines end all with LF or all with CR LF (no other CR), no
+  NUL, no blank line, and an even number of quote characters on every line, so no
+  quoted field spans lines and line *n* holds data record *n - 1*;
 - quotes only delimit whole fields (a quote touches a comma, a line end or the file's
   ends), so no escaped quote (``""``) or stray quote can be read differently;
 - no line over the record size limit, no byte-order mark;
@@ -64,19 +64,26 @@ def json_safe(text: str) -> bool:
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
-def _plain_lines(chunk: bytes, before: int) -> bool:
+def _plain_lines(chunk: bytes, before: int, crlf: bool = False) -> bool:
     """Whether complete lines (``chunk`` ends with a newline) are plain; ``before`` is the
-    byte preceding them (a newline at the start of the file).
+    byte preceding them (a newline at the start of the file); ``crlf``: every line must
+    end with CR LF (and no other CR be there), else no CR at all.
 
     Byte searches (``memchr``-fast) first; numpy only for line lengths and quotes.
     """
+    limit = MAX_RECORD_BYTES
+    if crlf:
+        returns = chunk.count(b"\r")
+        if returns != chunk.count(b"\n") or returns != chunk.count(b"\r\n"):
+            return False
+        chunk, limit = chunk.replace(b"\r\n", b"\n"), limit - 1  # the CR counted in
     if b"\r" in chunk or b"\x00" in chunk or b"\n\n" in chunk:
         return False
     if before == _NEWLINE and chunk.startswith(b"\n"):
         return False  # a blank line
     data = np.frombuffer(chunk, np.uint8)
     newlines = np.flatnonzero(data == _NEWLINE)
-    if (np.diff(newlines, prepend=-1) - 1 > MAX_RECORD_BYTES).any():
+    if (np.diff(newlines, prepend=-1) - 1 > limit).any():
         return False
     if b'"' not in chunk:
         return True
@@ -95,14 +102,16 @@ def _plain_lines(chunk: bytes, before: int) -> bool:
     return bool(edge.all())
 
 
-def _first_line_header(first: bytes, contract: Contract) -> list[str] | None:
-    """The header cells when the first line (as read, newline included) is a plain header."""
-    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf") or b"\r" in first:
+def _first_line_header(first: bytes, contract: Contract) -> tuple[list[str], bool] | None:
+    """The header cells, and whether lines end with CR LF, when the first line (as read,
+    line end included) is a plain header."""
+    crlf = first.endswith(b"\r\n")
+    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf"):
         return None
-    header = _header(first[:-1], contract)
-    if header is None or not _plain_lines(first, _NEWLINE):
+    header = _header(first[: -2 if crlf else -1], contract)
+    if header is None or not _plain_lines(first, _NEWLINE, crlf):
         return None
-    return header
+    return header, crlf
 
 
 def plain_first_line(handle: BinaryIO, contract: Contract) -> bool:
@@ -116,9 +125,10 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
 
     Reads ``handle`` from its current position to the end, a chunk at a time.
     """
-    header = _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract)
-    if header is None:
+    found = _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract)
+    if found is None:
         return None
+    header, crlf = found
     before = _NEWLINE
     carry = b""
     while True:
@@ -126,8 +136,8 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
         data = carry + chunk
         if not data:
             return header
-        if not chunk:  # the last line, without a newline at the end
-            data += b"\n"
+        if not chunk:  # the last line, without a line end
+            data += b"\r\n" if crlf else b"\n"
             cut = len(data)
         else:
             cut = data.rfind(b"\n") + 1
@@ -137,7 +147,7 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
                 carry = data
                 continue
         lines = data[:cut]
-        if not _plain_lines(lines, before):
+        if not _plain_lines(lines, before, crlf):
             return None
         if not chunk:
             return header

@@ -97,7 +97,11 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
         b'order_id,amount\n"o""1",1\n',  # an escaped quote
         b'order_id,amount\no"1,1\n',  # a stray quote
         b'order_id,amount\n"o1\nstill o1",1\n',  # a quoted field spanning lines
-        b"order_id,amount\r\no1,1\r\n",  # CR line ends
+        b"order_id,amount\r\no1,1\no2,2\r\n",  # CR LF and LF line ends mixed
+        b"order_id,amount\r\no1,1\ro2,2\r\n",  # a lone CR
+        b"order_id,amount\no1,1\r\n",  # a CR LF after an LF header
+        b"order_id,amount\r\no1,1\r\n\r\no2,2\r\n",  # a blank CR LF line
+        b"order_id,amount\r\no1,1\r",  # a last line ending with a lone CR
         b"order_id,amount\no1,1\n\no2,2\n",  # a blank line: line numbers would shift
         b"\xef\xbb\xbforder_id,amount\no1,1\n",  # byte-order mark
         "order_id,amount,promoción\no1,1,x\n".encode(),  # an extra name the JSON escapes
@@ -186,7 +190,8 @@ def test_raw_orders_loads_every_row_when_the_engine_refuses_files_in_its_transac
         (b"order_id,amount,contact\n", True),  # an extra column: its JSON built in SQL
         ("order_id,amount,contacto_sí\n".encode(), False),  # one the JSON would escape
         (b"\xef\xbb\xbforder_id,amount\n", False),  # a byte-order mark
-        (b"order_id,amount\r\n", False),
+        (b"order_id,amount\r\n", True),  # CR LF line ends (the body must have them too)
+        (b"order_id,amount\r\r\n", False),
         (b"order_id,order_id\n", False),
         (b'order_id,am"ount\n', False),  # a quote inside a cell
     ],
@@ -391,3 +396,23 @@ def test_extra_columns_are_loaded_by_the_engine_with_their_json():
     pii = [row[columns.index("pii_extra_columns_json")] for row in engine]
     assert extra == ['{"promo": null}', '{"promo": "p1"}', '{"promo": "p2"}']
     assert pii == ['{"contact": null}', '{"contact": null}', '{"contact": "ann@example.com"}']
+
+
+def test_crlf_files_load_as_the_reader_reads_them(tmp_path):
+    """Windows line ends (CR LF on every line, the last one's optional): the engine loads
+    the file, with the reader's rows."""
+    start = dt.date(2025, 3, 1)
+    simulate.generate(tmp_path / "lf", start=start, days=2, orders_per_day=500, seed=5)
+    loaded = 0
+    for i, path in enumerate(sorted((tmp_path / "lf" / "orders").rglob("*.csv"))):
+        crlf = path.read_bytes().replace(b"\n", b"\r\n")
+        if i % 2:
+            crlf = crlf.removesuffix(b"\r\n")  # no line end after the last record
+        target = tmp_path / f"crlf-{i}.csv"
+        target.write_bytes(crlf)
+        day = dt.date.fromisoformat(path.parent.name.removeprefix("date="))
+        engine, reader = both_ways(target, day)
+        if engine is not None:
+            loaded += 1
+            assert engine == reader, path.name
+    assert loaded >= 2
