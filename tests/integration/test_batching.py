@@ -5,7 +5,7 @@ The landing zone is hostile on purpose: an order landed on two days (the newest
 ``updated_at`` must win in fct_orders whichever day runs last), a later day carrying an
 *older* version, offset-free timestamps next to offset ones in the same file and range,
 duplicates inside a day, quarantined rows, three formats and gzip files (one the
-engine loads, one with CRLF line ends that the reader reads).
+engine loads, one with a byte-order mark that the reader reads).
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def hostile_landing(root: Path) -> None:
             order("m3", "c9", f"{d[4]}t02:00:00z", "4.00"),
         ],
     )
-    # Day 5 also has a gzip file with CRLF line ends (the reader's, not the engine's).
-    _gzip(day_dir(root, d[4]) / "g.csv", [order("g1", "c9", _ts(d[4], 3), "2.00")], b"\r\n")
+    # Day 5 also has a gzip file with a byte-order mark (the reader's, not the engine's).
+    _gzip(day_dir(root, d[4]) / "g.csv", [order("g1", "c9", _ts(d[4], 3), "2.00")], bom=True)
     # Day 6, gzip (the engine's, from a temporary plain copy): "twice" a third time, with
     # an older updated_at than day 3's.
     _gzip(
@@ -95,10 +95,10 @@ def hostile_landing(root: Path) -> None:
     )
 
 
-def _gzip(path: Path, rows: list[dict], newline: bytes = b"\n") -> None:
-    """Land rows as ``<path>.gz``: CSV text, gzip-compressed."""
+def _gzip(path: Path, rows: list[dict], *, bom: bool = False) -> None:
+    """Land rows as ``<path>.gz``: CSV text (after a byte-order mark), gzip-compressed."""
     write_csv(path, rows)
-    text = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", newline)
+    text = (b"\xef\xbb\xbf" if bom else b"") + path.read_bytes()
     path.with_name(path.name + ".gz").write_bytes(gzip.compress(text, mtime=0))
     path.unlink()
 
