@@ -47,10 +47,7 @@ def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
     import gzip
     import json
 
-    from orders_core.cleaning import raw_table
-    from orders_core.contract import load_contract
-    from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
-    from tests.support.raw_rows import raw_rows, raw_session
+    from tests.support.raw_rows import raw_rows, reader_rows
 
     monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
     day = dt.date(2025, 1, 2)
@@ -69,15 +66,8 @@ def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
     job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
         instance=instance, tags=range_tags(day, day), raise_on_error=False
     )
-    contract = load_contract()
-    reader = raw_session()
-    for path in paths:
-        data = path.read_bytes()
-        source = LandedFile(path.as_uri(), path.name, len(data), data)
-        frame = with_partition_date(read_landed_files(contract, [source]), day)
-        reader.append("raw.raw_orders", raw_table(frame, contract))
     order = "ORDER BY source_file, source_line"
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         loaded = raw_rows(conn, order)
-    assert loaded == raw_rows(reader.conn, order)
+    assert loaded == reader_rows([(day, path) for path in paths], order)
     assert len(loaded) == 8 + 8 + 1

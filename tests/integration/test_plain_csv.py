@@ -21,7 +21,7 @@ from orders_core.plain_csv import plain_header
 from orders_core.sql.cleaning import raw_columns
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
-from tests.support.raw_rows import raw_rows, raw_session
+from tests.support.raw_rows import raw_rows, raw_session, reader_rows
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
@@ -321,16 +321,10 @@ def test_raw_orders_loads_gzip_days_as_the_reader_reads_them(tmp_path, instance)
         instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
     )
     assert result.get_asset_materialization_events()
-    reader = raw_session()
-    for day, path in files:
-        data = path.read_bytes()
-        source = LandedFile(path.as_uri(), path.name, len(data), data)
-        frame = with_partition_date(read_landed_files(CONTRACT, [source]), day)
-        reader.append("raw.raw_orders", raw_table(frame, CONTRACT))
     order = "ORDER BY partition_date, source_file, source_line"
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         loaded = raw_rows(conn, order)
-    assert loaded == raw_rows(reader.conn, order)
+    assert loaded == reader_rows(files, order)
     assert len(loaded) == 2 * (5 + 4 + 2 + 1)
 
 

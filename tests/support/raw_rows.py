@@ -25,3 +25,19 @@ def raw_rows(conn, order: str = "ORDER BY source_line") -> list[tuple]:
     """Every row of raw.raw_orders, its columns in the table's order."""
     columns = ", ".join(raw_columns(load_contract()))
     return conn.execute(f"SELECT {columns} FROM raw.raw_orders {order}").fetchall()  # noqa: S608
+
+
+def reader_rows(files, order: str) -> list[tuple]:
+    """The rows the lossless reader makes of landed ``files`` ((day, path) pairs), as
+    ``raw.raw_orders`` would hold them, in ``order``."""
+    from orders_core.cleaning import raw_table
+    from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+
+    contract = load_contract()
+    session = raw_session()
+    for day, path in files:
+        data = path.read_bytes()
+        source = LandedFile(path.as_uri(), path.name, len(data), data)
+        frame = with_partition_date(read_landed_files(contract, [source]), day)
+        session.append("raw.raw_orders", raw_table(frame, contract))
+    return raw_rows(session.conn, order)
