@@ -117,7 +117,12 @@ def _first_line_header(first: bytes, contract: Contract) -> tuple[list[str], boo
 def plain_first_line(handle: BinaryIO, contract: Contract) -> bool:
     """Whether a CSV file's first line is a plain header: what a file must pass before the
     rest of it is worth a look (reads one line)."""
-    return _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract) is not None
+    return plain_header_line(handle.readline(MAX_RECORD_BYTES + 2), contract)
+
+
+def plain_header_line(first: bytes, contract: Contract) -> bool:
+    """:func:`plain_first_line` of a first line already read (line end included)."""
+    return _first_line_header(first, contract) is not None
 
 
 def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:

@@ -1,7 +1,6 @@
 """raw_orders: every landed row of the day, lossless."""
 
 import gzip
-import io
 import json
 import os
 import tempfile
@@ -31,7 +30,7 @@ from orders_core.ingest import (
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import unreadable_metadata
 from orders_core.pii import names_email, redact_emails
-from orders_core.plain_csv import plain_first_line, plain_header
+from orders_core.plain_csv import plain_header, plain_header_line
 from orders_core.profiling import profile_days
 from orders_core.sql.run import LOAD_TABLE, raw_load
 from orders_core.sql.tables import ensure_tables
@@ -223,7 +222,7 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
     once instead of costing a rolled-back transaction."""
     if not session.scans_files or file_format(info.name) != "csv":
         return False
-    with _csv_text(landing, info) as text:
+    with _landed_text(landing, info) as text:
         return _plain_first_line(text, contract) is not None
 
 
@@ -266,11 +265,7 @@ def _decompressed(landing: LandingZone, info):
         with landing.stream(info) as landed:
             yield landed
         return
-    with (
-        landing.stream(info) as landed,
-        gzip.GzipFile(fileobj=landed, mode="rb") as text,
-        tempfile.TemporaryFile(prefix="orders-") as copy,
-    ):
+    with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         try:
             copy_into(text, copy)
         except UnreadableCompressedFile:
@@ -324,7 +319,7 @@ def _engine_file(session, landing: LandingZone, info, contract):
         with landing.local_file(info) as local:
             yield local
         return
-    with _csv_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
+    with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         first = _plain_first_line(text, contract)
         try:
             if first is not None:
@@ -340,8 +335,8 @@ def _engine_file(session, landing: LandingZone, info, contract):
 
 
 @contextmanager
-def _csv_text(landing: LandingZone, info):
-    """The landed CSV file's text, decompressed on the fly when it is gzip."""
+def _landed_text(landing: LandingZone, info):
+    """The landed file's text (CSV, JSON Lines), decompressed on the fly when gzip."""
     with landing.stream(info) as landed:
         if is_gzip(info.name):
             with gzip.GzipFile(fileobj=landed, mode="rb") as text:
@@ -356,4 +351,4 @@ def _plain_first_line(text, contract) -> bytes | None:
         first = read_first_line(text, MAX_RECORD_BYTES + 2)
     except UnreadableCompressedFile:
         return None
-    return first if plain_first_line(io.BytesIO(first), contract) else None
+    return first if plain_header_line(first, contract) else None
