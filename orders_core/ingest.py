@@ -375,8 +375,7 @@ def _json_text(value: object) -> str | None:
 
 def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
     """Parse a JSON Lines landing file; nested values are kept as JSON text."""
-    frames = list(jsonl_batches(contract, source))
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return _whole(jsonl_batches(contract, source))
 
 
 def jsonl_batches(
@@ -481,14 +480,6 @@ def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | No
     ):
         return number, None, "invalid_unicode: lone surrogate escape", line
     return number, record, None, line
-
-
-def _jsonl_names(parsed: Iterable[tuple]) -> dict[str, None]:
-    names: dict[str, None] = {}
-    for _, record, _, _ in parsed:
-        if record is not None:
-            names.update(dict.fromkeys(record))
-    return names
 
 
 def _jsonl_frame(
@@ -641,11 +632,7 @@ def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
     (``integer_money_column``, values kept): see :func:`integer_money_errors`. A file
     that cannot be read is one broken record (``unreadable_parquet``).
     """
-    try:
-        frames = list(parquet_batches(contract, source))
-    except UnreadableFile as unreadable:
-        return unreadable.frame
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return _whole(parquet_batches(contract, source))
 
 
 def parquet_batches(
@@ -771,8 +758,13 @@ def read_landed_file(contract: Contract, source: LandedFile) -> pd.DataFrame | N
     platform cannot read it (see :mod:`orders_core.landing_formats`)."""
     if file_format(source.name) is None:
         return None
+    return _whole(landed_file_batches(contract, source))
+
+
+def _whole(batches: Iterator[pd.DataFrame]) -> pd.DataFrame:
+    """One frame of a file's batches (its broken record if it turned out unreadable)."""
     try:
-        frames = list(landed_file_batches(contract, source))
+        frames = list(batches)
     except UnreadableFile as unreadable:
         return unreadable.frame
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

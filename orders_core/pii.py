@@ -21,6 +21,9 @@ EMAIL = re.compile(
 # The same idea for the engines' regular expressions (RE2 and POSIX, whole value): text
 # that holds an address anywhere. Cleaning quarantines free text that matches.
 SQL_HOLDS_EMAIL = r"^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$"
+# EMAIL's search, for the engine (RE2, partial match), on text that plain_csv.json_safe
+# accepts (printable ASCII, no quote: no quoted local part, \w is [A-Za-z0-9_]).
+SQL_EMAIL_IN_JSON_SAFE = r"[A-Za-z0-9_.%+!#$&*/=?^`{|}~-]@([A-Za-z0-9_-]|\[[^\]\s]*\])"
 # A column name that says it holds e-mail addresses ("email", "E-Mail Address",
 # "contact_mail", "mailbox", ...), whatever its case.
 EMAIL_NAME = re.compile(r"mail", re.IGNORECASE)

@@ -58,6 +58,10 @@ def _header(line: bytes, contract: Contract) -> list[str] | None:
     return cells
 
 
+# json_safe as an RE2 expression, for the engine to check values.
+SQL_JSON_SAFE = r"[ !#-\[\]-~]*"
+
+
 def json_safe(text: str) -> bool:
     """Printable ASCII without a quote or a backslash: text that ``json.dumps`` writes as
     it is between two quotes (the engine then builds the extras JSON the reader would)."""

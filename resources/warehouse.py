@@ -20,6 +20,8 @@ import pyarrow as pa
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
+from orders_core.pii import SQL_EMAIL_IN_JSON_SAFE
+from orders_core.plain_csv import SQL_JSON_SAFE
 from orders_core.sql.dialect import render
 from resources.dagster_internals import DbIOManager, TableSlice
 from resources.traced_io import TracedDbIOManager
@@ -69,12 +71,6 @@ def quoted_identifier(name: str) -> str:
 def quoted_table(schema: str, table: str) -> str:
     """``"schema"."table"`` after checking both are plain identifiers (never data)."""
     return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
-
-
-# Printable ASCII but a quote and a backslash: what json.dumps writes unchanged.
-_JSON_SAFE = r"[ !#-\[\]-~]*"
-# orders_core.pii.EMAIL found in such text (no quoted local part is possible there).
-_EMAIL_IN_ASCII = r"[A-Za-z0-9_.%+!#$&*/=?^`{|}~-]@([A-Za-z0-9_-]|\[[^\]\s]*\])"
 
 
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
@@ -196,8 +192,8 @@ class SqlSession:
         for position, _, _ in extras:
             column = positions[position]
             checks += [
-                f"coalesce(bool_and(regexp_full_match({column}, '{_JSON_SAFE}')), true)",
-                f"coalesce(bool_or(regexp_matches({column}, '{_EMAIL_IN_ASCII}')), false)",
+                f"coalesce(bool_and(regexp_full_match({column}, '{SQL_JSON_SAFE}')), true)",
+                f"coalesce(bool_or(regexp_matches({column}, '{SQL_EMAIL_IN_JSON_SAFE}')), false)",
             ]
         row = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchone()  # noqa: S608 (generated names)
         if not all(row[0::2]):
