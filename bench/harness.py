@@ -52,6 +52,17 @@ def emit(figures: dict) -> None:
     print(json.dumps({**figures, "peak_rss_mb": peak_rss_mb()}), flush=True)
 
 
+def instance_overrides() -> dict:
+    """Instance settings of a benchmark's temporary DAGSTER_HOME: the event log storage of
+    the repository's local ``dagster.yaml`` (what ``make run`` and ``make ui`` use) and no
+    telemetry. The rest of that file (run queue, retries) does not apply to runs executed
+    in the benchmark's own process."""
+    import yaml
+
+    local = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    return {"telemetry": {"enabled": False}, "event_log_storage": local["event_log_storage"]}
+
+
 def _address_space_cap(gib: float):
     def cap() -> None:
         limit = int(gib * 2**30)

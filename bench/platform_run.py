@@ -24,7 +24,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from bench.harness import Timer, emit
+from bench.harness import Timer, emit, instance_overrides
 from resources.settings import PlatformSettings
 
 # Definitions are built when their module is imported: silence beta notices first.
@@ -77,7 +77,7 @@ def materialize(
     steps: dict[str, float] = {}
     (work / "dagster_home").mkdir()
     with dg.DagsterInstance.local_temp(
-        tempdir=str(work / "dagster_home"), overrides={"telemetry": {"enabled": False}}
+        tempdir=str(work / "dagster_home"), overrides=instance_overrides()
     ) as instance:
         with Timer() as timer:
             _run(job, instance, keys, mode, steps)

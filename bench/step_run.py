@@ -24,7 +24,7 @@ from pathlib import Path
 import dagster as dg
 
 import resources
-from bench.harness import emit
+from bench.harness import emit, instance_overrides
 from resources.settings import PlatformSettings
 from resources.warehouse import DuckDBWarehouse, SqlSession
 
@@ -115,7 +115,7 @@ def main() -> None:
     Path(args.home).mkdir(parents=True, exist_ok=True)
     before = rss_mb()
     with dg.DagsterInstance.local_temp(
-        tempdir=args.home, overrides={"telemetry": {"enabled": False}}
+        tempdir=args.home, overrides=instance_overrides()
     ) as instance:
         started, cpu = time.perf_counter(), time.process_time()
         result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=True)

@@ -12,6 +12,9 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
 * ``AssetCheckExecutionRecord`` / ``AssetCheckExecutionRecordStatus`` and
   ``PartitionKeyFilter``: the storage records behind the UI's check history, read by the
   anomaly check and sensor with bounded queries.
+* ``SqliteEventLogStorage`` (with ``INDEX_SHARD_NAME``, ``SQLITE_BUSY_TIMEOUT_SECONDS`` and
+  ``ConfigurableClassData``): the local instance's event log, subclassed by
+  ``resources.instance_storage`` to keep its engines (it overrides the private ``_connect``).
 * The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
   and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
   alert sensor.
@@ -27,6 +30,9 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
 from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHandler, TableSlice
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -35,12 +41,15 @@ from dagster._core.storage.tags import (
     RUN_FAILURE_REASON_TAG,
     WILL_RETRY_TAG,
 )
+from dagster._serdes import ConfigurableClassData
 from dagster._utils.error import SerializableErrorInfo
 
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "BACKFILL_ID_TAG",
+    "INDEX_SHARD_NAME",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
     "PARTITION_NAME_TAG",
     "RUN_FAILURE_REASON_TAG",
     "SerializableErrorInfo",
@@ -48,10 +57,12 @@ __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "AssetCheckExecutionRecord",
     "AssetCheckExecutionRecordStatus",
+    "ConfigurableClassData",
     "DagsterEventType",
     "DbClient",
     "DbIOManager",
     "DbTypeHandler",
     "PartitionKeyFilter",
+    "SqliteEventLogStorage",
     "TableSlice",
 ]

@@ -1,0 +1,123 @@
+"""The local instance's event log: Dagster's SQLite storage without a new engine per event.
+
+Dagster's ``SqliteEventLogStorage`` builds a new SQLAlchemy engine, a new SQLite connection
+and a cold statement cache for every statement it runs, and a single event takes up to six
+of them (the run's shard, then the cross-run index: the event, its tags, the asset or
+check records). A 30-day run stores about 600 events (planned and reported
+materializations and check evaluations, per day), and on this machine storing them was
+about half of a 30 x 1,000-order run (bench/RESULTS.md, session 7).
+
+:class:`ReusedEngineSqliteEventLogStorage` changes only how connections are made:
+
+* every shard keeps one engine, so SQLAlchemy compiles each statement once per process;
+* the cross-run index shard, written by every event of every run, keeps its SQLite
+  connection in a pool (checked out under Dagster's own lock, one statement at a time);
+* a run's shard still closes its connection after each statement. Closing the last
+  connection of a WAL database checkpoints it into ``<run_id>.db``, and that file's
+  modification is what Dagster's watcher (the UI's live run view, ``dagster dev``)
+  listens for: pooled, the view would see a run's events only when it ended.
+
+Schema, files, locations and every query are Dagster's, so an instance home written by
+either class reads with the other. It is named in the repository's ``dagster.yaml`` (the
+embedded default); production stores events in PostgreSQL (deploy/dagster.yaml).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from resources.dagster_internals import (
+    INDEX_SHARD_NAME,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    ConfigurableClassData,
+    SqliteEventLogStorage,
+)
+
+#: Engines of run shards kept per process (a run worker writes one; the webserver reads
+#: the runs it shows). They hold no connection, only SQLAlchemy's compiled statements.
+RUN_SHARD_ENGINES = 32
+
+
+@functools.lru_cache(maxsize=RUN_SHARD_ENGINES)
+def _run_shard_engine(conn_string: str) -> sa.Engine:
+    """One engine per run shard and process; a connection is opened and closed per use."""
+    return sa.create_engine(
+        conn_string, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
+
+
+def instance_base_dir(instance: dg.DagsterInstance) -> str:
+    """Where Dagster's default SQLite storage keeps an instance's event log."""
+    return os.path.join(instance.root_directory, "history", "runs")
+
+
+class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` with an engine per shard and a pooled index connection.
+
+    Configured in ``dagster.yaml`` as ``event_log_storage`` (module
+    ``resources.instance_storage``). Without ``base_dir`` the events are kept where
+    Dagster's default SQLite storage keeps them, ``<instance home>/history/runs``: the
+    storage opens its files when the instance registers itself, so a home opened with
+    ``DagsterInstance.from_config(path)`` is that path, whatever DAGSTER_HOME says.
+    """
+
+    def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
+        self._index_engine: sa.Engine | None = None
+        self._inst_data = inst_data
+        self._deferred = base_dir is None
+        if base_dir is not None:
+            super().__init__(base_dir, inst_data=inst_data)
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {"base_dir": dg.Field(dg.StringSource, is_required=False)}
+
+    @classmethod
+    def from_config_value(
+        cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]
+    ) -> ReusedEngineSqliteEventLogStorage:
+        return cls(config_value.get("base_dir"), inst_data=inst_data)
+
+    def register_instance(self, instance: dg.DagsterInstance) -> None:
+        if self._deferred:
+            # Dagster's constructor, now that the instance's home is known.
+            self._deferred = False
+            super().__init__(instance_base_dir(instance), inst_data=self._inst_data)
+        super().register_instance(instance)
+
+    def _engine(self, shard: str) -> sa.Engine:
+        conn_string = self.conn_string_for_shard(shard)
+        if shard != INDEX_SHARD_NAME:
+            return _run_shard_engine(conn_string)
+        if self._index_engine is None:
+            # SQLAlchemy's default pool for a SQLite file (a QueuePool, usable from the
+            # watcher's thread): the index shard's connection stays open between events.
+            self._index_engine = sa.create_engine(
+                conn_string, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+            )
+        return self._index_engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[sa.Connection]:
+        # Dagster's _connect, with the engine kept instead of created and disposed each time.
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        if self._index_engine is not None:
+            self._index_engine.dispose()
+            self._index_engine = None

@@ -1,0 +1,190 @@
+"""The local instance's event log (resources.instance_storage) is Dagster's, only cheaper.
+
+Dagster's SQLite event log builds an engine and a connection for every statement; ours
+keeps them. What must not change: where the files are, what they hold (a home written by
+either class reads with the other), and the live run view, which listens for
+modifications of a run's ``<run_id>.db``.
+"""
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from resources import instance_storage
+from resources.instance_storage import ReusedEngineSqliteEventLogStorage
+
+REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
+KEYS = ["2025-01-01", "2025-01-02", "2025-01-03"]
+
+
+@dg.asset(partitions_def=DAYS, check_specs=[dg.AssetCheckSpec("positive", asset="orders")])
+def orders(context: dg.AssetExecutionContext):
+    day = int(context.partition_key[-2:])
+    yield dg.MaterializeResult(metadata={"row_count": 10 * day})
+    yield dg.AssetCheckResult(check_name="positive", passed=True, metadata={"day": day})
+
+
+def local_home(path: Path) -> Path:
+    """An instance home with the repository's dagster.yaml (the embedded default)."""
+    path.mkdir(parents=True)
+    shutil.copy(REPO_DAGSTER_YAML, path / "dagster.yaml")
+    return path
+
+
+def default_home(path: Path) -> Path:
+    """The same home read with Dagster's default SQLite storage."""
+    config = yaml.safe_load(REPO_DAGSTER_YAML.read_text(encoding="utf-8"))
+    del config["event_log_storage"]
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def materialize_days(home: Path) -> list[str]:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return [
+            dg.materialize([orders], partition_key=key, instance=instance).run_id for key in KEYS
+        ]
+
+
+def stored(home: Path) -> dict:
+    """What the UI reads: materializations per day, check results, a run's events."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.fetch_materializations(dg.AssetKey("orders"), limit=10).records
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("orders"), "positive"), limit=10
+        )
+        runs = instance.get_runs()
+        return {
+            "storage": type(instance.event_log_storage).__name__,
+            "materializations": sorted(
+                (r.partition_key, r.asset_materialization.metadata["row_count"].value)
+                for r in records
+            ),
+            "checks": sorted(str(record.status) for record in checks),
+            "events_per_run": sorted(len(instance.all_logs(run.run_id)) for run in runs),
+        }
+
+
+def test_the_local_dagster_yaml_keeps_events_under_its_own_home(tmp_path, monkeypatch):
+    home = local_home(tmp_path / "home")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, ReusedEngineSqliteEventLogStorage)
+        assert Path(storage._base_dir) == home / "history" / "runs"
+
+    assert (home / "history" / "runs" / "index.db").exists()
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_home_written_by_it_reads_with_dagsters_storage_and_back(tmp_path):
+    ours = local_home(tmp_path / "ours")
+    materialize_days(ours)
+    read_by_ours = stored(ours)
+    read_by_dagster = stored(default_home(ours))
+
+    assert read_by_ours["storage"] == "ReusedEngineSqliteEventLogStorage"
+    assert read_by_dagster["storage"] == "SqliteEventLogStorage"
+    assert read_by_ours["materializations"] == [(key, 10 * (i + 1)) for i, key in enumerate(KEYS)]
+    assert read_by_ours["checks"].count("AssetCheckExecutionRecordStatus.SUCCEEDED") == 3
+    assert {k: v for k, v in read_by_ours.items() if k != "storage"} == {
+        k: v for k, v in read_by_dagster.items() if k != "storage"
+    }
+
+    theirs = default_home(tmp_path / "theirs")
+    materialize_days(theirs)
+    shutil.copy(REPO_DAGSTER_YAML, theirs / "dagster.yaml")
+    assert stored(theirs)["materializations"] == read_by_ours["materializations"]
+    assert stored(theirs)["checks"] == read_by_ours["checks"]
+
+
+def test_engines_are_made_once_per_shard_not_per_statement(tmp_path, monkeypatch):
+    made: list[str] = []
+    create_engine = sa.create_engine
+
+    def counting(url, *args, **kwargs):
+        made.append(str(url))
+        return create_engine(url, *args, **kwargs)
+
+    instance_storage._run_shard_engine.cache_clear()
+    monkeypatch.setattr(instance_storage.sa, "create_engine", counting)
+    home = local_home(tmp_path / "home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [run_id] = [dg.materialize([orders], partition_key=KEYS[0], instance=instance).run_id]
+        events = len(instance.all_logs(run_id))
+
+    assert events >= 10
+    # One engine for the run's shard, one for the cross-run index, whatever the events.
+    assert sorted(Path(url).name for url in made) == sorted([f"{run_id}.db", "index.db"])
+
+
+def _log_entry(run_id: str, message: str) -> dg.EventLogEntry:
+    return dg.EventLogEntry(
+        error_info=None,
+        level="INFO",
+        user_message=message,
+        run_id=run_id,
+        timestamp=time.time(),
+    )
+
+
+def test_the_live_run_view_sees_each_event_as_it_is_stored(tmp_path):
+    """The UI (``dagster dev``) watches ``<run_id>.db``; a run worker in another process
+    writes it. Each stored event must reach the watcher while the run goes on, not when
+    the worker exits: this is why run shards do not keep their connection open."""
+    base_dir = str(tmp_path / "history" / "runs")
+    worker = ReusedEngineSqliteEventLogStorage(base_dir)
+    viewer = ReusedEngineSqliteEventLogStorage(base_dir)
+    run_id = "0b0e7d5e-6a1c-4d36-9d6c-3f1f2f2b9a01"
+    seen: list[str] = []
+    arrived = threading.Condition()
+
+    def on_event(entry: dg.EventLogEntry, _cursor: str) -> None:
+        with arrived:
+            seen.append(entry.user_message)
+            arrived.notify_all()
+
+    worker.store_event(_log_entry(run_id, "run shard created"))
+    viewer.watch(run_id, None, on_event)
+    try:
+        for n in range(1, 4):
+            worker.store_event(_log_entry(run_id, f"event {n}"))
+            with arrived:
+                assert arrived.wait_for(lambda n=n: f"event {n}" in seen, timeout=30), seen
+    finally:
+        viewer.end_watch(run_id, on_event)
+        viewer.dispose()
+        worker.dispose()
+    assert seen[-3:] == ["event 1", "event 2", "event 3"]
+
+
+def test_a_disposed_storage_reopens_its_index(tmp_path):
+    storage = ReusedEngineSqliteEventLogStorage(str(tmp_path / "runs"))
+    run_id = "5f6c0a9e-1d2b-4c3a-8e7f-000000000001"
+    storage.store_event(_log_entry(run_id, "before"))
+    storage.dispose()
+    storage.store_event(_log_entry(run_id, "after"))
+
+    assert [e.user_message for e in storage.get_logs_for_run(run_id)] == ["before", "after"]
+    assert storage.get_asset_records() == []
+    storage.dispose()
+
+
+@pytest.mark.parametrize("base_dir", [None, "explicit"])
+def test_its_config_schema_takes_an_optional_base_dir(tmp_path, base_dir):
+    config = {} if base_dir is None else {"base_dir": str(tmp_path / base_dir)}
+    storage = ReusedEngineSqliteEventLogStorage.from_config_value(None, config)
+    if base_dir is None:
+        assert storage._deferred
+    else:
+        assert Path(storage._base_dir) == tmp_path / base_dir
+        storage.dispose()
