@@ -50,6 +50,9 @@ INTEGER_MONEY_ERROR = "integer_money_column"
 # landed_file_batches.
 BATCH_ROWS = 65_536
 CHUNK_BYTES = 8 * 1024 * 1024  # of a JSON Lines file read at a time
+# Records a frame of the row-by-row CSV reader, which holds the file's text besides: at
+# 65,536 a one-file day of 1M records peaked at 1,029 MiB in raw_orders, at 16,384 903.
+CSV_BATCH_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,24 @@ class _Records:
         self.errors.append(error)
         self.raws.append(raw)
 
+    def clear(self) -> None:
+        """Forget the records added so far (a batch of them was framed)."""
+        self.values, self.lines, self.errors, self.raws = [], [], [], []
+
+    def unresolved_extras(self) -> bool:
+        """True while an extra column might still turn out to hold e-mails."""
+        return any(self.header[index] not in self.pii_cells for index, _ in self.extras)
+
+    def note_pii(self, values: Sequence[Sequence[str | None]] | None = None) -> None:
+        """Mark the extra columns whose ``values`` (in :attr:`extras` order; by default
+        those of the records added so far) hold an e-mail address."""
+        if values is None:
+            columns = list(zip(*self.values, strict=True)) if self.values else []
+            values = [columns[i] if columns else () for i, _ in self.extras]
+        for (index, _), column in zip(self.extras, values, strict=True):
+            if self.header[index] not in self.pii_cells and holds_emails(column):
+                self.pii_cells.add(self.header[index])
+
     def split_extras(
         self, values: Sequence[Sequence[str | None]], broken: Sequence[bool]
     ) -> tuple[list[str | None], list[str | None]]:
@@ -194,9 +215,7 @@ class _Records:
         address; it is then kept out of ``extra_columns_json``, the only one of the two
         that cleaning carries on.
         """
-        for (index, _), column in zip(self.extras, values, strict=True):
-            if self.header[index] not in self.pii_cells and holds_emails(column):
-                self.pii_cells.add(self.header[index])
+        self.note_pii(values)
         plain: list[tuple[str, Sequence[str | None]]] = []
         pii: list[tuple[str, Sequence[str | None]]] = []
         for (index, key), column in zip(self.extras, values, strict=True):
@@ -286,24 +305,45 @@ def _well_formed_frame(
 
 
 def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a CSV landing file whole (:func:`csv_batches` concatenated)."""
+    return _whole(csv_batches(contract, source))
+
+
+def csv_batches(
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
     """Parse a CSV landing file; ``source_line`` is the line where each record starts.
 
-    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`);
-    anything else is read row by row with the ``csv`` module, which is the reference.
+    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`; one
+    frame, of Arrow strings); anything else is read row by row with the ``csv`` module,
+    which is the reference, at most ``batch_rows`` (:data:`CSV_BATCH_ROWS`) records a
+    frame.
     """
     parsed = parse_well_formed(source.data)
     if parsed is not None:
-        return _well_formed_frame(contract, source, parsed)
-    return read_csv_rows(contract, source)
+        yield _well_formed_frame(contract, source, parsed)
+        return
+    yield from csv_row_batches(contract, source, batch_rows)
 
 
 def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
-    """The reference CSV reader: Python's ``csv`` module, strict, one record at a time.
+    """The reference CSV reader, whole (:func:`csv_row_batches` concatenated)."""
+    return _whole(csv_row_batches(contract, source))
+
+
+def csv_row_batches(
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """The reference CSV reader: Python's ``csv`` module, strict, one record at a time,
+    framed ``batch_rows`` records at a time (one frame, maybe empty, at least).
 
     Sizes and line numbers follow :mod:`orders_core.landed_text`: a record over the size
     limit is one broken record with a bounded prefix of its text, and a quote that is
-    never closed breaks the line it opens on only, not every record after it.
+    never closed breaks the line it opens on only, not every record after it. Which
+    extra columns hold e-mails is decided over the whole file: when the file is longer
+    than a batch, a first pass over its records decides it before the first frame.
     """
+    batch_rows = batch_rows or CSV_BATCH_ROWS
     text = source.data.decode("utf-8", "surrogateescape")
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -314,14 +354,38 @@ def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
         try:
             header = next(reader)
         except StopIteration:
-            return empty_raw_frame(contract)
+            yield empty_raw_frame(contract)
+            return
         except csv.Error as exc:
             records = _Records(contract, [])
             records.add_broken(f"unparseable_header: {exc}", bounded_raw(lines.record(0)), 1)
-            return records.frame(contract, source, "csv")
+            yield records.frame(contract, source, "csv")
+            return
         records = _Records(contract, bounded_header([_escape(name) for name in header]))
-        _read_csv_records(records, reader, lines)
-    return records.frame(contract, source, "csv")
+        framed = False
+        for _ in _read_csv_records(records, reader, lines, batch_rows):
+            if not framed and records.unresolved_extras():
+                _note_pii_of_file(contract, records, text, batch_rows)
+            yield records.frame(contract, source, "csv")
+            records.clear()
+            framed = True
+        if records.values or not framed:
+            yield records.frame(contract, source, "csv")
+
+
+def _note_pii_of_file(contract: Contract, records: _Records, text: str, batch_rows: int) -> None:
+    """Mark in ``records`` every extra column holding an e-mail in any record of the
+    file (``text``, its header already read into ``records``): a pass over the records
+    that keeps no more than a batch of them."""
+    lines = landed_text.PhysicalLines(text)
+    reader = csv.reader(lines, strict=True)
+    next(reader)  # the header
+    scan = _Records(contract, records.header)
+    for _ in _read_csv_records(scan, reader, lines, batch_rows):
+        scan.note_pii()
+        scan.clear()
+    scan.note_pii()
+    records.pii_cells |= scan.pii_cells
 
 
 @contextmanager
@@ -333,10 +397,15 @@ def _field_size_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def _read_csv_records(records: _Records, reader, lines: landed_text.PhysicalLines) -> None:
-    """Add every record after the header, each starting on the line where it begins."""
+def _read_csv_records(
+    records: _Records, reader, lines: landed_text.PhysicalLines, batch_rows: int
+) -> Iterator[None]:
+    """Add every record after the header, each starting on the line where it begins;
+    pause (yield) whenever ``records`` holds ``batch_rows`` of them."""
     has_bad_bytes = _SURROGATES.search(lines.text) is not None
     while True:
+        if len(records.values) >= batch_rows:
+            yield
         start, line = lines.pos, lines.line
         try:
             row = next(reader)
@@ -741,7 +810,7 @@ def _break_oversized_rows(records: _Records, columns: list[list[str | None]]) ->
 
 
 BATCH_READERS = {
-    "csv": lambda contract, source: iter([read_csv(contract, source)]),
+    "csv": csv_batches,
     "jsonl": jsonl_batches,
     "parquet": parquet_batches,
 }
@@ -772,8 +841,8 @@ def _whole(batches: Iterator[pd.DataFrame]) -> pd.DataFrame:
 
 def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
     """The raw frame of one landing file in batches of at most :data:`BATCH_ROWS`
-    records where the format allows (JSON Lines, Parquet), a CSV file whole; nothing
-    when the platform cannot read the file. Raises :class:`UnreadableFile` when a file
+    records (:data:`CSV_BATCH_ROWS` of CSV; a CSV file pyarrow parses whole is one frame
+    of Arrow strings); nothing when the platform cannot read the file. Raises :class:`UnreadableFile` when a file
     fails after some of its batches (never read in part)."""
     fmt = file_format(source.name)
     if fmt is None:

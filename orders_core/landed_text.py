@@ -21,7 +21,6 @@ line break.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Sequence
 
@@ -29,6 +28,8 @@ MAX_RECORD_BYTES = 64 * 1024
 RAW_RECORD_KEEP_BYTES = 16 * 1024
 MAX_HEADER_NAME_BYTES = 1024
 _CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")
+# One line as io.StringIO(newline="") splits them: up to and with \n, \r\n or \r.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)?")
 
 
 def line_ending(text: str) -> str:
@@ -85,25 +86,34 @@ def bounded_header(names: Sequence[str]) -> list[str]:
 class PhysicalLines:
     """A text's lines as ``csv.reader`` consumes them, tracking where the reader is.
 
-    The reader iterates an ``io.StringIO(newline="")`` (lines split after ``\\r\\n``,
-    ``\\n`` or ``\\r``, line breaks kept) and pulls lines only until its record is
-    complete, so between records :attr:`pos` is where the next record starts and
-    :attr:`line` its number, counted by :func:`line_ending`.
+    The reader iterates the lines ``io.StringIO(text, newline="")`` would give (split
+    after ``\\r\\n``, ``\\n`` or ``\\r``, line breaks kept) and pulls lines only until
+    its record is complete, so between records :attr:`pos` is where the next record
+    starts and :attr:`line` its number, counted by :func:`line_ending`.
     """
 
     def __init__(self, text: str):
         self.text = text
         self.ending = line_ending(text)
-        self.stream = io.StringIO(text, newline="")
+        self._pos = 0  # where the next line starts
         self._counted = 0  # line breaks before this offset are counted in _line
         self._line = 1
 
     def __iter__(self) -> Iterator[str]:
-        return self.stream
+        return self
+
+    def __next__(self) -> str:
+        # The lines io.StringIO(text, newline="") gives, without its copy of the text
+        # (four bytes a character once read): a reader holds the file's text once.
+        start = self._pos
+        if start >= len(self.text):
+            raise StopIteration
+        self._pos = _LINE.match(self.text, start).end()
+        return self.text[start : self._pos]
 
     @property
     def pos(self) -> int:
-        return self.stream.tell()
+        return self._pos
 
     @property
     def line(self) -> int:
@@ -123,6 +133,6 @@ class PhysicalLines:
         end = len(self.text) if end < 0 else end
         self._counted = min(end + 1, len(self.text))
         self._line = line + 1
-        self.stream.seek(self._counted)
+        self._pos = self._counted
         text = self.text[start:end]
         return text.removesuffix("\r") if self.ending == "\n" else text

@@ -236,7 +236,7 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
         return
     source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
     try:
-        for frame in landed_file_batches(contract, source):  # a Parquet file in batches
+        for frame in landed_file_batches(contract, source):  # CSV and Parquet in batches
             _append(session, contract, frame, day)
     except UnreadableFile as unreadable:  # never read in part: its rows so far are void
         session.execute(f"DELETE FROM {LOAD_TABLE} WHERE source_file = ?", [info.uri])  # noqa: S608

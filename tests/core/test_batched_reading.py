@@ -1,4 +1,4 @@
-"""A JSON Lines or Parquet file read a batch of records at a time gives exactly the rows
+"""A JSON Lines, Parquet or CSV file read a batch of records at a time gives exactly the rows
 of the file read whole: what is decided per file (the header, e-mail extra columns,
 integer money columns) is decided over the whole file, and lines run on across
 batches."""
@@ -20,13 +20,16 @@ from orders_core.ingest import (
     LandedFile,
     UnreadableFile,
     _jsonl_lines,
+    csv_batches,
+    csv_row_batches,
     jsonl_batches,
     landed_file_batches,
     parquet_batches,
+    read_csv,
     read_jsonl,
     read_parquet,
 )
-from orders_core.landed_text import line_ending
+from orders_core.landed_text import PhysicalLines, line_ending
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import order_rows
 from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
@@ -151,3 +154,84 @@ def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
     lines = list(_jsonl_lines(io.BytesIO(data)))
     assert [line for _, line in lines] == expected
     assert [n for n, _ in lines] == list(range(1, len(expected) + 1))
+
+
+# CSV files the row-by-row reader takes (a doubled quote, a quoted line break, an unclosed
+# quote, invalid UTF-8...): framed a batch at a time, the same rows as one whole frame.
+CSV_FILES = [f for case in corpus() for f in case.files if f.name.endswith(".csv")]
+WHOLE = 10**9
+
+
+def _csv_batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
+    return pd.concat(list(csv_row_batches(CONTRACT, source, batch_rows)), ignore_index=True)
+
+
+def _csv(text: str, name: str = "orders.csv") -> LandedFile:
+    data = text.encode("utf-8", "surrogateescape")
+    return LandedFile(f"file:///landing/{name}", name, len(data), data)
+
+
+@pytest.mark.parametrize("source", CSV_FILES, ids=lambda f: f.name)
+@pytest.mark.parametrize("batch_rows", [1, 2, 3])
+def test_every_corpus_csv_file_reads_the_same_in_batches(source, batch_rows):
+    whole = list(csv_row_batches(CONTRACT, source, WHOLE))
+    assert len(whole) == 1
+    pd.testing.assert_frame_equal(_csv_batched(source, batch_rows), whole[0])
+
+
+def _csv_lines(rows: list[dict], extra: dict[int, dict[str, str]]) -> list[str]:
+    names = [*rows[0], *sorted({key for cells in extra.values() for key in cells})]
+    out = [",".join(names)]
+    for i, row in enumerate(rows):
+        values = {**row, **extra.get(i, {})}
+        out.append(",".join(str(values.get(name) or "") for name in names))
+    return out
+
+
+def test_csv_emails_of_late_records_make_the_extra_column_pii_in_every_batch():
+    rows = order_rows(7)
+    rows[1]["status"] = '"placed ""rush"""'  # a doubled quote: the row reader's file
+    lines = _csv_lines(rows, {5: {"promo": "SPRING"}, 6: {"contact": "ann@example.com"}})
+    source = _csv("\n".join(lines) + "\n")
+    batches = list(csv_row_batches(CONTRACT, source, 2))
+    batched = pd.concat(batches, ignore_index=True)
+
+    assert [len(frame) for frame in batches] == [2, 2, 2, 1]
+    pd.testing.assert_frame_equal(batched, list(csv_row_batches(CONTRACT, source, WHOLE))[0])
+    pd.testing.assert_frame_equal(batched, read_csv(CONTRACT, source))
+    assert batched["status"].iloc[1] == 'placed "rush"'
+    assert batched["pii_extra_columns_json"].notna().all()
+    assert not batched["extra_columns_json"].fillna("").str.contains("contact").any()
+    assert batched["source_line"].tolist() == list(range(2, 9))
+
+
+def test_csv_records_spanning_lines_and_broken_ones_keep_their_lines_across_batches():
+    rows = order_rows(6)
+    rows[1]["status"] = '"placed\r\nlate"'  # two lines, one record
+    lines = _csv_lines(rows, {})
+    lines[4] = lines[4] + ',"never closed'
+    lines[5] = lines[5] + ",\udcff"
+    source = _csv("\r\n".join(lines) + "\r\n")
+    batched = _csv_batched(source, 1)
+
+    pd.testing.assert_frame_equal(batched, list(csv_row_batches(CONTRACT, source, WHOLE))[0])
+    assert batched["source_line"].tolist() == [2, 3, 5, 6, 7, 8]
+    errors = batched["parse_error"].fillna("").tolist()
+    assert errors == ["", "", "", "csv_syntax: unclosed quote", "invalid_utf8", ""]
+    assert batched["status"].iloc[1] == "placed\r\nlate"
+
+
+def test_a_well_formed_csv_file_is_one_frame_and_an_empty_one_too():
+    lines = _csv_lines(order_rows(5), {})
+    assert len(list(csv_batches(CONTRACT, _csv("\n".join(lines) + "\n"), 2))) == 1
+    assert len(list(csv_row_batches(CONTRACT, _csv(""), 2))) == 1
+    header_only = list(csv_row_batches(CONTRACT, _csv(lines[0] + "\n"), 2))
+    assert [len(frame) for frame in header_only] == [0]
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_physical_lines_are_the_lines_stringio_gives(seed):
+    """The reader's line iterator splits a text as io.StringIO(newline="") does."""
+    rng = random.Random(seed)
+    text = "".join(rng.choice(["a", ",", '"', "\n", "\r", "\r\n", "é"]) for _ in range(200))
+    assert list(PhysicalLines(text)) == list(io.StringIO(text, newline=""))

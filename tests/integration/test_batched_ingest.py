@@ -1,4 +1,4 @@
-"""raw_orders reads a Parquet file batch by batch (orders_core.ingest.parquet_batches)."""
+"""raw_orders reads Parquet, JSON Lines and odd CSV files batch by batch (orders_core.ingest)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,43 @@ def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
         loaded = raw_rows(conn, order)
     assert loaded == reader_rows([(day, path) for path in paths], order)
     assert len(loaded) == 8 + 8 + 1
+
+
+def test_raw_orders_frames_a_csv_file_of_the_row_reader_in_batches(tmp_path, instance, monkeypatch):
+    """A CSV file that neither the engine nor pyarrow takes (a doubled quote, a quoted
+    line break, plain and gzip) is appended two records at a time: raw.raw_orders holds
+    exactly the rows of the reader's whole-file read, an e-mail in a late record's extra
+    column kept out of extra_columns_json in every row."""
+    import gzip
+
+    from tests.support.raw_rows import raw_rows, reader_rows
+
+    monkeypatch.setattr(ingest, "CSV_BATCH_ROWS", 2)
+    day = dt.date(2025, 1, 2)
+    rows = order_rows(7, day)
+    rows[1]["status"] = '"placed ""rush"""'
+    rows[3]["region"] = '"north\nwest"'
+    names = [*rows[0], "contact"]
+    lines = [",".join(names)] + [
+        ",".join([*row.values(), "ann@example.com" if i == 6 else ""]) for i, row in enumerate(rows)
+    ]
+    text = ("\n".join(lines) + "\n").encode()
+    landing = tmp_path / "landing"
+    paths = [
+        land(landing, day, "a.csv", text),
+        land(landing, day, "b.csv.gz", gzip.compress(text, mtime=0)),
+    ]
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(day, day), raise_on_error=False
+    )
+    order = "ORDER BY source_file, source_line"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        loaded = raw_rows(conn, order)
+        pii = conn.execute(
+            "SELECT count(*) FROM raw.raw_orders WHERE pii_extra_columns_json LIKE '%contact%'"
+            " AND coalesce(extra_columns_json, '') NOT LIKE '%contact%'"
+        ).fetchone()[0]
+    assert loaded == reader_rows([(day, path) for path in paths], order)
+    assert len(loaded) == 14 and pii == 14
