@@ -7,7 +7,8 @@ version (newer ``updated_at``, another status), 0.5 % have an unparseable amount
 0.2 % no customer. Rows are split into ``--parts`` files of contiguous orders, the way a
 landing zone receives part files: CSV (default), gzip CSV, JSON Lines or Parquet
 (``--format``). A ``.bench-dataset.json`` stamp makes a second call
-with the same arguments a no-op.
+with the same arguments a no-op. ``--format csv-quoted`` puts one doubled quote in each
+part file.
 
     python -m bench.synthetic_day --landing DIR --day 2025-01-01 --orders 4000000 --parts 8
 """
@@ -25,7 +26,10 @@ import duckdb
 from bench.harness import Timer, emit
 
 STAMP = ".bench-dataset.json"
-FORMATS = ("csv", "csv.gz", "jsonl", "parquet")  # JSON Lines and Parquet typed as the query
+# JSON Lines and Parquet typed as the query. "csv-quoted": CSV whose middle order of each
+# part has the status 'placed "rush"', written with a doubled quote: a file only the
+# row-by-row reader takes (neither the engine's scan nor pyarrow's parser).
+FORMATS = ("csv", "csv.gz", "jsonl", "parquet", "csv-quoted")
 
 # One order per row of range(lo, hi); integer arithmetic on i gives every value, so the
 # same arguments give the same bytes. ``v`` is 0 for the first version, 1 for an update.
@@ -38,7 +42,9 @@ select
     ['USD', 'EUR', 'GBP', 'JPY'][1 + i % 4] as currency,
     cast(1 + i % 3 as varchar) as quantity,
     printf('%.2f', (5 + (i * 7919 % 20000) / 100.0) / (1 + i % 3)) as unit_price,
-    if(v = 1, 'shipped', ['placed', 'cancelled', 'delivered'][1 + i % 3]) as status,
+    case when v = 1 then 'shipped'
+         when $quoted and i = ($lo + $hi) // 2 then 'placed "rush"'
+         else ['placed', 'cancelled', 'delivered'][1 + i % 3] end as status,
     ['north-america', 'emea', 'apac', 'uk'][1 + i % 4] as region,
     printf('c%08d@example.com', i % $customers) as customer_email,
     strftime($day + to_seconds(i * 86399 // $orders + 600 * (1 + v)), '%Y-%m-%dT%H:%M:%S+00:00')
@@ -70,8 +76,8 @@ def write_day(landing: Path, day: dt.date, orders: int, parts: int, fmt: str = "
     with Timer() as timer, duckdb.connect() as conn:
         for k in range(parts):
             params = {"day": day, "orders": orders, "customers": max(orders // 3, 1),
-                      "lo": bounds[k], "hi": bounds[k + 1]}  # fmt: skip
-            target = folder / f"part-{k:03d}.{fmt}"
+                      "lo": bounds[k], "hi": bounds[k + 1], "quoted": fmt == "csv-quoted"}  # fmt: skip
+            target = folder / f"part-{k:03d}.{fmt.removesuffix('-quoted')}"
             query = conn.sql(ORDERS_SQL, params=params)
             if fmt == "parquet":
                 query.write_parquet(str(target))
