@@ -14,6 +14,16 @@ from tests.support.order_fixtures import land, order_rows, range_tags, settings_
 from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
 
 
+def materialize_raw_orders(tmp_path, instance, day: dt.date) -> str:
+    """raw_orders over ``day``, landed under ``tmp_path / "landing"``; the warehouse file."""
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, tags=range_tags(day, day), raise_on_error=False
+    )
+    return settings.duckdb_path
+
+
 def test_raw_orders_voids_the_batches_of_a_file_that_fails_part_way(
     tmp_path, instance, monkeypatch
 ):
@@ -24,12 +34,8 @@ def test_raw_orders_voids_the_batches_of_a_file_that_fails_part_way(
     landing = tmp_path / "landing"
     land(landing, day, "broken.parquet", corrupt_after_first_batch())
     land(landing, day, "good.parquet", parquet_file(pa.Table.from_pylist(order_rows(5, day))).data)
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
-        instance=instance, tags=range_tags(day, day), raise_on_error=False
-    )
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+    duckdb_path = materialize_raw_orders(tmp_path, instance, day)
+    with duckdb.connect(duckdb_path, read_only=True) as conn:
         rows = conn.execute(
             "SELECT regexp_extract(source_file, '[a-z]+\\.parquet'), count(*),"
             " count(parse_error) FROM raw.raw_orders GROUP BY ALL ORDER BY 1"
@@ -61,13 +67,9 @@ def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
         land(landing, day, "b.jsonl.gz", gzip.compress(text, mtime=0)),
         land(landing, day, "c.jsonl.gz", gzip.compress(text, mtime=0)[:-6]),
     ]
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
-        instance=instance, tags=range_tags(day, day), raise_on_error=False
-    )
+    duckdb_path = materialize_raw_orders(tmp_path, instance, day)
     order = "ORDER BY source_file, source_line"
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+    with duckdb.connect(duckdb_path, read_only=True) as conn:
         loaded = raw_rows(conn, order)
     assert loaded == reader_rows([(day, path) for path in paths], order)
     assert len(loaded) == 8 + 8 + 1
@@ -97,13 +99,9 @@ def test_raw_orders_frames_a_csv_file_of_the_row_reader_in_batches(tmp_path, ins
         land(landing, day, "a.csv", text),
         land(landing, day, "b.csv.gz", gzip.compress(text, mtime=0)),
     ]
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
-        instance=instance, tags=range_tags(day, day), raise_on_error=False
-    )
+    duckdb_path = materialize_raw_orders(tmp_path, instance, day)
     order = "ORDER BY source_file, source_line"
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+    with duckdb.connect(duckdb_path, read_only=True) as conn:
         loaded = raw_rows(conn, order)
         pii = conn.execute(
             "SELECT count(*) FROM raw.raw_orders WHERE pii_extra_columns_json LIKE '%contact%'"
