@@ -842,8 +842,9 @@ def _whole(batches: Iterator[pd.DataFrame]) -> pd.DataFrame:
 def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
     """The raw frame of one landing file in batches of at most :data:`BATCH_ROWS`
     records (:data:`CSV_BATCH_ROWS` of CSV; a CSV file pyarrow parses whole is one frame
-    of Arrow strings); nothing when the platform cannot read the file. Raises :class:`UnreadableFile` when a file
-    fails after some of its batches (never read in part)."""
+    of Arrow strings); nothing when the platform cannot read the file. Raises
+    :class:`UnreadableFile` when a file fails after some of its batches (never read in
+    part)."""
     fmt = file_format(source.name)
     if fmt is None:
         return
