@@ -188,3 +188,55 @@ def test_its_config_schema_takes_an_optional_base_dir(tmp_path, base_dir):
     else:
         assert Path(storage._base_dir) == tmp_path / base_dir
         storage.dispose()
+
+
+def _materialization(run_id: str, partition: int) -> dg.EventLogEntry:
+    from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+
+    materialization = dg.AssetMaterialization(asset_key="orders", partition=str(partition))
+    return dg.EventLogEntry(
+        error_info=None,
+        level="INFO",
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=DagsterEvent(
+            DagsterEventType.ASSET_MATERIALIZATION.value,
+            "orders_pipeline",
+            event_specific_data=StepMaterializationData(materialization),
+        ),
+    )
+
+
+def _store_materializations(base_dir: str, run_id: str, count: int) -> None:
+    storage = ReusedEngineSqliteEventLogStorage(base_dir)
+    for partition in range(count):
+        storage.store_event(_materialization(run_id, partition))
+    storage.dispose()
+
+
+def test_step_processes_write_the_pooled_index_at_once(tmp_path):
+    """Step processes of the multiprocess executor each keep an index connection open:
+    writing at the same time, none is refused (busy timeout) and every event is indexed."""
+    import multiprocessing
+
+    base_dir = str(tmp_path / "runs")
+    ReusedEngineSqliteEventLogStorage(base_dir).dispose()  # the index, created once
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(
+            target=_store_materializations, args=(base_dir, f"{n:08d}-0000-4000-8000-{n:012d}", 150)
+        )
+        for n in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+
+    storage = ReusedEngineSqliteEventLogStorage(base_dir)
+    records = storage.fetch_materializations(dg.AssetKey("orders"), limit=1000).records
+    assert len(records) == 450
+    assert len({record.run_id for record in records}) == 3
+    storage.dispose()
