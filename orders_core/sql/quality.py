@@ -139,8 +139,8 @@ def _derived() -> list[str]:
         f"CASE WHEN quantity IS NULL OR unit_price IS NULL THEN NULL"
         f" WHEN amount = 0 THEN CASE WHEN {lines} = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END"
         f" ELSE abs(amount - {lines}) / abs(amount) END AS {AMOUNT_LINE_ERROR}",
-        "CAST(date_diff('millisecond', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE)"
-        f" / 1000 AS {ORDER_TS_OFFSET}",
+        "CAST(ORDERS_EPOCH_US(order_ts) - ORDERS_EPOCH_US(CAST(partition_date AS TIMESTAMP))"
+        f" AS DOUBLE) / 1000000 AS {ORDER_TS_OFFSET}",
     ]
 
 
@@ -158,23 +158,58 @@ def batch_sql(table: Table, rules: Iterable[Rule] = ()) -> str:
     )
 
 
+def _duplicates_sql(table: Table, column: str) -> str:
+    """Per day ``BETWEEN ? AND ?``: the rows whose ``column`` value appears more than once
+    that day (GX's unexpected count of uniqueness). A GROUP BY of its own: a window over
+    the batch costs about twice as much (every column of the batch goes through it)."""
+    return (
+        f"SELECT partition_date, sum(n) AS duplicated FROM (SELECT partition_date, {column},"  # noqa: S608 (identifiers from the code)
+        f" count(*) AS n FROM {table.schema}.{table.name}"
+        f" WHERE partition_date BETWEEN ? AND ? AND {column} IS NOT NULL"
+        f" GROUP BY partition_date, {column} HAVING count(*) > 1) AS repeated_values"
+        " GROUP BY partition_date"
+    )
+
+
 def aggregate_sql(table: Table, expectations: Sequence[Expectation]) -> str:
     """Per day ``BETWEEN ? AND ?``: ``partition_date``, the row count, then for each
-    column expectation (in order) the rows it judges and the unexpected ones."""
+    column expectation (in order) the rows it judges and the unexpected ones.
+
+    The day range is bound once per scan: see :func:`aggregate_params`."""
     rules = _rules(expectations)
     counts = ["partition_date", "count(*) AS row_count"]
+    result = ["day_counts.partition_date", "row_count"]
+    duplicates = []
     for i, r in rules.items():
-        if r.judged is None:
-            counts.append(f"count(*) AS judged_{i}")
-            unexpected = f"({r.unexpected})"
-        else:
-            counts.append(f"count(CASE WHEN {r.judged} THEN 1 END) AS judged_{i}")
-            unexpected = f"({r.judged}) AND ({r.unexpected})"
+        judged = "count(*)" if r.judged is None else f"count(CASE WHEN {r.judged} THEN 1 END)"
+        counts.append(f"{judged} AS judged_{i}")
+        result.append(f"judged_{i}")
+        if r.window is not None:
+            duplicates.append(
+                f"LEFT JOIN ({_duplicates_sql(table, r.shown[0])}) AS duplicates_{i}"
+                f" ON duplicates_{i}.partition_date = day_counts.partition_date"
+            )
+            result.append(f"coalesce(duplicates_{i}.duplicated, 0) AS unexpected_{i}")
+            continue
+        unexpected = r.unexpected if r.judged is None else f"({r.judged}) AND ({r.unexpected})"
         counts.append(f"count(CASE WHEN {unexpected} THEN 1 END) AS unexpected_{i}")
-    return (
-        f"SELECT {', '.join(counts)} FROM ({batch_sql(table, rules.values())}) AS day_batch"  # noqa: S608 (identifiers from the code)
-        " GROUP BY partition_date ORDER BY partition_date"
+        result.append(f"unexpected_{i}")
+    day_counts = (
+        f"SELECT {', '.join(counts)} FROM ({batch_sql(table)}) AS day_batch"  # noqa: S608 (identifiers from the code)
+        " GROUP BY partition_date"
     )
+    return (
+        f"SELECT {', '.join(result)} FROM ({day_counts}) AS day_counts {' '.join(duplicates)}"  # noqa: S608 (identifiers from the code)
+        " ORDER BY day_counts.partition_date"
+    )
+
+
+def aggregate_params(
+    expectations: Sequence[Expectation], first: dt.date, last: dt.date
+) -> list[dt.date]:
+    """The values :func:`aggregate_sql` binds: the day range, once per scan."""
+    windows = sum(r.window is not None for r in _rules(expectations).values())
+    return [first, last] * (1 + windows)
 
 
 def sample_sql(table: Table, expectation: Expectation, index: int = 0) -> str:
@@ -253,7 +288,8 @@ def evaluate(
         return {}
     first, last = min(days), max(days)
     structure = suite(first)
-    counts = {row[0]: row[1:] for row in execute(aggregate_sql(table, structure), [first, last])}
+    statement, params = aggregate_sql(table, structure), aggregate_params(structure, first, last)
+    counts = {row[0]: row[1:] for row in execute(statement, params)}
     needs_columns = any(e.type == "expect_table_columns_to_match_set" for e in structure)
     columns = (
         [r[0] for r in execute(columns_sql(), [table.schema, table.name])] if needs_columns else []

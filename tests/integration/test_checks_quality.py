@@ -16,7 +16,7 @@ from orders_core.expectations import gx_suite, order_suite, publication_suite
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
 from tests.support import paths
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
-from tests.support.quality_cases import broken
+from tests.support.quality_cases import boundary_day, broken
 
 REPO = paths.REPO
 CONTRACT = load_contract()
@@ -157,6 +157,13 @@ def test_facts_expect_the_current_versions_of_each_day(cleaned):
         for day in (DAY, later)
     }
     assert row_counts == {DAY: 199, later: 1}
+
+
+def test_order_ts_is_judged_by_its_offset_from_the_days_utc_midnight(cleaned):
+    results = _results(_validate(boundary_day(cleaned)))
+    offset = results[("expect_column_values_to_be_between", "order_ts_seconds_into_day")]
+    assert offset["unexpected_count"] == 2  # the microsecond before, the next midnight
+    assert offset["sample"] == "-1e-06, 86400.0"  # to the microsecond
 
 
 def test_an_empty_day_passes(cleaned):

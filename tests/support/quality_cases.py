@@ -27,3 +27,23 @@ def broken(cleaned: pd.DataFrame) -> pd.DataFrame:
     bad.loc[15, "region"] = "@mail bob.smith@example.com"
     bad.loc[16, "amount"] = 0.0  # lines non-zero: an infinite line error
     return bad
+
+
+def boundary_day(cleaned: pd.DataFrame) -> pd.DataFrame:
+    """Orders placed at the edges of the partition's UTC day (and one given in Tokyo
+    time): the first and last microsecond inside it, one microsecond before, the next
+    midnight."""
+    date = cleaned["partition_date"].iloc[0]
+    midnight = pd.Timestamp(date, tz="UTC")
+    instants = [
+        midnight,
+        midnight + pd.Timedelta(microseconds=1),
+        midnight + pd.Timedelta(days=1, microseconds=-1),
+        pd.Timestamp(f"{date} 08:59:59.999999", tz="Asia/Tokyo"),  # 1 µs before midnight UTC
+        midnight + pd.Timedelta(days=1),
+        pd.Timestamp(f"{date} 12:00", tz="Asia/Tokyo"),  # 03:00 UTC
+    ]
+    day = cleaned.iloc[: len(instants)].copy()
+    day["order_ts"] = pd.Series([t.tz_convert("UTC") for t in instants], index=day.index)
+    day["updated_at"] = day["order_ts"]
+    return day

@@ -1,406 +1,456 @@
 SELECT
-  partition_date,
-  COUNT(*) AS row_count,
-  COUNT(*) AS judged_0,
-  COUNT(CASE WHEN (
-    order_id IS NULL
-  ) THEN 1 END) AS unexpected_0,
-  COUNT(*) AS judged_1,
-  COUNT(CASE WHEN (
-    customer_id IS NULL
-  ) THEN 1 END) AS unexpected_1,
-  COUNT(*) AS judged_2,
-  COUNT(CASE WHEN (
-    order_ts IS NULL
-  ) THEN 1 END) AS unexpected_2,
-  COUNT(*) AS judged_3,
-  COUNT(CASE WHEN (
-    amount IS NULL
-  ) THEN 1 END) AS unexpected_3,
-  COUNT(*) AS judged_4,
-  COUNT(CASE WHEN (
-    currency IS NULL
-  ) THEN 1 END) AS unexpected_4,
-  COUNT(*) AS judged_5,
-  COUNT(CASE WHEN (
-    updated_at IS NULL
-  ) THEN 1 END) AS unexpected_5,
-  COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_6,
-  COUNT(
-    CASE
-      WHEN (
-        NOT order_id IS NULL
-      ) AND (
-        orders_rows_with_same_6 > 1
-      )
-      THEN 1
-    END
-  ) AS unexpected_6,
-  COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_7,
-  COUNT(
-    CASE
-      WHEN (
-        NOT order_id IS NULL
-      )
-      AND (
-        NOT REGEXP_MATCHES(order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-      )
-      THEN 1
-    END
-  ) AS unexpected_7,
-  COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_8,
-  COUNT(
-    CASE
-      WHEN (
-        NOT order_id IS NULL
-      )
-      AND (
-        LENGTH(order_id) < 1 OR LENGTH(order_id) > 128
-      )
-      THEN 1
-    END
-  ) AS unexpected_8,
-  COUNT(CASE WHEN NOT customer_id IS NULL THEN 1 END) AS judged_9,
-  COUNT(
-    CASE
-      WHEN (
-        NOT customer_id IS NULL
-      )
-      AND (
-        NOT REGEXP_MATCHES(customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-      )
-      THEN 1
-    END
-  ) AS unexpected_9,
-  COUNT(CASE WHEN NOT customer_id IS NULL THEN 1 END) AS judged_10,
-  COUNT(
-    CASE
-      WHEN (
-        NOT customer_id IS NULL
-      )
-      AND (
-        LENGTH(customer_id) < 1 OR LENGTH(customer_id) > 128
-      )
-      THEN 1
-    END
-  ) AS unexpected_10,
-  COUNT(CASE WHEN NOT amount IS NULL THEN 1 END) AS judged_11,
-  COUNT(
-    CASE
-      WHEN (
-        NOT amount IS NULL
-      ) AND (
-        amount < 0 OR amount > 1000000
-      )
-      THEN 1
-    END
-  ) AS unexpected_11,
-  COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_12,
-  COUNT(
-    CASE
-      WHEN (
-        NOT currency IS NULL
-      )
-      AND (
-        NOT currency IN (
-          'AED',
-          'AFN',
-          'ALL',
-          'AMD',
-          'ANG',
-          'AOA',
-          'ARS',
-          'AUD',
-          'AWG',
-          'AZN',
-          'BAM',
-          'BBD',
-          'BDT',
-          'BGN',
-          'BHD',
-          'BIF',
-          'BMD',
-          'BND',
-          'BOB',
-          'BRL',
-          'BSD',
-          'BTN',
-          'BWP',
-          'BYN',
-          'BZD',
-          'CAD',
-          'CDF',
-          'CHF',
-          'CLP',
-          'CNY',
-          'COP',
-          'CRC',
-          'CUP',
-          'CVE',
-          'CZK',
-          'DJF',
-          'DKK',
-          'DOP',
-          'DZD',
-          'EGP',
-          'ERN',
-          'ETB',
-          'EUR',
-          'FJD',
-          'FKP',
-          'GBP',
-          'GEL',
-          'GHS',
-          'GIP',
-          'GMD',
-          'GNF',
-          'GTQ',
-          'GYD',
-          'HKD',
-          'HNL',
-          'HTG',
-          'HUF',
-          'IDR',
-          'ILS',
-          'INR',
-          'IQD',
-          'IRR',
-          'ISK',
-          'JMD',
-          'JOD',
-          'JPY',
-          'KES',
-          'KGS',
-          'KHR',
-          'KMF',
-          'KPW',
-          'KRW',
-          'KWD',
-          'KYD',
-          'KZT',
-          'LAK',
-          'LBP',
-          'LKR',
-          'LRD',
-          'LSL',
-          'LYD',
-          'MAD',
-          'MDL',
-          'MGA',
-          'MKD',
-          'MMK',
-          'MNT',
-          'MOP',
-          'MRU',
-          'MUR',
-          'MVR',
-          'MWK',
-          'MXN',
-          'MYR',
-          'MZN',
-          'NAD',
-          'NGN',
-          'NIO',
-          'NOK',
-          'NPR',
-          'NZD',
-          'OMR',
-          'PAB',
-          'PEN',
-          'PGK',
-          'PHP',
-          'PKR',
-          'PLN',
-          'PYG',
-          'QAR',
-          'RON',
-          'RSD',
-          'RUB',
-          'RWF',
-          'SAR',
-          'SBD',
-          'SCR',
-          'SDG',
-          'SEK',
-          'SGD',
-          'SHP',
-          'SLE',
-          'SOS',
-          'SRD',
-          'SSP',
-          'STN',
-          'SVC',
-          'SYP',
-          'SZL',
-          'THB',
-          'TJS',
-          'TMT',
-          'TND',
-          'TOP',
-          'TRY',
-          'TTD',
-          'TWD',
-          'TZS',
-          'UAH',
-          'UGX',
-          'USD',
-          'UYU',
-          'UZS',
-          'VED',
-          'VES',
-          'VND',
-          'VUV',
-          'WST',
-          'XAF',
-          'XCD',
-          'XCG',
-          'XOF',
-          'XPF',
-          'YER',
-          'ZAR',
-          'ZMW',
-          'ZWG'
-        )
-      )
-      THEN 1
-    END
-  ) AS unexpected_12,
-  COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_13,
-  COUNT(
-    CASE
-      WHEN (
-        NOT currency IS NULL
-      ) AND (
-        NOT REGEXP_MATCHES(currency, '^[A-Z]{3}$')
-      )
-      THEN 1
-    END
-  ) AS unexpected_13,
-  COUNT(CASE WHEN NOT quantity IS NULL THEN 1 END) AS judged_14,
-  COUNT(
-    CASE
-      WHEN (
-        NOT quantity IS NULL
-      ) AND (
-        quantity < 1 OR quantity > 100000
-      )
-      THEN 1
-    END
-  ) AS unexpected_14,
-  COUNT(CASE WHEN NOT unit_price IS NULL THEN 1 END) AS judged_15,
-  COUNT(
-    CASE
-      WHEN (
-        NOT unit_price IS NULL
-      ) AND (
-        unit_price < 0 OR unit_price > 1000000
-      )
-      THEN 1
-    END
-  ) AS unexpected_15,
-  COUNT(CASE WHEN NOT status IS NULL THEN 1 END) AS judged_16,
-  COUNT(
-    CASE
-      WHEN (
-        NOT status IS NULL
-      )
-      AND (
-        NOT status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
-      )
-      THEN 1
-    END
-  ) AS unexpected_16,
-  COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_17,
-  COUNT(
-    CASE
-      WHEN (
-        NOT region IS NULL
-      ) AND (
-        LENGTH(region) < 1 OR LENGTH(region) > 64
-      )
-      THEN 1
-    END
-  ) AS unexpected_17,
-  COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_18,
-  COUNT(
-    CASE
-      WHEN (
-        NOT region IS NULL
-      ) AND (
-        REGEXP_MATCHES(region, '^[+=@-]')
-      )
-      THEN 1
-    END
-  ) AS unexpected_18,
-  COUNT(CASE WHEN NOT order_ts_seconds_into_day IS NULL THEN 1 END) AS judged_19,
-  COUNT(
-    CASE
-      WHEN (
-        NOT order_ts_seconds_into_day IS NULL
-      )
-      AND (
-        order_ts_seconds_into_day < 0 OR order_ts_seconds_into_day >= 86400
-      )
-      THEN 1
-    END
-  ) AS unexpected_19,
-  COUNT(CASE WHEN NOT (
-    updated_at IS NULL AND order_ts IS NULL
-  ) THEN 1 END) AS judged_20,
-  COUNT(
-    CASE
-      WHEN (
-        NOT (
-          updated_at IS NULL AND order_ts IS NULL
-        )
-      )
-      AND (
-        NOT COALESCE(updated_at >= order_ts, FALSE)
-      )
-      THEN 1
-    END
-  ) AS unexpected_20,
-  COUNT(CASE WHEN NOT amount_line_error IS NULL THEN 1 END) AS judged_21,
-  COUNT(
-    CASE
-      WHEN (
-        NOT amount_line_error IS NULL
-      )
-      AND (
-        amount_line_error < 0 OR amount_line_error > 0.01
-      )
-      THEN 1
-    END
-  ) AS unexpected_21,
-  COUNT(CASE WHEN NOT customer_email_hash IS NULL THEN 1 END) AS judged_22,
-  COUNT(
-    CASE
-      WHEN (
-        NOT customer_email_hash IS NULL
-      )
-      AND (
-        NOT REGEXP_MATCHES(customer_email_hash, '^[0-9a-f]{64}$')
-      )
-      THEN 1
-    END
-  ) AS unexpected_22
+  day_counts.partition_date,
+  row_count,
+  judged_0,
+  unexpected_0,
+  judged_1,
+  unexpected_1,
+  judged_2,
+  unexpected_2,
+  judged_3,
+  unexpected_3,
+  judged_4,
+  unexpected_4,
+  judged_5,
+  unexpected_5,
+  judged_6,
+  COALESCE(duplicates_6.duplicated, 0) AS unexpected_6,
+  judged_7,
+  unexpected_7,
+  judged_8,
+  unexpected_8,
+  judged_9,
+  unexpected_9,
+  judged_10,
+  unexpected_10,
+  judged_11,
+  unexpected_11,
+  judged_12,
+  unexpected_12,
+  judged_13,
+  unexpected_13,
+  judged_14,
+  unexpected_14,
+  judged_15,
+  unexpected_15,
+  judged_16,
+  unexpected_16,
+  judged_17,
+  unexpected_17,
+  judged_18,
+  unexpected_18,
+  judged_19,
+  unexpected_19,
+  judged_20,
+  unexpected_20,
+  judged_21,
+  unexpected_21,
+  judged_22,
+  unexpected_22
 FROM (
   SELECT
-    day_rows.*,
-    CASE
-      WHEN quantity IS NULL OR unit_price IS NULL
-      THEN NULL
-      WHEN amount = 0
-      THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
-    END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day,
-    COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_6
-  FROM staging.cleaned_orders AS day_rows
-  WHERE
-    partition_date BETWEEN ? AND ?
-) AS day_batch
-GROUP BY
-  partition_date
+    partition_date,
+    COUNT(*) AS row_count,
+    COUNT(*) AS judged_0,
+    COUNT(CASE WHEN order_id IS NULL THEN 1 END) AS unexpected_0,
+    COUNT(*) AS judged_1,
+    COUNT(CASE WHEN customer_id IS NULL THEN 1 END) AS unexpected_1,
+    COUNT(*) AS judged_2,
+    COUNT(CASE WHEN order_ts IS NULL THEN 1 END) AS unexpected_2,
+    COUNT(*) AS judged_3,
+    COUNT(CASE WHEN amount IS NULL THEN 1 END) AS unexpected_3,
+    COUNT(*) AS judged_4,
+    COUNT(CASE WHEN currency IS NULL THEN 1 END) AS unexpected_4,
+    COUNT(*) AS judged_5,
+    COUNT(CASE WHEN updated_at IS NULL THEN 1 END) AS unexpected_5,
+    COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_6,
+    COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_7,
+    COUNT(
+      CASE
+        WHEN (
+          NOT order_id IS NULL
+        )
+        AND (
+          NOT REGEXP_MATCHES(order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+        )
+        THEN 1
+      END
+    ) AS unexpected_7,
+    COUNT(CASE WHEN NOT order_id IS NULL THEN 1 END) AS judged_8,
+    COUNT(
+      CASE
+        WHEN (
+          NOT order_id IS NULL
+        )
+        AND (
+          LENGTH(order_id) < 1 OR LENGTH(order_id) > 128
+        )
+        THEN 1
+      END
+    ) AS unexpected_8,
+    COUNT(CASE WHEN NOT customer_id IS NULL THEN 1 END) AS judged_9,
+    COUNT(
+      CASE
+        WHEN (
+          NOT customer_id IS NULL
+        )
+        AND (
+          NOT REGEXP_MATCHES(customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+        )
+        THEN 1
+      END
+    ) AS unexpected_9,
+    COUNT(CASE WHEN NOT customer_id IS NULL THEN 1 END) AS judged_10,
+    COUNT(
+      CASE
+        WHEN (
+          NOT customer_id IS NULL
+        )
+        AND (
+          LENGTH(customer_id) < 1 OR LENGTH(customer_id) > 128
+        )
+        THEN 1
+      END
+    ) AS unexpected_10,
+    COUNT(CASE WHEN NOT amount IS NULL THEN 1 END) AS judged_11,
+    COUNT(
+      CASE
+        WHEN (
+          NOT amount IS NULL
+        ) AND (
+          amount < 0 OR amount > 1000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_11,
+    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_12,
+    COUNT(
+      CASE
+        WHEN (
+          NOT currency IS NULL
+        )
+        AND (
+          NOT currency IN (
+            'AED',
+            'AFN',
+            'ALL',
+            'AMD',
+            'ANG',
+            'AOA',
+            'ARS',
+            'AUD',
+            'AWG',
+            'AZN',
+            'BAM',
+            'BBD',
+            'BDT',
+            'BGN',
+            'BHD',
+            'BIF',
+            'BMD',
+            'BND',
+            'BOB',
+            'BRL',
+            'BSD',
+            'BTN',
+            'BWP',
+            'BYN',
+            'BZD',
+            'CAD',
+            'CDF',
+            'CHF',
+            'CLP',
+            'CNY',
+            'COP',
+            'CRC',
+            'CUP',
+            'CVE',
+            'CZK',
+            'DJF',
+            'DKK',
+            'DOP',
+            'DZD',
+            'EGP',
+            'ERN',
+            'ETB',
+            'EUR',
+            'FJD',
+            'FKP',
+            'GBP',
+            'GEL',
+            'GHS',
+            'GIP',
+            'GMD',
+            'GNF',
+            'GTQ',
+            'GYD',
+            'HKD',
+            'HNL',
+            'HTG',
+            'HUF',
+            'IDR',
+            'ILS',
+            'INR',
+            'IQD',
+            'IRR',
+            'ISK',
+            'JMD',
+            'JOD',
+            'JPY',
+            'KES',
+            'KGS',
+            'KHR',
+            'KMF',
+            'KPW',
+            'KRW',
+            'KWD',
+            'KYD',
+            'KZT',
+            'LAK',
+            'LBP',
+            'LKR',
+            'LRD',
+            'LSL',
+            'LYD',
+            'MAD',
+            'MDL',
+            'MGA',
+            'MKD',
+            'MMK',
+            'MNT',
+            'MOP',
+            'MRU',
+            'MUR',
+            'MVR',
+            'MWK',
+            'MXN',
+            'MYR',
+            'MZN',
+            'NAD',
+            'NGN',
+            'NIO',
+            'NOK',
+            'NPR',
+            'NZD',
+            'OMR',
+            'PAB',
+            'PEN',
+            'PGK',
+            'PHP',
+            'PKR',
+            'PLN',
+            'PYG',
+            'QAR',
+            'RON',
+            'RSD',
+            'RUB',
+            'RWF',
+            'SAR',
+            'SBD',
+            'SCR',
+            'SDG',
+            'SEK',
+            'SGD',
+            'SHP',
+            'SLE',
+            'SOS',
+            'SRD',
+            'SSP',
+            'STN',
+            'SVC',
+            'SYP',
+            'SZL',
+            'THB',
+            'TJS',
+            'TMT',
+            'TND',
+            'TOP',
+            'TRY',
+            'TTD',
+            'TWD',
+            'TZS',
+            'UAH',
+            'UGX',
+            'USD',
+            'UYU',
+            'UZS',
+            'VED',
+            'VES',
+            'VND',
+            'VUV',
+            'WST',
+            'XAF',
+            'XCD',
+            'XCG',
+            'XOF',
+            'XPF',
+            'YER',
+            'ZAR',
+            'ZMW',
+            'ZWG'
+          )
+        )
+        THEN 1
+      END
+    ) AS unexpected_12,
+    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_13,
+    COUNT(
+      CASE
+        WHEN (
+          NOT currency IS NULL
+        ) AND (
+          NOT REGEXP_MATCHES(currency, '^[A-Z]{3}$')
+        )
+        THEN 1
+      END
+    ) AS unexpected_13,
+    COUNT(CASE WHEN NOT quantity IS NULL THEN 1 END) AS judged_14,
+    COUNT(
+      CASE
+        WHEN (
+          NOT quantity IS NULL
+        ) AND (
+          quantity < 1 OR quantity > 100000
+        )
+        THEN 1
+      END
+    ) AS unexpected_14,
+    COUNT(CASE WHEN NOT unit_price IS NULL THEN 1 END) AS judged_15,
+    COUNT(
+      CASE
+        WHEN (
+          NOT unit_price IS NULL
+        ) AND (
+          unit_price < 0 OR unit_price > 1000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_15,
+    COUNT(CASE WHEN NOT status IS NULL THEN 1 END) AS judged_16,
+    COUNT(
+      CASE
+        WHEN (
+          NOT status IS NULL
+        )
+        AND (
+          NOT status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+        )
+        THEN 1
+      END
+    ) AS unexpected_16,
+    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_17,
+    COUNT(
+      CASE
+        WHEN (
+          NOT region IS NULL
+        ) AND (
+          LENGTH(region) < 1 OR LENGTH(region) > 64
+        )
+        THEN 1
+      END
+    ) AS unexpected_17,
+    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_18,
+    COUNT(
+      CASE
+        WHEN (
+          NOT region IS NULL
+        ) AND (
+          REGEXP_MATCHES(region, '^[+=@-]')
+        )
+        THEN 1
+      END
+    ) AS unexpected_18,
+    COUNT(CASE WHEN NOT order_ts_seconds_into_day IS NULL THEN 1 END) AS judged_19,
+    COUNT(
+      CASE
+        WHEN (
+          NOT order_ts_seconds_into_day IS NULL
+        )
+        AND (
+          order_ts_seconds_into_day < 0 OR order_ts_seconds_into_day >= 86400
+        )
+        THEN 1
+      END
+    ) AS unexpected_19,
+    COUNT(CASE WHEN NOT (
+      updated_at IS NULL AND order_ts IS NULL
+    ) THEN 1 END) AS judged_20,
+    COUNT(
+      CASE
+        WHEN (
+          NOT (
+            updated_at IS NULL AND order_ts IS NULL
+          )
+        )
+        AND (
+          NOT COALESCE(updated_at >= order_ts, FALSE)
+        )
+        THEN 1
+      END
+    ) AS unexpected_20,
+    COUNT(CASE WHEN NOT amount_line_error IS NULL THEN 1 END) AS judged_21,
+    COUNT(
+      CASE
+        WHEN (
+          NOT amount_line_error IS NULL
+        )
+        AND (
+          amount_line_error < 0 OR amount_line_error > 0.01
+        )
+        THEN 1
+      END
+    ) AS unexpected_21,
+    COUNT(CASE WHEN NOT customer_email_hash IS NULL THEN 1 END) AS judged_22,
+    COUNT(
+      CASE
+        WHEN (
+          NOT customer_email_hash IS NULL
+        )
+        AND (
+          NOT REGEXP_MATCHES(customer_email_hash, '^[0-9a-f]{64}$')
+        )
+        THEN 1
+      END
+    ) AS unexpected_22
+  FROM (
+    SELECT
+      day_rows.*,
+      CASE
+        WHEN quantity IS NULL OR unit_price IS NULL
+        THEN NULL
+        WHEN amount = 0
+        THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
+        ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      END AS amount_line_error,
+      CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
+    FROM staging.cleaned_orders AS day_rows
+    WHERE
+      partition_date BETWEEN ? AND ?
+  ) AS day_batch
+  GROUP BY
+    partition_date
+) AS day_counts
+LEFT JOIN (
+  SELECT
+    partition_date,
+    SUM(n) AS duplicated
+  FROM (
+    SELECT
+      partition_date,
+      order_id,
+      COUNT(*) AS n
+    FROM staging.cleaned_orders
+    WHERE
+      partition_date BETWEEN ? AND ? AND NOT order_id IS NULL
+    GROUP BY
+      partition_date,
+      order_id
+    HAVING
+      COUNT(*) > 1
+  ) AS repeated_values
+  GROUP BY
+    partition_date
+) AS duplicates_6
+  ON duplicates_6.partition_date = day_counts.partition_date
 ORDER BY
-  partition_date
+  day_counts.partition_date

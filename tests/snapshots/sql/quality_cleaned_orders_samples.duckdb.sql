@@ -10,7 +10,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -35,7 +35,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -60,7 +60,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -85,7 +85,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -110,7 +110,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -135,7 +135,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -160,7 +160,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day,
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_6
   FROM staging.cleaned_orders AS day_rows
   WHERE
@@ -188,7 +188,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -216,7 +216,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -244,7 +244,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -272,7 +272,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -300,7 +300,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -327,7 +327,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -513,7 +513,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -540,7 +540,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -567,7 +567,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -594,7 +594,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -622,7 +622,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -649,7 +649,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -676,7 +676,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -705,7 +705,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -736,7 +736,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -764,7 +764,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?

@@ -10,7 +10,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -35,7 +35,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -60,7 +60,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -85,7 +85,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -110,7 +110,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -135,7 +135,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -160,7 +160,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day,
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_6
   FROM staging.cleaned_orders AS day_rows
   WHERE
@@ -188,7 +188,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -218,7 +218,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -246,7 +246,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -276,7 +276,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -304,7 +304,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -331,7 +331,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -517,7 +517,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -547,7 +547,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -574,7 +574,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -601,7 +601,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -629,7 +629,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -656,7 +656,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -685,7 +685,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -714,7 +714,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -745,7 +745,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -773,7 +773,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATEDIFF(MILLISECOND, CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?

@@ -10,7 +10,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -35,7 +35,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -60,7 +60,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -85,7 +85,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -110,7 +110,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -135,7 +135,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day,
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_7
   FROM warehouse.fct_orders AS day_rows
   WHERE
@@ -163,7 +163,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
@@ -191,7 +191,7 @@ FROM (
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
       ELSE ABS(amount - quantity * unit_price) / ABS(amount)
     END AS amount_line_error,
-    CAST(DATE_DIFF('MILLISECOND', CAST(partition_date AS TIMESTAMPTZ), order_ts) AS DOUBLE) / 1000 AS order_ts_seconds_into_day
+    CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
   WHERE
     partition_date BETWEEN ? AND ?
