@@ -167,7 +167,7 @@ def rules(contract: Contract) -> list[Rule]:
             found.append(
                 Rule(
                     f"formula_like_{spec.name}",
-                    f"left(t_{spec.name}, 1) IN ({prefixes})",
+                    f"substr(t_{spec.name}, 1, 1) IN ({prefixes})",
                     f"t_{spec.name}",
                 )
             )

@@ -4,9 +4,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(order_id, 1))
+                  　', SUBSTRING(order_id, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(order_id, 1))
+                  　', SUBSTRING(order_id, -1))
         THEN TRIM(order_id, '	
                   　')
         ELSE order_id
@@ -16,9 +16,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(customer_id, 1))
+                  　', SUBSTRING(customer_id, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(customer_id, 1))
+                  　', SUBSTRING(customer_id, -1))
         THEN TRIM(customer_id, '	
                   　')
         ELSE customer_id
@@ -28,9 +28,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(order_ts, 1))
+                  　', SUBSTRING(order_ts, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(order_ts, 1))
+                  　', SUBSTRING(order_ts, -1))
         THEN TRIM(order_ts, '	
                   　')
         ELSE order_ts
@@ -40,9 +40,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(amount, 1))
+                  　', SUBSTRING(amount, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(amount, 1))
+                  　', SUBSTRING(amount, -1))
         THEN TRIM(amount, '	
                   　')
         ELSE amount
@@ -53,9 +53,9 @@ WITH texts AS (
       NULLIF(
         CASE
           WHEN CONTAINS('	
-                  　', LEFT(currency, 1))
+                  　', SUBSTRING(currency, 1, 1))
           OR CONTAINS('	
-                  　', RIGHT(currency, 1))
+                  　', SUBSTRING(currency, -1))
           THEN TRIM(currency, '	
                   　')
           ELSE currency
@@ -66,9 +66,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(quantity, 1))
+                  　', SUBSTRING(quantity, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(quantity, 1))
+                  　', SUBSTRING(quantity, -1))
         THEN TRIM(quantity, '	
                   　')
         ELSE quantity
@@ -78,9 +78,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(unit_price, 1))
+                  　', SUBSTRING(unit_price, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(unit_price, 1))
+                  　', SUBSTRING(unit_price, -1))
         THEN TRIM(unit_price, '	
                   　')
         ELSE unit_price
@@ -91,9 +91,9 @@ WITH texts AS (
       NULLIF(
         CASE
           WHEN CONTAINS('	
-                  　', LEFT(status, 1))
+                  　', SUBSTRING(status, 1, 1))
           OR CONTAINS('	
-                  　', RIGHT(status, 1))
+                  　', SUBSTRING(status, -1))
           THEN TRIM(status, '	
                   　')
           ELSE status
@@ -104,9 +104,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(region, 1))
+                  　', SUBSTRING(region, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(region, 1))
+                  　', SUBSTRING(region, -1))
         THEN TRIM(region, '	
                   　')
         ELSE region
@@ -116,9 +116,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(customer_email, 1))
+                  　', SUBSTRING(customer_email, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(customer_email, 1))
+                  　', SUBSTRING(customer_email, -1))
         THEN TRIM(customer_email, '	
                   　')
         ELSE customer_email
@@ -128,9 +128,9 @@ WITH texts AS (
     NULLIF(
       CASE
         WHEN CONTAINS('	
-                  　', LEFT(updated_at, 1))
+                  　', SUBSTRING(updated_at, 1, 1))
         OR CONTAINS('	
-                  　', RIGHT(updated_at, 1))
+                  　', SUBSTRING(updated_at, -1))
         THEN TRIM(updated_at, '	
                   　')
         ELSE updated_at
@@ -216,7 +216,7 @@ WITH texts AS (
     numbers.*,
     COALESCE(
       CASE
-        WHEN LEFT(t_order_id, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_order_id), FALSE)
         ELSE FALSE
       END,
@@ -224,7 +224,7 @@ WITH texts AS (
     ) AS m_order_id,
     COALESCE(
       CASE
-        WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
         ELSE FALSE
       END,
@@ -238,7 +238,7 @@ WITH texts AS (
     ) AS m_amount,
     COALESCE(
       CASE
-        WHEN LEFT(t_currency, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_currency), FALSE)
         ELSE FALSE
       END,
@@ -252,7 +252,7 @@ WITH texts AS (
     ) AS m_unit_price,
     COALESCE(
       CASE
-        WHEN LEFT(t_status, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_status), FALSE)
         ELSE FALSE
       END,
@@ -260,7 +260,7 @@ WITH texts AS (
     ) AS m_status,
     COALESCE(
       CASE
-        WHEN LEFT(t_region, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_region), FALSE)
         ELSE FALSE
       END,
@@ -268,7 +268,7 @@ WITH texts AS (
     ) AS m_region,
     COALESCE(
       CASE
-        WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+        WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
         THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
         ELSE FALSE
       END,
@@ -379,7 +379,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_order_id, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_order_id), FALSE)
             ELSE FALSE
           END
@@ -400,7 +400,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
             ELSE FALSE
           END
@@ -421,7 +421,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_currency, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_currency), FALSE)
             ELSE FALSE
           END
@@ -608,7 +608,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_status, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_status), FALSE)
             ELSE FALSE
           END
@@ -629,7 +629,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_region, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_region), FALSE)
             ELSE FALSE
           END
@@ -641,7 +641,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           CASE
-            WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+            WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
             THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
             ELSE FALSE
           END
@@ -649,13 +649,17 @@ WITH texts AS (
         FALSE
       )
       THEN 'invalid_customer_email'
-      WHEN COALESCE(parse_error IS NULL AND (
-        LEFT(t_region, 1) IN ('=', '+', '-', '@')
-      ), FALSE)
-      THEN 'formula_like_region'
       WHEN COALESCE(
         parse_error IS NULL AND (
-          LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+          SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
+        ),
+        FALSE
+      )
+      THEN 'formula_like_region'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
         ),
         FALSE
       )
@@ -836,7 +840,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_order_id, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_order_id), FALSE)
                   ELSE FALSE
                 END
@@ -861,7 +865,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_customer_id, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
                   ELSE FALSE
                 END
@@ -886,7 +890,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_currency, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_currency), FALSE)
                   ELSE FALSE
                 END
@@ -1079,7 +1083,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_status, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_status), FALSE)
                   ELSE FALSE
                 END
@@ -1104,7 +1108,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_region, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_region), FALSE)
                   ELSE FALSE
                 END
@@ -1118,7 +1122,7 @@ WITH texts AS (
               parse_error IS NULL
               AND (
                 CASE
-                  WHEN LEFT(t_customer_email, 1) IN ('[', '{')
+                  WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
                   THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
                   ELSE FALSE
                 END
@@ -1128,15 +1132,19 @@ WITH texts AS (
             THEN 'invalid_customer_email: ' || COALESCE(t_customer_email, 'null')
           END,
           CASE
-            WHEN COALESCE(parse_error IS NULL AND (
-              LEFT(t_region, 1) IN ('=', '+', '-', '@')
-            ), FALSE)
+            WHEN COALESCE(
+              parse_error IS NULL AND (
+                SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
+              ),
+              FALSE
+            )
             THEN 'formula_like_region: ' || COALESCE(t_region, 'null')
           END,
           CASE
             WHEN COALESCE(
-              parse_error IS NULL AND (
-                LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+              parse_error IS NULL
+              AND (
+                SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
               ),
               FALSE
             )

@@ -550,13 +550,17 @@ WITH texts AS (
         FALSE
       )
       THEN 'invalid_customer_email'
-      WHEN COALESCE(parse_error IS NULL AND (
-        LEFT(t_region, 1) IN ('=', '+', '-', '@')
-      ), FALSE)
-      THEN 'formula_like_region'
       WHEN COALESCE(
         parse_error IS NULL AND (
-          LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+          SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
+        ),
+        FALSE
+      )
+      THEN 'formula_like_region'
+      WHEN COALESCE(
+        parse_error IS NULL
+        AND (
+          SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
         ),
         FALSE
       )
@@ -1081,17 +1085,21 @@ WITH texts AS (
             ''
           ) || COALESCE(
             '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                LEFT(t_region, 1) IN ('=', '+', '-', '@')
-              ), FALSE)
+              WHEN COALESCE(
+                parse_error IS NULL AND (
+                  SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
+                ),
+                FALSE
+              )
               THEN 'formula_like_region: ' || COALESCE(t_region, 'null')
             END,
             ''
           ) || COALESCE(
             '; ' || CASE
               WHEN COALESCE(
-                parse_error IS NULL AND (
-                  LEFT(t_customer_email, 1) IN ('=', '+', '-', '@')
+                parse_error IS NULL
+                AND (
+                  SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
                 ),
                 FALSE
               )
