@@ -18,9 +18,8 @@ import pyarrow as pa
 from orders_core.contract import Contract
 from orders_core.dtypes import DATE_DTYPE, TEXT_DTYPE
 from orders_core.sql.cleaning import (
-    CLASSIFIED_TABLE,
     PADS_TABLE,
-    classify_sql,
+    classify_statements,
     cleaned_select,
     day_summary_select,
     pads_statements,
@@ -138,10 +137,8 @@ def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> Cle
     with local_connection() as conn:
         conn.register("raw_input", raw_table(raw, contract))
         create_pads(conn, email_key)
-        conn.execute(
-            f"CREATE TEMP TABLE {CLASSIFIED_TABLE} AS "
-            + render(classify_sql(contract, "raw_input"))
-        )
+        for statement in classify_statements(contract, "raw_input"):
+            conn.execute(render(statement))
         cleaned = arrow_frame(conn.sql(render(cleaned_select())).to_arrow_table())
         superseded = arrow_frame(conn.sql(render(cleaned_select(current=False))).to_arrow_table())
         quarantined = arrow_frame(

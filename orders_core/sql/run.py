@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from orders_core.contract import Contract
 from orders_core.sql.cleaning import (
-    CLASSIFIED_TABLE,
-    classify_sql,
+    classify_statements,
     cleaned_select,
     day_summary_select,
     pads_statements,
@@ -40,7 +39,7 @@ class CleaningRun:
 
     prepare: tuple[str, ...]
     insert_pads: str
-    classify: str
+    classify: tuple[str, str]  # the first takes the days
     superseded: str
     day_summary: str
     reason_counts: str
@@ -55,8 +54,7 @@ def cleaning_run(contract: Contract) -> CleaningRun:
     return CleaningRun(
         prepare=(create_pads,),
         insert_pads=insert_pads,
-        classify=f"CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS "
-        + classify_sql(contract, quoted(RAW_ORDERS), DAYS),
+        classify=classify_statements(contract, quoted(RAW_ORDERS), DAYS),
         superseded=f"CREATE OR REPLACE TEMPORARY TABLE {SUPERSEDED_TABLE} AS "
         + cleaned_select(current=False),
         day_summary=day_summary_select(),

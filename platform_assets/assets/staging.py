@@ -130,7 +130,9 @@ def build_staging_assets(
             for statement in run.prepare:
                 session.execute(statement)
             session.execute(run.insert_pads, list(hmac_pads(key)))
-            session.execute(run.classify, bounds)
+            classify, settle_versions = run.classify
+            session.execute(classify, bounds)
+            session.execute(settle_versions)
             session.execute(run.superseded)
             summary = {row[0]: row for row in session.execute(run.day_summary)}
             reasons = session.execute(run.reason_counts)

@@ -10,8 +10,7 @@ import pytest
 from orders_core.cleaning import clean_orders, hmac_pads, raw_table
 from orders_core.contract import load_contract
 from orders_core.sql.cleaning import (
-    CLASSIFIED_TABLE,
-    classify_sql,
+    classify_statements,
     cleaned_select,
     pads_statements,
     quarantined_select,
@@ -53,8 +52,8 @@ def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         create, insert = pads_statements()
         cursor.execute(render(create, SNOWFLAKE))
         cursor.execute(render(insert, SNOWFLAKE), list(hmac_pads(KEY)))
-        classify = render(classify_sql(CONTRACT, "raw_input"), SNOWFLAKE)
-        cursor.execute(f"CREATE TEMPORARY TABLE {CLASSIFIED_TABLE} AS {classify}")
+        for statement in classify_statements(CONTRACT, "raw_input"):
+            cursor.execute(render(statement, SNOWFLAKE))
         results = []
         for sql in (cleaned_select(), quarantined_select(CONTRACT, "raw_input")):
             cursor.execute(render(sql, SNOWFLAKE))

@@ -597,605 +597,8 @@ WITH texts AS (
     END AS rule_code,
     (
       n_order_ts OR n_updated_at
-    ) AS is_naive,
-    COALESCE(v_updated_at, v_order_ts) AS version_ts
+    ) AS is_naive
   FROM checked
-), detailed AS (
-  SELECT
-    judged.*,
-    CASE
-      WHEN NOT parse_error IS NULL
-      THEN 'malformed_record: ' || parse_error
-      WHEN NOT rule_code IS NULL
-      THEN NULLIF(
-        SUBSTRING(
-          COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                t_order_id IS NULL
-              ), FALSE)
-              THEN 'missing_order_id: ' || COALESCE('required value is empty', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                t_customer_id IS NULL
-              ), FALSE)
-              THEN 'missing_customer_id: ' || COALESCE('required value is empty', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                t_order_ts IS NULL
-              ), FALSE)
-              THEN 'missing_order_ts: ' || COALESCE('required value is empty', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                t_amount IS NULL
-              ), FALSE)
-              THEN 'missing_amount: ' || COALESCE('required value is empty', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                t_currency IS NULL
-              ), FALSE)
-              THEN 'missing_currency: ' || COALESCE('required value is empty', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                LENGTH(t_order_id) > 128
-              ), FALSE)
-              THEN 'order_id_too_long: ' || COALESCE('longer than 128', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                LENGTH(t_customer_id) > 128
-              ), FALSE)
-              THEN 'customer_id_too_long: ' || COALESCE('longer than 128', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                LENGTH(t_region) > 64
-              ), FALSE)
-              THEN 'region_too_long: ' || COALESCE('longer than 64', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                LENGTH(t_customer_email) > 320
-              ), FALSE)
-              THEN 'customer_email_too_long: ' || COALESCE('longer than 320', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                NOT t_order_ts IS NULL AND v_order_ts IS NULL
-              ), FALSE)
-              THEN 'invalid_order_ts: ' || COALESCE(t_order_ts, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL AND (
-                  NOT t_updated_at IS NULL AND v_updated_at IS NULL
-                ),
-                FALSE
-              )
-              THEN 'invalid_updated_at: ' || COALESCE(t_updated_at, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                NOT t_amount IS NULL AND v_amount IS NULL
-              ), FALSE)
-              THEN 'invalid_amount: ' || COALESCE(t_amount, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_amount < 0
-              ), FALSE)
-              THEN 'negative_amount: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_amount > 1000000
-              ), FALSE)
-              THEN 'amount_out_of_range: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                NOT t_quantity IS NULL AND v_quantity IS NULL
-              ), FALSE)
-              THEN 'invalid_quantity: ' || COALESCE(t_quantity, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_quantity < 1
-              ), FALSE)
-              THEN 'quantity_below_minimum: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_quantity > 100000
-              ), FALSE)
-              THEN 'quantity_out_of_range: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL AND (
-                  NOT t_unit_price IS NULL AND v_unit_price IS NULL
-                ),
-                FALSE
-              )
-              THEN 'invalid_unit_price: ' || COALESCE(t_unit_price, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_unit_price < 0
-              ), FALSE)
-              THEN 'negative_unit_price: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_unit_price > 1000000
-              ), FALSE)
-              THEN 'unit_price_out_of_range: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(
-                    LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
-                    FALSE
-                  )
-                ),
-                FALSE
-              )
-              THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT t_order_id IS NULL
-                  AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-                ),
-                FALSE
-              )
-              THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(
-                    LEFT(t_customer_id, 1) IN ('[', '{')
-                    AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
-                    FALSE
-                  )
-                ),
-                FALSE
-              )
-              THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT t_customer_id IS NULL
-                  AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-                ),
-                FALSE
-              )
-              THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(
-                    LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
-                    FALSE
-                  )
-                ),
-                FALSE
-              )
-              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
-                ),
-                FALSE
-              )
-              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT t_currency IS NULL
-                  AND NOT t_currency IN (
-                    'AED',
-                    'AFN',
-                    'ALL',
-                    'AMD',
-                    'ANG',
-                    'AOA',
-                    'ARS',
-                    'AUD',
-                    'AWG',
-                    'AZN',
-                    'BAM',
-                    'BBD',
-                    'BDT',
-                    'BGN',
-                    'BHD',
-                    'BIF',
-                    'BMD',
-                    'BND',
-                    'BOB',
-                    'BRL',
-                    'BSD',
-                    'BTN',
-                    'BWP',
-                    'BYN',
-                    'BZD',
-                    'CAD',
-                    'CDF',
-                    'CHF',
-                    'CLP',
-                    'CNY',
-                    'COP',
-                    'CRC',
-                    'CUP',
-                    'CVE',
-                    'CZK',
-                    'DJF',
-                    'DKK',
-                    'DOP',
-                    'DZD',
-                    'EGP',
-                    'ERN',
-                    'ETB',
-                    'EUR',
-                    'FJD',
-                    'FKP',
-                    'GBP',
-                    'GEL',
-                    'GHS',
-                    'GIP',
-                    'GMD',
-                    'GNF',
-                    'GTQ',
-                    'GYD',
-                    'HKD',
-                    'HNL',
-                    'HTG',
-                    'HUF',
-                    'IDR',
-                    'ILS',
-                    'INR',
-                    'IQD',
-                    'IRR',
-                    'ISK',
-                    'JMD',
-                    'JOD',
-                    'JPY',
-                    'KES',
-                    'KGS',
-                    'KHR',
-                    'KMF',
-                    'KPW',
-                    'KRW',
-                    'KWD',
-                    'KYD',
-                    'KZT',
-                    'LAK',
-                    'LBP',
-                    'LKR',
-                    'LRD',
-                    'LSL',
-                    'LYD',
-                    'MAD',
-                    'MDL',
-                    'MGA',
-                    'MKD',
-                    'MMK',
-                    'MNT',
-                    'MOP',
-                    'MRU',
-                    'MUR',
-                    'MVR',
-                    'MWK',
-                    'MXN',
-                    'MYR',
-                    'MZN',
-                    'NAD',
-                    'NGN',
-                    'NIO',
-                    'NOK',
-                    'NPR',
-                    'NZD',
-                    'OMR',
-                    'PAB',
-                    'PEN',
-                    'PGK',
-                    'PHP',
-                    'PKR',
-                    'PLN',
-                    'PYG',
-                    'QAR',
-                    'RON',
-                    'RSD',
-                    'RUB',
-                    'RWF',
-                    'SAR',
-                    'SBD',
-                    'SCR',
-                    'SDG',
-                    'SEK',
-                    'SGD',
-                    'SHP',
-                    'SLE',
-                    'SOS',
-                    'SRD',
-                    'SSP',
-                    'STN',
-                    'SVC',
-                    'SYP',
-                    'SZL',
-                    'THB',
-                    'TJS',
-                    'TMT',
-                    'TND',
-                    'TOP',
-                    'TRY',
-                    'TTD',
-                    'TWD',
-                    'TZS',
-                    'UAH',
-                    'UGX',
-                    'USD',
-                    'UYU',
-                    'UZS',
-                    'VED',
-                    'VES',
-                    'VND',
-                    'VUV',
-                    'WST',
-                    'XAF',
-                    'XCD',
-                    'XCG',
-                    'XOF',
-                    'XPF',
-                    'YER',
-                    'ZAR',
-                    'ZMW',
-                    'ZWG'
-                  )
-                ),
-                FALSE
-              )
-              THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
-                ),
-                FALSE
-              )
-              THEN 'invalid_status: ' || COALESCE(t_status, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT t_status IS NULL
-                  AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
-                ),
-                FALSE
-              )
-              THEN 'invalid_status: ' || COALESCE(t_status, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
-                ),
-                FALSE
-              )
-              THEN 'invalid_region: ' || COALESCE(t_region, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  COALESCE(
-                    LEFT(t_customer_email, 1) IN ('[', '{')
-                    AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
-                    FALSE
-                  )
-                ),
-                FALSE
-              )
-              THEN 'invalid_customer_email: ' || COALESCE(t_customer_email, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL AND (
-                  SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
-                ),
-                FALSE
-              )
-              THEN 'formula_like_region: ' || COALESCE(t_region, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
-                ),
-                FALSE
-              )
-              THEN 'formula_like_customer_email: ' || COALESCE(t_customer_email, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
-                ),
-                FALSE
-              )
-              THEN 'email_in_region: ' || COALESCE('holds an e-mail address (PII is published only as a keyed hash)', 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  NOT v_order_ts IS NULL
-                  AND CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) <> partition_date
-                ),
-                FALSE
-              )
-              THEN 'order_ts_outside_partition: ' || COALESCE(
-                'UTC date ' || CAST(CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) AS VARCHAR) || ' in partition ' || CAST(partition_date AS VARCHAR),
-                'null'
-              )
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(parse_error IS NULL AND (
-                v_updated_at < v_order_ts
-              ), FALSE)
-              THEN 'updated_at_before_order_ts: ' || COALESCE(t_updated_at, 'null')
-            END,
-            ''
-          ) || COALESCE(
-            '; ' || CASE
-              WHEN COALESCE(
-                parse_error IS NULL
-                AND (
-                  ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
-                ),
-                FALSE
-              )
-              THEN 'amount_mismatch: ' || COALESCE(
-                'amount ' || t_amount || ' vs quantity x unit_price ' || CAST(ROUND(v_quantity * v_unit_price, 6) AS VARCHAR),
-                'null'
-              )
-            END,
-            ''
-          ),
-          LENGTH('; ') + 1
-        ),
-        ''
-      )
-    END AS rule_detail /* the detail of every broken rule, built for the rejected rows only (before the */ /* window, so the text it reads is not carried through the window's sort) */
-  FROM judged
-), versions AS (
-  SELECT
-    partition_date,
-    source_file,
-    source_line,
-    extra_columns_json,
-    t_order_id,
-    t_customer_id,
-    v_order_ts,
-    v_amount,
-    t_currency,
-    v_quantity,
-    v_unit_price,
-    t_status,
-    t_region,
-    t_customer_email,
-    v_updated_at,
-    is_naive,
-    rule_code,
-    rule_detail,
-    version_ts,
-    MAX(CASE WHEN NOT rule_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts, /* one pass over each order's rows of the day: its newest rejected version, and the */ /* rank of each row, valid ones first, newest first, later file and line first */
-    ROW_NUMBER() OVER (
-      PARTITION BY partition_date, t_order_id
-      ORDER BY rule_code IS NULL DESC NULLS LAST, version_ts DESC NULLS LAST, source_file DESC NULLS LAST, source_line DESC NULLS LAST
-    ) AS version_rank
-  FROM detailed
-), held AS (
-  SELECT
-    versions.*,
-    COALESCE(rule_code IS NULL AND newest_rejected_ts >= version_ts, FALSE) AS superseded_by_rejected /* an older valid version is held when a newer one (or a tie) was rejected; then so */ /* is every valid version of the order that day (they are older still) */
-  FROM versions
 )
 SELECT
   partition_date,
@@ -1214,14 +617,566 @@ SELECT
   t_customer_email,
   v_updated_at,
   is_naive,
-  CASE WHEN superseded_by_rejected THEN 'newer_version_rejected' ELSE rule_code END AS reason_code,
+  rule_code AS reason_code,
   CASE
-    WHEN superseded_by_rejected
-    THEN 'newer_version_rejected: a version of this order of the same day with the same' || ' or a newer updated_at was quarantined; this older one is not published'
-    ELSE rule_detail
-  END AS reason_detail,
-  CASE
-    WHEN rule_code IS NULL AND NOT superseded_by_rejected
-    THEN version_rank = 1
-  END AS is_current
-FROM held
+    WHEN NOT parse_error IS NULL
+    THEN 'malformed_record: ' || parse_error
+    WHEN NOT rule_code IS NULL
+    THEN NULLIF(
+      SUBSTRING(
+        COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              t_order_id IS NULL
+            ), FALSE)
+            THEN 'missing_order_id: ' || COALESCE('required value is empty', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              t_customer_id IS NULL
+            ), FALSE)
+            THEN 'missing_customer_id: ' || COALESCE('required value is empty', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              t_order_ts IS NULL
+            ), FALSE)
+            THEN 'missing_order_ts: ' || COALESCE('required value is empty', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              t_amount IS NULL
+            ), FALSE)
+            THEN 'missing_amount: ' || COALESCE('required value is empty', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              t_currency IS NULL
+            ), FALSE)
+            THEN 'missing_currency: ' || COALESCE('required value is empty', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              LENGTH(t_order_id) > 128
+            ), FALSE)
+            THEN 'order_id_too_long: ' || COALESCE('longer than 128', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              LENGTH(t_customer_id) > 128
+            ), FALSE)
+            THEN 'customer_id_too_long: ' || COALESCE('longer than 128', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              LENGTH(t_region) > 64
+            ), FALSE)
+            THEN 'region_too_long: ' || COALESCE('longer than 64', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              LENGTH(t_customer_email) > 320
+            ), FALSE)
+            THEN 'customer_email_too_long: ' || COALESCE('longer than 320', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              NOT t_order_ts IS NULL AND v_order_ts IS NULL
+            ), FALSE)
+            THEN 'invalid_order_ts: ' || COALESCE(t_order_ts, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL AND (
+                NOT t_updated_at IS NULL AND v_updated_at IS NULL
+              ),
+              FALSE
+            )
+            THEN 'invalid_updated_at: ' || COALESCE(t_updated_at, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              NOT t_amount IS NULL AND v_amount IS NULL
+            ), FALSE)
+            THEN 'invalid_amount: ' || COALESCE(t_amount, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_amount < 0
+            ), FALSE)
+            THEN 'negative_amount: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_amount > 1000000
+            ), FALSE)
+            THEN 'amount_out_of_range: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              NOT t_quantity IS NULL AND v_quantity IS NULL
+            ), FALSE)
+            THEN 'invalid_quantity: ' || COALESCE(t_quantity, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_quantity < 1
+            ), FALSE)
+            THEN 'quantity_below_minimum: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_quantity > 100000
+            ), FALSE)
+            THEN 'quantity_out_of_range: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL AND (
+                NOT t_unit_price IS NULL AND v_unit_price IS NULL
+              ),
+              FALSE
+            )
+            THEN 'invalid_unit_price: ' || COALESCE(t_unit_price, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_unit_price < 0
+            ), FALSE)
+            THEN 'negative_unit_price: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_unit_price > 1000000
+            ), FALSE)
+            THEN 'unit_price_out_of_range: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(
+                  LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+                  FALSE
+                )
+              ),
+              FALSE
+            )
+            THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT t_order_id IS NULL
+                AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+              ),
+              FALSE
+            )
+            THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(
+                  LEFT(t_customer_id, 1) IN ('[', '{')
+                  AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+                  FALSE
+                )
+              ),
+              FALSE
+            )
+            THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT t_customer_id IS NULL
+                AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+              ),
+              FALSE
+            )
+            THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(
+                  LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+                  FALSE
+                )
+              ),
+              FALSE
+            )
+            THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+              ),
+              FALSE
+            )
+            THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT t_currency IS NULL
+                AND NOT t_currency IN (
+                  'AED',
+                  'AFN',
+                  'ALL',
+                  'AMD',
+                  'ANG',
+                  'AOA',
+                  'ARS',
+                  'AUD',
+                  'AWG',
+                  'AZN',
+                  'BAM',
+                  'BBD',
+                  'BDT',
+                  'BGN',
+                  'BHD',
+                  'BIF',
+                  'BMD',
+                  'BND',
+                  'BOB',
+                  'BRL',
+                  'BSD',
+                  'BTN',
+                  'BWP',
+                  'BYN',
+                  'BZD',
+                  'CAD',
+                  'CDF',
+                  'CHF',
+                  'CLP',
+                  'CNY',
+                  'COP',
+                  'CRC',
+                  'CUP',
+                  'CVE',
+                  'CZK',
+                  'DJF',
+                  'DKK',
+                  'DOP',
+                  'DZD',
+                  'EGP',
+                  'ERN',
+                  'ETB',
+                  'EUR',
+                  'FJD',
+                  'FKP',
+                  'GBP',
+                  'GEL',
+                  'GHS',
+                  'GIP',
+                  'GMD',
+                  'GNF',
+                  'GTQ',
+                  'GYD',
+                  'HKD',
+                  'HNL',
+                  'HTG',
+                  'HUF',
+                  'IDR',
+                  'ILS',
+                  'INR',
+                  'IQD',
+                  'IRR',
+                  'ISK',
+                  'JMD',
+                  'JOD',
+                  'JPY',
+                  'KES',
+                  'KGS',
+                  'KHR',
+                  'KMF',
+                  'KPW',
+                  'KRW',
+                  'KWD',
+                  'KYD',
+                  'KZT',
+                  'LAK',
+                  'LBP',
+                  'LKR',
+                  'LRD',
+                  'LSL',
+                  'LYD',
+                  'MAD',
+                  'MDL',
+                  'MGA',
+                  'MKD',
+                  'MMK',
+                  'MNT',
+                  'MOP',
+                  'MRU',
+                  'MUR',
+                  'MVR',
+                  'MWK',
+                  'MXN',
+                  'MYR',
+                  'MZN',
+                  'NAD',
+                  'NGN',
+                  'NIO',
+                  'NOK',
+                  'NPR',
+                  'NZD',
+                  'OMR',
+                  'PAB',
+                  'PEN',
+                  'PGK',
+                  'PHP',
+                  'PKR',
+                  'PLN',
+                  'PYG',
+                  'QAR',
+                  'RON',
+                  'RSD',
+                  'RUB',
+                  'RWF',
+                  'SAR',
+                  'SBD',
+                  'SCR',
+                  'SDG',
+                  'SEK',
+                  'SGD',
+                  'SHP',
+                  'SLE',
+                  'SOS',
+                  'SRD',
+                  'SSP',
+                  'STN',
+                  'SVC',
+                  'SYP',
+                  'SZL',
+                  'THB',
+                  'TJS',
+                  'TMT',
+                  'TND',
+                  'TOP',
+                  'TRY',
+                  'TTD',
+                  'TWD',
+                  'TZS',
+                  'UAH',
+                  'UGX',
+                  'USD',
+                  'UYU',
+                  'UZS',
+                  'VED',
+                  'VES',
+                  'VND',
+                  'VUV',
+                  'WST',
+                  'XAF',
+                  'XCD',
+                  'XCG',
+                  'XOF',
+                  'XPF',
+                  'YER',
+                  'ZAR',
+                  'ZMW',
+                  'ZWG'
+                )
+              ),
+              FALSE
+            )
+            THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
+              ),
+              FALSE
+            )
+            THEN 'invalid_status: ' || COALESCE(t_status, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT t_status IS NULL
+                AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+              ),
+              FALSE
+            )
+            THEN 'invalid_status: ' || COALESCE(t_status, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
+              ),
+              FALSE
+            )
+            THEN 'invalid_region: ' || COALESCE(t_region, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                COALESCE(
+                  LEFT(t_customer_email, 1) IN ('[', '{')
+                  AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+                  FALSE
+                )
+              ),
+              FALSE
+            )
+            THEN 'invalid_customer_email: ' || COALESCE(t_customer_email, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL AND (
+                SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
+              ),
+              FALSE
+            )
+            THEN 'formula_like_region: ' || COALESCE(t_region, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                SUBSTRING(t_customer_email, 1, 1) IN ('=', '+', '-', '@')
+              ),
+              FALSE
+            )
+            THEN 'formula_like_customer_email: ' || COALESCE(t_customer_email, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
+              ),
+              FALSE
+            )
+            THEN 'email_in_region: ' || COALESCE('holds an e-mail address (PII is published only as a keyed hash)', 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                NOT v_order_ts IS NULL
+                AND CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) <> partition_date
+              ),
+              FALSE
+            )
+            THEN 'order_ts_outside_partition: ' || COALESCE(
+              'UTC date ' || CAST(CAST(CONVERT_TIMEZONE('UTC', v_order_ts) AS DATE) AS VARCHAR) || ' in partition ' || CAST(partition_date AS VARCHAR),
+              'null'
+            )
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(parse_error IS NULL AND (
+              v_updated_at < v_order_ts
+            ), FALSE)
+            THEN 'updated_at_before_order_ts: ' || COALESCE(t_updated_at, 'null')
+          END,
+          ''
+        ) || COALESCE(
+          '; ' || CASE
+            WHEN COALESCE(
+              parse_error IS NULL
+              AND (
+                ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
+              ),
+              FALSE
+            )
+            THEN 'amount_mismatch: ' || COALESCE(
+              'amount ' || t_amount || ' vs quantity x unit_price ' || CAST(ROUND(v_quantity * v_unit_price, 6) AS VARCHAR),
+              'null'
+            )
+          END,
+          ''
+        ),
+        LENGTH('; ') + 1
+      ),
+      ''
+    )
+  END AS reason_detail, /* the detail of every broken rule, built for the rejected rows only */
+  CASE WHEN rule_code IS NULL THEN TRUE END AS is_current
+FROM judged

@@ -1,0 +1,62 @@
+UPDATE orders_classified AS target SET reason_code = CASE
+  WHEN settled.superseded
+  THEN 'newer_version_rejected'
+  ELSE target.reason_code
+END, reason_detail = CASE
+  WHEN settled.superseded
+  THEN 'newer_version_rejected: a version of this order of the same day with the same or a newer updated_at was quarantined; this older one is not published'
+  ELSE target.reason_detail
+END, is_current = CASE
+  WHEN target.reason_code IS NULL AND NOT settled.superseded
+  THEN settled.version_rank = 1
+END
+FROM (
+  SELECT
+    partition_date,
+    source_file,
+    source_line,
+    COALESCE(rule_code IS NULL AND newest_rejected_ts >= version_ts, FALSE) AS superseded,
+    version_rank
+  FROM (
+    SELECT
+      partition_date,
+      source_file,
+      source_line,
+      reason_code AS rule_code,
+      version_ts,
+      MAX(CASE WHEN NOT reason_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts,
+      ROW_NUMBER() OVER (
+        PARTITION BY partition_date, t_order_id
+        ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
+      ) AS version_rank
+    FROM (
+      SELECT
+        *,
+        COALESCE(v_updated_at, v_order_ts) AS version_ts
+      FROM orders_classified
+    ) AS day_rows
+    WHERE
+      EXISTS(
+        SELECT
+          1
+        FROM (
+          SELECT
+            partition_date,
+            t_order_id
+          FROM orders_classified
+          GROUP BY
+            partition_date,
+            t_order_id
+          HAVING
+            COUNT(*) > 1
+        ) AS repeated
+        WHERE
+          repeated.partition_date = day_rows.partition_date
+          AND repeated.t_order_id IS NOT DISTINCT FROM day_rows.t_order_id
+      )
+  ) AS versions
+) AS settled
+WHERE
+  target.partition_date = settled.partition_date
+  AND target.source_file = settled.source_file
+  AND target.source_line = settled.source_line
