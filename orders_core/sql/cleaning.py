@@ -7,8 +7,9 @@ rules run in DuckDB locally and in Snowflake in production (see ``render``).
 The heart is :func:`classify_statements`: one SELECT over the raw rows of some days
 that gives every row its typed values, its reason code (the first rule it breaks, in
 the order below) and the detail of every rule it breaks, then one UPDATE that settles
-which row of an order landed more than once on a day is its current version. The cleaned, quarantined and superseded rows, and the per-day summaries,
-are plain SELECTs over that classification, so that for every day::
+which row of an order landed more than once on a day is its current version. The
+cleaned, quarantined and superseded rows, and the per-day summaries, are plain SELECTs
+over that classification, so that for every day::
 
     raw rows = cleaned rows + quarantined rows + superseded rows
 

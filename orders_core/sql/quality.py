@@ -60,7 +60,8 @@ class ExpectationOutcome:
 class Rule:
     """A column expectation as SQL over the batch: the rows it judges (``None``: all), the
     condition of an unexpected one, the columns its samples show, and the window column
-    it needs (uniqueness)."""
+    its samples need (uniqueness; the aggregate counts those rows with a GROUP BY of
+    their own, :func:`_duplicates_sql`)."""
 
     judged: str | None
     unexpected: str
