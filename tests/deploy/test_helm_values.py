@@ -14,12 +14,12 @@ use, each checked by hand against the chart's schema models in dagster-io/dagste
   ``postgresql.py`` (and ``templates/helpers/instance/_postgresql.tpl``, which renders
   ``postgresqlScheme`` as the storage ``scheme``), ``compute_log_manager.py`` (``S3ComputeLogManager``);
 - ``dagster_user_deployments/subschema/user_deployments.py`` (``UserDeployment``, including
-  ``envConfigMaps`` and ``envSecrets``); ``dagster/subschema/webserver.py`` (``envSecrets``);
+  ``envConfigMaps`` and ``envSecrets``); ``dagster/subschema/webserver.py`` (``env``, ``envSecrets``);
 - ``dagster/subschema/run_launcher.py`` (``K8sRunLauncherConfig``, ``RunK8sConfig``);
 - ``dagster/subschema/concurrency.py`` (``Concurrency``: ``enabled``, ``pools``, ``runs``; rendered
   by ``templates/helpers/instance/_concurrency.tpl``);
 - ``dagster/subschema/daemon.py`` (``QueuedRunCoordinatorConfig``, ``TagConcurrencyLimit``,
-  ``RunRetries``; ``runMonitoring`` is a free dict, of which the chart's instance template
+  ``RunRetries``, ``env`` as a list of ``EnvVar``; ``runMonitoring`` is a free dict, of which the chart's instance template
   renders ``enabled``, ``startTimeoutSeconds``, ``pollIntervalSeconds``).
 
 A path ending in ``*`` is a Kubernetes object or free-form map passed through as is. ``[]``
@@ -95,6 +95,10 @@ CHART_KEY_PATHS = frozenset(
         "runLauncher.config.k8sRunLauncher.securityContext*",
         "runLauncher.config.k8sRunLauncher.runK8sConfig.jobSpecConfig*",
         "dagsterDaemon.enabled",
+        "dagsterDaemon.env[].name",
+        "dagsterDaemon.env[].value",
+        "dagsterWebserver.env[].name",
+        "dagsterWebserver.env[].value",
         "dagsterDaemon.runCoordinator.enabled",
         "dagsterDaemon.runCoordinator.type",
         "dagsterDaemon.runCoordinator.config.queuedRunCoordinator",
@@ -363,3 +367,18 @@ def test_the_pii_secret_holds_the_variable_the_code_reads(helm_values: dict[str,
     for name, data in secrets.items():
         [line] = [line for line in header.splitlines() if f"#   {name} " in line]
         assert sorted(re.findall(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", line)) == sorted(data), name
+
+
+def test_every_process_that_stores_events_hands_them_over_in_batches(
+    helm_values: dict[str, Any], instance_yaml: dict[str, Any]
+) -> None:
+    """The daemon and the UI create runs (their planned events), run pods store steps'
+    materializations: each sets the batch size the local storage turns on itself."""
+    from resources.instance_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_VARIABLE
+
+    variable = {"name": EVENT_BATCH_SIZE_VARIABLE, "value": str(EVENT_BATCH_SIZE)}
+    assert variable in helm_values["dagsterDaemon"]["env"]
+    assert variable in helm_values["dagsterWebserver"]["env"]
+    setting = f"{EVENT_BATCH_SIZE_VARIABLE}={EVENT_BATCH_SIZE}"
+    assert setting in helm_values["runLauncher"]["config"]["k8sRunLauncher"]["envVars"]
+    assert setting in instance_yaml["run_launcher"]["config"]["env_vars"]

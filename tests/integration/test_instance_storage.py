@@ -240,3 +240,100 @@ def test_step_processes_write_the_pooled_index_at_once(tmp_path):
     assert len(records) == 450
     assert len({record.run_id for record in records}) == 3
     storage.dispose()
+
+
+RANGE = {
+    "dagster/asset_partition_range_start": KEYS[0],
+    "dagster/asset_partition_range_end": KEYS[-1],
+}
+
+
+@dg.asset(
+    partitions_def=DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[dg.AssetCheckSpec("positive", asset="daily_orders")],
+)
+def daily_orders(context: dg.AssetExecutionContext):
+    """One run over a range: Dagster stores a materialization of each day as one batch."""
+    yield dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
+    yield dg.AssetCheckResult(check_name="positive", passed=True)
+
+
+def range_run(home: Path) -> dict:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = dg.materialize([daily_orders], tags=RANGE, instance=instance).run_id
+        records = instance.fetch_materializations(dg.AssetKey("daily_orders"), limit=10).records
+        planned = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        return {
+            "materialized": sorted(r.partition_key for r in records),
+            "planned": sorted(r.event_log_entry.dagster_event.partition or "" for r in planned),
+            "events": [
+                e.dagster_event.event_type_value
+                for e in instance.all_logs(run_id)
+                if e.dagster_event
+            ],
+            "status": instance.get_asset_records([dg.AssetKey("daily_orders")])[
+                0
+            ].asset_entry.last_materialization.dagster_event.partition,
+        }
+
+
+def test_a_range_run_stores_its_batches_as_dagster_stores_events_one_by_one(tmp_path, monkeypatch):
+    batches: list[int] = []
+    store_batch = ReusedEngineSqliteEventLogStorage.store_event_batch
+
+    def counting(self, events):
+        batches.append(len(events))
+        return store_batch(self, events)
+
+    monkeypatch.setattr(ReusedEngineSqliteEventLogStorage, "store_event_batch", counting)
+    monkeypatch.delenv(instance_storage.EVENT_BATCH_SIZE_VARIABLE, raising=False)
+    ours = range_run(local_home(tmp_path / "ours"))
+    # Dagster's own storage, handed the events one at a time.
+    monkeypatch.setenv(instance_storage.EVENT_BATCH_SIZE_VARIABLE, "0")
+    theirs = range_run(default_home(tmp_path / "theirs"))
+
+    # The run's plan (three days' materializations and the check), then the materializations.
+    assert batches == [4, 3]
+    assert ours == theirs
+    assert ours["materialized"] == KEYS
+    assert ours["events"].count("ASSET_MATERIALIZATION") == 3
+
+
+def test_the_storage_turns_batches_on_unless_the_operator_chose(tmp_path, monkeypatch):
+    monkeypatch.delenv(instance_storage.EVENT_BATCH_SIZE_VARIABLE, raising=False)
+    with dg.DagsterInstance.from_config(str(local_home(tmp_path / "a"))):
+        assert instance_storage.os.environ[instance_storage.EVENT_BATCH_SIZE_VARIABLE] == "1000"
+    monkeypatch.setenv(instance_storage.EVENT_BATCH_SIZE_VARIABLE, "0")
+    with dg.DagsterInstance.from_config(str(local_home(tmp_path / "b"))):
+        assert instance_storage.os.environ[instance_storage.EVENT_BATCH_SIZE_VARIABLE] == "0"
+
+
+def test_a_batch_that_fails_stores_none_of_its_events(tmp_path, monkeypatch):
+    """One transaction per shard: an event that cannot be stored rolls back the batch,
+    so the instance's fallback (one event at a time) stores nothing twice."""
+    storage = ReusedEngineSqliteEventLogStorage(str(tmp_path / "runs"))
+    run_id = "7a1c2e3d-0000-4000-8000-000000000001"
+    store_event = ReusedEngineSqliteEventLogStorage.store_event
+
+    def failing_third(self, event):
+        if event.dagster_event.event_specific_data.materialization.partition == "2":
+            raise RuntimeError("disk full")
+        return store_event(self, event)
+
+    monkeypatch.setattr(ReusedEngineSqliteEventLogStorage, "store_event", failing_third)
+    with pytest.raises(RuntimeError, match="disk full"):
+        storage.store_event_batch([_materialization(run_id, n) for n in range(4)])
+    monkeypatch.setattr(ReusedEngineSqliteEventLogStorage, "store_event", store_event)
+
+    assert storage.get_logs_for_run(run_id) == []
+    assert storage.fetch_materializations(dg.AssetKey("orders"), limit=10).records == []
+    storage.store_event_batch([_materialization(run_id, n) for n in range(4)])
+    records = storage.fetch_materializations(dg.AssetKey("orders"), limit=10).records
+    assert sorted(r.partition_key for r in records) == ["0", "1", "2", "3"]
+    # The lock and the connections are given back: another statement runs.
+    storage.store_event(_log_entry(run_id, "after"))
+    assert len(storage.get_logs_for_run(run_id)) == 5
+    storage.dispose()

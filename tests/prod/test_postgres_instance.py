@@ -77,6 +77,8 @@ def prod_instance(
         "DAGSTER_PG_PASSWORD": "",
         "DAGSTER_PG_DB": url.database,
         "DAGSTER_PG_PORT": str(url.port),
+        # As every pod that stores events (deploy/): a range's materializations in one batch.
+        "DAGSTER_EVENT_BATCH_SIZE": "1000",
     }.items():
         monkeypatch.setenv(name, value)
     config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
@@ -121,6 +123,8 @@ def test_partition_run_backfill_and_sensor_tick(prod_instance: dg.DagsterInstanc
         "2025-01-03",
         "2025-01-04",
     ], "a range backfill is one run with one event per day"
+    [record] = prod_instance.get_asset_records([toy_orders.key])
+    assert record.asset_entry.last_materialization.dagster_event.partition == "2025-01-04"
     stored = prod_instance.get_run_by_id(backfill.run_id)
     assert stored is not None and stored.status == dg.DagsterRunStatus.SUCCESS
 
