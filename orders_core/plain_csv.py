@@ -9,8 +9,12 @@ look at the bytes (bounded memory):
 - every record is one line: lines end all with LF or all with CR LF (no other CR), no
   NUL, no blank line, and an even number of quote characters on every line, so no
   quoted field spans lines and line *n* holds data record *n - 1*;
-- quotes only delimit whole fields (a quote touches a comma, a line end or the file's
-  ends), so no escaped quote (``""``) or stray quote can be read differently;
+- quotes only delimit whole fields: on each line they pair up, each pair opening right
+  after a comma or the line's start and closing right before a comma or its end, so no
+  escaped quote (``""``), stray quote or space around a quoted value (DuckDB trims it,
+  the reader keeps it) can be read differently;
+- a line that ends with an empty field has exactly the header's count of fields: DuckDB
+  drops empty fields beyond that count where the reader sees a record too long;
 - no line over the record size limit, no byte-order mark;
 - a header of distinct cells, no two naming the same contract column, whose extra
   columns (the other cells) are named in plain ASCII (:func:`json_safe`): the engine
@@ -68,10 +72,11 @@ def json_safe(text: str) -> bool:
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
-def _plain_lines(chunk: bytes, before: int, crlf: bool = False) -> bool:
+def _plain_lines(chunk: bytes, before: int, crlf: bool = False, fields: int | None = None) -> bool:
     """Whether complete lines (``chunk`` ends with a newline) are plain; ``before`` is the
     byte preceding them (a newline at the start of the file); ``crlf``: every line must
-    end with CR LF (and no other CR be there), else no CR at all.
+    end with CR LF (and no other CR be there), else no CR at all; ``fields``: the header's
+    cell count, which every record must have when a line ends with an empty field.
 
     Byte searches (``memchr``-fast) first; numpy only for line lengths and quotes.
     """
@@ -89,21 +94,61 @@ def _plain_lines(chunk: bytes, before: int, crlf: bool = False) -> bool:
     newlines = np.flatnonzero(data == _NEWLINE)
     if (np.diff(newlines, prepend=-1) - 1 > limit).any():
         return False
-    if b'"' not in chunk:
+    quotes = np.flatnonzero(data == _QUOTE) if b'"' in chunk else None
+    if quotes is not None and not _plain_quotes(data, quotes, newlines, before):
+        return False
+    # DuckDB's strict scan drops empty fields beyond the header's count ("o1,2,\n" under a
+    # two-cell header) where the reader sees one field too many: count them exactly when
+    # a line ends with an empty field, which is rare.
+    if fields is not None and _ends_with_empty_field(data, quotes, newlines):
+        return _field_counts(data, quotes, newlines, fields)
+    return True
+
+
+def _ends_with_empty_field(
+    data: np.ndarray, quotes: np.ndarray | None, newlines: np.ndarray
+) -> bool:
+    """Whether some line ends with an empty field (``,`` or ``,""`` before its line end):
+    a look at the bytes before the line ends, not a search of the chunk."""
+    last = data[np.maximum(newlines - 1, 0)]
+    if (last == _COMMA).any():
         return True
-    quotes = np.flatnonzero(data == _QUOTE)
-    # An even number of quotes on every line: the quotes of each line, counted.
+    if quotes is None:
+        return False
+    ends = newlines[(last == _QUOTE) & (newlines >= 3)]
+    return bool(((data[ends - 2] == _QUOTE) & (data[ends - 3] == _COMMA)).any())
+
+
+def _plain_quotes(data: np.ndarray, quotes: np.ndarray, newlines: np.ndarray, before: int) -> bool:
+    """Quotes only around whole fields: an even number on every line, pairing up in order,
+    each pair opening after a comma or a line start and closing before a comma or a line
+    end (so no escaped quote, no quote inside a field, no space around a quoted value)."""
     if (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
         return False
-    # Each quote touches a comma or a line end (the chunk ends with a newline, so a
-    # quote always has a following byte; the first byte's preceding one is ``before``).
-    previous = data[np.maximum(quotes - 1, 0)]
-    if quotes[0] == 0:
+    # The chunk ends with a newline, so a closing quote always has a following byte; the
+    # first byte's preceding one is ``before``.
+    opens, closes = quotes[0::2], quotes[1::2]
+    previous = data[np.maximum(opens - 1, 0)]
+    if opens[0] == 0:
         previous[0] = before
-    following = data[quotes + 1]
-    edge = (previous == _COMMA) | (previous == _NEWLINE) | (following == _COMMA)
-    edge |= following == _NEWLINE
-    return bool(edge.all())
+    following = data[closes + 1]
+    return bool(
+        ((previous == _COMMA) | (previous == _NEWLINE)).all()
+        and ((following == _COMMA) | (following == _NEWLINE)).all()
+    )
+
+
+def _field_counts(
+    data: np.ndarray, quotes: np.ndarray | None, newlines: np.ndarray, fields: int
+) -> bool:
+    """Whether every line holds ``fields`` fields: its commas outside quotes, plus one.
+    Quotes are plain (paired on each line), so a comma is inside a quoted value when an
+    odd number of quotes precede it."""
+    commas = np.flatnonzero(data == _COMMA)
+    if quotes is not None:
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    per_line = np.bincount(np.searchsorted(newlines, commas), minlength=newlines.size)
+    return bool((per_line[: newlines.size] + 1 == fields).all())
 
 
 def _first_line_header(first: bytes, contract: Contract) -> tuple[list[str], bool] | None:
@@ -156,7 +201,7 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
                 carry = data
                 continue
         lines = data[:cut]
-        if not _plain_lines(lines, before, crlf):
+        if not _plain_lines(lines, before, crlf, len(header)):
             return None
         if not chunk:
             return header

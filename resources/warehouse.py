@@ -195,7 +195,9 @@ class SqlSession:
                 f"coalesce(bool_and(regexp_full_match({column}, '{SQL_JSON_SAFE}')), true)",
                 f"coalesce(bool_or(regexp_matches({column}, '{SQL_EMAIL_IN_JSON_SAFE}')), false)",
             ]
-        row = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchone()  # noqa: S608 (generated names)
+        # fetchall: a result left open (fetchone) makes DuckDB refuse the session's next
+        # register(), which the reader's append needs when this file is left to it.
+        [row] = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchall()  # noqa: S608 (generated names)
         if not all(row[0::2]):
             return None
         return {position: row[2 * k + 1] for k, (position, _, _) in enumerate(extras)}

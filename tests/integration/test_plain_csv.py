@@ -102,6 +102,9 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
         b"order_id,amount\no1,1\r\n",  # a CR LF after an LF header
         b"order_id,amount\r\no1,1\r\n\r\no2,2\r\n",  # a blank CR LF line
         b"order_id,amount\r\no1,1\r",  # a last line ending with a lone CR
+        b'order_id,amount\n ",x",1\n',  # a space before a quoted value
+        b'order_id,amount\no1, "x"\n',  # the same, in the last field
+        b'order_id,amount\n"o1" ,1\n',  # a space after one
         b"order_id,amount\no1,1\n\no2,2\n",  # a blank line: line numbers would shift
         b"\xef\xbb\xbforder_id,amount\no1,1\n",  # byte-order mark
         "order_id,amount,promoción\no1,1,x\n".encode(),  # an extra name the JSON escapes
@@ -410,3 +413,95 @@ def test_crlf_files_load_as_the_reader_reads_them(tmp_path):
             loaded += 1
             assert engine == reader, path.name
     assert loaded >= 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"order_id,amount\no1,1,\n",
+        b"order_id,amount\no1,1,,\n",
+        b'order_id,amount\no1,1,""\n',
+        b'order_id,amount\r\n"o,1",1,\r\n',
+    ],
+)
+def test_a_record_with_empty_fields_beyond_the_header_is_left_to_the_reader(tmp_path, text):
+    """DuckDB's strict scan drops empty fields after the header's count; the reader sees
+    a record with too many fields (malformed_record) and so must the file's every row."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    with path.open("rb") as handle:
+        assert plain_header(handle, CONTRACT) is None
+    _, reader = both_ways(path)
+    assert "field_count" in reader[0][raw_columns(CONTRACT).index("parse_error")]
+
+
+def test_a_last_field_left_empty_is_still_the_engines(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'order_id,amount,promo\no1,1,\n"o,2",2,""\no3,3,x\n')
+    engine, reader = both_ways(path)
+    assert engine is not None and engine == reader
+
+
+# Field texts for the differential test: plain ones (quoted around a comma, empty, ...)
+# and the shapes that tell a strict reader from a lenient one.
+PLAIN_FIELDS = ["a", "1", "é", "", "it's", "back\\slash", "\t", '"a,b"', '""']
+ODD_FIELDS = [' "a"', '"a" ', 'a"b', '"a""b"', ' ""']
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
+    """Random records (ragged ones, empty fields beyond the header, quotes of every
+    shape, LF or CR LF): every file the engine agrees to load gives the reader's rows."""
+    rng = random.Random(seed)
+    loaded = 0
+    for n in range(60):
+        header = rng.choice([["order_id", "amount"], ["order_id", "amount", "promo"]])
+        end = rng.choice(["\n", "\r\n"])
+        lines = [",".join(header)]
+        for _ in range(rng.randint(1, 4)):
+            count = len(header) + rng.choice([0] * 18 + [1, -1])
+            fields = [
+                rng.choice(ODD_FIELDS if rng.random() < 0.05 else PLAIN_FIELDS)
+                for _ in range(count)
+            ]
+            if rng.random() < 0.1:
+                fields.append("")  # an empty field beyond the header's count
+            lines.append(",".join(fields))
+        path = tmp_path / f"f{n}.csv"
+        path.write_bytes((end.join(lines) + rng.choice([end, ""])).encode())
+        engine, reader = both_ways(path)
+        if engine is not None:
+            loaded += 1
+            assert engine == reader, path.read_bytes()
+    assert loaded >= 10  # not vacuous: plain files are drawn too
+
+
+def test_a_file_left_to_the_reader_after_its_extras_are_scanned_leaves_the_session_usable():
+    """raw_orders appends the reader's rows in the session that declined the file: the
+    engine's scan of the extra values (one of them not plain ASCII) must not hold it."""
+    import tempfile
+
+    rows = order_rows(2, DAY)
+    rows[1]["promo"] = "café"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        data = csv_bytes(rows, [*HEADER, "promo"])
+        path.write_bytes(data)
+        with path.open("rb") as handle:
+            header = plain_header(handle, CONTRACT)
+        assert header is not None
+        session = raw_session()
+        lineage = {
+            "source_file": path.as_uri(),
+            "source_format": "csv",
+            "file_header": json.dumps(header),
+            "partition_date": DAY,
+        }
+        extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
+        assert session.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras) is False
+        frame = with_partition_date(
+            read_landed_files(CONTRACT, [LandedFile(path.as_uri(), path.name, len(data), data)]),
+            DAY,
+        )
+        session.append("raw.raw_orders", raw_table(frame, CONTRACT))
+    assert len(raw_rows(session.conn)) == 2
