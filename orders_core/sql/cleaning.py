@@ -39,8 +39,10 @@ Rules, in priority order (the first broken one is the reason code):
     until a corrected file re-runs the day.
 
 Deduplication is per landing day: of the valid rows of one order on one day, the newest
-``updated_at`` (order_ts when empty) wins; on a tie the later file (by name), then the
-later line. The rule across days (one row per order in ``fct_orders``) is in
+``updated_at`` (order_ts when empty) wins; on a tie the later file, then the later line.
+"Later file" compares ``source_file``, the file's URI as landed (byte order of the
+percent-encoded text, the same in every engine): ``z.csv`` comes after ``%C3%A9.csv``
+(``é.csv``), whatever the files' names would compare as. The rule across days (one row per order in ``fct_orders``) is in
 :mod:`orders_core.sql.facts`.
 """
 

@@ -3,9 +3,9 @@
 cleaned_orders holds one row per order *per landing day* (deduplicated within the day).
 An order can land on two days, e.g. a correction sent again later. The current version
 of an order is then the one with the newest ``updated_at``; on a tie the later landing
-day, then the later file and line. ``warehouse.fct_orders`` and customer metrics read
-only current versions, so they are a function of the cleaned table alone: a range run,
-day-by-day runs and any re-run order give the same rows.
+day, then the later file (by ``source_file``, its URI) and line. ``warehouse.fct_orders``
+and customer metrics read only current versions, so they are a function of the cleaned
+table alone: a range run, day-by-day runs and any re-run order give the same rows.
 
 Publishing days S replaces, in one transaction, every fact of the orders that appear in
 the cleaned rows of S or in the facts of S (those whose current version may have

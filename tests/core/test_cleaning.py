@@ -1,6 +1,7 @@
 """Cleaning: typing, validation, deduplication and the reconciliation identity."""
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -200,3 +201,21 @@ def test_an_older_valid_version_is_not_published_when_the_newest_is_rejected():
     }
     held = result.quarantined.loc[result.quarantined["amount"] == "10.00", "reason_detail"].iloc[0]
     assert "newer updated_at was quarantined" in held
+
+
+def test_a_tie_goes_to_the_later_file_by_its_uri_not_its_name():
+    """``é.csv`` lands as ``.../%C3%A9.csv``, which sorts before ``z.csv``: z wins."""
+    tie = row(updated_at="2025-01-01T10:00:00Z")
+    frames = []
+    for name, amount in (("z.csv", "1"), ("é.csv", "2")):
+        text = pd.DataFrame([{**tie, "amount": amount}], columns=HEADER).to_csv(index=False)
+        uri = (Path("/l") / name).as_uri()
+        data = text.encode()
+        frames.append(read_landed_files(CONTRACT, [LandedFile(uri, name, len(data), data)]))
+    raw = with_partition_date(pd.concat(frames, ignore_index=True), DAY)
+    assert sorted(raw["source_file"]) == ["file:///l/%C3%A9.csv", "file:///l/z.csv"]
+
+    result = clean_orders(raw, CONTRACT, b"k" * 16)
+
+    assert result.cleaned["amount"].tolist() == [1.0]
+    assert result.superseded_rows == 1
