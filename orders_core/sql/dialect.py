@@ -6,13 +6,27 @@ statement in a target dialect: sqlglot transpiles the standard part, then each
 ``ORDERS_*`` call is replaced by that dialect's template, with its arguments rendered in
 the same dialect. Everything else (window functions, CASE, casts, joins) is sqlglot's.
 
-Adding a function: add its templates for every dialect in :data:`TEMPLATES`; the test
-``tests/core/test_sql_dialect.py`` runs each one on both engines.
+Adding a function: add its templates for every dialect in :data:`TEMPLATES`; the corpus
+cleaned on both engines (``tests/prod/test_sql_engines.py``, fakesnow for Snowflake) and
+the quality SQL on both (``tests/prod/test_quality_sql.py``) exercise them.
+
+Rendering is sqlglot parsing and generating SQL, about 0.5 s for the statements of one
+run: a fifth of a small run, paid again by every run and step process. So rendered
+statements are also kept on disk (:func:`render_cache_dir`), keyed by the statement, the
+dialect, this module's source and sqlglot's version: a process renders a statement only
+if no process rendered it before. A cache that cannot be read or written is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from functools import cache
+from pathlib import Path
+
+#: Where rendered statements are kept between processes; empty turns the disk cache off.
+RENDER_CACHE_VARIABLE = "ORDERS_SQL_CACHE_DIR"
 
 DUCKDB = "duckdb"
 SNOWFLAKE = "snowflake"
@@ -126,6 +140,54 @@ def render(sql: str, dialect: str = DUCKDB) -> str:
     """``sql`` (DuckDB dialect with ``ORDERS_*`` functions) as ``dialect`` runs it."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
+    folder = render_cache_dir()
+    if folder is None:
+        return _render(sql, dialect)
+    path = folder / f"{_cache_key(sql, dialect)}.sql"
+    # Bytes, not text mode: a statement's literals hold \r, which newline translation
+    # would turn into \n.
+    try:
+        return path.read_bytes().decode("utf-8", "surrogatepass")
+    except OSError:
+        pass
+    rendered = _render(sql, dialect)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then renamed: a reader never sees half.
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+            handle.write(rendered.encode("utf-8", "surrogatepass"))
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+    return rendered
+
+
+def render_cache_dir() -> Path | None:
+    """The disk cache of rendered statements: ``$ORDERS_SQL_CACHE_DIR`` (empty: none),
+    else ``orders-platform/sql`` in the user's cache folder (``$XDG_CACHE_HOME`` or
+    ``~/.cache``)."""
+    configured = os.environ.get(RENDER_CACHE_VARIABLE)
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "orders-platform" / "sql"
+
+
+@cache
+def _code_version() -> str:
+    """What rendering depends on besides the statement: this module and sqlglot."""
+    from importlib.metadata import version
+
+    source = Path(__file__).read_bytes()
+    return hashlib.sha256(source + version("sqlglot").encode()).hexdigest()
+
+
+def _cache_key(sql: str, dialect: str) -> str:
+    text = f"{_code_version()}\0{dialect}\0{sql}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _render(sql: str, dialect: str) -> str:
     import sqlglot  # at first use: loading the definitions does not pay for the parser
 
     statements = []

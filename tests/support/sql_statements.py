@@ -1,0 +1,21 @@
+"""Every generated statement of the platform (cleaning, quality, whole tables), by name."""
+
+from __future__ import annotations
+
+from orders_core.contract import load_contract
+from orders_core.expectations import order_suite, publication_suite
+from orders_core.sql import customers, quality
+from orders_core.sql.cleaning import statements
+from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
+
+
+def all_statements(dialect: str) -> dict[str, str]:
+    contract = load_contract()
+    return {
+        **statements(contract, dialect),
+        **quality.statements(CLEANED_ORDERS, order_suite(contract), dialect),
+        **quality.statements(
+            FCT_ORDERS, publication_suite(contract, FCT_ORDERS_COLUMNS, 0), dialect
+        ),
+        **customers.statements(dialect),
+    }
