@@ -169,7 +169,12 @@ def render_cache_dir() -> Path | None:
     configured = os.environ.get(RENDER_CACHE_VARIABLE)
     if configured is not None:
         return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:  # a user without a home (some containers): no disk cache
+            return None
     return Path(base) / "orders-platform" / "sql"
 
 

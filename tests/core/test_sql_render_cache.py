@@ -100,3 +100,15 @@ def test_every_statement_of_the_platform_reads_back_as_rendered(
     render.cache_clear()
     monkeypatch.setattr(dialect, "_render", None)  # read only: rendering would fail
     assert all_statements(target) == rendered
+
+
+def test_a_user_without_a_home_renders_without_the_disk_cache(monkeypatch, fresh_process):
+    monkeypatch.delenv(RENDER_CACHE_VARIABLE, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(dialect.Path, "home", staticmethod(no_home))
+    assert dialect.render_cache_dir() is None
+    assert "SUBSTRING(order_id" in render(STATEMENT)
