@@ -27,6 +27,21 @@ CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
 
 
+def lineage_of(uri: str, header: list[str], day: dt.date = DAY) -> dict:
+    """The lineage columns raw_orders gives a CSV file's rows."""
+    return {
+        "source_file": uri,
+        "source_format": "csv",
+        "file_header": json.dumps(header),
+        "partition_date": day,
+    }
+
+
+def extras_of(header: list[str]) -> list[tuple[int, str, bool]]:
+    """The file's extra columns, each with whether its name says e-mail."""
+    return [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
+
+
 def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
     """(rows from the engine's scan, or None when it may not or would not load the file;
     rows from the reader)."""
@@ -36,14 +51,8 @@ def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
         header = plain_header(handle, CONTRACT)
     loaded = None
     if header is not None:
-        lineage = {
-            "source_file": uri,
-            "source_format": "csv",
-            "file_header": json.dumps(header),
-            "partition_date": day,
-        }
-        extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
-        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras):
+        lineage = lineage_of(uri, header, day)
+        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras_of(header)):
             loaded = raw_rows(engine.conn)
     reader = raw_session()
     data = path.read_bytes()
@@ -476,32 +485,25 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
     assert loaded >= 10  # not vacuous: plain files are drawn too
 
 
-def test_a_file_left_to_the_reader_after_its_extras_are_scanned_leaves_the_session_usable():
+def test_a_file_left_to_the_reader_after_its_extras_are_scanned_leaves_the_session_usable(
+    tmp_path,
+):
     """raw_orders appends the reader's rows in the session that declined the file: the
     engine's scan of the extra values (one of them not plain ASCII) must not hold it."""
-    import tempfile
-
     rows = order_rows(2, DAY)
     rows[1]["promo"] = "café"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "f.csv"
-        data = csv_bytes(rows, [*HEADER, "promo"])
-        path.write_bytes(data)
-        with path.open("rb") as handle:
-            header = plain_header(handle, CONTRACT)
-        assert header is not None
-        session = raw_session()
-        lineage = {
-            "source_file": path.as_uri(),
-            "source_format": "csv",
-            "file_header": json.dumps(header),
-            "partition_date": DAY,
-        }
-        extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
-        assert session.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras) is False
-        frame = with_partition_date(
-            read_landed_files(CONTRACT, [LandedFile(path.as_uri(), path.name, len(data), data)]),
-            DAY,
-        )
-        session.append("raw.raw_orders", raw_table(frame, CONTRACT))
+    path = tmp_path / "f.csv"
+    data = csv_bytes(rows, [*HEADER, "promo"])
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        header = plain_header(handle, CONTRACT)
+    assert header is not None
+    session = raw_session()
+    lineage = lineage_of(path.as_uri(), header)
+    assert not session.load_plain_csv(
+        "raw.raw_orders", str(path), header, lineage, extras_of(header)
+    )
+    landed = LandedFile(path.as_uri(), path.name, len(data), data)
+    frame = with_partition_date(read_landed_files(CONTRACT, [landed]), DAY)
+    session.append("raw.raw_orders", raw_table(frame, CONTRACT))
     assert len(raw_rows(session.conn)) == 2
