@@ -1,11 +1,11 @@
 """metadata_anomaly: hold a day of raw_orders whose load looks unlike its recent history.
 
 A blocking check on ``raw_orders``, partitioned like it. It runs right after
-``raw_orders`` in the same run, reads the trailing history of ``raw_orders`` and
-``cleaned_orders`` materialization metadata from the instance (a bounded window of
-partitions), scores each day of the run with :func:`orders_core.anomaly.score_partitions`
-and records one evaluation per day, also in a single-run backfill of a range. If any
-day is anomalous the check fails with severity ERROR, so nothing downstream
+``raw_orders`` in the same run, reads the trailing history of ``raw_orders``
+materialization metadata from the instance (a bounded window of partitions), scores
+each day of the run with :func:`orders_core.anomaly.judge_partitions` (the same landed
+days give the same verdicts however they are batched into runs) and records one
+evaluation per day, also in a single-run backfill of a range. If any day is anomalous the check fails with severity ERROR, so nothing downstream
 (cleaned_orders onwards) is materialized in that run: the day is **held**.
 
 Releasing a held day (an engineer decided the data is right): run it again with the
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
+from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions
 from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
@@ -150,8 +150,7 @@ def evaluate_days(
     verdicts: dict[str, AnomalyVerdict] = {}
     if to_score:
         held = failed_partitions(instance, window)
-        features = build_features(history.frame, held=held)
-        verdicts = {v.partition: v for v in score_partitions(features, to_score, config, held)}
+        verdicts = {v.partition: v for v in judge_partitions(history.frame, to_score, config, held)}
 
     for day in days:
         record = history.raw.get(day)

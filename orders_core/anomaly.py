@@ -461,6 +461,33 @@ def score_partitions(
     return verdicts
 
 
+def judge_partitions(
+    history: pd.DataFrame,
+    partitions: Iterable,
+    config: AnomalyConfig | None = None,
+    held: Collection = (),
+) -> list[AnomalyVerdict]:
+    """:func:`score_partitions` over :func:`build_features` of ``history``, in date order,
+    with each day held in this call kept out of the later days' baselines as a day held
+    by an earlier run is: the verdicts do not depend on how days are batched into runs
+    (one range run, day by day, or anything between)."""
+    held_days = {pd.Timestamp(day).date().isoformat() for day in held}
+    pending = sorted({pd.Timestamp(p).normalize() for p in partitions})
+    verdicts: list[AnomalyVerdict] = []
+    while pending:
+        features = build_features(history, held=sorted(held_days))
+        scored = score_partitions(features, pending, config, held=sorted(held_days))
+        first_held = next((v for v in scored if v.is_anomalous), None)
+        if first_held is None:
+            return verdicts + scored
+        # Days up to the hold are decided; the later ones are scored again on baselines
+        # without it (the verdicts before it cannot change: baselines look back only).
+        verdicts += [v for v in scored if v.partition <= first_held.partition]
+        held_days.add(first_held.partition)
+        pending = [p for p in pending if p.date().isoformat() > first_held.partition]
+    return verdicts
+
+
 def _insufficient(partition: pd.Timestamp, n_train: int, config: AnomalyConfig) -> AnomalyVerdict:
     return AnomalyVerdict(
         partition=partition.date().isoformat(),

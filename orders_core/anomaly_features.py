@@ -141,9 +141,11 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
             ("duplicate_rate", "share of duplicate order ids"),
             ("unparseable_amount_rate", "share of unparseable amounts"),
             ("parse_error_rate", "parse errors per row"),
-            ("quarantine_rate", "share of raw rows quarantined"),
-            ("superseded_rate", "share of raw rows superseded"),
-            ("revenue_kept", "cleaned revenue / raw revenue"),
+            # Not the cleaning's own shares (quarantined, superseded, revenue kept): the
+            # check judges a day before it is cleaned, so the judged day never has them,
+            # and which training days had them depended on how days were batched (a
+            # range run re-loads its days, whose cleaning metadata then describes an
+            # older load): the verdict must be a function of the landed days alone.
         )
     ]
     return (
@@ -236,9 +238,6 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
     def raw(key: str) -> pd.Series:
         return frame.get(metadata_column(RAW, key), pd.Series(np.nan, index=frame.index))
 
-    def cleaned(key: str) -> pd.Series:
-        return frame.get(metadata_column(CLEANED, key), pd.Series(np.nan, index=frame.index))
-
     rows = raw("dagster/row_count")
     per_row = rows.where(rows > 0)
     raw_revenue = raw("orders/revenue")
@@ -254,11 +253,6 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
     expected = _expected_level(volume, held)
     seasonal = (volume - expected).add_suffix("_vs_weekday")
 
-    cleaned_raw_rows = cleaned("orders/raw_rows").fillna(rows)
-    cleaned_raw_rows = cleaned_raw_rows.where(cleaned_raw_rows > 0)
-    quarantine = cleaned("orders/quarantine_rate").fillna(
-        cleaned("orders/quarantined_rows") / cleaned_raw_rows
-    )
     features = pd.DataFrame(
         {
             "log_mean_order_value": np.log1p(raw("orders/mean_order_value").clip(lower=0)),
@@ -272,9 +266,6 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
             "duplicate_rate": raw("orders/duplicate_rate"),
             "unparseable_amount_rate": raw("orders/unparseable_amount_rate"),
             "parse_error_rate": raw("orders/parse_errors") / per_row,
-            "quarantine_rate": quarantine,
-            "superseded_rate": cleaned("orders/superseded_rows") / cleaned_raw_rows,
-            "revenue_kept": cleaned("orders/revenue") / raw_revenue.where(raw_revenue > 0),
             "extra_columns": raw("orders/extra_columns"),
             "missing_columns": raw("orders/missing_columns"),
             # a header is about a row's worth of bytes: count one per file, so that a

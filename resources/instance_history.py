@@ -54,25 +54,20 @@ def metadata_values(record: dg.EventLogRecord) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class History:
-    """Metadata of raw_orders and cleaned_orders over a window of partitions."""
+    """Metadata of raw_orders over a window of partitions."""
 
     frame: pd.DataFrame  # one row per partition with a raw_orders materialization
     raw: dict[str, dg.EventLogRecord]
 
 
 def read_history(instance: dg.DagsterInstance, partitions: Sequence[str]) -> History:
-    """Flattened metadata (:func:`orders_core.anomaly_features.history_record`) of ``partitions``."""
+    """Flattened ``raw_orders`` metadata (:func:`orders_core.anomaly_features.history_record`)
+    of ``partitions``. Only raw_orders': the anomaly features are a function of the landed
+    days alone, whatever runs cleaned them (see ``feature_specs``)."""
     raw = latest_materializations(instance, RAW_ORDERS, partitions)
-    cleaned = latest_materializations(instance, CLEANED_ORDERS, list(raw))
-    rows = []
-    for key, record in raw.items():
-        cleaned_record = cleaned.get(key)
-        # cleaned_orders metadata of an older raw_orders load would describe other data.
-        same_load = cleaned_record is not None and cleaned_record.storage_id > record.storage_id
-        row = history_record(
-            metadata_values(record), metadata_values(cleaned_record) if same_load else None
-        )
-        rows.append({PARTITION: key, **row})
+    rows = [
+        {PARTITION: key, **history_record(metadata_values(record))} for key, record in raw.items()
+    ]
     frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=[PARTITION])
     return History(frame=frame, raw=raw)
 

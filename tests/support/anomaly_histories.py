@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, build_features, score_partitions
+from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions
 from orders_core.anomaly_features import CLEANED, PARTITION, history_record
 from orders_core.contract import load_contract
 from tests.support import metadata_history, paths
@@ -348,8 +348,7 @@ def replay(
         since = (dt.date.fromisoformat(run[0]) - lookback).isoformat()
         visible = history[(history[PARTITION] >= since) & (history[PARTITION] <= run[-1])].copy()
         visible.loc[visible[PARTITION].isin(held | set(run)), cleaned_columns] = np.nan
-        features = build_features(visible, held=sorted(held))
-        for verdict in score_partitions(features, run, config, held=sorted(held)):
+        for verdict in judge_partitions(visible, run, config, held=sorted(held)):
             verdicts[verdict.partition] = verdict
             if verdict.is_anomalous:
                 held.add(verdict.partition)
