@@ -3,7 +3,8 @@
 Each tick lists the day folders once, then lists the files of only a few days: the days
 after the newest one it has seen (new folders, at most `max_new_days` per tick, so a
 first tick over years of folders is spread out), and the last `lookback_days` folders
-again, which is where late files arrive. A day whose landing fingerprint differs from
+again, which is where late files arrive (a day among those whose folder has gone counts
+as a day without files). A day whose landing fingerprint differs from
 the one recorded by its latest `raw_orders` materialization (or that was never
 materialized) is loaded: `raw_orders` and everything downstream.
 
@@ -68,6 +69,10 @@ def evaluate_landing(
     listed = [d for d in landing.list_days() if partitions_def.has_partition_key(d.isoformat())]
     days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
     now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
+    # A watched day whose folder is gone (on S3, the prefix of a deleted last file) has
+    # no files now: loaded again, it withdraws what its files had published.
+    present = {d.isoformat() for d in listed}
+    now |= {day: fingerprint([]) for day in state["seen"] if day not in present}
     changed = [day for day, fp in now.items() if state["seen"].get(day) != fp]
     tick = LandingTick(cursor="")
     work: list[DayWork] = []
@@ -83,7 +88,13 @@ def evaluate_landing(
             if day in held:
                 tick.decisions.append(f"{day}: files changed but held; orders_anomaly_sensor")
                 continue
-            why = "new" if day not in loaded else "files changed"
+            why = (
+                "new"
+                if day not in loaded
+                else "folder gone"
+                if day not in present
+                else "files changed"
+            )
             tick.decisions.append(f"{day}: {why}, load")
             work.append(DayWork(day, now[day], job.all, "landing"))
     plan = plan_runs(instance, SENSOR_NAME, work, job, awaiting, "landing-downstream")

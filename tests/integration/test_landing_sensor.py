@@ -82,6 +82,25 @@ def test_a_late_file_requests_the_day_again_with_a_new_run_key(instance, zone, l
     assert request.run_key == f"{DAY2.isoformat()}:{fingerprint(zone.list_day(DAY2))}"
 
 
+def test_a_watched_day_whose_folder_is_gone_is_loaded_again_once(instance, zone, landing):
+    """Its files withdrawn (on S3 the day's prefix goes with its last file): the day is
+    loaded again with no files, so what they published is withdrawn too."""
+    import shutil
+
+    for day in (DAY1, DAY2, DAY3):
+        materialize(instance, zone, day)
+    quiet = tick(instance, zone)
+    shutil.rmtree(day_dir(landing[0], DAY2))
+
+    gone = tick(instance, zone, quiet.cursor)
+
+    (request,) = gone.run_requests
+    assert request.partition_key == DAY2.isoformat()
+    assert request.run_key == f"{DAY2.isoformat()}:{fingerprint([])}"
+    assert f"{DAY2.isoformat()}: folder gone, load" in gone.decisions
+    assert tick(instance, zone, gone.cursor).run_requests == []
+
+
 def test_held_days_are_left_to_the_anomaly_sensor(instance, zone, landing):
     instance.report_runless_asset_event(
         dg.AssetCheckEvaluation(
