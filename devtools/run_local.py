@@ -306,6 +306,17 @@ def main(argv: list[str] | None = None) -> int:
     with dg.DagsterInstance.get() as instance:
         # Before `make ui` or a bare `dg dev` queues runs here (resources/warehouse_pool.py).
         ensure_warehouse_pool(instance)
+        # Days loaded before whose folder is gone: loaded again without files, which
+        # withdraws what those files published.
+        window = (first_allowed.isoformat(), yesterday.isoformat())
+        gone = sorted(
+            day
+            for day in instance.get_materialized_partitions(raw_orders)
+            if window[0] <= day <= window[1] and day not in days
+        )
+        if gone:
+            print(f"  {len(gone)} day(s) loaded before have no folder now: loaded again, empty")
+            days = sorted({*days, *gone})
         runner = Runner(defs.resolve_job_def(ALL_ASSETS_JOB), instance, days, configure_telemetry())
         # Load and judge first, publish after: a held day's downstream is then never
         # planned, so the UI shows it missing (not failed), and the judged normal days are

@@ -201,3 +201,48 @@ def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
     assert "Publish" not in output
     assert "Daily partitions start 2025-01-01 (yours)" in output
     assert not (landing / "demo.env").exists()
+
+
+def test_a_day_whose_folder_is_gone_is_withdrawn_on_the_next_run(tmp_path, monkeypatch):
+    """The last landed day's folder deleted after a run: the next `make run` loads that
+    day again, empty, and its orders leave the warehouse (as a fresh run would have it)."""
+    import shutil
+
+    from resources.landing import LocalLandingZone
+
+    landing = tmp_path / "landing"
+    build_landing(landing)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    duckdb_path = tmp_path / "orders.duckdb"
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(landing),
+        "ORDERS_PARTITIONS_START": "2025-01-01",
+        "DUCKDB_PATH": str(duckdb_path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    last = LocalLandingZone(root=str(landing)).list_days()[-1]
+    with redirect_stdout(io.StringIO()):
+        assert run_local.main([]) == 0
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        before = conn.execute(
+            "select count(*) from raw.raw_orders where partition_date = ?", [last]
+        ).fetchone()[0]
+    assert before > 0
+
+    shutil.rmtree(day_dir(landing, last))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert run_local.main([]) == 0, out.getvalue()
+
+    assert "1 day(s) loaded before have no folder now" in out.getvalue()
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        for table in ("raw.raw_orders", "staging.cleaned_orders", "warehouse.fct_orders"):
+            rows = conn.execute(
+                f"select count(*) from {table} where partition_date = ?",  # noqa: S608
+                [last],
+            ).fetchone()[0]
+            assert rows == 0, table
