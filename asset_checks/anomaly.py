@@ -20,11 +20,11 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from asset_checks.partitioned import check_target
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions
 from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
-from resources.dagster_internals import AssetCheckEvaluationTargetMaterializationData
 from resources.instance_history import (
     CHECK_NAME,
     FINGERPRINT,
@@ -153,14 +153,7 @@ def evaluate_days(
         verdicts = {v.partition: v for v in judge_partitions(history.frame, to_score, config, held)}
 
     for day in days:
-        record = history.raw.get(day)
-        target = (
-            AssetCheckEvaluationTargetMaterializationData(
-                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
-            )
-            if record
-            else None
-        )
+        target = check_target(history.raw.get(day))
         passed, severity = True, dg.AssetCheckSeverity.ERROR
         if day in released:
             reason, carried = released[day]

@@ -15,7 +15,7 @@ Checks read landed values; whatever they report goes through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ import dagster as dg
 
 from orders_core.pii import redact_emails
 from resources.dagster_internals import AssetCheckEvaluationTargetMaterializationData
+from resources.instance_history import latest_materializations
 from resources.pii import redact_metadata
 
 
@@ -36,33 +37,15 @@ class PartitionOutcome:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-def latest_materializations(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: Iterable[str]
-) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
-    """The latest materialization of each partition (none for a partition never
-    materialized), as check evaluations' targets: two queries whatever the range, not one
-    per day."""
-    wanted = set(partition_keys)
-    if not wanted:  # Dagster reads an empty set as "every partition"
-        return {}
-    latest = instance.get_latest_storage_id_by_partition(
-        asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, wanted
+def check_target(
+    record: dg.EventLogRecord | None,
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """A materialization record as a check evaluation's target (None: no materialization)."""
+    if record is None:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
     )
-    if not latest:
-        return {}
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
-        limit=len(latest),
-    ).records
-    by_id = {record.storage_id: record for record in records}
-    return {
-        partition: AssetCheckEvaluationTargetMaterializationData(
-            storage_id=storage_id,
-            run_id=by_id[storage_id].run_id,
-            timestamp=by_id[storage_id].timestamp,
-        )
-        for partition, storage_id in latest.items()
-    }
 
 
 def partition_check_events(
@@ -80,7 +63,7 @@ def partition_check_events(
     yield dg.Output(
         None, output_name=context.assets_def.get_output_name_for_asset_check_key(check_key)
     )
-    targets = latest_materializations(context.instance, check_key.asset_key, outcomes)
+    latest = latest_materializations(context.instance, check_key.asset_key, outcomes)
     for partition_key, outcome in outcomes.items():
         yield dg.AssetCheckEvaluation(
             asset_key=check_key.asset_key,
@@ -91,5 +74,5 @@ def partition_check_events(
             description=redact_emails(outcome.description) if outcome.description else None,
             blocking=spec.blocking,
             partition=partition_key,
-            target_materialization_data=targets.get(partition_key),
+            target_materialization_data=check_target(latest.get(partition_key)),
         )

@@ -3,7 +3,8 @@ current in the UI and for blocking), looked up for a whole range at once."""
 
 import dagster as dg
 
-from asset_checks.partitioned import latest_materializations
+from asset_checks.partitioned import check_target
+from resources.instance_history import latest_materializations
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 
@@ -22,9 +23,10 @@ def test_each_day_gets_its_latest_materialization_and_an_unmaterialized_day_none
     other = dg.AssetKey("other")
     instance.report_runless_asset_event(dg.AssetMaterialization(other, partition="2025-01-03"))
 
-    targets = latest_materializations(
+    latest = latest_materializations(
         instance, orders.key, ["2025-01-01", "2025-01-02", "2025-01-03"]
     )
+    targets = {day: check_target(record) for day, record in latest.items()}
 
     assert sorted(targets) == ["2025-01-01", "2025-01-02"]
     for day, target in targets.items():
@@ -39,3 +41,4 @@ def test_each_day_gets_its_latest_materialization_and_an_unmaterialized_day_none
         assert target.run_id == runs[day]
     assert latest_materializations(instance, orders.key, ["2025-01-03"]) == {}
     assert latest_materializations(instance, orders.key, []) == {}
+    assert check_target(None) is None
