@@ -5,7 +5,11 @@ import json
 import os
 import tempfile
 import time
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from itertools import islice
 
 import dagster as dg
 
@@ -56,6 +60,9 @@ REFUSED_FILES = tables.REFUSED_FILES_METADATA
 # Transactions that load CSV files straight into raw.raw_orders (one more per file the
 # engine does not load) before every CSV file is staged.
 DIRECT_LOAD_ATTEMPTS = 3
+# Files whose byte check (orders_core.plain_csv) runs ahead of the engine's loads, in a
+# thread: each holds an open file (and, for gzip, a temporary plain copy) until loaded.
+CHECKS_AHEAD = 3
 MAX_REFUSED_NAMES = 10
 
 
@@ -199,11 +206,14 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
             direct = []
         loading = dict.fromkeys(days, 0.0)
         try:
-            with session.transaction():
+            with (
+                session.transaction(),
+                _checked_ahead(session, landing, contract, direct) as checked,
+            ):
                 session.execute(load.delete, bounds)
-                for day, info in direct:
+                for (day, info), (local, header) in checked:
                     started = time.perf_counter()
-                    if not _engine_loaded(session, landing, info, contract, day, TABLE):
+                    if not _load_checked(session, info, contract, day, TABLE, local, header):
                         raise _NotLoaded(day, info)
                     loading[day] += time.perf_counter() - started
                 session.execute(load.insert)
@@ -285,24 +295,74 @@ def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -
     """Load a plain CSV file (``orders_core.plain_csv``) into ``target`` with the engine's
     own scan, streaming: the same rows as the reader, without holding the file in Python.
     False when the file is not plain, the engine cannot scan it, or refused it."""
-    with _engine_file(session, landing, info, contract) as local:
-        if local is None:
-            return False
-        handle, path = local
-        header = plain_header(handle, contract)
-        if header is None:
-            return False
-        lineage = {
-            "source_file": info.uri,
-            "source_format": "csv",
-            "file_header": json.dumps(header),
-            "partition_date": day,
-        }
-        extras = [
-            (index, key, names_email(header[index]))
-            for index, key in extra_columns(contract, header)
-        ]
-        return session.load_plain_csv(target, path, header, lineage, extras)
+    stack, (local, header) = _checked_file(session, landing, info, contract)
+    with stack:
+        return _load_checked(session, info, contract, day, target, local, header)
+
+
+def _checked_file(session, landing: LandingZone, info, contract) -> tuple[ExitStack, tuple]:
+    """:func:`_engine_file` opened and byte-checked: its ``(handle, path)`` (or None) and
+    header (None when not plain), with the stack that closes the file."""
+    stack = ExitStack()
+    try:
+        local = stack.enter_context(_engine_file(session, landing, info, contract))
+        header = None if local is None else plain_header(local[0], contract)
+    except BaseException:
+        stack.close()
+        raise
+    return stack, (local, header)
+
+
+@contextmanager
+def _checked_ahead(session, landing: LandingZone, contract, direct: list) -> Iterator:
+    """Each ``(day, info)`` of ``direct`` with its :func:`_checked_file` ``(local,
+    header)``, the byte checks running up to ``CHECKS_AHEAD`` files ahead in a thread
+    while the engine loads (its scan releases the GIL), so they no longer add to the
+    load. A file stays open until the caller moves past it: the engine loads the very
+    file that was checked. Files checked but never reached are closed on exit."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plain-csv-check") as pool:
+        items = iter(direct)
+        pending: deque = deque()
+
+        def submit(count: int) -> None:
+            for item in islice(items, count):
+                future = pool.submit(_checked_file, session, landing, item[1], contract)
+                pending.append((item, future))
+
+        def checked() -> Iterator:
+            submit(CHECKS_AHEAD)
+            while pending:
+                item, future = pending.popleft()
+                submit(1)
+                stack, result = future.result()
+                with stack:
+                    yield item, result
+
+        files = checked()
+        try:
+            yield files
+        finally:
+            files.close()
+            for _, future in pending:
+                if not future.cancel() and future.exception() is None:
+                    future.result()[0].close()
+
+
+def _load_checked(session, info, contract, day, target, local, header) -> bool:
+    """:func:`_engine_loaded` of a file already opened and checked."""
+    if local is None or header is None:
+        return False
+    _, path = local
+    lineage = {
+        "source_file": info.uri,
+        "source_format": "csv",
+        "file_header": json.dumps(header),
+        "partition_date": day,
+    }
+    extras = [
+        (index, key, names_email(header[index])) for index, key in extra_columns(contract, header)
+    ]
+    return session.load_plain_csv(target, path, header, lineage, extras)
 
 
 @contextmanager

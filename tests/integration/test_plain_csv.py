@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
@@ -507,3 +508,75 @@ def test_a_file_left_to_the_reader_after_its_extras_are_scanned_leaves_the_sessi
     frame = with_partition_date(read_landed_files(CONTRACT, [landed]), DAY)
     session.append("raw.raw_orders", raw_table(frame, CONTRACT))
     assert len(raw_rows(session.conn)) == 2
+
+
+def _open_landed_files(root: Path) -> int:
+    """How many descriptors of this process are open on files under ``root``."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            count += Path(fd.readlink()).is_relative_to(root)
+        except OSError:
+            continue
+    return count
+
+
+def _zone_of_files(root: Path, count: int) -> tuple:
+    from resources.landing import LocalLandingZone
+    from tests.support.order_fixtures import land
+
+    for i in range(count):
+        land(root, DAY, f"part-{i:02d}.csv", csv_bytes(order_rows(3, DAY, prefix=f"p{i}-")))
+    land(root, DAY, "ragged.csv", b'order_id,amount\n"o1,1\n')  # not plain
+    zone = LocalLandingZone(root=str(root))
+    return zone, [(DAY, info) for info in zone.scan_day(DAY).files]
+
+
+def test_byte_checks_run_ahead_of_the_loads_with_few_files_open_and_all_closed(tmp_path):
+    """raw_orders byte-checks the next files in a thread while the engine loads one
+    (``_checked_ahead``): every file comes back in order with its verdict, at most
+    ``CHECKS_AHEAD`` + 1 are open at a time, and the ones checked but never reached
+    (the loads stopped by a refusal) are closed."""
+    from platform_assets.assets.ingestion import CHECKS_AHEAD, _checked_ahead
+
+    root = tmp_path / "landing"
+    zone, direct = _zone_of_files(root, 8)
+    seen, most_open = [], 0
+    with _checked_ahead(raw_session(), zone, CONTRACT, direct) as checked:
+        for item, (local, header) in checked:
+            most_open = max(most_open, _open_landed_files(root))
+            seen.append((item, header is not None))
+            assert local is not None and Path(local[1]).read_bytes()  # the open file
+    assert seen == [(item, item[1].name != "ragged.csv") for item in direct]
+    assert 1 < most_open <= CHECKS_AHEAD + 1
+    assert _open_landed_files(root) == 0
+
+    with pytest.raises(RuntimeError, match="refused"):
+        with _checked_ahead(raw_session(), zone, CONTRACT, direct) as checked:
+            next(checked)
+            raise RuntimeError("refused")  # what a refused file does to the transaction
+    assert _open_landed_files(root) == 0
+
+
+def test_a_byte_check_that_fails_reaches_the_loader_and_leaves_no_file_open(tmp_path, monkeypatch):
+    """An error of a check in the thread (a disk read failing) is raised where the
+    loader takes that file, as it was before the checks ran ahead."""
+    import platform_assets.assets.ingestion as ingestion
+
+    root = tmp_path / "landing"
+    zone, direct = _zone_of_files(root, 6)
+    checked_before = ingestion.plain_header
+
+    def failing_third(handle, contract):
+        if os.readlink(f"/proc/self/fd/{handle.fileno()}").endswith("part-02.csv"):
+            raise OSError("disk read failed")
+        return checked_before(handle, contract)
+
+    monkeypatch.setattr(ingestion, "plain_header", failing_third)
+    taken = []
+    with pytest.raises(OSError, match="disk read failed"):
+        with ingestion._checked_ahead(raw_session(), zone, CONTRACT, direct) as checked:
+            for item, _ in checked:
+                taken.append(item[1].name)
+    assert taken == ["part-00.csv", "part-01.csv"]
+    assert _open_landed_files(root) == 0
