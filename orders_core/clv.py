@@ -419,9 +419,24 @@ def score_customers(
     Fits the model on ``metrics`` unless a fitted ``model`` is given (its time unit then
     wins). Horizon and discounting are described in the module docstring.
     """
-    if horizon_months < 1 or monthly_discount_rate <= -1:
-        raise ValueError("horizon_months must be >= 1 and monthly_discount_rate > -1")
+    _check_horizon(horizon_months, monthly_discount_rate)
     model = model or fit_clv_model(metrics, time_unit)
+    scores = customer_scores(
+        metrics, model, horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate
+    )
+    return metrics.assign(**scores)
+
+
+def customer_scores(
+    metrics: pd.DataFrame,
+    model: CLVModel,
+    *,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+) -> dict[str, np.ndarray]:
+    """The :data:`SCORE_COLUMNS` of each customer of ``metrics``, in its order, as arrays
+    (what :func:`score_customers` adds, without a copy of ``metrics``)."""
+    _check_horizon(horizon_months, monthly_discount_rate)
     x, t_x, T, monetary = summary_arrays(metrics, model.time_unit)
     (ux, utx, uT), _, codes = _collapse(x, t_x, T)
     month = DAYS_PER_MONTH / DAYS_PER_UNIT[model.time_unit]
@@ -430,9 +445,14 @@ def score_customers(
     cumulative = expected_purchases(params, month * months, ux[:, None], utx[:, None], uT[:, None])
     discounted = np.diff(cumulative, axis=1) @ (1.0 + monthly_discount_rate) ** -months[1:]
     value = expected_order_value(model.spend.params, x, monetary)
-    out = metrics.copy()
-    out["expected_purchases"] = cumulative[codes, -1]
-    out["prob_alive"] = probability_alive(params, ux, utx, uT)[codes]
-    out["expected_avg_order_value"] = value
-    out["clv"] = discounted[codes] * value
-    return out
+    return {
+        "expected_purchases": cumulative[codes, -1],
+        "prob_alive": probability_alive(params, ux, utx, uT)[codes],
+        "expected_avg_order_value": value,
+        "clv": discounted[codes] * value,
+    }
+
+
+def _check_horizon(horizon_months: int, monthly_discount_rate: float) -> None:
+    if horizon_months < 1 or monthly_discount_rate <= -1:
+        raise ValueError("horizon_months must be >= 1 and monthly_discount_rate > -1")
