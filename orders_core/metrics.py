@@ -16,6 +16,12 @@ CURRENT_ORDERS = current_orders_sql(columns=("customer_id", "order_date", "amoun
 
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 
+# Money is summed as exact decimals (MONEY_SUM_TYPE), never as doubles: a double sum
+# depends on the order the engine feeds the rows in, which varies between runs (parallel
+# pipelines, the UNION ALL of CURRENT_ORDERS) and with the physical order batchings leave
+# in the tables, so the same orders gave total_revenue 2.6 or 2.5999999999999996.
+MONEY_SUM_TYPE = "decimal(38, 12)"
+
 # Definitions (time unit: days), as of day D:
 #   frequency      = distinct purchase days - 1 (repeat purchase days)
 #   recency_days   = last purchase day - first purchase day
@@ -28,7 +34,7 @@ with daily as (
     select
         customer_id,
         order_date,
-        sum(amount) as day_amount,
+        sum(cast(amount as {MONEY_SUM_TYPE})) as day_amount,
         count(*) as day_orders,
         min(order_date) over (partition by customer_id) as first_day
     from ({CURRENT_ORDERS}) as current_orders

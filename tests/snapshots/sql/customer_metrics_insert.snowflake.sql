@@ -26,7 +26,7 @@ FROM (
     SELECT
       customer_id,
       order_date,
-      SUM(amount) AS day_amount,
+      SUM(CAST(amount AS DECIMAL(38, 12))) AS day_amount,
       COUNT(*) AS day_orders,
       MIN(order_date) OVER (PARTITION BY customer_id) AS first_day
     FROM (
