@@ -563,12 +563,44 @@ def _jsonl_frame(
     records = _Records(contract, names)
     if email_keys is not None:
         records.pii_cells |= {records.header[i] for i, _ in records.extras} & email_keys
+    aliases = _contract_aliases(records)
     for number, record, error, line in parsed:
         if record is None:
             records.add_broken(error or "", line, number)
-        else:
-            records.add([_json_text(record.get(name)) for name in names], number)
+            continue
+        values = [_json_text(record.get(name)) for name in names]
+        if aliases:
+            _use_own_keys(record, names, aliases, values)
+        records.add(values, number)
     return records.frame(contract, source, "jsonl")
+
+
+def _contract_aliases(records: _Records) -> dict[str, int]:
+    """The keys of a JSON Lines file that name a contract column another key of the file
+    names first (``amount`` after ``Amount``), each with that column's position."""
+    positions = {records.header[i]: i for i in records.positions.values()}
+    by_column = {normalize_header(key): i for key, i in positions.items()}
+    return {
+        key: by_column[normalize_header(key)]
+        for key in records.header
+        if key not in positions and normalize_header(key) in by_column
+    }
+
+
+def _use_own_keys(
+    record: dict, names: list[str], aliases: dict[str, int], values: list[str | None]
+) -> None:
+    """Read a contract column of ``record`` from the record's own key naming it when the
+    key the file named it by first is not in the record: each JSON object names its
+    values, so a record spelling ``amount`` where others spell ``Amount`` still has its
+    amount (it was kept as an extra and the record quarantined as ``missing_amount``)."""
+    index = {name: i for i, name in enumerate(names)}
+    filled: set[int] = set()  # the first of the record's keys naming a column counts
+    for key in record:
+        position = aliases.get(key)
+        if position is not None and position not in filled and names[position] not in record:
+            values[position], values[index[key]] = values[index[key]], None
+            filled.add(position)
 
 
 def _is_binary(kind: pa.DataType) -> bool:

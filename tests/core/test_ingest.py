@@ -187,3 +187,22 @@ def test_fast_and_exact_csv_readers_agree(data):
     except Exception as exc:  # the exact reader's own failures are not this test's concern
         pytest.skip(f"exact reader raised {exc!r}")
     pd.testing.assert_frame_equal(read_csv(CONTRACT, source), expected)
+
+
+def test_a_jsonl_record_reads_a_contract_column_from_its_own_key():
+    # Each JSON object names its values: a record spelling "amount" where an earlier one
+    # spelled "Amount" has its amount (it was an extra, the record missing_amount).
+    lines = [
+        {"order_id": "o1", "Amount": "5"},
+        {"order_id": "o2", "amount": "6"},
+        {"order_id": "o3", "AMOUNT": "7", "amount": "8"},
+        {"order_id": "o4", "Amount": None, "amount": "9"},
+    ]
+    raw = read("x.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode())
+    amounts = [None if pd.isna(value) else value for value in raw["amount"]]
+    assert amounts == ["5", "6", "7", None]  # o4: the file's own key is there, it counts
+    extras = [json.loads(text) for text in raw["extra_columns_json"]]
+    assert extras[1] == {"amount": None, "AMOUNT": None}
+    assert extras[2] == {"amount": "8", "AMOUNT": None}
+    assert extras[3] == {"amount": "9", "AMOUNT": None}
+    assert json.loads(raw["file_header"].iloc[0]) == ["order_id", "Amount", "amount", "AMOUNT"]
