@@ -430,11 +430,27 @@ def _read_csv_records(
             _check_fields(records, row, line)
 
 
+class _JsonNumber(float):
+    """A JSON number with a fraction or an exponent (or a NaN/Infinity token), keeping the
+    text it landed as: ``1E2``, ``1.10``, ``1e400`` and ``100000000000000000000.0`` are
+    landed text like a CSV field, not ``100.0``, ``1.1``, ``inf`` and ``1e+20``."""
+
+    text: str
+
+    @classmethod
+    def of(cls, text: str) -> _JsonNumber:
+        number = cls(text)
+        number.text = text
+        return number
+
+
 def _json_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(value, _JsonNumber):
+        return value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -539,7 +555,12 @@ def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | No
     if _SURROGATES.search(line):
         return number, None, "invalid_utf8", _escape(line)
     try:
-        record = json.loads(line, object_pairs_hook=_keep_repeated_keys)
+        record = json.loads(
+            line,
+            object_pairs_hook=_keep_repeated_keys,
+            parse_float=_JsonNumber.of,
+            parse_constant=_JsonNumber.of,
+        )
     except (ValueError, RecursionError) as exc:
         return number, None, f"invalid_json: {exc}", line
     if not isinstance(record, dict):

@@ -206,3 +206,35 @@ def test_a_jsonl_record_reads_a_contract_column_from_its_own_key():
     assert extras[2] == {"amount": "8", "AMOUNT": None}
     assert extras[3] == {"amount": "9", "AMOUNT": None}
     assert json.loads(raw["file_header"].iloc[0]) == ["order_id", "Amount", "amount", "AMOUNT"]
+
+
+@pytest.mark.parametrize(
+    ("column", "token"),
+    [
+        ("order_id", "100000000000000000000.0"),  # was "1e+20": an invalid id
+        ("order_id", "1e3"),  # was "1000.0": another order than the CSV's 1e3
+        ("amount", "1.10"),
+        ("amount", "1E2"),
+        ("amount", "1e400"),  # was "inf"
+        ("amount", "-0.0"),
+        ("quantity", "1e2"),  # was "100.0": valid in JSON Lines, invalid in CSV
+        ("amount", "NaN"),
+        ("amount", "-Infinity"),
+    ],
+)
+def test_a_jsonl_number_is_kept_as_the_text_it_landed_as(column, token):
+    record = {"order_id": "o1", "customer_id": "c1", "amount": "1", column: None}
+    line = json.dumps(record).replace("null", token)
+    raw = read("x.jsonl", line.encode() + b"\n")
+    assert raw[column].iloc[0] == token
+    assert pd.isna(raw["parse_error"].iloc[0])
+    # the same text in a CSV file reads the same
+    header = ",".join(record)
+    csv_line = ",".join(token if key == column else str(value) for key, value in record.items())
+    csv = read("x.csv", f"{header}\n{csv_line}\n".encode())
+    assert csv[column].iloc[0] == raw[column].iloc[0]
+
+
+def test_jsonl_numbers_inside_nested_values_are_still_json():
+    raw = read("x.jsonl", b'{"order_id": "o1", "meta": {"k": 1.50, "n": [1E2]}}\n')
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {"meta": '{"k": 1.5, "n": [100.0]}'}
