@@ -667,12 +667,53 @@ def _timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
 
 def _arrow_to_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
     """The text of each value of a Parquet column, and which values held bytes that
-    are not UTF-8 (see :func:`_decoded`)."""
+    are not UTF-8 (see :func:`_decoded`).
+
+    A text column (Parquet's UTF8 annotation) is not checked by every writer, nor by
+    Arrow's reader: one holding bytes that are not UTF-8 is read as the bytes it holds,
+    as a binary column is (its records broken ``invalid_utf8``, the bytes escaped), not
+    left to fail the whole run."""
+    try:
+        return _typed_text(column)
+    except UnicodeDecodeError:
+        return _typed_text(column.cast(_bytes_type(column.type)))
+
+
+def _bytes_type(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with every text type in it made the matching binary type (dictionaries
+    decoded)."""
+    if pa.types.is_dictionary(kind):
+        return _bytes_type(kind.value_type)
+    if pa.types.is_string(kind):
+        return pa.binary()
+    if pa.types.is_large_string(kind):
+        return pa.large_binary()
+    if pa.types.is_string_view(kind):
+        return pa.binary_view()
+    if pa.types.is_map(kind):
+        return pa.map_(_bytes_type(kind.key_type), _bytes_type(kind.item_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([_bytes_field(kind.field(i)) for i in range(kind.num_fields)])
+    if pa.types.is_large_list(kind):
+        return pa.large_list(_bytes_field(kind.value_field))
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(_bytes_field(kind.value_field), kind.list_size)
+    if pa.types.is_list(kind):
+        return pa.list_(_bytes_field(kind.value_field))
+    return kind
+
+
+def _bytes_field(field: pa.Field) -> pa.Field:
+    return field.with_type(_bytes_type(field.type))
+
+
+def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
+    """:func:`_arrow_to_text` of a column whose text is UTF-8 (else UnicodeDecodeError)."""
     kind = column.type
     clean = [False] * len(column)
     if pa.types.is_dictionary(kind):
         decoded = [chunk.dictionary_decode() for chunk in column.chunks]
-        return _arrow_to_text(pa.chunked_array(decoded, kind.value_type))
+        return _typed_text(pa.chunked_array(decoded, kind.value_type))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return column.to_pylist(), clean
     if pa.types.is_timestamp(kind):
@@ -781,7 +822,8 @@ def parquet_batches(
             table = pa.Table.from_batches([batch])
             yield _parquet_frame(contract, source, header, table, offset, (file_errors, pii_cells))
             offset += table.num_rows
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        # UnicodeDecodeError: a column name that is not UTF-8 (pyarrow decodes names)
         records = _Records(contract, [])
         records.add_broken(f"unreadable_parquet: {exc}", "", 0)
         raise UnreadableFile(records.frame(contract, source, "parquet")) from None

@@ -225,3 +225,44 @@ def test_timestamps_outside_pythons_range_are_invalid_not_a_crash():
     result = clean(raw)
     assert result.raw_rows == 3
     assert set(result.quarantined["reason_code"]) == {"invalid_order_ts", "missing_order_ts"}
+
+
+def _unchecked_text(values: list[bytes | None], kind: pa.DataType | None = None) -> pa.Array:
+    """A text array holding ``values`` as they are: some writers put bytes that are not
+    UTF-8 in a UTF8 column, and neither they nor Arrow's reader check."""
+    kind = kind or pa.string()
+    as_bytes = pa.array(values, pa.large_binary() if kind == pa.large_string() else pa.binary())
+    return pa.Array.from_buffers(kind, len(as_bytes), as_bytes.buffers())
+
+
+@pytest.mark.parametrize("dictionary", [False, True])
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()], ids=str)
+def test_a_text_column_holding_bytes_that_are_not_utf8_breaks_only_those_records(kind, dictionary):
+    ids = _unchecked_text([b"o1", b"o\xff2", None], kind)
+    raw = _raw(_table(order_id=ids.dictionary_encode() if dictionary else ids))
+    assert raw["order_id"].tolist()[:2] == ["o1", "o\\xff2"]  # kept, visibly escaped
+    assert raw["parse_error"].iloc[1].startswith("invalid_utf8: binary value in column order_id")
+    assert raw["parse_error"].isna().tolist() == [True, False, True]
+    result = clean(raw)
+    assert result.raw_rows == 3 and result.cleaned["order_id"].tolist() == ["o1"]
+
+
+def test_nested_text_holding_bytes_that_are_not_utf8_is_escaped():
+    tags = pa.ListArray.from_arrays(pa.array([0, 1, 2, 2]), _unchecked_text([b"a", b"\xfe"]))
+    raw = _raw(_table(tags=tags))
+    extras = [json.loads(text) for text in raw["extra_columns_json"]]
+    assert [json.loads(e["tags"]) if e["tags"] else None for e in extras] == [
+        ["a"],
+        ["\\xfe"],
+        [],
+    ]
+    assert raw["parse_error"].notna().tolist() == [False, True, False]
+
+
+def test_a_column_name_that_is_not_utf8_makes_the_file_one_broken_record():
+    buffer = io.BytesIO()
+    pq.write_table(_table(promozz=pa.array(["x"] * 3)), buffer, store_schema=False)
+    data = buffer.getvalue().replace(b"promozz", b"promo\xff\xfe")
+    raw = raw_frame([landed("names.parquet", data)])
+    assert len(raw) == 1
+    assert raw["parse_error"].iloc[0].startswith("unreadable_parquet: 'utf-8' codec")
