@@ -14,8 +14,9 @@ row (negative, out of range, wrong day...). Then:
 - quarantined revenue = sum of the parseable amounts of the quarantined rows;
 - superseded revenue = sum of the amounts of the valid rows that lost deduplication.
 
-Rows whose amount does not parse (``"1,234.50"``, ``"12 EUR"``, ``1e400``) carry no
-revenue on either side; they are counted in ``unparseable_amount_rows``. Sums are
+Rows whose amount does not parse (``"1,234.50"``, ``"12 EUR"``, ``1e400``) or is beyond any
+money (over ``MAX_RECONCILED_AMOUNT``, 1e15, such as ``1e308``, whose sums would
+overflow) carry no revenue on either side; they are counted in ``unparseable_amount_rows``. Sums are
 summed in the engine and compared within ``1e-9`` of the summed absolute amounts, so
 the order of summation cannot fail the check.
 

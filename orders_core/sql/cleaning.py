@@ -495,15 +495,28 @@ def parseable_amount(column: str = "amount") -> str:
     )
 
 
+# The largest amount reconciliation carries as revenue. A parseable amount can be as large
+# as a double (1e308): two such rows (quarantined, out of range) summed to inf on both
+# sides, inf - inf is NaN, and the check failed (and blocked) a day whose rows balance.
+# No order is worth a quadrillion: beyond this an amount counts as unparseable, and a day's
+# sums stay finite (and the check's tolerance, relative to them, meaningful).
+MAX_RECONCILED_AMOUNT = 1e15
+
+
+def _reconciled(amount: str) -> str:
+    """``amount`` (a double) when reconciliation carries it as revenue, else NULL."""
+    return f"CASE WHEN abs({amount}) <= {MAX_RECONCILED_AMOUNT!r} THEN {amount} END"
+
+
 def reconciliation_select(raw: str, cleaned: str, quarantined: str, superseded: str) -> str:
     """Per day (between two bound dates, given twice each... see ``params``): rows and
     revenue of the raw, cleaned, quarantined and superseded tables."""
-    amount = parseable_amount()
+    amount = _reconciled(parseable_amount())
     parts = (
         ("raw", raw, amount),
-        ("cleaned", cleaned, "amount"),
+        ("cleaned", cleaned, _reconciled("amount")),
         ("quarantined", quarantined, amount),
-        ("superseded", superseded, "amount"),
+        ("superseded", superseded, _reconciled("amount")),
     )
     selects = " UNION ALL ".join(
         f"SELECT '{name}' AS part, partition_date, {value} AS amount FROM {table}"

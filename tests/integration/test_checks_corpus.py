@@ -92,6 +92,22 @@ def test_unparseable_amounts_carry_no_revenue():
     assert balance.balanced
 
 
+def test_amounts_whose_sum_overflows_a_double_still_reconcile():
+    # Two quarantined rows of 1e308 (amount_out_of_range): summed as doubles, raw and
+    # quarantined revenue were inf, their difference NaN, and the blocking check failed
+    # a day whose rows balance.
+    rows = order_rows(3)
+    rows[0]["amount"] = "1e308"
+    rows[1]["amount"] = "1.5e308"
+    raw = raw_frame([landed("a.csv", csv_bytes(rows))])
+    result = clean(raw)
+    assert set(result.quarantined["reason_code"]) == {"amount_out_of_range"}
+    balance = reconcile_days(raw, result, [DAY], load_contract())[DAY]
+    assert balance.balanced, balance
+    assert balance.unparseable_amount_rows == 2
+    assert balance.raw_revenue == pytest.approx(float(rows[2]["amount"]))
+
+
 def test_empty_day_reconciles():
     raw = raw_frame([])
     result = clean(raw)
