@@ -82,6 +82,21 @@ def day_prefix(day: dt.date) -> str:
     return f"{DATASET}/date={day.isoformat()}/"
 
 
+def folder_day(name: str) -> dt.date | None:
+    """The day of a folder named ``date=YYYY-MM-DD``, the only spelling :func:`day_prefix`
+    reads; None for any other name. ``date.fromisoformat`` alone also takes
+    ``date=20250101`` and ``date=2025-W01-3``: such a folder was listed as the day
+    2025-01-01, which then loaded as empty from ``date=2025-01-01`` while its files were
+    never read."""
+    if not name.startswith("date="):
+        return None
+    try:
+        day = dt.date.fromisoformat(name.removeprefix("date="))
+    except ValueError:
+        return None
+    return day if name == f"date={day.isoformat()}" else None
+
+
 def fingerprint(files: list[LandingFileInfo]) -> str:
     """A short digest of a day's listing: changes when a file is added, removed or rewritten."""
     digest = hashlib.sha256()
@@ -238,8 +253,7 @@ class LocalLandingZone(LandingZone):
         for folder in base.glob("date=*"):
             if self._refusal(folder, root):
                 continue
-            try:
-                days.append(dt.date.fromisoformat(folder.name.removeprefix("date=")))
-            except ValueError:
-                continue
+            day = folder_day(folder.name)
+            if day is not None:
+                days.append(day)
         return sorted(days)

@@ -33,6 +33,7 @@ from resources.landing import (
     LandingZone,
     RefusedFile,
     day_prefix,
+    folder_day,
 )
 
 
@@ -176,11 +177,9 @@ class S3LandingZone(LandingZone):
         days = []
         for page in self._pages(folder):
             for common in page.get("CommonPrefixes", []):
-                name = common["Prefix"][len(folder) :].strip("/")
-                try:
-                    days.append(dt.date.fromisoformat(name.removeprefix("date=")))
-                except ValueError:
-                    continue
+                day = folder_day(common["Prefix"][len(folder) :].strip("/"))
+                if day is not None:
+                    days.append(day)
         return sorted(days)
 
 

@@ -68,6 +68,19 @@ def test_folder_symlink_in_a_day_is_refused(zone):
     assert [(r.name, r.reason) for r in listing.refused] == [("more", OUTSIDE_ROOT)]
 
 
+@pytest.mark.parametrize("spelling", ["%Y%m%d", "%G-W%V-%u", "%GW%V%u"])
+def test_a_day_folder_spelled_otherwise_is_not_listed_as_that_day(zone, spelling):
+    # date.fromisoformat also reads 20250102 and 2025-W01-4: such a folder was listed as
+    # the day, which then loaded empty from date=YYYY-MM-DD, its files never read.
+    landing, _, local = zone
+    (landing / "orders" / f"date={PREVIOUS.strftime(spelling)}").mkdir()
+    land(landing, PREVIOUS, "b.csv", csv_bytes(order_rows(2)))  # date=YYYY-MM-DD: listed
+    other = landing / "orders" / f"date={(PREVIOUS - dt.timedelta(days=1)).strftime(spelling)}"
+    other.mkdir()
+    (other / "c.csv").write_bytes(csv_bytes(order_rows(2)))
+    assert local.list_days() == [PREVIOUS, DAY]
+
+
 def test_symlinked_day_folder_is_refused_and_not_listed(zone):
     landing, outside, local = zone
     _secret(outside)
