@@ -29,7 +29,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,7 @@ class LandingFileInfo:
 OUTSIDE_ROOT = "resolves outside the landing root"
 SYMLINK_INSIDE = "is a symbolic link (landing files must be regular files)"
 NOT_A_FILE = "is not a file directly in the day's folder (a folder, or a special file)"
+MISNAMED_DAY = "names its day otherwise than date=YYYY-MM-DD: not read (rename the folder)"
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,44 @@ def day_prefix(day: dt.date) -> str:
 
 def folder_day(name: str) -> dt.date | None:
     """The day of a folder named ``date=YYYY-MM-DD``, the only spelling :func:`day_prefix`
-    reads; None for any other name. ``date.fromisoformat`` alone also takes
-    ``date=20250101`` and ``date=2025-W01-3``: such a folder was listed as the day
-    2025-01-01, which then loaded as empty from ``date=2025-01-01`` while its files were
-    never read."""
+    reads; None for any other name (see :func:`misnamed_folder_day`)."""
+    day = _named_day(name)
+    return day if day is not None and name == f"date={day.isoformat()}" else None
+
+
+def misnamed_folder_day(name: str) -> dt.date | None:
+    """The day a folder names in another spelling Python reads as a date (``date=20250101``,
+    ``date=2025-W01-3``), else None. Its files are not read (the day's folder is
+    ``date=2025-01-01``); the day is still listed, so that its run reports the folder as
+    refused and schema_drift holds the day, instead of the files going unread unseen."""
+    day = _named_day(name)
+    return day if day is not None and folder_day(name) is None else None
+
+
+def _named_day(name: str) -> dt.date | None:
     if not name.startswith("date="):
         return None
     try:
-        day = dt.date.fromisoformat(name.removeprefix("date="))
+        return dt.date.fromisoformat(name.removeprefix("date="))
     except ValueError:
         return None
-    return day if name == f"date={day.isoformat()}" else None
+
+
+def days_of_folders(names: Iterable[str]) -> list[dt.date]:
+    """The days named by day folders (``date=...`` names), each once, in order: a day is
+    listed for a misnamed folder too (:func:`misnamed_folder_day`)."""
+    return sorted({day for name in names if (day := _named_day(name)) is not None})
+
+
+def misnamed_refusals(names: Iterable[str], days: Iterable[dt.date]) -> dict[dt.date, list]:
+    """For each of ``days``, its misnamed day folders among ``names``, as refused entries."""
+    wanted = set(days)
+    refused: dict[dt.date, list[RefusedFile]] = {}
+    for name in sorted(names):
+        day = misnamed_folder_day(name)
+        if day in wanted:
+            refused.setdefault(day, []).append(RefusedFile(f"{DATASET}/{name}/", MISNAMED_DAY))
+    return refused
 
 
 def fingerprint(files: list[LandingFileInfo]) -> str:
@@ -135,8 +163,17 @@ class LandingZone(dg.ConfigurableResource):
         return False
 
     def list_days(self) -> list[dt.date]:
-        """Every day that has a folder in the landing zone."""
+        """Every day that has a folder in the landing zone (a misnamed one included)."""
+        return days_of_folders(self.day_folder_names())
+
+    def day_folder_names(self) -> list[str]:
+        """The names of the folders under ``orders/`` that may hold a day (``date=...``)."""
         raise NotImplementedError
+
+    def misnamed_day_folders(self, days: Iterable[dt.date]) -> dict[dt.date, list[RefusedFile]]:
+        """For each of ``days``, its folders spelled otherwise than ``date=YYYY-MM-DD``
+        (:func:`misnamed_folder_day`), as refused entries: one listing of ``orders/``."""
+        return misnamed_refusals(self.day_folder_names(), days)
 
 
 class LocalLandingZone(LandingZone):
@@ -241,19 +278,12 @@ class LocalLandingZone(LandingZone):
                 raise LandingRefusedError(f"{info.name}: not a regular file")
             yield handle
 
-    def list_days(self) -> list[dt.date]:
-        """Days with a real folder inside the root; symlinked folders are refused (not listed)."""
+    def day_folder_names(self) -> list[str]:
+        """Day folders inside the root; symlinked folders are refused (not listed)."""
         base = Path(self.root) / DATASET
         if not base.is_dir():
             return []
         root = self._root()
         if self._refusal(base, root):
             return []
-        days = []
-        for folder in base.glob("date=*"):
-            if self._refusal(folder, root):
-                continue
-            day = folder_day(folder.name)
-            if day is not None:
-                days.append(day)
-        return sorted(days)
+        return [folder.name for folder in base.glob("date=*") if not self._refusal(folder, root)]

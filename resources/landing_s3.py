@@ -33,7 +33,6 @@ from resources.landing import (
     LandingZone,
     RefusedFile,
     day_prefix,
-    folder_day,
 )
 
 
@@ -172,15 +171,13 @@ class S3LandingZone(LandingZone):
         response = self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
         return response["Body"].read()
 
-    def list_days(self) -> list[dt.date]:
+    def day_folder_names(self) -> list[str]:
         folder = self._key(f"{DATASET}/")
-        days = []
-        for page in self._pages(folder):
-            for common in page.get("CommonPrefixes", []):
-                day = folder_day(common["Prefix"][len(folder) :].strip("/"))
-                if day is not None:
-                    days.append(day)
-        return sorted(days)
+        return [
+            common["Prefix"][len(folder) :].strip("/")
+            for page in self._pages(folder)
+            for common in page.get("CommonPrefixes", [])
+        ]
 
 
 def s3_landing_zone(

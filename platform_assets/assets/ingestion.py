@@ -49,7 +49,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
-from resources.landing import LandingZone, fingerprint
+from resources.landing import DayListing, LandingZone, fingerprint
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -188,9 +188,12 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     landed: dict = {}
     seconds: dict = {}
     direct: list = []  # (day, file) for the engine to load inside the transaction
+    misnamed = landing.misnamed_day_folders(days)
     for day in days:
         started = time.perf_counter()
         listing = landing.scan_day(day)
+        if day in misnamed:  # reported as refused: schema_drift holds the day
+            listing = DayListing(listing.files, [*listing.refused, *misnamed[day]])
         accepted = [info for info in listing.files if file_format(info.name)]
         for info in accepted:
             if direct_ok and _may_be_plain(session, landing, info, contract):

@@ -9,11 +9,13 @@ import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import (
+    MISNAMED_DAY,
     OUTSIDE_ROOT,
     SYMLINK_INSIDE,
     LandingFileInfo,
     LandingRefusedError,
     LocalLandingZone,
+    RefusedFile,
 )
 from tests.support.order_fixtures import DAY, csv_bytes, land, order_rows, settings_for
 
@@ -69,16 +71,49 @@ def test_folder_symlink_in_a_day_is_refused(zone):
 
 
 @pytest.mark.parametrize("spelling", ["%Y%m%d", "%G-W%V-%u", "%GW%V%u"])
-def test_a_day_folder_spelled_otherwise_is_not_listed_as_that_day(zone, spelling):
+def test_a_day_folder_spelled_otherwise_is_listed_once_and_refused(zone, spelling):
     # date.fromisoformat also reads 20250102 and 2025-W01-4: such a folder was listed as
-    # the day, which then loaded empty from date=YYYY-MM-DD, its files never read.
+    # the day, which then loaded empty from date=YYYY-MM-DD, its files never read (and
+    # the day listed twice next to a date=YYYY-MM-DD folder). Now its day is listed once
+    # and the folder is a refused entry of that day, which schema_drift fails.
     landing, _, local = zone
-    (landing / "orders" / f"date={PREVIOUS.strftime(spelling)}").mkdir()
-    land(landing, PREVIOUS, "b.csv", csv_bytes(order_rows(2)))  # date=YYYY-MM-DD: listed
-    other = landing / "orders" / f"date={(PREVIOUS - dt.timedelta(days=1)).strftime(spelling)}"
-    other.mkdir()
-    (other / "c.csv").write_bytes(csv_bytes(order_rows(2)))
-    assert local.list_days() == [PREVIOUS, DAY]
+    misnamed = f"date={PREVIOUS.strftime(spelling)}"
+    (landing / "orders" / misnamed).mkdir()
+    land(landing, PREVIOUS, "b.csv", csv_bytes(order_rows(2)))  # date=YYYY-MM-DD: read
+    before = PREVIOUS - dt.timedelta(days=1)
+    alone = f"date={before.strftime(spelling)}"  # the only folder of its day
+    (landing / "orders" / alone).mkdir()
+    (landing / "orders" / alone / "c.csv").write_bytes(csv_bytes(order_rows(2)))
+    assert local.list_days() == [before, PREVIOUS, DAY]
+    assert local.misnamed_day_folders([before, PREVIOUS, DAY]) == {
+        before: [RefusedFile(f"orders/{alone}/", MISNAMED_DAY)],
+        PREVIOUS: [RefusedFile(f"orders/{misnamed}/", MISNAMED_DAY)],
+    }
+    assert [info.name for info in local.scan_day(PREVIOUS).files] == ["b.csv"]
+    assert local.scan_day(before).files == []
+
+
+def test_raw_orders_reports_a_misnamed_day_folder_and_drift_holds_the_day(tmp_path, instance):
+    landing = tmp_path / "landing"
+    land(landing, DAY, "a.csv", csv_bytes(order_rows(3)))
+    misnamed = landing / "orders" / f"date={DAY.strftime('%Y%m%d')}"
+    misnamed.mkdir()
+    (misnamed / "late.csv").write_bytes(csv_bytes(order_rows(2, prefix="late-")))
+    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+    )
+    assert not result.success  # the blocking drift check holds the day
+    [materialization] = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("raw_orders")
+    ]
+    assert materialization.metadata["orders/refused_files"].value == 1
+    assert MISNAMED_DAY in materialization.metadata["orders/refused"].value
+    assert materialization.metadata["dagster/row_count"].value == 3
+    [drift] = [e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"]
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
 
 
 def test_symlinked_day_folder_is_refused_and_not_listed(zone):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from resources.landing import NOT_A_FILE, OUTSIDE_ROOT, LandingFileInfo, LandingRefusedError
+from resources.landing import (
+    MISNAMED_DAY,
+    NOT_A_FILE,
+    OUTSIDE_ROOT,
+    LandingFileInfo,
+    LandingRefusedError,
+    RefusedFile,
+)
 from resources.landing_s3 import S3LandingZone, s3_landing_zone
 from tests.support.prod_landing import DAYS
 
@@ -83,3 +90,19 @@ def test_dot_files_are_listed_and_folders_refused_like_the_local_zone(
         "part-c.parquet",
     ]
     assert [(r.name, r.reason) for r in listing.refused] == [("sub/", NOT_A_FILE)]
+
+
+def test_a_misnamed_day_prefix_is_listed_once_and_refused(landed_bucket, moto_endpoint, s3_client):
+    """As in the local zone: ``date=20250102/`` names a day it is not read for; the day is
+    listed (once) and the prefix reported as a refused entry of that day."""
+    zone = _zone(landed_bucket, moto_endpoint)
+    before = zone.list_days()
+    misnamed = f"date={DAYS[1].strftime('%Y%m%d')}"
+    s3_client.put_object(
+        Bucket=landed_bucket, Key=f"landing/orders/{misnamed}/late.csv", Body=b"order_id\no1\n"
+    )
+    assert zone.list_days() == before  # DAYS[1] already listed, not twice
+    assert zone.misnamed_day_folders(DAYS) == {
+        DAYS[1]: [RefusedFile(f"orders/{misnamed}/", MISNAMED_DAY)]
+    }
+    assert "late.csv" not in [f.name for f in zone.list_day(DAYS[1])]
