@@ -35,8 +35,9 @@ def test_prod_run_rides_out_s3_faults(landed_bucket, moto_endpoint, fake_snowfla
         result = run_pipeline(settings, checks=False)
 
     assert result.success
-    # 3 listings + 9 reads succeeded; every injected fault was retried by botocore.
-    assert proxy.requests == 12 + len(proxy.faults)
+    # 3 day listings, 1 listing of the day folders (misnamed ones are reported) and 9
+    # reads succeeded; every injected fault was retried by botocore.
+    assert proxy.requests == 13 + len(proxy.faults)
     assert 0.2 <= len(proxy.faults) / proxy.requests <= 0.4, proxy.faults
     assert {fault.split()[1] for fault in proxy.faults} >= {"SlowDown"}, proxy.faults
     assert_same_tables(snowflake_tables(), local_tables)
