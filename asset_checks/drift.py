@@ -42,6 +42,7 @@ from orders_core.contract import ColumnSpec, Contract, load_contract
 from orders_core.ingest import INTEGER_MONEY_ERROR, extra_columns, normalize_header
 from orders_core.pii import redact_emails
 from orders_core.sql.cleaning import typed_sql
+from resources.instance_history import latest_materializations, metadata_values
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse, quoted_table
 from resources.warehouse_pool import WAREHOUSE_POOL
@@ -379,23 +380,18 @@ def unreadable_findings(unreadable: int, names: str) -> list[DriftFinding]:
     ]
 
 
-def _landing_report(instance: dg.DagsterInstance, day: str) -> tuple[int, int, str]:
-    """Refused count, unreadable count and unreadable names of the day's latest raw_orders
-    materialization."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(tables.RAW_ORDERS.key), asset_partitions=[day]),
-        limit=1,
-    ).records
-    if not records or records[0].asset_materialization is None:
-        return 0, 0, ""
-    metadata = records[0].asset_materialization.metadata
+def _landing_report(record: dg.EventLogRecord | None) -> tuple[int, int, str]:
+    """Refused count, unreadable count and unreadable names of a day's latest raw_orders
+    materialization record (:func:`resources.instance_history.latest_materializations`:
+    one lookup for the window, not one per day)."""
+    metadata = metadata_values(record) if record is not None else {}
     refused = metadata.get(tables.REFUSED_FILES_METADATA)
     unreadable = metadata.get(tables.UNREADABLE_FILES_METADATA)
     names = metadata.get(tables.UNREADABLE_NAMES_METADATA)
     return (
-        int(refused.value) if refused is not None else 0,
-        int(unreadable.value) if unreadable is not None else 0,
-        str(names.value) if names is not None else "",
+        int(refused) if refused is not None else 0,
+        int(unreadable) if unreadable is not None else 0,
+        str(names) if names is not None else "",
     )
 
 
@@ -516,6 +512,9 @@ def build_drift_checks(
                 for day, frame in heads.groupby(pd.to_datetime(heads["partition_date"]).dt.date)
             }
             empty_headers = all_headers.drop(columns="partition_date").iloc[:0]
+            landed = latest_materializations(
+                context.instance, dg.AssetKey(tables.RAW_ORDERS.key), [d.isoformat() for d in days]
+            )
             for day in days:
                 headers = by_day_headers.get(day, empty_headers)
                 rows = int(headers["rows"].sum())
@@ -524,7 +523,7 @@ def build_drift_checks(
                     retyped_from_counts(counted[day], rows, contract) if day in counted else []
                 )
                 findings = detect_drift(sample, contract, headers, retyped=retyped)
-                refused, unreadable, names = _landing_report(context.instance, day.isoformat())
+                refused, unreadable, names = _landing_report(landed.get(day.isoformat()))
                 findings += [*refused_findings(refused), *unreadable_findings(unreadable, names)]
                 outcomes[day.isoformat()] = drift_outcome(findings, rows, names)
             yield from span.record_events(
