@@ -93,25 +93,32 @@ def test_a_day_folder_spelled_otherwise_is_listed_once_and_refused(zone, spellin
     assert local.scan_day(before).files == []
 
 
+def _held_day_run(tmp_path, instance) -> tuple:
+    """Run the whole job on DAY; it must fail (the blocking drift check holds the day).
+    The result and raw_orders' metadata."""
+    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+    )
+    assert not result.success
+    [materialization] = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("raw_orders")
+    ]
+    return result, materialization.metadata
+
+
 def test_raw_orders_reports_a_misnamed_day_folder_and_drift_holds_the_day(tmp_path, instance):
     landing = tmp_path / "landing"
     land(landing, DAY, "a.csv", csv_bytes(order_rows(3)))
     misnamed = landing / "orders" / f"date={DAY.strftime('%Y%m%d')}"
     misnamed.mkdir()
     (misnamed / "late.csv").write_bytes(csv_bytes(order_rows(2, prefix="late-")))
-    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
-    result = job.execute_in_process(
-        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
-    )
-    assert not result.success  # the blocking drift check holds the day
-    [materialization] = [
-        e.materialization
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey("raw_orders")
-    ]
-    assert materialization.metadata["orders/refused_files"].value == 1
-    assert MISNAMED_DAY in materialization.metadata["orders/refused"].value
-    assert materialization.metadata["dagster/row_count"].value == 3
+    result, metadata = _held_day_run(tmp_path, instance)
+    assert metadata["orders/refused_files"].value == 1
+    assert MISNAMED_DAY in metadata["orders/refused"].value
+    assert metadata["dagster/row_count"].value == 3
     [drift] = [e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"]
     assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
 
@@ -165,18 +172,7 @@ def test_refused_files_never_reach_the_table_logs_or_metadata(tmp_path, instance
     (day / "evil.csv").symlink_to(_secret(outside))
     (day / "more").symlink_to(outside, target_is_directory=True)
     settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    result = job.execute_in_process(
-        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
-    )
-    assert not result.success  # the blocking drift check holds the day
-
-    [materialization] = [
-        e.materialization
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey("raw_orders")
-    ]
-    metadata = materialization.metadata
+    result, metadata = _held_day_run(tmp_path, instance)
     assert metadata["orders/refused_files"].value == 2
     assert "evil.csv" in metadata["orders/refused"].value
     assert OUTSIDE_ROOT in metadata["orders/refused"].value
