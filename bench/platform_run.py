@@ -6,7 +6,9 @@ once per day, sequentially. Runs go through ``dagster.execute_job`` (what a run
 worker does; ``execute_in_process`` would keep every step output in memory) with
 the in-process executor, on a fresh SQLite instance in a temporary DAGSTER_HOME
 and a fresh DuckDB file. Not timed: interpreter start-up, imports, definitions,
-a run launcher or daemon.
+a run launcher or daemon. With ``--work DIR`` the instance and the DuckDB file live in
+DIR and are kept, so that successive processes can each run one partition on the same
+warehouse, as a deployment's run launcher starts one process per run.
 
     python -m bench.platform_run --landing DIR --start 2025-01-01 --days 30 --mode single
 """
@@ -75,7 +77,7 @@ def materialize(
     )
     keys = [(start + dt.timedelta(days=i)).isoformat() for i in range(days)]
     steps: dict[str, float] = {}
-    (work / "dagster_home").mkdir()
+    (work / "dagster_home").mkdir(exist_ok=True)
     with dg.DagsterInstance.local_temp(
         tempdir=str(work / "dagster_home"), overrides=instance_overrides()
     ) as instance:
@@ -114,8 +116,10 @@ def main() -> None:
     parser.add_argument("--mode", choices=("single", "per-partition"), default="single")
     parser.add_argument("--executor", choices=sorted(EXECUTORS), default="in_process")
     parser.add_argument("--profile", help="write cProfile stats of the run to this file")
+    parser.add_argument("--work", help="keep the instance and the DuckDB file in this folder")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-platform-") as work:
+    with tempfile.TemporaryDirectory(prefix="bench-platform-") as temporary:
+        work = args.work or temporary
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()

@@ -36,6 +36,12 @@ ROWS: list[Row] = [
     ("Backfill: one run per partition (s)", lambda r: r["backfill"]["per_partition_s"], "{:.1f}", "", None),
     ("Backfill: speed-up of the single run", lambda r: r["backfill"]["speedup"], "{:.1f}x",
      ">= 10x", lambda v: v >= 10),
+    ("Backfill, a process per run: single run (s)",
+     lambda r: r["backfill"]["launched_single_run_s"], "{:.1f}", "", None),
+    ("Backfill, a process per run: one run per partition (s)",
+     lambda r: r["backfill"]["launched_per_partition_s"], "{:.1f}", "", None),
+    ("Backfill, a process per run: speed-up of the single run",
+     lambda r: r["backfill"]["launched_speedup"], "{:.1f}x", ">= 10x", lambda v: v >= 10),
     *[
         (f"Sensor tick, {size} partitions of history (s)",
          lambda r, size=size: r["sensor_tick_s"][size], "{:.3f}", "", None)

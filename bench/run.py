@@ -157,17 +157,40 @@ def end_to_end(
     return figures
 
 
+def launched(landing: Path, days: int, mode: str) -> float:
+    """Seconds of the backfill as a deployment runs it, a process per run (the run
+    launcher's): interpreter start-up, imports and definitions included. ``single``: one
+    process over every day; ``per-partition``: one process per day, on one warehouse."""
+    with tempfile.TemporaryDirectory(prefix="bench-launched-") as work:
+        starts = (
+            [START] if mode == "single" else [START + dt.timedelta(days=i) for i in range(days)]
+        )
+        return round(sum(
+            run_child("platform_run", [
+                "--landing", landing, "--start", start, "--mode", mode, "--work", work,
+                "--days", days if mode == "single" else 1,
+            ])["process_wall_s"]
+            for start in starts
+        ), 3)  # fmt: skip
+
+
 def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dict:
-    """One run over ``days`` small partitions against one run per partition."""
+    """One run over ``days`` small partitions against one run per partition: all runs in
+    one process, then a process per run (as launched by a deployment)."""
     landing, summary = dataset(days, orders_per_day, seed)
-    single, per_partition = [], []
+    single, per_partition, launched_single, launched_per_partition = [], [], [], []
     load_start = load_average()
     for _ in range(repetitions):
         single.append(platform(landing, days, "single"))
         per_partition.append(platform(landing, days, "per-partition"))
+        launched_single.append(launched(landing, days, "single"))
+        launched_per_partition.append(launched(landing, days, "per-partition"))
         print(f"  backfill single {single[-1]['seconds']:.1f} s,"
-              f" per partition {per_partition[-1]['seconds']:.1f} s", flush=True)  # fmt: skip
+              f" per partition {per_partition[-1]['seconds']:.1f} s; a process per run:"
+              f" {launched_single[-1]:.1f} s, {launched_per_partition[-1]:.1f} s", flush=True)  # fmt: skip
     single_s, per_partition_s = _median(single, "seconds"), _median(per_partition, "seconds")
+    launched_s = median_of(launched_single)
+    launched_per_partition_s = median_of(launched_per_partition)
     return {
         "partitions": days,
         "orders_per_day": orders_per_day,
@@ -176,6 +199,9 @@ def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dic
         "single_run_s": single_s,
         "per_partition_s": per_partition_s,
         "speedup": round(per_partition_s / single_s, 2),
+        "launched_single_run_s": launched_s,
+        "launched_per_partition_s": launched_per_partition_s,
+        "launched_speedup": round(launched_per_partition_s / launched_s, 2),
         "single_run_step_s": single[len(single) // 2]["step_seconds"],
         "per_partition_step_s": per_partition[len(per_partition) // 2]["step_seconds"],
         "load_average_start": load_start,
@@ -183,6 +209,8 @@ def backfill(days: int, orders_per_day: int, seed: int, repetitions: int) -> dic
         "samples_s": {
             "single_run": [s["seconds"] for s in single],
             "per_partition": [s["seconds"] for s in per_partition],
+            "launched_single_run": launched_single,
+            "launched_per_partition": launched_per_partition,
         },
     }
 
