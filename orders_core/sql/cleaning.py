@@ -179,7 +179,7 @@ def rules(contract: Contract) -> list[Rule]:
             found.append(
                 Rule(
                     f"email_in_{spec.name}",
-                    f"ORDERS_MATCH(t_{spec.name}, {_lit(SQL_HOLDS_EMAIL)})",
+                    f"ORDERS_SEARCH(t_{spec.name}, {_lit(SQL_HOLDS_EMAIL)})",
                     _lit("holds an e-mail address (PII is published only as a keyed hash)"),
                 )
             )

@@ -146,6 +146,18 @@ def test_an_email_in_free_text_is_quarantined_not_published():
     assert result.quarantined["reason_code"].tolist() == ["email_in_region"]
 
 
+def test_an_email_in_free_text_of_several_lines_is_quarantined_not_published():
+    result = clean(
+        [
+            row(order_id="o1", region="north\nwrite to jane.doe@example.com"),
+            row(order_id="o2", region="jane.doe@example.com\r\nnorth"),
+            row(order_id="o3", region="north\nwest"),
+        ]
+    )
+    assert result.cleaned["order_id"].tolist() == ["o3"]
+    assert result.quarantined["reason_code"].tolist() == ["email_in_region"] * 2
+
+
 def test_minus_zero_is_zero_and_an_underflow_is_not_a_silent_zero():
     result = clean(
         [

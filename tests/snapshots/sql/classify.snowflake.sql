@@ -568,7 +568,9 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
+          (
+            REGEXP_INSTR(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]') > 0
+          )
         ),
         FALSE
       )
@@ -1126,7 +1128,9 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                REGEXP_LIKE(t_region, '^.*[A-Za-z0-9._%+!#$&*/=?^`{|}~-]+@[A-Za-z0-9-]+.*$')
+                (
+                  REGEXP_INSTR(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]') > 0
+                )
               ),
               FALSE
             )
