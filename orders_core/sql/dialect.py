@@ -75,10 +75,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         SNOWFLAKE: "(ABS({0}) <= 1.7976931348623157e308)",
     },
     # an instant from ISO-8601 text that already matched the strict layout; a value
-    # without an offset is read as UTC (the session time zone is UTC in both engines)
+    # without an offset is read as UTC (the session time zone is UTC in both engines).
+    # Microseconds, digits beyond them dropped: DuckDB's TIMESTAMPTZ holds no more, and
+    # Snowflake's TIMESTAMP_TZ (nanoseconds) would otherwise keep 9-digit fractions
+    # (Parquet's ns timestamps land as such text), so the engines stored other instants and
+    # could rank an order's versions otherwise (.0000009 newer than .0000001, a tie in DuckDB)
     "ORDERS_TO_UTC": {
         DUCKDB: "try_cast({0} AS TIMESTAMPTZ)",
-        SNOWFLAKE: "CONVERT_TIMEZONE('UTC', TRY_CAST({0} AS TIMESTAMP_TZ))",
+        SNOWFLAKE: "CONVERT_TIMEZONE('UTC', DATEADD(NANOSECOND, -MOD(DATE_PART(NANOSECOND,"
+        " TRY_CAST({0} AS TIMESTAMP_TZ)), 1000), TRY_CAST({0} AS TIMESTAMP_TZ)))",
     },
     # the UTC calendar date of an instant
     "ORDERS_UTC_DATE": {

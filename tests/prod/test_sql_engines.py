@@ -97,3 +97,44 @@ def test_snowflake_rendering_cleans_the_corpus_as_duckdb_does():
     pd.testing.assert_frame_equal(
         comparable(quarantined[columns]), comparable(duck.quarantined[columns])
     )
+
+
+def test_snowflake_reads_instants_to_the_microsecond_as_duckdb_does():
+    # Snowflake's TIMESTAMP_TZ keeps nanoseconds, DuckDB's TIMESTAMPTZ microseconds: a
+    # 9-digit fraction (a Parquet ns timestamp lands as one) must give the same instant
+    # in both, else the tables differ and two versions of an order that tie in DuckDB
+    # (.0000001 and .0000009) are ranked in Snowflake. fakesnow is DuckDB underneath and
+    # cannot tell, so the rendering itself is looked at: the nanoseconds beyond the
+    # microsecond are taken off.
+    import sqlglot
+    from sqlglot import exp
+
+    rendering = render("SELECT ORDERS_TO_UTC(x) FROM t", SNOWFLAKE)
+    dropped = [
+        node
+        for node in sqlglot.parse_one(rendering, read="snowflake").find_all(exp.DateAdd)
+        if node.text("unit").upper() == "NANOSECOND"
+        and "DATE_PART(NANOSECOND" in node.expression.sql("snowflake").upper()
+    ]
+    assert dropped, rendering
+    with fakesnow.patch():
+        import snowflake.connector
+
+        conn = snowflake.connector.connect(database="db", schema="s", paramstyle="qmark")
+        cursor = conn.cursor()
+        cursor.execute("create database if not exists db")
+        cursor.execute("create schema if not exists db.s")
+        cursor.execute("use schema db.s")
+        cursor.execute("create table t (x varchar)")
+        cursor.executemany(
+            "insert into t values (?)",
+            [["2025-01-02T10:00:00.123456789Z"], ["2025-01-02T10:00:00+05:45"], ["2025-01-02"]],
+        )
+        cursor.execute(render("SELECT ORDERS_TO_UTC(x) FROM t", SNOWFLAKE))
+        got = sorted(pd.Timestamp(value).tz_convert("UTC") for (value,) in cursor.fetchall())
+        conn.close()
+    assert got == [
+        pd.Timestamp("2025-01-02T00:00:00Z"),
+        pd.Timestamp("2025-01-02T04:15:00Z"),
+        pd.Timestamp("2025-01-02T10:00:00.123456Z"),
+    ]

@@ -63,7 +63,14 @@ WITH texts AS (
         UPPER(t_order_ts),
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
       )
-      THEN CONVERT_TIMEZONE('UTC', TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ))
+      THEN CONVERT_TIMEZONE(
+        'UTC',
+        DATEADD(
+          NANOSECOND,
+          -DATE_PART(NANOSECOND, TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)) % 1000,
+          TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)
+        )
+      )
     END AS v_order_ts,
     COALESCE(
       NOT t_order_ts IS NULL
@@ -90,7 +97,14 @@ WITH texts AS (
         UPPER(t_updated_at),
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
       )
-      THEN CONVERT_TIMEZONE('UTC', TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ))
+      THEN CONVERT_TIMEZONE(
+        'UTC',
+        DATEADD(
+          NANOSECOND,
+          -DATE_PART(NANOSECOND, TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)) % 1000,
+          TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)
+        )
+      )
     END AS v_updated_at,
     COALESCE(
       NOT t_updated_at IS NULL
