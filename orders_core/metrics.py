@@ -20,6 +20,9 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 # depends on the order the engine feeds the rows in, which varies between runs (parallel
 # pipelines, the UNION ALL of CURRENT_ORDERS) and with the physical order batchings leave
 # in the tables, so the same orders gave total_revenue 2.6 or 2.5999999999999996.
+# Every sum casts its argument to it, even a sum of decimals: fakesnow (the Snowflake of
+# the tests) sums anything else as doubles. The mean spend is divided as a double: a
+# NUMBER divided in Snowflake is rounded to 12 places, a DuckDB decimal divided is a double.
 MONEY_SUM_TYPE = "decimal(38, 12)"
 
 # Definitions (time unit: days), as of day D:
@@ -47,13 +50,14 @@ select
     cast(count(*) - 1 as bigint) as frequency,
     cast(max(order_date) - min(order_date) as bigint) as recency_days,
     cast(cast(? as date) - min(order_date) as bigint) as tenure_days,
-    cast(
-        coalesce(
-            sum(case when order_date > first_day then day_amount end) / nullif(count(*) - 1, 0),
-            0
-        ) as double
+    coalesce(
+        cast(
+            sum(cast(case when order_date > first_day then day_amount end as {MONEY_SUM_TYPE}))
+            as double
+        ) / nullif(count(*) - 1, 0),
+        0
     ) as monetary_value,
-    cast(sum(day_amount) as double) as total_revenue,
+    cast(sum(cast(day_amount as {MONEY_SUM_TYPE})) as double) as total_revenue,
     min(order_date) as first_order_date,
     max(order_date) as last_order_date,
     cast(? as date) as as_of_date

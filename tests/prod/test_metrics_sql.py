@@ -42,32 +42,32 @@ ORDERS = [
 ]
 
 
-def _cleaned_orders() -> pd.DataFrame:
+def _cleaned_orders(orders=ORDERS) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "customer_id": pd.array([o[0] for o in ORDERS], dtype="string"),
+            "customer_id": pd.array([o[0] for o in orders], dtype="string"),
             "order_date": pd.array(
-                [pd.Timestamp(o[1]).date() for o in ORDERS], dtype=pd.ArrowDtype(pa.date32())
+                [pd.Timestamp(o[1]).date() for o in orders], dtype=pd.ArrowDtype(pa.date32())
             ),
-            "amount": [o[2] for o in ORDERS],
-            "order_id": [f"o-{i}" for i in range(len(ORDERS))],
-            "updated_at": pd.to_datetime([o[1] for o in ORDERS], utc=True),
+            "amount": [o[2] for o in orders],
+            "order_id": [f"o-{i}" for i in range(len(orders))],
+            "updated_at": pd.to_datetime([o[1] for o in orders], utc=True),
             "source_file": "orders.csv",
-            "source_line": range(1, len(ORDERS) + 1),
+            "source_line": range(1, len(orders) + 1),
         }
     ).assign(partition_date=lambda f: f["order_date"])
 
 
-def _duckdb(tmp_path) -> DuckDBWarehouse:
+def _duckdb(tmp_path, orders=ORDERS) -> DuckDBWarehouse:
     path = str(tmp_path / "metrics.duckdb")
     with duckdb.connect(path) as conn:
-        conn.register("incoming", _cleaned_orders())
+        conn.register("incoming", _cleaned_orders(orders))
         conn.execute("create schema staging")
         conn.execute("create table staging.cleaned_orders as select * from incoming")
     return DuckDBWarehouse(database=path)
 
 
-def _snowflake():
+def _snowflake(orders=ORDERS):
     with dg.build_resources(
         {
             "warehouse": SnowflakeWarehouse(
@@ -88,7 +88,7 @@ def _snowflake():
             "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (c, d, a, f"o-{i}", f"{d}T00:00:00Z", "orders.csv", i + 1, d)
-                for i, (c, d, a) in enumerate(ORDERS)
+                for i, (c, d, a) in enumerate(orders)
             ],
         )
     return warehouse
@@ -113,6 +113,28 @@ def test_customer_metrics_are_the_same_on_duckdb_and_snowflake(tmp_path, fake_sn
         # days 1, 4, 9: two repeat days spending 20 and 40
         assert (c1["order_count"], c1["frequency"], c1["recency_days"]) == (4, 2, 8)
         assert c1["monetary_value"] == 30.0
+
+
+def test_money_sums_are_exact_decimals_on_both_engines(tmp_path, fake_snowflake):
+    # A tenth on each of ten days: 1.0 exactly as decimals, 0.9999999999999999 as a double
+    # sum (in any order). fakesnow turns SUM(x) into SUM(TRY_CAST(x AS DOUBLE)) unless x is
+    # already a cast, so the sums over the days' decimal amounts must cast explicitly; and
+    # a decimal divided in Snowflake is a NUMBER rounded to 12 places, in DuckDB a double:
+    # the mean is divided as doubles in both.
+    orders = [("c-9", f"2025-01-{day:02d}", 0.1) for day in range(1, 11)]
+    orders += [("c-8", "2025-01-01", 1.0), *(("c-8", f"2025-01-0{d}", 10.0 / 3) for d in (2, 3, 4))]
+    local = _duckdb(tmp_path, orders).query(metrics.CUSTOMER_METRICS_SQL, ["2025-01-10"] * 3)
+    prod = _snowflake(orders).query(metrics.CUSTOMER_METRICS_SQL, ["2025-01-10"] * 3)
+
+    for frame in (local, prod):
+        row = frame.set_index("customer_id").loc["c-9"]
+        assert (row["total_revenue"], row["monetary_value"]) == (1.0, 0.1)
+    columns = ["customer_id", "total_revenue", "monetary_value"]
+    assert prod[columns].values.tolist() == local[columns].values.tolist()
+    # Snowflake divides a NUMBER(38, 12) to 12 places (33.333333333333, not the double
+    # 33.333333333333336): the mean's sum is a double before it is divided.
+    rendered = " ".join(snowflake_sql(metrics.CUSTOMER_METRICS_SQL).upper().split())
+    assert "AS DOUBLE) / NULLIF(COUNT(*) - 1, 0)" in rendered
 
 
 def test_latest_day_is_the_same_on_duckdb_and_snowflake(tmp_path, fake_snowflake):

@@ -91,11 +91,11 @@ FROM (
     CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
     CAST(MAX(order_date) - MIN(order_date) AS BIGINT) AS recency_days,
     CAST(CAST(? AS DATE) - MIN(order_date) AS BIGINT) AS tenure_days,
-    CAST(COALESCE(
-      SUM(CASE WHEN order_date > first_day THEN day_amount END) / NULLIF(COUNT(*) - 1, 0),
+    COALESCE(
+      CAST(SUM(CAST(CASE WHEN order_date > first_day THEN day_amount END AS DECIMAL(38, 12))) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
       0
-    ) AS DOUBLE) AS monetary_value,
-    CAST(SUM(day_amount) AS DOUBLE) AS total_revenue,
+    ) AS monetary_value,
+    CAST(SUM(CAST(day_amount AS DECIMAL(38, 12))) AS DOUBLE) AS total_revenue,
     MIN(order_date) AS first_order_date,
     MAX(order_date) AS last_order_date,
     CAST(? AS DATE) AS as_of_date
