@@ -103,7 +103,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         # CASE: JSON is parsed only for the values that start like JSON
         DUCKDB: "CASE WHEN substr({0}, 1, 1) IN ('[', '{{') THEN coalesce(json_valid({0}), false)"
         " ELSE false END",
-        SNOWFLAKE: "COALESCE(LEFT({0}, 1) IN ('[', '{{') AND TRY_PARSE_JSON({0}) IS NOT NULL, FALSE)",
+        # 'd': duplicate keys allowed, as DuckDB's json_valid allows them; Snowflake's
+        # default ('s', strict) fails {"a": 1, "a": 2}, which then passed as plain text.
+        # VERBATIM_: sqlglot drops TRY_PARSE_JSON's second argument
+        SNOWFLAKE: "COALESCE(LEFT({0}, 1) IN ('[', '{{')"
+        " AND VERBATIM_TRY_PARSE_JSON({0}, 'd') IS NOT NULL, FALSE)",
     },
     # HMAC-SHA256 (RFC 2104) of UTF-8 text as lower-case hex, from the padded keys
     # (``pii.hmac_pads``): H((K ^ opad) || H((K ^ ipad) || m))
@@ -118,6 +122,19 @@ TEMPLATES: dict[str, dict[str, str]] = {
         SNOWFLAKE: "NULLIF(SUBSTR({prefixed}, LENGTH({0}) + 1), '')",
     },
 }
+
+
+# A template's call of ``VERBATIM_<NAME>(...)`` is written ``<NAME>(...)`` with its
+# arguments as they are, for a function whose arguments sqlglot would rewrite or drop.
+VERBATIM = "VERBATIM_"
+
+
+def _verbatim(node):
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous) and node.name.upper().startswith(VERBATIM):
+        node.set("this", node.name[len(VERBATIM) :].upper())
+    return node
 
 
 def _literal(text: str) -> str:
@@ -137,7 +154,7 @@ def _expand(node, dialect: str):
     text = template.format(
         *args, ws=_literal(WHITESPACE), rest=", ".join(args[1:]), prefixed=prefixed or "''"
     )
-    return sqlglot.parse_one(text, read=dialect)
+    return sqlglot.parse_one(text, read=dialect).transform(_verbatim)
 
 
 @cache

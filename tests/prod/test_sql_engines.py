@@ -138,3 +138,29 @@ def test_snowflake_reads_instants_to_the_microsecond_as_duckdb_does():
         pd.Timestamp("2025-01-02T04:15:00Z"),
         pd.Timestamp("2025-01-02T10:00:00.123456Z"),
     ]
+
+
+def test_snowflake_reads_a_json_object_with_a_repeated_key_as_duckdb_does():
+    # DuckDB's json_valid accepts {"a": 1, "a": 2}; Snowflake's TRY_PARSE_JSON fails it by
+    # default ('s', strict: docs.snowflake.com/sql-reference/functions/try_parse_json), so
+    # the value was a nested value (invalid_region) locally and plain text in production.
+    # fakesnow parses as DuckDB does (and drops the parameter, as sqlglot does): the
+    # rendering itself must ask for 'd'.
+    from tests.support.order_fixtures import csv_bytes, landed
+
+    row = {
+        "order_id": "o1",
+        "customer_id": "c1",
+        "order_ts": "2025-01-02T10:00:00Z",
+        "amount": "10.00",
+        "currency": "USD",
+        "region": '{"a": 1, "a": 2}',
+    }
+    raw = raw_frame([landed("dup.csv", csv_bytes([row]))])
+    cleaned, quarantined = snowflake_clean(raw)
+    assert clean_orders(raw, CONTRACT, KEY).quarantined["reason_code"].tolist() == [
+        "invalid_region"
+    ]
+    assert quarantined["reason_code"].tolist() == ["invalid_region"] and cleaned.empty
+    rendering = " ".join(render("SELECT ORDERS_IS_JSON_CONTAINER(x) FROM t", SNOWFLAKE).split())
+    assert rendering.count("TRY_PARSE_JSON(") == rendering.count("TRY_PARSE_JSON(x, 'd')") == 1

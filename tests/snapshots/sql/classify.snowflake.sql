@@ -151,7 +151,7 @@ WITH texts AS (
     numbers.*,
     COALESCE(
       COALESCE(
-        LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+        LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
         FALSE
       ),
       FALSE
@@ -159,7 +159,7 @@ WITH texts AS (
     COALESCE(
       COALESCE(
         LEFT(t_customer_id, 1) IN ('[', '{')
-        AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+        AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
         FALSE
       ),
       FALSE
@@ -172,7 +172,7 @@ WITH texts AS (
     ) AS m_amount,
     COALESCE(
       COALESCE(
-        LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+        LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
         FALSE
       ),
       FALSE
@@ -184,17 +184,23 @@ WITH texts AS (
       NOT t_unit_price IS NULL AND v_unit_price IS NULL
     ) AS m_unit_price,
     COALESCE(
-      COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE),
+      COALESCE(
+        LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+        FALSE
+      ),
       FALSE
     ) AS m_status,
     COALESCE(
-      COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE),
+      COALESCE(
+        LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+        FALSE
+      ),
       FALSE
     ) AS m_region,
     COALESCE(
       COALESCE(
         LEFT(t_customer_email, 1) IN ('[', '{')
-        AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+        AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
         FALSE
       ),
       FALSE
@@ -304,7 +310,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           COALESCE(
-            LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+            LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
             FALSE
           )
         ),
@@ -325,7 +331,7 @@ WITH texts AS (
         AND (
           COALESCE(
             LEFT(t_customer_id, 1) IN ('[', '{')
-            AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+            AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
             FALSE
           )
         ),
@@ -345,7 +351,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           COALESCE(
-            LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+            LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
             FALSE
           )
         ),
@@ -530,7 +536,10 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
+          COALESCE(
+            LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+            FALSE
+          )
         ),
         FALSE
       )
@@ -547,7 +556,10 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
+          COALESCE(
+            LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+            FALSE
+          )
         ),
         FALSE
       )
@@ -557,7 +569,7 @@ WITH texts AS (
         AND (
           COALESCE(
             LEFT(t_customer_email, 1) IN ('[', '{')
-            AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+            AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
             FALSE
           )
         ),
