@@ -83,6 +83,17 @@ def publish_statements() -> list[str]:
     ]
 
 
+def affected_days_sql() -> str:
+    """The days whose facts hold an affected order (after ``CREATE TEMPORARY TABLE
+    orders_affected``): read before and after publishing, the days outside the run's
+    whose facts it moved (an order re-sent on a later day leaves its older day's
+    partition, or comes back to it)."""
+    return (
+        f"SELECT DISTINCT partition_date FROM {quoted(FCT_ORDERS)}"
+        f" WHERE order_id IN (SELECT order_id FROM {AFFECTED_TABLE})"
+    )
+
+
 def day_figures_sql() -> str:
     """Per published day between two bound days: orders, revenue, customers."""
     return (

@@ -177,3 +177,49 @@ def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
     assert counts[0] == counts[1]  # one row per order
     hours = sorted(ts.astimezone(dt.UTC).hour for (ts,) in naive)
     assert hours == [1, 6, 8]  # offset-free values read as UTC, never another row's offset
+
+
+FIGURES = (
+    "dagster/row_count",
+    "orders/revenue",
+    "orders/mean_order_value",
+    "orders/distinct_customers",
+)
+
+
+def fct_figures_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
+    """The figures of each fct_orders partition's latest materialization."""
+    settings = PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(tmp / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    key = dg.AssetKey(["warehouse", "fct_orders"])
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            run(settings, instance, DAYS[first], DAYS[last])
+        latest = {}
+        for day in DAYS:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+            ).records
+            if records:
+                metadata = records[0].asset_materialization.metadata
+                latest[day] = {name: metadata[name].value for name in FIGURES}
+    return latest
+
+
+def test_a_days_fct_figures_are_those_of_its_rows_whatever_the_batching(tmp_path):
+    # "twice" lands on days 1, 3 and 6 and its day-3 version wins: run day by day, day 1's
+    # figures were those of day 1's own run (its fact then still in day 1), as were day
+    # 3's after day 6's run took "twice" there and gave it back.
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    whole = fct_figures_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
+    forward = fct_figures_after(tmp_path / "fwd", landing, [(i, i) for i in range(6)])
+    backwards = fct_figures_after(
+        tmp_path / "back", landing, [(i, i) for i in reversed(range(6))]
+    )
+    assert whole[DAYS[0]]["dagster/row_count"] == 4  # older-later, naive, offset, dup
+    assert forward == whole
+    assert backwards == whole
