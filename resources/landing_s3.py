@@ -15,7 +15,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import boto3
 from botocore import UNSIGNED
@@ -34,6 +34,21 @@ from resources.landing import (
     RefusedFile,
     day_prefix,
 )
+
+
+def s3_file_uri(bucket: str, folder: str, name: str) -> str:
+    """The URI of the file ``name`` of ``folder`` (a key prefix ending with ``/``), its name
+    percent-encoded as ``Path.as_uri`` encodes a local file's: ``source_file`` then orders
+    the files of a day as locally (the tie rule: ``%C3%A9.csv`` before ``z.csv``), and a
+    ``#`` or ``?`` in a name is not read as a fragment or a query."""
+    return f"s3://{bucket}/{folder}{quote(name)}"
+
+
+def s3_file_key(uri: str) -> tuple[str, str]:
+    """``s3_file_uri``'s bucket and the file's key (its name decoded)."""
+    bucket, path = parse_s3_uri(uri)
+    folder, _, name = path.rpartition("/")
+    return bucket, f"{folder}/{unquote(name)}" if folder else unquote(name)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -128,7 +143,7 @@ class S3LandingZone(LandingZone):
                     continue
                 files.append(
                     LandingFileInfo(
-                        uri=f"s3://{self.bucket}/{key}",
+                        uri=s3_file_uri(self.bucket, folder, name),
                         name=name,
                         size=int(item["Size"]),
                         version=item["ETag"].strip('"'),
@@ -156,7 +171,7 @@ class S3LandingZone(LandingZone):
         return self.scan_day(day).files
 
     def read(self, info: LandingFileInfo) -> bytes:
-        bucket, key = parse_s3_uri(info.uri)
+        bucket, key = s3_file_key(info.uri)
         folder = posixpath.dirname(key) + "/"
         under = self._key(f"{DATASET}/")
         day_folder = folder[len(under) :] if folder.startswith(under) else ""

@@ -172,3 +172,32 @@ def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_buck
     rows = engine.conn.execute(query).fetchall()
     assert len(rows) == 10
     assert rows == reader.conn.execute(query).fetchall()
+
+
+def test_a_file_name_is_percent_encoded_in_its_uri_as_a_local_files_is(
+    landed_bucket, moto_endpoint, s3_client, tmp_path
+):
+    # A raw key in the URI made "x#y.csv" a fragment (the read asked for "x": NoSuchKey,
+    # and raw_orders failed) and ordered "é.csv" after "z.csv" where the local zone's
+    # "%C3%A9.csv" comes before it: a tie between the two resolved otherwise in prod.
+    from resources.landing import LocalLandingZone
+
+    day = DAYS[0]
+    names = ["x#y.csv", "q?r.csv", "é.csv", "z.csv", "50%.csv", "a b+c.csv"]
+    for name in names:
+        key = f"landing/orders/date={day.isoformat()}/{name}"
+        s3_client.put_object(Bucket=landed_bucket, Key=key, Body=name.encode())
+        local = tmp_path / "orders" / f"date={day.isoformat()}" / name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(name.encode())
+    zone = _zone(landed_bucket, moto_endpoint)
+    remote = {info.name: info for info in zone.list_day(day) if info.name in names}
+    here = {info.name: info for info in LocalLandingZone(root=str(tmp_path)).list_day(day)}
+
+    assert sorted(remote) == sorted(names)
+    for name in names:
+        assert zone.read(remote[name]) == name.encode()
+        assert remote[name].uri.rpartition("/")[2] == here[name].uri.rpartition("/")[2]
+    by_uri = sorted(names, key=lambda name: remote[name].uri)
+    assert by_uri == sorted(names, key=lambda name: here[name].uri)
+    assert by_uri.index("é.csv") < by_uri.index("z.csv")
