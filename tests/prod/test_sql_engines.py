@@ -3,6 +3,9 @@ same rows under fakesnow as the DuckDB rendering, on the whole bad-input corpus.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import fakesnow
 import pandas as pd
 import pytest
@@ -33,18 +36,30 @@ def corpus_raw() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cleaned and quarantined rows from the Snowflake rendering, run by fakesnow."""
-    table = raw_table(raw, CONTRACT).to_pandas()
+@contextmanager
+def fakesnow_session() -> Iterator[tuple]:
+    """A connection to an empty fakesnow schema ``db.s`` (qmark parameters) and its
+    cursor; closed on exit."""
     with fakesnow.patch():
         import snowflake.connector
-        from snowflake.connector.pandas_tools import write_pandas
 
         conn = snowflake.connector.connect(database="db", schema="s", paramstyle="qmark")
         cursor = conn.cursor()
         cursor.execute("create database if not exists db")
         cursor.execute("create schema if not exists db.s")
         cursor.execute("use schema db.s")
+        try:
+            yield conn, cursor
+        finally:
+            conn.close()
+
+
+def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cleaned and quarantined rows from the Snowflake rendering, run by fakesnow."""
+    table = raw_table(raw, CONTRACT).to_pandas()
+    with fakesnow_session() as (conn, cursor):
+        from snowflake.connector.pandas_tools import write_pandas
+
         types = {"source_line": "BIGINT", "partition_date": "DATE"}
         columns = ", ".join(f'"{c}" {types.get(c, "VARCHAR")}' for c in table.columns)
         cursor.execute(f"create table raw_input ({columns})")
@@ -60,7 +75,6 @@ def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             frame = cursor.fetch_pandas_all()
             frame.columns = [c.lower() for c in frame.columns]
             results.append(frame.sort_values(["source_file", "source_line"], ignore_index=True))
-        conn.close()
     return results[0], results[1]
 
 
@@ -117,14 +131,7 @@ def test_snowflake_reads_instants_to_the_microsecond_as_duckdb_does():
         and "DATE_PART(NANOSECOND" in node.expression.sql("snowflake").upper()
     ]
     assert dropped, rendering
-    with fakesnow.patch():
-        import snowflake.connector
-
-        conn = snowflake.connector.connect(database="db", schema="s", paramstyle="qmark")
-        cursor = conn.cursor()
-        cursor.execute("create database if not exists db")
-        cursor.execute("create schema if not exists db.s")
-        cursor.execute("use schema db.s")
+    with fakesnow_session() as (_, cursor):
         cursor.execute("create table t (x varchar)")
         cursor.executemany(
             "insert into t values (?)",
@@ -132,7 +139,6 @@ def test_snowflake_reads_instants_to_the_microsecond_as_duckdb_does():
         )
         cursor.execute(render("SELECT ORDERS_TO_UTC(x) FROM t", SNOWFLAKE))
         got = sorted(pd.Timestamp(value).tz_convert("UTC") for (value,) in cursor.fetchall())
-        conn.close()
     assert got == [
         pd.Timestamp("2025-01-02T00:00:00Z"),
         pd.Timestamp("2025-01-02T04:15:00Z"),
