@@ -96,7 +96,7 @@ def misnamed_folder_day(name: str) -> dt.date | None:
     ``date=2025-01-01``); the day is still listed, so that its run reports the folder as
     refused and schema_drift holds the day, instead of the files going unread unseen."""
     day = _named_day(name)
-    return day if day is not None and folder_day(name) is None else None
+    return day if day is not None and name != f"date={day.isoformat()}" else None
 
 
 def _named_day(name: str) -> dt.date | None:
@@ -114,7 +114,9 @@ def days_of_folders(names: Iterable[str]) -> list[dt.date]:
     return sorted({day for name in names if (day := _named_day(name)) is not None})
 
 
-def misnamed_refusals(names: Iterable[str], days: Iterable[dt.date]) -> dict[dt.date, list]:
+def misnamed_refusals(
+    names: Iterable[str], days: Iterable[dt.date]
+) -> dict[dt.date, list[RefusedFile]]:
     """For each of ``days``, its misnamed day folders among ``names``, as refused entries."""
     wanted = set(days)
     refused: dict[dt.date, list[RefusedFile]] = {}
