@@ -596,31 +596,34 @@ def _jsonl_frame(
     return records.frame(contract, source, "jsonl")
 
 
-def _contract_aliases(records: _Records) -> dict[str, int]:
+def _contract_aliases(records: _Records) -> dict[str, tuple[int, int]]:
     """The keys of a JSON Lines file that name a contract column another key of the file
-    names first (``amount`` after ``Amount``), each with that column's position."""
+    names first (``amount`` after ``Amount``), each with that column's position and its
+    own."""
     positions = {records.header[i]: i for i in records.positions.values()}
     by_column = {normalize_header(key): i for key, i in positions.items()}
     return {
-        key: by_column[normalize_header(key)]
-        for key in records.header
+        key: (by_column[normalize_header(key)], own)
+        for own, key in enumerate(records.header)
         if key not in positions and normalize_header(key) in by_column
     }
 
 
 def _use_own_keys(
-    record: dict, names: list[str], aliases: dict[str, int], values: list[str | None]
+    record: dict,
+    names: list[str],
+    aliases: dict[str, tuple[int, int]],
+    values: list[str | None],
 ) -> None:
     """Read a contract column of ``record`` from the record's own key naming it when the
     key the file named it by first is not in the record: each JSON object names its
     values, so a record spelling ``amount`` where others spell ``Amount`` still has its
     amount (it was kept as an extra and the record quarantined as ``missing_amount``)."""
-    index = {name: i for i, name in enumerate(names)}
     filled: set[int] = set()  # the first of the record's keys naming a column counts
     for key in record:
-        position = aliases.get(key)
+        position, own = aliases.get(key, (None, None))
         if position is not None and position not in filled and names[position] not in record:
-            values[position], values[index[key]] = values[index[key]], None
+            values[position], values[own] = values[own], None
             filled.add(position)
 
 

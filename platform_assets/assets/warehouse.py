@@ -126,8 +126,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                         session.execute(statement)
                     touched |= {row[0] for row in session.execute(affected_days_sql())}
                     figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
-                    moved = sorted(_as_date(day) for day in touched)
-                    moved = [day for day in moved if day not in set(days)]
+                    moved = sorted({_as_date(day) for day in touched} - set(days))
                     if moved:
                         figures.update(
                             (row[0], row)
