@@ -28,9 +28,11 @@ _EMAIL_HERE = re.compile(rf"(?:{_QUOTED}|{_LOCAL}+)@{_DOMAIN}")
 EMAIL = re.compile(rf"(?:{_QUOTED}|(?<!{_LOCAL}){_LOCAL}+)@{_DOMAIN}")
 # The same idea for the engines' regular expressions (RE2 and POSIX, searched anywhere in
 # the value, ORDERS_SEARCH): text that holds an address. Cleaning quarantines free text
-# that matches. No ".": it matches no line break in either engine, so a whole-value
-# pattern ("^.*...@....*$") missed every address of a value with more than one line.
-SQL_HOLDS_EMAIL = r"[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]"
+# that matches, so it must find every value EMAIL finds (more is only more caution): an
+# "@" between two characters that are neither white space nor "@". Written as negated
+# POSIX classes, because the engines' shorthands (\w, [A-Za-z]) are ASCII only there and
+# missed "josé@exämple.org"; no ".": it matches no line break in either engine.
+SQL_HOLDS_EMAIL = r"[^[:space:]@]@[^[:space:]@]"
 # EMAIL's search, for the engine (RE2, partial match), on text that plain_csv.json_safe
 # accepts (printable ASCII, no quote: no quoted local part, \w is [A-Za-z0-9_]).
 SQL_EMAIL_IN_JSON_SAFE = r"[A-Za-z0-9_.%+!#$&*/=?^`{|}~-]@([A-Za-z0-9_-]|\[[^\]\s]*\])"

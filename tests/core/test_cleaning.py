@@ -146,6 +146,18 @@ def test_an_email_in_free_text_is_quarantined_not_published():
     assert result.quarantined["reason_code"].tolist() == ["email_in_region"]
 
 
+def test_an_email_with_letters_beyond_ascii_in_free_text_is_quarantined():
+    result = clean(
+        [
+            row(order_id="o1", region="écrire à josé@exämple.org"),
+            row(order_id="o2", region="联系 李@例子.中国"),
+            row(order_id="o3", region="Zürich @ noon"),
+        ]
+    )
+    assert result.cleaned["order_id"].tolist() == ["o3"]
+    assert result.quarantined["reason_code"].tolist() == ["email_in_region"] * 2
+
+
 def test_an_email_in_free_text_of_several_lines_is_quarantined_not_published():
     result = clean(
         [

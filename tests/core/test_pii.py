@@ -124,6 +124,28 @@ def test_a_long_run_without_an_address_is_no_address():
     assert redact_emails(text + " b@c") == text + " " + MASK
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_the_engine_pattern_finds_every_address_the_reader_finds(seed):
+    """Cleaning quarantines free text by SQL_HOLDS_EMAIL in the engine: every value that
+    looks_like_email flags must match there, letters beyond ASCII on either side of the
+    '@' included (the engines' [A-Za-z0-9] missed "josé@exämple.org": published)."""
+    import duckdb
+
+    from orders_core.pii import SQL_HOLDS_EMAIL
+
+    rng = random.Random(seed)
+    alphabet = list('ab.-_+"@ []\r\n\t!é李ß1%(),;<>\u00a0\u0301')
+    texts = ["josé@exämple.org", "李@例子.中国", "a@_x", "ann_@x", '"a b"@x', "a@[1.2.3.4]"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5_000)]
+    with duckdb.connect() as conn:
+        found = conn.execute(
+            "SELECT list(regexp_matches(t, ?)) FROM unnest(?) AS u(t)", [SQL_HOLDS_EMAIL, texts]
+        ).fetchone()[0]
+    missed = [t for t, hit in zip(texts, found, strict=True) if looks_like_email(t) and not hit]
+    assert missed == []
+    assert not any(hit for t, hit in zip(texts, found, strict=True) if "@" not in t)
+
+
 def test_check_samples_mask_addresses_as_the_plain_pattern_does():
     """The checks' sample masking (orders_core.sql.quality) finds what its plain pattern
     finds, without rescanning a long run that holds no '@'."""

@@ -667,7 +667,7 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          REGEXP_MATCHES(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]')
+          REGEXP_MATCHES(t_region, '[^[:space:]@]@[^[:space:]@]')
         ),
         FALSE
       )
@@ -1169,7 +1169,7 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              REGEXP_MATCHES(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]')
+              REGEXP_MATCHES(t_region, '[^[:space:]@]@[^[:space:]@]')
             ),
             FALSE
           )

@@ -595,7 +595,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           (
-            REGEXP_INSTR(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]') > 0
+            REGEXP_INSTR(t_region, '[^[:space:]@]@[^[:space:]@]') > 0
           )
         ),
         FALSE
@@ -1155,7 +1155,7 @@ SELECT
               parse_error IS NULL
               AND (
                 (
-                  REGEXP_INSTR(t_region, '[A-Za-z0-9._%+!#$&*/=?^`{|}~-]@[A-Za-z0-9-]') > 0
+                  REGEXP_INSTR(t_region, '[^[:space:]@]@[^[:space:]@]') > 0
                 )
               ),
               FALSE
