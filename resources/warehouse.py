@@ -8,6 +8,7 @@ Snowflake. Asset code only sees :class:`Warehouse` (for SQL) and the IO manager
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -256,6 +257,11 @@ class DuckDBWarehouse(Warehouse):
     # 600MB keeps a step process (Python and Dagster add about 200 MiB, DuckDB some
     # memory outside its accounting) under 1 GiB (bench/RESULTS.md).
     memory_limit: str | None = "600MB"
+    # What the whole step process may hold: a session's limit is lowered to what the
+    # process has left of it (see :func:`session_memory_limit`). The local run executes
+    # every step in one process, which holds about 430 MiB (Dagster, pandas, scikit-learn)
+    # by the time clean_orders starts: 600MB on top of that peaked at 1,078 MiB.
+    process_memory_budget: str | None = "1GiB"
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with locked_connection(
@@ -265,7 +271,10 @@ class DuckDBWarehouse(Warehouse):
 
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
-        config = {"memory_limit": self.memory_limit} if self.memory_limit else None
+        limit = session_memory_limit(
+            self.memory_limit, self.process_memory_budget, resident_bytes()
+        )
+        config = {"memory_limit": limit} if limit else None
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with locked_connection(
@@ -276,6 +285,52 @@ class DuckDBWarehouse(Warehouse):
         ) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             yield SqlSession(conn)
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)", re.IGNORECASE)
+_UNIT_BYTES = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNIT_BYTES |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+MIB = 2**20
+#: DuckDB's own memory beyond its ``memory_limit`` (allocations it does not account:
+#: the scan's buffers, the catalog, thread-local state), measured as a step's peak RSS
+#: minus its RSS before the run minus the limit: 98 to 113 MiB (bench/RESULTS.md), and a
+#: margin.
+DUCKDB_BEYOND_LIMIT = 160 * MIB
+#: The least a session is given, however full the process: below it DuckDB fails on
+#: work it cannot spill sooner than it saves memory.
+MIN_SESSION_LIMIT = 256 * MIB
+
+
+def size_bytes(text: str) -> int:
+    """Bytes of a size written as DuckDB writes them: ``600MB`` (10^6), ``1GiB`` (2^30)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"memory size {text!r} is not a number and a unit (600MB, 1GiB)")
+    return int(float(found[1]) * _UNIT_BYTES[found[2].upper()])
+
+
+def resident_bytes() -> int | None:
+    """The process's resident set now (Linux), None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def session_memory_limit(
+    limit: str | None, process_budget: str | None, resident: int | None
+) -> str | None:
+    """DuckDB's ``memory_limit`` for a session opened now: ``limit``, lowered so that the
+    process (``resident`` bytes before the session, DuckDB's memory beyond its limit on
+    top) stays within ``process_budget``, never below :data:`MIN_SESSION_LIMIT`. The
+    limit only decides when the engine spills: results do not depend on it."""
+    if process_budget is None or resident is None:
+        return limit
+    left = size_bytes(process_budget) - resident - DUCKDB_BEYOND_LIMIT
+    if limit is not None and size_bytes(limit) <= left:
+        return limit
+    return f"{max(left, MIN_SESSION_LIMIT) // MIB}MiB"
 
 
 def partition_filter(table_slice: TableSlice) -> tuple[str, list[object]]:
