@@ -14,10 +14,17 @@ from collections.abc import Iterable
 
 MASK = "<email>"
 # local@domain: an unquoted or quoted local part, a host name (a dot is not required:
-# "ann@localhost" is still someone's address) or an address literal.
-_LOCAL = r"[\w.%+!#$&*/=?^`{|}~-]"
+# "ann@localhost" is still someone's address) or an address literal. A local-part
+# character is one of [\w.%+!#$&*/=?^`{|}~-], a host character one of [\w-], or any
+# character beyond ASCII that is not whitespace: letters of every script (\w has those),
+# but also combining marks, which \w has not. An address typed in decomposed form (NFD:
+# "jose" + U+0301 "@example.com") has one right before the "@": with \w alone it was no
+# address, its column was not PII and the text was not masked. Each class is written as
+# the characters it leaves out (one class is about twice as fast as an alternation).
+_LOCAL = r"""[^\s\x00-\x20"'(),:;<>@\[\\\]\x7f]"""
 _QUOTED = r'"[^"\r\n]*"'
-_DOMAIN = r"(?:[\w-]+(?:\.[\w-]+)*|\[[^\]\s]*\])"
+_HOST = r"[^\s\x00-\x2c./:-@\[-^`{-\x7f]"
+_DOMAIN = rf"(?:{_HOST}+(?:\.{_HOST}+)*|\[[^\]\s]*\])"
 # An address that starts here (the next one may start right where one ends).
 _EMAIL_HERE = re.compile(rf"(?:{_QUOTED}|{_LOCAL}+)@{_DOMAIN}")
 # The first address of a text. An unquoted local part starts where a run of its

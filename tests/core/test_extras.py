@@ -50,6 +50,16 @@ def test_extras_holding_emails_by_value_or_by_name_are_kept_apart(reader):
     ]
 
 
+@pytest.mark.parametrize("reader", READERS)
+def test_an_address_typed_in_decomposed_form_is_pii_too(reader):
+    """'jose' + U+0301 (NFD 'josé') right before the '@': \\w has no combining mark, so the
+    column was not PII and the address went on in extra_columns_json to cleaned_orders."""
+    data = "order_id,customer_id,contact\nA,c,jose\u0301@example.com\n".encode()
+    raw = READERS[reader](CONTRACT, landed("x.csv", data))
+    assert objects(raw, "extra_columns_json") == [None]
+    assert objects(raw, "pii_extra_columns_json") == [{"contact": "jose\u0301@example.com"}]
+
+
 def test_a_file_without_pii_extras_has_no_pii_json():
     raw = read_landed_files(CONTRACT, [landed("x.csv", b"order_id,promo\nA,SAVE10\n")])
     assert objects(raw, "pii_extra_columns_json") == [None]
