@@ -5,8 +5,14 @@ A blocking check on ``raw_orders``, partitioned like it. It runs right after
 materialization metadata from the instance (a bounded window of partitions), scores
 each day of the run with :func:`orders_core.anomaly.judge_partitions` (the same landed
 days give the same verdicts however they are batched into runs) and records one
-evaluation per day, also in a single-run backfill of a range. If any day is anomalous the check fails with severity ERROR, so nothing downstream
-(cleaned_orders onwards) is materialized in that run: the day is **held**.
+evaluation per day, also in a single-run backfill of a range. If any day is anomalous
+the check fails with severity ERROR, so nothing downstream (cleaned_orders onwards) is
+materialized in that run: the day is **held**.
+
+A day whose history window holds a day that landed but is not loaded yet (days run
+newest first, say) is not judged on the shorter history: it is **deferred** (fails the
+same way, verdict ``deferred``, naming the days it waits for) and judged when they are
+loaded, so the verdicts do not depend on the order the days are run in either.
 
 Releasing a held day (an engineer decided the data is right): run it again with the
 check's config ``{"release": true, "reason": "..."}``; the check then passes with
@@ -16,7 +22,7 @@ new files are scored again. See ``docs/anomaly_hold.md``.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import dagster as dg
 
@@ -27,6 +33,7 @@ from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
 from resources.instance_history import (
     CHECK_NAME,
+    DEFERRED,
     FINGERPRINT,
     RAW_ORDERS,
     evaluation_values,
@@ -35,6 +42,7 @@ from resources.instance_history import (
     metadata_values,
     read_history,
 )
+from resources.landing import LandingZone
 from resources.telemetry import TelemetryResource
 
 CHECK_OP_NAME = METADATA_ANOMALY_OP
@@ -124,17 +132,104 @@ def _prior_release(instance: dg.DagsterInstance, day: str, fingerprint: str) -> 
     return None
 
 
-def _history_window(days: list[str], config: AnomalyConfig) -> list[str]:
-    first = dt.date.fromisoformat(days[0])
-    lookback = config.training_window_days + 7 * WEEKDAY_LOOKBACK_WEEKS
-    return day_keys(first - dt.timedelta(days=lookback), dt.date.fromisoformat(days[-1]))
+def _judging_window(
+    instance: dg.DagsterInstance, days: list[str], config: AnomalyConfig
+) -> tuple[list[str], set[str], set[str]]:
+    """The days whose raw_orders metadata judging ``days`` reads; of those before the run,
+    the ones whose latest evaluation failed, and of these the deferred ones.
+
+    The window is each run day's lookback, stretched back by the lookback of every
+    deferred day in it: those are judged again with the run and need their own history.
+    """
+    start = dt.date.fromisoformat(days[0]) - dt.timedelta(days=history_lookback_days(config))
+    last = dt.date.fromisoformat(days[-1])
+    deferred_of: dict[str, bool] = {}
+    while True:
+        window = day_keys(start, last)
+        failed = set(failed_partitions(instance, window)) - set(days)
+        for day in failed - deferred_of.keys():
+            deferred_of[day] = _is_deferred(instance, day)
+        deferred = {day for day in failed if deferred_of[day]}
+        earliest = min(deferred, default=None)
+        reach = (
+            dt.date.fromisoformat(earliest) - dt.timedelta(days=history_lookback_days(config))
+            if earliest
+            else start
+        )
+        if reach >= start:
+            return window, failed, deferred
+        start = reach
+
+
+def history_lookback_days(config: AnomalyConfig) -> int:
+    """Days before a day whose raw_orders metadata its verdict reads."""
+    return config.training_window_days + 7 * WEEKDAY_LOOKBACK_WEEKS
+
+
+_NAMED_WAITING = 5
+
+
+def waiting_days(
+    day: str, loaded: Collection[str], landed: Callable[[], Collection[str]], config: AnomalyConfig
+) -> list[str]:
+    """The days of ``day``'s history window that landed but raw_orders has not loaded.
+
+    ``landed`` lists the landed days that are partitions (asked only when a day of the
+    window is missing from ``loaded``: with a complete history the landing zone is not
+    listed). A day judged without them would be judged on less history than a range run
+    gives it, and could pass where the range run holds it.
+    """
+    start = dt.date.fromisoformat(day) - dt.timedelta(days=history_lookback_days(config))
+    before = day_keys(start, dt.date.fromisoformat(day))[:-1]
+    missing = [key for key in before if key not in loaded]
+    if not missing:
+        return []
+    present = set(landed())
+    return [key for key in missing if key in present]
+
+
+def deferred_metadata(waiting: list[str], fingerprint: str) -> tuple[str, dict[str, object]]:
+    """Description and metadata of a day whose history window is not loaded yet."""
+    shown = ", ".join(waiting[:_NAMED_WAITING])
+    more = len(waiting) - _NAMED_WAITING
+    named = f"{shown} and {more} more" if more > 0 else shown
+    description = (
+        f"deferred: {len(waiting)} earlier day(s) of the history window landed but are not "
+        f"loaded in raw_orders ({named}); the day is judged once they are (a range run "
+        "would judge it on them). orders_anomaly_sensor runs it again then; or run the "
+        "days as one range"
+    )
+    return description, {
+        "verdict": DEFERRED,
+        "waiting_for": dg.MetadataValue.json(waiting),
+        "landing_fingerprint": fingerprint,
+        "released": False,
+    }
+
+
+def _is_deferred(instance: dg.DagsterInstance, day: str) -> bool:
+    """Whether the latest evaluation of ``day`` (one that failed) deferred it."""
+    record = latest_evaluation(instance, day)
+    return record is not None and evaluation_values(record).get("verdict") == DEFERRED
 
 
 def evaluate_days(
-    instance: dg.DagsterInstance, days: list[str], config: AnomalyConfig, release: str | None
+    instance: dg.DagsterInstance,
+    days: list[str],
+    config: AnomalyConfig,
+    release: str | None,
+    landed: Callable[[], Collection[str]],
 ) -> Iterator[dg.AssetCheckEvaluation]:
-    """One evaluation per day of ``days``; ``release`` (a reason) passes them all as released."""
-    window = _history_window(days, config)
+    """One evaluation per day of ``days``; ``release`` (a reason) passes them all as released.
+
+    ``landed`` lists the days (partitions) that have landing folders: a day whose history
+    window holds a landed day raw_orders has not loaded is **deferred** (fails, blocking,
+    verdict ``deferred``) instead of being judged on less history, so a day's verdict does
+    not depend on the order its days are run in. Days deferred earlier are judged again
+    here, in date order with the run's days, and only their true verdicts (held or not)
+    shape this run's baselines.
+    """
+    window, failed, earlier_deferred = _judging_window(instance, days, config)
     history = read_history(instance, window)
     fingerprints = {
         day: str(metadata_values(record).get(FINGERPRINT, ""))
@@ -146,11 +241,30 @@ def evaluate_days(
             released[day] = (release, False)
         elif day in fingerprints and (prior := _prior_release(instance, day, fingerprints[day])):
             released[day] = (prior, True)
-    to_score = [day for day in days if day in history.raw and day not in released]
+    listing: list[Collection[str]] = []
+
+    def landed_once() -> Collection[str]:
+        if not listing:
+            listing.append(set(landed()))
+        return listing[0]
+
+    candidates = [day for day in days if day in history.raw and day not in released]
+    waiting = {day: waiting_days(day, history.raw, landed_once, config) for day in candidates}
     verdicts: dict[str, AnomalyVerdict] = {}
-    if to_score:
-        held = failed_partitions(instance, window)
-        verdicts = {v.partition: v for v in judge_partitions(history.frame, to_score, config, held)}
+    judged = [day for day in candidates if not waiting[day]]
+    if judged:
+        # Deferred days before the last judged one (of this run, or deferred earlier)
+        # are judged with it: their held-or-not shapes its baselines as in a range run.
+        deferred = {d for d in candidates if waiting[d]} | (earlier_deferred & history.raw.keys())
+        verdicts = {
+            v.partition: v
+            for v in judge_partitions(
+                history.frame,
+                [*judged, *(d for d in deferred if d < judged[-1])],
+                config,
+                failed - earlier_deferred,
+            )
+        }
 
     for day in days:
         target = check_target(history.raw.get(day))
@@ -158,6 +272,9 @@ def evaluate_days(
         if day in released:
             reason, carried = released[day]
             description, metadata = _released(reason, fingerprints.get(day, ""), carried)
+        elif waiting.get(day):
+            passed = False
+            description, metadata = deferred_metadata(waiting[day], fingerprints[day])
         elif day in verdicts:
             verdict = verdicts[day]
             passed, description = not verdict.is_anomalous, verdict.reason
@@ -202,12 +319,18 @@ def build_anomaly_checks(
     def metadata_anomaly(
         context: dg.AssetCheckExecutionContext,
         config: MetadataAnomalyConfig,
+        landing: LandingZone,
         telemetry: TelemetryResource,
     ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
         days = list(context.op_execution_context.partition_keys)
         release = config.reason if config.release else None
+
+        def landed() -> list[str]:
+            keys = (day.isoformat() for day in landing.list_days())
+            return [key for key in keys if partitions_def.has_partition_key(key)]
+
         with telemetry.check_span(context) as span:
-            evaluations = evaluate_days(context.instance, days, scoring, release)
+            evaluations = evaluate_days(context.instance, days, scoring, release, landed)
             yield from span.record_events(evaluations)
             if span.failed_partitions:
                 held = ", ".join(span.failed_partitions)

@@ -204,7 +204,9 @@ def measure(days: int, landing: LocalLandingZone) -> dict[str, float]:
         assert new_day in second.state.held and [n.partition for n in second.held] == [new_day]
 
         start = time.perf_counter()
-        (verdict,) = evaluate_days(instance, [keys[-1]], anomaly_config(0.65, 56), None)
+        (verdict,) = evaluate_days(
+            instance, [keys[-1]], anomaly_config(0.65, 56), None, landed=lambda: keys
+        )
         check = time.perf_counter() - start
         assert verdict.metadata["training_partitions"].value > 0
     return {

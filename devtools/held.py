@@ -3,8 +3,11 @@
     python -m devtools.held            # table of held days (instance in $DAGSTER_HOME)
     python -m devtools.held --json     # the same as JSON
 
-A day is held when its latest ``metadata_anomaly`` evaluation failed. See
-``docs/anomaly_hold.md`` for releasing a day from the UI or the CLI.
+A day is held when its latest ``metadata_anomaly`` evaluation failed. A **deferred** day
+(verdict ``deferred``: earlier landed days of its history window were not loaded when it
+ran) is listed with the range to load instead of a release: orders_anomaly_sensor runs
+it again once those days are loaded. See ``docs/anomaly_hold.md`` for releasing a day
+from the UI or the CLI.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import asdict, dataclass
 import dagster as dg
 
 from resources.instance_history import (
+    DEFERRED,
     evaluation_of,
     evaluation_values,
     failed_partitions,
@@ -37,6 +41,7 @@ class HeldPartition:
     reason: str
     run_id: str
     landing_fingerprint: str
+    waiting_for: tuple[str, ...] = ()  # a deferred day: the days it waits for
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
@@ -58,6 +63,7 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
                 reason=(evaluation.description if evaluation else None) or "",
                 run_id=record.run_id,
                 landing_fingerprint=str(values.get("landing_fingerprint", "")),
+                waiting_for=tuple(str(d) for d in values.get("waiting_for") or ()),
             )
         )
     return held
@@ -73,9 +79,23 @@ def format_table(held: Sequence[HeldPartition]) -> str:
         lines += [
             f"- {item.partition}  score {score}  run {item.run_id[:8]}",
             f"    {item.reason}",
-            f"    release: {release_command(item.partition)}",
         ]
+        if item.verdict == DEFERRED and item.waiting_for:
+            lines.append(f"    load first: {load_command(item.waiting_for)}")
+        else:
+            lines.append(f"    release: {release_command(item.partition)}")
     return "\n".join(lines)
+
+
+def load_command(days: Sequence[str]) -> str:
+    """The CLI that loads the days a deferred day waits for (one range run, from the
+    first to the last: days already loaded in between are loaded again, unchanged)."""
+    span = (
+        f"--partition {days[0]}"
+        if len(days) == 1
+        else f"--partition-range {min(days)}...{max(days)}"
+    )
+    return f"dg launch --assets raw_orders {span}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

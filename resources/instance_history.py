@@ -27,6 +27,8 @@ CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
 CHECK_NAME = tables.METADATA_ANOMALY
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 FINGERPRINT = "orders/landing_fingerprint"
+# The verdict of a day whose history window is not loaded yet (failed, not held).
+DEFERRED = "deferred"
 COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
 

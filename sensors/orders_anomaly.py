@@ -12,6 +12,9 @@ a tick costs the new records, never all of history) and, per day:
   planned (`raw_orders` and downstream), so one bad day does not hold a month;
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
   day (`raw_orders` and downstream), once per fingerprint;
+- **deferred** (its history window held landed days not loaded yet, e.g. days run newest
+  first): no alert; once every day it waits for has a raw_orders materialization, the
+  day is run again (`raw_orders` and downstream) and judged on the full history;
 - **released** by an engineer in a run that did not include `cleaned_orders`: run the
   day's downstream (the release is sticky for those files, so the check passes).
 
@@ -24,6 +27,7 @@ Run keys (`<day>:<fingerprint>[:released]`, `<first>...<last>:<digest>` for a ra
 """
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -38,6 +42,7 @@ from resources.dagster_internals import (
 from resources.instance_history import (
     CLEANED_ORDERS,
     COMPLETED,
+    DEFERRED,
     RAW_ORDERS,
     evaluation_of,
     evaluation_values,
@@ -46,6 +51,7 @@ from resources.instance_history import (
     latest_evaluation,
     latest_execution,
     latest_execution_id,
+    latest_materializations,
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
@@ -64,6 +70,8 @@ class SensorState:
     pending: dict[str, int] = field(default_factory=dict)  # day -> PLANNED record id
     held: dict[str, dict[str, str]] = field(default_factory=dict)  # day -> fingerprint, requested
     downstream: Awaiting = field(default_factory=Awaiting)
+    # day -> {"fingerprint", "waiting" (days it waits for), "requested"}
+    deferred: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -72,6 +80,7 @@ class SensorState:
                 "pending": self.pending,
                 "held": self.held,
                 "downstream": self.downstream.to_dict(),
+                "deferred": self.deferred,
             },
             sort_keys=True,
         )
@@ -84,6 +93,7 @@ class SensorState:
             data["pending"],
             data["held"],
             Awaiting.from_dict(data.get("downstream")),
+            data.get("deferred", {}),
         )
 
 
@@ -111,11 +121,37 @@ def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
     outcome.state.after_id = latest_execution_id(instance)
     for day in sorted(failed_partitions(instance)):
         record = latest_evaluation(instance, day)
-        if record is not None:
-            fp = str(evaluation_values(record).get("landing_fingerprint", ""))
-            outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
-            outcome.held.append(_notice(day, record))
-    outcome.decisions.append(f"started: {len(outcome.state.held)} held partition(s) found")
+        if record is None:
+            continue
+        values = evaluation_values(record)
+        fp = str(values.get("landing_fingerprint", ""))
+        if values.get("verdict") == DEFERRED:
+            outcome.state.deferred[day] = _deferral(fp, values)
+            continue
+        outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
+        outcome.held.append(_notice(day, record))
+    outcome.decisions.append(
+        f"started: {len(outcome.state.held)} held and "
+        f"{len(outcome.state.deferred)} deferred partition(s) found"
+    )
+
+
+def _deferral(fp: str, values: dict[str, object]) -> dict:
+    waiting = values.get("waiting_for")
+    return {
+        "fingerprint": fp,
+        "waiting": sorted(str(d) for d in waiting) if isinstance(waiting, list) else [],
+        "requested": "",
+    }
+
+
+def _ready_deferrals(instance: dg.DagsterInstance, state: SensorState) -> list[str]:
+    """Deferred days not yet re-requested whose awaited days all have a raw_orders
+    materialization now (one query for all of them)."""
+    open_days = {d: w for d, w in state.deferred.items() if not w["requested"]}
+    awaited = {day for w in open_days.values() for day in w["waiting"]}
+    loaded = set(latest_materializations(instance, RAW_ORDERS, awaited))
+    return sorted(d for d, w in open_days.items() if set(w["waiting"]) <= loaded)
 
 
 def _completed_records(
@@ -183,6 +219,13 @@ def evaluate_tick(
         outcome.judged.append(
             (day, float(score) if score is not None else None, record.status == FAILED)
         )
+        if record.status == FAILED and values.get("verdict") == DEFERRED:
+            state.held.pop(day, None)
+            state.deferred[day] = _deferral(fp, values)
+            waiting = len(state.deferred[day]["waiting"])
+            outcome.decisions.append(f"{day}: deferred until {waiting} earlier day(s) are loaded")
+            continue
+        state.deferred.pop(day, None)
         if record.status == FAILED:
             if state.held.get(day, {}).get("fingerprint") != fp:
                 outcome.held.append(_notice(day, record))
@@ -207,6 +250,14 @@ def evaluate_tick(
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")
         work.append(DayWork(day, now, job.all, "anomaly-refresh"))
+    for day in _ready_deferrals(instance, state):
+        deferral = state.deferred[day]
+        digest = hashlib.sha256(",".join(deferral["waiting"]).encode()).hexdigest()[:8]
+        deferral["requested"] = digest
+        outcome.decisions.append(f"{day}: deferred, the days it waited for are loaded, re-run")
+        work.append(
+            DayWork(day, deferral["fingerprint"], job.all, "anomaly-deferred", f":history-{digest}")
+        )
     plan = plan_runs(instance, SENSOR_NAME, work, job, state.downstream, "anomaly-downstream")
     outcome.run_requests += plan.run_requests
     outcome.decisions += plan.decisions
@@ -243,10 +294,13 @@ def build_anomaly_sensor(job_name: str, job: JobAssets) -> dg.SensorDefinition:
             context.log.info(decision)
         summary = "; ".join(outcome.decisions) or "no new metadata_anomaly evaluations"
         held = ", ".join(sorted(outcome.state.held)) or "none"
+        deferred = ", ".join(sorted(outcome.state.deferred)) or "none"
         return dg.SensorResult(
             run_requests=outcome.run_requests,
             cursor=outcome.state.to_json(),
-            skip_reason=None if outcome.run_requests else f"{summary}. Held: {held}",
+            skip_reason=(
+                None if outcome.run_requests else f"{summary}. Held: {held}. Deferred: {deferred}"
+            ),
         )
 
     return orders_anomaly_sensor

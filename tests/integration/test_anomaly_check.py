@@ -1,29 +1,55 @@
 """metadata_anomaly on history written straight into a temp instance (no pipeline runs)."""
 
+import datetime as dt
+import tempfile
+from contextlib import contextmanager
+
 import dagster as dg
 import numpy as np
 import pytest
+from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.utils import make_new_run_id
 
-from asset_checks.anomaly import HELD_DAYS_TAG, anomaly_config, evaluate_days, held_run_tags
+from asset_checks.anomaly import (
+    HELD_DAYS_TAG,
+    anomaly_config,
+    evaluate_days,
+    held_run_tags,
+    history_lookback_days,
+    waiting_days,
+)
+from orders_core.calendar import day_keys
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
 
 CONFIG = anomaly_config(threshold=0.75, training_days=56)
 
 
-def report_history(instance, fingerprint_of=lambda index: f"fp{index}") -> None:
+def history_metadata(fingerprint_of=lambda index: f"fp{index}") -> list[dict]:
+    """raw_orders metadata of every day of the history, injected anomalies included."""
     rng = np.random.default_rng(7)
+    days = []
     for index in range(DAYS):
         raw, cleaned = normal_day(index, rng)
         if index in INJECTED:
             INJECTED[index][1](raw, cleaned)
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(
-                asset_key=RAW_ORDERS,
-                partition=day(index),
-                metadata={**raw, FINGERPRINT: fingerprint_of(index)},
-            )
+        days.append({**raw, FINGERPRINT: fingerprint_of(index)})
+    return days
+
+
+def load_day(instance, index: int, metadata: list[dict]) -> None:
+    """What a run of raw_orders for one day records."""
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=RAW_ORDERS, partition=day(index), metadata=metadata[index]
         )
+    )
+
+
+def report_history(instance, fingerprint_of=lambda index: f"fp{index}") -> None:
+    metadata = history_metadata(fingerprint_of)
+    for index in range(DAYS):
+        load_day(instance, index, metadata)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +60,12 @@ def history():
         yield instance
 
 
-def evaluate(instance, days, release=None) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.partition: e for e in evaluate_days(instance, days, CONFIG, release)}
+EVERY_DAY = [day(index) for index in range(DAYS)]
+
+
+def evaluate(instance, days, release=None, landed=EVERY_DAY) -> dict[str, dg.AssetCheckEvaluation]:
+    """The check's evaluations of ``days``, with ``landed`` the days that have files."""
+    return {e.partition: e for e in evaluate_days(instance, days, CONFIG, release, lambda: landed)}
 
 
 def test_a_day_in_cents_fails_with_drivers_in_a_table(history):
@@ -115,3 +145,117 @@ def test_held_run_tags_name_the_first_days_and_count_the_rest():
     (value,) = held_run_tags(days).values()
     assert value == ", ".join(days[:5]) + " (+2 more)"
     assert held_run_tags(days[:1]) == {HELD_DAYS_TAG: days[0]}
+
+
+@contextmanager
+def one_event_log():
+    """A test instance whose runs share one event log database (not one file per run)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        dg.instance_for_test(
+            temp_dir=tmp,
+            overrides={
+                "event_log_storage": {
+                    "module": "dagster._core.storage.event_log",
+                    "class": "ConsolidatedSqliteEventLogStorage",
+                    "config": {"base_dir": tmp},
+                }
+            },
+        ) as instance,
+    ):
+        yield instance
+
+
+def record_evaluation(instance, evaluation: dg.AssetCheckEvaluation, run_id: str) -> None:
+    """Store an evaluation as run ``run_id`` records it (a runless one may be stored only
+    once per partition)."""
+    event = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
+        event_specific_data=evaluation,
+        job_name="metadata_anomaly_test",
+    )
+    instance.report_dagster_event(event, run_id=run_id)
+
+
+def _verdict(evaluation: dg.AssetCheckEvaluation) -> tuple:
+    values = {k: v.value for k, v in evaluation.metadata.items()}
+    return evaluation.passed, values["verdict"], values.get("anomaly_score")
+
+
+def test_a_day_waits_for_a_landed_day_not_loaded_and_is_judged_once_it_is():
+    metadata = history_metadata()
+    with dg.instance_for_test() as instance:
+        for index in range(DAYS):
+            if index != 45:
+                load_day(instance, index, metadata)
+        (deferred,) = evaluate(instance, [day(52)]).values()
+        assert not deferred.passed and deferred.blocking
+        assert deferred.severity == dg.AssetCheckSeverity.ERROR
+        assert deferred.metadata["verdict"].value == "deferred"
+        assert deferred.metadata["waiting_for"].value == [day(45)]
+        assert deferred.description.startswith("deferred: 1 earlier day(s)") and day(45) in (
+            deferred.description
+        )
+        # A day without landing files is no history to wait for.
+        never_landed = [d for d in EVERY_DAY if d != day(45)]
+        (judged,) = evaluate(instance, [day(52)], landed=never_landed).values()
+        assert _verdict(judged)[:2] == (False, "anomalous")
+
+        load_day(instance, 45, metadata)
+        (judged,) = evaluate(instance, [day(52)]).values()
+        assert _verdict(judged)[:2] == (False, "anomalous")
+
+
+def test_the_landing_zone_is_listed_once_per_check_and_only_for_missing_days(history):
+    listings = []
+
+    def landed():
+        listings.append(1)
+        return EVERY_DAY
+
+    # Day 0 onwards is loaded: the windows of days 60 and 61 reach before it.
+    evaluations = list(evaluate_days(history, [day(60), day(61)], CONFIG, None, landed))
+    assert [e.metadata["verdict"].value for e in evaluations] == ["normal", "normal"]
+    assert len(listings) == 1
+
+    last = dt.date.fromisoformat(day(89))
+    loaded = day_keys(last - dt.timedelta(days=history_lookback_days(CONFIG)), last)
+    assert waiting_days(day(89), loaded, landed, CONFIG) == []
+    assert len(listings) == 1
+
+
+@pytest.mark.parametrize("order", ["newest first", "shuffled"])
+def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
+    """Every day run on its own in the given order; the deferred days run again (one on
+    its own, the rest as one range run, as orders_anomaly_sensor requests the days of a
+    tick): every verdict is the one range run's."""
+    metadata = history_metadata()
+    with dg.instance_for_test() as ranged:
+        for index in range(DAYS):
+            load_day(ranged, index, metadata)
+        expected = {d: _verdict(e) for d, e in evaluate(ranged, EVERY_DAY).items()}
+    held = {d for d, (passed, _, _) in expected.items() if not passed}
+    assert len(held) >= len(INJECTED) - 1
+
+    indexes = list(range(DAYS))[::-1]
+    if order == "shuffled":
+        np.random.default_rng(3).shuffle(indexes)
+    got: dict[str, tuple] = {}
+
+    def run(instance, days: list[str]) -> None:
+        run_id = make_new_run_id()
+        for evaluation in evaluate(instance, days).values():
+            record_evaluation(instance, evaluation, run_id)
+            got[evaluation.partition] = _verdict(evaluation)
+
+    with one_event_log() as instance:
+        for index in indexes:
+            load_day(instance, index, metadata)
+            run(instance, [day(index)])
+        deferred = sorted(d for d, (_, verdict, _) in got.items() if verdict == "deferred")
+        assert len(deferred) >= (DAYS - 1 if order == "newest first" else 20)
+        # The latest deferred day alone: the earlier deferred ones are judged with it.
+        run(instance, deferred[-1:])
+        assert got[deferred[-1]] == expected[deferred[-1]]
+        run(instance, deferred[:-1])
+    assert got == expected

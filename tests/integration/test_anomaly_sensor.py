@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from asset_checks.anomaly import CHECK_OP_NAME
-from devtools.held import held_partitions
+from devtools.held import format_table, held_partitions
 from devtools.simulate import generate
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.alerts import AlertWebhook
@@ -267,3 +267,61 @@ def test_release_config_names_the_check_op():
     defs = build_definitions(PlatformSettings(partitions_start="2025-01-01"))
     nodes = {n.name for n in defs.resolve_job_def(ALL_ASSETS_JOB).graph.node_defs}
     assert CHECK_OP_NAME == "raw_orders_metadata_anomaly" and CHECK_OP_NAME in nodes
+
+
+def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_loaded(tmp_path):
+    """Days run newest first: the last day waits for the landed days before it (no alert),
+    and the sensor runs it again, raw_orders and downstream, once they are loaded."""
+    days = 20
+    landing = tmp_path / "landing"
+    generate(landing, START, days, ORDERS_PER_DAY, seed=SEED)
+    settings = PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(tmp_path / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    last = day(days - 1)
+    with WebhookServer() as server, dg.instance_for_test() as instance:
+        resources = {
+            "landing": LocalLandingZone(root=str(landing)),
+            "alert_webhook": AlertWebhook(url=server.url),
+            "telemetry": TelemetryResource(),
+        }
+        ticker = Ticker(defs, instance, resources)
+        ticker.tick()
+        first = job.execute_in_process(instance=instance, partition_key=last, raise_on_error=False)
+        deferred = anomaly_evaluation(first)
+        assert not deferred.passed and deferred.metadata["verdict"].value == "deferred"
+        assert deferred.metadata["waiting_for"].value == [day(i) for i in range(days - 1)]
+        assert not first.get_asset_materialization_events()[1:], "only raw_orders ran"
+        assert ticker.tick() == [] and server.posts == [], "a deferral is not alerted"
+        state = SensorState.from_json(ticker.cursor)
+        assert list(state.deferred) == [last] and not state.held
+        assert f"Deferred: {last}" in ticker.skip_reasons[-1]
+        (listed,) = held_partitions(instance)
+        assert listed.verdict == "deferred" and len(listed.waiting_for) == days - 1
+        load = f"load first: dg launch --assets raw_orders --partition-range {day(0)}...{day(days - 2)}"
+        assert load in format_table([listed]) and "release:" not in format_table([listed])
+
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[RAW_ORDERS],
+            tags=range_tags(day(0), day(days - 2)),
+            raise_on_error=False,
+        )
+        (request,) = ticker.tick()
+        assert request.partition_key == last and ":history-" in request.run_key
+        assert request.asset_selection is None, "the whole job: raw_orders and downstream"
+        assert ticker.tick() == [], "requested once"
+
+        again = execute(job, instance, request)
+        judged = anomaly_evaluation(again)
+        assert judged.passed and judged.metadata["verdict"].value != "deferred"
+        materialized = {
+            m.materialization.asset_key for m in again.get_asset_materialization_events()
+        }
+        assert CLEANED_ORDERS in materialized
+        ticker.tick()
+        assert not SensorState.from_json(ticker.cursor).deferred
