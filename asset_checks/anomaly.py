@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterator
 import dagster as dg
 
 from asset_checks.partitioned import check_target
-from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions
+from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions, may_be_decided
 from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
@@ -177,7 +177,9 @@ def waiting_days(
     ``landed`` lists the landed days that are partitions (asked only when a day of the
     window is missing from ``loaded``: with a complete history the landing zone is not
     listed). A day judged without them would be judged on less history than a range run
-    gives it, and could pass where the range run holds it.
+    gives it, and could pass where the range run holds it. None are waited for when the
+    day could not be decided even with them (its "insufficient history" pass is the range
+    run's verdict; only the count of days in its message differs).
     """
     start = dt.date.fromisoformat(day) - dt.timedelta(days=history_lookback_days(config))
     before = day_keys(start, dt.date.fromisoformat(day))[:-1]
@@ -185,7 +187,10 @@ def waiting_days(
     if not missing:
         return []
     present = set(landed())
-    return [key for key in missing if key in present]
+    waiting = [key for key in missing if key in present]
+    if waiting and not may_be_decided(day, [*loaded, *waiting], config):
+        return []  # too little history even with them: "insufficient history" either way
+    return waiting
 
 
 def deferred_metadata(waiting: list[str], fingerprint: str) -> tuple[str, dict[str, object]]:

@@ -488,6 +488,16 @@ def judge_partitions(
     return verdicts
 
 
+def may_be_decided(partition: str, present: Iterable[str], config: AnomalyConfig) -> bool:
+    """Whether ``partition`` can be scored with the days ``present`` as its history: its
+    training window holds at least ``min_history`` of them (held days only take some
+    away). A day that cannot is "insufficient history" (a pass) whatever they hold."""
+    end = _anchor(pd.Timestamp(partition).normalize(), config.refit_every_days)
+    start = (end - pd.Timedelta(days=config.training_window_days)).date().isoformat()
+    end_key = end.date().isoformat()
+    return sum(start <= day < end_key for day in present) >= config.min_history
+
+
 def _insufficient(partition: pd.Timestamp, n_train: int, config: AnomalyConfig) -> AnomalyVerdict:
     return AnomalyVerdict(
         partition=partition.date().isoformat(),

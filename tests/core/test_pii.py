@@ -140,7 +140,9 @@ def test_the_engine_pattern_finds_every_address_the_reader_finds(seed):
     rng = random.Random(seed)
     alphabet = list('ab.-_+"@ []\r\n\t!é李ß1%(),;<>\u00a0\u0301')
     texts = ["josé@exämple.org", "李@例子.中国", "a@_x", "ann_@x", '"a b"@x', "a@[1.2.3.4]"]
-    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5_000)]
+    texts += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5_000)
+    ]
     with duckdb.connect() as conn:
         found = conn.execute(
             "SELECT list(regexp_matches(t, ?)) FROM unnest(?) AS u(t)", [SQL_HOLDS_EMAIL, texts]

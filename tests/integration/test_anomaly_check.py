@@ -206,6 +206,16 @@ def test_a_day_waits_for_a_landed_day_not_loaded_and_is_judged_once_it_is():
         assert _verdict(judged)[:2] == (False, "anomalous")
 
 
+def test_a_day_too_early_to_decide_even_with_the_missing_days_does_not_wait_for_them():
+    metadata = history_metadata()
+    with dg.instance_for_test() as instance:
+        for index in range(12):
+            if index != 3:
+                load_day(instance, index, metadata)
+        (early,) = evaluate(instance, [day(11)]).values()
+        assert early.passed and early.metadata["verdict"].value == "insufficient_history"
+
+
 def test_the_landing_zone_is_listed_once_per_check_and_only_for_missing_days(history):
     listings = []
 
@@ -253,7 +263,12 @@ def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
             load_day(instance, index, metadata)
             run(instance, [day(index)])
         deferred = sorted(d for d, (_, verdict, _) in got.items() if verdict == "deferred")
-        assert len(deferred) >= (DAYS - 1 if order == "newest first" else 20)
+        decided = {
+            d for d, (_, verdict, _) in expected.items() if verdict != "insufficient_history"
+        }
+        if order == "newest first":
+            assert decided <= set(deferred), "no day is decided on less history"
+        assert len(deferred) >= 20
         # The latest deferred day alone: the earlier deferred ones are judged with it.
         run(instance, deferred[-1:])
         assert got[deferred[-1]] == expected[deferred[-1]]

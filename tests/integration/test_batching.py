@@ -217,9 +217,7 @@ def test_a_days_fct_figures_are_those_of_its_rows_whatever_the_batching(tmp_path
     hostile_landing(landing)
     whole = fct_figures_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
     forward = fct_figures_after(tmp_path / "fwd", landing, [(i, i) for i in range(6)])
-    backwards = fct_figures_after(
-        tmp_path / "back", landing, [(i, i) for i in reversed(range(6))]
-    )
+    backwards = fct_figures_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
     assert whole[DAYS[0]]["dagster/row_count"] == 4  # older-later, naive, offset, dup
     assert forward == whole
     assert backwards == whole
