@@ -35,6 +35,7 @@ from dagster_shared.serdes import serialize_value
 
 from asset_checks.anomaly import anomaly_config, evaluate_days
 from bench.bench_anomaly import synthetic_history
+from devtools.instances import one_event_log_instance
 from orders_platform.definitions import defs
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS
 from resources.landing import LocalLandingZone
@@ -174,19 +175,7 @@ def report_held_day(instance: dg.DagsterInstance, day: str, fingerprint: str) ->
 
 
 def measure(days: int, landing: LocalLandingZone) -> dict[str, float]:
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        dg.instance_for_test(
-            temp_dir=tmp,
-            overrides={
-                "event_log_storage": {
-                    "module": "dagster._core.storage.event_log",
-                    "class": "ConsolidatedSqliteEventLogStorage",
-                    "config": {"base_dir": tmp},
-                }
-            },
-        ) as instance,
-    ):
+    with one_event_log_instance() as instance:
         written = time.perf_counter()
         keys = write_history(instance, days)
         written = time.perf_counter() - written

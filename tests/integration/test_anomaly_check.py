@@ -1,8 +1,6 @@
 """metadata_anomaly on history written straight into a temp instance (no pipeline runs)."""
 
 import datetime as dt
-import tempfile
-from contextlib import contextmanager
 
 import dagster as dg
 import numpy as np
@@ -18,6 +16,7 @@ from asset_checks.anomaly import (
     history_lookback_days,
     waiting_days,
 )
+from devtools.instances import one_event_log_instance
 from orders_core.calendar import day_keys
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
@@ -147,25 +146,6 @@ def test_held_run_tags_name_the_first_days_and_count_the_rest():
     assert held_run_tags(days[:1]) == {HELD_DAYS_TAG: days[0]}
 
 
-@contextmanager
-def one_event_log():
-    """A test instance whose runs share one event log database (not one file per run)."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        dg.instance_for_test(
-            temp_dir=tmp,
-            overrides={
-                "event_log_storage": {
-                    "module": "dagster._core.storage.event_log",
-                    "class": "ConsolidatedSqliteEventLogStorage",
-                    "config": {"base_dir": tmp},
-                }
-            },
-        ) as instance,
-    ):
-        yield instance
-
-
 def record_evaluation(instance, evaluation: dg.AssetCheckEvaluation, run_id: str) -> None:
     """Store an evaluation as run ``run_id`` records it (a runless one may be stored only
     once per partition)."""
@@ -258,7 +238,7 @@ def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
             record_evaluation(instance, evaluation, run_id)
             got[evaluation.partition] = _verdict(evaluation)
 
-    with one_event_log() as instance:
+    with one_event_log_instance() as instance:
         for index in indexes:
             load_day(instance, index, metadata)
             run(instance, [day(index)])

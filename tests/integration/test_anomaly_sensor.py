@@ -9,6 +9,7 @@ files exercise every way out of a hold.
 import datetime as dt
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -113,26 +114,37 @@ def execute(job: dg.JobDefinition, instance, request: dg.RunRequest) -> dg.Execu
     )
 
 
+def local_platform(
+    tmp: Path, days: int, anomalies: dict | None = None
+) -> tuple[dg.Definitions, dg.JobDefinition]:
+    """``days`` simulated days landed under ``tmp/landing``; the definitions and the job
+    that reads them into a DuckDB file under ``tmp``."""
+    generate(tmp / "landing", START, days, ORDERS_PER_DAY, seed=SEED, anomalies=anomalies)
+    settings = PlatformSettings(
+        landing_uri=str(tmp / "landing"),
+        duckdb_path=str(tmp / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    defs = build_definitions(settings)
+    return defs, defs.resolve_job_def(ALL_ASSETS_JOB)
+
+
+def sensor_resources(landing: Path, server: WebhookServer) -> dict:
+    return {
+        "landing": LocalLandingZone(root=str(landing)),
+        "alert_webhook": AlertWebhook(url=server.url),
+        "telemetry": TelemetryResource(),
+    }
+
+
 @pytest.fixture(scope="module")
 def story(tmp_path_factory) -> Story:
     tmp = tmp_path_factory.mktemp("story")
     landing = tmp / "landing"
     anomalies = {dt.date.fromisoformat(d): name for d, name in INJECTED.items()}
-    generate(landing, START, DAYS, ORDERS_PER_DAY, seed=SEED, anomalies=anomalies)
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    defs, job = local_platform(tmp, DAYS, anomalies)
     with WebhookServer() as server, dg.instance_for_test() as instance:
-        resources = {
-            "landing": LocalLandingZone(root=str(landing)),
-            "alert_webhook": AlertWebhook(url=server.url),
-            "telemetry": TelemetryResource(),
-        }
-        ticker = Ticker(defs, instance, resources)
+        ticker = Ticker(defs, instance, sensor_resources(landing, server))
         assert ticker.tick() == []
         history_requests = []
         for first, last in ((0, 34), (35, 62), (63, DAYS - 1)):
@@ -273,23 +285,10 @@ def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_load
     """Days run newest first: the last day waits for the landed days before it (no alert),
     and the sensor runs it again, raw_orders and downstream, once they are loaded."""
     days = 20
-    landing = tmp_path / "landing"
-    generate(landing, START, days, ORDERS_PER_DAY, seed=SEED)
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp_path / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    defs, job = local_platform(tmp_path, days)
     last = day(days - 1)
     with WebhookServer() as server, dg.instance_for_test() as instance:
-        resources = {
-            "landing": LocalLandingZone(root=str(landing)),
-            "alert_webhook": AlertWebhook(url=server.url),
-            "telemetry": TelemetryResource(),
-        }
-        ticker = Ticker(defs, instance, resources)
+        ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
         ticker.tick()
         first = job.execute_in_process(instance=instance, partition_key=last, raise_on_error=False)
         deferred = anomaly_evaluation(first)
