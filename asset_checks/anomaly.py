@@ -22,6 +22,7 @@ new files are scored again. See ``docs/anomaly_hold.md``.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Iterator
 
 import dagster as dg
@@ -246,13 +247,7 @@ def evaluate_days(
             released[day] = (release, False)
         elif day in fingerprints and (prior := _prior_release(instance, day, fingerprints[day])):
             released[day] = (prior, True)
-    listing: list[Collection[str]] = []
-
-    def landed_once() -> Collection[str]:
-        if not listing:
-            listing.append(set(landed()))
-        return listing[0]
-
+    landed_once = functools.cache(lambda: set(landed()))  # one listing per check at most
     candidates = [day for day in days if day in history.raw and day not in released]
     waiting = {day: waiting_days(day, history.raw, landed_once, config) for day in candidates}
     verdicts: dict[str, AnomalyVerdict] = {}
