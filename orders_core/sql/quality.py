@@ -122,7 +122,7 @@ def rule(expectation: Expectation, index: int) -> Rule:
         return Rule(present, _between(f"length({column})", kwargs), (column,))
     if kind == "expect_column_values_to_be_in_set":
         values = ", ".join(_literal(v) for v in kwargs["value_set"])
-        return Rule(present, f"{column} NOT IN ({values})", (column,))
+        return Rule(present, f"NOT ORDERS_IN_SET({column}, {values})", (column,))
     if kind == "expect_column_values_to_match_regex":
         return Rule(present, f"NOT ORDERS_SEARCH({column}, {_literal(kwargs['regex'])})", (column,))
     if kind == "expect_column_values_to_not_match_regex":
