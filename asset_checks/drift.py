@@ -232,13 +232,23 @@ def retyped_counts_sql(contract: Contract, table: str) -> str:
     """Per day between two bound days, over the drift sample of each day (every k-th
     record, k = rows // RETYPE_SAMPLE_ROWS, plus each file's first HEAD_ROWS): sampled
     rows, and per contract column present values, malformed ones, files holding one and
-    two examples (DuckDB dialect with ORDERS_* functions: render it for the engine)."""
-    per_column = ", ".join(
+    two examples (DuckDB dialect with ORDERS_* functions: render it for the engine).
+
+    Counted per file, then per day: the files holding a malformed value are the day's
+    files with a count above 0. ``count(DISTINCT source_file)`` per column made DuckDB
+    aggregate the sample once per column (1.1 s over 30 days of 100,000 rows)."""
+    names = contract.column_names
+    per_file = ", ".join(
         f"count(t_{c}) AS present_{c}, count(CASE WHEN m_{c} THEN 1 END) AS bad_{c},"
-        f" count(DISTINCT CASE WHEN m_{c} THEN source_file END) AS files_{c},"
         f" min(CASE WHEN m_{c} THEN t_{c} END) AS low_{c},"
         f" max(CASE WHEN m_{c} THEN t_{c} END) AS high_{c}"
-        for c in contract.column_names
+        for c in names
+    )
+    per_day = ", ".join(
+        f"sum(present_{c}) AS present_{c}, sum(bad_{c}) AS bad_{c},"
+        f" count(CASE WHEN bad_{c} > 0 AND source_file IS NOT NULL THEN 1 END) AS files_{c},"
+        f" min(low_{c}) AS low_{c}, max(high_{c}) AS high_{c}"
+        for c in names
     )
     sampled = (
         f"(SELECT raw.* FROM {table} AS raw JOIN (SELECT partition_date AS day, count(*) AS n"  # noqa: S608 (constant identifiers)
@@ -247,9 +257,13 @@ def retyped_counts_sql(contract: Contract, table: str) -> str:
         " AND (source_line % greatest(1, CAST(floor(day_rows.n / ?) AS BIGINT)) = 0"
         " OR source_line <= ?))"
     )
+    files = (
+        f"SELECT partition_date, source_file, count(*) AS sampled, {per_file}"  # noqa: S608 (constant identifiers)
+        f" FROM ({typed_sql(contract, sampled)}) AS typed GROUP BY partition_date, source_file"
+    )
     return (
-        f"SELECT partition_date, count(*) AS sampled, {per_column}"  # noqa: S608 (constant identifiers)
-        f" FROM ({typed_sql(contract, sampled)}) AS typed GROUP BY partition_date"
+        f"SELECT partition_date, sum(sampled) AS sampled, {per_day}"  # noqa: S608 (constant identifiers)
+        f" FROM ({files}) AS files GROUP BY partition_date"
     )
 
 

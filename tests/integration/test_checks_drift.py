@@ -135,3 +135,79 @@ def test_checks_are_wired_blocking_and_published_assets_have_freshness():
         assert (node.freshness_policy == PUBLISHED_FRESHNESS) == published, key
         if node.parent_keys:
             assert node.automation_condition == held_by_blocking_checks(), key
+
+
+def test_engine_counts_malformed_values_per_day_and_file():
+    """retyped_counts_sql over a small raw table (every row sampled): per day the present
+    and malformed values of a column, the files holding one, the lowest and highest."""
+    import datetime as dt
+
+    import duckdb
+
+    from asset_checks.drift import HEAD_ROWS, RETYPE_SAMPLE_ROWS, retyped_counts_sql
+    from orders_core.sql.dialect import render
+    from orders_core.sql.tables import create_statements
+    from orders_core.tables import RAW_ORDERS
+
+    contract = load_contract()
+    day1, day2 = dt.date(2025, 1, 1), dt.date(2025, 1, 2)
+    # (day, file, order_ts, amount): bad order_ts in two files of day 1, one of day 2
+    landed_rows = [
+        (day1, "a.csv", "yesterday", "10"),
+        (day1, "a.csv", "2025-01-01T00:00:00Z", "x1"),
+        (day1, "a.csv", "noon", "12"),
+        (day1, "b.csv", "2025-01-01T01:00:00Z", "13"),
+        (day1, "b.csv", "later", None),
+        (day1, "c.csv", None, "15"),
+        (day2, "d.csv", "2025-01-02T00:00:00Z", "abc"),
+        (day2, "e.csv", "soon", "17"),
+    ]
+    with duckdb.connect() as conn:
+        for statement in create_statements(contract, RAW_ORDERS):
+            conn.execute(render(statement))
+        for line, (day, name, order_ts, amount) in enumerate(landed_rows, start=2):
+            conn.execute(
+                "INSERT INTO raw.raw_orders (order_id, order_ts, amount, source_file,"
+                " source_line, partition_date) VALUES (?, ?, ?, ?, ?, ?)",
+                [f"o{line}", order_ts, amount, name, line, day],
+            )
+        cursor = conn.execute(
+            render(retyped_counts_sql(contract, "raw.raw_orders")),
+            [day1, day2, day1, day2, RETYPE_SAMPLE_ROWS, HEAD_ROWS],
+        )
+        names = [d[0] for d in cursor.description]
+        counted = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    figures = {
+        day: {
+            k: counted[day][k]
+            for k in (
+                "sampled",
+                "present_order_ts",
+                "bad_order_ts",
+                "files_order_ts",
+                "low_order_ts",
+                "high_order_ts",
+                "bad_amount",
+                "files_amount",
+                "low_amount",
+                "present_order_id",
+                "bad_order_id",
+                "files_order_id",
+            )
+        }  # fmt: skip
+        for day in (day1, day2)
+    }
+    assert figures == {
+        day1: {
+            "sampled": 6, "present_order_ts": 5, "bad_order_ts": 3, "files_order_ts": 2,
+            "low_order_ts": "later", "high_order_ts": "yesterday", "bad_amount": 1,
+            "files_amount": 1, "low_amount": "x1", "present_order_id": 6, "bad_order_id": 0,
+            "files_order_id": 0,
+        },
+        day2: {
+            "sampled": 2, "present_order_ts": 2, "bad_order_ts": 1, "files_order_ts": 1,
+            "low_order_ts": "soon", "high_order_ts": "soon", "bad_amount": 1,
+            "files_amount": 1, "low_amount": "abc", "present_order_id": 2, "bad_order_id": 0,
+            "files_order_id": 0,
+        },
+    }  # fmt: skip
