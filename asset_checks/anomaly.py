@@ -29,7 +29,7 @@ import dagster as dg
 
 from asset_checks.partitioned import check_target
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions, may_be_decided
-from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS
+from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS, nothing_landed
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
 from resources.instance_history import (
@@ -171,7 +171,11 @@ _NAMED_WAITING = 5
 
 
 def waiting_days(
-    day: str, loaded: Collection[str], landed: Callable[[], Collection[str]], config: AnomalyConfig
+    day: str,
+    loaded: Collection[str],
+    landed: Callable[[], Collection[str]],
+    config: AnomalyConfig,
+    empty: Collection[str] = (),
 ) -> list[str]:
     """The days of ``day``'s history window that landed but raw_orders has not loaded.
 
@@ -180,7 +184,8 @@ def waiting_days(
     listed). A day judged without them would be judged on less history than a range run
     gives it, and could pass where the range run holds it. None are waited for when the
     day could not be decided even with them (its "insufficient history" pass is the range
-    run's verdict; only the count of days in its message differs).
+    run's verdict; only the count of days in its message differs). Loaded days in
+    ``empty`` (no landed file) are no history: they do not count towards deciding.
     """
     start = dt.date.fromisoformat(day) - dt.timedelta(days=history_lookback_days(config))
     before = day_keys(start, dt.date.fromisoformat(day))[:-1]
@@ -189,7 +194,8 @@ def waiting_days(
         return []
     present = set(landed())
     waiting = [key for key in missing if key in present]
-    if waiting and not may_be_decided(day, [*loaded, *waiting], config):
+    history = [key for key in loaded if key not in empty]
+    if waiting and not may_be_decided(day, [*history, *waiting], config):
         return []  # too little history even with them: "insufficient history" either way
     return waiting
 
@@ -249,7 +255,10 @@ def evaluate_days(
             released[day] = (prior, True)
     landed_once = functools.cache(lambda: set(landed()))  # one listing per check at most
     candidates = [day for day in days if day in history.raw and day not in released]
-    waiting = {day: waiting_days(day, history.raw, landed_once, config) for day in candidates}
+    empty = nothing_landed(history.frame)
+    waiting = {
+        day: waiting_days(day, history.raw, landed_once, config, empty) for day in candidates
+    }
     verdicts: dict[str, AnomalyVerdict] = {}
     judged = [day for day in candidates if not waiting[day]]
     if judged:

@@ -71,6 +71,7 @@ import pandas as pd
 from orders_core.anomaly_features import (
     CONTEXT,
     EXPECTED_ROWS,
+    FILES_LANDED,
     ROWS,
     build_features,
     feature_specs,
@@ -429,8 +430,9 @@ def score_partitions(
     """Score ``partitions`` (dates or ``YYYY-MM-DD`` keys) against their history.
 
     ``features`` is the output of :func:`build_features` and must cover each
-    partition and its training window. Partitions in ``held``, and those found
-    anomalous earlier in this call, are left out of every training set.
+    partition and its training window. Partitions in ``held``, those found
+    anomalous earlier in this call and those with no landed file are left out of
+    every training set.
     Verdicts come back in chronological order.
     """
     config = config or AnomalyConfig()
@@ -446,6 +448,8 @@ def score_partitions(
         group = list(group)
         train = features.loc[(features.index >= end - window) & (features.index < end)]
         train = train[~train.index.isin(list(excluded))]
+        if FILES_LANDED in train:  # a day with no landed file is no history
+            train = train[train[FILES_LANDED] != 0]
         if len(train) < config.min_history:
             verdicts += [_insufficient(p, len(train), config) for p in group]
             continue

@@ -55,6 +55,10 @@ TRAILING_LEVEL_DAYS = 7
 CONTEXT = "context"
 ROWS = "rows"
 EXPECTED_ROWS = "expected_rows"
+# Files raw_orders read for the day. A day with none (no landing folder, or nothing
+# readable in it) is no history for other days: whether someone ran it (a range run
+# over a gap) or not (days run one by one around it) must not change their verdicts.
+FILES_LANDED = "files_landed"
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
         ),
         FeatureSpec(ROWS, "rows landed (sets the noise of rates and means)", 1.0, CONTEXT),
         FeatureSpec(EXPECTED_ROWS, "expected rows (sets the noise of counts)", 1.0, CONTEXT),
+        FeatureSpec(FILES_LANDED, "files landed (none: no history for other days)", 1.0, CONTEXT),
     )
 
 
@@ -224,6 +229,16 @@ def _expected_level(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:
     return (trailing + weekday).reindex(levels.index)
 
 
+def nothing_landed(history: pd.DataFrame) -> set[str]:
+    """The partitions (``YYYY-MM-DD``) of ``history`` whose raw_orders read no landed file:
+    no history for other days (see :data:`FILES_LANDED`)."""
+    column = metadata_column(RAW, "orders/files")
+    if history.empty or column not in history.columns:
+        return set()
+    frame = _partition_index(history)
+    return {day.date().isoformat() for day in frame.index[frame[column] == 0]}
+
+
 def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame:
     """Engineer anomaly features, one row per partition.
 
@@ -250,7 +265,10 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
             "files": raw("orders/files"),
         }
     ).pipe(np.log1p)
-    expected = _expected_level(volume, held)
+    files = raw("orders/files")
+    # Days with no landed file are gaps in the baselines of the days after them; each
+    # is still compared with the level the days before it set.
+    expected = _expected_level(volume.mask(files == 0, axis=0), held)
     seasonal = (volume - expected).add_suffix("_vs_weekday")
 
     features = pd.DataFrame(
@@ -275,6 +293,7 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
             ),
             ROWS: rows,
             EXPECTED_ROWS: np.expm1(expected["rows"]) if "rows" in expected else np.nan,
+            FILES_LANDED: files,
         },
         index=frame.index,
     )

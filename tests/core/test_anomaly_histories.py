@@ -170,3 +170,30 @@ def test_a_30_day_demo_in_one_range_run_decides_its_last_days_and_holds_the_anom
     held = [v.partition for v in verdicts if v.is_anomalous]
     assert decided == [f"2025-01-{d}" for d in range(20, 31)]
     assert held == ["2025-01-25"], [v.reason for v in verdicts if v.is_anomalous]
+
+
+def test_a_day_with_no_landed_file_is_no_history_for_the_days_after_it():
+    """A gap day (nothing landed): a range run over it reads its zero rows, day-by-day runs
+    around it never load it. The other days' verdicts are the same either way, and the
+    gap day itself, when it is run, is judged on the days before it (all its volume gone)."""
+    from orders_core.anomaly import judge_partitions
+
+    history = synthetic_history("sparse_growth", 1, {})
+    gap = 120
+    zero_day = {"dagster/row_count": 0, "orders/files": 0, "orders/revenue": 0.0}
+    gap_record = {PARTITION: history.loc[gap, PARTITION]} | {
+        column: zero_day.get(column.split(":", 1)[1], np.nan)
+        for column in history.columns
+        if column.startswith(f"{RAW}:")
+    }
+    with_gap = history.copy()
+    with_gap.loc[gap] = pd.Series(gap_record)
+    without_gap = history.drop(index=gap)
+    later = list(history[PARTITION][gap + 1 : gap + 57])
+
+    def verdicts(frame):
+        return {v.partition: (v.status, v.score) for v in judge_partitions(frame, later)}
+
+    assert verdicts(with_gap) == verdicts(without_gap)
+    (own,) = judge_partitions(with_gap, [history.loc[gap, PARTITION]])
+    assert own.is_anomalous and "rows" in own.reason, own.reason
