@@ -8,8 +8,11 @@ a tick costs the new records, never all of history) and, per day:
 - **newly held** (latest evaluation failed): remembered in the cursor with the landing
   fingerprint it was judged on, and alerted (webhook + log);
 - **normal day of a blocked range**: a single-run backfill of a range stops every day
-  when one is anomalous; the days that passed are run again with what the blocked run
-  planned (`raw_orders` and downstream), so one bad day does not hold a month;
+  when a blocking check fails one (a `metadata_anomaly` hold, a `schema_drift` error);
+  once the run has ended, the days that passed every blocking check are run again with
+  what the blocked run planned (`raw_orders` and downstream), so one bad day does not
+  hold a month (a day that failed another check waits for its files to change: the
+  landing sensor runs it then);
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
   day (`raw_orders` and downstream), once per fingerprint;
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
@@ -193,6 +196,26 @@ def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> frozenset[dg.A
     )
 
 
+def _blocked_days(instance: dg.DagsterInstance, run: dg.DagsterRun) -> frozenset[str] | None:
+    """The days a failed run's blocking checks failed (any check, e.g. ``schema_drift``):
+    None when the run did not fail on a blocking check."""
+    if run.status != dg.DagsterRunStatus.FAILURE:
+        return None
+    run_id = run.run_id
+    events = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = [
+        evaluation
+        for record in events
+        if (evaluation := record.event_log_entry.dagster_event.event_specific_data) is not None
+        and not evaluation.passed
+        and evaluation.blocking
+        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    return frozenset(e.partition for e in failed if e.partition) if failed else None
+
+
 def evaluate_tick(
     instance: dg.DagsterInstance, cursor: str | None, landing: LandingZone, job: JobAssets
 ) -> TickOutcome:
@@ -202,13 +225,23 @@ def evaluate_tick(
     if cursor is None:
         _bootstrap(instance, outcome)
     records = _completed_records(instance, state)
-    failed_runs = {r.run_id for r in records if r.status == FAILED}
     planned_by_run: dict[str, frozenset[dg.AssetKey]] = {}
+    blocked_by_run: dict[str, frozenset[str] | None] = {}
 
     def planned(run_id: str) -> frozenset[dg.AssetKey]:
         if run_id not in planned_by_run:
             planned_by_run[run_id] = _planned_assets(instance, run_id)
         return planned_by_run[run_id]
+
+    def blocked(run_id: str) -> frozenset[str] | None | bool:
+        """The days a finished run's blocking checks failed (None: not blocked); False
+        while the run has not ended."""
+        if run_id not in blocked_by_run:
+            run = instance.get_run_by_id(run_id)
+            if run is not None and not run.is_finished:
+                return False
+            blocked_by_run[run_id] = None if run is None else _blocked_days(instance, run)
+        return blocked_by_run[run_id]
 
     work: list[DayWork] = []
     latest = {r.partition: r for r in records}
@@ -237,10 +270,17 @@ def evaluate_tick(
             outcome.decisions.append(f"{day}: released ({values.get('release_reason')})")
             if was_held and CLEANED_ORDERS not in planned(record.run_id):
                 work.append(DayWork(day, fp, job.all, "anomaly-release", ":released"))
-        elif record.run_id in failed_runs and CLEANED_ORDERS in planned(record.run_id):
-            outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run")
-            assets = planned(record.run_id) | {RAW_ORDERS}
-            work.append(DayWork(day, fp, assets, "anomaly-unblock"))
+        elif CLEANED_ORDERS in planned(record.run_id) and blocked(record.run_id) is False:
+            # Whether a blocking check of another day (or another check of this one)
+            # blocked the run is known when it ends: read the day again next tick.
+            state.pending[day] = record.id
+        elif CLEANED_ORDERS in planned(record.run_id) and (blocked_days := blocked(record.run_id)):
+            if day in blocked_days:  # e.g. schema_drift: its files must change first
+                outcome.decisions.append(f"{day}: blocked by another check, left to its files")
+            else:
+                outcome.decisions.append(f"{day}: normal day of a blocked range run, re-run")
+                assets = planned(record.run_id) | {RAW_ORDERS}
+                work.append(DayWork(day, fp, assets, "anomaly-unblock"))
         elif was_held:
             outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
     for day, held in sorted(state.held.items()):

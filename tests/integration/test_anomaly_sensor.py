@@ -324,3 +324,41 @@ def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_load
         assert CLEANED_ORDERS in materialized
         ticker.tick()
         assert not SensorState.from_json(ticker.cursor).deferred
+
+
+def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_path):
+    """A full-graph range blocked by schema_drift on one day (an unreadable file landed),
+    while metadata_anomaly passes every day: the sensor re-runs the other days only, as
+    ranges around that day, and they are published; the drifting day waits for its files
+    to be fixed (its re-run would be blocked again, and so would a range holding it)."""
+    import duckdb
+
+    from tests.support.requests import execute_request, requested_days
+
+    days = 6
+    defs, job = local_platform(tmp_path, days)
+    drifting = day(2)
+    (tmp_path / "landing" / "orders" / f"date={drifting}" / "notes.txt").write_text("hello\n")
+    with WebhookServer() as server, dg.instance_for_test() as instance:
+        ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
+        ticker.tick()
+        blocked = job.execute_in_process(
+            instance=instance, tags=range_tags(day(0), day(days - 1)), raise_on_error=False
+        )
+        assert not blocked.success
+        evaluations = blocked.get_asset_check_evaluations()
+        assert all(e.passed for e in evaluations if e.asset_check_key == CHECK_KEY)
+        assert [e.partition for e in evaluations if not e.passed] == [drifting]
+        requests = ticker.tick()
+        rerun = sorted(d for r in requests for d in requested_days(r))
+        assert rerun == [day(i) for i in range(days) if i != 2], [r.run_key for r in requests]
+        for request in requests:
+            assert execute_request(job, instance, request, SENSOR_NAME).success
+        for request in ticker.tick():  # the unpartitioned downstream, once the days ran
+            assert execute_request(job, instance, request, SENSOR_NAME).success
+        assert ticker.tick() == []
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
+        published = conn.execute(
+            "SELECT DISTINCT CAST(partition_date AS VARCHAR) FROM warehouse.fct_orders ORDER BY 1"
+        ).fetchall()
+    assert [d for (d,) in published] == [day(i) for i in range(days) if i != 2]
