@@ -6,6 +6,8 @@ of an order is then the one with the newest ``updated_at``; on a tie the later l
 day, then the later file (by ``source_file``, its URI) and line. ``warehouse.fct_orders``
 and customer metrics read only current versions, so they are a function of the cleaned
 table alone: a range run, day-by-day runs and any re-run order give the same rows.
+Only cleaned versions compete: a newer version quarantined on a later day does not
+withdraw the fact an earlier day published (it waits in quarantine with its reason).
 
 Publishing days S replaces, in one transaction, every fact of the orders that appear in
 the cleaned rows of S or in the facts of S (those whose current version may have

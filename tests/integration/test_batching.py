@@ -55,6 +55,8 @@ def hostile_landing(root: Path) -> None:
             order("dup", "c4", _ts(d[0], 7), "1.00", updated_at=_ts(d[0], 7)),
             order("dup", "c4", _ts(d[0], 7), "2.00", updated_at=_ts(d[0], 8)),
             order("bad", "c5", _ts(d[0], 7), "-3"),
+            # a newer version of it lands on day 6, quarantined: this one stays published
+            order("rejected-later", "c2", _ts(d[0], 9), "30.00", updated_at=_ts(d[0], 9)),
         ],
     )
     # Day 2: JSON Lines, a naive value alone in its file.
@@ -91,7 +93,10 @@ def hostile_landing(root: Path) -> None:
     # an older updated_at than day 3's.
     _gzip(
         day_dir(root, d[5]) / "f.csv",
-        [order("twice", "c1", _ts(d[5], 9), "12.00", updated_at=_ts(d[5], 1))],
+        [
+            order("twice", "c1", _ts(d[5], 9), "12.00", updated_at=_ts(d[5], 1)),
+            order("rejected-later", "c2", _ts(d[5], 9), "-5", updated_at=_ts(d[5], 9)),
+        ],
     )
 
 
@@ -163,9 +168,12 @@ def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
         facts = dict(
             conn.execute(
                 "select order_id, amount from warehouse.fct_orders where order_id in"
-                " ('twice', 'older-later', 'dup')"
+                " ('twice', 'older-later', 'dup', 'rejected-later')"
             ).fetchall()
         )
+        rejected = conn.execute(
+            "select reason_code from staging.quarantined_orders where order_id = 'rejected-later'"
+        ).fetchall()
         naive = conn.execute(
             "select order_ts from warehouse.fct_orders where order_id in ('naive', 'm1', 'j1')"
             " order by order_id"
@@ -173,7 +181,8 @@ def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
         counts = conn.execute(
             "select count(*), count(distinct order_id) from warehouse.fct_orders"
         ).fetchone()
-    assert facts == {"twice": 11.0, "older-later": 20.0, "dup": 2.0}
+    assert facts == {"twice": 11.0, "older-later": 20.0, "dup": 2.0, "rejected-later": 30.0}
+    assert rejected == [("negative_amount",)]  # kept with its reason, not published
     assert counts[0] == counts[1]  # one row per order
     hours = sorted(ts.astimezone(dt.UTC).hour for (ts,) in naive)
     assert hours == [1, 6, 8]  # offset-free values read as UTC, never another row's offset
@@ -218,6 +227,8 @@ def test_a_days_fct_figures_are_those_of_its_rows_whatever_the_batching(tmp_path
     whole = fct_figures_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
     forward = fct_figures_after(tmp_path / "fwd", landing, [(i, i) for i in range(6)])
     backwards = fct_figures_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
-    assert whole[DAYS[0]]["dagster/row_count"] == 4  # older-later, naive, offset, dup
+    assert (
+        whole[DAYS[0]]["dagster/row_count"] == 5
+    )  # older-later, naive, offset, dup, rejected-later
     assert forward == whole
     assert backwards == whole
