@@ -19,7 +19,7 @@ Rules, in priority order (the first broken one is the reason code):
 2. ``missing_<column>``: a required value is empty (after stripping whitespace);
 3. ``<column>_too_long``;
 4. ``invalid_order_ts`` / ``invalid_updated_at``: not ISO-8601 (``YYYY-MM-DD``, then
-   optionally ``T`` or a space, ``HH:MM[:SS[.fraction]]``, then optionally ``Z`` or
+   optionally ``T`` or a space, ``HH:MM[:SS[.fraction]]`` and then optionally ``Z`` or
    ``+HH[:MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``). A value without an
    offset is UTC, always: never read with another row's offset;
 5. ``timestamp_without_offset`` when the contract says ``naive: quarantine``;
@@ -61,9 +61,11 @@ INTEGER = r"^[+]?[0-9]+(\.0*)?$"
 # A mantissa with a non-zero digit: such a number read as 0 has underflowed.
 NONZERO_MANTISSA = r"^[^eE]*[1-9].*$"
 _DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-_TIME = r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?)?"
+_TIME = r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
 _OFFSET = r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)"
-TIMESTAMP = f"^{_DATE}{_TIME}{_OFFSET}?$"
+# An offset only after a time: DuckDB cannot read '2025-01-01Z' and Snowflake may, so the
+# layout refuses it in both engines rather than leave it to each engine's parser.
+TIMESTAMP = f"^{_DATE}({_TIME}{_OFFSET}?)?$"
 TIMESTAMP_WITH_OFFSET = f"^{_DATE}{_TIME}{_OFFSET}$"
 
 # The one-row table of HMAC pads (``pad_in``, ``pad_out`` BLOB/BINARY) that cleaning

@@ -62,6 +62,25 @@ def test_offsets_are_normalised_to_utc():
     assert result.quarantined["reason_code"].tolist() == ["order_ts_outside_partition"]
 
 
+def test_an_offset_is_read_only_after_a_time():
+    """The layout both engines share: a date alone is a naive day start, a date with an
+    offset and no time is no timestamp (DuckDB refuses it, Snowflake might not)."""
+    import re
+
+    from orders_core.sql.cleaning import TIMESTAMP, TIMESTAMP_WITH_OFFSET
+
+    assert re.fullmatch(TIMESTAMP, "2025-01-01") and not re.fullmatch(
+        TIMESTAMP_WITH_OFFSET, "2025-01-01"
+    )
+    for value in ("2025-01-01T10:00Z", "2025-01-01 10:00:00.5+02:00", "2025-01-01T10:00"):
+        assert re.fullmatch(TIMESTAMP, value), value
+    for value in ("2025-01-01Z", "2025-01-01+02:00"):
+        assert not re.fullmatch(TIMESTAMP, value) and not re.fullmatch(TIMESTAMP_WITH_OFFSET, value)
+    result = clean([row(order_ts="2025-01-01Z"), row(order_id="o2", order_ts="2025-01-01")])
+    assert result.quarantined["reason_code"].tolist() == ["invalid_order_ts"]
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-01T00:00:00Z")]
+
+
 def test_naive_timestamps_are_read_as_utc_and_counted():
     result = clean([row(order_ts="2025-01-01 10:00:00")])
     assert result.cleaned.iloc[0]["order_ts"] == pd.Timestamp("2025-01-01T10:00:00Z")
