@@ -226,6 +226,7 @@ def evaluate_tick(
         _bootstrap(instance, outcome)
     records = _completed_records(instance, state)
     planned_by_run: dict[str, frozenset[dg.AssetKey]] = {}
+    runs: dict[str, dg.DagsterRun | None] = {}
     blocked_by_run: dict[str, frozenset[str] | None] = {}
 
     def planned(run_id: str) -> frozenset[dg.AssetKey]:
@@ -233,13 +234,15 @@ def evaluate_tick(
             planned_by_run[run_id] = _planned_assets(instance, run_id)
         return planned_by_run[run_id]
 
-    def blocked(run_id: str) -> frozenset[str] | None | bool:
-        """The days a finished run's blocking checks failed (None: not blocked); False
-        while the run has not ended."""
+    def running(run_id: str) -> bool:
+        if run_id not in runs:
+            runs[run_id] = instance.get_run_by_id(run_id)
+        return runs[run_id] is not None and not runs[run_id].is_finished
+
+    def blocked(run_id: str) -> frozenset[str] | None:
+        """The days a finished run's blocking checks failed (None: not blocked)."""
         if run_id not in blocked_by_run:
-            run = instance.get_run_by_id(run_id)
-            if run is not None and not run.is_finished:
-                return False
+            run = None if running(run_id) else runs[run_id]
             blocked_by_run[run_id] = None if run is None else _blocked_days(instance, run)
         return blocked_by_run[run_id]
 
@@ -270,7 +273,7 @@ def evaluate_tick(
             outcome.decisions.append(f"{day}: released ({values.get('release_reason')})")
             if was_held and CLEANED_ORDERS not in planned(record.run_id):
                 work.append(DayWork(day, fp, job.all, "anomaly-release", ":released"))
-        elif CLEANED_ORDERS in planned(record.run_id) and blocked(record.run_id) is False:
+        elif CLEANED_ORDERS in planned(record.run_id) and running(record.run_id):
             # Whether a blocking check of another day (or another check of this one)
             # blocked the run is known when it ends: read the day again next tick.
             state.pending[day] = record.id
