@@ -60,6 +60,12 @@ def _run(job: dg.JobDefinition, instance: dg.DagsterInstance) -> tuple[float, di
     return time.perf_counter() - started, _step_seconds(result)
 
 
+def _keep_fastest(fastest: dict[str, float], step_seconds: dict[str, float]) -> None:
+    """Each step's shortest duration so far, across rounds."""
+    for step, value in step_seconds.items():
+        fastest[step] = min(value, fastest.get(step, float("inf")))
+
+
 def _synthetic_cleaned_day(database: str, orders: int) -> None:
     """One day of valid typed orders in staging.cleaned_orders, made by the engine."""
     import duckdb
@@ -167,12 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             seconds, step_seconds = _run(without, instance)
             bare.append(seconds)
-            for step, value in step_seconds.items():
-                bare_steps[step] = min(value, bare_steps.get(step, float("inf")))
+            _keep_fastest(bare_steps, step_seconds)
             seconds, step_seconds = _run(with_checks, instance)
             checked.append(seconds)
-            for step, value in step_seconds.items():
-                steps[step] = min(value, steps.get(step, float("inf")))
+            _keep_fastest(steps, step_seconds)
     base, total = min(bare), min(checked)
     figures = {
         "orders": args.orders,

@@ -256,16 +256,16 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
     rows = raw("dagster/row_count")
     per_row = rows.where(rows > 0)
     raw_revenue = raw("orders/revenue")
+    files = raw("orders/files")
     volume = pd.DataFrame(
         {
             "rows": rows,
             "revenue": raw_revenue.clip(lower=0),
             "customers": raw("orders/distinct_customers"),
             "bytes": raw("orders/bytes"),
-            "files": raw("orders/files"),
+            "files": files,
         }
     ).pipe(np.log1p)
-    files = raw("orders/files")
     # Days with no landed file are gaps in the baselines of the days after them; each
     # is still compared with the level the days before it set.
     expected = _expected_level(volume.mask(files == 0, axis=0), held)
