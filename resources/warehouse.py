@@ -108,13 +108,18 @@ class SqlSession:
 
     def __init__(self, conn) -> None:
         self.conn = conn
+        # DuckDB's thread count to restore after a run of plain CSV loads (None: not
+        # lowered). See :meth:`load_plain_csv`.
+        self._threads_after_loads: int | None = None
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Run one statement; its rows (DML gives its counts)."""
+        self._restore_threads()
         cursor = self.conn.execute(render(sql, self.dialect), list(params))
         return cursor.fetchall()
 
     def _begin(self) -> None:
+        self._restore_threads()
         self.conn.begin()
 
     @contextmanager
@@ -124,8 +129,38 @@ class SqlSession:
             yield
         except BaseException:
             self.conn.rollback()
+            self._restore_threads()
             raise
+        self._restore_threads()
         self.conn.commit()
+
+    def close(self) -> None:
+        """Put back what the session changed in the engine (the connection is the
+        caller's to close): a run of loads ends with the session."""
+        self._restore_threads()
+
+    def _one_thread(self) -> None:
+        """Run the next statements on one engine thread, until another kind of statement.
+
+        DuckDB inserts a CSV file numbered by ``row_number() OVER ()`` (a streaming
+        window, in file order) faster on one thread than on two: 30 x 100,000 orders
+        (90 files) loaded in 6.2-6.5 s on one thread against 8.8-9.7 s on two, and the
+        other core is left to the byte checks running ahead (bench/RESULTS.md, session
+        13). ``threads`` belongs to the whole database, and a ``SET`` fails in an
+        aborted transaction, so it is put back by the next statement, commit or
+        rollback of the session, and when the session closes.
+        """
+        if self._threads_after_loads is None:
+            [(threads,)] = self.conn.execute("SELECT current_setting('threads')").fetchall()
+            if int(threads) <= 1:
+                return
+            self.conn.execute("SET threads = 1")
+            self._threads_after_loads = int(threads)
+
+    def _restore_threads(self) -> None:
+        if self._threads_after_loads is not None:
+            self.conn.execute(f"SET threads = {self._threads_after_loads:d}")
+            self._threads_after_loads = None
 
     def load_plain_csv(
         self,
@@ -159,6 +194,7 @@ class SqlSession:
         # The reader reads an empty field, quoted or not, as missing.
         values = [f"nullif({positions[i]}, '')" for i in contract_at]
         try:
+            self._one_thread()
             emails = self._extra_emails(scan, path, positions, extras)
             if emails is None:
                 return False
@@ -206,6 +242,7 @@ class SqlSession:
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""
         target = ".".join(map(quoted_identifier, table.split(".")))
+        self._restore_threads()
         self.conn.register("orders_incoming", rows)
         try:
             columns = ", ".join(map(quoted_identifier, rows.column_names))
@@ -284,7 +321,11 @@ class DuckDBWarehouse(Warehouse):
             log=dg.get_dagster_logger(),
         ) as conn:
             conn.execute("SET TimeZone = 'UTC'")
-            yield SqlSession(conn)
+            session = SqlSession(conn)
+            try:
+                yield session
+            finally:
+                session.close()
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)", re.IGNORECASE)

@@ -580,3 +580,59 @@ def test_a_byte_check_that_fails_reaches_the_loader_and_leaves_no_file_open(tmp_
                 taken.append(item[1].name)
     assert taken == ["part-00.csv", "part-01.csv"]
     assert _open_landed_files(root) == 0
+
+
+def _threads(session) -> int:
+    return int(session.conn.execute("SELECT current_setting('threads')").fetchone()[0])
+
+
+def test_loads_run_on_one_engine_thread_and_the_session_puts_its_threads_back(tmp_path):
+    """A run of plain CSV loads runs on one DuckDB thread (faster for a numbered scan);
+    ``threads`` belongs to the whole database, so the next statement, a commit, a
+    rollback after a refused file (a SET fails in an aborted transaction) and closing
+    the session each put the engine's thread count back."""
+    from orders_core.sql.tables import create_statements
+    from orders_core.tables import RAW_ORDERS
+    from resources.warehouse import DuckDBWarehouse
+
+    good, ragged = tmp_path / "good.csv", tmp_path / "ragged.csv"
+    good.write_bytes(csv_bytes(order_rows(3, DAY)))
+    ragged.write_bytes(csv_bytes(order_rows(2, DAY, prefix="r-")) + b"ragged\n")
+    with good.open("rb") as handle:
+        header = plain_header(handle, CONTRACT)
+    session = raw_session()
+    session.conn.execute("SET threads = 3")
+
+    def load(path: Path) -> bool:
+        lineage = lineage_of(path.as_uri(), header)
+        return session.load_plain_csv("raw.raw_orders", str(path), header, lineage)
+
+    assert load(good) and load(good)
+    assert _threads(session) == 1
+    assert session.execute("SELECT count(*) FROM raw.raw_orders") == [(6,)]
+    assert _threads(session) == 3
+
+    with session.transaction():
+        assert load(good)
+    assert _threads(session) == 3  # put back before the commit
+
+    with pytest.raises(RuntimeError), session.transaction():
+        if not load(ragged):  # the strict scan refuses it: the transaction is aborted
+            raise RuntimeError("refused")
+    assert _threads(session) == 3  # put back after the rollback
+    assert len(raw_rows(session.conn)) == 9
+
+    assert load(good)
+    session.close()
+    assert _threads(session) == 3
+
+    warehouse = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"))
+    with warehouse.session() as opened:
+        opened.conn.execute("SET threads = 2")
+        for statement in create_statements(CONTRACT, RAW_ORDERS):
+            opened.execute(statement)
+        assert opened.load_plain_csv(
+            "raw.raw_orders", str(good), header, lineage_of(good.as_uri(), header)
+        )
+        assert _threads(opened) == 1
+    assert opened._threads_after_loads is None  # put back when the session closed
