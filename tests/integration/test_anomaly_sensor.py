@@ -332,6 +332,7 @@ def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_pa
     ranges around that day, and they are published; the drifting day waits for its files
     to be fixed (its re-run would be blocked again, and so would a range holding it)."""
     import duckdb
+    from dagster._core.events import DagsterEvent, DagsterEventType
 
     from tests.support.requests import execute_request, requested_days
 
@@ -349,6 +350,16 @@ def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_pa
         evaluations = blocked.get_asset_check_evaluations()
         assert all(e.passed for e in evaluations if e.asset_check_key == CHECK_KEY)
         assert [e.partition for e in evaluations if not e.passed] == [drifting]
+        # Seen while the run is still going (its checks stored, its end not yet): whether
+        # it is blocked is known only when it ends, so nothing is requested, and the days
+        # are read again at the next tick.
+        run = instance.get_run_by_id(blocked.run_id)
+        instance.report_dagster_event(
+            DagsterEvent(DagsterEventType.RUN_START.value, job_name=run.job_name), run.run_id
+        )
+        assert not instance.get_run_by_id(run.run_id).is_finished
+        assert ticker.tick() == []
+        instance.report_run_failed(instance.get_run_by_id(run.run_id))
         requests = ticker.tick()
         rerun = sorted(d for r in requests for d in requested_days(r))
         assert rerun == [day(i) for i in range(days) if i != 2], [r.run_key for r in requests]
