@@ -144,7 +144,7 @@ class SqlSession:
 
         DuckDB inserts a CSV file numbered by ``row_number() OVER ()`` (a streaming
         window, in file order) faster on one thread than on two: 30 x 100,000 orders
-        (90 files) loaded in 6.2-6.5 s on one thread against 8.8-9.7 s on two, and the
+        (90 files) loaded in 6.2-6.7 s on one thread against 8.8-9.7 s on two, and the
         other core is left to the byte checks running ahead (bench/RESULTS.md, session
         13). ``threads`` belongs to the whole database, and a ``SET`` fails in an
         aborted transaction, so it is put back by the next statement, commit or

@@ -127,6 +127,29 @@ def test_engines_are_made_once_per_shard_not_per_statement(tmp_path, monkeypatch
     assert sorted(Path(url).name for url in made) == sorted([f"{run_id}.db", "index.db"])
 
 
+def test_a_table_found_once_is_not_asked_about_again(tmp_path, monkeypatch):
+    """Dagster asks whether its check table exists before storing every check evaluation,
+    with a new engine each time: the storage asks once per table that exists."""
+    asked: list[str] = []
+    has_table = instance_storage.SqliteEventLogStorage.has_table
+
+    def counting(self, table_name):
+        asked.append(table_name)
+        return has_table(self, table_name)
+
+    monkeypatch.setattr(instance_storage.SqliteEventLogStorage, "has_table", counting)
+    home = local_home(tmp_path / "home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for key in KEYS:
+            assert dg.materialize([orders], partition_key=key, instance=instance).success
+        storage = instance.event_log_storage
+        assert not storage.has_table("no_such_table")
+        assert not storage.has_table("no_such_table")
+    assert stored(home)["checks"].count("AssetCheckExecutionRecordStatus.SUCCEEDED") == len(KEYS)
+    assert asked.count("asset_check_executions") == 1  # six check events stored
+    assert asked.count("no_such_table") == 2  # a missing table is asked about each time
+
+
 def _log_entry(run_id: str, message: str) -> dg.EventLogEntry:
     return dg.EventLogEntry(
         error_info=None,
