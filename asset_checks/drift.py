@@ -24,6 +24,7 @@ so e-mail addresses in them are masked before they reach the check's description
 metadata.
 """
 
+import datetime as dt
 import difflib
 import json
 import re
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
@@ -449,6 +451,21 @@ def drift_outcome(
     return PartitionOutcome(False, severity, f"Schema drift: {summary}", metadata)
 
 
+def rows_by_day(frame: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
+    """The rows of each ``partition_date`` of ``frame`` (whatever type the engine gave
+    the dates), without that column, in their order in ``frame``. One stable sort and
+    slices: a pandas ``groupby`` over the dates cost a 30-day window about three times
+    as much (bench/RESULTS.md, session 14)."""
+    codes, days = pd.factorize(frame["partition_date"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    rows = frame.drop(columns="partition_date").take(order)
+    bounds = np.searchsorted(codes[order], np.arange(len(days) + 1))
+    return {
+        pd.Timestamp(day).date(): rows.iloc[start:end].reset_index(drop=True)
+        for day, start, end in zip(days, bounds[:-1], bounds[1:], strict=True)
+    }
+
+
 def build_drift_checks(
     partitions_def: dg.PartitionsDefinition,
     table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name),
@@ -515,16 +532,8 @@ def build_drift_checks(
                         counts_sql, [*bounds, *bounds, RETYPE_SAMPLE_ROWS, HEAD_ROWS]
                     )
                 }
-            by_day_headers = {
-                day: frame.drop(columns="partition_date").reset_index(drop=True)
-                for day, frame in all_headers.groupby(
-                    pd.to_datetime(all_headers["partition_date"]).dt.date
-                )
-            }
-            by_day_heads = {
-                day: frame.drop(columns="partition_date").reset_index(drop=True)
-                for day, frame in heads.groupby(pd.to_datetime(heads["partition_date"]).dt.date)
-            }
+            by_day_headers = rows_by_day(all_headers)
+            by_day_heads = rows_by_day(heads)
             empty_headers = all_headers.drop(columns="partition_date").iloc[:0]
             landed = latest_materializations(
                 context.instance, dg.AssetKey(tables.RAW_ORDERS.key), [d.isoformat() for d in days]

@@ -1,9 +1,13 @@
 """Schema drift detection, its policy, and the freshness/automation policies of the checks."""
 
+import datetime as dt
+
 import dagster as dg
+import pandas as pd
+import pyarrow as pa
 import pytest
 
-from asset_checks.drift import detect_drift, drift_outcome
+from asset_checks.drift import detect_drift, drift_outcome, rows_by_day
 from orders_core.contract import load_contract, parse_contract
 from orders_platform.automation import held_by_blocking_checks
 from orders_platform.definitions import build_definitions
@@ -24,6 +28,29 @@ def test_matching_files_have_no_drift():
     findings = _drift(order_rows(50))
     assert findings == []
     assert drift_outcome(findings, 50).passed
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        pd.array([dt.date(2025, 1, d) for d in (3, 1, 3, 2, 1)], dtype=pd.ArrowDtype(pa.date32())),
+        pd.to_datetime(["2025-01-03", "2025-01-01", "2025-01-03", "2025-01-02", "2025-01-01"]),
+        [dt.date(2025, 1, d) for d in (3, 1, 3, 2, 1)],
+    ],
+    ids=["arrow-dates", "datetime64", "python-dates"],
+)
+def test_rows_by_day_keeps_each_days_rows_in_their_order(dates):
+    frame = pd.DataFrame({"source_line": [1, 2, 3, 4, 5], "partition_date": dates})
+    by_day = rows_by_day(frame)
+    assert list(by_day) == [dt.date(2025, 1, 1), dt.date(2025, 1, 2), dt.date(2025, 1, 3)]
+    assert {day: rows["source_line"].tolist() for day, rows in by_day.items()} == {
+        dt.date(2025, 1, 1): [2, 5],
+        dt.date(2025, 1, 2): [4],
+        dt.date(2025, 1, 3): [1, 3],
+    }
+    assert all(list(rows.columns) == ["source_line"] for rows in by_day.values())
+    assert all(list(rows.index) == list(range(len(rows))) for rows in by_day.values())
+    assert rows_by_day(frame.iloc[:0]) == {}
 
 
 def test_added_column_is_a_warning_and_carried():
