@@ -9,6 +9,7 @@ runs every ``*_SQL`` statement here on both engines and compares the results.
 from __future__ import annotations
 
 from orders_core.sql.facts import current_orders_sql
+from orders_core.sql.money import MONEY_SUM_TYPE
 
 # One row per order across landing days (the rule of fct_orders): an order that landed
 # on two days counts once, as its newest version. Only the columns the metrics read.
@@ -16,14 +17,10 @@ CURRENT_ORDERS = current_orders_sql(columns=("customer_id", "order_date", "amoun
 
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 
-# Money is summed as exact decimals (MONEY_SUM_TYPE), never as doubles: a double sum
-# depends on the order the engine feeds the rows in, which varies between runs (parallel
-# pipelines, the UNION ALL of CURRENT_ORDERS) and with the physical order batchings leave
-# in the tables, so the same orders gave total_revenue 2.6 or 2.5999999999999996.
-# Every sum casts its argument to it, even a sum of decimals: fakesnow (the Snowflake of
-# the tests) sums anything else as doubles. The mean spend is divided as a double: a
-# NUMBER divided in Snowflake is rounded to 12 places, a DuckDB decimal divided is a double.
-MONEY_SUM_TYPE = "decimal(38, 12)"
+# Money is summed as exact decimals (orders_core.sql.money), never as doubles: the same
+# orders gave total_revenue 2.6 or 2.5999999999999996 by the order the engine fed them in.
+# The mean spend is divided as a double: a NUMBER divided in Snowflake is rounded to 12
+# places, a DuckDB decimal divided is a double.
 
 # Definitions (time unit: days), as of day D:
 #   frequency      = distinct purchase days - 1 (repeat purchase days)

@@ -18,13 +18,18 @@ from orders_core.contract import Contract
 from orders_core.ingest import normalize_header
 from orders_core.pii import redact_emails
 from orders_core.rounding import money, score, significant
-from orders_core.sql.cleaning import parseable_amount
+from orders_core.sql.cleaning import reconciled_amount
+from orders_core.sql.money import money_sum
 
 PREFIX = "orders/"
 
 
 def profile_sql(contract: Contract, source: str) -> str:
-    """Per day of ``source`` between two bound days: the counts and sums of the profile."""
+    """Per day of ``source`` between two bound days: the counts and sums of the profile.
+
+    Amounts are counted as reconciliation counts them (``reconciled_amount``: beyond 1e15
+    an amount is unparseable), and summed exactly (``money_sum``): the revenue and the
+    mean of a day are the same whatever order the engine reads its rows in."""
     trimmed = ", ".join(f"ORDERS_TRIM({name}) AS t_{name}" for name in contract.column_names)
     nulls = ", ".join(
         f"count(CASE WHEN t_{name} IS NULL THEN 1 END) AS null_{name}"
@@ -35,8 +40,8 @@ SELECT
   partition_date,
   count(*) AS row_count,
   count(DISTINCT source_file) AS files,
-  coalesce(sum(amount_value), 0) AS revenue,
-  avg(amount_value) AS mean_amount,
+  {money_sum("amount_value")} AS revenue,
+  {money_sum("amount_value")} / nullif(count(amount_value), 0) AS mean_amount,
   median(amount_value) AS median_amount,
   count(DISTINCT t_customer_id) AS customers,
   count(t_order_id) - count(DISTINCT t_order_id) AS duplicates,
@@ -45,7 +50,7 @@ SELECT
   {nulls}
 FROM (
   SELECT partition_date, source_file, parse_error, {trimmed},
-    {parseable_amount()} AS amount_value
+    {reconciled_amount()} AS amount_value
   FROM {source} WHERE partition_date BETWEEN ? AND ?
 ) AS day_rows
 GROUP BY partition_date

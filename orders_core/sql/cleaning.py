@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from orders_core.contract import ColumnSpec, Contract
 from orders_core.pii import SQL_HOLDS_EMAIL
 from orders_core.sql.dialect import DUCKDB, render
+from orders_core.sql.money import money_sum
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
 
 # Strict layouts, written for both engines' regular expressions (no \d, no (?:...)).
@@ -510,10 +511,17 @@ def _reconciled(amount: str) -> str:
     return f"CASE WHEN abs({amount}) <= {MAX_RECONCILED_AMOUNT!r} THEN {amount} END"
 
 
+def reconciled_amount(column: str = "amount") -> str:
+    """The amount of landed text as the raw figures count it (reconciliation, the day's
+    profile): a finite plain decimal of at most :data:`MAX_RECONCILED_AMOUNT`, else NULL
+    (unparseable)."""
+    return _reconciled(parseable_amount(column))
+
+
 def reconciliation_select(raw: str, cleaned: str, quarantined: str, superseded: str) -> str:
     """Per day (between two bound dates, given twice each... see ``params``): rows and
     revenue of the raw, cleaned, quarantined and superseded tables."""
-    amount = _reconciled(parseable_amount())
+    amount = reconciled_amount()
     parts = (
         ("raw", raw, amount),
         ("cleaned", cleaned, _reconciled("amount")),
@@ -533,11 +541,11 @@ SELECT
   count(CASE WHEN part = 'quarantined' THEN 1 END) AS quarantined_rows,
   count(CASE WHEN part = 'superseded' THEN 1 END) AS superseded_rows,
   count(CASE WHEN part = 'raw' AND amount IS NULL THEN 1 END) AS unparseable_amount_rows,
-  coalesce(sum(CASE WHEN part = 'raw' THEN amount END), 0) AS raw_revenue,
-  coalesce(sum(CASE WHEN part = 'cleaned' THEN amount END), 0) AS cleaned_revenue,
-  coalesce(sum(CASE WHEN part = 'quarantined' THEN amount END), 0) AS quarantined_revenue,
-  coalesce(sum(CASE WHEN part = 'superseded' THEN amount END), 0) AS superseded_revenue,
-  coalesce(sum(CASE WHEN part = 'raw' THEN abs(amount) END), 0) AS absolute_amounts
+  {money_sum("CASE WHEN part = 'raw' THEN amount END")} AS raw_revenue,
+  {money_sum("CASE WHEN part = 'cleaned' THEN amount END")} AS cleaned_revenue,
+  {money_sum("CASE WHEN part = 'quarantined' THEN amount END")} AS quarantined_revenue,
+  {money_sum("CASE WHEN part = 'superseded' THEN amount END")} AS superseded_revenue,
+  {money_sum("CASE WHEN part = 'raw' THEN abs(amount) END")} AS absolute_amounts
 FROM ({selects}) AS parts
 GROUP BY partition_date
 ORDER BY partition_date
@@ -554,8 +562,8 @@ SELECT
   count(reason_code) AS quarantined_rows,
   count(CASE WHEN NOT is_current THEN 1 END) AS superseded_rows,
   count(CASE WHEN reason_code IS NULL AND is_naive THEN 1 END) AS naive_timestamp_rows,
-  coalesce(sum(CASE WHEN is_current THEN v_amount END), 0) AS cleaned_revenue,
-  coalesce(sum(CASE WHEN NOT is_current THEN v_amount END), 0) AS superseded_revenue,
+  {money_sum("CASE WHEN is_current THEN v_amount END")} AS cleaned_revenue,
+  {money_sum("CASE WHEN NOT is_current THEN v_amount END")} AS superseded_revenue,
   count(DISTINCT CASE WHEN is_current THEN t_customer_id END) AS distinct_customers
 FROM {classified}
 GROUP BY partition_date

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from orders_core.metrics import CUSTOMER_METRICS_SELECT
 from orders_core.sql.dialect import DUCKDB, render
+from orders_core.sql.money import money_sum
 from orders_core.sql.tables import METRIC_TYPES, column_list, quoted
 from orders_core.tables import CUSTOMER_CLV, CUSTOMER_METRICS, DIM_CLV_COLUMNS, DIM_CUSTOMERS
 
@@ -40,7 +41,7 @@ def metrics_summary_sql() -> str:
     """One row: customers, repeat customers (a repeat purchase day), total revenue."""
     return (
         f"SELECT count(*) AS customers, {_REPEAT_CUSTOMERS} AS repeat_customers,"
-        " coalesce(sum(total_revenue), 0) AS total_revenue"
+        f" {money_sum('total_revenue')} AS total_revenue"
         f" FROM {quoted(CUSTOMER_METRICS)}"
     )
 
@@ -69,7 +70,7 @@ def dim_summary_sql() -> str:
     twice)."""
     return (
         f"SELECT count(*) AS customers, {_REPEAT_CUSTOMERS} AS repeat_customers,"
-        " coalesce(sum(total_revenue), 0) AS total_revenue, count(clv) AS customers_with_clv,"
+        f" {money_sum('total_revenue')} AS total_revenue, count(clv) AS customers_with_clv,"
         f" (SELECT count(*) FROM {quoted(CUSTOMER_METRICS)}) AS metrics_rows"
         f" FROM {quoted(DIM_CUSTOMERS)}"
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from orders_core.sql.money import money_sum
 from orders_core.sql.tables import column_list, quoted
 from orders_core.tables import (
     CLEANED_ORDERS,
@@ -99,7 +100,7 @@ def affected_days_sql() -> str:
 def day_figures_sql() -> str:
     """Per published day between two bound days: orders, revenue, customers."""
     return (
-        "SELECT partition_date, count(*) AS n, coalesce(sum(amount), 0) AS revenue,"
+        f"SELECT partition_date, count(*) AS n, {money_sum('amount')} AS revenue,"
         f" count(DISTINCT customer_id) AS customers FROM {quoted(FCT_ORDERS)}"
         " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
     )

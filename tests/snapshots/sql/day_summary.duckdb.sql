@@ -5,8 +5,8 @@ SELECT
   COUNT(reason_code) AS quarantined_rows,
   COUNT(CASE WHEN NOT is_current THEN 1 END) AS superseded_rows,
   COUNT(CASE WHEN reason_code IS NULL AND is_naive THEN 1 END) AS naive_timestamp_rows,
-  COALESCE(SUM(CASE WHEN is_current THEN v_amount END), 0) AS cleaned_revenue,
-  COALESCE(SUM(CASE WHEN NOT is_current THEN v_amount END), 0) AS superseded_revenue,
+  CAST(COALESCE(SUM(CAST(CASE WHEN is_current THEN v_amount END AS DECIMAL(38, 12))), 0) AS DOUBLE) AS cleaned_revenue,
+  CAST(COALESCE(SUM(CAST(CASE WHEN NOT is_current THEN v_amount END AS DECIMAL(38, 12))), 0) AS DOUBLE) AS superseded_revenue,
   COUNT(DISTINCT CASE WHEN is_current THEN t_customer_id END) AS distinct_customers
 FROM orders_classified
 GROUP BY

@@ -1,7 +1,7 @@
 SELECT
   COUNT(*) AS customers,
   COALESCE(SUM(CASE WHEN frequency > 0 THEN 1 ELSE 0 END), 0) AS repeat_customers,
-  COALESCE(SUM(total_revenue), 0) AS total_revenue,
+  CAST(COALESCE(SUM(CAST(total_revenue AS DECIMAL(38, 12))), 0) AS DOUBLE) AS total_revenue,
   COUNT(clv) AS customers_with_clv,
   (
     SELECT
