@@ -9,9 +9,10 @@ and a fresh DuckDB file. Not timed: interpreter start-up, imports (also those th
 steps make at first use: scikit-learn for the anomaly check, SciPy's optimizer for the
 CLV fit, imported before the clock starts, so that one run over 30 days and 30 runs in
 one process pay them alike, outside the clock), definitions, a run launcher or daemon.
-``bench.run``'s launched figures time whole processes, imports included. With ``--work DIR`` the instance and the DuckDB file live in
-DIR and are kept, so that successive processes can each run one partition on the same
-warehouse, as a deployment's run launcher starts one process per run.
+``bench.run``'s launched figures time whole processes, imports included. With
+``--work DIR`` the instance and the DuckDB file live in DIR and are kept, so that
+successive processes can each run one partition on the same warehouse, as a
+deployment's run launcher starts one process per run.
 
     python -m bench.platform_run --landing DIR --start 2025-01-01 --days 30 --mode single
 """
