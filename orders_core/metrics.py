@@ -9,7 +9,7 @@ runs every ``*_SQL`` statement here on both engines and compares the results.
 from __future__ import annotations
 
 from orders_core.sql.facts import current_orders_sql
-from orders_core.sql.money import MONEY_SUM_TYPE
+from orders_core.sql.money import MONEY_SUM_TYPE, money_sum
 
 # One row per order across landing days (the rule of fct_orders): an order that landed
 # on two days counts once, as its newest version. Only the columns the metrics read.
@@ -48,13 +48,11 @@ select
     cast(max(order_date) - min(order_date) as bigint) as recency_days,
     cast(cast(? as date) - min(order_date) as bigint) as tenure_days,
     coalesce(
-        cast(
-            sum(cast(case when order_date > first_day then day_amount end as {MONEY_SUM_TYPE}))
-            as double
-        ) / nullif(count(*) - 1, 0),
+        {money_sum("case when order_date > first_day then day_amount end")}
+            / nullif(count(*) - 1, 0),
         0
     ) as monetary_value,
-    cast(sum(cast(day_amount as {MONEY_SUM_TYPE})) as double) as total_revenue,
+    {money_sum("day_amount")} as total_revenue,
     min(order_date) as first_order_date,
     max(order_date) as last_order_date,
     cast(? as date) as as_of_date

@@ -20,6 +20,6 @@ MONEY_SUM_TYPE = "decimal(38, 12)"
 
 
 def money_sum(expression: str) -> str:
-    """The exact sum of ``expression`` (a DOUBLE of at most 1e15 in magnitude, NULLs
+    """The exact sum of ``expression`` (a number of at most 1e15 in magnitude, NULLs
     skipped) as a DOUBLE, 0 when there is none."""
     return f"CAST(coalesce(sum(CAST({expression} AS {MONEY_SUM_TYPE})), 0) AS DOUBLE)"

@@ -92,10 +92,13 @@ FROM (
     CAST(MAX(order_date) - MIN(order_date) AS BIGINT) AS recency_days,
     CAST(CAST(? AS DATE) - MIN(order_date) AS BIGINT) AS tenure_days,
     COALESCE(
-      CAST(SUM(CAST(CASE WHEN order_date > first_day THEN day_amount END AS DECIMAL(38, 12))) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
+      CAST(COALESCE(
+        SUM(CAST(CASE WHEN order_date > first_day THEN day_amount END AS DECIMAL(38, 12))),
+        0
+      ) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
       0
     ) AS monetary_value,
-    CAST(SUM(CAST(day_amount AS DECIMAL(38, 12))) AS DOUBLE) AS total_revenue,
+    CAST(COALESCE(SUM(CAST(day_amount AS DECIMAL(38, 12))), 0) AS DOUBLE) AS total_revenue,
     MIN(order_date) AS first_order_date,
     MAX(order_date) AS last_order_date,
     CAST(? AS DATE) AS as_of_date
