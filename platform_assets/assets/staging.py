@@ -146,42 +146,41 @@ def build_staging_assets(
                 write.set_attribute(
                     ROWS_WRITTEN, sum(int(summary[d][2]) for d in days if d in summary)
                 )
-            naive = 0
+            # Per day, never summed over the run: a materialization's metadata belongs to
+            # its day, and a range run must say of each day what that day's own run says.
+            codes_by_day: dict = {}
+            for day_value, code, n in reasons:
+                codes = codes_by_day.setdefault(day_value, {})
+                codes[code] = codes.get(code, 0) + int(n)
             for day in days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
-                naive += int(row[5])
                 counts = _day_counts(row)
-                _add_day_metadata(context, counts, day)
+                _add_day_metadata(
+                    context,
+                    counts,
+                    day,
+                    naive=int(row[5]),
+                    codes=dict(sorted(codes_by_day.get(day, {}).items())),
+                )
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],
                     rows_out=counts["dagster/row_count"],
                     quarantined=counts["orders/quarantined_rows"],
                     partition_key=day.isoformat(),
                 )
-            codes: dict[str, int] = {}
-            for _, code, n in reasons:
-                codes[code] = codes.get(code, 0) + int(n)
             yield dg.MaterializeResult(
                 asset_key="cleaned_orders",
-                metadata={
-                    **table_metadata(
-                        TABLES["cleaned_orders"],
-                        order_table_types()["cleaned_orders"],
-                        descriptions,
-                    ),
-                    "orders/naive_timestamp_rows": naive,
-                },
+                metadata=table_metadata(
+                    TABLES["cleaned_orders"], order_table_types()["cleaned_orders"], descriptions
+                ),
             )
             yield dg.MaterializeResult(
                 asset_key="quarantined_orders",
-                metadata={
-                    **table_metadata(
-                        TABLES["quarantined_orders"],
-                        order_table_types()["quarantined_orders"],
-                        descriptions,
-                    ),
-                    "orders/reason_codes": dg.MetadataValue.json(dict(sorted(codes.items()))),
-                },
+                metadata=table_metadata(
+                    TABLES["quarantined_orders"],
+                    order_table_types()["quarantined_orders"],
+                    descriptions,
+                ),
             )
             if (
                 reconciliation is None
@@ -197,13 +196,21 @@ def build_staging_assets(
 
 
 def _add_day_metadata(
-    context: dg.AssetExecutionContext, counts: dict[str, float | int], day: dt.date
+    context: dg.AssetExecutionContext,
+    counts: dict[str, float | int],
+    day: dt.date,
+    naive: int,
+    codes: dict[str, int],
 ) -> None:
-    """One day's reconciliation numbers on both outputs (row counts per output)."""
+    """One day's reconciliation numbers on both outputs (row counts per output), its rows
+    without an offset (cleaned_orders) and its reason codes (quarantined_orders)."""
     quarantined = counts["orders/quarantined_rows"]
     for key in ("cleaned_orders", "quarantined_orders"):
         metadata = dict(counts)
+        if key == "cleaned_orders":
+            metadata["orders/naive_timestamp_rows"] = naive
         if key == "quarantined_orders":
             metadata["dagster/row_count"] = quarantined
             metadata["dagster/partition_row_count"] = quarantined
+            metadata["orders/reason_codes"] = dg.MetadataValue.json(codes)
         context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())

@@ -1,0 +1,60 @@
+"""A day's cleaned_orders / quarantined_orders metadata is that day's, whatever the batching.
+
+A range run used to attach the whole run's ``orders/reason_codes`` (quarantined_orders) and
+``orders/naive_timestamp_rows`` (cleaned_orders) to every day of the range, so the same day
+said different things after a range run and after its own run.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from resources.settings import PlatformSettings
+from tests.integration.test_batching import DAYS, START, hostile_landing, run
+
+pytestmark = pytest.mark.slow
+
+PER_DAY = {
+    "quarantined_orders": ("orders/reason_codes", "dagster/row_count"),
+    "cleaned_orders": ("orders/naive_timestamp_rows", "dagster/row_count"),
+}
+
+
+def staging_metadata_after(tmp, landing, batches) -> dict:
+    settings = PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(tmp / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
+    found = {}
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            run(settings, instance, DAYS[first], DAYS[last])
+        for asset, names in PER_DAY.items():
+            for day in DAYS:
+                records = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(
+                        asset_key=dg.AssetKey(asset), asset_partitions=[day.isoformat()]
+                    ),
+                    limit=1,
+                ).records
+                metadata = records[0].asset_materialization.metadata
+                found[(asset, day)] = {
+                    name: metadata[name].value if name in metadata else None for name in names
+                }
+    return found
+
+
+def test_staging_day_metadata_does_not_depend_on_the_batching(tmp_path):
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    whole = staging_metadata_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
+    daily = staging_metadata_after(tmp_path / "daily", landing, [(i, i) for i in range(len(DAYS))])
+    assert daily == whole
+    # Day 1 quarantines one negative amount; day 6 one negative amount too; days 2-5 none.
+    assert whole[("quarantined_orders", DAYS[0])]["orders/reason_codes"] == {"negative_amount": 1}
+    assert whole[("quarantined_orders", DAYS[1])]["orders/reason_codes"] == {}
+    # Offset-free values: day 1 "naive", day 2 "j1", day 5 "m1".
+    assert whole[("cleaned_orders", DAYS[0])]["orders/naive_timestamp_rows"] == 1
+    assert whole[("cleaned_orders", DAYS[2])]["orders/naive_timestamp_rows"] == 0
