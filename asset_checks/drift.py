@@ -46,7 +46,7 @@ from orders_core.pii import redact_emails
 from orders_core.sql.cleaning import typed_sql
 from resources.instance_history import latest_materializations, metadata_values
 from resources.telemetry import TelemetryResource
-from resources.warehouse import Warehouse, quoted_table
+from resources.warehouse import Warehouse, quoted_identifier
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 RETYPE_SAMPLE_ROWS = 20_000
@@ -466,15 +466,20 @@ def rows_by_day(frame: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
     }
 
 
-def build_drift_checks(
-    partitions_def: dg.PartitionsDefinition,
-    table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name),
-) -> list[dg.AssetChecksDefinition]:
-    """The blocking, partitioned schema-drift check of raw_orders."""
-    contract = load_contract()
-    target = quoted_table(*table)
+def _identifier(name: str) -> str:
+    """``name`` unquoted, after checking it is a plain identifier. Unquoted, as every table
+    is created (orders_core.sql.tables): Snowflake folds an unquoted name to upper case and
+    matches a quoted one exactly, so ``"raw"."raw_orders"`` named no table there."""
+    quoted_identifier(name)
+    return name
+
+
+def sample_statements(contract: Contract, table: tuple[str, str]) -> tuple[str, str]:
+    """The drift check's two reads of ``table`` over a window of days: every file's header
+    and row count, and each file's first records."""
+    target = ".".join(map(_identifier, table))
     columns = ", ".join(
-        f'"{name}"'
+        _identifier(name)
         for name in (*contract.column_names, *EXTRAS_COLUMNS, "parse_error", "source_file")
     )
     # The header of every file, and a systematic sample: every k-th record of each file
@@ -489,6 +494,16 @@ def build_drift_checks(
         f"select {columns}, partition_date from {target}"  # noqa: S608 (validated identifiers)
         " where partition_date between ? and ? and source_line <= ?"
     )
+    return headers_sql, heads_sql
+
+
+def build_drift_checks(
+    partitions_def: dg.PartitionsDefinition,
+    table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name),
+) -> list[dg.AssetChecksDefinition]:
+    """The blocking, partitioned schema-drift check of raw_orders."""
+    contract = load_contract()
+    headers_sql, heads_sql = sample_statements(contract, table)
     counts_sql = retyped_counts_sql(contract, ".".join(table))
 
     @dg.asset_check(
