@@ -487,7 +487,7 @@ def sample_statements(contract: Contract, table: tuple[str, str]) -> tuple[str, 
     # whole window, not two per day. Plain SQL, so it runs in any warehouse engine.
     headers_sql = (
         "select partition_date, source_file, min(file_header) as file_header,"  # noqa: S608 (validated identifiers)
-        f" count(*) as rows from {target} where partition_date between ? and ?"
+        f" count(*) as file_rows from {target} where partition_date between ? and ?"
         " group by partition_date, source_file order by partition_date, source_file"
     )
     heads_sql = (
@@ -531,7 +531,8 @@ def build_drift_checks(
             outcomes = {}
             days = days_in_window(context.partition_time_window)
             bounds = [days[0], days[-1]]
-            all_headers = warehouse.query(headers_sql, bounds)
+            # ``file_rows``, not ``rows``: ROWS is a reserved word in Snowflake.
+            all_headers = warehouse.query(headers_sql, bounds).rename(columns={"file_rows": "rows"})
             # Retyped columns are counted in the engine; pandas gets each file's first
             # rows only (renames are judged on them, and integer-money files flag all).
             heads = warehouse.query(heads_sql, [*bounds, RENAME_SAMPLE_ROWS + 1])

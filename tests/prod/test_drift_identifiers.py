@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from asset_checks.drift import sample_statements
+from asset_checks.drift import retyped_counts_sql, sample_statements
 from orders_core.contract import load_contract
 from orders_core.sql.dialect import SNOWFLAKE, render
 from orders_core.sql.tables import create_statements
@@ -38,3 +38,20 @@ def test_the_drift_checks_reads_name_the_table_snowflake_created():
         tables, columns = _resolved(snowflake_sql(statement))
         assert tables == created_tables, statement
         assert columns <= created_columns, statement
+
+
+# Words of Snowflake's "Reserved & limited keywords" (reserved by ANSI) that read like
+# column names; an alias spelled as one of them is a syntax error there, and fakesnow
+# (DuckDB) accepts it.
+RESERVED_LOOKALIKES = {"row", "rows", "sample", "start", "current", "order", "group", "values"}
+
+
+def test_the_drift_checks_reads_alias_no_snowflake_reserved_word():
+    statements = [
+        *sample_statements(CONTRACT, (RAW_ORDERS.schema, RAW_ORDERS.name)),
+        retyped_counts_sql(CONTRACT, f"{RAW_ORDERS.schema}.{RAW_ORDERS.name}"),
+    ]
+    for statement in statements:
+        tree = sqlglot.parse_one(render(statement, SNOWFLAKE), read="snowflake")
+        aliases = {alias.alias.lower() for alias in tree.find_all(exp.Alias)}
+        assert not aliases & RESERVED_LOOKALIKES, statement
