@@ -25,6 +25,7 @@ from orders_core.expectations import Expectation, order_suite, publication_suite
 from orders_core.sql.facts import current_day_counts_sql
 from orders_core.sql.quality import Execute, ExpectationOutcome, evaluate
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS, GX_QUALITY, Table
+from resources.instance_history import partitions_materialized_in_run
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
@@ -112,18 +113,51 @@ def _suite_events(
     warehouse: Warehouse,
     table: Table,
     suite: Callable[[Execute, Sequence[dt.date]], Suite],
+    with_moved_days: bool = False,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
-    """One GX check over the run's days, evaluated in the engine, one evaluation per
-    day, all on the check's span. ``suite`` gives the day's suite, from figures it may
-    read first (the facts' expected row counts)."""
+    """One GX check over the run's days (``with_moved_days``: and the days outside them
+    that the run materialized, see :func:`moved_days`), evaluated in the engine, one
+    evaluation per day, all on the check's span. ``suite`` gives the day's suite, from
+    figures it may read first (the facts' expected row counts)."""
     (check_key,) = [spec.key for spec in context.check_specs]
     with telemetry.check_span(context, check_key) as span:
         days = days_in_window(context.partition_time_window)
+        if with_moved_days:
+            days += moved_days(context, check_key.asset_key, days)
+        outcomes = {}
         with warehouse.session() as session:
-            outcomes = validate_days(session.execute, table, suite(session.execute, days), days)
+            for group in consecutive_runs(days):
+                outcomes |= validate_days(
+                    session.execute, table, suite(session.execute, group), group
+                )
         yield from span.record_events(
             partition_check_events(context.op_execution_context, check_key, outcomes)
         )
+
+
+def moved_days(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, window: Sequence[dt.date]
+) -> list[dt.date]:
+    """Days outside the run's window whose ``asset_key`` this run materialized: the
+    fct_orders days its step moved facts off (an order re-sent on a later day leaves its
+    older day). Their new materialization is checked in the same run, as the window's
+    days are, so a day's latest result describes its latest rows whatever the batching."""
+    materialized = partitions_materialized_in_run(
+        context.instance, context.op_execution_context.run_id, asset_key
+    )
+    return sorted({dt.date.fromisoformat(key) for key in materialized} - set(window))
+
+
+def consecutive_runs(days: Sequence[dt.date]) -> list[list[dt.date]]:
+    """``days`` sorted, in runs of consecutive days: one aggregate statement each, so a day
+    far from the others does not widen a statement's range of days."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][-1] == dt.timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
 
 
 def facts_suite(execute: Execute, days: Sequence[dt.date]) -> Suite:
@@ -168,6 +202,8 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     def facts_quality(
         context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ):
-        yield from _suite_events(context, telemetry, warehouse, FCT_ORDERS, facts_suite)
+        yield from _suite_events(
+            context, telemetry, warehouse, FCT_ORDERS, facts_suite, with_moved_days=True
+        )
 
     return [cleaned_quality, facts_quality]

@@ -52,6 +52,22 @@ def latest_materializations(
     return {record.partition_key: record for record in records}
 
 
+def partitions_materialized_in_run(
+    instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey
+) -> set[str]:
+    """The partitions of ``asset_key`` that run ``run_id`` materialized: that run's own
+    materialization events only."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    found = set()
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.asset_key == asset_key and event.partition:
+            found.add(event.partition)
+    return found
+
+
 def metadata_values(record: dg.EventLogRecord) -> dict[str, object]:
     """Plain values of a materialization record's metadata."""
     materialization = record.asset_materialization
