@@ -15,7 +15,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import quote, unquote
 
 import boto3
 from botocore import UNSIGNED
@@ -52,11 +52,15 @@ def s3_file_key(uri: str) -> tuple[str, str]:
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
+    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``.
+
+    Split by hand, not with ``urlparse``: a key may hold ``#`` or ``?``, which a URL parser
+    reads as a fragment or a query (``s3://b/land#ing`` was the prefix ``land``)."""
+    scheme, separator, rest = uri.partition("://")
+    bucket, _, path = rest.partition("/")
+    if scheme != "s3" or not separator or not bucket:
         raise ValueError(f"expected an s3://bucket[/prefix] URI, got {uri!r}")
-    return parsed.netloc, parsed.path.strip("/")
+    return bucket, path.strip("/")
 
 
 class RetryingS3Resource(S3Resource):
@@ -157,15 +161,12 @@ class S3LandingZone(LandingZone):
 
     @staticmethod
     def _owns(key: str, folder: str) -> bool:
-        """True when ``key`` is a plain file name directly under ``folder`` (no ``..``, no ``/``)."""
+        """True when ``key`` is a plain file name directly under ``folder`` (no ``..``, no ``/``).
+
+        A backslash is an ordinary character of a key, as of a local file name: refusing it
+        here (only) made prod skip a file the local zone reads."""
         name = key[len(folder) :]
-        return (
-            key.startswith(folder)
-            and bool(name)
-            and "/" not in name
-            and "\\" not in name
-            and name not in (".", "..")
-        )
+        return key.startswith(folder) and bool(name) and "/" not in name and name not in (".", "..")
 
     def list_day(self, day: dt.date) -> list[LandingFileInfo]:
         return self.scan_day(day).files

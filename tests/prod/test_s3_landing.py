@@ -9,7 +9,13 @@ from botocore.exceptions import ClientError
 
 from orders_core.contract import load_contract
 from orders_core.ingest import LandedFile, read_landed_files
-from resources.landing_s3 import S3LandingZone, parse_s3_uri, s3_landing_zone
+from resources.landing_s3 import (
+    S3LandingZone,
+    parse_s3_uri,
+    s3_file_key,
+    s3_file_uri,
+    s3_landing_zone,
+)
 from tests.support.prod_landing import DAYS
 from tests.support.prod_services import FaultInjectingProxy
 
@@ -39,6 +45,17 @@ def test_parse_s3_uri():
     assert parse_s3_uri("s3://bucket") == ("bucket", "")
     with pytest.raises(ValueError, match="s3://"):
         parse_s3_uri("/local/dir")
+    for no_bucket in ("s3://", "s3:///prefix", "s3:/bucket/prefix"):
+        with pytest.raises(ValueError, match="s3://"):
+            parse_s3_uri(no_bucket)
+
+
+def test_a_prefix_or_name_holding_hash_or_question_mark_is_kept_whole():
+    # A URL parser reads '#' and '?' as a fragment and a query: the prefix was cut there.
+    assert parse_s3_uri("s3://bucket/land#ing/a?b/") == ("bucket", "land#ing/a?b")
+    folder = "land#ing/orders/date=2025-01-01/"
+    uri = s3_file_uri("bucket", folder, "a#b?.csv")
+    assert s3_file_key(uri) == ("bucket", f"{folder}a#b?.csv")
 
 
 def test_lists_and_reads_the_same_layout_as_locally(landed_bucket, moto_endpoint, fixture_files):

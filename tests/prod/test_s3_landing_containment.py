@@ -10,6 +10,7 @@ from resources.landing import (
     OUTSIDE_ROOT,
     LandingFileInfo,
     LandingRefusedError,
+    LocalLandingZone,
     RefusedFile,
 )
 from resources.landing_s3 import S3LandingZone, s3_landing_zone
@@ -72,6 +73,26 @@ def test_only_plain_names_directly_under_the_day_belong_to_it():
         folder + "..",
     ):
         assert not S3LandingZone._owns(key, folder)
+
+
+def test_a_name_with_a_backslash_is_listed_and_read_like_the_local_zone(
+    landed_bucket, moto_endpoint, s3_client, tmp_path
+):
+    name = "orders\\2025.csv"  # a plain name on Linux and in S3
+    body = b"order_id,customer_id,order_ts,amount,currency\no1,c1,2025-01-02T10:00:00Z,1,USD\n"
+    s3_client.put_object(
+        Bucket=landed_bucket, Key=f"landing/orders/date={DAYS[1].isoformat()}/{name}", Body=body
+    )
+    folder = tmp_path / "orders" / f"date={DAYS[1].isoformat()}"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(body)
+    local = LocalLandingZone(root=str(tmp_path)).scan_day(DAYS[1])
+    s3 = _zone(landed_bucket, moto_endpoint).scan_day(DAYS[1])
+    assert [f.name for f in local.files] == [name]
+    assert name in [f.name for f in s3.files]
+    assert s3.refused == local.refused == []
+    (info,) = [f for f in s3.files if f.name == name]
+    assert _zone(landed_bucket, moto_endpoint).read(info) == body
 
 
 def test_dot_files_are_listed_and_folders_refused_like_the_local_zone(
