@@ -148,7 +148,7 @@ def build_staging_assets(
                 )
             # Per day, never summed over the run: a materialization's metadata belongs to
             # its day, and a range run must say of each day what that day's own run says.
-            codes_by_day: dict = {}
+            codes_by_day: dict[dt.date, dict[str, int]] = {}
             for day_value, code, n in reasons:
                 codes = codes_by_day.setdefault(day_value, {})
                 codes[code] = codes.get(code, 0) + int(n)
