@@ -1,6 +1,7 @@
-"""Bounded reads of the Dagster instance for the metadata anomaly hold (check and sensors).
+"""Bounded reads of the Dagster instance for the checks and sensors (the anomaly hold, the
+publication suite's moved days).
 
-Every query here is scoped by partition keys, a row limit or a storage-id cursor, so
+Every query here is scoped by partition keys, a run, a row limit or a storage-id cursor, so
 its cost follows the size of the question (a training window, the partitions of one
 run, the checks evaluated since the last sensor tick), never the length of history.
 """

@@ -17,7 +17,7 @@ import pytest
 from asset_checks.quality import consecutive_runs
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import PlatformSettings
-from tests.integration.test_batching import DAYS, START, hostile_landing
+from tests.support.batching import DAYS, START, hostile_landing
 
 pytestmark = pytest.mark.slow
 

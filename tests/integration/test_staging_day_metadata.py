@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from resources.settings import PlatformSettings
-from tests.integration.test_batching import DAYS, START, hostile_landing, run
+from tests.support.batching import DAYS, START, hostile_landing, run
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,114 @@
+"""The hostile landing zone of the batching tests, and a range run of the day assets.
+
+An order landed on two days (the newest ``updated_at`` must win in fct_orders whichever
+day runs last), a later day carrying an *older* version, offset-free timestamps next to
+offset ones in the same file and range, duplicates inside a day, quarantined rows, three
+formats and gzip files (one the engine loads, one with a byte-order mark that the reader
+reads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import dagster as dg
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.settings import PlatformSettings
+from tests.support.fixture_data import day_dir, order, write_csv, write_jsonl, write_parquet
+
+START = dt.date(2025, 1, 1)
+DAYS = [START + dt.timedelta(days=i) for i in range(6)]
+ORDER_TABLES = (
+    "raw.raw_orders",
+    "staging.cleaned_orders",
+    "staging.quarantined_orders",
+    "warehouse.fct_orders",
+)
+ASSETS = ["raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"]
+
+
+def _ts(day: dt.date, hour: int, offset: str = "Z") -> str:
+    return f"{day.isoformat()}T{hour:02d}:00:00{offset}"
+
+
+def hostile_landing(root: Path) -> None:
+    d = DAYS
+    # Day 1: the first version of "twice" and of "older-later"; naive and offset values.
+    write_csv(
+        day_dir(root, d[0]) / "a.csv",
+        [
+            order("twice", "c1", _ts(d[0], 9), "10.00", updated_at=_ts(d[0], 10)),
+            # updated in the source after day 3's copy was sent (the source's clock)
+            order("older-later", "c2", _ts(d[0], 9), "20.00", updated_at=_ts(d[4], 12)),
+            order("naive", "c3", f"{d[0]} 08:00:00", "5.00"),
+            order("offset", "c3", _ts(d[0], 12, "+05:00"), "6.00"),
+            order("dup", "c4", _ts(d[0], 7), "1.00", updated_at=_ts(d[0], 7)),
+            order("dup", "c4", _ts(d[0], 7), "2.00", updated_at=_ts(d[0], 8)),
+            order("bad", "c5", _ts(d[0], 7), "-3"),
+            # a newer version of it lands on day 6, quarantined: this one stays published
+            order("rejected-later", "c2", _ts(d[0], 9), "30.00", updated_at=_ts(d[0], 9)),
+        ],
+    )
+    # Day 2: JSON Lines, a naive value alone in its file.
+    write_jsonl(
+        day_dir(root, d[1]) / "b.jsonl",
+        [
+            order("j1", "c1", f"{d[1]}T06:30:00", "7.50"),
+            order("j2", "c6", _ts(d[1], 6, "-03:00"), "8.25", status="Shipped"),
+        ],
+    )
+    # Day 3: "twice" again with a newer updated_at (this version must win), and
+    # "older-later" with an older one (day 1's version must stay current).
+    write_parquet(
+        day_dir(root, d[2]) / "c.parquet",
+        [
+            order("twice", "c1", _ts(d[2], 9), "11.00", updated_at=_ts(d[2], 10)),
+            order("older-later", "c2", _ts(d[2], 1), "99.00", updated_at=_ts(d[2], 1)),
+            order("p1", "c7", _ts(d[2], 15), "3.00"),
+        ],
+    )
+    # Day 4: nothing landed. Day 5: mixed offsets in one file, a lower-case marker.
+    day_dir(root, d[3]).mkdir(parents=True, exist_ok=True)
+    write_csv(
+        day_dir(root, d[4]) / "e.csv",
+        [
+            order("m1", "c8", f"{d[4]}T01:00:00", "4.00"),
+            order("m2", "c8", _ts(d[4], 23, "+01:00"), "4.00"),
+            order("m3", "c9", f"{d[4]}t02:00:00z", "4.00"),
+        ],
+    )
+    # Day 5 also has a gzip file with a byte-order mark (the reader's, not the engine's).
+    _gzip(day_dir(root, d[4]) / "g.csv", [order("g1", "c9", _ts(d[4], 3), "2.00")], bom=True)
+    # Day 6, gzip (the engine's, from a temporary plain copy): "twice" a third time, with
+    # an older updated_at than day 3's.
+    _gzip(
+        day_dir(root, d[5]) / "f.csv",
+        [
+            order("twice", "c1", _ts(d[5], 9), "12.00", updated_at=_ts(d[5], 1)),
+            order("rejected-later", "c2", _ts(d[5], 9), "-5", updated_at=_ts(d[5], 9)),
+        ],
+    )
+
+
+def _gzip(path: Path, rows: list[dict], *, bom: bool = False) -> None:
+    """Land rows as ``<path>.gz``: CSV text (after a byte-order mark), gzip-compressed."""
+    write_csv(path, rows)
+    text = (b"\xef\xbb\xbf" if bom else b"") + path.read_bytes()
+    path.with_name(path.name + ".gz").write_bytes(gzip.compress(text, mtime=0))
+    path.unlink()
+
+
+def run(settings: PlatformSettings, instance, first: dt.date, last: dt.date) -> None:
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey.from_user_string(key) for key in ASSETS],
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+    )
+    assert result.success
