@@ -18,19 +18,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from resources.settings import PlatformSettings
-from tests.support.batching import DAYS, ORDER_TABLES, START, hostile_landing, run
+from tests.support.batching import DAYS, ORDER_TABLES, hostile_landing, run, settings_for
 from tests.support.pipeline_helpers import table_checksums
 
 pytestmark = pytest.mark.slow
 
 
 def warehouse_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
+    settings = settings_for(landing, tmp)
     with dg.instance_for_test() as instance:
         for first, last in batches:
             run(settings, instance, DAYS[first], DAYS[last])
@@ -60,11 +55,7 @@ def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path
 def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
     landing = tmp_path / "landing"
     hostile_landing(landing)
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp_path / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
+    settings = settings_for(landing, tmp_path)
     with dg.instance_for_test() as instance:
         for i in reversed(range(len(DAYS))):
             run(settings, instance, DAYS[i], DAYS[i])
@@ -102,11 +93,7 @@ FIGURES = (
 
 def fct_figures_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
     """The figures of each fct_orders partition's latest materialization."""
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
+    settings = settings_for(landing, tmp)
     key = dg.AssetKey(["warehouse", "fct_orders"])
     with dg.instance_for_test() as instance:
         for first, last in batches:

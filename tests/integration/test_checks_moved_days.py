@@ -16,8 +16,7 @@ import pytest
 
 from asset_checks.quality import consecutive_runs
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from resources.settings import PlatformSettings
-from tests.support.batching import DAYS, START, hostile_landing
+from tests.support.batching import DAYS, START, hostile_landing, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +39,7 @@ def _latest_check_of_each_day(instance) -> dict[str, dg.AssetCheckEvaluation]:
 def test_days_whose_facts_moved_are_checked_in_the_run_that_moved_them(tmp_path):
     landing = tmp_path / "landing"
     hostile_landing(landing)
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp_path / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
+    settings = settings_for(landing, tmp_path)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     with dg.instance_for_test() as instance:
         for day in DAYS:

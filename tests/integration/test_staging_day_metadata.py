@@ -10,8 +10,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from resources.settings import PlatformSettings
-from tests.support.batching import DAYS, START, hostile_landing, run
+from tests.support.batching import DAYS, hostile_landing, run, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +21,7 @@ PER_DAY = {
 
 
 def staging_metadata_after(tmp, landing, batches) -> dict:
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
+    settings = settings_for(landing, tmp)
     found = {}
     with dg.instance_for_test() as instance:
         for first, last in batches:

@@ -112,3 +112,12 @@ def run(settings: PlatformSettings, instance, first: dt.date, last: dt.date) -> 
         },
     )
     assert result.success
+
+
+def settings_for(landing: Path, folder: Path) -> PlatformSettings:
+    """The local platform over ``landing``, its warehouse file in ``folder``, from START."""
+    return PlatformSettings(
+        landing_uri=str(landing),
+        duckdb_path=str(folder / "orders.duckdb"),
+        partitions_start=START.isoformat(),
+    )
