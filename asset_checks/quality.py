@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 
 from asset_checks.partitioned import PartitionOutcome, partition_check_events
-from orders_core.calendar import days_in_window
+from orders_core.calendar import consecutive_runs, days_in_window
 from orders_core.contract import load_contract
 from orders_core.expectations import Expectation, order_suite, publication_suite
 from orders_core.sql.facts import current_day_counts_sql
@@ -146,18 +146,6 @@ def moved_days(
         context.instance, context.op_execution_context.run_id, asset_key
     )
     return sorted({dt.date.fromisoformat(key) for key in materialized} - set(window))
-
-
-def consecutive_runs(days: Sequence[dt.date]) -> list[list[dt.date]]:
-    """``days`` sorted, in runs of consecutive days: one aggregate statement each, so a day
-    far from the others does not widen a statement's range of days."""
-    runs: list[list[dt.date]] = []
-    for day in sorted(set(days)):
-        if runs and day - runs[-1][-1] == dt.timedelta(days=1):
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    return runs
 
 
 def facts_suite(execute: Execute, days: Sequence[dt.date]) -> Suite:

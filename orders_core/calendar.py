@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Protocol
 
 
@@ -28,3 +29,15 @@ def day_keys(first: dt.date, last: dt.date) -> list[str]:
 # Most days one run covers (backfill policy of the daily assets, and the sensors' range
 # runs): a month.
 DAYS_PER_RUN = 31
+
+
+def consecutive_runs(days: Iterable[dt.date]) -> list[list[dt.date]]:
+    """``days`` sorted and without repeats, in runs of consecutive days (a check evaluates
+    each run with one statement, so a day far from the others does not widen its range)."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][-1] == dt.timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs

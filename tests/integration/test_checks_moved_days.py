@@ -9,14 +9,11 @@ days were batched.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dagster as dg
 import pytest
 
-from asset_checks.quality import consecutive_runs
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from tests.support.batching import DAYS, START, hostile_landing, settings_for
+from tests.support.batching import DAYS, hostile_landing, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,9 +65,3 @@ def test_days_whose_facts_moved_are_checked_in_the_run_that_moved_them(tmp_path)
             assert evaluation.metadata["rows"].value == rows, day
         # The landing moves facts off at least one earlier day (e.g. "twice": days 1 -> 3).
         assert moved >= 1
-
-
-def test_days_are_grouped_into_runs_of_consecutive_days():
-    d = [START + dt.timedelta(days=i) for i in (5, 0, 1, 9, 2, 1)]
-    assert consecutive_runs(d) == [[d[1], d[2], d[4]], [d[0]], [d[3]]]
-    assert consecutive_runs([]) == []
