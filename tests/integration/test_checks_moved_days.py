@@ -48,17 +48,12 @@ def test_days_whose_facts_moved_are_checked_in_the_run_that_moved_them(tmp_path)
         checks = _latest_check_of_each_day(instance)
         moved = 0
         for day in DAYS:
-            (record,) = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=FCT, asset_partitions=[day.isoformat()]), limit=1
+            # newest first: the day's latest materialization, then older ones
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=FCT, asset_partitions=[day.isoformat()]), limit=10
             ).records
-            runs = {
-                r.run_id
-                for r in instance.fetch_materializations(
-                    dg.AssetRecordsFilter(asset_key=FCT, asset_partitions=[day.isoformat()]),
-                    limit=10,
-                ).records
-            }
-            moved += len(runs) > 1
+            record = records[0]
+            moved += len({r.run_id for r in records}) > 1
             evaluation = checks[day.isoformat()]
             assert evaluation.target_materialization_data.storage_id == record.storage_id, day
             rows = record.asset_materialization.metadata["dagster/row_count"].value
