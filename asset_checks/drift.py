@@ -46,7 +46,7 @@ from orders_core.pii import redact_emails
 from orders_core.sql.cleaning import typed_sql
 from resources.instance_history import latest_materializations, metadata_values
 from resources.telemetry import TelemetryResource
-from resources.warehouse import Warehouse, quoted_identifier
+from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 RETYPE_SAMPLE_ROWS = 20_000
@@ -466,32 +466,23 @@ def rows_by_day(frame: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
     }
 
 
-def _identifier(name: str) -> str:
-    """``name`` unquoted, after checking it is a plain identifier. Unquoted, as every table
-    is created (orders_core.sql.tables): Snowflake folds an unquoted name to upper case and
-    matches a quoted one exactly, so ``"raw"."raw_orders"`` named no table there."""
-    quoted_identifier(name)
-    return name
-
-
-def sample_statements(contract: Contract, table: tuple[str, str]) -> tuple[str, str]:
+def sample_statements(contract: Contract, table: tables.Table) -> tuple[str, str]:
     """The drift check's two reads of ``table`` over a window of days: every file's header
-    and row count, and each file's first records."""
-    target = ".".join(map(_identifier, table))
-    columns = ", ".join(
-        _identifier(name)
-        for name in (*contract.column_names, *EXTRAS_COLUMNS, "parse_error", "source_file")
-    )
+    and row count, and each file's first records. Names unquoted, as every statement names
+    them and every table is created (orders_core.sql.tables): Snowflake folds an unquoted
+    name to upper case and matches a quoted one exactly."""
+    columns = ", ".join((*contract.column_names, *EXTRAS_COLUMNS, "parse_error", "source_file"))
+    target = table.qualified
     # The header of every file, and a systematic sample: every k-th record of each file
     # (k from the day's row count) plus each file's first records. Two queries for the
     # whole window, not two per day. Plain SQL, so it runs in any warehouse engine.
     headers_sql = (
-        "select partition_date, source_file, min(file_header) as file_header,"  # noqa: S608 (validated identifiers)
+        "select partition_date, source_file, min(file_header) as file_header,"  # noqa: S608 (identifiers from the contract and the code)
         f" count(*) as file_rows from {target} where partition_date between ? and ?"
         " group by partition_date, source_file order by partition_date, source_file"
     )
     heads_sql = (
-        f"select {columns}, partition_date from {target}"  # noqa: S608 (validated identifiers)
+        f"select {columns}, partition_date from {target}"  # noqa: S608 (identifiers from the contract and the code)
         " where partition_date between ? and ? and source_line <= ?"
     )
     return headers_sql, heads_sql
@@ -499,12 +490,12 @@ def sample_statements(contract: Contract, table: tuple[str, str]) -> tuple[str, 
 
 def build_drift_checks(
     partitions_def: dg.PartitionsDefinition,
-    table: tuple[str, str] = (tables.RAW_ORDERS.schema, tables.RAW_ORDERS.name),
+    table: tables.Table = tables.RAW_ORDERS,
 ) -> list[dg.AssetChecksDefinition]:
     """The blocking, partitioned schema-drift check of raw_orders."""
     contract = load_contract()
     headers_sql, heads_sql = sample_statements(contract, table)
-    counts_sql = retyped_counts_sql(contract, ".".join(table))
+    counts_sql = retyped_counts_sql(contract, table.qualified)
 
     @dg.asset_check(
         asset=dg.AssetKey(tables.RAW_ORDERS.key),

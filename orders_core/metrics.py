@@ -27,9 +27,7 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 #   recency_days   = last purchase day - first purchase day
 #   tenure_days    = D - first purchase day
 #   monetary_value = mean daily spend over the repeat purchase days (0 without repeats):
-#                    all days' spend less the first day's (one exact decimal
-#                    subtraction, where a window for each customer's first day took
-#                    0.45 of 1.6 s over 30 x 100,000 orders), over the repeat days
+#                    all days' spend less the first day's, over the repeat days
 # One row per customer, in no particular order (what analytics.customer_metrics holds:
 # orders_core.sql.customers inserts it as it is).
 CUSTOMER_METRICS_SELECT = f"""

@@ -34,7 +34,7 @@ def test_the_drift_checks_reads_name_the_table_snowflake_created():
     created_tables, created_columns = _resolved(
         render(create_statements(CONTRACT, RAW_ORDERS)[1], SNOWFLAKE)
     )
-    for statement in sample_statements(CONTRACT, (RAW_ORDERS.schema, RAW_ORDERS.name)):
+    for statement in sample_statements(CONTRACT, RAW_ORDERS):
         tables, columns = _resolved(snowflake_sql(statement))
         assert tables == created_tables, statement
         assert columns <= created_columns, statement
@@ -48,8 +48,8 @@ RESERVED_LOOKALIKES = {"row", "rows", "sample", "start", "current", "order", "gr
 
 def test_the_drift_checks_reads_alias_no_snowflake_reserved_word():
     statements = [
-        *sample_statements(CONTRACT, (RAW_ORDERS.schema, RAW_ORDERS.name)),
-        retyped_counts_sql(CONTRACT, f"{RAW_ORDERS.schema}.{RAW_ORDERS.name}"),
+        *sample_statements(CONTRACT, RAW_ORDERS),
+        retyped_counts_sql(CONTRACT, RAW_ORDERS.qualified),
     ]
     for statement in statements:
         tree = sqlglot.parse_one(render(statement, SNOWFLAKE), read="snowflake")
