@@ -20,7 +20,7 @@ import sqlglot
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector.constants import FIELD_ID_TO_NAME
 
-from orders_core.sql.dialect import render
+from orders_core.sql.dialect import render, without_duckdb_hints
 from resources.warehouse import DATE_DTYPE, SqlSession, Warehouse
 
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
@@ -29,10 +29,10 @@ _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
 @functools.cache
 def snowflake_sql(sql: str) -> str:
     """A DuckDB-dialect statement translated to Snowflake's dialect."""
-    statements = sqlglot.transpile(sql, read="duckdb", write="snowflake")
+    statements = [tree for tree in sqlglot.parse(sql, read="duckdb") if tree is not None]
     if len(statements) != 1:
         raise ValueError(f"expected exactly one SQL statement, got {len(statements)}")
-    return statements[0]
+    return without_duckdb_hints(statements[0]).sql(dialect="snowflake")
 
 
 def typed_frame(cursor) -> pd.DataFrame:

@@ -226,6 +226,17 @@ def _cache_key(sql: str, dialect: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def without_duckdb_hints(tree):
+    """``tree`` (a sqlglot expression, changed in place) without DuckDB's planning hints,
+    for another engine: ``[NOT] MATERIALIZED`` on a CTE (Snowflake plans CTEs itself and
+    has no such syntax)."""
+    from sqlglot import exp
+
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
+
+
 def _render(sql: str, dialect: str) -> str:
     import sqlglot  # at first use: loading the definitions does not pay for the parser
 
@@ -234,5 +245,7 @@ def _render(sql: str, dialect: str) -> str:
         if tree is None:
             continue
         rendered = tree.transform(_expand, dialect, copy=True)
+        if dialect != DUCKDB:
+            rendered = without_duckdb_hints(rendered)
         statements.append(rendered.sql(dialect=dialect, pretty=True))
     return ";\n".join(statements)

@@ -121,12 +121,14 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             )
             with sql_write_span(context, FCT_ORDERS_TABLE, session.db_system) as write:
                 with session.transaction():
-                    touched = {row[0] for row in session.execute(affected_days_sql())}
-                    for statement in publish_statements():
-                        session.execute(statement)
-                    touched |= {row[0] for row in session.execute(affected_days_sql())}
+                    # the days outside the run's whose facts the run takes or gives back
+                    touched = {row[0] for row in session.execute(affected_days_sql(), bounds)}
+                    delete, insert = publish_statements()
+                    session.execute(delete)
+                    session.execute(insert, bounds * 2)
+                    touched |= {row[0] for row in session.execute(affected_days_sql(), bounds)}
                     figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
-                    moved = sorted({_as_date(day) for day in touched} - set(days))
+                    moved = sorted({_as_date(day) for day in touched})
                     if moved:
                         figures.update(
                             (row[0], row)

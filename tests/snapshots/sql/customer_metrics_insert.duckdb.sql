@@ -29,7 +29,7 @@ FROM (
       SUM(CAST(amount AS DECIMAL(38, 12))) AS day_amount,
       COUNT(*) AS day_orders
     FROM (
-      WITH versions AS (
+      WITH versions AS NOT MATERIALIZED (
         SELECT
           *
         FROM staging.cleaned_orders

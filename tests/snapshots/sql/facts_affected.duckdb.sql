@@ -1,9 +1,9 @@
-SELECT DISTINCT
+SELECT
   order_id
 FROM staging.cleaned_orders
 WHERE
   partition_date BETWEEN ? AND ?
-UNION
+UNION ALL
 SELECT
   order_id
 FROM warehouse.fct_orders

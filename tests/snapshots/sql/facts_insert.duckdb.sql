@@ -28,16 +28,29 @@ SELECT
   updated_at,
   partition_date
 FROM (
-  WITH versions AS (
+  WITH versions AS NOT MATERIALIZED (
     SELECT
       *
-    FROM staging.cleaned_orders
-    WHERE
-      order_id IN (
-        SELECT
-          order_id
-        FROM orders_affected
-      )
+    FROM (
+      SELECT
+        *
+      FROM staging.cleaned_orders
+      WHERE
+        partition_date BETWEEN ? AND ?
+      UNION ALL
+      SELECT
+        *
+      FROM staging.cleaned_orders
+      WHERE
+        NOT (
+          partition_date BETWEEN ? AND ?
+        )
+        AND order_id IN (
+          SELECT
+            order_id
+          FROM orders_affected
+        )
+    ) AS candidates
   ), repeated AS (
     SELECT
       order_id
