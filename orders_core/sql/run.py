@@ -19,6 +19,7 @@ from orders_core.sql.cleaning import (
     raw_columns,
     reason_counts_select,
     reconciliation_select,
+    superseded_amounts_select,
 )
 from orders_core.sql.tables import column_list, quoted
 from orders_core.tables import (
@@ -28,7 +29,6 @@ from orders_core.tables import (
     RAW_ORDERS,
 )
 
-SUPERSEDED_TABLE = "orders_superseded"
 DAYS = "partition_date BETWEEN ? AND ?"
 
 
@@ -40,7 +40,6 @@ class CleaningRun:
     prepare: tuple[str, ...]
     insert_pads: str
     classify: tuple[str, str]  # the first takes the days
-    superseded: str
     day_summary: str
     reason_counts: str
     replace: tuple[str, ...]
@@ -55,8 +54,6 @@ def cleaning_run(contract: Contract) -> CleaningRun:
         prepare=(create_pads,),
         insert_pads=insert_pads,
         classify=classify_statements(contract, quoted(RAW_ORDERS), DAYS),
-        superseded=f"CREATE OR REPLACE TEMPORARY TABLE {SUPERSEDED_TABLE} AS "
-        + cleaned_select(current=False),
         day_summary=day_summary_select(),
         reason_counts=reason_counts_select(),
         replace=(
@@ -66,8 +63,12 @@ def cleaning_run(contract: Contract) -> CleaningRun:
             f"INSERT INTO {quarantined} ({quarantined_columns}) "
             + quarantined_select(contract, quoted(RAW_ORDERS), DAYS),
         ),
+        # the superseded rows are counted where the classification holds them
         reconciliation=reconciliation_select(
-            quoted(RAW_ORDERS), cleaned, quarantined, SUPERSEDED_TABLE
+            quoted(RAW_ORDERS),
+            cleaned,
+            quarantined,
+            f"({superseded_amounts_select()}) AS superseded",
         ),
     )
 

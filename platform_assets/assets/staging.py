@@ -133,7 +133,6 @@ def build_staging_assets(
             classify, settle_versions = run.classify
             session.execute(classify, bounds)
             session.execute(settle_versions)
-            session.execute(run.superseded)
             summary = {row[0]: row for row in session.execute(run.day_summary)}
             reasons = session.execute(run.reason_counts)
             with sql_write_span(
