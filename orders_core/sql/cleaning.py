@@ -467,8 +467,8 @@ def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> 
 
 def superseded_amounts_select(classified: str = CLASSIFIED_TABLE) -> str:
     """The day and amount of each superseded row: all that the reconciliation reads of
-    them (the whole cleaned form, :func:`cleaned_select` with ``current=False``, read
-    every column of every classified row to keep 3 % of them)."""
+    them. Their whole cleaned form (:func:`cleaned_select` with ``current=False``) reads
+    every column of every classified row to keep the few superseded ones."""
     return (
         f"SELECT partition_date, v_amount AS amount FROM {classified}"
         " WHERE reason_code IS NULL AND NOT is_current"
