@@ -53,6 +53,21 @@ def latest_materializations(
     return {record.partition_key: record for record in records}
 
 
+def materialized_partitions(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Iterable[str]
+) -> set[str]:
+    """Those of ``partitions`` that ``asset_key`` has a materialization of: one query,
+    reading no record."""
+    wanted = set(partitions)
+    if not wanted:  # Dagster reads an empty set as "every partition"
+        return set()
+    return set(
+        instance.get_latest_storage_id_by_partition(
+            asset_key, DagsterEventType.ASSET_MATERIALIZATION, wanted
+        )
+    )
+
+
 def partitions_materialized_in_run(
     instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey
 ) -> set[str]:

@@ -4,7 +4,12 @@ Each tick lists the day folders once, then lists the files of only a few days: t
 after the newest one it has seen (new folders, at most `max_new_days` per tick, so a
 first tick over years of folders is spread out), and the last `lookback_days` folders
 again, which is where late files arrive (a day among those whose folder has gone counts
-as a day without files). A day whose landing fingerprint differs from
+as a day without files). A folder that appears for an older day (files of a day that
+had none, landed late) is listed too: the cursor keeps a digest of the folders up to
+the newest day, and when it changes, the days among them that `raw_orders` never
+materialized are loaded (else such a day was never loaded, and the anomaly check
+deferred every later day whose history window holds it, for ever). A day whose
+landing fingerprint differs from
 the one recorded by its latest `raw_orders` materialization (or that was never
 materialized) is loaded: `raw_orders` and everything downstream.
 
@@ -16,6 +21,7 @@ and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 """
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -26,6 +32,7 @@ from resources.instance_history import (
     RAW_ORDERS,
     failed_partitions,
     latest_materializations,
+    materialized_partitions,
     metadata_values,
 )
 from resources.landing import LandingZone, fingerprint
@@ -54,6 +61,24 @@ def candidate_days(
     return seen[-lookback_days:] + new[:max_new_days]
 
 
+def folders_digest(days: list[str]) -> str:
+    """A short digest of a list of day keys (the folders up to the newest day)."""
+    return hashlib.sha256("\n".join(days).encode()).hexdigest()[:16]
+
+
+def late_folders(
+    instance: dg.DagsterInstance, older: list[str], digest: str | None, listed_now: set[str]
+) -> list[str]:
+    """Days of ``older`` (the folders up to the newest day seen) that raw_orders never
+    materialized, looked up only when their digest differs from ``digest`` (a folder
+    appeared, or went, among them); days in ``listed_now`` are listed anyway."""
+    if digest == folders_digest(older):
+        return []
+    unlisted = [day for day in older if day not in listed_now]
+    loaded = materialized_partitions(instance, RAW_ORDERS, unlisted)
+    return [day for day in unlisted if day not in loaded]
+
+
 def evaluate_landing(
     instance: dg.DagsterInstance,
     cursor: str | None,
@@ -69,6 +94,10 @@ def evaluate_landing(
     listed = [d for d in landing.list_days() if partitions_def.has_partition_key(d.isoformat())]
     days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
     now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
+    if state["newest"]:
+        older = [d.isoformat() for d in listed if d.isoformat() <= state["newest"]]
+        for day in late_folders(instance, older, state.get("folders"), set(now)):
+            now[day] = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
     # A watched day whose folder is gone (on S3, the prefix of a deleted last file) has
     # no files now: loaded again, it withdraws what its files had published.
     present = {d.isoformat() for d in listed}
@@ -106,8 +135,10 @@ def evaluate_landing(
         [d.isoformat() for d in listed if newest and d.isoformat() <= newest][-lookback_days:]
     )
     seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
+    folders = folders_digest([d.isoformat() for d in listed if newest and d.isoformat() <= newest])
     tick.cursor = json.dumps(
-        {"newest": newest, "seen": seen, "downstream": awaiting.to_dict()}, sort_keys=True
+        {"newest": newest, "seen": seen, "folders": folders, "downstream": awaiting.to_dict()},
+        sort_keys=True,
     )
     return tick
 

@@ -125,6 +125,29 @@ def test_cost_is_bounded_by_the_lookback_and_the_new_day_cap(instance, zone, lan
     assert tick(instance, zone, second.cursor, lookback_days=1).run_requests == []
 
 
+def test_a_folder_landed_late_for_an_older_day_is_loaded(instance, zone, landing, tmp_path):
+    """Files of a day that had none arrive after later days were loaded, outside the
+    lookback: the day is loaded once. Never loaded, it also made the anomaly check defer
+    every later day whose history window holds it (landed, not loaded), for ever."""
+    import shutil
+
+    folder = day_dir(landing[0], DAY2)
+    shutil.move(folder, tmp_path / "late")
+    first = tick(instance, zone, lookback_days=1)
+    assert keys(first) == [DAY1.isoformat(), DAY3.isoformat()]
+    for day in (DAY1, DAY3):
+        materialize(instance, zone, day)
+    quiet = tick(instance, zone, first.cursor, lookback_days=1)
+    assert quiet.run_requests == []
+    shutil.move(tmp_path / "late", folder)
+
+    late = tick(instance, zone, quiet.cursor, lookback_days=1)
+
+    assert keys(late) == [DAY2.isoformat()]
+    assert f"{DAY2.isoformat()}: new, load" in late.decisions
+    assert tick(instance, zone, late.cursor, lookback_days=1).run_requests == []
+
+
 def test_candidate_days_relist_the_lookback_then_new_days():
     days = [DAY1, DAY2, DAY3]
     assert candidate_days(days, None, 1, 10) == days
