@@ -72,6 +72,17 @@ class DayWork:
     assets: frozenset[dg.AssetKey]
     trigger: str
     key_suffix: str = ""  # e.g. ":released", kept at the end of the run key
+    # Storage id of the day's raw_orders materialization the run replaces (None: never
+    # loaded), part of the run key: the daemon skips a request whose run key this sensor
+    # used before, so a key of the files alone would skip a day whose files went back to
+    # an earlier state (a file moved out and back, keeping its mtime; on S3, the same
+    # content re-uploaded, the same ETag), leaving the other state loaded.
+    replaces: int | None = None
+
+    @property
+    def state(self) -> str:
+        """What the run loads over what: the run key's part for this day."""
+        return self.fingerprint if self.replaces is None else f"{self.fingerprint}~{self.replaces}"
 
 
 @dataclass
@@ -133,14 +144,14 @@ def _group_request(
     asset_selection = None if selection == job.all else sorted(selection, key=str)
     if len(group) == 1:
         return dg.RunRequest(
-            run_key=f"{first.day}:{first.fingerprint}{first.key_suffix}",
+            run_key=f"{first.day}:{first.state}{first.key_suffix}",
             partition_key=first.day,
             asset_selection=asset_selection,
             tags={TRIGGER_TAG: first.trigger},
         )
-    digest = hashlib.sha256(
-        "\n".join(f"{w.day}:{w.fingerprint}" for w in group).encode()
-    ).hexdigest()[:16]
+    digest = hashlib.sha256("\n".join(f"{w.day}:{w.state}" for w in group).encode()).hexdigest()[
+        :16
+    ]
     return dg.RunRequest(
         run_key=f"{first.day}...{last.day}:{digest}{first.key_suffix}",
         asset_selection=asset_selection,

@@ -14,7 +14,9 @@ the one recorded by its latest `raw_orders` materialization (or that was never
 materialized) is loaded: `raw_orders` and everything downstream.
 
 The days of one tick are loaded in as few runs as possible: consecutive days as one
-range run (run key `<first>...<last>:<digest>`, or `<day>:<fingerprint>` for a lone day),
+range run (run key `<first>...<last>:<digest>`, or `<day>:<fingerprint>~<id>` for a lone day,
+`<id>` the raw_orders materialization the run replaces, so that files going back to an
+earlier state are loaded again),
 and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 `warehouse/dim_customers`) once, after all of them. Held days are left to
 `orders_anomaly_sensor`, which re-runs them when their files change.
@@ -106,9 +108,10 @@ def evaluate_landing(
     tick = LandingTick(cursor="")
     work: list[DayWork] = []
     if changed:
+        records = latest_materializations(instance, RAW_ORDERS, changed)
         loaded = {
             day: str(metadata_values(record).get(FINGERPRINT, ""))
-            for day, record in latest_materializations(instance, RAW_ORDERS, changed).items()
+            for day, record in records.items()
         }
         held = failed_partitions(instance, changed)
         for day in changed:
@@ -125,7 +128,8 @@ def evaluate_landing(
                 else "files changed"
             )
             tick.decisions.append(f"{day}: {why}, load")
-            work.append(DayWork(day, now[day], job.all, "landing"))
+            replaces = records[day].storage_id if day in records else None
+            work.append(DayWork(day, now[day], job.all, "landing", replaces=replaces))
     plan = plan_runs(instance, SENSOR_NAME, work, job, awaiting, "landing-downstream")
     tick.run_requests += plan.run_requests
     tick.decisions += plan.decisions

@@ -25,7 +25,8 @@ The days of one tick become as few runs as possible: consecutive days as one ran
 and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 `warehouse/dim_customers`) once, after the days: in the same run when the tick needs a
 single run, otherwise as one more run requested when all of the tick's runs have finished.
-Run keys (`<day>:<fingerprint>[:released]`, `<first>...<last>:<digest>` for a range,
+Run keys (`<day>:<fingerprint>[~<id>][:released]`, `<id>` the raw_orders materialization a
+re-run on changed files replaces, `<first>...<last>:<digest>` for a range,
 `downstream:<digest>`) make each request happen once.
 """
 
@@ -286,13 +287,18 @@ def evaluate_tick(
                 work.append(DayWork(day, fp, assets, "anomaly-unblock"))
         elif was_held:
             outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
+    refresh: list[tuple[str, str]] = []
     for day, held in sorted(state.held.items()):
         now = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
         if now in (held["fingerprint"], held["requested"]):
             continue
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")
-        work.append(DayWork(day, now, job.all, "anomaly-refresh"))
+        refresh.append((day, now))
+    loaded = latest_materializations(instance, RAW_ORDERS, [day for day, _ in refresh])
+    for day, now in refresh:
+        replaces = loaded[day].storage_id if day in loaded else None
+        work.append(DayWork(day, now, job.all, "anomaly-refresh", replaces=replaces))
     for day in _ready_deferrals(instance, state):
         deferral = state.deferred[day]
         digest = hashlib.sha256(",".join(deferral["waiting"]).encode()).hexdigest()[:8]

@@ -8,6 +8,7 @@ files exercise every way out of a hold.
 
 import datetime as dt
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -373,3 +374,61 @@ def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_pa
             "SELECT DISTINCT CAST(partition_date AS VARCHAR) FROM warehouse.fct_orders ORDER BY 1"
         ).fetchall()
     assert [d for (d,) in published] == [day(i) for i in range(days) if i != 2]
+
+
+def test_a_held_days_files_going_back_get_a_run_key_never_used(tmp_path):
+    """A held day re-run on new files, whose files then go back to an earlier state (a
+    file moved out and back keeps its mtime): each re-run has a run key the sensor never
+    used, or the daemon skips it and the day stays judged on the other files."""
+    from dagster._core.events import DagsterEvent, DagsterEventType
+
+    from resources.landing import fingerprint
+    from sensors.batching import JobAssets
+    from sensors.orders_anomaly import evaluate_tick
+    from tests.support.fixture_data import day_dir, order, write_csv
+
+    held = dt.date(2025, 3, 1)
+    zone = LocalLandingZone(root=str(tmp_path / "landing"))
+    folder = day_dir(tmp_path / "landing", held)
+    write_csv(folder / "a.csv", [order("A1", "c1", "2025-03-01T10:00:00Z", "1.00")])
+    write_csv(folder / "b.csv", [order("B1", "c1", "2025-03-01T11:00:00Z", "2.00")])
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
+
+    def loaded_and_held() -> None:  # what the day's run records: its load, then the hold
+        fp = fingerprint(zone.list_day(held))
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(RAW_ORDERS, partition=held.isoformat())
+        )
+        evaluation = dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_KEY.name,
+            passed=False,
+            partition=held.isoformat(),
+            metadata={"verdict": "anomalous", "landing_fingerprint": fp},
+        )
+        # one run per evaluation (runless ones share a run id: one per partition)
+        instance.report_dagster_event(
+            DagsterEvent(
+                event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
+                event_specific_data=evaluation,
+                job_name=ALL_ASSETS_JOB,
+            ),
+            run_id=str(uuid.uuid4()),
+        )
+
+    with dg.instance_for_test() as instance:
+        loaded_and_held()
+        cursor = evaluate_tick(instance, None, zone, job).state.to_json()
+        used: set[str] = set()
+        for step in ("out", "back", "out", "back"):
+            if step == "out":
+                (folder / "b.csv").rename(tmp_path / "b.csv")
+            else:
+                (tmp_path / "b.csv").rename(folder / "b.csv")
+            outcome = evaluate_tick(instance, cursor, zone, job)
+            cursor = outcome.state.to_json()
+            (request,) = outcome.run_requests
+            assert request.run_key not in used, (step, request.run_key)
+            used.add(request.run_key)
+            loaded_and_held()
+            cursor = evaluate_tick(instance, cursor, zone, job).state.to_json()
