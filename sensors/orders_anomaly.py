@@ -25,15 +25,15 @@ The days of one tick become as few runs as possible: consecutive days as one ran
 and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 `warehouse/dim_customers`) once, after the days: in the same run when the tick needs a
 single run, otherwise as one more run requested when all of the tick's runs have finished.
-Run keys (`<day>:<fingerprint>[~<id>][:released]`, `<id>` the raw_orders materialization a
-re-run on changed files replaces, `<first>...<last>:<digest>` for a range,
+Run keys (`<day>:<fingerprint>~<id>[:released]`, `<id>` the raw_orders materialization the
+run replaces, `<first>...<last>:<digest>` for a range,
 `downstream:<digest>`) make each request happen once.
 """
 
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import dagster as dg
 
@@ -287,18 +287,13 @@ def evaluate_tick(
                 work.append(DayWork(day, fp, assets, "anomaly-unblock"))
         elif was_held:
             outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
-    refresh: list[tuple[str, str]] = []
     for day, held in sorted(state.held.items()):
         now = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
         if now in (held["fingerprint"], held["requested"]):
             continue
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")
-        refresh.append((day, now))
-    loaded = latest_materializations(instance, RAW_ORDERS, [day for day, _ in refresh])
-    for day, now in refresh:
-        replaces = loaded[day].storage_id if day in loaded else None
-        work.append(DayWork(day, now, job.all, "anomaly-refresh", replaces=replaces))
+        work.append(DayWork(day, now, job.all, "anomaly-refresh"))
     for day in _ready_deferrals(instance, state):
         deferral = state.deferred[day]
         digest = hashlib.sha256(",".join(deferral["waiting"]).encode()).hexdigest()[:8]
@@ -307,6 +302,10 @@ def evaluate_tick(
         work.append(
             DayWork(day, deferral["fingerprint"], job.all, "anomaly-deferred", f":history-{digest}")
         )
+    # Each run key names the raw_orders materialization the run replaces: the daemon skips
+    # a key used before, and a day's files can go back to an earlier state.
+    loaded = latest_materializations(instance, RAW_ORDERS, [w.day for w in work])
+    work = [replace(w, replaces=loaded[w.day].storage_id) if w.day in loaded else w for w in work]
     plan = plan_runs(instance, SENSOR_NAME, work, job, state.downstream, "anomaly-downstream")
     outcome.run_requests += plan.run_requests
     outcome.decisions += plan.decisions
