@@ -56,6 +56,7 @@ from resources.instance_history import (
     latest_execution,
     latest_execution_id,
     latest_materializations,
+    materialized_partitions,
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
@@ -149,13 +150,19 @@ def _deferral(fp: str, values: dict[str, object]) -> dict:
     }
 
 
-def _ready_deferrals(instance: dg.DagsterInstance, state: SensorState) -> list[str]:
+def _ready_deferrals(
+    instance: dg.DagsterInstance, state: SensorState, landing: LandingZone
+) -> list[str]:
     """Deferred days not yet re-requested whose awaited days all have a raw_orders
-    materialization now (one query for all of them)."""
+    materialization now (one query for all of them) or no longer have a landing folder
+    (withdrawn before they were loaded: the check no longer waits for them, and the day
+    waited for ever)."""
     open_days = {d: w for d, w in state.deferred.items() if not w["requested"]}
     awaited = {day for w in open_days.values() for day in w["waiting"]}
-    loaded = set(latest_materializations(instance, RAW_ORDERS, awaited))
-    return sorted(d for d, w in open_days.items() if set(w["waiting"]) <= loaded)
+    settled = set(materialized_partitions(instance, RAW_ORDERS, awaited))
+    if awaited - settled:
+        settled |= awaited - {day.isoformat() for day in landing.list_days()}
+    return sorted(d for d, w in open_days.items() if set(w["waiting"]) <= settled)
 
 
 def _completed_records(
@@ -294,7 +301,7 @@ def evaluate_tick(
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")
         work.append(DayWork(day, now, job.all, "anomaly-refresh"))
-    for day in _ready_deferrals(instance, state):
+    for day in _ready_deferrals(instance, state, landing):
         deferral = state.deferred[day]
         digest = hashlib.sha256(",".join(deferral["waiting"]).encode()).hexdigest()[:8]
         deferral["requested"] = digest

@@ -376,12 +376,32 @@ def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_pa
     assert [d for (d,) in published] == [day(i) for i in range(days) if i != 2]
 
 
+def report_evaluation(instance, partition: str, metadata: dict) -> None:
+    """A failed metadata_anomaly evaluation of ``partition``, in a run of its own
+    (runless evaluations share a run id: one per partition)."""
+    from dagster._core.events import DagsterEvent, DagsterEventType
+
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=RAW_ORDERS,
+        check_name=CHECK_KEY.name,
+        passed=False,
+        partition=partition,
+        metadata=metadata,
+    )
+    instance.report_dagster_event(
+        DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
+            event_specific_data=evaluation,
+            job_name=ALL_ASSETS_JOB,
+        ),
+        run_id=str(uuid.uuid4()),
+    )
+
+
 def test_a_held_days_files_going_back_get_a_run_key_never_used(tmp_path):
     """A held day re-run on new files, whose files then go back to an earlier state (a
     file moved out and back keeps its mtime): each re-run has a run key the sensor never
     used, or the daemon skips it and the day stays judged on the other files."""
-    from dagster._core.events import DagsterEvent, DagsterEventType
-
     from resources.landing import fingerprint
     from sensors.batching import JobAssets
     from sensors.orders_anomaly import evaluate_tick
@@ -399,22 +419,8 @@ def test_a_held_days_files_going_back_get_a_run_key_never_used(tmp_path):
         instance.report_runless_asset_event(
             dg.AssetMaterialization(RAW_ORDERS, partition=held.isoformat())
         )
-        evaluation = dg.AssetCheckEvaluation(
-            asset_key=RAW_ORDERS,
-            check_name=CHECK_KEY.name,
-            passed=False,
-            partition=held.isoformat(),
-            metadata={"verdict": "anomalous", "landing_fingerprint": fp},
-        )
-        # one run per evaluation (runless ones share a run id: one per partition)
-        instance.report_dagster_event(
-            DagsterEvent(
-                event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
-                event_specific_data=evaluation,
-                job_name=ALL_ASSETS_JOB,
-            ),
-            run_id=str(uuid.uuid4()),
-        )
+        metadata = {"verdict": "anomalous", "landing_fingerprint": fp}
+        report_evaluation(instance, held.isoformat(), metadata)
 
     with dg.instance_for_test() as instance:
         loaded_and_held()
@@ -432,3 +438,38 @@ def test_a_held_days_files_going_back_get_a_run_key_never_used(tmp_path):
             used.add(request.run_key)
             loaded_and_held()
             cursor = evaluate_tick(instance, cursor, zone, job).state.to_json()
+
+
+def test_a_deferred_day_waiting_for_a_withdrawn_folder_is_run_again(tmp_path):
+    """A day deferred for an earlier day that landed but was not loaded, whose folder is
+    then withdrawn before any load: the check no longer waits for it, so the deferred day
+    is run again (it waited for ever, unpublished)."""
+    from resources.landing import fingerprint
+    from sensors.batching import JobAssets
+    from sensors.orders_anomaly import evaluate_tick
+    from tests.support.fixture_data import day_dir, order, write_csv
+
+    deferred, withdrawn = dt.date(2025, 3, 20), "2025-03-19"
+    zone = LocalLandingZone(root=str(tmp_path / "landing"))
+    write_csv(
+        day_dir(tmp_path / "landing", deferred) / "a.csv",
+        [order("A1", "c1", "2025-03-20T10:00:00Z", "1.00")],
+    )
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(RAW_ORDERS, partition=deferred.isoformat())
+        )
+        fp = fingerprint(zone.list_day(deferred))
+        metadata = {
+            "verdict": "deferred",
+            "waiting_for": dg.MetadataValue.json([withdrawn]),
+            "landing_fingerprint": fp,
+        }
+        report_evaluation(instance, deferred.isoformat(), metadata)
+
+        outcome = evaluate_tick(instance, None, zone, job)
+
+        (request,) = outcome.run_requests
+        assert request.partition_key == deferred.isoformat()
+        assert ":history-" in request.run_key
