@@ -149,9 +149,8 @@ def _group_request(
             asset_selection=asset_selection,
             tags={TRIGGER_TAG: first.trigger},
         )
-    digest = hashlib.sha256("\n".join(f"{w.day}:{w.state}" for w in group).encode()).hexdigest()[
-        :16
-    ]
+    states = "\n".join(f"{w.day}:{w.state}" for w in group)
+    digest = hashlib.sha256(states.encode()).hexdigest()[:16]
     return dg.RunRequest(
         run_key=f"{first.day}...{last.day}:{digest}{first.key_suffix}",
         asset_selection=asset_selection,

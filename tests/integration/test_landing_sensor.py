@@ -2,6 +2,7 @@
 straight into a temp instance (no pipeline runs)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -154,8 +155,6 @@ def test_a_folder_landed_late_for_an_older_day_is_loaded(instance, zone, landing
     """Files of a day that had none arrive after later days were loaded, outside the
     lookback: the day is loaded once. Never loaded, it also made the anomaly check defer
     every later day whose history window holds it (landed, not loaded), for ever."""
-    import shutil
-
     folder = day_dir(landing[0], DAY2)
     shutil.move(folder, tmp_path / "late")
     first = tick(instance, zone, lookback_days=1)
