@@ -154,7 +154,7 @@ def facts_suite(execute: Execute, days: Sequence[dt.date]) -> Suite:
     is published there only)."""
     contract = load_contract()
     first, last = min(days), max(days)
-    expected = {day: int(n) for day, n in execute(current_day_counts_sql(), [first, last] * 2)}
+    expected = {day: int(n) for day, n in execute(current_day_counts_sql(), [first, last] * 4)}
     return lambda day: publication_suite(contract, FCT_ORDERS_COLUMNS, expected.get(day, 0))
 
 

@@ -36,8 +36,6 @@ def current_orders_sql(
     source: str = quoted(CLEANED_ORDERS),
     where: str = "",
     columns: Sequence[str] = CLEANED_ORDERS_COLUMNS,
-    *,
-    copy_versions: bool = False,
 ) -> str:
     """``columns`` of the current version of each order among ``source``'s rows (filtered
     by ``where``).
@@ -47,17 +45,14 @@ def current_orders_sql(
     each whole row through the window's sort (about 30 % of the publishing statement at
     8M orders, spilling); the result is the same rows.
 
-    The versions are read three times: copied once (``copy_versions``, DuckDB's own
-    choice here without a hint) or read where they are each time (``NOT MATERIALIZED``).
-    Reading them again is cheaper for rows a scan gives (publishing 30 days of 100,000
-    orders, the customer metrics), dearer when ``where`` probes a large subquery each
-    time (the facts check's recount). Snowflake plans CTEs itself: ``render`` drops the
-    hint.
+    The versions are read three times, where they are (``NOT MATERIALIZED``): DuckDB
+    would otherwise copy them once, which costs more than scanning again rows that a
+    scan gives (keep ``where`` cheap: a large subquery there is probed three times; see
+    :func:`run_versions`). Snowflake plans CTEs itself: ``render`` drops the hint.
     """
     condition = f" WHERE {where}" if where else ""
     selected = ", ".join(columns)
-    hint = "MATERIALIZED " if copy_versions else "NOT MATERIALIZED "
-    return f"""WITH versions AS {hint}(
+    return f"""WITH versions AS NOT MATERIALIZED (
   SELECT * FROM {source}{condition}
 ), repeated AS (
   SELECT order_id FROM versions GROUP BY order_id HAVING count(*) > 1
@@ -84,23 +79,29 @@ def affected_orders_sql() -> str:
     )
 
 
+def run_versions(orders: str) -> str:
+    """The cleaned rows that can be the current version of an order of the days ``BETWEEN
+    ? AND ?``: those days' rows, and the other days' rows of ``orders`` (a subquery that
+    holds every order of those days; its parameters come after the days, bound twice).
+
+    The days' own rows need no lookup in ``orders``, which for a long range holds nearly
+    every order: only the other days' rows are probed.
+    """
+    cleaned = quoted(CLEANED_ORDERS)
+    days = "partition_date BETWEEN ? AND ?"
+    return (
+        f"(SELECT * FROM {cleaned} WHERE {days} UNION ALL SELECT * FROM {cleaned}"
+        f" WHERE NOT ({days}) AND order_id IN ({orders})) AS candidates"
+    )
+
+
 def publish_statements() -> tuple[str, str]:
     """Delete the affected orders' facts; insert their current versions, binding the
     run's first and last day twice (in a transaction, after ``CREATE TEMPORARY TABLE
-    orders_affected AS`` :func:`affected_orders_sql`).
-
-    The candidate versions are the cleaned rows of the run's days (every one of their
-    orders is affected) and the affected orders' rows of other days: the run's own rows
-    need no lookup in the affected orders, which for a long range are nearly all of them.
-    """
+    orders_affected AS`` :func:`affected_orders_sql`)."""
     columns = column_list(FCT_ORDERS_COLUMNS)
     affected = f"SELECT order_id FROM {AFFECTED_TABLE}"
-    cleaned = quoted(CLEANED_ORDERS)
-    days = "partition_date BETWEEN ? AND ?"
-    candidates = (
-        f"(SELECT * FROM {cleaned} WHERE {days} UNION ALL SELECT * FROM {cleaned}"
-        f" WHERE NOT ({days}) AND order_id IN ({affected})) AS candidates"
-    )
+    candidates = run_versions(affected)
     return (
         f"DELETE FROM {quoted(FCT_ORDERS)} WHERE order_id IN ({affected})",
         f"INSERT INTO {quoted(FCT_ORDERS)} ({columns}) SELECT {columns} FROM ("
@@ -131,12 +132,12 @@ def day_figures_sql() -> str:
 
 
 def current_day_counts_sql() -> str:
-    """Per day between two bound days (given twice): the cleaned rows that are their
+    """Per day between two bound days (given four times): the cleaned rows that are their
     order's current version, i.e. the facts that publishing those days leaves in each."""
     days = "partition_date BETWEEN ? AND ?"
-    orders = f"order_id IN (SELECT order_id FROM {quoted(CLEANED_ORDERS)} WHERE {days})"
+    orders = f"SELECT order_id FROM {quoted(CLEANED_ORDERS)} WHERE {days}"
+    versions = current_orders_sql(run_versions(orders), columns=["partition_date"])
     return (
-        "SELECT partition_date, count(*) AS n FROM"
-        f" ({current_orders_sql(where=orders, columns=['partition_date'], copy_versions=True)})"
+        f"SELECT partition_date, count(*) AS n FROM ({versions})"
         f" AS current_versions WHERE {days} GROUP BY partition_date"
     )

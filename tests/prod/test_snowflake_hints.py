@@ -11,7 +11,6 @@ from sqlglot import exp
 
 from orders_core import metrics
 from orders_core.sql.dialect import DUCKDB, SNOWFLAKE
-from orders_core.sql.facts import current_orders_sql
 from resources.snowflake_warehouse import snowflake_sql
 from tests.support.sql_statements import all_statements
 
@@ -39,11 +38,3 @@ def test_metrics_statements_reach_snowflake_without_the_hint():
     assert any(False in _hints(sql, DUCKDB) for sql in statements)
     for sql in statements:
         assert "MATERIALIZED" not in snowflake_sql(sql).upper()
-
-
-def test_current_versions_are_copied_only_when_asked():
-    assert _hints(current_orders_sql(), DUCKDB)[0] is False
-    assert (
-        _hints(current_orders_sql(where="order_id IN (SELECT 1)", copy_versions=True), DUCKDB)[0]
-        is True
-    )
