@@ -33,12 +33,10 @@ VERSION_ORDER = "updated_at DESC, partition_date DESC, source_file DESC, source_
 
 
 def current_orders_sql(
-    source: str = quoted(CLEANED_ORDERS),
-    where: str = "",
-    columns: Sequence[str] = CLEANED_ORDERS_COLUMNS,
+    source: str = quoted(CLEANED_ORDERS), columns: Sequence[str] = CLEANED_ORDERS_COLUMNS
 ) -> str:
-    """``columns`` of the current version of each order among ``source``'s rows (filtered
-    by ``where``).
+    """``columns`` of the current version of each order among ``source``'s rows (a table,
+    or a subquery with its alias).
 
     Most orders land once: only those with more than one version go through the window
     that ranks versions; the others are taken as they are. Ranking every row carried
@@ -47,13 +45,13 @@ def current_orders_sql(
 
     The versions are read three times, where they are (``NOT MATERIALIZED``): DuckDB
     would otherwise copy them once, which costs more than scanning again rows that a
-    scan gives (keep ``where`` cheap: a large subquery there is probed three times; see
-    :func:`run_versions`). Snowflake plans CTEs itself: ``render`` drops the hint.
+    scan gives (keep ``source`` cheap to read: a large subquery in it is probed three
+    times; see :func:`run_versions`). Snowflake plans CTEs itself: ``render`` drops the
+    hint.
     """
-    condition = f" WHERE {where}" if where else ""
     selected = ", ".join(columns)
     return f"""WITH versions AS NOT MATERIALIZED (
-  SELECT * FROM {source}{condition}
+  SELECT * FROM {source}
 ), repeated AS (
   SELECT order_id FROM versions GROUP BY order_id HAVING count(*) > 1
 )
