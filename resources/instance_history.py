@@ -33,17 +33,27 @@ DEFERRED = "deferred"
 COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
 
+def latest_storage_ids(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Iterable[str]
+) -> dict[str, int]:
+    """The storage id of the latest materialization of each of ``partitions`` that has
+    one: one query, reading no record."""
+    wanted = set(partitions)
+    if not wanted:  # Dagster reads an empty set as "every partition"
+        return {}
+    return dict(
+        instance.get_latest_storage_id_by_partition(
+            asset_key, DagsterEventType.ASSET_MATERIALIZATION, wanted
+        )
+    )
+
+
 def latest_materializations(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Iterable[str]
 ) -> dict[str, dg.EventLogRecord]:
     """The latest materialization record of each of ``partitions`` that has one: two
     queries whatever the number of partitions."""
-    wanted = set(partitions)
-    if not wanted:  # Dagster reads an empty set as "every partition"
-        return {}
-    latest = instance.get_latest_storage_id_by_partition(
-        asset_key, DagsterEventType.ASSET_MATERIALIZATION, wanted
-    )
+    latest = latest_storage_ids(instance, asset_key, partitions)
     if not latest:
         return {}
     records = instance.fetch_materializations(
@@ -51,21 +61,6 @@ def latest_materializations(
         limit=len(latest),
     ).records
     return {record.partition_key: record for record in records}
-
-
-def materialized_partitions(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Iterable[str]
-) -> set[str]:
-    """Those of ``partitions`` that ``asset_key`` has a materialization of: one query,
-    reading no record."""
-    wanted = set(partitions)
-    if not wanted:  # Dagster reads an empty set as "every partition"
-        return set()
-    return set(
-        instance.get_latest_storage_id_by_partition(
-            asset_key, DagsterEventType.ASSET_MATERIALIZATION, wanted
-        )
-    )
 
 
 def partitions_materialized_in_run(

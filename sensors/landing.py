@@ -34,7 +34,7 @@ from resources.instance_history import (
     RAW_ORDERS,
     failed_partitions,
     latest_materializations,
-    materialized_partitions,
+    latest_storage_ids,
     metadata_values,
 )
 from resources.landing import LandingZone, fingerprint
@@ -77,7 +77,7 @@ def late_folders(
     if digest == folders_digest(older):
         return []
     unlisted = [day for day in older if day not in listed_now]
-    loaded = materialized_partitions(instance, RAW_ORDERS, unlisted)
+    loaded = latest_storage_ids(instance, RAW_ORDERS, unlisted)
     return [day for day in unlisted if day not in loaded]
 
 
@@ -134,12 +134,11 @@ def evaluate_landing(
     tick.run_requests += plan.run_requests
     tick.decisions += plan.decisions
     newest = max([state["newest"] or "", *now], default="") or None
+    known = [d.isoformat() for d in listed if newest and d.isoformat() <= newest]
     # Only the days the next tick lists again need their fingerprint remembered.
-    keep = set(
-        [d.isoformat() for d in listed if newest and d.isoformat() <= newest][-lookback_days:]
-    )
+    keep = set(known[-lookback_days:])
     seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
-    folders = folders_digest([d.isoformat() for d in listed if newest and d.isoformat() <= newest])
+    folders = folders_digest(known)
     tick.cursor = json.dumps(
         {"newest": newest, "seen": seen, "folders": folders, "downstream": awaiting.to_dict()},
         sort_keys=True,

@@ -55,8 +55,7 @@ from resources.instance_history import (
     latest_evaluation,
     latest_execution,
     latest_execution_id,
-    latest_materializations,
-    materialized_partitions,
+    latest_storage_ids,
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
@@ -159,7 +158,7 @@ def _ready_deferrals(
     waited for ever)."""
     open_days = {d: w for d, w in state.deferred.items() if not w["requested"]}
     awaited = {day for w in open_days.values() for day in w["waiting"]}
-    settled = set(materialized_partitions(instance, RAW_ORDERS, awaited))
+    settled = set(latest_storage_ids(instance, RAW_ORDERS, awaited))
     if awaited - settled:
         settled |= awaited - {day.isoformat() for day in landing.list_days()}
     return sorted(d for d, w in open_days.items() if set(w["waiting"]) <= settled)
@@ -311,8 +310,8 @@ def evaluate_tick(
         )
     # Each run key names the raw_orders materialization the run replaces: the daemon skips
     # a key used before, and a day's files can go back to an earlier state.
-    loaded = latest_materializations(instance, RAW_ORDERS, [w.day for w in work])
-    work = [replace(w, replaces=loaded[w.day].storage_id) if w.day in loaded else w for w in work]
+    loaded = latest_storage_ids(instance, RAW_ORDERS, [w.day for w in work])
+    work = [replace(w, replaces=loaded.get(w.day)) for w in work]
     plan = plan_runs(instance, SENSOR_NAME, work, job, state.downstream, "anomaly-downstream")
     outcome.run_requests += plan.run_requests
     outcome.decisions += plan.decisions
