@@ -55,6 +55,10 @@ MIN_REPEAT_CUSTOMERS = 10
 STATIONARY_GRADIENT = 1e-6
 METRIC_COLUMNS = ("frequency", "recency_days", "tenure_days", "monetary_value")
 SCORE_COLUMNS = ("expected_purchases", "prob_alive", "expected_avg_order_value", "clv")
+HISTORY_COLUMNS = ("frequency", "recency_days", "tenure_days")
+# A metrics row may stand for several identical customers (the warehouse groups them):
+# this column then says how many, and the fits weigh the row by it.
+WEIGHT_COLUMN = "customers"
 # Parameters are searched in [e^-15, e^15]: wide enough for days or weeks and any
 # currency, narrow enough that no likelihood term overflows during a line search.
 _LOG_BOUND = 15.0
@@ -138,6 +142,14 @@ class CLVModel:
             out[f"{name}/message"] = fit.message
             out[f"{name}/n_customers"] = fit.n_customers
         return out
+
+
+def customer_weights(metrics: pd.DataFrame) -> np.ndarray:
+    """How many customers each row of ``metrics`` stands for: its :data:`WEIGHT_COLUMN`
+    when the warehouse grouped identical customers into one row, else one each."""
+    if WEIGHT_COLUMN in metrics.columns:
+        return metrics[WEIGHT_COLUMN].to_numpy(dtype=float)
+    return np.ones(len(metrics))
 
 
 def summary_arrays(
@@ -312,19 +324,24 @@ def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
     return float(np.sum(ll if weights is None else np.asarray(weights) * ll))
 
 
-def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDParams]:
-    """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T.
+def fit_bgnbd(
+    x, t_x, T, min_customers: int = MIN_CUSTOMERS, weights=None
+) -> FitResult[BGNBDParams]:
+    """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T,
+    each row counted ``weights`` times (once when None).
 
     Inputs are taken as valid (see :func:`summary_arrays`) and in one time unit.
     """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    n, n_repeat = len(x), int((x > 0).sum())
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    n, n_repeat = int(w.sum()), int(w[x > 0].sum())
     if n < min_customers or n_repeat < MIN_REPEAT_CUSTOMERS:
         raise InsufficientDataError(
             f"BG/NBD needs >= {min_customers} customers and >= {MIN_REPEAT_CUSTOMERS} with a "
             f"repeat purchase; got {n} and {n_repeat}"
         )
-    (ux, utx, uT), counts, _ = _collapse(x, t_x, T)
+    (ux, utx, uT), _, codes = _collapse(x, t_x, T)
+    counts = np.bincount(codes, weights=w, minlength=len(ux))
     # Start from r = a = 1, b = 2 and alpha matching the observed mean purchase rate.
     rate = (counts @ ux) / max(counts @ uT, 1e-9)
     start = np.log([1.0, 1.0 / rate, 1.0, 2.0])
@@ -335,22 +352,26 @@ def fit_bgnbd(x, t_x, T, min_customers: int = MIN_CUSTOMERS) -> FitResult[BGNBDP
 
 
 def fit_gamma_gamma(
-    x, monetary, min_customers: int = MIN_REPEAT_CUSTOMERS
+    x, monetary, min_customers: int = MIN_REPEAT_CUSTOMERS, weights=None
 ) -> FitResult[GammaGammaParams]:
-    """Fit Gamma-Gamma on customers with x > 0 repeat purchases and positive mean spend.
+    """Fit Gamma-Gamma on customers with x > 0 repeat purchases and positive mean spend,
+    each row counted ``weights`` times (once when None).
 
     Customers with non-positive spend (free orders, refunds) have no Gamma likelihood and
     are left out of the fit; they are still scored. q is searched as log(q - 1) so that
     the population mean order value p * gamma / (q - 1) stays finite.
     """
     x, monetary = np.asarray(x, dtype=float), np.asarray(monetary, dtype=float)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
     keep = (x > 0) & (monetary > 0)
-    x, monetary = x[keep], monetary[keep]
-    if len(x) < min_customers:
+    x, monetary, w = x[keep], monetary[keep], w[keep]
+    n = int(w.sum())
+    if n < min_customers:
         raise InsufficientDataError(
-            f"Gamma-Gamma needs >= {min_customers} repeat customers with positive spend; got {len(x)}"
+            f"Gamma-Gamma needs >= {min_customers} repeat customers with positive spend; got {n}"
         )
-    start = np.log([1.0, 1.0, monetary.mean()])  # p = 1, q = 2, gamma = mean spend
+    # p = 1, q = 2, gamma = mean spend
+    start = np.log([1.0, 1.0, (w @ monetary) / w.sum()])
 
     def to_params(u: np.ndarray) -> np.ndarray:
         return np.array([np.exp(u[0]), 1.0 + np.exp(u[1]), np.exp(u[2])])
@@ -359,15 +380,19 @@ def fit_gamma_gamma(
         return np.exp(u)
 
     theta, *outcome = _maximize(
-        _gg_loglik, to_params, d_params, start, np.ones_like(x), (x, monetary), ("p", "q", "gamma")
+        _gg_loglik, to_params, d_params, start, w, (x, monetary), ("p", "q", "gamma")
     )
-    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, len(x))
+    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, n)
 
 
 def fit_clv_model(metrics: pd.DataFrame, time_unit: TimeUnit = "days") -> CLVModel:
-    """Fit BG/NBD and Gamma-Gamma on a customer_metrics frame."""
+    """Fit BG/NBD and Gamma-Gamma on a customer_metrics frame (a row per customer, or per
+    group of identical customers with their count in :data:`WEIGHT_COLUMN`)."""
     x, t_x, T, monetary = summary_arrays(metrics, time_unit)
-    return CLVModel(fit_bgnbd(x, t_x, T), fit_gamma_gamma(x, monetary), time_unit)
+    w = customer_weights(metrics)
+    return CLVModel(
+        fit_bgnbd(x, t_x, T, weights=w), fit_gamma_gamma(x, monetary, weights=w), time_unit
+    )
 
 
 def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
@@ -451,17 +476,52 @@ def customer_scores(
     _check_horizon(horizon_months, monthly_discount_rate)
     x, t_x, T, monetary = summary_arrays(metrics, model.time_unit)
     (ux, utx, uT), _, codes = _collapse(x, t_x, T)
+    by_history = _history_scores(model, ux, utx, uT, horizon_months, monthly_discount_rate)
+    value = expected_order_value(model.spend.params, x, monetary)
+    return {
+        "expected_purchases": by_history["expected_purchases"][codes],
+        "prob_alive": by_history["prob_alive"][codes],
+        "expected_avg_order_value": value,
+        "clv": by_history["purchase_discount"][codes] * value,
+    }
+
+
+def history_scores(
+    histories: pd.DataFrame,
+    model: CLVModel,
+    *,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+) -> dict[str, np.ndarray]:
+    """What BG/NBD predicts for each row of ``histories`` (:data:`HISTORY_COLUMNS`, in
+    days), as arrays in its order: ``expected_purchases`` and ``prob_alive`` (as
+    :func:`customer_scores` gives them) and ``purchase_discount``, each month's expected
+    purchases discounted and summed, so that a customer's clv is their
+    ``purchase_discount`` times their expected order value.
+
+    These depend on a customer's history alone, not on their spend: the warehouse scores
+    its customers by joining them to one row per distinct history (customer_clv).
+    """
+    _check_horizon(horizon_months, monthly_discount_rate)
+    scale = DAYS_PER_UNIT[model.time_unit]
+    x, recency, tenure = (histories[c].to_numpy(dtype=float) for c in HISTORY_COLUMNS)
+    return _history_scores(
+        model, x, recency / scale, tenure / scale, horizon_months, monthly_discount_rate
+    )
+
+
+def _history_scores(
+    model: CLVModel, x, t_x, T, horizon_months: int, monthly_discount_rate: float
+) -> dict[str, np.ndarray]:
     month = DAYS_PER_MONTH / DAYS_PER_UNIT[model.time_unit]
     months = np.arange(horizon_months + 1)
     params = model.purchases.params
-    cumulative = expected_purchases(params, month * months, ux[:, None], utx[:, None], uT[:, None])
-    discounted = np.diff(cumulative, axis=1) @ (1.0 + monthly_discount_rate) ** -months[1:]
-    value = expected_order_value(model.spend.params, x, monetary)
+    cumulative = expected_purchases(params, month * months, x[:, None], t_x[:, None], T[:, None])
     return {
-        "expected_purchases": cumulative[codes, -1],
-        "prob_alive": probability_alive(params, ux, utx, uT)[codes],
-        "expected_avg_order_value": value,
-        "clv": discounted[codes] * value,
+        "expected_purchases": cumulative[:, -1],
+        "prob_alive": probability_alive(params, x, t_x, T),
+        "purchase_discount": np.diff(cumulative, axis=1)
+        @ (1.0 + monthly_discount_rate) ** -months[1:],
     }
 
 

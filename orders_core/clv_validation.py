@@ -29,6 +29,7 @@ from orders_core.clv import (
     FitResult,
     InsufficientDataError,
     TimeUnit,
+    customer_weights,
     expected_purchases,
     fit_bgnbd,
     summary_arrays,
@@ -136,43 +137,47 @@ def validate_holdout(
 
     ``summary`` has the customer_metrics columns (as of the cut date) plus
     holdout_purchases and holdout_days, e.g. from :func:`calibration_holdout_summary` or
-    from SQL.
+    from SQL; a row per customer, or per group of identical customers with their count in
+    ``orders_core.clv.WEIGHT_COLUMN`` (``orders_core.metrics.HOLDOUT_HISTORIES_SQL``).
     """
     missing = [c for c in HOLDOUT_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"holdout summary lacks columns {missing}")
     x, t_x, T, _ = summary_arrays(summary, time_unit)
-    fit = fit_bgnbd(x, t_x, T)
+    weights = customer_weights(summary)
+    fit = fit_bgnbd(x, t_x, T, weights=weights)
     horizon = summary["holdout_days"].to_numpy(float) / DAYS_PER_UNIT[time_unit]
     predicted = expected_purchases(fit.params, horizon, x, t_x, T)
     actual = summary["holdout_purchases"].to_numpy(float)
     bucket = np.minimum(x, max_bucket).astype(int)
-    labels = [str(b) if b < max_bucket else f"{max_bucket}+" for b in range(max_bucket + 1)]
-    table = (
-        pd.DataFrame(
-            {
-                "bucket": pd.Categorical.from_codes(bucket, labels),
-                "actual": actual,
-                "predicted": predicted,
-            }
-        )
-        .groupby("bucket", observed=True)
-        .agg(
-            customers=("actual", "size"),
-            actual_mean=("actual", "mean"),
-            predicted_mean=("predicted", "mean"),
-            actual_total=("actual", "sum"),
-            predicted_total=("predicted", "sum"),
-        )
-        .reset_index()
+    labels = np.array(
+        [str(b) if b < max_bucket else f"{max_bucket}+" for b in range(max_bucket + 1)]
     )
-    total = actual.sum()
+
+    def by_bucket(values: np.ndarray) -> np.ndarray:
+        return np.bincount(bucket, weights=weights * values, minlength=max_bucket + 1)
+
+    customers = by_bucket(np.ones(len(x)))
+    actual_total, predicted_total = by_bucket(actual), by_bucket(predicted)
+    seen = customers > 0
+    table = pd.DataFrame(
+        {
+            "bucket": labels[seen],
+            "customers": customers[seen].astype(int),
+            "actual_mean": actual_total[seen] / customers[seen],
+            "predicted_mean": predicted_total[seen] / customers[seen],
+            "actual_total": actual_total[seen],
+            "predicted_total": predicted_total[seen],
+        }
+    )
+    total = weights @ actual
     if total <= 0:
         raise InsufficientDataError(
             "no holdout purchases to compare with: is the holdout period empty?"
         )
-    relative = (predicted.sum() - total) / total
-    return HoldoutValidation(table, float(np.abs(predicted - actual).mean()), float(relative), fit)
+    relative = (weights @ predicted - total) / total
+    error = (weights @ np.abs(predicted - actual)) / weights.sum()
+    return HoldoutValidation(table, float(error), float(relative), fit)
 
 
 def validate_transactions(

@@ -131,6 +131,33 @@ def test_weights_equal_repeated_rows() -> None:
     assert clv.bgnbd_log_likelihood(p, x, t_x, T, weights=w) == pytest.approx(expanded)
 
 
+def test_a_fit_on_grouped_customers_equals_the_fit_on_each(cdnow_days: pd.DataFrame) -> None:
+    """What customer_clv fits on: identical customers as one row with their count."""
+    columns = list(clv.METRIC_COLUMNS)
+    grouped = (
+        cdnow_days.groupby(columns, as_index=False)
+        .size()
+        .rename(columns={"size": clv.WEIGHT_COLUMN})
+    )
+    assert len(grouped) < len(cdnow_days)
+    each = clv.fit_clv_model(cdnow_days, "weeks")
+    together = clv.fit_clv_model(grouped, "weeks")
+    for one, other in ((each.purchases, together.purchases), (each.spend, together.spend)):
+        assert vars(other.params) == pytest.approx(vars(one.params), rel=1e-7)
+        assert other.log_likelihood == pytest.approx(one.log_likelihood, rel=1e-12)
+        assert other.n_customers == one.n_customers and other.converged
+    # Scores by history are each customer's, whatever the grouping.
+    histories = cdnow_days[list(clv.HISTORY_COLUMNS)]
+    by_history = clv.history_scores(histories, each, horizon_months=6)
+    scored = clv.score_customers(cdnow_days, each, horizon_months=6)
+    for name in ("expected_purchases", "prob_alive"):
+        np.testing.assert_array_equal(by_history[name], scored[name])
+    value = clv.expected_order_value(
+        each.spend.params, scored["frequency"], scored["monetary_value"]
+    )
+    np.testing.assert_allclose(by_history["purchase_discount"] * value, scored["clv"], rtol=1e-15)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_collapse_finds_distinct_rows_in_order_of_first_appearance(seed: int) -> None:
     rng = np.random.default_rng(seed)

@@ -62,6 +62,27 @@ def test_cdnow_holdout_validation(cdnow_transactions) -> None:
     assert 0.0 < result.mean_absolute_error < 1.0
 
 
+def test_a_grouped_summary_validates_as_the_summary_of_each_customer(cdnow_transactions) -> None:
+    """What customer_clv validates on: identical customers as one row with their count
+    (orders_core.metrics.HOLDOUT_HISTORIES_SQL)."""
+    summary = clv_validation.calibration_holdout_summary(cdnow_transactions, CUT, END)
+    keys = ["frequency", "recency_days", "tenure_days", "holdout_purchases", "holdout_days"]
+    grouped = summary.groupby(keys, as_index=False).size().rename(columns={"size": "customers"})
+    grouped = grouped.assign(monetary_value=0.0)
+    assert len(grouped) < len(summary)
+    each = clv_validation.validate_holdout(summary, "weeks")
+    together = clv_validation.validate_holdout(grouped, "weeks")
+    assert vars(together.fit.params) == pytest.approx(vars(each.fit.params), rel=1e-7)
+    assert together.mean_absolute_error == pytest.approx(each.mean_absolute_error, rel=1e-9)
+    assert together.aggregate_relative_error == pytest.approx(
+        each.aggregate_relative_error, rel=1e-9
+    )
+    assert together.table["bucket"].tolist() == each.table["bucket"].astype(str).tolist()
+    assert together.table["customers"].tolist() == each.table["customers"].tolist()
+    assert together.table["actual_total"].tolist() == each.table["actual_total"].tolist()
+    np.testing.assert_allclose(together.table["predicted_total"], each.table["predicted_total"])
+
+
 def test_predictions_match_a_simulated_holdout() -> None:
     sim = simulate_customers(
         30_000,
