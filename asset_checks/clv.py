@@ -1,4 +1,4 @@
-"""CLV sanity checks, evaluated inside customer_clv on the scores and model it just built.
+"""CLV sanity checks, evaluated inside customer_clv on the table and model it just built.
 
 The checks need the fitted model, which only exists inside the asset's step, so they are
 declared as the asset's check specs and reported with its materialization. Scores that
@@ -7,20 +7,24 @@ would corrupt the published dim_customers (negative or non-finite CLV, P(alive) 
 rebuilt in that run. A fit that did not converge is a warning: its estimate is still the
 best the optimizer found, but an analyst should look at it.
 
-When there were too few customers to fit (see customer_clv), the score checks pass on
-the empty table and the two model checks fail as warnings that say why.
+The score checks judge the table as written: one aggregate over it, computed in the
+warehouse in the step's transaction (``orders_core.sql.customers.clv_summary_sql``), so
+no customer's row is read into Python. When there were too few customers to fit (see
+customer_clv), the score checks pass on the empty table and the two model checks fail
+as warnings that say why.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import dagster as dg
-import numpy as np
-import pandas as pd
 
-from orders_core.clv import SCORE_COLUMNS, CLVModel
+from orders_core.clv import CLVModel
 from orders_core.rounding import money, significant
+from orders_core.sql.customers import CLV_SUMMARY_COLUMNS
+from orders_core.sql.tables import CLV_TYPES
 
 CLV_FINITE_NON_NEGATIVE = "clv_finite_and_non_negative"
 PROB_ALIVE_IN_UNIT_INTERVAL = "prob_alive_within_unit_interval"
@@ -50,42 +54,39 @@ def clv_check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _scores_non_negative(scores: pd.DataFrame) -> dg.AssetCheckResult:
-    values = scores[["clv", "expected_purchases", "expected_avg_order_value"]].to_numpy(float)
-    bad = int((~(np.isfinite(values) & (values >= 0)).all(axis=1)).sum())
+def _scores_non_negative(table: Mapping[str, object]) -> dg.AssetCheckResult:
+    bad = int(table["bad_scores"])
     return dg.AssetCheckResult(
         check_name=CLV_FINITE_NON_NEGATIVE,
         passed=bad == 0,
         metadata={
             "failing_customers": bad,
-            "min_clv": money(np.nanmin(values[:, 0])) if len(values) else 0.0,
+            "min_clv": money(table["min_clv"]) if table["min_clv"] is not None else 0.0,
         },
     )
 
 
-def _prob_alive_bounded(scores: pd.DataFrame) -> dg.AssetCheckResult:
-    alive = scores["prob_alive"].to_numpy(float)
-    bad = int((~((alive >= 0) & (alive <= 1))).sum())
+def _bound(value: object) -> float:
+    return significant(value) if value is not None else 0.0
+
+
+def _prob_alive_bounded(table: Mapping[str, object]) -> dg.AssetCheckResult:
+    bad = int(table["bad_prob_alive"])
     return dg.AssetCheckResult(
         check_name=PROB_ALIVE_IN_UNIT_INTERVAL,
         passed=bad == 0,
         metadata={
             "failing_customers": bad,
-            "min_prob_alive": significant(np.nanmin(alive)) if len(alive) else 0.0,
-            "max_prob_alive": significant(np.nanmax(alive)) if len(alive) else 0.0,
+            "min_prob_alive": _bound(table["min_prob_alive"]),
+            "max_prob_alive": _bound(table["max_prob_alive"]),
         },
     )
 
 
-def _no_missing(scores: pd.DataFrame) -> dg.AssetCheckResult:
-    bad_by_column = {}
-    for name, column in scores.items():
-        if pd.api.types.is_numeric_dtype(column):
-            bad = int((~np.isfinite(column.to_numpy(float))).sum())
-        else:
-            bad = int(column.isna().sum())
-        if bad:
-            bad_by_column[str(name)] = bad
+def _no_missing(table: Mapping[str, object]) -> dg.AssetCheckResult:
+    bad_by_column = {
+        name: int(table[f"missing_{name}"]) for name in CLV_TYPES if table[f"missing_{name}"]
+    }
     return dg.AssetCheckResult(
         check_name=NO_MISSING_VALUES,
         passed=not bad_by_column,
@@ -137,13 +138,15 @@ def _not_fitted(check_name: str, reason: str) -> dg.AssetCheckResult:
 
 
 def clv_check_results(
-    scores: pd.DataFrame, model: CLVModel | None, not_fitted_reason: str = ""
+    table: Mapping[str, object], model: CLVModel | None, not_fitted_reason: str = ""
 ) -> list[dg.AssetCheckResult]:
-    """Evaluate every CLV check on the customer_clv frame and the model (None if unfitted)."""
-    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
+    """Evaluate every CLV check on customer_clv's summary row
+    (:func:`orders_core.sql.customers.clv_summary_sql`, by column name) and the model
+    (None if unfitted)."""
+    missing = [c for c in CLV_SUMMARY_COLUMNS if c not in table]
     if missing:
-        raise ValueError(f"customer_clv lacks score columns {missing}")
-    results = [_scores_non_negative(scores), _prob_alive_bounded(scores), _no_missing(scores)]
+        raise ValueError(f"customer_clv's summary lacks {missing}")
+    results = [_scores_non_negative(table), _prob_alive_bounded(table), _no_missing(table)]
     if model is None:
         results += [
             _not_fitted(PARAMETERS_FINITE_POSITIVE, not_fitted_reason),

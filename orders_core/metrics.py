@@ -64,14 +64,19 @@ group by customer_id
 """  # noqa: S608 (composes constant statements, never data)
 CUSTOMER_METRICS_SQL = CUSTOMER_METRICS_SELECT + "order by customer_id\n"
 
-# What customer_clv fits and scores on: the stored metrics it uses, by customer. The fit
-# sums over distinct histories in order of first appearance, so a fixed order gives the
-# same parameters for the same metrics, to the last digit, on every engine.
-CLV_INPUTS_SQL = """
-select customer_id, frequency, recency_days, tenure_days, monetary_value, as_of_date
+# What customer_clv fits on: the customers of the stored metrics, identical ones grouped
+# with their count (orders_core.clv.WEIGHT_COLUMN), so the step holds a row per distinct
+# (history, spend) instead of a row per customer: customers without a repeat purchase
+# differ only by tenure. Sorted by value, so the fit sums in the same order, to the last
+# digit, on every engine and whatever the customers are called.
+CLV_FIT_INPUTS_SQL = """
+select frequency, recency_days, tenure_days, monetary_value, count(*) as customers
 from analytics.customer_metrics
-order by customer_id
+group by frequency, recency_days, tenure_days, monetary_value
+order by frequency, recency_days, tenure_days, monetary_value
 """
+# The day customer_metrics is as of (NULL when it is empty).
+METRICS_AS_OF_SQL = "select max(as_of_date) as as_of_date from analytics.customer_metrics"
 # The first purchase day of all customers (where customer_clv's default holdout starts).
 FIRST_ORDER_DAY_SQL = (
     "select min(first_order_date) as first_order_date from analytics.customer_metrics"
@@ -81,8 +86,8 @@ FIRST_ORDER_DAY_SQL = (
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
 # out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.
 # Bind with holdout_summary_params(cut, as_of).
-HOLDOUT_SUMMARY_SQL = f"""
-with calibration as ({CUSTOMER_METRICS_SQL}),
+HOLDOUT_SUMMARY_SELECT = f"""
+with calibration as ({CUSTOMER_METRICS_SELECT}),
 holdout as (
     select customer_id, count(distinct order_date) as holdout_purchases
     from ({CURRENT_ORDERS}) as current_orders
@@ -99,8 +104,23 @@ select
     cast(cast(? as date) - cast(? as date) as bigint) as holdout_days
 from calibration c
 left join holdout h on h.customer_id = c.customer_id
-order by c.customer_id
 """  # noqa: S608 (composes two constant statements, never data)
+HOLDOUT_SUMMARY_SQL = HOLDOUT_SUMMARY_SELECT + "order by c.customer_id\n"
+# The same summary with identical customers grouped (what customer_clv validates on: a
+# row per distinct history and holdout count, not per customer). Same parameters.
+HOLDOUT_HISTORIES_SQL = f"""
+select
+    frequency,
+    recency_days,
+    tenure_days,
+    cast(0 as double) as monetary_value,
+    holdout_purchases,
+    holdout_days,
+    count(*) as customers
+from ({HOLDOUT_SUMMARY_SELECT}) as summary
+group by frequency, recency_days, tenure_days, holdout_purchases, holdout_days
+order by frequency, recency_days, tenure_days, holdout_purchases
+"""  # noqa: S608 (composes constant statements, never data)
 
 
 def holdout_summary_params(cut: str, as_of: str) -> list[str]:

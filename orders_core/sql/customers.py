@@ -1,4 +1,4 @@
-"""customer_metrics and dim_customers: whole tables replaced inside the engine.
+"""customer_metrics, customer_clv and dim_customers: whole tables replaced inside the engine.
 
 Both tables are replaced as a whole on every run, the way the partitioned steps replace
 days: after :func:`orders_core.sql.tables.ensure_tables` (DDL, outside the transaction:
@@ -10,6 +10,10 @@ in the same transaction.
 
 - ``analytics.customer_metrics``: :data:`orders_core.metrics.CUSTOMER_METRICS_SELECT`
   as of a day;
+- ``analytics.customer_clv``: every customer of customer_metrics scored by a fitted
+  model: the BG/NBD scores of their history from a session table of one row per
+  distinct history (:data:`HISTORIES_TABLE`, computed in Python from the fitted
+  parameters), the Gamma-Gamma order value as arithmetic on the bound parameters;
 - ``warehouse.dim_customers``: every customer of customer_metrics with their
   customer_clv columns (:data:`orders_core.tables.DIM_CLV_COLUMNS`, NULL where the
   customer was not scored).
@@ -20,7 +24,7 @@ from __future__ import annotations
 from orders_core.metrics import CUSTOMER_METRICS_SELECT
 from orders_core.sql.dialect import DUCKDB, render
 from orders_core.sql.money import money_sum
-from orders_core.sql.tables import METRIC_TYPES, column_list, quoted
+from orders_core.sql.tables import CLV_TYPES, METRIC_TYPES, column_list, quoted
 from orders_core.tables import CUSTOMER_CLV, CUSTOMER_METRICS, DIM_CLV_COLUMNS, DIM_CUSTOMERS
 
 _REPEAT_CUSTOMERS = "coalesce(sum(CASE WHEN frequency > 0 THEN 1 ELSE 0 END), 0)"
@@ -43,6 +47,114 @@ def metrics_summary_sql() -> str:
         f"SELECT count(*) AS customers, {_REPEAT_CUSTOMERS} AS repeat_customers,"
         f" {money_sum('total_revenue')} AS total_revenue"
         f" FROM {quoted(CUSTOMER_METRICS)}"
+    )
+
+
+# customer_clv's scores by history: what orders_core.clv.history_scores gives, keyed by
+# the customer_metrics columns a history is made of. A table of the session.
+HISTORIES_TABLE = "clv_histories"
+HISTORY_TYPES = {
+    "frequency": "BIGINT",
+    "recency_days": "BIGINT",
+    "tenure_days": "BIGINT",
+    "expected_purchases": "DOUBLE",
+    "prob_alive": "DOUBLE",
+    "purchase_discount": "DOUBLE",
+}
+# Gamma-Gamma's expected order value (orders_core.clv.expected_order_value) with p, gamma,
+# p, q and the population mean bound, in that order: the same operations in the same
+# order as NumPy's, so the same doubles. A negative spend counts as 0 (NaN stays NaN, as
+# NumPy's clip leaves it: NaN sorts above every number in both engines).
+_ORDER_VALUE = (
+    "CASE WHEN metrics.frequency > 0"
+    " THEN CAST(? AS DOUBLE) * (CAST(? AS DOUBLE) + metrics.frequency"
+    " * (CASE WHEN metrics.monetary_value > 0 THEN metrics.monetary_value ELSE 0 END))"
+    " / (CAST(? AS DOUBLE) * metrics.frequency + CAST(? AS DOUBLE) - 1)"
+    " ELSE CAST(? AS DOUBLE) END"
+)
+
+
+def histories_table_sql() -> str:
+    """Create (or empty) the session's table of scores by history."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in HISTORY_TYPES.items())
+    return f"CREATE OR REPLACE TEMPORARY TABLE {HISTORIES_TABLE} ({columns})"
+
+
+def clv_statements() -> list[str]:
+    """Delete every customer_clv row; insert every customer of customer_metrics joined to
+    the scores of their history (bind the horizon in months, then Gamma-Gamma's p, gamma,
+    p, q and population mean). In one transaction, after the histories table is filled."""
+    columns = column_list(CLV_TYPES)
+    return [
+        f"DELETE FROM {quoted(CUSTOMER_CLV)}",
+        f"INSERT INTO {quoted(CUSTOMER_CLV)} ({columns})"
+        " SELECT customer_id, as_of_date, horizon_months, expected_purchases, prob_alive,"
+        " order_value AS expected_avg_order_value, purchase_discount * order_value AS clv"
+        " FROM (SELECT metrics.customer_id, metrics.as_of_date,"
+        " CAST(? AS BIGINT) AS horizon_months, histories.expected_purchases,"
+        f" histories.prob_alive, histories.purchase_discount, {_ORDER_VALUE} AS order_value"
+        f" FROM {quoted(CUSTOMER_METRICS)} AS metrics"
+        f" JOIN {HISTORIES_TABLE} AS histories"
+        " ON histories.frequency = metrics.frequency"
+        " AND histories.recency_days = metrics.recency_days"
+        " AND histories.tenure_days = metrics.tenure_days) AS scored",
+    ]
+
+
+def _not_finite(column: str) -> str:
+    return f"CASE WHEN ORDERS_IS_FINITE({column}) THEN 0 ELSE 1 END"
+
+
+def _finite(column: str) -> str:
+    return f"CASE WHEN ORDERS_IS_FINITE({column}) THEN {column} END"
+
+
+def _missing(column: str) -> str:
+    if CLV_TYPES[column] == "DOUBLE":
+        return f"coalesce(sum({_not_finite(column)}), 0)"
+    return f"count(*) - count({column})"
+
+
+# The columns of clv_summary_sql's row, in order.
+CLV_SUMMARY_COLUMNS = (
+    "scored",
+    "metrics_rows",
+    "clv_total",
+    "prob_alive_total",
+    "bad_scores",
+    "min_clv",
+    "bad_prob_alive",
+    "min_prob_alive",
+    "max_prob_alive",
+    *(f"missing_{name}" for name in CLV_TYPES),
+)
+
+
+def clv_summary_sql() -> str:
+    """One row over customer_clv: what the asset reports and its checks judge.
+
+    ``scored``, ``metrics_rows`` (customer_metrics' customers: every one is scored),
+    ``clv_total`` and ``prob_alive_total`` (exact sums of the finite values), ``bad_scores`` (clv, expected
+    purchases or order value not finite or negative), ``min_clv``, ``bad_prob_alive``
+    (outside [0, 1] or missing), its finite ``min_prob_alive`` and ``max_prob_alive``, then
+    ``missing_<column>`` for every column: NULL, or a NaN or infinite double.
+    """
+    scores = ("clv", "expected_purchases", "expected_avg_order_value")
+    good_scores = " AND ".join(f"ORDERS_IS_FINITE({name}) AND {name} >= 0" for name in scores)
+    missing = ", ".join(f"{_missing(name)} AS missing_{name}" for name in CLV_TYPES)
+    return (
+        "SELECT count(*) AS scored,"
+        f" (SELECT count(*) FROM {quoted(CUSTOMER_METRICS)}) AS metrics_rows,"
+        f" {money_sum(_finite('clv'))} AS clv_total,"
+        f" {money_sum(_finite('prob_alive'))} AS prob_alive_total,"
+        f" coalesce(sum(CASE WHEN {good_scores} THEN 0 ELSE 1 END), 0) AS bad_scores,"
+        " min(clv) AS min_clv,"
+        " coalesce(sum(CASE WHEN prob_alive >= 0 AND prob_alive <= 1 AND"
+        " ORDERS_IS_FINITE(prob_alive) THEN 0 ELSE 1 END), 0) AS bad_prob_alive,"
+        f" min({_finite('prob_alive')}) AS min_prob_alive,"
+        f" max({_finite('prob_alive')}) AS max_prob_alive,"
+        f" {missing}"
+        f" FROM {quoted(CUSTOMER_CLV)}"
     )
 
 
@@ -80,7 +192,12 @@ def statements(dialect: str = DUCKDB) -> dict[str, str]:
     """Every statement here in ``dialect`` (what ``tests/snapshots/sql`` keeps)."""
     delete_metrics, insert_metrics = metrics_statements()
     delete_dim, insert_dim = dim_statements()
+    delete_clv, insert_clv = clv_statements()
     return {
+        "customer_clv_histories": render(histories_table_sql(), dialect),
+        "customer_clv_delete": render(delete_clv, dialect),
+        "customer_clv_insert": render(insert_clv, dialect),
+        "customer_clv_summary": render(clv_summary_sql(), dialect),
         "customer_metrics_delete": render(delete_metrics, dialect),
         "customer_metrics_insert": render(insert_metrics, dialect),
         "customer_metrics_summary": render(metrics_summary_sql(), dialect),

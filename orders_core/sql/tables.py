@@ -11,6 +11,7 @@ from orders_core.sql.cleaning import raw_columns
 from orders_core.tables import (
     CLEANED_ORDERS,
     CLEANED_ORDERS_COLUMNS,
+    CUSTOMER_CLV,
     CUSTOMER_METRICS,
     DIM_CUSTOMERS,
     FCT_ORDERS,
@@ -52,6 +53,16 @@ METRIC_TYPES = {
     "last_order_date": "DATE",
     "as_of_date": "DATE",
 }
+# analytics.customer_clv: a customer's scores as of customer_metrics' day.
+CLV_TYPES = {
+    "customer_id": "VARCHAR",
+    "as_of_date": "DATE",
+    "horizon_months": "BIGINT",
+    "expected_purchases": "DOUBLE",
+    "prob_alive": "DOUBLE",
+    "expected_avg_order_value": "DOUBLE",
+    "clv": "DOUBLE",
+}
 # The customer_clv columns of warehouse.dim_customers (as customer_clv stores them).
 DIM_CLV_TYPES = {
     "expected_purchases": "DOUBLE",
@@ -76,6 +87,7 @@ def table_types(contract: Contract) -> dict[Table, dict[str, str]]:
         QUARANTINED_ORDERS: {**raw, "reason_code": "VARCHAR", "reason_detail": "VARCHAR"},
         FCT_ORDERS: {name: _CLEANED_TYPES[name] for name in FCT_ORDERS_COLUMNS},
         CUSTOMER_METRICS: dict(METRIC_TYPES),
+        CUSTOMER_CLV: dict(CLV_TYPES),
         DIM_CUSTOMERS: {**METRIC_TYPES, **DIM_CLV_TYPES},
     }
 

@@ -1,7 +1,7 @@
 """customer_clv: BG/NBD + Gamma-Gamma lifetime value per customer, validated on a holdout."""
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import dagster as dg
@@ -18,29 +18,42 @@ from orders_core.clv_validation import (
     default_cut_date,
     validate_holdout,
 )
+from orders_core.contract import load_contract
 from orders_core.metrics import (
-    CLV_INPUTS_SQL,
+    CLV_FIT_INPUTS_SQL,
     FIRST_ORDER_DAY_SQL,
-    HOLDOUT_SUMMARY_SQL,
+    HOLDOUT_HISTORIES_SQL,
+    METRICS_AS_OF_SQL,
     holdout_summary_params,
 )
 from orders_core.rounding import score, significant
+from orders_core.sql.customers import (
+    CLV_SUMMARY_COLUMNS,
+    HISTORIES_TABLE,
+    HISTORY_TYPES,
+    clv_statements,
+    clv_summary_sql,
+    histories_table_sql,
+)
+from orders_core.sql.tables import CLV_TYPES, ensure_tables
 from platform_assets.assets.common import (
     ANALYTICS,
-    IO_MANAGER,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
 )
-from platform_assets.schema_metadata import column_schema, frame_sql_types, table_metadata
+from platform_assets.schema_metadata import table_metadata
 from resources.settings import parse_day
-from resources.telemetry import TelemetryResource
-from resources.warehouse import Warehouse
+from resources.telemetry import TelemetryResource, sql_write_span
+from resources.telemetry_spans import ROWS_WRITTEN
+from resources.warehouse import SqlSession, Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 CUSTOMER_CLV = dg.AssetKey(tables.CUSTOMER_CLV.key)
-# (scores, fitted model or None, reason it was not fitted) -> check results
-ModelChecks = Callable[[pd.DataFrame, "clv.CLVModel | None", str], Iterable[dg.AssetCheckResult]]
+# (customer_clv's summary row, fitted model or None, reason it was not fitted) -> results
+ModelChecks = Callable[
+    [Mapping[str, object], "clv.CLVModel | None", str], Iterable[dg.AssetCheckResult]
+]
 TABLE = tables.CUSTOMER_CLV.qualified
 CLV_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
@@ -54,11 +67,7 @@ CLV_DESCRIPTIONS = {
     "clv": "Discounted expected revenue in the next horizon_months: each month's expected "
     "purchases times expected_avg_order_value, discounted at monthly_discount_rate.",
 }
-_DATE = pd.ArrowDtype(pa.date32())
-# Arrow-backed text, as the warehouse loads it: no Python object per customer id (2.35M
-# of them took the step past 1 GiB).
-TEXT = pd.StringDtype("pyarrow")
-_HISTORY = ("frequency", "recency_days", "tenure_days")
+_HISTORY = clv.HISTORY_COLUMNS
 _INPUTS = {
     "customer_id": ("customer_id",),
     "as_of_date": ("as_of_date",),
@@ -92,49 +101,6 @@ class CLVConfig(dg.Config):
         lt=1.0,
         description=f"Share of the history held out when no cut date is set; 0 disables "
         f"validation. Histories under {MIN_HISTORY_DAYS} days are not validated.",
-    )
-
-
-def empty_scores() -> pd.DataFrame:
-    """A customer_clv frame without rows, typed as a scored one."""
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype=TEXT),
-            "as_of_date": pd.Series(dtype=_DATE),
-            "horizon_months": pd.Series(dtype="int64"),
-            **{name: pd.Series(dtype="float64") for name in clv.SCORE_COLUMNS},
-        }
-    )
-
-
-def _distinct_days(values: pd.Series) -> pd.DatetimeIndex:
-    """The distinct values of a date column, as timestamps.
-
-    Each distinct value is converted once: pd.to_datetime converts an Arrow DATE column
-    value by value, 0.4 s for half a million customers who share a few dozen days.
-    """
-    return pd.DatetimeIndex(pd.to_datetime(values.unique()))
-
-
-def score_frame(metrics: pd.DataFrame, model: clv.CLVModel, config: CLVConfig) -> pd.DataFrame:
-    """The customer_clv rows: one per customer of ``metrics``, scored with ``model``.
-
-    Built from the score arrays and the metrics' own id and day columns: no copy of the
-    metrics frame (2.35M customers: a step peak of 1.25 -> 0.9 GiB, see bench/RESULTS.md).
-    """
-    scores = clv.customer_scores(
-        metrics,
-        model,
-        horizon_months=config.horizon_months,
-        monthly_discount_rate=config.monthly_discount_rate,
-    )
-    return pd.DataFrame(
-        {
-            "customer_id": metrics["customer_id"].astype(TEXT).array,
-            "as_of_date": metrics["as_of_date"].astype(_DATE).array,
-            "horizon_months": np.full(len(metrics), config.horizon_months, dtype="int64"),
-            **scores,
-        }
     )
 
 
@@ -201,7 +167,7 @@ def _holdout_metadata(warehouse: Warehouse, as_of: dt.date, config: CLVConfig) -
                 f"is shorter than {MIN_HISTORY_DAYS} days"
             }
     summary = warehouse.query(
-        HOLDOUT_SUMMARY_SQL, holdout_summary_params(cut.isoformat(), as_of.isoformat())
+        HOLDOUT_HISTORIES_SQL, holdout_summary_params(cut.isoformat(), as_of.isoformat())
     )
     try:
         validation = validate_holdout(summary, config.time_unit)
@@ -221,69 +187,129 @@ def _model_metadata(model: clv.CLVModel) -> dict[str, object]:
     }
 
 
-def _summary_metadata(
-    scores: pd.DataFrame, metrics: pd.DataFrame, metrics_key: dg.AssetKey
-) -> dict[str, object]:
-    lineage = dg.TableColumnLineage(
+def _lineage(metrics_key: dg.AssetKey) -> dg.TableColumnLineage:
+    return dg.TableColumnLineage(
         deps_by_column={
             out: [dg.TableColumnDep(asset_key=metrics_key, column_name=c) for c in inputs]
             for out, inputs in _INPUTS.items()
         }
     )
+
+
+def _summary_metadata(
+    summary: Mapping[str, object], inputs: pd.DataFrame, metrics_key: dg.AssetKey
+) -> dict[str, object]:
+    scored = int(summary["scored"])
+    weights = clv.customer_weights(inputs)
     return {
-        "dagster/row_count": len(scores),
-        "dagster/table_name": TABLE,
-        "dagster/column_schema": column_schema(frame_sql_types(scores), CLV_DESCRIPTIONS),
-        "dagster/column_lineage": lineage,
-        "customers/total": len(metrics),
-        "customers/repeat": int((metrics["frequency"] > 0).sum()),
-        "clv/total": round(float(scores["clv"].sum()), 2),
-        "clv/mean": round(float(scores["clv"].mean()), 4) if len(scores) else 0.0,
-        "prob_alive/mean": round(float(scores["prob_alive"].mean()), 6) if len(scores) else 0.0,
+        "dagster/row_count": scored,
+        **table_metadata(TABLE, CLV_TYPES, CLV_DESCRIPTIONS, _lineage(metrics_key)),
+        "customers/total": int(weights.sum()),
+        "customers/repeat": int(weights[inputs["frequency"].to_numpy(float) > 0].sum()),
+        "clv/total": round(float(summary["clv_total"]), 2),
+        "clv/mean": round(float(summary["clv_total"]) / scored, 4) if scored else 0.0,
+        "prob_alive/mean": round(float(summary["prob_alive_total"]) / scored, 6) if scored else 0.0,
     }
 
 
-CLV_TYPES = {
-    "customer_id": "VARCHAR",
-    "as_of_date": "DATE",
-    "horizon_months": "BIGINT",
-    **dict.fromkeys(clv.SCORE_COLUMNS, "DOUBLE"),
-}
+def _scores_by_history(
+    inputs: pd.DataFrame, model: clv.CLVModel, config: CLVConfig
+) -> pa.Table | None:
+    """The histories table's rows (one per distinct history of ``inputs``), or None when
+    the model gives a customer a score that is not finite."""
+    histories = inputs.loc[:, list(clv.HISTORY_COLUMNS)].drop_duplicates()
+    scores = clv.history_scores(
+        histories,
+        model,
+        horizon_months=config.horizon_months,
+        monthly_discount_rate=config.monthly_discount_rate,
+    )
+    values = clv.expected_order_value(
+        model.spend.params, inputs["frequency"].to_numpy(float), inputs["monetary_value"]
+    )
+    if not all(np.isfinite(v).all() for v in (*scores.values(), values)):
+        return None
+    columns = {name: histories[name].to_numpy("int64") for name in clv.HISTORY_COLUMNS}
+    return pa.table({**columns, **scores}).cast(
+        pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in HISTORY_TYPES.items()])
+    )
+
+
+_ARROW_TYPES = {"BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+
+
+def _publish(
+    session: SqlSession,
+    histories: pa.Table | None,
+    model: clv.CLVModel | None,
+    config: CLVConfig,
+) -> dict[str, object]:
+    """Replace customer_clv: every customer scored by ``model``, or no row without one.
+    Returns the new table's summary (:func:`orders_core.sql.customers.clv_summary_sql`)."""
+    ensure_tables(session.execute, load_contract(), tables.CUSTOMER_CLV)
+    if model is not None:
+        # DDL and the bulk load go outside the transaction (Snowflake commits on DDL).
+        session.execute(histories_table_sql())
+        session.append(HISTORIES_TABLE, histories)
+    delete, insert = clv_statements()
+    with session.transaction():
+        session.execute(delete)
+        if model is not None:
+            spend = model.spend.params
+            session.execute(
+                insert,
+                [config.horizon_months, spend.p, spend.gamma, spend.p, spend.q, spend.mean_value],
+            )
+        (row,) = session.execute(clv_summary_sql())
+        summary = dict(zip(CLV_SUMMARY_COLUMNS, row, strict=True))
+        if model is not None and summary["scored"] != summary["metrics_rows"]:
+            # Raised inside the transaction: the previous scores stay. customer_metrics
+            # changed between the fit's read and this insert; a retry reads it again.
+            raise RuntimeError(
+                f"customer_clv scored {summary['scored']} customers of"
+                f" {summary['metrics_rows']} in customer_metrics: the metrics changed while"
+                " the model was fitted"
+            )
+    return summary
+
+
+def _as_of(warehouse: Warehouse) -> dt.date | None:
+    (value,) = warehouse.query(METRICS_AS_OF_SQL)["as_of_date"]
+    return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
 def _fit_and_score(
     context: dg.AssetExecutionContext,
     config: CLVConfig,
     warehouse: Warehouse,
-    customer_metrics: pd.DataFrame,
+    inputs: pd.DataFrame,
     customer_metrics_key: dg.AssetKey,
     check_results: ModelChecks,
-) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    """customer_clv's output and check results (see the asset's description)."""
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """customer_clv's table, metadata and check results (see the asset's description).
+
+    ``inputs`` are customer_metrics' customers grouped by what the fit reads
+    (:data:`orders_core.metrics.CLV_FIT_INPUTS_SQL`); the customers are scored in the
+    warehouse, never held here.
+    """
     # Too little history is a normal state of a young deployment, not an error: the
     # metrics are still worth publishing, and a retry cannot create customers. So the
     # run goes on with an empty table and says why, instead of failing.
     model, reason = None, ""
     try:
-        model = clv.fit_clv_model(customer_metrics, config.time_unit)
+        model = clv.fit_clv_model(inputs, config.time_unit)
     except clv.InsufficientDataError as exc:
         reason = str(exc)
-    as_of = (
-        _distinct_days(customer_metrics["as_of_date"]).max().date()
-        if len(customer_metrics)
-        else None
-    )
+    as_of = _as_of(warehouse)
     settings = {
         "as_of": as_of.isoformat() if as_of else "none",
         "horizon_months": config.horizon_months,
         "monthly_discount_rate": config.monthly_discount_rate,
         "time_unit": config.time_unit,
     }
-    scores = score_frame(customer_metrics, model, config) if model is not None else None
-    if (
-        scores is not None
-        and not np.isfinite(scores[list(clv.SCORE_COLUMNS)].to_numpy(float)).all()
-    ):
+    histories = _scores_by_history(inputs, model, config) if model is not None else None
+    diagnostics: dict[str, object] = {}
+    if model is not None and histories is None:
         # Too little or too regular history can push the likelihood to a search bound
         # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
         # publishing NaN would be worse than publishing none.
@@ -292,12 +318,9 @@ def _fit_and_score(
             f"finite: {model.purchases.message}"
         )
         diagnostics = _model_metadata(model)
-        model, scores = None, None
-    else:
-        diagnostics = {}
+        model = None
     if model is None:
         context.log.warning(f"customer_clv not fitted: {reason}")
-        scores = empty_scores()
         details: dict[str, object] = {
             "clv/status": "not fitted",
             "clv/reason": reason,
@@ -310,15 +333,18 @@ def _fit_and_score(
             "customers/gamma_gamma": model.spend.n_customers,
             **_holdout_metadata(warehouse, as_of, config),
         }
-    yield dg.Output(
-        scores,
+    with warehouse.session() as session:
+        with sql_write_span(context, TABLE, session.db_system) as write:
+            summary = _publish(session, histories, model, config)
+            write.set_attribute(ROWS_WRITTEN, int(summary["scored"]))
+    yield dg.MaterializeResult(
         metadata={
-            **_summary_metadata(scores, customer_metrics, customer_metrics_key),
+            **_summary_metadata(summary, inputs, customer_metrics_key),
             **settings,
             **details,
         },
     )
-    yield from check_results(scores, model, reason)
+    yield from check_results(summary, model, reason)
 
 
 def build_clv_assets(
@@ -326,22 +352,23 @@ def build_clv_assets(
     check_specs: Sequence[dg.AssetCheckSpec] = (),
     check_results: ModelChecks = lambda scores, model, reason: iter(()),
 ) -> list[dg.AssetsDefinition]:
-    """customer_clv over the customer_metrics table (``analytics.customer_metrics``, read
-    with SQL: the columns the fit uses, by customer).
+    """customer_clv over the customer_metrics table (``analytics.customer_metrics``): the
+    fit reads its customers grouped by history and spend, the scores are written by
+    ``INSERT ... SELECT`` in the warehouse.
 
-    ``check_specs`` are evaluated inside the step by ``check_results(scores, model,
-    reason)``, on the scores and the fitted model it holds (the composition root passes
-    the CLV sanity checks in).
+    ``check_specs`` are evaluated inside the step by ``check_results(summary, model,
+    reason)``, on one aggregate row over the new table
+    (:func:`orders_core.sql.customers.clv_summary_sql`) and the fitted model the step
+    holds (the composition root passes the CLV sanity checks in).
     """
 
     @dg.asset(
         key=CUSTOMER_CLV,
         deps=[customer_metrics_key],
-        io_manager_key=IO_MANAGER,
         backfill_policy=SINGLE_RUN,
         group_name="analytics",
         owners=[ANALYTICS],
-        kinds={"scipy", "pandas", WAREHOUSE_KIND},
+        kinds={"scipy", "sql", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
         metadata={
             "schema": "analytics",
@@ -377,20 +404,25 @@ def build_clv_assets(
         With fewer than 20 customers, or 10 repeat customers with a positive spend, there
         is nothing to fit: the table is written empty, `clv/status` says why, the model
         checks warn, and dim_customers is published with empty CLV columns.
+
+        The customers are scored inside the warehouse: the step holds one row per
+        distinct history and spend (what the fits read), computes the BG/NBD scores of
+        each distinct (frequency, recency, tenure), and one `INSERT ... SELECT` joins
+        every customer to them and adds the Gamma-Gamma order value. The table is
+        replaced in one transaction; its checks are one aggregate over the new rows.
         """
         with telemetry.asset_span(context) as span:
-            # Only the columns the fit, the scores and the holdout cut use.
-            customer_metrics = warehouse.query(CLV_INPUTS_SQL)
-            span.record_rows(rows_in=len(customer_metrics))
+            inputs = warehouse.query(CLV_FIT_INPUTS_SQL)
+            span.record_rows(rows_in=int(clv.customer_weights(inputs).sum()))
             for event in _fit_and_score(
-                context, config, warehouse, customer_metrics, customer_metrics_key, check_results
+                context, config, warehouse, inputs, customer_metrics_key, check_results
             ):
                 if isinstance(event, dg.AssetCheckResult):
                     check_key = dg.AssetCheckKey(CUSTOMER_CLV, event.check_name)
                     with telemetry.check_span(context, check_key) as check:
                         yield check.record_check(event)
                     continue
-                span.record_rows(rows_out=len(event.value))
+                span.record_rows(rows_out=event.metadata["dagster/row_count"])
                 yield event
 
     return [customer_clv]

@@ -27,7 +27,6 @@ WAREHOUSE_KIND = "warehouse"
 # temporary tables spill to disk, so a month needs disk, not memory. The sensors cut
 # their own range runs at orders_core.calendar.DAYS_PER_RUN days.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-IO_MANAGER = "warehouse_io_manager"
 
 # Every step reads the landing zone or writes the warehouse, where failures are mostly
 # transient (a file being rewritten, the DuckDB lock, a network blip): retry those with

@@ -9,7 +9,6 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from asset_checks.clv import (
@@ -23,10 +22,12 @@ from asset_checks.clv import (
 )
 from devtools.clv_simulation import simulate_daily_metrics
 from orders_core import clv, clv_validation
+from orders_core.sql.customers import CLV_SUMMARY_COLUMNS, clv_summary_sql
+from orders_core.sql.dialect import render
 from platform_assets.assets.analytics import build_analytics_assets
-from platform_assets.assets.clv import CUSTOMER_CLV, _distinct_days, build_clv_assets
+from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
 from resources.telemetry import TelemetryResource
-from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
+from resources.warehouse import DuckDBWarehouse
 from tests.support import paths
 
 FIXTURES = paths.FIXTURES
@@ -46,16 +47,12 @@ REQUIRED_KEYS = {
 def _materialize(database: str, assets: list, config: dict) -> dg.ExecuteInProcessResult:
     """Run ``assets`` against one DuckDB file; customer_metrics is read from its table
     when it is not among them."""
-    external = dg.AssetSpec(METRICS, metadata={"schema": "analytics"}).with_io_manager_key(
-        "warehouse_io_manager"
-    )
     has_metrics = any(METRICS in a.keys for a in assets)
     return dg.materialize(
-        [*assets, *([] if has_metrics else [external])],
+        [*assets, *([] if has_metrics else [dg.AssetSpec(METRICS)])],
         selection=[key for a in assets for key in a.keys],
         resources={
             "warehouse": DuckDBWarehouse(database=database),
-            "warehouse_io_manager": DuckDBWarehouseIOManager(database=database),
             "telemetry": TelemetryResource(),
         },
         run_config={"ops": config},
@@ -264,18 +261,6 @@ def test_a_cut_date_after_as_of_fails_without_retry(tmp_path: Path) -> None:
     assert "must be before as_of" in failure.step_failure_data.user_failure_data.description
 
 
-@pytest.mark.parametrize("dtype", [pd.ArrowDtype(pa.date32()), object, "datetime64[ns]"])
-def test_distinct_days_of_a_date_column(dtype) -> None:
-    first, last = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-03")
-    values = pd.Series([last.date(), first.date(), last.date(), None], dtype=object).astype(dtype)
-    got = _distinct_days(values)
-    assert len(got) == 3 and got.isna().sum() == 1  # a missing day is NaT, skipped below
-    parsed = pd.to_datetime(values)  # what the asset did before: every value parsed
-    assert (got.min(), got.max()) == (parsed.min(), parsed.max()) == (first, last)
-    strings = pd.Series(["2025-01-03", "2025-01-01", None], dtype="string")
-    assert (_distinct_days(strings).min(), _distinct_days(strings).max()) == (first, last)
-
-
 def _scores(**change) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
@@ -289,6 +274,17 @@ def _scores(**change) -> pd.DataFrame:
         }
     )
     return frame.assign(**change)
+
+
+def _summary(**change) -> dict:
+    """customer_clv's summary row, by the asset's own SQL, over ``_scores(**change)``."""
+    with duckdb.connect() as conn:
+        conn.execute("create schema analytics")
+        conn.register("scores", _scores(**change))
+        conn.execute("create table analytics.customer_clv as select * from scores")
+        conn.execute("create table analytics.customer_metrics as select customer_id from scores")
+        (row,) = conn.execute(render(clv_summary_sql())).fetchall()
+    return dict(zip(CLV_SUMMARY_COLUMNS, row, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -308,7 +304,7 @@ def test_score_checks_catch_bad_values(change: dict, failing: set[str]) -> None:
         clv.FitResult(clv.GammaGammaParams(6.0, 4.0, 15.0), -1.0, True, 5, "ok", 1e-9, 5),
         "days",
     )
-    results = {r.check_name: r.passed for r in clv_check_results(_scores(**change), model)}
+    results = {r.check_name: r.passed for r in clv_check_results(_summary(**change), model)}
     assert {name for name, passed in results.items() if not passed} == failing
 
 
@@ -318,7 +314,7 @@ def test_model_checks_catch_bad_parameters_and_non_convergence() -> None:
         clv.FitResult(clv.GammaGammaParams(6.0, 4.0, 15.0), -1.0, True, 5, "ok", 1e-9, 5),
         "days",
     )
-    results = {r.check_name: r for r in clv_check_results(_scores(), model)}
+    results = {r.check_name: r for r in clv_check_results(_summary(), model)}
     assert not results[PARAMETERS_FINITE_POSITIVE].passed
     assert results[PARAMETERS_FINITE_POSITIVE].metadata["invalid"].value == "bgnbd/alpha"
     assert not results[MODEL_CONVERGED].passed
@@ -336,33 +332,71 @@ def test_only_convergence_is_a_non_blocking_check() -> None:
     }
 
 
-def test_score_frame_is_the_scored_metrics_with_arrow_text_and_no_copy_of_them() -> None:
-    """customer_clv's rows are score_customers' scores of each customer, in order, built
-    from the score arrays (the metrics are not copied: 2.35M customers took the step past
-    1 GiB); the ids stay Arrow text, as the warehouse loads them."""
-    from platform_assets.assets.clv import TEXT, CLVConfig, score_frame
-
+def _cdnow_metrics() -> pd.DataFrame:
     raw = pd.read_csv(paths.FIXTURES / "cdnow_calibration_summary.csv")
-    metrics = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "customer_id": raw["ID"].astype(str).astype(TEXT),
-            "frequency": raw["x"].astype("Int64"),
-            "recency_days": (raw["t_x"] * 7).round().astype("Int64"),
-            "tenure_days": (raw["T"] * 7).round().astype("Int64"),
+            "customer_id": raw["ID"].astype(str),
+            "frequency": raw["x"].astype("int64"),
+            "recency_days": (raw["t_x"] * 7).round().astype("int64"),
+            "tenure_days": (raw["T"] * 7).round().astype("int64"),
             "monetary_value": raw["zbar"],
-            "as_of_date": pd.Series([pd.Timestamp("1997-09-30").date()] * len(raw)).astype(
-                pd.ArrowDtype(pa.date32())
-            ),
+            "as_of_date": pd.Timestamp("1997-09-30").date(),
         }
     )
-    metrics.index = pd.RangeIndex(100, 100 + len(raw))  # not the frame's own positions
-    model = clv.fit_clv_model(metrics, "days")
-    config = CLVConfig(horizon_months=18, monthly_discount_rate=0.02)
-    frame = score_frame(metrics, model, config)
-    scored = clv.score_customers(metrics, model, horizon_months=18, monthly_discount_rate=0.02)
-    assert list(frame.index) == list(range(len(metrics)))
-    assert frame["customer_id"].dtype == TEXT
-    assert frame["customer_id"].tolist() == metrics["customer_id"].tolist()
-    assert (frame["horizon_months"] == 18).all()
+
+
+def _grouped_inputs(database: str) -> pd.DataFrame:
+    from orders_core.metrics import CLV_FIT_INPUTS_SQL
+
+    return DuckDBWarehouse(database=database).query(CLV_FIT_INPUTS_SQL)
+
+
+def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: Path) -> None:
+    """customer_clv's INSERT ... SELECT (scores by history joined to the customers, the
+    order value in SQL) gives each customer what clv.score_customers gives them in NumPy,
+    to the last digit or one rounding of it."""
+    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+
+    database = str(tmp_path / "orders.duckdb")
+    metrics = _cdnow_metrics()
+    _metrics_table(database, metrics)
+    inputs = _grouped_inputs(database)
+    assert len(inputs) < len(metrics) and inputs["customers"].sum() == len(metrics)
+    model = clv.fit_clv_model(inputs, "weeks")
+    config = CLVConfig(horizon_months=18, monthly_discount_rate=0.02, time_unit="weeks")
+    histories = _scores_by_history(inputs, model, config)
+    assert histories.num_rows == len(metrics[list(clv.HISTORY_COLUMNS)].drop_duplicates())
+    with DuckDBWarehouse(database=database).session() as session:
+        summary = _publish(session, histories, model, config)
+    assert summary["scored"] == summary["metrics_rows"] == len(metrics)
+    with duckdb.connect(database, read_only=True) as conn:
+        table = conn.execute("select * from analytics.customer_clv").df()
+    table = table.set_index("customer_id").loc[metrics["customer_id"]]
+    expected = clv.score_customers(metrics, model, horizon_months=18, monthly_discount_rate=0.02)
     for name in clv.SCORE_COLUMNS:
-        np.testing.assert_array_equal(frame[name].to_numpy(), scored[name].to_numpy())
+        np.testing.assert_allclose(table[name], expected[name], rtol=1e-14, atol=0, err_msg=name)
+    assert (table["horizon_months"] == 18).all()
+    assert table["clv"].sum() == pytest.approx(summary["clv_total"], abs=1e-6)
+
+
+def test_scores_that_miss_a_customer_are_not_published(tmp_path: Path) -> None:
+    """Every customer of customer_metrics is scored, or the table stays as it was: a
+    customer whose history has no scores (the metrics changed after the fit read them)
+    fails the step inside its transaction."""
+    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+
+    database = str(tmp_path / "orders.duckdb")
+    _metrics_table(database, _cdnow_metrics())
+    inputs = _grouped_inputs(database)
+    model = clv.fit_clv_model(inputs, "weeks")
+    config = CLVConfig(time_unit="weeks")
+    histories = _scores_by_history(inputs, model, config)
+    with DuckDBWarehouse(database=database).session() as session:
+        _publish(session, histories, model, config)
+    with DuckDBWarehouse(database=database).session() as session:
+        with pytest.raises(RuntimeError, match="scored 2356 customers of 2357"):
+            # the one customer with the longest history loses its scores
+            _publish(session, histories.slice(0, histories.num_rows - 1), model, config)
+    with duckdb.connect(database, read_only=True) as conn:
+        assert conn.execute("select count(*) from analytics.customer_clv").fetchone() == (2357,)

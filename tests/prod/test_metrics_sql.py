@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -228,3 +229,59 @@ def test_whole_table_replacements_are_the_same_on_duckdb_and_snowflake(tmp_path,
     assert (
         as_numbers["prod"] == as_numbers["local"] == ((3.0, 1.0, 83.5), (3.0, 1.0, 83.5, 2.0, 3.0))
     )
+
+
+def _cdnow_metrics(warehouse: Warehouse) -> pd.DataFrame:
+    """customer_metrics of the CDNOW calibration sample (2357 customers) in ``warehouse``."""
+    from tests.support.paths import FIXTURES
+
+    raw = pd.read_csv(FIXTURES / "cdnow_calibration_summary.csv")
+    rows = pa.table(
+        {
+            "customer_id": raw["ID"].astype(str),
+            "frequency": raw["x"].astype("int64"),
+            "recency_days": (raw["t_x"] * 7).round().astype("int64"),
+            "tenure_days": (raw["T"] * 7).round().astype("int64"),
+            "monetary_value": raw["zbar"],
+            "as_of_date": pa.array([pd.Timestamp("1997-09-30").date()] * len(raw), pa.date32()),
+        }
+    )
+    with warehouse.session() as session:
+        ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+        session.append(tables.CUSTOMER_METRICS.qualified, rows)
+    return rows.to_pandas()
+
+
+def test_customer_clv_is_scored_the_same_in_duckdb_and_snowflake(tmp_path, fake_snowflake):
+    """customer_clv's fit inputs, its histories table (bulk-loaded into a session table of
+    each engine) and its INSERT ... SELECT give the same customers the same scores."""
+    from orders_core import clv
+    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+
+    local, prod = _duckdb(tmp_path), _snowflake()
+    customers = _cdnow_metrics(local)
+    _cdnow_metrics(prod)
+    inputs = {
+        name: w.query(metrics.CLV_FIT_INPUTS_SQL) for name, w in (("local", local), ("prod", prod))
+    }
+    assert canonical_rows(inputs["prod"]) == canonical_rows(inputs["local"])
+    config = CLVConfig(time_unit="weeks", horizon_months=6)
+    model = clv.fit_clv_model(inputs["local"], config.time_unit)
+    assert clv.fit_clv_model(inputs["prod"], config.time_unit) == model
+    summaries, scores = {}, {}
+    for name, warehouse in (("local", local), ("prod", prod)):
+        with warehouse.session() as session:
+            histories = _scores_by_history(inputs[name], model, config)
+            summaries[name] = _publish(session, histories, model, config)
+        scores[name] = warehouse.query(
+            "select * from analytics.customer_clv order by customer_id"
+        ).rename(columns=str.lower)
+    assert summaries["local"]["scored"] == summaries["prod"]["scored"] == len(customers)
+    for key, value in summaries["local"].items():
+        assert float(summaries["prod"][key]) == pytest.approx(float(value), rel=1e-12), key
+    assert scores["prod"]["customer_id"].tolist() == scores["local"]["customer_id"].tolist()
+    for column in clv.SCORE_COLUMNS:
+        np.testing.assert_allclose(
+            scores["prod"][column], scores["local"][column], rtol=1e-14, err_msg=column
+        )
+    assert (scores["prod"]["horizon_months"] == 6).all()
