@@ -11,7 +11,7 @@ from resources.landing import LocalLandingZone
 from resources.pii import pii_hasher
 from resources.settings import PlatformSettings
 from resources.telemetry import TelemetryResource
-from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
+from resources.warehouse import DuckDBWarehouse
 
 
 def build_resources(settings: PlatformSettings) -> dict[str, Any]:
@@ -23,7 +23,6 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         # Imported here: dagster-aws and dagster-snowflake (with the Snowflake and boto
         # clients) take seconds to import, which a local code location need not pay.
         from resources.landing_s3 import s3_landing_zone
-        from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
         from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
 
         snowflake = snowflake_resource(
@@ -38,7 +37,6 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
                 retry_mode=settings.s3_retry_mode,
             ),
             "warehouse": SnowflakeWarehouse(snowflake=snowflake),
-            "warehouse_io_manager": SnowflakeWarehouseIOManager(snowflake=snowflake),
             "pii": pii_hasher(settings),
             "telemetry": TelemetryResource(),
             "alert_webhook": alert_webhook,
@@ -46,7 +44,6 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
     return {
         "landing": LocalLandingZone(root=settings.landing_uri),
         "warehouse": DuckDBWarehouse(database=settings.duckdb_path),
-        "warehouse_io_manager": DuckDBWarehouseIOManager(database=settings.duckdb_path),
         "pii": pii_hasher(settings),
         "telemetry": TelemetryResource(),
         "alert_webhook": alert_webhook,

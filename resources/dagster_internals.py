@@ -3,9 +3,6 @@ every Dagster upgrade.
 
 Each name here is something Dagster has no public API for (checked on 1.13.27):
 
-* ``DbIOManager``, ``DbClient``, ``DbTypeHandler``, ``TableSlice``: the base of
-  dagster-duckdb's and dagster-snowflake's IO managers. Subclassing it is how the
-  warehouse replaces a partition in one transaction (delete + insert + commit).
 * ``AssetCheckEvaluationTargetMaterializationData``: the type of a field of the public
   ``AssetCheckEvaluation``; it is what makes a per-day check result of a single-run
   range point at that day's materialization.
@@ -29,7 +26,6 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
 )
-from dagster._core.storage.db_io_manager import DbClient, DbIOManager, DbTypeHandler, TableSlice
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -59,10 +55,6 @@ __all__ = [
     "AssetCheckExecutionRecordStatus",
     "ConfigurableClassData",
     "DagsterEventType",
-    "DbClient",
-    "DbIOManager",
-    "DbTypeHandler",
     "PartitionKeyFilter",
     "SqliteEventLogStorage",
-    "TableSlice",
 ]

@@ -202,40 +202,6 @@ def run_child_span(
 
 
 @contextmanager
-def warehouse_span(
-    context: dg.OutputContext | dg.InputContext, operation: str, db_system: str
-) -> Iterator[trace.Span]:
-    """Span of an IO manager writing (``operation="write"``) or reading an asset's table.
-
-    A child of the step's open span, else of the run span. Contexts built outside a run
-    (unit tests of an IO manager) get a span that records nothing.
-    """
-    try:
-        step = context.step_context
-    except dg.DagsterInvariantViolationError:
-        yield trace.INVALID_SPAN
-        return
-    asset = context.asset_key.to_user_string() if context.has_asset_key else context.name
-    stored = context.upstream_output if isinstance(context, dg.InputContext) else context
-    metadata = (stored.definition_metadata if stored is not None else None) or {}
-    table = str(metadata.get("dagster/table_name", asset))
-    labels = {
-        RUN_ID: step.run_id,
-        JOB_NAME: step.job_name,
-        ASSET_KEY: asset,
-        DB_SYSTEM: db_system,
-        DB_COLLECTION: table,
-        DB_OPERATION: operation,
-    }
-    if context.has_asset_partitions:
-        key_range = context.asset_partition_key_range
-        labels.update({PARTITION_RANGE_START: key_range.start, PARTITION_RANGE_END: key_range.end})
-    handle = configure_telemetry()
-    with run_child_span(handle, f"{operation} {table}", labels) as span:
-        yield span
-
-
-@contextmanager
 def sql_write_span(
     context: dg.AssetExecutionContext, table: str, db_system: str, asset: str | None = None
 ) -> Iterator[trace.Span]:

@@ -1,13 +1,13 @@
 """The warehouse: where tables live and where cross-partition SQL runs.
 
 Locally this is a DuckDB file; in production the same interface is backed by
-Snowflake. Asset code only sees :class:`Warehouse` (for SQL) and the IO manager
-(for tables), never the engine.
+Snowflake. Asset code only sees :class:`Warehouse`: its queries (small summaries, read
+as frames) and its sessions (the statements that move rows inside the engine), never the
+engine.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -18,14 +18,10 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
-from dagster_duckdb.io_manager import DuckDbClient
-from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
 from orders_core.pii import SQL_EMAIL_IN_JSON_SAFE
 from orders_core.plain_csv import SQL_JSON_SAFE
 from orders_core.sql.dialect import render
-from resources.dagster_internals import DbIOManager, TableSlice
-from resources.traced_io import TracedDbIOManager
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -372,132 +368,3 @@ def session_memory_limit(
     if limit is not None and size_bytes(limit) <= left:
         return limit
     return f"{max(left, MIN_SESSION_LIMIT) // MIB}MiB"
-
-
-def partition_filter(table_slice: TableSlice) -> tuple[str, list[object]]:
-    """``where`` condition and bound values selecting the slice's partitions.
-
-    Time windows become ``column >= ? and column < ?`` on naive UTC timestamps (a DATE
-    column compares at midnight UTC); static keys become ``column in (?, ...)``. Only the
-    validated column name is part of the SQL text, never a partition value.
-    """
-    clauses, params = [], []
-    for dimension in table_slice.partition_dimensions:
-        column = quoted_identifier(dimension.partition_expr)
-        partitions = dimension.partitions
-        if isinstance(partitions, dg.TimeWindow):
-            clauses.append(f"{column} >= ? and {column} < ?")
-            params += [_naive_utc(partitions.start), _naive_utc(partitions.end)]
-        else:
-            keys = list(partitions)
-            clauses.append(f"{column} in ({', '.join('?' * len(keys))})")
-            params += keys
-    return " and ".join(clauses), params
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def select_statement(table_slice: TableSlice) -> tuple[str, list[object]]:
-    """The bound query reading a table slice (its columns, its partitions)."""
-    columns = ", ".join(map(quoted_identifier, table_slice.columns or [])) or "*"
-    sql = f"select {columns} from {quoted_table(table_slice.schema, table_slice.table)}"  # noqa: S608 (validated identifiers)
-    if not table_slice.partition_dimensions:
-        return sql, []
-    condition, params = partition_filter(table_slice)
-    return f"{sql} where {condition}", params
-
-
-class _TransactionalDuckDbClient(DuckDbClient):
-    """Replaces a table slice inside one transaction, so a crash leaves the old rows.
-
-    Dagster's client deletes and inserts in autocommit mode; a failure between the
-    two would leave a partition empty until the next run. DuckDB writes a transaction
-    to its WAL only at commit, so a process killed before that leaves nothing behind.
-    """
-
-    @staticmethod
-    @contextmanager
-    def connect(context, table_slice) -> Iterator:
-        config = context.resource_config
-        with locked_connection(
-            config["database"],
-            config=config.get("connection_config"),
-            lock_timeout_s=config.get("lock_timeout_s", DEFAULT_LOCK_TIMEOUT_S),
-            log=context.log,
-        ) as conn:
-            conn.begin()
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-
-    @staticmethod
-    def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
-        target = quoted_table(table_slice.schema, table_slice.table)
-        if table_slice.partition_dimensions:
-            # A failed statement aborts the transaction, so look before deleting.
-            exists = connection.execute(
-                "select count(*) from information_schema.tables"
-                " where table_schema = ? and table_name = ?",
-                [table_slice.schema, table_slice.table],
-            ).fetchall()[0][0]
-            if exists:
-                condition, params = partition_filter(table_slice)
-                connection.execute(f"delete from {target} where {condition}", params).fetchall()  # noqa: S608 (validated identifiers, bound values)
-        else:
-            # A whole-table asset is replaced, so its columns may change between versions.
-            connection.execute(f"drop table if exists {target}").fetchall()
-
-    @staticmethod
-    def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
-        schema = quoted_identifier(table_slice.schema)
-        connection.execute(f"create schema if not exists {schema}").fetchall()
-
-
-class _PandasTableHandler(DuckDBPandasTypeHandler):
-    """Writes even empty frames (so the table and its schema exist), inserts by name and
-    loads with the stored types."""
-
-    def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        target = quoted_table(table_slice.schema, table_slice.table)
-        connection.register("incoming_frame", obj)
-        try:
-            connection.execute(
-                f"create table if not exists {target} as select * from incoming_frame limit 0"  # noqa: S608 (validated identifier)
-            ).fetchall()
-            connection.execute(
-                f"insert into {target} by name select * from incoming_frame"  # noqa: S608 (validated identifier)
-            ).fetchall()
-        finally:
-            connection.unregister("incoming_frame")
-
-    def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
-        if table_slice.partition_dimensions and not context.asset_partition_keys:
-            return pd.DataFrame()
-        sql, params = select_statement(table_slice)
-        # A relation streams its rows into Arrow; a DB-API result would copy them first.
-        return frame_from_arrow(connection.sql(sql, params=params).to_arrow_table())
-
-
-class DuckDBWarehouseIOManager(DuckDBPandasIOManager):
-    """DuckDB pandas IO manager with atomic, idempotent partition replacement.
-
-    A writer that finds the file locked by another run waits up to ``lock_timeout_s``.
-    """
-
-    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
-
-    def create_io_manager(self, context) -> DbIOManager:
-        return TracedDbIOManager(
-            db_system="duckdb",
-            db_client=_TransactionalDuckDbClient(),
-            database=self.database,
-            schema=self.schema_,
-            type_handlers=[_PandasTableHandler()],
-            default_load_type=pd.DataFrame,
-            io_manager_name="DuckDBWarehouseIOManager",
-        )

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pytest
 from dagster._core.instance.config import ConcurrencyConfig
 from dagster._core.instance.ref import InstanceRef
@@ -22,7 +21,7 @@ from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 from orders_platform.definitions import ALL_ASSETS_JOB
 from resources.settings import REPO_ROOT, PlatformSettings
-from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
+from resources.warehouse import DuckDBWarehouse
 from resources.warehouse_lock import WAITING_MESSAGE, WarehouseLockedError, open_with_lock_retry
 
 START, END = "2025-01-01", "2025-01-02"
@@ -170,25 +169,14 @@ def test_query_waits_for_another_process_to_release_the_file(lock_holder, tmp_pa
     assert answer["n"].tolist() == [42]
 
 
-def test_query_and_io_manager_fail_clearly_when_the_lock_is_never_released(lock_holder, tmp_path):
+def test_query_and_session_fail_clearly_when_the_lock_is_never_released(lock_holder, tmp_path):
     path = str(tmp_path / "orders.duckdb")
+    warehouse = DuckDBWarehouse(database=path, lock_timeout_s=0.3)
     with pytest.raises(WarehouseLockedError, match=r"orders.duckdb is locked by another run"):
-        DuckDBWarehouse(database=path, lock_timeout_s=0.3).query("select 1")
-
-    @dg.asset(metadata={"schema": "analytics"}, io_manager_key="warehouse_io_manager")
-    def tiny() -> pd.DataFrame:
-        return pd.DataFrame({"n": [1]})
-
-    result = dg.materialize(
-        [tiny],
-        resources={
-            "warehouse_io_manager": DuckDBWarehouseIOManager(database=path, lock_timeout_s=0.3)
-        },
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "is locked by another run; gave up after" in str(failure.step_failure_data.error)
+        warehouse.query("select 1")
+    with pytest.raises(WarehouseLockedError, match=r"is locked by another run; gave up after"):
+        with warehouse.session():
+            pass
 
 
 def test_a_run_waits_for_the_warehouse_lock_then_writes_each_row_once(settings, tmp_path):

@@ -19,7 +19,7 @@ from platform_assets.partitions import daily_partitions
 from resources.landing import LandingFileInfo, LocalLandingZone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.telemetry import TelemetryResource
-from resources.warehouse import DuckDBWarehouse, DuckDBWarehouseIOManager
+from resources.warehouse import DuckDBWarehouse
 
 WAREHOUSE_WRITERS = {
     "raw_orders",
@@ -54,7 +54,6 @@ def step_events(result: dg.ExecuteInProcessResult, kind: dg.DagsterEventType) ->
 def warehouse_resources(tmp_path: Path) -> dict:
     path = str(tmp_path / "orders.duckdb")
     return {
-        "warehouse_io_manager": DuckDBWarehouseIOManager(database=path),
         "warehouse": DuckDBWarehouse(database=path),
         "telemetry": TelemetryResource(),
     }

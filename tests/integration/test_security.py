@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
-from dagster._core.storage.db_io_manager import TablePartitionDimension, TableSlice
 
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher, PiiKeyError, pii_hasher
 from resources.settings import REPO_ROOT, PlatformSettings
-from resources.warehouse import partition_filter, quoted_identifier, quoted_table, select_statement
+from resources.warehouse import quoted_identifier, quoted_table
 from tests.support.pipeline_helpers import run_range
 
 HOSTILE_NAMES = ['orders"; drop table x; --', "a b", "", "1abc", "ok.name", "x" * 300]
@@ -27,38 +24,6 @@ def test_identifiers_that_are_not_plain_names_are_refused(name):
         quoted_identifier(name)
     with pytest.raises(ValueError, match="not a valid SQL identifier"):
         quoted_table("raw", name)
-
-
-def test_partition_values_are_bound_never_written_into_the_sql():
-    evil = "2025-01-01'); drop table t; --"
-    table_slice = TableSlice(
-        table="t",
-        schema="s",
-        partition_dimensions=[TablePartitionDimension("day", [evil, "2025-01-02"])],
-    )
-    sql, params = select_statement(table_slice)
-    assert evil not in sql and params == [evil, "2025-01-02"]
-
-    with duckdb.connect() as conn:
-        conn.execute("create schema s; create table s.t (day varchar, n int)")
-        conn.execute("insert into s.t values ('2025-01-02', 1), ('2025-01-03', 2)")
-        condition, values = partition_filter(table_slice)
-        conn.execute(f"delete from s.t where {condition}", values)
-        assert conn.execute("select day from s.t").fetchall() == [("2025-01-03",)]
-
-
-def test_time_windows_bind_utc_day_boundaries():
-    window = dg.TimeWindow(
-        dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2025, 1, 3, tzinfo=dt.UTC)
-    )
-    table_slice = TableSlice(
-        table="t",
-        schema="s",
-        partition_dimensions=[TablePartitionDimension("partition_date", window)],
-    )
-    condition, params = partition_filter(table_slice)
-    assert condition == '"partition_date" >= ? and "partition_date" < ?'
-    assert [p.isoformat() for p in params] == ["2025-01-01T00:00:00", "2025-01-03T00:00:00"]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ INSTANCE_FILES = {
     "local": REPO_ROOT / "dagster.yaml",
     "production": REPO_ROOT / "deploy" / "dagster.yaml",
 }
-WAREHOUSE_RESOURCES = {"warehouse", "warehouse_io_manager"}
+WAREHOUSE_RESOURCES = {"warehouse"}
 QUEUED = dg.DagsterRunStatus.QUEUED
 DEFS = build_definitions(PlatformSettings(partitions_start="2025-01-01"))
 ASSET_JOB = DEFS.resolve_implicit_global_asset_job_def()

@@ -9,7 +9,6 @@ from orders_platform.definitions import build_definitions
 from resources import build_resources
 from resources.landing_s3 import S3LandingZone
 from resources.settings import PlatformSettings
-from resources.snowflake_io_manager import SnowflakeWarehouseIOManager
 from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
 
 PROD_ENV = {"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "s3://orders-bucket/landing/"}
@@ -68,7 +67,7 @@ def test_prod_resources_are_s3_and_snowflake():
     assert (landing.bucket, landing.prefix) == ("orders-bucket", "landing")
     assert (landing.s3.max_attempts, landing.s3.retry_mode) == (4, "standard")
     assert isinstance(resources["warehouse"], SnowflakeWarehouse)
-    assert isinstance(resources["warehouse_io_manager"], SnowflakeWarehouseIOManager)
+    assert "warehouse_io_manager" not in resources  # every table is written in SQL
     assert resources["pii"].key == dg.EnvVar("PII_HASH_KEY")
 
 
