@@ -59,6 +59,12 @@ HISTORY_COLUMNS = ("frequency", "recency_days", "tenure_days")
 # A metrics row may stand for several identical customers (the warehouse groups them):
 # this column then says how many, and the fits weigh the row by it.
 WEIGHT_COLUMN = "customers"
+# Gamma-Gamma is fitted on at most this many customers. Its likelihood does not collapse
+# (each repeat customer brings their own mean spend), so without a bound the fit's memory
+# and time grow with the repeat customers of all history; a million pins p, q and gamma
+# far below what the fit's own convergence tolerance can tell apart. customer_clv draws
+# them by a hash of the customer id (orders_core.metrics.CLV_SPENDS_SQL).
+GAMMA_GAMMA_SAMPLE = 1_000_000
 # Parameters are searched in [e^-15, e^15]: wide enough for days or weeks and any
 # currency, narrow enough that no likelihood term overflows during a line search.
 _LOG_BOUND = 15.0
@@ -385,14 +391,41 @@ def fit_gamma_gamma(
     return FitResult(GammaGammaParams(*map(float, theta)), *outcome, n)
 
 
-def fit_clv_model(metrics: pd.DataFrame, time_unit: TimeUnit = "days") -> CLVModel:
+def fit_clv_model(
+    metrics: pd.DataFrame, time_unit: TimeUnit = "days", spends: pd.DataFrame | None = None
+) -> CLVModel:
     """Fit BG/NBD and Gamma-Gamma on a customer_metrics frame (a row per customer, or per
-    group of identical customers with their count in :data:`WEIGHT_COLUMN`)."""
+    group of identical customers with their count in :data:`WEIGHT_COLUMN`).
+
+    ``spends``, when given, is what Gamma-Gamma is fitted on instead of ``metrics``' own
+    spend: frequency and monetary_value (and :data:`WEIGHT_COLUMN`) of repeat customers,
+    e.g. a sample of them read apart from the histories (customer_clv).
+    """
     x, t_x, T, monetary = summary_arrays(metrics, time_unit)
     w = customer_weights(metrics)
+    purchases = fit_bgnbd(x, t_x, T, weights=w)
+    if spends is None:
+        return CLVModel(purchases, fit_gamma_gamma(x, monetary, weights=w), time_unit)
+    x, monetary = spend_arrays(spends)
     return CLVModel(
-        fit_bgnbd(x, t_x, T, weights=w), fit_gamma_gamma(x, monetary, weights=w), time_unit
+        purchases, fit_gamma_gamma(x, monetary, weights=customer_weights(spends)), time_unit
     )
+
+
+def spend_arrays(spends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a frame of frequency and monetary_value; return them as arrays."""
+    missing = [c for c in ("frequency", "monetary_value") if c not in spends.columns]
+    if missing:
+        raise ValueError(f"customer spends lack columns {missing}")
+    x, monetary = (spends[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value"))
+    problems = {
+        "non-finite values": ~(np.isfinite(x) & np.isfinite(monetary)),
+        "non-integer or negative frequency": (x < 0) | (x != np.round(x)),
+    }
+    found = {k: int(v.sum()) for k, v in problems.items() if v.any()}
+    if found:
+        raise ValueError(f"invalid customer spend rows: {found}")
+    return x, monetary
 
 
 def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:

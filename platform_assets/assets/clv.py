@@ -20,10 +20,11 @@ from orders_core.clv_validation import (
 )
 from orders_core.contract import load_contract
 from orders_core.metrics import (
-    CLV_FIT_INPUTS_SQL,
+    CLV_CUSTOMERS_SQL,
+    CLV_HISTORIES_SQL,
+    CLV_SPENDS_SQL,
     FIRST_ORDER_DAY_SQL,
     HOLDOUT_HISTORIES_SQL,
-    METRICS_AS_OF_SQL,
     holdout_summary_params,
 )
 from orders_core.rounding import score, significant
@@ -197,15 +198,15 @@ def _lineage(metrics_key: dg.AssetKey) -> dg.TableColumnLineage:
 
 
 def _summary_metadata(
-    summary: Mapping[str, object], inputs: pd.DataFrame, metrics_key: dg.AssetKey
+    summary: Mapping[str, object], histories: pd.DataFrame, metrics_key: dg.AssetKey
 ) -> dict[str, object]:
     scored = int(summary["scored"])
-    weights = clv.customer_weights(inputs)
+    weights = clv.customer_weights(histories)
     return {
         "dagster/row_count": scored,
         **table_metadata(TABLE, CLV_TYPES, CLV_DESCRIPTIONS, _lineage(metrics_key)),
         "customers/total": int(weights.sum()),
-        "customers/repeat": int(weights[inputs["frequency"].to_numpy(float) > 0].sum()),
+        "customers/repeat": int(weights[histories["frequency"].to_numpy(float) > 0].sum()),
         "clv/total": round(float(summary["clv_total"]), 2),
         "clv/mean": round(float(summary["clv_total"]) / scored, 4) if scored else 0.0,
         "prob_alive/mean": round(float(summary["prob_alive_total"]) / scored, 6) if scored else 0.0,
@@ -213,11 +214,11 @@ def _summary_metadata(
 
 
 def _scores_by_history(
-    inputs: pd.DataFrame, model: clv.CLVModel, config: CLVConfig
+    histories: pd.DataFrame, spends: pd.DataFrame, model: clv.CLVModel, config: CLVConfig
 ) -> pa.Table | None:
-    """The histories table's rows (one per distinct history of ``inputs``), or None when
-    the model gives a customer a score that is not finite."""
-    histories = inputs.loc[:, list(clv.HISTORY_COLUMNS)].drop_duplicates()
+    """The histories table's rows (one per row of ``histories``: distinct), or None when
+    the model gives a history, or an order value of ``spends``, a score that is not
+    finite."""
     scores = clv.history_scores(
         histories,
         model,
@@ -225,9 +226,11 @@ def _scores_by_history(
         monthly_discount_rate=config.monthly_discount_rate,
     )
     values = clv.expected_order_value(
-        model.spend.params, inputs["frequency"].to_numpy(float), inputs["monetary_value"]
+        model.spend.params, spends["frequency"].to_numpy(float), spends["monetary_value"]
     )
-    if not all(np.isfinite(v).all() for v in (*scores.values(), values)):
+    if not all(
+        np.isfinite(v).all() for v in (*scores.values(), values, [model.spend.params.mean_value])
+    ):
         return None
     columns = {name: histories[name].to_numpy("int64") for name in clv.HISTORY_COLUMNS}
     return pa.table({**columns, **scores}).cast(
@@ -273,43 +276,40 @@ def _publish(
     return summary
 
 
-def _as_of(warehouse: Warehouse) -> dt.date | None:
-    (value,) = warehouse.query(METRICS_AS_OF_SQL)["as_of_date"]
-    return None if pd.isna(value) else pd.Timestamp(value).date()
-
-
 def _fit_and_score(
     context: dg.AssetExecutionContext,
     config: CLVConfig,
     warehouse: Warehouse,
-    inputs: pd.DataFrame,
     customer_metrics_key: dg.AssetKey,
     check_results: ModelChecks,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """customer_clv's table, metadata and check results (see the asset's description).
 
-    ``inputs`` are customer_metrics' customers grouped by what the fit reads
-    (:data:`orders_core.metrics.CLV_FIT_INPUTS_SQL`); the customers are scored in the
-    warehouse, never held here.
+    The fits read customer_metrics' distinct histories and a bounded sample of spends
+    (:data:`orders_core.metrics.CLV_HISTORIES_SQL`, :data:`~orders_core.metrics.CLV_SPENDS_SQL`);
+    the customers are scored in the warehouse, never held here.
     """
+    histories = warehouse.query(CLV_HISTORIES_SQL)
+    spends = warehouse.query(CLV_SPENDS_SQL)
+    ((as_of_value, spend_customers),) = warehouse.query(CLV_CUSTOMERS_SQL).itertuples(index=False)
+    as_of = None if pd.isna(as_of_value) else pd.Timestamp(as_of_value).date()
     # Too little history is a normal state of a young deployment, not an error: the
     # metrics are still worth publishing, and a retry cannot create customers. So the
     # run goes on with an empty table and says why, instead of failing.
     model, reason = None, ""
     try:
-        model = clv.fit_clv_model(inputs, config.time_unit)
+        model = clv.fit_clv_model(histories, config.time_unit, spends=spends)
     except clv.InsufficientDataError as exc:
         reason = str(exc)
-    as_of = _as_of(warehouse)
     settings = {
         "as_of": as_of.isoformat() if as_of else "none",
         "horizon_months": config.horizon_months,
         "monthly_discount_rate": config.monthly_discount_rate,
         "time_unit": config.time_unit,
     }
-    histories = _scores_by_history(inputs, model, config) if model is not None else None
+    scores = _scores_by_history(histories, spends, model, config) if model is not None else None
     diagnostics: dict[str, object] = {}
-    if model is not None and histories is None:
+    if model is not None and scores is None:
         # Too little or too regular history can push the likelihood to a search bound
         # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
         # publishing NaN would be worse than publishing none.
@@ -331,15 +331,17 @@ def _fit_and_score(
             "clv/status": "fitted",
             **_model_metadata(model),
             "customers/gamma_gamma": model.spend.n_customers,
+            # Fewer than could be: fitted on a sample (orders_core.clv.GAMMA_GAMMA_SAMPLE).
+            "gamma_gamma/sampled": model.spend.n_customers < int(spend_customers),
             **_holdout_metadata(warehouse, as_of, config),
         }
     with warehouse.session() as session:
         with sql_write_span(context, TABLE, session.db_system) as write:
-            summary = _publish(session, histories, model, config)
+            summary = _publish(session, scores, model, config)
             write.set_attribute(ROWS_WRITTEN, int(summary["scored"]))
     yield dg.MaterializeResult(
         metadata={
-            **_summary_metadata(summary, inputs, customer_metrics_key),
+            **_summary_metadata(summary, histories, customer_metrics_key),
             **settings,
             **details,
         },
@@ -406,23 +408,26 @@ def build_clv_assets(
         checks warn, and dim_customers is published with empty CLV columns.
 
         The customers are scored inside the warehouse: the step holds one row per
-        distinct history and spend (what the fits read), computes the BG/NBD scores of
-        each distinct (frequency, recency, tenure), and one `INSERT ... SELECT` joins
-        every customer to them and adds the Gamma-Gamma order value. The table is
-        replaced in one transaction; its checks are one aggregate over the new rows.
+        distinct history (frequency, recency, tenure: what BG/NBD fits on and scores)
+        and Gamma-Gamma's spends, at most a million repeat customers drawn by a hash of
+        their id (`gamma_gamma/sampled` says when it was a sample); one `INSERT ...
+        SELECT` joins every customer to their history's scores and adds the Gamma-Gamma
+        order value. The table is replaced in one transaction; its checks are one
+        aggregate over the new rows.
         """
         with telemetry.asset_span(context) as span:
-            inputs = warehouse.query(CLV_FIT_INPUTS_SQL)
-            span.record_rows(rows_in=int(clv.customer_weights(inputs).sum()))
             for event in _fit_and_score(
-                context, config, warehouse, inputs, customer_metrics_key, check_results
+                context, config, warehouse, customer_metrics_key, check_results
             ):
                 if isinstance(event, dg.AssetCheckResult):
                     check_key = dg.AssetCheckKey(CUSTOMER_CLV, event.check_name)
                     with telemetry.check_span(context, check_key) as check:
                         yield check.record_check(event)
                     continue
-                span.record_rows(rows_out=event.metadata["dagster/row_count"])
+                span.record_rows(
+                    rows_in=event.metadata["customers/total"],
+                    rows_out=event.metadata["dagster/row_count"],
+                )
                 yield event
 
     return [customer_clv]

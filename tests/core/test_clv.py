@@ -373,3 +373,23 @@ def test_customers_who_never_leave_fit_a_vanishing_dropout() -> None:
     scored = clv.score_customers(metrics, model)
     assert scored["prob_alive"].min() > 0.99
     assert np.isfinite(scored[list(clv.SCORE_COLUMNS)].to_numpy()).all()
+
+
+def test_spends_read_apart_are_validated_and_fitted_on(cdnow_days: pd.DataFrame) -> None:
+    """Gamma-Gamma fits on the spends given (customer_clv reads a sample of them apart
+    from the histories), never on the histories' own monetary column."""
+    spends = cdnow_days[["frequency", "monetary_value"]]
+    apart = clv.fit_clv_model(cdnow_days.assign(monetary_value=0.0), "weeks", spends=spends)
+    assert apart == clv.fit_clv_model(cdnow_days, "weeks")
+    half = spends.iloc[::2]
+    sampled = clv.fit_clv_model(cdnow_days, "weeks", spends=half)
+    assert sampled.spend.n_customers == int(
+        ((half.frequency > 0) & (half.monetary_value > 0)).sum()
+    )
+    for bad, message in (
+        (spends.assign(monetary_value=np.nan), "non-finite values"),
+        (spends.assign(frequency=-1), "non-integer or negative frequency"),
+        (spends.drop(columns="frequency"), "lack columns"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            clv.fit_clv_model(cdnow_days, "weeks", spends=bad)

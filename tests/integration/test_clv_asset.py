@@ -346,10 +346,12 @@ def _cdnow_metrics() -> pd.DataFrame:
     )
 
 
-def _grouped_inputs(database: str) -> pd.DataFrame:
-    from orders_core.metrics import CLV_FIT_INPUTS_SQL
+def _fit_inputs(database: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What customer_clv fits on: the distinct histories and the spends, with counts."""
+    from orders_core.metrics import CLV_HISTORIES_SQL, CLV_SPENDS_SQL
 
-    return DuckDBWarehouse(database=database).query(CLV_FIT_INPUTS_SQL)
+    warehouse = DuckDBWarehouse(database=database)
+    return warehouse.query(CLV_HISTORIES_SQL), warehouse.query(CLV_SPENDS_SQL)
 
 
 def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: Path) -> None:
@@ -361,14 +363,21 @@ def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: P
     database = str(tmp_path / "orders.duckdb")
     metrics = _cdnow_metrics()
     _metrics_table(database, metrics)
-    inputs = _grouped_inputs(database)
-    assert len(inputs) < len(metrics) and inputs["customers"].sum() == len(metrics)
-    model = clv.fit_clv_model(inputs, "weeks")
+    histories, spends = _fit_inputs(database)
+    assert len(histories) == len(metrics[list(clv.HISTORY_COLUMNS)].drop_duplicates())
+    assert histories["customers"].sum() == len(metrics)
+    repeat = metrics[(metrics["frequency"] > 0) & (metrics["monetary_value"] > 0)]
+    assert spends["customers"].sum() == len(repeat) and len(spends) <= len(repeat)
+    model = clv.fit_clv_model(histories, "weeks", spends=spends)
+    # The same model as a fit on each customer, to the optimizer's tolerance.
+    each = clv.fit_clv_model(metrics, "weeks")
+    assert vars(model.purchases.params) == pytest.approx(vars(each.purchases.params), rel=1e-7)
+    assert vars(model.spend.params) == pytest.approx(vars(each.spend.params), rel=1e-7)
     config = CLVConfig(horizon_months=18, monthly_discount_rate=0.02, time_unit="weeks")
-    histories = _scores_by_history(inputs, model, config)
-    assert histories.num_rows == len(metrics[list(clv.HISTORY_COLUMNS)].drop_duplicates())
+    scores = _scores_by_history(histories, spends, model, config)
+    assert scores.num_rows == len(histories)
     with DuckDBWarehouse(database=database).session() as session:
-        summary = _publish(session, histories, model, config)
+        summary = _publish(session, scores, model, config)
     assert summary["scored"] == summary["metrics_rows"] == len(metrics)
     with duckdb.connect(database, read_only=True) as conn:
         table = conn.execute("select * from analytics.customer_clv").df()
@@ -388,15 +397,48 @@ def test_scores_that_miss_a_customer_are_not_published(tmp_path: Path) -> None:
 
     database = str(tmp_path / "orders.duckdb")
     _metrics_table(database, _cdnow_metrics())
-    inputs = _grouped_inputs(database)
-    model = clv.fit_clv_model(inputs, "weeks")
+    histories, spends = _fit_inputs(database)
+    model = clv.fit_clv_model(histories, "weeks", spends=spends)
     config = CLVConfig(time_unit="weeks")
-    histories = _scores_by_history(inputs, model, config)
+    scores = _scores_by_history(histories, spends, model, config)
     with DuckDBWarehouse(database=database).session() as session:
-        _publish(session, histories, model, config)
+        _publish(session, scores, model, config)
     with DuckDBWarehouse(database=database).session() as session:
         with pytest.raises(RuntimeError, match="scored 2356 customers of 2357"):
-            # the one customer with the longest history loses its scores
-            _publish(session, histories.slice(0, histories.num_rows - 1), model, config)
+            # the last history (one customer's) has no scores
+            _publish(session, scores.slice(0, scores.num_rows - 1), model, config)
     with duckdb.connect(database, read_only=True) as conn:
         assert conn.execute("select count(*) from analytics.customer_clv").fetchone() == (2357,)
+
+
+def test_gamma_gamma_fits_on_a_bounded_sample_of_spends(tmp_path: Path, monkeypatch) -> None:
+    """Above orders_core.clv.GAMMA_GAMMA_SAMPLE repeat customers, Gamma-Gamma is fitted on
+    that many, drawn by the hash of their id (the same ones every run); every customer is
+    still scored, and the metadata says the fit was sampled."""
+    import platform_assets.assets.clv as clv_asset
+    from orders_core.metrics import clv_spends_sql
+
+    database = str(tmp_path / "orders.duckdb")
+    metrics = _cdnow_metrics()
+    _metrics_table(database, metrics)
+    warehouse = DuckDBWarehouse(database=database)
+    sample = warehouse.query(clv_spends_sql(300))
+    assert sample["customers"].sum() == 300
+    assert warehouse.query(clv_spends_sql(300)).equals(sample)
+    drawn = warehouse.query(
+        "select customer_id from analytics.customer_metrics"
+        " where frequency > 0 and monetary_value > 0 order by md5(customer_id) limit 300"
+    )["customer_id"]
+    # by the hash, not by the id's order
+    assert sorted(drawn) != sorted(metrics["customer_id"].sort_values().head(300))
+
+    monkeypatch.setattr(clv_asset, "CLV_SPENDS_SQL", clv_spends_sql(300))
+    config = {"customer_clv": {"config": {"time_unit": "weeks", "holdout_fraction": 0.0}}}
+    result = _materialize(database, _clv_assets(), config)
+    assert result.success
+    meta = _clv_metadata(result)
+    assert meta["customers/gamma_gamma"] == 300 and meta["gamma_gamma/sampled"] is True
+    assert meta["dagster/row_count"] == meta["customers/total"] == len(metrics)
+    # A sample of 300 of the 946 spends: near the published estimates, not on them.
+    assert meta["gamma_gamma/p"] == pytest.approx(6.25, rel=0.5)
+    assert all(passed for passed, _ in _checks(result).values())

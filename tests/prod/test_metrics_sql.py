@@ -262,17 +262,24 @@ def test_customer_clv_is_scored_the_same_in_duckdb_and_snowflake(tmp_path, fake_
     customers = _cdnow_metrics(local)
     _cdnow_metrics(prod)
     inputs = {
-        name: w.query(metrics.CLV_FIT_INPUTS_SQL) for name, w in (("local", local), ("prod", prod))
+        name: (w.query(metrics.CLV_HISTORIES_SQL), w.query(metrics.CLV_SPENDS_SQL))
+        for name, w in (("local", local), ("prod", prod))
     }
-    assert canonical_rows(inputs["prod"]) == canonical_rows(inputs["local"])
+    for here, there in zip(inputs["local"], inputs["prod"], strict=True):
+        assert canonical_rows(there) == canonical_rows(here)
+    sample = {
+        name: w.query(metrics.clv_spends_sql(100)) for name, w in (("local", local), ("prod", prod))
+    }
+    assert canonical_rows(sample["prod"]) == canonical_rows(sample["local"])  # the same draw
     config = CLVConfig(time_unit="weeks", horizon_months=6)
-    model = clv.fit_clv_model(inputs["local"], config.time_unit)
-    assert clv.fit_clv_model(inputs["prod"], config.time_unit) == model
+    histories, spends = inputs["local"]
+    model = clv.fit_clv_model(histories, config.time_unit, spends=spends)
+    assert clv.fit_clv_model(inputs["prod"][0], config.time_unit, spends=inputs["prod"][1]) == model
     summaries, scores = {}, {}
     for name, warehouse in (("local", local), ("prod", prod)):
         with warehouse.session() as session:
-            histories = _scores_by_history(inputs[name], model, config)
-            summaries[name] = _publish(session, histories, model, config)
+            table = _scores_by_history(*inputs[name], model, config)
+            summaries[name] = _publish(session, table, model, config)
         scores[name] = warehouse.query(
             "select * from analytics.customer_clv order by customer_id"
         ).rename(columns=str.lower)
