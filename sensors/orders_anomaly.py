@@ -12,7 +12,8 @@ a tick costs the new records, never all of history) and, per day:
   once the run has ended, the days that passed every blocking check are run again with
   what the blocked run planned (`raw_orders` and downstream), so one bad day does not
   hold a month (a day that failed another check waits for its files to change: the
-  landing sensor runs it then);
+  landing sensor runs it then); the first tick also looks for such runs that ended
+  before the sensor started;
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
   day (`raw_orders` and downstream), once per fingerprint;
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
@@ -37,8 +38,12 @@ from dataclasses import dataclass, field, replace
 
 import dagster as dg
 
+from orders_core.calendar import day_keys
 from resources.alerts import AlertWebhook
 from resources.dagster_internals import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
     DagsterEventType,
@@ -64,6 +69,9 @@ from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_anomaly_sensor"
 FAILED = AssetCheckExecutionRecordStatus.FAILED
+# How many of the latest failed runs the first tick looks through for range runs blocked
+# before the sensor started (see _blocked_before_start).
+FIRST_TICK_FAILED_RUNS = 50
 
 
 @dataclass
@@ -138,6 +146,41 @@ def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
         f"started: {len(outcome.state.held)} held and "
         f"{len(outcome.state.deferred)} deferred partition(s) found"
     )
+
+
+def _run_days(run: dg.DagsterRun) -> list[str]:
+    """The days a run was launched for, from Dagster's partition tags."""
+    tags = run.tags
+    if PARTITION_NAME_TAG in tags:
+        return [tags[PARTITION_NAME_TAG]]
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if not (start and end):
+        return []
+    return day_keys(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+
+
+def _blocked_before_start(instance: dg.DagsterInstance) -> list[AssetCheckExecutionRecord]:
+    """First tick: the latest verdicts of the days of range runs that a blocking check
+    stopped before the sensor started (among the last :data:`FIRST_TICK_FAILED_RUNS`
+    failed runs), read as if they had just completed, so their normal days are run again.
+
+    The sensor otherwise starts after every existing record: a range backfilled before
+    it was turned on, and blocked by one held day, left its other days unpublished.
+    """
+    failed = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]),
+        limit=FIRST_TICK_FAILED_RUNS,
+    )
+    records = []
+    for run in failed:
+        days = _run_days(run)
+        if len(days) < 2 or _blocked_days(instance, run) is None:
+            continue
+        for day in days:
+            latest = latest_execution(instance, day)
+            if latest is not None and latest.run_id == run.run_id and latest.status in COMPLETED:
+                records.append(latest)
+    return records
 
 
 def _deferral(fp: str, values: dict[str, object]) -> dict:
@@ -229,9 +272,14 @@ def evaluate_tick(
     """One tick of the sensor, without Dagster's sensor context (see module docstring)."""
     outcome = TickOutcome(SensorState.from_json(cursor) if cursor else SensorState())
     state = outcome.state
+    records = []
     if cursor is None:
         _bootstrap(instance, outcome)
-    records = _completed_records(instance, state)
+        records = _blocked_before_start(instance)
+    records = sorted(
+        {r.id: r for r in [*records, *_completed_records(instance, state)]}.values(),
+        key=lambda r: r.id,
+    )
     planned_by_run: dict[str, frozenset[dg.AssetKey]] = {}
     runs: dict[str, dg.DagsterRun | None] = {}
     blocked_by_run: dict[str, frozenset[str] | None] = {}

@@ -249,3 +249,43 @@ def test_a_long_stretch_of_days_is_cut_into_runs_of_at_most_a_month():
     ]
     sizes = [len(group) for group in _groups(work, job)]
     assert sizes == [DAYS_PER_RUN, DAYS_PER_RUN, 75 - 2 * DAYS_PER_RUN]
+
+
+def _range_run(daemon: Daemon, days: list[str]) -> dg.ExecuteInProcessResult:
+    return daemon.job.execute_in_process(
+        instance=daemon.instance,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+        raise_on_error=False,
+    )
+
+
+def test_a_range_blocked_before_the_sensor_started_is_run_again_on_its_first_tick(tmp_path):
+    """A backfill made before the sensor was turned on, stopped by one held day: the first
+    tick runs its normal days again (it used to start after every existing record, and
+    the 29 days were never published)."""
+    held = DAYS[14]
+    daemon = Daemon(build_graph({held}, str(tmp_path)), dg.DagsterInstance.ephemeral())
+    assert not _range_run(daemon, DAYS).success
+
+    first = daemon.tick()
+    assert [requested_days(r) for r in first] == [DAYS[:14], DAYS[15:]]
+    assert all(result.success for result in daemon.execute(first))
+    daemon.until_quiet()
+    days = [day for r in daemon.requests for day in requested_days(r)]
+    assert sorted(days) == sorted(set(DAYS) - {held}), "every normal day once, the held one never"
+    published = daemon.instance.get_materialized_partitions(FCT_ORDERS)
+    assert published == set(DAYS) - {held}
+
+
+def test_days_run_again_before_the_sensor_started_are_not_requested_twice(tmp_path):
+    held = DAYS[14]
+    daemon = Daemon(build_graph({held}, str(tmp_path)), dg.DagsterInstance.ephemeral())
+    assert not _range_run(daemon, DAYS).success
+    # An engineer re-ran the first half by hand before turning the sensor on.
+    assert _range_run(daemon, DAYS[:14]).success
+
+    (request,) = daemon.tick()
+    assert requested_days(request) == DAYS[15:]
