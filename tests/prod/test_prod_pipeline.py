@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from tests.support.prod_pipeline import TABLES, prod_settings, run_pipeline, snowflake_tables
+from tests.support.prod_pipeline import (
+    assert_same_tables,
+    prod_settings,
+    run_pipeline,
+    snowflake_tables,
+)
 from tests.support.prod_services import FaultInjectingProxy
-from tests.support.prod_tables import canonical_rows, checksum
+from tests.support.prod_tables import checksum
 from tests.support.snowflake_faults import failing_statement
 
 pytestmark = pytest.mark.services
-
-
-def assert_same_tables(prod: dict[str, pd.DataFrame], local: dict[str, pd.DataFrame]) -> None:
-    for table in TABLES:
-        # Three days of twelve customers are too few to fit the CLV model: empty in both.
-        assert len(prod[table]) > 0 or table == "analytics.customer_clv", table
-        assert sorted(prod[table].columns) == sorted(local[table].columns), table
-        assert canonical_rows(prod[table]) == canonical_rows(local[table]), table
-        assert checksum(prod[table]) == checksum(local[table]), table
 
 
 def test_prod_run_matches_local_run(landed_bucket, moto_endpoint, fake_snowflake, local_tables):
