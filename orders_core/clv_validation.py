@@ -6,8 +6,9 @@ frequency bucket (0, 1, ..., 7+) as in Fader, Hardie & Lee (2005, figure 4).
 
 Two entry points: :func:`validate_transactions` starts from order-level rows; the
 warehouse can instead produce the summary itself in SQL (customer_metrics columns as of
-the cut date plus ``holdout_purchases`` and ``holdout_days``, see
-``orders_core.metrics.HOLDOUT_SUMMARY_SQL``) and call :func:`validate_holdout`.
+the cut date plus ``holdout_purchases`` and ``holdout_days``, a row per group of
+identical customers: ``orders_core.metrics.HOLDOUT_HISTORIES_SQL``) and call
+:func:`validate_holdout`.
 
 Default split (:func:`default_cut_date`): the last quarter of the observed history is the
 holdout, so the calibration fit stays close to the fit on all history. Histories shorter

@@ -121,7 +121,7 @@ FIRST_ORDER_DAY_SQL = (
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
 # out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.
 # Bind with holdout_summary_params(cut, as_of).
-HOLDOUT_SUMMARY_SELECT = f"""
+_HOLDOUT_SUMMARY = f"""
 with calibration as ({CUSTOMER_METRICS_SELECT}),
 holdout as (
     select customer_id, count(distinct order_date) as holdout_purchases
@@ -140,8 +140,7 @@ select
 from calibration c
 left join holdout h on h.customer_id = c.customer_id
 """  # noqa: S608 (composes two constant statements, never data)
-HOLDOUT_SUMMARY_SQL = HOLDOUT_SUMMARY_SELECT + "order by c.customer_id\n"
-# The same summary with identical customers grouped (what customer_clv validates on: a
+# What customer_clv validates on: that summary with identical customers grouped (a
 # row per distinct history and holdout count, not per customer). Same parameters.
 HOLDOUT_HISTORIES_SQL = f"""
 select
@@ -152,12 +151,12 @@ select
     holdout_purchases,
     holdout_days,
     count(*) as customers
-from ({HOLDOUT_SUMMARY_SELECT}) as summary
+from ({_HOLDOUT_SUMMARY}) as summary
 group by frequency, recency_days, tenure_days, holdout_purchases, holdout_days
 order by frequency, recency_days, tenure_days, holdout_purchases
 """  # noqa: S608 (composes constant statements, never data)
 
 
 def holdout_summary_params(cut: str, as_of: str) -> list[str]:
-    """The values bound to HOLDOUT_SUMMARY_SQL's placeholders, in order (ISO days)."""
+    """The values bound to HOLDOUT_HISTORIES_SQL's placeholders, in order (ISO days)."""
     return [cut, cut, cut, cut, as_of, as_of, cut]

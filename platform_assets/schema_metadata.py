@@ -1,7 +1,8 @@
 """Table metadata shown in the UI: column schema, table name and column lineage.
 
 Declared on the asset definitions (so the Columns tab and lineage show before the first
-run) and emitted again at materialization time from the frame actually written.
+run) and emitted again at materialization time, from the types the SQL steps create
+their tables with (orders_core.sql.tables).
 """
 
 from __future__ import annotations
@@ -9,18 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
-import pandas as pd
-
-_TYPES = {
-    "string": "VARCHAR",
-    "object": "VARCHAR",
-    "float64": "DOUBLE",
-    "Float64": "DOUBLE",
-    "int64": "BIGINT",
-    "Int64": "BIGINT",
-    "bool": "BOOLEAN",
-    "date32[day][pyarrow]": "DATE",
-}
 
 
 def column_schema(columns: Mapping[str, str], descriptions: Mapping[str, str]) -> dg.TableSchema:
@@ -31,18 +20,6 @@ def column_schema(columns: Mapping[str, str], descriptions: Mapping[str, str]) -
             for name, sql_type in columns.items()
         ]
     )
-
-
-def _sql_type(dtype: object) -> str:
-    # Any time zone ("UTC", "Etc/UTC" as read back from the warehouse) is stored as an instant.
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "TIMESTAMP WITH TIME ZONE"
-    return _TYPES.get(str(dtype), str(dtype).upper())
-
-
-def frame_sql_types(frame: pd.DataFrame) -> dict[str, str]:
-    """SQL type of each column of a DataFrame as the warehouse stores it."""
-    return {name: _sql_type(dtype) for name, dtype in frame.dtypes.items()}
 
 
 def same_name_lineage(upstream: dg.AssetKey, columns: Iterable[str]) -> dg.TableColumnLineage:

@@ -65,11 +65,6 @@ def quoted_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-def quoted_table(schema: str, table: str) -> str:
-    """``"schema"."table"`` after checking both are plain identifiers (never data)."""
-    return f"{quoted_identifier(schema)}.{quoted_identifier(table)}"
-
-
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
     """SQL building ``json.dumps({key: value, ...})`` from (key, text column) pairs whose
     keys and values are JSON-safe (an empty value is null, as the reader reads it)."""

@@ -68,14 +68,13 @@ CLV_DESCRIPTIONS = {
     "clv": "Discounted expected revenue in the next horizon_months: each month's expected "
     "purchases times expected_avg_order_value, discounted at monthly_discount_rate.",
 }
-_HISTORY = clv.HISTORY_COLUMNS
 _INPUTS = {
     "customer_id": ("customer_id",),
     "as_of_date": ("as_of_date",),
-    "expected_purchases": _HISTORY,
-    "prob_alive": _HISTORY,
+    "expected_purchases": clv.HISTORY_COLUMNS,
+    "prob_alive": clv.HISTORY_COLUMNS,
     "expected_avg_order_value": ("frequency", "monetary_value"),
-    "clv": (*_HISTORY, "monetary_value"),
+    "clv": (*clv.HISTORY_COLUMNS, "monetary_value"),
 }
 
 

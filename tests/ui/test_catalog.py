@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-import pandas as pd
 import pytest
 
 from asset_checks.documented_columns import compare_columns
 from orders_platform.definitions import DAILY_SCHEDULE, build_definitions
-from platform_assets.schema_metadata import frame_sql_types
 from resources.settings import REPO_ROOT, PlatformSettings
 
 GROUPS = {"ingestion", "staging", "analytics", "warehouse"}
@@ -114,9 +112,3 @@ def test_sensors_and_automation_the_readme_describes_are_on_by_default(defs):
 def test_compare_columns_reports_both_directions_case_insensitively():
     difference = compare_columns(["order_id", "Amount", "gone"], ["ORDER_ID", "amount", "new"])
     assert difference == {"missing_from_table": ["gone"], "undocumented": ["new"]}
-
-
-def test_any_time_zone_is_documented_as_a_timestamp_with_time_zone():
-    instants = pd.Series(pd.to_datetime(["2025-01-01T10:00:00Z"]))
-    frame = pd.DataFrame({"utc": instants, "etc_utc": instants.dt.tz_convert("Etc/UTC")})
-    assert set(frame_sql_types(frame).values()) == {"TIMESTAMP WITH TIME ZONE"}
