@@ -78,11 +78,16 @@ class DayWork:
     # an earlier state (a file moved out and back, keeping its mtime; on S3, the same
     # content re-uploaded, the same ETag), leaving the other state loaded.
     replaces: int | None = None
+    # What else the day's run depends on, beyond its files (a deferred day: the digest of
+    # the days it waited for), part of the run key too. Kept out of ``key_suffix``, which
+    # consecutive days must share to run as one range.
+    history: str = ""
 
     @property
     def state(self) -> str:
         """What the run loads over what: the run key's part for this day."""
-        return self.fingerprint if self.replaces is None else f"{self.fingerprint}~{self.replaces}"
+        state = self.fingerprint if self.replaces is None else f"{self.fingerprint}~{self.replaces}"
+        return f"{state}@{self.history}" if self.history else state
 
 
 @dataclass

@@ -27,7 +27,8 @@ and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 `warehouse/dim_customers`) once, after the days: in the same run when the tick needs a
 single run, otherwise as one more run requested when all of the tick's runs have finished.
 Run keys (`<day>:<fingerprint>~<id>[:released]`, `<id>` the raw_orders materialization the
-run replaces, `<first>...<last>:<digest>` for a range,
+run replaces; `<day>:<fingerprint>~<id>@<digest>:history` for a deferred day, `<digest>`
+naming the days it waited for; `<first>...<last>:<digest>[:history]` for a range,
 `downstream:<digest>`) make each request happen once.
 """
 
@@ -354,7 +355,14 @@ def evaluate_tick(
         deferral["requested"] = digest
         outcome.decisions.append(f"{day}: deferred, the days it waited for are loaded, re-run")
         work.append(
-            DayWork(day, deferral["fingerprint"], job.all, "anomaly-deferred", f":history-{digest}")
+            DayWork(
+                day,
+                deferral["fingerprint"],
+                job.all,
+                "anomaly-deferred",
+                ":history",
+                history=digest,
+            )
         )
     # Each run key names the raw_orders materialization the run replaces: the daemon skips
     # a key used before, and a day's files can go back to an earlier state.

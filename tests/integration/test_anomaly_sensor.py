@@ -312,7 +312,7 @@ def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_load
             raise_on_error=False,
         )
         (request,) = ticker.tick()
-        assert request.partition_key == last and ":history-" in request.run_key
+        assert request.partition_key == last and request.run_key.endswith(":history")
         assert request.asset_selection is None, "the whole job: raw_orders and downstream"
         assert ticker.tick() == [], "requested once"
 
@@ -472,4 +472,45 @@ def test_a_deferred_day_waiting_for_a_withdrawn_folder_is_run_again(tmp_path):
 
         (request,) = outcome.run_requests
         assert request.partition_key == deferred.isoformat()
-        assert ":history-" in request.run_key
+        assert request.run_key.endswith(":history") and "@" in request.run_key
+
+
+def test_deferred_days_ready_together_run_as_one_range(tmp_path):
+    """Consecutive deferred days whose awaited days are all loaded run as one range run,
+    not one run each (each waited for other days: the wait is in each day's part of the
+    key, not in the suffix consecutive days must share)."""
+    from resources.landing import fingerprint
+    from sensors.batching import JobAssets
+    from sensors.orders_anomaly import evaluate_tick
+    from tests.support.fixture_data import day_dir, order, write_csv
+    from tests.support.requests import requested_days
+
+    days = [dt.date(2025, 3, 18) + dt.timedelta(days=i) for i in range(4)]
+    zone = LocalLandingZone(root=str(tmp_path / "landing"))
+    for d in days:
+        write_csv(
+            day_dir(tmp_path / "landing", d) / "a.csv",
+            [order(f"A{d.day}", "c1", f"{d.isoformat()}T10:00:00Z", "1.00")],
+        )
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
+    with dg.instance_for_test() as instance:
+        for d in days:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(RAW_ORDERS, partition=d.isoformat())
+            )
+        for i, d in enumerate(days[1:], start=1):
+            waiting = [w.isoformat() for w in days[:i]]
+            metadata = {
+                "verdict": "deferred",
+                "waiting_for": dg.MetadataValue.json(waiting),
+                "landing_fingerprint": fingerprint(zone.list_day(d)),
+            }
+            report_evaluation(instance, d.isoformat(), metadata)
+
+        outcome = evaluate_tick(instance, None, zone, job)
+
+        (request,) = outcome.run_requests
+        assert requested_days(request) == [d.isoformat() for d in days[1:]]
+        assert request.run_key.startswith(f"{days[1]}...{days[-1]}:")
+        assert request.run_key.endswith(":history")
+        assert request.tags["orders/trigger"] == "anomaly-deferred"
