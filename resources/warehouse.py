@@ -291,18 +291,27 @@ class DuckDBWarehouse(Warehouse):
     # by the time clean_orders starts: 600MB on top of that peaked at 1,078 MiB.
     process_memory_budget: str | None = "1GiB"
 
+    def _config(self) -> dict[str, str] | None:
+        """The engine's settings for a connection opened now: its memory limit (see
+        :func:`session_memory_limit`), for queries too: a query over all history (the CLV
+        holdout's metrics as of a cut day) otherwise took memory in step with customers."""
+        limit = session_memory_limit(
+            self.memory_limit, self.process_memory_budget, resident_bytes()
+        )
+        return {"memory_limit": limit} if limit else None
+
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with locked_connection(
-            self.database, lock_timeout_s=self.lock_timeout_s, log=dg.get_dagster_logger()
+            self.database,
+            config=self._config(),
+            lock_timeout_s=self.lock_timeout_s,
+            log=dg.get_dagster_logger(),
         ) as conn:
             return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
 
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
-        limit = session_memory_limit(
-            self.memory_limit, self.process_memory_budget, resident_bytes()
-        )
-        config = {"memory_limit": limit} if limit else None
+        config = self._config()
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with locked_connection(

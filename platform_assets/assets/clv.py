@@ -26,6 +26,7 @@ from orders_core.metrics import (
     FIRST_ORDER_DAY_SQL,
     HOLDOUT_HISTORIES_SQL,
     holdout_summary_params,
+    spend_sample_threshold,
 )
 from orders_core.rounding import score, significant
 from orders_core.sql.customers import (
@@ -289,8 +290,8 @@ def _fit_and_score(
     the customers are scored in the warehouse, never held here.
     """
     histories = warehouse.query(CLV_HISTORIES_SQL)
-    spends = warehouse.query(CLV_SPENDS_SQL)
     ((as_of_value, spend_customers),) = warehouse.query(CLV_CUSTOMERS_SQL).itertuples(index=False)
+    spends = warehouse.query(CLV_SPENDS_SQL, [spend_sample_threshold(int(spend_customers))])
     as_of = None if pd.isna(as_of_value) else pd.Timestamp(as_of_value).date()
     # Too little history is a normal state of a young deployment, not an error: the
     # metrics are still worth publishing, and a retry cannot create customers. So the
@@ -408,8 +409,8 @@ def build_clv_assets(
 
         The customers are scored inside the warehouse: the step holds one row per
         distinct history (frequency, recency, tenure: what BG/NBD fits on and scores)
-        and Gamma-Gamma's spends, at most a million repeat customers drawn by a hash of
-        their id (`gamma_gamma/sampled` says when it was a sample); one `INSERT ...
+        and Gamma-Gamma's spends, about a million repeat customers at most, drawn by a
+        hash of their id (`gamma_gamma/sampled` says when it was a sample); one `INSERT ...
         SELECT` joins every customer to their history's scores and adds the Gamma-Gamma
         order value. The table is replaced in one transaction; its checks are one
         aggregate over the new rows.

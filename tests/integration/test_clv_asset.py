@@ -3,6 +3,7 @@ customers, and the CLV checks it reports."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dagster as dg
@@ -351,7 +352,7 @@ def _fit_inputs(database: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from orders_core.metrics import CLV_HISTORIES_SQL, CLV_SPENDS_SQL
 
     warehouse = DuckDBWarehouse(database=database)
-    return warehouse.query(CLV_HISTORIES_SQL), warehouse.query(CLV_SPENDS_SQL)
+    return warehouse.query(CLV_HISTORIES_SQL), warehouse.query(CLV_SPENDS_SQL, ["g"])
 
 
 def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: Path) -> None:
@@ -413,32 +414,44 @@ def test_scores_that_miss_a_customer_are_not_published(tmp_path: Path) -> None:
 
 def test_gamma_gamma_fits_on_a_bounded_sample_of_spends(tmp_path: Path, monkeypatch) -> None:
     """Above orders_core.clv.GAMMA_GAMMA_SAMPLE repeat customers, Gamma-Gamma is fitted on
-    that many, drawn by the hash of their id (the same ones every run); every customer is
-    still scored, and the metadata says the fit was sampled."""
+    about that many, drawn by the hash of their id (the same ones every run); every
+    customer is still scored, and the metadata says the fit was sampled."""
     import platform_assets.assets.clv as clv_asset
-    from orders_core.metrics import clv_spends_sql
+    from orders_core.metrics import CLV_SPENDS_SQL, spend_sample_threshold
 
     database = str(tmp_path / "orders.duckdb")
     metrics = _cdnow_metrics()
     _metrics_table(database, metrics)
     warehouse = DuckDBWarehouse(database=database)
-    sample = warehouse.query(clv_spends_sql(300))
-    assert sample["customers"].sum() == 300
-    assert warehouse.query(clv_spends_sql(300)).equals(sample)
-    drawn = warehouse.query(
-        "select customer_id from analytics.customer_metrics"
-        " where frequency > 0 and monetary_value > 0 order by md5(customer_id) limit 300"
-    )["customer_id"]
-    # by the hash, not by the id's order
-    assert sorted(drawn) != sorted(metrics["customer_id"].sort_values().head(300))
+    spenders = metrics[(metrics["frequency"] > 0) & (metrics["monetary_value"] > 0)]
+    assert spend_sample_threshold(len(spenders)) == "g"  # below the bound: all of them
+    everyone = warehouse.query(CLV_SPENDS_SQL, ["g"])
+    assert everyone["customers"].sum() == len(spenders) == 946
 
-    monkeypatch.setattr(clv_asset, "CLV_SPENDS_SQL", clv_spends_sql(300))
+    threshold = spend_sample_threshold(len(spenders), sample=300)
+    sample = warehouse.query(CLV_SPENDS_SQL, [threshold])
+    # 946 customers, each drawn with chance 300/946: 300 +- 3 standard deviations (43).
+    assert 257 <= sample["customers"].sum() <= 343
+    assert warehouse.query(CLV_SPENDS_SQL, [threshold]).equals(sample)
+    drawn = spenders[
+        [
+            hashlib.md5(c.encode(), usedforsecurity=False).hexdigest() < threshold
+            for c in spenders["customer_id"]
+        ]
+    ]
+    assert sample["customers"].sum() == len(drawn)  # by the MD5 of the id, not its order
+
+    monkeypatch.setattr(
+        clv_asset,
+        "spend_sample_threshold",
+        lambda customers: spend_sample_threshold(customers, 300),
+    )
     config = {"customer_clv": {"config": {"time_unit": "weeks", "holdout_fraction": 0.0}}}
     result = _materialize(database, _clv_assets(), config)
     assert result.success
     meta = _clv_metadata(result)
-    assert meta["customers/gamma_gamma"] == 300 and meta["gamma_gamma/sampled"] is True
+    assert meta["customers/gamma_gamma"] == len(drawn) and meta["gamma_gamma/sampled"] is True
     assert meta["dagster/row_count"] == meta["customers/total"] == len(metrics)
-    # A sample of 300 of the 946 spends: near the published estimates, not on them.
+    # A third of the 946 spends: near the published estimates, not on them.
     assert meta["gamma_gamma/p"] == pytest.approx(6.25, rel=0.5)
     assert all(passed for passed, _ in _checks(result).values())

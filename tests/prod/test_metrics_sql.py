@@ -262,14 +262,17 @@ def test_customer_clv_is_scored_the_same_in_duckdb_and_snowflake(tmp_path, fake_
     customers = _cdnow_metrics(local)
     _cdnow_metrics(prod)
     inputs = {
-        name: (w.query(metrics.CLV_HISTORIES_SQL), w.query(metrics.CLV_SPENDS_SQL))
+        name: (w.query(metrics.CLV_HISTORIES_SQL), w.query(metrics.CLV_SPENDS_SQL, ["g"]))
         for name, w in (("local", local), ("prod", prod))
     }
     for here, there in zip(inputs["local"], inputs["prod"], strict=True):
         assert canonical_rows(there) == canonical_rows(here)
+    threshold = [metrics.spend_sample_threshold(946, sample=100)]
     sample = {
-        name: w.query(metrics.clv_spends_sql(100)) for name, w in (("local", local), ("prod", prod))
+        name: w.query(metrics.CLV_SPENDS_SQL, threshold)
+        for name, w in (("local", local), ("prod", prod))
     }
+    assert 0 < sample["local"]["customers"].sum() < 946
     assert canonical_rows(sample["prod"]) == canonical_rows(sample["local"])  # the same draw
     config = CLVConfig(time_unit="weeks", horizon_months=6)
     histories, spends = inputs["local"]
