@@ -1,6 +1,6 @@
 """customer_metrics, customer_clv and dim_customers: whole tables replaced inside the engine.
 
-Both tables are replaced as a whole on every run, the way the partitioned steps replace
+Each table is replaced as a whole on every run, the way the partitioned steps replace
 days: after :func:`orders_core.sql.tables.ensure_tables` (DDL, outside the transaction:
 Snowflake commits an open transaction on DDL), one transaction deletes every row and
 inserts the new ones with ``INSERT ... SELECT``. A crash or an error before the commit
@@ -134,10 +134,11 @@ def clv_summary_sql() -> str:
     """One row over customer_clv: what the asset reports and its checks judge.
 
     ``scored``, ``metrics_rows`` (customer_metrics' customers: every one is scored),
-    ``clv_total`` and ``prob_alive_total`` (exact sums of the finite values), ``bad_scores`` (clv, expected
-    purchases or order value not finite or negative), ``min_clv``, ``bad_prob_alive``
-    (outside [0, 1] or missing), its finite ``min_prob_alive`` and ``max_prob_alive``, then
-    ``missing_<column>`` for every column: NULL, or a NaN or infinite double.
+    ``clv_total`` and ``prob_alive_total`` (exact sums of the finite values),
+    ``bad_scores`` (clv, expected purchases or order value not finite or negative),
+    ``min_clv``, ``bad_prob_alive`` (outside [0, 1] or missing), its finite
+    ``min_prob_alive`` and ``max_prob_alive``, then ``missing_<column>`` for every column:
+    NULL, or a NaN or infinite double.
     """
     scores = ("clv", "expected_purchases", "expected_avg_order_value")
     good_scores = " AND ".join(f"ORDERS_IS_FINITE({name}) AND {name} >= 0" for name in scores)
