@@ -243,17 +243,18 @@ _ARROW_TYPES = {"BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 
 def _publish(
     session: SqlSession,
-    histories: pa.Table | None,
+    by_history: pa.Table | None,
     model: clv.CLVModel | None,
     config: CLVConfig,
 ) -> dict[str, object]:
-    """Replace customer_clv: every customer scored by ``model``, or no row without one.
-    Returns the new table's summary (:func:`orders_core.sql.customers.clv_summary_sql`)."""
+    """Replace customer_clv: every customer scored by ``model`` (``by_history``: the rows
+    of :func:`_scores_by_history`), or no row without one. Returns the new table's summary
+    (:func:`orders_core.sql.customers.clv_summary_sql`)."""
     ensure_tables(session.execute, load_contract(), tables.CUSTOMER_CLV)
     if model is not None:
         # DDL and the bulk load go outside the transaction (Snowflake commits on DDL).
         session.execute(histories_table_sql())
-        session.append(HISTORIES_TABLE, histories)
+        session.append(HISTORIES_TABLE, by_history)
     delete, insert = clv_statements()
     with session.transaction():
         session.execute(delete)
