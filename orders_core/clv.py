@@ -165,23 +165,38 @@ def summary_arrays(
     """Validate a customer_metrics frame; return (x, t_x, T, monetary) in model units."""
     if time_unit not in DAYS_PER_UNIT:
         raise ValueError(f"time_unit must be one of {sorted(DAYS_PER_UNIT)}, got {time_unit!r}")
-    missing = [c for c in METRIC_COLUMNS if c not in metrics.columns]
+    x, recency, tenure, monetary = _valid_rows(
+        metrics,
+        METRIC_COLUMNS,
+        "customer metrics",
+        lambda x, recency, tenure, _: {
+            "negative recency": recency < 0,
+            "recency beyond tenure": recency > tenure,
+            "recency without a repeat purchase": (x == 0) & (recency != 0),
+        },
+    )
+    scale = DAYS_PER_UNIT[time_unit]
+    return x, recency / scale, tenure / scale, monetary
+
+
+def _valid_rows(frame: pd.DataFrame, columns, what: str, more_problems) -> list[np.ndarray]:
+    """``columns`` of ``frame`` as float arrays (the first is the repeat frequency), after
+    checking every row: finite values, a non-negative integer frequency, and
+    ``more_problems(*arrays)`` (name -> rows mask). Raises ValueError naming ``what``."""
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"customer metrics lack columns {missing}")
-    arrays = [metrics[c].to_numpy(dtype=float) for c in METRIC_COLUMNS]
-    x, recency, tenure, monetary = arrays
+        raise ValueError(f"{what} lack columns {missing}")
+    arrays = [frame[c].to_numpy(dtype=float) for c in columns]
+    x = arrays[0]
     problems = {
         "non-finite values": ~np.isfinite(np.column_stack(arrays)).all(axis=1),
         "non-integer or negative frequency": (x < 0) | (x != np.round(x)),
-        "negative recency": recency < 0,
-        "recency beyond tenure": recency > tenure,
-        "recency without a repeat purchase": (x == 0) & (recency != 0),
+        **more_problems(*arrays),
     }
     found = {k: int(v.sum()) for k, v in problems.items() if v.any()}
     if found:
-        raise ValueError(f"invalid customer metrics rows: {found}")
-    scale = DAYS_PER_UNIT[time_unit]
-    return x, recency / scale, tenure / scale, monetary
+        raise ValueError(f"invalid {what} rows: {found}")
+    return arrays
 
 
 def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -415,17 +430,9 @@ def fit_clv_model(
 
 def spend_arrays(spends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Validate a frame of frequency and monetary_value; return them as arrays."""
-    missing = [c for c in ("frequency", "monetary_value") if c not in spends.columns]
-    if missing:
-        raise ValueError(f"customer spends lack columns {missing}")
-    x, monetary = (spends[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value"))
-    problems = {
-        "non-finite values": ~(np.isfinite(x) & np.isfinite(monetary)),
-        "non-integer or negative frequency": (x < 0) | (x != np.round(x)),
-    }
-    found = {k: int(v.sum()) for k, v in problems.items() if v.any()}
-    if found:
-        raise ValueError(f"invalid customer spend rows: {found}")
+    x, monetary = _valid_rows(
+        spends, ("frequency", "monetary_value"), "customer spends", lambda *_: {}
+    )
     return x, monetary
 
 
