@@ -12,10 +12,14 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
 * ``SqliteEventLogStorage`` (with ``INDEX_SHARD_NAME``, ``SQLITE_BUSY_TIMEOUT_SECONDS`` and
   ``ConfigurableClassData``): the local instance's event log, subclassed by
   ``resources.instance_storage`` to keep its engines (it overrides the private ``_connect``).
+  Imported when first asked for: Dagster's event log storage brings SQLAlchemy and Alembic
+  (about 300 modules, 0.3-0.5 s), which loading the definitions does not need.
 * The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
   and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
   alert sensor.
 """
+
+from typing import TYPE_CHECKING
 
 from dagster import DagsterEventType
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -26,8 +30,6 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
 )
-from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
@@ -40,11 +42,16 @@ from dagster._core.storage.tags import (
 from dagster._serdes import ConfigurableClassData
 from dagster._utils.error import SerializableErrorInfo
 
+if TYPE_CHECKING:  # imported at first use, by __getattr__ below
+    from dagster._core.storage.event_log import SqliteEventLogStorage as SqliteEventLogStorage
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+        INDEX_SHARD_NAME as INDEX_SHARD_NAME,
+    )
+
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "BACKFILL_ID_TAG",
-    "INDEX_SHARD_NAME",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "PARTITION_NAME_TAG",
     "RUN_FAILURE_REASON_TAG",
@@ -56,5 +63,19 @@ __all__ = [
     "ConfigurableClassData",
     "DagsterEventType",
     "PartitionKeyFilter",
-    "SqliteEventLogStorage",
 ]
+
+_EVENT_LOG_STORAGE = {"SqliteEventLogStorage", "INDEX_SHARD_NAME"}
+
+
+def __getattr__(name: str):
+    """The event log storage's names, imported at first use (see the module docstring)."""
+    if name in _EVENT_LOG_STORAGE:
+        from dagster._core.storage.event_log import SqliteEventLogStorage
+        from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+
+        return {
+            "SqliteEventLogStorage": SqliteEventLogStorage,
+            "INDEX_SHARD_NAME": INDEX_SHARD_NAME,
+        }[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,8 +65,9 @@ def test_partitions_start_follows_the_setting():
     assert node.partitions_def.start.strftime("%Y-%m-%d") == "2019-06-01"
 
 
-# Imported only where they are used (a fit, a prod resource, the k8s executor): each costs
-# from half a second to several seconds at every code location load and step process.
+# Imported only where they are used (a fit, a prod resource, the k8s executor, the instance's
+# event log storage): each costs from a few tenths of a second to several seconds at every
+# code location load and step process.
 LAZY_MODULES = (
     "great_expectations",
     "sklearn",
@@ -75,6 +76,8 @@ LAZY_MODULES = (
     "dagster_aws",
     "dagster_k8s",
     "sqlglot",
+    "sqlalchemy",
+    "alembic",
 )
 
 
