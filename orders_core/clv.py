@@ -453,8 +453,9 @@ def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
 
     The hypergeometric term is evaluated after Euler's transformation,
     (1-z)^(r+x) 2F1(r+x, b+x; c; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z) with
-    c = a+b+x-1 and z = t / (alpha+T+t), so heavy buyers do not overflow. a = 1 is a
-    removable singularity and is nudged to 1 +- 1e-6.
+    c = a+b+x-1 and z = t / (alpha+T+t), so heavy buyers do not overflow; where that form
+    is not finite (a large a: (1-z)^(a-1) underflows to 0 and its 2F1 overflows), the
+    left-hand side is. a = 1 is a removable singularity and is nudged to 1 +- 1e-6.
     """
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
     r, alpha, b = params.r, params.alpha, params.b
@@ -462,14 +463,27 @@ def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
     c = a + b + x - 1
     log_one_minus_z = np.log(alpha + T) - np.log(alpha + T + t)
     z = -np.expm1(log_one_minus_z)
-    hyp = scipy.special.hyp2f1(a + b - 1 - r, a - 1, c, z)
-    # scipy's hyp2f1 gives nan/inf when c - A - B (here x + 1 + r - a) is an exact
-    # integer and z > 0.9; the function is smooth in c, so a 1e-10 nudge is exact to ~1e-9.
+    euler = _hyp2f1(a + b - 1 - r, a - 1, c, z)
+    with np.errstate(invalid="ignore"):
+        alive_mean = c / (a - 1) * (1.0 - np.exp((a - 1) * log_one_minus_z) * euler)
+    # A large a (a dropout probability that hardly varies across customers: a and b both
+    # large, as fitted on a few weeks of history) makes the transformed form 0 * inf.
+    bad = ~np.isfinite(alive_mean)
+    if bad.any():
+        textbook = np.exp((r + x) * log_one_minus_z) * _hyp2f1(r + x, b + x, c, z)
+        alive_mean = np.where(bad, c / (a - 1) * (1.0 - textbook), alive_mean)
+    return np.maximum(alive_mean, 0.0) * probability_alive(params, x, t_x, T)
+
+
+def _hyp2f1(A, B, c, z) -> np.ndarray:
+    """scipy's hyp2f1, finite where the function is."""
+    hyp = scipy.special.hyp2f1(A, B, c, z)
+    # scipy's hyp2f1 gives nan/inf when c - A - B is an exact integer and z > 0.9; the
+    # function is smooth in c, so a 1e-10 nudge is exact to ~1e-9.
     bad = ~np.isfinite(hyp)
     if bad.any():
-        hyp = np.where(bad, scipy.special.hyp2f1(a + b - 1 - r, a - 1, c * (1 + 1e-10), z), hyp)
-    alive_mean = c / (a - 1) * (1.0 - np.exp((a - 1) * log_one_minus_z) * hyp)
-    return np.maximum(alive_mean, 0.0) * probability_alive(params, x, t_x, T)
+        hyp = np.where(bad, scipy.special.hyp2f1(A, B, c * (1 + 1e-10), z), hyp)
+    return hyp
 
 
 def expected_order_value(params: GammaGammaParams, x, monetary) -> np.ndarray:

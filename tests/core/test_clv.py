@@ -393,3 +393,45 @@ def test_spends_read_apart_are_validated_and_fitted_on(cdnow_days: pd.DataFrame)
     ):
         with pytest.raises(ValueError, match=message):
             clv.fit_clv_model(cdnow_days, "weeks", spends=bad)
+
+
+def _alike_dropouts(a: float) -> clv.BGNBDParams:
+    # a and b both large: p ~ Beta(a, b) concentrated at a / (a + b) = 0.033, what BG/NBD
+    # fitted on two weeks of 274 customers (a = 43046, b = 1.27e6; the search bound is
+    # e^15). Euler's form is then 0 * inf.
+    return clv.BGNBDParams(r=1.0073, alpha=7.88, a=a, b=a * 29.45)
+
+
+ALIKE = (
+    np.array([0.0, 0.0, 1.0, 5.0]),
+    np.array([0.0, 0.0, 3.0, 12.0]),
+    np.array([0.0, 13.0, 10.0, 13.0]),
+)
+
+
+@pytest.mark.parametrize("a", [200.0, 500.0])
+def test_expectation_of_a_dropout_that_hardly_varies_is_the_textbook_value(a: float) -> None:
+    mpmath = pytest.importorskip("mpmath")
+    params = _alike_dropouts(a)
+    got = clv.expected_purchases(params, 365.25, *ALIKE)
+    alive = clv.probability_alive(params, *ALIKE)
+    mp = mpmath.mp
+    mp.dps = 30
+    r, alpha, a_, b = (mp.mpf(float(v)) for v in vars(params).values())
+    for i, (x, T) in enumerate(zip(ALIKE[0], ALIKE[2], strict=True)):
+        x, T, t = mp.mpf(float(x)), mp.mpf(float(T)), mp.mpf(365.25)
+        z = t / (alpha + T + t)
+        textbook = (
+            (a_ + b + x - 1)
+            / (a_ - 1)
+            * (1 - (1 - z) ** (r + x) * mp.hyp2f1(r + x, b + x, a_ + b + x - 1, z))
+        )
+        assert got[i] == pytest.approx(float(textbook) * alive[i], rel=1e-8)
+
+
+def test_expectation_of_a_dropout_that_does_not_vary_is_the_limit() -> None:
+    fitted, at_bound = (
+        clv.expected_purchases(_alike_dropouts(a), 365.25, *ALIKE) for a in (43046.0, np.exp(15.0))
+    )
+    assert np.isfinite(fitted).all() and np.isfinite(at_bound).all()
+    assert fitted == pytest.approx(at_bound, rel=1e-4)
