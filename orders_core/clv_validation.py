@@ -149,6 +149,12 @@ def validate_holdout(
     fit = fit_bgnbd(x, t_x, T, weights=weights)
     horizon = summary["holdout_days"].to_numpy(float) / DAYS_PER_UNIT[time_unit]
     predicted = expected_purchases(fit.params, horizon, x, t_x, T)
+    if not np.isfinite(predicted).all():
+        # As customer_clv treats such a fit on all history: too little or too regular a
+        # history (e.g. one purchase rate for all: r and alpha at a search bound).
+        raise InsufficientDataError(
+            f"the calibration fit is degenerate, its predictions are not finite: {fit.message}"
+        )
     actual = summary["holdout_purchases"].to_numpy(float)
     bucket = np.minimum(x, max_bucket).astype(int)
     labels = np.array(

@@ -262,6 +262,59 @@ def test_a_cut_date_after_as_of_fails_without_retry(tmp_path: Path) -> None:
     assert "must be before as_of" in failure.step_failure_data.user_failure_data.description
 
 
+def _cleaned_orders_table(database: str, orders: pd.DataFrame) -> None:
+    """staging.cleaned_orders holding ``orders`` (customer_id, order_date, amount)."""
+    frame = orders.assign(
+        order_id=[f"o{i}" for i in range(len(orders))],
+        updated_at=pd.to_datetime(orders["order_date"], utc=True),
+        source_file="orders.csv",
+        source_line=range(1, len(orders) + 1),
+        partition_date=orders["order_date"],
+    )
+    with duckdb.connect(database) as conn:
+        conn.execute("create schema staging")
+        conn.register("orders", frame)
+        conn.execute("create table staging.cleaned_orders as select * from orders")
+
+
+def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path) -> None:
+    """The customers first seen before the holdout cut all buy at one rate and never
+    leave (BG/NBD's r and alpha run to the search bound: no finite prediction), those
+    after it vary: the model on all history is fitted, the holdout says why it is not
+    validated instead of reporting NaN errors as a validation."""
+    rng = np.random.default_rng(3)
+    start, days = pd.Timestamp("2025-01-01"), 80
+    rows = []
+    for i in range(300):  # before the cut (day 60): one rate, nobody leaves
+        first = int(rng.integers(0, 20))
+        bought = [first, *(d for d in range(first + 1, days) if rng.random() < 0.3)]
+        rows += [(f"a{i}", d) for d in bought]
+    for i in range(300):  # after it: rates that vary
+        first, rate = int(rng.integers(61, 75)), rng.gamma(0.5, 0.2)
+        bought = [first, *(d for d in range(first + 1, days) if rng.random() < rate)]
+        rows += [(f"b{i}", d) for d in bought]
+    orders = pd.DataFrame(rows, columns=["customer_id", "day"])
+    database = str(tmp_path / "orders.duckdb")
+    _cleaned_orders_table(
+        database,
+        pd.DataFrame(
+            {
+                "customer_id": orders["customer_id"],
+                "order_date": (start + pd.to_timedelta(orders["day"], unit="D")).dt.date,
+                "amount": 10.0 + rng.random(len(orders)).round(2),
+            }
+        ),
+    )
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    config = {"customer_metrics": {"config": {"as_of": "2025-03-21"}}}
+    result = _materialize(database, assets, config)
+    assert result.success
+    meta = _clv_metadata(result)
+    assert meta["clv/status"] == "fitted" and meta["holdout/cut_date"] == "2025-03-01"
+    assert meta["holdout/status"].startswith("skipped: "), meta["holdout/status"]
+    assert not [k for k, v in meta.items() if isinstance(v, float) and not np.isfinite(v)]
+
+
 def _scores(**change) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
