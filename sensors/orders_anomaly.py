@@ -13,7 +13,7 @@ a tick costs the new records, never all of history) and, per day:
   what the blocked run planned (`raw_orders` and downstream), so one bad day does not
   hold a month (a day that failed another check waits for its files to change: the
   landing sensor runs it then); the first tick also looks for such runs that ended
-  before the sensor started;
+  before the sensor started, and follows those still going;
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
   day (`raw_orders` and downstream), once per fingerprint;
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
@@ -73,6 +73,13 @@ FAILED = AssetCheckExecutionRecordStatus.FAILED
 # How many of the latest failed runs the first tick looks through for range runs blocked
 # before the sensor started (see _blocked_before_start).
 FIRST_TICK_FAILED_RUNS = 50
+RUNS_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 @dataclass
@@ -184,6 +191,21 @@ def _blocked_before_start(instance: dg.DagsterInstance) -> list[AssetCheckExecut
     return records
 
 
+def _await_runs_in_flight(instance: dg.DagsterInstance, state: SensorState) -> None:
+    """First tick: follow the verdicts of the runs still going (among the latest
+    :data:`FIRST_TICK_FAILED_RUNS`) as pending ones, since the cursor starts after their
+    records: a range such a run planned may yet end blocked (its normal days to run
+    again), a verdict still planned may yet hold its day."""
+    going = instance.get_runs(
+        filters=dg.RunsFilter(statuses=RUNS_IN_FLIGHT), limit=FIRST_TICK_FAILED_RUNS
+    )
+    for run in going:
+        for day in _run_days(run):
+            latest = latest_execution(instance, day)
+            if latest is not None and latest.run_id == run.run_id:
+                state.pending[day] = latest.id
+
+
 def _deferral(fp: str, values: dict[str, object]) -> dict:
     waiting = values.get("waiting_for")
     return {
@@ -277,6 +299,7 @@ def evaluate_tick(
     if cursor is None:
         _bootstrap(instance, outcome)
         records = _blocked_before_start(instance)
+        _await_runs_in_flight(instance, state)
     records = sorted(
         {r.id: r for r in [*records, *_completed_records(instance, state)]}.values(),
         key=lambda r: r.id,

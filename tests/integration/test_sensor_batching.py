@@ -31,8 +31,9 @@ DIM_CUSTOMERS = dg.AssetKey(["warehouse", "dim_customers"])
 UNPARTITIONED = {CUSTOMER_METRICS, CUSTOMER_CLV, DIM_CUSTOMERS}
 
 
-def build_graph(held: set[str], landing_root: str) -> dg.Definitions:
-    """The pipeline's shape with trivial bodies; metadata_anomaly fails the ``held`` days."""
+def build_graph(held: set[str], landing_root: str, after_check=None) -> dg.Definitions:
+    """The pipeline's shape with trivial bodies; metadata_anomaly fails the ``held`` days
+    (then calls ``after_check``, if any, while its run is still going)."""
     daily = dg.DailyPartitionsDefinition(start_date=START.isoformat())
     single_run = dg.BackfillPolicy.single_run()
     zone = LocalLandingZone(root=landing_root)
@@ -65,6 +66,8 @@ def build_graph(held: set[str], landing_root: str) -> dg.Definitions:
                     "landing_fingerprint": fingerprint(zone.list_day(dt.date.fromisoformat(day))),
                 },
             )
+        if after_check is not None:
+            after_check()
         yield dg.Output(None)
 
     assets = [
@@ -289,3 +292,21 @@ def test_days_run_again_before_the_sensor_started_are_not_requested_twice(tmp_pa
 
     (request,) = daemon.tick()
     assert requested_days(request) == DAYS[15:]
+
+
+def test_a_range_blocked_while_the_sensor_starts_is_run_again(tmp_path):
+    """The sensor's first tick comes while a range run is still going, its verdicts
+    recorded (one day held): once the run has ended blocked, its normal days are run
+    again and the held day is known as held."""
+    held = DAYS[14]
+    first: list[list[dg.RunRequest]] = []
+    defs = build_graph({held}, str(tmp_path), after_check=lambda: first.append(daemon.tick()))
+    daemon = Daemon(defs, dg.DagsterInstance.ephemeral())
+    assert not _range_run(daemon, DAYS).success
+    assert first == [[]], "the run had not ended: nothing to run yet"
+
+    daemon.until_quiet()
+    assert held in json.loads(daemon.cursor)["held"]
+    days = [day for r in daemon.requests for day in requested_days(r)]
+    assert sorted(days) == sorted(set(DAYS) - {held}), "every normal day once, the held one never"
+    assert daemon.instance.get_materialized_partitions(FCT_ORDERS) == set(DAYS) - {held}
