@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -411,7 +412,6 @@ ALIKE = (
 
 @pytest.mark.parametrize("a", [200.0, 500.0])
 def test_expectation_of_a_dropout_that_hardly_varies_is_the_textbook_value(a: float) -> None:
-    mpmath = pytest.importorskip("mpmath")
     params = _alike_dropouts(a)
     got = clv.expected_purchases(params, 365.25, *ALIKE)
     alive = clv.probability_alive(params, *ALIKE)
