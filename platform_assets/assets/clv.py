@@ -313,11 +313,9 @@ def _fit_and_score(
     if model is not None and scores is None:
         # Too little or too regular history can push the likelihood to a search bound
         # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
-        # publishing NaN would be worse than publishing none.
-        reason = (
-            "the fit is degenerate (parameters at a search bound), its scores are not "
-            f"finite: {model.purchases.message}"
-        )
+        # publishing NaN would be worse than publishing none. The fit's message names the
+        # parameters at a bound, if any.
+        reason = f"the fit is degenerate, its scores are not finite: {model.purchases.message}"
         diagnostics = _model_metadata(model)
         model = None
     if model is None:

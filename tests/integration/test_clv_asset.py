@@ -315,6 +315,48 @@ def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path)
     assert not [k for k, v in meta.items() if isinstance(v, float) and not np.isfinite(v)]
 
 
+def test_a_degenerate_fit_publishes_no_score_and_says_what_the_fit_said(tmp_path: Path) -> None:
+    """Every customer buys at one rate and nobody leaves: BG/NBD's r and alpha run towards
+    infinity and its scores are not finite. Nothing is published, and the reason quotes
+    the fit (it named a search bound whether or not a parameter was at one)."""
+    rng = np.random.default_rng(3)
+    start, days = pd.Timestamp("2025-01-01"), 80
+    rows = []
+    for i in range(300):
+        first = int(rng.integers(0, 20))
+        rows += [
+            (f"a{i}", first),
+            *((f"a{i}", d) for d in range(first + 1, days) if rng.random() < 0.3),
+        ]
+    orders = pd.DataFrame(rows, columns=["customer_id", "day"])
+    database = str(tmp_path / "orders.duckdb")
+    _cleaned_orders_table(
+        database,
+        pd.DataFrame(
+            {
+                "customer_id": orders["customer_id"],
+                "order_date": (start + pd.to_timedelta(orders["day"], unit="D")).dt.date,
+                "amount": 10.0 + rng.random(len(orders)).round(2),
+            }
+        ),
+    )
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    config = {
+        "customer_metrics": {"config": {"as_of": "2025-03-21"}},
+        "customer_clv": {"config": {"holdout_fraction": 0.0}},
+    }
+    result = _materialize(database, assets, config)
+    assert result.success
+    meta = _clv_metadata(result)
+    assert meta["clv/status"] == "not fitted" and meta["dagster/row_count"] == 0
+    reason = meta["clv/reason"]
+    assert reason.startswith("the fit is degenerate, its scores are not finite: "), reason
+    # r and alpha run towards infinity (here not as far as the bound): the reason says
+    # what the fit said, and the fit's figures are shown for the analyst.
+    assert reason.endswith(meta["bgnbd/message"]) and "search bound" not in reason, reason
+    assert meta["bgnbd/r"] > 1e4 and meta["bgnbd/alpha"] > 1e4
+
+
 def _scores(**change) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
