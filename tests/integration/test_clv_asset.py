@@ -262,19 +262,55 @@ def test_a_cut_date_after_as_of_fails_without_retry(tmp_path: Path) -> None:
     assert "must be before as_of" in failure.step_failure_data.user_failure_data.description
 
 
-def _cleaned_orders_table(database: str, orders: pd.DataFrame) -> None:
-    """staging.cleaned_orders holding ``orders`` (customer_id, order_date, amount)."""
-    frame = orders.assign(
-        order_id=[f"o{i}" for i in range(len(orders))],
-        updated_at=pd.to_datetime(orders["order_date"], utc=True),
-        source_file="orders.csv",
-        source_line=range(1, len(orders) + 1),
-        partition_date=orders["order_date"],
+ORDERS_START, ORDERS_DAYS = pd.Timestamp("2025-01-01"), 80
+
+
+def _buyers(rng, prefix: str, n: int, first_days: tuple[int, int], rate=None) -> list[tuple]:
+    """(customer, day) of ``n`` customers, each first buying on a day drawn from
+    ``first_days``, then on each later day with probability ``rate`` (one for all when
+    a number; else drawn per customer by ``rate(rng)``) until day ORDERS_DAYS."""
+    rows = []
+    for i in range(n):
+        first = int(rng.integers(*first_days))
+        p = rate if isinstance(rate, float) else rate(rng)
+        days = [first, *(d for d in range(first + 1, ORDERS_DAYS) if rng.random() < p)]
+        rows += [(f"{prefix}{i}", d) for d in days]
+    return rows
+
+
+def _cleaned_orders_table(database: str, rng, rows: list[tuple]) -> None:
+    """staging.cleaned_orders holding one order per (customer, day) of ``rows``."""
+    orders = pd.DataFrame(rows, columns=["customer_id", "day"])
+    order_date = (ORDERS_START + pd.to_timedelta(orders["day"], unit="D")).dt.date
+    frame = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"],
+            "order_date": order_date,
+            "amount": 10.0 + rng.random(len(orders)).round(2),
+            "order_id": [f"o{i}" for i in range(len(orders))],
+            "updated_at": pd.to_datetime(order_date, utc=True),
+            "source_file": "orders.csv",
+            "source_line": range(1, len(orders) + 1),
+            "partition_date": order_date,
+        }
     )
     with duckdb.connect(database) as conn:
         conn.execute("create schema staging")
         conn.register("orders", frame)
         conn.execute("create table staging.cleaned_orders as select * from orders")
+
+
+def _metrics_and_clv(tmp_path: Path, rng, rows: list[tuple], clv_config=None):
+    """customer_metrics (as of 2025-03-21) and customer_clv over ``rows``' orders."""
+    database = str(tmp_path / "orders.duckdb")
+    _cleaned_orders_table(database, rng, rows)
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    config = {"customer_metrics": {"config": {"as_of": "2025-03-21"}}}
+    if clv_config:
+        config["customer_clv"] = {"config": clv_config}
+    result = _materialize(database, assets, config)
+    assert result.success
+    return _clv_metadata(result)
 
 
 def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path) -> None:
@@ -283,33 +319,11 @@ def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path)
     after it vary: the model on all history is fitted, the holdout says why it is not
     validated instead of reporting NaN errors as a validation."""
     rng = np.random.default_rng(3)
-    start, days = pd.Timestamp("2025-01-01"), 80
-    rows = []
-    for i in range(300):  # before the cut (day 60): one rate, nobody leaves
-        first = int(rng.integers(0, 20))
-        bought = [first, *(d for d in range(first + 1, days) if rng.random() < 0.3)]
-        rows += [(f"a{i}", d) for d in bought]
-    for i in range(300):  # after it: rates that vary
-        first, rate = int(rng.integers(61, 75)), rng.gamma(0.5, 0.2)
-        bought = [first, *(d for d in range(first + 1, days) if rng.random() < rate)]
-        rows += [(f"b{i}", d) for d in bought]
-    orders = pd.DataFrame(rows, columns=["customer_id", "day"])
-    database = str(tmp_path / "orders.duckdb")
-    _cleaned_orders_table(
-        database,
-        pd.DataFrame(
-            {
-                "customer_id": orders["customer_id"],
-                "order_date": (start + pd.to_timedelta(orders["day"], unit="D")).dt.date,
-                "amount": 10.0 + rng.random(len(orders)).round(2),
-            }
-        ),
-    )
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
-    config = {"customer_metrics": {"config": {"as_of": "2025-03-21"}}}
-    result = _materialize(database, assets, config)
-    assert result.success
-    meta = _clv_metadata(result)
+    rows = [
+        *_buyers(rng, "a", 300, (0, 20), 0.3),  # before the cut (day 60): one rate
+        *_buyers(rng, "b", 300, (61, 75), lambda rng: rng.gamma(0.5, 0.2)),  # rates vary
+    ]
+    meta = _metrics_and_clv(tmp_path, rng, rows)
     assert meta["clv/status"] == "fitted" and meta["holdout/cut_date"] == "2025-03-01"
     assert meta["holdout/status"].startswith("skipped: "), meta["holdout/status"]
     assert not [k for k, v in meta.items() if isinstance(v, float) and not np.isfinite(v)]
@@ -320,34 +334,8 @@ def test_a_degenerate_fit_publishes_no_score_and_says_what_the_fit_said(tmp_path
     infinity and its scores are not finite. Nothing is published, and the reason quotes
     the fit (it named a search bound whether or not a parameter was at one)."""
     rng = np.random.default_rng(3)
-    start, days = pd.Timestamp("2025-01-01"), 80
-    rows = []
-    for i in range(300):
-        first = int(rng.integers(0, 20))
-        rows += [
-            (f"a{i}", first),
-            *((f"a{i}", d) for d in range(first + 1, days) if rng.random() < 0.3),
-        ]
-    orders = pd.DataFrame(rows, columns=["customer_id", "day"])
-    database = str(tmp_path / "orders.duckdb")
-    _cleaned_orders_table(
-        database,
-        pd.DataFrame(
-            {
-                "customer_id": orders["customer_id"],
-                "order_date": (start + pd.to_timedelta(orders["day"], unit="D")).dt.date,
-                "amount": 10.0 + rng.random(len(orders)).round(2),
-            }
-        ),
-    )
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
-    config = {
-        "customer_metrics": {"config": {"as_of": "2025-03-21"}},
-        "customer_clv": {"config": {"holdout_fraction": 0.0}},
-    }
-    result = _materialize(database, assets, config)
-    assert result.success
-    meta = _clv_metadata(result)
+    rows = _buyers(rng, "a", 300, (0, 20), 0.3)
+    meta = _metrics_and_clv(tmp_path, rng, rows, {"holdout_fraction": 0.0})
     assert meta["clv/status"] == "not fitted" and meta["dagster/row_count"] == 0
     reason = meta["clv/reason"]
     assert reason.startswith("the fit is degenerate, its scores are not finite: "), reason
