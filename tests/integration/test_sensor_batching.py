@@ -9,6 +9,7 @@ sensor is the real one, ticked like the daemon would, and its requests are execu
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -31,12 +32,27 @@ DIM_CUSTOMERS = dg.AssetKey(["warehouse", "dim_customers"])
 UNPARTITIONED = {CUSTOMER_METRICS, CUSTOMER_CLV, DIM_CUSTOMERS}
 
 
-def build_graph(held: set[str], landing_root: str, after_check=None) -> dg.Definitions:
+def build_graph(
+    held: set[str],
+    landing_root: str,
+    after_check=None,
+    waits: dict[str, list[str]] | None = None,
+    outage_flag: str | None = None,
+) -> dg.Definitions:
     """The pipeline's shape with trivial bodies; metadata_anomaly fails the ``held`` days
-    (then calls ``after_check``, if any, while its run is still going)."""
+    (then calls ``after_check``, if any, while its run is still going) and defers a day
+    of ``waits`` while a day it waits for has no raw_orders materialization; raw_orders
+    fails while the file ``outage_flag`` exists (an outage outlasting the step's retries)."""
     daily = dg.DailyPartitionsDefinition(start_date=START.isoformat())
     single_run = dg.BackfillPolicy.single_run()
     zone = LocalLandingZone(root=landing_root)
+    waits = waits or {}
+
+    @dg.asset(key=RAW_ORDERS, partitions_def=daily, backfill_policy=single_run)
+    def raw_orders() -> dg.MaterializeResult:
+        if outage_flag is not None and Path(outage_flag).exists():
+            raise OSError("landing zone unreachable")
+        return dg.MaterializeResult()
 
     def partitioned(key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         @dg.asset(key=key, deps=deps, partitions_def=daily, backfill_policy=single_run)
@@ -54,24 +70,30 @@ def build_graph(held: set[str], landing_root: str, after_check=None) -> dg.Defin
 
     @dg.asset_check(asset=RAW_ORDERS, name=CHECK_NAME, blocking=True, partitions_def=daily)
     def metadata_anomaly(context: dg.AssetCheckExecutionContext):
+        loaded = context.instance.get_materialized_partitions(RAW_ORDERS) if waits else set()
         for day in context.op_execution_context.partition_keys:
+            missing = [d for d in waits.get(day, []) if d not in loaded]
+            verdict = "deferred" if missing else "anomalous" if day in held else "normal"
+            metadata = {
+                "verdict": verdict,
+                "landing_fingerprint": fingerprint(zone.list_day(dt.date.fromisoformat(day))),
+            }
+            if missing:
+                metadata["waiting_for"] = dg.MetadataValue.json(missing)
             yield dg.AssetCheckEvaluation(
                 asset_key=RAW_ORDERS,
                 check_name=CHECK_NAME,
-                passed=day not in held,
+                passed=verdict == "normal",
                 partition=day,
                 blocking=True,
-                metadata={
-                    "verdict": "anomalous" if day in held else "normal",
-                    "landing_fingerprint": fingerprint(zone.list_day(dt.date.fromisoformat(day))),
-                },
+                metadata=metadata,
             )
         if after_check is not None:
             after_check()
         yield dg.Output(None)
 
     assets = [
-        partitioned(RAW_ORDERS, []),
+        raw_orders,
         partitioned(CLEANED_ORDERS, [RAW_ORDERS]),
         partitioned(QUARANTINED, [RAW_ORDERS]),
         partitioned(FCT_ORDERS, [CLEANED_ORDERS]),
@@ -118,6 +140,22 @@ class Daemon:
     def execute(self, requests: list[dg.RunRequest]) -> list[dg.ExecuteInProcessResult]:
         return [execute_request(self.job, self.instance, r, SENSOR_NAME) for r in requests]
 
+    def run_range(self, days: list[str]) -> dg.ExecuteInProcessResult:
+        """One run of the job over ``days`` (first to last), as a backfill launches it."""
+        return self.job.execute_in_process(
+            instance=self.instance,
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
+            raise_on_error=False,
+        )
+
+    def run_day(self, day: str) -> dg.ExecuteInProcessResult:
+        return self.job.execute_in_process(
+            instance=self.instance, partition_key=day, raise_on_error=False
+        )
+
     def until_quiet(self, max_ticks: int = 5) -> None:
         """Tick and run every request until a tick requests nothing."""
         for _ in range(max_ticks):
@@ -140,15 +178,7 @@ def blocked_range(tmp_path, held_day: str) -> tuple[Daemon, dg.ExecuteInProcessR
     instance = dg.DagsterInstance.ephemeral()
     daemon = Daemon(defs, instance)
     assert daemon.tick() == []
-    blocked = daemon.job.execute_in_process(
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": DAYS[0],
-            "dagster/asset_partition_range_end": DAYS[-1],
-        },
-        raise_on_error=False,
-    )
-    return daemon, blocked
+    return daemon, daemon.run_range(DAYS)
 
 
 def test_a_held_day_inside_the_range_gives_two_range_runs_and_one_downstream_run(tmp_path):
@@ -254,24 +284,13 @@ def test_a_long_stretch_of_days_is_cut_into_runs_of_at_most_a_month():
     assert sizes == [DAYS_PER_RUN, DAYS_PER_RUN, 75 - 2 * DAYS_PER_RUN]
 
 
-def _range_run(daemon: Daemon, days: list[str]) -> dg.ExecuteInProcessResult:
-    return daemon.job.execute_in_process(
-        instance=daemon.instance,
-        tags={
-            "dagster/asset_partition_range_start": days[0],
-            "dagster/asset_partition_range_end": days[-1],
-        },
-        raise_on_error=False,
-    )
-
-
 def test_a_range_blocked_before_the_sensor_started_is_run_again_on_its_first_tick(tmp_path):
     """A backfill made before the sensor was turned on, stopped by one held day: the first
     tick runs its normal days again (it used to start after every existing record, and
     the 29 days were never published)."""
     held = DAYS[14]
     daemon = Daemon(build_graph({held}, str(tmp_path)), dg.DagsterInstance.ephemeral())
-    assert not _range_run(daemon, DAYS).success
+    assert not daemon.run_range(DAYS).success
 
     first = daemon.tick()
     assert [requested_days(r) for r in first] == [DAYS[:14], DAYS[15:]]
@@ -286,9 +305,9 @@ def test_a_range_blocked_before_the_sensor_started_is_run_again_on_its_first_tic
 def test_days_run_again_before_the_sensor_started_are_not_requested_twice(tmp_path):
     held = DAYS[14]
     daemon = Daemon(build_graph({held}, str(tmp_path)), dg.DagsterInstance.ephemeral())
-    assert not _range_run(daemon, DAYS).success
+    assert not daemon.run_range(DAYS).success
     # An engineer re-ran the first half by hand before turning the sensor on.
-    assert _range_run(daemon, DAYS[:14]).success
+    assert daemon.run_range(DAYS[:14]).success
 
     (request,) = daemon.tick()
     assert requested_days(request) == DAYS[15:]
@@ -302,7 +321,7 @@ def test_a_range_blocked_while_the_sensor_starts_is_run_again(tmp_path):
     first: list[list[dg.RunRequest]] = []
     defs = build_graph({held}, str(tmp_path), after_check=lambda: first.append(daemon.tick()))
     daemon = Daemon(defs, dg.DagsterInstance.ephemeral())
-    assert not _range_run(daemon, DAYS).success
+    assert not daemon.run_range(DAYS).success
     assert first == [[]], "the run had not ended: nothing to run yet"
 
     daemon.until_quiet()
