@@ -71,7 +71,8 @@ from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 SENSOR_NAME = "orders_anomaly_sensor"
 FAILED = AssetCheckExecutionRecordStatus.FAILED
 # How many of the latest failed runs the first tick looks through for range runs blocked
-# before the sensor started (see _blocked_before_start).
+# before the sensor started (see _blocked_before_start), and of the latest runs in flight
+# for verdicts to follow (see _await_runs_in_flight).
 FIRST_TICK_FAILED_RUNS = 50
 RUNS_IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
