@@ -3,7 +3,7 @@
 Not requested again (no failed run is retried automatically: dagster.yaml); posted by
 orders_run_failure_sensor; re-executed from failure, it publishes its days and the
 sensor takes its verdicts like any other (docs/anomaly_hold.md, "Range runs"). The graph
-is test_sensor_batching's (trivial bodies, the real asset keys), with raw_orders failing
+is tests/support/sensor_graph.py's (trivial bodies, the real asset keys), with raw_orders failing
 while an outage flag file exists and a late day deferred until its history is loaded.
 """
 
@@ -20,9 +20,9 @@ from dagster._core.storage.tags import TAGS_TO_MAYBE_OMIT_ON_RETRY
 from resources.alerts import AlertWebhook
 from sensors.orders_anomaly import SensorState
 from sensors.run_failure import build_run_failure_sensor
-from tests.integration.test_sensor_batching import DAYS, FCT_ORDERS, JOB_NAME, Daemon, build_graph
 from tests.support.fixture_data import day_dir
 from tests.support.requests import requested_days
+from tests.support.sensor_graph import DAYS, FCT_ORDERS, JOB_NAME, Daemon, build_graph
 from tests.support.webhook_server import WebhookServer
 
 
