@@ -134,9 +134,11 @@ def _header_findings(
         for index, original in enumerate(header):
             name = normalize_header(original)
             if index in keys:
-                added[name].append(int(file["rows"]))
                 extras.append((name, keys[index]))
             seen.add(name)
+        # Cells named alike ("promo", "Promo") are one column of this file: counted once.
+        for name in dict.fromkeys(name for name, _ in extras):
+            added[name].append(int(file["rows"]))
         absent = [spec for spec in contract.columns if spec.name not in seen]
         for spec in absent:
             missing[spec.name].append(int(file["rows"]))
@@ -147,13 +149,16 @@ def _header_findings(
         pii |= {name for name, key in extras if key in held}
         if absent:
             for spec in absent:
+                best: dict[str, float] = {}  # per name of this file: its best-scoring cell
                 for name, key in extras:
                     similarity = difflib.SequenceMatcher(None, spec.name, name).ratio()
                     values = _conformance(_extra_values(rows, key), spec)
                     score = max(similarity, (similarity + values) / 2)
                     if score >= policy.renamed_min_score:
-                        renames[(spec.name, name)].append(score)
-                        rename_rows[(spec.name, name)] += int(file["rows"])
+                        best[name] = max(score, best.get(name, score))
+                for name, score in best.items():
+                    renames[(spec.name, name)].append(score)
+                    rename_rows[(spec.name, name)] += int(file["rows"])
     findings = [
         DriftFinding(
             "added",

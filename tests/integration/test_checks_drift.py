@@ -238,3 +238,15 @@ def test_engine_counts_malformed_values_per_day_and_file():
             "files_order_id": 0,
         },
     }  # fmt: skip
+
+
+def test_cells_named_alike_in_one_file_count_that_file_and_its_rows_once():
+    # A header repeating a name ("promo" and "Promo", or a rename candidate twice) is one
+    # file of 4 rows, not one file per cell: the finding's files and rows are the day's.
+    rows = [{**r, "promo": "X", "regoin": "north"} for r in order_rows(4)]
+    header = [*(h for h in HEADER if h != "region"), "promo", "Promo", "regoin", "Regoin"]
+    findings = _drift(rows, header)
+    counts = {(f.kind, f.column): (f.files, f.rows) for f in findings}
+    assert counts[("added", "promo")] == (1, 4)
+    assert counts[("added", "regoin")] == (1, 4)
+    assert counts[("renamed", "region")] == (1, 4)
