@@ -151,6 +151,9 @@ def build_staging_assets(
             for day_value, code, n in reasons:
                 codes = codes_by_day.setdefault(day_value, {})
                 codes[code] = codes.get(code, 0) + int(n)
+            # reconciliation_select's quarantined_revenue: the parseable amounts of the
+            # quarantined rows stored for the day
+            quarantined_revenue = {row[0]: float(row[8]) for row in balance}
             for day in days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
                 counts = _day_counts(row)
@@ -160,6 +163,7 @@ def build_staging_assets(
                     day,
                     naive=int(row[5]),
                     codes=dict(sorted(codes_by_day.get(day, {}).items())),
+                    quarantined_revenue=quarantined_revenue.get(day, 0.0),
                 )
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],
@@ -200,9 +204,14 @@ def _add_day_metadata(
     day: dt.date,
     naive: int,
     codes: dict[str, int],
+    quarantined_revenue: float,
 ) -> None:
     """One day's reconciliation numbers on both outputs (row counts per output), its rows
-    without an offset (cleaned_orders) and its reason codes (quarantined_orders)."""
+    without an offset (cleaned_orders) and its reason codes (quarantined_orders).
+
+    Revenue is each output's own: the cleaned rows' amounts on cleaned_orders, the
+    parseable amounts of the quarantined rows on quarantined_orders (as reconciliation
+    counts them). Distinct customers are the cleaned rows', so on cleaned_orders only."""
     quarantined = counts["orders/quarantined_rows"]
     for key in ("cleaned_orders", "quarantined_orders"):
         metadata = dict(counts)
@@ -212,4 +221,6 @@ def _add_day_metadata(
             metadata["dagster/row_count"] = quarantined
             metadata["dagster/partition_row_count"] = quarantined
             metadata["orders/reason_codes"] = dg.MetadataValue.json(codes)
+            metadata["orders/revenue"] = round(quarantined_revenue, 2)
+            del metadata["orders/distinct_customers"]
         context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())

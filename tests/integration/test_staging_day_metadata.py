@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from tests.support.batching import DAYS, hostile_landing, run, settings_for
+from tests.support.fixture_data import day_dir, order, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +54,35 @@ def test_staging_day_metadata_does_not_depend_on_the_batching(tmp_path):
     # Offset-free values: day 1 "naive", day 2 "j1", day 5 "m1".
     assert whole[("cleaned_orders", DAYS[0])]["orders/naive_timestamp_rows"] == 1
     assert whole[("cleaned_orders", DAYS[2])]["orders/naive_timestamp_rows"] == 0
+
+
+def test_quarantined_orders_reports_the_revenue_of_its_own_rows(tmp_path):
+    # quarantined_orders used to carry cleaned_orders' revenue and customers: a day of
+    # 7.00 quarantined next to 5.00 cleaned read "revenue 5.0" on the quarantine too.
+    day = DAYS[0]
+    write_csv(
+        day_dir(tmp_path / "landing", day) / "a.csv",
+        [
+            order("ok", "c1", f"{day}T09:00:00Z", "5.00"),
+            order("neg", "c2", f"{day}T09:00:00Z", "-3.00"),
+            order("xyz", "c3", f"{day}T09:00:00Z", "10.00", currency="XYZ"),
+            order("text", "c4", f"{day}T09:00:00Z", "ten"),  # no revenue on either side
+        ],
+    )
+    settings = settings_for(tmp_path / "landing", tmp_path)
+    with dg.instance_for_test() as instance:
+        run(settings, instance, day, day)
+        metadata = {}
+        for asset in ("cleaned_orders", "quarantined_orders"):
+            [record] = instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=dg.AssetKey(asset), asset_partitions=[day.isoformat()]
+                ),
+                limit=1,
+            ).records
+            metadata[asset] = {k: v.value for k, v in record.asset_materialization.metadata.items()}
+    assert metadata["cleaned_orders"]["orders/revenue"] == 5.0
+    assert metadata["cleaned_orders"]["orders/distinct_customers"] == 1
+    assert metadata["quarantined_orders"]["dagster/row_count"] == 3
+    assert metadata["quarantined_orders"]["orders/revenue"] == 7.0
+    assert "orders/distinct_customers" not in metadata["quarantined_orders"]
