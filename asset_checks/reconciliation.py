@@ -30,9 +30,8 @@ It so proves that what was stored balances, not only what was computed.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import dagster as dg
 import pandas as pd
@@ -41,63 +40,14 @@ from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core import tables
 from orders_core.cleaning import CleaningResult, local_connection, raw_table
 from orders_core.contract import Contract
+from orders_core.reconciliation import Reconciliation, balances_from_rows
 from orders_core.sql.cleaning import reconciliation_select
 from orders_core.sql.dialect import render
 
 CHECK_NAME = tables.RECONCILIATION
 CHECKED_ASSET = dg.AssetKey(tables.CLEANED_ORDERS.key)
 RECONCILIATION_CHECK = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
-RELATIVE_TOLERANCE = 1e-9
 AMOUNT_DECIMALS = 6
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """The balance of one partition of the cleaning step."""
-
-    raw_rows: int
-    cleaned_rows: int
-    quarantined_rows: int
-    superseded_rows: int
-    unparseable_amount_rows: int
-    raw_revenue: float
-    cleaned_revenue: float
-    quarantined_revenue: float
-    superseded_revenue: float
-    absolute_amounts: float
-
-    @property
-    def row_difference(self) -> int:
-        return self.raw_rows - self.cleaned_rows - self.quarantined_rows - self.superseded_rows
-
-    @property
-    def revenue_difference(self) -> float:
-        return self.raw_revenue - math.fsum(
-            [self.cleaned_revenue, self.quarantined_revenue, self.superseded_revenue]
-        )
-
-    @property
-    def balanced(self) -> bool:
-        tolerance = RELATIVE_TOLERANCE * max(1.0, self.absolute_amounts)
-        return self.row_difference == 0 and abs(self.revenue_difference) <= tolerance
-
-
-def balances_from_rows(
-    rows: Sequence[tuple], days: Sequence[dt.date]
-) -> dict[dt.date, Reconciliation]:
-    """Balances of ``days`` from the rows of ``reconciliation_select`` (a day without
-    any row balances at zero)."""
-    found = {row[0]: row for row in rows}
-    balances = {}
-    for day in days:
-        row = found.get(day)
-        if row is None:
-            balances[day] = Reconciliation(0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
-            continue
-        counts = [int(v) for v in row[1:6]]
-        sums = [float(v) for v in row[6:11]]
-        balances[day] = Reconciliation(*counts, *sums)
-    return balances
 
 
 def reconcile_days(

@@ -7,6 +7,7 @@ import dagster as dg
 from orders_core import tables
 from orders_core.cleaning import hmac_pads
 from orders_core.contract import load_contract
+from orders_core.reconciliation import balances_from_rows
 from orders_core.sql.run import cleaning_run
 from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
@@ -151,9 +152,7 @@ def build_staging_assets(
             for day_value, code, n in reasons:
                 codes = codes_by_day.setdefault(day_value, {})
                 codes[code] = codes.get(code, 0) + int(n)
-            # reconciliation_select's quarantined_revenue: the parseable amounts of the
-            # quarantined rows stored for the day
-            quarantined_revenue = {row[0]: float(row[8]) for row in balance}
+            stored = balances_from_rows(balance, days)  # what the tables now hold, per day
             for day in days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
                 counts = _day_counts(row)
@@ -163,7 +162,7 @@ def build_staging_assets(
                     day,
                     naive=int(row[5]),
                     codes=dict(sorted(codes_by_day.get(day, {}).items())),
-                    quarantined_revenue=quarantined_revenue.get(day, 0.0),
+                    quarantined_revenue=stored[day].quarantined_revenue,
                 )
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],
