@@ -68,16 +68,21 @@ def reconcile_days(
     return balances_from_rows(rows, days)
 
 
+def _amount(value: float) -> float:
+    """An amount to 6 decimals (no float noise, the mills of 3-decimal currencies kept),
+    and 0.0 where noise rounds to -0.0 (adding +0.0 does that)."""
+    return round(value, AMOUNT_DECIMALS) + 0.0
+
+
 def reconciliation_outcome(balance: Reconciliation) -> PartitionOutcome:
     """Pass when rows and revenue balance; the whole balance sheet as metadata."""
-    # Amounts to 6 decimals: no float noise, and the mills of 3-decimal currencies kept.
     metadata = {
         **{
-            f"reconciliation/{k}": round(v, AMOUNT_DECIMALS) if isinstance(v, float) else v
+            f"reconciliation/{k}": _amount(v) if isinstance(v, float) else v
             for k, v in asdict(balance).items()
         },
         "reconciliation/row_difference": balance.row_difference,
-        "reconciliation/revenue_difference": round(balance.revenue_difference, AMOUNT_DECIMALS),
+        "reconciliation/revenue_difference": _amount(balance.revenue_difference),
     }
     if balance.balanced:
         return PartitionOutcome(

@@ -1,11 +1,14 @@
 """The bad-input corpus through ingest, cleaning, drift detection and reconciliation."""
 
+import math
+
 import pandas as pd
 import pytest
 
 from asset_checks.drift import detect_drift, drift_outcome
-from asset_checks.reconciliation import reconcile_days
+from asset_checks.reconciliation import reconcile_days, reconciliation_outcome
 from orders_core.contract import load_contract
+from orders_core.reconciliation import Reconciliation
 from tests.support.bad_inputs import Case, corpus
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
 
@@ -79,6 +82,16 @@ def test_reconciliation_detects_changed_revenue():
     assert balance.row_difference == 0
     assert balance.revenue_difference == pytest.approx(-0.01)
     assert not balance.balanced
+
+
+def test_float_noise_in_the_balance_is_shown_as_zero_not_minus_zero():
+    # 0.1 + 0.2 cleaned against 0.3 raw: the difference is -5.6e-17, which rounds to -0.0.
+    balance = Reconciliation(3, 2, 1, 0, 0, 0.3, 0.1, 0.2, 0.0, 0.6)
+    assert balance.balanced and balance.revenue_difference < 0
+    outcome = reconciliation_outcome(balance)
+    amounts = {k: v for k, v in outcome.metadata.items() if isinstance(v, float)}
+    assert amounts["reconciliation/revenue_difference"] == 0.0
+    assert all(math.copysign(1.0, v) == 1.0 for v in amounts.values()), amounts
 
 
 def test_unparseable_amounts_carry_no_revenue():
