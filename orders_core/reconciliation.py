@@ -2,7 +2,8 @@
 
 In rows and in revenue, from the rows of ``orders_core.sql.cleaning.reconciliation_select``
 (one per day). The reconciliation check (``asset_checks/reconciliation.py``) judges it;
-the cleaning step reads each output's own figures from it for its metadata.
+the cleaning step reads the quarantined rows' revenue from it for quarantined_orders'
+metadata (cleaned_orders' figures come from the classification's day summary).
 """
 
 from __future__ import annotations
