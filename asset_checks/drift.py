@@ -17,7 +17,7 @@ Four kinds of drift, each with the severity the contract's ``drift`` policy give
 A Parquet file whose decimal money column (``amount``, ``unit_price``) is an integer
 type (probably minor units: cents) is **retyped** too, whatever its share of the day:
 the reader marks every record of it ``integer_money_column`` (see
-:func:`orders_core.ingest.integer_money_errors`) and cleaning quarantines them.
+:func:`orders_core.parquet_reader.integer_money_errors`) and cleaning quarantines them.
 
 Column names and example values come from landed files (a "header" may be a data row),
 so e-mail addresses in them are masked before they reach the check's description or
@@ -41,8 +41,9 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
-from orders_core.ingest import INTEGER_MONEY_ERROR, extra_columns, normalize_header
+from orders_core.parquet_reader import INTEGER_MONEY_ERROR
 from orders_core.pii import redact_emails
+from orders_core.raw_frame import extra_columns, normalize_header
 from orders_core.sql.cleaning import typed_sql
 from resources.instance_history import latest_materializations, metadata_values
 from resources.telemetry import TelemetryResource

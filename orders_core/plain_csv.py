@@ -33,8 +33,8 @@ from typing import BinaryIO
 import numpy as np
 
 from orders_core.contract import Contract
-from orders_core.ingest import normalize_header
 from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES
+from orders_core.raw_frame import normalize_header
 
 CHUNK_BYTES = 8 * 1024 * 1024
 _QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 import pandas as pd
 
 from orders_core.contract import Contract
-from orders_core.ingest import normalize_header
 from orders_core.pii import redact_emails
+from orders_core.raw_frame import normalize_header
 from orders_core.rounding import money, score, significant
 from orders_core.sql.cleaning import reconciled_amount
 from orders_core.sql.money import money_sum

@@ -170,7 +170,7 @@ class SqlSession:
         plain ASCII: the caller then uses the reader). A refusal inside
         :meth:`transaction` aborts it (DuckDB has no savepoints): the caller must roll
         back."""
-        from orders_core.ingest import normalize_header
+        from orders_core.raw_frame import normalize_header
 
         positions = [f"column{i}" for i in range(len(header))]
         columns = ", ".join(f"'{name}': 'VARCHAR'" for name in positions)

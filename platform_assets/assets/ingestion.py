@@ -22,20 +22,14 @@ from orders_core.compression import (
     read_first_line,
 )
 from orders_core.contract import load_contract
-from orders_core.ingest import (
-    LandedFile,
-    UnreadableFile,
-    extra_columns,
-    file_format,
-    jsonl_batches,
-    landed_file_batches,
-    with_partition_date,
-)
+from orders_core.ingest import landed_file_batches
+from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES
-from orders_core.landing_formats import unreadable_metadata
+from orders_core.landing_formats import file_format, unreadable_metadata
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_header, plain_header_line
 from orders_core.profiling import profile_days
+from orders_core.raw_frame import LandedFile, UnreadableFile, extra_columns, with_partition_date
 from orders_core.sql.run import LOAD_TABLE, raw_load
 from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (

@@ -11,8 +11,8 @@ import pytest
 from orders_core.anomaly import AnomalyConfig, build_features, score_partitions
 from orders_core.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
 from orders_core.contract import load_contract
-from orders_core.ingest import empty_raw_frame
 from orders_core.profiling import profile_raw
+from orders_core.raw_frame import empty_raw_frame
 from tests.support.metadata_history import INJECTED, day, simulate
 
 

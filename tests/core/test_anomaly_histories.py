@@ -145,8 +145,9 @@ def test_small_days_are_judged_by_the_noise_of_their_counts(change, held):
 
 def test_day_metadata_carries_the_keys_the_assets_emit():
     from orders_core.contract import load_contract
-    from orders_core.ingest import LandedFile, read_landed_files
+    from orders_core.ingest import read_landed_files
     from orders_core.profiling import profile_raw
+    from orders_core.raw_frame import LandedFile
 
     contract = load_contract()
     csv = b"order_id,customer_id,order_ts,amount,currency\na1,c1,2025-01-01T10:00:00Z,9.5,EUR\n"

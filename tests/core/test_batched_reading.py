@@ -13,23 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from orders_core import ingest
+from orders_core import jsonl_reader
 from orders_core.contract import load_contract
-from orders_core.ingest import (
-    INTEGER_MONEY_ERROR,
-    LandedFile,
-    UnreadableFile,
-    _jsonl_lines,
-    csv_batches,
-    csv_row_batches,
-    jsonl_batches,
-    landed_file_batches,
-    parquet_batches,
-    read_csv,
-    read_jsonl,
-    read_parquet,
-)
+from orders_core.csv_reader import csv_batches, csv_row_batches, read_csv
+from orders_core.ingest import landed_file_batches
+from orders_core.jsonl_reader import _jsonl_lines, jsonl_batches, read_jsonl
 from orders_core.landed_text import PhysicalLines, line_ending
+from orders_core.parquet_reader import INTEGER_MONEY_ERROR, parquet_batches, read_parquet
+from orders_core.raw_frame import LandedFile, UnreadableFile
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import order_rows
 from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
@@ -143,7 +134,7 @@ def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
     """Lines are read a chunk at a time and decoded one at a time: the same texts as
     decoding the whole file and splitting it, whatever the bytes (invalid UTF-8, CR only,
     a byte-order mark) and wherever the chunks end."""
-    monkeypatch.setattr(ingest, "CHUNK_BYTES", 1 + seed % 7)
+    monkeypatch.setattr(jsonl_reader, "CHUNK_BYTES", 1 + seed % 7)
     rng = random.Random(seed)
     alphabet = [b"a", b"{", b'"', b"\n", b"\r", b"\xc3\xa9", b"\xc3", b"\xff", b"\xe2\x80\xa8"]
     data = (b"\xef\xbb\xbf" if seed % 3 == 0 else b"") + b"".join(

@@ -8,7 +8,8 @@ import pytest
 
 from orders_core.cleaning import clean_orders, hash_email
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from orders_core.ingest import read_landed_files
+from orders_core.raw_frame import LandedFile, with_partition_date
 from tests.support.fixture_data import HEADER
 
 CONTRACT = load_contract()

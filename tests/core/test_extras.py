@@ -12,15 +12,10 @@ import pytest
 
 from asset_checks.drift import detect_drift, drift_outcome
 from orders_core.contract import load_contract
-from orders_core.ingest import (
-    LandedFile,
-    extra_columns,
-    read_csv,
-    read_csv_rows,
-    read_landed_files,
-    with_partition_date,
-)
+from orders_core.csv_reader import read_csv, read_csv_rows
+from orders_core.ingest import read_landed_files
 from orders_core.profiling import pii_extra_names, pii_extras_sql, profile_raw
+from orders_core.raw_frame import LandedFile, extra_columns, with_partition_date
 
 CONTRACT = load_contract()
 READERS = {"fast": read_csv, "exact": read_csv_rows}

@@ -10,14 +10,10 @@ from hypothesis import strategies as st
 from orders_core import csv_fast
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
-from orders_core.ingest import (
-    LandedFile,
-    file_format,
-    normalize_header,
-    read_csv,
-    read_csv_rows,
-    read_landed_files,
-)
+from orders_core.csv_reader import read_csv, read_csv_rows
+from orders_core.ingest import read_landed_files
+from orders_core.landing_formats import file_format
+from orders_core.raw_frame import LandedFile, normalize_header
 
 CONTRACT = load_contract()
 

@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from orders_core import compression, landed_text
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
-from orders_core.ingest import LandedFile, file_format, read_csv_rows, read_landed_files
+from orders_core.csv_reader import read_csv_rows
+from orders_core.ingest import read_landed_files
 from orders_core.landed_text import MAX_RECORD_BYTES, RAW_RECORD_KEEP_BYTES
+from orders_core.landing_formats import file_format
+from orders_core.raw_frame import LandedFile
 
 CONTRACT = load_contract()
 HEADER = b"order_id,customer_id,amount\n"

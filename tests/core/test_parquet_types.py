@@ -17,7 +17,7 @@ import pytest
 
 from asset_checks.drift import detect_drift, drift_outcome
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile
+from orders_core.raw_frame import LandedFile
 from tests.support.order_fixtures import DAY, HEADER, clean, landed, order_rows, raw_frame
 
 CONTRACT = load_contract()

@@ -27,13 +27,8 @@ from hypothesis import strategies as st
 
 from orders_core.cleaning import clean_orders
 from orders_core.contract import load_contract
-from orders_core.ingest import (
-    LandedFile,
-    empty_raw_frame,
-    raw_columns,
-    read_landed_files,
-    with_partition_date,
-)
+from orders_core.ingest import read_landed_files
+from orders_core.raw_frame import LandedFile, empty_raw_frame, raw_columns, with_partition_date
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 1)

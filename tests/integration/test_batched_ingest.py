@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from orders_core import ingest
+from orders_core import csv_reader, jsonl_reader, parquet_reader
 from orders_platform.definitions import build_definitions
 from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
 from tests.support.parquet_files import corrupt_after_first_batch, parquet_file
@@ -29,7 +29,7 @@ def test_raw_orders_voids_the_batches_of_a_file_that_fails_part_way(
 ):
     """raw_orders appends a Parquet file batch by batch; when the file fails after some
     batches, those rows are deleted and the file is one broken record."""
-    monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
+    monkeypatch.setattr(parquet_reader, "BATCH_ROWS", 2)
     day = dt.date(2025, 1, 2)
     landing = tmp_path / "landing"
     land(landing, day, "broken.parquet", corrupt_after_first_batch())
@@ -55,7 +55,7 @@ def test_raw_orders_streams_jsonl_files_in_batches_as_the_reader_reads_them(
 
     from tests.support.raw_rows import raw_rows, reader_rows
 
-    monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
+    monkeypatch.setattr(jsonl_reader, "BATCH_ROWS", 2)
     day = dt.date(2025, 1, 2)
     lines = [json.dumps(r) for r in order_rows(7, day)]
     lines[5] = json.dumps({**json.loads(lines[5]), "promo": "SPRING"})
@@ -84,7 +84,7 @@ def test_raw_orders_frames_a_csv_file_of_the_row_reader_in_batches(tmp_path, ins
 
     from tests.support.raw_rows import raw_rows, reader_rows
 
-    monkeypatch.setattr(ingest, "CSV_BATCH_ROWS", 2)
+    monkeypatch.setattr(csv_reader, "BATCH_ROWS", 2)
     day = dt.date(2025, 1, 2)
     rows = order_rows(7, day)
     rows[1]["status"] = '"placed ""rush"""'

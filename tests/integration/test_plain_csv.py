@@ -16,9 +16,10 @@ import pytest
 from devtools import simulate
 from orders_core.cleaning import raw_table
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, extra_columns, read_landed_files, with_partition_date
+from orders_core.ingest import read_landed_files
 from orders_core.pii import names_email
 from orders_core.plain_csv import plain_header
+from orders_core.raw_frame import LandedFile, extra_columns, with_partition_date
 from orders_core.sql.cleaning import raw_columns
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows

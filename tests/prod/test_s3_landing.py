@@ -8,7 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, read_landed_files
+from orders_core.ingest import read_landed_files
+from orders_core.raw_frame import LandedFile
 from resources.landing_s3 import (
     S3LandingZone,
     parse_s3_uri,
@@ -163,7 +164,7 @@ def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_buck
     import duckdb
 
     from orders_core.cleaning import raw_table
-    from orders_core.ingest import with_partition_date
+    from orders_core.raw_frame import with_partition_date
     from orders_core.sql.tables import create_statements
     from orders_core.tables import RAW_ORDERS
     from platform_assets.assets.ingestion import _engine_loaded

@@ -225,8 +225,9 @@ def cdnow_history(inject: dict[int, str] | None = None, days: int = 273) -> pd.D
     """
     from orders_core.cleaning import clean_orders
     from orders_core.dtypes import day_array, day_mask
-    from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+    from orders_core.ingest import read_landed_files
     from orders_core.profiling import profile_raw
+    from orders_core.raw_frame import LandedFile, with_partition_date
 
     contract = load_contract()
     frame = pd.read_csv(

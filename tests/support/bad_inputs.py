@@ -17,7 +17,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orders_core.ingest import LandedFile
+from orders_core.raw_frame import LandedFile
 from tests.support.order_fixtures import DAY, HEADER, csv_bytes, landed, order_rows
 
 

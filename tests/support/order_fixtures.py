@@ -11,7 +11,8 @@ import pandas as pd
 
 from orders_core.cleaning import CleaningResult, clean_orders
 from orders_core.contract import load_contract
-from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+from orders_core.ingest import read_landed_files
+from orders_core.raw_frame import LandedFile, with_partition_date
 from resources.settings import PlatformSettings
 
 DAY = dt.date(2025, 1, 2)

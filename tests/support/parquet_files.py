@@ -7,7 +7,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orders_core.ingest import LandedFile
+from orders_core.raw_frame import LandedFile
 from tests.support.order_fixtures import order_rows
 
 

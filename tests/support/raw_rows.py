@@ -31,7 +31,8 @@ def reader_rows(files, order: str) -> list[tuple]:
     """The rows the lossless reader makes of landed ``files`` ((day, path) pairs), as
     ``raw.raw_orders`` would hold them, in ``order``."""
     from orders_core.cleaning import raw_table
-    from orders_core.ingest import LandedFile, read_landed_files, with_partition_date
+    from orders_core.ingest import read_landed_files
+    from orders_core.raw_frame import LandedFile, with_partition_date
 
     contract = load_contract()
     session = raw_session()

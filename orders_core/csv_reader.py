@@ -1,0 +1,218 @@
+"""The CSV landing file reader: one raw frame row per record (:mod:`orders_core.raw_frame`).
+
+Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`); anything
+else is read by Python's ``csv`` module, strict, one record at a time: the reference,
+whose rows every faster path must equal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from orders_core import landed_text
+from orders_core.contract import Contract
+from orders_core.csv_fast import WellFormedCsv, parse_well_formed
+from orders_core.dtypes import TEXT_DTYPE
+from orders_core.landed_text import bounded_header, bounded_raw
+from orders_core.raw_frame import (
+    UNDECODABLE,
+    LandedFile,
+    Records,
+    empty_raw_frame,
+    escape_undecodable,
+    whole,
+)
+
+# Records a frame of the row-by-row reader, which holds the file's text besides: at
+# 65,536 a one-file day of 1M records peaked at 1,029 MiB in raw_orders, at 16,384 903.
+BATCH_ROWS = 16_384
+
+
+def _check_fields(records: Records, row: list[str], line: int) -> None:
+    """Add a parsed CSV row: skipped when blank, broken when it does not fit the header."""
+    header = records.header
+    if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
+        return
+    if len(row) != len(header):
+        records.add_broken(
+            f"field_count: expected {len(header)} fields, found {len(row)}", json.dumps(row), line
+        )
+    else:
+        records.add([value if value != "" else None for value in row], line)
+
+
+def _repeated(value: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """One string repeated n times, as n references to the same object."""
+    values = np.empty(n, dtype=object)
+    values.fill(value)
+    return pd.array(values, dtype="string")
+
+
+def _well_formed_frame(
+    contract: Contract, source: LandedFile, parsed: WellFormedCsv
+) -> pd.DataFrame:
+    """The raw frame of a file parsed by the fast path, same as the row-by-row reader's."""
+    records = Records(contract, parsed.header)
+    table, n = parsed.table, parsed.table.num_rows
+    data: dict[str, object] = {}
+    for name in contract.column_names:
+        position = records.positions.get(name)
+        data[name] = table.column(position) if position is not None else pa.nulls(n, pa.string())
+    extras = records.split_extras(
+        [table.column(i).to_pylist() for i, _ in records.extras], [False] * n
+    )
+    data["extra_columns_json"], data["pii_extra_columns_json"] = (
+        pa.array(objects, pa.string()) for objects in extras
+    )
+    data["parse_error"] = data["raw_record"] = pa.nulls(n, pa.string())
+    columns = {
+        name: pd.array(pa.chunked_array([values]) if isinstance(values, pa.Array) else values,
+                       dtype=TEXT_DTYPE)
+        for name, values in data.items()
+    }  # fmt: skip
+    columns["source_file"] = _repeated(source.uri, n)
+    columns["source_line"] = pd.array(parsed.lines.astype("int64"), dtype="int64")
+    columns["source_format"] = _repeated("csv", n)
+    columns["file_header"] = _repeated(json.dumps(parsed.header), n)
+    frame = pd.DataFrame(columns)
+    if not parsed.odd_lines:
+        return frame
+    for line, text in parsed.odd_lines:
+        _check_fields(records, next(csv.reader([text], strict=True)), line)
+    merged = pd.concat([frame, records.frame(contract, source, "csv")], ignore_index=True)
+    return merged.sort_values("source_line", kind="stable", ignore_index=True)
+
+
+def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a CSV landing file whole (:func:`csv_batches` concatenated)."""
+    return whole(csv_batches(contract, source))
+
+
+def csv_batches(
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """Parse a CSV landing file; ``source_line`` is the line where each record starts.
+
+    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`; one
+    frame, of Arrow strings); anything else is read row by row with the ``csv`` module,
+    which is the reference, at most ``batch_rows`` (:data:`BATCH_ROWS`) records a
+    frame.
+    """
+    parsed = parse_well_formed(source.data)
+    if parsed is not None:
+        yield _well_formed_frame(contract, source, parsed)
+        return
+    yield from csv_row_batches(contract, source, batch_rows)
+
+
+def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """The reference CSV reader, whole (:func:`csv_row_batches` concatenated)."""
+    return whole(csv_row_batches(contract, source))
+
+
+def csv_row_batches(
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """The reference CSV reader: Python's ``csv`` module, strict, one record at a time,
+    framed ``batch_rows`` records at a time (one frame, maybe empty, at least).
+
+    Sizes and line numbers follow :mod:`orders_core.landed_text`: a record over the size
+    limit is one broken record with a bounded prefix of its text, and a quote that is
+    never closed breaks the line it opens on only, not every record after it. Which
+    extra columns hold e-mails is decided over the whole file: when the file is longer
+    than a batch, a first pass over its records decides it before the first frame.
+    """
+    batch_rows = batch_rows or BATCH_ROWS
+    text = source.data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = landed_text.PhysicalLines(text)
+    reader = csv.reader(lines, strict=True)
+    # Sizes are judged per record below: the csv module must not cut a long field short.
+    with _field_size_limit(len(text) + 1):
+        try:
+            header = next(reader)
+        except StopIteration:
+            yield empty_raw_frame(contract)
+            return
+        except csv.Error as exc:
+            records = Records(contract, [])
+            records.add_broken(f"unparseable_header: {exc}", bounded_raw(lines.record(0)), 1)
+            yield records.frame(contract, source, "csv")
+            return
+        records = Records(contract, bounded_header([escape_undecodable(name) for name in header]))
+        framed = False
+        for _ in _read_csv_records(records, reader, lines, batch_rows):
+            if not framed and records.unresolved_extras():
+                _note_pii_of_file(contract, records, text, batch_rows)
+            yield records.frame(contract, source, "csv")
+            records.clear()
+            framed = True
+        if records.values or not framed:
+            yield records.frame(contract, source, "csv")
+
+
+def _note_pii_of_file(contract: Contract, records: Records, text: str, batch_rows: int) -> None:
+    """Mark in ``records`` every extra column holding an e-mail in any record of the
+    file (``text``, its header already read into ``records``): a pass over the records
+    that keeps no more than a batch of them."""
+    lines = landed_text.PhysicalLines(text)
+    reader = csv.reader(lines, strict=True)
+    next(reader)  # the header
+    scan = Records(contract, records.header)
+    for _ in _read_csv_records(scan, reader, lines, batch_rows):
+        scan.note_pii()
+        scan.clear()
+    scan.note_pii()
+    records.pii_cells |= scan.pii_cells
+
+
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit(max(limit, csv.field_size_limit()))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv_records(
+    records: Records, reader, lines: landed_text.PhysicalLines, batch_rows: int
+) -> Iterator[None]:
+    """Add every record after the header, each starting on the line where it begins;
+    pause (yield) whenever ``records`` holds ``batch_rows`` of them."""
+    has_bad_bytes = UNDECODABLE.search(lines.text) is not None
+    while True:
+        if len(records.values) >= batch_rows:
+            yield
+        start, line = lines.pos, lines.line
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if str(exc) == "unexpected end of data":  # a quote of this record never closes
+                text = lines.restart_after_line(start, line)
+                records.add_broken("csv_syntax: unclosed quote", bounded_raw(text), line)
+            else:
+                records.add_broken(f"csv_syntax: {exc}", bounded_raw(lines.record(start)), line)
+            continue
+        if (lines.pos - start) * 4 > landed_text.MAX_RECORD_BYTES:
+            text = lines.record(start)
+            if landed_text.is_oversized(text):
+                size = landed_text.text_bytes(text)
+                records.add_broken(landed_text.oversized_error(size), bounded_raw(text), line)
+                continue
+        if row and has_bad_bytes and any(UNDECODABLE.search(value) for value in row):
+            records.add_broken(
+                "invalid_utf8", json.dumps([escape_undecodable(v) for v in row]), line
+            )
+        else:
+            _check_fields(records, row, line)

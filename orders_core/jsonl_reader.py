@@ -1,0 +1,248 @@
+"""The JSON Lines landing file reader: one raw frame row per line (:mod:`orders_core.raw_frame`).
+
+Each line is one JSON object; its keys, in order of first appearance in the file, are
+the file's header. Values are kept as the text they landed as (numbers too), nested
+values as JSON text; a line that is not an object is a broken record with its text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+import pandas as pd
+
+from orders_core import landed_text
+from orders_core.contract import Contract
+from orders_core.landed_text import bounded_raw
+from orders_core.pii import looks_like_email
+from orders_core.raw_frame import (
+    UNDECODABLE,
+    LandedFile,
+    Records,
+    escape_undecodable,
+    normalize_header,
+    numbered_key,
+    whole,
+)
+
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape of a UTF-16 surrogate; paired ones decode to one character, lone ones
+# decode to text that cannot be encoded as UTF-8 (or stored, or hashed).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# Records of a file read (and held) at a time: see jsonl_batches.
+BATCH_ROWS = 65_536
+CHUNK_BYTES = 8 * 1024 * 1024  # of a file read at a time
+
+
+def _keep_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose repeated keys keep every value (``json.loads`` keeps the last):
+    as with repeated CSV header cells, the first keeps the key and the n-th is keyed
+    ``key__n``, skipping keys the object already has."""
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    record, taken = {}, {key for key, _ in pairs}
+    for key, value in pairs:
+        record[numbered_key(key, taken) if key in record else key] = value
+    return record
+
+
+class _JsonNumber(float):
+    """A JSON number with a fraction or an exponent (or a NaN/Infinity token), keeping the
+    text it landed as: ``1E2``, ``1.10``, ``1e400`` and ``100000000000000000000.0`` are
+    landed text like a CSV field, not ``100.0``, ``1.1``, ``inf`` and ``1e+20``."""
+
+    text: str
+
+    @classmethod
+    def of(cls, text: str) -> _JsonNumber:
+        number = cls(text)
+        number.text = text
+        return number
+
+
+def json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _JsonNumber):
+        return value.text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def read_jsonl(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Parse a JSON Lines landing file; nested values are kept as JSON text."""
+    return whole(jsonl_batches(contract, source))
+
+
+def jsonl_batches(
+    contract: Contract,
+    source: LandedFile,
+    batch_rows: int | None = None,
+    stream: BinaryIO | None = None,
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_jsonl`'s frame, ``batch_rows`` records at a time, from ``stream`` (a
+    seekable binary stream of the file; default ``source.data``): what is held is one
+    chunk of the file and one batch, not a record object per line (a million-line file
+    took 4 GiB read whole). The header (every key, in order of first appearance) and the
+    keys holding e-mail addresses depend on the whole file: a file of more records than
+    a batch is parsed twice, first for those only."""
+    batch_rows = batch_rows or BATCH_ROWS
+    stream = stream if stream is not None else io.BytesIO(source.data)
+    kept: list | None = []  # the records, while the file fits one batch
+    names: dict[str, None] = {}
+    contract_names: set[str] = set()  # contract columns already named by a key
+    email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
+    settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
+    for entry in map(_jsonl_record, _jsonl_lines(stream)):
+        if entry is None:
+            continue
+        if kept is not None:
+            kept.append(entry)
+            kept = kept if len(kept) <= batch_rows else None
+        record = entry[1]
+        if record is None:
+            continue
+        for key, value in record.items():
+            if key not in names:
+                names[key] = None
+                name = normalize_header(key)
+                if name in contract.column_names and name not in contract_names:
+                    contract_names.add(name)  # the first key naming it: not an extra
+                    settled.add(key)
+            if key not in settled and looks_like_email(json_text(value)):
+                email_keys.add(key)
+                settled.add(key)
+    if kept is not None:
+        yield _jsonl_frame(contract, source, list(names), kept, None)
+        return
+    batch: list = []
+    for entry in map(_jsonl_record, _jsonl_lines(stream)):
+        if entry is not None:
+            batch.append(entry)
+        if len(batch) == batch_rows:
+            yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+            batch = []
+    if batch:
+        yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+
+
+def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line of a JSON Lines file, read a chunk at a time. Records
+    end at "\n" (or "\r" in a file without "\n", as landed_text.line_ending says)
+    only: str.splitlines() would also split inside JSON strings holding U+2028, U+0085
+    or other characters JSON allows unescaped. Undecodable bytes are kept as surrogates
+    (flagged later); a line end is never inside a UTF-8 sequence, so lines decode as the
+    whole file would."""
+    stream.seek(0)
+    ending = b"\r"
+    while chunk := stream.read(CHUNK_BYTES):
+        if b"\n" in chunk:
+            ending = b"\n"
+            break
+    stream.seek(0)
+    head = stream.read(3)
+    carry = b"" if head == b"\xef\xbb\xbf" else head
+    number = 0
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        lines = (carry + chunk).split(ending)
+        carry = lines.pop() if chunk else b""  # a line the next chunk may go on with
+        for line in lines:
+            number += 1
+            yield number, line.decode("utf-8", "surrogateescape")
+        if not chunk:
+            return
+
+
+def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | None, str] | None:
+    """(number, record or None, parse_error, text) of one line; None for a blank line."""
+    number, line = numbered
+    line = line.removesuffix("\r")
+    if not line.strip():
+        return None
+    if landed_text.is_oversized(line):
+        size = landed_text.text_bytes(line)
+        return number, None, landed_text.oversized_error(size), bounded_raw(line)
+    if UNDECODABLE.search(line):
+        return number, None, "invalid_utf8", escape_undecodable(line)
+    try:
+        record = json.loads(
+            line,
+            object_pairs_hook=_keep_repeated_keys,
+            parse_float=_JsonNumber.of,
+            parse_constant=_JsonNumber.of,
+        )
+    except (ValueError, RecursionError) as exc:
+        return number, None, f"invalid_json: {exc}", line
+    if not isinstance(record, dict):
+        return number, None, "not_an_object", line
+    if _ESCAPED_SURROGATE.search(line) and _ANY_SURROGATE.search(
+        json.dumps(record, ensure_ascii=False)
+    ):
+        return number, None, "invalid_unicode: lone surrogate escape", line
+    return number, record, None, line
+
+
+def _jsonl_frame(
+    contract: Contract,
+    source: LandedFile,
+    names: list[str],
+    parsed: Sequence[tuple],
+    email_keys: set[str] | None,
+) -> pd.DataFrame:
+    """The raw frame of parsed lines of a file with header ``names``; ``email_keys``: the
+    file's keys holding e-mail addresses (None: ``parsed`` is the whole file)."""
+    records = Records(contract, names)
+    if email_keys is not None:
+        records.pii_cells |= {records.header[i] for i, _ in records.extras} & email_keys
+    aliases = _contract_aliases(records)
+    for number, record, error, line in parsed:
+        if record is None:
+            records.add_broken(error or "", line, number)
+            continue
+        values = [json_text(record.get(name)) for name in names]
+        if aliases:
+            _use_own_keys(record, names, aliases, values)
+        records.add(values, number)
+    return records.frame(contract, source, "jsonl")
+
+
+def _contract_aliases(records: Records) -> dict[str, tuple[int, int]]:
+    """The keys of a JSON Lines file that name a contract column another key of the file
+    names first (``amount`` after ``Amount``), each with that column's position and its
+    own."""
+    positions = {records.header[i]: i for i in records.positions.values()}
+    by_column = {normalize_header(key): i for key, i in positions.items()}
+    return {
+        key: (by_column[normalize_header(key)], own)
+        for own, key in enumerate(records.header)
+        if key not in positions and normalize_header(key) in by_column
+    }
+
+
+def _use_own_keys(
+    record: dict,
+    names: list[str],
+    aliases: dict[str, tuple[int, int]],
+    values: list[str | None],
+) -> None:
+    """Read a contract column of ``record`` from the record's own key naming it when the
+    key the file named it by first is not in the record: each JSON object names its
+    values, so a record spelling ``amount`` where others spell ``Amount`` still has its
+    amount (it was kept as an extra and the record quarantined as ``missing_amount``)."""
+    filled: set[int] = set()  # the first of the record's keys naming a column counts
+    for key in record:
+        position, own = aliases.get(key, (None, None))
+        if position is not None and position not in filled and names[position] not in record:
+            values[position], values[own] = values[own], None
+            filled.add(position)

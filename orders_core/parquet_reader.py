@@ -1,0 +1,308 @@
+"""The Parquet landing file reader: one raw frame row per record (:mod:`orders_core.raw_frame`).
+
+Typed values are rendered as text, nested ones as JSON, binary ones as UTF-8 text
+(escaped and the record broken when they are not UTF-8); integer money columns break
+every record of the file (:func:`integer_money_errors`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from orders_core import landed_text
+from orders_core.contract import Contract
+from orders_core.jsonl_reader import json_text
+from orders_core.landed_text import bounded_header, bounded_raw
+from orders_core.pii import holds_emails, names_email
+from orders_core.raw_frame import (
+    LandedFile,
+    Records,
+    UnreadableFile,
+    broken_file,
+    contract_positions,
+    extra_columns,
+    normalize_header,
+    whole,
+)
+
+# parse_error prefix of every record of a file whose money column is an integer.
+INTEGER_MONEY_ERROR = "integer_money_column"
+# Records of a file read (and held) at a time: see parquet_batches.
+BATCH_ROWS = 65_536
+
+
+def _is_binary(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
+        or pa.types.is_binary_view(kind)
+    )
+
+
+def _decoded(value: object) -> tuple[object, bool]:
+    """``value`` with every bytes value in it as text, and whether some were not UTF-8.
+
+    Valid UTF-8 bytes become that text; other bytes become a visible, lossless escape
+    (``\\xNN`` for each byte that is not UTF-8, as the CSV reader does), which the
+    record's ``parse_error`` then flags.
+    """
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return value.decode("utf-8", "backslashreplace"), True
+    if isinstance(value, dict):
+        pairs = [(key, _decoded(item)) for key, item in value.items()]
+        return {key: item for key, (item, _) in pairs}, any(bad for _, (_, bad) in pairs)
+    if isinstance(value, list | tuple):
+        items = [_decoded(item) for item in value]
+        return [item for item, _ in items], any(bad for _, bad in items)
+    return value, False
+
+
+def _timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
+    """ISO-8601 text of a timestamp column: no offset when the type has no time zone
+    (cleaning reads such values as UTC), the zone's offset when it has one. A value
+    outside Python's datetime range is rendered by Arrow (e.g. a five-digit year),
+    which cleaning rejects as ``invalid_<column>``."""
+    try:
+        return [None if v is None else v.isoformat() for v in column.to_pylist()]
+    except (OverflowError, ValueError):
+        return pc.cast(column, pa.string()).to_pylist()
+
+
+def _arrow_to_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
+    """The text of each value of a Parquet column, and which values held bytes that
+    are not UTF-8 (see :func:`_decoded`).
+
+    A text column (Parquet's UTF8 annotation) is not checked by every writer, nor by
+    Arrow's reader: one holding bytes that are not UTF-8 is read as the bytes it holds,
+    as a binary column is (its records broken ``invalid_utf8``, the bytes escaped), not
+    left to fail the whole run."""
+    try:
+        return _typed_text(column)
+    except UnicodeDecodeError:
+        return _typed_text(column.cast(_bytes_type(column.type)))
+
+
+def _bytes_type(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with every text type in it made the matching binary type (dictionaries
+    decoded)."""
+    if pa.types.is_dictionary(kind):
+        return _bytes_type(kind.value_type)
+    if pa.types.is_string(kind):
+        return pa.binary()
+    if pa.types.is_large_string(kind):
+        return pa.large_binary()
+    if pa.types.is_string_view(kind):
+        return pa.binary_view()
+    if pa.types.is_map(kind):
+        return pa.map_(_bytes_type(kind.key_type), _bytes_type(kind.item_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([_bytes_field(kind.field(i)) for i in range(kind.num_fields)])
+    if pa.types.is_large_list(kind):
+        return pa.large_list(_bytes_field(kind.value_field))
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(_bytes_field(kind.value_field), kind.list_size)
+    if pa.types.is_list(kind):
+        return pa.list_(_bytes_field(kind.value_field))
+    return kind
+
+
+def _bytes_field(field: pa.Field) -> pa.Field:
+    return field.with_type(_bytes_type(field.type))
+
+
+def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
+    """:func:`_arrow_to_text` of a column whose text is UTF-8 (else UnicodeDecodeError)."""
+    kind = column.type
+    clean = [False] * len(column)
+    if pa.types.is_dictionary(kind):
+        decoded = [chunk.dictionary_decode() for chunk in column.chunks]
+        return _typed_text(pa.chunked_array(decoded, kind.value_type))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_pylist(), clean
+    if pa.types.is_timestamp(kind):
+        return _timestamp_text(column), clean
+    if _is_binary(kind):
+        pairs = [_decoded(v) for v in column.to_pylist()]
+        return [text for text, _ in pairs], [bad for _, bad in pairs]
+    if pa.types.is_nested(kind):
+        pairs = [_decoded(v) for v in column.to_pylist()]
+        return [json_text(value) for value, _ in pairs], [bad for _, bad in pairs]
+    try:
+        return pc.cast(column, pa.string()).to_pylist(), clean
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return [json_text(v) for v in column.to_pylist()], clean
+
+
+def integer_money_errors(contract: Contract, header: Sequence[str], table: pa.Table) -> list[str]:
+    """Why every record of a Parquet file is broken when a decimal money column of the
+    contract (``amount``, ``unit_price``) is an integer type holding values: such
+    values are most likely minor units (cents), and reading ``1999`` as 1999.00 major
+    units would publish them changed. The records are quarantined, never converted."""
+    return _integer_money_errors(
+        contract,
+        header,
+        table.schema,
+        {i: table.column(i).null_count < table.num_rows for i in range(table.num_columns)},
+    )
+
+
+def _integer_money_columns(contract: Contract, header: Sequence[str], schema: pa.Schema) -> dict:
+    """Positions of the contract's decimal money columns that are an integer type, with
+    their contract name and type."""
+    found = {}
+    for name, position in contract_positions(contract, header).items():
+        kind = schema.field(position).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if contract.column(name).type == "decimal" and pa.types.is_integer(kind):
+            found[position] = (name, kind)
+    return found
+
+
+def _integer_money_errors(
+    contract: Contract, header: Sequence[str], schema: pa.Schema, holds_values: dict[int, bool]
+) -> list[str]:
+    """:func:`integer_money_errors`, from whether each column holds a value anywhere."""
+    return [
+        f"{INTEGER_MONEY_ERROR}: {name} is {kind} in Parquet (minor units?);"
+        " the contract wants major units"
+        for position, (name, kind) in _integer_money_columns(contract, header, schema).items()
+        if holds_values[position]
+    ]
+
+
+def _binary_error(contract: Contract, header: Sequence[str], position: int) -> str:
+    """The parse_error of a record whose binary value at ``position`` is not UTF-8;
+    only contract columns are named (an extra column's name is landed text)."""
+    name = normalize_header(header[position])
+    where = f"column {name}" if name in contract.column_names else f"extra column {position + 1}"
+    return f"invalid_utf8: binary value in {where} is not UTF-8 (kept with \\xNN escapes)"
+
+
+def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
+    """Read a Parquet landing file; typed values are rendered as text, nested as JSON.
+
+    Binary values are read as UTF-8 text; a record holding one that is not UTF-8 is
+    broken (``invalid_utf8``) with the bytes kept as ``\\xNN`` escapes. A file whose
+    ``amount`` or ``unit_price`` is an integer type has every record broken
+    (``integer_money_column``, values kept): see :func:`integer_money_errors`. A file
+    that cannot be read is one broken record (``unreadable_parquet``).
+    """
+    return whole(parquet_batches(contract, source))
+
+
+def parquet_batches(
+    contract: Contract, source: LandedFile, batch_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_parquet`'s frame, ``batch_rows`` records at a time: what is held is one
+    batch of the file, not the file (a million-row file took 2.3 GiB read whole).
+
+    What depends on the whole file (which extra columns hold e-mail addresses, whether
+    an integer money column holds values) is read first, in a pass over those columns
+    only. Raises :class:`UnreadableFile` when the file cannot be read, at any point.
+    """
+    batch_rows = batch_rows or BATCH_ROWS
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(source.data))
+        header = bounded_header(parquet.schema_arrow.names)
+        if parquet.metadata.num_rows <= batch_rows:
+            # ParquetFile, not read_table: the dataset API refuses repeated column names.
+            yield _parquet_frame(contract, source, header, parquet.read(), 0, None)
+            return
+        file_errors, pii_cells = _whole_file_facts(contract, header, parquet, batch_rows)
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch])
+            yield _parquet_frame(contract, source, header, table, offset, (file_errors, pii_cells))
+            offset += table.num_rows
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        # UnicodeDecodeError: a column name that is not UTF-8 (pyarrow decodes names)
+        error = f"unreadable_parquet: {exc}"
+        raise UnreadableFile(broken_file(contract, source, "parquet", error)) from None
+
+
+def _whole_file_facts(
+    contract: Contract, header: list[str], parquet: pq.ParquetFile, batch_rows: int
+) -> tuple[list[str], set[str]]:
+    """The file's integer-money errors and the header cells of its extra columns that
+    hold e-mail addresses: one pass over the batches, converting only those columns."""
+    schema = parquet.schema_arrow
+    money = _integer_money_columns(contract, header, schema)
+    extras = [index for index, _ in extra_columns(contract, header)]
+    holds_values = dict.fromkeys(money, False)
+    pii_cells = {header[i] for i in extras if names_email(header[i])}
+    wanted = [i for i in extras if header[i] not in pii_cells]
+    if not money and not wanted:
+        return [], pii_cells
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        for position in money:
+            holds_values[position] |= batch.column(position).null_count < batch.num_rows
+        for position in wanted:
+            if header[position] not in pii_cells:
+                texts, _ = _arrow_to_text(pa.chunked_array([batch.column(position)]))
+                if holds_emails(texts):
+                    pii_cells.add(header[position])
+    return _integer_money_errors(contract, header, schema, holds_values), pii_cells
+
+
+def _parquet_frame(
+    contract: Contract,
+    source: LandedFile,
+    header: list[str],
+    table: pa.Table,
+    offset: int,
+    whole_file: tuple[list[str], set[str]] | None,
+) -> pd.DataFrame:
+    """The raw frame of ``table``, the rows of a Parquet file from row ``offset + 1``;
+    ``whole_file``: the file's integer-money errors and e-mail extra columns (None: the
+    table is the whole file)."""
+    records = Records(contract, header)
+    converted = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
+    columns = [texts for texts, _ in converted]
+    if whole_file is None:
+        file_errors = integer_money_errors(contract, records.header, table)
+        # As the batched pass does: values of rows broken below for their size count.
+        records.pii_cells |= {header[i] for i, _ in records.extras if holds_emails(columns[i])}
+    else:
+        file_errors, pii_cells = whole_file
+        records.pii_cells |= pii_cells
+    records.values = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    records.lines = list(range(offset + 1, offset + table.num_rows + 1))
+    errors: list[list[str]] = [list(file_errors) for _ in range(table.num_rows)]
+    for position, (_, bad) in enumerate(converted):
+        if any(bad):
+            error = _binary_error(contract, records.header, position)
+            for row in np.flatnonzero(bad):
+                if not any(e.startswith("invalid_utf8") for e in errors[row]):
+                    errors[row].append(error)
+    records.errors = ["; ".join(row) or None for row in errors]
+    records.raws = [None] * table.num_rows
+    _break_oversized_rows(records, columns)
+    return records.frame(contract, source, "parquet")
+
+
+def _break_oversized_rows(records: Records, columns: list[list[str | None]]) -> None:
+    """Make each row whose text (as a JSON object) is over the size limit a broken record."""
+    widest = sum(max(map(len, filter(None, column)), default=0) for column in columns)
+    if widest * 4 <= landed_text.MAX_RECORD_BYTES:
+        return  # no row can be over the limit: skip the per-row pass
+    for row, values in enumerate(records.values):
+        if sum(len(value) for value in values if value) * 4 <= landed_text.MAX_RECORD_BYTES:
+            continue
+        text = json.dumps(dict(zip(records.header, values, strict=True)), ensure_ascii=False)
+        if landed_text.is_oversized(text):
+            records.values[row] = [None] * len(values)
+            records.errors[row] = landed_text.oversized_error(landed_text.text_bytes(text))
+            records.raws[row] = bounded_raw(text)
