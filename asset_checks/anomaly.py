@@ -147,7 +147,7 @@ def _judging_window(
     deferred_of: dict[str, bool] = {}
     while True:
         window = day_keys(start, last)
-        failed = set(failed_partitions(instance, window)) - set(days)
+        failed = failed_partitions(instance, [day for day in window if day not in days])
         for day in failed - deferred_of.keys():
             deferred_of[day] = _is_deferred(instance, day)
         deferred = {day for day in failed if deferred_of[day]}

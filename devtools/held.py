@@ -6,8 +6,10 @@
 A day is held when its latest ``metadata_anomaly`` evaluation failed. A **deferred** day
 (verdict ``deferred``: earlier landed days of its history window were not loaded when it
 ran) is listed with the range to load instead of a release: orders_anomaly_sensor runs
-it again once those days are loaded. See ``docs/anomaly_hold.md`` for releasing a day
-from the UI or the CLI.
+it again once those days are loaded. A day whose latest run ended (failed, canceled)
+before the check judged it again is still held or deferred: it is listed with that run,
+to re-execute from failure. See ``docs/anomaly_hold.md`` for releasing a day from the UI
+or the CLI.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from resources.instance_history import (
     evaluation_values,
     failed_partitions,
     latest_evaluation,
+    unjudged_run,
 )
 from sensors.alerting import release_command
 
@@ -42,6 +45,10 @@ class HeldPartition:
     run_id: str
     landing_fingerprint: str
     waiting_for: tuple[str, ...] = ()  # a deferred day: the days it waits for
+    # The day's latest run, when it ended before the check judged the day again (a re-run
+    # that failed or was canceled), and how it ended (FAILURE, CANCELED).
+    stopped_run: str = ""
+    stopped_status: str = ""
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
@@ -54,6 +61,7 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
         values = evaluation_values(record)
         evaluation = evaluation_of(record)
         score, threshold = values.get("anomaly_score"), values.get("threshold")
+        stopped = unjudged_run(instance, day)
         held.append(
             HeldPartition(
                 partition=day,
@@ -64,6 +72,8 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
                 run_id=record.run_id,
                 landing_fingerprint=str(values.get("landing_fingerprint", "")),
                 waiting_for=tuple(str(d) for d in values.get("waiting_for") or ()),
+                stopped_run=stopped.run_id if stopped else "",
+                stopped_status=stopped.status.value if stopped else "",
             )
         )
     return held
@@ -80,8 +90,14 @@ def format_table(held: Sequence[HeldPartition]) -> str:
             f"- {item.partition}  score {score}  run {item.run_id[:8]}",
             f"    {item.reason}",
         ]
+        if item.stopped_run:
+            lines.append(
+                f"    its latest run {item.stopped_run[:8]} ended {item.stopped_status} before "
+                f"the check judged it: re-execute it from failure (/runs/{item.stopped_run})"
+            )
         if item.verdict == DEFERRED and item.waiting_for:
-            lines.append(f"    load first: {load_command(item.waiting_for)}")
+            if not item.stopped_run:
+                lines.append(f"    load first: {load_command(item.waiting_for)}")
         else:
             lines.append(f"    release: {release_command(item.partition)}")
     return "\n".join(lines)

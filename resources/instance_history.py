@@ -107,21 +107,28 @@ def read_history(instance: dg.DagsterInstance, partitions: Sequence[str]) -> His
 
 def failed_partitions(
     instance: dg.DagsterInstance, partitions: Sequence[str] | None = None
-) -> dict[str, int]:
-    """Partitions whose latest metadata_anomaly evaluation failed, with its event storage id.
+) -> set[str]:
+    """Partitions whose latest completed metadata_anomaly evaluation failed (held or deferred).
 
-    ``partitions`` limits the query to those keys; None asks for every partition (one
-    aggregate query in the database, used once to bootstrap a sensor or by ``devtools.held``).
+    A later execution that never completed (its run failed or was canceled before the
+    check judged the day, or is still going) does not lift the verdict: the day stays held
+    until a run judges it again. ``partitions`` limits the query to those keys; None asks
+    for every partition (one aggregate query in the database, used once to bootstrap a
+    sensor or by ``devtools.held``), plus one per partition whose latest execution is only
+    planned.
     """
     infos = instance.event_log_storage.get_asset_check_partition_info(
         [CHECK_KEY], partition_keys=list(partitions) if partitions is not None else None
     )
-    return {
-        info.partition_key: info.latest_check_event_storage_id
-        for info in infos
-        if info.partition_key
-        and info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED
-    }
+    failed = set()
+    for info in infos:
+        status = info.latest_execution_status
+        if info.partition_key and status == AssetCheckExecutionRecordStatus.PLANNED:
+            record = latest_evaluation(instance, info.partition_key)
+            status = record.status if record is not None else status
+        if info.partition_key and status == AssetCheckExecutionRecordStatus.FAILED:
+            failed.add(info.partition_key)
+    return failed
 
 
 def latest_execution(
@@ -143,6 +150,17 @@ def latest_evaluation(
 ) -> AssetCheckExecutionRecord | None:
     """The latest completed metadata_anomaly execution of one partition."""
     return latest_execution(instance, partition, completed_only=True)
+
+
+def unjudged_run(instance: dg.DagsterInstance, partition: str) -> dg.DagsterRun | None:
+    """The finished run that planned the partition's latest metadata_anomaly execution but
+    never completed it (it failed or was canceled before the check judged the day); None
+    when the latest execution completed or its run is still going."""
+    latest = latest_execution(instance, partition)
+    if latest is None or latest.status in COMPLETED:
+        return None
+    run = instance.get_run_by_id(latest.run_id)
+    return run if run is not None and run.is_finished else None
 
 
 def evaluation_of(record: AssetCheckExecutionRecord) -> dg.AssetCheckEvaluation | None:

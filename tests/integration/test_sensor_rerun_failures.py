@@ -3,99 +3,22 @@
 Not requested again (no failed run is retried automatically: dagster.yaml); posted by
 orders_run_failure_sensor; re-executed from failure, it publishes its days and the
 sensor takes its verdicts like any other (docs/anomaly_hold.md, "Range runs"). The graph
-is tests/support/sensor_graph.py's (trivial bodies, the real asset keys), with raw_orders failing
-while an outage flag file exists and a late day deferred until its history is loaded.
+is tests/support/sensor_graph.py's (trivial bodies, the real asset keys), with raw_orders
+failing while an outage flag file exists and a late day deferred until its history is
+loaded, driven by tests/support/sensor_reruns.py.
 """
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import TAGS_TO_MAYBE_OMIT_ON_RETRY
 
-from resources.alerts import AlertWebhook
+from resources.instance_history import failed_partitions
 from sensors.orders_anomaly import SensorState
-from sensors.run_failure import build_run_failure_sensor
 from tests.support.fixture_data import day_dir
 from tests.support.requests import requested_days
-from tests.support.sensor_graph import DAYS, FCT_ORDERS, JOB_NAME, Daemon, build_graph
-from tests.support.webhook_server import WebhookServer
-
-
-def _graph(root: str, flag: str, waits_json: str, held_json: str) -> dg.Definitions:
-    held, waits = set(json.loads(held_json)), json.loads(waits_json)
-    return build_graph(held, root, waits=waits, outage_flag=flag)
-
-
-def rerun_job(root: str, flag: str, waits_json: str, held_json: str) -> dg.JobDefinition:
-    """The job, rebuilt from plain arguments in the re-execution's process."""
-    return _graph(root, flag, waits_json, held_json).resolve_job_def(JOB_NAME)
-
-
-def reexecute_from_failure(instance, run_id: str, args: tuple) -> dg.DagsterRun:
-    """What an engineer does from the failure alert: re-execute the run from failure."""
-    recon = dg.build_reconstructable_job(__name__, "rerun_job", reconstructable_args=args)
-    options = dg.ReexecutionOptions.from_failure(run_id, instance)
-    parent = instance.get_run_by_id(run_id)
-    tags = {k: v for k, v in parent.tags.items() if k not in TAGS_TO_MAYBE_OMIT_ON_RETRY}
-    with dg.execute_job(
-        recon,
-        instance=instance,
-        tags=tags,  # as the UI's re-execution and run_retries keep them
-        reexecution_options=options,
-        run_config={"execution": {"config": {"in_process": {}}}},
-        raise_on_error=False,
-    ) as result:
-        return instance.get_run_by_id(result.run_id)
-
-
-def failure_alerts(instance, server, cursor=None):
-    sensor = build_run_failure_sensor()
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"alert_webhook": AlertWebhook(url=server.url)}
-    )
-    return sensor.evaluate_tick(context).cursor
-
-
-@dataclass
-class Watched:
-    """The sensor's daemon over the graph, the alert webhook's server and what rebuilds
-    the job for a re-execution."""
-
-    daemon: Daemon
-    server: WebhookServer
-    args: tuple[str, str, str, str]
-    alerts: str | None = None
-
-    def fail_in_outage(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
-        """Execute ``request`` while raw_orders cannot reach the landing zone."""
-        flag = Path(self.args[1])
-        flag.touch()
-        try:
-            (result,) = self.daemon.execute([request])
-        finally:
-            flag.unlink()
-        assert not result.success
-        return result
-
-    def alert(self) -> dict:
-        """The failure sensor's latest post, after a tick of it."""
-        self.alerts = failure_alerts(self.daemon.instance, self.server, self.alerts)
-        return self.server.posts[-1]
-
-
-@contextmanager
-def watched(tmp_path: Path, waits: dict | None = None, held: tuple = ()) -> Iterator[Watched]:
-    args = (str(tmp_path), str(tmp_path / "outage"), json.dumps(waits or {}), json.dumps(held))
-    with dg.instance_for_test() as instance, WebhookServer() as server:
-        watch = Watched(Daemon(_graph(*args), instance), server, args)
-        watch.alerts = failure_alerts(instance, server)
-        assert watch.daemon.tick() == []
-        yield watch
+from tests.support.sensor_graph import DAYS, FCT_ORDERS
+from tests.support.sensor_reruns import listed, reexecute_from_failure, watched
 
 
 def test_a_deferred_days_rerun_failing_before_the_check(tmp_path):
@@ -121,6 +44,10 @@ def test_a_deferred_days_rerun_failing_before_the_check(tmp_path):
 
         assert daemon.run_range(DAYS[:5]).success
         assert daemon.tick() == [], "loading the awaited days again does not ask either"
+        shown = listed(instance)
+        assert late in shown, "devtools.held lists the deferred day its failed run left"
+        assert failed.run_id[:8] in shown[late] and "FAILURE" in shown[late]
+        assert "load first" not in shown[late], "its days are loaded: loading them does nothing"
         run = reexecute_from_failure(instance, failed.run_id, watch.args)
         assert run.status == dg.DagsterRunStatus.SUCCESS
         assert daemon.tick() == []
@@ -164,6 +91,10 @@ def test_a_held_days_refresh_failing_before_the_check(tmp_path):
         for _ in range(3):
             assert daemon.tick() == []
         assert held in SensorState.from_json(daemon.cursor).held
+        # Still held for the check (left out of later days' baselines) and devtools.held.
+        assert held in failed_partitions(instance, DAYS)
+        shown = listed(instance)
+        assert held in shown and failed.run_id[:8] in shown[held]
         post = watch.alert()
         assert held in post["text"] and "raw_orders" in json.dumps(post)
 
@@ -172,3 +103,4 @@ def test_a_held_days_refresh_failing_before_the_check(tmp_path):
         assert daemon.tick() == []
         assert held in instance.get_materialized_partitions(FCT_ORDERS)
         assert held not in SensorState.from_json(daemon.cursor).held
+        assert held not in listed(instance)
