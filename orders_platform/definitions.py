@@ -34,7 +34,7 @@ from resources.settings import PlatformSettings
 from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
-from sensors.run_failure import build_run_failure_sensor
+from sensors.run_failure import build_run_canceled_sensor, build_run_failure_sensor
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -137,6 +137,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             automation,
             *build_run_telemetry_sensors(),
             build_run_failure_sensor(),
+            build_run_canceled_sensor(),
             build_anomaly_sensor(ALL_ASSETS_JOB, JobAssets.of(assets)),
             build_landing_sensor(
                 ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, JobAssets.of(assets)

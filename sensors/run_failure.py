@@ -1,6 +1,8 @@
 """orders_run_failure_sensor: every failed run of this code location is posted to the alert
 webhook (`ORDERS_ALERT_WEBHOOK_URL`) with the run id, job, partition(s) or range, each failed
-step with a one-line error, and the run's path in the Dagster UI.
+step with a one-line error, and the run's path in the Dagster UI. orders_run_canceled_sensor
+posts every canceled run the same way: nothing re-requests a canceled run (a sensor's run
+key is used once), so the days it was to load or publish wait for it to be re-executed.
 
 A run that Dagster retries automatically (a lost run worker) is announced by its last attempt
 only. Errors are summarised to their first lines with e-mail addresses masked; row values are
@@ -31,6 +33,7 @@ from resources.dagster_internals import (
 from sensors.alerting import SECTION_LIMIT
 
 SENSOR_NAME = "orders_run_failure_sensor"
+CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
 BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
 MAX_ERROR_CHARS = 300
 MAX_STEPS = 10
@@ -58,6 +61,7 @@ class RunFailure:
     failure_reason: str | None
     steps: tuple[FailedStep, ...]
     run_error: str | None
+    canceled: bool = False  # the run was canceled (terminated), not failed
 
     @property
     def ui_path(self) -> str:
@@ -124,13 +128,20 @@ def describe_failure(
         failure_reason=run.tags.get(RUN_FAILURE_REASON_TAG),
         steps=tuple(steps),
         run_error=run_error,
+        canceled=run.status == dg.DagsterRunStatus.CANCELED,
     )
 
 
 def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
-    """Plain text and Slack blocks announcing one failed run."""
+    """Plain text and Slack blocks announcing one failed (or canceled) run."""
     where = f" for {failure.partitions}" if failure.partitions else ""
-    what = "held by a failed blocking check" if failure.held_by_checks else "failed"
+    what = (
+        "was canceled"
+        if failure.canceled
+        else "held by a failed blocking check"
+        if failure.held_by_checks
+        else "failed"
+    )
     text = (
         f"orders: run {failure.run_id[:8]} of {failure.job_name}{where} {what}. "
         f"Open {failure.ui_path} in the Dagster UI."
@@ -153,8 +164,14 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         details = f"*Error*: {failure.run_error or 'see the run in the UI'}"
     if failure.held_by_checks:
         details += "\nHeld days and how to release them: `python -m devtools.held`."
+    if failure.canceled:
+        details += (
+            "\nNothing runs it again: *Re-execute from failure* in the UI finishes it "
+            "(its days, what it had not run)."
+        )
+    header = "Orders run canceled" if failure.canceled else "Orders run failed"
     blocks: list[Mapping[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Orders run failed"}},
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
@@ -185,3 +202,29 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         return None
 
     return orders_run_failure_sensor
+
+
+def build_run_canceled_sensor() -> dg.SensorDefinition:
+    """orders_run_canceled_sensor, on by default: every canceled run, as a failed one."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.CANCELED,
+        name=CANCELED_SENSOR_NAME,
+        description=(
+            "Posts every canceled run of this code location to the alert webhook "
+            "(ORDERS_ALERT_WEBHOOK_URL), like orders_run_failure_sensor: no sensor requests "
+            "a canceled run again, so its days wait for a re-execution from failure."
+        ),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def orders_run_canceled_sensor(
+        context: dg.RunStatusSensorContext, alert_webhook: AlertWebhook
+    ) -> None:
+        run = context.dagster_run
+        text, blocks = failure_message(describe_failure(run, [], context.dagster_event))
+        context.log.warning(text)
+        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
+            context.log.warning("alert webhook post failed for run %s", run.run_id)
+
+    return orders_run_canceled_sensor

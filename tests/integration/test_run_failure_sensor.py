@@ -13,6 +13,7 @@ from dagster._utils.error import SerializableErrorInfo
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.alerts import AlertWebhook
 from sensors.run_failure import (
+    CANCELED_SENSOR_NAME,
     SENSOR_NAME,
     describe_failure,
     failure_message,
@@ -160,3 +161,25 @@ def test_error_summaries_drop_the_class_mask_emails_and_stay_short():
 def test_the_sensor_is_on_by_default_and_reads_the_alert_webhook(sensor):
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert "alert_webhook" in sensor.required_resource_keys
+
+
+def test_a_canceled_run_is_posted_with_how_to_finish_it(tmp_path, instance):
+    """Nothing requests a canceled run again (a sensor's run key is used once)."""
+    defs = build_definitions(settings_for(tmp_path))
+    sensor = defs.resolve_sensor_def(CANCELED_SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        run = instance.create_run_for_job(job, tags={"dagster/partition": DAY.isoformat()})
+        instance.report_run_canceled(run)
+        cursor = tick(sensor, instance, webhook, cursor).cursor
+        tick(sensor, instance, webhook, cursor)
+    [post] = server.posts
+    assert post["text"] == (
+        f"orders: run {run.run_id[:8]} of {ALL_ASSETS_JOB} for {DAY.isoformat()} was canceled. "
+        f"Open /runs/{run.run_id} in the Dagster UI."
+    )
+    assert post["blocks"][0]["text"]["text"] == "Orders run canceled"
+    assert "*Re-execute from failure*" in post["blocks"][-1]["text"]["text"]
