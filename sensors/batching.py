@@ -19,7 +19,8 @@ requested as few runs as possible:
 
 A run key the daemon never turned into a run (it drops a tick it cannot resume) would
 block the downstream for ever; a key still without a run after `MISSING_TICKS` ticks
-counts as never submitted.
+counts as never submitted. A run that failed and that Dagster will retry (a lost run
+worker) has not finished until its retry, which keeps its run key, has.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orders_core.calendar import DAYS_PER_RUN
+from resources.dagster_internals import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -184,11 +186,17 @@ def _settle(instance: dg.DagsterInstance, sensor_name: str, awaiting: Awaiting) 
             continue
         awaiting.run_keys[run_key] = 0
         for record in records:
-            if not record.dagster_run.is_finished:
+            if not record.dagster_run.is_finished or _retry_pending(record.dagster_run):
                 finished = False
             elif record.end_time is not None:
                 last_end = max(last_end or 0.0, record.end_time)
     return _Settled(finished, last_end)
+
+
+def _retry_pending(run: dg.DagsterRun) -> bool:
+    """A failed run Dagster will retry (a lost run worker: dagster.yaml's run_retries) that
+    has no retry yet: the retry, under the same run key, runs the days again."""
+    return run.tags.get(WILL_RETRY_TAG) == "true" and AUTO_RETRY_RUN_ID_TAG not in run.tags
 
 
 def _stale(

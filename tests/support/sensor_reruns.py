@@ -2,8 +2,9 @@
 sensor's daemon over tests/support/sensor_graph.py's graph, the alert sensors' webhook,
 and what an engineer does about such a run (re-execute it from failure).
 
-Shared by test_sensor_rerun_failures (runs that fail before the check) and
-test_sensor_rerun_canceled (runs that are canceled, before or after the check).
+Shared by test_sensor_rerun_failures (runs that fail before the check),
+test_sensor_rerun_canceled (runs that are canceled, before or after the check) and
+test_sensor_rerun_killed (runs whose worker is lost).
 """
 
 import json
@@ -125,9 +126,9 @@ class Watched:
         self.alerts = failure_alerts(self.daemon.instance, self.server, self.alerts)
         return self.server.posts[-1]
 
-    def cancel_before_start(self, request: dg.RunRequest) -> dg.DagsterRun:
+    def cancel_before_start(self, request: dg.RunRequest, cancel: bool = True) -> dg.DagsterRun:
         """The daemon creates ``request``'s run; an engineer terminates it before it starts
-        (a queued run canceled)."""
+        (a queued run canceled; left not started if not ``cancel``)."""
         instance, job = self.daemon.instance, self.daemon.job
         tags = daemon_tags(request, SENSOR_NAME)
         if request.partition_key:
@@ -138,8 +139,21 @@ class Watched:
             tags=tags,
             asset_selection=selection or None,
         )
-        instance.report_run_canceled(run)
+        if cancel:
+            instance.report_run_canceled(run)
         return instance.get_run_by_id(run.run_id)
+
+    def start_and_lose(self, request: dg.RunRequest) -> dg.DagsterRun:
+        """The daemon launches ``request``'s run and its worker dies before the check: the
+        run is left STARTED (until run monitoring marks it failed)."""
+        run = self.cancel_before_start(request, cancel=False)
+        self.daemon.instance.handle_run_event(
+            run.run_id,
+            dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name=run.job_name),
+        )
+        run = self.daemon.instance.get_run_by_id(run.run_id)
+        assert run.status == dg.DagsterRunStatus.STARTED
+        return run
 
     def cancel_after_check(self, request: dg.RunRequest) -> dg.DagsterRun:
         """Execute ``request``; an engineer terminates it once the check has judged its days."""
