@@ -191,7 +191,7 @@ class Records:
             position = self.positions.get(name)
             data[name] = columns[position] if position is not None else [None] * n
         # A broken record whose text is in raw_record has no values; one broken with its
-        # values kept (a Parquet record, see read_parquet) keeps its extra values too.
+        # values kept (a Parquet record, see parquet_reader) keeps its extra values too.
         broken = [raw is not None for raw in self.raws]
         extras = self.split_extras([columns[i] for i, _ in self.extras], broken)
         data["extra_columns_json"], data["pii_extra_columns_json"] = extras
