@@ -17,7 +17,7 @@ of ``--orders`` rows in a DuckDB file, two ways: the platform's path (the suite 
 to SQL and run in the engine) and Great Expectations validating the day read into pandas
 (a pandas datasource, as the checks did before they moved into the engine).
 
-    ./.venv/bin/python bench/bench_checks.py [--orders 1000000] [--rounds 4] [--quality-only]
+    .venv/bin/python -m bench.bench_checks [--orders 1000000] [--rounds 4] [--quality-only]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Throughput of the demo order generator and of the customer-summary helper.
 
-    python bench/bench_simulate.py [--days 30] [--orders-per-day 100000] [--format csv ...]
+    .venv/bin/python -m bench.bench_simulate [--days 30] [--orders-per-day 100000] [--format csv ...]
 
 Prints rows per second for each format (files written to a temporary directory)
 and the time to draw 1,000,000 customer summaries from the truth.
