@@ -172,11 +172,28 @@ def prepare_landing(
         if not users_start:
             settings = replace(settings, partitions_start=demo.start.isoformat())
             source = f"the demo's first day, saved in {write_start(landing_root, demo.start)}"
-    elif recorded := recorded_start(settings):
-        settings = replace(settings, partitions_start=recorded)
-        source = f"the demo's first day, from {landing_root / FILE_NAME}"
+    else:
+        if given := demo_options(args):
+            print(
+                f"Landing zone {landing_root} has files: {', '.join(given)} shape only a demo"
+                " generated on an empty one, so they are ignored (empty it, or for the"
+                " defaults `rm -rf data .dagster_home`, to generate another)."
+            )
+        if recorded := recorded_start(settings):
+            settings = replace(settings, partitions_start=recorded)
+            source = f"the demo's first day, from {landing_root / FILE_NAME}"
     print(f"Daily partitions start {settings.partitions_start} ({source}).")
     return settings
+
+
+def demo_options(args: argparse.Namespace) -> list[str]:
+    """The options of ``args`` set to other than their defaults (all of them shape the demo)."""
+    defaults = vars(_parser().parse_args([]))
+    return [
+        "--" + name.replace("_", "-")
+        for name, value in vars(args).items()
+        if value != defaults.get(name)
+    ]
 
 
 @dataclass

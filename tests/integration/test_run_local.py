@@ -53,6 +53,22 @@ def test_normal_days_run_in_stretches_around_the_held_ones():
     assert stretches(days, set(days)) == []
 
 
+def test_demo_options_on_a_landing_zone_with_files_are_said_to_be_ignored(tmp_path, capsys):
+    """`make run ARGS="--days 30"` after a first run generates nothing: it says so."""
+    landing = tmp_path / "landing"
+    build_landing(landing)
+    settings = PlatformSettings(landing_uri=str(landing), duckdb_path=str(tmp_path / "o.duckdb"))
+    parser = run_local._parser()
+    run_local.prepare_landing(settings, parser.parse_args([]), dt.date(2026, 12, 2))
+    assert "ignored" not in capsys.readouterr().out
+    args = parser.parse_args(["--days", "30", "--no-anomaly"])
+    run_local.prepare_landing(settings, args, dt.date(2026, 12, 2))
+    out = capsys.readouterr().out
+    assert "--days, --no-anomaly shape only a demo generated on an empty one" in out, out
+    assert "ignored" in out
+    assert not (landing / "demo.env").exists()
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One `make run` on an empty landing zone: its exit code, console output and paths."""
