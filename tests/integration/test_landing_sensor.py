@@ -141,6 +141,52 @@ def test_held_days_are_left_to_the_anomaly_sensor(instance, zone, landing):
     assert any("held" in d and DAY3.isoformat() in d for d in result.decisions)
 
 
+def test_a_held_day_stays_left_while_the_anomaly_sensors_rerun_of_it_is_queued(instance, zone):
+    """The anomaly sensor, ticking first, requested a run of a held day whose files changed:
+    that run's planned evaluation is the day's latest, still unjudged. The landing sensor
+    must not load the day a second time (it did: both sensors ran the whole graph)."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationPlanned,
+    )
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+    from dagster._core.utils import make_new_run_id
+
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS, check_name=CHECK_NAME, passed=False, partition=DAY3.isoformat()
+        )
+    )
+    planned = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=AssetCheckEvaluationPlanned(
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_NAME,
+            partitions_subset=PARTITIONS.subset_with_partition_keys(
+                [DAY3.isoformat()]
+            ).to_serializable_subset(),
+        ),
+    )
+    run = instance.add_run(
+        DagsterRun(
+            job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.NOT_STARTED
+        )
+    )
+    instance.report_dagster_event(planned, run_id=run.run_id)
+    result = tick(instance, zone)
+    assert keys(result) == [DAY1.isoformat(), DAY2.isoformat()]
+    assert any("held" in d and DAY3.isoformat() in d for d in result.decisions)
+
+    # That run failing before it judged the day leaves the day held (devtools.held names
+    # the run to re-execute): still the anomaly sensor's, not loaded a second time here.
+    instance.handle_run_event(
+        run.run_id,
+        DagsterEvent(event_type_value=DagsterEventType.RUN_FAILURE.value, job_name=ALL_ASSETS_JOB),
+    )
+    assert DAY3.isoformat() not in keys(tick(instance, zone))
+
+
 def test_cost_is_bounded_by_the_lookback_and_the_new_day_cap(instance, zone, landing):
     first = tick(instance, zone, lookback_days=1, max_new_days=2)
     assert keys(first) == [DAY1.isoformat(), DAY2.isoformat()]
