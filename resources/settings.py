@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
@@ -18,6 +19,7 @@ ENVIRONMENTS = ("local", "prod")
 STEP_EXECUTORS = ("multiprocess", "k8s_job")
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 S3_RETRY_MODES = ("standard", "adaptive", "legacy")
+N = TypeVar("N", int, float)
 
 
 def parse_day(value: str, what: str) -> dt.date:
@@ -114,7 +116,9 @@ class PlatformSettings:
             .lower(),
             s3_endpoint_url=environ.get("ORDERS_S3_ENDPOINT_URL") or None,
             s3_region=environ.get("ORDERS_S3_REGION") or None,
-            s3_max_attempts=_int(environ, "ORDERS_S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
+            s3_max_attempts=_number(
+                environ, "ORDERS_S3_MAX_ATTEMPTS", defaults.s3_max_attempts, int
+            ),
             s3_retry_mode=environ.get("ORDERS_S3_RETRY_MODE", defaults.s3_retry_mode)
             .strip()
             .lower(),
@@ -122,25 +126,27 @@ class PlatformSettings:
             snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
             git_url=environ.get("PLATFORM_GIT_URL") or None,
             git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
-            anomaly_threshold=float(
-                environ.get("ORDERS_ANOMALY_THRESHOLD", defaults.anomaly_threshold)
+            anomaly_threshold=_number(
+                environ, "ORDERS_ANOMALY_THRESHOLD", defaults.anomaly_threshold, float
             ),
-            anomaly_training_days=_int(
-                environ, "ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days
+            anomaly_training_days=_number(
+                environ, "ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days, int
             ),
-            landing_lookback_days=_int(
-                environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days
+            landing_lookback_days=_number(
+                environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days, int
             ),
             alert_webhook_from_env=bool(environ.get("ORDERS_ALERT_WEBHOOK_URL")),
         )
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    """An integer setting, with an error that names the variable."""
+def _number(environ: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
+    """A numeric setting (``kind``: int or float), the default when unset or empty, with an
+    error that names the variable."""
     value = environ.get(name)
     if value is None or not value.strip():
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {value!r}") from None

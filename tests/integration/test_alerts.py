@@ -1,6 +1,7 @@
 """The alert webhook (against a local server) and the held-partition listing."""
 
 import dagster as dg
+import pytest
 
 from devtools.held import format_table, held_partitions
 from resources.alerts import AlertWebhook
@@ -44,6 +45,31 @@ def test_webhook_url_comes_from_the_environment():
         {"ORDERS_ANOMALY_THRESHOLD": "0.7", "ORDERS_ANOMALY_TRAINING_DAYS": "42"}
     )
     assert (settings.anomaly_threshold, settings.anomaly_training_days) == (0.7, 42)
+    assert PlatformSettings.from_env({"ORDERS_ANOMALY_THRESHOLD": " "}).anomaly_threshold == 0.75
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "ORDERS_ANOMALY_THRESHOLD",
+            "high",
+            "ORDERS_ANOMALY_THRESHOLD must be a number, got 'high'",
+        ),
+        ("ORDERS_ANOMALY_THRESHOLD", "nan", r"ORDERS_ANOMALY_THRESHOLD must be in \(0, 1\]"),
+        (
+            "ORDERS_ANOMALY_TRAINING_DAYS",
+            "8 weeks",
+            "ORDERS_ANOMALY_TRAINING_DAYS must be an integer",
+        ),
+        ("ORDERS_LANDING_LOOKBACK_DAYS", "7.5", "ORDERS_LANDING_LOOKBACK_DAYS must be an integer"),
+    ],
+)
+def test_a_tuning_value_that_is_not_a_number_names_its_variable(name, value, message):
+    """A value a template or a typo gives (it failed with Python's own 'could not convert
+    string to float', naming no variable)."""
+    with pytest.raises(ValueError, match=message):
+        PlatformSettings.from_env({name: value})
 
 
 def test_release_command_names_the_check_op():
