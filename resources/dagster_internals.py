@@ -14,8 +14,7 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
   ``resources.instance_storage`` to keep its engines (it overrides the private ``_connect``).
   Imported when first asked for: Dagster's event log storage brings SQLAlchemy and Alembic
   (about 300 modules, 0.3-0.5 s), which loading the definitions does not need.
-* The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry,
-  the retry's run id)
+* The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
   and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
   alert sensor.
 """
@@ -35,7 +34,6 @@ from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
-    AUTO_RETRY_RUN_ID_TAG,
     BACKFILL_ID_TAG,
     PARTITION_NAME_TAG,
     RUN_FAILURE_REASON_TAG,
@@ -53,7 +51,6 @@ if TYPE_CHECKING:  # imported at first use, by __getattr__ below
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
-    "AUTO_RETRY_RUN_ID_TAG",
     "BACKFILL_ID_TAG",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "PARTITION_NAME_TAG",

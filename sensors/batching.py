@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orders_core.calendar import DAYS_PER_RUN
-from resources.dagster_internals import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -186,17 +185,15 @@ def _settle(instance: dg.DagsterInstance, sensor_name: str, awaiting: Awaiting) 
             continue
         awaiting.run_keys[run_key] = 0
         for record in records:
-            if not record.dagster_run.is_finished or _retry_pending(record.dagster_run):
+            # A failed run Dagster will retry (a lost run worker: dagster.yaml's run_retries)
+            # whose retry is not launched yet: the retry, under the same run key, runs the
+            # days again.
+            run = record.dagster_run
+            if not run.is_finished or run.is_complete_and_waiting_to_retry:
                 finished = False
             elif record.end_time is not None:
                 last_end = max(last_end or 0.0, record.end_time)
     return _Settled(finished, last_end)
-
-
-def _retry_pending(run: dg.DagsterRun) -> bool:
-    """A failed run Dagster will retry (a lost run worker: dagster.yaml's run_retries) that
-    has no retry yet: the retry, under the same run key, runs the days again."""
-    return run.tags.get(WILL_RETRY_TAG) == "true" and AUTO_RETRY_RUN_ID_TAG not in run.tags
 
 
 def _stale(
