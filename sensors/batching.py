@@ -20,7 +20,8 @@ requested as few runs as possible:
 A run key the daemon never turned into a run (it drops a tick it cannot resume) would
 block the downstream for ever; a key still without a run after `MISSING_TICKS` ticks
 counts as never submitted. A run that failed and that Dagster will retry (a lost run
-worker) has not finished until its retry, which keeps its run key, has.
+worker) has not finished until its retry, which keeps its run key, has (or, when no retry
+comes, for `MISSING_TICKS` ticks).
 """
 
 from __future__ import annotations
@@ -183,15 +184,18 @@ def _settle(instance: dg.DagsterInstance, sensor_name: str, awaiting: Awaiting) 
             awaiting.run_keys[run_key] += 1
             finished &= awaiting.run_keys[run_key] >= MISSING_TICKS
             continue
-        awaiting.run_keys[run_key] = 0
+        runs = [record.dagster_run for record in records]
+        going = any(not run.is_finished for run in runs)
+        # A failed run Dagster will retry (a lost run worker: dagster.yaml's run_retries)
+        # whose retry is not launched yet: the retry, under the same run key, runs the days
+        # again. Its ticks are counted as a missing key's: a retry Dagster never launches
+        # (the job renamed, a run group gone) must not hold the downstream for ever.
+        retrying = not going and any(run.is_complete_and_waiting_to_retry for run in runs)
+        awaiting.run_keys[run_key] = awaiting.run_keys[run_key] + 1 if retrying else 0
+        if going or (retrying and awaiting.run_keys[run_key] < MISSING_TICKS):
+            finished = False
         for record in records:
-            # A failed run Dagster will retry (a lost run worker: dagster.yaml's run_retries)
-            # whose retry is not launched yet: the retry, under the same run key, runs the
-            # days again.
-            run = record.dagster_run
-            if not run.is_finished or run.is_complete_and_waiting_to_retry:
-                finished = False
-            elif record.end_time is not None:
+            if record.dagster_run.is_finished and record.end_time is not None:
                 last_end = max(last_end or 0.0, record.end_time)
     return _Settled(finished, last_end)
 

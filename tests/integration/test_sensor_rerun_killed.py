@@ -12,6 +12,7 @@ tests/support/sensor_reruns.py.
 from dagster._core.events import JobFailureData, RunFailureReason
 from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
 
+from sensors.batching import MISSING_TICKS
 from sensors.orders_anomaly import SensorState
 from tests.support.requests import requested_days
 from tests.support.sensor_graph import DAYS, FCT_ORDERS
@@ -66,3 +67,24 @@ def test_the_downstream_waits_for_the_retry_of_a_lost_rerun(tmp_path):
         assert daemon.execute([downstream])[0].success
         assert daemon.tick() == []
         assert instance.get_materialized_partitions(FCT_ORDERS) == set(DAYS[:10]) - {held}
+
+
+def test_a_retry_that_never_comes_holds_the_downstream_for_a_few_ticks_only(tmp_path):
+    """Dagster's retry daemon may never launch a retry it tagged (the job renamed, the run
+    group gone): the downstream waits MISSING_TICKS ticks for it, as for a run key never
+    submitted, then runs (it waited for ever)."""
+    held = DAYS[4]
+    with watched(tmp_path, held=(held,)) as watch:
+        daemon, instance = watch.daemon, watch.daemon.instance
+        assert not daemon.run_range(DAYS[:10]).success
+        before, after = daemon.tick()
+        lost = watch.start_and_lose(before)
+        assert daemon.execute([after])[0].success
+        instance.add_run_tags(lost.run_id, {WILL_RETRY_TAG: "true"})
+        instance.report_run_failed(lost, "run worker lost", LOST)
+        for _ in range(MISSING_TICKS - 1):
+            assert daemon.tick() == [], "the downstream waits for the retry"
+        (downstream,) = daemon.tick()
+        assert requested_days(downstream) == []
+        assert daemon.execute([downstream])[0].success
+        assert daemon.tick() == []
