@@ -3,7 +3,9 @@ publication suite's moved days).
 
 Every query here is scoped by partition keys, a run, a row limit or a storage-id cursor, so
 its cost follows the size of the question (a training window, the partitions of one
-run, the checks evaluated since the last sensor tick), never the length of history.
+run, the checks evaluated since the last sensor tick), never the length of history. One
+exception, :func:`failed_partitions` with days only planned: it pages through the check's
+failed evaluations, as many as days were ever held or deferred.
 """
 
 from __future__ import annotations
@@ -114,21 +116,52 @@ def failed_partitions(
     check judged the day, or is still going) does not lift the verdict: the day stays held
     until a run judges it again. ``partitions`` limits the query to those keys; None asks
     for every partition (one aggregate query in the database, used once to bootstrap a
-    sensor or by ``devtools.held``), plus one per partition whose latest execution is only
-    planned.
+    sensor or by ``devtools.held``). Days whose latest execution is only planned (a queued
+    backfill plans its whole range) cost a pass over the check's failed evaluations, pages
+    of ``FAILED_PAGE``, and one query each for those that ever failed.
     """
     infos = instance.event_log_storage.get_asset_check_partition_info(
         [CHECK_KEY], partition_keys=list(partitions) if partitions is not None else None
     )
-    failed = set()
+    failed, planned = set(), set()
     for info in infos:
-        status = info.latest_execution_status
-        if info.partition_key and status == AssetCheckExecutionRecordStatus.PLANNED:
-            record = latest_evaluation(instance, info.partition_key)
-            status = record.status if record is not None else status
-        if info.partition_key and status == AssetCheckExecutionRecordStatus.FAILED:
+        if (
+            info.partition_key
+            and info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED
+        ):
             failed.add(info.partition_key)
+        elif (
+            info.partition_key
+            and info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED
+        ):
+            planned.add(info.partition_key)
+    for day in _ever_failed(instance, planned):
+        record = latest_evaluation(instance, day)
+        if record is not None and record.status == AssetCheckExecutionRecordStatus.FAILED:
+            failed.add(day)
     return failed
+
+
+FAILED_PAGE = 1_000
+
+
+def _ever_failed(instance: dg.DagsterInstance, days: set[str]) -> set[str]:
+    """Those of ``days`` with a failed metadata_anomaly evaluation at any time: the only
+    ones whose latest completed evaluation can have failed."""
+    found: set[str] = set()
+    cursor = None
+    while days - found:
+        page = instance.event_log_storage.get_asset_check_execution_history(
+            CHECK_KEY,
+            limit=FAILED_PAGE,
+            cursor=cursor,
+            status={AssetCheckExecutionRecordStatus.FAILED},
+        )
+        found |= {record.partition for record in page} & days
+        if len(page) < FAILED_PAGE:
+            break
+        cursor = page[-1].id
+    return found
 
 
 def latest_execution(

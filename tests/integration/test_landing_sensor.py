@@ -16,6 +16,7 @@ from resources.landing import LocalLandingZone, fingerprint
 from resources.settings import PlatformSettings
 from sensors.batching import JobAssets
 from sensors.landing import SENSOR_NAME, candidate_days, evaluate_landing
+from tests.support.check_history import report_planned, report_verdict
 from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
 from tests.support.requests import execute_request, requested_days
 
@@ -145,35 +146,10 @@ def test_a_held_day_stays_left_while_the_anomaly_sensors_rerun_of_it_is_queued(i
     """The anomaly sensor, ticking first, requested a run of a held day whose files changed:
     that run's planned evaluation is the day's latest, still unjudged. The landing sensor
     must not load the day a second time (it did: both sensors ran the whole graph)."""
-    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-        AssetCheckEvaluationPlanned,
-    )
     from dagster._core.events import DagsterEvent, DagsterEventType
-    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
-    from dagster._core.utils import make_new_run_id
 
-    instance.report_runless_asset_event(
-        dg.AssetCheckEvaluation(
-            asset_key=RAW_ORDERS, check_name=CHECK_NAME, passed=False, partition=DAY3.isoformat()
-        )
-    )
-    planned = DagsterEvent(
-        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
-        job_name=ALL_ASSETS_JOB,
-        event_specific_data=AssetCheckEvaluationPlanned(
-            asset_key=RAW_ORDERS,
-            check_name=CHECK_NAME,
-            partitions_subset=PARTITIONS.subset_with_partition_keys(
-                [DAY3.isoformat()]
-            ).to_serializable_subset(),
-        ),
-    )
-    run = instance.add_run(
-        DagsterRun(
-            job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.NOT_STARTED
-        )
-    )
-    instance.report_dagster_event(planned, run_id=run.run_id)
+    report_verdict(instance, DAY3.isoformat(), passed=False)
+    run = report_planned(instance, [DAY3.isoformat()])
     result = tick(instance, zone)
     assert keys(result) == [DAY1.isoformat(), DAY2.isoformat()]
     assert any("held" in d and DAY3.isoformat() in d for d in result.decisions)

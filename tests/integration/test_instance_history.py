@@ -1,0 +1,45 @@
+"""resources.instance_history.failed_partitions: a day is held or deferred by its latest
+completed metadata_anomaly evaluation, whatever was planned after it."""
+
+import datetime as dt
+
+import pytest
+
+from resources import instance_history
+from resources.instance_history import failed_partitions
+from tests.support.check_history import report_planned, report_verdict
+
+DAYS = [(dt.date(2025, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(12)]
+
+
+@pytest.mark.parametrize("page", [1, 2, instance_history.FAILED_PAGE])
+def test_a_planned_execution_keeps_the_last_verdict_whatever_the_page(instance, monkeypatch, page):
+    monkeypatch.setattr(instance_history, "FAILED_PAGE", page)
+    held, cleared, passed, never, failed_again = DAYS[:5]
+    report_verdict(instance, held, passed=False)
+    report_verdict(instance, cleared, passed=False)
+    report_verdict(instance, cleared, passed=True)
+    report_verdict(instance, passed, passed=True)
+    report_verdict(instance, failed_again, passed=True)
+    report_verdict(instance, failed_again, passed=False)
+    for day in DAYS[5:]:  # other held days, judged and not planned again
+        report_verdict(instance, day, passed=False)
+    report_planned(instance, [held, cleared, passed, never, failed_again])
+    assert failed_partitions(instance) == {held, failed_again, *DAYS[5:]}
+    assert failed_partitions(instance, DAYS[:5]) == {held, failed_again}
+    assert failed_partitions(instance, [cleared, never]) == set()
+
+
+def test_a_queued_backfill_costs_one_pass_over_the_failures(instance, monkeypatch):
+    """A queued backfill plans every day of its range: the held days are found without a
+    query per planned day (1,500 planned days took 6.7 s that way)."""
+    report_verdict(instance, DAYS[0], passed=False)
+    report_verdict(instance, DAYS[1], passed=True)
+    report_planned(instance, [f"2030-01-{d:02d}" for d in range(1, 29)] + DAYS[:2])
+    asked = []
+    real = instance_history.latest_evaluation
+    monkeypatch.setattr(
+        instance_history, "latest_evaluation", lambda i, day: asked.append(day) or real(i, day)
+    )
+    assert failed_partitions(instance) == {DAYS[0]}
+    assert asked == [DAYS[0]]

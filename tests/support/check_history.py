@@ -1,0 +1,64 @@
+"""metadata_anomaly executions written straight into an instance: verdicts and the planned
+executions a queued or stopped run leaves (Dagster writes one per partition when a run
+is created)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationPlanned,
+)
+from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+from dagster._core.utils import make_new_run_id
+
+from orders_platform.definitions import ALL_ASSETS_JOB
+from platform_assets.partitions import daily_partitions
+from resources.instance_history import CHECK_NAME, RAW_ORDERS
+
+PARTITIONS = daily_partitions("2025-01-01")
+
+
+def report_verdict(instance: dg.DagsterInstance, day: str, passed: bool) -> None:
+    """A completed metadata_anomaly evaluation of ``day``, in a run of its own (an
+    execution is one per run and day)."""
+    run = instance.add_run(
+        DagsterRun(
+            job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.SUCCESS
+        )
+    )
+    evaluation = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=dg.AssetCheckEvaluation(
+            asset_key=RAW_ORDERS, check_name=CHECK_NAME, passed=passed, partition=day
+        ),
+    )
+    instance.report_dagster_event(evaluation, run_id=run.run_id)
+
+
+def report_planned(
+    instance: dg.DagsterInstance,
+    days: Sequence[str],
+    status: DagsterRunStatus = DagsterRunStatus.NOT_STARTED,
+) -> DagsterRun:
+    """A run of ``days`` that planned their metadata_anomaly executions (queued, or ended
+    with ``status`` before judging them)."""
+    run = instance.add_run(
+        DagsterRun(job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=status)
+    )
+    planned = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=AssetCheckEvaluationPlanned(
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_NAME,
+            partitions_subset=PARTITIONS.subset_with_partition_keys(
+                list(days)
+            ).to_serializable_subset(),
+        ),
+    )
+    instance.report_dagster_event(planned, run_id=run.run_id)
+    return run
