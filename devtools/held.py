@@ -24,10 +24,12 @@ import dagster as dg
 
 from resources.instance_history import (
     DEFERRED,
+    RAW_ORDERS,
     evaluation_of,
     evaluation_values,
     failed_partitions,
     latest_evaluation,
+    latest_storage_ids,
     unjudged_run,
 )
 from sensors.alerting import release_command
@@ -49,6 +51,8 @@ class HeldPartition:
     # that failed or was canceled), and how it ended (FAILURE, CANCELED).
     stopped_run: str = ""
     stopped_status: str = ""
+    # Of waiting_for, the days raw_orders has not loaded yet.
+    unloaded: tuple[str, ...] = ()
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
@@ -62,6 +66,8 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
         evaluation = evaluation_of(record)
         score, threshold = values.get("anomaly_score"), values.get("threshold")
         stopped = unjudged_run(instance, day)
+        waiting = tuple(str(d) for d in values.get("waiting_for") or ())
+        loaded = latest_storage_ids(instance, RAW_ORDERS, waiting)
         held.append(
             HeldPartition(
                 partition=day,
@@ -71,9 +77,10 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
                 reason=(evaluation.description if evaluation else None) or "",
                 run_id=record.run_id,
                 landing_fingerprint=str(values.get("landing_fingerprint", "")),
-                waiting_for=tuple(str(d) for d in values.get("waiting_for") or ()),
+                waiting_for=waiting,
                 stopped_run=stopped.run_id if stopped else "",
                 stopped_status=stopped.status.value if stopped else "",
+                unloaded=tuple(d for d in waiting if d not in loaded),
             )
         )
     return held
@@ -96,8 +103,10 @@ def format_table(held: Sequence[HeldPartition]) -> str:
                 f"the check judged it: re-execute it from failure (/runs/{item.stopped_run})"
             )
         if item.verdict == DEFERRED and item.waiting_for:
-            if not item.stopped_run:
-                lines.append(f"    load first: {load_command(item.waiting_for)}")
+            # A stopped re-run of a day whose days are loaded only needs re-executing; one
+            # started without them would be deferred again.
+            if item.unloaded or not item.stopped_run:
+                lines.append(f"    load first: {load_command(item.unloaded or item.waiting_for)}")
         else:
             lines.append(f"    release: {release_command(item.partition)}")
     return "\n".join(lines)

@@ -1,12 +1,15 @@
-"""resources.instance_history.failed_partitions: a day is held or deferred by its latest
+"""resources.instance_history.failed_partitions and devtools.held: a day is held or deferred by its latest
 completed metadata_anomaly evaluation, whatever was planned after it."""
 
 import datetime as dt
 
+import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import DagsterRunStatus
 
+from devtools.held import format_table, held_partitions
 from resources import instance_history
-from resources.instance_history import failed_partitions
+from resources.instance_history import RAW_ORDERS, failed_partitions
 from tests.support.check_history import report_planned, report_verdict
 
 DAYS = [(dt.date(2025, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(12)]
@@ -43,3 +46,23 @@ def test_a_queued_backfill_costs_one_pass_over_the_failures(instance, monkeypatc
     )
     assert failed_partitions(instance) == {DAYS[0]}
     assert asked == [DAYS[0]]
+
+
+def test_a_deferred_days_stopped_rerun_says_to_load_its_days_until_they_are(instance):
+    """Re-run by hand without the days it waits for, and stopped before the check: the
+    listing says to load them (re-executing the run alone would defer the day again),
+    and once they are loaded, to re-execute the stopped run."""
+    deferred, first, second = DAYS[9], DAYS[2], DAYS[3]
+    waiting = {"verdict": "deferred", "waiting_for": dg.MetadataValue.json([first, second])}
+    report_verdict(instance, deferred, passed=False, metadata=waiting)
+    stopped = report_planned(instance, [deferred], status=DagsterRunStatus.FAILURE)
+    instance.report_runless_asset_event(dg.AssetMaterialization(RAW_ORDERS, partition=first))
+
+    (item,) = held_partitions(instance)
+    assert (item.stopped_run, item.unloaded) == (stopped.run_id, (second,))
+    table = format_table([item])
+    assert stopped.run_id[:8] in table and f"--partition {second}" in table
+
+    instance.report_runless_asset_event(dg.AssetMaterialization(RAW_ORDERS, partition=second))
+    (item,) = held_partitions(instance)
+    assert item.unloaded == () and "load first" not in format_table([item])

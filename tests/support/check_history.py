@@ -21,7 +21,9 @@ from resources.instance_history import CHECK_NAME, RAW_ORDERS
 PARTITIONS = daily_partitions("2025-01-01")
 
 
-def report_verdict(instance: dg.DagsterInstance, day: str, passed: bool) -> None:
+def report_verdict(
+    instance: dg.DagsterInstance, day: str, passed: bool, metadata: dict | None = None
+) -> None:
     """A completed metadata_anomaly evaluation of ``day``, in a run of its own (an
     execution is one per run and day)."""
     run = instance.add_run(
@@ -33,7 +35,11 @@ def report_verdict(instance: dg.DagsterInstance, day: str, passed: bool) -> None
         event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
         job_name=ALL_ASSETS_JOB,
         event_specific_data=dg.AssetCheckEvaluation(
-            asset_key=RAW_ORDERS, check_name=CHECK_NAME, passed=passed, partition=day
+            asset_key=RAW_ORDERS,
+            check_name=CHECK_NAME,
+            passed=passed,
+            partition=day,
+            metadata=metadata or {},
         ),
     )
     instance.report_dagster_event(evaluation, run_id=run.run_id)
