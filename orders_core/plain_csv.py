@@ -1,8 +1,9 @@
 """Which CSV files the warehouse engine may load itself, record for record as the reader.
 
-The platform's reader (:mod:`orders_core.ingest`) is the reference: every record one row,
-with its line, and every odd record kept. For the common file it is needlessly slow and
-holds the file in memory, so :func:`plain_header` recognises the files where the
+The platform's reader (:mod:`orders_core.ingest`, for CSV :mod:`orders_core.csv_reader`) is
+the reference: every record one row, with its line, and every odd record kept. For the
+common file it is needlessly slow and holds the file in memory, so :func:`plain_header`
+recognises the files where the
 engine's own strict CSV scan gives exactly the reader's rows, by a streaming, vectorised
 look at the bytes (bounded memory):
 

@@ -184,7 +184,12 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
 
     @dg.run_failure_sensor(
         name=SENSOR_NAME,
-        description=__doc__,
+        description=(
+            "Posts every failed run of this code location to the alert webhook "
+            "(ORDERS_ALERT_WEBHOOK_URL): run id, job, days, each failed step with a one-line "
+            "error (e-mail addresses masked) and the run's path in the UI. A run Dagster "
+            "retries automatically is announced by its last attempt only."
+        ),
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )

@@ -1,5 +1,6 @@
-"""resources.instance_history.failed_partitions and devtools.held: a day is held or deferred by its latest
-completed metadata_anomaly evaluation, whatever was planned after it."""
+"""resources.instance_history.failed_partitions and devtools.held: a day is held or
+deferred by its latest completed metadata_anomaly evaluation, whatever was planned after
+it."""
 
 import datetime as dt
 
