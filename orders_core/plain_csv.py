@@ -3,9 +3,8 @@
 The platform's reader (:mod:`orders_core.ingest`, for CSV :mod:`orders_core.csv_reader`) is
 the reference: every record one row, with its line, and every odd record kept. For the
 common file it is needlessly slow and holds the file in memory, so :func:`plain_header`
-recognises the files where the
-engine's own strict CSV scan gives exactly the reader's rows, by a streaming, vectorised
-look at the bytes (bounded memory):
+recognises the files where the engine's own strict CSV scan gives exactly the reader's
+rows, by a streaming, vectorised look at the bytes (bounded memory):
 
 - every record is one line: lines end all with LF or all with CR LF (no other CR), no
   NUL, no blank line, and an even number of quote characters on every line, so no
