@@ -188,12 +188,15 @@ def latest_evaluation(
 def unjudged_run(instance: dg.DagsterInstance, partition: str) -> dg.DagsterRun | None:
     """The finished run that planned the partition's latest metadata_anomaly execution but
     never completed it (it failed or was canceled before the check judged the day); None
-    when the latest execution completed or its run is still going."""
+    when the latest execution completed, its run is still going, or Dagster is about to
+    retry it (a lost run worker: the retry judges the day)."""
     latest = latest_execution(instance, partition)
     if latest is None or latest.status in COMPLETED:
         return None
     run = instance.get_run_by_id(latest.run_id)
-    return run if run is not None and run.is_finished else None
+    if run is None or not run.is_finished or run.is_complete_and_waiting_to_retry:
+        return None
+    return run
 
 
 def evaluation_of(record: AssetCheckExecutionRecord) -> dg.AssetCheckEvaluation | None:

@@ -7,6 +7,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRunStatus
+from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
 
 from devtools.held import format_table, held_partitions
 from resources import instance_history
@@ -67,3 +68,19 @@ def test_a_deferred_days_stopped_rerun_says_to_load_its_days_until_they_are(inst
     instance.report_runless_asset_event(dg.AssetMaterialization(RAW_ORDERS, partition=second))
     (item,) = held_partitions(instance)
     assert item.unloaded == () and "load first" not in format_table([item])
+
+
+def test_a_rerun_dagster_will_retry_is_not_named_to_re_execute_by_hand(instance):
+    """A lost worker's run that Dagster retries: re-executing it as well would run the
+    day twice. Once the retry is launched and stops in turn, that one is named."""
+    held = DAYS[6]
+    report_verdict(instance, held, passed=False)
+    lost = report_planned(instance, [held], status=DagsterRunStatus.FAILURE)
+    instance.add_run_tags(lost.run_id, {WILL_RETRY_TAG: "true"})
+    (item,) = held_partitions(instance)
+    assert item.stopped_run == "" and "release:" in format_table([item])
+
+    instance.add_run_tags(lost.run_id, {AUTO_RETRY_RUN_ID_TAG: "retry"})
+    retry = report_planned(instance, [held], status=DagsterRunStatus.FAILURE)
+    (item,) = held_partitions(instance)
+    assert item.stopped_run == retry.run_id
