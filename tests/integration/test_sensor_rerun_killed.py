@@ -52,12 +52,7 @@ def test_the_downstream_waits_for_the_retry_of_a_lost_rerun(tmp_path):
     held = DAYS[4]
     with watched(tmp_path, held=(held,)) as watch:
         daemon, instance = watch.daemon, watch.daemon.instance
-        assert not daemon.run_range(DAYS[:10]).success
-        before, after = daemon.tick()
-        lost = watch.start_and_lose(before)
-        assert daemon.execute([after])[0].success
-        instance.add_run_tags(lost.run_id, {WILL_RETRY_TAG: "true"})
-        instance.report_run_failed(lost, "run worker lost", LOST)  # run monitoring
+        lost = _lost_for_retry(watch)
         assert daemon.tick() == [], "the downstream waits for the retry Dagster will launch"
 
         retry = reexecute_from_failure(instance, lost.run_id, watch.args)  # run retries
@@ -73,18 +68,25 @@ def test_a_retry_that_never_comes_holds_the_downstream_for_a_few_ticks_only(tmp_
     """Dagster's retry daemon may never launch a retry it tagged (the job renamed, the run
     group gone): the downstream waits MISSING_TICKS ticks for it, as for a run key never
     submitted, then runs (it waited for ever)."""
-    held = DAYS[4]
-    with watched(tmp_path, held=(held,)) as watch:
-        daemon, instance = watch.daemon, watch.daemon.instance
-        assert not daemon.run_range(DAYS[:10]).success
-        before, after = daemon.tick()
-        lost = watch.start_and_lose(before)
-        assert daemon.execute([after])[0].success
-        instance.add_run_tags(lost.run_id, {WILL_RETRY_TAG: "true"})
-        instance.report_run_failed(lost, "run worker lost", LOST)
+    with watched(tmp_path, held=(DAYS[4],)) as watch:
+        daemon = watch.daemon
+        _lost_for_retry(watch)
         for _ in range(MISSING_TICKS - 1):
             assert daemon.tick() == [], "the downstream waits for the retry"
         (downstream,) = daemon.tick()
         assert requested_days(downstream) == []
         assert daemon.execute([downstream])[0].success
         assert daemon.tick() == []
+
+
+def _lost_for_retry(watch):
+    """A blocked range is re-run in two runs; the first loses its worker, run monitoring
+    fails it and Dagster tags it for a retry; the second succeeds."""
+    daemon, instance = watch.daemon, watch.daemon.instance
+    assert not daemon.run_range(DAYS[:10]).success
+    before, after = daemon.tick()
+    lost = watch.start_and_lose(before)
+    assert daemon.execute([after])[0].success
+    instance.add_run_tags(lost.run_id, {WILL_RETRY_TAG: "true"})
+    instance.report_run_failed(lost, "run worker lost", LOST)  # run monitoring
+    return lost
