@@ -10,7 +10,7 @@ failed evaluations, as many as days were ever held or deferred.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -125,15 +125,11 @@ def failed_partitions(
     )
     failed, planned = set(), set()
     for info in infos:
-        if (
-            info.partition_key
-            and info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED
-        ):
+        if not info.partition_key:
+            continue
+        if info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED:
             failed.add(info.partition_key)
-        elif (
-            info.partition_key
-            and info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED
-        ):
+        elif info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED:
             planned.add(info.partition_key)
     for day in _ever_failed(instance, planned):
         record = latest_evaluation(instance, day)
@@ -149,19 +145,32 @@ def _ever_failed(instance: dg.DagsterInstance, days: set[str]) -> set[str]:
     """Those of ``days`` with a failed metadata_anomaly evaluation at any time: the only
     ones whose latest completed evaluation can have failed."""
     found: set[str] = set()
-    cursor = None
-    while days - found:
-        page = instance.event_log_storage.get_asset_check_execution_history(
-            CHECK_KEY,
-            limit=FAILED_PAGE,
-            cursor=cursor,
-            status={AssetCheckExecutionRecordStatus.FAILED},
-        )
-        found |= {record.partition for record in page} & days
-        if len(page) < FAILED_PAGE:
+    if not days:
+        return found
+    failures = _newest_first(instance, FAILED_PAGE, {AssetCheckExecutionRecordStatus.FAILED})
+    for records in failures:
+        found |= {record.partition for record in records} & days
+        if found == days:
             break
-        cursor = page[-1].id
     return found
+
+
+def _newest_first(
+    instance: dg.DagsterInstance,
+    page: int,
+    status: set[AssetCheckExecutionRecordStatus] | None = None,
+) -> Iterator[Sequence[AssetCheckExecutionRecord]]:
+    """Pages of metadata_anomaly executions (of ``status``, when given), newest first; the
+    last page is the first one shorter than ``page``."""
+    cursor = None
+    while True:
+        records = instance.event_log_storage.get_asset_check_execution_history(
+            CHECK_KEY, limit=page, cursor=cursor, status=status
+        )
+        yield records
+        if len(records) < page:
+            return
+        cursor = records[-1].id
 
 
 def latest_execution(
@@ -221,16 +230,12 @@ def executions_since(
     number of new records, whatever the length of history.
     """
     found: list[AssetCheckExecutionRecord] = []
-    cursor = None
-    while True:
-        records = instance.event_log_storage.get_asset_check_execution_history(
-            CHECK_KEY, limit=page, cursor=cursor
-        )
+    for records in _newest_first(instance, page):
         fresh = [r for r in records if r.id > after_id]
         found += fresh
-        if len(fresh) < page:
-            return found[::-1]
-        cursor = records[-1].id
+        if len(fresh) < len(records):
+            break
+    return found[::-1]
 
 
 def latest_execution_id(instance: dg.DagsterInstance) -> int:
