@@ -200,10 +200,7 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         if run.tags.get(WILL_RETRY_TAG) == "true":
             return dg.SkipReason(f"run {run.run_id} failed and will be retried; not announced")
         failure = describe_failure(run, context.get_step_failure_events(), context.failure_event)
-        text, blocks = failure_message(failure)
-        context.log.warning(text)
-        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
-            context.log.warning("alert webhook post failed for run %s", run.run_id)
+        _announce(context.log, alert_webhook, failure)
         return None
 
     return orders_run_failure_sensor
@@ -226,10 +223,15 @@ def build_run_canceled_sensor() -> dg.SensorDefinition:
     def orders_run_canceled_sensor(
         context: dg.RunStatusSensorContext, alert_webhook: AlertWebhook
     ) -> None:
-        run = context.dagster_run
-        text, blocks = failure_message(describe_failure(run, [], context.dagster_event))
-        context.log.warning(text)
-        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
-            context.log.warning("alert webhook post failed for run %s", run.run_id)
+        failure = describe_failure(context.dagster_run, [], context.dagster_event)
+        _announce(context.log, alert_webhook, failure)
 
     return orders_run_canceled_sensor
+
+
+def _announce(log, alert_webhook: AlertWebhook, failure: RunFailure) -> None:
+    """Log the run's message and post it to the webhook (a failed post is logged)."""
+    text, blocks = failure_message(failure)
+    log.warning(text)
+    if alert_webhook.enabled and not alert_webhook.post(text, blocks):
+        log.warning("alert webhook post failed for run %s", failure.run_id)
