@@ -31,6 +31,7 @@ from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
 from resources.settings import PlatformSettings
+from resources.warehouse_pool import PLATFORM_RUN_TAGS
 from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
@@ -107,6 +108,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             "the warehouse tables are fresh each morning. Late files for older days are "
             "picked up by backfills (see docs/backfill-runbook.md)."
         ),
+        tags=PLATFORM_RUN_TAGS,
         # On in production; on a laptop it would start runs whenever `dagster dev` is up.
         default_status=dg.DefaultScheduleStatus.RUNNING
         if settings.env == "prod"
@@ -117,6 +119,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     automation = dg.AutomationConditionSensorDefinition(
         "default_automation_condition_sensor",
         target=dg.AssetSelection.all(),
+        run_tags=PLATFORM_RUN_TAGS,
         description=(
             "Evaluates the assets' automation conditions: materializes an asset when its "
             "upstream data is updated, and holds it while an upstream blocking check has not "

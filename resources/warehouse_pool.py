@@ -7,7 +7,16 @@ with such a step only while fewer than ``default_limit`` such runs are in progre
 the run was launched (a backfill from the UI, a sensor, the automation sensor, a schedule, a
 re-execution). The pool is read from the run's execution plan, so no launch path can forget
 it, which a run tag could. Locally the limit is 1: DuckDB lets one process at a time open the
-file for writing.
+file for writing. In production it is 1 as well: the queue's tag limits (one run per
+``dagster/partition`` value, one range run at a time) cannot tell that a day run falls inside
+a range run, so with a second run in the pool an engineer's or a sensor's run of one day could
+start while a range run over that day is writing it.
+
+The platform's own runs (the landing and anomaly sensors', the automation sensor's and the
+daily schedule's) carry :data:`PLATFORM_RUN_TAGS`: Dagster's queue starts higher
+``dagster/priority`` first, so a freshly landed or released day goes ahead of runs queued by
+hand (backfills, re-executions). A range runs as one run: a backfill of a long stretch,
+launched a month or so at a time (docs/backfill-runbook.md), lets fresh days in between.
 
 One gap of Dagster 1.13 is closed here. The run queue writes a pool's default limit into the
 instance storage the first time it sees a queued run in the pool, but decides that pass with
@@ -24,6 +33,9 @@ import sys
 import dagster as dg
 
 WAREHOUSE_POOL = "warehouse"
+# Dagster's run queue starts queued runs by this tag's value, highest first (0 untagged).
+PRIORITY_TAG = "dagster/priority"
+PLATFORM_RUN_TAGS = {PRIORITY_TAG: "1"}
 
 
 def ensure_warehouse_pool(instance: dg.DagsterInstance) -> int | None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orders_core.calendar import DAYS_PER_RUN
+from resources.warehouse_pool import PLATFORM_RUN_TAGS
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -154,14 +155,19 @@ def _group_request(
             run_key=f"{first.day}:{first.state}{first.key_suffix}",
             partition_key=first.day,
             asset_selection=asset_selection,
-            tags={TRIGGER_TAG: first.trigger},
+            tags={**PLATFORM_RUN_TAGS, TRIGGER_TAG: first.trigger},
         )
     states = "\n".join(f"{w.day}:{w.state}" for w in group)
     digest = hashlib.sha256(states.encode()).hexdigest()[:16]
     return dg.RunRequest(
         run_key=f"{first.day}...{last.day}:{digest}{first.key_suffix}",
         asset_selection=asset_selection,
-        tags={TRIGGER_TAG: first.trigger, RANGE_START_TAG: first.day, RANGE_END_TAG: last.day},
+        tags={
+            **PLATFORM_RUN_TAGS,
+            TRIGGER_TAG: first.trigger,
+            RANGE_START_TAG: first.day,
+            RANGE_END_TAG: last.day,
+        },
     )
 
 
@@ -268,7 +274,7 @@ def plan_runs(
                 dg.RunRequest(
                     run_key=f"downstream:{digest}",
                     asset_selection=stale,
-                    tags={TRIGGER_TAG: downstream_trigger},
+                    tags={**PLATFORM_RUN_TAGS, TRIGGER_TAG: downstream_trigger},
                 )
             )
             names = ", ".join(k.to_user_string() for k in stale)

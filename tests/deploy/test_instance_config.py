@@ -146,4 +146,4 @@ def test_run_queue_limits(instance_ref: InstanceRef) -> None:
 def test_warehouse_pool_is_limited_per_run(instance_ref: InstanceRef) -> None:
     pools = concurrency_config(instance_ref).pool_config
     assert pools.pool_granularity == PoolGranularity.RUN
-    assert pools.default_pool_limit == 2, "at most two runs writing the warehouse at once"
+    assert pools.default_pool_limit == 1, "one run writing the warehouse at a time"

@@ -110,6 +110,11 @@ def test_requests_are_tagged_for_the_daemon_and_run_keys_are_stable(tmp_path):
     assert tags["dagster/asset_partition_range_start"] == DAYS[0]
     assert tags["dagster/asset_partition_range_end"] == DAYS[13]
     assert tags["orders/trigger"] == "anomaly-unblock"
+    # Ahead of a queued backfill's runs (resources/warehouse_pool.py), the downstream too.
+    assert all(r.tags["dagster/priority"] == "1" for r in first)
+    assert all(result.success for result in daemon.execute(first))
+    (downstream,) = daemon.tick()
+    assert downstream.tags["dagster/priority"] == "1"
     # The same blocked range judged again gives the same run keys: the daemon runs them once.
     again, _ = blocked_range(tmp_path / "again", DAYS[14])
     assert [r.run_key for r in again.tick()] == [r.run_key for r in first]

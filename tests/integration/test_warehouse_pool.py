@@ -8,6 +8,7 @@ daemon (its launcher only records).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import REPO_ROOT, PlatformSettings
-from resources.warehouse_pool import WAREHOUSE_POOL, ensure_warehouse_pool
+from resources.warehouse_pool import PLATFORM_RUN_TAGS, WAREHOUSE_POOL, ensure_warehouse_pool
 
 INSTANCE_FILES = {
     "local": REPO_ROOT / "dagster.yaml",
@@ -140,41 +141,119 @@ def test_every_step_that_opens_the_warehouse_is_in_the_pool(env):
 def test_both_instances_limit_the_pool_per_run(name):
     pools = queue_settings(INSTANCE_FILES[name])["concurrency"]["pools"]
     assert pools["granularity"] == "run"
-    assert pools["default_limit"] == {"local": 1, "production": 2}[name]
+    assert pools["default_limit"] == 1
 
 
-def test_local_queue_starts_one_warehouse_run_at_a_time_whatever_launched_it():
-    with queue_instance(INSTANCE_FILES["local"]) as (instance, dequeue):
+def january(status: dg.DagsterRunStatus, instance: dg.DagsterInstance, **tags: str):
+    """`make run`, a UI backfill or a sensor's range run over January."""
+    return create_run(
+        instance,
+        status,
+        {
+            "dagster/asset_partition_range_start": "2025-01-01",
+            "dagster/asset_partition_range_end": "2025-01-31",
+            **tags,
+        },
+    )
+
+
+def end(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """The run ends (how does not matter to the queue)."""
+    instance.report_run_failed(instance.get_run_by_id(run.run_id))
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
+def test_queue_starts_one_warehouse_run_at_a_time_whatever_launched_it(name):
+    with queue_instance(INSTANCE_FILES[name]) as (instance, dequeue):
         assert ensure_warehouse_pool(instance) == 1
-        # `make run`, or a run started earlier, in progress over January.
-        running = create_run(
-            instance,
-            dg.DagsterRunStatus.STARTED,
-            {
-                "dagster/asset_partition_range_start": "2025-01-01",
-                "dagster/asset_partition_range_end": "2025-01-31",
-            },
-        )
+        running = january(dg.DagsterRunStatus.STARTED, instance)
         queued = launch_paths(instance)
         assert all(r.run_op_concurrency.all_pools == {WAREHOUSE_POOL} for r in queued.values())
 
         dequeue()
         assert set(statuses(instance, queued).values()) == {"QUEUED"}
 
-        instance.report_run_failed(instance.get_run_by_id(running.run_id))
+        end(instance, running)
         dequeue()
         dequeue()
         started = [name for name, s in statuses(instance, queued).items() if s != "QUEUED"]
         assert len(started) == 1, statuses(instance, queued)
 
 
-def test_production_queue_lets_two_warehouse_runs_run_together():
-    with queue_instance(INSTANCE_FILES["production"]) as (instance, dequeue):
-        assert ensure_warehouse_pool(instance) == 2
-        queued = launch_paths(instance)
+@pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
+def test_a_day_run_never_starts_inside_a_running_range(name):
+    """The tag limits cannot compare a day with a range (one per ``dagster/partition`` value,
+    one range start at a time): only the pool keeps these two from writing 2025-01-10 at once.
+    """
+    with queue_instance(INSTANCE_FILES[name]) as (instance, dequeue):
+        ensure_warehouse_pool(instance)
+        running = january(dg.DagsterRunStatus.STARTED, instance)
+        day = {
+            "a day from the UI": create_run(instance, QUEUED, {"dagster/partition": "2025-01-10"}),
+            "a day from a sensor": create_run(
+                instance, QUEUED, {"dagster/partition": "2025-01-10", **PLATFORM_RUN_TAGS}
+            ),
+        }
+        for _ in range(3):
+            dequeue()
+        assert set(statuses(instance, day).values()) == {"QUEUED"}
+
+        end(instance, running)
         dequeue()
         dequeue()
-        assert sorted(statuses(instance, queued).values()) == ["QUEUED", "STARTING", "STARTING"]
+        # The same day twice: one at a time as well, the platform's first.
+        assert statuses(instance, day) == {
+            "a day from the UI": "QUEUED",
+            "a day from a sensor": "STARTING",
+        }
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
+def test_the_platforms_own_runs_go_ahead_of_a_queued_backfill(name):
+    """A day that lands while a backfill's runs are queued waits for the run in progress only."""
+    with queue_instance(INSTANCE_FILES[name]) as (instance, dequeue):
+        ensure_warehouse_pool(instance)
+        running = january(dg.DagsterRunStatus.STARTED, instance, **{"dagster/backfill": "b1"})
+        chunks = [
+            create_run(
+                instance,
+                QUEUED,
+                {
+                    "dagster/backfill": "b1",
+                    "dagster/asset_partition_range_start": start,
+                    "dagster/asset_partition_range_end": end,
+                },
+            )
+            for start, end in (("2025-02-01", "2025-02-28"), ("2025-03-01", "2025-03-31"))
+        ]
+        fresh = create_run(
+            instance,
+            QUEUED,
+            {"dagster/partition": "2025-06-02", "orders/trigger": "landing", **PLATFORM_RUN_TAGS},
+        )
+        end(instance, running)
+        dequeue()
+        runs = {"fresh day": fresh, "february": chunks[0], "march": chunks[1]}
+        assert statuses(instance, runs) == {
+            "fresh day": "STARTING",
+            "february": "QUEUED",
+            "march": "QUEUED",
+        }
+
+
+def test_the_schedule_and_the_automation_sensor_carry_the_priority():
+    """The landing and anomaly sensors' requests: tests/integration/test_sensor_batching.py."""
+    schedule = DEFS.resolve_schedule_def("orders_pipeline_daily")
+    tick = schedule.evaluate_tick(
+        dg.build_schedule_context(
+            scheduled_execution_time=dt.datetime(2025, 3, 2, 2, tzinfo=dt.UTC)
+        )
+    )
+    (request,) = tick.run_requests
+    assert request.tags["dagster/partition"] == "2025-03-01"
+    assert request.tags.items() >= PLATFORM_RUN_TAGS.items()
+    automation = DEFS.resolve_sensor_def("default_automation_condition_sensor")
+    assert automation.run_tags.items() >= PLATFORM_RUN_TAGS.items()
 
 
 def test_without_the_stored_limit_the_first_pass_starts_every_run():
