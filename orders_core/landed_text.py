@@ -28,8 +28,10 @@ MAX_RECORD_BYTES = 64 * 1024
 RAW_RECORD_KEEP_BYTES = 16 * 1024
 MAX_HEADER_NAME_BYTES = 1024
 _CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")
-# One line as io.StringIO(newline="") splits them: up to and with \n, \r\n or \r.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)?")
+# One line, up to and with the line ending of the text (line_ending): "\n" (so "\r\n"
+# too), or "\r" in a text without "\n". A lone "\r" in a text of "\n" lines is inside
+# its line, as the JSON Lines reader reads it.
+_LINES = {"\n": re.compile(r"[^\n]*\n?"), "\r": re.compile(r"[^\r]*\r?")}
 
 
 def line_ending(text: str) -> str:
@@ -86,15 +88,22 @@ def bounded_header(names: Sequence[str]) -> list[str]:
 class PhysicalLines:
     """A text's lines as ``csv.reader`` consumes them, tracking where the reader is.
 
-    The reader iterates the lines ``io.StringIO(text, newline="")`` would give (split
-    after ``\\r\\n``, ``\\n`` or ``\\r``, line breaks kept) and pulls lines only until
-    its record is complete, so between records :attr:`pos` is where the next record
-    starts and :attr:`line` its number, counted by :func:`line_ending`.
+    The reader iterates the lines of the text split after its :func:`line_ending` only
+    (line breaks kept) and pulls lines only until its record is complete, so between
+    records :attr:`pos` is where the next record starts and :attr:`line` its number,
+    counted by the same ending. Every record thus starts on a line of its own: a lone
+    ``\\r`` outside quotes in a file of ``\\n`` lines is inside its line, which ``csv``
+    refuses (one broken record with the line's text). Split at every ``\\r`` too, as
+    ``io.StringIO(text, newline="")`` splits, ``"B,c,2\\rB,c,3\\n"`` was two records
+    numbered with the same line: two raw rows with one key (day, file, line), which
+    cleaning joins on, so an order of the line was lost and another row quarantined
+    with its neighbour's reason (reconciliation failed the day).
     """
 
     def __init__(self, text: str):
         self.text = text
         self.ending = line_ending(text)
+        self._line_pattern = _LINES[self.ending]
         self._pos = 0  # where the next line starts
         self._counted = 0  # line breaks before this offset are counted in _line
         self._line = 1
@@ -103,12 +112,12 @@ class PhysicalLines:
         return self
 
     def __next__(self) -> str:
-        # The lines io.StringIO(text, newline="") gives, without its copy of the text
-        # (four bytes a character once read): a reader holds the file's text once.
+        # The text's lines without a copy of the text (io.StringIO holds four bytes a
+        # character once read): a reader holds the file's text once.
         start = self._pos
         if start >= len(self.text):
             raise StopIteration
-        self._pos = _LINE.match(self.text, start).end()
+        self._pos = self._line_pattern.match(self.text, start).end()
         return self.text[start : self._pos]
 
     @property

@@ -232,9 +232,13 @@ FORMATS = st.sampled_from(["part.csv", "part.jsonl", "part.parquet"])
 @example(b'{"order_id": "\\ud800"}\n', "part.jsonl")
 @example(b"PAR1\x00\x00PAR1", "part.parquet")
 @example(b'\xef\xbb\xbf\xff\xfe,\x00\n\r\n"', "part.csv")
+@example(b"order_id\nA\rB\n", "part.csv")
 def test_any_bytes_are_read_without_raising(data, name):
     frame = read_landed_files(CONTRACT, [LandedFile(f"file:///l/{name}", name, len(data), data)])
     assert list(frame.columns) == raw_columns(CONTRACT)
+    # a record starts on a line of its own: (file, line) is a raw row's key, which
+    # cleaning joins the day's rows on
+    assert not frame.duplicated(["source_file", "source_line"]).any()
     clean_orders(with_partition_date(frame, DAY), CONTRACT, KEY)
 
 

@@ -18,7 +18,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.support.batching import DAYS, ORDER_TABLES, hostile_landing, run, settings_for
+from tests.support.batching import (
+    DAYS,
+    ORDER_TABLES,
+    hostile_landing,
+    lone_cr_landing,
+    run,
+    settings_for,
+)
 from tests.support.pipeline_helpers import table_checksums
 
 pytestmark = pytest.mark.slow
@@ -50,6 +57,33 @@ def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path
     for seed in (1, 2):
         batches = random_batches(random.Random(seed))
         assert warehouse_after(tmp_path / f"rand{seed}", landing, batches) == whole, batches
+
+
+def test_a_lone_cr_inside_a_csv_line_is_one_quarantined_record_whatever_the_batching(tmp_path):
+    landing = tmp_path / "landing"
+    lone_cr_landing(landing)
+    # the range run failed on the original reader: reconciliation held the second day
+    whole = warehouse_after(tmp_path / "range", landing, [(0, 1)])
+    assert warehouse_after(tmp_path / "back", landing, [(1, 1), (0, 0)]) == whole
+    with duckdb.connect(str(tmp_path / "range" / "orders.duckdb"), read_only=True) as conn:
+        repeated = conn.execute(
+            "select count(*) from (select 1 from raw.raw_orders"
+            " group by partition_date, source_file, source_line having count(*) > 1)"
+        ).fetchone()
+        cleaned = conn.execute(
+            "select order_id from staging.cleaned_orders order by order_id"
+        ).fetchall()
+        quarantined = conn.execute(
+            "select source_line, reason_code, raw_record from staging.quarantined_orders"
+            " order by source_line"
+        ).fetchall()
+    assert repeated == (0,)
+    assert cleaned == [("a",), ("f",), ("x",)]
+    assert [(line, code) for line, code, _ in quarantined] == [
+        (3, "malformed_record"),
+        (4, "malformed_record"),
+    ]
+    assert "\r" in quarantined[0][2] and quarantined[0][2].count("b,c1") == 2  # kept whole
 
 
 def test_the_newest_version_of_an_order_wins_across_days(tmp_path):

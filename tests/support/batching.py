@@ -93,6 +93,29 @@ def hostile_landing(root: Path) -> None:
     )
 
 
+def lone_cr_landing(root: Path) -> None:
+    """Two days; the second's CSV file ends its lines with LF and holds lone CRs outside
+    quotes, each inside a line that looks like two records. Read as two records, they
+    started on one line and shared the raw row's key (day, file, line): cleaning lost an
+    order and quarantined another under its neighbour's reason, so reconciliation held
+    the day, and a range run published none of its days where day-by-day runs published
+    the first."""
+    d = DAYS
+    write_csv(day_dir(root, d[0]) / "a.csv", [order("x", "c1", _ts(d[0], 9), "10.00")])
+    lines = [
+        order("a", "c1", _ts(d[1], 9), "1.00"),
+        order("b", "c1", _ts(d[1], 9), "2.00"),
+        order("b", "c1", _ts(d[1], 9), "3.00"),
+        order("d", "c2", _ts(d[1], 9), "-1"),
+        order("e", "c2", _ts(d[1], 9), "4.00"),
+        order("f", "c2", _ts(d[1], 9), "5.00"),
+    ]
+    write_csv(day_dir(root, d[1]) / "b.csv", lines)
+    path = day_dir(root, d[1]) / "b.csv"
+    header, a, b2, b3, d1, e, f = path.read_bytes().split(b"\n")[:7]
+    path.write_bytes(b"\n".join([header, a, b2 + b"\r" + b3, d1 + b"\r" + e, f, b""]))
+
+
 def _gzip(path: Path, rows: list[dict], *, bom: bool = False) -> None:
     """Land rows as ``<path>.gz``: CSV text (after a byte-order mark), gzip-compressed."""
     write_csv(path, rows)
