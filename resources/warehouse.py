@@ -307,6 +307,9 @@ class DuckDBWarehouse(Warehouse):
             lock_timeout_s=self.lock_timeout_s,
             log=dg.get_dagster_logger(),
         ) as conn:
+            # As sessions and Snowflake's connections: a day or a formatted timestamp
+            # read here must not depend on the machine's time zone.
+            conn.execute("SET TimeZone = 'UTC'")
             return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
 
     @contextmanager
