@@ -139,7 +139,10 @@ def parse_well_formed(data: bytes) -> WellFormedCsv | None:
     if b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:]):
         return None
     header_text = data[offset:header_end].removesuffix(b"\r").decode("utf-8")
-    header = next(csv.reader([header_text], strict=True), [])
+    try:
+        header = next(csv.reader([header_text], strict=True), [])
+    except csv.Error:
+        return None  # a quoted header cell spans lines: the exact reader reads it whole
     start = header_end + 1
     if len(header) < 2 or data.startswith(BOM, start):
         return None  # single column, or a BOM that pyarrow would drop

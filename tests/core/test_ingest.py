@@ -143,6 +143,7 @@ def test_well_formed_csv_takes_the_fast_path_with_the_same_records():
         b"a,b\nx\xff,1\n",  # invalid UTF-8
         b"a,b\nx\r1\n",  # lone carriage return
         b"a\nx\n\ny\n",  # one column
+        b'a,"b\nc"\nx,1\n',  # line break inside a quoted header cell (the fast path raised)
     ],
 )
 def test_files_that_need_interpreting_take_the_exact_path(data):

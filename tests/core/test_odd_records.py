@@ -64,6 +64,14 @@ def test_a_quoted_field_over_many_lines_is_one_record_starting_on_its_first_line
     assert raw["amount"].iloc[1] == value
 
 
+def test_a_quoted_header_cell_over_two_lines_is_one_cell_and_the_records_follow_it():
+    # The fast path parsed the header's first line alone and raised (csv.Error), which
+    # failed raw_orders for every day of the run instead of reading the file.
+    raw = read("x.csv", b'order_id,customer_id,amount,"re\ngion"\nA,c,1,r\n')
+    assert summary(raw) == [("A", 3, None)]
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {"re\ngion": "r"}
+
+
 def test_a_lone_cr_inside_a_quoted_field_is_data_not_a_line_break():
     raw = read("x.csv", HEADER + b'A,c,1\nB,c,"x\ry"\r\nC,c,3\n')
     assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 4, None)]

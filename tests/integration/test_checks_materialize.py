@@ -89,6 +89,7 @@ def test_error_drift_stops_downstream_in_the_same_run_until_fixed(tmp_path, inst
         "mixed_formats_in_one_day",
         "duplicate_newer_update",
         "parquet_typed_columns",
+        "quoted_newline_in_header",
     ],
 )
 def test_corpus_cases_through_the_assets(tmp_path, instance, name):

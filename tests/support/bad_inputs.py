@@ -323,6 +323,15 @@ def corpus() -> list[Case]:
             reasons={"malformed_record"},
         ),
         _case(
+            "quoted_newline_in_header",
+            # the fast path read the header's first line alone and raised
+            _raw(
+                "header_newline", csv_bytes(order_rows(2)).replace(b",region,", b',"reg\nion",', 1)
+            ),
+            drift={"added"},
+            min_cleaned=2,
+        ),
+        _case(
             "quoted_newline",
             _csv("newline", _rows(region="north\nwest")),
             min_cleaned=3,
