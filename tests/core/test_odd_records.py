@@ -78,11 +78,13 @@ def test_a_lone_cr_inside_a_quoted_field_is_data_not_a_line_break():
     assert raw["amount"].iloc[1] == "x\ry"
 
 
-def test_a_lone_cr_outside_quotes_in_a_file_of_lf_lines_is_inside_its_line():
-    # Lines end with "\n" in this file, so "B,c,2\rB,c,3" is one line: read as two
-    # records, both started on line 3 and shared the raw row's key (day, file, line),
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_lone_cr_outside_quotes_is_inside_its_line(ending):
+    # The file's lines end with its line ending, so "B,c,2\rB,c,3" is one line: read as
+    # two records, both started on line 3 and shared the raw row's key (day, file, line),
     # so cleaning lost order B and quarantined C under another row's reason.
-    raw = read("x.csv", HEADER + b"A,c,1\nB,c,2\rB,c,3\nC,c,4\n")
+    data = ending.join(["order_id,customer_id,amount", "A,c,1", "B,c,2\rB,c,3", "C,c,4", ""])
+    raw = read("x.csv", data.encode())
     assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None)]
     assert raw["raw_record"].iloc[1] == "B,c,2\rB,c,3"
 

@@ -323,6 +323,13 @@ def corpus() -> list[Case]:
             reasons={"malformed_record"},
         ),
         _case(
+            "lone_cr_outside_quotes",
+            # the csv module ended a record at the CR: two records on one line, one key
+            _raw("lone_cr", csv_bytes(_rows(region="north\rwest"))),
+            reasons={"malformed_record"},
+            min_cleaned=2,
+        ),
+        _case(
             "quoted_newline_in_header",
             # the fast path read the header's first line alone and raised
             _raw(
