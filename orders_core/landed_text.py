@@ -28,15 +28,38 @@ MAX_RECORD_BYTES = 64 * 1024
 RAW_RECORD_KEEP_BYTES = 16 * 1024
 MAX_HEADER_NAME_BYTES = 1024
 _CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")
-# One line, up to and with the line ending of the text (line_ending): "\n" (so "\r\n"
-# too), or "\r" in a text without "\n". A lone "\r" in a text of "\n" lines is inside
-# its line, as the JSON Lines reader reads it.
+# One line, up to and with the line ending of a CSV text (line_ending): "\n" (so "\r\n"
+# too) or "\r". A lone "\r" in a text of "\n" lines is inside its line.
 _LINES = {"\n": re.compile(r"[^\n]*\n?"), "\r": re.compile(r"[^\r]*\r?")}
+# A quoted CSV field (a doubled quote inside it is two quoted runs: the count holds), or
+# a line break outside quotes: "\n" or "\r\n" (group 1), a lone "\r" (group 2).
+_BREAK_OUTSIDE_QUOTES = re.compile(r'"[^"]*"|(\r?\n)|(\r)')
 
 
 def line_ending(text: str) -> str:
-    """The character that ends a line of ``text``: ``\\n``, or ``\\r`` when there is no ``\\n``."""
-    return "\n" if "\n" in text or "\r" not in text else "\r"
+    """The character that ends the lines of CSV ``text``: ``\\r`` when lone ``\\r`` end
+    more lines than ``\\n`` (or ``\\r\\n``) do, line breaks inside quoted fields left
+    out, else ``\\n``.
+
+    Counted, not "``\\n`` anywhere": a CR-ended file may hold ``\\n`` inside quoted
+    cells (a spreadsheet's "CSV (Macintosh)" export of multi-line addresses) or end with
+    a single ``\\n``, and an LF file may hold a stray ``\\r``; each is read by the ending
+    of most of its lines. The count runs only on texts with both a lone ``\\r`` and a
+    ``\\n``.
+    """
+    if "\r" not in text:
+        return "\n"
+    if "\n" not in text:
+        return "\r"
+    if text.count("\r") == text.count("\r\n"):
+        return "\n"  # CR LF lines, no lone CR
+    lf = cr = 0
+    for match in _BREAK_OUTSIDE_QUOTES.finditer(text):
+        if match.group(1):
+            lf += 1
+        elif match.group(2):
+            cr += 1
+    return "\r" if cr > lf else "\n"
 
 
 def text_bytes(text: str) -> int:

@@ -99,6 +99,38 @@ def test_csv_with_cr_only_line_endings():
     assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 5, None)]
 
 
+def test_a_cr_file_with_line_feeds_inside_quoted_cells_reads_every_record():
+    # A spreadsheet's "CSV (Macintosh)" export: lines end with CR, a multi-line address
+    # holds LF. Read as a file of LF lines, it was one unreadable header: no order kept.
+    rows = [f'o{i},c,"12 Main St\nApt {i}"' for i in range(3)]
+    raw = read("x.csv", "\r".join(["order_id,customer_id,region", *rows, ""]).encode())
+    assert summary(raw) == [("o0", 2, None), ("o1", 3, None), ("o2", 4, None)]
+    assert raw["region"].tolist() == [f"12 Main St\nApt {i}" for i in range(3)]
+
+
+def test_a_cr_file_ending_with_one_line_feed_reads_every_record():
+    raw = read("x.csv", b"order_id,customer_id\rA,c\rB,c\rC,c\n")
+    assert summary(raw) == [("A", 2, None), ("B", 3, None), ("C", 4, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "ending"),
+    [
+        ("a,b\nc,d\n", "\n"),
+        ("a,b\r\nc,d\r\n", "\n"),
+        ("a,b\rc,d\r", "\r"),
+        ('a,b\r"x\ny",d\r"x\ny",d\r', "\r"),  # LF only inside quotes
+        ("a,b\rc,d\rc,d\n", "\r"),  # one LF, at the end
+        ("a,b\nc,d\re,f\ng,h\n", "\n"),  # one stray CR
+        ('a,b\r\n"x\ry",d\r\n', "\n"),  # CR only inside quotes
+        ('a,b\n"x\r\ry\r",d\n', "\n"),
+        ("", "\n"),
+    ],
+)
+def test_line_ending_is_the_ending_of_most_lines(text, ending):
+    assert landed_text.line_ending(text) == ending
+
+
 def test_an_unclosed_quote_breaks_its_own_line_only():
     raw = read("x.csv", HEADER + b'A,c,1\nB,"oops,2\nC,c,3\nD,c,4\n')
     assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None), ("D", 5, None)]
