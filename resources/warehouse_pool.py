@@ -41,16 +41,19 @@ PLATFORM_RUN_TAGS = {PRIORITY_TAG: "1"}
 def ensure_warehouse_pool(instance: dg.DagsterInstance) -> int | None:
     """Store the pool's limit (the instance's ``default_limit``) unless it already has one.
 
-    A limit set by an operator (UI or ``dagster instance concurrency set``) is kept. Returns
-    the pool's limit, or None when the instance has no default limit or no pool support.
+    A limit set by an operator (UI or ``dagster instance concurrency set``) is kept. A limit
+    stored from an earlier ``default_limit`` (production's was 2) is brought to the current
+    one, as the run queue would on its first pass. Returns the pool's limit, or None when
+    the instance has no default limit or no pool support.
     """
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
         return None
-    limits = {pool.name: pool.limit for pool in storage.get_pool_limits()}
-    if WAREHOUSE_POOL in limits:
-        return limits[WAREHOUSE_POOL]
-    if instance.global_op_concurrency_default_limit is None:
+    default = instance.global_op_concurrency_default_limit
+    stored = {pool.name: pool for pool in storage.get_pool_limits()}.get(WAREHOUSE_POOL)
+    if stored is not None and not (stored.from_default and default not in (None, stored.limit)):
+        return stored.limit
+    if default is None:
         return None
     storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
     return storage.get_concurrency_info(WAREHOUSE_POOL).slot_count
@@ -64,6 +67,12 @@ def main() -> int:
         print(f"pool {WAREHOUSE_POOL!r}: no limit (set concurrency.pools.default_limit)")
         return 1
     print(f"pool {WAREHOUSE_POOL!r}: at most {limit} run(s) opening the warehouse at once")
+    if limit > 1:
+        print(
+            f"warning: a limit of {limit} (set by hand) lets a run of one day start while a "
+            "range run over that day is writing it; `dagster instance concurrency set "
+            f"{WAREHOUSE_POOL} 1` restores one at a time"
+        )
     return 0
 
 

@@ -29,6 +29,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 )
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources import warehouse_pool
 from resources.settings import REPO_ROOT, PlatformSettings
 from resources.warehouse_pool import PLATFORM_RUN_TAGS, WAREHOUSE_POOL, ensure_warehouse_pool
 
@@ -270,3 +271,34 @@ def test_ensure_warehouse_pool_keeps_a_limit_an_operator_set():
         instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 3)
         assert ensure_warehouse_pool(instance) == 3
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 3
+
+
+def test_a_limit_stored_from_an_older_default_follows_the_current_one(tmp_path):
+    """Production's default was 2: the deploy step stores 1 on an upgraded instance."""
+
+    def instance(default_limit: int):
+        settings = queue_settings(INSTANCE_FILES["production"])
+        pools = {**settings["concurrency"]["pools"], "default_limit": default_limit}
+        settings["concurrency"] = {**settings["concurrency"], "pools": pools}
+        return dg.instance_for_test(overrides=settings, temp_dir=str(tmp_path))
+
+    with instance(2) as before:
+        assert ensure_warehouse_pool(before) == 2
+    with instance(1) as after:
+        assert ensure_warehouse_pool(after) == 1
+        assert after.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
+
+
+def test_the_deploy_step_warns_about_a_limit_set_above_one(tmp_path, monkeypatch, capsys):
+    (tmp_path / "dagster.yaml").write_text(
+        yaml.safe_dump(queue_settings(INSTANCE_FILES["production"])), encoding="utf-8"
+    )
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    assert warehouse_pool.main() == 0
+    assert "at most 1 run(s)" in capsys.readouterr().out
+    with dg.DagsterInstance.get() as instance:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 2)
+    assert warehouse_pool.main() == 0
+    out = capsys.readouterr().out
+    assert "at most 2 run(s)" in out
+    assert "warning: a limit of 2 (set by hand)" in out
