@@ -34,6 +34,7 @@ _LINES = {"\n": re.compile(r"[^\n]*\n?"), "\r": re.compile(r"[^\r]*\r?")}
 # A quoted CSV field (a doubled quote inside it is two quoted runs: the count holds), or
 # a line break outside quotes: "\n" or "\r\n" (group 1), a lone "\r" (group 2).
 _BREAK_OUTSIDE_QUOTES = re.compile(r'"[^"]*"|(\r?\n)|(\r)')
+ENDING_SAMPLE_CHARS = 1 << 20
 
 
 def line_ending(text: str) -> str:
@@ -45,7 +46,8 @@ def line_ending(text: str) -> str:
     cells (a spreadsheet's "CSV (Macintosh)" export of multi-line addresses) or end with
     a single ``\\n``, and an LF file may hold a stray ``\\r``; each is read by the ending
     of most of its lines. The count runs only on texts with both a lone ``\\r`` and a
-    ``\\n``.
+    ``\\n``, over their first :data:`ENDING_SAMPLE_CHARS` characters (a file keeps one
+    ending; counting a 100 MiB file whole took 6 s).
     """
     if "\r" not in text:
         return "\n"
@@ -54,7 +56,7 @@ def line_ending(text: str) -> str:
     if text.count("\r") == text.count("\r\n"):
         return "\n"  # CR LF lines, no lone CR
     lf = cr = 0
-    for match in _BREAK_OUTSIDE_QUOTES.finditer(text):
+    for match in _BREAK_OUTSIDE_QUOTES.finditer(text, 0, ENDING_SAMPLE_CHARS):
         if match.group(1):
             lf += 1
         elif match.group(2):
