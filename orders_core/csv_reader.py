@@ -143,8 +143,11 @@ def csv_row_batches(
             yield empty_raw_frame(contract)
             return
         except csv.Error as exc:
+            # No column can be named, so no record of the file can be read: the file is
+            # one broken record, its text kept as far as any record's is (its first
+            # RAW_RECORD_KEEP_BYTES), not only the header's line.
             records = Records(contract, [])
-            records.add_broken(f"unparseable_header: {exc}", bounded_raw(lines.record(0)), 1)
+            records.add_broken(f"unparseable_header: {exc}", bounded_raw(text), 1)
             yield records.frame(contract, source, "csv")
             return
         records = Records(contract, bounded_header([escape_undecodable(name) for name in header]))

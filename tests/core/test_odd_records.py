@@ -121,14 +121,34 @@ def test_a_cr_file_ending_with_one_line_feed_reads_every_record():
         ("a,b\rc,d\r", "\r"),
         ('a,b\r"x\ny",d\r"x\ny",d\r', "\r"),  # LF only inside quotes
         ("a,b\rc,d\rc,d\n", "\r"),  # one LF, at the end
+        ('a,b\ro0,27" monitor\ro1,"x\ny"\r', "\r"),  # an inch mark is not a quote
+        ('"a\nb",c\rx,y\rz,"1\n2"\r', "\r"),  # a quoted header cell's LF
         ("a,b\nc,d\re,f\ng,h\n", "\n"),  # one stray CR
+        ('a,b\no0,5" tv\no1,"l1\rl2"\no2,"l1\rl2"\n', "\n"),
+        ('a,b\nA,c\nB,"oops\nC,"x\ry"\n', "\n"),  # an unclosed quote
         ('a,b\r\n"x\ry",d\r\n', "\n"),  # CR only inside quotes
         ('a,b\n"x\r\ry\r",d\n', "\n"),
         ("", "\n"),
     ],
 )
-def test_line_ending_is_the_ending_of_most_lines(text, ending):
+def test_line_ending_is_the_headers(text, ending):
     assert landed_text.line_ending(text) == ending
+
+
+def test_an_lf_file_with_inch_marks_and_quoted_crs_reads_every_record():
+    # Counting line breaks outside quotes took the inch mark for an opening quote, read
+    # the file as CR lines and made it one unreadable header: no order kept.
+    rows = ['o0,c,5" tv'] + [f'o{i},c,"line1\rline2"' for i in range(1, 5)]
+    raw = read("x.csv", "\n".join(["order_id,customer_id,region", *rows, ""]).encode())
+    assert [(o, line) for o, line, _ in summary(raw)] == [(f"o{i}", i + 2) for i in range(5)]
+
+
+def test_a_file_whose_header_cannot_be_read_is_one_record_with_the_files_text():
+    # Its raw_record held the header's line only: orders A and B were nowhere in raw.
+    data = b'order_id,"cust"omer_id\nA,c\nB,c\n'
+    raw = read("x.csv", data)
+    assert summary(raw) == [("-", 1, "unparseable_header")]
+    assert raw["raw_record"].iloc[0] == data.decode()
 
 
 def test_an_unclosed_quote_breaks_its_own_line_only():
