@@ -69,7 +69,7 @@ def main() -> int:
     print(f"pool {WAREHOUSE_POOL!r}: at most {limit} run(s) opening the warehouse at once")
     if limit > 1:
         print(
-            f"warning: a limit of {limit} (set by hand) lets a run of one day start while a "
+            f"warning: a limit of {limit} lets a run of one day start while a "
             "range run over that day is writing it; `dagster instance concurrency set "
             f"{WAREHOUSE_POOL} 1` restores one at a time"
         )

@@ -301,4 +301,4 @@ def test_the_deploy_step_warns_about_a_limit_set_above_one(tmp_path, monkeypatch
     assert warehouse_pool.main() == 0
     out = capsys.readouterr().out
     assert "at most 2 run(s)" in out
-    assert "warning: a limit of 2 (set by hand)" in out
+    assert "warning: a limit of 2 lets a run of one day start" in out
