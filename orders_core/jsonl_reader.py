@@ -140,9 +140,9 @@ def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
     """(number, text) of each line of a JSON Lines file, read a chunk at a time. Records
     end at "\n" (or "\r" in a file without "\n": a JSON string holds no raw line break,
     so any "\n" ends a line) only: str.splitlines() would also split inside JSON
-    strings holding U+2028, U+0085 or other characters JSON allows unescaped. Undecodable bytes are kept as surrogates
-    (flagged later); a line end is never inside a UTF-8 sequence, so lines decode as the
-    whole file would."""
+    strings holding U+2028, U+0085 or other characters JSON allows unescaped.
+    Undecodable bytes are kept as surrogates (flagged later); a line end is never inside
+    a UTF-8 sequence, so lines decode as the whole file would."""
     stream.seek(0)
     ending = b"\r"
     while chunk := stream.read(CHUNK_BYTES):
