@@ -117,6 +117,20 @@ def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
     return whole(csv_row_batches(contract, source))
 
 
+# The csv module's message for a line break outside quotes advises Python code ("open the
+# file in universal-newline mode"); an analyst reading parse_error needs what is wrong.
+_CSV_MESSAGES = {
+    "new-line character seen in unquoted field - do you need to open the file in "
+    "universal-newline mode?": "a line break inside an unquoted field (a stray carriage "
+    "return, or a line feed in a file of carriage-return lines)",
+}
+
+
+def csv_error(exc: csv.Error) -> str:
+    """The csv module's error, in the words of a landed file's reader."""
+    return _CSV_MESSAGES.get(str(exc), str(exc))
+
+
 def csv_row_batches(
     contract: Contract, source: LandedFile, batch_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
@@ -147,7 +161,7 @@ def csv_row_batches(
             # one broken record, its text kept as far as any record's is (its first
             # RAW_RECORD_KEEP_BYTES), not only the header's line.
             records = Records(contract, [])
-            records.add_broken(f"unparseable_header: {exc}", bounded_raw(text), 1)
+            records.add_broken(f"unparseable_header: {csv_error(exc)}", bounded_raw(text), 1)
             yield records.frame(contract, source, "csv")
             return
         records = Records(contract, bounded_header([escape_undecodable(name) for name in header]))
@@ -205,7 +219,8 @@ def _read_csv_records(
                 text = lines.restart_after_line(start, line)
                 records.add_broken("csv_syntax: unclosed quote", bounded_raw(text), line)
             else:
-                records.add_broken(f"csv_syntax: {exc}", bounded_raw(lines.record(start)), line)
+                reason = f"csv_syntax: {csv_error(exc)}"
+                records.add_broken(reason, bounded_raw(lines.record(start)), line)
             continue
         if (lines.pos - start) * 4 > landed_text.MAX_RECORD_BYTES:
             text = lines.record(start)

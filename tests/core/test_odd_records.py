@@ -87,6 +87,10 @@ def test_a_lone_cr_outside_quotes_is_inside_its_line(ending):
     raw = read("x.csv", data.encode())
     assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None)]
     assert raw["raw_record"].iloc[1] == "B,c,2\rB,c,3"
+    assert raw["parse_error"].iloc[1] == (
+        "csv_syntax: a line break inside an unquoted field (a stray carriage return, or a "
+        "line feed in a file of carriage-return lines)"
+    )
 
 
 def test_a_lone_cr_after_a_quoted_field_in_a_file_of_lf_lines_is_inside_its_line():
