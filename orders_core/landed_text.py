@@ -35,7 +35,7 @@ _LINES = {"\n": re.compile(r"[^\n]*\n?"), "\r": re.compile(r"[^\r]*\r?")}
 # inside an unquoted field is a character, as csv reads it) and may hold line breaks;
 # group 1 is the first line break outside one.
 _FIRST_BREAK = re.compile(r'(?<![^,\r\n])"[^"]*(?:""[^"]*)*"|(\r\n|\n|\r)')
-ENDING_SAMPLE_CHARS = 1 << 20
+HEADER_SCAN_CHARS = 1 << 20
 
 
 def line_ending(text: str) -> str:
@@ -48,7 +48,7 @@ def line_ending(text: str) -> str:
     ``\\r`` or an inch mark (``27" monitor``) in any row: the rows cannot mislead the
     header. Only texts holding both a lone ``\\r`` and a ``\\n`` are looked at past a
     ``str.count``, and only up to the header's break (at most the first
-    :data:`ENDING_SAMPLE_CHARS` characters).
+    :data:`HEADER_SCAN_CHARS` characters).
     """
     if "\r" not in text:
         return "\n"
@@ -56,7 +56,7 @@ def line_ending(text: str) -> str:
         return "\r"
     if text.count("\r") == text.count("\r\n"):
         return "\n"  # CR LF lines, no lone CR
-    for match in _FIRST_BREAK.finditer(text, 0, ENDING_SAMPLE_CHARS):
+    for match in _FIRST_BREAK.finditer(text, 0, HEADER_SCAN_CHARS):
         if match.group(1):
             return "\r" if match.group(1) == "\r" else "\n"
     return "\n"
