@@ -31,7 +31,7 @@ from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
 from resources.settings import PlatformSettings
-from resources.warehouse_pool import PLATFORM_RUN_TAGS
+from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
 from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
@@ -88,10 +88,13 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_quality_checks(partitions_def),
         *build_published_schema_checks(),
     ]
+    run_limit = max_runtime_tags(settings.run_max_runtime_s)
     orders_pipeline = dg.define_asset_job(
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
+        # On every run of the job: the sensors' and the schedule's, a backfill or launch of it.
+        run_tags=run_limit,
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "
@@ -119,7 +122,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     automation = dg.AutomationConditionSensorDefinition(
         "default_automation_condition_sensor",
         target=dg.AssetSelection.all(),
-        run_tags=PLATFORM_RUN_TAGS,
+        run_tags={**PLATFORM_RUN_TAGS, **run_limit},
         description=(
             "Evaluates the assets' automation conditions: materializes an asset when its "
             "upstream data is updated, and holds it while an upstream blocking check has not "

@@ -23,10 +23,16 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         # Imported here: dagster-aws and dagster-snowflake (with the Snowflake and boto
         # clients) take seconds to import, which a local code location need not pay.
         from resources.landing_s3 import s3_landing_zone
-        from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+        from resources.snowflake_warehouse import (
+            SnowflakeWarehouse,
+            snowflake_resource,
+            snowflake_session_parameters,
+        )
 
         snowflake = snowflake_resource(
-            key_pair=settings.snowflake_key_pair, key_passphrase=settings.snowflake_key_passphrase
+            key_pair=settings.snowflake_key_pair,
+            key_passphrase=settings.snowflake_key_passphrase,
+            session_parameters=snowflake_session_parameters(settings),
         )
         return {
             "landing": s3_landing_zone(

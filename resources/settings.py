@@ -19,6 +19,7 @@ ENVIRONMENTS = ("local", "prod")
 STEP_EXECUTORS = ("multiprocess", "k8s_job")
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 S3_RETRY_MODES = ("standard", "adaptive", "legacy")
+SNOWFLAKE_MAX_STATEMENT_TIMEOUT_S = 604_800  # seven days
 N = TypeVar("N", int, float)
 
 
@@ -64,6 +65,17 @@ class PlatformSettings:
     anomaly_training_days: int = 56
     landing_lookback_days: int = 7
     alert_webhook_from_env: bool = False
+    # Seconds a run of the platform's job (and every run its sensors and schedule start) may
+    # take before the daemon's run monitoring stops it and marks it failed (the
+    # ``dagster/max_runtime`` run tag); 0: no limit. The default is over twice a 31-day range
+    # run at the production sizing (5 minutes a day, bench/RESULTS.md), so that with one run
+    # in the warehouse pool a hung run cannot hold every other for ever.
+    run_max_runtime_s: int = 21_600
+    # Production only: limits of every Snowflake session (its STATEMENT_TIMEOUT_IN_SECONDS
+    # and LOCK_TIMEOUT), so that a statement stuck in the warehouse, or waiting on a lock
+    # another session holds, fails with Snowflake's message instead of holding the run.
+    snowflake_statement_timeout_s: int = 10_800
+    snowflake_lock_timeout_s: int = 1_800
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -99,6 +111,20 @@ class PlatformSettings:
             )
         if self.s3_max_attempts < 1:
             raise ValueError(f"ORDERS_S3_MAX_ATTEMPTS must be >= 1, got {self.s3_max_attempts}")
+        if self.run_max_runtime_s < 0:
+            raise ValueError(
+                f"ORDERS_RUN_MAX_RUNTIME_S must be >= 0 (0: no limit), got {self.run_max_runtime_s}"
+            )
+        if not 1 <= self.snowflake_statement_timeout_s <= SNOWFLAKE_MAX_STATEMENT_TIMEOUT_S:
+            raise ValueError(
+                "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S must be between 1 and"
+                f" {SNOWFLAKE_MAX_STATEMENT_TIMEOUT_S} (Snowflake's maximum),"
+                f" got {self.snowflake_statement_timeout_s}"
+            )
+        if self.snowflake_lock_timeout_s < 1:
+            raise ValueError(
+                f"ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S must be >= 1, got {self.snowflake_lock_timeout_s}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -136,6 +162,18 @@ class PlatformSettings:
                 environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days, int
             ),
             alert_webhook_from_env=bool(environ.get("ORDERS_ALERT_WEBHOOK_URL")),
+            run_max_runtime_s=_number(
+                environ, "ORDERS_RUN_MAX_RUNTIME_S", defaults.run_max_runtime_s, int
+            ),
+            snowflake_statement_timeout_s=_number(
+                environ,
+                "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S",
+                defaults.snowflake_statement_timeout_s,
+                int,
+            ),
+            snowflake_lock_timeout_s=_number(
+                environ, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S", defaults.snowflake_lock_timeout_s, int
+            ),
         )
 
 

@@ -10,7 +10,7 @@ translated by a parser rather than by string edits. Values are always bound with
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import dagster as dg
@@ -21,6 +21,7 @@ from dagster_snowflake import SnowflakeResource
 from snowflake.connector.constants import FIELD_ID_TO_NAME
 
 from orders_core.sql.dialect import render, without_duckdb_hints
+from resources.settings import PlatformSettings
 from resources.warehouse import DATE_DTYPE, SqlSession, Warehouse
 
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
@@ -150,11 +151,31 @@ class SnowflakeWarehouse(Warehouse):
             yield SnowflakeSession(conn)
 
 
-def snowflake_resource(*, key_pair: bool, key_passphrase: bool) -> SnowflakeResource:
+def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object]:
+    """The parameters every platform session sets when it connects.
+
+    ``STATEMENT_TIMEOUT_IN_SECONDS`` (Snowflake's default is two days) and ``LOCK_TIMEOUT``
+    (twelve hours) from the settings: the warehouse pool lets one run at a time open the
+    warehouse, so a statement that hangs there, or waits on a lock another session holds,
+    would hold every other run. ``ABORT_DETACHED_QUERY``: a statement whose run worker was
+    lost (an evicted pod) is aborted five minutes later instead of running on, holding the
+    warehouse and its transaction's locks while the run's retry waits.
+    """
+    return {
+        "STATEMENT_TIMEOUT_IN_SECONDS": settings.snowflake_statement_timeout_s,
+        "LOCK_TIMEOUT": settings.snowflake_lock_timeout_s,
+        "ABORT_DETACHED_QUERY": True,
+    }
+
+
+def snowflake_resource(
+    *, key_pair: bool, key_passphrase: bool, session_parameters: Mapping[str, object]
+) -> SnowflakeResource:
     """The Snowflake connection, every credential read from the environment by dg.EnvVar.
 
     Password authentication by default; key-pair authentication when
     SNOWFLAKE_PRIVATE_KEY is set (with SNOWFLAKE_PRIVATE_KEY_PASSWORD if encrypted).
+    ``session_parameters`` (:func:`snowflake_session_parameters`) are set at login.
     """
     auth: dict[str, object] = (
         {"private_key": dg.EnvVar("SNOWFLAKE_PRIVATE_KEY")}
@@ -171,5 +192,6 @@ def snowflake_resource(*, key_pair: bool, key_passphrase: bool) -> SnowflakeReso
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
         paramstyle="qmark",
         timezone="UTC",
+        additional_snowflake_connection_args={"session_parameters": dict(session_parameters)},
         **auth,
     )

@@ -18,6 +18,12 @@ daily schedule's) carry :data:`PLATFORM_RUN_TAGS`: Dagster's queue starts higher
 hand (backfills, re-executions). A range runs as one run: a backfill of a long stretch,
 launched a month or so at a time (docs/backfill-runbook.md), lets fresh days in between.
 
+With one run at a time in the pool, a run that hangs would hold every other: the job's runs
+(and so every run the platform's sensors and schedule start) and the automation sensor's carry
+:func:`max_runtime_tags`, which the daemon's run monitoring enforces by stopping the run and
+marking it failed (``ORDERS_RUN_MAX_RUNTIME_S``); in production every Snowflake statement is bounded as well
+(``resources.snowflake_warehouse.snowflake_session_parameters``).
+
 One gap of Dagster 1.13 is closed here. The run queue writes a pool's default limit into the
 instance storage the first time it sees a queued run in the pool, but decides that pass with
 the pools it read before, so on a fresh instance the first runs in the pool are all started
@@ -36,6 +42,13 @@ WAREHOUSE_POOL = "warehouse"
 # Dagster's run queue starts queued runs by this tag's value, highest first (0 untagged).
 PRIORITY_TAG = "dagster/priority"
 PLATFORM_RUN_TAGS = {PRIORITY_TAG: "1"}
+# Seconds after its start at which the daemon's run monitoring cancels a run.
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+
+
+def max_runtime_tags(max_runtime_s: int) -> dict[str, str]:
+    """The run tag that bounds a run's time (none for 0: no limit)."""
+    return {MAX_RUNTIME_TAG: str(max_runtime_s)} if max_runtime_s > 0 else {}
 
 
 def ensure_warehouse_pool(instance: dg.DagsterInstance) -> int | None:

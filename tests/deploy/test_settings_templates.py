@@ -22,6 +22,9 @@ TUNING = {
     "ORDERS_LANDING_LOOKBACK_DAYS": "landing_lookback_days",
     "ORDERS_S3_MAX_ATTEMPTS": "s3_max_attempts",
     "ORDERS_S3_RETRY_MODE": "s3_retry_mode",
+    "ORDERS_RUN_MAX_RUNTIME_S": "run_max_runtime_s",
+    "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S": "snowflake_statement_timeout_s",
+    "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "snowflake_lock_timeout_s",
     "PLATFORM_GIT_BRANCH": "git_branch",
 }
 

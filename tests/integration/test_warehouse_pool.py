@@ -9,6 +9,7 @@ daemon (its launcher only records).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.events import DagsterEvent, DagsterEventType
 from dagster._core.remote_origin import (
     InProcessCodeLocationOrigin,
     RemoteJobOrigin,
@@ -24,6 +26,7 @@ from dagster._core.remote_origin import (
 from dagster._core.test_utils import create_test_daemon_workspace_context
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._daemon.monitoring import run_monitoring
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
     QueuedRunCoordinatorDaemon,
 )
@@ -31,7 +34,12 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources import warehouse_pool
 from resources.settings import REPO_ROOT, PlatformSettings
-from resources.warehouse_pool import PLATFORM_RUN_TAGS, WAREHOUSE_POOL, ensure_warehouse_pool
+from resources.warehouse_pool import (
+    MAX_RUNTIME_TAG,
+    PLATFORM_RUN_TAGS,
+    WAREHOUSE_POOL,
+    ensure_warehouse_pool,
+)
 
 INSTANCE_FILES = {
     "local": REPO_ROOT / "dagster.yaml",
@@ -39,6 +47,7 @@ INSTANCE_FILES = {
 }
 WAREHOUSE_RESOURCES = {"warehouse"}
 QUEUED = dg.DagsterRunStatus.QUEUED
+LOGGER = logging.getLogger(__name__)
 DEFS = build_definitions(PlatformSettings(partitions_start="2025-01-01"))
 ASSET_JOB = DEFS.resolve_implicit_global_asset_job_def()
 ORIGIN = RemoteRepositoryOrigin(
@@ -255,6 +264,64 @@ def test_the_schedule_and_the_automation_sensor_carry_the_priority():
     assert request.tags.items() >= PLATFORM_RUN_TAGS.items()
     automation = DEFS.resolve_sensor_def("default_automation_condition_sensor")
     assert automation.run_tags.items() >= PLATFORM_RUN_TAGS.items()
+
+
+def test_the_platforms_runs_carry_a_runtime_limit():
+    """On the job (merged into every run the sensors and the schedule start, and into its
+    backfills and launches) and on the automation sensor's runs; none when set to 0."""
+    limit = {MAX_RUNTIME_TAG: str(PlatformSettings().run_max_runtime_s)}
+    assert DEFS.resolve_job_def(ALL_ASSETS_JOB).run_tags == limit
+    automation = DEFS.resolve_sensor_def("default_automation_condition_sensor")
+    assert automation.run_tags == {**PLATFORM_RUN_TAGS, **limit}
+    unlimited = build_definitions(
+        PlatformSettings(partitions_start="2025-01-01", run_max_runtime_s=0)
+    )
+    assert MAX_RUNTIME_TAG not in unlimited.resolve_job_def(ALL_ASSETS_JOB).run_tags
+    assert unlimited.resolve_sensor_def("default_automation_condition_sensor").run_tags == (
+        PLATFORM_RUN_TAGS
+    )
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
+def test_run_monitoring_stops_a_run_past_its_limit(name, monkeypatch):
+    """With one run at a time in the pool, a hung run would hold every other. Dagster's run
+    monitoring (on in both instance files) stops a run of the job (failed) once it has run longer
+    than the tag the job puts on it, and leaves one within it alone."""
+    config = yaml.safe_load(INSTANCE_FILES[name].read_text(encoding="utf-8"))
+    assert config["run_monitoring"]["enabled"] is True
+    job = DEFS.resolve_job_def(ALL_ASSETS_JOB)
+    limit = float(job.run_tags[MAX_RUNTIME_TAG])
+    with queue_instance(INSTANCE_FILES[name]) as (instance, _):
+        runs = {}
+        for day in ("2025-03-01", "2025-03-02"):
+            # As the sensor daemon creates it: the job's run tags, then the request's.
+            run = create_run(
+                instance,
+                dg.DagsterRunStatus.NOT_STARTED,
+                {**job.run_tags, **PLATFORM_RUN_TAGS, "dagster/partition": day},
+            )
+            instance.report_dagster_event(
+                DagsterEvent(DagsterEventType.RUN_START.value, job_name=job.name), run.run_id
+            )
+            runs[day] = instance.get_run_record_by_id(run.run_id)
+        hung, recent = runs["2025-03-01"], runs["2025-03-02"]
+        now = recent.start_time + limit - 60
+        monkeypatch.setattr(run_monitoring, "get_current_timestamp", lambda: now)
+        for record in (hung, recent):
+            run_monitoring.check_run_timeout(instance, record, LOGGER, 0.0)
+        assert (
+            instance.get_run_by_id(recent.dagster_run.run_id).status == dg.DagsterRunStatus.STARTED
+        )
+
+        now = hung.start_time + limit + 1
+        run_monitoring.check_run_timeout(instance, hung, LOGGER, 0.0)
+        assert instance.get_run_by_id(hung.dagster_run.run_id).status == dg.DagsterRunStatus.FAILURE
+        messages = [
+            event.message
+            for event in instance.all_logs(hung.dagster_run.run_id)
+            if event.is_dagster_event
+        ]
+        assert any(f"maximum runtime of {int(limit)} seconds" in m for m in messages), messages
 
 
 def test_without_the_stored_limit_the_first_pass_starts_every_run():

@@ -20,7 +20,13 @@ from orders_core.sql.customers import (
     metrics_summary_sql,
 )
 from orders_core.sql.tables import ensure_tables
-from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource, snowflake_sql
+from resources.settings import PlatformSettings
+from resources.snowflake_warehouse import (
+    SnowflakeWarehouse,
+    snowflake_resource,
+    snowflake_session_parameters,
+    snowflake_sql,
+)
 from resources.warehouse import DuckDBWarehouse, Warehouse
 from tests.support.prod_tables import canonical_rows
 
@@ -72,7 +78,11 @@ def _snowflake(orders=ORDERS):
     with dg.build_resources(
         {
             "warehouse": SnowflakeWarehouse(
-                snowflake=snowflake_resource(key_pair=False, key_passphrase=False)
+                snowflake=snowflake_resource(
+                    key_pair=False,
+                    key_passphrase=False,
+                    session_parameters=snowflake_session_parameters(PlatformSettings()),
+                )
             )
         }
     ) as resources:

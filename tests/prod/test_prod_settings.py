@@ -9,7 +9,11 @@ from orders_platform.definitions import build_definitions
 from resources import build_resources
 from resources.landing_s3 import S3LandingZone
 from resources.settings import PlatformSettings
-from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+from resources.snowflake_warehouse import (
+    SnowflakeWarehouse,
+    snowflake_resource,
+    snowflake_session_parameters,
+)
 
 PROD_ENV = {"PLATFORM_ENV": "prod", "ORDERS_LANDING_URI": "s3://orders-bucket/landing/"}
 
@@ -45,6 +49,11 @@ def test_prod_settings_from_the_environment():
         ({**PROD_ENV, "ORDERS_S3_RETRY_MODE": "eager"}, "ORDERS_S3_RETRY_MODE"),
         ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "0"}, "ORDERS_S3_MAX_ATTEMPTS"),
         ({**PROD_ENV, "ORDERS_S3_MAX_ATTEMPTS": "many"}, "ORDERS_S3_MAX_ATTEMPTS"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S": "0"}, "STATEMENT_TIMEOUT_S"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S": "604801"}, "STATEMENT_TIMEOUT_S"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "0"}, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "1h"}, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S"),
+        ({**PROD_ENV, "ORDERS_RUN_MAX_RUNTIME_S": "-1"}, "ORDERS_RUN_MAX_RUNTIME_S"),
     ],
 )
 def test_invalid_prod_settings_name_the_variable(environ, message):
@@ -72,8 +81,11 @@ def test_prod_resources_are_s3_and_snowflake():
 
 
 def test_snowflake_credentials_only_come_from_env_vars():
-    password = snowflake_resource(key_pair=False, key_passphrase=False)
-    key_pair = snowflake_resource(key_pair=True, key_passphrase=True)
+    parameters = snowflake_session_parameters(PlatformSettings())
+    password = snowflake_resource(
+        key_pair=False, key_passphrase=False, session_parameters=parameters
+    )
+    key_pair = snowflake_resource(key_pair=True, key_passphrase=True, session_parameters=parameters)
 
     for name in ("account", "user", "database", "warehouse", "role"):
         assert getattr(password, name) == dg.EnvVar(f"SNOWFLAKE_{name.upper()}")
@@ -94,3 +106,46 @@ def test_assets_look_the_same_in_both_environments():
         assert local.get(key).kinds == prod.get(key).kinds, key
         assert local.get(key).group_name == prod.get(key).group_name, key
         assert local.get(key).parent_keys == prod.get(key).parent_keys, key
+
+
+def test_every_snowflake_session_is_bounded_in_time(monkeypatch):
+    """The settings' statement and lock timeouts reach the connector's login, with
+    ABORT_DETACHED_QUERY: Snowflake's defaults (two days, twelve hours, a detached statement
+    running on) would let one stuck statement hold the warehouse pool's only run slot."""
+    import fakesnow
+    import snowflake.connector
+
+    settings = PlatformSettings.from_env(
+        {
+            **PROD_ENV,
+            "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S": "5400",
+            "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "300",
+        }
+    )
+    logins: list[dict] = []
+    for env, value in (("ACCOUNT", "acct"), ("USER", "u"), ("PASSWORD", "p")):
+        monkeypatch.setenv(f"SNOWFLAKE_{env}", value)
+    for env in ("DATABASE", "WAREHOUSE", "ROLE"):
+        monkeypatch.setenv(f"SNOWFLAKE_{env}", env.lower())
+    # The spy is undone before fakesnow puts the real connect back.
+    with fakesnow.patch(), monkeypatch.context() as patched:
+        connect = snowflake.connector.connect
+
+        def recorded(**kwargs):
+            logins.append(kwargs)
+            return connect(**kwargs)
+
+        patched.setattr(snowflake.connector, "connect", recorded)
+        with dg.build_resources({"warehouse": build_resources(settings)["warehouse"]}) as built:
+            assert built.warehouse.query("select 1 as one")["one"].tolist() == [1]
+
+    assert [login["session_parameters"] for login in logins] == [
+        {
+            "STATEMENT_TIMEOUT_IN_SECONDS": 5400,
+            "LOCK_TIMEOUT": 300,
+            "ABORT_DETACHED_QUERY": True,
+        }
+    ]
+    defaults = snowflake_session_parameters(PlatformSettings())
+    assert defaults["STATEMENT_TIMEOUT_IN_SECONDS"] == 10_800
+    assert defaults["LOCK_TIMEOUT"] == 1_800

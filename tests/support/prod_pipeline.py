@@ -7,7 +7,11 @@ import pandas as pd
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import PlatformSettings
-from resources.snowflake_warehouse import SnowflakeWarehouse, snowflake_resource
+from resources.snowflake_warehouse import (
+    SnowflakeWarehouse,
+    snowflake_resource,
+    snowflake_session_parameters,
+)
 from tests.support.prod_landing import DAYS
 from tests.support.prod_tables import canonical_rows, checksum
 
@@ -79,7 +83,11 @@ def prod_settings(landing_uri: str, endpoint_url: str, **overrides) -> PlatformS
 def snowflake_tables() -> dict[str, pd.DataFrame]:
     """Every platform table as stored in (fake) Snowflake."""
     warehouse = SnowflakeWarehouse(
-        snowflake=snowflake_resource(key_pair=False, key_passphrase=False)
+        snowflake=snowflake_resource(
+            key_pair=False,
+            key_passphrase=False,
+            session_parameters=snowflake_session_parameters(PlatformSettings()),
+        )
     )
     with dg.build_resources({"warehouse": warehouse}) as resources:
         return {table: resources.warehouse.query(f"select * from {table}") for table in TABLES}
