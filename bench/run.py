@@ -322,41 +322,66 @@ def main(argv: list[str] | None = None) -> int:
             args.repetitions,
             [*CONTENDERS] if args.with_baseline else ["platform", "duckdb_script"],
         )
+        e2e = results["end_to_end"]
+        print(
+            f"  platform {e2e['platform_s']} s, DuckDB script {e2e['duckdb_script_s']} s:"
+            f" {e2e['ratio_to_duckdb_script']}x; raw -> fct"
+            f" {e2e['orders_per_s_raw_to_fct_steps']:,} orders/s",
+            flush=True,
+        )
+        write(results, args.output)
     if "backfill" in sections:
         print("backfill policy", flush=True)
         results["backfill"] = backfill(
             args.backfill_days, args.backfill_orders_per_day, args.seed, args.repetitions
         )
+        write(results, args.output)
     if "sensor" in sections:
         print("sensor tick", flush=True)
         tick = run_child("sensor_tick", ["--repetitions", args.repetitions])
         results["sensor_tick_s"] = tick["sensor_tick_s"]
         results["sensor_first_tick_s"] = tick["sensor_first_tick_s"]
         results["sensor_tick_note"] = tick["what"]
+        write(results, args.output)
     if "definitions" in sections:
         print("definitions load", flush=True)
         results.update(definitions_load(args.repetitions))
+        write(results, args.output)
     if "clv" in sections:
         print("CLV fit", flush=True)
         clv = run_child("clv_fit", [])
         results["clv_fit_s"], results["clv_fit_note"] = clv["clv_fit_s"], clv["note"]
+        write(results, args.output)
     if "overhead" in sections:
         print("checks and tracing overhead", flush=True)
         results["checks_overhead"] = checks_overhead(args.overhead_rows, args.repetitions)
         results["tracing_overhead"] = tracing_overhead(
             args.overhead_rows, args.seed, args.repetitions
         )
+        write(results, args.output)
     if "memory" in sections and args.memory_orders:
-        print("memory of one day", flush=True)
+        print(
+            f"memory of one day of {', '.join(f'{n:,}' for n in args.memory_orders)} orders"
+            f" in {' and '.join(map(str, args.memory_parts))} file(s), each step in its own"
+            " process (--memory-orders chooses the days; an 8,000,000-order day takes"
+            " several minutes)",
+            flush=True,
+        )
         results["memory"] = memory(args.memory_orders, args.memory_parts)
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    table = markdown(results)
-    args.output.with_suffix(".md").write_text(table)
-    print(table)
+    print(write(results, args.output))
     print(f"wrote {args.output} and {args.output.with_suffix('.md')}")
     return 0
+
+
+def write(results: dict, output: Path) -> str:
+    """Write the figures so far (after each section, so that a bench stopped half-way keeps
+    what it measured) as JSON and as the markdown table, which is returned."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    output.with_suffix(".md").write_text(table)
+    return table
 
 
 if __name__ == "__main__":
