@@ -7,6 +7,7 @@ every record of the file (:func:`integer_money_errors`).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -80,6 +81,58 @@ def _timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
         return pc.cast(column, pa.string()).to_pylist()
 
 
+@functools.cache
+def _known_zone(zone: str) -> bool:
+    """Whether Python can read a timestamp type's time zone (a name of the time zone
+    database or a fixed ``+HH:MM`` offset)."""
+    try:
+        pa.array([0], pa.timestamp("s", tz=zone)).to_pylist()
+    except (KeyError, ValueError, pa.ArrowException):
+        # KeyError: pytz's UnknownTimeZoneError, zoneinfo's ZoneInfoNotFoundError
+        return False
+    return True
+
+
+def _readable_type(kind: pa.DataType) -> pa.DataType:
+    """``kind`` made one Python can convert, with the same layout (values unchanged):
+    a timestamp type whose time zone no one can look up (``Z``, ``Mars/Olympus``, a
+    typo: Arrow keeps the name a writer gave) becomes the same type in UTC. Parquet
+    stores such a timestamp as a UTC instant and the zone only says how to show it, so
+    the instant is read exactly, with offset ``+00:00``, as a reader that ignores
+    Arrow's schema (DuckDB, Spark) reads it; converting it raised and failed the run.
+    """
+    if pa.types.is_timestamp(kind):
+        if kind.tz and not _known_zone(kind.tz):
+            return pa.timestamp(kind.unit, tz="UTC")
+        return kind
+    if pa.types.is_dictionary(kind):
+        return pa.dictionary(kind.index_type, _readable_type(kind.value_type), kind.ordered)
+    if pa.types.is_map(kind):
+        key, item = _readable_field(kind.key_field), _readable_field(kind.item_field)
+        return pa.map_(key, item, keys_sorted=kind.keys_sorted)
+    if pa.types.is_struct(kind):
+        return pa.struct([_readable_field(kind.field(i)) for i in range(kind.num_fields)])
+    if pa.types.is_large_list(kind):
+        return pa.large_list(_readable_field(kind.value_field))
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(_readable_field(kind.value_field), kind.list_size)
+    if pa.types.is_list(kind):
+        return pa.list_(_readable_field(kind.value_field))
+    return kind
+
+
+def _readable_field(field: pa.Field) -> pa.Field:
+    return field.with_type(_readable_type(field.type))
+
+
+def _readable(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``column`` viewed as :func:`_readable_type` (itself when nothing changes)."""
+    kind = _readable_type(column.type)
+    if kind.equals(column.type, check_metadata=True):
+        return column
+    return pa.chunked_array([chunk.view(kind) for chunk in column.chunks], kind)
+
+
 def _arrow_to_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
     """The text of each value of a Parquet column, and which values held bytes that
     are not UTF-8 (see :func:`_decoded`).
@@ -87,7 +140,9 @@ def _arrow_to_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool
     A text column (Parquet's UTF8 annotation) is not checked by every writer, nor by
     Arrow's reader: one holding bytes that are not UTF-8 is read as the bytes it holds,
     as a binary column is (its records broken ``invalid_utf8``, the bytes escaped), not
-    left to fail the whole run."""
+    left to fail the whole run. Types Python cannot convert are read as
+    :func:`_readable_type` says."""
+    column = _readable(column)
     try:
         return _typed_text(column)
     except UnicodeDecodeError:

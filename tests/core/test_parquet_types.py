@@ -266,3 +266,36 @@ def test_a_column_name_that_is_not_utf8_makes_the_file_one_broken_record():
     raw = raw_frame([landed("names.parquet", data)])
     assert len(raw) == 1
     assert raw["parse_error"].iloc[0].startswith("unreadable_parquet: 'utf-8' codec")
+
+
+def _instant(zone: str, dictionary: bool = False) -> pa.Array:
+    """2025-01-02T22:30:00Z (a UTC instant, as Parquet stores it) typed with ``zone``."""
+    when = dt.datetime(2025, 1, 2, 22, 30, tzinfo=dt.UTC)
+    micros = int(when.timestamp() * 1_000_000)
+    values = pa.array([micros], pa.int64()).view(pa.timestamp("us", tz=zone))
+    return values.dictionary_encode() if dictionary else values
+
+
+@pytest.mark.parametrize("dictionary", [False, True])
+@pytest.mark.parametrize("zone", ["Z", "Europe/Parris", "UTC+1"])
+def test_a_timestamp_whose_time_zone_is_unknown_is_read_as_its_utc_instant(zone, dictionary):
+    """Arrow keeps whatever zone name a writer gave; converting one no database knows
+    raised and failed the whole run. The stored instant is UTC: it is read exactly."""
+    raw = _raw(_table(1, order_ts=_instant(zone, dictionary), updated_at=_instant(zone)))
+    assert raw["order_ts"].tolist() == ["2025-01-02T22:30:00+00:00"]
+    assert raw["parse_error"].isna().all()
+    result = clean(raw)
+    assert result.cleaned["order_ts"].tolist() == [pd.Timestamp("2025-01-02T22:30:00Z")]
+    assert result.naive_timestamp_rows == 0
+
+
+def test_an_unknown_time_zone_in_extra_and_nested_columns_is_read_as_utc():
+    instant = _instant("Mars/Olympus")
+    nested = pa.StructArray.from_arrays([instant], names=["at"])
+    raw = _raw(_table(1, seen=instant, event=nested, log=pa.ListArray.from_arrays([0, 1], instant)))
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {
+        "seen": "2025-01-02T22:30:00+00:00",
+        "event": '{"at": "2025-01-02 22:30:00+00:00"}',
+        "log": '["2025-01-02 22:30:00+00:00"]',
+    }
+    assert len(clean(raw).cleaned) == 1
