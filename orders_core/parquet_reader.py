@@ -31,6 +31,7 @@ from orders_core.raw_frame import (
     contract_positions,
     extra_columns,
     normalize_header,
+    numbered_key,
     whole,
 )
 
@@ -95,11 +96,16 @@ def _known_zone(zone: str) -> bool:
 
 def _readable_type(kind: pa.DataType) -> pa.DataType:
     """``kind`` made one Python can convert, with the same layout (values unchanged):
-    a timestamp type whose time zone no one can look up (``Z``, ``Mars/Olympus``, a
-    typo: Arrow keeps the name a writer gave) becomes the same type in UTC. Parquet
-    stores such a timestamp as a UTC instant and the zone only says how to show it, so
-    the instant is read exactly, with offset ``+00:00``, as a reader that ignores
-    Arrow's schema (DuckDB, Spark) reads it; converting it raised and failed the run.
+
+    - a timestamp type whose time zone no one can look up (``Z``, ``Mars/Olympus``, a
+      typo: Arrow keeps the name a writer gave) becomes the same type in UTC. Parquet
+      stores such a timestamp as a UTC instant and the zone only says how to show it,
+      so the instant is read exactly, with offset ``+00:00``, as a reader that ignores
+      Arrow's schema (DuckDB, Spark) reads it; converting it raised and failed the run;
+    - a struct with a repeated field name (a Python dict cannot hold both; converting
+      it raised and failed the run) has its n-th occurrence named ``name__n``, as a
+      repeated column is keyed in ``extra_columns_json``
+      (:func:`orders_core.raw_frame.extra_columns`).
     """
     if pa.types.is_timestamp(kind):
         if kind.tz and not _known_zone(kind.tz):
@@ -111,7 +117,13 @@ def _readable_type(kind: pa.DataType) -> pa.DataType:
         key, item = _readable_field(kind.key_field), _readable_field(kind.item_field)
         return pa.map_(key, item, keys_sorted=kind.keys_sorted)
     if pa.types.is_struct(kind):
-        return pa.struct([_readable_field(kind.field(i)) for i in range(kind.num_fields)])
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        taken, seen, renamed = {field.name for field in fields}, set(), []
+        for field in fields:
+            name = numbered_key(field.name, taken) if field.name in seen else field.name
+            seen.add(field.name)
+            renamed.append(_readable_field(field).with_name(name))
+        return pa.struct(renamed)
     if pa.types.is_large_list(kind):
         return pa.large_list(_readable_field(kind.value_field))
     if pa.types.is_fixed_size_list(kind):

@@ -299,3 +299,21 @@ def test_an_unknown_time_zone_in_extra_and_nested_columns_is_read_as_utc():
         "log": '["2025-01-02 22:30:00+00:00"]',
     }
     assert len(clean(raw).cleaned) == 1
+
+
+def _repeated_fields(*names: str) -> pa.StructArray:
+    return pa.StructArray.from_arrays([pa.array([i]) for i, _ in enumerate(names)], names=names)
+
+
+def test_a_struct_with_a_repeated_field_name_keeps_every_value():
+    """A Python dict cannot hold two fields of one name: converting the struct raised and
+    failed the whole run. The n-th occurrence is keyed name__n, as repeated columns are."""
+    inner = _repeated_fields("a", "a", "a__2", "a")
+    nested = pa.ListArray.from_arrays([0, 1], _repeated_fields("b", "b"))
+    raw = _raw(_table(1, meta=inner, tags=nested))
+    assert raw["parse_error"].isna().all()
+    assert json.loads(raw["extra_columns_json"].iloc[0]) == {
+        "meta": '{"a": 0, "a__2": 2, "a__3": 1, "a__4": 3}',
+        "tags": '[{"b": 0, "b__2": 1}]',
+    }
+    assert len(clean(raw).cleaned) == 1
