@@ -282,22 +282,62 @@ def parquet_batches(
     """
     batch_rows = batch_rows or BATCH_ROWS
     try:
-        parquet = pq.ParquetFile(io.BytesIO(source.data))
+        parquet = pq.ParquetFile(io.BytesIO(source.data), coerce_int96_timestamp_unit="us")
+        nanos = _nanosecond_file(source.data, parquet)
         header = bounded_header(parquet.schema_arrow.names)
         if parquet.metadata.num_rows <= batch_rows:
             # ParquetFile, not read_table: the dataset API refuses repeated column names.
-            yield _parquet_frame(contract, source, header, parquet.read(), 0, None)
+            table = _with_nanoseconds(parquet.read(), nanos.read() if nanos else None)
+            yield _parquet_frame(contract, source, header, table, 0, None)
             return
         file_errors, pii_cells = _whole_file_facts(contract, header, parquet, batch_rows)
         offset = 0
+        fine = nanos.iter_batches(batch_size=batch_rows) if nanos else None
         for batch in parquet.iter_batches(batch_size=batch_rows):
-            table = pa.Table.from_batches([batch])
+            exact = pa.Table.from_batches([next(fine)]) if fine else None
+            table = _with_nanoseconds(pa.Table.from_batches([batch]), exact)
             yield _parquet_frame(contract, source, header, table, offset, (file_errors, pii_cells))
             offset += table.num_rows
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         # UnicodeDecodeError: a column name that is not UTF-8 (pyarrow decodes names)
         error = f"unreadable_parquet: {exc}"
         raise UnreadableFile(broken_file(contract, source, "parquet", error)) from None
+
+
+def _nanosecond_file(data: bytes, parquet: pq.ParquetFile) -> pq.ParquetFile | None:
+    """The file read with INT96 timestamps in nanoseconds, when it has such a column.
+
+    INT96 (the legacy timestamps of Spark, Hive and Impala) holds a day and the
+    nanoseconds into it. Read in nanoseconds, as Arrow does by default, a value outside
+    1677-2262 (a ``9999-12-31`` "no end" sentinel, a year typed ``1500``) wrapped
+    silently into another date (1816-03-29, 2084-07-20), and was published as that:
+    ``parquet`` reads them in microseconds, and :func:`_with_nanoseconds` takes the
+    nanosecond digits from this second reading where they did not wrap."""
+    fine = pq.ParquetFile(io.BytesIO(data))
+    return None if fine.schema_arrow.equals(parquet.schema_arrow) else fine
+
+
+def _with_nanoseconds(table: pa.Table, fine: pa.Table | None) -> pa.Table:
+    """``table`` (INT96 timestamps in microseconds) with each top-level INT96 column as
+    text, its nanosecond digits taken from ``fine`` (the same rows read in nanoseconds)
+    where that reading did not wrap. Nested INT96 values stay in microseconds."""
+    if fine is None:
+        return table
+    for position, (coarse, exact) in enumerate(zip(table.columns, fine.columns, strict=True)):
+        if not (pa.types.is_timestamp(coarse.type) and coarse.type != exact.type):
+            continue
+        micros = coarse.cast(pa.int64()).fill_null(0).to_numpy()
+        nanos = exact.cast(pa.int64()).fill_null(0).to_numpy()
+        kept = (nanos // 1000 == micros).tolist()
+        texts = [
+            fine_text if keep else coarse_text
+            for fine_text, coarse_text, keep in zip(
+                _timestamp_text(exact), _timestamp_text(coarse), kept, strict=True
+            )
+        ]
+        field = table.schema.field(position).with_type(pa.string())
+        table = table.set_column(position, field, pa.array(texts, pa.string()))
+    return table
 
 
 def _whole_file_facts(

@@ -17,6 +17,7 @@ import pytest
 
 from asset_checks.drift import detect_drift, drift_outcome
 from orders_core.contract import load_contract
+from orders_core.parquet_reader import parquet_batches, read_parquet
 from orders_core.raw_frame import LandedFile
 from tests.support.order_fixtures import DAY, HEADER, clean, landed, order_rows, raw_frame
 
@@ -317,3 +318,39 @@ def test_a_struct_with_a_repeated_field_name_keeps_every_value():
         "tags": '[{"b": 0, "b__2": 1}]',
     }
     assert len(clean(raw).cleaned) == 1
+
+
+def _int96_file(**columns: pa.Array) -> LandedFile:
+    buffer = io.BytesIO()
+    pq.write_table(
+        _table(len(next(iter(columns.values()))), **columns),
+        buffer,
+        use_deprecated_int96_timestamps=True,
+        row_group_size=1,
+    )
+    return landed("legacy.parquet", buffer.getvalue())
+
+
+def test_int96_timestamps_outside_the_nanosecond_range_are_read_as_landed():
+    """INT96 read in nanoseconds (Arrow's default) wrapped dates outside 1677-2262
+    silently: a 9999-12-31 sentinel read as 1816-03-29, a year 1500 as 2084-07-20."""
+    landed_at = ["9999-12-31T00:00:00", "1500-01-01T00:00:00", "2300-06-01T12:00:00"]
+    updated_at = pa.array([dt.datetime.fromisoformat(t) for t in landed_at], pa.timestamp("us"))
+    source = _int96_file(updated_at=updated_at)
+    raw = raw_frame([source])
+    assert raw["updated_at"].tolist() == landed_at
+    for batch_rows in (1, 2):
+        batched = pd.concat(list(parquet_batches(CONTRACT, source, batch_rows)), ignore_index=True)
+        pd.testing.assert_frame_equal(batched, read_parquet(CONTRACT, source))
+
+
+def test_int96_timestamps_keep_their_nanoseconds_and_an_older_update_is_not_published():
+    ns = pd.Timestamp("2025-01-02T10:00:00.123456789").value
+    order_ts = pa.array([ns, ns], pa.int64()).view(pa.timestamp("ns"))
+    # 1500-01-01, before the order: it wrapped to 2084 and won as the newest version
+    updated_at = pa.array([dt.datetime(1500, 1, 1), None], pa.timestamp("us"))
+    raw = raw_frame([_int96_file(order_ts=order_ts, updated_at=updated_at)])
+    assert raw["order_ts"].tolist() == ["2025-01-02T10:00:00.123456789"] * 2
+    result = clean(raw)
+    assert result.quarantined["reason_code"].tolist() == ["updated_at_before_order_ts"]
+    assert result.cleaned["updated_at"].tolist() == [pd.Timestamp("2025-01-02T10:00:00.123456Z")]
