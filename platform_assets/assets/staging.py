@@ -22,6 +22,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
+from resources.instance_history import failed_partitions
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
@@ -117,6 +118,7 @@ def build_staging_assets(
     ):
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
         days = partition_dates(context)  # a bad range fails here, before any SQL
+        refuse_held_days(context.instance, days)
         with telemetry.asset_span(context, CLEANED_ORDERS) as span, warehouse.session() as session:
             contract = load_contract()
             try:
@@ -195,6 +197,29 @@ def build_staging_assets(
                 )
 
     return [clean_orders_step]
+
+
+def refuse_held_days(instance: dg.DagsterInstance, days: list[dt.date]) -> None:
+    """Fail at once, without retries, when metadata_anomaly holds (or defers) a day of the run.
+
+    Dagster blocks on a failed check only inside the run that evaluated it. A later run
+    of the cleaning without the check (the runbook's re-clean, ``dg launch --assets
+    cleaned_orders,quarantined_orders``, over a range holding a held day) would clean the
+    held day, and customer_metrics, CLV, dim_customers and the automation sensor's
+    fct_orders would publish it from there. As a range with a failing day in one run, the
+    step cleans none of the days: nothing half-judged is published. A day whose latest
+    verdict passed (released, or judged again on corrected files) is cleaned as usual;
+    in a run that judged the days first, that verdict is this run's.
+    """
+    held = sorted(failed_partitions(instance, [day.isoformat() for day in days]))
+    if held:
+        raise permanent_failure(
+            f"metadata_anomaly holds {', '.join(held)} (held or deferred): the cleaning"
+            " publishes no day of this run until it passes. Release it or land corrected"
+            " files (python -m devtools.held lists why and the release command), or run the"
+            " days around it.",
+            held_days=", ".join(held),
+        )
 
 
 def _add_day_metadata(

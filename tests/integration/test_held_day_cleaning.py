@@ -1,0 +1,60 @@
+"""A day metadata_anomaly holds is not cleaned by a later run without the check.
+
+Dagster blocks on a failed check only in the run that evaluated it. The runbook's re-clean
+(``dg launch --assets cleaned_orders,quarantined_orders --partition-range A...B``) over a
+range holding a held day cleaned that day, and customer_metrics (over cleaned_orders),
+CLV, dim_customers and the automation sensor's fct_orders then published it.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from tests.support.check_history import report_verdict
+
+DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
+HELD = DAYS[1]
+RANGE = {
+    "dagster/asset_partition_range_start": DAYS[0],
+    "dagster/asset_partition_range_end": DAYS[-1],
+}
+RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
+
+
+def cleaned_days(settings) -> dict[str, int]:
+    """Rows of staging.cleaned_orders per day ({} when the table was never created)."""
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        try:
+            rows = conn.execute(
+                "select cast(partition_date as varchar), count(*) from staging.cleaned_orders"
+                " group by 1"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return {}
+    return dict(rows)
+
+
+def test_a_re_clean_refuses_a_held_day_and_cleans_it_once_released(settings, instance):
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    loaded = job.execute_in_process(
+        instance=instance, tags=RANGE, asset_selection=[dg.AssetKey("raw_orders")]
+    )
+    assert loaded.success
+    report_verdict(instance, HELD, passed=False, metadata={"verdict": "anomalous"})
+
+    refused = job.execute_in_process(
+        instance=instance, tags=RANGE, asset_selection=RE_CLEAN, raise_on_error=False
+    )
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"metadata_anomaly holds {HELD}" in message and "devtools.held" in message
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in refused.all_events)
+    # As a range with a failing day: no day of it is cleaned.
+    assert cleaned_days(settings) == {}
+
+    report_verdict(instance, HELD, passed=True, metadata={"verdict": "released"})
+    assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
+    assert {DAYS[0], HELD} <= set(cleaned_days(settings))
