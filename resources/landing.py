@@ -164,6 +164,12 @@ class LandingZone(dg.ConfigurableResource):
         """Whether :meth:`local_file` can give the engine a path (files on this machine)."""
         return False
 
+    def missing_root(self) -> str | None:
+        """Why the landing zone itself cannot be there (a directory that does not exist:
+        a mistyped ORDERS_LANDING_URI), or None. An S3 prefix cannot be told from an empty
+        one, so only the local zone says."""
+        return None
+
     def list_days(self) -> list[dt.date]:
         """Every day that has a folder in the landing zone (a misnamed one included)."""
         return days_of_folders(self.day_folder_names())
@@ -197,6 +203,14 @@ class LocalLandingZone(LandingZone):
         if path.is_symlink():
             return SYMLINK_INSIDE
         return None
+
+    def missing_root(self) -> str | None:
+        if Path(self.root).is_dir():
+            return None
+        return (
+            f"the landing zone {self.root} is not a directory (ORDERS_LANDING_URI):"
+            " every day would be read as landing no file, and its rows replaced by none"
+        )
 
     def scan_day(self, day: dt.date) -> DayListing:
         if not Path(self.root).is_dir():

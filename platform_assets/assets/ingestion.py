@@ -40,6 +40,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     column_descriptions,
     order_table_types,
+    permanent_failure,
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
@@ -103,6 +104,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         (`orders/pii_extra_columns`, names in `orders/pii_extra_column_names`).
         """
         days = partition_dates(context)  # a bad range fails here, before any SQL
+        if missing := landing.missing_root():  # never replace the days' rows with none
+            raise permanent_failure(missing)
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             ensure_tables(session.execute, contract, tables.RAW_ORDERS)
