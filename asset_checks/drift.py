@@ -31,6 +31,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import PurePosixPath
 
 import dagster as dg
 import numpy as np
@@ -129,6 +130,8 @@ def _header_findings(
     pii: set[str] = set()
     for _, file in headers.iterrows():
         header = json.loads(file["file_header"] or "[]")
+        if not header:  # nothing could be read from it: unreadable_content_findings
+            continue
         keys = dict(extra_columns(contract, header))
         seen: set[str] = set()
         extras: list[tuple[str, str]] = []
@@ -359,6 +362,7 @@ def detect_drift(
     if raw_day.empty or not rows:
         return []
     header, renamed = _header_findings(raw_day, headers, contract)
+    header += unreadable_content_findings(raw_day, headers)
     retyped = [
         *(_retyped_findings(raw_day, rows, contract, typed) if retyped is None else retyped),
         *_integer_money_findings(raw_day, headers, contract),
@@ -398,6 +402,38 @@ def unreadable_findings(unreadable: int, names: str) -> list[DriftFinding]:
             unreadable,
             0,
             f"landed files the platform cannot read, not loaded: {names}",
+        )
+    ]
+
+
+REASON_CHARS = 200  # of a file's parse_error, in an unreadable_content finding
+
+
+def unreadable_content_findings(raw_day: pd.DataFrame, headers: pd.DataFrame) -> list[DriftFinding]:
+    """An ERROR finding for the day's files of which not one column could be read (a
+    corrupt or truncated Parquet or gzip file, a CSV header that cannot be parsed, a JSON
+    Lines file without one object): each is a ``malformed_record`` in quarantine, and the
+    finding says why, where every contract column would otherwise be reported missing
+    from a header the file never had. ``raw_day`` (or its sample) holds each file's first
+    records, with their ``parse_error``."""
+    unread = headers[headers["file_header"].fillna("[]").map(json.loads).map(len) == 0]
+    if unread.empty:
+        return []
+    errors = raw_day.dropna(subset=["parse_error"]).groupby("source_file", sort=False)
+    why = errors["parse_error"].first().str.slice(0, REASON_CHARS).to_dict()
+    names = [
+        f"{PurePosixPath(str(name)).name} ({why.get(name, 'no column in its records')})"
+        for name in unread["source_file"]
+    ]
+    return [
+        DriftFinding(
+            "unreadable",
+            "(file content)",
+            "ERROR",
+            len(unread),
+            int(unread["rows"].sum()),
+            "landed files from which no column could be read, each record quarantined as"
+            f" malformed_record: {'; '.join(names)}",
         )
     ]
 

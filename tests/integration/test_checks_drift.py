@@ -1,6 +1,7 @@
 """Schema drift detection, its policy, and the freshness/automation policies of the checks."""
 
 import datetime as dt
+import gzip
 
 import dagster as dg
 import pandas as pd
@@ -250,3 +251,24 @@ def test_cells_named_alike_in_one_file_count_that_file_and_its_rows_once():
     assert counts[("added", "promo")] == (1, 4)
     assert counts[("added", "regoin")] == (1, 4)
     assert counts[("renamed", "region")] == (1, 4)
+
+
+def test_a_file_of_which_nothing_could_be_read_is_named_with_why():
+    """A corrupt Parquet or truncated gzip file is one malformed_record: the finding says
+    so, instead of every contract column missing from a header the file never had."""
+    good = landed("a.csv", csv_bytes(order_rows(5)))
+    truncated = gzip.compress(csv_bytes(order_rows(50, prefix="b")))[:60]
+    findings = detect_drift(
+        raw_frame([good, landed("b.csv.gz", truncated), landed("c.parquet", b"PAR1 not")]),
+        load_contract(),
+    )
+    [finding] = findings
+    assert (finding.kind, finding.severity, finding.files, finding.rows) == (
+        "unreadable",
+        "ERROR",
+        2,
+        2,
+    )
+    assert "b.csv.gz (unreadable_gzip: " in finding.detail
+    assert "c.parquet (unreadable_parquet: " in finding.detail
+    assert not drift_outcome(findings, 7).passed

@@ -515,7 +515,8 @@ def corpus() -> list[Case]:
             "parquet_corrupt",
             _raw("corrupt", b"PAR1 this is not parquet", "parquet"),
             reasons={"malformed_record"},
-            drift={"missing_required"},
+            # Named as a file nothing could be read from, not as every column missing.
+            drift={"unreadable"},
         ),
         _case(
             "parquet_missing_column_and_extra",
