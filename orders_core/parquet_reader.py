@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -113,28 +113,36 @@ def _readable_type(kind: pa.DataType) -> pa.DataType:
         return kind
     if pa.types.is_dictionary(kind):
         return pa.dictionary(kind.index_type, _readable_type(kind.value_type), kind.ordered)
-    if pa.types.is_map(kind):
-        key, item = _readable_field(kind.key_field), _readable_field(kind.item_field)
-        return pa.map_(key, item, keys_sorted=kind.keys_sorted)
     if pa.types.is_struct(kind):
         fields = [kind.field(i) for i in range(kind.num_fields)]
         taken, seen, renamed = {field.name for field in fields}, set(), []
         for field in fields:
-            name = numbered_key(field.name, taken) if field.name in seen else field.name
+            renamed.append(
+                field.with_name(numbered_key(field.name, taken)) if field.name in seen else field
+            )
             seen.add(field.name)
-            renamed.append(_readable_field(field).with_name(name))
-        return pa.struct(renamed)
+        kind = pa.struct(renamed)
+    return _nested(kind, _readable_type) or kind
+
+
+def _nested(kind: pa.DataType, inner: Callable[[pa.DataType], pa.DataType]) -> pa.DataType | None:
+    """``kind`` rebuilt with ``inner`` applied to each type it holds (a map's keys and
+    items, a struct's fields, a list's values); None for a type that holds none."""
+
+    def field(held: pa.Field) -> pa.Field:
+        return held.with_type(inner(held.type))
+
+    if pa.types.is_map(kind):
+        return pa.map_(field(kind.key_field), field(kind.item_field), keys_sorted=kind.keys_sorted)
+    if pa.types.is_struct(kind):
+        return pa.struct([field(kind.field(i)) for i in range(kind.num_fields)])
     if pa.types.is_large_list(kind):
-        return pa.large_list(_readable_field(kind.value_field))
+        return pa.large_list(field(kind.value_field))
     if pa.types.is_fixed_size_list(kind):
-        return pa.list_(_readable_field(kind.value_field), kind.list_size)
+        return pa.list_(field(kind.value_field), kind.list_size)
     if pa.types.is_list(kind):
-        return pa.list_(_readable_field(kind.value_field))
-    return kind
-
-
-def _readable_field(field: pa.Field) -> pa.Field:
-    return field.with_type(_readable_type(field.type))
+        return pa.list_(field(kind.value_field))
+    return None
 
 
 def _readable(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -172,21 +180,7 @@ def _bytes_type(kind: pa.DataType) -> pa.DataType:
         return pa.large_binary()
     if pa.types.is_string_view(kind):
         return pa.binary_view()
-    if pa.types.is_map(kind):
-        return pa.map_(_bytes_type(kind.key_type), _bytes_type(kind.item_type))
-    if pa.types.is_struct(kind):
-        return pa.struct([_bytes_field(kind.field(i)) for i in range(kind.num_fields)])
-    if pa.types.is_large_list(kind):
-        return pa.large_list(_bytes_field(kind.value_field))
-    if pa.types.is_fixed_size_list(kind):
-        return pa.list_(_bytes_field(kind.value_field), kind.list_size)
-    if pa.types.is_list(kind):
-        return pa.list_(_bytes_field(kind.value_field))
-    return kind
-
-
-def _bytes_field(field: pa.Field) -> pa.Field:
-    return field.with_type(_bytes_type(field.type))
+    return _nested(kind, _bytes_type) or kind
 
 
 def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
