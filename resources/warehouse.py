@@ -65,6 +65,29 @@ def quoted_identifier(name: str) -> str:
     return f'"{name}"'
 
 
+#: What DuckDB's Python client raises for a statement stopped by a signal: it runs the
+#: Python signal handler while the statement executes, and replaces what the handler
+#: raised (Ctrl-C's KeyboardInterrupt, Dagster's interrupt of a step) with this error.
+_SIGNAL_INTERRUPT = "Query interrupted"
+
+
+@contextmanager
+def engine_interrupts() -> Iterator[None]:
+    """DuckDB statements run here raise :class:`KeyboardInterrupt` when they are
+    interrupted: by a signal (Ctrl-C: DuckDB's ``RuntimeError('Query interrupted')``) or
+    by ``interrupt()`` (:class:`duckdb.InterruptException`, a :class:`duckdb.Error`).
+    Dagster then stops the step as interrupted, without its retry policy, and no
+    ``except duckdb.Error`` takes an interrupt for a statement the engine refused."""
+    try:
+        yield
+    except duckdb.InterruptException as error:
+        raise KeyboardInterrupt(f"DuckDB statement interrupted: {error}") from error
+    except RuntimeError as error:
+        if type(error) is RuntimeError and str(error) == _SIGNAL_INTERRUPT:
+            raise KeyboardInterrupt(f"DuckDB statement interrupted: {error}") from error
+        raise
+
+
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
     """SQL building ``json.dumps({key: value, ...})`` from (key, text column) pairs whose
     keys and values are JSON-safe (an empty value is null, as the reader reads it)."""
@@ -105,13 +128,15 @@ class SqlSession:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Run one statement; its rows (DML gives its counts)."""
-        self._restore_threads()
-        cursor = self.conn.execute(render(sql, self.dialect), list(params))
-        return cursor.fetchall()
+        with engine_interrupts():
+            self._restore_threads()
+            cursor = self.conn.execute(render(sql, self.dialect), list(params))
+            return cursor.fetchall()
 
     def _begin(self) -> None:
-        self._restore_threads()
-        self.conn.begin()
+        with engine_interrupts():
+            self._restore_threads()
+            self.conn.begin()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -122,8 +147,9 @@ class SqlSession:
             self.conn.rollback()
             self._restore_threads()
             raise
-        self._restore_threads()
-        self.conn.commit()
+        with engine_interrupts():
+            self._restore_threads()
+            self.conn.commit()
 
     def close(self) -> None:
         """Put back what the session changed in the engine (the connection is the
@@ -142,15 +168,17 @@ class SqlSession:
         rollback of the session, and when the session closes.
         """
         if self._threads_after_loads is None:
-            [(threads,)] = self.conn.execute("SELECT current_setting('threads')").fetchall()
-            if int(threads) <= 1:
-                return
-            self.conn.execute("SET threads = 1")
+            with engine_interrupts():
+                [(threads,)] = self.conn.execute("SELECT current_setting('threads')").fetchall()
+                if int(threads) <= 1:
+                    return
+                self.conn.execute("SET threads = 1")
             self._threads_after_loads = int(threads)
 
     def _restore_threads(self) -> None:
         if self._threads_after_loads is not None:
-            self.conn.execute(f"SET threads = {self._threads_after_loads:d}")
+            with engine_interrupts():
+                self.conn.execute(f"SET threads = {self._threads_after_loads:d}")
             self._threads_after_loads = None
 
     def load_plain_csv(
@@ -169,7 +197,8 @@ class SqlSession:
         (another engine, a file the strict scan refuses, or an extra value that is not
         plain ASCII: the caller then uses the reader). A refusal inside
         :meth:`transaction` aborts it (DuckDB has no savepoints): the caller must roll
-        back."""
+        back. An interrupted load raises :class:`KeyboardInterrupt`, as every statement
+        of the session (:func:`engine_interrupts`)."""
         from orders_core.raw_frame import normalize_header
 
         positions = [f"column{i}" for i in range(len(header))]
@@ -184,7 +213,7 @@ class SqlSession:
         targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
         # The reader reads an empty field, quoted or not, as missing.
         values = [f"nullif({positions[i]}, '')" for i in contract_at]
-        try:
+        try:  # an interrupted statement raises KeyboardInterrupt: no refusal, no reader
             self._one_thread()
             emails = self._extra_emails(scan, path, positions, extras)
             if emails is None:
@@ -199,11 +228,12 @@ class SqlSession:
             targets += [*map(quoted_identifier, lineage), '"source_line"']
             values += [*("?" for _ in lineage), "row_number() OVER () + 1"]
             target = ".".join(map(quoted_identifier, table.split(".")))
-            self.conn.execute(
-                f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
-                f" SELECT {', '.join(values)} FROM {scan}",
-                [*lineage.values(), path],
-            )
+            with engine_interrupts():
+                self.conn.execute(
+                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
+                    f" SELECT {', '.join(values)} FROM {scan}",
+                    [*lineage.values(), path],
+                )
         except duckdb.Error:
             return False
         return True
@@ -225,7 +255,8 @@ class SqlSession:
             ]
         # fetchall: a result left open (fetchone) makes DuckDB refuse the session's next
         # register(), which the reader's append needs when this file is left to it.
-        [row] = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchall()  # noqa: S608 (generated names)
+        with engine_interrupts():
+            [row] = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchall()  # noqa: S608 (generated names)
         if not all(row[0::2]):
             return None
         return {position: row[2 * k + 1] for k, (position, _, _) in enumerate(extras)}
@@ -237,10 +268,11 @@ class SqlSession:
         self.conn.register("orders_incoming", rows)
         try:
             columns = ", ".join(map(quoted_identifier, rows.column_names))
-            self.conn.execute(
-                f"INSERT INTO {target} ({columns})"  # noqa: S608 (validated identifiers)
-                f" SELECT {columns} FROM orders_incoming"
-            )
+            with engine_interrupts():
+                self.conn.execute(
+                    f"INSERT INTO {target} ({columns})"  # noqa: S608 (validated identifiers)
+                    f" SELECT {columns} FROM orders_incoming"
+                )
         finally:
             self.conn.unregister("orders_incoming")
 
@@ -309,8 +341,10 @@ class DuckDBWarehouse(Warehouse):
         ) as conn:
             # As sessions and Snowflake's connections: a day or a formatted timestamp
             # read here must not depend on the machine's time zone.
-            conn.execute("SET TimeZone = 'UTC'")
-            return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
+            with engine_interrupts():
+                conn.execute("SET TimeZone = 'UTC'")
+                table = conn.sql(sql, params=list(params)).to_arrow_table()
+            return frame_from_arrow(table)
 
     @contextmanager
     def session(self) -> Iterator[SqlSession]:

@@ -17,6 +17,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     InStepCheck,
     column_descriptions,
+    interrupts_not_retried,
     order_table_types,
     permanent_failure,
 )
@@ -110,6 +111,7 @@ def build_staging_assets(
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
     )
+    @interrupts_not_retried
     def clean_orders_step(
         context: dg.AssetExecutionContext,
         warehouse: Warehouse,
