@@ -71,20 +71,33 @@ def quoted_identifier(name: str) -> str:
 _SIGNAL_INTERRUPT = "Query interrupted"
 
 
+class WarehouseInterrupted(dg.Failure):
+    """A warehouse statement was interrupted (Ctrl-C during a CLI run, a run terminated
+    from the UI): the step stops here. A ``dg.Failure`` that allows no retries, because
+    Dagster (1.13) runs a step with a retry policy again after an interrupt or an error,
+    and the run went on to its end (exit 0) after a Ctrl-C."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(
+            description=f"interrupted, not retried: DuckDB statement interrupted: {error}",
+            allow_retries=False,
+        )
+
+
 @contextmanager
 def engine_interrupts() -> Iterator[None]:
-    """DuckDB statements run here raise :class:`KeyboardInterrupt` when they are
+    """DuckDB statements run here raise :class:`WarehouseInterrupted` when they are
     interrupted: by a signal (Ctrl-C: DuckDB's ``RuntimeError('Query interrupted')``) or
-    by ``interrupt()`` (:class:`duckdb.InterruptException`, a :class:`duckdb.Error`).
-    Dagster then stops the step as interrupted, without its retry policy, and no
-    ``except duckdb.Error`` takes an interrupt for a statement the engine refused."""
+    by ``interrupt()`` (:class:`duckdb.InterruptException`, a :class:`duckdb.Error`), so
+    that no retry policy runs the step again and no ``except duckdb.Error`` takes an
+    interrupt for a statement the engine refused."""
     try:
         yield
     except duckdb.InterruptException as error:
-        raise KeyboardInterrupt(f"DuckDB statement interrupted: {error}") from error
+        raise WarehouseInterrupted(error) from error
     except RuntimeError as error:
         if type(error) is RuntimeError and str(error) == _SIGNAL_INTERRUPT:
-            raise KeyboardInterrupt(f"DuckDB statement interrupted: {error}") from error
+            raise WarehouseInterrupted(error) from error
         raise
 
 
@@ -197,7 +210,7 @@ class SqlSession:
         (another engine, a file the strict scan refuses, or an extra value that is not
         plain ASCII: the caller then uses the reader). A refusal inside
         :meth:`transaction` aborts it (DuckDB has no savepoints): the caller must roll
-        back. An interrupted load raises :class:`KeyboardInterrupt`, as every statement
+        back. An interrupted load raises :class:`WarehouseInterrupted`, as every statement
         of the session (:func:`engine_interrupts`)."""
         from orders_core.raw_frame import normalize_header
 
@@ -213,7 +226,7 @@ class SqlSession:
         targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
         # The reader reads an empty field, quoted or not, as missing.
         values = [f"nullif({positions[i]}, '')" for i in contract_at]
-        try:  # an interrupted statement raises KeyboardInterrupt: no refusal, no reader
+        try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
             self._one_thread()
             emails = self._extra_emails(scan, path, positions, extras)
             if emails is None:

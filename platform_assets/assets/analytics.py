@@ -16,7 +16,6 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
-    interrupts_not_retried,
     permanent_failure,
 )
 from platform_assets.schema_metadata import table_metadata
@@ -81,7 +80,6 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
             **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
         },
     )
-    @interrupts_not_retried
     def customer_metrics(
         context: dg.AssetExecutionContext,
         config: MetricsConfig,

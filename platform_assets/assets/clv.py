@@ -43,7 +43,6 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
-    interrupts_not_retried,
 )
 from platform_assets.schema_metadata import table_metadata
 from resources.settings import parse_day
@@ -380,7 +379,6 @@ def build_clv_assets(
         pool=WAREHOUSE_POOL,
         check_specs=list(check_specs),
     )
-    @interrupts_not_retried
     def customer_clv(
         context: dg.AssetExecutionContext,
         config: CLVConfig,

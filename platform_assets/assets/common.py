@@ -1,7 +1,6 @@
 """Settings shared by the asset definitions: owners, kinds, policies, column descriptions."""
 
 import functools
-import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -53,40 +52,6 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
     """A failure that retrying cannot fix (bad configuration, a broken contract): the step
     fails at once, with the reason in the UI, instead of being retried."""
     return dg.Failure(description=description, metadata=metadata, allow_retries=False)
-
-
-def interrupts_not_retried(compute: Callable) -> Callable:
-    """An asset's compute function whose interrupted warehouse statement fails the step at
-    once (:func:`permanent_failure`), instead of the retry policy running it again.
-
-    A Ctrl-C during a CLI run reaches a DuckDB statement as :class:`KeyboardInterrupt`
-    (``resources.warehouse.engine_interrupts``), and Dagster (1.13) turns an interrupt
-    raised inside a step that has a retry policy into a retry: the run went on. Dagster's
-    own interrupt of Python code (``DagsterExecutionInterruptedError``, also a terminated
-    step pod's SIGTERM) is left to Dagster."""
-
-    def interrupted(error: KeyboardInterrupt) -> dg.Failure:
-        return permanent_failure(f"interrupted, not retried: {error or 'KeyboardInterrupt'}")
-
-    if inspect.isgeneratorfunction(compute):
-
-        @functools.wraps(compute)
-        def events(*args, **kwargs):
-            try:
-                return (yield from compute(*args, **kwargs))
-            except KeyboardInterrupt as error:
-                raise interrupted(error) from error
-
-        return events
-
-    @functools.wraps(compute)
-    def result(*args, **kwargs):
-        try:
-            return compute(*args, **kwargs)
-        except KeyboardInterrupt as error:
-            raise interrupted(error) from error
-
-    return result
 
 
 LINEAGE_DESCRIPTIONS = {

@@ -39,7 +39,6 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
-    interrupts_not_retried,
     order_table_types,
     permanent_failure,
 )
@@ -81,7 +80,6 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
     )
-    @interrupts_not_retried
     def raw_orders(
         context: dg.AssetExecutionContext,
         landing: LandingZone,

@@ -17,7 +17,6 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     InStepCheck,
     column_descriptions,
-    interrupts_not_retried,
     order_table_types,
     permanent_failure,
 )
@@ -111,7 +110,6 @@ def build_staging_assets(
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
     )
-    @interrupts_not_retried
     def clean_orders_step(
         context: dg.AssetExecutionContext,
         warehouse: Warehouse,

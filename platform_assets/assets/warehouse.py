@@ -24,7 +24,6 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
-    interrupts_not_retried,
     order_table_types,
     permanent_failure,
 )
@@ -93,7 +92,6 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             **table_metadata(FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage),
         },
     )
-    @interrupts_not_retried
     def fct_orders(
         context: dg.AssetExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ) -> dg.MaterializeResult:
@@ -177,7 +175,6 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         tags={"layer": "published"},
         metadata=table_metadata(DIM_CUSTOMERS_TABLE, dim_types, dim_descriptions, dim_lineage),
     )
-    @interrupts_not_retried
     def dim_customers(
         context: dg.AssetExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ) -> dg.MaterializeResult:

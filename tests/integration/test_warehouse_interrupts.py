@@ -1,4 +1,4 @@
-"""An interrupted DuckDB statement (Ctrl-C during a CLI run) stops the step as interrupted.
+"""An interrupted DuckDB statement (Ctrl-C during a CLI run) stops the step, unretried.
 
 DuckDB's Python client runs the signal handler while a statement executes and replaces
 what it raised with ``RuntimeError('Query interrupted')``; ``conn.interrupt()`` gives
@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from resources.warehouse import DuckDBWarehouse, SqlSession
+from resources.warehouse import DuckDBWarehouse, SqlSession, WarehouseInterrupted
 from tests.support.interrupts import interrupted_pipe, send_sigint, sigint_raising
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
 from tests.support.raw_rows import raw_rows, raw_session
@@ -36,16 +36,14 @@ def _interrupt(kind: str, conn):
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", ["signal", "interrupt()"])
-def test_an_interrupted_statement_in_a_transaction_raises_keyboard_interrupt_and_rolls_back(
-    tmp_path, kind
-):
+def test_an_interrupted_statement_in_a_transaction_fails_unretried_and_rolls_back(tmp_path, kind):
     session = SqlSession(duckdb.connect())
     session.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
     session.execute("INSERT INTO t VALUES ('kept', 'row')")
     with (
         sigint_raising(),
         interrupted_pipe(tmp_path, PAIRS, _interrupt(kind, session.conn)) as pipe,
-        pytest.raises(KeyboardInterrupt),
+        pytest.raises(WarehouseInterrupted),
         session.transaction(),
     ):
         session.execute("DELETE FROM t")
@@ -70,7 +68,7 @@ def test_an_interrupted_plain_csv_load_raises_and_is_not_left_to_the_reader(tmp_
     with (
         sigint_raising(),
         interrupted_pipe(tmp_path, data, _interrupt(kind, engine.conn)) as pipe,
-        pytest.raises(KeyboardInterrupt),
+        pytest.raises(WarehouseInterrupted),
     ):
         engine.load_plain_csv("raw.raw_orders", str(pipe.path), list(HEADER), lineage)
     assert pipe.interrupted.is_set()
@@ -85,12 +83,12 @@ def test_an_interrupted_plain_csv_load_raises_and_is_not_left_to_the_reader(tmp_
 
 
 @pytest.mark.timeout(60)
-def test_an_interrupted_warehouse_query_raises_keyboard_interrupt(tmp_path):
+def test_an_interrupted_warehouse_query_fails_unretried(tmp_path):
     warehouse = DuckDBWarehouse(database=str(tmp_path / "orders.duckdb"))
     with (
         sigint_raising(),
         interrupted_pipe(tmp_path, PAIRS, send_sigint) as pipe,
-        pytest.raises(KeyboardInterrupt),
+        pytest.raises(WarehouseInterrupted),
     ):
         warehouse.query(f"SELECT count(*) AS n FROM {PAIRS_SCAN}", [str(pipe.path)])  # noqa: S608
     assert pipe.interrupted.is_set()
