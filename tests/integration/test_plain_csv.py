@@ -23,7 +23,7 @@ from orders_core.raw_frame import LandedFile, extra_columns, with_partition_date
 from orders_core.sql.cleaning import raw_columns
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
-from tests.support.raw_rows import raw_rows, raw_session, reader_rows
+from tests.support.raw_rows import plain_csv_lineage, raw_rows, raw_session, reader_rows
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
@@ -146,12 +146,7 @@ def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, te
         header = plain_header(handle, CONTRACT)
     assert header is not None
     engine = raw_session()
-    lineage = {
-        "source_file": "f",
-        "source_format": "csv",
-        "file_header": "[]",
-        "partition_date": DAY,
-    }
+    lineage = plain_csv_lineage(DAY)
     assert engine.load_plain_csv("raw.raw_orders", str(path), header, lineage) is False
     assert raw_rows(engine.conn) == []
 

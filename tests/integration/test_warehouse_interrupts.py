@@ -20,7 +20,7 @@ import pytest
 from resources.warehouse import DuckDBWarehouse, SqlSession, WarehouseInterrupted
 from tests.support.interrupts import interrupted_pipe, send_sigint, sigint_raising
 from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
-from tests.support.raw_rows import raw_rows, raw_session
+from tests.support.raw_rows import plain_csv_lineage, raw_rows, raw_session
 
 DAY = dt.date(2025, 1, 2)
 PAIRS = b"a,b\n" + b"x,y\n" * 50_000
@@ -58,12 +58,7 @@ def test_an_interrupted_plain_csv_load_raises_and_is_not_left_to_the_reader(tmp_
     """A refused file returns False (the caller loads it with the reader); an interrupted
     load is no refusal."""
     engine = raw_session()
-    lineage = {
-        "source_file": "f",
-        "source_format": "csv",
-        "file_header": "[]",
-        "partition_date": DAY,
-    }
+    lineage = plain_csv_lineage(DAY)
     data = csv_bytes(order_rows(5_000, DAY))
     with (
         sigint_raising(),

@@ -21,6 +21,11 @@ def raw_session() -> SqlSession:
     return SqlSession(conn)
 
 
+def plain_csv_lineage(day) -> dict:
+    """The lineage values ``load_plain_csv`` writes on every row of one CSV file of ``day``."""
+    return {"source_file": "f", "source_format": "csv", "file_header": "[]", "partition_date": day}
+
+
 def raw_rows(conn, order: str = "ORDER BY source_line") -> list[tuple]:
     """Every row of raw.raw_orders, its columns in the table's order."""
     columns = ", ".join(raw_columns(load_contract()))
