@@ -31,7 +31,7 @@ from orders_core.raw_frame import (
     contract_positions,
     extra_columns,
     normalize_header,
-    numbered_key,
+    numbered_names,
     whole,
 )
 
@@ -115,13 +115,8 @@ def _readable_type(kind: pa.DataType) -> pa.DataType:
         return pa.dictionary(kind.index_type, _readable_type(kind.value_type), kind.ordered)
     if pa.types.is_struct(kind):
         fields = [kind.field(i) for i in range(kind.num_fields)]
-        taken, seen, renamed = {field.name for field in fields}, set(), []
-        for field in fields:
-            renamed.append(
-                field.with_name(numbered_key(field.name, taken)) if field.name in seen else field
-            )
-            seen.add(field.name)
-        kind = pa.struct(renamed)
+        names = numbered_names([field.name for field in fields])
+        kind = pa.struct([f.with_name(n) for f, n in zip(fields, names, strict=True)])
     return _nested(kind, _readable_type) or kind
 
 

@@ -86,13 +86,18 @@ def extra_columns(contract: Contract, header: Sequence[str]) -> list[tuple[int, 
     """
     used = set(contract_positions(contract, header).values())
     cells = [(index, name) for index, name in enumerate(header) if index not in used]
-    taken = {name for _, name in cells}
-    seen: set[str] = set()
-    extras = []
-    for index, name in cells:
-        extras.append((index, numbered_key(name, taken) if name in seen else name))
+    keys = numbered_names([name for _, name in cells])
+    return [(index, key) for (index, _), key in zip(cells, keys, strict=True)]
+
+
+def numbered_names(names: Sequence[str]) -> list[str]:
+    """``names`` with the n-th occurrence of a repeated one named ``name__n`` (n = 2, 3,
+    ..., skipping any name the list already holds): see :func:`numbered_key`."""
+    taken, seen, numbered = set(names), set(), []
+    for name in names:
+        numbered.append(numbered_key(name, taken) if name in seen else name)
         seen.add(name)
-    return extras
+    return numbered
 
 
 def numbered_key(name: str, taken: set[str]) -> str:
