@@ -19,6 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -86,8 +87,9 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
     return held
 
 
-def format_table(held: Sequence[HeldPartition]) -> str:
-    """Human-readable listing with the release command of each day."""
+def format_table(held: Sequence[HeldPartition], dg_cli: str = "dg") -> str:
+    """Human-readable listing with the release command of each day; its commands start
+    with ``dg_cli`` (the ``dg`` the reader types, ``.venv/bin/dg`` from a checkout)."""
     if not held:
         return "No partition is held."
     lines = [f"{len(held)} held partition(s):"]
@@ -106,13 +108,15 @@ def format_table(held: Sequence[HeldPartition]) -> str:
             # A stopped re-run of a day whose days are loaded only needs re-executing; one
             # started without them would be deferred again.
             if item.unloaded or not item.stopped_run:
-                lines.append(f"    load first: {load_command(item.unloaded or item.waiting_for)}")
+                lines.append(
+                    f"    load first: {load_command(item.unloaded or item.waiting_for, dg_cli)}"
+                )
         else:
-            lines.append(f"    release: {release_command(item.partition)}")
+            lines.append(f"    release: {release_command(item.partition, dg_cli)}")
     return "\n".join(lines)
 
 
-def load_command(days: Sequence[str]) -> str:
+def load_command(days: Sequence[str], dg_cli: str = "dg") -> str:
     """The CLI that loads the days a deferred day waits for (one range run, from the
     first to the last: days already loaded in between are loaded again, unchanged)."""
     span = (
@@ -120,7 +124,21 @@ def load_command(days: Sequence[str]) -> str:
         if len(days) == 1
         else f"--partition-range {min(days)}...{max(days)}"
     )
-    return f"dg launch --assets raw_orders {span}"
+    return f"{dg_cli} launch --assets raw_orders {span}"
+
+
+def dg_beside_interpreter() -> str:
+    """The ``dg`` installed beside this Python, as typed from the working directory
+    (``.venv/bin/dg`` when run as ``.venv/bin/python -m devtools.held`` from the
+    repository root, as ``make run`` prints its commands); ``dg`` when there is none
+    (an image that puts it on PATH)."""
+    beside = Path(sys.executable).with_name("dg")
+    if not beside.exists():
+        return "dg"
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps([asdict(h) for h in held], indent=2))
     else:
-        print(format_table(held))
+        print(format_table(held, dg_beside_interpreter()))
     return 0
 
 

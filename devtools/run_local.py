@@ -271,7 +271,7 @@ def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
             print(f"      {driver}")
     print("  Review the day; if its data is right, release it (from the repository root):")
     for day in sorted(held):
-        print(f"    DAGSTER_HOME={dagster_home} .venv/bin/{release_command(day)}")
+        print(f"    DAGSTER_HOME={dagster_home} {release_command(day, '.venv/bin/dg')}")
     print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
     print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
 

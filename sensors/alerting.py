@@ -21,13 +21,16 @@ class HeldNotice:
     score: float | None
 
 
-def release_command(partition: str) -> str:
-    """The CLI that releases one held partition after review."""
+def release_command(partition: str, dg_cli: str = "dg") -> str:
+    """The CLI that releases one held partition after review (``dg_cli``: how the reader
+    calls ``dg``, ``.venv/bin/dg`` from a checkout)."""
     config = (
         f'{{"ops": {{"{CHECK_OP_NAME}": {{"config": {{"release": true, '
         f'"reason": "<why the data is right>"}}}}}}}}'
     )
-    return f"dg launch --assets 'raw_orders*' --partition {partition} --config-json '{config}'"
+    return (
+        f"{dg_cli} launch --assets 'raw_orders*' --partition {partition} --config-json '{config}'"
+    )
 
 
 def held_message(notices: Sequence[HeldNotice]) -> tuple[str, list[Mapping[str, Any]]]:

@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from devtools.held import format_table, held_partitions
+from devtools.held import dg_beside_interpreter, format_table, held_partitions
 from resources.alerts import AlertWebhook
 from resources.instance_history import CHECK_NAME, RAW_ORDERS
 from resources.settings import PlatformSettings
@@ -75,7 +75,25 @@ def test_a_tuning_value_that_is_not_a_number_names_its_variable(name, value, mes
 def test_release_command_names_the_check_op():
     command = release_command("2025-01-10")
     assert '"raw_orders_metadata_anomaly": {"config": {"release": true' in command
-    assert "dg launch --assets 'raw_orders*' --partition 2025-01-10" in command
+    assert command.startswith("dg launch --assets 'raw_orders*' --partition 2025-01-10 ")
+    assert release_command("2025-01-10", ".venv/bin/dg") == f".venv/bin/{command}"
+
+
+def test_the_listing_names_the_dg_beside_its_interpreter(tmp_path, monkeypatch):
+    """``.venv/bin/python -m devtools.held`` prints ``.venv/bin/dg`` commands, as ``make
+    run`` does: a checkout's ``dg`` is not on PATH."""
+    python = tmp_path / "checkout" / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    monkeypatch.setattr("sys.executable", str(python))
+    monkeypatch.chdir(tmp_path / "checkout")
+    assert dg_beside_interpreter() == "dg"  # none installed there: the one on PATH
+    (python.parent / "dg").touch()
+    assert dg_beside_interpreter() == ".venv/bin/dg"
+    monkeypatch.chdir(tmp_path)
+    assert dg_beside_interpreter() == "checkout/.venv/bin/dg"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # outside the checkout: the whole path
+    assert dg_beside_interpreter() == str(python.parent / "dg")
 
 
 def test_held_listing_shows_days_whose_latest_evaluation_failed(instance):
@@ -94,4 +112,6 @@ def test_held_listing_shows_days_whose_latest_evaluation_failed(instance):
     (held,) = held_partitions(instance)
     assert (held.partition, held.score, held.reason) == ("2025-01-05", 0.7, "anomalous: test")
     assert "1 held partition(s)" in format_table([held]) and "release:" in format_table([held])
+    release = f"    release: {release_command('2025-01-05', '.venv/bin/dg')}"
+    assert release in format_table([held], ".venv/bin/dg").splitlines()
     assert format_table([]) == "No partition is held."

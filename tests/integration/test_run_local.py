@@ -148,7 +148,7 @@ def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo
     assert demo_run["code"] == 0, output
     held = re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE)
     assert spike in held, output
-    assert release_command(spike) in output
+    assert release_command(spike, ".venv/bin/dg") in output
     assert "python -m devtools.held" in output
     assert re.search(r"^Done in .*\.", output, flags=re.MULTILINE)
 
