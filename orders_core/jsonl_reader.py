@@ -52,8 +52,9 @@ def _keep_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 class _JsonNumber(float):
-    """A JSON number with a fraction or an exponent (or a NaN/Infinity token), keeping the
-    text it landed as: ``1E2``, ``1.10``, ``1e400`` and ``100000000000000000000.0`` are
+    """A JSON number with a fraction or an exponent (or a NaN/Infinity token, or an
+    integer an int would not give back: :func:`_json_integer`), keeping the text it
+    landed as: ``1E2``, ``1.10``, ``1e400`` and ``100000000000000000000.0`` are
     landed text like a CSV field, not ``100.0``, ``1.1``, ``inf`` and ``1e+20``."""
 
     text: str
@@ -63,6 +64,18 @@ class _JsonNumber(float):
         number = cls(text)
         number.text = text
         return number
+
+
+def _json_integer(text: str) -> int | _JsonNumber:
+    """A JSON integer as an int, but as the text it landed as where the int would not
+    say it: ``-0`` (read as ``0``, another order id than the CSV's ``-0``) and one over
+    the int's digit limit (``int()`` raises, and the record was broken)."""
+    if text == "-0":
+        return _JsonNumber.of(text)
+    try:
+        return int(text)
+    except ValueError:
+        return _JsonNumber.of(text)
 
 
 def json_text(value: object) -> str | None:
@@ -180,6 +193,7 @@ def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | No
             line,
             object_pairs_hook=_keep_repeated_keys,
             parse_float=_JsonNumber.of,
+            parse_int=_json_integer,
             parse_constant=_JsonNumber.of,
         )
     except (ValueError, RecursionError) as exc:
