@@ -33,6 +33,9 @@ _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON escape of a UTF-16 surrogate; paired ones decode to one character, lone ones
 # decode to text that cannot be encoded as UTF-8 (or stored, or hashed).
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# JSON's insignificant whitespace (RFC 8259): a line of nothing else is blank, no record.
+# str.strip() also strips form feeds, no-break spaces, U+2028, ...: not JSON, not blank.
+JSON_WHITESPACE = " \t\r\n"
 # Records of a file read (and held) at a time: see jsonl_batches.
 BATCH_ROWS = 65_536
 CHUNK_BYTES = 8 * 1024 * 1024  # of a file read at a time
@@ -181,7 +184,7 @@ def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | No
     """(number, record or None, parse_error, text) of one line; None for a blank line."""
     number, line = numbered
     line = line.removesuffix("\r")
-    if not line.strip():
+    if not line.strip(JSON_WHITESPACE):
         return None
     if landed_text.is_oversized(line):
         size = landed_text.text_bytes(line)

@@ -204,6 +204,15 @@ def test_jsonl_crlf_and_oversized_lines():
     assert_oversized(raw, 1, line)
 
 
+@pytest.mark.parametrize("text", ["\xa0", "\x0c", "\x0b", "\x1c", "\x1e", "\u2028", "\u3000"])
+def test_a_jsonl_line_of_whitespace_json_does_not_allow_is_a_broken_record(text):
+    # str.strip() took these lines for blank ones: landed lines gone without a trace. A
+    # line of JSON's own whitespace (space, tab, CR) holds nothing and is no record.
+    raw = read("x.jsonl", f'{{"order_id":"A"}}\n \t\r\n{text}\n{{"order_id":"C"}}\n'.encode())
+    assert summary(raw) == [("A", 1, None), ("-", 3, "invalid_json"), ("C", 4, None)]
+    assert raw["raw_record"].iloc[1] == text
+
+
 def test_an_oversized_parquet_row_is_broken_and_bounded(tmp_path):
     frame = pd.DataFrame({"order_id": ["A", "B", "C"], "note": ["x", BIG, "z"]})
     frame.to_parquet(tmp_path / "x.parquet")
