@@ -1,8 +1,9 @@
 """The JSON Lines landing file reader: one raw frame row per line (:mod:`orders_core.raw_frame`).
 
 Each line is one JSON object; its keys, in order of first appearance in the file, are
-the file's header. Values are kept as the text they landed as (numbers too), nested
-values as JSON text; a line that is not an object is a broken record with its text.
+the file's header (a key over 1 KiB named by its size, as a CSV header cell is). Values
+are kept as the text they landed as (numbers too), nested values as JSON text; a line
+that is not an object is a broken record with its text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from orders_core import landed_text
 from orders_core.contract import Contract
-from orders_core.landed_text import bounded_raw
+from orders_core.landed_text import bounded_header, bounded_raw, is_oversized_name
 from orders_core.pii import looks_like_email
 from orders_core.raw_frame import (
     UNDECODABLE,
@@ -132,7 +133,11 @@ def jsonl_batches(
             if key not in names:
                 names[key] = None
                 name = normalize_header(key)
-                if name in contract.column_names and name not in contract_names:
+                if (
+                    name in contract.column_names
+                    and name not in contract_names
+                    and not is_oversized_name(key)
+                ):
                     contract_names.add(name)  # the first key naming it: not an extra
                     settled.add(key)
             if key not in settled and looks_like_email(json_text(value)):
@@ -219,9 +224,11 @@ def _jsonl_frame(
 ) -> pd.DataFrame:
     """The raw frame of parsed lines of a file with header ``names``; ``email_keys``: the
     file's keys holding e-mail addresses (None: ``parsed`` is the whole file)."""
-    records = Records(contract, names)
+    header = bounded_header(names)  # the keys as columns; records are read by their keys
+    records = Records(contract, header)
     if email_keys is not None:
-        records.pii_cells |= {records.header[i] for i, _ in records.extras} & email_keys
+        emails = {cell for cell, key in zip(header, names, strict=True) if key in email_keys}
+        records.pii_cells |= {records.header[i] for i, _ in records.extras} & emails
     aliases = _contract_aliases(records)
     for number, record, error, line in parsed:
         if record is None:

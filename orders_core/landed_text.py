@@ -99,13 +99,19 @@ def oversized_name(position: int, size: int) -> str:
     return f"(oversized header cell {position + 1}: {size} bytes)"
 
 
+def is_oversized_name(name: str) -> bool:
+    """True when a header name is longer than :data:`MAX_HEADER_NAME_BYTES` bytes."""
+    return len(name.encode("utf-8", "surrogateescape")) > MAX_HEADER_NAME_BYTES
+
+
 def bounded_header(names: Sequence[str]) -> list[str]:
     """Header names, each longer than :data:`MAX_HEADER_NAME_BYTES` replaced by :func:`oversized_name`."""
-    bounded = []
-    for position, name in enumerate(names):
-        size = len(name.encode("utf-8", "surrogateescape"))
-        bounded.append(oversized_name(position, size) if size > MAX_HEADER_NAME_BYTES else name)
-    return bounded
+    return [
+        oversized_name(position, len(name.encode("utf-8", "surrogateescape")))
+        if is_oversized_name(name)
+        else name
+        for position, name in enumerate(names)
+    ]
 
 
 class PhysicalLines:

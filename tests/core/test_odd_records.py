@@ -13,6 +13,7 @@ from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
 from orders_core.csv_reader import read_csv_rows
 from orders_core.ingest import read_landed_files
+from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES, RAW_RECORD_KEEP_BYTES
 from orders_core.landing_formats import file_format
 from orders_core.raw_frame import LandedFile
@@ -181,6 +182,26 @@ def test_an_oversized_header_cell_keeps_the_records_and_names_the_cell_by_its_si
     ]
     assert json.loads(raw["extra_columns_json"].iloc[0]) == {placeholder: "v"}
     assert cell not in raw.to_string()
+
+
+def test_an_oversized_jsonl_key_is_named_by_its_size_as_a_csv_header_cell_is():
+    # It was a column name: its text on every row's file_header and extras, and in the
+    # drift check's findings.
+    key = "h" * 5000
+    lines = [{"order_id": "A", key: "v", "amount": "1"}, {"order_id": "B", key: "b@example.com"}]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    raw = read("x.jsonl", data)
+    assert summary(raw) == [("A", 1, None), ("B", 2, None)]
+    placeholder = landed_text.oversized_name(1, 5000)
+    assert json.loads(raw["file_header"].iloc[0]) == ["order_id", placeholder, "amount"]
+    assert [json.loads(text) for text in raw["pii_extra_columns_json"]] == [
+        {placeholder: "v"},
+        {placeholder: "b@example.com"},
+    ]
+    assert key not in raw.to_string()
+    source = LandedFile("file:///landing/x.jsonl", "x.jsonl", len(data), data)
+    batched = pd.concat(list(jsonl_batches(CONTRACT, source, 1)), ignore_index=True)
+    pd.testing.assert_frame_equal(batched, raw)
 
 
 def test_the_fast_path_leaves_oversized_records_and_header_cells_to_the_exact_reader():
