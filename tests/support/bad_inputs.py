@@ -58,6 +58,11 @@ def _jsonl(name: str, records: list[object]) -> LandedFile:
     return landed(f"{name}.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
 
 
+def _json_number(row: dict[str, str], column: str, number: str) -> str:
+    """The JSON line of ``row`` with ``column`` a JSON number written as ``number``."""
+    return json.dumps({**row, column: None}).replace(f'"{column}": null', f'"{column}": {number}')
+
+
 def _parquet(name: str, table: pa.Table) -> LandedFile:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
@@ -412,6 +417,37 @@ def corpus() -> list[Case]:
                 [{**r, "currency": None} if i == 0 else r for i, r in enumerate(order_rows(3))],
             ),
             reasons={"missing_currency"},
+        ),
+        _case(
+            "jsonl_integers_an_int_would_change",
+            # -0 was read as 0 (a valid id: another order than the CSV's -0), an integer
+            # over Python's 4,300 digits a broken record
+            _jsonl(
+                "integers",
+                [
+                    _json_number(order_rows(1, prefix="n")[0], "order_id", "-0"),
+                    _json_number(order_rows(1, prefix="m")[0], "amount", "1" + "0" * 5000),
+                    *order_rows(2),
+                ],
+            ),
+            reasons={"invalid_order_id", "invalid_amount"},
+            min_cleaned=2,
+        ),
+        _case(
+            "jsonl_lines_of_other_whitespace_than_jsons",
+            # str.strip() took them for blank lines: gone without a trace
+            _jsonl(
+                "whitespace", [order_rows(1)[0], "\x0c", "\u00a0", "\u2028", *order_rows(3)[1:]]
+            ),
+            reasons={"malformed_record"},
+            min_cleaned=3,
+        ),
+        _case(
+            "jsonl_oversized_key",
+            # a column name on every row's file_header and extras, and in drift's findings
+            _jsonl("big_key", [{**r, "k" * 2000: "v"} for r in order_rows(3)]),
+            drift={"added"},
+            min_cleaned=3,
         ),
         # Parquet.
         _case(
