@@ -117,7 +117,8 @@ def jsonl_batches(
     stream = stream if stream is not None else io.BytesIO(source.data)
     kept: list | None = []  # the records, while the file fits one batch
     names: dict[str, None] = {}
-    contract_names: set[str] = set()  # contract columns already named by a key
+    firsts: dict[str, str] = {}  # contract column -> the first key naming it (no extra)
+    aliases: dict[str, str] = {}  # a key naming a contract column another names first -> it
     email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
     settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
     for entry in map(_jsonl_record, _jsonl_lines(stream)):
@@ -133,14 +134,17 @@ def jsonl_batches(
             if key not in names:
                 names[key] = None
                 name = normalize_header(key)
-                if (
-                    name in contract.column_names
-                    and name not in contract_names
-                    and not is_oversized_name(key)
-                ):
-                    contract_names.add(name)  # the first key naming it: not an extra
-                    settled.add(key)
-            if key not in settled and looks_like_email(json_text(value)):
+                if name in contract.column_names and not is_oversized_name(key):
+                    if name not in firsts:
+                        firsts[name] = key
+                        settled.add(key)
+                    else:
+                        aliases[key] = firsts[name]
+            if (
+                key not in settled
+                and looks_like_email(json_text(value))
+                and not _fills_column(record, key, aliases)
+            ):
                 email_keys.add(key)
                 settled.add(key)
     if kept is not None:
@@ -155,6 +159,17 @@ def jsonl_batches(
             batch = []
     if batch:
         yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+
+
+def _fills_column(record: dict, key: str, aliases: dict[str, str]) -> bool:
+    """True when ``key`` gives ``record`` a contract column's value (:func:`_use_own_keys`),
+    which is then no extra column's: it names a column another key of the file names
+    first (``aliases``: such a key -> that key), the record lacks that key, and ``key``
+    is the first of the record's keys naming the column."""
+    first = aliases.get(key)
+    if first is None or first in record:
+        return False
+    return next(own for own in record if aliases.get(own) == first) == key
 
 
 def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:

@@ -129,6 +129,22 @@ def test_jsonl_keys_and_emails_of_late_lines_hold_for_every_batch():
     assert batched["source_line"].tolist() == [1, *range(3, 10)]
 
 
+def test_a_key_giving_a_record_its_contract_column_reads_the_same_in_batches():
+    # "region" gives the second record its region (it lacks "Region", the file's first
+    # key for it): not an extra's value. Read in batches, its e-mail made "region" a PII
+    # extra column of every record (a null in pii_extra_columns_json, named in metadata).
+    text = (
+        b'{"order_id": "a", "Region": "north"}\n'
+        b'{"order_id": "b", "region": "z@example.com"}\n'
+        b'{"order_id": "c", "region": "south", "Region": "west"}\n'
+    )
+    source = _jsonl(text)
+    whole = read_jsonl(CONTRACT, source)
+    pd.testing.assert_frame_equal(_jsonl_batched(source, 1), whole)
+    assert whole["region"].tolist() == ["north", "z@example.com", "west"]
+    assert whole["pii_extra_columns_json"].isna().all()
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
     """Lines are read a chunk at a time and decoded one at a time: the same texts as
