@@ -172,13 +172,29 @@ def _fills_column(record: dict, key: str, aliases: dict[str, str]) -> bool:
     return next(own for own in record if aliases.get(own) == first) == key
 
 
+class _CutLine(str):
+    """A line too long to be a record, read without holding it (a file that is one
+    minified JSON array): its first bytes and its last, ``dropped`` bytes between them
+    counted and not kept (``blank``: all of them JSON whitespace)."""
+
+    dropped: int
+    blank: bool
+
+    @classmethod
+    def of(cls, data: bytes, dropped: int, blank: bool) -> _CutLine:
+        line = cls(data.decode("utf-8", "surrogateescape"))
+        line.dropped, line.blank = dropped, blank
+        return line
+
+
 def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
     """(number, text) of each line of a JSON Lines file, read a chunk at a time. Records
     end at "\n" (or "\r" in a file without "\n": a JSON string holds no raw line break,
     so any "\n" ends a line) only: str.splitlines() would also split inside JSON
     strings holding U+2028, U+0085 or other characters JSON allows unescaped.
     Undecodable bytes are kept as surrogates (flagged later); a line end is never inside
-    a UTF-8 sequence, so lines decode as the whole file would."""
+    a UTF-8 sequence, so lines decode as the whole file would. A line that grows past
+    the record limit is a :class:`_CutLine`: what is held stays under twice the limit."""
     stream.seek(0)
     ending = b"\r"
     while chunk := stream.read(CHUNK_BYTES):
@@ -189,13 +205,25 @@ def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
     head = stream.read(3)
     carry = b"" if head == b"\xef\xbb\xbf" else head
     number = 0
+    dropped, blank = 0, True  # of the line in carry: bytes cut from its middle
+    held = landed_text.MAX_RECORD_BYTES + 1  # more is oversized ("\r\n" ends a line)
+    keep = landed_text.RAW_RECORD_KEEP_BYTES + 4  # all that bounded_raw reads of it
     while True:
         chunk = stream.read(CHUNK_BYTES)
         lines = (carry + chunk).split(ending)
         carry = lines.pop() if chunk else b""  # a line the next chunk may go on with
         for line in lines:
             number += 1
-            yield number, line.decode("utf-8", "surrogateescape")
+            if dropped:
+                yield number, _CutLine.of(line, dropped, blank)
+                dropped, blank = 0, True
+            else:
+                yield number, line.decode("utf-8", "surrogateescape")
+        if len(carry) > held:  # oversized already: keep its start and its last byte
+            middle = carry[keep:-1]
+            dropped += len(middle)
+            blank = blank and not middle.strip(JSON_WHITESPACE.encode())
+            carry = carry[:keep] + carry[-1:]
         if not chunk:
             return
 
@@ -203,11 +231,12 @@ def _jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
 def _jsonl_record(numbered: tuple[int, str]) -> tuple[int, dict | None, str | None, str] | None:
     """(number, record or None, parse_error, text) of one line; None for a blank line."""
     number, line = numbered
+    cut = line if isinstance(line, _CutLine) else None
     line = line.removesuffix("\r")
-    if not line.strip(JSON_WHITESPACE):
+    if not line.strip(JSON_WHITESPACE) and (cut is None or cut.blank):
         return None
-    if landed_text.is_oversized(line):
-        size = landed_text.text_bytes(line)
+    if cut is not None or landed_text.is_oversized(line):
+        size = landed_text.text_bytes(line) + (cut.dropped if cut is not None else 0)
         return number, None, landed_text.oversized_error(size), bounded_raw(line)
     if UNDECODABLE.search(line):
         return number, None, "invalid_utf8", escape_undecodable(line)

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from orders_core import jsonl_reader
+from orders_core import jsonl_reader, landed_text
 from orders_core.contract import load_contract
 from orders_core.csv_reader import csv_batches, csv_row_batches, read_csv
 from orders_core.ingest import landed_file_batches
@@ -161,6 +161,37 @@ def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
     lines = list(_jsonl_lines(io.BytesIO(data)))
     assert [line for _, line in lines] == expected
     assert [n for n, _ in lines] == list(range(1, len(expected) + 1))
+
+
+def test_a_line_far_over_the_record_limit_is_never_held_whole(monkeypatch):
+    # A file that is one minified JSON array: the line was held whole, and copied at
+    # each chunk (a 256 MB one took 913 MB), to say it is over 64 KiB.
+    monkeypatch.setattr(jsonl_reader, "CHUNK_BYTES", 4096)
+    line = b"[" + b'{"order_id": "A"}, ' * 50_000 + b"]"
+    data = line + b'\r\n{"order_id": "B"}\r\n'
+    held = [len(text) for _, text in _jsonl_lines(io.BytesIO(data))]
+    assert max(held) < 2 * landed_text.MAX_RECORD_BYTES
+    raw = read_jsonl(CONTRACT, _jsonl(data))
+    assert raw["parse_error"].iloc[0] == landed_text.oversized_error(len(line))
+    assert raw["raw_record"].iloc[0] == landed_text.bounded_raw(line.decode())
+    assert raw["order_id"].iloc[1] == "B" and pd.isna(raw["parse_error"].iloc[1])
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_long_lines_read_as_whole_lines_would(seed, monkeypatch):
+    """Lines over the record limit are cut as they are read: each gives the record its
+    whole line would (blank, oversized with its size and first bytes, or parsed)."""
+    monkeypatch.setattr(landed_text, "MAX_RECORD_BYTES", 24)
+    monkeypatch.setattr(landed_text, "RAW_RECORD_KEEP_BYTES", 8)
+    monkeypatch.setattr(jsonl_reader, "CHUNK_BYTES", 1 + seed % 11)
+    rng = random.Random(seed)
+    alphabet = [b" ", b"\t", b"\r", b"\n", b"{}", b'{"a": 1}', b"x", b"\xc3\xa9", b"\xff"]
+    data = b"".join(rng.choice(alphabet) * rng.randint(1, 30) for _ in range(rng.randint(0, 9)))
+    text = data.decode("utf-8", "surrogateescape")
+    whole_lines = enumerate(text.split("\n" if "\n" in text else "\r"), start=1)
+    expected = [r for r in map(jsonl_reader._jsonl_record, whole_lines) if r is not None]
+    read = [r for r in map(jsonl_reader._jsonl_record, _jsonl_lines(io.BytesIO(data))) if r]
+    assert read == expected
 
 
 # CSV files the row-by-row reader takes (a doubled quote, a quoted line break, an unclosed
