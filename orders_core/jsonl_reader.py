@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 import pandas as pd
@@ -39,6 +39,15 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 JSON_WHITESPACE = " \t\r\n"
 # Records of a file read (and held) at a time: see jsonl_batches.
 BATCH_ROWS = 65_536
+# Values framed at a time (records x the file's keys): a file naming many keys is framed
+# in fewer records at a time, as every record has a value (null) for every key.
+BATCH_VALUES = BATCH_ROWS * 32
+# Distinct keys a file may name. Every record carries every key of its file (null where
+# it has none), so a file whose records each name new keys (an export flattening one key
+# per product, `"sku_12345": 2`) costs records x keys: 4,000 records of a key each held
+# 1 GB. A file naming more keys than this is not order records: each of its records is
+# a broken record saying so (too_many_keys), with its text, read in linear time.
+MAX_FILE_KEYS = 1_024
 CHUNK_BYTES = 8 * 1024 * 1024  # of a file read at a time
 
 
@@ -112,8 +121,9 @@ def jsonl_batches(
     chunk of the file and one batch, not a record object per line (a million-line file
     took 4 GiB read whole). The header (every key, in order of first appearance) and the
     keys holding e-mail addresses depend on the whole file: a file of more records than
-    a batch is parsed twice, first for those only."""
-    batch_rows = batch_rows or BATCH_ROWS
+    a batch is parsed twice, first for those only. A file naming many keys is framed in
+    fewer records at a time (:data:`BATCH_VALUES`), one naming more than
+    :data:`MAX_FILE_KEYS` as broken records."""
     stream = stream if stream is not None else io.BytesIO(source.data)
     kept: list | None = []  # the records, while the file fits one batch
     names: dict[str, None] = {}
@@ -121,17 +131,21 @@ def jsonl_batches(
     aliases: dict[str, str] = {}  # a key naming a contract column another names first -> it
     email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
     settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
+    most = batch_rows or BATCH_ROWS  # records kept from the first pass
     for entry in map(_jsonl_record, _jsonl_lines(stream)):
         if entry is None:
             continue
         if kept is not None:
             kept.append(entry)
-            kept = kept if len(kept) <= batch_rows else None
+            kept = kept if len(kept) <= most else None
         record = entry[1]
         if record is None:
             continue
         for key, value in record.items():
             if key not in names:
+                if len(names) == MAX_FILE_KEYS:
+                    yield from _too_many_keys(contract, source, stream, most)
+                    return
                 names[key] = None
                 name = normalize_header(key)
                 if name in contract.column_names and not is_oversized_name(key):
@@ -147,18 +161,44 @@ def jsonl_batches(
             ):
                 email_keys.add(key)
                 settled.add(key)
-    if kept is not None:
+    rows = batch_rows or max(1, min(BATCH_ROWS, BATCH_VALUES // max(1, len(names))))
+    if kept is not None and len(kept) <= rows:
         yield _jsonl_frame(contract, source, list(names), kept, None)
         return
-    batch: list = []
-    for entry in map(_jsonl_record, _jsonl_lines(stream)):
-        if entry is not None:
-            batch.append(entry)
-        if len(batch) == batch_rows:
-            yield _jsonl_frame(contract, source, list(names), batch, email_keys)
-            batch = []
-    if batch:
-        yield _jsonl_frame(contract, source, list(names), batch, email_keys)
+    # Framed in parts: the keys holding e-mails are the whole file's, from the first pass.
+    entries = kept if kept is not None else _entries(stream)
+    for part in _parts(entries, rows):
+        yield _jsonl_frame(contract, source, list(names), part, email_keys)
+
+
+def _entries(stream: BinaryIO) -> Iterator[tuple[int, dict | None, str | None, str]]:
+    """The parsed records of a file (blank lines skipped), read again from its start."""
+    return (entry for entry in map(_jsonl_record, _jsonl_lines(stream)) if entry is not None)
+
+
+def _parts(entries: Iterable[tuple], rows: int) -> Iterator[list[tuple]]:
+    """``entries`` in lists of ``rows`` (the last may be shorter)."""
+    part: list[tuple] = []
+    for entry in entries:
+        part.append(entry)
+        if len(part) == rows:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def _too_many_keys(
+    contract: Contract, source: LandedFile, stream: BinaryIO, rows: int
+) -> Iterator[pd.DataFrame]:
+    """A file naming more than :data:`MAX_FILE_KEYS` keys, as broken records: each line
+    with its text (as read: a broken one keeps its own error), none as an order."""
+    error = f"too_many_keys: the file's records name more than {MAX_FILE_KEYS} distinct keys"
+    for part in _parts(_entries(stream), rows):
+        records = Records(contract, [])
+        for number, _record, own_error, line in part:
+            records.add_broken(own_error or error, line, number)
+        yield records.frame(contract, source, "jsonl")
 
 
 def _fills_column(record: dict, key: str, aliases: dict[str, str]) -> bool:

@@ -145,6 +145,38 @@ def test_a_key_giving_a_record_its_contract_column_reads_the_same_in_batches():
     assert whole["pii_extra_columns_json"].isna().all()
 
 
+def test_a_file_naming_many_keys_is_framed_in_fewer_records_at_a_time(monkeypatch):
+    # Every record has a value (null) for each of the file's keys: a frame of a batch
+    # of records is records x keys. A wide file is framed in parts, the same rows.
+    rows = [{**row, f"sku_{i}": 1} for i, row in enumerate(order_rows(40))]
+    source = _jsonl("\n".join(json.dumps(row) for row in rows).encode())
+    whole = read_jsonl(CONTRACT, source)
+    monkeypatch.setattr(jsonl_reader, "BATCH_VALUES", 200)  # the file names 51 keys
+    parts = list(jsonl_batches(CONTRACT, source))
+    assert [len(part) for part in parts] == [3] * 13 + [1]
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
+    assert whole["extra_columns_json"].iloc[:-1].str.contains('"sku_39": null').all()
+
+
+@pytest.mark.parametrize("batch_rows", [None, 7])
+def test_a_file_naming_more_keys_than_a_file_may_is_broken_records(monkeypatch, batch_rows):
+    # An export flattening a key per product: 4,000 records of a new key each held 1 GB
+    # (records x keys). Each line is kept with its text and says why, read in linear time.
+    monkeypatch.setattr(jsonl_reader, "MAX_FILE_KEYS", 15)  # the contract's 11 and 4 more
+    rows = [json.dumps({**row, f"sku_{i}": 1}) for i, row in enumerate(order_rows(6))]
+    text = "\n".join([rows[0], "", "not json", *rows[1:]]).encode()
+    raw = pd.concat(list(jsonl_batches(CONTRACT, _jsonl(text), batch_rows)), ignore_index=True)
+    assert raw["source_line"].tolist() == [1, 3, 4, 5, 6, 7, 8]
+    assert raw["raw_record"].tolist() == [rows[0], "not json", *rows[1:]]
+    too_many = "too_many_keys: the file's records name more than 15 distinct keys"
+    assert raw["parse_error"].iloc[0] == too_many
+    assert raw["parse_error"].iloc[1].startswith("invalid_json")
+    assert (raw["parse_error"].iloc[2:] == too_many).all()
+    assert raw["order_id"].isna().all() and raw["extra_columns_json"].isna().all()
+    fewer = "\n".join(rows[:4]).encode()  # 15 keys: read as orders
+    assert read_jsonl(CONTRACT, _jsonl(fewer))["parse_error"].isna().all()
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_jsonl_lines_split_as_the_decoded_file_would(seed, monkeypatch):
     """Lines are read a chunk at a time and decoded one at a time: the same texts as

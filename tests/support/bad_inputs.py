@@ -449,6 +449,14 @@ def corpus() -> list[Case]:
             drift={"added"},
             min_cleaned=3,
         ),
+        _case(
+            "jsonl_too_many_keys",
+            # an export with a key per product: records x keys held in the reader (4,000
+            # records of a new key each took 1.2 GiB); each line a broken record instead
+            _jsonl("sku_keys", [{**r, f"sku_{i}": 1} for i, r in enumerate(order_rows(1_100))]),
+            reasons={"malformed_record"},
+            drift={"unreadable"},
+        ),
         # Parquet.
         _case(
             "parquet_typed_columns",
