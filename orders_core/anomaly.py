@@ -126,7 +126,7 @@ class Driver:
     def describe(self) -> str:
         return (
             f"{self.feature} = {self.value:.4g} vs baseline {self.baseline:.4g} "
-            f"(z {self.z:+.1f}, forest score -{self.contribution:.3f} if reset)"
+            f"(z {self.z:+.1f}, forest score {-self.contribution:+.3f} if reset)"
         )
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from orders_core.anomaly import AnomalyConfig, build_features, score_partitions
+from orders_core.anomaly import AnomalyConfig, Driver, build_features, score_partitions
 from orders_core.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
 from orders_core.contract import load_contract
 from orders_core.profiling import profile_raw
@@ -60,6 +60,16 @@ def test_drivers_name_the_feature_that_moved(verdicts, index, feature):
     assert feature in drivers, verdict.reason
     assert abs(drivers[feature].z) >= AnomalyConfig().z_guard
     assert feature in verdict.reason and "baseline" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("contribution", "shown"),
+    [(0.056, "forest score -0.056 if reset"), (-0.025, "forest score +0.025 if reset")],
+)
+def test_a_driver_says_which_way_resetting_it_moves_the_forest_score(contribution, shown):
+    """The UI showed "forest score --0.025 if reset" for a feature whose reset raises it."""
+    driver = Driver("duplicate_rate", "", 0.02655, 0.02922, -0.3, contribution)
+    assert driver.describe().endswith(f"(z -0.3, {shown})")
 
 
 def test_volume_driver_is_relative_to_the_same_weekday(verdicts):
