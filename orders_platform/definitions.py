@@ -93,8 +93,10 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions_def,
-        # On every run of the job: the sensors' and the schedule's, a backfill or launch of it.
-        run_tags=run_limit,
+        # As the job's tags, which Dagster also puts on its runs: the sensors' and the
+        # schedule's, and a run launched from the UI (the webserver adds the job's tags, not
+        # run_tags). A UI backfill is an asset backfill: its runs get none of the job's tags.
+        tags=run_limit,
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "

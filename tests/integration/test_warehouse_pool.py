@@ -25,11 +25,12 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.test_utils import create_test_daemon_workspace_context
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._core.workspace.load_target import EmptyWorkspaceTarget, InProcessWorkspaceLoadTarget
 from dagster._daemon.monitoring import run_monitoring
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
     QueuedRunCoordinatorDaemon,
 )
+from dagster_graphql.test.utils import execute_dagster_graphql
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources import warehouse_pool
@@ -268,7 +269,7 @@ def test_the_schedule_and_the_automation_sensor_carry_the_priority():
 
 def test_the_platforms_runs_carry_a_runtime_limit():
     """On the job (merged into every run the sensors and the schedule start, and into its
-    backfills and launches) and on the automation sensor's runs; none when set to 0."""
+    launches) and on the automation sensor's runs; none when set to 0."""
     limit = {MAX_RUNTIME_TAG: str(PlatformSettings().run_max_runtime_s)}
     assert DEFS.resolve_job_def(ALL_ASSETS_JOB).run_tags == limit
     automation = DEFS.resolve_sensor_def("default_automation_condition_sensor")
@@ -280,6 +281,46 @@ def test_the_platforms_runs_carry_a_runtime_limit():
     assert unlimited.resolve_sensor_def("default_automation_condition_sensor").run_tags == (
         PLATFORM_RUN_TAGS
     )
+
+
+# What the UI sends for a run of the job: the launchpad's "Materialize" and the Materialize
+# dialog's "Launch 1 run" (a single partition) on the job's page.
+LAUNCH_RUN = """
+mutation Launch($params: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def test_a_run_of_the_job_launched_from_the_ui_carries_the_runtime_limit():
+    """The webserver puts the job's definition tags on a run it launches, not its run_tags
+    (which only the sensors, the schedule and in-process runs read): with the limit set as
+    run_tags, a run of the job launched from the UI had none and could hold the queue."""
+    params = {
+        "selector": {
+            "repositoryLocationName": "orders_platform",
+            "repositoryName": "__repository__",
+            "pipelineName": ALL_ASSETS_JOB,
+        },
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2025-03-01"}]},
+    }
+    target = InProcessWorkspaceLoadTarget(ORIGIN.code_location_origin)
+    with (
+        queue_instance(INSTANCE_FILES["local"]) as (instance, _),
+        create_test_daemon_workspace_context(target, instance) as workspace,
+    ):
+        result = execute_dagster_graphql(
+            workspace.create_request_context(), LAUNCH_RUN, {"params": params}
+        )
+    launched = result.data["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    tags = {tag["key"]: tag["value"] for tag in launched["run"]["tags"]}
+    assert tags[MAX_RUNTIME_TAG] == str(PlatformSettings().run_max_runtime_s)
 
 
 @pytest.mark.parametrize("name", sorted(INSTANCE_FILES))
