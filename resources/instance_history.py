@@ -81,6 +81,14 @@ def partitions_materialized_in_run(
     return found
 
 
+def first_of_its_kind(instance: dg.DagsterInstance, run_id: str, event: dg.DagsterEvent) -> bool:
+    """Whether ``event`` is the first event of its type in run ``run_id``'s log. A run
+    force-terminated from the UI records RUN_CANCELED twice (the UI marks it canceled, then
+    its stopping process reports it), and a run status sensor is called for each."""
+    records = instance.get_records_for_run(run_id, of_type=event.event_type, limit=1).records
+    return not records or records[0].event_log_entry.dagster_event == event
+
+
 def metadata_values(record: dg.EventLogRecord) -> dict[str, object]:
     """Plain values of a materialization record's metadata."""
     materialization = record.asset_materialization

@@ -30,6 +30,7 @@ from resources.dagster_internals import (
     WILL_RETRY_TAG,
     SerializableErrorInfo,
 )
+from resources.instance_history import first_of_its_kind
 from sensors.alerting import SECTION_LIMIT
 
 SENSOR_NAME = "orders_run_failure_sensor"
@@ -223,8 +224,9 @@ def build_run_canceled_sensor() -> dg.SensorDefinition:
     def orders_run_canceled_sensor(
         context: dg.RunStatusSensorContext, alert_webhook: AlertWebhook
     ) -> None:
-        failure = describe_failure(context.dagster_run, [], context.dagster_event)
-        _announce(context.log, alert_webhook, failure)
+        run = context.dagster_run
+        if first_of_its_kind(context.instance, run.run_id, context.dagster_event):
+            _announce(context.log, alert_webhook, describe_failure(run, [], context.dagster_event))
 
     return orders_run_canceled_sensor
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from resources.instance_history import first_of_its_kind
 from resources.telemetry import TelemetryResource, emit_run_span
 from resources.telemetry_setup import TelemetryHandle
 
@@ -21,10 +22,10 @@ _STATUSES = (
 
 
 def close_run_trace(context: dg.RunStatusSensorContext, telemetry: TelemetryResource) -> None:
-    """Emit the run span of the run that triggered ``context``."""
-    emit_finished_run_span(
-        telemetry.handle, context.instance, context.dagster_run, context.dagster_event.message
-    )
+    """Emit the run span of the run that triggered ``context``, once per run."""
+    run, event = context.dagster_run, context.dagster_event
+    if first_of_its_kind(context.instance, run.run_id, event):
+        emit_finished_run_span(telemetry.handle, context.instance, run, event.message)
 
 
 def emit_finished_run_span(

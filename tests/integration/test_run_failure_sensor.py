@@ -183,3 +183,20 @@ def test_a_canceled_run_is_posted_with_how_to_finish_it(tmp_path, instance):
     )
     assert post["blocks"][0]["text"]["text"] == "Orders run canceled"
     assert "*Re-execute from failure*" in post["blocks"][-1]["text"]["text"]
+
+
+def test_a_force_terminated_run_is_posted_once(tmp_path, instance):
+    """The UI's "Force termination" marks the run canceled, then its process, stopping,
+    reports its cancellation too: two RUN_CANCELED events, which posted the run twice."""
+    defs = build_definitions(settings_for(tmp_path))
+    sensor = defs.resolve_sensor_def(CANCELED_SENSOR_NAME)
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        run = instance.create_run_for_job(job, tags={"dagster/partition": DAY.isoformat()})
+        instance.report_run_canceled(run, message="forcibly marked as canceled")
+        instance.report_run_canceled(run, message=f'Execution of run for "{job.name}" canceled.')
+        cursor = tick(sensor, instance, webhook, cursor).cursor
+        tick(sensor, instance, webhook, cursor)
+    assert [post["text"][:20] for post in server.posts] == [f"orders: run {run.run_id[:8]}"]

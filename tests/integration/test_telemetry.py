@@ -303,6 +303,33 @@ def test_every_process_of_a_run_makes_the_same_sampling_decision(monkeypatch, sa
     assert 0 < sum(decisions) < len(decisions)
 
 
+def test_a_force_terminated_run_closes_its_trace_once(exported):
+    """The UI's "Force termination" records RUN_CANCELED twice (the UI marks the run
+    canceled, then its stopping process reports it); the daemon calls the canceled sensor for
+    each, which exported the run span twice."""
+    _, exporter, _ = exported
+    sensor = next(s for s in build_run_telemetry_sensors() if s.name.endswith("canceled"))
+    with dg.instance_for_test() as instance:
+        run = instance.create_run_for_job(toy_job())
+        instance.report_run_canceled(run, message="forcibly marked as canceled")
+        instance.report_run_canceled(run, message='Execution of run for "toy_job" canceled.')
+        run = instance.get_run_by_id(run.run_id)
+        records = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.RUN_CANCELED
+        ).records
+        for record in records:
+            with dg.build_run_status_sensor_context(
+                sensor_name=sensor.name,
+                dagster_event=record.event_log_entry.dagster_event,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={"telemetry": TelemetryResource()},
+            ) as context:
+                sensor(context)
+    assert len(records) == 2
+    assert [span.name for span in exporter.get_finished_spans()] == ["run toy_job"]
+
+
 def test_run_span_sensors_load_in_definitions_and_start_running():
     sensors = build_run_telemetry_sensors()
     defs = dg.Definitions(
