@@ -8,6 +8,7 @@ without touching the process environment; ``defs`` is the code location that
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -62,32 +63,42 @@ def with_code_links(
     )
 
 
+def blocking_check_keys(
+    asset_key: dg.AssetKey, specs: Iterable[dg.AssetCheckSpec]
+) -> list[dg.AssetCheckKey]:
+    """The keys of the blocking checks among ``specs`` on ``asset_key``."""
+    return sorted(spec.key for spec in specs if spec.asset_key == asset_key and spec.blocking)
+
+
 @functools.cache
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     """Assemble the code location for one deployment."""
     partitions_def = daily_partitions(settings.partitions_start)
-    assets = [
-        *build_ingestion_assets(partitions_def),
-        *build_staging_assets(
-            partitions_def,
-            reconciliation=InStepCheck(
-                reconciliation_check_specs(partitions_def)[0], reconciliation_events
-            ),
-        ),
-        *build_analytics_assets(dg.AssetKey(tables.CLEANED_ORDERS.key)),
-        *build_clv_assets(
-            dg.AssetKey(tables.CUSTOMER_METRICS.key),
-            check_specs=clv_check_specs(dg.AssetKey(tables.CUSTOMER_CLV.key)),
-            check_results=clv_check_results,
-        ),
-        *build_warehouse_assets(partitions_def),
-    ]
-    assets = apply_blocking_automation(apply_published_freshness(assets))
+    reconciliation = InStepCheck(
+        reconciliation_check_specs(partitions_def)[0], reconciliation_events
+    )
     asset_checks = [
         *build_drift_checks(partitions_def),
         *build_quality_checks(partitions_def),
         *build_published_schema_checks(),
     ]
+    # What customer_metrics and fct_orders refuse to build on, in any run, until it passes.
+    cleaned_key = dg.AssetKey(tables.CLEANED_ORDERS.key)
+    cleaned_blocking = blocking_check_keys(
+        cleaned_key, [reconciliation.spec, *(s for c in asset_checks for s in c.check_specs)]
+    )
+    assets = [
+        *build_ingestion_assets(partitions_def),
+        *build_staging_assets(partitions_def, reconciliation=reconciliation),
+        *build_analytics_assets(cleaned_key, cleaned_blocking),
+        *build_clv_assets(
+            dg.AssetKey(tables.CUSTOMER_METRICS.key),
+            check_specs=clv_check_specs(dg.AssetKey(tables.CUSTOMER_CLV.key)),
+            check_results=clv_check_results,
+        ),
+        *build_warehouse_assets(partitions_def, cleaned_blocking),
+    ]
+    assets = apply_blocking_automation(apply_published_freshness(assets))
     run_limit = max_runtime_tags(settings.run_max_runtime_s)
     orders_pipeline = dg.define_asset_job(
         ALL_ASSETS_JOB,

@@ -146,6 +146,66 @@ def failed_partitions(
     return failed
 
 
+def unpassed_checks(
+    instance: dg.DagsterInstance,
+    check_keys: Sequence[dg.AssetCheckKey],
+    partitions: Sequence[str] | None = None,
+) -> dict[str, list[str]]:
+    """Materialized partitions whose latest materialization one of ``check_keys`` has not
+    passed, each with the names of those checks: Dagster's ``check_passed`` (the check
+    evaluated that materialization and passed), which automation's
+    ``all_deps_blocking_checks_passed`` reads. A check failed it, or no execution judged
+    it (a run that selected the asset without the check, a run stopped between the two).
+    Partitions never materialized hold nothing to build on and are not listed.
+
+    Dagster's latest execution of a partition is the latest *planned*: a run queued
+    behind the one that wrote the day plans its own, so when the latest execution did
+    not judge the latest materialization, the verdict is that of the newest of the last
+    :data:`JUDGED_PAGE` completed executions that did. ``partitions`` limits the query to
+    those keys; None asks for every partition (one aggregate query in the database, and
+    one more per partition and check whose latest execution is not its verdict)."""
+    if not check_keys:
+        return {}
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        list(check_keys), partition_keys=list(partitions) if partitions is not None else None
+    )
+    unpassed: dict[str, list[str]] = {}
+    for info in infos:
+        data = info.latest_materialization_storage_id
+        if not info.partition_key or data is None:
+            continue
+        status = info.latest_execution_status
+        if info.latest_target_materialization_storage_id == data and status in COMPLETED:
+            passed = status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        else:
+            passed = _verdict_on(instance, info.check_key, info.partition_key, data)
+        if not passed:
+            unpassed.setdefault(info.partition_key, []).append(info.check_key.name)
+    return {day: sorted(names) for day, names in sorted(unpassed.items())}
+
+
+JUDGED_PAGE = 10
+
+
+def _verdict_on(
+    instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition: str, data: int
+) -> bool:
+    """True when the newest of the last :data:`JUDGED_PAGE` completed executions of
+    ``check_key`` on ``partition`` that judged materialization ``data`` passed."""
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        check_key,
+        limit=JUDGED_PAGE,
+        status=COMPLETED,
+        partition_filter=PartitionKeyFilter(key=partition),
+    )
+    for record in records:
+        evaluation = evaluation_of(record)
+        target = evaluation.target_materialization_data if evaluation else None
+        if target is not None and target.storage_id == data:
+            return record.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+    return False
+
+
 FAILED_PAGE = 1_000
 
 

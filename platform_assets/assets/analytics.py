@@ -1,7 +1,7 @@
 """customer_metrics: per-customer purchase history, computed in the warehouse with SQL."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +17,7 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     permanent_failure,
+    refuse_unchecked_upstream,
 )
 from platform_assets.schema_metadata import table_metadata
 from resources.settings import parse_day
@@ -62,8 +63,11 @@ def resolve_as_of(
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
 
-def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
-    """customer_metrics over all cleaned history."""
+def build_analytics_assets(
+    cleaned_orders_key: dg.AssetKey, cleaned_blocking: Sequence[dg.AssetCheckKey]
+) -> list[dg.AssetsDefinition]:
+    """customer_metrics over all cleaned history, built on no day ``cleaned_blocking``
+    (cleaned_orders' blocking checks) has not passed."""
 
     @dg.asset(
         name="customer_metrics",
@@ -100,6 +104,7 @@ def build_analytics_assets(cleaned_orders_key: dg.AssetKey) -> list[dg.AssetsDef
         in one transaction. Plots: customers, repeat customers and their share, total
         revenue.
         """
+        refuse_unchecked_upstream(context, cleaned_blocking)  # every day is read
         with telemetry.asset_span(context) as span:
             materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
             try:

@@ -1,7 +1,8 @@
 """Settings shared by the asset definitions: owners, kinds, policies, column descriptions."""
 
+import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import dagster as dg
 from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
+from resources.instance_history import latest_materializations, unpassed_checks
 
 DATA_PLATFORM = "team:data-platform"
 ANALYTICS = "team:analytics"
@@ -52,6 +54,56 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
     """A failure that retrying cannot fix (bad configuration, a broken contract): the step
     fails at once, with the reason in the UI, instead of being retried."""
     return dg.Failure(description=description, metadata=metadata, allow_retries=False)
+
+
+def refuse_unchecked_upstream(
+    context: dg.AssetExecutionContext,
+    check_keys: Sequence[dg.AssetCheckKey],
+    days: Sequence[dt.date] | None = None,
+) -> None:
+    """Fail at once, without retries, when one of the blocking checks ``check_keys`` (of
+    an upstream asset) has not passed the latest materialization of one of ``days``
+    (None: of any day; this asset reads all of them).
+
+    Dagster stops an asset after a failed blocking check only inside the run that
+    evaluated it, and automation only while one has failed. A run launched by hand is
+    neither: a UI backfill of every asset runs the daily range in one run and the customer
+    tables in another, which Dagster's asset backfill starts once the upstream asset is
+    materialized, whatever its checks said (a quality suite failed, or a run stopped
+    before its checks ran). The same rule as automation's
+    ``all_deps_blocking_checks_passed``: nothing is built on a day until its checks pass.
+    """
+    partitions = None if days is None else [day.isoformat() for day in days]
+    unpassed = unpassed_checks(context.instance, check_keys, partitions)
+    if not unpassed:
+        return
+    upstream = sorted({key.asset_key for key in check_keys})
+    name = ", ".join(key.to_user_string() for key in upstream)
+    listed = "; ".join(f"{day} ({', '.join(names)})" for day, names in unpassed.items())
+    writers = {
+        record.run_id
+        for key in upstream
+        for record in latest_materializations(context.instance, key, unpassed).values()
+    }
+    running = [
+        run_id
+        for run_id in sorted(writers - {context.run_id})
+        if (run := context.instance.get_run_by_id(run_id)) is not None and not run.is_finished
+    ]
+    if running and len(running) == len(writers):
+        # Another run (two terminal runs of the same days at once) wrote them and has yet
+        # to check them: retried, with the step's backoff, once it has.
+        raise dg.Failure(
+            description=f"{name}'s blocking checks have not judged {listed} yet: written by"
+            f" run {', '.join(running)}, still in progress. Retried.",
+            allow_retries=True,
+        )
+    raise permanent_failure(
+        f"{name}'s blocking checks have not passed for {len(unpassed)} day(s): {listed}."
+        " Nothing is built on a day until they pass: fix its files and run the day again"
+        " (its checks run with it), then this asset.",
+        unpassed_days=", ".join(unpassed),
+    )
 
 
 LINEAGE_DESCRIPTIONS = {

@@ -1,6 +1,7 @@
 """Published warehouse tables: warehouse/fct_orders and warehouse/dim_customers."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -26,6 +27,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
     permanent_failure,
+    refuse_unchecked_upstream,
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import same_name_lineage, table_metadata
@@ -60,7 +62,9 @@ def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float |
 DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
 
 
-def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_warehouse_assets(
+    partitions_def: dg.PartitionsDefinition, cleaned_blocking: Sequence[dg.AssetCheckKey]
+) -> list[dg.AssetsDefinition]:
     """The two published tables."""
     fct_types = {name: order_table_types()["cleaned_orders"][name] for name in FCT_ORDERS_COLUMNS}
     fct_lineage = same_name_lineage(CLEANED_ORDERS, FCT_ORDERS_COLUMNS)
@@ -111,6 +115,7 @@ def build_warehouse_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         of its rows however the days were batched.
         """
         days = partition_dates(context)  # a bad range fails here, before any SQL
+        refuse_unchecked_upstream(context, cleaned_blocking, days)
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             bounds = [days[0], days[-1]]

@@ -116,7 +116,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _cdnow_run(database: str, as_of: str, clv_config: dict) -> dg.ExecuteInProcessResult:
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), ()), *_clv_assets()]
     config = {
         "customer_metrics": {"config": {"as_of": as_of}},
         "customer_clv": {"config": {"time_unit": "weeks", **clv_config}},
@@ -304,7 +304,7 @@ def _metrics_and_clv(tmp_path: Path, rng, rows: list[tuple], clv_config=None):
     """customer_metrics (as of 2025-03-21) and customer_clv over ``rows``' orders."""
     database = str(tmp_path / "orders.duckdb")
     _cleaned_orders_table(database, rng, rows)
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders")), *_clv_assets()]
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), ()), *_clv_assets()]
     config = {"customer_metrics": {"config": {"as_of": "2025-03-21"}}}
     if clv_config:
         config["customer_clv"] = {"config": clv_config}

@@ -49,22 +49,24 @@ def report_planned(
     instance: dg.DagsterInstance,
     days: Sequence[str],
     status: DagsterRunStatus = DagsterRunStatus.NOT_STARTED,
+    checks: Sequence[dg.AssetCheckKey] = (dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME),),
 ) -> DagsterRun:
-    """A run of ``days`` that planned their metadata_anomaly executions (queued, or ended
-    with ``status`` before judging them)."""
+    """A run of ``days`` that planned their executions of ``checks`` (metadata_anomaly by
+    default; queued, or ended with ``status`` before judging them)."""
     run = instance.add_run(
         DagsterRun(job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=status)
     )
-    planned = DagsterEvent(
-        event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
-        job_name=ALL_ASSETS_JOB,
-        event_specific_data=AssetCheckEvaluationPlanned(
-            asset_key=RAW_ORDERS,
-            check_name=CHECK_NAME,
-            partitions_subset=PARTITIONS.subset_with_partition_keys(
-                list(days)
-            ).to_serializable_subset(),
-        ),
-    )
-    instance.report_dagster_event(planned, run_id=run.run_id)
+    for check in checks:
+        planned = DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
+            job_name=ALL_ASSETS_JOB,
+            event_specific_data=AssetCheckEvaluationPlanned(
+                asset_key=check.asset_key,
+                check_name=check.name,
+                partitions_subset=PARTITIONS.subset_with_partition_keys(
+                    list(days)
+                ).to_serializable_subset(),
+            ),
+        )
+        instance.report_dagster_event(planned, run_id=run.run_id)
     return run

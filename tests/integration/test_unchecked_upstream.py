@@ -1,0 +1,157 @@
+"""Nothing is built on a cleaned day whose blocking checks have not passed, in any run.
+
+Dagster stops an asset after a failed blocking check only inside the run that evaluated
+it, and automation only while one has failed. A UI backfill of every asset runs the
+daily range in one run and the customer tables in another, which Dagster's asset
+backfill starts once cleaned_orders is materialized, whatever its checks said (seen on a
+live deployment: a run force-terminated after cleaning, before reconciliation).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from dagster._core.events import StepMaterializationData
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from platform_assets.assets.common import refuse_unchecked_upstream
+from resources.instance_history import CLEANED_ORDERS, unpassed_checks
+from tests.support.check_history import report_planned
+
+DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
+BAD = DAYS[1]
+RANGE = {
+    "dagster/asset_partition_range_start": DAYS[0],
+    "dagster/asset_partition_range_end": DAYS[-1],
+}
+METRICS = [dg.AssetKey("customer_metrics")]
+FACTS = [dg.AssetKey(["warehouse", "fct_orders"])]
+BLOCKING = [
+    dg.AssetCheckKey(CLEANED_ORDERS, "gx_quality"),
+    dg.AssetCheckKey(CLEANED_ORDERS, "reconciliation"),
+]
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str:
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    return failure.step_failure_data.user_failure_data.description
+
+
+def _facts_days(settings) -> set[str]:
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute("select distinct cast(order_date as varchar) from warehouse.fct_orders")
+        return {day for (day,) in rows.fetchall()}
+
+
+def _gx_failed(instance: dg.DagsterInstance, day: str) -> None:
+    """cleaned_orders' order suite failing the latest materialization of ``day``."""
+    (record,) = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=CLEANED_ORDERS, asset_partitions=[day]), limit=1
+    ).records
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=CLEANED_ORDERS,
+            check_name="gx_quality",
+            passed=False,
+            partition=day,
+            severity=dg.AssetCheckSeverity.ERROR,
+            target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+            ),
+        )
+    )
+
+
+def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, instance):
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    assert unpassed_checks(instance, BLOCKING) == {}
+    published = _facts_days(settings)
+    assert BAD in published
+
+    _gx_failed(instance, BAD)
+    assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality"]}
+    refused = job.execute_in_process(
+        instance=instance, asset_selection=METRICS, raise_on_error=False
+    )
+    assert not refused.success
+    message = _failure(refused)
+    assert f"cleaned_orders's blocking checks have not passed for 1 day(s): {BAD} (gx_quality)" in (
+        message
+    )
+    # fct_orders is daily: a day whose checks passed is published, the failed one refused.
+    one_day = job.execute_in_process(
+        instance=instance, asset_selection=FACTS, partition_key=DAYS[0]
+    )
+    assert one_day.success
+    refused = job.execute_in_process(
+        instance=instance, asset_selection=FACTS, tags=RANGE, raise_on_error=False
+    )
+    assert f"{BAD} (gx_quality)" in _failure(refused)
+
+    # Run again with its checks, the day passes and everything builds on it.
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    assert unpassed_checks(instance, BLOCKING) == {}
+    assert job.execute_in_process(instance=instance, asset_selection=METRICS).success
+    assert _facts_days(settings) == published
+
+
+def test_a_cleaned_day_its_checks_never_judged_is_built_on_by_no_later_run(settings, instance):
+    """A newer materialization than the one the checks judged: a run that selected the
+    asset without its checks, or one stopped between the cleaning and its checks."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_ORDERS, partition=BAD))
+    assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality", "reconciliation"]}
+    assert unpassed_checks(instance, BLOCKING, [DAYS[0]]) == {}
+    refused = job.execute_in_process(
+        instance=instance, asset_selection=METRICS, raise_on_error=False
+    )
+    assert f"{BAD} (gx_quality, reconciliation)" in _failure(refused)
+
+
+def test_a_run_queued_behind_the_one_that_judged_the_days_does_not_unjudge_them(settings, instance):
+    """Dagster's latest execution of a day is the latest planned: a run queued behind
+    (the next sensor run of the same days) plans its own before it starts."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    report_planned(instance, DAYS, checks=BLOCKING)
+    assert unpassed_checks(instance, BLOCKING) == {}
+    assert job.execute_in_process(instance=instance, asset_selection=METRICS).success
+    # A run that stopped after cleaning, before its checks: the new data is unjudged.
+    stopped = report_planned(instance, [BAD], dg.DagsterRunStatus.CANCELED, checks=BLOCKING)
+    instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_ORDERS, partition=BAD))
+    assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality", "reconciliation"]}
+    assert stopped.status == dg.DagsterRunStatus.CANCELED
+
+
+def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
+    """Two terminal runs of the same days at once (``dg launch`` runs outside the queue):
+    the other run wrote the day and has yet to check it. The step is retried, not failed."""
+    writer = instance.add_run(
+        dg.DagsterRun(job_name=ALL_ASSETS_JOB, run_id="writer", status=dg.DagsterRunStatus.STARTED)
+    )
+    report_planned(instance, [BAD], checks=BLOCKING)
+    written = dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.ASSET_MATERIALIZATION.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=StepMaterializationData(
+            dg.AssetMaterialization(CLEANED_ORDERS, partition=BAD)
+        ),
+    )
+    instance.report_dagster_event(written, run_id=writer.run_id)
+    context = SimpleNamespace(instance=instance, run_id="reader")
+    with pytest.raises(dg.Failure, match="written by run writer, still in progress") as waiting:
+        refuse_unchecked_upstream(context, BLOCKING)
+    assert waiting.value.allow_retries
+    instance.report_run_failed(writer)  # it stopped before its checks: refused for good
+    with pytest.raises(dg.Failure, match="have not passed for 1 day") as refused:
+        refuse_unchecked_upstream(context, BLOCKING)
+    assert not refused.value.allow_retries
