@@ -124,9 +124,10 @@ class Driver:
     contribution: float
 
     def describe(self) -> str:
+        change = round(-self.contribution, 3) + 0.0  # + 0.0: no "-0.000" for a tiny drop
         return (
             f"{self.feature} = {self.value:.4g} vs baseline {self.baseline:.4g} "
-            f"(z {self.z:+.1f}, forest score {-self.contribution:+.3f} if reset)"
+            f"(z {self.z:+.1f}, forest score {change:+.3f} if reset)"
         )
 
 
