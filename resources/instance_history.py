@@ -3,9 +3,10 @@ publication suite's moved days).
 
 Every query here is scoped by partition keys, a run, a row limit or a storage-id cursor, so
 its cost follows the size of the question (a training window, the partitions of one
-run, the checks evaluated since the last sensor tick), never the length of history. One
-exception, :func:`failed_partitions` with days only planned: it pages through the check's
-failed evaluations, as many as days were ever held or deferred.
+run, the checks evaluated since the last sensor tick), never the length of history. Two
+exceptions: :func:`failed_partitions` with days only planned pages through the check's
+failed evaluations, as many as days were ever held or deferred; :func:`unpassed_checks`
+for every day (customer_metrics reads every day) is one aggregate row per day and check.
 """
 
 from __future__ import annotations
