@@ -9,6 +9,7 @@ that is not an object is a broken record with its text.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -132,9 +133,7 @@ def jsonl_batches(
     email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
     settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
     most = batch_rows or BATCH_ROWS  # records kept from the first pass
-    for entry in map(_jsonl_record, _jsonl_lines(stream)):
-        if entry is None:
-            continue
+    for entry in _entries(stream):
         if kept is not None:
             kept.append(entry)
             kept = kept if len(kept) <= most else None
@@ -172,19 +171,14 @@ def jsonl_batches(
 
 
 def _entries(stream: BinaryIO) -> Iterator[tuple[int, dict | None, str | None, str]]:
-    """The parsed records of a file (blank lines skipped), read again from its start."""
+    """The parsed records of a file (blank lines skipped), read from its start."""
     return (entry for entry in map(_jsonl_record, _jsonl_lines(stream)) if entry is not None)
 
 
 def _parts(entries: Iterable[tuple], rows: int) -> Iterator[list[tuple]]:
     """``entries`` in lists of ``rows`` (the last may be shorter)."""
-    part: list[tuple] = []
-    for entry in entries:
-        part.append(entry)
-        if len(part) == rows:
-            yield part
-            part = []
-    if part:
+    entries = iter(entries)
+    while part := list(itertools.islice(entries, rows)):
         yield part
 
 
