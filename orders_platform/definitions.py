@@ -82,21 +82,26 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_quality_checks(partitions_def),
         *build_published_schema_checks(),
     ]
-    # What customer_metrics and fct_orders refuse to build on, in any run, until it passes.
+    # What customer_metrics and fct_orders (and dim_customers, of customer_clv's checks)
+    # refuse to build on, in any run, until it passes.
     cleaned_key = dg.AssetKey(tables.CLEANED_ORDERS.key)
     cleaned_blocking = blocking_check_keys(
         cleaned_key, [reconciliation.spec, *(s for c in asset_checks for s in c.check_specs)]
     )
+    clv_key = dg.AssetKey(tables.CUSTOMER_CLV.key)
+    clv_specs = clv_check_specs(clv_key)
     assets = [
         *build_ingestion_assets(partitions_def),
         *build_staging_assets(partitions_def, reconciliation=reconciliation),
         *build_analytics_assets(cleaned_key, cleaned_blocking),
         *build_clv_assets(
             dg.AssetKey(tables.CUSTOMER_METRICS.key),
-            check_specs=clv_check_specs(dg.AssetKey(tables.CUSTOMER_CLV.key)),
+            check_specs=clv_specs,
             check_results=clv_check_results,
         ),
-        *build_warehouse_assets(partitions_def, cleaned_blocking),
+        *build_warehouse_assets(
+            partitions_def, cleaned_blocking, blocking_check_keys(clv_key, clv_specs)
+        ),
     ]
     assets = apply_blocking_automation(apply_published_freshness(assets))
     run_limit = max_runtime_tags(settings.run_max_runtime_s)

@@ -33,7 +33,9 @@ CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 FINGERPRINT = "orders/landing_fingerprint"
 # The verdict of a day whose history window is not loaded yet (failed, not held).
 DEFERRED = "deferred"
-COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+SUCCEEDED = AssetCheckExecutionRecordStatus.SUCCEEDED
+COMPLETED = {SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+WARN = dg.AssetCheckSeverity.WARN
 
 
 def latest_storage_ids(
@@ -153,10 +155,9 @@ def unpassed_checks(
     partitions: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Materialized partitions whose latest materialization one of ``check_keys`` has not
-    passed, each with the names of those checks: Dagster's ``check_passed`` (the check
-    evaluated that materialization and passed), which automation's
-    ``all_deps_blocking_checks_passed`` reads. A check failed it, or no execution judged
-    it (a run that selected the asset without the check, a run stopped between the two).
+    passed, each with the names of those checks: a check failed it with ERROR severity
+    (what stops a blocking check's downstream steps in a run), or no execution judged it
+    (a run that selected the asset without the check, a run stopped between the two).
     Partitions never materialized hold nothing to build on and are not listed.
 
     Dagster's latest execution of a partition is the latest *planned*: a run queued
@@ -164,7 +165,7 @@ def unpassed_checks(
     not judge the latest materialization, the verdict is that of the newest of the last
     :data:`JUDGED_PAGE` completed executions that did. ``partitions`` limits the query to
     those keys; None asks for every partition (one aggregate query in the database, and
-    one more per partition and check whose latest execution is not its verdict)."""
+    one more per partition and check whose latest execution did not pass it)."""
     if not check_keys:
         return {}
     infos = instance.event_log_storage.get_asset_check_partition_info(
@@ -176,34 +177,67 @@ def unpassed_checks(
         if not info.partition_key or data is None:
             continue
         status = info.latest_execution_status
-        if info.latest_target_materialization_storage_id == data and status in COMPLETED:
-            passed = status == AssetCheckExecutionRecordStatus.SUCCEEDED
-        else:
-            passed = _verdict_on(instance, info.check_key, info.partition_key, data)
-        if not passed:
+        if info.latest_target_materialization_storage_id == data and status == SUCCEEDED:
+            continue
+        if not _verdict_on(instance, info.check_key, info.partition_key, data):
             unpassed.setdefault(info.partition_key, []).append(info.check_key.name)
     return {day: sorted(names) for day, names in sorted(unpassed.items())}
+
+
+def unpassed_latest(
+    instance: dg.DagsterInstance, check_keys: Sequence[dg.AssetCheckKey]
+) -> list[str]:
+    """:func:`unpassed_checks` of an unpartitioned asset: the names of ``check_keys`` that
+    have not passed its latest materialization (none when it was never materialized).
+    A query for that materialization, and one per check."""
+    unpassed = []
+    for asset_key in sorted({key.asset_key for key in check_keys}):
+        latest = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key), limit=1
+        ).records
+        if not latest:
+            continue
+        data, writer = latest[0].storage_id, latest[0].run_id
+        unpassed += [
+            key.name
+            for key in check_keys
+            if key.asset_key == asset_key and not _verdict_on(instance, key, None, data, writer)
+        ]
+    return sorted(unpassed)
 
 
 JUDGED_PAGE = 10
 
 
 def _verdict_on(
-    instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition: str, data: int
+    instance: dg.DagsterInstance,
+    check_key: dg.AssetCheckKey,
+    partition: str | None,
+    data: int,
+    writer: str | None = None,
 ) -> bool:
     """True when the newest of the last :data:`JUDGED_PAGE` completed executions of
-    ``check_key`` on ``partition`` that judged materialization ``data`` passed."""
+    ``check_key`` on ``partition`` (None: an unpartitioned asset) that judged
+    materialization ``data`` passed, or failed as a warning: as in a run, where a blocking
+    check stops what is downstream only when it fails with ERROR severity (customer_clv's
+    model checks fail as warnings when too few customers were there to fit).
+
+    A check its asset's step evaluates (a check spec of the asset) names no target: it
+    judged what its run, ``writer``, wrote."""
     records = instance.event_log_storage.get_asset_check_execution_history(
         check_key,
         limit=JUDGED_PAGE,
         status=COMPLETED,
-        partition_filter=PartitionKeyFilter(key=partition),
+        partition_filter=PartitionKeyFilter(key=partition) if partition is not None else None,
     )
     for record in records:
         evaluation = evaluation_of(record)
-        target = evaluation.target_materialization_data if evaluation else None
-        if target is not None and target.storage_id == data:
-            return record.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        if evaluation is None:
+            continue
+        target = evaluation.target_materialization_data
+        judged = target.storage_id == data if target is not None else record.run_id == writer
+        if judged:
+            return record.status == SUCCEEDED or evaluation.severity == WARN
     return False
 
 

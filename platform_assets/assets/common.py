@@ -11,7 +11,7 @@ import dagster as dg
 from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
-from resources.instance_history import latest_materializations, unpassed_checks
+from resources.instance_history import latest_materializations, unpassed_checks, unpassed_latest
 
 DATA_PLATFORM = "team:data-platform"
 ANALYTICS = "team:analytics"
@@ -70,8 +70,8 @@ def refuse_unchecked_upstream(
     neither: a UI backfill of every asset runs the daily range in one run and the customer
     tables in another, which Dagster's asset backfill starts once the upstream asset is
     materialized, whatever its checks said (a quality suite failed, or a run stopped
-    before its checks ran). The same rule as automation's
-    ``all_deps_blocking_checks_passed``: nothing is built on a day until its checks pass.
+    before its checks ran). The rule a run applies: nothing is built on a day until its
+    blocking checks have judged it and none failed with ERROR severity.
     """
     partitions = None if days is None else [day.isoformat() for day in days]
     unpassed = unpassed_checks(context.instance, check_keys, partitions)
@@ -103,6 +103,27 @@ def refuse_unchecked_upstream(
         " Nothing is built on a day until they pass: fix its files and run the day again"
         " (its checks run with it), then this asset.",
         unpassed_days=", ".join(unpassed),
+    )
+
+
+def refuse_unchecked_table(
+    context: dg.AssetExecutionContext, check_keys: Sequence[dg.AssetCheckKey]
+) -> None:
+    """:func:`refuse_unchecked_upstream` for an unpartitioned upstream asset (customer_clv,
+    which dim_customers reads): fail at once, without retries, when one of its blocking
+    checks ``check_keys`` has not passed its latest materialization. A run that selects
+    dim_customers alone would otherwise publish scores whose checks failed in an earlier
+    run. (Those checks are evaluated in the asset's own step, right after it writes, so
+    there is no other run's unchecked write to wait for.)"""
+    unpassed = unpassed_latest(context.instance, check_keys)
+    if not unpassed:
+        return
+    name = ", ".join(sorted({key.asset_key.to_user_string() for key in check_keys}))
+    raise permanent_failure(
+        f"{name}'s blocking checks have not passed its latest materialization:"
+        f" {', '.join(unpassed)}. Nothing is built on it until they pass: materialize {name}"
+        " again (its checks run with it), then this asset.",
+        unpassed_checks=", ".join(unpassed),
     )
 
 

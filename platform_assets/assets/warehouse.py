@@ -27,6 +27,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
     permanent_failure,
+    refuse_unchecked_table,
     refuse_unchecked_upstream,
 )
 from platform_assets.partitions import partition_dates
@@ -63,9 +64,13 @@ DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV
 
 
 def build_warehouse_assets(
-    partitions_def: dg.PartitionsDefinition, cleaned_blocking: Sequence[dg.AssetCheckKey]
+    partitions_def: dg.PartitionsDefinition,
+    cleaned_blocking: Sequence[dg.AssetCheckKey],
+    clv_blocking: Sequence[dg.AssetCheckKey],
 ) -> list[dg.AssetsDefinition]:
-    """The two published tables."""
+    """The two published tables: fct_orders built on no day ``cleaned_blocking``
+    (cleaned_orders' blocking checks) has not passed, dim_customers on no customer_clv
+    ``clv_blocking`` (its blocking checks) has not passed."""
     fct_types = {name: order_table_types()["cleaned_orders"][name] for name in FCT_ORDERS_COLUMNS}
     fct_lineage = same_name_lineage(CLEANED_ORDERS, FCT_ORDERS_COLUMNS)
     dim_types = {**METRIC_TYPES, **DIM_CLV_TYPES}
@@ -194,6 +199,7 @@ def build_warehouse_assets(
 
         Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
+        refuse_unchecked_table(context, clv_blocking)
         delete, insert = dim_statements()
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             ensure_tables(session.execute, load_contract(), tables.DIM_CUSTOMERS)

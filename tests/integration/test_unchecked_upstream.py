@@ -21,7 +21,7 @@ from dagster._core.events import StepMaterializationData
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.common import refuse_unchecked_upstream
-from resources.instance_history import CLEANED_ORDERS, unpassed_checks
+from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
 from tests.support.check_history import report_planned
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
@@ -32,6 +32,17 @@ RANGE = {
 }
 METRICS = [dg.AssetKey("customer_metrics")]
 FACTS = [dg.AssetKey(["warehouse", "fct_orders"])]
+CLV = dg.AssetKey("customer_clv")
+DIM = [dg.AssetKey(["warehouse", "dim_customers"])]
+CLV_BLOCKING = [
+    dg.AssetCheckKey(CLV, name)
+    for name in (
+        "clv_finite_and_non_negative",
+        "model_parameters_finite_and_positive",
+        "no_missing_or_infinite_values",
+        "prob_alive_within_unit_interval",
+    )
+]
 BLOCKING = [
     dg.AssetCheckKey(CLEANED_ORDERS, "gx_quality"),
     dg.AssetCheckKey(CLEANED_ORDERS, "reconciliation"),
@@ -52,16 +63,27 @@ def _facts_days(settings) -> set[str]:
 
 def _gx_failed(instance: dg.DagsterInstance, day: str) -> None:
     """cleaned_orders' order suite failing the latest materialization of ``day``."""
+    _failed(instance, CLEANED_ORDERS, "gx_quality", day)
+
+
+def _failed(
+    instance: dg.DagsterInstance,
+    asset: dg.AssetKey,
+    check: str,
+    day: str | None,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> None:
+    """``check`` failing the latest materialization of ``asset`` (of ``day``, if partitioned)."""
     (record,) = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=CLEANED_ORDERS, asset_partitions=[day]), limit=1
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[day] if day else None), limit=1
     ).records
     instance.report_runless_asset_event(
         dg.AssetCheckEvaluation(
-            asset_key=CLEANED_ORDERS,
-            check_name="gx_quality",
+            asset_key=asset,
+            check_name=check,
             passed=False,
             partition=day,
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=severity,
             target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
                 storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
             ),
@@ -155,3 +177,34 @@ def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
     with pytest.raises(dg.Failure, match="have not passed for 1 day") as refused:
         refuse_unchecked_upstream(context, BLOCKING)
     assert not refused.value.allow_retries
+
+
+def test_customer_clv_failing_its_checks_is_published_by_no_later_run(settings, instance):
+    """dim_customers run alone (the UI's Materialize on it) after a run whose customer_clv
+    failed a blocking check: Dagster skipped it in that run, not in the next."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert unpassed_latest(instance, CLV_BLOCKING) == []  # never materialized
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    assert unpassed_latest(instance, CLV_BLOCKING) == []
+    assert job.execute_in_process(instance=instance, asset_selection=DIM).success
+    # A failure as a warning stops nothing in a run (no model fitted on too few customers).
+    _failed(instance, CLV, "prob_alive_within_unit_interval", None, dg.AssetCheckSeverity.WARN)
+    assert unpassed_latest(instance, CLV_BLOCKING) == []
+
+    _failed(instance, CLV, "prob_alive_within_unit_interval", None)
+    assert unpassed_latest(instance, CLV_BLOCKING) == ["prob_alive_within_unit_interval"]
+    refused = job.execute_in_process(instance=instance, asset_selection=DIM, raise_on_error=False)
+    assert not refused.success
+    assert (
+        "customer_clv's blocking checks have not passed its latest materialization:"
+        " prob_alive_within_unit_interval." in _failure(refused)
+    )
+    # A newer materialization no check judged (a run stopped inside the step) is refused too.
+    instance.report_runless_asset_event(dg.AssetMaterialization(CLV))
+    assert unpassed_latest(instance, CLV_BLOCKING) == sorted(key.name for key in CLV_BLOCKING)
+
+    # customer_clv again, with its checks: dim_customers builds on it.
+    clv = job.execute_in_process(instance=instance, asset_selection=[CLV, *DIM])
+    assert clv.success
+    assert unpassed_latest(instance, CLV_BLOCKING) == []
+    assert job.execute_in_process(instance=instance, asset_selection=DIM).success
