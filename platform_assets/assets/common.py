@@ -92,11 +92,18 @@ def refuse_unchecked_upstream(
     ]
     if running and len(running) == len(writers):
         # Another run (two terminal runs of the same days at once) wrote them and has yet
-        # to check them: retried, with the step's backoff, once it has.
-        raise dg.Failure(
-            description=f"{name}'s blocking checks have not judged {listed} yet: written by"
-            f" run {', '.join(running)}, still in progress. Retried.",
-            allow_retries=True,
+        # to check them: retried, with the step's backoff, in case it has by then. The
+        # step's last attempt says it is not retried (the run failure alert quotes it).
+        waiting = (
+            f"{name}'s blocking checks have not judged {listed} yet: written by"
+            f" run {', '.join(running)}, still in progress."
+        )
+        if context.retry_number < IO_RETRY_POLICY.max_retries:
+            raise dg.Failure(description=f"{waiting} Retried.", allow_retries=True)
+        raise permanent_failure(
+            f"{waiting} It is not retried again ({context.retry_number + 1} attempts): run"
+            f" this asset again once run {', '.join(running)} has finished.",
+            unpassed_days=", ".join(unpassed),
         )
     raise permanent_failure(
         f"{name}'s blocking checks have not passed for {len(unpassed)} day(s): {listed}."

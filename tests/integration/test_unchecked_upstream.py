@@ -20,7 +20,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from dagster._core.events import StepMaterializationData
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from platform_assets.assets.common import refuse_unchecked_upstream
+from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upstream
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
 from tests.support.check_history import report_planned
 
@@ -169,10 +169,22 @@ def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
         ),
     )
     instance.report_dagster_event(written, run_id=writer.run_id)
-    context = SimpleNamespace(instance=instance, run_id="reader")
+    context = SimpleNamespace(instance=instance, run_id="reader", retry_number=0)
     with pytest.raises(dg.Failure, match="written by run writer, still in progress") as waiting:
         refuse_unchecked_upstream(context, BLOCKING)
     assert waiting.value.allow_retries
+    # The step's last attempt: the writer has not judged the day within the step's retries
+    # (about 15 s of backoff; a range run's checks take longer). Refused, saying so: the
+    # run failure alert and the UI showed "Retried." on the failure that ended the run.
+    last = SimpleNamespace(instance=instance, run_id="reader", retry_number=3)
+    assert IO_RETRY_POLICY.max_retries == last.retry_number
+    with pytest.raises(dg.Failure, match="written by run writer, still in progress") as final:
+        refuse_unchecked_upstream(last, BLOCKING)
+    assert not final.value.allow_retries
+    message = final.value.description
+    assert "Retried." not in message
+    assert f"{BAD} (gx_quality, reconciliation)" in message
+    assert "not retried again" in message and "once run writer has finished" in message
     instance.report_run_failed(writer)  # it stopped before its checks: refused for good
     with pytest.raises(dg.Failure, match="have not passed for 1 day") as refused:
         refuse_unchecked_upstream(context, BLOCKING)
