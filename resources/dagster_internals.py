@@ -14,6 +14,10 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
   ``resources.instance_storage`` to keep its engines (it overrides the private ``_connect``).
   Imported when first asked for: Dagster's event log storage brings SQLAlchemy and Alembic
   (about 300 modules, 0.3-0.5 s), which loading the definitions does not need.
+* ``AssetCheckExecutionsTable``: the table behind the check history. The storage API
+  reads one partition's history a query, a new PostgreSQL connection each;
+  ``resources.instance_history.unpassed_checks`` reads the verdicts of many days in one.
+  Imported when first asked for, as the event log storage.
 * The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
   and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
   alert sensor.
@@ -44,6 +48,9 @@ from dagster._utils.error import SerializableErrorInfo
 
 if TYPE_CHECKING:  # imported at first use, by __getattr__ below
     from dagster._core.storage.event_log import SqliteEventLogStorage as SqliteEventLogStorage
+    from dagster._core.storage.event_log.schema import (
+        AssetCheckExecutionsTable as AssetCheckExecutionsTable,
+    )
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
         INDEX_SHARD_NAME as INDEX_SHARD_NAME,
     )
@@ -65,17 +72,19 @@ __all__ = [
     "PartitionKeyFilter",
 ]
 
-_EVENT_LOG_STORAGE = {"SqliteEventLogStorage", "INDEX_SHARD_NAME"}
+_EVENT_LOG_STORAGE = {"SqliteEventLogStorage", "INDEX_SHARD_NAME", "AssetCheckExecutionsTable"}
 
 
 def __getattr__(name: str):
     """The event log storage's names, imported at first use (see the module docstring)."""
     if name in _EVENT_LOG_STORAGE:
         from dagster._core.storage.event_log import SqliteEventLogStorage
+        from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
         from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 
         return {
             "SqliteEventLogStorage": SqliteEventLogStorage,
             "INDEX_SHARD_NAME": INDEX_SHARD_NAME,
+            "AssetCheckExecutionsTable": AssetCheckExecutionsTable,
         }[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

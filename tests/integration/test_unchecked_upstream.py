@@ -9,6 +9,7 @@ live deployment: a run force-terminated after cleaning, before reconciliation).
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import dagster as dg
@@ -22,7 +23,7 @@ from dagster._core.events import StepMaterializationData
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upstream
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
-from tests.support.check_history import report_planned
+from tests.support.check_history import count_index_connections, report_judged, report_planned
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
 BAD = DAYS[1]
@@ -220,3 +221,35 @@ def test_customer_clv_failing_its_checks_is_published_by_no_later_run(settings, 
     assert clv.success
     assert unpassed_latest(instance, CLV_BLOCKING) == []
     assert job.execute_in_process(instance=instance, asset_selection=DIM).success
+
+
+@pytest.mark.parametrize("queued", [False, True])
+def test_the_guard_reads_as_many_rows_not_as_many_queries_as_there_are_days(
+    instance, monkeypatch, queued
+):
+    """A run queued behind the one that judged the days planned their latest executions:
+    the verdict of every day is read again, one query for all of them, not one per day
+    and check (730 days on PostgreSQL: 29 s before, a new connection each)."""
+    few, many = [f"2025-01-{n:02d}" for n in range(1, 4)], [*DAYS, *_days(4, 60)]
+    costs = {}
+    for days in (few, many):
+        with dg.instance_for_test() as fresh:
+            report_judged(fresh, CLEANED_ORDERS, days, BLOCKING, failed=[days[1]])
+            # A day cleaned again and never judged (a run stopped between the two).
+            fresh.report_runless_asset_event(
+                dg.AssetMaterialization(CLEANED_ORDERS, partition=days[2])
+            )
+            if queued:
+                report_planned(fresh, days, checks=BLOCKING)
+            opened = count_index_connections(fresh, monkeypatch)
+            assert unpassed_checks(fresh, BLOCKING) == {
+                days[1]: ["gx_quality", "reconciliation"],
+                days[2]: ["gx_quality", "reconciliation"],
+            }
+            costs[len(days)] = opened[0]
+    assert costs[len(few)] == costs[len(many)], costs
+
+
+def _days(first: int, last: int) -> list[str]:
+    start = dt.date(2025, 1, 1)
+    return [(start + dt.timedelta(days=n - 1)).isoformat() for n in range(first, last + 1)]

@@ -7,12 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import dagster as dg
 import duckdb
 import fakesnow
 import pandas as pd
 import pytest
+import yaml
+from sqlalchemy.engine import make_url
 
 from resources.settings import PlatformSettings
+from tests.support.paths import DEPLOY_DIR
 from tests.support.prod_landing import DAYS, landing_files, upload, write_local
 from tests.support.prod_pipeline import (
     AWS_ENV,
@@ -97,3 +101,36 @@ def local_tables(tmp_path_factory, fixture_files) -> dict[str, pd.DataFrame]:
             table: conn.sql(f"select * from {table}").to_arrow_table().to_pandas()
             for table in TABLES
         }
+
+
+@pytest.fixture
+def prod_instance(
+    postgres_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dg.DagsterInstance]:
+    """deploy/dagster.yaml pointed at the test server through its own environment variables.
+
+    Two local adjustments: the test server has no TLS (sslmode), and compute logs stay on disk
+    instead of S3. Run launcher and coordinator are kept (in-process runs do not use them).
+    """
+    url = make_url(postgres_db_url)
+    for name, value in {
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_USERNAME": url.username,
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": url.database,
+        "DAGSTER_PG_PORT": str(url.port),
+        # As every pod that stores events (deploy/): a range's materializations in one batch.
+        "DAGSTER_EVENT_BATCH_SIZE": "1000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
+    config["storage"]["postgres"]["postgres_db"]["params"] = {"sslmode": "disable"}
+    config["compute_logs"] = {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        yield instance

@@ -5,20 +5,14 @@ event log and schedule storage. Toy assets stand in for the platform's assets.
 """
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
-from sqlalchemy.engine import make_url
-
-from tests.support.paths import DEPLOY_DIR
 
 pytestmark = pytest.mark.services
 
@@ -59,37 +53,6 @@ def toy_orders_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         ],
         cursor=json.dumps(sorted(done | set(new))),
     )
-
-
-@pytest.fixture
-def prod_instance(
-    postgres_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dg.DagsterInstance]:
-    """deploy/dagster.yaml pointed at the test server through its own environment variables.
-
-    Two local adjustments: the test server has no TLS (sslmode), and compute logs stay on disk
-    instead of S3. Run launcher and coordinator are kept (in-process runs do not use them).
-    """
-    url = make_url(postgres_db_url)
-    for name, value in {
-        "DAGSTER_PG_HOST": url.host,
-        "DAGSTER_PG_USERNAME": url.username,
-        "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": url.database,
-        "DAGSTER_PG_PORT": str(url.port),
-        # As every pod that stores events (deploy/): a range's materializations in one batch.
-        "DAGSTER_EVENT_BATCH_SIZE": "1000",
-    }.items():
-        monkeypatch.setenv(name, value)
-    config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
-    config["storage"]["postgres"]["postgres_db"]["params"] = {"sslmode": "disable"}
-    config["compute_logs"] = {
-        "module": "dagster._core.storage.noop_compute_log_manager",
-        "class": "NoOpComputeLogManager",
-    }
-    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        yield instance
 
 
 def materialized_days(instance: dg.DagsterInstance, run_id: str) -> list[str]:

@@ -9,14 +9,15 @@ from collections.abc import Sequence
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationPlanned,
+    AssetCheckEvaluationTargetMaterializationData,
 )
-from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 from dagster._core.utils import make_new_run_id
 
 from orders_platform.definitions import ALL_ASSETS_JOB
 from platform_assets.partitions import daily_partitions
-from resources.instance_history import CHECK_NAME, RAW_ORDERS
+from resources.instance_history import CHECK_NAME, RAW_ORDERS, latest_materializations
 
 PARTITIONS = daily_partitions("2025-01-01")
 
@@ -70,3 +71,65 @@ def report_planned(
         )
         instance.report_dagster_event(planned, run_id=run.run_id)
     return run
+
+
+def report_judged(
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    days: Sequence[str],
+    checks: Sequence[dg.AssetCheckKey],
+    failed: Sequence[str] = (),
+) -> DagsterRun:
+    """A finished run that materialized ``days`` of ``asset_key`` and evaluated ``checks``
+    on each day's new materialization (failing the days of ``failed``), as a range run
+    does: the executions planned at its start, then completed."""
+    run = report_planned(instance, days, DagsterRunStatus.STARTED, checks=checks)
+    for day in days:
+        materialized = DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value,
+            job_name=ALL_ASSETS_JOB,
+            event_specific_data=StepMaterializationData(
+                dg.AssetMaterialization(asset_key, partition=day)
+            ),
+        )
+        instance.report_dagster_event(materialized, run_id=run.run_id)
+    latest = latest_materializations(instance, asset_key, days)
+    for check in checks:
+        for day in days:
+            record = latest[day]
+            evaluation = DagsterEvent(
+                event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
+                job_name=ALL_ASSETS_JOB,
+                event_specific_data=dg.AssetCheckEvaluation(
+                    asset_key=asset_key,
+                    check_name=check.name,
+                    passed=day not in failed,
+                    partition=day,
+                    target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+                        storage_id=record.storage_id,
+                        run_id=record.run_id,
+                        timestamp=record.timestamp,
+                    ),
+                ),
+            )
+            instance.report_dagster_event(evaluation, run_id=run.run_id)
+    end = DagsterEventType.RUN_FAILURE if failed else DagsterEventType.RUN_SUCCESS
+    instance.report_dagster_event(
+        DagsterEvent(event_type_value=end.value, job_name=ALL_ASSETS_JOB), run_id=run.run_id
+    )
+    return run
+
+
+def count_index_connections(instance: dg.DagsterInstance, monkeypatch) -> list[int]:
+    """Counts the event log's index connections (a query each; on PostgreSQL, a new
+    connection each: Dagster's storage does not pool them)."""
+    storage = instance.event_log_storage
+    opened = [0]
+    connect = storage.index_connection
+
+    def counted():
+        opened[0] += 1
+        return connect()
+
+    monkeypatch.setattr(storage, "index_connection", counted)
+    return opened

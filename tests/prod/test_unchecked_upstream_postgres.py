@@ -1,0 +1,94 @@
+"""The guard of customer_metrics and fct_orders (nothing is built on a cleaned day whose
+blocking checks have not passed) on the production instance: deploy/dagster.yaml on a real
+PostgreSQL server, with real runs of the pipeline (local files and DuckDB).
+
+tests/integration/test_unchecked_upstream.py holds the same rules on SQLite; Dagster's
+check history reads go through other SQL on PostgreSQL (its dialect, its batched event
+writes, a connection per query).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.instance_history import CLEANED_ORDERS, unpassed_checks
+from tests.support.check_history import count_index_connections, report_judged, report_planned
+
+pytestmark = pytest.mark.services
+
+DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
+RANGE = {
+    "dagster/asset_partition_range_start": DAYS[0],
+    "dagster/asset_partition_range_end": DAYS[-1],
+}
+METRICS = [dg.AssetKey("customer_metrics")]
+BLOCKING = [
+    dg.AssetCheckKey(CLEANED_ORDERS, "gx_quality"),
+    dg.AssetCheckKey(CLEANED_ORDERS, "reconciliation"),
+]
+
+
+def _refusal(result: dg.ExecuteInProcessResult) -> str:
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    return failure.step_failure_data.user_failure_data.description
+
+
+def test_the_guard_on_postgres_refuses_unjudged_and_failed_days_until_they_pass(
+    settings, prod_instance
+):
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=prod_instance, tags=RANGE).success
+    infos = prod_instance.event_log_storage.get_asset_check_partition_info(BLOCKING)
+    assert sorted((i.check_key.name, i.partition_key) for i in infos) == sorted(
+        (check.name, day) for check in BLOCKING for day in DAYS
+    )
+    assert all(
+        i.latest_target_materialization_storage_id == i.latest_materialization_storage_id
+        for i in infos
+    )
+    assert unpassed_checks(prod_instance, BLOCKING) == {}
+
+    # A run stopped between the cleaning and its checks, then one queued behind it.
+    stopped = report_planned(prod_instance, [DAYS[1]], dg.DagsterRunStatus.CANCELED, BLOCKING)
+    prod_instance.report_runless_asset_event(
+        dg.AssetMaterialization(CLEANED_ORDERS, partition=DAYS[1])
+    )
+    report_planned(prod_instance, DAYS, checks=BLOCKING)
+    assert stopped.status == dg.DagsterRunStatus.CANCELED
+    assert unpassed_checks(prod_instance, BLOCKING) == {DAYS[1]: ["gx_quality", "reconciliation"]}
+    refused = job.execute_in_process(
+        instance=prod_instance, asset_selection=METRICS, raise_on_error=False
+    )
+    assert (
+        "cleaned_orders's blocking checks have not passed for 1 day(s):"
+        f" {DAYS[1]} (gx_quality, reconciliation)"
+    ) in _refusal(refused)
+
+    # The day run again with its checks: they pass, and the customer tables build on it.
+    assert job.execute_in_process(instance=prod_instance, partition_key=DAYS[1]).success
+    assert unpassed_checks(prod_instance, BLOCKING) == {}
+    assert job.execute_in_process(instance=prod_instance, asset_selection=METRICS).success
+
+
+def test_the_guard_on_postgres_reads_the_verdicts_of_queued_days_in_one_query(
+    prod_instance, monkeypatch
+):
+    """A run queued behind the one that judged the days planned their latest executions:
+    their verdicts are read in one query, not one per day and check (a new PostgreSQL
+    connection each: 730 days took 29 s)."""
+    start = dt.date(2025, 1, 1)
+    days = [(start + dt.timedelta(days=n)).isoformat() for n in range(120)]
+    report_judged(prod_instance, CLEANED_ORDERS, days, BLOCKING, failed=[days[7]])
+    opened = count_index_connections(prod_instance, monkeypatch)
+    assert unpassed_checks(prod_instance, BLOCKING) == {days[7]: ["gx_quality", "reconciliation"]}
+    judged = opened[0]
+    report_planned(prod_instance, days, checks=BLOCKING)
+    opened[0] = 0
+    assert unpassed_checks(prod_instance, BLOCKING) == {days[7]: ["gx_quality", "reconciliation"]}
+    assert opened[0] == judged + len(BLOCKING), (judged, opened[0])
