@@ -22,6 +22,7 @@ from dagster._core.events import StepMaterializationData
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upstream
+from resources import instance_history
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
 from tests.support.check_history import count_index_connections, report_judged, report_planned
 
@@ -253,3 +254,13 @@ def test_the_guard_reads_as_many_rows_not_as_many_queries_as_there_are_days(
 def _days(first: int, last: int) -> list[str]:
     start = dt.date(2025, 1, 1)
     return [(start + dt.timedelta(days=n - 1)).isoformat() for n in range(first, last + 1)]
+
+
+def test_the_verdicts_of_many_queued_days_are_read_in_chunks(instance, monkeypatch):
+    """Days past a chunk of the verdicts' query are judged as the first ones."""
+    days = _days(1, 7)
+    report_judged(instance, CLEANED_ORDERS, days, BLOCKING, failed=[days[1], days[5]])
+    report_planned(instance, days, checks=BLOCKING)
+    monkeypatch.setattr(instance_history, "VERDICT_CHUNK", 2)
+    both = ["gx_quality", "reconciliation"]
+    assert unpassed_checks(instance, BLOCKING) == {days[1]: both, days[5]: both}
