@@ -13,8 +13,10 @@ import datetime as dt
 
 import dagster as dg
 import pytest
+from dagster._core.events import StepMaterializationData
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from platform_assets.assets.common import IO_RETRY_POLICY
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks
 from tests.support.check_history import count_index_connections, report_judged, report_planned
 
@@ -92,3 +94,32 @@ def test_the_guard_on_postgres_reads_the_verdicts_of_queued_days_in_one_query(
     opened[0] = 0
     assert unpassed_checks(prod_instance, BLOCKING) == {days[7]: ["gx_quality", "reconciliation"]}
     assert opened[0] == judged + len(BLOCKING), (judged, opened[0])
+
+
+def test_days_another_run_is_writing_are_retried_then_refused_saying_so(settings, prod_instance):
+    """Two terminal runs of the same days at once: the other run cleaned a day and has yet
+    to check it. The step is retried with its backoff, then refused, and the failure that
+    ends the run says it is not retried (it said "Retried.")."""
+    report_judged(prod_instance, CLEANED_ORDERS, list(DAYS), BLOCKING)
+    writer = report_planned(prod_instance, [DAYS[1]], dg.DagsterRunStatus.STARTED, BLOCKING)
+    written = dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.ASSET_MATERIALIZATION.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=StepMaterializationData(
+            dg.AssetMaterialization(CLEANED_ORDERS, partition=DAYS[1])
+        ),
+    )
+    prod_instance.report_dagster_event(written, run_id=writer.run_id)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(
+        instance=prod_instance, asset_selection=METRICS, raise_on_error=False
+    )
+    assert not result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == IO_RETRY_POLICY.max_retries
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"{DAYS[1]} (gx_quality, reconciliation)" in message
+    assert f"written by run {writer.run_id}, still in progress" in message
+    assert "Retried." not in message
+    assert f"It is not retried again ({IO_RETRY_POLICY.max_retries + 1} attempts)" in message
