@@ -159,7 +159,9 @@ def unpassed_checks(
     passed, each with the names of those checks: a check failed it with ERROR severity
     (what stops a blocking check's downstream steps in a run), or no execution judged it
     (a run that selected the asset without the check, a run stopped between the two).
-    Partitions never materialized hold nothing to build on and are not listed.
+    Partitions never materialized hold nothing to build on and are not listed; nor are
+    those no execution of a check was ever planned for (Dagster's partition info has no
+    row for them): a day materialized only by runs without that check.
 
     Dagster's latest execution of a partition is the latest *planned*: a run queued
     behind the one that wrote the day plans its own, so when the latest execution did
