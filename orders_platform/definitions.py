@@ -88,11 +88,18 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     cleaned_blocking = blocking_check_keys(
         cleaned_key, [reconciliation.spec, *(s for c in asset_checks for s in c.check_specs)]
     )
+    # What the cleaning refuses to clean a day on until it passes (schema_drift; the
+    # anomaly hold has its own refusal).
+    raw_blocking = blocking_check_keys(
+        dg.AssetKey(tables.RAW_ORDERS.key), [s for c in asset_checks for s in c.check_specs]
+    )
     clv_key = dg.AssetKey(tables.CUSTOMER_CLV.key)
     clv_specs = clv_check_specs(clv_key)
     assets = [
         *build_ingestion_assets(partitions_def),
-        *build_staging_assets(partitions_def, reconciliation=reconciliation),
+        *build_staging_assets(
+            partitions_def, reconciliation=reconciliation, raw_blocking=raw_blocking
+        ),
         *build_analytics_assets(cleaned_key, cleaned_blocking),
         *build_clv_assets(
             dg.AssetKey(tables.CUSTOMER_METRICS.key),

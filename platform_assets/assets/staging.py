@@ -1,6 +1,7 @@
 """cleaned_orders and quarantined_orders: typed, deduplicated rows and rejected rows."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -19,6 +20,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
     permanent_failure,
+    refuse_unchecked_upstream,
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
@@ -72,13 +74,18 @@ def _day_counts(row: tuple) -> dict[str, float | int]:
 
 
 def build_staging_assets(
-    partitions_def: dg.PartitionsDefinition, reconciliation: InStepCheck | None = None
+    partitions_def: dg.PartitionsDefinition,
+    reconciliation: InStepCheck | None = None,
+    raw_blocking: Sequence[dg.AssetCheckKey] = (),
 ) -> list[dg.AssetsDefinition]:
     """The cleaning step, producing cleaned_orders and quarantined_orders together.
 
     Every row moves in the warehouse engine (:mod:`orders_core.sql.run`); only per-day
     counts come back. ``reconciliation`` is evaluated inside the step on the tables it
-    has just written: called as ``events(context, balance_rows, days)``.
+    has just written: called as ``events(context, balance_rows, days)``. ``raw_blocking``
+    are raw_orders' blocking checks other than metadata_anomaly (schema_drift): a day
+    whose latest load one of them has not passed (an ERROR; a WARN is carried) is not
+    cleaned by any run, as a held day is not (:func:`refuse_held_days`).
     """
     descriptions = column_descriptions()
 
@@ -119,6 +126,9 @@ def build_staging_assets(
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
         days = partition_dates(context)  # a bad range fails here, before any SQL
         refuse_held_days(context.instance, days)
+        # Dagster blocks on schema_drift only in the run that evaluated it: a re-clean
+        # (`dg launch --assets cleaned_orders,quarantined_orders`) would clean the day.
+        refuse_unchecked_upstream(context, raw_blocking, days)
         with telemetry.asset_span(context, CLEANED_ORDERS) as span, warehouse.session() as session:
             contract = load_contract()
             try:

@@ -1,0 +1,85 @@
+"""A day that failed schema_drift is not cleaned by a later run without the check.
+
+Dagster blocks on a failed check only in the run that evaluated it. After a range run
+failed schema_drift on one day (an unreadable `.xlsx` among its files), the runbook's
+re-clean (``dg launch --assets cleaned_orders,quarantined_orders --partition-range
+A...B``) cleaned that day from the load the check had failed, and ``dg launch --assets
+warehouse/fct_orders --partition <day>`` then published it: the orders in the unreadable
+file silently missing, published as if the day were complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
+
+DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
+DRIFTED = DAYS[1]
+RANGE = {
+    "dagster/asset_partition_range_start": DAYS[0],
+    "dagster/asset_partition_range_end": DAYS[-1],
+}
+RAW = [dg.AssetKey("raw_orders")]
+RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
+
+
+def cleaned_days(settings) -> set[str]:
+    """Days of staging.cleaned_orders (empty when the table was never created)."""
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        try:
+            rows = conn.execute(
+                "select distinct cast(partition_date as varchar) from staging.cleaned_orders"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return set()
+    return {day for (day,) in rows}
+
+
+def test_a_re_clean_refuses_a_day_that_failed_schema_drift(settings, landing, instance):
+    root, _ = landing
+    unreadable = root / "orders" / f"date={DRIFTED}" / "more_orders.xlsx"
+    unreadable.write_bytes(b"PK\x03\x04 not orders we can read")
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    blocked = job.execute_in_process(instance=instance, tags=RANGE, raise_on_error=False)
+    assert not blocked.success
+    assert cleaned_days(settings) == set()
+
+    refused = job.execute_in_process(
+        instance=instance, tags=RANGE, asset_selection=RE_CLEAN, raise_on_error=False
+    )
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"{DRIFTED} (schema_drift)" in message and "fix its files" in message
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in refused.all_events)
+    assert cleaned_days(settings) == set()  # as a range with a failing day: none cleaned
+
+    # The file removed and the days loaded again (their checks with them): cleaned.
+    unreadable.unlink()
+    assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RAW).success
+    assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
+    assert {DAYS[0], DRIFTED} <= cleaned_days(settings)
+
+
+def test_a_re_clean_cleans_a_day_whose_drift_is_only_a_warning(settings, landing, instance):
+    root, _ = landing
+    rows = [{**row, "promo": "winter"} for row in order_rows(3, dt.date.fromisoformat(DRIFTED))]
+    extra = root / "orders" / f"date={DRIFTED}" / "promo.csv"
+    extra.write_bytes(csv_bytes(rows, header=[*HEADER, "promo"]))
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    loaded = job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RAW)
+    assert loaded.success  # an added column is a WARN: carried, blocking nothing
+    (warned,) = [
+        e
+        for e in loaded.get_asset_check_evaluations()
+        if e.check_name == "schema_drift" and not e.passed
+    ]
+    assert warned.partition == DRIFTED and warned.severity == dg.AssetCheckSeverity.WARN
+
+    assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
+    assert {DAYS[0], DRIFTED} <= cleaned_days(settings)
