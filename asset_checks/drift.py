@@ -29,7 +29,7 @@ import difflib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import PurePosixPath
 
@@ -493,6 +493,30 @@ def drift_outcome(
     return PartitionOutcome(False, severity, f"Schema drift: {summary}", metadata)
 
 
+def blocking_summary(outcomes: Mapping[str, PartitionOutcome]) -> str:
+    """The days whose drift is an ERROR, each with its findings (and unreadable files),
+    and what to do; empty when none is. Dagster's own step failure names the check only."""
+    days = [
+        f"{day} ({outcome.description}"
+        + (
+            f"; unreadable files: {outcome.metadata['unreadable_files']}"
+            if outcome.metadata.get("unreadable_files")
+            else ""
+        )
+        + ")"
+        for day, outcome in outcomes.items()
+        if not outcome.passed and outcome.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if not days:
+        return ""
+    return redact_emails(
+        f"schema_drift failed with ERROR on {len(days)} day(s): {'; '.join(days)}. Nothing"
+        " downstream of raw_orders runs for this run's days. Fix those days' landing files"
+        " (the findings are in the check's metadata) and run them again with raw_orders;"
+        " run the other days split around them."
+    )
+
+
 def rows_by_day(frame: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
     """The rows of each ``partition_date`` of ``frame`` (whatever type the engine gave
     the dates), without that column, in their order in ``frame``. One stable sort and
@@ -605,6 +629,9 @@ def build_drift_checks(
                     outcomes,
                 )
             )
+            blocked = blocking_summary(outcomes)
+            if blocked:  # the run's log (a terminal's dg launch) names the days, not only the UI
+                context.log.error(blocked)
 
     return [schema_drift]
 

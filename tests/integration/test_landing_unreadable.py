@@ -1,6 +1,7 @@
 """Landed files the platform cannot read fail the day visibly; gzip files are read."""
 
 import gzip
+import logging
 
 import dagster as dg
 import duckdb
@@ -71,6 +72,24 @@ def test_a_day_of_only_unreadable_files_does_not_look_empty_and_healthy(tmp_path
     assert metadata["dagster/partition_row_count"].value == 0
     assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
     assert drift.metadata["unreadable_files"].value == "orders.csv.zip"
+
+
+def test_the_runs_log_names_the_drifted_day_and_its_unreadable_files(tmp_path, instance):
+    """A terminal's `dg launch` shows the run's log: Dagster's step failure names the
+    check only ("raw_orders: schema_drift"), and the evaluations do not name their day."""
+    _, result, _, _ = _run(tmp_path, instance, {"orders.xlsx": b"PK\x03\x04"})
+    assert not result.success
+    errors = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if entry.level == logging.ERROR and entry.step_key == "raw_orders_schema_drift"
+    ]
+    assert any(
+        f"{DAY.isoformat()} (Schema drift: unreadable" in message
+        and "orders.xlsx" in message
+        and "run them again with raw_orders" in message
+        for message in errors
+    ), errors
 
 
 def test_readable_gzip_files_pass(tmp_path, instance):
