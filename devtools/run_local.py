@@ -261,6 +261,22 @@ def _failures(
     return found
 
 
+def report_blocked(checks: list[FailedCheck]) -> None:
+    """The days a blocking check other than the anomaly hold failed (with ERROR), each with
+    the check's own words, and what to do: the step's failure names the check only."""
+    blocked = [c for c in checks if c.check != METADATA_ANOMALY and c.severity == "ERROR"]
+    if not blocked:
+        return
+    print("Failed blocking checks (nothing downstream of them was built in that run):")
+    for check in sorted(blocked, key=lambda c: (c.partition or "", c.check)):
+        unreadable = check.metadata.get("unreadable_files")
+        extra = f"; unreadable files: {unreadable}" if unreadable else ""
+        print(
+            f"  {check.partition or '-'}  {check.check} on {check.asset}: {check.description}{extra}"
+        )
+    print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
+
+
 def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
     """Each held day with the check's verdict and top drivers, and how to release it."""
     print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
@@ -351,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             if check.check == METADATA_ANOMALY and check.partition
         }
         failures = _failures(result, tally, held)
+        blocked = list(tally.failed_checks)
         if not failures:
             normal = stretches(days, set(held))
             if held:
@@ -368,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 selection = below_raw if last_run else daily
                 result, tally = runner.run(label, first, last, selection, {STAGE_TAG: "publish"})
                 failures = _failures(result, tally)
+                blocked += tally.failed_checks
                 if failures:
                     break
         print_warehouse(settings.duckdb_path)
@@ -375,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             report_held(held, instance.root_directory)
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
+    if failures:
+        report_blocked(blocked)
     took = _seconds(time.perf_counter() - started)
     if failures:
         print(

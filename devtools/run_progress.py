@@ -63,6 +63,7 @@ class FailedCheck:
     partition: str | None
     description: str
     metadata: dict[str, object]
+    severity: str = "ERROR"  # WARN: reported, blocks nothing
 
 
 @dataclass
@@ -135,6 +136,7 @@ class _Watcher:
                         partition=evaluation.partition,
                         description=evaluation.description or "",
                         metadata={k: v.value for k, v in evaluation.metadata.items()},
+                        severity=evaluation.severity.value,
                     )
                 )
         elif kind == dg.DagsterEventType.STEP_SKIPPED:

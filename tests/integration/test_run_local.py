@@ -214,6 +214,11 @@ def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
     output = out.getvalue()
     assert code == 1, output
     assert "FAILED raw_orders_schema_drift" in output
+    # Which day, which check and why (Dagster's step failure names the check only).
+    assert "  2025-01-02  schema_drift on raw_orders: Schema drift: missing_required amount" in (
+        output
+    ), output
+    assert "Fix those days' landing files, then `make run` again" in output
     assert "Publish" not in output
     assert "Daily partitions start 2025-01-01 (yours)" in output
     assert not (landing / "demo.env").exists()
