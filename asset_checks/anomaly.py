@@ -343,7 +343,12 @@ def build_anomaly_checks(
             yield from span.record_events(evaluations)
             if span.failed_partitions:
                 held = ", ".join(span.failed_partitions)
-                context.log.warning(f"held (anomalous metadata): {held}")
+                context.log.warning(
+                    f"held or deferred by metadata_anomaly: {held}. Nothing downstream of"
+                    " raw_orders runs for this run's days. `python -m devtools.held` lists"
+                    " why and the release command; or land corrected files for the day;"
+                    " run the other days split around it."
+                )
                 # Shown on the run in the Runs list and run page: this run stopped on a
                 # hold, not on a fault (Dagster has no run status of its own for that).
                 context.instance.add_run_tags(

@@ -158,9 +158,16 @@ def test_the_run_that_held_a_day_is_tagged_with_it(demo_run):
     held = re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE)
     with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
         runs = instance.get_runs()
-    (load,) = [run for run in runs if run.tags.get(STAGE_TAG) == "load"]
+        (load,) = [run for run in runs if run.tags.get(STAGE_TAG) == "load"]
+        logged = [entry.user_message for entry in instance.all_logs(load.run_id)]
     publish = [run for run in runs if run.tags.get(STAGE_TAG) == "publish"]
     assert load.tags[HELD_DAYS_TAG] == held_run_tags(held)[HELD_DAYS_TAG]
+    # A terminal's dg launch shows this line: the days, and what to do about them.
+    assert any(
+        f"held or deferred by metadata_anomaly: {', '.join(held)}." in message
+        and "devtools.held" in message
+        for message in logged
+    ), logged
     assert all(HELD_DAYS_TAG not in run.tags for run in publish)
 
 
