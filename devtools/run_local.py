@@ -99,11 +99,19 @@ def plan_demo(days: int, yesterday: dt.date, start: dt.date | None, anomaly: boo
     return Demo(start=start, days=days, anomaly_day=anomaly_day)
 
 
+def calendar(first: str, last: str) -> list[str]:
+    """Every day from ``first`` to ``last``, both included: what a range run covers."""
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
 def stretches(days: list[str], held: set[str]) -> list[tuple[str, str]]:
-    """(first, last) of each run of consecutive days of ``days`` not in ``held``."""
+    """(first, last) of each run of consecutive calendar days from the first of ``days``
+    to the last not in ``held``. A range run covers the days between landed ones too (a
+    gap without a landed file), which metadata_anomaly judges, and may hold, as drops."""
     found: list[tuple[str, str]] = []
     current: list[str] = []
-    for day in [*days, None]:
+    for day in [*(calendar(days[0], days[-1]) if days else []), None]:
         if day is not None and day not in held:
             current.append(day)
         elif current:
@@ -216,8 +224,10 @@ class Runner:
         from sensors.run_telemetry import emit_finished_run_span
 
         run_id = str(uuid.uuid4())
-        count = self.days.index(last) - self.days.index(first) + 1
-        print(f"{label} {first}...{last} ({count} days), run {run_id[:8]}")
+        count = len(calendar(first, last))
+        landed = sum(first <= day <= last for day in self.days)
+        days = f"{count} days" + (f", {landed} landed" if landed != count else "")
+        print(f"{label} {first}...{last} ({days}), run {run_id[:8]}")
         began = time.perf_counter()
         with watch_run(self.instance, run_id, held_check=METADATA_ANOMALY) as tally:
             result = self.job.execute_in_process(
@@ -277,11 +287,15 @@ def report_blocked(checks: list[FailedCheck]) -> None:
     print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
 
 
-def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
+def report_held(
+    held: dict[str, FailedCheck], dagster_home: str, landed: Collection[str] = ()
+) -> None:
     """Each held day with the check's verdict and top drivers, and how to release it."""
     print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
     for day, check in sorted(held.items()):
         verdict, *drivers = _why(check.description)
+        if landed and day not in landed:
+            verdict = f"no landed file (a gap between landed days, held as a drop): {verdict}"
         print(f"  {day}  {verdict}")
         for driver in drivers:
             print(f"      {driver}")
@@ -373,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             if held:
                 print(
                     f"metadata_anomaly held {', '.join(sorted(held))}. Publishing the "
-                    f"{len(days) - len(held)} other days in {len(normal)} run(s)."
+                    f"{len(set(days) - set(held))} other landed days in {len(normal)} run(s)."
                 )
             for i, (first, last) in enumerate(normal, start=1):
                 # Customer metrics and CLV cover all history: computed once, in the last run.
@@ -390,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
                     break
         print_warehouse(settings.duckdb_path)
         if held:
-            report_held(held, instance.root_directory)
+            report_held(held, instance.root_directory, days)
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
     if failures:
@@ -401,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
             f"FAILED after {took} (exit code 1). Runs and logs: `make ui` (http://127.0.0.1:3000)."
         )
         return 1
-    summary = f"{len(days) - len(held)} days published"
+    summary = f"{len(set(days) - set(held))} days published"
     if held:
         summary += f", {len(held)} held (exit code 0: a hold is not a failure)"
     print(f"Done in {took}: {summary}. Browse it with `make ui` (http://127.0.0.1:3000).")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import duckdb
 import pytest
 
 from asset_checks.anomaly import HELD_DAYS_TAG, anomaly_config, held_run_tags
-from devtools import run_local
+from devtools import run_local, simulate
 from devtools.demo_env import read_start, recorded_start
 from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
 from resources.settings import PlatformSettings
@@ -51,6 +52,13 @@ def test_normal_days_run_in_stretches_around_the_held_ones():
     ]
     assert stretches(days, {"2026-11-07"}) == [("2026-11-01", "2026-11-06")]
     assert stretches(days, set(days)) == []
+    # The days between landed ones are in the range runs too, and split them when held.
+    landed = ["2026-11-01", "2026-11-02", "2026-11-05"]
+    assert stretches(landed, set()) == [("2026-11-01", "2026-11-05")]
+    assert stretches(landed, {"2026-11-03"}) == [
+        ("2026-11-01", "2026-11-02"),
+        ("2026-11-04", "2026-11-05"),
+    ]
 
 
 def test_demo_options_on_a_landing_zone_with_files_are_said_to_be_ignored(tmp_path, capsys):
@@ -274,3 +282,49 @@ def test_a_day_whose_folder_is_gone_is_withdrawn_on_the_next_run(tmp_path, monke
                 [last],
             ).fetchone()[0]
             assert rows == 0, table
+
+
+def test_a_gap_between_landed_days_is_published_around(tmp_path, monkeypatch):
+    """Your own files with days missing in the middle: the load run's range covers the gap,
+    whose days (no landed file) metadata_anomaly holds as drops. Publishing split the
+    landed days only, so one publish range held the held gap days and the cleaning refused
+    it: nothing published, exit 1."""
+    landing = tmp_path / "landing"
+    simulate.main(
+        [
+            *("--landing", str(landing), "--start", "2023-03-01", "--days", "28"),
+            *("--orders-per-day", "300", "--seed", "3", "--format", "csv"),
+        ]
+    )
+    gap = [f"2023-03-{day}" for day in (21, 22, 23, 24)]
+    for day in gap:
+        shutil.rmtree(landing / "orders" / f"date={day}")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(landing),
+        "ORDERS_PARTITIONS_START": "2023-03-01",
+        "DUCKDB_PATH": str(tmp_path / "orders.duckdb"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        code = run_local.main([])
+    output = out.getvalue()
+    assert code == 0, output
+    assert "Load and judge (raw_orders and its checks) 2023-03-01...2023-03-28 (28 days" in output
+    held = set(re.findall(r"^  (\d{4}-\d{2}-\d{2})  ", output, flags=re.MULTILINE))
+    assert held and held <= set(gap), output  # only days without a landed file are held
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
+        published = {
+            day
+            for (day,) in conn.execute(
+                "select distinct cast(partition_date as varchar) from warehouse.fct_orders"
+            ).fetchall()
+        }
+    assert published == {f"2023-03-{day:02d}" for day in range(1, 29)} - set(gap), output
+    assert re.search(rf"24 days published, {len(held)} held", output), output
+    assert "no landed file" in output  # a held gap day is said to be one
