@@ -123,7 +123,8 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         description=(
             "Every asset, from the landing files to the warehouse tables, for one day or a "
             "range of days (a range runs as one run). Launch it from the Materialize dialog "
-            "or with `dagster asset materialize --partition-range`."
+            "or from a terminal with `dg launch --job orders_pipeline --partition-range "
+            "A...B` (see docs/backfill-runbook.md)."
         ),
     )
     daily = dg.build_schedule_from_partitioned_job(
