@@ -18,6 +18,8 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
   reads one partition's history a query, a new PostgreSQL connection each;
   ``resources.instance_history.unpassed_checks`` reads the verdicts of many days in one.
   Imported when first asked for, as the event log storage.
+* ``TMP_DAGSTER_HOME_PREFIX``: the name prefix of the folder the CLI (``dg launch``) keeps a
+  run's instance in when ``DAGSTER_HOME`` is not set, and deletes on exit.
 * The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
   and ``SerializableErrorInfo``, the type of a failed run's error: read by the run-failure
   alert sensor.
@@ -70,7 +72,13 @@ __all__ = [
     "ConfigurableClassData",
     "DagsterEventType",
     "PartitionKeyFilter",
+    "TMP_DAGSTER_HOME_PREFIX",
 ]
+
+# dagster._cli.utils.TMP_DAGSTER_HOME_PREFIX, copied: importing the CLI's module costs about
+# a hundred modules (0.2 s) on every load (tests/integration/test_temporary_instance.py
+# checks the copy).
+TMP_DAGSTER_HOME_PREFIX = ".tmp_dagster_home_"
 
 _EVENT_LOG_STORAGE = {"SqliteEventLogStorage", "INDEX_SHARD_NAME", "AssetCheckExecutionsTable"}
 

@@ -4,6 +4,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -11,6 +12,7 @@ import dagster as dg
 from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
+from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
 from resources.instance_history import latest_materializations, unpassed_checks, unpassed_latest
 
 DATA_PLATFORM = "team:data-platform"
@@ -56,6 +58,20 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
     return dg.Failure(description=description, metadata=metadata, allow_retries=False)
 
 
+def refuse_temporary_instance(instance: dg.DagsterInstance) -> None:
+    """Fail at once, without retries, on the temporary instance `dg launch` uses when
+    ``DAGSTER_HOME`` is not set: it holds none of the earlier runs' holds and check
+    verdicts, so a held or failed day would be built on (and published) unchecked."""
+    if Path(instance.root_directory).name.startswith(TMP_DAGSTER_HOME_PREFIX):
+        raise permanent_failure(
+            "DAGSTER_HOME is not set: this run's Dagster instance is a temporary folder"
+            f" ({instance.root_directory}, deleted when the command exits) that holds none"
+            " of the earlier runs' holds and check verdicts, so it cannot tell a held or"
+            " failed day and nothing is built on it. `export DAGSTER_HOME=$PWD/.dagster_home`"
+            " (the instance `make run` and `make ui` use) and launch again."
+        )
+
+
 def refuse_unchecked_upstream(
     context: dg.AssetExecutionContext,
     check_keys: Sequence[dg.AssetCheckKey],
@@ -73,6 +89,7 @@ def refuse_unchecked_upstream(
     before its checks ran). The rule a run applies: nothing is built on a day until its
     blocking checks have judged it and none failed with ERROR severity.
     """
+    refuse_temporary_instance(context.instance)
     partitions = None if days is None else [day.isoformat() for day in days]
     unpassed = unpassed_checks(context.instance, check_keys, partitions)
     if not unpassed:
@@ -122,6 +139,7 @@ def refuse_unchecked_table(
     dim_customers alone would otherwise publish scores whose checks failed in an earlier
     run. (Those checks are evaluated in the asset's own step, right after it writes, so
     there is no other run's unchecked write to wait for.)"""
+    refuse_temporary_instance(context.instance)
     unpassed = unpassed_latest(context.instance, check_keys)
     if not unpassed:
         return

@@ -20,6 +20,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     order_table_types,
     permanent_failure,
+    refuse_temporary_instance,
     refuse_unchecked_upstream,
 )
 from platform_assets.partitions import partition_dates
@@ -125,6 +126,7 @@ def build_staging_assets(
     ):
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
         days = partition_dates(context)  # a bad range fails here, before any SQL
+        refuse_temporary_instance(context.instance)  # it could tell no held day
         refuse_held_days(context.instance, days)
         # Dagster blocks on schema_drift only in the run that evaluated it: a re-clean
         # (`dg launch --assets cleaned_orders,quarantined_orders`) would clean the day.
