@@ -23,6 +23,7 @@ handed back with their line number, so the caller re-reads their text with the
 
 from __future__ import annotations
 
+import codecs
 import csv
 from dataclasses import dataclass
 
@@ -56,8 +57,14 @@ def _plain_text(data: bytes) -> bool:
     if b"\x00" in data:
         return False
     if not data.isascii():
+        # Checked a chunk at a time: the file's text (four bytes a character when one
+        # value needs them) is never built to be thrown away.
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        view = memoryview(data)
         try:
-            data.decode("utf-8")
+            for begin in range(0, len(data), _QUOTE_CHUNK):
+                decoder.decode(view[begin : begin + _QUOTE_CHUNK])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return False
     returns = data.count(b"\r")

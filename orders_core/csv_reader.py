@@ -8,9 +8,11 @@ whose rows every faster path must equal.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from orders_core import landed_text
 from orders_core.contract import Contract
 from orders_core.csv_fast import WellFormedCsv, parse_well_formed
 from orders_core.dtypes import TEXT_DTYPE
-from orders_core.landed_text import bounded_header, bounded_raw
+from orders_core.landed_text import RAW_RECORD_KEEP_BYTES, bounded_header, bounded_raw
 from orders_core.raw_frame import (
     UNDECODABLE,
     LandedFile,
@@ -96,20 +98,32 @@ def read_csv(contract: Contract, source: LandedFile) -> pd.DataFrame:
 
 
 def csv_batches(
-    contract: Contract, source: LandedFile, batch_rows: int | None = None
+    contract: Contract,
+    source: LandedFile,
+    batch_rows: int | None = None,
+    stream: BinaryIO | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Parse a CSV landing file; ``source_line`` is the line where each record starts.
 
     Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`; one
     frame, of Arrow strings); anything else is read row by row with the ``csv`` module,
     which is the reference, at most ``batch_rows`` (:data:`BATCH_ROWS`) records a
-    frame.
+    frame. Given ``stream`` (a seekable binary stream of the file, instead of
+    ``source.data``), the file's bytes are held only while pyarrow's parser is tried:
+    the row-by-row reader streams them.
     """
-    parsed = parse_well_formed(source.data)
+    data = source.data if stream is None else _read_all(stream)
+    parsed = parse_well_formed(data)
+    del data
     if parsed is not None:
         yield _well_formed_frame(contract, source, parsed)
         return
-    yield from csv_row_batches(contract, source, batch_rows)
+    yield from csv_row_batches(contract, source, batch_rows, stream=stream)
+
+
+def _read_all(stream: BinaryIO) -> bytes:
+    stream.seek(0)
+    return stream.read()
 
 
 def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:
@@ -132,11 +146,17 @@ def csv_error(exc: csv.Error) -> str:
 
 
 def csv_row_batches(
-    contract: Contract, source: LandedFile, batch_rows: int | None = None
+    contract: Contract,
+    source: LandedFile,
+    batch_rows: int | None = None,
+    stream: BinaryIO | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The reference CSV reader: Python's ``csv`` module, strict, one record at a time,
     framed ``batch_rows`` records at a time (one frame, maybe empty, at least).
 
+    The file is read from ``stream`` (a seekable binary stream of it; default
+    ``source.data``) a chunk at a time: what is held is about a chunk of its text and a
+    batch of records, not the file (:meth:`landed_text.PhysicalLines.of_stream`).
     Sizes and line numbers follow :mod:`orders_core.landed_text`: a record over the size
     limit is one broken record with a bounded prefix of its text, and a quote that is
     never closed breaks the line it opens on only, not every record after it. Which
@@ -144,13 +164,11 @@ def csv_row_batches(
     than a batch, a first pass over its records decides it before the first frame.
     """
     batch_rows = batch_rows or BATCH_ROWS
-    text = source.data.decode("utf-8", "surrogateescape")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    lines = landed_text.PhysicalLines(text)
+    stream = stream if stream is not None else io.BytesIO(source.data)
+    lines = landed_text.PhysicalLines.of_stream(stream)
     reader = csv.reader(lines, strict=True)
     # Sizes are judged per record below: the csv module must not cut a long field short.
-    with _field_size_limit(len(text) + 1):
+    with _field_size_limit(_stream_size(stream) + 1):
         try:
             header = next(reader)
         except StopIteration:
@@ -161,14 +179,14 @@ def csv_row_batches(
             # one broken record, its text kept as far as any record's is (its first
             # RAW_RECORD_KEEP_BYTES), not only the header's line.
             records = Records(contract, [])
-            records.add_broken(f"unparseable_header: {csv_error(exc)}", bounded_raw(text), 1)
+            records.add_broken(f"unparseable_header: {csv_error(exc)}", _file_start(stream), 1)
             yield records.frame(contract, source, "csv")
             return
         records = Records(contract, bounded_header([escape_undecodable(name) for name in header]))
         framed = False
         for _ in _read_csv_records(records, reader, lines, batch_rows):
             if not framed and records.unresolved_extras():
-                _note_pii_of_file(contract, records, text, batch_rows)
+                _note_pii_of_file(contract, records, stream, batch_rows)
             yield records.frame(contract, source, "csv")
             records.clear()
             framed = True
@@ -176,11 +194,29 @@ def csv_row_batches(
             yield records.frame(contract, source, "csv")
 
 
-def _note_pii_of_file(contract: Contract, records: Records, text: str, batch_rows: int) -> None:
+def _stream_size(stream: BinaryIO) -> int:
+    """Bytes in a seekable stream (its position kept)."""
+    at = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(at)
+    return size
+
+
+def _file_start(stream: BinaryIO) -> str:
+    """The first RAW_RECORD_KEEP_BYTES of a file's text (a BOM dropped), as ``bounded_raw``
+    keeps a record's."""
+    stream.seek(0)
+    head = stream.read(RAW_RECORD_KEEP_BYTES + 8).decode("utf-8", "surrogateescape")
+    return bounded_raw(head.removeprefix("\ufeff"))
+
+
+def _note_pii_of_file(
+    contract: Contract, records: Records, stream: BinaryIO, batch_rows: int
+) -> None:
     """Mark in ``records`` every extra column holding an e-mail in any record of the
-    file (``text``, its header already read into ``records``): a pass over the records
+    file (``stream``, its header already read into ``records``): a pass over the records
     that keeps no more than a batch of them."""
-    lines = landed_text.PhysicalLines(text)
+    lines = landed_text.PhysicalLines.of_stream(stream)
     reader = csv.reader(lines, strict=True)
     next(reader)  # the header
     scan = Records(contract, records.header)
@@ -205,10 +241,10 @@ def _read_csv_records(
 ) -> Iterator[None]:
     """Add every record after the header, each starting on the line where it begins;
     pause (yield) whenever ``records`` holds ``batch_rows`` of them."""
-    has_bad_bytes = UNDECODABLE.search(lines.text) is not None
     while True:
         if len(records.values) >= batch_rows:
             yield
+        lines.release()
         start, line = lines.pos, lines.line
         try:
             row = next(reader)
@@ -228,7 +264,7 @@ def _read_csv_records(
                 size = landed_text.text_bytes(text)
                 records.add_broken(landed_text.oversized_error(size), bounded_raw(text), line)
                 continue
-        if row and has_bad_bytes and any(UNDECODABLE.search(value) for value in row):
+        if row and lines.has_undecodable and any(UNDECODABLE.search(value) for value in row):
             records.add_broken(
                 "invalid_utf8", json.dumps([escape_undecodable(v) for v in row]), line
             )

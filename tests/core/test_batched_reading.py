@@ -312,3 +312,69 @@ def test_physical_lines_split_after_the_texts_line_ending_only(seed):
     parts = text.split(ending)
     expected = [part + ending for part in parts[:-1]] + [parts[-1]] * bool(parts[-1])
     assert list(PhysicalLines(text)) == expected
+
+
+# The row-by-row CSV reader reads its file a chunk at a time (landed_text.PhysicalLines
+# .of_stream): a one-file day of 1M quoted orders with one 4-byte character held the
+# file's bytes and its text at four bytes a character, 1.5 GiB in raw_orders.
+_CSV_PIECES = [b"a", b",", b'"', b'""', b"\n", b"\r", b"\r\n", b"\xc3\xa9", b"\xf0\x9f\x9a\x9a",
+               b"\xc3", b"\xff", b"x@y.io"]  # fmt: skip
+
+
+def _whole_text_lines(monkeypatch) -> None:
+    """The reader's lines as one window holding the whole text, read at once (the
+    reference)."""
+    monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1 << 30)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_csv_file_read_a_chunk_at_a_time_reads_as_its_whole_text(seed, monkeypatch):
+    """Wherever the chunks end (inside a character, between "\\r" and "\\n", inside a
+    quoted field or an unclosed quote) and whenever the text behind the reader is
+    dropped, the rows are those of the whole text in one window."""
+    rng = random.Random(seed)
+    header = b"\xef\xbb\xbf" * (seed % 5 == 0) + b"order_id,amount,note"
+    header += rng.choice([b"\n", b"\r\n", b"\r"])
+    data = header + b"".join(rng.choice(_CSV_PIECES) for _ in range(rng.randint(0, 120)))
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), data)
+    batch_rows = 1 + seed % 3
+    _whole_text_lines(monkeypatch)
+    expected = pd.concat(list(csv_row_batches(CONTRACT, source, batch_rows)), ignore_index=True)
+    monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1 + seed % 7)
+    streamed = list(csv_row_batches(CONTRACT, source, batch_rows, stream=io.BytesIO(data)))
+    pd.testing.assert_frame_equal(pd.concat(streamed, ignore_index=True), expected)
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_streamed_lines_are_the_whole_texts_lines(seed, monkeypatch):
+    rng = random.Random(seed)
+    data = b"".join(rng.choice(_CSV_PIECES) for _ in range(rng.randint(0, 80)))
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1 + seed % 5)
+    streamed = PhysicalLines.of_stream(io.BytesIO(data))
+    assert streamed.ending == line_ending(text)
+    assert "".join(streamed) == text
+    assert list(PhysicalLines.of_stream(io.BytesIO(data))) == list(PhysicalLines(text))
+
+
+def test_the_csv_row_reader_holds_a_window_of_the_file_not_its_text(monkeypatch):
+    monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1024)
+    rows = order_rows(3000)
+    for i, row in enumerate(rows):
+        row["region"] = f'"emea, ""west"" \U0001f69a {i}"'  # quoted, a 4-byte character
+    data = ("\n".join(_csv_lines(rows, {})) + "\n").encode()
+    held: list[int] = []
+    read_more = PhysicalLines._read_more
+
+    def spied(lines):
+        more = read_more(lines)
+        held.append(len(lines.text))
+        return more
+
+    monkeypatch.setattr(PhysicalLines, "_read_more", spied)
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
+    frames = list(csv_batches(CONTRACT, source, 1000, stream=io.BytesIO(data)))
+
+    assert [len(frame) for frame in frames] == [1000, 1000, 1000]
+    assert frames[2]["region"].iloc[-1] == 'emea, "west" \U0001f69a 2999'
+    assert len(data) > 300_000 and max(held) < 4 * 1024
