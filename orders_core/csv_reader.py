@@ -295,6 +295,13 @@ def _read_csv_records(
             if str(exc) == "unexpected end of data":  # a quote of this record never closes
                 text = lines.restart_after_line(start, line)
                 records.add_broken("csv_syntax: unclosed quote", bounded_raw(text), line)
+            elif lines.ending in lines.record(start):
+                # A quote that opened on this line closed on a later one (a stray quote
+                # at the start of a field, closed by the next stray one) and the record
+                # is malformed: only its first line is broken, as when it never closes.
+                # Read as one record, every order on the lines between was lost in it.
+                text = lines.restart_after_line(start, line)
+                records.add_broken(f"csv_syntax: {csv_error(exc)}", bounded_raw(text), line)
             else:
                 reason = f"csv_syntax: {csv_error(exc)}"
                 records.add_broken(reason, bounded_raw(lines.record(start)), line)

@@ -162,6 +162,21 @@ def test_an_unclosed_quote_breaks_its_own_line_only():
     assert raw["raw_record"].iloc[1] == 'B,"oops,2'
 
 
+def test_a_stray_quote_closed_by_a_later_one_breaks_its_own_line_only():
+    # Read as one record (the quote of line 3 closes at line 5's, then "x" is not a
+    # comma), the orders of lines 4 and 5 were lost inside one broken row.
+    raw = read("x.csv", HEADER + b'A,c,1\nB,"oops,2\nC,c,3\nD,"x,4\nE,c,5\n')
+    assert summary(raw) == [
+        ("A", 2, None),
+        ("-", 3, "csv_syntax"),
+        ("C", 4, None),
+        ("-", 5, "csv_syntax"),
+        ("E", 6, None),
+    ]
+    assert raw["raw_record"].iloc[1] == 'B,"oops,2'
+    assert raw["raw_record"].iloc[3] == 'D,"x,4'
+
+
 def test_csv_syntax_errors_keep_their_text():
     raw = read("x.csv", HEADER + b'A,c,1\nB,"x"y,2\nC,c,3\n')
     assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None)]
