@@ -413,6 +413,27 @@ def test_a_well_formed_csv_file_of_many_records_is_framed_a_batch_at_a_time(monk
     assert len(good) == 7 and good["pii_extra_columns_json"].notna().all()
 
 
+def test_a_csv_file_over_the_fast_paths_size_is_read_row_by_row_to_the_same_rows(monkeypatch):
+    # pyarrow holds the file and its table: a 156 MB file took raw_orders to 999 MiB.
+    extra = {i: {"note": "caf\u00e9"} for i in range(50)} | {7: {"note": "ann@example.com"}}
+    data = ("\n".join(_csv_lines(order_rows(50), extra)) + "\n").encode()
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
+    assert parse_well_formed(data) is not None  # the fast path's file
+    fast = list(csv_batches(CONTRACT, source, stream=io.BytesIO(data)))
+    monkeypatch.setattr(csv_reader, "FAST_PATH_MAX_BYTES", len(data) - 1)
+
+    def refused(_data: bytes) -> None:
+        raise AssertionError("pyarrow's parser tried on a file over its size")
+
+    monkeypatch.setattr(csv_reader, "parse_well_formed", refused)
+    streamed = list(csv_batches(CONTRACT, source, 20, stream=io.BytesIO(data)))
+    held = list(csv_batches(CONTRACT, LandedFile(source.uri, "o.csv", len(data), data), 20))
+
+    assert [len(frame) for frame in streamed] == [20, 20, 10]
+    for frames in (streamed, held):
+        pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), fast[0])
+
+
 def test_a_jsonl_file_is_framed_16384_records_at_a_time():
     # At 65,536 a one-file day of 1M records took raw_orders to 1,081 MiB.
     lines = [json.dumps({**row, "promo": f"p{i}"}) for i, row in enumerate(order_rows(20_000))]
