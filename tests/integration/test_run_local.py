@@ -29,6 +29,24 @@ TRAINING_DAYS = 28
 DAYS = anomaly_config(0.65, TRAINING_DAYS).min_history + 7 + ANOMALY_DAYS_BEFORE_END + 1
 
 
+def local_env(monkeypatch, tmp_path: Path, landing: Path, start: str) -> Path:
+    """The environment `make run` gives run_local: a Dagster home of its own, ``landing``,
+    partitions from ``start`` and a warehouse file in ``tmp_path`` (its path returned)."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    duckdb_path = tmp_path / "orders.duckdb"
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_LANDING_URI": str(landing),
+        "ORDERS_PARTITIONS_START": start,
+        "DUCKDB_PATH": str(duckdb_path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return duckdb_path
+
+
 def test_the_demo_ends_yesterday_unless_the_user_chose_its_start():
     yesterday = dt.date(2026, 12, 2)
     demo = plan_demo(45, yesterday, None)
@@ -212,17 +230,7 @@ def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
     row = order("C1", "carol", "2025-01-02T08:00:00Z", "5.00")
     del row["amount"]
     write_csv(day_dir(landing, DAY2) / "part-009.csv", [row], header=list(row))
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.delenv("PLATFORM_ENV", raising=False)
-    for name, value in {
-        "DAGSTER_HOME": str(home),
-        "ORDERS_LANDING_URI": str(landing),
-        "ORDERS_PARTITIONS_START": "2025-01-01",
-        "DUCKDB_PATH": str(tmp_path / "orders.duckdb"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    local_env(monkeypatch, tmp_path, landing, "2025-01-01")
     out = io.StringIO()
     with redirect_stdout(out):
         code = run_local.main([])
@@ -248,18 +256,7 @@ def test_a_day_whose_folder_is_gone_is_withdrawn_on_the_next_run(tmp_path, monke
 
     landing = tmp_path / "landing"
     build_landing(landing)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.delenv("PLATFORM_ENV", raising=False)
-    duckdb_path = tmp_path / "orders.duckdb"
-    for name, value in {
-        "DAGSTER_HOME": str(home),
-        "ORDERS_LANDING_URI": str(landing),
-        "ORDERS_PARTITIONS_START": "2025-01-01",
-        "DUCKDB_PATH": str(duckdb_path),
-    }.items():
-        monkeypatch.setenv(name, value)
+    duckdb_path = local_env(monkeypatch, tmp_path, landing, "2025-01-01")
     last = LocalLandingZone(root=str(landing)).list_days()[-1]
     with redirect_stdout(io.StringIO()):
         assert run_local.main([]) == 0
@@ -299,17 +296,7 @@ def test_a_gap_between_landed_days_is_published_around(tmp_path, monkeypatch):
     gap = [f"2023-03-{day}" for day in (21, 22, 23, 24)]
     for day in gap:
         shutil.rmtree(landing / "orders" / f"date={day}")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.delenv("PLATFORM_ENV", raising=False)
-    for name, value in {
-        "DAGSTER_HOME": str(home),
-        "ORDERS_LANDING_URI": str(landing),
-        "ORDERS_PARTITIONS_START": "2023-03-01",
-        "DUCKDB_PATH": str(tmp_path / "orders.duckdb"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    local_env(monkeypatch, tmp_path, landing, "2023-03-01")
     out = io.StringIO()
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
         code = run_local.main([])
