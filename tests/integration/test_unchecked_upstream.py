@@ -25,6 +25,7 @@ from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upst
 from resources import instance_history
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
 from tests.support.check_history import count_index_connections, report_judged, report_planned
+from tests.support.pipeline_helpers import permanent_failure_message
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
 BAD = DAYS[1]
@@ -49,12 +50,6 @@ BLOCKING = [
     dg.AssetCheckKey(CLEANED_ORDERS, "gx_quality"),
     dg.AssetCheckKey(CLEANED_ORDERS, "reconciliation"),
 ]
-
-
-def _failure(result: dg.ExecuteInProcessResult) -> str:
-    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
-    return failure.step_failure_data.user_failure_data.description
 
 
 def _facts_days(settings) -> set[str]:
@@ -106,7 +101,7 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
         instance=instance, asset_selection=METRICS, raise_on_error=False
     )
     assert not refused.success
-    message = _failure(refused)
+    message = permanent_failure_message(refused)
     assert f"cleaned_orders's blocking checks have not passed for 1 day(s): {BAD} (gx_quality)" in (
         message
     )
@@ -118,7 +113,7 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
     refused = job.execute_in_process(
         instance=instance, asset_selection=FACTS, tags=RANGE, raise_on_error=False
     )
-    assert f"{BAD} (gx_quality)" in _failure(refused)
+    assert f"{BAD} (gx_quality)" in permanent_failure_message(refused)
 
     # Run again with its checks, the day passes and everything builds on it.
     assert job.execute_in_process(instance=instance, tags=RANGE).success
@@ -138,7 +133,7 @@ def test_a_cleaned_day_its_checks_never_judged_is_built_on_by_no_later_run(setti
     refused = job.execute_in_process(
         instance=instance, asset_selection=METRICS, raise_on_error=False
     )
-    assert f"{BAD} (gx_quality, reconciliation)" in _failure(refused)
+    assert f"{BAD} (gx_quality, reconciliation)" in permanent_failure_message(refused)
 
 
 def test_a_run_queued_behind_the_one_that_judged_the_days_does_not_unjudge_them(settings, instance):
@@ -211,7 +206,7 @@ def test_customer_clv_failing_its_checks_is_published_by_no_later_run(settings, 
     assert not refused.success
     assert (
         "customer_clv's blocking checks have not passed its latest materialization:"
-        " prob_alive_within_unit_interval." in _failure(refused)
+        " prob_alive_within_unit_interval." in permanent_failure_message(refused)
     )
     # A newer materialization no check judged (a run stopped inside the step) is refused too.
     instance.report_runless_asset_event(dg.AssetMaterialization(CLV))

@@ -30,6 +30,14 @@ def run_range(settings: PlatformSettings, instance, start: str, end: str, **kwar
     return job.execute_in_process(instance=instance, tags=tags, **kwargs)
 
 
+def permanent_failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The description of a run's one step failure, which was not retried."""
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    retried = dg.DagsterEventType.STEP_UP_FOR_RETRY
+    assert not any(e.event_type == retried for e in result.all_events)
+    return failure.step_failure_data.user_failure_data.description
+
+
 def table_checksums(duckdb_path: str, tables=TABLES) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent digest of each table's content."""
     sums = {}
