@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -88,24 +91,25 @@ def _quotes_are_plain(buf: np.ndarray) -> bool:
     return not unmatched
 
 
-def _nonblank_lines(data: bytes, start: int) -> np.ndarray:
-    """Numbers of the non-blank lines from byte ``start`` on, counting the header as line 1."""
+def _nonblank_lines(data: bytes, start: int, first_line: int) -> np.ndarray:
+    """Numbers of the non-blank lines from byte ``start`` (line ``first_line``) on."""
     buf = np.frombuffer(data, dtype=np.uint8)[start:]
     newlines = np.flatnonzero(buf == ord("\n"))
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [buf.size]))
     carriage_return = buf[np.minimum(starts, buf.size - 1)] == ord("\r")
     blank = (ends == starts) | ((ends == starts + 1) & carriage_return)
-    return np.flatnonzero(~blank) + 2
+    return np.flatnonzero(~blank) + first_line
 
 
-def _find_lines(data: bytes, start: int, texts: list[str]) -> list[int] | None:
-    """Line numbers of the whole lines equal to ``texts``, found in order from ``start``.
+def _find_lines(data: bytes, start: int, texts: list[str], first_line: int) -> list[int] | None:
+    """Line numbers of the whole lines equal to ``texts``, found in order from ``start``
+    (line ``first_line``).
 
     Equal lines parse alike, so the n-th odd record is the first whole line with its
     text after the previous one.
     """
-    numbers, cursor, line = [], start, 2
+    numbers, cursor, line = [], start, first_line
     for text in texts:
         needle = text.encode("utf-8")
         found = data.find(needle, cursor)
@@ -136,7 +140,79 @@ def _longest_record(table: pa.Table) -> int:
 
 
 def parse_well_formed(data: bytes) -> WellFormedCsv | None:
-    """Parse ``data`` with pyarrow if it is plainly well formed (see the module), else None."""
+    """Parse ``data`` whole with pyarrow if it is plainly well formed (see the module),
+    else None: :func:`well_formed_blocks` with the file one block."""
+    blocks = list(well_formed_blocks(io.BytesIO(data), len(data), max(len(data), 1)))
+    return blocks[0] if len(blocks) == 1 else None
+
+
+def well_formed_blocks(
+    stream: BinaryIO, size: int, block_bytes: int
+) -> Iterator[WellFormedCsv | None]:
+    """pyarrow's records of a CSV file (a seekable binary ``stream`` of ``size`` bytes),
+    one :class:`WellFormedCsv` per block of whole lines of about ``block_bytes`` (cut
+    after a line feed), while the file is plainly well formed (see the module).
+
+    At the first block that is not, yields None and stops: the caller reads the file
+    with the exact reader. Every rule is a rule of each line, so a file whose blocks all
+    pass is a file that passes whole, and its records and line numbers are the same
+    whatever the blocks: only a block and its parsed table are held at a time, not the
+    file's bytes. A file with no record at all is left to the exact reader.
+    """
+    header: list[str] | None = None
+    first_line = 2  # the line a block starts with (the header is line 1)
+    for data, last in _line_blocks(stream, size, block_bytes):
+        if data is None:
+            yield None  # a line longer than any record the fast path takes
+            return
+        start = 0
+        if header is None:
+            found = _header(data)
+            if found is None:
+                yield None
+                return
+            header, start = found
+            if start == len(data) and last:
+                yield None  # no record: the exact reader frames it
+                return
+        elif not _plain_text(data) or (
+            b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8))
+        ):
+            yield None
+            return
+        block = _block_records(data, start, header, first_line)
+        yield block
+        if block is None:
+            return
+        first_line += data.count(b"\n", start)
+
+
+def _line_blocks(
+    stream: BinaryIO, size: int, block_bytes: int
+) -> Iterator[tuple[bytes | None, bool]]:
+    """The file in blocks of whole lines, each with whether it is the last: about
+    ``block_bytes`` each, cut after the last line feed of what was read. ``None`` (and
+    no further block) when a line outgrows the largest record the fast path takes."""
+    stream.seek(0)
+    pending = b""
+    while True:
+        data = pending + stream.read(block_bytes)
+        if stream.tell() >= size:
+            if data:
+                yield data, True
+            return
+        cut = data.rfind(b"\n") + 1
+        if not cut and len(data) > landed_text.MAX_RECORD_BYTES + len(BOM):
+            yield None, False
+            return
+        if cut:
+            yield data[:cut], False
+        pending = data[cut:]
+
+
+def _header(data: bytes) -> tuple[list[str], int] | None:
+    """The header of the file's first block ``data`` and where its records start; None
+    unless the block is plainly well formed up to its records (see the module)."""
     offset = len(BOM) if data.startswith(BOM) else 0
     header_end = data.find(b"\n", offset)
     if header_end < 0 or header_end - offset >= landed_text.MAX_RECORD_BYTES:
@@ -155,7 +231,14 @@ def parse_well_formed(data: bytes) -> WellFormedCsv | None:
         return None  # single column, or a BOM that pyarrow would drop
     if max(len(name.encode()) for name in header) > landed_text.MAX_HEADER_NAME_BYTES:
         return None
+    return header, start
 
+
+def _block_records(
+    data: bytes, start: int, header: list[str], first_line: int
+) -> WellFormedCsv | None:
+    """pyarrow's records of the whole lines ``data[start:]``, the first numbered
+    ``first_line``; None unless each is one record of plainly well-formed CSV."""
     odd_texts: list[str] = []
 
     def skip(row: pacsv.InvalidRow) -> str:
@@ -163,30 +246,37 @@ def parse_well_formed(data: bytes) -> WellFormedCsv | None:
         return "skip"
 
     names = [f"f{i}" for i in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data).slice(start)),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-    except pa.ArrowInvalid:
-        return None  # e.g. no records at all
+    if start == len(data):
+        table = pa.table({name: pa.array([], pa.string()) for name in names})
+    else:
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data).slice(start)),
+                read_options=pacsv.ReadOptions(column_names=names),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+        except pa.ArrowInvalid:
+            return None
     records = table.num_rows + len(odd_texts)
-    lines = data.count(b"\n", start) + (not data.endswith(b"\n"))
+    count = data.count(b"\n", start) + (not data.endswith(b"\n"))
     # Blank lines and records spanning lines both make records fewer than lines.
-    lines = np.arange(2, 2 + lines) if records == lines else _nonblank_lines(data, start)
+    lines = (
+        np.arange(first_line, first_line + count)
+        if records == count
+        else _nonblank_lines(data, start, first_line)
+    )
     if records != lines.size:
         return None  # some record spans lines: only the csv module numbers those exactly
     limit = landed_text.MAX_RECORD_BYTES
     if _longest_record(table) >= limit or any(len(t.encode()) >= limit for t in odd_texts):
         return None
-    odd_numbers = _find_lines(data, start, odd_texts) if odd_texts else []
+    odd_numbers = _find_lines(data, start, odd_texts, first_line) if odd_texts else []
     if odd_numbers is None:
         return None
     good = lines[~np.isin(lines, odd_numbers)] if odd_numbers else lines

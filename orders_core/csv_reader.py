@@ -12,15 +12,16 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from orders_core import landed_text
+from orders_core import csv_fast, landed_text
 from orders_core.contract import Contract
-from orders_core.csv_fast import WellFormedCsv, parse_well_formed
+from orders_core.csv_fast import WellFormedCsv
 from orders_core.dtypes import TEXT_DTYPE
 from orders_core.landed_text import RAW_RECORD_KEEP_BYTES, bounded_header, bounded_raw
 from orders_core.raw_frame import (
@@ -35,14 +36,15 @@ from orders_core.raw_frame import (
 # Records a frame of the row-by-row reader, which holds the file's text besides: at
 # 65,536 a one-file day of 1M records peaked at 1,029 MiB in raw_orders, at 16,384 903.
 BATCH_ROWS = 16_384
-# Records a frame of a file pyarrow parsed (its table is held whole besides).
+# Records a frame of a file pyarrow parsed (its block's table is held besides).
 WELL_FORMED_BATCH_ROWS = 65_536
-# Bytes of the largest file pyarrow's parser is tried on. It holds the file's bytes and its
-# parsed table, about 2.5 times the file: a one-file day of 1M orders (156 MB, an extra
-# column with a non-ASCII value) peaked at 991-999 MiB in raw_orders, and a larger file
-# would pass the 1 GiB bound. A larger file is read row by row, from its stream: the
-# same rows (the row-by-row reader is the reference), a chunk of the file held.
-FAST_PATH_MAX_BYTES = 64 * 1024 * 1024
+# Bytes of a block of lines pyarrow parses at a time. Parsed whole, a file was held with
+# its table, about 2.5 times its size: a one-file day of 1M orders (156 MB, an extra
+# column with a non-ASCII value) took raw_orders to 991-999 MiB, and a larger file would
+# pass the 1 GiB bound. A file of several blocks is parsed twice: once to learn that
+# every block is plainly well formed (and which extra columns hold e-mails), then to
+# frame it.
+WELL_FORMED_BLOCK_BYTES = 32 * 1024 * 1024
 
 
 def _check_fields(records: Records, row: list[str], line: int) -> None:
@@ -65,20 +67,75 @@ def _repeated(value: str, n: int) -> pd.api.extensions.ExtensionArray:
     return pd.array(values, dtype="string")
 
 
-def _well_formed_frames(
-    contract: Contract, source: LandedFile, parsed: WellFormedCsv
-) -> Iterator[pd.DataFrame]:
-    """The raw frames of a file parsed by the fast path, :data:`WELL_FORMED_BATCH_ROWS`
-    records a frame (one at least): together the row-by-row reader's rows. Framed whole,
-    a one-file day of 1M such orders (an extra column with a non-ASCII value, which the
-    engine does not load) took raw_orders to 1.9 GiB."""
-    records = Records(contract, parsed.header)
-    table, n = parsed.table, parsed.table.num_rows
-    rows = WELL_FORMED_BATCH_ROWS
-    if records.extras and n > rows:  # e-mail extra columns are the whole file's
-        for begin in range(0, n, rows):
+@dataclass(frozen=True)
+class _WellFormedFile:
+    """A CSV file every block of which pyarrow parsed (see :func:`_scan_well_formed`)."""
+
+    records: Records  # its header, and its extra columns holding e-mails
+    only_block: WellFormedCsv | None  # the file's one block, kept; None when it has several
+
+
+def _scan_well_formed(contract: Contract, stream: BinaryIO, size: int) -> _WellFormedFile | None:
+    """The first pass of the fast path: every block of the file parsed and checked
+    (:func:`csv_fast.well_formed_blocks`), and the extra columns holding an e-mail in
+    any record noted, before a frame is written. None when a block is not plainly well
+    formed: the file is then read row by row, whole."""
+    records: Records | None = None
+    only_block: WellFormedCsv | None = None
+    for number, block in enumerate(
+        csv_fast.well_formed_blocks(stream, size, WELL_FORMED_BLOCK_BYTES)
+    ):
+        if block is None:
+            return None
+        if records is None:
+            records = Records(contract, block.header)
+        table, rows = block.table, WELL_FORMED_BATCH_ROWS
+        for begin in range(0, table.num_rows, rows):
+            if not records.unresolved_extras():
+                break
             part = table.slice(begin, rows)
             records.note_pii([part.column(i).to_pylist() for i, _ in records.extras])
+        only_block = block if number == 0 else None
+    return None if records is None else _WellFormedFile(records, only_block)
+
+
+def _well_formed_frames(
+    contract: Contract, source: LandedFile, scanned: _WellFormedFile, stream: BinaryIO, size: int
+) -> Iterator[pd.DataFrame]:
+    """The raw frames of a file the fast path took, :data:`WELL_FORMED_BATCH_ROWS`
+    records a frame at most and one frame at least: together the row-by-row reader's
+    rows. A file of several blocks is parsed again, a block at a time."""
+    blocks = (
+        [scanned.only_block]
+        if scanned.only_block is not None
+        else csv_fast.well_formed_blocks(stream, size, WELL_FORMED_BLOCK_BYTES)
+    )
+    last: WellFormedCsv | None = None
+    framed = False
+    for block in blocks:
+        if block is None:
+            raise RuntimeError(
+                f"{source.uri} changed while it was read (its first reading found every "
+                "line well formed): read the day again once the file is no longer written"
+            )
+        last = block
+        if block.table.num_rows or block.odd_lines or scanned.only_block is not None:
+            yield from _block_frames(contract, source, scanned.records, block)
+            framed = True
+    if not framed and last is not None:  # blank lines only, over several blocks
+        empty = WellFormedCsv(last.header, last.table.slice(0, 0), last.lines[:0], [])
+        yield from _block_frames(contract, source, scanned.records, empty)
+
+
+def _block_frames(
+    contract: Contract, source: LandedFile, records: Records, parsed: WellFormedCsv
+) -> Iterator[pd.DataFrame]:
+    """The raw frames of a block pyarrow parsed, :data:`WELL_FORMED_BATCH_ROWS` records
+    a frame (one at least). Framed whole, a one-file day of 1M such orders (an extra
+    column with a non-ASCII value, which the engine does not load) took raw_orders to
+    1.9 GiB."""
+    table, n = parsed.table, parsed.table.num_rows
+    rows = WELL_FORMED_BATCH_ROWS
     odd = parsed.odd_lines
     for begin in range(0, max(n, 1), rows):
         last = begin + rows >= n
@@ -152,28 +209,20 @@ def csv_batches(
 ) -> Iterator[pd.DataFrame]:
     """Parse a CSV landing file; ``source_line`` is the line where each record starts.
 
-    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`; frames
-    of Arrow strings, :data:`WELL_FORMED_BATCH_ROWS` records each); anything else is read row by row with the ``csv`` module,
-    which is the reference, at most ``batch_rows`` (:data:`BATCH_ROWS`) records a
-    frame. Given ``stream`` (a seekable binary stream of the file, instead of
-    ``source.data``), the file's bytes are held only while pyarrow's parser is tried:
-    the row-by-row reader streams them. A file over :data:`FAST_PATH_MAX_BYTES` is
-    read row by row.
+    Plainly well-formed files take pyarrow's parser (:mod:`orders_core.csv_fast`), a
+    block of :data:`WELL_FORMED_BLOCK_BYTES` at a time, in frames of Arrow strings of
+    :data:`WELL_FORMED_BATCH_ROWS` records; anything else is read row by row with the
+    ``csv`` module, which is the reference, at most ``batch_rows`` (:data:`BATCH_ROWS`)
+    records a frame. The file is read from ``stream`` (a seekable binary stream of it;
+    default ``source.data``): a block of it is held at a time, never the whole file.
     """
-    size = len(source.data) if stream is None else stream.seek(0, io.SEEK_END)
-    if size <= FAST_PATH_MAX_BYTES:
-        data = source.data if stream is None else _read_all(stream)
-        parsed = parse_well_formed(data)
-        del data
-        if parsed is not None:
-            yield from _well_formed_frames(contract, source, parsed)
-            return
+    stream = stream if stream is not None else io.BytesIO(source.data)
+    size = stream.seek(0, io.SEEK_END)
+    scanned = _scan_well_formed(contract, stream, size)
+    if scanned is not None:
+        yield from _well_formed_frames(contract, source, scanned, stream, size)
+        return
     yield from csv_row_batches(contract, source, batch_rows, stream=stream)
-
-
-def _read_all(stream: BinaryIO) -> bytes:
-    stream.seek(0)
-    return stream.read()
 
 
 def read_csv_rows(contract: Contract, source: LandedFile) -> pd.DataFrame:

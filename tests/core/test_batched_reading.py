@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from orders_core import csv_reader, jsonl_reader, landed_text
+from orders_core import csv_fast, csv_reader, jsonl_reader, landed_text
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
 from orders_core.csv_reader import csv_batches, csv_row_batches, read_csv, read_csv_rows
@@ -413,25 +413,89 @@ def test_a_well_formed_csv_file_of_many_records_is_framed_a_batch_at_a_time(monk
     assert len(good) == 7 and good["pii_extra_columns_json"].notna().all()
 
 
-def test_a_csv_file_over_the_fast_paths_size_is_read_row_by_row_to_the_same_rows(monkeypatch):
-    # pyarrow holds the file and its table: a 156 MB file took raw_orders to 999 MiB.
-    extra = {i: {"note": "caf\u00e9"} for i in range(50)} | {7: {"note": "ann@example.com"}}
-    data = ("\n".join(_csv_lines(order_rows(50), extra)) + "\n").encode()
+def _blocks_of(data: bytes, block_bytes: int, monkeypatch) -> tuple[list[pd.DataFrame], list]:
+    """The frames of ``data`` read with pyarrow's blocks of ``block_bytes``, and the
+    blocks each pass parsed (their byte sizes); the row-by-row reader refused."""
+    monkeypatch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", block_bytes)
+    parsed: list[int] = []
+    block_records = csv_fast._block_records
+
+    def spied(block, *args):
+        parsed.append(len(block))
+        return block_records(block, *args)
+
+    def refused(*_args, **_kwargs):
+        raise AssertionError("the file was read row by row")
+
+    monkeypatch.setattr(csv_fast, "_block_records", spied)
+    monkeypatch.setattr(csv_reader, "csv_row_batches", refused)
     source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
-    assert parse_well_formed(data) is not None  # the fast path's file
-    fast = list(csv_batches(CONTRACT, source, stream=io.BytesIO(data)))
-    monkeypatch.setattr(csv_reader, "FAST_PATH_MAX_BYTES", len(data) - 1)
+    frames = list(csv_batches(CONTRACT, source, stream=io.BytesIO(data)))
+    monkeypatch.undo()
+    return frames, parsed
 
-    def refused(_data: bytes) -> None:
-        raise AssertionError("pyarrow's parser tried on a file over its size")
 
-    monkeypatch.setattr(csv_reader, "parse_well_formed", refused)
-    streamed = list(csv_batches(CONTRACT, source, 20, stream=io.BytesIO(data)))
-    held = list(csv_batches(CONTRACT, LandedFile(source.uri, "o.csv", len(data), data), 20))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_csv_file_of_several_blocks_is_parsed_a_block_at_a_time_to_the_same_rows(
+    newline, monkeypatch
+):
+    # Parsed whole, pyarrow held the file and its table: a 156 MB file took raw_orders to
+    # 999 MiB. An e-mail in the last block makes the column PII in every block's rows.
+    extra = {i: {"note": "caf\u00e9"} for i in range(60)} | {57: {"note": "ann@example.com"}}
+    lines = _csv_lines(order_rows(60), extra)
+    lines[9] += ",ragged"  # records that do not fit the header, read by csv, in two blocks
+    lines[40] += ",ragged"
+    lines[20:20] = ["", ""]  # blank lines
+    data = (newline.join(lines) + newline).encode()
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), data)
+    reference = read_csv_rows(CONTRACT, source)
 
-    assert [len(frame) for frame in streamed] == [20, 20, 10]
-    for frames in (streamed, held):
-        pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), fast[0])
+    whole, parsed = _blocks_of(data, len(data), monkeypatch)
+    assert parsed == [len(data)]
+    blocks, parsed = _blocks_of(data, 1000, monkeypatch)
+
+    assert len(parsed) > 2 * 8 and max(parsed) < 1000 + 200  # two passes of 8 blocks or more
+    pd.testing.assert_frame_equal(pd.concat(whole, ignore_index=True), reference)
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), reference)
+    good = reference[reference["parse_error"].isna()]
+    assert len(good) == 58 and good["pii_extra_columns_json"].notna().all()
+    assert good["extra_columns_json"].isna().all()
+
+
+def test_a_late_block_that_is_not_plainly_well_formed_sends_the_whole_file_row_by_row(
+    monkeypatch,
+):
+    rows = order_rows(40)
+    rows[38]["status"] = '"placed ""rush"""'  # a doubled quote, in the last block only
+    data = ("\n".join(_csv_lines(rows, {})) + "\n").encode()
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
+    monkeypatch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", 500)
+    frames = list(csv_batches(CONTRACT, source, 7, stream=io.BytesIO(data)))
+
+    assert [len(frame) for frame in frames] == [7] * 5 + [5]  # the row reader's frames
+    reference = read_csv_rows(CONTRACT, LandedFile(source.uri, "o.csv", len(data), data))
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), reference)
+    assert reference["status"].iloc[38] == 'placed "rush"'
+
+
+def test_a_file_changed_between_the_fast_paths_two_passes_fails_the_read(monkeypatch):
+    data = ("\n".join(_csv_lines(order_rows(40), {})) + "\n").encode()
+    stream = io.BytesIO(data)
+    blocks = csv_fast.well_formed_blocks
+    passes: list[int] = []
+
+    def changed_after_the_first_pass(*args):
+        passes.append(1)
+        if len(passes) == 2:
+            stream.seek(0)
+            stream.write(data.replace(b"\n", b'\n"x""y",', 1))
+        return blocks(*args)
+
+    monkeypatch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", 500)
+    monkeypatch.setattr(csv_fast, "well_formed_blocks", changed_after_the_first_pass)
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
+    with pytest.raises(RuntimeError, match="o.csv changed while it was read"):
+        list(csv_batches(CONTRACT, source, stream=stream))
 
 
 def test_a_jsonl_file_is_framed_16384_records_at_a_time():

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders_core import csv_fast
+from orders_core import csv_fast, csv_reader
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
 from orders_core.csv_reader import read_csv, read_csv_rows
@@ -184,6 +184,23 @@ def test_fast_and_exact_csv_readers_agree(data):
     except Exception as exc:  # the exact reader's own failures are not this test's concern
         pytest.skip(f"exact reader raised {exc!r}")
     pd.testing.assert_frame_equal(read_csv(CONTRACT, source), expected)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.tuples(st.lists(LINE, max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans()).map(
+        lambda t: ("\ufeff" * t[2] + "order_id,amount,x" + t[1] + t[1].join(t[0]) + t[1]).encode()
+    )
+    | PLAIN_CSV,
+    st.integers(1, 48),
+)
+def test_the_fast_csv_reader_in_blocks_of_any_size_agrees_with_the_exact_one(data, block_bytes):
+    # Blocks of lines are parsed one at a time, so that a large file is never held whole.
+    source = landed_csv(data)
+    expected = read_csv_rows(CONTRACT, source)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", block_bytes)
+        pd.testing.assert_frame_equal(read_csv(CONTRACT, source), expected)
 
 
 def test_a_jsonl_record_reads_a_contract_column_from_its_own_key():
