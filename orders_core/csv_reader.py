@@ -36,15 +36,16 @@ from orders_core.raw_frame import (
 # Records a frame of the row-by-row reader, which holds the file's text besides: at
 # 65,536 a one-file day of 1M records peaked at 1,029 MiB in raw_orders, at 16,384 903.
 BATCH_ROWS = 16_384
-# Records a frame of a file pyarrow parsed (its block's table is held besides).
-WELL_FORMED_BATCH_ROWS = 65_536
-# Bytes of a block of lines pyarrow parses at a time. Parsed whole, a file was held with
-# its table, about 2.5 times its size: a one-file day of 1M orders (156 MB, an extra
-# column with a non-ASCII value) took raw_orders to 991-999 MiB, and a larger file would
-# pass the 1 GiB bound. A file of several blocks is parsed twice: once to learn that
-# every block is plainly well formed (and which extra columns hold e-mails), then to
-# frame it.
-WELL_FORMED_BLOCK_BYTES = 32 * 1024 * 1024
+# Records a frame of a file pyarrow parsed, and bytes of a block of its lines parsed at a
+# time (the block's table is held besides). Parsed whole, a file was held with its table,
+# about 2.5 times its size: a one-file day of 1M orders (156 MB, an extra column with a
+# non-ASCII value) took raw_orders to 991-999 MiB, and a larger file would pass the
+# 1 GiB bound. In blocks of 32 MiB and frames of 65,536 records it peaked at 881-890 MiB,
+# of 32 MiB and 16,384 at 842-900, of 16 MiB and 16,384 at 749-795 (845 at 2M orders).
+# A file of several blocks is parsed twice: once to learn that every block is plainly
+# well formed (and which extra columns hold e-mails), then to frame it.
+WELL_FORMED_BATCH_ROWS = 16_384
+WELL_FORMED_BLOCK_BYTES = 16 * 1024 * 1024
 
 
 def _check_fields(records: Records, row: list[str], line: int) -> None:

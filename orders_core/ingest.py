@@ -40,7 +40,8 @@ def read_landed_file(contract: Contract, source: LandedFile) -> pd.DataFrame | N
 
 def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.DataFrame]:
     """The raw frame of one landing file in batches of at most each reader's
-    ``BATCH_ROWS`` records (a CSV file pyarrow parses, ``WELL_FORMED_BATCH_ROWS``);
+    ``BATCH_ROWS`` records (a CSV file pyarrow parses, ``WELL_FORMED_BATCH_ROWS``, its
+    blocks of ``WELL_FORMED_BLOCK_BYTES`` parsed one at a time);
     nothing when the platform cannot read the file. Raises
     :class:`~orders_core.raw_frame.UnreadableFile` when a file fails after some of its
     batches (never read in part)."""

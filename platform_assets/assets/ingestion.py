@@ -272,8 +272,8 @@ def _staged_jsonl(session, landing: LandingZone, contract, info, day) -> bool:
 
 def _staged_csv(session, landing: LandingZone, contract, info, day) -> bool:
     """Append a CSV file the engine does not load, read from a stream of the landed file
-    (a gzip one from a temporary decompressed copy): pyarrow's parser holds its bytes
-    while it is tried, the row-by-row reader never holds them or the file's text.
+    (a gzip one from a temporary decompressed copy): pyarrow's parser holds a block of
+    its lines at a time, the row-by-row reader a chunk of its text; neither the file.
     False, with nothing appended, when a gzip file cannot be decompressed (the reader
     then makes it one broken record saying why)."""
     with _decompressed(landing, info) as stream:
