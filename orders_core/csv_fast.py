@@ -3,8 +3,10 @@
 Python's ``csv`` module (strict, excel dialect) reads a file row by row and is
 the reference for what a landed record is. pyarrow parses the same bytes in C++
 and yields the same records whenever no quote needs interpreting and no record
-spans lines. :func:`parse_well_formed` checks that cheaply and gives up
-(returns None, so the caller takes the exact Python path) unless the file is:
+spans lines. :func:`well_formed_blocks` checks that cheaply, a block of whole lines
+at a time (every rule below is a rule of each line, so the blocks a file is cut into
+change nothing), and gives up (None, so the caller takes the exact Python path) unless
+the file is:
 
 * valid UTF-8 without NUL bytes, and every carriage return is part of ``\\r\\n``;
 * quoted only around whole fields, never with a doubled quote inside, so that
@@ -196,8 +198,9 @@ def _line_blocks(
     stream.seek(0)
     pending = b""
     while True:
-        data = pending + stream.read(block_bytes)
-        if stream.tell() >= size:
+        chunk = stream.read(block_bytes)
+        data = pending + chunk
+        if not chunk or stream.tell() >= size:
             if data:
                 yield data, True
             return
