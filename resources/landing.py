@@ -150,8 +150,9 @@ class LandingZone(dg.ConfigurableResource):
 
     @contextmanager
     def stream(self, info: LandingFileInfo) -> Iterator[BinaryIO]:
-        """The landed file open for reading (the local zone streams it from disk; others
-        read it whole first)."""
+        """The landed file open for reading, seekable, from its start (the local zone
+        opens the file; S3 downloads it to a temporary file a chunk at a time; this
+        default reads it whole)."""
         yield io.BytesIO(self.read(info))
 
     @contextmanager

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile
+from resources import landing_s3
 from resources.landing_s3 import (
     S3LandingZone,
     parse_s3_uri,
@@ -121,6 +124,35 @@ def test_version_is_the_etag_and_a_rewritten_file_is_not_read_stale(
     assert zone.read(after) == b"order_id\nrewritten\n"
     with pytest.raises(ClientError, match="PreconditionFailed"):
         zone.read(before)
+
+
+def test_a_landed_object_is_streamed_from_a_temporary_file_downloaded_a_chunk_at_a_time(
+    moto_endpoint, s3_client, monkeypatch
+):
+    # Read whole, a CSV file of 4M orders (626 MB) was 626 MB of the step's memory.
+    s3_client.create_bucket(Bucket="orders-streamed")
+    data = b"order_id,amount\n" + b"".join(f"o{i},{i}.50\n".encode() for i in range(20_000))
+    key = "landing/orders/date=2025-01-01/big.csv"
+    s3_client.put_object(Bucket="orders-streamed", Key=key, Body=data)
+    zone = _zone("orders-streamed", moto_endpoint)
+    (info,) = zone.list_day(DAYS[0])
+    reads: list[int | None] = []
+    read = StreamingBody.read
+
+    def spied(body, amt=None):
+        reads.append(amt)
+        return read(body, amt)
+
+    monkeypatch.setattr(landing_s3, "DOWNLOAD_CHUNK_BYTES", 16_384)
+    monkeypatch.setattr(StreamingBody, "read", spied)
+    with zone.stream(info) as stream:
+        assert os.fstat(stream.fileno()).st_size == len(data)  # a file, not bytes in memory
+        assert stream.read() == data
+
+    assert None not in reads and max(reads) == 16_384 and len(reads) > len(data) // 16_384
+    s3_client.put_object(Bucket="orders-streamed", Key=key, Body=b"order_id\nrewritten\n")
+    with pytest.raises(ClientError, match="PreconditionFailed"), zone.stream(info):
+        pass  # the version listed, or nothing
 
 
 @pytest.mark.parametrize("mode", ["standard", "adaptive"])
