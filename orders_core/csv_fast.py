@@ -9,8 +9,9 @@ change nothing), and gives up (None, so the caller takes the exact Python path) 
 the file is:
 
 * valid UTF-8 without NUL bytes, and every carriage return is part of ``\\r\\n``;
-* quoted only around whole fields, never with a doubled quote inside, so that
-  quotes need no interpreting and strict-mode errors cannot occur;
+* quoted only around whole fields (a quote inside one doubled, ``""``), so that
+  pyarrow and the ``csv`` module read the same values and strict-mode errors cannot
+  occur;
 * one record per line: pyarrow's record count must equal the number of
   non-blank lines, which fails as soon as a quoted value holds a line break;
 * made of records comfortably under :data:`~orders_core.landed_text.MAX_RECORD_BYTES`
@@ -34,16 +35,18 @@ from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orders_core import landed_text
 
 BOM = b"\xef\xbb\xbf"
+# What may precede a quote that opens a pair, and follow one that closes it: a field
+# boundary, or the quote of the next (previous) pair, which makes the two one escaped
+# quote ("") inside a quoted field.
 _BOUNDARY_BEFORE = np.zeros(256, dtype=bool)
-_BOUNDARY_BEFORE[[ord(","), ord("\n")]] = True
+_BOUNDARY_BEFORE[[ord(","), ord("\n"), ord('"')]] = True
 _BOUNDARY_AFTER = np.zeros(256, dtype=bool)
-_BOUNDARY_AFTER[[ord(","), ord("\n"), ord("\r")]] = True
+_BOUNDARY_AFTER[[ord(","), ord("\n"), ord("\r"), ord('"')]] = True
 _QUOTE_CHUNK = 1 << 22  # bytes
 
 
@@ -77,7 +80,9 @@ def _plain_text(data: bytes) -> bool:
 
 
 def _quotes_are_plain(buf: np.ndarray) -> bool:
-    """Quotes pair up, each pair opening after a field boundary and closing before one.
+    """Quotes pair up, each pair opening after a field boundary and closing before one, or
+    two pairs meeting in an escaped quote (``""``): every quoted field is whole, as
+    ``"a ""b"", c"`` is, and no quote is a character of an unquoted field.
 
     Scanned in chunks (the pairing carries over), so that the positions of every quote
     of a file that quotes all its fields never sit in memory at once.
@@ -130,15 +135,14 @@ def _find_lines(data: bytes, start: int, texts: list[str], first_line: int) -> l
     return numbers
 
 
-def _longest_record(table: pa.Table) -> int:
-    """An upper bound of the longest record's bytes: its fields, two quotes and a comma each."""
-    if not table.num_rows:
+def _longest_line(data: bytes, start: int) -> int:
+    """Bytes of the longest line from byte ``start`` on, its line ending included (every
+    record of a block the fast path takes is one line)."""
+    buf = np.frombuffer(data, dtype=np.uint8)[start:]
+    if not buf.size:
         return 0
-    total = pa.scalar(3 * table.num_columns, pa.int64())
-    for column in table.columns:
-        lengths = pc.fill_null(pc.cast(pc.binary_length(column), pa.int64()), 0)
-        total = pc.add(total, lengths)
-    return pc.max(total).as_py() or 0
+    ends = np.flatnonzero(buf == ord("\n"))
+    return int(np.diff(np.concatenate(([-1], ends, [buf.size - 1]))).max())
 
 
 def parse_well_formed(data: bytes) -> WellFormedCsv | None:
@@ -277,7 +281,7 @@ def _block_records(
     if records != lines.size:
         return None  # some record spans lines: only the csv module numbers those exactly
     limit = landed_text.MAX_RECORD_BYTES
-    if _longest_record(table) >= limit or any(len(t.encode()) >= limit for t in odd_texts):
+    if _longest_line(data, start) >= limit:
         return None
     odd_numbers = _find_lines(data, start, odd_texts, first_line) if odd_texts else []
     if odd_numbers is None:

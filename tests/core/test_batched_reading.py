@@ -362,7 +362,9 @@ def test_the_csv_row_reader_holds_a_window_of_the_file_not_its_text(monkeypatch)
     monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1024)
     rows = order_rows(3000)
     for i, row in enumerate(rows):
-        row["region"] = f'"emea, ""west"" \U0001f69a {i}"'  # quoted, a 4-byte character
+        row["region"] = (
+            f'"emea,\n""west"" \U0001f69a {i}"'  # a quoted line break, a 4-byte character
+        )
     data = ("\n".join(_csv_lines(rows, {})) + "\n").encode()
     held: list[int] = []
     read_more = PhysicalLines._read_more
@@ -377,7 +379,7 @@ def test_the_csv_row_reader_holds_a_window_of_the_file_not_its_text(monkeypatch)
     frames = list(csv_batches(CONTRACT, source, 1000, stream=io.BytesIO(data)))
 
     assert [len(frame) for frame in frames] == [1000, 1000, 1000]
-    assert frames[2]["region"].iloc[-1] == 'emea, "west" \U0001f69a 2999'
+    assert frames[2]["region"].iloc[-1] == 'emea,\n"west" \U0001f69a 2999'
     assert len(data) > 300_000 and max(held) < 4 * 1024
 
 
@@ -466,7 +468,7 @@ def test_a_late_block_that_is_not_plainly_well_formed_sends_the_whole_file_row_b
     monkeypatch,
 ):
     rows = order_rows(40)
-    rows[38]["status"] = '"placed ""rush"""'  # a doubled quote, in the last block only
+    rows[38]["status"] = '"placed\nrush"'  # a quoted line break, in the last block only
     data = ("\n".join(_csv_lines(rows, {})) + "\n").encode()
     source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
     monkeypatch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", 500)
@@ -475,7 +477,7 @@ def test_a_late_block_that_is_not_plainly_well_formed_sends_the_whole_file_row_b
     assert [len(frame) for frame in frames] == [7] * 5 + [5]  # the row reader's frames
     reference = read_csv_rows(CONTRACT, LandedFile(source.uri, "o.csv", len(data), data))
     pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), reference)
-    assert reference["status"].iloc[38] == 'placed "rush"'
+    assert reference["status"].iloc[38] == "placed\nrush"
 
 
 def test_a_file_changed_between_the_fast_paths_two_passes_fails_the_read(monkeypatch):
@@ -488,7 +490,7 @@ def test_a_file_changed_between_the_fast_paths_two_passes_fails_the_read(monkeyp
         passes.append(1)
         if len(passes) == 2:
             stream.seek(0)
-            stream.write(data.replace(b"\n", b'\n"x""y",', 1))
+            stream.write(data.replace(b"\n", b'\nx"y,', 1))  # a quote in an unquoted field
         return blocks(*args)
 
     monkeypatch.setattr(csv_reader, "WELL_FORMED_BLOCK_BYTES", 500)

@@ -134,10 +134,31 @@ def test_well_formed_csv_takes_the_fast_path_with_the_same_records():
 
 
 @pytest.mark.parametrize(
+    ("data", "values"),
+    [
+        (b'a,b\n"x""y",1\n', ['x"y', "1"]),
+        (b'a,b\n"""x""",""""\r\n', ['"x"', '"']),
+        (b'a,b\n"a "", b",""\n', ['a ", b', None]),
+        (b'a,b\n"x"",1,2"\n', None),  # one field, x",1,2: a record too short
+    ],
+)
+def test_doubled_quotes_inside_quoted_fields_take_the_fast_path_with_the_same_records(data, values):
+    # Quoted exports (a comma or a quote in a value) were read row by row, 3 to 5 times
+    # slower (bench/RESULTS.md, session 24).
+    assert parse_well_formed(data) is not None
+    fast = read_csv(CONTRACT, landed_csv(data))
+    pd.testing.assert_frame_equal(fast, read_csv_rows(CONTRACT, landed_csv(data)))
+    if values is None:
+        assert fast["parse_error"].iloc[0] == "field_count: expected 2 fields, found 1"
+    else:
+        extras = json.loads(fast["extra_columns_json"].iloc[0])
+        assert [extras["a"], extras["b"]] == values
+
+
+@pytest.mark.parametrize(
     "data",
     [
         b'a,b\n"x\ny",1\n',  # line break inside quotes
-        b'a,b\n"x""y",1\n',  # doubled quote
         b'a,b\nx"y,1\n',  # quote inside an unquoted field
         b'a,b\n"x"y,1\n',  # text after a closing quote (an error in strict mode)
         b"a,b\nx\xff,1\n",  # invalid UTF-8
@@ -157,11 +178,28 @@ def test_files_that_need_interpreting_take_the_exact_path(data):
 def test_quote_pairing_carries_over_scan_chunks(monkeypatch, chunk):
     monkeypatch.setattr(csv_fast, "_QUOTE_CHUNK", chunk)
     assert parse_well_formed(WELL_FORMED) is not None
-    for data in (b'a,b\n"x""y",1\n', b'a,b\nx"y,1\n', b'a,b\n"x"y,1\n', b'a,b\n"x,1\n'):
+    for data in (b'a,b\nx""y,1\n', b'a,b\nx"y,1\n', b'a,b\n"x"y,1\n', b'a,b\n"x,1\n'):
         assert parse_well_formed(data) is None
 
 
-FIELD = st.sampled_from(["", "a", "b c", "é", " ", '"q"', '""', '"a,b"', '" "', "\\"])
+FIELD = st.sampled_from(
+    [
+        "",
+        "a",
+        "b c",
+        "é",
+        " ",
+        '"q"',
+        '""',
+        '"a,b"',
+        '" "',
+        "\\",
+        '"a""b"',
+        '""""',
+        '"""x"',
+        '"x,"""',
+    ]
+)
 LINE = st.lists(FIELD, min_size=0, max_size=5).map(",".join)
 PLAIN_CSV = st.tuples(
     st.lists(LINE, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
