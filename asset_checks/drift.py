@@ -438,28 +438,66 @@ def unreadable_content_findings(raw_day: pd.DataFrame, headers: pd.DataFrame) ->
     ]
 
 
-def _landing_report(record: dg.EventLogRecord | None) -> tuple[int, int, str]:
-    """Refused count, unreadable count and unreadable names of a day's latest raw_orders
-    materialization record (:func:`resources.instance_history.latest_materializations`:
-    one lookup for the window, not one per day)."""
-    metadata = metadata_values(record) if record is not None else {}
+@dataclass(frozen=True)
+class LandingReport:
+    """What a day's latest raw_orders materialization says of its landing folder."""
+
+    refused: int = 0
+    unreadable: int = 0
+    unreadable_names: str = ""
+    files: int | None = None  # files read (None: no raw_orders materialization to tell)
+
+
+def _landing_report(record: dg.EventLogRecord | None) -> LandingReport:
+    """The :class:`LandingReport` of a day's latest raw_orders materialization record
+    (:func:`resources.instance_history.latest_materializations`: one lookup for the
+    window, not one per day)."""
+    if record is None:
+        return LandingReport()
+    metadata = metadata_values(record)
     refused = metadata.get(tables.REFUSED_FILES_METADATA)
     unreadable = metadata.get(tables.UNREADABLE_FILES_METADATA)
     names = metadata.get(tables.UNREADABLE_NAMES_METADATA)
-    return (
+    files = metadata.get(tables.FILES_READ_METADATA)
+    return LandingReport(
         int(refused) if refused is not None else 0,
         int(unreadable) if unreadable is not None else 0,
         str(names) if names is not None else "",
+        int(files) if files is not None else None,
     )
 
 
+def _nothing_to_compare(files: int | None, rows: int) -> str | None:
+    """The description of a day that gave the check no column to compare (None when it
+    had some): no file landed, or files without a row (raw_orders keeps a file's header
+    on its rows, so a header-only file's columns cannot be read back)."""
+    if files == 0:
+        return (
+            "No file landed for this day (no folder, or nothing readable in it): no columns to"
+            " compare with the contract. Whether orders were expected is metadata_anomaly's"
+            " verdict (it holds a day whose volume drops to nothing)."
+        )
+    if files and not rows:
+        return (
+            f"{files} landed file(s) with no order rows (header only?): their columns were"
+            " not compared with the contract, as no row keeps them."
+        )
+    return None
+
+
 def drift_outcome(
-    findings: Sequence[DriftFinding], rows: int, unreadable_files: str = ""
+    findings: Sequence[DriftFinding],
+    rows: int,
+    unreadable_files: str = "",
+    files: int | None = None,
 ) -> PartitionOutcome:
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN.
 
     ``unreadable_files`` (names of the day's unreadable landed files) is shown as is;
-    e-mail addresses in column names and examples are masked.
+    e-mail addresses in column names and examples are masked. ``files`` (the landed files
+    raw_orders read, None when unknown) tells a day without findings that had nothing to
+    compare (no file, or no row) from one whose columns match: it passes either way (the
+    volume is metadata_anomaly's to judge), saying which.
     """
     findings = [
         replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail)) for f in findings
@@ -472,6 +510,8 @@ def drift_outcome(
     for finding in findings:
         counts[f"drift/{finding.kind}"] = counts.get(f"drift/{finding.kind}", 0) + 1
     metadata: dict[str, object] = {"rows": rows, **counts}
+    if files is not None:
+        metadata["files"] = files
     if unreadable_files:
         metadata["unreadable_files"] = unreadable_files
     if findings:
@@ -485,9 +525,8 @@ def drift_outcome(
             ),
         )
     if not findings:
-        return PartitionOutcome(
-            True, description="Landed columns match the contract.", metadata=metadata
-        )
+        description = _nothing_to_compare(files, rows) or "Landed columns match the contract."
+        return PartitionOutcome(True, description=description, metadata=metadata)
     summary = ", ".join(f"{f.kind} {f.column}" for f in findings)
     severity = dg.AssetCheckSeverity.ERROR if "ERROR" in severities else dg.AssetCheckSeverity.WARN
     return PartitionOutcome(False, severity, f"Schema drift: {summary}", metadata)
@@ -582,7 +621,8 @@ def build_drift_checks(
         are kept apart in pii_extra_columns_json, never published). Landing entries that
         raw_orders refused (outside the landing root, links, folders) and landed files it
         cannot read (unknown extension, dot-files) are an ERROR too, named in the
-        metadata.
+        metadata. A day with no landed file, or whose files hold no row, passes saying
+        so: nothing was compared (its volume is metadata_anomaly's to judge).
         """
         with telemetry.check_span(context) as span:
             outcomes = {}
@@ -619,9 +659,14 @@ def build_drift_checks(
                     retyped_from_counts(counted[day], rows, contract) if day in counted else []
                 )
                 findings = detect_drift(sample, contract, headers, retyped=retyped)
-                refused, unreadable, names = _landing_report(landed.get(day.isoformat()))
-                findings += [*refused_findings(refused), *unreadable_findings(unreadable, names)]
-                outcomes[day.isoformat()] = drift_outcome(findings, rows, names)
+                report = _landing_report(landed.get(day.isoformat()))
+                findings += [
+                    *refused_findings(report.refused),
+                    *unreadable_findings(report.unreadable, report.unreadable_names),
+                ]
+                outcomes[day.isoformat()] = drift_outcome(
+                    findings, rows, report.unreadable_names, report.files
+                )
             yield from span.record_events(
                 partition_check_events(
                     context.op_execution_context,

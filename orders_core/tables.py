@@ -108,6 +108,9 @@ REFUSED_FILES_METADATA = "orders/refused_files"
 # extension, dot-file); the schema_drift check fails the day with an ERROR when there are any.
 UNREADABLE_FILES_METADATA = "orders/unreadable_files"
 UNREADABLE_NAMES_METADATA = "orders/unreadable"
+# raw_orders' per-day count of landed files it read: 0 is a day with no landed file (no
+# folder, or nothing readable in it), which schema_drift and metadata_anomaly say so.
+FILES_READ_METADATA = "orders/files"
 RECONCILIATION = "reconciliation"
 GX_QUALITY = "gx_quality"
 METADATA_ANOMALY = "metadata_anomaly"

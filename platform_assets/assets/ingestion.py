@@ -135,7 +135,7 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
     ignored = [redact_emails(info.name) for info in listed if not file_format(info.name)]
     profile = {
         **profile,
-        "orders/files": len(accepted),
+        tables.FILES_READ_METADATA: len(accepted),
         "orders/bytes": sum(i.size for i in accepted),
         "orders/duration_s": seconds,
         "orders/landing_fingerprint": fingerprint(listed),

@@ -80,6 +80,28 @@ def test_error_drift_stops_downstream_in_the_same_run_until_fixed(tmp_path, inst
     assert {"cleaned_orders", "warehouse/fct_orders", "warehouse/dim_customers"} <= keys
 
 
+def test_a_day_without_columns_to_compare_says_so_instead_of_matching(tmp_path, instance):
+    """A day with no landed file, and one whose only file has a header and no row: nothing
+    was compared with the contract, so schema_drift does not say the columns match. It
+    passes (an empty day can be legitimate; its volume is metadata_anomaly's to judge)."""
+    landing = tmp_path / "landing"
+    header_only = DAY + dt.timedelta(days=1)
+    land(landing, DAY, "a.csv", csv_bytes(order_rows(10)))
+    land(landing, header_only, "a.csv", csv_bytes([], NO_AMOUNT))
+    result = _run(tmp_path, instance, tags=range_tags(PREVIOUS, header_only))
+    evaluations = _evaluations(result)
+    drift = {
+        day: evaluations[("raw_orders", "schema_drift", day.isoformat())]
+        for day in (PREVIOUS, DAY, header_only)
+    }
+    assert all(e.passed for e in drift.values())
+    assert drift[PREVIOUS].description.startswith("No file landed for this day")
+    assert drift[PREVIOUS].metadata["files"].value == 0
+    assert drift[header_only].description.startswith("1 landed file(s) with no order rows")
+    assert "not compared with the contract" in drift[header_only].description
+    assert drift[DAY].description == "Landed columns match the contract."
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
