@@ -47,6 +47,10 @@ from resources.landing import LandingZone
 from resources.telemetry import TelemetryResource
 
 CHECK_OP_NAME = METADATA_ANOMALY_OP
+# What a judged day with no landed file (no folder, or nothing readable in it) is called
+# first: its drivers alone (bytes, rows and files far below the weekday level) read as
+# any drop in volume.
+NO_FILE_LANDED = "no file landed for this day, judged as a drop to no orders"
 
 
 def anomaly_config(threshold: float, training_days: int) -> AnomalyConfig:
@@ -287,6 +291,8 @@ def evaluate_days(
         elif day in verdicts:
             verdict = verdicts[day]
             passed, description = not verdict.is_anomalous, verdict.reason
+            if day in empty:  # its drivers read as a drop; say what the drop is
+                description = f"{NO_FILE_LANDED}: {description}"
             metadata = verdict_metadata(verdict, fingerprints[day])
         else:
             description = "raw_orders has no materialization for this day: nothing to judge"

@@ -287,15 +287,11 @@ def report_blocked(checks: list[FailedCheck]) -> None:
     print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
 
 
-def report_held(
-    held: dict[str, FailedCheck], dagster_home: str, landed: Collection[str] = ()
-) -> None:
+def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
     """Each held day with the check's verdict and top drivers, and how to release it."""
     print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
     for day, check in sorted(held.items()):
         verdict, *drivers = _why(check.description)
-        if landed and day not in landed:
-            verdict = f"no landed file (a gap between landed days, held as a drop): {verdict}"
         print(f"  {day}  {verdict}")
         for driver in drivers:
             print(f"      {driver}")
@@ -404,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                     break
         print_warehouse(settings.duckdb_path)
         if held:
-            report_held(held, instance.root_directory, days)
+            report_held(held, instance.root_directory)
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
     if failures:

@@ -126,6 +126,34 @@ def test_a_day_never_materialized_has_nothing_to_judge(history):
     assert evaluation.passed and "nothing to judge" in evaluation.description
 
 
+def test_a_day_with_no_landed_file_says_so_before_its_drivers():
+    """Its drivers alone (bytes, rows and files far below their level) read as any drop:
+    the verdict says first that no file landed, whether it holds the day or, too early in
+    the history to decide, passes it."""
+    metadata = history_metadata()
+    for index in (5, 70):
+        metadata[index] = {
+            "dagster/row_count": 0,
+            "orders/files": 0,
+            "orders/bytes": 0,
+            FINGERPRINT: f"fp{index}",
+        }
+    with dg.instance_for_test() as instance:
+        for index in range(DAYS):
+            load_day(instance, index, metadata)
+        evaluations = evaluate(instance, [day(5), day(69), day(70)])
+    early, normal, gap = evaluations[day(5)], evaluations[day(69)], evaluations[day(70)]
+    assert not gap.passed
+    assert gap.description.startswith(
+        "no file landed for this day, judged as a drop to no orders: anomalous: "
+    )
+    assert early.passed
+    assert early.description.startswith(
+        "no file landed for this day, judged as a drop to no orders: insufficient history"
+    )
+    assert normal.passed and normal.description.startswith("normal")
+
+
 def test_history_is_read_for_the_window_only(history):
     window = [day(i) for i in range(30, 40)]
     frame = read_history(history, window).frame

@@ -314,4 +314,4 @@ def test_a_gap_between_landed_days_is_published_around(tmp_path, monkeypatch):
         }
     assert published == {f"2023-03-{day:02d}" for day in range(1, 29)} - set(gap), output
     assert re.search(rf"24 days published, {len(held)} held", output), output
-    assert "no landed file" in output  # a held gap day is said to be one
+    assert "no file landed for this day" in output  # a held gap day is said to be one
