@@ -85,6 +85,28 @@ def partitions_materialized_in_run(
     return found
 
 
+def failed_blocking_evaluations(
+    instance: dg.DagsterInstance, run_id: str
+) -> list[dg.AssetCheckEvaluation]:
+    """The evaluations of blocking checks that failed with ERROR severity in run
+    ``run_id`` (what stopped its downstream steps), in the run's order: that run's own
+    check evaluation events only."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    return [
+        evaluation
+        for record in records
+        if isinstance(
+            evaluation := record.event_log_entry.dagster_event.event_specific_data,
+            dg.AssetCheckEvaluation,
+        )
+        and not evaluation.passed
+        and evaluation.blocking
+        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
 def first_of_its_kind(instance: dg.DagsterInstance, run_id: str, event: dg.DagsterEvent) -> bool:
     """Whether ``event`` is the first event of its type in run ``run_id``'s log. A run
     force-terminated from the UI records RUN_CANCELED twice (the UI marks it canceled, then

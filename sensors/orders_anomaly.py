@@ -57,6 +57,7 @@ from resources.instance_history import (
     evaluation_of,
     evaluation_values,
     executions_since,
+    failed_blocking_evaluations,
     failed_partitions,
     latest_evaluation,
     latest_execution,
@@ -275,18 +276,7 @@ def _blocked_days(instance: dg.DagsterInstance, run: dg.DagsterRun) -> frozenset
     None when the run did not fail on a blocking check."""
     if run.status != dg.DagsterRunStatus.FAILURE:
         return None
-    run_id = run.run_id
-    events = instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
-    failed = [
-        evaluation
-        for record in events
-        if (evaluation := record.event_log_entry.dagster_event.event_specific_data) is not None
-        and not evaluation.passed
-        and evaluation.blocking
-        and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    ]
+    failed = failed_blocking_evaluations(instance, run.run_id)
     return frozenset(e.partition for e in failed if e.partition) if failed else None
 
 

@@ -6,12 +6,16 @@ key is used once), so the days it was to load or publish wait for it to be re-ex
 
 A run that Dagster retries automatically (a lost run worker) is announced by its last attempt
 only. Errors are summarised to their first lines with e-mail addresses masked; row values are
-never quoted (the full error stays in the run's logs). Held days are announced here as failed
-runs *and* by orders_anomaly_sensor, which adds the reason and the release command.
+never quoted (the full error stays in the run's logs). A run stopped by failed blocking checks
+names each day with the check, its finding and what to do about it (one alert per failed
+day: the sensors do not request the customer tables while a day fails cleaned_orders'
+checks, which customer_metrics would refuse). Held days are announced here as failed runs
+*and* by orders_anomaly_sensor, which adds the drivers and the release command.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from typing import Any
 
 import dagster as dg
 
+from orders_core import tables
 from orders_core.pii import redact_emails
 from resources.alerts import AlertWebhook
 from resources.dagster_internals import (
@@ -30,7 +35,7 @@ from resources.dagster_internals import (
     WILL_RETRY_TAG,
     SerializableErrorInfo,
 )
-from resources.instance_history import first_of_its_kind
+from resources.instance_history import DEFERRED, failed_blocking_evaluations, first_of_its_kind
 from sensors.alerting import SECTION_LIMIT
 
 SENSOR_NAME = "orders_run_failure_sensor"
@@ -38,6 +43,10 @@ CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
 BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
 MAX_ERROR_CHARS = 300
 MAX_STEPS = 10
+MAX_BLOCKED_DAYS = 8  # in the details; the text names the first MAX_TEXT_DAYS
+MAX_TEXT_DAYS = 5
+MAX_FINDING_CHARS = 160
+CUSTOMER_TABLES = "customer_metrics, customer_clv and warehouse/dim_customers"
 # "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "..."
 _CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
 
@@ -52,6 +61,110 @@ class FailedStep:
 
 
 @dataclass(frozen=True)
+class BlockedCheck:
+    """A blocking check that failed a day of the run (ERROR): what stopped its steps."""
+
+    partition: str | None
+    asset: str  # the asset key as a user string
+    check: str
+    finding: str  # the check's description, shortened, e-mail addresses masked
+    deferred: bool = False  # metadata_anomaly waiting for earlier days, not a hold
+
+
+def blocked_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> tuple[BlockedCheck, ...]:
+    """The :class:`BlockedCheck` of each failed blocking evaluation of a run."""
+    found = []
+    for evaluation in evaluations:
+        finding = redact_emails(evaluation.description or "failed")
+        if evaluation.check_name == tables.METADATA_ANOMALY:
+            finding = finding.split("; ")[0]  # the verdict; the drivers are in the held alert
+        if len(finding) > MAX_FINDING_CHARS:
+            finding = finding[: MAX_FINDING_CHARS - 1] + "…"
+        verdict = evaluation.metadata.get("verdict")
+        found.append(
+            BlockedCheck(
+                evaluation.partition,
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                finding,
+                deferred=verdict is not None and verdict.value == DEFERRED,
+            )
+        )
+    return tuple(found)
+
+
+def _next_step(day: str | None, checks: Sequence[BlockedCheck]) -> str:
+    """What to do about one blocked day (None: an unpartitioned asset), its worst check
+    first: the files, then a hold, then the cleaned or published rows."""
+    names = {(c.asset, c.check) for c in checks}
+    relaunch = f"`dg launch --assets 'raw_orders*' --partition {day}`"
+    if ("raw_orders", tables.SCHEMA_DRIFT) in names:
+        return (
+            "fix the day's landing files: orders_landing_sensor loads the day again when they"
+            " change (findings in the check's metadata)"
+        )
+    if ("raw_orders", tables.METADATA_ANOMALY) in names:
+        if all(c.deferred for c in checks if c.check == tables.METADATA_ANOMALY):
+            return "deferred until the days before it are loaded: orders_anomaly_sensor runs it"
+        return (
+            "held: review it, then release it or land corrected files (drivers and the release"
+            " command: the held-days alert, `python -m devtools.held`)"
+        )
+    cleaned = "/".join(tables.CLEANED_ORDERS.key)
+    if any(asset == cleaned for asset, _ in names):
+        return (
+            f"nothing after cleaned_orders is published for it, and {CUSTOMER_TABLES} are not"
+            " refreshed (no sensor asks for them) until the day passes: land corrected files"
+            " (orders_landing_sensor runs the day with the customer tables) or, after a fix"
+            f" of the cleaning, {relaunch}"
+        )
+    if any(asset == "/".join(tables.FCT_ORDERS.key) for asset, _ in names):
+        return f"the day's published facts failed their suite: fix the cause, then {relaunch}"
+    if day is None:
+        assets = ", ".join(sorted({asset for asset, _ in names}))
+        return f"nothing built on {assets} runs until its checks pass: materialize it again"
+    return f"see the check's metadata in the UI; once fixed, {relaunch}"
+
+
+def _blocked_days(blocked: Sequence[BlockedCheck]) -> dict[str | None, list[BlockedCheck]]:
+    by_day: dict[str | None, list[BlockedCheck]] = {}
+    for check in sorted(blocked, key=lambda c: (c.partition or "", c.asset, c.check)):
+        by_day.setdefault(check.partition, []).append(check)
+    return by_day
+
+
+def blocked_summary(blocked: Sequence[BlockedCheck]) -> str:
+    """The blocked days for the alert's first line: each day with its failed checks."""
+    by_day = _blocked_days(blocked)
+    shown = [
+        f"{day or 'unpartitioned'} ({', '.join(dict.fromkeys(c.check for c in checks))})"
+        for day, checks in list(by_day.items())[:MAX_TEXT_DAYS]
+    ]
+    more = len(by_day) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more day(s)" if more > 0 else "")
+
+
+def blocked_details(blocked: Sequence[BlockedCheck], days_in_run: int) -> str:
+    """Each blocked day: every failed check with its finding, then what to do."""
+    by_day = _blocked_days(blocked)
+    lines = [
+        "*Blocked days* (nothing after a failed check ran for any day of this run):",
+    ]
+    for day, checks in list(by_day.items())[:MAX_BLOCKED_DAYS]:
+        for check in checks:
+            lines.append(f"• *{day or '-'}* `{check.asset}` {check.check}: {check.finding}")
+        lines.append(f"   → {_next_step(day, checks)}")
+    if len(by_day) > MAX_BLOCKED_DAYS:
+        lines.append(f"• and {len(by_day) - MAX_BLOCKED_DAYS} more day(s): see the run in the UI")
+    if days_in_run > len(by_day):
+        lines.append(
+            "The run's other days passed: orders_anomaly_sensor runs them again around these"
+            " days once this run has ended."
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class RunFailure:
     """What an engineer needs to know about a failed run, without any data from its rows."""
 
@@ -63,6 +176,8 @@ class RunFailure:
     steps: tuple[FailedStep, ...]
     run_error: str | None
     canceled: bool = False  # the run was canceled (terminated), not failed
+    blocked: tuple[BlockedCheck, ...] = ()  # the failed blocking checks, per day
+    days_in_run: int = 0
 
     @property
     def ui_path(self) -> str:
@@ -98,12 +213,27 @@ def partitions_of(tags: Mapping[str, str]) -> str | None:
     return None
 
 
+def days_of(tags: Mapping[str, str]) -> int:
+    """How many days the run's partition or range covers (0: none)."""
+    if PARTITION_NAME_TAG in tags:
+        return 1
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if not (start and end):
+        return 0
+    try:
+        return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1
+    except ValueError:
+        return 0
+
+
 def describe_failure(
     run: dg.DagsterRun,
     step_failures: Sequence[dg.DagsterEvent],
     failure_event: dg.DagsterEvent | None,
+    blocked: Sequence[BlockedCheck] = (),
 ) -> RunFailure:
-    """A :class:`RunFailure` from a failed run, its step failures and its run failure event."""
+    """A :class:`RunFailure` from a failed run, its step failures, its run failure event
+    and its failed blocking checks (:func:`blocked_checks`)."""
     steps = []
     for event in step_failures:
         error = event.step_failure_data.error if event.step_failure_data else None
@@ -130,6 +260,8 @@ def describe_failure(
         steps=tuple(steps),
         run_error=run_error,
         canceled=run.status == dg.DagsterRunStatus.CANCELED,
+        blocked=tuple(blocked),
+        days_in_run=days_of(run.tags),
     )
 
 
@@ -139,6 +271,8 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
     what = (
         "was canceled"
         if failure.canceled
+        else f"stopped by failed blocking checks: {blocked_summary(failure.blocked)}"
+        if failure.blocked
         else "held by a failed blocking check"
         if failure.held_by_checks
         else "failed"
@@ -163,8 +297,10 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         details = "*Failed steps*:\n" + "\n".join(shown)
     else:
         details = f"*Error*: {failure.run_error or 'see the run in the UI'}"
-    if failure.held_by_checks:
-        details += "\nHeld days and how to release them: `python -m devtools.held`."
+    if failure.blocked:
+        details += "\n" + blocked_details(failure.blocked, failure.days_in_run)
+    elif failure.held_by_checks:
+        details += "\nThe failed checks' findings: the run's page in the UI."
     if failure.canceled:
         details += (
             "\nNothing runs it again: *Re-execute from failure* in the UI finishes it "
@@ -200,7 +336,11 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         run = context.dagster_run
         if run.tags.get(WILL_RETRY_TAG) == "true":
             return dg.SkipReason(f"run {run.run_id} failed and will be retried; not announced")
-        failure = describe_failure(run, context.get_step_failure_events(), context.failure_event)
+        steps = context.get_step_failure_events()
+        blocked = ()
+        if any(_failed_check(step) for step in steps):
+            blocked = blocked_checks(failed_blocking_evaluations(context.instance, run.run_id))
+        failure = describe_failure(run, steps, context.failure_event, blocked)
         _announce(context.log, alert_webhook, failure)
         return None
 
@@ -229,6 +369,14 @@ def build_run_canceled_sensor() -> dg.SensorDefinition:
             _announce(context.log, alert_webhook, describe_failure(run, [], context.dagster_event))
 
     return orders_run_canceled_sensor
+
+
+def _failed_check(event: dg.DagsterEvent) -> bool:
+    """Whether a step failure is a failed blocking check."""
+    data = event.step_failure_data
+    return (
+        data is not None and data.error is not None and data.error.cls_name == BLOCKING_CHECK_ERROR
+    )
 
 
 def _announce(log, alert_webhook: AlertWebhook, failure: RunFailure) -> None:

@@ -62,8 +62,9 @@ def test_a_failed_run_is_posted_with_what_an_engineer_needs(tmp_path, sensor, in
     [post] = server.posts
     body = json.dumps(post)
     assert post["text"] == (
-        f"orders: run {run.run_id[:8]} of {ALL_ASSETS_JOB} for {DAY.isoformat()} held by a "
-        f"failed blocking check. Open /runs/{run.run_id} in the Dagster UI."
+        f"orders: run {run.run_id[:8]} of {ALL_ASSETS_JOB} for {DAY.isoformat()} stopped by "
+        f"failed blocking checks: {DAY.isoformat()} (schema_drift). Open /runs/{run.run_id} in"
+        " the Dagster UI."
     )
     facts, details = (block["text"]["text"] for block in post["blocks"][2:])
     assert f"`{run.run_id}` (/runs/{run.run_id})" in facts
@@ -71,7 +72,13 @@ def test_a_failed_run_is_posted_with_what_an_engineer_needs(tmp_path, sensor, in
     assert "*Reason*: STEP_FAILURE" in facts
     assert "`raw_orders_schema_drift`: 1 blocking asset check failed" in details
     assert "raw_orders: schema_drift" in details
-    assert "python -m devtools.held" in details
+    # The day, the finding and what to do; not devtools.held, which lists held days only.
+    assert (
+        f"• *{DAY.isoformat()}* `raw_orders` schema_drift: Schema drift: missing_required amount"
+        in details
+    )
+    assert "→ fix the day's landing files: orders_landing_sensor loads the day again" in details
+    assert "devtools.held" not in details
     # No row values: no order id, customer id or e-mail of the landed rows.
     for row in order_rows(10):
         for column in ("order_id", "customer_id", "customer_email"):
