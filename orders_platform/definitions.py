@@ -144,6 +144,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         else dg.DefaultScheduleStatus.STOPPED,
     )
     scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
+    # The sensors request the customer tables only when customer_metrics' guard would let
+    # them build (cleaned_blocking passed every day), so one failed day is one alert.
+    job_assets = JobAssets.of(assets, downstream_guard=cleaned_blocking)
     # Named like Dagster's implicit one, so the UI explains what it does.
     automation = dg.AutomationConditionSensorDefinition(
         "default_automation_condition_sensor",
@@ -170,9 +173,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             *build_run_telemetry_sensors(),
             build_run_failure_sensor(),
             build_run_canceled_sensor(),
-            build_anomaly_sensor(ALL_ASSETS_JOB, JobAssets.of(assets)),
+            build_anomaly_sensor(ALL_ASSETS_JOB, job_assets),
             build_landing_sensor(
-                ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, JobAssets.of(assets)
+                ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets
             ),
         ],
         resources=build_resources(settings),

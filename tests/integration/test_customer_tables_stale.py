@@ -1,0 +1,125 @@
+"""One day failing cleaned_orders' blocking checks in a range run: one alert, not two.
+
+The real definitions and sensors. The run that judged the day failed is the one alert:
+it names the day, the check, that the customer tables are not refreshed until the day
+passes, and how to fix it. orders_anomaly_sensor re-runs the range's other days but does
+not ask for the customer tables, which customer_metrics would refuse to build on that day
+(a second failed run, a second alert about the same day). Once the day is run again and
+passes, the customer tables are refreshed with it.
+"""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pytest
+
+from asset_checks import quality
+from asset_checks.partitioned import PartitionOutcome
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.alerts import AlertWebhook
+from resources.landing import LocalLandingZone
+from resources.telemetry import TelemetryResource
+from sensors.orders_anomaly import SENSOR_NAME
+from tests.support.order_fixtures import csv_bytes, land, order_rows, range_tags, settings_for
+from tests.support.requests import execute_request
+from tests.support.sensor_reruns import failure_alerts
+from tests.support.webhook_server import WebhookServer
+
+DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(5)]
+CUSTOMER_TABLES = {
+    dg.AssetKey("customer_metrics"),
+    dg.AssetKey("customer_clv"),
+    dg.AssetKey(["warehouse", "dim_customers"]),
+}
+
+
+@pytest.fixture(params=[2, 4], ids=["middle day", "last day"])
+def bad(request) -> str:
+    """The failing day: in the middle (two re-runs, the customer tables awaited after
+    them) or the last (one re-run, which would carry the customer tables)."""
+    return DAYS[request.param].isoformat()
+
+
+@pytest.fixture
+def failing(monkeypatch, bad):
+    """cleaned_orders' order suite fails ``bad`` while the returned set holds it (a day
+    whose cleaned rows break an expectation the cleaning let through)."""
+    days = {bad}
+    real = quality.validate_days
+
+    def validate(execute, table, suite, group):
+        outcomes = real(execute, table, suite, group)
+        if table == quality.CLEANED_ORDERS:
+            for day in days & set(outcomes):
+                outcomes[day] = PartitionOutcome(
+                    False,
+                    description="expect_column_values_to_be_unique(order_id): 2 rows (4.0%)",
+                    metadata=outcomes[day].metadata,
+                )
+        return outcomes
+
+    monkeypatch.setattr(quality, "validate_days", validate)
+    return days
+
+
+def test_a_day_failing_cleaned_checks_gives_one_alert_and_no_refused_customer_run(
+    tmp_path, instance, failing, bad
+):
+    for index, day in enumerate(DAYS):
+        land(tmp_path / "landing", day, "a.csv", csv_bytes(order_rows(20, day, f"d{index}")))
+    defs = build_definitions(settings_for(tmp_path))
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    sensor = defs.get_sensor_def(SENSOR_NAME)
+    with WebhookServer() as server:
+        resources = {
+            "landing": LocalLandingZone(root=str(tmp_path / "landing")),
+            "alert_webhook": AlertWebhook(url=server.url),
+            "telemetry": TelemetryResource(),
+        }
+        cursor, alerts = None, failure_alerts(instance, server)
+
+        def tick() -> list[dg.RunRequest]:
+            nonlocal cursor
+            with dg.build_sensor_context(
+                instance=instance, cursor=cursor, definitions=defs, resources=resources
+            ) as context:
+                result = sensor(context)
+            cursor = result.cursor
+            return list(result.run_requests or [])
+
+        tick()
+        blocked = job.execute_in_process(
+            instance=instance, tags=range_tags(DAYS[0], DAYS[-1]), raise_on_error=False
+        )
+        assert not blocked.success
+        runs = []
+        for _ in range(4):  # until quiet: the other days, then whatever follows them
+            requests = tick()
+            if not requests:
+                break
+            for request in requests:
+                assert not CUSTOMER_TABLES & set(request.asset_selection or CUSTOMER_TABLES), (
+                    request.run_key
+                )
+                runs.append(execute_request(job, instance, request, SENSOR_NAME))
+        assert runs and all(run.success for run in runs)
+        published = instance.get_materialized_partitions(dg.AssetKey(["warehouse", "fct_orders"]))
+        assert published == {d.isoformat() for d in DAYS} - {bad}
+        alerts = failure_alerts(instance, server, alerts)
+        (post,) = server.posts
+        assert blocked.run_id[:8] in post["text"] and bad in post["text"]
+        details = json.dumps(post["blocks"])
+        assert "gx_quality" in details and "expect_column_values_to_be_unique" in details
+        assert "customer_metrics, customer_clv and warehouse/dim_customers" in details
+        assert f"--partition {bad}" in details
+        assert "devtools.held" not in details  # it lists metadata_anomaly's days only
+
+        # The fix: the day passes, and its run refreshes the customer tables.
+        failing.clear()
+        fixed = job.execute_in_process(instance=instance, partition_key=bad)
+        materialized = {e.asset_key for e in fixed.get_asset_materialization_events()}
+        assert CUSTOMER_TABLES <= materialized
+        assert tick() == []
+        failure_alerts(instance, server, alerts)
+        assert len(server.posts) == 1
