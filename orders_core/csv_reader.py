@@ -97,6 +97,7 @@ def _scan_well_formed(contract: Contract, stream: BinaryIO, size: int) -> _WellF
             part = table.slice(begin, rows)
             records.note_pii([part.column(i).to_pylist() for i, _ in records.extras])
         only_block = block if number == 0 else None
+        del block  # not held while the next block is read and parsed
     return None if records is None else _WellFormedFile(records, only_block)
 
 
@@ -111,7 +112,7 @@ def _well_formed_frames(
         if scanned.only_block is not None
         else csv_fast.well_formed_blocks(stream, size, WELL_FORMED_BLOCK_BYTES)
     )
-    last: WellFormedCsv | None = None
+    empty: WellFormedCsv | None = None
     framed = False
     for block in blocks:
         if block is None:
@@ -119,12 +120,15 @@ def _well_formed_frames(
                 f"{source.uri} changed while it was read (its first reading found every "
                 "line well formed): read the day again once the file is no longer written"
             )
-        last = block
+        if empty is None:  # what frames a file of blank lines only (holding no block)
+            empty = WellFormedCsv(
+                block.header, block.table.schema.empty_table(), np.empty(0, np.int64), []
+            )
         if block.table.num_rows or block.odd_lines or scanned.only_block is not None:
             yield from _block_frames(contract, source, scanned.records, block)
             framed = True
-    if not framed and last is not None:  # blank lines only, over several blocks
-        empty = WellFormedCsv(last.header, last.table.slice(0, 0), last.lines[:0], [])
+        del block  # not held while the next block is read and parsed
+    if not framed and empty is not None:  # blank lines only, over several blocks
         yield from _block_frames(contract, source, scanned.records, empty)
 
 
