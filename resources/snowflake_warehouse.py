@@ -87,6 +87,9 @@ class SnowflakeSession(SqlSession):
     dialect = "snowflake"
     db_system = "snowflake"
 
+    def reserve_memory(self, reserve: int) -> None:
+        """Snowflake's memory is not the step process's: nothing to lower."""
+
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         cursor = self.conn.cursor()
         try:

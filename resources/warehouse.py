@@ -138,6 +138,7 @@ class SqlSession:
         # DuckDB's thread count to restore after a run of plain CSV loads (None: not
         # lowered). See :meth:`load_plain_csv`.
         self._threads_after_loads: int | None = None
+        self._memory_reserved = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Run one statement; its rows (DML gives its counts)."""
@@ -168,6 +169,22 @@ class SqlSession:
         """Put back what the session changed in the engine (the connection is the
         caller's to close): a run of loads ends with the session."""
         self._restore_threads()
+
+    def reserve_memory(self, reserve: int) -> None:
+        """Lower the engine's memory limit by ``reserve`` bytes for the rest of the session
+        (never below :data:`MIN_SESSION_LIMIT`; once a session, whatever the calls), for
+        memory the step's Python takes after the session opened and keeps (the landing
+        reader's first-use imports and what its reading leaves allocated). Outside
+        :meth:`transaction` only: a ``SET`` fails in an aborted one."""
+        if self._memory_reserved:
+            return
+        with engine_interrupts():
+            [(setting,)] = self.conn.execute("SELECT current_setting('memory_limit')").fetchall()
+            limit = size_bytes(setting)
+            lowered = max(limit - reserve, MIN_SESSION_LIMIT)
+            if lowered < limit:
+                self.conn.execute(f"SET memory_limit = '{lowered // MIB:d}MiB'")
+        self._memory_reserved = True
 
     def _one_thread(self) -> None:
         """Run the next statements on one engine thread, until another kind of statement.

@@ -60,6 +60,12 @@ DIRECT_LOAD_ATTEMPTS = 3
 # thread: each holds an open file (and, for gzip, a temporary plain copy) until loaded.
 CHECKS_AHEAD = 3
 MAX_REFUSED_NAMES = 10
+# Memory the lossless reader takes in the step process once it has staged a file, which
+# the engine's limit gives up for the rest of the session (SqlSession.reserve_memory): its
+# first-use imports and what reading leaves allocated, 104 -> 215 MiB warm and 263 MiB
+# after one file of 1M quoted CSV orders (peak 274). A day of 4M such orders in one file
+# took raw_orders to 978-1,030 MiB without it (bench/RESULTS.md, session 24).
+READER_MEMORY = 160 * 1024 * 1024
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -243,6 +249,7 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     refuses) by the lossless reader."""
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
+    session.reserve_memory(READER_MEMORY)
     if file_format(info.name) == "jsonl" and _staged_jsonl(session, landing, contract, info, day):
         return
     if file_format(info.name) == "csv" and _staged_csv(session, landing, contract, info, day):

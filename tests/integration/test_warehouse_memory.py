@@ -1,16 +1,24 @@
 """A DuckDB session gets what the step process has left of its memory budget."""
 
+import datetime as dt
+import json
+
+import dagster as dg
 import pytest
 
+from orders_platform.definitions import build_definitions
+from platform_assets.assets.ingestion import READER_MEMORY
 from resources.warehouse import (
     DUCKDB_BEYOND_LIMIT,
     MIB,
     MIN_SESSION_LIMIT,
     DuckDBWarehouse,
+    SqlSession,
     resident_bytes,
     session_memory_limit,
     size_bytes,
 )
+from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
 
 
 @pytest.mark.parametrize(
@@ -59,3 +67,50 @@ def test_a_session_opens_with_the_lowered_limit(tmp_path):
         [(setting,)] = session.conn.execute("SELECT current_setting('memory_limit')").fetchall()
     mib = float(setting.removesuffix(" MiB"))
     assert MIN_SESSION_LIMIT // MIB <= mib <= 300
+
+
+def _limit_mib(session) -> float:
+    [(setting,)] = session.conn.execute("SELECT current_setting('memory_limit')").fetchall()
+    return size_bytes(setting) / MIB
+
+
+def test_a_session_gives_up_memory_for_the_reader_once_and_never_below_its_floor(tmp_path):
+    # raw_orders' reader keeps ~150 MiB after it read a file: a day of 4M quoted orders in
+    # one file took the step to 978-1,030 MiB with the engine at its full limit.
+    warehouse = DuckDBWarehouse(
+        database=str(tmp_path / "w.duckdb"), memory_limit="600MiB", process_memory_budget=None
+    )
+    with warehouse.session() as session:
+        session.reserve_memory(160 * MIB)
+        assert _limit_mib(session) == 440
+        session.reserve_memory(160 * MIB)  # once a session
+        assert _limit_mib(session) == 440
+    with warehouse.session() as session:
+        session.reserve_memory(2**40)
+        assert _limit_mib(session) == MIN_SESSION_LIMIT // MIB
+
+
+def test_raw_orders_gives_up_memory_only_when_the_reader_stages_a_file(
+    tmp_path, instance, monkeypatch
+):
+    reserved: list[int] = []
+    monkeypatch.setattr(SqlSession, "reserve_memory", lambda _s, size: reserved.append(size))
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    raw_orders = job.get_subset(asset_selection={dg.AssetKey("raw_orders")})
+    plain, read = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
+    rows = order_rows(3, plain)
+    land(tmp_path / "landing", plain, "a.csv", ("\n".join(_csv(rows)) + "\n").encode())
+    jsonl = "\n".join(json.dumps(row) for row in order_rows(3, read))
+    land(tmp_path / "landing", read, "b.jsonl", jsonl.encode())
+
+    for day, expected in ((plain, []), (read, [READER_MEMORY])):
+        reserved.clear()
+        result = raw_orders.execute_in_process(instance=instance, tags=range_tags(day, day))
+        assert result.success
+        assert reserved == expected
+
+
+def _csv(rows: list[dict]) -> list[str]:
+    names = list(rows[0])
+    return [",".join(names), *(",".join(str(row[n] or "") for n in names) for row in rows)]
