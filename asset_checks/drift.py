@@ -628,12 +628,15 @@ def build_drift_checks(
             outcomes = {}
             days = days_in_window(context.partition_time_window)
             bounds = [days[0], days[-1]]
-            # ``file_rows``, not ``rows``: ROWS is a reserved word in Snowflake.
-            all_headers = warehouse.query(headers_sql, bounds).rename(columns={"file_rows": "rows"})
-            # Retyped columns are counted in the engine; pandas gets each file's first
-            # rows only (renames are judged on them, and integer-money files flag all).
-            heads = warehouse.query(heads_sql, [*bounds, RENAME_SAMPLE_ROWS + 1])
+            # The three reads on one connection (each of its own cost a DuckDB open).
             with warehouse.session() as session:
+                # ``file_rows``, not ``rows``: ROWS is a reserved word in Snowflake.
+                all_headers = session.query(headers_sql, bounds).rename(
+                    columns={"file_rows": "rows"}
+                )
+                # Retyped columns are counted in the engine; pandas gets each file's first
+                # rows only (renames are judged on them, and integer-money files flag all).
+                heads = session.query(heads_sql, [*bounds, RENAME_SAMPLE_ROWS + 1])
                 names = ["partition_date", "sampled"] + [
                     f"{kind}_{c}"
                     for c in contract.column_names

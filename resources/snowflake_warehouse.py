@@ -98,6 +98,15 @@ class SnowflakeSession(SqlSession):
         finally:
             cursor.close()
 
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """A read on this session's connection, as :meth:`SnowflakeWarehouse.query`."""
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(snowflake_sql(sql), list(params))
+            return typed_frame(cursor)
+        finally:
+            cursor.close()
+
     # write_pandas creates a stage (DDL), which commits an open transaction.
     loads_in_transaction = False
     scans_files = False  # see load_plain_csv

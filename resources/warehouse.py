@@ -58,6 +58,13 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     return table.cast(decimals_as_floats).to_pandas(types_mapper=_pandas_dtype)
 
 
+def _frame_of_read(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]
+) -> pd.DataFrame:
+    """A read-only statement's result on a DuckDB connection, as :func:`frame_from_arrow`."""
+    return frame_from_arrow(conn.sql(sql, params=list(params)).to_arrow_table())
+
+
 def quoted_identifier(name: str) -> str:
     """``"name"`` after checking it is a plain identifier (never data)."""
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
@@ -146,6 +153,15 @@ class SqlSession:
             self._restore_threads()
             cursor = self.conn.execute(render(sql, self.dialect), list(params))
             return cursor.fetchall()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """A read on this session's connection, as :meth:`Warehouse.query` returns it (the
+        same SQL, unrendered, and the same frame): a step that reads several summaries
+        and writes opens one connection, not one per read (a DuckDB open and close is
+        about 30 ms, bench/RESULTS.md, session 24)."""
+        with engine_interrupts():
+            self._restore_threads()
+            return _frame_of_read(self.conn, sql, params)
 
     def _begin(self) -> None:
         with engine_interrupts():
@@ -373,8 +389,7 @@ class DuckDBWarehouse(Warehouse):
             # read here must not depend on the machine's time zone.
             with engine_interrupts():
                 conn.execute("SET TimeZone = 'UTC'")
-                table = conn.sql(sql, params=list(params)).to_arrow_table()
-            return frame_from_arrow(table)
+                return _frame_of_read(conn, sql, params)
 
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
