@@ -14,6 +14,10 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
   ``resources.instance_storage`` to keep its engines (it overrides the private ``_connect``).
   Imported when first asked for: Dagster's event log storage brings SQLAlchemy and Alembic
   (about 300 modules, 0.3-0.5 s), which loading the definitions does not need.
+* ``SqlEventLogStorageMetadata`` and ``event_log_alembic_config``: the event log's tables
+  and the Alembic configuration its SQLite files are stamped with, for
+  ``resources.instance_storage`` to create a run's file as Dagster does, in one transaction.
+  Imported when first asked for, as the event log storage.
 * ``AssetCheckExecutionsTable``: the table behind the check history. The storage API
   reads one partition's history a query, a new PostgreSQL connection each;
   ``resources.instance_history.unpassed_checks`` reads the verdicts of many days in one.
@@ -53,6 +57,9 @@ if TYPE_CHECKING:  # imported at first use, by __getattr__ below
     from dagster._core.storage.event_log.schema import (
         AssetCheckExecutionsTable as AssetCheckExecutionsTable,
     )
+    from dagster._core.storage.event_log.schema import (
+        SqlEventLogStorageMetadata as SqlEventLogStorageMetadata,
+    )
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
         INDEX_SHARD_NAME as INDEX_SHARD_NAME,
     )
@@ -73,6 +80,7 @@ __all__ = [
     "DagsterEventType",
     "PartitionKeyFilter",
     "TMP_DAGSTER_HOME_PREFIX",
+    "event_log_alembic_config",
 ]
 
 # dagster._cli.utils.TMP_DAGSTER_HOME_PREFIX, copied: importing the CLI's module costs about
@@ -80,19 +88,37 @@ __all__ = [
 # checks the copy).
 TMP_DAGSTER_HOME_PREFIX = ".tmp_dagster_home_"
 
-_EVENT_LOG_STORAGE = {"SqliteEventLogStorage", "INDEX_SHARD_NAME", "AssetCheckExecutionsTable"}
+_EVENT_LOG_STORAGE = {
+    "SqliteEventLogStorage",
+    "INDEX_SHARD_NAME",
+    "AssetCheckExecutionsTable",
+    "SqlEventLogStorageMetadata",
+}
 
 
 def __getattr__(name: str):
     """The event log storage's names, imported at first use (see the module docstring)."""
     if name in _EVENT_LOG_STORAGE:
         from dagster._core.storage.event_log import SqliteEventLogStorage
-        from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+        from dagster._core.storage.event_log.schema import (
+            AssetCheckExecutionsTable,
+            SqlEventLogStorageMetadata,
+        )
         from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 
         return {
             "SqliteEventLogStorage": SqliteEventLogStorage,
             "INDEX_SHARD_NAME": INDEX_SHARD_NAME,
             "AssetCheckExecutionsTable": AssetCheckExecutionsTable,
+            "SqlEventLogStorageMetadata": SqlEventLogStorageMetadata,
         }[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def event_log_alembic_config():
+    """The Alembic configuration Dagster's SQLite event log stamps its files with (its
+    ``_initdb``), imported at first use as the event log storage."""
+    from dagster._core.storage.event_log.sqlite import sqlite_event_log
+    from dagster._core.storage.sql import get_alembic_config
+
+    return get_alembic_config(sqlite_event_log.__file__)

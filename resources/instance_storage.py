@@ -19,6 +19,11 @@ about half of a 30 x 1,000-order run (bench/RESULTS.md, session 7).
 * a table found once is known to be there: Dagster asks whether a table exists before
   storing every check evaluation (``supports_asset_checks``) and every tagged (e.g.
   partitioned) materialization, each time with a new engine and connection (1.3 ms);
+* a run's new file is created in one transaction: the same tables, indexes, journal mode
+  and Alembic stamp as Dagster's ``_initdb``, which creates each table and index in a
+  transaction of its own (Python's SQLite driver commits DDL at once, a write to disk
+  each) and reads every migration file twice: 70 to 480 ms a run here, against 20 to
+  30 ms (bench/RESULTS.md, session 24);
 * a batch of events (a run's planned materializations and checks, a step's
   materializations of every day of a range) is stored in one transaction per shard.
   Dagster hands a storage batches only when ``DAGSTER_EVENT_BATCH_SIZE`` is set, so the
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -48,7 +54,9 @@ from resources.dagster_internals import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     ConfigurableClassData,
+    SqlEventLogStorageMetadata,
     SqliteEventLogStorage,
+    event_log_alembic_config,
 )
 
 #: Dagster's switch for handing events to the storage in batches, and the batch size this
@@ -67,6 +75,33 @@ def _run_shard_engine(conn_string: str) -> sa.Engine:
     return sa.create_engine(
         conn_string, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     )
+
+
+@functools.cache
+def _alembic_migrations():
+    """Dagster's event log migrations, read once per process: Alembic reads (and runs) every
+    migration file each time it is asked for the head revision or a stamp."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(event_log_alembic_config())
+
+
+def _initdb_in_one_transaction(engine: sa.Engine) -> None:
+    """What Dagster's ``SqliteEventLogStorage._initdb`` does to a file with no Alembic
+    revision (a run's new file), in one transaction: its tables and indexes, the head
+    revision stamped, then the WAL journal. A file with a revision is left as it is."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision():
+            return
+        # The driver begins no transaction for DDL, and commits each statement: begun
+        # here, the whole creation is one commit (and no half-created file is left).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        SqlEventLogStorageMetadata.create_all(connection)
+        MigrationContext.configure(connection).stamp(_alembic_migrations(), "head")
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def instance_base_dir(instance: dg.DagsterInstance) -> str:
@@ -122,6 +157,19 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
                 conn_string, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
             )
         return self._index_engine
+
+    def _initdb(self, engine: sa.Engine, for_index_shard: bool = False) -> None:
+        """A run's file created in one transaction (:func:`_initdb_in_one_transaction`). The
+        index shard's creation, and a file another process is creating at the same moment
+        (a table already there, the file locked), take Dagster's own ``_initdb``, which
+        waits for the other process and retries."""
+        if not for_index_shard:
+            try:
+                _initdb_in_one_transaction(engine)
+                return
+            except (sa.exc.DatabaseError, sqlite3.DatabaseError):
+                pass  # rolled back when its connection closed
+        super()._initdb(engine, for_index_shard=for_index_shard)
 
     def has_table(self, table_name: str) -> bool:
         """Dagster's answer, asked once per table that exists: migrations add tables and
