@@ -19,6 +19,9 @@ about half of a 30 x 1,000-order run (bench/RESULTS.md, session 7).
 * a table found once is known to be there: Dagster asks whether a table exists before
   storing every check evaluation (``supports_asset_checks``) and every tagged (e.g.
   partitioned) materialization, each time with a new engine and connection (1.3 ms);
+  so is a column of the asset keys table (asked by reading the table's columns before
+  most asset queries and writes) and a completed data migration (a query each): 160
+  questions of a 5-day run, about 40 ms (bench/RESULTS.md, session 24);
 * a run's new file is created in one transaction: the same tables, indexes, journal mode
   and Alembic stamp as Dagster's ``_initdb``, which creates each table and index in a
   transaction of its own (Python's SQLite driver commits DDL at once, a write to disk
@@ -122,6 +125,8 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
         self._index_engine: sa.Engine | None = None
         self._present_tables: set[str] = set()
+        self._present_asset_key_columns: set[str] = set()
+        self._completed_secondary_indexes: set[str] = set()
         self._batch = threading.local()
         self._inst_data = inst_data
         self._deferred = base_dir is None
@@ -181,6 +186,30 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
         if present:
             self._present_tables.add(table_name)
         return present
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        """Dagster's answer, asked once per column that exists (as :meth:`has_table`)."""
+        if column_name in self._present_asset_key_columns:
+            return True
+        return super().has_asset_key_col(column_name)
+
+    def _has_asset_key_col_on_connection(self, conn: sa.Connection, column_name: str) -> bool:
+        if column_name in self._present_asset_key_columns:
+            return True
+        present = super()._has_asset_key_col_on_connection(conn, column_name)
+        if present:
+            self._present_asset_key_columns.add(column_name)
+        return present
+
+    def has_secondary_index(self, name: str) -> bool:
+        """Dagster's answer, asked once per data migration found completed: nothing marks
+        one incomplete again (wiping the instance keeps them)."""
+        if name in self._completed_secondary_indexes:
+            return True
+        completed = super().has_secondary_index(name)
+        if completed:
+            self._completed_secondary_indexes.add(name)
+        return completed
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:

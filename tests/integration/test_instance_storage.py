@@ -438,3 +438,41 @@ def test_a_run_file_another_process_is_creating_is_waited_for(tmp_path):
     with theirs._connect("a-run"):
         pass
     assert _shard_file(path) == _shard_file(tmp_path / "theirs" / "a-run.db")
+
+
+def test_a_column_or_migration_found_once_is_not_asked_about_again(tmp_path, monkeypatch):
+    """Dagster reads the asset keys table's columns (and whether a data migration is
+    complete) before most asset queries and writes: the storage asks once per column and
+    migration it finds."""
+    columns: list[str] = []
+    migrations: list[str] = []
+    parent = instance_storage.SqliteEventLogStorage
+    has_column, has_index = parent._has_asset_key_col_on_connection, parent.has_secondary_index
+
+    def column(self, conn, name):
+        columns.append(name)
+        return has_column(self, conn, name)
+
+    def index(self, name):
+        migrations.append(name)
+        return has_index(self, name)
+
+    monkeypatch.setattr(parent, "_has_asset_key_col_on_connection", column)
+    monkeypatch.setattr(parent, "has_secondary_index", index)
+    home = local_home(tmp_path / "home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for key in KEYS:
+            assert dg.materialize([orders], partition_key=key, instance=instance).success
+        storage = instance.event_log_storage
+        assert storage.has_asset_key_col("cached_status_data")
+        assert not storage.has_asset_key_col("no_such_column")
+        assert not storage.has_asset_key_col("no_such_column")
+        assert not storage.has_secondary_index("no_such_migration")
+        assert not storage.has_secondary_index("no_such_migration")
+    assert stored(home)["materializations"] == [(key, 10 * int(key[-2:])) for key in KEYS]
+    found = [name for name in columns if name != "no_such_column"]
+    assert found and len(found) == len(set(found))
+    assert columns.count("no_such_column") == 2  # a missing column is asked about each time
+    completed = [name for name in migrations if name != "no_such_migration"]
+    assert completed and len(completed) == len(set(completed))
+    assert migrations.count("no_such_migration") == 2
