@@ -45,7 +45,7 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -105,6 +105,17 @@ def _initdb_in_one_transaction(engine: sa.Engine) -> None:
         MigrationContext.configure(connection).stamp(_alembic_migrations(), "head")
         connection.commit()
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def _once_found(found: set[str], name: str, ask: Callable[[str], bool]) -> bool:
+    """``ask(name)``, answered from ``found`` once it said True (what is found here is
+    never removed: Dagster's migrations add tables, columns and completed migrations)."""
+    if name in found:
+        return True
+    present = ask(name)
+    if present:
+        found.add(name)
+    return present
 
 
 def instance_base_dir(instance: dg.DagsterInstance) -> str:
@@ -180,12 +191,7 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
         """Dagster's answer, asked once per table that exists: migrations add tables and
         nothing here drops one. A missing table is asked about again (a migration may
         add it while the process runs)."""
-        if table_name in self._present_tables:
-            return True
-        present = super().has_table(table_name)
-        if present:
-            self._present_tables.add(table_name)
-        return present
+        return _once_found(self._present_tables, table_name, super().has_table)
 
     def has_asset_key_col(self, column_name: str) -> bool:
         """Dagster's answer, asked once per column that exists (as :meth:`has_table`)."""
@@ -194,22 +200,13 @@ class ReusedEngineSqliteEventLogStorage(SqliteEventLogStorage):
         return super().has_asset_key_col(column_name)
 
     def _has_asset_key_col_on_connection(self, conn: sa.Connection, column_name: str) -> bool:
-        if column_name in self._present_asset_key_columns:
-            return True
-        present = super()._has_asset_key_col_on_connection(conn, column_name)
-        if present:
-            self._present_asset_key_columns.add(column_name)
-        return present
+        ask = functools.partial(super()._has_asset_key_col_on_connection, conn)
+        return _once_found(self._present_asset_key_columns, column_name, ask)
 
     def has_secondary_index(self, name: str) -> bool:
         """Dagster's answer, asked once per data migration found completed: nothing marks
         one incomplete again (wiping the instance keeps them)."""
-        if name in self._completed_secondary_indexes:
-            return True
-        completed = super().has_secondary_index(name)
-        if completed:
-            self._completed_secondary_indexes.add(name)
-        return completed
+        return _once_found(self._completed_secondary_indexes, name, super().has_secondary_index)
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
