@@ -181,9 +181,7 @@ def well_formed_blocks(
             if start == len(data) and last:
                 yield None  # no record: the exact reader frames it
                 return
-        elif not _plain_text(data) or (
-            b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8))
-        ):
+        elif not _plainly_written(data, 0):
             yield None
             return
         block = _block_records(data, start, header, first_line)
@@ -241,6 +239,14 @@ def _read_into(stream: BinaryIO, view: memoryview) -> int:
     return filled
 
 
+def _plainly_written(data: bytes, offset: int) -> bool:
+    """The block's text is plain (:func:`_plain_text`) and its quotes from ``offset`` on
+    (after a BOM) delimit whole fields (:func:`_quotes_are_plain`)."""
+    if not _plain_text(data):
+        return False
+    return b'"' not in data or _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:])
+
+
 def _header(data: bytes) -> tuple[list[str], int] | None:
     """The header of the file's first block ``data`` and where its records start; None
     unless the block is plainly well formed up to its records (see the module)."""
@@ -248,9 +254,7 @@ def _header(data: bytes) -> tuple[list[str], int] | None:
     header_end = data.find(b"\n", offset)
     if header_end < 0 or header_end - offset >= landed_text.MAX_RECORD_BYTES:
         return None
-    if not _plain_text(data):
-        return None
-    if b'"' in data and not _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:]):
+    if not _plainly_written(data, offset):
         return None
     header_text = data[offset:header_end].removesuffix(b"\r").decode("utf-8")
     try:
