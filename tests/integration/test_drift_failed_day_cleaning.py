@@ -16,15 +16,12 @@ import dagster as dg
 import duckdb
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from tests.support.order_fixtures import HEADER, csv_bytes, order_rows
+from tests.support.order_fixtures import HEADER, csv_bytes, order_rows, range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
 DRIFTED = DAYS[1]
-RANGE = {
-    "dagster/asset_partition_range_start": DAYS[0],
-    "dagster/asset_partition_range_end": DAYS[-1],
-}
+RANGE = range_tags(dt.date.fromisoformat(DAYS[0]), dt.date.fromisoformat(DAYS[-1]))
 RAW = [dg.AssetKey("raw_orders")]
 RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
 

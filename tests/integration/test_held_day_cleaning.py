@@ -8,19 +8,19 @@ CLV, dim_customers and the automation sensor's fct_orders then published it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import duckdb
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from tests.support.check_history import report_verdict
+from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
 HELD = DAYS[1]
-RANGE = {
-    "dagster/asset_partition_range_start": DAYS[0],
-    "dagster/asset_partition_range_end": DAYS[-1],
-}
+RANGE = range_tags(dt.date.fromisoformat(DAYS[0]), dt.date.fromisoformat(DAYS[-1]))
 RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
 
 

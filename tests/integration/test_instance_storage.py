@@ -6,6 +6,7 @@ either class reads with the other), and the live run view, which listens for
 modifications of a run's ``<run_id>.db``.
 """
 
+import datetime as dt
 import shutil
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ import yaml
 
 from resources import instance_storage
 from resources.instance_storage import ReusedEngineSqliteEventLogStorage
+from tests.support.order_fixtures import range_tags
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
@@ -266,10 +268,7 @@ def test_step_processes_write_the_pooled_index_at_once(tmp_path):
     storage.dispose()
 
 
-RANGE = {
-    "dagster/asset_partition_range_start": KEYS[0],
-    "dagster/asset_partition_range_end": KEYS[-1],
-}
+RANGE = range_tags(dt.date.fromisoformat(KEYS[0]), dt.date.fromisoformat(KEYS[-1]))
 
 
 @dg.asset(

@@ -8,18 +8,18 @@ and a fct_orders run of a day metadata_anomaly held (a volume drop from 2,126 or
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 from dagster._cli.utils import TMP_DAGSTER_HOME_PREFIX as DAGSTERS
 from dagster._core.instance.ref import InstanceRef
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
+from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
 
-RANGE = {
-    "dagster/asset_partition_range_start": "2025-01-01",
-    "dagster/asset_partition_range_end": "2025-01-03",
-}
+RANGE = range_tags(dt.date(2025, 1, 1), dt.date(2025, 1, 3))
 SELECTIONS = {
     "re-clean": [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")],
     "facts": [dg.AssetKey(["warehouse", "fct_orders"])],

@@ -25,14 +25,12 @@ from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upst
 from resources import instance_history
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
 from tests.support.check_history import count_index_connections, report_judged, report_planned
+from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
 BAD = DAYS[1]
-RANGE = {
-    "dagster/asset_partition_range_start": DAYS[0],
-    "dagster/asset_partition_range_end": DAYS[-1],
-}
+RANGE = range_tags(dt.date.fromisoformat(DAYS[0]), dt.date.fromisoformat(DAYS[-1]))
 METRICS = [dg.AssetKey("customer_metrics")]
 FACTS = [dg.AssetKey(["warehouse", "fct_orders"])]
 CLV = dg.AssetKey("customer_clv")

@@ -19,14 +19,12 @@ from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.common import IO_RETRY_POLICY
 from resources.instance_history import CLEANED_ORDERS, unpassed_checks
 from tests.support.check_history import count_index_connections, report_judged, report_planned
+from tests.support.order_fixtures import range_tags
 
 pytestmark = pytest.mark.services
 
 DAYS = ("2025-01-01", "2025-01-02", "2025-01-03")
-RANGE = {
-    "dagster/asset_partition_range_start": DAYS[0],
-    "dagster/asset_partition_range_end": DAYS[-1],
-}
+RANGE = range_tags(dt.date.fromisoformat(DAYS[0]), dt.date.fromisoformat(DAYS[-1]))
 METRICS = [dg.AssetKey("customer_metrics")]
 BLOCKING = [
     dg.AssetCheckKey(CLEANED_ORDERS, "gx_quality"),

@@ -12,6 +12,7 @@ from resources.snowflake_warehouse import (
     snowflake_resource,
     snowflake_session_parameters,
 )
+from tests.support.order_fixtures import range_tags
 from tests.support.prod_landing import DAYS
 from tests.support.prod_tables import canonical_rows, checksum
 
@@ -24,10 +25,7 @@ TABLES = (
     "warehouse.fct_orders",
     "warehouse.dim_customers",
 )
-RANGE_TAGS = {
-    "dagster/asset_partition_range_start": DAYS[0].isoformat(),
-    "dagster/asset_partition_range_end": DAYS[-1].isoformat(),
-}
+RANGE_TAGS = range_tags(DAYS[0], DAYS[-1])
 PII_KEY = "test-key-for-hashing-emails"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
