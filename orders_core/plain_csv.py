@@ -10,9 +10,10 @@ rows, by a streaming, vectorised look at the bytes (bounded memory):
   NUL, no blank line, and an even number of quote characters on every line, so no
   quoted field spans lines and line *n* holds data record *n - 1*;
 - quotes only delimit whole fields: on each line they pair up, each pair opening right
-  after a comma or the line's start and closing right before a comma or its end, so no
-  escaped quote (``""``), stray quote or space around a quoted value (DuckDB trims it,
-  the reader keeps it) can be read differently;
+  after a comma or the line's start and closing right before a comma or its end, or two
+  pairs meeting in an escaped quote (``""`` inside a quoted field, which the engine's
+  scan reads as the reader does), so no stray quote or space around a quoted value
+  (DuckDB trims it, the reader keeps it) can be read differently;
 - a line that ends with an empty field has exactly the header's count of fields: DuckDB
   drops empty fields beyond that count where the reader sees a record too long;
 - no line over the record size limit, no byte-order mark;
@@ -122,7 +123,12 @@ def _ends_with_empty_field(
 def _plain_quotes(data: np.ndarray, quotes: np.ndarray, newlines: np.ndarray, before: int) -> bool:
     """Quotes only around whole fields: an even number on every line, pairing up in order,
     each pair opening after a comma or a line start and closing before a comma or a line
-    end (so no escaped quote, no quote inside a field, no space around a quoted value)."""
+    end, or two pairs meeting in an escaped quote (``""``, as in ``"a ""b"", c"``). So
+    every quoted field is whole, and no stray quote inside a field or space around a
+    quoted value (DuckDB trims it, the reader keeps it) can be read differently.
+
+    A quote right before an opening quote is the previous pair's closing one (quotes pair
+    in order), and one right after a closing quote the next pair's opening one."""
     if (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
         return False
     # The chunk ends with a newline, so a closing quote always has a following byte; the
@@ -133,8 +139,8 @@ def _plain_quotes(data: np.ndarray, quotes: np.ndarray, newlines: np.ndarray, be
         previous[0] = before
     following = data[closes + 1]
     return bool(
-        ((previous == _COMMA) | (previous == _NEWLINE)).all()
-        and ((following == _COMMA) | (following == _NEWLINE)).all()
+        ((previous == _COMMA) | (previous == _NEWLINE) | (previous == _QUOTE)).all()
+        and ((following == _COMMA) | (following == _NEWLINE) | (following == _QUOTE)).all()
     )
 
 

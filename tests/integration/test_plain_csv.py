@@ -105,7 +105,8 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
 @pytest.mark.parametrize(
     "text",
     [
-        b'order_id,amount\n"o""1",1\n',  # an escaped quote
+        b'order_id,amount\n""o""1"",1\n',  # escaped quotes in an unquoted field
+        b'order_id,amount\n"o""1"x,1\n',  # text after the closing quote
         b'order_id,amount\no"1,1\n',  # a stray quote
         b'order_id,amount\n"o1\nstill o1",1\n',  # a quoted field spanning lines
         b"order_id,amount\r\no1,1\no2,2\r\n",  # CR LF and LF line ends mixed
@@ -441,6 +442,21 @@ def test_a_record_with_empty_fields_beyond_the_header_is_left_to_the_reader(tmp_
     assert "field_count" in reader[0][raw_columns(CONTRACT).index("parse_error")]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'order_id,amount\n"o""1",1\n',
+        b'order_id,region\no1,"North ""A"", East"\no2,""""\no3,"x,"""\n',
+        b'order_id,region,status\r\n"""o1""","a""""b",""\r\no2,"",""""""\r\n',
+    ],
+)
+def test_escaped_quotes_inside_quoted_fields_load_as_the_reader_reads_them(tmp_path, text):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    engine, reader = both_ways(path)
+    assert engine is not None and engine == reader
+
+
 def test_a_last_field_left_empty_is_still_the_engines(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b'order_id,amount,promo\no1,1,\n"o,2",2,""\no3,3,x\n')
@@ -450,8 +466,8 @@ def test_a_last_field_left_empty_is_still_the_engines(tmp_path):
 
 # Field texts for the differential test: plain ones (quoted around a comma, empty, ...)
 # and the shapes that tell a strict reader from a lenient one.
-PLAIN_FIELDS = ["a", "1", "é", "", "it's", "back\\slash", "\t", '"a,b"', '""']
-ODD_FIELDS = [' "a"', '"a" ', 'a"b', '"a""b"', ' ""']
+PLAIN_FIELDS = ["a", "1", "é", "", "it's", "back\\slash", "\t", '"a,b"', '""', '"a""b"', '""""']
+ODD_FIELDS = [' "a"', '"a" ', 'a"b', ' ""', '""a""', '"a"b"', '"a""', '"a"""b"']
 
 
 @pytest.mark.parametrize("seed", range(4))
