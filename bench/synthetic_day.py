@@ -7,8 +7,8 @@ version (newer ``updated_at``, another status), 0.5 % have an unparseable amount
 0.2 % no customer. Rows are split into ``--parts`` files of contiguous orders, the way a
 landing zone receives part files: CSV (default), gzip CSV, JSON Lines or Parquet
 (``--format``). A ``.bench-dataset.json`` stamp makes a second call
-with the same arguments a no-op. ``--format csv-quoted`` puts one doubled quote in each
-part file.
+with the same arguments a no-op. ``--format csv-quoted`` quotes one value around a line
+break in each part file.
 
     python -m bench.synthetic_day --landing DIR --day 2025-01-01 --orders 4000000 --parts 8
 """
@@ -27,8 +27,8 @@ from bench.harness import Timer, emit
 
 STAMP = ".bench-dataset.json"
 # JSON Lines and Parquet typed as the query. "csv-quoted": CSV whose middle order of each
-# part has the status 'placed "rush"', written with a doubled quote: a file only the
-# row-by-row reader takes (neither the engine's scan nor pyarrow's parser).
+# part has a status holding a line break, written quoted: a file only the row-by-row
+# reader takes (neither the engine's scan nor pyarrow's parser: a record of two lines).
 FORMATS = ("csv", "csv.gz", "jsonl", "parquet", "csv-quoted")
 
 # One order per row of range(lo, hi); integer arithmetic on i gives every value, so the
@@ -43,7 +43,7 @@ select
     cast(1 + i % 3 as varchar) as quantity,
     printf('%.2f', (5 + (i * 7919 % 20000) / 100.0) / (1 + i % 3)) as unit_price,
     case when v = 1 then 'shipped'
-         when $quoted and i = ($lo + $hi) // 2 then 'placed "rush"'
+         when $quoted and i = ($lo + $hi) // 2 then 'placed' || chr(10) || 'rush'
          else ['placed', 'cancelled', 'delivered'][1 + i % 3] end as status,
     ['north-america', 'emea', 'apac', 'uk'][1 + i % 4] as region,
     printf('c%08d@example.com', i % $customers) as customer_email,
