@@ -2,9 +2,9 @@
 
 The memory curve (:mod:`bench.memory_curve`) lands plain CSV, which the engine scans
 itself. This bench lands the same synthetic day (:mod:`bench.synthetic_day`) in the
-shapes a data team sends that go through the Python readers (quoted CSV, CR files,
-gzip, JSON Lines with differing keys, typed Parquet, many small files, extra e-mail
-columns), runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own
+other shapes a data team sends (quoted CSV and Excel's CSV UTF-8, which the engine scans
+too; CR files, gzip, JSON Lines with differing keys, typed Parquet, many small files,
+extra e-mail columns, which go through the Python readers), runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own
 child process (:mod:`bench.step_run`), and prints per shape and step the peak resident
 set and seconds, with the day's row counts next to the plain CSV day's (raw, broken,
 cleaned, quarantined): a shape that reads the same rows differently shows it there.
@@ -51,9 +51,11 @@ def _csv(base: Path, target: Path, region_sql: str, extra_sql: str = "") -> None
         )
 
 
-def _bytes_map(source: Path, target: Path, change, compress: bool = False) -> None:
+def _bytes_map(
+    source: Path, target: Path, change, compress: bool = False, append: bool = False
+) -> None:
     opener = gzip.open if compress else open
-    with open(source, "rb") as src, opener(target, "wb") as out:
+    with open(source, "rb") as src, opener(target, "ab" if append else "wb") as out:
         while chunk := src.read(CHUNK):
             out.write(change(chunk))
 
@@ -152,6 +154,12 @@ def write_shape(shape: str, orders: int) -> Path:
     elif shape == "crlf-quoted":
         _csv(base, folder / "q.tmp", QUOTED)
         _bytes_map(folder / "q.tmp", target, lambda b: b.replace(b"\n", b"\r\n"))
+        (folder / "q.tmp").unlink()
+    elif shape == "excel":  # Excel's "CSV UTF-8": a byte-order mark, CR LF, doubled quotes
+        _csv(base, folder / "q.tmp", QUOTED)
+        with open(target, "wb") as out:
+            out.write(b"\xef\xbb\xbf")
+        _bytes_map(folder / "q.tmp", target, lambda b: b.replace(b"\n", b"\r\n"), append=True)
         (folder / "q.tmp").unlink()
     elif shape == "cr":  # lone CR line ends (a spreadsheet's "CSV (Macintosh)")
         _bytes_map(base, target, lambda b: b.replace(b"\n", b"\r"))

@@ -16,7 +16,8 @@ rows, by a streaming, vectorised look at the bytes (bounded memory):
   (DuckDB trims it, the reader keeps it) can be read differently;
 - a line that ends with an empty field has exactly the header's count of fields: DuckDB
   drops empty fields beyond that count where the reader sees a record too long;
-- no line over the record size limit, no byte-order mark;
+- no line over the record size limit (a byte-order mark before the header is dropped,
+  as the reader drops it);
 - a header of distinct cells, no two naming the same contract column, whose extra
   columns (the other cells) are named in plain ASCII (:func:`json_safe`): the engine
   builds their JSON itself, and leaves the file to the reader when a value is not
@@ -38,6 +39,7 @@ from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES
 from orders_core.raw_frame import normalize_header
 
 CHUNK_BYTES = 8 * 1024 * 1024
+BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")
 
 
@@ -161,8 +163,11 @@ def _first_line_header(first: bytes, contract: Contract) -> tuple[list[str], boo
     """The header cells, and whether lines end with CR LF, when the first line (as read,
     line end included) is a plain header."""
     crlf = first.endswith(b"\r\n")
-    if not first.endswith(b"\n") or first.startswith(b"\xef\xbb\xbf"):
+    if not first.endswith(b"\n"):
         return None
+    # A byte-order mark (Excel's "CSV UTF-8") is not part of the header: the reader drops
+    # it, and the engine's scan skips the header line whole.
+    first = first.removeprefix(BOM)
     header = _header(first[: -2 if crlf else -1], contract)
     if header is None or not _plain_lines(first, _NEWLINE, crlf):
         return None

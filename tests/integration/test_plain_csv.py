@@ -118,7 +118,6 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
         b'order_id,amount\no1, "x"\n',  # the same, in the last field
         b'order_id,amount\n"o1" ,1\n',  # a space after one
         b"order_id,amount\no1,1\n\no2,2\n",  # a blank line: line numbers would shift
-        b"\xef\xbb\xbforder_id,amount\no1,1\n",  # byte-order mark
         "order_id,amount,promoción\no1,1,x\n".encode(),  # an extra name the JSON escapes
         b"order_id,Order ID,amount\no1,o2,1\n",  # two cells naming one contract column
         b"order_id,order_id\no1,o2\n",  # a repeated column
@@ -199,7 +198,7 @@ def test_raw_orders_loads_every_row_when_the_engine_refuses_files_in_its_transac
         (b'"order_id","amount"\n', True),
         (b"order_id,amount,contact\n", True),  # an extra column: its JSON built in SQL
         ("order_id,amount,contacto_sí\n".encode(), False),  # one the JSON would escape
-        (b"\xef\xbb\xbforder_id,amount\n", False),  # a byte-order mark
+        (b"\xef\xbb\xbforder_id,amount\n", True),  # a byte-order mark, dropped as the reader does
         (b"order_id,amount\r\n", True),  # CR LF line ends (the body must have them too)
         (b"order_id,amount\r\r\n", False),
         (b"order_id,order_id\n", False),
@@ -451,6 +450,24 @@ def test_a_record_with_empty_fields_beyond_the_header_is_left_to_the_reader(tmp_
     ],
 )
 def test_escaped_quotes_inside_quoted_fields_load_as_the_reader_reads_them(tmp_path, text):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    engine, reader = both_ways(path)
+    assert engine is not None and engine == reader
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"\xef\xbb\xbforder_id,amount\no1,1\n",
+        b'\xef\xbb\xbf"order_id","amount"\r\n"o1","1,5"\r\no2,""\r\n',  # Excel's CSV UTF-8
+        b"\xef\xbb\xbf\xef\xbb\xbforder_id,amount\no1,1\n",  # two marks: one is a character
+        b"\xef\xbb\xbforder_id,amount\n",  # header only
+        b"\xef\xbb\xbforder_id,amount,note\no1,1,x\n",
+        b"order_id,amount\no1,1\n\xef\xbb\xbfo2,2\n",  # a mark inside the file is a character
+    ],
+)
+def test_a_byte_order_mark_before_the_header_loads_as_the_reader_reads_it(tmp_path, text):
     path = tmp_path / "f.csv"
     path.write_bytes(text)
     engine, reader = both_ways(path)
