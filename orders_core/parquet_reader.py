@@ -178,6 +178,43 @@ def _bytes_type(kind: pa.DataType) -> pa.DataType:
     return _nested(kind, _bytes_type) or kind
 
 
+def _is_text_list(kind: pa.DataType) -> bool:
+    """A list of text (``list<string>``, tags or labels): values that repeat, whose
+    JSON :func:`_text_list_json` writes once per distinct value."""
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+        return False
+    item = kind.value_type
+    return pa.types.is_string(item) or pa.types.is_large_string(item)
+
+
+def _text_list_json(column: pa.ChunkedArray) -> list[str | None]:
+    """:func:`json_text` of each value of a list-of-text column, once per distinct value
+    (text compares exactly, so equal tuples are equal lists)."""
+    known: dict[tuple, str] = {}
+    texts: list[str | None] = []
+    for value in column.to_pylist():
+        if value is None:
+            texts.append(None)
+            continue
+        key = tuple(value)
+        text = known.get(key)
+        if text is None:
+            text = known[key] = json_text(value)
+        texts.append(text)
+    return texts
+
+
+def _holds_binary(kind: pa.DataType) -> bool:
+    """Whether a value of ``kind`` can hold bytes (a binary type, in it at any depth):
+    only then do its values need :func:`_decoded` (a nested column's walk in Python
+    was a third of reading a list column of text)."""
+    if _is_binary(kind):
+        return True
+    if pa.types.is_dictionary(kind):
+        return _holds_binary(kind.value_type)
+    return any(_holds_binary(kind.field(i).type) for i in range(kind.num_fields))
+
+
 def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
     """:func:`_arrow_to_text` of a column whose text is UTF-8 (else UnicodeDecodeError)."""
     kind = column.type
@@ -193,6 +230,10 @@ def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
         pairs = [_decoded(v) for v in column.to_pylist()]
         return [text for text, _ in pairs], [bad for _, bad in pairs]
     if pa.types.is_nested(kind):
+        if _is_text_list(kind):
+            return _text_list_json(column), clean
+        if not _holds_binary(kind):  # no bytes to decode: the values' JSON as they are
+            return [json_text(value) for value in column.to_pylist()], clean
         pairs = [_decoded(v) for v in column.to_pylist()]
         return [json_text(value) for value, _ in pairs], [bad for _, bad in pairs]
     try:

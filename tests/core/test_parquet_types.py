@@ -103,6 +103,28 @@ def test_binary_extra_column_and_nested_bytes():
     assert len(result.cleaned) == 1 and len(result.quarantined) == 2
 
 
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        (pa.list_(pa.string()), [["x", "y"], ["x", "y"], ["é", None, '"q"']]),
+        (pa.large_list(pa.large_string()), [["x"], [], ["x"]]),
+        (pa.list_(pa.list_(pa.string())), [[["a"]], [["a"]], [["b", "c"]]]),
+        (pa.struct([("n", pa.int64()), ("s", pa.string())]), [{"s": "a", "n": 1}] * 2 + [None]),
+        (pa.map_(pa.string(), pa.float64()), [[("k", -0.0)], [("k", 0.0)], [("k", 1.5)]]),
+    ],
+    ids=str,
+)
+def test_nested_values_without_bytes_are_their_json_whatever_repeats(kind, values):
+    raw = _raw(_table(meta=pa.array(values, kind)))
+    expected = [
+        None if value is None else json.dumps(value, sort_keys=True)
+        for value in pa.array(values, kind).to_pylist()
+    ]
+    texts = [json.loads(text).get("meta") for text in raw["extra_columns_json"]]
+    assert texts == expected
+    assert raw["parse_error"].isna().all()
+
+
 def test_dictionary_encoded_binary_and_strings():
     ids = pa.array([b"o1", b"o2", b"\xff"]).dictionary_encode()
     raw = _raw(_table(order_id=ids, status=pa.array(["placed"] * 3).dictionary_encode()))
