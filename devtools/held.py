@@ -8,7 +8,9 @@ A day is held when its latest ``metadata_anomaly`` evaluation failed. A **deferr
 ran) is listed with the range to load instead of a release: orders_anomaly_sensor runs
 it again once those days are loaded. A day whose latest run ended (failed, canceled)
 before the check judged it again is still held or deferred: it is listed with that run,
-to re-execute from failure. See ``docs/anomaly_hold.md`` for releasing a day from the UI
+to re-execute from failure. A day that also fails ``schema_drift`` is listed with that
+finding and the fix of its landing files instead of a release, which could not publish it.
+See ``docs/anomaly_hold.md`` for releasing a day from the UI
 or the CLI.
 """
 
@@ -31,9 +33,10 @@ from resources.instance_history import (
     failed_partitions,
     latest_evaluation,
     latest_storage_ids,
+    schema_drift_failure,
     unjudged_run,
 )
-from sensors.alerting import release_command
+from sensors.alerting import drift_first, release_command
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class HeldPartition:
     stopped_status: str = ""
     # Of waiting_for, the days raw_orders has not loaded yet.
     unloaded: tuple[str, ...] = ()
+    # The day's failed schema_drift finding: its files must be fixed before anything else.
+    schema_drift: str | None = None
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
@@ -82,6 +87,7 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
                 stopped_run=stopped.run_id if stopped else "",
                 stopped_status=stopped.status.value if stopped else "",
                 unloaded=tuple(d for d in waiting if d not in loaded),
+                schema_drift=schema_drift_failure(instance, day),
             )
         )
     return held
@@ -104,7 +110,9 @@ def format_table(held: Sequence[HeldPartition], dg_cli: str = "dg") -> str:
                 f"    its latest run {item.stopped_run[:8]} ended {item.stopped_status} before "
                 f"the check judged it: re-execute it from failure (/runs/{item.stopped_run})"
             )
-        if item.verdict == DEFERRED and item.waiting_for:
+        if item.schema_drift:
+            lines.append(f"    {drift_first(item.schema_drift)}")
+        elif item.verdict == DEFERRED and item.waiting_for:
             # A stopped re-run of a day whose days are loaded only needs re-executing; one
             # started without them would be deferred again.
             if item.unloaded or not item.stopped_run:

@@ -37,11 +37,11 @@ import duckdb
 
 from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
 from devtools.run_progress import FailedCheck, RunTally, watch_run
-from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS
+from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS, SCHEMA_DRIFT
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, is_set, parse_day
 from resources.warehouse_pool import ensure_warehouse_pool
-from sensors.alerting import release_command
+from sensors.alerting import drift_first, release_command
 
 SUMMARY = (
     (
@@ -287,16 +287,25 @@ def report_blocked(checks: list[FailedCheck]) -> None:
     print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
 
 
-def report_held(held: dict[str, FailedCheck], dagster_home: str) -> None:
-    """Each held day with the check's verdict and top drivers, and how to release it."""
+def report_held(
+    held: dict[str, FailedCheck], dagster_home: str, drift: dict[str, str] | None = None
+) -> None:
+    """Each held day with the check's verdict and top drivers, and how to release it; a
+    day that also fails schema_drift (``drift``: day -> finding) with the fix of its files
+    instead, which a release could not replace."""
+    drift = drift or {}
     print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
     for day, check in sorted(held.items()):
         verdict, *drivers = _why(check.description)
         print(f"  {day}  {verdict}")
         for driver in drivers:
             print(f"      {driver}")
-    print("  Review the day; if its data is right, release it (from the repository root):")
-    for day in sorted(held):
+        if day in drift:
+            print(f"      {drift_first(drift[day])}")
+    releasable = sorted(set(held) - set(drift))
+    if releasable:
+        print("  Review the day; if its data is right, release it (from the repository root):")
+    for day in releasable:
         print(f"    DAGSTER_HOME={dagster_home} {release_command(day, '.venv/bin/dg')}")
     print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
     print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
@@ -400,7 +409,12 @@ def main(argv: list[str] | None = None) -> int:
                     break
         print_warehouse(settings.duckdb_path)
         if held:
-            report_held(held, instance.root_directory)
+            drift = {
+                c.partition: c.description
+                for c in blocked
+                if c.check == SCHEMA_DRIFT and c.severity == "ERROR" and c.partition in held
+            }
+            report_held(held, instance.root_directory, drift)
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
     if failures:

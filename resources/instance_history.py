@@ -31,6 +31,7 @@ RAW_ORDERS = dg.AssetKey(tables.RAW_ORDERS.key)
 CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
 CHECK_NAME = tables.METADATA_ANOMALY
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
+DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"
 # The verdict of a day whose history window is not loaded yet (failed, not held).
 DEFERRED = "deferred"
@@ -368,17 +369,42 @@ def _newest_first(
 
 
 def latest_execution(
-    instance: dg.DagsterInstance, partition: str, completed_only: bool = False
+    instance: dg.DagsterInstance,
+    partition: str,
+    completed_only: bool = False,
+    check_key: dg.AssetCheckKey = CHECK_KEY,
 ) -> AssetCheckExecutionRecord | None:
-    """The latest metadata_anomaly execution of one partition (planned ones too, unless
-    ``completed_only``)."""
+    """The latest execution of ``check_key`` (metadata_anomaly unless told) on one
+    partition (planned ones too, unless ``completed_only``)."""
     records = instance.event_log_storage.get_asset_check_execution_history(
-        CHECK_KEY,
+        check_key,
         limit=1,
         status=COMPLETED if completed_only else None,
         partition_filter=PartitionKeyFilter(key=partition),
     )
     return records[0] if records else None
+
+
+def schema_drift_failure(instance: dg.DagsterInstance, partition: str) -> str | None:
+    """The finding of the day's latest completed schema_drift evaluation when it failed
+    with ERROR severity (what stops the day's downstream whatever metadata_anomaly says, a
+    release included); None when it passed, warned or never judged the day."""
+    record = latest_execution(instance, partition, completed_only=True, check_key=DRIFT_KEY)
+    evaluation = evaluation_of(record) if record is not None else None
+    if (
+        evaluation is None
+        or evaluation.passed
+        or evaluation.severity != dg.AssetCheckSeverity.ERROR
+    ):
+        return None
+    return evaluation.description or "schema_drift failed"
+
+
+def schema_drift_unjudged(instance: dg.DagsterInstance, partition: str, run_id: str) -> bool:
+    """Whether run ``run_id`` planned the day's schema_drift and has not judged it yet (the
+    check's step still to come or running)."""
+    record = latest_execution(instance, partition, check_key=DRIFT_KEY)
+    return record is not None and record.run_id == run_id and record.status not in COMPLETED
 
 
 def latest_evaluation(

@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from orders_core.pii import redact_emails
 from orders_core.tables import METADATA_ANOMALY_OP as CHECK_OP_NAME
 
 # Slack rejects a section text longer than 3000 characters.
 SECTION_LIMIT = 2900
+MAX_FINDING_CHARS = 160
+# What to do about a day that fails schema_drift: the same words in the run-failure alert,
+# the held alert, devtools.held and make run.
+FIX_LANDING_FILES = (
+    "fix the day's landing files: orders_landing_sensor loads the day again when they"
+    " change (findings in the check's metadata)"
+)
+# Why a held day that also fails schema_drift is not offered a release.
+DRIFT_BEFORE_RELEASE = "a release cannot publish it while schema_drift fails"
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,25 @@ class HeldNotice:
     partition: str
     description: str
     score: float | None
+    # The day's failed schema_drift finding, when the day fails it too (fix that first).
+    schema_drift: str | None = None
+
+
+def short_finding(description: str) -> str:
+    """A check's finding for an alert line: e-mail addresses masked, shortened."""
+    finding = redact_emails(description)
+    if len(finding) > MAX_FINDING_CHARS:
+        finding = finding[: MAX_FINDING_CHARS - 1] + "…"
+    return finding
+
+
+def drift_first(finding: str) -> str:
+    """What to do about a held day that also fails schema_drift, one line: the same step
+    the run-failure alert gives for the day."""
+    return (
+        f"also fails schema_drift ({short_finding(finding)}); {DRIFT_BEFORE_RELEASE}. First"
+        f" {FIX_LANDING_FILES}; metadata_anomaly judges the corrected files again"
+    )
 
 
 def release_command(partition: str, dg_cli: str = "dg") -> str:
@@ -41,15 +70,23 @@ def held_message(notices: Sequence[HeldNotice]) -> tuple[str, list[Mapping[str, 
         "Downstream tables are not updated for them until new files land or an engineer "
         "releases them."
     )
+    drifted = [n.partition for n in notices if n.schema_drift]
+    if drifted:
+        text += (
+            f" {', '.join(drifted)} also fail(s) schema_drift: fix the landing files first"
+            " (a release cannot publish them)."
+        )
     blocks: list[Mapping[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Orders partitions held"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
     ]
     for notice in notices:
         score = "n/a" if notice.score is None else f"{notice.score:.3f}"
-        body = (
-            f"*{notice.partition}* (anomaly score {score})\n{notice.description}\n"
-            f"Release after review:\n`{release_command(notice.partition)}`"
-        )
+        head = f"*{notice.partition}* (anomaly score {score})\n{notice.description}\n"
+        if notice.schema_drift:
+            step = drift_first(notice.schema_drift)
+            body = f"{head}→ {step[0].upper()}{step[1:]}"
+        else:
+            body = f"{head}Release after review:\n`{release_command(notice.partition)}`"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:SECTION_LIMIT]}})
     return text, blocks

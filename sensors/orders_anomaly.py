@@ -63,6 +63,8 @@ from resources.instance_history import (
     latest_execution,
     latest_execution_id,
     latest_storage_ids,
+    schema_drift_failure,
+    schema_drift_unjudged,
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
@@ -131,11 +133,20 @@ class TickOutcome:
     judged: list[tuple[str, float | None, bool]] = field(default_factory=list)
 
 
-def _notice(day: str, record: AssetCheckExecutionRecord) -> HeldNotice:
+def _notice(
+    instance: dg.DagsterInstance, day: str, record: AssetCheckExecutionRecord
+) -> HeldNotice:
+    """The held alert's entry for ``day``, with the day's schema_drift failure if any: a
+    release cannot publish such a day, its files must be fixed first."""
     evaluation = evaluation_of(record)
     score = evaluation_values(record).get("anomaly_score")
     description = (evaluation.description if evaluation else None) or "metadata_anomaly failed"
-    return HeldNotice(day, description, float(score) if score is not None else None)
+    return HeldNotice(
+        day,
+        description,
+        float(score) if score is not None else None,
+        schema_drift_failure(instance, day),
+    )
 
 
 def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
@@ -151,7 +162,7 @@ def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
             outcome.state.deferred[day] = _deferral(fp, values)
             continue
         outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
-        outcome.held.append(_notice(day, record))
+        outcome.held.append(_notice(instance, day, record))
     outcome.decisions.append(
         f"started: {len(outcome.state.held)} held and "
         f"{len(outcome.state.deferred)} deferred partition(s) found"
@@ -333,8 +344,13 @@ def evaluate_tick(
             continue
         state.deferred.pop(day, None)
         if record.status == FAILED:
+            if running(record.run_id) and schema_drift_unjudged(instance, day, record.run_id):
+                # The alert says whether the day also fails schema_drift: read it again
+                # once the run has judged that too.
+                state.pending[day] = record.id
+                continue
             if state.held.get(day, {}).get("fingerprint") != fp:
-                outcome.held.append(_notice(day, record))
+                outcome.held.append(_notice(instance, day, record))
             state.held[day] = {"fingerprint": fp, "requested": ""}
             outcome.decisions.append(f"{day}: held ({values.get('verdict')})")
             continue

@@ -36,7 +36,7 @@ from resources.dagster_internals import (
     SerializableErrorInfo,
 )
 from resources.instance_history import DEFERRED, failed_blocking_evaluations, first_of_its_kind
-from sensors.alerting import SECTION_LIMIT
+from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding
 
 SENSOR_NAME = "orders_run_failure_sensor"
 CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
@@ -45,7 +45,6 @@ MAX_ERROR_CHARS = 300
 MAX_STEPS = 10
 MAX_BLOCKED_DAYS = 8  # in the details; the text names the first MAX_TEXT_DAYS
 MAX_TEXT_DAYS = 5
-MAX_FINDING_CHARS = 160
 CUSTOMER_TABLES = "customer_metrics, customer_clv and warehouse/dim_customers"
 # "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "..."
 _CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
@@ -75,11 +74,10 @@ def blocked_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> tuple[Bloc
     """The :class:`BlockedCheck` of each failed blocking evaluation of a run."""
     found = []
     for evaluation in evaluations:
-        finding = redact_emails(evaluation.description or "failed")
+        finding = evaluation.description or "failed"
         if evaluation.check_name == tables.METADATA_ANOMALY:
             finding = finding.split("; ")[0]  # the verdict; the drivers are in the held alert
-        if len(finding) > MAX_FINDING_CHARS:
-            finding = finding[: MAX_FINDING_CHARS - 1] + "…"
+        finding = short_finding(finding)
         verdict = evaluation.metadata.get("verdict")
         found.append(
             BlockedCheck(
@@ -99,10 +97,7 @@ def _next_step(day: str | None, checks: Sequence[BlockedCheck]) -> str:
     names = {(c.asset, c.check) for c in checks}
     relaunch = f"`dg launch --assets 'raw_orders*' --partition {day}`"
     if ("raw_orders", tables.SCHEMA_DRIFT) in names:
-        return (
-            "fix the day's landing files: orders_landing_sensor loads the day again when they"
-            " change (findings in the check's metadata)"
-        )
+        return FIX_LANDING_FILES
     if ("raw_orders", tables.METADATA_ANOMALY) in names:
         if all(c.deferred for c in checks if c.check == tables.METADATA_ANOMALY):
             return "deferred until the days before it are loaded: orders_anomaly_sensor runs it"
