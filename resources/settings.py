@@ -133,7 +133,13 @@ class PlatformSettings:
         defaults = cls()
         return cls(
             env=environ.get("PLATFORM_ENV", defaults.env).strip().lower(),
-            partitions_start=environ.get("ORDERS_PARTITIONS_START", defaults.partitions_start),
+            # Empty is unset, as for make run: `export ORDERS_PARTITIONS_START=$(python -m
+            # devtools.demo_env)` without a demo gives the default, not an error.
+            partitions_start=(
+                environ["ORDERS_PARTITIONS_START"].strip()
+                if is_set("ORDERS_PARTITIONS_START", environ)
+                else defaults.partitions_start
+            ),
             landing_uri=environ.get("ORDERS_LANDING_URI", defaults.landing_uri),
             duckdb_path=environ.get("DUCKDB_PATH", defaults.duckdb_path),
             pii_key_from_env=bool(environ.get("PII_HASH_KEY")),

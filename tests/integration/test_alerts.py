@@ -46,6 +46,10 @@ def test_webhook_url_comes_from_the_environment():
     )
     assert (settings.anomaly_threshold, settings.anomaly_training_days) == (0.7, 42)
     assert PlatformSettings.from_env({"ORDERS_ANOMALY_THRESHOLD": " "}).anomaly_threshold == 0.75
+    # `export ORDERS_PARTITIONS_START=$(python -m devtools.demo_env)` without a demo (README)
+    assert PlatformSettings.from_env({"ORDERS_PARTITIONS_START": ""}).partitions_start == (
+        "2025-01-01"
+    )
 
 
 @pytest.mark.parametrize(
