@@ -22,6 +22,7 @@ from asset_checks.reconciliation import reconciliation_check_specs, reconciliati
 from orders_core import tables
 from orders_platform.automation import apply_blocking_automation
 from orders_platform.freshness import apply_published_freshness
+from orders_platform.schedule import DAILY_SCHEDULE, build_daily_schedule
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.common import InStepCheck
@@ -40,7 +41,7 @@ from sensors.run_failure import build_run_canceled_sensor, build_run_failure_sen
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
-DAILY_SCHEDULE = "orders_pipeline_daily"
+__all__ = ["ALL_ASSETS_JOB", "DAILY_SCHEDULE", "build_definitions", "defs"]
 
 
 def with_code_links(
@@ -127,26 +128,21 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             "A...B` (see docs/backfill-runbook.md)."
         ),
     )
-    daily = dg.build_schedule_from_partitioned_job(
+    scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
+    # The sensors request the customer tables only when customer_metrics' guard would let
+    # them build (cleaned_blocking passed every day), so one failed day is one alert.
+    job_assets = JobAssets.of(assets, downstream_guard=cleaned_blocking)
+    # Plans through the same guard: yesterday's daily tables only while a day is unbuildable.
+    daily = build_daily_schedule(
         orders_pipeline,
-        name=DAILY_SCHEDULE,
-        hour_of_day=2,
-        minute_of_hour=0,
-        description=(
-            "Every day at 02:00 UTC, materializes yesterday's partition of every asset, so "
-            "the warehouse tables are fresh each morning. Late files for older days are "
-            "picked up by backfills (see docs/backfill-runbook.md)."
-        ),
+        settings.partitions_start,
+        job_assets,
         tags=PLATFORM_RUN_TAGS,
         # On in production; on a laptop it would start runs whenever `dagster dev` is up.
         default_status=dg.DefaultScheduleStatus.RUNNING
         if settings.env == "prod"
         else dg.DefaultScheduleStatus.STOPPED,
     )
-    scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
-    # The sensors request the customer tables only when customer_metrics' guard would let
-    # them build (cleaned_blocking passed every day), so one failed day is one alert.
-    job_assets = JobAssets.of(assets, downstream_guard=cleaned_blocking)
     # Named like Dagster's implicit one, so the UI explains what it does.
     automation = dg.AutomationConditionSensorDefinition(
         "default_automation_condition_sensor",

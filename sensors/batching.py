@@ -231,7 +231,7 @@ def _stale(
     return stale
 
 
-def _unbuildable(
+def unbuildable(
     instance: dg.DagsterInstance, job: JobAssets, rerun: Iterable[DayWork] = ()
 ) -> dict[str, list[str]]:
     """Days whose ``job.downstream_guard`` checks have not passed, each with those checks'
@@ -247,9 +247,9 @@ def _unbuildable(
     return {day: names for day, names in unpassed.items() if day not in again}
 
 
-def _not_requested(assets: Iterable[str], unbuildable: dict[str, list[str]]) -> str:
+def _not_requested(assets: Iterable[str], blocked: dict[str, list[str]]) -> str:
     """The decision that the unpartitioned downstream is not requested, and why."""
-    days = "; ".join(f"{day} ({', '.join(names)})" for day, names in unbuildable.items())
+    days = "; ".join(f"{day} ({', '.join(names)})" for day, names in blocked.items())
     return (
         f"downstream ({', '.join(sorted(assets))}) not requested: blocking checks have not"
         f" passed {days}; it stays as it was until the run that fixes those days"
@@ -276,9 +276,9 @@ def plan_runs(
         selection = frozenset().union(*(w.assets for w in group)) | {
             dg.AssetKey.from_user_string(a) for a in awaiting.assets
         }
-        if selection & job.unpartitioned and (unbuildable := _unbuildable(instance, job, group)):
+        if selection & job.unpartitioned and (blocked := unbuildable(instance, job, group)):
             names = {key.to_user_string() for key in selection & job.unpartitioned}
-            plan.decisions.append(_not_requested(names, unbuildable))
+            plan.decisions.append(_not_requested(names, blocked))
             selection -= job.unpartitioned
         plan.run_requests.append(_group_request(group, selection, job))
         plan.decisions.append(
@@ -309,9 +309,9 @@ def plan_runs(
     elif not groups and settled is not None:
         stale = _stale(instance, awaiting.assets, settled.last_end)
         digest = hashlib.sha256("\n".join(sorted(awaiting.run_keys)).encode()).hexdigest()[:16]
-        unbuildable = _unbuildable(instance, job) if stale else {}
-        if unbuildable:
-            plan.decisions.append(_not_requested(awaiting.assets, unbuildable))
+        blocked = unbuildable(instance, job) if stale else {}
+        if blocked:
+            plan.decisions.append(_not_requested(awaiting.assets, blocked))
         elif stale:
             plan.run_requests.append(
                 dg.RunRequest(

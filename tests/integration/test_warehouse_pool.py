@@ -255,11 +255,14 @@ def test_the_platforms_own_runs_go_ahead_of_a_queued_backfill(name):
 def test_the_schedule_and_the_automation_sensor_carry_the_priority():
     """The landing and anomaly sensors' requests: tests/integration/test_sensor_batching.py."""
     schedule = DEFS.resolve_schedule_def("orders_pipeline_daily")
-    tick = schedule.evaluate_tick(
-        dg.build_schedule_context(
-            scheduled_execution_time=dt.datetime(2025, 3, 2, 2, tzinfo=dt.UTC)
+    with dg.instance_for_test() as instance:
+        tick = schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance,
+                scheduled_execution_time=dt.datetime(2025, 3, 2, 2, tzinfo=dt.UTC),
+                repository_def=DEFS.get_repository_def(),
+            )
         )
-    )
     (request,) = tick.run_requests
     assert request.tags["dagster/partition"] == "2025-03-01"
     assert request.tags.items() >= PLATFORM_RUN_TAGS.items()
