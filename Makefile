@@ -42,9 +42,11 @@ run: install
 
 # The UI on the same instance and partitions as `make run`: the demo's first day, recorded in
 # data/landing/demo.env, is ORDERS_PARTITIONS_START unless you set it (devtools/demo_env.py).
-# The warehouse pool's limit is stored first, so the run queue holds back even the first runs.
+# The warehouse pool's limit is stored first, so the run queue holds back even the first runs;
+# runs a killed terminal left Started (they would hold the queue) are listed with how to end them.
 ui: install
 	$(BIN)/python -m resources.warehouse_pool
+	-$(BIN)/python -m devtools.lost_runs
 	@start="$$($(BIN)/python -m devtools.demo_env)"; \
 	if [ -n "$$start" ]; then \
 	  export ORDERS_PARTITIONS_START="$$start"; \
