@@ -42,6 +42,7 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
+from orders_core.landing_formats import read_header_only
 from orders_core.parquet_reader import INTEGER_MONEY_ERROR
 from orders_core.pii import redact_emails
 from orders_core.raw_frame import extra_columns, normalize_header
@@ -356,12 +357,16 @@ def detect_drift(
     ``typed`` is :func:`typed_frame` of ``raw_day`` when the caller typed a whole window
     at once; ``retyped`` the retyped findings when the engine counted them
     (:func:`retyped_counts_sql`), so ``raw_day`` only needs each file's first rows.
+    ``headers`` may list files without a row (rows 0: a header-only file, whose header
+    raw_orders' metadata keeps): their headers are compared like the others.
     """
     headers = file_headers(raw_day) if headers is None else headers
     rows = int(headers["rows"].sum())
-    if raw_day.empty or not rows:
+    if headers.empty:
         return []
     header, renamed = _header_findings(raw_day, headers, contract)
+    if not rows:  # header-only files: their headers are all there is to compare
+        return [*header, *renamed]
     header += unreadable_content_findings(raw_day, headers)
     retyped = [
         *(_retyped_findings(raw_day, rows, contract, typed) if retyped is None else retyped),
@@ -446,6 +451,9 @@ class LandingReport:
     unreadable: int = 0
     unreadable_names: str = ""
     files: int | None = None  # files read (None: no raw_orders materialization to tell)
+    # Files with a header and no record: how many, and (file, header) of those listed.
+    header_only: int = 0
+    header_only_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _landing_report(record: dg.EventLogRecord | None) -> LandingReport:
@@ -459,28 +467,51 @@ def _landing_report(record: dg.EventLogRecord | None) -> LandingReport:
     unreadable = metadata.get(tables.UNREADABLE_FILES_METADATA)
     names = metadata.get(tables.UNREADABLE_NAMES_METADATA)
     files = metadata.get(tables.FILES_READ_METADATA)
+    header_only, listed = read_header_only(metadata)
     return LandingReport(
         int(refused) if refused is not None else 0,
         int(unreadable) if unreadable is not None else 0,
         str(names) if names is not None else "",
         int(files) if files is not None else None,
+        header_only,
+        tuple((file, tuple(header)) for file, header in listed),
     )
 
 
-def _nothing_to_compare(files: int | None, rows: int) -> str | None:
-    """The description of a day that gave the check no column to compare (None when it
-    had some): no file landed, or files without a row (raw_orders keeps a file's header
-    on its rows, so a header-only file's columns cannot be read back)."""
+def with_header_only(headers: pd.DataFrame, report: LandingReport) -> pd.DataFrame:
+    """The day's file headers (:func:`file_headers`' frame) with its header-only files,
+    each with no row."""
+    if not report.header_only_headers:
+        return headers
+    extra = pd.DataFrame(
+        {
+            "source_file": [file for file, _ in report.header_only_headers],
+            "file_header": [json.dumps(list(header)) for _, header in report.header_only_headers],
+            "rows": [0] * len(report.header_only_headers),
+        }
+    )
+    return pd.concat([headers, extra], ignore_index=True)
+
+
+def _nothing_to_compare(files: int | None, rows: int, header_only: int = 0) -> str | None:
+    """The description of a day without findings that had no order row (None when it had
+    some): no file landed, files holding a header only (compared, and matching), or empty
+    files."""
     if files == 0:
         return (
             "No file landed for this day (no folder, or nothing readable in it): no columns to"
             " compare with the contract. Whether orders were expected is metadata_anomaly's"
             " verdict (it holds a day whose volume drops to nothing)."
         )
+    if files and not rows and header_only:
+        return (
+            f"{files} landed file(s) with no order rows; the header of {header_only} of them"
+            " (header only) matches the contract."
+        )
     if files and not rows:
         return (
-            f"{files} landed file(s) with no order rows (header only?): their columns were"
-            " not compared with the contract, as no row keeps them."
+            f"{files} landed file(s) with no order rows and no header (empty): no columns to"
+            " compare with the contract."
         )
     return None
 
@@ -490,6 +521,7 @@ def drift_outcome(
     rows: int,
     unreadable_files: str = "",
     files: int | None = None,
+    header_only: int = 0,
 ) -> PartitionOutcome:
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN.
 
@@ -497,7 +529,8 @@ def drift_outcome(
     e-mail addresses in column names and examples are masked. ``files`` (the landed files
     raw_orders read, None when unknown) tells a day without findings that had nothing to
     compare (no file, or no row) from one whose columns match: it passes either way (the
-    volume is metadata_anomaly's to judge), saying which.
+    volume is metadata_anomaly's to judge), saying which. ``header_only``: how many of the
+    day's files held a header and no record (their headers were compared too).
     """
     findings = [
         replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail)) for f in findings
@@ -512,6 +545,8 @@ def drift_outcome(
     metadata: dict[str, object] = {"rows": rows, **counts}
     if files is not None:
         metadata["files"] = files
+    if header_only:
+        metadata["header_only_files"] = header_only
     if unreadable_files:
         metadata["unreadable_files"] = unreadable_files
     if findings:
@@ -525,7 +560,9 @@ def drift_outcome(
             ),
         )
     if not findings:
-        description = _nothing_to_compare(files, rows) or "Landed columns match the contract."
+        description = (
+            _nothing_to_compare(files, rows, header_only) or "Landed columns match the contract."
+        )
         return PartitionOutcome(True, description=description, metadata=metadata)
     summary = ", ".join(f"{f.kind} {f.column}" for f in findings)
     severity = dg.AssetCheckSeverity.ERROR if "ERROR" in severities else dg.AssetCheckSeverity.WARN
@@ -621,8 +658,10 @@ def build_drift_checks(
         are kept apart in pii_extra_columns_json, never published). Landing entries that
         raw_orders refused (outside the landing root, links, folders) and landed files it
         cannot read (unknown extension, dot-files) are an ERROR too, named in the
-        metadata. A day with no landed file, or whose files hold no row, passes saying
-        so: nothing was compared (its volume is metadata_anomaly's to judge).
+        metadata. A file with a header and no record is compared by its header (kept in
+        raw_orders' metadata, as no row keeps it). A day with no landed file, or only empty
+        files, passes saying so: nothing was compared (its volume is metadata_anomaly's to
+        judge).
         """
         with telemetry.check_span(context) as span:
             outcomes = {}
@@ -661,14 +700,15 @@ def build_drift_checks(
                 retyped = (
                     retyped_from_counts(counted[day], rows, contract) if day in counted else []
                 )
-                findings = detect_drift(sample, contract, headers, retyped=retyped)
                 report = _landing_report(landed.get(day.isoformat()))
+                headers = with_header_only(headers, report)
+                findings = detect_drift(sample, contract, headers, retyped=retyped)
                 findings += [
                     *refused_findings(report.refused),
                     *unreadable_findings(report.unreadable, report.unreadable_names),
                 ]
                 outcomes[day.isoformat()] = drift_outcome(
-                    findings, rows, report.unreadable_names, report.files
+                    findings, rows, report.unreadable_names, report.files, report.header_only
                 )
             yield from span.record_events(
                 partition_check_events(

@@ -300,6 +300,20 @@ def csv_row_batches(
             yield records.frame(contract, source, "csv")
 
 
+def csv_header(stream: BinaryIO) -> list[str] | None:
+    """The names :func:`csv_row_batches` gives a CSV file's columns (its first record),
+    read from ``stream``, a seekable binary stream of the file's text; None when the file
+    has no line or its first record cannot be parsed (the reader breaks such a file)."""
+    lines = landed_text.PhysicalLines.of_stream(stream)
+    reader = csv.reader(lines, strict=True)
+    with _field_size_limit(_stream_size(stream) + 1):
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            return None
+    return bounded_header([escape_undecodable(name) for name in header])
+
+
 def _stream_size(stream: BinaryIO) -> int:
     """Bytes in a seekable stream (its position kept)."""
     at = stream.tell()

@@ -10,6 +10,7 @@ This module picks the reader of a file's format (:mod:`orders_core.csv_reader`,
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -17,10 +18,10 @@ import pandas as pd
 
 from orders_core.compression import UnreadableCompressedFile, gunzip, is_gzip
 from orders_core.contract import Contract
-from orders_core.csv_reader import csv_batches
+from orders_core.csv_reader import csv_batches, csv_header
 from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landing_formats import file_format
-from orders_core.parquet_reader import parquet_batches
+from orders_core.parquet_reader import parquet_batches, parquet_header
 from orders_core.raw_frame import LandedFile, broken_file, empty_raw_frame, whole
 
 BATCH_READERS = {
@@ -55,6 +56,25 @@ def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.D
             yield broken_file(contract, source, fmt, str(exc))
             return
     yield from BATCH_READERS[fmt](contract, source)
+
+
+def landed_header(source: LandedFile) -> list[str] | None:
+    """The names the reader of a landed file's format gives its columns (gzip
+    decompressed first), read without its records: for a file without any, whose header
+    no row of ``raw_orders`` keeps. None for JSON Lines (its keys come with its records)
+    and for a file none can be read from."""
+    fmt = file_format(source.name)
+    data = source.data
+    if is_gzip(source.name):
+        try:
+            data = gunzip(data)
+        except UnreadableCompressedFile:
+            return None
+    if fmt == "csv":
+        return csv_header(io.BytesIO(data))
+    if fmt == "parquet":
+        return parquet_header(data)
+    return None
 
 
 def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:

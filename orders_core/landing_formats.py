@@ -12,10 +12,14 @@ cannot read never looks empty and healthy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from orders_core.compression import GZIP_SUFFIX
-from orders_core.tables import UNREADABLE_FILES_METADATA, UNREADABLE_NAMES_METADATA
+from orders_core.tables import (
+    HEADER_ONLY_METADATA,
+    UNREADABLE_FILES_METADATA,
+    UNREADABLE_NAMES_METADATA,
+)
 
 FORMATS = {
     ".csv": "csv",
@@ -54,3 +58,36 @@ def unreadable_metadata(names: Sequence[str]) -> dict[str, object]:
     if not names:
         return {}
     return {UNREADABLE_FILES_METADATA: len(names), UNREADABLE_NAMES_METADATA: listed_names(names)}
+
+
+# Header-only files of a day listed with their header in raw_orders' metadata (the count
+# says how many there were).
+MAX_HEADER_ONLY_FILES = 20
+
+
+def header_only_metadata(headers: Sequence[tuple[str, Sequence[str]]]) -> dict[str, object]:
+    """raw_orders' metadata for a day's landed files that hold a header and no record
+    (``(file, header)`` each, e-mail addresses already masked; empty if none): the
+    headers no row keeps, for the schema_drift check."""
+    if not headers:
+        return {}
+    listed = [{"file": file, "header": list(header)} for file, header in headers]
+    return {
+        HEADER_ONLY_METADATA: {
+            "files": len(listed),
+            "headers": listed[:MAX_HEADER_ONLY_FILES],
+        }
+    }
+
+
+def read_header_only(metadata: Mapping[str, object]) -> tuple[int, list[tuple[str, list[str]]]]:
+    """From a raw_orders materialization's plain metadata values: how many header-only
+    files the day had, and (file, header) of those listed."""
+    value = metadata.get(HEADER_ONLY_METADATA)
+    if not isinstance(value, Mapping):
+        return 0, []
+    listed = [
+        (str(item["file"]), [str(name) for name in item["header"]])
+        for item in value.get("headers", [])
+    ]
+    return int(value.get("files", len(listed))), listed

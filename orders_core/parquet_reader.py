@@ -334,6 +334,15 @@ def parquet_batches(
         raise UnreadableFile(broken_file(contract, source, "parquet", error)) from None
 
 
+def parquet_header(data: bytes) -> list[str] | None:
+    """The names :func:`parquet_batches` gives a Parquet file's columns (its schema's),
+    None when the file cannot be read."""
+    try:
+        return bounded_header(pq.ParquetFile(io.BytesIO(data)).schema_arrow.names)
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+
+
 def _nanosecond_file(data: bytes, parquet: pq.ParquetFile) -> pq.ParquetFile | None:
     """The file read with INT96 timestamps in nanoseconds, when it has such a column.
 

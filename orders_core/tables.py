@@ -111,6 +111,9 @@ UNREADABLE_NAMES_METADATA = "orders/unreadable"
 # raw_orders' per-day count of landed files it read: 0 is a day with no landed file (no
 # folder, or nothing readable in it), which schema_drift and metadata_anomaly say so.
 FILES_READ_METADATA = "orders/files"
+# raw_orders' per-day headers of the landed files that hold no record (a header only),
+# which no row keeps: schema_drift compares them with the contract like any file's.
+HEADER_ONLY_METADATA = "orders/header_only_files"
 RECONCILIATION = "reconciliation"
 GX_QUALITY = "gx_quality"
 METADATA_ANOMALY = "metadata_anomaly"

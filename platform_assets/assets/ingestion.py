@@ -43,6 +43,7 @@ from platform_assets.assets.common import (
     order_table_types,
     permanent_failure,
 )
+from platform_assets.assets.landed_headers import files_with_rows, header_only_files
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
 from resources.landing import DayListing, LandingZone, fingerprint
@@ -120,9 +121,13 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 landed, profiles = _replace_days(session, landing, contract, days)
                 written = sum(int(p["dagster/row_count"]) for p in profiles.values())
                 write.set_attribute(ROWS_WRITTEN, written)
+            # A file with a header and no record has no row to keep its header on: the
+            # metadata keeps it, for schema_drift (landed_headers).
+            with_rows = files_with_rows(session, TABLE, days)
             for day in days:
                 listing, accepted, seconds = landed[day]
                 profile = _day_metadata(context, day, profiles[day], listing, accepted, seconds)
+                profile |= header_only_files(landing, accepted, with_rows.get(day, set()))
                 context.add_asset_metadata(profile, partition_key=day.isoformat())
                 rows = profile["dagster/row_count"]
                 span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())

@@ -1,5 +1,7 @@
 """The landing reader keeps every record, whatever its state."""
 
+import gzip
+import io
 import json
 
 import pandas as pd
@@ -293,3 +295,46 @@ def test_a_jsonl_number_is_kept_as_the_text_it_landed_as(column, token):
 def test_jsonl_numbers_inside_nested_values_are_still_json():
     raw = read("x.jsonl", b'{"order_id": "o1", "meta": {"k": 1.50, "n": [1E2]}}\n')
     assert json.loads(raw["extra_columns_json"].iloc[0]) == {"meta": '{"k": 1.5, "n": [100.0]}'}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "header"),
+    [
+        ("a.csv", b'\xef\xbb\xbf"order_id","Amount "\r\n', ["order_id", "Amount "]),
+        ("a.csv.gz", gzip.compress(b"order_id,amt\n"), ["order_id", "amt"]),
+        ("a.csv", b"", None),
+        ("a.csv", b'"order_id,amt\n', None),  # a quote never closed: the reader breaks it
+        ("a.csv.gz", b"not gzip", None),
+        ("a.jsonl", b"", None),
+        ("a.parquet", b"PAR1 truncated", None),
+    ],
+)
+def test_landed_header_is_the_readers_header(name, data, header):
+    """The names the reader gives a file's columns, read without its records (a file with
+    a header and no record: raw_orders keeps no row of it)."""
+    from orders_core.ingest import landed_header
+
+    source = LandedFile(uri=f"file:///{name}", name=name, size=len(data), data=data)
+    assert landed_header(source) == header
+    if header is not None:  # the reader of a file with one record names them alike
+        row = b"\n" + b",".join(b"x" for _ in header) + b"\n"
+        text = gzip.decompress(data) if name.endswith(".gz") else data
+        framed = read_landed_files(
+            load_contract(), [LandedFile("file:///b.csv", "b.csv", 0, text + row)]
+        )
+        assert json.loads(framed["file_header"].iloc[0]) == header
+
+
+def test_landed_header_of_an_empty_parquet_file_is_its_schema():
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from orders_core.ingest import landed_header
+
+    sink = io.BytesIO()
+    pq.write_table(
+        pa.table({"order_id": pa.array([], pa.string()), "amt": pa.array([], pa.int64())}), sink
+    )
+    data = sink.getvalue()
+    source = LandedFile(uri="file:///a.parquet", name="a.parquet", size=len(data), data=data)
+    assert landed_header(source) == ["order_id", "amt"]

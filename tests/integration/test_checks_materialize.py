@@ -81,25 +81,86 @@ def test_error_drift_stops_downstream_in_the_same_run_until_fixed(tmp_path, inst
 
 
 def test_a_day_without_columns_to_compare_says_so_instead_of_matching(tmp_path, instance):
-    """A day with no landed file, and one whose only file has a header and no row: nothing
-    was compared with the contract, so schema_drift does not say the columns match. It
-    passes (an empty day can be legitimate; its volume is metadata_anomaly's to judge)."""
+    """A day with no landed file, and one whose only file is empty: nothing was compared
+    with the contract, so schema_drift does not say the columns match. Both pass (an empty
+    day can be legitimate; its volume is metadata_anomaly's to judge). A header-only file
+    whose header matches the contract passes saying its header was compared."""
     landing = tmp_path / "landing"
-    header_only = DAY + dt.timedelta(days=1)
+    empty, header_only = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     land(landing, DAY, "a.csv", csv_bytes(order_rows(10)))
-    land(landing, header_only, "a.csv", csv_bytes([], NO_AMOUNT))
+    land(landing, empty, "a.csv", b"")
+    land(landing, header_only, "a.csv", csv_bytes([]))
     result = _run(tmp_path, instance, tags=range_tags(PREVIOUS, header_only))
     evaluations = _evaluations(result)
     drift = {
         day: evaluations[("raw_orders", "schema_drift", day.isoformat())]
-        for day in (PREVIOUS, DAY, header_only)
+        for day in (PREVIOUS, DAY, empty, header_only)
     }
     assert all(e.passed for e in drift.values())
     assert drift[PREVIOUS].description.startswith("No file landed for this day")
     assert drift[PREVIOUS].metadata["files"].value == 0
-    assert drift[header_only].description.startswith("1 landed file(s) with no order rows")
-    assert "not compared with the contract" in drift[header_only].description
+    assert drift[empty].description == (
+        "1 landed file(s) with no order rows and no header (empty): no columns to compare"
+        " with the contract."
+    )
+    assert drift[header_only].description == (
+        "1 landed file(s) with no order rows; the header of 1 of them (header only) matches"
+        " the contract."
+    )
     assert drift[DAY].description == "Landed columns match the contract."
+
+
+def test_a_header_only_files_columns_are_compared(tmp_path, instance):
+    """raw_orders keeps no row of a file with a header and no record, so its header is kept
+    in its metadata and schema_drift compares it: a header-only CSV (plain or gzip) or an
+    empty Parquet file that lost a required column fails the day as any file would, alone
+    or beside a good file; a renamed column is named."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    landing = tmp_path / "landing"
+    alone, beside, renamed, parquet = (DAY + dt.timedelta(days=i) for i in range(4))
+    land(landing, alone, "a.csv.gz", gzip.compress(csv_bytes([], NO_AMOUNT)))
+    land(landing, beside, "a.csv", csv_bytes(order_rows(10, beside)))
+    land(landing, beside, "b.csv", csv_bytes([], NO_AMOUNT))
+    land(landing, renamed, "a.csv", csv_bytes(order_rows(10, renamed)))
+    renamed_header = ["order_amount" if h == "amount" else h for h in HEADER]
+    land(landing, renamed, "b.csv", csv_bytes([], renamed_header))
+    table = pa.table({name: pa.array([], pa.string()) for name in NO_AMOUNT})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    land(landing, parquet, "a.parquet", sink.getvalue().to_pybytes())
+    result = _run(tmp_path, instance, tags=range_tags(alone, parquet))
+    evaluations = _evaluations(result)
+    drift = {
+        day: evaluations[("raw_orders", "schema_drift", day.isoformat())]
+        for day in (alone, beside, renamed, parquet)
+    }
+    for day, evaluation in drift.items():
+        assert not evaluation.passed, day
+        assert evaluation.severity == dg.AssetCheckSeverity.ERROR, day
+        assert "missing_required amount" in evaluation.description, day
+        assert evaluation.metadata["header_only_files"].value == 1, day
+        (missing,) = [
+            r
+            for r in evaluation.metadata["drift"].value.records
+            if r.data["kind"] == "missing_required"
+        ]
+        assert (missing.data["files"], missing.data["rows"]) == (1, 0), day
+    assert "renamed amount" in drift[renamed].description
+    assert "added order_amount" in drift[renamed].description
+    materialized = {
+        (e.asset_key.to_user_string(), e.partition)
+        for e in result.get_asset_materialization_events()
+    }
+    raw = [
+        e for e in result.get_asset_materialization_events() if e.partition == beside.isoformat()
+    ]
+    (listed,) = raw[0].materialization.metadata["orders/header_only_files"].value["headers"]
+    assert listed["file"].endswith("b.csv") and "amount" not in listed["header"]
+    assert not any(asset == "cleaned_orders" for asset, _ in materialized)
 
 
 @pytest.mark.slow
