@@ -63,6 +63,13 @@ def _readable() -> Iterator[None]:
         raise UnreadableCompressedFile(f"unreadable_gzip: {exc}") from None
 
 
+def read_head(stream: BinaryIO, limit: int) -> bytes:
+    """The first ``limit`` bytes of an open (gzip) stream (fewer if it ends sooner), or
+    :class:`UnreadableCompressedFile`."""
+    with _readable():
+        return stream.read(limit)
+
+
 def read_first_line(stream: BinaryIO, limit: int) -> bytes:
     """The first line of an open (gzip) stream, at most ``limit`` bytes, or
     :class:`UnreadableCompressedFile`."""

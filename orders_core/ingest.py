@@ -10,13 +10,15 @@ This module picks the reader of a file's format (:mod:`orders_core.csv_reader`,
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from typing import BinaryIO
 
 import pandas as pd
 
-from orders_core.compression import UnreadableCompressedFile, gunzip, is_gzip
+from orders_core.compression import UnreadableCompressedFile, gunzip, is_gzip, read_head
 from orders_core.contract import Contract
 from orders_core.csv_reader import csv_batches, csv_header
 from orders_core.jsonl_reader import jsonl_batches
@@ -58,23 +60,31 @@ def landed_file_batches(contract: Contract, source: LandedFile) -> Iterator[pd.D
     yield from BATCH_READERS[fmt](contract, source)
 
 
-def landed_header(source: LandedFile) -> list[str] | None:
+# Bytes of a file's text read for its header (see landed_header): far over a record's
+# limit (landed_text.MAX_RECORD_BYTES), so any header the reader takes is in them.
+HEADER_HEAD_BYTES = 1 << 20
+
+
+def landed_header(name: str, stream: BinaryIO) -> list[str] | None:
     """The names the reader of a landed file's format gives its columns (gzip
-    decompressed first), read without its records: for a file without any, whose header
-    no row of ``raw_orders`` keeps. None for JSON Lines (its keys come with its records)
-    and for a file none can be read from."""
-    fmt = file_format(source.name)
-    data = source.data
-    if is_gzip(source.name):
-        try:
-            data = gunzip(data)
-        except UnreadableCompressedFile:
-            return None
-    if fmt == "csv":
-        return csv_header(io.BytesIO(data))
-    if fmt == "parquet":
-        return parquet_header(data)
-    return None
+    decompressed first), read without its records from ``stream`` (the landed file,
+    seekable, from its start): for a file without any, whose header no row of
+    ``raw_orders`` keeps. A CSV file's first :data:`HEADER_HEAD_BYTES` of text are read,
+    never the file (one of blank lines after its header can be large). None for JSON
+    Lines (its keys come with its records) and for a file none can be read from."""
+    fmt = file_format(name)
+    if fmt not in ("csv", "parquet"):
+        return None
+    try:
+        if fmt == "csv" and is_gzip(name):
+            with gzip.GzipFile(fileobj=stream, mode="rb") as text:
+                return csv_header(io.BytesIO(read_head(text, HEADER_HEAD_BYTES)))
+        if fmt == "csv":
+            return csv_header(io.BytesIO(stream.read(HEADER_HEAD_BYTES)))
+        data = stream.read()
+        return parquet_header(gunzip(data) if is_gzip(name) else data)
+    except UnreadableCompressedFile:
+        return None
 
 
 def read_landed_files(contract: Contract, files: Iterable[LandedFile]) -> pd.DataFrame:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from orders_core.ingest import landed_header
 from orders_core.landing_formats import header_only_metadata
 from orders_core.pii import redact_emails
-from orders_core.raw_frame import LandedFile
 from resources.landing import LandingZone
 
 
@@ -38,14 +37,14 @@ def header_only_files(
 ) -> dict[str, object]:
     """The day's header-only metadata entry, from the files it read (``accepted``) and the
     ``source_file`` of those with a row: empty when each file has a row or those without
-    have no header either (empty files). Such a file holds nothing but its header: it is
-    read whole."""
+    have no header either (empty files). Each is read from a stream of the file, a CSV
+    file's first bytes only (one of blank lines after its header can be large)."""
     found = []
     for info in accepted:
         if info.uri in with_rows:
             continue
-        source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
-        header = landed_header(source)
+        with landing.stream(info) as stream:
+            header = landed_header(info.name, stream)
         if header:
             found.append((redact_emails(info.uri), [redact_emails(name) for name in header]))
     return header_only_metadata(found)
