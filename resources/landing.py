@@ -34,8 +34,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlparse
-from urllib.request import url2pathname
+from urllib.parse import unquote_to_bytes, urlparse
 
 import dagster as dg
 
@@ -185,6 +184,14 @@ class LandingZone(dg.ConfigurableResource):
         return misnamed_refusals(self.day_folder_names(), days)
 
 
+def _local_path(uri: str) -> Path:
+    """The path of a local file from its ``Path.as_uri()``: the percent-encoded bytes of
+    its name, decoded as the file system encodes names. ``url2pathname`` decodes them as
+    UTF-8 with replacement characters, so a file named in Latin-1 (``caf\\xe9.csv``, from
+    an older SFTP client) was looked up under another name and its day failed to load."""
+    return Path(os.fsdecode(unquote_to_bytes(urlparse(uri).path)))
+
+
 class LocalLandingZone(LandingZone):
     """Landing zone in a local directory (the embedded default)."""
 
@@ -275,7 +282,7 @@ class LocalLandingZone(LandingZone):
     def _open(self, info: LandingFileInfo) -> Iterator[BinaryIO]:
         """The landed file opened for reading, if it is still a regular file inside the
         root (no link on the way)."""
-        path = Path(url2pathname(urlparse(info.uri).path))
+        path = _local_path(info.uri)
         root = self._root()
         try:
             resolved = path.resolve(strict=True)
