@@ -101,11 +101,18 @@ def _pandas_dtype(arrow_type: pa.DataType):
 
 
 def arrow_frame(table: pa.Table) -> pd.DataFrame:
-    """A query result as a frame with text, dates and nullable integers kept."""
+    """A query result as a frame with text, dates and nullable integers kept; instants in
+    nanoseconds, unless one is outside that unit's years (1677-2262: a ``9999-12-31``
+    sentinel), when the column keeps the unit it came in. Converted regardless, such a
+    value raised, and the schema-drift check failed for every day of its run on one
+    landed value (typing an extra column to see whether it is a renamed order_ts)."""
     frame = table.to_pandas(types_mapper=_pandas_dtype)
     for name, dtype in frame.dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.as_unit("ns")
+            try:
+                frame[name] = frame[name].dt.as_unit("ns")
+            except pd.errors.OutOfBoundsDatetime:
+                continue
     return frame
 
 

@@ -284,6 +284,21 @@ def corpus() -> list[Case]:
             min_cleaned=3,
         ),
         _case(
+            "renamed_order_ts_holding_a_sentinel_date",
+            # typing the renamed column's values (is it order_ts?) raised on the year
+            # 9999, outside pandas' nanoseconds: the drift check failed the whole run
+            _csv(
+                "sentinel",
+                [
+                    {**r, "order_time": "9999-12-31T00:00:00Z" if i == 0 else r["order_ts"]}
+                    for i, r in enumerate(order_rows(20))
+                ],
+                ["order_time" if h == "order_ts" else h for h in HEADER],
+            ),
+            reasons={"missing_order_ts"},
+            drift={"missing_required", "renamed"},
+        ),
+        _case(
             "updated_before_order",
             _csv("updated_before", _rows(updated_at=f"{DAY - dt.timedelta(days=1)}T00:00:00Z")),
             reasons={"updated_at_before_order_ts"},
