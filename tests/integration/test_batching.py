@@ -5,7 +5,9 @@ The landing zone is hostile on purpose: an order landed on two days (the newest
 ``updated_at`` must win in fct_orders whichever day runs last), a later day carrying an
 *older* version, offset-free timestamps next to offset ones in the same file and range,
 duplicates inside a day, quarantined rows, three formats and gzip files (one the
-engine loads, one with a byte-order mark that the reader reads).
+engine loads, one with a byte-order mark that the reader reads), and files the engine
+refuses inside the run's transaction, enough of them that a range run stages every CSV
+file where a run of one day loads them directly (one named in Latin-1).
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ An order landed on two days (the newest ``updated_at`` must win in fct_orders wh
 day runs last), a later day carrying an *older* version, offset-free timestamps next to
 offset ones in the same file and range, duplicates inside a day, quarantined rows, three
 formats and gzip files (one the engine loads, one with a byte-order mark that the reader
-reads).
+reads), and CSV files whose first line is plain but whose rows the engine's strict scan
+refuses (one named in Latin-1): two on each of two days, so a range run exhausts its
+direct loads and stages every CSV file where a run of one day loads them directly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -82,6 +85,14 @@ def hostile_landing(root: Path) -> None:
     )
     # Day 5 also has a gzip file with a byte-order mark (the reader's, not the engine's).
     _gzip(day_dir(root, d[4]) / "g.csv", [order("g1", "c9", _ts(d[4], 3), "2.00")], bom=True)
+    # Days 3 and 5: two files each that the engine refuses inside the run's transaction
+    # (a ragged row), one of them named in Latin-1.
+    _ragged(day_dir(root, d[2]) / "r1.csv", [order("r1", "c1", _ts(d[2], 4), "1.00")])
+    _ragged(day_dir(root, d[2]) / "r2.csv", [order("r2", "c2", _ts(d[2], 5), "2.00")])
+    _ragged(day_dir(root, d[4]) / "r3.csv", [order("r3", "c3", _ts(d[4], 4), "3.00")])
+    _ragged(
+        day_dir(root, d[4]) / "r4.csv", [order("r4", "c4", _ts(d[4], 5), "4.00")], b"caf\xe9.csv"
+    )
     # Day 6, gzip (the engine's, from a temporary plain copy): "twice" a third time, with
     # an older updated_at than day 3's.
     _gzip(
@@ -114,6 +125,16 @@ def lone_cr_landing(root: Path) -> None:
     path = day_dir(root, d[1]) / "b.csv"
     header, a, b2, b3, d1, e, f = path.read_bytes().split(b"\n")[:7]
     path.write_bytes(b"\n".join([header, a, b2 + b"\r" + b3, d1 + b"\r" + e, f, b""]))
+
+
+def _ragged(path: Path, rows: list[dict], name: bytes | None = None) -> None:
+    """Land rows as CSV followed by a row of one field (plain to a first look, refused by
+    the engine's strict scan), under ``name`` (bytes, any encoding) if given."""
+    write_csv(path, rows)
+    with path.open("ab") as handle:
+        handle.write(b"ragged\n")
+    if name is not None:
+        os.rename(path, os.path.join(os.fsencode(path.parent), name))
 
 
 def _gzip(path: Path, rows: list[dict], *, bom: bool = False) -> None:
