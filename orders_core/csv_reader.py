@@ -51,9 +51,13 @@ WELL_FORMED_BLOCK_BYTES = 8 * 1024 * 1024
 
 
 def _check_fields(records: Records, row: list[str], line: int) -> None:
-    """Add a parsed CSV row: skipped when blank, broken when it does not fit the header."""
+    """Add a parsed CSV row: skipped when blank, broken when it does not fit the header.
+
+    Only a blank line is no record: a line of one quoted empty field (``""``) is, and in
+    a file of several columns a broken one (it was skipped as if blank, and its line
+    was gone from raw_orders without a trace)."""
     header = records.header
-    if not row or (len(row) == 1 and row[0] == "" and len(header) > 1):
+    if not row:
         return
     if len(row) != len(header):
         records.add_broken(

@@ -343,6 +343,13 @@ def corpus() -> list[Case]:
             reasons={"malformed_record"},
         ),
         _case(
+            "line_of_one_quoted_empty_field",
+            # read as a blank line, it was skipped: no raw row, no quarantine, no trace
+            _raw("quoted_empty", csv_bytes(order_rows(2)).replace(b"\n", b'\n""\n', 1)),
+            reasons={"malformed_record"},
+            min_cleaned=2,
+        ),
+        _case(
             "lone_cr_outside_quotes",
             # the csv module ended a record at the CR: two records on one line, one key
             _raw("lone_cr", csv_bytes(_rows(region="north\rwest"))),
