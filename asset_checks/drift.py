@@ -417,7 +417,7 @@ REASON_CHARS = 200  # of a file's parse_error, in an unreadable_content finding
 def unreadable_content_findings(raw_day: pd.DataFrame, headers: pd.DataFrame) -> list[DriftFinding]:
     """An ERROR finding for the day's files of which not one column could be read (a
     corrupt or truncated Parquet or gzip file, a CSV header that cannot be parsed, a JSON
-    Lines file without one object): each is a ``malformed_record`` in quarantine, and the
+    Lines file without one object, a text file in UTF-16 or UTF-32): each is a ``malformed_record`` in quarantine, and the
     finding says why, where every contract column would otherwise be reported missing
     from a header the file never had. ``raw_day`` (or its sample) holds each file's first
     records, with their ``parse_error``."""

@@ -30,6 +30,7 @@ from orders_core.raw_frame import (
     Records,
     empty_raw_frame,
     escape_undecodable,
+    foreign_text_frame,
     whole,
 )
 
@@ -275,6 +276,9 @@ def csv_row_batches(
     """
     batch_rows = batch_rows or BATCH_ROWS
     stream = stream if stream is not None else io.BytesIO(source.data)
+    if (foreign := landed_text.foreign_encoding(stream)) is not None:
+        yield foreign_text_frame(contract, source, "csv", *foreign)
+        return
     lines = landed_text.PhysicalLines.of_stream(stream)
     reader = csv.reader(lines, strict=True)
     # Sizes are judged per record below: the csv module must not cut a long field short.

@@ -26,6 +26,7 @@ from orders_core.raw_frame import (
     LandedFile,
     Records,
     escape_undecodable,
+    foreign_text_frame,
     normalize_header,
     numbered_key,
     whole,
@@ -128,6 +129,9 @@ def jsonl_batches(
     fewer records at a time (:data:`BATCH_VALUES`), one naming more than
     :data:`MAX_FILE_KEYS` as broken records."""
     stream = stream if stream is not None else io.BytesIO(source.data)
+    if (foreign := landed_text.foreign_encoding(stream)) is not None:
+        yield foreign_text_frame(contract, source, "jsonl", *foreign)
+        return
     kept: list | None = []  # the records, while the file fits one batch
     names: dict[str, None] = {}
     firsts: dict[str, str] = {}  # contract column -> the first key naming it (no extra)

@@ -17,6 +17,13 @@ every row's ``file_header`` or into check metadata.
 file without any ``\\n``, at ``\\r`` (old Mac line endings). A lone ``\\r`` in a file
 that has ``\\n`` line endings is data (for instance inside a quoted CSV field), not a
 line break.
+
+**Encoding.** Landed text is UTF-8. A CSV or JSON Lines file that opens with the
+byte-order mark of UTF-16 or UTF-32 (Excel's "Unicode Text", Windows PowerShell's
+``Out-File``) is not read as records: read as UTF-8 its header is names interleaved with
+NUL bytes and no contract column, so every record was quarantined as missing its
+order_id. It is one broken record instead (:func:`foreign_encoding`), ``parse_error``
+``not_utf8: ...`` naming the encoding, its text kept as far as any record's is.
 """
 
 from __future__ import annotations
@@ -91,6 +98,38 @@ def stream_line_ending(stream: BinaryIO) -> str:
         return text.removeprefix("\ufeff")
 
     return _ending(returns, feeds, pairs, head)
+
+
+# Byte-order marks of text a UTF-8 reader would misread, longest first (UTF-32 LE's
+# starts with UTF-16 LE's).
+_FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def foreign_encoding(stream: BinaryIO) -> tuple[str, str] | None:
+    """``(parse_error, raw_record)`` of a seekable text file (its position kept) that
+    opens with a UTF-16 or UTF-32 byte-order mark: the encoding named, and the file's
+    first :data:`RAW_RECORD_KEEP_BYTES` bytes as text of that encoding. None for any
+    other file."""
+    at = stream.tell()
+    stream.seek(0)
+    head = stream.read(4)
+    encoding = next((name for bom, name in _FOREIGN_BOMS if head.startswith(bom)), None)
+    if encoding is None:
+        stream.seek(at)
+        return None
+    stream.seek(0)
+    text = stream.read(RAW_RECORD_KEEP_BYTES).decode(encoding, "replace").removeprefix("\ufeff")
+    stream.seek(at)
+    error = (
+        f"not_utf8: the file is {encoding.upper()} (its byte-order mark says so);"
+        " landed text must be UTF-8"
+    )
+    return error, bounded_raw(text)
 
 
 def text_bytes(text: str) -> int:

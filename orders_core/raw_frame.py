@@ -237,6 +237,17 @@ def broken_file(contract: Contract, source: LandedFile, fmt: str, error: str) ->
     return records.frame(contract, source, fmt)
 
 
+def foreign_text_frame(
+    contract: Contract, source: LandedFile, fmt: str, error: str, text: str
+) -> pd.DataFrame:
+    """The frame of a text file in another encoding than UTF-8
+    (:func:`orders_core.landed_text.foreign_encoding`): one broken record on its first
+    line, with its text."""
+    records = Records(contract, [])
+    records.add_broken(error, text, 1)
+    return records.frame(contract, source, fmt)
+
+
 def whole(batches: Iterator[pd.DataFrame]) -> pd.DataFrame:
     """One frame of a file's batches (its broken record if it turned out unreadable)."""
     try:

@@ -395,3 +395,25 @@ def test_file_format_of_compressed_and_unreadable_names(name, expected):
 def test_unknown_and_dot_files_are_not_read():
     source = LandedFile("file:///landing/._a.csv", "._a.csv", len(PLAIN_CSV), PLAIN_CSV)
     assert len(read_landed_files(CONTRACT, [source])) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "named"),
+    [
+        ("x.csv", "utf-16-le", "UTF-16-LE"),
+        ("x.csv", "utf-16-be", "UTF-16-BE"),
+        ("x.jsonl", "utf-16-le", "UTF-16-LE"),
+        ("x.csv.gz", "utf-32-le", "UTF-32-LE"),
+        ("x.jsonl", "utf-32-be", "UTF-32-BE"),
+    ],
+)
+def test_a_utf16_or_utf32_file_is_one_broken_record_naming_its_encoding(name, encoding, named):
+    # Read as UTF-8, its header was names interleaved with NUL bytes: every record was
+    # quarantined as missing its order_id, and drift listed the garbled names as added.
+    text = (PLAIN_JSONL if ".jsonl" in name else PLAIN_CSV).decode()
+    data = ("\ufeff" + text).encode(encoding)  # the byte-order mark first
+    raw = read(name, gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
+    assert summary(raw) == [("-", 1, "not_utf8")]
+    assert raw["parse_error"].iloc[0].startswith(f"not_utf8: the file is {named} ")
+    assert raw["raw_record"].iloc[0] == text
+    assert raw["file_header"].iloc[0] == "[]"  # drift: a file nothing could be read from
