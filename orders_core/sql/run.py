@@ -87,6 +87,7 @@ class RawLoad:
     create_load: str
     delete: str
     insert: str
+    reordered_header: str  # takes the first and last day twice: see reordered_header_sql
 
 
 def raw_load(contract: Contract) -> RawLoad:
@@ -98,4 +99,53 @@ def raw_load(contract: Contract) -> RawLoad:
         f" SELECT {columns} FROM {raw} WHERE 1 = 0",
         delete=delete,
         insert=f"INSERT INTO {raw} ({columns}) SELECT {columns} FROM {LOAD_TABLE}",
+        reordered_header=reordered_header_sql(contract),
+    )
+
+
+# parse_error of the records of a file from a line that repeats its header with the
+# columns in another order (the line number is put after it).
+REORDERED_HEADER_ERROR = "header_reordered"
+
+
+def _spellings(name: str) -> str:
+    """A contract column's name as a header cell may spell it, lower case (``order_id``,
+    ``order id``, ``order-id``), as SQL literals."""
+    found = dict.fromkeys([name, name.replace("_", " "), name.replace("_", "-")])
+    return ", ".join(f"'{spelling}'" for spelling in found)
+
+
+def reordered_header_sql(contract: Contract) -> str:
+    """Mark broken the records of a file read with the wrong header: from a line that
+    repeats the file's header with its columns in another order (two exports
+    concatenated), each record's values sit under the first header's columns, and an
+    order would be published with its fields swapped (its order id as the customer's).
+
+    Such a line is a record none of whose contract values is anything but a contract
+    column's name (two at least), one of them another column's. It and every record after
+    it in its file get ``parse_error`` (``malformed_record`` in quarantine, values and
+    line kept); a header repeated as it was needs nothing (its own line is quarantined by
+    the contract's rules). Bound: the first and last day, twice."""
+    raw = quoted(RAW_ORDERS)
+    names = contract.column_names
+    every = ", ".join(_spellings(name) for name in names)
+    value = {name: f"lower(trim({name}))" for name in names}
+    named = " AND ".join(f"({name} IS NULL OR {value[name]} IN ({every}))" for name in names)
+    present = " + ".join(f"CASE WHEN {name} IS NULL THEN 0 ELSE 1 END" for name in names)
+    moved = " OR ".join(f"{value[name]} NOT IN ({_spellings(name)})" for name in names)
+    first = (
+        f"SELECT source_file, min(source_line) AS line FROM {raw}"  # noqa: S608 (contract identifiers)
+        f" WHERE {DAYS} AND parse_error IS NULL AND {named} AND {present} >= 2 AND ({moved})"
+        " GROUP BY source_file"
+    )
+    error = (
+        f"'{REORDERED_HEADER_ERROR}: line ' || CAST(header.line AS VARCHAR) || ' repeats the"
+        " file''s header with its columns in another order (files concatenated?): it and the"
+        " records after it are not read with the file''s header'"
+    )
+    return (
+        f"UPDATE {raw} AS landed SET parse_error = {error}"  # noqa: S608 (contract identifiers)
+        f" FROM ({first}) AS header WHERE landed.source_file = header.source_file"
+        " AND landed.source_line >= header.line AND landed.partition_date BETWEEN ? AND ?"
+        " AND landed.parse_error IS NULL"
     )

@@ -229,6 +229,7 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
                         raise _NotLoaded(day, info)
                     loading[day] += time.perf_counter() - started
                 session.execute(load.insert)
+                session.execute(load.reordered_header, [*bounds, *bounds])
                 profiles = profile_days(session.execute, contract, TABLE, days)
             break
         except _NotLoaded as missed:

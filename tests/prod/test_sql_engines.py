@@ -170,3 +170,44 @@ def test_snowflake_reads_a_json_object_with_a_repeated_key_as_duckdb_does():
     assert quarantined["reason_code"].tolist() == ["invalid_region"] and cleaned.empty
     rendering = " ".join(render("SELECT ORDERS_IS_JSON_CONTAINER(x) FROM t", SNOWFLAKE).split())
     assert rendering.count("TRY_PARSE_JSON(") == rendering.count("TRY_PARSE_JSON(x, 'd')") == 1
+
+
+def test_snowflake_marks_the_records_after_a_reordered_header_as_duckdb_does():
+    """raw_orders' UPDATE of a file repeating its header in another order (two exports
+    concatenated), in both renderings, on the same raw rows."""
+    import duckdb
+
+    from orders_core.sql.dialect import DUCKDB
+    from orders_core.sql.run import raw_load
+    from tests.support.order_fixtures import DAY, HEADER, csv_bytes, landed, order_rows
+
+    swapped = ["customer_id", "order_id", *HEADER[2:]]
+    second = [{c: r[c] for c in swapped} for r in order_rows(2, prefix="b")]
+    data = csv_bytes(order_rows(3, prefix="a")) + csv_bytes(second, swapped)
+    table = raw_table(raw_frame([landed("concatenated.csv", data)]), CONTRACT)
+    statement = raw_load(CONTRACT).reordered_header
+    days = [DAY, DAY, DAY, DAY]
+    marked = {}
+    with duckdb.connect() as duck:
+        duck.execute("create schema raw")
+        duck.register("incoming", table)
+        duck.execute("create table raw.raw_orders as select * from incoming")
+        duck.execute(render(statement, DUCKDB), days)
+        marked["duckdb"] = duck.execute(
+            "select source_line, parse_error from raw.raw_orders order by source_line"
+        ).fetchall()
+    with fakesnow_session() as (conn, cursor):
+        from snowflake.connector.pandas_tools import write_pandas
+
+        types = {"source_line": "BIGINT", "partition_date": "DATE"}
+        frame = table.to_pandas()
+        columns = ", ".join(f'"{c}" {types.get(c, "VARCHAR")}' for c in frame.columns)
+        cursor.execute("create schema if not exists db.raw")
+        cursor.execute(f"create table db.raw.raw_orders ({columns})")
+        write_pandas(conn, frame, "RAW_ORDERS", schema="RAW", quote_identifiers=True)
+        cursor.execute(render(statement, SNOWFLAKE), days)
+        cursor.execute("select source_line, parse_error from db.raw.raw_orders order by 1")
+        marked["snowflake"] = [(int(line), error) for line, error in cursor.fetchall()]
+    assert marked["snowflake"] == marked["duckdb"]
+    assert [line for line, error in marked["duckdb"] if error] == [5, 6, 7]
+    assert marked["duckdb"][4][1].startswith("header_reordered: line 5 repeats")

@@ -1,0 +1,82 @@
+"""A file that repeats its header with the columns in another order (two exports
+concatenated) is never published with its fields swapped: from that line on its records
+are broken (``header_reordered``), kept in quarantine with their values and lines, and
+the day still reconciles. A header repeated as it was changes nothing after it."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.support.batching import run, settings_for
+from tests.support.fixture_data import day_dir
+from tests.support.order_fixtures import DAY, HEADER, csv_bytes, order_rows
+
+SWAPPED = ["customer_id", "order_id", *HEADER[2:]]
+
+
+def _concatenated(second_header: list[str], order: list[str] = SWAPPED) -> bytes:
+    """Three orders, then ``second_header`` (cells spelling ``order``'s columns) and two
+    orders written in that order."""
+    second = [
+        dict(zip(second_header, (r[c] for c in order), strict=True))
+        for r in order_rows(2, prefix="b")
+    ]
+    return csv_bytes(order_rows(3, prefix="a")) + csv_bytes(second, second_header)
+
+
+def _tables(tmp_path, data: bytes, name: str = "orders.csv") -> tuple[list, list]:
+    landing = tmp_path / "landing"
+    day_dir(landing, DAY).mkdir(parents=True)
+    (day_dir(landing, DAY) / name).write_bytes(data)
+    settings = settings_for(landing, tmp_path)
+    with dg.instance_for_test() as instance:
+        run(settings, instance, DAY, DAY)
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        facts = conn.execute(
+            "SELECT order_id, customer_id FROM warehouse.fct_orders ORDER BY order_id"
+        ).fetchall()
+        quarantined = conn.execute(
+            "SELECT q.source_line, landed.order_id, q.reason_code, q.reason_detail"
+            " FROM staging.quarantined_orders AS q JOIN raw.raw_orders AS landed"
+            " ON landed.source_file = q.source_file AND landed.source_line = q.source_line"
+            " ORDER BY q.source_line"
+        ).fetchall()
+    return facts, quarantined
+
+
+@pytest.mark.parametrize("spelled", [SWAPPED, [name.replace("_", " ").title() for name in SWAPPED]])
+def test_records_after_a_reordered_header_are_quarantined_not_published_swapped(tmp_path, spelled):
+    facts, quarantined = _tables(tmp_path, _concatenated(spelled))
+    first = order_rows(3, prefix="a")
+    assert facts == [(row["order_id"], row["customer_id"]) for row in first]
+    # Lines: 1 header, 2-4 the first export, 5 its header again, 6-7 its rows.
+    assert [line for line, *_ in quarantined] == [5, 6, 7]
+    assert {code for _, _, code, _ in quarantined} == {"malformed_record"}
+    assert all(
+        detail.startswith("malformed_record: header_reordered: line 5 repeats the file's header")
+        for *_, detail in quarantined
+    )
+    # The raw rows keep the values they landed with (swapped), for whoever fixes them.
+    second = order_rows(2, prefix="b")
+    assert [order_id for _, order_id, _, _ in quarantined[1:]] == [
+        row["customer_id"] for row in second
+    ]
+
+
+def test_a_header_repeated_as_it_was_quarantines_its_own_line_only(tmp_path):
+    facts, quarantined = _tables(tmp_path, _concatenated(list(HEADER), list(HEADER)))
+    expected = order_rows(3, prefix="a") + order_rows(2, prefix="b")
+    assert facts == sorted((row["order_id"], row["customer_id"]) for row in expected)
+    assert [line for line, *_ in quarantined] == [5]
+    assert "header_reordered" not in quarantined[0][3]
+
+
+def test_a_reordered_header_in_a_gzip_file_is_found_too(tmp_path):
+    import gzip
+
+    data = gzip.compress(_concatenated(SWAPPED), mtime=0)
+    facts, quarantined = _tables(tmp_path, data, "orders.csv.gz")
+    assert len(facts) == 3
+    assert [line for line, *_ in quarantined] == [5, 6, 7]
