@@ -81,6 +81,21 @@ def test_renamed_required_column_is_an_error_with_a_rename_hint():
     assert drift_outcome(findings, 30).severity == dg.AssetCheckSeverity.ERROR
 
 
+def test_a_renamed_timestamp_column_holding_far_dates_is_judged_not_crashed_on():
+    # A "valid until" sentinel and a year before 1677: both beyond pandas' nanoseconds.
+    # Typing the renamed column's values for the rename hint failed the step
+    # (OutOfBoundsDatetime), so the day got no verdict and nothing downstream ran.
+    rows = [
+        {**{k: v for k, v in r.items() if k != "updated_at"}, "last_updated": when}
+        for r, when in zip(
+            order_rows(30), ["9999-12-31T00:00:00Z", "1500-01-01T00:00:00Z"] * 15, strict=True
+        )
+    ]
+    findings = _drift(rows, [*[h for h in HEADER if h != "updated_at"], "last_updated"])
+    assert {("missing_optional", "updated_at"), ("added", "last_updated")} <= _kinds(findings)
+    assert ("renamed", "updated_at") in _kinds(findings)  # its values are timestamps
+
+
 def test_unrelated_extra_column_is_not_taken_for_a_rename():
     rows = [
         {**{k: v for k, v in r.items() if k != "region"}, "coupon": "X"} for r in order_rows(30)
