@@ -20,8 +20,9 @@ Rules, in priority order (the first broken one is the reason code):
 3. ``<column>_too_long``;
 4. ``invalid_order_ts`` / ``invalid_updated_at``: not ISO-8601 (``YYYY-MM-DD``, then
    optionally ``T`` or a space, ``HH:MM[:SS[.fraction]]`` and then optionally ``Z`` or
-   ``+HH[:MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``). A value without an
-   offset is UTC, always: never read with another row's offset;
+   ``+HH[:MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``), or an instant outside UTC
+   years 1 to 9999 (``9999-12-31T23:59:59-01:00``). A value without an offset is UTC,
+   always: never read with another row's offset;
 5. ``timestamp_without_offset`` when the contract says ``naive: quarantine``;
 6. numbers: ``invalid_<column>`` (not a plain decimal, too large for a double, or a
    non-zero value that underflows to 0 such as ``1e-400``), then the minimum
@@ -208,13 +209,14 @@ def rules(contract: Contract) -> list[Rule]:
 
 
 def _typed(spec: ColumnSpec) -> list[str]:
-    """The typed value ``v_<name>`` (and ``n_<name>``, no offset, for timestamps)."""
+    """The parsed value: ``u_<name>`` (and ``n_<name>``, no offset) for timestamps,
+    ``d_<name>`` for numbers; :func:`_in_range` makes the typed ``v_<name>`` of them."""
     name, text = spec.name, f"t_{spec.name}"
     if spec.type == "timestamp":
         upper = f"upper({text})"
         return [
             f"CASE WHEN ORDERS_MATCH({upper}, {_lit(TIMESTAMP)}) THEN ORDERS_TO_UTC({upper}) END"
-            f" AS v_{name}",
+            f" AS u_{name}",
             f"coalesce({text} IS NOT NULL AND NOT ORDERS_MATCH({upper}, {_lit(TIMESTAMP_WITH_OFFSET)}),"
             f" false) AS n_{name}",
         ]
@@ -227,9 +229,20 @@ def _typed(spec: ColumnSpec) -> list[str]:
     return []
 
 
-def _number(spec: ColumnSpec) -> str:
-    """A finite number that did not underflow; -0 becomes 0 (adding +0.0 does that)."""
+def _in_range(spec: ColumnSpec) -> str:
+    """The typed value ``v_<name>``: an instant of UTC years 1 to 9999, a finite number
+    that did not underflow (-0 read as 0: adding +0.0 does that).
+
+    The layout's four-digit year can still leave those years by its offset
+    (``9999-12-31T23:59:59-01:00`` is year 10000 in UTC, ``0001-01-01T00:00:00+01:00`` a
+    year BC): no ISO-8601 UTC text writes such an instant, Python's datetime cannot hold
+    it (DuckDB hands it over as text) and Snowflake supports years up to 9999. It was
+    published (an updated_at of year 10000 in fct_orders); now it is ``invalid_<column>``,
+    as the Parquet reader makes a timestamp outside datetime's range.
+    """
     name = spec.name
+    if spec.type == "timestamp":
+        return f"CASE WHEN ORDERS_IN_YEARS_1_TO_9999(u_{name}) THEN u_{name} END AS v_{name}"
     return (
         f"CASE WHEN ORDERS_IS_FINITE(d_{name}) AND NOT (d_{name} = 0"
         f" AND ORDERS_MATCH(t_{name}, {_lit(NONZERO_MANTISSA)})) THEN d_{name} + 0.0 END AS v_{name}"
@@ -266,10 +279,10 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
     """The CTEs typing ``source``; the last one, ``checked``, has every column (the
     ``ok_`` ones only when ``conforms``: cleaning does not need them)."""
     columns = contract.columns
-    numbers = [s for s in columns if s.type in ("decimal", "integer")]
+    typed_columns = [s for s in columns if s.type in ("decimal", "integer", "timestamp")]
     texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
     typed = ",\n    ".join(part for spec in columns for part in _typed(spec))
-    finite = ",\n    ".join(_number(spec) for spec in numbers)
+    bounds = ",\n    ".join(_in_range(spec) for spec in typed_columns)
     malformed = ",\n    ".join(_malformed(spec) for spec in columns)
     checks = ",\n    ".join(_conforms(spec) for spec in columns) if conforms else "TRUE AS no_ok"
     filter_sql = f" WHERE {where}" if where else ""
@@ -283,16 +296,16 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
     texts.*,
     {typed}
   FROM texts
-), numbers AS (
+), bounded AS (
   SELECT
     typed.*,
-    {finite}
+    {bounds}
   FROM typed
 ), flagged AS (
   SELECT
-    numbers.*,
+    bounded.*,
     {malformed}
-  FROM numbers
+  FROM bounded
 ), checked AS (
   SELECT
     flagged.*,

@@ -85,6 +85,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         SNOWFLAKE: "CONVERT_TIMEZONE('UTC', DATEADD(NANOSECOND, -MOD(DATE_PART(NANOSECOND,"
         " TRY_CAST({0} AS TIMESTAMP_TZ)), 1000), TRY_CAST({0} AS TIMESTAMP_TZ)))",
     },
+    # an instant of UTC years 1 to 9999, those ISO-8601's four digits write (an offset can
+    # take a value out of them: 9999-12-31T23:59:59-01:00 is year 10000 in UTC)
+    "ORDERS_IN_YEARS_1_TO_9999": {
+        DUCKDB: "(epoch_us({0}) BETWEEN -62135596800000000 AND 253402300799999999)",
+        # its UTC date, as ORDERS_UTC_DATE reads it (DATE_PART(EPOCH_MICROSECOND) or YEAR
+        # would do in Snowflake; fakesnow takes neither of a cast's nanosecond instant)
+        SNOWFLAKE: "(CAST(CONVERT_TIMEZONE('UTC', {0}) AS DATE)"
+        " BETWEEN CAST('0001-01-01' AS DATE) AND CAST('9999-12-31' AS DATE))",
+    },
     # the UTC calendar date of an instant
     "ORDERS_UTC_DATE": {
         DUCKDB: "cast(timezone('UTC', {0}) AS DATE)",

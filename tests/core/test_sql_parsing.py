@@ -49,6 +49,25 @@ def test_timestamps_are_the_instants_python_reads_and_naive_is_utc(values):
         assert parsed == pd.Timestamp(_python_instant(text)), text
 
 
+def test_an_instant_outside_utc_years_1_to_9999_is_malformed_not_published():
+    # Four-digit years all, but the offset takes the first two out of them: year 10000
+    # was published as an updated_at (DuckDB hands it to Python as text), the year BC
+    # was quarantined only as order_ts_outside_partition. The last two are the ends.
+    values = [
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59.999999+00:00",
+        "0001-01-01T00:00:00-00:00",
+    ]
+    typed = typed_frame(pd.DataFrame({"updated_at": values}), CONTRACT)
+    assert typed["m_updated_at"].tolist() == [True, True, False, False]
+    assert typed["v_updated_at"].isna().tolist() == [True, True, False, False]
+    assert [ts.isoformat() for ts in typed["v_updated_at"][2:]] == [
+        "9999-12-31T23:59:59.999999+00:00",
+        "0001-01-01T00:00:00+00:00",
+    ]
+
+
 NUMBERS = st.builds(
     "{}{}{}".format,
     st.sampled_from(["", "+", "-"]),

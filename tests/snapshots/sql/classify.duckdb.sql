@@ -149,7 +149,7 @@ WITH texts AS (
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?$'
       )
       THEN TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)
-    END AS v_order_ts,
+    END AS u_order_ts,
     COALESCE(
       NOT t_order_ts IS NULL
       AND NOT REGEXP_FULL_MATCH(
@@ -176,7 +176,7 @@ WITH texts AS (
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?$'
       )
       THEN TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)
-    END AS v_updated_at,
+    END AS u_updated_at,
     COALESCE(
       NOT t_updated_at IS NULL
       AND NOT REGEXP_FULL_MATCH(
@@ -186,9 +186,15 @@ WITH texts AS (
       FALSE
     ) AS n_updated_at
   FROM texts
-), numbers AS (
+), bounded AS (
   SELECT
     typed.*,
+    CASE
+      WHEN (
+        EPOCH_US(u_order_ts) BETWEEN -62135596800000000 AND 253402300799999999
+      )
+      THEN u_order_ts
+    END AS v_order_ts,
     CASE
       WHEN ISFINITE(d_amount)
       AND NOT (
@@ -209,11 +215,17 @@ WITH texts AS (
         d_unit_price = 0 AND REGEXP_FULL_MATCH(t_unit_price, '^[^eE]*[1-9].*$')
       )
       THEN d_unit_price + 0.0
-    END AS v_unit_price
+    END AS v_unit_price,
+    CASE
+      WHEN (
+        EPOCH_US(u_updated_at) BETWEEN -62135596800000000 AND 253402300799999999
+      )
+      THEN u_updated_at
+    END AS v_updated_at
   FROM typed
 ), flagged AS (
   SELECT
-    numbers.*,
+    bounded.*,
     COALESCE(
       CASE
         WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
@@ -277,7 +289,7 @@ WITH texts AS (
     (
       NOT t_updated_at IS NULL AND v_updated_at IS NULL
     ) AS m_updated_at
-  FROM numbers
+  FROM bounded
 ), checked AS (
   SELECT
     flagged.*,

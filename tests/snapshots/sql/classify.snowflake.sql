@@ -71,7 +71,7 @@ WITH texts AS (
           TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)
         )
       )
-    END AS v_order_ts,
+    END AS u_order_ts,
     COALESCE(
       NOT t_order_ts IS NULL
       AND NOT REGEXP_LIKE(
@@ -105,7 +105,7 @@ WITH texts AS (
           TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)
         )
       )
-    END AS v_updated_at,
+    END AS u_updated_at,
     COALESCE(
       NOT t_updated_at IS NULL
       AND NOT REGEXP_LIKE(
@@ -115,9 +115,15 @@ WITH texts AS (
       FALSE
     ) AS n_updated_at
   FROM texts
-), numbers AS (
+), bounded AS (
   SELECT
     typed.*,
+    CASE
+      WHEN (
+        CAST(CONVERT_TIMEZONE('UTC', u_order_ts) AS DATE) BETWEEN CAST('0001-01-01' AS DATE) AND CAST('9999-12-31' AS DATE)
+      )
+      THEN u_order_ts
+    END AS v_order_ts,
     CASE
       WHEN (
         ABS(d_amount) <= 1.7976931348623157e308
@@ -144,11 +150,17 @@ WITH texts AS (
         d_unit_price = 0 AND REGEXP_LIKE(t_unit_price, '^[^eE]*[1-9].*$')
       )
       THEN d_unit_price + 0.0
-    END AS v_unit_price
+    END AS v_unit_price,
+    CASE
+      WHEN (
+        CAST(CONVERT_TIMEZONE('UTC', u_updated_at) AS DATE) BETWEEN CAST('0001-01-01' AS DATE) AND CAST('9999-12-31' AS DATE)
+      )
+      THEN u_updated_at
+    END AS v_updated_at
   FROM typed
 ), flagged AS (
   SELECT
-    numbers.*,
+    bounded.*,
     COALESCE(
       COALESCE(
         LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
@@ -208,7 +220,7 @@ WITH texts AS (
     (
       NOT t_updated_at IS NULL AND v_updated_at IS NULL
     ) AS m_updated_at
-  FROM numbers
+  FROM bounded
 ), checked AS (
   SELECT
     flagged.*,
