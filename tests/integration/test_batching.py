@@ -21,14 +21,16 @@ import duckdb
 import pytest
 
 from tests.support.batching import (
+    ALL_TABLES,
     DAYS,
     ORDER_TABLES,
     hostile_landing,
     lone_cr_landing,
     run,
     settings_for,
+    withdraw_and_shrink,
 )
-from tests.support.pipeline_helpers import table_checksums
+from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -59,6 +61,67 @@ def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path
     for seed in (1, 2):
         batches = random_batches(random.Random(seed))
         assert warehouse_after(tmp_path / f"rand{seed}", landing, batches) == whole, batches
+
+
+def every_table_after(
+    tmp: Path, landing: Path, batches: list[tuple[int, int]], then=None, reruns=()
+) -> dict:
+    """Every table after running the whole graph (customer tables too) over ``batches``,
+    then, when given, changing the landing zone with ``then`` and running ``reruns``."""
+    settings = settings_for(landing, tmp)
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            result = run_range(settings, instance, str(DAYS[first]), str(DAYS[last]))
+            assert result.success
+        if then is not None:
+            then(landing)
+            for first, last in reruns:
+                result = run_range(settings, instance, str(DAYS[first]), str(DAYS[last]))
+                assert result.success
+    return table_checksums(settings.duckdb_path, ALL_TABLES)
+
+
+def test_customer_tables_do_not_depend_on_the_batching_either(tmp_path):
+    # The order tables are compared above; customer_metrics, customer_clv and
+    # dim_customers read every day's current versions ("twice" counts once, as its day-3
+    # version, for customer c1), whichever runs built them last.
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    whole = every_table_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
+    backwards = every_table_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
+    assert backwards == whole
+    batches = random_batches(random.Random(3))
+    assert every_table_after(tmp_path / "rand", landing, batches) == whole, batches
+    assert whole["analytics.customer_metrics"][0] == 8  # c1..c9 but c5 (quarantined only)
+
+
+def test_rerunning_days_whose_files_went_or_shrank_equals_a_fresh_run_of_what_is_left(tmp_path):
+    # Day 3's folder is withdrawn and day 1's file replaced by a smaller one after the
+    # days ran: re-running those two days (in either order, after a range run or
+    # day-by-day runs) must leave what a fresh run of the final landing zone leaves: day
+    # 3's facts withdrawn, "twice" back to day 1's version (day 6's is quarantined), and
+    # customers c4 and c7, who had only those orders, gone from the customer tables.
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    changed = {"then": withdraw_and_shrink}
+    after_range = every_table_after(
+        tmp_path / "range", landing, [(0, len(DAYS) - 1)], **changed, reruns=[(2, 2), (0, 0)]
+    )
+    hostile_landing(landing)  # the first sequence changed it: land it again as it was
+    day_by_day = every_table_after(
+        tmp_path / "days", landing, [(i, i) for i in range(6)], **changed, reruns=[(0, 0), (2, 2)]
+    )
+    fresh_folder = tmp_path / "fresh"
+    fresh = every_table_after(fresh_folder, landing, [(0, len(DAYS) - 1)])
+    assert after_range == fresh
+    assert day_by_day == fresh
+    with duckdb.connect(str(fresh_folder / "orders.duckdb"), read_only=True) as conn:
+        facts = dict(conn.execute("select order_id, amount from warehouse.fct_orders").fetchall())
+        customers = conn.execute(
+            "select customer_id from warehouse.dim_customers order by customer_id"
+        ).fetchall()
+    assert facts["twice"] == 10.0 and "p1" not in facts and "dup" not in facts
+    assert [c for (c,) in customers] == ["c1", "c2", "c3", "c6", "c8", "c9"]
 
 
 def test_a_lone_cr_inside_a_csv_line_is_one_quarantined_record_whatever_the_batching(tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -29,6 +30,13 @@ ORDER_TABLES = (
     "staging.cleaned_orders",
     "staging.quarantined_orders",
     "warehouse.fct_orders",
+)
+# Every table the platform writes: the order tables and the customer tables built on them.
+ALL_TABLES = (
+    *ORDER_TABLES,
+    "analytics.customer_metrics",
+    "analytics.customer_clv",
+    "warehouse.dim_customers",
 )
 ASSETS = ["raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"]
 
@@ -100,6 +108,25 @@ def hostile_landing(root: Path) -> None:
         [
             order("twice", "c1", _ts(d[5], 9), "12.00", updated_at=_ts(d[5], 1)),
             order("rejected-later", "c2", _ts(d[5], 9), "-5", updated_at=_ts(d[5], 9)),
+        ],
+    )
+
+
+def withdraw_and_shrink(root: Path) -> None:
+    """Change :func:`hostile_landing` after it ran: day 3's folder is withdrawn (it held
+    the winning version of "twice", so day 1's must win again, day 6's being
+    quarantined, and "p1", customer c7's only order, must go) and day 1's file is
+    replaced by a smaller one without "naive", "dup" and "bad" (customer c4 goes, c3
+    keeps "offset")."""
+    d = DAYS
+    shutil.rmtree(day_dir(root, d[2]))
+    write_csv(
+        day_dir(root, d[0]) / "a.csv",
+        [
+            order("twice", "c1", _ts(d[0], 9), "10.00", updated_at=_ts(d[0], 10)),
+            order("older-later", "c2", _ts(d[0], 9), "20.00", updated_at=_ts(d[4], 12)),
+            order("offset", "c3", _ts(d[0], 12, "+05:00"), "6.00"),
+            order("rejected-later", "c2", _ts(d[0], 9), "30.00", updated_at=_ts(d[0], 9)),
         ],
     )
 
