@@ -177,8 +177,4 @@ def typed_frame(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         result = conn.sql(render(typed_sql(contract, "sample"))).to_arrow_table()
     wanted = [f"{p}_{n}" for n in contract.column_names for p in ("t", "m", "ok")]
     wanted += [f"v_{c.name}" for c in contract.columns if c.type != "string"]
-    # Instants in the engine's microseconds, not arrow_frame's nanoseconds: those end in
-    # 2262, and the drift check types landed text such as a 9999-12-31 sentinel in a
-    # renamed updated_at column (the step failed on it with OutOfBoundsDatetime).
-    typed = result.select(wanted).to_pandas(types_mapper=_pandas_dtype)
-    return typed.set_index(frame.index)
+    return arrow_frame(result.select(wanted)).set_index(frame.index)
