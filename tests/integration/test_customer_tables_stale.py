@@ -14,14 +14,13 @@ import json
 import dagster as dg
 import pytest
 
-from asset_checks import quality
-from asset_checks.partitioned import PartitionOutcome
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.alerts import AlertWebhook
 from resources.landing import LocalLandingZone
 from resources.telemetry import TelemetryResource
 from sensors.orders_anomaly import SENSOR_NAME
 from tests.support.order_fixtures import csv_bytes, land, order_rows, range_tags, settings_for
+from tests.support.quality_cases import fail_order_suite
 from tests.support.requests import execute_request
 from tests.support.sensor_reruns import failure_alerts
 from tests.support.webhook_server import WebhookServer
@@ -43,24 +42,8 @@ def bad(request) -> str:
 
 @pytest.fixture
 def failing(monkeypatch, bad):
-    """cleaned_orders' order suite fails ``bad`` while the returned set holds it (a day
-    whose cleaned rows break an expectation the cleaning let through)."""
-    days = {bad}
-    real = quality.validate_days
-
-    def validate(execute, table, suite, group):
-        outcomes = real(execute, table, suite, group)
-        if table == quality.CLEANED_ORDERS:
-            for day in days & set(outcomes):
-                outcomes[day] = PartitionOutcome(
-                    False,
-                    description="expect_column_values_to_be_unique(order_id): 2 rows (4.0%)",
-                    metadata=outcomes[day].metadata,
-                )
-        return outcomes
-
-    monkeypatch.setattr(quality, "validate_days", validate)
-    return days
+    """cleaned_orders' order suite fails ``bad`` while the returned set holds it."""
+    return fail_order_suite(monkeypatch, {bad})
 
 
 def test_a_day_failing_cleaned_checks_gives_one_alert_and_no_refused_customer_run(

@@ -9,11 +9,10 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from asset_checks import quality
-from asset_checks.partitioned import PartitionOutcome
 from orders_platform.definitions import ALL_ASSETS_JOB, DAILY_SCHEDULE, build_definitions
 from orders_platform.schedule import DOWNSTREAM_HELD_TAG
 from tests.support.order_fixtures import csv_bytes, land, order_rows, settings_for
+from tests.support.quality_cases import fail_order_suite
 
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(3)]
 BAD = DAYS[0].isoformat()
@@ -27,22 +26,7 @@ CUSTOMER_TABLES = {
 @pytest.fixture
 def failing(monkeypatch) -> set[str]:
     """cleaned_orders' order suite fails the days of the returned set."""
-    days = {BAD}
-    real = quality.validate_days
-
-    def validate(execute, table, suite, group):
-        outcomes = real(execute, table, suite, group)
-        if table == quality.CLEANED_ORDERS:
-            for day in days & set(outcomes):
-                outcomes[day] = PartitionOutcome(
-                    False,
-                    description="expect_column_values_to_be_unique(order_id): 2 rows",
-                    metadata=outcomes[day].metadata,
-                )
-        return outcomes
-
-    monkeypatch.setattr(quality, "validate_days", validate)
-    return days
+    return fail_order_suite(monkeypatch, {BAD})
 
 
 def nightly(defs: dg.Definitions, instance, day: dt.date) -> dg.RunRequest:

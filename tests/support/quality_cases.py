@@ -47,3 +47,27 @@ def boundary_day(cleaned: pd.DataFrame) -> pd.DataFrame:
     day["order_ts"] = pd.Series([t.tz_convert("UTC") for t in instants], index=day.index)
     day["updated_at"] = day["order_ts"]
     return day
+
+
+def fail_order_suite(monkeypatch, days: set[str]) -> set[str]:
+    """Make cleaned_orders' order suite fail each day of ``days`` while the set holds it
+    (a day whose cleaned rows break an expectation the cleaning let through); returns the
+    set, which a test empties to fix the days."""
+    from asset_checks import quality
+    from asset_checks.partitioned import PartitionOutcome
+
+    real = quality.validate_days
+
+    def validate(execute, table, suite, group):
+        outcomes = real(execute, table, suite, group)
+        if table == quality.CLEANED_ORDERS:
+            for day in days & set(outcomes):
+                outcomes[day] = PartitionOutcome(
+                    False,
+                    description="expect_column_values_to_be_unique(order_id): 2 rows (4.0%)",
+                    metadata=outcomes[day].metadata,
+                )
+        return outcomes
+
+    monkeypatch.setattr(quality, "validate_days", validate)
+    return days
