@@ -99,7 +99,7 @@ def hostile_landing(root: Path) -> None:
     _ragged(day_dir(root, d[2]) / "r2.csv", [order("r2", "c2", _ts(d[2], 5), "2.00")])
     _ragged(day_dir(root, d[4]) / "r3.csv", [order("r3", "c3", _ts(d[4], 4), "3.00")])
     _ragged(
-        day_dir(root, d[4]) / "r4.csv", [order("r4", "c4", _ts(d[4], 5), "4.00")], b"caf\xe9.csv"
+        day_dir(root, d[4]) / "r4.csv", [order("r4", "c10", _ts(d[4], 5), "4.00")], b"caf\xe9.csv"
     )
     # Day 6, gzip (the engine's, from a temporary plain copy): "twice" a third time, with
     # an older updated_at than day 3's.
