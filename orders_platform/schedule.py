@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from sensors.alerting import shortened
 from sensors.batching import DayWork, JobAssets, unbuildable
 
 DAILY_SCHEDULE = "orders_pipeline_daily"
@@ -71,12 +72,11 @@ def build_daily_schedule(
             f" {days} (customer_metrics would refuse to build); they stay as they were until"
             " the run that fixes those days refreshes them"
         )
-        short = days if len(days) <= MAX_TAG_CHARS else days[: MAX_TAG_CHARS - 1] + "…"
         return dg.RunRequest(
             run_key=day,
             partition_key=day,
             asset_selection=sorted(job_assets.partitioned, key=lambda k: k.to_user_string()),
-            tags={**tags, DOWNSTREAM_HELD_TAG: short},
+            tags={**tags, DOWNSTREAM_HELD_TAG: shortened(days, MAX_TAG_CHARS)},
         )
 
     return orders_pipeline_daily

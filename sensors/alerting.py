@@ -33,12 +33,14 @@ class HeldNotice:
     schema_drift: str | None = None
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis saying where."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def short_finding(description: str) -> str:
     """A check's finding for an alert line: e-mail addresses masked, shortened."""
-    finding = redact_emails(description)
-    if len(finding) > MAX_FINDING_CHARS:
-        finding = finding[: MAX_FINDING_CHARS - 1] + "…"
-    return finding
+    return shortened(redact_emails(description), MAX_FINDING_CHARS)
 
 
 def drift_first(finding: str) -> str:

@@ -36,7 +36,7 @@ from resources.dagster_internals import (
     SerializableErrorInfo,
 )
 from resources.instance_history import DEFERRED, failed_blocking_evaluations, first_of_its_kind
-from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding
+from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding, shortened
 
 SENSOR_NAME = "orders_run_failure_sensor"
 CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
@@ -195,7 +195,7 @@ def summarize_error(error: SerializableErrorInfo | None) -> str:
     lines[0] = _CLASS_PREFIX.sub("", lines[0])
     text = "; ".join(line for line in lines[:4] if line)
     text = redact_emails(text)
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+    return shortened(text, MAX_ERROR_CHARS)
 
 
 def partitions_of(tags: Mapping[str, str]) -> str | None:
