@@ -108,14 +108,17 @@ def engine_interrupts() -> Iterator[None]:
         raise
 
 
-def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
+def _json_object(pairs: Sequence[tuple[str, str]], empty_is_null: bool = True) -> str:
     """SQL building ``json.dumps({key: value, ...})`` from (key, text column) pairs whose
-    keys and values are JSON-safe (an empty value is null, as the reader reads it)."""
+    keys and values are JSON-safe (an empty value is null, as the CSV reader reads it,
+    unless ``empty_is_null`` is False: a JSON string ``""`` stays one)."""
+    template = (
+        "'\"{}\": ' || coalesce('\"' || nullif({}, '') || '\"', 'null')"
+        if empty_is_null
+        else "'\"{}\": ' || coalesce('\"' || {} || '\"', 'null')"
+    )
     parts = " || ', ' || ".join(
-        "'\"{}\": ' || coalesce('\"' || nullif({}, '') || '\"', 'null')".format(
-            key.replace("'", "''"), column
-        )
-        for key, column in pairs
+        template.format(key.replace("'", "''"), column) for key, column in pairs
     )
     return f"'{{' || {parts} || '}}'"
 
@@ -284,6 +287,79 @@ class SqlSession:
             return False
         return True
 
+    def load_plain_jsonl(
+        self,
+        table: str,
+        path: str,
+        keys: list[str],
+        lineage: dict,
+        extras: Sequence[tuple[int, str, bool]] = (),
+    ) -> bool:
+        """Load a plain JSON Lines file (``orders_core.plain_jsonl``) into ``table`` with the
+        engine's own scan of its lines, as :meth:`load_plain_csv` loads a CSV file: each
+        contract key's string into its column (``null`` as NULL, ``""`` as the empty
+        text, as the reader reads them), ``lineage`` on every row, ``source_line`` = the
+        line's number, and the ``extras`` as the reader's JSON. First, on the engine's
+        threads, every line must fully match ``plain_jsonl.line_pattern(keys)`` and fit
+        the record size limit, and every extra value be plain ASCII: else False, with
+        nothing loaded (a file the scan refuses, invalid UTF-8 say, aborts a
+        :meth:`transaction`, as there)."""
+        from orders_core.landed_text import MAX_RECORD_BYTES
+        from orders_core.plain_jsonl import json_path, line_pattern
+        from orders_core.raw_frame import normalize_header
+
+        paths = ", ".join("'" + json_path(key).replace("'", "''") + "'" for key in keys)
+        lines = (
+            "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,"
+            " delim = '\x01', quote = '', escape = '', new_line = '\\n', strict_mode = true)"
+        )
+        values = f"json_extract_string(line, [{paths}]) AS v"
+        positions = [f"v[{i + 1}]" for i in range(len(keys))]
+        pattern = line_pattern(keys).replace("'", "''")
+        plain = (
+            f"coalesce(bool_and(line IS NOT NULL AND strlen(line) <= {MAX_RECORD_BYTES:d}"
+            f" AND regexp_full_match(line, '{pattern}')), true)"
+        )
+        extra_at = {position for position, _, _ in extras}
+        contract_at = [i for i in range(len(keys)) if i not in extra_at]
+        targets = [quoted_identifier(normalize_header(keys[i])) for i in contract_at]
+        columns = [positions[i] for i in contract_at]
+        try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
+            self._restore_threads()
+            checked = self._checked_values(
+                f"(SELECT line, {values} FROM {lines})",  # noqa: S608 (generated paths)
+                path,
+                positions,
+                extras,
+                [plain],
+            )
+            if checked is None:
+                return False
+            _, emails = checked
+            for name, pairs in (
+                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
+                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
+            ):
+                if pairs:
+                    targets.append(quoted_identifier(name))
+                    columns.append(
+                        _json_object([(k, positions[i]) for k, i in pairs], empty_is_null=False)
+                    )
+            targets += [*map(quoted_identifier, lineage), '"source_line"']
+            columns += [*("?" for _ in lineage), "line_number"]
+            target = ".".join(map(quoted_identifier, table.split(".")))
+            self._one_thread()
+            with engine_interrupts():
+                self.conn.execute(
+                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
+                    f" SELECT {', '.join(columns)} FROM"
+                    f" (SELECT row_number() OVER () AS line_number, {values} FROM {lines})",
+                    [*lineage.values(), path],
+                )
+        except duckdb.Error:
+            return False
+        return True
+
     def _extra_emails(
         self, scan: str, path: str, positions: list[str], extras: Sequence[tuple[int, str, bool]]
     ) -> dict[int, bool] | None:
@@ -292,7 +368,22 @@ class SqlSession:
         extra value is not plain ASCII (the reader's JSON escapes it: its file)."""
         if not extras:
             return {}
-        checks = []
+        checked = self._checked_values(scan, path, positions, extras, [])
+        return None if checked is None else checked[1]
+
+    def _checked_values(
+        self,
+        scan: str,
+        path: str,
+        positions: list[str],
+        extras: Sequence[tuple[int, str, bool]],
+        musts: list[str],
+    ) -> tuple[list, dict[int, bool]] | None:
+        """One aggregate over the file's ``scan``: the boolean aggregates ``musts``, then,
+        per extra column, whether its values are plain ASCII and whether one holds an
+        e-mail address (:meth:`_extra_emails`). None when a must or a plain-ASCII check
+        fails; else the musts' values and the extras' e-mail findings."""
+        checks = list(musts)
         for position, _, _ in extras:
             column = positions[position]
             checks += [
@@ -303,9 +394,12 @@ class SqlSession:
         # register(), which the reader's append needs when this file is left to it.
         with engine_interrupts():
             [row] = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchall()  # noqa: S608 (generated names)
-        if not all(row[0::2]):
+        found, per_extra = row[: len(musts)], row[len(musts) :]
+        if not all(found) or not all(per_extra[0::2]):
             return None
-        return {position: row[2 * k + 1] for k, (position, _, _) in enumerate(extras)}
+        return list(found), {
+            position: per_extra[2 * k + 1] for k, (position, _, _) in enumerate(extras)
+        }
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""

@@ -29,6 +29,7 @@ from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import file_format, unreadable_metadata
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_header, plain_header_line
+from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
 from orders_core.profiling import profile_days
 from orders_core.raw_frame import LandedFile, UnreadableFile, extra_columns, with_partition_date
 from orders_core.sql.run import LOAD_TABLE, raw_load
@@ -54,12 +55,16 @@ from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
-# Transactions that load CSV files straight into raw.raw_orders (one more per file the
-# engine does not load) before every CSV file is staged.
+# Transactions that load plain-looking CSV and JSON Lines files straight into
+# raw.raw_orders (one more per file the engine does not load) before every such file is
+# staged.
 DIRECT_LOAD_ATTEMPTS = 3
 # Files whose byte check (orders_core.plain_csv) runs ahead of the engine's loads, in a
 # thread: each holds an open file (and, for gzip, a temporary plain copy) until loaded.
 CHECKS_AHEAD = 3
+# The landing formats whose plain files the engine scans itself (orders_core.plain_csv,
+# orders_core.plain_jsonl); Parquet files go through the reader.
+ENGINE_FORMATS = ("csv", "jsonl")
 MAX_REFUSED_NAMES = 10
 # Memory the lossless reader takes in the step process once it has staged a file, which
 # the engine's limit gives up for the rest of the session (SqlSession.reserve_memory): its
@@ -171,8 +176,9 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
 
 
 class _NotLoaded(Exception):
-    """A CSV file the engine did not load inside the replacing transaction (not plain, or
-    refused by its strict scan, which aborts a DuckDB transaction): roll back."""
+    """A CSV or JSON Lines file the engine did not load inside the replacing transaction
+    (not plain, or refused by its strict scan, which aborts a DuckDB transaction): roll
+    back."""
 
 
 def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, dict]:
@@ -180,15 +186,16 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     leaves the old rows); the listing of each day and the days' profiles.
 
     Files that do not go straight into the table are first appended, one at a time, to a
-    session table: by the engine's scan when they are plain CSV (gzip or remote ones
-    through a temporary plain copy), else by the reader (rows appended inside a DuckDB
-    transaction stay in memory: a day of 2M rows in gzip files took 1.7 GiB). Where the
-    engine loads inside a transaction (DuckDB, local files), the CSV files, gzip or not,
-    then go straight into the table in the replacing transaction: staging them too
-    spilled a range of days and copied every row twice (bench/RESULTS.md). A CSV file the
+    session table: by the engine's scan when they are plain CSV or JSON Lines (gzip or
+    remote ones through a temporary plain copy), else by the reader (rows appended inside
+    a DuckDB transaction stay in memory: a day of 2M rows in gzip files took 1.7 GiB).
+    Where the engine loads inside a transaction (DuckDB, local files), the CSV and JSON
+    Lines files whose first line is plain, gzip or not, then go straight into the table
+    in the replacing transaction: staging them too
+    spilled a range of days and copied every row twice (bench/RESULTS.md). A file the
     engine does not load there rolls the transaction back (DuckDB has no savepoints) and
     is read into the session table, and the transaction starts again; after
-    ``DIRECT_LOAD_ATTEMPTS`` every remaining CSV file is staged as well (the engine's
+    ``DIRECT_LOAD_ATTEMPTS`` every remaining such file is staged as well (the engine's
     scan when it can, else the reader)."""
     load = raw_load(contract)
     bounds = [days[0], days[-1]]
@@ -240,19 +247,20 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
 
 
 def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
-    """A local CSV file, plain or gzip, whose first line is a plain header (one line read):
+    """A local CSV (JSON Lines) file, plain or gzip, whose first line is a plain header
+    (plain record; one line read):
     worth loading inside the transaction. A file with extra columns, say, is staged at
     once instead of costing a rolled-back transaction."""
-    if not session.scans_files or file_format(info.name) != "csv":
+    if not session.scans_files or file_format(info.name) not in ENGINE_FORMATS:
         return False
     with _landed_text(landing, info) as text:
-        return _plain_first_line(text, contract) is not None
+        return _plain_first_line(text, contract, file_format(info.name)) is not None
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
-    """Append one landed file to the session table: a plain CSV file (gzip or remote ones
-    through a temporary copy) by the engine's own scan, any other (or one the scan
-    refuses) by the lossless reader."""
+    """Append one landed file to the session table: a plain CSV or JSON Lines file (gzip
+    or remote ones through a temporary copy) by the engine's own scan, any other (or one
+    the scan refuses) by the lossless reader."""
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     session.reserve_memory(READER_MEMORY)
@@ -323,7 +331,8 @@ def _append(session, contract, frame, day) -> None:
 
 
 def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool:
-    """Load a plain CSV file (``orders_core.plain_csv``) into ``target`` with the engine's
+    """Load a plain CSV or JSON Lines file (``orders_core.plain_csv``,
+    ``orders_core.plain_jsonl``) into ``target`` with the engine's
     own scan, streaming: the same rows as the reader, without holding the file in Python.
     False when the file is not plain, the engine cannot scan it, or refused it."""
     stack, (local, header) = _checked_file(session, landing, info, contract)
@@ -337,7 +346,7 @@ def _checked_file(session, landing: LandingZone, info, contract) -> tuple[ExitSt
     stack = ExitStack()
     try:
         local = stack.enter_context(_engine_file(session, landing, info, contract))
-        header = None if local is None else plain_header(local[0], contract)
+        header = None if local is None else _plain_header(local[0], contract, info)
     except BaseException:
         stack.close()
         raise
@@ -384,26 +393,30 @@ def _load_checked(session, info, contract, day, target, local, header) -> bool:
     if local is None or header is None:
         return False
     _, path = local
+    fmt = file_format(info.name)
     lineage = {
         "source_file": info.uri,
-        "source_format": "csv",
+        "source_format": fmt,
         "file_header": json.dumps(header),
         "partition_date": day,
     }
     extras = [
         (index, key, names_email(header[index])) for index, key in extra_columns(contract, header)
     ]
-    return session.load_plain_csv(target, path, header, lineage, extras)
+    load = session.load_plain_jsonl if fmt == "jsonl" else session.load_plain_csv
+    return load(target, path, header, lineage, extras)
 
 
 @contextmanager
 def _engine_file(session, landing: LandingZone, info, contract):
-    """An open CSV file and the path the engine scans for it: the landed file itself when
-    it is on this machine, else (gzip, S3) a temporary plain copy written a chunk at a
-    time, so a day of such files is never held in memory. None when the engine does not
-    scan files, or the copy is not worth making (not CSV, a first line that is not a plain
-    header) or cannot be made (a corrupt or oversized gzip file: the reader reports why)."""
-    if not session.scans_files or file_format(info.name) != "csv":
+    """An open CSV or JSON Lines file and the path the engine scans for it: the landed
+    file itself when it is on this machine, else (gzip, S3) a temporary plain copy
+    written a chunk at a time, so a day of such files is never held in memory. None when
+    the engine does not scan files, or the copy is not worth making (Parquet, a first
+    line that is not a plain header or record) or cannot be made (a corrupt or oversized
+    gzip file: the reader reports why)."""
+    fmt = file_format(info.name)
+    if not session.scans_files or fmt not in ENGINE_FORMATS:
         yield None
         return
     if not is_gzip(info.name) and landing.has_local_files():
@@ -411,7 +424,7 @@ def _engine_file(session, landing: LandingZone, info, contract):
             yield local
         return
     with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
-        first = _plain_first_line(text, contract)
+        first = _plain_first_line(text, contract, fmt)
         try:
             if first is not None:
                 copy_into(text, copy, first_line=first)
@@ -436,10 +449,21 @@ def _landed_text(landing: LandingZone, info):
             yield landed
 
 
-def _plain_first_line(text, contract) -> bytes | None:
-    """The first line of a CSV text stream when it is a plain header (else None)."""
+def _plain_first_line(text, contract, fmt: str) -> bytes | None:
+    """The first line of a CSV (JSON Lines) text stream when it is a plain header (plain
+    record), else None."""
     try:
         first = read_first_line(text, MAX_RECORD_BYTES + 2)
     except UnreadableCompressedFile:
         return None
+    if fmt == "jsonl":
+        return first if plain_jsonl_first_line(first, contract) is not None else None
     return first if plain_header_line(first, contract) else None
+
+
+def _plain_header(handle, contract, info) -> list[str] | None:
+    """The header of a plain CSV file, or the keys of a plain JSON Lines one (None when
+    the file is not plain): see orders_core.plain_csv and orders_core.plain_jsonl."""
+    if file_format(info.name) == "jsonl":
+        return plain_jsonl_header(handle, contract)
+    return plain_header(handle, contract)

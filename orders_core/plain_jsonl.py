@@ -1,0 +1,129 @@
+"""Which JSON Lines files the warehouse engine may load itself, record for record as the reader.
+
+The reader (:mod:`orders_core.jsonl_reader`) keeps every value as the text it landed as:
+numbers as written (``1.10``, ``-0``), repeated keys numbered, nested values as sorted
+JSON. The engine's JSON functions re-print numbers and keep the last of repeated keys, so
+it may load only the files where none of that can happen, the common export: every line
+one flat object naming the same keys in the same order, every value a JSON string or
+``null``. For such a file the reader's header is the first line's keys and each value
+its string, which the engine's ``json_extract_string`` decodes as Python's ``json`` does.
+
+Proven in two parts:
+
+- here, in Python, reading the first line and streaming a byte look at the rest (bounded
+  memory, ``memchr``-fast): the first line is such an object, with keys that are plain
+  ASCII (:func:`orders_core.plain_csv.json_safe`: written as they are, in a JSON path
+  and in the extras' JSON), none oversized, no two naming one contract column, at most
+  :data:`orders_core.jsonl_reader.MAX_FILE_KEYS`; and no byte of the file is a control
+  character but the tab and the line feed (no CR, no NUL: JSON forbids them raw in a
+  string, and the engine's line scan would read them otherwise), no line is blank, and
+  there is no byte-order mark;
+- in the engine, before it inserts a row (``SqlSession.load_plain_jsonl``): every line
+  fully matches :func:`line_pattern` (the header's keys in order, each with a string of
+  plain characters and simple escapes, or ``null``; JSON whitespace between tokens), and
+  none is over the record size limit. A string's escapes are the simple ones and ``\\u``
+  escapes of characters other than NUL and the surrogates (a lone surrogate makes the
+  reader's record broken; a pair is left to the reader too).
+
+A file that passes here but is still not what it seems (invalid UTF-8, a line that does
+not match) is refused by the engine before any row is written, and left to the reader.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import BinaryIO
+
+from orders_core.contract import Contract
+from orders_core.jsonl_reader import MAX_FILE_KEYS
+from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES
+from orders_core.plain_csv import json_safe
+from orders_core.raw_frame import normalize_header
+
+CHUNK_BYTES = 8 * 1024 * 1024
+# Every byte but the control ones other than the tab and the line feed: deleting them
+# (bytes.translate, a table lookup in C) leaves the bytes a plain file may not hold.
+_ALLOWED = bytes(b for b in range(256) if b >= 0x20 or b in b"\t\n")
+
+# RE2, for the engine: JSON whitespace within a line, and a JSON string of characters
+# other than the quote, the backslash and the control ones, or simple escapes, or \u
+# escapes of any character but NUL and the UTF-16 surrogates (D800-DFFF).
+_SPACE = r"[ \t]*"
+_UNICODE_ESCAPE = (
+    r"\\u(?:0(?:0(?:0[1-9a-fA-F]|[1-9a-fA-F][0-9a-fA-F])|[1-9a-fA-F][0-9a-fA-F]{2})"
+    r"|[1-9a-cA-Ce-fE-F][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})"
+)
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|' + _UNICODE_ESCAPE + r')*"'
+_VALUE = f"(?:{_STRING}|null)"
+
+
+class _Members(list):
+    """The (key, value) pairs of a JSON object, in order, repeated keys kept."""
+
+
+def plain_jsonl_first_line(first: bytes, contract: Contract) -> list[str] | None:
+    """The keys of a JSON Lines file's first line (as read, line end included) when it is
+    a plain record (see the module docstring): what a file must pass before the rest of
+    it is worth a look. None otherwise."""
+    line = first.removesuffix(b"\n")
+    if not line or not _plain_bytes(line):
+        return None
+    try:
+        pairs = json.loads(line.decode("utf-8"), object_pairs_hook=_Members)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(pairs, _Members) or not pairs:
+        return None
+    keys = [key for key, _ in pairs]
+    named = [n for n in map(normalize_header, keys) if n in contract.column_names]
+    if (
+        len(keys) > MAX_FILE_KEYS
+        or len(set(keys)) != len(keys)
+        or len(set(named)) != len(named)
+        or not all(isinstance(value, str) or value is None for _, value in pairs)
+        or not all(key and json_safe(key) and len(key) <= MAX_HEADER_NAME_BYTES for key in keys)
+    ):
+        return None
+    return keys
+
+
+def plain_jsonl_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
+    """The keys of a plain JSON Lines file (see the module docstring) as far as bytes can
+    tell, or None. Reads ``handle`` from its current position to the end, a chunk at a
+    time; the engine checks every line against :func:`line_pattern` before loading."""
+    first = handle.readline(MAX_RECORD_BYTES + 2)
+    keys = plain_jsonl_first_line(first, contract)
+    if keys is None:
+        return None
+    before = first[-1:]  # b"\n", or b"" for a file of one line without its line end
+    while chunk := handle.read(CHUNK_BYTES):
+        if not _plain_bytes(chunk) or (before == b"\n" and chunk.startswith(b"\n")):
+            return None
+        before = chunk[-1:]
+    return keys
+
+
+def _plain_bytes(data: bytes) -> bool:
+    """No control byte but the tab and the line feed, and no blank line inside."""
+    return not data.translate(None, _ALLOWED) and b"\n\n" not in data
+
+
+def line_pattern(keys: list[str]) -> str:
+    """An RE2 pattern that a line fully matches when it is one JSON object naming exactly
+    ``keys`` (plain ASCII: :func:`plain_jsonl_first_line`), in that order, each with a
+    string (plain characters and simple escapes) or ``null``."""
+    members = f"{_SPACE},{_SPACE}".join(
+        f'"{_literal(key)}"{_SPACE}:{_SPACE}{_VALUE}' for key in keys
+    )
+    return f"{_SPACE}\\{{{_SPACE}{members}{_SPACE}\\}}{_SPACE}"
+
+
+def _literal(text: str) -> str:
+    """``text`` (plain ASCII) as an RE2 literal: letters and digits as they are, every
+    other character as a hexadecimal escape."""
+    return "".join(c if c.isalnum() or c == "_" else f"\\x{ord(c):02x}" for c in text)
+
+
+def json_path(key: str) -> str:
+    """The JSON path of a plain ASCII key (no quote, no backslash): ``$."key"``."""
+    return f'$."{key}"'

@@ -1,0 +1,276 @@
+"""The engine's own scan of JSON Lines files gives exactly the reader's rows for the files
+it is allowed to load (``orders_core.plain_jsonl``), and every other file is left to the
+reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orders_core.contract import load_contract
+from orders_core.pii import names_email
+from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
+from orders_core.raw_frame import extra_columns
+from tests.support.bad_inputs import corpus
+from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
+from tests.support.raw_rows import raw_rows, raw_session, reader_rows
+
+CONTRACT = load_contract()
+DAY = dt.date(2025, 1, 2)
+JSONL_NAMES = (".jsonl", ".ndjson", ".json")
+
+
+def engine_rows(path: Path, day: dt.date = DAY) -> list | None:
+    """The rows the engine's scan loads of a JSON Lines file, or None when it may not (the
+    byte look) or would not (the engine's own check) load it; then nothing is loaded."""
+    with path.open("rb") as handle:
+        keys = plain_jsonl_header(handle, CONTRACT)
+    if keys is None:
+        return None
+    lineage = {
+        "source_file": path.as_uri(),
+        "source_format": "jsonl",
+        "file_header": json.dumps(keys),
+        "partition_date": day,
+    }
+    extras = [(i, k, names_email(keys[i])) for i, k in extra_columns(CONTRACT, keys)]
+    session = raw_session()
+    loaded = session.load_plain_jsonl("raw.raw_orders", str(path), keys, lineage, extras)
+    rows = raw_rows(session.conn)
+    if not loaded:
+        assert rows == []  # a refusal loads nothing
+        return None
+    return rows
+
+
+def both_ways(path: Path) -> tuple[list | None, list]:
+    return engine_rows(path), reader_rows([(DAY, path)], "ORDER BY source_line")
+
+
+def jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def test_an_export_of_orders_is_plain_and_loads_the_readers_rows(tmp_path):
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes(jsonl(order_rows(50, DAY)))
+    engine, reader = both_ways(path)
+    assert engine is not None
+    assert engine == reader
+    assert len(engine) == 50
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in corpus() if any(f.name.endswith(JSONL_NAMES) for f in c.files)],
+    ids=lambda c: c.name,
+)
+def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, case):
+    for landed in case.files:
+        if not landed.name.endswith(JSONL_NAMES):
+            continue
+        path = tmp_path / landed.name
+        path.write_bytes(landed.data)
+        engine, reader = both_ways(path)
+        if engine is not None:
+            assert engine == reader, case.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"order_id": "o1", "amount": 1.10}\n',  # a number: the reader keeps its text
+        b'{"order_id": "o1", "amount": true}\n',
+        b'{"order_id": "o1", "amount": {"v": "1"}}\n',  # nested
+        b'{"order_id": "o1", "order_id": "o2"}\n',  # a repeated key: the reader numbers it
+        b'{"order_id": "o1", "Order ID": "o2"}\n',  # two keys naming one contract column
+        b'{"order_id": "o1", "promoci\\u00f3n": "x"}\n',  # a key the JSON would escape
+        b'{"order_id": "o1", "": "x"}\n',  # an empty key
+        b'{"order_id": "o1"}\r\n',  # CR LF
+        b'\xef\xbb\xbf{"order_id": "o1"}\n',  # a byte-order mark
+        b'\n{"order_id": "o1"}\n',  # a blank first line
+        b'{"order_id": "o1"}\n\n{"order_id": "o2"}\n',  # a blank line
+        b'{"order_id": "o1"}\n{"order_id": "o\x00"}\n',  # a NUL
+        b'{"order_id": "o1"}\n{"order_id": "o\x1f"}\n',  # a raw control character
+        b'["o1", "1"]\n',  # not an object
+        b"{}\n",  # no key
+        b'{"order_id": "o1"\n',  # not JSON
+        b'{"order_id": "\xff"}\n',  # not UTF-8
+    ],
+)
+def test_files_the_engine_may_not_load_are_refused_before_any_sql(tmp_path, text):
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(text)
+    with path.open("rb") as handle:
+        assert plain_jsonl_header(handle, CONTRACT) is None
+
+
+@pytest.mark.parametrize(
+    "second_line",
+    [
+        b'{"order_id": "o2", "amount": 2}',  # a number
+        b'{"order_id": "o2", "amount": null, "amount": "2"}',  # a repeated key
+        b'{"amount": "2", "order_id": "o2"}',  # the keys in another order
+        b'{"order_id": "o2"}',  # a key missing
+        b'{"order_id": "o2", "amount": "2", "status": "x"}',  # a key more
+        b'{"order_id": "o2", "amount": "\xff"}',  # invalid UTF-8
+        b'{"order_id": "o2", "amount": "\\ud800"}',  # a lone surrogate escape
+        b'{"order_id": "o2", "amount": "\\ud83d\\ude00"}',  # a pair: the reader's too
+        b'{"order_id": "o2", "amount": "\\u0000"}',  # an escaped NUL
+        b'{"order_id": "o2", "amount": "\\x"}',  # an invalid escape
+        b'{"order_id": "o2", "amount": "a\tb"}',  # a raw tab inside a string
+        b'{"order_id": "o2", "amount": "2"} x',  # text after the object
+        b"   ",  # a line of spaces
+        b'{"order_id": "o2", "amount": "' + b"9" * 70_000 + b'"}',  # an oversized record
+        b'{"order_id": "o2", "amount": NaN}',
+    ],
+)
+def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, second_line):
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b'{"order_id": "o1", "amount": "1"}\n' + second_line + b"\n")
+    with path.open("rb") as handle:
+        assert plain_jsonl_header(handle, CONTRACT) == ["order_id", "amount"]
+    engine, reader = both_ways(path)
+    assert engine is None
+    assert len(reader) == (2 if second_line.strip() else 1)  # a line of spaces is blank
+
+
+@pytest.mark.parametrize(
+    ("first_line", "keys"),
+    [
+        (b'{"order_id": "o1", "amount": null}\n', ["order_id", "amount"]),
+        (b'{"Order ID":"o1","promo code":"x"}', ["Order ID", "promo code"]),  # no line end
+        (b'\t{ "order_id" :"o1" }  \n', ["order_id"]),  # JSON whitespace
+        (b'{"order_id": 1}\n', None),
+        (b'{"order_id": "o1", "it\'s": "x"}\n', ["order_id", "it's"]),
+    ],
+)
+def test_the_first_line_decides_whether_a_file_is_worth_the_engines_load(first_line, keys):
+    assert plain_jsonl_first_line(first_line, CONTRACT) == keys
+
+
+# Values of every shape a JSON string can take, and the other JSON values: the engine
+# must load only files whose every value it decodes as Python's json does.
+STRINGS = [
+    "",
+    "o1",
+    "it's",
+    "café",
+    "日本",
+    "😀",
+    'say "hi"',
+    "back\\slash",
+    "a/b",
+    "tab\there",
+    "line\nbreak",
+    "\u2028",
+    "\x7f",
+    "ann@example.com",
+    "write to ann@example.com",
+    "10.50",
+    "  padded  ",
+]
+OTHERS = [None, 1, -0.0, 1.10, True, [1, "a"], {"b": 1, "a": 2}]
+
+
+def _value(rng: random.Random):
+    return rng.choice(OTHERS) if rng.random() < 0.05 else rng.choice(STRINGS)
+
+
+def _line(rng: random.Random, record: dict) -> str:
+    """One JSON text of ``record``: compact or spaced, ASCII-escaped or not."""
+    ensure_ascii = rng.random() < 0.5
+    if rng.random() < 0.5:
+        return json.dumps(record, ensure_ascii=ensure_ascii)
+    text = json.dumps(record, ensure_ascii=ensure_ascii, separators=(",", ":"))
+    return (" " * rng.randint(0, 1)) + text + ("\t" * rng.randint(0, 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
+    """Random files of random values (strings of every shape, escaped or not, numbers,
+    nested values, nulls), with extra keys (e-mail ones among them), keys missing or
+    reordered on some lines: every file the engine agrees to load gives the reader's
+    rows."""
+    rng = random.Random(seed)
+    loaded = 0
+    for n in range(50):
+        keys = rng.choice(
+            [
+                ["order_id", "amount"],
+                ["order_id", "amount", "promo"],
+                ["Order ID", "customer_email", "contact", "note"],
+            ]
+        )
+        lines = []
+        for _ in range(rng.randint(1, 5)):
+            record = {key: _value(rng) for key in keys}
+            if rng.random() < 0.03:
+                record.pop(rng.choice(keys))
+            if rng.random() < 0.03:
+                record = dict(reversed(record.items()))
+            lines.append(_line(rng, record))
+        path = tmp_path / f"f{n}.jsonl"
+        path.write_bytes(("\n".join(lines) + rng.choice(["\n", ""])).encode())
+        engine, reader = both_ways(path)
+        if engine is not None:
+            loaded += 1
+            assert engine == reader, path.read_bytes()
+    assert loaded >= 5  # not vacuous: plain files are drawn too
+
+
+def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance):
+    """A range of days landed as JSON Lines, plain and gzip: plain files go through the
+    engine inside the replacing transaction, one that looks plain but holds a number on
+    its last line is refused there and read by the reader after the rollback, one with a
+    nested value is the reader's at once. raw.raw_orders then holds exactly the reader's
+    rows, and the engine loaded the plain files."""
+    import dagster as dg
+
+    from orders_platform.definitions import build_definitions
+    from resources.warehouse import SqlSession
+
+    landing = tmp_path / "landing"
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    files: list[tuple[dt.date, Path]] = []
+    for day in days:
+        numbered = jsonl(order_rows(3, day, prefix="r-"))
+        numbered += b'{"order_id": "r-last", "amount": 1.10}\n'
+        texts = {
+            "good.jsonl": jsonl(order_rows(5, day, prefix="g-")),
+            "good.ndjson.gz": gzip.compress(jsonl(order_rows(4, day, prefix="z-")), mtime=0),
+            "numbered.jsonl": numbered,
+            "nested.jsonl": jsonl([order_rows(1, day, prefix="n-")[0] | {"amount": {"v": 1}}]),
+        }
+        for name, data in texts.items():
+            files.append((day, land(landing, day, name, data)))
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    loads: list[tuple[str, bool]] = []
+    real = SqlSession.load_plain_jsonl
+
+    def spy(self, table, path, *args):
+        loads.append((table, result := real(self, table, path, *args)))
+        return result
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(SqlSession, "load_plain_jsonl", spy)
+    try:
+        job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+            instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
+        )
+    finally:
+        mp.undo()
+    order = "ORDER BY partition_date, source_file, source_line"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        loaded = raw_rows(conn, order)
+    assert loaded == reader_rows(files, order)
+    assert len(loaded) == 2 * (5 + 4 + 4 + 1)
+    # Both days' good files, straight into the table in the transaction that committed.
+    assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 4
