@@ -149,8 +149,16 @@ def _notice(
     )
 
 
+def _drift_to_come(instance: dg.DagsterInstance, day: str, run_id: str, running: bool) -> bool:
+    """Whether the held alert of ``day`` waits: its run (``running``) has yet to judge the
+    day's schema_drift, and the alert says whether the day also fails it (fix the files,
+    not release). The day is read again, as pending, until the run has judged it."""
+    return running and schema_drift_unjudged(instance, day, run_id)
+
+
 def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
-    """First tick: take the held days as they stand instead of replaying history."""
+    """First tick: take the held days as they stand instead of replaying history (a day
+    whose run is still to judge its schema_drift waits for it, as on a later tick)."""
     outcome.state.after_id = latest_execution_id(instance)
     for day in sorted(failed_partitions(instance)):
         record = latest_evaluation(instance, day)
@@ -160,6 +168,9 @@ def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
         fp = str(values.get("landing_fingerprint", ""))
         if values.get("verdict") == DEFERRED:
             outcome.state.deferred[day] = _deferral(fp, values)
+            continue
+        if _drift_to_come(instance, day, record.run_id, not _run_finished(instance, record.run_id)):
+            outcome.state.pending[day] = record.id  # alerted as on a later tick, below
             continue
         outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
         outcome.held.append(_notice(instance, day, record))
@@ -344,9 +355,7 @@ def evaluate_tick(
             continue
         state.deferred.pop(day, None)
         if record.status == FAILED:
-            if running(record.run_id) and schema_drift_unjudged(instance, day, record.run_id):
-                # The alert says whether the day also fails schema_drift: read it again
-                # once the run has judged that too.
+            if _drift_to_come(instance, day, record.run_id, running(record.run_id)):
                 state.pending[day] = record.id
                 continue
             if state.held.get(day, {}).get("fingerprint") != fp:

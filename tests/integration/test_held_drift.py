@@ -154,10 +154,33 @@ def test_make_run_lists_the_fix_for_a_drifting_held_day(capsys):
     assert "also fails schema_drift (Schema drift: missing_required amount)" in out
 
 
-def test_the_alert_waits_for_the_runs_schema_drift_verdict(tmp_path, instance):
-    """The held day's run has not judged schema_drift yet (its step still to come) when
-    the sensor reads the hold: no alert until it has, then the alert names the drift."""
+def _judge(instance, run_id: str, day: str, check: dg.AssetCheckKey, description: str) -> None:
+    """A failed (ERROR, blocking) evaluation of ``check`` on ``day`` in run ``run_id``."""
     from dagster._core.events import DagsterEvent, DagsterEventType
+
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=RAW_ORDERS,
+        check_name=check.name,
+        passed=False,
+        partition=day,
+        description=description,
+        severity=dg.AssetCheckSeverity.ERROR,
+        blocking=True,
+    )
+    event = DagsterEvent(
+        DagsterEventType.ASSET_CHECK_EVALUATION.value,
+        job_name=ALL_ASSETS_JOB,
+        event_specific_data=evaluation,
+    )
+    instance.report_dagster_event(event, run_id=run_id)
+
+
+@pytest.mark.parametrize("first_tick", [False, True], ids=["later_tick", "first_tick"])
+def test_the_alert_waits_for_the_runs_schema_drift_verdict(tmp_path, instance, first_tick):
+    """The held day's run has not judged schema_drift yet (its step still to come) when
+    the sensor reads the hold: no alert until it has, then the alert names the drift. The
+    sensor's first tick (no cursor) waits as a later one does: it alerted at once, offering
+    a release that cannot publish the day."""
     from dagster._core.storage.dagster_run import DagsterRunStatus
 
     from sensors.batching import JobAssets
@@ -165,31 +188,13 @@ def test_the_alert_waits_for_the_runs_schema_drift_verdict(tmp_path, instance):
     from tests.support.check_history import report_planned
 
     landing, job = LocalLandingZone(root=str(tmp_path)), JobAssets(frozenset(), frozenset())
-    cursor = evaluate_tick(instance, None, landing, job).state.to_json()
+    cursor = None if first_tick else evaluate_tick(instance, None, landing, job).state.to_json()
     day = "2025-01-10"
     run = report_planned(instance, [day], DagsterRunStatus.STARTED, checks=[CHECK_KEY, DRIFT_KEY])
-
-    def judge(check: dg.AssetCheckKey, description: str) -> None:
-        evaluation = dg.AssetCheckEvaluation(
-            asset_key=RAW_ORDERS,
-            check_name=check.name,
-            passed=False,
-            partition=day,
-            description=description,
-            severity=dg.AssetCheckSeverity.ERROR,
-            blocking=True,
-        )
-        event = DagsterEvent(
-            DagsterEventType.ASSET_CHECK_EVALUATION.value,
-            job_name=ALL_ASSETS_JOB,
-            event_specific_data=evaluation,
-        )
-        instance.report_dagster_event(event, run_id=run.run_id)
-
-    judge(CHECK_KEY, "anomalous: test")
+    _judge(instance, run.run_id, day, CHECK_KEY, "anomalous: test")
     waiting = evaluate_tick(instance, cursor, landing, job)
     assert waiting.held == [] and day in waiting.state.pending and not waiting.state.held
-    judge(DRIFT_KEY, "Schema drift: missing_required amount")
+    _judge(instance, run.run_id, day, DRIFT_KEY, "Schema drift: missing_required amount")
     instance.report_run_failed(instance.get_run_by_id(run.run_id))
     (notice,) = evaluate_tick(instance, waiting.state.to_json(), landing, job).held
     assert notice.schema_drift == "Schema drift: missing_required amount"
