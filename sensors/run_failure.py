@@ -9,8 +9,10 @@ only. Errors are summarised to their first lines with e-mail addresses masked; r
 never quoted (the full error stays in the run's logs). A run stopped by failed blocking checks
 names each day with the check, its finding and what to do about it (one alert per failed
 day: the sensors do not request the customer tables while a day fails cleaned_orders'
-checks, which customer_metrics would refuse). Held days are announced here as failed runs
-*and* by orders_anomaly_sensor, which adds the drivers and the release command.
+checks, which customer_metrics would refuse). A day metadata_anomaly held is
+orders_anomaly_sensor's to announce, with every reason (schema_drift too), the drivers and
+what to do: a run stopped by held days alone is not posted, and one stopped by other days
+too only names the held ones, so each held day is one message.
 """
 
 from __future__ import annotations
@@ -99,12 +101,8 @@ def _next_step(day: str | None, checks: Sequence[BlockedCheck]) -> str:
     if ("raw_orders", tables.SCHEMA_DRIFT) in names:
         return FIX_LANDING_FILES
     if ("raw_orders", tables.METADATA_ANOMALY) in names:
-        if all(c.deferred for c in checks if c.check == tables.METADATA_ANOMALY):
-            return "deferred until the days before it are loaded: orders_anomaly_sensor runs it"
-        return (
-            "held: review it, then release it or land corrected files (drivers and the release"
-            " command: the held-days alert, `python -m devtools.held`)"
-        )
+        # Deferred: a held day is left to the held-days alert (RunFailure.held_days).
+        return "deferred until the days before it are loaded: orders_anomaly_sensor runs it"
     cleaned = "/".join(tables.CLEANED_ORDERS.key)
     if any(asset == cleaned for asset, _ in names):
         return (
@@ -183,6 +181,31 @@ class RunFailure:
     def held_by_checks(self) -> bool:
         """True when every failed step is a failed blocking check (a held partition)."""
         return bool(self.steps) and all(s.error_class == BLOCKING_CHECK_ERROR for s in self.steps)
+
+    @property
+    def held_days(self) -> list[str]:
+        """The days metadata_anomaly held (not deferred): orders_anomaly_sensor's held
+        alert announces each, naming every failed check of the day (schema_drift too) and
+        what to do, so this alert leaves them to it."""
+        return sorted(
+            {
+                c.partition
+                for c in self.blocked
+                if c.partition and c.check == tables.METADATA_ANOMALY and not c.deferred
+            }
+        )
+
+    @property
+    def other_blocked(self) -> tuple[BlockedCheck, ...]:
+        """The failed blocking checks of the days that are not held."""
+        held = set(self.held_days)
+        return tuple(c for c in self.blocked if c.partition not in held)
+
+    @property
+    def only_held(self) -> bool:
+        """True when the held days' checks are all that stopped the run: the held alert
+        is the day's one message, and this one would repeat it."""
+        return self.held_by_checks and bool(self.held_days) and not self.other_blocked
 
 
 def summarize_error(error: SerializableErrorInfo | None) -> str:
@@ -263,11 +286,16 @@ def describe_failure(
 def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
     """Plain text and Slack blocks announcing one failed (or canceled) run."""
     where = f" for {failure.partitions}" if failure.partitions else ""
+    others = failure.other_blocked
+    held = ", ".join(failure.held_days)
     what = (
         "was canceled"
         if failure.canceled
-        else f"stopped by failed blocking checks: {blocked_summary(failure.blocked)}"
-        if failure.blocked
+        else f"stopped by failed blocking checks: {blocked_summary(others)}"
+        + (f"; held: {held} (the held-days alert)" if held else "")
+        if others
+        else f"stopped by held day(s) {held} (the held-days alert)"
+        if held
         else "held by a failed blocking check"
         if failure.held_by_checks
         else "failed"
@@ -292,8 +320,13 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         details = "*Failed steps*:\n" + "\n".join(shown)
     else:
         details = f"*Error*: {failure.run_error or 'see the run in the UI'}"
-    if failure.blocked:
-        details += "\n" + blocked_details(failure.blocked, failure.days_in_run)
+    if others:
+        details += "\n" + blocked_details(others, failure.days_in_run - len(failure.held_days))
+    if held:
+        details += (
+            f"\n*Held by metadata_anomaly*: {held}: the held-days alert of"
+            " orders_anomaly_sensor names every reason and what to do."
+        )
     elif failure.held_by_checks:
         details += "\nThe failed checks' findings: the run's page in the UI."
     if failure.canceled:
@@ -320,7 +353,8 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
             "Posts every failed run of this code location to the alert webhook "
             "(ORDERS_ALERT_WEBHOOK_URL): run id, job, days, each failed step with a one-line "
             "error (e-mail addresses masked) and the run's path in the UI. A run Dagster "
-            "retries automatically is announced by its last attempt only."
+            "retries automatically is announced by its last attempt only. Days "
+            "metadata_anomaly held are left to orders_anomaly_sensor's held-days alert."
         ),
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -336,6 +370,14 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         if any(_failed_check(step) for step in steps):
             blocked = blocked_checks(failed_blocking_evaluations(context.instance, run.run_id))
         failure = describe_failure(run, steps, context.failure_event, blocked)
+        if failure.only_held:
+            # Logged, not a SkipReason: that would end the tick here, leaving the next
+            # failed runs to later ticks.
+            context.log.info(
+                f"run {run.run_id} stopped by held day(s) {', '.join(failure.held_days)} only:"
+                " announced by orders_anomaly_sensor's held-days alert"
+            )
+            return None
         _announce(context.log, alert_webhook, failure)
         return None
 

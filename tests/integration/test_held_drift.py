@@ -27,7 +27,8 @@ from resources.settings import PlatformSettings
 from resources.telemetry import TelemetryResource
 from sensors.alerting import FIX_LANDING_FILES, HeldNotice, held_message
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
-from sensors.run_failure import blocked_checks, failure_message
+from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
+from sensors.run_failure import blocked_checks
 from sensors.run_failure import describe_failure as describe_run_failure
 from tests.support.order_fixtures import range_tags
 from tests.support.webhook_server import WebhookServer
@@ -67,6 +68,8 @@ def platform(tmp_path_factory):
             "telemetry": TelemetryResource(),
         }
         sensor = defs.resolve_sensor_def(SENSOR_NAME)
+        # The daemon ticks every sensor: the run-failure sensor sees the blocked run too.
+        failures = defs.resolve_sensor_def(RUN_FAILURE_SENSOR)
 
         def tick(cursor):
             with dg.build_sensor_context(
@@ -74,7 +77,15 @@ def platform(tmp_path_factory):
             ) as context:
                 return sensor(context).cursor
 
-        cursor = tick(None)
+        def tick_failures(cursor):
+            context = dg.build_sensor_context(
+                instance=instance,
+                cursor=cursor,
+                resources={"alert_webhook": resources["alert_webhook"]},
+            )
+            return failures.evaluate_tick(context).cursor
+
+        cursor, failures_cursor = tick(None), tick_failures(None)
         loaded = job.execute_in_process(
             instance=instance,
             asset_selection=[RAW_ORDERS],
@@ -82,6 +93,7 @@ def platform(tmp_path_factory):
             raise_on_error=False,
         )
         cursor = tick(cursor)
+        tick_failures(failures_cursor)
         yield instance, job, loaded, list(server.posts), SensorState.from_json(cursor)
 
 
@@ -96,6 +108,16 @@ def test_the_day_is_held_and_fails_schema_drift(platform):
     assert list(state.held) == [SPIKE]
 
 
+def test_the_held_day_is_one_post_naming_both_reasons(platform):
+    """The held alert names the hold and the drift, and what to do; the run-failure
+    sensor, which sees the same blocked run, leaves the day to it (a second post said the
+    day was held and pointed at the first)."""
+    _, _, _, posts, _ = platform
+    assert len(posts) == 1, [post["text"] for post in posts]
+    (post,) = posts
+    assert "held by metadata_anomaly" in post["text"] and "schema_drift" in post["text"]
+
+
 def test_the_held_alert_says_fix_the_files_first_not_release(platform):
     _, _, _, posts, _ = platform
     (post,) = posts
@@ -108,12 +130,15 @@ def test_the_held_alert_says_fix_the_files_first_not_release(platform):
     assert "Release after review" not in section and "--config-json" not in section
 
 
-def test_the_run_failure_alert_gives_the_same_step(platform):
+def test_the_run_failure_alert_leaves_the_day_to_the_held_alert(platform):
+    """Both reasons of the held day are the held alert's: the run-failure sensor's
+    description of the run keeps none for its own post."""
     instance, _, loaded, _, _ = platform
     run = instance.get_run_by_id(loaded.run_id)
     blocked = blocked_checks(failed_blocking_evaluations(instance, run.run_id))
-    _, blocks = failure_message(describe_run_failure(run, [], None, blocked))
-    assert f"→ {FIX_LANDING_FILES}" in blocks[-1]["text"]["text"]
+    failure = describe_run_failure(run, [], None, blocked)
+    assert failure.held_days == [SPIKE] and failure.other_blocked == ()
+    assert {c.check for c in blocked} == {"metadata_anomaly", "schema_drift"}
 
 
 def test_the_listing_says_so_too(platform):

@@ -15,6 +15,9 @@ from resources.alerts import AlertWebhook
 from sensors.run_failure import (
     CANCELED_SENSOR_NAME,
     SENSOR_NAME,
+    BlockedCheck,
+    FailedStep,
+    RunFailure,
     describe_failure,
     failure_message,
     partitions_of,
@@ -207,3 +210,42 @@ def test_a_force_terminated_run_is_posted_once(tmp_path, instance):
         cursor = tick(sensor, instance, webhook, cursor).cursor
         tick(sensor, instance, webhook, cursor)
     assert [post["text"][:20] for post in server.posts] == [f"orders: run {run.run_id[:8]}"]
+
+
+def _blocked_run(*blocked: BlockedCheck) -> RunFailure:
+    step = FailedStep("raw_orders_checks", "DagsterAssetCheckFailedError", "blocking check failed")
+    return RunFailure(
+        "r" * 36,
+        ALL_ASSETS_JOB,
+        "2025-03-01...2025-03-05",
+        None,
+        None,
+        (step,),
+        None,
+        blocked=blocked,
+        days_in_run=5,
+    )
+
+
+HELD = BlockedCheck("2025-03-02", "raw_orders", "metadata_anomaly", "anomalous: test")
+HELD_DRIFT = BlockedCheck("2025-03-02", "raw_orders", "schema_drift", "Schema drift: x")
+DRIFT = BlockedCheck("2025-03-04", "raw_orders", "schema_drift", "Schema drift: y")
+DEFERRED_DAY = BlockedCheck("2025-03-05", "raw_orders", "metadata_anomaly", "deferred", True)
+
+
+def test_a_run_stopped_by_held_days_only_is_left_to_the_held_alert():
+    """orders_anomaly_sensor posts the held day, every reason (its drift too) and what to
+    do: a post of the run would be a second message about the same day."""
+    assert _blocked_run(HELD, HELD_DRIFT).only_held
+    assert not _blocked_run(DEFERRED_DAY).only_held  # the held alert says nothing of it
+
+
+def test_a_run_with_held_and_other_blocked_days_details_the_others_only():
+    failure = _blocked_run(HELD, HELD_DRIFT, DRIFT)
+    assert not failure.only_held and failure.held_days == ["2025-03-02"]
+    text, blocks = failure_message(failure)
+    assert "failed blocking checks: 2025-03-04 (schema_drift); held: 2025-03-02 (the" in text
+    details = blocks[-1]["text"]["text"]
+    assert "• *2025-03-04* `raw_orders` schema_drift: Schema drift: y" in details
+    assert "*2025-03-02*" not in details and "Schema drift: x" not in details
+    assert "*Held by metadata_anomaly*: 2025-03-02: the held-days alert" in details
