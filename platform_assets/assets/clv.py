@@ -404,8 +404,8 @@ def build_clv_assets(
         `holdout/aggregate_relative_error` plot the error over time.
 
         With fewer than 20 customers, or 10 repeat customers with a positive spend, there
-        is nothing to fit: the table is written empty, `clv/status` says why, the model
-        checks warn, and dim_customers is published with empty CLV columns.
+        is nothing to fit: the table is written empty, `clv/status` says why, the
+        convergence check warns, and dim_customers is published with empty CLV columns.
 
         The customers are scored inside the warehouse: the step holds one row per
         distinct history (frequency, recency, tenure: what BG/NBD fits on and scores)

@@ -63,6 +63,20 @@ def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float |
 DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
 
 
+def clv_status(instance: dg.DagsterInstance) -> str:
+    """customer_clv's ``clv/status`` at its latest materialization, with the reason when it
+    was not fitted: why dim_customers' CLV columns are empty. One query."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=CUSTOMER_CLV), limit=1
+    ).records
+    materialization = records[0].asset_materialization if records else None
+    metadata = materialization.metadata if materialization else {}
+    if "clv/status" not in metadata:
+        return "unknown: customer_clv has no materialization saying"
+    status, reason = metadata["clv/status"].value, metadata.get("clv/reason")
+    return f"{status}: {reason.value}" if reason is not None else str(status)
+
+
 def build_warehouse_assets(
     partitions_def: dg.PartitionsDefinition,
     cleaned_blocking: Sequence[dg.AssetCheckKey],
@@ -194,7 +208,7 @@ def build_warehouse_assets(
         revenue of every customer (from `customer_metrics`), with their expected
         purchases, probability of being active, expected order value and CLV over
         `clv_horizon_months` (from `customer_clv`), as of the same day. The CLV columns
-        are empty when no model could be fitted. Joined with SQL inside the warehouse
+        are empty when no model could be fitted (`clv/status` says why). Joined with SQL inside the warehouse
         and replaced as a whole, in one transaction, on every run.
 
         Plots: customers, share of repeat customers, total revenue, customers with CLV.
@@ -227,6 +241,7 @@ def build_warehouse_assets(
                     "repeat_customer_rate": round(repeat / customers, 6) if customers else 0.0,
                     "total_revenue": round(float(revenue), 2),
                     "customers_with_clv": int(with_clv),
+                    "clv/status": clv_status(context.instance),
                 }
             )
 

@@ -60,3 +60,36 @@ def test_a_passing_check_lets_automation_through_at_once(tmp_path, instance):
     baseline = _tick(defs, instance)
     assert _materialize_raw(defs, instance).success
     assert _tick(defs, instance, baseline.cursor).get_num_requested(CLEANED) == 1
+
+
+def test_customer_clv_not_fitted_does_not_hold_dim_customers(tmp_path, instance):
+    """Too few customers to fit CLV is a normal state of a young deployment: customer_clv
+    is written empty and says why, and dim_customers is published with empty CLV columns,
+    as it is in a run. Automation held it: a blocking model check failed (as a warning,
+    which stops nothing in a run, but Dagster's automation does not read severities)."""
+    from orders_platform.definitions import ALL_ASSETS_JOB
+
+    defs = build_definitions(settings_for(tmp_path))
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(order_rows(10)))
+    dim = dg.AssetKey(["warehouse", "dim_customers"])
+    baseline = _tick(defs, instance)
+    upstream = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+        instance=instance,
+        partition_key=DAY.isoformat(),
+        asset_selection=[
+            key for key in defs.resolve_asset_graph().get_all_asset_keys() if key != dim
+        ],
+    )
+    clv = [
+        m.materialization
+        for m in upstream.get_asset_materialization_events()
+        if m.materialization.asset_key == dg.AssetKey("customer_clv")
+    ]
+    assert [m.metadata["clv/status"].value for m in clv] == ["not fitted"]
+    assert _tick(defs, instance, baseline.cursor).get_num_requested(dim) == 1
+    published = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=[dim]
+    )
+    (event,) = published.get_asset_materialization_events()
+    status = event.materialization.metadata["clv/status"].value
+    assert status.startswith("not fitted: ") and "needs >= 20 customers" in status, status

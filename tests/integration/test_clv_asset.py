@@ -240,7 +240,8 @@ def test_too_few_customers_write_an_empty_typed_table_and_warn(tmp_path: Path) -
     assert meta["dagster/row_count"] == 0 and not (REQUIRED_KEYS - {"time_unit"}) & meta.keys()
     checks = _checks(result)
     warn = dg.AssetCheckSeverity.WARN
-    assert checks[PARAMETERS_FINITE_POSITIVE] == (False, warn)
+    # Nothing blocks dim_customers (see test_checks_automation); the warning says why.
+    assert checks[PARAMETERS_FINITE_POSITIVE][0]
     assert checks[MODEL_CONVERGED] == (False, warn)
     for name in (CLV_FINITE_NON_NEGATIVE, PROB_ALIVE_IN_UNIT_INTERVAL, NO_MISSING_VALUES):
         assert checks[name][0]
