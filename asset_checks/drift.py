@@ -31,7 +31,6 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import PurePosixPath
 
 import dagster as dg
 import numpy as np
@@ -42,7 +41,7 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
-from orders_core.landing_formats import read_header_only
+from orders_core.landing_formats import display_name_of_uri, read_header_only
 from orders_core.parquet_reader import INTEGER_MONEY_ERROR
 from orders_core.pii import redact_emails
 from orders_core.raw_frame import extra_columns, normalize_header
@@ -427,7 +426,7 @@ def unreadable_content_findings(raw_day: pd.DataFrame, headers: pd.DataFrame) ->
     errors = raw_day.dropna(subset=["parse_error"]).groupby("source_file", sort=False)
     why = errors["parse_error"].first().str.slice(0, REASON_CHARS).to_dict()
     names = [
-        f"{PurePosixPath(str(name)).name} ({why.get(name, 'no column in its records')})"
+        f"{display_name_of_uri(str(name))} ({why.get(name, 'no column in its records')})"
         for name in unread["source_file"]
     ]
     return [

@@ -13,6 +13,8 @@ cannot read never looks empty and healthy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+from urllib.parse import unquote_to_bytes, urlparse
 
 from orders_core.compression import GZIP_SUFFIX
 from orders_core.tables import (
@@ -44,6 +46,41 @@ def file_format(name: str) -> str | None:
         if stem.endswith(suffix) and len(stem) > len(suffix):
             return fmt if not compressed or fmt in COMPRESSIBLE else None
     return None
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def display_name(name: str) -> str:
+    """A landed file's name as a user reads it (metadata, findings, alerts, errors).
+
+    Printable text is shown as it is. A byte that is not UTF-8 (the file system's decoding
+    keeps it as a lone surrogate, U+DC80-U+DCFF, which no tool prints) is shown as
+    ``\\xNN``; another character that does not print (a line break that would forge a
+    line of an alert, a no-break space) as ``\\n``, ``\\r``, ``\\t`` or ``\\uNNNN``; a
+    backslash of the name is doubled. So every escape reads one way, and the name's
+    bytes can be told from what is shown (``caf\\xe9.csv`` is Latin-1 ``café.csv``).
+    The lineage column ``source_file`` is not this: it is the file's URI, its bytes
+    percent-encoded, unique and stable."""
+    shown = []
+    for char in name:
+        code = ord(char)
+        if char in _ESCAPES:
+            shown.append(_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF:
+            shown.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            shown.append(char)
+        else:
+            shown.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "".join(shown)
+
+
+def display_name_of_uri(uri: str) -> str:
+    """:func:`display_name` of the file a ``source_file`` URI names (its last segment,
+    percent-decoded to the name's bytes): ``.../caf%E9.csv`` shows as ``caf\\xe9.csv``."""
+    segment = PurePosixPath(urlparse(uri).path).name
+    return display_name(unquote_to_bytes(segment).decode("utf-8", "surrogateescape"))
 
 
 def listed_names(names: Sequence[str]) -> str:

@@ -38,6 +38,8 @@ from urllib.parse import unquote_to_bytes, urlparse
 
 import dagster as dg
 
+from orders_core.landing_formats import display_name
+
 DATASET = "orders"
 
 
@@ -184,6 +186,11 @@ class LandingZone(dg.ConfigurableResource):
         return misnamed_refusals(self.day_folder_names(), days)
 
 
+def _shown(info: LandingFileInfo) -> str:
+    """The file's name in an error a user reads (undecodable bytes as ``\\xNN``)."""
+    return display_name(info.name)
+
+
 def _local_path(uri: str) -> Path:
     """The path of a local file from its ``Path.as_uri()``: the percent-encoded bytes of
     its name, decoded as the file system encodes names. ``url2pathname`` decodes them as
@@ -287,19 +294,19 @@ class LocalLandingZone(LandingZone):
         try:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}") from None
+            raise LandingRefusedError(f"{_shown(info)}: {OUTSIDE_ROOT}") from None
         if resolved != path or not resolved.is_relative_to(root):
-            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{_shown(info)}: {OUTSIDE_ROOT}")
         # O_NOFOLLOW: a file swapped for a link between the check and the open is refused.
         try:
             fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as error:
             if os.path.islink(resolved):
-                raise LandingRefusedError(f"{info.name}: {SYMLINK_INSIDE}") from None
+                raise LandingRefusedError(f"{_shown(info)}: {SYMLINK_INSIDE}") from None
             raise error
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise LandingRefusedError(f"{info.name}: not a regular file")
+                raise LandingRefusedError(f"{_shown(info)}: not a regular file")
             yield handle
 
     def day_folder_names(self) -> list[str]:

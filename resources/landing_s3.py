@@ -25,6 +25,7 @@ from botocore.config import Config
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
+from orders_core.landing_formats import display_name
 from resources.landing import (
     DATASET,
     NOT_A_FILE,
@@ -208,9 +209,9 @@ class S3LandingZone(LandingZone):
             or not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}/", day_folder)
             or not self._owns(key, folder)
         ):
-            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
         if posixpath.normpath(key) != key or ".." in key.split("/"):
-            raise LandingRefusedError(f"{info.name}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
         return self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
 
     def day_folder_names(self) -> list[str]:

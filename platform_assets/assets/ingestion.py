@@ -26,7 +26,7 @@ from orders_core.csv_reader import csv_batches
 from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES
-from orders_core.landing_formats import file_format, unreadable_metadata
+from orders_core.landing_formats import display_name, file_format, unreadable_metadata
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_header, plain_header_line
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
@@ -148,7 +148,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float) -> dict:
     """A day's profile with what was listed, read, ignored and refused."""
     listed = listing.files
-    ignored = [redact_emails(info.name) for info in listed if not file_format(info.name)]
+    ignored = [
+        redact_emails(display_name(info.name)) for info in listed if not file_format(info.name)
+    ]
     profile = {
         **profile,
         tables.FILES_READ_METADATA: len(accepted),
@@ -159,16 +161,18 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
     }
     if ignored:  # unreadable: schema_drift fails the day on these
         profile.update(unreadable_metadata(ignored))
-        context.log.warning(f"{day}: landed files the platform cannot read: {ignored}")
+        context.log.warning(f"{day}: landed files the platform cannot read: {'; '.join(ignored)}")
     if listing.refused:
-        refused = [redact_emails(f"{r.name} ({r.reason})") for r in listing.refused]
+        refused = [redact_emails(f"{display_name(r.name)} ({r.reason})") for r in listing.refused]
         profile[REFUSED_FILES] = len(refused)
         profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
             f"; and {len(refused) - MAX_REFUSED_NAMES} more"
             if len(refused) > MAX_REFUSED_NAMES
             else ""
         )
-        context.log.warning(f"{day}: refused {len(refused)} landing entries, not read: {refused}")
+        context.log.warning(
+            f"{day}: refused {len(refused)} landing entries, not read: {'; '.join(refused)}"
+        )
     if not profile["dagster/row_count"]:
         profile["orders/note"] = "no landed rows for this day"
         context.log.info(f"{day}: no landed orders (zero rows)")

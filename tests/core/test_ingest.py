@@ -3,6 +3,8 @@
 import gzip
 import io
 import json
+import os
+import urllib.parse
 
 import pandas as pd
 import pytest
@@ -14,7 +16,7 @@ from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
 from orders_core.csv_reader import read_csv, read_csv_rows
 from orders_core.ingest import read_landed_files
-from orders_core.landing_formats import file_format
+from orders_core.landing_formats import display_name, display_name_of_uri, file_format
 from orders_core.raw_frame import LandedFile, normalize_header
 
 CONTRACT = load_contract()
@@ -351,3 +353,21 @@ def test_landed_header_of_an_empty_parquet_file_is_its_schema():
     )
     data = sink.getvalue()
     assert landed_header("a.parquet", io.BytesIO(data)) == ["order_id", "amt"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"caf\xe9.csv", "caf\\xe9.csv"),  # Latin-1: the byte, escaped
+        ("café.csv".encode(), "café.csv"),  # UTF-8: as it is
+        (b"a\\xe9.csv", "a\\\\xe9.csv"),  # a backslash in the name is doubled
+        (b"line\nbreak.csv", "line\\nbreak.csv"),  # cannot forge a line of an alert
+        (b"\xa0.csv", "\\xa0.csv"),  # a byte ...
+        ("\u00a0.csv".encode(), "\\u00a0.csv"),  # ... and a character read apart
+    ],
+)
+def test_a_landed_file_name_is_shown_readably_and_unambiguously(raw, shown):
+    name = os.fsdecode(raw)  # as the local landing zone lists it
+    assert display_name(name) == shown
+    uri = "file:///landing/orders/date=2025-01-02/" + urllib.parse.quote_from_bytes(raw)
+    assert display_name_of_uri(uri) == shown

@@ -64,3 +64,38 @@ def test_raw_orders_loads_a_file_whose_name_is_not_utf8(tmp_path, instance):
         ("caf%E9.csv", 2),
         ("first.csv", 1),
     ]
+
+
+def _checks(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_names_that_are_not_utf8_are_shown_with_their_bytes_escaped(tmp_path, instance):
+    """A name that is not UTF-8 is shown with each undecodable byte as ``\\xNN`` (and a
+    backslash of the name doubled, so the escape is unambiguous) wherever a user reads it:
+    raw_orders' metadata, schema_drift's finding. They showed Python's surrogate escapes
+    (``caf\\udce9.txt``), which no tool prints or finds the file by. The lineage column
+    ``source_file`` stays the file's URI, its bytes percent-encoded."""
+    landing = tmp_path / "landing"
+    folder = land(landing, DAY, "first.csv", csv_bytes(order_rows(1, prefix="first-"))).parent
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"not orders")  # unreadable extension: named, never read
+    with open(os.path.join(os.fsencode(folder), b"\xffbad.parquet"), "wb") as handle:
+        handle.write(b"not parquet")  # read, no column: named in a finding by its URI
+    os.symlink(folder / "first.csv", os.path.join(os.fsencode(folder), b"a\\x\xff.csv"))
+    job = build_definitions(settings_for(tmp_path)).resolve_implicit_global_asset_job_def()
+    result = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+        instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+    )
+    metadata = {
+        k: v.value
+        for k, v in result.asset_materializations_for_node("raw_orders")[0].metadata.items()
+    }
+    assert metadata["orders/unreadable"] == "caf\\xe9.txt"
+    assert metadata["orders/refused"].startswith("a\\\\x\\xff.csv (is a symbolic link")
+    drift = _checks(result)["schema_drift"]
+    assert drift.metadata["unreadable_files"].value == "caf\\xe9.txt"
+    (diff,) = [v.value for v in drift.metadata.values() if isinstance(v, dg.TableMetadataValue)]
+    shown = [str(value) for record in diff.records for value in record.data.values()]
+    assert any("\\xffbad.parquet (" in value for value in shown), shown
+    assert not any("\udc80" <= ch <= "\udcff" for value in shown for ch in value)
