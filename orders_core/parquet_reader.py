@@ -11,6 +11,7 @@ import functools
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -301,10 +302,15 @@ def read_parquet(contract: Contract, source: LandedFile) -> pd.DataFrame:
 
 
 def parquet_batches(
-    contract: Contract, source: LandedFile, batch_rows: int | None = None
+    contract: Contract,
+    source: LandedFile,
+    batch_rows: int | None = None,
+    stream: BinaryIO | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """:func:`read_parquet`'s frame, ``batch_rows`` records at a time: what is held is one
-    batch of the file, not the file (a million-row file took 2.3 GiB read whole).
+    """:func:`read_parquet`'s frame, ``batch_rows`` records at a time, from ``stream`` (a
+    seekable binary stream of the file, read where its footer and pages are; default
+    ``source.data``): what is held is one batch of the file and the pages it comes
+    from, not the file (a million-row file took 2.3 GiB read whole).
 
     What depends on the whole file (which extra columns hold e-mail addresses, whether
     an integer money column holds values) is read first, in a pass over those columns
@@ -312,8 +318,9 @@ def parquet_batches(
     """
     batch_rows = batch_rows or BATCH_ROWS
     try:
-        parquet = pq.ParquetFile(io.BytesIO(source.data), coerce_int96_timestamp_unit="us")
-        nanos = _nanosecond_file(source.data, parquet)
+        opened = stream if stream is not None else io.BytesIO(source.data)
+        parquet = pq.ParquetFile(opened, coerce_int96_timestamp_unit="us")
+        nanos = _nanosecond_file(opened, parquet)
         header = bounded_header(parquet.schema_arrow.names)
         if parquet.metadata.num_rows <= batch_rows:
             # ParquetFile, not read_table: the dataset API refuses repeated column names.
@@ -343,7 +350,7 @@ def parquet_header(data: bytes) -> list[str] | None:
         return None
 
 
-def _nanosecond_file(data: bytes, parquet: pq.ParquetFile) -> pq.ParquetFile | None:
+def _nanosecond_file(opened: BinaryIO, parquet: pq.ParquetFile) -> pq.ParquetFile | None:
     """The file read with INT96 timestamps in nanoseconds, when it has such a column.
 
     INT96 (the legacy timestamps of Spark, Hive and Impala) holds a day and the
@@ -352,7 +359,7 @@ def _nanosecond_file(data: bytes, parquet: pq.ParquetFile) -> pq.ParquetFile | N
     silently into another date (1816-03-29, 2084-07-20), and was published as that:
     ``parquet`` reads them in microseconds, and :func:`_with_nanoseconds` takes the
     nanosecond digits from this second reading where they did not wrap."""
-    fine = pq.ParquetFile(io.BytesIO(data))
+    fine = pq.ParquetFile(opened)  # the same stream: each read seeks to its pages
     return None if fine.schema_arrow.equals(parquet.schema_arrow) else fine
 
 

@@ -27,6 +27,7 @@ from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import display_name, file_format, unreadable_metadata
+from orders_core.parquet_reader import parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_header, plain_header_line
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
@@ -272,9 +273,12 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
         return
     if file_format(info.name) == "csv" and _staged_csv(session, landing, contract, info, day):
         return
-    source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
     try:
-        for frame in landed_file_batches(contract, source):  # CSV and Parquet in batches
+        if file_format(info.name) == "parquet":
+            _staged_parquet(session, landing, contract, info, day)
+            return
+        source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
+        for frame in landed_file_batches(contract, source):  # a corrupt gzip file: one record
             _append(session, contract, frame, day)
     except UnreadableFile as unreadable:  # never read in part: its rows so far are void
         session.execute(f"DELETE FROM {LOAD_TABLE} WHERE source_file = ?", [info.uri])  # noqa: S608
@@ -293,6 +297,16 @@ def _staged_jsonl(session, landing: LandingZone, contract, info, day) -> bool:
         for frame in jsonl_batches(contract, source, stream=stream):
             _append(session, contract, frame, day)
     return True
+
+
+def _staged_parquet(session, landing: LandingZone, contract, info, day) -> None:
+    """Append a Parquet file batch by batch, read from the landed file where its footer
+    and pages are (a file on S3 from its temporary download): the file is never held
+    whole. Raises UnreadableFile as the reader does."""
+    with landing.stream(info) as stream:
+        source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
+        for frame in parquet_batches(contract, source, stream=stream):
+            _append(session, contract, frame, day)
 
 
 def _staged_csv(session, landing: LandingZone, contract, info, day) -> bool:

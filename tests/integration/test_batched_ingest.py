@@ -109,3 +109,42 @@ def test_raw_orders_frames_a_csv_file_of_the_row_reader_in_batches(tmp_path, ins
         ).fetchone()[0]
     assert loaded == reader_rows([(day, path) for path in paths], order)
     assert len(loaded) == 14 and pii == 14
+
+
+def test_raw_orders_reads_parquet_files_from_a_stream_never_whole(tmp_path, instance, monkeypatch):
+    """raw_orders reads a Parquet file from the landed file where its footer and pages are
+    (never its whole bytes), in batches of 2 records, an INT96 timestamp column too (read
+    twice over the same stream, microseconds and nanoseconds): raw.raw_orders holds
+    exactly the reader's rows of the whole file."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from resources.landing import LocalLandingZone
+    from tests.support.raw_rows import raw_rows, reader_rows
+
+    def no_whole_reads(self, info):
+        raise AssertionError(f"{info.name} read whole")
+
+    monkeypatch.setattr(parquet_reader, "BATCH_ROWS", 2)
+    monkeypatch.setattr(LocalLandingZone, "read", no_whole_reads)
+    day = dt.date(2025, 1, 2)
+    rows = order_rows(5, day)
+    table = pa.Table.from_pylist(rows)
+    stamps = pa.array([dt.datetime(2025, 1, 2, 3, 4, 5, 123456)] * 5, pa.timestamp("ns"))
+    legacy = io.BytesIO()
+    pq.write_table(
+        table.set_column(2, "order_ts", stamps), legacy, use_deprecated_int96_timestamps=True
+    )
+    landing = tmp_path / "landing"
+    paths = [
+        land(landing, day, "a.parquet", parquet_file(table).data),
+        land(landing, day, "b.parquet", legacy.getvalue()),
+    ]
+    duckdb_path = materialize_raw_orders(tmp_path, instance, day)
+    order = "ORDER BY source_file, source_line"
+    with duckdb.connect(duckdb_path, read_only=True) as conn:
+        loaded = raw_rows(conn, order)
+    assert loaded == reader_rows([(day, path) for path in paths], order)
+    assert len(loaded) == 10
+    assert loaded[5][2] == "2025-01-02T03:04:05.123456"  # from the INT96 column
