@@ -178,6 +178,13 @@ def write_shape(shape: str, orders: int) -> Path:
     elif shape in ("jsonl-varied", "jsonl-varied-gz"):
         gz = shape.endswith("-gz")
         _jsonl_varied(base, folder / ("part-000.jsonl" + (".gz" if gz else "")), compress=gz)
+    elif shape == "parquet-text":  # every column text, as a warehouse export of strings
+        with duckdb.connect() as conn:  # (the day folder's date too, not a DATE)
+            conn.execute(
+                f"COPY (SELECT * REPLACE (CAST(date AS VARCHAR) AS date)"  # noqa: S608
+                f" FROM read_csv('{base}', all_varchar = true)) TO"
+                f" '{folder / 'part-000.parquet'}' (FORMAT parquet)"
+            )
     elif shape == "parquet-typed":
         _parquet(base, folder / "part-000.parquet", None)
     elif shape == "parquet-one-group":

@@ -130,6 +130,10 @@ class SnowflakeSession(SqlSession):
         used: see README, "How rows move")."""
         return False
 
+    # JSON Lines and Parquet files too.
+    load_plain_jsonl = load_plain_csv
+    load_plain_parquet = load_plain_csv
+
     def append(self, table: str, rows: pa.Table) -> None:
         """Bulk-load Arrow rows (the connector stages them as Parquet and runs COPY INTO)
         into a table (``name`` or ``schema.name``)."""

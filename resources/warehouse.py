@@ -360,6 +360,63 @@ class SqlSession:
             return False
         return True
 
+    def load_plain_parquet(
+        self,
+        table: str,
+        path: str,
+        header: list[str],
+        lineage: dict,
+        extras: Sequence[tuple[int, str, bool]] = (),
+    ) -> bool:
+        """Load a plain Parquet file (``orders_core.plain_parquet``: text columns only) into
+        ``table`` with the engine's own ``read_parquet``, as :meth:`load_plain_csv` loads a
+        CSV file: each contract column's text into its column (an empty text stays one),
+        ``lineage`` on every row, ``source_line`` = the row's number in the file + 1, and
+        the ``extras`` as the reader's JSON. First, on the engine's threads: no row's
+        values may add up to a quarter of the record size limit (the reader's check
+        of a record's size would then have nothing to break), and every extra value must
+        be plain ASCII; else False, with nothing loaded (text that is not UTF-8 fails the
+        scan, which aborts a :meth:`transaction`, as there)."""
+        from orders_core.landed_text import MAX_RECORD_BYTES
+        from orders_core.plain_parquet import ROW_NUMBER
+        from orders_core.raw_frame import normalize_header
+
+        positions = ['"{}"'.format(name.replace('"', '""')) for name in header]
+        scan = "read_parquet(?, file_row_number = true)"
+        width = " + ".join(f"coalesce(strlen({column}), 0)" for column in positions)
+        small = f"coalesce(max({width}), 0) * 4 <= {MAX_RECORD_BYTES:d}"
+        extra_at = {position for position, _, _ in extras}
+        contract_at = [i for i in range(len(header)) if i not in extra_at]
+        targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
+        columns = [positions[i] for i in contract_at]
+        try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
+            self._restore_threads()
+            checked = self._checked_values(scan, path, positions, extras, [small])
+            if checked is None:
+                return False
+            _, emails = checked
+            for name, pairs in (
+                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
+                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
+            ):
+                if pairs:
+                    targets.append(quoted_identifier(name))
+                    columns.append(
+                        _json_object([(k, positions[i]) for k, i in pairs], empty_is_null=False)
+                    )
+            targets += [*map(quoted_identifier, lineage), '"source_line"']
+            columns += [*("?" for _ in lineage), f"{ROW_NUMBER} + 1"]
+            target = ".".join(map(quoted_identifier, table.split(".")))
+            with engine_interrupts():
+                self.conn.execute(
+                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
+                    f" SELECT {', '.join(columns)} FROM {scan}",
+                    [*lineage.values(), path],
+                )
+        except duckdb.Error:
+            return False
+        return True
+
     def _extra_emails(
         self, scan: str, path: str, positions: list[str], extras: Sequence[tuple[int, str, bool]]
     ) -> dict[int, bool] | None:

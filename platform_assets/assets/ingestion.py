@@ -31,6 +31,7 @@ from orders_core.parquet_reader import parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_header, plain_header_line
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
+from orders_core.plain_parquet import plain_parquet_header
 from orders_core.profiling import profile_days
 from orders_core.raw_frame import LandedFile, UnreadableFile, extra_columns, with_partition_date
 from orders_core.sql.run import LOAD_TABLE, raw_load
@@ -64,8 +65,8 @@ DIRECT_LOAD_ATTEMPTS = 3
 # thread: each holds an open file (and, for gzip, a temporary plain copy) until loaded.
 CHECKS_AHEAD = 3
 # The landing formats whose plain files the engine scans itself (orders_core.plain_csv,
-# orders_core.plain_jsonl); Parquet files go through the reader.
-ENGINE_FORMATS = ("csv", "jsonl")
+# orders_core.plain_jsonl, orders_core.plain_parquet).
+ENGINE_FORMATS = ("csv", "jsonl", "parquet")
 MAX_REFUSED_NAMES = 10
 # Memory the lossless reader takes in the step process once it has staged a file, which
 # the engine's limit gives up for the rest of the session (SqlSession.reserve_memory): its
@@ -256,10 +257,14 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
     (plain record; one line read):
     worth loading inside the transaction. A file with extra columns, say, is staged at
     once instead of costing a rolled-back transaction."""
-    if not session.scans_files or file_format(info.name) not in ENGINE_FORMATS:
+    fmt = file_format(info.name)
+    if not session.scans_files or fmt not in ENGINE_FORMATS:
         return False
+    if fmt == "parquet":  # its footer read
+        with landing.stream(info) as landed:
+            return plain_parquet_header(landed, contract) is not None
     with _landed_text(landing, info) as text:
-        return _plain_first_line(text, contract, file_format(info.name)) is not None
+        return _plain_first_line(text, contract, fmt) is not None
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
@@ -421,7 +426,9 @@ def _load_checked(session, info, contract, day, target, local, header) -> bool:
     extras = [
         (index, key, names_email(header[index])) for index, key in extra_columns(contract, header)
     ]
-    load = session.load_plain_jsonl if fmt == "jsonl" else session.load_plain_csv
+    load = {"jsonl": session.load_plain_jsonl, "parquet": session.load_plain_parquet}.get(
+        fmt, session.load_plain_csv
+    )
     return load(target, path, header, lineage, extras)
 
 
@@ -440,6 +447,11 @@ def _engine_file(session, landing: LandingZone, info, contract):
     if not is_gzip(info.name) and landing.has_local_files():
         with landing.local_file(info) as local:
             yield local
+        return
+    if fmt == "parquet":  # a file on S3: its temporary download, opened by its descriptor
+        with landing.stream(info) as landed:
+            path = f"/proc/self/fd/{landed.fileno()}"
+            yield (landed, path) if os.path.exists(path) else None
         return
     with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         first = _plain_first_line(text, contract, fmt)
@@ -480,8 +492,12 @@ def _plain_first_line(text, contract, fmt: str) -> bytes | None:
 
 
 def _plain_header(handle, contract, info) -> list[str] | None:
-    """The header of a plain CSV file, or the keys of a plain JSON Lines one (None when
-    the file is not plain): see orders_core.plain_csv and orders_core.plain_jsonl."""
-    if file_format(info.name) == "jsonl":
+    """The header of a plain CSV file, the keys of a plain JSON Lines one, the columns of
+    a plain Parquet one (None when the file is not plain): see orders_core.plain_csv,
+    orders_core.plain_jsonl and orders_core.plain_parquet."""
+    fmt = file_format(info.name)
+    if fmt == "jsonl":
         return plain_jsonl_header(handle, contract)
+    if fmt == "parquet":
+        return plain_parquet_header(handle, contract)
     return plain_header(handle, contract)

@@ -1,0 +1,250 @@
+"""The engine's own ``read_parquet`` gives exactly the reader's rows for the Parquet files
+it is allowed to load (``orders_core.plain_parquet``: text columns only), and every other
+file is left to the reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orders_core.contract import load_contract
+from orders_core.pii import names_email
+from orders_core.plain_parquet import plain_parquet_header
+from orders_core.raw_frame import extra_columns
+from tests.support.bad_inputs import corpus
+from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
+from tests.support.raw_rows import raw_rows, raw_session, reader_rows
+
+CONTRACT = load_contract()
+DAY = dt.date(2025, 1, 2)
+
+
+def engine_rows(path: Path, day: dt.date = DAY) -> list | None:
+    """The rows the engine loads of a Parquet file, or None when it may not (its footer)
+    or would not (the engine's own check) load it; then nothing is loaded."""
+    with path.open("rb") as handle:
+        header = plain_parquet_header(handle, CONTRACT)
+    if header is None:
+        return None
+    lineage = {
+        "source_file": path.as_uri(),
+        "source_format": "parquet",
+        "file_header": json.dumps(header),
+        "partition_date": day,
+    }
+    extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
+    session = raw_session()
+    loaded = session.load_plain_parquet("raw.raw_orders", str(path), header, lineage, extras)
+    rows = raw_rows(session.conn)
+    if not loaded:
+        assert rows == []  # a refusal loads nothing
+        return None
+    return rows
+
+
+def both_ways(path: Path) -> tuple[list | None, list]:
+    return engine_rows(path), reader_rows([(DAY, path)], "ORDER BY source_line")
+
+
+def write(path: Path, table: pa.Table, **options) -> Path:
+    pq.write_table(table, path, **options)
+    return path
+
+
+def test_an_export_of_orders_as_text_is_plain_and_loads_the_readers_rows(tmp_path):
+    table = pa.Table.from_pylist(order_rows(50, DAY))
+    engine, reader = both_ways(write(tmp_path / "o.parquet", table, row_group_size=7))
+    assert engine is not None
+    assert engine == reader
+    assert len(engine) == 50
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in corpus() if any(f.name.endswith(".parquet") for f in c.files)],
+    ids=lambda c: c.name,
+)
+def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, case):
+    for landed in case.files:
+        if not landed.name.endswith(".parquet"):
+            continue
+        path = tmp_path / landed.name
+        path.write_bytes(landed.data)
+        engine, reader = both_ways(path)
+        if engine is not None:
+            assert engine == reader, case.name
+
+
+def _invalid_utf8() -> pa.Array:
+    """A text column holding bytes that are not UTF-8 (not every writer checks)."""
+    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]))
+    return pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"o1\xff\xfe")])
+
+
+@pytest.mark.parametrize(
+    ("columns", "plain"),
+    [
+        ({"order_id": pa.array(["o1", "o2"])}, True),
+        ({"order_id": pa.array(["o1", "o2"], pa.large_string())}, True),
+        ({"order_id": pa.array(["o1", "o1"]).dictionary_encode()}, True),
+        ({"order_id": pa.array(["o1", "o2"]), "promo": pa.array(["a", None])}, True),
+        ({"order_id": pa.array(["o1", "o2"]), "quantity": pa.array([1, 2])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "amount": pa.array([1.5, 2.0])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "tags": pa.array([["a"], []])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "raw": pa.array([b"a", b"b"])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "Order ID": pa.array(["a", "b"])}, False),
+        (
+            {
+                "order_id": pa.array(["o1", "o2"]),
+                "Promo": pa.array(["a", "b"]),
+                "promo": pa.array(["c", "d"]),
+            },
+            False,
+        ),  # fmt: skip
+        ({"order_id": pa.array(["o1", "o2"]), "promoción": pa.array(["a", "b"])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "file_row_number": pa.array(["a", "b"])}, False),
+        ({"order_id": pa.array(["o1", "o2"]), "x" * 1025: pa.array(["a", "b"])}, False),
+    ],
+)
+def test_only_text_columns_with_plain_names_are_the_engines(tmp_path, columns, plain):
+    path = write(tmp_path / "f.parquet", pa.table(columns))
+    with path.open("rb") as handle:
+        assert (plain_parquet_header(handle, CONTRACT) is not None) is plain
+
+
+def test_a_repeated_column_name_is_left_to_the_reader(tmp_path):
+    table = pa.Table.from_arrays([pa.array(["o1"]), pa.array(["o2"])], ["order_id", "order_id"])
+    path = write(tmp_path / "f.parquet", table)
+    with path.open("rb") as handle:
+        assert plain_parquet_header(handle, CONTRACT) is None
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"order_id": _invalid_utf8()},  # the reader escapes it and breaks the record
+        {"order_id": pa.array(["o1", "9" * 20_000])},  # may be a record over the limit
+        {"order_id": pa.array(["o1", "o2"]), "promo": pa.array(["a", "café"])},  # extra, escaped
+        {"order_id": pa.array(["o1", "o2"]), "promo": pa.array(["a", 'say "hi"'])},
+    ],
+)
+def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, columns):
+    path = write(tmp_path / "f.parquet", pa.table(columns))
+    with path.open("rb") as handle:
+        assert plain_parquet_header(handle, CONTRACT) is not None
+    engine, reader = both_ways(path)
+    assert engine is None
+    assert len(reader) == 2
+
+
+TEXTS = [
+    "",
+    "o1",
+    "it's",
+    "café",
+    "😀",
+    'say "hi"',
+    "back\\slash",
+    "line\nbreak",
+    "\t",
+    "\x7f",
+    "ann@example.com",
+    "write to ann@example.com",
+    "10.50",
+    "  padded  ",
+    "2025-01-02T03:04:05+01:00",
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
+    """Random text tables (values of every shape, nulls, extra columns with e-mails or
+    non-ASCII values, dictionary or large text, several row groups): every file the
+    engine agrees to load gives the reader's rows."""
+    rng = random.Random(seed)
+    loaded = 0
+    for n in range(30):
+        names = rng.choice(
+            [
+                ["order_id", "amount"],
+                ["order_id", "amount", "promo"],
+                ["Order ID", "customer_email", "contact", "note"],
+            ]
+        )
+        rows = rng.randint(1, 9)
+        columns = []
+        for _ in names:
+            values = [None if rng.random() < 0.1 else rng.choice(TEXTS) for _ in range(rows)]
+            kind = rng.choice([pa.string(), pa.large_string()])
+            column = pa.array(values, kind)
+            columns.append(column.dictionary_encode() if rng.random() < 0.3 else column)
+        path = write(
+            tmp_path / f"f{n}.parquet",
+            pa.Table.from_arrays(columns, names),
+            row_group_size=rng.choice([1, 2, 1000]),
+        )
+        engine, reader = both_ways(path)
+        if engine is not None:
+            loaded += 1
+            assert engine == reader, n
+    assert loaded >= 5  # not vacuous: plain files are drawn too
+
+
+def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instance):
+    """A range of days landed as Parquet: text-only files go through the engine inside
+    the replacing transaction, a typed one is the reader's at once, one that looks plain
+    but holds text that is not UTF-8 is refused there and read by the reader after the
+    rollback. raw.raw_orders then holds exactly the reader's rows, and the engine loaded
+    the text files."""
+    import dagster as dg
+
+    from orders_platform.definitions import build_definitions
+    from resources.warehouse import SqlSession
+
+    landing = tmp_path / "landing"
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    files: list[tuple[dt.date, Path]] = []
+    for day in days:
+        typed = pa.Table.from_pylist(order_rows(3, day, prefix="t-"))
+        typed = typed.set_column(5, "quantity", pa.array([1, 2, 3]))
+        invalid = pa.table({"order_id": _invalid_utf8(), "amount": pa.array(["1", "2"])})
+        tables = {
+            "good.parquet": pa.Table.from_pylist(order_rows(5, day, prefix="g-")),
+            "typed.parquet": typed,
+            "invalid.parquet": invalid,
+        }
+        for name, table in tables.items():
+            buffer = io.BytesIO()
+            pq.write_table(table, buffer)
+            files.append((day, land(landing, day, name, buffer.getvalue())))
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    loads: list[tuple[str, bool]] = []
+    real = SqlSession.load_plain_parquet
+
+    def spy(self, table, path, *args):
+        loads.append((table, result := real(self, table, path, *args)))
+        return result
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(SqlSession, "load_plain_parquet", spy)
+    try:
+        job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+            instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
+        )
+    finally:
+        mp.undo()
+    order = "ORDER BY partition_date, source_file, source_line"
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        loaded = raw_rows(conn, order)
+    assert loaded == reader_rows(files, order)
+    assert len(loaded) == 2 * (5 + 3 + 2)
+    assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 2
