@@ -2,9 +2,9 @@
 
 Decompression streams and stops at :data:`MAX_DECOMPRESSED_BYTES`, so a gzip bomb costs
 at most that much memory; a file that would decompress to more, or that is not a whole
-valid gzip stream (corrupt, truncated, not gzip at all), is not read at all and becomes
-one broken record naming why. A truncated file is never read in part: its last record
-could be cut short and still look valid.
+valid gzip stream (corrupt, truncated, not gzip at all, a file of no byte), is not read at
+all and becomes one broken record naming why. A truncated file is never read in part: its
+last record could be cut short and still look valid.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def is_gzip(name: str) -> bool:
 
 def gunzip(data: bytes) -> bytes:
     """The decompressed bytes of a gzip file (every member), or :class:`UnreadableCompressedFile`."""
+    if not data:
+        raise _empty()
     with _readable():
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
             text = stream.read(MAX_DECOMPRESSED_BYTES + 1)
@@ -52,6 +54,14 @@ def copy_into(stream: BinaryIO, target: BinaryIO, *, first_line: bytes = b"") ->
             if written > MAX_DECOMPRESSED_BYTES:
                 raise _too_large()
             target.write(chunk)
+    if not written and _holds_no_byte(stream):
+        raise _empty()
+
+
+def _holds_no_byte(stream: BinaryIO) -> bool:
+    """Whether ``stream`` is a ``gzip.GzipFile`` that read no byte of its file: Python reads
+    a file of no byte as a gzip stream of no member, and decompresses it to nothing."""
+    return isinstance(stream, gzip.GzipFile) and stream.fileobj.tell() == 0
 
 
 @contextmanager
@@ -75,6 +85,13 @@ def read_first_line(stream: BinaryIO, limit: int) -> bytes:
     :class:`UnreadableCompressedFile`."""
     with _readable():
         return stream.readline(limit)
+
+
+def _empty() -> UnreadableCompressedFile:
+    # gzip writes 20 bytes for an empty text: a file of none is an upload cut to nothing.
+    return UnreadableCompressedFile(
+        "unreadable_gzip: the file is empty (0 bytes), not a gzip stream"
+    )
 
 
 def _too_large() -> UnreadableCompressedFile:

@@ -348,16 +348,20 @@ def test_multi_member_gzip_is_read_whole():
         b"not gzip at all",
         gzip.compress(PLAIN_CSV, mtime=0)[:-12],
         gzip.compress(PLAIN_CSV, mtime=0)[:20] + b"\x00" * 40,
+        # Python reads no byte as a gzip stream of no member; gzip itself never writes
+        # one (an empty text is 20 bytes): it is an upload cut to nothing.
+        b"",
     ],
     # Fixed ids and mtime: pytest-xdist workers must collect the same test names (a gzip
     # header holds the compression time, which differed when collection crossed a second).
-    ids=["not-gzip", "truncated", "zeroed-tail"],
+    ids=["not-gzip", "truncated", "zeroed-tail", "empty-file"],
 )
-def test_a_corrupt_gzip_is_one_broken_record(data):
-    raw = read("x.csv.gz", data)
+@pytest.mark.parametrize("name", ["x.csv.gz", "x.jsonl.gz"])
+def test_a_corrupt_gzip_is_one_broken_record(data, name):
+    raw = read(name, data)
     assert len(raw) == 1
     assert raw["parse_error"].iloc[0].startswith("unreadable_gzip: ")
-    assert raw["source_format"].iloc[0] == "csv"
+    assert raw["source_format"].iloc[0] == file_format(name)
     assert pd.isna(raw["order_id"].iloc[0])
 
 

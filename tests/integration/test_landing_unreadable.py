@@ -101,3 +101,20 @@ def test_readable_gzip_files_pass(tmp_path, instance):
     assert drift.passed
     assert tables.UNREADABLE_FILES_METADATA not in metadata
     assert metadata["dagster/partition_row_count"].value == 5
+
+
+def test_an_empty_gzip_file_fails_the_day_as_unreadable(tmp_path, instance):
+    """A ``.gz`` file of no byte is not an empty export (gzip writes 20 bytes for one) but
+    an upload cut to nothing: each is one malformed_record saying so and the day fails,
+    where they passed as files of no order."""
+    files = {"a.csv.gz": b"", "b.jsonl.gz": b"", "c.csv": csv_bytes(order_rows(2))}
+    settings, result, _, drift = _run(tmp_path, instance, files)
+    assert not result.success
+    assert not drift.passed and "unreadable (file content)" in drift.description
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute(
+            "select regexp_extract(source_file, '[^/]*$'), source_format, parse_error"
+            " from raw.raw_orders where parse_error is not null order by 1"
+        ).fetchall()
+    assert [(name, fmt) for name, fmt, _ in rows] == [("a.csv.gz", "csv"), ("b.jsonl.gz", "jsonl")]
+    assert all(error.startswith("unreadable_gzip: ") for _, _, error in rows)
