@@ -585,6 +585,14 @@ def corpus() -> list[Case]:
             drift={"unreadable"},
         ),
         _case(
+            "gzip_empty_file",
+            # gzip writes 20 bytes for an empty text: a .gz file of no byte is an upload
+            # cut to nothing, never a file of no order.
+            (_raw("empty", b"", "csv.gz"), _raw("empty", b"", "jsonl.gz")),
+            reasons={"malformed_record"},
+            drift={"unreadable"},
+        ),
+        _case(
             "parquet_missing_column_and_extra",
             _parquet(
                 "drift",
