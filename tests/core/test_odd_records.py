@@ -1,7 +1,9 @@
 """Oversized and odd records stay one record each, and never take their neighbours with them."""
 
 import gzip
+import io
 import json
+import tempfile
 
 import pandas as pd
 import pytest
@@ -374,6 +376,20 @@ def test_a_gzip_that_decompresses_beyond_the_bound_is_refused(monkeypatch):
 
 def test_empty_gzip_has_no_records():
     assert len(read("x.csv.gz", gzip.compress(b""))) == 0
+
+
+def test_a_streamed_copy_refuses_a_gzip_file_of_no_byte_only():
+    """raw_orders decompresses a staged file (local or downloaded from S3 to a temporary
+    file) with ``copy_into``: a gzip file of no byte is refused as the reader refuses it;
+    an empty text, gzip or plain, is copied as the nothing it is."""
+    with tempfile.TemporaryFile() as landed, gzip.GzipFile(fileobj=landed, mode="rb") as text:
+        with pytest.raises(compression.UnreadableCompressedFile, match="^unreadable_gzip: "):
+            compression.copy_into(text, io.BytesIO())
+    empty_text = io.BytesIO(gzip.compress(b"", mtime=0))
+    for stream in (gzip.GzipFile(fileobj=empty_text, mode="rb"), io.BytesIO(b"")):
+        target = io.BytesIO()
+        compression.copy_into(stream, target)
+        assert target.getvalue() == b""
 
 
 @pytest.mark.parametrize(
