@@ -58,6 +58,12 @@ def _jsonl(name: str, records: list[object]) -> LandedFile:
     return landed(f"{name}.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
 
 
+def _unpriced(order_id: str) -> dict[str, str | None]:
+    """A valid row of amount 12.50 without quantity or unit price (no amount_mismatch)."""
+    row = {**order_rows(1)[0], "order_id": order_id, "amount": "12.50"}
+    return {**row, "quantity": None, "unit_price": None}
+
+
 def _json_number(row: dict[str, str], column: str, number: str) -> str:
     """The JSON line of ``row`` with ``column`` a JSON number written as ``number``."""
     return json.dumps({**row, column: None}).replace(f'"{column}": null', f'"{column}": {number}')
@@ -456,6 +462,42 @@ def corpus() -> list[Case]:
             min_cleaned=2,
         ),
         _case(
+            "jsonl_exotic_numbers",
+            # amounts of no quantity or unit price: the text as landed decides
+            _jsonl(
+                "numbers",
+                [
+                    _json_number(_unpriced(f"x{i}"), "amount", number)
+                    for i, number in enumerate(
+                        ["NaN", "Infinity", "-Infinity", "1e400", "1.10", "-0", "1E2", "0.0e0"]
+                    )
+                ],
+            ),
+            reasons={"invalid_amount"},
+            min_cleaned=4,
+            cleaned_values=(
+                ("x4", "amount", 1.1),
+                ("x5", "amount", 0.0),
+                ("x6", "amount", 100.0),
+                ("x7", "amount", 0.0),
+            ),
+        ),
+        _case(
+            "jsonl_repeated_and_case_folded_keys",
+            # the first key naming a column gives its value; the others are extras
+            _jsonl(
+                "keys",
+                [
+                    json.dumps(_unpriced("k1")).replace('"amount"', '"amount": "9.00", "amount"'),
+                    {("Amount" if k == "amount" else k): v for k, v in _unpriced("k2").items()},
+                    {**_unpriced("k3"), "AMOUNT": "7.00"},
+                ],
+            ),
+            drift={"added"},
+            min_cleaned=3,
+            cleaned_values=(("k1", "amount", 9.0), ("k2", "amount", 12.5), ("k3", "amount", 12.5)),
+        ),
+        _case(
             "jsonl_lines_of_other_whitespace_than_jsons",
             # str.strip() took them for blank lines: gone without a trace
             _jsonl(
@@ -576,6 +618,26 @@ def corpus() -> list[Case]:
             ),
             min_cleaned=1,
             cleaned_values=((first, "amount", 10.0),),
+        ),
+        _case(
+            "parquet_decimal_scientific_text",
+            # Arrow writes a small decimal of a large scale as 0E-10, 1.000E-7: the value
+            _parquet(
+                "scientific",
+                pa.table(
+                    {
+                        **{
+                            k: [r.get(k) for r in (_unpriced("s1"), _unpriced("s2"))]
+                            for k in HEADER
+                        },
+                        "amount": pa.array(
+                            [Decimal("0"), Decimal("0.0000001")], pa.decimal128(38, 10)
+                        ),
+                    }
+                ),
+            ),
+            min_cleaned=2,
+            cleaned_values=(("s1", "amount", 0.0), ("s2", "amount", 1e-07)),
         ),
         _case(
             "parquet_corrupt",
