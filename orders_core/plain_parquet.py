@@ -10,9 +10,10 @@ from its footer only) when:
 - every column is text (Parquet's UTF8 annotation: Arrow's ``string``, ``large_string``
   or a dictionary of them), at the top level;
 - its column names are distinct even ignoring case (the engine binds names so), none
-  empty or oversized or the engine's ``file_row_number``, no two naming one contract column, and the names of its extra
-  columns plain ASCII (:func:`orders_core.plain_csv.json_safe`: the engine builds their
-  JSON as the reader writes it).
+  empty, oversized or the engine's ``file_row_number``, no two naming one contract
+  column, and the names of its extra columns plain ASCII
+  (:func:`orders_core.plain_csv.json_safe`: the engine builds their JSON as the reader
+  writes it).
 
 In the engine, before it inserts a row (``SqlSession.load_plain_parquet``): no row's
 values may add up to a quarter of the record size limit (the reader breaks a record over

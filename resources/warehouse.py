@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -121,6 +122,20 @@ def _json_object(pairs: Sequence[tuple[str, str]], empty_is_null: bool = True) -
         template.format(key.replace("'", "''"), column) for key, column in pairs
     )
     return f"'{{' || {parts} || '}}'"
+
+
+@dataclass(frozen=True)
+class _FileRows:
+    """A landed file the engine loads (``SqlSession.load_plain_*``): the target table, the
+    path the engine opens, its header, the lineage values of every row, its extra
+    columns (position, key, named as e-mail) and which of them hold e-mail addresses."""
+
+    table: str
+    path: str
+    header: list[str]
+    lineage: dict
+    extras: Sequence[tuple[int, str, bool]]
+    emails: dict[int, bool]
 
 
 class SqlSession:
@@ -248,8 +263,6 @@ class SqlSession:
         :meth:`transaction` aborts it (DuckDB has no savepoints): the caller must roll
         back. An interrupted load raises :class:`WarehouseInterrupted`, as every statement
         of the session (:func:`engine_interrupts`)."""
-        from orders_core.raw_frame import normalize_header
-
         positions = [f"column{i}" for i in range(len(header))]
         columns = ", ".join(f"'{name}': 'VARCHAR'" for name in positions)
         scan = (
@@ -257,32 +270,19 @@ class SqlSession:
             " delim = ',', quote = '\"', escape = '\"', strict_mode = true,"
             " null_padding = false)"
         )
-        extra_at = {position for position, _, _ in extras}
-        contract_at = [i for i in range(len(header)) if i not in extra_at]
-        targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
-        # The reader reads an empty field, quoted or not, as missing.
-        values = [f"nullif({positions[i]}, '')" for i in contract_at]
         try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
             self._one_thread()
             emails = self._extra_emails(scan, path, positions, extras)
             if emails is None:
                 return False
-            for name, pairs in (
-                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
-                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
-            ):
-                if pairs:
-                    targets.append(quoted_identifier(name))
-                    values.append(_json_object([(k, positions[i]) for k, i in pairs]))
-            targets += [*map(quoted_identifier, lineage), '"source_line"']
-            values += [*("?" for _ in lineage), "row_number() OVER () + 1"]
-            target = ".".join(map(quoted_identifier, table.split(".")))
-            with engine_interrupts():
-                self.conn.execute(
-                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
-                    f" SELECT {', '.join(values)} FROM {scan}",
-                    [*lineage.values(), path],
-                )
+            # The reader reads an empty field, quoted or not, as missing.
+            self._insert_file(
+                _FileRows(table, path, header, lineage, extras, emails),
+                positions,
+                scan,
+                "row_number() OVER () + 1",
+                empty_is_null=True,
+            )
         except duckdb.Error:
             return False
         return True
@@ -306,7 +306,6 @@ class SqlSession:
         :meth:`transaction`, as there)."""
         from orders_core.landed_text import MAX_RECORD_BYTES
         from orders_core.plain_jsonl import json_path, line_pattern
-        from orders_core.raw_frame import normalize_header
 
         paths = ", ".join("'" + json_path(key).replace("'", "''") + "'" for key in keys)
         lines = (
@@ -320,42 +319,20 @@ class SqlSession:
             f"coalesce(bool_and(line IS NOT NULL AND strlen(line) <= {MAX_RECORD_BYTES:d}"
             f" AND regexp_full_match(line, '{pattern}')), true)"
         )
-        extra_at = {position for position, _, _ in extras}
-        contract_at = [i for i in range(len(keys)) if i not in extra_at]
-        targets = [quoted_identifier(normalize_header(keys[i])) for i in contract_at]
-        columns = [positions[i] for i in contract_at]
         try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
             self._restore_threads()
-            checked = self._checked_values(
-                f"(SELECT line, {values} FROM {lines})",  # noqa: S608 (generated paths)
-                path,
-                positions,
-                extras,
-                [plain],
-            )
-            if checked is None:
+            scan = f"(SELECT line, {values} FROM {lines})"  # noqa: S608 (generated paths)
+            emails = self._checked_values(scan, path, positions, extras, plain)
+            if emails is None:
                 return False
-            _, emails = checked
-            for name, pairs in (
-                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
-                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
-            ):
-                if pairs:
-                    targets.append(quoted_identifier(name))
-                    columns.append(
-                        _json_object([(k, positions[i]) for k, i in pairs], empty_is_null=False)
-                    )
-            targets += [*map(quoted_identifier, lineage), '"source_line"']
-            columns += [*("?" for _ in lineage), "line_number"]
-            target = ".".join(map(quoted_identifier, table.split(".")))
-            self._one_thread()
-            with engine_interrupts():
-                self.conn.execute(
-                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
-                    f" SELECT {', '.join(columns)} FROM"
-                    f" (SELECT row_number() OVER () AS line_number, {values} FROM {lines})",
-                    [*lineage.values(), path],
-                )
+            self._one_thread()  # lines numbered in file order (see load_plain_csv)
+            self._insert_file(
+                _FileRows(table, path, keys, lineage, extras, emails),
+                positions,
+                f"(SELECT row_number() OVER () AS n, {values} FROM {lines})",  # noqa: S608
+                "n",
+                empty_is_null=False,
+            )
         except duckdb.Error:
             return False
         return True
@@ -379,43 +356,66 @@ class SqlSession:
         scan, which aborts a :meth:`transaction`, as there)."""
         from orders_core.landed_text import MAX_RECORD_BYTES
         from orders_core.plain_parquet import ROW_NUMBER
-        from orders_core.raw_frame import normalize_header
 
         positions = ['"{}"'.format(name.replace('"', '""')) for name in header]
-        scan = "read_parquet(?, file_row_number = true)"
+        scan = f"read_parquet(?, {ROW_NUMBER} = true)"
         width = " + ".join(f"coalesce(strlen({column}), 0)" for column in positions)
         small = f"coalesce(max({width}), 0) * 4 <= {MAX_RECORD_BYTES:d}"
-        extra_at = {position for position, _, _ in extras}
-        contract_at = [i for i in range(len(header)) if i not in extra_at]
-        targets = [quoted_identifier(normalize_header(header[i])) for i in contract_at]
-        columns = [positions[i] for i in contract_at]
         try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
-            self._restore_threads()
-            checked = self._checked_values(scan, path, positions, extras, [small])
-            if checked is None:
+            self._restore_threads()  # rows numbered by the file, not the scan's order
+            emails = self._checked_values(scan, path, positions, extras, small)
+            if emails is None:
                 return False
-            _, emails = checked
-            for name, pairs in (
-                ("extra_columns_json", [(k, i) for i, k, pii in extras if not (pii or emails[i])]),
-                ("pii_extra_columns_json", [(k, i) for i, k, pii in extras if pii or emails[i]]),
-            ):
-                if pairs:
-                    targets.append(quoted_identifier(name))
-                    columns.append(
-                        _json_object([(k, positions[i]) for k, i in pairs], empty_is_null=False)
-                    )
-            targets += [*map(quoted_identifier, lineage), '"source_line"']
-            columns += [*("?" for _ in lineage), f"{ROW_NUMBER} + 1"]
-            target = ".".join(map(quoted_identifier, table.split(".")))
-            with engine_interrupts():
-                self.conn.execute(
-                    f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
-                    f" SELECT {', '.join(columns)} FROM {scan}",
-                    [*lineage.values(), path],
-                )
+            self._insert_file(
+                _FileRows(table, path, header, lineage, extras, emails),
+                positions,
+                scan,
+                f"{ROW_NUMBER} + 1",
+                empty_is_null=False,
+            )
         except duckdb.Error:
             return False
         return True
+
+    def _insert_file(
+        self,
+        rows: _FileRows,
+        positions: list[str],
+        source: str,
+        line: str,
+        *,
+        empty_is_null: bool,
+    ) -> None:
+        """``INSERT ... SELECT`` of a checked file's rows from ``source`` (whose ``?`` is the
+        file's path): each contract column of the header from its ``positions``
+        expression (``empty_is_null``: an empty text as missing, as the CSV reader reads
+        it), the extras' JSON (the e-mail ones apart), the lineage values and
+        ``source_line`` = ``line``."""
+        from orders_core.raw_frame import normalize_header
+
+        extra_at = {position for position, _, _ in rows.extras}
+        contract_at = [i for i in range(len(rows.header)) if i not in extra_at]
+        targets = [quoted_identifier(normalize_header(rows.header[i])) for i in contract_at]
+        values = [
+            f"nullif({positions[i]}, '')" if empty_is_null else positions[i] for i in contract_at
+        ]
+        emails = rows.emails
+        for name, pairs in (
+            ("extra_columns_json", [(k, i) for i, k, pii in rows.extras if not (pii or emails[i])]),
+            ("pii_extra_columns_json", [(k, i) for i, k, pii in rows.extras if pii or emails[i]]),
+        ):
+            if pairs:
+                targets.append(quoted_identifier(name))
+                values.append(_json_object([(k, positions[i]) for k, i in pairs], empty_is_null))
+        targets += [*map(quoted_identifier, rows.lineage), '"source_line"']
+        values += [*("?" for _ in rows.lineage), line]
+        target = ".".join(map(quoted_identifier, rows.table.split(".")))
+        with engine_interrupts():
+            self.conn.execute(
+                f"INSERT INTO {target} ({', '.join(targets)})"  # noqa: S608 (validated identifiers, bound values)
+                f" SELECT {', '.join(values)} FROM {source}",
+                [*rows.lineage.values(), rows.path],
+            )
 
     def _extra_emails(
         self, scan: str, path: str, positions: list[str], extras: Sequence[tuple[int, str, bool]]
@@ -425,8 +425,7 @@ class SqlSession:
         extra value is not plain ASCII (the reader's JSON escapes it: its file)."""
         if not extras:
             return {}
-        checked = self._checked_values(scan, path, positions, extras, [])
-        return None if checked is None else checked[1]
+        return self._checked_values(scan, path, positions, extras, "true")
 
     def _checked_values(
         self,
@@ -434,13 +433,13 @@ class SqlSession:
         path: str,
         positions: list[str],
         extras: Sequence[tuple[int, str, bool]],
-        musts: list[str],
-    ) -> tuple[list, dict[int, bool]] | None:
-        """One aggregate over the file's ``scan``: the boolean aggregates ``musts``, then,
-        per extra column, whether its values are plain ASCII and whether one holds an
-        e-mail address (:meth:`_extra_emails`). None when a must or a plain-ASCII check
-        fails; else the musts' values and the extras' e-mail findings."""
-        checks = list(musts)
+        must: str,
+    ) -> dict[int, bool] | None:
+        """One aggregate over the file's ``scan``: the boolean aggregate ``must``, and per
+        extra column whether its values are plain ASCII and whether one holds an e-mail
+        address (:meth:`_extra_emails`). None when the must or a plain-ASCII check
+        fails; else the extras' e-mail findings."""
+        checks = [must]
         for position, _, _ in extras:
             column = positions[position]
             checks += [
@@ -451,12 +450,10 @@ class SqlSession:
         # register(), which the reader's append needs when this file is left to it.
         with engine_interrupts():
             [row] = self.conn.execute(f"SELECT {', '.join(checks)} FROM {scan}", [path]).fetchall()  # noqa: S608 (generated names)
-        found, per_extra = row[: len(musts)], row[len(musts) :]
-        if not all(found) or not all(per_extra[0::2]):
+        found, per_extra = row[0], row[1:]
+        if not found or not all(per_extra[0::2]):
             return None
-        return list(found), {
-            position: per_extra[2 * k + 1] for k, (position, _, _) in enumerate(extras)
-        }
+        return {position: per_extra[2 * k + 1] for k, (position, _, _) in enumerate(extras)}
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert Arrow rows into a table (``name`` or ``schema.name``) by column name."""

@@ -14,43 +14,18 @@ import duckdb
 import pytest
 
 from orders_core.contract import load_contract
-from orders_core.pii import names_email
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
-from orders_core.raw_frame import extra_columns
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
-from tests.support.raw_rows import raw_rows, raw_session, reader_rows
+from tests.support.raw_rows import engine_rows, raw_rows, reader_rows
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
 JSONL_NAMES = (".jsonl", ".ndjson", ".json")
 
 
-def engine_rows(path: Path, day: dt.date = DAY) -> list | None:
-    """The rows the engine's scan loads of a JSON Lines file, or None when it may not (the
-    byte look) or would not (the engine's own check) load it; then nothing is loaded."""
-    with path.open("rb") as handle:
-        keys = plain_jsonl_header(handle, CONTRACT)
-    if keys is None:
-        return None
-    lineage = {
-        "source_file": path.as_uri(),
-        "source_format": "jsonl",
-        "file_header": json.dumps(keys),
-        "partition_date": day,
-    }
-    extras = [(i, k, names_email(keys[i])) for i, k in extra_columns(CONTRACT, keys)]
-    session = raw_session()
-    loaded = session.load_plain_jsonl("raw.raw_orders", str(path), keys, lineage, extras)
-    rows = raw_rows(session.conn)
-    if not loaded:
-        assert rows == []  # a refusal loads nothing
-        return None
-    return rows
-
-
 def both_ways(path: Path) -> tuple[list | None, list]:
-    return engine_rows(path), reader_rows([(DAY, path)], "ORDER BY source_line")
+    return engine_rows(path, "jsonl", DAY), reader_rows([(DAY, path)], "ORDER BY source_line")
 
 
 def jsonl(records: list[dict]) -> bytes:

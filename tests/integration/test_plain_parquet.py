@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import random
 from pathlib import Path
 
@@ -16,42 +15,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from orders_core.contract import load_contract
-from orders_core.pii import names_email
 from orders_core.plain_parquet import plain_parquet_header
-from orders_core.raw_frame import extra_columns
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
-from tests.support.raw_rows import raw_rows, raw_session, reader_rows
+from tests.support.raw_rows import engine_rows, raw_rows, reader_rows
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
 
 
-def engine_rows(path: Path, day: dt.date = DAY) -> list | None:
-    """The rows the engine loads of a Parquet file, or None when it may not (its footer)
-    or would not (the engine's own check) load it; then nothing is loaded."""
-    with path.open("rb") as handle:
-        header = plain_parquet_header(handle, CONTRACT)
-    if header is None:
-        return None
-    lineage = {
-        "source_file": path.as_uri(),
-        "source_format": "parquet",
-        "file_header": json.dumps(header),
-        "partition_date": day,
-    }
-    extras = [(i, k, names_email(header[i])) for i, k in extra_columns(CONTRACT, header)]
-    session = raw_session()
-    loaded = session.load_plain_parquet("raw.raw_orders", str(path), header, lineage, extras)
-    rows = raw_rows(session.conn)
-    if not loaded:
-        assert rows == []  # a refusal loads nothing
-        return None
-    return rows
-
-
 def both_ways(path: Path) -> tuple[list | None, list]:
-    return engine_rows(path), reader_rows([(DAY, path)], "ORDER BY source_line")
+    return engine_rows(path, "parquet", DAY), reader_rows([(DAY, path)], "ORDER BY source_line")
 
 
 def write(path: Path, table: pa.Table, **options) -> Path:
