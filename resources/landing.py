@@ -57,6 +57,9 @@ OUTSIDE_ROOT = "resolves outside the landing root"
 SYMLINK_INSIDE = "is a symbolic link (landing files must be regular files)"
 NOT_A_FILE = "is not a file directly in the day's folder (a folder, or a special file)"
 MISNAMED_DAY = "names its day otherwise than date=YYYY-MM-DD: not read (rename the folder)"
+# Entries of ``orders/`` that belong to no day: no day's run reads or reports them.
+OUTSIDE_DAYS = "is a file outside any day folder (orders/date=YYYY-MM-DD/): not read"
+NOT_A_DAY = "is a folder that names no day (date=YYYY-MM-DD): its files are not read"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,36 @@ class DayListing:
 
     files: list[LandingFileInfo]
     refused: list[RefusedFile]
+
+
+@dataclass(frozen=True)
+class OrdersListing:
+    """One listing of ``orders/``: its folders that may hold a day (``date=...``, a
+    misnamed one included), and the entries no day reads (:func:`outside_days`)."""
+
+    day_folders: list[str]
+    outside_days: list[RefusedFile]
+
+
+def orders_listing(
+    folders: Iterable[str], files: Iterable[str], refused: Iterable[RefusedFile] = ()
+) -> OrdersListing:
+    """Sort the entries of ``orders/`` (its folders' and files' names, and entries the
+    containment rule refused there): a folder named ``date=`` and a day in some spelling
+    Python reads as a date is a day's (a misnamed one is reported by its day's run);
+    every other entry is outside the days, named relative to the landing root."""
+    folders = sorted(folders)
+    day_folders = [name for name in folders if _named_day(name) is not None]
+    outside = [
+        *(RefusedFile(f"{DATASET}/{name}", OUTSIDE_DAYS) for name in sorted(files)),
+        *(
+            RefusedFile(f"{DATASET}/{name}/", NOT_A_DAY)
+            for name in folders
+            if _named_day(name) is None
+        ),
+        *refused,
+    ]
+    return OrdersListing(day_folders, sorted(outside, key=lambda entry: entry.name))
 
 
 class LandingRefusedError(PermissionError):
@@ -178,6 +211,12 @@ class LandingZone(dg.ConfigurableResource):
 
     def day_folder_names(self) -> list[str]:
         """The names of the folders under ``orders/`` that may hold a day (``date=...``)."""
+        return self.scan_orders().day_folders
+
+    def scan_orders(self) -> OrdersListing:
+        """One listing of ``orders/`` (not of the days' folders): the day folders, and the
+        entries outside any day, which no day's run reads or reports (a file directly
+        under ``orders/``, a folder that names no day, a linked folder)."""
         raise NotImplementedError
 
     def misnamed_day_folders(self, days: Iterable[dt.date]) -> dict[dt.date, list[RefusedFile]]:
@@ -309,12 +348,20 @@ class LocalLandingZone(LandingZone):
                 raise LandingRefusedError(f"{_shown(info)}: not a regular file")
             yield handle
 
-    def day_folder_names(self) -> list[str]:
-        """Day folders inside the root; symlinked folders are refused (not listed)."""
+    def scan_orders(self) -> OrdersListing:
+        """Folders inside the root; a linked entry is refused (not listed as a day)."""
         base = Path(self.root) / DATASET
         if not base.is_dir():
-            return []
+            return OrdersListing([], [])
         root = self._root()
-        if self._refusal(base, root):
-            return []
-        return [folder.name for folder in base.glob("date=*") if not self._refusal(folder, root)]
+        if reason := self._refusal(base, root):
+            return OrdersListing([], [RefusedFile(f"{DATASET}/", reason)])
+        folders, files, refused = [], [], []
+        for entry in base.iterdir():
+            if reason := self._refusal(entry, root):
+                refused.append(RefusedFile(f"{DATASET}/{entry.name}", reason))
+            elif entry.is_dir():
+                folders.append(entry.name)
+            else:
+                files.append(entry.name)
+        return orders_listing(folders, files, refused)

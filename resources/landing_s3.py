@@ -34,8 +34,10 @@ from resources.landing import (
     LandingFileInfo,
     LandingRefusedError,
     LandingZone,
+    OrdersListing,
     RefusedFile,
     day_prefix,
+    orders_listing,
 )
 
 # Bytes of a landed object downloaded at a time by S3LandingZone.stream.
@@ -214,13 +216,22 @@ class S3LandingZone(LandingZone):
             raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
         return self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
 
-    def day_folder_names(self) -> list[str]:
+    def scan_orders(self) -> OrdersListing:
+        """The listing of ``orders/`` the days' folders come from, which also holds the
+        objects directly under it (files outside any day): no request more."""
         folder = self._key(f"{DATASET}/")
-        return [
-            common["Prefix"][len(folder) :].strip("/")
-            for page in self._pages(folder)
-            for common in page.get("CommonPrefixes", [])
-        ]
+        folders, files = [], []
+        for page in self._pages(folder):
+            folders += [
+                common["Prefix"][len(folder) :].strip("/")
+                for common in page.get("CommonPrefixes", [])
+            ]
+            files += [
+                item["Key"][len(folder) :]
+                for item in page.get("Contents", [])
+                if item["Key"] != folder
+            ]
+        return orders_listing(folders, files)
 
 
 def s3_landing_zone(

@@ -20,6 +20,13 @@ earlier state are loaded again),
 and the unpartitioned downstream (`customer_metrics`, `customer_clv`,
 `warehouse/dim_customers`) once, after all of them. Held days are left to
 `orders_anomaly_sensor`, which re-runs them when their files change.
+
+Entries of `orders/` that belong to no day (a file directly under it, a folder that
+names no day such as `date=2026-13-45`, `Date=...` or `dt=...`, a linked folder, a
+folder of a day before the first partition) are never read, and no day's run sees them:
+the tick names them, from the listing of `orders/` it makes anyway (every tick's
+outcome in the UI says so while they are there), and when they change it logs a warning
+and posts them to the alert webhook, once. They hold no day and fail no run.
 """
 
 import datetime as dt
@@ -29,6 +36,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from orders_core.pii import redact_emails
+from resources.alerts import AlertWebhook
 from resources.instance_history import (
     FINGERPRINT,
     RAW_ORDERS,
@@ -37,12 +46,20 @@ from resources.instance_history import (
     latest_storage_ids,
     metadata_values,
 )
-from resources.landing import LandingZone, fingerprint
+from resources.landing import (
+    LandingZone,
+    RefusedFile,
+    days_of_folders,
+    fingerprint,
+    folder_day,
+    misnamed_folder_day,
+)
 from resources.telemetry import TelemetryResource
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_landing_sensor"
 MAX_NEW_DAYS = 400
+MAX_OUTSIDE_NAMES = 10
 
 
 @dataclass
@@ -52,6 +69,40 @@ class LandingTick:
     cursor: str
     run_requests: list[dg.RunRequest] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    # The entries of orders/ that no day reads, and the alert about them when they changed.
+    outside_days: list[RefusedFile] = field(default_factory=list)
+    alert: str | None = None
+
+
+def before_first_day(
+    folders: list[str], partitions_def: dg.PartitionsDefinition
+) -> list[RefusedFile]:
+    """The day folders among ``folders`` whose day comes before the first partition: no
+    run is ever asked for their day (later days' folders are read once their day comes)."""
+    start = getattr(partitions_def, "start", None)
+    if start is None:
+        return []
+    first = start.date()
+    return [
+        RefusedFile(
+            f"orders/{name}/",
+            f"names a day before the first partition day {first.isoformat()}"
+            " (ORDERS_PARTITIONS_START): not read",
+        )
+        for name in folders
+        if (day := folder_day(name) or misnamed_folder_day(name)) is not None and day < first
+    ]
+
+
+def outside_days_text(entries: list[RefusedFile]) -> str:
+    """One line naming the entries no day reads (the first ``MAX_OUTSIDE_NAMES``)."""
+    named = "; ".join(redact_emails(f"{e.name} {e.reason}") for e in entries[:MAX_OUTSIDE_NAMES])
+    more = len(entries) - MAX_OUTSIDE_NAMES
+    return (
+        f"{len(entries)} landing entries outside the days' folders, never read: {named}"
+        + (f"; and {more} more" if more > 0 else "")
+        + ". Move the files into orders/date=YYYY-MM-DD/ (their UTC day) or remove them."
+    )
 
 
 def candidate_days(
@@ -93,7 +144,16 @@ def evaluate_landing(
     """One tick of the landing sensor, without Dagster's sensor context."""
     state = json.loads(cursor) if cursor else {"newest": None, "seen": {}}
     awaiting = Awaiting.from_dict(state.get("downstream"))
-    listed = [d for d in landing.list_days() if partitions_def.has_partition_key(d.isoformat())]
+    orders = landing.scan_orders()  # one listing of orders/: its folders and strays
+    listed = [
+        d
+        for d in days_of_folders(orders.day_folders)
+        if partitions_def.has_partition_key(d.isoformat())
+    ]
+    outside = sorted(
+        [*orders.outside_days, *before_first_day(orders.day_folders, partitions_def)],
+        key=lambda entry: entry.name,
+    )
     days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
     now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
     if state["newest"]:
@@ -105,7 +165,12 @@ def evaluate_landing(
     present = {d.isoformat() for d in listed}
     now |= {day: fingerprint([]) for day in state["seen"] if day not in present}
     changed = [day for day, fp in now.items() if state["seen"].get(day) != fp]
-    tick = LandingTick(cursor="")
+    tick = LandingTick(cursor="", outside_days=outside)
+    outside_digest = folders_digest([f"{e.name}\0{e.reason}" for e in outside])
+    if outside:
+        tick.decisions.append(outside_days_text(outside))
+        if state.get("outside") != outside_digest:
+            tick.alert = f"orders landing zone: {tick.decisions[-1]}"
     work: list[DayWork] = []
     if changed:
         records = latest_materializations(instance, RAW_ORDERS, changed)
@@ -140,7 +205,13 @@ def evaluate_landing(
     seen = {day: fp for day, fp in {**state["seen"], **now}.items() if day in keep}
     folders = folders_digest(known)
     tick.cursor = json.dumps(
-        {"newest": newest, "seen": seen, "folders": folders, "downstream": awaiting.to_dict()},
+        {
+            "newest": newest,
+            "seen": seen,
+            "folders": folders,
+            "outside": outside_digest if outside else None,
+            "downstream": awaiting.to_dict(),
+        },
         sort_keys=True,
     )
     return tick
@@ -160,13 +231,20 @@ def build_landing_sensor(
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def orders_landing_sensor(
-        context: dg.SensorEvaluationContext, landing: LandingZone, telemetry: TelemetryResource
+        context: dg.SensorEvaluationContext,
+        landing: LandingZone,
+        alert_webhook: AlertWebhook,
+        telemetry: TelemetryResource,
     ) -> dg.SensorResult:
         with telemetry.sensor_span(context, SENSOR_NAME) as span:
             tick = evaluate_landing(
                 context.instance, context.cursor, landing, partitions_def, lookback_days, job
             )
             span.record_decisions(tick.decisions, tick.run_requests)
+        if tick.alert:
+            context.log.warning(tick.alert)
+            if alert_webhook.enabled and not alert_webhook.post(tick.alert):
+                context.log.warning("alert webhook post failed (landing entries outside the days)")
         for decision in tick.decisions:
             context.log.info(decision)
         return dg.SensorResult(

@@ -13,6 +13,7 @@ from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile
 from resources import landing_s3
+from resources.landing import NOT_A_DAY, OUTSIDE_DAYS
 from resources.landing_s3 import (
     S3LandingZone,
     parse_s3_uri,
@@ -97,6 +98,31 @@ def test_paginates_listings(landed_bucket, moto_endpoint, s3_client):
     zone = _zone(landed_bucket, moto_endpoint, page_size=2)
 
     assert len(zone.list_day(DAYS[0])) == 8
+    assert zone.list_days() == DAYS
+
+
+def test_entries_outside_the_days_are_named_from_the_listing_of_orders(
+    landed_bucket, moto_endpoint, s3_client
+):
+    """What the local zone names (tests/integration/test_landing_outside_days.py), from the
+    one listing of ``orders/`` that lists the days, across its pages."""
+    for key in (
+        "orders/stray.csv",
+        "orders/date=2026-13-45/a.csv",
+        "orders/Date=2025-01-02/a.csv",
+        "orders/dt=2025-01-02/a.csv",
+        "orders/",  # a "folder" marker object, not a file
+    ):
+        s3_client.put_object(Bucket=landed_bucket, Key=f"landing/{key}", Body=b"x")
+    zone = _zone(landed_bucket, moto_endpoint, page_size=2)
+
+    listing = zone.scan_orders()
+    assert {(e.name, e.reason) for e in listing.outside_days} == {
+        ("orders/stray.csv", OUTSIDE_DAYS),
+        ("orders/date=2026-13-45/", NOT_A_DAY),
+        ("orders/Date=2025-01-02/", NOT_A_DAY),
+        ("orders/dt=2025-01-02/", NOT_A_DAY),
+    }
     assert zone.list_days() == DAYS
 
 
