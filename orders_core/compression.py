@@ -34,7 +34,7 @@ def gunzip(data: bytes) -> bytes:
     """The decompressed bytes of a gzip file (every member), or :class:`UnreadableCompressedFile`."""
     if not data:
         raise _empty()
-    with _readable():
+    with readable():
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
             text = stream.read(MAX_DECOMPRESSED_BYTES + 1)
     if len(text) > MAX_DECOMPRESSED_BYTES:
@@ -48,7 +48,7 @@ def copy_into(stream: BinaryIO, target: BinaryIO, *, first_line: bytes = b"") ->
     :func:`gunzip`'s limit and errors: memory stays one chunk whatever the file's size."""
     written = len(first_line)
     target.write(first_line)
-    with _readable():
+    with readable():
         while chunk := stream.read(CHUNK_BYTES):
             written += len(chunk)
             if written > MAX_DECOMPRESSED_BYTES:
@@ -65,7 +65,7 @@ def _holds_no_byte(stream: BinaryIO) -> bool:
 
 
 @contextmanager
-def _readable() -> Iterator[None]:
+def readable() -> Iterator[None]:
     """Turn the errors of a corrupt, truncated or non-gzip stream into the file's parse_error."""
     try:
         yield
@@ -76,15 +76,8 @@ def _readable() -> Iterator[None]:
 def read_head(stream: BinaryIO, limit: int) -> bytes:
     """The first ``limit`` bytes of an open (gzip) stream (fewer if it ends sooner), or
     :class:`UnreadableCompressedFile`."""
-    with _readable():
+    with readable():
         return stream.read(limit)
-
-
-def read_first_line(stream: BinaryIO, limit: int) -> bytes:
-    """The first line of an open (gzip) stream, at most ``limit`` bytes, or
-    :class:`UnreadableCompressedFile`."""
-    with _readable():
-        return stream.readline(limit)
 
 
 def _empty() -> UnreadableCompressedFile:

@@ -56,7 +56,7 @@ class WellFormedCsv:
 
     header: list[str]
     table: pa.Table  # one string column per header field ("" read as null), in file order
-    lines: np.ndarray  # line number (1-based, header = 1) of each row of ``table``
+    lines: np.ndarray  # line number (1-based, in the file) of each row of ``table``
     odd_lines: list[tuple[int, str]]  # (line number, text) of records that do not fit the header
 
 
@@ -166,7 +166,7 @@ def well_formed_blocks(
     file's bytes. A file with no record at all is left to the exact reader.
     """
     header: list[str] | None = None
-    first_line = 2  # the line a block starts with (the header is line 1)
+    first_line = 2  # the line a block starts with (after the header's)
     for data, last in _line_blocks(stream, size, block_bytes):
         if data is None:
             yield None  # a line longer than any record the fast path takes
@@ -177,7 +177,8 @@ def well_formed_blocks(
             if found is None:
                 yield None
                 return
-            header, start = found
+            header, start, header_line = found
+            first_line = header_line + 1
             if start == len(data) and last:
                 yield None  # no record: the exact reader frames it
                 return
@@ -247,11 +248,20 @@ def _plainly_written(data: bytes, offset: int) -> bool:
     return b'"' not in data or _quotes_are_plain(np.frombuffer(data, dtype=np.uint8)[offset:])
 
 
-def _header(data: bytes) -> tuple[list[str], int] | None:
-    """The header of the file's first block ``data`` and where its records start; None
+def _header(data: bytes) -> tuple[list[str], int, int] | None:
+    """The header of the file's first block ``data``, where its records start and the
+    header's line number (after any blank lines); None
     unless the block is plainly well formed up to its records (see the module)."""
     offset = len(BOM) if data.startswith(BOM) else 0
+    line = 1
     header_end = data.find(b"\n", offset)
+    # Blank lines before the header are skipped (orders_core.landed_text), as many as
+    # a record's bytes: more are left to the exact reader.
+    while header_end >= 0 and landed_text.is_blank_line(data[offset:header_end]):
+        offset, line = header_end + 1, line + 1
+        if offset > landed_text.MAX_RECORD_BYTES:
+            return None
+        header_end = data.find(b"\n", offset)
     if header_end < 0 or header_end - offset >= landed_text.MAX_RECORD_BYTES:
         return None
     if not _plainly_written(data, offset):
@@ -266,7 +276,7 @@ def _header(data: bytes) -> tuple[list[str], int] | None:
         return None  # single column, or a BOM that pyarrow would drop
     if max(len(name.encode()) for name in header) > landed_text.MAX_HEADER_NAME_BYTES:
         return None
-    return header, start
+    return header, start, line
 
 
 def _block_records(

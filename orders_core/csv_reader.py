@@ -283,6 +283,8 @@ def csv_row_batches(
     reader = csv.reader(lines, strict=True)
     # Sizes are judged per record below: the csv module must not cut a long field short.
     with _field_size_limit(_stream_size(stream) + 1):
+        lines.skip_blank_lines()  # the header is the first line that is not blank
+        header_line = lines.line
         try:
             header = next(reader)
         except StopIteration:
@@ -293,7 +295,8 @@ def csv_row_batches(
             # one broken record, its text kept as far as any record's is (its first
             # RAW_RECORD_KEEP_BYTES), not only the header's line.
             records = Records(contract, [])
-            records.add_broken(f"unparseable_header: {csv_error(exc)}", _file_start(stream), 1)
+            error = f"unparseable_header: {csv_error(exc)}"
+            records.add_broken(error, _file_start(stream), header_line)
             yield records.frame(contract, source, "csv")
             return
         records = Records(contract, bounded_header([escape_undecodable(name) for name in header]))
@@ -309,12 +312,14 @@ def csv_row_batches(
 
 
 def csv_header(stream: BinaryIO) -> list[str] | None:
-    """The names :func:`csv_row_batches` gives a CSV file's columns (its first record),
-    read from ``stream``, a seekable binary stream of the file's text; None when the file
-    has no line or its first record cannot be parsed (the reader breaks such a file)."""
+    """The names :func:`csv_row_batches` gives a CSV file's columns (its first record
+    after any blank lines), read from ``stream``, a seekable binary stream of the file's
+    text; None when the file has no line that is not blank or its first record cannot be
+    parsed (the reader breaks such a file)."""
     lines = landed_text.PhysicalLines.of_stream(stream)
     reader = csv.reader(lines, strict=True)
     with _field_size_limit(_stream_size(stream) + 1):
+        lines.skip_blank_lines()
         try:
             header = next(reader)
         except (StopIteration, csv.Error):
@@ -346,6 +351,7 @@ def _note_pii_of_file(
     that keeps no more than a batch of them."""
     lines = landed_text.PhysicalLines.of_stream(stream)
     reader = csv.reader(lines, strict=True)
+    lines.skip_blank_lines()
     next(reader)  # the header
     scan = Records(contract, records.header)
     for _ in _read_csv_records(scan, reader, lines, batch_rows):

@@ -16,7 +16,10 @@ every row's ``file_header`` or into check metadata.
 **Lines.** ``source_line`` counts lines ending at ``\\n`` (``\\r\\n`` included); in a
 file without any ``\\n``, at ``\\r`` (old Mac line endings). A lone ``\\r`` in a file
 that has ``\\n`` line endings is data (for instance inside a quoted CSV field), not a
-line break.
+line break. A CSV file's header is its first line that is not blank (only spaces and
+tabs, :func:`is_blank_line`): blank lines before it are skipped, as most CSV tools skip
+them (read as the header, an empty line made every record of the file a broken
+``field_count`` one), and the lines after keep their numbers in the file.
 
 **Encoding.** Landed text is UTF-8. A CSV or JSON Lines file that opens with the
 byte-order mark of UTF-16 or UTF-32 (Excel's "Unicode Text", Windows PowerShell's
@@ -48,6 +51,17 @@ HEADER_SCAN_CHARS = 1 << 20
 # Bytes of a landed file read at a time by the streamed line readers.
 STREAM_CHUNK_BYTES = 8 * 1024 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+# What a blank line holds besides its line ending.
+_BLANK = " \t"
+
+
+def is_blank_line(line: str | bytes | bytearray) -> bool:
+    """Whether a line (its line ending included or not) holds only spaces and tabs."""
+    if isinstance(line, str):
+        return not line.rstrip("\r\n").strip(_BLANK)
+    return not line.rstrip(b"\r\n").strip(_BLANK.encode())
 
 
 def line_ending(text: str) -> str:
@@ -254,6 +268,21 @@ class PhysicalLines:
             self._counted -= cut
         else:
             self.text += more
+
+    def skip_blank_lines(self) -> None:
+        """Step past the blank lines (:func:`is_blank_line`) from :attr:`pos` on: those
+        before a CSV file's header. They are released as they are passed (a file of
+        gigabytes of them is not held), and counted in :attr:`line`."""
+        while True:
+            self.release()
+            start = self.pos
+            try:
+                line = next(self)
+            except StopIteration:
+                return
+            if not is_blank_line(line):
+                self._pos = start - self._base
+                return
 
     def release(self) -> None:
         """Say that the text before :attr:`pos` is read (between records): a streamed

@@ -18,6 +18,9 @@ rows, by a streaming, vectorised look at the bytes (bounded memory):
   drops empty fields beyond that count where the reader sees a record too long;
 - no line over the record size limit (a byte-order mark before the header is dropped,
   as the reader drops it);
+- blank lines (spaces and tabs only) before the header, as many as a record's bytes,
+  ending as the header ends: skipped, as the reader skips them (the engine's ``skip``),
+  and counted in the records' line numbers;
 - a header of distinct cells, no two naming the same contract column, whose extra
   columns (the other cells) are named in plain ASCII (:func:`json_safe`): the engine
   builds their JSON itself, and leaves the file to the reader when a value is not
@@ -30,17 +33,27 @@ the engine's strict scan fail, and the caller falls back to the reader.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from orders_core.contract import Contract
-from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES
+from orders_core.landed_text import MAX_HEADER_NAME_BYTES, MAX_RECORD_BYTES, is_blank_line
 from orders_core.raw_frame import normalize_header
 
 CHUNK_BYTES = 8 * 1024 * 1024
 BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")
+
+
+@dataclass(frozen=True)
+class PlainHeader:
+    """The header of a plain CSV file: its cells, and the blank lines before it (which
+    the engine's scan skips, and counts in the records' line numbers)."""
+
+    cells: list[str]
+    skip: int = 0
 
 
 def _header(line: bytes, contract: Contract) -> list[str] | None:
@@ -159,38 +172,65 @@ def _field_counts(
     return bool((per_line[: newlines.size] + 1 == fields).all())
 
 
-def _first_line_header(first: bytes, contract: Contract) -> tuple[list[str], bool] | None:
-    """The header cells, and whether lines end with CR LF, when the first line (as read,
-    line end included) is a plain header."""
-    crlf = first.endswith(b"\r\n")
-    if not first.endswith(b"\n"):
+def _blank_lead(lines: list[bytes], crlf: bool) -> bool:
+    """Whether the lines before the header are blank lines the engine skips as the reader
+    does: spaces and tabs only, each ending as the header's line ends."""
+    ending = b"\r\n" if crlf else b"\n"
+    return all(line.endswith(ending) and not line[: -len(ending)].strip(b" \t") for line in lines)
+
+
+def _head_header(head: bytes, contract: Contract) -> tuple[PlainHeader, bool] | None:
+    """The header, and whether lines end with CR LF, when the head of a file
+    (:func:`read_head`: its blank lines and first other line, line ends included) ends
+    with a plain header."""
+    # A byte-order mark (Excel's "CSV UTF-8") is not part of the text: the reader drops
+    # it, and the engine's scan skips the header line whole (or the first line skipped).
+    lines = head.removeprefix(BOM).splitlines(keepends=True)
+    if not lines:
         return None
-    # A byte-order mark (Excel's "CSV UTF-8") is not part of the header: the reader drops
-    # it, and the engine's scan skips the header line whole.
-    first = first.removeprefix(BOM)
+    first = lines[-1]
+    crlf = first.endswith(b"\r\n")
+    if not first.endswith(b"\n") or not _blank_lead(lines[:-1], crlf):
+        return None
     header = _header(first[: -2 if crlf else -1], contract)
     if header is None or not _plain_lines(first, _NEWLINE, crlf):
         return None
-    return header, crlf
+    return PlainHeader(header, len(lines) - 1), crlf
+
+
+def read_head(handle: BinaryIO) -> bytes:
+    """A CSV file's text from ``handle``'s position up to and with its first line that is
+    not blank (:func:`orders_core.landed_text.is_blank_line`): the header, after the blank
+    lines most CSV tools skip. At most a record's bytes of blank lines are read: past
+    that, what was read (not a plain head: the reader takes the file)."""
+    read: list[bytes] = []
+    size = 0
+    while size <= MAX_RECORD_BYTES:
+        line = handle.readline(MAX_RECORD_BYTES + 2)
+        read.append(line)
+        size += len(line)
+        if not line or not is_blank_line(line.removeprefix(BOM) if size == len(line) else line):
+            break
+    return b"".join(read)
 
 
 def plain_first_line(handle: BinaryIO, contract: Contract) -> bool:
-    """Whether a CSV file's first line is a plain header: what a file must pass before the
-    rest of it is worth a look (reads one line)."""
-    return plain_header_line(handle.readline(MAX_RECORD_BYTES + 2), contract)
+    """Whether a CSV file's first line that is not blank is a plain header: what a file
+    must pass before the rest of it is worth a look (reads up to that line)."""
+    return plain_head(read_head(handle), contract)
 
 
-def plain_header_line(first: bytes, contract: Contract) -> bool:
-    """:func:`plain_first_line` of a first line already read (line end included)."""
-    return _first_line_header(first, contract) is not None
+def plain_head(head: bytes, contract: Contract) -> bool:
+    """:func:`plain_first_line` of a head already read (:func:`read_head`)."""
+    return _head_header(head, contract) is not None
 
 
-def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
-    """The header cells of a plain CSV file (see the module docstring), or None.
+def plain_header(handle: BinaryIO, contract: Contract) -> PlainHeader | None:
+    """The header of a plain CSV file (see the module docstring), or None.
 
     Reads ``handle`` from its current position to the end, a chunk at a time.
     """
-    found = _first_line_header(handle.readline(MAX_RECORD_BYTES + 2), contract)
+    found = _head_header(read_head(handle), contract)
     if found is None:
         return None
     header, crlf = found
@@ -212,7 +252,7 @@ def plain_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
                 carry = data
                 continue
         lines = data[:cut]
-        if not _plain_lines(lines, before, crlf, len(header)):
+        if not _plain_lines(lines, before, crlf, len(header.cells)):
             return None
         if not chunk:
             return header

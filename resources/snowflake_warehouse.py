@@ -125,6 +125,7 @@ class SnowflakeSession(SqlSession):
         header: list[str],
         lineage: dict,
         extras: Sequence[tuple[int, str, bool]] = (),
+        skip: int = 0,
     ) -> bool:
         """Files are read by the platform's reader (COPY INTO from the S3 stage is not
         used: see README, "How rows move")."""

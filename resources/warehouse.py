@@ -252,10 +252,12 @@ class SqlSession:
         header: list[str],
         lineage: dict,
         extras: Sequence[tuple[int, str, bool]] = (),
+        skip: int = 0,
     ) -> bool:
         """Load a plain CSV file (``orders_core.plain_csv``) into ``table`` with the engine's
         own strict scan: each contract cell of the header into its column, ``lineage``
-        values on every row, ``source_line`` = record number + 1, and the ``extras``
+        values on every row, ``source_line`` = record number + 1 + ``skip`` (the blank
+        lines before the header, which the scan skips), and the ``extras``
         (position, key, named as e-mail) as the reader's ``extra_columns_json`` and
         ``pii_extra_columns_json``. False, with nothing loaded, when the engine cannot
         (another engine, a file the strict scan refuses, or an extra value that is not
@@ -268,7 +270,7 @@ class SqlSession:
         scan = (
             f"read_csv(?, columns = {{{columns}}}, header = true, auto_detect = false,"
             " delim = ',', quote = '\"', escape = '\"', strict_mode = true,"
-            " null_padding = false)"
+            f" null_padding = false, skip = {int(skip)})"
         )
         try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
             self._one_thread()
@@ -280,7 +282,7 @@ class SqlSession:
                 _FileRows(table, path, header, lineage, extras, emails),
                 positions,
                 scan,
-                "row_number() OVER () + 1",
+                f"row_number() OVER () + {1 + int(skip)}",
                 empty_is_null=True,
             )
         except duckdb.Error:

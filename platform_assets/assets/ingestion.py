@@ -19,7 +19,7 @@ from orders_core.compression import (
     UnreadableCompressedFile,
     copy_into,
     is_gzip,
-    read_first_line,
+    readable,
 )
 from orders_core.contract import load_contract
 from orders_core.csv_reader import csv_batches
@@ -29,7 +29,7 @@ from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import display_name, file_format, unreadable_metadata
 from orders_core.parquet_reader import parquet_batches
 from orders_core.pii import names_email, redact_emails
-from orders_core.plain_csv import plain_header, plain_header_line
+from orders_core.plain_csv import plain_head, plain_header, read_head
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
 from orders_core.plain_parquet import plain_parquet_header
 from orders_core.profiling import profile_days
@@ -264,7 +264,7 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
         with landing.stream(info) as landed:
             return plain_parquet_header(landed, contract) is not None
     with _landed_text(landing, info) as text:
-        return _plain_first_line(text, contract, fmt) is not None
+        return _plain_head(text, contract, fmt) is not None
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
@@ -417,19 +417,20 @@ def _load_checked(session, info, contract, day, target, local, header) -> bool:
         return False
     _, path = local
     fmt = file_format(info.name)
+    cells = header.cells if fmt == "csv" else header  # CSV: its cells after blank lines
     lineage = {
         "source_file": info.uri,
         "source_format": fmt,
-        "file_header": json.dumps(header),
+        "file_header": json.dumps(cells),
         "partition_date": day,
     }
     extras = [
-        (index, key, names_email(header[index])) for index, key in extra_columns(contract, header)
+        (index, key, names_email(cells[index])) for index, key in extra_columns(contract, cells)
     ]
-    load = {"jsonl": session.load_plain_jsonl, "parquet": session.load_plain_parquet}.get(
-        fmt, session.load_plain_csv
-    )
-    return load(target, path, header, lineage, extras)
+    if fmt == "csv":
+        return session.load_plain_csv(target, path, cells, lineage, extras, skip=header.skip)
+    load = session.load_plain_jsonl if fmt == "jsonl" else session.load_plain_parquet
+    return load(target, path, cells, lineage, extras)
 
 
 @contextmanager
@@ -454,7 +455,7 @@ def _engine_file(session, landing: LandingZone, info, contract):
             yield (landed, path) if os.path.exists(path) else None
         return
     with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
-        first = _plain_first_line(text, contract, fmt)
+        first = _plain_head(text, contract, fmt)
         try:
             if first is not None:
                 copy_into(text, copy, first_line=first)
@@ -479,16 +480,19 @@ def _landed_text(landing: LandingZone, info):
             yield landed
 
 
-def _plain_first_line(text, contract, fmt: str) -> bytes | None:
-    """The first line of a CSV (JSON Lines) text stream when it is a plain header (plain
-    record), else None."""
+def _plain_head(text, contract, fmt: str) -> bytes | None:
+    """The head of a CSV text stream (its blank lines and header line, ``read_head``) when
+    its header is plain, or the first line of a JSON Lines one when it is a plain
+    record; else None."""
     try:
-        first = read_first_line(text, MAX_RECORD_BYTES + 2)
+        with readable():
+            if fmt == "jsonl":
+                first = text.readline(MAX_RECORD_BYTES + 2)
+                return first if plain_jsonl_first_line(first, contract) is not None else None
+            head = read_head(text)
     except UnreadableCompressedFile:
         return None
-    if fmt == "jsonl":
-        return first if plain_jsonl_first_line(first, contract) is not None else None
-    return first if plain_header_line(first, contract) else None
+    return head if plain_head(head, contract) else None
 
 
 def _plain_header(handle, contract, info) -> list[str] | None:

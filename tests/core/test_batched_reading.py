@@ -336,6 +336,8 @@ def test_a_csv_file_read_a_chunk_at_a_time_reads_as_its_whole_text(seed, monkeyp
     rng = random.Random(seed)
     header = b"\xef\xbb\xbf" * (seed % 5 == 0) + b"order_id,amount,note"
     header += rng.choice([b"\n", b"\r\n", b"\r"])
+    if seed % 3 == 0:  # blank lines before the header, skipped whatever the chunks
+        header = rng.choice([b"\n", b" \t\n\n", b"\r\n \r\n", b"\r\r"]) + header
     data = header + b"".join(rng.choice(_CSV_PIECES) for _ in range(rng.randint(0, 120)))
     source = LandedFile("file:///landing/o.csv", "o.csv", len(data), data)
     batch_rows = 1 + seed % 3
@@ -462,6 +464,54 @@ def test_a_csv_file_of_several_blocks_is_parsed_a_block_at_a_time_to_the_same_ro
     good = reference[reference["parse_error"].isna()]
     assert len(good) == 58 and good["pii_extra_columns_json"].notna().all()
     assert good["extra_columns_json"].isna().all()
+
+
+@pytest.mark.parametrize("lead", ["\n", "\n \t\n\n"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_blank_lines_before_the_header_read_alike_on_every_path(lead, newline, monkeypatch):
+    """The header is the first line that is not blank on pyarrow's path (one block or
+    several), on the row-by-row reader's (with its first pass for e-mails in a late
+    batch) and for the header alone; every record keeps its line in the file."""
+    extra = {i: {"note": "caf\u00e9"} for i in range(30)} | {27: {"note": "ann@example.com"}}
+    lines = _csv_lines(order_rows(30), extra)
+    lines[9] += ",ragged"
+    text = lead.replace("\n", newline) + newline.join(lines) + newline
+    data = text.encode()
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), data)
+    reference = pd.concat(list(csv_row_batches(CONTRACT, source, 4)), ignore_index=True)
+    skipped = lead.count("\n")
+    assert list(reference["source_line"]) == list(range(skipped + 2, skipped + 32))
+    assert reference["parse_error"].notna().sum() == 1  # the ragged record only
+    good = reference[reference["parse_error"].isna()]
+    assert good["pii_extra_columns_json"].notna().all()  # the late e-mail, in every batch
+    assert parse_well_formed(data) is not None  # pyarrow's path takes the file
+    whole, _ = _blocks_of(data, len(data), monkeypatch)
+    blocks, parsed = _blocks_of(data, 600, monkeypatch)
+    assert len(parsed) > 4
+    expected = read_csv_rows(CONTRACT, source)
+    pd.testing.assert_frame_equal(reference, expected)
+    pd.testing.assert_frame_equal(pd.concat(whole, ignore_index=True), expected)
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), expected)
+    assert csv_reader.csv_header(io.BytesIO(data)) == lines[0].split(",")
+
+
+def test_blank_lines_before_a_header_are_not_held(monkeypatch):
+    """Megabytes of blank lines before the header are passed a window at a time."""
+    monkeypatch.setattr(landed_text, "STREAM_CHUNK_BYTES", 1024)
+    data = b"\n" * 3_000_000 + b"order_id,amount\no1,1\n"
+    held: list[int] = []
+    read_more = PhysicalLines._read_more
+
+    def spied(lines):
+        more = read_more(lines)
+        held.append(len(lines.text))
+        return more
+
+    monkeypatch.setattr(PhysicalLines, "_read_more", spied)
+    source = LandedFile("file:///landing/o.csv", "o.csv", len(data), b"")
+    (frame,) = csv_batches(CONTRACT, source, stream=io.BytesIO(data))
+    assert list(frame["source_line"]) == [3_000_002] and frame["parse_error"].isna().all()
+    assert max(held) < 4 * 1024
 
 
 def test_a_late_block_that_is_not_plainly_well_formed_sends_the_whole_file_row_by_row(

@@ -306,6 +306,10 @@ def test_jsonl_numbers_inside_nested_values_are_still_json():
     [
         ("a.csv", b'\xef\xbb\xbf"order_id","Amount "\r\n', ["order_id", "Amount "]),
         ("a.csv.gz", gzip.compress(b"order_id,amt\n", mtime=0), ["order_id", "amt"]),
+        ("a.csv", b"\n \t\r\n\xef\xbb\xbforder_id,amt\n", ["\ufefforder_id", "amt"]),
+        ("a.csv", b"\xef\xbb\xbf\n\norder_id,amt\n", ["order_id", "amt"]),
+        ("a.csv.gz", gzip.compress(b"\n  \norder_id,amt\n", mtime=0), ["order_id", "amt"]),
+        ("a.csv", b"\n\n \n", None),  # blank lines only: no header
         ("a.csv", b"", None),
         ("a.csv", b'"order_id,amt\n', None),  # a quote never closed: the reader breaks it
         ("a.csv.gz", b"not gzip", None),

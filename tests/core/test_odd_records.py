@@ -158,6 +158,26 @@ def test_a_file_whose_header_cannot_be_read_is_one_record_with_the_files_text():
     assert raw["raw_record"].iloc[0] == data.decode()
 
 
+def test_an_unreadable_header_after_blank_lines_is_broken_at_its_own_line():
+    data = b'\n  \n\norder_id,"cust"omer_id\nA,c\n'
+    raw = read("x.csv", data)
+    assert summary(raw) == [("-", 4, "unparseable_header")]
+    assert raw["raw_record"].iloc[0] == data.decode()
+
+
+@pytest.mark.parametrize("text", [b"\n\n", b" \t\n\r\n", b""])
+def test_a_csv_file_of_blank_lines_only_has_no_record(text):
+    assert read("x.csv", text).empty
+
+
+def test_a_whitespace_line_after_the_header_is_still_a_broken_record():
+    """Only the blank lines before the header are skipped: after it, an empty line is no
+    record and a line of spaces a record of one field (field_count)."""
+    raw = read("x.csv", b"\n" + HEADER + b"A,c,1\n\n  \nB,c,2\n")
+    assert [(o, line) for o, line, _ in summary(raw)] == [("A", 3), ("-", 5), ("B", 6)]
+    assert summary(raw)[1][2].startswith("field_count")
+
+
 def test_an_unclosed_quote_breaks_its_own_line_only():
     raw = read("x.csv", HEADER + b'A,c,1\nB,"oops,2\nC,c,3\nD,c,4\n')
     assert summary(raw) == [("A", 2, None), ("-", 3, "csv_syntax"), ("C", 4, None), ("D", 5, None)]

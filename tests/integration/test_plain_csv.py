@@ -17,6 +17,7 @@ from devtools import simulate
 from orders_core.cleaning import raw_table
 from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
+from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.pii import names_email
 from orders_core.plain_csv import plain_header
 from orders_core.raw_frame import LandedFile, extra_columns, with_partition_date
@@ -50,11 +51,15 @@ def both_ways(path: Path, day: dt.date = DAY) -> tuple[list | None, list]:
     uri = path.as_uri()
     engine = raw_session()
     with path.open("rb") as handle:
-        header = plain_header(handle, CONTRACT)
+        plain = plain_header(handle, CONTRACT)
     loaded = None
-    if header is not None:
+    if plain is not None:
+        header = plain.cells
         lineage = lineage_of(uri, header, day)
-        if engine.load_plain_csv("raw.raw_orders", str(path), header, lineage, extras_of(header)):
+        extras = extras_of(header)
+        if engine.load_plain_csv(
+            "raw.raw_orders", str(path), header, lineage, extras, skip=plain.skip
+        ):
             loaded = raw_rows(engine.conn)
     reader = raw_session()
     data = path.read_bytes()
@@ -70,7 +75,7 @@ def test_a_fully_quoted_file_is_plain():
     import io
 
     text = b'"order_id","amount"\n"o1","1,5"\n"","2"\n"o3",""'
-    assert plain_header(io.BytesIO(text), CONTRACT) == ["order_id", "amount"]
+    assert plain_header(io.BytesIO(text), CONTRACT).cells == ["order_id", "amount"]
 
 
 def test_generated_days_load_identically(tmp_path):
@@ -143,8 +148,7 @@ def test_a_plain_looking_file_the_strict_scan_refuses_loads_nothing(tmp_path, te
     path = tmp_path / "f.csv"
     path.write_bytes(text)
     with path.open("rb") as handle:
-        header = plain_header(handle, CONTRACT)
-    assert header is not None
+        header = plain_header(handle, CONTRACT).cells
     engine = raw_session()
     lineage = plain_csv_lineage(DAY)
     assert engine.load_plain_csv("raw.raw_orders", str(path), header, lineage) is False
@@ -474,6 +478,65 @@ def test_a_byte_order_mark_before_the_header_loads_as_the_reader_reads_it(tmp_pa
     assert engine is not None and engine == reader
 
 
+BODY = b"order_id,amount\no1,1\no2,2\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        (b"\n" + BODY, [3, 4]),
+        (b"\n\n\n" + BODY, [5, 6]),
+        (b" \t\n  \n" + BODY, [4, 5]),  # whitespace-only lines
+        (b"\xef\xbb\xbf\n" + BODY, [3, 4]),  # after a byte-order mark
+        (b"\r\n \r\n" + BODY.replace(b"\n", b"\r\n"), [4, 5]),  # CR LF throughout
+        (b'\n"order_id","amount"\n"o1","1"\n"o2","2"', [3, 4]),  # quoted, no last line end
+        (b"\n\norder_id,amount\n", []),  # a header and no record
+    ],
+)
+def test_blank_lines_before_the_header_load_as_the_reader_reads_them(tmp_path, text, lines):
+    """Most CSV tools take the first line that is not blank as the header: so do the
+    engine's scan (``skip``) and the reader, each record keeping its line in the file."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    engine, reader = both_ways(path)
+    assert engine is not None and engine == reader
+    frame = read_landed_files(CONTRACT, [LandedFile(path.as_uri(), "f.csv", len(text), text)])
+    assert list(frame["source_line"]) == lines
+    assert (
+        frame["parse_error"].isna().all() and list(frame["order_id"]) == ["o1", "o2"][: len(lines)]
+    )
+    gzipped = gzip.compress(text, mtime=0)
+    engine = _landed_rows(tmp_path / "engine", "f.csv.gz", gzipped, engine_only=True)
+    reader = _landed_rows(tmp_path / "reader", "f.csv.gz", gzipped, engine_only=False)
+    assert engine is not None and _same_but_source(engine, reader)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        b"\r\n",  # a CR LF blank line before an LF header
+        b"\n" * (MAX_RECORD_BYTES + 1),  # more blank lines than a record's bytes
+    ],
+)
+def test_blank_lines_the_engine_may_not_skip_are_left_to_the_reader(tmp_path, lead):
+    path = tmp_path / "f.csv"
+    path.write_bytes(lead + BODY)
+    engine, reader = both_ways(path)
+    assert engine is None and len(reader) == 2
+    frame = read_landed_files(CONTRACT, [LandedFile(path.as_uri(), "f.csv", 0, path.read_bytes())])
+    assert frame["parse_error"].isna().all()
+    assert list(frame["source_line"]) == [lead.count(b"\n") + 2, lead.count(b"\n") + 3]
+
+
+def test_a_lone_carriage_return_before_the_header_is_left_to_the_reader(tmp_path):
+    """The file's lines then end at CR (its first line break): the reader keeps it as one
+    broken record, and the engine does not load it."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b" \r \n" + BODY)
+    engine, reader = both_ways(path)
+    assert engine is None and len(reader) == 1
+
+
 def test_a_last_field_left_empty_is_still_the_engines(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b'order_id,amount,promo\no1,1,\n"o,2",2,""\no3,3,x\n')
@@ -490,13 +553,16 @@ ODD_FIELDS = [' "a"', '"a" ', 'a"b', ' ""', '""a""', '"a"b"', '"a""', '"a"""b"']
 @pytest.mark.parametrize("seed", range(4))
 def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
     """Random records (ragged ones, empty fields beyond the header, quotes of every
-    shape, LF or CR LF): every file the engine agrees to load gives the reader's rows."""
+    shape, LF or CR LF, blank lines before the header): every file the engine agrees to
+    load gives the reader's rows."""
     rng = random.Random(seed)
     loaded = 0
     for n in range(60):
         header = rng.choice([["order_id", "amount"], ["order_id", "amount", "promo"]])
         end = rng.choice(["\n", "\r\n"])
-        lines = [",".join(header)]
+        # Blank lines before the header (their ends now and then not the header's).
+        lead = [rng.choice(["", " ", "\t", " \t "]) for _ in range(rng.choice([0] * 6 + [1, 3]))]
+        lines = [*lead, ",".join(header)]
         for _ in range(rng.randint(1, 4)):
             count = len(header) + rng.choice([0] * 18 + [1, -1])
             fields = [
@@ -507,7 +573,10 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
                 fields.append("")  # an empty field beyond the header's count
             lines.append(",".join(fields))
         path = tmp_path / f"f{n}.csv"
-        path.write_bytes((end.join(lines) + rng.choice([end, ""])).encode())
+        text = end.join(lines) + rng.choice([end, ""])
+        if lead and rng.random() < 0.2:
+            text = text.replace(end, "\r\n" if end == "\n" else "\n", 1)
+        path.write_bytes(text.encode())
         engine, reader = both_ways(path)
         if engine is not None:
             loaded += 1
@@ -526,8 +595,7 @@ def test_a_file_left_to_the_reader_after_its_extras_are_scanned_leaves_the_sessi
     data = csv_bytes(rows, [*HEADER, "promo"])
     path.write_bytes(data)
     with path.open("rb") as handle:
-        header = plain_header(handle, CONTRACT)
-    assert header is not None
+        header = plain_header(handle, CONTRACT).cells
     session = raw_session()
     lineage = lineage_of(path.as_uri(), header)
     assert not session.load_plain_csv(
@@ -628,7 +696,7 @@ def test_loads_run_on_one_engine_thread_and_the_session_puts_its_threads_back(tm
     good.write_bytes(csv_bytes(order_rows(3, DAY)))
     ragged.write_bytes(csv_bytes(order_rows(2, DAY, prefix="r-")) + b"ragged\n")
     with good.open("rb") as handle:
-        header = plain_header(handle, CONTRACT)
+        header = plain_header(handle, CONTRACT).cells
     session = raw_session()
     session.conn.execute("SET threads = 3")
 

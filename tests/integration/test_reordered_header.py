@@ -80,3 +80,20 @@ def test_a_reordered_header_in_a_gzip_file_is_found_too(tmp_path):
     facts, quarantined = _tables(tmp_path, data, "orders.csv.gz")
     assert len(facts) == 3
     assert [line for line, *_ in quarantined] == [5, 6, 7]
+
+
+@pytest.mark.parametrize("name", ["orders.csv", "orders.csv.gz"])
+def test_blank_lines_before_the_header_load_every_order_and_keep_the_files_lines(tmp_path, name):
+    """Blank lines before the header: read as the header, they made every record of the
+    file a broken one (field_count). The header is the first line that is not blank, the
+    engine loads the file (gzip too) and a reordered header is found at its own line."""
+    import gzip
+
+    data = b"\n \t\n" + _concatenated(SWAPPED)
+    facts, quarantined = _tables(
+        tmp_path, gzip.compress(data, mtime=0) if "gz" in name else data, name
+    )
+    assert facts == [(row["order_id"], row["customer_id"]) for row in order_rows(3, prefix="a")]
+    # Lines: 1-2 blank, 3 header, 4-6 the first export, 7 its header again, 8-9 its rows.
+    assert [line for line, *_ in quarantined] == [7, 8, 9]
+    assert all("header_reordered: line 7 " in detail for *_, detail in quarantined)

@@ -104,16 +104,16 @@ def test_ctrl_c_during_raw_orders_load_fails_the_run_without_a_retry(
     pipes = []
     load = SqlSession.load_plain_csv
 
-    def load_interrupted_once(self, table, path, header, lineage, extras=()):
+    def load_interrupted_once(self, table, path, header, lineage, extras=(), skip=0):
         """The first engine load scans the landed file's bytes through an interrupted pipe."""
         loads.append(path)
         if len(loads) > 1:
-            return load(self, table, path, header, lineage, extras)
+            return load(self, table, path, header, lineage, extras, skip)
         folder = tmp_path / "pipe"
         folder.mkdir()
         with interrupted_pipe(folder, Path(path).read_bytes(), send_sigint) as pipe:
             pipes.append(pipe)
-            return load(self, table, str(pipe.path), header, lineage, extras)
+            return load(self, table, str(pipe.path), header, lineage, extras, skip)
 
     monkeypatch.setattr(SqlSession, "load_plain_csv", load_interrupted_once)
     settings = settings_for(tmp_path)

@@ -356,6 +356,12 @@ def corpus() -> list[Case]:
             min_cleaned=2,
         ),
         _case(
+            "blank_lines_before_the_header",
+            # read as the header, the first blank line made every record a field_count one
+            _raw("blank_lead", b"\n \t\n" + csv_bytes(order_rows(3))),
+            min_cleaned=3,
+        ),
+        _case(
             "lone_cr_outside_quotes",
             # the csv module ended a record at the CR: two records on one line, one key
             _raw("lone_cr", csv_bytes(_rows(region="north\rwest"))),
