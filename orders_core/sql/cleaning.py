@@ -29,7 +29,11 @@ Rules, in priority order (the first broken one is the reason code):
    (``negative_<column>`` when it is 0) and the maximum (``<column>_out_of_range``).
    ``-0`` is read as 0;
 7. text: ``invalid_<column>`` for a JSON array or object, a pattern or an allowed set;
-8. ``formula_like_<column>``: free text that starts like a spreadsheet formula;
+8. ``nul_in_<column>``: free text holding a NUL character (``\\x00``, landed in a CSV
+   value, a JSON ``\\u0000`` or a Parquet string), which C-string clients cut the text
+   at and PostgreSQL refuses; identifiers and coded values already fail their pattern
+   or allowed set;
+   ``formula_like_<column>``: free text that starts like a spreadsheet formula;
    ``email_in_<column>``: free text (not the PII column) that holds an e-mail address;
 9. ``order_ts_outside_partition``: the UTC date of order_ts is not the landing day;
 10. ``updated_at_before_order_ts``;
@@ -168,6 +172,14 @@ def rules(contract: Contract) -> list[Rule]:
                     f"t_{name}",
                 )
             )
+    for spec in contract.free_text:
+        found.append(
+            Rule(
+                f"nul_in_{spec.name}",
+                f"contains(t_{spec.name}, chr(0))",
+                _lit("holds a NUL character (U+0000): never published in a text column"),
+            )
+        )
     if contract.formula_prefixes:
         prefixes = ", ".join(_lit(c) for c in contract.formula_prefixes)
         for spec in contract.free_text:

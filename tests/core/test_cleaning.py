@@ -166,6 +166,27 @@ def test_an_email_in_free_text_is_quarantined_not_published():
     assert result.quarantined["reason_code"].tolist() == ["email_in_region"]
 
 
+def test_a_nul_character_in_free_text_is_quarantined_not_published():
+    """A NUL (\\x00) cuts the text in C-string clients and PostgreSQL refuses it: the row
+    is quarantined with its reason, the e-mail column's too (it would be hashed)."""
+    result = clean(
+        [
+            row(order_id="o1", region="no\x00rth"),
+            row(order_id="o2", region="\x00"),
+            row(order_id="o3", customer_email="ann\x00@example.com"),
+            row(order_id="o4", region="north"),
+        ]
+    )
+    assert result.cleaned["order_id"].tolist() == ["o4"]
+    assert result.quarantined["reason_code"].tolist() == [
+        "nul_in_region",
+        "nul_in_region",
+        "nul_in_customer_email",
+    ]
+    assert all("NUL character" in d for d in result.quarantined["reason_detail"])
+    assert result.quarantined["region"].tolist()[:2] == ["no\x00rth", "\x00"]  # as landed
+
+
 def test_an_email_with_letters_beyond_ascii_in_free_text_is_quarantined():
     result = clean(
         [

@@ -395,6 +395,15 @@ def corpus() -> list[Case]:
             reasons={"formula_like_region"},
         ),
         _case(
+            "nul_in_text",
+            # published as landed: a C-string client cut the region at the NUL
+            [
+                _csv("nul_text", _rows(region="no\x00rth")),
+                _jsonl("nul_text", [{**_rows(1)[0], "order_id": "j1", "region": "we\x00st"}]),
+            ],
+            reasons={"nul_in_region"},
+        ),
+        _case(
             "sql_in_id",
             _csv("sql_id", _rows(order_id="1'; DROP TABLE orders; --")),
             reasons={"invalid_order_id"},

@@ -661,6 +661,14 @@ WITH texts AS (
         FALSE
       )
       THEN 'invalid_customer_email'
+      WHEN COALESCE(parse_error IS NULL AND (
+        CONTAINS(t_region, CHR(0))
+      ), FALSE)
+      THEN 'nul_in_region'
+      WHEN COALESCE(parse_error IS NULL AND (
+        CONTAINS(t_customer_email, CHR(0))
+      ), FALSE)
+      THEN 'nul_in_customer_email'
       WHEN COALESCE(
         parse_error IS NULL AND (
           SUBSTRING(t_region, 1, 1) IN ('=', '+', '-', '@')
@@ -1157,6 +1165,18 @@ SELECT
             FALSE
           )
           THEN 'invalid_customer_email: ' || COALESCE(t_customer_email, 'null')
+        END,
+        CASE
+          WHEN COALESCE(parse_error IS NULL AND (
+            CONTAINS(t_region, CHR(0))
+          ), FALSE)
+          THEN 'nul_in_region: ' || COALESCE('holds a NUL character (U+0000): never published in a text column', 'null')
+        END,
+        CASE
+          WHEN COALESCE(parse_error IS NULL AND (
+            CONTAINS(t_customer_email, CHR(0))
+          ), FALSE)
+          THEN 'nul_in_customer_email: ' || COALESCE('holds a NUL character (U+0000): never published in a text column', 'null')
         END,
         CASE
           WHEN COALESCE(
