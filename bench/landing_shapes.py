@@ -175,6 +175,16 @@ def write_shape(shape: str, orders: int) -> Path:
                 f"COPY (SELECT * FROM read_csv('{base}', all_varchar = true)) TO"  # noqa: S608
                 f" '{folder / name}' (FORMAT json{codec})"
             )
+    elif shape == "jsonl-typed":  # money and quantity as JSON numbers where they are numbers
+        number = "if(regexp_full_match({0}, '[0-9]+(\\.[0-9]+)?'), {0}::DECIMAL(12,2), NULL)"
+        with duckdb.connect() as conn:
+            conn.execute(
+                f"COPY (SELECT * REPLACE ({number.format('amount')} AS amount,"  # noqa: S608
+                f" {number.format('unit_price')} AS unit_price,"
+                " if(regexp_full_match(quantity, '[0-9]+'), quantity::INTEGER, NULL) AS quantity)"
+                f" FROM read_csv('{base}', all_varchar = true)) TO"
+                f" '{folder / 'part-000.jsonl'}' (FORMAT json)"
+            )
     elif shape in ("jsonl-varied", "jsonl-varied-gz"):
         gz = shape.endswith("-gz")
         _jsonl_varied(base, folder / ("part-000.jsonl" + (".gz" if gz else "")), compress=gz)

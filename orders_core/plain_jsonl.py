@@ -4,9 +4,15 @@ The reader (:mod:`orders_core.jsonl_reader`) keeps every value as the text it la
 numbers as written (``1.10``, ``-0``), repeated keys numbered, nested values as sorted
 JSON. The engine's JSON functions re-print numbers and keep the last of repeated keys, so
 it may load only the files where none of that can happen, the common export: every line
-one flat object naming the same keys in the same order, every value a JSON string or
-``null``. For such a file the reader's header is the first line's keys and each value
-its string, which the engine's ``json_extract_string`` decodes as Python's ``json`` does.
+one flat object naming the same keys in the same order, every value a JSON string, a
+number, ``true``, ``false`` or ``null``. For such a file the reader's header is the first
+line's keys, and each value its string (which the engine's ``json_extract_string``
+decodes as Python's ``json`` does) or the token as landed: a JSON number's text is the
+reader's text of it (a fraction or an exponent kept as written; an integer's text is its
+``int``'s, JSON allowing no leading zero or plus, and ``-0`` kept as written), and
+``true`` / ``false`` are the reader's texts of the booleans. So the engine reads each string
+with ``json_extract_string`` and takes any other value's token from the line itself
+(:func:`token_pattern`), where its JSON functions would re-print a number.
 
 Proven in two parts:
 
@@ -20,7 +26,8 @@ Proven in two parts:
   there is no byte-order mark;
 - in the engine, before it inserts a row (``SqlSession.load_plain_jsonl``): every line
   fully matches :func:`line_pattern` (the header's keys in order, each with a string of
-  plain characters and simple escapes, or ``null``; JSON whitespace between tokens), and
+  plain characters and simple escapes, a JSON number, ``true``, ``false`` or ``null``;
+  JSON whitespace between tokens; no ``NaN`` or ``Infinity``, which Python reads), and
   none is over the record size limit. A string's escapes are the simple ones and ``\\u``
   escapes of characters other than NUL and the surrogates (a lone surrogate makes the
   reader's record broken; a pair is left to the reader too).
@@ -50,11 +57,15 @@ _ALLOWED = bytes(b for b in range(256) if b >= 0x20 or b in b"\t\n")
 # escapes of any character but NUL and the UTF-16 surrogates (D800-DFFF).
 _SPACE = r"[ \t]*"
 _UNICODE_ESCAPE = (
-    r"\\u(?:0(?:0(?:0[1-9a-fA-F]|[1-9a-fA-F][0-9a-fA-F])|[1-9a-fA-F][0-9a-fA-F]{2})"
+    r"u(?:0(?:0(?:0[1-9a-fA-F]|[1-9a-fA-F][0-9a-fA-F])|[1-9a-fA-F][0-9a-fA-F]{2})"
     r"|[1-9a-cA-Ce-fE-F][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})"
 )
-_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|' + _UNICODE_ESCAPE + r')*"'
-_VALUE = f"(?:{_STRING}|null)"
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|' + _UNICODE_ESCAPE + r'))*"'
+_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_VALUE = f"(?:{_STRING}|{_NUMBER}|true|false|null)"
+
+
+_SCALARS = (str, int, float)  # bool is an int
 
 
 class _Members(list):
@@ -80,7 +91,7 @@ def plain_jsonl_first_line(first: bytes, contract: Contract) -> list[str] | None
         len(keys) > MAX_FILE_KEYS
         or len(set(keys)) != len(keys)
         or len(set(named)) != len(named)
-        or not all(isinstance(value, str) or value is None for _, value in pairs)
+        or not all(isinstance(value, _SCALARS) or value is None for _, value in pairs)
         or not all(key and json_safe(key) and len(key) <= MAX_HEADER_NAME_BYTES for key in keys)
     ):
         return None
@@ -111,17 +122,26 @@ def _plain_bytes(data: bytes) -> bool:
 def line_pattern(keys: list[str]) -> str:
     """An RE2 pattern that a line fully matches when it is one JSON object naming exactly
     ``keys`` (plain ASCII: :func:`plain_jsonl_first_line`), in that order, each with a
-    string (plain characters and simple escapes) or ``null``."""
+    string (plain characters and simple escapes), a number, ``true``, ``false`` or
+    ``null``."""
     members = f"{_SPACE},{_SPACE}".join(
         f'"{_literal(key)}"{_SPACE}:{_SPACE}{_VALUE}' for key in keys
     )
-    return f"{_SPACE}\\{{{_SPACE}{members}{_SPACE}\\}}{_SPACE}"
+    return f"^{_SPACE}\\{{{_SPACE}{members}{_SPACE}\\}}{_SPACE}$"
 
 
 def _literal(text: str) -> str:
     """``text`` (plain ASCII) as an RE2 literal: letters and digits as they are, every
     other character as a hexadecimal escape."""
     return "".join(c if c.isalnum() or c == "_" else f"\\x{ord(c):02x}" for c in text)
+
+
+def token_pattern(key: str) -> str:
+    """An RE2 pattern whose group 1 is the token of ``key``'s value in a line that fully
+    matches :func:`line_pattern` (the value not a string: a number, ``true``, ``false``).
+    The key's opening quote must follow a ``{`` or a ``,`` (and JSON whitespace): inside
+    a string value every quote follows a backslash, so only the member itself matches."""
+    return f'[{{,]{_SPACE}"{_literal(key)}"{_SPACE}:{_SPACE}([^ \\t,}}]+)'
 
 
 def json_path(key: str) -> str:

@@ -299,24 +299,32 @@ class SqlSession:
     ) -> bool:
         """Load a plain JSON Lines file (``orders_core.plain_jsonl``) into ``table`` with the
         engine's own scan of its lines, as :meth:`load_plain_csv` loads a CSV file: each
-        contract key's string into its column (``null`` as NULL, ``""`` as the empty
-        text, as the reader reads them), ``lineage`` on every row, ``source_line`` = the
-        line's number, and the ``extras`` as the reader's JSON. First, on the engine's
-        threads, every line must fully match ``plain_jsonl.line_pattern(keys)`` and fit
-        the record size limit, and every extra value be plain ASCII: else False, with
-        nothing loaded (a file the scan refuses, invalid UTF-8 say, aborts a
-        :meth:`transaction`, as there)."""
+        contract key's value into its column (a string decoded, ``""`` staying the empty
+        text; a number, ``true`` or ``false`` as its token landed; ``null`` as NULL: as
+        the reader reads them), ``lineage`` on every row, ``source_line`` = the line's
+        number, and the ``extras`` as the reader's JSON. First, on the engine's threads,
+        every line must fully match ``plain_jsonl.line_pattern(keys)`` and fit the record
+        size limit, and every extra value be plain ASCII: else False, with nothing loaded
+        (a file the scan refuses, invalid UTF-8 say, aborts a :meth:`transaction`, as
+        there)."""
         from orders_core.landed_text import MAX_RECORD_BYTES
-        from orders_core.plain_jsonl import json_path, line_pattern
+        from orders_core.plain_jsonl import json_path, line_pattern, token_pattern
 
-        paths = ", ".join("'" + json_path(key).replace("'", "''") + "'" for key in keys)
         lines = (
             "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,"
             " delim = '\x01', quote = '', escape = '', new_line = '\\n', strict_mode = true)"
         )
-        values = f"json_extract_string(line, [{paths}]) AS v"
-        positions = [f"v[{i + 1}]" for i in range(len(keys))]
         pattern = line_pattern(keys).replace("'", "''")
+        paths = ", ".join("'" + json_path(key).replace("'", "''") + "'" for key in keys)
+        # One parse of the line for every string, one for the values' types: a value that
+        # is not a string or null is taken as its token, from the line.
+        values = f"json_extract_string(line, [{paths}]) AS v, json_type(line, [{paths}]) AS t"
+        tokens = [token_pattern(key).replace("'", "''") for key in keys]
+        positions = [
+            f"CASE WHEN t[{i}] IN ('VARCHAR', 'NULL') THEN v[{i}]"
+            f" ELSE regexp_extract(line, '{token}', 1) END"
+            for i, token in enumerate(tokens, start=1)
+        ]
         plain = (
             f"coalesce(bool_and(line IS NOT NULL AND strlen(line) <= {MAX_RECORD_BYTES:d}"
             f" AND regexp_full_match(line, '{pattern}')), true)"
@@ -331,7 +339,7 @@ class SqlSession:
             self._insert_file(
                 _FileRows(table, path, keys, lineage, extras, emails),
                 positions,
-                f"(SELECT row_number() OVER () AS n, {values} FROM {lines})",  # noqa: S608
+                f"(SELECT row_number() OVER () AS n, line, {values} FROM {lines})",  # noqa: S608
                 "n",
                 empty_is_null=False,
             )

@@ -60,9 +60,8 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
 @pytest.mark.parametrize(
     "text",
     [
-        b'{"order_id": "o1", "amount": 1.10}\n',  # a number: the reader keeps its text
-        b'{"order_id": "o1", "amount": true}\n',
-        b'{"order_id": "o1", "amount": {"v": "1"}}\n',  # nested
+        b'{"order_id": "o1", "amount": {"v": "1"}}\n',  # nested: the reader sorts its JSON
+        b'{"order_id": "o1", "amount": [1, 2]}\n',
         b'{"order_id": "o1", "order_id": "o2"}\n',  # a repeated key: the reader numbers it
         b'{"order_id": "o1", "Order ID": "o2"}\n',  # two keys naming one contract column
         b'{"order_id": "o1", "promoci\\u00f3n": "x"}\n',  # a key the JSON would escape
@@ -89,7 +88,10 @@ def test_files_the_engine_may_not_load_are_refused_before_any_sql(tmp_path, text
 @pytest.mark.parametrize(
     "second_line",
     [
-        b'{"order_id": "o2", "amount": 2}',  # a number
+        b'{"order_id": "o2", "amount": {"v": 2}}',  # nested
+        b'{"order_id": "o2", "amount": 01}',  # not a JSON number
+        b'{"order_id": "o2", "amount": 1.}',
+        b'{"order_id": "o2", "amount": Infinity}',
         b'{"order_id": "o2", "amount": null, "amount": "2"}',  # a repeated key
         b'{"amount": "2", "order_id": "o2"}',  # the keys in another order
         b'{"order_id": "o2"}',  # a key missing
@@ -122,7 +124,8 @@ def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, second_
         (b'{"order_id": "o1", "amount": null}\n', ["order_id", "amount"]),
         (b'{"Order ID":"o1","promo code":"x"}', ["Order ID", "promo code"]),  # no line end
         (b'\t{ "order_id" :"o1" }  \n', ["order_id"]),  # JSON whitespace
-        (b'{"order_id": 1}\n', None),
+        (b'{"order_id": 1, "amount": 1.10, "promo": true}\n', ["order_id", "amount", "promo"]),
+        (b'{"order_id": {"a": 1}}\n', None),
         (b'{"order_id": "o1", "it\'s": "x"}\n', ["order_id", "it's"]),
     ],
 )
@@ -151,30 +154,44 @@ STRINGS = [
     "10.50",
     "  padded  ",
 ]
-OTHERS = [None, 1, -0.0, 1.10, True, [1, "a"], {"b": 1, "a": 2}]
+OTHERS = [None, True, False, [1, "a"], {"b": 1, "a": 2}]
+# Number tokens as they may land (the reader keeps each as written), and ones Python
+# reads that JSON does not allow.
+NUMBERS = ["0", "-0", "1", "-5", "1.10", "1E2", "1e400", "0.0e0", "-12.5e-3", "9" * 30]
+NOT_JSON = ["NaN", "Infinity", "-Infinity"]
 
 
 def _value(rng: random.Random):
-    return rng.choice(OTHERS) if rng.random() < 0.05 else rng.choice(STRINGS)
+    draw = rng.random()
+    if draw < 0.05:
+        return rng.choice(OTHERS)
+    if draw < 0.2:  # a token put in place of its placeholder by _line
+        return f"<{rng.choice(NUMBERS if rng.random() < 0.9 else NOT_JSON)}>"
+    return rng.choice(STRINGS)
 
 
 def _line(rng: random.Random, record: dict) -> str:
-    """One JSON text of ``record``: compact or spaced, ASCII-escaped or not."""
+    """One JSON text of ``record``: compact or spaced, ASCII-escaped or not, with each
+    ``"<token>"`` value written as the bare token."""
     ensure_ascii = rng.random() < 0.5
     if rng.random() < 0.5:
-        return json.dumps(record, ensure_ascii=ensure_ascii)
-    text = json.dumps(record, ensure_ascii=ensure_ascii, separators=(",", ":"))
-    return (" " * rng.randint(0, 1)) + text + ("\t" * rng.randint(0, 1))
+        text = json.dumps(record, ensure_ascii=ensure_ascii)
+    else:
+        text = json.dumps(record, ensure_ascii=ensure_ascii, separators=(",", ":"))
+        text = (" " * rng.randint(0, 1)) + text + ("\t" * rng.randint(0, 1))
+    for token in {*NUMBERS, *NOT_JSON}:
+        text = text.replace(f'"<{token}>"', token)
+    return text
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
-    """Random files of random values (strings of every shape, escaped or not, numbers,
-    nested values, nulls), with extra keys (e-mail ones among them), keys missing or
+    """Random files of random values (strings of every shape, escaped or not, number
+    tokens as landed, NaN and Infinity, booleans, nested values, nulls), with extra keys (e-mail ones among them), keys missing or
     reordered on some lines: every file the engine agrees to load gives the reader's
     rows."""
     rng = random.Random(seed)
-    loaded = 0
+    loaded = numbers = 0
     for n in range(50):
         keys = rng.choice(
             [
@@ -183,9 +200,10 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
                 ["Order ID", "customer_email", "contact", "note"],
             ]
         )
-        lines = []
+        lines, records = [], []
         for _ in range(rng.randint(1, 5)):
             record = {key: _value(rng) for key in keys}
+            records.append(record)
             if rng.random() < 0.03:
                 record.pop(rng.choice(keys))
             if rng.random() < 0.03:
@@ -196,13 +214,15 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
         engine, reader = both_ways(path)
         if engine is not None:
             loaded += 1
+            numbers += any(f"<{token}>" in str(r) for r in records for token in NUMBERS)
             assert engine == reader, path.read_bytes()
     assert loaded >= 5  # not vacuous: plain files are drawn too
+    assert numbers  # and some of them hold number tokens
 
 
 def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance):
     """A range of days landed as JSON Lines, plain and gzip: plain files go through the
-    engine inside the replacing transaction, one that looks plain but holds a number on
+    engine inside the replacing transaction, one that looks plain but names fewer keys on
     its last line is refused there and read by the reader after the rollback, one with a
     nested value is the reader's at once. raw.raw_orders then holds exactly the reader's
     rows, and the engine loaded the plain files."""
