@@ -57,7 +57,7 @@ from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
 REFUSED_FILES = tables.REFUSED_FILES_METADATA
-# Transactions that load plain-looking CSV and JSON Lines files straight into
+# Transactions that load plain-looking CSV, JSON Lines and Parquet files straight into
 # raw.raw_orders (one more per file the engine does not load) before every such file is
 # staged.
 DIRECT_LOAD_ATTEMPTS = 3
@@ -182,7 +182,7 @@ def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float
 
 
 class _NotLoaded(Exception):
-    """A CSV or JSON Lines file the engine did not load inside the replacing transaction
+    """A CSV, JSON Lines or Parquet file the engine did not load inside the replacing transaction
     (not plain, or refused by its strict scan, which aborts a DuckDB transaction): roll
     back."""
 
@@ -192,13 +192,13 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
     leaves the old rows); the listing of each day and the days' profiles.
 
     Files that do not go straight into the table are first appended, one at a time, to a
-    session table: by the engine's scan when they are plain CSV or JSON Lines (gzip or
-    remote ones through a temporary plain copy), else by the reader (rows appended inside
+    session table: by the engine's scan when they are plain CSV, JSON Lines or Parquet
+    (gzip or remote ones through a temporary plain copy), else by the reader (rows appended inside
     a DuckDB transaction stay in memory: a day of 2M rows in gzip files took 1.7 GiB).
     Where the engine loads inside a transaction (DuckDB, local files), the CSV and JSON
-    Lines files whose first line is plain, gzip or not, then go straight into the table
-    in the replacing transaction: staging them too
-    spilled a range of days and copied every row twice (bench/RESULTS.md). A file the
+    Lines files whose first line is plain (gzip or not) and the Parquet files whose
+    footer is, then go straight into the table in the replacing transaction: staging them
+    too spilled a range of days and copied every row twice (bench/RESULTS.md). A file the
     engine does not load there rolls the transaction back (DuckDB has no savepoints) and
     is read into the session table, and the transaction starts again; after
     ``DIRECT_LOAD_ATTEMPTS`` every remaining such file is staged as well (the engine's
@@ -254,8 +254,8 @@ def _replace_days(session, landing: LandingZone, contract, days) -> tuple[dict, 
 
 def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
     """A local CSV (JSON Lines) file, plain or gzip, whose first line is a plain header
-    (plain record; one line read):
-    worth loading inside the transaction. A file with extra columns, say, is staged at
+    (plain record; one line read), or a Parquet file whose footer is plain: worth loading
+    inside the transaction. A file with extra columns, say, is staged at
     once instead of costing a rolled-back transaction."""
     fmt = file_format(info.name)
     if not session.scans_files or fmt not in ENGINE_FORMATS:
@@ -268,8 +268,8 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
-    """Append one landed file to the session table: a plain CSV or JSON Lines file (gzip
-    or remote ones through a temporary copy) by the engine's own scan, any other (or one
+    """Append one landed file to the session table: a plain CSV, JSON Lines or Parquet
+    file (gzip or remote ones through a temporary copy) by the engine's own scan, any other (or one
     the scan refuses) by the lossless reader."""
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
@@ -354,8 +354,8 @@ def _append(session, contract, frame, day) -> None:
 
 
 def _engine_loaded(session, landing: LandingZone, info, contract, day, target) -> bool:
-    """Load a plain CSV or JSON Lines file (``orders_core.plain_csv``,
-    ``orders_core.plain_jsonl``) into ``target`` with the engine's
+    """Load a plain CSV, JSON Lines or Parquet file (``orders_core.plain_csv``,
+    ``plain_jsonl``, ``plain_parquet``) into ``target`` with the engine's
     own scan, streaming: the same rows as the reader, without holding the file in Python.
     False when the file is not plain, the engine cannot scan it, or refused it."""
     stack, (local, header) = _checked_file(session, landing, info, contract)
@@ -435,12 +435,12 @@ def _load_checked(session, info, contract, day, target, local, header) -> bool:
 
 @contextmanager
 def _engine_file(session, landing: LandingZone, info, contract):
-    """An open CSV or JSON Lines file and the path the engine scans for it: the landed
-    file itself when it is on this machine, else (gzip, S3) a temporary plain copy
-    written a chunk at a time, so a day of such files is never held in memory. None when
-    the engine does not scan files, or the copy is not worth making (Parquet, a first
-    line that is not a plain header or record) or cannot be made (a corrupt or oversized
-    gzip file: the reader reports why)."""
+    """An open CSV, JSON Lines or Parquet file and the path the engine scans for it: the
+    landed file itself when it is on this machine, else (gzip, S3) a temporary plain copy
+    written a chunk at a time (a Parquet file on S3: its temporary download), so a day of
+    such files is never held in memory. None when the engine does not scan files, or the
+    copy is not worth making (a first line that is not a plain header or record) or
+    cannot be made (a corrupt or oversized gzip file: the reader reports why)."""
     fmt = file_format(info.name)
     if not session.scans_files or fmt not in ENGINE_FORMATS:
         yield None
@@ -451,8 +451,11 @@ def _engine_file(session, landing: LandingZone, info, contract):
         return
     if fmt == "parquet":  # a file on S3: its temporary download, opened by its descriptor
         with landing.stream(info) as landed:
-            path = f"/proc/self/fd/{landed.fileno()}"
-            yield (landed, path) if os.path.exists(path) else None
+            try:
+                path = f"/proc/self/fd/{landed.fileno()}"
+            except (OSError, ValueError):  # io.UnsupportedOperation: a stream in memory
+                path = ""
+            yield (landed, path) if path and os.path.exists(path) else None
         return
     with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         first = _plain_head(text, contract, fmt)

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from orders_core.contract import load_contract
-from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
+from orders_core.plain_jsonl import MAX_KEYS, plain_jsonl_first_line, plain_jsonl_header
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
 from tests.support.raw_rows import engine_rows, raw_rows, reader_rows
@@ -62,6 +62,7 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
     [
         b'{"order_id": "o1", "amount": {"v": "1"}}\n',  # nested: the reader sorts its JSON
         b'{"order_id": "o1", "amount": [1, 2]}\n',
+        json.dumps({f"k{i}": "v" for i in range(MAX_KEYS + 1)}).encode() + b"\n",  # wide
         b'{"order_id": "o1", "order_id": "o2"}\n',  # a repeated key: the reader numbers it
         b'{"order_id": "o1", "Order ID": "o2"}\n',  # two keys naming one contract column
         b'{"order_id": "o1", "promoci\\u00f3n": "x"}\n',  # a key the JSON would escape

@@ -101,8 +101,8 @@ def test_raw_orders_gives_up_memory_only_when_the_reader_stages_a_file(
     plain, read = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
     rows = order_rows(3, plain)
     land(tmp_path / "landing", plain, "a.csv", ("\n".join(_csv(rows)) + "\n").encode())
-    # An amount landed as a JSON number: not a plain file, the reader's (its text kept).
-    jsonl = "\n".join(json.dumps(row | {"amount": 10.5}) for row in order_rows(3, read))
+    # An amount landed as a nested value: not a plain file, the reader's (sorted JSON).
+    jsonl = "\n".join(json.dumps(row | {"amount": {"v": "10.5"}}) for row in order_rows(3, read))
     land(tmp_path / "landing", read, "b.jsonl", jsonl.encode())
 
     for day, expected in ((plain, []), (read, [READER_MEMORY])):
