@@ -10,14 +10,18 @@ import json
 import random
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orders_core.contract import load_contract
 from orders_core.plain_jsonl import MAX_KEYS, plain_jsonl_first_line, plain_jsonl_header
 from tests.support.bad_inputs import corpus
-from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
-from tests.support.raw_rows import engine_rows, raw_rows, reader_rows
+from tests.support.order_fixtures import land, order_rows
+from tests.support.raw_rows import (
+    RANGE_ORDER,
+    engine_rows,
+    raw_orders_range_with_loads,
+    reader_rows,
+)
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
@@ -227,11 +231,6 @@ def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance
     its last line is refused there and read by the reader after the rollback, one with a
     nested value is the reader's at once. raw.raw_orders then holds exactly the reader's
     rows, and the engine loaded the plain files."""
-    import dagster as dg
-
-    from orders_platform.definitions import build_definitions
-    from resources.warehouse import SqlSession
-
     landing = tmp_path / "landing"
     days = [DAY, DAY + dt.timedelta(days=1)]
     files: list[tuple[dt.date, Path]] = []
@@ -246,27 +245,8 @@ def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance
         }
         for name, data in texts.items():
             files.append((day, land(landing, day, name, data)))
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    loads: list[tuple[str, bool]] = []
-    real = SqlSession.load_plain_jsonl
-
-    def spy(self, table, path, *args):
-        loads.append((table, result := real(self, table, path, *args)))
-        return result
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(SqlSession, "load_plain_jsonl", spy)
-    try:
-        job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
-            instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
-        )
-    finally:
-        mp.undo()
-    order = "ORDER BY partition_date, source_file, source_line"
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        loaded = raw_rows(conn, order)
-    assert loaded == reader_rows(files, order)
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, days, "load_plain_jsonl")
+    assert loaded == reader_rows(files, RANGE_ORDER)
     assert len(loaded) == 2 * (5 + 4 + 4 + 1)
     # Both days' good files, straight into the table in the transaction that committed.
     assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 4

@@ -9,7 +9,6 @@ import io
 import random
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -17,8 +16,13 @@ import pytest
 from orders_core.contract import load_contract
 from orders_core.plain_parquet import plain_parquet_header
 from tests.support.bad_inputs import corpus
-from tests.support.order_fixtures import land, order_rows, range_tags, settings_for
-from tests.support.raw_rows import engine_rows, raw_rows, reader_rows
+from tests.support.order_fixtures import land, order_rows
+from tests.support.raw_rows import (
+    RANGE_ORDER,
+    engine_rows,
+    raw_orders_range_with_loads,
+    reader_rows,
+)
 
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
@@ -178,11 +182,6 @@ def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instan
     but holds text that is not UTF-8 is refused there and read by the reader after the
     rollback. raw.raw_orders then holds exactly the reader's rows, and the engine loaded
     the text files."""
-    import dagster as dg
-
-    from orders_platform.definitions import build_definitions
-    from resources.warehouse import SqlSession
-
     landing = tmp_path / "landing"
     days = [DAY, DAY + dt.timedelta(days=1)]
     files: list[tuple[dt.date, Path]] = []
@@ -199,26 +198,7 @@ def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instan
             buffer = io.BytesIO()
             pq.write_table(table, buffer)
             files.append((day, land(landing, day, name, buffer.getvalue())))
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    loads: list[tuple[str, bool]] = []
-    real = SqlSession.load_plain_parquet
-
-    def spy(self, table, path, *args):
-        loads.append((table, result := real(self, table, path, *args)))
-        return result
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(SqlSession, "load_plain_parquet", spy)
-    try:
-        job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
-            instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
-        )
-    finally:
-        mp.undo()
-    order = "ORDER BY partition_date, source_file, source_line"
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
-        loaded = raw_rows(conn, order)
-    assert loaded == reader_rows(files, order)
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, days, "load_plain_parquet")
+    assert loaded == reader_rows(files, RANGE_ORDER)
     assert len(loaded) == 2 * (5 + 3 + 2)
     assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 2

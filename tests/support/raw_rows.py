@@ -81,3 +81,35 @@ def engine_rows(path, fmt: str, day) -> list | None:
         assert rows == []  # a refusal loads nothing
         return None
     return rows
+
+
+def raw_orders_range_with_loads(tmp_path, instance, days, load: str) -> tuple[list, list]:
+    """Run raw_orders over ``days`` (landed under ``tmp_path / "landing"``) as one range
+    run, watching ``SqlSession.<load>``: the rows of raw.raw_orders (by day, file and line)
+    and each call's (target table, whether the engine loaded the file)."""
+    import dagster as dg
+    import pytest
+
+    from orders_platform.definitions import build_definitions
+    from tests.support.order_fixtures import range_tags, settings_for
+
+    settings = settings_for(tmp_path)
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    loads: list[tuple[str, bool]] = []
+    real = getattr(SqlSession, load)
+
+    def spy(self, table, path, *args):
+        loads.append((table, result := real(self, table, path, *args)))
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SqlSession, load, spy)
+        job.get_subset(asset_selection={dg.AssetKey("raw_orders")}).execute_in_process(
+            instance=instance, tags=range_tags(days[0], days[-1]), raise_on_error=False
+        )
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        return raw_rows(conn, RANGE_ORDER), loads
+
+
+# The order raw_orders_range_with_loads gives rows in.
+RANGE_ORDER = "ORDER BY partition_date, source_file, source_line"
