@@ -12,13 +12,15 @@ It then materializes every asset for the landed days on the instance in DAGSTER_
 ``make ui`` shows it), printing each step as it finishes, in two stages of range runs:
 **load and judge** (raw_orders and its checks, all days in one run), then **publish**
 (everything downstream, one run for all days). When the blocking ``metadata_anomaly``
-check holds days, the first run stops there, and the normal days are published in one
-run per stretch of consecutive normal days (customer metrics and CLV once, in the last);
-a held day's downstream is never planned, so the UI shows it missing, not failed. The
-held days are listed at the end with why and how to release them.
+check holds days, or ``schema_drift`` fails days with ERROR, the normal days are
+published in one run per stretch of consecutive normal days (customer metrics and CLV
+once, in the last); a held day's downstream is never planned, so the UI shows it
+missing, not failed. The held days are listed at the end with why and how to release
+them, the drifting days with their findings.
 
 Exit code: 0 when every landed day is published or held by metadata_anomaly (a hold is
-the platform doing its job); 1 when a run failed for any other reason, or nothing ran.
+the platform doing its job); 1 when a day failed another blocking check (its files need
+fixing; the other days are published), a run failed, or nothing ran.
 """
 
 from __future__ import annotations
@@ -271,13 +273,19 @@ def _failures(
     return found
 
 
+def _blocking_failures(checks: list[FailedCheck]) -> list[FailedCheck]:
+    """The failures with ERROR of the blocking checks other than the anomaly hold (all the
+    platform's checks that fail with ERROR are blocking)."""
+    return [c for c in checks if c.check != METADATA_ANOMALY and c.severity == "ERROR"]
+
+
 def report_blocked(checks: list[FailedCheck]) -> None:
     """The days a blocking check other than the anomaly hold failed (with ERROR), each with
     the check's own words, and what to do: the step's failure names the check only."""
-    blocked = [c for c in checks if c.check != METADATA_ANOMALY and c.severity == "ERROR"]
+    blocked = _blocking_failures(checks)
     if not blocked:
         return
-    print("Failed blocking checks (nothing downstream of them was built in that run):")
+    print("Failed blocking checks (nothing is built on those days):")
     for check in sorted(blocked, key=lambda c: (c.partition or "", c.check)):
         unreadable = check.metadata.get("unreadable_files")
         extra = f"; unreadable files: {unreadable}" if unreadable else ""
@@ -387,12 +395,22 @@ def main(argv: list[str] | None = None) -> int:
         }
         failures = _failures(result, tally, held)
         blocked = list(tally.failed_checks)
+        # Days another blocking check failed with ERROR (schema_drift): not published
+        # either, and `make run` fails on them (their files need fixing).
+        drifting = {c.partition for c in _blocking_failures(blocked) if c.partition}
+        unpublished = set(held) | drifting
         if not failures:
-            normal = stretches(days, set(held))
-            if held:
+            normal = stretches(days, unpublished)
+            if unpublished:
+                named = [
+                    f"metadata_anomaly held {', '.join(sorted(held))}" if held else "",
+                    f"schema_drift failed {', '.join(sorted(drifting - set(held)))}"
+                    if drifting - set(held)
+                    else "",
+                ]
                 print(
-                    f"metadata_anomaly held {', '.join(sorted(held))}. Publishing the "
-                    f"{len(set(days) - set(held))} other landed days in {len(normal)} run(s)."
+                    f"{'; '.join(n for n in named if n)}. Publishing the "
+                    f"{len(set(days) - unpublished)} other landed days in {len(normal)} run(s)."
                 )
             for i, (first, last) in enumerate(normal, start=1):
                 # Customer metrics and CLV cover all history: computed once, in the last run.
@@ -417,15 +435,27 @@ def main(argv: list[str] | None = None) -> int:
             report_held(held, instance.root_directory, drift)
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
-    if failures:
+    # Every day a blocking check failed with ERROR, in any run (the publish runs' quality
+    # checks too): left out while the run's other days went on.
+    failed_days = {c.partition for c in _blocking_failures(blocked) if c.partition} - set(held)
+    for check in sorted(
+        {c.check for c in _blocking_failures(blocked) if c.partition in failed_days}
+    ):
+        days_failed = sorted(
+            c.partition for c in _blocking_failures(blocked) if c.check == check and c.partition
+        )
+        print(f"FAILED {check}: {', '.join(days_failed)} not published")
+    if failures or failed_days:
         report_blocked(blocked)
     took = _seconds(time.perf_counter() - started)
-    if failures:
+    published = len(set(days) - set(held) - failed_days)
+    if failures or failed_days:
         print(
-            f"FAILED after {took} (exit code 1). Runs and logs: `make ui` (http://127.0.0.1:3000)."
+            f"FAILED after {took} (exit code 1; {published} days published). Runs and logs:"
+            " `make ui` (http://127.0.0.1:3000)."
         )
         return 1
-    summary = f"{len(set(days) - set(held))} days published"
+    summary = f"{published} days published"
     if held:
         summary += f", {len(held)} held (exit code 0: a hold is not a failure)"
     print(f"Done in {took}: {summary}. Browse it with `make ui` (http://127.0.0.1:3000).")

@@ -223,8 +223,9 @@ def test_the_console_is_quiet_one_line_per_step(demo_run):
     assert len(output.splitlines()) < 60
 
 
-def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
-    """A blocking check other than the anomaly hold (here: a file without `amount`) fails."""
+def test_a_drifting_day_exits_one_and_the_other_days_are_published(tmp_path, monkeypatch):
+    """A blocking check other than the anomaly hold (here: a file without `amount`) fails
+    a day: the other days are published, the day is not, and `make run` exits 1."""
     landing = tmp_path / "landing"
     build_landing(landing)
     row = order("C1", "carol", "2025-01-02T08:00:00Z", "5.00")
@@ -236,14 +237,23 @@ def test_a_real_failure_exits_one_and_publishes_nothing(tmp_path, monkeypatch):
         code = run_local.main([])
     output = out.getvalue()
     assert code == 1, output
-    assert "FAILED raw_orders_schema_drift" in output
+    assert "FAILED schema_drift: 2025-01-02 not published" in output
     # Which day, which check and why (Dagster's step failure names the check only).
     assert "  2025-01-02  schema_drift on raw_orders: Schema drift: missing_required amount" in (
         output
     ), output
     assert "Fix those days' landing files, then `make run` again" in output
-    assert "Publish" not in output
+    assert "schema_drift failed 2025-01-02. Publishing the 1 other landed days" in output
     assert "Daily partitions start 2025-01-01 (yours)" in output
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
+        published = conn.execute(
+            "select distinct cast(partition_date as date) from warehouse.fct_orders"
+        ).fetchall()
+        cleaned = conn.execute(
+            "select count(*) from staging.cleaned_orders where partition_date = ?", [DAY2]
+        ).fetchone()
+    assert published == [(dt.date(2025, 1, 1),)]
+    assert cleaned == (0,)
     assert not (landing / "demo.env").exists()
 
 
