@@ -5,9 +5,11 @@ A blocking check on ``raw_orders``, partitioned like it. It runs right after
 materialization metadata from the instance (a bounded window of partitions), scores
 each day of the run with :func:`orders_core.anomaly.judge_partitions` (the same landed
 days give the same verdicts however they are batched into runs) and records one
-evaluation per day, also in a single-run backfill of a range. If any day is anomalous
-the check fails with severity ERROR, so nothing downstream (cleaned_orders onwards) is
-materialized in that run: the day is **held**.
+evaluation per day, also in a single-run backfill of a range. An anomalous day fails
+with severity ERROR and is **held**: nothing downstream (cleaned_orders onwards) is
+materialized from it. When every day of the run is held, the evaluations are blocking
+and Dagster skips the downstream steps; when some pass, the cleaning cleans those and
+leaves the held days alone (:func:`asset_checks.partitioned.stops_the_run`).
 
 A day whose history window holds a day that landed but is not loaded yet (days run
 newest first, say) is not judged on the shorter history: it is **deferred** (fails the
@@ -27,7 +29,7 @@ from collections.abc import Callable, Collection, Iterator
 
 import dagster as dg
 
-from asset_checks.partitioned import check_target
+from asset_checks.partitioned import check_target, left_out_metadata, stops_the_run
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions, may_be_decided
 from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS, nothing_landed
 from orders_core.calendar import day_keys
@@ -279,6 +281,7 @@ def evaluate_days(
             )
         }
 
+    judged_days = []
     for day in days:
         target = check_target(history.raw.get(day))
         passed, severity = True, dg.AssetCheckSeverity.ERROR
@@ -297,15 +300,20 @@ def evaluate_days(
         else:
             description = "raw_orders has no materialization for this day: nothing to judge"
             metadata = {"verdict": "not_materialized", "released": False}
+        judged_days.append((day, passed, severity, description, metadata, target))
+    # Blocking only when every day of the run is held (stops_the_run): with a day that
+    # passes, the cleaning leaves the held days alone and cleans the others.
+    blocking = stops_the_run((passed, severity) for _, passed, severity, *_ in judged_days)
+    for day, passed, severity, description, metadata, target in judged_days:
         yield dg.AssetCheckEvaluation(
             asset_key=RAW_ORDERS,
             check_name=CHECK_NAME,
             passed=passed,
             severity=severity,
             description=description,
-            metadata=metadata,
+            metadata=left_out_metadata(metadata, not blocking, passed, severity),
             target_materialization_data=target,
-            blocking=True,
+            blocking=blocking,
             partition=day,
         )
 
@@ -351,12 +359,12 @@ def build_anomaly_checks(
                 held = ", ".join(span.failed_partitions)
                 context.log.warning(
                     f"held or deferred by metadata_anomaly: {held}. Nothing downstream of"
-                    " raw_orders runs for this run's days. `python -m devtools.held` lists"
-                    " why and the release command; or land corrected files for the day;"
-                    " run the other days split around it."
+                    " raw_orders is built on those days (the run's other days go on)."
+                    " `python -m devtools.held` lists why and the release command; or land"
+                    " corrected files for the day."
                 )
-                # Shown on the run in the Runs list and run page: this run stopped on a
-                # hold, not on a fault (Dagster has no run status of its own for that).
+                # Shown on the run in the Runs list and run page: this run held days (and
+                # stopped, if it held them all), not a fault (Dagster has no run status of its own for that).
                 context.instance.add_run_tags(
                     context.op_execution_context.run_id, held_run_tags(span.failed_partitions)
                 )

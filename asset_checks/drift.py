@@ -586,9 +586,9 @@ def blocking_summary(outcomes: Mapping[str, PartitionOutcome]) -> str:
         return ""
     return redact_emails(
         f"schema_drift failed with ERROR on {len(days)} day(s): {'; '.join(days)}. Nothing"
-        " downstream of raw_orders runs for this run's days. Fix those days' landing files"
-        " (the findings are in the check's metadata) and run them again with raw_orders;"
-        " run the other days split around them."
+        " downstream of raw_orders is built on those days (the run's other days go on)."
+        " Fix their landing files (the findings are in the check's metadata) and run them"
+        " again with raw_orders."
     )
 
 

@@ -30,7 +30,7 @@ It so proves that what was stored balances, not only what was computed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 
 import dagster as dg
@@ -114,13 +114,28 @@ def reconciliation_check_specs(partitions_def: dg.PartitionsDefinition) -> list[
     ]
 
 
+def not_cleaned_outcome(why: str) -> PartitionOutcome:
+    """A day the cleaning left alone (held upstream): nothing was cleaned to reconcile. A
+    warning, so it stops nothing built on the day's earlier rows (a run of the other days
+    alone would not have judged it at all), and the UI says why."""
+    return PartitionOutcome(
+        False,
+        dg.AssetCheckSeverity.WARN,
+        description=f"Not cleaned in this run, so not reconciled: {why}"[:2000],
+        metadata={"not_cleaned": why},
+    )
+
+
 def reconciliation_events(
     context: dg.OpExecutionContext,
     rows: Sequence[tuple],
     days: Sequence[dt.date],
+    not_cleaned: Mapping[str, str] | None = None,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     """Check events of the cleaning step, one evaluation per day, from the rows of
-    ``reconciliation_select`` over the stored tables; yield after the outputs.
+    ``reconciliation_select`` over the stored tables (the cleaned ``days``), and for the
+    run's days the step left alone (``not_cleaned``, each with why) a warning; yield after
+    the outputs.
 
     The caller skips this when the check is not selected (asset subsetting).
     """
@@ -128,4 +143,5 @@ def reconciliation_events(
         day.isoformat(): reconciliation_outcome(balance)
         for day, balance in balances_from_rows(rows, days).items()
     }
-    yield from partition_check_events(context, RECONCILIATION_CHECK, outcomes)
+    outcomes |= {day: not_cleaned_outcome(why) for day, why in (not_cleaned or {}).items()}
+    yield from partition_check_events(context, RECONCILIATION_CHECK, dict(sorted(outcomes.items())))

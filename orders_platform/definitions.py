@@ -37,7 +37,11 @@ from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
 from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
-from sensors.run_failure import build_run_canceled_sensor, build_run_failure_sensor
+from sensors.run_failure import (
+    build_run_canceled_sensor,
+    build_run_failure_sensor,
+    build_run_left_out_sensor,
+)
 from sensors.run_telemetry import build_run_telemetry_sensors
 
 ALL_ASSETS_JOB = "orders_pipeline"
@@ -169,6 +173,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             *build_run_telemetry_sensors(),
             build_run_failure_sensor(),
             build_run_canceled_sensor(),
+            build_run_left_out_sensor(),
             build_anomaly_sensor(ALL_ASSETS_JOB, job_assets),
             build_landing_sensor(
                 ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets

@@ -30,6 +30,15 @@ from resources.dagster_internals import (
 RAW_ORDERS = dg.AssetKey(tables.RAW_ORDERS.key)
 CLEANED_ORDERS = dg.AssetKey(tables.CLEANED_ORDERS.key)
 CHECK_NAME = tables.METADATA_ANOMALY
+# Metadata of a cleaned_orders (and quarantined_orders) materialization of a day the
+# cleaning left alone (held upstream) in a range run, which Dagster records for every
+# day of the range; with the run id of the day's last real cleaning, if it has one.
+NOT_CLEANED = "orders/not_cleaned"
+# Metadata of a blocking check's failed evaluation that did not stop its run (other days
+# of the run passed: asset_checks.partitioned.stops_the_run): the day alone is left out.
+LEFT_OUT = "left_out"
+LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
+LAST_CLEANED_RUN = "orders/last_cleaned_run"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"
@@ -70,6 +79,50 @@ def latest_materializations(
     return {record.partition_key: record for record in records}
 
 
+def not_cleaned_days(
+    instance: dg.DagsterInstance, partitions: Iterable[str]
+) -> dict[str, str | None]:
+    """Those of ``partitions`` whose latest cleaned_orders materialization is of a day the
+    cleaning left alone (:data:`NOT_CLEANED`), each with the run id of the day's last
+    real cleaning (None: never cleaned, so the day holds no cleaned row). Two queries."""
+    found: dict[str, str | None] = {}
+    for day, record in latest_materializations(instance, CLEANED_ORDERS, partitions).items():
+        values = metadata_values(record)
+        if NOT_CLEANED in values:
+            last = values.get(LAST_CLEANED_RUN)
+            found[day] = str(last) if last else None
+    return found
+
+
+def latest_cleaned_day(instance: dg.DagsterInstance, partitions: Iterable[str]) -> str | None:
+    """The latest of ``partitions`` (cleaned_orders' materialized days) that was really
+    cleaned: a day whose latest materialization says the cleaning left it alone
+    (:data:`NOT_CLEANED`) counts only if an earlier run cleaned it, as it would had the
+    run that left it alone not covered it. A query pair per 32 days looked at."""
+    days = sorted(partitions, reverse=True)
+    for start in range(0, len(days), 32):
+        chunk = days[start : start + 32]
+        left = not_cleaned_days(instance, chunk)
+        for day in chunk:
+            if day not in left or left[day] is not None:
+                return day
+    return None
+
+
+def last_cleaned_runs(instance: dg.DagsterInstance, partitions: Iterable[str]) -> dict[str, str]:
+    """The run id of the last real cleaning of each of ``partitions`` that had one (its
+    latest cleaned_orders materialization, or the one a :data:`NOT_CLEANED` one names)."""
+    latest = latest_materializations(instance, CLEANED_ORDERS, partitions)
+    runs = {}
+    for day, record in latest.items():
+        values = metadata_values(record)
+        if NOT_CLEANED not in values:
+            runs[day] = record.run_id
+        elif values.get(LAST_CLEANED_RUN):
+            runs[day] = str(values[LAST_CLEANED_RUN])
+    return runs
+
+
 def partitions_materialized_in_run(
     instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey
 ) -> set[str]:
@@ -87,11 +140,12 @@ def partitions_materialized_in_run(
 
 
 def failed_blocking_evaluations(
-    instance: dg.DagsterInstance, run_id: str
+    instance: dg.DagsterInstance, run_id: str, left_out: bool = False
 ) -> list[dg.AssetCheckEvaluation]:
     """The evaluations of blocking checks that failed with ERROR severity in run
     ``run_id`` (what stopped its downstream steps), in the run's order: that run's own
-    check evaluation events only."""
+    check evaluation events only. ``left_out``: those that stopped nothing but their own
+    day instead (:data:`LEFT_OUT`)."""
     records = instance.get_records_for_run(
         run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
@@ -103,7 +157,7 @@ def failed_blocking_evaluations(
             dg.AssetCheckEvaluation,
         )
         and not evaluation.passed
-        and evaluation.blocking
+        and (LEFT_OUT in evaluation.metadata if left_out else evaluation.blocking)
         and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
 

@@ -7,9 +7,12 @@ a tick costs the new records, never all of history) and, per day:
 
 - **newly held** (latest evaluation failed): remembered in the cursor with the landing
   fingerprint it was judged on, and alerted (webhook + log);
-- **normal day of a blocked range**: a single-run backfill of a range stops every day
-  when a blocking check fails one (a `metadata_anomaly` hold, a `schema_drift` error);
-  once the run has ended, the days that passed every blocking check are run again with
+- **normal day of a blocked range**: a range run now publishes its normal days itself
+  (a check failing some days of a run leaves those out alone:
+  `stops_the_run` in `asset_checks/partitioned.py`), but a range an earlier version of the
+  platform stopped as a whole when a blocking check failed one day (a `metadata_anomaly`
+  hold, a `schema_drift` error) is still followed: once the run has ended, the days
+  that passed every blocking check are run again with
   what the blocked run planned (`raw_orders` and downstream), so one bad day does not
   hold a month (a day that failed another check waits for its files to change: the
   landing sensor runs it then); the first tick also looks for such runs that ended

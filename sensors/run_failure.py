@@ -3,6 +3,9 @@ webhook (`ORDERS_ALERT_WEBHOOK_URL`) with the run id, job, partition(s) or range
 step with a one-line error, and the run's path in the Dagster UI. orders_run_canceled_sensor
 posts every canceled run the same way: nothing re-requests a canceled run (a sensor's run
 key is used once), so the days it was to load or publish wait for it to be re-executed.
+orders_run_left_out_sensor posts every run that succeeded but left days out: a blocking
+check failed some of its days and not the others, which went on (`stops_the_run` in
+`asset_checks/partitioned.py`).
 
 A run that Dagster retries automatically (a lost run worker) is announced by its last attempt
 only. Errors are summarised to their first lines with e-mail addresses masked; row values are
@@ -20,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dagster as dg
@@ -42,6 +45,7 @@ from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding, sh
 
 SENSOR_NAME = "orders_run_failure_sensor"
 CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
+LEFT_OUT_SENSOR_NAME = "orders_run_left_out_sensor"
 BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
 MAX_ERROR_CHARS = 300
 MAX_STEPS = 10
@@ -137,19 +141,21 @@ def blocked_summary(blocked: Sequence[BlockedCheck]) -> str:
     return "; ".join(shown) + (f"; and {more} more day(s)" if more > 0 else "")
 
 
-def blocked_details(blocked: Sequence[BlockedCheck], days_in_run: int) -> str:
+def blocked_details(
+    blocked: Sequence[BlockedCheck],
+    days_in_run: int,
+    heading: str = "*Blocked days* (nothing after a failed check ran for any day of this run):",
+) -> str:
     """Each blocked day: every failed check with its finding, then what to do."""
     by_day = _blocked_days(blocked)
-    lines = [
-        "*Blocked days* (nothing after a failed check ran for any day of this run):",
-    ]
+    lines = [heading]
     for day, checks in list(by_day.items())[:MAX_BLOCKED_DAYS]:
         for check in checks:
             lines.append(f"• *{day or '-'}* `{check.asset}` {check.check}: {check.finding}")
         lines.append(f"   → {_next_step(day, checks)}")
     if len(by_day) > MAX_BLOCKED_DAYS:
         lines.append(f"• and {len(by_day) - MAX_BLOCKED_DAYS} more day(s): see the run in the UI")
-    if days_in_run > len(by_day):
+    if days_in_run > len(by_day) and heading.startswith("*Blocked"):
         lines.append(
             "The run's other days passed: orders_anomaly_sensor runs them again around these"
             " days once this run has ended."
@@ -171,6 +177,8 @@ class RunFailure:
     canceled: bool = False  # the run was canceled (terminated), not failed
     blocked: tuple[BlockedCheck, ...] = ()  # the failed blocking checks, per day
     days_in_run: int = 0
+    # the failed blocking checks that left their days out without stopping the run
+    left_out: tuple[BlockedCheck, ...] = ()
 
     @property
     def ui_path(self) -> str:
@@ -300,8 +308,9 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         if failure.held_by_checks
         else "failed"
     )
+    left = f"; it left out {blocked_summary(failure.left_out)}" if failure.left_out else ""
     text = (
-        f"orders: run {failure.run_id[:8]} of {failure.job_name}{where} {what}. "
+        f"orders: run {failure.run_id[:8]} of {failure.job_name}{where} {what}{left}. "
         f"Open {failure.ui_path} in the Dagster UI."
     )
     facts = [
@@ -334,6 +343,8 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
             "\nNothing runs it again: *Re-execute from failure* in the UI finishes it "
             "(its days, what it had not run)."
         )
+    if failure.left_out:
+        details += "\n" + blocked_details(failure.left_out, failure.days_in_run, LEFT_OUT_HEADING)
     header = "Orders run canceled" if failure.canceled else "Orders run failed"
     blocks: list[Mapping[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
@@ -342,6 +353,77 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
     ]
     return text, blocks
+
+
+LEFT_OUT_HEADING = (
+    "*Days left out* (nothing is built on them until they pass; the run's other days went on):"
+)
+
+
+def left_out_message(
+    run: dg.DagsterRun, left_out: Sequence[BlockedCheck]
+) -> tuple[str, list[Mapping[str, Any]]]:
+    """Plain text and Slack blocks announcing the days a run that succeeded left out: a
+    blocking check failed them, and not the run's other days (which went on)."""
+    partitions = partitions_of(run.tags)
+    where = f" for {partitions}" if partitions else ""
+    text = (
+        f"orders: run {run.run_id[:8]} of {run.job_name}{where} succeeded but left out"
+        f" {blocked_summary(left_out)}. Open /runs/{run.run_id} in the Dagster UI."
+    )
+    facts = [
+        f"*Run*: `{run.run_id}` (/runs/{run.run_id})",
+        f"*Job*: {run.job_name}",
+        f"*Partitions*: {partitions or 'none (unpartitioned)'}",
+    ]
+    details = blocked_details(left_out, days_of(run.tags), LEFT_OUT_HEADING)
+    blocks: list[Mapping[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Orders days left out"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
+    ]
+    return text, blocks
+
+
+def left_out_checks(instance: dg.DagsterInstance, run_id: str) -> tuple[BlockedCheck, ...]:
+    """The failed blocking checks of a run that left their days out without stopping it,
+    but those of the days metadata_anomaly held (not deferred): orders_anomaly_sensor's
+    held-days alert announces each, with every reason."""
+    found = blocked_checks(failed_blocking_evaluations(instance, run_id, left_out=True))
+    held = {c.partition for c in found if c.check == tables.METADATA_ANOMALY and not c.deferred}
+    return tuple(c for c in found if c.partition not in held)
+
+
+def build_run_left_out_sensor() -> dg.SensorDefinition:
+    """orders_run_left_out_sensor, on by default."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name=LEFT_OUT_SENSOR_NAME,
+        description=(
+            "Posts every run of this code location that succeeded but left days out to the"
+            " alert webhook (ORDERS_ALERT_WEBHOOK_URL): a blocking check (schema_drift, a"
+            " quality suite, reconciliation) failed those days and not the run's others,"
+            " which went on. Each day with the check, its finding and what to do. Days"
+            " metadata_anomaly held are left to orders_anomaly_sensor's held-days alert."
+        ),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def orders_run_left_out_sensor(
+        context: dg.RunStatusSensorContext, alert_webhook: AlertWebhook
+    ) -> None:
+        run = context.dagster_run
+        left_out = left_out_checks(context.instance, run.run_id)
+        if not left_out:
+            return
+        text, blocks = left_out_message(run, left_out)
+        context.log.warning(text)
+        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
+            context.log.warning("alert webhook post failed for run %s", run.run_id)
+
+    return orders_run_left_out_sensor
 
 
 def build_run_failure_sensor() -> dg.SensorDefinition:
@@ -369,8 +451,11 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         blocked = ()
         if any(_failed_check(step) for step in steps):
             blocked = blocked_checks(failed_blocking_evaluations(context.instance, run.run_id))
-        failure = describe_failure(run, steps, context.failure_event, blocked)
-        if failure.only_held:
+        failure = replace(
+            describe_failure(run, steps, context.failure_event, blocked),
+            left_out=left_out_checks(context.instance, run.run_id),
+        )
+        if failure.only_held and not failure.left_out:
             # Logged, not a SkipReason: that would end the tick here, leaving the next
             # failed runs to later ticks.
             context.log.info(

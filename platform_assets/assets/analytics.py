@@ -20,6 +20,7 @@ from platform_assets.assets.common import (
     refuse_unchecked_upstream,
 )
 from platform_assets.schema_metadata import table_metadata
+from resources.instance_history import latest_cleaned_day
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
@@ -52,13 +53,13 @@ class MetricsConfig(dg.Config):
 def resolve_as_of(
     config_as_of: str | None, materialized_days: Iterable[str], warehouse: Warehouse
 ) -> dt.date | None:
-    """The as-of day: configured, else the latest materialized cleaned day, else the latest
-    day in the table (None when there is no history at all)."""
+    """The as-of day: configured, else the latest of ``materialized_days`` (cleaned days),
+    else the latest day in the table (None when there is no history at all)."""
     if config_as_of:
         return parse_day(config_as_of, "as_of")
-    days = sorted(materialized_days)
-    if days:
-        return parse_day(days[-1], "partition key")
+    latest = max(materialized_days, default=None)
+    if latest:
+        return parse_day(latest, "partition key")
     latest = warehouse.query(LATEST_DAY_SQL)["latest_day"].iloc[0]
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
@@ -106,7 +107,11 @@ def build_analytics_assets(
         """
         refuse_unchecked_upstream(context, cleaned_blocking)  # every day is read
         with telemetry.asset_span(context) as span:
-            materialized = context.instance.get_materialized_partitions(cleaned_orders_key)
+            # days a range run left alone (held upstream) are not cleaned days
+            latest = latest_cleaned_day(
+                context.instance, context.instance.get_materialized_partitions(cleaned_orders_key)
+            )
+            materialized = [latest] if latest else []
             try:
                 as_of = resolve_as_of(config.as_of, materialized, warehouse)
             except ValueError as error:

@@ -72,31 +72,34 @@ def refuse_temporary_instance(instance: dg.DagsterInstance) -> None:
         )
 
 
-def refuse_unchecked_upstream(
+def unpassed_upstream(
     context: dg.AssetExecutionContext,
     check_keys: Sequence[dg.AssetCheckKey],
     days: Sequence[dt.date] | None = None,
-) -> None:
-    """Fail at once, without retries, when one of the blocking checks ``check_keys`` (of
-    an upstream asset) has not passed the latest materialization of one of ``days``
-    (None: of any day; this asset reads all of them).
+) -> dict[str, list[str]]:
+    """The days (of ``days``; None: of every day) whose latest materialization of an
+    upstream asset one of its blocking checks ``check_keys`` has not passed, each with
+    those checks' names.
 
     Dagster stops an asset after a failed blocking check only inside the run that
-    evaluated it, and automation only while one has failed. A run launched by hand is
-    neither: a UI backfill of every asset runs the daily range in one run and the customer
-    tables in another, which Dagster's asset backfill starts once the upstream asset is
-    materialized, whatever its checks said (a quality suite failed, or a run stopped
-    before its checks ran). The rule a run applies: nothing is built on a day until its
-    blocking checks have judged it and none failed with ERROR severity.
+    evaluated it (and there only when it failed every day of the run), and automation
+    only while one has failed. A run launched by hand is neither: a UI backfill of every
+    asset runs the daily range in one run and the customer tables in another, which
+    Dagster's asset backfill starts once the upstream asset is materialized, whatever its
+    checks said (a quality suite failed, or a run stopped before its checks ran). The rule
+    a run applies: nothing is built on a day until its blocking checks have judged it and
+    none failed with ERROR severity.
+
+    When every such day was written by another run still in progress (two runs of the
+    same days at once) and has yet to be checked, raises a retried failure (the step's
+    backoff), and on the last attempt a permanent one.
     """
     refuse_temporary_instance(context.instance)
     partitions = None if days is None else [day.isoformat() for day in days]
     unpassed = unpassed_checks(context.instance, check_keys, partitions)
     if not unpassed:
-        return
+        return {}
     upstream = sorted({key.asset_key for key in check_keys})
-    name = ", ".join(key.to_user_string() for key in upstream)
-    listed = "; ".join(f"{day} ({', '.join(names)})" for day, names in unpassed.items())
     writers = {
         record.run_id
         for key in upstream
@@ -111,8 +114,9 @@ def refuse_unchecked_upstream(
         # Another run (two terminal runs of the same days at once) wrote them and has yet
         # to check them: retried, with the step's backoff, in case it has by then. The
         # step's last attempt says it is not retried (the run failure alert quotes it).
+        name = ", ".join(key.to_user_string() for key in upstream)
         waiting = (
-            f"{name}'s blocking checks have not judged {listed} yet: written by"
+            f"{name}'s blocking checks have not judged {_listed(unpassed)} yet: written by"
             f" run {', '.join(running)}, still in progress."
         )
         if context.retry_number < IO_RETRY_POLICY.max_retries:
@@ -122,12 +126,40 @@ def refuse_unchecked_upstream(
             f" this asset again once run {', '.join(running)} has finished.",
             unpassed_days=", ".join(unpassed),
         )
-    raise permanent_failure(
-        f"{name}'s blocking checks have not passed for {len(unpassed)} day(s): {listed}."
-        " Nothing is built on a day until they pass: fix its files and run the day again"
-        " (its checks run with it), then this asset.",
-        unpassed_days=", ".join(unpassed),
+    return unpassed
+
+
+def _listed(unpassed: dict[str, list[str]]) -> str:
+    return "; ".join(f"{day} ({', '.join(names)})" for day, names in unpassed.items())
+
+
+def unpassed_message(
+    context: dg.AssetExecutionContext,
+    check_keys: Sequence[dg.AssetCheckKey],
+    unpassed: dict[str, list[str]],
+) -> str:
+    """What a step refusing the days ``unpassed`` (:func:`unpassed_upstream`) says."""
+    name = ", ".join(sorted({key.asset_key.to_user_string() for key in check_keys}))
+    return (
+        f"{name}'s blocking checks have not passed for {len(unpassed)} day(s):"
+        f" {_listed(unpassed)}. Nothing is built on a day until they pass: fix its files and"
+        " run the day again (its checks run with it), then this asset."
     )
+
+
+def refuse_unchecked_upstream(
+    context: dg.AssetExecutionContext,
+    check_keys: Sequence[dg.AssetCheckKey],
+    days: Sequence[dt.date] | None = None,
+) -> None:
+    """Fail at once, without retries, when one of the blocking checks ``check_keys`` (of
+    an upstream asset) has not passed the latest materialization of one of ``days``
+    (None: of any day; this asset reads all of them): :func:`unpassed_upstream`."""
+    unpassed = unpassed_upstream(context, check_keys, days)
+    if unpassed:
+        raise permanent_failure(
+            unpassed_message(context, check_keys, unpassed), unpassed_days=", ".join(unpassed)
+        )
 
 
 def refuse_unchecked_table(

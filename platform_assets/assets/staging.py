@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from orders_core import tables
+from orders_core.calendar import consecutive_runs
 from orders_core.cleaning import hmac_pads
 from orders_core.contract import load_contract
 from orders_core.reconciliation import balances_from_rows
@@ -21,11 +22,17 @@ from platform_assets.assets.common import (
     order_table_types,
     permanent_failure,
     refuse_temporary_instance,
-    refuse_unchecked_upstream,
+    unpassed_message,
+    unpassed_upstream,
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
-from resources.instance_history import failed_partitions
+from resources.instance_history import (
+    LAST_CLEANED_RUN,
+    NOT_CLEANED,
+    failed_partitions,
+    last_cleaned_runs,
+)
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
@@ -83,10 +90,11 @@ def build_staging_assets(
 
     Every row moves in the warehouse engine (:mod:`orders_core.sql.run`); only per-day
     counts come back. ``reconciliation`` is evaluated inside the step on the tables it
-    has just written: called as ``events(context, balance_rows, days)``. ``raw_blocking``
-    are raw_orders' blocking checks other than metadata_anomaly (schema_drift): a day
-    whose latest load one of them has not passed (an ERROR; a WARN is carried) is not
-    cleaned by any run, as a held day is not (:func:`refuse_held_days`).
+    has just written: called as ``events(context, balance_rows, days, held)``, ``held``
+    the days left alone with why. ``raw_blocking`` are raw_orders' blocking checks other
+    than metadata_anomaly (schema_drift): a day whose latest load one of them has not
+    passed (an ERROR; a WARN is carried) is not cleaned by any run, as a held day is not
+    (:func:`held_days`).
     """
     descriptions = column_descriptions()
 
@@ -127,17 +135,17 @@ def build_staging_assets(
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
         days = partition_dates(context)  # a bad range fails here, before any SQL
         refuse_temporary_instance(context.instance)  # it could tell no held day
-        refuse_held_days(context.instance, days)
-        # Dagster blocks on schema_drift only in the run that evaluated it: a re-clean
-        # (`dg launch --assets cleaned_orders,quarantined_orders`) would clean the day.
-        refuse_unchecked_upstream(context, raw_blocking, days)
+        # Dagster blocks on schema_drift only in the run that evaluated it, and there
+        # only when it failed every day of the run: a re-clean (`dg launch --assets
+        # cleaned_orders,quarantined_orders`), or a range with a held day, reaches here.
+        held = held_days(context, raw_blocking, days)
+        cleaned_days = [day for day in days if day not in held]
         with telemetry.asset_span(context, CLEANED_ORDERS) as span, warehouse.session() as session:
             contract = load_contract()
             try:
                 key = pii.key_bytes()
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
-            bounds = [days[0], days[-1]]
             run = cleaning_run(contract)
             ensure_tables(
                 session.execute, contract, tables.CLEANED_ORDERS, tables.QUARANTINED_ORDERS
@@ -146,17 +154,22 @@ def build_staging_assets(
                 session.execute(statement)
             session.execute(run.insert_pads, list(hmac_pads(key)))
             classify, settle_versions = run.classify
-            session.execute(classify, bounds)
-            session.execute(settle_versions)
-            summary = {row[0]: row for row in session.execute(run.day_summary)}
-            reasons = session.execute(run.reason_counts)
+            summary, reasons, balance = {}, [], []
             with sql_write_span(
                 context, TABLES["cleaned_orders"], session.db_system, "cleaned_orders"
             ) as write:
-                with session.transaction():
-                    for statement in run.replace:
-                        session.execute(statement, bounds if "?" in statement else ())
-                    balance = session.execute(run.reconciliation, bounds * 4)
+                # Each stretch of consecutive days to clean as one range; a held day
+                # between two is left as it is, as a run of that day alone leaves it.
+                for group in consecutive_runs(cleaned_days):
+                    bounds = [group[0], group[-1]]
+                    session.execute(classify, bounds)
+                    session.execute(settle_versions)
+                    summary |= {row[0]: row for row in session.execute(run.day_summary)}
+                    reasons += session.execute(run.reason_counts)
+                    with session.transaction():
+                        for statement in run.replace:
+                            session.execute(statement, bounds if "?" in statement else ())
+                        balance += session.execute(run.reconciliation, bounds * 4)
                 write.set_attribute(
                     ROWS_WRITTEN, sum(int(summary[d][2]) for d in days if d in summary)
                 )
@@ -166,8 +179,11 @@ def build_staging_assets(
             for day_value, code, n in reasons:
                 codes = codes_by_day.setdefault(day_value, {})
                 codes[code] = codes.get(code, 0) + int(n)
-            stored = balances_from_rows(balance, days)  # what the tables now hold, per day
-            for day in days:
+            stored = balances_from_rows(balance, cleaned_days)  # the tables now, per day
+            last = last_cleaned_runs(context.instance, [day.isoformat() for day in held])
+            for day, why in held.items():
+                _add_held_metadata(context, day, why, last.get(day.isoformat()))
+            for day in cleaned_days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
                 counts = _day_counts(row)
                 _add_day_metadata(
@@ -205,33 +221,75 @@ def build_staging_assets(
                 return
             with telemetry.check_span(context, reconciliation.spec.key) as check:
                 yield from check.record_events(
-                    reconciliation.events(context.op_execution_context, balance, days)
+                    reconciliation.events(
+                        context.op_execution_context,
+                        balance,
+                        cleaned_days,
+                        {day.isoformat(): why for day, why in held.items()},
+                    )
                 )
 
     return [clean_orders_step]
 
 
-def refuse_held_days(instance: dg.DagsterInstance, days: list[dt.date]) -> None:
-    """Fail at once, without retries, when metadata_anomaly holds (or defers) a day of the run.
+def held_days(
+    context: dg.AssetExecutionContext,
+    raw_blocking: Sequence[dg.AssetCheckKey],
+    days: list[dt.date],
+) -> dict[dt.date, str]:
+    """The days of the run the cleaning leaves alone, each with why; fails at once,
+    without retries, when that is every day.
 
-    Dagster blocks on a failed check only inside the run that evaluated it. A later run
-    of the cleaning without the check (the runbook's re-clean, ``dg launch --assets
-    cleaned_orders,quarantined_orders``, over a range holding a held day) would clean the
-    held day, and customer_metrics, CLV, dim_customers and the automation sensor's
-    fct_orders would publish it from there. As a range with a failing day in one run, the
-    step cleans none of the days: nothing half-judged is published. A day whose latest
-    verdict passed (released, or judged again on corrected files) is cleaned as usual;
-    in a run that judged the days first, that verdict is this run's.
+    A day is left alone while metadata_anomaly holds (or defers) it, or while one of
+    raw_orders' other blocking checks ``raw_blocking`` (schema_drift) has not passed its
+    latest load. Dagster stops the cleaning after a failed blocking check only inside
+    the run that evaluated it, and only when the check failed every day of the run
+    (:func:`asset_checks.partitioned.stops_the_run`). A later run of the cleaning alone
+    (the runbook's re-clean, ``dg launch --assets cleaned_orders,quarantined_orders``), or
+    a range run in which other days passed, reaches the step: it cleans the other days
+    and leaves these as they are, as their own runs would. A day whose latest verdict
+    passed (released, or judged again on corrected files) is cleaned as usual.
     """
-    held = sorted(failed_partitions(instance, [day.isoformat() for day in days]))
-    if held:
-        raise permanent_failure(
-            f"metadata_anomaly holds {', '.join(held)} (held or deferred): the cleaning"
-            " publishes no day of this run until it passes. Release it or land corrected"
-            " files (python -m devtools.held lists why and the release command), or run the"
-            " days around it.",
-            held_days=", ".join(held),
+    keys = [day.isoformat() for day in days]
+    anomaly = sorted(failed_partitions(context.instance, keys))
+    unpassed = unpassed_upstream(context, raw_blocking, days)
+    why: dict[str, list[str]] = {day: ["held or deferred by metadata_anomaly"] for day in anomaly}
+    for day, names in unpassed.items():
+        why.setdefault(day, []).append(f"{', '.join(names)} not passed")
+    if len(why) < len(days):
+        if why:
+            context.log.warning(
+                "Not cleaned in this run, left as they are: "
+                + "; ".join(f"{day} ({', '.join(reasons)})" for day, reasons in sorted(why.items()))
+                + ". The run's other days are cleaned."
+            )
+        return {dt.date.fromisoformat(day): "; ".join(r) for day, r in sorted(why.items())}
+    parts = []
+    if anomaly:
+        parts.append(
+            f"metadata_anomaly holds {', '.join(anomaly)} (held or deferred): release it or"
+            " land corrected files (python -m devtools.held lists why and the release"
+            " command)."
         )
+    if unpassed:
+        parts.append(unpassed_message(context, raw_blocking, unpassed))
+    raise permanent_failure(
+        "No day of this run can be cleaned. " + " ".join(parts),
+        held_days=", ".join(sorted(why)),
+    )
+
+
+def _add_held_metadata(
+    context: dg.AssetExecutionContext, day: dt.date, why: str, last_cleaned: str | None
+) -> None:
+    """A day of the run the cleaning left alone: Dagster records a materialization of
+    every day of a range, so the day's says it was not cleaned, why, and which run last
+    cleaned it (its rows are that run's; none if it never was)."""
+    metadata = {NOT_CLEANED: f"not cleaned in this run, left as it was: {why}"}
+    if last_cleaned:
+        metadata[LAST_CLEANED_RUN] = last_cleaned
+    for key in ("cleaned_orders", "quarantined_orders"):
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())
 
 
 def _add_day_metadata(

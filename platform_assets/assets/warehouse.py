@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from orders_core import tables
+from orders_core.calendar import consecutive_runs
 from orders_core.contract import load_contract
 from orders_core.sql.customers import dim_statements, dim_summary_sql
 from orders_core.sql.facts import (
@@ -28,10 +29,12 @@ from platform_assets.assets.common import (
     order_table_types,
     permanent_failure,
     refuse_unchecked_table,
-    refuse_unchecked_upstream,
+    unpassed_message,
+    unpassed_upstream,
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import same_name_lineage, table_metadata
+from resources.instance_history import not_cleaned_days
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -61,6 +64,52 @@ def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float |
 
 
 DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
+
+
+# Metadata of a fct_orders materialization of a day the step left out of a range run
+# (Dagster records one for every day of the range).
+NOT_PUBLISHED = "orders/not_published"
+
+
+def unpublished_days(
+    context: dg.AssetExecutionContext,
+    cleaned_blocking: Sequence[dg.AssetCheckKey],
+    days: list[dt.date],
+) -> dict[dt.date, str]:
+    """The days of the run fct_orders leaves out, each with why; fails at once, without
+    retries, when that is every day.
+
+    A day is left out while one of cleaned_orders' blocking checks ``cleaned_blocking``
+    has not passed its latest cleaning, or while that latest materialization is of a day
+    the cleaning left alone (held upstream, ``orders/not_cleaned``). Dagster stops
+    fct_orders after a failed blocking check only in the run that evaluated it, and only
+    when it failed every day of the run; a run of fct_orders alone, or a range in which
+    other days passed, reaches the step: it publishes the other days and leaves these as
+    their own runs would.
+    """
+    unpassed = unpassed_upstream(context, cleaned_blocking, days)
+    held = not_cleaned_days(context.instance, [day.isoformat() for day in days])
+    why = {day: f"{', '.join(names)} not passed" for day, names in unpassed.items()}
+    for day in held:
+        why.setdefault(day, "cleaned_orders left the day alone (held upstream)")
+    if len(why) < len(days):
+        if why:
+            context.log.warning(
+                "Not published in this run, left as they are: "
+                + "; ".join(f"{day} ({reason})" for day, reason in sorted(why.items()))
+                + ". The run's other days are published."
+            )
+        return {dt.date.fromisoformat(day): reason for day, reason in sorted(why.items())}
+    parts = [unpassed_message(context, cleaned_blocking, unpassed)] if unpassed else []
+    if held:
+        parts.append(
+            f"cleaned_orders left {', '.join(sorted(held))} alone (held upstream: see its"
+            " materialization's orders/not_cleaned): run those days again once they pass."
+        )
+    raise permanent_failure(
+        "No day of this run can be published. " + " ".join(parts),
+        unpassed_days=", ".join(sorted(why)),
+    )
 
 
 def clv_status(instance: dg.DagsterInstance) -> str:
@@ -134,33 +183,48 @@ def build_warehouse_assets(
         of its rows however the days were batched.
         """
         days = partition_dates(context)  # a bad range fails here, before any SQL
-        refuse_unchecked_upstream(context, cleaned_blocking, days)
+        skipped = unpublished_days(context, cleaned_blocking, days)
+        published = [day for day in days if day not in skipped]
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            bounds = [days[0], days[-1]]
             ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
-            session.execute(
-                f"CREATE OR REPLACE TEMPORARY TABLE {AFFECTED_TABLE} AS {affected_orders_sql()}",
-                bounds * 2,
-            )
+            touched: set[dt.date] = set()
             with sql_write_span(context, FCT_ORDERS_TABLE, session.db_system) as write:
-                with session.transaction():
-                    # the days outside the run's whose facts the run takes or gives back
-                    touched = {row[0] for row in session.execute(affected_days_sql(), bounds)}
-                    delete, insert = publish_statements()
-                    session.execute(delete)
-                    session.execute(insert, bounds * 2)
-                    touched |= {row[0] for row in session.execute(affected_days_sql(), bounds)}
-                    figures = {row[0]: row for row in session.execute(day_figures_sql(), bounds)}
-                    moved = sorted({_as_date(day) for day in touched})
-                    if moved:
-                        figures.update(
-                            (row[0], row)
-                            for row in session.execute(day_figures_sql(), [moved[0], moved[-1]])
-                        )
-                written = sum(int(figures[day][1]) for day in days if day in figures)
+                # Each stretch of consecutive days as one range; a day left out between
+                # two keeps its facts, as a run of the others alone leaves them.
+                for group in consecutive_runs(published):
+                    bounds = [group[0], group[-1]]
+                    session.execute(
+                        f"CREATE OR REPLACE TEMPORARY TABLE {AFFECTED_TABLE} AS"
+                        f" {affected_orders_sql()}",
+                        bounds * 2,
+                    )
+                    with session.transaction():
+                        # the days outside the range whose facts it takes or gives back
+                        moved = {row[0] for row in session.execute(affected_days_sql(), bounds)}
+                        delete, insert = publish_statements()
+                        session.execute(delete)
+                        session.execute(insert, bounds * 2)
+                        moved |= {row[0] for row in session.execute(affected_days_sql(), bounds)}
+                        touched |= {_as_date(day) for day in moved}
+                # The days outside the run's published days whose facts a range moved; the
+                # figures of every day once all the ranges are written.
+                moved = sorted(touched - set(published))
+                shown = sorted({*published, *moved})
+                figures = {
+                    _as_date(row[0]): row
+                    for row in (
+                        session.execute(day_figures_sql(), [shown[0], shown[-1]]) if shown else []
+                    )
+                }
+                written = sum(int(figures[day][1]) for day in published if day in figures)
                 write.set_attribute(ROWS_WRITTEN, written)
-            for day in days:
+            for day, why in skipped.items():
+                context.add_asset_metadata(
+                    {NOT_PUBLISHED: f"not published in this run, left as it was: {why}"},
+                    partition_key=day.isoformat(),
+                )
+            for day in published:
                 _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 metadata = _day_figures(int(rows), float(revenue), int(customers))
                 context.add_asset_metadata(metadata, partition_key=day.isoformat())

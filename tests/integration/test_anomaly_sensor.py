@@ -18,9 +18,10 @@ import pytest
 from asset_checks.anomaly import CHECK_OP_NAME
 from devtools.held import format_table, held_partitions
 from devtools.simulate import generate
+from orders_core import tables
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.alerts import AlertWebhook
-from resources.instance_history import CHECK_KEY, CLEANED_ORDERS, RAW_ORDERS
+from resources.instance_history import CHECK_KEY, CLEANED_ORDERS, NOT_CLEANED, RAW_ORDERS
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 from resources.telemetry import TelemetryResource
@@ -48,6 +49,7 @@ INJECTED = {
 }
 RELEASED = day(40)  # an engineer decides this spike was a real promotion
 BLOCKED_RANGE = (day(46), day(48))  # a full-graph range run around the volume drop
+FCT_ORDERS = dg.AssetKey(tables.FCT_ORDERS.key)
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
@@ -63,6 +65,7 @@ class Story:
     listed_held: set[str]
     alerts: list[dict]
     unblock_requests: list[dg.RunRequest]
+    range_result: dg.ExecuteInProcessResult
     release_requests: list[dg.RunRequest]
     refresh_requests: list[dg.RunRequest]
     backfills: dict[str, dg.ExecuteInProcessResult] = field(default_factory=dict)
@@ -160,7 +163,7 @@ def story(tmp_path_factory) -> Story:
         held_after_history = set(ticker.held)
         listed = {h.partition for h in held_partitions(instance)}
 
-        job.execute_in_process(
+        range_result = job.execute_in_process(
             instance=instance, tags=range_tags(*BLOCKED_RANGE), raise_on_error=False
         )
         unblock = ticker.tick()
@@ -192,6 +195,7 @@ def story(tmp_path_factory) -> Story:
             listed_held=listed,
             alerts=list(server.posts),
             unblock_requests=unblock,
+            range_result=range_result,
             release_requests=release,
             refresh_requests=refresh,
         )
@@ -225,14 +229,30 @@ def test_newly_held_days_are_alerted_once_with_their_explanation(story: Story):
     assert "anomalous" in section and "baseline" in section and "--partition" in section
 
 
-def test_normal_days_of_a_blocked_range_are_rerun_alone(story: Story):
+def test_normal_days_of_a_range_with_a_held_day_are_published_by_that_run(story: Story):
+    """The range run cleans and publishes its normal days and leaves the held day alone,
+    as day-by-day runs would: the sensor has nothing to re-run."""
     first, last = BLOCKED_RANGE
-    requested = {r.partition_key: r for r in story.unblock_requests}
-    assert set(requested) == {first, last}
-    for request in requested.values():
-        assert RAW_ORDERS in request.asset_selection
-        assert CLEANED_ORDERS in request.asset_selection
-        assert request.run_key.startswith(f"{request.partition_key}:")
+    held = day(47)
+    assert story.range_result.success
+    assert story.unblock_requests == []
+    cleaned = {
+        m.materialization.partition: m.materialization.metadata
+        for m in story.range_result.get_asset_materialization_events()
+        if m.materialization.asset_key == CLEANED_ORDERS
+    }
+    assert set(cleaned) == {first, held, last}
+    assert NOT_CLEANED in cleaned[held] and "metadata_anomaly" in cleaned[held][NOT_CLEANED].value
+    for normal in (first, last):
+        assert NOT_CLEANED not in cleaned[normal]
+        assert cleaned[normal]["dagster/row_count"].value > 0
+    published = {
+        m.materialization.partition: m.materialization.metadata
+        for m in story.range_result.get_asset_materialization_events()
+        if m.materialization.asset_key == FCT_ORDERS
+    }
+    assert published[first]["dagster/row_count"].value > 0
+    assert "orders/not_published" in published[held]
 
 
 def test_a_release_in_a_raw_only_run_backfills_the_day(story: Story):
@@ -327,15 +347,15 @@ def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_load
         assert not SensorState.from_json(ticker.cursor).deferred
 
 
-def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_path):
-    """A full-graph range blocked by schema_drift on one day (an unreadable file landed),
-    while metadata_anomaly passes every day: the sensor re-runs the other days only, as
-    ranges around that day, and they are published; the drifting day waits for its files
-    to be fixed (its re-run would be blocked again, and so would a range holding it)."""
+def test_a_range_with_a_drifting_day_publishes_the_other_days_and_alerts_it(tmp_path):
+    """A full-graph range with schema_drift failing one day (an unreadable file landed),
+    while metadata_anomaly passes every day: the run publishes the other days and leaves
+    that one out, as day-by-day runs would; the anomaly sensor has nothing to re-run, and
+    the left-out alert names the day, its finding and the fix of its files."""
     import duckdb
-    from dagster._core.events import DagsterEvent, DagsterEventType
 
-    from tests.support.requests import execute_request, requested_days
+    from sensors.alerting import FIX_LANDING_FILES
+    from sensors.run_failure import LEFT_OUT_SENSOR_NAME
 
     days = 6
     defs, job = local_platform(tmp_path, days)
@@ -344,36 +364,43 @@ def test_a_range_blocked_by_schema_drift_is_rerun_around_the_drifting_day(tmp_pa
     with WebhookServer() as server, dg.instance_for_test() as instance:
         ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
         ticker.tick()
-        blocked = job.execute_in_process(
+        result = job.execute_in_process(
             instance=instance, tags=range_tags(day(0), day(days - 1)), raise_on_error=False
         )
-        assert not blocked.success
-        evaluations = blocked.get_asset_check_evaluations()
+        assert result.success
+        evaluations = result.get_asset_check_evaluations()
         assert all(e.passed for e in evaluations if e.asset_check_key == CHECK_KEY)
-        assert [e.partition for e in evaluations if not e.passed] == [drifting]
-        # Seen while the run is still going (its checks stored, its end not yet): whether
-        # it is blocked is known only when it ends, so nothing is requested, and the days
-        # are read again at the next tick.
-        run = instance.get_run_by_id(blocked.run_id)
-        instance.report_dagster_event(
-            DagsterEvent(DagsterEventType.RUN_START.value, job_name=run.job_name), run.run_id
+        failed = {
+            (e.asset_check_key.name, e.partition, e.severity, e.blocking)
+            for e in evaluations
+            if not e.passed
+        }
+        assert failed == {
+            ("schema_drift", drifting, dg.AssetCheckSeverity.ERROR, False),
+            # not cleaned, so not reconciled: a warning, which stops nothing
+            ("reconciliation", drifting, dg.AssetCheckSeverity.WARN, False),
+        }
+        assert ticker.tick() == []
+        left_out = defs.resolve_sensor_def(LEFT_OUT_SENSOR_NAME)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=LEFT_OUT_SENSOR_NAME,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=result.get_run_success_event(),
+            resources={"alert_webhook": AlertWebhook(url=server.url)},
         )
-        assert not instance.get_run_by_id(run.run_id).is_finished
-        assert ticker.tick() == []
-        instance.report_run_failed(instance.get_run_by_id(run.run_id))
-        requests = ticker.tick()
-        rerun = sorted(d for r in requests for d in requested_days(r))
-        assert rerun == [day(i) for i in range(days) if i != 2], [r.run_key for r in requests]
-        for request in requests:
-            assert execute_request(job, instance, request, SENSOR_NAME).success
-        for request in ticker.tick():  # the unpartitioned downstream, once the days ran
-            assert execute_request(job, instance, request, SENSOR_NAME).success
-        assert ticker.tick() == []
+        left_out(context)
+        (post,) = server.posts
+        assert f"left out {drifting} (schema_drift)" in post["text"]
+        details = post["blocks"][-1]["text"]["text"]
+        assert "unreadable" in details and FIX_LANDING_FILES in details
     with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
         published = conn.execute(
             "SELECT DISTINCT CAST(partition_date AS VARCHAR) FROM warehouse.fct_orders ORDER BY 1"
         ).fetchall()
+        customers = conn.execute("SELECT count(*) FROM warehouse.dim_customers").fetchone()
     assert [d for (d,) in published] == [day(i) for i in range(days) if i != 2]
+    assert customers[0] > 0
 
 
 def report_evaluation(instance, partition: str, metadata: dict) -> None:

@@ -221,23 +221,29 @@ def test_a_retyped_column_counted_in_the_engine_fails_only_its_day(tmp_path, ins
     assert "order_ts" in text and "next tuesday" in text
 
 
-def test_a_range_with_a_blocked_day_publishes_none_until_run_around_it(tmp_path, instance):
-    """A blocking check fails its step: a range run holding a drifted day publishes no
-    day downstream (fail closed, docs/backfill-runbook.md). The days around it, run
-    apart, publish what day-by-day runs publish; the drifted day stays unpublished."""
+def test_a_range_with_a_blocked_day_publishes_the_other_days(tmp_path, instance):
+    """A blocking check failing one day of a range, not the others, stops that day alone:
+    the run publishes the other days (what day-by-day runs publish) and leaves the
+    drifted day unpublished; its check evaluation says it did not stop the run."""
     land(tmp_path / "landing", PREVIOUS, "a.csv", csv_bytes(order_rows(20, PREVIOUS)))
     land(tmp_path / "landing", DAY, "a.csv", csv_bytes(order_rows(20, DAY), NO_AMOUNT))
-    blocked = _run(tmp_path, instance, tags=range_tags(PREVIOUS, DAY))
-    assert not blocked.success
-    evaluations = _evaluations(blocked)
+    ranged = _run(tmp_path, instance, tags=range_tags(PREVIOUS, DAY))
+    assert ranged.success
+    evaluations = _evaluations(ranged)
     assert evaluations[("raw_orders", "schema_drift", PREVIOUS.isoformat())].passed
-    assert not evaluations[("raw_orders", "schema_drift", DAY.isoformat())].passed
-    keys = {e.asset_key.to_user_string() for e in blocked.get_asset_materialization_events()}
-    assert keys == {"raw_orders"}
-
-    assert _run(tmp_path, instance, partition_key=PREVIOUS.isoformat()).success
+    drifted = evaluations[("raw_orders", "schema_drift", DAY.isoformat())]
+    assert not drifted.passed and not drifted.blocking
+    assert "left_out" in drifted.metadata
     with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
-        published = conn.execute(
-            "select distinct partition_date from staging.cleaned_orders"
-        ).fetchall()
-    assert published == [(PREVIOUS,)]
+        cleaned = conn.execute("select distinct partition_date from staging.cleaned_orders")
+        assert cleaned.fetchall() == [(PREVIOUS,)]
+        facts = conn.execute("select distinct partition_date from warehouse.fct_orders")
+        assert facts.fetchall() == [(PREVIOUS,)]
+
+    # The drifted day alone: Dagster's own block (every day of the run failed).
+    alone = _run(tmp_path, instance, partition_key=DAY.isoformat())
+    assert not alone.success
+    evaluations = _evaluations(alone)
+    assert evaluations[("raw_orders", "schema_drift", DAY.isoformat())].blocking
+    keys = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
+    assert keys == {"raw_orders"}

@@ -5,7 +5,8 @@ failed schema_drift on one day (an unreadable `.xlsx` among its files), the runb
 re-clean (``dg launch --assets cleaned_orders,quarantined_orders --partition-range
 A...B``) cleaned that day from the load the check had failed, and ``dg launch --assets
 warehouse/fct_orders --partition <day>`` then published it: the orders in the unreadable
-file silently missing, published as if the day were complete.
+file silently missing, published as if the day were complete. Now a range cleans its
+other days and leaves that one alone; the day alone is refused.
 """
 
 from __future__ import annotations
@@ -43,17 +44,20 @@ def test_a_re_clean_refuses_a_day_that_failed_schema_drift(settings, landing, in
     unreadable = root / "orders" / f"date={DRIFTED}" / "more_orders.xlsx"
     unreadable.write_bytes(b"PK\x03\x04 not orders we can read")
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    blocked = job.execute_in_process(instance=instance, tags=RANGE, raise_on_error=False)
-    assert not blocked.success
-    assert cleaned_days(settings) == set()
+    ranged = job.execute_in_process(instance=instance, tags=RANGE, raise_on_error=False)
+    assert ranged.success  # the other days went on
+    assert DRIFTED not in cleaned_days(settings) and DAYS[0] in cleaned_days(settings)
 
+    # A re-clean of the range leaves the day alone again; of the day alone, refused.
+    assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
+    assert DRIFTED not in cleaned_days(settings)
     refused = job.execute_in_process(
-        instance=instance, tags=RANGE, asset_selection=RE_CLEAN, raise_on_error=False
+        instance=instance, partition_key=DRIFTED, asset_selection=RE_CLEAN, raise_on_error=False
     )
     assert not refused.success
     message = permanent_failure_message(refused)
     assert f"{DRIFTED} (schema_drift)" in message and "fix its files" in message
-    assert cleaned_days(settings) == set()  # as a range with a failing day: none cleaned
+    assert DRIFTED not in cleaned_days(settings)
 
     # The file removed and the days loaded again (their checks with them): cleaned.
     unreadable.unlink()

@@ -1,5 +1,7 @@
 """A day metadata_anomaly holds is not cleaned by a later run without the check.
 
+A range holding it cleans its other days and leaves it alone; the day alone is refused.
+
 Dagster blocks on a failed check only in the run that evaluated it. The runbook's re-clean
 (``dg launch --assets cleaned_orders,quarantined_orders --partition-range A...B``) over a
 range holding a held day cleaned that day, and customer_metrics (over cleaned_orders),
@@ -14,6 +16,7 @@ import dagster as dg
 import duckdb
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.instance_history import NOT_CLEANED
 from tests.support.check_history import report_verdict
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
@@ -45,14 +48,26 @@ def test_a_re_clean_refuses_a_held_day_and_cleans_it_once_released(settings, ins
     assert loaded.success
     report_verdict(instance, HELD, passed=False, metadata={"verdict": "anomalous"})
 
+    # The range: its other days are cleaned, the held one is left alone (as a run of
+    # the others alone would), and its materialization says so.
+    ranged = job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN)
+    assert ranged.success
+    assert set(cleaned_days(settings)) == {DAYS[0]}  # DAYS[2] has no order
+    marked = {
+        m.materialization.partition: m.materialization.metadata
+        for m in ranged.get_asset_materialization_events()
+        if m.materialization.asset_key == RE_CLEAN[0]
+    }
+    assert "metadata_anomaly" in marked[HELD][NOT_CLEANED].value
+    assert NOT_CLEANED not in marked[DAYS[0]]
+    # The held day alone: refused, with why and what to do.
     refused = job.execute_in_process(
-        instance=instance, tags=RANGE, asset_selection=RE_CLEAN, raise_on_error=False
+        instance=instance, partition_key=HELD, asset_selection=RE_CLEAN, raise_on_error=False
     )
     assert not refused.success
     message = permanent_failure_message(refused)
     assert f"metadata_anomaly holds {HELD}" in message and "devtools.held" in message
-    # As a range with a failing day: no day of it is cleaned.
-    assert cleaned_days(settings) == {}
+    assert HELD not in cleaned_days(settings)
 
     report_verdict(instance, HELD, passed=True, metadata={"verdict": "released"})
     assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success

@@ -28,7 +28,7 @@ from resources.telemetry import TelemetryResource
 from sensors.alerting import FIX_LANDING_FILES, HeldNotice, held_message
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
 from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
-from sensors.run_failure import blocked_checks
+from sensors.run_failure import blocked_checks, left_out_checks
 from sensors.run_failure import describe_failure as describe_run_failure
 from tests.support.order_fixtures import range_tags
 from tests.support.webhook_server import WebhookServer
@@ -130,15 +130,23 @@ def test_the_held_alert_says_fix_the_files_first_not_release(platform):
     assert "Release after review" not in section and "--config-json" not in section
 
 
-def test_the_run_failure_alert_leaves_the_day_to_the_held_alert(platform):
-    """Both reasons of the held day are the held alert's: the run-failure sensor's
-    description of the run keeps none for its own post."""
+def test_the_run_alerts_leave_the_day_to_the_held_alert(platform):
+    """Both reasons of the held day are the held alert's. The range's other days passed,
+    so the run went on without it (it succeeded) and the left-out alert keeps none for its
+    own post; a run stopped by the day alone is described the same way by the run-failure
+    sensor."""
     instance, _, loaded, _, _ = platform
+    assert loaded.success
     run = instance.get_run_by_id(loaded.run_id)
-    blocked = blocked_checks(failed_blocking_evaluations(instance, run.run_id))
-    failure = describe_run_failure(run, [], None, blocked)
+    left_out = blocked_checks(failed_blocking_evaluations(instance, run.run_id, left_out=True))
+    assert {(c.partition, c.check) for c in left_out} == {
+        (SPIKE, "metadata_anomaly"),
+        (SPIKE, "schema_drift"),
+    }
+    assert failed_blocking_evaluations(instance, run.run_id) == []
+    assert left_out_checks(instance, run.run_id) == ()
+    failure = describe_run_failure(run, [], None, left_out)
     assert failure.held_days == [SPIKE] and failure.other_blocked == ()
-    assert {c.check for c in blocked} == {"metadata_anomaly", "schema_drift"}
 
 
 def test_the_listing_says_so_too(platform):

@@ -109,9 +109,18 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
     )
     assert one_day.success
     refused = job.execute_in_process(
-        instance=instance, asset_selection=FACTS, tags=RANGE, raise_on_error=False
+        instance=instance, asset_selection=FACTS, partition_key=BAD, raise_on_error=False
     )
     assert f"{BAD} (gx_quality)" in permanent_failure_message(refused)
+    # A range holding it publishes its other days and leaves it as it was.
+    ranged = job.execute_in_process(instance=instance, asset_selection=FACTS, tags=RANGE)
+    assert ranged.success
+    marked = {
+        m.materialization.partition: m.materialization.metadata
+        for m in ranged.get_asset_materialization_events()
+    }
+    assert "gx_quality" in marked[BAD]["orders/not_published"].value
+    assert "orders/not_published" not in marked[DAYS[0]]
 
     # Run again with its checks, the day passes and everything builds on it.
     assert job.execute_in_process(instance=instance, tags=RANGE).success

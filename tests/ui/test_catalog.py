@@ -102,12 +102,13 @@ def test_sensors_and_automation_the_readme_describes_are_on_by_default(defs):
         "orders_anomaly_sensor",
         "orders_run_failure_sensor",
         "orders_run_canceled_sensor",
+        "orders_run_left_out_sensor",
         "default_automation_condition_sensor",
     }
     for name in on_by_default:
         assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
         assert f"`{name}`" in readme or f"**{name}**" in readme, name
-    assert "`make ui` (and a deployment) starts with these four sensors" in readme
+    assert "`make ui` (and a deployment) starts with these five sensors" in readme
 
 
 def test_compare_columns_reports_both_directions_case_insensitively():
