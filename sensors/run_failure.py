@@ -418,10 +418,7 @@ def build_run_left_out_sensor() -> dg.SensorDefinition:
         left_out = left_out_checks(context.instance, run.run_id)
         if not left_out:
             return
-        text, blocks = left_out_message(run, left_out)
-        context.log.warning(text)
-        if alert_webhook.enabled and not alert_webhook.post(text, blocks):
-            context.log.warning("alert webhook post failed for run %s", run.run_id)
+        _post(context.log, alert_webhook, run.run_id, *left_out_message(run, left_out))
 
     return orders_run_left_out_sensor
 
@@ -503,7 +500,12 @@ def _failed_check(event: dg.DagsterEvent) -> bool:
 
 def _announce(log, alert_webhook: AlertWebhook, failure: RunFailure) -> None:
     """Log the run's message and post it to the webhook (a failed post is logged)."""
-    text, blocks = failure_message(failure)
+    _post(log, alert_webhook, failure.run_id, *failure_message(failure))
+
+
+def _post(
+    log, alert_webhook: AlertWebhook, run_id: str, text: str, blocks: list[Mapping[str, Any]]
+) -> None:
     log.warning(text)
     if alert_webhook.enabled and not alert_webhook.post(text, blocks):
-        log.warning("alert webhook post failed for run %s", failure.run_id)
+        log.warning("alert webhook post failed for run %s", run_id)

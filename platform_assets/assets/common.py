@@ -2,7 +2,7 @@
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,29 @@ def refuse_unchecked_upstream(
         raise permanent_failure(
             unpassed_message(context, check_keys, unpassed), unpassed_days=", ".join(unpassed)
         )
+
+
+def days_left_out(
+    context: dg.AssetExecutionContext,
+    why: Mapping[str, str],
+    days: Sequence[dt.date],
+    done: str,
+    refusal: str,
+) -> dict[dt.date, str]:
+    """The days of the run a step leaves as they are (``why``: day key -> reason), logged
+    as not ``done`` ("cleaned", "published") while the other days go on; fails at once,
+    without retries, saying ``refusal``, when that is every day of the run."""
+    if len(why) < len(days):
+        if why:
+            context.log.warning(
+                f"Not {done} in this run, left as they are: "
+                + "; ".join(f"{day} ({reason})" for day, reason in sorted(why.items()))
+                + f". The run's other days are {done}."
+            )
+        return {dt.date.fromisoformat(day): reason for day, reason in sorted(why.items())}
+    raise permanent_failure(
+        f"No day of this run can be {done}. {refusal}", left_out_days=", ".join(sorted(why))
+    )
 
 
 def refuse_unchecked_table(

@@ -19,6 +19,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     InStepCheck,
     column_descriptions,
+    days_left_out,
     order_table_types,
     permanent_failure,
     refuse_temporary_instance,
@@ -256,27 +257,17 @@ def held_days(
     why: dict[str, list[str]] = {day: ["held or deferred by metadata_anomaly"] for day in anomaly}
     for day, names in unpassed.items():
         why.setdefault(day, []).append(f"{', '.join(names)} not passed")
-    if len(why) < len(days):
-        if why:
-            context.log.warning(
-                "Not cleaned in this run, left as they are: "
-                + "; ".join(f"{day} ({', '.join(reasons)})" for day, reasons in sorted(why.items()))
-                + ". The run's other days are cleaned."
-            )
-        return {dt.date.fromisoformat(day): "; ".join(r) for day, r in sorted(why.items())}
-    parts = []
+    refusal = []
     if anomaly:
-        parts.append(
+        refusal.append(
             f"metadata_anomaly holds {', '.join(anomaly)} (held or deferred): release it or"
             " land corrected files (python -m devtools.held lists why and the release"
             " command)."
         )
     if unpassed:
-        parts.append(unpassed_message(context, raw_blocking, unpassed))
-    raise permanent_failure(
-        "No day of this run can be cleaned. " + " ".join(parts),
-        held_days=", ".join(sorted(why)),
-    )
+        refusal.append(unpassed_message(context, raw_blocking, unpassed))
+    reasons = {day: "; ".join(names) for day, names in why.items()}
+    return days_left_out(context, reasons, days, "cleaned", " ".join(refusal))
 
 
 def _add_held_metadata(

@@ -26,6 +26,7 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
+    days_left_out,
     order_table_types,
     permanent_failure,
     refuse_unchecked_table,
@@ -92,24 +93,13 @@ def unpublished_days(
     why = {day: f"{', '.join(names)} not passed" for day, names in unpassed.items()}
     for day in held:
         why.setdefault(day, "cleaned_orders left the day alone (held upstream)")
-    if len(why) < len(days):
-        if why:
-            context.log.warning(
-                "Not published in this run, left as they are: "
-                + "; ".join(f"{day} ({reason})" for day, reason in sorted(why.items()))
-                + ". The run's other days are published."
-            )
-        return {dt.date.fromisoformat(day): reason for day, reason in sorted(why.items())}
-    parts = [unpassed_message(context, cleaned_blocking, unpassed)] if unpassed else []
+    refusal = [unpassed_message(context, cleaned_blocking, unpassed)] if unpassed else []
     if held:
-        parts.append(
+        refusal.append(
             f"cleaned_orders left {', '.join(sorted(held))} alone (held upstream: see its"
             " materialization's orders/not_cleaned): run those days again once they pass."
         )
-    raise permanent_failure(
-        "No day of this run can be published. " + " ".join(parts),
-        unpassed_days=", ".join(sorted(why)),
-    )
+    return days_left_out(context, why, days, "published", " ".join(refusal))
 
 
 def clv_status(instance: dg.DagsterInstance) -> str:
