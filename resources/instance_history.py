@@ -34,11 +34,11 @@ CHECK_NAME = tables.METADATA_ANOMALY
 # cleaning left alone (held upstream) in a range run, which Dagster records for every
 # day of the range; with the run id of the day's last real cleaning, if it has one.
 NOT_CLEANED = "orders/not_cleaned"
+LAST_CLEANED_RUN = "orders/last_cleaned_run"
 # Metadata of a blocking check's failed evaluation that did not stop its run (other days
 # of the run passed: asset_checks.partitioned.stops_the_run): the day alone is left out.
 LEFT_OUT = "left_out"
 LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
-LAST_CLEANED_RUN = "orders/last_cleaned_run"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"

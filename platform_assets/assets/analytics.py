@@ -97,8 +97,10 @@ def build_analytics_assets(
         purchase days (`frequency`), days from first to last purchase (`recency_days`),
         days since the first purchase (`tenure_days`), mean spend on repeat purchase
         days (`monetary_value`) and total revenue. All history up to the as-of day is
-        used: the latest materialized day of cleaned_orders, or `as_of` in the run config. Nothing
-        depends on today's date, so re-running gives the same numbers. Time unit: days.
+        used: the latest day cleaned_orders was materialized for (a day a range run left
+        alone, held upstream, only if an earlier run cleaned it), or `as_of` in the run
+        config. Nothing depends on today's date, so re-running gives the same numbers.
+        Time unit: days.
 
         Computed with SQL inside the warehouse (DuckDB locally, Snowflake in
         production), never by loading all history into memory, and replaced as a whole
