@@ -25,7 +25,7 @@ from orders_core.expectations import Expectation, order_suite, publication_suite
 from orders_core.sql.facts import current_day_counts_sql
 from orders_core.sql.quality import Execute, ExpectationOutcome, evaluate
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS, GX_QUALITY, Table
-from resources.instance_history import partitions_materialized_in_run
+from resources.instance_history import partitions_materialized_in_run, unpassed_checks
 from resources.telemetry import TelemetryResource
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
@@ -148,19 +148,34 @@ def moved_days(
     return sorted({dt.date.fromisoformat(key) for key in materialized} - set(window))
 
 
-def facts_suite(execute: Execute, days: Sequence[dt.date]) -> Suite:
+def facts_suite(
+    execute: Execute, days: Sequence[dt.date], withheld: Sequence[dt.date] = ()
+) -> Suite:
     """The publication suite of each day, expecting as many facts as the day's cleaned
     rows that are their order's current version (an order landed again on a later day
-    is published there only)."""
+    is published there only), the rows of the ``withheld`` days (whose cleaning has not
+    passed cleaned_orders' blocking checks) competing not at all, as in fct_orders."""
     contract = load_contract()
     first, last = min(days), max(days)
-    expected = {day: int(n) for day, n in execute(current_day_counts_sql(), [first, last] * 4)}
+    expected = {
+        day: int(n)
+        for day, n in execute(
+            current_day_counts_sql(len(withheld)),
+            [first, last, *withheld, first, last, *withheld, first, last, first, last],
+        )
+    }
     return lambda day: publication_suite(contract, FCT_ORDERS_COLUMNS, expected.get(day, 0))
 
 
-def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
-    """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders."""
+def build_quality_checks(
+    partitions_def: dg.PartitionsDefinition, cleaned_blocking: Sequence[dg.AssetCheckKey] = ()
+) -> list[dg.AssetChecksDefinition]:
+    """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders.
+    ``cleaned_blocking``: cleaned_orders' blocking checks declared elsewhere
+    (reconciliation); with this module's own, a day one of them has not passed is
+    withheld from the facts' expected counts, as fct_orders withholds it."""
     contract = load_contract()
+    withheld_by = [dg.AssetCheckKey(CLEANED, GX_QUALITY), *cleaned_blocking]
 
     @dg.asset_check(
         asset=CLEANED,
@@ -190,8 +205,16 @@ def build_quality_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.Ass
     def facts_quality(
         context: dg.AssetCheckExecutionContext, warehouse: Warehouse, telemetry: TelemetryResource
     ):
+        withheld = sorted(
+            dt.date.fromisoformat(day) for day in unpassed_checks(context.instance, withheld_by)
+        )
         yield from _suite_events(
-            context, telemetry, warehouse, FCT_ORDERS, facts_suite, with_moved_days=True
+            context,
+            telemetry,
+            warehouse,
+            FCT_ORDERS,
+            lambda execute, days: facts_suite(execute, days, withheld),
+            with_moved_days=True,
         )
 
     return [cleaned_quality, facts_quality]

@@ -84,7 +84,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     )
     asset_checks = [
         *build_drift_checks(partitions_def),
-        *build_quality_checks(partitions_def),
+        *build_quality_checks(partitions_def, [reconciliation.spec.key]),
         *build_published_schema_checks(),
     ]
     # What customer_metrics and fct_orders (and dim_customers, of customer_clv's checks)

@@ -7,7 +7,9 @@ day, then the later file (by ``source_file``, its URI) and line. ``warehouse.fct
 and customer metrics read only current versions, so they are a function of the cleaned
 table alone: a range run, day-by-day runs and any re-run order give the same rows.
 Only cleaned versions compete: a newer version quarantined on a later day does not
-withdraw the fact an earlier day published (it waits in quarantine with its reason).
+withdraw the fact an earlier day published (it waits in quarantine with its reason);
+nor do the versions of a day whose cleaning has not passed cleaned_orders' blocking
+checks (``withheld``, see :func:`run_versions`).
 
 Publishing days S replaces, in one transaction, every fact of the orders that appear in
 the cleaned rows of S or in the facts of S (those whose current version may have
@@ -77,29 +79,40 @@ def affected_orders_sql() -> str:
     )
 
 
-def run_versions(orders: str) -> str:
+def run_versions(orders: str, withheld: int = 0) -> str:
     """The cleaned rows that can be the current version of an order of the days ``BETWEEN
     ? AND ?``: those days' rows, and the other days' rows of ``orders`` (a subquery that
     holds every order of those days; its parameters come after the days, bound twice).
 
     The days' own rows need no lookup in ``orders``, which for a long range holds nearly
     every order: only the other days' rows are probed.
+
+    ``withheld``: how many days (bound after each pair of days) whose rows compete not at
+    all: days whose cleaning cleaned_orders' blocking checks have not passed. Their rows
+    are not published on their day, so they must not be through another day's order
+    either: a day's rows would otherwise reach fct_orders or not depending on whether a
+    day sharing an order ran after it (a range, a reverse run) or before it.
     """
     cleaned = quoted(CLEANED_ORDERS)
     days = "partition_date BETWEEN ? AND ?"
+    if withheld:
+        days += f" AND partition_date NOT IN ({', '.join('?' * withheld)})"
     return (
         f"(SELECT * FROM {cleaned} WHERE {days} UNION ALL SELECT * FROM {cleaned}"
-        f" WHERE NOT ({days}) AND order_id IN ({orders})) AS candidates"
+        f" WHERE NOT (partition_date BETWEEN ? AND ?)"
+        + (f" AND partition_date NOT IN ({', '.join('?' * withheld)})" if withheld else "")
+        + f" AND order_id IN ({orders})) AS candidates"
     )
 
 
-def publish_statements() -> tuple[str, str]:
+def publish_statements(withheld: int = 0) -> tuple[str, str]:
     """Delete the affected orders' facts; insert their current versions, binding the
-    run's first and last day twice (in a transaction, after ``CREATE TEMPORARY TABLE
+    run's first and last day twice, each time followed by the ``withheld`` days (see
+    :func:`run_versions`; in a transaction, after ``CREATE TEMPORARY TABLE
     orders_affected AS`` :func:`affected_orders_sql`)."""
     columns = column_list(FCT_ORDERS_COLUMNS)
     affected = f"SELECT order_id FROM {AFFECTED_TABLE}"
-    candidates = run_versions(affected)
+    candidates = run_versions(affected, withheld)
     return (
         f"DELETE FROM {quoted(FCT_ORDERS)} WHERE order_id IN ({affected})",
         f"INSERT INTO {quoted(FCT_ORDERS)} ({columns}) SELECT {columns} FROM ("
@@ -129,12 +142,13 @@ def day_figures_sql() -> str:
     )
 
 
-def current_day_counts_sql() -> str:
-    """Per day between two bound days (given four times): the cleaned rows that are their
+def current_day_counts_sql(withheld: int = 0) -> str:
+    """Per day between two bound days (given four times, the first two each followed by
+    the ``withheld`` days, see :func:`run_versions`): the cleaned rows that are their
     order's current version, i.e. the facts that publishing those days leaves in each."""
     days = "partition_date BETWEEN ? AND ?"
     orders = f"SELECT order_id FROM {quoted(CLEANED_ORDERS)} WHERE {days}"
-    versions = current_orders_sql(run_versions(orders), columns=["partition_date"])
+    versions = current_orders_sql(run_versions(orders, withheld), columns=["partition_date"])
     return (
         f"SELECT partition_date, count(*) AS n FROM ({versions})"
         f" AS current_versions WHERE {days} GROUP BY partition_date"

@@ -35,7 +35,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import same_name_lineage, table_metadata
-from resources.instance_history import not_cleaned_days
+from resources.instance_history import not_cleaned_days, unpassed_checks
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -175,6 +175,12 @@ def build_warehouse_assets(
         days = partition_dates(context)  # a bad range fails here, before any SQL
         skipped = unpublished_days(context, cleaned_blocking, days)
         published = [day for day in days if day not in skipped]
+        # Days (of any run) whose cleaning has not passed: their rows compete for no
+        # order's current version, as they are not published on their own day.
+        withheld = sorted(
+            dt.date.fromisoformat(day)
+            for day in unpassed_checks(context.instance, cleaned_blocking)
+        )
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
@@ -192,9 +198,9 @@ def build_warehouse_assets(
                     with session.transaction():
                         # the days outside the range whose facts it takes or gives back
                         moved = {row[0] for row in session.execute(affected_days_sql(), bounds)}
-                        delete, insert = publish_statements()
+                        delete, insert = publish_statements(len(withheld))
                         session.execute(delete)
-                        session.execute(insert, bounds * 2)
+                        session.execute(insert, [*bounds, *withheld] * 2)
                         moved |= {row[0] for row in session.execute(affected_days_sql(), bounds)}
                         touched |= {_as_date(day) for day in moved}
                 # The days outside the run's published days whose facts a range moved; the
