@@ -169,8 +169,9 @@ def build_warehouse_assets(
 
         Plots per day: orders, revenue, mean order value, distinct customers. A day
         outside the run whose facts the run moved (an order re-sent later leaves its older
-        day) gets a materialization with its new figures too, so a day's figures are those
-        of its rows however the days were batched.
+        day) gets a materialization with its new figures too, as does a day of the run
+        left out (orders/not_published) whose facts it moved, so a day's figures are
+        those of its rows however the days were batched.
         """
         days = partition_dates(context)  # a bad range fails here, before any SQL
         skipped = unpublished_days(context, cleaned_blocking, days)
@@ -216,10 +217,19 @@ def build_warehouse_assets(
                 written = sum(int(figures[day][1]) for day in published if day in figures)
                 write.set_attribute(ROWS_WRITTEN, written)
             for day, why in skipped.items():
-                context.add_asset_metadata(
-                    {NOT_PUBLISHED: f"not published in this run, left as it was: {why}"},
-                    partition_key=day.isoformat(),
-                )
+                if day in moved:
+                    # Its facts moved all the same (another day of the run took an order
+                    # over, or gave one back): this materialization, the day's latest,
+                    # says so with its figures, as a run of the other days alone would.
+                    _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
+                    metadata = {
+                        NOT_PUBLISHED: f"not published in this run: {why}; the run's other"
+                        " days moved orders to or from it (a newer version on another day)",
+                        **_day_figures(int(rows), float(revenue), int(customers)),
+                    }
+                else:
+                    metadata = {NOT_PUBLISHED: f"not published in this run, left as it was: {why}"}
+                context.add_asset_metadata(metadata, partition_key=day.isoformat())
             for day in published:
                 _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 metadata = _day_figures(int(rows), float(revenue), int(customers))
@@ -227,7 +237,7 @@ def build_warehouse_assets(
                 span.record_rows(
                     rows_in=int(rows), rows_out=int(rows), partition_key=day.isoformat()
                 )
-            for day in moved:
+            for day in (day for day in moved if day not in skipped):
                 _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 context.log_event(
                     dg.AssetMaterialization(
