@@ -355,7 +355,7 @@ def test_a_range_with_a_drifting_day_publishes_the_other_days_and_alerts_it(tmp_
     import duckdb
 
     from sensors.alerting import FIX_LANDING_FILES
-    from sensors.run_failure import LEFT_OUT_SENSOR_NAME
+    from tests.support.sensor_reruns import left_out_tick
 
     days = 6
     defs, job = local_platform(tmp_path, days)
@@ -381,15 +381,7 @@ def test_a_range_with_a_drifting_day_publishes_the_other_days_and_alerts_it(tmp_
             ("reconciliation", drifting, dg.AssetCheckSeverity.WARN, False),
         }
         assert ticker.tick() == []
-        left_out = defs.resolve_sensor_def(LEFT_OUT_SENSOR_NAME)
-        context = dg.build_run_status_sensor_context(
-            sensor_name=LEFT_OUT_SENSOR_NAME,
-            dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(result.run_id),
-            dagster_event=result.get_run_success_event(),
-            resources={"alert_webhook": AlertWebhook(url=server.url)},
-        )
-        left_out(context)
+        left_out_tick(defs, instance, result, server.url)
         (post,) = server.posts
         assert f"left out {drifting} (schema_drift)" in post["text"]
         details = post["blocks"][-1]["text"]["text"]

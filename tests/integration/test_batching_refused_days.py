@@ -20,7 +20,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.support.batching import ALL_TABLES, DAYS, hostile_landing, settings_for
+from tests.support.batching import ALL_TABLES, DAYS, hostile_landing, settings_for, tables_after
 from tests.support.fixture_data import day_dir, order, write_csv
 from tests.support.pipeline_helpers import run_range, table_checksums
 
@@ -48,18 +48,6 @@ def refused_landing(root: Path) -> None:
     shutil.rmtree(day_dir(root, DAYS[3]))
 
 
-def tables_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
-    settings = settings_for(landing, tmp)
-    with dg.instance_for_test() as instance:
-        for first, last in batches:
-            result = run_range(
-                settings, instance, str(DAYS[first]), str(DAYS[last]), raise_on_error=False
-            )
-            only_failing = all(i in FAILING for i in range(first, last + 1))
-            assert result.success != only_failing, (first, last)
-    return table_checksums(settings.duckdb_path, ALL_TABLES)
-
-
 def _published(path: Path) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as conn:
         return conn.execute(
@@ -71,13 +59,13 @@ def _published(path: Path) -> list[tuple]:
 def test_refused_and_unreadable_days_leave_the_same_tables_whatever_the_batching(tmp_path):
     landing = tmp_path / "landing"
     refused_landing(landing)
-    whole = tables_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
+    whole = tables_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)], FAILING)
     # day 2 only: day 6's rows are quarantined, day 4 has no folder
     assert {day for _, day in _published(tmp_path / "range" / "orders.duckdb")} == {str(DAYS[1])}
     backwards = [(i, i) for i in reversed(range(len(DAYS)))]
-    assert tables_after(tmp_path / "back", landing, backwards) == whole
+    assert tables_after(tmp_path / "back", landing, backwards, FAILING) == whole
     shuffled = [(3, 5), (0, 0), (1, 2), (3, 5)]  # (3, 5) run again
-    assert tables_after(tmp_path / "mixed", landing, shuffled) == whole
+    assert tables_after(tmp_path / "mixed", landing, shuffled, FAILING) == whole
 
 
 @pytest.mark.parametrize("batches", [[(0, 5)], [(2, 2)]], ids=["range", "day alone"])

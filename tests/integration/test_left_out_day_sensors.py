@@ -24,9 +24,9 @@ from resources.alerts import AlertWebhook
 from resources.instance_history import NOT_CLEANED, not_cleaned_days
 from sensors.landing import SENSOR_NAME as LANDING
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY
-from sensors.run_failure import LEFT_OUT_SENSOR_NAME
 from tests.support.order_fixtures import HEADER, csv_bytes, land, order_rows, settings_for
 from tests.support.requests import execute_request, requested_days
+from tests.support.sensor_reruns import left_out_tick
 from tests.support.webhook_server import WebhookServer
 
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(3)]
@@ -61,14 +61,7 @@ def test_after_a_range_left_a_day_out_nothing_runs_it_until_its_files_change(tmp
 
         def left_out_posts(result: dg.ExecuteInProcessResult) -> list[str]:
             before = len(server.posts)
-            context = dg.build_run_status_sensor_context(
-                sensor_name=LEFT_OUT_SENSOR_NAME,
-                dagster_instance=instance,
-                dagster_run=instance.get_run_by_id(result.run_id),
-                dagster_event=result.get_run_success_event(),
-                resources={"alert_webhook": AlertWebhook(url=server.url)},
-            )
-            defs.resolve_sensor_def(LEFT_OUT_SENSOR_NAME)(context)
+            left_out_tick(defs, instance, result, server.url)
             return [post["text"] for post in server.posts[before:]]
 
         automation = dg.evaluate_automation_conditions(

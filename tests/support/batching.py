@@ -15,6 +15,7 @@ import datetime as dt
 import gzip
 import os
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 import dagster as dg
@@ -192,3 +193,22 @@ def settings_for(landing: Path, folder: Path) -> PlatformSettings:
         duckdb_path=str(folder / "orders.duckdb"),
         partitions_start=START.isoformat(),
     )
+
+
+def tables_after(
+    tmp: Path, landing: Path, batches: list[tuple[int, int]], failing: Collection[int] = ()
+) -> dict:
+    """Every table after running the whole graph over ``batches`` (pairs of indexes in
+    :data:`DAYS`) on a fresh instance and warehouse in ``tmp``: a run holding only days
+    of ``failing`` (indexes) fails (Dagster's own block), any other succeeds."""
+    from tests.support.pipeline_helpers import run_range, table_checksums
+
+    settings = settings_for(landing, tmp)
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            result = run_range(
+                settings, instance, str(DAYS[first]), str(DAYS[last]), raise_on_error=False
+            )
+            only_failing = all(i in failing for i in range(first, last + 1))
+            assert result.success != only_failing, (first, last)
+    return table_checksums(settings.duckdb_path, ALL_TABLES)

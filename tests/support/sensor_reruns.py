@@ -189,3 +189,20 @@ def watched(
             watch.canceled = canceled_alerts(instance, server)
         assert watch.daemon.tick() == []
         yield watch
+
+
+def left_out_tick(
+    defs: dg.Definitions, instance: dg.DagsterInstance, result, webhook_url: str
+) -> None:
+    """One evaluation of orders_run_left_out_sensor on a run that succeeded (``result``,
+    an ``ExecuteInProcessResult``), posting to ``webhook_url``."""
+    from sensors.run_failure import LEFT_OUT_SENSOR_NAME
+
+    context = dg.build_run_status_sensor_context(
+        sensor_name=LEFT_OUT_SENSOR_NAME,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        dagster_event=result.get_run_success_event(),
+        resources={"alert_webhook": AlertWebhook(url=webhook_url)},
+    )
+    defs.resolve_sensor_def(LEFT_OUT_SENSOR_NAME)(context)
