@@ -8,13 +8,25 @@ runs every ``*_SQL`` statement here on both engines and compares the results.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orders_core.clv import GAMMA_GAMMA_SAMPLE
-from orders_core.sql.facts import current_orders_sql
+from orders_core.sql.facts import current_orders_sql, kept_versions
 from orders_core.sql.money import MONEY_SUM_TYPE, money_sum
 
-# One row per order across landing days (the rule of fct_orders): an order that landed
-# on two days counts once, as its newest version. Only the columns the metrics read.
-CURRENT_ORDERS = current_orders_sql(columns=("customer_id", "order_date", "amount"))
+
+def current_orders(withheld: int = 0) -> str:
+    """One row per order across landing days (the rule of fct_orders): an order that
+    landed on two days counts once, as its newest version. Only the columns the metrics
+    read. ``withheld``: how many days (bound first) whose rows count not at all, as
+    fct_orders leaves them out: days whose cleaning cleaned_orders' blocking checks have
+    not passed (``orders_core.sql.facts.run_versions``)."""
+    return current_orders_sql(
+        kept_versions(withheld), columns=("customer_id", "order_date", "amount")
+    )
+
+
+CURRENT_ORDERS = current_orders()
 
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 
@@ -22,6 +34,7 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 # orders gave total_revenue 2.6 or 2.5999999999999996 by the order the engine fed them in.
 # The mean spend is divided as a double: a NUMBER divided in Snowflake is rounded to 12
 # places, a DuckDB decimal divided is a double.
+
 
 # Definitions (time unit: days), as of day D:
 #   frequency      = distinct purchase days - 1 (repeat purchase days)
@@ -31,14 +44,17 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 #                    all days' spend less the first day's, over the repeat days
 # One row per customer, in no particular order (what analytics.customer_metrics holds:
 # orders_core.sql.customers inserts it as it is).
-CUSTOMER_METRICS_SELECT = f"""
+def customer_metrics_select(withheld: int = 0) -> str:
+    """The metrics as of a day, leaving out ``withheld`` days' rows: bind
+    :func:`metrics_params`."""
+    return f"""
 with daily as (
     select
         customer_id,
         order_date,
         sum(cast(amount as {MONEY_SUM_TYPE})) as day_amount,
         count(*) as day_orders
-    from ({CURRENT_ORDERS}) as current_orders
+    from ({current_orders(withheld)}) as current_orders
     where order_date <= cast(? as date)
     group by customer_id, order_date
 )
@@ -63,6 +79,14 @@ select
 from daily
 group by customer_id
 """  # noqa: S608 (composes constant statements, never data)
+
+
+def metrics_params(as_of: str, withheld: Sequence[object] = ()) -> list[object]:
+    """The values bound to :func:`customer_metrics_select` (of ``len(withheld)`` days)."""
+    return [*withheld, as_of, as_of, as_of]
+
+
+CUSTOMER_METRICS_SELECT = customer_metrics_select()
 CUSTOMER_METRICS_SQL = CUSTOMER_METRICS_SELECT + "order by customer_id\n"
 
 # What customer_clv fits on, read as a row per distinct value with its count
@@ -123,15 +147,16 @@ FIRST_ORDER_DAY_SQL = (
     "select min(first_order_date) as first_order_date from analytics.customer_metrics"
 )
 
+
 # Calibration/holdout summary for validating the CLV model, as of a cut day C and an
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
 # out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.
-# Bind with holdout_summary_params(cut, as_of).
-_HOLDOUT_SUMMARY = f"""
-with calibration as ({CUSTOMER_METRICS_SELECT}),
+def _holdout_summary(withheld: int) -> str:
+    return f"""
+with calibration as ({customer_metrics_select(withheld)}),
 holdout as (
     select customer_id, count(distinct order_date) as holdout_purchases
-    from ({CURRENT_ORDERS}) as current_orders
+    from ({current_orders(withheld)}) as current_orders
     where order_date > cast(? as date) and order_date <= cast(? as date)
     group by customer_id
 )
@@ -146,9 +171,13 @@ select
 from calibration c
 left join holdout h on h.customer_id = c.customer_id
 """  # noqa: S608 (composes two constant statements, never data)
-# What customer_clv validates on: that summary with identical customers grouped (a
-# row per distinct history and holdout count, not per customer). Same parameters.
-HOLDOUT_HISTORIES_SQL = f"""
+
+
+def holdout_histories_sql(withheld: int = 0) -> str:
+    """What customer_clv validates on: that summary with identical customers grouped (a
+    row per distinct history and holdout count, not per customer), leaving out
+    ``withheld`` days' rows as customer_metrics did. Bind :func:`holdout_summary_params`."""
+    return f"""
 select
     frequency,
     recency_days,
@@ -157,12 +186,16 @@ select
     holdout_purchases,
     holdout_days,
     count(*) as customers
-from ({_HOLDOUT_SUMMARY}) as summary
+from ({_holdout_summary(withheld)}) as summary
 group by frequency, recency_days, tenure_days, holdout_purchases, holdout_days
 order by frequency, recency_days, tenure_days, holdout_purchases
 """  # noqa: S608 (composes constant statements, never data)
 
 
-def holdout_summary_params(cut: str, as_of: str) -> list[str]:
-    """The values bound to HOLDOUT_HISTORIES_SQL's placeholders, in order (ISO days)."""
-    return [cut, cut, cut, cut, as_of, as_of, cut]
+HOLDOUT_HISTORIES_SQL = holdout_histories_sql()
+
+
+def holdout_summary_params(cut: str, as_of: str, withheld: Sequence[object] = ()) -> list[object]:
+    """The values bound to :func:`holdout_histories_sql`'s placeholders, in order (ISO
+    days; ``withheld`` days before each of its two reads of the orders)."""
+    return [*metrics_params(cut, withheld), *withheld, cut, as_of, as_of, cut]

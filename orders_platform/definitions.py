@@ -87,8 +87,8 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         *build_quality_checks(partitions_def, [reconciliation.spec.key]),
         *build_published_schema_checks(),
     ]
-    # What customer_metrics and fct_orders (and dim_customers, of customer_clv's checks)
-    # refuse to build on, in any run, until it passes.
+    # The days customer_metrics and fct_orders leave out, in any run, until these pass
+    # (dim_customers refuses to build on customer_clv until its checks pass).
     cleaned_key = dg.AssetKey(tables.CLEANED_ORDERS.key)
     cleaned_blocking = blocking_check_keys(
         cleaned_key, [reconciliation.spec, *(s for c in asset_checks for s in c.check_specs)]
@@ -133,14 +133,10 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ),
     )
     scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
-    # The sensors request the customer tables only when customer_metrics' guard would let
-    # them build (cleaned_blocking passed every day), so one failed day is one alert.
-    job_assets = JobAssets.of(assets, downstream_guard=cleaned_blocking)
-    # Plans through the same guard: yesterday's daily tables only while a day is unbuildable.
+    job_assets = JobAssets.of(assets)
     daily = build_daily_schedule(
         orders_pipeline,
         settings.partitions_start,
-        job_assets,
         tags=PLATFORM_RUN_TAGS,
         # On in production; on a laptop it would start runs whenever `dagster dev` is up.
         default_status=dg.DefaultScheduleStatus.RUNNING

@@ -1,15 +1,8 @@
-"""orders_pipeline_daily: yesterday's partition of every asset at 02:00 UTC, planned through
-the sensors' guard.
+"""orders_pipeline_daily: yesterday's partition of every asset at 02:00 UTC.
 
-customer_metrics refuses to build while a day has not passed cleaned_orders' blocking
-checks (``gx_quality``, ``reconciliation``: ``refuse_unchecked_upstream``), and the run
-that judged such a day already alerted about it. A schedule that always asked for every
-asset would then fail at customer_metrics every night until the day is fixed: a failed
-run and one more alert a day about a day already announced. So, as the sensors do
-(``sensors.batching.unbuildable``), the schedule asks for yesterday's daily assets only
-while another day is unbuildable, with the reason in its log and in the run's
-:data:`DOWNSTREAM_HELD_TAG`; the customer tables stay as they were until the run that
-fixes those days refreshes them.
+A day that has not passed cleaned_orders' blocking checks (``gx_quality``,
+``reconciliation``) does not hold the customer tables back: customer_metrics leaves such
+a day's rows out, as fct_orders does, so the nightly run always asks for every asset.
 """
 
 from __future__ import annotations
@@ -19,12 +12,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from sensors.alerting import shortened
-from sensors.batching import DayWork, JobAssets, unbuildable
-
 DAILY_SCHEDULE = "orders_pipeline_daily"
-DOWNSTREAM_HELD_TAG = "orders/downstream_held"
-MAX_TAG_CHARS = 200  # a tag value stays short; the log line has every day
 
 
 def yesterday(scheduled: dt.datetime) -> str:
@@ -35,12 +23,10 @@ def yesterday(scheduled: dt.datetime) -> str:
 def build_daily_schedule(
     job: dg.UnresolvedAssetJobDefinition,
     partitions_start: str,
-    job_assets: JobAssets,
     tags: Mapping[str, str],
     default_status: dg.DefaultScheduleStatus,
 ) -> dg.ScheduleDefinition:
-    """The daily schedule of ``job`` (every asset of ``job_assets``), from
-    ``partitions_start`` on."""
+    """The daily schedule of ``job`` (every asset), from ``partitions_start`` on."""
 
     @dg.schedule(
         name=DAILY_SCHEDULE,
@@ -50,9 +36,7 @@ def build_daily_schedule(
         default_status=default_status,
         description=(
             "Every day at 02:00 UTC, materializes yesterday's partition of every asset, so "
-            "the warehouse tables are fresh each morning; while another day has not passed "
-            "cleaned_orders' blocking checks (which customer_metrics refuses to build on), "
-            "yesterday's daily tables only (tag orders/downstream_held says why). Late files "
+            "the warehouse tables are fresh each morning. Late files "
             "for older days are picked up by the sensors and backfills (see "
             "docs/backfill-runbook.md)."
         ),
@@ -61,22 +45,6 @@ def build_daily_schedule(
         day = yesterday(context.scheduled_execution_time)
         if day < partitions_start:
             return dg.SkipReason(f"{day} is before the first partition, {partitions_start}")
-        whole_day = DayWork(day, "", job_assets.all, "schedule")
-        blocked = unbuildable(context.instance, job_assets, [whole_day])
-        if not blocked:
-            return dg.RunRequest(run_key=day, partition_key=day, tags=dict(tags))
-        days = "; ".join(f"{d} ({', '.join(names)})" for d, names in blocked.items())
-        held = ", ".join(sorted(k.to_user_string() for k in job_assets.unpartitioned))
-        context.log.info(
-            f"{day}: daily assets only; {held} not requested: blocking checks have not passed"
-            f" {days} (customer_metrics would refuse to build); they stay as they were until"
-            " the run that fixes those days refreshes them"
-        )
-        return dg.RunRequest(
-            run_key=day,
-            partition_key=day,
-            asset_selection=sorted(job_assets.partitioned, key=lambda k: k.to_user_string()),
-            tags={**tags, DOWNSTREAM_HELD_TAG: shortened(days, MAX_TAG_CHARS)},
-        )
+        return dg.RunRequest(run_key=day, partition_key=day, tags=dict(tags))
 
     return orders_pipeline_daily

@@ -37,6 +37,10 @@ NOT_CLEANED = "orders/not_cleaned"
 LAST_CLEANED_RUN = "orders/last_cleaned_run"
 # Metadata of a blocking check's failed evaluation that did not stop its run (other days
 # of the run passed: asset_checks.partitioned.stops_the_run): the day alone is left out.
+# customer_metrics' materialization: the days whose rows it left out (their cleaning
+# has not passed cleaned_orders' blocking checks), ", "-separated, "none" for none; what
+# customer_clv's holdout leaves out with it.
+WITHHELD_DAYS = "orders/withheld_days"
 LEFT_OUT = "left_out"
 LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
@@ -121,6 +125,16 @@ def last_cleaned_runs(instance: dg.DagsterInstance, partitions: Iterable[str]) -
         elif values.get(LAST_CLEANED_RUN):
             runs[day] = str(values[LAST_CLEANED_RUN])
     return runs
+
+
+def withheld_days(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> list[str]:
+    """The days the latest materialization of ``asset_key`` (customer_metrics) left out
+    (:data:`WITHHELD_DAYS`; none when it has no materialization or did not say)."""
+    event = instance.get_latest_materialization_event(asset_key)
+    materialization = event.asset_materialization if event else None
+    entry = materialization.metadata.get(WITHHELD_DAYS) if materialization else None
+    text = str(entry.value) if entry is not None else "none"
+    return [] if text == "none" else text.split(", ")
 
 
 def partitions_materialized_in_run(

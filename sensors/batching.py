@@ -15,9 +15,9 @@ requested as few runs as possible:
   run keys it waits for, and requested as one run on the first tick at which every one
   of those runs has finished (whatever the run queue's limits and order). It is not
   requested if something else (the automation sensor, an engineer) materialized all of
-  it after the last of those runs ended, nor while a day has not passed the blocking
-  checks the unpartitioned downstream refuses to build on (`JobAssets.downstream_guard`):
-  that refusal would fail a run, a second alert about a day already alerted on.
+  it after the last of those runs ended. A day that has not passed cleaned_orders'
+  blocking checks does not hold it back: customer_metrics leaves such a day out, as
+  fct_orders does.
 
 A run key the daemon never turned into a run (it drops a tick it cannot resume) would
 block the downstream for ever; a key still without a run after `MISSING_TICKS` ticks
@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orders_core.calendar import DAYS_PER_RUN
-from resources.instance_history import unpassed_checks
 from resources.warehouse_pool import PLATFORM_RUN_TAGS
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -50,26 +49,19 @@ MISSING_TICKS = 5
 
 @dataclass(frozen=True)
 class JobAssets:
-    """The assets of the job the sensors target, by whether they are partitioned, and the
-    blocking checks the unpartitioned downstream refuses to build on until they pass every
-    day (``downstream_guard``: cleaned_orders', which customer_metrics reads whole)."""
+    """The assets of the job the sensors target, by whether they are partitioned."""
 
     partitioned: frozenset[dg.AssetKey]
     unpartitioned: frozenset[dg.AssetKey]
-    downstream_guard: frozenset[dg.AssetCheckKey] = frozenset()
 
     @classmethod
-    def of(
-        cls,
-        assets: Iterable[dg.AssetsDefinition],
-        downstream_guard: Iterable[dg.AssetCheckKey] = (),
-    ) -> JobAssets:
+    def of(cls, assets: Iterable[dg.AssetsDefinition]) -> JobAssets:
         """Split the assets of a code location (all of them are in the job)."""
         partitioned: set[dg.AssetKey] = set()
         unpartitioned: set[dg.AssetKey] = set()
         for asset in assets:
             (partitioned if asset.partitions_def else unpartitioned).update(asset.keys)
-        return cls(frozenset(partitioned), frozenset(unpartitioned), frozenset(downstream_guard))
+        return cls(frozenset(partitioned), frozenset(unpartitioned))
 
     @property
     def all(self) -> frozenset[dg.AssetKey]:
@@ -231,32 +223,6 @@ def _stale(
     return stale
 
 
-def unbuildable(
-    instance: dg.DagsterInstance, job: JobAssets, rerun: Iterable[DayWork] = ()
-) -> dict[str, list[str]]:
-    """Days whose ``job.downstream_guard`` checks have not passed, each with those checks'
-    names, leaving out the days ``rerun`` runs again with the guarded assets (their checks
-    judge them again before the downstream, in the same run). The unpartitioned downstream
-    would refuse to build on them (``refuse_unchecked_upstream``): a run failure, and a
-    second alert about a day the blocked run's alert already named."""
-    if not job.downstream_guard:
-        return {}
-    guarded = {key.asset_key for key in job.downstream_guard}
-    again = {w.day for w in rerun if guarded <= w.assets}
-    unpassed = unpassed_checks(instance, sorted(job.downstream_guard))
-    return {day: names for day, names in unpassed.items() if day not in again}
-
-
-def _not_requested(assets: Iterable[str], blocked: dict[str, list[str]]) -> str:
-    """The decision that the unpartitioned downstream is not requested, and why."""
-    days = "; ".join(f"{day} ({', '.join(names)})" for day, names in blocked.items())
-    return (
-        f"downstream ({', '.join(sorted(assets))}) not requested: blocking checks have not"
-        f" passed {days}; it stays as it was until the run that fixes those days"
-        " (their files changed, or launched with raw_orders*) refreshes it"
-    )
-
-
 def plan_runs(
     instance: dg.DagsterInstance,
     sensor_name: str,
@@ -276,10 +242,6 @@ def plan_runs(
         selection = frozenset().union(*(w.assets for w in group)) | {
             dg.AssetKey.from_user_string(a) for a in awaiting.assets
         }
-        if selection & job.unpartitioned and (blocked := unbuildable(instance, job, group)):
-            names = {key.to_user_string() for key in selection & job.unpartitioned}
-            plan.decisions.append(_not_requested(names, blocked))
-            selection -= job.unpartitioned
         plan.run_requests.append(_group_request(group, selection, job))
         plan.decisions.append(
             f"{_range_key(group[0].day, group[-1].day)}: one run"
@@ -309,10 +271,7 @@ def plan_runs(
     elif not groups and settled is not None:
         stale = _stale(instance, awaiting.assets, settled.last_end)
         digest = hashlib.sha256("\n".join(sorted(awaiting.run_keys)).encode()).hexdigest()[:16]
-        blocked = unbuildable(instance, job) if stale else {}
-        if blocked:
-            plan.decisions.append(_not_requested(awaiting.assets, blocked))
-        elif stale:
+        if stale:
             plan.run_requests.append(
                 dg.RunRequest(
                     run_key=f"downstream:{digest}",

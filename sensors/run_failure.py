@@ -11,8 +11,8 @@ A run that Dagster retries automatically (a lost run worker) is announced by its
 only. Errors are summarised to their first lines with e-mail addresses masked; row values are
 never quoted (the full error stays in the run's logs). A run stopped by failed blocking checks
 names each day with the check, its finding and what to do about it (one alert per failed
-day: the sensors do not request the customer tables while a day fails cleaned_orders'
-checks, which customer_metrics would refuse). A day metadata_anomaly held is
+day: customer_metrics leaves out a day failing cleaned_orders' checks, it does not fail
+on it). A day metadata_anomaly held is
 orders_anomaly_sensor's to announce, with every reason (schema_drift too), the drivers and
 what to do: a run stopped by held days alone is not posted, and one stopped by other days
 too only names the held ones, so each held day is one message.
@@ -110,8 +110,8 @@ def _next_step(day: str | None, checks: Sequence[BlockedCheck]) -> str:
     cleaned = "/".join(tables.CLEANED_ORDERS.key)
     if any(asset == cleaned for asset, _ in names):
         return (
-            f"nothing after cleaned_orders is published for it, and {CUSTOMER_TABLES} are not"
-            " refreshed (no sensor asks for them) until the day passes: land corrected files"
+            f"nothing after cleaned_orders is published for it, and {CUSTOMER_TABLES} leave"
+            " its orders out until the day passes: land corrected files"
             " (orders_landing_sensor runs the day with the customer tables) or, after a fix"
             f" of the cleaning, {relaunch}"
         )

@@ -94,15 +94,28 @@ def run_versions(orders: str, withheld: int = 0) -> str:
     day sharing an order ran after it (a range, a reverse run) or before it.
     """
     cleaned = quoted(CLEANED_ORDERS)
-    days = "partition_date BETWEEN ? AND ?"
-    if withheld:
-        days += f" AND partition_date NOT IN ({', '.join('?' * withheld)})"
+    kept = f" AND {not_withheld(withheld)}" if withheld else ""
     return (
-        f"(SELECT * FROM {cleaned} WHERE {days} UNION ALL SELECT * FROM {cleaned}"
-        f" WHERE NOT (partition_date BETWEEN ? AND ?)"
-        + (f" AND partition_date NOT IN ({', '.join('?' * withheld)})" if withheld else "")
-        + f" AND order_id IN ({orders})) AS candidates"
+        f"(SELECT * FROM {cleaned} WHERE partition_date BETWEEN ? AND ?{kept}"
+        f" UNION ALL SELECT * FROM {cleaned} WHERE NOT (partition_date BETWEEN ? AND ?){kept}"
+        f" AND order_id IN ({orders})) AS candidates"
     )
+
+
+def not_withheld(withheld: int) -> str:
+    """The condition that keeps the rows of every day but ``withheld`` bound days (days
+    whose cleaning cleaned_orders' blocking checks have not passed, see
+    :func:`run_versions`)."""
+    return f"partition_date NOT IN ({', '.join('?' * withheld)})"
+
+
+def kept_versions(withheld: int = 0) -> str:
+    """What :func:`current_orders_sql` reads for the current versions of every day's orders
+    but those of ``withheld`` bound days: the cleaned table itself when there are none
+    (the same statement as before any day was withheld)."""
+    if not withheld:
+        return quoted(CLEANED_ORDERS)
+    return f"(SELECT * FROM {quoted(CLEANED_ORDERS)} WHERE {not_withheld(withheld)}) AS kept"
 
 
 def publish_statements(withheld: int = 0) -> tuple[str, str]:

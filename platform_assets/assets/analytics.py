@@ -8,7 +8,7 @@ import pandas as pd
 
 from orders_core import tables
 from orders_core.contract import load_contract
-from orders_core.metrics import LATEST_DAY_SQL
+from orders_core.metrics import LATEST_DAY_SQL, metrics_params
 from orders_core.sql.customers import metrics_statements, metrics_summary_sql
 from orders_core.sql.tables import METRIC_TYPES, ensure_tables
 from platform_assets.assets.common import (
@@ -17,10 +17,11 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     permanent_failure,
-    refuse_unchecked_upstream,
+    unpassed_message,
+    unpassed_upstream,
 )
 from platform_assets.schema_metadata import table_metadata
-from resources.instance_history import latest_cleaned_day
+from resources.instance_history import WITHHELD_DAYS, latest_cleaned_day
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
@@ -64,11 +65,31 @@ def resolve_as_of(
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
 
+def _as_of(
+    context: dg.AssetExecutionContext,
+    config: MetricsConfig,
+    warehouse: Warehouse,
+    cleaned_orders_key: dg.AssetKey,
+    withheld: Iterable[str],
+) -> dt.date | None:
+    """The as-of day (:func:`resolve_as_of`) of the cleaned days but the ``withheld`` ones
+    and those a range run left alone (held upstream) that no run cleaned: the day of
+    day-by-day runs, where a run of such a day alone never reaches customer_metrics."""
+    cleaned = context.instance.get_materialized_partitions(cleaned_orders_key)
+    latest = latest_cleaned_day(context.instance, set(cleaned) - set(withheld))
+    try:
+        if cleaned and not latest and not config.as_of:
+            return None  # days materialized, none of them cleaned and passed
+        return resolve_as_of(config.as_of, [latest] if latest else [], warehouse)
+    except ValueError as error:
+        raise permanent_failure(str(error), as_of=str(config.as_of)) from error
+
+
 def build_analytics_assets(
     cleaned_orders_key: dg.AssetKey, cleaned_blocking: Sequence[dg.AssetCheckKey]
 ) -> list[dg.AssetsDefinition]:
-    """customer_metrics over all cleaned history, built on no day ``cleaned_blocking``
-    (cleaned_orders' blocking checks) has not passed."""
+    """customer_metrics over all cleaned history but the days ``cleaned_blocking``
+    (cleaned_orders' blocking checks) have not passed."""
 
     @dg.asset(
         name="customer_metrics",
@@ -102,26 +123,31 @@ def build_analytics_assets(
         config. Nothing depends on today's date, so re-running gives the same numbers.
         Time unit: days.
 
+        A day whose cleaning has not passed cleaned_orders' blocking checks (gx_quality,
+        reconciliation) is left out, as fct_orders leaves it out: none of its rows count
+        (not even as another day's order's newest version) and it is not the as-of day
+        until it passes. `orders/withheld_days` names such days; the run that checked
+        them already alerted.
+
         Computed with SQL inside the warehouse (DuckDB locally, Snowflake in
         production), never by loading all history into memory, and replaced as a whole
         in one transaction. Plots: customers, repeat customers and their share, total
         revenue.
         """
-        refuse_unchecked_upstream(context, cleaned_blocking)  # every day is read
-        with telemetry.asset_span(context) as span:
-            # days a range run left alone (held upstream) are not cleaned days
-            latest = latest_cleaned_day(
-                context.instance, context.instance.get_materialized_partitions(cleaned_orders_key)
+        # Days whose cleaning has not passed its blocking checks: left out, as fct_orders
+        # leaves them out (retried while another run has yet to check them).
+        unpassed = unpassed_upstream(context, cleaned_blocking)
+        if unpassed:
+            context.log.warning(
+                f"Left out of customer_metrics: {unpassed_message(context, cleaned_blocking, unpassed)}"
             )
-            materialized = [latest] if latest else []
-            try:
-                as_of = resolve_as_of(config.as_of, materialized, warehouse)
-            except ValueError as error:
-                raise permanent_failure(str(error), as_of=str(config.as_of)) from error
+        withheld = [dt.date.fromisoformat(day) for day in sorted(unpassed)]
+        with telemetry.asset_span(context) as span:
+            as_of = _as_of(context, config, warehouse, cleaned_orders_key, unpassed)
             if as_of is None:
                 context.log.warning("No cleaned orders yet: customer_metrics is empty.")
             as_of_text = as_of.isoformat() if as_of else None
-            delete, insert = metrics_statements()
+            delete, insert = metrics_statements(len(withheld))
             with warehouse.session() as session:
                 ensure_tables(
                     session.execute, load_contract(), tables.CLEANED_ORDERS, tables.CUSTOMER_METRICS
@@ -129,7 +155,9 @@ def build_analytics_assets(
                 with sql_write_span(context, TABLE, session.db_system) as write:
                     with session.transaction():
                         session.execute(delete)
-                        session.execute(insert, [as_of_text or NO_HISTORY_DAY] * 3)
+                        session.execute(
+                            insert, metrics_params(as_of_text or NO_HISTORY_DAY, withheld)
+                        )
                         ((customers, repeat, revenue),) = session.execute(metrics_summary_sql())
                     customers, repeat = int(customers), int(repeat)
                     write.set_attribute(ROWS_WRITTEN, customers)
@@ -140,6 +168,7 @@ def build_analytics_assets(
                     "dagster/row_count": customers,
                     **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
                     "as_of": as_of_text or "none",
+                    WITHHELD_DAYS: ", ".join(sorted(unpassed)) or "none",
                     "customers": customers,
                     "repeat_customers": repeat,
                     "repeat_customer_rate": round(repeat / customers, 6) if customers else 0.0,

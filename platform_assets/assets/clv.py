@@ -24,7 +24,7 @@ from orders_core.metrics import (
     CLV_HISTORIES_SQL,
     CLV_SPENDS_SQL,
     FIRST_ORDER_DAY_SQL,
-    HOLDOUT_HISTORIES_SQL,
+    holdout_histories_sql,
     holdout_summary_params,
     spend_sample_threshold,
 )
@@ -45,6 +45,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
 )
 from platform_assets.schema_metadata import table_metadata
+from resources.instance_history import withheld_days
 from resources.settings import parse_day
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
@@ -147,8 +148,11 @@ def _validation_metadata(cut: dt.date, validation: HoldoutValidation) -> dict[st
     }
 
 
-def _holdout_metadata(session: SqlSession, as_of: dt.date, config: CLVConfig) -> dict[str, object]:
-    """Fit on orders up to the cut day, compare predicted and actual purchases after it."""
+def _holdout_metadata(
+    session: SqlSession, as_of: dt.date, config: CLVConfig, withheld: Sequence[str]
+) -> dict[str, object]:
+    """Fit on orders up to the cut day, compare predicted and actual purchases after it
+    (leaving out the days customer_metrics left out, ``withheld``)."""
     if config.holdout_cut_date:
         cut = parse_day(config.holdout_cut_date, "holdout_cut_date")
         if cut >= as_of:
@@ -167,8 +171,10 @@ def _holdout_metadata(session: SqlSession, as_of: dt.date, config: CLVConfig) ->
                 "holdout/status": f"disabled: the history ({(as_of - first_day).days} days) "
                 f"is shorter than {MIN_HISTORY_DAYS} days"
             }
+    days = [dt.date.fromisoformat(day) for day in withheld]
     summary = session.query(
-        HOLDOUT_HISTORIES_SQL, holdout_summary_params(cut.isoformat(), as_of.isoformat())
+        holdout_histories_sql(len(days)),
+        holdout_summary_params(cut.isoformat(), as_of.isoformat(), days),
     )
     try:
         validation = validate_holdout(summary, config.time_unit)
@@ -334,7 +340,9 @@ def _fit_and_score(
                 "customers/gamma_gamma": model.spend.n_customers,
                 # Fewer than could be: fitted on a sample (orders_core.clv.GAMMA_GAMMA_SAMPLE).
                 "gamma_gamma/sampled": model.spend.n_customers < int(spend_customers),
-                **_holdout_metadata(session, as_of, config),
+                **_holdout_metadata(
+                    session, as_of, config, withheld_days(context.instance, customer_metrics_key)
+                ),
             }
         with sql_write_span(context, TABLE, session.db_system) as write:
             summary = _publish(session, scores, model, config)

@@ -147,21 +147,6 @@ def unpassed_message(
     )
 
 
-def refuse_unchecked_upstream(
-    context: dg.AssetExecutionContext,
-    check_keys: Sequence[dg.AssetCheckKey],
-    days: Sequence[dt.date] | None = None,
-) -> None:
-    """Fail at once, without retries, when one of the blocking checks ``check_keys`` (of
-    an upstream asset) has not passed the latest materialization of one of ``days``
-    (None: of any day; this asset reads all of them): :func:`unpassed_upstream`."""
-    unpassed = unpassed_upstream(context, check_keys, days)
-    if unpassed:
-        raise permanent_failure(
-            unpassed_message(context, check_keys, unpassed), unpassed_days=", ".join(unpassed)
-        )
-
-
 def days_left_out(
     context: dg.AssetExecutionContext,
     why: Mapping[str, str],
@@ -188,8 +173,8 @@ def days_left_out(
 def refuse_unchecked_table(
     context: dg.AssetExecutionContext, check_keys: Sequence[dg.AssetCheckKey]
 ) -> None:
-    """:func:`refuse_unchecked_upstream` for an unpartitioned upstream asset (customer_clv,
-    which dim_customers reads): fail at once, without retries, when one of its blocking
+    """Refuse to build on an unpartitioned upstream asset (customer_clv, which
+    dim_customers reads) its blocking checks have not passed: fail at once, without retries, when one of its blocking
     checks ``check_keys`` has not passed its latest materialization. A run that selects
     dim_customers alone would otherwise publish scores whose checks failed in an earlier
     run. (Those checks are evaluated in the asset's own step, right after it writes, so

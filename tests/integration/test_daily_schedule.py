@@ -1,7 +1,7 @@
-"""orders_pipeline_daily plans through the sensors' guard: while a day has not passed
-cleaned_orders' blocking checks, its nightly run is yesterday's daily tables only (and
-succeeds), not every asset (a run failing at customer_metrics, which refuses to build on
-that day, each night until the day is fixed). The real definitions, pipeline and schedule.
+"""orders_pipeline_daily asks for every asset each night, even while a day has not passed
+cleaned_orders' blocking checks: customer_metrics leaves that day out (as fct_orders does)
+instead of refusing, so the nightly run succeeds and the customer tables stay fresh. The
+real definitions, pipeline and schedule.
 """
 
 import datetime as dt
@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, DAILY_SCHEDULE, build_definitions
-from orders_platform.schedule import DOWNSTREAM_HELD_TAG
+from resources.instance_history import WITHHELD_DAYS
 from tests.support.order_fixtures import csv_bytes, land, order_rows, settings_for
 from tests.support.quality_cases import fail_order_suite
 
@@ -54,7 +54,7 @@ def run(job, instance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
     )
 
 
-def test_the_schedule_leaves_the_customer_tables_while_a_day_fails_cleaned_checks(
+def test_the_schedule_keeps_the_customer_tables_fresh_while_a_day_fails_cleaned_checks(
     tmp_path, instance, failing
 ):
     for index, day in enumerate(DAYS):
@@ -64,32 +64,33 @@ def test_the_schedule_leaves_the_customer_tables_while_a_day_fails_cleaned_check
 
     first = run(job, instance, nightly(defs, instance, DAYS[0]))
     assert not first.success, "the day failing gx_quality: its own run says so (one alert)"
+    assert instance.get_latest_materialization_event(dg.AssetKey("customer_metrics")) is None
 
     second = nightly(defs, instance, DAYS[1])
-    assert second.asset_selection is not None
-    assert not CUSTOMER_TABLES & set(second.asset_selection)
-    assert dg.AssetKey("cleaned_orders") in second.asset_selection
-    assert second.tags[DOWNSTREAM_HELD_TAG] == f"{BAD} (gx_quality)"
-    # What every asset would do that night: customer_metrics refuses the failing day.
-    whole = job.execute_in_process(
-        instance=instance, partition_key=DAYS[1].isoformat(), raise_on_error=False
-    )
-    (refused,) = [e for e in whole.all_events if e.is_step_failure]
-    assert refused.step_key == "customer_metrics" and BAD in refused.step_failure_data.error.message
+    assert second.asset_selection is None, "every asset, the customer tables included"
     result = run(job, instance, second)
-    assert result.success, "no run refused by customer_metrics"
+    assert result.success, "customer_metrics leaves the failing day out, never refuses"
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert CUSTOMER_TABLES <= materialized
+    metrics = instance.get_latest_materialization_event(dg.AssetKey("customer_metrics"))
+    values = {k: v.value for k, v in metrics.asset_materialization.metadata.items()}
+    assert values[WITHHELD_DAYS] == BAD
+    assert values["as_of"] == DAYS[1].isoformat()
+    revenue_without = values["total_revenue"]
     published = instance.get_materialized_partitions(dg.AssetKey(["warehouse", "fct_orders"]))
-    assert DAYS[1].isoformat() in published
+    assert published == {DAYS[1].isoformat()}
 
-    # Fixed and run again: the next night asks for every asset again.
+    # Fixed and run again: the day's rows count from then on.
     failing.clear()
     assert run(job, instance, nightly(defs, instance, DAYS[0])).success
     third = nightly(defs, instance, DAYS[2])
-    assert third.asset_selection is None and DOWNSTREAM_HELD_TAG not in third.tags
-    materialized = {
-        e.asset_key for e in run(job, instance, third).get_asset_materialization_events()
-    }
-    assert CUSTOMER_TABLES <= materialized
+    assert third.asset_selection is None
+    assert run(job, instance, third).success
+    metrics = instance.get_latest_materialization_event(dg.AssetKey("customer_metrics"))
+    values = {k: v.value for k, v in metrics.asset_materialization.metadata.items()}
+    assert values[WITHHELD_DAYS] == "none" and values["as_of"] == DAYS[2].isoformat()
+    # the three days' revenue: each day's 20 orders hold the same amounts
+    assert values["total_revenue"] == pytest.approx(3 * revenue_without)
 
 
 def test_the_unfixed_day_itself_is_scheduled_whole(tmp_path, instance, failing):

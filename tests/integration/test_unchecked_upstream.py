@@ -1,4 +1,5 @@
-"""Nothing is built on a cleaned day whose blocking checks have not passed, in any run.
+"""Nothing is built on a cleaned day whose blocking checks have not passed, in any run:
+fct_orders leaves it unpublished, customer_metrics leaves its rows out.
 
 Dagster stops an asset after a failed blocking check only inside the run that evaluated
 it, and automation only while one has failed. A UI backfill of every asset runs the
@@ -21,9 +22,14 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from dagster._core.events import StepMaterializationData
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from platform_assets.assets.common import IO_RETRY_POLICY, refuse_unchecked_upstream
+from platform_assets.assets.common import IO_RETRY_POLICY, unpassed_upstream
 from resources import instance_history
-from resources.instance_history import CLEANED_ORDERS, unpassed_checks, unpassed_latest
+from resources.instance_history import (
+    CLEANED_ORDERS,
+    WITHHELD_DAYS,
+    unpassed_checks,
+    unpassed_latest,
+)
 from tests.support.check_history import count_index_connections, report_judged, report_planned
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
@@ -54,6 +60,38 @@ def _facts_days(settings) -> set[str]:
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         rows = conn.execute("select distinct cast(order_date as varchar) from warehouse.fct_orders")
         return {day for (day,) in rows.fetchall()}
+
+
+def _customer_orders(settings) -> int:
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        ((orders,),) = conn.execute(
+            "select sum(order_count) from analytics.customer_metrics"
+        ).fetchall()
+        return int(orders or 0)
+
+
+def _cleaned_orders(settings, but: str = "") -> int:
+    """cleaned_orders' distinct orders of every day but ``but``."""
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        ((orders,),) = conn.execute(
+            "select count(distinct order_id) from staging.cleaned_orders"
+            " where cast(partition_date as varchar) <> ?",
+            [but],
+        ).fetchall()
+        return int(orders)
+
+
+def _withheld(instance: dg.DagsterInstance) -> str:
+    event = instance.get_latest_materialization_event(METRICS[0])
+    return event.asset_materialization.metadata[WITHHELD_DAYS].value
+
+
+def _logged(instance: dg.DagsterInstance, run_id: str, text: str) -> list[str]:
+    return [
+        record.user_message
+        for record in instance.all_logs(run_id)
+        if text in (record.user_message or "")
+    ]
 
 
 def _gx_failed(instance: dg.DagsterInstance, day: str) -> None:
@@ -95,13 +133,13 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
 
     _gx_failed(instance, BAD)
     assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality"]}
-    refused = job.execute_in_process(
-        instance=instance, asset_selection=METRICS, raise_on_error=False
-    )
-    assert not refused.success
-    message = permanent_failure_message(refused)
+    left_out = job.execute_in_process(instance=instance, asset_selection=METRICS)
+    assert left_out.success
+    assert _withheld(instance) == BAD
+    assert _customer_orders(settings) == _cleaned_orders(settings, but=BAD)
+    (warning,) = _logged(instance, left_out.run_id, "Left out of customer_metrics")
     assert f"cleaned_orders's blocking checks have not passed for 1 day(s): {BAD} (gx_quality)" in (
-        message
+        warning
     )
     # fct_orders is daily: a day whose checks passed is published, the failed one refused.
     one_day = job.execute_in_process(
@@ -126,6 +164,8 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
     assert job.execute_in_process(instance=instance, tags=RANGE).success
     assert unpassed_checks(instance, BLOCKING) == {}
     assert job.execute_in_process(instance=instance, asset_selection=METRICS).success
+    assert _withheld(instance) == "none"
+    assert _customer_orders(settings) == _cleaned_orders(settings)
     assert _facts_days(settings) == published
 
 
@@ -137,10 +177,9 @@ def test_a_cleaned_day_its_checks_never_judged_is_built_on_by_no_later_run(setti
     instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_ORDERS, partition=BAD))
     assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality", "reconciliation"]}
     assert unpassed_checks(instance, BLOCKING, [DAYS[0]]) == {}
-    refused = job.execute_in_process(
-        instance=instance, asset_selection=METRICS, raise_on_error=False
-    )
-    assert f"{BAD} (gx_quality, reconciliation)" in permanent_failure_message(refused)
+    assert job.execute_in_process(instance=instance, asset_selection=METRICS).success
+    assert _withheld(instance) == BAD
+    assert _customer_orders(settings) == _cleaned_orders(settings, but=BAD)
 
 
 def test_a_run_queued_behind_the_one_that_judged_the_days_does_not_unjudge_them(settings, instance):
@@ -158,7 +197,7 @@ def test_a_run_queued_behind_the_one_that_judged_the_days_does_not_unjudge_them(
     assert stopped.status == dg.DagsterRunStatus.CANCELED
 
 
-def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
+def test_days_another_run_is_writing_are_waited_for_not_left_out(instance):
     """Two terminal runs of the same days at once (``dg launch`` runs outside the queue):
     the other run wrote the day and has yet to check it. The step is retried, not failed."""
     writer = instance.add_run(
@@ -175,7 +214,7 @@ def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
     instance.report_dagster_event(written, run_id=writer.run_id)
     context = SimpleNamespace(instance=instance, run_id="reader", retry_number=0)
     with pytest.raises(dg.Failure, match="written by run writer, still in progress") as waiting:
-        refuse_unchecked_upstream(context, BLOCKING)
+        unpassed_upstream(context, BLOCKING)
     assert waiting.value.allow_retries
     # The step's last attempt: the writer has not judged the day within the step's retries
     # (about 15 s of backoff; a range run's checks take longer). Refused, saying so: the
@@ -183,16 +222,14 @@ def test_days_another_run_is_writing_are_waited_for_not_refused(instance):
     last = SimpleNamespace(instance=instance, run_id="reader", retry_number=3)
     assert IO_RETRY_POLICY.max_retries == last.retry_number
     with pytest.raises(dg.Failure, match="written by run writer, still in progress") as final:
-        refuse_unchecked_upstream(last, BLOCKING)
+        unpassed_upstream(last, BLOCKING)
     assert not final.value.allow_retries
     message = final.value.description
     assert "Retried." not in message
     assert f"{BAD} (gx_quality, reconciliation)" in message
     assert "not retried again" in message and "once run writer has finished" in message
-    instance.report_run_failed(writer)  # it stopped before its checks: refused for good
-    with pytest.raises(dg.Failure, match="have not passed for 1 day") as refused:
-        refuse_unchecked_upstream(context, BLOCKING)
-    assert not refused.value.allow_retries
+    instance.report_run_failed(writer)  # it stopped before its checks: left out for good
+    assert unpassed_upstream(context, BLOCKING) == {BAD: ["gx_quality", "reconciliation"]}
 
 
 def test_customer_clv_failing_its_checks_is_published_by_no_later_run(settings, instance):

@@ -3,6 +3,8 @@ the whole-table replacements of customer_metrics and dim_customers give the same
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import duckdb
 import numpy as np
@@ -124,6 +126,30 @@ def test_customer_metrics_are_the_same_on_duckdb_and_snowflake(tmp_path, fake_sn
         # days 1, 4, 9: two repeat days spending 20 and 40
         assert (c1["order_count"], c1["frequency"], c1["recency_days"]) == (4, 2, 8)
         assert c1["monetary_value"] == 30.0
+
+
+def test_withheld_days_are_left_out_the_same_on_duckdb_and_snowflake(tmp_path, fake_snowflake):
+    """Days whose cleaning has not passed its checks (customer_metrics' withheld days):
+    none of their rows count, on either engine, in the metrics and in CLV's holdout."""
+    withheld = [dt.date(2025, 1, 4), dt.date(2025, 1, 9)]
+    local, prod = _duckdb(tmp_path), _snowflake()
+    sql = metrics.customer_metrics_select(len(withheld)) + "order by customer_id"
+    params = metrics.metrics_params("2025-01-12", withheld)
+    rows = {name: w.query(sql, params) for name, w in (("local", local), ("prod", prod))}
+    assert canonical_rows(rows["prod"]) == canonical_rows(rows["local"])
+    c1 = rows["local"].set_index("customer_id").loc["c-1"]
+    # only day 1's two orders are left: no repeat purchase day
+    assert (c1["order_count"], c1["frequency"], c1["total_revenue"]) == (2, 0, 15.0)
+    every = local.query(metrics.CUSTOMER_METRICS_SQL, metrics.metrics_params("2025-01-12"))
+    assert every.set_index("customer_id").loc["c-1", "order_count"] == 4
+
+    holdout = metrics.holdout_histories_sql(len(withheld))
+    params = metrics.holdout_summary_params("2025-01-03", "2025-01-12", withheld)
+    assert holdout.count("?") == len(params)
+    held = {name: w.query(holdout, params) for name, w in (("local", local), ("prod", prod))}
+    assert canonical_rows(held["prod"]) == canonical_rows(held["local"])
+    # c-3 bought again on the 12th (kept); c-1's 4th and 9th are left out
+    assert int(held["local"]["holdout_purchases"].sum()) == 1
 
 
 def test_money_sums_are_exact_decimals_on_both_engines(tmp_path, fake_snowflake):

@@ -1,0 +1,110 @@
+INSERT INTO analytics.customer_metrics (
+  customer_id,
+  order_count,
+  frequency,
+  recency_days,
+  tenure_days,
+  monetary_value,
+  total_revenue,
+  first_order_date,
+  last_order_date,
+  as_of_date
+)
+SELECT
+  customer_id,
+  order_count,
+  frequency,
+  recency_days,
+  tenure_days,
+  monetary_value,
+  total_revenue,
+  first_order_date,
+  last_order_date,
+  as_of_date
+FROM (
+  WITH daily AS (
+    SELECT
+      customer_id,
+      order_date,
+      SUM(CAST(amount AS DECIMAL(38, 12))) AS day_amount,
+      COUNT(*) AS day_orders
+    FROM (
+      WITH versions AS NOT MATERIALIZED (
+        SELECT
+          *
+        FROM (
+          SELECT
+            *
+          FROM staging.cleaned_orders
+          WHERE
+            NOT partition_date IN (?, ?)
+        ) AS kept
+      ), repeated AS (
+        SELECT
+          order_id
+        FROM versions
+        GROUP BY
+          order_id
+        HAVING
+          COUNT(*) > 1
+      )
+      SELECT
+        customer_id,
+        order_date,
+        amount
+      FROM versions
+      WHERE
+        NOT EXISTS(
+          SELECT
+            1
+          FROM repeated
+          WHERE
+            repeated.order_id = versions.order_id
+        )
+      UNION ALL
+      SELECT
+        customer_id,
+        order_date,
+        amount
+      FROM (
+        SELECT
+          versions.*,
+          ROW_NUMBER() OVER (
+            PARTITION BY order_id
+            ORDER BY updated_at DESC, partition_date DESC, source_file DESC, source_line DESC
+          ) AS version_rank
+        FROM versions
+        WHERE
+          order_id IN (
+            SELECT
+              order_id
+            FROM repeated
+          )
+      ) AS ranked
+      WHERE
+        version_rank = 1
+    ) AS current_orders
+    WHERE
+      order_date <= CAST(? AS DATE)
+    GROUP BY
+      customer_id,
+      order_date
+  )
+  SELECT
+    customer_id,
+    CAST(SUM(day_orders) AS BIGINT) AS order_count,
+    CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
+    CAST(MAX(order_date) - MIN(order_date) AS BIGINT) AS recency_days,
+    CAST(CAST(? AS DATE) - MIN(order_date) AS BIGINT) AS tenure_days,
+    COALESCE(
+      CAST(SUM(CAST(day_amount AS DECIMAL(38, 12))) - CAST(ARG_MIN(day_amount, order_date) AS DECIMAL(38, 12)) AS DOUBLE) / NULLIF(COUNT(*) - 1, 0),
+      0
+    ) AS monetary_value,
+    CAST(COALESCE(SUM(CAST(day_amount AS DECIMAL(38, 12))), 0) AS DOUBLE) AS total_revenue,
+    MIN(order_date) AS first_order_date,
+    MAX(order_date) AS last_order_date,
+    CAST(? AS DATE) AS as_of_date
+  FROM daily
+  GROUP BY
+    customer_id
+) AS metrics
