@@ -115,7 +115,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             partitions_def, cleaned_blocking, blocking_check_keys(clv_key, clv_specs)
         ),
     ]
-    assets = apply_blocking_automation(apply_published_freshness(assets))
+    assets = apply_blocking_automation(
+        apply_published_freshness(assets), leaves_out=[dg.AssetKey(tables.CUSTOMER_METRICS.key)]
+    )
     run_limit = max_runtime_tags(settings.run_max_runtime_s)
     orders_pipeline = dg.define_asset_job(
         ALL_ASSETS_JOB,

@@ -5,7 +5,15 @@ import datetime as dt
 import dagster as dg
 
 from orders_platform.definitions import build_definitions
-from tests.support.order_fixtures import DAY, HEADER, csv_bytes, land, order_rows, settings_for
+from tests.support.order_fixtures import (
+    DAY,
+    HEADER,
+    csv_bytes,
+    land,
+    order_rows,
+    range_tags,
+    settings_for,
+)
 
 # Evaluated an hour into the next day, so DAY is the latest partition (what eager() targets).
 EVALUATION_TIME = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(1), tzinfo=dt.UTC)
@@ -93,3 +101,34 @@ def test_customer_clv_not_fitted_does_not_hold_dim_customers(tmp_path, instance)
     (event,) = published.get_asset_materialization_events()
     status = event.materialization.metadata["clv/status"].value
     assert status.startswith("not fitted: ") and "needs >= 20 customers" in status, status
+
+
+def test_a_day_failing_cleaned_checks_does_not_hold_customer_metrics(
+    tmp_path, instance, monkeypatch
+):
+    """customer_metrics leaves out a day whose cleaning has not passed its checks (as
+    fct_orders does), so automation refreshes it when cleaned_orders changes instead of
+    holding the whole table until the day is fixed; fct_orders' day stays held."""
+    from orders_platform.definitions import ALL_ASSETS_JOB
+    from tests.support.quality_cases import fail_order_suite
+
+    defs = build_definitions(settings_for(tmp_path))
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(order_rows(10)))
+    metrics, facts = dg.AssetKey("customer_metrics"), dg.AssetKey(["warehouse", "fct_orders"])
+    baseline = _tick(defs, instance)
+    fail_order_suite(monkeypatch, {DAY.isoformat()})
+    # Every day since the first partition (eager waits for all of them), DAY failing.
+    cleaned = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+        instance=instance,
+        tags=range_tags(DAY - dt.timedelta(days=1), DAY),
+        asset_selection=[dg.AssetKey("raw_orders"), CLEANED, dg.AssetKey("quarantined_orders")],
+    )
+    gx = {
+        e.partition: e.passed
+        for e in cleaned.get_asset_check_evaluations()
+        if e.check_name == "gx_quality"
+    }
+    assert gx == {(DAY - dt.timedelta(days=1)).isoformat(): True, DAY.isoformat(): False}
+    tick = _tick(defs, instance, baseline.cursor)
+    assert tick.get_num_requested(metrics) == 1
+    assert DAY.isoformat() not in tick.get_requested_partitions(facts)
