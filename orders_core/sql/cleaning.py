@@ -37,7 +37,8 @@ Rules, in priority order (the first broken one is the reason code):
    ``email_in_<column>``: free text (not the PII column) that holds an e-mail address;
 9. ``order_ts_outside_partition``: the UTC date of order_ts is not the landing day;
 10. ``updated_at_before_order_ts``;
-11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance;
+11. ``amount_mismatch``: amount differs from quantity x unit_price beyond the tolerance
+    (the suite's line error, :func:`orders_core.sql.quality.amount_line_error`);
 12. ``newer_version_rejected``: a valid row of an order whose version of the same day
     with the same or a newer ``updated_at`` (order_ts when empty) was quarantined. The
     older valid version is not published as if it were current: it waits in quarantine
@@ -59,6 +60,7 @@ from orders_core.contract import ColumnSpec, Contract
 from orders_core.pii import SQL_HOLDS_EMAIL
 from orders_core.sql.dialect import DUCKDB, render
 from orders_core.sql.money import money_sum
+from orders_core.sql.quality import amount_line_error
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
 
 # Strict layouts, written for both engines' regular expressions (no \d, no (?:...)).
@@ -212,7 +214,7 @@ def rules(contract: Contract) -> list[Rule]:
     found.append(
         Rule(
             "amount_mismatch",
-            f"abs(v_amount - v_quantity * v_unit_price) > {tolerance!r} * abs(v_amount)",
+            f"{amount_line_error('v_amount', 'v_quantity', 'v_unit_price')} > {tolerance!r}",
             "'amount ' || t_amount || ' vs quantity x unit_price '"
             " || CAST(round(v_quantity * v_unit_price, 6) AS VARCHAR)",
         )

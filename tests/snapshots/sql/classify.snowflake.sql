@@ -637,7 +637,13 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
+          CASE
+            WHEN v_quantity IS NULL OR v_unit_price IS NULL
+            THEN NULL
+            WHEN v_amount = 0
+            THEN CASE WHEN v_quantity * v_unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
+            ELSE ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount)
+          END > 0.01
         ),
         FALSE
       )
@@ -1228,7 +1234,13 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                ABS(v_amount - v_quantity * v_unit_price) > 0.01 * ABS(v_amount)
+                CASE
+                  WHEN v_quantity IS NULL OR v_unit_price IS NULL
+                  THEN NULL
+                  WHEN v_amount = 0
+                  THEN CASE WHEN v_quantity * v_unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
+                  ELSE ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount)
+                END > 0.01
               ),
               FALSE
             )
