@@ -5,8 +5,6 @@ The suite tests what the cleaning is supposed to enforce: a kept row that fails 
 disagreement between the two, and the blocking check then withholds the whole day.
 """
 
-import math
-
 import pytest
 
 from devtools.gx_reference import executor, warehouse_with
@@ -15,10 +13,10 @@ from orders_core.contract import load_contract
 from orders_core.expectations import order_suite
 from orders_core.sql.quality import evaluate
 from orders_core.tables import CLEANED_ORDERS
+from tests.support.bad_inputs import TINY
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
 
 CONTRACT = load_contract()
-TINY = math.ulp(0.0)  # the smallest positive double, 4.9e-324
 
 
 def _cleaned(rows: list[dict[str, str]]) -> CleaningResult:

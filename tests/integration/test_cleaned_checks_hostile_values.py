@@ -11,16 +11,15 @@ JSON numbers and Parquet float64 / int64 columns.
 from __future__ import annotations
 
 import json
-import math
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from tests.support.bad_inputs import TINY
 from tests.support.order_fixtures import DAY, csv_bytes, land, order_rows, settings_for
 
-TINY = math.ulp(0.0)  # the smallest positive double, 4.9e-324
 UNPRICED = {"quantity": "", "unit_price": ""}
 # (name, reason code or None for cleaned, values), as text in every format; "{id}" in an
 # order_id is the row's own id.
