@@ -43,6 +43,8 @@ LAST_CLEANED_RUN = "orders/last_cleaned_run"
 WITHHELD_DAYS = "orders/withheld_days"
 LEFT_OUT = "left_out"
 LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
+# Failure metadata of a step that found no day of its run to build on (each left out).
+LEFT_OUT_DAYS = "left_out_days"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"

@@ -40,7 +40,12 @@ from resources.dagster_internals import (
     WILL_RETRY_TAG,
     SerializableErrorInfo,
 )
-from resources.instance_history import DEFERRED, failed_blocking_evaluations, first_of_its_kind
+from resources.instance_history import (
+    DEFERRED,
+    LEFT_OUT_DAYS,
+    failed_blocking_evaluations,
+    first_of_its_kind,
+)
 from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding, shortened
 
 SENSOR_NAME = "orders_run_failure_sensor"
@@ -58,11 +63,17 @@ _CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
 
 @dataclass(frozen=True)
 class FailedStep:
-    """One failed step: its key, the error class and a one-line summary."""
+    """One failed step: its key, the error class and a one-line summary; ``left_out_days``
+    when the step refused because it had to leave every day of the run out (a blocking
+    check failed each, none of them all: ``days_left_out`` in
+    ``platform_assets/assets/common.py``), and ``by_checks`` once those days are known to
+    be the run's failed blocking checks' (:func:`stopped_by_left_out_days`)."""
 
     step_key: str
     error_class: str
     summary: str
+    left_out_days: tuple[str, ...] = ()
+    by_checks: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,8 +198,11 @@ class RunFailure:
 
     @property
     def held_by_checks(self) -> bool:
-        """True when every failed step is a failed blocking check (a held partition)."""
-        return bool(self.steps) and all(s.error_class == BLOCKING_CHECK_ERROR for s in self.steps)
+        """True when every failed step is a failed blocking check (a held partition), or
+        a step that left out every day because of them."""
+        return bool(self.steps) and all(
+            s.error_class == BLOCKING_CHECK_ERROR or s.by_checks for s in self.steps
+        )
 
     @property
     def held_days(self) -> list[str]:
@@ -263,11 +277,14 @@ def describe_failure(
     steps = []
     for event in step_failures:
         error = event.step_failure_data.error if event.step_failure_data else None
+        failure = event.step_failure_data.user_failure_data if event.step_failure_data else None
+        left_out = failure.metadata.get(LEFT_OUT_DAYS) if failure is not None else None
         steps.append(
             FailedStep(
                 step_key=event.step_key or "?",
                 error_class=(error.cls_name or "") if error else "",
                 summary=summarize_error(error),
+                left_out_days=tuple(str(left_out.value).split(", ")) if left_out else (),
             )
         )
     run_error = None
@@ -391,8 +408,45 @@ def left_out_checks(instance: dg.DagsterInstance, run_id: str) -> tuple[BlockedC
     but those of the days metadata_anomaly held (not deferred): orders_anomaly_sensor's
     held-days alert announces each, with every reason."""
     found = blocked_checks(failed_blocking_evaluations(instance, run_id, left_out=True))
+    return _not_held(found)
+
+
+def _not_held(found: Sequence[BlockedCheck]) -> tuple[BlockedCheck, ...]:
     held = {c.partition for c in found if c.check == tables.METADATA_ANOMALY and not c.deferred}
     return tuple(c for c in found if c.partition not in held)
+
+
+def stopped_by_left_out_days(failure: RunFailure, left_out: Sequence[BlockedCheck]) -> RunFailure:
+    """``failure`` with the run's failed blocking checks that left their days out
+    (``left_out``, :func:`blocked_checks` of them, held days included).
+
+    When every day of the run failed one of them, and no check failed all (one day
+    drifts, another is held), Dagster stops nothing: the step that would build on them
+    finds no day left and refuses. Those checks stopped the run then, as Dagster's own
+    block does when one check fails every day: they are the run's blocked checks (the
+    held days left to the held-days alert), and the refusing step says only that it had
+    no day left, where its error repeated every day with its reason. Otherwise they are
+    what the run left out."""
+    steps = failure.steps
+    refusing = [s for s in steps if s.left_out_days]
+    judged = {c.partition for c in (*failure.blocked, *left_out)}
+    if (
+        refusing
+        and all(s.error_class == BLOCKING_CHECK_ERROR or s.left_out_days for s in steps)
+        and all(judged.issuperset(s.left_out_days) for s in refusing)
+    ):
+        settled = tuple(
+            replace(
+                s,
+                summary=f"{s.summary.split('. ')[0]}: each day failed a blocking check (below)",
+                by_checks=True,
+            )
+            if s.left_out_days
+            else s
+            for s in steps
+        )
+        return replace(failure, steps=settled, blocked=(*failure.blocked, *left_out))
+    return replace(failure, left_out=_not_held(left_out))
 
 
 def build_run_left_out_sensor() -> dg.SensorDefinition:
@@ -448,9 +502,9 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
         blocked = ()
         if any(_failed_check(step) for step in steps):
             blocked = blocked_checks(failed_blocking_evaluations(context.instance, run.run_id))
-        failure = replace(
+        failure = stopped_by_left_out_days(
             describe_failure(run, steps, context.failure_event, blocked),
-            left_out=left_out_checks(context.instance, run.run_id),
+            blocked_checks(failed_blocking_evaluations(context.instance, run.run_id, True)),
         )
         if failure.only_held and not failure.left_out:
             # Logged, not a SkipReason: that would end the tick here, leaving the next

@@ -13,7 +13,12 @@ from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.sql.tables import table_types
 from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
-from resources.instance_history import latest_materializations, unpassed_checks, unpassed_latest
+from resources.instance_history import (
+    LEFT_OUT_DAYS,
+    latest_materializations,
+    unpassed_checks,
+    unpassed_latest,
+)
 
 DATA_PLATFORM = "team:data-platform"
 ANALYTICS = "team:analytics"
@@ -149,24 +154,30 @@ def unpassed_message(
 
 def days_left_out(
     context: dg.AssetExecutionContext,
-    why: Mapping[str, str],
+    why: Mapping[str, tuple[str, str]],
     days: Sequence[dt.date],
     done: str,
-    refusal: str,
 ) -> dict[dt.date, str]:
-    """The days of the run a step leaves as they are (``why``: day key -> reason), logged
-    as not ``done`` ("cleaned", "published") while the other days go on; fails at once,
-    without retries, saying ``refusal``, when that is every day of the run."""
+    """The days of the run a step leaves as they are (``why``: day key -> (reason, what to
+    do)), logged as not ``done`` ("cleaned", "published") while the other days go on;
+    fails at once, without retries, when that is every day of the run, naming each day
+    with its own reason and what to do (days of the same both named together)."""
     if len(why) < len(days):
         if why:
             context.log.warning(
                 f"Not {done} in this run, left as they are: "
-                + "; ".join(f"{day} ({reason})" for day, reason in sorted(why.items()))
+                + "; ".join(f"{day} ({reason})" for day, (reason, _) in sorted(why.items()))
                 + f". The run's other days are {done}."
             )
-        return {dt.date.fromisoformat(day): reason for day, reason in sorted(why.items())}
+        return {dt.date.fromisoformat(day): reason for day, (reason, _) in sorted(why.items())}
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for day, reason in sorted(why.items()):
+        grouped.setdefault(reason, []).append(day)
+    each = " ".join(
+        f"{', '.join(keys)}: {reason}: {todo}." for (reason, todo), keys in grouped.items()
+    )
     raise permanent_failure(
-        f"No day of this run can be {done}. {refusal}", left_out_days=", ".join(sorted(why))
+        f"No day of this run can be {done}. {each}", **{LEFT_OUT_DAYS: ", ".join(sorted(why))}
     )
 
 

@@ -23,7 +23,6 @@ from platform_assets.assets.common import (
     order_table_types,
     permanent_failure,
     refuse_temporary_instance,
-    unpassed_message,
     unpassed_upstream,
 )
 from platform_assets.partitions import partition_dates
@@ -252,22 +251,25 @@ def held_days(
     passed (released, or judged again on corrected files) is cleaned as usual.
     """
     keys = [day.isoformat() for day in days]
-    anomaly = sorted(failed_partitions(context.instance, keys))
+    anomaly = set(failed_partitions(context.instance, keys))
     unpassed = unpassed_upstream(context, raw_blocking, days)
-    why: dict[str, list[str]] = {day: ["held or deferred by metadata_anomaly"] for day in anomaly}
-    for day, names in unpassed.items():
-        why.setdefault(day, []).append(f"{', '.join(names)} not passed")
-    refusal = []
-    if anomaly:
-        refusal.append(
-            f"metadata_anomaly holds {', '.join(anomaly)} (held or deferred): release it or"
-            " land corrected files (python -m devtools.held lists why and the release"
-            " command)."
-        )
-    if unpassed:
-        refusal.append(unpassed_message(context, raw_blocking, unpassed))
-    reasons = {day: "; ".join(names) for day, names in why.items()}
-    return days_left_out(context, reasons, days, "cleaned", " ".join(refusal))
+    why: dict[str, tuple[str, str]] = {}
+    for day in sorted(anomaly | set(unpassed)):
+        reasons = ["held or deferred by metadata_anomaly"] if day in anomaly else []
+        if day in unpassed:
+            reasons.append(f"{', '.join(unpassed[day])} not passed")
+            # A release cannot clean a day whose files fail: they are fixed first.
+            todo = (
+                "fix the day's landing files and run the day again (its checks run with it;"
+                " orders_landing_sensor runs it once they change)"
+            )
+        else:
+            todo = (
+                "release it or land corrected files (python -m devtools.held lists why and the"
+                " release command)"
+            )
+        why[day] = ("; ".join(reasons), todo)
+    return days_left_out(context, why, days, "cleaned")
 
 
 def _add_held_metadata(

@@ -30,7 +30,6 @@ from platform_assets.assets.common import (
     order_table_types,
     permanent_failure,
     refuse_unchecked_table,
-    unpassed_message,
     unpassed_upstream,
 )
 from platform_assets.partitions import partition_dates
@@ -90,16 +89,23 @@ def unpublished_days(
     """
     unpassed = unpassed_upstream(context, cleaned_blocking, days)
     held = not_cleaned_days(context.instance, [day.isoformat() for day in days])
-    why = {day: f"{', '.join(names)} not passed" for day, names in unpassed.items()}
-    for day in held:
-        why.setdefault(day, "cleaned_orders left the day alone (held upstream)")
-    refusal = [unpassed_message(context, cleaned_blocking, unpassed)] if unpassed else []
-    if held:
-        refusal.append(
-            f"cleaned_orders left {', '.join(sorted(held))} alone (held upstream: see its"
-            " materialization's orders/not_cleaned): run those days again once they pass."
+    why = {
+        day: (
+            f"{', '.join(names)} not passed",
+            "fix the cause and run the day again (its checks run with it), then this asset",
         )
-    return days_left_out(context, why, days, "published", " ".join(refusal))
+        for day, names in unpassed.items()
+    }
+    for day in held:
+        why.setdefault(
+            day,
+            (
+                "cleaned_orders left the day alone (held upstream)",
+                "its materialization's orders/not_cleaned says why; run the day again once it"
+                " passes",
+            ),
+        )
+    return days_left_out(context, why, days, "published")
 
 
 def clv_status(instance: dg.DagsterInstance) -> str:

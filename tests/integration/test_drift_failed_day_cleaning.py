@@ -56,7 +56,7 @@ def test_a_re_clean_refuses_a_day_that_failed_schema_drift(settings, landing, in
     )
     assert not refused.success
     message = permanent_failure_message(refused)
-    assert f"{DRIFTED} (schema_drift)" in message and "fix its files" in message
+    assert f"{DRIFTED}: schema_drift not passed: fix the day's landing files" in message
     assert DRIFTED not in cleaned_days(settings)
 
     # The file removed and the days loaded again (their checks with them): cleaned.

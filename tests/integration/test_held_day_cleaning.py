@@ -66,7 +66,10 @@ def test_a_re_clean_refuses_a_held_day_and_cleans_it_once_released(settings, ins
     )
     assert not refused.success
     message = permanent_failure_message(refused)
-    assert f"metadata_anomaly holds {HELD}" in message and "devtools.held" in message
+    assert (
+        f"{HELD}: held or deferred by metadata_anomaly: release it" in message
+        and "devtools.held" in message
+    )
     assert HELD not in cleaned_days(settings)
 
     report_verdict(instance, HELD, passed=True, metadata={"verdict": "released"})

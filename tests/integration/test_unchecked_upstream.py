@@ -149,7 +149,7 @@ def test_a_day_failing_cleaned_checks_is_built_on_by_no_later_run(settings, inst
     refused = job.execute_in_process(
         instance=instance, asset_selection=FACTS, partition_key=BAD, raise_on_error=False
     )
-    assert f"{BAD} (gx_quality)" in permanent_failure_message(refused)
+    assert f"{BAD}: gx_quality not passed: fix the cause" in permanent_failure_message(refused)
     # A range holding it publishes its other days and leaves it as it was.
     ranged = job.execute_in_process(instance=instance, asset_selection=FACTS, tags=RANGE)
     assert ranged.success
