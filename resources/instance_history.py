@@ -100,6 +100,31 @@ def not_cleaned_days(
     return found
 
 
+def left_alone_by(
+    instance: dg.DagsterInstance, partitions: Iterable[str], run: dg.DagsterRun
+) -> list[str]:
+    """Those of ``partitions`` whose latest cleaned_orders materialization is a
+    :data:`NOT_CLEANED` marker that ``run`` wrote, or a run it re-executes or that
+    re-executes the same run (its run group): the days the cleaning left alone in this
+    run. Two queries, and one per other run that wrote such a marker."""
+    root = run.root_run_id or run.run_id
+    writers: dict[str, bool] = {run.run_id: True}
+    found = []
+    for day, record in sorted(
+        latest_materializations(instance, CLEANED_ORDERS, partitions).items()
+    ):
+        if NOT_CLEANED not in metadata_values(record):
+            continue
+        if record.run_id not in writers:
+            writer = instance.get_run_by_id(record.run_id)
+            writers[record.run_id] = writer is not None and (
+                (writer.root_run_id or writer.run_id) == root
+            )
+        if writers[record.run_id]:
+            found.append(day)
+    return found
+
+
 def latest_cleaned_day(instance: dg.DagsterInstance, partitions: Iterable[str]) -> str | None:
     """The latest of ``partitions`` (cleaned_orders' materialized days) that was really
     cleaned: a day whose latest materialization says the cleaning left it alone

@@ -34,7 +34,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import same_name_lineage, table_metadata
-from resources.instance_history import not_cleaned_days, unpassed_checks
+from resources.instance_history import left_alone_by, unpassed_checks
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -80,15 +80,19 @@ def unpublished_days(
     retries, when that is every day.
 
     A day is left out while one of cleaned_orders' blocking checks ``cleaned_blocking``
-    has not passed its latest cleaning, or while that latest materialization is of a day
-    the cleaning left alone (held upstream, ``orders/not_cleaned``). Dagster stops
-    fct_orders after a failed blocking check only in the run that evaluated it, and only
-    when it failed every day of the run; a run of fct_orders alone, or a range in which
-    other days passed, reaches the step: it publishes the other days and leaves these as
-    their own runs would.
+    has not passed its latest cleaning, or when the cleaning left it alone in this run
+    (held upstream, ``orders/not_cleaned``). Dagster stops fct_orders after a failed
+    blocking check only in the run that evaluated it, and only when it failed every day
+    of the run; a run of fct_orders alone, or a range in which other days passed, reaches
+    the step: it publishes the other days and leaves these as their own runs would.
+
+    A day an earlier run left alone holds the rows its last cleaning left, judged by
+    cleaned_orders' checks (their run judged the marker's day on those rows) as any
+    day's: published when they passed, as after runs of each day alone, where the held
+    day's run stopped before its cleaning and left its latest cleaning as it was.
     """
     unpassed = unpassed_upstream(context, cleaned_blocking, days)
-    held = not_cleaned_days(context.instance, [day.isoformat() for day in days])
+    held = left_alone_by(context.instance, [day.isoformat() for day in days], context.run)
     why = {
         day: (
             f"{', '.join(names)} not passed",
@@ -100,7 +104,7 @@ def unpublished_days(
         why.setdefault(
             day,
             (
-                "cleaned_orders left the day alone (held upstream)",
+                "cleaned_orders left the day alone in this run (held upstream)",
                 "its materialization's orders/not_cleaned says why; run the day again once it"
                 " passes",
             ),

@@ -1,15 +1,18 @@
 """resources.instance_history.failed_partitions and devtools.held: a day is held or
 deferred by its latest completed metadata_anomaly evaluation, whatever was planned after
-it."""
+it; left_alone_by: the days a run (or its run group) left alone in the cleaning."""
 
 import datetime as dt
 
 import dagster as dg
 import pytest
-from dagster._core.storage.dagster_run import DagsterRunStatus
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
+from dagster._core.utils import make_new_run_id
 
 from devtools.held import format_table, held_partitions
+from orders_platform.definitions import ALL_ASSETS_JOB
 from resources import instance_history
 from resources.instance_history import RAW_ORDERS, failed_partitions
 from tests.support.check_history import report_planned, report_verdict
@@ -84,3 +87,43 @@ def test_a_rerun_dagster_will_retry_is_not_named_to_re_execute_by_hand(instance)
     retry = report_planned(instance, [held], status=DagsterRunStatus.FAILURE)
     (item,) = held_partitions(instance)
     assert item.stopped_run == retry.run_id
+
+
+def _cleaned(instance, day: str, marker: bool, **run) -> dg.DagsterRun:
+    """A cleaned_orders materialization of ``day`` by a new run (``run``: its root and
+    parent), a :data:`NOT_CLEANED` marker if ``marker``."""
+    added = instance.add_run(DagsterRun(job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), **run))
+    metadata = {instance_history.NOT_CLEANED: "not cleaned in this run"} if marker else {}
+    instance.report_dagster_event(
+        DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value,
+            job_name=ALL_ASSETS_JOB,
+            event_specific_data=StepMaterializationData(
+                dg.AssetMaterialization(
+                    instance_history.CLEANED_ORDERS, partition=day, metadata=metadata
+                )
+            ),
+        ),
+        run_id=added.run_id,
+    )
+    return added
+
+
+def test_a_day_is_left_alone_by_the_run_group_that_wrote_its_marker(instance):
+    """fct_orders leaves out the days its own run (or a re-execution of it) left alone,
+    not those an earlier run did: their rows are what their last cleaning left."""
+    days = ["2025-01-01", "2025-01-02", "2025-01-03"]
+    ranged = _cleaned(instance, days[0], marker=True)
+    _cleaned(instance, days[1], marker=False, root_run_id=None)
+    _cleaned(instance, days[2], marker=True)  # another, earlier-finished run
+    root = ranged.run_id
+    again = DagsterRun(
+        job_name=ranged.job_name, run_id=make_new_run_id(), root_run_id=root, parent_run_id=root
+    )
+    later = DagsterRun(job_name=ranged.job_name, run_id=make_new_run_id())
+    assert instance_history.left_alone_by(instance, days, ranged) == [days[0]]
+    assert instance_history.left_alone_by(instance, days, again) == [days[0]]
+    assert instance_history.left_alone_by(instance, days, later) == []
+    # a marker a re-execution wrote, read by a later re-execution of the same root
+    _cleaned(instance, days[1], marker=True, root_run_id=root, parent_run_id=root)
+    assert instance_history.left_alone_by(instance, days, again) == days[:2]
