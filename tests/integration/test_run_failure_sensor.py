@@ -21,6 +21,7 @@ from sensors.run_failure import (
     describe_failure,
     failure_message,
     partitions_of,
+    stopped_by_left_out_days,
     summarize_error,
 )
 from tests.support.order_fixtures import DAY, HEADER, csv_bytes, land, order_rows, settings_for
@@ -251,3 +252,41 @@ def test_a_run_with_held_and_other_blocked_days_details_the_others_only():
     assert "• *2025-03-04* `raw_orders` schema_drift: Schema drift: y" in details
     assert "*2025-03-02*" not in details and "Schema drift: x" not in details
     assert "*Held by metadata_anomaly*: 2025-03-02: the held-days alert" in details
+
+
+def _refused_run(left_out_days: tuple[str, ...]) -> RunFailure:
+    """A range whose cleaning had no day left (each failed a check, none all of them)."""
+    step = FailedStep(
+        "clean_orders",
+        "Failure",
+        "No day of this run can be cleaned. 2025-03-02: held or deferred by metadata_anomaly:"
+        " release it or land corrected files",
+        left_out_days=left_out_days,
+    )
+    return RunFailure(
+        "r" * 36,
+        ALL_ASSETS_JOB,
+        "2025-03-02...2025-03-04",
+        None,
+        None,
+        (step,),
+        None,
+        days_in_run=3,
+    )
+
+
+def test_a_step_with_no_day_left_is_stopped_by_the_checks_that_left_its_days_out():
+    """Every day left out by this run's checks: the alert of a run those checks blocked,
+    the held day left to its own alert; a day the run's checks do not explain (held by
+    an earlier run) keeps the step's own words, every day named there."""
+    failure = stopped_by_left_out_days(_refused_run(("2025-03-02", "2025-03-04")), (HELD, DRIFT))
+    assert failure.held_by_checks and failure.left_out == ()
+    text, blocks = failure_message(failure)
+    assert "stopped by failed blocking checks: 2025-03-04 (schema_drift); held: 2025-03-02" in text
+    assert "release it" not in str(blocks) and "left out" not in text
+    assert "No day of this run can be cleaned: each day failed a blocking check" in str(blocks)
+
+    earlier = stopped_by_left_out_days(_refused_run(("2025-03-02", "2025-03-03")), (DRIFT,))
+    assert not earlier.held_by_checks and earlier.blocked == () and earlier.left_out == (DRIFT,)
+    text, blocks = failure_message(earlier)
+    assert "release it or land corrected files" in str(blocks)
