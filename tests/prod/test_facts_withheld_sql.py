@@ -14,6 +14,7 @@ import pytest
 
 from orders_core import tables
 from orders_core.contract import load_contract
+from orders_core.sql.dialect import DUCKDB, SNOWFLAKE, render
 from orders_core.sql.facts import (
     AFFECTED_TABLE,
     affected_orders_sql,
@@ -148,3 +149,16 @@ def test_without_withheld_days_the_same_rows_compete_on_both(tmp_path, fake_snow
         ("99.0", "x", "2025-01-02"),
     ]
     assert _counts(local_counts) == [("2025-01-02", 2), ("2025-01-03", 2), ("2025-01-04", 1)]
+
+
+def test_the_statements_with_withheld_days_reach_snowflake_without_duckdb_hints():
+    """fakesnow, DuckDB underneath, would run ``NOT MATERIALIZED``; Snowflake refuses it.
+    Each withheld day is a placeholder in both parts of the candidates."""
+    for withheld in (1, 3):
+        for sql in (*publish_statements(withheld), current_day_counts_sql(withheld)):
+            assert "NOT MATERIALIZED" in render(sql, DUCKDB) or "DELETE" in sql
+            rendered = render(sql, SNOWFLAKE)
+            assert "MATERIALIZED" not in rendered.upper()
+            assert rendered.count("?") == sql.count("?")
+        insert = render(publish_statements(withheld)[1], SNOWFLAKE)
+        assert insert.count("?") == 2 * (2 + withheld)
