@@ -15,7 +15,10 @@ day: customer_metrics leaves out a day failing cleaned_orders' checks, it does n
 on it). A day metadata_anomaly held is
 orders_anomaly_sensor's to announce, with every reason (schema_drift too), the drivers and
 what to do: a run stopped by held days alone is not posted, and one stopped by other days
-too only names the held ones, so each held day is one message.
+too only names the held ones, so each held day is one message. A run in which each day
+failed a blocking check, none of them all (one day drifts, another is held), stops at the
+step that finds no day left to build on: it is announced as stopped by those checks
+(:func:`stopped_by_left_out_days`), each day once, as runs of each day alone are.
 """
 
 from __future__ import annotations
