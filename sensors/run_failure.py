@@ -12,8 +12,7 @@ only. Errors are summarised to their first lines with e-mail addresses masked; r
 never quoted (the full error stays in the run's logs). A run stopped by failed blocking checks
 names each day with the check, its finding and what to do about it (one alert per failed
 day: customer_metrics leaves out a day failing cleaned_orders' checks, it does not fail
-on it). A day metadata_anomaly held is
-orders_anomaly_sensor's to announce, with every reason (schema_drift too), the drivers and
+on it). A day metadata_anomaly held is orders_anomaly_sensor's to announce, with every reason (schema_drift too), the drivers and
 what to do: a run stopped by held days alone is not posted, and one stopped by other days
 too only names the held ones, so each held day is one message. A run in which each day
 failed a blocking check, none of them all (one day drifts, another is held), stops at the
