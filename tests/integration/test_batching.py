@@ -13,7 +13,6 @@ file where a run of one day loads them directly (one named in Latin-1).
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +25,7 @@ from tests.support.batching import (
     ORDER_TABLES,
     hostile_landing,
     lone_cr_landing,
+    random_batches,
     run,
     settings_for,
     withdraw_and_shrink,
@@ -43,15 +43,6 @@ def warehouse_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) ->
     return table_checksums(settings.duckdb_path, ORDER_TABLES)
 
 
-def random_batches(rng: random.Random) -> list[tuple[int, int]]:
-    """Contiguous chunks covering every day, in random order, some run twice."""
-    cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
-    bounds = [0, *cuts, len(DAYS)]
-    chunks = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
-    rng.shuffle(chunks)
-    return chunks + rng.sample(chunks, 1)
-
-
 def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path):
     landing = tmp_path / "landing"
     hostile_landing(landing)
@@ -59,7 +50,7 @@ def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path
     backwards = warehouse_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
     assert whole == backwards
     for seed in (1, 2):
-        batches = random_batches(random.Random(seed))
+        batches = random_batches(seed, again=True)
         assert warehouse_after(tmp_path / f"rand{seed}", landing, batches) == whole, batches
 
 
@@ -90,7 +81,7 @@ def test_customer_tables_do_not_depend_on_the_batching_either(tmp_path):
     whole = every_table_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
     backwards = every_table_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
     assert backwards == whole
-    batches = random_batches(random.Random(3))
+    batches = random_batches(3, again=True)
     assert every_table_after(tmp_path / "rand", landing, batches) == whole, batches
     assert whole["analytics.customer_metrics"][0] == 9  # c1..c10 but c5 (quarantined only)
 

@@ -16,14 +16,18 @@ last (the as-of day of a run that passed would be it).
 
 from __future__ import annotations
 
-import random
-
 import dagster as dg
 import duckdb
 import pytest
 
 from resources.instance_history import WITHHELD_DAYS
-from tests.support.batching import DAYS, hostile_landing, settings_for, tables_after
+from tests.support.batching import (
+    DAYS,
+    hostile_landing,
+    random_batches,
+    settings_for,
+    tables_after,
+)
 from tests.support.pipeline_helpers import run_range
 from tests.support.quality_cases import fail_order_suite
 
@@ -66,11 +70,7 @@ def test_days_failing_cleaned_checks_leave_the_same_customer_tables_whatever_the
     )
     assert backwards == whole
     for seed in (6, 7):
-        rng = random.Random(seed)
-        cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
-        bounds = [0, *cuts, len(DAYS)]
-        batches = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
-        rng.shuffle(batches)
+        batches = random_batches(seed)
         assert tables_after(tmp_path / f"rand{seed}", landing, batches, FAILING) == whole, batches
 
 

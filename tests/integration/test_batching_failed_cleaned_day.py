@@ -19,11 +19,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from asset_checks import quality
-from orders_core import expectations
 from tests.support.batching import DAYS, ORDER_TABLES, settings_for
 from tests.support.fixture_data import day_dir, order, write_csv
 from tests.support.pipeline_helpers import run_range, table_checksums
+from tests.support.quality_cases import refuse_amounts_above
 
 pytestmark = pytest.mark.slow
 
@@ -54,18 +53,7 @@ def _landing(root: Path) -> None:
 @pytest.fixture
 def strict_suite(monkeypatch):
     """cleaned_orders' suite refusing amounts above 500, which the cleaning keeps."""
-    shipped = expectations.order_suite
-
-    def stricter(contract):
-        return [
-            *shipped(contract),
-            expectations.Expectation(
-                "expect_column_values_to_be_between",
-                {"column": "amount", "min_value": 0, "max_value": 500},
-            ),
-        ]
-
-    monkeypatch.setattr(quality, "order_suite", stricter)
+    refuse_amounts_above(monkeypatch, 500)
 
 
 def _facts(path: str) -> list[tuple]:

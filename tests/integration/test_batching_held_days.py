@@ -12,13 +12,12 @@ either order and random batchings leave identical tables, customer tables includ
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.support.batching import DAYS, hostile_landing, tables_after
+from tests.support.batching import DAYS, hostile_landing, random_batches, tables_after
 from tests.support.fixture_data import day_dir, order, write_csv
 
 pytestmark = pytest.mark.slow
@@ -67,9 +66,5 @@ def test_days_failing_schema_drift_leave_the_same_tables_whatever_the_batching(t
     )
     assert backwards == whole
     for seed in (4, 5):
-        rng = random.Random(seed)
-        cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
-        bounds = [0, *cuts, len(DAYS)]
-        batches = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
-        rng.shuffle(batches)
+        batches = random_batches(seed)
         assert tables_after(tmp_path / f"rand{seed}", landing, batches, DRIFTING) == whole, batches

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import pytest
 
 from orders_core import tables
@@ -22,13 +21,8 @@ from orders_core.sql.facts import (
     publish_statements,
 )
 from orders_core.sql.tables import ensure_tables
-from resources.settings import PlatformSettings
-from resources.snowflake_warehouse import (
-    SnowflakeWarehouse,
-    snowflake_resource,
-    snowflake_session_parameters,
-)
 from resources.warehouse import DuckDBWarehouse, Warehouse
+from tests.support.prod_pipeline import snowflake_warehouse
 from tests.support.prod_tables import canonical_rows
 
 pytestmark = pytest.mark.services
@@ -57,18 +51,7 @@ def _duckdb(tmp_path) -> Warehouse:
 
 
 def _snowflake() -> Warehouse:
-    with dg.build_resources(
-        {
-            "warehouse": SnowflakeWarehouse(
-                snowflake=snowflake_resource(
-                    key_pair=False,
-                    key_passphrase=False,
-                    session_parameters=snowflake_session_parameters(PlatformSettings()),
-                )
-            )
-        }
-    ) as resources:
-        return resources.warehouse
+    return snowflake_warehouse()
 
 
 def _published(warehouse: Warehouse, withheld: list[dt.date]) -> tuple[list, list]:

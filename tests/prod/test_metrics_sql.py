@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
@@ -22,14 +21,11 @@ from orders_core.sql.customers import (
     metrics_summary_sql,
 )
 from orders_core.sql.tables import ensure_tables
-from resources.settings import PlatformSettings
 from resources.snowflake_warehouse import (
-    SnowflakeWarehouse,
-    snowflake_resource,
-    snowflake_session_parameters,
     snowflake_sql,
 )
 from resources.warehouse import DuckDBWarehouse, Warehouse
+from tests.support.prod_pipeline import snowflake_warehouse
 from tests.support.prod_tables import canonical_rows
 
 pytestmark = pytest.mark.services
@@ -77,18 +73,7 @@ def _duckdb(tmp_path, orders=ORDERS) -> DuckDBWarehouse:
 
 
 def _snowflake(orders=ORDERS):
-    with dg.build_resources(
-        {
-            "warehouse": SnowflakeWarehouse(
-                snowflake=snowflake_resource(
-                    key_pair=False,
-                    key_passphrase=False,
-                    session_parameters=snowflake_session_parameters(PlatformSettings()),
-                )
-            )
-        }
-    ) as resources:
-        warehouse = resources.warehouse
+    warehouse = snowflake_warehouse()
     with warehouse.snowflake.get_connection() as conn:
         cursor = conn.cursor()
         cursor.execute("create schema if not exists staging")

@@ -15,14 +15,13 @@ import duckdb
 import fakesnow
 import pytest
 
-from asset_checks import quality
-from orders_core import expectations
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import PlatformSettings
 from tests.support.order_fixtures import range_tags
 from tests.support.prod_landing import DAYS, upload, write_local
 from tests.support.prod_pipeline import PII_KEY, prod_settings, snowflake_tables
 from tests.support.prod_tables import canonical_rows
+from tests.support.quality_cases import refuse_amounts_above
 
 pytestmark = pytest.mark.services
 
@@ -47,18 +46,7 @@ ORDER_TABLES = (
 @pytest.fixture
 def strict_suite(monkeypatch):
     """cleaned_orders' suite refusing amounts above 500, which the cleaning keeps."""
-    shipped = expectations.order_suite
-
-    def stricter(contract):
-        return [
-            *shipped(contract),
-            expectations.Expectation(
-                "expect_column_values_to_be_between",
-                {"column": "amount", "min_value": 0, "max_value": 500},
-            ),
-        ]
-
-    monkeypatch.setattr(quality, "order_suite", stricter)
+    refuse_amounts_above(monkeypatch, 500)
 
 
 def _range(settings: PlatformSettings, instance) -> dg.ExecuteInProcessResult:

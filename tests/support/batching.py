@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import random
 import shutil
 from collections.abc import Collection
 from pathlib import Path
@@ -212,3 +213,14 @@ def tables_after(
             only_failing = all(i in failing for i in range(first, last + 1))
             assert result.success != only_failing, (first, last)
     return table_checksums(settings.duckdb_path, ALL_TABLES)
+
+
+def random_batches(seed: int, again: bool = False) -> list[tuple[int, int]]:
+    """Contiguous chunks covering every day of :data:`DAYS` (pairs of indexes), in a
+    random order drawn from ``seed``; ``again``: one of them run a second time at the end."""
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
+    bounds = [0, *cuts, len(DAYS)]
+    chunks = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
+    rng.shuffle(chunks)
+    return chunks + rng.sample(chunks, 1) if again else chunks

@@ -78,8 +78,9 @@ def prod_settings(landing_uri: str, endpoint_url: str, **overrides) -> PlatformS
     )
 
 
-def snowflake_tables(tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
-    """Every platform table (or those of ``tables``) as stored in (fake) Snowflake."""
+def snowflake_warehouse() -> SnowflakeWarehouse:
+    """The Snowflake warehouse resource of the test environment (fakesnow, password
+    authentication), initialized."""
     warehouse = SnowflakeWarehouse(
         snowflake=snowflake_resource(
             key_pair=False,
@@ -88,7 +89,13 @@ def snowflake_tables(tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame
         )
     )
     with dg.build_resources({"warehouse": warehouse}) as resources:
-        return {table: resources.warehouse.query(f"select * from {table}") for table in tables}
+        return resources.warehouse
+
+
+def snowflake_tables(tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
+    """Every platform table (or those of ``tables``) as stored in (fake) Snowflake."""
+    warehouse = snowflake_warehouse()
+    return {table: warehouse.query(f"select * from {table}") for table in tables}
 
 
 def assert_same_tables(prod: dict[str, pd.DataFrame], local: dict[str, pd.DataFrame]) -> None:

@@ -71,3 +71,23 @@ def fail_order_suite(monkeypatch, days: set[str]) -> set[str]:
 
     monkeypatch.setattr(quality, "validate_days", validate)
     return days
+
+
+def refuse_amounts_above(monkeypatch, limit: float = 500) -> None:
+    """cleaned_orders' order suite made stricter than the cleaning: amounts above
+    ``limit`` are refused (gx_quality fails a day holding one, which the cleaning kept)."""
+    from asset_checks import quality
+    from orders_core import expectations
+
+    shipped = expectations.order_suite
+
+    def stricter(contract):
+        return [
+            *shipped(contract),
+            expectations.Expectation(
+                "expect_column_values_to_be_between",
+                {"column": "amount", "min_value": 0, "max_value": limit},
+            ),
+        ]
+
+    monkeypatch.setattr(quality, "order_suite", stricter)
