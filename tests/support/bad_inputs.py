@@ -8,6 +8,7 @@ crash and reconciliation must hold.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -37,9 +38,22 @@ class Case:
     cleaned_values: tuple[tuple[str, str, object], ...] = field(default=())  # order_id, col, value
 
 
-def _rows(n: int = 3, **changes: str | None) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class Placing:
+    """Where the corpus places its orders: their day, and a tag in their ids that keeps
+    them apart from another placing's orders of the same day."""
+
+    day: dt.date = DAY
+    tag: str = ""
+
+    def orders(self, n: int, prefix: str = "o") -> list[dict[str, str]]:
+        """n valid orders of the day, ids starting with ``prefix`` and the tag."""
+        return order_rows(n, self.day, prefix + self.tag)
+
+
+def _rows(at: Placing, n: int = 3, **changes: str | None) -> list[dict[str, str]]:
     """n valid rows; the first one gets ``changes`` (None removes the value)."""
-    rows = order_rows(n)
+    rows = at.orders(n)
     for key, value in changes.items():
         if value is None:
             rows[0].pop(key, None)
@@ -61,16 +75,16 @@ def _jsonl(name: str, records: list[object]) -> LandedFile:
     return landed(f"{name}.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def _unpriced(order_id: str) -> dict[str, str | None]:
+def _unpriced(order_id: str, at: Placing) -> dict[str, str | None]:
     """A valid row of amount 12.50 without quantity or unit price (no amount_mismatch)."""
-    row = {**order_rows(1)[0], "order_id": order_id, "amount": "12.50"}
+    row = {**at.orders(1)[0], "order_id": order_id, "amount": "12.50"}
     return {**row, "quantity": None, "unit_price": None}
 
 
-def _subnormal_rows() -> list[dict[str, str]]:
+def _subnormal_rows(at: Placing) -> list[dict[str, str]]:
     """Three rows; the first 2 steps of 151 off its lines, the second 1 of 100 (the
     tolerance), both amounts below the normal doubles."""
-    rows = _rows(amount=repr(151 * TINY), quantity="1", unit_price=repr(153 * TINY))
+    rows = _rows(at, amount=repr(151 * TINY), quantity="1", unit_price=repr(153 * TINY))
     rows[1].update(amount=repr(100 * TINY), quantity="1", unit_price=repr(101 * TINY))
     return rows
 
@@ -86,14 +100,14 @@ def _parquet(name: str, table: pa.Table) -> LandedFile:
     return landed(f"{name}.parquet", buffer.getvalue())
 
 
-def _renamed(old: str, new: str) -> LandedFile:
-    rows = [{(new if k == old else k): v for k, v in r.items()} for r in order_rows(20)]
+def _renamed(old: str, new: str, at: Placing) -> LandedFile:
+    rows = [{(new if k == old else k): v for k, v in r.items()} for r in at.orders(20)]
     header = [new if h == old else h for h in HEADER]
     return _csv(f"renamed_{old}", rows, header)
 
 
-def _valid_table(n: int = 3) -> dict[str, list]:
-    return {k: [r[k] for r in order_rows(n)] for k in HEADER}
+def _valid_table(at: Placing, n: int = 3) -> dict[str, list]:
+    return {k: [r[k] for r in at.orders(n)] for k in HEADER}
 
 
 def _case(name: str, files, **expected) -> Case:
@@ -104,47 +118,50 @@ def _case(name: str, files, **expected) -> Case:
     return Case(name=name, files=files, **expected)
 
 
-def corpus() -> list[Case]:
-    """At least forty distinct malformed inputs."""
-    first = order_rows(1)[0]["order_id"]
-    ts = f"{DAY}T10:00:00+00:00"
+def corpus(day: dt.date = DAY, tag: str = "") -> list[Case]:
+    """At least forty distinct malformed inputs, their orders placed on ``day`` (the
+    day's folder in their files' URIs), ``tag`` after the prefix of their generated ids
+    (``o<tag>20250102-00000``)."""
+    at = Placing(day, tag)
+    first = at.orders(1)[0]["order_id"]
+    ts = f"{day}T10:00:00+00:00"
     header_no_amount = [h for h in HEADER if h != "amount"]
     header_no_region = [h for h in HEADER if h != "region"]
     cases = [
         # Columns: missing, renamed, extra, duplicated, case and spacing.
         _case(
             "missing_required_column",
-            _csv("no_amount", order_rows(5), header_no_amount),
+            _csv("no_amount", at.orders(5), header_no_amount),
             reasons={"missing_amount"},
             drift={"missing_required"},
         ),
         _case(
             "missing_optional_column",
-            _csv("no_region", order_rows(5), header_no_region),
+            _csv("no_region", at.orders(5), header_no_region),
             drift={"missing_optional"},
             min_cleaned=5,
         ),
         _case(
             "renamed_amount",
-            _renamed("amount", "total_amount"),
+            _renamed("amount", "total_amount", at),
             reasons={"missing_amount"},
             drift={"missing_required", "renamed", "added"},
         ),
         _case(
             "renamed_customer_id",
-            _renamed("customer_id", "cust_id"),
+            _renamed("customer_id", "cust_id", at),
             reasons={"missing_customer_id"},
             drift={"missing_required", "renamed"},
         ),
         _case(
             "renamed_quantity",
-            _renamed("quantity", "qty"),
+            _renamed("quantity", "qty", at),
             drift={"missing_optional", "renamed"},
             min_cleaned=20,
         ),
         _case(
             "extra_column",
-            _csv("extra", [{**r, "coupon": "X1"} for r in order_rows(4)], [*HEADER, "coupon"]),
+            _csv("extra", [{**r, "coupon": "X1"} for r in at.orders(4)], [*HEADER, "coupon"]),
             drift={"added"},
             min_cleaned=4,
         ),
@@ -164,7 +181,7 @@ def corpus() -> list[Case]:
             "header_case_and_spaces",
             _raw(
                 "spaced",
-                csv_bytes(order_rows(2)).replace(
+                csv_bytes(at.orders(2)).replace(
                     b"order_id,customer_id", b" Order ID ,Customer-Id", 1
                 ),
             ),
@@ -173,49 +190,65 @@ def corpus() -> list[Case]:
         # Wrong types and nulls.
         _case(
             "amount_not_a_number",
-            _csv("amount_text", _rows(amount="abc")),
+            _csv("amount_text", _rows(at, amount="abc")),
             reasons={"invalid_amount"},
         ),
         _case(
             "amount_retyped_for_the_file",
-            _csv("amount_eur", [{**r, "amount": f"{r['amount']} EUR"} for r in order_rows(20)]),
+            _csv("amount_eur", [{**r, "amount": f"{r['amount']} EUR"} for r in at.orders(20)]),
             reasons={"invalid_amount"},
             drift={"retyped"},
         ),
         _case(
             "quantity_fractional",
-            _csv("qty_frac", _rows(quantity="2.5")),
+            _csv("qty_frac", _rows(at, quantity="2.5")),
             reasons={"invalid_quantity"},
         ),
         _case(
             "quantity_zero",
-            _csv("qty_zero", _rows(quantity="0", amount="0")),
+            _csv("qty_zero", _rows(at, quantity="0", amount="0")),
             reasons={"quantity_below_minimum"},
         ),
         _case(
             "order_ts_not_a_time",
-            _csv("ts_text", _rows(order_ts="yesterday")),
+            _csv("ts_text", _rows(at, order_ts="yesterday")),
             reasons={"invalid_order_ts"},
         ),
-        _case("null_order_id", _csv("null_id", _rows(order_id=None)), reasons={"missing_order_id"}),
+        _case(
+            "null_order_id",
+            _csv("null_id", _rows(at, order_id=None)),
+            reasons={"missing_order_id"},
+        ),
         _case(
             "null_customer_id",
-            _csv("null_customer", _rows(customer_id=None)),
+            _csv("null_customer", _rows(at, customer_id=None)),
             reasons={"missing_customer_id"},
         ),
-        _case("blank_key", _csv("blank_key", _rows(order_id="   ")), reasons={"missing_order_id"}),
-        _case("currency_not_iso", _csv("xyz", _rows(currency="XYZ")), reasons={"invalid_currency"}),
+        _case(
+            "blank_key",
+            _csv("blank_key", _rows(at, order_id="   ")),
+            reasons={"missing_order_id"},
+        ),
+        _case(
+            "currency_not_iso",
+            _csv("xyz", _rows(at, currency="XYZ")),
+            reasons={"invalid_currency"},
+        ),
         _case(
             "currency_lower_case",
-            _csv("lower", _rows(currency="usd")),
+            _csv("lower", _rows(at, currency="usd")),
             min_cleaned=3,
             cleaned_values=((first, "currency", "USD"),),
         ),
-        _case("status_unknown", _csv("status", _rows(status="lost")), reasons={"invalid_status"}),
+        _case(
+            "status_unknown",
+            _csv("status", _rows(at, status="lost")),
+            reasons={"invalid_status"},
+        ),
         # Duplicates.
         _case(
             "duplicate_same_updated_at",
-            _csv("dup", order_rows(3) + order_rows(1)),
+            _csv("dup", at.orders(3) + at.orders(1)),
             superseded=1,
             min_cleaned=3,
         ),
@@ -223,9 +256,13 @@ def corpus() -> list[Case]:
             "duplicate_newer_update",
             _csv(
                 "newer",
-                order_rows(2)
+                at.orders(2)
                 + [
-                    {**order_rows(1)[0], "status": "shipped", "updated_at": f"{DAY}T23:00:00+00:00"}
+                    {
+                        **at.orders(1)[0],
+                        "status": "shipped",
+                        "updated_at": f"{day}T23:00:00+00:00",
+                    }
                 ],
             ),
             superseded=1,
@@ -236,8 +273,12 @@ def corpus() -> list[Case]:
             _csv(
                 "older",
                 [
-                    {**order_rows(1)[0], "status": "delivered", "updated_at": f"{DAY}T23:00:00Z"},
-                    *order_rows(2),
+                    {
+                        **at.orders(1)[0],
+                        "status": "delivered",
+                        "updated_at": f"{day}T23:00:00Z",
+                    },
+                    *at.orders(2),
                 ],
             ),
             superseded=1,
@@ -246,34 +287,34 @@ def corpus() -> list[Case]:
         # Amounts.
         _case(
             "negative_amount",
-            _csv("negative", _rows(amount="-5.00", quantity=None, unit_price=None)),
+            _csv("negative", _rows(at, amount="-5.00", quantity=None, unit_price=None)),
             reasons={"negative_amount"},
         ),
         _case(
             "huge_amount",
-            _csv("huge", _rows(amount="1000000000000", quantity=None, unit_price=None)),
+            _csv("huge", _rows(at, amount="1000000000000", quantity=None, unit_price=None)),
             reasons={"amount_out_of_range"},
         ),
         _case(
             "thousands_separator",
-            _csv("thousands", _rows(amount="1,234.50")),
+            _csv("thousands", _rows(at, amount="1,234.50")),
             reasons={"invalid_amount"},
         ),
         _case(
             "scientific_amount",
-            _csv("sci", _rows(amount="1.5e1", quantity="1", unit_price="15")),
+            _csv("sci", _rows(at, amount="1.5e1", quantity="1", unit_price="15")),
             min_cleaned=3,
             cleaned_values=((first, "amount", 15.0),),
         ),
         _case(
             "overflowing_amount",
-            _csv("overflow", _rows(amount="1e400")),
+            _csv("overflow", _rows(at, amount="1e400")),
             reasons={"invalid_amount"},
         ),
-        _case("nan_amount", _csv("nan", _rows(amount="NaN")), reasons={"invalid_amount"}),
+        _case("nan_amount", _csv("nan", _rows(at, amount="NaN")), reasons={"invalid_amount"}),
         _case(
             "amount_disagrees_with_lines",
-            _csv("mismatch", _rows(amount="999.00")),
+            _csv("mismatch", _rows(at, amount="999.00")),
             reasons={"amount_mismatch"},
         ),
         _case(
@@ -281,33 +322,33 @@ def corpus() -> list[Case]:
             # amount 1.3 % off its lines (0.01 x 151 x TINY rounds to 2 x TINY), the suite's
             # ratio refused it; the next row is at the tolerance (1 of 100) and kept
             "amount_below_the_normal_doubles_off_its_lines",
-            _csv("subnormal", _subnormal_rows()),
+            _csv("subnormal", _subnormal_rows(at)),
             reasons={"amount_mismatch"},
             min_cleaned=2,
-            cleaned_values=((order_rows(2)[1]["order_id"], "amount", 100 * TINY),),
+            cleaned_values=((at.orders(2)[1]["order_id"], "amount", 100 * TINY),),
         ),
         # Dates and times.
         _case(
             "future_date",
-            _csv("future", _rows(order_ts="2030-01-01T00:00:00Z", updated_at=None)),
+            _csv("future", _rows(at, order_ts="2030-01-01T00:00:00Z", updated_at=None)),
             reasons={"order_ts_outside_partition"},
         ),
         _case(
             "date_of_previous_day",
             _csv(
                 "previous",
-                _rows(order_ts=f"{DAY - dt.timedelta(days=1)}T23:59:59Z", updated_at=None),
+                _rows(at, order_ts=f"{day - dt.timedelta(days=1)}T23:59:59Z", updated_at=None),
             ),
             reasons={"order_ts_outside_partition"},
         ),
         _case(
             "offset_crosses_midnight",
-            _csv("offset", _rows(order_ts=f"{DAY}T23:30:00-05:00", updated_at=None)),
+            _csv("offset", _rows(at, order_ts=f"{day}T23:30:00-05:00", updated_at=None)),
             reasons={"order_ts_outside_partition"},
         ),
         _case(
             "timezone_naive_time",
-            _csv("naive", _rows(order_ts=f"{DAY} 10:00:00", updated_at=None)),
+            _csv("naive", _rows(at, order_ts=f"{day} 10:00:00", updated_at=None)),
             min_cleaned=3,
         ),
         _case(
@@ -318,7 +359,7 @@ def corpus() -> list[Case]:
                 "sentinel",
                 [
                     {**r, "order_time": "9999-12-31T00:00:00Z" if i == 0 else r["order_ts"]}
-                    for i, r in enumerate(order_rows(20))
+                    for i, r in enumerate(at.orders(20))
                 ],
                 ["order_time" if h == "order_ts" else h for h in HEADER],
             ),
@@ -327,20 +368,23 @@ def corpus() -> list[Case]:
         ),
         _case(
             "updated_before_order",
-            _csv("updated_before", _rows(updated_at=f"{DAY - dt.timedelta(days=1)}T00:00:00Z")),
+            _csv(
+                "updated_before",
+                _rows(at, updated_at=f"{day - dt.timedelta(days=1)}T00:00:00Z"),
+            ),
             reasons={"updated_at_before_order_ts"},
         ),
         _case(
             "mixed_formats_in_one_day",
             (
-                _csv("mixed", order_rows(2)),
+                _csv("mixed", at.orders(2)),
                 _jsonl(
                     "mixed",
-                    [{**r, "amount": float(r["amount"])} for r in order_rows(2, prefix="j")],
+                    [{**r, "amount": float(r["amount"])} for r in at.orders(2, "j")],
                 ),
                 _parquet(
                     "mixed",
-                    pa.table(_valid_table(2)).set_column(0, "order_id", pa.array(["p1", "p2"])),
+                    pa.table(_valid_table(at, 2)).set_column(0, "order_id", pa.array(["p1", "p2"])),
                 ),
             ),
             superseded=0,
@@ -349,43 +393,43 @@ def corpus() -> list[Case]:
         # Bytes and CSV syntax.
         _case(
             "non_utf8_bytes",
-            _raw("latin1", csv_bytes(order_rows(2)).replace(b"north", "nörth".encode("latin-1"))),
+            _raw("latin1", csv_bytes(at.orders(2)).replace(b"north", "nörth".encode("latin-1"))),
             reasons={"malformed_record"},
         ),
         _case(
             "byte_order_mark",
-            _raw("bom", b"\xef\xbb\xbf" + csv_bytes(order_rows(2))),
+            _raw("bom", b"\xef\xbb\xbf" + csv_bytes(at.orders(2))),
             min_cleaned=2,
         ),
         _case("empty_file", _raw("empty", b"")),
         _case("header_only", _raw("header_only", csv_bytes([]))),
         _case(
             "truncated_row",
-            _raw("truncated", csv_bytes(order_rows(2))[:-40]),
+            _raw("truncated", csv_bytes(at.orders(2))[:-40]),
             reasons={"malformed_record"},
         ),
         _case(
             "unterminated_quote",
-            _raw("quote", csv_bytes(order_rows(1)) + b'"o-x,c1,"2025'),
+            _raw("quote", csv_bytes(at.orders(1)) + b'"o-x,c1,"2025'),
             reasons={"malformed_record"},
         ),
         _case(
             "line_of_one_quoted_empty_field",
             # read as a blank line, it was skipped: no raw row, no quarantine, no trace
-            _raw("quoted_empty", csv_bytes(order_rows(2)).replace(b"\n", b'\n""\n', 1)),
+            _raw("quoted_empty", csv_bytes(at.orders(2)).replace(b"\n", b'\n""\n', 1)),
             reasons={"malformed_record"},
             min_cleaned=2,
         ),
         _case(
             "blank_lines_before_the_header",
             # read as the header, the first blank line made every record a field_count one
-            _raw("blank_lead", b"\n \t\n" + csv_bytes(order_rows(3))),
+            _raw("blank_lead", b"\n \t\n" + csv_bytes(at.orders(3))),
             min_cleaned=3,
         ),
         _case(
             "lone_cr_outside_quotes",
             # the csv module ended a record at the CR: two records on one line, one key
-            _raw("lone_cr", csv_bytes(_rows(region="north\rwest"))),
+            _raw("lone_cr", csv_bytes(_rows(at, region="north\rwest"))),
             reasons={"malformed_record"},
             min_cleaned=2,
         ),
@@ -393,45 +437,46 @@ def corpus() -> list[Case]:
             "quoted_newline_in_header",
             # the fast path read the header's first line alone and raised
             _raw(
-                "header_newline", csv_bytes(order_rows(2)).replace(b",region,", b',"reg\nion",', 1)
+                "header_newline",
+                csv_bytes(at.orders(2)).replace(b",region,", b',"reg\nion",', 1),
             ),
             drift={"added"},
             min_cleaned=2,
         ),
         _case(
             "quoted_newline",
-            _csv("newline", _rows(region="north\nwest")),
+            _csv("newline", _rows(at, region="north\nwest")),
             min_cleaned=3,
             cleaned_values=((first, "region", "north\nwest"),),
         ),
         # Formula- and SQL-looking strings.
         _case(
             "formula_in_id",
-            _csv("formula_id", _rows(customer_id='=HYPERLINK("http://evil.example","x")')),
+            _csv("formula_id", _rows(at, customer_id='=HYPERLINK("http://evil.example","x")')),
             reasons={"invalid_customer_id"},
         ),
         _case(
             "formula_in_text",
-            _csv("formula_text", _rows(region="+cmd|' /C calc'!A0")),
+            _csv("formula_text", _rows(at, region="+cmd|' /C calc'!A0")),
             reasons={"formula_like_region"},
         ),
         _case(
             "nul_in_text",
             # published as landed: a C-string client cut the region at the NUL
             [
-                _csv("nul_text", _rows(region="no\x00rth")),
-                _jsonl("nul_text", [{**_rows(1)[0], "order_id": "j1", "region": "we\x00st"}]),
+                _csv("nul_text", _rows(at, region="no\x00rth")),
+                _jsonl("nul_text", [{**_rows(at, 1)[0], "order_id": "j1", "region": "we\x00st"}]),
             ],
             reasons={"nul_in_region"},
         ),
         _case(
             "sql_in_id",
-            _csv("sql_id", _rows(order_id="1'; DROP TABLE orders; --")),
+            _csv("sql_id", _rows(at, order_id="1'; DROP TABLE orders; --")),
             reasons={"invalid_order_id"},
         ),
         _case(
             "sql_in_text_kept_verbatim",
-            _csv("sql_text", _rows(region="north'); DELETE FROM staging.cleaned_orders; --")),
+            _csv("sql_text", _rows(at, region="north'); DELETE FROM staging.cleaned_orders; --")),
             min_cleaned=3,
             cleaned_values=((first, "region", "north'); DELETE FROM staging.cleaned_orders; --"),),
         ),
@@ -442,7 +487,7 @@ def corpus() -> list[Case]:
                 "nested",
                 [
                     {**r, "amount": {"value": 10}} if i == 0 else r
-                    for i, r in enumerate(order_rows(3))
+                    for i, r in enumerate(at.orders(3))
                 ],
             ),
             reasons={"invalid_amount"},
@@ -451,25 +496,25 @@ def corpus() -> list[Case]:
             "jsonl_boolean_quantity",
             _jsonl(
                 "bool",
-                [{**r, "quantity": True} if i == 0 else r for i, r in enumerate(order_rows(3))],
+                [{**r, "quantity": True} if i == 0 else r for i, r in enumerate(at.orders(3))],
             ),
             reasons={"invalid_quantity"},
         ),
         _case(
             "jsonl_not_an_object",
-            _jsonl("array", ["[1, 2, 3]", *order_rows(2)]),
+            _jsonl("array", ["[1, 2, 3]", *at.orders(2)]),
             reasons={"malformed_record"},
         ),
         _case(
             "jsonl_invalid_json",
-            _jsonl("broken", ['{"order_id": "x",', *order_rows(2)]),
+            _jsonl("broken", ['{"order_id": "x",', *at.orders(2)]),
             reasons={"malformed_record"},
         ),
         _case(
             "jsonl_numeric_id",
             _jsonl(
                 "numeric_id",
-                [{**r, "order_id": 12345} if i == 0 else r for i, r in enumerate(order_rows(3))],
+                [{**r, "order_id": 12345} if i == 0 else r for i, r in enumerate(at.orders(3))],
             ),
             min_cleaned=3,
             cleaned_values=(("12345", "order_id", "12345"),),
@@ -478,7 +523,7 @@ def corpus() -> list[Case]:
             "jsonl_null_required",
             _jsonl(
                 "null",
-                [{**r, "currency": None} if i == 0 else r for i, r in enumerate(order_rows(3))],
+                [{**r, "currency": None} if i == 0 else r for i, r in enumerate(at.orders(3))],
             ),
             reasons={"missing_currency"},
         ),
@@ -489,9 +534,9 @@ def corpus() -> list[Case]:
             _jsonl(
                 "integers",
                 [
-                    _json_number(order_rows(1, prefix="n")[0], "order_id", "-0"),
-                    _json_number(order_rows(1, prefix="m")[0], "amount", "1" + "0" * 5000),
-                    *order_rows(2),
+                    _json_number(at.orders(1, "n")[0], "order_id", "-0"),
+                    _json_number(at.orders(1, "m")[0], "amount", "1" + "0" * 5000),
+                    *at.orders(2),
                 ],
             ),
             reasons={"invalid_order_id", "invalid_amount"},
@@ -503,7 +548,7 @@ def corpus() -> list[Case]:
             _jsonl(
                 "numbers",
                 [
-                    _json_number(_unpriced(f"x{i}"), "amount", number)
+                    _json_number(_unpriced(f"x{i}", at), "amount", number)
                     for i, number in enumerate(
                         ["NaN", "Infinity", "-Infinity", "1e400", "1.10", "-0", "1E2", "0.0e0"]
                     )
@@ -524,9 +569,11 @@ def corpus() -> list[Case]:
             _jsonl(
                 "keys",
                 [
-                    json.dumps(_unpriced("k1")).replace('"amount"', '"amount": "9.00", "amount"'),
-                    {("Amount" if k == "amount" else k): v for k, v in _unpriced("k2").items()},
-                    {**_unpriced("k3"), "AMOUNT": "7.00"},
+                    json.dumps(_unpriced("k1", at)).replace(
+                        '"amount"', '"amount": "9.00", "amount"'
+                    ),
+                    {("Amount" if k == "amount" else k): v for k, v in _unpriced("k2", at).items()},
+                    {**_unpriced("k3", at), "AMOUNT": "7.00"},
                 ],
             ),
             drift={"added"},
@@ -537,7 +584,8 @@ def corpus() -> list[Case]:
             "jsonl_lines_of_other_whitespace_than_jsons",
             # str.strip() took them for blank lines: gone without a trace
             _jsonl(
-                "whitespace", [order_rows(1)[0], "\x0c", "\u00a0", "\u2028", *order_rows(3)[1:]]
+                "whitespace",
+                [at.orders(1)[0], "\x0c", "\u00a0", "\u2028", *at.orders(3)[1:]],
             ),
             reasons={"malformed_record"},
             min_cleaned=3,
@@ -545,7 +593,7 @@ def corpus() -> list[Case]:
         _case(
             "jsonl_oversized_key",
             # a column name on every row's file_header and extras, and in drift's findings
-            _jsonl("big_key", [{**r, "k" * 2000: "v"} for r in order_rows(3)]),
+            _jsonl("big_key", [{**r, "k" * 2000: "v"} for r in at.orders(3)]),
             drift={"added"},
             min_cleaned=3,
         ),
@@ -553,7 +601,7 @@ def corpus() -> list[Case]:
             "jsonl_too_many_keys",
             # an export with a key per product: records x keys held in the reader (4,000
             # records of a new key each took 1.2 GiB); each line a broken record instead
-            _jsonl("sku_keys", [{**r, f"sku_{i}": 1} for i, r in enumerate(order_rows(1_100))]),
+            _jsonl("sku_keys", [{**r, f"sku_{i}": 1} for i, r in enumerate(at.orders(1_100))]),
             reasons={"malformed_record"},
             drift={"unreadable"},
         ),
@@ -564,12 +612,12 @@ def corpus() -> list[Case]:
                 "typed",
                 pa.table(
                     {
-                        **_valid_table(3),
+                        **_valid_table(at, 3),
                         "amount": pa.array([12.5, 20.0, 30.0]),
                         "quantity": pa.array([1, 2, 3], pa.int64()),
                         "unit_price": pa.array([12.5, 10.0, 10.0]),
                         "order_ts": pa.array(
-                            [dt.datetime(2025, 1, 2, 10, tzinfo=dt.UTC)] * 3,
+                            [dt.datetime.combine(day, dt.time(10), dt.UTC)] * 3,
                             pa.timestamp("us", tz="UTC"),
                         ),
                         "updated_at": pa.array([None] * 3, pa.timestamp("us", tz="UTC")),
@@ -584,8 +632,10 @@ def corpus() -> list[Case]:
                 "naive",
                 pa.table(
                     {
-                        **_valid_table(2),
-                        "order_ts": pa.array([dt.datetime(2025, 1, 2, 10)] * 2, pa.timestamp("ms")),
+                        **_valid_table(at, 2),
+                        "order_ts": pa.array(
+                            [dt.datetime.combine(day, dt.time(10))] * 2, pa.timestamp("ms")
+                        ),
                         "updated_at": pa.array([None] * 2, pa.timestamp("ms")),
                     }
                 ),
@@ -598,7 +648,7 @@ def corpus() -> list[Case]:
                 "struct",
                 pa.table(
                     {
-                        **_valid_table(25),
+                        **_valid_table(at, 25),
                         "amount": pa.array([{"value": 1.0}] * 25),
                     }
                 ),
@@ -610,7 +660,9 @@ def corpus() -> list[Case]:
             "parquet_list_region",
             _parquet(
                 "list",
-                pa.table({**_valid_table(25), "region": pa.array([["a"], ["b"]] * 12 + [["c"]])}),
+                pa.table(
+                    {**_valid_table(at, 25), "region": pa.array([["a"], ["b"]] * 12 + [["c"]])}
+                ),
             ),
             reasons={"invalid_region"},
             drift={"retyped"},
@@ -619,7 +671,9 @@ def corpus() -> list[Case]:
             "parquet_integer_cents_amount",
             _parquet(
                 "cents",
-                pa.table({**_valid_table(3), "amount": pa.array([1250, 2000, 3000], pa.int64())}),
+                pa.table(
+                    {**_valid_table(at, 3), "amount": pa.array([1250, 2000, 3000], pa.int64())}
+                ),
             ),
             reasons={"malformed_record"},
             drift={"retyped"},
@@ -630,7 +684,7 @@ def corpus() -> list[Case]:
                 "binary",
                 pa.table(
                     {
-                        **_valid_table(3),
+                        **_valid_table(at, 3),
                         "order_id": pa.array([b"b1", b"b2", b"\xffb3"], pa.binary()),
                         "customer_id": pa.array([b"c1", b"c2", b"c3"], pa.large_binary()),
                     }
@@ -646,7 +700,7 @@ def corpus() -> list[Case]:
                 "decimal",
                 pa.table(
                     {
-                        **_valid_table(1),
+                        **_valid_table(at, 1),
                         "amount": pa.array([Decimal("10.00")], pa.decimal128(12, 2)),
                         "unit_price": pa.array([Decimal("10.00")], pa.decimal128(12, 2)),
                     }
@@ -663,7 +717,7 @@ def corpus() -> list[Case]:
                 pa.table(
                     {
                         **{
-                            k: [r.get(k) for r in (_unpriced("s1"), _unpriced("s2"))]
+                            k: [r.get(k) for r in (_unpriced("s1", at), _unpriced("s2", at))]
                             for k in HEADER
                         },
                         "amount": pa.array(
@@ -697,7 +751,7 @@ def corpus() -> list[Case]:
                 pa.table(
                     {
                         k: v
-                        for k, v in {**_valid_table(2), "channel": ["web", "app"]}.items()
+                        for k, v in {**_valid_table(at, 2), "channel": ["web", "app"]}.items()
                         if k != "order_id"
                     }
                 ),
@@ -708,4 +762,11 @@ def corpus() -> list[Case]:
     ]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case names must be unique"
-    return cases
+    folder = f"/date={DAY}/", f"/date={day}/"
+    return [
+        dataclasses.replace(
+            case,
+            files=tuple(dataclasses.replace(f, uri=f.uri.replace(*folder)) for f in case.files),
+        )
+        for case in cases
+    ]
