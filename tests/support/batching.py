@@ -16,7 +16,7 @@ import gzip
 import os
 import random
 import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -202,17 +202,50 @@ def tables_after(
     """Every table after running the whole graph over ``batches`` (pairs of indexes in
     :data:`DAYS`) on a fresh instance and warehouse in ``tmp``: a run holding only days
     of ``failing`` (indexes) fails (Dagster's own block), any other succeeds."""
-    from tests.support.pipeline_helpers import run_range, table_checksums
+    from tests.support.pipeline_helpers import table_checksums
+
+    *_, warehouse = _batches_run(tmp, landing, batches, failing, DAYS)
+    return table_checksums(warehouse, ALL_TABLES)
+
+
+def tables_along(
+    tmp: Path,
+    landing: Path,
+    batches: list[tuple[int, int]],
+    failing: Collection[int],
+    days: Sequence[dt.date],
+) -> list[dict]:
+    """:func:`tables_after` over ``days`` (from :data:`START`; ``batches`` and
+    ``failing`` are indexes in it), with every table after each batch in turn (the first
+    must build them: not a failing day alone)."""
+    from tests.support.pipeline_helpers import table_checksums
+
+    return [
+        table_checksums(warehouse, ALL_TABLES)
+        for warehouse in _batches_run(tmp, landing, batches, failing, days)
+    ]
+
+
+def _batches_run(
+    tmp: Path,
+    landing: Path,
+    batches: list[tuple[int, int]],
+    failing: Collection[int],
+    days: Sequence[dt.date],
+) -> Iterator[str]:
+    """Run the whole graph over each batch in turn, yielding the warehouse file after
+    each; a run holding only days of ``failing`` must fail, any other succeed."""
+    from tests.support.pipeline_helpers import run_range
 
     settings = settings_for(landing, tmp)
     with dg.instance_for_test() as instance:
         for first, last in batches:
             result = run_range(
-                settings, instance, str(DAYS[first]), str(DAYS[last]), raise_on_error=False
+                settings, instance, str(days[first]), str(days[last]), raise_on_error=False
             )
             only_failing = all(i in failing for i in range(first, last + 1))
             assert result.success != only_failing, (first, last)
-    return table_checksums(settings.duckdb_path, ALL_TABLES)
+            yield settings.duckdb_path
 
 
 def random_batches(seed: int, again: bool = False) -> list[tuple[int, int]]:
