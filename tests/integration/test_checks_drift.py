@@ -176,7 +176,9 @@ def test_checks_are_wired_blocking_and_published_assets_have_freshness():
         node = graph.get(key)
         published = key.path[0] == "warehouse"
         assert (node.freshness_policy == PUBLISHED_FRESHNESS) == published, key
-        if node.parent_keys:
+        if key == dg.AssetKey("customer_metrics"):  # leaves failing days out itself
+            assert node.automation_condition == dg.AutomationCondition.eager(), key
+        elif node.parent_keys:
             assert node.automation_condition == held_by_blocking_checks(), key
 
 
