@@ -28,14 +28,13 @@ dimension. About 2.5 minutes on two shared cores.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.support.bad_inputs import corpus
-from tests.support.batching import START, tables_along
+from tests.support.batching import START, random_batches, tables_along
 from tests.support.fixture_data import day_dir, order, write_csv
 
 pytestmark = pytest.mark.slow
@@ -152,16 +151,6 @@ def _coverage(folder: Path) -> tuple[set[str], int, set[str]]:
         return {d for (d,) in days}, scored, {r for (r,) in reasons.fetchall()}
 
 
-def _random_batches(seed: int) -> list[tuple[int, int]]:
-    """Contiguous chunks covering every day, in a random order."""
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(2, 4)))
-    bounds = [0, *cuts, len(DAYS)]
-    batches = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
-    rng.shuffle(batches)
-    return batches
-
-
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("corpus") / "landing"
@@ -215,5 +204,5 @@ def test_day_by_day_backwards_equals_the_range(tmp_path, landing, whole):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_random_batchings_equal_the_range(tmp_path, landing, whole, seed):
-    batches = _random_batches(seed)
+    batches = random_batches(seed, days=len(DAYS), cuts=(2, 4))
     assert tables_along(tmp_path, landing, batches, BLOCKED, DAYS)[-1] == whole, batches

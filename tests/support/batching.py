@@ -248,12 +248,17 @@ def _batches_run(
             yield settings.duckdb_path
 
 
-def random_batches(seed: int, again: bool = False) -> list[tuple[int, int]]:
-    """Contiguous chunks covering every day of :data:`DAYS` (pairs of indexes), in a
-    random order drawn from ``seed``; ``again``: one of them run a second time at the end."""
+def random_batches(
+    seed: int, again: bool = False, days: int = len(DAYS), cuts: tuple[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """Contiguous chunks covering ``days`` days (pairs of indexes, :data:`DAYS` by
+    default), in a random order drawn from ``seed``, cut in between ``cuts`` places (at
+    least one, at most every day apart by default); ``again``: one of them run a second
+    time at the end."""
     rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(DAYS)), rng.randint(1, len(DAYS) - 1)))
-    bounds = [0, *cuts, len(DAYS)]
+    fewest, most = cuts or (1, days - 1)
+    places = sorted(rng.sample(range(1, days), rng.randint(fewest, most)))
+    bounds = [0, *places, days]
     chunks = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
     rng.shuffle(chunks)
     return chunks + rng.sample(chunks, 1) if again else chunks
