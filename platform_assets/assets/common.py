@@ -185,8 +185,8 @@ def refuse_unchecked_table(
     context: dg.AssetExecutionContext, check_keys: Sequence[dg.AssetCheckKey]
 ) -> None:
     """Refuse to build on an unpartitioned upstream asset (customer_clv, which
-    dim_customers reads) its blocking checks have not passed: fail at once, without retries, when one of its blocking
-    checks ``check_keys`` has not passed its latest materialization. A run that selects
+    dim_customers reads): fail at once, without retries, when one of its blocking checks
+    ``check_keys`` has not passed its latest materialization. A run that selects
     dim_customers alone would otherwise publish scores whose checks failed in an earlier
     run. (Those checks are evaluated in the asset's own step, right after it writes, so
     there is no other run's unchecked write to wait for.)"""
