@@ -22,14 +22,10 @@ import duckdb
 import pytest
 
 from devtools.simulate import generate
-from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from resources.alerts import AlertWebhook
-from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings
-from resources.telemetry import TelemetryResource
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir
+from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import table_checksums
 from tests.support.requests import execute_request, requested_days
@@ -64,18 +60,8 @@ def _tables(
 ) -> tuple[dict, list[str]]:
     """Every table after the history and ``batches``, then the runs orders_anomaly_sensor
     requests, until it requests none; and the days it requested."""
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
-    resources = {
-        "landing": LocalLandingZone(root=str(landing)),
-        "alert_webhook": AlertWebhook(url=""),
-        "telemetry": TelemetryResource(),
-    }
+    defs, job = local_platform(landing, tmp, START)
+    resources = sensor_resources(landing, "")
     with dg.instance_for_test() as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
@@ -100,7 +86,7 @@ def _tables(
                 rerun += requested_days(request)
                 execute_request(job, instance, request, ANOMALY_SENSOR)
         assert not tick(cursor).run_requests
-    return table_checksums(settings.duckdb_path, ALL_TABLES), rerun
+    return table_checksums(str(tmp / "orders.duckdb"), ALL_TABLES), rerun
 
 
 def test_a_range_of_held_drifting_and_rejected_days_equals_day_by_day_runs(tmp_path):

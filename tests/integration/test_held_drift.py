@@ -13,8 +13,7 @@ from devtools.held import format_table, held_partitions
 from devtools.run_local import report_held
 from devtools.run_progress import FailedCheck
 from devtools.simulate import generate
-from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from resources.alerts import AlertWebhook
+from orders_platform.definitions import ALL_ASSETS_JOB
 from resources.instance_history import (
     CHECK_KEY,
     CLEANED_ORDERS,
@@ -23,13 +22,12 @@ from resources.instance_history import (
     failed_blocking_evaluations,
 )
 from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings
-from resources.telemetry import TelemetryResource
 from sensors.alerting import FIX_LANDING_FILES, HeldNotice, held_message
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
 from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
 from sensors.run_failure import blocked_checks, left_out_checks
 from sensors.run_failure import describe_failure as describe_run_failure
+from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.webhook_server import WebhookServer
 
@@ -54,19 +52,9 @@ def platform(tmp_path_factory):
         landing, START, DAYS, 200, seed=7, anomalies={dt.date.fromisoformat(SPIKE): "volume_spike"}
     )
     _rename_amount(landing, SPIKE)
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    defs, job = local_platform(landing, tmp, START)
     with WebhookServer() as server, dg.instance_for_test() as instance:
-        resources = {
-            "landing": LocalLandingZone(root=str(landing)),
-            "alert_webhook": AlertWebhook(url=server.url),
-            "telemetry": TelemetryResource(),
-        }
+        resources = sensor_resources(landing, server.url)
         sensor = defs.resolve_sensor_def(SENSOR_NAME)
         # The daemon ticks every sensor: the run-failure sensor sees the blocked run too.
         failures = defs.resolve_sensor_def(RUN_FAILURE_SENSOR)

@@ -21,15 +21,11 @@ import dagster as dg
 import pytest
 
 from devtools.simulate import generate
-from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
-from resources.alerts import AlertWebhook
-from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings
-from resources.telemetry import TelemetryResource
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir
+from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message, table_checksums
 from tests.support.webhook_server import WebhookServer
@@ -44,19 +40,9 @@ DRIFTING = HELD - dt.timedelta(days=1)
 def _run(tmp, landing, batches: list[tuple[dt.date, dt.date]]) -> dict:
     """The history published, then ``batches`` run with the sensors watching: each
     run's result, the alerts posted and every table."""
-    settings = PlatformSettings(
-        landing_uri=str(landing),
-        duckdb_path=str(tmp / "orders.duckdb"),
-        partitions_start=START.isoformat(),
-    )
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    defs, job = local_platform(landing, tmp, START)
     with WebhookServer() as server, dg.instance_for_test() as instance:
-        resources = {
-            "landing": LocalLandingZone(root=str(landing)),
-            "alert_webhook": AlertWebhook(url=server.url),
-            "telemetry": TelemetryResource(),
-        }
+        resources = sensor_resources(landing, server.url)
         cursors: dict[str, str | None] = {ANOMALY_SENSOR: None, RUN_FAILURE_SENSOR: None}
 
         def tick() -> None:
@@ -85,7 +71,7 @@ def _run(tmp, landing, batches: list[tuple[dt.date, dt.date]]) -> dict:
     return {
         "results": results,
         "posts": posts,
-        "tables": table_checksums(settings.duckdb_path, ALL_TABLES),
+        "tables": table_checksums(str(tmp / "orders.duckdb"), ALL_TABLES),
     }
 
 
