@@ -37,9 +37,9 @@ NOT_CLEANED = "orders/not_cleaned"
 LAST_CLEANED_RUN = "orders/last_cleaned_run"
 # Metadata of a blocking check's failed evaluation that did not stop its run (other days
 # of the run passed: asset_checks.partitioned.stops_the_run): the day alone is left out.
-# customer_metrics' materialization: the days whose rows it left out (their cleaning
-# has not passed cleaned_orders' blocking checks), ", "-separated, "none" for none; what
-# customer_clv's holdout leaves out with it.
+# customer_metrics' and fct_orders' materializations: the days whose rows they left out
+# (their cleaning had not passed cleaned_orders' blocking checks), ", "-separated, "none"
+# for none; what customer_clv's holdout and the facts' suite leave out with them.
 WITHHELD_DAYS = "orders/withheld_days"
 LEFT_OUT = "left_out"
 LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
@@ -152,6 +152,28 @@ def last_cleaned_runs(instance: dg.DagsterInstance, partitions: Iterable[str]) -
         elif values.get(LAST_CLEANED_RUN):
             runs[day] = str(values[LAST_CLEANED_RUN])
     return runs
+
+
+def _withheld_of(record_or_none) -> list[str] | None:
+    values = metadata_values(record_or_none) if record_or_none is not None else {}
+    if WITHHELD_DAYS not in values:
+        return None
+    text = str(values[WITHHELD_DAYS])
+    return [] if text == "none" else text.split(", ")
+
+
+def published_withheld(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: Sequence[str]
+) -> list[str] | None:
+    """The days the latest materializations of ``partitions`` of ``asset_key``
+    (fct_orders) left out of the versions that compete (:data:`WITHHELD_DAYS`), all of
+    them; None when none of them says (written before it did)."""
+    said = [
+        days
+        for record in latest_materializations(instance, asset_key, partitions).values()
+        if (days := _withheld_of(record)) is not None
+    ]
+    return sorted({day for days in said for day in days}) if said else None
 
 
 def withheld_days(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> list[str]:

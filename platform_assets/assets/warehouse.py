@@ -34,7 +34,7 @@ from platform_assets.assets.common import (
 )
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import same_name_lineage, table_metadata
-from resources.instance_history import left_alone_by, unpassed_checks
+from resources.instance_history import WITHHELD_DAYS, left_alone_by, unpassed_checks
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -192,6 +192,8 @@ def build_warehouse_assets(
             dt.date.fromisoformat(day)
             for day in unpassed_checks(context.instance, cleaned_blocking)
         )
+        # What the facts' suite reads back: the rule these facts were published under.
+        said_withheld = ", ".join(day.isoformat() for day in withheld) or "none"
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
             ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
@@ -258,13 +260,17 @@ def build_warehouse_assets(
                                 FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage
                             ),
                             **_day_figures(int(rows), float(revenue), int(customers)),
+                            WITHHELD_DAYS: said_withheld,
                         },
                     )
                 )
             return dg.MaterializeResult(
-                metadata=table_metadata(
-                    FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage
-                )
+                metadata={
+                    **table_metadata(
+                        FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage
+                    ),
+                    WITHHELD_DAYS: said_withheld,
+                }
             )
 
     @dg.asset(

@@ -303,3 +303,26 @@ def test_the_verdicts_of_many_queued_days_are_read_in_chunks(instance, monkeypat
     monkeypatch.setattr(instance_history, "VERDICT_CHUNK", 2)
     both = ["gx_quality", "reconciliation"]
     assert unpassed_checks(instance, BLOCKING) == {days[1]: both, days[5]: both}
+
+
+def test_the_facts_suite_judges_the_facts_by_the_days_fct_orders_withheld(settings, instance):
+    """Another run cleaned a day again after this run published its facts and has yet to
+    check it (two runs of the same days at once): the day's new cleaning is unjudged, but
+    the facts were published with it competing. The facts' suite recounts by the days
+    fct_orders withheld (its materializations say which), not by the instance's verdicts
+    of now, which would expect the day's orders elsewhere and fail the facts."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    facts = FACTS[0]
+    (record,) = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=facts, asset_partitions=[BAD]), limit=1
+    ).records
+    assert record.asset_materialization.metadata[WITHHELD_DAYS].value == "none"
+    instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_ORDERS, partition=BAD))
+    assert unpassed_checks(instance, BLOCKING) == {BAD: ["gx_quality", "reconciliation"]}
+    check = job.get_subset(
+        asset_selection=set(), asset_check_selection={dg.AssetCheckKey(facts, "gx_quality")}
+    )
+    judged = check.execute_in_process(instance=instance, tags=RANGE)
+    verdicts = {e.partition: e.passed for e in judged.get_asset_check_evaluations()}
+    assert verdicts == dict.fromkeys(DAYS, True)
