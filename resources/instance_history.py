@@ -12,7 +12,7 @@ and a row per verdict for the days a run queued behind has planned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -154,8 +154,9 @@ def last_cleaned_runs(instance: dg.DagsterInstance, partitions: Iterable[str]) -
     return runs
 
 
-def _withheld_of(record_or_none) -> list[str] | None:
-    values = metadata_values(record_or_none) if record_or_none is not None else {}
+def _withheld_in(values: Mapping[str, object]) -> list[str] | None:
+    """The days a materialization's plain metadata ``values`` say were withheld
+    (:data:`WITHHELD_DAYS`); None when it does not say."""
     if WITHHELD_DAYS not in values:
         return None
     text = str(values[WITHHELD_DAYS])
@@ -171,7 +172,7 @@ def published_withheld(
     said = [
         days
         for record in latest_materializations(instance, asset_key, partitions).values()
-        if (days := _withheld_of(record)) is not None
+        if (days := _withheld_in(metadata_values(record))) is not None
     ]
     return sorted({day for days in said for day in days}) if said else None
 
@@ -181,9 +182,8 @@ def withheld_days(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> list[
     (:data:`WITHHELD_DAYS`; none when it has no materialization or did not say)."""
     event = instance.get_latest_materialization_event(asset_key)
     materialization = event.asset_materialization if event else None
-    entry = materialization.metadata.get(WITHHELD_DAYS) if materialization else None
-    text = str(entry.value) if entry is not None else "none"
-    return [] if text == "none" else text.split(", ")
+    values = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
+    return _withheld_in(values) or []
 
 
 def partitions_materialized_in_run(
