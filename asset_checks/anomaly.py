@@ -11,10 +11,14 @@ materialized from it. When every day of the run is held, the evaluations are blo
 and Dagster skips the downstream steps; when some pass, the cleaning cleans those and
 leaves the held days alone (:func:`asset_checks.partitioned.stops_the_run`).
 
-A day whose history window holds a day that landed but is not loaded yet (days run
-newest first, say) is not judged on the shorter history: it is **deferred** (fails the
-same way, verdict ``deferred``, naming the days it waits for) and judged when they are
-loaded, so the verdicts do not depend on the order the days are run in either.
+A day whose history window holds days that landed but are not loaded yet (days run
+newest first, a random batching) is not judged on the shorter history either: those
+days are profiled from their landed files, as raw_orders would profile them, and the
+day is judged on them as a range run over them would judge it. Only when their files are
+larger than ``ORDERS_ANOMALY_PROFILE_LIMIT_MB`` is the day **deferred** (fails the same
+way, verdict ``deferred``, naming the days it waits for) and judged when they are loaded
+(orders_anomaly_sensor runs it again then). So the verdicts do not depend on the order
+the days are run in.
 
 Releasing a held day (an engineer decided the data is right): run it again with the
 check's config ``{"release": true, "reason": "..."}``; the check then passes with
@@ -25,13 +29,20 @@ new files are scored again. See ``docs/anomaly_hold.md``.
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 
 import dagster as dg
+import pandas as pd
 
 from asset_checks.partitioned import check_target, left_out_metadata, stops_the_run
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions, may_be_decided
-from orders_core.anomaly_features import WEEKDAY_LOOKBACK_WEEKS, nothing_landed
+from orders_core.anomaly_features import (
+    PARTITION,
+    WEEKDAY_LOOKBACK_WEEKS,
+    history_record,
+    nothing_landed,
+)
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
 from resources.instance_history import (
@@ -39,6 +50,7 @@ from resources.instance_history import (
     DEFERRED,
     FINGERPRINT,
     RAW_ORDERS,
+    History,
     evaluation_values,
     failed_partitions,
     latest_evaluation,
@@ -53,6 +65,9 @@ CHECK_OP_NAME = METADATA_ANOMALY_OP
 # first: its drivers alone (bytes, rows and files far below the weekday level) read as
 # any drop in volume.
 NO_FILE_LANDED = "no file landed for this day, judged as a drop to no orders"
+# The days of a judged day's history that were profiled from their landed files (landed,
+# not loaded by raw_orders yet) instead of read from raw_orders' metadata.
+PROFILED_DAYS = "history_profiled_from_files"
 
 
 def anomaly_config(threshold: float, training_days: int) -> AnomalyConfig:
@@ -140,13 +155,17 @@ def _prior_release(instance: dg.DagsterInstance, day: str, fingerprint: str) -> 
 
 
 def _judging_window(
-    instance: dg.DagsterInstance, days: list[str], config: AnomalyConfig
+    instance: dg.DagsterInstance,
+    days: list[str],
+    config: AnomalyConfig,
+    judged_too: Collection[str] = (),
 ) -> tuple[list[str], set[str], set[str]]:
     """The days whose raw_orders metadata judging ``days`` reads; of those before the run,
     the ones whose latest evaluation failed, and of these the deferred ones.
 
     The window is each run day's lookback, stretched back by the lookback of every
-    deferred day in it: those are judged again with the run and need their own history.
+    deferred day in it, and of each day of ``judged_too``: those are judged with the run
+    and need their own history.
     """
     start = dt.date.fromisoformat(days[0]) - dt.timedelta(days=history_lookback_days(config))
     last = dt.date.fromisoformat(days[-1])
@@ -157,7 +176,7 @@ def _judging_window(
         for day in failed - deferred_of.keys():
             deferred_of[day] = _is_deferred(instance, day)
         deferred = {day for day in failed if deferred_of[day]}
-        earliest = min(deferred, default=None)
+        earliest = min([*deferred, *judged_too], default=None)
         reach = (
             dt.date.fromisoformat(earliest) - dt.timedelta(days=history_lookback_days(config))
             if earliest
@@ -231,24 +250,90 @@ def _is_deferred(instance: dg.DagsterInstance, day: str) -> bool:
     return record is not None and evaluation_values(record).get("verdict") == DEFERRED
 
 
+#: Profiles raw_orders would record for landed days it has not loaded (day -> metadata),
+#: or None when they are too large to profile from their files.
+ProfileLanded = Callable[[list[str]], Mapping[str, Mapping[str, object]] | None]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The history judging a run's days reads, and the verdicts before the run it keeps."""
+
+    days: list[str]
+    history: History
+    failed: set[str]  # days before the run whose latest evaluation failed
+    deferred: set[str]  # of those, the deferred ones (judged again with the run)
+    profiled: frozenset[str] = frozenset()  # landed, not loaded: profiled from their files
+
+
+def _read_window(
+    instance: dg.DagsterInstance,
+    days: list[str],
+    config: AnomalyConfig,
+    judged_too: Collection[str] = (),
+) -> _Window:
+    window, failed, deferred = _judging_window(instance, days, config, judged_too)
+    return _Window(window, read_history(instance, window), failed, deferred)
+
+
+def _profiled_window(
+    instance: dg.DagsterInstance,
+    days: list[str],
+    config: AnomalyConfig,
+    landed: Callable[[], Collection[str]],
+    profile: ProfileLanded,
+) -> _Window | None:
+    """The window with every landed day raw_orders has not loaded profiled from its files
+    and judged with the run, as a range run over them would judge it (its held-or-not
+    shapes the later days' baselines); each stretches the window back by its own lookback.
+    None when ``profile`` finds them too large."""
+    unloaded: set[str] = set()
+    while True:
+        window = _read_window(instance, days, config, unloaded)
+        first, last = window.days[0], days[-1]
+        found = {
+            day
+            for day in landed()
+            if first <= day <= last and day not in window.history.raw and day not in days
+        }
+        if found <= unloaded:
+            break
+        unloaded |= found
+    profiles = profile(sorted(unloaded))
+    if profiles is None:
+        return None
+    rows = [{PARTITION: day, **history_record(profiles[day])} for day in sorted(profiles)]
+    frame = pd.concat([window.history.frame, pd.DataFrame.from_records(rows)], ignore_index=True)
+    return _Window(
+        window.days,
+        History(frame=frame, raw=window.history.raw),
+        window.failed,
+        window.deferred,
+        frozenset(profiles),
+    )
+
+
 def evaluate_days(
     instance: dg.DagsterInstance,
     days: list[str],
     config: AnomalyConfig,
     release: str | None,
     landed: Callable[[], Collection[str]],
+    profile: ProfileLanded | None = None,
 ) -> Iterator[dg.AssetCheckEvaluation]:
     """One evaluation per day of ``days``; ``release`` (a reason) passes them all as released.
 
-    ``landed`` lists the days (partitions) that have landing folders: a day whose history
-    window holds a landed day raw_orders has not loaded is **deferred** (fails, blocking,
-    verdict ``deferred``) instead of being judged on less history, so a day's verdict does
-    not depend on the order its days are run in. Days deferred earlier are judged again
-    here, in date order with the run's days, and only their true verdicts (held or not)
-    shape this run's baselines.
+    ``landed`` lists the days (partitions) that have landing folders. A day whose history
+    window holds a landed day raw_orders has not loaded is not judged on less history:
+    ``profile`` gives those days' metadata from their files, and the day is judged on
+    them as a range run over them would judge it. Without ``profile``, or when it finds
+    them too large, the day is **deferred** (fails, blocking, verdict ``deferred``) until
+    they are loaded. Either way a day's verdict does not depend on the order its days
+    are run in. Days deferred earlier are judged again here, in date order with the
+    run's days, and only their true verdicts (held or not) shape this run's baselines.
     """
-    window, failed, earlier_deferred = _judging_window(instance, days, config)
-    history = read_history(instance, window)
+    window = _read_window(instance, days, config)
+    history = window.history
     fingerprints = {
         day: str(metadata_values(record).get(FINGERPRINT, ""))
         for day, record in history.raw.items()
@@ -261,25 +346,36 @@ def evaluate_days(
             released[day] = (prior, True)
     landed_once = functools.cache(lambda: set(landed()))  # one listing per check at most
     candidates = [day for day in days if day in history.raw and day not in released]
+
+    def waiting_for(window: _Window) -> dict[str, list[str]]:
+        loaded = window.history.raw.keys() | window.profiled
+        empty = nothing_landed(window.history.frame)
+        return {day: waiting_days(day, loaded, landed_once, config, empty) for day in candidates}
+
+    waiting = waiting_for(window)
+    if profile is not None and any(waiting.values()):
+        profiled = _profiled_window(instance, days, config, landed_once, profile)
+        if profiled is not None:
+            window, history = profiled, profiled.history
+            waiting = waiting_for(window)
     empty = nothing_landed(history.frame)
-    waiting = {
-        day: waiting_days(day, history.raw, landed_once, config, empty) for day in candidates
-    }
     verdicts: dict[str, AnomalyVerdict] = {}
     judged = [day for day in candidates if not waiting[day]]
     if judged:
-        # Deferred days before the last judged one (of this run, or deferred earlier)
-        # are judged with it: their held-or-not shapes its baselines as in a range run.
-        deferred = {d for d in candidates if waiting[d]} | (earlier_deferred & history.raw.keys())
+        # Deferred days before the last judged one (of this run, or deferred earlier),
+        # and the days profiled from their files, are judged with it: their
+        # held-or-not shapes its baselines as in a range run.
+        earlier = {d for d in candidates if waiting[d]} | (window.deferred & history.raw.keys())
         verdicts = {
             v.partition: v
             for v in judge_partitions(
                 history.frame,
-                [*judged, *(d for d in deferred if d < judged[-1])],
+                [*judged, *(d for d in earlier | window.profiled if d < judged[-1])],
                 config,
-                failed - earlier_deferred,
+                window.failed - window.deferred,
             )
         }
+    profiled_days = sorted(window.profiled)
 
     judged_days = []
     for day in days:
@@ -297,6 +393,8 @@ def evaluate_days(
             if day in empty:  # its drivers read as a drop; say what the drop is
                 description = f"{NO_FILE_LANDED}: {description}"
             metadata = verdict_metadata(verdict, fingerprints[day])
+            if verdict.decided and profiled_days:
+                metadata[PROFILED_DAYS] = dg.MetadataValue.json(profiled_days)
         else:
             description = "raw_orders has no materialization for this day: nothing to judge"
             metadata = {"verdict": "not_materialized", "released": False}
@@ -318,10 +416,35 @@ def evaluate_days(
         )
 
 
+#: raw_orders' metadata of landed days, from their files (``landing``, the days), or None
+#: when they are too large to profile: ``platform_assets``' ``landed_day_profiles``.
+ProfileLandingZone = Callable[[LandingZone, list[dt.date]], Mapping[str, Mapping] | None]
+
+
+def _profiler(
+    log, landing: LandingZone, profile_landed: ProfileLandingZone | None
+) -> ProfileLanded | None:
+    if profile_landed is None:
+        return None
+
+    def profile(keys: list[str]) -> Mapping[str, Mapping] | None:
+        log.info(
+            f"{len(keys)} earlier day(s) of the history landed but are not loaded in"
+            " raw_orders: profiling them from their files"
+        )
+        return profile_landed(landing, [dt.date.fromisoformat(key) for key in keys])
+
+    return profile
+
+
 def build_anomaly_checks(
-    partitions_def: dg.PartitionsDefinition, scoring: AnomalyConfig
+    partitions_def: dg.PartitionsDefinition,
+    scoring: AnomalyConfig,
+    profile_landed: ProfileLandingZone | None = None,
 ) -> list[dg.AssetChecksDefinition]:
-    """The metadata_anomaly check on raw_orders with the given scoring settings."""
+    """The metadata_anomaly check on raw_orders with the given scoring settings; with
+    ``profile_landed``, a day whose history holds landed days raw_orders has not loaded is
+    judged on their profiles instead of deferred (see :func:`evaluate_days`)."""
 
     @dg.asset_check(
         asset=RAW_ORDERS,
@@ -353,7 +476,8 @@ def build_anomaly_checks(
             return [key for key in keys if partitions_def.has_partition_key(key)]
 
         with telemetry.check_span(context) as span:
-            evaluations = evaluate_days(context.instance, days, scoring, release, landed)
+            profile = _profiler(context.log, landing, profile_landed)
+            evaluations = evaluate_days(context.instance, days, scoring, release, landed, profile)
             yield from span.record_events(evaluations)
             if span.failed_partitions:
                 held = ", ".join(span.failed_partitions)

@@ -26,13 +26,14 @@ from orders_platform.schedule import DAILY_SCHEDULE, build_daily_schedule
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.common import InStepCheck
-from platform_assets.assets.ingestion import build_ingestion_assets
+from platform_assets.assets.ingestion import build_ingestion_assets, landed_day_profiles
 from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
 from platform_assets.partitions import daily_partitions
 from resources import build_resources
 from resources.k8s import run_executor
 from resources.settings import PlatformSettings
+from resources.warehouse import MIB
 from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
 from sensors.batching import JobAssets
 from sensors.landing import build_landing_sensor
@@ -162,7 +163,13 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         asset_checks=[
             *asset_checks,
             *build_documented_columns_checks(assets),
-            *build_anomaly_checks(partitions_def, scoring),
+            *build_anomaly_checks(
+                partitions_def,
+                scoring,
+                functools.partial(
+                    landed_day_profiles, limit_bytes=settings.anomaly_profile_limit_mb * MIB
+                ),
+            ),
         ],
         jobs=[orders_pipeline],
         schedules=[daily],

@@ -63,6 +63,11 @@ class PlatformSettings:
     git_branch: str = "main"
     anomaly_threshold: float = 0.75
     anomaly_training_days: int = 56
+    # Landed files metadata_anomaly may profile to judge a day whose history holds days
+    # raw_orders has not loaded (days run newest first, say), in MiB; beyond it, or at 0,
+    # the day is deferred until they are loaded (orders_anomaly_sensor runs it again).
+    # Profiling costs what loading them does: 1 GiB is about 8M orders of CSV.
+    anomaly_profile_limit_mb: int = 1024
     landing_lookback_days: int = 7
     alert_webhook_from_env: bool = False
     # Seconds a run of the platform's job (and every run its sensors and schedule start) may
@@ -90,6 +95,11 @@ class PlatformSettings:
         if not 0 < self.anomaly_threshold <= 1:
             raise ValueError(
                 f"ORDERS_ANOMALY_THRESHOLD must be in (0, 1], got {self.anomaly_threshold!r}"
+            )
+        if self.anomaly_profile_limit_mb < 0:
+            raise ValueError(
+                "ORDERS_ANOMALY_PROFILE_LIMIT_MB must be >= 0 (0: never profile, defer),"
+                f" got {self.anomaly_profile_limit_mb!r}"
             )
         if self.anomaly_training_days < 14:
             raise ValueError(
@@ -163,6 +173,12 @@ class PlatformSettings:
             ),
             anomaly_training_days=_number(
                 environ, "ORDERS_ANOMALY_TRAINING_DAYS", defaults.anomaly_training_days, int
+            ),
+            anomaly_profile_limit_mb=_number(
+                environ,
+                "ORDERS_ANOMALY_PROFILE_LIMIT_MB",
+                defaults.anomaly_profile_limit_mb,
+                int,
             ),
             landing_lookback_days=_number(
                 environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days, int

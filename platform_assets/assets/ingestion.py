@@ -1,12 +1,13 @@
 """raw_orders: every landed row of the day, lossless."""
 
+import datetime as dt
 import gzip
 import json
 import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from itertools import islice
@@ -52,7 +53,7 @@ from platform_assets.schema_metadata import table_metadata
 from resources.landing import DayListing, LandingZone, fingerprint
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
-from resources.warehouse import Warehouse
+from resources.warehouse import DuckDBWarehouse, Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
 TABLE = tables.RAW_ORDERS.qualified
@@ -133,7 +134,8 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             with_rows = files_with_rows(session, TABLE, days)
             for day in days:
                 listing, accepted, seconds = landed[day]
-                profile = _day_metadata(context, day, profiles[day], listing, accepted, seconds)
+                profile = _day_metadata(profiles[day], listing, accepted, seconds)
+                _log_landing(context.log, day, listing, profile)
                 profile |= header_only_files(landing, accepted, with_rows.get(day, set()))
                 context.add_asset_metadata(profile, partition_key=day.isoformat())
                 rows = profile["dagster/row_count"]
@@ -147,38 +149,89 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
     return [raw_orders]
 
 
-def _day_metadata(context, day, profile: dict, listing, accepted, seconds: float) -> dict:
-    """A day's profile with what was listed, read, ignored and refused."""
-    listed = listing.files
-    ignored = [
-        redact_emails(display_name(info.name)) for info in listed if not file_format(info.name)
+def _ignored(listing: DayListing) -> list[str]:
+    """The names of the day's listed files in no landing format (unreadable)."""
+    return [
+        redact_emails(display_name(info.name))
+        for info in listing.files
+        if not file_format(info.name)
     ]
+
+
+def _refused(listing: DayListing) -> list[str]:
+    return [redact_emails(f"{display_name(r.name)} ({r.reason})") for r in listing.refused]
+
+
+def _day_metadata(profile: dict, listing: DayListing, accepted, seconds: float) -> dict:
+    """A day's profile with what was listed, read, ignored and refused."""
     profile = {
         **profile,
         tables.FILES_READ_METADATA: len(accepted),
         "orders/bytes": sum(i.size for i in accepted),
         "orders/duration_s": seconds,
-        "orders/landing_fingerprint": fingerprint(listed),
+        "orders/landing_fingerprint": fingerprint(listing.files),
         "dagster/partition_row_count": profile["dagster/row_count"],
     }
-    if ignored:  # unreadable: schema_drift fails the day on these
+    if ignored := _ignored(listing):  # unreadable: schema_drift fails the day on these
         profile.update(unreadable_metadata(ignored))
-        context.log.warning(f"{day}: landed files the platform cannot read: {'; '.join(ignored)}")
-    if listing.refused:
-        refused = [redact_emails(f"{display_name(r.name)} ({r.reason})") for r in listing.refused]
+    if refused := _refused(listing):
         profile[REFUSED_FILES] = len(refused)
         profile["orders/refused"] = "; ".join(refused[:MAX_REFUSED_NAMES]) + (
             f"; and {len(refused) - MAX_REFUSED_NAMES} more"
             if len(refused) > MAX_REFUSED_NAMES
             else ""
         )
-        context.log.warning(
+    if not profile["dagster/row_count"]:
+        profile["orders/note"] = "no landed rows for this day"
+    return profile
+
+
+def _log_landing(log, day, listing: DayListing, profile: dict) -> None:
+    """What the day's metadata says was not read, in the run's log."""
+    if ignored := _ignored(listing):
+        log.warning(f"{day}: landed files the platform cannot read: {'; '.join(ignored)}")
+    if refused := _refused(listing):
+        log.warning(
             f"{day}: refused {len(refused)} landing entries, not read: {'; '.join(refused)}"
         )
     if not profile["dagster/row_count"]:
-        profile["orders/note"] = "no landed rows for this day"
-        context.log.info(f"{day}: no landed orders (zero rows)")
-    return profile
+        log.info(f"{day}: no landed orders (zero rows)")
+
+
+def landed_day_profiles(
+    landing: LandingZone, days: Sequence[dt.date], limit_bytes: int
+) -> dict[str, dict] | None:
+    """raw_orders' metadata of ``days`` as a run of raw_orders over them would record it,
+    from their landed files, without writing the warehouse; None when the files they would
+    read hold more than ``limit_bytes`` (profiling costs what loading them does).
+
+    metadata_anomaly judges a day against the days before it; when some of those landed
+    but raw_orders has not loaded them (days run newest first, a random batching), it
+    profiles them here instead of deferring the day. Each day is loaded on its own into a
+    scratch DuckDB file (the engine's memory limit and spilling apply; the rows are gone
+    when it returns) by the same load and profile as raw_orders', the engine's or the
+    reader's as the file requires."""
+    listings = {day: landing.scan_day(day) for day in days}
+    size = sum(
+        info.size
+        for listing in listings.values()
+        for info in listing.files
+        if file_format(info.name)
+    )
+    if size > limit_bytes:
+        return None
+    contract = load_contract()
+    found: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="orders-profile-") as folder:
+        scratch = DuckDBWarehouse(database=os.path.join(folder, "profile.duckdb"))
+        with scratch.session() as session:
+            ensure_tables(session.execute, contract, tables.RAW_ORDERS)
+            for day in days:
+                landed, profiles = _replace_days(session, landing, contract, [day])
+                listing, accepted, seconds = landed[day]
+                found[day.isoformat()] = _day_metadata(profiles[day], listing, accepted, seconds)
+                session.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (a constant)
+    return found
 
 
 class _NotLoaded(Exception):

@@ -19,6 +19,7 @@ DEFAULTS = PlatformSettings()
 TUNING = {
     "ORDERS_ANOMALY_THRESHOLD": "anomaly_threshold",
     "ORDERS_ANOMALY_TRAINING_DAYS": "anomaly_training_days",
+    "ORDERS_ANOMALY_PROFILE_LIMIT_MB": "anomaly_profile_limit_mb",
     "ORDERS_LANDING_LOOKBACK_DAYS": "landing_lookback_days",
     "ORDERS_S3_MAX_ATTEMPTS": "s3_max_attempts",
     "ORDERS_S3_RETRY_MODE": "s3_retry_mode",

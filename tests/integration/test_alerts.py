@@ -46,6 +46,9 @@ def test_webhook_url_comes_from_the_environment():
     )
     assert (settings.anomaly_threshold, settings.anomaly_training_days) == (0.7, 42)
     assert PlatformSettings.from_env({"ORDERS_ANOMALY_THRESHOLD": " "}).anomaly_threshold == 0.75
+    assert PlatformSettings.from_env({}).anomaly_profile_limit_mb == 1024
+    off = PlatformSettings.from_env({"ORDERS_ANOMALY_PROFILE_LIMIT_MB": "0"})
+    assert off.anomaly_profile_limit_mb == 0
     # `export ORDERS_PARTITIONS_START=$(python -m devtools.demo_env)` without a demo (README)
     assert PlatformSettings.from_env({"ORDERS_PARTITIONS_START": ""}).partitions_start == (
         "2025-01-01"
@@ -67,6 +70,8 @@ def test_webhook_url_comes_from_the_environment():
             "ORDERS_ANOMALY_TRAINING_DAYS must be an integer",
         ),
         ("ORDERS_LANDING_LOOKBACK_DAYS", "7.5", "ORDERS_LANDING_LOOKBACK_DAYS must be an integer"),
+        ("ORDERS_ANOMALY_PROFILE_LIMIT_MB", "1GiB", "ORDERS_ANOMALY_PROFILE_LIMIT_MB must be an"),
+        ("ORDERS_ANOMALY_PROFILE_LIMIT_MB", "-1", r"ORDERS_ANOMALY_PROFILE_LIMIT_MB must be >= 0"),
     ],
 )
 def test_a_tuning_value_that_is_not_a_number_names_its_variable(name, value, message):

@@ -10,6 +10,7 @@ from dagster._core.utils import make_new_run_id
 
 from asset_checks.anomaly import (
     HELD_DAYS_TAG,
+    PROFILED_DAYS,
     anomaly_config,
     evaluate_days,
     held_run_tags,
@@ -62,9 +63,27 @@ def history():
 EVERY_DAY = [day(index) for index in range(DAYS)]
 
 
-def evaluate(instance, days, release=None, landed=EVERY_DAY) -> dict[str, dg.AssetCheckEvaluation]:
-    """The check's evaluations of ``days``, with ``landed`` the days that have files."""
-    return {e.partition: e for e in evaluate_days(instance, days, CONFIG, release, lambda: landed)}
+def evaluate(
+    instance, days, release=None, landed=EVERY_DAY, profile=None
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """The check's evaluations of ``days``, with ``landed`` the days that have files and
+    ``profile`` what profiles the landed days not loaded (None: they are waited for)."""
+    return {
+        e.partition: e
+        for e in evaluate_days(instance, days, CONFIG, release, lambda: landed, profile)
+    }
+
+
+def profiles_of(metadata: list[dict], asked: list | None = None):
+    """A profile of landed days from the history's own metadata (what raw_orders would
+    record on loading them), noting the days each call asks for in ``asked``."""
+
+    def profile(keys: list[str]) -> dict[str, dict]:
+        if asked is not None:
+            asked.append(keys)
+        return {key: metadata[EVERY_DAY.index(key)] for key in keys}
+
+    return profile
 
 
 def test_a_day_in_cents_fails_with_drivers_in_a_table(history):
@@ -214,6 +233,33 @@ def test_a_day_waits_for_a_landed_day_not_loaded_and_is_judged_once_it_is():
         assert _verdict(judged)[:2] == (False, "anomalous")
 
 
+def test_a_day_is_judged_on_the_profiles_of_the_landed_days_not_loaded():
+    metadata = history_metadata()
+    with dg.instance_for_test() as loaded:
+        report_history(loaded)
+        expected = _verdict(evaluate(loaded, [day(52)])[day(52)])
+    assert expected[:2] == (False, "anomalous")
+    asked: list = []
+    with dg.instance_for_test() as instance:
+        for index in range(DAYS):
+            if index not in (44, 45):
+                load_day(instance, index, metadata)
+        (judged,) = evaluate(instance, [day(52)], profile=profiles_of(metadata, asked)).values()
+        assert _verdict(judged) == expected
+        assert judged.metadata[PROFILED_DAYS].value == [day(44), day(45)]
+        assert asked == [[day(44), day(45)]]
+        # Too large to profile: the day waits for them, as without a profile.
+        (deferred,) = evaluate(instance, [day(52)], profile=lambda keys: None).values()
+        assert deferred.metadata["verdict"].value == "deferred"
+        assert deferred.metadata["waiting_for"].value == [day(44), day(45)]
+        # Nothing is profiled when the history is loaded.
+        load_day(instance, 44, metadata)
+        load_day(instance, 45, metadata)
+        (judged,) = evaluate(instance, [day(52)], profile=profiles_of(metadata, asked)).values()
+        assert _verdict(judged) == expected and PROFILED_DAYS not in judged.metadata
+        assert len(asked) == 1
+
+
 def test_a_day_too_early_to_decide_even_with_the_missing_days_does_not_wait_for_them():
     metadata = history_metadata()
     with dg.instance_for_test() as instance:
@@ -281,4 +327,26 @@ def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
         run(instance, deferred[-1:])
         assert got[deferred[-1]] == expected[deferred[-1]]
         run(instance, deferred[:-1])
+    assert got == expected
+
+
+def test_days_run_in_any_order_with_profiles_get_the_range_runs_verdicts_at_once():
+    """As above, shuffled, with the landed days not loaded yet profiled: no day is
+    deferred, and each day's first verdict is the range run's (newest first through the
+    whole pipeline: ``test_batching_judged_days``)."""
+    metadata = history_metadata()
+    with dg.instance_for_test() as ranged:
+        report_history(ranged)
+        expected = {d: _verdict(e) for d, e in evaluate(ranged, EVERY_DAY).items()}
+    indexes = list(range(DAYS))[::-1]
+    np.random.default_rng(3).shuffle(indexes)
+    got: dict[str, tuple] = {}
+    with one_event_log_instance() as instance:
+        for index in indexes:
+            load_day(instance, index, metadata)
+            run_id = make_new_run_id()
+            evaluations = evaluate(instance, [day(index)], profile=profiles_of(metadata))
+            for evaluation in evaluations.values():
+                record_evaluation(instance, evaluation, run_id)
+                got[evaluation.partition] = _verdict(evaluation)
     assert got == expected

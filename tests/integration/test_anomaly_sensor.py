@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from asset_checks.anomaly import CHECK_OP_NAME
+from asset_checks.anomaly import CHECK_OP_NAME, PROFILED_DAYS
 from devtools.held import format_table, held_partitions
 from devtools.simulate import generate
 from orders_core import tables
@@ -119,15 +119,17 @@ def execute(job: dg.JobDefinition, instance, request: dg.RunRequest) -> dg.Execu
 
 
 def local_platform(
-    tmp: Path, days: int, anomalies: dict | None = None
+    tmp: Path, days: int, anomalies: dict | None = None, profile_limit_mb: int = 1024
 ) -> tuple[dg.Definitions, dg.JobDefinition]:
     """``days`` simulated days landed under ``tmp/landing``; the definitions and the job
-    that reads them into a DuckDB file under ``tmp``."""
+    that reads them into a DuckDB file under ``tmp`` (``profile_limit_mb``: see
+    ORDERS_ANOMALY_PROFILE_LIMIT_MB)."""
     generate(tmp / "landing", START, days, ORDERS_PER_DAY, seed=SEED, anomalies=anomalies)
     settings = PlatformSettings(
         landing_uri=str(tmp / "landing"),
         duckdb_path=str(tmp / "orders.duckdb"),
         partitions_start=START.isoformat(),
+        anomaly_profile_limit_mb=profile_limit_mb,
     )
     defs = build_definitions(settings)
     return defs, defs.resolve_job_def(ALL_ASSETS_JOB)
@@ -302,11 +304,36 @@ def test_release_config_names_the_check_op():
     assert CHECK_OP_NAME == "raw_orders_metadata_anomaly" and CHECK_OP_NAME in nodes
 
 
-def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_loaded(tmp_path):
-    """Days run newest first: the last day waits for the landed days before it (no alert),
-    and the sensor runs it again, raw_orders and downstream, once they are loaded."""
+def test_a_day_run_before_its_history_is_judged_on_their_profiles(tmp_path):
+    """Days run newest first: the last day is judged at once, the landed days before it
+    profiled from their files, and published; the sensor has nothing to run again."""
     days = 20
     defs, job = local_platform(tmp_path, days)
+    last = day(days - 1)
+    with WebhookServer() as server, dg.instance_for_test() as instance:
+        ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
+        ticker.tick()
+        first = job.execute_in_process(instance=instance, partition_key=last)
+        judged = anomaly_evaluation(first)
+        assert judged.passed and judged.metadata["verdict"].value == "normal"
+        profiled = [day(i) for i in range(days - 1)]
+        assert judged.metadata[PROFILED_DAYS].value == profiled
+        materialized = {
+            m.materialization.asset_key for m in first.get_asset_materialization_events()
+        }
+        assert {CLEANED_ORDERS, FCT_ORDERS} <= materialized
+        assert ticker.tick() == [] and server.posts == []
+        assert not SensorState.from_json(ticker.cursor).deferred
+        # Nothing was written for the profiled days.
+        assert instance.get_materialized_partitions(RAW_ORDERS) == {last}
+
+
+def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_loaded(tmp_path):
+    """Days run newest first with profiling off (ORDERS_ANOMALY_PROFILE_LIMIT_MB=0, or the
+    days' files beyond it): the last day waits for the landed days before it (no alert),
+    and the sensor runs it again, raw_orders and downstream, once they are loaded."""
+    days = 20
+    defs, job = local_platform(tmp_path, days, profile_limit_mb=0)
     last = day(days - 1)
     with WebhookServer() as server, dg.instance_for_test() as instance:
         ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))

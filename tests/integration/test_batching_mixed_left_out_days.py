@@ -5,9 +5,11 @@ a newer version of one of day 15's orders that is quarantined (a negative amount
 15's version stays published), day 17 lands a file the platform cannot read
 (schema_drift fails it with ERROR) and day 18 is a volume spike metadata_anomaly holds.
 The four days run as one range, as runs of each day alone in order, and in reverse
-order, where metadata_anomaly defers each day whose earlier days are not loaded yet and
-orders_anomaly_sensor runs the deferred days again once they are (as one range, as it
-does). Every table, the customer tables included, is the same each way.
+order: there metadata_anomaly judges each day whose earlier days are not loaded yet on
+their profiles, from their files; with profiling off (ORDERS_ANOMALY_PROFILE_LIMIT_MB=0)
+it defers them and orders_anomaly_sensor runs the deferred days again once they are
+loaded (as one range, as it does). Every table, the customer tables included, is the
+same each way.
 """
 
 from __future__ import annotations
@@ -56,11 +58,14 @@ def _landing(root: Path) -> str:
 
 
 def _tables(
-    tmp: Path, landing: Path, batches: list[tuple[dt.date, dt.date]]
+    tmp: Path,
+    landing: Path,
+    batches: list[tuple[dt.date, dt.date]],
+    profile_limit_mb: int | None = None,
 ) -> tuple[dict, list[str]]:
     """Every table after the history and ``batches``, then the runs orders_anomaly_sensor
     requests, until it requests none; and the days it requested."""
-    defs, job = local_platform(landing, tmp, START)
+    defs, job = local_platform(landing, tmp, START, profile_limit_mb)
     resources = sensor_resources(landing, "")
     with dg.instance_for_test() as instance:
 
@@ -113,7 +118,10 @@ def test_a_range_of_held_drifting_and_rejected_days_equals_day_by_day_runs(tmp_p
     assert quarantined == ("negative_amount",) and fact == (str(NORMAL),)
     forward, rerun = _tables(tmp_path / "forward", landing, [(d, d) for d in DAYS[14:]])
     assert rerun == [] and forward == ranged
-    reverse, rerun = _tables(tmp_path / "reverse", landing, [(d, d) for d in reversed(DAYS[14:])])
+    newest_first = [(d, d) for d in reversed(DAYS[14:])]
+    reverse, rerun = _tables(tmp_path / "reverse", landing, newest_first)
+    assert rerun == [] and reverse == ranged
+    deferring, rerun = _tables(tmp_path / "deferring", landing, newest_first, profile_limit_mb=0)
     # the days deferred until the days before them were loaded, run again by the sensor
     assert rerun == [str(d) for d in (REJECTED, DRIFTING, HELD)], rerun
-    assert reverse == ranged
+    assert deferring == ranged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -15,15 +16,19 @@ from resources.telemetry import TelemetryResource
 
 
 def local_platform(
-    landing: Path, folder: Path, start: dt.date
+    landing: Path, folder: Path, start: dt.date, profile_limit_mb: int | None = None
 ) -> tuple[dg.Definitions, dg.JobDefinition]:
     """The definitions over ``landing`` (partitions from ``start``, the warehouse file in
-    ``folder``) and their job of every asset."""
+    ``folder``) and their job of every asset; ``profile_limit_mb`` (0: metadata_anomaly
+    defers a day run before its history instead of profiling it) as
+    ORDERS_ANOMALY_PROFILE_LIMIT_MB, the default when None."""
     settings = PlatformSettings(
         landing_uri=str(landing),
         duckdb_path=str(folder / "orders.duckdb"),
         partitions_start=start.isoformat(),
     )
+    if profile_limit_mb is not None:
+        settings = replace(settings, anomaly_profile_limit_mb=profile_limit_mb)
     defs = build_definitions(settings)
     return defs, defs.resolve_job_def(ALL_ASSETS_JOB)
 

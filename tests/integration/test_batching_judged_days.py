@@ -1,0 +1,73 @@
+"""Days old enough to be judged by metadata_anomaly leave the same tables whatever the batching.
+
+From its fifteenth day on, a day is judged against the raw_orders metadata of the days
+before it. Run before them (days newest first, a random batching), it was *deferred*:
+held until orders_anomaly_sensor ran it again once they were loaded, so without the
+sensors (a CLI loop, CI, a daemon that is off) it stayed unpublished where a range run
+published it. The check now profiles the landed days raw_orders has not loaded from
+their files, as raw_orders would, and judges the day as the range run does.
+
+Twenty-eight simulated days with a volume spike on the twenty-sixth: the range run holds it and
+publishes the others; newest-first day-by-day runs and a random batching, with no sensor,
+leave identical tables, all seven.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from devtools.run_local import DEMO_ANOMALY
+from devtools.simulate import generate
+from resources.instance_history import CHECK_KEY
+from tests.support.batching import START, random_batches, settings_for, tables_along
+from tests.support.pipeline_helpers import run_range
+
+pytestmark = pytest.mark.slow
+
+DAYS = [START + dt.timedelta(days=i) for i in range(28)]
+SPIKE = 25  # index in DAYS
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory):
+    root = tmp_path_factory.mktemp("judged") / "landing"
+    generate(root, START, len(DAYS), 150, seed=11, anomalies={DAYS[SPIKE]: DEMO_ANOMALY})
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole(landing, tmp_path_factory):
+    """Every table after one range run over the twenty-eight days."""
+    (tables,) = tables_along(
+        tmp_path_factory.mktemp("range"), landing, [(0, len(DAYS) - 1)], (SPIKE,), DAYS
+    )
+    return tables
+
+
+def test_the_range_run_holds_the_spike_and_publishes_every_other_day(landing, tmp_path):
+    settings = settings_for(landing, tmp_path)
+    with dg.instance_for_test() as instance:
+        run_range(settings, instance, str(DAYS[0]), str(DAYS[-1]), raise_on_error=False)
+        failed = {
+            info.partition_key
+            for info in instance.event_log_storage.get_asset_check_partition_info([CHECK_KEY])
+            if info.latest_execution_status.value == "FAILED"
+        }
+    assert failed == {DAYS[SPIKE].isoformat()}
+
+
+@pytest.mark.parametrize(
+    "batches",
+    [
+        pytest.param([(i, i) for i in reversed(range(len(DAYS)))], id="newest-first"),
+        pytest.param(random_batches(5, days=len(DAYS), cuts=(4, 8)), id="random"),
+    ],
+)
+def test_judged_days_leave_the_range_runs_tables_without_the_sensors(
+    landing, whole, tmp_path, batches
+):
+    *_, last = tables_along(tmp_path, landing, batches, (SPIKE,), DAYS)
+    assert last == whole

@@ -1,0 +1,69 @@
+"""metadata_anomaly's profiles of landed days not loaded are what raw_orders records.
+
+A day run before its history is judged on the profiles of the landed days raw_orders has
+not loaded (``landed_day_profiles``): its verdict is the range run's only if every number
+the features read is the one raw_orders records on loading them. The batching tests'
+hostile landing (three formats, gzip, a byte-order mark, CSV files the engine's strict
+scan refuses, an empty day folder) is profiled, then loaded by raw_orders in one range.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orders_core.anomaly_features import history_record
+from platform_assets.assets.ingestion import landed_day_profiles
+from resources.instance_history import RAW_ORDERS, latest_materializations, metadata_values
+from resources.landing import LocalLandingZone
+from tests.support.batching import DAYS, hostile_landing, settings_for
+from tests.support.pipeline_helpers import run_range
+
+# Seconds the load took: kept for people to read, never scored (orders_core.anomaly_features).
+TIMING = "raw_orders:orders/duration_s"
+
+
+def _numbers(metadata) -> dict[str, float]:
+    record = history_record(metadata)
+    record.pop(TIMING, None)
+    return record
+
+
+def test_profiles_are_the_numbers_raw_orders_records(tmp_path):
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    zone = LocalLandingZone(root=str(landing))
+    profiles = landed_day_profiles(zone, DAYS, limit_bytes=2**30)
+    assert profiles is not None and sorted(profiles) == [d.isoformat() for d in DAYS]
+
+    with dg.instance_for_test() as instance:
+        result = run_range(
+            settings_for(landing, tmp_path),
+            instance,
+            str(DAYS[0]),
+            str(DAYS[-1]),
+            asset_selection=[RAW_ORDERS],
+        )
+        assert result.success
+        keys = [d.isoformat() for d in DAYS]
+        loaded = latest_materializations(instance, RAW_ORDERS, keys)
+    for key in keys:
+        recorded = _numbers(metadata_values(loaded[key]))
+        assert _numbers(profiles[key]) == recorded, key
+    # Day 3: three Parquet rows, and an order and a ragged record in each of the two CSV
+    # files the engine's strict scan refuses (read by the reader).
+    assert profiles[DAYS[2].isoformat()]["dagster/row_count"] == 7
+    assert profiles[DAYS[3].isoformat()]["dagster/row_count"] == 0  # an empty folder
+
+
+def test_days_whose_files_are_larger_than_the_limit_are_not_profiled(tmp_path):
+    landing = tmp_path / "landing"
+    hostile_landing(landing)
+    zone = LocalLandingZone(root=str(landing))
+    size = sum(path.stat().st_size for path in (landing / "orders").rglob("*") if path.is_file())
+    assert landed_day_profiles(zone, DAYS, limit_bytes=0) is None
+    assert landed_day_profiles(zone, DAYS, limit_bytes=size // 2) is None
+    assert landed_day_profiles(zone, DAYS, limit_bytes=size) is not None
+    # A day with no file costs nothing: profiled whatever the limit.
+    (empty,) = [d for d in DAYS if not any((landing / "orders" / f"date={d}").iterdir())]
+    (profile,) = landed_day_profiles(zone, [empty], limit_bytes=0).values()
+    assert profile["dagster/row_count"] == 0 and profile["orders/files"] == 0
