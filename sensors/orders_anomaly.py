@@ -20,7 +20,8 @@ a tick costs the new records, never all of history) and, per day:
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
   day (`raw_orders` and downstream), once per fingerprint;
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
-  first): no alert; once every day it waits for has a raw_orders materialization, the
+  first, whose files were larger than ORDERS_ANOMALY_PROFILE_LIMIT_MB: smaller ones the
+  check profiles and judges the day at once): no alert; once every day it waits for has a raw_orders materialization, the
   day is run again (`raw_orders` and downstream) and judged on the full history;
 - **released** by an engineer in a run that did not include `cleaned_orders`: run the
   day's downstream (the release is sticky for those files, so the check passes).
