@@ -432,7 +432,16 @@ def _profiler(
             f"{len(keys)} earlier day(s) of the history landed but are not loaded in"
             " raw_orders: profiling them from their files"
         )
-        return profile_landed(landing, [dt.date.fromisoformat(key) for key in keys])
+        try:
+            return profile_landed(landing, [dt.date.fromisoformat(key) for key in keys])
+        except Exception as error:  # noqa: BLE001 (any failure: defer, as without profiles)
+            # Not this run's days: their own raw_orders run reports what is wrong with
+            # them. The day waits for them, as when they are too large to profile.
+            log.warning(
+                f"could not profile the landed days not loaded ({error!r}): the days whose"
+                " history holds them are deferred until raw_orders loads them"
+            )
+            return None
 
     return profile
 

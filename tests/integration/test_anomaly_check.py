@@ -1,6 +1,7 @@
 """metadata_anomaly on history written straight into a temp instance (no pipeline runs)."""
 
 import datetime as dt
+import logging
 
 import dagster as dg
 import numpy as np
@@ -350,3 +351,18 @@ def test_days_run_in_any_order_with_profiles_get_the_range_runs_verdicts_at_once
                 record_evaluation(instance, evaluation, run_id)
                 got[evaluation.partition] = _verdict(evaluation)
     assert got == expected
+
+
+def test_a_failure_to_profile_the_landed_days_defers_the_day(caplog):
+    """A landed day not loaded that cannot be profiled (the landing zone failing, say) is
+    not this run's to report: the day waits for it, as when it is too large."""
+    from asset_checks.anomaly import _profiler
+
+    def failing(landing, days):
+        raise OSError("the landing zone is unreachable")
+
+    log = logging.getLogger("metadata_anomaly_test")
+    with caplog.at_level(logging.WARNING):
+        assert _profiler(log, None, failing)([day(44)]) is None
+    assert "could not profile" in caplog.text and "unreachable" in caplog.text
+    assert _profiler(log, None, None) is None
