@@ -66,7 +66,8 @@ class PlatformSettings:
     # Landed files metadata_anomaly may profile to judge a day whose history holds days
     # raw_orders has not loaded (days run newest first, say), in MiB; beyond it, or at 0,
     # the day is deferred until they are loaded (orders_anomaly_sensor runs it again).
-    # Profiling costs what loading them does: 1 GiB is about 8M orders of CSV.
+    # Profiling costs what loading them does: 1 GiB is about 6.7M orders of the simulator's
+    # CSV (160 bytes each), some 22 s at the 300k orders/s measured (bench/RESULTS.md).
     anomaly_profile_limit_mb: int = 1024
     landing_lookback_days: int = 7
     alert_webhook_from_env: bool = False

@@ -207,10 +207,10 @@ def landed_day_profiles(
 
     metadata_anomaly judges a day against the days before it; when some of those landed
     but raw_orders has not loaded them (days run newest first, a random batching), it
-    profiles them here instead of deferring the day. Each day is loaded on its own into a
-    scratch DuckDB file (the engine's memory limit and spilling apply; the rows are gone
-    when it returns) by the same load and profile as raw_orders', the engine's or the
-    reader's as the file requires."""
+    profiles them here instead of deferring the day. The days are loaded into a scratch
+    DuckDB file, deleted on return, by the same load and profile as a raw_orders run over
+    them (one transaction; the engine's memory limit and spilling apply), the engine's
+    scan or the reader as each file requires."""
     listings = {day: landing.scan_day(day) for day in days}
     size = sum(
         info.size
@@ -226,11 +226,10 @@ def landed_day_profiles(
         scratch = DuckDBWarehouse(database=os.path.join(folder, "profile.duckdb"))
         with scratch.session() as session:
             ensure_tables(session.execute, contract, tables.RAW_ORDERS)
+            landed, profiles = _replace_days(session, landing, contract, sorted(days))
             for day in days:
-                landed, profiles = _replace_days(session, landing, contract, [day])
                 listing, accepted, seconds = landed[day]
                 found[day.isoformat()] = _day_metadata(profiles[day], listing, accepted, seconds)
-                session.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (a constant)
     return found
 
 
