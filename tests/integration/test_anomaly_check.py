@@ -332,25 +332,31 @@ def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
 
 
 def test_days_run_in_any_order_with_profiles_get_the_range_runs_verdicts_at_once():
-    """As above, shuffled, with the landed days not loaded yet profiled: no day is
-    deferred, and each day's first verdict is the range run's (newest first through the
-    whole pipeline: ``test_batching_judged_days``)."""
+    """As above, with the landed days not loaded yet profiled: the first 50 days loaded
+    and judged as by a range run, the last 40 run one by one in a shuffled order (four
+    injected anomalies among them). No day is deferred, and each day's first verdict is
+    the range run's (newest first through the whole pipeline: ``test_batching_judged_days``)."""
     metadata = history_metadata()
     with dg.instance_for_test() as ranged:
         report_history(ranged)
-        expected = {d: _verdict(e) for d, e in evaluate(ranged, EVERY_DAY).items()}
-    indexes = list(range(DAYS))[::-1]
-    np.random.default_rng(3).shuffle(indexes)
+        expected = {d: e for d, e in evaluate(ranged, EVERY_DAY).items()}
+    loaded, shuffled = list(range(50)), list(range(50, DAYS))
+    np.random.default_rng(3).shuffle(shuffled)
     got: dict[str, tuple] = {}
     with one_event_log_instance() as instance:
-        for index in indexes:
+        run_id = make_new_run_id()
+        for index in loaded:
+            load_day(instance, index, metadata)
+            record_evaluation(instance, expected[day(index)], run_id)
+        for index in shuffled:
             load_day(instance, index, metadata)
             run_id = make_new_run_id()
             evaluations = evaluate(instance, [day(index)], profile=profiles_of(metadata))
             for evaluation in evaluations.values():
                 record_evaluation(instance, evaluation, run_id)
                 got[evaluation.partition] = _verdict(evaluation)
-    assert got == expected
+    assert got == {day(i): _verdict(expected[day(i)]) for i in shuffled}
+    assert sum(not passed for passed, _, _ in got.values()) >= 4
 
 
 def test_a_failure_to_profile_the_landed_days_defers_the_day(caplog):
