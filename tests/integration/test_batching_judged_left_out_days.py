@@ -63,6 +63,9 @@ def test_late_days_run_first_leave_the_range_runs_tables(tmp_path, monkeypatch):
                 [order, rejected],
             ).fetchall()
         )
+        quarantined = conn.execute(
+            "select reason_code from staging.quarantined_orders where order_id = ?", [rejected]
+        ).fetchall()
         days = {
             str(day)
             for (day,) in conn.execute(
@@ -70,6 +73,7 @@ def test_late_days_run_first_leave_the_range_runs_tables(tmp_path, monkeypatch):
             ).fetchall()
         }
     assert published == {order: str(DAYS[WINNER]), rejected: str(DAYS[FIRST])}
+    assert quarantined == [("negative_amount",)]
     assert days == {str(d) for i, d in enumerate(DAYS) if i not in (*LEFT_OUT, EMPTY)}
 
     # The spike and the normal day first, on profiles holding every left-out day; then
