@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from resources.instance_history import CHECK_KEY
+from resources.instance_history import failed_partitions
 from tests.support.batching import ALL_TABLES, settings_for, tables_along
 from tests.support.left_out_landing import (
     CENTS_DAY,
@@ -48,11 +48,7 @@ def test_late_days_run_first_leave_the_range_runs_tables(tmp_path, monkeypatch):
     settings = settings_for(landing, tmp_path / "range")
     with dg.instance_for_test() as instance:
         run_range(settings, instance, str(DAYS[0]), str(DAYS[-1]), raise_on_error=False)
-        held = {
-            info.partition_key
-            for info in instance.event_log_storage.get_asset_check_partition_info([CHECK_KEY])
-            if info.latest_execution_status.value == "FAILED"
-        }
+        held = failed_partitions(instance)
     assert held == {DAYS[i].isoformat() for i in HELD}
     ranged = table_checksums(settings.duckdb_path, ALL_TABLES)
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
