@@ -282,14 +282,14 @@ def _profiled_window(
     config: AnomalyConfig,
     landed: Callable[[], Collection[str]],
     profile: ProfileLanded,
+    window: _Window,
 ) -> _Window | None:
-    """The window with every landed day raw_orders has not loaded profiled from its files
+    """``window`` with every landed day raw_orders has not loaded profiled from its files
     and judged with the run, as a range run over them would judge it (its held-or-not
     shapes the later days' baselines); each stretches the window back by its own lookback.
     None when ``profile`` finds them too large."""
     unloaded: set[str] = set()
     while True:
-        window = _read_window(instance, days, config, unloaded)
         first, last = window.days[0], days[-1]
         found = {
             day
@@ -299,6 +299,7 @@ def _profiled_window(
         if found <= unloaded:
             break
         unloaded |= found
+        window = _read_window(instance, days, config, unloaded)
     profiles = profile(sorted(unloaded))
     if profiles is None:
         return None
@@ -354,7 +355,7 @@ def evaluate_days(
 
     waiting = waiting_for(window)
     if profile is not None and any(waiting.values()):
-        profiled = _profiled_window(instance, days, config, landed_once, profile)
+        profiled = _profiled_window(instance, days, config, landed_once, profile, window)
         if profiled is not None:
             window, history = profiled, profiled.history
             waiting = waiting_for(window)
