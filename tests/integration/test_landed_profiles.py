@@ -11,21 +11,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orders_core.anomaly_features import history_record
 from platform_assets.assets.ingestion import landed_day_profiles
 from resources.instance_history import RAW_ORDERS, latest_materializations, metadata_values
 from resources.landing import LocalLandingZone
 from tests.support.batching import DAYS, hostile_landing, settings_for
+from tests.support.metadata_history import scored_numbers
 from tests.support.pipeline_helpers import run_range
-
-# Seconds the load took: kept for people to read, never scored (orders_core.anomaly_features).
-TIMING = "raw_orders:orders/duration_s"
-
-
-def _numbers(metadata) -> dict[str, float]:
-    record = history_record(metadata)
-    record.pop(TIMING, None)
-    return record
 
 
 def test_profiles_are_the_numbers_raw_orders_records(tmp_path):
@@ -47,8 +38,8 @@ def test_profiles_are_the_numbers_raw_orders_records(tmp_path):
         keys = [d.isoformat() for d in DAYS]
         loaded = latest_materializations(instance, RAW_ORDERS, keys)
     for key in keys:
-        recorded = _numbers(metadata_values(loaded[key]))
-        assert _numbers(profiles[key]) == recorded, key
+        recorded = scored_numbers(metadata_values(loaded[key]))
+        assert scored_numbers(profiles[key]) == recorded, key
     # Day 3: three Parquet rows, and an order and a ragged record in each of the two CSV
     # files the engine's strict scan refuses (read by the reader).
     assert profiles[DAYS[2].isoformat()]["dagster/row_count"] == 7

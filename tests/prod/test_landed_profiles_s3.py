@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import pytest
 
-from orders_core.anomaly_features import history_record
 from platform_assets.assets.ingestion import landed_day_profiles
 from resources.landing import LocalLandingZone
 from resources.landing_s3 import s3_landing_zone
+from tests.support.metadata_history import scored_numbers
 from tests.support.prod_landing import DAYS, write_local
 
 pytestmark = pytest.mark.services
 
-TIMING = "raw_orders:orders/duration_s"
-
 
 def _numbers(profiles) -> dict[str, dict[str, float]]:
-    found = {}
-    for day, metadata in profiles.items():
-        record = history_record(metadata)
-        record.pop(TIMING)
-        found[day] = record
-    return found
+    return {day: scored_numbers(metadata) for day, metadata in profiles.items()}
 
 
 def test_s3_profiles_are_the_local_folders(landed_bucket, moto_endpoint, fixture_files, tmp_path):

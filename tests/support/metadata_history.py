@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from orders_core.anomaly_features import PARTITION, history_record
+from orders_core.anomaly_features import PARTITION, RAW, history_record, metadata_column
 from orders_core.contract import load_contract
 
 START = dt.date(2025, 1, 6)  # a Monday
@@ -148,3 +148,15 @@ def simulate(days: int = DAYS, seed: int = 7, inject: bool = True) -> pd.DataFra
 
 def day(index: int) -> str:
     return (START + dt.timedelta(days=index)).isoformat()
+
+
+# Seconds a load took: kept in raw_orders' metadata for people to read, never scored.
+_TIMING = metadata_column(RAW, "orders/duration_s")
+
+
+def scored_numbers(raw_metadata) -> dict[str, float]:
+    """The numbers the anomaly features may read from one day's raw_orders metadata
+    (:func:`history_record`), without the load's duration, which differs between loads."""
+    record = history_record(raw_metadata)
+    record.pop(_TIMING, None)
+    return record
