@@ -205,15 +205,15 @@ def _text_list_json(column: pa.ChunkedArray) -> list[str | None]:
     return texts
 
 
-def _holds_binary(kind: pa.DataType) -> bool:
+def holds_binary(kind: pa.DataType) -> bool:
     """Whether a value of ``kind`` can hold bytes (a binary type, in it at any depth):
     only then do its values need :func:`_decoded` (a nested column's walk in Python
     was a third of reading a list column of text)."""
     if _is_binary(kind):
         return True
     if pa.types.is_dictionary(kind):
-        return _holds_binary(kind.value_type)
-    return any(_holds_binary(kind.field(i).type) for i in range(kind.num_fields))
+        return holds_binary(kind.value_type)
+    return any(holds_binary(kind.field(i).type) for i in range(kind.num_fields))
 
 
 def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
@@ -233,7 +233,7 @@ def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
     if pa.types.is_nested(kind):
         if _is_text_list(kind):
             return _text_list_json(column), clean
-        if not _holds_binary(kind):  # no bytes to decode: the values' JSON as they are
+        if not holds_binary(kind):  # no bytes to decode: the values' JSON as they are
             return [json_text(value) for value in column.to_pylist()], clean
         pairs = [_decoded(v) for v in column.to_pylist()]
         return [json_text(value) for value, _ in pairs], [bad for _, bad in pairs]
@@ -241,6 +241,33 @@ def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
         return pc.cast(column, pa.string()).to_pylist(), clean
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return [json_text(v) for v in column.to_pylist()], clean
+
+
+def text_table(table: pa.Table) -> pa.Table | None:
+    """``table`` with every column as the text the reader keeps of its values
+    (:func:`_arrow_to_text`, as :func:`parquet_batches` renders a batch), same names and
+    rows; None when a value holds bytes that are not UTF-8 (the reader escapes them and
+    breaks the record, which text alone cannot say)."""
+    columns = []
+    for column in table.columns:
+        texts, bad = _arrow_to_text(column)
+        if any(bad):
+            return None
+        columns.append(pa.array(texts, pa.string()))
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:
+    """The tables :func:`parquet_batches` renders a file in (a file of INT96 timestamps
+    aside): the whole file when it has at most ``batch_rows`` rows, else ``batch_rows``
+    at a time. The cut matters: a timestamp column holding a value outside Python's
+    datetime range is rendered by Arrow for the whole table (:func:`_timestamp_text`)."""
+    batch_rows = batch_rows or BATCH_ROWS
+    if parquet.metadata.num_rows <= batch_rows:
+        yield parquet.read()
+        return
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        yield pa.Table.from_batches([batch])
 
 
 def integer_money_errors(contract: Contract, header: Sequence[str], table: pa.Table) -> list[str]:
@@ -256,7 +283,7 @@ def integer_money_errors(contract: Contract, header: Sequence[str], table: pa.Ta
     )
 
 
-def _integer_money_columns(contract: Contract, header: Sequence[str], schema: pa.Schema) -> dict:
+def integer_money_columns(contract: Contract, header: Sequence[str], schema: pa.Schema) -> dict:
     """Positions of the contract's decimal money columns that are an integer type, with
     their contract name and type."""
     found = {}
@@ -276,7 +303,7 @@ def _integer_money_errors(
     return [
         f"{INTEGER_MONEY_ERROR}: {name} is {kind} in Parquet (minor units?);"
         " the contract wants major units"
-        for position, (name, kind) in _integer_money_columns(contract, header, schema).items()
+        for position, (name, kind) in integer_money_columns(contract, header, schema).items()
         if holds_values[position]
     ]
 
@@ -392,7 +419,7 @@ def _whole_file_facts(
     """The file's integer-money errors and the header cells of its extra columns that
     hold e-mail addresses: one pass over the batches, converting only those columns."""
     schema = parquet.schema_arrow
-    money = _integer_money_columns(contract, header, schema)
+    money = integer_money_columns(contract, header, schema)
     extras = [index for index, _ in extra_columns(contract, header)]
     holds_values = dict.fromkeys(money, False)
     pii_cells = {header[i] for i in extras if names_email(header[i])}

@@ -80,6 +80,10 @@ def _header(line: bytes, contract: Contract) -> list[str] | None:
 
 # json_safe as an RE2 expression, for the engine to check values.
 SQL_JSON_SAFE = r"[ !#-\[\]-~]*"
+# Printable ASCII, quotes and backslashes included: an extra value the engine writes into
+# the extras JSON escaped as ``json.dumps`` escapes it, when it holds no ``@`` (no e-mail
+# address to find: the engine's search, SQL_EMAIL_IN_JSON_SAFE, is for json_safe text).
+SQL_PRINTABLE_ASCII = r"[ -~]*"
 
 
 def json_safe(text: str) -> bool:

@@ -18,10 +18,23 @@ from its footer only) when:
 In the engine, before it inserts a row (``SqlSession.load_plain_parquet``): no row's
 values may add up to a quarter of the record size limit (the reader breaks a record over
 the limit; under a quarter, in bytes, it cannot be over), and every extra value must be
-plain ASCII. Text that is not UTF-8 makes the engine's scan fail (the reader keeps it
+printable ASCII, with a quote or backslash only where it holds no ``@`` (the engine
+escapes them as ``json.dumps`` does; its e-mail search is for unquoted text). Text that is not UTF-8 makes the engine's scan fail (the reader keeps it
 escaped and breaks the record): the file is then left to the reader, as is any other.
 Each row's ``source_line`` is its row number in the file plus one (the engine's
 ``file_row_number``), as the reader numbers rows.
+
+A typed file (numbers, decimals, timestamps, dates, dictionaries, nested values: the
+shape warehouses and dataframes export) is made plain first (:func:`text_copy`): a
+temporary copy whose columns hold, batch by batch, the very text the reader renders of
+each value (:func:`orders_core.parquet_reader.text_table`), under the same names and in
+the same row order, which the engine then loads as above. A file is copied
+(:func:`renderable_parquet_header`, from its footer) when its names are plain as above
+and it has no column whose reading breaks records or needs the reader's own care: no
+binary column (bytes that are not UTF-8 are escaped and break their record), no integer
+money column (its records are broken: minor units), no INT96 timestamp (read twice, for
+its nanoseconds). A copy that meets text that is not UTF-8 stops, and the file is the
+reader's.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import pyarrow.parquet as pq
 
 from orders_core.contract import Contract
 from orders_core.landed_text import MAX_HEADER_NAME_BYTES
+from orders_core.parquet_reader import file_tables, holds_binary, integer_money_columns, text_table
 from orders_core.plain_csv import json_safe
 from orders_core.raw_frame import extra_columns, normalize_header
 
@@ -47,24 +61,84 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+def _footer(handle: BinaryIO) -> pq.ParquetFile | None:
+    """The Parquet file of ``handle`` with its footer read; None when it cannot be read
+    (the reader then says why)."""
+    try:
+        return pq.ParquetFile(handle)
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+
+
+def _plain_names(names: list[str], contract: Contract) -> bool:
+    """Whether the engine binds ``names`` as the reader reads them (see the module
+    docstring): distinct ignoring case, none empty, oversized or ``file_row_number``, no
+    two naming one contract column, the extra columns' names plain ASCII."""
+    named = [n for n in map(normalize_header, names) if n in contract.column_names]
+    extras = [names[i] for i, _ in extra_columns(contract, names)]
+    return bool(
+        names
+        and len({name.lower() for name in names} | {ROW_NUMBER}) == len(names) + 1
+        and len(set(named)) == len(named)
+        and all(name and len(name.encode()) <= MAX_HEADER_NAME_BYTES for name in names)
+        and all(map(json_safe, extras))
+    )
+
+
 def plain_parquet_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
     """The column names of a plain Parquet file (see the module docstring), read from its
     footer; None when the file is not plain, or not a Parquet file the footer of which
     can be read (the reader then says why)."""
-    try:
-        schema = pq.ParquetFile(handle).schema_arrow
-    except (pa.ArrowException, OSError, UnicodeDecodeError):
+    parquet = _footer(handle)
+    if parquet is None:
         return None
+    schema = parquet.schema_arrow
     names = list(schema.names)
-    named = [n for n in map(normalize_header, names) if n in contract.column_names]
-    extras = [names[i] for i, _ in extra_columns(contract, names)]
+    if not all(_is_text(field.type) for field in schema) or not _plain_names(names, contract):
+        return None
+    return names
+
+
+def renderable_parquet_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
+    """The column names of a typed Parquet file that :func:`text_copy` makes plain (see
+    the module docstring), read from its footer; None for any other file, a plain one
+    included."""
+    parquet = _footer(handle)
+    if parquet is None:
+        return None
+    schema = parquet.schema_arrow
+    names = list(schema.names)
+    leaves = parquet.schema
     if (
-        not names
-        or not all(_is_text(field.type) for field in schema)
-        or len({name.lower() for name in names} | {ROW_NUMBER}) != len(names) + 1
-        or len(set(named)) != len(named)
-        or not all(name and len(name.encode()) <= MAX_HEADER_NAME_BYTES for name in names)
-        or not all(map(json_safe, extras))
+        all(_is_text(field.type) for field in schema)
+        or not _plain_names(names, contract)
+        or any(holds_binary(field.type) for field in schema)
+        or integer_money_columns(contract, names, schema)
+        or any(leaves.column(i).physical_type == "INT96" for i in range(len(leaves)))
     ):
         return None
     return names
+
+
+def text_copy(handle: BinaryIO, contract: Contract, target: BinaryIO) -> bool:
+    """Write into ``target`` the plain copy of the typed Parquet file of ``handle``
+    (:func:`renderable_parquet_header`): every column as the text the reader renders of
+    its values, same names, same rows in the same order, in the reader's batches
+    (neither file is held). False when the file is not renderable, or cannot be read to
+    its end, or holds text that is not UTF-8: the file is then the reader's, and
+    ``target`` holds nothing of use."""
+    names = renderable_parquet_header(handle, contract)
+    if names is None:
+        return False
+    schema = pa.schema([pa.field(name, pa.string()) for name in names])
+    try:
+        parquet = pq.ParquetFile(handle)
+        with pq.ParquetWriter(target, schema, compression="none") as writer:
+            for table in file_tables(parquet):
+                texts = text_table(table)
+                if texts is None:
+                    return False
+                writer.write_table(texts.cast(schema))
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return False
+    return True

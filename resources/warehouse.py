@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from orders_core.pii import SQL_EMAIL_IN_JSON_SAFE
-from orders_core.plain_csv import SQL_JSON_SAFE
+from orders_core.plain_csv import SQL_JSON_SAFE, SQL_PRINTABLE_ASCII
 from orders_core.sql.dialect import render
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 
@@ -111,17 +111,25 @@ def engine_interrupts() -> Iterator[None]:
 
 def _json_object(pairs: Sequence[tuple[str, str]], empty_is_null: bool = True) -> str:
     """SQL building ``json.dumps({key: value, ...})`` from (key, text column) pairs whose
-    keys and values are JSON-safe (an empty value is null, as the CSV reader reads it,
-    unless ``empty_is_null`` is False: a JSON string ``""`` stays one)."""
+    keys are JSON-safe and values printable ASCII (``_checked_values``): a backslash or a
+    quote in a value escaped as ``json.dumps`` escapes it (an empty value is null, as the
+    CSV reader reads it, unless ``empty_is_null`` is False: a JSON string ``""`` stays
+    one)."""
     template = (
         "'\"{}\": ' || coalesce('\"' || nullif({}, '') || '\"', 'null')"
         if empty_is_null
         else "'\"{}\": ' || coalesce('\"' || {} || '\"', 'null')"
     )
     parts = " || ', ' || ".join(
-        template.format(key.replace("'", "''"), column) for key, column in pairs
+        template.format(key.replace("'", "''"), _json_escaped(column)) for key, column in pairs
     )
     return f"'{{' || {parts} || '}}'"
+
+
+def _json_escaped(column: str) -> str:
+    """SQL of a printable ASCII text column as the inside of its JSON string: backslash
+    first, then the quote."""
+    return f"replace(replace({column}, '\\', '\\\\'), '\"', '\\\"')"
 
 
 @dataclass(frozen=True)
@@ -453,7 +461,9 @@ class SqlSession:
         for position, _, _ in extras:
             column = positions[position]
             checks += [
-                f"coalesce(bool_and(regexp_full_match({column}, '{SQL_JSON_SAFE}')), true)",
+                f"coalesce(bool_and(regexp_full_match({column}, '{SQL_JSON_SAFE}') OR"
+                f" (regexp_full_match({column}, '{SQL_PRINTABLE_ASCII}')"
+                f" AND NOT contains({column}, '@'))), true)",
                 f"coalesce(bool_or(regexp_matches({column}, '{SQL_EMAIL_IN_JSON_SAFE}')), false)",
             ]
         # fetchall: a result left open (fetchone) makes DuckDB refuse the session's next

@@ -32,7 +32,11 @@ from orders_core.parquet_reader import parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_head, plain_header, read_head
 from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
-from orders_core.plain_parquet import plain_parquet_header
+from orders_core.plain_parquet import (
+    plain_parquet_header,
+    renderable_parquet_header,
+    text_copy,
+)
 from orders_core.profiling import profile_days
 from orders_core.raw_frame import LandedFile, UnreadableFile, extra_columns, with_partition_date
 from orders_core.sql.run import LOAD_TABLE, raw_load
@@ -312,9 +316,11 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
     fmt = file_format(info.name)
     if not session.scans_files or fmt not in ENGINE_FORMATS:
         return False
-    if fmt == "parquet":  # its footer read
+    if fmt == "parquet":  # its footer read: plain, or plain once rendered as text
         with landing.stream(info) as landed:
-            return plain_parquet_header(landed, contract) is not None
+            if plain_parquet_header(landed, contract) is not None:
+                return True
+            return renderable_parquet_header(landed, contract) is not None
     with _landed_text(landing, info) as text:
         return _plain_head(text, contract, fmt) is not None
 
@@ -497,17 +503,13 @@ def _engine_file(session, landing: LandingZone, info, contract):
     if not session.scans_files or fmt not in ENGINE_FORMATS:
         yield None
         return
+    if fmt == "parquet":
+        with _parquet_file(landing, info) as local, _plain_parquet(local, contract) as plain:
+            yield plain
+        return
     if not is_gzip(info.name) and landing.has_local_files():
         with landing.local_file(info) as local:
             yield local
-        return
-    if fmt == "parquet":  # a file on S3: its temporary download, opened by its descriptor
-        with landing.stream(info) as landed:
-            try:
-                path = f"/proc/self/fd/{landed.fileno()}"
-            except (OSError, ValueError):  # io.UnsupportedOperation: a stream in memory
-                path = ""
-            yield (landed, path) if path and os.path.exists(path) else None
         return
     with _landed_text(landing, info) as text, tempfile.TemporaryFile(prefix="orders-") as copy:
         first = _plain_head(text, contract, fmt)
@@ -522,6 +524,42 @@ def _engine_file(session, landing: LandingZone, info, contract):
         # engine opens it through the process's descriptor, as the local zone's files.
         path = f"/proc/self/fd/{copy.fileno()}"
         yield None if first is None or not os.path.exists(path) else (copy, path)
+
+
+@contextmanager
+def _parquet_file(landing: LandingZone, info):
+    """A landed Parquet file and the path the engine scans for it: the file itself when
+    it is on this machine, else (S3) its temporary download, opened by its descriptor;
+    None when the file has no path the engine can open."""
+    if landing.has_local_files():
+        with landing.local_file(info) as local:
+            yield local
+        return
+    with landing.stream(info) as landed:
+        try:
+            path = f"/proc/self/fd/{landed.fileno()}"
+        except (OSError, ValueError):  # io.UnsupportedOperation: a stream in memory
+            path = ""
+        yield (landed, path) if path and os.path.exists(path) else None
+
+
+@contextmanager
+def _plain_parquet(local, contract):
+    """``local`` (an open Parquet file and its path, or None) as the engine loads it: a
+    plain file itself; a typed one the engine may load once rendered as text
+    (``orders_core.plain_parquet``) as its temporary plain copy, written a batch at a
+    time and opened by its descriptor (nothing is left behind if the process is killed);
+    any other file itself, which the plain check then leaves to the reader."""
+    if local is None or renderable_parquet_header(local[0], contract) is None:
+        yield local
+        return
+    with tempfile.TemporaryFile(prefix="orders-") as copy:
+        path = f"/proc/self/fd/{copy.fileno()}"
+        if text_copy(local[0], contract, copy) and os.path.exists(path):
+            copy.flush()
+            yield copy, path
+        else:
+            yield local
 
 
 @contextmanager

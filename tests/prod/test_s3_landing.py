@@ -219,6 +219,19 @@ def test_read_of_a_missing_file_fails_clearly(landed_bucket, moto_endpoint):
 def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_bucket, moto_endpoint):
     """With the DuckDB warehouse, raw_orders copies a CSV file from S3 to a temporary
     plain file for the engine's scan: the rows are the reader's."""
+    contract = load_contract()
+    zone = _zone(landed_bucket, moto_endpoint)
+    (info,) = [i for i in zone.list_day(DAYS[0]) if i.name.endswith(".csv")]
+
+    engine, reader = _engine_and_reader_rows(zone, info, contract)
+    assert engine is not None
+    assert len(engine) == 10
+    assert engine == reader
+
+
+def _engine_and_reader_rows(zone, info, contract) -> tuple[list | None, list]:
+    """raw.raw_orders after raw_orders' engine load of one landed file (None when the
+    engine does not load it) and after the reader's."""
     import duckdb
 
     from orders_core.cleaning import raw_table
@@ -228,10 +241,6 @@ def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_buck
     from platform_assets.assets.ingestion import _engine_loaded
     from resources.warehouse import SqlSession
 
-    contract = load_contract()
-    zone = _zone(landed_bucket, moto_endpoint)
-    (info,) = [i for i in zone.list_day(DAYS[0]) if i.name.endswith(".csv")]
-
     def session() -> SqlSession:
         conn = duckdb.connect()
         conn.execute("SET TimeZone = 'UTC'")
@@ -240,14 +249,48 @@ def test_a_csv_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(landed_buck
         return SqlSession(conn)
 
     engine, reader = session(), session()
-    assert _engine_loaded(engine, zone, info, contract, DAYS[0], "raw.raw_orders")
+    loaded = _engine_loaded(engine, zone, info, contract, DAYS[0], "raw.raw_orders")
     source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=zone.read(info))
     frame = with_partition_date(read_landed_files(contract, [source]), DAYS[0])
     reader.append("raw.raw_orders", raw_table(frame, contract))
     query = "SELECT * FROM raw.raw_orders ORDER BY source_line"
     rows = engine.conn.execute(query).fetchall()
-    assert len(rows) == 10
-    assert rows == reader.conn.execute(query).fetchall()
+    return (rows if loaded else None), reader.conn.execute(query).fetchall()
+
+
+def test_a_typed_parquet_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(
+    landed_bucket, moto_endpoint, s3_client
+):
+    """A typed Parquet file on S3: its temporary download is copied as text (the reader's
+    rendering) for the engine's read_parquet; the rows are the reader's."""
+    import datetime as dt
+    import io
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = [dt.datetime(2025, 1, 1, 5, i, tzinfo=dt.UTC) for i in range(5)]
+    table = pa.table(
+        {
+            "order_id": [f"t{i}" for i in range(5)],
+            "order_ts": pa.array(stamps, pa.timestamp("ms", tz="America/New_York")),
+            "amount": pa.array([Decimal("10.50")] * 5, pa.decimal128(10, 2)),
+            "quantity": pa.array(range(1, 6), pa.int32()),
+            "tags": pa.array([["a", "b"]] * 5),
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=2)
+    key = f"landing/orders/date={DAYS[0].isoformat()}/typed.parquet"
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=sink.getvalue())
+    zone = _zone(landed_bucket, moto_endpoint)
+    (info,) = [i for i in zone.list_day(DAYS[0]) if i.name == "typed.parquet"]
+
+    engine, reader = _engine_and_reader_rows(zone, info, load_contract())
+    assert engine is not None
+    assert len(engine) == 5
+    assert engine == reader
 
 
 def test_a_file_name_is_percent_encoded_in_its_uri_as_a_local_files_is(
