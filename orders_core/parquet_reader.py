@@ -250,11 +250,38 @@ def text_table(table: pa.Table) -> pa.Table | None:
     breaks the record, which text alone cannot say)."""
     columns = []
     for column in table.columns:
-        texts, bad = _arrow_to_text(column)
-        if any(bad):
-            return None
-        columns.append(pa.array(texts, pa.string()))
+        array = _arrow_text(column)
+        if array is None:
+            texts, bad = _arrow_to_text(column)
+            if any(bad):
+                return None
+            array = pa.chunked_array([pa.array(texts, pa.string())])
+        columns.append(array)
     return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """:func:`_arrow_to_text`'s texts kept in Arrow, for the kinds whose text
+    :func:`_typed_text` takes from Arrow (a text column as it is, another scalar by
+    Arrow's cast; timestamps, binary and nested values aside), without a Python value
+    each; None for any other column, and for text that is not UTF-8."""
+    column = _readable(column)
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+        column = pa.chunked_array([chunk.dictionary_decode() for chunk in column.chunks], kind)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            column.validate(full=True)  # what converting the values checks: UTF-8
+        except pa.ArrowInvalid:
+            return None
+        return column.cast(pa.string())
+    if pa.types.is_timestamp(kind) or _is_binary(kind) or pa.types.is_nested(kind):
+        return None
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:
