@@ -35,6 +35,7 @@ from orders_core.raw_frame import (
     numbered_names,
     whole,
 )
+from orders_core.timestamp_text import timestamp_text
 
 # parse_error prefix of every record of a file whose money column is an integer.
 INTEGER_MONEY_ERROR = "integer_money_column"
@@ -70,17 +71,6 @@ def _decoded(value: object) -> tuple[object, bool]:
         items = [_decoded(item) for item in value]
         return [item for item, _ in items], any(bad for _, bad in items)
     return value, False
-
-
-def _timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
-    """ISO-8601 text of a timestamp column: no offset when the type has no time zone
-    (cleaning reads such values as UTC), the zone's offset when it has one. A value
-    outside Python's datetime range is rendered by Arrow (e.g. a five-digit year),
-    which cleaning rejects as ``invalid_<column>``."""
-    try:
-        return [None if v is None else v.isoformat() for v in column.to_pylist()]
-    except (OverflowError, ValueError):
-        return pc.cast(column, pa.string()).to_pylist()
 
 
 @functools.cache
@@ -226,7 +216,7 @@ def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return column.to_pylist(), clean
     if pa.types.is_timestamp(kind):
-        return _timestamp_text(column), clean
+        return timestamp_text(column), clean
     if _is_binary(kind):
         pairs = [_decoded(v) for v in column.to_pylist()]
         return [text for text, _ in pairs], [bad for _, bad in pairs]
@@ -432,7 +422,7 @@ def _with_nanoseconds(table: pa.Table, fine: pa.Table | None) -> pa.Table:
         texts = [
             fine_text if keep else coarse_text
             for fine_text, coarse_text, keep in zip(
-                _timestamp_text(exact), _timestamp_text(coarse), kept, strict=True
+                timestamp_text(exact), timestamp_text(coarse), kept, strict=True
             )
         ]
         field = table.schema.field(position).with_type(pa.string())
