@@ -3,31 +3,21 @@
 :func:`python_timestamp_text` is the definition: ``datetime.isoformat()`` of each value
 as pyarrow converts it (no offset for a type without a time zone, the zone's offset
 when it has one, ``.ffffff`` only when there are microseconds). It takes about 5 s per
-million values; :func:`timestamp_text` gives the same text with Arrow's compute kernels
-wherever the two provably agree, and falls back to it elsewhere:
-
-- nanosecond units (pyarrow converts them to pandas Timestamps, which print nanoseconds)
-  and columns with a value within two days of the ends of Python's years 1-9999 (where
-  the conversion may raise and Arrow renders the whole column) are converted in Python;
-- a named zone's local time comes from ``pc.local_timestamp``, which reads the system's
-  time zone files, only when Python's ``zoneinfo`` reads the same file (otherwise
-  Python's answer is used, e.g. when the files come from the ``tzdata`` package);
-- Arrow applies the file's transitions only: after the last one (2037 in a "fat" file,
-  the 2000s in a "slim" one) it keeps that offset, where Python follows the file's
-  footer rule (``EST5EDT,M3.2.0,M11.1.0``: daylight saving time every summer). Values
-  after it take the footer's offset when the rule has no daylight saving time, and
-  Python's conversion, value by value, when it has.
+million values in a named zone. :func:`timestamp_text` gives the same text with Arrow's
+kernels, taking from Python only what the zone decides: the offset of each distinct UTC
+second of the column (a zone's offset changes at whole seconds; pyarrow converts a
+zoned value to the zone's local time as ``utc + offset``), so a day of orders costs at
+most 86,400 conversions, and Arrow never reads a time zone file itself (its files and
+Python's may differ). Nanosecond units (pyarrow converts them to pandas Timestamps,
+which print nanoseconds) and columns with a value within two days of the ends of
+Python's years 1-9999 (where the conversion may raise and Arrow renders the whole
+column) are rendered value by value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import re
-import struct
-import sys
-import zoneinfo
 
 import numpy as np
 import pyarrow as pa
@@ -38,12 +28,6 @@ _SCALE = {"s": 1, "ms": 1_000, "us": 1_000_000}
 # zone's offset moves no value of this window outside it.
 _FIRST_SECOND = -62_135_596_800 + 2 * 86_400
 _END_SECOND = 253_402_300_800 - 2 * 86_400
-# Where Arrow's C++ library reads time zones on Linux (its vendored ``date`` library).
-_ARROW_ZONE_DIR = "/usr/share/zoneinfo"
-_ARROW_UCLIBC_DIR = "/usr/share/zoneinfo/uclibc"
-_TZIF_HEADER = struct.Struct(">4sc15x6l")
-# A POSIX TZ rule with a standard time only (``UTC0``, ``<+0530>-5:30``): a fixed offset.
-_FIXED_RULE = re.compile(r"(<[^>]*>|[A-Za-z]+)[+-]?\d+(:\d+){0,2}")
 
 
 def python_timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
@@ -58,8 +42,8 @@ def python_timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
 
 
 def timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
-    """:func:`python_timestamp_text` of ``column``, computed by Arrow where it provably
-    gives the same text (see the module's docstring)."""
+    """:func:`python_timestamp_text` of ``column``, rendered by Arrow with each distinct
+    second's offset from Python (see the module's docstring)."""
     kind = column.type
     if kind.unit not in _SCALE or len(column) == column.null_count:
         return python_timestamp_text(column)
@@ -69,24 +53,13 @@ def timestamp_text(column: pa.ChunkedArray) -> list[str | None]:
     seconds = utc // scale
     if seconds.min() < _FIRST_SECOND or seconds.max() >= _END_SECOND:
         return python_timestamp_text(column)
-    zone = _Zone.of(kind.tz) if kind.tz else _NO_ZONE
-    if zone is None:
-        return python_timestamp_text(column)
-    offsets = np.full(len(utc), zone.fixed or 0, np.int64)
-    python_rows = np.zeros(len(utc), bool)
-    if zone.last is not None:  # transitions Arrow reads as Python does, up to zone.last
-        before = seconds < zone.last
-        local = pc.local_timestamp(array).cast(pa.int64()).fill_null(0).to_numpy()
-        offsets[before] = (local[before] - utc[before]) // scale
-        if zone.fixed is None:  # the footer's rule has daylight saving time
-            python_rows = ~before
-    python_rows &= array.is_valid().to_numpy(zero_copy_only=False)
-    texts = _text(utc + offsets * scale, scale, offsets, zone.shows_offset, array.is_null())
-    if python_rows.any():
-        rows = np.flatnonzero(python_rows)
-        for row, text in zip(rows, python_timestamp_text(column.take(rows)), strict=True):
-            texts[row] = text
-    return texts
+    offsets = np.zeros(len(utc), np.int64)
+    if kind.tz:
+        distinct, where = np.unique(seconds, return_inverse=True)
+        moments = pa.array(distinct, pa.timestamp("s", tz=kind.tz)).to_pylist()
+        offsets = np.array([int(m.utcoffset().total_seconds()) for m in moments], np.int64)
+        offsets = offsets[where.reshape(-1)]
+    return _text(utc + offsets * scale, scale, offsets, bool(kind.tz), array.is_null())
 
 
 def _text(
@@ -116,91 +89,3 @@ def _offset_text(offset: int) -> str:
     """``+HH:MM`` (``:SS`` when it has seconds) of an offset in seconds, as isoformat."""
     moment = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=offset)))
     return moment.isoformat()[len("2000-01-01T00:00:00") :]
-
-
-class _Zone:
-    """What :func:`timestamp_text` knows of a timestamp type's time zone.
-
-    ``last``: the UTC second of the last transition of the zone's file, before which
-    ``pc.local_timestamp`` gives Python's local time (None: Arrow is not used);
-    ``fixed``: the offset in seconds from then on when it is fixed (None: it is Python's
-    to say, value by value); ``shows_offset``: whether the text ends with one."""
-
-    def __init__(self, last: int | None, fixed: int | None, shows_offset: bool = True) -> None:
-        self.last, self.fixed, self.shows_offset = last, fixed, shows_offset
-
-    @staticmethod
-    @functools.cache
-    def of(name: str) -> _Zone | None:
-        """The zone of a timestamp type named ``name``; None when Arrow and Python may
-        disagree on it (Python then renders every value)."""
-        try:
-            tzinfo = pa.scalar(0, pa.timestamp("s", tz=name)).as_py().tzinfo
-        except (KeyError, ValueError, pa.ArrowException):
-            return None
-        if type(tzinfo) is dt.timezone:  # a fixed offset such as +05:30
-            return _Zone(None, int(tzinfo.utcoffset(None).total_seconds()))
-        if type(tzinfo) is not zoneinfo.ZoneInfo:
-            return None  # e.g. pytz, pyarrow's fallback for a name zoneinfo lacks
-        return _file_zone(tzinfo)
-
-
-_NO_ZONE = _Zone(None, 0, shows_offset=False)
-
-
-def _file_zone(tzinfo: zoneinfo.ZoneInfo) -> _Zone | None:
-    """The zone of a ``zoneinfo`` time zone, when Arrow reads the file Python read."""
-    if not sys.platform.startswith("linux") or os.path.isdir(_ARROW_UCLIBC_DIR):
-        return None
-    found = [os.path.join(d, tzinfo.key) for d in zoneinfo.TZPATH]
-    found = [path for path in found if os.path.isfile(path)]
-    if not found or found[0] != os.path.join(_ARROW_ZONE_DIR, tzinfo.key):
-        return None
-    try:
-        with open(found[0], "rb") as file:
-            tail = _tzif_tail(file.read())
-    except (OSError, struct.error, UnicodeDecodeError):  # unreadable: Python renders
-        return None
-    if tail is None:
-        return None
-    last, rule = tail
-    fixed = None
-    if _FIXED_RULE.fullmatch(rule):
-        after = dt.datetime.fromtimestamp(min(max(last or 0, 0), _END_SECOND), tzinfo)
-        fixed = int(after.utcoffset().total_seconds())
-    if last is None:  # no transition: the rule is the zone
-        return None if fixed is None else _Zone(None, fixed)
-    try:
-        pc.local_timestamp(pa.array([0], pa.timestamp("s", tz=tzinfo.key)))
-    except pa.ArrowException:
-        return None
-    return _Zone(last, fixed)
-
-
-def _tzif_tail(data: bytes) -> tuple[int | None, str] | None:
-    """The last transition (UTC seconds, None when there is none) and the footer rule of
-    a time zone file (RFC 8536, version 2 or later); None for a version 1 file or one
-    with leap seconds (``right/...``), whose reading Arrow and Python may not share."""
-
-    def counts(at: int) -> tuple[bytes, bytes, list[int]]:
-        magic, version, *numbers = _TZIF_HEADER.unpack_from(data, at)
-        return magic, version, numbers
-
-    def block_end(at: int, numbers: list[int], time_size: int) -> int:
-        isut, isstd, leap, times, types, chars = numbers
-        sizes = times * time_size + times + types * 6 + chars + leap * (time_size + 4)
-        return at + _TZIF_HEADER.size + sizes + isstd + isut
-
-    magic, version, numbers = counts(0)
-    if magic != b"TZif" or version == b"\0":
-        return None
-    second = block_end(0, numbers, 4)
-    magic, _, numbers = counts(second)
-    isut, isstd, leap, times, types, chars = numbers
-    if magic != b"TZif" or leap:
-        return None
-    last = None
-    if times:
-        (last,) = struct.unpack_from(">q", data, second + _TZIF_HEADER.size + (times - 1) * 8)
-    footer = data[block_end(second, numbers, 8) :].decode("ascii").strip("\n")
-    return last, footer
