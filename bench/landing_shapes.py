@@ -2,9 +2,10 @@
 
 The memory curve (:mod:`bench.memory_curve`) lands plain CSV, which the engine scans
 itself. This bench lands the same synthetic day (:mod:`bench.synthetic_day`) in the
-other shapes a data team sends (quoted CSV and Excel's CSV UTF-8, which the engine scans
-too; CR files, gzip, JSON Lines with differing keys, typed Parquet, many small files,
-extra e-mail columns, which go through the Python readers), runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own
+other shapes a data team sends (quoted CSV, Excel's CSV UTF-8, gzip, plain JSON Lines,
+extra e-mail columns, text-only Parquet and typed Parquet through its text copy, which
+the engine scans too; CR files, a quoted line break, JSON Lines with differing keys, which
+go through the Python readers), runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own
 child process (:mod:`bench.step_run`), and prints per shape and step the peak resident
 set and seconds, with the day's row counts next to the plain CSV day's (raw, broken,
 cleaned, quarantined): a shape that reads the same rows differently shows it there.
