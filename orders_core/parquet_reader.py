@@ -224,13 +224,36 @@ def _typed_text(column: pa.ChunkedArray) -> tuple[list[str | None], list[bool]]:
         if _is_text_list(kind):
             return _text_list_json(column), clean
         if not holds_binary(kind):  # no bytes to decode: the values' JSON as they are
-            return [json_text(value) for value in column.to_pylist()], clean
-        pairs = [_decoded(v) for v in column.to_pylist()]
+            return [json_text(value) for value in _nested_values(column)], clean
+        pairs = [_decoded(v) for v in _nested_values(column)]
         return [json_text(value) for value, _ in pairs], [bad for _, bad in pairs]
     try:
         return pc.cast(column, pa.string()).to_pylist(), clean
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return [json_text(v) for v in column.to_pylist()], clean
+
+
+def _nested_values(column: pa.ChunkedArray) -> list:
+    """The Python values of a nested column. When a date, time, timestamp or duration in
+    it is beyond Python's types (a list of timestamps holding a year after 9999 or
+    before 1, a duration of more than 999,999,999 days: converting it raised and failed
+    the run), every such value in the column is Arrow's text instead, as a top-level
+    timestamp column beyond Python's years is rendered
+    (:func:`orders_core.timestamp_text.python_timestamp_text`)."""
+    try:
+        return column.to_pylist()
+    except (OverflowError, ValueError):
+        return column.cast(_temporal_as_text(column.type)).to_pylist()
+
+
+def _temporal_as_text(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with every date, time, timestamp or duration type in it made text (a
+    dictionary decoded: its values convert alike)."""
+    if pa.types.is_temporal(kind):
+        return pa.string()
+    if pa.types.is_dictionary(kind):
+        return _temporal_as_text(kind.value_type)
+    return _nested(kind, _temporal_as_text) or kind
 
 
 def text_table(table: pa.Table) -> pa.Table | None:

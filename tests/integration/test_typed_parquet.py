@@ -245,6 +245,41 @@ def test_a_file_over_one_reading_batch_is_copied_in_the_readers_batches(tmp_path
     assert engine == reader
 
 
+AFTER_9999_MS = 253_402_300_800_000 + 86_400_000  # 10000-01-02, in milliseconds
+BEFORE_1_MS = -62_135_596_800_000 - 1
+
+
+@pytest.mark.parametrize(
+    ("column", "text"),
+    [
+        (pa.array([[AFTER_9999_MS, 0]], pa.list_(pa.timestamp("ms"))), "10000-01-02"),
+        (pa.array([[BEFORE_1_MS]], pa.list_(pa.timestamp("ms", tz="UTC"))), "0000-12-31"),
+        (
+            pa.array([[("k", AFTER_9999_MS)]], pa.map_(pa.string(), pa.timestamp("ms"))),
+            "10000-01-02",
+        ),
+        (
+            pa.array([{"d": 3_000_000}], pa.struct([("d", pa.int32())])).cast(
+                pa.struct([("d", pa.date32())])
+            ),
+            "10183-09-21",
+        ),
+        (pa.array([[10**15]], pa.list_(pa.duration("s"))), "1000000000000000"),
+    ],
+)
+def test_a_nested_value_beyond_pythons_types_is_read_and_loaded_as_arrows_text(
+    tmp_path, column, text
+):
+    """A nested date, timestamp or duration Python cannot hold (converting it raised
+    OverflowError, failing the reader's run and the engine's copy alike) is kept as
+    Arrow's text, the same whichever path loads the file."""
+    path = write(tmp_path / "f.parquet", pa.table({"order_id": ["o1"], "valid_until": column}))
+    engine, reader = both_ways(path)
+    extras = raw_columns(CONTRACT).index("extra_columns_json")
+    assert text in reader[0][extras]
+    assert engine == reader
+
+
 def test_raw_orders_loads_typed_parquet_days_in_the_engine(tmp_path, instance):
     """A range of days landed as typed Parquet: the engine loads them (through their plain
     copies) inside the replacing transaction, and raw.raw_orders holds the reader's rows."""
