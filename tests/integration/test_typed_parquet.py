@@ -295,3 +295,32 @@ def test_raw_orders_loads_typed_parquet_days_in_the_engine(tmp_path, instance):
     assert loaded == reader_rows(files, RANGE_ORDER)
     assert len(loaded) == 2 * 12
     assert loads == [("raw.raw_orders", True)] * 4
+
+
+def test_raw_orders_loads_a_day_of_odd_typed_parquet_files_as_the_reader_reads_them(
+    tmp_path, instance
+):
+    """One day of typed Parquet files the engine loads through their copies: a list of
+    timestamps beyond Python's years in one row, extras with quotes and backslashes in
+    some rows and an e-mail address in another row of the same column, a JSON value of
+    a list; raw.raw_orders holds the reader's rows, the e-mail column in
+    pii_extra_columns_json."""
+    landing = tmp_path / "landing"
+    table = typed_orders(4).append_column(
+        "valid_until",
+        pa.array([[AFTER_9999_MS], [0], None, []], pa.list_(pa.timestamp("ms"))),
+    )
+    notes = pa.array(['said "hi"', "back\\slash", "ann@example.org", None])
+    tags = pa.array([["a", 'b"'], [], None, ["c\\"]], pa.list_(pa.string()))
+    files = []
+    for name, extra in (("notes.parquet", ("note", notes)), ("tags.parquet", ("tags", tags))):
+        buffer = io.BytesIO()
+        pq.write_table(table.append_column(*extra), buffer, row_group_size=3)
+        files.append((DAY, land(landing, DAY, name, buffer.getvalue())))
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, [DAY], "load_plain_parquet")
+    assert loaded == reader_rows(files, RANGE_ORDER)
+    assert loads == [("raw.raw_orders", True)] * 2
+    columns = raw_columns(CONTRACT)
+    pii = [row[columns.index("pii_extra_columns_json")] for row in loaded]
+    assert '"note": "said \\"hi\\""' in pii[0]
+    assert "10000-01-02" in loaded[0][columns.index("extra_columns_json")]
