@@ -105,8 +105,8 @@ def raw_orders_range_with_loads(tmp_path, instance, days, load: str) -> tuple[li
     loads: list[tuple[str, bool]] = []
     real = getattr(SqlSession, load)
 
-    def spy(self, table, path, *args):
-        loads.append((table, result := real(self, table, path, *args)))
+    def spy(self, table, path, *args, **kwargs):  # load_plain_csv takes skip=
+        loads.append((table, result := real(self, table, path, *args, **kwargs)))
         return result
 
     with pytest.MonkeyPatch.context() as patch:
