@@ -191,7 +191,7 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
 
 def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instance):
     """A range of days landed as Parquet: text-only files go through the engine inside
-    the replacing transaction, a typed one is the reader's at once, one that looks plain
+    the replacing transaction, a typed one through its plain copy, one that looks plain
     but holds text that is not UTF-8 is refused there and read by the reader after the
     rollback. raw.raw_orders then holds exactly the reader's rows, and the engine loaded
     the text files."""
