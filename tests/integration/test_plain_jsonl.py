@@ -18,7 +18,7 @@ from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import land, order_rows
 from tests.support.raw_rows import (
     RANGE_ORDER,
-    engine_rows,
+    both_ways,
     raw_orders_range_with_loads,
     reader_rows,
 )
@@ -28,10 +28,6 @@ DAY = dt.date(2025, 1, 2)
 JSONL_NAMES = (".jsonl", ".ndjson", ".json")
 
 
-def both_ways(path: Path) -> tuple[list | None, list]:
-    return engine_rows(path, "jsonl", DAY), reader_rows([(DAY, path)], "ORDER BY source_line")
-
-
 def jsonl(records: list[dict]) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in records).encode()
 
@@ -39,7 +35,7 @@ def jsonl(records: list[dict]) -> bytes:
 def test_an_export_of_orders_is_plain_and_loads_the_readers_rows(tmp_path):
     path = tmp_path / "orders.jsonl"
     path.write_bytes(jsonl(order_rows(50, DAY)))
-    engine, reader = both_ways(path)
+    engine, reader = both_ways(path, "jsonl", DAY)
     assert engine is not None
     assert engine == reader
     assert len(engine) == 50
@@ -56,7 +52,7 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
             continue
         path = tmp_path / landed.name
         path.write_bytes(landed.data)
-        engine, reader = both_ways(path)
+        engine, reader = both_ways(path, "jsonl", DAY)
         if engine is not None:
             assert engine == reader, case.name
 
@@ -118,7 +114,7 @@ def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, second_
     path.write_bytes(b'{"order_id": "o1", "amount": "1"}\n' + second_line + b"\n")
     with path.open("rb") as handle:
         assert plain_jsonl_header(handle, CONTRACT) == ["order_id", "amount"]
-    engine, reader = both_ways(path)
+    engine, reader = both_ways(path, "jsonl", DAY)
     assert engine is None
     assert len(reader) == (2 if second_line.strip() else 1)  # a line of spaces is blank
 
@@ -216,7 +212,7 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
             lines.append(_line(rng, record))
         path = tmp_path / f"f{n}.jsonl"
         path.write_bytes(("\n".join(lines) + rng.choice(["\n", ""])).encode())
-        engine, reader = both_ways(path)
+        engine, reader = both_ways(path, "jsonl", DAY)
         if engine is not None:
             loaded += 1
             numbers += any(f"<{token}>" in str(r) for r in records for token in NUMBERS)

@@ -21,7 +21,8 @@ from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import land, order_rows
 from tests.support.raw_rows import (
     RANGE_ORDER,
-    engine_rows,
+    both_ways,
+    parquet_file,
     raw_orders_range_with_loads,
     reader_rows,
 )
@@ -30,18 +31,11 @@ CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
 
 
-def both_ways(path: Path) -> tuple[list | None, list]:
-    return engine_rows(path, "parquet", DAY), reader_rows([(DAY, path)], "ORDER BY source_line")
-
-
-def write(path: Path, table: pa.Table, **options) -> Path:
-    pq.write_table(table, path, **options)
-    return path
-
-
 def test_an_export_of_orders_as_text_is_plain_and_loads_the_readers_rows(tmp_path):
     table = pa.Table.from_pylist(order_rows(50, DAY))
-    engine, reader = both_ways(write(tmp_path / "o.parquet", table, row_group_size=7))
+    engine, reader = both_ways(
+        parquet_file(tmp_path / "o.parquet", table, row_group_size=7), "parquet", DAY
+    )
     assert engine is not None
     assert engine == reader
     assert len(engine) == 50
@@ -58,7 +52,7 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
             continue
         path = tmp_path / landed.name
         path.write_bytes(landed.data)
-        engine, reader = both_ways(path)
+        engine, reader = both_ways(path, "parquet", DAY)
         if engine is not None:
             assert engine == reader, case.name
 
@@ -95,14 +89,14 @@ def _invalid_utf8() -> pa.Array:
     ],
 )
 def test_only_text_columns_with_plain_names_are_the_engines(tmp_path, columns, plain):
-    path = write(tmp_path / "f.parquet", pa.table(columns))
+    path = parquet_file(tmp_path / "f.parquet", pa.table(columns))
     with path.open("rb") as handle:
         assert (plain_parquet_header(handle, CONTRACT) is not None) is plain
 
 
 def test_a_repeated_column_name_is_left_to_the_reader(tmp_path):
     table = pa.Table.from_arrays([pa.array(["o1"]), pa.array(["o2"])], ["order_id", "order_id"])
-    path = write(tmp_path / "f.parquet", table)
+    path = parquet_file(tmp_path / "f.parquet", table)
     with path.open("rb") as handle:
         assert plain_parquet_header(handle, CONTRACT) is None
 
@@ -118,18 +112,18 @@ def test_a_repeated_column_name_is_left_to_the_reader(tmp_path):
     ],
 )
 def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, columns):
-    path = write(tmp_path / "f.parquet", pa.table(columns))
+    path = parquet_file(tmp_path / "f.parquet", pa.table(columns))
     with path.open("rb") as handle:
         assert plain_parquet_header(handle, CONTRACT) is not None
-    engine, reader = both_ways(path)
+    engine, reader = both_ways(path, "parquet", DAY)
     assert engine is None
     assert len(reader) == 2
 
 
 def test_quotes_and_backslashes_in_extra_values_are_escaped_as_the_reader_does(tmp_path):
     promo = ['say "hi"', "C:\\temp\\", '\\"', '["x", "y"]', "plain"]
-    path = write(tmp_path / "f.parquet", pa.table({"order_id": ["o"] * 5, "promo": promo}))
-    engine, reader = both_ways(path)
+    path = parquet_file(tmp_path / "f.parquet", pa.table({"order_id": ["o"] * 5, "promo": promo}))
+    engine, reader = both_ways(path, "parquet", DAY)
     assert engine is not None
     assert engine == reader
     extras = raw_columns(CONTRACT).index("extra_columns_json")
@@ -177,12 +171,12 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
             kind = rng.choice([pa.string(), pa.large_string()])
             column = pa.array(values, kind)
             columns.append(column.dictionary_encode() if rng.random() < 0.3 else column)
-        path = write(
+        path = parquet_file(
             tmp_path / f"f{n}.parquet",
             pa.Table.from_arrays(columns, names),
             row_group_size=rng.choice([1, 2, 1000]),
         )
-        engine, reader = both_ways(path)
+        engine, reader = both_ways(path, "parquet", DAY)
         if engine is not None:
             loaded += 1
             assert engine == reader, n

@@ -21,7 +21,8 @@ from orders_core.sql.cleaning import raw_columns
 from tests.support.order_fixtures import land, order_rows
 from tests.support.raw_rows import (
     RANGE_ORDER,
-    engine_rows,
+    both_ways,
+    parquet_file,
     raw_orders_range_with_loads,
     reader_rows,
 )
@@ -29,15 +30,6 @@ from tests.support.raw_rows import (
 CONTRACT = load_contract()
 DAY = dt.date(2025, 1, 2)
 UTC = dt.UTC
-
-
-def both_ways(path: Path) -> tuple[list | None, list]:
-    return engine_rows(path, "parquet", DAY), reader_rows([(DAY, path)], "ORDER BY source_line")
-
-
-def write(path: Path, table: pa.Table, **options) -> Path:
-    pq.write_table(table, path, **options)
-    return path
 
 
 def typed_orders(n: int, day: dt.date = DAY, zone: str | None = "UTC") -> pa.Table:
@@ -66,11 +58,11 @@ def typed_orders(n: int, day: dt.date = DAY, zone: str | None = "UTC") -> pa.Tab
 @pytest.mark.parametrize("zone", [None, "UTC", "America/New_York", "+05:30", "Mars/Olympus"])
 def test_an_export_of_typed_orders_loads_the_readers_rows(tmp_path, zone):
     table = typed_orders(40, zone=zone)
-    path = write(tmp_path / "o.parquet", table, row_group_size=7)
+    path = parquet_file(tmp_path / "o.parquet", table, row_group_size=7)
     with path.open("rb") as handle:
         assert plain_parquet_header(handle, CONTRACT) is None
         assert renderable_parquet_header(handle, CONTRACT) == table.column_names
-    engine, reader = both_ways(path)
+    engine, reader = both_ways(path, "parquet", DAY)
     assert engine is not None
     assert engine == reader
     assert len(engine) == 40
@@ -78,7 +70,7 @@ def test_an_export_of_typed_orders_loads_the_readers_rows(tmp_path, zone):
 
 def _int96(tmp_path: Path) -> Path:
     table = pa.table({"order_id": ["o1"], "order_ts": pa.array([dt.datetime(2025, 1, 2)])})
-    return write(tmp_path / "f.parquet", table, use_deprecated_int96_timestamps=True)
+    return parquet_file(tmp_path / "f.parquet", table, use_deprecated_int96_timestamps=True)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +90,7 @@ def _int96(tmp_path: Path) -> Path:
     ],
 )
 def test_only_typed_files_the_reader_reads_as_text_are_copied(tmp_path, columns, renderable):
-    path = write(tmp_path / "f.parquet", pa.table(columns))
+    path = parquet_file(tmp_path / "f.parquet", pa.table(columns))
     with path.open("rb") as handle:
         assert (renderable_parquet_header(handle, CONTRACT) is not None) is renderable
         assert text_copy(handle, CONTRACT, io.BytesIO()) is renderable
@@ -114,11 +106,11 @@ def test_text_that_is_not_utf8_stops_the_copy_and_the_reader_reads_the_file(tmp_
     offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]))
     invalid = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"o1\xff\xfe")])
     invalid = invalid.dictionary_encode() if encoded else invalid
-    path = write(tmp_path / "f.parquet", pa.table({"order_id": invalid, "quantity": [1, 2]}))
+    path = parquet_file(tmp_path / "f.parquet", pa.table({"order_id": invalid, "quantity": [1, 2]}))
     with path.open("rb") as handle:
         assert renderable_parquet_header(handle, CONTRACT) is not None
         assert not text_copy(handle, CONTRACT, io.BytesIO())
-    engine, reader = both_ways(path)
+    engine, reader = both_ways(path, "parquet", DAY)
     assert engine is None
     assert len(reader) == 2
     parse_error = raw_columns(CONTRACT).index("parse_error")
@@ -214,12 +206,12 @@ def test_the_engine_loads_only_typed_files_it_reads_as_the_reader_does(tmp_path,
         names = rng.choice(NAMES)
         rows = rng.choice([1, 5, 12])
         columns = [_draw(rng, rows) for _ in names]
-        path = write(
+        path = parquet_file(
             tmp_path / f"f{n}.parquet",
             pa.Table.from_arrays(columns, names),
             row_group_size=rng.choice([1, 4, 1000]),
         )
-        engine, reader = both_ways(path)
+        engine, reader = both_ways(path, "parquet", DAY)
         if engine is not None:
             loaded += 1
             assert engine == reader, (n, [str(c.type) for c in columns])
@@ -239,8 +231,8 @@ def test_a_file_over_one_reading_batch_is_copied_in_the_readers_batches(tmp_path
             "order_ts": pa.array(millis, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
         }
     )
-    path = write(tmp_path / "f.parquet", table, row_group_size=3)
-    engine, reader = both_ways(path)
+    path = parquet_file(tmp_path / "f.parquet", table, row_group_size=3)
+    engine, reader = both_ways(path, "parquet", DAY)
     assert engine is not None
     assert engine == reader
 
@@ -273,8 +265,10 @@ def test_a_nested_value_beyond_pythons_types_is_read_and_loaded_as_arrows_text(
     """A nested date, timestamp or duration Python cannot hold (converting it raised
     OverflowError, failing the reader's run and the engine's copy alike) is kept as
     Arrow's text, the same whichever path loads the file."""
-    path = write(tmp_path / "f.parquet", pa.table({"order_id": ["o1"], "valid_until": column}))
-    engine, reader = both_ways(path)
+    path = parquet_file(
+        tmp_path / "f.parquet", pa.table({"order_id": ["o1"], "valid_until": column})
+    )
+    engine, reader = both_ways(path, "parquet", DAY)
     extras = raw_columns(CONTRACT).index("extra_columns_json")
     assert text in reader[0][extras]
     assert engine == reader

@@ -90,6 +90,19 @@ def engine_rows(path, fmt: str, day) -> list | None:
     return rows
 
 
+def both_ways(path, fmt: str, day) -> tuple[list | None, list]:
+    """:func:`engine_rows` and :func:`reader_rows` of one landed file of ``day``."""
+    return engine_rows(path, fmt, day), reader_rows([(day, path)], "ORDER BY source_line")
+
+
+def parquet_file(path, table, **options):
+    """``table`` written as a Parquet file at ``path`` (``pq.write_table`` options); the path."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, **options)
+    return path
+
+
 def raw_orders_range_with_loads(tmp_path, instance, days, load: str) -> tuple[list, list]:
     """Run raw_orders over ``days`` (landed under ``tmp_path / "landing"``) as one range
     run, watching ``SqlSession.<load>``: the rows of raw.raw_orders (by day, file and line)
