@@ -301,7 +301,8 @@ def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Itera
     """The tables :func:`parquet_batches` renders a file in (a file of INT96 timestamps
     aside): the whole file when it has at most ``batch_rows`` rows, else ``batch_rows``
     at a time. The cut matters: a timestamp column holding a value outside Python's
-    datetime range is rendered by Arrow for the whole table (:func:`_timestamp_text`)."""
+    datetime range is rendered by Arrow for the whole table
+    (:func:`orders_core.timestamp_text.timestamp_text`)."""
     batch_rows = batch_rows or BATCH_ROWS
     if parquet.metadata.num_rows <= batch_rows:
         yield parquet.read()

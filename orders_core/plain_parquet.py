@@ -19,8 +19,9 @@ In the engine, before it inserts a row (``SqlSession.load_plain_parquet``): no r
 values may add up to a quarter of the record size limit (the reader breaks a record over
 the limit; under a quarter, in bytes, it cannot be over), and every extra value must be
 printable ASCII, with a quote or backslash only where it holds no ``@`` (the engine
-escapes them as ``json.dumps`` does; its e-mail search is for unquoted text). Text that is not UTF-8 makes the engine's scan fail (the reader keeps it
-escaped and breaks the record): the file is then left to the reader, as is any other.
+escapes them as ``json.dumps`` does; its e-mail search is for unquoted text). Text
+that is not UTF-8 makes the engine's scan fail (the reader keeps it escaped and breaks
+the record): the file is then left to the reader, as is any other.
 Each row's ``source_line`` is its row number in the file plus one (the engine's
 ``file_row_number``), as the reader numbers rows.
 
