@@ -77,7 +77,9 @@ MAX_REFUSED_NAMES = 10
 # the engine's limit gives up for the rest of the session (SqlSession.reserve_memory): its
 # first-use imports and what reading leaves allocated, 104 -> 215 MiB warm and 263 MiB
 # after one file of 1M quoted CSV orders (peak 274). A day of 4M such orders in one file
-# took raw_orders to 978-1,030 MiB without it (bench/RESULTS.md, session 24).
+# took raw_orders to 978-1,030 MiB without it (bench/RESULTS.md, session 24). A typed
+# Parquet file's text copy (the reader's rendering, plain_parquet.text_copy) reserves it
+# too.
 READER_MEMORY = 160 * 1024 * 1024
 
 
@@ -320,7 +322,12 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
         with landing.stream(info) as landed:
             if plain_parquet_header(landed, contract) is not None:
                 return True
-            return renderable_parquet_header(landed, contract) is not None
+            if renderable_parquet_header(landed, contract) is None:
+                return False
+        # Its text copy is made beside the engine's loads (_checked_ahead) by the
+        # reader's rendering, whose memory the engine's limit must leave room for.
+        session.reserve_memory(READER_MEMORY)
+        return True
     with _landed_text(landing, info) as text:
         return _plain_head(text, contract, fmt) is not None
 
@@ -329,6 +336,8 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     """Append one landed file to the session table: a plain CSV, JSON Lines or Parquet
     file (gzip or remote ones through a temporary copy) by the engine's own scan, any other (or one
     the scan refuses) by the lossless reader."""
+    if file_format(info.name) == "parquet":  # a typed file's text copy (or the reader)
+        session.reserve_memory(READER_MEMORY)
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     session.reserve_memory(READER_MEMORY)

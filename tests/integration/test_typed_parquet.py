@@ -318,3 +318,29 @@ def test_raw_orders_loads_a_day_of_odd_typed_parquet_files_as_the_reader_reads_t
     pii = [row[columns.index("pii_extra_columns_json")] for row in loaded]
     assert '"note": "said \\"hi\\""' in pii[0]
     assert "10000-01-02" in loaded[0][columns.index("extra_columns_json")]
+
+
+def test_a_typed_file_makes_the_engine_leave_room_for_its_text_copy(
+    tmp_path, instance, monkeypatch
+):
+    """The copy renders values in Python beside the engine's loads: the engine's memory
+    limit is lowered for it (``SqlSession.reserve_memory``), as for the reader. A 4M-order
+    day peaked at 998-1,005 MiB without it, 863-876 MiB with it (bench/RESULTS.md)."""
+    from resources.warehouse import SqlSession
+
+    reserved: list[int] = []
+    real = SqlSession.reserve_memory
+
+    def spy(self, reserve):
+        reserved.append(reserve)
+        return real(self, reserve)
+
+    monkeypatch.setattr(SqlSession, "reserve_memory", spy)
+    landing = tmp_path / "landing"
+    buffer = io.BytesIO()
+    pq.write_table(typed_orders(6, DAY), buffer)
+    land(landing, DAY, "typed.parquet", buffer.getvalue())
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, [DAY], "load_plain_parquet")
+    assert loads == [("raw.raw_orders", True)]
+    assert len(loaded) == 6
+    assert reserved
