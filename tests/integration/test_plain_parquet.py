@@ -22,6 +22,7 @@ from tests.support.order_fixtures import land, order_rows
 from tests.support.raw_rows import (
     RANGE_ORDER,
     both_ways,
+    invalid_utf8_text,
     parquet_file,
     raw_orders_range_with_loads,
     reader_rows,
@@ -55,12 +56,6 @@ def test_every_corpus_file_is_either_identical_or_left_to_the_reader(tmp_path, c
         engine, reader = both_ways(path, "parquet", DAY)
         if engine is not None:
             assert engine == reader, case.name
-
-
-def _invalid_utf8() -> pa.Array:
-    """A text column holding bytes that are not UTF-8 (not every writer checks)."""
-    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]))
-    return pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"o1\xff\xfe")])
 
 
 @pytest.mark.parametrize(
@@ -104,7 +99,7 @@ def test_a_repeated_column_name_is_left_to_the_reader(tmp_path):
 @pytest.mark.parametrize(
     "columns",
     [
-        {"order_id": _invalid_utf8()},  # the reader escapes it and breaks the record
+        {"order_id": invalid_utf8_text()},  # the reader escapes it and breaks the record
         {"order_id": pa.array(["o1", "9" * 20_000])},  # may be a record over the limit
         {"order_id": pa.array(["o1", "o2"]), "promo": pa.array(["a", "café"])},  # extra, escaped
         # a quote beside an "@": the engine's e-mail search is for text without quotes
@@ -195,7 +190,7 @@ def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instan
     for day in days:
         typed = pa.Table.from_pylist(order_rows(3, day, prefix="t-"))
         typed = typed.set_column(5, "quantity", pa.array([1, 2, 3]))
-        invalid = pa.table({"order_id": _invalid_utf8(), "amount": pa.array(["1", "2"])})
+        invalid = pa.table({"order_id": invalid_utf8_text(), "amount": pa.array(["1", "2"])})
         tables = {
             "good.parquet": pa.Table.from_pylist(order_rows(5, day, prefix="g-")),
             "typed.parquet": typed,

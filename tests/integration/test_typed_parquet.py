@@ -22,6 +22,7 @@ from tests.support.order_fixtures import land, order_rows
 from tests.support.raw_rows import (
     RANGE_ORDER,
     both_ways,
+    invalid_utf8_text,
     parquet_file,
     raw_orders_range_with_loads,
     reader_rows,
@@ -103,8 +104,7 @@ def test_int96_timestamps_are_left_to_the_reader(tmp_path):
 
 @pytest.mark.parametrize("encoded", [False, True])
 def test_text_that_is_not_utf8_stops_the_copy_and_the_reader_reads_the_file(tmp_path, encoded):
-    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]))
-    invalid = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"o1\xff\xfe")])
+    invalid = invalid_utf8_text()
     invalid = invalid.dictionary_encode() if encoded else invalid
     path = parquet_file(tmp_path / "f.parquet", pa.table({"order_id": invalid, "quantity": [1, 2]}))
     with path.open("rb") as handle:

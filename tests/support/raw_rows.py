@@ -103,6 +103,15 @@ def parquet_file(path, table, **options):
     return path
 
 
+def invalid_utf8_text():
+    """A Parquet text column (Arrow ``string``) of two values, ``o1`` and two bytes that
+    are not UTF-8: not every writer checks."""
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]))
+    return pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"o1\xff\xfe")])
+
+
 def raw_orders_range_with_loads(tmp_path, instance, days, load: str) -> tuple[list, list]:
     """Run raw_orders over ``days`` (landed under ``tmp_path / "landing"``) as one range
     run, watching ``SqlSession.<load>``: the rows of raw.raw_orders (by day, file and line)
