@@ -298,13 +298,14 @@ def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
 
 
 def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:
-    """The tables :func:`parquet_batches` renders a file in (a file of INT96 timestamps
-    aside): the whole file when it has at most ``batch_rows`` rows, else ``batch_rows``
-    at a time. The cut matters: a timestamp column holding a value outside Python's
-    datetime range is rendered by Arrow for the whole table
-    (:func:`orders_core.timestamp_text.timestamp_text`)."""
+    """The tables :func:`parquet_batches` renders a file in, and
+    :func:`orders_core.plain_parquet.text_copy` copies it in: the whole file when it has
+    at most ``batch_rows`` rows, else ``batch_rows`` at a time. The cut matters: a
+    timestamp column holding a value outside Python's datetime range is rendered by
+    Arrow for the whole table (:func:`orders_core.timestamp_text.timestamp_text`)."""
     batch_rows = batch_rows or BATCH_ROWS
     if parquet.metadata.num_rows <= batch_rows:
+        # ParquetFile, not read_table: the dataset API refuses repeated column names.
         yield parquet.read()
         return
     for batch in parquet.iter_batches(batch_size=batch_rows):
@@ -390,18 +391,14 @@ def parquet_batches(
         parquet = pq.ParquetFile(opened, coerce_int96_timestamp_unit="us")
         nanos = _nanosecond_file(opened, parquet)
         header = bounded_header(parquet.schema_arrow.names)
-        if parquet.metadata.num_rows <= batch_rows:
-            # ParquetFile, not read_table: the dataset API refuses repeated column names.
-            table = _with_nanoseconds(parquet.read(), nanos.read() if nanos else None)
-            yield _parquet_frame(contract, source, header, table, 0, None)
-            return
-        file_errors, pii_cells = _whole_file_facts(contract, header, parquet, batch_rows)
+        whole_file = None  # one table: _parquet_frame reads the facts off it
+        if parquet.metadata.num_rows > batch_rows:
+            whole_file = _whole_file_facts(contract, header, parquet, batch_rows)
         offset = 0
-        fine = nanos.iter_batches(batch_size=batch_rows) if nanos else None
-        for batch in parquet.iter_batches(batch_size=batch_rows):
-            exact = pa.Table.from_batches([next(fine)]) if fine else None
-            table = _with_nanoseconds(pa.Table.from_batches([batch]), exact)
-            yield _parquet_frame(contract, source, header, table, offset, (file_errors, pii_cells))
+        fine = file_tables(nanos, batch_rows) if nanos else None
+        for table in file_tables(parquet, batch_rows):
+            table = _with_nanoseconds(table, next(fine) if fine else None)
+            yield _parquet_frame(contract, source, header, table, offset, whole_file)
             offset += table.num_rows
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         # UnicodeDecodeError: a column name that is not UTF-8 (pyarrow decodes names)
