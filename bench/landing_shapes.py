@@ -3,12 +3,13 @@
 The memory curve (:mod:`bench.memory_curve`) lands plain CSV, which the engine scans
 itself. This bench lands the same synthetic day (:mod:`bench.synthetic_day`) in the
 other shapes a data team sends (quoted CSV, Excel's CSV UTF-8, gzip, plain JSON Lines,
-extra e-mail columns, text-only Parquet and typed Parquet through its text copy, which
-the engine scans too; CR files, a quoted line break, JSON Lines with differing keys, which
-go through the Python readers), runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own
-child process (:mod:`bench.step_run`), and prints per shape and step the peak resident
-set and seconds, with the day's row counts next to the plain CSV day's (raw, broken,
-cleaned, quarantined): a shape that reads the same rows differently shows it there.
+JSON Lines leaving out null values as Spark writes them, extra e-mail columns, text-only
+Parquet and typed Parquet through its text copy, which the engine scans too; CR files, a
+quoted line break, JSON Lines with nested values, which go through the Python readers),
+runs ``raw_orders`` (and, with ``--steps``, the later steps) each in its own child
+process (:mod:`bench.step_run`), and prints per shape and step the peak resident set and
+seconds, with the day's row counts next to the plain CSV day's (raw, broken, cleaned,
+quarantined): a shape that reads the same rows differently shows it there.
 
     python -m bench.landing_shapes --orders 1000000 --shapes quoted jsonl-varied
     python -m bench.landing_shapes --orders 1000000 --shapes quoted --steps raw_orders clean_orders
@@ -85,6 +86,20 @@ def _jsonl_varied(base: Path, target: Path, compress: bool = False) -> None:
             if record["quantity"]:
                 record["quantity"] = int(record["quantity"])
             out.write(json.dumps(record) + "\n")
+
+
+def _jsonl_sparse(base: Path, target: Path) -> None:
+    """JSON Lines as Spark writes them: flat, every value a string, a null value's key left
+    out (an empty CSV field, and the region of every fifth record, the first's included),
+    so lines name different keys and the first line not all of them."""
+    import csv
+
+    with open(base, newline="") as src, open(target, "w") as out:
+        for i, row in enumerate(csv.DictReader(src)):
+            record = {key: value for key, value in row.items() if value}
+            if i % 5 == 0:
+                record.pop("region", None)
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
 def _parquet(base: Path, target: Path, row_group: int | None) -> None:
@@ -186,6 +201,8 @@ def write_shape(shape: str, orders: int) -> Path:
                 f" FROM read_csv('{base}', all_varchar = true)) TO"
                 f" '{folder / 'part-000.jsonl'}' (FORMAT json)"
             )
+    elif shape == "jsonl-sparse":
+        _jsonl_sparse(base, folder / "part-000.jsonl")
     elif shape in ("jsonl-varied", "jsonl-varied-gz"):
         gz = shape.endswith("-gz")
         _jsonl_varied(base, folder / ("part-000.jsonl" + (".gz" if gz else "")), compress=gz)

@@ -146,6 +146,14 @@ class _FileRows:
     emails: dict[int, bool]
 
 
+# The lines of a JSON Lines file (the path bound), each one text as it landed: no
+# quote or escape character, and a delimiter no plain file holds (orders_core.plain_jsonl).
+JSONL_LINES = (
+    "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,"
+    " delim = '\x01', quote = '', escape = '', new_line = '\\n', strict_mode = true)"
+)
+
+
 class SqlSession:
     """One connection to the warehouse engine, for the steps that move rows in SQL.
 
@@ -318,28 +326,28 @@ class SqlSession:
         from orders_core.landed_text import MAX_RECORD_BYTES
         from orders_core.plain_jsonl import json_path, line_pattern, token_pattern
 
-        lines = (
-            "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,"
-            " delim = '\x01', quote = '', escape = '', new_line = '\\n', strict_mode = true)"
-        )
         pattern = line_pattern(keys).replace("'", "''")
         paths = ", ".join("'" + json_path(key).replace("'", "''") + "'" for key in keys)
         # One parse of the line for every string, one for the values' types: a value that
-        # is not a string or null is taken as its token, from the line.
+        # is not a string or null is taken as its token, from the line; a key the line
+        # leaves out is NULL, as the reader reads it.
         values = f"json_extract_string(line, [{paths}]) AS v, json_type(line, [{paths}]) AS t"
         tokens = [token_pattern(key).replace("'", "''") for key in keys]
         positions = [
-            f"CASE WHEN t[{i}] IN ('VARCHAR', 'NULL') THEN v[{i}]"
+            f"CASE WHEN t[{i}] IS NULL OR t[{i}] IN ('VARCHAR', 'NULL') THEN v[{i}]"
             f" ELSE regexp_extract(line, '{token}', 1) END"
             for i, token in enumerate(tokens, start=1)
         ]
+        # A line naming a key twice (the reader numbers the second) names more keys than
+        # it has values for: json_type counts each key of the header once.
         plain = (
             f"coalesce(bool_and(line IS NOT NULL AND strlen(line) <= {MAX_RECORD_BYTES:d}"
-            f" AND regexp_full_match(line, '{pattern}')), true)"
+            f" AND regexp_full_match(line, '{pattern}')"
+            " AND len(json_keys(line)) = list_count(t)), true)"
         )
         try:  # an interrupted statement raises WarehouseInterrupted: no refusal, no reader
             self._restore_threads()
-            scan = f"(SELECT line, {values} FROM {lines})"  # noqa: S608 (generated paths)
+            scan = f"(SELECT line, {values} FROM {JSONL_LINES})"  # noqa: S608 (generated paths)
             emails = self._checked_values(scan, path, positions, extras, plain)
             if emails is None:
                 return False
@@ -347,13 +355,41 @@ class SqlSession:
             self._insert_file(
                 _FileRows(table, path, keys, lineage, extras, emails),
                 positions,
-                f"(SELECT row_number() OVER () AS n, line, {values} FROM {lines})",  # noqa: S608
+                f"(SELECT row_number() OVER () AS n, line, {values} FROM {JSONL_LINES})",  # noqa: S608
                 "n",
                 empty_is_null=False,
             )
         except duckdb.Error:
             return False
         return True
+
+    def jsonl_keys(self, path: str) -> set[str] | None:
+        """Every key a JSON Lines file's lines name, when each line is a flat object of
+        plain keys (``plain_jsonl.line_pattern(None)``) within the record size limit, and
+        there are at most ``plain_jsonl.MAX_KEYS`` of them; else None. One scan on the
+        engine's threads; a key named twice in a line is left to the load's check."""
+        from orders_core.landed_text import MAX_RECORD_BYTES
+        from orders_core.plain_jsonl import MAX_KEYS, line_pattern
+
+        pattern = line_pattern(None).replace("'", "''")
+        # A line the engine may not load names the key NULL, which no line can.
+        keys = (
+            f"CASE WHEN strlen(line) <= {MAX_RECORD_BYTES:d} AND regexp_full_match(line,"
+            f" '{pattern}') AND len(k) <= {MAX_KEYS:d} THEN k ELSE [NULL]::VARCHAR[] END"
+        )
+        try:
+            self._restore_threads()
+            with engine_interrupts():
+                found = self.conn.execute(
+                    f"SELECT DISTINCT unnest({keys}) FROM"  # noqa: S608 (generated pattern)
+                    f" (SELECT line, json_keys(line) AS k FROM {JSONL_LINES})"
+                    f" LIMIT {MAX_KEYS + 2:d}",
+                    [path],
+                ).fetchall()
+        except duckdb.Error:
+            return None
+        names = {key for (key,) in found}
+        return None if None in names or len(names) > MAX_KEYS else names
 
     def load_plain_parquet(
         self,

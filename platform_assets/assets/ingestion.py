@@ -31,7 +31,12 @@ from orders_core.landing_formats import display_name, file_format, unreadable_me
 from orders_core.parquet_reader import parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_head, plain_header, read_head
-from orders_core.plain_jsonl import plain_jsonl_first_line, plain_jsonl_header
+from orders_core.plain_jsonl import (
+    keys_in_order,
+    plain_jsonl_first_line,
+    plain_jsonl_header,
+    plain_keys,
+)
 from orders_core.plain_parquet import (
     plain_parquet_header,
     renderable_parquet_header,
@@ -484,20 +489,35 @@ def _load_checked(session, info, contract, day, target, local, header) -> bool:
         return False
     _, path = local
     fmt = file_format(info.name)
-    cells = header.cells if fmt == "csv" else header  # CSV: its cells after blank lines
-    lineage = {
-        "source_file": info.uri,
-        "source_format": fmt,
-        "file_header": json.dumps(cells),
-        "partition_date": day,
-    }
-    extras = [
-        (index, key, names_email(cells[index])) for index, key in extra_columns(contract, cells)
-    ]
-    if fmt == "csv":
-        return session.load_plain_csv(target, path, cells, lineage, extras, skip=header.skip)
-    load = session.load_plain_jsonl if fmt == "jsonl" else session.load_plain_parquet
-    return load(target, path, cells, lineage, extras)
+
+    def load(cells: list[str], **options) -> bool:
+        lineage = {
+            "source_file": info.uri,
+            "source_format": fmt,
+            "file_header": json.dumps(cells),
+            "partition_date": day,
+        }
+        extras = [(i, key, names_email(cells[i])) for i, key in extra_columns(contract, cells)]
+        engine_load = {
+            "csv": session.load_plain_csv,
+            "jsonl": session.load_plain_jsonl,
+            "parquet": session.load_plain_parquet,
+        }[fmt]
+        return engine_load(target, path, cells, lineage, extras, **options)
+
+    if fmt == "csv":  # its cells after the blank lines it skips
+        return load(header.cells, skip=header.skip)
+    if fmt == "parquet":
+        return load(header)
+    if load(header):
+        return True
+    # Lines that leave out keys (an export dropping its null values) may name a key the
+    # first line does not: the file's header is then every key, in order of appearance.
+    keys = session.jsonl_keys(path)
+    if keys is None or keys <= set(header):
+        return False
+    ordered = keys_in_order(local[0], header, keys)
+    return plain_keys(ordered, contract) and load(ordered)
 
 
 @contextmanager

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import json
 import random
 from pathlib import Path
 
 import pytest
 
+from orders_core import plain_jsonl
 from orders_core.contract import load_contract
 from orders_core.plain_jsonl import MAX_KEYS, plain_jsonl_first_line, plain_jsonl_header
 from tests.support.bad_inputs import corpus
@@ -94,9 +96,11 @@ def test_files_the_engine_may_not_load_are_refused_before_any_sql(tmp_path, text
         b'{"order_id": "o2", "amount": 1.}',
         b'{"order_id": "o2", "amount": Infinity}',
         b'{"order_id": "o2", "amount": null, "amount": "2"}',  # a repeated key
-        b'{"amount": "2", "order_id": "o2"}',  # the keys in another order
-        b'{"order_id": "o2"}',  # a key missing
-        b'{"order_id": "o2", "amount": "2", "status": "x"}',  # a key more
+        b'{"order_id": "o2", "amount": "2", "order_id": "o3"}',  # one, keys in another order
+        b'{"order_id": "o2", "Order ID": "o3"}',  # two keys naming one contract column
+        b'{"order_id": "o2", "promoci\\u00f3n": "x"}',  # a key the JSON would escape
+        b'{"order_id": "o2", "": "x"}',  # an empty key
+        json.dumps({f"k{i}": "v" for i in range(MAX_KEYS)}).encode(),  # keys over the limit
         b'{"order_id": "o2", "amount": "\xff"}',  # invalid UTF-8
         b'{"order_id": "o2", "amount": "\\ud800"}',  # a lone surrogate escape
         b'{"order_id": "o2", "amount": "\\ud83d\\ude00"}',  # a pair: the reader's too
@@ -117,6 +121,65 @@ def test_a_plain_looking_file_the_engine_refuses_loads_nothing(tmp_path, second_
     engine, reader = both_ways(path, "jsonl", DAY)
     assert engine is None
     assert len(reader) == (2 if second_line.strip() else 1)  # a line of spaces is blank
+
+
+@pytest.mark.parametrize(
+    ("lines", "header"),
+    [
+        # the keys in another order
+        ([b'{"order_id": "o1", "amount": "1"}', b'{"amount": "2", "order_id": "o2"}'], None),
+        ([b'{"order_id": "o1", "amount": "1"}', b'{"order_id": "o2"}', b"{}"], None),  # fewer
+        (  # a key more: the header is every key in order of first appearance
+            [
+                b'{"order_id": "o1", "amount": 1}',
+                b'{"order_id": "o2", "status": "placed", "amount": 2, "note": "x@y.io"}',
+                b'{"customer_email": "a@b.co", "order_id": "o3", "promo": true}',
+            ],
+            ["order_id", "amount", "status", "note", "customer_email", "promo"],
+        ),
+        (  # an export leaving out null values: the first record has no region
+            [
+                b'{"order_id":"o1","amount":"1","status":"placed"}',
+                b'{"order_id":"o2","amount":"2","region":"emea","status":"shipped"}',
+            ],
+            ["order_id", "amount", "status", "region"],
+        ),
+    ],
+)
+def test_lines_naming_other_keys_load_as_the_reader_reads_them(tmp_path, lines, header):
+    """Lines may name some of the file's keys, in any order, or keys its first line does
+    not (an export leaving out its null values): the engine loads them under the reader's
+    header, every key in order of first appearance."""
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    engine, reader = both_ways(path, "jsonl", DAY)
+    assert engine is not None
+    assert engine == reader
+    if header is not None:
+        assert {row[18] for row in engine} == {json.dumps(header)}  # file_header
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_keys_are_ordered_as_the_reader_orders_them(seed, monkeypatch):
+    """The keys of flat lines in order of first appearance, read in chunks cut anywhere:
+    a value whose text looks like a member (``, \\"region\\": 1``) is not one."""
+    monkeypatch.setattr(plain_jsonl, "CHUNK_BYTES", 1 + seed * 7)
+    rng = random.Random(seed)
+    keys = ["order_id", "amount", "region", "reg", "note", "x y", "status"]
+    values = ['x, "region": 1', "{", '", "note": "', "", "a,\tb", 1.5, None, True]
+    lines = []
+    for _ in range(40):
+        named = rng.sample(keys, rng.randint(1, len(keys)))
+        lines.append(
+            json.dumps(
+                {key: rng.choice(values) for key in named},
+                separators=rng.choice([(",", ":"), (", ", ": "), (" ,\t", " :  ")]),
+            )
+        )
+    text = "\n".join(lines).encode() + b"\n"
+    expected = list(dict.fromkeys(key for line in lines for key in json.loads(line)))
+    first = list(json.loads(lines[0]))
+    assert plain_jsonl.keys_in_order(io.BytesIO(text), first, set(expected)) == expected
 
 
 @pytest.mark.parametrize(
@@ -188,11 +251,11 @@ def _line(rng: random.Random, record: dict) -> str:
 @pytest.mark.parametrize("seed", range(6))
 def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed):
     """Random files of random values (strings of every shape, escaped or not, number
-    tokens as landed, NaN and Infinity, booleans, nested values, nulls), with extra keys (e-mail ones among them), keys missing or
-    reordered on some lines: every file the engine agrees to load gives the reader's
-    rows."""
+    tokens as landed, NaN and Infinity, booleans, nested values, nulls), with extra keys
+    (e-mail ones among them), keys missing, reordered or new on some lines: every file
+    the engine agrees to load gives the reader's rows."""
     rng = random.Random(seed)
-    loaded = numbers = 0
+    loaded = numbers = varied = 0
     for n in range(50):
         keys = rng.choice(
             [
@@ -201,41 +264,52 @@ def test_the_engine_loads_only_files_it_reads_as_the_reader_does(tmp_path, seed)
                 ["Order ID", "customer_email", "contact", "note"],
             ]
         )
-        lines, records = [], []
+        lines, records, named = [], [], set()
         for _ in range(rng.randint(1, 5)):
             record = {key: _value(rng) for key in keys}
             records.append(record)
-            if rng.random() < 0.03:
+            if rng.random() < 0.1:
                 record.pop(rng.choice(keys))
-            if rng.random() < 0.03:
+            if rng.random() < 0.1:
                 record = dict(reversed(record.items()))
+            if rng.random() < 0.1:  # a key no earlier line named
+                record[rng.choice(["late", "status", "contact_email"])] = _value(rng)
+            named.add(tuple(record))
             lines.append(_line(rng, record))
         path = tmp_path / f"f{n}.jsonl"
         path.write_bytes(("\n".join(lines) + rng.choice(["\n", ""])).encode())
         engine, reader = both_ways(path, "jsonl", DAY)
         if engine is not None:
             loaded += 1
+            varied += len(named) > 1
             numbers += any(f"<{token}>" in str(r) for r in records for token in NUMBERS)
             assert engine == reader, path.read_bytes()
     assert loaded >= 5  # not vacuous: plain files are drawn too
     assert numbers  # and some of them hold number tokens
+    assert varied  # and some name other keys on some lines
 
 
 def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance):
     """A range of days landed as JSON Lines, plain and gzip: plain files go through the
-    engine inside the replacing transaction, one that looks plain but names fewer keys on
+    engine inside the replacing transaction, one whose records leave out null values (its
+    header then found by the engine) too; one that looks plain but holds a nested value on
     its last line is refused there and read by the reader after the rollback, one with a
-    nested value is the reader's at once. raw.raw_orders then holds exactly the reader's
-    rows, and the engine loaded the plain files."""
+    nested value on its first line is the reader's at once. raw.raw_orders then holds
+    exactly the reader's rows, and the engine loaded the plain files."""
     landing = tmp_path / "landing"
     days = [DAY, DAY + dt.timedelta(days=1)]
     files: list[tuple[dt.date, Path]] = []
     for day in days:
         numbered = jsonl(order_rows(3, day, prefix="r-"))
-        numbered += b'{"order_id": "r-last", "amount": 1.10}\n'
+        numbered += b'{"order_id": "r-last", "amount": {"v": 1}}\n'
+        sparse = [
+            {key: value for key, value in row.items() if not (key == "region" and i % 2 == 0)}
+            for i, row in enumerate(order_rows(4, day, prefix="s-"))
+        ]
         texts = {
             "good.jsonl": jsonl(order_rows(5, day, prefix="g-")),
             "good.ndjson.gz": gzip.compress(jsonl(order_rows(4, day, prefix="z-")), mtime=0),
+            "sparse.jsonl": jsonl(sparse),
             "numbered.jsonl": numbered,
             "nested.jsonl": jsonl([order_rows(1, day, prefix="n-")[0] | {"amount": {"v": 1}}]),
         }
@@ -243,6 +317,8 @@ def test_raw_orders_loads_jsonl_days_as_the_reader_reads_them(tmp_path, instance
             files.append((day, land(landing, day, name, data)))
     loaded, loads = raw_orders_range_with_loads(tmp_path, instance, days, "load_plain_jsonl")
     assert loaded == reader_rows(files, RANGE_ORDER)
-    assert len(loaded) == 2 * (5 + 4 + 4 + 1)
-    # Both days' good files, straight into the table in the transaction that committed.
-    assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 4
+    assert len(loaded) == 2 * (5 + 4 + 4 + 4 + 1)
+    # Both days' good and sparse files, straight into the table in the transaction that
+    # committed.
+    assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 6
+    assert '"region"]' in {row[18][-9:] for row in loaded}  # the sparse file's header

@@ -52,37 +52,30 @@ def reader_rows(files, order: str) -> list[tuple]:
 def engine_rows(path, fmt: str, day) -> list | None:
     """The rows the engine's own scan loads of a landed JSON Lines or Parquet file (see
     ``orders_core.plain_jsonl`` / ``plain_parquet``; a typed Parquet file through its
-    plain copy, as raw_orders loads it), or None when it may not (the look in Python) or
-    would not (the engine's own check) load it; then nothing is loaded."""
-    import json
+    plain copy, as raw_orders loads it), through raw_orders' own load of a checked file,
+    or None when it may not (the look in Python) or would not (the engine's own check)
+    load it; then nothing is loaded."""
     import tempfile
 
-    from orders_core.pii import names_email
     from orders_core.plain_jsonl import plain_jsonl_header
     from orders_core.plain_parquet import plain_parquet_header, text_copy
-    from orders_core.raw_frame import extra_columns
+    from platform_assets.assets.ingestion import _load_checked
+    from resources.landing import LandingFileInfo
 
     contract = load_contract()
     plain = {"jsonl": plain_jsonl_header, "parquet": plain_parquet_header}[fmt]
+    session = raw_session()
     with path.open("rb") as handle, tempfile.TemporaryFile() as copy:
-        scanned = str(path)
+        local = (handle, str(path))
         header = plain(handle, contract)
         if header is None and fmt == "parquet" and text_copy(handle, contract, copy):
             copy.flush()
-            scanned = f"/proc/self/fd/{copy.fileno()}"
+            local = (copy, f"/proc/self/fd/{copy.fileno()}")
             header = plain_parquet_header(copy, contract)
         if header is None:
             return None
-        lineage = {
-            "source_file": path.as_uri(),
-            "source_format": fmt,
-            "file_header": json.dumps(header),
-            "partition_date": day,
-        }
-        extras = [(i, k, names_email(header[i])) for i, k in extra_columns(contract, header)]
-        session = raw_session()
-        load = {"jsonl": session.load_plain_jsonl, "parquet": session.load_plain_parquet}[fmt]
-        loaded = load("raw.raw_orders", scanned, header, lineage, extras)
+        info = LandingFileInfo(path.as_uri(), path.name, path.stat().st_size, "v")
+        loaded = _load_checked(session, info, contract, day, "raw.raw_orders", local, header)
     rows = raw_rows(session.conn)
     if not loaded:
         assert rows == []  # a refusal loads nothing
