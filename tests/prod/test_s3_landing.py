@@ -293,6 +293,32 @@ def test_a_typed_parquet_file_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(
     assert engine == reader
 
 
+def test_a_gzip_jsonl_file_leaving_out_keys_on_s3_is_loaded_by_duckdb_as_the_reader_reads_it(
+    landed_bucket, moto_endpoint, s3_client
+):
+    """JSON Lines leaving out null values (Spark's), gzip, on S3: the engine scans its
+    temporary plain copy, finds the key the first line lacks in that copy, and loads the
+    reader's rows under the reader's header."""
+    import gzip
+    import json
+
+    records = [
+        {"order_id": "s0", "amount": "1.00"},
+        {"order_id": "s1", "region": "emea", "amount": 2},
+        {"status": "placed", "order_id": "s2"},
+    ]
+    body = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode(), mtime=0)
+    key = f"landing/orders/date={DAYS[0].isoformat()}/sparse.jsonl.gz"
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=body)
+    zone = _zone(landed_bucket, moto_endpoint)
+    (info,) = [i for i in zone.list_day(DAYS[0]) if i.name == "sparse.jsonl.gz"]
+
+    engine, reader = _engine_and_reader_rows(zone, info, load_contract())
+    assert engine is not None
+    assert engine == reader
+    assert json.loads(engine[0][-2]) == ["order_id", "amount", "region", "status"]
+
+
 def test_a_file_name_is_percent_encoded_in_its_uri_as_a_local_files_is(
     landed_bucket, moto_endpoint, s3_client, tmp_path
 ):
