@@ -124,11 +124,13 @@ group by frequency, monetary_value
 order by frequency, monetary_value
 """
 # The day customer_metrics is as of (NULL when it is empty) and the customers Gamma-Gamma
-# could be fitted on (what CLV_SPENDS_SQL draws from).
+# could be fitted on (what CLV_SPENDS_SQL draws from). A count of CASE, not a filtered
+# count: that transpiles to Snowflake's COUNT_IF, which is NULL over no row (0 in DuckDB),
+# and customer_clv failed in production on an empty customer_metrics.
 CLV_CUSTOMERS_SQL = """
 select
     max(as_of_date) as as_of_date,
-    count(*) filter (where frequency > 0 and monetary_value > 0) as spend_customers
+    count(case when frequency > 0 and monetary_value > 0 then 1 end) as spend_customers
 from analytics.customer_metrics
 """
 

@@ -97,6 +97,8 @@ def test_every_statement_transpiles_to_snowflake(name):
     translated = snowflake_sql(STATEMENTS[name])
     assert sqlglot.parse_one(translated, read="snowflake")
     assert translated.count("?") == STATEMENTS[name].count("?")
+    # NULL over no row in Snowflake, where DuckDB's filtered count is 0 (see below)
+    assert "COUNT_IF" not in translated.upper()
 
 
 @pytest.mark.parametrize("as_of", ["2025-01-09", "2025-01-12", "2025-01-02"])
@@ -176,6 +178,23 @@ def test_a_duckdb_only_construct_is_translated(tmp_path, fake_snowflake):
 
     assert "FILTER" not in translated.upper()
     assert canonical_rows(_snowflake().query(sql)) == canonical_rows(_duckdb(tmp_path).query(sql))
+
+
+def test_clv_customers_of_an_empty_customer_metrics_are_zero_on_both_engines(
+    tmp_path, fake_snowflake
+):
+    """A deployment whose every landed row was quarantined has no customer: customer_clv
+    writes an empty table and says why. Snowflake's COUNT_IF (what a DuckDB ``count(*)
+    filter (where ...)`` transpiles to) is NULL over no row, where DuckDB's filtered count
+    is 0: the step failed in production on ``int(NULL)`` and published nothing."""
+    counts = {}
+    for name, warehouse in (("local", _duckdb(tmp_path)), ("prod", _snowflake())):
+        with warehouse.session() as session:
+            ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+        (count,) = warehouse.query(metrics.CLV_CUSTOMERS_SQL)["spend_customers"]
+        counts[name] = None if pd.isna(count) else int(count)
+
+    assert counts == {"local": 0, "prod": 0}
 
 
 # customer_clv as the CLV step stores it: c-1 and c-3 scored, c-2 not.
