@@ -3,8 +3,11 @@
 SQL in this project is written once, in DuckDB's dialect (what developers run
 locally), and reaches Snowflake through sqlglot's transpiler, so a construct that
 differs between the engines (``filter (where ...)``, ``date_diff``, ...) is
-translated by a parser rather than by string edits. Values are always bound with
-``?`` (the connector's ``qmark`` style), never formatted in.
+translated by a parser rather than by string edits. A translation keeps the syntax,
+not always the value over no row: ``count(*) filter (where ...)`` becomes ``COUNT_IF``,
+NULL over no row in Snowflake where DuckDB counts 0, so counts are written
+``count(CASE WHEN ... THEN 1 END)``. Values are always bound with ``?`` (the
+connector's ``qmark`` style), never formatted in.
 """
 
 from __future__ import annotations
