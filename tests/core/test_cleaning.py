@@ -117,6 +117,22 @@ def test_rejected_rows_are_quarantined_with_a_reason(values, reason):
     assert reason in result.quarantined["reason_detail"].iloc[0]
 
 
+@pytest.mark.parametrize(
+    ("values", "detail"),
+    [
+        ({"amount": "-3.50"}, "negative_amount: -3.50"),
+        ({"amount": " 1e9 "}, "amount_out_of_range: 1e9"),
+        ({"quantity": "0", "amount": "0"}, "quantity_below_minimum: 0"),
+        ({"unit_price": "-1"}, "negative_unit_price: -1"),
+    ],
+)
+def test_a_value_out_of_its_bounds_is_detailed_as_it_landed(values, detail):
+    """As landed (trimmed), not the engine's text of a DOUBLE (DuckDB's ``-3.5``, another
+    engine's otherwise): the same detail on every engine, as for an invalid value."""
+    result = clean([row(**values)])
+    assert result.quarantined["reason_detail"].iloc[0].split("; ")[0] == detail
+
+
 def test_scientific_amount_is_accepted():
     assert clean([row(amount="7e1")]).cleaned.iloc[0]["amount"] == 70.0
 

@@ -829,13 +829,13 @@ SELECT
           WHEN COALESCE(parse_error IS NULL AND (
             v_amount < 0
           ), FALSE)
-          THEN 'negative_amount: ' || COALESCE(CAST(v_amount AS TEXT), 'null')
+          THEN 'negative_amount: ' || COALESCE(t_amount, 'null')
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
             v_amount > 1000000
           ), FALSE)
-          THEN 'amount_out_of_range: ' || COALESCE(CAST(v_amount AS TEXT), 'null')
+          THEN 'amount_out_of_range: ' || COALESCE(t_amount, 'null')
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
@@ -847,13 +847,13 @@ SELECT
           WHEN COALESCE(parse_error IS NULL AND (
             v_quantity < 1
           ), FALSE)
-          THEN 'quantity_below_minimum: ' || COALESCE(CAST(v_quantity AS TEXT), 'null')
+          THEN 'quantity_below_minimum: ' || COALESCE(t_quantity, 'null')
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
             v_quantity > 100000
           ), FALSE)
-          THEN 'quantity_out_of_range: ' || COALESCE(CAST(v_quantity AS TEXT), 'null')
+          THEN 'quantity_out_of_range: ' || COALESCE(t_quantity, 'null')
         END,
         CASE
           WHEN COALESCE(
@@ -868,13 +868,13 @@ SELECT
           WHEN COALESCE(parse_error IS NULL AND (
             v_unit_price < 0
           ), FALSE)
-          THEN 'negative_unit_price: ' || COALESCE(CAST(v_unit_price AS TEXT), 'null')
+          THEN 'negative_unit_price: ' || COALESCE(t_unit_price, 'null')
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
             v_unit_price > 1000000
           ), FALSE)
-          THEN 'unit_price_out_of_range: ' || COALESCE(CAST(v_unit_price AS TEXT), 'null')
+          THEN 'unit_price_out_of_range: ' || COALESCE(t_unit_price, 'null')
         END,
         CASE
           WHEN COALESCE(

@@ -782,7 +782,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_amount < 0
             ), FALSE)
-            THEN 'negative_amount: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+            THEN 'negative_amount: ' || COALESCE(t_amount, 'null')
           END,
           ''
         ) || COALESCE(
@@ -790,7 +790,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_amount > 1000000
             ), FALSE)
-            THEN 'amount_out_of_range: ' || COALESCE(CAST(v_amount AS VARCHAR), 'null')
+            THEN 'amount_out_of_range: ' || COALESCE(t_amount, 'null')
           END,
           ''
         ) || COALESCE(
@@ -806,7 +806,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_quantity < 1
             ), FALSE)
-            THEN 'quantity_below_minimum: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+            THEN 'quantity_below_minimum: ' || COALESCE(t_quantity, 'null')
           END,
           ''
         ) || COALESCE(
@@ -814,7 +814,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_quantity > 100000
             ), FALSE)
-            THEN 'quantity_out_of_range: ' || COALESCE(CAST(v_quantity AS VARCHAR), 'null')
+            THEN 'quantity_out_of_range: ' || COALESCE(t_quantity, 'null')
           END,
           ''
         ) || COALESCE(
@@ -833,7 +833,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_unit_price < 0
             ), FALSE)
-            THEN 'negative_unit_price: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+            THEN 'negative_unit_price: ' || COALESCE(t_unit_price, 'null')
           END,
           ''
         ) || COALESCE(
@@ -841,7 +841,7 @@ SELECT
             WHEN COALESCE(parse_error IS NULL AND (
               v_unit_price > 1000000
             ), FALSE)
-            THEN 'unit_price_out_of_range: ' || COALESCE(CAST(v_unit_price AS VARCHAR), 'null')
+            THEN 'unit_price_out_of_range: ' || COALESCE(t_unit_price, 'null')
           END,
           ''
         ) || COALESCE(
