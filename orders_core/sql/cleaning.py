@@ -209,12 +209,18 @@ def rules(contract: Contract) -> list[Rule]:
     )
     found.append(Rule("updated_at_before_order_ts", "v_updated_at < v_order_ts", "t_updated_at"))
     tolerance = contract.quality.amount_line_tolerance
+    # The product as a fixed-point number of 6 decimals, which both engines print alike
+    # (a DOUBLE's text is each engine's own); one over 1e20 (quantity or price out of
+    # range too) as the engine prints it, where the cast would overflow.
+    product = "v_quantity * v_unit_price"
     found.append(
         Rule(
             "amount_mismatch",
             f"{amount_line_error('v_amount', 'v_quantity', 'v_unit_price')} > {tolerance!r}",
             "'amount ' || t_amount || ' vs quantity x unit_price '"
-            " || CAST(round(v_quantity * v_unit_price, 6) AS VARCHAR)",
+            f" || CASE WHEN abs({product}) < 1e20"
+            f" THEN CAST(CAST(round({product}, 6) AS DECIMAL(38, 6)) AS VARCHAR)"
+            f" ELSE CAST({product} AS VARCHAR) END",
         )
     )
     return found

@@ -124,6 +124,11 @@ def test_rejected_rows_are_quarantined_with_a_reason(values, reason):
         ({"amount": " 1e9 "}, "amount_out_of_range: 1e9"),
         ({"quantity": "0", "amount": "0"}, "quantity_below_minimum: 0"),
         ({"unit_price": "-1"}, "negative_unit_price: -1"),
+        # a product is printed with 6 decimals, as both engines print a fixed-point number
+        (
+            {"amount": "10.00", "quantity": "3", "unit_price": "4.1"},
+            "amount_mismatch: amount 10.00 vs quantity x unit_price 12.300000",
+        ),
     ],
 )
 def test_a_value_out_of_its_bounds_is_detailed_as_it_landed(values, detail):
@@ -131,6 +136,17 @@ def test_a_value_out_of_its_bounds_is_detailed_as_it_landed(values, detail):
     engine's otherwise): the same detail on every engine, as for an invalid value."""
     result = clean([row(**values)])
     assert result.quarantined["reason_detail"].iloc[0].split("; ")[0] == detail
+
+
+def test_a_product_too_large_for_six_decimals_is_still_detailed():
+    """Quantity and price out of range too: their product (1e40) would overflow the
+    fixed-point text, and is printed as the engine prints a DOUBLE instead of failing the
+    statement."""
+    quantity = "1" + "0" * 30
+    result = clean([row(amount="1", quantity=quantity, unit_price="1e10")])
+    detail = result.quarantined["reason_detail"].iloc[0]
+    assert detail.startswith(f"quantity_out_of_range: {quantity}; ")
+    assert "amount_mismatch: amount 1 vs quantity x unit_price 1e+40" in detail
 
 
 def test_scientific_amount_is_accepted():

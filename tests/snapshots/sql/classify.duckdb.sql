@@ -1248,7 +1248,11 @@ SELECT
             FALSE
           )
           THEN 'amount_mismatch: ' || COALESCE(
-            'amount ' || t_amount || ' vs quantity x unit_price ' || CAST(ROUND(v_quantity * v_unit_price, 6) AS TEXT),
+            'amount ' || t_amount || ' vs quantity x unit_price ' || CASE
+              WHEN ABS(v_quantity * v_unit_price) < 1e20
+              THEN CAST(CAST(ROUND(v_quantity * v_unit_price, 6) AS DECIMAL(38, 6)) AS TEXT)
+              ELSE CAST(v_quantity * v_unit_price AS TEXT)
+            END,
             'null'
           )
         END

@@ -1245,7 +1245,11 @@ SELECT
               FALSE
             )
             THEN 'amount_mismatch: ' || COALESCE(
-              'amount ' || t_amount || ' vs quantity x unit_price ' || CAST(ROUND(v_quantity * v_unit_price, 6) AS VARCHAR),
+              'amount ' || t_amount || ' vs quantity x unit_price ' || CASE
+                WHEN ABS(v_quantity * v_unit_price) < 1e20
+                THEN CAST(CAST(ROUND(v_quantity * v_unit_price, 6) AS DECIMAL(38, 6)) AS VARCHAR)
+                ELSE CAST(v_quantity * v_unit_price AS VARCHAR)
+              END,
               'null'
             )
           END,
