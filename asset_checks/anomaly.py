@@ -195,6 +195,23 @@ def history_lookback_days(config: AnomalyConfig) -> int:
 _NAMED_WAITING = 5
 
 
+def unloaded_days(
+    day: str, loaded: Collection[str], landed: Callable[[], Collection[str]], config: AnomalyConfig
+) -> list[str]:
+    """The days of ``day``'s history window that landed but raw_orders has not loaded.
+
+    ``landed`` lists the landed days that are partitions (asked only when a day of the
+    window is missing from ``loaded``: with a complete history the landing zone is not
+    listed)."""
+    start = dt.date.fromisoformat(day) - dt.timedelta(days=history_lookback_days(config))
+    before = day_keys(start, dt.date.fromisoformat(day))[:-1]
+    missing = [key for key in before if key not in loaded]
+    if not missing:
+        return []
+    present = set(landed())
+    return [key for key in missing if key in present]
+
+
 def waiting_days(
     day: str,
     loaded: Collection[str],
@@ -202,23 +219,17 @@ def waiting_days(
     config: AnomalyConfig,
     empty: Collection[str] = (),
 ) -> list[str]:
-    """The days of ``day``'s history window that landed but raw_orders has not loaded.
+    """The :func:`unloaded_days` of ``day`` it must wait for (be deferred until they are
+    loaded) when they cannot be profiled.
 
-    ``landed`` lists the landed days that are partitions (asked only when a day of the
-    window is missing from ``loaded``: with a complete history the landing zone is not
-    listed). A day judged without them would be judged on less history than a range run
-    gives it, and could pass where the range run holds it. None are waited for when the
-    day could not be decided even with them (its "insufficient history" pass is the range
-    run's verdict; only the count of days in its message differs). Loaded days in
-    ``empty`` (no landed file) are no history: they do not count towards deciding.
+    A day judged without them would be judged on less history than a range run gives
+    it, and could pass where the range run holds it. None are waited for when the day
+    could not be decided even with them: its "insufficient history" pass is the range
+    run's verdict (only its count of training days is short of the range run's, when
+    they are too large to profile). Loaded days in ``empty`` (no landed file) are no
+    history: they do not count towards deciding.
     """
-    start = dt.date.fromisoformat(day) - dt.timedelta(days=history_lookback_days(config))
-    before = day_keys(start, dt.date.fromisoformat(day))[:-1]
-    missing = [key for key in before if key not in loaded]
-    if not missing:
-        return []
-    present = set(landed())
-    waiting = [key for key in missing if key in present]
+    waiting = unloaded_days(day, loaded, landed, config)
     history = [key for key in loaded if key not in empty]
     if waiting and not may_be_decided(day, [*history, *waiting], config):
         return []  # too little history even with them: "insufficient history" either way
@@ -354,7 +365,12 @@ def evaluate_days(
         return {day: waiting_days(day, loaded, landed_once, config, empty) for day in candidates}
 
     waiting = waiting_for(window)
-    if profile is not None and any(waiting.values()):
+    # Also a day too early to decide is judged on the profiled days: its "insufficient
+    # history" then counts the training days the range run counts (held days out).
+    unloaded = any(
+        unloaded_days(day, window.history.raw.keys(), landed_once, config) for day in candidates
+    )
+    if profile is not None and unloaded:
         profiled = _profiled_window(instance, days, config, landed_once, profile, window)
         if profiled is not None:
             window, history = profiled, profiled.history

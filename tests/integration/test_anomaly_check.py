@@ -271,6 +271,29 @@ def test_a_day_too_early_to_decide_even_with_the_missing_days_does_not_wait_for_
         assert early.passed and early.metadata["verdict"].value == "insufficient_history"
 
 
+def test_a_day_too_early_to_decide_counts_the_profiled_days_as_a_range_run_does():
+    """Run newest first, a day too early to decide even with the days before it is
+    still "insufficient history", and its count of training days is the range run's:
+    the landed days not loaded are profiled (within the limit) and counted, not left
+    out of the message and metadata (they said 0 of 14 where the range run says 7)."""
+    metadata = history_metadata()
+    with dg.instance_for_test() as ranged:
+        for index in range(11):
+            load_day(ranged, index, metadata)
+        (expected,) = evaluate(ranged, [day(10)]).values()
+    assert expected.description.startswith("insufficient history: 7 of 14")
+    asked: list = []
+    with dg.instance_for_test() as instance:
+        load_day(instance, 10, metadata)
+        (early,) = evaluate(instance, [day(10)], profile=profiles_of(metadata, asked)).values()
+        # Too large to profile: still a pass, counted on the loaded days only.
+        (unprofiled,) = evaluate(instance, [day(10)], profile=lambda keys: None).values()
+    assert early.passed and early.description == expected.description
+    assert early.metadata["training_partitions"] == expected.metadata["training_partitions"]
+    assert asked == [[day(index) for index in range(10)]]
+    assert unprofiled.passed and unprofiled.metadata["verdict"].value == "insufficient_history"
+
+
 def test_the_landing_zone_is_listed_once_per_check_and_only_for_missing_days(history):
     listings = []
 
