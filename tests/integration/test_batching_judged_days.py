@@ -9,7 +9,8 @@ their files, as raw_orders would, and judges the day as the range run does.
 
 Twenty-eight simulated days with a volume spike on the twenty-sixth: the range run holds it and
 publishes the others; newest-first day-by-day runs and a random batching, with no sensor,
-leave identical tables, all seven.
+leave identical tables, all seven. The first eight days, too early to be decided, say
+the range run's "insufficient history: N of 14" when run newest first.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ import pytest
 
 from devtools.run_local import DEMO_ANOMALY
 from devtools.simulate import generate
-from resources.instance_history import failed_partitions
+from resources.instance_history import (
+    evaluation_of,
+    failed_partitions,
+    latest_evaluation,
+)
 from tests.support.batching import START, random_batches, settings_for, tables_along
 from tests.support.pipeline_helpers import run_range
 
@@ -78,3 +83,29 @@ def test_judged_days_leave_the_range_runs_tables_without_the_sensors(
 ):
     *_, last = tables_along(tmp_path, landing, batches, (SPIKE,), DAYS)
     assert last == whole
+
+
+def _first_week_verdicts(landing, folder, batches: list[tuple[int, int]]) -> dict:
+    """Each of the first eight days' latest metadata_anomaly description and training
+    days after running ``batches`` (indexes in DAYS)."""
+    settings = settings_for(landing, folder)
+    verdicts = {}
+    with dg.instance_for_test() as instance:
+        for first, last in batches:
+            assert run_range(settings, instance, str(DAYS[first]), str(DAYS[last])).success
+        for day in DAYS[:8]:
+            evaluation = evaluation_of(latest_evaluation(instance, day.isoformat()))
+            training = evaluation.metadata["training_partitions"].value
+            verdicts[day] = (evaluation.passed, evaluation.description, training)
+    return verdicts
+
+
+def test_days_too_early_to_decide_say_what_the_range_run_says_run_newest_first(landing, tmp_path):
+    # None of the first eight days can be decided; run newest first, the later ones said
+    # "insufficient history: 0 of 14" where the range run counts the days before them.
+    ranged = _first_week_verdicts(landing, tmp_path / "range", [(0, 7)])
+    assert any(training for _, _, training in ranged.values())
+    newest_first = _first_week_verdicts(
+        landing, tmp_path / "back", [(i, i) for i in range(7, -1, -1)]
+    )
+    assert newest_first == ranged
