@@ -132,7 +132,18 @@ def _nested(kind: pa.DataType, inner: Callable[[pa.DataType], pa.DataType]) -> p
 
 
 def _readable(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """``column`` viewed as :func:`_readable_type` (itself when nothing changes)."""
+    """``column`` viewed as :func:`_readable_type` (itself when nothing changes).
+
+    A column of an extension type is read as its values mean: a UUID (Parquet's UUID
+    type, Arrow's ``arrow.uuid`` on 16 bytes) as its canonical text
+    (``12345678-1234-5678-1234-567812345678``, as ``str(uuid.UUID)``, DuckDB and
+    Spark show it); any other as the values it stores. Cast to text, Arrow wrote a
+    UUID's 16 raw bytes, an id that could be published as that."""
+    if isinstance(column.type, pa.UuidType):
+        texts = [None if value is None else str(value) for value in column.to_pylist()]
+        return pa.chunked_array([pa.array(texts, pa.string())])
+    if isinstance(column.type, pa.BaseExtensionType):
+        return _readable(pa.chunked_array([chunk.storage for chunk in column.chunks]))
     kind = _readable_type(column.type)
     if kind.equals(column.type, check_metadata=True):
         return column
