@@ -143,6 +143,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
 
 # A template's call of ``VERBATIM_<NAME>(...)`` is written ``<NAME>(...)`` with its
 # arguments as they are, for a function whose arguments sqlglot would rewrite or drop.
+# The prefix comes off once the whole statement is expanded: a template's arguments are
+# rendered to text and parsed again with it, and a call nested in another template
+# (ORDERS_IS_JSON_CONTAINER in ORDERS_JOIN_PRESENT's reason detail) would otherwise lose
+# its arguments to that second parse.
 VERBATIM = "VERBATIM_"
 
 
@@ -175,7 +179,7 @@ def _expand(node, dialect: str):
         rows=", ".join(f"({arg})" for arg in args[1:]),
         prefixed=prefixed or "''",
     )
-    return sqlglot.parse_one(text, read=dialect).transform(_verbatim)
+    return sqlglot.parse_one(text, read=dialect)
 
 
 @cache
@@ -253,7 +257,7 @@ def _render(sql: str, dialect: str) -> str:
     for tree in sqlglot.parse(sql, read=DUCKDB):
         if tree is None:
             continue
-        rendered = tree.transform(_expand, dialect, copy=True)
+        rendered = tree.transform(_expand, dialect, copy=True).transform(_verbatim)
         if dialect != DUCKDB:
             rendered = without_duckdb_hints(rendered)
         statements.append(rendered.sql(dialect=dialect, pretty=True))

@@ -40,3 +40,33 @@ def test_no_snowflake_statement_counts_with_count_if():
     statements = all_statements("snowflake")
     assert statements
     assert [name for name, sql in statements.items() if "COUNT_IF" in sql.upper()] == []
+
+
+def _calls(sql: str, function: str) -> list[str]:
+    """The argument lists of every call of ``function`` in ``sql`` (parentheses balanced)."""
+    found, start = [], 0
+    while (at := sql.upper().find(f"{function}(", start)) >= 0:
+        depth, end = 0, at + len(function)
+        for end in range(at + len(function), len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        found.append(" ".join(sql[at + len(function) + 1 : end].split()))
+        start = end
+    return found
+
+
+def test_every_snowflake_json_parse_allows_duplicate_keys():
+    """Snowflake's TRY_PARSE_JSON is strict by default: ``{"a": 1, "a": 2}`` is NULL, where
+    DuckDB's json_valid accepts it
+    (https://docs.snowflake.com/en/sql-reference/functions/try_parse_json). Every call must
+    pass 'd', the reason detail's too: it was rendered without it (sqlglot drops the
+    parameter when a template nested in another is parsed again), so in production a value
+    quarantined as invalid_region had no invalid_region in its detail."""
+    calls = {
+        name: _calls(sql, "TRY_PARSE_JSON") for name, sql in all_statements("snowflake").items()
+    }
+    assert sum(len(found) for found in calls.values()) > 0
+    assert {
+        name: [a for a in found if not a.endswith(", 'd'")] for name, found in calls.items()
+    } == {name: [] for name in calls}

@@ -850,7 +850,7 @@ SELECT
               parse_error IS NULL
               AND (
                 COALESCE(
-                  LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id) IS NULL,
+                  LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
                   FALSE
                 )
               ),
@@ -879,7 +879,7 @@ SELECT
               AND (
                 COALESCE(
                   LEFT(t_customer_id, 1) IN ('[', '{')
-                  AND NOT TRY_PARSE_JSON(t_customer_id) IS NULL,
+                  AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
                   FALSE
                 )
               ),
@@ -907,7 +907,7 @@ SELECT
               parse_error IS NULL
               AND (
                 COALESCE(
-                  LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency) IS NULL,
+                  LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
                   FALSE
                 )
               ),
@@ -1104,7 +1104,10 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status) IS NULL, FALSE)
+                COALESCE(
+                  LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+                  FALSE
+                )
               ),
               FALSE
             )
@@ -1129,7 +1132,10 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region) IS NULL, FALSE)
+                COALESCE(
+                  LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+                  FALSE
+                )
               ),
               FALSE
             )
@@ -1143,7 +1149,7 @@ SELECT
               AND (
                 COALESCE(
                   LEFT(t_customer_email, 1) IN ('[', '{')
-                  AND NOT TRY_PARSE_JSON(t_customer_email) IS NULL,
+                  AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
                   FALSE
                 )
               ),
