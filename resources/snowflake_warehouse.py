@@ -180,12 +180,30 @@ def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object
     would hold every other run. ``ABORT_DETACHED_QUERY``: a statement whose run worker was
     lost (an evicted pod) is aborted five minutes later instead of running on, holding the
     warehouse and its transaction's locks while the run's retry waits.
+
+    The date and time formats the SQL relies on (:data:`DATE_TIME_FORMATS`): an account or
+    user may set its own, and the same statements would then read and write other values.
     """
     return {
         "STATEMENT_TIMEOUT_IN_SECONDS": settings.snowflake_statement_timeout_s,
         "LOCK_TIMEOUT": settings.snowflake_lock_timeout_s,
         "ABORT_DETACHED_QUERY": True,
+        **DATE_TIME_FORMATS,
     }
+
+
+# Snowflake's defaults, which an account or user can override
+# (https://docs.snowflake.com/en/sql-reference/date-time-input-output,
+# https://docs.snowflake.com/en/user-guide/admin-account-management): the cleaning SQL
+# reads ISO-8601 text with TRY_CAST(... AS TIMESTAMP_TZ), which under another
+# TIMESTAMP_INPUT_FORMAT is NULL for every order (each one quarantined as
+# invalid_order_ts, no error), and casts date literals ('0001-01-01'); a reason detail
+# writes a DATE as text ('UTC date 2025-01-02 in partition ...'), as DuckDB prints it.
+DATE_TIME_FORMATS: dict[str, object] = {
+    "TIMESTAMP_INPUT_FORMAT": "AUTO",
+    "DATE_INPUT_FORMAT": "AUTO",
+    "DATE_OUTPUT_FORMAT": "YYYY-MM-DD",
+}
 
 
 def snowflake_resource(

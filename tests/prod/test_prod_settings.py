@@ -144,8 +144,33 @@ def test_every_snowflake_session_is_bounded_in_time(monkeypatch):
             "STATEMENT_TIMEOUT_IN_SECONDS": 5400,
             "LOCK_TIMEOUT": 300,
             "ABORT_DETACHED_QUERY": True,
+            "TIMESTAMP_INPUT_FORMAT": "AUTO",
+            "DATE_INPUT_FORMAT": "AUTO",
+            "DATE_OUTPUT_FORMAT": "YYYY-MM-DD",
         }
     ]
     defaults = snowflake_session_parameters(PlatformSettings())
     assert defaults["STATEMENT_TIMEOUT_IN_SECONDS"] == 10_800
     assert defaults["LOCK_TIMEOUT"] == 1_800
+
+
+def test_every_snowflake_session_reads_and_writes_dates_as_the_sql_expects():
+    """The cleaning SQL reads ISO-8601 text with TRY_CAST(... AS TIMESTAMP_TZ) and writes a
+    DATE as text in reason details; Snowflake takes the formats from parameters an account
+    or user can set (https://docs.snowflake.com/en/sql-reference/date-time-input-output),
+    so another TIMESTAMP_INPUT_FORMAT would quarantine every order as invalid_order_ts
+    with no error. Every session sets Snowflake's defaults, which fakesnow (DuckDB's
+    casts) cannot show."""
+    parameters = snowflake_session_parameters(PlatformSettings())
+    assert {
+        name: parameters.get(name)
+        for name in ("TIMESTAMP_INPUT_FORMAT", "DATE_INPUT_FORMAT", "DATE_OUTPUT_FORMAT")
+    } == {
+        "TIMESTAMP_INPUT_FORMAT": "AUTO",
+        "DATE_INPUT_FORMAT": "AUTO",
+        "DATE_OUTPUT_FORMAT": "YYYY-MM-DD",
+    }
+    resource = snowflake_resource(
+        key_pair=False, key_passphrase=False, session_parameters=parameters
+    )
+    assert resource.timezone == "UTC"
