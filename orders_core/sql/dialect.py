@@ -40,6 +40,26 @@ WHITESPACE = (
     + "\u2028\u2029\u202f\u205f\u3000"
 )
 
+# Text that matched the strict ISO-8601 layout (orders_core.sql.cleaning.TIMESTAMP, upper
+# case) rewritten for Snowflake into a format its AUTO detection lists
+# (https://docs.snowflake.com/en/sql-reference/date-time-input-output, "Supported formats
+# for AUTO detection": YYYY-MM-DD["T"| ]HH24:MI[:SS[.FF]]TZH:TZM). The layout also takes
+# forms that list leaves out and DuckDB reads: a 'Z', an offset of hours only ('+05') or
+# without its colon ('+0530') after a 'T' or after minutes, no offset after a date only.
+# TRY_CAST of such text is NULL in Snowflake: the order was quarantined as
+# invalid_order_ts in production only. So 'Z' becomes +00:00, '+05' +05:00, '+0530'
+# +05:30; no offset is +00:00 (UTC, whatever the session's time zone) and a date alone
+# is its midnight.
+_ZULU = "REGEXP_REPLACE({0}, 'Z$', '+00:00')"
+_HOURS = f"REGEXP_REPLACE({_ZULU}, '([+-][0-9]{{{{2}}}})$', '\\\\1:00')"
+_COLON = f"REGEXP_REPLACE({_HOURS}, '([+-][0-9]{{{{2}}}})([0-9]{{{{2}}}})$', '\\\\1:\\\\2')"
+_SNOWFLAKE_ISO_TEXT = (
+    "CASE WHEN LENGTH({0}) = 10 THEN {0} || ' 00:00+00:00'"
+    f" WHEN REGEXP_LIKE({_COLON}, '.*[+-][0-9]{{{{2}}}}:[0-9]{{{{2}}}}') THEN {_COLON}"
+    f" ELSE {_COLON} || '+00:00' END"
+)
+_SNOWFLAKE_INSTANT = f"TRY_CAST({_SNOWFLAKE_ISO_TEXT} AS TIMESTAMP_TZ)"
+
 # {0}, {1}, ... are the rendered arguments. Each template is parsed in its own dialect.
 TEMPLATES: dict[str, dict[str, str]] = {
     # text without the surrounding whitespace (the WHITESPACE set), '' as NULL
@@ -75,7 +95,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         SNOWFLAKE: "(ABS({0}) <= 1.7976931348623157e308)",
     },
     # an instant from ISO-8601 text that already matched the strict layout; a value
-    # without an offset is read as UTC (the session time zone is UTC in both engines).
+    # without an offset is read as UTC (DuckDB's session time zone is UTC; Snowflake's
+    # text is given +00:00, see _SNOWFLAKE_ISO_TEXT).
     # Microseconds, digits beyond them dropped: DuckDB's TIMESTAMPTZ holds no more, and
     # Snowflake's TIMESTAMP_TZ (nanoseconds) would otherwise keep 9-digit fractions
     # (Parquet's ns timestamps land as such text), so the engines stored other instants and
@@ -83,7 +104,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "ORDERS_TO_UTC": {
         DUCKDB: "try_cast({0} AS TIMESTAMPTZ)",
         SNOWFLAKE: "CONVERT_TIMEZONE('UTC', DATEADD(NANOSECOND, -MOD(DATE_PART(NANOSECOND,"
-        " TRY_CAST({0} AS TIMESTAMP_TZ)), 1000), TRY_CAST({0} AS TIMESTAMP_TZ)))",
+        f" {_SNOWFLAKE_INSTANT}), 1000), {_SNOWFLAKE_INSTANT}))",
     },
     # an instant of UTC years 1 to 9999, those ISO-8601's four digits write (an offset can
     # take a value out of them: 9999-12-31T23:59:59-01:00 is year 10000 in UTC)

@@ -146,6 +146,49 @@ def test_snowflake_reads_instants_to_the_microsecond_as_duckdb_does():
     ]
 
 
+# Snowflake's AUTO detection of TIMESTAMP_TZ text, its ISO formats with an offset
+# (https://docs.snowflake.com/en/sql-reference/date-time-input-output, "Supported formats
+# for AUTO detection"): YYYY-MM-DD["T"| ]HH24:MI[:SS[.FF]]TZH:TZM.
+SNOWFLAKE_AUTO_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?[+-][0-9]{2}:[0-9]{2}"
+
+
+def test_snowflake_casts_every_timestamp_layout_as_text_its_auto_detection_lists():
+    """Every form the contract's layout takes ('Z', '+05', '+0530', '+05:30', none; 'T' or
+    a space; minutes, seconds, a fraction; a date alone) reaches Snowflake's TRY_CAST as
+    a format its AUTO detection lists, with DuckDB's instant. 'Z', '+05' after a 'T' and
+    '+0530' are not in that list: TRY_CAST of them is NULL in Snowflake, and such orders
+    were quarantined as invalid_order_ts in production only. fakesnow casts as DuckDB
+    does, so the text the cast is given is checked against the documented formats."""
+    import re
+
+    import duckdb
+    import sqlglot
+    from sqlglot import exp
+
+    clocks = ("10:00", "10:00:07", "10:00:07.5", "10:00:07.123456789")
+    zones = ("", "Z", "+05", "-0530", "+05:30", "-00:00")
+    values = ["2025-01-02"] + [
+        f"2025-01-02{sep}{clock}{zone}" for sep in "T " for clock in clocks for zone in zones
+    ]
+    with duckdb.connect() as duck:
+        duck.execute("SET TimeZone = 'UTC'")
+        expected = [
+            pd.Timestamp(duck.execute("SELECT CAST(? AS TIMESTAMPTZ)", [v]).fetchone()[0])
+            for v in values
+        ]
+    rendering = render("SELECT ORDERS_TO_UTC(x) FROM t", SNOWFLAKE)
+    cast = next(sqlglot.parse_one(rendering, read="snowflake").find_all(exp.TryCast))
+    with fakesnow_session() as (_, cursor):
+        cursor.execute("create table t (n int, x varchar)")
+        cursor.executemany("insert into t values (?, ?)", list(enumerate(values)))
+        cursor.execute(f"SELECT {cast.this.sql('snowflake')} FROM t ORDER BY n")
+        texts = [text for (text,) in cursor.fetchall()]
+        cursor.execute(render("SELECT n, ORDERS_TO_UTC(x) FROM t ORDER BY n", SNOWFLAKE))
+        got = [pd.Timestamp(value).tz_convert("UTC") for (_, value) in cursor.fetchall()]
+    assert [t for t in texts if not re.fullmatch(SNOWFLAKE_AUTO_ISO, t)] == []
+    assert got == [value.tz_convert("UTC") for value in expected]
+
+
 def test_snowflake_reads_a_json_object_with_a_repeated_key_as_duckdb_does():
     # DuckDB's json_valid accepts {"a": 1, "a": 2}; Snowflake's TRY_PARSE_JSON fails it by
     # default ('s', strict: docs.snowflake.com/sql-reference/functions/try_parse_json), so

@@ -67,8 +67,53 @@ WITH texts AS (
         'UTC',
         DATEADD(
           NANOSECOND,
-          -DATE_PART(NANOSECOND, TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)) % 1000,
-          TRY_CAST(UPPER(t_order_ts) AS TIMESTAMPTZ)
+          -DATE_PART(
+            NANOSECOND,
+            TRY_CAST(CASE
+              WHEN LENGTH(UPPER(t_order_ts)) = 10
+              THEN UPPER(t_order_ts) || ' 00:00+00:00'
+              WHEN REGEXP_LIKE(
+                REGEXP_REPLACE(
+                  REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                  '([+-][0-9]{2})([0-9]{2})$',
+                  '\\1:\\2'
+                ),
+                '.*[+-][0-9]{2}:[0-9]{2}'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              )
+              ELSE REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              ) || '+00:00'
+            END AS TIMESTAMPTZ)
+          ) % 1000,
+          TRY_CAST(CASE
+            WHEN LENGTH(UPPER(t_order_ts)) = 10
+            THEN UPPER(t_order_ts) || ' 00:00+00:00'
+            WHEN REGEXP_LIKE(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              ),
+              '.*[+-][0-9]{2}:[0-9]{2}'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+              '([+-][0-9]{2})([0-9]{2})$',
+              '\\1:\\2'
+            )
+            ELSE REGEXP_REPLACE(
+              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+              '([+-][0-9]{2})([0-9]{2})$',
+              '\\1:\\2'
+            ) || '+00:00'
+          END AS TIMESTAMPTZ)
         )
       )
     END AS u_order_ts,
@@ -101,8 +146,53 @@ WITH texts AS (
         'UTC',
         DATEADD(
           NANOSECOND,
-          -DATE_PART(NANOSECOND, TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)) % 1000,
-          TRY_CAST(UPPER(t_updated_at) AS TIMESTAMPTZ)
+          -DATE_PART(
+            NANOSECOND,
+            TRY_CAST(CASE
+              WHEN LENGTH(UPPER(t_updated_at)) = 10
+              THEN UPPER(t_updated_at) || ' 00:00+00:00'
+              WHEN REGEXP_LIKE(
+                REGEXP_REPLACE(
+                  REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                  '([+-][0-9]{2})([0-9]{2})$',
+                  '\\1:\\2'
+                ),
+                '.*[+-][0-9]{2}:[0-9]{2}'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              )
+              ELSE REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              ) || '+00:00'
+            END AS TIMESTAMPTZ)
+          ) % 1000,
+          TRY_CAST(CASE
+            WHEN LENGTH(UPPER(t_updated_at)) = 10
+            THEN UPPER(t_updated_at) || ' 00:00+00:00'
+            WHEN REGEXP_LIKE(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+                '([+-][0-9]{2})([0-9]{2})$',
+                '\\1:\\2'
+              ),
+              '.*[+-][0-9]{2}:[0-9]{2}'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+              '([+-][0-9]{2})([0-9]{2})$',
+              '\\1:\\2'
+            )
+            ELSE REGEXP_REPLACE(
+              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
+              '([+-][0-9]{2})([0-9]{2})$',
+              '\\1:\\2'
+            ) || '+00:00'
+          END AS TIMESTAMPTZ)
         )
       )
     END AS u_updated_at,
