@@ -50,13 +50,15 @@ WHITESPACE = (
 # invalid_order_ts in production only. So 'Z' becomes +00:00, '+05' +05:00, '+0530'
 # +05:30; no offset is +00:00 (UTC, whatever the session's time zone) and a date alone
 # is its midnight.
-_ZULU = "REGEXP_REPLACE({0}, 'Z$', '+00:00')"
-_HOURS = f"REGEXP_REPLACE({_ZULU}, '([+-][0-9]{{{{2}}}})$', '\\\\1:00')"
-_COLON = f"REGEXP_REPLACE({_HOURS}, '([+-][0-9]{{{{2}}}})([0-9]{{{{2}}}})$', '\\\\1:\\\\2')"
 _SNOWFLAKE_ISO_TEXT = (
     "CASE WHEN LENGTH({0}) = 10 THEN {0} || ' 00:00+00:00'"
-    f" WHEN REGEXP_LIKE({_COLON}, '.*[+-][0-9]{{{{2}}}}:[0-9]{{{{2}}}}') THEN {_COLON}"
-    f" ELSE {_COLON} || '+00:00' END"
+    " WHEN RIGHT({0}, 1) = 'Z' THEN LEFT({0}, LENGTH({0}) - 1) || '+00:00'"
+    # REGEXP_LIKE matches the whole value, as in ORDERS_MATCH
+    " WHEN REGEXP_LIKE({0}, '.*[+-][0-9]{{2}}') THEN {0} || ':00'"
+    " WHEN REGEXP_LIKE({0}, '.*[+-][0-9]{{4}}')"
+    " THEN LEFT({0}, LENGTH({0}) - 2) || ':' || RIGHT({0}, 2)"
+    " WHEN REGEXP_LIKE({0}, '.*[+-][0-9]{{2}}:[0-9]{{2}}') THEN {0}"
+    " ELSE {0} || '+00:00' END"
 )
 _SNOWFLAKE_INSTANT = f"TRY_CAST({_SNOWFLAKE_ISO_TEXT} AS TIMESTAMP_TZ)"
 

@@ -72,47 +72,29 @@ WITH texts AS (
             TRY_CAST(CASE
               WHEN LENGTH(UPPER(t_order_ts)) = 10
               THEN UPPER(t_order_ts) || ' 00:00+00:00'
-              WHEN REGEXP_LIKE(
-                REGEXP_REPLACE(
-                  REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                  '([+-][0-9]{2})([0-9]{2})$',
-                  '\\1:\\2'
-                ),
-                '.*[+-][0-9]{2}:[0-9]{2}'
-              )
-              THEN REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              )
-              ELSE REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              ) || '+00:00'
+              WHEN RIGHT(UPPER(t_order_ts), 1) = 'Z'
+              THEN LEFT(UPPER(t_order_ts), LENGTH(UPPER(t_order_ts)) - 1) || '+00:00'
+              WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{2}')
+              THEN UPPER(t_order_ts) || ':00'
+              WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{4}')
+              THEN LEFT(UPPER(t_order_ts), LENGTH(UPPER(t_order_ts)) - 2) || ':' || RIGHT(UPPER(t_order_ts), 2)
+              WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{2}:[0-9]{2}')
+              THEN UPPER(t_order_ts)
+              ELSE UPPER(t_order_ts) || '+00:00'
             END AS TIMESTAMPTZ)
           ) % 1000,
           TRY_CAST(CASE
             WHEN LENGTH(UPPER(t_order_ts)) = 10
             THEN UPPER(t_order_ts) || ' 00:00+00:00'
-            WHEN REGEXP_LIKE(
-              REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              ),
-              '.*[+-][0-9]{2}:[0-9]{2}'
-            )
-            THEN REGEXP_REPLACE(
-              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-              '([+-][0-9]{2})([0-9]{2})$',
-              '\\1:\\2'
-            )
-            ELSE REGEXP_REPLACE(
-              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_order_ts), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-              '([+-][0-9]{2})([0-9]{2})$',
-              '\\1:\\2'
-            ) || '+00:00'
+            WHEN RIGHT(UPPER(t_order_ts), 1) = 'Z'
+            THEN LEFT(UPPER(t_order_ts), LENGTH(UPPER(t_order_ts)) - 1) || '+00:00'
+            WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{2}')
+            THEN UPPER(t_order_ts) || ':00'
+            WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{4}')
+            THEN LEFT(UPPER(t_order_ts), LENGTH(UPPER(t_order_ts)) - 2) || ':' || RIGHT(UPPER(t_order_ts), 2)
+            WHEN REGEXP_LIKE(UPPER(t_order_ts), '.*[+-][0-9]{2}:[0-9]{2}')
+            THEN UPPER(t_order_ts)
+            ELSE UPPER(t_order_ts) || '+00:00'
           END AS TIMESTAMPTZ)
         )
       )
@@ -151,47 +133,29 @@ WITH texts AS (
             TRY_CAST(CASE
               WHEN LENGTH(UPPER(t_updated_at)) = 10
               THEN UPPER(t_updated_at) || ' 00:00+00:00'
-              WHEN REGEXP_LIKE(
-                REGEXP_REPLACE(
-                  REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                  '([+-][0-9]{2})([0-9]{2})$',
-                  '\\1:\\2'
-                ),
-                '.*[+-][0-9]{2}:[0-9]{2}'
-              )
-              THEN REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              )
-              ELSE REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              ) || '+00:00'
+              WHEN RIGHT(UPPER(t_updated_at), 1) = 'Z'
+              THEN LEFT(UPPER(t_updated_at), LENGTH(UPPER(t_updated_at)) - 1) || '+00:00'
+              WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{2}')
+              THEN UPPER(t_updated_at) || ':00'
+              WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{4}')
+              THEN LEFT(UPPER(t_updated_at), LENGTH(UPPER(t_updated_at)) - 2) || ':' || RIGHT(UPPER(t_updated_at), 2)
+              WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{2}:[0-9]{2}')
+              THEN UPPER(t_updated_at)
+              ELSE UPPER(t_updated_at) || '+00:00'
             END AS TIMESTAMPTZ)
           ) % 1000,
           TRY_CAST(CASE
             WHEN LENGTH(UPPER(t_updated_at)) = 10
             THEN UPPER(t_updated_at) || ' 00:00+00:00'
-            WHEN REGEXP_LIKE(
-              REGEXP_REPLACE(
-                REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-                '([+-][0-9]{2})([0-9]{2})$',
-                '\\1:\\2'
-              ),
-              '.*[+-][0-9]{2}:[0-9]{2}'
-            )
-            THEN REGEXP_REPLACE(
-              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-              '([+-][0-9]{2})([0-9]{2})$',
-              '\\1:\\2'
-            )
-            ELSE REGEXP_REPLACE(
-              REGEXP_REPLACE(REGEXP_REPLACE(UPPER(t_updated_at), 'Z$', '+00:00'), '([+-][0-9]{2})$', '\\1:00'),
-              '([+-][0-9]{2})([0-9]{2})$',
-              '\\1:\\2'
-            ) || '+00:00'
+            WHEN RIGHT(UPPER(t_updated_at), 1) = 'Z'
+            THEN LEFT(UPPER(t_updated_at), LENGTH(UPPER(t_updated_at)) - 1) || '+00:00'
+            WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{2}')
+            THEN UPPER(t_updated_at) || ':00'
+            WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{4}')
+            THEN LEFT(UPPER(t_updated_at), LENGTH(UPPER(t_updated_at)) - 2) || ':' || RIGHT(UPPER(t_updated_at), 2)
+            WHEN REGEXP_LIKE(UPPER(t_updated_at), '.*[+-][0-9]{2}:[0-9]{2}')
+            THEN UPPER(t_updated_at)
+            ELSE UPPER(t_updated_at) || '+00:00'
           END AS TIMESTAMPTZ)
         )
       )
