@@ -70,3 +70,27 @@ def test_every_snowflake_json_parse_allows_duplicate_keys():
     assert {
         name: [a for a in found if not a.endswith(", 'd'")] for name, found in calls.items()
     } == {name: [] for name in calls}
+
+
+def _top_level_arguments(arguments: str) -> int:
+    depth, quoted, count = 0, False, 1
+    for char in arguments:
+        if char == "'":
+            quoted = not quoted
+        elif not quoted:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            count += char == "," and depth == 0
+    return count
+
+
+def test_every_snowflake_trim_names_its_characters():
+    """Snowflake's TRIM without characters strips blanks (' ') only
+    (https://docs.snowflake.com/en/sql-reference/functions/trim); DuckDB's also strips
+    no-break and other Unicode spaces. The reordered-header check trimmed so: a repeated
+    header with a no-break space in a cell was caught locally and, in production, its file's
+    later records were published with their fields swapped. Every TRIM names its set."""
+    bare = {
+        name: [a for a in _calls(sql, "TRIM") if _top_level_arguments(a) < 2]
+        for name, sql in all_statements("snowflake").items()
+    }
+    assert bare == {name: [] for name in bare}

@@ -9,7 +9,20 @@ FROM (
     AND parse_error IS NULL
     AND (
       order_id IS NULL
-      OR LOWER(TRIM(order_id)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(order_id, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(order_id, -1))
+            THEN TRIM(order_id, '	
+                  　')
+            ELSE order_id
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -37,7 +50,20 @@ FROM (
     )
     AND (
       customer_id IS NULL
-      OR LOWER(TRIM(customer_id)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(customer_id, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(customer_id, -1))
+            THEN TRIM(customer_id, '	
+                  　')
+            ELSE customer_id
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -65,7 +91,20 @@ FROM (
     )
     AND (
       order_ts IS NULL
-      OR LOWER(TRIM(order_ts)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(order_ts, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(order_ts, -1))
+            THEN TRIM(order_ts, '	
+                  　')
+            ELSE order_ts
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -93,7 +132,20 @@ FROM (
     )
     AND (
       amount IS NULL
-      OR LOWER(TRIM(amount)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(amount, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(amount, -1))
+            THEN TRIM(amount, '	
+                  　')
+            ELSE amount
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -121,7 +173,20 @@ FROM (
     )
     AND (
       currency IS NULL
-      OR LOWER(TRIM(currency)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(currency, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(currency, -1))
+            THEN TRIM(currency, '	
+                  　')
+            ELSE currency
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -149,7 +214,20 @@ FROM (
     )
     AND (
       quantity IS NULL
-      OR LOWER(TRIM(quantity)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(quantity, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(quantity, -1))
+            THEN TRIM(quantity, '	
+                  　')
+            ELSE quantity
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -177,7 +255,20 @@ FROM (
     )
     AND (
       unit_price IS NULL
-      OR LOWER(TRIM(unit_price)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(unit_price, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(unit_price, -1))
+            THEN TRIM(unit_price, '	
+                  　')
+            ELSE unit_price
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -205,7 +296,20 @@ FROM (
     )
     AND (
       status IS NULL
-      OR LOWER(TRIM(status)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(status, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(status, -1))
+            THEN TRIM(status, '	
+                  　')
+            ELSE status
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -233,7 +337,20 @@ FROM (
     )
     AND (
       region IS NULL
-      OR LOWER(TRIM(region)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(region, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(region, -1))
+            THEN TRIM(region, '	
+                  　')
+            ELSE region
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -261,7 +378,20 @@ FROM (
     )
     AND (
       customer_email IS NULL
-      OR LOWER(TRIM(customer_email)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(customer_email, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(customer_email, -1))
+            THEN TRIM(customer_email, '	
+                  　')
+            ELSE customer_email
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -289,7 +419,20 @@ FROM (
     )
     AND (
       updated_at IS NULL
-      OR LOWER(TRIM(updated_at)) IN (
+      OR LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(updated_at, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(updated_at, -1))
+            THEN TRIM(updated_at, '	
+                  　')
+            ELSE updated_at
+          END,
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -317,17 +460,160 @@ FROM (
     )
     AND CASE WHEN order_id IS NULL THEN 0 ELSE 1 END + CASE WHEN customer_id IS NULL THEN 0 ELSE 1 END + CASE WHEN order_ts IS NULL THEN 0 ELSE 1 END + CASE WHEN amount IS NULL THEN 0 ELSE 1 END + CASE WHEN currency IS NULL THEN 0 ELSE 1 END + CASE WHEN quantity IS NULL THEN 0 ELSE 1 END + CASE WHEN unit_price IS NULL THEN 0 ELSE 1 END + CASE WHEN status IS NULL THEN 0 ELSE 1 END + CASE WHEN region IS NULL THEN 0 ELSE 1 END + CASE WHEN customer_email IS NULL THEN 0 ELSE 1 END + CASE WHEN updated_at IS NULL THEN 0 ELSE 1 END >= 2
     AND (
-      NOT LOWER(TRIM(order_id)) IN ('order_id', 'order id', 'order-id')
-      OR NOT LOWER(TRIM(customer_id)) IN ('customer_id', 'customer id', 'customer-id')
-      OR NOT LOWER(TRIM(order_ts)) IN ('order_ts', 'order ts', 'order-ts')
-      OR NOT LOWER(TRIM(amount)) IN ('amount')
-      OR NOT LOWER(TRIM(currency)) IN ('currency')
-      OR NOT LOWER(TRIM(quantity)) IN ('quantity')
-      OR NOT LOWER(TRIM(unit_price)) IN ('unit_price', 'unit price', 'unit-price')
-      OR NOT LOWER(TRIM(status)) IN ('status')
-      OR NOT LOWER(TRIM(region)) IN ('region')
-      OR NOT LOWER(TRIM(customer_email)) IN ('customer_email', 'customer email', 'customer-email')
-      OR NOT LOWER(TRIM(updated_at)) IN ('updated_at', 'updated at', 'updated-at')
+      NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(order_id, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(order_id, -1))
+            THEN TRIM(order_id, '	
+                  　')
+            ELSE order_id
+          END,
+          ''
+        )
+      ) IN ('order_id', 'order id', 'order-id')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(customer_id, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(customer_id, -1))
+            THEN TRIM(customer_id, '	
+                  　')
+            ELSE customer_id
+          END,
+          ''
+        )
+      ) IN ('customer_id', 'customer id', 'customer-id')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(order_ts, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(order_ts, -1))
+            THEN TRIM(order_ts, '	
+                  　')
+            ELSE order_ts
+          END,
+          ''
+        )
+      ) IN ('order_ts', 'order ts', 'order-ts')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(amount, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(amount, -1))
+            THEN TRIM(amount, '	
+                  　')
+            ELSE amount
+          END,
+          ''
+        )
+      ) IN ('amount')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(currency, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(currency, -1))
+            THEN TRIM(currency, '	
+                  　')
+            ELSE currency
+          END,
+          ''
+        )
+      ) IN ('currency')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(quantity, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(quantity, -1))
+            THEN TRIM(quantity, '	
+                  　')
+            ELSE quantity
+          END,
+          ''
+        )
+      ) IN ('quantity')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(unit_price, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(unit_price, -1))
+            THEN TRIM(unit_price, '	
+                  　')
+            ELSE unit_price
+          END,
+          ''
+        )
+      ) IN ('unit_price', 'unit price', 'unit-price')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(status, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(status, -1))
+            THEN TRIM(status, '	
+                  　')
+            ELSE status
+          END,
+          ''
+        )
+      ) IN ('status')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(region, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(region, -1))
+            THEN TRIM(region, '	
+                  　')
+            ELSE region
+          END,
+          ''
+        )
+      ) IN ('region')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(customer_email, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(customer_email, -1))
+            THEN TRIM(customer_email, '	
+                  　')
+            ELSE customer_email
+          END,
+          ''
+        )
+      ) IN ('customer_email', 'customer email', 'customer-email')
+      OR NOT LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(updated_at, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(updated_at, -1))
+            THEN TRIM(updated_at, '	
+                  　')
+            ELSE updated_at
+          END,
+          ''
+        )
+      ) IN ('updated_at', 'updated at', 'updated-at')
     )
   GROUP BY
     source_file

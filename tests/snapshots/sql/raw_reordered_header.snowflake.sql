@@ -9,7 +9,12 @@ FROM (
     AND parse_error IS NULL
     AND (
       order_id IS NULL
-      OR LOWER(TRIM(order_id)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(order_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -37,7 +42,12 @@ FROM (
     )
     AND (
       customer_id IS NULL
-      OR LOWER(TRIM(customer_id)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(customer_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -65,7 +75,12 @@ FROM (
     )
     AND (
       order_ts IS NULL
-      OR LOWER(TRIM(order_ts)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(order_ts AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -93,7 +108,12 @@ FROM (
     )
     AND (
       amount IS NULL
-      OR LOWER(TRIM(amount)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(amount AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -121,7 +141,12 @@ FROM (
     )
     AND (
       currency IS NULL
-      OR LOWER(TRIM(currency)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -149,7 +174,12 @@ FROM (
     )
     AND (
       quantity IS NULL
-      OR LOWER(TRIM(quantity)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(quantity AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -177,7 +207,12 @@ FROM (
     )
     AND (
       unit_price IS NULL
-      OR LOWER(TRIM(unit_price)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(unit_price AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -205,7 +240,12 @@ FROM (
     )
     AND (
       status IS NULL
-      OR LOWER(TRIM(status)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -233,7 +273,12 @@ FROM (
     )
     AND (
       region IS NULL
-      OR LOWER(TRIM(region)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(region AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -261,7 +306,15 @@ FROM (
     )
     AND (
       customer_email IS NULL
-      OR LOWER(TRIM(customer_email)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(
+            CAST(customer_email AS VARCHAR),
+            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+          ),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -289,7 +342,12 @@ FROM (
     )
     AND (
       updated_at IS NULL
-      OR LOWER(TRIM(updated_at)) IN (
+      OR LOWER(
+        NULLIF(
+          TRIM(CAST(updated_at AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN (
         'order_id',
         'order id',
         'order-id',
@@ -317,17 +375,75 @@ FROM (
     )
     AND CASE WHEN order_id IS NULL THEN 0 ELSE 1 END + CASE WHEN customer_id IS NULL THEN 0 ELSE 1 END + CASE WHEN order_ts IS NULL THEN 0 ELSE 1 END + CASE WHEN amount IS NULL THEN 0 ELSE 1 END + CASE WHEN currency IS NULL THEN 0 ELSE 1 END + CASE WHEN quantity IS NULL THEN 0 ELSE 1 END + CASE WHEN unit_price IS NULL THEN 0 ELSE 1 END + CASE WHEN status IS NULL THEN 0 ELSE 1 END + CASE WHEN region IS NULL THEN 0 ELSE 1 END + CASE WHEN customer_email IS NULL THEN 0 ELSE 1 END + CASE WHEN updated_at IS NULL THEN 0 ELSE 1 END >= 2
     AND (
-      NOT LOWER(TRIM(order_id)) IN ('order_id', 'order id', 'order-id')
-      OR NOT LOWER(TRIM(customer_id)) IN ('customer_id', 'customer id', 'customer-id')
-      OR NOT LOWER(TRIM(order_ts)) IN ('order_ts', 'order ts', 'order-ts')
-      OR NOT LOWER(TRIM(amount)) IN ('amount')
-      OR NOT LOWER(TRIM(currency)) IN ('currency')
-      OR NOT LOWER(TRIM(quantity)) IN ('quantity')
-      OR NOT LOWER(TRIM(unit_price)) IN ('unit_price', 'unit price', 'unit-price')
-      OR NOT LOWER(TRIM(status)) IN ('status')
-      OR NOT LOWER(TRIM(region)) IN ('region')
-      OR NOT LOWER(TRIM(customer_email)) IN ('customer_email', 'customer email', 'customer-email')
-      OR NOT LOWER(TRIM(updated_at)) IN ('updated_at', 'updated at', 'updated-at')
+      NOT LOWER(
+        NULLIF(
+          TRIM(CAST(order_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('order_id', 'order id', 'order-id')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(customer_id AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('customer_id', 'customer id', 'customer-id')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(order_ts AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('order_ts', 'order ts', 'order-ts')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(amount AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('amount')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('currency')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(quantity AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('quantity')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(unit_price AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('unit_price', 'unit price', 'unit-price')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('status')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(region AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('region')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(
+            CAST(customer_email AS VARCHAR),
+            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+          ),
+          ''
+        )
+      ) IN ('customer_email', 'customer email', 'customer-email')
+      OR NOT LOWER(
+        NULLIF(
+          TRIM(CAST(updated_at AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      ) IN ('updated_at', 'updated at', 'updated-at')
     )
   GROUP BY
     source_file
