@@ -89,12 +89,22 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Case is folded only in text of ASCII letters. The engines fold other text differently:
+# Snowflake's UPPER maps 'ß' to 'SS' (its documented example,
+# https://docs.snowflake.com/en/sql-reference/functions/upper), DuckDB's to 'ẞ', so the
+# currency 'ßp' was SSP, a valid code, in production only; DuckDB lowers 'İ' to a plain
+# 'i' ('SHİPPED' a valid status). The contract's normalized columns (currency, status)
+# take ASCII letters only, so other text is quarantined as it landed, in both engines.
+_ASCII_LETTERS = "'^[A-Za-z]+$'"
+
+
 def _text(spec: ColumnSpec) -> str:
     value = f"ORDERS_TRIM({spec.name})"
-    if spec.normalize == "upper":
-        return f"upper({value})"
-    if spec.normalize == "lower":
-        return f"lower({value})"
+    if spec.normalize in ("upper", "lower"):
+        return (
+            f"CASE WHEN ORDERS_MATCH({value}, {_ASCII_LETTERS})"
+            f" THEN {spec.normalize}({value}) ELSE {value} END"
+        )
     return value
 
 

@@ -149,6 +149,27 @@ def test_a_product_too_large_for_six_decimals_is_still_detailed():
     assert "amount_mismatch: amount 1 vs quantity x unit_price 1e+40" in detail
 
 
+@pytest.mark.parametrize(
+    ("values", "detail"),
+    [
+        # Snowflake upper-cases 'ß' to 'SS' (SSP is a currency), DuckDB to 'ẞ'
+        ({"currency": "ßp"}, "invalid_currency: ßp"),
+        # a long s and a dotless i are upper-cased to S and I by both engines
+        ({"currency": "uſd"}, "invalid_currency: uſd"),
+        ({"currency": "ınr"}, "invalid_currency: ınr"),
+        # DuckDB lower-cases a dotted capital I to a plain i
+        ({"status": "SHİPPED"}, "invalid_status: SHİPPED"),
+    ],
+)
+def test_only_ascii_letters_are_case_folded_to_a_code(values, detail):
+    """A code or status is case-folded only when it is ASCII letters: the engines fold
+    other letters differently (https://docs.snowflake.com/en/sql-reference/functions/upper
+    maps 'ß' to 'SS'), so such text is quarantined as it landed, in both."""
+    result = clean([row(**values)])
+    assert result.cleaned.empty
+    assert result.quarantined["reason_detail"].iloc[0].split("; ")[0] == detail
+
+
 def test_scientific_amount_is_accepted():
     assert clean([row(amount="7e1")]).cleaned.iloc[0]["amount"] == 70.0
 

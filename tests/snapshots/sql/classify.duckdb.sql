@@ -49,8 +49,37 @@ WITH texts AS (
       END,
       ''
     ) AS t_amount,
-    UPPER(
-      NULLIF(
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(currency, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(currency, -1))
+            THEN TRIM(currency, '	
+                  　')
+            ELSE currency
+          END,
+          ''
+        ),
+        '^[A-Za-z]+$'
+      )
+      THEN UPPER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(currency, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(currency, -1))
+            THEN TRIM(currency, '	
+                  　')
+            ELSE currency
+          END,
+          ''
+        )
+      )
+      ELSE NULLIF(
         CASE
           WHEN CONTAINS('	
                   　', SUBSTRING(currency, 1, 1))
@@ -62,7 +91,7 @@ WITH texts AS (
         END,
         ''
       )
-    ) AS t_currency,
+    END AS t_currency,
     NULLIF(
       CASE
         WHEN CONTAINS('	
@@ -87,8 +116,37 @@ WITH texts AS (
       END,
       ''
     ) AS t_unit_price,
-    LOWER(
-      NULLIF(
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(status, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(status, -1))
+            THEN TRIM(status, '	
+                  　')
+            ELSE status
+          END,
+          ''
+        ),
+        '^[A-Za-z]+$'
+      )
+      THEN LOWER(
+        NULLIF(
+          CASE
+            WHEN CONTAINS('	
+                  　', SUBSTRING(status, 1, 1))
+            OR CONTAINS('	
+                  　', SUBSTRING(status, -1))
+            THEN TRIM(status, '	
+                  　')
+            ELSE status
+          END,
+          ''
+        )
+      )
+      ELSE NULLIF(
         CASE
           WHEN CONTAINS('	
                   　', SUBSTRING(status, 1, 1))
@@ -100,7 +158,7 @@ WITH texts AS (
         END,
         ''
       )
-    ) AS t_status,
+    END AS t_status,
     NULLIF(
       CASE
         WHEN CONTAINS('	

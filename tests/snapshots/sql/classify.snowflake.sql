@@ -17,12 +17,25 @@ WITH texts AS (
       TRIM(CAST(amount AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
       ''
     ) AS t_amount,
-    UPPER(
-      NULLIF(
+    CASE
+      WHEN REGEXP_LIKE(
+        NULLIF(
+          TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        ),
+        '^[A-Za-z]+$'
+      )
+      THEN UPPER(
+        NULLIF(
+          TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      )
+      ELSE NULLIF(
         TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
         ''
       )
-    ) AS t_currency,
+    END AS t_currency,
     NULLIF(
       TRIM(CAST(quantity AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
       ''
@@ -31,12 +44,25 @@ WITH texts AS (
       TRIM(CAST(unit_price AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
       ''
     ) AS t_unit_price,
-    LOWER(
-      NULLIF(
+    CASE
+      WHEN REGEXP_LIKE(
+        NULLIF(
+          TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        ),
+        '^[A-Za-z]+$'
+      )
+      THEN LOWER(
+        NULLIF(
+          TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+          ''
+        )
+      )
+      ELSE NULLIF(
         TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
         ''
       )
-    ) AS t_status,
+    END AS t_status,
     NULLIF(
       TRIM(CAST(region AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
       ''
