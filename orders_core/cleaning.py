@@ -9,6 +9,7 @@ look at a few rows; no asset holds a day of rows in Python.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 import duckdb
@@ -18,6 +19,7 @@ import pyarrow as pa
 from orders_core.contract import Contract
 from orders_core.dtypes import DATE_DTYPE, TEXT_DTYPE
 from orders_core.sql.cleaning import (
+    HMAC_PROBE,
     PADS_TABLE,
     classify_statements,
     cleaned_select,
@@ -40,6 +42,25 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
         key = hashlib.sha256(key).digest()
     block = key.ljust(_SHA256_BLOCK, b"\0")
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def hmac_probe_error(engine_hex: object, key: bytes) -> str | None:
+    """Why the engine's e-mail hashes cannot be trusted, or None: its answer for
+    :data:`HMAC_PROBE` (``hmac_probe_select``) against Python's HMAC-SHA256 under ``key``.
+
+    A wrong hash would not fail anything: every customer would still get a stable id,
+    only not the one another engine (or a re-run elsewhere) gives, so joins across them
+    would silently miss. So a cleaning run checks before it writes a row.
+    """
+    expected = hmac.new(key, HMAC_PROBE.encode("utf-8"), hashlib.sha256).hexdigest()
+    if engine_hex == expected:
+        return None
+    return (
+        "the warehouse engine's HMAC-SHA256 of a known e-mail is "
+        f"{engine_hex!r}, not RFC 2104's {expected!r} for the configured key: its "
+        "ORDERS_HMAC_HEX template (orders_core/sql/dialect.py) does not hash the UTF-8 "
+        "bytes as HMAC does, so no e-mail was hashed and no row was written"
+    )
 
 
 def create_pads(conn, key: bytes) -> None:

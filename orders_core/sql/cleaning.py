@@ -539,6 +539,20 @@ def pads_statements() -> tuple[str, str]:
     )
 
 
+# A known answer for the engine's keyed hash, asked before a cleaning run hashes any
+# e-mail (orders_core.cleaning.hmac_probe_error). The tests run the Snowflake form on
+# fakesnow, that is on DuckDB, and Snowflake documents SHA2's message as "a string
+# expression" (https://docs.snowflake.com/en/sql-reference/functions/sha2) where this
+# gives it BINARY: only the engine itself can say whether it hashes those bytes. Non-ASCII
+# on purpose: the message is hashed as its UTF-8 bytes.
+HMAC_PROBE = "hmac-probe+\u00fcn\u00efc\u00f8de@example.com"
+
+
+def hmac_probe_select() -> str:
+    """The engine's HMAC of :data:`HMAC_PROBE` under the session's pads, as hex."""
+    return f"SELECT ORDERS_HMAC_HEX({_lit(HMAC_PROBE)}, pad_in, pad_out) FROM {PADS_TABLE}"
+
+
 def parseable_amount(column: str = "amount") -> str:
     """The amount of landed text as reconciliation counts it: a finite plain decimal
     (whatever else is wrong with the row), else NULL."""
@@ -649,4 +663,5 @@ def statements(contract: Contract, dialect: str = DUCKDB) -> dict[str, str]:
         "quarantined": render(quarantined_select(contract, source, where), dialect),
         "day_summary": render(day_summary_select(), dialect),
         "reason_counts": render(reason_counts_select(), dialect),
+        "hmac_probe": render(hmac_probe_select(), dialect),
     }

@@ -14,6 +14,7 @@ from orders_core.sql.cleaning import (
     classify_statements,
     cleaned_select,
     day_summary_select,
+    hmac_probe_select,
     pads_statements,
     quarantined_select,
     raw_columns,
@@ -39,6 +40,7 @@ class CleaningRun:
 
     prepare: tuple[str, ...]
     insert_pads: str
+    hmac_probe: str  # the engine's answer for HMAC_PROBE (orders_core.cleaning.hmac_probe_error)
     classify: tuple[str, str]  # the first takes the days
     day_summary: str
     reason_counts: str
@@ -53,6 +55,7 @@ def cleaning_run(contract: Contract) -> CleaningRun:
     return CleaningRun(
         prepare=(create_pads,),
         insert_pads=insert_pads,
+        hmac_probe=hmac_probe_select(),
         classify=classify_statements(contract, quoted(RAW_ORDERS), DAYS),
         day_summary=day_summary_select(),
         reason_counts=reason_counts_select(),

@@ -7,7 +7,7 @@ import dagster as dg
 
 from orders_core import tables
 from orders_core.calendar import consecutive_runs
-from orders_core.cleaning import hmac_pads
+from orders_core.cleaning import hmac_pads, hmac_probe_error
 from orders_core.contract import load_contract
 from orders_core.reconciliation import balances_from_rows
 from orders_core.sql.run import cleaning_run
@@ -153,6 +153,9 @@ def build_staging_assets(
             for statement in run.prepare:
                 session.execute(statement)
             session.execute(run.insert_pads, list(hmac_pads(key)))
+            ((engine_hex,),) = session.execute(run.hmac_probe)
+            if why := hmac_probe_error(engine_hex, key):
+                raise permanent_failure(why)
             classify, settle_versions = run.classify
             summary, reasons, balance = {}, [], []
             with sql_write_span(

@@ -1,15 +1,24 @@
 """Cleaning: typing, validation, deduplication and the reconciliation identity."""
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from orders_core.cleaning import clean_orders, hash_email
+from orders_core.cleaning import (
+    clean_orders,
+    create_pads,
+    hash_email,
+    hmac_probe_error,
+    local_connection,
+)
 from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile, with_partition_date
+from orders_core.sql.cleaning import hmac_probe_select
+from orders_core.sql.dialect import render
 from tests.support.fixture_data import HEADER
 
 CONTRACT = load_contract()
@@ -206,6 +215,19 @@ def test_email_is_hashed_with_a_key_and_normalised():
     assert hash_email(emails, b"other-key-123456").iloc[0] != hashed.iloc[0]
     cleaned = clean([row(customer_email="a@x.com")]).cleaned
     assert "customer_email" not in cleaned.columns
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, b"a key of 80 bytes, hashed to one block first: " * 2])
+def test_the_engine_gives_hmacs_known_answer_and_a_wrong_one_is_named(key):
+    with local_connection() as conn:
+        create_pads(conn, key)
+        ((engine_hex,),) = conn.execute(render(hmac_probe_select())).fetchall()
+    assert hmac_probe_error(engine_hex, key) is None
+    assert hmac_probe_error(engine_hex, b"another key, 16+") is not None
+    # the SHA-256 of the hex text instead of the bytes, as a binary-to-text coercion would
+    wrong = hashlib.sha256(engine_hex.encode()).hexdigest()
+    assert "does not hash the UTF-8 bytes" in hmac_probe_error(wrong, key)
+    assert hmac_probe_error(None, key) is not None
 
 
 def test_empty_frame_gives_empty_outputs():

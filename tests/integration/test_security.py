@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+import orders_core.sql.cleaning as sql_cleaning
+import orders_core.sql.run as sql_run
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher, PiiKeyError, pii_hasher
 from resources.settings import REPO_ROOT, PlatformSettings
 from resources.warehouse import quoted_identifier
-from tests.support.pipeline_helpers import run_range
+from tests.support.pipeline_helpers import permanent_failure_message, run_range
 
 HOSTILE_NAMES = ['orders"; drop table x; --', "a b", "", "1abc", "ok.name", "x" * 300]
 
@@ -63,6 +66,25 @@ def test_prod_refuses_to_run_without_a_pii_key_or_with_the_public_one():
     assert local.key_bytes() == LOCAL_DEVELOPMENT_KEY.encode()
     keyed = pii_hasher(PlatformSettings.from_env({"PII_HASH_KEY": "k"}))
     assert isinstance(keyed.key, dg.EnvVar), "a key in the environment always wins"
+
+
+def test_cleaning_stops_before_hashing_when_the_engine_gives_another_hmac(
+    settings, instance, monkeypatch
+):
+    # An engine whose SHA-256 of BINARY were another function's (Snowflake documents its
+    # message as text) would give every customer a stable but foreign id: no failure.
+    monkeypatch.setattr(
+        sql_run, "hmac_probe_select", lambda: f"SELECT 'ab12' FROM {sql_cleaning.PADS_TABLE}"
+    )
+    result = run_range(settings, instance, "2025-01-01", "2025-01-03", raise_on_error=False)
+    assert not result.success
+    message = permanent_failure_message(result)
+    assert "HMAC-SHA256 of a known e-mail is 'ab12'" in message
+    assert "no row was written" in message
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_orders").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM staging.cleaned_orders").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM staging.quarantined_orders").fetchone()[0] == 0
 
 
 def test_ruff_security_rules_pass_on_the_whole_repository():

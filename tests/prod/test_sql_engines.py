@@ -10,11 +10,12 @@ import fakesnow
 import pandas as pd
 import pytest
 
-from orders_core.cleaning import clean_orders, hmac_pads, raw_table
+from orders_core.cleaning import clean_orders, hmac_pads, hmac_probe_error, raw_table
 from orders_core.contract import load_contract
 from orders_core.sql.cleaning import (
     classify_statements,
     cleaned_select,
+    hmac_probe_select,
     pads_statements,
     quarantined_select,
 )
@@ -254,3 +255,17 @@ def test_snowflake_marks_the_records_after_a_reordered_header_as_duckdb_does():
     assert marked["snowflake"] == marked["duckdb"]
     assert [line for line, error in marked["duckdb"] if error] == [5, 6, 7]
     assert marked["duckdb"][4][1].startswith("header_reordered: line 5 repeats")
+
+
+def test_snowflake_rendering_gives_hmacs_known_answer():
+    """The probe a cleaning run asks first, in the Snowflake form. fakesnow runs it on
+    DuckDB, so this pins the form's arithmetic (pads, UTF-8 bytes, hex); whether
+    Snowflake's SHA2 hashes BINARY the same way only Snowflake can say, and the cleaning
+    step asks it before hashing any e-mail."""
+    with fakesnow_session() as (_, cursor):
+        create, insert = pads_statements()
+        cursor.execute(render(create, SNOWFLAKE))
+        cursor.execute(render(insert, SNOWFLAKE), list(hmac_pads(KEY)))
+        cursor.execute(render(hmac_probe_select(), SNOWFLAKE))
+        ((engine_hex,),) = cursor.fetchall()
+    assert hmac_probe_error(engine_hex, KEY) is None
