@@ -46,7 +46,6 @@ JOB = JobAssets.of(defs.assets or [])
 
 RESULTS = Path(__file__).parent / "results" / "sensor.json"
 HELD_EVERY = 500
-FIRST_DAY = dt.date(1900, 1, 1)
 
 
 def _entry(event_type: DagsterEventType, data, timestamp: float) -> EventLogEntry:

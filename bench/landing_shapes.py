@@ -64,7 +64,6 @@ def _bytes_map(
 
 # Every row's region holds a comma and a doubled quote: only the row-by-row reader reads it.
 QUOTED = "region || ', \"west\"'"
-NUMBERED = "row_number() OVER () AS n, "
 
 
 def _jsonl_varied(base: Path, target: Path, compress: bool = False) -> None:

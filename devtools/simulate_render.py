@@ -20,7 +20,6 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from devtools.simulate_truth import customer_ids
-from orders_core.contract import load_contract
 
 FORMATS = ("csv", "jsonl", "parquet")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
@@ -31,7 +30,6 @@ REGION_CURRENCY = ("USD", "EUR", "GBP", "USD", "USD")
 # UTC offsets (minutes) a region's systems may write; code 0 is UTC.
 OFFSET_MINUTES = (0, -300, -480, 60, 540, 330, -180)
 REGION_OFFSETS = ((1, 2), (3,), (0,), (4, 5), (6,))
-ORDER_COLUMNS = load_contract().column_names
 
 
 def offset_text(minutes: int) -> str:
