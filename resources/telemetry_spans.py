@@ -47,7 +47,6 @@ DECISION = "orders.decision"
 DB_SYSTEM = "db.system.name"
 DB_COLLECTION = "db.collection.name"
 DB_OPERATION = "db.operation.name"
-DB_RETURNED_ROWS = "db.response.returned_rows"
 ROWS_WRITTEN = "orders.rows_written"
 
 

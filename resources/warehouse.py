@@ -544,14 +544,6 @@ class Warehouse(dg.ConfigurableResource):
         raise NotImplementedError
         yield  # pragma: no cover
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        found = self.query(
-            "select count(*) as n from information_schema.tables"
-            " where lower(table_schema) = lower(?) and lower(table_name) = lower(?)",
-            [schema, table],
-        )
-        return bool(found["n"].iloc[0])
-
 
 class DuckDBWarehouse(Warehouse):
     """The embedded warehouse: one DuckDB file.
