@@ -26,8 +26,6 @@ def current_orders(withheld: int = 0) -> str:
     )
 
 
-CURRENT_ORDERS = current_orders()
-
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
 
 # Money is summed as exact decimals (orders_core.sql.money), never as doubles: the same

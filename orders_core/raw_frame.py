@@ -126,7 +126,6 @@ class Records:
     """Accumulates records of one file column by column."""
 
     def __init__(self, contract: Contract, header: Sequence[str]):
-        self.contract_columns = contract.column_names
         self.header = list(header)
         self.positions = contract_positions(contract, header)
         self.extras = extra_columns(contract, header)

@@ -23,7 +23,7 @@ from tests.support.order_fixtures import csv_bytes, landed, order_rows, raw_fram
 
 # One customer, three orders of one day: 0.3 + 0.1 + 0.2 is 0.6 or 0.6000000000000001
 # in doubles, depending on the order of the additions. B and D landed again later with
-# older versions, so they are repeated orders (the second branch of CURRENT_ORDERS).
+# older versions, so they are repeated orders (the second branch of current_orders()).
 DAY = dt.date(2025, 1, 1)
 LATER = dt.datetime(2025, 1, 9, tzinfo=dt.UTC)
 ORDERS = [
