@@ -1,4 +1,4 @@
-"""Day conversions and the text dtype rules that keep cleaning exact on Arrow-backed text."""
+"""Day conversions and the keyed hash of e-mails."""
 
 import datetime as dt
 import hashlib
@@ -12,10 +12,8 @@ from orders_core.cleaning import hash_email
 from orders_core.dtypes import (
     DATE_DTYPE,
     TEXT_DTYPE,
-    as_dates,
     day_array,
     day_mask,
-    exact_text,
     repeated_day,
 )
 
@@ -32,24 +30,12 @@ DAY = dt.date(2025, 1, 2)
     ],
 )
 def test_days_of_dates_and_timestamps(values):
-    dates = as_dates(values)
-    assert dates.dtype == DATE_DTYPE
-    assert dates.iloc[0] == DAY and pd.isna(dates.iloc[1])
     assert day_mask(day_array(values), DAY).tolist() == [True, False]
 
 
 def test_repeated_day():
     days = repeated_day(DAY, 3, pd.RangeIndex(3))
     assert days.dtype == DATE_DTYPE and days.tolist() == [DAY] * 3
-
-
-def test_printable_ascii_stays_arrow_backed_anything_else_goes_to_python_strings():
-    plain = pd.Series(["a@x.com ", None], dtype=TEXT_DTYPE)
-    assert exact_text(plain).dtype == TEXT_DTYPE
-    for odd in ["straße", "\u0661\u0662", "a\x1c", "\u00a0eu"]:
-        moved = exact_text(pd.Series(["plain", odd], dtype=TEXT_DTYPE))
-        assert moved.dtype == pd.StringDtype("python")
-        assert moved.str.upper().tolist() == ["PLAIN", odd.upper()]
 
 
 def test_email_hash_is_the_hmac_of_the_normalised_address():
