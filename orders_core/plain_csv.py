@@ -218,14 +218,9 @@ def read_head(handle: BinaryIO) -> bytes:
     return b"".join(read)
 
 
-def plain_first_line(handle: BinaryIO, contract: Contract) -> bool:
-    """Whether a CSV file's first line that is not blank is a plain header: what a file
-    must pass before the rest of it is worth a look (reads up to that line)."""
-    return plain_head(read_head(handle), contract)
-
-
 def plain_head(head: bytes, contract: Contract) -> bool:
-    """:func:`plain_first_line` of a head already read (:func:`read_head`)."""
+    """Whether the head of a CSV file (:func:`read_head`), its first line that is not
+    blank, is a plain header: what a file must pass before the rest of it is worth a look."""
     return _head_header(head, contract) is not None
 
 

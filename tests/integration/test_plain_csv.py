@@ -214,10 +214,10 @@ def test_the_first_line_decides_whether_a_file_is_worth_the_engines_load(first_l
     plain header; every file plain_header accepts passes this (one line read)."""
     import io
 
-    from orders_core.plain_csv import plain_first_line
+    from orders_core.plain_csv import plain_head, read_head
 
     data = first_line + b"o1,1\n"
-    assert plain_first_line(io.BytesIO(data), CONTRACT) is plain
+    assert plain_head(read_head(io.BytesIO(data)), CONTRACT) is plain
     if plain_header(io.BytesIO(data), CONTRACT) is not None:
         assert plain
 
