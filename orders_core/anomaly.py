@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -148,7 +148,6 @@ class AnomalyVerdict:
     training_partitions: int
     reason: str
     drivers: tuple[Driver, ...] = field(default=())
-    max_gross_z: float | None = None
 
     @property
     def is_anomalous(self) -> bool:
@@ -157,10 +156,6 @@ class AnomalyVerdict:
     @property
     def decided(self) -> bool:
         return self.status != "insufficient_history"
-
-    def as_dict(self) -> dict:
-        """JSON-ready form, for metadata, cursors and alerts."""
-        return {**asdict(self), "is_anomalous": self.is_anomalous}
 
 
 def _poisson_deviance(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -418,7 +413,6 @@ def _verdict(
         training_partitions=n_train,
         reason="; ".join([head, *(d.describe() for d in drivers)]),
         drivers=drivers,
-        max_gross_z=gross_z,
     )
 
 
