@@ -139,7 +139,7 @@ def build_analytics_assets(
         unpassed = unpassed_upstream(context, cleaned_blocking)
         if unpassed:
             context.log.warning(
-                f"Left out of customer_metrics: {unpassed_message(context, cleaned_blocking, unpassed)}"
+                f"Left out of customer_metrics: {unpassed_message(cleaned_blocking, unpassed)}"
             )
         withheld = [dt.date.fromisoformat(day) for day in sorted(unpassed)]
         with telemetry.asset_span(context) as span:

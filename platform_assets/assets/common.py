@@ -138,11 +138,7 @@ def _listed(unpassed: dict[str, list[str]]) -> str:
     return "; ".join(f"{day} ({', '.join(names)})" for day, names in unpassed.items())
 
 
-def unpassed_message(
-    context: dg.AssetExecutionContext,
-    check_keys: Sequence[dg.AssetCheckKey],
-    unpassed: dict[str, list[str]],
-) -> str:
+def unpassed_message(check_keys: Sequence[dg.AssetCheckKey], unpassed: dict[str, list[str]]) -> str:
     """What a step refusing the days ``unpassed`` (:func:`unpassed_upstream`) says."""
     name = ", ".join(sorted({key.asset_key.to_user_string() for key in check_keys}))
     return (
