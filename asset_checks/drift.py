@@ -202,19 +202,16 @@ def _header_findings(
     return findings, renamed
 
 
-def _retyped_findings(
-    raw_day: pd.DataFrame, rows: int, contract: Contract, typed: pd.DataFrame | None = None
-) -> list[DriftFinding]:
+def _retyped_findings(raw_day: pd.DataFrame, rows: int, contract: Contract) -> list[DriftFinding]:
     """Columns whose present values mostly no longer parse as their contract type (for
-    text: are nested JSON values), judged on a bounded sample of the day's ``rows``.
-    ``typed`` is :func:`typed_frame` of ``raw_day`` (same index) when already computed."""
+    text: are nested JSON values), judged on a bounded sample of the day's ``rows``."""
     policy = contract.drift
     sample = raw_day
     if len(raw_day) > RETYPE_SAMPLE_ROWS:
         sample = raw_day.sample(n=RETYPE_SAMPLE_ROWS, random_state=0)
     scale = rows / len(sample)
     findings = []
-    typed = typed_frame(sample, contract) if typed is None else typed.loc[sample.index]
+    typed = typed_frame(sample, contract)
     for spec in contract.columns:
         text = typed[f"t_{spec.name}"]
         present = int(text.notna().sum())
@@ -346,15 +343,13 @@ def detect_drift(
     raw_day: pd.DataFrame,
     contract: Contract,
     headers: pd.DataFrame | None = None,
-    typed: pd.DataFrame | None = None,
     retyped: list[DriftFinding] | None = None,
 ) -> list[DriftFinding]:
     """Every drift finding of one partition of raw orders (empty when it matches).
 
     ``raw_day`` is the day's raw rows, or a sample of them when ``headers`` (one row
     per file: source_file, file_header, rows, as :func:`file_headers` gives) is passed.
-    ``typed`` is :func:`typed_frame` of ``raw_day`` when the caller typed a whole window
-    at once; ``retyped`` the retyped findings when the engine counted them
+    ``retyped`` is the retyped findings when the engine counted them
     (:func:`retyped_counts_sql`), so ``raw_day`` only needs each file's first rows.
     ``headers`` may list files without a row (rows 0: a header-only file, whose header
     raw_orders' metadata keeps): their headers are compared like the others.
@@ -368,7 +363,7 @@ def detect_drift(
         return [*header, *renamed]
     header += unreadable_content_findings(raw_day, headers)
     retyped = [
-        *(_retyped_findings(raw_day, rows, contract, typed) if retyped is None else retyped),
+        *(_retyped_findings(raw_day, rows, contract) if retyped is None else retyped),
         *_integer_money_findings(raw_day, headers, contract),
     ]
     return [*header, *retyped, *renamed]
@@ -629,14 +624,11 @@ def sample_statements(contract: Contract, table: tables.Table) -> tuple[str, str
     return headers_sql, heads_sql
 
 
-def build_drift_checks(
-    partitions_def: dg.PartitionsDefinition,
-    table: tables.Table = tables.RAW_ORDERS,
-) -> list[dg.AssetChecksDefinition]:
+def build_drift_checks(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
     """The blocking, partitioned schema-drift check of raw_orders."""
     contract = load_contract()
-    headers_sql, heads_sql = sample_statements(contract, table)
-    counts_sql = retyped_counts_sql(contract, table.qualified)
+    headers_sql, heads_sql = sample_statements(contract, tables.RAW_ORDERS)
+    counts_sql = retyped_counts_sql(contract, tables.RAW_ORDERS.qualified)
 
     @dg.asset_check(
         asset=dg.AssetKey(tables.RAW_ORDERS.key),
@@ -723,12 +715,8 @@ def build_drift_checks(
     return [schema_drift]
 
 
-def build_published_schema_checks(
-    published: Sequence[Sequence[str]] = (
-        list(tables.FCT_ORDERS.key),
-        list(tables.DIM_CUSTOMERS.key),
-    ),
-) -> list[dg.AssetChecksDefinition]:
+def build_published_schema_checks() -> list[dg.AssetChecksDefinition]:
     """Dagster's column-schema change checks (WARN) on the published tables, fed by the
     ``dagster/column_schema`` metadata of their materializations."""
-    return list(dg.build_column_schema_change_checks(assets=list(published)))
+    published = [list(tables.FCT_ORDERS.key), list(tables.DIM_CUSTOMERS.key)]
+    return list(dg.build_column_schema_change_checks(assets=published))
