@@ -23,9 +23,10 @@ import sqlglot
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector.constants import FIELD_ID_TO_NAME
 
+from orders_core.dtypes import DATE_DTYPE
 from orders_core.sql.dialect import render, without_duckdb_hints
 from resources.settings import PlatformSettings
-from resources.warehouse import DATE_DTYPE, SqlSession, Warehouse
+from resources.warehouse import SqlSession, Warehouse
 
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
 

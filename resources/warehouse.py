@@ -20,13 +20,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from orders_core.dtypes import DATE_DTYPE, TEXT_DTYPE
 from orders_core.pii import SQL_EMAIL_IN_JSON_SAFE
 from orders_core.plain_csv import SQL_JSON_SAFE, SQL_PRINTABLE_ASCII
 from orders_core.sql.dialect import render
 from resources.warehouse_lock import DEFAULT_LOCK_TIMEOUT_S, locked_connection
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
-DATE_DTYPE = pd.ArrowDtype(pa.date32())
 
 
 def _pandas_dtype(arrow_type: pa.DataType):
@@ -35,7 +35,7 @@ def _pandas_dtype(arrow_type: pa.DataType):
         return DATE_DTYPE
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         # Arrow-backed: no Python object per value, which costs more than the query.
-        return pd.StringDtype("pyarrow")
+        return TEXT_DTYPE
     if pa.types.is_integer(arrow_type):
         return pd.Int64Dtype()
     if pa.types.is_boolean(arrow_type):
