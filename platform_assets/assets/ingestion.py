@@ -341,17 +341,17 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     """Append one landed file to the session table: a plain CSV, JSON Lines or Parquet
     file (gzip or remote ones through a temporary copy) by the engine's own scan, any other (or one
     the scan refuses) by the lossless reader."""
-    if file_format(info.name) == "parquet":  # a typed file's text copy (or the reader)
+    fmt = file_format(info.name)
+    if fmt == "parquet":  # a typed file's text copy (or the reader)
         session.reserve_memory(READER_MEMORY)
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     session.reserve_memory(READER_MEMORY)
-    if file_format(info.name) == "jsonl" and _staged_jsonl(session, landing, contract, info, day):
-        return
-    if file_format(info.name) == "csv" and _staged_csv(session, landing, contract, info, day):
+    text_batches = {"csv": csv_batches, "jsonl": jsonl_batches}.get(fmt)
+    if text_batches and _staged_text(session, landing, contract, info, day, text_batches):
         return
     try:
-        if file_format(info.name) == "parquet":
+        if fmt == "parquet":
             _staged_parquet(session, landing, contract, info, day)
             return
         source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=landing.read(info))
@@ -360,20 +360,6 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     except UnreadableFile as unreadable:  # never read in part: its rows so far are void
         session.execute(f"DELETE FROM {LOAD_TABLE} WHERE source_file = ?", [info.uri])  # noqa: S608
         _append(session, contract, unreadable.frame, day)
-
-
-def _staged_jsonl(session, landing: LandingZone, contract, info, day) -> bool:
-    """Append a JSON Lines file batch by batch, read from a stream of the landed file (a
-    gzip one from a temporary decompressed copy): the file is never held whole. False,
-    with nothing appended, when a gzip file cannot be decompressed (the reader then
-    makes it one broken record saying why)."""
-    with _decompressed(landing, info) as stream:
-        if stream is None:
-            return False
-        source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
-        for frame in jsonl_batches(contract, source, stream=stream):
-            _append(session, contract, frame, day)
-    return True
 
 
 def _staged_parquet(session, landing: LandingZone, contract, info, day) -> None:
@@ -386,17 +372,18 @@ def _staged_parquet(session, landing: LandingZone, contract, info, day) -> None:
             _append(session, contract, frame, day)
 
 
-def _staged_csv(session, landing: LandingZone, contract, info, day) -> bool:
-    """Append a CSV file the engine does not load, read from a stream of the landed file
-    (a gzip one from a temporary decompressed copy): pyarrow's parser holds a block of
-    its lines at a time, the row-by-row reader a chunk of its text; neither the file.
-    False, with nothing appended, when a gzip file cannot be decompressed (the reader
-    then makes it one broken record saying why)."""
+def _staged_text(session, landing: LandingZone, contract, info, day, batches) -> bool:
+    """Append a CSV or JSON Lines file the engine does not load, batch by batch
+    (``batches``: :func:`csv_batches` or :func:`jsonl_batches`), read from a stream of the
+    landed file (a gzip one from a temporary decompressed copy): pyarrow's CSV parser
+    holds a block of its lines at a time, the row-by-row readers a chunk of its text;
+    none the file. False, with nothing appended, when a gzip file cannot be decompressed
+    (the reader then makes it one broken record saying why)."""
     with _decompressed(landing, info) as stream:
         if stream is None:
             return False
         source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
-        for frame in csv_batches(contract, source, stream=stream):
+        for frame in batches(contract, source, stream=stream):
             _append(session, contract, frame, day)
     return True
 
