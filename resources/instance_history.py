@@ -35,12 +35,13 @@ CHECK_NAME = tables.METADATA_ANOMALY
 # day of the range; with the run id of the day's last real cleaning, if it has one.
 NOT_CLEANED = "orders/not_cleaned"
 LAST_CLEANED_RUN = "orders/last_cleaned_run"
+# Metadata of customer_metrics' and fct_orders' materializations: the days whose rows
+# they left out (their cleaning had not passed cleaned_orders' blocking checks),
+# ", "-separated, "none" for none; what customer_clv's holdout and the facts' suite leave
+# out with them.
+WITHHELD_DAYS = "orders/withheld_days"
 # Metadata of a blocking check's failed evaluation that did not stop its run (other days
 # of the run passed: asset_checks.partitioned.stops_the_run): the day alone is left out.
-# customer_metrics' and fct_orders' materializations: the days whose rows they left out
-# (their cleaning had not passed cleaned_orders' blocking checks), ", "-separated, "none"
-# for none; what customer_clv's holdout and the facts' suite leave out with them.
-WITHHELD_DAYS = "orders/withheld_days"
 LEFT_OUT = "left_out"
 LEFT_OUT_TEXT = "this day only: the run's other days passed and went on"
 # Failure metadata of a step that found no day of its run to build on (each left out).
