@@ -405,8 +405,8 @@ SUPERSEDED_DETAIL = (
 )
 
 
-def settle_versions_sql(contract: Contract, classified: str = CLASSIFIED_TABLE) -> str:
-    """Settle the orders with more than one row on a day, in ``classified``.
+def settle_versions_sql(contract: Contract) -> str:
+    """Settle the orders with more than one row on a day, in :data:`CLASSIFIED_TABLE`.
 
     Of such an order's valid rows of the day, the newest (``updated_at``, else
     ``order_ts``; then the later file, then the later line) is current and the others
@@ -421,7 +421,7 @@ def settle_versions_sql(contract: Contract, classified: str = CLASSIFIED_TABLE) 
     row_key = ", ".join(CLASSIFIED_KEY)
     same_row = " AND ".join(f"target.{name} = settled.{name}" for name in CLASSIFIED_KEY)
     return f"""
-UPDATE {classified} AS target
+UPDATE {CLASSIFIED_TABLE} AS target
 SET
   reason_code = CASE WHEN settled.superseded THEN 'newer_version_rejected'
     ELSE target.reason_code END,
@@ -446,10 +446,10 @@ FROM (
         PARTITION BY partition_date, {key}
         ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
       ) AS version_rank
-    FROM (SELECT *, {version} AS version_ts FROM {classified}) AS day_rows
+    FROM (SELECT *, {version} AS version_ts FROM {CLASSIFIED_TABLE}) AS day_rows
     WHERE EXISTS (
       SELECT 1 FROM (
-        SELECT partition_date, {key} FROM {classified}
+        SELECT partition_date, {key} FROM {CLASSIFIED_TABLE}
         GROUP BY partition_date, {key} HAVING count(*) > 1
       ) AS repeated
       WHERE repeated.partition_date = day_rows.partition_date
@@ -475,7 +475,7 @@ def classify_statements(contract: Contract, source: str, where: str = "") -> tup
     )
 
 
-def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> str:
+def cleaned_select(current: bool = True) -> str:
     """The cleaned form of the current (or, ``current=False``, superseded) valid rows."""
     values = {
         "order_id": "t_order_id",
@@ -501,24 +501,22 @@ def cleaned_select(classified: str = CLASSIFIED_TABLE, current: bool = True) -> 
     select = ",\n  ".join(f"{sql} AS {name}" for name, sql in values.items())
     flag = "is_current" if current else "NOT is_current"
     return (
-        f"SELECT\n  {select}\nFROM {classified} CROSS JOIN {PADS_TABLE}\n"
+        f"SELECT\n  {select}\nFROM {CLASSIFIED_TABLE} CROSS JOIN {PADS_TABLE}\n"
         f"WHERE reason_code IS NULL AND {flag}"
     )
 
 
-def superseded_amounts_select(classified: str = CLASSIFIED_TABLE) -> str:
+def superseded_amounts_select() -> str:
     """The day and amount of each superseded row: all that the reconciliation reads of
     them. Their whole cleaned form (:func:`cleaned_select` with ``current=False``) reads
     every column of every classified row to keep the few superseded ones."""
     return (
-        f"SELECT partition_date, v_amount AS amount FROM {classified}"
+        f"SELECT partition_date, v_amount AS amount FROM {CLASSIFIED_TABLE}"
         " WHERE reason_code IS NULL AND NOT is_current"
     )
 
 
-def quarantined_select(
-    contract: Contract, source: str, where: str = "", classified: str = CLASSIFIED_TABLE
-) -> str:
+def quarantined_select(contract: Contract, source: str, where: str = "") -> str:
     """The rejected rows exactly as they landed in ``source`` (the raw rows of the
     classification, filtered by ``where`` as it was), with their reason."""
     columns = ", ".join(f"raw.{name}" for name in raw_columns(contract))
@@ -526,7 +524,7 @@ def quarantined_select(
     landed = f"(SELECT * FROM {source} WHERE {where})" if where else source
     return (
         f"SELECT {columns}, verdict.reason_code, verdict.reason_detail\n"
-        f"FROM {classified} AS verdict JOIN {landed} AS raw ON {on}\n"
+        f"FROM {CLASSIFIED_TABLE} AS verdict JOIN {landed} AS raw ON {on}\n"
         "WHERE verdict.reason_code IS NOT NULL"
     )
 
@@ -553,10 +551,10 @@ def hmac_probe_select() -> str:
     return f"SELECT ORDERS_HMAC_HEX({_lit(HMAC_PROBE)}, pad_in, pad_out) FROM {PADS_TABLE}"
 
 
-def parseable_amount(column: str = "amount") -> str:
-    """The amount of landed text as reconciliation counts it: a finite plain decimal
+def parseable_amount() -> str:
+    """The landed text of ``amount`` as reconciliation counts it: a finite plain decimal
     (whatever else is wrong with the row), else NULL."""
-    text = f"ORDERS_TRIM({column})"
+    text = "ORDERS_TRIM(amount)"
     return (
         f"CASE WHEN ORDERS_MATCH({text}, {_lit(DECIMAL)}) AND ORDERS_IS_FINITE("
         f"ORDERS_TO_DOUBLE({text})) THEN ORDERS_TO_DOUBLE({text}) END"
@@ -576,11 +574,11 @@ def _reconciled(amount: str) -> str:
     return f"CASE WHEN abs({amount}) <= {MAX_RECONCILED_AMOUNT!r} THEN {amount} END"
 
 
-def reconciled_amount(column: str = "amount") -> str:
-    """The amount of landed text as the raw figures count it (reconciliation, the day's
-    profile): a finite plain decimal of at most :data:`MAX_RECONCILED_AMOUNT`, else NULL
-    (unparseable)."""
-    return _reconciled(parseable_amount(column))
+def reconciled_amount() -> str:
+    """The landed text of ``amount`` as the raw figures count it (reconciliation, the
+    day's profile): a finite plain decimal of at most :data:`MAX_RECONCILED_AMOUNT`, else
+    NULL (unparseable)."""
+    return _reconciled(parseable_amount())
 
 
 def reconciliation_select(raw: str, cleaned: str, quarantined: str, superseded: str) -> str:
@@ -617,7 +615,7 @@ ORDER BY partition_date
 """
 
 
-def day_summary_select(classified: str = CLASSIFIED_TABLE) -> str:
+def day_summary_select() -> str:
     """Per day: the row balance and revenue of each part, and the rows without offset."""
     return f"""
 SELECT
@@ -630,16 +628,16 @@ SELECT
   {money_sum("CASE WHEN is_current THEN v_amount END")} AS cleaned_revenue,
   {money_sum("CASE WHEN NOT is_current THEN v_amount END")} AS superseded_revenue,
   count(DISTINCT CASE WHEN is_current THEN t_customer_id END) AS distinct_customers
-FROM {classified}
+FROM {CLASSIFIED_TABLE}
 GROUP BY partition_date
 ORDER BY partition_date
 """
 
 
-def reason_counts_select(classified: str = CLASSIFIED_TABLE) -> str:
+def reason_counts_select() -> str:
     """Quarantined rows per day and reason code."""
     return (
-        f"SELECT partition_date, reason_code, count(*) AS n FROM {classified}\n"
+        f"SELECT partition_date, reason_code, count(*) AS n FROM {CLASSIFIED_TABLE}\n"
         "WHERE reason_code IS NOT NULL GROUP BY partition_date, reason_code"
         " ORDER BY partition_date, reason_code"
     )
