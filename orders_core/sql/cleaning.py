@@ -342,10 +342,10 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
 )"""
 
 
-def typed_sql(contract: Contract, source: str, where: str = "") -> str:
+def typed_sql(contract: Contract, source: str) -> str:
     """Every row of ``source`` with ``t_*`` (stripped, normalised text), ``v_*`` (typed
     values), ``n_*`` (timestamps without offset), ``m_*`` (malformed) and ``ok_*``."""
-    return f"WITH {_typed_ctes(contract, source, where)}\nSELECT * FROM checked"
+    return f"WITH {_typed_ctes(contract, source, '')}\nSELECT * FROM checked"
 
 
 def classify_sql(contract: Contract, source: str, where: str = "") -> str:
