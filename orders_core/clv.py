@@ -420,20 +420,12 @@ def fit_clv_model(
     x, t_x, T, monetary = summary_arrays(metrics, time_unit)
     w = customer_weights(metrics)
     purchases = fit_bgnbd(x, t_x, T, weights=w)
-    if spends is None:
-        return CLVModel(purchases, fit_gamma_gamma(x, monetary, weights=w), time_unit)
-    x, monetary = spend_arrays(spends)
-    return CLVModel(
-        purchases, fit_gamma_gamma(x, monetary, weights=customer_weights(spends)), time_unit
-    )
-
-
-def spend_arrays(spends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a frame of frequency and monetary_value; return them as arrays."""
-    x, monetary = _valid_rows(
-        spends, ("frequency", "monetary_value"), "customer spends", lambda *_: {}
-    )
-    return x, monetary
+    if spends is not None:
+        x, monetary = _valid_rows(
+            spends, ("frequency", "monetary_value"), "customer spends", lambda *_: {}
+        )
+        w = customer_weights(spends)
+    return CLVModel(purchases, fit_gamma_gamma(x, monetary, weights=w), time_unit)
 
 
 def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
@@ -513,32 +505,16 @@ def score_customers(
     """
     _check_horizon(horizon_months, monthly_discount_rate)
     model = model or fit_clv_model(metrics, time_unit)
-    scores = customer_scores(
-        metrics, model, horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate
-    )
-    return metrics.assign(**scores)
-
-
-def customer_scores(
-    metrics: pd.DataFrame,
-    model: CLVModel,
-    *,
-    horizon_months: int = 12,
-    monthly_discount_rate: float = 0.01,
-) -> dict[str, np.ndarray]:
-    """The :data:`SCORE_COLUMNS` of each customer of ``metrics``, in its order, as arrays
-    (what :func:`score_customers` adds, without a copy of ``metrics``)."""
-    _check_horizon(horizon_months, monthly_discount_rate)
     x, t_x, T, monetary = summary_arrays(metrics, model.time_unit)
     (ux, utx, uT), _, codes = _collapse(x, t_x, T)
     by_history = _history_scores(model, ux, utx, uT, horizon_months, monthly_discount_rate)
     value = expected_order_value(model.spend.params, x, monetary)
-    return {
-        "expected_purchases": by_history["expected_purchases"][codes],
-        "prob_alive": by_history["prob_alive"][codes],
-        "expected_avg_order_value": value,
-        "clv": by_history["purchase_discount"][codes] * value,
-    }
+    return metrics.assign(
+        expected_purchases=by_history["expected_purchases"][codes],
+        prob_alive=by_history["prob_alive"][codes],
+        expected_avg_order_value=value,
+        clv=by_history["purchase_discount"][codes] * value,
+    )
 
 
 def history_scores(
@@ -550,7 +526,7 @@ def history_scores(
 ) -> dict[str, np.ndarray]:
     """What BG/NBD predicts for each row of ``histories`` (:data:`HISTORY_COLUMNS`, in
     days), as arrays in its order: ``expected_purchases`` and ``prob_alive`` (as
-    :func:`customer_scores` gives them) and ``purchase_discount``, each month's expected
+    :func:`score_customers` gives them) and ``purchase_discount``, each month's expected
     purchases discounted and summed, so that a customer's clv is their
     ``purchase_discount`` times their expected order value.
 
