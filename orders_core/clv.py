@@ -398,11 +398,8 @@ def fit_gamma_gamma(
     def to_params(u: np.ndarray) -> np.ndarray:
         return np.array([np.exp(u[0]), 1.0 + np.exp(u[1]), np.exp(u[2])])
 
-    def d_params(u: np.ndarray) -> np.ndarray:
-        return np.exp(u)
-
     theta, *outcome = _maximize(
-        _gg_loglik, to_params, d_params, start, w, (x, monetary), ("p", "q", "gamma")
+        _gg_loglik, to_params, np.exp, start, w, (x, monetary), ("p", "q", "gamma")
     )
     return FitResult(GammaGammaParams(*map(float, theta)), *outcome, n)
 
