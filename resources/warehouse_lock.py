@@ -36,15 +36,14 @@ def is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
 
 
-def backoff_delays(
-    first: float = FIRST_DELAY_S, cap: float = MAX_DELAY_S, rng: random.Random | None = None
-) -> Iterator[float]:
-    """Exponential delays (doubling up to ``cap``) with +/-50% jitter, so waiters spread out."""
-    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
-    delay = first
+def backoff_delays() -> Iterator[float]:
+    """Exponential delays (from :data:`FIRST_DELAY_S`, doubling up to :data:`MAX_DELAY_S`)
+    with +/-50% jitter, so waiters spread out."""
+    rng = random.Random()  # noqa: S311 (jitter, not cryptography)
+    delay = FIRST_DELAY_S
     while True:
         yield delay * rng.uniform(0.5, 1.5)
-        delay = min(delay * 2, cap)
+        delay = min(delay * 2, MAX_DELAY_S)
 
 
 def open_with_lock_retry(
