@@ -346,9 +346,7 @@ def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
     return float(np.sum(ll if weights is None else np.asarray(weights) * ll))
 
 
-def fit_bgnbd(
-    x, t_x, T, min_customers: int = MIN_CUSTOMERS, weights=None
-) -> FitResult[BGNBDParams]:
+def fit_bgnbd(x, t_x, T, weights=None) -> FitResult[BGNBDParams]:
     """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T,
     each row counted ``weights`` times (once when None).
 
@@ -357,9 +355,9 @@ def fit_bgnbd(
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
     n, n_repeat = int(w.sum()), int(w[x > 0].sum())
-    if n < min_customers or n_repeat < MIN_REPEAT_CUSTOMERS:
+    if n < MIN_CUSTOMERS or n_repeat < MIN_REPEAT_CUSTOMERS:
         raise InsufficientDataError(
-            f"BG/NBD needs >= {min_customers} customers and >= {MIN_REPEAT_CUSTOMERS} with a "
+            f"BG/NBD needs >= {MIN_CUSTOMERS} customers and >= {MIN_REPEAT_CUSTOMERS} with a "
             f"repeat purchase; got {n} and {n_repeat}"
         )
     (ux, utx, uT), _, codes = _collapse(x, t_x, T)
@@ -373,9 +371,7 @@ def fit_bgnbd(
     return FitResult(BGNBDParams(*map(float, theta)), *outcome, n)
 
 
-def fit_gamma_gamma(
-    x, monetary, min_customers: int = MIN_REPEAT_CUSTOMERS, weights=None
-) -> FitResult[GammaGammaParams]:
+def fit_gamma_gamma(x, monetary, weights=None) -> FitResult[GammaGammaParams]:
     """Fit Gamma-Gamma on customers with x > 0 repeat purchases and positive mean spend,
     each row counted ``weights`` times (once when None).
 
@@ -388,9 +384,10 @@ def fit_gamma_gamma(
     keep = (x > 0) & (monetary > 0)
     x, monetary, w = x[keep], monetary[keep], w[keep]
     n = int(w.sum())
-    if n < min_customers:
+    if n < MIN_REPEAT_CUSTOMERS:
         raise InsufficientDataError(
-            f"Gamma-Gamma needs >= {min_customers} repeat customers with positive spend; got {n}"
+            f"Gamma-Gamma needs >= {MIN_REPEAT_CUSTOMERS} repeat customers with positive spend;"
+            f" got {n}"
         )
     # p = 1, q = 2, gamma = mean spend
     start = np.log([1.0, 1.0, (w @ monetary) / w.sum()])

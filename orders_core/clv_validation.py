@@ -61,17 +61,16 @@ def default_cut_date(
     first_day: dt.date,
     as_of: dt.date,
     fraction: float = DEFAULT_HOLDOUT_FRACTION,
-    min_history_days: int = MIN_HISTORY_DAYS,
 ) -> dt.date | None:
     """The cut day that leaves the last ``fraction`` of the history as holdout.
 
     The history runs from the first purchase day to ``as_of``. None (no validation) when
-    ``fraction`` is 0 or the history is shorter than ``min_history_days``.
+    ``fraction`` is 0 or the history is shorter than :data:`MIN_HISTORY_DAYS`.
     """
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
     span = (as_of - first_day).days
-    if fraction == 0.0 or span < min_history_days:
+    if fraction == 0.0 or span < MIN_HISTORY_DAYS:
         return None
     return as_of - dt.timedelta(days=max(1, round(span * fraction)))
 

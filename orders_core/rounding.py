@@ -28,9 +28,9 @@ def score(value: float) -> float:
     return round(float(value), 4)
 
 
-def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
-    """A rate or a parameter to ``digits`` significant digits."""
+def significant(value: float) -> float:
+    """A rate or a parameter to :data:`SIGNIFICANT_DIGITS` significant digits."""
     number = float(value)
     if number == 0 or not math.isfinite(number):
         return number
-    return float(f"{number:.{digits}g}")
+    return float(f"{number:.{SIGNIFICANT_DIGITS}g}")
