@@ -74,7 +74,6 @@ def _address_space_cap(gib: float):
 def run_child(
     module: str,
     args: Sequence[str],
-    env: dict[str, str] | None = None,
     address_space_gib: float | None = None,
 ) -> dict:
     """Run ``python -m bench.<module> args`` and return its figures plus process wall time.
@@ -87,7 +86,6 @@ def run_child(
     completed = subprocess.run(
         [sys.executable, "-m", f"bench.{module}", *map(str, args)],
         cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         check=False,
