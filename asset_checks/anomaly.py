@@ -397,7 +397,7 @@ def evaluate_days(
     judged_days = []
     for day in days:
         target = check_target(history.raw.get(day))
-        passed, severity = True, dg.AssetCheckSeverity.ERROR
+        passed = True
         if day in released:
             reason, carried = released[day]
             description, metadata = _released(reason, fingerprints.get(day, ""), carried)
@@ -415,11 +415,13 @@ def evaluate_days(
         else:
             description = "raw_orders has no materialization for this day: nothing to judge"
             metadata = {"verdict": "not_materialized", "released": False}
-        judged_days.append((day, passed, severity, description, metadata, target))
-    # Blocking only when every day of the run is held (stops_the_run): with a day that
-    # passes, the cleaning leaves the held days alone and cleans the others.
-    blocking = stops_the_run((passed, severity) for _, passed, severity, *_ in judged_days)
-    for day, passed, severity, description, metadata, target in judged_days:
+        judged_days.append((day, passed, description, metadata, target))
+    # A held or deferred day fails with ERROR. Blocking only when every day of the run is
+    # held (stops_the_run): with a day that passes, the cleaning leaves the held days alone
+    # and cleans the others.
+    severity = dg.AssetCheckSeverity.ERROR
+    blocking = stops_the_run((passed, severity) for _, passed, *_ in judged_days)
+    for day, passed, description, metadata, target in judged_days:
         yield dg.AssetCheckEvaluation(
             asset_key=RAW_ORDERS,
             check_name=CHECK_NAME,
