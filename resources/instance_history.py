@@ -182,9 +182,7 @@ def withheld_days(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> list[
     """The days the latest materialization of ``asset_key`` (customer_metrics) left out
     (:data:`WITHHELD_DAYS`; none when it has no materialization or did not say)."""
     event = instance.get_latest_materialization_event(asset_key)
-    materialization = event.asset_materialization if event else None
-    values = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
-    return _withheld_in(values) or []
+    return _withheld_in(metadata_values(event) if event else {}) or []
 
 
 def partitions_materialized_in_run(
@@ -234,8 +232,8 @@ def first_of_its_kind(instance: dg.DagsterInstance, run_id: str, event: dg.Dagst
     return not records or records[0].event_log_entry.dagster_event == event
 
 
-def metadata_values(record: dg.EventLogRecord) -> dict[str, object]:
-    """Plain values of a materialization record's metadata."""
+def metadata_values(record: dg.EventLogRecord | dg.EventLogEntry) -> dict[str, object]:
+    """Plain values of a materialization record's (or event's) metadata."""
     materialization = record.asset_materialization
     return {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
 
