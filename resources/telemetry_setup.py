@@ -124,11 +124,6 @@ class TelemetryHandle:
     meter_provider: MeterProvider | None = None
     id_generator: RunIdGenerator | None = None
 
-    @property
-    def tracing(self) -> bool:
-        """Whether spans are recorded (an SDK tracer provider exists)."""
-        return self.tracer_provider is not None
-
     def samples_root(self, trace_id: int, name: str) -> bool:
         """The configured sampler's decision for a root span of ``trace_id``.
 
