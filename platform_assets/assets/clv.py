@@ -359,8 +359,9 @@ def _fit_and_score(
 
 def build_clv_assets(
     customer_metrics_key: dg.AssetKey,
-    check_specs: Sequence[dg.AssetCheckSpec] = (),
-    check_results: ModelChecks = lambda scores, model, reason: iter(()),
+    *,
+    check_specs: Sequence[dg.AssetCheckSpec],
+    check_results: ModelChecks,
 ) -> list[dg.AssetsDefinition]:
     """customer_clv over the customer_metrics table (``analytics.customer_metrics``): the
     fit reads its customers grouped by history and spend, the scores are written by
