@@ -172,7 +172,7 @@ def facts_suite(
 
 
 def build_quality_checks(
-    partitions_def: dg.PartitionsDefinition, cleaned_blocking: Sequence[dg.AssetCheckKey] = ()
+    partitions_def: dg.PartitionsDefinition, cleaned_blocking: Sequence[dg.AssetCheckKey]
 ) -> list[dg.AssetChecksDefinition]:
     """GX checks of cleaned_orders (content) and of the published warehouse/fct_orders.
     ``cleaned_blocking``: cleaned_orders' blocking checks declared elsewhere
