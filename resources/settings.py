@@ -40,6 +40,18 @@ def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return bool(environ.get(name, "").strip())
 
 
+def require_dagster_home(command: str, environ: Mapping[str, str] | None = None) -> None:
+    """Stop ``command``, a repository CLI that reads the Dagster instance, when DAGSTER_HOME
+    is not set, naming the instance ``make run`` and ``make ui`` use: Dagster's own error
+    suggests ``~/dagster_home``, a new empty instance where no day would be listed held."""
+    if not is_set("DAGSTER_HOME", environ):
+        raise SystemExit(
+            f"{command}: DAGSTER_HOME is not set. `make run` and `make ui` keep their instance"
+            " in the repository's .dagster_home: from the repository root,"
+            " `export DAGSTER_HOME=$PWD/.dagster_home` (or your own instance's path)."
+        )
+
+
 @dataclass(frozen=True)
 class PlatformSettings:
     """Resolved configuration of one deployment of the platform."""
