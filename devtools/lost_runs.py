@@ -144,6 +144,17 @@ def end_runs(instance: dg.DagsterInstance, lost: Iterable[LostRun]) -> list[str]
     return ended
 
 
+def python_as_typed() -> str:
+    """This Python as typed from the working directory (``.venv/bin/python`` from the
+    repository root, where ``make ui`` runs this): a bare ``python`` is another interpreter
+    on a machine whose virtualenv is not activated, without Dagster."""
+    interpreter = Path(sys.executable)
+    try:
+        return str(interpreter.relative_to(Path.cwd()))
+    except ValueError:
+        return str(interpreter)
+
+
 def format_lost(lost: Sequence[LostRun]) -> str:
     if not lost:
         return "No run is left in progress by a process that is gone."
@@ -153,7 +164,9 @@ def format_lost(lost: Sequence[LostRun]) -> str:
         lines.append(
             f"- {item.run_id}  {item.job_name}  {item.status}  (pid {pids})  /runs/{item.run_id}"
         )
-    lines.append("End them: python -m devtools.lost_runs --end (then re-execute from failure).")
+    lines.append(
+        f"End them: {python_as_typed()} -m devtools.lost_runs --end (then re-execute from failure)."
+    )
     return "\n".join(lines)
 
 

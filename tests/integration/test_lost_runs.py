@@ -17,7 +17,14 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.utils import make_new_run_id
 
-from devtools.lost_runs import alive_since, end_runs, lost_runs, process_start
+from devtools.lost_runs import (
+    LostRun,
+    alive_since,
+    end_runs,
+    format_lost,
+    lost_runs,
+    process_start,
+)
 from resources.dagster_internals import DagsterEventType
 from tests.support.fixture_data import build_landing
 from tests.support.paths import REPO
@@ -141,3 +148,14 @@ def test_the_cli_refuses_a_production_instance(tmp_path):
     )
     assert done.returncode == 2 and "run monitoring ends lost runs" in done.stderr
     assert not any(Path(tmp_path).iterdir()), "nothing opened"
+
+
+def test_the_listing_gives_a_command_that_runs_outside_an_activated_virtualenv(monkeypatch):
+    """`make ui` prints the listing; its "End them" command named a bare `python`, which on
+    a machine whose .venv is not activated is an interpreter without Dagster."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, "executable", str(REPO / ".venv" / "bin" / "python"))
+    listing = format_lost([LostRun("r1", "orders_pipeline", "STARTED", 0.0, (4242,))])
+    assert listing.splitlines()[-1] == (
+        "End them: .venv/bin/python -m devtools.lost_runs --end (then re-execute from failure)."
+    )
