@@ -22,6 +22,9 @@ Each name here is something Dagster has no public API for (checked on 1.13.27):
   reads one partition's history a query, a new PostgreSQL connection each;
   ``resources.instance_history.unpassed_checks`` reads the verdicts of many days in one.
   Imported when first asked for, as the event log storage.
+* ``get_env_var_dict``: the variables of a folder's ``.env`` as Dagster's CLI reads them
+  (``dg dev``, ``dg launch``, ``dagster ...``, which let them win over exported ones), so
+  that ``make run`` reads the same file the same way.
 * ``TMP_DAGSTER_HOME_PREFIX``: the name prefix of the folder the CLI (``dg launch``) keeps a
   run's instance in when ``DAGSTER_HOME`` is not set, and deletes on exit.
 * The run tag names Dagster sets (partition, range, backfill, failure reason, will-retry)
@@ -36,6 +39,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.secrets.env_file import get_env_var_dict
 from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
@@ -81,6 +85,7 @@ __all__ = [
     "PartitionKeyFilter",
     "TMP_DAGSTER_HOME_PREFIX",
     "event_log_alembic_config",
+    "get_env_var_dict",
 ]
 
 # dagster._cli.utils.TMP_DAGSTER_HOME_PREFIX, copied: importing the CLI's module costs about

@@ -95,8 +95,7 @@ def test_a_dotenv_copied_from_the_example_lets_dagster_s_cli_load_the_instance(
 def test_a_dotenv_copied_from_the_example_overrides_no_exported_path() -> None:
     """The README has users export their landing zone, warehouse, instance and first day
     before `make run` and `make ui`; a .env copied from the example must leave them to the
-    shell, or `make ui` (which reads .env) would show other data than `make run` (which
-    does not)."""
+    shell: both read .env over exported values."""
     copied = dotenv_values(REPO_ROOT / ".env.example")
     exported = {"ORDERS_LANDING_URI", "DUCKDB_PATH", "DAGSTER_HOME", "ORDERS_PARTITIONS_START"}
     assert "PLATFORM_ENV" in copied

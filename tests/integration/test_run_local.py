@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
@@ -325,3 +326,26 @@ def test_a_gap_between_landed_days_is_published_around(tmp_path, monkeypatch):
     assert published == {f"2023-03-{day:02d}" for day in range(1, 29)} - set(gap), output
     assert re.search(rf"24 days published, {len(held)} held", output), output
     assert "no file landed for this day" in output  # a held gap day is said to be one
+
+
+def test_make_run_reads_dotenv_as_dagster_s_cli_does(tmp_path, monkeypatch, capsys):
+    """`make ui`'s dg dev and `dg launch` read the working directory's .env over exported
+    values; make run ignored it, so a PII_HASH_KEY or landing zone set there gave make run
+    other e-mail hashes or files than the UI's runs on the same warehouse."""
+    landing, exported = tmp_path / "landing", tmp_path / "exported-landing"
+    for root, days in ((landing, 1), (exported, 2)):
+        for day in (dt.date(2020, 1, 1) + dt.timedelta(days=n) for n in range(days)):
+            write_csv(day_dir(root, day) / "a.csv", [order("o1", "c1", f"{day}T10:00:00Z", "9")])
+    local_env(monkeypatch, tmp_path, exported, "2025-01-01")
+    monkeypatch.setenv("PII_HASH_KEY", "exported-key-of-sixteen-chars")
+    (tmp_path / ".env").write_text(
+        f"ORDERS_LANDING_URI={landing}\nPII_HASH_KEY=dotenv-key-of-sixteen-chars\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    # The landed days fall before the partitions: nothing runs, the landing zone is listed.
+    assert run_local.main([]) == 1
+    out = capsys.readouterr().out
+    assert "Read .env as Dagster's CLI does (over exported values): " in out
+    assert "(1 landed days outside 2025-01-01" in out  # .env's landing zone, not the export's
+    assert os.environ["PII_HASH_KEY"] == "dotenv-key-of-sixteen-chars"
