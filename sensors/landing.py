@@ -142,6 +142,10 @@ def evaluate_landing(
     max_new_days: int = MAX_NEW_DAYS,
 ) -> LandingTick:
     """One tick of the landing sensor, without Dagster's sensor context."""
+    if missing := landing.missing_root():
+        # A mistyped ORDERS_LANDING_URI, or a clone before `make run` made data/landing:
+        # said on every tick (its days are neither new nor gone), and the cursor kept.
+        return LandingTick(cursor=cursor or "", decisions=[f"nothing requested: {missing}"])
     state = json.loads(cursor) if cursor else {"newest": None, "seen": {}}
     awaiting = Awaiting.from_dict(state.get("downstream"))
     orders = landing.scan_orders()  # one listing of orders/: its folders and strays

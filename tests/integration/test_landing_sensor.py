@@ -67,6 +67,24 @@ def test_new_days_are_loaded_once(instance, zone):
     assert tick(instance, zone, first.cursor).run_requests == []
 
 
+def test_a_landing_zone_that_is_not_there_is_named_and_loads_nothing(instance, zone, tmp_path):
+    """A mistyped ORDERS_LANDING_URI (or a clone before `make run` made data/landing) said
+    "no new or changed landing files", and the days it had seen were requested again as
+    emptied, each run failing in raw_orders."""
+    seen = tick(instance, zone)
+    missing = LocalLandingZone(root=str(tmp_path / "no-such-landing"))
+    for cursor in (None, seen.cursor):
+        result = tick(instance, missing, cursor)
+        assert result.run_requests == []
+        assert result.cursor == (cursor or "")
+        (decision,) = result.decisions
+        assert decision.startswith(
+            f"nothing requested: the landing zone {tmp_path / 'no-such-landing'}"
+            " is not a directory (ORDERS_LANDING_URI)"
+        )
+    assert keys(tick(instance, zone, seen.cursor)) == []
+
+
 def test_days_already_loaded_with_the_same_files_are_skipped(instance, zone):
     materialize(instance, zone, DAY1)
     assert keys(tick(instance, zone)) == [DAY2.isoformat(), DAY3.isoformat()]
