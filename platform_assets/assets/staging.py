@@ -32,6 +32,7 @@ from resources.instance_history import (
     NOT_CLEANED,
     failed_partitions,
     last_cleaned_runs,
+    schema_drift_failure,
 )
 from resources.pii import PiiHasher, PiiKeyError
 from resources.telemetry import TelemetryResource, sql_write_span
@@ -266,6 +267,14 @@ def held_days(
                 "fix the day's landing files and run the day again (its checks run with it;"
                 " orders_landing_sensor runs it once they change)"
             )
+            if schema_drift_failure(context.instance, day) is None:
+                # Not failed: the check never judged the latest load (a run interrupted
+                # before it, or one that selected raw_orders without its checks).
+                todo = (
+                    "schema_drift never judged its latest raw_orders load (a run stopped"
+                    " before the check, or one without it): run the day again with raw_orders"
+                    f" and its checks (dg launch --assets 'raw_orders*' --partition {day})"
+                )
         else:
             todo = (
                 "release it or land corrected files (python -m devtools.held lists why and the"

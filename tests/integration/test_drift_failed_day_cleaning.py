@@ -83,3 +83,24 @@ def test_a_re_clean_cleans_a_day_whose_drift_is_only_a_warning(settings, landing
 
     assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
     assert {DAYS[0], DRIFTED} <= cleaned_days(settings)
+
+
+def test_a_re_clean_of_a_load_schema_drift_never_judged_says_to_run_the_day_again(
+    settings, instance
+):
+    """A run stopped between raw_orders and its checks (a Ctrl-C) left loads no check
+    judged: a re-clean refused them saying "fix the day's landing files", files that
+    were right; the day needs its load judged, by running it again with its checks."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, partition_key=DAYS[0]).success
+    # Loaded again, its checks not run: what a run stopped after raw_orders leaves.
+    unchecked = job.get_subset(asset_selection=set(RAW), asset_check_selection=set())
+    assert unchecked.execute_in_process(instance=instance, partition_key=DAYS[0]).success
+    refused = job.execute_in_process(
+        instance=instance, partition_key=DAYS[0], asset_selection=RE_CLEAN, raise_on_error=False
+    )
+    assert not refused.success
+    message = permanent_failure_message(refused)
+    assert f"{DAYS[0]}: schema_drift not passed: schema_drift never judged its latest" in message
+    assert f"dg launch --assets 'raw_orders*' --partition {DAYS[0]}" in message
+    assert "fix the day's landing files" not in message
