@@ -64,7 +64,7 @@ audit: install
 	$(BIN)/uv tool run pip-audit==2.10.1 -r $(VENV)/audit-requirements.txt --no-deps --disable-pip
 
 test: install system-deps lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
 
 # The inner loop: every test that needs no service (no PostgreSQL, moto, fakesnow, browser).
 test-fast: install
