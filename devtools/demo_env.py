@@ -16,7 +16,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from resources.settings import PlatformSettings, is_set, parse_day
+from resources.settings import PlatformSettings, is_set, parse_day, read_dotenv
 
 FILE_NAME = "demo.env"  # in the landing zone's root, next to orders/
 VARIABLE = "ORDERS_PARTITIONS_START"
@@ -54,6 +54,7 @@ def recorded_start(settings: PlatformSettings) -> str | None:
 
 
 def main() -> int:
+    read_dotenv()  # as dg dev and dg launch read it
     try:
         start = recorded_start(PlatformSettings.from_env())
     except ValueError as error:

@@ -36,7 +36,7 @@ from resources.instance_history import (
     schema_drift_failure,
     unjudged_run,
 )
-from resources.settings import require_dagster_home
+from resources.settings import read_dotenv, require_dagster_home
 from sensors.alerting import drift_first, release_command
 
 
@@ -154,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
+    read_dotenv()  # as dg dev and dg launch read it
     require_dagster_home("python -m devtools.held")
     with dg.DagsterInstance.get() as instance:
         held = held_partitions(instance)

@@ -34,7 +34,7 @@ from pathlib import Path
 import dagster as dg
 
 from resources.dagster_internals import DagsterEventType
-from resources.settings import PlatformSettings, require_dagster_home
+from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
 
 IN_PROGRESS = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 # The events whose process runs the run (RUN_START) or one of its steps (STEP_START: the
@@ -176,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--end", action="store_true", help="mark each listed run canceled (as a UI force stop)"
     )
     args = parser.parse_args(argv)
+    read_dotenv()  # as dg dev and dg launch read it
     if PlatformSettings.from_env().env != "local":
         parser.error("for the local instance only: in production run monitoring ends lost runs")
     require_dagster_home("python -m devtools.lost_runs")

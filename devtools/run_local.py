@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import time
 import uuid
 import warnings
@@ -41,9 +40,8 @@ import duckdb
 from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
 from devtools.run_progress import FailedCheck, RunTally, watch_run
 from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS, SCHEMA_DRIFT
-from resources.dagster_internals import get_env_var_dict
 from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings, is_set, parse_day
+from resources.settings import PlatformSettings, is_set, parse_day, read_dotenv
 from resources.warehouse_pool import ensure_warehouse_pool
 from sensors.alerting import drift_first, release_command
 
@@ -331,22 +329,12 @@ def print_warehouse(duckdb_path: str) -> None:
         print(f"  not readable: {str(error).splitlines()[0]}")
 
 
-def read_dotenv() -> None:
-    """The working directory's ``.env``, read as ``make ui``'s ``dg dev`` and ``dg launch``
-    read it (its values win over exported ones): ignored here, a ``PII_HASH_KEY`` or
-    ``ORDERS_LANDING_URI`` set there made ``make run`` hash e-mails with another key, or
-    load other files, than the UI's and the CLI's runs on the same warehouse."""
-    values = get_env_var_dict(os.getcwd())
-    if values:
-        os.environ.update(values)
-        print(f"Read .env as Dagster's CLI does (over exported values): {', '.join(values)}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    read_dotenv()
+    if names := read_dotenv():
+        print(f"Read .env as Dagster's CLI does (over exported values): {', '.join(names)}")
     quiet_warnings()
     # Imported after the warning filters: building the definitions emits Dagster's notices.
     from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions

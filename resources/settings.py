@@ -40,6 +40,19 @@ def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return bool(environ.get(name, "").strip())
 
 
+def read_dotenv(folder: str | None = None) -> list[str]:
+    """Read ``folder``'s (the working directory's) ``.env`` into the environment as Dagster's
+    CLI reads it for ``make ui``'s ``dg dev`` and ``dg launch`` (its values over exported
+    ones); return the names it set. The repository's own commands (``make run``,
+    ``devtools.held``, ``devtools.lost_runs``, the pool and the demo's first day) call it
+    first, so that they see the instance, landing zone and key the UI's and CLI's runs see."""
+    from resources.dagster_internals import get_env_var_dict
+
+    values = get_env_var_dict(folder or os.getcwd())
+    os.environ.update(values)
+    return list(values)
+
+
 def require_dagster_home(command: str, environ: Mapping[str, str] | None = None) -> None:
     """Stop ``command``, a repository CLI that reads the Dagster instance, when DAGSTER_HOME
     is not set, naming the instance ``make run`` and ``make ui`` use: Dagster's own error

@@ -38,7 +38,7 @@ import sys
 
 import dagster as dg
 
-from resources.settings import require_dagster_home
+from resources.settings import read_dotenv, require_dagster_home
 
 WAREHOUSE_POOL = "warehouse"
 # Dagster's run queue starts queued runs by this tag's value, highest first (0 untagged).
@@ -76,6 +76,7 @@ def ensure_warehouse_pool(instance: dg.DagsterInstance) -> int | None:
 
 def main() -> int:
     """Store the pool limit in the instance of DAGSTER_HOME and say what it is."""
+    read_dotenv()  # as dg dev and dg launch read it
     require_dagster_home("python -m resources.warehouse_pool")
     with dg.DagsterInstance.get() as instance:
         limit = ensure_warehouse_pool(instance)
