@@ -184,11 +184,21 @@ def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object
 
     The date and time formats the SQL relies on (:data:`DATE_TIME_FORMATS`): an account or
     user may set its own, and the same statements would then read and write other values.
+
+    ``PYTHON_CONNECTOR_QUERY_RESULT_FORMAT``: every read is fetched with
+    ``fetch_pandas_all`` (:func:`typed_frame`), which works on Arrow results only
+    (https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-pandas;
+    ``snowflake.connector.result_set.ResultSet._can_create_arrow_iter`` raises
+    ``NotSupportedError`` on JSON). Arrow is the server's default, but an account or user
+    may set JSON (some tools do, for their own sessions), and then every read of the
+    platform would fail; fakesnow, which returns DuckDB's Arrow whatever the parameter,
+    cannot show it.
     """
     return {
         "STATEMENT_TIMEOUT_IN_SECONDS": settings.snowflake_statement_timeout_s,
         "LOCK_TIMEOUT": settings.snowflake_lock_timeout_s,
         "ABORT_DETACHED_QUERY": True,
+        "PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": "ARROW",
         **DATE_TIME_FORMATS,
     }
 
@@ -215,6 +225,15 @@ def snowflake_resource(
     Password authentication by default; key-pair authentication when
     SNOWFLAKE_PRIVATE_KEY is set (with SNOWFLAKE_PRIVATE_KEY_PASSWORD if encrypted).
     ``session_parameters`` (:func:`snowflake_session_parameters`) are set at login.
+
+    Autocommit is on whatever the account's or user's AUTOCOMMIT parameter says: the
+    connector's default (``autocommit=None``) honours that parameter
+    (https://docs.snowflake.com/en/sql-reference/parameters#autocommit,
+    https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api#connect),
+    and with it off every statement outside :meth:`SqlSession.transaction` (the session
+    tables, the bulk loads) would open a transaction the run never meant, committed only
+    when SnowflakeResource closes the connection. fakesnow turns autocommit on by default,
+    so the tests could not show the difference.
     """
     auth: dict[str, object] = (
         {"private_key": dg.EnvVar("SNOWFLAKE_PRIVATE_KEY")}
@@ -231,6 +250,7 @@ def snowflake_resource(
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
         paramstyle="qmark",
         timezone="UTC",
+        autocommit=True,
         additional_snowflake_connection_args={"session_parameters": dict(session_parameters)},
         **auth,
     )

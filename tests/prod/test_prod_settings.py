@@ -144,11 +144,15 @@ def test_every_snowflake_session_is_bounded_in_time(monkeypatch):
             "STATEMENT_TIMEOUT_IN_SECONDS": 5400,
             "LOCK_TIMEOUT": 300,
             "ABORT_DETACHED_QUERY": True,
+            "PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": "ARROW",
             "TIMESTAMP_INPUT_FORMAT": "AUTO",
             "DATE_INPUT_FORMAT": "AUTO",
             "DATE_OUTPUT_FORMAT": "YYYY-MM-DD",
         }
     ]
+    # The connector's autocommit=None would honour the account's or user's AUTOCOMMIT
+    # parameter; fakesnow turns it on whatever the login says.
+    assert [login["autocommit"] for login in logins] == [True]
     defaults = snowflake_session_parameters(PlatformSettings())
     assert defaults["STATEMENT_TIMEOUT_IN_SECONDS"] == 10_800
     assert defaults["LOCK_TIMEOUT"] == 1_800
@@ -174,3 +178,12 @@ def test_every_snowflake_session_reads_and_writes_dates_as_the_sql_expects():
         key_pair=False, key_passphrase=False, session_parameters=parameters
     )
     assert resource.timezone == "UTC"
+
+
+def test_every_snowflake_session_fetches_arrow_results():
+    """Every read goes through fetch_pandas_all, which refuses a result that is not Arrow
+    (https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-pandas);
+    an account or user may set PYTHON_CONNECTOR_QUERY_RESULT_FORMAT to JSON, and every read
+    would then fail with NotSupportedError. fakesnow returns Arrow whatever it is set to."""
+    parameters = snowflake_session_parameters(PlatformSettings())
+    assert parameters["PYTHON_CONNECTOR_QUERY_RESULT_FORMAT"] == "ARROW"
