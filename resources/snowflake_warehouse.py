@@ -147,8 +147,18 @@ class SnowflakeSession(SqlSession):
         schema, _, name = table.rpartition(".")
         frame = rows.to_pandas()
         frame.columns = [column.upper() for column in frame.columns]
+        # use_logical_type: the staged Parquet's logical types are read as such, so a
+        # timestamp column (pandas writes nanoseconds) loads as the instant it is, not as
+        # an invalid date (https://docs.snowflake.com/en/sql-reference/sql/create-file-format,
+        # USE_LOGICAL_TYPE; the connector warns of it for zoned columns). fakesnow inserts
+        # the frame without staging it, so only the call's arguments can show it.
         write_pandas(
-            self.conn, frame, name.upper(), schema=schema.upper() or None, quote_identifiers=False
+            self.conn,
+            frame,
+            name.upper(),
+            schema=schema.upper() or None,
+            quote_identifiers=False,
+            use_logical_type=True,
         )
 
 
