@@ -26,6 +26,7 @@ from tests.support.prod_pipeline import (
     run_pipeline,
 )
 from tests.support.prod_services import moto_s3
+from tests.support.snowflake_bindings import real_connector_bindings
 
 pytestmark = pytest.mark.services
 _buckets = itertools.count()
@@ -77,9 +78,11 @@ def snowflake_env(monkeypatch) -> None:
 
 @pytest.fixture
 def fake_snowflake(snowflake_env) -> Iterator[None]:
-    """An empty in-memory Snowflake emulation (fakesnow) for the test."""
-    with fakesnow.patch():
+    """An empty in-memory Snowflake emulation (fakesnow) for the test, which fails when a
+    statement bound a value the real connector would refuse (fakesnow binds it)."""
+    with fakesnow.patch(), real_connector_bindings() as refused:
         yield
+    assert refused == [], refused
 
 
 @pytest.fixture(scope="session")

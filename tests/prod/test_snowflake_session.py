@@ -36,3 +36,22 @@ def test_append_stages_parquet_whose_logical_types_snowflake_reads(monkeypatch):
     assert kwargs == {"schema": "RAW", "quote_identifiers": False, "use_logical_type": True}
     assert frame.columns.tolist() == ["PARTITION_DATE", "SOURCE_LINE"]
     assert frame.to_dict("records") == [{"PARTITION_DATE": dt.date(2025, 1, 2), "SOURCE_LINE": 2}]
+
+
+def test_the_bindings_check_names_what_the_real_connector_refuses():
+    """tests/support/snowflake_bindings, which every fakesnow test runs under: NumPy
+    scalars and pandas timestamps pass on fakesnow and fail on Snowflake."""
+    import numpy as np
+    import pandas as pd
+
+    from tests.support.snowflake_bindings import unbindable
+
+    bound = [dt.date(2025, 1, 2), "x", 3, 2.5, b"k", None, True]
+    assert unbindable(bound) == []
+    refused = unbindable([np.float64(1.5), np.int64(3), pd.Timestamp("2025-01-02"), np.str_("x")])
+    assert [why.split(" ")[0] for why in refused] == [
+        "numpy.float64",
+        "numpy.int64",
+        "pandas._libs.tslibs.timestamps.Timestamp",
+        "numpy.str_",
+    ]
