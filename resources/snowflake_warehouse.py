@@ -23,7 +23,7 @@ import sqlglot
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector.constants import FIELD_ID_TO_NAME
 
-from orders_core.dtypes import DATE_DTYPE
+from orders_core.dtypes import DATE_DTYPE, TEXT_DTYPE
 from orders_core.sql.dialect import render, without_duckdb_hints
 from resources.settings import PlatformSettings
 from resources.warehouse import SqlSession, Warehouse
@@ -60,7 +60,7 @@ def typed_frame(cursor) -> pd.DataFrame:
         elif kind == "REAL" or kind == "FIXED":
             frame[column] = frame[column].astype("float64")
         elif kind == "TEXT":
-            frame[column] = frame[column].astype("string")
+            frame[column] = frame[column].astype(TEXT_DTYPE)
         elif kind == "DATE":
             frame[column] = pd.to_datetime(frame[column]).dt.date.astype(DATE_DTYPE)
         elif kind == "BOOLEAN":

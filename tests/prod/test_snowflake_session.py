@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pyarrow as pa
 import snowflake.connector.pandas_tools
@@ -55,3 +56,52 @@ def test_the_bindings_check_names_what_the_real_connector_refuses():
         "pandas._libs.tslibs.timestamps.Timestamp",
         "numpy.str_",
     ]
+
+
+def test_a_read_has_the_dtypes_of_the_same_read_on_duckdb():
+    """Warehouse.query's promise, every engine the same dtypes: the real connector's
+    fetch_pandas_all is its Arrow result's ``to_pandas()`` (text as objects, a NUMBER with
+    a NULL as floats, DATE as datetime.date objects:
+    https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-pandas),
+    which typed_frame turns into what DuckDB's reads give (frame_from_arrow)."""
+    from types import SimpleNamespace
+
+    from snowflake.connector.constants import FIELD_NAME_TO_ID
+
+    from resources.snowflake_warehouse import typed_frame
+    from resources.warehouse import frame_from_arrow
+
+    day, n, text = dt.date(2025, 1, 2), pa.array([3, None], pa.int64()), ["a", None]
+    snowflake = pa.table(
+        {
+            "CUSTOMER_ID": pa.array(text, pa.string()),
+            "ORDERS": n,
+            "FIRST_ORDER_DATE": pa.array([day, None], pa.date32()),
+            "REVENUE": pa.array([1.5, None], pa.float64()),
+            "HELD": pa.array([True, None], pa.bool_()),
+        }
+    )
+    kinds = [("TEXT", 0), ("FIXED", 0), ("DATE", 0), ("FIXED", 2), ("BOOLEAN", 0)]
+    cursor = SimpleNamespace(
+        fetch_pandas_all=snowflake.to_pandas,
+        description=[
+            SimpleNamespace(name=name, type_code=FIELD_NAME_TO_ID[kind], scale=scale)
+            for name, (kind, scale) in zip(snowflake.column_names, kinds, strict=True)
+        ],
+    )
+    duckdb = pa.table(
+        {
+            "customer_id": pa.array(text, pa.string()),
+            "orders": n,
+            "first_order_date": pa.array([day, None], pa.date32()),
+            "revenue": pa.array([Decimal("1.5"), None], pa.decimal128(38, 2)),
+            "held": pa.array([True, None], pa.bool_()),
+        }
+    )
+
+    read, expected = typed_frame(cursor), frame_from_arrow(duckdb)
+
+    assert read.dtypes.to_dict() == expected.dtypes.to_dict()
+    assert read.astype(object).where(read.notna(), None).values.tolist() == (
+        expected.astype(object).where(expected.notna(), None).values.tolist()
+    )
