@@ -105,3 +105,12 @@ def test_a_read_has_the_dtypes_of_the_same_read_on_duckdb():
     assert read.astype(object).where(read.notna(), None).values.tolist() == (
         expected.astype(object).where(expected.notna(), None).values.tolist()
     )
+
+
+def test_the_statements_check_counts_what_snowflake_would_refuse():
+    """A call of two statements runs on fakesnow and fails on Snowflake."""
+    from tests.support.snowflake_bindings import statements
+
+    assert statements("select 1") == 1
+    assert statements("select ';' as semicolon;") == 1
+    assert statements("select 1; select 2") == 2

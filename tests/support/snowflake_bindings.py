@@ -1,7 +1,12 @@
-"""Check every value bound on fakesnow as the real connector would bind it.
+"""Check every statement run on fakesnow as the real connector would take it.
 
-fakesnow hands bound values to DuckDB, which takes NumPy scalars, pandas timestamps and
-more; the real connector (``paramstyle="qmark"``: server-side binding) maps a value by its
+One statement per call: fakesnow runs ``select 1; select 2`` (and returns the last
+result), where Snowflake refuses a request of more statements than MULTI_STATEMENT_COUNT
+says, 1 unless the caller passes ``num_statements``
+(https://docs.snowflake.com/en/sql-reference/parameters#multi-statement-count).
+
+Every bound value as the real connector would bind it: fakesnow hands bound values to
+DuckDB, which takes NumPy scalars, pandas timestamps and more; the real connector (``paramstyle="qmark"``: server-side binding) maps a value by its
 class name (``snowflake.connector.converter.PYTHON_TO_SNOWFLAKE_TYPE``) and refuses
 ``pd.Timestamp``, ``np.str_``, and binds no ``np.int64`` or ``np.float64`` ("Binding data
 in type (float64) is not supported"):
@@ -14,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import sqlglot
 from fakesnow.cursor import FakeSnowflakeCursor
 from snowflake.connector.converter import SnowflakeConverter
 
@@ -33,15 +39,22 @@ def unbindable(params) -> list[str]:
     return refused
 
 
+def statements(command: str) -> int:
+    """How many SQL statements ``command`` holds (as fakesnow parses it: sqlglot)."""
+    return sum(tree is not None for tree in sqlglot.parse(command, read="snowflake"))
+
+
 @contextmanager
 def real_connector_bindings() -> Iterator[list[str]]:
     """Yields, as statements run on fakesnow, every bound value the real connector refuses
-    (with the statement's start)."""
+    and every call of several statements (with the statement's start)."""
     refused: list[str] = []
     original = FakeSnowflakeCursor.execute
 
     def execute(self, command, params=None, *args, **kwargs):
         refused.extend(f"{command[:80]!r}: {why}" for why in unbindable(params))
+        if statements(command) != 1:
+            refused.append(f"{command[:80]!r}: {statements(command)} statements in one call")
         return original(self, command, params, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
