@@ -62,7 +62,10 @@ def typed_frame(cursor) -> pd.DataFrame:
         elif kind == "TEXT":
             frame[column] = frame[column].astype(TEXT_DTYPE)
         elif kind == "DATE":
-            frame[column] = pd.to_datetime(frame[column]).dt.date.astype(DATE_DTYPE)
+            # datetime.date objects from the connector, taken as they are: through
+            # nanosecond timestamps (pd.to_datetime) a date before 1677 or after 2262 failed
+            # the read, which DuckDB's date32 holds.
+            frame[column] = frame[column].astype(DATE_DTYPE)
         elif kind == "BOOLEAN":
             frame[column] = frame[column].astype("boolean")
         elif kind in _TIMESTAMP_TYPES:

@@ -71,7 +71,8 @@ def test_a_read_has_the_dtypes_of_the_same_read_on_duckdb():
     from resources.snowflake_warehouse import typed_frame
     from resources.warehouse import frame_from_arrow
 
-    day, n, text = dt.date(2025, 1, 2), pa.array([3, None], pa.int64()), ["a", None]
+    # A DATE from year 1 to 9999, as Snowflake and DuckDB hold it (no nanosecond limit).
+    day, n, text = dt.date(1, 1, 1), pa.array([3, None], pa.int64()), ["a", None]
     snowflake = pa.table(
         {
             "CUSTOMER_ID": pa.array(text, pa.string()),
