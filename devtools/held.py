@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from devtools.typed_paths import as_typed
 from resources.instance_history import (
     DEFERRED,
     RAW_ORDERS,
@@ -142,12 +143,7 @@ def dg_beside_interpreter() -> str:
     repository root, as ``make run`` prints its commands); ``dg`` when there is none
     (an image that puts it on PATH)."""
     beside = Path(sys.executable).with_name("dg")
-    if not beside.exists():
-        return "dg"
-    try:
-        return str(beside.relative_to(Path.cwd()))
-    except ValueError:
-        return str(beside)
+    return as_typed(beside) if beside.exists() else "dg"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from devtools.typed_paths import as_typed
 from resources.dagster_internals import DagsterEventType
 from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
 
@@ -144,17 +145,6 @@ def end_runs(instance: dg.DagsterInstance, lost: Iterable[LostRun]) -> list[str]
     return ended
 
 
-def python_as_typed() -> str:
-    """This Python as typed from the working directory (``.venv/bin/python`` from the
-    repository root, where ``make ui`` runs this): a bare ``python`` is another interpreter
-    on a machine whose virtualenv is not activated, without Dagster."""
-    interpreter = Path(sys.executable)
-    try:
-        return str(interpreter.relative_to(Path.cwd()))
-    except ValueError:
-        return str(interpreter)
-
-
 def format_lost(lost: Sequence[LostRun]) -> str:
     if not lost:
         return "No run is left in progress by a process that is gone."
@@ -165,7 +155,7 @@ def format_lost(lost: Sequence[LostRun]) -> str:
             f"- {item.run_id}  {item.job_name}  {item.status}  (pid {pids})  /runs/{item.run_id}"
         )
     lines.append(
-        f"End them: {python_as_typed()} -m devtools.lost_runs --end (then re-execute from failure)."
+        f"End them: {as_typed(Path(sys.executable))} -m devtools.lost_runs --end (then re-execute from failure)."
     )
     return "\n".join(lines)
 

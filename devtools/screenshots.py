@@ -27,6 +27,7 @@ from playwright.sync_api import Page
 from devtools.browser import chromium, expand_all_groups, new_page
 from devtools.demo_env import read_start
 from devtools.held import held_partitions
+from devtools.typed_paths import as_typed
 from devtools.webserver import INSTANCE_YAML, REPO_ROOT, Workspace, running_webserver
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
@@ -154,10 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 path = args.out / f"{name}.png"
                 page.screenshot(path=path)
                 page.close()
-                print(
-                    f"  {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
-                    f"  {path.stat().st_size // 1024} KB"
-                )
+                print(f"  {as_typed(path)}  {path.stat().st_size // 1024} KB")
     return 0
 
 
