@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
@@ -31,6 +32,7 @@ from resources.landing import (
     NOT_A_FILE,
     OUTSIDE_ROOT,
     DayListing,
+    LandedFileChangedError,
     LandingFileInfo,
     LandingRefusedError,
     LandingZone,
@@ -201,7 +203,8 @@ class S3LandingZone(LandingZone):
 
     def _get(self, info: LandingFileInfo) -> dict:
         """``get_object`` of the file, at the version listed, once its key is checked to be
-        a file of a day folder of this zone."""
+        a file of a day folder of this zone; :class:`LandedFileChangedError` when the file
+        was rewritten since it was listed."""
         bucket, key = s3_file_key(info.uri)
         folder = posixpath.dirname(key) + "/"
         under = self._key(f"{DATASET}/")
@@ -214,7 +217,13 @@ class S3LandingZone(LandingZone):
             raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
         if posixpath.normpath(key) != key or ".." in key.split("/"):
             raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
-        return self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
+        try:
+            return self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
+        except ClientError as error:
+            # 412: the object's ETag is no longer the one listed (If-Match).
+            if error.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                raise LandedFileChangedError(info.uri, info.version) from error
+            raise
 
     def scan_orders(self) -> OrdersListing:
         """The listing of ``orders/`` the days' folders come from, which also holds the

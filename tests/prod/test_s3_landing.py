@@ -13,7 +13,7 @@ from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile
 from resources import landing_s3
-from resources.landing import NOT_A_DAY, OUTSIDE_DAYS
+from resources.landing import NOT_A_DAY, OUTSIDE_DAYS, LandedFileChangedError
 from resources.landing_s3 import (
     S3LandingZone,
     parse_s3_uri,
@@ -148,8 +148,10 @@ def test_version_is_the_etag_and_a_rewritten_file_is_not_read_stale(
     assert after.version != before.version
     assert after.version == s3_client.head_object(Bucket=landed_bucket, Key=key)["ETag"].strip('"')
     assert zone.read(after) == b"order_id\nrewritten\n"
-    with pytest.raises(ClientError, match="PreconditionFailed"):
+    with pytest.raises(LandedFileChangedError, match="changed while being read") as changed:
         zone.read(before)
+    assert changed.value.uri == before.uri and before.uri in str(changed.value)
+    assert changed.value.__cause__.response["Error"]["Code"] == "PreconditionFailed"
 
 
 def test_a_landed_object_is_streamed_from_a_temporary_file_downloaded_a_chunk_at_a_time(
@@ -177,7 +179,7 @@ def test_a_landed_object_is_streamed_from_a_temporary_file_downloaded_a_chunk_at
 
     assert None not in reads and max(reads) == 16_384 and len(reads) > len(data) // 16_384
     s3_client.put_object(Bucket="orders-streamed", Key=key, Body=b"order_id\nrewritten\n")
-    with pytest.raises(ClientError, match="PreconditionFailed"), zone.stream(info):
+    with pytest.raises(LandedFileChangedError, match=info.uri), zone.stream(info):
         pass  # the version listed, or nothing
 
 

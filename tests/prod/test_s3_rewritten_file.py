@@ -1,0 +1,65 @@
+"""A landed file rewritten on S3 between the day's listing and its read, through raw_orders:
+one clear message naming the file, and the step's retry loads the new version."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.landing import fingerprint
+from resources.landing_s3 import S3LandingZone, s3_file_key
+from tests.support.prod_landing import DAYS
+from tests.support.prod_pipeline import RANGE_TAGS, prod_settings, snowflake_tables
+
+pytestmark = pytest.mark.services
+
+REWRITTEN = (
+    b"order_id,customer_id,order_ts,amount,currency\n"
+    b"o-rewritten,c-1,2025-01-01T10:00:00Z,5.00,USD\n"
+)
+
+
+def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads_it(
+    landed_bucket, moto_endpoint, s3_client, fake_snowflake, monkeypatch
+):
+    get = S3LandingZone._get
+    rewritten: list[str] = []
+
+    def rewritten_once(zone, info):
+        """The first read finds its file rewritten since the day was listed."""
+        if not rewritten:
+            bucket, key = s3_file_key(info.uri)
+            s3_client.put_object(Bucket=bucket, Key=key, Body=REWRITTEN)
+            rewritten.append(info.uri)
+        return get(zone, info)
+
+    monkeypatch.setattr(S3LandingZone, "_get", rewritten_once)
+    settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
+
+    [uri] = rewritten
+    [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    shown = retry.event_specific_data.error.to_string()
+    assert f"landed file {uri} changed while being read" in shown, shown
+    assert "raw_orders retries its step, which lists the day again" in shown, shown
+    assert result.success  # the retry listed the day again and read the new version
+    day = next(d for d in DAYS if f"date={d.isoformat()}/" in uri)
+    raw = snowflake_tables(("raw.raw_orders",))["raw.raw_orders"]
+    assert raw.loc[raw["source_file"] == uri, "order_id"].tolist() == ["o-rewritten"]
+    [materialization] = [
+        m
+        for m in result.asset_materializations_for_node("raw_orders")
+        if m.partition == day.isoformat()
+    ]
+    zone = S3LandingZone(
+        s3=build_definitions(settings).resources["landing"].s3,
+        bucket=landed_bucket,
+        prefix="landing",
+    )
+    assert materialization.metadata["orders/landing_fingerprint"].value == fingerprint(
+        zone.list_day(day)
+    )
