@@ -33,6 +33,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
             key_pair=settings.snowflake_key_pair,
             key_passphrase=settings.snowflake_key_passphrase,
             session_parameters=snowflake_session_parameters(settings),
+            schema=settings.snowflake_schema,
         )
         return {
             "landing": s3_landing_zone(

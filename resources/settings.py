@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ STEP_EXECUTORS = ("multiprocess", "k8s_job")
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics", "warehouse")
 S3_RETRY_MODES = ("standard", "adaptive", "legacy")
 SNOWFLAKE_MAX_STATEMENT_TIMEOUT_S = 604_800  # seven days
+# An unquoted Snowflake identifier (https://docs.snowflake.com/en/sql-reference/identifiers-syntax):
+# it is written into USE SCHEMA as it is, so nothing else may pass.
+SNOWFLAKE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
 N = TypeVar("N", int, float)
 
 
@@ -107,6 +111,11 @@ class PlatformSettings:
     # another session holds, fails with Snowflake's message instead of holding the run.
     snowflake_statement_timeout_s: int = 10_800
     snowflake_lock_timeout_s: int = 1_800
+    # Production only: every Snowflake session's current schema, set at login and made
+    # current when a session opens, where the unqualified session-temporary tables (and
+    # write_pandas' temporary stage) go. STAGING, one of the platform's own schemas, needs
+    # no grant of its own.
+    snowflake_schema: str = "STAGING"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -160,6 +169,12 @@ class PlatformSettings:
         if self.snowflake_lock_timeout_s < 1:
             raise ValueError(
                 f"ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S must be >= 1, got {self.snowflake_lock_timeout_s}"
+            )
+        if not SNOWFLAKE_IDENTIFIER.fullmatch(self.snowflake_schema):
+            raise ValueError(
+                "ORDERS_SNOWFLAKE_SCHEMA must be an unquoted Snowflake identifier (a letter or"
+                " _, then letters, digits, _ or $; at most 255; no database part), got"
+                f" {self.snowflake_schema!r}"
             )
 
     @classmethod
@@ -222,6 +237,9 @@ class PlatformSettings:
             snowflake_lock_timeout_s=_number(
                 environ, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S", defaults.snowflake_lock_timeout_s, int
             ),
+            # Upper case, as Snowflake folds an unquoted identifier.
+            snowflake_schema=(environ.get("ORDERS_SNOWFLAKE_SCHEMA", "").strip().upper())
+            or defaults.snowflake_schema,
         )
 
 

@@ -13,6 +13,7 @@ connector's ``qmark`` style), never formatted in.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -29,6 +30,8 @@ from resources.settings import PlatformSettings
 from resources.warehouse import SqlSession, Warehouse
 
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
+# Snowflake makes a schema it creates the session's current schema.
+_CREATES_SCHEMA = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?SCHEMA\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -94,13 +97,36 @@ class SnowflakeSession(SqlSession):
     dialect = "snowflake"
     db_system = "snowflake"
 
+    def __init__(self, conn, schema: str | None = None) -> None:
+        super().__init__(conn)
+        # The session's current schema (a checked identifier, settings.SNOWFLAKE_IDENTIFIER),
+        # where its unqualified temporary tables go; None leaves the connection's.
+        self.schema = schema
+
     def reserve_memory(self, reserve: int) -> None:
         """Snowflake's memory is not the step process's: nothing to lower."""
 
+    def use_schema(self) -> None:
+        """Make :attr:`schema` the current schema, creating it if missing: the login sets
+        it only when it exists (on a new database it does not yet), and without a current
+        schema Snowflake refuses every unqualified temporary table."""
+        if self.schema is not None:
+            self._run(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            self._run(f"USE SCHEMA {self.schema}")
+
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        statement = render(sql, self.dialect)
+        rows = self._run(statement, params)
+        if self.schema is not None and _CREATES_SCHEMA.match(statement):
+            # Snowflake makes a schema it creates current (ensure_tables creating RAW on a
+            # new database): the session's own schema is current again.
+            self._run(f"USE SCHEMA {self.schema}")
+        return rows
+
+    def _run(self, statement: str, params: Sequence[object] = ()) -> list[tuple]:
         cursor = self.conn.cursor()
         try:
-            cursor.execute(render(sql, self.dialect), list(params))
+            cursor.execute(statement, list(params))
             return cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
@@ -182,7 +208,9 @@ class SnowflakeWarehouse(Warehouse):
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
         with snowflake_connection(self.snowflake) as conn:
-            yield SnowflakeSession(conn)
+            session = SnowflakeSession(conn, self.snowflake.schema_)
+            session.use_schema()
+            yield session
 
 
 def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object]:
@@ -231,13 +259,21 @@ DATE_TIME_FORMATS: dict[str, object] = {
 
 
 def snowflake_resource(
-    *, key_pair: bool, key_passphrase: bool, session_parameters: Mapping[str, object]
+    *,
+    key_pair: bool,
+    key_passphrase: bool,
+    session_parameters: Mapping[str, object],
+    schema: str = "STAGING",
 ) -> SnowflakeResource:
     """The Snowflake connection, every credential read from the environment by dg.EnvVar.
 
     Password authentication by default; key-pair authentication when
     SNOWFLAKE_PRIVATE_KEY is set (with SNOWFLAKE_PRIVATE_KEY_PASSWORD if encrypted).
-    ``session_parameters`` (:func:`snowflake_session_parameters`) are set at login.
+    ``session_parameters`` (:func:`snowflake_session_parameters`) are set at login, and
+    ``schema`` (``ORDERS_SNOWFLAKE_SCHEMA``) is the session's current schema, where its
+    unqualified temporary tables go (:meth:`SnowflakeSession.use_schema`). Left unset, a
+    session's current schema was PUBLIC, which the platform's role may not use, or none,
+    until a step's ``CREATE SCHEMA`` made the new schema current as a side effect.
 
     Autocommit is on whatever the account's or user's AUTOCOMMIT parameter says: the
     connector's default (``autocommit=None``) honours that parameter
@@ -261,6 +297,7 @@ def snowflake_resource(
         database=dg.EnvVar("SNOWFLAKE_DATABASE"),
         warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
+        schema=schema,
         paramstyle="qmark",
         timezone="UTC",
         autocommit=True,

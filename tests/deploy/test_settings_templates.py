@@ -31,6 +31,7 @@ TUNING = {
     "ORDERS_RUN_MAX_RUNTIME_S": "run_max_runtime_s",
     "ORDERS_SNOWFLAKE_STATEMENT_TIMEOUT_S": "snowflake_statement_timeout_s",
     "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "snowflake_lock_timeout_s",
+    "ORDERS_SNOWFLAKE_SCHEMA": "snowflake_schema",
     "PLATFORM_GIT_BRANCH": "git_branch",
 }
 

@@ -41,6 +41,10 @@ def test_prod_settings_from_the_environment():
     assert (settings.s3_region, settings.s3_max_attempts) == ("eu-west-1", 12)
     assert settings.s3_retry_mode == "adaptive"
     assert settings.snowflake_key_pair and not settings.snowflake_key_passphrase
+    assert settings.snowflake_schema == "STAGING"
+    assert PlatformSettings.from_env(
+        {"ORDERS_SNOWFLAKE_SCHEMA": " team_$scratch "}
+    ).snowflake_schema == ("TEAM_$SCRATCH")
 
 
 @pytest.mark.parametrize(
@@ -54,6 +58,11 @@ def test_prod_settings_from_the_environment():
         ({**PROD_ENV, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "0"}, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S"),
         ({**PROD_ENV, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S": "1h"}, "ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S"),
         ({**PROD_ENV, "ORDERS_RUN_MAX_RUNTIME_S": "-1"}, "ORDERS_RUN_MAX_RUNTIME_S"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_SCHEMA": "orders.scratch"}, "ORDERS_SNOWFLAKE_SCHEMA"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_SCHEMA": '"Scratch"'}, "ORDERS_SNOWFLAKE_SCHEMA"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_SCHEMA": "1scratch"}, "ORDERS_SNOWFLAKE_SCHEMA"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_SCHEMA": "scratch; drop"}, "ORDERS_SNOWFLAKE_SCHEMA"),
+        ({**PROD_ENV, "ORDERS_SNOWFLAKE_SCHEMA": "s" * 256}, "ORDERS_SNOWFLAKE_SCHEMA"),
     ],
 )
 def test_invalid_prod_settings_name_the_variable(environ, message):
