@@ -13,6 +13,7 @@ connector's ``qmark`` style), never formatted in.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,11 @@ from resources.warehouse import SqlSession, Warehouse
 _TIMESTAMP_TYPES = ("TIMESTAMP_TZ", "TIMESTAMP_LTZ")
 # Snowflake makes a schema it creates the session's current schema.
 _CREATES_SCHEMA = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?SCHEMA\b", re.IGNORECASE)
+#: How the platform's sessions name themselves in QUERY_TAG.
+PLATFORM_NAME = "orders-platform"
+#: Snowflake's limit on a QUERY_TAG
+#: (https://docs.snowflake.com/en/sql-reference/parameters#query-tag).
+QUERY_TAG_MAX_CHARS = 2000
 
 
 @functools.cache
@@ -200,17 +206,71 @@ class SnowflakeWarehouse(Warehouse):
     snowflake: SnowflakeResource
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        with snowflake_connection(self.snowflake) as conn:
+        with snowflake_connection(self._tagged()) as conn:
             cursor = conn.cursor()
             cursor.execute(snowflake_sql(sql), list(params))
             return typed_frame(cursor)
 
     @contextmanager
     def session(self) -> Iterator[SqlSession]:
-        with snowflake_connection(self.snowflake) as conn:
+        with snowflake_connection(self._tagged()) as conn:
             session = SnowflakeSession(conn, self.snowflake.schema_)
             session.use_schema()
             yield session
+
+    def _tagged(self) -> SnowflakeResource:
+        """The Snowflake resource whose login also sets QUERY_TAG (:func:`query_tag`) for
+        the step running now. Built per connection: one resource serves every step of an
+        in-process run, and the session parameters of a login are fixed."""
+        fields = self.snowflake.model_dump(by_alias=True, exclude_none=True)
+        extra = dict(fields.get("additional_snowflake_connection_args") or {})
+        parameters = {**extra.get("session_parameters", {}), "QUERY_TAG": current_query_tag()}
+        extra["session_parameters"] = parameters
+        return SnowflakeResource(**{**fields, "additional_snowflake_connection_args": extra})
+
+
+def current_query_tag() -> str:
+    """:func:`query_tag` of the step whose code runs now (none outside a step: a sensor, a
+    script)."""
+    try:
+        step = dg.OpExecutionContext.get()
+    except dg.DagsterInvariantViolationError:
+        step = None
+    return query_tag(step)
+
+
+def query_tag(step: dg.OpExecutionContext | None) -> str:
+    """The QUERY_TAG of a session opened by ``step``: JSON naming the platform, the run, the
+    step, the assets and checks it materializes or evaluates, and its days (``first...last``,
+    one day alone), so that an operator finds a run's statements in QUERY_HISTORY with
+    ``WHERE TRY_PARSE_JSON(query_tag):run_id::string = '<run id>'``. At most
+    :data:`QUERY_TAG_MAX_CHARS`, ASCII: assets and checks beyond it are counted, not named."""
+    tag: dict[str, object] = {"platform": PLATFORM_NAME}
+    named: dict[str, list[str]] = {}
+    if step is not None:
+        tag["run_id"] = step.run_id
+        tag["step"] = step.op_def.name
+        if step.has_partition_key_range:
+            days = step.partition_key_range
+            tag["partitions"] = (
+                days.start if days.start == days.end else f"{days.start}...{days.end}"
+            )
+        for field, keys in (
+            ("assets", step.selected_asset_keys),
+            ("checks", step.selected_asset_check_keys),
+        ):
+            if keys:
+                named[field] = sorted(key.to_user_string() for key in keys)
+    text = json.dumps({**tag, **named}, separators=(",", ":"))
+    for field in ("checks", "assets"):  # checks are left out first
+        names = named.get(field, [])
+        while len(text) > QUERY_TAG_MAX_CHARS and names:
+            names.pop()
+            if not names:
+                del named[field]
+            tag[f"{field}_left_out"] = int(tag.get(f"{field}_left_out", 0)) + 1
+            text = json.dumps({**tag, **named}, separators=(",", ":"))
+    return text
 
 
 def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object]:

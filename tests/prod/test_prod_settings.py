@@ -157,6 +157,8 @@ def test_every_snowflake_session_is_bounded_in_time(monkeypatch):
             "TIMESTAMP_INPUT_FORMAT": "AUTO",
             "DATE_INPUT_FORMAT": "AUTO",
             "DATE_OUTPUT_FORMAT": "YYYY-MM-DD",
+            # A read outside a step (tests/prod/test_snowflake_query_tag.py: in one).
+            "QUERY_TAG": '{"platform":"orders-platform"}',
         }
     ]
     # The connector's autocommit=None would honour the account's or user's AUTOCOMMIT
