@@ -115,16 +115,13 @@ class LandingRefusedError(PermissionError):
 class LandedFileChangedError(RuntimeError):
     """A landed file was rewritten between the day's listing and its read: the version
     listed (which the day's ``orders/landing_fingerprint`` records) is no longer there to
-    read, so nothing of the day is written from a mix of versions. Transient: the step's
-    retry lists the day again and reads the new version."""
+    read, so nothing is written from a mix of versions. Transient: listed again, the day
+    reads the new version."""
 
     def __init__(self, uri: str, version: str) -> None:
         super().__init__(
             f"landed file {uri} changed while being read (listed as version {version!r},"
-            " since rewritten or replaced), so nothing was written from it. This is"
-            " transient: raw_orders retries its step, which lists the day again and reads"
-            " the new version, and orders_landing_sensor requests the day again whenever"
-            " its files change."
+            " since rewritten or replaced), so nothing was written from it."
         )
         self.uri = uri
         self.version = version

@@ -59,7 +59,7 @@ from platform_assets.assets.common import (
 from platform_assets.assets.landed_headers import files_with_rows, header_only_files
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
-from resources.landing import DayListing, LandingZone, fingerprint
+from resources.landing import DayListing, LandedFileChangedError, LandingZone, fingerprint
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import DuckDBWarehouse, Warehouse
@@ -133,7 +133,11 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         days = partition_dates(context)  # a bad range fails here, before any SQL
         if missing := landing.missing_root():  # never replace the days' rows with none
             raise permanent_failure(missing)
-        with telemetry.asset_span(context) as span, warehouse.session() as session:
+        with (
+            retried_while_files_change(context),
+            telemetry.asset_span(context) as span,
+            warehouse.session() as session,
+        ):
             contract = load_contract()
             ensure_tables(session.execute, contract, tables.RAW_ORDERS)
             with sql_write_span(context, TABLE, session.db_system) as write:
@@ -158,6 +162,30 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             )
 
     return [raw_orders]
+
+
+@contextmanager
+def retried_while_files_change(context: dg.AssetExecutionContext) -> Iterator[None]:
+    """A landed file rewritten while raw_orders reads it (:class:`LandedFileChangedError`)
+    fails the step with a message naming it and saying what happens next: retried with the
+    step's backoff, the days listed again, and on the last attempt not retried, the landing
+    sensor loading the new version (the run failure alert quotes the message)."""
+    try:
+        yield
+    except LandedFileChangedError as changed:
+        if context.retry_number < IO_RETRY_POLICY.max_retries:
+            raise dg.Failure(
+                description=f"{changed} Retried: the days are listed again and the new"
+                " version read.",
+                allow_retries=True,
+            ) from changed
+        raise permanent_failure(
+            f"{changed} It is not retried again ({context.retry_number + 1} attempts: the file"
+            " kept changing): orders_landing_sensor loads the day again when it sees the"
+            " new version (days among the last ORDERS_LANDING_LOOKBACK_DAYS folders); else"
+            " run raw_orders for the day again once the file is settled.",
+            changed_file=changed.uri,
+        ) from changed
 
 
 def _ignored(listing: DayListing) -> list[str]:

@@ -7,8 +7,10 @@ import dagster as dg
 import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from platform_assets.assets.common import IO_RETRY_POLICY
 from resources.landing import fingerprint
 from resources.landing_s3 import S3LandingZone, s3_file_key
+from sensors.run_failure import describe_failure
 from tests.support.prod_landing import DAYS
 from tests.support.prod_pipeline import RANGE_TAGS, prod_settings, snowflake_tables
 
@@ -45,7 +47,7 @@ def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads
     [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     shown = retry.event_specific_data.error.to_string()
     assert f"landed file {uri} changed while being read" in shown, shown
-    assert "raw_orders retries its step, which lists the day again" in shown, shown
+    assert "Retried: the days are listed again and the new version read." in shown, shown
     assert result.success  # the retry listed the day again and read the new version
     day = next(d for d in DAYS if f"date={d.isoformat()}/" in uri)
     raw = snowflake_tables(("raw.raw_orders",))["raw.raw_orders"]
@@ -63,3 +65,40 @@ def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads
     assert materialization.metadata["orders/landing_fingerprint"].value == fingerprint(
         zone.list_day(day)
     )
+
+
+def test_a_file_that_keeps_changing_fails_the_step_saying_it_is_not_retried_again(
+    landed_bucket, moto_endpoint, s3_client, fake_snowflake, monkeypatch
+):
+    """Every read finds its file rewritten: retried with the step's backoff, then a
+    failure that names the file and what happens next, which the run failure alert
+    quotes (it said "Exceeded max_retries of 3" with the bare botocore error below it)."""
+    get = S3LandingZone._get
+    versions = iter(range(1, 100))
+
+    def rewritten_every_time(zone, info):
+        bucket, key = s3_file_key(info.uri)
+        s3_client.put_object(Bucket=bucket, Key=key, Body=REWRITTEN + b"%d" % next(versions))
+        return get(zone, info)
+
+    monkeypatch.setattr(S3LandingZone, "_get", rewritten_every_time)
+    settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
+        run = instance.get_run_by_id(result.run_id)
+
+    assert not result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == IO_RETRY_POLICY.max_retries
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    attempts = IO_RETRY_POLICY.max_retries + 1
+    message = failure.step_failure_data.user_failure_data.description
+    assert "changed while being read" in message and "s3://" in message
+    assert f"It is not retried again ({attempts} attempts: the file kept changing)" in message
+    assert "orders_landing_sensor loads the day again when it sees the new version" in message
+    [step] = describe_failure(run, [failure], None).steps
+    assert step.summary.startswith("landed file s3://"), step.summary
+    # The transaction that replaces the days never ran to its end: no row written.
+    assert snowflake_tables(("raw.raw_orders",))["raw.raw_orders"].empty
