@@ -60,6 +60,8 @@ MAX_BLOCKED_DAYS = 8  # in the details; the text names the first MAX_TEXT_DAYS
 MAX_TEXT_DAYS = 5
 CUSTOMER_TABLES = "customer_metrics, customer_clv and warehouse/dim_customers"
 # "dagster._core.errors.DagsterAssetCheckFailedError: ..." -> "..."
+# The class of the error a step fails with once its retry policy has run out.
+_RETRIES_EXHAUSTED = "RetryRequestedFromPolicy"
 _CLASS_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure|Interrupt)\w*:\s*")
 
 
@@ -245,6 +247,15 @@ def summarize_error(error: SerializableErrorInfo | None) -> str:
     return shortened(text, MAX_ERROR_CHARS)
 
 
+def last_attempt_error(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
+    """The error a failed step is reported with: a step whose retry policy ran out fails
+    with Dagster's ``RetryRequestedFromPolicy`` ("Exceeded max_retries of 3"), whose cause
+    is what went wrong on its last attempt (a Snowflake timeout, an S3 error)."""
+    if error is not None and error.cls_name == _RETRIES_EXHAUSTED and error.cause is not None:
+        return error.cause
+    return error
+
+
 def partitions_of(tags: Mapping[str, str]) -> str | None:
     """The run's partition or partition range, from Dagster's run tags."""
     if PARTITION_NAME_TAG in tags:
@@ -281,11 +292,15 @@ def describe_failure(
         error = event.step_failure_data.error if event.step_failure_data else None
         failure = event.step_failure_data.user_failure_data if event.step_failure_data else None
         left_out = failure.metadata.get(LEFT_OUT_DAYS) if failure is not None else None
+        shown = last_attempt_error(error)
+        summary = summarize_error(shown)
+        if shown is not error:
+            summary = shortened(f"{summary} ({summarize_error(error)})", MAX_ERROR_CHARS)
         steps.append(
             FailedStep(
                 step_key=event.step_key or "?",
-                error_class=(error.cls_name or "") if error else "",
-                summary=summarize_error(error),
+                error_class=(shown.cls_name or "") if shown else "",
+                summary=summary,
                 left_out_days=tuple(str(left_out.value).split(", ")) if left_out else (),
             )
         )

@@ -146,6 +146,24 @@ def test_a_run_failure_without_failed_steps_reports_the_run_error(instance):
     assert "*Reason*: UNEXPECTED_TERMINATION" in blocks[2]["text"]["text"]
 
 
+def test_a_step_whose_retries_ran_out_is_reported_with_its_last_error(instance):
+    """Dagster fails such a step with RetryRequestedFromPolicy ("Exceeded max_retries of
+    1"): the alert named that and not the Snowflake timeout that caused it."""
+
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+    def fct():
+        raise TimeoutError("000630 (57014): Statement reached its statement timeout")
+
+    result = dg.materialize([fct], instance=instance, raise_on_error=False)
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+
+    [step] = describe_failure(instance.get_run_by_id(result.run_id), failures, None).steps
+    assert step.error_class == "TimeoutError"
+    assert step.summary == (
+        "000630 (57014): Statement reached its statement timeout (Exceeded max_retries of 1)"
+    )
+
+
 def test_partitions_are_the_day_or_the_range():
     assert partitions_of({"dagster/partition": "2025-01-02"}) == "2025-01-02"
     assert (
