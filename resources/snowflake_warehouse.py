@@ -250,7 +250,9 @@ def query_tag(step: dg.OpExecutionContext | None) -> str:
     if step is not None:
         tag["run_id"] = step.run_id
         tag["step"] = step.op_def.name
-        if step.has_partition_key_range:
+        # A range run's unpartitioned steps (customer_metrics, ...) carry the run's range
+        # too, but read every day: no days for them.
+        if step.has_partition_key_range and _partitioned(step):
             days = step.partition_key_range
             tag["partitions"] = (
                 days.start if days.start == days.end else f"{days.start}...{days.end}"
@@ -271,6 +273,11 @@ def query_tag(step: dg.OpExecutionContext | None) -> str:
             tag[f"{field}_left_out"] = int(tag.get(f"{field}_left_out", 0)) + 1
             text = json.dumps({**tag, **named}, separators=(",", ":"))
     return text
+
+
+def _partitioned(step: dg.OpExecutionContext) -> bool:
+    """Whether the step's assets (or the assets its checks judge) are partitioned."""
+    return step.has_assets_def and step.assets_def.partitions_def is not None
 
 
 def snowflake_session_parameters(settings: PlatformSettings) -> dict[str, object]:

@@ -54,11 +54,13 @@ def test_every_session_of_a_run_is_tagged_with_its_step_assets_and_days(
     assert {login["session_parameters"]["LOCK_TIMEOUT"] for login in logins} == {1800}
 
 
-def _step(assets=(), checks=(), days=None) -> SimpleNamespace:
+def _step(assets=(), checks=(), days=None, partitioned=True) -> SimpleNamespace:
     """What query_tag reads of a step's context."""
     return SimpleNamespace(
         run_id="5c7d6376-0000-4000-8000-000000000000",
         op_def=SimpleNamespace(name="clean_orders"),
+        has_assets_def=True,
+        assets_def=SimpleNamespace(partitions_def=object() if partitioned else None),
         has_partition_key_range=days is not None,
         partition_key_range=days and dg.PartitionKeyRange(*days),
         selected_asset_keys={dg.AssetKey(key.split("/")) for key in assets},
@@ -76,6 +78,12 @@ def test_a_session_outside_a_step_names_the_platform_only():
 def test_one_day_is_named_as_the_day():
     tag = json.loads(query_tag(_step(assets=["cleaned_orders"], days=("2025-01-02",) * 2)))
     assert tag["partitions"] == "2025-01-02"
+
+
+def test_an_unpartitioned_step_of_a_range_run_names_no_days():
+    """customer_metrics runs in a range run, with its range tags, and reads every day."""
+    step = _step(assets=["customer_metrics"], days=("2025-01-01", "2025-01-31"), partitioned=False)
+    assert "partitions" not in json.loads(query_tag(step))
 
 
 def test_a_tag_too_long_for_snowflake_counts_the_names_it_leaves_out():
