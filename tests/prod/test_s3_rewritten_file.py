@@ -37,6 +37,7 @@ def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads
         return get(zone, info)
 
     monkeypatch.setattr(S3LandingZone, "_get", rewritten_once)
+    monkeypatch.setattr(dg.RetryPolicy, "calculate_delay", lambda policy, attempt_num: 0)
     settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
@@ -82,6 +83,8 @@ def test_a_file_that_keeps_changing_fails_the_step_saying_it_is_not_retried_agai
         return get(zone, info)
 
     monkeypatch.setattr(S3LandingZone, "_get", rewritten_every_time)
+    # The backoff's length is not what is tested: the retries follow each other at once.
+    monkeypatch.setattr(dg.RetryPolicy, "calculate_delay", lambda policy, attempt_num: 0)
     settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
