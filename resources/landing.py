@@ -39,6 +39,7 @@ from urllib.parse import unquote_to_bytes, urlparse
 import dagster as dg
 
 from orders_core.landing_formats import display_name
+from orders_core.pii import redact_emails
 
 DATASET = "orders"
 
@@ -55,6 +56,7 @@ class LandingFileInfo:
 
 OUTSIDE_ROOT = "resolves outside the landing root"
 SYMLINK_INSIDE = "is a symbolic link (landing files must be regular files)"
+GONE = "is no longer in the landing zone (moved or removed since its day was listed)"
 NOT_A_FILE = "is not a file directly in the day's folder (a folder, or a special file)"
 MISNAMED_DAY = "names its day otherwise than date=YYYY-MM-DD: not read (rename the folder)"
 # Entries of ``orders/`` that belong to no day: no day's run reads or reports them.
@@ -125,6 +127,15 @@ class LandedFileChangedError(RuntimeError):
         )
         self.uri = uri
         self.version = version
+
+
+class LandingReadError(OSError):
+    """A listed landing file that cannot be opened (gone since the listing, no permission).
+
+    Its message names the file by :func:`shown_name` and says why, never by its path: the
+    error of a step reaches Dagster's event log, its alerts and the run's trace, where the
+    name of a file, landed text, must not carry an e-mail address in clear (an OSError
+    quotes the whole path)."""
 
 
 def day_prefix(day: dt.date) -> str:
@@ -240,9 +251,10 @@ class LandingZone(dg.ConfigurableResource):
         return misnamed_refusals(self.day_folder_names(), days)
 
 
-def _shown(info: LandingFileInfo) -> str:
-    """The file's name in an error a user reads (undecodable bytes as ``\\xNN``)."""
-    return display_name(info.name)
+def shown_name(info: LandingFileInfo) -> str:
+    """The file's name in an error a user reads: undecodable bytes as ``\\xNN``, line
+    breaks escaped, e-mail addresses masked (a step's error is stored and alerted on)."""
+    return redact_emails(display_name(info.name))
 
 
 def _local_path(uri: str) -> Path:
@@ -348,19 +360,22 @@ class LocalLandingZone(LandingZone):
         try:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            raise LandingRefusedError(f"{_shown(info)}: {OUTSIDE_ROOT}") from None
+            if not path.is_symlink() and not path.exists():
+                raise LandingReadError(f"{shown_name(info)}: {GONE}") from None
+            raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}") from None
         if resolved != path or not resolved.is_relative_to(root):
-            raise LandingRefusedError(f"{_shown(info)}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}")
         # O_NOFOLLOW: a file swapped for a link between the check and the open is refused.
         try:
             fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as error:
             if os.path.islink(resolved):
-                raise LandingRefusedError(f"{_shown(info)}: {SYMLINK_INSIDE}") from None
-            raise error
+                raise LandingRefusedError(f"{shown_name(info)}: {SYMLINK_INSIDE}") from None
+            reason = GONE if isinstance(error, FileNotFoundError) else error.strerror
+            raise LandingReadError(f"{shown_name(info)}: {reason}") from None
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise LandingRefusedError(f"{_shown(info)}: not a regular file")
+                raise LandingRefusedError(f"{shown_name(info)}: not a regular file")
             yield handle
 
     def scan_orders(self) -> OrdersListing:

@@ -26,7 +26,6 @@ from botocore.exceptions import ClientError
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
-from orders_core.landing_formats import display_name
 from resources.landing import (
     DATASET,
     NOT_A_FILE,
@@ -40,6 +39,7 @@ from resources.landing import (
     RefusedFile,
     day_prefix,
     orders_listing,
+    shown_name,
 )
 
 # Bytes of a landed object downloaded at a time by S3LandingZone.stream.
@@ -214,9 +214,9 @@ class S3LandingZone(LandingZone):
             or not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}/", day_folder)
             or not self._owns(key, folder)
         ):
-            raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}")
         if posixpath.normpath(key) != key or ".." in key.split("/"):
-            raise LandingRefusedError(f"{display_name(info.name)}: {OUTSIDE_ROOT}")
+            raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}")
         try:
             return self.client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{info.version}"')
         except ClientError as error:

@@ -9,10 +9,12 @@ import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import (
+    GONE,
     MISNAMED_DAY,
     OUTSIDE_ROOT,
     SYMLINK_INSIDE,
     LandingFileInfo,
+    LandingReadError,
     LandingRefusedError,
     LocalLandingZone,
     RefusedFile,
@@ -162,6 +164,35 @@ def test_read_refuses_paths_outside_the_root_and_swapped_links(zone):
     path.symlink_to(secret)  # swapped for a link between listing and reading
     with pytest.raises(LandingRefusedError):
         local.read(info)
+
+
+def test_a_file_gone_since_the_listing_is_named_so_without_its_path_or_e_mail(zone):
+    # The step's error is stored in the event log, alerted on and traced: an OSError
+    # quoted the file's whole path, e-mail and all, and a vanished file was said to
+    # resolve outside the landing root.
+    landing, _, local = zone
+    land(landing, DAY, f"from {CANARY}.csv", csv_bytes(order_rows(2)))
+    [_, info] = local.list_day(DAY)
+    _day_dir(landing, DAY).joinpath(f"from {CANARY}.csv").unlink()
+    with pytest.raises(LandingReadError) as gone:
+        local.read(info)
+    assert str(gone.value) == f"from <email>: {GONE}"
+    assert gone.value.__cause__ is None and gone.value.__suppress_context__
+
+
+def test_a_file_that_cannot_be_opened_is_named_without_its_path_or_e_mail(zone, monkeypatch):
+    landing, _, local = zone
+    land(landing, DAY, f"{CANARY}.csv", csv_bytes(order_rows(2)))
+    [_, info] = local.list_day(DAY)
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("resources.landing.os.open", denied)
+    with pytest.raises(LandingReadError) as refused:
+        local.read(info)
+    assert str(refused.value) == "<email>: Permission denied"
+    assert str(landing) not in str(refused.value)
 
 
 def test_refused_files_never_reach_the_table_logs_or_metadata(tmp_path, instance):

@@ -7,12 +7,16 @@ puts them; then the warehouse and everything the instance stored are searched fo
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from resources.landing import GONE, LocalLandingZone
+from resources.telemetry_setup import configure_telemetry, reset_telemetry
 from tests.support.order_fixtures import (
     HEADER as CONTRACT_HEADER,
 )
@@ -139,3 +143,48 @@ def test_no_email_reaches_published_tables_or_the_dagster_instance(tmp_path, cap
     for canary in CANARIES:
         assert canary in kept, f"{canary} was not landed: the fixture is wrong"
     assert "pii_extra_columns_json" in quarantined
+
+
+def test_a_landed_file_gone_mid_run_leaves_no_e_mail_in_the_step_error_or_trace(
+    tmp_path, monkeypatch
+):
+    # A file named with an address (an attachment saved under its sender) is moved away
+    # between the listing and the read: the step's error, stored with its retry in the
+    # event log and recorded on the asset's span, quoted the file's whole path.
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    canary = "gone.canary@example.org"
+    landing = tmp_path / "landing"
+    land(landing, DAY1, "a.csv", csv_bytes(order_rows(4, DAY1)))
+    gone = land(landing, DAY1, f"from {canary}.csv", csv_bytes(order_rows(2, DAY1, "G")))
+    listed = LocalLandingZone.scan_day
+
+    def scan_then_move(zone, day):
+        listing = listed(zone, day)
+        gone.unlink(missing_ok=True)
+        return listing
+
+    monkeypatch.setattr(LocalLandingZone, "scan_day", scan_then_move)
+    exporter = InMemorySpanExporter()
+    reset_telemetry()
+    try:
+        handle = configure_telemetry(span_exporter=exporter)
+        job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+        with dg.instance_for_test() as instance:
+            result = job.execute_in_process(
+                instance=instance, partition_key=DAY1.isoformat(), raise_on_error=False
+            )
+            found = _instance_text(instance)
+        handle.force_flush()
+        spans = [span.to_json() for span in exporter.get_finished_spans()]
+    finally:
+        reset_telemetry()
+    # The retry lists the day again, without the file, and loads it.
+    assert result.success
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert [e.step_key for e in retried] == ["raw_orders"]
+    assert f"from <email>: {GONE}" in retried[0].event_specific_data.error.cause.message
+    assert any(GONE in span for span in spans)
+    assert canary not in found
+    assert not [span for span in spans if canary in span]
