@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from orders_core.landing_formats import display_name
 from orders_core.pii import redact_emails
 from resources.alerts import AlertWebhook
 from resources.instance_history import (
@@ -95,8 +96,11 @@ def before_first_day(
 
 
 def outside_days_text(entries: list[RefusedFile]) -> str:
-    """One line naming the entries no day reads (the first ``MAX_OUTSIDE_NAMES``)."""
-    named = "; ".join(redact_emails(f"{e.name} {e.reason}") for e in entries[:MAX_OUTSIDE_NAMES])
+    """One line naming the entries no day reads (the first ``MAX_OUTSIDE_NAMES``), each
+    as ``display_name`` shows it: a line break in a name would forge a line of the log."""
+    named = "; ".join(
+        redact_emails(f"{display_name(e.name)} {e.reason}") for e in entries[:MAX_OUTSIDE_NAMES]
+    )
     more = len(entries) - MAX_OUTSIDE_NAMES
     return (
         f"{len(entries)} landing entries outside the days' folders, never read: {named}"

@@ -119,6 +119,20 @@ def test_the_sensor_logs_and_posts_the_alert(instance, settings, landing):
     )
 
 
+def test_a_name_outside_the_days_cannot_forge_a_line_of_the_log_or_alert(instance, landing):
+    # The tick's text is logged and posted as one line per tick: a file named with a line
+    # break wrote a second log line of its own choosing, under the dagster prefix.
+    root, _ = landing
+    forged = "evil\n2025-01-02 08:00:00 +0000 - dagster - INFO - all days loaded.csv"
+    write_csv(root / "orders" / forged, ROW)
+    write_csv(root / "orders" / "stray\r.csv", ROW)
+    result = tick(instance, LocalLandingZone(root=str(root)))
+    assert "\n" not in result.alert and "\r" not in result.alert
+    assert "orders/evil\\n2025-01-02 08:00:00 +0000 - dagster - INFO" in result.alert
+    assert "orders/stray\\r.csv is a file outside" in result.alert
+    assert result.alert.endswith(result.decisions[0])
+
+
 @pytest.mark.parametrize("spelling", ["date=2025-01-02", "date=20250102"])
 def test_a_day_folder_is_not_named_outside(instance, landing, spelling):
     """A day's folder (a misnamed one included: its day's run refuses it) is a day's."""
