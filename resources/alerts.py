@@ -3,6 +3,13 @@
 The payload is the one Slack, Mattermost and Rocket.Chat accept: ``{"text": ..., "blocks":
 [...]}``. Posting is best effort: a sensor tick must never fail because a chat service is
 down, so every error is logged and reported as ``False``.
+
+Alerts quote landed text (column and file names in a check's finding). Slack reads
+``<...>`` in message text as a control sequence: ``<!channel>`` notifies everyone in the
+channel, ``<https://...|Open the run>`` is a link under words of the sender's choosing.
+So the text is sent escaped as Slack asks (``&``, ``<``, ``>`` as ``&amp;``, ``&lt;``,
+``&gt;``, shown as the characters): the alert's own formatting (``*bold*``, code) uses
+none of them.
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ class AlertWebhook(dg.ConfigurableResource):
         if urlparse(self.url).scheme not in ("http", "https"):
             log.warning("alert webhook URL must be http(s); not posting")
             return False
-        body = json.dumps({"text": text, "blocks": list(blocks)}).encode()
+        payload = {"text": slack_escaped(text), "blocks": [_escaped_block(b) for b in blocks]}
+        body = json.dumps(payload).encode()
         request = urllib.request.Request(  # noqa: S310 (scheme checked above)
             self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
@@ -47,3 +55,18 @@ class AlertWebhook(dg.ConfigurableResource):
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             log.warning("alert webhook post failed: %s", exc)
             return False
+
+
+def slack_escaped(text: str) -> str:
+    """``text`` with Slack's control characters escaped: shown as written, never a
+    mention, a link or a channel ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_block(block: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A block whose ``mrkdwn`` text is :func:`slack_escaped` (``plain_text`` is shown as
+    it is)."""
+    text = block.get("text")
+    if isinstance(text, Mapping) and text.get("type") == "mrkdwn":
+        return {**block, "text": {**text, "text": slack_escaped(text["text"])}}
+    return block

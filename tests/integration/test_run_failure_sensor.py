@@ -308,3 +308,28 @@ def test_a_step_with_no_day_left_is_stopped_by_the_checks_that_left_its_days_out
     assert not earlier.held_by_checks and earlier.blocked == () and earlier.left_out == (DRIFT,)
     text, blocks = failure_message(earlier)
     assert "release it or land corrected files" in str(blocks)
+
+
+def test_landed_names_cannot_ping_the_channel_or_plant_a_link_in_the_alert(
+    tmp_path, sensor, instance
+):
+    # The finding quotes the landed header's cells; Slack read them as its own markup:
+    # <!channel> notified everyone, <url|words> was a link under the sender's words.
+    hostile = ["<!channel>", "<https://evil.example/login|Open the run in Dagster>", "a&b"]
+    land(tmp_path / "landing", DAY, "a.csv", csv_bytes(order_rows(3), [*NO_AMOUNT, *hostile]))
+    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+    with WebhookServer() as server:
+        webhook = AlertWebhook(url=server.url)
+        cursor = tick(sensor, instance, webhook).cursor
+        result = job.execute_in_process(
+            instance=instance, partition_key=DAY.isoformat(), raise_on_error=False
+        )
+        assert not result.success
+        tick(sensor, instance, webhook, cursor)
+    [post] = server.posts
+    texts = [post["text"], *(block["text"]["text"] for block in post["blocks"])]
+    assert not [text for text in texts if "<" in text or ">" in text]
+    details = texts[-1]
+    assert "added &lt;!channel&gt;" in details
+    assert "added &lt;https://evil.example/login|" in details
+    assert "added a&amp;b" in details
