@@ -41,7 +41,7 @@ from orders_core import tables
 from orders_core.calendar import days_in_window
 from orders_core.cleaning import typed_frame
 from orders_core.contract import ColumnSpec, Contract, load_contract
-from orders_core.landing_formats import display_name_of_uri, read_header_only
+from orders_core.landing_formats import display_name, display_name_of_uri, read_header_only
 from orders_core.parquet_reader import INTEGER_MONEY_ERROR
 from orders_core.pii import redact_emails
 from orders_core.raw_frame import extra_columns, normalize_header
@@ -520,14 +520,18 @@ def drift_outcome(
     """Fails with ERROR if any finding is an ERROR, with WARN if any is a WARN.
 
     ``unreadable_files`` (names of the day's unreadable landed files) is shown as is;
-    e-mail addresses in column names and examples are masked. ``files`` (the landed files
-    raw_orders read, None when unknown) tells a day without findings that had nothing to
-    compare (no file, or no row) from one whose columns match: it passes either way (the
-    volume is metadata_anomaly's to judge), saying which. ``header_only``: how many of the
-    day's files held a header and no record (their headers were compared too).
+    column names are shown as file names are (``display_name``: a control character of a
+    header cell, a terminal escape sequence, is written as ``\\uNNNN``, never sent to the
+    terminal that prints the finding), and e-mail addresses in them and in examples are
+    masked. ``files`` (the landed files raw_orders read, None when unknown) tells a day
+    without findings that had nothing to compare (no file, or no row) from one whose
+    columns match: it passes either way (the volume is metadata_anomaly's to judge),
+    saying which. ``header_only``: how many of the day's files held a header and no
+    record (their headers were compared too).
     """
     findings = [
-        replace(f, column=redact_emails(f.column), detail=redact_emails(f.detail)) for f in findings
+        replace(f, column=redact_emails(display_name(f.column)), detail=redact_emails(f.detail))
+        for f in findings
     ]
     severities = {finding.severity for finding in findings}
     counts = {

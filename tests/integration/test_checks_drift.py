@@ -65,6 +65,24 @@ def test_added_column_is_a_warning_and_carried():
     assert table.records[0].data["rows"] == 10
 
 
+def test_a_header_cell_of_control_characters_is_shown_escaped_never_sent_to_a_terminal():
+    # The finding is printed by the step's log, make run, devtools.held and the alerts:
+    # a header cell holding a terminal escape sequence cleared the screen or planted a
+    # hyperlink (OSC 8) there, and a right-to-left override turned the text around.
+    link = "\x1b]8;;http://evil.example\x1b\\Click\x1b]8;;\x1b\\"
+    cells = ["\x1b[2Jcleared", link, "\x07bell\u202eevil"]
+    rows = [{**r, **dict.fromkeys(cells, "x")} for r in order_rows(10)]
+    outcome = drift_outcome(_drift(rows, [*HEADER, *cells]), 10)
+    shown = [
+        outcome.description,
+        *(r.data["column"] for r in outcome.metadata["drift"].value.records),
+    ]
+    assert all(text.isprintable() for text in shown)
+    assert "added \\u001b[2jcleared" in outcome.description
+    assert "added \\u001b]8;;http://evil.example\\u001b\\\\click" in outcome.description
+    assert "added \\u0007bell\\u202eevil" in outcome.description
+
+
 def test_renamed_required_column_is_an_error_with_a_rename_hint():
     rows = [
         {("total_amount" if k == "amount" else k): v for k, v in r.items()} for r in order_rows(30)
