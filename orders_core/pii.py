@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 MASK = "<email>"
 # local@domain: an unquoted or quoted local part, a host name (a dot is not required:
@@ -66,6 +67,18 @@ def redact_emails(text: str) -> str:
         end = found.end()
         found = _EMAIL_HERE.match(text, end) or EMAIL.search(text, end)
     return "".join([*parts, text[end:]])
+
+
+def redact_uri(uri: str) -> str:
+    """A landed file's URI with every e-mail address masked, in its name too, where the
+    URI percent-encodes it (``ann%40example.org.csv``: :func:`redact_emails` sees no
+    address there). A name that holds one is encoded again masked, as the landing
+    zones encode names; a URI whose name holds none keeps its name as it is."""
+    folder, slash, name = uri.rpartition("/")
+    text = unquote_to_bytes(name).decode("utf-8", "surrogateescape")
+    if looks_like_email(text):
+        name = quote_from_bytes(redact_emails(text).encode("utf-8", "surrogateescape"))
+    return redact_emails(folder + slash) + name
 
 
 def names_email(name: str) -> bool:

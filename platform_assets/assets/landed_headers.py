@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from orders_core.ingest import landed_header
 from orders_core.landing_formats import header_only_metadata
-from orders_core.pii import redact_emails
+from orders_core.pii import redact_emails, redact_uri
 from resources.landing import LandingZone
 
 
@@ -46,5 +46,5 @@ def header_only_files(
         with landing.stream(info) as stream:
             header = landed_header(info.name, stream)
         if header:
-            found.append((redact_emails(info.uri), [redact_emails(name) for name in header]))
+            found.append((redact_uri(info.uri), [redact_emails(name) for name in header]))
     return header_only_metadata(found)

@@ -12,6 +12,7 @@ from orders_core.pii import (
     looks_like_email,
     names_email,
     redact_emails,
+    redact_uri,
     redact_value,
 )
 from resources.pii import redact_metadata
@@ -48,6 +49,25 @@ def test_other_text_is_left_alone(text):
 def test_redaction_keeps_the_text_around_the_address():
     assert redact_emails("invalid_order_id: ann@example.com; x") == "invalid_order_id: <email>; x"
     assert redact_emails("['bob@x.io', 'ok']") == "['<email>', 'ok']"
+
+
+@pytest.mark.parametrize(
+    "uri, masked",
+    [
+        # A URI percent-encodes a file's name: "%40" is the "@" redact_emails looks for.
+        (
+            "file:///l/orders/date%3D2025-01-02/from%20ann.lee%40example.org%20.csv",
+            "file:///l/orders/date%3D2025-01-02/from%20%3Cemail%3E%20.csv",
+        ),
+        (
+            "s3://b/p/orders/date=2025-01-02/caf%E9%20ann%40example.org",
+            "s3://b/p/orders/date=2025-01-02/caf%E9%20%3Cemail%3E",
+        ),
+        ("file:///l/a%20b%25.csv", "file:///l/a%20b%25.csv"),  # no address: as it was
+    ],
+)
+def test_an_address_in_a_file_uri_is_masked_where_the_uri_encodes_it(uri, masked):
+    assert redact_uri(uri) == masked
 
 
 @pytest.mark.parametrize(

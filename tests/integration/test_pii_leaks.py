@@ -188,3 +188,25 @@ def test_a_landed_file_gone_mid_run_leaves_no_e_mail_in_the_step_error_or_trace(
     assert any(GONE in span for span in spans)
     assert canary not in found
     assert not [span for span in spans if canary in span]
+
+
+def test_a_header_only_file_named_with_an_address_is_recorded_masked(tmp_path):
+    # raw_orders records a file with a header and no record by its URI, for schema_drift:
+    # the URI percent-encodes the name, "@" as "%40", which the masking did not see.
+    canary = "header.only.canary@example.org"
+    landing = tmp_path / "landing"
+    land(landing, DAY1, "a.csv", csv_bytes(order_rows(3, DAY1)))
+    land(landing, DAY1, f"from {canary}.csv", csv_bytes([], [*CONTRACT_HEADER, "note"]))
+    job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(
+            instance=instance, partition_key=DAY1.isoformat(), raise_on_error=False
+        )
+        found = _instance_text(instance)
+    assert result.success
+    [drift] = [e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"]
+    assert drift.description == "Schema drift: added note"  # its header is still judged
+    encoded = Path(landing / f"from {canary}.csv").as_uri().rsplit("/", 1)[1]
+    assert "%40" in encoded
+    assert canary not in found and encoded.removesuffix(".csv") not in found
+    assert "from%20%3Cemail%3E" in found
