@@ -52,7 +52,8 @@ _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def display_name(name: str) -> str:
-    """A landed file's name as a user reads it (metadata, findings, alerts, errors).
+    """A landed file's name as a user reads it (metadata, findings, alerts, errors), and
+    so a landed column's (schema_drift's findings).
 
     Printable text is shown as it is. A byte that is not UTF-8 (the file system's decoding
     keeps it as a lone surrogate, U+DC80-U+DCFF, which no tool prints) is shown as
