@@ -39,7 +39,7 @@ from urllib.parse import unquote_to_bytes, urlparse
 import dagster as dg
 
 from orders_core.landing_formats import display_name
-from orders_core.pii import redact_emails
+from orders_core.pii import redact_emails, redact_uri
 
 DATASET = "orders"
 
@@ -118,15 +118,18 @@ class LandedFileChangedError(RuntimeError):
     """A landed file was rewritten between the day's listing and its read: the version
     listed (which the day's ``orders/landing_fingerprint`` records) is no longer there to
     read, so nothing is written from a mix of versions. Transient: listed again, the day
-    reads the new version."""
+    reads the new version. ``shown`` is the file's URI as errors and metadata name it:
+    e-mail addresses masked, as :func:`shown_name` names files (a step's error is stored
+    and alerted on)."""
 
     def __init__(self, uri: str, version: str) -> None:
-        super().__init__(
-            f"landed file {uri} changed while being read (listed as version {version!r},"
-            " since rewritten or replaced), so nothing was written from it."
-        )
         self.uri = uri
         self.version = version
+        self.shown = redact_uri(uri)
+        super().__init__(
+            f"landed file {self.shown} changed while being read (listed as version"
+            f" {version!r}, since rewritten or replaced), so nothing was written from it."
+        )
 
 
 class LandingReadError(OSError):

@@ -184,7 +184,7 @@ def retried_while_files_change(context: dg.AssetExecutionContext) -> Iterator[No
             " kept changing): orders_landing_sensor loads the day again when it sees the"
             " new version (days among the last ORDERS_LANDING_LOOKBACK_DAYS folders); else"
             " run raw_orders for the day again once the file is settled.",
-            changed_file=changed.uri,
+            changed_file=changed.shown,
         ) from changed
 
 

@@ -154,6 +154,23 @@ def test_version_is_the_etag_and_a_rewritten_file_is_not_read_stale(
     assert changed.value.__cause__.response["Error"]["Code"] == "PreconditionFailed"
 
 
+def test_a_rewritten_file_named_with_an_address_is_named_masked(
+    landed_bucket, moto_endpoint, s3_client
+):
+    # The error is stored with the step's retry or failure and quoted by the alert.
+    key = f"landing/orders/date={DAYS[0].isoformat()}/from ann.lee@example.org.csv"
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=b"order_id\no-1\n")
+    zone = _zone(landed_bucket, moto_endpoint)
+    [listed] = [f for f in zone.list_day(DAYS[0]) if "example.org" in f.uri]
+    s3_client.put_object(Bucket=landed_bucket, Key=key, Body=b"order_id\nrewritten\n")
+
+    with pytest.raises(LandedFileChangedError, match="changed while being read") as changed:
+        zone.read(listed)
+    assert changed.value.uri == listed.uri  # the code still reads the file by it
+    assert "ann.lee" not in str(changed.value) and "ann.lee" not in changed.value.shown
+    assert changed.value.shown.startswith(f"s3://{landed_bucket}/landing/orders/date=")
+
+
 def test_a_landed_object_is_streamed_from_a_temporary_file_downloaded_a_chunk_at_a_time(
     moto_endpoint, s3_client, monkeypatch
 ):
