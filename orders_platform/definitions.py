@@ -20,6 +20,8 @@ from asset_checks.drift import build_drift_checks, build_published_schema_checks
 from asset_checks.quality import build_quality_checks
 from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
 from orders_core import tables
+from orders_core.contract import load_contract
+from orders_core.sql.tables import require_contract_fits
 from orders_platform.automation import apply_blocking_automation
 from orders_platform.freshness import apply_published_freshness
 from orders_platform.schedule import DAILY_SCHEDULE, build_daily_schedule
@@ -79,6 +81,9 @@ def blocking_check_keys(
 @functools.cache
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     """Assemble the code location for one deployment."""
+    # A contract the typed tables cannot hold fails here, naming each column, rather
+    # than every cleaning run with an engine error.
+    require_contract_fits(load_contract())
     partitions_def = daily_partitions(settings.partitions_start)
     reconciliation = InStepCheck(
         reconciliation_check_specs(partitions_def)[0], reconciliation_events

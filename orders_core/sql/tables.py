@@ -74,6 +74,91 @@ DIM_CLV_TYPES = {
 }
 
 
+# The SQL type a contract type is typed to in cleaned_orders and fct_orders.
+CONTRACT_SQL_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "decimal": "DOUBLE",
+    "integer": "BIGINT",
+}
+# cleaned_orders' columns that no contract column of its name makes: derived, lineage.
+_NOT_FROM_CONTRACT = (
+    "order_date",
+    "extra_columns_json",
+    "source_file",
+    "source_line",
+    "partition_date",
+)
+
+
+def _typed_name(name: str, pii: bool) -> str:
+    """The cleaned_orders column a contract column is typed to (PII as its keyed hash)."""
+    return f"{name}_hash" if pii else name
+
+
+def contract_misfits(contract: Contract) -> list[str]:
+    """What in ``contract`` the typed tables (cleaned_orders, fct_orders) cannot hold.
+
+    Their columns are set in code (``orders_core/tables.py``, the cleaning's
+    ``cleaned_select``), so a contract column they do not have, one they type otherwise,
+    or one of theirs the contract no longer names would fail every cleaning run with an
+    engine error (or, a decimal ``quantity``, round it into BIGINT): said here instead.
+    """
+    carried = {
+        name: _CLEANED_TYPES[name]
+        for name in CLEANED_ORDERS_COLUMNS
+        if name not in _NOT_FROM_CONTRACT
+    }
+    table = quoted(CLEANED_ORDERS)
+    found, named = [], set()
+    for spec in contract.columns:
+        target = _typed_name(spec.name, spec.pii)
+        named.add(target)
+        wanted = "VARCHAR" if spec.pii else CONTRACT_SQL_TYPES[spec.type]
+        if not spec.pii and f"{target}_hash" in carried:
+            named.add(f"{target}_hash")
+            found.append(
+                f"contract column {spec.name!r} must stay pii: true: {table} holds only"
+                f" its keyed hash, {target}_hash"
+            )
+        elif target not in carried:
+            found.append(
+                f"contract column {spec.name!r} ({spec.type}{', pii' if spec.pii else ''})"
+                f" is not a column of {table} or warehouse.fct_orders"
+            )
+        elif spec.pii and spec.type != "string":
+            found.append(f"contract column {spec.name!r} is PII: its type must be string")
+        elif carried[target] != wanted:
+            found.append(
+                f"contract column {spec.name!r} is {spec.type} ({wanted}), but {table}"
+                f" stores {target} as {carried[target]}"
+            )
+    for target in carried:
+        source = target.removesuffix("_hash")
+        if target not in named and source not in contract.column_names:
+            found.append(
+                f"{table} column {target!r} is made from contract column {source!r}"
+                + (" (pii: true)" if target != source else "")
+                + ", which the contract no longer names"
+            )
+    return found
+
+
+def require_contract_fits(contract: Contract) -> None:
+    """Raise ``ValueError`` naming every :func:`contract_misfits` and what to do."""
+    found = contract_misfits(contract)
+    if found:
+        raise ValueError(
+            "orders_core/contract.yaml does not fit the typed tables (staging.cleaned_orders,"
+            " warehouse.fct_orders), whose columns are set in code:\n  - "
+            + "\n  - ".join(found)
+            + "\nNothing was run. Undo that change of the contract: a column landed"
+            " beyond the contract needs none (it is kept in extra_columns_json and"
+            " reported by schema_drift), and adding, removing or retyping a typed"
+            " column is a change of code (README, 'Changing the contract')."
+        )
+
+
 def _raw_type(name: str) -> str:
     return {"source_line": "BIGINT", "partition_date": "DATE"}.get(name, "VARCHAR")
 

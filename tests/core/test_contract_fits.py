@@ -1,0 +1,97 @@
+"""An edited contract.yaml is either one the typed tables can hold or refused, by name.
+
+cleaned_orders and fct_orders have columns set in code. Before, a contract naming a
+column they lack failed cleaned_orders' gx_quality with DuckDB's ``Binder Error:
+Referenced column "channel" not found``, one no longer naming ``region`` failed
+clean_orders three times over with ``Referenced column "t_region" not found``, and a
+decimal ``quantity`` published ``100.4`` as ``100`` (BIGINT) without a word.
+"""
+
+import copy
+
+import pytest
+import yaml
+
+from orders_core.contract import CONTRACT_PATH, parse_contract
+from orders_core.sql.tables import contract_misfits, require_contract_fits
+
+SHIPPED = yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
+
+
+def edited(change) -> dict:
+    """The shipped contract document after ``change(document)``."""
+    document = copy.deepcopy(SHIPPED)
+    change(document)
+    return document
+
+
+def _column(document: dict, name: str) -> dict:
+    (spec,) = [c for c in document["columns"] if c["name"] == name]
+    return spec
+
+
+def test_the_shipped_contract_fits():
+    assert contract_misfits(parse_contract(SHIPPED)) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: _column(d, "order_id").update(description="The source system's order key."),
+        lambda d: _column(d, "currency")["allowed"].append("XTS"),
+        lambda d: _column(d, "status")["allowed"].append("refunded"),
+        lambda d: _column(d, "region").update(required=True, max_length=32),
+        lambda d: _column(d, "amount").update(max=5_000_000),
+        lambda d: d["drift"].update(added="ERROR"),
+    ],
+    ids=["description", "currency", "status", "required", "range", "drift"],
+)
+def test_changes_of_rules_fit(change):
+    require_contract_fits(parse_contract(edited(change)))
+
+
+def test_a_new_column_is_refused_by_name():
+    document = edited(
+        lambda d: d["columns"].append({"name": "channel", "type": "string", "description": "x"})
+    )
+    with pytest.raises(ValueError) as refused:
+        require_contract_fits(parse_contract(document))
+    message = str(refused.value)
+    assert "'channel' (string) is not a column of staging.cleaned_orders" in message
+    assert "orders_core/contract.yaml" in message
+    assert "Changing the contract" in message
+
+
+def test_a_retyped_column_is_refused_rather_than_rounded():
+    document = edited(lambda d: _column(d, "quantity").update(type="decimal"))
+    assert contract_misfits(parse_contract(document)) == [
+        "contract column 'quantity' is decimal (DOUBLE), but staging.cleaned_orders"
+        " stores quantity as BIGINT"
+    ]
+
+
+def test_a_removed_column_is_refused_by_name():
+    def drop_region(document):
+        document["columns"] = [c for c in document["columns"] if c["name"] != "region"]
+
+    assert contract_misfits(parse_contract(edited(drop_region))) == [
+        "staging.cleaned_orders column 'region' is made from contract column 'region',"
+        " which the contract no longer names"
+    ]
+
+
+def test_pii_stays_pii():
+    found = contract_misfits(
+        parse_contract(edited(lambda d: _column(d, "customer_email").update(pii=False)))
+    )
+    assert found == [
+        "contract column 'customer_email' must stay pii: true: staging.cleaned_orders"
+        " holds only its keyed hash, customer_email_hash"
+    ]
+    found = contract_misfits(
+        parse_contract(edited(lambda d: _column(d, "region").update(pii=True)))
+    )
+    assert found == [
+        "contract column 'region' (string, pii) is not a column of staging.cleaned_orders"
+        " or warehouse.fct_orders"
+    ]
