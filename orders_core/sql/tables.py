@@ -198,22 +198,80 @@ def column_list(names) -> str:
     return ", ".join(names)
 
 
+class TableTypeMismatchError(Exception):
+    """A warehouse table has a column of another type than the platform writes there."""
+
+
+# What a column type is, whatever the engine calls it (DuckDB's names, then Snowflake's):
+# a column whose type is of another kind than the platform's would round, truncate or
+# shift what the platform writes into it (DECIMAL(18,2) money, a TIMESTAMP without time
+# zone, a date as text). DuckDB's FLOAT is 32-bit where Snowflake's is a double: both
+# read as a double, for the name cannot tell them apart.
+_TYPE_KINDS = {
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "STRING": "text",
+    "BIGINT": "integer",
+    "INTEGER": "integer",
+    "HUGEINT": "integer",
+    "DOUBLE": "double",
+    "FLOAT": "double",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "TIMESTAMP_TZ": "timestamp with time zone",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMP_NTZ": "timestamp without time zone",
+}
+
+
+def type_kind(data_type: str, scale: object = None) -> str:
+    """The kind of a column's ``information_schema`` type: an exact number of scale 0 is
+    an integer (Snowflake's BIGINT is NUMBER(38,0)), of another scale a decimal."""
+    name = str(data_type).strip().upper()
+    base = name.split("(")[0].strip()
+    if base in ("DECIMAL", "NUMBER", "NUMERIC"):
+        return "integer" if not scale else f"decimal of scale {scale}"
+    return _TYPE_KINDS.get(base, name)
+
+
 def ensure_tables(execute, contract: Contract, *tables: Table) -> None:
     """Create ``tables`` if needed and add the columns an older version did not have
     (a new lineage column, a new contract column), so a warehouse written by an earlier
-    release keeps working. ``execute(sql, params)`` runs a statement and returns rows."""
+    release keeps working. ``execute(sql, params)`` runs a statement and returns rows.
+
+    Raises :class:`TableTypeMismatchError`, before any column is added, when a column the
+    platform writes is of another kind in the warehouse (altered by hand, or written by
+    another tool): naming each such column, its type and the platform's, and what to do.
+    """
     for statement in create_statements(contract, *tables):
         execute(statement, ())
     types = table_types(contract)
+    missing, retyped = [], []
     for table in tables or tuple(types):
         found = {
-            str(name).lower()
-            for (name,) in execute(
-                "SELECT column_name FROM information_schema.columns"
+            str(name).lower(): (str(data_type), type_kind(data_type, scale))
+            for name, data_type, scale in execute(
+                "SELECT column_name, data_type, numeric_scale FROM information_schema.columns"
                 " WHERE lower(table_schema) = ? AND lower(table_name) = ?",
                 [table.schema, table.name],
             )
         }
         for name, kind in types[table].items():
             if name not in found:
-                execute(f"ALTER TABLE {quoted(table)} ADD COLUMN {name} {kind}", ())
+                missing.append(f"ALTER TABLE {quoted(table)} ADD COLUMN {name} {kind}")
+            elif found[name][1] != type_kind(kind):
+                retyped.append(
+                    f"{quoted(table)}.{name} is {found[name][0]} ({found[name][1]}) in the"
+                    f" warehouse, where the platform writes {kind}"
+                )
+    if retyped:
+        raise TableTypeMismatchError(
+            "The warehouse's tables do not have the column types the platform writes,"
+            " which would change the values written (rounded, truncated, shifted):\n  - "
+            + "\n  - ".join(retyped)
+            + "\nNothing was written. Give each column its type back, or drop the table"
+            " and run its days again (docs/backfill-runbook.md, 'A warehouse column of"
+            " another type')."
+        )
+    for statement in missing:
+        execute(statement, ())

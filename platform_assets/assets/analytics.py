@@ -10,12 +10,13 @@ from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.metrics import LATEST_DAY_SQL, metrics_params
 from orders_core.sql.customers import metrics_statements, metrics_summary_sql
-from orders_core.sql.tables import METRIC_TYPES, ensure_tables
+from orders_core.sql.tables import METRIC_TYPES
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    ensure_step_tables,
     permanent_failure,
     unpassed_message,
     unpassed_upstream,
@@ -149,7 +150,7 @@ def build_analytics_assets(
             as_of_text = as_of.isoformat() if as_of else None
             delete, insert = metrics_statements(len(withheld))
             with warehouse.session() as session:
-                ensure_tables(
+                ensure_step_tables(
                     session.execute, load_contract(), tables.CLEANED_ORDERS, tables.CUSTOMER_METRICS
                 )
                 with sql_write_span(context, TABLE, session.db_system) as write:

@@ -37,12 +37,13 @@ from orders_core.sql.customers import (
     clv_summary_sql,
     histories_table_sql,
 )
-from orders_core.sql.tables import CLV_TYPES, ensure_tables
+from orders_core.sql.tables import CLV_TYPES
 from platform_assets.assets.common import (
     ANALYTICS,
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    ensure_step_tables,
 )
 from platform_assets.schema_metadata import table_metadata
 from resources.instance_history import withheld_days
@@ -256,7 +257,7 @@ def _publish(
     """Replace customer_clv: every customer scored by ``model`` (``by_history``: the rows
     of :func:`_scores_by_history`), or no row without one. Returns the new table's summary
     (:func:`orders_core.sql.customers.clv_summary_sql`)."""
-    ensure_tables(session.execute, load_contract(), tables.CUSTOMER_CLV)
+    ensure_step_tables(session.execute, load_contract(), tables.CUSTOMER_CLV)
     if model is not None:
         # DDL and the bulk load go outside the transaction (Snowflake commits on DDL).
         session.execute(histories_table_sql())

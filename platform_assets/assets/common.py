@@ -10,8 +10,8 @@ from typing import Any
 import dagster as dg
 
 from orders_core import tables
-from orders_core.contract import load_contract
-from orders_core.sql.tables import table_types
+from orders_core.contract import Contract, load_contract
+from orders_core.sql.tables import TableTypeMismatchError, ensure_tables, table_types
 from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
 from resources.instance_history import (
     LEFT_OUT_DAYS,
@@ -61,6 +61,15 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
     """A failure that retrying cannot fix (bad configuration, a broken contract): the step
     fails at once, with the reason in the UI, instead of being retried."""
     return dg.Failure(description=description, metadata=metadata, allow_retries=False)
+
+
+def ensure_step_tables(execute, contract: Contract, *step_tables: tables.Table) -> None:
+    """:func:`orders_core.sql.tables.ensure_tables`, failing the step at once (no retry
+    can fix it) when a warehouse column has another type than the platform writes."""
+    try:
+        ensure_tables(execute, contract, *step_tables)
+    except TableTypeMismatchError as error:
+        raise permanent_failure(str(error)) from error
 
 
 def refuse_temporary_instance(instance: dg.DagsterInstance) -> None:

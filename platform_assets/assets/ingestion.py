@@ -45,7 +45,6 @@ from orders_core.plain_parquet import (
 from orders_core.profiling import profile_days
 from orders_core.raw_frame import LandedFile, UnreadableFile, extra_columns, with_partition_date
 from orders_core.sql.run import LOAD_TABLE, raw_load
-from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     FILES_KIND,
@@ -53,6 +52,7 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     column_descriptions,
+    ensure_step_tables,
     order_table_types,
     permanent_failure,
 )
@@ -139,7 +139,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             warehouse.session() as session,
         ):
             contract = load_contract()
-            ensure_tables(session.execute, contract, tables.RAW_ORDERS)
+            ensure_step_tables(session.execute, contract, tables.RAW_ORDERS)
             with sql_write_span(context, TABLE, session.db_system) as write:
                 landed, profiles = _replace_days(session, landing, contract, days)
                 written = sum(int(p["dagster/row_count"]) for p in profiles.values())
@@ -264,7 +264,7 @@ def landed_day_profiles(
     with tempfile.TemporaryDirectory(prefix="orders-profile-") as folder:
         scratch = DuckDBWarehouse(database=os.path.join(folder, "profile.duckdb"))
         with scratch.session() as session:
-            ensure_tables(session.execute, contract, tables.RAW_ORDERS)
+            ensure_step_tables(session.execute, contract, tables.RAW_ORDERS)
             landed, profiles = _replace_days(session, landing, contract, sorted(days))
             for day in days:
                 listing, accepted, seconds = landed[day]

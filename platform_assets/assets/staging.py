@@ -11,7 +11,6 @@ from orders_core.cleaning import hmac_pads, hmac_probe_error
 from orders_core.contract import load_contract
 from orders_core.reconciliation import balances_from_rows
 from orders_core.sql.run import cleaning_run
-from orders_core.sql.tables import ensure_tables
 from platform_assets.assets.common import (
     DATA_PLATFORM,
     IO_RETRY_POLICY,
@@ -20,6 +19,7 @@ from platform_assets.assets.common import (
     InStepCheck,
     column_descriptions,
     days_left_out,
+    ensure_step_tables,
     order_table_types,
     permanent_failure,
     refuse_temporary_instance,
@@ -148,7 +148,7 @@ def build_staging_assets(
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
             run = cleaning_run(contract)
-            ensure_tables(
+            ensure_step_tables(
                 session.execute, contract, tables.CLEANED_ORDERS, tables.QUARANTINED_ORDERS
             )
             for statement in run.prepare:

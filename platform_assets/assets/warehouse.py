@@ -16,7 +16,7 @@ from orders_core.sql.facts import (
     day_figures_sql,
     publish_statements,
 )
-from orders_core.sql.tables import DIM_CLV_TYPES, METRIC_TYPES, ensure_tables
+from orders_core.sql.tables import DIM_CLV_TYPES, METRIC_TYPES
 from orders_core.tables import DIM_CLV_COLUMNS, FCT_ORDERS_COLUMNS
 from platform_assets.assets.analytics import METRIC_DESCRIPTIONS
 from platform_assets.assets.clv import CLV_DESCRIPTIONS
@@ -27,6 +27,7 @@ from platform_assets.assets.common import (
     WAREHOUSE_KIND,
     column_descriptions,
     days_left_out,
+    ensure_step_tables,
     order_table_types,
     permanent_failure,
     refuse_unchecked_table,
@@ -196,7 +197,7 @@ def build_warehouse_assets(
         said_withheld = ", ".join(day.isoformat() for day in withheld) or "none"
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            ensure_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
+            ensure_step_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
             touched: set[dt.date] = set()
             with sql_write_span(context, FCT_ORDERS_TABLE, session.db_system) as write:
                 # Each stretch of consecutive days as one range; a day left out between
@@ -302,7 +303,7 @@ def build_warehouse_assets(
         refuse_unchecked_table(context, clv_blocking)
         delete, insert = dim_statements()
         with telemetry.asset_span(context) as span, warehouse.session() as session:
-            ensure_tables(session.execute, load_contract(), tables.DIM_CUSTOMERS)
+            ensure_step_tables(session.execute, load_contract(), tables.DIM_CUSTOMERS)
             with sql_write_span(context, DIM_CUSTOMERS_TABLE, session.db_system) as write:
                 with session.transaction():
                     session.execute(delete)
