@@ -23,7 +23,7 @@ from orders_core.calendar import consecutive_runs, days_in_window
 from orders_core.contract import load_contract
 from orders_core.expectations import Expectation, order_suite, publication_suite
 from orders_core.sql.facts import current_day_counts_sql
-from orders_core.sql.quality import Execute, ExpectationOutcome, evaluate
+from orders_core.sql.quality import TABLE_EXPECTATIONS, Execute, ExpectationOutcome, evaluate
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS, GX_QUALITY, Table
 from resources.instance_history import (
     partitions_materialized_in_run,
@@ -77,7 +77,9 @@ def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> Partit
             True, description=f"{len(outcomes)} expectations met.", metadata=metadata
         )
     summary = "; ".join(
-        f"{o.expectation}({o.column}): {o.unexpected_count} rows ({o.unexpected_percent}%)"
+        f"{o.expectation}: {o.sample}"
+        if o.expectation in TABLE_EXPECTATIONS
+        else f"{o.expectation}({o.column}): {o.unexpected_count} rows ({o.unexpected_percent}%)"
         for o in failed
     )
     return PartitionOutcome(False, description=summary[:2000], metadata=metadata)

@@ -270,15 +270,19 @@ def _table_outcome(
 ) -> ExpectationOutcome:
     kwargs = expectation.kwargs
     if expectation.type == "expect_table_row_count_to_equal":
-        observed: Any = rows
         success = rows == kwargs["value"]
+        found = f"{rows} rows, {kwargs['value']} expected"
     else:
         observed = [*columns, *DERIVED_COLUMNS]
         expected = set(kwargs["column_set"])
-        success = (
-            set(observed) == expected
-            if kwargs.get("exact_match", True)
-            else expected <= set(observed)
+        exact = kwargs.get("exact_match", True)
+        success = set(observed) == expected if exact else expected <= set(observed)
+        # The difference, not the whole list: which column to drop or add is the finding.
+        unexpected = [c for c in observed if c not in expected] if exact else []
+        missing = [c for c in kwargs["column_set"] if c not in observed]
+        found = (
+            f"columns not expected: {', '.join(unexpected) or 'none'};"
+            f" missing: {', '.join(missing) or 'none'}"
         )
     return ExpectationOutcome(
         expectation.type,
@@ -286,7 +290,7 @@ def _table_outcome(
         success,
         0,
         0.0,
-        "" if success else str(observed)[:SAMPLE_CHARS],
+        "" if success else found[:SAMPLE_CHARS],
     )
 
 

@@ -141,6 +141,20 @@ def test_published_table_must_have_its_columns_and_every_cleaned_row(cleaned):
     }
 
 
+def test_a_failed_table_expectation_names_what_differs(cleaned):
+    """An older release's column left in fct_orders (or one added by hand) fails every
+    day: the check says which column, where it said "0 rows (0.0%)"."""
+    facts = cleaned.loc[:, list(FCT_ORDERS_COLUMNS)]
+    legacy = _validate_published(facts.assign(legacy="x"), len(facts))
+    assert legacy.description == (
+        "expect_table_columns_to_match_set: columns not expected: legacy; missing: none"
+    )
+    short = _validate_published(facts.iloc[1:], len(facts))
+    assert short.description == (
+        f"expect_table_row_count_to_equal: {len(facts) - 1} rows, {len(facts)} expected"
+    )
+
+
 def test_facts_expect_the_current_versions_of_each_day(cleaned):
     """An order landed again on a later day is published there only, so the earlier
     day expects one fact fewer."""
