@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -75,6 +75,7 @@ class Contract:
     dedup_key: str
     dedup_order_by: str
     naive_timestamps: str
+    partition_column: str = "order_ts"
     formula_prefixes: str = ""
     drift: DriftPolicy = field(default_factory=DriftPolicy)
     quality: QualityRules = field(default_factory=QualityRules)
@@ -127,12 +128,36 @@ def _parse_drift(section: dict) -> DriftPolicy:
 
 
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# What a contract and a column may say: a key spelled otherwise (``max_len``, ``allowd``)
+# would be ignored, its rule silently not enforced, so it is refused by name.
+_CONTRACT_KEYS = frozenset(
+    {"name", "version", "partition_column", "dedup", "formula_prefixes", "timestamps"}
+    | {"columns", "drift", "quality"}
+)
+_COLUMN_KEYS = frozenset({f.name for f in fields(ColumnSpec)})
+_NORMALIZE = (None, "upper", "lower")
+
+
+def _refuse_unknown(where: str, given: dict, known: frozenset[str]) -> None:
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown setting(s) {', '.join(map(repr, unknown))}; known: "
+            + ", ".join(sorted(known))
+        )
 
 
 def parse_contract(document: dict) -> Contract:
     """Build a :class:`Contract` from a parsed YAML document, validating its shape."""
+    _refuse_unknown("contract", document, _CONTRACT_KEYS)
     columns = []
     for raw in document["columns"]:
+        _refuse_unknown(f"column {raw.get('name')!r}", raw, _COLUMN_KEYS)
+        if raw.get("normalize") not in _NORMALIZE:
+            raise ValueError(
+                f"column {raw['name']!r}: normalize must be upper or lower, not"
+                f" {raw['normalize']!r}"
+            )
         if not _COLUMN_NAME.match(str(raw["name"])):
             raise ValueError(
                 f"column {raw['name']!r}: names are lower-case SQL identifiers"
@@ -168,6 +193,7 @@ def parse_contract(document: dict) -> Contract:
         dedup_key=document["dedup"]["key"],
         dedup_order_by=document["dedup"]["order_by"],
         naive_timestamps=naive,
+        partition_column=str(document.get("partition_column", "order_ts")),
         formula_prefixes=str(document.get("formula_prefixes", "")),
     )
 

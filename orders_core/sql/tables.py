@@ -133,6 +133,15 @@ def contract_misfits(contract: Contract) -> list[str]:
                 f"contract column {spec.name!r} is {spec.type} ({wanted}), but {table}"
                 f" stores {target} as {carried[target]}"
             )
+    # The rules across days (orders_core/sql/facts.py) and the partition rule of the
+    # cleaning are written for these: the contract cannot move them.
+    for setting, value, implemented in (
+        ("partition_column", contract.partition_column, "order_ts"),
+        ("dedup.key", contract.dedup_key, "order_id"),
+        ("dedup.order_by", contract.dedup_order_by, "updated_at"),
+    ):
+        if value != implemented:
+            found.append(f"{setting} is {value!r}: the platform implements {implemented!r} only")
     for target in carried:
         source = target.removesuffix("_hash")
         if target not in named and source not in contract.column_names:

@@ -8,6 +8,7 @@ decimal ``quantity`` published ``100.4`` as ``100`` (BIGINT) without a word.
 """
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -95,3 +96,50 @@ def test_pii_stays_pii():
         "contract column 'region' (string, pii) is not a column of staging.cleaned_orders"
         " or warehouse.fct_orders"
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (
+            lambda d: _column(d, "region").update(max_len=32),
+            "column 'region': unknown setting(s) 'max_len'",
+        ),
+        (
+            lambda d: _column(d, "status").update(allowd=["placed"]),
+            "column 'status': unknown setting(s) 'allowd'",
+        ),
+        (
+            lambda d: d.update(formula_prefix="=+-@"),
+            "contract: unknown setting(s) 'formula_prefix'",
+        ),
+        (
+            lambda d: _column(d, "currency").update(normalize="uppercase"),
+            "column 'currency': normalize must be upper or lower, not 'uppercase'",
+        ),
+    ],
+    ids=["column-key", "allowed-key", "contract-key", "normalize"],
+)
+def test_a_misspelt_setting_is_refused_rather_than_ignored(change, refusal):
+    """Before, each was ignored: the region's length, the status set, the formula rule
+    or the currency's upper-casing silently not enforced."""
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        parse_contract(edited(change))
+
+
+@pytest.mark.parametrize(
+    ("change", "misfit"),
+    [
+        (
+            lambda d: d.update(partition_column="updated_at"),
+            "partition_column is 'updated_at': the platform implements 'order_ts' only",
+        ),
+        (
+            lambda d: d["dedup"].update(order_by="order_ts"),
+            "dedup.order_by is 'order_ts': the platform implements 'updated_at' only",
+        ),
+    ],
+    ids=["partition_column", "dedup"],
+)
+def test_rules_written_in_code_cannot_be_moved_by_the_contract(change, misfit):
+    assert contract_misfits(parse_contract(edited(change))) == [misfit]
