@@ -148,8 +148,14 @@ def build_staging_assets(
             except PiiKeyError as error:
                 raise permanent_failure(str(error)) from error
             run = cleaning_run(contract)
+            # raw_orders too: a re-clean reads days an earlier release loaded, whose table
+            # may lack a lineage column added since (the quarantine copies every one).
             ensure_step_tables(
-                session.execute, contract, tables.CLEANED_ORDERS, tables.QUARANTINED_ORDERS
+                session.execute,
+                contract,
+                tables.RAW_ORDERS,
+                tables.CLEANED_ORDERS,
+                tables.QUARANTINED_ORDERS,
             )
             for statement in run.prepare:
                 session.execute(statement)

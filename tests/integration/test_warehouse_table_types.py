@@ -1,6 +1,7 @@
 """A warehouse written by an earlier release, or altered by hand, meets today's platform.
 
-A column the platform added since is added (its old rows NULL); a column whose type is of
+A column the platform added since is added (its old rows NULL), also to raw_orders when a
+re-clean reads days an earlier release loaded; a column whose type is of
 another kind than the platform writes stops the step at once, naming the table, the
 column, both types and what to do. Before, DuckDB cast into it: a DECIMAL(18,2)
 ``monetary_value`` published 6.6175 as 6.62, a ``TIMESTAMP`` ``order_ts`` lost its zone, a
@@ -14,8 +15,17 @@ import pytest
 from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.sql.tables import TableTypeMismatchError, ensure_tables, type_kind
+from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.warehouse import DuckDBWarehouse
 from tests.support.pipeline_helpers import permanent_failure_message, run_range
+
+RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
+RANGE = {
+    "dagster/asset_partition_range_start": "2025-01-01",
+    "dagster/asset_partition_range_end": "2025-01-03",
+}
+# Lineage columns raw_orders (and the quarantine, its copy) gained over releases.
+LATER_LINEAGE = ("pii_extra_columns_json", "source_format", "file_header")
 
 
 def _columns(session, table) -> dict[str, str]:
@@ -110,3 +120,32 @@ def test_a_run_on_a_retyped_money_column_fails_at_once_and_rounds_nothing(settin
     assert failed == ["customer_metrics"]
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         assert sorted(conn.execute(metrics).fetchall()) == sorted(altered)  # nothing written
+
+
+def test_a_re_clean_of_days_an_earlier_release_loaded_adds_the_later_lineage_columns(
+    settings, instance
+):
+    """Before, the quarantine's read of raw_orders failed ('Values list "raw" does not
+    have a column named "pii_extra_columns_json"'), retried three times."""
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    quarantine = "SELECT order_id, reason_code, source_line FROM staging.quarantined_orders"
+    with duckdb.connect(settings.duckdb_path) as conn:
+        cleaned = conn.execute("SELECT * FROM staging.cleaned_orders").fetchall()
+        rejected = conn.execute(quarantine).fetchall()
+        assert rejected  # the fixture landing has rows to quarantine
+        for table in ("raw.raw_orders", "staging.quarantined_orders"):
+            for column in LATER_LINEAGE:
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    re_clean = job.execute_in_process(
+        instance=instance, tags=RANGE, asset_selection=RE_CLEAN, raise_on_error=False
+    )
+    assert re_clean.success
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        assert sorted(conn.execute("SELECT * FROM staging.cleaned_orders").fetchall()) == sorted(
+            cleaned
+        )
+        assert sorted(conn.execute(quarantine).fetchall()) == sorted(rejected)
+        nulls = " AND ".join(f"{column} IS NULL" for column in LATER_LINEAGE)
+        for table in ("raw.raw_orders", "staging.quarantined_orders"):
+            assert conn.execute(f"SELECT bool_and({nulls}) FROM {table}").fetchone() == (True,)
