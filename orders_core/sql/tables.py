@@ -91,6 +91,15 @@ _NOT_FROM_CONTRACT = (
 )
 
 
+# The contract columns the platform keys on or sums, and what for.
+_KEYED = {
+    "order_id": "fct_orders has one row per order_id",
+    "customer_id": "the customer tables have one row per customer_id",
+    "order_ts": "its UTC date is the partition day",
+    "amount": "the revenue figures and reconciliation sum it",
+}
+
+
 def _typed_name(name: str, pii: bool) -> str:
     """The cleaned_orders column a contract column is typed to (PII as its keyed hash)."""
     return f"{name}_hash" if pii else name
@@ -133,6 +142,10 @@ def contract_misfits(contract: Contract) -> list[str]:
                 f"contract column {spec.name!r} is {spec.type} ({wanted}), but {table}"
                 f" stores {target} as {carried[target]}"
             )
+    # What the platform keys on or sums must be there on every published row.
+    for name, role in _KEYED.items():
+        if name in contract.column_names and not contract.column(name).required:
+            found.append(f"contract column {name!r} must stay required: {role}")
     # The rules across days (orders_core/sql/facts.py) and the partition rule of the
     # cleaning are written for these: the contract cannot move them.
     for setting, value, implemented in (

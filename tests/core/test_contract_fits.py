@@ -138,8 +138,13 @@ def test_a_misspelt_setting_is_refused_rather_than_ignored(change, refusal):
             lambda d: d["dedup"].update(order_by="order_ts"),
             "dedup.order_by is 'order_ts': the platform implements 'updated_at' only",
         ),
+        (
+            lambda d: _column(d, "customer_id").update(required=False),
+            "contract column 'customer_id' must stay required: the customer tables have"
+            " one row per customer_id",
+        ),
     ],
-    ids=["partition_column", "dedup"],
+    ids=["partition_column", "dedup", "customer_id"],
 )
 def test_rules_written_in_code_cannot_be_moved_by_the_contract(change, misfit):
     assert contract_misfits(parse_contract(edited(change))) == [misfit]
