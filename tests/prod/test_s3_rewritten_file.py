@@ -22,6 +22,20 @@ REWRITTEN = (
 )
 
 
+def _raw_orders_reading(
+    get, settings, monkeypatch
+) -> tuple[dg.ExecuteInProcessResult, dg.DagsterRun]:
+    """A range run of raw_orders alone whose S3 reads go through ``get``. The backoff's
+    length is not what is tested: the retries follow each other at once."""
+    monkeypatch.setattr(S3LandingZone, "_get", get)
+    monkeypatch.setattr(dg.RetryPolicy, "calculate_delay", lambda policy, attempt_num: 0)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
+        return result, instance.get_run_by_id(result.run_id)
+
+
 def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads_it(
     landed_bucket, moto_endpoint, s3_client, fake_snowflake, monkeypatch
 ):
@@ -36,13 +50,8 @@ def test_a_file_rewritten_while_raw_orders_reads_it_is_named_and_the_retry_loads
             rewritten.append(info.uri)
         return get(zone, info)
 
-    monkeypatch.setattr(S3LandingZone, "_get", rewritten_once)
-    monkeypatch.setattr(dg.RetryPolicy, "calculate_delay", lambda policy, attempt_num: 0)
     settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
+    result, _ = _raw_orders_reading(rewritten_once, settings, monkeypatch)
 
     [uri] = rewritten
     [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
@@ -82,15 +91,8 @@ def test_a_file_that_keeps_changing_fails_the_step_saying_it_is_not_retried_agai
         s3_client.put_object(Bucket=bucket, Key=key, Body=REWRITTEN + b"%d" % next(versions))
         return get(zone, info)
 
-    monkeypatch.setattr(S3LandingZone, "_get", rewritten_every_time)
-    # The backoff's length is not what is tested: the retries follow each other at once.
-    monkeypatch.setattr(dg.RetryPolicy, "calculate_delay", lambda policy, attempt_num: 0)
     settings = prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint)
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    job = job.get_subset(asset_selection={dg.AssetKey("raw_orders")}, asset_check_selection=set())
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, tags=RANGE_TAGS, raise_on_error=False)
-        run = instance.get_run_by_id(result.run_id)
+    result, run = _raw_orders_reading(rewritten_every_time, settings, monkeypatch)
 
     assert not result.success
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
