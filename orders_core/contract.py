@@ -35,6 +35,9 @@ class ColumnSpec:
     allowed: tuple[str, ...] | None = None
     normalize: str | None = None
     pii: bool = False
+    # Values of ``allowed`` that make an order no purchase (the status column: cancelled,
+    # returned): customer_metrics and the CLV fit count only the other orders.
+    not_purchase: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,14 @@ class Contract:
             if c.type == "string" and c.allowed is None and c.pattern is None
         )
 
+    @property
+    def not_purchase_statuses(self) -> tuple[str, ...]:
+        """The statuses of an order that is not a purchase (``status.not_purchase``): the
+        customer metrics leave such orders out. A NULL status is a purchase."""
+        if "status" not in self.column_names:
+            return ()
+        return self.column("status").not_purchase
+
     def column(self, name: str) -> ColumnSpec:
         for spec in self.columns:
             if spec.name == name:
@@ -147,6 +158,26 @@ def _refuse_unknown(where: str, given: dict, known: frozenset[str]) -> None:
         )
 
 
+def _not_purchase(raw: dict, allowed: list | None) -> tuple[str, ...]:
+    """A column's ``not_purchase`` values, each one of its ``allowed`` values: a value
+    spelt otherwise (``canceled``) would match no order, which would silently count as a
+    purchase. Only the status column says what is a purchase."""
+    listed = raw.get("not_purchase")
+    if listed is None:
+        return ()
+    where = f"column {raw['name']!r}: not_purchase"
+    if raw["name"] != "status":
+        raise ValueError(f"{where} is a setting of the status column only")
+    if not isinstance(listed, list):
+        raise ValueError(f"{where} must be a list of allowed values, not {listed!r}")
+    unknown = [value for value in listed if value not in (allowed or ())]
+    if unknown:
+        raise ValueError(
+            f"{where} lists {', '.join(map(repr, unknown))}, not among its allowed values {allowed}"
+        )
+    return tuple(dict.fromkeys(listed))
+
+
 def parse_contract(document: dict) -> Contract:
     """Build a :class:`Contract` from a parsed YAML document, validating its shape."""
     _refuse_unknown("contract", document, _CONTRACT_KEYS)
@@ -166,6 +197,7 @@ def parse_contract(document: dict) -> Contract:
         if raw["type"] not in COLUMN_TYPES:
             raise ValueError(f"column {raw['name']!r}: unknown type {raw['type']!r}")
         allowed = raw.get("allowed")
+        not_purchase = _not_purchase(raw, allowed)
         columns.append(
             ColumnSpec(
                 name=raw["name"],
@@ -179,6 +211,7 @@ def parse_contract(document: dict) -> Contract:
                 allowed=tuple(allowed) if allowed else None,
                 normalize=raw.get("normalize"),
                 pii=bool(raw.get("pii", False)),
+                not_purchase=not_purchase,
             )
         )
     naive = document.get("timestamps", {}).get("naive", "assume_utc")

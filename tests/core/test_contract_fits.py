@@ -148,3 +148,41 @@ def test_a_misspelt_setting_is_refused_rather_than_ignored(change, refusal):
 )
 def test_rules_written_in_code_cannot_be_moved_by_the_contract(change, misfit):
     assert contract_misfits(parse_contract(edited(change))) == [misfit]
+
+
+def test_the_shipped_contract_says_cancelled_and_returned_orders_are_no_purchase():
+    contract = parse_contract(SHIPPED)
+    assert contract.not_purchase_statuses == ("cancelled", "returned")
+    # every order a purchase: an empty list is a rule too
+    emptied = parse_contract(edited(lambda d: _column(d, "status").update(not_purchase=[])))
+    assert emptied.not_purchase_statuses == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (
+            lambda d: _column(d, "status").update(not_purchase=["canceled", "returned"]),
+            "column 'status': not_purchase lists 'canceled', not among its allowed values",
+        ),
+        (
+            lambda d: _column(d, "status").pop("allowed"),
+            "column 'status': not_purchase lists 'cancelled', 'returned', not among its"
+            " allowed values None",
+        ),
+        (
+            lambda d: _column(d, "status").update(not_purchase="cancelled"),
+            "column 'status': not_purchase must be a list of allowed values, not 'cancelled'",
+        ),
+        (
+            lambda d: _column(d, "currency").update(not_purchase=["XTS"]),
+            "column 'currency': not_purchase is a setting of the status column only",
+        ),
+    ],
+    ids=["misspelt-value", "no-allowed-set", "not-a-list", "other-column"],
+)
+def test_a_not_purchase_rule_that_matches_no_status_is_refused(change, refusal):
+    """A status spelt otherwise than the allowed set (``canceled``) matches no order:
+    every cancelled order would silently go on counting as a purchase."""
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        parse_contract(edited(change))
