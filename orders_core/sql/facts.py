@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orders_core.sql.money import money_sum
+from orders_core.sql.purchases import purchase_condition
 from orders_core.sql.tables import column_list, quoted
 from orders_core.tables import (
     CLEANED_ORDERS,
@@ -147,10 +148,14 @@ def affected_days_sql() -> str:
 
 
 def day_figures_sql() -> str:
-    """Per published day between two bound days: orders, revenue, customers."""
+    """Per published day between two bound days: orders, revenue (gross: every order,
+    whatever its status), customers, and net revenue (purchases only: not cancelled or
+    returned, see ``orders_core.sql.purchases``), each sum exact."""
+    net = f"CASE WHEN {purchase_condition()} THEN amount END"
     return (
         f"SELECT partition_date, count(*) AS n, {money_sum('amount')} AS revenue,"
-        f" count(DISTINCT customer_id) AS customers FROM {quoted(FCT_ORDERS)}"
+        f" count(DISTINCT customer_id) AS customers, {money_sum(net)} AS net_revenue"
+        f" FROM {quoted(FCT_ORDERS)}"
         " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
     )
 

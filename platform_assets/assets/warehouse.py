@@ -53,14 +53,23 @@ def _as_date(value) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _day_figures(rows: int, revenue: float, customers: int) -> dict[str, float | int]:
-    """What an analyst plots per day: orders, revenue, basket size, customers."""
+# A day of fct_orders without a published fact: its figures.
+NO_FIGURES = (None, 0, 0.0, 0, 0.0)
+
+
+def _day_figures(row) -> dict[str, float | int]:
+    """What an analyst plots per day, from a row of ``day_figures_sql``: orders, revenue
+    (gross: every order, whatever its status), basket size, customers, and net revenue
+    (less the cancelled and returned orders)."""
+    _, rows, revenue, customers, net_revenue = row
+    rows, revenue = int(rows), float(revenue)
     return {
         "dagster/row_count": rows,
         "dagster/partition_row_count": rows,
         "orders/revenue": round(revenue, 2),
+        "orders/net_revenue": round(float(net_revenue), 2),
         "orders/mean_order_value": round(revenue / rows, 4) if rows else 0.0,
-        "orders/distinct_customers": customers,
+        "orders/distinct_customers": int(customers),
     }
 
 
@@ -178,7 +187,12 @@ def build_warehouse_assets(
         range run and day-by-day runs publish the same rows. Re-running days replaces
         their facts atomically.
 
-        Plots per day: orders, revenue, mean order value, distinct customers. A day
+        Plots per day: orders, revenue, mean order value, distinct customers, net
+        revenue. Every order is a fact whatever its `status`: `orders/revenue` and the
+        mean order value are gross (cancelled and returned orders included, as landed);
+        `orders/net_revenue` leaves out the orders whose status the contract says is no
+        purchase (`status.not_purchase`: cancelled, returned), as customer_metrics
+        does. A day
         outside the run whose facts the run moved (an order re-sent later leaves its older
         day) gets a materialization with its new figures too, as does a day of the run
         left out (orders/not_published) whose facts it moved, so a day's figures are
@@ -234,24 +248,20 @@ def build_warehouse_assets(
                     # Its facts moved all the same (another day of the run took an order
                     # over, or gave one back): this materialization, the day's latest,
                     # says so with its figures, as a run of the other days alone would.
-                    _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                     metadata = {
                         NOT_PUBLISHED: f"not published in this run: {why}; the run's other"
                         " days moved orders to or from it (a newer version on another day)",
-                        **_day_figures(int(rows), float(revenue), int(customers)),
+                        **_day_figures(figures.get(day, NO_FIGURES)),
                     }
                 else:
                     metadata = {NOT_PUBLISHED: f"not published in this run, left as it was: {why}"}
                 context.add_asset_metadata(metadata, partition_key=day.isoformat())
             for day in published:
-                _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
-                metadata = _day_figures(int(rows), float(revenue), int(customers))
+                metadata = _day_figures(figures.get(day, NO_FIGURES))
                 context.add_asset_metadata(metadata, partition_key=day.isoformat())
-                span.record_rows(
-                    rows_in=int(rows), rows_out=int(rows), partition_key=day.isoformat()
-                )
+                rows = metadata["dagster/row_count"]
+                span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
             for day in (day for day in moved if day not in skipped):
-                _, rows, revenue, customers = figures.get(day, (day, 0, 0.0, 0))
                 context.log_event(
                     dg.AssetMaterialization(
                         asset_key=context.asset_key,
@@ -260,7 +270,7 @@ def build_warehouse_assets(
                             **table_metadata(
                                 FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage
                             ),
-                            **_day_figures(int(rows), float(revenue), int(customers)),
+                            **_day_figures(figures.get(day, NO_FIGURES)),
                             WITHHELD_DAYS: said_withheld,
                         },
                     )
