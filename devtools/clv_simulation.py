@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from devtools.simulate_population import STATUS_WEIGHTS
+from devtools.simulate_render import STATUSES
 from orders_core.clv import BGNBDParams, GammaGammaParams
+from orders_core.contract import load_contract
 
 
 def simulate_customers(
@@ -65,16 +68,37 @@ def simulate_daily_metrics(
     ).drop(columns="holdout_purchases")
 
 
+def purchase_share() -> float:
+    """The share of the generated orders that are purchases (the contract's
+    ``status.not_purchase`` left out): 0.9.
+
+    The generator draws each order's status independently (``STATUS_WEIGHTS``), so the
+    purchases are the orders' Poisson process thinned to this share: a customer's rate
+    ``lambda ~ Gamma(r, alpha)`` becomes ``share * lambda ~ Gamma(r, alpha / share)``,
+    and a fit on purchases estimates ``alpha / share``. The dropout, drawn after every
+    order, purchase or not, has no such exact form.
+    """
+    left_out = load_contract().not_purchase_statuses
+    return 1.0 - sum(
+        w for status, w in zip(STATUSES, STATUS_WEIGHTS, strict=True) if status in left_out
+    )
+
+
 def landing_transactions(landing_root: Path) -> pd.DataFrame:
-    """customer_id, order_date (UTC) and amount of every order in clean CSV landing files.
+    """customer_id, order_date (UTC) and amount of every purchase in clean CSV landing
+    files: the orders whose status the contract does not list under ``not_purchase``
+    (cancelled, returned), as customer_metrics counts them.
 
     Read straight from the files with pandas, independently of the platform's reader and
-    SQL, for comparison with what the pipeline computes. Only for ``dirty=False`` data.
+    SQL, for comparison with what the pipeline computes. Only for ``dirty=False`` data
+    (one version per order).
     """
     files = sorted(Path(landing_root).glob("orders/date=*/*.csv"))
     orders = pd.concat(
-        [pd.read_csv(f, usecols=["customer_id", "order_ts", "amount"]) for f in files]
+        [pd.read_csv(f, usecols=["customer_id", "order_ts", "amount", "status"]) for f in files]
     )
+    status = orders["status"].str.strip().str.lower()
+    orders = orders[~status.isin(load_contract().not_purchase_statuses)]
     return pd.DataFrame(
         {
             "customer_id": orders["customer_id"],

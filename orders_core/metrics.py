@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from orders_core.clv import GAMMA_GAMMA_SAMPLE
 from orders_core.sql.facts import current_orders_sql, kept_versions
 from orders_core.sql.money import MONEY_SUM_TYPE, money_sum
+from orders_core.sql.purchases import purchase_condition
 
 
 def current_orders(withheld: int = 0) -> str:
@@ -22,7 +23,7 @@ def current_orders(withheld: int = 0) -> str:
     fct_orders leaves them out: days whose cleaning cleaned_orders' blocking checks have
     not passed (``orders_core.sql.facts.run_versions``)."""
     return current_orders_sql(
-        kept_versions(withheld), columns=("customer_id", "order_date", "amount")
+        kept_versions(withheld), columns=("customer_id", "order_date", "amount", "status")
     )
 
 
@@ -34,6 +35,13 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 # places, a DuckDB decimal divided is a double.
 
 
+# Only purchases count (orders_core.sql.purchases): an order whose current version is
+# cancelled or returned (the contract's status.not_purchase) is no purchase day and no
+# revenue, and a customer whose every current order is such has no row here
+# (customers_without_purchase in the asset's metadata, from
+# orders_core.sql.customers.not_purchase_summary_sql).
+# The current version decides, so an order placed on day 1 and cancelled on day 3 stops
+# counting once day 3 is cleaned, whatever the batching.
 # Definitions (time unit: days), as of day D:
 #   frequency      = distinct purchase days - 1 (repeat purchase days)
 #   recency_days   = last purchase day - first purchase day
@@ -53,7 +61,7 @@ with daily as (
         sum(cast(amount as {MONEY_SUM_TYPE})) as day_amount,
         count(*) as day_orders
     from ({current_orders(withheld)}) as current_orders
-    where order_date <= cast(? as date)
+    where order_date <= cast(? as date) and {purchase_condition()}
     group by customer_id, order_date
 )
 select
@@ -150,7 +158,8 @@ FIRST_ORDER_DAY_SQL = (
 
 # Calibration/holdout summary for validating the CLV model, as of a cut day C and an
 # as-of day D: the customer metrics above as of C (customers first seen after C are left
-# out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C.
+# out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C
+# (purchases only, as above).
 def _holdout_summary(withheld: int) -> str:
     return f"""
 with calibration as ({customer_metrics_select(withheld)}),
@@ -158,6 +167,7 @@ holdout as (
     select customer_id, count(distinct order_date) as holdout_purchases
     from ({current_orders(withheld)}) as current_orders
     where order_date > cast(? as date) and order_date <= cast(? as date)
+        and {purchase_condition()}
     group by customer_id
 )
 select

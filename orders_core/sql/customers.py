@@ -21,9 +21,10 @@ in the same transaction.
 
 from __future__ import annotations
 
-from orders_core.metrics import customer_metrics_select
+from orders_core.metrics import current_orders, customer_metrics_select
 from orders_core.sql.dialect import DUCKDB, render
 from orders_core.sql.money import money_sum
+from orders_core.sql.purchases import not_purchase_condition
 from orders_core.sql.tables import CLV_TYPES, METRIC_TYPES, column_list, quoted
 from orders_core.tables import CUSTOMER_CLV, CUSTOMER_METRICS, DIM_CLV_COLUMNS, DIM_CUSTOMERS
 
@@ -48,6 +49,24 @@ def metrics_summary_sql() -> str:
         f"SELECT count(*) AS customers, {_REPEAT_CUSTOMERS} AS repeat_customers,"
         f" {money_sum('total_revenue')} AS total_revenue"
         f" FROM {quoted(CUSTOMER_METRICS)}"
+    )
+
+
+def not_purchase_summary_sql(withheld: int = 0) -> str:
+    """One row, after customer_metrics is written as of a day: the current orders up to
+    that day that are not purchases (cancelled, returned: ``not_purchase_orders``), and
+    their customers who have no row in customer_metrics, every current order of theirs
+    being such (``customers_without_purchase``). Leaves out ``withheld`` days' rows as
+    customer_metrics did: bind them, then the as-of day."""
+    return (
+        "SELECT count(*) AS not_purchase_orders, count(DISTINCT CASE WHEN"
+        " metrics.customer_id IS NULL THEN orders.customer_id END)"
+        " AS customers_without_purchase"
+        f" FROM ({current_orders(withheld)}) AS orders"
+        f" LEFT JOIN {quoted(CUSTOMER_METRICS)} AS metrics"
+        " ON metrics.customer_id = orders.customer_id"
+        " WHERE orders.order_date <= CAST(? AS DATE)"
+        f" AND {not_purchase_condition(column='orders.status')}"
     )
 
 
@@ -205,6 +224,7 @@ def statements(dialect: str = DUCKDB) -> dict[str, str]:
         # the same with two days left out (their cleaning has not passed its checks)
         "customer_metrics_insert_withheld": render(metrics_statements(withheld=2)[1], dialect),
         "customer_metrics_summary": render(metrics_summary_sql(), dialect),
+        "customer_metrics_not_purchase": render(not_purchase_summary_sql(), dialect),
         "dim_customers_delete": render(delete_dim, dialect),
         "dim_customers_insert": render(insert_dim, dialect),
         "dim_customers_summary": render(dim_summary_sql(), dialect),

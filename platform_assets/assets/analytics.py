@@ -9,7 +9,11 @@ import pandas as pd
 from orders_core import tables
 from orders_core.contract import load_contract
 from orders_core.metrics import LATEST_DAY_SQL, metrics_params
-from orders_core.sql.customers import metrics_statements, metrics_summary_sql
+from orders_core.sql.customers import (
+    metrics_statements,
+    metrics_summary_sql,
+    not_purchase_summary_sql,
+)
 from orders_core.sql.tables import METRIC_TYPES
 from platform_assets.assets.common import (
     ANALYTICS,
@@ -29,14 +33,16 @@ from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
 from resources.warehouse_pool import WAREHOUSE_POOL
 
+# A purchase: an order whose current version's status is not cancelled or returned (the
+# contract's status.not_purchase; a NULL status is a purchase).
 METRIC_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "order_count": "Orders placed up to as_of_date.",
+    "customer_id": "Customer identifier (customers with at least one purchase).",
+    "order_count": "Purchases up to as_of_date: orders not cancelled or returned.",
     "frequency": "Repeat purchase days: distinct purchase days minus one.",
     "recency_days": "Days between the first and the last purchase day.",
     "tenure_days": "Days between the first purchase day and as_of_date.",
     "monetary_value": "Mean daily spend over the repeat purchase days (0 without repeats).",
-    "total_revenue": "Sum of order amounts up to as_of_date.",
+    "total_revenue": "Sum of purchase amounts up to as_of_date (net of cancelled, returned).",
     "first_order_date": "First purchase day (UTC).",
     "last_order_date": "Last purchase day (UTC).",
     "as_of_date": "The day the metrics are computed as of.",
@@ -115,11 +121,18 @@ def build_analytics_assets(
     ) -> dg.MaterializeResult:
         """One row per customer: how often, how recently and how much they buy.
 
-        For every customer with at least one cleaned order: number of orders, repeat
+        For every customer with at least one purchase: number of purchases, repeat
         purchase days (`frequency`), days from first to last purchase (`recency_days`),
         days since the first purchase (`tenure_days`), mean spend on repeat purchase
-        days (`monetary_value`) and total revenue. All history up to the as-of day is
-        used: the latest day cleaned_orders was materialized for (a day a range run left
+        days (`monetary_value`) and total revenue. A purchase is an order whose current
+        version (newest `updated_at`, across days) is not cancelled or returned (the
+        contract's `status.not_purchase`; no status is a purchase): an order placed on
+        one day and cancelled on a later one stops counting once the later day is
+        cleaned. A customer whose every order is cancelled or returned has no row;
+        `customers_without_purchase` counts them and `not_purchase_orders` the orders
+        left out (fct_orders keeps every order with its status).
+
+        All history up to the as-of day is used: the latest day cleaned_orders was materialized for (a day a range run left
         alone, held upstream, only if an earlier run cleaned it), or `as_of` in the run
         config. Nothing depends on today's date, so re-running gives the same numbers.
         Time unit: days.
@@ -160,6 +173,10 @@ def build_analytics_assets(
                             insert, metrics_params(as_of_text or NO_HISTORY_DAY, withheld)
                         )
                         ((customers, repeat, revenue),) = session.execute(metrics_summary_sql())
+                        ((not_purchase, without),) = session.execute(
+                            not_purchase_summary_sql(len(withheld)),
+                            [*withheld, as_of_text or NO_HISTORY_DAY],
+                        )
                     customers, repeat = int(customers), int(repeat)
                     write.set_attribute(ROWS_WRITTEN, customers)
             span.record_rows(rows_out=customers)
@@ -174,6 +191,8 @@ def build_analytics_assets(
                     "repeat_customers": repeat,
                     "repeat_customer_rate": round(repeat / customers, 6) if customers else 0.0,
                     "total_revenue": round(float(revenue), 2),
+                    "not_purchase_orders": int(not_purchase),
+                    "customers_without_purchase": int(without),
                 }
             )
 

@@ -403,7 +403,9 @@ def build_clv_assets(
         Gamma-Gamma for how much they spend per purchase day. Per customer it predicts
         purchases over the next `horizon_months` (default 12), the probability they are
         still active, the expected order value and CLV: that horizon's expected revenue,
-        discounted at `monthly_discount_rate` (default 1% a month).
+        discounted at `monthly_discount_rate` (default 1% a month). Purchases only, as
+        customer_metrics counts them: cancelled and returned orders are none (also in
+        the holdout), and a customer with nothing else is neither fitted nor scored.
 
         Metadata: fitted parameters (`bgnbd/r`, `bgnbd/alpha`, `bgnbd/a`, `bgnbd/b`,
         `gamma_gamma/p`, `gamma_gamma/q`, `gamma_gamma/gamma`), log-likelihoods,

@@ -301,8 +301,10 @@ def build_warehouse_assets(
     ) -> dg.MaterializeResult:
         """Customers for reporting and BI: one row per customer, metrics and lifetime value.
 
-        Order count, repeat purchase days, recency, tenure, mean repeat spend and total
-        revenue of every customer (from `customer_metrics`), with their expected
+        Purchase count, repeat purchase days, recency, tenure, mean repeat spend and total
+        revenue of every customer with a purchase (from `customer_metrics`: cancelled and
+        returned orders are no purchase, and a customer with nothing else is not here;
+        customer_metrics' `customers_without_purchase` counts them), with their expected
         purchases, probability of being active, expected order value and CLV over
         `clv_horizon_months` (from `customer_clv`), as of the same day. The CLV columns
         are empty when no model could be fitted (`clv/status` says why). Joined with SQL inside the warehouse

@@ -19,6 +19,7 @@ from orders_core.sql.customers import (
     dim_summary_sql,
     metrics_statements,
     metrics_summary_sql,
+    not_purchase_summary_sql,
 )
 from orders_core.sql.tables import ensure_tables
 from resources.snowflake_warehouse import (
@@ -35,16 +36,27 @@ STATEMENTS = {
     for name, value in vars(metrics).items()
     if name.endswith("_SQL") and isinstance(value, str)
 }
-# customer, UTC day, amount: repeat buyers, same-day orders, a single purchase, a late order.
+# customer, UTC day, amount[, status]: repeat buyers, same-day orders, a single purchase, a
+# late order (no status: a purchase). Cancelled and returned orders are no purchase: c-1's
+# cancelled order of the 10th is no purchase day (nor a holdout purchase), c-2's return
+# is no revenue, and c-4, who bought nothing else, is no customer of customer_metrics.
 ORDERS = [
     ("c-1", "2025-01-01", 10.0),
     ("c-1", "2025-01-01", 5.0),
     ("c-1", "2025-01-04", 20.0),
     ("c-1", "2025-01-09", 40.0),
-    ("c-2", "2025-01-03", 7.5),
+    ("c-1", "2025-01-10", 80.0, "cancelled"),
+    ("c-2", "2025-01-03", 7.5, "delivered"),
+    ("c-2", "2025-01-03", 2.5, "returned"),
     ("c-3", "2025-01-02", 1.0),
     ("c-3", "2025-01-12", 3.0),
+    ("c-4", "2025-01-05", 9.0, "cancelled"),
+    ("c-4", "2025-01-06", 6.0, "returned"),
 ]
+
+
+def _status(order: tuple) -> str | None:
+    return order[3] if len(order) > 3 else None
 
 
 def _cleaned_orders(orders=ORDERS) -> pd.DataFrame:
@@ -59,6 +71,7 @@ def _cleaned_orders(orders=ORDERS) -> pd.DataFrame:
             "updated_at": pd.to_datetime([o[1] for o in orders], utc=True),
             "source_file": "orders.csv",
             "source_line": range(1, len(orders) + 1),
+            "status": pd.array([_status(o) for o in orders], dtype="string"),
         }
     ).assign(partition_date=lambda f: f["order_date"])
 
@@ -80,13 +93,14 @@ def _snowflake(orders=ORDERS):
         cursor.execute(
             "create table staging.cleaned_orders (customer_id varchar, order_date date,"
             " amount float, order_id varchar, updated_at timestamp_tz, source_file varchar,"
-            " source_line bigint, partition_date date)"
+            " source_line bigint, partition_date date, status varchar)"
         )
         cursor.executemany(
-            "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (c, d, a, f"o-{i}", f"{d}T00:00:00Z", "orders.csv", i + 1, d)
-                for i, (c, d, a) in enumerate(orders)
+                (o[0], o[1], o[2], f"o-{i}", f"{o[1]}T00:00:00Z", "orders.csv", i + 1, o[1])
+                + (_status(o),)
+                for i, o in enumerate(orders)
             ],
         )
     return warehouse
@@ -110,9 +124,13 @@ def test_customer_metrics_are_the_same_on_duckdb_and_snowflake(tmp_path, fake_sn
     assert canonical_rows(prod) == canonical_rows(local)
     c1 = local.set_index("customer_id").loc["c-1"] if as_of != "2025-01-02" else None
     if c1 is not None:
-        # days 1, 4, 9: two repeat days spending 20 and 40
+        # days 1, 4, 9: two repeat days spending 20 and 40 (the 10th's order is cancelled)
         assert (c1["order_count"], c1["frequency"], c1["recency_days"]) == (4, 2, 8)
-        assert c1["monetary_value"] == 30.0
+        assert (c1["monetary_value"], c1["total_revenue"]) == (30.0, 75.0)
+        c2 = local.set_index("customer_id").loc["c-2"]
+        # the returned order of the 3rd is no revenue
+        assert (c2["order_count"], c2["total_revenue"]) == (1, 7.5)
+    assert "c-4" not in set(local["customer_id"])
 
 
 def test_withheld_days_are_left_out_the_same_on_duckdb_and_snowflake(tmp_path, fake_snowflake):
@@ -137,6 +155,34 @@ def test_withheld_days_are_left_out_the_same_on_duckdb_and_snowflake(tmp_path, f
     assert canonical_rows(held["prod"]) == canonical_rows(held["local"])
     # c-3 bought again on the 12th (kept); c-1's 4th and 9th are left out
     assert int(held["local"]["holdout_purchases"].sum()) == 1
+
+
+def test_orders_that_are_no_purchase_are_counted_the_same_on_duckdb_and_snowflake(
+    tmp_path, fake_snowflake
+):
+    """What customer_metrics leaves out is counted in its metadata: the cancelled and
+    returned orders, and the customers who have nothing else (c-4), on both engines; a
+    withheld day's orders count in neither."""
+    summaries = {}
+    for name, warehouse in (("local", _duckdb(tmp_path)), ("prod", _snowflake())):
+        with warehouse.session() as session:
+            ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+            for as_of, withheld in (
+                ("2025-01-12", []),
+                ("2025-01-05", []),
+                ("2025-01-12", [dt.date(2025, 1, 5), dt.date(2025, 1, 6)]),
+            ):
+                delete, insert = metrics_statements(len(withheld))
+                with session.transaction():
+                    session.execute(delete)
+                    session.execute(insert, metrics.metrics_params(as_of, withheld))
+                    (row,) = session.execute(
+                        not_purchase_summary_sql(len(withheld)), [*withheld, as_of]
+                    )
+                summaries.setdefault(name, []).append(tuple(int(value) for value in row))
+    # as of the 12th: c-1's cancelled, c-2's returned, c-4's two; c-4 has no purchase.
+    # As of the 5th: c-2's return and c-4's first. c-4's days withheld: c-4 is nowhere.
+    assert summaries == {"local": [(4, 1), (2, 1), (2, 0)], "prod": [(4, 1), (2, 1), (2, 0)]}
 
 
 def test_money_sums_are_exact_decimals_on_both_engines(tmp_path, fake_snowflake):

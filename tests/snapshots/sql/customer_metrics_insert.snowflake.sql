@@ -45,7 +45,8 @@ FROM (
       SELECT
         customer_id,
         order_date,
-        amount
+        amount,
+        status
       FROM versions
       WHERE
         NOT EXISTS(
@@ -59,7 +60,8 @@ FROM (
       SELECT
         customer_id,
         order_date,
-        amount
+        amount,
+        status
       FROM (
         SELECT
           versions.*,
@@ -80,6 +82,9 @@ FROM (
     ) AS current_orders
     WHERE
       order_date <= CAST(? AS DATE)
+      AND (
+        status IS NULL OR NOT status IN ('cancelled', 'returned')
+      )
     GROUP BY
       customer_id,
       order_date

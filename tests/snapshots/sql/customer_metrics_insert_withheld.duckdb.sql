@@ -51,7 +51,8 @@ FROM (
       SELECT
         customer_id,
         order_date,
-        amount
+        amount,
+        status
       FROM versions
       WHERE
         NOT EXISTS(
@@ -65,7 +66,8 @@ FROM (
       SELECT
         customer_id,
         order_date,
-        amount
+        amount,
+        status
       FROM (
         SELECT
           versions.*,
@@ -86,6 +88,9 @@ FROM (
     ) AS current_orders
     WHERE
       order_date <= CAST(? AS DATE)
+      AND (
+        status IS NULL OR NOT status IN ('cancelled', 'returned')
+      )
     GROUP BY
       customer_id,
       order_date
