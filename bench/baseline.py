@@ -45,7 +45,9 @@ create or replace table warehouse.dim_customers as
 with daily as (
     select customer_id, order_date, sum(amount) as day_amount, count(*) as day_orders,
            min(order_date) over (partition by customer_id) as first_day
-    from warehouse.fct_orders group by customer_id, order_date
+    from warehouse.fct_orders
+    where status is null or status not in ('cancelled', 'returned')  -- purchases only
+    group by customer_id, order_date
 ), as_of as (select max(partition_date) as d from warehouse.fct_orders)
 select customer_id,
        sum(day_orders)::bigint as order_count,
