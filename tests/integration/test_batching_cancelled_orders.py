@@ -66,6 +66,17 @@ def _landing(root) -> None:
         write_csv(day_dir(root, d[index]) / "orders.csv", rows)
 
 
+def _day_metadata(instance: dg.DagsterInstance, day: str) -> dict:
+    """fct_orders' latest metadata of a day."""
+    (record,) = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(["warehouse", "fct_orders"]), asset_partitions=[day]
+        ),
+        limit=1,
+    ).records
+    return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+
 def _read(path, sql: str) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as conn:
         return conn.execute(sql).fetchall()
@@ -79,6 +90,13 @@ def test_cancelled_and_returned_orders_are_no_purchase_whatever_the_batching(tmp
         assert run_range(settings, instance, str(d[0]), str(d[-1])).success
         event = instance.get_latest_materialization_event(dg.AssetKey("customer_metrics"))
         metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+        facts = {day: _day_metadata(instance, str(d[day])) for day in (0, 2)}
+    # fct_orders' revenue is gross, its net revenue counts purchases: day 1 holds b1
+    # (7.00, cancelled) and n1 (1.50, no status); day 3 a1's cancelled version (10.00).
+    assert [(f["orders/revenue"], f["orders/net_revenue"]) for f in facts.values()] == [
+        (8.5, 1.5),
+        (10.0, 0.0),
+    ]
     path = settings.duckdb_path
     metrics = {
         row[0]: row[1:]
