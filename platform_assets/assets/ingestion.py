@@ -59,7 +59,13 @@ from platform_assets.assets.common import (
 from platform_assets.assets.landed_headers import files_with_rows, header_only_files
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
-from resources.landing import DayListing, LandedFileChangedError, LandingZone, fingerprint
+from resources.landing import (
+    DayListing,
+    LandedFileChangedError,
+    LandingZone,
+    fingerprint,
+    shown_name,
+)
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import DuckDBWarehouse, Warehouse
@@ -190,11 +196,7 @@ def retried_while_files_change(context: dg.AssetExecutionContext) -> Iterator[No
 
 def _ignored(listing: DayListing) -> list[str]:
     """The names of the day's listed files in no landing format (unreadable)."""
-    return [
-        redact_emails(display_name(info.name))
-        for info in listing.files
-        if not file_format(info.name)
-    ]
+    return [shown_name(info) for info in listing.files if not file_format(info.name)]
 
 
 def _refused(listing: DayListing) -> list[str]:
