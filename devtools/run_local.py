@@ -11,7 +11,7 @@ starts on it); an ORDERS_LANDING_URI you set is used as the landing zone.
 It then materializes every asset for the landed days on the instance in DAGSTER_HOME (so
 ``make ui`` shows it), printing each step as it finishes, in two stages of range runs:
 **load and judge** (raw_orders and its checks, all days in one run), then **publish**
-(everything downstream, one run for all days). When the blocking ``metadata_anomaly``
+(everything downstream, with fx_rates reloaded, one run for all days). When the blocking ``metadata_anomaly``
 check holds days, or ``schema_drift`` fails days with ERROR, the normal days are
 published in one run per stretch of consecutive normal days (customer metrics and CLV
 once, in the last); a held day's downstream is never planned, so the UI shows it
@@ -39,7 +39,13 @@ import duckdb
 
 from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
 from devtools.run_progress import FailedCheck, RunTally, watch_run
-from orders_core.tables import METADATA_ANOMALY, METADATA_ANOMALY_OP, RAW_ORDERS, SCHEMA_DRIFT
+from orders_core.tables import (
+    FX_RATES,
+    METADATA_ANOMALY,
+    METADATA_ANOMALY_OP,
+    RAW_ORDERS,
+    SCHEMA_DRIFT,
+)
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings, is_set, parse_day, read_dotenv
 from resources.warehouse_pool import ensure_warehouse_pool
@@ -364,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     downstream = dg.AssetSelection.assets(raw_orders).downstream(include_self=False)
     below_raw = sorted(downstream.resolve(graph), key=lambda key: key.to_user_string())
     daily = [key for key in below_raw if graph.get(key).partitions_def is not None]
+    # The customer tables convert with the rates landed now: reloaded in the same run.
+    fx_rates = dg.AssetKey(FX_RATES.key)
 
     with dg.DagsterInstance.get() as instance:
         # Before `make ui` or a bare `dg dev` queues runs here (resources/warehouse_pool.py).
@@ -421,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                 if len(normal) > 1:
                     what = "daily tables, customers, CLV" if last_run else "daily tables"
                     label = f"Publish {i}/{len(normal)} ({what})"
-                selection = below_raw if last_run else daily
+                selection = [fx_rates, *below_raw] if last_run else daily
                 result, tally = runner.run(label, first, last, selection, {STAGE_TAG: "publish"})
                 failures = _failures(result, tally)
                 blocked += tally.failed_checks

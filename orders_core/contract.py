@@ -69,6 +69,23 @@ class QualityRules:
 
 
 @dataclass(frozen=True)
+class FxRules:
+    """How amounts in other currencies become the reporting currency (the ``fx`` section).
+
+    ``reporting_currency``: the currency customer_metrics, customer_clv and dim_customers
+    state money in; an order in it needs no rate. ``max_rate_age_days``: an order of day D
+    is converted at its currency's rate of D or, failing that, of the latest earlier day
+    at most this many days before D (FX markets close on weekends and holidays)."""
+
+    reporting_currency: str = "USD"
+    max_rate_age_days: int = 4
+
+
+# The longest rate age the contract may allow: a month-old rate is no day's rate.
+MAX_RATE_AGE_LIMIT = 31
+
+
+@dataclass(frozen=True)
 class Contract:
     """The whole landing contract."""
 
@@ -82,6 +99,7 @@ class Contract:
     formula_prefixes: str = ""
     drift: DriftPolicy = field(default_factory=DriftPolicy)
     quality: QualityRules = field(default_factory=QualityRules)
+    fx: FxRules = field(default_factory=FxRules)
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -143,8 +161,9 @@ _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # would be ignored, its rule silently not enforced, so it is refused by name.
 _CONTRACT_KEYS = frozenset(
     {"name", "version", "partition_column", "dedup", "formula_prefixes", "timestamps"}
-    | {"columns", "drift", "quality"}
+    | {"columns", "drift", "quality", "fx"}
 )
+_FX_KEYS = frozenset(f.name for f in fields(FxRules))
 _COLUMN_KEYS = frozenset({f.name for f in fields(ColumnSpec)})
 _NORMALIZE = (None, "upper", "lower")
 
@@ -176,6 +195,34 @@ def _not_purchase(raw: dict, allowed: list | None) -> tuple[str, ...]:
             f"{where} lists {', '.join(map(repr, unknown))}, not among its allowed values {allowed}"
         )
     return tuple(dict.fromkeys(listed))
+
+
+def _parse_fx(section: object, columns: list[ColumnSpec]) -> FxRules:
+    """The ``fx`` section: a reporting currency among the currency column's allowed codes
+    (a misspelt one would convert nothing), a whole number of days of rate age."""
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise ValueError(f"fx must be a mapping of settings, not {section!r}")
+    _refuse_unknown("fx", section, _FX_KEYS)
+    defaults = FxRules()
+    currency = section.get("reporting_currency", defaults.reporting_currency)
+    # One of the currency column's allowed codes (any upper-case three-letter code when
+    # it lists none, or when the contract has no currency column).
+    allowed = next((c.allowed for c in columns if c.name == "currency"), None)
+    code = isinstance(currency, str) and re.fullmatch("[A-Z]{3}", currency) is not None
+    if not code or (allowed is not None and currency not in allowed):
+        raise ValueError(
+            f"fx.reporting_currency {currency!r} is not one of the currency column's allowed"
+            " ISO 4217 codes (upper case, e.g. USD)"
+        )
+    age = section.get("max_rate_age_days", defaults.max_rate_age_days)
+    if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_RATE_AGE_LIMIT:
+        raise ValueError(
+            f"fx.max_rate_age_days must be a whole number of days from 0 to"
+            f" {MAX_RATE_AGE_LIMIT}, not {age!r}"
+        )
+    return FxRules(reporting_currency=currency, max_rate_age_days=age)
 
 
 def parse_contract(document: dict) -> Contract:
@@ -228,6 +275,7 @@ def parse_contract(document: dict) -> Contract:
         naive_timestamps=naive,
         partition_column=str(document.get("partition_column", "order_ts")),
         formula_prefixes=str(document.get("formula_prefixes", "")),
+        fx=_parse_fx(document.get("fx"), columns),
     )
 
 

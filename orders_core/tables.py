@@ -35,6 +35,9 @@ CUSTOMER_METRICS = Table(("customer_metrics",), "analytics", "customer_metrics")
 CUSTOMER_CLV = Table(("customer_clv",), "analytics", "customer_clv")
 FCT_ORDERS = Table(("warehouse", "fct_orders"), "warehouse", "fct_orders")
 DIM_CUSTOMERS = Table(("warehouse", "dim_customers"), "warehouse", "dim_customers")
+# Every landed FX rate row, typed, with a reason where it cannot be used (not partitioned:
+# re-read whole from the landing zone by every run).
+FX_RATES = Table(("fx_rates",), "staging", "fx_rates")
 
 TABLES = (
     RAW_ORDERS,
@@ -44,6 +47,7 @@ TABLES = (
     CUSTOMER_CLV,
     FCT_ORDERS,
     DIM_CUSTOMERS,
+    FX_RATES,
 )
 
 # Lineage of every landed record, kept from raw_orders on (raw_orders has the contract's

@@ -17,6 +17,7 @@ from asset_checks.anomaly import anomaly_config, build_anomaly_checks
 from asset_checks.clv import clv_check_results, clv_check_specs
 from asset_checks.documented_columns import build_documented_columns_checks
 from asset_checks.drift import build_drift_checks, build_published_schema_checks
+from asset_checks.fx import fx_rates_check_result, fx_rates_check_spec
 from asset_checks.quality import build_quality_checks
 from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
 from orders_core import tables
@@ -28,6 +29,7 @@ from orders_platform.schedule import DAILY_SCHEDULE, build_daily_schedule
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import build_clv_assets
 from platform_assets.assets.common import InStepCheck
+from platform_assets.assets.fx import build_fx_assets
 from platform_assets.assets.ingestion import build_ingestion_assets, landed_day_profiles
 from platform_assets.assets.staging import build_staging_assets
 from platform_assets.assets.warehouse import build_warehouse_assets
@@ -105,12 +107,14 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         dg.AssetKey(tables.RAW_ORDERS.key), [s for c in asset_checks for s in c.check_specs]
     )
     clv_key = dg.AssetKey(tables.CUSTOMER_CLV.key)
+    fx_key = dg.AssetKey(tables.FX_RATES.key)
     clv_specs = clv_check_specs(clv_key)
     assets = [
         *build_ingestion_assets(partitions_def),
         *build_staging_assets(
             partitions_def, reconciliation=reconciliation, raw_blocking=raw_blocking
         ),
+        *build_fx_assets(fx_rates_check_spec(fx_key), fx_rates_check_result),
         *build_analytics_assets(cleaned_key, cleaned_blocking),
         *build_clv_assets(
             dg.AssetKey(tables.CUSTOMER_METRICS.key),
@@ -122,7 +126,8 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         ),
     ]
     assets = apply_blocking_automation(
-        apply_published_freshness(assets), leaves_out=[dg.AssetKey(tables.CUSTOMER_METRICS.key)]
+        apply_published_freshness(assets),
+        leaves_out=[dg.AssetKey(tables.CUSTOMER_METRICS.key)],
     )
     run_limit = max_runtime_tags(settings.run_max_runtime_s)
     orders_pipeline = dg.define_asset_job(

@@ -42,6 +42,9 @@ from orders_core.landing_formats import display_name
 from orders_core.pii import redact_emails, redact_uri
 
 DATASET = "orders"
+# Daily FX rates: CSV files directly in ``<root>/fx_rates/`` (no day folders: each row
+# names its day), every one of them re-read by each run of the fx_rates asset.
+RATES_DATASET = "fx_rates"
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,11 @@ class LandingZone(dg.ConfigurableResource):
         under ``orders/``, a folder that names no day, a linked folder)."""
         raise NotImplementedError
 
+    def scan_rates(self) -> DayListing:
+        """The files directly in ``fx_rates/`` and the entries there that are not read (a
+        link, a folder), under the same containment rule as a day's files."""
+        raise NotImplementedError
+
     def misnamed_day_folders(self, days: Iterable[dt.date]) -> dict[dt.date, list[RefusedFile]]:
         """For each of ``days``, its folders spelled otherwise than ``date=YYYY-MM-DD``
         (:func:`misnamed_folder_day`), as refused entries: one listing of ``orders/``."""
@@ -297,13 +305,20 @@ class LocalLandingZone(LandingZone):
         )
 
     def scan_day(self, day: dt.date) -> DayListing:
+        return self._scan_folder((DATASET, f"date={day.isoformat()}"))
+
+    def scan_rates(self) -> DayListing:
+        return self._scan_folder((RATES_DATASET,))
+
+    def _scan_folder(self, parts: tuple[str, ...]) -> DayListing:
+        """The regular files of the folder ``parts`` under the root, and what is refused."""
         if not Path(self.root).is_dir():
             return DayListing([], [])
         root = self._root()
         files: list[LandingFileInfo] = []
         refused: list[RefusedFile] = []
         folder = root
-        for part in (DATASET, f"date={day.isoformat()}"):
+        for part in parts:
             folder = folder / part
             if not folder.exists() and not folder.is_symlink():
                 return DayListing([], [])

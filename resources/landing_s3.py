@@ -30,6 +30,7 @@ from resources.landing import (
     DATASET,
     NOT_A_FILE,
     OUTSIDE_ROOT,
+    RATES_DATASET,
     DayListing,
     LandedFileChangedError,
     LandingFileInfo,
@@ -142,7 +143,14 @@ class S3LandingZone(LandingZone):
         )
 
     def scan_day(self, day: dt.date) -> DayListing:
-        folder = self._key(day_prefix(day))
+        return self._scan_folder(self._key(day_prefix(day)))
+
+    def scan_rates(self) -> DayListing:
+        return self._scan_folder(self._key(f"{RATES_DATASET}/"))
+
+    def _scan_folder(self, folder: str) -> DayListing:
+        """The objects directly under ``folder`` (a key prefix ending with ``/``), and the
+        keys refused there."""
         files = []
         refused = []
         for page in self._pages(folder):
@@ -203,17 +211,17 @@ class S3LandingZone(LandingZone):
 
     def _get(self, info: LandingFileInfo) -> dict:
         """``get_object`` of the file, at the version listed, once its key is checked to be
-        a file of a day folder of this zone; :class:`LandedFileChangedError` when the file
+        a file of a day folder (or of ``fx_rates/``) of this zone;
+        :class:`LandedFileChangedError` when the file
         was rewritten since it was listed."""
         bucket, key = s3_file_key(info.uri)
         folder = posixpath.dirname(key) + "/"
         under = self._key(f"{DATASET}/")
         day_folder = folder[len(under) :] if folder.startswith(under) else ""
-        if (
-            bucket != self.bucket
-            or not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}/", day_folder)
-            or not self._owns(key, folder)
-        ):
+        in_landing = re.fullmatch(
+            r"date=\d{4}-\d{2}-\d{2}/", day_folder
+        ) is not None or folder == self._key(f"{RATES_DATASET}/")
+        if bucket != self.bucket or not in_landing or not self._owns(key, folder):
             raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}")
         if posixpath.normpath(key) != key or ".." in key.split("/"):
             raise LandingRefusedError(f"{shown_name(info)}: {OUTSIDE_ROOT}")

@@ -16,6 +16,7 @@ from orders_core.tables import (
     DIM_CUSTOMERS,
     FCT_ORDERS,
     FCT_ORDERS_COLUMNS,
+    FX_RATES,
     QUARANTINED_ORDERS,
     RAW_ORDERS,
     Table,
@@ -62,6 +63,20 @@ CLV_TYPES = {
     "prob_alive": "DOUBLE",
     "expected_avg_order_value": "DOUBLE",
     "clv": "DOUBLE",
+}
+# staging.fx_rates: every landed rate row, typed (NULL where it does not parse), its reason
+# when it cannot be used (NULL: usable), its landed text and lineage.
+FX_RATE_TYPES = {
+    "rate_date": "DATE",
+    "currency": "VARCHAR",
+    "rate": "DOUBLE",
+    "reason_code": "VARCHAR",
+    "reason_detail": "VARCHAR",
+    "landed_rate_date": "VARCHAR",
+    "landed_currency": "VARCHAR",
+    "landed_rate": "VARCHAR",
+    "source_file": "VARCHAR",
+    "source_line": "BIGINT",
 }
 # The customer_clv columns of warehouse.dim_customers (as customer_clv stores them).
 DIM_CLV_TYPES = {
@@ -196,6 +211,7 @@ def table_types(contract: Contract) -> dict[Table, dict[str, str]]:
         CUSTOMER_METRICS: dict(METRIC_TYPES),
         CUSTOMER_CLV: dict(CLV_TYPES),
         DIM_CUSTOMERS: {**METRIC_TYPES, **DIM_CLV_TYPES},
+        FX_RATES: dict(FX_RATE_TYPES),
     }
 
 

@@ -14,6 +14,7 @@ def test_asset_paths_are_the_public_keys():
         "customer_clv",
         "warehouse/fct_orders",
         "warehouse/dim_customers",
+        "fx_rates",
     ]
     assert tables.FCT_ORDERS.qualified == "warehouse.fct_orders"
 

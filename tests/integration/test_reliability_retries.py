@@ -29,6 +29,7 @@ WAREHOUSE_WRITERS = {
     "customer_clv",
     "warehouse/fct_orders",
     "warehouse/dim_customers",
+    "fx_rates",
 }
 
 

@@ -21,7 +21,17 @@ def test_prod_run_matches_local_run(landed_bucket, moto_endpoint, fake_snowflake
     result = run_pipeline(prod_settings(f"s3://{landed_bucket}/landing", moto_endpoint))
 
     assert result.success
-    assert_same_tables(snowflake_tables(), local_tables)
+    prod = snowflake_tables()
+    assert_same_tables(prod, local_tables)
+    # the rates landed on S3 were read, judged and used on Snowflake
+    rates = prod["staging.fx_rates"].rename(columns=str.lower)
+    assert sorted(rates["reason_code"].dropna()) == [
+        "conflicting_rate",
+        "conflicting_rate",
+        "unknown_currency",
+    ]
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert not checks["fx_rates_valid"]
 
 
 def test_prod_run_rides_out_s3_faults(landed_bucket, moto_endpoint, fake_snowflake, local_tables):
@@ -30,9 +40,10 @@ def test_prod_run_rides_out_s3_faults(landed_bucket, moto_endpoint, fake_snowfla
         result = run_pipeline(settings, checks=False)
 
     assert result.success
-    # 3 day listings, 1 listing of the day folders (misnamed ones are reported) and 9
-    # reads succeeded; every injected fault was retried by botocore.
-    assert proxy.requests == 13 + len(proxy.faults)
+    # 3 day listings, 1 listing of the day folders (misnamed ones are reported), 9
+    # reads, 1 listing of fx_rates/ and 1 read succeeded; every injected fault was
+    # retried by botocore.
+    assert proxy.requests == 15 + len(proxy.faults)
     assert 0.2 <= len(proxy.faults) / proxy.requests <= 0.4, proxy.faults
     assert {fault.split()[1] for fault in proxy.faults} >= {"SlowDown"}, proxy.faults
     assert_same_tables(snowflake_tables(), local_tables)

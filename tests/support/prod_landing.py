@@ -67,6 +67,12 @@ def landing_files(seed: int = 11) -> dict[str, bytes]:
         )
         pq.write_table(table, sink)
         files[f"{folder}/part-c.parquet"] = sink.getvalue()
+    # EUR rates to USD: none on 2025-01-02 (its orders take the 1st's), two different
+    # ones on 2024-12-31 (neither used) and an unknown currency (kept with their reasons).
+    files["fx_rates/rates.csv"] = (
+        b"rate_date,currency,rate\n2024-12-31,EUR,1.10\n2024-12-31,EUR,1.11\n"
+        b"2025-01-01,EUR,1.0875\n2025-01-03,EUR,1.0412\n2025-01-03,usd,1\n2025-01-03,XYZ,2\n"
+    )
     return files
 
 

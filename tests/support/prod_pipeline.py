@@ -24,6 +24,7 @@ TABLES = (
     "analytics.customer_clv",
     "warehouse.fct_orders",
     "warehouse.dim_customers",
+    "staging.fx_rates",
 )
 RANGE_TAGS = range_tags(DAYS[0], DAYS[-1])
 PII_KEY = "test-key-for-hashing-emails"

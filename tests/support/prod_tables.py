@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from urllib.parse import unquote
 
 import pandas as pd
@@ -30,13 +31,13 @@ def canonical_rows(frame: pd.DataFrame) -> list[tuple[str, ...]]:
 
     ``source_file`` is cut to its path inside the landing zone, since the same file
     is ``file:///.../orders/date%3D.../...`` locally and ``s3://bucket/prefix/orders/date=.../...``
-    in prod.
+    in prod (``fx_rates/...`` likewise).
     """
     frame = frame.rename(columns=str.lower)
     frame = frame[sorted(frame.columns)].astype(object)
     if "source_file" in frame:
         frame["source_file"] = frame["source_file"].map(
-            lambda uri: unquote(uri[uri.index("orders/") :])
+            lambda uri: unquote(uri[re.search("(orders|fx_rates)/", uri).start() :])
         )
     return sorted(tuple(_canonical(v) for v in row) for row in frame.itertuples(index=False))
 

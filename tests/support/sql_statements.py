@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orders_core.contract import load_contract
 from orders_core.expectations import order_suite, publication_suite
-from orders_core.sql import customers, quality
+from orders_core.sql import customers, fx, quality
 from orders_core.sql.cleaning import statements
 from orders_core.sql.dialect import render
 from orders_core.sql.run import raw_load
@@ -20,5 +20,6 @@ def all_statements(dialect: str) -> dict[str, str]:
             FCT_ORDERS, publication_suite(contract, FCT_ORDERS_COLUMNS, 0), dialect
         ),
         **customers.statements(dialect),
+        **fx.statements(dialect),
         "raw_reordered_header": render(raw_load(contract).reordered_header, dialect),
     }

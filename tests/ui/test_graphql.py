@@ -14,6 +14,7 @@ ASSETS = {
     "raw_orders": "ingestion",
     "cleaned_orders": "staging",
     "quarantined_orders": "staging",
+    "fx_rates": "staging",
     "customer_metrics": "analytics",
     "customer_clv": "analytics",
     "warehouse/fct_orders": "warehouse",
