@@ -91,18 +91,29 @@ def landing_transactions(landing_root: Path) -> pd.DataFrame:
 
     Read straight from the files with pandas, independently of the platform's reader and
     SQL, for comparison with what the pipeline computes. Only for ``dirty=False`` data
-    (one version per order).
+    (one version per order) with a rate of every order's currency and day under
+    ``fx_rates/`` (as the simulator lands them): the amount is in the reporting currency,
+    the order's amount times its day's rate.
     """
-    files = sorted(Path(landing_root).glob("orders/date=*/*.csv"))
-    orders = pd.concat(
-        [pd.read_csv(f, usecols=["customer_id", "order_ts", "amount", "status"]) for f in files]
-    )
+    root = Path(landing_root)
+    files = sorted(root.glob("orders/date=*/*.csv"))
+    columns = ["customer_id", "order_ts", "amount", "currency", "status"]
+    orders = pd.concat([pd.read_csv(f, usecols=columns) for f in files])
     status = orders["status"].str.strip().str.lower()
     orders = orders[~status.isin(load_contract().not_purchase_statuses)]
+    order_ts = pd.to_datetime(orders["order_ts"], utc=True, format="ISO8601")
+    rates = pd.concat([pd.read_csv(f) for f in sorted(root.glob("fx_rates/*.csv"))])
+    rate = orders.assign(rate_date=order_ts.dt.strftime("%Y-%m-%d")).merge(
+        rates, on=["rate_date", "currency"], how="left"
+    )["rate"]
+    reporting = orders["currency"].eq(load_contract().fx.reporting_currency).to_numpy()
+    rate = rate.where(~reporting, 1.0).to_numpy()
+    if pd.isna(rate).any():
+        raise ValueError("an order without its day's rate: not simulator data")
     return pd.DataFrame(
         {
             "customer_id": orders["customer_id"],
-            "order_date": pd.to_datetime(orders["order_ts"], utc=True, format="ISO8601"),
-            "amount": orders["amount"],
+            "order_date": order_ts,
+            "amount": orders["amount"].to_numpy() * rate,
         }
     )

@@ -8,7 +8,9 @@ Usage::
 
 Writes ``<landing>/orders/date=YYYY-MM-DD/part-000.<ext>`` (plus ``part-001``
 with order updates and, for some days, ``late-000`` written after all other
-files) and prints a JSON summary. The same arguments give the same bytes.
+files) and ``<landing>/fx_rates/rates-YYYY-MM-DD.csv`` (the day's EUR and GBP rates to
+USD, :mod:`devtools.simulate_fx`), and prints a JSON summary. The same arguments give
+the same bytes.
 
 Customers follow the BG/NBD and Gamma-Gamma truths of
 :mod:`devtools.simulate_truth`. The business opens on ``start``: every
@@ -48,6 +50,7 @@ from devtools.simulate_dirt import (
     reshape_orders,
     soil_day,
 )
+from devtools.simulate_fx import daily_rates, in_order_currency, write_rates
 from devtools.simulate_population import day_epoch, simulate_orders
 from devtools.simulate_render import EXTENSIONS, FORMATS, render_orders, write_table
 from devtools.simulate_truth import (
@@ -191,6 +194,7 @@ def generate(
         start, days, orders_per_day, np.random.default_rng([seed, 0]), seasonality
     )
     bounds = np.searchsorted(orders["day"].to_numpy(), np.arange(days + 1))
+    rates = daily_rates(start, days, seed)
     per_day: dict[dt.date, DayCounts] = {}
     late_files = []
     for i, day in enumerate(tqdm(window, desc="simulate", unit="day", disable=not progress)):
@@ -198,6 +202,9 @@ def generate(
         frame = orders.iloc[bounds[i] : bounds[i + 1]].assign(
             seq=np.arange(1, bounds[i + 1] - bounds[i] + 1)
         )
+        # values are drawn in the reporting currency; each order is priced in its own
+        frame = in_order_currency(frame, rates[day])
+        write_rates(landing_root, day, rates[day])
         anomaly = anomalies.get(day)
         frame = reshape_orders(frame, anomaly, day_epoch(day), rng)
         updates = draw_updates(frame, rng) if dirty else frame.iloc[:0]

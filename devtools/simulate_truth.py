@@ -5,8 +5,9 @@ days: while alive, a customer buys as a Poisson process with rate
 ``lambda ~ Gamma(shape=r, scale=1/alpha)``; after each *repeat* purchase the
 customer drops out for good with probability ``p ~ Beta(a, b)``. Spend follows
 the Gamma-Gamma model: each customer has ``nu ~ Gamma(q, scale=1/gamma)`` and
-each transaction is worth ``Gamma(p, scale=1/nu)`` currency units (no FX: the
-truth is in nominal units whatever the currency code).
+each transaction is worth ``Gamma(p, scale=1/nu)`` units of the reporting currency
+(USD): an order in EUR or GBP is priced at its day's rate (:mod:`devtools.simulate_fx`),
+and customer_metrics converts it back, so the truth holds in the reporting currency.
 
 The order generator and :func:`simulate_customer_summaries` share the same
 kernel, so a model fitted on either can be compared with these constants.

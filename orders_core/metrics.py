@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orders_core.clv import GAMMA_GAMMA_SAMPLE
+from orders_core.contract import load_contract
 from orders_core.sql.facts import current_orders_sql, kept_versions
+from orders_core.sql.fx import day_rates_sql
 from orders_core.sql.money import MONEY_SUM_TYPE, money_sum
 from orders_core.sql.purchases import purchase_condition
 
@@ -23,8 +25,45 @@ def current_orders(withheld: int = 0) -> str:
     fct_orders leaves them out: days whose cleaning cleaned_orders' blocking checks have
     not passed (``orders_core.sql.facts.run_versions``)."""
     return current_orders_sql(
-        kept_versions(withheld), columns=("customer_id", "order_date", "amount", "status")
+        kept_versions(withheld),
+        columns=("customer_id", "order_date", "amount", "currency", "status"),
     )
+
+
+def priced_purchases(withheld: int = 0) -> str:
+    """Every purchase up to a bound as-of day (bind the ``withheld`` days, then that day):
+    its customer, order date, currency and ``reporting_amount``, its amount in the
+    reporting currency (the contract's ``fx``): as it is in that currency, else times its
+    currency's rate of its order date or the latest earlier one at most
+    ``fx.max_rate_age_days`` old (``orders_core.sql.fx.day_rates_sql``); NULL when there
+    is no such rate. Converted per order, each product exact to the last bit of a double
+    and summed as exact decimals (``orders_core.sql.money``)."""
+    reporting = load_contract().fx.reporting_currency.replace("'", "''")
+    return f"""
+select
+    current_orders.customer_id,
+    current_orders.order_date,
+    current_orders.currency,
+    case when current_orders.currency = '{reporting}' then current_orders.amount
+        else current_orders.amount * rates.rate end as reporting_amount
+from ({current_orders(withheld)}) as current_orders
+left join ({day_rates_sql()}) as rates
+    on rates.currency = current_orders.currency and rates.rate_day = current_orders.order_date
+where current_orders.order_date <= cast(? as date)
+    and {purchase_condition(column="current_orders.status")}
+"""  # noqa: S608 (composes constant statements, never data)
+
+
+def unpriced_purchases_sql(withheld: int = 0) -> str:
+    """Per currency and order day, the purchases up to the as-of day that have no rate
+    (left out of customer_metrics): bind as :func:`priced_purchases`."""
+    return f"""
+select currency, order_date, count(*) as orders
+from ({priced_purchases(withheld)}) as priced
+where reporting_amount is null
+group by currency, order_date
+order by currency, order_date
+"""  # noqa: S608 (composes constant statements, never data)
 
 
 LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_orders"
@@ -35,6 +74,8 @@ LATEST_DAY_SQL = "select max(partition_date) as latest_day from staging.cleaned_
 # places, a DuckDB decimal divided is a double.
 
 
+# Money is in the reporting currency (priced_purchases): a purchase without a rate yet is
+# left out, as if not landed, and counted by unpriced_purchases_sql.
 # Only purchases count (orders_core.sql.purchases): an order whose current version is
 # cancelled or returned (the contract's status.not_purchase) is no purchase day and no
 # revenue, and a customer whose every current order is such has no row here
@@ -58,10 +99,10 @@ with daily as (
     select
         customer_id,
         order_date,
-        sum(cast(amount as {MONEY_SUM_TYPE})) as day_amount,
+        sum(cast(reporting_amount as {MONEY_SUM_TYPE})) as day_amount,
         count(*) as day_orders
-    from ({current_orders(withheld)}) as current_orders
-    where order_date <= cast(? as date) and {purchase_condition()}
+    from ({priced_purchases(withheld)}) as priced
+    where reporting_amount is not null
     group by customer_id, order_date
 )
 select

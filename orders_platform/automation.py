@@ -38,13 +38,19 @@ def held_by_blocking_checks() -> dg.AutomationCondition:
 
 
 def apply_blocking_automation(
-    assets: Iterable[dg.AssetsDefinition], leaves_out: Collection[dg.AssetKey] = ()
+    assets: Iterable[dg.AssetsDefinition],
+    leaves_out: Collection[dg.AssetKey] = (),
+    not_awaited: Collection[dg.AssetKey] = (),
 ) -> list[dg.AssetsDefinition]:
     """Give every asset with upstream assets and no automation of its own
     :func:`held_by_blocking_checks` (``leaves_out``, the assets that leave out the days
-    their upstream's blocking checks have not passed: ``eager()``); root assets are left
-    to the landing sensor."""
+    their upstream's blocking checks have not passed: ``eager()``, which neither waits for
+    nor follows the ``not_awaited`` assets: fx_rates, a root asset every run of the job
+    reloads, which a refresh of customer_metrics after a cleaning must not wait for);
+    root assets are left to the landing sensor."""
     held, eager = held_by_blocking_checks(), dg.AutomationCondition.eager()
+    if not_awaited:
+        eager = eager.ignore(dg.AssetSelection.assets(*not_awaited))
     return dg.map_asset_specs(
         lambda spec: (
             spec.replace_attributes(automation_condition=eager if spec.key in leaves_out else held)

@@ -17,7 +17,12 @@ from asset_checks.anomaly import anomaly_config, build_anomaly_checks
 from asset_checks.clv import clv_check_results, clv_check_specs
 from asset_checks.documented_columns import build_documented_columns_checks
 from asset_checks.drift import build_drift_checks, build_published_schema_checks
-from asset_checks.fx import fx_rates_check_result, fx_rates_check_spec
+from asset_checks.fx import (
+    fx_available_check_result,
+    fx_available_check_spec,
+    fx_rates_check_result,
+    fx_rates_check_spec,
+)
 from asset_checks.quality import build_quality_checks
 from asset_checks.reconciliation import reconciliation_check_specs, reconciliation_events
 from orders_core import tables
@@ -115,7 +120,13 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             partitions_def, reconciliation=reconciliation, raw_blocking=raw_blocking
         ),
         *build_fx_assets(fx_rates_check_spec(fx_key), fx_rates_check_result),
-        *build_analytics_assets(cleaned_key, cleaned_blocking),
+        *build_analytics_assets(
+            cleaned_key,
+            cleaned_blocking,
+            fx_key,
+            fx_available_check_spec(dg.AssetKey(tables.CUSTOMER_METRICS.key)),
+            fx_available_check_result,
+        ),
         *build_clv_assets(
             dg.AssetKey(tables.CUSTOMER_METRICS.key),
             check_specs=clv_specs,
@@ -128,6 +139,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     assets = apply_blocking_automation(
         apply_published_freshness(assets),
         leaves_out=[dg.AssetKey(tables.CUSTOMER_METRICS.key)],
+        not_awaited=[fx_key],
     )
     run_limit = max_runtime_tags(settings.run_max_runtime_s)
     orders_pipeline = dg.define_asset_job(

@@ -21,7 +21,7 @@ in the same transaction.
 
 from __future__ import annotations
 
-from orders_core.metrics import current_orders, customer_metrics_select
+from orders_core.metrics import current_orders, customer_metrics_select, unpriced_purchases_sql
 from orders_core.sql.dialect import DUCKDB, render
 from orders_core.sql.money import money_sum
 from orders_core.sql.purchases import not_purchase_condition
@@ -228,6 +228,7 @@ def statements(dialect: str = DUCKDB) -> dict[str, str]:
         "customer_metrics_insert_withheld": render(metrics_statements(withheld=2)[1], dialect),
         "customer_metrics_summary": render(metrics_summary_sql(), dialect),
         "customer_metrics_not_purchase": render(not_purchase_summary_sql(), dialect),
+        "customer_metrics_unpriced": render(unpriced_purchases_sql(), dialect),
         "dim_customers_delete": render(delete_dim, dialect),
         "dim_customers_insert": render(insert_dim, dialect),
         "dim_customers_summary": render(dim_summary_sql(), dialect),

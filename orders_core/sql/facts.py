@@ -148,15 +148,27 @@ def affected_days_sql() -> str:
 
 
 def day_figures_sql() -> str:
-    """Per published day between two bound days: orders, revenue (gross: every order,
-    whatever its status), customers, and net revenue (purchases only: not cancelled or
-    returned, see ``orders_core.sql.purchases``), each sum exact."""
-    net = f"CASE WHEN {purchase_condition()} THEN amount END"
+    """Per published day between two bound days: orders and distinct customers."""
     return (
-        f"SELECT partition_date, count(*) AS n, {money_sum('amount')} AS revenue,"
-        f" count(DISTINCT customer_id) AS customers, {money_sum(net)} AS net_revenue"
+        "SELECT partition_date, count(*) AS n, count(DISTINCT customer_id) AS customers"
         f" FROM {quoted(FCT_ORDERS)}"
         " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
+    )
+
+
+def day_currency_figures_sql() -> str:
+    """Per published day between two bound days and currency: orders, revenue (gross: every
+    order, whatever its status) and net revenue (purchases only: not cancelled or
+    returned, see ``orders_core.sql.purchases``), each sum exact and in that currency's
+    units as landed. Amounts of different currencies are never added: a day's revenue in
+    the reporting currency would depend on which rates had landed when the day was
+    published (customer_metrics converts, recomputed each run)."""
+    net = f"CASE WHEN {purchase_condition()} THEN amount END"
+    return (
+        f"SELECT partition_date, currency, count(*) AS n, {money_sum('amount')} AS revenue,"
+        f" {money_sum(net)} AS net_revenue"
+        f" FROM {quoted(FCT_ORDERS)}"
+        " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date, currency"
     )
 
 

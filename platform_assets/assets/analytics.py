@@ -8,7 +8,7 @@ import pandas as pd
 
 from orders_core import tables
 from orders_core.contract import load_contract
-from orders_core.metrics import LATEST_DAY_SQL, metrics_params
+from orders_core.metrics import LATEST_DAY_SQL, metrics_params, unpriced_purchases_sql
 from orders_core.sql.customers import (
     metrics_statements,
     metrics_summary_sql,
@@ -41,8 +41,10 @@ METRIC_DESCRIPTIONS = {
     "frequency": "Repeat purchase days: distinct purchase days minus one.",
     "recency_days": "Days between the first and the last purchase day.",
     "tenure_days": "Days between the first purchase day and as_of_date.",
-    "monetary_value": "Mean daily spend over the repeat purchase days (0 without repeats).",
-    "total_revenue": "Sum of purchase amounts up to as_of_date (net of cancelled, returned).",
+    "monetary_value": "Mean daily spend over the repeat purchase days (0 without repeats),"
+    " in the reporting currency.",
+    "total_revenue": "Sum of purchase amounts up to as_of_date (net of cancelled, returned),"
+    " in the reporting currency (contract fx.reporting_currency).",
     "first_order_date": "First purchase day (UTC).",
     "last_order_date": "Last purchase day (UTC).",
     "as_of_date": "The day the metrics are computed as of.",
@@ -92,15 +94,43 @@ def _as_of(
         raise permanent_failure(str(error), as_of=str(config.as_of)) from error
 
 
+def unpriced_metadata(rows: Sequence[tuple]) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """From :func:`orders_core.metrics.unpriced_purchases_sql`'s rows (currency, day,
+    orders): the days of each currency, and the metadata counting them per currency with
+    their first and last day."""
+    days: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for currency, day, orders in rows:
+        days.setdefault(currency, []).append(str(day))
+        counts[currency] = counts.get(currency, 0) + int(orders)
+    metadata: dict[str, object] = {
+        "fx/orders_without_rate": sum(counts.values()),
+        "fx/without_rate": "; ".join(
+            f"{currency}: {counts[currency]} orders, {listed[0]}..{listed[-1]}"
+            for currency, listed in sorted(days.items())
+        )
+        or "none",
+    }
+    return days, metadata
+
+
 def build_analytics_assets(
-    cleaned_orders_key: dg.AssetKey, cleaned_blocking: Sequence[dg.AssetCheckKey]
+    cleaned_orders_key: dg.AssetKey,
+    cleaned_blocking: Sequence[dg.AssetCheckKey],
+    fx_rates_key: dg.AssetKey,
+    fx_check_spec: dg.AssetCheckSpec,
+    fx_check_result,
 ) -> list[dg.AssetsDefinition]:
     """customer_metrics over all cleaned history but the days ``cleaned_blocking``
-    (cleaned_orders' blocking checks) have not passed."""
+    (cleaned_orders' blocking checks) have not passed, in the reporting currency with the
+    rates of ``fx_rates_key``; ``fx_check_spec`` is evaluated in its step with
+    ``fx_check_result(asset_key, days by currency, orders)``
+    (:func:`asset_checks.fx.fx_available_check_result`)."""
 
     @dg.asset(
         name="customer_metrics",
-        deps=[cleaned_orders_key],
+        deps=[cleaned_orders_key, fx_rates_key],
+        check_specs=[fx_check_spec],
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
@@ -124,7 +154,14 @@ def build_analytics_assets(
         For every customer with at least one purchase: number of purchases, repeat
         purchase days (`frequency`), days from first to last purchase (`recency_days`),
         days since the first purchase (`tenure_days`), mean spend on repeat purchase
-        days (`monetary_value`) and total revenue. A purchase is an order whose current
+        days (`monetary_value`) and total revenue, money in the reporting currency (the
+        contract's `fx.reporting_currency`): each purchase converted at its currency's
+        rate of its order date from fx_rates, or the latest earlier rate at most
+        `fx.max_rate_age_days` old (weekends, holidays). A purchase with no such rate is
+        left out until its rate lands, then counted at the next run:
+        `fx/orders_without_rate` and `fx/without_rate` count them per currency with their
+        first and last day, and the `fx_rates_available` check fails naming the
+        currencies and days. A purchase is an order whose current
         version (newest `updated_at`, across days) is not cancelled or returned (the
         contract's `status.not_purchase`; no status is a purchase): an order placed on
         one day and cancelled on a later one stops counting once the later day is
@@ -164,7 +201,11 @@ def build_analytics_assets(
             delete, insert = metrics_statements(len(withheld))
             with warehouse.session() as session:
                 ensure_step_tables(
-                    session.execute, load_contract(), tables.CLEANED_ORDERS, tables.CUSTOMER_METRICS
+                    session.execute,
+                    load_contract(),
+                    tables.CLEANED_ORDERS,
+                    tables.FX_RATES,
+                    tables.CUSTOMER_METRICS,
                 )
                 with sql_write_span(context, TABLE, session.db_system) as write:
                     with session.transaction():
@@ -177,10 +218,19 @@ def build_analytics_assets(
                             not_purchase_summary_sql(len(withheld)),
                             [*withheld, as_of_text or NO_HISTORY_DAY],
                         )
+                        unpriced = session.execute(
+                            unpriced_purchases_sql(len(withheld)),
+                            [*withheld, as_of_text or NO_HISTORY_DAY],
+                        )
                     customers, repeat = int(customers), int(repeat)
                     write.set_attribute(ROWS_WRITTEN, customers)
             span.record_rows(rows_out=customers)
             span.set_attribute("orders.as_of", as_of_text or "none")
+            missing, unpriced_figures = unpriced_metadata(unpriced)
+            if missing:
+                context.log.warning(
+                    f"Left out of customer_metrics until their FX rate lands: {unpriced_figures['fx/without_rate']}"
+                )
             return dg.MaterializeResult(
                 metadata={
                     "dagster/row_count": customers,
@@ -193,7 +243,14 @@ def build_analytics_assets(
                     "total_revenue": round(float(revenue), 2),
                     "not_purchase_orders": int(not_purchase),
                     "customers_without_purchase": int(without),
-                }
+                    "fx/reporting_currency": load_contract().fx.reporting_currency,
+                    **unpriced_figures,
+                },
+                check_results=[
+                    fx_check_result(
+                        context.asset_key, missing, int(unpriced_figures["fx/orders_without_rate"])
+                    )
+                ],
             )
 
     return [customer_metrics]

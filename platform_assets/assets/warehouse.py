@@ -13,6 +13,7 @@ from orders_core.sql.facts import (
     AFFECTED_TABLE,
     affected_days_sql,
     affected_orders_sql,
+    day_currency_figures_sql,
     day_figures_sql,
     publish_statements,
 )
@@ -54,22 +55,38 @@ def _as_date(value) -> dt.date:
 
 
 # A day of fct_orders without a published fact: its figures.
-NO_FIGURES = (None, 0, 0.0, 0, 0.0)
+NO_FIGURES = (None, 0, 0, {})
 
 
 def _day_figures(row) -> dict[str, float | int]:
-    """What an analyst plots per day, from a row of ``day_figures_sql``: orders, revenue
-    (gross: every order, whatever its status), basket size, customers, and net revenue
-    (less the cancelled and returned orders)."""
-    _, rows, revenue, customers, net_revenue = row
-    rows, revenue = int(rows), float(revenue)
-    return {
-        "dagster/row_count": rows,
-        "dagster/partition_row_count": rows,
-        "orders/revenue": round(revenue, 2),
-        "orders/net_revenue": round(float(net_revenue), 2),
-        "orders/mean_order_value": round(revenue / rows, 4) if rows else 0.0,
+    """What an analyst plots per day, from a row of ``day_figures_sql`` with the day's
+    ``day_currency_figures_sql`` rows by currency: orders, customers, the currencies, and
+    per currency its revenue (gross: every order, whatever its status) and net revenue
+    (less the cancelled and returned orders), in that currency's units: amounts of
+    different currencies are never added."""
+    _, rows, customers, by_currency = row
+    figures: dict[str, float | int] = {
+        "dagster/row_count": int(rows),
+        "dagster/partition_row_count": int(rows),
         "orders/distinct_customers": int(customers),
+        "orders/currencies": len(by_currency),
+    }
+    for currency, (_, revenue, net_revenue) in sorted(by_currency.items()):
+        figures[f"orders/revenue/{currency}"] = round(float(revenue), 2)
+        figures[f"orders/net_revenue/{currency}"] = round(float(net_revenue), 2)
+    return figures
+
+
+def _figures_by_day(session, first: dt.date, last: dt.date) -> dict[dt.date, tuple]:
+    """:func:`_day_figures`' rows of the published days from ``first`` to ``last``."""
+    by_currency: dict[dt.date, dict] = {}
+    for day, currency, rows, revenue, net in session.execute(
+        day_currency_figures_sql(), [first, last]
+    ):
+        by_currency.setdefault(_as_date(day), {})[currency] = (rows, revenue, net)
+    return {
+        _as_date(day): (day, rows, customers, by_currency.get(_as_date(day), {}))
+        for day, rows, customers in session.execute(day_figures_sql(), [first, last])
     }
 
 
@@ -187,12 +204,14 @@ def build_warehouse_assets(
         range run and day-by-day runs publish the same rows. Re-running days replaces
         their facts atomically.
 
-        Plots per day: orders, revenue, mean order value, distinct customers, net
-        revenue. Every order is a fact whatever its `status`: `orders/revenue` and the
-        mean order value are gross (cancelled and returned orders included, as landed);
-        `orders/net_revenue` leaves out the orders whose status the contract says is no
-        purchase (`status.not_purchase`: cancelled, returned), as customer_metrics
-        does. A day
+        Plots per day: orders, distinct customers, currencies, and per currency
+        `orders/revenue/<currency>` and `orders/net_revenue/<currency>` (e.g.
+        `orders/revenue/EUR`), in that currency's units as landed: amounts of different
+        currencies are never added (customer_metrics states money in the reporting
+        currency). Every order is a fact whatever its `status`: revenue is gross
+        (cancelled and returned orders included, as landed); net revenue leaves out the
+        orders whose status the contract says is no purchase (`status.not_purchase`:
+        cancelled, returned), as customer_metrics does. A day
         outside the run whose facts the run moved (an order re-sent later leaves its older
         day) gets a materialization with its new figures too, as does a day of the run
         left out (orders/not_published) whose facts it moved, so a day's figures are
@@ -235,12 +254,7 @@ def build_warehouse_assets(
                 # figures of every day once all the ranges are written.
                 moved = sorted(touched - set(published))
                 shown = sorted({*published, *moved})
-                figures = {
-                    _as_date(row[0]): row
-                    for row in (
-                        session.execute(day_figures_sql(), [shown[0], shown[-1]]) if shown else []
-                    )
-                }
+                figures = _figures_by_day(session, shown[0], shown[-1]) if shown else {}
                 written = sum(int(figures[day][1]) for day in published if day in figures)
                 write.set_attribute(ROWS_WRITTEN, written)
             for day, why in skipped.items():

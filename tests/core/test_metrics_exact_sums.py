@@ -15,10 +15,10 @@ from orders_core.contract import load_contract
 from orders_core.metrics import CUSTOMER_METRICS_SQL
 from orders_core.profiling import profile_raw
 from orders_core.sql.dialect import render
-from orders_core.sql.facts import day_figures_sql
+from orders_core.sql.facts import day_currency_figures_sql
 from orders_core.sql.money import money_sum
 from orders_core.sql.tables import create_statements
-from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS
+from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FX_RATES
 from tests.support.order_fixtures import csv_bytes, landed, order_rows, raw_frame
 
 # One customer, three orders of one day: 0.3 + 0.1 + 0.2 is 0.6 or 0.6000000000000001
@@ -40,7 +40,7 @@ def _metrics(rows, threads: int | None = None, runs: int = 1) -> set[tuple]:
     conn.execute("SET TimeZone = 'UTC'")
     if threads:
         conn.execute(f"SET threads = {threads}")
-    for statement in create_statements(load_contract(), CLEANED_ORDERS):
+    for statement in create_statements(load_contract(), CLEANED_ORDERS, FX_RATES):
         conn.execute(statement)
     for order_id, customer, day, amount, updated in rows:
         ts = dt.datetime(2025, 1, day, 10, tzinfo=dt.UTC)
@@ -102,12 +102,12 @@ def test_fct_orders_day_figures_do_not_depend_on_the_order_of_its_rows():
         random.Random(seed).shuffle(rows)
         for i, (amount, status) in enumerate(rows):
             conn.execute(
-                "INSERT INTO warehouse.fct_orders"
-                " (order_id, customer_id, amount, status, partition_date) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO warehouse.fct_orders (order_id, customer_id, amount, currency,"
+                " status, partition_date) VALUES (?, ?, ?, 'USD', ?, ?)",
                 [f"R{i}", f"c{i}", amount, status, DAY],
             )
-        figures.add(tuple(conn.execute(render(day_figures_sql()), [DAY, DAY]).fetchall()))
-    assert figures == {((DAY, 6, 2.785, 6, 2.485),)}
+        figures.add(tuple(conn.execute(render(day_currency_figures_sql()), [DAY, DAY]).fetchall()))
+    assert figures == {((DAY, "USD", 6, 2.785, 2.485),)}
 
 
 def test_the_raw_profiles_revenue_and_mean_do_not_depend_on_the_order_of_its_rows():

@@ -93,7 +93,7 @@ def test_cancelled_and_returned_orders_are_no_purchase_whatever_the_batching(tmp
         facts = {day: _day_metadata(instance, str(d[day])) for day in (0, 2)}
     # fct_orders' revenue is gross, its net revenue counts purchases: day 1 holds b1
     # (7.00, cancelled) and n1 (1.50, no status); day 3 a1's cancelled version (10.00).
-    assert [(f["orders/revenue"], f["orders/net_revenue"]) for f in facts.values()] == [
+    assert [(f["orders/revenue/USD"], f["orders/net_revenue/USD"]) for f in facts.values()] == [
         (8.5, 1.5),
         (10.0, 0.0),
     ]

@@ -30,6 +30,7 @@ from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse
 from tests.support import paths
+from tests.support.fx import FX
 
 FIXTURES = paths.FIXTURES
 METRICS = dg.AssetKey("customer_metrics")
@@ -101,6 +102,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
             "customer_id": raw["customer_id"],
             "order_date": day,
             "amount": raw["amount"],
+            "currency": "USD",  # the reporting currency: no rate needed
             "updated_at": pd.to_datetime(raw["date"], format="%Y%m%d", utc=True),
             "source_file": "cdnow_sample_transactions.txt",
             "source_line": range(1, len(raw) + 1),
@@ -116,7 +118,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _cdnow_run(database: str, as_of: str, clv_config: dict) -> dg.ExecuteInProcessResult:
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), ()), *_clv_assets()]
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), (), *FX), *_clv_assets()]
     config = {
         "customer_metrics": {"config": {"as_of": as_of}},
         "customer_clv": {"config": {"time_unit": "weeks", **clv_config}},
@@ -288,6 +290,7 @@ def _cleaned_orders_table(database: str, rng, rows: list[tuple]) -> None:
             "customer_id": orders["customer_id"],
             "order_date": order_date,
             "amount": 10.0 + rng.random(len(orders)).round(2),
+            "currency": "USD",
             "order_id": [f"o{i}" for i in range(len(orders))],
             "updated_at": pd.to_datetime(order_date, utc=True),
             "source_file": "orders.csv",
@@ -305,7 +308,7 @@ def _metrics_and_clv(tmp_path: Path, rng, rows: list[tuple], clv_config=None):
     """customer_metrics (as of 2025-03-21) and customer_clv over ``rows``' orders."""
     database = str(tmp_path / "orders.duckdb")
     _cleaned_orders_table(database, rng, rows)
-    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), ()), *_clv_assets()]
+    assets = [*build_analytics_assets(dg.AssetKey("cleaned_orders"), (), *FX), *_clv_assets()]
     config = {"customer_metrics": {"config": {"as_of": "2025-03-21"}}}
     if clv_config:
         config["customer_clv"] = {"config": clv_config}

@@ -22,7 +22,7 @@ from tests.support.order_fixtures import range_tags, settings_for
 
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(3)]
 FCT = dg.AssetKey(["warehouse", "fct_orders"])
-FIGURES = ("dagster/row_count", "orders/revenue", "orders/distinct_customers")
+FIGURES = ("dagster/row_count", "orders/revenue/USD", "orders/distinct_customers")
 
 
 def _land(root) -> None:
@@ -72,7 +72,7 @@ def test_a_left_out_day_whose_facts_moved_gets_its_new_figures(tmp_path):
     ranged = _first_day_facts(tmp_path / "range", [(0, 2)])
 
     # "twice" left the day for the last one: a2 alone remains, in both.
-    assert by_day["dagster/row_count"] == 1 and by_day["orders/revenue"] == 5.0
+    assert by_day["dagster/row_count"] == 1 and by_day["orders/revenue/USD"] == 5.0
     assert {k: ranged.get(k) for k in FIGURES} == {k: by_day[k] for k in FIGURES}
     assert "moved orders to or from it" in ranged[NOT_PUBLISHED]
     assert "left as it was" not in ranged[NOT_PUBLISHED]

@@ -20,6 +20,7 @@ from resources.landing import LandingFileInfo, LocalLandingZone
 from resources.pii import LOCAL_DEVELOPMENT_KEY, PiiHasher
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse
+from tests.support.fx import FX
 
 WAREHOUSE_WRITERS = {
     "raw_orders",
@@ -99,7 +100,7 @@ def test_a_flaky_landing_read_succeeds_on_the_second_attempt(settings, tmp_path)
 
 @pytest.mark.parametrize("as_of", ["2025-13-45", "yesterday", "2025-01-01'; drop table x; --"])
 def test_an_invalid_as_of_fails_once_without_retries(as_of, tmp_path):
-    (customer_metrics,) = build_analytics_assets(dg.AssetKey("cleaned_orders"), ())
+    (customer_metrics,) = build_analytics_assets(dg.AssetKey("cleaned_orders"), (), *FX)
 
     result = dg.materialize(
         [customer_metrics],

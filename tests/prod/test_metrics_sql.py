@@ -21,7 +21,7 @@ from orders_core.sql.customers import (
     metrics_summary_sql,
     not_purchase_summary_sql,
 )
-from orders_core.sql.tables import ensure_tables
+from orders_core.sql.tables import FX_RATE_TYPES, ensure_tables
 from resources.snowflake_warehouse import (
     snowflake_sql,
 )
@@ -55,6 +55,15 @@ ORDERS = [
 ]
 
 
+# The orders are in the reporting currency: the rates table is there, with no rate needed
+# (conversion on both engines: tests/prod/test_prod_pipeline.py, EUR orders landed on S3).
+FX_RATES_DDL = (
+    "create table staging.fx_rates ("
+    + ", ".join(f"{name} {kind}" for name, kind in FX_RATE_TYPES.items())
+    + ")"
+)
+
+
 def _status(order: tuple) -> str | None:
     return order[3] if len(order) > 3 else None
 
@@ -67,6 +76,7 @@ def _cleaned_orders(orders=ORDERS) -> pd.DataFrame:
                 [pd.Timestamp(o[1]).date() for o in orders], dtype=pd.ArrowDtype(pa.date32())
             ),
             "amount": [o[2] for o in orders],
+            "currency": "USD",
             "order_id": [f"o-{i}" for i in range(len(orders))],
             "updated_at": pd.to_datetime([o[1] for o in orders], utc=True),
             "source_file": "orders.csv",
@@ -82,6 +92,7 @@ def _duckdb(tmp_path, orders=ORDERS) -> DuckDBWarehouse:
         conn.register("incoming", _cleaned_orders(orders))
         conn.execute("create schema staging")
         conn.execute("create table staging.cleaned_orders as select * from incoming")
+        conn.execute(FX_RATES_DDL)
     return DuckDBWarehouse(database=path)
 
 
@@ -93,13 +104,14 @@ def _snowflake(orders=ORDERS):
         cursor.execute(
             "create table staging.cleaned_orders (customer_id varchar, order_date date,"
             " amount float, order_id varchar, updated_at timestamp_tz, source_file varchar,"
-            " source_line bigint, partition_date date, status varchar)"
+            " source_line bigint, partition_date date, status varchar, currency varchar)"
         )
+        cursor.execute(FX_RATES_DDL)
         cursor.executemany(
-            "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into staging.cleaned_orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (o[0], o[1], o[2], f"o-{i}", f"{o[1]}T00:00:00Z", "orders.csv", i + 1, o[1])
-                + (_status(o),)
+                + (_status(o), "USD")
                 for i, o in enumerate(orders)
             ],
         )

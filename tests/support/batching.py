@@ -39,6 +39,7 @@ ALL_TABLES = (
     "analytics.customer_metrics",
     "analytics.customer_clv",
     "warehouse.dim_customers",
+    "staging.fx_rates",
 )
 ASSETS = ["raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders"]
 

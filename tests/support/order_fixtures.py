@@ -74,12 +74,29 @@ def clean(raw: pd.DataFrame) -> CleaningResult:
     return clean_orders(raw, load_contract(), KEY)
 
 
+# order_rows' currencies besides the reporting one (USD), landed at par by land(): the
+# tests that are not about FX keep their figures in nominal units, every order priced.
+PAR_CURRENCIES = ("EUR", "GBP")
+
+
 def land(root: Path, day: dt.date, name: str, data: bytes) -> Path:
-    """Write one landing file under ``root`` in the landing layout."""
+    """Write one landing file under ``root`` in the landing layout, and the day's FX rates
+    of :data:`PAR_CURRENCIES` at 1 (``fx_rates/par-<day>.csv``)."""
     folder = root / "orders" / f"date={day.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_bytes(data)
+    land_par_rates(root, day)
+    return path
+
+
+def land_par_rates(root: Path, day: dt.date) -> Path:
+    """The day's rates of :data:`PAR_CURRENCIES` at 1, under ``root/fx_rates``."""
+    rates = root / "fx_rates"
+    rates.mkdir(parents=True, exist_ok=True)
+    path = rates / f"par-{day.isoformat()}.csv"
+    lines = ["rate_date,currency,rate", *(f"{day.isoformat()},{c},1" for c in PAR_CURRENCIES)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

@@ -19,6 +19,7 @@ FROM (
     customer_id,
     order_date,
     amount,
+    currency,
     status
   FROM versions
   WHERE
@@ -34,6 +35,7 @@ FROM (
     customer_id,
     order_date,
     amount,
+    currency,
     status
   FROM (
     SELECT
