@@ -40,13 +40,27 @@ INTEGER = r"^\+?\d+(?:\.0*)?$"
 TEXT = pd.StringDtype("pyarrow")
 EMAIL_KEY = b"local-development-only-not-secret"
 
-DIM_CUSTOMERS_SQL = """
+# Money in the reporting currency, as the platform: each purchase at its currency's rate
+# of its order date or the latest earlier one at most MAX_RATE_AGE_DAYS old (an ASOF
+# join, over the session table load_rates makes); a purchase without one is left out.
+# The rates files are assumed clean.
+REPORTING_CURRENCY = "USD"
+MAX_RATE_AGE_DAYS = 4
+DIM_CUSTOMERS_SQL = f"""
 create or replace table warehouse.dim_customers as
-with daily as (
-    select customer_id, order_date, sum(amount) as day_amount, count(*) as day_orders,
+with priced as (
+    select f.customer_id, f.order_date,
+           case when f.currency = '{REPORTING_CURRENCY}' then f.amount
+                when f.order_date - r.rate_date <= {MAX_RATE_AGE_DAYS}
+                then f.amount * r.rate end as amount
+    from warehouse.fct_orders f
+    asof left join rates r on r.currency = f.currency and f.order_date >= r.rate_date
+    where f.status is null or f.status not in ('cancelled', 'returned')  -- purchases only
+), daily as (
+    select customer_id, order_date, sum(amount::decimal(38, 12)) as day_amount,
+           count(*) as day_orders,
            min(order_date) over (partition by customer_id) as first_day
-    from warehouse.fct_orders
-    where status is null or status not in ('cancelled', 'returned')  -- purchases only
+    from priced where amount is not null
     group by customer_id, order_date
 ), as_of as (select max(partition_date) as d from warehouse.fct_orders)
 select customer_id,
@@ -60,7 +74,7 @@ select customer_id,
        min(order_date) as first_order_date, max(order_date) as last_order_date,
        any_value(as_of.d) as as_of_date
 from daily, as_of group by customer_id order by customer_id
-"""
+"""  # noqa: S608 (two constants of this module, never data)
 
 
 def read_landing(root: Path) -> pd.DataFrame:
@@ -82,6 +96,23 @@ def read_landing(root: Path) -> pd.DataFrame:
         frame["partition_date"] = dt.date.fromisoformat(path.parent.name.removeprefix("date="))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def load_rates(conn: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Every rates file under ``fx_rates/`` into the session table ``rates`` (rate_date,
+    currency, rate), read by DuckDB itself; an empty table when there is none."""
+    files = sorted(str(p) for p in root.glob("fx_rates/*.csv"))
+    source = (
+        "read_csv($files, header = true, all_varchar = true)"
+        if files
+        else "(select null as rate_date, null as currency, null as rate where false)"
+    )
+    conn.execute(
+        "create or replace temporary table rates as select distinct"  # noqa: S608 (constants)
+        " cast(rate_date as date) as rate_date, upper(trim(currency)) as currency,"
+        f" cast(rate as double) as rate from {source}",
+        {"files": files} if files else {},
+    )
 
 
 def hash_emails(emails: pd.Series) -> pd.Series:
@@ -150,11 +181,13 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     return facts.reset_index(drop=True)
 
 
-def publish(facts: pd.DataFrame, database: str) -> dict[str, int]:
-    """Write fct_orders from the frame and dim_customers in SQL; return row counts."""
+def publish(facts: pd.DataFrame, landing: Path, database: str) -> dict[str, int]:
+    """Write fct_orders from the frame and dim_customers in SQL (in the reporting currency,
+    with the landed rates); return row counts."""
     with duckdb.connect(database) as conn:
         conn.execute("create schema if not exists warehouse")
         conn.execute("create or replace table warehouse.fct_orders as select * from facts")
+        load_rates(conn, landing)
         conn.execute(DIM_CUSTOMERS_SQL)
         return {
             table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
@@ -173,7 +206,7 @@ def main() -> None:
         read = time.perf_counter()
         facts = clean(raw)
         cleaned = time.perf_counter()
-        rows = publish(facts, args.duckdb)
+        rows = publish(facts, args.landing, args.duckdb)
         done = time.perf_counter()
     emit(
         {

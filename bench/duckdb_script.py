@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.baseline import DIM_CUSTOMERS_SQL, EMAIL_KEY, MAX_LENGTH, STATUSES
+from bench.baseline import DIM_CUSTOMERS_SQL, EMAIL_KEY, MAX_LENGTH, STATUSES, load_rates
 from bench.harness import Timer, emit
 from orders_core.cleaning import hmac_pads
 
@@ -89,6 +89,7 @@ def main() -> None:
     with Timer() as timer, duckdb.connect(args.duckdb) as conn:
         conn.execute("create schema if not exists warehouse")
         conn.execute(FCT_ORDERS_SQL, {"files": files, "inner": inner, "outer": outer})
+        load_rates(conn, args.landing)
         conn.execute(DIM_CUSTOMERS_SQL)
         rows = {
             table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
