@@ -88,7 +88,7 @@ def _launch_range_backfill(page: Page, url: str, days: tuple[dt.date, ...], shot
 
     page.get_by_role("button", name="Materialize all…").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_text("Launch runs to materialize 7 assets")).to_be_visible()
+    expect(dialog.get_by_text("Launch runs to materialize 8 assets")).to_be_visible()
     # The dialog opens on the last 90 days; the fixture's days are older.
     dialog.get_by_text("Show all partitions").click()
     dialog.get_by_role("button", name="Custom").click()
