@@ -1,9 +1,10 @@
 """Crash consistency: SIGKILL the run at deterministic points, re-run, compare checksums.
 
-Each case starts a real run in a subprocess (tests/crash_driver.py) that kills itself with
-SIGKILL at one hook around the warehouse session: before a write, inside the DuckDB
-transaction between delete and insert, after the insert but before the commit, after the
-commit but before Dagster records it, and between two partitions of a range. Then:
+Each case starts a real run in a child process (tests/support/crash_driver.py, forked from a
+server that imported it once) that kills itself with SIGKILL at one hook around the
+warehouse session: before a write, inside the DuckDB transaction between delete and
+insert, after the insert but before the commit, after the commit but before Dagster
+records it, and between two partitions of a range. Then:
 
 - right after the crash, every partition of every table is either absent or exactly what an
   uninterrupted run writes (no torn, partial or duplicated partition, WAL replayed);
@@ -20,15 +21,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from resources.settings import REPO_ROOT
-from tests.support.crash_driver import PHASES, run_pipeline
+from tests.support.crash_driver import PHASES, run_in_child, run_pipeline
 from tests.support.fixture_data import DAY1, build_landing, day_dir, order, write_csv
 from tests.support.pipeline_helpers import TABLES, table_checksums
 
@@ -56,24 +54,18 @@ NEW_CUSTOMER = "zoe"
 
 
 def crash(workdir: Path, landing: Path, point: str, assets: str = SUBSET) -> str:
-    """Run the pipeline in a subprocess that SIGKILLs itself at ``point``; its stdout."""
-    process = subprocess.run(
+    """Run the pipeline in a child process that SIGKILLs itself at ``point``; its output."""
+    code, output = run_in_child(
         [
-            sys.executable,
-            "-m",
-            "tests.support.crash_driver",
             *("--landing", str(landing), "--duckdb", str(workdir / "orders.duckdb")),
             *("--instance", str(workdir / "instance"), "--start", START, "--end", END),
             *("--assets", assets, "--kill-at", point),
         ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        workdir / "crash-driver.log",
     )
-    assert process.returncode == -signal.SIGKILL, process.stderr[-3000:]
-    assert f"KILL-POINT {point}" in process.stdout
-    return process.stdout
+    assert code == -signal.SIGKILL, output[-3000:]
+    assert f"KILL-POINT {point}" in output
+    return output
 
 
 def slices(duckdb_path: Path, tables) -> dict[tuple[str, str | None], str]:

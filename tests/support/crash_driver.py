@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
 import re
 import signal
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
@@ -147,6 +149,37 @@ def main(argv: list[str] | None = None) -> int:
     ok = run_pipeline(args.landing, args.duckdb, args.instance, args.start, args.end, args.assets)
     print("RUN-SUCCEEDED" if ok else "RUN-FAILED", flush=True)
     return 0 if ok else 1
+
+
+_FORKS = multiprocessing.get_context("forkserver")
+# The fork server imports Dagster and the definitions once (about 1.5 s); every child it
+# forks starts from there, a fresh process of its own, with no thread, connection or
+# instance of the parent's (pytest's process has them all).
+_FORKS.set_forkserver_preload([__name__])
+
+
+def _child(argv: list[str], output: str) -> None:
+    """The child's body: ``main(argv)`` with its stdout and stderr in the file ``output``."""
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.exit(main(argv))
+
+
+def run_in_child(argv: list[str], output: Path, timeout: float = 600) -> tuple[int, str]:
+    """Run :func:`main` in a child process forked from the fork server, like
+    ``python -m tests.support.crash_driver ARGV`` but without importing it again: the
+    child's exit code (``-SIGKILL`` at a kill point) and what it printed."""
+    child = _FORKS.Process(target=_child, args=(argv, str(output)))
+    child.start()
+    child.join(timeout)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        raise TimeoutError(f"crash driver still running after {timeout} s: {argv}")
+    return child.exitcode, output.read_text(errors="replace")
 
 
 if __name__ == "__main__":
