@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from resources.settings import PlatformSettings
 from tests.support.fixture_data import build_landing
+from tests.support.memory_tmp import memory_temp_root, use_temp_root
 from tests.support.postgres import (
     PostgresServer,
     PostgresUnavailable,
@@ -21,6 +23,40 @@ from tests.support.postgres import (
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+MEMORY_TMP = pytest.StashKey[Path]()
+FAILED = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary files on tmpfs when the user set no TMPDIR (tests/support/memory_tmp.py).
+    xdist's workers start later and inherit TMPDIR, as their basetemp is the controller's."""
+    if hasattr(config, "workerinput"):
+        return
+    root = memory_temp_root(os.environ)
+    if root is not None:
+        use_temp_root(root)
+        config.stash[MEMORY_TMP] = root
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[FAILED] = exitstatus != 0
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    root = config.stash.get(MEMORY_TMP, None)
+    if root is not None and exitstatus != 0:
+        terminalreporter.write_line(
+            f"temporary files kept for the failures, in memory: {root} (remove when done)"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's tmpfs directory goes when the session passed (it holds memory)."""
+    root = config.stash.get(MEMORY_TMP, None)
+    if root is not None and not config.stash.get(FAILED, True):
+        shutil.rmtree(root, ignore_errors=True)
+
 
 RANGE_TAGS = {
     "dagster/asset_partition_range_start": "2025-01-01",
