@@ -13,6 +13,7 @@ file where a run of one day loads them directly (one named in Latin-1).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -35,23 +36,80 @@ from tests.support.pipeline_helpers import run_range, table_checksums
 pytestmark = pytest.mark.slow
 
 
-def warehouse_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
+FIGURES = (
+    "dagster/row_count",
+    "orders/currencies",
+    "orders/distinct_customers",
+)
+# fct_orders' per-currency day figures (orders/revenue/EUR, orders/net_revenue/USD, ...).
+CURRENCY_FIGURES = ("orders/revenue/", "orders/net_revenue/")
+
+
+@dataclass(frozen=True)
+class OrderRuns:
+    """The order assets run over some batches: the tables' checksums, the figures of each
+    fct_orders partition's latest materialization, and the warehouse file (read only)."""
+
+    checksums: dict
+    figures: dict
+    warehouse: str
+
+
+def order_runs(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> OrderRuns:
     settings = settings_for(landing, tmp)
+    key = dg.AssetKey(["warehouse", "fct_orders"])
     with dg.instance_for_test() as instance:
         for first, last in batches:
             run(settings, instance, DAYS[first], DAYS[last])
-    return table_checksums(settings.duckdb_path, ORDER_TABLES)
+        figures = {}
+        for day in DAYS:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+            ).records
+            if records:
+                metadata = records[0].asset_materialization.metadata
+                figures[day] = {
+                    name: value.value
+                    for name, value in metadata.items()
+                    if name in FIGURES or name.startswith(CURRENCY_FIGURES)
+                }
+    return OrderRuns(
+        table_checksums(settings.duckdb_path, ORDER_TABLES), figures, settings.duckdb_path
+    )
 
 
-def test_range_day_by_day_and_random_batchings_publish_identical_tables(tmp_path):
-    landing = tmp_path / "landing"
+def warehouse_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
+    return order_runs(tmp, landing, batches).checksums
+
+
+# The range run and the backwards day-by-day runs of the hostile landing zone, which
+# three tests compare or read, are run once for the module: nothing writes to them.
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("hostile") / "landing"
     hostile_landing(landing)
-    whole = warehouse_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
-    backwards = warehouse_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
-    assert whole == backwards
+    return landing
+
+
+@pytest.fixture(scope="module")
+def range_run(tmp_path_factory, hostile) -> OrderRuns:
+    return order_runs(tmp_path_factory.mktemp("range"), hostile, [(0, len(DAYS) - 1)])
+
+
+@pytest.fixture(scope="module")
+def backwards_run(tmp_path_factory, hostile) -> OrderRuns:
+    batches = [(i, i) for i in reversed(range(len(DAYS)))]
+    return order_runs(tmp_path_factory.mktemp("back"), hostile, batches)
+
+
+def test_range_day_by_day_and_random_batchings_publish_identical_tables(
+    tmp_path, hostile, range_run, backwards_run
+):
+    whole = range_run.checksums
+    assert backwards_run.checksums == whole
     for seed in (1, 2):
         batches = random_batches(seed, again=True)
-        assert warehouse_after(tmp_path / f"rand{seed}", landing, batches) == whole, batches
+        assert warehouse_after(tmp_path / f"rand{seed}", hostile, batches) == whole, batches
 
 
 def every_table_after(
@@ -142,14 +200,9 @@ def test_a_lone_cr_inside_a_csv_line_is_one_quarantined_record_whatever_the_batc
     assert "\r" in quarantined[0][2] and quarantined[0][2].count("b,c1") == 2  # kept whole
 
 
-def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
-    landing = tmp_path / "landing"
-    hostile_landing(landing)
-    settings = settings_for(landing, tmp_path)
-    with dg.instance_for_test() as instance:
-        for i in reversed(range(len(DAYS))):
-            run(settings, instance, DAYS[i], DAYS[i])
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+def test_the_newest_version_of_an_order_wins_across_days(backwards_run):
+    # every day run alone, the last first
+    with duckdb.connect(backwards_run.warehouse, read_only=True) as conn:
         facts = dict(
             conn.execute(
                 "select order_id, amount from warehouse.fct_orders where order_id in"
@@ -173,45 +226,15 @@ def test_the_newest_version_of_an_order_wins_across_days(tmp_path):
     assert hours == [1, 6, 8]  # offset-free values read as UTC, never another row's offset
 
 
-FIGURES = (
-    "dagster/row_count",
-    "orders/currencies",
-    "orders/distinct_customers",
-)
-
-
-def fct_figures_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
-    """The figures of each fct_orders partition's latest materialization."""
-    settings = settings_for(landing, tmp)
-    key = dg.AssetKey(["warehouse", "fct_orders"])
-    with dg.instance_for_test() as instance:
-        for first, last in batches:
-            run(settings, instance, DAYS[first], DAYS[last])
-        latest = {}
-        for day in DAYS:
-            records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
-            ).records
-            if records:
-                metadata = records[0].asset_materialization.metadata
-                latest[day] = {
-                    name: value.value
-                    for name, value in metadata.items()
-                    if name in FIGURES
-                    or name.startswith(("orders/revenue/", "orders/net_revenue/"))
-                }
-    return latest
-
-
-def test_a_days_fct_figures_are_those_of_its_rows_whatever_the_batching(tmp_path):
+def test_a_days_fct_figures_are_those_of_its_rows_whatever_the_batching(
+    tmp_path, hostile, range_run, backwards_run
+):
     # "twice" lands on days 1, 3 and 6 and its day-3 version wins: run day by day, day 1's
     # figures were those of day 1's own run (its fact then still in day 1), as were day
     # 3's after day 6's run took "twice" there and gave it back.
-    landing = tmp_path / "landing"
-    hostile_landing(landing)
-    whole = fct_figures_after(tmp_path / "range", landing, [(0, len(DAYS) - 1)])
-    forward = fct_figures_after(tmp_path / "fwd", landing, [(i, i) for i in range(6)])
-    backwards = fct_figures_after(tmp_path / "back", landing, [(i, i) for i in reversed(range(6))])
+    whole = range_run.figures
+    forward = order_runs(tmp_path / "fwd", hostile, [(i, i) for i in range(6)]).figures
+    backwards = backwards_run.figures
     assert (
         whole[DAYS[0]]["dagster/row_count"] == 5
     )  # older-later, naive, offset, dup, rejected-later
