@@ -29,7 +29,11 @@ def memory_temp_root(environ: Mapping[str, str], shm: Path = SHM) -> Path | None
         return None
     if shutil.disk_usage(shm).free < MIN_FREE_BYTES:
         return None
-    return Path(tempfile.mkdtemp(prefix="orders-tests-", dir=shm))
+    root = Path(tempfile.mkdtemp(prefix="orders-tests-", dir=shm))
+    # /tmp's mode, not mkdtemp's 0700: the PostgreSQL tests run the server as the
+    # ``postgres`` user, in a directory of its own under the temporary root.
+    root.chmod(0o1777)
+    return root
 
 
 def use_temp_root(root: Path) -> None:
