@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
+from orders_core.landing_formats import display_name
+from orders_core.pii import redact_emails
+
 FX_RATES_VALID = "fx_rates_valid"
 FX_RATES_AVAILABLE = "fx_rates_available"
 # How many rows or days a check's description names; its metadata counts them all.
@@ -51,7 +54,12 @@ def fx_rates_check_result(
     """``reasons``: rows per reason code; ``listed``: the first rows with a reason, as
     (reason_code, file shown, line, detail)."""
     bad = sum(reasons.values())
-    lines = [f"{reason} {file}:{line}: {detail}" for reason, file, line, detail in listed]
+    # A detail may quote landed text (a header cell, a value): shown escaped and masked,
+    # as every landed name is, so it cannot forge a log line or leak an address.
+    lines = [
+        f"{reason} {file}:{line}: {redact_emails(display_name(str(detail)))}"
+        for reason, file, line, detail in listed
+    ]
     more = f" (and {bad - len(listed)} more)" if bad > len(listed) else ""
     return dg.AssetCheckResult(
         asset_key=asset_key,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
 
+from asset_checks.fx import fx_rates_check_result
 from orders_core.contract import CONTRACT_PATH, load_contract, parse_contract
 from orders_core.fx_files import RateRow, rate_rows
 from orders_core.sql.dialect import render
@@ -103,3 +105,14 @@ def test_each_day_takes_its_own_rate_else_the_latest_at_most_four_days_older():
         ("EUR", "2025-01-09", 1.03, "2025-01-06"),
         ("EUR", "2025-01-10", 1.03, "2025-01-06"),
     ]
+
+
+def test_a_landed_detail_is_shown_escaped_and_masked_in_the_check():
+    detail = "the header lacks rate (it is rate_date, ann@example.org, \x1b[2Jx\nforged)"
+    result = fx_rates_check_result(
+        dg.AssetKey("fx_rates"), {"malformed_record": 1}, [("malformed_record", "f.csv", 1, detail)]
+    )
+    assert not result.passed
+    assert "ann@example.org" not in result.description
+    assert "\x1b" not in result.description and "\n" not in result.description
+    assert "\\u001b[2Jx\\nforged" in result.description
