@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from orders_core.clv import GAMMA_GAMMA_SAMPLE
 from orders_core.contract import load_contract
+from orders_core.sql.dialect import sql_literal
 from orders_core.sql.facts import current_orders_sql, kept_versions
 from orders_core.sql.fx import day_rates_sql
 from orders_core.sql.money import MONEY_SUM_TYPE, money_sum
@@ -38,13 +39,13 @@ def priced_purchases(withheld: int = 0) -> str:
     ``fx.max_rate_age_days`` old (``orders_core.sql.fx.day_rates_sql``); NULL when there
     is no such rate. Converted per order, each product exact to the last bit of a double
     and summed as exact decimals (``orders_core.sql.money``)."""
-    reporting = load_contract().fx.reporting_currency.replace("'", "''")
+    reporting = sql_literal(load_contract().fx.reporting_currency)
     return f"""
 select
     current_orders.customer_id,
     current_orders.order_date,
     current_orders.currency,
-    case when current_orders.currency = '{reporting}' then current_orders.amount
+    case when current_orders.currency = {reporting} then current_orders.amount
         else current_orders.amount * rates.rate end as reporting_amount
 from ({current_orders(withheld)}) as current_orders
 left join ({day_rates_sql()}) as rates

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 from orders_core.contract import ColumnSpec, Contract
 from orders_core.pii import SQL_HOLDS_EMAIL
-from orders_core.sql.dialect import DUCKDB, render
+from orders_core.sql.dialect import DUCKDB, render, sql_literal
 from orders_core.sql.money import money_sum
 from orders_core.sql.quality import amount_line_error
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
@@ -83,10 +83,6 @@ PADS_TABLE = "orders_hmac_pads"
 CLASSIFIED_TABLE = "orders_classified"
 # What identifies a raw row (a record starts on one line of one file, which lands on one day).
 CLASSIFIED_KEY = ("partition_date", "source_file", "source_line")
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # Case is folded only in text of ASCII letters. The engines fold other text differently:
@@ -122,14 +118,16 @@ def rules(contract: Contract) -> list[Rule]:
     found: list[Rule] = []
     columns = contract.columns
     for name in contract.required:
-        found.append(Rule(f"missing_{name}", f"t_{name} IS NULL", _lit("required value is empty")))
+        found.append(
+            Rule(f"missing_{name}", f"t_{name} IS NULL", sql_literal("required value is empty"))
+        )
     for spec in columns:
         if spec.max_length is not None:
             found.append(
                 Rule(
                     f"{spec.name}_too_long",
                     f"length(t_{spec.name}) > {spec.max_length}",
-                    _lit(f"longer than {spec.max_length}"),
+                    sql_literal(f"longer than {spec.max_length}"),
                 )
             )
     for spec in columns:
@@ -169,12 +167,12 @@ def rules(contract: Contract) -> list[Rule]:
             found.append(
                 Rule(
                     f"invalid_{name}",
-                    f"t_{name} IS NOT NULL AND NOT ORDERS_MATCH(t_{name}, {_lit(spec.pattern)})",
+                    f"t_{name} IS NOT NULL AND NOT ORDERS_MATCH(t_{name}, {sql_literal(spec.pattern)})",
                     f"t_{name}",
                 )
             )
         if spec.allowed is not None:
-            allowed = ", ".join(_lit(value) for value in spec.allowed)
+            allowed = ", ".join(sql_literal(value) for value in spec.allowed)
             found.append(
                 Rule(
                     f"invalid_{name}",
@@ -187,11 +185,11 @@ def rules(contract: Contract) -> list[Rule]:
             Rule(
                 f"nul_in_{spec.name}",
                 f"contains(t_{spec.name}, chr(0))",
-                _lit("holds a NUL character (U+0000): never published in a text column"),
+                sql_literal("holds a NUL character (U+0000): never published in a text column"),
             )
         )
     if contract.formula_prefixes:
-        prefixes = ", ".join(_lit(c) for c in contract.formula_prefixes)
+        prefixes = ", ".join(sql_literal(c) for c in contract.formula_prefixes)
         for spec in contract.free_text:
             found.append(
                 Rule(
@@ -205,8 +203,8 @@ def rules(contract: Contract) -> list[Rule]:
             found.append(
                 Rule(
                     f"email_in_{spec.name}",
-                    f"ORDERS_SEARCH(t_{spec.name}, {_lit(SQL_HOLDS_EMAIL)})",
-                    _lit("holds an e-mail address (PII is published only as a keyed hash)"),
+                    f"ORDERS_SEARCH(t_{spec.name}, {sql_literal(SQL_HOLDS_EMAIL)})",
+                    sql_literal("holds an e-mail address (PII is published only as a keyed hash)"),
                 )
             )
     found.append(
@@ -243,15 +241,15 @@ def _typed(spec: ColumnSpec) -> list[str]:
     if spec.type == "timestamp":
         upper = f"upper({text})"
         return [
-            f"CASE WHEN ORDERS_MATCH({upper}, {_lit(TIMESTAMP)}) THEN ORDERS_TO_UTC({upper}) END"
+            f"CASE WHEN ORDERS_MATCH({upper}, {sql_literal(TIMESTAMP)}) THEN ORDERS_TO_UTC({upper}) END"
             f" AS u_{name}",
-            f"coalesce({text} IS NOT NULL AND NOT ORDERS_MATCH({upper}, {_lit(TIMESTAMP_WITH_OFFSET)}),"
+            f"coalesce({text} IS NOT NULL AND NOT ORDERS_MATCH({upper}, {sql_literal(TIMESTAMP_WITH_OFFSET)}),"
             f" false) AS n_{name}",
         ]
     if spec.type in ("decimal", "integer"):
         pattern = DECIMAL if spec.type == "decimal" else INTEGER
         return [
-            f"CASE WHEN ORDERS_MATCH({text}, {_lit(pattern)}) THEN ORDERS_TO_DOUBLE({text}) END"
+            f"CASE WHEN ORDERS_MATCH({text}, {sql_literal(pattern)}) THEN ORDERS_TO_DOUBLE({text}) END"
             f" AS d_{name}"
         ]
     return []
@@ -273,7 +271,7 @@ def _in_range(spec: ColumnSpec) -> str:
         return f"CASE WHEN ORDERS_IN_YEARS_1_TO_9999(u_{name}) THEN u_{name} END AS v_{name}"
     return (
         f"CASE WHEN ORDERS_IS_FINITE(d_{name}) AND NOT (d_{name} = 0"
-        f" AND ORDERS_MATCH(t_{name}, {_lit(NONZERO_MANTISSA)})) THEN d_{name} + 0.0 END AS v_{name}"
+        f" AND ORDERS_MATCH(t_{name}, {sql_literal(NONZERO_MANTISSA)})) THEN d_{name} + 0.0 END AS v_{name}"
     )
 
 
@@ -297,9 +295,9 @@ def _conforms(spec: ColumnSpec) -> str:
     name = spec.name
     parts = [f"t_{name} IS NOT NULL", f"NOT m_{name}"]
     if spec.pattern is not None:
-        parts.append(f"ORDERS_MATCH(t_{name}, {_lit(spec.pattern)})")
+        parts.append(f"ORDERS_MATCH(t_{name}, {sql_literal(spec.pattern)})")
     if spec.allowed is not None:
-        parts.append(f"t_{name} IN ({', '.join(_lit(v) for v in spec.allowed)})")
+        parts.append(f"t_{name} IN ({', '.join(sql_literal(v) for v in spec.allowed)})")
     return f"coalesce({' AND '.join(parts)}, false) AS ok_{name}"
 
 
@@ -360,12 +358,12 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     found = rules(contract)
     record_ok = "parse_error IS NULL"
     whens = " ".join(
-        f"WHEN coalesce({record_ok} AND ({rule.broken}), false) THEN {_lit(rule.code)}"
+        f"WHEN coalesce({record_ok} AND ({rule.broken}), false) THEN {sql_literal(rule.code)}"
         for rule in found
     )
     parts = ", ".join(
         f"CASE WHEN coalesce({record_ok} AND ({rule.broken}), false)"
-        f" THEN {_lit(rule.code + ': ')} || coalesce({rule.detail}, 'null') END"
+        f" THEN {sql_literal(rule.code + ': ')} || coalesce({rule.detail}, 'null') END"
         for rule in found
     )
     naive = " OR ".join(f"n_{s.name}" for s in contract.columns if s.type == "timestamp")
@@ -425,7 +423,7 @@ UPDATE {CLASSIFIED_TABLE} AS target
 SET
   reason_code = CASE WHEN settled.superseded THEN 'newer_version_rejected'
     ELSE target.reason_code END,
-  reason_detail = CASE WHEN settled.superseded THEN {_lit(SUPERSEDED_DETAIL)}
+  reason_detail = CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
     ELSE target.reason_detail END,
   is_current = CASE WHEN target.reason_code IS NULL AND NOT settled.superseded
     THEN settled.version_rank = 1 END
@@ -548,7 +546,7 @@ HMAC_PROBE = "hmac-probe+\u00fcn\u00efc\u00f8de@example.com"
 
 def hmac_probe_select() -> str:
     """The engine's HMAC of :data:`HMAC_PROBE` under the session's pads, as hex."""
-    return f"SELECT ORDERS_HMAC_HEX({_lit(HMAC_PROBE)}, pad_in, pad_out) FROM {PADS_TABLE}"
+    return f"SELECT ORDERS_HMAC_HEX({sql_literal(HMAC_PROBE)}, pad_in, pad_out) FROM {PADS_TABLE}"
 
 
 def parseable_amount() -> str:
@@ -556,7 +554,7 @@ def parseable_amount() -> str:
     (whatever else is wrong with the row), else NULL."""
     text = "ORDERS_TRIM(amount)"
     return (
-        f"CASE WHEN ORDERS_MATCH({text}, {_lit(DECIMAL)}) AND ORDERS_IS_FINITE("
+        f"CASE WHEN ORDERS_MATCH({text}, {sql_literal(DECIMAL)}) AND ORDERS_IS_FINITE("
         f"ORDERS_TO_DOUBLE({text})) THEN ORDERS_TO_DOUBLE({text}) END"
     )
 

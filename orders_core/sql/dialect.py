@@ -181,7 +181,8 @@ def _verbatim(node):
     return node
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (quotes doubled), the same on both engines."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -197,7 +198,7 @@ def _expand(node, dialect: str):
     prefixed = " || ".join(f"COALESCE({args[0]} || {arg}, '')" for arg in args[1:])
     text = template.format(
         *args,
-        ws=_literal(WHITESPACE),
+        ws=sql_literal(WHITESPACE),
         rest=", ".join(args[1:]),
         rows=", ".join(f"({arg})" for arg in args[1:]),
         prefixed=prefixed or "''",

@@ -25,7 +25,7 @@ the SQL snapshots show the rule in force.
 from __future__ import annotations
 
 from orders_core.contract import Contract, load_contract
-from orders_core.sql.dialect import DUCKDB, render
+from orders_core.sql.dialect import DUCKDB, render, sql_literal
 from orders_core.sql.tables import FX_RATE_TYPES, column_list, quoted
 from orders_core.tables import FX_RATES
 
@@ -55,10 +55,6 @@ _RATE_PATTERN = "[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?"
 _DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _contract(contract: Contract | None) -> Contract:
     return load_contract() if contract is None else contract
 
@@ -73,8 +69,8 @@ def rates_statements(contract: Contract | None = None) -> list[str]:
     """Delete every fx_rates row; insert every row of the session table, typed and judged.
     In one transaction: a failed run leaves the previous rates."""
     contract = _contract(contract)
-    reporting = _lit(contract.fx.reporting_currency)
-    codes = ", ".join(_lit(code) for code in contract.column("currency").allowed or ())
+    reporting = sql_literal(contract.fx.reporting_currency)
+    codes = ", ".join(sql_literal(code) for code in contract.column("currency").allowed or ())
     first_reason = (
         "CASE WHEN parse_error IS NOT NULL THEN 'malformed_record'"
         " WHEN rate_date IS NULL THEN 'invalid_rate_date'"
@@ -87,10 +83,10 @@ def rates_statements(contract: Contract | None = None) -> list[str]:
     typed = (
         "SELECT landed_rate_date, landed_currency, landed_rate, source_file, source_line,"
         " parse_error,"
-        f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate_date), {_lit(_DATE_PATTERN)})"
+        f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate_date), {sql_literal(_DATE_PATTERN)})"
         " THEN TRY_CAST(ORDERS_TRIM(landed_rate_date) AS DATE) END AS rate_date,"
         " upper(ORDERS_TRIM(landed_currency)) AS currency,"
-        f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate), {_lit(_RATE_PATTERN)})"
+        f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate), {sql_literal(_RATE_PATTERN)})"
         " THEN ORDERS_TO_DOUBLE(ORDERS_TRIM(landed_rate)) END AS rate"
         f" FROM {LOAD_TABLE}"
     )
@@ -163,7 +159,7 @@ def day_rates_sql(contract: Contract | None = None) -> str:
     usable = (
         f"SELECT currency, rate_date, min(rate) AS rate FROM {quoted(FX_RATES)}"
         " WHERE reason_code IS NULL"
-        f" AND currency <> {_lit(contract.fx.reporting_currency)}"
+        f" AND currency <> {sql_literal(contract.fx.reporting_currency)}"
         " GROUP BY currency, rate_date"
     )
     served = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orders_core.contract import load_contract
+from orders_core.sql.dialect import sql_literal
 
 
 def _statuses(not_purchase: Sequence[str] | None) -> Sequence[str]:
@@ -19,7 +20,7 @@ def _statuses(not_purchase: Sequence[str] | None) -> Sequence[str]:
 
 
 def _listed(statuses: Sequence[str]) -> str:
-    return ", ".join("'" + status.replace("'", "''") + "'" for status in statuses)
+    return ", ".join(sql_literal(status) for status in statuses)
 
 
 def purchase_condition(not_purchase: Sequence[str] | None = None, column: str = "status") -> str:

@@ -28,7 +28,7 @@ from orders_core.expectations import (
     ORDER_TS_OFFSET,
     Expectation,
 )
-from orders_core.sql.dialect import render
+from orders_core.sql.dialect import render, sql_literal
 from orders_core.tables import Table
 
 SAMPLE_VALUES = 5
@@ -82,7 +82,7 @@ def _literal(value: Any) -> str:
         raise ValueError(f"no SQL literal for {value!r}")
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_literal(str(value))
 
 
 def _between(column: str, kwargs: dict) -> str:
