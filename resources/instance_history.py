@@ -49,6 +49,9 @@ LEFT_OUT_DAYS = "left_out_days"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"
+# Metadata of an fx_rates materialization: the digest of the listing of fx_rates/ it read
+# (resources.landing.listing_fingerprint), which fx_rates_sensor compares with the folder's.
+RATES_FINGERPRINT = "fx/landing_fingerprint"
 # The verdict of a day whose history window is not loaded yet (failed, not held).
 DEFERRED = "deferred"
 SUCCEEDED = AssetCheckExecutionRecordStatus.SUCCEEDED

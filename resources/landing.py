@@ -201,6 +201,16 @@ def fingerprint(files: list[LandingFileInfo]) -> str:
     return digest.hexdigest()[:16]
 
 
+def listing_fingerprint(listing: DayListing) -> str:
+    """A short digest of a whole listing (``fx_rates/``): its files as :func:`fingerprint`
+    digests them, and its refused entries (a link, a folder) by name and reason, which are
+    read as rows saying why: removing or fixing one changes what a run loads."""
+    digest = hashlib.sha256(fingerprint(listing.files).encode())
+    for entry in sorted(listing.refused, key=lambda e: (e.name, e.reason)):
+        digest.update(f"\n{entry.name}\0{entry.reason}".encode())
+    return digest.hexdigest()[:16]
+
+
 class LandingZone(dg.ConfigurableResource):
     """Lists and reads one day's landing files."""
 

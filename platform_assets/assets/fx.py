@@ -34,7 +34,8 @@ from platform_assets.assets.common import (
     permanent_failure,
 )
 from platform_assets.schema_metadata import table_metadata
-from resources.landing import RATES_DATASET, LandingZone
+from resources.instance_history import RATES_FINGERPRINT
+from resources.landing import RATES_DATASET, DayListing, LandingZone, listing_fingerprint
 from resources.telemetry import TelemetryResource, sql_write_span
 from resources.telemetry_spans import ROWS_WRITTEN
 from resources.warehouse import Warehouse
@@ -68,10 +69,9 @@ LOAD_SCHEMA = pa.schema(
 )
 
 
-def landed_rates(landing: LandingZone) -> pa.Table:
-    """Every record of every rates file, as text, with its file and line; a refused entry
-    (a link, a folder) as one row saying why."""
-    listing = landing.scan_rates()
+def landed_rates(landing: LandingZone, listing: DayListing) -> pa.Table:
+    """Every record of every rates file of ``listing`` (``landing.scan_rates()``), as text,
+    with its file and line; a refused entry (a link, a folder) as one row saying why."""
     columns: dict[str, list] = {name: [] for name in LOAD_SCHEMA.names}
 
     def add(rate_date, currency, rate, source, line, error) -> None:
@@ -129,7 +129,10 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
         if missing := landing.missing_root():  # never replace the rates with none
             raise permanent_failure(missing)
         with telemetry.asset_span(context) as span:
-            landed = landed_rates(landing)
+            # The one listing the step reads, and whose digest it records: fx_rates_sensor
+            # compares it with the folder's (a second listing could differ).
+            listing = landing.scan_rates()
+            landed = landed_rates(landing, listing)
             delete, insert = rates_statements(contract)
             with warehouse.session() as session:
                 ensure_step_tables(session.execute, contract, tables.FX_RATES)
@@ -160,6 +163,8 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
                 "fx/first_rate_date": str(first) if first is not None else "none",
                 "fx/last_rate_date": str(last) if last is not None else "none",
                 "fx/reporting_currency": contract.fx.reporting_currency,
+                "fx/files": len(listing.files),
+                RATES_FINGERPRINT: listing_fingerprint(listing),
             },
             check_results=[check_result(context.asset_key, reasons, shown)],
         )
