@@ -98,8 +98,9 @@ def fx_available_check_result(
             "every purchase has a rate to the reporting currency"
             if not missing
             else f"{orders} purchase(s) without a usable FX rate, left out of the metrics"
-            f" until their rate lands: {'; '.join(parts)}. Land the rates under fx_rates/"
-            " (docs/backfill-runbook.md, 'An order without an FX rate') and run customer_metrics."
+            f" until their rate lands: {'; '.join(parts)}. Land the rates under fx_rates/:"
+            " fx_rates_sensor then runs fx_rates with customer_metrics (docs/backfill-runbook.md,"
+            " 'An order without an FX rate')."
         ),
         metadata={
             "orders_without_rate": orders,

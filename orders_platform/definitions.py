@@ -45,6 +45,7 @@ from resources.settings import PlatformSettings
 from resources.warehouse import MIB
 from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
 from sensors.batching import JobAssets
+from sensors.fx_rates import build_fx_rates_sensor
 from sensors.landing import build_landing_sensor
 from sensors.orders_anomaly import build_anomaly_sensor
 from sensors.run_failure import (
@@ -205,6 +206,7 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             build_landing_sensor(
                 ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets
             ),
+            build_fx_rates_sensor(ALL_ASSETS_JOB),
         ],
         resources=build_resources(settings),
         executor=run_executor(settings),

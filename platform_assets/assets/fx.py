@@ -117,7 +117,8 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
         (`rate_date,currency,rate`: units of the reporting currency, the contract's
         `fx.reporting_currency`, per unit of `currency` on that day). Not partitioned:
         every run re-reads every file and replaces the table, so a corrected file
-        counts at the next run. customer_metrics converts each purchase at the rate of
+        counts at the next run (fx_rates_sensor starts one when a file lands or
+        changes on its own). customer_metrics converts each purchase at the rate of
         its order date (or the latest earlier one, at most `fx.max_rate_age_days` old).
 
         A row that cannot be used is kept with its `reason_code` and never used:

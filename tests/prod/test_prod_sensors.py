@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+from sensors.fx_rates import SENSOR_NAME as RATES_SENSOR
 from sensors.landing import SENSOR_NAME as LANDING_SENSOR
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from tests.support.prod_landing import DAYS
@@ -44,6 +45,10 @@ def test_the_landing_sensor_on_s3_publishes_into_snowflake_what_a_range_run_does
             requested += [request for _, request in requests]
         else:
             pytest.fail(f"the sensors still request runs: {[r.run_key for r in requested]}")
+
+        # The runs read fx_rates/ on S3 as fx_rates_sensor lists it: nothing to reload.
+        rates = _tick(defs, instance, RATES_SENSOR, None)
+        assert rates.run_requests == [], rates.skip_reason
 
     days = sorted(day for request in requested for day in requested_days(request))
     assert days == [day.isoformat() for day in DAYS], "every landed day loaded once"

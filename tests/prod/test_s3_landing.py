@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import dagster as dg
 import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
@@ -13,7 +14,14 @@ from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile
 from resources import landing_s3
-from resources.landing import NOT_A_DAY, OUTSIDE_DAYS, LandedFileChangedError
+from resources.instance_history import CLEANED_ORDERS, RATES_FINGERPRINT
+from resources.landing import (
+    NOT_A_DAY,
+    NOT_A_FILE,
+    OUTSIDE_DAYS,
+    LandedFileChangedError,
+    listing_fingerprint,
+)
 from resources.landing_s3 import (
     S3LandingZone,
     parse_s3_uri,
@@ -21,6 +29,7 @@ from resources.landing_s3 import (
     s3_file_uri,
     s3_landing_zone,
 )
+from sensors.fx_rates import FX_RATES, evaluate_rates
 from tests.support.prod_landing import DAYS
 from tests.support.prod_services import FaultInjectingProxy
 
@@ -365,3 +374,36 @@ def test_a_file_name_is_percent_encoded_in_its_uri_as_a_local_files_is(
     by_uri = sorted(names, key=lambda name: remote[name].uri)
     assert by_uri == sorted(names, key=lambda name: here[name].uri)
     assert by_uri.index("é.csv") < by_uri.index("z.csv")
+
+
+def test_fx_rates_sensor_follows_the_s3_listing_of_fx_rates(
+    landed_bucket, moto_endpoint, s3_client
+):
+    """The sensor's one listing of fx_rates/ on S3: a rewritten object (a new ETag, the
+    same size) and a key in a "folder" under it (refused, read as a row saying why) each
+    request a run; the listing as fx_rates last read it requests none."""
+    zone = _zone(landed_bucket, moto_endpoint, page_size=2)
+    key = "landing/fx_rates/rates.csv"
+    body = s3_client.get_object(Bucket=landed_bucket, Key=key)["Body"].read()
+
+    def tick():
+        return evaluate_rates(instance, zone, "orders_pipeline")
+
+    def loaded():
+        fingerprint = listing_fingerprint(zone.scan_rates())
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(FX_RATES, metadata={RATES_FINGERPRINT: fingerprint})
+        )
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_ORDERS, partition="x"))
+        (first,) = tick().run_requests
+        loaded()
+        assert tick().run_requests == []
+        s3_client.put_object(Bucket=landed_bucket, Key=key, Body=body.replace(b"1.", b"2."))
+        (rewritten,) = tick().run_requests
+        loaded()
+        s3_client.put_object(Bucket=landed_bucket, Key="landing/fx_rates/2025/a.csv", Body=b"x")
+        assert zone.scan_rates().refused[0].reason == NOT_A_FILE
+        (refused,) = tick().run_requests
+        assert len({first.run_key, rewritten.run_key, refused.run_key}) == 3

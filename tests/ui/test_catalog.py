@@ -99,6 +99,7 @@ def test_sensors_and_automation_the_readme_describes_are_on_by_default(defs):
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     on_by_default = {
         "orders_landing_sensor",
+        "fx_rates_sensor",
         "orders_anomaly_sensor",
         "orders_run_failure_sensor",
         "orders_run_canceled_sensor",
@@ -108,7 +109,7 @@ def test_sensors_and_automation_the_readme_describes_are_on_by_default(defs):
     for name in on_by_default:
         assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
         assert f"`{name}`" in readme or f"**{name}**" in readme, name
-    assert "`make ui` (and a deployment) starts with these five sensors" in readme
+    assert "`make ui` (and a deployment) starts with these six sensors" in readme
 
 
 def test_compare_columns_reports_both_directions_case_insensitively():
