@@ -336,3 +336,16 @@ def test_rates_landed_before_any_order_load_without_the_customer_tables(tmp_path
         assert [e.asset_key for e in result.get_asset_materialization_events()] == [FX_RATES]
         assert _latest(instance, FX_RATES)["fx/usable_rows"] == 2
         assert _tick(defs, instance, SENSOR_NAME).run_requests == []
+
+
+def test_a_materialization_from_before_the_listing_was_recorded_is_reloaded_once(instance, root):
+    orders_cleaned(instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(FX_RATES))
+    result = tick(instance, root)
+    (request,) = result.run_requests
+    assert result.decisions == [
+        "fx_rates/ (1 file(s)): fx_rates' latest materialization recorded no listing: run"
+        " fx_rates, customer_metrics, customer_clv, warehouse/dim_customers"
+    ]
+    loaded(instance, root)
+    assert tick(instance, root).run_requests == []
