@@ -7,6 +7,7 @@ that the cleaning transform and the asset checks read the same rules.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -30,6 +31,9 @@ class ColumnSpec:
     description: str = ""
     min: float | None = None
     max: float | None = None
+    # A number column's bound per currency (code -> bound in that currency's major
+    # units), sorted by code; ``max`` bounds every currency not listed.
+    max_by_currency: tuple[tuple[str, float], ...] = ()
     max_length: int | None = None
     pattern: str | None = None
     allowed: tuple[str, ...] | None = None
@@ -38,6 +42,14 @@ class ColumnSpec:
     # Values of ``allowed`` that make an order no purchase (the status column: cancelled,
     # returned): customer_metrics and the CLV fit count only the other orders.
     not_purchase: tuple[str, ...] = ()
+
+    def max_groups(self) -> tuple[tuple[float, tuple[str, ...]], ...]:
+        """``max_by_currency`` as (bound, its currencies in code order), smallest bound
+        first: what the cleaning's CASE and the suites' expectations are made of."""
+        groups: dict[float, list[str]] = {}
+        for code, bound in self.max_by_currency:
+            groups.setdefault(bound, []).append(code)
+        return tuple((bound, tuple(codes)) for bound, codes in sorted(groups.items()))
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,13 @@ class FxRules:
     reporting_currency: str = "USD"
     max_rate_age_days: int = 4
 
+
+# The largest bound a money column may have: money is summed as exact decimals of
+# amounts up to this (orders_core.sql.money), and the reconciliation counts a larger
+# amount as unparseable.
+MAX_MONEY_BOUND = 1e15
+# The column whose code chooses a number column's bound in ``max_by_currency``.
+CURRENCY_COLUMN = "currency"
 
 # The longest rate age the contract may allow: a month-old rate is no day's rate.
 MAX_RATE_AGE_LIMIT = 31
@@ -197,6 +216,68 @@ def _not_purchase(raw: dict, allowed: list | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
+def _max_by_currency(raw: dict) -> tuple[tuple[str, float], ...]:
+    """A column's ``max_by_currency`` as sorted (code, bound) pairs, each bound a positive
+    finite number of at most :data:`MAX_MONEY_BOUND` and not below the column's ``min``;
+    the codes are checked against the currency column by :func:`_check_currency_bounds`.
+    A bound YAML reads as text (``1e9`` without a dot is a string to YAML 1.1) is refused
+    rather than compared as text."""
+    listed = raw.get("max_by_currency")
+    if listed is None:
+        return ()
+    where = f"column {raw['name']!r}: max_by_currency"
+    if raw["type"] not in ("decimal", "integer"):
+        raise ValueError(f"{where} is a setting of number columns only")
+    if not isinstance(listed, dict):
+        raise ValueError(
+            f"{where} must map ISO 4217 codes to bounds (JPY: 1000000000), not {listed!r}"
+        )
+    if raw.get("max") is None:
+        raise ValueError(f"{where} needs max, the bound of the currencies it does not list")
+    low = raw.get("min")
+    pairs = []
+    for code, bound in listed.items():
+        number = isinstance(bound, int | float) and not isinstance(bound, bool)
+        if not number or not math.isfinite(bound) or bound <= 0:
+            raise ValueError(
+                f"{where}: the bound of {code!r} must be a positive number, not {bound!r}"
+            )
+        if low is not None and bound < low:
+            raise ValueError(f"{where}: the bound of {code!r}, {bound!r}, is below min {low!r}")
+        if bound > MAX_MONEY_BOUND:
+            raise ValueError(
+                f"{where}: the bound of {code!r}, {bound!r}, is above {MAX_MONEY_BOUND:.0e},"
+                " the largest amount money is summed exactly up to"
+            )
+        pairs.append((code, bound))
+    return tuple(sorted(pairs, key=lambda pair: str(pair[0])))
+
+
+def _check_currency_bounds(columns: list[ColumnSpec]) -> None:
+    """Every code of a ``max_by_currency`` is one of the currency column's allowed codes
+    (an upper-case three-letter code when it lists none): a misspelt code (``YEN``,
+    ``jpy``) would bound no order, and the orders of the currency meant would keep the
+    default bound, silently."""
+    currency = next((c for c in columns if c.name == CURRENCY_COLUMN), None)
+    for spec in columns:
+        if not spec.max_by_currency:
+            continue
+        where = f"column {spec.name!r}: max_by_currency"
+        if currency is None:
+            raise ValueError(f"{where} needs a {CURRENCY_COLUMN} column")
+        unknown = [
+            code
+            for code, _ in spec.max_by_currency
+            if not (isinstance(code, str) and re.fullmatch("[A-Z]{3}", code))
+            or (currency.allowed is not None and code not in currency.allowed)
+        ]
+        if unknown:
+            raise ValueError(
+                f"{where} lists {', '.join(map(repr, unknown))}, not among the currency"
+                " column's allowed ISO 4217 codes (upper case, e.g. JPY)"
+            )
+
+
 def _parse_fx(section: object, columns: list[ColumnSpec]) -> FxRules:
     """The ``fx`` section: a reporting currency among the currency column's allowed codes
     (a misspelt one would convert nothing), a whole number of days of rate age."""
@@ -253,6 +334,7 @@ def parse_contract(document: dict) -> Contract:
                 description=raw.get("description", ""),
                 min=raw.get("min"),
                 max=raw.get("max"),
+                max_by_currency=_max_by_currency(raw),
                 max_length=raw.get("max_length"),
                 pattern=raw.get("pattern"),
                 allowed=tuple(allowed) if allowed else None,
@@ -261,6 +343,7 @@ def parse_contract(document: dict) -> Contract:
                 not_purchase=not_purchase,
             )
         )
+    _check_currency_bounds(columns)
     naive = document.get("timestamps", {}).get("naive", "assume_utc")
     if naive not in ("assume_utc", "quarantine"):
         raise ValueError(f"timestamps.naive must be assume_utc or quarantine, not {naive!r}")
@@ -279,8 +362,35 @@ def parse_contract(document: dict) -> Contract:
     )
 
 
+class ContractLoader(yaml.SafeLoader):
+    """YAML's safe loader (anchors and aliases included) refusing a key given twice in one
+    mapping: PyYAML keeps the last value without a word, so a currency listed twice in
+    ``max_by_currency`` (or a column's ``max`` written twice) would silently lose one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} is given twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_contract_document(path: Path = CONTRACT_PATH) -> dict:
+    """The contract file as YAML's safe loader reads it, a key given twice refused."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=ContractLoader)  # noqa: S506 (a SafeLoader)
+
+
 @functools.cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     """Load and cache the orders contract."""
-    with open(path, encoding="utf-8") as handle:
-        return parse_contract(yaml.safe_load(handle))
+    return parse_contract(read_contract_document(path))

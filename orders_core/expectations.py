@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orders_core.contract import Contract
+from orders_core.contract import CURRENCY_COLUMN, ColumnSpec, Contract
 from orders_core.tables import QUALITY_COLUMNS
 
 # |amount - quantity * unit_price| / amount where both line values are set (NULL
@@ -43,13 +43,68 @@ class Expectation:
 
     @property
     def column(self) -> str:
-        """The column(s) it judges, as the check's results table names them."""
+        """The column(s) it judges, as the check's results table names them; with the rows
+        it judges when a row condition picks them (``amount where currency IN (JPY, ...)``)."""
         kwargs = self.kwargs
-        return (
+        column = (
             kwargs.get("column")
             or ", ".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
             or "(table)"
         )
+        condition = kwargs.get("row_condition")
+        return column if condition is None else f"{column} where {shown_condition(condition)}"
+
+
+# A row condition names at most this many values; the rest are counted.
+SHOWN_VALUES = 6
+
+
+def shown_condition(condition: Mapping[str, Any]) -> str:
+    """A row condition (GX's serialized ``ComparisonCondition``) as a short text."""
+    values = [str(v) for v in condition["parameter"]]
+    more = len(values) - SHOWN_VALUES
+    listed = ", ".join(values[:SHOWN_VALUES]) + (f", ... {len(values)} codes" if more > 0 else "")
+    operator = "NOT IN" if condition["operator"] == "NOT_IN" else condition["operator"]
+    return f"{condition['column']['name']} {operator} ({listed})"
+
+
+def currency_condition(codes: Sequence[str], listed: bool = True) -> dict[str, Any]:
+    """GX 1.x's row condition (a ``ComparisonCondition``, serialized as GX stores it) that
+    picks the rows whose currency is (``listed``) or is not one of ``codes``."""
+    return {
+        "type": "comparison",
+        "column": {"name": CURRENCY_COLUMN},
+        "operator": "IN" if listed else "NOT_IN",
+        "parameter": list(codes),
+    }
+
+
+def _between_bounds(spec: ColumnSpec) -> list[Expectation]:
+    """The range of a number column: one expectation, or with ``max_by_currency`` one
+    for the currencies it does not list (``max``) and one per bound value for the
+    currencies sharing it, each picking its rows by a row condition on the currency."""
+    if not spec.max_by_currency:
+        return [
+            _expect(
+                "expect_column_values_to_be_between",
+                column=spec.name,
+                min_value=spec.min,
+                max_value=spec.max,
+            )
+        ]
+    listed = [code for code, _ in spec.max_by_currency]
+    groups = [(spec.max, currency_condition(listed, listed=False))]
+    groups += [(bound, currency_condition(codes)) for bound, codes in spec.max_groups()]
+    return [
+        _expect(
+            "expect_column_values_to_be_between",
+            column=spec.name,
+            min_value=spec.min,
+            max_value=bound,
+            row_condition=condition,
+        )
+        for bound, condition in groups
+    ]
 
 
 def _expect(type_: str, **kwargs: Any) -> Expectation:
@@ -87,14 +142,7 @@ def order_suite(contract: Contract) -> list[Expectation]:
         if spec.pii or spec.name not in QUALITY_COLUMNS:
             continue
         if spec.min is not None or spec.max is not None:
-            suite.append(
-                _expect(
-                    "expect_column_values_to_be_between",
-                    column=spec.name,
-                    min_value=spec.min,
-                    max_value=spec.max,
-                )
-            )
+            suite += _between_bounds(spec)
         if spec.allowed is not None:
             suite.append(
                 _expect(
@@ -167,12 +215,7 @@ def publication_suite(
         *(_expect("expect_column_values_to_not_be_null", column=n) for n in contract.required),
         _expect("expect_column_values_to_be_unique", column=contract.dedup_key),
         _order_ts_in_its_day(),
-        _expect(
-            "expect_column_values_to_be_between",
-            column="amount",
-            min_value=amount.min,
-            max_value=amount.max,
-        ),
+        *_between_bounds(amount),
     ]
 
 

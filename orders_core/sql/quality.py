@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,16 @@ class Rule:
     unexpected: str
     shown: tuple[str, ...]
     window: str | None = None
+    # The rows a row condition picks (SQL), judged as ``judged`` says; None: every row.
+    picked: str | None = None
+
+    def judged_sql(self, picked: str | None = None) -> str | None:
+        """The condition of a judged row, the row condition as ``picked`` (a column of
+        the batch holding it) or, by default, as its SQL."""
+        parts = [p for p in (picked or self.picked, self.judged) if p is not None]
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return " AND ".join(f"({p})" for p in parts)
 
 
 def _name(column: str) -> str:
@@ -95,10 +105,37 @@ def _between(column: str, kwargs: dict) -> str:
     return " OR ".join(outside) or "FALSE"
 
 
+def _row_condition(condition: Any) -> str:
+    """GX 1.x's row condition (a serialized ``ComparisonCondition`` of IN or NOT_IN, the
+    only kind the suites use) as SQL. As GX's pandas engine filters (``not in``), a NULL
+    value is not in any set: NOT IN picks it."""
+    if not isinstance(condition, Mapping) or condition.get("type") != "comparison":
+        raise ValueError(f"no SQL for the row condition {condition!r}")
+    column = _name(condition["column"]["name"])
+    values = ", ".join(_literal(v) for v in condition["parameter"])
+    in_set = f"coalesce(ORDERS_IN_SET({column}, {values}), FALSE)"
+    if condition["operator"] == "IN":
+        return in_set
+    if condition["operator"] == "NOT_IN":
+        return f"NOT {in_set}"
+    raise ValueError(f"no SQL for the row condition {condition!r}")
+
+
 def rule(expectation: Expectation, index: int) -> Rule:
-    """The SQL of one column (or column pair) expectation; ``index`` names its window."""
+    """The SQL of one column (or column pair) expectation; ``index`` names its window. A
+    row condition narrows the rows it judges (GX filters the batch by it first)."""
     kwargs = dict(expectation.kwargs)
-    kind = expectation.type
+    condition = kwargs.pop("row_condition", None)
+    found = _column_rule(expectation.type, kwargs, index)
+    if condition is None:
+        return found
+    if found.window is not None:
+        raise ValueError(f"no SQL for a row condition on {expectation.type}")
+    return Rule(found.judged, found.unexpected, found.shown, picked=_row_condition(condition))
+
+
+def _column_rule(kind: str, kwargs: dict, index: int) -> Rule:
+    expectation = f"{kind}({kwargs})"
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = _name(kwargs["column_A"]), _name(kwargs["column_B"])
         if kwargs.get("ignore_row_if", "both_values_are_missing") != "both_values_are_missing":
@@ -197,8 +234,13 @@ def aggregate_sql(table: Table, expectations: Sequence[Expectation]) -> str:
     counts = ["partition_date", "count(*) AS row_count"]
     result = ["day_counts.partition_date", "row_count"]
     duplicates = []
+    # Each distinct row condition is one column of the batch, evaluated once per row and
+    # written once (amount and unit_price share the currency sets of their bounds).
+    picks = {r.picked: f"picked_{k}" for k, r in enumerate(rules.values()) if r.picked}
+    picks = {sql: f"picked_{k}" for k, sql in enumerate(picks)}
     for i, r in rules.items():
-        judged = "count(*)" if r.judged is None else f"count(CASE WHEN {r.judged} THEN 1 END)"
+        condition = r.judged_sql(picks.get(r.picked))
+        judged = "count(*)" if condition is None else f"count(CASE WHEN {condition} THEN 1 END)"
         counts.append(f"{judged} AS judged_{i}")
         result.append(f"judged_{i}")
         if r.window is not None:
@@ -208,11 +250,15 @@ def aggregate_sql(table: Table, expectations: Sequence[Expectation]) -> str:
             )
             result.append(f"coalesce(duplicates_{i}.duplicated, 0) AS unexpected_{i}")
             continue
-        unexpected = r.unexpected if r.judged is None else f"({r.judged}) AND ({r.unexpected})"
+        unexpected = r.unexpected if condition is None else f"({condition}) AND ({r.unexpected})"
         counts.append(f"count(CASE WHEN {unexpected} THEN 1 END) AS unexpected_{i}")
         result.append(f"unexpected_{i}")
+    batch = batch_sql(table)
+    if picks:
+        picked = ", ".join(f"{sql} AS {name}" for sql, name in picks.items())
+        batch = f"SELECT day_rows.*, {picked} FROM ({batch}) AS day_rows"  # noqa: S608 (identifiers from the code)
     day_counts = (
-        f"SELECT {', '.join(counts)} FROM ({batch_sql(table)}) AS day_batch"  # noqa: S608 (identifiers from the code)
+        f"SELECT {', '.join(counts)} FROM ({batch}) AS day_batch"  # noqa: S608 (identifiers from the code)
         " GROUP BY partition_date"
     )
     return (
@@ -233,7 +279,8 @@ def sample_sql(table: Table, expectation: Expectation, index: int = 0) -> str:
     """A few unexpected values of one column expectation on the day bound twice
     (``BETWEEN ? AND ?``), ordered so that a re-run shows the same ones."""
     r = rule(expectation, index)
-    judged = f"({r.judged}) AND " if r.judged else ""
+    condition = r.judged_sql()
+    judged = f"({condition}) AND " if condition else ""
     shown = ", ".join(r.shown)
     return (
         f"SELECT {shown} FROM ({batch_sql(table, [r])}) AS day_batch"  # noqa: S608 (identifiers from the code)

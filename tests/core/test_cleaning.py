@@ -130,7 +130,14 @@ def test_rejected_rows_are_quarantined_with_a_reason(values, reason):
     ("values", "detail"),
     [
         ({"amount": "-3.50"}, "negative_amount: -3.50"),
-        ({"amount": " 1e9 "}, "amount_out_of_range: 1e9"),
+        (
+            {"amount": " 1e9 "},
+            "amount_out_of_range: amount 1e9 above the default bound 1000000 (USD)",
+        ),
+        (
+            {"amount": "2500000000", "currency": "jpy"},
+            "amount_out_of_range: amount 2500000000 above the JPY bound 1000000000",
+        ),
         ({"quantity": "0", "amount": "0"}, "quantity_below_minimum: 0"),
         ({"unit_price": "-1"}, "negative_unit_price: -1"),
         # a product is printed with 6 decimals, as both engines print a fixed-point number
@@ -145,6 +152,71 @@ def test_a_value_out_of_its_bounds_is_detailed_as_it_landed(values, detail):
     engine's otherwise): the same detail on every engine, as for an invalid value."""
     result = clean([row(**values)])
     assert result.quarantined["reason_detail"].iloc[0].split("; ")[0] == detail
+
+
+def test_each_currency_is_bounded_in_its_own_units():
+    """max_by_currency: 2,000,000 JPY (about 13,000 USD) and VND (about 80 USD) pass, as
+    a currency's bound is in its own major units; the bound of the row's currency, or
+    max for a currency without one of its own, is the limit, inclusive."""
+    rows = [
+        row(
+            order_id="jpy-2m", amount="2000000", currency="JPY", quantity="1", unit_price="2000000"
+        ),
+        row(order_id="vnd-2m", amount="2000000", currency="vnd"),
+        row(order_id="jpy-at-bound", amount="1000000000", currency="JPY"),
+        row(order_id="irr-big", amount="9999999999999", currency="IRR"),
+        row(order_id="usd-at-bound", amount="1000000", currency="USD"),
+        row(order_id="jpy-over", amount="1000000000.01", currency="JPY"),
+        row(
+            order_id="jpy-price-over",
+            amount="1000000000",
+            currency="JPY",
+            quantity="1",
+            unit_price="1000000001",
+        ),
+        row(order_id="usd-2m", amount="2000000", currency="USD"),
+        row(order_id="eur-2m", amount="2000000", currency="EUR"),
+    ]
+    result = clean(rows)
+    assert sorted(result.cleaned["order_id"]) == [
+        "irr-big", "jpy-2m", "jpy-at-bound", "usd-at-bound", "vnd-2m",
+    ]  # fmt: skip
+    quarantined = result.quarantined.set_index("order_id")
+    assert quarantined["reason_detail"].to_dict() == {
+        "jpy-over": "amount_out_of_range: amount 1000000000.01 above the JPY bound 1000000000",
+        "jpy-price-over": (
+            "unit_price_out_of_range: unit_price 1000000001 above the JPY bound 1000000000"
+        ),
+        "usd-2m": "amount_out_of_range: amount 2000000 above the default bound 1000000 (USD)",
+        "eur-2m": "amount_out_of_range: amount 2000000 above the default bound 1000000 (EUR)",
+    }
+    assert result.quarantined.shape[0] == 4
+
+
+@pytest.mark.parametrize(
+    ("currency", "detail"),
+    [
+        (
+            "YEN",
+            "amount_out_of_range: amount 2000000 above the default bound 1000000 (YEN);"
+            " invalid_currency: YEN",
+        ),
+        (
+            "",
+            "missing_currency: required value is empty;"
+            " amount_out_of_range: amount 2000000 above the default bound 1000000 (no currency)",
+        ),
+    ],
+)
+def test_an_amount_whose_currency_is_not_valid_is_held_to_the_default_bound(currency, detail):
+    """No currency of the contract, no bound of its own: max judges the amount, so a row is
+    never unbounded, and the detail names every rule broken, once each (the reason code
+    is the first in priority: a missing value, then numbers, then text)."""
+    result = clean([row(amount="2000000", currency=currency)])
+    assert result.quarantined["reason_detail"].tolist() == [detail]
+    assert result.quarantined["reason_code"].tolist() == [detail.split(":")[0]]
+    result = clean([row(amount="2000", currency=currency)])
+    assert "amount_out_of_range" not in result.quarantined["reason_detail"].iloc[0]
 
 
 def test_a_product_too_large_for_six_decimals_is_still_detailed():

@@ -5,6 +5,8 @@ The suite tests what the cleaning is supposed to enforce: a kept row that fails 
 disagreement between the two, and the blocking check then withholds the whole day.
 """
 
+import math
+
 import pytest
 
 from devtools.gx_reference import executor, warehouse_with
@@ -76,3 +78,26 @@ def test_every_kept_line_total_meets_the_suite_around_the_tolerance(quantity):
     assert _failed_expectations(result) == []
     assert set(result.quarantined["reason_code"]) == {"amount_mismatch"}
     assert len(result.cleaned) > 0
+
+
+def test_each_currency_bound_is_judged_as_the_suite_judges_it():
+    """max_by_currency: at every bound (one currency of each, and one the table does not
+    list), the amount and unit price at the bound are kept and pass the suite's
+    expectation of that bound; the next double above is quarantined, never kept."""
+    amount = CONTRACT.column("amount")
+    edges = [(amount.max, "USD")] + [(b, codes[-1]) for b, codes in amount.max_groups()]
+    rows = []
+    for bound, currency in edges:
+        above = math.nextafter(float(bound), math.inf)
+        for name, value in (("at", float(bound)), ("above", above)):
+            (row,) = order_rows(1, prefix=f"{name}-{currency}-")
+            prices = {"amount": repr(value), "quantity": "1", "unit_price": repr(value)}
+            rows.append({**row, **prices, "currency": currency})
+    result = _cleaned(rows)
+
+    assert _failed_expectations(result) == []
+    kept = sorted(result.cleaned["order_id"].str.split("-").str[1])
+    assert kept == sorted(currency for _, currency in edges)
+    assert result.cleaned["order_id"].str.startswith("at-").all()
+    assert set(result.quarantined["reason_code"]) == {"amount_out_of_range"}
+    assert len(result.quarantined) == len(edges)

@@ -16,7 +16,7 @@ from orders_core.expectations import gx_suite, order_suite, publication_suite
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
 from tests.support import paths
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
-from tests.support.quality_cases import boundary_day, broken
+from tests.support.quality_cases import boundary_day, bounded_day, broken
 
 REPO = paths.REPO
 CONTRACT = load_contract()
@@ -104,9 +104,45 @@ def test_the_engine_gives_great_expectations_own_results(cleaned):
             assert bool(ours["sample"]) == (not theirs.success), key
 
 
+def test_each_currency_is_judged_by_its_own_bound_as_great_expectations_judges_it(cleaned):
+    """max_by_currency in the suites: a between expectation per bound, its rows picked by
+    GX 1.x row conditions on the currency. The engine gives GX's own counts, and each
+    amount fails the expectation of its currency's bound only."""
+    day = bounded_day(cleaned)
+    suite = order_suite(CONTRACT)
+    conn = warehouse_with({CLEANED_ORDERS: day})
+    reference = gx_outcomes(conn, CLEANED_ORDERS, DAY, suite)
+    outcome = validate_days(executor(conn), CLEANED_ORDERS, lambda d: suite, [DAY])[DAY.isoformat()]
+    records = [r.data for r in outcome.metadata["gx/results"].value.records]
+    for ours, theirs in zip(records, reference, strict=True):
+        key = (theirs.expectation, theirs.column)
+        assert (ours["success"], ours["unexpected_count"]) == (
+            theirs.success,
+            theirs.unexpected_count,
+        ), key
+        assert ours["unexpected_percent"] == pytest.approx(theirs.unexpected_percent), key
+    bounds = {
+        r["column"]: (r["unexpected_count"], r["sample"])
+        for r in records
+        if r["expectation"] == "expect_column_values_to_be_between"
+        and r["column"].startswith("amount where")
+    }
+    assert len(bounds) == 6
+    jpy = next(k for k in bounds if k.startswith("amount where currency IN (AMD, AOA,"))
+    default = next(k for k in bounds if "NOT IN" in k)
+    assert bounds.pop(jpy) == (1, "2500000000.0")
+    assert bounds.pop(default) == (2, "2000000.0, 3000000.0")  # USD and the NULL currency
+    assert {value for value, _ in bounds.values()} == {0}
+
+
 def test_published_suites_agree_with_great_expectations(cleaned):
     facts = cleaned.loc[:, list(FCT_ORDERS_COLUMNS)]
-    for frame, expected in ((facts, 200), (facts.assign(customer_email="a@b.c"), 200)):
+    bounded = bounded_day(cleaned).loc[:, list(FCT_ORDERS_COLUMNS)]
+    for frame, expected in (
+        (facts, 200),
+        (facts.assign(customer_email="a@b.c"), 200),
+        (bounded, len(bounded)),
+    ):
         conn = warehouse_with({FCT_ORDERS: frame})
         suite = publication_suite(CONTRACT, FCT_ORDERS_COLUMNS, expected)
         reference = gx_outcomes(conn, FCT_ORDERS, DAY, suite)

@@ -45,6 +45,16 @@ TEXT_CASES = [
     ("amount-minus-zero", None, {"amount": "-0", **UNPRICED}),
     ("amount-max", None, {"amount": "1000000", **UNPRICED}),
     ("amount-over-max", "amount_out_of_range", {"amount": "1000000.01", **UNPRICED}),
+    # max_by_currency: 2,000,000 JPY (about 13,000 USD) is no unit error; over JPY's bound is
+    ("amount-jpy-2m", None, {"amount": "2000000", "currency": "JPY", **UNPRICED}),
+    ("amount-jpy-bound", None, {"amount": "1000000000", "currency": "jpy", **UNPRICED}),
+    ("amount-jpy-over", "amount_out_of_range", {"amount": "2500000000", "currency": "JPY"}),
+    ("amount-irr-bound", None, {"amount": "10000000000000", "currency": "IRR", **UNPRICED}),
+    (
+        "price-jpy-over",
+        "unit_price_out_of_range",
+        {"amount": "1000000000", "currency": "JPY", "quantity": "1", "unit_price": "1000000000.5"},
+    ),
     ("amount-many-decimals", None, {"amount": "10.000000000000000000001", "unit_price": "10"}),
     ("amount-exponent", None, {"amount": "1.25E1", "unit_price": "12.5"}),
     ("ts-plus-14", None, {"order_ts": "2025-01-03T09:00:00+14:00", "updated_at": ""}),
@@ -65,6 +75,8 @@ NUMBER_CASES = [
     ("float-noise", None, {"amount": 0.1 + 0.2, "quantity": 3, "unit_price": 0.1}),
     ("minus-zero", None, {"amount": -0.0, "unit_price": 0.0}),
     ("max", None, {"amount": 1e6, "quantity": 100000, "unit_price": 10.0}),
+    ("jpy-2m", None, {"amount": 2e6, "currency": "JPY", "quantity": 1, "unit_price": 2e6}),
+    ("jpy-over", "amount_out_of_range", {"amount": 2.5e9, "currency": "JPY", "unit_price": 2.5e9}),
     ("quantity-zero", "quantity_below_minimum", {"quantity": 0}),
 ]
 # The same order in every file with the same updated_at: the later file's row is kept.
@@ -134,6 +146,13 @@ def test_edge_values_pass_cleaned_orders_checks_in_every_format(tmp_path, instan
     }
     for check in ("gx_quality", "reconciliation"):
         assert evaluations[check].passed, (check, evaluations[check].description)
+    # nothing downstream fails either: the published day passes its own suite
+    (published,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "warehouse/fct_orders" and e.check_name == "gx_quality"
+    ]
+    assert published.passed, published.description
     assert result.success
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         raw = conn.execute("select count(*) from raw.raw_orders").fetchone()[0]

@@ -15,7 +15,7 @@ from orders_core.sql.quality import evaluate
 from orders_core.sql.tables import create_statements
 from orders_core.tables import CLEANED_ORDERS
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
-from tests.support.quality_cases import boundary_day, broken
+from tests.support.quality_cases import boundary_day, bounded_day, broken
 
 pytestmark = pytest.mark.services
 CONTRACT = load_contract()
@@ -52,7 +52,9 @@ def test_snowflake_rendering_gives_duckdb_outcomes():
     cleaned = clean(raw_frame([landed("a.csv", csv_bytes(order_rows(60)))])).cleaned
     suite = order_suite(CONTRACT)
     edges = boundary_day(cleaned)
-    for frame, failures in ((cleaned, 0), (broken(cleaned), 11), (edges, 1)):
+    # bounded: amounts over their currency's bound (JPY's, the default's; row conditions)
+    bounded = bounded_day(cleaned)
+    for frame, failures in ((cleaned, 0), (broken(cleaned), 11), (edges, 1), (bounded, 5)):
         duck = evaluate(
             executor(warehouse_with({CLEANED_ORDERS: frame})),
             CLEANED_ORDERS,

@@ -127,6 +127,7 @@ def corpus(day: dt.date = DAY, tag: str = "") -> list[Case]:
     ts = f"{day}T10:00:00+00:00"
     header_no_amount = [h for h in HEADER if h != "amount"]
     header_no_region = [h for h in HEADER if h != "region"]
+    yen = [{**row, "currency": "JPY"} for row in at.orders(3, prefix="yen")]
     cases = [
         # Columns: missing, renamed, extra, duplicated, case and spacing.
         _case(
@@ -758,6 +759,22 @@ def corpus(day: dt.date = DAY, tag: str = "") -> list[Case]:
             ),
             reasons={"missing_order_id"},
             drift={"missing_required", "added"},
+        ),
+        # max_by_currency: 2,000,000 JPY (about 13,000 USD) is cleaned, as its bound is in
+        # yen (1e9); 2.5e9 JPY is over it
+        _case(
+            "amount_in_its_currency_units",
+            _csv(
+                "yen",
+                [
+                    {**yen[0], "amount": "2000000", "unit_price": "2000000", "quantity": "1"},
+                    {**yen[1], "amount": "2500000000", "unit_price": "", "quantity": ""},
+                    yen[2],
+                ],
+            ),
+            reasons={"amount_out_of_range"},
+            min_cleaned=2,
+            cleaned_values=((yen[0]["order_id"], "amount", 2_000_000.0),),
         ),
     ]
     names = [case.name for case in cases]

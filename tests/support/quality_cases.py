@@ -29,6 +29,27 @@ def broken(cleaned: pd.DataFrame) -> pd.DataFrame:
     return bad
 
 
+def bounded_day(cleaned: pd.DataFrame) -> pd.DataFrame:
+    """Orders in currencies of each kind of bound: in and over JPY's (1e9), VND's (1e11),
+    the default's (USD: 1e6), and a NULL currency (which no set holds: NOT IN picks it)."""
+    cases = [
+        ("JPY", 2_000_000.0),
+        ("JPY", 1e9),
+        ("JPY", 2.5e9),
+        ("VND", 2e9),
+        ("USD", 1e6),
+        ("USD", 2e6),
+        ("IRR", 5e12),
+        (None, 3e6),
+    ]
+    day = cleaned.iloc[: len(cases)].copy()
+    day["currency"] = pd.Series([c for c, _ in cases], index=day.index, dtype=object)
+    day["amount"] = [a for _, a in cases]
+    day["unit_price"] = day["amount"]
+    day["quantity"] = 1
+    return day
+
+
 def boundary_day(cleaned: pd.DataFrame) -> pd.DataFrame:
     """Orders placed at the edges of the partition's UTC day (and one given in Tokyo
     time): the first and last microsecond inside it, one microsecond before, the next

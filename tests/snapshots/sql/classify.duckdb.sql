@@ -221,6 +221,136 @@ WITH texts AS (
       THEN TRY_CAST(t_amount AS DOUBLE)
     END AS d_amount,
     CASE
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('AFN'),
+          ('ALL'),
+          ('BTN'),
+          ('BWP'),
+          ('CVE'),
+          ('CZK'),
+          ('DOP'),
+          ('EGP'),
+          ('ERN'),
+          ('GHS'),
+          ('GMD'),
+          ('HNL'),
+          ('INR'),
+          ('KGS'),
+          ('LSL'),
+          ('MDL'),
+          ('MKD'),
+          ('MRU'),
+          ('MUR'),
+          ('MVR'),
+          ('MXN'),
+          ('MZN'),
+          ('NAD'),
+          ('NIO'),
+          ('NOK'),
+          ('PHP'),
+          ('RUB'),
+          ('SCR'),
+          ('SLE'),
+          ('SRD'),
+          ('STN'),
+          ('SZL'),
+          ('THB'),
+          ('TRY'),
+          ('TWD'),
+          ('UAH'),
+          ('UYU'),
+          ('ZAR'),
+          ('ZMW'),
+          ('ZWG')) AS value_set(member)
+      )
+      THEN 100000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('AMD'),
+          ('AOA'),
+          ('BDT'),
+          ('CLP'),
+          ('CRC'),
+          ('CUP'),
+          ('DJF'),
+          ('DZD'),
+          ('ETB'),
+          ('GYD'),
+          ('HTG'),
+          ('HUF'),
+          ('ISK'),
+          ('JMD'),
+          ('JPY'),
+          ('KES'),
+          ('KMF'),
+          ('KZT'),
+          ('LKR'),
+          ('LRD'),
+          ('NPR'),
+          ('PKR'),
+          ('RSD'),
+          ('SOS'),
+          ('VUV'),
+          ('XAF'),
+          ('XOF'),
+          ('XPF')) AS value_set(member)
+      )
+      THEN 1000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('ARS'),
+          ('BIF'),
+          ('CDF'),
+          ('COP'),
+          ('GNF'),
+          ('IQD'),
+          ('KHR'),
+          ('KRW'),
+          ('MGA'),
+          ('MMK'),
+          ('MNT'),
+          ('MWK'),
+          ('NGN'),
+          ('PYG'),
+          ('RWF'),
+          ('SDG'),
+          ('SSP'),
+          ('TZS'),
+          ('UGX'),
+          ('VED'),
+          ('VES'),
+          ('YER')) AS value_set(member)
+      )
+      THEN 10000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('IDR'),
+          ('KPW'),
+          ('LAK'),
+          ('LBP'),
+          ('SYP'),
+          ('UZS'),
+          ('VND')) AS value_set(member)
+      )
+      THEN 100000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('IRR')) AS value_set(member)
+      )
+      THEN 10000000000000
+    END AS max_amount,
+    CASE
       WHEN REGEXP_FULL_MATCH(t_quantity, '^[+]?[0-9]+(\.0*)?$')
       THEN TRY_CAST(t_quantity AS DOUBLE)
     END AS d_quantity,
@@ -228,6 +358,136 @@ WITH texts AS (
       WHEN REGEXP_FULL_MATCH(t_unit_price, '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$')
       THEN TRY_CAST(t_unit_price AS DOUBLE)
     END AS d_unit_price,
+    CASE
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('AFN'),
+          ('ALL'),
+          ('BTN'),
+          ('BWP'),
+          ('CVE'),
+          ('CZK'),
+          ('DOP'),
+          ('EGP'),
+          ('ERN'),
+          ('GHS'),
+          ('GMD'),
+          ('HNL'),
+          ('INR'),
+          ('KGS'),
+          ('LSL'),
+          ('MDL'),
+          ('MKD'),
+          ('MRU'),
+          ('MUR'),
+          ('MVR'),
+          ('MXN'),
+          ('MZN'),
+          ('NAD'),
+          ('NIO'),
+          ('NOK'),
+          ('PHP'),
+          ('RUB'),
+          ('SCR'),
+          ('SLE'),
+          ('SRD'),
+          ('STN'),
+          ('SZL'),
+          ('THB'),
+          ('TRY'),
+          ('TWD'),
+          ('UAH'),
+          ('UYU'),
+          ('ZAR'),
+          ('ZMW'),
+          ('ZWG')) AS value_set(member)
+      )
+      THEN 100000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('AMD'),
+          ('AOA'),
+          ('BDT'),
+          ('CLP'),
+          ('CRC'),
+          ('CUP'),
+          ('DJF'),
+          ('DZD'),
+          ('ETB'),
+          ('GYD'),
+          ('HTG'),
+          ('HUF'),
+          ('ISK'),
+          ('JMD'),
+          ('JPY'),
+          ('KES'),
+          ('KMF'),
+          ('KZT'),
+          ('LKR'),
+          ('LRD'),
+          ('NPR'),
+          ('PKR'),
+          ('RSD'),
+          ('SOS'),
+          ('VUV'),
+          ('XAF'),
+          ('XOF'),
+          ('XPF')) AS value_set(member)
+      )
+      THEN 1000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('ARS'),
+          ('BIF'),
+          ('CDF'),
+          ('COP'),
+          ('GNF'),
+          ('IQD'),
+          ('KHR'),
+          ('KRW'),
+          ('MGA'),
+          ('MMK'),
+          ('MNT'),
+          ('MWK'),
+          ('NGN'),
+          ('PYG'),
+          ('RWF'),
+          ('SDG'),
+          ('SSP'),
+          ('TZS'),
+          ('UGX'),
+          ('VED'),
+          ('VES'),
+          ('YER')) AS value_set(member)
+      )
+      THEN 10000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('IDR'),
+          ('KPW'),
+          ('LAK'),
+          ('LBP'),
+          ('SYP'),
+          ('UZS'),
+          ('VND')) AS value_set(member)
+      )
+      THEN 100000000000
+      WHEN t_currency IN (
+        SELECT
+          member
+        FROM (VALUES
+          ('IRR')) AS value_set(member)
+      )
+      THEN 10000000000000
+    END AS max_unit_price,
     CASE
       WHEN REGEXP_FULL_MATCH(
         UPPER(t_updated_at),
@@ -415,7 +675,7 @@ WITH texts AS (
       ), FALSE)
       THEN 'negative_amount'
       WHEN COALESCE(parse_error IS NULL AND (
-        v_amount > 1000000
+        v_amount > COALESCE(max_amount, 1000000)
       ), FALSE)
       THEN 'amount_out_of_range'
       WHEN COALESCE(parse_error IS NULL AND (
@@ -441,9 +701,12 @@ WITH texts AS (
         v_unit_price < 0
       ), FALSE)
       THEN 'negative_unit_price'
-      WHEN COALESCE(parse_error IS NULL AND (
-        v_unit_price > 1000000
-      ), FALSE)
+      WHEN COALESCE(
+        parse_error IS NULL AND (
+          v_unit_price > COALESCE(max_unit_price, 1000000)
+        ),
+        FALSE
+      )
       THEN 'unit_price_out_of_range'
       WHEN COALESCE(
         parse_error IS NULL
@@ -891,9 +1154,27 @@ SELECT
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
-            v_amount > 1000000
+            v_amount > COALESCE(max_amount, 1000000)
           ), FALSE)
-          THEN 'amount_out_of_range: ' || COALESCE(t_amount, 'null')
+          THEN 'amount_out_of_range: ' || COALESCE(
+            'amount ' || t_amount || ' above the ' || CASE
+              WHEN max_amount IS NULL
+              THEN 'default bound 1000000 (' || COALESCE(t_currency, 'no currency') || ')'
+              ELSE t_currency || ' bound ' || CASE max_amount
+                WHEN 100000000
+                THEN '100000000'
+                WHEN 1000000000
+                THEN '1000000000'
+                WHEN 10000000000
+                THEN '10000000000'
+                WHEN 100000000000
+                THEN '100000000000'
+                WHEN 10000000000000
+                THEN '10000000000000'
+              END
+            END,
+            'null'
+          )
         END,
         CASE
           WHEN COALESCE(parse_error IS NULL AND (
@@ -929,10 +1210,31 @@ SELECT
           THEN 'negative_unit_price: ' || COALESCE(t_unit_price, 'null')
         END,
         CASE
-          WHEN COALESCE(parse_error IS NULL AND (
-            v_unit_price > 1000000
-          ), FALSE)
-          THEN 'unit_price_out_of_range: ' || COALESCE(t_unit_price, 'null')
+          WHEN COALESCE(
+            parse_error IS NULL AND (
+              v_unit_price > COALESCE(max_unit_price, 1000000)
+            ),
+            FALSE
+          )
+          THEN 'unit_price_out_of_range: ' || COALESCE(
+            'unit_price ' || t_unit_price || ' above the ' || CASE
+              WHEN max_unit_price IS NULL
+              THEN 'default bound 1000000 (' || COALESCE(t_currency, 'no currency') || ')'
+              ELSE t_currency || ' bound ' || CASE max_unit_price
+                WHEN 100000000
+                THEN '100000000'
+                WHEN 1000000000
+                THEN '1000000000'
+                WHEN 10000000000
+                THEN '10000000000'
+                WHEN 100000000000
+                THEN '100000000000'
+                WHEN 10000000000000
+                THEN '10000000000000'
+              END
+            END,
+            'null'
+          )
         END,
         CASE
           WHEN COALESCE(

@@ -138,6 +138,111 @@ WITH texts AS (
       THEN TRY_TO_DOUBLE(t_amount)
     END AS d_amount,
     CASE
+      WHEN t_currency IN (
+        'AFN',
+        'ALL',
+        'BTN',
+        'BWP',
+        'CVE',
+        'CZK',
+        'DOP',
+        'EGP',
+        'ERN',
+        'GHS',
+        'GMD',
+        'HNL',
+        'INR',
+        'KGS',
+        'LSL',
+        'MDL',
+        'MKD',
+        'MRU',
+        'MUR',
+        'MVR',
+        'MXN',
+        'MZN',
+        'NAD',
+        'NIO',
+        'NOK',
+        'PHP',
+        'RUB',
+        'SCR',
+        'SLE',
+        'SRD',
+        'STN',
+        'SZL',
+        'THB',
+        'TRY',
+        'TWD',
+        'UAH',
+        'UYU',
+        'ZAR',
+        'ZMW',
+        'ZWG'
+      )
+      THEN 100000000
+      WHEN t_currency IN (
+        'AMD',
+        'AOA',
+        'BDT',
+        'CLP',
+        'CRC',
+        'CUP',
+        'DJF',
+        'DZD',
+        'ETB',
+        'GYD',
+        'HTG',
+        'HUF',
+        'ISK',
+        'JMD',
+        'JPY',
+        'KES',
+        'KMF',
+        'KZT',
+        'LKR',
+        'LRD',
+        'NPR',
+        'PKR',
+        'RSD',
+        'SOS',
+        'VUV',
+        'XAF',
+        'XOF',
+        'XPF'
+      )
+      THEN 1000000000
+      WHEN t_currency IN (
+        'ARS',
+        'BIF',
+        'CDF',
+        'COP',
+        'GNF',
+        'IQD',
+        'KHR',
+        'KRW',
+        'MGA',
+        'MMK',
+        'MNT',
+        'MWK',
+        'NGN',
+        'PYG',
+        'RWF',
+        'SDG',
+        'SSP',
+        'TZS',
+        'UGX',
+        'VED',
+        'VES',
+        'YER'
+      )
+      THEN 10000000000
+      WHEN t_currency IN ('IDR', 'KPW', 'LAK', 'LBP', 'SYP', 'UZS', 'VND')
+      THEN 100000000000
+      WHEN t_currency IN ('IRR')
+      THEN 10000000000000
+    END AS max_amount,
+    CASE
       WHEN REGEXP_LIKE(t_quantity, '^[+]?[0-9]+(\\.0*)?$')
       THEN TRY_TO_DOUBLE(t_quantity)
     END AS d_quantity,
@@ -145,6 +250,111 @@ WITH texts AS (
       WHEN REGEXP_LIKE(t_unit_price, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$')
       THEN TRY_TO_DOUBLE(t_unit_price)
     END AS d_unit_price,
+    CASE
+      WHEN t_currency IN (
+        'AFN',
+        'ALL',
+        'BTN',
+        'BWP',
+        'CVE',
+        'CZK',
+        'DOP',
+        'EGP',
+        'ERN',
+        'GHS',
+        'GMD',
+        'HNL',
+        'INR',
+        'KGS',
+        'LSL',
+        'MDL',
+        'MKD',
+        'MRU',
+        'MUR',
+        'MVR',
+        'MXN',
+        'MZN',
+        'NAD',
+        'NIO',
+        'NOK',
+        'PHP',
+        'RUB',
+        'SCR',
+        'SLE',
+        'SRD',
+        'STN',
+        'SZL',
+        'THB',
+        'TRY',
+        'TWD',
+        'UAH',
+        'UYU',
+        'ZAR',
+        'ZMW',
+        'ZWG'
+      )
+      THEN 100000000
+      WHEN t_currency IN (
+        'AMD',
+        'AOA',
+        'BDT',
+        'CLP',
+        'CRC',
+        'CUP',
+        'DJF',
+        'DZD',
+        'ETB',
+        'GYD',
+        'HTG',
+        'HUF',
+        'ISK',
+        'JMD',
+        'JPY',
+        'KES',
+        'KMF',
+        'KZT',
+        'LKR',
+        'LRD',
+        'NPR',
+        'PKR',
+        'RSD',
+        'SOS',
+        'VUV',
+        'XAF',
+        'XOF',
+        'XPF'
+      )
+      THEN 1000000000
+      WHEN t_currency IN (
+        'ARS',
+        'BIF',
+        'CDF',
+        'COP',
+        'GNF',
+        'IQD',
+        'KHR',
+        'KRW',
+        'MGA',
+        'MMK',
+        'MNT',
+        'MWK',
+        'NGN',
+        'PYG',
+        'RWF',
+        'SDG',
+        'SSP',
+        'TZS',
+        'UGX',
+        'VED',
+        'VES',
+        'YER'
+      )
+      THEN 10000000000
+      WHEN t_currency IN ('IDR', 'KPW', 'LAK', 'LBP', 'SYP', 'UZS', 'VND')
+      THEN 100000000000
+      WHEN t_currency IN ('IRR')
+      THEN 10000000000000
+    END AS max_unit_price,
     CASE
       WHEN REGEXP_LIKE(
         UPPER(t_updated_at),
@@ -368,7 +578,7 @@ WITH texts AS (
       ), FALSE)
       THEN 'negative_amount'
       WHEN COALESCE(parse_error IS NULL AND (
-        v_amount > 1000000
+        v_amount > COALESCE(max_amount, 1000000)
       ), FALSE)
       THEN 'amount_out_of_range'
       WHEN COALESCE(parse_error IS NULL AND (
@@ -394,9 +604,12 @@ WITH texts AS (
         v_unit_price < 0
       ), FALSE)
       THEN 'negative_unit_price'
-      WHEN COALESCE(parse_error IS NULL AND (
-        v_unit_price > 1000000
-      ), FALSE)
+      WHEN COALESCE(
+        parse_error IS NULL AND (
+          v_unit_price > COALESCE(max_unit_price, 1000000)
+        ),
+        FALSE
+      )
       THEN 'unit_price_out_of_range'
       WHEN COALESCE(
         parse_error IS NULL
@@ -868,9 +1081,27 @@ SELECT
         ) || COALESCE(
           '; ' || CASE
             WHEN COALESCE(parse_error IS NULL AND (
-              v_amount > 1000000
+              v_amount > COALESCE(max_amount, 1000000)
             ), FALSE)
-            THEN 'amount_out_of_range: ' || COALESCE(t_amount, 'null')
+            THEN 'amount_out_of_range: ' || COALESCE(
+              'amount ' || t_amount || ' above the ' || CASE
+                WHEN max_amount IS NULL
+                THEN 'default bound 1000000 (' || COALESCE(t_currency, 'no currency') || ')'
+                ELSE t_currency || ' bound ' || CASE max_amount
+                  WHEN 100000000
+                  THEN '100000000'
+                  WHEN 1000000000
+                  THEN '1000000000'
+                  WHEN 10000000000
+                  THEN '10000000000'
+                  WHEN 100000000000
+                  THEN '100000000000'
+                  WHEN 10000000000000
+                  THEN '10000000000000'
+                END
+              END,
+              'null'
+            )
           END,
           ''
         ) || COALESCE(
@@ -918,10 +1149,31 @@ SELECT
           ''
         ) || COALESCE(
           '; ' || CASE
-            WHEN COALESCE(parse_error IS NULL AND (
-              v_unit_price > 1000000
-            ), FALSE)
-            THEN 'unit_price_out_of_range: ' || COALESCE(t_unit_price, 'null')
+            WHEN COALESCE(
+              parse_error IS NULL AND (
+                v_unit_price > COALESCE(max_unit_price, 1000000)
+              ),
+              FALSE
+            )
+            THEN 'unit_price_out_of_range: ' || COALESCE(
+              'unit_price ' || t_unit_price || ' above the ' || CASE
+                WHEN max_unit_price IS NULL
+                THEN 'default bound 1000000 (' || COALESCE(t_currency, 'no currency') || ')'
+                ELSE t_currency || ' bound ' || CASE max_unit_price
+                  WHEN 100000000
+                  THEN '100000000'
+                  WHEN 1000000000
+                  THEN '1000000000'
+                  WHEN 10000000000
+                  THEN '10000000000'
+                  WHEN 100000000000
+                  THEN '100000000000'
+                  WHEN 10000000000000
+                  THEN '10000000000000'
+                END
+              END,
+              'null'
+            )
           END,
           ''
         ) || COALESCE(

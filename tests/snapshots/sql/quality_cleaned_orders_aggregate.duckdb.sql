@@ -46,7 +46,27 @@ SELECT
   judged_21,
   unexpected_21,
   judged_22,
-  unexpected_22
+  unexpected_22,
+  judged_23,
+  unexpected_23,
+  judged_24,
+  unexpected_24,
+  judged_25,
+  unexpected_25,
+  judged_26,
+  unexpected_26,
+  judged_27,
+  unexpected_27,
+  judged_28,
+  unexpected_28,
+  judged_29,
+  unexpected_29,
+  judged_30,
+  unexpected_30,
+  judged_31,
+  unexpected_31,
+  judged_32,
+  unexpected_32
 FROM (
   SELECT
     partition_date,
@@ -112,18 +132,127 @@ FROM (
         THEN 1
       END
     ) AS unexpected_10,
-    COUNT(CASE WHEN NOT amount IS NULL THEN 1 END) AS judged_11,
+    COUNT(CASE WHEN (
+      picked_0
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_11,
     COUNT(
       CASE
         WHEN (
-          NOT amount IS NULL
-        ) AND (
+          (
+            picked_0
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
           amount < 0 OR amount > 1000000
         )
         THEN 1
       END
     ) AS unexpected_11,
-    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_12,
+    COUNT(CASE WHEN (
+      picked_1
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_12,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_1
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 100000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_12,
+    COUNT(CASE WHEN (
+      picked_2
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_13,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_2
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 1000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_13,
+    COUNT(CASE WHEN (
+      picked_3
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_14,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_3
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 10000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_14,
+    COUNT(CASE WHEN (
+      picked_4
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_15,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_4
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 100000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_15,
+    COUNT(CASE WHEN (
+      picked_5
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_16,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_5
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 10000000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_16,
+    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_17,
     COUNT(
       CASE
         WHEN (
@@ -295,8 +424,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_12,
-    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_13,
+    ) AS unexpected_17,
+    COUNT(CASE WHEN NOT currency IS NULL THEN 1 END) AS judged_18,
     COUNT(
       CASE
         WHEN (
@@ -306,8 +435,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_13,
-    COUNT(CASE WHEN NOT quantity IS NULL THEN 1 END) AS judged_14,
+    ) AS unexpected_18,
+    COUNT(CASE WHEN NOT quantity IS NULL THEN 1 END) AS judged_19,
     COUNT(
       CASE
         WHEN (
@@ -317,19 +446,128 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_14,
-    COUNT(CASE WHEN NOT unit_price IS NULL THEN 1 END) AS judged_15,
+    ) AS unexpected_19,
+    COUNT(CASE WHEN (
+      picked_0
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_20,
     COUNT(
       CASE
         WHEN (
-          NOT unit_price IS NULL
-        ) AND (
+          (
+            picked_0
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
           unit_price < 0 OR unit_price > 1000000
         )
         THEN 1
       END
-    ) AS unexpected_15,
-    COUNT(CASE WHEN NOT status IS NULL THEN 1 END) AS judged_16,
+    ) AS unexpected_20,
+    COUNT(CASE WHEN (
+      picked_1
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_21,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_1
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
+          unit_price < 0 OR unit_price > 100000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_21,
+    COUNT(CASE WHEN (
+      picked_2
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_22,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_2
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
+          unit_price < 0 OR unit_price > 1000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_22,
+    COUNT(CASE WHEN (
+      picked_3
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_23,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_3
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
+          unit_price < 0 OR unit_price > 10000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_23,
+    COUNT(CASE WHEN (
+      picked_4
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_24,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_4
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
+          unit_price < 0 OR unit_price > 100000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_24,
+    COUNT(CASE WHEN (
+      picked_5
+    ) AND (
+      NOT unit_price IS NULL
+    ) THEN 1 END) AS judged_25,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_5
+          ) AND (
+            NOT unit_price IS NULL
+          )
+        )
+        AND (
+          unit_price < 0 OR unit_price > 10000000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_25,
+    COUNT(CASE WHEN NOT status IS NULL THEN 1 END) AS judged_26,
     COUNT(
       CASE
         WHEN (
@@ -349,8 +587,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_16,
-    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_17,
+    ) AS unexpected_26,
+    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_27,
     COUNT(
       CASE
         WHEN (
@@ -360,8 +598,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_17,
-    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_18,
+    ) AS unexpected_27,
+    COUNT(CASE WHEN NOT region IS NULL THEN 1 END) AS judged_28,
     COUNT(
       CASE
         WHEN (
@@ -371,8 +609,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_18,
-    COUNT(CASE WHEN NOT order_ts_seconds_into_day IS NULL THEN 1 END) AS judged_19,
+    ) AS unexpected_28,
+    COUNT(CASE WHEN NOT order_ts_seconds_into_day IS NULL THEN 1 END) AS judged_29,
     COUNT(
       CASE
         WHEN (
@@ -383,10 +621,10 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_19,
+    ) AS unexpected_29,
     COUNT(CASE WHEN NOT (
       updated_at IS NULL AND order_ts IS NULL
-    ) THEN 1 END) AS judged_20,
+    ) THEN 1 END) AS judged_30,
     COUNT(
       CASE
         WHEN (
@@ -399,8 +637,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_20,
-    COUNT(CASE WHEN NOT amount_line_error IS NULL THEN 1 END) AS judged_21,
+    ) AS unexpected_30,
+    COUNT(CASE WHEN NOT amount_line_error IS NULL THEN 1 END) AS judged_31,
     COUNT(
       CASE
         WHEN (
@@ -411,8 +649,8 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_21,
-    COUNT(CASE WHEN NOT customer_email_hash IS NULL THEN 1 END) AS judged_22,
+    ) AS unexpected_31,
+    COUNT(CASE WHEN NOT customer_email_hash IS NULL THEN 1 END) AS judged_32,
     COUNT(
       CASE
         WHEN (
@@ -423,21 +661,269 @@ FROM (
         )
         THEN 1
       END
-    ) AS unexpected_22
+    ) AS unexpected_32
   FROM (
     SELECT
       day_rows.*,
-      CASE
-        WHEN quantity IS NULL OR unit_price IS NULL
-        THEN NULL
-        WHEN amount = 0
-        THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-        ELSE ABS(amount - quantity * unit_price) / ABS(amount)
-      END AS amount_line_error,
-      CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
-    FROM staging.cleaned_orders AS day_rows
-    WHERE
-      partition_date BETWEEN ? AND ?
+      NOT COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AFN'),
+            ('ALL'),
+            ('AMD'),
+            ('AOA'),
+            ('ARS'),
+            ('BDT'),
+            ('BIF'),
+            ('BTN'),
+            ('BWP'),
+            ('CDF'),
+            ('CLP'),
+            ('COP'),
+            ('CRC'),
+            ('CUP'),
+            ('CVE'),
+            ('CZK'),
+            ('DJF'),
+            ('DOP'),
+            ('DZD'),
+            ('EGP'),
+            ('ERN'),
+            ('ETB'),
+            ('GHS'),
+            ('GMD'),
+            ('GNF'),
+            ('GYD'),
+            ('HNL'),
+            ('HTG'),
+            ('HUF'),
+            ('IDR'),
+            ('INR'),
+            ('IQD'),
+            ('IRR'),
+            ('ISK'),
+            ('JMD'),
+            ('JPY'),
+            ('KES'),
+            ('KGS'),
+            ('KHR'),
+            ('KMF'),
+            ('KPW'),
+            ('KRW'),
+            ('KZT'),
+            ('LAK'),
+            ('LBP'),
+            ('LKR'),
+            ('LRD'),
+            ('LSL'),
+            ('MDL'),
+            ('MGA'),
+            ('MKD'),
+            ('MMK'),
+            ('MNT'),
+            ('MRU'),
+            ('MUR'),
+            ('MVR'),
+            ('MWK'),
+            ('MXN'),
+            ('MZN'),
+            ('NAD'),
+            ('NGN'),
+            ('NIO'),
+            ('NOK'),
+            ('NPR'),
+            ('PHP'),
+            ('PKR'),
+            ('PYG'),
+            ('RSD'),
+            ('RUB'),
+            ('RWF'),
+            ('SCR'),
+            ('SDG'),
+            ('SLE'),
+            ('SOS'),
+            ('SRD'),
+            ('SSP'),
+            ('STN'),
+            ('SYP'),
+            ('SZL'),
+            ('THB'),
+            ('TRY'),
+            ('TWD'),
+            ('TZS'),
+            ('UAH'),
+            ('UGX'),
+            ('UYU'),
+            ('UZS'),
+            ('VED'),
+            ('VES'),
+            ('VND'),
+            ('VUV'),
+            ('XAF'),
+            ('XOF'),
+            ('XPF'),
+            ('YER'),
+            ('ZAR'),
+            ('ZMW'),
+            ('ZWG')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_0,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AFN'),
+            ('ALL'),
+            ('BTN'),
+            ('BWP'),
+            ('CVE'),
+            ('CZK'),
+            ('DOP'),
+            ('EGP'),
+            ('ERN'),
+            ('GHS'),
+            ('GMD'),
+            ('HNL'),
+            ('INR'),
+            ('KGS'),
+            ('LSL'),
+            ('MDL'),
+            ('MKD'),
+            ('MRU'),
+            ('MUR'),
+            ('MVR'),
+            ('MXN'),
+            ('MZN'),
+            ('NAD'),
+            ('NIO'),
+            ('NOK'),
+            ('PHP'),
+            ('RUB'),
+            ('SCR'),
+            ('SLE'),
+            ('SRD'),
+            ('STN'),
+            ('SZL'),
+            ('THB'),
+            ('TRY'),
+            ('TWD'),
+            ('UAH'),
+            ('UYU'),
+            ('ZAR'),
+            ('ZMW'),
+            ('ZWG')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_1,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AMD'),
+            ('AOA'),
+            ('BDT'),
+            ('CLP'),
+            ('CRC'),
+            ('CUP'),
+            ('DJF'),
+            ('DZD'),
+            ('ETB'),
+            ('GYD'),
+            ('HTG'),
+            ('HUF'),
+            ('ISK'),
+            ('JMD'),
+            ('JPY'),
+            ('KES'),
+            ('KMF'),
+            ('KZT'),
+            ('LKR'),
+            ('LRD'),
+            ('NPR'),
+            ('PKR'),
+            ('RSD'),
+            ('SOS'),
+            ('VUV'),
+            ('XAF'),
+            ('XOF'),
+            ('XPF')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_2,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('ARS'),
+            ('BIF'),
+            ('CDF'),
+            ('COP'),
+            ('GNF'),
+            ('IQD'),
+            ('KHR'),
+            ('KRW'),
+            ('MGA'),
+            ('MMK'),
+            ('MNT'),
+            ('MWK'),
+            ('NGN'),
+            ('PYG'),
+            ('RWF'),
+            ('SDG'),
+            ('SSP'),
+            ('TZS'),
+            ('UGX'),
+            ('VED'),
+            ('VES'),
+            ('YER')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_3,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('IDR'),
+            ('KPW'),
+            ('LAK'),
+            ('LBP'),
+            ('SYP'),
+            ('UZS'),
+            ('VND')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_4,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('IRR')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_5
+    FROM (
+      SELECT
+        day_rows.*,
+        CASE
+          WHEN quantity IS NULL OR unit_price IS NULL
+          THEN NULL
+          WHEN amount = 0
+          THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
+          ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+        END AS amount_line_error,
+        CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
+      FROM staging.cleaned_orders AS day_rows
+      WHERE
+        partition_date BETWEEN ? AND ?
+    ) AS day_rows
   ) AS day_batch
   GROUP BY
     partition_date

@@ -16,7 +16,17 @@ SELECT
   judged_8,
   unexpected_8,
   judged_9,
-  unexpected_9
+  unexpected_9,
+  judged_10,
+  unexpected_10,
+  judged_11,
+  unexpected_11,
+  judged_12,
+  unexpected_12,
+  judged_13,
+  unexpected_13,
+  judged_14,
+  unexpected_14
 FROM (
   SELECT
     partition_date,
@@ -44,31 +54,388 @@ FROM (
         THEN 1
       END
     ) AS unexpected_8,
-    COUNT(CASE WHEN NOT amount IS NULL THEN 1 END) AS judged_9,
+    COUNT(CASE WHEN (
+      picked_0
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_9,
     COUNT(
       CASE
         WHEN (
-          NOT amount IS NULL
-        ) AND (
+          (
+            picked_0
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
           amount < 0 OR amount > 1000000
         )
         THEN 1
       END
-    ) AS unexpected_9
+    ) AS unexpected_9,
+    COUNT(CASE WHEN (
+      picked_1
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_10,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_1
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 100000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_10,
+    COUNT(CASE WHEN (
+      picked_2
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_11,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_2
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 1000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_11,
+    COUNT(CASE WHEN (
+      picked_3
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_12,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_3
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 10000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_12,
+    COUNT(CASE WHEN (
+      picked_4
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_13,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_4
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 100000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_13,
+    COUNT(CASE WHEN (
+      picked_5
+    ) AND (
+      NOT amount IS NULL
+    ) THEN 1 END) AS judged_14,
+    COUNT(
+      CASE
+        WHEN (
+          (
+            picked_5
+          ) AND (
+            NOT amount IS NULL
+          )
+        )
+        AND (
+          amount < 0 OR amount > 10000000000000
+        )
+        THEN 1
+      END
+    ) AS unexpected_14
   FROM (
     SELECT
       day_rows.*,
-      CASE
-        WHEN quantity IS NULL OR unit_price IS NULL
-        THEN NULL
-        WHEN amount = 0
-        THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-        ELSE ABS(amount - quantity * unit_price) / ABS(amount)
-      END AS amount_line_error,
-      CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
-    FROM warehouse.fct_orders AS day_rows
-    WHERE
-      partition_date BETWEEN ? AND ?
+      NOT COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AFN'),
+            ('ALL'),
+            ('AMD'),
+            ('AOA'),
+            ('ARS'),
+            ('BDT'),
+            ('BIF'),
+            ('BTN'),
+            ('BWP'),
+            ('CDF'),
+            ('CLP'),
+            ('COP'),
+            ('CRC'),
+            ('CUP'),
+            ('CVE'),
+            ('CZK'),
+            ('DJF'),
+            ('DOP'),
+            ('DZD'),
+            ('EGP'),
+            ('ERN'),
+            ('ETB'),
+            ('GHS'),
+            ('GMD'),
+            ('GNF'),
+            ('GYD'),
+            ('HNL'),
+            ('HTG'),
+            ('HUF'),
+            ('IDR'),
+            ('INR'),
+            ('IQD'),
+            ('IRR'),
+            ('ISK'),
+            ('JMD'),
+            ('JPY'),
+            ('KES'),
+            ('KGS'),
+            ('KHR'),
+            ('KMF'),
+            ('KPW'),
+            ('KRW'),
+            ('KZT'),
+            ('LAK'),
+            ('LBP'),
+            ('LKR'),
+            ('LRD'),
+            ('LSL'),
+            ('MDL'),
+            ('MGA'),
+            ('MKD'),
+            ('MMK'),
+            ('MNT'),
+            ('MRU'),
+            ('MUR'),
+            ('MVR'),
+            ('MWK'),
+            ('MXN'),
+            ('MZN'),
+            ('NAD'),
+            ('NGN'),
+            ('NIO'),
+            ('NOK'),
+            ('NPR'),
+            ('PHP'),
+            ('PKR'),
+            ('PYG'),
+            ('RSD'),
+            ('RUB'),
+            ('RWF'),
+            ('SCR'),
+            ('SDG'),
+            ('SLE'),
+            ('SOS'),
+            ('SRD'),
+            ('SSP'),
+            ('STN'),
+            ('SYP'),
+            ('SZL'),
+            ('THB'),
+            ('TRY'),
+            ('TWD'),
+            ('TZS'),
+            ('UAH'),
+            ('UGX'),
+            ('UYU'),
+            ('UZS'),
+            ('VED'),
+            ('VES'),
+            ('VND'),
+            ('VUV'),
+            ('XAF'),
+            ('XOF'),
+            ('XPF'),
+            ('YER'),
+            ('ZAR'),
+            ('ZMW'),
+            ('ZWG')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_0,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AFN'),
+            ('ALL'),
+            ('BTN'),
+            ('BWP'),
+            ('CVE'),
+            ('CZK'),
+            ('DOP'),
+            ('EGP'),
+            ('ERN'),
+            ('GHS'),
+            ('GMD'),
+            ('HNL'),
+            ('INR'),
+            ('KGS'),
+            ('LSL'),
+            ('MDL'),
+            ('MKD'),
+            ('MRU'),
+            ('MUR'),
+            ('MVR'),
+            ('MXN'),
+            ('MZN'),
+            ('NAD'),
+            ('NIO'),
+            ('NOK'),
+            ('PHP'),
+            ('RUB'),
+            ('SCR'),
+            ('SLE'),
+            ('SRD'),
+            ('STN'),
+            ('SZL'),
+            ('THB'),
+            ('TRY'),
+            ('TWD'),
+            ('UAH'),
+            ('UYU'),
+            ('ZAR'),
+            ('ZMW'),
+            ('ZWG')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_1,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('AMD'),
+            ('AOA'),
+            ('BDT'),
+            ('CLP'),
+            ('CRC'),
+            ('CUP'),
+            ('DJF'),
+            ('DZD'),
+            ('ETB'),
+            ('GYD'),
+            ('HTG'),
+            ('HUF'),
+            ('ISK'),
+            ('JMD'),
+            ('JPY'),
+            ('KES'),
+            ('KMF'),
+            ('KZT'),
+            ('LKR'),
+            ('LRD'),
+            ('NPR'),
+            ('PKR'),
+            ('RSD'),
+            ('SOS'),
+            ('VUV'),
+            ('XAF'),
+            ('XOF'),
+            ('XPF')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_2,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('ARS'),
+            ('BIF'),
+            ('CDF'),
+            ('COP'),
+            ('GNF'),
+            ('IQD'),
+            ('KHR'),
+            ('KRW'),
+            ('MGA'),
+            ('MMK'),
+            ('MNT'),
+            ('MWK'),
+            ('NGN'),
+            ('PYG'),
+            ('RWF'),
+            ('SDG'),
+            ('SSP'),
+            ('TZS'),
+            ('UGX'),
+            ('VED'),
+            ('VES'),
+            ('YER')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_3,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('IDR'),
+            ('KPW'),
+            ('LAK'),
+            ('LBP'),
+            ('SYP'),
+            ('UZS'),
+            ('VND')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_4,
+      COALESCE(
+        currency IN (
+          SELECT
+            member
+          FROM (VALUES
+            ('IRR')) AS value_set(member)
+        ),
+        FALSE
+      ) AS picked_5
+    FROM (
+      SELECT
+        day_rows.*,
+        CASE
+          WHEN quantity IS NULL OR unit_price IS NULL
+          THEN NULL
+          WHEN amount = 0
+          THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
+          ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+        END AS amount_line_error,
+        CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
+      FROM warehouse.fct_orders AS day_rows
+      WHERE
+        partition_date BETWEEN ? AND ?
+    ) AS day_rows
   ) AS day_batch
   GROUP BY
     partition_date
