@@ -267,18 +267,33 @@ def _out_of_range(spec: ColumnSpec) -> Rule:
     )
 
 
-def _own_max(spec: ColumnSpec) -> list[str]:
-    """``max_<column>``: the bound ``max_by_currency`` gives the row's currency, NULL when
-    it gives none (``max`` then applies). One CASE of a set of codes per bound value:
-    five sets of the shipped table, where a branch per code would be 98."""
-    if not spec.max_by_currency:
-        return []
-    whens = " ".join(
-        f"WHEN ORDERS_IN_SET(t_{CURRENCY_COLUMN}, {', '.join(map(sql_literal, codes))})"
-        f" THEN {bound!r}"
-        for bound, codes in spec.max_groups()
+CURRENCY_BOUNDS = "currency_bounds"
+
+
+def _currency_bounds(contract: Contract) -> tuple[list[str], str]:
+    """The ``max_<column>`` columns (the bound ``max_by_currency`` gives the row's
+    currency, NULL when it gives none: ``max`` then applies) and the join that brings
+    them: one LEFT JOIN of the rows to a VALUES list of the table, a row per currency
+    (code, then each bounded column's bound). One hash join per row: both bounds of 1M
+    rows in 0.04 s on one DuckDB thread, where a CASE of a code set per bound value took
+    0.09 s as IN lists and 0.14 s as ORDERS_IN_SET (about 2.7 s for the whole statement)."""
+    bounded = [spec for spec in contract.columns if spec.max_by_currency]
+    if not bounded:
+        return [], ""
+    tables = [dict(spec.max_by_currency) for spec in bounded]
+    codes = sorted({code for table in tables for code in table})
+    rows = ",\n    ".join(
+        "("
+        + ", ".join([sql_literal(code), *(repr(t[code]) if code in t else "NULL" for t in tables)])
+        + ")"
+        for code in codes
     )
-    return [f"CASE {whens} END AS max_{spec.name}"]
+    names = [f"max_{spec.name}" for spec in bounded]
+    join = (
+        f"\n  LEFT JOIN (VALUES\n    {rows}\n  ) AS {CURRENCY_BOUNDS}(code, {', '.join(names)})"
+        f" ON {CURRENCY_BOUNDS}.code = texts.t_{CURRENCY_COLUMN}"
+    )
+    return [f"{CURRENCY_BOUNDS}.{name}" for name in names], join
 
 
 def _typed(spec: ColumnSpec) -> list[str]:
@@ -297,8 +312,7 @@ def _typed(spec: ColumnSpec) -> list[str]:
         pattern = DECIMAL if spec.type == "decimal" else INTEGER
         return [
             f"CASE WHEN ORDERS_MATCH({text}, {sql_literal(pattern)}) THEN ORDERS_TO_DOUBLE({text}) END"
-            f" AS d_{name}",
-            *_own_max(spec),
+            f" AS d_{name}"
         ]
     return []
 
@@ -355,7 +369,8 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
     columns = contract.columns
     typed_columns = [s for s in columns if s.type in ("decimal", "integer", "timestamp")]
     texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
-    typed = ",\n    ".join(part for spec in columns for part in _typed(spec))
+    own_bounds, bounds_join = _currency_bounds(contract)
+    typed = ",\n    ".join([*own_bounds, *(part for spec in columns for part in _typed(spec))])
     bounds = ",\n    ".join(_in_range(spec) for spec in typed_columns)
     malformed = ",\n    ".join(_malformed(spec) for spec in columns)
     checks = ",\n    ".join(_conforms(spec) for spec in columns) if conforms else "TRUE AS no_ok"
@@ -369,7 +384,7 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
   SELECT
     texts.*,
     {typed}
-  FROM texts
+  FROM texts{bounds_join}
 ), bounded AS (
   SELECT
     typed.*,

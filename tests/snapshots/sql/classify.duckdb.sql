@@ -201,6 +201,8 @@ WITH texts AS (
 ), typed AS (
   SELECT
     texts.*,
+    currency_bounds.max_amount,
+    currency_bounds.max_unit_price,
     CASE
       WHEN REGEXP_FULL_MATCH(
         UPPER(t_order_ts),
@@ -221,136 +223,6 @@ WITH texts AS (
       THEN TRY_CAST(t_amount AS DOUBLE)
     END AS d_amount,
     CASE
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('AFN'),
-          ('ALL'),
-          ('BTN'),
-          ('BWP'),
-          ('CVE'),
-          ('CZK'),
-          ('DOP'),
-          ('EGP'),
-          ('ERN'),
-          ('GHS'),
-          ('GMD'),
-          ('HNL'),
-          ('INR'),
-          ('KGS'),
-          ('LSL'),
-          ('MDL'),
-          ('MKD'),
-          ('MRU'),
-          ('MUR'),
-          ('MVR'),
-          ('MXN'),
-          ('MZN'),
-          ('NAD'),
-          ('NIO'),
-          ('NOK'),
-          ('PHP'),
-          ('RUB'),
-          ('SCR'),
-          ('SLE'),
-          ('SRD'),
-          ('STN'),
-          ('SZL'),
-          ('THB'),
-          ('TRY'),
-          ('TWD'),
-          ('UAH'),
-          ('UYU'),
-          ('ZAR'),
-          ('ZMW'),
-          ('ZWG')) AS value_set(member)
-      )
-      THEN 100000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('AMD'),
-          ('AOA'),
-          ('BDT'),
-          ('CLP'),
-          ('CRC'),
-          ('CUP'),
-          ('DJF'),
-          ('DZD'),
-          ('ETB'),
-          ('GYD'),
-          ('HTG'),
-          ('HUF'),
-          ('ISK'),
-          ('JMD'),
-          ('JPY'),
-          ('KES'),
-          ('KMF'),
-          ('KZT'),
-          ('LKR'),
-          ('LRD'),
-          ('NPR'),
-          ('PKR'),
-          ('RSD'),
-          ('SOS'),
-          ('VUV'),
-          ('XAF'),
-          ('XOF'),
-          ('XPF')) AS value_set(member)
-      )
-      THEN 1000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('ARS'),
-          ('BIF'),
-          ('CDF'),
-          ('COP'),
-          ('GNF'),
-          ('IQD'),
-          ('KHR'),
-          ('KRW'),
-          ('MGA'),
-          ('MMK'),
-          ('MNT'),
-          ('MWK'),
-          ('NGN'),
-          ('PYG'),
-          ('RWF'),
-          ('SDG'),
-          ('SSP'),
-          ('TZS'),
-          ('UGX'),
-          ('VED'),
-          ('VES'),
-          ('YER')) AS value_set(member)
-      )
-      THEN 10000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('IDR'),
-          ('KPW'),
-          ('LAK'),
-          ('LBP'),
-          ('SYP'),
-          ('UZS'),
-          ('VND')) AS value_set(member)
-      )
-      THEN 100000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('IRR')) AS value_set(member)
-      )
-      THEN 10000000000000
-    END AS max_amount,
-    CASE
       WHEN REGEXP_FULL_MATCH(t_quantity, '^[+]?[0-9]+(\.0*)?$')
       THEN TRY_CAST(t_quantity AS DOUBLE)
     END AS d_quantity,
@@ -358,136 +230,6 @@ WITH texts AS (
       WHEN REGEXP_FULL_MATCH(t_unit_price, '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$')
       THEN TRY_CAST(t_unit_price AS DOUBLE)
     END AS d_unit_price,
-    CASE
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('AFN'),
-          ('ALL'),
-          ('BTN'),
-          ('BWP'),
-          ('CVE'),
-          ('CZK'),
-          ('DOP'),
-          ('EGP'),
-          ('ERN'),
-          ('GHS'),
-          ('GMD'),
-          ('HNL'),
-          ('INR'),
-          ('KGS'),
-          ('LSL'),
-          ('MDL'),
-          ('MKD'),
-          ('MRU'),
-          ('MUR'),
-          ('MVR'),
-          ('MXN'),
-          ('MZN'),
-          ('NAD'),
-          ('NIO'),
-          ('NOK'),
-          ('PHP'),
-          ('RUB'),
-          ('SCR'),
-          ('SLE'),
-          ('SRD'),
-          ('STN'),
-          ('SZL'),
-          ('THB'),
-          ('TRY'),
-          ('TWD'),
-          ('UAH'),
-          ('UYU'),
-          ('ZAR'),
-          ('ZMW'),
-          ('ZWG')) AS value_set(member)
-      )
-      THEN 100000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('AMD'),
-          ('AOA'),
-          ('BDT'),
-          ('CLP'),
-          ('CRC'),
-          ('CUP'),
-          ('DJF'),
-          ('DZD'),
-          ('ETB'),
-          ('GYD'),
-          ('HTG'),
-          ('HUF'),
-          ('ISK'),
-          ('JMD'),
-          ('JPY'),
-          ('KES'),
-          ('KMF'),
-          ('KZT'),
-          ('LKR'),
-          ('LRD'),
-          ('NPR'),
-          ('PKR'),
-          ('RSD'),
-          ('SOS'),
-          ('VUV'),
-          ('XAF'),
-          ('XOF'),
-          ('XPF')) AS value_set(member)
-      )
-      THEN 1000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('ARS'),
-          ('BIF'),
-          ('CDF'),
-          ('COP'),
-          ('GNF'),
-          ('IQD'),
-          ('KHR'),
-          ('KRW'),
-          ('MGA'),
-          ('MMK'),
-          ('MNT'),
-          ('MWK'),
-          ('NGN'),
-          ('PYG'),
-          ('RWF'),
-          ('SDG'),
-          ('SSP'),
-          ('TZS'),
-          ('UGX'),
-          ('VED'),
-          ('VES'),
-          ('YER')) AS value_set(member)
-      )
-      THEN 10000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('IDR'),
-          ('KPW'),
-          ('LAK'),
-          ('LBP'),
-          ('SYP'),
-          ('UZS'),
-          ('VND')) AS value_set(member)
-      )
-      THEN 100000000000
-      WHEN t_currency IN (
-        SELECT
-          member
-        FROM (VALUES
-          ('IRR')) AS value_set(member)
-      )
-      THEN 10000000000000
-    END AS max_unit_price,
     CASE
       WHEN REGEXP_FULL_MATCH(
         UPPER(t_updated_at),
@@ -504,6 +246,106 @@ WITH texts AS (
       FALSE
     ) AS n_updated_at
   FROM texts
+  LEFT JOIN (VALUES
+    ('AFN', 100000000, 100000000),
+    ('ALL', 100000000, 100000000),
+    ('AMD', 1000000000, 1000000000),
+    ('AOA', 1000000000, 1000000000),
+    ('ARS', 10000000000, 10000000000),
+    ('BDT', 1000000000, 1000000000),
+    ('BIF', 10000000000, 10000000000),
+    ('BTN', 100000000, 100000000),
+    ('BWP', 100000000, 100000000),
+    ('CDF', 10000000000, 10000000000),
+    ('CLP', 1000000000, 1000000000),
+    ('COP', 10000000000, 10000000000),
+    ('CRC', 1000000000, 1000000000),
+    ('CUP', 1000000000, 1000000000),
+    ('CVE', 100000000, 100000000),
+    ('CZK', 100000000, 100000000),
+    ('DJF', 1000000000, 1000000000),
+    ('DOP', 100000000, 100000000),
+    ('DZD', 1000000000, 1000000000),
+    ('EGP', 100000000, 100000000),
+    ('ERN', 100000000, 100000000),
+    ('ETB', 1000000000, 1000000000),
+    ('GHS', 100000000, 100000000),
+    ('GMD', 100000000, 100000000),
+    ('GNF', 10000000000, 10000000000),
+    ('GYD', 1000000000, 1000000000),
+    ('HNL', 100000000, 100000000),
+    ('HTG', 1000000000, 1000000000),
+    ('HUF', 1000000000, 1000000000),
+    ('IDR', 100000000000, 100000000000),
+    ('INR', 100000000, 100000000),
+    ('IQD', 10000000000, 10000000000),
+    ('IRR', 10000000000000, 10000000000000),
+    ('ISK', 1000000000, 1000000000),
+    ('JMD', 1000000000, 1000000000),
+    ('JPY', 1000000000, 1000000000),
+    ('KES', 1000000000, 1000000000),
+    ('KGS', 100000000, 100000000),
+    ('KHR', 10000000000, 10000000000),
+    ('KMF', 1000000000, 1000000000),
+    ('KPW', 100000000000, 100000000000),
+    ('KRW', 10000000000, 10000000000),
+    ('KZT', 1000000000, 1000000000),
+    ('LAK', 100000000000, 100000000000),
+    ('LBP', 100000000000, 100000000000),
+    ('LKR', 1000000000, 1000000000),
+    ('LRD', 1000000000, 1000000000),
+    ('LSL', 100000000, 100000000),
+    ('MDL', 100000000, 100000000),
+    ('MGA', 10000000000, 10000000000),
+    ('MKD', 100000000, 100000000),
+    ('MMK', 10000000000, 10000000000),
+    ('MNT', 10000000000, 10000000000),
+    ('MRU', 100000000, 100000000),
+    ('MUR', 100000000, 100000000),
+    ('MVR', 100000000, 100000000),
+    ('MWK', 10000000000, 10000000000),
+    ('MXN', 100000000, 100000000),
+    ('MZN', 100000000, 100000000),
+    ('NAD', 100000000, 100000000),
+    ('NGN', 10000000000, 10000000000),
+    ('NIO', 100000000, 100000000),
+    ('NOK', 100000000, 100000000),
+    ('NPR', 1000000000, 1000000000),
+    ('PHP', 100000000, 100000000),
+    ('PKR', 1000000000, 1000000000),
+    ('PYG', 10000000000, 10000000000),
+    ('RSD', 1000000000, 1000000000),
+    ('RUB', 100000000, 100000000),
+    ('RWF', 10000000000, 10000000000),
+    ('SCR', 100000000, 100000000),
+    ('SDG', 10000000000, 10000000000),
+    ('SLE', 100000000, 100000000),
+    ('SOS', 1000000000, 1000000000),
+    ('SRD', 100000000, 100000000),
+    ('SSP', 10000000000, 10000000000),
+    ('STN', 100000000, 100000000),
+    ('SYP', 100000000000, 100000000000),
+    ('SZL', 100000000, 100000000),
+    ('THB', 100000000, 100000000),
+    ('TRY', 100000000, 100000000),
+    ('TWD', 100000000, 100000000),
+    ('TZS', 10000000000, 10000000000),
+    ('UAH', 100000000, 100000000),
+    ('UGX', 10000000000, 10000000000),
+    ('UYU', 100000000, 100000000),
+    ('UZS', 100000000000, 100000000000),
+    ('VED', 10000000000, 10000000000),
+    ('VES', 10000000000, 10000000000),
+    ('VND', 100000000000, 100000000000),
+    ('VUV', 1000000000, 1000000000),
+    ('XAF', 1000000000, 1000000000),
+    ('XOF', 1000000000, 1000000000),
+    ('XPF', 1000000000, 1000000000),
+    ('YER', 10000000000, 10000000000),
+    ('ZAR', 100000000, 100000000),
+    ('ZMW', 100000000, 100000000),
+    ('ZWG', 100000000, 100000000)) AS currency_bounds(code, max_amount, max_unit_price)
+    ON currency_bounds.code = texts.t_currency
 ), bounded AS (
   SELECT
     typed.*,
