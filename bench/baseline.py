@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.harness import Timer, emit
+from orders_core.contract import load_contract
 
 COLUMNS = [
     "order_id", "customer_id", "order_ts", "amount", "currency", "quantity",
@@ -38,6 +39,13 @@ MAX_LENGTH = {"order_id": 128, "customer_id": 128, "region": 64, "customer_email
 DECIMAL = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 INTEGER = r"^\+?\d+(?:\.0*)?$"
 TEXT = pd.StringDtype("pyarrow")
+# The money columns' bounds, as the contract states them: max, or the bound of the order's
+# currency in max_by_currency (JPY 1e9, ...), in that currency's major units.
+MONEY_BOUNDS = {
+    name: (spec.max, dict(spec.max_by_currency))
+    for name in ("amount", "unit_price")
+    for spec in [load_contract().column(name)]
+}
 EMAIL_KEY = b"local-development-only-not-secret"
 
 # Money in the reporting currency, as the platform: each purchase at its currency's rate
@@ -143,10 +151,13 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     ok &= order_ts.notna() & (text["updated_at"].isna() | updated_at.notna())
     numbers = {}
     for name, pattern, low, high in (
-        ("amount", DECIMAL, 0, 1_000_000),
+        ("amount", DECIMAL, 0, None),
         ("quantity", INTEGER, 1, 100_000),
-        ("unit_price", DECIMAL, 0, 1_000_000),
+        ("unit_price", DECIMAL, 0, None),
     ):
+        if high is None:
+            default, by_currency = MONEY_BOUNDS[name]
+            high = text["currency"].map(by_currency).astype("float64").fillna(default)
         values = text[name]
         well_formed = values.str.match(pattern).fillna(False)
         ok &= values.isna() | well_formed

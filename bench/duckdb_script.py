@@ -17,7 +17,14 @@ from pathlib import Path
 
 import duckdb
 
-from bench.baseline import DIM_CUSTOMERS_SQL, EMAIL_KEY, MAX_LENGTH, STATUSES, load_rates
+from bench.baseline import (
+    DIM_CUSTOMERS_SQL,
+    EMAIL_KEY,
+    MAX_LENGTH,
+    MONEY_BOUNDS,
+    STATUSES,
+    load_rates,
+)
 from bench.harness import Timer, emit
 from orders_core.cleaning import hmac_pads
 
@@ -31,6 +38,15 @@ COLUMNS = (
 TRIMMED = ",\n".join(f"nullif(trim({c}), '') as {c}" for c in COLUMNS)
 LENGTHS = " and ".join(f"coalesce(length({c}) <= {n}, true)" for c, n in MAX_LENGTH.items())
 STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
+# The bound of an order's currency (max_by_currency), joined by code; max for the others.
+_CODES = sorted({code for _, table in MONEY_BOUNDS.values() for code in table})
+BOUNDS = ", ".join(
+    f"('{code}', "
+    + ", ".join(repr(table.get(code, default)) for default, table in MONEY_BOUNDS.values())
+    + ")"
+    for code in _CODES
+)
+MAX_AMOUNT, MAX_UNIT_PRICE = (default for default, _ in MONEY_BOUNDS.values())
 
 # Built from this module's constants only; the landing files and the key are bound.
 FCT_ORDERS_SQL = f"""
@@ -42,15 +58,19 @@ with landed as (
     from read_csv($files, all_varchar = true, header = true, filename = true,
                   union_by_name = true, null_padding = true, ignore_errors = true)
 ), typed as (
-    select *,
+    select landed.*,
            try_cast(order_ts as timestamptz) as order_ts_utc,
            try_cast(updated_at as timestamptz) as updated_at_utc,
            if(regexp_full_match(amount, '{DECIMAL}'), try_cast(amount as double), null) as amount_n,
            if(regexp_full_match(quantity, '{INTEGER}'), try_cast(quantity as double), null)
                as quantity_n,
            if(regexp_full_match(unit_price, '{DECIMAL}'), try_cast(unit_price as double), null)
-               as unit_price_n
+               as unit_price_n,
+           coalesce(bounds.max_amount, {MAX_AMOUNT!r}) as amount_max,
+           coalesce(bounds.max_unit_price, {MAX_UNIT_PRICE!r}) as unit_price_max
     from landed
+    left join (values {BOUNDS}) as bounds(code, max_amount, max_unit_price)
+        on bounds.code = upper(landed.currency)
 ), valid as (
     select * from typed
     where order_id is not null and customer_id is not null and amount_n is not null
@@ -58,9 +78,9 @@ with landed as (
       and regexp_full_match(upper(currency), '[A-Z]{{3}}')
       and (updated_at is null or updated_at_utc is not null)
       and {LENGTHS}
-      and amount_n between 0 and 1000000
+      and amount_n between 0 and amount_max
       and (quantity is null or quantity_n between 1 and 100000)
-      and (unit_price is null or unit_price_n between 0 and 1000000)
+      and (unit_price is null or unit_price_n between 0 and unit_price_max)
       and (status is null or lower(status) in ({STATUS_LIST}))
       and cast(timezone('UTC', order_ts_utc) as date) = partition_date
 )
