@@ -45,7 +45,8 @@ class ColumnSpec:
 
     def max_groups(self) -> tuple[tuple[float, tuple[str, ...]], ...]:
         """``max_by_currency`` as (bound, its currencies in code order), smallest bound
-        first: what the cleaning's CASE and the suites' expectations are made of."""
+        first: the suites' expectation per bound value, and the bounds the cleaning's
+        detail names."""
         groups: dict[float, list[str]] = {}
         for code, bound in self.max_by_currency:
             groups.setdefault(bound, []).append(code)

@@ -248,9 +248,10 @@ def _out_of_range(spec: ColumnSpec) -> Rule:
     A row whose currency is not an allowed code (or is missing) has no bound of its own:
     ``max`` judges it, and it is quarantined for its currency too (``invalid_currency``,
     ``missing_currency``; the first broken rule is the reason code, the detail names
-    each). Its detail names the bound and the currency: ``amount 2500000000 above the JPY
-    bound 1000000000``; the text as landed otherwise, as an invalid value's (a DOUBLE
-    cast to text is printed otherwise by each engine: DuckDB 1e+20)."""
+    each). Its detail names the value as landed, the bound and the currency: ``amount
+    2500000000 above the JPY bound 1000000000``, each bound's text written here (a DOUBLE
+    cast to text is printed otherwise by each engine: DuckDB 1e+20). A column without
+    ``max_by_currency`` (quantity) details its value as landed, as an invalid value."""
     name, default = spec.name, spec.max
     if not spec.max_by_currency:
         return Rule(f"{name}_out_of_range", f"v_{name} > {default!r}", f"t_{name}")
