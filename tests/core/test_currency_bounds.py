@@ -17,6 +17,14 @@ from orders_core.contract import (
     parse_contract,
     read_contract_document,
 )
+from orders_core.expectations import (
+    Expectation,
+    currency_condition,
+    order_suite,
+    publication_suite,
+)
+from orders_core.sql.quality import rule
+from orders_core.tables import FCT_ORDERS_COLUMNS
 from tests.support.order_fixtures import DAY, KEY, csv_bytes, landed, raw_frame
 
 DOCUMENT = yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
@@ -117,3 +125,55 @@ def test_a_bound_below_the_default_and_with_a_fraction_is_shown_as_written():
         "kwd": "amount_out_of_range: amount 300000 above the KWD bound 250000.5",
         "jpy": "amount_out_of_range: amount 1000000001 above the JPY bound 1000000000",
     }
+
+
+def test_the_suites_judge_each_bound_by_a_great_expectations_row_condition():
+    contract = load_contract()
+    amount = contract.column("amount")
+    between = [
+        e
+        for e in order_suite(contract)
+        if e.type == "expect_column_values_to_be_between" and e.kwargs["column"] == "amount"
+    ]
+    assert [e.kwargs["max_value"] for e in between] == [1e6, 1e8, 1e9, 1e10, 1e11, 1e13]
+    conditions = [e.kwargs["row_condition"] for e in between]
+    assert conditions[0]["operator"] == "NOT_IN"
+    assert sorted(conditions[0]["parameter"]) == sorted(c for c, _ in amount.max_by_currency)
+    assert [c["operator"] for c in conditions[1:]] == ["IN"] * 5
+    assert "JPY" in conditions[2]["parameter"]
+    assert between[5].column == "amount where currency IN (IRR)"
+    published = publication_suite(contract, FCT_ORDERS_COLUMNS, 1)
+    assert [
+        e for e in published if e.kwargs.get("column") == "amount" and "min_value" in e.kwargs
+    ] == between
+
+
+@pytest.mark.parametrize(
+    ("expectation", "refused"),
+    [
+        (
+            Expectation(
+                "expect_column_values_to_be_between",
+                {"column": "amount", "max_value": 1, "row_condition": {"type": "nullity"}},
+            ),
+            "no SQL for the row condition",
+        ),
+        (
+            Expectation(
+                "expect_column_values_to_be_between",
+                {"column": "amount", "max_value": 1, "row_condition": "currency == 'JPY'"},
+            ),
+            "no SQL for the row condition",
+        ),
+        (
+            Expectation(
+                "expect_column_values_to_be_unique",
+                {"column": "order_id", "row_condition": currency_condition(["JPY"])},
+            ),
+            "no SQL for a row condition on expect_column_values_to_be_unique",
+        ),
+    ],
+)
+def test_a_row_condition_the_engine_cannot_judge_as_gx_does_is_refused(expectation, refused):
+    with pytest.raises(ValueError, match=refused):
+        rule(expectation, 0)
