@@ -473,18 +473,23 @@ def _newest_first(
     instance: dg.DagsterInstance,
     page: int,
     status: set[AssetCheckExecutionRecordStatus] | None = None,
+    first_page: int | None = None,
 ) -> Iterator[Sequence[AssetCheckExecutionRecord]]:
     """Pages of metadata_anomaly executions (of ``status``, when given), newest first; the
-    last page is the first one shorter than ``page``."""
+    last page is the first one shorter than asked. Pages hold ``page`` records, or, from
+    ``first_page``, twice as many as the page before up to ``page``: a reader that stops
+    at the first record it knows reads about twice what is new, not a whole page."""
     cursor = None
+    size = first_page or page
     while True:
         records = instance.event_log_storage.get_asset_check_execution_history(
-            CHECK_KEY, limit=page, cursor=cursor, status=status
+            CHECK_KEY, limit=size, cursor=cursor, status=status
         )
         yield records
-        if len(records) < page:
+        if len(records) < size:
             return
         cursor = records[-1].id
+        size = min(2 * size, page)
 
 
 def latest_execution(
@@ -566,10 +571,13 @@ def executions_since(
     """metadata_anomaly executions (any status) with a record id above ``after_id``, oldest first.
 
     Pages backwards from the newest record and stops at ``after_id``: the cost is the
-    number of new records, whatever the length of history.
+    number of new records, whatever the length of history. The first page is one record
+    (a tick with nothing new reads the newest only), each next one twice as large, up to
+    ``page``: a first page of 500 read 500 known records on every tick once history held
+    them, 0.14 s at 730 days (bench/RESULTS.md, session 35).
     """
     found: list[AssetCheckExecutionRecord] = []
-    for records in _newest_first(instance, page):
+    for records in _newest_first(instance, page, first_page=1):
         fresh = [r for r in records if r.id > after_id]
         found += fresh
         if len(fresh) < len(records):

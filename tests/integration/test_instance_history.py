@@ -127,3 +127,34 @@ def test_a_day_is_left_alone_by_the_run_group_that_wrote_its_marker(instance):
     # a marker a re-execution wrote, read by a later re-execution of the same root
     _cleaned(instance, days[1], marker=True, root_run_id=root, parent_run_id=root)
     assert instance_history.left_alone_by(instance, days, again) == days[:2]
+
+
+@pytest.mark.parametrize("page", [1, 3, 500])
+def test_executions_since_reads_every_newer_execution_oldest_first_whatever_the_pages(
+    instance, monkeypatch, page
+):
+    """orders_anomaly_sensor's read of what is new: every execution (planned ones too)
+    after the cursor's record, oldest first, wherever the cursor falls among pages that
+    grow from one record; a tick with nothing new reads the newest record alone."""
+    for i, day in enumerate(DAYS):
+        report_verdict(instance, day, passed=i % 3 != 0)
+    report_planned(instance, DAYS[:4])
+    report_verdict(instance, DAYS[0], passed=True)
+    storage = instance.event_log_storage
+    every = storage.get_asset_check_execution_history(instance_history.CHECK_KEY, limit=1_000)
+    ids = sorted(record.id for record in every)
+    assert len(ids) == len(DAYS) + 5
+    for after in [0, *ids]:
+        found = instance_history.executions_since(instance, after, page=page)
+        assert [record.id for record in found] == [i for i in ids if i > after], after
+        assert {record.partition for record in found} <= set(DAYS)
+
+    asked = []
+    real = storage.get_asset_check_execution_history
+    monkeypatch.setattr(
+        storage,
+        "get_asset_check_execution_history",
+        lambda *a, **kw: asked.append(kw["limit"]) or real(*a, **kw),
+    )
+    assert instance_history.executions_since(instance, ids[-1], page=page) == []
+    assert asked == [1]
