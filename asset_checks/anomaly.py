@@ -57,7 +57,7 @@ from resources.instance_history import (
     metadata_values,
     read_history,
 )
-from resources.landing import LandingZone
+from resources.landing import LandingZone, partition_days
 from resources.telemetry import TelemetryResource
 
 CHECK_OP_NAME = METADATA_ANOMALY_OP
@@ -500,8 +500,7 @@ def build_anomaly_checks(
         release = config.reason if config.release else None
 
         def landed() -> list[str]:
-            keys = (day.isoformat() for day in landing.list_days())
-            return [key for key in keys if partitions_def.has_partition_key(key)]
+            return [day.isoformat() for day in partition_days(landing.list_days(), partitions_def)]
 
         with telemetry.check_span(context) as span:
             profile = _profiler(context.log, landing, profile_landed)

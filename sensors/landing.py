@@ -54,6 +54,7 @@ from resources.landing import (
     fingerprint,
     folder_day,
     misnamed_folder_day,
+    partition_days,
 )
 from resources.telemetry import TelemetryResource
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
@@ -153,11 +154,7 @@ def evaluate_landing(
     state = json.loads(cursor) if cursor else {"newest": None, "seen": {}}
     awaiting = Awaiting.from_dict(state.get("downstream"))
     orders = landing.scan_orders()  # one listing of orders/: its folders and strays
-    listed = [
-        d
-        for d in days_of_folders(orders.day_folders)
-        if partitions_def.has_partition_key(d.isoformat())
-    ]
+    listed = partition_days(days_of_folders(orders.day_folders), partitions_def)
     outside = sorted(
         [*orders.outside_days, *before_first_day(orders.day_folders, partitions_def)],
         key=lambda entry: entry.name,

@@ -3,13 +3,21 @@ names no day, a linked folder, a folder of a day before the first partition): no
 run reads them, so orders_landing_sensor names them on every tick and alerts once when
 they change, while the days around them load as usual."""
 
+import datetime as dt
+
 import dagster as dg
 import pytest
 
 from orders_platform.definitions import build_definitions
 from platform_assets.partitions import daily_partitions
 from resources.alerts import AlertWebhook
-from resources.landing import NOT_A_DAY, OUTSIDE_DAYS, SYMLINK_INSIDE, LocalLandingZone
+from resources.landing import (
+    NOT_A_DAY,
+    OUTSIDE_DAYS,
+    SYMLINK_INSIDE,
+    LocalLandingZone,
+    partition_days,
+)
 from resources.settings import PlatformSettings
 from sensors.batching import JobAssets
 from sensors.landing import SENSOR_NAME, evaluate_landing
@@ -139,3 +147,29 @@ def test_a_day_folder_is_not_named_outside(instance, landing, spelling):
     root, _ = landing
     (root / "orders" / spelling).mkdir(exist_ok=True)
     assert tick(instance, LocalLandingZone(root=str(root))).outside_days == []
+
+
+def test_only_the_days_that_are_partitions_are_listed_and_loaded(instance, landing):
+    """The sensor lists Dagster's partition keys once a tick (resources.landing.
+    partition_days), not has_partition_key once per folder: the days it keeps are still
+    exactly those Dagster has, the first day in, the day before it and today (whose
+    partition comes tomorrow) out."""
+    root, _ = landing
+    today = dt.datetime.now(dt.UTC).date()
+    first = dt.date(2025, 1, 1)
+    around = [first - dt.timedelta(days=1), first, today - dt.timedelta(days=1), today]
+    days = sorted({*around, DAY1, DAY2, today + dt.timedelta(days=1)})
+    assert partition_days([*reversed(days), DAY1], PARTITIONS) == [
+        day for day in [*reversed(days), DAY1] if PARTITIONS.has_partition_key(day.isoformat())
+    ]
+    for day in days:
+        write_csv(day_dir(root, day) / "part-000.csv", ROW)
+    result = tick(instance, LocalLandingZone(root=str(root)))
+    requested = {day for request in result.run_requests for day in requested_days(request)}
+    assert requested == {
+        day.isoformat() for day in days if PARTITIONS.has_partition_key(day.isoformat())
+    }
+    assert (
+        first.isoformat() in requested and (today - dt.timedelta(days=1)).isoformat() in requested
+    )
+    assert today.isoformat() not in requested
