@@ -421,6 +421,7 @@ def score_partitions(
     partitions: Iterable,
     config: AnomalyConfig | None = None,
     held: Collection = (),
+    until_held: bool = False,
 ) -> list[AnomalyVerdict]:
     """Score ``partitions`` (dates or ``YYYY-MM-DD`` keys) against their history.
 
@@ -428,7 +429,8 @@ def score_partitions(
     partition and its training window. Partitions in ``held``, those found
     anomalous earlier in this call and those with no landed file are left out of
     every training set.
-    Verdicts come back in chronological order.
+    Verdicts come back in chronological order; with ``until_held``, those up to the
+    first anomalous one only (the later ones are not scored).
     """
     config = config or AnomalyConfig()
     excluded = set(pd.DatetimeIndex(pd.to_datetime(list(held))).normalize())
@@ -454,9 +456,11 @@ def score_partitions(
         scored = zip(group, values, z, _probe_scores(model, z), strict=True)
         for partition, value_row, z_row, scores in scored:
             verdict = _verdict(partition, value_row, z_row, scores, model, len(train), config)
-            if verdict.is_anomalous:
-                excluded.add(partition)
             verdicts.append(verdict)
+            if verdict.is_anomalous:
+                if until_held:
+                    return verdicts
+                excluded.add(partition)
     return verdicts
 
 
@@ -469,13 +473,21 @@ def judge_partitions(
     """:func:`score_partitions` over :func:`build_features` of ``history``, in date order,
     with each day held in this call kept out of the later days' baselines as a day held
     by an earlier run is: the verdicts do not depend on how days are batched into runs
-    (one range run, day by day, or anything between)."""
+    (one range run, day by day, or anything between).
+
+    Each pass scores the pending days up to the first one it holds, and the next pass
+    starts after it: a pass that scored every pending day threw the days after the hold
+    away, so a call over N days with a hold every few weeks fitted a model per week N
+    times over (180 days profiled from their files: 47 fits instead of 26,
+    bench/RESULTS.md, session 35)."""
     held_days = {pd.Timestamp(day).date().isoformat() for day in held}
     pending = sorted({pd.Timestamp(p).normalize() for p in partitions})
     verdicts: list[AnomalyVerdict] = []
     while pending:
         features = build_features(history, held=sorted(held_days))
-        scored = score_partitions(features, pending, config, held=sorted(held_days))
+        scored = score_partitions(
+            features, pending, config, held=sorted(held_days), until_held=True
+        )
         first_held = next((v for v in scored if v.is_anomalous), None)
         if first_held is None:
             return verdicts + scored

@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from orders_core.anomaly import AnomalyConfig, Driver, build_features, score_partitions
+from orders_core import anomaly
+from orders_core.anomaly import (
+    AnomalyConfig,
+    Driver,
+    build_features,
+    judge_partitions,
+    score_partitions,
+)
 from orders_core.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
 from orders_core.contract import load_contract
 from orders_core.profiling import profile_raw
@@ -154,3 +161,42 @@ def test_an_empty_day_from_the_real_profile_is_flagged():
         "revenue_vs_weekday",
         "files_vs_weekday",
     }
+
+
+def _judged_scoring_every_pending_day(history, partitions) -> list:
+    """judge_partitions as it was before session 35: each pass scored every pending day
+    and kept those up to the first hold."""
+    held: set[str] = set()
+    pending = sorted(partitions)
+    verdicts = []
+    while pending:
+        scored = score_partitions(build_features(history, held=sorted(held)), pending, held=held)
+        first = next((v for v in scored if v.is_anomalous), None)
+        if first is None:
+            return verdicts + scored
+        verdicts += [v for v in scored if v.partition <= first.partition]
+        held.add(first.partition)
+        pending = [p for p in pending if p > first.partition]
+    return verdicts
+
+
+def test_judging_stops_each_pass_at_its_hold_with_the_same_verdicts(monkeypatch):
+    """A pass of judge_partitions scores the days up to its first hold, not every pending
+    day: the verdicts of a range with several holds are those of scoring every pending day
+    each pass, with a fit per training anchor and one more per hold instead of a fit per
+    anchor and pass."""
+    history = simulate()
+    days = sorted(history[PARTITION])
+    fits = []
+    fit = anomaly._fit
+    monkeypatch.setattr(anomaly, "_fit", lambda train, config: fits.append(1) or fit(train, config))
+    judged = judge_partitions(history, days)
+    fitted = len(fits)
+    fits.clear()
+    assert judged == _judged_scoring_every_pending_day(history, days)
+    held = [v.partition for v in judged if v.is_anomalous]
+    assert {day(i) for i in INJECTED} <= set(held)
+    anchors = {
+        anomaly._anchor(v, AnomalyConfig().refit_every_days) for v in build_features(history).index
+    }
+    assert fitted <= len(anchors) + len(held) < len(fits)
