@@ -11,7 +11,9 @@ names its path), and times the plain functions the sensors and the check call:
 * ``anomaly idle``: a tick after that with nothing to read;
 * ``anomaly +1 judged``: from that cursor, once a real run (raw_orders and its checks)
   loaded and judged the next day;
-* ``check 1 day``: ``evaluate_days`` of that day (what metadata_anomaly does in its run).
+* ``check 1 day``: ``evaluate_days`` of that day (what metadata_anomaly does in its run);
+* ``newest day alone, run``: a real run of the newest of N landed days alone, on an empty
+  instance, none of the others loaded (``--sections newest``, see :func:`newest_alone`).
 
 Each figure is the median of ``--repetitions`` (the cursor and the instance are the same
 each time), with the SQL statements it made against the instance (the event log's and the
@@ -159,26 +161,79 @@ def measure(snapshot: Path, size: int, repetitions: int) -> tuple[dict, dict]:
     return figures, decisions
 
 
+def newest_alone(history: Path, size: int) -> tuple[float, dict]:
+    """Seconds of a real run of the newest of ``size`` landed days alone (raw_orders and its
+    checks), none of the others loaded: metadata_anomaly profiles them from their files
+    and judges them with it, as a range run would (the first run of days run newest
+    first). On an empty instance and warehouse of their own, under ``<history>/newest``."""
+    from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
+    from resources.instance_history import CHECK_NAME, RAW_ORDERS
+
+    work = history / "newest"
+    shutil.rmtree(work, ignore_errors=True)
+    days = [START + dt.timedelta(days=i) for i in range(size)]
+    copy_landing(history / "landing-all", work / "landing", days)
+    settings = settings_for(work / "landing", work / "orders.duckdb")
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    with open_instance(work / "home") as instance, Timer() as timer:
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=days[-1].isoformat(),
+            asset_selection=[RAW_ORDERS],
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            raise_on_error=False,
+        )
+    verdicts = {
+        e.event_specific_data.partition: [
+            e.event_specific_data.passed,
+            e.event_specific_data.description,
+            {k: str(v.value) for k, v in e.event_specific_data.metadata.items()},
+        ]
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == CHECK_NAME
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    return timer.wall_s, verdicts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="+", default=[30, 180, 365, 730])
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--decisions", type=Path, help="write every decision taken here (JSON)")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["ticks", "newest"],
+        default=["ticks", "newest"],
+        help="ticks: the table above; newest: a run of the newest day alone (see newest_alone)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", _count)
     table: dict[int, dict] = {}
     decisions: dict[str, dict] = {}
     for size in args.sizes:
-        table[size], decisions[str(size)] = measure(
-            args.history / f"days-{size}", size, args.repetitions
+        table[size], decisions[str(size)] = (
+            measure(args.history / f"days-{size}", size, args.repetitions)
+            if "ticks" in args.sections
+            else ({}, {})
         )
+        if "newest" in args.sections:
+            seconds, verdicts = newest_alone(args.history, size)
+            table[size]["newest day alone, run"] = (seconds, None)
+            decisions[str(size)]["newest day alone"] = verdicts
     names = list(next(iter(table.values())))
     print("| what | " + " | ".join(f"{size} days" for size in args.sizes) + " |")
     print("|---|" + "---:|" * len(args.sizes))
     for name in names:
-        cells = [f"{table[s][name][0]:.3f} s, {table[s][name][1]} q" for s in args.sizes]
+        cells = [
+            f"{table[s][name][0]:.3f} s"
+            + (f", {table[s][name][1]} q" if table[s][name][1] is not None else "")
+            for s in args.sizes
+        ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     if args.decisions:
         with contextlib.suppress(FileNotFoundError):
