@@ -478,7 +478,7 @@ def judge_partitions(
     Each pass scores the pending days up to the first one it holds, and the next pass
     starts after it: a pass that scored every pending day threw the days after the hold
     away, so a call over N days with a hold every few weeks fitted a model per week N
-    times over (180 days profiled from their files: 47 fits instead of 26,
+    times over (180 days profiled from their files: 47 fits, now 26,
     bench/RESULTS.md, session 35)."""
     held_days = {pd.Timestamp(day).date().isoformat() for day in held}
     pending = sorted({pd.Timestamp(p).normalize() for p in partitions})
