@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import subprocess
@@ -12,6 +13,7 @@ import dagster
 import duckdb
 import pytest
 
+from devtools.demo_env import write_start
 from tests.support.fixture_data import build_landing
 from tests.support.paths import REPO
 
@@ -80,6 +82,38 @@ def readme_backfill_commands() -> list[str]:
 
 
 README_RANGE, FIXTURE_RANGE = "2025-01-01...2025-01-31", "2025-01-01...2025-01-03"
+
+
+def readme_backfill_exports() -> list[str]:
+    """The `export` lines of the README's Backfills section."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Backfills\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("export ")]
+
+
+def partitions_start_after(exports: list[str], times: int, env: dict[str, str]) -> str:
+    """ORDERS_PARTITIONS_START after a shell has run the README's exports ``times`` times."""
+    script = "\n".join(exports * times) + '\nprintf %s "$ORDERS_PARTITIONS_START"'
+    result = subprocess.run(
+        ["bash", "-ec", script], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def test_the_readme_exports_give_the_demo_s_first_day_and_keep_the_user_s(dg_env, tmp_path):
+    """Run once or twice, the Backfills section's exports give the CLI the demo's first day
+    when the user set none, and keep the day a user exported (the demo's day finder prints
+    nothing when the variable is set, which a bare `$(...)` turned into the default)."""
+    exports = readme_backfill_exports()
+    assert any("ORDERS_PARTITIONS_START" in line for line in exports), exports
+    write_start(tmp_path / "landing", dt.date(2024, 12, 20))
+    unset = {k: v for k, v in dg_env.items() if k != "ORDERS_PARTITIONS_START"}
+    for times in (1, 2):
+        assert partitions_start_after(exports, times, unset) == "2024-12-20"
+        assert partitions_start_after(exports, times, dg_env) == "2025-01-01"
+        mine = {**dg_env, "ORDERS_PARTITIONS_START": "2024-06-01"}
+        assert partitions_start_after(exports, times, mine) == "2024-06-01"
 
 
 def test_the_readme_backfill_commands_run(dg_env):
