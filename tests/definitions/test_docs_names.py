@@ -7,6 +7,7 @@ must be one the software has, and every asset, check and sensor it has must be d
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from orders_core.contract import load_contract
 from orders_core.sql import cleaning, fx
+from orders_core.tables import TABLES
 from orders_platform.definitions import build_definitions
 from resources.settings import PlatformSettings
 from tests.support.paths import REPO
@@ -160,3 +162,29 @@ def test_every_reason_code_the_docs_name_is_one_the_software_gives():
 def test_the_reason_code_list_tells_a_code_from_a_misspelling(name, known):
     assert REASON_SHAPE.match(name)
     assert (name in reason_codes()) is known
+
+
+def session_tables() -> set[str]:
+    """The temporary tables the steps create, by the constant each `CREATE ... TEMPORARY
+    TABLE {NAME}` of the platform's code names."""
+    found = set()
+    for package in ("orders_core", "platform_assets", "asset_checks", "resources", "sensors"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            constants = re.findall(r"TEMPORARY TABLE \{([A-Z_]+)\}", text(path))
+            if constants:
+                module = importlib.import_module(
+                    ".".join(path.relative_to(REPO).with_suffix("").parts)
+                )
+                found |= {getattr(module, name) for name in constants}
+    return found
+
+
+def test_production_names_every_table_and_every_session_table():
+    """An operator creates the Snowflake schemas, checks no permanent table shadows a
+    session table, and queries the tables by these names."""
+    production = text(REPO / "docs" / "production.md")
+    tables = {f"`{table.qualified.upper()}`" for table in TABLES}
+    assert sorted(name for name in tables if name not in production) == []
+    temporary = session_tables()
+    assert {"orders_classified", "fx_rates_load"} <= temporary
+    assert sorted(name for name in temporary if f"`{name}`" not in production) == []
