@@ -227,6 +227,13 @@ def build_analytics_assets(
             span.record_rows(rows_out=customers)
             span.set_attribute("orders.as_of", as_of_text or "none")
             missing, unpriced_figures = unpriced_metadata(unpriced)
+            # Evaluated in this step: its span is a child of the asset's.
+            with telemetry.check_span(context, fx_check_spec.key) as check:
+                available = check.record_check(
+                    fx_check_result(
+                        context.asset_key, missing, int(unpriced_figures["fx/orders_without_rate"])
+                    )
+                )
             if missing:
                 context.log.warning(
                     f"Left out of customer_metrics until their FX rate lands: {unpriced_figures['fx/without_rate']}"
@@ -246,11 +253,7 @@ def build_analytics_assets(
                     "fx/reporting_currency": load_contract().fx.reporting_currency,
                     **unpriced_figures,
                 },
-                check_results=[
-                    fx_check_result(
-                        context.asset_key, missing, int(unpriced_figures["fx/orders_without_rate"])
-                    )
-                ],
+                check_results=[available],
             )
 
     return [customer_metrics]

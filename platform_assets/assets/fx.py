@@ -151,7 +151,13 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
                         listed = session.execute(quarantined_rates_sql(), [20])
                     write.set_attribute(ROWS_WRITTEN, int(rows))
             span.record_rows(rows_out=int(rows))
-        shown = [(code, redact_uri(file), int(line), detail) for code, file, line, detail in listed]
+            shown = [
+                (code, redact_uri(file), int(line), detail) for code, file, line, detail in listed
+            ]
+            # Evaluated in this step, so its span is a child of the asset's (as the
+            # cleaning's reconciliation is).
+            with telemetry.check_span(context, check_spec.key) as check:
+                valid = check.record_check(check_result(context.asset_key, reasons, shown))
         if bad:
             context.log.warning(f"{bad} landed FX rate row(s) not used: see {TABLE}.reason_code")
         return dg.MaterializeResult(
@@ -167,7 +173,7 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
                 "fx/files": len(listing.files),
                 RATES_FINGERPRINT: listing_fingerprint(listing),
             },
-            check_results=[check_result(context.asset_key, reasons, shown)],
+            check_results=[valid],
         )
 
     return [fx_rates]

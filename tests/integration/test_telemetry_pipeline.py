@@ -31,6 +31,7 @@ from tests.support.pipeline_helpers import run_range
 REPO = paths.REPO
 ASSET_SPANS = {
     "materialize raw_orders",
+    "materialize fx_rates",
     "materialize cleaned_orders",
     "materialize warehouse/fct_orders",
     "materialize customer_metrics",
@@ -99,6 +100,14 @@ def test_range_run_spans_nest_under_the_run_with_rows_and_check_outcomes(
     assert reconciliation.parent.span_id == cleaned.context.span_id
     assert reconciliation.attributes["dagster.check.outcome"] == "passed"
     assert reconciliation.attributes["dagster.check.evaluations"] == 2
+    # So are the FX rates' checks, inside the fx_rates and customer_metrics steps.
+    for asset, check in (
+        ("fx_rates", "fx_rates_valid"),
+        ("customer_metrics", "fx_rates_available"),
+    ):
+        fx_check = named[f"check {asset}:{check}"]
+        assert fx_check.parent.span_id == named[f"materialize {asset}"].context.span_id
+        assert fx_check.attributes["dagster.check.outcome"] == "passed", check
 
     drift = named["check raw_orders:schema_drift"]
     assert drift.parent.span_id == run_span_id
