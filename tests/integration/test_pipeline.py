@@ -1,6 +1,7 @@
 """The whole graph, materialized against fixtures on the embedded default."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.support import paths
 from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
 from tests.support.pipeline_helpers import materializations, run_range, table_checksums
 
@@ -137,3 +139,46 @@ def test_cli_materializes_a_range_in_one_run(settings, tmp_path, monkeypatch):
     assert runs[0].tags["dagster/asset_partition_range_start"] == "2025-01-01"
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         assert conn.execute("select count(*) from warehouse.fct_orders").fetchone()[0] == 7
+
+
+def plotted_per_day() -> dict[str, list[str]]:
+    """The metadata keys docs/analyst-view.md says each daily asset plots per day: its
+    "What is plotted" bullets that start with one asset."""
+    text = (paths.REPO / "docs" / "analyst-view.md").read_text(encoding="utf-8")
+    section = text.split("What is plotted:\n", 1)[1].split("\n\n", 1)[0]
+    plotted = {}
+    for bullet in section.split("\n- ")[1:]:
+        if match := re.match(r"-? ?`([a-z_/]+)`: ", bullet):
+            asset = match.group(1)
+            keys = re.findall(r"`([a-z_]+/[a-z_<>/]+)`", bullet[match.end() :])
+            plotted[asset] = [key for key in keys if key != asset]
+    return plotted
+
+
+def has_key(recorded: dict, key: str) -> bool:
+    """``key`` is recorded; a key naming a family (``orders/null_rate/<column>``): one of it."""
+    if "<" in key:
+        return any(name.startswith(key.split("<", 1)[0]) for name in recorded)
+    return key in recorded
+
+
+def test_the_analyst_view_s_per_day_plots_are_recorded_on_every_day(settings, instance):
+    """Each key the analyst view lists for a daily asset is on each day's materialization
+    (`<column>` and `<currency>` name a family: at least one key of it)."""
+    plotted = plotted_per_day()
+    assert sorted(plotted) == [
+        "cleaned_orders",
+        "quarantined_orders",
+        "raw_orders",
+        "warehouse/fct_orders",
+    ]
+    assert "orders/null_rate/<column>" in plotted["raw_orders"]
+    result = run_range(settings, instance, "2025-01-01", "2025-01-02")
+    assert result.success
+    events = materializations(result)
+    missing = []
+    for asset, keys in plotted.items():
+        for day in (DAY1, DAY2):
+            recorded = events[(asset, day.isoformat())]
+            missing += [(asset, day.isoformat(), k) for k in keys if not has_key(recorded, k)]
+    assert missing == []
