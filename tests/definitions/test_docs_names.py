@@ -188,3 +188,13 @@ def test_production_names_every_table_and_every_session_table():
     temporary = session_tables()
     assert {"orders_classified", "fx_rates_load"} <= temporary
     assert sorted(name for name in temporary if f"`{name}`" not in production) == []
+
+
+def test_the_readme_counts_the_contract_s_currencies():
+    (currency,) = [spec for spec in load_contract().columns if spec.name == "currency"]
+    counts = re.findall(r"(\d+) ISO\s+4217 codes", text(README))
+    assert counts == [str(len(currency.allowed))]
+    per_year = re.findall(r"some ([\d,]+) rows a year for (\d+)\s+currencies", text(README))
+    assert [count for _, count in per_year] == [str(len(currency.allowed))]
+    rows = int(per_year[0][0].replace(",", ""))
+    assert abs(rows - 365 * len(currency.allowed)) < 1000, rows
