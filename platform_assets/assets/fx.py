@@ -1,7 +1,7 @@
 """fx_rates: the daily FX rates landed under ``fx_rates/``, loaded into the warehouse.
 
-Not partitioned: rates are small (a row per currency and day, some 55,000 a year for
-150 currencies) and a rate may be corrected at any time, so every run re-reads every
+Not partitioned: rates are small (a row per currency and day, some 57,000 a year for
+157 currencies) and a rate may be corrected at any time, so every run re-reads every
 rates file and replaces the table as a whole. customer_metrics, which recomputes every
 customer from the current orders, then converts with the rates as they are now: a rate
 that landed or was corrected after its orders counts at the next run, whatever the days
