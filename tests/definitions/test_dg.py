@@ -152,3 +152,33 @@ def test_half_of_the_cleaning_step_is_refused_before_any_run(dg_env):
     assert "does not support subsetting" in result.stderr
     with dagster.DagsterInstance.from_config(dg_env["DAGSTER_HOME"]) as instance:
         assert instance.get_runs_count() == 0
+
+
+def test_days_outside_the_partitions_are_refused_as_the_runbook_quotes(dg_env):
+    """The runbook's "A day outside the partitions" messages: a day before
+    ORDERS_PARTITIONS_START is named; for a range whose last day is outside, the final error
+    names its first day and the traceback above it the day outside. No run starts."""
+    before = dg("launch", "--assets", "raw_orders", "--partition", "2024-12-31", env=dg_env)
+    assert before.returncode != 0
+    assert (
+        "DagsterInvalidSubsetError: All selected assets must have a PartitionsDefinition"
+        " containing the passed partition key `2024-12-31`"
+    ) in before.stderr
+    beyond = dg(
+        "launch", "--assets", "raw_orders", "--partition-range", "2025-01-02...2999-01-01",
+        env=dg_env,
+    )  # fmt: skip
+    assert beyond.returncode != 0
+    assert (
+        "DagsterUnknownPartitionError: Could not find a partition with key `2999-01-01`"
+    ) in beyond.stderr
+    assert "containing the passed partition key `2025-01-02`" in beyond.stderr
+    runbook = " ".join((REPO / "docs" / "backfill-runbook.md").read_text(encoding="utf-8").split())
+    for quoted in (
+        "`DagsterInvalidSubsetError: All selected assets must have a PartitionsDefinition"
+        " containing the passed partition key ...`",
+        "`DagsterUnknownPartitionError: Could not find a partition with key ...`",
+    ):
+        assert quoted in runbook
+    with dagster.DagsterInstance.from_config(dg_env["DAGSTER_HOME"]) as instance:
+        assert instance.get_runs_count() == 0
