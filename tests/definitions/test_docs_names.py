@@ -59,6 +59,11 @@ def test_the_readme_asset_table_is_every_asset_with_its_table_and_partitioning(g
     documented = {
         ticked(asset)[0]: (partitions, ticked(table)[0]) for asset, partitions, table, _ in rows
     }
+    # The columns its "what it is" names (not a path such as `fx_rates/*.csv`).
+    named_columns = {
+        ticked(asset)[0]: [name for name in ticked(what) if re.fullmatch(r"[a-z_]+", name)]
+        for asset, _, _, what in rows
+    }
     defined = {
         key.to_user_string(): asset_graph.get(key) for key in asset_graph.get_all_asset_keys()
     }
@@ -67,6 +72,9 @@ def test_the_readme_asset_table_is_every_asset_with_its_table_and_partitioning(g
         node = defined[name]
         assert table == node.metadata["dagster/table_name"], name
         assert partitions.startswith("daily") == (node.partitions_def is not None), name
+        columns = {column.name for column in node.metadata["dagster/column_schema"].columns}
+        assert [c for c in named_columns[name] if c not in columns] == [], name
+    assert "pii_extra_columns_json" in named_columns["raw_orders"]
 
 
 def test_the_readme_check_table_is_every_check_with_its_assets_and_blocking(graph):
