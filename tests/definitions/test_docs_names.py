@@ -206,3 +206,17 @@ def test_the_readme_counts_the_contract_s_currencies():
     assert [count for _, count in per_year] == [str(len(currency.allowed))]
     rows = int(per_year[0][0].replace(",", ""))
     assert abs(rows - 365 * len(currency.allowed)) < 1000, rows
+
+
+def test_every_job_and_schedule_the_docs_name_exists(graph):
+    _, defs = graph
+    defined = {job.name for job in defs.resolve_all_job_defs()} | {
+        schedule.name for schedule in defs.schedules or []
+    }
+    named = {
+        (path.name, name)
+        for path in DOCS
+        for name in re.findall(r"\b(orders_pipeline\w*)", text(path))
+    }
+    assert ("backfill-runbook.md", "orders_pipeline_daily") in named
+    assert sorted(item for item in named if item[1] not in defined) == []
