@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,6 +35,14 @@ DATA = REPO_ROOT / "data" / "bench"
 ADDRESS_SPACE_GIB = 12
 CHUNK = 8 << 20
 FOLDER = f"orders/date={DAY.isoformat()}"
+# The shapes write_shape lands, and many-<files>-<csv|quoted|jsonl> (the day in many files).
+SHAPES = (
+    "plain", "quoted", "linebreak", "nonascii", "nonascii2", "crlf-quoted", "excel", "cr",
+    "quoted-gz", "jsonl", "jsonl-gz", "jsonl-typed", "jsonl-sparse", "jsonl-varied",
+    "jsonl-varied-gz", "parquet-text", "parquet-typed", "parquet-one-group", "pii",
+    "pii-quoted", "extra-nonascii", "euro",
+)  # fmt: skip
+MANY = re.compile(r"many-[0-9]+-(csv|quoted|jsonl)")
 
 
 def _base(orders: int) -> Path:
@@ -282,10 +291,18 @@ def measure(shape: str, orders: int, steps: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--shapes", nargs="+", required=True)
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        required=True,
+        help=f"one or more of: {', '.join(SHAPES)}, many-<files>-<csv|quoted|jsonl>",
+    )
     parser.add_argument("--steps", nargs="+", default=["raw_orders"])
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
+    unknown = [shape for shape in args.shapes if shape not in SHAPES and not MANY.fullmatch(shape)]
+    if unknown:
+        parser.error(f"unknown shape(s) {', '.join(unknown)}; see --help for the shapes")
     DATA.mkdir(parents=True, exist_ok=True)
     runs = [measure(shape, args.orders, args.steps) for shape in args.shapes]
     if args.output:
