@@ -182,3 +182,16 @@ def test_the_analyst_view_s_per_day_plots_are_recorded_on_every_day(settings, in
             recorded = events[(asset, day.isoformat())]
             missing += [(asset, day.isoformat(), k) for k in keys if not has_key(recorded, k)]
     assert missing == []
+
+
+def test_every_fx_key_the_docs_name_is_recorded(settings, instance):
+    """The FX rates' metadata keys (`fx/...`) the README and docs name are on fx_rates' or
+    customer_metrics' materialization of a run."""
+    docs = [paths.REPO / "README.md", *sorted((paths.REPO / "docs").glob("*.md"))]
+    named = {key for doc in docs for key in re.findall(r"`(fx/[a-z_]+)`", doc.read_text("utf-8"))}
+    assert {"fx/landing_fingerprint", "fx/without_rate"} <= named
+    result = run_range(settings, instance, "2025-01-01", "2025-01-01")
+    assert result.success
+    events = materializations(result)
+    recorded = set(events[("fx_rates", None)]) | set(events[("customer_metrics", None)])
+    assert sorted(named - recorded) == []
