@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shlex
 import time
 import uuid
 import warnings
@@ -301,12 +302,29 @@ def report_blocked(checks: list[FailedCheck]) -> None:
     print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
 
 
+def cli_settings(settings: PlatformSettings) -> str:
+    """The settings a `dg` command typed in another shell needs to act on what this run
+    did: the partitions' first day (the demo's is in demo.env, which `dg` does not read),
+    and the landing zone and the warehouse when they are not the defaults."""
+    defaults = PlatformSettings()
+    pairs = {"ORDERS_PARTITIONS_START": settings.partitions_start}
+    if settings.landing_uri != defaults.landing_uri:
+        pairs["ORDERS_LANDING_URI"] = settings.landing_uri
+    if settings.duckdb_path != defaults.duckdb_path:
+        pairs["DUCKDB_PATH"] = settings.duckdb_path
+    return " ".join(f"{name}={shlex.quote(value)}" for name, value in pairs.items())
+
+
 def report_held(
-    held: dict[str, FailedCheck], dagster_home: str, drift: dict[str, str] | None = None
+    held: dict[str, FailedCheck],
+    dagster_home: str,
+    drift: dict[str, str] | None = None,
+    settings: str = "",
 ) -> None:
-    """Each held day with the check's verdict and top drivers, and how to release it; a
-    day that also fails schema_drift (``drift``: day -> finding) with the fix of its files
-    instead, which a release could not replace."""
+    """Each held day with the check's verdict and top drivers, and how to release it (the
+    command prefixed with ``settings``, :func:`cli_settings`); a day that also fails
+    schema_drift (``drift``: day -> finding) with the fix of its files instead, which a
+    release could not replace."""
     drift = drift or {}
     print(f"Held by metadata_anomaly, not published: {len(held)} day(s).")
     for day, check in sorted(held.items()):
@@ -320,7 +338,8 @@ def report_held(
     if releasable:
         print("  Review the day; if its data is right, release it (from the repository root):")
     for day in releasable:
-        print(f"    DAGSTER_HOME={dagster_home} {release_command(day, '.venv/bin/dg')}")
+        prefix = " ".join(part for part in (f"DAGSTER_HOME={dagster_home}", settings) if part)
+        print(f"    {prefix} {release_command(day, '.venv/bin/dg')}")
     print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
     print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
 
@@ -442,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 for c in blocked
                 if c.check == SCHEMA_DRIFT and c.severity == "ERROR" and c.partition in held
             }
-            report_held(held, instance.root_directory, drift)
+            report_held(held, instance.root_directory, drift, cli_settings(settings))
     for step, message in failures.items():
         print(f"FAILED {step}: {message}")
     # Every day a blocking check failed with ERROR, in any run (the publish runs' quality

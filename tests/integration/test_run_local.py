@@ -8,8 +8,10 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -176,6 +178,18 @@ def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo
     held = re.findall(r"^  (\d{4}-\d{2}-\d{2})  anomalous", output, flags=re.MULTILINE)
     assert spike in held, output
     assert release_command(spike, ".venv/bin/dg") in output
+    # The command works typed in another shell: it names the instance, the demo's first
+    # day (dg does not read demo.env) and the landing zone and warehouse `make run` used.
+    (line,) = [line for line in output.splitlines() if f"--partition {spike}" in line]
+    words = shlex.split(line)
+    assignments = dict(word.split("=", 1) for word in words[: words.index(".venv/bin/dg")])
+    root = demo_run["root"]
+    assert assignments == {
+        "DAGSTER_HOME": str(demo_run["home"]),
+        "ORDERS_PARTITIONS_START": demo_run["first"].isoformat(),
+        "ORDERS_LANDING_URI": str(root / "landing"),
+        "DUCKDB_PATH": str(root / "orders.duckdb"),
+    }
     assert "python -m devtools.held" in output
     assert re.search(r"^Done in .*\.", output, flags=re.MULTILINE)
 
@@ -349,3 +363,15 @@ def test_make_run_reads_dotenv_as_dagster_s_cli_does(tmp_path, monkeypatch, caps
     assert "Read .env as Dagster's CLI does (over exported values): " in out
     assert "(1 landed days outside 2025-01-01" in out  # .env's landing zone, not the export's
     assert os.environ["PII_HASH_KEY"] == "dotenv-key-of-sixteen-chars"
+
+
+def test_the_release_command_s_settings_name_only_what_differs_from_dg_s_defaults():
+    defaults = PlatformSettings()
+    assert run_local.cli_settings(replace(defaults, partitions_start="2026-10-19")) == (
+        "ORDERS_PARTITIONS_START=2026-10-19"
+    )
+    own = replace(defaults, landing_uri="/srv/my landing", duckdb_path="/srv/o.duckdb")
+    assert run_local.cli_settings(own) == (
+        f"ORDERS_PARTITIONS_START={defaults.partitions_start}"
+        " ORDERS_LANDING_URI='/srv/my landing' DUCKDB_PATH=/srv/o.duckdb"
+    )
