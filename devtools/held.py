@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import dagster as dg
 
+from devtools.demo_env import cli_settings, recorded_start
 from devtools.typed_paths import as_typed
 from resources.instance_history import (
     DEFERRED,
@@ -37,7 +39,7 @@ from resources.instance_history import (
     schema_drift_failure,
     unjudged_run,
 )
-from resources.settings import read_dotenv, require_dagster_home
+from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
 from sensors.alerting import drift_first, release_command
 
 
@@ -152,12 +154,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     read_dotenv()  # as dg dev and dg launch read it
     require_dagster_home("python -m devtools.held")
+    settings = PlatformSettings.from_env()
+    start = recorded_start(settings)  # the demo's first day, as `make run` and `make ui` use
+    if start:
+        settings = replace(settings, partitions_start=start)
     with dg.DagsterInstance.get() as instance:
         held = held_partitions(instance)
+        home = instance.root_directory
     if args.json:
         print(json.dumps([asdict(h) for h in held], indent=2))
     else:
-        print(format_table(held, dg_beside_interpreter()))
+        # Commands that work pasted in another shell: the instance and settings they need.
+        dg_cli = (
+            f"DAGSTER_HOME={shlex.quote(home)} {cli_settings(settings)} {dg_beside_interpreter()}"
+        )
+        print(format_table(held, dg_cli))
     return 0
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shlex
 import time
 import uuid
 import warnings
@@ -38,7 +37,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
+from devtools.demo_env import FILE_NAME, VARIABLE, cli_settings, recorded_start, write_start
 from devtools.run_progress import FailedCheck, RunTally, watch_run
 from orders_core.tables import (
     FX_RATES,
@@ -300,19 +299,6 @@ def report_blocked(checks: list[FailedCheck]) -> None:
             f"  {check.partition or '-'}  {check.check} on {check.asset}: {check.description}{extra}"
         )
     print("  Fix those days' landing files, then `make run` again (it runs every landed day).")
-
-
-def cli_settings(settings: PlatformSettings) -> str:
-    """The settings a `dg` command typed in another shell needs to act on what this run
-    did: the partitions' first day (the demo's is in demo.env, which `dg` does not read),
-    and the landing zone and the warehouse when they are not the defaults."""
-    defaults = PlatformSettings()
-    pairs = {"ORDERS_PARTITIONS_START": settings.partitions_start}
-    if settings.landing_uri != defaults.landing_uri:
-        pairs["ORDERS_LANDING_URI"] = settings.landing_uri
-    if settings.duckdb_path != defaults.duckdb_path:
-        pairs["DUCKDB_PATH"] = settings.duckdb_path
-    return " ".join(f"{name}={shlex.quote(value)}" for name, value in pairs.items())
 
 
 def report_held(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from devtools import demo_env, held, lost_runs
@@ -88,3 +90,48 @@ def test_the_demo_s_first_day_is_that_of_the_landing_zone_dotenv_names(
     monkeypatch.setenv("ORDERS_LANDING_URI", str(demo))
     assert demo_env.main() == 0
     assert capsys.readouterr().out.strip() == "2025-03-01"
+
+
+def test_the_held_listing_s_commands_name_the_instance_and_the_demo_s_partitions(
+    monkeypatch, tmp_path: Path, capsys
+):
+    """`DAGSTER_HOME=... python -m devtools.held` (as `make run` prints it) lists a release
+    command to paste in another shell: it names the instance, the demo's first day (which
+    `dg` does not read from demo.env) and the landing zone and warehouse not the defaults."""
+    home, landing = tmp_path / "home", tmp_path / "my landing"
+    home.mkdir()
+    landing.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    write_start(landing, dt.date(2025, 3, 1))
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.delenv("ORDERS_PARTITIONS_START", raising=False)
+    monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("ORDERS_LANDING_URI", str(landing))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey("raw_orders"),
+                check_name="metadata_anomaly",
+                passed=False,
+                partition="2025-03-10",
+                description="anomalous: test",
+                metadata={"anomaly_score": 0.9, "verdict": "anomalous"},
+            )
+        )
+    assert held.main([]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "release:" in line]
+    words = shlex.split(line.split("release:", 1)[1])
+    dg_at = next(i for i, word in enumerate(words) if word.endswith("dg"))
+    assert dict(word.split("=", 1) for word in words[:dg_at]) == {
+        "DAGSTER_HOME": str(home),
+        "ORDERS_PARTITIONS_START": "2025-03-01",
+        "ORDERS_LANDING_URI": str(landing),
+    }
+    assert words[dg_at + 1 :][:5] == [
+        "launch",
+        "--assets",
+        "raw_orders*",
+        "--partition",
+        "2025-03-10",
+    ]
