@@ -4,6 +4,12 @@ Computed on the raw text, before cleaning, so that a partition can be judged (an
 held) before anything downstream of ``raw_orders`` runs. The numbers are one aggregate
 per day in the warehouse engine (:func:`profile_sql`); only the distinct file headers
 of a day come back to Python.
+
+``orders/revenue``, ``orders/mean_order_value`` and ``orders/median_amount`` add the
+day's amounts as landed, whatever their currency (the reconciliation's nominal sum).
+The anomaly detector reads their ``orders/scaled_*`` twins instead (:func:`unit_divisors`):
+each amount divided by its currency's order of magnitude, from the contract alone (no FX
+rate), so a day with a few IDR orders of 1,500,000 is not a day of millions.
 """
 
 from __future__ import annotations
@@ -14,14 +20,51 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
-from orders_core.contract import Contract
+from orders_core.contract import CURRENCY_COLUMN, Contract
 from orders_core.pii import redact_emails
 from orders_core.raw_frame import normalize_header
 from orders_core.rounding import money, score, significant
-from orders_core.sql.cleaning import reconciled_amount
+from orders_core.sql.cleaning import normalized_text, reconciled_amount
+from orders_core.sql.dialect import sql_literal
 from orders_core.sql.money import money_sum
 
 PREFIX = "orders/"
+
+
+CURRENCY_UNITS = "currency_units"
+# The figures of a profile_sql row after partition_date and before the null counts.
+FIGURES = 12
+
+
+def unit_divisors(contract: Contract) -> dict[str, float]:
+    """What an amount of each currency with a bound of its own is divided by in the
+    ``orders/scaled_*`` figures: its bound over the default (``max_by_currency`` over
+    ``max`` of ``amount``: JPY 1,000, IDR 100,000). Any other currency, and a missing or
+    invalid one, counts as landed (1).
+
+    The bounds are orders of magnitude of each currency's unit in USD, so a scaled amount
+    is 0.1 to 1 times its value in USD (1,500,000 IDR, about 90 USD, counts as 15), and
+    an amount of a currency without its own bound (worth 0.1 USD or more) as itself: a
+    few IDR or JPY orders among USD ones move a day's scaled figures by their share,
+    where they multiplied its nominal revenue and mean. A day in cents still moves by
+    x100. No FX rate is read: a day's figures depend on its landed rows and the contract."""
+    amount = contract.column("amount")
+    return {code: bound / amount.max for code, bound in amount.max_by_currency}
+
+
+def _units_join(contract: Contract, rows: str) -> str:
+    """The LEFT JOIN of ``rows`` (with ``c_currency``) to a VALUES table of
+    :func:`unit_divisors`: one hash join per row, as cleaning finds each row's bound."""
+    divisors = unit_divisors(contract)
+    if not divisors:
+        return ""
+    values = ",\n    ".join(
+        f"({sql_literal(code)}, {divisor!r})" for code, divisor in sorted(divisors.items())
+    )
+    return (
+        f"\n  LEFT JOIN (VALUES\n    {values}\n  ) AS {CURRENCY_UNITS}(code, divisor)"
+        f" ON {CURRENCY_UNITS}.code = {rows}.c_currency"
+    )
 
 
 def profile_sql(contract: Contract, source: str) -> str:
@@ -29,11 +72,21 @@ def profile_sql(contract: Contract, source: str) -> str:
 
     Amounts are counted as reconciliation counts them (``reconciled_amount``: beyond 1e15
     an amount is unparseable), and summed exactly (``money_sum``): the revenue and the
-    mean of a day are the same whatever order the engine reads its rows in."""
+    mean of a day are the same whatever order the engine reads its rows in. The scaled
+    figures divide each amount by its currency's :func:`unit_divisors` (the currency's
+    text normalised as cleaning reads it: trimmed, upper-cased), a division by the same
+    double in every row of a currency, then summed as exactly."""
     trimmed = ", ".join(f"ORDERS_TRIM({name}) AS t_{name}" for name in contract.column_names)
     nulls = ", ".join(
         f"count(CASE WHEN t_{name} IS NULL THEN 1 END) AS null_{name}"
         for name in contract.column_names
+    )
+    currency = normalized_text(contract.column(CURRENCY_COLUMN))
+    join = _units_join(contract, "landed")
+    scaled = (
+        f"landed.amount_value / coalesce(CAST({CURRENCY_UNITS}.divisor AS DOUBLE), 1.0)"
+        if join
+        else "landed.amount_value"
     )
     return f"""
 SELECT
@@ -43,18 +96,25 @@ SELECT
   {money_sum("amount_value")} AS revenue,
   {money_sum("amount_value")} / nullif(count(amount_value), 0) AS mean_amount,
   median(amount_value) AS median_amount,
+  {money_sum("scaled_amount")} AS scaled_revenue,
+  {money_sum("scaled_amount")} / nullif(count(scaled_amount), 0) AS scaled_mean_amount,
+  median(scaled_amount) AS scaled_median_amount,
   count(DISTINCT t_customer_id) AS customers,
   count(t_order_id) - count(DISTINCT t_order_id) AS duplicates,
   count(CASE WHEN t_amount IS NOT NULL AND amount_value IS NULL THEN 1 END) AS unparseable,
   count(parse_error) AS parse_errors,
   {nulls}
 FROM (
-  SELECT partition_date, source_file, parse_error, {trimmed},
-    {reconciled_amount()} AS amount_value
-  FROM {source} WHERE partition_date BETWEEN ? AND ?
+  SELECT landed.*, {scaled} AS scaled_amount
+  FROM (
+    SELECT partition_date, source_file, parse_error, {trimmed},
+      {currency} AS c_currency,
+      {reconciled_amount()} AS amount_value
+    FROM {source} WHERE partition_date BETWEEN ? AND ?
+  ) AS landed{join}
 ) AS day_rows
 GROUP BY partition_date
-"""  # noqa: S608 (identifiers from the contract and the code, days bound)
+"""  # noqa: S608 (identifiers and codes from the contract and the code, days bound)
 
 
 def headers_sql(source: str) -> str:
@@ -107,11 +167,17 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
     rows = int(row[0])
     profile: dict[str, float | int] = {"dagster/row_count": rows}
     if rows == 0:
-        return {**profile, f"{PREFIX}files": 0, f"{PREFIX}revenue": 0.0}
-    files, revenue, mean, median, customers, duplicates, unparseable, errors = row[1:9]
+        return {
+            **profile,
+            f"{PREFIX}files": 0,
+            f"{PREFIX}revenue": 0.0,
+            f"{PREFIX}scaled_revenue": 0.0,
+        }
+    files, revenue, mean, median, scaled_revenue, scaled_mean, scaled_median = row[1:8]
+    customers, duplicates, unparseable, errors = row[8:FIGURES]
     null_rates = {
         name: significant(int(count) / rows)
-        for name, count in zip(contract.column_names, row[9:], strict=True)
+        for name, count in zip(contract.column_names, row[FIGURES:], strict=True)
     }
     extra, missing = _header_drift(headers, contract)
     profile.update(
@@ -120,6 +186,13 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
             f"{PREFIX}revenue": money(float(revenue)),
             f"{PREFIX}mean_order_value": score(float(mean)) if mean is not None else 0.0,
             f"{PREFIX}median_amount": score(float(median)) if median is not None else 0.0,
+            f"{PREFIX}scaled_revenue": money(float(scaled_revenue)),
+            f"{PREFIX}scaled_mean_order_value": (
+                score(float(scaled_mean)) if scaled_mean is not None else 0.0
+            ),
+            f"{PREFIX}scaled_median_amount": (
+                score(float(scaled_median)) if scaled_median is not None else 0.0
+            ),
             f"{PREFIX}distinct_customers": int(customers),
             f"{PREFIX}duplicate_rate": significant(int(duplicates) / rows),
             f"{PREFIX}unparseable_amount_rate": significant(int(unparseable) / rows),
@@ -151,7 +224,7 @@ def profile_days(
     pii: dict[dt.date, list[str]] = {}
     for day, _, held in fetch(pii_extras_sql(source), bounds):
         pii.setdefault(day, []).append(held)
-    empty = (0,) * (9 + len(contract.column_names))
+    empty = (0,) * (FIGURES + len(contract.column_names))
     return {
         day: profile_from_row(rows.get(day, empty), sorted(headers.get(day, [])), contract)
         | _pii_profile(pii_extra_names(pii.get(day, [])))

@@ -95,7 +95,9 @@ CLASSIFIED_KEY = ("partition_date", "source_file", "source_line")
 _ASCII_LETTERS = "'^[A-Za-z]+$'"
 
 
-def _text(spec: ColumnSpec) -> str:
+def normalized_text(spec: ColumnSpec) -> str:
+    """The landed text of ``spec`` as every rule reads it (``t_<name>``): trimmed and,
+    for a normalized column of ASCII letters, upper- or lower-cased (``' jpy'`` is JPY)."""
     value = f"ORDERS_TRIM({spec.name})"
     if spec.normalize in ("upper", "lower"):
         return (
@@ -370,7 +372,7 @@ def _typed_ctes(contract: Contract, source: str, where: str, conforms: bool = Tr
     ``ok_`` ones only when ``conforms``: cleaning does not need them)."""
     columns = contract.columns
     typed_columns = [s for s in columns if s.type in ("decimal", "integer", "timestamp")]
-    texts = ",\n    ".join(f"{_text(spec)} AS t_{spec.name}" for spec in columns)
+    texts = ",\n    ".join(f"{normalized_text(spec)} AS t_{spec.name}" for spec in columns)
     own_bounds, bounds_join = _currency_bounds(contract)
     typed = ",\n    ".join([*own_bounds, *(part for spec in columns for part in _typed(spec))])
     bounds = ",\n    ".join(_in_range(spec) for spec in typed_columns)

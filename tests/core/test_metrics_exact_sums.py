@@ -122,6 +122,27 @@ def test_the_raw_profiles_revenue_and_mean_do_not_depend_on_the_order_of_its_row
     assert len(profiles) == 1, profiles
 
 
+def test_the_raw_profiles_scaled_figures_do_not_depend_on_the_order_of_its_rows():
+    """The same amounts in JPY (each divided by 1,000 in the scaled figures): 0.123 +
+    0.813 + 0.662 + 0.887, whose double sum depends on the order of the additions."""
+    rows = order_rows(4)
+    profiles = set()
+    for seed in range(8):
+        day = [
+            dict(row, amount=str(round(1000 * amount)), currency="JPY", quantity="")
+            for row, amount in zip(rows, _orders(seed), strict=True)
+        ]
+        profile = profile_raw(raw_frame([landed("a.csv", csv_bytes(day))]), load_contract())
+        profiles.add(
+            tuple(
+                profile[f"orders/scaled_{key}"]
+                for key in ("revenue", "mean_order_value", "median_amount")
+            )
+        )
+    # the exact sum 2.485 (a double just below it) to the cent, its mean to 4 places
+    assert profiles == {(2.48, 0.6212, 0.7375)}, profiles
+
+
 def test_the_raw_profile_counts_an_amount_beyond_1e15_as_unparseable():
     rows = [
         dict(row, amount=amount)

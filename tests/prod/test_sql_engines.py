@@ -3,9 +3,11 @@ same rows under fakesnow as the DuckDB rendering, on the whole bad-input corpus.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import duckdb
 import fakesnow
 import pandas as pd
 import pytest
@@ -269,3 +271,54 @@ def test_snowflake_rendering_gives_hmacs_known_answer():
         cursor.execute(render(hmac_probe_select(), SNOWFLAKE))
         ((engine_hex,),) = cursor.fetchall()
     assert hmac_probe_error(engine_hex, KEY) is None
+
+
+def test_snowflake_rendering_profiles_the_corpus_and_a_currency_mix_as_duckdb_does():
+    """raw_orders' day profile (the anomaly detector's input), nominal and scaled per
+    currency: the corpus, then one order per currency of the contract (and a lower-cased,
+    a padded, an unknown and a missing one) at amounts whose exact sums a double sum
+    misses."""
+    from orders_core.profiling import profile_days, unit_divisors
+    from tests.support.order_fixtures import DAY, csv_bytes, landed, order_rows
+
+    codes = [*CONTRACT.column("currency").allowed, " jpy", "idr ", "XYZ", ""]
+    rows = [
+        dict(row, currency=code, amount=f"{(1 + i % 7) * 10 ** (i % 9) + 0.1 * (i % 3):.2f}")
+        for i, (row, code) in enumerate(zip(order_rows(len(codes)), codes, strict=True))
+    ]
+    mix = raw_frame([landed("mix.csv", csv_bytes(rows))])
+    mix["partition_date"] = DAY + dt.timedelta(days=1)
+    raw = pd.concat([corpus_raw(), mix], ignore_index=True)
+    days = sorted(set(pd.to_datetime(raw["partition_date"]).dt.date))
+    assert len(days) == 2
+    table = raw_table(raw, CONTRACT)
+
+    conn = duckdb.connect()
+    conn.register("raw_input", table)
+    duck = profile_days(
+        lambda sql, params: conn.execute(render(sql), list(params)).fetchall(),
+        CONTRACT,
+        "raw_input",
+        days,
+    )
+    frame = table.to_pandas()
+    with fakesnow_session() as (snow, cursor):
+        from snowflake.connector.pandas_tools import write_pandas
+
+        types = {"source_line": "BIGINT", "partition_date": "DATE"}
+        columns = ", ".join(f'"{c}" {types.get(c, "VARCHAR")}' for c in frame.columns)
+        cursor.execute(f"create table raw_input ({columns})")
+        write_pandas(snow, frame, "raw_input", quote_identifiers=True)
+
+        def fetch(sql, params):
+            cursor.execute(render(sql, SNOWFLAKE), list(params))
+            return cursor.fetchall()
+
+        snowflake = profile_days(fetch, CONTRACT, "raw_input", days)
+    assert snowflake == duck
+    divisors = unit_divisors(CONTRACT)
+    expected = sum(
+        float(row["amount"]) / divisors.get(row["currency"].strip().upper(), 1) for row in rows
+    )
+    assert duck[days[1]]["orders/scaled_revenue"] == pytest.approx(expected, abs=0.01)
+    assert duck[days[1]]["orders/scaled_revenue"] < duck[days[1]]["orders/revenue"] / 2

@@ -1,14 +1,16 @@
-"""Every generated statement of the platform (cleaning, quality, whole tables), by name."""
+"""Every generated statement of the platform (cleaning, quality, whole tables, raw_orders'
+day profile), by name."""
 
 from __future__ import annotations
 
 from orders_core.contract import load_contract
 from orders_core.expectations import order_suite, publication_suite
+from orders_core.profiling import profile_sql
 from orders_core.sql import customers, fx, quality
 from orders_core.sql.cleaning import statements
 from orders_core.sql.dialect import render
 from orders_core.sql.run import raw_load
-from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
+from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS, RAW_ORDERS
 
 
 def all_statements(dialect: str) -> dict[str, str]:
@@ -22,4 +24,5 @@ def all_statements(dialect: str) -> dict[str, str]:
         **customers.statements(dialect),
         **fx.statements(dialect),
         "raw_reordered_header": render(raw_load(contract).reordered_header, dialect),
+        "raw_profile": render(profile_sql(contract, RAW_ORDERS.qualified), dialect),
     }
