@@ -22,6 +22,15 @@ Features are chosen so that one number moves per kind of failure:
   in a growing or a shrinking business alike, while a day at x5 is log(5) = 1.6;
 * amounts (mean order value, median amount) are log levels, so amounts sent in
   cents show up as +log(100) whatever the day;
+* revenue, mean order value and median amount are read from the profile's
+  ``orders/scaled_*`` figures (each amount divided by its currency's order of magnitude:
+  :func:`orders_core.profiling.unit_divisors`), so orders in a currency of small units
+  (1,500,000 IDR, about 90 USD) or a day with more JPY orders than usual are not a jump
+  of x1000 in amounts. A day recorded before those figures existed (no such key in its
+  metadata) is read from its nominal ``orders/revenue``, ``orders/mean_order_value`` and
+  ``orders/median_amount``: the same numbers for a day whose orders were all in
+  currencies without a bound of their own (USD, EUR, GBP, ...), larger ones for a day
+  with orders in JPY, IDR, ...;
 * data quality is expressed as rates in [0, 1] (nulls, duplicates, quarantine,
   unparseable amounts, superseded rows, share of revenue kept by cleaning),
   plus counts of extra and missing columns;
@@ -130,7 +139,7 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
         )
         for name, what in (
             ("rows", "row count"),
-            ("revenue", "revenue"),
+            ("revenue", "revenue (amounts scaled per currency)"),
             ("customers", "distinct customers"),
             ("bytes", "bytes landed"),
         )
@@ -156,8 +165,10 @@ def feature_specs() -> tuple[FeatureSpec, ...]:
         *volume,
         # one file more or less among two or three is routine
         FeatureSpec("files_vs_weekday", "log 1 + files landed vs expected level", 0.3, "volume"),
-        FeatureSpec("log_mean_order_value", "log mean order value", 0.05, "basket", "mean", X3),
-        FeatureSpec("log_median_amount", "log median amount", 0.05, "basket", "mean", X3),
+        FeatureSpec(
+            "log_mean_order_value", "log mean scaled order value", 0.05, "basket", "mean", X3
+        ),
+        FeatureSpec("log_median_amount", "log median scaled amount", 0.05, "basket", "mean", X3),
         FeatureSpec(
             "customers_per_row", "distinct customers / rows", 0.02, "basket", "rate", 2 * SHARE
         ),
@@ -253,9 +264,13 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
     def raw(key: str) -> pd.Series:
         return frame.get(metadata_column(RAW, key), pd.Series(np.nan, index=frame.index))
 
+    def amounts(key: str) -> pd.Series:
+        """The day's scaled figure, its nominal one for a day recorded without it."""
+        return raw(f"orders/scaled_{key}").fillna(raw(f"orders/{key}"))
+
     rows = raw("dagster/row_count")
     per_row = rows.where(rows > 0)
-    raw_revenue = raw("orders/revenue")
+    raw_revenue = amounts("revenue")
     files = raw("orders/files")
     volume = pd.DataFrame(
         {
@@ -273,8 +288,8 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
 
     features = pd.DataFrame(
         {
-            "log_mean_order_value": np.log1p(raw("orders/mean_order_value").clip(lower=0)),
-            "log_median_amount": np.log1p(raw("orders/median_amount").clip(lower=0)),
+            "log_mean_order_value": np.log1p(amounts("mean_order_value").clip(lower=0)),
+            "log_median_amount": np.log1p(amounts("median_amount").clip(lower=0)),
             "customers_per_row": raw("orders/distinct_customers") / per_row,
             "null_rate_max": raw("orders/null_rate_max"),
             **{
