@@ -36,10 +36,15 @@ import dagster as dg
 import pandas as pd
 
 from asset_checks.partitioned import check_target, left_out_metadata, stops_the_run
-from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions, may_be_decided
+from orders_core.anomaly import (
+    AnomalyConfig,
+    AnomalyVerdict,
+    history_lookback_days,
+    judge_partitions,
+    may_be_decided,
+)
 from orders_core.anomaly_features import (
     PARTITION,
-    WEEKDAY_LOOKBACK_WEEKS,
     history_record,
     nothing_landed,
 )
@@ -185,11 +190,6 @@ def _judging_window(
         if reach >= start:
             return window, failed, deferred
         start = reach
-
-
-def history_lookback_days(config: AnomalyConfig) -> int:
-    """Days before a day whose raw_orders metadata its verdict reads."""
-    return config.training_window_days + 7 * WEEKDAY_LOOKBACK_WEEKS
 
 
 _NAMED_WAITING = 5

@@ -73,8 +73,11 @@ from orders_core.anomaly_features import (
     EXPECTED_ROWS,
     FILES_LANDED,
     ROWS,
+    WEEKDAY_LOOKBACK_WEEKS,
     build_features,
     feature_specs,
+    nominal_amounts,
+    scaled_amounts_ready,
 )
 
 if TYPE_CHECKING:
@@ -482,12 +485,23 @@ def judge_partitions(
     bench/RESULTS.md, session 35)."""
     held_days = {pd.Timestamp(day).date().isoformat() for day in held}
     pending = sorted({pd.Timestamp(p).normalize() for p in partitions})
+    # Amounts scaled per currency, or nominal for a day whose window holds history
+    # recorded before the scaled figures (see anomaly_features.scaled_amounts_ready).
+    lookback = history_lookback_days(config or AnomalyConfig())
+    scaled = scaled_amounts_ready(history, pending, lookback)
     verdicts: list[AnomalyVerdict] = []
     while pending:
-        features = build_features(history, held=sorted(held_days))
-        scored = score_partitions(
-            features, pending, config, held=sorted(held_days), until_held=True
-        )
+        # Each group stops at its own first hold; the days up to the earlier of them are
+        # scored in both, which is all the pass keeps.
+        scored: list[AnomalyVerdict] = []
+        for ready in (True, False):
+            if days := [p for p in pending if (p in scaled) is ready]:
+                frame = history if ready else nominal_amounts(history)
+                features = build_features(frame, held=sorted(held_days))
+                scored += score_partitions(
+                    features, days, config, held=sorted(held_days), until_held=True
+                )
+        scored.sort(key=lambda v: v.partition)
         first_held = next((v for v in scored if v.is_anomalous), None)
         if first_held is None:
             return verdicts + scored
@@ -497,6 +511,11 @@ def judge_partitions(
         held_days.add(first_held.partition)
         pending = [p for p in pending if p.date().isoformat() > first_held.partition]
     return verdicts
+
+
+def history_lookback_days(config: AnomalyConfig) -> int:
+    """Days before a day whose raw_orders metadata its verdict reads."""
+    return config.training_window_days + 7 * WEEKDAY_LOOKBACK_WEEKS
 
 
 def may_be_decided(partition: str, present: Iterable[str], config: AnomalyConfig) -> bool:

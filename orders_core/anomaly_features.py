@@ -30,7 +30,9 @@ Features are chosen so that one number moves per kind of failure:
   metadata) is read from its nominal ``orders/revenue``, ``orders/mean_order_value`` and
   ``orders/median_amount``: the same numbers for a day whose orders were all in
   currencies without a bound of their own (USD, EUR, GBP, ...), larger ones for a day
-  with orders in JPY, IDR, ...;
+  with orders in JPY, IDR, .... :func:`orders_core.anomaly.judge_partitions` judges a day
+  whose history window holds such a day on the nominal figures throughout
+  (:func:`scaled_amounts_ready`), never scaled against nominal;
 * data quality is expressed as rates in [0, 1] (nulls, duplicates, quarantine,
   unparseable amounts, superseded rows, share of revenue kept by cleaning),
   plus counts of extra and missing columns;
@@ -238,6 +240,41 @@ def _expected_level(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:
         )
     )
     return (trailing + weekday).reindex(levels.index)
+
+
+# The profile's figures of amounts that the features read scaled per currency
+# (``orders/scaled_<name>``), or nominal (``orders/<name>``) for history recorded before.
+SCALED_AMOUNTS = ("revenue", "mean_order_value", "median_amount")
+
+
+def nominal_amounts(history: pd.DataFrame) -> pd.DataFrame:
+    """``history`` without its scaled figures: every day's features read the nominal ones."""
+    columns = [metadata_column(RAW, f"orders/scaled_{name}") for name in SCALED_AMOUNTS]
+    return history.drop(columns=columns, errors="ignore")
+
+
+def scaled_amounts_ready(
+    history: pd.DataFrame, partitions: Collection, lookback_days: int
+) -> set[pd.Timestamp]:
+    """Of ``partitions``, those whose every landed day from ``lookback_days`` before it to
+    itself has the scaled figures: judged on them. The others have, in that window, a day
+    recorded before the figures existed, and are judged on the nominal ones throughout, so
+    a day is never compared in scaled amounts with a baseline in nominal ones (a history in
+    JPY, IDR, ... would be higher). The choice reads only that window, which every run
+    judging the day reads whole, and leaves out days with no landed file (see
+    :data:`FILES_LANDED`): the same whatever the batching."""
+    targets = pd.DatetimeIndex(pd.to_datetime(list(partitions))).normalize()
+    if history.empty:
+        return set(targets)
+    frame = _partition_index(history)
+    scaled = frame.get(metadata_column(RAW, "orders/scaled_revenue"))
+    if scaled is None:
+        scaled = pd.Series(np.nan, index=frame.index)
+    files = frame.get(metadata_column(RAW, "orders/files"))
+    landed = files.ne(0) if files is not None else pd.Series(True, index=frame.index)
+    lacking = frame.index[scaled.isna() & landed]
+    span = pd.Timedelta(days=lookback_days)
+    return {p for p in targets if not ((lacking >= p - span) & (lacking <= p)).any()}
 
 
 def nothing_landed(history: pd.DataFrame) -> set[str]:

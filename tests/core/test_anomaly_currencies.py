@@ -15,14 +15,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orders_core.anomaly import build_features, score_partitions
-from orders_core.anomaly_features import PARTITION, RAW, history_record, metadata_column
+from orders_core.anomaly import (
+    AnomalyConfig,
+    build_features,
+    history_lookback_days,
+    score_partitions,
+)
+from orders_core.anomaly_features import (
+    PARTITION,
+    RAW,
+    history_record,
+    metadata_column,
+    scaled_amounts_ready,
+)
 from orders_core.cleaning import local_connection, raw_table
 from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.profiling import profile_days, profile_raw, unit_divisors
 from orders_core.raw_frame import LandedFile, with_partition_date
 from orders_core.sql.dialect import render
+from tests.support.anomaly_histories import replay
 from tests.support.order_fixtures import csv_bytes, landed, order_rows, raw_frame
 
 CONTRACT = load_contract()
@@ -66,12 +78,12 @@ def _day_rows(day: dt.date, rng: np.random.Generator, kind: str) -> list[dict[st
     return rows
 
 
-def _history(kinds: dict[int, str], seed: int = 3) -> pd.DataFrame:
-    """raw_orders' metadata of DAYS days from START, as history records: each day one CSV
-    file read by the reader, all days profiled by one statement."""
+def _history(kinds: dict[int, str], seed: int = 3, days: int = DAYS) -> pd.DataFrame:
+    """raw_orders' metadata of ``days`` days from START, as history records: each day one
+    CSV file read by the reader, all days profiled by one statement."""
     rng = np.random.default_rng(seed)
     frames, sizes = [], {}
-    for index in range(DAYS):
+    for index in range(days):
         day = START + dt.timedelta(days=index)
         data = csv_bytes(_day_rows(day, rng, kinds.get(index, "")))
         file = LandedFile(uri=f"mem://{day}/a.csv", name="a.csv", size=len(data), data=data)
@@ -172,3 +184,43 @@ def test_each_amount_is_divided_by_its_currencys_order_of_magnitude():
     assert profile["orders/scaled_mean_order_value"] == sum(scaled) / len(scaled)
     assert profile["orders/scaled_median_amount"] == 7
     assert profile["orders/revenue"] == sum(float(a) for a in amounts.values())
+
+
+def test_a_day_is_not_compared_in_scaled_amounts_with_a_history_recorded_before_them():
+    """A shop with 15 % of its orders in JPY every day, its first 60 days recorded before
+    the scaled figures (nominal: JPY counted in yen). The first day recorded with them,
+    its scaled figures read against those days, falls by x5 and would be held; its window
+    holding such days, it is judged on the nominal figures throughout, and no day of the
+    shop is held."""
+    upgrade, days = 60, 120
+    history = _history(dict.fromkeys(range(days), "jpy"), days=days)
+    before = history.index < upgrade
+    for key in SCALED:
+        history.loc[before, metadata_column(RAW, key)] = np.nan
+    first = history[PARTITION].iloc[upgrade]
+    (mixed,) = score_partitions(build_features(history), [first])
+    assert mixed.is_anomalous and "order_value" in mixed.reason, mixed.reason
+    lookback = history_lookback_days(AnomalyConfig())
+    assert scaled_amounts_ready(history, [first], lookback) == set()
+    held = {day: v.reason for day, v in replay(history).items() if v.is_anomalous}
+    assert not held, held
+    # the same days recorded with the scaled figures are judged on them
+    assert scaled_amounts_ready(_nominal(history).iloc[upgrade:], [first], 0) == set()
+    assert scaled_amounts_ready(history.iloc[upgrade:], [first], lookback) == {pd.Timestamp(first)}
+
+
+def test_a_day_with_no_landed_file_does_not_decide_which_amounts_are_read():
+    """A gap day (no file) recorded before the scaled figures is no history: whether it
+    was run or not, the days after it are judged on the scaled figures."""
+    history = _history({}, days=21)
+    gap = {PARTITION: (START + dt.timedelta(days=21)).isoformat()} | {
+        metadata_column(RAW, "dagster/row_count"): 0.0,
+        metadata_column(RAW, "orders/files"): 0.0,
+        metadata_column(RAW, "orders/revenue"): 0.0,
+    }
+    with_gap = pd.concat([history, pd.DataFrame([gap])], ignore_index=True)
+    day = pd.Timestamp(gap[PARTITION])
+    assert scaled_amounts_ready(with_gap, [day], 112) == {day}
+    landed = with_gap.copy()
+    landed.loc[landed.index[-1], metadata_column(RAW, "orders/files")] = 1.0
+    assert scaled_amounts_ready(landed, [day], 112) == set()
