@@ -132,7 +132,14 @@ VOLUME = ("dagster/row_count", "orders/distinct_customers")
         # 4 where 40 are expected: held
         ({**dict.fromkeys(VOLUME, 4), "orders/bytes": 4 * 118 + 130}, True),
         # amounts in cents: held
-        ({"orders/mean_order_value": 4500.0, "orders/median_amount": 3500.0}, True),
+        (
+            {
+                f"orders/{scaled}{key}": value
+                for key, value in (("mean_order_value", 4500.0), ("median_amount", 3500.0))
+                for scaled in ("", "scaled_")
+            },
+            True,
+        ),
         # a column the contract does not know: held
         ({"orders/extra_columns": 1}, True),
     ],

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from orders_core.anomaly import AnomalyConfig, AnomalyVerdict, judge_partitions
-from orders_core.anomaly_features import CLEANED, PARTITION, history_record
+from orders_core.anomaly_features import CLEANED, PARTITION, SCALED_AMOUNTS, history_record
 from orders_core.contract import load_contract
 from tests.support import metadata_history, paths
 
@@ -159,6 +159,10 @@ def day_metadata(
             }
         raw["orders/null_rate_max"] = max(nulls[c] for c in contract.required)
         raw |= {f"orders/null_rate/{c}": rate for c, rate in nulls.items()}
+    # Every order in USD: its amount scaled per currency is its amount.
+    raw |= {
+        f"orders/scaled_{k}": raw[f"orders/{k}"] for k in SCALED_AMOUNTS if f"orders/{k}" in raw
+    }
     raw |= {
         "orders/bytes": rows * 118 + round(rng.normal(0, 9 * math.sqrt(rows + 1))) + 130,
         # wall-clock load time: machine load moves it by x3 either way, a busy day x10
