@@ -19,6 +19,7 @@ from asset_checks.anomaly import (
     waiting_days,
 )
 from devtools.instances import one_event_log_instance
+from orders_core.anomaly_features import SCALED_AMOUNTS
 from orders_core.calendar import day_keys
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
@@ -395,3 +396,52 @@ def test_a_failure_to_profile_the_landed_days_defers_the_day(caplog):
         assert _profiler(log, None, failing)([day(44)]) is None
     assert "could not profile" in caplog.text and "unreachable" in caplog.text
     assert _profiler(log, None, None) is None
+
+
+def _with_idr_orders(raw: dict, share: float = 0.03, scaled: bool = True) -> dict:
+    """``raw`` with ``share`` of its orders in IDR, each worth the day's mean order value
+    (16,500 IDR per USD, divided by 100,000 in the scaled figures); the median moves to
+    the next percentile, as a few small amounts at the bottom move it."""
+    orders = raw["dagster/row_count"] * share
+    mean = raw["orders/mean_order_value"]
+    day = {**raw}
+    day["orders/revenue"] += orders * mean * (16_500 - 1)
+    day["orders/mean_order_value"] = day["orders/revenue"] / raw["dagster/row_count"]
+    if scaled:
+        day["orders/scaled_revenue"] += orders * mean * (0.165 - 1)
+        day["orders/scaled_mean_order_value"] = (
+            day["orders/scaled_revenue"] / raw["dagster/row_count"]
+        )
+        day["orders/scaled_median_amount"] *= 0.98
+    return day
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_a_day_with_its_first_idr_orders_is_judged_on_amounts_scaled_per_currency(scaled):
+    """An instance whose raw_orders history recorded the scaled figures (orders in USD,
+    EUR, GBP: the nominal ones) passes a day whose orders are 3 % IDR, its nominal revenue
+    and mean x500 and its scaled ones 2.5 % lower. An instance whose history was recorded
+    before the scaled figures judges the same day on the nominal ones: held, as before."""
+    index = 62  # an ordinary Sunday, after the injected anomalies of weeks 6 to 9
+    assert index not in INJECTED
+    metadata = history_metadata()
+    if scaled:
+        metadata = [
+            {
+                **m,
+                **{
+                    f"orders/scaled_{k}": m[f"orders/{k}"]
+                    for k in SCALED_AMOUNTS
+                    if f"orders/{k}" in m
+                },
+            }
+            for m in metadata
+        ]
+    metadata[index] = _with_idr_orders(metadata[index], scaled=scaled)
+    with dg.instance_for_test() as instance:
+        for i in range(index + 1):
+            load_day(instance, i, metadata)
+        (evaluation,) = evaluate(instance, [day(index)]).values()
+    assert evaluation.passed is scaled, evaluation.description
+    if not scaled:
+        assert "revenue_vs_weekday" in evaluation.description
