@@ -179,15 +179,21 @@ class _Settled:
     last_end: float | None  # when the last of them ended
 
 
+def sensor_runs(instance: dg.DagsterInstance, sensor_name: str, run_key: str) -> list[dg.RunRecord]:
+    """The run records ``sensor_name`` started under ``run_key``, newest first (a retry
+    keeps the key): one query."""
+    return list(
+        instance.get_run_records(
+            dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: sensor_name})
+        )
+    )
+
+
 def _settle(instance: dg.DagsterInstance, sensor_name: str, awaiting: Awaiting) -> _Settled:
     """Look up the awaited runs (one query per run key); count ticks of missing ones."""
     finished, last_end = True, None
     for run_key in list(awaiting.run_keys):
-        records = [
-            record
-            for record in instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: run_key}))
-            if record.dagster_run.tags.get(SENSOR_NAME_TAG) == sensor_name
-        ]
+        records = sensor_runs(instance, sensor_name, run_key)
         if not records:
             awaiting.run_keys[run_key] += 1
             finished &= awaiting.run_keys[run_key] >= MISSING_TICKS

@@ -39,7 +39,7 @@ from resources.instance_history import CLEANED_ORDERS, RATES_FINGERPRINT, metada
 from resources.landing import LandingZone, listing_fingerprint
 from resources.telemetry import TelemetryResource
 from resources.warehouse_pool import PLATFORM_RUN_TAGS
-from sensors.batching import RUN_KEY_TAG, SENSOR_NAME_TAG, TRIGGER_TAG
+from sensors.batching import TRIGGER_TAG, sensor_runs
 
 SENSOR_NAME = "fx_rates_sensor"
 TRIGGER = "fx-rates"
@@ -90,10 +90,8 @@ def pending_run(
 
 def run_of_key(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | None:
     """The newest run this sensor started under `run_key` (a retry keeps the key)."""
-    for record in instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: run_key})):
-        if record.dagster_run.tags.get(SENSOR_NAME_TAG) == SENSOR_NAME:
-            return record.dagster_run
-    return None
+    records = sensor_runs(instance, SENSOR_NAME, run_key)
+    return records[0].dagster_run if records else None
 
 
 def evaluate_rates(instance: dg.DagsterInstance, landing: LandingZone, job_name: str) -> RatesTick:
