@@ -25,7 +25,7 @@ from orders_core.pii import redact_emails
 from orders_core.raw_frame import normalize_header
 from orders_core.rounding import money, score, significant
 from orders_core.sql.cleaning import normalized_text, reconciled_amount
-from orders_core.sql.dialect import sql_literal
+from orders_core.sql.dialect import code_table_join
 from orders_core.sql.money import money_sum
 
 PREFIX = "orders/"
@@ -54,16 +54,15 @@ def unit_divisors(contract: Contract) -> dict[str, float]:
 
 def _units_join(contract: Contract, rows: str) -> str:
     """The LEFT JOIN of ``rows`` (with ``c_currency``) to a VALUES table of
-    :func:`unit_divisors`: one hash join per row, as cleaning finds each row's bound."""
+    :func:`unit_divisors`, as cleaning finds each row's bound."""
     divisors = unit_divisors(contract)
     if not divisors:
         return ""
-    values = ",\n    ".join(
-        f"({sql_literal(code)}, {divisor!r})" for code, divisor in sorted(divisors.items())
-    )
-    return (
-        f"\n  LEFT JOIN (VALUES\n    {values}\n  ) AS {CURRENCY_UNITS}(code, divisor)"
-        f" ON {CURRENCY_UNITS}.code = {rows}.c_currency"
+    return code_table_join(
+        CURRENCY_UNITS,
+        ["divisor"],
+        {code: [repr(divisor)] for code, divisor in divisors.items()},
+        f"{rows}.c_currency",
     )
 
 

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 from orders_core.contract import CURRENCY_COLUMN, MAX_MONEY_BOUND, ColumnSpec, Contract
 from orders_core.pii import SQL_HOLDS_EMAIL
-from orders_core.sql.dialect import DUCKDB, render, sql_literal
+from orders_core.sql.dialect import DUCKDB, code_table_join, render, sql_literal
 from orders_core.sql.money import money_sum
 from orders_core.sql.quality import amount_line_error
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
@@ -285,17 +285,13 @@ def _currency_bounds(contract: Contract) -> tuple[list[str], str]:
     if not bounded:
         return [], ""
     tables = [dict(spec.max_by_currency) for spec in bounded]
-    codes = sorted({code for table in tables for code in table})
-    rows = ",\n    ".join(
-        "("
-        + ", ".join([sql_literal(code), *(repr(t[code]) if code in t else "NULL" for t in tables)])
-        + ")"
-        for code in codes
-    )
+    codes = {code for table in tables for code in table}
     names = [f"max_{spec.name}" for spec in bounded]
-    join = (
-        f"\n  LEFT JOIN (VALUES\n    {rows}\n  ) AS {CURRENCY_BOUNDS}(code, {', '.join(names)})"
-        f" ON {CURRENCY_BOUNDS}.code = texts.t_{CURRENCY_COLUMN}"
+    join = code_table_join(
+        CURRENCY_BOUNDS,
+        names,
+        {code: [repr(t[code]) if code in t else "NULL" for t in tables] for code in codes},
+        f"texts.t_{CURRENCY_COLUMN}",
     )
     return [f"{CURRENCY_BOUNDS}.{name}" for name in names], join
 

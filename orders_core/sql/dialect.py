@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -184,6 +185,22 @@ def _verbatim(node):
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal (quotes doubled), the same on both engines."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def code_table_join(
+    alias: str, columns: Sequence[str], rows: Mapping[str, Sequence[str]], on: str
+) -> str:
+    """A LEFT JOIN to a VALUES table ``alias(code, *columns)`` of ``rows`` (code -> the
+    SQL of its values, in code order) on ``alias.code = on``: one hash join per row, where
+    a CASE over code sets costs two to four times as much (``python -m bench.bound_lookup``).
+    The contract's tables per currency (the cleaning's bounds, the profile's divisors)."""
+    values = ",\n    ".join(
+        "(" + ", ".join([sql_literal(code), *rows[code]]) + ")" for code in sorted(rows)
+    )
+    return (
+        f"\n  LEFT JOIN (VALUES\n    {values}\n  ) AS {alias}(code, {', '.join(columns)})"
+        f" ON {alias}.code = {on}"
+    )
 
 
 def _expand(node, dialect: str):
