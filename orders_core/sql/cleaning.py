@@ -66,7 +66,8 @@ from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
 
 # Strict layouts, written for both engines' regular expressions (no \d, no (?:...)).
 DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-INTEGER = r"^[+]?[0-9]+(\.0*)?$"
+# A sign is read as a decimal's is: -1 is an integer below quantity's minimum, not text.
+INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
 # A mantissa with a non-zero digit: such a number read as 0 has underflowed.
 NONZERO_MANTISSA = r"^[^eE]*[1-9].*$"
 _DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"

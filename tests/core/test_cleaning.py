@@ -154,6 +154,15 @@ def test_a_value_out_of_its_bounds_is_detailed_as_it_landed(values, detail):
     assert result.quarantined["reason_detail"].iloc[0].split("; ")[0] == detail
 
 
+@pytest.mark.parametrize("quantity", ["-1", "-0", "-2.0"])
+def test_regression_a_negative_quantity_is_below_its_minimum_not_invalid(quantity):
+    """A negative integer is a well-formed integer below the contract's min (1), as 0 is:
+    it was ``invalid_quantity``, the code of text that does not parse as an integer."""
+    result = clean([row(quantity=quantity)])
+    assert result.quarantined["reason_code"].tolist() == ["quantity_below_minimum"]
+    assert result.quarantined["reason_detail"].tolist() == [f"quantity_below_minimum: {quantity}"]
+
+
 def test_each_currency_is_bounded_in_its_own_units():
     """max_by_currency: 2,000,000 JPY (about 13,000 USD) and VND (about 80 USD) pass, as
     a currency's bound is in its own major units; the bound of the row's currency, or

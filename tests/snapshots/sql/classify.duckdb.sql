@@ -223,7 +223,7 @@ WITH texts AS (
       THEN TRY_CAST(t_amount AS DOUBLE)
     END AS d_amount,
     CASE
-      WHEN REGEXP_FULL_MATCH(t_quantity, '^[+]?[0-9]+(\.0*)?$')
+      WHEN REGEXP_FULL_MATCH(t_quantity, '^[+-]?[0-9]+(\.0*)?$')
       THEN TRY_CAST(t_quantity AS DOUBLE)
     END AS d_quantity,
     CASE

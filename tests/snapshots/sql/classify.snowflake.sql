@@ -140,7 +140,7 @@ WITH texts AS (
       THEN TRY_TO_DOUBLE(t_amount)
     END AS d_amount,
     CASE
-      WHEN REGEXP_LIKE(t_quantity, '^[+]?[0-9]+(\\.0*)?$')
+      WHEN REGEXP_LIKE(t_quantity, '^[+-]?[0-9]+(\\.0*)?$')
       THEN TRY_TO_DOUBLE(t_quantity)
     END AS d_quantity,
     CASE
