@@ -19,8 +19,8 @@ Rules, in priority order (the first broken one is the reason code):
 2. ``missing_<column>``: a required value is empty (after stripping whitespace);
 3. ``<column>_too_long``;
 4. ``invalid_order_ts`` / ``invalid_updated_at``: not ISO-8601 (``YYYY-MM-DD``, then
-   optionally ``T`` or a space, ``HH:MM[:SS[.fraction]]`` and then optionally ``Z`` or
-   ``+HH[:MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``), or an instant outside UTC
+   optionally ``T`` or a space, ``HH:MM[:SS[.fraction of 1 to 9 digits]]`` and then
+   optionally ``Z`` or ``+HH[[:]MM]``; ``t`` and ``z`` are read as ``T`` and ``Z``), or an instant outside UTC
    years 1 to 9999 (``9999-12-31T23:59:59-01:00``). A value without an offset is UTC,
    always: never read with another row's offset;
 5. ``timestamp_without_offset`` when the contract says ``naive: quarantine``;
@@ -29,7 +29,8 @@ Rules, in priority order (the first broken one is the reason code):
    (``negative_<column>`` when it is 0) and the maximum (``<column>_out_of_range``:
    the bound of the row's currency in ``max_by_currency``, else ``max``).
    ``-0`` is read as 0;
-7. text: ``invalid_<column>`` for a JSON array or object, a pattern or an allowed set;
+7. text: ``invalid_<column>`` for a JSON array or object, a pattern or an allowed set
+   (one rule: named once in the detail, however many of them the text fails);
 8. ``nul_in_<column>``: free text holding a NUL character (``\\x00``, landed in a CSV
    value, a JSON ``\\u0000`` or a Parquet string), which C-string clients cut the text
    at and PostgreSQL refuses; identifiers and coded values already fail their pattern
@@ -162,27 +163,21 @@ def rules(contract: Contract) -> list[Rule]:
         if spec.max is not None:
             found.append(_out_of_range(spec))
     for spec in columns:
+        # One rule per column, however many of its tests the text fails (a nested JSON
+        # value, the pattern, the allowed set): the detail names each broken rule once.
         name = spec.name
+        tests = []
         if spec.type == "string":
-            found.append(
-                Rule(f"invalid_{name}", f"ORDERS_IS_JSON_CONTAINER(t_{name})", f"t_{name}")
-            )
+            tests.append(f"ORDERS_IS_JSON_CONTAINER(t_{name})")
         if spec.pattern is not None:
-            found.append(
-                Rule(
-                    f"invalid_{name}",
-                    f"t_{name} IS NOT NULL AND NOT ORDERS_MATCH(t_{name}, {sql_literal(spec.pattern)})",
-                    f"t_{name}",
-                )
-            )
+            tests.append(f"NOT ORDERS_MATCH(t_{name}, {sql_literal(spec.pattern)})")
         if spec.allowed is not None:
             allowed = ", ".join(sql_literal(value) for value in spec.allowed)
+            tests.append(f"t_{name} NOT IN ({allowed})")
+        if tests:
+            broken = " OR ".join(f"({test})" for test in tests)
             found.append(
-                Rule(
-                    f"invalid_{name}",
-                    f"t_{name} IS NOT NULL AND t_{name} NOT IN ({allowed})",
-                    f"t_{name}",
-                )
+                Rule(f"invalid_{name}", f"t_{name} IS NOT NULL AND ({broken})", f"t_{name}")
             )
     for spec in contract.free_text:
         found.append(

@@ -163,6 +163,21 @@ def test_regression_a_negative_quantity_is_below_its_minimum_not_invalid(quantit
     assert result.quarantined["reason_detail"].tolist() == [f"quantity_below_minimum: {quantity}"]
 
 
+@pytest.mark.parametrize(
+    ("values", "detail"),
+    [
+        ({"currency": "US"}, "invalid_currency: US"),
+        ({"status": '["placed"]'}, 'invalid_status: ["placed"]'),
+        ({"customer_id": "[1]"}, "invalid_customer_id: [1]"),
+    ],
+)
+def test_regression_a_value_breaking_two_rules_of_its_column_is_detailed_once(values, detail):
+    """The README promises a detail naming every broken rule once: a currency off both
+    the pattern and the allowed set was ``invalid_currency: US; invalid_currency: US``."""
+    result = clean([row(**values)])
+    assert result.quarantined["reason_detail"].tolist() == [detail]
+
+
 def test_each_currency_is_bounded_in_its_own_units():
     """max_by_currency: 2,000,000 JPY (about 13,000 USD) and VND (about 80 USD) pass, as
     a currency's bound is in its own major units; the bound of the row's currency, or

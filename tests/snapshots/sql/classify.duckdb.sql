@@ -553,41 +553,39 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          CASE
-            WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_order_id), FALSE)
-            ELSE FALSE
-          END
-        ),
-        FALSE
-      )
-      THEN 'invalid_order_id'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
           NOT t_order_id IS NULL
-          AND NOT REGEXP_FULL_MATCH(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+                ELSE FALSE
+              END
+            )
+            OR (
+              NOT REGEXP_FULL_MATCH(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+            )
+          )
         ),
         FALSE
       )
       THEN 'invalid_order_id'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
-          CASE
-            WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
-            ELSE FALSE
-          END
-        ),
-        FALSE
-      )
-      THEN 'invalid_customer_id'
       WHEN COALESCE(
         parse_error IS NULL
         AND (
           NOT t_customer_id IS NULL
-          AND NOT REGEXP_FULL_MATCH(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+                ELSE FALSE
+              END
+            )
+            OR (
+              NOT REGEXP_FULL_MATCH(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+            )
+          )
         ),
         FALSE
       )
@@ -595,185 +593,179 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          CASE
-            WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_currency), FALSE)
-            ELSE FALSE
-          END
-        ),
-        FALSE
-      )
-      THEN 'invalid_currency'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
-          NOT t_currency IS NULL AND NOT REGEXP_FULL_MATCH(t_currency, '^[A-Z]{3}$')
-        ),
-        FALSE
-      )
-      THEN 'invalid_currency'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
           NOT t_currency IS NULL
-          AND NOT t_currency IN (
-            'AED',
-            'AFN',
-            'ALL',
-            'AMD',
-            'ANG',
-            'AOA',
-            'ARS',
-            'AUD',
-            'AWG',
-            'AZN',
-            'BAM',
-            'BBD',
-            'BDT',
-            'BGN',
-            'BHD',
-            'BIF',
-            'BMD',
-            'BND',
-            'BOB',
-            'BRL',
-            'BSD',
-            'BTN',
-            'BWP',
-            'BYN',
-            'BZD',
-            'CAD',
-            'CDF',
-            'CHF',
-            'CLP',
-            'CNY',
-            'COP',
-            'CRC',
-            'CUP',
-            'CVE',
-            'CZK',
-            'DJF',
-            'DKK',
-            'DOP',
-            'DZD',
-            'EGP',
-            'ERN',
-            'ETB',
-            'EUR',
-            'FJD',
-            'FKP',
-            'GBP',
-            'GEL',
-            'GHS',
-            'GIP',
-            'GMD',
-            'GNF',
-            'GTQ',
-            'GYD',
-            'HKD',
-            'HNL',
-            'HTG',
-            'HUF',
-            'IDR',
-            'ILS',
-            'INR',
-            'IQD',
-            'IRR',
-            'ISK',
-            'JMD',
-            'JOD',
-            'JPY',
-            'KES',
-            'KGS',
-            'KHR',
-            'KMF',
-            'KPW',
-            'KRW',
-            'KWD',
-            'KYD',
-            'KZT',
-            'LAK',
-            'LBP',
-            'LKR',
-            'LRD',
-            'LSL',
-            'LYD',
-            'MAD',
-            'MDL',
-            'MGA',
-            'MKD',
-            'MMK',
-            'MNT',
-            'MOP',
-            'MRU',
-            'MUR',
-            'MVR',
-            'MWK',
-            'MXN',
-            'MYR',
-            'MZN',
-            'NAD',
-            'NGN',
-            'NIO',
-            'NOK',
-            'NPR',
-            'NZD',
-            'OMR',
-            'PAB',
-            'PEN',
-            'PGK',
-            'PHP',
-            'PKR',
-            'PLN',
-            'PYG',
-            'QAR',
-            'RON',
-            'RSD',
-            'RUB',
-            'RWF',
-            'SAR',
-            'SBD',
-            'SCR',
-            'SDG',
-            'SEK',
-            'SGD',
-            'SHP',
-            'SLE',
-            'SOS',
-            'SRD',
-            'SSP',
-            'STN',
-            'SVC',
-            'SYP',
-            'SZL',
-            'THB',
-            'TJS',
-            'TMT',
-            'TND',
-            'TOP',
-            'TRY',
-            'TTD',
-            'TWD',
-            'TZS',
-            'UAH',
-            'UGX',
-            'USD',
-            'UYU',
-            'UZS',
-            'VED',
-            'VES',
-            'VND',
-            'VUV',
-            'WST',
-            'XAF',
-            'XCD',
-            'XCG',
-            'XOF',
-            'XPF',
-            'YER',
-            'ZAR',
-            'ZMW',
-            'ZWG'
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_currency), FALSE)
+                ELSE FALSE
+              END
+            )
+            OR (
+              NOT REGEXP_FULL_MATCH(t_currency, '^[A-Z]{3}$')
+            )
+            OR (
+              NOT t_currency IN (
+                'AED',
+                'AFN',
+                'ALL',
+                'AMD',
+                'ANG',
+                'AOA',
+                'ARS',
+                'AUD',
+                'AWG',
+                'AZN',
+                'BAM',
+                'BBD',
+                'BDT',
+                'BGN',
+                'BHD',
+                'BIF',
+                'BMD',
+                'BND',
+                'BOB',
+                'BRL',
+                'BSD',
+                'BTN',
+                'BWP',
+                'BYN',
+                'BZD',
+                'CAD',
+                'CDF',
+                'CHF',
+                'CLP',
+                'CNY',
+                'COP',
+                'CRC',
+                'CUP',
+                'CVE',
+                'CZK',
+                'DJF',
+                'DKK',
+                'DOP',
+                'DZD',
+                'EGP',
+                'ERN',
+                'ETB',
+                'EUR',
+                'FJD',
+                'FKP',
+                'GBP',
+                'GEL',
+                'GHS',
+                'GIP',
+                'GMD',
+                'GNF',
+                'GTQ',
+                'GYD',
+                'HKD',
+                'HNL',
+                'HTG',
+                'HUF',
+                'IDR',
+                'ILS',
+                'INR',
+                'IQD',
+                'IRR',
+                'ISK',
+                'JMD',
+                'JOD',
+                'JPY',
+                'KES',
+                'KGS',
+                'KHR',
+                'KMF',
+                'KPW',
+                'KRW',
+                'KWD',
+                'KYD',
+                'KZT',
+                'LAK',
+                'LBP',
+                'LKR',
+                'LRD',
+                'LSL',
+                'LYD',
+                'MAD',
+                'MDL',
+                'MGA',
+                'MKD',
+                'MMK',
+                'MNT',
+                'MOP',
+                'MRU',
+                'MUR',
+                'MVR',
+                'MWK',
+                'MXN',
+                'MYR',
+                'MZN',
+                'NAD',
+                'NGN',
+                'NIO',
+                'NOK',
+                'NPR',
+                'NZD',
+                'OMR',
+                'PAB',
+                'PEN',
+                'PGK',
+                'PHP',
+                'PKR',
+                'PLN',
+                'PYG',
+                'QAR',
+                'RON',
+                'RSD',
+                'RUB',
+                'RWF',
+                'SAR',
+                'SBD',
+                'SCR',
+                'SDG',
+                'SEK',
+                'SGD',
+                'SHP',
+                'SLE',
+                'SOS',
+                'SRD',
+                'SSP',
+                'STN',
+                'SVC',
+                'SYP',
+                'SZL',
+                'THB',
+                'TJS',
+                'TMT',
+                'TND',
+                'TOP',
+                'TRY',
+                'TTD',
+                'TWD',
+                'TZS',
+                'UAH',
+                'UGX',
+                'USD',
+                'UYU',
+                'UZS',
+                'VED',
+                'VES',
+                'VND',
+                'VUV',
+                'WST',
+                'XAF',
+                'XCD',
+                'XCG',
+                'XOF',
+                'XPF',
+                'YER',
+                'ZAR',
+                'ZMW',
+                'ZWG'
+              )
+            )
           )
         ),
         FALSE
@@ -782,20 +774,19 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          CASE
-            WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_status), FALSE)
-            ELSE FALSE
-          END
-        ),
-        FALSE
-      )
-      THEN 'invalid_status'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
           NOT t_status IS NULL
-          AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_status), FALSE)
+                ELSE FALSE
+              END
+            )
+            OR (
+              NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+            )
+          )
         ),
         FALSE
       )
@@ -803,11 +794,16 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          CASE
-            WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_region), FALSE)
-            ELSE FALSE
-          END
+          NOT t_region IS NULL
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_region), FALSE)
+                ELSE FALSE
+              END
+            )
+          )
         ),
         FALSE
       )
@@ -815,11 +811,16 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          CASE
-            WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
-            THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
-            ELSE FALSE
-          END
+          NOT t_customer_email IS NULL
+          AND (
+            (
+              CASE
+                WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
+                THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+                ELSE FALSE
+              END
+            )
+          )
         ),
         FALSE
       )
@@ -1082,47 +1083,41 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              CASE
-                WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_order_id), FALSE)
-                ELSE FALSE
-              END
-            ),
-            FALSE
-          )
-          THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-        END,
-        CASE
-          WHEN COALESCE(
-            parse_error IS NULL
-            AND (
               NOT t_order_id IS NULL
-              AND NOT REGEXP_FULL_MATCH(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+                    ELSE FALSE
+                  END
+                )
+                OR (
+                  NOT REGEXP_FULL_MATCH(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                )
+              )
             ),
             FALSE
           )
           THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-        END,
-        CASE
-          WHEN COALESCE(
-            parse_error IS NULL
-            AND (
-              CASE
-                WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
-                ELSE FALSE
-              END
-            ),
-            FALSE
-          )
-          THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
         END,
         CASE
           WHEN COALESCE(
             parse_error IS NULL
             AND (
               NOT t_customer_id IS NULL
-              AND NOT REGEXP_FULL_MATCH(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+                    ELSE FALSE
+                  END
+                )
+                OR (
+                  NOT REGEXP_FULL_MATCH(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                )
+              )
             ),
             FALSE
           )
@@ -1132,189 +1127,179 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              CASE
-                WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_currency), FALSE)
-                ELSE FALSE
-              END
-            ),
-            FALSE
-          )
-          THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-        END,
-        CASE
-          WHEN COALESCE(
-            parse_error IS NULL
-            AND (
-              NOT t_currency IS NULL AND NOT REGEXP_FULL_MATCH(t_currency, '^[A-Z]{3}$')
-            ),
-            FALSE
-          )
-          THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-        END,
-        CASE
-          WHEN COALESCE(
-            parse_error IS NULL
-            AND (
               NOT t_currency IS NULL
-              AND NOT t_currency IN (
-                'AED',
-                'AFN',
-                'ALL',
-                'AMD',
-                'ANG',
-                'AOA',
-                'ARS',
-                'AUD',
-                'AWG',
-                'AZN',
-                'BAM',
-                'BBD',
-                'BDT',
-                'BGN',
-                'BHD',
-                'BIF',
-                'BMD',
-                'BND',
-                'BOB',
-                'BRL',
-                'BSD',
-                'BTN',
-                'BWP',
-                'BYN',
-                'BZD',
-                'CAD',
-                'CDF',
-                'CHF',
-                'CLP',
-                'CNY',
-                'COP',
-                'CRC',
-                'CUP',
-                'CVE',
-                'CZK',
-                'DJF',
-                'DKK',
-                'DOP',
-                'DZD',
-                'EGP',
-                'ERN',
-                'ETB',
-                'EUR',
-                'FJD',
-                'FKP',
-                'GBP',
-                'GEL',
-                'GHS',
-                'GIP',
-                'GMD',
-                'GNF',
-                'GTQ',
-                'GYD',
-                'HKD',
-                'HNL',
-                'HTG',
-                'HUF',
-                'IDR',
-                'ILS',
-                'INR',
-                'IQD',
-                'IRR',
-                'ISK',
-                'JMD',
-                'JOD',
-                'JPY',
-                'KES',
-                'KGS',
-                'KHR',
-                'KMF',
-                'KPW',
-                'KRW',
-                'KWD',
-                'KYD',
-                'KZT',
-                'LAK',
-                'LBP',
-                'LKR',
-                'LRD',
-                'LSL',
-                'LYD',
-                'MAD',
-                'MDL',
-                'MGA',
-                'MKD',
-                'MMK',
-                'MNT',
-                'MOP',
-                'MRU',
-                'MUR',
-                'MVR',
-                'MWK',
-                'MXN',
-                'MYR',
-                'MZN',
-                'NAD',
-                'NGN',
-                'NIO',
-                'NOK',
-                'NPR',
-                'NZD',
-                'OMR',
-                'PAB',
-                'PEN',
-                'PGK',
-                'PHP',
-                'PKR',
-                'PLN',
-                'PYG',
-                'QAR',
-                'RON',
-                'RSD',
-                'RUB',
-                'RWF',
-                'SAR',
-                'SBD',
-                'SCR',
-                'SDG',
-                'SEK',
-                'SGD',
-                'SHP',
-                'SLE',
-                'SOS',
-                'SRD',
-                'SSP',
-                'STN',
-                'SVC',
-                'SYP',
-                'SZL',
-                'THB',
-                'TJS',
-                'TMT',
-                'TND',
-                'TOP',
-                'TRY',
-                'TTD',
-                'TWD',
-                'TZS',
-                'UAH',
-                'UGX',
-                'USD',
-                'UYU',
-                'UZS',
-                'VED',
-                'VES',
-                'VND',
-                'VUV',
-                'WST',
-                'XAF',
-                'XCD',
-                'XCG',
-                'XOF',
-                'XPF',
-                'YER',
-                'ZAR',
-                'ZMW',
-                'ZWG'
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_currency), FALSE)
+                    ELSE FALSE
+                  END
+                )
+                OR (
+                  NOT REGEXP_FULL_MATCH(t_currency, '^[A-Z]{3}$')
+                )
+                OR (
+                  NOT t_currency IN (
+                    'AED',
+                    'AFN',
+                    'ALL',
+                    'AMD',
+                    'ANG',
+                    'AOA',
+                    'ARS',
+                    'AUD',
+                    'AWG',
+                    'AZN',
+                    'BAM',
+                    'BBD',
+                    'BDT',
+                    'BGN',
+                    'BHD',
+                    'BIF',
+                    'BMD',
+                    'BND',
+                    'BOB',
+                    'BRL',
+                    'BSD',
+                    'BTN',
+                    'BWP',
+                    'BYN',
+                    'BZD',
+                    'CAD',
+                    'CDF',
+                    'CHF',
+                    'CLP',
+                    'CNY',
+                    'COP',
+                    'CRC',
+                    'CUP',
+                    'CVE',
+                    'CZK',
+                    'DJF',
+                    'DKK',
+                    'DOP',
+                    'DZD',
+                    'EGP',
+                    'ERN',
+                    'ETB',
+                    'EUR',
+                    'FJD',
+                    'FKP',
+                    'GBP',
+                    'GEL',
+                    'GHS',
+                    'GIP',
+                    'GMD',
+                    'GNF',
+                    'GTQ',
+                    'GYD',
+                    'HKD',
+                    'HNL',
+                    'HTG',
+                    'HUF',
+                    'IDR',
+                    'ILS',
+                    'INR',
+                    'IQD',
+                    'IRR',
+                    'ISK',
+                    'JMD',
+                    'JOD',
+                    'JPY',
+                    'KES',
+                    'KGS',
+                    'KHR',
+                    'KMF',
+                    'KPW',
+                    'KRW',
+                    'KWD',
+                    'KYD',
+                    'KZT',
+                    'LAK',
+                    'LBP',
+                    'LKR',
+                    'LRD',
+                    'LSL',
+                    'LYD',
+                    'MAD',
+                    'MDL',
+                    'MGA',
+                    'MKD',
+                    'MMK',
+                    'MNT',
+                    'MOP',
+                    'MRU',
+                    'MUR',
+                    'MVR',
+                    'MWK',
+                    'MXN',
+                    'MYR',
+                    'MZN',
+                    'NAD',
+                    'NGN',
+                    'NIO',
+                    'NOK',
+                    'NPR',
+                    'NZD',
+                    'OMR',
+                    'PAB',
+                    'PEN',
+                    'PGK',
+                    'PHP',
+                    'PKR',
+                    'PLN',
+                    'PYG',
+                    'QAR',
+                    'RON',
+                    'RSD',
+                    'RUB',
+                    'RWF',
+                    'SAR',
+                    'SBD',
+                    'SCR',
+                    'SDG',
+                    'SEK',
+                    'SGD',
+                    'SHP',
+                    'SLE',
+                    'SOS',
+                    'SRD',
+                    'SSP',
+                    'STN',
+                    'SVC',
+                    'SYP',
+                    'SZL',
+                    'THB',
+                    'TJS',
+                    'TMT',
+                    'TND',
+                    'TOP',
+                    'TRY',
+                    'TTD',
+                    'TWD',
+                    'TZS',
+                    'UAH',
+                    'UGX',
+                    'USD',
+                    'UYU',
+                    'UZS',
+                    'VED',
+                    'VES',
+                    'VND',
+                    'VUV',
+                    'WST',
+                    'XAF',
+                    'XCD',
+                    'XCG',
+                    'XOF',
+                    'XPF',
+                    'YER',
+                    'ZAR',
+                    'ZMW',
+                    'ZWG'
+                  )
+                )
               )
             ),
             FALSE
@@ -1325,22 +1310,19 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              CASE
-                WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_status), FALSE)
-                ELSE FALSE
-              END
-            ),
-            FALSE
-          )
-          THEN 'invalid_status: ' || COALESCE(t_status, 'null')
-        END,
-        CASE
-          WHEN COALESCE(
-            parse_error IS NULL
-            AND (
               NOT t_status IS NULL
-              AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_status), FALSE)
+                    ELSE FALSE
+                  END
+                )
+                OR (
+                  NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+                )
+              )
             ),
             FALSE
           )
@@ -1350,11 +1332,16 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              CASE
-                WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_region), FALSE)
-                ELSE FALSE
-              END
+              NOT t_region IS NULL
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_region), FALSE)
+                    ELSE FALSE
+                  END
+                )
+              )
             ),
             FALSE
           )
@@ -1364,11 +1351,16 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              CASE
-                WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
-                ELSE FALSE
-              END
+              NOT t_customer_email IS NULL
+              AND (
+                (
+                  CASE
+                    WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
+                    THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+                    ELSE FALSE
+                  END
+                )
+              )
             ),
             FALSE
           )

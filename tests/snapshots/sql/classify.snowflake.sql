@@ -506,40 +506,38 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(
-            LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
-            FALSE
-          )
-        ),
-        FALSE
-      )
-      THEN 'invalid_order_id'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
           NOT t_order_id IS NULL
-          AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-        ),
-        FALSE
-      )
-      THEN 'invalid_order_id'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
-          COALESCE(
-            LEFT(t_customer_id, 1) IN ('[', '{')
-            AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
-            FALSE
+          AND (
+            (
+              COALESCE(
+                LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
+                FALSE
+              )
+            )
+            OR (
+              NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+            )
           )
         ),
         FALSE
       )
-      THEN 'invalid_customer_id'
+      THEN 'invalid_order_id'
       WHEN COALESCE(
         parse_error IS NULL
         AND (
           NOT t_customer_id IS NULL
-          AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+          AND (
+            (
+              COALESCE(
+                LEFT(t_customer_id, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
+                FALSE
+              )
+            )
+            OR (
+              NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+            )
+          )
         ),
         FALSE
       )
@@ -547,205 +545,198 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(
-            LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
-            FALSE
-          )
-        ),
-        FALSE
-      )
-      THEN 'invalid_currency'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
-          NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
-        ),
-        FALSE
-      )
-      THEN 'invalid_currency'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
           NOT t_currency IS NULL
-          AND NOT t_currency IN (
-            'AED',
-            'AFN',
-            'ALL',
-            'AMD',
-            'ANG',
-            'AOA',
-            'ARS',
-            'AUD',
-            'AWG',
-            'AZN',
-            'BAM',
-            'BBD',
-            'BDT',
-            'BGN',
-            'BHD',
-            'BIF',
-            'BMD',
-            'BND',
-            'BOB',
-            'BRL',
-            'BSD',
-            'BTN',
-            'BWP',
-            'BYN',
-            'BZD',
-            'CAD',
-            'CDF',
-            'CHF',
-            'CLP',
-            'CNY',
-            'COP',
-            'CRC',
-            'CUP',
-            'CVE',
-            'CZK',
-            'DJF',
-            'DKK',
-            'DOP',
-            'DZD',
-            'EGP',
-            'ERN',
-            'ETB',
-            'EUR',
-            'FJD',
-            'FKP',
-            'GBP',
-            'GEL',
-            'GHS',
-            'GIP',
-            'GMD',
-            'GNF',
-            'GTQ',
-            'GYD',
-            'HKD',
-            'HNL',
-            'HTG',
-            'HUF',
-            'IDR',
-            'ILS',
-            'INR',
-            'IQD',
-            'IRR',
-            'ISK',
-            'JMD',
-            'JOD',
-            'JPY',
-            'KES',
-            'KGS',
-            'KHR',
-            'KMF',
-            'KPW',
-            'KRW',
-            'KWD',
-            'KYD',
-            'KZT',
-            'LAK',
-            'LBP',
-            'LKR',
-            'LRD',
-            'LSL',
-            'LYD',
-            'MAD',
-            'MDL',
-            'MGA',
-            'MKD',
-            'MMK',
-            'MNT',
-            'MOP',
-            'MRU',
-            'MUR',
-            'MVR',
-            'MWK',
-            'MXN',
-            'MYR',
-            'MZN',
-            'NAD',
-            'NGN',
-            'NIO',
-            'NOK',
-            'NPR',
-            'NZD',
-            'OMR',
-            'PAB',
-            'PEN',
-            'PGK',
-            'PHP',
-            'PKR',
-            'PLN',
-            'PYG',
-            'QAR',
-            'RON',
-            'RSD',
-            'RUB',
-            'RWF',
-            'SAR',
-            'SBD',
-            'SCR',
-            'SDG',
-            'SEK',
-            'SGD',
-            'SHP',
-            'SLE',
-            'SOS',
-            'SRD',
-            'SSP',
-            'STN',
-            'SVC',
-            'SYP',
-            'SZL',
-            'THB',
-            'TJS',
-            'TMT',
-            'TND',
-            'TOP',
-            'TRY',
-            'TTD',
-            'TWD',
-            'TZS',
-            'UAH',
-            'UGX',
-            'USD',
-            'UYU',
-            'UZS',
-            'VED',
-            'VES',
-            'VND',
-            'VUV',
-            'WST',
-            'XAF',
-            'XCD',
-            'XCG',
-            'XOF',
-            'XPF',
-            'YER',
-            'ZAR',
-            'ZMW',
-            'ZWG'
+          AND (
+            (
+              COALESCE(
+                LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
+                FALSE
+              )
+            )
+            OR (
+              NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+            )
+            OR (
+              NOT t_currency IN (
+                'AED',
+                'AFN',
+                'ALL',
+                'AMD',
+                'ANG',
+                'AOA',
+                'ARS',
+                'AUD',
+                'AWG',
+                'AZN',
+                'BAM',
+                'BBD',
+                'BDT',
+                'BGN',
+                'BHD',
+                'BIF',
+                'BMD',
+                'BND',
+                'BOB',
+                'BRL',
+                'BSD',
+                'BTN',
+                'BWP',
+                'BYN',
+                'BZD',
+                'CAD',
+                'CDF',
+                'CHF',
+                'CLP',
+                'CNY',
+                'COP',
+                'CRC',
+                'CUP',
+                'CVE',
+                'CZK',
+                'DJF',
+                'DKK',
+                'DOP',
+                'DZD',
+                'EGP',
+                'ERN',
+                'ETB',
+                'EUR',
+                'FJD',
+                'FKP',
+                'GBP',
+                'GEL',
+                'GHS',
+                'GIP',
+                'GMD',
+                'GNF',
+                'GTQ',
+                'GYD',
+                'HKD',
+                'HNL',
+                'HTG',
+                'HUF',
+                'IDR',
+                'ILS',
+                'INR',
+                'IQD',
+                'IRR',
+                'ISK',
+                'JMD',
+                'JOD',
+                'JPY',
+                'KES',
+                'KGS',
+                'KHR',
+                'KMF',
+                'KPW',
+                'KRW',
+                'KWD',
+                'KYD',
+                'KZT',
+                'LAK',
+                'LBP',
+                'LKR',
+                'LRD',
+                'LSL',
+                'LYD',
+                'MAD',
+                'MDL',
+                'MGA',
+                'MKD',
+                'MMK',
+                'MNT',
+                'MOP',
+                'MRU',
+                'MUR',
+                'MVR',
+                'MWK',
+                'MXN',
+                'MYR',
+                'MZN',
+                'NAD',
+                'NGN',
+                'NIO',
+                'NOK',
+                'NPR',
+                'NZD',
+                'OMR',
+                'PAB',
+                'PEN',
+                'PGK',
+                'PHP',
+                'PKR',
+                'PLN',
+                'PYG',
+                'QAR',
+                'RON',
+                'RSD',
+                'RUB',
+                'RWF',
+                'SAR',
+                'SBD',
+                'SCR',
+                'SDG',
+                'SEK',
+                'SGD',
+                'SHP',
+                'SLE',
+                'SOS',
+                'SRD',
+                'SSP',
+                'STN',
+                'SVC',
+                'SYP',
+                'SZL',
+                'THB',
+                'TJS',
+                'TMT',
+                'TND',
+                'TOP',
+                'TRY',
+                'TTD',
+                'TWD',
+                'TZS',
+                'UAH',
+                'UGX',
+                'USD',
+                'UYU',
+                'UZS',
+                'VED',
+                'VES',
+                'VND',
+                'VUV',
+                'WST',
+                'XAF',
+                'XCD',
+                'XCG',
+                'XOF',
+                'XPF',
+                'YER',
+                'ZAR',
+                'ZMW',
+                'ZWG'
+              )
+            )
           )
         ),
         FALSE
       )
       THEN 'invalid_currency'
-      WHEN COALESCE(
-        parse_error IS NULL
-        AND (
-          COALESCE(
-            LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
-            FALSE
-          )
-        ),
-        FALSE
-      )
-      THEN 'invalid_status'
       WHEN COALESCE(
         parse_error IS NULL
         AND (
           NOT t_status IS NULL
-          AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+          AND (
+            (
+              COALESCE(
+                LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+                FALSE
+              )
+            )
+            OR (
+              NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+            )
+          )
         ),
         FALSE
       )
@@ -753,9 +744,14 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(
-            LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
-            FALSE
+          NOT t_region IS NULL
+          AND (
+            (
+              COALESCE(
+                LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+                FALSE
+              )
+            )
           )
         ),
         FALSE
@@ -764,10 +760,15 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          COALESCE(
-            LEFT(t_customer_email, 1) IN ('[', '{')
-            AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
-            FALSE
+          NOT t_customer_email IS NULL
+          AND (
+            (
+              COALESCE(
+                LEFT(t_customer_email, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
+                FALSE
+              )
+            )
           )
         ),
         FALSE
@@ -1073,43 +1074,22 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(
-                  LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
-                  FALSE
-                )
-              ),
-              FALSE
-            )
-            THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-          END,
-          ''
-        ) || COALESCE(
-          '; ' || CASE
-            WHEN COALESCE(
-              parse_error IS NULL
-              AND (
                 NOT t_order_id IS NULL
-                AND NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
-              ),
-              FALSE
-            )
-            THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
-          END,
-          ''
-        ) || COALESCE(
-          '; ' || CASE
-            WHEN COALESCE(
-              parse_error IS NULL
-              AND (
-                COALESCE(
-                  LEFT(t_customer_id, 1) IN ('[', '{')
-                  AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
-                  FALSE
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
+                  OR (
+                    NOT REGEXP_LIKE(t_order_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                  )
                 )
               ),
               FALSE
             )
-            THEN 'invalid_customer_id: ' || COALESCE(t_customer_id, 'null')
+            THEN 'invalid_order_id: ' || COALESCE(t_order_id, 'null')
           END,
           ''
         ) || COALESCE(
@@ -1118,7 +1098,18 @@ SELECT
               parse_error IS NULL
               AND (
                 NOT t_customer_id IS NULL
-                AND NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_customer_id, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
+                  OR (
+                    NOT REGEXP_LIKE(t_customer_id, '^[A-Za-z0-9][A-Za-z0-9._:/#-]*$')
+                  )
+                )
               ),
               FALSE
             )
@@ -1130,212 +1121,183 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(
-                  LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
-                  FALSE
-                )
-              ),
-              FALSE
-            )
-            THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-          END,
-          ''
-        ) || COALESCE(
-          '; ' || CASE
-            WHEN COALESCE(
-              parse_error IS NULL
-              AND (
-                NOT t_currency IS NULL AND NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
-              ),
-              FALSE
-            )
-            THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-          END,
-          ''
-        ) || COALESCE(
-          '; ' || CASE
-            WHEN COALESCE(
-              parse_error IS NULL
-              AND (
                 NOT t_currency IS NULL
-                AND NOT t_currency IN (
-                  'AED',
-                  'AFN',
-                  'ALL',
-                  'AMD',
-                  'ANG',
-                  'AOA',
-                  'ARS',
-                  'AUD',
-                  'AWG',
-                  'AZN',
-                  'BAM',
-                  'BBD',
-                  'BDT',
-                  'BGN',
-                  'BHD',
-                  'BIF',
-                  'BMD',
-                  'BND',
-                  'BOB',
-                  'BRL',
-                  'BSD',
-                  'BTN',
-                  'BWP',
-                  'BYN',
-                  'BZD',
-                  'CAD',
-                  'CDF',
-                  'CHF',
-                  'CLP',
-                  'CNY',
-                  'COP',
-                  'CRC',
-                  'CUP',
-                  'CVE',
-                  'CZK',
-                  'DJF',
-                  'DKK',
-                  'DOP',
-                  'DZD',
-                  'EGP',
-                  'ERN',
-                  'ETB',
-                  'EUR',
-                  'FJD',
-                  'FKP',
-                  'GBP',
-                  'GEL',
-                  'GHS',
-                  'GIP',
-                  'GMD',
-                  'GNF',
-                  'GTQ',
-                  'GYD',
-                  'HKD',
-                  'HNL',
-                  'HTG',
-                  'HUF',
-                  'IDR',
-                  'ILS',
-                  'INR',
-                  'IQD',
-                  'IRR',
-                  'ISK',
-                  'JMD',
-                  'JOD',
-                  'JPY',
-                  'KES',
-                  'KGS',
-                  'KHR',
-                  'KMF',
-                  'KPW',
-                  'KRW',
-                  'KWD',
-                  'KYD',
-                  'KZT',
-                  'LAK',
-                  'LBP',
-                  'LKR',
-                  'LRD',
-                  'LSL',
-                  'LYD',
-                  'MAD',
-                  'MDL',
-                  'MGA',
-                  'MKD',
-                  'MMK',
-                  'MNT',
-                  'MOP',
-                  'MRU',
-                  'MUR',
-                  'MVR',
-                  'MWK',
-                  'MXN',
-                  'MYR',
-                  'MZN',
-                  'NAD',
-                  'NGN',
-                  'NIO',
-                  'NOK',
-                  'NPR',
-                  'NZD',
-                  'OMR',
-                  'PAB',
-                  'PEN',
-                  'PGK',
-                  'PHP',
-                  'PKR',
-                  'PLN',
-                  'PYG',
-                  'QAR',
-                  'RON',
-                  'RSD',
-                  'RUB',
-                  'RWF',
-                  'SAR',
-                  'SBD',
-                  'SCR',
-                  'SDG',
-                  'SEK',
-                  'SGD',
-                  'SHP',
-                  'SLE',
-                  'SOS',
-                  'SRD',
-                  'SSP',
-                  'STN',
-                  'SVC',
-                  'SYP',
-                  'SZL',
-                  'THB',
-                  'TJS',
-                  'TMT',
-                  'TND',
-                  'TOP',
-                  'TRY',
-                  'TTD',
-                  'TWD',
-                  'TZS',
-                  'UAH',
-                  'UGX',
-                  'USD',
-                  'UYU',
-                  'UZS',
-                  'VED',
-                  'VES',
-                  'VND',
-                  'VUV',
-                  'WST',
-                  'XAF',
-                  'XCD',
-                  'XCG',
-                  'XOF',
-                  'XPF',
-                  'YER',
-                  'ZAR',
-                  'ZMW',
-                  'ZWG'
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
+                  OR (
+                    NOT REGEXP_LIKE(t_currency, '^[A-Z]{3}$')
+                  )
+                  OR (
+                    NOT t_currency IN (
+                      'AED',
+                      'AFN',
+                      'ALL',
+                      'AMD',
+                      'ANG',
+                      'AOA',
+                      'ARS',
+                      'AUD',
+                      'AWG',
+                      'AZN',
+                      'BAM',
+                      'BBD',
+                      'BDT',
+                      'BGN',
+                      'BHD',
+                      'BIF',
+                      'BMD',
+                      'BND',
+                      'BOB',
+                      'BRL',
+                      'BSD',
+                      'BTN',
+                      'BWP',
+                      'BYN',
+                      'BZD',
+                      'CAD',
+                      'CDF',
+                      'CHF',
+                      'CLP',
+                      'CNY',
+                      'COP',
+                      'CRC',
+                      'CUP',
+                      'CVE',
+                      'CZK',
+                      'DJF',
+                      'DKK',
+                      'DOP',
+                      'DZD',
+                      'EGP',
+                      'ERN',
+                      'ETB',
+                      'EUR',
+                      'FJD',
+                      'FKP',
+                      'GBP',
+                      'GEL',
+                      'GHS',
+                      'GIP',
+                      'GMD',
+                      'GNF',
+                      'GTQ',
+                      'GYD',
+                      'HKD',
+                      'HNL',
+                      'HTG',
+                      'HUF',
+                      'IDR',
+                      'ILS',
+                      'INR',
+                      'IQD',
+                      'IRR',
+                      'ISK',
+                      'JMD',
+                      'JOD',
+                      'JPY',
+                      'KES',
+                      'KGS',
+                      'KHR',
+                      'KMF',
+                      'KPW',
+                      'KRW',
+                      'KWD',
+                      'KYD',
+                      'KZT',
+                      'LAK',
+                      'LBP',
+                      'LKR',
+                      'LRD',
+                      'LSL',
+                      'LYD',
+                      'MAD',
+                      'MDL',
+                      'MGA',
+                      'MKD',
+                      'MMK',
+                      'MNT',
+                      'MOP',
+                      'MRU',
+                      'MUR',
+                      'MVR',
+                      'MWK',
+                      'MXN',
+                      'MYR',
+                      'MZN',
+                      'NAD',
+                      'NGN',
+                      'NIO',
+                      'NOK',
+                      'NPR',
+                      'NZD',
+                      'OMR',
+                      'PAB',
+                      'PEN',
+                      'PGK',
+                      'PHP',
+                      'PKR',
+                      'PLN',
+                      'PYG',
+                      'QAR',
+                      'RON',
+                      'RSD',
+                      'RUB',
+                      'RWF',
+                      'SAR',
+                      'SBD',
+                      'SCR',
+                      'SDG',
+                      'SEK',
+                      'SGD',
+                      'SHP',
+                      'SLE',
+                      'SOS',
+                      'SRD',
+                      'SSP',
+                      'STN',
+                      'SVC',
+                      'SYP',
+                      'SZL',
+                      'THB',
+                      'TJS',
+                      'TMT',
+                      'TND',
+                      'TOP',
+                      'TRY',
+                      'TTD',
+                      'TWD',
+                      'TZS',
+                      'UAH',
+                      'UGX',
+                      'USD',
+                      'UYU',
+                      'UZS',
+                      'VED',
+                      'VES',
+                      'VND',
+                      'VUV',
+                      'WST',
+                      'XAF',
+                      'XCD',
+                      'XCG',
+                      'XOF',
+                      'XPF',
+                      'YER',
+                      'ZAR',
+                      'ZMW',
+                      'ZWG'
+                    )
+                  )
                 )
               ),
               FALSE
             )
             THEN 'invalid_currency: ' || COALESCE(t_currency, 'null')
-          END,
-          ''
-        ) || COALESCE(
-          '; ' || CASE
-            WHEN COALESCE(
-              parse_error IS NULL
-              AND (
-                COALESCE(
-                  LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
-                  FALSE
-                )
-              ),
-              FALSE
-            )
-            THEN 'invalid_status: ' || COALESCE(t_status, 'null')
           END,
           ''
         ) || COALESCE(
@@ -1344,7 +1306,17 @@ SELECT
               parse_error IS NULL
               AND (
                 NOT t_status IS NULL
-                AND NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
+                  OR (
+                    NOT t_status IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+                  )
+                )
               ),
               FALSE
             )
@@ -1356,9 +1328,14 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(
-                  LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
-                  FALSE
+                NOT t_region IS NULL
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
                 )
               ),
               FALSE
@@ -1371,10 +1348,15 @@ SELECT
             WHEN COALESCE(
               parse_error IS NULL
               AND (
-                COALESCE(
-                  LEFT(t_customer_email, 1) IN ('[', '{')
-                  AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
-                  FALSE
+                NOT t_customer_email IS NULL
+                AND (
+                  (
+                    COALESCE(
+                      LEFT(t_customer_email, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
+                      FALSE
+                    )
+                  )
                 )
               ),
               FALSE
