@@ -178,6 +178,20 @@ def test_regression_a_value_breaking_two_rules_of_its_column_is_detailed_once(va
     assert result.quarantined["reason_detail"].tolist() == [detail]
 
 
+@pytest.mark.parametrize(
+    ("amount", "unit_price"), [("1", "1.01"), ("1", "0.99"), ("12.34", "12.4634"), ("0.3", "0.303")]
+)
+def test_regression_an_amount_exactly_one_percent_off_its_lines_is_not_a_mismatch(
+    amount, unit_price
+):
+    """The tolerance is "more than 1%": an amount exactly 1% off quantity x unit_price
+    passes. In doubles the error came out a hair above 0.01 (1 vs 1.01: 0.010000000000000009)
+    and the order was quarantined as amount_mismatch."""
+    result = clean([row(amount=amount, quantity="1", unit_price=unit_price)])
+    assert result.quarantined.empty
+    assert result.cleaned["amount"].tolist() == [float(amount)]
+
+
 def test_each_currency_is_bounded_in_its_own_units():
     """max_by_currency: 2,000,000 JPY (about 13,000 USD) and VND (about 80 USD) pass, as
     a currency's bound is in its own major units; the bound of the row's currency, or

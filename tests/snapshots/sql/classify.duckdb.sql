@@ -877,7 +877,7 @@ WITH texts AS (
             THEN NULL
             WHEN v_amount = 0
             THEN CASE WHEN v_quantity * v_unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-            ELSE ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount)
+            ELSE ROUND(ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount), 12)
           END > 0.01
         ),
         FALSE
@@ -1436,7 +1436,7 @@ SELECT
                 THEN NULL
                 WHEN v_amount = 0
                 THEN CASE WHEN v_quantity * v_unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-                ELSE ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount)
+                ELSE ROUND(ABS(v_amount - v_quantity * v_unit_price) / ABS(v_amount), 12)
               END > 0.01
             ),
             FALSE

@@ -8,7 +8,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -33,7 +33,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -58,7 +58,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -83,7 +83,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -108,7 +108,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -133,7 +133,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -158,7 +158,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_6
@@ -186,7 +186,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -214,7 +214,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -242,7 +242,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -270,7 +270,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -298,7 +298,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -436,7 +436,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -516,7 +516,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -584,7 +584,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -646,7 +646,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -693,7 +693,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -734,7 +734,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -923,7 +923,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -950,7 +950,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -977,7 +977,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1115,7 +1115,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1195,7 +1195,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1263,7 +1263,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1325,7 +1325,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1372,7 +1372,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1413,7 +1413,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1450,7 +1450,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1477,7 +1477,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1504,7 +1504,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1533,7 +1533,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1564,7 +1564,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1592,7 +1592,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows

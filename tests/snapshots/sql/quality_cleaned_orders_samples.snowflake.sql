@@ -8,7 +8,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -33,7 +33,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -58,7 +58,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -83,7 +83,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -108,7 +108,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -133,7 +133,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -158,7 +158,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_6
@@ -186,7 +186,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -216,7 +216,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -244,7 +244,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -274,7 +274,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -302,7 +302,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -437,7 +437,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -514,7 +514,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -579,7 +579,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -638,7 +638,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -671,7 +671,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -703,7 +703,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -889,7 +889,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -919,7 +919,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -946,7 +946,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1081,7 +1081,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1158,7 +1158,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1223,7 +1223,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1282,7 +1282,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1315,7 +1315,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1347,7 +1347,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1375,7 +1375,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1402,7 +1402,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1431,7 +1431,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1460,7 +1460,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1491,7 +1491,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows
@@ -1519,7 +1519,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM staging.cleaned_orders AS day_rows

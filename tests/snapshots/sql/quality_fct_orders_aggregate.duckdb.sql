@@ -429,7 +429,7 @@ FROM (
           THEN NULL
           WHEN amount = 0
           THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-          ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+          ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
         END AS amount_line_error,
         CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
       FROM warehouse.fct_orders AS day_rows

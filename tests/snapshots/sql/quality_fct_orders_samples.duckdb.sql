@@ -8,7 +8,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -33,7 +33,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -58,7 +58,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -83,7 +83,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -108,7 +108,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -133,7 +133,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_7
@@ -161,7 +161,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -189,7 +189,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -327,7 +327,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -407,7 +407,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -475,7 +475,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -537,7 +537,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -584,7 +584,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(EPOCH_US(order_ts) - EPOCH_US(CAST(partition_date AS TIMESTAMP)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows

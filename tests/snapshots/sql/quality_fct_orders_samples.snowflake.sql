@@ -8,7 +8,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -33,7 +33,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -58,7 +58,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -83,7 +83,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -108,7 +108,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -133,7 +133,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day,
     COUNT(*) OVER (PARTITION BY partition_date, order_id) AS orders_rows_with_same_7
@@ -161,7 +161,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -189,7 +189,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -324,7 +324,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -401,7 +401,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -466,7 +466,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -525,7 +525,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
@@ -558,7 +558,7 @@ FROM (
       THEN NULL
       WHEN amount = 0
       THEN CASE WHEN quantity * unit_price = 0 THEN 0.0 ELSE CAST('inf' AS DOUBLE) END
-      ELSE ABS(amount - quantity * unit_price) / ABS(amount)
+      ELSE ROUND(ABS(amount - quantity * unit_price) / ABS(amount), 12)
     END AS amount_line_error,
     CAST(DATE_PART(EPOCH_MICROSECOND, order_ts) - DATE_PART(EPOCH_MICROSECOND, CAST(partition_date AS TIMESTAMPNTZ)) AS DOUBLE) / 1000000 AS order_ts_seconds_into_day
   FROM warehouse.fct_orders AS day_rows
