@@ -4,25 +4,20 @@ same rows under fakesnow as the DuckDB rendering, on the whole bad-input corpus.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import duckdb
-import fakesnow
 import pandas as pd
 import pytest
 
 from orders_core.cleaning import clean_orders, hmac_pads, hmac_probe_error, raw_table
 from orders_core.contract import load_contract
 from orders_core.sql.cleaning import (
-    classify_statements,
-    cleaned_select,
     hmac_probe_select,
     pads_statements,
-    quarantined_select,
 )
 from orders_core.sql.dialect import SNOWFLAKE, render
 from tests.support.bad_inputs import corpus
+from tests.support.fakesnow_cleaning import fakesnow_session, snowflake_clean
 from tests.support.order_fixtures import KEY, raw_frame
 
 pytestmark = pytest.mark.services
@@ -37,48 +32,6 @@ def corpus_raw() -> pd.DataFrame:
         frame["source_file"] = f"{i:02d}-" + frame["source_file"].astype(str)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
-
-
-@contextmanager
-def fakesnow_session() -> Iterator[tuple]:
-    """A connection to an empty fakesnow schema ``db.s`` (qmark parameters) and its
-    cursor; closed on exit."""
-    with fakesnow.patch():
-        import snowflake.connector
-
-        conn = snowflake.connector.connect(database="db", schema="s", paramstyle="qmark")
-        cursor = conn.cursor()
-        cursor.execute("create database if not exists db")
-        cursor.execute("create schema if not exists db.s")
-        cursor.execute("use schema db.s")
-        try:
-            yield conn, cursor
-        finally:
-            conn.close()
-
-
-def snowflake_clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cleaned and quarantined rows from the Snowflake rendering, run by fakesnow."""
-    table = raw_table(raw, CONTRACT).to_pandas()
-    with fakesnow_session() as (conn, cursor):
-        from snowflake.connector.pandas_tools import write_pandas
-
-        types = {"source_line": "BIGINT", "partition_date": "DATE"}
-        columns = ", ".join(f'"{c}" {types.get(c, "VARCHAR")}' for c in table.columns)
-        cursor.execute(f"create table raw_input ({columns})")
-        write_pandas(conn, table, "raw_input", quote_identifiers=True)
-        create, insert = pads_statements()
-        cursor.execute(render(create, SNOWFLAKE))
-        cursor.execute(render(insert, SNOWFLAKE), list(hmac_pads(KEY)))
-        for statement in classify_statements(CONTRACT, "raw_input"):
-            cursor.execute(render(statement, SNOWFLAKE))
-        results = []
-        for sql in (cleaned_select(), quarantined_select(CONTRACT, "raw_input")):
-            cursor.execute(render(sql, SNOWFLAKE))
-            frame = cursor.fetch_pandas_all()
-            frame.columns = [c.lower() for c in frame.columns]
-            results.append(frame.sort_values(["source_file", "source_line"], ignore_index=True))
-    return results[0], results[1]
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:
