@@ -226,7 +226,10 @@ def _range_codes(name: str, value: float | int, top: float) -> list[str]:
 
 
 def read_row(row: dict, day: dt.date, email_key: bytes) -> _Reading:
-    """One landed row (contract column -> text or None) of partition ``day``."""
+    """One landed row (contract column -> text or None) of partition ``day``; a record
+    the reader could not parse (``parse_error``) is ``malformed_record`` and nothing else."""
+    if row.get("parse_error"):
+        return _Reading({}, ["malformed_record"], (row["source_file"], row["source_line"]))
     codes: list[str] = []
     values: dict = {}
     for name, spec in COLUMNS.items():

@@ -63,6 +63,22 @@ NUMBERS = [
     "1.0000000000000000001",
     "12.50",
     "0.1",
+    "1e+3",
+    "1E-0",
+    "00",
+    ".e1",
+    "1.e3",
+    "+-1",
+    "1e-5",
+    " +0 ",
+    "0.0000001e7",
+    "1e308",
+    "1.8e308",
+    "2.2250738585072014e-308",
+    "4.9e-325",
+    "-1e-400",
+    "1000000.0000000001",
+    "١٢",
 ]
 INTEGERS = [
     "1",
@@ -138,6 +154,25 @@ TIMESTAMPS = [
     "２０２５-01-02T10:00:00Z",
     "2025-01-02T10:00:00,5Z",
     "+2025-01-02T10:00:00Z",
+    "2025-01-02T10:00:00.123+05:30",
+    "2025-01-02T10:00:00.123-0530",
+    "2025-01-02T10:00+05:30",
+    "2025-01-02 10:00Z",
+    "2025-01-02T1:00:00Z",
+    "2025-01-02T10:00:00+5:30",
+    "2025-01-02T10:00:00UTC",
+    "2025-01-02T10:00:00+00",
+    "2024-02-29T10:00:00Z",
+    "2025-02-29T10:00:00Z",
+    "2025-04-31T10:00:00Z",
+    "2025-01-01T23:30:00-01:00",
+    "2025-01-03T00:30:00+01:00",
+    "2025-01-02T10:00:00.000000000Z",
+    "2025-01-02T10:00:00.5",
+    "2025-01-02T10:00:00+14:01",
+    "2025-01-02\t10:00:00Z",
+    "2025-01-02T10:00:00\xa0Z",
+    "2025-01-02T10:00:00−05:00",
 ]
 CURRENCIES = ["USD", "usd", " eur ", "Jpy", "XXX", "US", "USDD", "ÜSD", "U SD", "\tGBP", "idr", "ß"]
 STATUSES = ["placed", "Shipped", " DELIVERED ", "cancelled", "RETURNED", "lost", "placed\n", "İ"]
@@ -163,6 +198,23 @@ IDS = [
     "o\u00a0",
     "'o1'",
     "o\n",
+    "USD\u200b",
+    "ＵＳＤ",
+    "usd\xa0",
+    "JPY\n",
+    "PLACED\xa0",
+    "Ｐlaced",
+    "shipped\u200b",
+    "o1\xa0",
+    "\xa0o1",
+    "o1\u3000",
+    "o.1",
+    "o#1",
+    "1",
+    "o-",
+    "o_1",
+    "o%1",
+    "o\\1",
 ]
 REGIONS = [
     "EU",
@@ -210,6 +262,8 @@ EMAILS = [
     "İ@x.co",
     "ẞ@x.co",
     "Σ@X.CO",
+    "  ",
+    "A@B.CO\u3000",
 ]
 
 HOSTILE = {
@@ -351,9 +405,29 @@ LINES = [
 ]
 
 
+# (amount or unit_price, currency): at and around the bounds, the currency as landed.
+BOUNDS = [
+    ("1000000000", "jpy"),
+    ("1000000000.01", " JPY "),
+    ("1e13", "IRR"),
+    ("1.0000000000001e13", "irr"),
+    ("1000001", "XXX"),
+    ("1000001", ""),
+    ("1000001", "ß"),
+    ("1000001", None),
+    ("2e9", "Jpy"),
+    ("100000000000", "vnd"),
+    ("100000000001", "VND"),
+    ("1000000", "usd"),
+    ("1000000.0000000001", "USD"),
+    ("99999999999", "IDR\u00a0"),
+]
+
+
 def catalogue_rows() -> list[dict]:
     """One row per hostile value of each column, every other column valid (the order ids
-    unique but where the value is itself an order id), and one per :data:`LINES`."""
+    unique but where the value is itself an order id), one per :data:`LINES` and two per
+    :data:`BOUNDS` (as amount, as unit_price)."""
     rows = []
     for column, values in HOSTILE.items():
         for value in values:
@@ -361,6 +435,11 @@ def catalogue_rows() -> list[dict]:
     for amount, quantity, price in LINES:
         rows.append(
             {**valid_row(len(rows)), "amount": amount, "quantity": quantity, "unit_price": price}
+        )
+    for money, currency in BOUNDS:
+        rows.append({**valid_row(len(rows)), "amount": money, "currency": currency})
+        rows.append(
+            {**valid_row(len(rows)), "quantity": "1", "unit_price": money, "currency": currency}
         )
     return with_lineage(rows)
 
