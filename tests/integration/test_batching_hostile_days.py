@@ -8,7 +8,8 @@ later day, one tied within its day with a rejected version, an order moving to a
 customer, an e-mail changed and an order cancelled by a later day's version, midnight
 UTC and offsets moving ``order_ts`` across it, orders in a neighbouring day's folder, a
 day of nothing but unparseable lines (schema_drift blocks it: a run of it alone fails),
-a day of a header-only file and files of no byte, and a day of 1,000 files.
+a day of a header-only file, files of no byte and a CSV file of broken records only
+(which passes, its records quarantined), and a day of 1,000 files.
 
 A range run, day-by-day runs backwards and a random batching (days 2 and 3 in one run,
 then days 4, 1 and 5 alone, then day 4 again) must leave identical tables (raw, cleaned,
@@ -85,6 +86,11 @@ def test_the_range_publishes_every_case_by_the_documented_rules(whole):
             "select count(distinct customer_email_hash) from staging.cleaned_orders"
             " where order_id = 'email'"
         ).fetchone()
+        broken = conn.execute(
+            "select list(distinct reason_code), count(*) from staging.quarantined_orders"
+            " where partition_date = ?",
+            [DAYS[2]],
+        ).fetchone()
         counts = conn.execute(
             "select (select count(*) from raw.raw_orders), (select count(*) from"
             " warehouse.fct_orders where order_id like 'many%'),"
@@ -113,12 +119,14 @@ def test_the_range_publishes_every_case_by_the_documented_rules(whole):
         "crossed-out": ["order_ts_outside_partition"],
     }
     assert emails == (2,)  # the e-mail of each version, the current one published
-    # 20 + 4 unparseable + 0 + 15 + 1,000 rows; 700 orders of day 5, the later file wins
-    assert counts == (20 + 4 + 15 + MANY_FILES, 700, 0)
+    assert broken == (["malformed_record"], 3)
+    # 20 + 4 unparseable + 3 broken + 15 + 1,000 rows; 700 orders of day 5 (later files win)
+    assert counts == (20 + 4 + 3 + 15 + MANY_FILES, 700, 0)
     assert many[0] == 1 and many[1].endswith("/p00001.csv")
     blocked = DAYS[BLOCKED].isoformat()
     assert state[("raw_orders", "schema_drift", blocked)] == (False, "ERROR")
-    assert state[("raw_orders", DAYS[2])]["dagster/row_count"] == 0
+    assert state[("raw_orders", "schema_drift", DAYS[2].isoformat())] == (True, "ERROR")
+    assert state[("warehouse/fct_orders", DAYS[2])]["dagster/row_count"] == 0
 
 
 def test_day_by_day_backwards_equals_the_range(tmp_path, landing, whole):

@@ -10,7 +10,8 @@ Five days (the first five of :data:`tests.support.batching.DAYS`):
    newer by 100 ns only, which the engines do not see), and ``order_ts`` at midnight UTC
    or moved across it by an offset;
 2. only a file of lines none of which parses (``schema_drift`` fails the day: ERROR);
-3. only a header-only CSV file and two files of no byte;
+3. only a header-only CSV file, two files of no byte and a CSV file of the contract's
+   header and three broken records (quarantined: the day passes, with no order);
 4. CSV, JSON Lines and Parquet files with conflicting versions of one order on equal
    instants written in other zones (the later file wins), the later versions of day 1's
    orders, and orders placed on the neighbouring days (wrong partition);
@@ -31,7 +32,14 @@ from pathlib import Path
 import dagster as dg
 
 from tests.support.batching import ALL_TABLES, DAYS, settings_for
-from tests.support.fixture_data import day_dir, order, write_csv, write_jsonl, write_parquet
+from tests.support.fixture_data import (
+    HEADER,
+    day_dir,
+    order,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+)
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 D = DAYS
@@ -74,6 +82,8 @@ def hostile_days_landing(root: Path, many_files: int = MANY_FILES) -> None:
     write_csv(empty / "header.csv", [])
     (empty / "empty.csv").write_bytes(b"")
     (empty / "empty.jsonl").write_bytes(b"")
+    header = ",".join(HEADER).encode()
+    (empty / "broken.csv").write_bytes(header + b'\nragged,row\nx\n"never closed,1\n')
     mixed = day_dir(root, D[3])
     write_csv(
         mixed / "m.csv",
