@@ -50,7 +50,8 @@ def sources(tmp_path_factory) -> tuple[Path, Path, dict]:
     generate(normal, START, len(DAYS), 200, seed=7)
     with (day_dir(spiked, DAYS[14]) / "part-000.csv").open(newline="") as handle:
         first = next(csv.DictReader(handle))
-    moved = dict(first, amount="77.00", order_ts=f"{HELD}T11:00:00+00:00")
+    moved = dict(first, amount="77.00", quantity="", unit_price="")
+    moved["order_ts"] = f"{HELD}T11:00:00+00:00"
     moved["updated_at"] = f"{HELD}T12:00:00+00:00"
     return spiked, normal, moved
 
