@@ -6,8 +6,11 @@ are stated here once; the asset metadata the UI shows is built from the same map
 
 from __future__ import annotations
 
+import re
+
 from orders_core.contract import Contract
 from orders_core.sql.cleaning import raw_columns
+from orders_core.sql.dialect import DUCKDB, columns_statement
 from orders_core.tables import (
     CLEANED_ORDERS,
     CLEANED_ORDERS_COLUMNS,
@@ -262,20 +265,29 @@ _TYPE_KINDS = {
 }
 
 
+# The scale a type's name carries (DuckDB's DECIMAL(18,2)), where no scale is given apart.
+_NAMED_SCALE = re.compile(r"\(\s*\d+\s*,\s*(\d+)\s*\)")
+
+
 def type_kind(data_type: str, scale: object = None) -> str:
-    """The kind of a column's ``information_schema`` type: an exact number of scale 0 is
-    an integer (Snowflake's BIGINT is NUMBER(38,0)), of another scale a decimal."""
+    """The kind of a column's type (as :func:`orders_core.sql.dialect.columns_statement`
+    reads it): an exact number of scale 0 is an integer (Snowflake's BIGINT is
+    NUMBER(38,0)), of another scale a decimal. Without ``scale``, the scale is the one the
+    name carries (DuckDB's ``DECIMAL(18,2)``)."""
     name = str(data_type).strip().upper()
     base = name.split("(")[0].strip()
     if base in ("DECIMAL", "NUMBER", "NUMERIC"):
+        if scale is None and (named := _NAMED_SCALE.search(name)):
+            scale = int(named[1])
         return "integer" if not scale else f"decimal of scale {scale}"
     return _TYPE_KINDS.get(base, name)
 
 
-def ensure_tables(execute, contract: Contract, *tables: Table) -> None:
+def ensure_tables(execute, contract: Contract, *tables: Table, dialect: str = DUCKDB) -> None:
     """Create ``tables`` if needed and add the columns an older version did not have
     (a new lineage column, a new contract column), so a warehouse written by an earlier
-    release keeps working. ``execute(sql, params)`` runs a statement and returns rows.
+    release keeps working. ``execute(sql, params)`` runs a statement of the engine of
+    ``dialect`` (the session's) and returns rows.
 
     Raises :class:`TableTypeMismatchError`, before any column is added, when a column the
     platform writes is of another kind in the warehouse (altered by hand, or written by
@@ -289,9 +301,7 @@ def ensure_tables(execute, contract: Contract, *tables: Table) -> None:
         found = {
             str(name).lower(): (str(data_type), type_kind(data_type, scale))
             for name, data_type, scale in execute(
-                "SELECT column_name, data_type, numeric_scale FROM information_schema.columns"
-                " WHERE lower(table_schema) = ? AND lower(table_name) = ?",
-                [table.schema, table.name],
+                *columns_statement(table.schema, table.name, dialect)
             )
         }
         for name, kind in types[table].items():

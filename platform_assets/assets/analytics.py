@@ -201,7 +201,7 @@ def build_analytics_assets(
             delete, insert = metrics_statements(len(withheld))
             with warehouse.session() as session:
                 ensure_step_tables(
-                    session.execute,
+                    session,
                     load_contract(),
                     tables.CLEANED_ORDERS,
                     tables.FX_RATES,

@@ -258,7 +258,7 @@ def _publish(
     of :func:`_scores_by_history`), or no row without one. Returns the new table's summary
     (:func:`orders_core.sql.customers.clv_summary_sql`)."""
     # the holdout summary reads the orders priced with the rates (orders_core.metrics)
-    ensure_step_tables(session.execute, load_contract(), tables.CUSTOMER_CLV, tables.FX_RATES)
+    ensure_step_tables(session, load_contract(), tables.CUSTOMER_CLV, tables.FX_RATES)
     if model is not None:
         # DDL and the bulk load go outside the transaction (Snowflake commits on DDL).
         session.execute(histories_table_sql())

@@ -63,11 +63,12 @@ def permanent_failure(description: str, **metadata: str) -> dg.Failure:
     return dg.Failure(description=description, metadata=metadata, allow_retries=False)
 
 
-def ensure_step_tables(execute, contract: Contract, *step_tables: tables.Table) -> None:
-    """:func:`orders_core.sql.tables.ensure_tables`, failing the step at once (no retry
-    can fix it) when a warehouse column has another type than the platform writes."""
+def ensure_step_tables(session, contract: Contract, *step_tables: tables.Table) -> None:
+    """:func:`orders_core.sql.tables.ensure_tables` on a warehouse session, failing the
+    step at once (no retry can fix it) when a warehouse column has another type than the
+    platform writes."""
     try:
-        ensure_tables(execute, contract, *step_tables)
+        ensure_tables(session.execute, contract, *step_tables, dialect=session.dialect)
     except TableTypeMismatchError as error:
         raise permanent_failure(str(error)) from error
 

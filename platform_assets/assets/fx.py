@@ -136,7 +136,7 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
             landed = landed_rates(landing, listing)
             delete, insert = rates_statements(contract)
             with warehouse.session() as session:
-                ensure_step_tables(session.execute, contract, tables.FX_RATES)
+                ensure_step_tables(session, contract, tables.FX_RATES)
                 session.execute(create_load_sql())
                 if landed.num_rows:
                     session.append(LOAD_TABLE, landed)

@@ -145,7 +145,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
             warehouse.session() as session,
         ):
             contract = load_contract()
-            ensure_step_tables(session.execute, contract, tables.RAW_ORDERS)
+            ensure_step_tables(session, contract, tables.RAW_ORDERS)
             with sql_write_span(context, TABLE, session.db_system) as write:
                 landed, profiles = _replace_days(session, landing, contract, days)
                 written = sum(int(p["dagster/row_count"]) for p in profiles.values())
@@ -266,7 +266,7 @@ def landed_day_profiles(
     with tempfile.TemporaryDirectory(prefix="orders-profile-") as folder:
         scratch = DuckDBWarehouse(database=os.path.join(folder, "profile.duckdb"))
         with scratch.session() as session:
-            ensure_step_tables(session.execute, contract, tables.RAW_ORDERS)
+            ensure_step_tables(session, contract, tables.RAW_ORDERS)
             landed, profiles = _replace_days(session, landing, contract, sorted(days))
             for day in days:
                 listing, accepted, seconds = landed[day]

@@ -151,7 +151,7 @@ def build_staging_assets(
             # raw_orders too: a re-clean reads days an earlier release loaded, whose table
             # may lack a lineage column added since (the quarantine copies every one).
             ensure_step_tables(
-                session.execute,
+                session,
                 contract,
                 tables.RAW_ORDERS,
                 tables.CLEANED_ORDERS,

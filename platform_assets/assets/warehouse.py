@@ -230,7 +230,7 @@ def build_warehouse_assets(
         said_withheld = ", ".join(day.isoformat() for day in withheld) or "none"
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             contract = load_contract()
-            ensure_step_tables(session.execute, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
+            ensure_step_tables(session, contract, tables.CLEANED_ORDERS, tables.FCT_ORDERS)
             touched: set[dt.date] = set()
             with sql_write_span(context, FCT_ORDERS_TABLE, session.db_system) as write:
                 # Each stretch of consecutive days as one range; a day left out between
@@ -329,7 +329,7 @@ def build_warehouse_assets(
         refuse_unchecked_table(context, clv_blocking)
         delete, insert = dim_statements()
         with telemetry.asset_span(context) as span, warehouse.session() as session:
-            ensure_step_tables(session.execute, load_contract(), tables.DIM_CUSTOMERS)
+            ensure_step_tables(session, load_contract(), tables.DIM_CUSTOMERS)
             with sql_write_span(context, DIM_CUSTOMERS_TABLE, session.db_system) as write:
                 with session.transaction():
                     session.execute(delete)

@@ -97,6 +97,9 @@ def test_kinds_the_platform_accepts_in_both_engines():
     assert type_kind("TIMESTAMP_TZ") == type_kind("TIMESTAMP WITH TIME ZONE")
     assert type_kind("NUMBER", 2) != type_kind("DOUBLE")
     assert type_kind("TIMESTAMP_NTZ") != type_kind("TIMESTAMP WITH TIME ZONE")
+    # DuckDB's pragma_table_info names the scale in the type, Snowflake gives it apart.
+    assert type_kind("DECIMAL(18,2)") == type_kind("NUMBER", 2) != type_kind("DOUBLE")
+    assert type_kind("DECIMAL(38,0)") == type_kind("NUMBER", 0) == type_kind("BIGINT")
 
 
 def test_a_run_on_a_retyped_money_column_fails_at_once_and_rounds_nothing(settings, instance):

@@ -58,7 +58,13 @@ def _published(warehouse: Warehouse, withheld: list[dt.date]) -> tuple[list, lis
     """The facts after publishing :data:`RUNS` as fct_orders does, and the expected
     per-day counts over every day, as the publication suite reads them."""
     with warehouse.session() as session:
-        ensure_tables(session.execute, load_contract(), tables.CLEANED_ORDERS, tables.FCT_ORDERS)
+        ensure_tables(
+            session.execute,
+            load_contract(),
+            tables.CLEANED_ORDERS,
+            tables.FCT_ORDERS,
+            dialect=session.dialect,
+        )
         marks = ", ".join("?" * len(COLUMNS))
         for line, (order, day, (updated, hour), amount) in enumerate(CLEANED, start=1):
             placed = f"{DAYS[day]}T08:00:00Z"

@@ -178,7 +178,9 @@ def test_orders_that_are_no_purchase_are_counted_the_same_on_duckdb_and_snowflak
     summaries = {}
     for name, warehouse in (("local", _duckdb(tmp_path)), ("prod", _snowflake())):
         with warehouse.session() as session:
-            ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+            ensure_tables(
+                session.execute, load_contract(), tables.CUSTOMER_METRICS, dialect=session.dialect
+            )
             for as_of, withheld in (
                 ("2025-01-12", []),
                 ("2025-01-05", []),
@@ -248,7 +250,9 @@ def test_clv_customers_of_an_empty_customer_metrics_are_zero_on_both_engines(
     counts = {}
     for name, warehouse in (("local", _duckdb(tmp_path)), ("prod", _snowflake())):
         with warehouse.session() as session:
-            ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+            ensure_tables(
+                session.execute, load_contract(), tables.CUSTOMER_METRICS, dialect=session.dialect
+            )
         (count,) = warehouse.query(metrics.CLV_CUSTOMERS_SQL)["spend_customers"]
         counts[name] = None if pd.isna(count) else int(count)
 
@@ -267,7 +271,11 @@ def _replace_whole_tables(warehouse: Warehouse) -> tuple[tuple, tuple]:
     2025-01-09) and dim_customers, as the assets do; the two summaries."""
     with warehouse.session() as session:
         ensure_tables(
-            session.execute, load_contract(), tables.CUSTOMER_METRICS, tables.DIM_CUSTOMERS
+            session.execute,
+            load_contract(),
+            tables.CUSTOMER_METRICS,
+            tables.DIM_CUSTOMERS,
+            dialect=session.dialect,
         )
         session.execute(
             "CREATE TABLE analytics.customer_clv (customer_id VARCHAR, as_of_date DATE,"
@@ -345,7 +353,9 @@ def _cdnow_metrics(warehouse: Warehouse) -> pd.DataFrame:
         }
     )
     with warehouse.session() as session:
-        ensure_tables(session.execute, load_contract(), tables.CUSTOMER_METRICS)
+        ensure_tables(
+            session.execute, load_contract(), tables.CUSTOMER_METRICS, dialect=session.dialect
+        )
         session.append(tables.CUSTOMER_METRICS.qualified, rows)
     return rows.to_pandas()
 

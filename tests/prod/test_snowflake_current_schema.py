@@ -41,7 +41,13 @@ def test_a_session_works_in_the_configured_schema_before_and_after_creating_tabl
         assert _current(session) == "ORDERS_SCRATCH"
         # CREATE SCHEMA makes the new schema current: raw_orders' first run on a new
         # database left its session (and temporary tables) in RAW.
-        ensure_tables(session.execute, load_contract(), tables.RAW_ORDERS, tables.CLEANED_ORDERS)
+        ensure_tables(
+            session.execute,
+            load_contract(),
+            tables.RAW_ORDERS,
+            tables.CLEANED_ORDERS,
+            dialect=session.dialect,
+        )
         assert _current(session) == "ORDERS_SCRATCH"
         session.execute("CREATE OR REPLACE TEMPORARY TABLE orders_probe (n INTEGER)")
         session.execute("INSERT INTO orders_probe VALUES (?)", [1])

@@ -18,8 +18,10 @@ def test_snowflake_tables_as_created_pass_and_a_decimal_money_column_is_refused(
 ):
     every = tuple(tables.TABLES)
     with snowflake_warehouse().session() as session:
-        ensure_tables(session.execute, load_contract(), *every)
-        ensure_tables(session.execute, load_contract(), *every)  # TEXT, FLOAT, NUMBER(38,0)...
+        ensure_tables(session.execute, load_contract(), *every, dialect=session.dialect)
+        ensure_tables(
+            session.execute, load_contract(), *every, dialect=session.dialect
+        )  # TEXT, FLOAT, NUMBER(38,0)...
         session.execute("DROP TABLE analytics.customer_clv")
         session.execute(
             "CREATE TABLE analytics.customer_clv (customer_id VARCHAR, as_of_date DATE,"
@@ -27,7 +29,9 @@ def test_snowflake_tables_as_created_pass_and_a_decimal_money_column_is_refused(
             " expected_avg_order_value FLOAT, clv NUMBER(18,2))"
         )
         with pytest.raises(TableTypeMismatchError) as refused:
-            ensure_tables(session.execute, load_contract(), tables.CUSTOMER_CLV)
+            ensure_tables(
+                session.execute, load_contract(), tables.CUSTOMER_CLV, dialect=session.dialect
+            )
     assert (
         "analytics.customer_clv.clv is NUMBER (decimal of scale 2) in the warehouse,"
         " where the platform writes DOUBLE"
