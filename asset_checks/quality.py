@@ -22,6 +22,7 @@ from asset_checks.partitioned import PartitionOutcome, partition_check_events
 from orders_core.calendar import consecutive_runs, days_in_window
 from orders_core.contract import load_contract
 from orders_core.expectations import Expectation, order_suite, publication_suite
+from orders_core.sql.dialect import DUCKDB
 from orders_core.sql.facts import current_day_counts_sql
 from orders_core.sql.quality import TABLE_EXPECTATIONS, Execute, ExpectationOutcome, evaluate
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS, GX_QUALITY, Table
@@ -86,13 +87,13 @@ def quality_outcome(outcomes: Sequence[ExpectationOutcome], rows: int) -> Partit
 
 
 def validate_days(
-    execute: Execute, table: Table, suite: Suite, days: Sequence[dt.date]
+    execute: Execute, table: Table, suite: Suite, days: Sequence[dt.date], dialect: str = DUCKDB
 ) -> dict[str, PartitionOutcome]:
-    """Run the day's suite on each day of ``table`` in the engine; one outcome per
-    partition key."""
+    """Run the day's suite on each day of ``table`` in the engine (of ``dialect``); one
+    outcome per partition key."""
     return {
         day.isoformat(): quality_outcome(outcomes, rows)
-        for day, (rows, outcomes) in evaluate(execute, table, suite, days).items()
+        for day, (rows, outcomes) in evaluate(execute, table, suite, days, dialect).items()
     }
 
 
@@ -134,7 +135,7 @@ def _suite_events(
         with warehouse.session() as session:
             for group in consecutive_runs(days):
                 outcomes |= validate_days(
-                    session.execute, table, suite(session.execute, group), group
+                    session.execute, table, suite(session.execute, group), group, session.dialect
                 )
         yield from span.record_events(
             partition_check_events(context.op_execution_context, check_key, outcomes)

@@ -28,7 +28,7 @@ from orders_core.expectations import (
     ORDER_TS_OFFSET,
     Expectation,
 )
-from orders_core.sql.dialect import render, sql_literal
+from orders_core.sql.dialect import DUCKDB, columns_statement, render, sql_literal
 from orders_core.tables import Table
 
 SAMPLE_VALUES = 5
@@ -293,15 +293,6 @@ def sample_sql(table: Table, expectation: Expectation, index: int = 0) -> str:
     )
 
 
-def columns_sql() -> str:
-    """The columns of the table named by two bound values (schema, table), in order."""
-    return (
-        "SELECT lower(column_name) FROM information_schema.columns"
-        " WHERE lower(table_schema) = lower(?) AND lower(table_name) = lower(?)"
-        " ORDER BY ordinal_position"
-    )
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return repr(value.isoformat())
@@ -351,8 +342,10 @@ def evaluate(
     table: Table,
     suite: Callable[[dt.date], Sequence[Expectation]],
     days: Sequence[dt.date],
+    dialect: str = DUCKDB,
 ) -> dict[dt.date, tuple[int, list[ExpectationOutcome]]]:
-    """Each day's row count and the outcome of every expectation of its suite.
+    """Each day's row count and the outcome of every expectation of its suite;
+    ``execute`` runs a statement in the engine of ``dialect``.
 
     The column expectations are the same every day (only table-level values such as the
     expected row count differ), so one aggregate statement covers all ``days``.
@@ -365,7 +358,9 @@ def evaluate(
     counts = {row[0]: row[1:] for row in execute(statement, params)}
     needs_columns = any(e.type == "expect_table_columns_to_match_set" for e in structure)
     columns = (
-        [r[0] for r in execute(columns_sql(), [table.schema, table.name])] if needs_columns else []
+        [str(r[0]).lower() for r in execute(*columns_statement(table.schema, table.name, dialect))]
+        if needs_columns
+        else []
     )
     results = {}
     for day in days:
