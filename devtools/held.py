@@ -10,6 +10,11 @@ it again once those days are loaded. A day whose latest run ended (failed, cance
 before the check judged it again is still held or deferred: it is listed with that run,
 to re-execute from failure. A day that also fails ``schema_drift`` is listed with that
 finding and the fix of its landing files instead of a release, which could not publish it.
+A day whose latest ``raw_orders`` load metadata_anomaly has not judged (its run is judging
+it now, stopped before the check or failed in it, or ran raw_orders without it) is listed
+apart, as **not judged**: nothing downstream is built on it until the check judges it, so
+it is listed with the run judging it, or the stopped run to re-execute and the command that
+runs the day again with its checks.
 See ``docs/anomaly_hold.md`` for releasing a day from the UI
 or the CLI.
 """
@@ -29,18 +34,27 @@ import dagster as dg
 from devtools.demo_env import cli_settings, recorded_start
 from devtools.typed_paths import as_typed
 from resources.instance_history import (
+    COMPLETED,
     DEFERRED,
+    FINGERPRINT,
     RAW_ORDERS,
     evaluation_of,
     evaluation_values,
     failed_partitions,
     latest_evaluation,
+    latest_execution,
+    latest_materializations,
     latest_storage_ids,
+    metadata_values,
     schema_drift_failure,
+    unjudged_loads,
     unjudged_run,
 )
 from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
 from sensors.alerting import drift_first, release_command
+
+# The verdict of a listed day whose latest raw_orders load metadata_anomaly has not judged.
+NOT_JUDGED = "not judged"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class HeldPartition:
     unloaded: tuple[str, ...] = ()
     # The day's failed schema_drift finding: its files must be fixed before anything else.
     schema_drift: str | None = None
+    # A day not judged: the run that is judging it (in progress, or retried by Dagster).
+    judging_run: str = ""
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
@@ -97,12 +113,60 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
     return held
 
 
+def unjudged_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
+    """Every day whose latest raw_orders load metadata_anomaly has not judged and whose
+    latest verdict is not a hold (a held day is listed as held, with its stopped run),
+    oldest first: verdict :data:`NOT_JUDGED`, the run that loaded it in ``run_id``, and
+    the run that stopped before judging it, if any, in ``stopped_run``."""
+    days = unjudged_loads(instance)
+    days = sorted(days - failed_partitions(instance, sorted(days))) if days else []
+    loads = latest_materializations(instance, RAW_ORDERS, days)
+    listed = []
+    for day in days:
+        load = loads[day]
+        latest = latest_execution(instance, day)
+        stopped = unjudged_run(instance, day)
+        judging = None
+        if latest is not None and latest.status not in COMPLETED and stopped is None:
+            judging = instance.get_run_by_id(latest.run_id)
+        if judging is not None and not judging.is_finished:
+            reason = (
+                f"its latest load (run {load.run_id[:8]}) is being judged by run"
+                f" {judging.run_id[:8]} ({judging.status.value}): nothing to do until it ends"
+            )
+        elif judging is not None:
+            reason = (
+                f"its latest load (run {load.run_id[:8]}) has no verdict yet: Dagster is"
+                f" retrying run {judging.run_id[:8]}, which judges it"
+            )
+        elif stopped is not None:
+            reason = f"its latest load (run {load.run_id[:8]}) has no metadata_anomaly verdict"
+        else:
+            reason = f"loaded by run {load.run_id[:8]} without metadata_anomaly"
+        listed.append(
+            HeldPartition(
+                partition=day,
+                score=None,
+                threshold=None,
+                verdict=NOT_JUDGED,
+                reason=reason,
+                run_id=load.run_id,
+                landing_fingerprint=str(metadata_values(load).get(FINGERPRINT, "")),
+                stopped_run=stopped.run_id if stopped else "",
+                stopped_status=stopped.status.value if stopped else "",
+                judging_run=judging.run_id if judging else "",
+            )
+        )
+    return listed
+
+
 def format_table(held: Sequence[HeldPartition], dg_cli: str = "dg") -> str:
-    """Human-readable listing with the release command of each day; its commands start
-    with ``dg_cli`` (the ``dg`` the reader types, ``.venv/bin/dg`` from a checkout)."""
-    if not held:
-        return "No partition is held."
-    lines = [f"{len(held)} held partition(s):"]
+    """Human-readable listing with the release command of each day, then the days not
+    judged (:func:`unjudged_partitions`) with what to do; its commands start with
+    ``dg_cli`` (the ``dg`` the reader types, ``.venv/bin/dg`` from a checkout)."""
+    unjudged = [item for item in held if item.verdict == NOT_JUDGED]
+    held = [item for item in held if item.verdict != NOT_JUDGED]
+    lines = [f"{len(held)} held partition(s):" if held else "No partition is held."]
     for item in held:
         score = "n/a" if item.score is None else f"{item.score:.3f}"
         lines += [
@@ -125,7 +189,27 @@ def format_table(held: Sequence[HeldPartition], dg_cli: str = "dg") -> str:
                 )
         else:
             lines.append(f"    release: {release_command(item.partition, dg_cli)}")
+    if unjudged:
+        lines.append(
+            f"{len(unjudged)} day(s) loaded but not judged by metadata_anomaly (nothing"
+            " downstream is built on them until it judges them):"
+        )
+    for item in unjudged:
+        lines += [f"- {item.partition}  run {item.run_id[:8]}", f"    {item.reason}"]
+        if item.stopped_run:
+            lines.append(
+                f"    its latest run {item.stopped_run[:8]} ended {item.stopped_status} before"
+                f" the check judged it: re-execute it from failure (/runs/{item.stopped_run}),"
+                " or run the day again with its checks:"
+            )
+        if not item.judging_run:
+            lines.append(f"    {judge_command(item.partition, dg_cli)}")
     return "\n".join(lines)
+
+
+def judge_command(day: str, dg_cli: str = "dg") -> str:
+    """The CLI that runs a day again with raw_orders' checks and its downstream."""
+    return f"{dg_cli} launch --assets 'raw_orders*' --partition {day}"
 
 
 def load_command(days: Sequence[str], dg_cli: str = "dg") -> str:
@@ -159,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if start:
         settings = replace(settings, partitions_start=start)
     with dg.DagsterInstance.get() as instance:
-        held = held_partitions(instance)
+        held = held_partitions(instance) + unjudged_partitions(instance)
         home = instance.root_directory
     if args.json:
         print(json.dumps([asdict(h) for h in held], indent=2))

@@ -347,6 +347,33 @@ def unpassed_checks(
     return {day: sorted(names) for day, names in sorted(unpassed.items())}
 
 
+def unjudged_loads(
+    instance: dg.DagsterInstance, partitions: Sequence[str] | None = None
+) -> set[str]:
+    """Days whose latest raw_orders materialization no completed metadata_anomaly execution
+    judged: the run that loaded them is still to judge them, or stopped before the check
+    (an error in its step, a cancel), or ran raw_orders without it. The cleaning leaves
+    them alone (:func:`unpassed_checks`, which this reads alike: a day never planned for
+    the check, loaded only by runs without it, has no partition info and is not listed).
+    One aggregate query, and one per :data:`VERDICT_CHUNK` days whose latest execution did
+    not judge their latest load."""
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        [CHECK_KEY], partition_keys=list(partitions) if partitions is not None else None
+    )
+    stale = {
+        info.partition_key: info.latest_materialization_storage_id
+        for info in infos
+        if info.partition_key
+        and info.latest_materialization_storage_id is not None
+        and not (
+            info.latest_target_materialization_storage_id == info.latest_materialization_storage_id
+            and info.latest_execution_status in COMPLETED
+        )
+    }
+    judged = _verdicts_on(instance, CHECK_KEY, stale) if stale else {}
+    return {day for day in stale if day not in judged}
+
+
 def unpassed_latest(
     instance: dg.DagsterInstance, check_keys: Sequence[dg.AssetCheckKey]
 ) -> list[str]:

@@ -28,6 +28,8 @@ from platform_assets.assets.common import (
 from platform_assets.partitions import partition_dates
 from platform_assets.schema_metadata import table_metadata
 from resources.instance_history import (
+    CHECK_KEY,
+    CHECK_NAME,
     LAST_CLEANED_RUN,
     NOT_CLEANED,
     failed_partitions,
@@ -136,8 +138,8 @@ def build_staging_assets(
         """Validate, type and deduplicate the partition's raw orders, in the warehouse."""
         days = partition_dates(context)  # a bad range fails here, before any SQL
         refuse_temporary_instance(context.instance)  # it could tell no held day
-        # Dagster blocks on schema_drift only in the run that evaluated it, and there
-        # only when it failed every day of the run: a re-clean (`dg launch --assets
+        # Dagster blocks on raw_orders' checks only in the run that evaluated them, and
+        # there only when one failed every day of the run: a re-clean (`dg launch --assets
         # cleaned_orders,quarantined_orders`), or a range with a held day, reaches here.
         held = held_days(context, raw_blocking, days)
         cleaned_days = [day for day in days if day not in held]
@@ -250,36 +252,45 @@ def held_days(
     """The days of the run the cleaning leaves alone, each with why; fails at once,
     without retries, when that is every day.
 
-    A day is left alone while metadata_anomaly holds (or defers) it, or while one of
-    raw_orders' other blocking checks ``raw_blocking`` (schema_drift) has not passed its
-    latest load. Dagster stops the cleaning after a failed blocking check only inside
-    the run that evaluated it, and only when the check failed every day of the run
-    (:func:`asset_checks.partitioned.stops_the_run`). A later run of the cleaning alone
-    (the runbook's re-clean, ``dg launch --assets cleaned_orders,quarantined_orders``), or
-    a range run in which other days passed, reaches the step: it cleans the other days
-    and leaves these as they are, as their own runs would. A day whose latest verdict
-    passed (released, or judged again on corrected files) is cleaned as usual.
+    A day is left alone while metadata_anomaly holds (or defers) it or has not judged its
+    latest load, or while one of raw_orders' other blocking checks ``raw_blocking``
+    (schema_drift) has not passed that load. Dagster stops the cleaning after a failed
+    blocking check only inside the run that evaluated it, and only when the check failed
+    every day of the run (:func:`asset_checks.partitioned.stops_the_run`); a run whose
+    check step failed before judging (an error, not a verdict) stops nothing for later
+    runs. A later run of the cleaning alone (the runbook's re-clean, ``dg launch --assets
+    cleaned_orders,quarantined_orders``), or a range run in which other days passed,
+    reaches the step: it cleans the other days and leaves these as they are, as their
+    own runs would. A day whose latest verdict passed (released, or judged again on
+    corrected files) is cleaned as usual.
     """
     keys = [day.isoformat() for day in days]
     anomaly = set(failed_partitions(context.instance, keys))
-    unpassed = unpassed_upstream(context, raw_blocking, days)
+    unpassed = unpassed_upstream(context, [*raw_blocking, CHECK_KEY], days)
     why: dict[str, tuple[str, str]] = {}
     for day in sorted(anomaly | set(unpassed)):
+        # A held day's metadata_anomaly is its hold, whichever load it judged.
+        checks = [
+            name for name in unpassed.get(day, []) if day not in anomaly or name != CHECK_NAME
+        ]
         reasons = ["held or deferred by metadata_anomaly"] if day in anomaly else []
-        if day in unpassed:
-            reasons.append(f"{', '.join(unpassed[day])} not passed")
+        if checks:
+            reasons.append(f"{', '.join(checks)} not passed")
             # A release cannot clean a day whose files fail: they are fixed first.
             todo = (
                 "fix the day's landing files and run the day again (its checks run with it;"
                 " orders_landing_sensor runs it once they change)"
             )
-            if schema_drift_failure(context.instance, day) is None:
-                # Not failed: the check never judged the latest load (a run interrupted
-                # before it, or one that selected raw_orders without its checks).
+            drifted = tables.SCHEMA_DRIFT in checks
+            if not drifted or schema_drift_failure(context.instance, day) is None:
+                # Not failed: the checks never judged the latest load (a run interrupted
+                # before them or failed in their step, or one that selected raw_orders
+                # without its checks).
                 todo = (
-                    "schema_drift never judged its latest raw_orders load (a run stopped"
-                    " before the check, or one without it): run the day again with raw_orders"
-                    f" and its checks (dg launch --assets 'raw_orders*' --partition {day})"
+                    f"{' and '.join(checks)} never judged its latest raw_orders load (a run"
+                    " stopped before the check or failed in it, or one without it): run the"
+                    " day again with raw_orders and its checks (dg launch --assets"
+                    f" 'raw_orders*' --partition {day})"
                 )
         else:
             todo = (

@@ -101,6 +101,7 @@ def test_a_re_clean_of_a_load_schema_drift_never_judged_says_to_run_the_day_agai
     )
     assert not refused.success
     message = permanent_failure_message(refused)
-    assert f"{DAYS[0]}: schema_drift not passed: schema_drift never judged its latest" in message
+    never = "metadata_anomaly, schema_drift not passed: metadata_anomaly and schema_drift never"
+    assert f"{DAYS[0]}: {never} judged its latest" in message
     assert f"dg launch --assets 'raw_orders*' --partition {DAYS[0]}" in message
     assert "fix the day's landing files" not in message

@@ -75,3 +75,69 @@ def test_a_re_clean_refuses_a_held_day_and_cleans_it_once_released(settings, ins
     report_verdict(instance, HELD, passed=True, metadata={"verdict": "released"})
     assert job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN).success
     assert {DAYS[0], HELD} <= set(cleaned_days(settings))
+
+
+def test_a_load_metadata_anomaly_never_judged_is_not_cleaned_and_is_listed(
+    settings, landing, instance, monkeypatch
+):
+    """The check's step failed after raw_orders loaded new files of a day (an error while
+    it read the history): no verdict on that load. The runbook's re-clean cleaned it, and
+    fct_orders published it, unjudged (in the on-call walk of hunt 61, a day of amounts in
+    cents), and ``devtools.held`` said "No partition is held.". The cleaning leaves such a
+    day alone, saying to run it again with its checks, and the listing names it with the
+    stopped run."""
+    import asset_checks.anomaly
+    from tests.support.fixture_data import day_dir, order, write_csv
+
+    root, _ = landing
+    day = DAYS[0]
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=instance, tags=RANGE).success
+    before = cleaned_days(settings)[day]
+    write_csv(
+        day_dir(root, dt.date.fromisoformat(day)) / "late.csv",
+        [order(f"L{i}", "zoe", f"{day}T20:00:00Z", "1999.00") for i in range(5)],
+    )
+
+    def unreachable(*args, **kwargs):
+        raise OSError("warehouse connection reset")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(asset_checks.anomaly, "evaluate_days", unreachable)
+        stopped = job.execute_in_process(instance=instance, partition_key=day, raise_on_error=False)
+    assert not stopped.success
+
+    ranged = job.execute_in_process(instance=instance, tags=RANGE, asset_selection=RE_CLEAN)
+    assert ranged.success
+    assert cleaned_days(settings)[day] == before, "the unjudged load was not cleaned"
+    marked = {
+        m.materialization.partition: m.materialization.metadata
+        for m in ranged.get_asset_materialization_events()
+        if m.materialization.asset_key == RE_CLEAN[0]
+    }
+    assert "metadata_anomaly not passed" in marked[day][NOT_CLEANED].value
+    refused = job.execute_in_process(
+        instance=instance, partition_key=day, asset_selection=RE_CLEAN, raise_on_error=False
+    )
+    assert not refused.success
+    message = permanent_failure_message(refused)
+    assert (
+        f"{day}: metadata_anomaly not passed: metadata_anomaly never judged its latest" in message
+    )
+    assert f"dg launch --assets 'raw_orders*' --partition {day}" in message
+
+    from devtools.held import format_table, held_partitions, unjudged_partitions
+
+    assert held_partitions(instance) == []
+    (listed,) = unjudged_partitions(instance)
+    assert (listed.partition, listed.stopped_run) == (day, stopped.run_id)
+    table = format_table([listed])
+    assert "No partition is held." in table
+    assert "1 day(s) loaded but not judged by metadata_anomaly" in table
+    assert f"re-execute it from failure (/runs/{stopped.run_id})" in table
+    assert f"dg launch --assets 'raw_orders*' --partition {day}" in table
+
+    # Run again with its checks: judged (too little history to decide: a pass), cleaned.
+    assert job.execute_in_process(instance=instance, partition_key=day).success
+    assert cleaned_days(settings)[day] == before + 5
+    assert unjudged_partitions(instance) == []

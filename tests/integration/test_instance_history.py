@@ -158,3 +158,42 @@ def test_executions_since_reads_every_newer_execution_oldest_first_whatever_the_
     )
     assert instance_history.executions_since(instance, ids[-1], page=page) == []
     assert asked == [1]
+
+
+def test_days_loaded_and_not_judged_are_listed_with_what_to_do(instance):
+    """A day whose latest raw_orders load metadata_anomaly has not judged is left alone by
+    the cleaning: the listing says so, with the run judging it (nothing to do), or the
+    command that runs it again with its checks (loaded by a run without them). A day
+    only queued (planned, not loaded again) keeps its verdict and is not listed."""
+    from devtools.held import NOT_JUDGED, unjudged_partitions
+    from tests.support.check_history import report_judged
+
+    judging, unchecked, queued = DAYS[1], DAYS[2], DAYS[3]
+    check = instance_history.CHECK_KEY
+    report_judged(instance, RAW_ORDERS, [judging, unchecked, queued], checks=[check])
+    assert unjudged_partitions(instance) == []
+
+    running = report_planned(instance, [judging], status=DagsterRunStatus.STARTED)
+    instance.report_dagster_event(
+        DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value,
+            job_name=ALL_ASSETS_JOB,
+            event_specific_data=StepMaterializationData(
+                dg.AssetMaterialization(RAW_ORDERS, partition=judging)
+            ),
+        ),
+        run_id=running.run_id,
+    )
+    instance.report_runless_asset_event(dg.AssetMaterialization(RAW_ORDERS, partition=unchecked))
+    report_planned(instance, [queued])
+
+    listed = {item.partition: item for item in unjudged_partitions(instance)}
+    assert set(listed) == {judging, unchecked}
+    assert {item.verdict for item in listed.values()} == {NOT_JUDGED}
+    assert listed[judging].judging_run == running.run_id
+    table = format_table(list(listed.values()))
+    assert table.startswith("No partition is held.\n2 day(s) loaded but not judged")
+    assert f"is being judged by run {running.run_id[:8]} (STARTED)" in table
+    assert f"--partition {judging}" not in table
+    assert "without metadata_anomaly" in table
+    assert f"dg launch --assets 'raw_orders*' --partition {unchecked}" in table
