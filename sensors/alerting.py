@@ -11,6 +11,9 @@ from orders_core.tables import METADATA_ANOMALY_OP as CHECK_OP_NAME
 
 # Slack rejects a section text longer than 3000 characters.
 SECTION_LIMIT = 2900
+# Days per held-days message: Slack rejects a message of more than 50 blocks
+# (invalid_blocks); a day is one section, after the header and the summary.
+MAX_HELD_PER_POST = 20
 MAX_FINDING_CHARS = 160
 # What to do about a day that fails schema_drift: the same words in the run-failure alert,
 # the held alert, devtools.held and make run.
@@ -64,11 +67,15 @@ def release_command(partition: str, dg_cli: str = "dg") -> str:
     )
 
 
-def held_message(notices: Sequence[HeldNotice]) -> tuple[str, list[Mapping[str, Any]]]:
-    """Plain text and Slack blocks for newly held partitions."""
+def held_message(
+    notices: Sequence[HeldNotice], part: str = ""
+) -> tuple[str, list[Mapping[str, Any]]]:
+    """Plain text and Slack blocks for newly held partitions (at most
+    :data:`MAX_HELD_PER_POST`: :func:`held_messages` splits more); ``part`` says which
+    message of several this is."""
     days = ", ".join(n.partition for n in notices)
     text = (
-        f"orders: {len(notices)} partition(s) held by metadata_anomaly: {days}. "
+        f"orders: {len(notices)} partition(s) held by metadata_anomaly{part}: {days}. "
         "Downstream tables are not updated for them until new files land or an engineer "
         "releases them."
     )
@@ -92,3 +99,21 @@ def held_message(notices: Sequence[HeldNotice]) -> tuple[str, list[Mapping[str, 
             body = f"{head}Release after review:\n`{release_command(notice.partition)}`"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:SECTION_LIMIT]}})
     return text, blocks
+
+
+def held_messages(
+    notices: Sequence[HeldNotice],
+) -> list[tuple[str, list[Mapping[str, Any]], list[str]]]:
+    """:func:`held_message` of every :data:`MAX_HELD_PER_POST` notices, oldest day first,
+    each with the days it names: one message Slack accepts per group of days."""
+    ordered = sorted(notices, key=lambda n: n.partition)
+    groups = [
+        ordered[start : start + MAX_HELD_PER_POST]
+        for start in range(0, len(ordered), MAX_HELD_PER_POST)
+    ]
+    messages = []
+    for number, group in enumerate(groups, start=1):
+        part = f" (message {number} of {len(groups)})" if len(groups) > 1 else ""
+        text, blocks = held_message(group, part)
+        messages.append((text, blocks, [n.partition for n in group]))
+    return messages

@@ -6,7 +6,9 @@ This sensor reads the check executions recorded since its last tick (a record-id
 a tick costs the new records, never all of history) and, per day:
 
 - **newly held** (latest evaluation failed): remembered in the cursor with the landing
-  fingerprint it was judged on, and alerted (webhook + log);
+  fingerprint it was judged on, and alerted (webhook + log; at most MAX_HELD_PER_POST days
+  a message, and the days of a message the webhook did not accept posted again on the
+  next tick while they are held: it is the one message naming a held day's reasons);
 - **normal day of a blocked range**: a range run now publishes its normal days itself
   (a check failing some days of a run leaves those out alone:
   `stops_the_run` in `asset_checks/partitioned.py`), but a range an earlier version of the
@@ -72,7 +74,7 @@ from resources.instance_history import (
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
-from sensors.alerting import HeldNotice, held_message
+from sensors.alerting import HeldNotice, held_messages
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_anomaly_sensor"
@@ -100,6 +102,8 @@ class SensorState:
     downstream: Awaiting = field(default_factory=Awaiting)
     # day -> {"fingerprint", "waiting" (days it waits for), "requested"}
     deferred: dict[str, dict] = field(default_factory=dict)
+    # Held days whose alert the webhook did not accept: posted again on the next tick.
+    unposted: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -109,6 +113,7 @@ class SensorState:
                 "held": self.held,
                 "downstream": self.downstream.to_dict(),
                 "deferred": self.deferred,
+                "unposted": self.unposted,
             },
             sort_keys=True,
         )
@@ -122,6 +127,7 @@ class SensorState:
             data["held"],
             Awaiting.from_dict(data.get("downstream")),
             data.get("deferred", {}),
+            data.get("unposted", []),
         )
 
 
@@ -306,6 +312,37 @@ def _blocked_days(instance: dg.DagsterInstance, run: dg.DagsterRun) -> frozenset
     return frozenset(e.partition for e in failed if e.partition) if failed else None
 
 
+def _alert_again(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
+    """The held days whose alert the webhook did not accept on an earlier tick, still held
+    and not alerted this tick: their notices again (the sensor posts them)."""
+    alerted = {notice.partition for notice in outcome.held}
+    for day in outcome.state.unposted:
+        if day in outcome.state.held and day not in alerted:
+            record = latest_evaluation(instance, day)
+            if record is not None and record.status == FAILED:
+                outcome.held.append(_notice(instance, day, record))
+    outcome.state.unposted = []
+
+
+def post_held(
+    log: dg.DagsterLogManager, alert_webhook: AlertWebhook, notices: list[HeldNotice]
+) -> list[str]:
+    """Log and post the held-days alert, one message per group of days Slack accepts;
+    the days of the messages the webhook did not accept (after the first refused, the
+    rest are not tried: a tick waits on one timeout at most)."""
+    unposted: list[str] = []
+    for text, blocks, days in held_messages(notices):
+        log.warning(text)
+        if alert_webhook.enabled and (unposted or not alert_webhook.post(text, blocks)):
+            unposted += days
+    if unposted:
+        log.warning(
+            f"alert webhook post failed for {', '.join(unposted)}; the hold is still in place,"
+            " the alert is posted again on the next tick"
+        )
+    return unposted
+
+
 def evaluate_tick(
     instance: dg.DagsterInstance, cursor: str | None, landing: LandingZone, job: JobAssets
 ) -> TickOutcome:
@@ -407,6 +444,7 @@ def evaluate_tick(
                 history=digest,
             )
         )
+    _alert_again(instance, outcome)
     # Each run key names the raw_orders materialization the run replaces: the daemon skips
     # a key used before, and a day's files can go back to an earlier state.
     loaded = latest_storage_ids(instance, RAW_ORDERS, [w.day for w in work])
@@ -439,10 +477,7 @@ def build_anomaly_sensor(job_name: str, job: JobAssets) -> dg.SensorDefinition:
                 span.record_anomaly(day, score, held=held, asset_key=RAW_ORDERS.to_user_string())
             span.record_decisions(outcome.decisions, outcome.run_requests)
         if outcome.held:
-            text, blocks = held_message(outcome.held)
-            context.log.warning(text)
-            if alert_webhook.enabled and not alert_webhook.post(text, blocks):
-                context.log.warning("alert webhook post failed; the hold is still in place")
+            outcome.state.unposted = post_held(context.log, alert_webhook, outcome.held)
         for decision in outcome.decisions:
             context.log.info(decision)
         summary = "; ".join(outcome.decisions) or "no new metadata_anomaly evaluations"

@@ -124,3 +124,68 @@ def test_held_listing_shows_days_whose_latest_evaluation_failed(instance):
     release = f"    release: {release_command('2025-01-05', '.venv/bin/dg')}"
     assert release in format_table([held], ".venv/bin/dg").splitlines()
     assert format_table([]) == "No partition is held."
+
+
+def _report_held(instance, days) -> None:
+    from tests.support.check_history import report_verdict
+
+    for day in days:
+        metadata = {"verdict": "anomalous", "anomaly_score": 0.9}
+        report_verdict(instance, day, passed=False, metadata=metadata)
+
+
+def _anomaly_tick(tmp_path, instance, url: str, cursor: str | None = None) -> str:
+    """One tick of orders_anomaly_sensor posting to ``url``; its new cursor."""
+    from resources.landing import LocalLandingZone
+    from resources.telemetry import TelemetryResource
+    from sensors.orders_anomaly import SENSOR_NAME
+    from tests.support.sensor_graph import build_graph
+
+    defs = build_graph(set(), str(tmp_path))
+    resources = {
+        "landing": LocalLandingZone(root=str(tmp_path)),
+        "alert_webhook": AlertWebhook(url=url),
+        "telemetry": TelemetryResource(),
+    }
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=resources
+    ) as context:
+        return defs.get_sensor_def(SENSOR_NAME)(context).cursor
+
+
+def test_a_held_days_alert_the_webhook_refused_is_posted_on_a_later_tick(tmp_path, instance):
+    """The held-days alert is the one message that names a held day with its reasons (the
+    run-failure alert leaves it out): a post the webhook refused (down, 5xx) was never
+    made again, the day remembered as announced."""
+    held = "2025-03-01"
+    _report_held(instance, [held])
+    with WebhookServer(status=503) as server:
+        cursor = _anomaly_tick(tmp_path, instance, server.url)
+        assert len(server.posts) == 1  # tried, refused
+        server.status = 200
+        cursor = _anomaly_tick(tmp_path, instance, server.url, cursor)
+        assert len(server.posts) == 2 and held in server.posts[1]["text"]
+        _anomaly_tick(tmp_path, instance, server.url, cursor)
+        assert len(server.posts) == 2, "posted once it was accepted"
+
+
+def test_many_held_days_are_posted_in_messages_slack_accepts(tmp_path, instance):
+    """Slack refuses a message of more than 50 blocks (invalid_blocks) or a section over
+    3,000 characters: 60 days held at once (a sensor's first tick on a long history, a
+    range with a systematic fault) were one message of 62 blocks, refused, none of the
+    days announced. Each message now holds at most MAX_HELD_PER_POST days, each day with
+    its release command."""
+    from sensors.alerting import MAX_HELD_PER_POST
+
+    days = [f"2025-03-{d:02d}" for d in range(1, 31)] + [f"2025-04-{d:02d}" for d in range(1, 31)]
+    _report_held(instance, days)
+    with WebhookServer() as server:
+        _anomaly_tick(tmp_path, instance, server.url)
+    assert len(server.posts) == -(-len(days) // MAX_HELD_PER_POST)
+    released = set()
+    for post in server.posts:
+        assert len(post["blocks"]) <= 50
+        for block in post["blocks"]:
+            assert len(block["text"]["text"]) <= 3000
+            released |= {day for day in days if f"--partition {day} " in block["text"]["text"]}
+    assert released == set(days)
