@@ -36,19 +36,20 @@ from devtools.typed_paths import as_typed
 from resources.instance_history import (
     COMPLETED,
     DEFERRED,
+    DRIFT_KEY,
     FINGERPRINT,
     RAW_ORDERS,
+    drift_finding,
     evaluation_of,
     evaluation_values,
     failed_partitions,
-    latest_evaluation,
-    latest_execution,
+    latest_executions,
     latest_materializations,
     latest_storage_ids,
     metadata_values,
-    schema_drift_failure,
+    runs_by_id,
     unjudged_loads,
-    unjudged_run,
+    unjudged_runs,
 )
 from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
 from sensors.alerting import drift_first, release_command
@@ -82,18 +83,27 @@ class HeldPartition:
 
 
 def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
-    """Every partition whose latest metadata_anomaly evaluation failed, oldest first."""
+    """Every partition whose latest metadata_anomaly evaluation failed, oldest first (a
+    few queries for all of them: their verdicts, stopped runs, schema_drift findings and
+    the days they wait for are each read at once)."""
+    days = sorted(failed_partitions(instance))
+    verdicts = latest_executions(instance, days, completed_only=True)
+    stopped_runs = unjudged_runs(instance, days)
+    drift = latest_executions(instance, days, completed_only=True, check_key=DRIFT_KEY)
+    waiting_for = {
+        day: tuple(str(d) for d in evaluation_values(record).get("waiting_for") or ())
+        for day, record in verdicts.items()
+    }
+    loaded = latest_storage_ids(
+        instance, RAW_ORDERS, sorted({d for waiting in waiting_for.values() for d in waiting})
+    )
     held = []
-    for day in sorted(failed_partitions(instance)):
-        record = latest_evaluation(instance, day)
-        if record is None:
-            continue
+    for day, record in sorted(verdicts.items()):
         values = evaluation_values(record)
         evaluation = evaluation_of(record)
         score, threshold = values.get("anomaly_score"), values.get("threshold")
-        stopped = unjudged_run(instance, day)
-        waiting = tuple(str(d) for d in values.get("waiting_for") or ())
-        loaded = latest_storage_ids(instance, RAW_ORDERS, waiting)
+        stopped = stopped_runs.get(day)
+        waiting = waiting_for[day]
         held.append(
             HeldPartition(
                 partition=day,
@@ -107,7 +117,7 @@ def held_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
                 stopped_run=stopped.run_id if stopped else "",
                 stopped_status=stopped.status.value if stopped else "",
                 unloaded=tuple(d for d in waiting if d not in loaded),
-                schema_drift=schema_drift_failure(instance, day),
+                schema_drift=drift_finding(drift.get(day)),
             )
         )
     return held
@@ -121,14 +131,23 @@ def unjudged_partitions(instance: dg.DagsterInstance) -> list[HeldPartition]:
     days = unjudged_loads(instance)
     days = sorted(days - failed_partitions(instance, sorted(days))) if days else []
     loads = latest_materializations(instance, RAW_ORDERS, days)
+    latest = latest_executions(instance, days)
+    stopped_runs = unjudged_runs(instance, days)
+    judging_runs = runs_by_id(
+        instance,
+        {
+            record.run_id
+            for day, record in latest.items()
+            if record.status not in COMPLETED and day not in stopped_runs
+        },
+    )
     listed = []
     for day in days:
         load = loads[day]
-        latest = latest_execution(instance, day)
-        stopped = unjudged_run(instance, day)
+        stopped = stopped_runs.get(day)
         judging = None
-        if latest is not None and latest.status not in COMPLETED and stopped is None:
-            judging = instance.get_run_by_id(latest.run_id)
+        if day in latest and stopped is None:
+            judging = judging_runs.get(latest[day].run_id)
         if judging is not None and not judging.is_finished:
             reason = (
                 f"its latest load (run {load.run_id[:8]}) is being judged by run"

@@ -59,7 +59,9 @@ from resources.instance_history import (
     CLEANED_ORDERS,
     COMPLETED,
     DEFERRED,
+    DRIFT_KEY,
     RAW_ORDERS,
+    drift_finding,
     evaluation_of,
     evaluation_values,
     executions_since,
@@ -68,7 +70,9 @@ from resources.instance_history import (
     latest_evaluation,
     latest_execution,
     latest_execution_id,
+    latest_executions,
     latest_storage_ids,
+    runs_by_id,
     schema_drift_failure,
     schema_drift_unjudged,
 )
@@ -143,20 +147,14 @@ class TickOutcome:
     judged: list[tuple[str, float | None, bool]] = field(default_factory=list)
 
 
-def _notice(
-    instance: dg.DagsterInstance, day: str, record: AssetCheckExecutionRecord
-) -> HeldNotice:
-    """The held alert's entry for ``day``, with the day's schema_drift failure if any: a
-    release cannot publish such a day, its files must be fixed first."""
+def _notice(day: str, record: AssetCheckExecutionRecord, drift: str | None) -> HeldNotice:
+    """The held alert's entry for ``day``, with the day's schema_drift failure ``drift``
+    if any (:func:`schema_drift_failure`): a release cannot publish such a day, its files
+    must be fixed first."""
     evaluation = evaluation_of(record)
     score = evaluation_values(record).get("anomaly_score")
     description = (evaluation.description if evaluation else None) or "metadata_anomaly failed"
-    return HeldNotice(
-        day,
-        description,
-        float(score) if score is not None else None,
-        schema_drift_failure(instance, day),
-    )
+    return HeldNotice(day, description, float(score) if score is not None else None, drift)
 
 
 def _drift_to_come(instance: dg.DagsterInstance, day: str, run_id: str, running: bool) -> bool:
@@ -168,22 +166,40 @@ def _drift_to_come(instance: dg.DagsterInstance, day: str, run_id: str, running:
 
 def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
     """First tick: take the held days as they stand instead of replaying history (a day
-    whose run is still to judge its schema_drift waits for it, as on a later tick)."""
+    whose run is still to judge its schema_drift waits for it, as on a later tick).
+
+    A few statements whatever the number of held days: their latest verdicts, their runs
+    and their schema_drift executions are each read for all of them at once (one query
+    per day each cost four statements a held day)."""
     outcome.state.after_id = latest_execution_id(instance)
-    for day in sorted(failed_partitions(instance)):
-        record = latest_evaluation(instance, day)
-        if record is None:
-            continue
+    failed = sorted(failed_partitions(instance))
+    records = latest_executions(instance, failed, completed_only=True)
+    held = []
+    for day, record in sorted(records.items()):
         values = evaluation_values(record)
         fp = str(values.get("landing_fingerprint", ""))
         if values.get("verdict") == DEFERRED:
             outcome.state.deferred[day] = _deferral(fp, values)
-            continue
-        if _drift_to_come(instance, day, record.run_id, not _run_finished(instance, record.run_id)):
-            outcome.state.pending[day] = record.id  # alerted as on a later tick, below
-            continue
+        else:
+            held.append((day, record, fp))
+    runs = runs_by_id(instance, {record.run_id for _, record, _ in held})
+    running = {
+        day
+        for day, record, _ in held
+        if (run := runs.get(record.run_id)) is not None and not run.is_finished
+    }
+    drift_planned = latest_executions(instance, running, check_key=DRIFT_KEY)
+    drift_judged = latest_executions(
+        instance, [day for day, _, _ in held], completed_only=True, check_key=DRIFT_KEY
+    )
+    for day, record, fp in held:
+        planned = drift_planned.get(day)
+        if planned is not None and planned.run_id == record.run_id:
+            if planned.status not in COMPLETED:  # its run is still to judge schema_drift
+                outcome.state.pending[day] = record.id  # alerted as on a later tick
+                continue
         outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
-        outcome.held.append(_notice(instance, day, record))
+        outcome.held.append(_notice(day, record, drift_finding(drift_judged.get(day))))
     outcome.decisions.append(
         f"started: {len(outcome.state.held)} held and "
         f"{len(outcome.state.deferred)} deferred partition(s) found"
@@ -320,7 +336,7 @@ def _alert_again(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
         if day in outcome.state.held and day not in alerted:
             record = latest_evaluation(instance, day)
             if record is not None and record.status == FAILED:
-                outcome.held.append(_notice(instance, day, record))
+                outcome.held.append(_notice(day, record, schema_drift_failure(instance, day)))
     outcome.state.unposted = []
 
 
@@ -400,7 +416,8 @@ def evaluate_tick(
                 state.pending[day] = record.id
                 continue
             if state.held.get(day, {}).get("fingerprint") != fp:
-                outcome.held.append(_notice(instance, day, record))
+                drift = schema_drift_failure(instance, day)
+                outcome.held.append(_notice(day, record, drift))
             state.held[day] = {"fingerprint": fp, "requested": ""}
             outcome.decisions.append(f"{day}: held ({values.get('verdict')})")
             continue

@@ -561,3 +561,26 @@ def test_deferred_days_ready_together_run_as_one_range(tmp_path):
         assert request.run_key.startswith(f"{days[1]}...{days[-1]}:")
         assert request.run_key.endswith(":history")
         assert request.tags["orders/trigger"] == "anomaly-deferred"
+
+
+def test_the_first_tick_reads_the_held_days_in_as_many_statements_for_2_as_for_40(tmp_path):
+    """The sensor's first tick announces every held day: it read each one's verdict, run
+    and schema_drift executions a query each (bench/RESULTS.md: "4 statements each"; on
+    PostgreSQL a new connection each), now each kind for all of them at once."""
+    from sensors.batching import JobAssets
+    from sensors.orders_anomaly import evaluate_tick
+    from tests.support.check_history import counted_statements, report_verdict
+
+    zone = LocalLandingZone(root=str(tmp_path / "landing"))
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
+    statements = {}
+    for held in (2, 40):
+        with dg.instance_for_test() as instance:
+            for index in range(held):
+                metadata = {"verdict": "anomalous", "anomaly_score": 0.9}
+                report_verdict(instance, day(index), passed=False, metadata=metadata)
+            with counted_statements() as count:
+                outcome = evaluate_tick(instance, None, zone, job)
+            assert len(outcome.held) == held and len(outcome.state.held) == held
+            statements[held] = count[0]
+    assert statements[2] == statements[40], statements

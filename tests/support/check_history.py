@@ -4,7 +4,8 @@ is created)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -133,3 +134,21 @@ def count_index_connections(instance: dg.DagsterInstance, monkeypatch) -> list[i
 
     monkeypatch.setattr(storage, "index_connection", counted)
     return opened
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[int]]:
+    """Counts the SQL statements every SQLAlchemy engine executes inside the block (the
+    instance's event log and run storage alike), in the list's one item."""
+    import sqlalchemy as sa
+
+    count = [0]
+
+    def counted(*_args, **_kwargs) -> None:
+        count[0] += 1
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", counted)
+    try:
+        yield count
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", counted)
