@@ -114,3 +114,64 @@ def test_days_another_run_is_writing_are_retried_then_refused_saying_so(settings
     assert f"written by run {writer.run_id}, still in progress" in message
     assert "Retried." not in message
     assert f"It is not retried again ({IO_RETRY_POLICY.max_retries + 1} attempts)" in message
+
+
+def test_a_load_metadata_anomaly_never_judged_on_postgres_is_left_alone_and_listed(
+    settings, prod_instance, monkeypatch
+):
+    """tests/integration/test_held_day_cleaning.py on the production instance: the check's
+    step failed after raw_orders loaded the day; a re-clean leaves the day alone and
+    devtools.held lists it with the stopped run (its reads are SQL of their own)."""
+    import asset_checks.anomaly
+    from devtools.held import held_partitions, unjudged_partitions
+    from resources.instance_history import NOT_CLEANED
+
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    assert job.execute_in_process(instance=prod_instance, tags=RANGE).success
+
+    def unreachable(*args, **kwargs):
+        raise OSError("warehouse connection reset")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(asset_checks.anomaly, "evaluate_days", unreachable)
+        stopped = job.execute_in_process(
+            instance=prod_instance, partition_key=DAYS[0], raise_on_error=False
+        )
+    assert not stopped.success
+    re_clean = [CLEANED_ORDERS, dg.AssetKey("quarantined_orders")]
+    ranged = job.execute_in_process(instance=prod_instance, tags=RANGE, asset_selection=re_clean)
+    marked = {
+        m.materialization.partition: m.materialization.metadata
+        for m in ranged.get_asset_materialization_events()
+        if m.materialization.asset_key == CLEANED_ORDERS
+    }
+    assert "metadata_anomaly not passed" in marked[DAYS[0]][NOT_CLEANED].value
+    assert NOT_CLEANED not in marked[DAYS[1]]
+    assert held_partitions(prod_instance) == []
+    (listed,) = unjudged_partitions(prod_instance)
+    assert (listed.partition, listed.stopped_run) == (DAYS[0], stopped.run_id)
+
+
+def test_held_days_on_postgres_are_read_in_fewer_statements_than_days(prod_instance, tmp_path):
+    """The anomaly sensor's first tick and devtools.held read 40 held days' verdicts, runs
+    and schema_drift executions at once: 4 statements a day before (213 for 50 days)."""
+    from devtools.held import held_partitions
+    from resources.instance_history import CHECK_KEY, RAW_ORDERS
+    from resources.landing import LocalLandingZone
+    from resources.settings import PlatformSettings
+    from sensors.batching import JobAssets
+    from sensors.orders_anomaly import evaluate_tick
+    from tests.support.check_history import counted_statements
+
+    start = dt.date(2025, 1, 1)
+    days = [(start + dt.timedelta(days=n)).isoformat() for n in range(60)]
+    report_judged(prod_instance, RAW_ORDERS, days, [CHECK_KEY], failed=days[20:])
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start=days[0])).assets)
+    zone = LocalLandingZone(root=str(tmp_path / "landing"))
+    with counted_statements() as tick:
+        outcome = evaluate_tick(prod_instance, None, zone, job)
+    assert sorted(outcome.state.held) == days[20:] and len(outcome.held) == 40
+    with counted_statements() as listing:
+        held = held_partitions(prod_instance)
+    assert [item.partition for item in held] == days[20:]
+    assert tick[0] < 40 and listing[0] < 40, (tick[0], listing[0])
