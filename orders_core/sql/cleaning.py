@@ -405,6 +405,22 @@ def typed_sql(contract: Contract, source: str) -> str:
     return f"WITH {_typed_ctes(contract, source, '')}\nSELECT * FROM checked"
 
 
+def classified_columns(contract: Contract) -> tuple[str, ...]:
+    """The columns of :data:`CLASSIFIED_TABLE`, in order: the row's key in the raw table,
+    ``extra_columns_json``, the values the cleaned row is made of (``t_*`` text, ``v_*``
+    typed), ``is_naive``, then the verdict (``reason_code``, ``reason_detail``,
+    ``is_current``)."""
+    return (
+        *CLASSIFIED_KEY,
+        "extra_columns_json",
+        *(f"{'t' if s.type == 'string' else 'v'}_{s.name}" for s in contract.columns),
+        "is_naive",
+        "reason_code",
+        "reason_detail",
+        "is_current",
+    )
+
+
 def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     """One row per raw row of ``source`` (filtered by ``where``), judged row by row.
 
@@ -429,14 +445,7 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     # Only what the later statements read: the row's key in the raw table, the values the
     # cleaned row is made of, the verdict. The landed text is read back by the quarantine
     # for rejected rows only: keeping it made the statement about twice as expensive.
-    kept = ", ".join(
-        [
-            *CLASSIFIED_KEY,
-            "extra_columns_json",
-            *(f"{'t' if s.type == 'string' else 'v'}_{s.name}" for s in contract.columns),
-            "is_naive",
-        ]
-    )
+    kept = ", ".join(classified_columns(contract)[:-3])
     return f"""
 WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
   SELECT
@@ -472,21 +481,30 @@ def settle_versions_sql(contract: Contract) -> str:
     older one. Only the repeated orders go through the window that ranks versions (about
     1 % of rows in a normal day): ranking every row carried each one through a sort
     (a third of the classification's time at 1M rows).
+
+    The table is written anew with the settled verdicts, not updated: DuckDB keeps an
+    ``UPDATE``'s new values of a temporary table in memory it cannot spill, so a day of
+    a million versions held back (a re-sent day whose newer copy is broken, or one order
+    landed a million times) pinned some 370 MB of reason details and the cleaning ran out
+    of a 572 MiB limit (bench/RESULTS.md, session 36).
     """
     key = f"t_{contract.dedup_key}"
     version = f"coalesce(v_{contract.dedup_order_by}, v_order_ts)"
     row_key = ", ".join(CLASSIFIED_KEY)
     same_row = " AND ".join(f"target.{name} = settled.{name}" for name in CLASSIFIED_KEY)
+    kept = ",\n  ".join(f"target.{name}" for name in classified_columns(contract)[:-3])
     return f"""
-UPDATE {CLASSIFIED_TABLE} AS target
-SET
-  reason_code = CASE WHEN settled.superseded THEN 'newer_version_rejected'
-    ELSE target.reason_code END,
-  reason_detail = CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
-    ELSE target.reason_detail END,
-  is_current = CASE WHEN target.reason_code IS NULL AND NOT settled.superseded
-    THEN settled.version_rank = 1 END
-FROM (
+CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS
+SELECT
+  {kept},
+  CASE WHEN settled.superseded THEN 'newer_version_rejected'
+    ELSE target.reason_code END AS reason_code,
+  CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
+    ELSE target.reason_detail END AS reason_detail,
+  CASE WHEN settled.superseded IS NULL THEN target.is_current
+    WHEN target.reason_code IS NULL AND NOT settled.superseded
+    THEN settled.version_rank = 1 END AS is_current
+FROM {CLASSIFIED_TABLE} AS target LEFT JOIN (
   SELECT
     {row_key},
     coalesce(rule_code IS NULL AND newest_rejected_ts >= version_ts, false) AS superseded,
@@ -513,8 +531,7 @@ FROM (
         AND repeated.{key} IS NOT DISTINCT FROM day_rows.{key}
     )
   ) AS versions
-) AS settled
-WHERE {same_row}
+) AS settled ON {same_row}
 """  # noqa: S608 (identifiers from the contract and the code)
 
 
