@@ -23,7 +23,12 @@ from orders_core import csv_fast, landed_text
 from orders_core.contract import Contract
 from orders_core.csv_fast import WellFormedCsv
 from orders_core.dtypes import TEXT_DTYPE
-from orders_core.landed_text import RAW_RECORD_KEEP_BYTES, bounded_header, bounded_raw
+from orders_core.landed_text import (
+    BATCH_TEXT_BYTES,
+    RAW_RECORD_KEEP_BYTES,
+    bounded_header,
+    bounded_raw,
+)
 from orders_core.raw_frame import (
     UNDECODABLE,
     LandedFile,
@@ -374,10 +379,13 @@ def _read_csv_records(
     records: Records, reader, lines: landed_text.PhysicalLines, batch_rows: int
 ) -> Iterator[None]:
     """Add every record after the header, each starting on the line where it begins;
-    pause (yield) whenever ``records`` holds ``batch_rows`` of them."""
+    pause (yield) whenever ``records`` holds ``batch_rows`` of them, or records of
+    :data:`BATCH_TEXT_BYTES` of landed text (characters, as read)."""
+    frame_start = lines.pos
     while True:
-        if len(records.values) >= batch_rows:
+        if len(records.values) >= batch_rows or lines.pos - frame_start >= BATCH_TEXT_BYTES:
             yield
+            frame_start = lines.pos
         lines.release()
         start, line = lines.pos, lines.line
         try:

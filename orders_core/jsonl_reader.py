@@ -9,7 +9,6 @@ that is not an object is a broken record with its text.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +18,12 @@ import pandas as pd
 
 from orders_core import landed_text
 from orders_core.contract import Contract
-from orders_core.landed_text import bounded_header, bounded_raw, is_oversized_name
+from orders_core.landed_text import (
+    BATCH_TEXT_BYTES,
+    bounded_header,
+    bounded_raw,
+    is_oversized_name,
+)
 from orders_core.pii import looks_like_email
 from orders_core.raw_frame import (
     UNDECODABLE,
@@ -139,10 +143,12 @@ def jsonl_batches(
     email_keys: set[str] = set()  # extra columns whose values hold e-mail addresses
     settled: set[str] = set()  # keys whose values need no look: contract ones, e-mail ones
     most = batch_rows or BATCH_ROWS  # records kept from the first pass
+    kept_text = 0
     for entry in _entries(stream):
         if kept is not None:
             kept.append(entry)
-            kept = kept if len(kept) <= most else None
+            kept_text += len(entry[3])
+            kept = kept if len(kept) <= most and kept_text <= BATCH_TEXT_BYTES else None
         record = entry[1]
         if record is None:
             continue
@@ -182,9 +188,17 @@ def _entries(stream: BinaryIO) -> Iterator[tuple[int, dict | None, str | None, s
 
 
 def _parts(entries: Iterable[tuple], rows: int) -> Iterator[list[tuple]]:
-    """``entries`` in lists of ``rows`` (the last may be shorter)."""
-    entries = iter(entries)
-    while part := list(itertools.islice(entries, rows)):
+    """``entries`` in lists of ``rows``, or fewer holding :data:`BATCH_TEXT_BYTES` of
+    landed text (and one line), the last maybe shorter."""
+    part: list[tuple] = []
+    text = 0
+    for entry in entries:
+        part.append(entry)
+        text += len(entry[3])
+        if len(part) == rows or text >= BATCH_TEXT_BYTES:
+            yield part
+            part, text = [], 0
+    if part:
         yield part
 
 

@@ -38,6 +38,12 @@ from typing import BinaryIO
 
 MAX_RECORD_BYTES = 64 * 1024
 RAW_RECORD_KEEP_BYTES = 16 * 1024
+# Landed text of the records a reader frames at a time, at most (and one record), besides
+# its count of records: records near the size limit filled 16,384-record frames of 1 GiB,
+# and a day of 20,000 e-mails of 100 KB in one CSV file took raw_orders to 1,488 MiB
+# (bench/RESULTS.md, session 36). Plain orders (about 150 bytes a record) frame 16,384
+# records in 2.4 MB, under it.
+BATCH_TEXT_BYTES = 16 * 1024 * 1024
 MAX_HEADER_NAME_BYTES = 1024
 _CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")
 # One line, up to and with the line ending of a CSV text (line_ending): "\n" (so "\r\n"

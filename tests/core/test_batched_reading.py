@@ -16,10 +16,15 @@ import pytest
 from orders_core import csv_fast, csv_reader, jsonl_reader, landed_text
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
-from orders_core.csv_reader import csv_batches, csv_row_batches, read_csv, read_csv_rows
+from orders_core.csv_reader import (
+    csv_batches,
+    csv_row_batches,
+    read_csv,
+    read_csv_rows,
+)
 from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import _jsonl_lines, jsonl_batches, read_jsonl
-from orders_core.landed_text import PhysicalLines, line_ending
+from orders_core.landed_text import BATCH_TEXT_BYTES, PhysicalLines, line_ending
 from orders_core.parquet_reader import INTEGER_MONEY_ERROR, parquet_batches, read_parquet
 from orders_core.raw_frame import LandedFile, UnreadableFile
 from tests.support.bad_inputs import corpus
@@ -290,6 +295,39 @@ def test_csv_records_spanning_lines_and_broken_ones_keep_their_lines_across_batc
     errors = batched["parse_error"].fillna("").tolist()
     assert errors == ["", "", "", "csv_syntax: unclosed quote", "invalid_utf8", ""]
     assert batched["status"].iloc[1] == "placed\r\nlate"
+
+
+def test_csv_frames_of_long_records_hold_a_bounded_text():
+    """Records near the size limit frame by their text, not 16,384 at a time (1 GiB)."""
+    rows = order_rows(700)
+    for row in rows:
+        row["region"] = "r" * 60_000  # under the record limit: kept whole
+    source = _csv("\n".join(_csv_lines(rows, {})) + "\n")
+    batches = list(csv_row_batches(CONTRACT, source))
+
+    assert len(batches) > 2
+    for frame in batches:
+        assert frame["region"].str.len().sum() <= BATCH_TEXT_BYTES + 60_000
+    batched = pd.concat(batches, ignore_index=True)
+    assert batched["source_line"].tolist() == list(range(2, 702))
+    assert batched["parse_error"].isna().all()
+
+
+def test_jsonl_frames_of_long_records_hold_a_bounded_text():
+    """JSON Lines near the size limit frame by their text too, first pass included."""
+    rows = order_rows(700)
+    text = "".join(json.dumps({**row, "region": "r" * 60_000}) + "\n" for row in rows)
+    data = text.encode()
+    batches = list(
+        jsonl_batches(CONTRACT, LandedFile("file:///l/a.jsonl", "a.jsonl", len(data), data))
+    )
+
+    assert len(batches) > 2
+    for frame in batches:
+        assert frame["region"].str.len().sum() <= BATCH_TEXT_BYTES + 60_000
+    batched = pd.concat(batches, ignore_index=True)
+    assert batched["source_line"].tolist() == list(range(1, 701))
+    assert batched["parse_error"].isna().all()
 
 
 def test_a_well_formed_csv_file_is_one_frame_and_an_empty_one_too():
