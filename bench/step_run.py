@@ -39,6 +39,7 @@ DAY_ASSETS = {RAW, CLEANED, QUARANTINED, FCT}
 # The reconciliation is computed by the cleaning step whether it is selected or not.
 RECONCILIATION = dg.AssetCheckKey(CLEANED, "reconciliation")
 METRICS, CLV = dg.AssetKey("customer_metrics"), dg.AssetKey("customer_clv")
+DIM = dg.AssetKey(["warehouse", "dim_customers"])
 STEPS = {
     "raw_orders": {RAW},
     "clean_orders": {CLEANED, QUARANTINED},
@@ -48,6 +49,7 @@ STEPS = {
     # evaluates its checks inside its step, so they are selected with it.
     "customer_metrics": {METRICS},
     "customer_clv": {CLV},
+    "dim_customers": {DIM},
 }
 
 
@@ -135,8 +137,12 @@ def main() -> None:
         for event in result.all_events
         if event.event_type_value == "STEP_SUCCESS"
     }
+    checks: dict[str, bool] = {}  # passed on every day it judged
+    for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        checks[name] = checks.get(name, True) and evaluation.passed
     emit({"step": args.step, "seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
-          "step_seconds": steps,
+          "step_seconds": steps, "checks_passed": checks,
           "rss_before_run_mb": before})  # fmt: skip
     if statements is not None:
         for label, value in sorted(statements.items(), key=lambda item: -item[1])[:12]:
