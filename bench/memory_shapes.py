@@ -258,7 +258,11 @@ def measure(data: Path, shape: str, orders: int, customers: int, steps: list[str
         landing, expected = landing_of(data, shape, orders)
         days = int(shape.split("-")[1]) if shape.startswith("range-") else 1
         start, size = DAY, {"orders": orders}
-    files = [p for p in landing.rglob("*") if p.is_file() and p.parent.name.startswith("date=")]
+    files = (
+        []
+        if shape == "customers"
+        else [p for p in landing.rglob("*") if p.is_file() and p.parent.name.startswith("date=")]
+    )
     figures = {"shape": shape, **size, "days": days, "files": len(files),
                "mb": round(sum(p.stat().st_size for p in files) / 1e6, 1), "steps": {},
                "load_start": "/".join(f"{x:.2f}" for x in os.getloadavg())}  # fmt: skip
@@ -273,8 +277,10 @@ def measure(data: Path, shape: str, orders: int, customers: int, steps: list[str
                                                 "--days", days, "--step", step],
                                    address_space_gib=ADDRESS_SPACE_GIB)  # fmt: skip
             except RuntimeError as error:
-                figures["steps"][step] = {"failed": str(error)[-1500:]}
-                print(f"{shape:<18} {step:<16} FAILED {str(error)[-1200:]}", flush=True)
+                # The exception's own line, not only the engine's stack under it.
+                errors = [line for line in str(error).splitlines() if "Error" in line]
+                figures["steps"][step] = {"failed": str(error), "errors": errors[-4:]}
+                print(f"{shape:<18} {step:<16} FAILED", *errors[-4:], sep="\n  ", flush=True)
                 break
             figures["steps"][step] = {k: sample.get(k) for k in ("seconds", "cpu_s",
                                       "peak_rss_mb", "rss_before_run_mb", "checks_passed")}  # fmt: skip

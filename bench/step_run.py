@@ -109,7 +109,11 @@ def main() -> None:
     selected_checks = {
         "checks": checks,
         "clean_orders": {RECONCILIATION},
-        "customer_clv": {key for key in graph.asset_check_keys if key.asset_key == CLV},
+        # A whole table's checks are evaluated in its step: selected with it.
+        **{
+            step: {key for key in graph.asset_check_keys if key.asset_key in STEPS[step]}
+            for step in ("customer_metrics", "customer_clv", "dim_customers")
+        },
     }.get(args.step, set())
     job = defs.resolve_implicit_global_asset_job_def().get_subset(
         asset_selection=STEPS[args.step], asset_check_selection=selected_checks
