@@ -79,8 +79,8 @@ def fail_order_suite(monkeypatch, days: set[str]) -> set[str]:
 
     real = quality.validate_days
 
-    def validate(execute, table, suite, group):
-        outcomes = real(execute, table, suite, group)
+    def validate(execute, table, suite, group, *args, **kwargs):
+        outcomes = real(execute, table, suite, group, *args, **kwargs)
         if table == quality.CLEANED_ORDERS:
             for day in days & set(outcomes):
                 outcomes[day] = PartitionOutcome(
