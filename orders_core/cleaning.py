@@ -21,12 +21,14 @@ from orders_core.dtypes import DATE_DTYPE, TEXT_DTYPE
 from orders_core.sql.cleaning import (
     HMAC_PROBE,
     PADS_TABLE,
+    SETTLE_IN_PLACE_ROWS,
     classify_statements,
     cleaned_select,
     day_summary_select,
     pads_statements,
     quarantined_select,
     raw_columns,
+    settle_versions,
     typed_sql,
 )
 from orders_core.sql.dialect import render
@@ -160,13 +162,23 @@ def local_connection() -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def clean_orders(raw: pd.DataFrame, contract: Contract, email_key: bytes) -> CleaningResult:
-    """Split a raw frame (with a ``partition_date`` column) into cleaned and quarantined rows."""
+def clean_orders(
+    raw: pd.DataFrame,
+    contract: Contract,
+    email_key: bytes,
+    settle_in_place_rows: int = SETTLE_IN_PLACE_ROWS,
+) -> CleaningResult:
+    """Split a raw frame (with a ``partition_date`` column) into cleaned and quarantined
+    rows (repeated orders settled in place up to ``settle_in_place_rows`` rows, else by
+    rewriting the classification: :func:`orders_core.sql.cleaning.settle_versions`)."""
     with local_connection() as conn:
         conn.register("raw_input", raw_table(raw, contract))
         create_pads(conn, email_key)
-        for statement in classify_statements(contract, "raw_input"):
-            conn.execute(render(statement))
+        classify, settle = classify_statements(contract, "raw_input")
+        conn.execute(render(classify))
+        settle_versions(
+            lambda sql: conn.execute(render(sql)).fetchall(), settle, settle_in_place_rows
+        )
         cleaned = arrow_frame(conn.sql(render(cleaned_select())).to_arrow_table())
         superseded = arrow_frame(conn.sql(render(cleaned_select(current=False))).to_arrow_table())
         quarantined = arrow_frame(

@@ -56,6 +56,7 @@ percent-encoded text, the same in every engine): ``z.csv`` comes after ``%C3%A9.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from orders_core.contract import CURRENCY_COLUMN, MAX_MONEY_BOUND, ColumnSpec, Contract
@@ -427,7 +428,7 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
     Adds to the row's key, ``extra_columns_json`` and the typed columns: ``is_naive``,
     ``reason_code`` and ``reason_detail`` (the rules the row itself breaks) and
     ``is_current`` as if the row were its order's only one that day (TRUE when valid,
-    NULL when quarantined). :func:`settle_versions_sql` then settles the orders with
+    NULL when quarantined). :func:`settle_versions` then settles the orders with
     more than one row on a day; both make the classification (:func:`classify_statements`).
     """
     found = rules(contract)
@@ -471,7 +472,30 @@ SUPERSEDED_DETAIL = (
 )
 
 
-def settle_versions_sql(contract: Contract) -> str:
+# Rows of repeated orders settled by an UPDATE of the classification, at most (a normal
+# day has about 1 % of its rows repeated): DuckDB keeps an UPDATE's new values of a
+# temporary table in memory it cannot spill, some 370 bytes a row here, so more rows are
+# settled by writing the table anew (spillable, but a pass over every row: 0.8-1.5 s
+# against 0.35-0.47 s of the UPDATE over 30 x 20,000 orders, bench/RESULTS.md, session 36).
+SETTLE_IN_PLACE_ROWS = 100_000
+SETTLED_TABLE = "orders_settled"
+
+
+@dataclass(frozen=True)
+class SettleVersions:
+    """The statements settling the orders with more than one row on a day, in
+    :data:`CLASSIFIED_TABLE`: ``settled`` ranks the repeated orders' rows into
+    :data:`SETTLED_TABLE`, ``count`` counts them, then ``in_place`` (an UPDATE) or
+    ``rewrite`` (the table written anew) gives them their verdicts; :func:`settle_versions`
+    runs them. Both give the same table."""
+
+    settled: str
+    count: str
+    in_place: str
+    rewrite: str
+
+
+def settle_versions_statements(contract: Contract) -> SettleVersions:
     """Settle the orders with more than one row on a day, in :data:`CLASSIFIED_TABLE`.
 
     Of such an order's valid rows of the day, the newest (``updated_at``, else
@@ -482,70 +506,107 @@ def settle_versions_sql(contract: Contract) -> str:
     1 % of rows in a normal day): ranking every row carried each one through a sort
     (a third of the classification's time at 1M rows).
 
-    The table is written anew with the settled verdicts, not updated: DuckDB keeps an
-    ``UPDATE``'s new values of a temporary table in memory it cannot spill, so a day of
-    a million versions held back (a re-sent day whose newer copy is broken, or one order
-    landed a million times) pinned some 370 MB of reason details and the cleaning ran out
-    of a 572 MiB limit (bench/RESULTS.md, session 36).
+    A day of a million versions held back (a re-sent day whose newer copy is broken, or
+    one order landed a million times) is settled by writing the table anew, not by an
+    UPDATE: DuckDB keeps an UPDATE's new values of a temporary table in memory it cannot
+    spill, and such a day pinned some 370 MB of reason details and the cleaning ran out
+    of a 572 MiB limit (bench/RESULTS.md, session 36). Writing anew is a pass over every
+    row, so a normal day, with few repeated orders, keeps the UPDATE
+    (:data:`SETTLE_IN_PLACE_ROWS`).
     """
     key = f"t_{contract.dedup_key}"
     version = f"coalesce(v_{contract.dedup_order_by}, v_order_ts)"
     row_key = ", ".join(CLASSIFIED_KEY)
     same_row = " AND ".join(f"target.{name} = settled.{name}" for name in CLASSIFIED_KEY)
     kept = ",\n  ".join(f"target.{name}" for name in classified_columns(contract)[:-3])
-    return f"""
+    superseded = """CASE WHEN settled.superseded THEN 'newer_version_rejected'
+    ELSE target.reason_code END"""
+    detail = f"""CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
+    ELSE target.reason_detail END"""
+    current = """CASE WHEN target.reason_code IS NULL AND NOT settled.superseded
+    THEN settled.version_rank = 1 END"""
+    settled = f"""
+CREATE OR REPLACE TEMPORARY TABLE {SETTLED_TABLE} AS
+SELECT
+  {row_key},
+  coalesce(rule_code IS NULL AND newest_rejected_ts >= version_ts, false) AS superseded,
+  version_rank
+FROM (
+  SELECT
+    {row_key},
+    reason_code AS rule_code,
+    version_ts,
+    max(CASE WHEN reason_code IS NOT NULL THEN version_ts END) OVER (
+      PARTITION BY partition_date, {key}
+    ) AS newest_rejected_ts,
+    row_number() OVER (
+      PARTITION BY partition_date, {key}
+      ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
+    ) AS version_rank
+  FROM (SELECT *, {version} AS version_ts FROM {CLASSIFIED_TABLE}) AS day_rows
+  WHERE EXISTS (
+    SELECT 1 FROM (
+      SELECT partition_date, {key} FROM {CLASSIFIED_TABLE}
+      GROUP BY partition_date, {key} HAVING count(*) > 1
+    ) AS repeated
+    WHERE repeated.partition_date = day_rows.partition_date
+      AND repeated.{key} IS NOT DISTINCT FROM day_rows.{key}
+  )
+) AS versions
+"""  # noqa: S608 (identifiers from the contract and the code)
+    in_place = f"""
+UPDATE {CLASSIFIED_TABLE} AS target
+SET
+  reason_code = {superseded},
+  reason_detail = {detail},
+  is_current = {current}
+FROM {SETTLED_TABLE} AS settled
+WHERE {same_row}
+"""  # noqa: S608 (identifiers from the contract and the code)
+    rewrite = f"""
 CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS
 SELECT
   {kept},
-  CASE WHEN settled.superseded THEN 'newer_version_rejected'
-    ELSE target.reason_code END AS reason_code,
-  CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
-    ELSE target.reason_detail END AS reason_detail,
+  {superseded} AS reason_code,
+  {detail} AS reason_detail,
   CASE WHEN settled.superseded IS NULL THEN target.is_current
     WHEN target.reason_code IS NULL AND NOT settled.superseded
     THEN settled.version_rank = 1 END AS is_current
-FROM {CLASSIFIED_TABLE} AS target LEFT JOIN (
-  SELECT
-    {row_key},
-    coalesce(rule_code IS NULL AND newest_rejected_ts >= version_ts, false) AS superseded,
-    version_rank
-  FROM (
-    SELECT
-      {row_key},
-      reason_code AS rule_code,
-      version_ts,
-      max(CASE WHEN reason_code IS NOT NULL THEN version_ts END) OVER (
-        PARTITION BY partition_date, {key}
-      ) AS newest_rejected_ts,
-      row_number() OVER (
-        PARTITION BY partition_date, {key}
-        ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
-      ) AS version_rank
-    FROM (SELECT *, {version} AS version_ts FROM {CLASSIFIED_TABLE}) AS day_rows
-    WHERE EXISTS (
-      SELECT 1 FROM (
-        SELECT partition_date, {key} FROM {CLASSIFIED_TABLE}
-        GROUP BY partition_date, {key} HAVING count(*) > 1
-      ) AS repeated
-      WHERE repeated.partition_date = day_rows.partition_date
-        AND repeated.{key} IS NOT DISTINCT FROM day_rows.{key}
-    )
-  ) AS versions
-) AS settled ON {same_row}
+FROM {CLASSIFIED_TABLE} AS target LEFT JOIN {SETTLED_TABLE} AS settled ON {same_row}
 """  # noqa: S608 (identifiers from the contract and the code)
+    return SettleVersions(
+        settled=settled,
+        count=f"SELECT count(*) FROM {SETTLED_TABLE}",  # noqa: S608 (a constant)
+        in_place=in_place,
+        rewrite=rewrite,
+    )
 
 
-def classify_statements(contract: Contract, source: str, where: str = "") -> tuple[str, str]:
+def settle_versions(
+    execute: Callable[[str], Sequence[Sequence[object]]],
+    settle: SettleVersions,
+    in_place_rows: int = SETTLE_IN_PLACE_ROWS,
+) -> None:
+    """Run ``settle`` with ``execute`` (a statement in, its rows out): its rows of repeated
+    orders settled in place up to ``in_place_rows``, else the table written anew."""
+    execute(settle.settled)
+    [(rows,)] = execute(settle.count)
+    execute(settle.in_place if int(rows) <= in_place_rows else settle.rewrite)
+
+
+def classify_statements(
+    contract: Contract, source: str, where: str = ""
+) -> tuple[str, SettleVersions]:
     """Create the classification ``CLASSIFIED_TABLE`` of the raw rows of ``source``
     (filtered by ``where``; its bound values go to the first statement), then settle
-    the repeated orders: one row per raw row with its typed values, ``reason_code``
-    (the first rule it breaks), ``reason_detail``, ``is_naive`` and ``is_current`` (TRUE
-    for the row kept of its order and day, FALSE for a superseded one, NULL when
-    quarantined)."""
+    the repeated orders (:func:`settle_versions`): one row per raw row with its typed
+    values, ``reason_code`` (the first rule it breaks), ``reason_detail``, ``is_naive``
+    and ``is_current`` (TRUE for the row kept of its order and day, FALSE for a
+    superseded one, NULL when quarantined)."""
     return (
         f"CREATE OR REPLACE TEMPORARY TABLE {CLASSIFIED_TABLE} AS "
         + classify_sql(contract, source, where),
-        settle_versions_sql(contract),
+        settle_versions_statements(contract),
     )
 
 
@@ -725,12 +786,15 @@ def statements(contract: Contract, dialect: str = DUCKDB) -> dict[str, str]:
     from orders_core.sql.facts import affected_orders_sql, publish_statements
 
     delete_facts, insert_facts = publish_statements()
+    settle = settle_versions_statements(contract)
     return {
         "facts_affected": render(affected_orders_sql(), dialect),
         "facts_delete": render(delete_facts, dialect),
         "facts_insert": render(insert_facts, dialect),
         "classify": render(classify_sql(contract, source, where), dialect),
-        "settle_versions": render(settle_versions_sql(contract), dialect),
+        "settle_versions": render(settle.settled, dialect),
+        "settle_versions_in_place": render(settle.in_place, dialect),
+        "settle_versions_rewrite": render(settle.rewrite, dialect),
         "cleaned": render(cleaned_select(), dialect),
         "superseded": render(cleaned_select(current=False), dialect),
         "quarantined": render(quarantined_select(contract, source, where), dialect),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from orders_core.contract import Contract
 from orders_core.sql.cleaning import (
+    SettleVersions,
     classify_statements,
     cleaned_select,
     day_summary_select,
@@ -41,7 +42,7 @@ class CleaningRun:
     prepare: tuple[str, ...]
     insert_pads: str
     hmac_probe: str  # the engine's answer for HMAC_PROBE (orders_core.cleaning.hmac_probe_error)
-    classify: tuple[str, str]  # the first takes the days
+    classify: tuple[str, SettleVersions]  # the first takes the days; then settle_versions
     day_summary: str
     reason_counts: str
     replace: tuple[str, ...]

@@ -10,6 +10,7 @@ from orders_core.calendar import consecutive_runs
 from orders_core.cleaning import hmac_pads, hmac_probe_error
 from orders_core.contract import load_contract
 from orders_core.reconciliation import balances_from_rows
+from orders_core.sql.cleaning import settle_versions
 from orders_core.sql.run import cleaning_run
 from platform_assets.assets.common import (
     DATA_PLATFORM,
@@ -165,7 +166,7 @@ def build_staging_assets(
             ((engine_hex,),) = session.execute(run.hmac_probe)
             if why := hmac_probe_error(engine_hex, key):
                 raise permanent_failure(why)
-            classify, settle_versions = run.classify
+            classify, settle = run.classify
             summary, reasons, balance = {}, [], []
             with sql_write_span(
                 context, TABLES["cleaned_orders"], session.db_system, "cleaned_orders"
@@ -175,7 +176,7 @@ def build_staging_assets(
                 for group in consecutive_runs(cleaned_days):
                     bounds = [group[0], group[-1]]
                     session.execute(classify, bounds)
-                    session.execute(settle_versions)
+                    settle_versions(session.execute, settle)
                     summary |= {row[0]: row for row in session.execute(run.day_summary)}
                     reasons += session.execute(run.reason_counts)
                     with session.transaction():

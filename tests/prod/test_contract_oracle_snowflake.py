@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from orders_core.sql.cleaning import SETTLE_IN_PLACE_ROWS
 from tests.support.contract_oracle import judge_day
 from tests.support.fakesnow_cleaning import snowflake_clean
 from tests.support.oracle_rows import (
@@ -66,8 +67,17 @@ def fakesnow_catalogue() -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("rows", [fakesnow_catalogue(), with_lineage(competing_versions())])
-def test_the_snowflake_rendering_gives_every_row_the_documented_verdict(rows):
-    cleaned, quarantined = snowflake_clean(raw_frame(rows), KEY)
+@pytest.mark.parametrize(
+    ("rows", "in_place_rows"),
+    [
+        (fakesnow_catalogue(), SETTLE_IN_PLACE_ROWS),
+        (with_lineage(competing_versions()), SETTLE_IN_PLACE_ROWS),
+        # the repeated orders settled by rewriting the classification (a day of many)
+        (with_lineage(competing_versions()), 0),
+    ],
+    ids=["catalogue", "versions-in-place", "versions-rewritten"],
+)
+def test_the_snowflake_rendering_gives_every_row_the_documented_verdict(rows, in_place_rows):
+    cleaned, quarantined = snowflake_clean(raw_frame(rows), KEY, in_place_rows)
     engine = engine_verdicts(cleaned, quarantined, rows)
     assert disagreements(rows, engine, judge_day(rows, DAY, KEY)) == []

@@ -12,10 +12,12 @@ import pandas as pd
 from orders_core.cleaning import hmac_pads, raw_table
 from orders_core.contract import load_contract
 from orders_core.sql.cleaning import (
+    SETTLE_IN_PLACE_ROWS,
     classify_statements,
     cleaned_select,
     pads_statements,
     quarantined_select,
+    settle_versions,
 )
 from orders_core.sql.dialect import SNOWFLAKE, render
 from tests.support.order_fixtures import KEY
@@ -41,9 +43,12 @@ def fakesnow_session() -> Iterator[tuple]:
             conn.close()
 
 
-def snowflake_clean(raw: pd.DataFrame, key: bytes = KEY) -> tuple[pd.DataFrame, pd.DataFrame]:
+def snowflake_clean(
+    raw: pd.DataFrame, key: bytes = KEY, in_place_rows: int = SETTLE_IN_PLACE_ROWS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cleaned and quarantined rows from the Snowflake rendering, run by fakesnow (the
-    e-mails hashed under ``key``)."""
+    e-mails hashed under ``key``; repeated orders settled in place up to ``in_place_rows``
+    rows, else by rewriting the classification)."""
     table = raw_table(raw, CONTRACT).to_pandas()
     with fakesnow_session() as (conn, cursor):
         from snowflake.connector.pandas_tools import write_pandas
@@ -55,8 +60,14 @@ def snowflake_clean(raw: pd.DataFrame, key: bytes = KEY) -> tuple[pd.DataFrame, 
         create, insert = pads_statements()
         cursor.execute(render(create, SNOWFLAKE))
         cursor.execute(render(insert, SNOWFLAKE), list(hmac_pads(key)))
-        for statement in classify_statements(CONTRACT, "raw_input"):
-            cursor.execute(render(statement, SNOWFLAKE))
+        classify, settle = classify_statements(CONTRACT, "raw_input")
+        cursor.execute(render(classify, SNOWFLAKE))
+
+        def execute(sql):
+            cursor.execute(render(sql, SNOWFLAKE))
+            return cursor.fetchall()
+
+        settle_versions(execute, settle, in_place_rows)
         results = []
         for sql in (cleaned_select(), quarantined_select(CONTRACT, "raw_input")):
             cursor.execute(render(sql, SNOWFLAKE))

@@ -1,84 +1,45 @@
-CREATE OR REPLACE TEMPORARY TABLE orders_classified AS
+CREATE OR REPLACE TEMPORARY TABLE orders_settled AS
 SELECT
-  target.partition_date,
-  target.source_file,
-  target.source_line,
-  target.extra_columns_json,
-  target.t_order_id,
-  target.t_customer_id,
-  target.v_order_ts,
-  target.v_amount,
-  target.t_currency,
-  target.v_quantity,
-  target.v_unit_price,
-  target.t_status,
-  target.t_region,
-  target.t_customer_email,
-  target.v_updated_at,
-  target.is_naive,
-  CASE
-    WHEN settled.superseded
-    THEN 'newer_version_rejected'
-    ELSE target.reason_code
-  END AS reason_code,
-  CASE
-    WHEN settled.superseded
-    THEN 'newer_version_rejected: a version of this order of the same day with the same or a newer updated_at was quarantined; this older one is not published'
-    ELSE target.reason_detail
-  END AS reason_detail,
-  CASE
-    WHEN settled.superseded IS NULL
-    THEN target.is_current
-    WHEN target.reason_code IS NULL AND NOT settled.superseded
-    THEN settled.version_rank = 1
-  END AS is_current
-FROM orders_classified AS target
-LEFT JOIN (
+  partition_date,
+  source_file,
+  source_line,
+  COALESCE(rule_code IS NULL AND newest_rejected_ts >= version_ts, FALSE) AS superseded,
+  version_rank
+FROM (
   SELECT
     partition_date,
     source_file,
     source_line,
-    COALESCE(rule_code IS NULL AND newest_rejected_ts >= version_ts, FALSE) AS superseded,
-    version_rank
+    reason_code AS rule_code,
+    version_ts,
+    MAX(CASE WHEN NOT reason_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts,
+    ROW_NUMBER() OVER (
+      PARTITION BY partition_date, t_order_id
+      ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
+    ) AS version_rank
   FROM (
     SELECT
-      partition_date,
-      source_file,
-      source_line,
-      reason_code AS rule_code,
-      version_ts,
-      MAX(CASE WHEN NOT reason_code IS NULL THEN version_ts END) OVER (PARTITION BY partition_date, t_order_id) AS newest_rejected_ts,
-      ROW_NUMBER() OVER (
-        PARTITION BY partition_date, t_order_id
-        ORDER BY reason_code IS NULL DESC, version_ts DESC, source_file DESC, source_line DESC
-      ) AS version_rank
-    FROM (
+      *,
+      COALESCE(v_updated_at, v_order_ts) AS version_ts
+    FROM orders_classified
+  ) AS day_rows
+  WHERE
+    EXISTS(
       SELECT
-        *,
-        COALESCE(v_updated_at, v_order_ts) AS version_ts
-      FROM orders_classified
-    ) AS day_rows
-    WHERE
-      EXISTS(
+        1
+      FROM (
         SELECT
-          1
-        FROM (
-          SELECT
-            partition_date,
-            t_order_id
-          FROM orders_classified
-          GROUP BY
-            partition_date,
-            t_order_id
-          HAVING
-            COUNT(*) > 1
-        ) AS repeated
-        WHERE
-          repeated.partition_date = day_rows.partition_date
-          AND repeated.t_order_id IS NOT DISTINCT FROM day_rows.t_order_id
-      )
-  ) AS versions
-) AS settled
-  ON target.partition_date = settled.partition_date
-  AND target.source_file = settled.source_file
-  AND target.source_line = settled.source_line
+          partition_date,
+          t_order_id
+        FROM orders_classified
+        GROUP BY
+          partition_date,
+          t_order_id
+        HAVING
+          COUNT(*) > 1
+      ) AS repeated
+      WHERE
+        repeated.partition_date = day_rows.partition_date
+        AND repeated.t_order_id IS NOT DISTINCT FROM day_rows.t_order_id
+    )
+) AS versions
