@@ -21,6 +21,7 @@ import duckdb
 
 from bench.harness import run_child
 from orders_core.contract import load_contract
+from orders_core.sql.dialect import DUCKDB
 from orders_core.sql.tables import ensure_tables
 from orders_core.tables import CLEANED_ORDERS
 
@@ -49,7 +50,7 @@ def build(database: str, customers: int) -> int:
     """A warehouse whose cleaned orders hold ``customers`` customers; its order count."""
     with duckdb.connect(database) as conn:
         ensure_tables(lambda sql, params: conn.execute(sql, list(params)).fetchall(),
-                      load_contract(), CLEANED_ORDERS)  # fmt: skip
+                      load_contract(), CLEANED_ORDERS, dialect=DUCKDB)  # fmt: skip
         conn.execute(ORDERS_SQL, [customers])
         [(orders,)] = conn.execute("SELECT count(*) FROM staging.cleaned_orders").fetchall()
     return int(orders)

@@ -10,7 +10,7 @@ import re
 
 from orders_core.contract import Contract
 from orders_core.sql.cleaning import raw_columns
-from orders_core.sql.dialect import DUCKDB, columns_statement
+from orders_core.sql.dialect import columns_statement
 from orders_core.tables import (
     CLEANED_ORDERS,
     CLEANED_ORDERS_COLUMNS,
@@ -283,7 +283,7 @@ def type_kind(data_type: str, scale: object = None) -> str:
     return _TYPE_KINDS.get(base, name)
 
 
-def ensure_tables(execute, contract: Contract, *tables: Table, dialect: str = DUCKDB) -> None:
+def ensure_tables(execute, contract: Contract, *tables: Table, dialect: str) -> None:
     """Create ``tables`` if needed and add the columns an older version did not have
     (a new lineage column, a new contract column), so a warehouse written by an earlier
     release keeps working. ``execute(sql, params)`` runs a statement of the engine of

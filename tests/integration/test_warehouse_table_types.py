@@ -44,7 +44,7 @@ def test_a_column_an_earlier_release_lacked_is_added_with_null_in_old_rows():
         columns = ", ".join(f"{name} VARCHAR" for name in texts)
         session.execute(f"CREATE TABLE raw.raw_orders ({columns}, partition_date DATE)")
         session.execute("INSERT INTO raw.raw_orders (order_id) VALUES ('old')")
-        ensure_tables(session.execute, load_contract(), tables.RAW_ORDERS)
+        ensure_tables(session.execute, load_contract(), tables.RAW_ORDERS, dialect=session.dialect)
         columns = _columns(session, tables.RAW_ORDERS)
         assert columns["source_line"] == "BIGINT"
         assert columns["file_header"] == "VARCHAR"
@@ -78,11 +78,11 @@ def test_a_column_of_another_kind_is_refused_by_name_before_anything_is_added(
     table, column, altered, shown, dropped
 ):
     with DuckDBWarehouse(database=":memory:").session() as session:
-        ensure_tables(session.execute, load_contract(), table)
+        ensure_tables(session.execute, load_contract(), table, dialect=session.dialect)
         session.execute(f"ALTER TABLE {table.qualified} ALTER {column} TYPE {altered}")
         session.execute(f"ALTER TABLE {table.qualified} DROP COLUMN {dropped}")
         with pytest.raises(TableTypeMismatchError) as refused:
-            ensure_tables(session.execute, load_contract(), table)
+            ensure_tables(session.execute, load_contract(), table, dialect=session.dialect)
         assert f"{table.qualified}.{column} is {shown} in the warehouse" in str(refused.value)
         assert "docs/backfill-runbook.md" in str(refused.value)
         assert dropped not in _columns(session, table)
