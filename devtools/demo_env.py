@@ -13,7 +13,6 @@ Only a date is ever read from the file (it is parsed, never sourced by a shell).
 from __future__ import annotations
 
 import datetime as dt
-import shlex
 import sys
 from pathlib import Path
 
@@ -52,19 +51,6 @@ def recorded_start(settings: PlatformSettings) -> str | None:
     if is_set(VARIABLE) or "://" in settings.landing_uri:
         return None
     return read_start(Path(settings.landing_uri))
-
-
-def cli_settings(settings: PlatformSettings) -> str:
-    """The settings a `dg` command typed in another shell needs to act on what `make run`
-    did with ``settings``: the partitions' first day (the demo's is in demo.env, which `dg`
-    does not read), and the landing zone and the warehouse when they are not the defaults."""
-    defaults = PlatformSettings()
-    pairs = {"ORDERS_PARTITIONS_START": settings.partitions_start}
-    if settings.landing_uri != defaults.landing_uri:
-        pairs["ORDERS_LANDING_URI"] = settings.landing_uri
-    if settings.duckdb_path != defaults.duckdb_path:
-        pairs["DUCKDB_PATH"] = settings.duckdb_path
-    return " ".join(f"{name}={shlex.quote(value)}" for name, value in pairs.items())
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from devtools.demo_env import cli_settings, recorded_start
+from devtools.demo_env import recorded_start
 from devtools.typed_paths import as_typed
 from resources.instance_history import (
     COMPLETED,
@@ -51,7 +51,7 @@ from resources.instance_history import (
     unjudged_loads,
     unjudged_runs,
 )
-from resources.settings import PlatformSettings, read_dotenv, require_dagster_home
+from resources.settings import PlatformSettings, cli_settings, read_dotenv, require_dagster_home
 from sensors.alerting import drift_first, release_command
 
 # The verdict of a listed day whose latest raw_orders load metadata_anomaly has not judged.

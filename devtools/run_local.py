@@ -37,7 +37,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from devtools.demo_env import FILE_NAME, VARIABLE, cli_settings, recorded_start, write_start
+from devtools.demo_env import FILE_NAME, VARIABLE, recorded_start, write_start
 from devtools.run_progress import FailedCheck, RunTally, watch_run
 from orders_core.tables import (
     FX_RATES,
@@ -47,7 +47,7 @@ from orders_core.tables import (
     SCHEMA_DRIFT,
 )
 from resources.landing import LocalLandingZone
-from resources.settings import PlatformSettings, is_set, parse_day, read_dotenv
+from resources.settings import PlatformSettings, cli_settings, is_set, parse_day, read_dotenv
 from resources.warehouse_pool import ensure_warehouse_pool
 from sensors.alerting import drift_first, release_command
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +242,21 @@ class PlatformSettings:
             snowflake_schema=(environ.get("ORDERS_SNOWFLAKE_SCHEMA", "").strip().upper())
             or defaults.snowflake_schema,
         )
+
+
+def cli_settings(settings: PlatformSettings) -> str:
+    """The settings a `dg` command typed in another shell needs to act on what ``settings``
+    describe (`make run`, the UI): the partitions' first day (the demo's is in demo.env,
+    which `dg` does not read), and the landing zone and the warehouse when they are not the
+    defaults. Never a secret: the PII key, the webhook URL and Snowflake's credentials are
+    not among them."""
+    defaults = PlatformSettings()
+    pairs = {"ORDERS_PARTITIONS_START": settings.partitions_start}
+    if settings.landing_uri != defaults.landing_uri:
+        pairs["ORDERS_LANDING_URI"] = settings.landing_uri
+    if settings.duckdb_path != defaults.duckdb_path:
+        pairs["DUCKDB_PATH"] = settings.duckdb_path
+    return " ".join(f"{name}={shlex.quote(value)}" for name, value in pairs.items())
 
 
 def _number(environ: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
