@@ -44,6 +44,7 @@ from resources.k8s import run_executor
 from resources.settings import PlatformSettings
 from resources.warehouse import MIB
 from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
+from sensors.alerting import release_advice
 from sensors.batching import JobAssets
 from sensors.fx_rates import build_fx_rates_sensor
 from sensors.landing import build_landing_sensor
@@ -202,7 +203,9 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
             build_run_failure_sensor(),
             build_run_canceled_sensor(),
             build_run_left_out_sensor(),
-            build_anomaly_sensor(ALL_ASSETS_JOB, job_assets),
+            build_anomaly_sensor(
+                ALL_ASSETS_JOB, job_assets, release_advice(settings, ALL_ASSETS_JOB)
+            ),
             build_landing_sensor(
                 ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets
             ),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from orders_core.pii import redact_emails
 from orders_core.tables import METADATA_ANOMALY_OP as CHECK_OP_NAME
+from resources.settings import REPO_ROOT, PlatformSettings, cli_settings
 
 # Slack rejects a section text longer than 3000 characters.
 SECTION_LIMIT = 2900
@@ -58,21 +62,103 @@ def drift_first(finding: str) -> str:
 def release_command(partition: str, dg_cli: str = "dg") -> str:
     """The CLI that releases one held partition after review (``dg_cli``: how the reader
     calls ``dg``, ``.venv/bin/dg`` from a checkout)."""
-    config = (
-        f'{{"ops": {{"{CHECK_OP_NAME}": {{"config": {{"release": true, '
-        f'"reason": "<why the data is right>"}}}}}}}}'
-    )
     return (
-        f"{dg_cli} launch --assets 'raw_orders*' --partition {partition} --config-json '{config}'"
+        f"{dg_cli} launch --assets 'raw_orders*' --partition {partition}"
+        f" --config-json '{release_config()}'"
+    )
+
+
+def release_config(reason: str = "<why the data is right>") -> str:
+    """The release's run config, as JSON (which the UI's launchpad also takes as YAML)."""
+    return (
+        f'{{"ops": {{"{CHECK_OP_NAME}": {{"config": {{"release": true, "reason": "{reason}"}}}}}}}}'
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseAdvice:
+    """How the held-days alert tells its reader to release a day, true where it is read.
+
+    On a deployment (``ui_job``, PLATFORM_ENV=prod) from the Dagster UI: the release is a
+    run of ``ui_job`` with the check's release config, and a terminal's ``dg launch`` would
+    run outside the run queue (docs/anomaly_hold.md), where the image has no checkout to
+    run it from anyway. Locally, a command to paste into any shell: it goes to the
+    ``project`` (``dg launch`` runs only there, and reads its ``.env``) and names the
+    instance the sensor reads and the ``settings`` the UI runs with
+    (:func:`resources.settings.cli_settings`); without them it ran on a temporary instance,
+    where the cleaning refuses, or on the default landing zone and warehouse. No secret is
+    printed: with ``pii_key_from_env`` the message says that PII_HASH_KEY must be set.
+    """
+
+    ui_job: str | None = None
+    project: str = ""
+    settings: str = ""
+    dg_cli: str = "dg"
+    pii_key_from_env: bool = False
+
+    def step(self, partition: str, dagster_home: str | None) -> str:
+        """What to do to release ``partition`` after review, for the instance whose
+        directory is ``dagster_home``."""
+        if self.ui_job:
+            return (
+                "Release after review from the Dagster UI (a terminal's `dg launch` would run"
+                " outside the run queue): *Jobs > "
+                f"{self.ui_job} > Materialize all… (arrow) > Open launchpad*, partition"
+                f" `{partition}`, config `{release_config()}` with your reason, then"
+                " *Materialize*. Why it is held: *Assets > raw_orders > Checks >"
+                " metadata_anomaly*."
+            )
+        prefix = " ".join(
+            part
+            for part in (
+                f"cd {shlex.quote(self.project)} &&" if self.project else "",
+                f"DAGSTER_HOME={shlex.quote(dagster_home)}" if dagster_home else "",
+                self.settings,
+            )
+            if part
+        )
+        dg_cli = f"{prefix} {self.dg_cli}" if prefix else self.dg_cli
+        key = (
+            " PII_HASH_KEY (not shown) must be set as for the UI: in the project's .env, or"
+            " exported in that shell."
+            if self.pii_key_from_env
+            else ""
+        )
+        return (
+            f"Release after review, in any shell (your reason for the placeholder):{key}\n"
+            f"`{release_command(partition, dg_cli)}`"
+        )
+
+
+def release_advice(settings: PlatformSettings, job_name: str) -> ReleaseAdvice:
+    """The held-days alert's release step for the deployment ``settings`` describe: from the
+    UI in production, else a command run from this project with the ``dg`` beside this
+    Python (``.venv/bin/dg`` in a checkout; ``dg`` from PATH when there is none)."""
+    if settings.env == "prod":
+        return ReleaseAdvice(ui_job=job_name)
+    dg = Path(sys.executable).with_name("dg")
+    if not dg.exists():
+        dg_cli = "dg"
+    else:
+        dg_cli = str(dg.relative_to(REPO_ROOT) if dg.is_relative_to(REPO_ROOT) else dg)
+    return ReleaseAdvice(
+        project=str(REPO_ROOT),
+        settings=cli_settings(settings),
+        dg_cli=shlex.quote(dg_cli),
+        pii_key_from_env=settings.pii_key_from_env,
     )
 
 
 def held_message(
-    notices: Sequence[HeldNotice], part: str = ""
+    notices: Sequence[HeldNotice],
+    part: str = "",
+    advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
+    dagster_home: str | None = None,
 ) -> tuple[str, list[Mapping[str, Any]]]:
     """Plain text and Slack blocks for newly held partitions (at most
     :data:`MAX_HELD_PER_POST`: :func:`held_messages` splits more); ``part`` says which
-    message of several this is."""
+    message of several this is; each day's release step from ``advice`` for the instance
+    in ``dagster_home``."""
     days = ", ".join(n.partition for n in notices)
     text = (
         f"orders: {len(notices)} partition(s) held by metadata_anomaly{part}: {days}. "
@@ -91,18 +177,26 @@ def held_message(
     ]
     for notice in notices:
         score = "n/a" if notice.score is None else f"{notice.score:.3f}"
-        head = f"*{notice.partition}* (anomaly score {score})\n{notice.description}\n"
         if notice.schema_drift:
             step = drift_first(notice.schema_drift)
-            body = f"{head}→ {step[0].upper()}{step[1:]}"
+            step = f"→ {step[0].upper()}{step[1:]}"
         else:
-            body = f"{head}Release after review:\n`{release_command(notice.partition)}`"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:SECTION_LIMIT]}})
+            step = advice.step(notice.partition, dagster_home)
+        # The step whole, the explanation shortened to what is left: a command cut short
+        # would run something else.
+        head = shortened(
+            f"*{notice.partition}* (anomaly score {score})\n{notice.description}",
+            max(SECTION_LIMIT - len(step) - 1, MAX_FINDING_CHARS),
+        )
+        body = f"{head}\n{step}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     return text, blocks
 
 
 def held_messages(
     notices: Sequence[HeldNotice],
+    advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
+    dagster_home: str | None = None,
 ) -> list[tuple[str, list[Mapping[str, Any]], list[str]]]:
     """:func:`held_message` of every :data:`MAX_HELD_PER_POST` notices, oldest day first,
     each with the days it names: one message Slack accepts per group of days."""
@@ -114,6 +208,6 @@ def held_messages(
     messages = []
     for number, group in enumerate(groups, start=1):
         part = f" (message {number} of {len(groups)})" if len(groups) > 1 else ""
-        text, blocks = held_message(group, part)
+        text, blocks = held_message(group, part, advice, dagster_home)
         messages.append((text, blocks, [n.partition for n in group]))
     return messages

@@ -78,7 +78,7 @@ from resources.instance_history import (
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
-from sensors.alerting import HeldNotice, held_messages
+from sensors.alerting import HeldNotice, ReleaseAdvice, held_messages
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_anomaly_sensor"
@@ -341,13 +341,18 @@ def _alert_again(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
 
 
 def post_held(
-    log: dg.DagsterLogManager, alert_webhook: AlertWebhook, notices: list[HeldNotice]
+    log: dg.DagsterLogManager,
+    alert_webhook: AlertWebhook,
+    notices: list[HeldNotice],
+    advice: ReleaseAdvice,
+    dagster_home: str | None,
 ) -> list[str]:
-    """Log and post the held-days alert, one message per group of days Slack accepts;
-    the days of the messages the webhook did not accept (after the first refused, the
-    rest are not tried: a tick waits on one timeout at most)."""
+    """Log and post the held-days alert, one message per group of days Slack accepts,
+    each day's release step from ``advice`` (for the instance in ``dagster_home``); the
+    days of the messages the webhook did not accept (after the first refused, the rest are
+    not tried: a tick waits on one timeout at most)."""
     unposted: list[str] = []
-    for text, blocks, days in held_messages(notices):
+    for text, blocks, days in held_messages(notices, advice, dagster_home):
         log.warning(text)
         if alert_webhook.enabled and (unposted or not alert_webhook.post(text, blocks)):
             unposted += days
@@ -472,8 +477,13 @@ def evaluate_tick(
     return outcome
 
 
-def build_anomaly_sensor(job_name: str, job: JobAssets) -> dg.SensorDefinition:
-    """orders_anomaly_sensor, requesting runs of ``job_name`` (the assets of ``job``)."""
+def build_anomaly_sensor(
+    job_name: str,
+    job: JobAssets,
+    advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
+) -> dg.SensorDefinition:
+    """orders_anomaly_sensor, requesting runs of ``job_name`` (the assets of ``job``); its
+    alert tells how to release a held day as ``advice`` says (:func:`release_advice`)."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -494,7 +504,11 @@ def build_anomaly_sensor(job_name: str, job: JobAssets) -> dg.SensorDefinition:
                 span.record_anomaly(day, score, held=held, asset_key=RAW_ORDERS.to_user_string())
             span.record_decisions(outcome.decisions, outcome.run_requests)
         if outcome.held:
-            outcome.state.unposted = post_held(context.log, alert_webhook, outcome.held)
+            # The instance the release must be recorded in: the one this sensor reads.
+            home = context.instance.root_directory
+            outcome.state.unposted = post_held(
+                context.log, alert_webhook, outcome.held, advice, home
+            )
         for decision in outcome.decisions:
             context.log.info(decision)
         summary = "; ".join(outcome.decisions) or "no new metadata_anomaly evaluations"

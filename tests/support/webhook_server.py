@@ -7,6 +7,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def slack_shown(text: str) -> str:
+    """A posted ``mrkdwn`` text as Slack shows it (and a reader copies it): its ``&amp;``,
+    ``&lt;`` and ``&gt;`` as the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 class WebhookServer:
     """Keeps every JSON body POSTed to it; answers ``status`` (200 unless told otherwise)."""
 
