@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -44,12 +43,15 @@ SECRETS = {
 }
 
 
-def _posted_section(settings: PlatformSettings, instance: dg.DagsterInstance) -> tuple[str, str]:
-    """One tick of the platform's orders_anomaly_sensor over ``instance``: the held day's
-    section of the posted alert, as Slack shows it, and the whole posted JSON's text."""
+def _posted_section(
+    settings: PlatformSettings, instance: dg.DagsterInstance, landing: Path | None = None
+) -> tuple[str, str]:
+    """One tick of the platform's orders_anomaly_sensor over ``instance`` (on ``landing``,
+    the settings' landing zone by default): the held day's section of the posted alert,
+    as Slack shows it, and the whole posted JSON's text."""
     defs = build_definitions(settings)
     with WebhookServer() as server:
-        resources = sensor_resources(Path(settings.landing_uri), server.url)
+        resources = sensor_resources(landing or Path(settings.landing_uri), server.url)
         with dg.build_sensor_context(
             instance=instance, definitions=defs, resources=resources
         ) as context:
@@ -120,20 +122,19 @@ def test_the_alert_posts_no_secret_and_names_the_pii_key_it_needs(tmp_path, inst
 def test_in_production_the_alert_releases_from_the_ui(tmp_path, instance):
     """PLATFORM_ENV=prod: a release is a queued run of the job launched from the UI (a
     terminal's dg launch runs outside the run queue; the image has no checkout)."""
-    settings = replace(PlatformSettings(landing_uri=str(tmp_path)), env="prod")
-    advice = release_advice(settings, ALL_ASSETS_JOB)
-    assert advice == ReleaseAdvice(ui_job=ALL_ASSETS_JOB)
-    _, blocks = held_message(
-        [HeldNotice(HELD, "anomalous: test", 0.9)], advice=advice, dagster_home="/opt/home"
-    )
-    step = blocks[-1]["text"]["text"].split("\n", 2)[2]
+    settings = PlatformSettings(env="prod", landing_uri="s3://orders-bucket/landing")
+    assert release_advice(settings, ALL_ASSETS_JOB) == ReleaseAdvice(ui_job=ALL_ASSETS_JOB)
+    report_verdict(instance, HELD, passed=False, metadata={"verdict": "anomalous"})
+    # The production definitions' sensor, ticked on a local landing zone (no S3 here).
+    section, _ = _posted_section(settings, instance, tmp_path)
+    step = section.split("\n", 2)[2]
     assert step == (
         "Release after review from the Dagster UI (a terminal's `dg launch` would run outside"
         f" the run queue): *Jobs > {ALL_ASSETS_JOB} > Materialize all… (arrow) > Open"
         f" launchpad*, partition `{HELD}`, config `{release_config()}` with your reason, then"
         " *Materialize*. Why it is held: *Assets > raw_orders > Checks > metadata_anomaly*."
     )
-    assert "dg launch --" not in step and "DAGSTER_HOME" not in step
+    assert "DAGSTER_HOME" not in step and "dg launch --" not in step
 
 
 def test_a_long_explanation_is_shortened_and_the_command_kept_whole():
