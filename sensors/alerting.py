@@ -125,8 +125,8 @@ class ReleaseAdvice:
             else ""
         )
         return (
-            f"Release after review, in any shell (your reason for the placeholder):{key}\n"
-            f"`{release_command(partition, dg_cli)}`"
+            "Release after review from any shell, your reason in place of the"
+            f" placeholder.{key}\n`{release_command(partition, dg_cli)}`"
         )
 
 
