@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -205,6 +205,45 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
     return profile
 
 
+# Rows one profile statement aggregates at most (a day holding more has a statement of its
+# own): its medians and distinct counts hold every value they aggregate, which the engine
+# cannot spill, so one statement over a range run's days grew with the range (60 days of
+# 204,000 rows ran out of raw_orders' 572 MiB limit), while a statement per day cost some
+# 40 ms each (30 days of 20,000 rows: 1.8 s against 0.5 s; bench/RESULTS.md, session 36).
+# A day of 8M rows alone profiles within the limit (the memory curve).
+PROFILE_STATEMENT_ROWS = 1_000_000
+
+
+def day_rows_sql(source: str) -> str:
+    """The rows of each day between two bound days."""
+    return (
+        f"SELECT partition_date, count(*) FROM {source}"  # noqa: S608 (constant identifier)
+        " WHERE partition_date BETWEEN ? AND ? GROUP BY partition_date"
+    )
+
+
+def statement_spans(
+    day_rows: Mapping[dt.date, int], days: Iterable[dt.date], budget: int = PROFILE_STATEMENT_ROWS
+) -> list[tuple[dt.date, dt.date]]:
+    """The first and last day of each profile statement: consecutive days (``days`` and
+    every day with rows between them, ``day_rows``) whose rows add up to ``budget`` at
+    most, a larger day alone. Which days share a statement changes no figure: each day is
+    aggregated apart (GROUP BY partition_date)."""
+    spans: list[tuple[dt.date, dt.date]] = []
+    first = last = None
+    held = 0
+    for day in sorted(set(days) | set(day_rows)):
+        rows = int(day_rows.get(day, 0))
+        if first is not None and held + rows > budget:
+            spans.append((first, last))
+            first, held = None, 0
+        first = day if first is None else first
+        last, held = day, held + rows
+    if first is not None:
+        spans.append((first, last))
+    return spans
+
+
 def profile_days(
     fetch: Callable[[str, Sequence], list[tuple]],
     contract: Contract,
@@ -212,18 +251,19 @@ def profile_days(
     days: Sequence[dt.date],
 ) -> dict[dt.date, dict]:
     """Profiles of ``days`` of ``source``; ``fetch(sql, params)`` runs a statement in the
-    engine (rendering it for its dialect) and returns its rows.
-
-    The figures are aggregated one day at a time: their medians and distinct counts hold
-    every value of the rows they aggregate, which the engine cannot spill, so one
-    statement over a range run's days grew with the range (60 days of 204,000 rows ran
-    out of raw_orders' 572 MiB limit: bench/RESULTS.md, session 36); a day's own statement
-    holds that day only, whatever the batching."""
+    engine (rendering it for its dialect) and returns its rows. The figures are
+    aggregated by statements of :data:`PROFILE_STATEMENT_ROWS` rows at most
+    (:func:`statement_spans`), so a long range run keeps to the engine's memory limit."""
     if not days:
         return {}
     bounds = [min(days), max(days)]
     statement = profile_sql(contract, source)
-    rows = {r[0]: r[1:] for day in sorted(set(days)) for r in fetch(statement, [day, day])}
+    day_rows = {day: int(rows) for day, rows in fetch(day_rows_sql(source), bounds)}
+    rows = {
+        r[0]: r[1:]
+        for first, last in statement_spans(day_rows, days, PROFILE_STATEMENT_ROWS)
+        for r in fetch(statement, [first, last])
+    }
     headers: dict[dt.date, list[str]] = {}
     for day, header in fetch(headers_sql(source), bounds):
         headers.setdefault(day, []).append(header)
