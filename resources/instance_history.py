@@ -305,44 +305,16 @@ def unpassed_checks(
     those no execution of a check was ever planned for (Dagster's partition info has no
     row for them): a day materialized only by runs without that check.
 
-    Dagster's latest execution of a partition is the latest *planned*: a run queued
-    behind the one that wrote the day plans its own, so when the latest execution did
-    not judge the latest materialization, the verdict is that of the newest completed
-    execution that did. ``partitions`` limits the query to those keys; None asks for
-    every partition (one aggregate query in the database per check, one more per check
-    for all the partitions whose latest execution is not their verdict, and one per
-    partition and check that failed, for the failure's severity)."""
-    if not check_keys:
-        return {}
-    infos = instance.event_log_storage.get_asset_check_partition_info(
-        list(check_keys), partition_keys=list(partitions) if partitions is not None else None
-    )
+    The verdicts are :func:`_latest_verdicts`'. ``partitions`` limits the queries to
+    those keys; None asks for every partition. Beyond :func:`_latest_verdicts`' queries,
+    one per partition and check that failed, for the failure's severity."""
     unpassed: dict[str, list[str]] = {}
-    # Days whose latest execution is not the verdict on their latest materialization,
-    # per check: read in one query per check, whatever their number.
-    stale: dict[dg.AssetCheckKey, dict[str, int]] = {}
-    failed: list[tuple[dg.AssetCheckKey, str, int]] = []  # (check, day, materialization)
-    for info in infos:
-        data = info.latest_materialization_storage_id
-        if not info.partition_key or data is None:
-            continue
-        status = info.latest_execution_status
-        if info.latest_target_materialization_storage_id == data and status in COMPLETED:
-            if status != SUCCEEDED:
-                failed.append((info.check_key, info.partition_key, data))
-        else:
-            stale.setdefault(info.check_key, {})[info.partition_key] = data
-    for check_key, data_by_day in stale.items():
-        passed = _verdicts_on(instance, check_key, data_by_day)
-        for day, data in data_by_day.items():
-            if day not in passed:  # no completed execution judged it
-                unpassed.setdefault(day, []).append(check_key.name)
-            elif not passed[day]:
-                failed.append((check_key, day, data))
-    # A failure as a warning stops nothing in a run: its severity is in its event, read
-    # for the failed days only.
-    for check_key, day, data in failed:
-        if not _verdict_on(instance, check_key, day, data):
+    for (check_key, day), (data, passed) in _latest_verdicts(
+        instance, check_keys, partitions
+    ).items():
+        # A failure as a warning stops nothing in a run: its severity is in its event, read
+        # for the failed days only.
+        if passed is None or (not passed and not _verdict_on(instance, check_key, day, data)):
             unpassed.setdefault(day, []).append(check_key.name)
     return {day: sorted(names) for day, names in sorted(unpassed.items())}
 
@@ -353,25 +325,48 @@ def unjudged_loads(
     """Days whose latest raw_orders materialization no completed metadata_anomaly execution
     judged: the run that loaded them is still to judge them, or stopped before the check
     (an error in its step, a cancel), or ran raw_orders without it. The cleaning leaves
-    them alone (:func:`unpassed_checks`, which this reads alike: a day never planned for
-    the check, loaded only by runs without it, has no partition info and is not listed).
-    One aggregate query, and one per :data:`VERDICT_CHUNK` days whose latest execution did
-    not judge their latest load."""
+    them alone; read as :func:`unpassed_checks` reads them (a day never planned for the
+    check, loaded only by runs without it, has no partition info and is not listed)."""
+    verdicts = _latest_verdicts(instance, [CHECK_KEY], partitions)
+    return {day for (_, day), (_, passed) in verdicts.items() if passed is None}
+
+
+def _latest_verdicts(
+    instance: dg.DagsterInstance,
+    check_keys: Sequence[dg.AssetCheckKey],
+    partitions: Sequence[str] | None,
+) -> dict[tuple[dg.AssetCheckKey, str], tuple[int, bool | None]]:
+    """Per check of ``check_keys`` and materialized partition (of ``partitions``; None:
+    all), the partition's latest materialization and the verdict of the newest completed
+    execution of the check that judged it: True passed, False failed (whatever the
+    severity), None no completed execution judged it.
+
+    Dagster's latest execution of a partition is the latest *planned*: a run queued
+    behind the one that wrote the day plans its own, so when the latest execution did
+    not judge the latest materialization, the verdict is that of the newest completed
+    execution that did. One aggregate query for all the checks, and one per check and
+    :data:`VERDICT_CHUNK` partitions whose latest execution is not their verdict."""
+    if not check_keys:
+        return {}
     infos = instance.event_log_storage.get_asset_check_partition_info(
-        [CHECK_KEY], partition_keys=list(partitions) if partitions is not None else None
+        list(check_keys), partition_keys=list(partitions) if partitions is not None else None
     )
-    stale = {
-        info.partition_key: info.latest_materialization_storage_id
-        for info in infos
-        if info.partition_key
-        and info.latest_materialization_storage_id is not None
-        and not (
-            info.latest_target_materialization_storage_id == info.latest_materialization_storage_id
-            and info.latest_execution_status in COMPLETED
-        )
-    }
-    judged = _verdicts_on(instance, CHECK_KEY, stale) if stale else {}
-    return {day for day in stale if day not in judged}
+    verdicts: dict[tuple[dg.AssetCheckKey, str], tuple[int, bool | None]] = {}
+    stale: dict[dg.AssetCheckKey, dict[str, int]] = {}
+    for info in infos:
+        data = info.latest_materialization_storage_id
+        if not info.partition_key or data is None:
+            continue
+        status = info.latest_execution_status
+        if info.latest_target_materialization_storage_id == data and status in COMPLETED:
+            verdicts[(info.check_key, info.partition_key)] = (data, status == SUCCEEDED)
+        else:
+            stale.setdefault(info.check_key, {})[info.partition_key] = data
+    for check_key, data_by_day in stale.items():
+        passed = _verdicts_on(instance, check_key, data_by_day)
+        for day, data in data_by_day.items():
+            verdicts[(check_key, day)] = (data, passed.get(day))
+    return verdicts
 
 
 def unpassed_latest(
