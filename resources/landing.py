@@ -234,6 +234,12 @@ class LandingZone(dg.ConfigurableResource):
         """The day's files and the entries refused by the containment rule."""
         return DayListing(self.list_day(day), [])
 
+    def files_of_days(self, days: Iterable[dt.date]) -> dict[dt.date, list[LandingFileInfo]]:
+        """Each of ``days``' files, as :meth:`list_day` lists them (a sensor's tick
+        fingerprints several days): a listing of each day here; the S3 zone lists them
+        together, in as few requests as it can."""
+        return {day: self.list_day(day) for day in sorted(set(days))}
+
     def read(self, info: LandingFileInfo) -> bytes:
         raise NotImplementedError
 

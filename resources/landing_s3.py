@@ -14,7 +14,7 @@ import datetime as dt
 import posixpath
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO, Literal
 from urllib.parse import quote, unquote
@@ -188,6 +188,61 @@ class S3LandingZone(LandingZone):
 
     def list_day(self, day: dt.date) -> list[LandingFileInfo]:
         return self.scan_day(day).files
+
+    def files_of_days(self, days: Iterable[dt.date]) -> dict[dt.date, list[LandingFileInfo]]:
+        """Each of ``days``' files, as :meth:`list_day` lists them, from one walk through the
+        keys of ``orders/`` in S3's order (a day's keys are next to each other, the days in
+        date order), without the delimiter: a request lists up to ``page_size`` keys,
+        however many days they belong to. Where a page ends before the next wanted day,
+        the walk goes on from that day's prefix (``StartAfter``), skipping the days
+        between: one request for days whose keys fit a page together, and at most one
+        more a day than a listing of each day (the page that runs past a day's end), but
+        for keys in a sub-folder of a day's folder (refused: not the day's files), which
+        the walk pages through where a day's own listing folds them into one entry. A
+        sensor's tick listing each held day cost a request a day (500 held days: 500
+        requests a tick, bench/RESULTS.md, hunt 67)."""
+        wanted = {self._key(day_prefix(day)): day for day in set(days)}
+        found: dict[dt.date, list[LandingFileInfo]] = {day: [] for day in wanted.values()}
+        prefixes = sorted(wanted)
+        index = 0  # prefixes[index]: the first wanted day not wholly listed yet
+        start_after = ""
+        while index < len(prefixes):
+            # Never back: a key between the last one listed and the next day's prefix
+            # (``date=2025-01-01-old/x`` sorts before ``date=2025-01-01/``) is no day's.
+            start_after = max(start_after, prefixes[index][:-1])
+            page = self.client.list_objects_v2(
+                Bucket=self.bucket,
+                Prefix=self._key(f"{DATASET}/"),
+                StartAfter=start_after,
+                MaxKeys=self.page_size,
+            )
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                while (
+                    index < len(prefixes)
+                    and key > prefixes[index]
+                    and not key.startswith(prefixes[index])
+                ):
+                    index += 1  # past that day's keys
+                if index == len(prefixes):
+                    break
+                folder = prefixes[index]
+                if self._owns(key, folder):  # as _scan_folder reads a day's files
+                    name = key[len(folder) :]
+                    found[wanted[folder]].append(
+                        LandingFileInfo(
+                            uri=s3_file_uri(self.bucket, folder, name),
+                            name=name,
+                            size=int(item["Size"]),
+                            version=item["ETag"].strip('"'),
+                        )
+                    )
+                start_after = key
+            if not page.get("IsTruncated"):
+                break
+        return {
+            day: sorted(files, key=lambda info: info.name) for day, files in sorted(found.items())
+        }
 
     def read(self, info: LandingFileInfo) -> bytes:
         return self._get(info)["Body"].read()

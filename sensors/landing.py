@@ -160,11 +160,13 @@ def evaluate_landing(
         key=lambda entry: entry.name,
     )
     days = candidate_days(listed, state["newest"], lookback_days, max_new_days)
-    now = {d.isoformat(): fingerprint(landing.list_day(d)) for d in days}
+    watched = list(days)
     if state["newest"]:
         older = [d.isoformat() for d in listed if d.isoformat() <= state["newest"]]
-        for day in late_folders(instance, older, state.get("folders"), set(now)):
-            now[day] = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
+        late = late_folders(instance, older, state.get("folders"), {d.isoformat() for d in days})
+        watched += [dt.date.fromisoformat(day) for day in late]
+    # One listing of them all (on S3 a request per page of keys, not one a day).
+    now = {d.isoformat(): fingerprint(files) for d, files in landing.files_of_days(watched).items()}
     # A watched day whose folder is gone (on S3, the prefix of a deleted last file) has
     # no files now: loaded again, it withdraws what its files had published.
     present = {d.isoformat() for d in listed}

@@ -444,8 +444,11 @@ def evaluate_tick(
                 work.append(DayWork(day, fp, assets, "anomaly-unblock"))
         elif was_held:
             outcome.decisions.append(f"{day}: no longer held ({values.get('verdict')})")
+    # The held days' files in one listing (on S3 one request per page of keys, not one a
+    # held day).
+    listed = landing.files_of_days(dt.date.fromisoformat(day) for day in state.held)
     for day, held in sorted(state.held.items()):
-        now = fingerprint(landing.list_day(dt.date.fromisoformat(day)))
+        now = fingerprint(listed[dt.date.fromisoformat(day)])
         if now in (held["fingerprint"], held["requested"]):
             continue
         held["requested"] = now
