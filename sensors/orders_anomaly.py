@@ -20,7 +20,10 @@ a tick costs the new records, never all of history) and, per day:
   landing sensor runs it then); the first tick also looks for such runs that ended
   before the sensor started, and follows those still going;
 - **held, files changed** (landing fingerprint differs from the judged one): re-run the
-  day (`raw_orders` and downstream), once per fingerprint;
+  day (`raw_orders` and downstream), once per fingerprint; but while a run in flight has
+  the day's verdict planned (a range that includes it), that run judges the files it
+  lists: the day waits for its verdict, re-run after it only if still held on other
+  files (at once, the re-run repeated that run with the same results);
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
   first, whose files were larger than ORDERS_ANOMALY_PROFILE_LIMIT_MB: smaller ones the
   check profiles and judges the day at once): no alert; once every day it waits for has a raw_orders materialization, the
@@ -450,6 +453,16 @@ def evaluate_tick(
     for day, held in sorted(state.held.items()):
         now = fingerprint(listed[dt.date.fromisoformat(day)])
         if now in (held["fingerprint"], held["requested"]):
+            continue
+        if day in state.pending:
+            # A run in flight planned the day's verdict (a range run that includes it):
+            # it judges the files it lists, the new ones if the fix landed before. Its
+            # verdict is read once it completes; the day is re-run then only if it is
+            # still held on other files than these, where a re-run now would repeat it.
+            outcome.decisions.append(
+                f"{day}: held, landing files changed; a run in flight judges the day,"
+                " re-run after it only if it judged other files"
+            )
             continue
         held["requested"] = now
         outcome.decisions.append(f"{day}: held, landing files changed, re-run")

@@ -24,15 +24,21 @@ PARTITIONS = daily_partitions("2025-01-01")
 
 
 def report_verdict(
-    instance: dg.DagsterInstance, day: str, passed: bool, metadata: dict | None = None
+    instance: dg.DagsterInstance,
+    day: str,
+    passed: bool,
+    metadata: dict | None = None,
+    run: DagsterRun | None = None,
 ) -> None:
     """A completed metadata_anomaly evaluation of ``day``, in a run of its own (an
-    execution is one per run and day)."""
-    run = instance.add_run(
-        DagsterRun(
-            job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.SUCCESS
+    execution is one per run and day), or in ``run`` (one that planned it:
+    :func:`report_planned`)."""
+    if run is None:
+        run = instance.add_run(
+            DagsterRun(
+                job_name=ALL_ASSETS_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.SUCCESS
+            )
         )
-    )
     evaluation = DagsterEvent(
         event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value,
         job_name=ALL_ASSETS_JOB,
@@ -114,11 +120,16 @@ def report_judged(
                 ),
             )
             instance.report_dagster_event(evaluation, run_id=run.run_id)
-    end = DagsterEventType.RUN_FAILURE if failed else DagsterEventType.RUN_SUCCESS
+    end_run(instance, run, success=not failed)
+    return run
+
+
+def end_run(instance: dg.DagsterInstance, run: DagsterRun, success: bool) -> None:
+    """``run`` ends, successful or failed, as its last event says."""
+    end = DagsterEventType.RUN_SUCCESS if success else DagsterEventType.RUN_FAILURE
     instance.report_dagster_event(
         DagsterEvent(event_type_value=end.value, job_name=ALL_ASSETS_JOB), run_id=run.run_id
     )
-    return run
 
 
 def count_index_connections(instance: dg.DagsterInstance, monkeypatch) -> list[int]:
