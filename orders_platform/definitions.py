@@ -44,7 +44,7 @@ from resources.k8s import run_executor
 from resources.settings import PlatformSettings
 from resources.warehouse import MIB
 from resources.warehouse_pool import PLATFORM_RUN_TAGS, max_runtime_tags
-from sensors.alerting import release_advice
+from sensors.alerting import UiLinks, release_advice
 from sensors.batching import JobAssets
 from sensors.fx_rates import build_fx_rates_sensor
 from sensors.landing import build_landing_sensor
@@ -161,6 +161,8 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
     )
     scoring = anomaly_config(settings.anomaly_threshold, settings.anomaly_training_days)
     job_assets = JobAssets.of(assets)
+    # The alerts' links into the UI (ORDERS_WEBSERVER_BASE_URL; unset, none).
+    links = UiLinks(settings.webserver_base_url)
     daily = build_daily_schedule(
         orders_pipeline,
         settings.partitions_start,
@@ -200,11 +202,11 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
         sensors=[
             automation,
             *build_run_telemetry_sensors(),
-            build_run_failure_sensor(),
-            build_run_canceled_sensor(),
-            build_run_left_out_sensor(),
+            build_run_failure_sensor(links),
+            build_run_canceled_sensor(links),
+            build_run_left_out_sensor(links),
             build_anomaly_sensor(
-                ALL_ASSETS_JOB, job_assets, release_advice(settings, ALL_ASSETS_JOB)
+                ALL_ASSETS_JOB, job_assets, release_advice(settings, ALL_ASSETS_JOB), links
             ),
             build_landing_sensor(
                 ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
@@ -25,6 +26,8 @@ SNOWFLAKE_MAX_STATEMENT_TIMEOUT_S = 604_800  # seven days
 # An unquoted Snowflake identifier (https://docs.snowflake.com/en/sql-reference/identifiers-syntax):
 # it is written into USE SCHEMA as it is, so nothing else may pass.
 SNOWFLAKE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
+# The characters of a URL (RFC 3986: unreserved, reserved and the percent sign).
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 N = TypeVar("N", int, float)
 
 
@@ -91,6 +94,10 @@ class PlatformSettings:
     # Where the UI's "source code" links point; unset means links to local files.
     git_url: str | None = None
     git_branch: str = "main"
+    # The Dagster UI's address as the alerts' readers open it (Dagster's own alert sensors'
+    # ``webserver_base_url``), a path prefix included: each alert links its run, the held
+    # days their partitions' pages. Unset: the alerts give the UI's paths, no link.
+    webserver_base_url: str | None = None
     anomaly_threshold: float = 0.75
     anomaly_training_days: int = 56
     # Landed files metadata_anomaly may profile to judge a day whose history holds days
@@ -171,6 +178,8 @@ class PlatformSettings:
             raise ValueError(
                 f"ORDERS_SNOWFLAKE_LOCK_TIMEOUT_S must be >= 1, got {self.snowflake_lock_timeout_s}"
             )
+        if self.webserver_base_url is not None:
+            web_base_url(self.webserver_base_url)
         if not SNOWFLAKE_IDENTIFIER.fullmatch(self.snowflake_schema):
             raise ValueError(
                 "ORDERS_SNOWFLAKE_SCHEMA must be an unquoted Snowflake identifier (a letter or"
@@ -210,6 +219,11 @@ class PlatformSettings:
             snowflake_key_passphrase=bool(environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD")),
             git_url=environ.get("PLATFORM_GIT_URL") or None,
             git_branch=environ.get("PLATFORM_GIT_BRANCH") or defaults.git_branch,
+            webserver_base_url=(
+                web_base_url(environ["ORDERS_WEBSERVER_BASE_URL"])
+                if is_set("ORDERS_WEBSERVER_BASE_URL", environ)
+                else None
+            ),
             anomaly_threshold=_number(
                 environ, "ORDERS_ANOMALY_THRESHOLD", defaults.anomaly_threshold, float
             ),
@@ -242,6 +256,30 @@ class PlatformSettings:
             snowflake_schema=(environ.get("ORDERS_SNOWFLAKE_SCHEMA", "").strip().upper())
             or defaults.snowflake_schema,
         )
+
+
+def web_base_url(value: str) -> str:
+    """``ORDERS_WEBSERVER_BASE_URL`` as links are built on it: an http(s) address with a
+    host, its path (a prefix the UI is served under) without the trailing slash; an error
+    that names the setting for anything else (a query or fragment would end up inside each
+    link's path; a space or ``<``, ``>``, ``|``, ``"`` is not a URL's character)."""
+    url = value.strip()
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+        or not URL_CHARACTERS.fullmatch(url)
+    ):
+        raise ValueError(
+            "ORDERS_WEBSERVER_BASE_URL must be the Dagster UI's http(s) address, a path"
+            " prefix included, without query or fragment (e.g."
+            f" https://dagster.example.com/orders), got {value!r}"
+        )
+    return url.rstrip("/")
 
 
 def cli_settings(settings: PlatformSettings) -> str:

@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from orders_core.pii import redact_emails
 from orders_core.tables import METADATA_ANOMALY_OP as CHECK_OP_NAME
+from orders_core.tables import RAW_ORDERS
 from resources.settings import REPO_ROOT, PlatformSettings, cli_settings
 
 # Slack rejects a section text longer than 3000 characters.
@@ -27,6 +29,47 @@ FIX_LANDING_FILES = (
 )
 # Why a held day that also fails schema_drift is not offered a release.
 DRIFT_BEFORE_RELEASE = "a release cannot publish it while schema_drift fails"
+
+
+@dataclass(frozen=True)
+class UiLinks:
+    """Links into the Dagster UI served at ``base_url`` (``ORDERS_WEBSERVER_BASE_URL``, a path
+    prefix included), as Dagster's own alert sensors give them (their ``webserver_base_url``:
+    ``/runs/<run id>`` under it, in a link button); without it, none (None), and an alert
+    names the UI's paths as before.
+
+    The routes are the UI's own: an asset's page ``/assets/<key path>`` with
+    ``?view=partitions`` (its partitions view) and ``&partition=<key>`` (one partition's
+    page there), each part percent-encoded as the UI encodes it (``encodeURIComponent``)."""
+
+    base_url: str | None = None
+
+    def _url(self, path: str) -> str | None:
+        return f"{self.base_url.rstrip('/')}{path}" if self.base_url else None
+
+    def run(self, run_id: str) -> str | None:
+        """The run's page."""
+        return self._url(f"/runs/{quote(run_id, safe='')}")
+
+    def partitions(self, asset_path: Sequence[str], partition: str | None = None) -> str | None:
+        """The asset's partitions view, on ``partition``'s page when one is given."""
+        query = {"view": "partitions"} | ({"partition": partition} if partition else {})
+        path = "/".join(quote(part, safe="") for part in asset_path)
+        return self._url(f"/assets/{path}?{urlencode(query, quote_via=quote)}")
+
+
+def link_buttons(links: Sequence[tuple[str, str | None]]) -> list[Mapping[str, Any]]:
+    """An ``actions`` block of link buttons (label, URL; the links that are None left out),
+    as Dagster's Slack sensor links its run: the URL is the button's own field, never
+    Slack markup in the message's text, so nothing in it needs Slack's escaping and no
+    landed text can forge a link. No link, no block."""
+    buttons = [button(label, url) for label, url in links if url]
+    return [{"type": "actions", "elements": buttons}] if buttons else []
+
+
+def button(label: str, url: str) -> Mapping[str, Any]:
+    """A link button (Slack shows at most 75 characters of its label)."""
+    return {"type": "button", "text": {"type": "plain_text", "text": label[:75]}, "url": url}
 
 
 @dataclass(frozen=True)
@@ -154,11 +197,13 @@ def held_message(
     part: str = "",
     advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
     dagster_home: str | None = None,
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
 ) -> tuple[str, list[Mapping[str, Any]]]:
     """Plain text and Slack blocks for newly held partitions (at most
     :data:`MAX_HELD_PER_POST`: :func:`held_messages` splits more); ``part`` says which
     message of several this is; each day's release step from ``advice`` for the instance
-    in ``dagster_home``."""
+    in ``dagster_home``; with ``links``, each day links its partition's page in the UI and
+    the message raw_orders' partitions view."""
     days = ", ".join(n.partition for n in notices)
     text = (
         f"orders: {len(notices)} partition(s) held by metadata_anomaly{part}: {days}. "
@@ -171,9 +216,13 @@ def held_message(
             f" {', '.join(drifted)} also fail(s) schema_drift: fix the landing files first"
             " (a release cannot publish them)."
         )
+    every_day = links.partitions(RAW_ORDERS.key)
+    if every_day:
+        text += f" In the Dagster UI: {every_day}"
     blocks: list[Mapping[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Orders partitions held"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        *link_buttons([("raw_orders partitions in the Dagster UI", every_day)]),
     ]
     for notice in notices:
         score = "n/a" if notice.score is None else f"{notice.score:.3f}"
@@ -189,7 +238,10 @@ def held_message(
             max(SECTION_LIMIT - len(step) - 1, MAX_FINDING_CHARS),
         )
         body = f"{head}\n{step}"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+        section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": body}}
+        if day_page := links.partitions(RAW_ORDERS.key, notice.partition):
+            section["accessory"] = button(f"Open {notice.partition}", day_page)
+        blocks.append(section)
     return text, blocks
 
 
@@ -197,9 +249,11 @@ def held_messages(
     notices: Sequence[HeldNotice],
     advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
     dagster_home: str | None = None,
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
 ) -> list[tuple[str, list[Mapping[str, Any]], list[str]]]:
     """:func:`held_message` of every :data:`MAX_HELD_PER_POST` notices, oldest day first,
-    each with the days it names: one message Slack accepts per group of days."""
+    each with the days it names: one message Slack accepts per group of days (a day's
+    link is its section's button: no block more)."""
     ordered = sorted(notices, key=lambda n: n.partition)
     groups = [
         ordered[start : start + MAX_HELD_PER_POST]
@@ -208,6 +262,6 @@ def held_messages(
     messages = []
     for number, group in enumerate(groups, start=1):
         part = f" (message {number} of {len(groups)})" if len(groups) > 1 else ""
-        text, blocks = held_message(group, part, advice, dagster_home)
+        text, blocks = held_message(group, part, advice, dagster_home, links)
         messages.append((text, blocks, [n.partition for n in group]))
     return messages

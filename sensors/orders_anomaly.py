@@ -81,7 +81,7 @@ from resources.instance_history import (
 )
 from resources.landing import LandingZone, fingerprint
 from resources.telemetry import TelemetryResource
-from sensors.alerting import HeldNotice, ReleaseAdvice, held_messages
+from sensors.alerting import HeldNotice, ReleaseAdvice, UiLinks, held_messages
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
 
 SENSOR_NAME = "orders_anomaly_sensor"
@@ -349,13 +349,15 @@ def post_held(
     notices: list[HeldNotice],
     advice: ReleaseAdvice,
     dagster_home: str | None,
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
 ) -> list[str]:
     """Log and post the held-days alert, one message per group of days Slack accepts,
-    each day's release step from ``advice`` (for the instance in ``dagster_home``); the
+    each day's release step from ``advice`` (for the instance in ``dagster_home``), its
+    links into the UI from ``links``; the
     days of the messages the webhook did not accept (after the first refused, the rest are
     not tried: a tick waits on one timeout at most)."""
     unposted: list[str] = []
-    for text, blocks, days in held_messages(notices, advice, dagster_home):
+    for text, blocks, days in held_messages(notices, advice, dagster_home, links):
         log.warning(text)
         if alert_webhook.enabled and (unposted or not alert_webhook.post(text, blocks)):
             unposted += days
@@ -497,9 +499,11 @@ def build_anomaly_sensor(
     job_name: str,
     job: JobAssets,
     advice: ReleaseAdvice = ReleaseAdvice(),  # noqa: B008 (frozen, never mutated)
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
 ) -> dg.SensorDefinition:
     """orders_anomaly_sensor, requesting runs of ``job_name`` (the assets of ``job``); its
-    alert tells how to release a held day as ``advice`` says (:func:`release_advice`)."""
+    alert tells how to release a held day as ``advice`` says (:func:`release_advice`) and
+    links the held days' pages in the UI with ``links``."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -523,7 +527,7 @@ def build_anomaly_sensor(
             # The instance the release must be recorded in: the one this sensor reads.
             home = context.instance.root_directory
             outcome.state.unposted = post_held(
-                context.log, alert_webhook, outcome.held, advice, home
+                context.log, alert_webhook, outcome.held, advice, home, links
             )
         for decision in outcome.decisions:
             context.log.info(decision)

@@ -48,7 +48,14 @@ from resources.instance_history import (
     failed_blocking_evaluations,
     first_of_its_kind,
 )
-from sensors.alerting import FIX_LANDING_FILES, SECTION_LIMIT, short_finding, shortened
+from sensors.alerting import (
+    FIX_LANDING_FILES,
+    SECTION_LIMIT,
+    UiLinks,
+    link_buttons,
+    short_finding,
+    shortened,
+)
 
 SENSOR_NAME = "orders_run_failure_sensor"
 CANCELED_SENSOR_NAME = "orders_run_canceled_sensor"
@@ -325,8 +332,12 @@ def describe_failure(
     )
 
 
-def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
-    """Plain text and Slack blocks announcing one failed (or canceled) run."""
+def failure_message(
+    failure: RunFailure,
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
+) -> tuple[str, list[Mapping[str, Any]]]:
+    """Plain text and Slack blocks announcing one failed (or canceled) run, linking the
+    run's page in the UI with ``links``."""
     where = f" for {failure.partitions}" if failure.partitions else ""
     others = failure.other_blocked
     held = ", ".join(failure.held_days)
@@ -345,7 +356,7 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
     left = f"; it left out {blocked_summary(failure.left_out)}" if failure.left_out else ""
     text = (
         f"orders: run {failure.run_id[:8]} of {failure.job_name}{where} {what}{left}. "
-        f"Open {failure.ui_path} in the Dagster UI."
+        f"Open {links.run(failure.run_id) or failure.ui_path} in the Dagster UI."
     )
     facts = [
         f"*Run*: `{failure.run_id}` ({failure.ui_path})",
@@ -385,6 +396,7 @@ def failure_message(failure: RunFailure) -> tuple[str, list[Mapping[str, Any]]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
+        *link_buttons([("Open the run in the Dagster UI", links.run(failure.run_id))]),
     ]
     return text, blocks
 
@@ -395,15 +407,19 @@ LEFT_OUT_HEADING = (
 
 
 def left_out_message(
-    run: dg.DagsterRun, left_out: Sequence[BlockedCheck]
+    run: dg.DagsterRun,
+    left_out: Sequence[BlockedCheck],
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
 ) -> tuple[str, list[Mapping[str, Any]]]:
     """Plain text and Slack blocks announcing the days a run that succeeded left out: a
-    blocking check failed them, and not the run's other days (which went on)."""
+    blocking check failed them, and not the run's other days (which went on); the run's
+    page in the UI linked with ``links``."""
     partitions = partitions_of(run.tags)
     where = f" for {partitions}" if partitions else ""
     text = (
         f"orders: run {run.run_id[:8]} of {run.job_name}{where} succeeded but left out"
-        f" {blocked_summary(left_out)}. Open /runs/{run.run_id} in the Dagster UI."
+        f" {blocked_summary(left_out)}. Open {links.run(run.run_id) or f'/runs/{run.run_id}'}"
+        " in the Dagster UI."
     )
     facts = [
         f"*Run*: `{run.run_id}` (/runs/{run.run_id})",
@@ -416,6 +432,7 @@ def left_out_message(
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(facts)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": details[:SECTION_LIMIT]}},
+        *link_buttons([("Open the run in the Dagster UI", links.run(run.run_id))]),
     ]
     return text, blocks
 
@@ -466,8 +483,10 @@ def stopped_by_left_out_days(failure: RunFailure, left_out: Sequence[BlockedChec
     return replace(failure, left_out=_not_held(left_out))
 
 
-def build_run_left_out_sensor() -> dg.SensorDefinition:
-    """orders_run_left_out_sensor, on by default."""
+def build_run_left_out_sensor(
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
+) -> dg.SensorDefinition:
+    """orders_run_left_out_sensor, on by default; its alerts link their run with ``links``."""
 
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
@@ -489,13 +508,15 @@ def build_run_left_out_sensor() -> dg.SensorDefinition:
         left_out = left_out_checks(context.instance, run.run_id)
         if not left_out:
             return
-        _post(context.log, alert_webhook, run.run_id, *left_out_message(run, left_out))
+        _post(context.log, alert_webhook, run.run_id, *left_out_message(run, left_out, links))
 
     return orders_run_left_out_sensor
 
 
-def build_run_failure_sensor() -> dg.SensorDefinition:
-    """orders_run_failure_sensor, on by default."""
+def build_run_failure_sensor(
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
+) -> dg.SensorDefinition:
+    """orders_run_failure_sensor, on by default; its alerts link their run with ``links``."""
 
     @dg.run_failure_sensor(
         name=SENSOR_NAME,
@@ -531,13 +552,15 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
                 " announced by orders_anomaly_sensor's held-days alert"
             )
             return None
-        _announce(context.log, alert_webhook, failure)
+        _announce(context.log, alert_webhook, failure, links)
         return None
 
     return orders_run_failure_sensor
 
 
-def build_run_canceled_sensor() -> dg.SensorDefinition:
+def build_run_canceled_sensor(
+    links: UiLinks = UiLinks(),  # noqa: B008 (frozen, never mutated)
+) -> dg.SensorDefinition:
     """orders_run_canceled_sensor, on by default: every canceled run, as a failed one."""
 
     @dg.run_status_sensor(
@@ -556,7 +579,8 @@ def build_run_canceled_sensor() -> dg.SensorDefinition:
     ) -> None:
         run = context.dagster_run
         if first_of_its_kind(context.instance, run.run_id, context.dagster_event):
-            _announce(context.log, alert_webhook, describe_failure(run, [], context.dagster_event))
+            failure = describe_failure(run, [], context.dagster_event)
+            _announce(context.log, alert_webhook, failure, links)
 
     return orders_run_canceled_sensor
 
@@ -569,9 +593,9 @@ def _failed_check(event: dg.DagsterEvent) -> bool:
     )
 
 
-def _announce(log, alert_webhook: AlertWebhook, failure: RunFailure) -> None:
+def _announce(log, alert_webhook: AlertWebhook, failure: RunFailure, links: UiLinks) -> None:
     """Log the run's message and post it to the webhook (a failed post is logged)."""
-    _post(log, alert_webhook, failure.run_id, *failure_message(failure))
+    _post(log, alert_webhook, failure.run_id, *failure_message(failure, links))
 
 
 def _post(
