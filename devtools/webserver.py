@@ -123,12 +123,15 @@ def graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
 
 @contextmanager
 def running_webserver(
-    workspace: Workspace, log_path: Path, startup_timeout: float = 180.0
+    workspace: Workspace, log_path: Path, startup_timeout: float = 180.0, path_prefix: str = ""
 ) -> Iterator[str]:
-    """Start dagster-webserver for the workspace; yield its base URL; stop it after."""
+    """Start dagster-webserver for the workspace; yield its base URL (``path_prefix``, the
+    UI served under a path as behind a proxy, included); stop it after."""
     port = free_port()
     executable = Path(sys.executable).with_name("dagster-webserver")
     command = [str(executable), "-m", "orders_platform.definitions", "-h", "127.0.0.1"]
+    if path_prefix:
+        command += ["--path-prefix", path_prefix]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(  # noqa: S603 (fixed argv)
             [*command, "-p", str(port)],
@@ -138,7 +141,7 @@ def running_webserver(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://127.0.0.1:{port}{path_prefix}"
     try:
         deadline = time.monotonic() + startup_timeout
         while True:

@@ -4,6 +4,7 @@ page, a failed run's button the run."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devtools.browser import new_page
-from devtools.webserver import Workspace, graphql
+from devtools.webserver import Workspace, graphql, running_webserver
 from sensors.alerting import HeldNotice, UiLinks, held_message
 from sensors.run_failure import RunFailure, failure_message
 
@@ -37,15 +38,25 @@ def page(browser: Browser) -> Iterator[Page]:
     page.close()
 
 
+@pytest.fixture(scope="module")
+def prefixed_ui_url(ui_workspace: Workspace, artifacts_dir: Path) -> Iterator[str]:
+    """The same workspace's UI served under a path prefix, as behind a proxy."""
+    log = artifacts_dir / f"webserver-prefixed-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    with running_webserver(ui_workspace, log, path_prefix="/dagster") as url:
+        yield url
+
+
 def _buttons(blocks) -> list[dict]:
     """Every link button of an alert's blocks: a section's accessory, an actions block's."""
     found = [b["accessory"] for b in blocks if "accessory" in b]
     return found + [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
+@pytest.mark.parametrize("served", ["at the root", "under a path prefix"])
 def test_a_held_days_button_opens_its_partition_of_raw_orders(
-    page: Page, ui_url: str, ui_workspace: Workspace, artifacts_dir: Path
+    page: Page, ui_workspace: Workspace, artifacts_dir: Path, request, served
 ):
+    ui_url = request.getfixturevalue("ui_url" if served == "at the root" else "prefixed_ui_url")
     # A day whose revenue no other day has: the page shows that day's materialization.
     days = [day.isoformat() for day in ui_workspace.days]
     data = graphql(ui_url, RAW_REVENUE, {"partitions": days})
@@ -66,7 +77,7 @@ def test_a_held_days_button_opens_its_partition_of_raw_orders(
 
     expect(page.get_by_role("tab", name="Partitions")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("row", name=f"orders/revenue {revenue[day]}")).to_be_visible()
-    page.screenshot(path=artifacts_dir / "alert-link-held-day.png")
+    page.screenshot(path=artifacts_dir / f"alert-link-held-day-{served.replace(' ', '-')}.png")
 
 
 def test_a_failed_runs_button_opens_the_run(page: Page, ui_url: str, artifacts_dir: Path):
