@@ -572,7 +572,9 @@ class DuckDBWarehouse(Warehouse):
         limit = session_memory_limit(
             self.memory_limit, self.process_memory_budget, resident_bytes()
         )
-        return {"memory_limit": limit} if limit else None
+        return {"checkpoint_threshold": CHECKPOINT_THRESHOLD} | (
+            {"memory_limit": limit} if limit else {}
+        )
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with locked_connection(
@@ -615,6 +617,17 @@ MIB = 2**20
 #: minus its RSS before the run minus the limit: 98 to 113 MiB (bench/RESULTS.md), and a
 #: margin.
 DUCKDB_BEYOND_LIMIT = 160 * MIB
+#: DuckDB's ``checkpoint_threshold`` on the warehouse's connections: every commit writes its
+#: rows into the database file (a checkpoint, in the buffer manager's memory) rather than
+#: into the write-ahead log first. DuckDB chooses between the two from an estimate of the
+#: transaction's size that leaves out the text of long values (20,400 rows of
+#: 60,000-character regions, 1.2 GB, were estimated at 4 to 8 MB, under the default
+#: 16 MiB), so such a transaction went to the log, and writing it held some 230 MiB
+#: beyond ``memory_limit``: raw_orders and clean_orders peaked at 1,083 MiB in their
+#: commits (bench/RESULTS.md, hunt 66). A step closes its connection
+#: after its transaction, and closing checkpoints the log anyway: the rows are written
+#: once instead of twice. The tables are the same either way.
+CHECKPOINT_THRESHOLD = "0B"
 #: The least a session is given, however full the process: below it DuckDB fails on
 #: work it cannot spill sooner than it saves memory.
 MIN_SESSION_LIMIT = 256 * MIB

@@ -4,11 +4,13 @@ import datetime as dt
 import json
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orders_platform.definitions import build_definitions
 from platform_assets.assets.ingestion import READER_MEMORY
 from resources.warehouse import (
+    CHECKPOINT_THRESHOLD,
     DUCKDB_BEYOND_LIMIT,
     MIB,
     MIN_SESSION_LIMIT,
@@ -67,6 +69,35 @@ def test_a_session_opens_with_the_lowered_limit(tmp_path):
         [(setting,)] = session.conn.execute("SELECT current_setting('memory_limit')").fetchall()
     mib = float(setting.removesuffix(" MiB"))
     assert MIN_SESSION_LIMIT // MIB <= mib <= 300
+
+
+# Rows of long values, which DuckDB's size estimate takes for small ones (16 bytes a text).
+LONG_ROWS = (
+    "SELECT i, repeat(chr(CAST(97 + i % 26 AS INTEGER)), 60000 + i) AS v FROM range(300) t(i)"
+)
+
+
+def test_a_commit_of_long_values_writes_the_database_file_not_the_log(tmp_path):
+    # Writing 1.2 GB of such values to the write-ahead log held ~230 MiB beyond the
+    # engine's memory limit: raw_orders and clean_orders peaked at 1,083 MiB in their
+    # commits (bench/RESULTS.md, hunt 66).
+    database = tmp_path / "w.duckdb"
+    with DuckDBWarehouse(database=str(database)).session() as session:
+        [(threshold,)] = session.execute("SELECT current_setting('checkpoint_threshold')")
+        assert threshold == "0 bytes" and size_bytes(CHECKPOINT_THRESHOLD) == 0
+        session.execute("CREATE TABLE t (i BIGINT, v VARCHAR)")
+        with session.transaction():
+            session.execute(f"INSERT INTO t {LONG_ROWS}")  # noqa: S608 (a constant)
+        assert not database.with_name("w.duckdb.wal").exists()
+        ours = session.execute("SELECT i, md5(v), strlen(v) FROM t ORDER BY i")
+    # The same rows as DuckDB's default (the log, then a checkpoint at close) stores.
+    logged = tmp_path / "logged.duckdb"
+    with duckdb.connect(str(logged)) as conn:
+        conn.execute("CREATE TABLE t (i BIGINT, v VARCHAR)")
+        conn.execute(f"INSERT INTO t {LONG_ROWS}")  # noqa: S608 (a constant)
+        assert logged.with_name("logged.duckdb.wal").exists()
+        assert conn.execute("SELECT i, md5(v), strlen(v) FROM t ORDER BY i").fetchall() == ours
+    assert len(ours) == 300
 
 
 def _limit_mib(session) -> float:
