@@ -41,6 +41,16 @@ from orders_core.timestamp_text import timestamp_text
 INTEGER_MONEY_ERROR = "integer_money_column"
 # Records of a file read (and held) at a time: see parquet_batches.
 BATCH_ROWS = 65_536
+# Fewer when they hold more than this of values, uncompressed, as the file's footer counts
+# them (batch_rows_of): a day of 20,000 regions of 60,000 characters in one Parquet file
+# was one batch of 1.2 GB, and its step took 3.5 GiB (bench/RESULTS.md, hunt 66). Plain
+# orders (about 130 bytes a row) fill 65,536 rows in some 8.5 MB, under it. A column
+# of dictionary-encoded repeated values counts its dictionary once: not bounded so.
+BATCH_BYTES = 16 * 1024 * 1024
+# How a file's pages are read: a buffered stream of each column chunk (pyarrow's
+# buffer_size), not the whole row group's column chunks at once (pre_buffer, pyarrow's
+# default), which held a row group of 1.2 GB whole whatever the batch.
+READ_OPTIONS = {"pre_buffer": False, "buffer_size": 8 * 1024 * 1024}
 
 
 def _is_binary(kind: pa.DataType) -> bool:
@@ -308,13 +318,26 @@ def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
         return None
 
 
+def batch_rows_of(parquet: pq.ParquetFile, batch_rows: int | None = None) -> int:
+    """The rows of a file read at a time: ``batch_rows`` (:data:`BATCH_ROWS`), fewer
+    (never none) when that many rows of the file's widest row group hold more than
+    :data:`BATCH_BYTES` of values (its footer's uncompressed bytes per row)."""
+    batch_rows = batch_rows or BATCH_ROWS
+    metadata = parquet.metadata
+    groups = (metadata.row_group(i) for i in range(metadata.num_row_groups))
+    widest = max((g.total_byte_size / g.num_rows for g in groups if g.num_rows), default=0.0)
+    if widest * batch_rows <= BATCH_BYTES:
+        return batch_rows
+    return max(1, int(BATCH_BYTES // widest))
+
+
 def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:
     """The tables :func:`parquet_batches` renders a file in, and
     :func:`orders_core.plain_parquet.text_copy` copies it in: the whole file when it has
-    at most ``batch_rows`` rows, else ``batch_rows`` at a time. The cut matters: a
+    at most :func:`batch_rows_of` rows, else that many at a time. The cut matters: a
     timestamp column holding a value outside Python's datetime range is rendered by
     Arrow for the whole table (:func:`orders_core.timestamp_text.timestamp_text`)."""
-    batch_rows = batch_rows or BATCH_ROWS
+    batch_rows = batch_rows_of(parquet, batch_rows)
     if parquet.metadata.num_rows <= batch_rows:
         # ParquetFile, not read_table: the dataset API refuses repeated column names.
         yield parquet.read()
@@ -399,10 +422,11 @@ def parquet_batches(
     batch_rows = batch_rows or BATCH_ROWS
     try:
         opened = stream if stream is not None else io.BytesIO(source.data)
-        parquet = pq.ParquetFile(opened, coerce_int96_timestamp_unit="us")
+        parquet = pq.ParquetFile(opened, coerce_int96_timestamp_unit="us", **READ_OPTIONS)
         nanos = _nanosecond_file(opened, parquet)
         header = bounded_header(parquet.schema_arrow.names)
         whole_file = None  # one table: _parquet_frame reads the facts off it
+        batch_rows = batch_rows_of(parquet, batch_rows)
         if parquet.metadata.num_rows > batch_rows:
             whole_file = _whole_file_facts(contract, header, parquet, batch_rows)
         offset = 0
@@ -435,7 +459,7 @@ def _nanosecond_file(opened: BinaryIO, parquet: pq.ParquetFile) -> pq.ParquetFil
     silently into another date (1816-03-29, 2084-07-20), and was published as that:
     ``parquet`` reads them in microseconds, and :func:`_with_nanoseconds` takes the
     nanosecond digits from this second reading where they did not wrap."""
-    fine = pq.ParquetFile(opened)  # the same stream: each read seeks to its pages
+    fine = pq.ParquetFile(opened, **READ_OPTIONS)  # the same stream: each read seeks to its pages
     return None if fine.schema_arrow.equals(parquet.schema_arrow) else fine
 
 

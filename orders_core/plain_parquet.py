@@ -47,7 +47,13 @@ import pyarrow.parquet as pq
 
 from orders_core.contract import Contract
 from orders_core.landed_text import MAX_HEADER_NAME_BYTES
-from orders_core.parquet_reader import file_tables, holds_binary, integer_money_columns, text_table
+from orders_core.parquet_reader import (
+    READ_OPTIONS,
+    file_tables,
+    holds_binary,
+    integer_money_columns,
+    text_table,
+)
 from orders_core.plain_csv import json_safe
 from orders_core.raw_frame import extra_columns, normalize_header
 
@@ -133,7 +139,7 @@ def text_copy(handle: BinaryIO, contract: Contract, target: BinaryIO) -> bool:
         return False
     schema = pa.schema([pa.field(name, pa.string()) for name in names])
     try:
-        parquet = pq.ParquetFile(handle)
+        parquet = pq.ParquetFile(handle, **READ_OPTIONS)
         with pq.ParquetWriter(target, schema, compression="none") as writer:
             for table in file_tables(parquet):
                 texts = text_table(table)

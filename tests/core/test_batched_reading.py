@@ -11,9 +11,11 @@ import random
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
-from orders_core import csv_fast, csv_reader, jsonl_reader, landed_text
+from orders_core import csv_fast, csv_reader, jsonl_reader, landed_text, parquet_reader
 from orders_core.contract import load_contract
 from orders_core.csv_fast import parse_well_formed
 from orders_core.csv_reader import (
@@ -25,7 +27,15 @@ from orders_core.csv_reader import (
 from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import _jsonl_lines, jsonl_batches, read_jsonl
 from orders_core.landed_text import BATCH_TEXT_BYTES, PhysicalLines, line_ending
-from orders_core.parquet_reader import INTEGER_MONEY_ERROR, parquet_batches, read_parquet
+from orders_core.parquet_reader import (
+    BATCH_BYTES,
+    BATCH_ROWS,
+    INTEGER_MONEY_ERROR,
+    batch_rows_of,
+    parquet_batches,
+    read_parquet,
+)
+from orders_core.plain_parquet import text_copy
 from orders_core.raw_frame import LandedFile, UnreadableFile
 from tests.support.bad_inputs import corpus
 from tests.support.order_fixtures import order_rows
@@ -104,6 +114,52 @@ def test_other_formats_come_whole():
     assert len(list(landed_file_batches(CONTRACT, source))) == 1
     ignored = LandedFile("file:///landing/a.xlsx", "a.xlsx", 1, b"x")
     assert list(landed_file_batches(CONTRACT, ignored)) == []
+
+
+def _parquet(source: LandedFile) -> pq.ParquetFile:
+    return pq.ParquetFile(io.BytesIO(source.data))
+
+
+def test_parquet_batches_of_long_values_hold_a_bounded_size_and_read_the_same(monkeypatch):
+    """Values near the record limit are read by their size, not 65,536 rows at a time (a
+    day of 20,000 regions of 60,000 characters in one file was one batch of 1.2 GB)."""
+    regions = pa.array([f"{i:05d}" + "r" * 60_000 for i in range(700)])
+    source = parquet_file(_orders(700).drop_columns(["region"]).append_column("region", regions))
+    assert _parquet(source).metadata.num_row_groups == 1
+    rows = batch_rows_of(_parquet(source))
+    assert 1 < rows < 700 and rows * 60_000 <= BATCH_BYTES
+
+    batches = list(parquet_batches(CONTRACT, source))
+    assert [len(frame) for frame in batches[:-1]] == [rows] * (len(batches) - 1)
+    batched = pd.concat(batches, ignore_index=True)
+    assert batched["source_line"].tolist() == list(range(1, 701))
+    assert batched["parse_error"].isna().all()
+    # The same frame as the file read as one batch, and the same text copy.
+    monkeypatch.setattr(parquet_reader, "BATCH_BYTES", 2**40)
+    assert batch_rows_of(_parquet(source)) == BATCH_ROWS
+    pd.testing.assert_frame_equal(batched, read_parquet(CONTRACT, source))
+
+
+def test_a_typed_parquet_file_of_long_values_is_copied_as_text_in_bounded_batches(monkeypatch):
+    regions = pa.array([f"{i:05d}" + "r" * 60_000 for i in range(600)])  # no dictionary
+    table = _orders(600).drop_columns(["region"]).append_column("region", regions)
+    table = table.set_column(3, "amount", pc.cast(table.column("amount"), pa.float64()))
+    source = parquet_file(table)
+    copies = []
+    for batch_bytes in (BATCH_BYTES, 2**40):
+        monkeypatch.setattr(parquet_reader, "BATCH_BYTES", batch_bytes)
+        copy = io.BytesIO()
+        assert text_copy(io.BytesIO(source.data), CONTRACT, copy)
+        copies.append(pq.ParquetFile(io.BytesIO(copy.getvalue())))
+    bounded, whole_file = copies
+    assert bounded.metadata.num_row_groups > 2 and whole_file.metadata.num_row_groups == 1
+    assert bounded.read().equals(whole_file.read())
+
+
+def test_parquet_batches_of_plain_orders_are_cut_as_before():
+    source = parquet_file(_orders(50))
+    assert batch_rows_of(_parquet(source)) == BATCH_ROWS
+    assert batch_rows_of(_parquet(source), 2) == 2
 
 
 def _jsonl_batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
