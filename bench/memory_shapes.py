@@ -25,6 +25,11 @@ fixed number of rows, whatever the size):
   many-<N>          the day in N CSV files
   gzip              the day in one gzip CSV file
   parquet-one-group typed Parquet in one row group (bench.landing_shapes)
+  parquet-long-values  Parquet of text columns, 20,000 regions of 60,000 characters
+                    that do not compress, one row group (over a quarter of the record
+                    limit: the reader's)
+  parquet-typed-long-values  the same with amount a DOUBLE and order_ts a TIMESTAMPTZ
+                    (typed: the text copy's rendering first)
   customers         no day: ``--customers`` customers in cleaned_orders (bench.clv_memory),
                     then customer_metrics, customer_clv, dim_customers
   range-<D>         D days of ``--orders`` each, every step one range run
@@ -60,6 +65,7 @@ CUSTOMER_STEPS = ("customer_metrics", "customer_clv", "dim_customers")
 SHAPES = (
     "unparseable", "malformed", "one-order", "one-order-tie", "two-versions", "long-values",
     "over-limit", "long-line", "wide", "jsonl-keys", "gzip", "parquet-one-group", "customers",
+    "parquet-long-values", "parquet-typed-long-values",
 )  # fmt: skip
 NUMBERED = re.compile(r"(many|range)-([0-9]+)")
 LONG_ROWS = 20_000
@@ -159,6 +165,21 @@ def _write_day(data: Path, shape: str, orders: int, folder: Path) -> dict:
                 lo, hi = rows * k // files, rows * (k + 1) // files
                 _copy(conn, f"SELECT * EXCLUDE (n) FROM t WHERE n >= {lo} AND n < {hi}"
                             " ORDER BY n", folder / f"part-{k:05d}.csv")  # fmt: skip
+            return {"records": rows, "cleaned": None}
+        if shape in ("parquet-long-values", "parquet-typed-long-values"):
+            # 1,875 MD5 digests of the row: 60,000 characters Parquet's compression keeps.
+            region = (f"if(n % {every} = 0, (SELECT string_agg(md5(n || '-' || k), '') FROM"
+                      " range(1875) r(k)), region)")  # fmt: skip
+            # The folder's hive column ``date`` as text in the plain file: text columns only.
+            typed = (
+                ", TRY_CAST(amount AS DOUBLE) AS amount, CAST(order_ts AS TIMESTAMPTZ) AS order_ts"
+                if shape.startswith("parquet-typed")
+                else ", CAST(date AS VARCHAR) AS date"
+            )
+            conn.execute(
+                f"COPY (SELECT * EXCLUDE (n) REPLACE ({region} AS region{typed}) FROM t"
+                f" ORDER BY n) TO '{folder / 'part-000.parquet'}' (FORMAT parquet)"
+            )
             return {"records": rows, "cleaned": None}
         if shape == "gzip":
             conn.execute(
