@@ -112,3 +112,18 @@ def test_a_user_without_a_home_renders_without_the_disk_cache(monkeypatch, fresh
     monkeypatch.setattr(dialect.Path, "home", staticmethod(no_home))
     assert dialect.render_cache_dir() is None
     assert "SUBSTRING(order_id" in render(STATEMENT)
+
+
+def test_the_key_is_of_the_dialect_layer_as_imported(tmp_path, monkeypatch, fresh_process):
+    """A process keys its renderings by the templates it holds: a source edited after the
+    import (a test run while the templates change) is not the code that rendered, and
+    keying by it served those renderings to the processes that hold the new templates."""
+    before = dialect._code_version()
+    edited = tmp_path / "dialect.py"
+    edited.write_bytes(b"# the templates, edited after the import\n")
+    monkeypatch.setattr(dialect, "__file__", str(edited))
+    dialect._code_version.cache_clear()
+    try:
+        assert dialect._code_version() == before
+    finally:
+        dialect._code_version.cache_clear()
