@@ -31,7 +31,7 @@ from orders_core.sql.cleaning import (
     settle_versions,
     typed_sql,
 )
-from orders_core.sql.dialect import render
+from orders_core.sql.dialect import fold_case, render
 from orders_core.tables import CLEANED_ORDERS_COLUMNS
 
 # SHA-256 processes 64-byte blocks; HMAC pads (or first hashes) the key to one block.
@@ -54,14 +54,16 @@ def hmac_probe_error(engine_hex: object, key: bytes) -> str | None:
     only not the one another engine (or a re-run elsewhere) gives, so joins across them
     would silently miss. So a cleaning run checks before it writes a row.
     """
-    expected = hmac.new(key, HMAC_PROBE.encode("utf-8"), hashlib.sha256).hexdigest()
+    message = fold_case(HMAC_PROBE).encode("utf-8")
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
     if engine_hex == expected:
         return None
     return (
         "the warehouse engine's HMAC-SHA256 of a known e-mail is "
         f"{engine_hex!r}, not RFC 2104's {expected!r} for the configured key: its "
-        "ORDERS_HMAC_HEX template (orders_core/sql/dialect.py) does not hash the UTF-8 "
-        "bytes as HMAC does, so no e-mail was hashed and no row was written"
+        "ORDERS_LOWER or ORDERS_HMAC_HEX template (orders_core/sql/dialect.py) does not "
+        "lower-case by Unicode's simple mapping or hash the UTF-8 bytes as HMAC does, so "
+        "no e-mail was hashed and no row was written"
     )
 
 
@@ -75,7 +77,8 @@ def create_pads(conn, key: bytes) -> None:
 def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
     """Keyed SHA-256 (HMAC) of normalised e-mails, by the cleaning's own SQL expression.
 
-    Hex digests equal to ``hmac.new(key, email.strip().lower().encode(), "sha256")``.
+    Hex digests equal to ``hmac.new(key, fold_case(email.strip()).encode(), "sha256")``
+    (``fold_case``: Unicode's simple lower-case mapping, ``str.lower`` for ASCII).
     """
     with local_connection() as conn:
         create_pads(conn, key)
@@ -83,7 +86,7 @@ def hash_email(emails: pd.Series, key: bytes) -> pd.Series:
         conn.register("emails", pa.table({"email": text}))
         digests = conn.sql(
             render(
-                f"SELECT ORDERS_HMAC_HEX(lower(ORDERS_TRIM(email)), pad_in, pad_out)"  # noqa: S608 (constant identifiers)
+                f"SELECT ORDERS_HMAC_HEX(ORDERS_LOWER(ORDERS_TRIM(email)), pad_in, pad_out)"  # noqa: S608 (constant identifiers)
                 f" FROM emails CROSS JOIN {PADS_TABLE}"
             )
         ).to_arrow_table()

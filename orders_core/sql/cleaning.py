@@ -61,7 +61,7 @@ from dataclasses import dataclass
 
 from orders_core.contract import CURRENCY_COLUMN, MAX_MONEY_BOUND, ColumnSpec, Contract
 from orders_core.pii import SQL_HOLDS_EMAIL
-from orders_core.sql.dialect import DUCKDB, code_table_join, render, sql_literal
+from orders_core.sql.dialect import DUCKDB, ascii_case, code_table_join, render, sql_literal
 from orders_core.sql.money import money_sum
 from orders_core.sql.quality import amount_line_error
 from orders_core.tables import CLEANED_ORDERS_COLUMNS, RAW_LINEAGE_COLUMNS
@@ -89,24 +89,13 @@ CLASSIFIED_TABLE = "orders_classified"
 CLASSIFIED_KEY = ("partition_date", "source_file", "source_line")
 
 
-# Case is folded only in text of ASCII letters. The engines fold other text differently:
-# Snowflake's UPPER maps 'ß' to 'SS' (its documented example,
-# https://docs.snowflake.com/en/sql-reference/functions/upper), DuckDB's to 'ẞ', so the
-# currency 'ßp' was SSP, a valid code, in production only; DuckDB lowers 'İ' to a plain
-# 'i' ('SHİPPED' a valid status). The contract's normalized columns (currency, status)
-# take ASCII letters only, so other text is quarantined as it landed, in both engines.
-_ASCII_LETTERS = "'^[A-Za-z]+$'"
-
-
 def normalized_text(spec: ColumnSpec) -> str:
     """The landed text of ``spec`` as every rule reads it (``t_<name>``): trimmed and,
-    for a normalized column of ASCII letters, upper- or lower-cased (``' jpy'`` is JPY)."""
+    for a normalized column of ASCII letters, upper- or lower-cased (``' jpy'`` is JPY;
+    :func:`orders_core.sql.dialect.ascii_case`)."""
     value = f"ORDERS_TRIM({spec.name})"
     if spec.normalize in ("upper", "lower"):
-        return (
-            f"CASE WHEN ORDERS_MATCH({value}, {_ASCII_LETTERS})"
-            f" THEN {spec.normalize}({value}) ELSE {value} END"
-        )
+        return ascii_case(value, spec.normalize)
     return value
 
 
@@ -623,7 +612,7 @@ def cleaned_select(current: bool = True) -> str:
         "unit_price": "v_unit_price",
         "status": "t_status",
         "region": "t_region",
-        "customer_email_hash": f"ORDERS_HMAC_HEX(lower(t_customer_email), {PADS_TABLE}.pad_in,"
+        "customer_email_hash": f"ORDERS_HMAC_HEX(ORDERS_LOWER(t_customer_email), {PADS_TABLE}.pad_in,"
         f" {PADS_TABLE}.pad_out)",
         "updated_at": "coalesce(v_updated_at, v_order_ts)",
         "extra_columns_json": "extra_columns_json",
@@ -677,13 +666,19 @@ def pads_statements() -> tuple[str, str]:
 # fakesnow, that is on DuckDB, and Snowflake documents SHA2's message as "a string
 # expression" (https://docs.snowflake.com/en/sql-reference/functions/sha2) where this
 # gives it BINARY: only the engine itself can say whether it hashes those bytes. Non-ASCII
-# on purpose: the message is hashed as its UTF-8 bytes.
-HMAC_PROBE = "hmac-probe+\u00fcn\u00efc\u00f8de@example.com"
+# on purpose: the message is hashed as its UTF-8 bytes. It is lower-cased first, as an
+# e-mail is (ORDERS_LOWER), with the letters whose lower case engines disagree on: a
+# dotted capital I, a word-final sigma, the Kelvin sign, a capital beyond the BMP.
+HMAC_PROBE = "HMAC-Probe+\u00dcN\u00cfC\u00d8DE.\u0130.\u039f\u0394\u039f\u03a3.\u212a.\U00010400@Example.COM"
 
 
 def hmac_probe_select() -> str:
-    """The engine's HMAC of :data:`HMAC_PROBE` under the session's pads, as hex."""
-    return f"SELECT ORDERS_HMAC_HEX({sql_literal(HMAC_PROBE)}, pad_in, pad_out) FROM {PADS_TABLE}"
+    """The engine's HMAC of :data:`HMAC_PROBE`, lower-cased as e-mails are, under the
+    session's pads, as hex."""
+    return (
+        f"SELECT ORDERS_HMAC_HEX(ORDERS_LOWER({sql_literal(HMAC_PROBE)}), pad_in, pad_out)"
+        f" FROM {PADS_TABLE}"
+    )
 
 
 def parseable_amount() -> str:

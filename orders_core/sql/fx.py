@@ -25,7 +25,7 @@ the SQL snapshots show the rule in force.
 from __future__ import annotations
 
 from orders_core.contract import Contract, load_contract
-from orders_core.sql.dialect import DUCKDB, render, sql_literal
+from orders_core.sql.dialect import DUCKDB, ascii_case, render, sql_literal
 from orders_core.sql.tables import FX_RATE_TYPES, column_list, quoted
 from orders_core.tables import FX_RATES
 
@@ -52,7 +52,10 @@ REASONS = (
 # A plain decimal: digits, an optional fraction, an optional exponent (no sign, no
 # thousands separator, no comma); [.] rather than an escape, the same literal on both engines.
 _RATE_PATTERN = "[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?"
-_DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Years 0001 to 9999: DuckDB reads '0000-01-02' as a day of 1 BC, Snowflake's
+# documentation gives no year 0 (docs/dialects.md); a day of a month it does not have
+# (2025-02-30) is NULL to both casts.
+_DATE_PATTERN = "([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 
 
 def _contract(contract: Contract | None) -> Contract:
@@ -85,7 +88,7 @@ def rates_statements(contract: Contract | None = None) -> list[str]:
         " parse_error,"
         f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate_date), {sql_literal(_DATE_PATTERN)})"
         " THEN TRY_CAST(ORDERS_TRIM(landed_rate_date) AS DATE) END AS rate_date,"
-        " upper(ORDERS_TRIM(landed_currency)) AS currency,"
+        f" {ascii_case('ORDERS_TRIM(landed_currency)', 'upper')} AS currency,"
         f" CASE WHEN ORDERS_MATCH(ORDERS_TRIM(landed_rate), {sql_literal(_RATE_PATTERN)})"
         " THEN ORDERS_TO_DOUBLE(ORDERS_TRIM(landed_rate)) END AS rate"
         f" FROM {LOAD_TABLE}"

@@ -137,7 +137,7 @@ def reordered_header_sql(contract: Contract) -> str:
     # strips blanks only in Snowflake (https://docs.snowflake.com/en/sql-reference/functions/trim)
     # where DuckDB's also strips no-break and other Unicode spaces, so a repeated header
     # with such a cell was caught locally and published with swapped fields in production.
-    value = {name: f"lower(ORDERS_TRIM({name}))" for name in names}
+    value = {name: f"ORDERS_LOWER(ORDERS_TRIM({name}))" for name in names}
     named = " AND ".join(f"({name} IS NULL OR {value[name]} IN ({every}))" for name in names)
     present = " + ".join(f"CASE WHEN {name} IS NULL THEN 0 ELSE 1 END" for name in names)
     moved = " OR ".join(f"{value[name]} NOT IN ({_spellings(name)})" for name in names)

@@ -8,6 +8,7 @@ Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1``.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -43,9 +44,13 @@ def test_no_snowflake_statement_counts_with_count_if():
 
 
 def _calls(sql: str, function: str) -> list[str]:
-    """The argument lists of every call of ``function`` in ``sql`` (parentheses balanced)."""
+    """The argument lists of every call of ``function`` in ``sql`` (parentheses balanced).
+    Found by a case-insensitive search, not in ``sql.upper()``: the case-folding table's
+    literal upper-cases longer ('ß' is 'SS'), and positions there are not ``sql``'s."""
     found, start = [], 0
-    while (at := sql.upper().find(f"{function}(", start)) >= 0:
+    call = re.compile(rf"{re.escape(function)}\(", re.IGNORECASE)
+    while (match := call.search(sql, start)) is not None:
+        at = match.start()
         depth, end = 0, at + len(function)
         for end in range(at + len(function), len(sql)):
             depth += {"(": 1, ")": -1}.get(sql[end], 0)

@@ -2,7 +2,11 @@
 of ``tests/core/test_contract_oracle.py`` (one column at a time) and one day of versions
 competing for a few order ids, cleaned by the Snowflake form of the statements under
 fakesnow, against the independent reading of the contract
-(``tests.support.contract_oracle``)."""
+(``tests.support.contract_oracle``). fakesnow runs it on DuckDB: LOWER and UPPER are given
+Snowflake's documented full case mapping, and TRY_PARSE_JSON a parser refusing NaN and
+Infinity, which Snowflake's documentation does not promise to take
+(``tests.support.snowflake_case``), so a verdict that only DuckDB's answers made right
+fails here."""
 
 from __future__ import annotations
 
@@ -78,6 +82,8 @@ def fakesnow_catalogue() -> list[dict]:
     ids=["catalogue", "versions-in-place", "versions-rewritten"],
 )
 def test_the_snowflake_rendering_gives_every_row_the_documented_verdict(rows, in_place_rows):
-    cleaned, quarantined = snowflake_clean(raw_frame(rows), KEY, in_place_rows)
+    cleaned, quarantined = snowflake_clean(
+        raw_frame(rows), KEY, in_place_rows, documented_case=True, strict_json=True
+    )
     engine = engine_verdicts(cleaned, quarantined, rows)
     assert disagreements(rows, engine, judge_day(rows, DAY, KEY)) == []

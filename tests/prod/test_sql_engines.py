@@ -168,7 +168,8 @@ def test_snowflake_reads_a_json_object_with_a_repeated_key_as_duckdb_does():
     ]
     assert quarantined["reason_code"].tolist() == ["invalid_region"] and cleaned.empty
     rendering = " ".join(render("SELECT ORDERS_IS_JSON_CONTAINER(x) FROM t", SNOWFLAKE).split())
-    assert rendering.count("TRY_PARSE_JSON(") == rendering.count("TRY_PARSE_JSON(x, 'd')") == 1
+    # the text parsed is x with its non-finite numbers read as 0 (docs/dialects.md)
+    assert rendering.count("TRY_PARSE_JSON(") == rendering.count("'\\\\1 0 '), 'd' )") == 1
 
 
 def test_snowflake_marks_the_records_after_a_reordered_header_as_duckdb_does():

@@ -204,13 +204,20 @@ def _read_string(name: str, text: str | None, codes: list[str]) -> str | None:
     return None if broken else value
 
 
+# README: "a non-finite number, NaN, Infinity, -inf in any case, is read as a number"
+# (Python's json takes NaN, Infinity and -Infinity as written, where a value stands).
+_NON_FINITE_VALUE = re.compile(
+    r"([\[,:][ \t\n\r]*)-?(?:nan|infinity|inf)(?=[ \t\n\r]*[\],}])", re.IGNORECASE
+)
+
+
 def _is_json_container(text: str) -> bool:
     """Text that is a JSON array or object: a nested value as the reader writes it (with
     Python's json, so NaN and Infinity included), or text that reads as one."""
     if not text.startswith(("[", "{")):
         return False
     try:
-        value = json.loads(text)
+        value = json.loads(_NON_FINITE_VALUE.sub(r"\1NaN", text))
     except ValueError:
         return False
     return isinstance(value, list | dict)

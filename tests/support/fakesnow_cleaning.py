@@ -20,6 +20,7 @@ from orders_core.sql.cleaning import (
     settle_versions,
 )
 from orders_core.sql.dialect import SNOWFLAKE, render
+from tests.support import snowflake_case
 from tests.support.order_fixtures import KEY
 
 CONTRACT = load_contract()
@@ -44,13 +45,28 @@ def fakesnow_session() -> Iterator[tuple]:
 
 
 def snowflake_clean(
-    raw: pd.DataFrame, key: bytes = KEY, in_place_rows: int = SETTLE_IN_PLACE_ROWS
+    raw: pd.DataFrame,
+    key: bytes = KEY,
+    in_place_rows: int = SETTLE_IN_PLACE_ROWS,
+    documented_case: bool = False,
+    strict_json: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cleaned and quarantined rows from the Snowflake rendering, run by fakesnow (the
     e-mails hashed under ``key``; repeated orders settled in place up to ``in_place_rows``
-    rows, else by rewriting the classification)."""
+    rows, else by rewriting the classification; with ``documented_case``, LOWER and UPPER
+    as Snowflake documents them; with ``strict_json``, TRY_PARSE_JSON refusing NaN and
+    Infinity: :mod:`tests.support.snowflake_case`)."""
     table = raw_table(raw, CONTRACT).to_pandas()
+
+    def render_sf(sql: str) -> str:
+        rendered = render(sql, SNOWFLAKE)
+        if documented_case:
+            rendered = snowflake_case.as_documented(rendered)
+        return snowflake_case.with_strict_json(rendered) if strict_json else rendered
+
     with fakesnow_session() as (conn, cursor):
+        if documented_case or strict_json:
+            snowflake_case.register(conn)
         from snowflake.connector.pandas_tools import write_pandas
 
         types = {"source_line": "BIGINT", "partition_date": "DATE"}
@@ -58,19 +74,19 @@ def snowflake_clean(
         cursor.execute(f"create table raw_input ({columns})")
         write_pandas(conn, table, "raw_input", quote_identifiers=True)
         create, insert = pads_statements()
-        cursor.execute(render(create, SNOWFLAKE))
-        cursor.execute(render(insert, SNOWFLAKE), list(hmac_pads(key)))
+        cursor.execute(render_sf(create))
+        cursor.execute(render_sf(insert), list(hmac_pads(key)))
         classify, settle = classify_statements(CONTRACT, "raw_input")
-        cursor.execute(render(classify, SNOWFLAKE))
+        cursor.execute(render_sf(classify))
 
         def execute(sql):
-            cursor.execute(render(sql, SNOWFLAKE))
+            cursor.execute(render_sf(sql))
             return cursor.fetchall()
 
         settle_versions(execute, settle, in_place_rows)
         results = []
         for sql in (cleaned_select(), quarantined_select(CONTRACT, "raw_input")):
-            cursor.execute(render(sql, SNOWFLAKE))
+            cursor.execute(render_sf(sql))
             frame = cursor.fetch_pandas_all()
             frame.columns = [c.lower() for c in frame.columns]
             results.append(frame.sort_values(["source_file", "source_line"], ignore_index=True))

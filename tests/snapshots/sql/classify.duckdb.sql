@@ -389,7 +389,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_order_id,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -397,7 +408,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_customer_id,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -411,7 +433,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_currency), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_currency,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -425,7 +458,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_status), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_status,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -433,7 +477,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_region), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_region,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -441,7 +496,18 @@ WITH texts AS (
     COALESCE(
       CASE
         WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
-        THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+        THEN COALESCE(
+          JSON_VALID(
+            REGEXP_REPLACE(
+              t_customer_email,
+              '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+              '\1 0 ',
+              'g'
+            )
+          ),
+          FALSE
+        )
         ELSE FALSE
       END,
       FALSE
@@ -558,7 +624,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_order_id,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -578,7 +655,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_customer_id,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -598,7 +686,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_currency), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_currency,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -779,7 +878,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_status), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_status,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -799,7 +909,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_region), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_region,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -816,7 +937,18 @@ WITH texts AS (
             (
               CASE
                 WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
-                THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+                THEN COALESCE(
+                  JSON_VALID(
+                    REGEXP_REPLACE(
+                      t_customer_email,
+                      '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                      '\1 0 ',
+                      'g'
+                    )
+                  ),
+                  FALSE
+                )
                 ELSE FALSE
               END
             )
@@ -851,7 +983,9 @@ WITH texts AS (
       WHEN COALESCE(
         parse_error IS NULL
         AND (
-          REGEXP_MATCHES(t_region, '[^[:space:]@]@[^[:space:]@]')
+          REGEXP_MATCHES(t_region, '[^	
+ @]@[^	
+ @]')
         ),
         FALSE
       )
@@ -1088,7 +1222,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_order_id, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_order_id), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_order_id,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1110,7 +1255,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_customer_id, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_customer_id), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_customer_id,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1132,7 +1288,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_currency, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_currency), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_currency,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1315,7 +1482,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_status, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_status), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_status,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1337,7 +1515,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_region, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_region), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_region,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1356,7 +1545,18 @@ SELECT
                 (
                   CASE
                     WHEN SUBSTRING(t_customer_email, 1, 1) IN ('[', '{')
-                    THEN COALESCE(JSON_VALID(t_customer_email), FALSE)
+                    THEN COALESCE(
+                      JSON_VALID(
+                        REGEXP_REPLACE(
+                          t_customer_email,
+                          '([[,:][ 	
+]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\1 0 ',
+                          'g'
+                        )
+                      ),
+                      FALSE
+                    )
                     ELSE FALSE
                   END
                 )
@@ -1401,7 +1601,9 @@ SELECT
           WHEN COALESCE(
             parse_error IS NULL
             AND (
-              REGEXP_MATCHES(t_region, '[^[:space:]@]@[^[:space:]@]')
+              REGEXP_MATCHES(t_region, '[^	
+ @]@[^	
+ @]')
             ),
             FALSE
           )

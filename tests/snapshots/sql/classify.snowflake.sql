@@ -25,11 +25,13 @@ WITH texts AS (
         ),
         '^[A-Za-z]+$'
       )
-      THEN UPPER(
+      THEN TRANSLATE(
         NULLIF(
           TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
           ''
-        )
+        ),
+        'abcdefghijklmnopqrstuvwxyz',
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
       )
       ELSE NULLIF(
         TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
@@ -52,11 +54,13 @@ WITH texts AS (
         ),
         '^[A-Za-z]+$'
       )
-      THEN LOWER(
+      THEN TRANSLATE(
         NULLIF(
           TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
           ''
-        )
+        ),
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+        'abcdefghijklmnopqrstuvwxyz'
       )
       ELSE NULLIF(
         TRIM(CAST(status AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
@@ -345,7 +349,15 @@ WITH texts AS (
     bounded.*,
     COALESCE(
       COALESCE(
-        LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
+        LEFT(t_order_id, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_order_id,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
@@ -353,7 +365,14 @@ WITH texts AS (
     COALESCE(
       COALESCE(
         LEFT(t_customer_id, 1) IN ('[', '{')
-        AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_customer_id,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
@@ -366,7 +385,15 @@ WITH texts AS (
     ) AS m_amount,
     COALESCE(
       COALESCE(
-        LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
+        LEFT(t_currency, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_currency,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
@@ -379,14 +406,30 @@ WITH texts AS (
     ) AS m_unit_price,
     COALESCE(
       COALESCE(
-        LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+        LEFT(t_status, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_status,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
     ) AS m_status,
     COALESCE(
       COALESCE(
-        LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+        LEFT(t_region, 1) IN ('[', '{')
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_region,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
@@ -394,7 +437,14 @@ WITH texts AS (
     COALESCE(
       COALESCE(
         LEFT(t_customer_email, 1) IN ('[', '{')
-        AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
+        AND NOT TRY_PARSE_JSON(
+          REGEXP_REPLACE(
+            t_customer_email,
+            '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+            '\\1 0 '
+          ),
+          'd'
+        ) IS NULL,
         FALSE
       ),
       FALSE
@@ -510,7 +560,15 @@ WITH texts AS (
           AND (
             (
               COALESCE(
-                LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
+                LEFT(t_order_id, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_order_id,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -530,7 +588,14 @@ WITH texts AS (
             (
               COALESCE(
                 LEFT(t_customer_id, 1) IN ('[', '{')
-                AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_customer_id,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -549,7 +614,15 @@ WITH texts AS (
           AND (
             (
               COALESCE(
-                LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
+                LEFT(t_currency, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_currency,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -729,7 +802,15 @@ WITH texts AS (
           AND (
             (
               COALESCE(
-                LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+                LEFT(t_status, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_status,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -748,7 +829,15 @@ WITH texts AS (
           AND (
             (
               COALESCE(
-                LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+                LEFT(t_region, 1) IN ('[', '{')
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_region,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -765,7 +854,14 @@ WITH texts AS (
             (
               COALESCE(
                 LEFT(t_customer_email, 1) IN ('[', '{')
-                AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
+                AND NOT TRY_PARSE_JSON(
+                  REGEXP_REPLACE(
+                    t_customer_email,
+                    '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                    '\\1 0 '
+                  ),
+                  'd'
+                ) IS NULL,
                 FALSE
               )
             )
@@ -801,7 +897,7 @@ WITH texts AS (
         parse_error IS NULL
         AND (
           (
-            REGEXP_INSTR(t_region, '[^[:space:]@]@[^[:space:]@]') > 0
+            REGEXP_INSTR(t_region, '[^\t\n\x0b\f\r @]@[^\t\n\x0b\f\r @]') > 0
           )
         ),
         FALSE
@@ -1078,7 +1174,15 @@ SELECT
                 AND (
                   (
                     COALESCE(
-                      LEFT(t_order_id, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_order_id, 'd') IS NULL,
+                      LEFT(t_order_id, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_order_id,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1102,7 +1206,14 @@ SELECT
                   (
                     COALESCE(
                       LEFT(t_customer_id, 1) IN ('[', '{')
-                      AND NOT TRY_PARSE_JSON(t_customer_id, 'd') IS NULL,
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_customer_id,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1125,7 +1236,15 @@ SELECT
                 AND (
                   (
                     COALESCE(
-                      LEFT(t_currency, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_currency, 'd') IS NULL,
+                      LEFT(t_currency, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_currency,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1309,7 +1428,15 @@ SELECT
                 AND (
                   (
                     COALESCE(
-                      LEFT(t_status, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_status, 'd') IS NULL,
+                      LEFT(t_status, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_status,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1332,7 +1459,15 @@ SELECT
                 AND (
                   (
                     COALESCE(
-                      LEFT(t_region, 1) IN ('[', '{') AND NOT TRY_PARSE_JSON(t_region, 'd') IS NULL,
+                      LEFT(t_region, 1) IN ('[', '{')
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_region,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1353,7 +1488,14 @@ SELECT
                   (
                     COALESCE(
                       LEFT(t_customer_email, 1) IN ('[', '{')
-                      AND NOT TRY_PARSE_JSON(t_customer_email, 'd') IS NULL,
+                      AND NOT TRY_PARSE_JSON(
+                        REGEXP_REPLACE(
+                          t_customer_email,
+                          '([[,:][ \t\n\r]*)-?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)',
+                          '\\1 0 '
+                        ),
+                        'd'
+                      ) IS NULL,
                       FALSE
                     )
                   )
@@ -1409,7 +1551,7 @@ SELECT
               parse_error IS NULL
               AND (
                 (
-                  REGEXP_INSTR(t_region, '[^[:space:]@]@[^[:space:]@]') > 0
+                  REGEXP_INSTR(t_region, '[^\t\n\x0b\f\r @]@[^\t\n\x0b\f\r @]') > 0
                 )
               ),
               FALSE

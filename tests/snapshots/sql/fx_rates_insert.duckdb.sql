@@ -237,7 +237,7 @@ FROM (
               END,
               ''
             ),
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+            '([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
           )
           THEN TRY_CAST(NULLIF(
             CASE
@@ -252,8 +252,37 @@ FROM (
             ''
           ) AS DATE)
         END AS rate_date,
-        UPPER(
-          NULLIF(
+        CASE
+          WHEN REGEXP_FULL_MATCH(
+            NULLIF(
+              CASE
+                WHEN CONTAINS('	
+                  　', SUBSTRING(landed_currency, 1, 1))
+                OR CONTAINS('	
+                  　', SUBSTRING(landed_currency, -1))
+                THEN TRIM(landed_currency, '	
+                  　')
+                ELSE landed_currency
+              END,
+              ''
+            ),
+            '^[A-Za-z]+$'
+          )
+          THEN UPPER(
+            NULLIF(
+              CASE
+                WHEN CONTAINS('	
+                  　', SUBSTRING(landed_currency, 1, 1))
+                OR CONTAINS('	
+                  　', SUBSTRING(landed_currency, -1))
+                THEN TRIM(landed_currency, '	
+                  　')
+                ELSE landed_currency
+              END,
+              ''
+            )
+          )
+          ELSE NULLIF(
             CASE
               WHEN CONTAINS('	
                   　', SUBSTRING(landed_currency, 1, 1))
@@ -265,7 +294,7 @@ FROM (
             END,
             ''
           )
-        ) AS currency,
+        END AS currency,
         CASE
           WHEN REGEXP_FULL_MATCH(
             NULLIF(

@@ -233,7 +233,7 @@ FROM (
               ),
               ''
             ),
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+            '([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
           )
           THEN TRY_CAST(NULLIF(
             TRIM(
@@ -243,15 +243,36 @@ FROM (
             ''
           ) AS DATE)
         END AS rate_date,
-        UPPER(
-          NULLIF(
+        CASE
+          WHEN REGEXP_LIKE(
+            NULLIF(
+              TRIM(
+                CAST(landed_currency AS VARCHAR),
+                '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+              ),
+              ''
+            ),
+            '^[A-Za-z]+$'
+          )
+          THEN TRANSLATE(
+            NULLIF(
+              TRIM(
+                CAST(landed_currency AS VARCHAR),
+                '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+              ),
+              ''
+            ),
+            'abcdefghijklmnopqrstuvwxyz',
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+          )
+          ELSE NULLIF(
             TRIM(
               CAST(landed_currency AS VARCHAR),
               '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
             ),
             ''
           )
-        ) AS currency,
+        END AS currency,
         CASE
           WHEN REGEXP_LIKE(
             NULLIF(

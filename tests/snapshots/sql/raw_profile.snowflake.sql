@@ -87,11 +87,13 @@ FROM (
           ),
           '^[A-Za-z]+$'
         )
-        THEN UPPER(
+        THEN TRANSLATE(
           NULLIF(
             TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
             ''
-          )
+          ),
+          'abcdefghijklmnopqrstuvwxyz',
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
         )
         ELSE NULLIF(
           TRIM(CAST(currency AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
