@@ -53,11 +53,12 @@ def fold_mapping() -> tuple[str, str]:
     ``İ`` is ``i``, where the full mapping gives ``i`` and a combining dot).
 
     DuckDB's lower() is that mapping (1,433 characters of Unicode 14.0, each compared with
-    DuckDB's answer in tests/core/test_case_folding.py). Snowflake's LOWER follows the
+    DuckDB's answer in tests/core/test_dialect_answers.py, which fails when a Python or a
+    DuckDB of another Unicode version makes them differ). Snowflake's LOWER follows the
     full mapping with context and the column's collation
     (https://docs.snowflake.com/en/sql-reference/functions/lower): 'İ' becomes 'i' and a
     combining dot, a word-final 'Σ' 'ς', a 'tr' collation lowers 'I' to 'ı'; the same
-    address hashed to another customer in production. Its TRANSLATE maps characters one
+    address got another hash in production. Its TRANSLATE maps characters one
     for one and ignores collation
     (https://docs.snowflake.com/en/sql-reference/functions/translate). Built at first use
     (0.08 s): loading the definitions does not pay for it."""
