@@ -4,8 +4,8 @@ The reader (:mod:`orders_core.parquet_reader`) renders typed values as text its 
 (timestamps with Python's ``isoformat``, decimals and doubles by Arrow, nested values as
 sorted JSON, INT96 with its nanoseconds, integer money columns broken). A file of text
 columns only has nothing to render: the reader's value is the text, which the engine's
-``read_parquet`` reads alike. So the engine loads a Parquet file (:func:`plain_parquet_header`,
-from its footer only) when:
+``read_parquet`` reads alike. So the engine loads a Parquet file (:func:`plain_parquet_header`
+from its footer, :func:`decoded_plain_parquet_header` its pages too) when:
 
 - every column is text (Parquet's UTF8 annotation: Arrow's ``string``, ``large_string``
   or a dictionary of them), at the top level;
@@ -13,7 +13,12 @@ from its footer only) when:
   empty, oversized or the engine's ``file_row_number``, no two naming one contract
   column, and the names of its extra columns plain ASCII
   (:func:`orders_core.plain_csv.json_safe`: the engine builds their JSON as the reader
-  writes it).
+  writes it);
+- the reader decodes every page of it (:func:`decoded_plain_parquet_header`, a pass
+  over the file a batch at a time, before the engine loads it): the engine's scan
+  skips GZIP's data check and reads a page holding a value fewer than its rows, so a
+  corrupt file loaded a changed character or lost an order, silently, where the
+  reader refuses it (one broken record, ``unreadable_parquet``).
 
 In the engine, before it inserts a row (``SqlSession.load_plain_parquet``): no row's
 values may add up to a quarter of the record size limit (the reader breaks a record over
@@ -102,6 +107,27 @@ def plain_parquet_header(handle: BinaryIO, contract: Contract) -> list[str] | No
     schema = parquet.schema_arrow
     names = list(schema.names)
     if not all(_is_text(field.type) for field in schema) or not _plain_names(names, contract):
+        return None
+    return names
+
+
+def decoded_plain_parquet_header(handle: BinaryIO, contract: Contract) -> list[str] | None:
+    """:func:`plain_parquet_header`, when the reader also decodes every page of the file
+    (read as the reader reads it, :func:`file_tables`, a batch at a time and dropped);
+    else None, and the file is the reader's, which breaks it (``unreadable_parquet``).
+
+    The engine's ``read_parquet`` checks less: a GZIP page whose data check fails, or a
+    page holding one value fewer than its row group's rows, it loads silently (a
+    character of a value changed, ``'3'`` read as empty, an order lost), where pyarrow
+    refuses the file. Found by mutating landed files byte by byte
+    (``tests/integration/test_plain_parquet.py``, ``test_batching_mutants.py``)."""
+    names = plain_parquet_header(handle, contract)
+    if names is None:
+        return None
+    try:
+        for table in file_tables(pq.ParquetFile(handle)):
+            del table
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None
     return names
 

@@ -38,6 +38,7 @@ from orders_core.plain_jsonl import (
     plain_keys,
 )
 from orders_core.plain_parquet import (
+    decoded_plain_parquet_header,
     plain_parquet_header,
     renderable_parquet_header,
     text_copy,
@@ -90,7 +91,7 @@ MAX_REFUSED_NAMES = 10
 # after one file of 1M quoted CSV orders (peak 274). A day of 4M such orders in one file
 # took raw_orders to 978-1,030 MiB without it (bench/RESULTS.md, session 24). A typed
 # Parquet file's text copy (the reader's rendering, plain_parquet.text_copy) reserves it
-# too.
+# too, as does a plain one, whose pages the reader decodes before the engine loads it.
 READER_MEMORY = 160 * 1024 * 1024
 
 
@@ -355,12 +356,14 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
         return False
     if fmt == "parquet":  # its footer read: plain, or plain once rendered as text
         with landing.stream(info) as landed:
-            if plain_parquet_header(landed, contract) is not None:
-                return True
-            if renderable_parquet_header(landed, contract) is None:
+            if (
+                plain_parquet_header(landed, contract) is None
+                and renderable_parquet_header(landed, contract) is None
+            ):
                 return False
-        # Its text copy is made beside the engine's loads (_checked_ahead) by the
-        # reader's rendering, whose memory the engine's limit must leave room for.
+        # Beside the engine's loads (_checked_ahead), the reader decodes every page of a
+        # plain file (decoded_plain_parquet_header) or renders a typed one as its text
+        # copy: the engine's limit must leave room for its memory.
         session.reserve_memory(READER_MEMORY)
         return True
     with _landed_text(landing, info) as text:
@@ -642,5 +645,5 @@ def _plain_header(handle, contract, info) -> list[str] | None:
     if fmt == "jsonl":
         return plain_jsonl_header(handle, contract)
     if fmt == "parquet":
-        return plain_parquet_header(handle, contract)
+        return decoded_plain_parquet_header(handle, contract)
     return plain_header(handle, contract)

@@ -52,29 +52,27 @@ def reader_rows(files, order: str) -> list[tuple]:
 def engine_rows(path, fmt: str, day) -> list | None:
     """The rows the engine's own scan loads of a landed JSON Lines or Parquet file (see
     ``orders_core.plain_jsonl`` / ``plain_parquet``; a typed Parquet file through its
-    plain copy, as raw_orders loads it), through raw_orders' own load of a checked file,
+    plain copy, as raw_orders loads it), through raw_orders' own check and load of a file,
     or None when it may not (the look in Python) or would not (the engine's own check)
     load it; then nothing is loaded."""
     import tempfile
 
-    from orders_core.plain_jsonl import plain_jsonl_header
-    from orders_core.plain_parquet import plain_parquet_header, text_copy
-    from platform_assets.assets.ingestion import _load_checked
+    from orders_core.plain_parquet import text_copy
+    from platform_assets.assets.ingestion import _load_checked, _plain_header
     from resources.landing import LandingFileInfo
 
     contract = load_contract()
-    plain = {"jsonl": plain_jsonl_header, "parquet": plain_parquet_header}[fmt]
+    info = LandingFileInfo(path.as_uri(), path.name, path.stat().st_size, "v")
     session = raw_session()
     with path.open("rb") as handle, tempfile.TemporaryFile() as copy:
         local = (handle, str(path))
-        header = plain(handle, contract)
+        header = _plain_header(handle, contract, info)
         if header is None and fmt == "parquet" and text_copy(handle, contract, copy):
             copy.flush()
             local = (copy, f"/proc/self/fd/{copy.fileno()}")
-            header = plain_parquet_header(copy, contract)
+            header = _plain_header(copy, contract, info)
         if header is None:
             return None
-        info = LandingFileInfo(path.as_uri(), path.name, path.stat().st_size, "v")
         loaded = _load_checked(session, info, contract, day, "raw.raw_orders", local, header)
     rows = raw_rows(session.conn)
     if not loaded:
