@@ -31,6 +31,7 @@ from tests.support.batching import (
     settings_for,
     withdraw_and_shrink,
 )
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -58,7 +59,7 @@ class OrderRuns:
 def order_runs(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> OrderRuns:
     settings = settings_for(landing, tmp)
     key = dg.AssetKey(["warehouse", "fct_orders"])
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             run(settings, instance, DAYS[first], DAYS[last])
         figures = {}
@@ -118,7 +119,7 @@ def every_table_after(
     """Every table after running the whole graph (customer tables too) over ``batches``,
     then, when given, changing the landing zone with ``then`` and running ``reruns``."""
     settings = settings_for(landing, tmp)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             result = run_range(settings, instance, str(DAYS[first]), str(DAYS[last]))
             assert result.success

@@ -25,6 +25,7 @@ from tests.support.batching import (
     tables_after,
 )
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -86,7 +87,7 @@ def test_cancelled_and_returned_orders_are_no_purchase_whatever_the_batching(tmp
     landing = tmp_path / "landing"
     _landing(landing)
     settings = settings_for(landing, tmp_path / "range")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         assert run_range(settings, instance, str(d[0]), str(d[-1])).success
         event = instance.get_latest_materialization_event(dg.AssetKey("customer_metrics"))
         metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
@@ -149,7 +150,7 @@ def test_an_order_cancelled_on_a_later_day_stops_counting_once_that_day_is_run(t
     _landing(landing)
     settings = settings_for(landing, tmp_path / "wh")
     sql = "SELECT customer_id, order_count, total_revenue FROM analytics.customer_metrics"
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         assert run_range(settings, instance, str(d[0]), str(d[1])).success
         # as of day 2: a1 still placed, b2 not yet returned
         assert set(_read(settings.duckdb_path, sql)) == {

@@ -28,6 +28,7 @@ from tests.support.batching import (
     settings_for,
     tables_after,
 )
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range
 from tests.support.quality_cases import fail_order_suite
 
@@ -78,7 +79,7 @@ def test_the_days_count_again_once_they_pass(tmp_path, failing):
     landing = tmp_path / "landing"
     hostile_landing(landing)
     settings = settings_for(landing, tmp_path / "wh")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         assert run_range(settings, instance, str(DAYS[0]), str(DAYS[-1])).success
         event = instance.get_latest_materialization_event(dg.AssetKey("customer_metrics"))
         metadata = event.asset_materialization.metadata

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from tests.support.batching import DAYS, ORDER_TABLES, settings_for
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 from tests.support.quality_cases import refuse_amounts_above
 
@@ -81,7 +81,7 @@ def test_a_day_failing_cleaned_checks_lends_no_version_whatever_the_batching(
         ("reverse", [(2, 2), (1, 1), (0, 0)]),
     ):
         settings = settings_for(landing, tmp_path / name)
-        with dg.instance_for_test() as instance:
+        with local_instance() as instance:
             _run(settings, instance, batches)
             tables[name] = table_checksums(settings.duckdb_path, ORDER_TABLES)
             # day 1's version stands; day 2's refused one is published nowhere

@@ -9,12 +9,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from tests.support.batching import ALL_TABLES, DAYS, settings_for
 from tests.support.hostile_formats import JSONL_REASONS, hostile_formats_landing
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ LAST = 3  # the landing's four days are DAYS[0..3]
 
 def _tables_after(tmp: Path, landing: Path, batches: list[tuple[int, int]]) -> dict:
     settings = settings_for(landing, tmp)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             result = run_range(settings, instance, str(DAYS[first]), str(DAYS[last]))
             assert result.success, (first, last)

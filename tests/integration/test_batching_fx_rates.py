@@ -24,6 +24,7 @@ from tests.support.batching import (
     tables_after,
 )
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -125,7 +126,7 @@ def test_metrics_are_in_the_reporting_currency_whatever_the_batching(tmp_path):
     landing = tmp_path / "landing"
     _landing(landing)
     settings = settings_for(landing, tmp_path / "wh")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         result = run_range(settings, instance, str(d[0]), str(d[-1]))
         assert result.success
         # c1 had total_revenue 10,050 (10,000 JPY + 50 USD added as they landed)
@@ -198,7 +199,7 @@ def test_a_rate_that_lands_or_is_corrected_later_counts_at_the_next_run(tmp_path
     landing = tmp_path / "landing"
     _landing(landing)
     settings = settings_for(landing, tmp_path / "wh")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         assert run_range(settings, instance, str(d[0]), str(d[-1])).success
         # the GBP order has no rate within 4 days: left out (it counted 20 "GBP-dollars")
         assert _metrics(settings.duckdb_path)["c3"] == (1, 5.0, 0.0)

@@ -27,6 +27,7 @@ from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir, write_csv
 from tests.support.hostile_days import day_state
+from tests.support.local_instance import local_instance
 from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import table_checksums
@@ -81,7 +82,7 @@ def _after(
     defs, job = local_platform(landing, folder, START)
     resources = sensor_resources(landing)
     rerun: list[str] = []
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
             with dg.build_sensor_context(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -29,6 +28,7 @@ from resources.instance_history import (
     latest_evaluation,
 )
 from tests.support.batching import START, random_batches, settings_for, tables_along
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def whole(landing, tmp_path_factory):
 
 def test_the_range_run_holds_the_spike_and_publishes_every_other_day(landing, tmp_path):
     settings = settings_for(landing, tmp_path)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         run_range(settings, instance, str(DAYS[0]), str(DAYS[-1]), raise_on_error=False)
         assert failed_partitions(instance) == {DAYS[SPIKE].isoformat()}
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
@@ -90,7 +90,7 @@ def _first_week_verdicts(landing, folder, batches: list[tuple[int, int]]) -> dic
     days after running ``batches`` (indexes in DAYS)."""
     settings = settings_for(landing, folder)
     verdicts = {}
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             assert run_range(settings, instance, str(DAYS[first]), str(DAYS[last])).success
         for day in DAYS[:8]:

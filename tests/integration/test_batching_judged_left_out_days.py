@@ -13,7 +13,6 @@ fails (Dagster's block), any other succeeds; all seven tables equal the range ru
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -34,6 +33,7 @@ from tests.support.left_out_landing import (
     WINNER,
     left_out_landing,
 )
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 from tests.support.quality_cases import fail_order_suite
 
@@ -46,7 +46,7 @@ def test_late_days_run_first_leave_the_range_runs_tables(tmp_path, monkeypatch):
     fail_order_suite(monkeypatch, {DAYS[FAILING].isoformat()})
 
     settings = settings_for(landing, tmp_path / "range")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         run_range(settings, instance, str(DAYS[0]), str(DAYS[-1]), raise_on_error=False)
         held = failed_partitions(instance)
     assert held == {DAYS[i].isoformat() for i in HELD}

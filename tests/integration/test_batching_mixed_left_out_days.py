@@ -27,6 +27,7 @@ from devtools.simulate import generate
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir
+from tests.support.local_instance import local_instance
 from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import table_checksums
@@ -67,7 +68,7 @@ def _tables(
     requests, until it requests none; and the days it requested."""
     defs, job = local_platform(landing, tmp, START, profile_limit_mb)
     resources = sensor_resources(landing, "")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
             with dg.build_sensor_context(

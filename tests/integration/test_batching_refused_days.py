@@ -16,12 +16,12 @@ import gzip
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from tests.support.batching import ALL_TABLES, DAYS, hostile_landing, settings_for, tables_after
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_a_cleaned_day_relanded_with_refused_files_keeps_its_rows(tmp_path, batc
     hostile_landing(landing)
     settings = settings_for(landing, tmp_path)
     kept = ALL_TABLES[1:]  # every table but raw.raw_orders
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         assert run_range(settings, instance, str(DAYS[0]), str(DAYS[-1])).success
         before = table_checksums(settings.duckdb_path, ALL_TABLES)
         facts = _published(tmp_path / "orders.duckdb")

@@ -24,6 +24,7 @@ import dagster as dg
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.settings import PlatformSettings
 from tests.support.fixture_data import day_dir, order, write_csv, write_jsonl, write_parquet
+from tests.support.local_instance import local_instance
 
 START = dt.date(2025, 1, 1)
 DAYS = [START + dt.timedelta(days=i) for i in range(6)]
@@ -239,7 +240,7 @@ def _batches_run(
     from tests.support.pipeline_helpers import run_range
 
     settings = settings_for(landing, tmp)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             result = run_range(
                 settings, instance, str(days[first]), str(days[last]), raise_on_error=False

@@ -40,6 +40,7 @@ from tests.support.fixture_data import (
     write_jsonl,
     write_parquet,
 )
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
 
 D = DAYS
@@ -196,7 +197,7 @@ def batched(
     own block), any other succeeds."""
     settings = settings_for(landing, tmp)
     tables = []
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for change, runs in [(None, batches), *stages]:
             if change is not None:
                 change(landing)
