@@ -13,6 +13,7 @@ import pytest
 
 from resources.settings import PlatformSettings
 from tests.support.fixture_data import build_landing
+from tests.support.local_instance import local_instance
 from tests.support.memory_tmp import memory_temp_root, use_temp_root
 from tests.support.postgres import (
     PostgresServer,
@@ -83,7 +84,7 @@ def settings(tmp_path: Path, landing) -> PlatformSettings:
 
 @pytest.fixture
 def instance():
-    with dg.instance_for_test() as test_instance:
+    with local_instance() as test_instance:
         yield test_instance
 
 

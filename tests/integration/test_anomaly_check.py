@@ -22,6 +22,7 @@ from devtools.instances import one_event_log_instance
 from orders_core.anomaly_features import SCALED_AMOUNTS
 from orders_core.calendar import day_keys
 from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
+from tests.support.local_instance import local_instance
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
 
 CONFIG = anomaly_config(threshold=0.75, training_days=56)
@@ -57,7 +58,7 @@ def report_history(instance, fingerprint_of=lambda index: f"fp{index}") -> None:
 @pytest.fixture(scope="module")
 def history():
     """One instance for the module; only the release test writes, and only for day 81."""
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         report_history(instance)
         yield instance
 
@@ -159,7 +160,7 @@ def test_a_day_with_no_landed_file_says_so_before_its_drivers():
             "orders/bytes": 0,
             FINGERPRINT: f"fp{index}",
         }
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for index in range(DAYS):
             load_day(instance, index, metadata)
         evaluations = evaluate(instance, [day(5), day(69), day(70)])
@@ -213,7 +214,7 @@ def _verdict(evaluation: dg.AssetCheckEvaluation) -> tuple:
 
 def test_a_day_waits_for_a_landed_day_not_loaded_and_is_judged_once_it_is():
     metadata = history_metadata()
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for index in range(DAYS):
             if index != 45:
                 load_day(instance, index, metadata)
@@ -237,12 +238,12 @@ def test_a_day_waits_for_a_landed_day_not_loaded_and_is_judged_once_it_is():
 
 def test_a_day_is_judged_on_the_profiles_of_the_landed_days_not_loaded():
     metadata = history_metadata()
-    with dg.instance_for_test() as loaded:
+    with local_instance() as loaded:
         report_history(loaded)
         expected = _verdict(evaluate(loaded, [day(52)])[day(52)])
     assert expected[:2] == (False, "anomalous")
     asked: list = []
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for index in range(DAYS):
             if index not in (44, 45):
                 load_day(instance, index, metadata)
@@ -264,7 +265,7 @@ def test_a_day_is_judged_on_the_profiles_of_the_landed_days_not_loaded():
 
 def test_a_day_too_early_to_decide_even_with_the_missing_days_does_not_wait_for_them():
     metadata = history_metadata()
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for index in range(12):
             if index != 3:
                 load_day(instance, index, metadata)
@@ -278,13 +279,13 @@ def test_a_day_too_early_to_decide_counts_the_profiled_days_as_a_range_run_does(
     the landed days not loaded are profiled (within the limit) and counted, not left
     out of the message and metadata (they said 0 of 14 where the range run says 7)."""
     metadata = history_metadata()
-    with dg.instance_for_test() as ranged:
+    with local_instance() as ranged:
         for index in range(11):
             load_day(ranged, index, metadata)
         (expected,) = evaluate(ranged, [day(10)]).values()
     assert expected.description.startswith("insufficient history: 7 of 14")
     asked: list = []
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         load_day(instance, 10, metadata)
         (early,) = evaluate(instance, [day(10)], profile=profiles_of(metadata, asked)).values()
         # Too large to profile: still a pass, counted on the loaded days only.
@@ -319,7 +320,7 @@ def test_days_run_in_any_order_get_the_verdicts_of_one_range_run(order):
     its own, the rest as one range run, as orders_anomaly_sensor requests the days of a
     tick): every verdict is the one range run's."""
     metadata = history_metadata()
-    with dg.instance_for_test() as ranged:
+    with local_instance() as ranged:
         for index in range(DAYS):
             load_day(ranged, index, metadata)
         expected = {d: _verdict(e) for d, e in evaluate(ranged, EVERY_DAY).items()}
@@ -361,7 +362,7 @@ def test_days_run_in_any_order_with_profiles_get_the_range_runs_verdicts_at_once
     injected anomalies among them). No day is deferred, and each day's first verdict is
     the range run's (newest first through the whole pipeline: ``test_batching_judged_days``)."""
     metadata = history_metadata()
-    with dg.instance_for_test() as ranged:
+    with local_instance() as ranged:
         report_history(ranged)
         expected = {d: e for d, e in evaluate(ranged, EVERY_DAY).items()}
     loaded, shuffled = list(range(50)), list(range(50, DAYS))
@@ -438,7 +439,7 @@ def test_a_day_with_its_first_idr_orders_is_judged_on_amounts_scaled_per_currenc
             for m in metadata
         ]
     metadata[index] = _with_idr_orders(metadata[index], scaled=scaled)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for i in range(index + 1):
             load_day(instance, i, metadata)
         (evaluation,) = evaluate(instance, [day(index)]).values()

@@ -26,6 +26,7 @@ from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 from resources.telemetry import TelemetryResource
 from sensors.orders_anomaly import SENSOR_NAME, SensorState
+from tests.support.local_instance import local_instance
 from tests.support.requests import daemon_tags
 from tests.support.webhook_server import WebhookServer
 
@@ -149,7 +150,7 @@ def story(tmp_path_factory) -> Story:
     landing = tmp / "landing"
     anomalies = {dt.date.fromisoformat(d): name for d, name in INJECTED.items()}
     defs, job = local_platform(tmp, DAYS, anomalies)
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         ticker = Ticker(defs, instance, sensor_resources(landing, server))
         assert ticker.tick() == []
         history_requests = []
@@ -310,7 +311,7 @@ def test_a_day_run_before_its_history_is_judged_on_their_profiles(tmp_path):
     days = 20
     defs, job = local_platform(tmp_path, days)
     last = day(days - 1)
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
         ticker.tick()
         first = job.execute_in_process(instance=instance, partition_key=last)
@@ -335,7 +336,7 @@ def test_a_day_run_before_its_history_is_deferred_then_run_again_once_it_is_load
     days = 20
     defs, job = local_platform(tmp_path, days, profile_limit_mb=0)
     last = day(days - 1)
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
         ticker.tick()
         first = job.execute_in_process(instance=instance, partition_key=last, raise_on_error=False)
@@ -389,7 +390,7 @@ def test_a_range_with_a_drifting_day_publishes_the_other_days_and_alerts_it(tmp_
     defs, job = local_platform(tmp_path, days)
     drifting = day(2)
     (tmp_path / "landing" / "orders" / f"date={drifting}" / "notes.txt").write_text("hello\n")
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         ticker = Ticker(defs, instance, sensor_resources(tmp_path / "landing", server))
         ticker.tick()
         result = job.execute_in_process(
@@ -469,7 +470,7 @@ def test_a_held_days_files_going_back_get_a_run_key_never_used(tmp_path):
         metadata = {"verdict": "anomalous", "landing_fingerprint": fp}
         report_evaluation(instance, held.isoformat(), metadata)
 
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         loaded_and_held()
         cursor = evaluate_tick(instance, None, zone, job).state.to_json()
         used: set[str] = set()
@@ -503,7 +504,7 @@ def test_a_deferred_day_waiting_for_a_withdrawn_folder_is_run_again(tmp_path):
         [order("A1", "c1", "2025-03-20T10:00:00Z", "1.00")],
     )
     job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         instance.report_runless_asset_event(
             dg.AssetMaterialization(RAW_ORDERS, partition=deferred.isoformat())
         )
@@ -540,7 +541,7 @@ def test_deferred_days_ready_together_run_as_one_range(tmp_path):
             [order(f"A{d.day}", "c1", f"{d.isoformat()}T10:00:00Z", "1.00")],
         )
     job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for d in days:
             instance.report_runless_asset_event(
                 dg.AssetMaterialization(RAW_ORDERS, partition=d.isoformat())
@@ -575,7 +576,7 @@ def test_the_first_tick_reads_the_held_days_in_as_many_statements_for_2_as_for_4
     job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
     statements = {}
     for held in (2, 40):
-        with dg.instance_for_test() as instance:
+        with local_instance() as instance:
             for index in range(held):
                 metadata = {"verdict": "anomalous", "anomaly_score": 0.9}
                 report_verdict(instance, day(index), passed=False, metadata=metadata)

@@ -14,6 +14,7 @@ import pytest
 
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from tests.support.batching import DAYS, hostile_landing, settings_for
+from tests.support.local_instance import local_instance
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ def test_days_whose_facts_moved_are_checked_in_the_run_that_moved_them(tmp_path)
     hostile_landing(landing)
     settings = settings_for(landing, tmp_path)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for day in DAYS:
             tags = {
                 "dagster/asset_partition_range_start": day.isoformat(),

@@ -47,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -56,6 +55,7 @@ from devtools.clv_simulation import landing_transactions, purchase_share
 from devtools.simulate import TRUE_BGNBD, TRUE_GAMMA_GAMMA, generate
 from orders_core import clv, clv_validation
 from resources.settings import PlatformSettings
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import materializations, run_range
 
 pytestmark = pytest.mark.slow
@@ -88,7 +88,7 @@ def graph_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, str
         duckdb_path=str(root / "orders.duckdb"),
         partitions_start=START.isoformat(),
     )
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         # 120 days in one run: the anomaly hold is not under test here, and one flagged
         # day would hold the whole range, so the run releases it explicitly.
         release = {"release": True, "reason": "CLV recovery test"}

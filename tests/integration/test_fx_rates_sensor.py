@@ -30,6 +30,7 @@ from sensors.batching import TRIGGER_TAG
 from sensors.fx_rates import FX_RATES, RATES_RUN, SENSOR_NAME, evaluate_rates, pending_run
 from sensors.landing import SENSOR_NAME as LANDING_SENSOR
 from tests.support.fixture_data import DAY1, DAY2, day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.requests import daemon_tags, execute_request
 
 JOB_DEF = build_definitions(PlatformSettings(partitions_start="2025-01-01")).resolve_job_def(
@@ -286,7 +287,7 @@ def test_a_rates_file_landed_alone_counts_the_orders_waiting_for_it(tmp_path, ro
     defs = build_definitions(settings)
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
     metrics = dg.AssetKey(tables.CUSTOMER_METRICS.key)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         landed = _tick(defs, instance, LANDING_SENSOR)
         (request,) = landed.run_requests
         assert execute_request(job, instance, request, LANDING_SENSOR).success
@@ -327,7 +328,7 @@ def test_rates_landed_before_any_order_load_without_the_customer_tables(tmp_path
         partitions_start="2025-01-01",
     )
     defs = build_definitions(settings)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         (request,) = _tick(defs, instance, SENSOR_NAME).run_requests
         result = execute_request(
             defs.resolve_job_def(ALL_ASSETS_JOB), instance, request, SENSOR_NAME

@@ -27,6 +27,7 @@ from sensors.orders_anomaly import SENSOR_NAME, SensorState
 from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
 from sensors.run_failure import blocked_checks, left_out_checks
 from sensors.run_failure import describe_failure as describe_run_failure
+from tests.support.local_instance import local_instance
 from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.webhook_server import WebhookServer
@@ -53,7 +54,7 @@ def platform(tmp_path_factory):
     )
     _rename_amount(landing, SPIKE)
     defs, job = local_platform(landing, tmp, START)
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         resources = sensor_resources(landing, server.url)
         sensor = defs.resolve_sensor_def(SENSOR_NAME)
         # The daemon ticks every sensor: the run-failure sensor sees the blocked run too.

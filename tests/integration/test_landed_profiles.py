@@ -9,12 +9,11 @@ scan refuses, an empty day folder) is profiled, then loaded by raw_orders in one
 
 from __future__ import annotations
 
-import dagster as dg
-
 from platform_assets.assets.ingestion import landed_day_profiles
 from resources.instance_history import RAW_ORDERS, latest_materializations, metadata_values
 from resources.landing import LocalLandingZone
 from tests.support.batching import DAYS, hostile_landing, settings_for
+from tests.support.local_instance import local_instance
 from tests.support.metadata_history import scored_numbers
 from tests.support.pipeline_helpers import run_range
 
@@ -26,7 +25,7 @@ def test_profiles_are_the_numbers_raw_orders_records(tmp_path):
     profiles = landed_day_profiles(zone, DAYS, limit_bytes=2**30)
     assert profiles is not None and sorted(profiles) == [d.isoformat() for d in DAYS]
 
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         result = run_range(
             settings_for(landing, tmp_path),
             instance,

@@ -18,6 +18,7 @@ import dagster as dg
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.warehouse import NOT_PUBLISHED
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.order_fixtures import range_tags, settings_for
 
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(3)]
@@ -51,7 +52,7 @@ def _change(root) -> None:
 def _first_day_facts(tmp_path, batches: list[tuple[int, int]]) -> dict:
     _land(tmp_path / "landing")
     job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         first = job.execute_in_process(instance=instance, tags=range_tags(DAYS[0], DAYS[-1]))
         assert first.success
         _change(tmp_path / "landing")

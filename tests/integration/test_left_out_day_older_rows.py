@@ -24,6 +24,7 @@ from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.assets.warehouse import NOT_PUBLISHED
 from tests.support.batching import ALL_TABLES, DAYS, settings_for
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import materializations, run_range, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,7 @@ def _after(tmp, landing, batches) -> tuple[dict, dg.ExecuteInProcessResult, list
     the facts."""
     settings = settings_for(landing, tmp)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         cleaned = job.execute_in_process(
             instance=instance, partition_key=DAY, asset_selection=CLEANING
         )

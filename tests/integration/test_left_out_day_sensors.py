@@ -24,6 +24,7 @@ from resources.alerts import AlertWebhook
 from resources.instance_history import NOT_CLEANED, not_cleaned_days
 from sensors.landing import SENSOR_NAME as LANDING
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY
+from tests.support.local_instance import local_instance
 from tests.support.order_fixtures import HEADER, csv_bytes, land, order_rows, settings_for
 from tests.support.requests import execute_request, requested_days
 from tests.support.sensor_reruns import left_out_tick
@@ -45,7 +46,7 @@ def test_after_a_range_left_a_day_out_nothing_runs_it_until_its_files_change(tmp
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
     cursors: dict[str, str | None] = {LANDING: None, ANOMALY: None}
 
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         resources = {**defs.resources, "alert_webhook": AlertWebhook(url=server.url)}
 
         def tick() -> list[tuple[str, dg.RunRequest]]:

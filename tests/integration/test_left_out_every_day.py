@@ -26,6 +26,7 @@ from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from sensors.run_failure import SENSOR_NAME as RUN_FAILURE_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir
+from tests.support.local_instance import local_instance
 from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message, table_checksums
@@ -42,7 +43,7 @@ def _run(tmp, landing, batches: list[tuple[dt.date, dt.date]]) -> dict:
     """The history published, then ``batches`` run with the sensors watching: each
     run's result, the alerts posted and every table."""
     defs, job = local_platform(landing, tmp, START)
-    with WebhookServer() as server, dg.instance_for_test() as instance:
+    with WebhookServer() as server, local_instance() as instance:
         resources = sensor_resources(landing, server.url)
         cursors: dict[str, str | None] = {ANOMALY_SENSOR: None, RUN_FAILURE_SENSOR: None}
 

@@ -19,6 +19,7 @@ from devtools.simulate import generate
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.instance_history import RAW_ORDERS
 from resources.settings import PlatformSettings
+from tests.support.local_instance import local_instance
 
 START, DAYS, ORDERS_PER_DAY, SEED = dt.date(2025, 1, 1), 45, 40, 5
 LAST = (START + dt.timedelta(days=DAYS - 1)).isoformat()
@@ -85,7 +86,7 @@ def runs(tmp_path_factory) -> list[tuple[str, dict]]:
         "dagster/asset_partition_range_start": START.isoformat(),
         "dagster/asset_partition_range_end": LAST,
     }
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         scored = job.execute_in_process(
             instance=instance, asset_selection=[RAW_ORDERS], tags=tags, raise_on_error=False
         )

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.landing import GONE, LocalLandingZone
 from resources.telemetry_setup import configure_telemetry, reset_telemetry
+from tests.support.local_instance import local_instance
 from tests.support.order_fixtures import (
     HEADER as CONTRACT_HEADER,
 )
@@ -171,7 +172,7 @@ def test_a_landed_file_gone_mid_run_leaves_no_e_mail_in_the_step_error_or_trace(
     try:
         handle = configure_telemetry(span_exporter=exporter)
         job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
-        with dg.instance_for_test() as instance:
+        with local_instance() as instance:
             result = job.execute_in_process(
                 instance=instance, partition_key=DAY1.isoformat(), raise_on_error=False
             )
@@ -198,7 +199,7 @@ def test_a_header_only_file_named_with_an_address_is_recorded_masked(tmp_path):
     land(landing, DAY1, "a.csv", csv_bytes(order_rows(3, DAY1)))
     land(landing, DAY1, f"from {canary}.csv", csv_bytes([], [*CONTRACT_HEADER, "note"]))
     job = build_definitions(settings_for(tmp_path)).resolve_job_def(ALL_ASSETS_JOB)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         result = job.execute_in_process(
             instance=instance, partition_key=DAY1.isoformat(), raise_on_error=False
         )

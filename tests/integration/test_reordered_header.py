@@ -5,12 +5,12 @@ the day still reconciles. A header repeated as it was changes nothing after it."
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
 from tests.support.batching import run, settings_for
 from tests.support.fixture_data import day_dir
+from tests.support.local_instance import local_instance
 from tests.support.order_fixtures import DAY, HEADER, csv_bytes, order_rows
 
 SWAPPED = ["customer_id", "order_id", *HEADER[2:]]
@@ -31,7 +31,7 @@ def _tables(tmp_path, data: bytes, name: str = "orders.csv") -> tuple[list, list
     day_dir(landing, DAY).mkdir(parents=True)
     (day_dir(landing, DAY) / name).write_bytes(data)
     settings = settings_for(landing, tmp_path)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         run(settings, instance, DAY, DAY)
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         facts = conn.execute(

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.batching import DAYS, hostile_landing, run, settings_for
 from tests.support.fixture_data import day_dir, order, write_csv
+from tests.support.local_instance import local_instance
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ PER_DAY = {
 def staging_metadata_after(tmp, landing, batches) -> dict:
     settings = settings_for(landing, tmp)
     found = {}
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         for first, last in batches:
             run(settings, instance, DAYS[first], DAYS[last])
         for asset, names in PER_DAY.items():
@@ -70,7 +71,7 @@ def test_quarantined_orders_reports_the_revenue_of_its_own_rows(tmp_path):
         ],
     )
     settings = settings_for(tmp_path / "landing", tmp_path)
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         run(settings, instance, day, day)
         metadata = {}
         for asset in ("cleaned_orders", "quarantined_orders"):

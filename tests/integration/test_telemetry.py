@@ -25,6 +25,7 @@ from resources.telemetry_setup import (
     reset_telemetry,
 )
 from sensors.run_telemetry import build_run_telemetry_sensors
+from tests.support.local_instance import local_instance
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 JSON_HANDLER = {"json": {"class": "resources.json_logs.JsonLogHandler"}}
@@ -309,7 +310,7 @@ def test_a_force_terminated_run_closes_its_trace_once(exported):
     each, which exported the run span twice."""
     _, exporter, _ = exported
     sensor = next(s for s in build_run_telemetry_sensors() if s.name.endswith("canceled"))
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         run = instance.create_run_for_job(toy_job())
         instance.report_run_canceled(run, message="forcibly marked as canceled")
         instance.report_run_canceled(run, message='Execution of run for "toy_job" canceled.')

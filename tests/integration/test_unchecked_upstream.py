@@ -31,6 +31,7 @@ from resources.instance_history import (
     unpassed_latest,
 )
 from tests.support.check_history import count_index_connections, report_judged, report_planned
+from tests.support.local_instance import local_instance
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import permanent_failure_message
 
@@ -273,7 +274,7 @@ def test_the_guard_reads_as_many_rows_not_as_many_queries_as_there_are_days(
     few, many = [f"2025-01-{n:02d}" for n in range(1, 4)], [*DAYS, *_days(4, 60)]
     costs = {}
     for days in (few, many):
-        with dg.instance_for_test() as fresh:
+        with local_instance() as fresh:
             report_judged(fresh, CLEANED_ORDERS, days, BLOCKING, failed=[days[1]])
             # A day cleaned again and never judged (a run stopped between the two).
             fresh.report_runless_asset_event(

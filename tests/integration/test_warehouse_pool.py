@@ -41,6 +41,7 @@ from resources.warehouse_pool import (
     WAREHOUSE_POOL,
     ensure_warehouse_pool,
 )
+from tests.support.local_instance import local_instance
 
 INSTANCE_FILES = {
     "local": REPO_ROOT / "dagster.yaml",
@@ -255,7 +256,7 @@ def test_the_platforms_own_runs_go_ahead_of_a_queued_backfill(name):
 def test_the_schedule_and_the_automation_sensor_carry_the_priority():
     """The landing and anomaly sensors' requests: tests/integration/test_sensor_batching.py."""
     schedule = DEFS.resolve_schedule_def("orders_pipeline_daily")
-    with dg.instance_for_test() as instance:
+    with local_instance() as instance:
         tick = schedule.evaluate_tick(
             dg.build_schedule_context(
                 instance=instance,

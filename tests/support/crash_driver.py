@@ -37,6 +37,7 @@ from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources import warehouse
 from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
+from tests.support.local_instance import local_event_log_storage
 
 PHASES = ("before_connect", "after_delete", "after_insert", "after_commit")
 
@@ -121,7 +122,9 @@ def run_pipeline(
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     selection = [dg.AssetKey.from_user_string(key) for key in assets.split(",")] if assets else None
     os.makedirs(instance_dir, exist_ok=True)
-    with dg.DagsterInstance.local_temp(tempdir=instance_dir) as instance:
+    with dg.DagsterInstance.local_temp(
+        tempdir=instance_dir, overrides={"event_log_storage": dict(local_event_log_storage())}
+    ) as instance:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=selection,

@@ -21,6 +21,7 @@ from devtools.held import format_table, held_partitions
 from resources.alerts import AlertWebhook
 from sensors.orders_anomaly import SENSOR_NAME
 from sensors.run_failure import build_run_failure_sensor
+from tests.support.local_instance import local_instance
 from tests.support.requests import daemon_tags
 from tests.support.sensor_graph import JOB_NAME, Daemon, build_graph
 from tests.support.webhook_server import WebhookServer
@@ -182,7 +183,7 @@ def watched(
     """The graph's daemon, the failure alerts (and the canceled-run alerts if ``canceled``)
     watching from now on."""
     args = (str(tmp_path), str(tmp_path / "outage"), json.dumps(waits or {}), json.dumps(held))
-    with dg.instance_for_test() as instance, WebhookServer() as server:
+    with local_instance() as instance, WebhookServer() as server:
         watch = Watched(Daemon(_graph(*args), instance), server, args)
         watch.alerts = failure_alerts(instance, server)
         if canceled:
