@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from resources.instance_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_VARIABLE
 from resources.settings import PlatformSettings
 from tests.support.fixture_data import build_landing
 from tests.support.local_instance import local_instance
@@ -24,6 +25,11 @@ from tests.support.postgres import (
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+# Events reach every test's storage in batches, as in production (deploy/ sets the
+# variable) and under the embedded default's storage, which sets it for its process the
+# first time it is used: set here, a test sees the same whichever test its worker ran first.
+os.environ.setdefault(EVENT_BATCH_SIZE_VARIABLE, str(EVENT_BATCH_SIZE))
 
 MEMORY_TMP = pytest.StashKey[Path]()
 FAILED = pytest.StashKey[bool]()
