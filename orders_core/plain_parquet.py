@@ -124,8 +124,8 @@ def decoded_plain_parquet_header(handle: BinaryIO, contract: Contract) -> list[s
     names = plain_parquet_header(handle, contract)
     if names is None:
         return None
-    try:
-        for table in file_tables(pq.ParquetFile(handle)):
+    try:  # read as the reader reads (READ_OPTIONS): a 1.2 GB row group took 1.6 GiB read whole
+        for table in file_tables(pq.ParquetFile(handle, **READ_OPTIONS)):
             del table
     except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None
