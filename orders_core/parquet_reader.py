@@ -331,6 +331,34 @@ def batch_rows_of(parquet: pq.ParquetFile, batch_rows: int | None = None) -> int
     return max(1, int(BATCH_BYTES // widest))
 
 
+def long_values_bytes(handle: BinaryIO) -> int:
+    """The largest column chunk's uncompressed bytes, by the footer of the Parquet file of
+    ``handle``, when its rows
+    are long enough for :func:`batch_rows_of` to cut its batches under :data:`BATCH_ROWS`;
+    0 for any other file (plain orders: about 130 bytes a row). pyarrow reads such a
+    chunk a page at a time, holding the page compressed and decompressed whatever the
+    batch, and the pages are as large as the writer made them: DuckDB wrote a chunk of
+    1.2 GB of 60,000-character values in pages of 91 MiB, and reading it took pyarrow
+    420-440 MiB beyond the process's base (a chunk of 42 MB: about 80 MiB, 150 MB: 250;
+    bench/RESULTS.md, hunt 69). A footer does not say a page's size: the chunk's bounds it.
+    0 too when the footer cannot be read (the reader then says why)."""
+    try:
+        parquet = pq.ParquetFile(handle)
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return 0
+    if batch_rows_of(parquet) >= BATCH_ROWS:
+        return 0
+    metadata = parquet.metadata
+    return max(
+        (
+            metadata.row_group(g).column(c).total_uncompressed_size
+            for g in range(metadata.num_row_groups)
+            for c in range(metadata.num_columns)
+        ),
+        default=0,
+    )
+
+
 def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:
     """The tables :func:`parquet_batches` renders a file in, and
     :func:`orders_core.plain_parquet.text_copy` copies it in: the whole file when it has

@@ -179,7 +179,8 @@ class SqlSession:
         # DuckDB's thread count to restore after a run of plain CSV loads (None: not
         # lowered). See :meth:`load_plain_csv`.
         self._threads_after_loads: int | None = None
-        self._memory_reserved = False
+        self._memory_reserved = 0
+        self._limit_before_reserve: int | None = None
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Run one statement; its rows (DML gives its counts)."""
@@ -221,20 +222,27 @@ class SqlSession:
         self._restore_threads()
 
     def reserve_memory(self, reserve: int) -> None:
-        """Lower the engine's memory limit by ``reserve`` bytes for the rest of the session
-        (never below :data:`MIN_SESSION_LIMIT`; once a session, whatever the calls), for
-        memory the step's Python takes after the session opened and keeps (the landing
-        reader's first-use imports and what its reading leaves allocated). Outside
-        :meth:`transaction` only: a ``SET`` fails in an aborted one."""
-        if self._memory_reserved:
+        """Lower the engine's memory limit to ``reserve`` bytes under the limit the session
+        had before it reserved any, for the rest of the session (never below
+        :data:`MIN_SESSION_LIMIT`): the largest reserve asked holds, a smaller or equal one
+        changes nothing. For memory the step's Python takes after the session opened and
+        keeps (the landing reader's first-use imports and what its reading leaves
+        allocated), or takes while reading a file of long values (pyarrow holds one of its
+        pages compressed and decompressed). Outside :meth:`transaction` only: a ``SET``
+        fails in an aborted one."""
+        if reserve <= self._memory_reserved:
             return
         with engine_interrupts():
-            [(setting,)] = self.conn.execute("SELECT current_setting('memory_limit')").fetchall()
-            limit = size_bytes(setting)
+            if self._limit_before_reserve is None:
+                [(setting,)] = self.conn.execute(
+                    "SELECT current_setting('memory_limit')"
+                ).fetchall()
+                self._limit_before_reserve = size_bytes(setting)
+            limit = self._limit_before_reserve
             lowered = max(limit - reserve, MIN_SESSION_LIMIT)
             if lowered < limit:
                 self.conn.execute(f"SET memory_limit = '{lowered // MIB:d}MiB'")
-        self._memory_reserved = True
+        self._memory_reserved = reserve
 
     def _one_thread(self) -> None:
         """Run the next statements on one engine thread, until another kind of statement.

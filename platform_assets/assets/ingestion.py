@@ -28,7 +28,7 @@ from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import display_name, file_format, unreadable_metadata
-from orders_core.parquet_reader import parquet_batches
+from orders_core.parquet_reader import long_values_bytes, parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_head, plain_header, read_head
 from orders_core.plain_jsonl import (
@@ -93,6 +93,13 @@ MAX_REFUSED_NAMES = 10
 # Parquet file's text copy (the reader's rendering, plain_parquet.text_copy) reserves it
 # too, as does a plain one, whose pages the reader decodes before the engine loads it.
 READER_MEMORY = 160 * 1024 * 1024
+# And at most this much more for a Parquet file of long values, as much as its largest
+# column chunk (parquet_reader.long_values_bytes): pyarrow reads such a file a page at a
+# time whatever the batch, holding the page compressed and decompressed (DuckDB wrote
+# 60,000-character values in pages of 91 MiB). A day of 20,000 of them in one file took
+# raw_orders to 1,142 MiB (typed 1,166) with the reader's reserve alone, 971-974 (979-1,005)
+# with this (bench/RESULTS.md, hunt 69). Plain orders' files reserve nothing more.
+LONG_VALUES_MEMORY = 256 * 1024 * 1024
 
 
 def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -361,13 +368,19 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
                 and renderable_parquet_header(landed, contract) is None
             ):
                 return False
-        # Beside the engine's loads (_checked_ahead), the reader decodes every page of a
-        # plain file (decoded_plain_parquet_header) or renders a typed one as its text
-        # copy: the engine's limit must leave room for its memory.
-        session.reserve_memory(READER_MEMORY)
+            # Beside the engine's loads (_checked_ahead), the reader decodes every page
+            # of a plain file (decoded_plain_parquet_header) or renders a typed one as
+            # its text copy: the engine's limit must leave room for its memory.
+            session.reserve_memory(_parquet_reader_memory(landed))
         return True
     with _landed_text(landing, info) as text:
         return _plain_head(text, contract, fmt) is not None
+
+
+def _parquet_reader_memory(landed) -> int:
+    """What the engine's limit gives up for the reader of the Parquet file ``landed``:
+    :data:`READER_MEMORY`, more for a file of long values (:data:`LONG_VALUES_MEMORY`)."""
+    return READER_MEMORY + min(long_values_bytes(landed), LONG_VALUES_MEMORY)
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
@@ -375,7 +388,10 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     file (gzip or remote ones through a temporary copy) by the engine's own scan, any other (or one
     the scan refuses) by the lossless reader."""
     fmt = file_format(info.name)
-    if fmt == "parquet":  # a typed file's text copy (or the reader)
+    if fmt == "parquet":  # its pages decoded, a typed file's text copy (or the reader)
+        if landing.has_local_files():  # its footer read; on S3 once downloaded for the reader
+            with landing.stream(info) as landed:
+                session.reserve_memory(_parquet_reader_memory(landed))
         session.reserve_memory(READER_MEMORY)
     if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
@@ -400,6 +416,7 @@ def _staged_parquet(session, landing: LandingZone, contract, info, day) -> None:
     and pages are (a file on S3 from its temporary download): the file is never held
     whole. Raises UnreadableFile as the reader does."""
     with landing.stream(info) as stream:
+        session.reserve_memory(_parquet_reader_memory(stream))
         source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
         for frame in parquet_batches(contract, source, stream=stream):
             _append(session, contract, frame, day)

@@ -33,6 +33,7 @@ from orders_core.parquet_reader import (
     INTEGER_MONEY_ERROR,
     READ_OPTIONS,
     batch_rows_of,
+    long_values_bytes,
     parquet_batches,
     read_parquet,
 )
@@ -203,6 +204,20 @@ def test_every_pass_over_a_parquet_file_of_long_values_reads_it_through_a_bounde
     handle = _ReadSizes(typed.data)
     assert text_copy(handle, CONTRACT, io.BytesIO())
     assert 0 < handle.largest <= READ_OPTIONS["buffer_size"]
+
+
+def test_only_a_parquet_file_of_long_values_asks_the_reader_more_memory():
+    """long_values_bytes: its largest column chunk for a file whose batches BATCH_BYTES
+    cuts, nothing for plain orders or a file that is not Parquet."""
+    table = _long_regions(300)
+    chunks = pq.ParquetFile(io.BytesIO(parquet_file(table).data)).metadata.row_group(0)
+    region = chunks.column(table.schema.get_field_index("region"))
+    assert long_values_bytes(io.BytesIO(parquet_file(table).data)) == (
+        region.total_uncompressed_size
+    )
+    assert region.total_uncompressed_size > 18_000_000
+    assert long_values_bytes(io.BytesIO(parquet_file(_orders(50)).data)) == 0
+    assert long_values_bytes(io.BytesIO(b"order_id\n1\n")) == 0
 
 
 def _jsonl_batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
