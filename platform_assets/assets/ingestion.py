@@ -478,7 +478,7 @@ def _checked_file(session, landing: LandingZone, info, contract) -> tuple[ExitSt
     stack = ExitStack()
     try:
         local = stack.enter_context(_engine_file(session, landing, info, contract))
-        header = None if local is None else _plain_header(local[0], contract, info)
+        header = None if local is None else _plain_header(local, contract, info)
     except BaseException:
         stack.close()
         raise
@@ -623,9 +623,17 @@ def _plain_parquet(local, contract):
         path = f"/proc/self/fd/{copy.fileno()}"
         if text_copy(local[0], contract, copy) and os.path.exists(path):
             copy.flush()
-            yield copy, path
+            yield _TextCopy((copy, path))
         else:
             yield local
+
+
+class _TextCopy(tuple):
+    """``(handle, path)`` of a typed Parquet file's text copy (:func:`_plain_parquet`):
+    written here by pyarrow from the values ``text_copy`` decoded off every page of the
+    landed file, so its pages need no decoding again before the engine loads it: a pass
+    over 1.2 GB of 60,000-character values took pyarrow about 1 CPU second and 520 MiB
+    (bench/RESULTS.md, hunt 69)."""
 
 
 @contextmanager
@@ -654,13 +662,18 @@ def _plain_head(text, contract, fmt: str) -> bytes | None:
     return head if plain_head(head, contract) else None
 
 
-def _plain_header(handle, contract, info) -> list[str] | None:
+def _plain_header(local, contract, info) -> list[str] | None:
     """The header of a plain CSV file, the keys of a plain JSON Lines one, the columns of
     a plain Parquet one (None when the file is not plain): see orders_core.plain_csv,
-    orders_core.plain_jsonl and orders_core.plain_parquet."""
+    orders_core.plain_jsonl and orders_core.plain_parquet. ``local`` is the file's
+    ``(handle, path)``; a typed Parquet file's text copy (:class:`_TextCopy`) is plain by
+    its footer, its pages written here."""
+    handle = local[0]
     fmt = file_format(info.name)
     if fmt == "jsonl":
         return plain_jsonl_header(handle, contract)
+    if isinstance(local, _TextCopy):
+        return plain_parquet_header(handle, contract)
     if fmt == "parquet":
         return decoded_plain_parquet_header(handle, contract)
     return plain_header(handle, contract)

@@ -344,3 +344,31 @@ def test_a_typed_file_makes_the_engine_leave_room_for_its_text_copy(
     assert loads == [("raw.raw_orders", True)]
     assert len(loaded) == 6
     assert reserved
+
+
+def test_a_typed_files_text_copy_is_not_decoded_again_before_the_engine_loads_it(
+    tmp_path, instance, monkeypatch
+):
+    """The copy's pages were written here from the values text_copy decoded off every page
+    of the landed file: only a landed plain file's pages are decoded before the engine
+    loads it (a 1.2 GB copy was decoded a second time, bench/RESULTS.md, hunt 69)."""
+    from orders_core import plain_parquet
+    from platform_assets.assets import ingestion
+
+    decoded: list[list[str] | None] = []
+
+    def spy(handle, contract):
+        decoded.append(header := plain_parquet.decoded_plain_parquet_header(handle, contract))
+        return header
+
+    monkeypatch.setattr(ingestion, "decoded_plain_parquet_header", spy)
+    landing = tmp_path / "landing"
+    for name, table in (("typed.parquet", typed_orders(6, DAY)), ("plain.parquet", None)):
+        buffer = io.BytesIO()
+        rows = pa.Table.from_pylist(order_rows(4, DAY)) if table is None else table
+        pq.write_table(rows, buffer)
+        land(landing, DAY, name, buffer.getvalue())
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, [DAY], "load_plain_parquet")
+    assert loads == [("raw.raw_orders", True)] * 2
+    assert len(loaded) == 10
+    assert len(decoded) == 1 and decoded[0] is not None  # the plain file's

@@ -58,7 +58,7 @@ def engine_rows(path, fmt: str, day) -> list | None:
     import tempfile
 
     from orders_core.plain_parquet import text_copy
-    from platform_assets.assets.ingestion import _load_checked, _plain_header
+    from platform_assets.assets.ingestion import _load_checked, _plain_header, _TextCopy
     from resources.landing import LandingFileInfo
 
     contract = load_contract()
@@ -66,11 +66,11 @@ def engine_rows(path, fmt: str, day) -> list | None:
     session = raw_session()
     with path.open("rb") as handle, tempfile.TemporaryFile() as copy:
         local = (handle, str(path))
-        header = _plain_header(handle, contract, info)
+        header = _plain_header(local, contract, info)
         if header is None and fmt == "parquet" and text_copy(handle, contract, copy):
             copy.flush()
-            local = (copy, f"/proc/self/fd/{copy.fileno()}")
-            header = _plain_header(copy, contract, info)
+            local = _TextCopy((copy, f"/proc/self/fd/{copy.fileno()}"))
+            header = _plain_header(local, contract, info)
         if header is None:
             return None
         loaded = _load_checked(session, info, contract, day, "raw.raw_orders", local, header)
