@@ -97,7 +97,7 @@ READER_MEMORY = 160 * 1024 * 1024
 # column chunk (parquet_reader.long_values_bytes): pyarrow reads such a file a page at a
 # time whatever the batch, holding the page compressed and decompressed (DuckDB wrote
 # 60,000-character values in pages of 91 MiB). A day of 20,000 of them in one file took
-# raw_orders to 1,142 MiB (typed 1,166) with the reader's reserve alone, 971-974 (979-1,005)
+# raw_orders to 1,142 MiB (typed 1,166) with the reader's reserve alone, 971-974 (979-1,008)
 # with this (bench/RESULTS.md, hunt 69). Plain orders' files reserve nothing more.
 LONG_VALUES_MEMORY = 256 * 1024 * 1024
 
