@@ -129,14 +129,20 @@ def test_a_session_gives_up_the_largest_reserve_asked_and_never_below_its_floor(
         assert _limit_mib(session) == MIN_SESSION_LIMIT // MIB
 
 
-def test_raw_orders_gives_up_memory_only_when_the_reader_stages_a_file(
-    tmp_path, instance, monkeypatch
-):
+def _raw_orders_reserving(tmp_path, monkeypatch):
+    """Settings on ``tmp_path``, a job of raw_orders alone, and the list each
+    ``SqlSession.reserve_memory`` call appends its size to (nothing is reserved)."""
     reserved: list[int] = []
     monkeypatch.setattr(SqlSession, "reserve_memory", lambda _s, size: reserved.append(size))
     settings = settings_for(tmp_path)
     job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    raw_orders = job.get_subset(asset_selection={dg.AssetKey("raw_orders")})
+    return settings, job.get_subset(asset_selection={dg.AssetKey("raw_orders")}), reserved
+
+
+def test_raw_orders_gives_up_memory_only_when_the_reader_stages_a_file(
+    tmp_path, instance, monkeypatch
+):
+    _, raw_orders, reserved = _raw_orders_reserving(tmp_path, monkeypatch)
     plain, read = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
     rows = order_rows(3, plain)
     land(tmp_path / "landing", plain, "a.csv", ("\n".join(_csv(rows)) + "\n").encode())
@@ -163,11 +169,7 @@ def test_raw_orders_gives_up_more_memory_for_a_parquet_file_of_long_values(
     whatever the batch: the engine leaves it room sized by the file's footer (a day of
     20,000 regions of 60,000 characters in one file: 1,029-1,072 MiB with the reader's
     reserve alone, bench/RESULTS.md, hunt 69). A file of plain orders asks nothing more."""
-    reserved: list[int] = []
-    monkeypatch.setattr(SqlSession, "reserve_memory", lambda _s, size: reserved.append(size))
-    settings = settings_for(tmp_path)
-    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
-    raw_orders = job.get_subset(asset_selection={dg.AssetKey("raw_orders")})
+    settings, raw_orders, reserved = _raw_orders_reserving(tmp_path, monkeypatch)
     long_day, plain_day = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
     for day, region in ((long_day, "r" * 60_000), (plain_day, "north")):
         rows = [row | {"region": f"{i:03d}{region}"} for i, row in enumerate(order_rows(300, day))]
