@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shlex
 import time
 import uuid
 import warnings
@@ -323,10 +324,12 @@ def report_held(
     releasable = sorted(set(held) - set(drift))
     if releasable:
         print("  Review the day; if its data is right, release it (from the repository root):")
+    # The listing prints release commands too: it needs the same settings as they do.
+    home = f"DAGSTER_HOME={shlex.quote(dagster_home)}"
+    prefix = " ".join(part for part in (home, settings) if part)
     for day in releasable:
-        prefix = " ".join(part for part in (f"DAGSTER_HOME={dagster_home}", settings) if part)
         print(f"    {prefix} {release_command(day, '.venv/bin/dg')}")
-    print(f"  Held days and why: DAGSTER_HOME={dagster_home} .venv/bin/python -m devtools.held")
+    print(f"  Held days and why: {prefix} .venv/bin/python -m devtools.held")
     print("  Or land corrected files for the day: orders_anomaly_sensor re-runs it.")
 
 

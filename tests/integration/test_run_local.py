@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from asset_checks.anomaly import HELD_DAYS_TAG, anomaly_config, held_run_tags
-from devtools import run_local, simulate
+from devtools import held, run_local, simulate
 from devtools.demo_env import read_start, recorded_start
 from devtools.run_local import ANOMALY_DAYS_BEFORE_END, STAGE_TAG, plan_demo, stretches
 from resources.settings import PlatformSettings
@@ -192,6 +192,35 @@ def test_a_held_day_is_reported_with_its_release_command_and_exit_code_zero(demo
     }
     assert "python -m devtools.held" in output
     assert re.search(r"^Done in .*\.", output, flags=re.MULTILINE)
+
+
+def assignments_before(words: list[str], program: str) -> dict[str, str]:
+    """The ``NAME=value`` words a pasted command sets before ``program``."""
+    at = next(i for i, word in enumerate(words) if word.endswith(program))
+    return dict(word.split("=", 1) for word in words[:at])
+
+
+def test_the_printed_held_listing_gives_the_release_command_make_run_gave(
+    demo_run, monkeypatch, tmp_path: Path, capsys
+):
+    """`Held days and why: ... python -m devtools.held`, pasted in another shell (none of
+    make run's settings exported, no .env), lists the release command make run printed: it
+    named only the instance, so on a landing zone that is not the default the listing lost
+    the demo's first day, landing zone and warehouse, and its release ran on others."""
+    output, spike = demo_run["output"], demo_run["spike"]
+    (printed,) = [line for line in output.splitlines() if "--partition " + spike in line]
+    (listing,) = [line for line in output.splitlines() if "Held days and why:" in line]
+    words = shlex.split(listing.split("Held days and why:", 1)[1])
+    assert words[-3:] == [".venv/bin/python", "-m", "devtools.held"], listing
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in ("ORDERS_PARTITIONS_START", "ORDERS_LANDING_URI", "DUCKDB_PATH", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in assignments_before(words, "python").items():
+        monkeypatch.setenv(name, value)
+    assert held.main([]) == 0
+    (release,) = [line for line in capsys.readouterr().out.splitlines() if "release:" in line]
+    listed = shlex.split(release.split("release:", 1)[1])
+    assert assignments_before(listed, "dg") == assignments_before(shlex.split(printed), "dg")
 
 
 def test_the_run_that_held_a_day_is_tagged_with_it(demo_run):
