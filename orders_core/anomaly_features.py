@@ -33,9 +33,9 @@ Features are chosen so that one number moves per kind of failure:
   with orders in JPY, IDR, .... :func:`orders_core.anomaly.judge_partitions` judges a day
   whose history window holds such a day on the nominal figures throughout
   (:func:`scaled_amounts_ready`), never scaled against nominal;
-* data quality is expressed as rates in [0, 1] (nulls, duplicates, quarantine,
-  unparseable amounts, superseded rows, share of revenue kept by cleaning),
-  plus counts of extra and missing columns;
+* data quality is expressed as rates in [0, 1] of the landed rows (nulls, duplicates,
+  unparseable amounts, parse errors; never the cleaning's own shares, see
+  :func:`feature_specs`), plus counts of extra and missing columns;
 * size is expressed per row (bytes per row).
 
 Each feature also says how its sampling noise shrinks with the day's counts
