@@ -137,6 +137,29 @@ def test_the_readme_backfill_commands_run(dg_env):
         assert result.stderr.count("RUN_SUCCESS") == 1, command
 
 
+def test_the_runbook_s_cli_backfill_runs_every_asset_in_one_run(dg_env, tmp_path):
+    """The runbook's "From the command line" command (`dg launch --assets '*'
+    --partition-range ...`, continuation lines joined), on the fixture days: one run that
+    publishes the days and builds the customer tables too."""
+    text = (REPO / "docs" / "backfill-runbook.md").read_text(encoding="utf-8")
+    section = text.split("\n## From the command line\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    (command,) = [line for line in block.splitlines() if "dg launch" in line]
+    args = shlex.split(command.replace(README_RANGE, FIXTURE_RANGE))
+    assert args[:4] == [".venv/bin/dg", "launch", "--assets", "*"], command
+    result = subprocess.run(
+        [str(REPO / args[0]), *args[1:]], cwd=REPO, env=dg_env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stderr.count("RUN_SUCCESS") == 1
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as con:
+        days = con.execute("select count(distinct partition_date) from warehouse.fct_orders")
+        assert days.fetchone() == (2,)  # the fixture's third day has no order
+        (customers,) = con.execute("select count(*) from warehouse.dim_customers").fetchone()
+    assert customers > 0
+
+
 def test_half_of_the_cleaning_step_is_refused_before_any_run(dg_env):
     """What the README says of `--assets 'cleaned_orders*'` alone: cleaned_orders and
     quarantined_orders are written together, so the CLI refuses the selection (Dagster's
