@@ -18,10 +18,11 @@ from orders_core.contract import load_contract
 from orders_core.sql.dialect import DUCKDB, SNOWFLAKE, render
 from orders_core.sql.fx import LOAD_TABLE, create_load_sql, rates_statements
 from orders_core.sql.tables import create_statements
-from orders_core.tables import FX_RATES
+from orders_core.tables import FX_RATES, RAW_ORDERS
 from tests.support import snowflake_case
 from tests.support.fakesnow_cleaning import fakesnow_session, snowflake_clean
 from tests.support.order_fixtures import clean, csv_bytes, landed, order_rows, raw_frame
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.services
 CONTRACT = load_contract()
@@ -151,3 +152,26 @@ def test_snowflake_statements_fold_case_only_where_the_engines_agree(snapshot):
                 continue
             unguarded.append(re.sub(r"\s+", " ", node.sql(dialect=SNOWFLAKE))[:120])
     assert unguarded == []
+
+
+def test_the_runbook_s_query_finds_the_days_whose_email_hashes_change_on_snowflake():
+    """The runbook's query (hunt 68) for the days holding an e-mail that is not ASCII, run
+    as written on the platform's raw_orders table in (fake) Snowflake: it names exactly
+    the days of EMAILS' non-ASCII addresses, not the plain one's nor a day without one."""
+    runbook = (REPO / "docs" / "backfill-runbook.md").read_text(encoding="utf-8")
+    (query,) = re.findall(r"```sql\n(SELECT DISTINCT partition_date FROM raw\.raw_orders.*?)```",
+                          runbook, flags=re.DOTALL)  # fmt: skip
+    days = {"2025-01-01": EMAILS[0], "2025-01-02": EMAILS[2], "2025-01-03": None,
+            "2025-01-04": EMAILS[3]}  # fmt: skip
+    with fakesnow_session() as (_, cursor):
+        for sql in create_statements(CONTRACT, RAW_ORDERS):
+            cursor.execute(render(sql, SNOWFLAKE))
+        for day, email in days.items():
+            cursor.execute(
+                "INSERT INTO raw.raw_orders (order_id, customer_email, partition_date)"
+                " VALUES (?, ?, ?)",
+                [f"o-{day}", email, day],
+            )
+        cursor.execute(query.strip().rstrip(";"))
+        found = [str(day) for (day,) in cursor.fetchall()]
+    assert found == ["2025-01-01", "2025-01-04"]
