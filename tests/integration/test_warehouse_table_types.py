@@ -8,6 +8,8 @@ column, both types and what to do. Before, DuckDB cast into it: a DECIMAL(18,2)
 VARCHAR ``order_date`` took text, and every run said it succeeded.
 """
 
+import re
+
 import dagster as dg
 import duckdb
 import pytest
@@ -17,6 +19,7 @@ from orders_core.contract import load_contract
 from orders_core.sql.tables import TableTypeMismatchError, ensure_tables, type_kind
 from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from resources.warehouse import DuckDBWarehouse
+from tests.support.paths import REPO
 from tests.support.pipeline_helpers import permanent_failure_message, run_range
 
 RE_CLEAN = [dg.AssetKey("cleaned_orders"), dg.AssetKey("quarantined_orders")]
@@ -24,6 +27,15 @@ RANGE = {
     "dagster/asset_partition_range_start": "2025-01-01",
     "dagster/asset_partition_range_end": "2025-01-03",
 }
+# The fix docs/backfill-runbook.md ("A warehouse column of another type") gives for DuckDB.
+RUNBOOK_FIX = next(
+    fix
+    for fix in re.findall(
+        r"`(ALTER TABLE [^`]+)`",
+        (REPO / "docs" / "backfill-runbook.md").read_text(encoding="utf-8"),
+    )
+    if "customer_metrics" in fix
+)
 # Lineage columns raw_orders (and the quarantine, its copy) gained over releases.
 LATER_LINEAGE = ("pii_extra_columns_json", "source_format", "file_header")
 
@@ -123,6 +135,10 @@ def test_a_run_on_a_retyped_money_column_fails_at_once_and_rounds_nothing(settin
     assert failed == ["customer_metrics"]
     with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
         assert sorted(conn.execute(metrics).fetchall()) == sorted(altered)  # nothing written
+    # The runbook's fix, as it writes it, gives the column its type back: the next run passes.
+    with duckdb.connect(settings.duckdb_path) as conn:
+        conn.execute(RUNBOOK_FIX)
+    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
 
 
 def test_a_re_clean_of_days_an_earlier_release_loaded_adds_the_later_lineage_columns(
