@@ -205,3 +205,30 @@ def test_a_day_with_no_landed_file_is_no_history_for_the_days_after_it():
     assert verdicts(with_gap) == verdicts(without_gap)
     (own,) = judge_partitions(with_gap, [history.loc[gap, PARTITION]])
     assert own.is_anomalous and "rows" in own.reason, own.reason
+
+
+def test_a_gap_is_held_for_its_first_four_days_only():
+    """What docs/anomaly_hold.md and the README ("Point it at your own files") say of a gap
+    run as one range: its first four days are held as a drop to no orders; from the fifth
+    on fewer than 4 of the 7 days before it hold landed files, the volume has no trailing
+    level, and the day passes (replayed with make run in hunt 70: 2026-09-21..24 held, the
+    days after them published empty)."""
+    from orders_core.anomaly import judge_partitions
+
+    history = synthetic_history("sparse_growth", 1, {})
+    first, length = 120, 10
+    zero_day = {"dagster/row_count": 0, "orders/files": 0, "orders/revenue": 0.0}
+    with_gap = history.copy()
+    for index in range(first, first + length):
+        with_gap.loc[index] = pd.Series(
+            {PARTITION: history.loc[index, PARTITION]}
+            | {
+                column: zero_day.get(column.split(":", 1)[1], np.nan)
+                for column in history.columns
+                if column.startswith(f"{RAW}:")
+            }
+        )
+    days = list(history[PARTITION][first : first + length])
+    verdicts = judge_partitions(with_gap, days)
+    assert all(v.decided for v in verdicts)
+    assert [v.is_anomalous for v in verdicts] == [True] * 4 + [False] * (length - 4)
