@@ -44,9 +44,12 @@ from orders_core.anomaly import (
     may_be_decided,
 )
 from orders_core.anomaly_features import (
+    MIN_TRAILING_DAYS,
     PARTITION,
+    TRAILING_LEVEL_DAYS,
     history_record,
     nothing_landed,
+    without_trailing_level,
 )
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
@@ -70,6 +73,13 @@ CHECK_OP_NAME = METADATA_ANOMALY_OP
 # first: its drivers alone (bytes, rows and files far below the weekday level) read as
 # any drop in volume.
 NO_FILE_LANDED = "no file landed for this day, judged as a drop to no orders"
+# ... and what a passing one is called when its volume had no trailing level to fall from
+# (a gap's fifth day on): its drivers show the baseline in place of the missing figures.
+NO_FILE_NO_LEVEL = (
+    f"no file landed for this day, and fewer than {MIN_TRAILING_DAYS} of the"
+    f" {TRAILING_LEVEL_DAYS} days before it landed files: no level to judge a drop in volume"
+    " against"
+)
 # The days of a judged day's history that were profiled from their landed files (landed,
 # not loaded by raw_orders yet) instead of read from raw_orders' metadata.
 PROFILED_DAYS = "history_profiled_from_files"
@@ -376,6 +386,7 @@ def evaluate_days(
             window, history = profiled, profiled.history
             waiting = waiting_for(window)
     empty = nothing_landed(history.frame)
+    no_level = without_trailing_level(history.frame)
     verdicts: dict[str, AnomalyVerdict] = {}
     judged = [day for day in candidates if not waiting[day]]
     if judged:
@@ -407,7 +418,9 @@ def evaluate_days(
         elif day in verdicts:
             verdict = verdicts[day]
             passed, description = not verdict.is_anomalous, verdict.reason
-            if day in empty:  # its drivers read as a drop; say what the drop is
+            if day in empty and passed and verdict.decided and day in no_level:
+                description = f"{NO_FILE_NO_LEVEL}: {description}"
+            elif day in empty:  # its drivers read as a drop; say what the drop is
                 description = f"{NO_FILE_LANDED}: {description}"
             metadata = verdict_metadata(verdict, fingerprints[day])
             if verdict.decided and profiled_days:

@@ -63,6 +63,8 @@ PARTITION = "partition"
 # at most 7 x WEEKDAY_LOOKBACK_WEEKS + TRAILING_LEVEL_DAYS days before it.
 WEEKDAY_LOOKBACK_WEEKS = 8
 TRAILING_LEVEL_DAYS = 7
+# Days of those that must have landed files for the level to exist.
+MIN_TRAILING_DAYS = 4
 CONTEXT = "context"
 ROWS = "rows"
 EXPECTED_ROWS = "expected_rows"
@@ -231,7 +233,9 @@ def _expected_level(levels: pd.DataFrame, held: Collection) -> pd.DataFrame:
     if levels.empty:
         return levels
     calendar = levels.asfreq("D")
-    trailing = calendar.shift(1).rolling(TRAILING_LEVEL_DAYS, min_periods=4).median()
+    trailing = (
+        calendar.shift(1).rolling(TRAILING_LEVEL_DAYS, min_periods=MIN_TRAILING_DAYS).median()
+    )
     held_index = pd.DatetimeIndex(pd.to_datetime(list(held))).normalize()
     offsets = (calendar - trailing).loc[~calendar.index.isin(held_index)].reindex(calendar.index)
     weekday = offsets.groupby(calendar.index.dayofweek).transform(
@@ -285,6 +289,23 @@ def nothing_landed(history: pd.DataFrame) -> set[str]:
         return set()
     frame = _partition_index(history)
     return {day.date().isoformat() for day in frame.index[frame[column] == 0]}
+
+
+def without_trailing_level(history: pd.DataFrame) -> set[str]:
+    """The partitions (``YYYY-MM-DD``) of ``history`` whose volume has no trailing level:
+    fewer than ``MIN_TRAILING_DAYS`` of the ``TRAILING_LEVEL_DAYS`` days before them landed
+    a file. Their volume features are missing (imputed at the baseline when scored), so a
+    day of theirs with no landed file cannot be judged as a drop in volume."""
+    column = metadata_column(RAW, "orders/files")
+    if history.empty:
+        return set()
+    frame = _partition_index(history)
+    landed = pd.Series(1.0, index=frame.index)
+    if column in frame.columns:
+        landed = landed.mask(frame[column] == 0)
+    counted = landed.asfreq("D").shift(1).rolling(TRAILING_LEVEL_DAYS, min_periods=1).count()
+    short = counted.reindex(frame.index).fillna(0) < MIN_TRAILING_DAYS
+    return {day.date().isoformat() for day in frame.index[short]}
 
 
 def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame:

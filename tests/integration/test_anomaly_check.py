@@ -176,6 +176,37 @@ def test_a_day_with_no_landed_file_says_so_before_its_drivers():
     assert normal.passed and normal.description.startswith("normal")
 
 
+def test_a_gap_s_days_past_the_trailing_level_say_no_drop_could_be_judged():
+    """A gap judged as one range: its first four days are held as a drop; from the fifth on
+    fewer than 4 of the 7 days before it landed a file, so there is no level to judge the
+    drop against and the day passes. Its verdict says so, where it said "judged as a drop
+    to no orders: normal" with the training median shown as the day's own volume."""
+    metadata = history_metadata()
+    gap = range(70, 76)
+    for index in gap:
+        metadata[index] = {
+            "dagster/row_count": 0,
+            "orders/files": 0,
+            "orders/bytes": 0,
+            FINGERPRINT: f"fp{index}",
+        }
+    with local_instance() as instance:
+        for index in range(DAYS):
+            load_day(instance, index, metadata)
+        evaluations = evaluate(instance, [day(index) for index in gap])
+    verdicts = [evaluations[day(index)] for index in gap]
+    assert [e.passed for e in verdicts] == [False] * 4 + [True] * 2
+    for held in verdicts[:4]:
+        assert held.description.startswith(
+            "no file landed for this day, judged as a drop to no orders: anomalous: "
+        )
+    for passed in verdicts[4:]:
+        assert passed.description.startswith(
+            "no file landed for this day, and fewer than 4 of the 7 days before it landed"
+            " files: no level to judge a drop in volume against: normal"
+        ), passed.description
+
+
 def test_history_is_read_for_the_window_only(history):
     window = [day(i) for i in range(30, 40)]
     frame = read_history(history, window).frame
