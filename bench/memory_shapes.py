@@ -30,6 +30,12 @@ fixed number of rows, whatever the size):
                     limit: the reader's)
   parquet-typed-long-values  the same with amount a DOUBLE and order_ts a TIMESTAMPTZ
                     (typed: the text copy's rendering first)
+  parquet-dict-long-value  Parquet of text columns (pyarrow, no Arrow schema stored), every
+                    region one value of 60,000 characters, dictionary-encoded: the
+                    footer counts it once (its encoded bytes), decoded it is 1.2 GB
+  parquet-dict-long-values  the same with 256 distinct such values, each on about 80 rows
+                    (a 15 MB dictionary)
+  jsonl-long-values JSON Lines, 20,000 regions of 60,000 characters
   customers         no day: ``--customers`` customers in cleaned_orders (bench.clv_memory),
                     then customer_metrics, customer_clv, dim_customers
   range-<D>         D days of ``--orders`` each, every step one range run
@@ -65,10 +71,13 @@ CUSTOMER_STEPS = ("customer_metrics", "customer_clv", "dim_customers")
 SHAPES = (
     "unparseable", "malformed", "one-order", "one-order-tie", "two-versions", "long-values",
     "over-limit", "long-line", "wide", "jsonl-keys", "gzip", "parquet-one-group", "customers",
-    "parquet-long-values", "parquet-typed-long-values",
+    "parquet-long-values", "parquet-typed-long-values", "parquet-dict-long-value",
+    "parquet-dict-long-values", "jsonl-long-values",
 )  # fmt: skip
 NUMBERED = re.compile(r"(many|range)-([0-9]+)")
 LONG_ROWS = 20_000
+# Distinct long values of parquet-dict-long-values.
+DICT_VALUES = 256
 UTC_TEXT = "'%Y-%m-%dT%H:%M:%S+00:00'"
 
 
@@ -147,14 +156,18 @@ def _write_day(data: Path, shape: str, orders: int, folder: Path) -> dict:
             extra = ", ".join(f"CAST((n + {k}) % 10 AS VARCHAR) AS x{k:03d}" for k in range(500))
             _copy(conn, f"SELECT * EXCLUDE (n), {extra} FROM t ORDER BY n", target)
             return {"records": rows, "cleaned": None}
-        if shape == "jsonl-keys":
+        if shape in ("jsonl-keys", "jsonl-long-values"):
             names = [name for (name,) in conn.execute("SELECT column_name FROM"
                      " information_schema.columns WHERE table_name = 't'").fetchall()]  # fmt: skip
             fields = ", ".join(f"'{name}': {name}" for name in names if name != "n")
-            cursor = conn.execute(
-                f"SELECT json_merge_patch(to_json({{{fields}}}), json_object('k' || n, 'v'))"
-                " FROM t ORDER BY n"
+            line = (
+                f"json_merge_patch(to_json({{{fields}}}), json_object('k' || n, 'v'))"
+                if shape == "jsonl-keys"
+                else f"to_json({{{fields}}})"
             )
+            if shape == "jsonl-long-values":
+                conn.execute(f"UPDATE t SET region = repeat('r', 60000) WHERE n % {every} = 0")
+            cursor = conn.execute(f"SELECT {line} FROM t ORDER BY n")
             with (folder / "part-000.jsonl").open("w") as out:
                 while batch := cursor.fetchmany(65536):
                     out.writelines(line + "\n" for (line,) in batch)
@@ -181,6 +194,9 @@ def _write_day(data: Path, shape: str, orders: int, folder: Path) -> dict:
                 f" ORDER BY n) TO '{folder / 'part-000.parquet'}' (FORMAT parquet)"
             )
             return {"records": rows, "cleaned": None}
+        if shape in ("parquet-dict-long-value", "parquet-dict-long-values"):
+            _dictionary_day(conn, shape, every, folder / "part-000.parquet")
+            return {"records": rows, "cleaned": None}
         if shape == "gzip":
             conn.execute(
                 f"COPY ({plain}) TO '{folder / 'part-000.csv.gz'}' (HEADER, QUOTE '\"',"
@@ -188,6 +204,44 @@ def _write_day(data: Path, shape: str, orders: int, folder: Path) -> dict:
             )
             return {"records": rows, "cleaned": None}
     raise SystemExit(f"unknown shape {shape}")
+
+
+def _dictionary_day(conn: duckdb.DuckDBPyConnection, shape: str, every: int, target: Path) -> None:
+    """The day of ``t`` as Parquet of text columns, each ``every``-th region a long value
+    (one, or :data:`DICT_VALUES` distinct ones: 1,875 MD5 digests each, 60,000 characters
+    that do not compress) and the region column dictionary-encoded, its dictionary built
+    here (the other regions and the long values: never the decoded 1.2 GB). No Arrow
+    schema is stored: read back, the region is text, as from any other writer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    distinct = 1 if shape == "parquet-dict-long-value" else DICT_VALUES
+    conn.execute(
+        "CREATE TABLE long_values AS SELECT k, string_agg(md5(k || '-' || j), '' ORDER BY j)"
+        f" AS v FROM range({distinct}) a(k), range(1875) b(j) GROUP BY k"
+    )
+    conn.execute("CREATE TABLE short_values AS SELECT DISTINCT region AS v FROM t")
+    conn.execute(
+        "CREATE TABLE dictionary AS SELECT row_number() OVER (ORDER BY kind, k) - 1 AS i, v,"
+        " kind, k FROM (SELECT 0 AS kind, row_number() OVER (ORDER BY v) AS k, v FROM"
+        " short_values WHERE v IS NOT NULL UNION ALL SELECT 1, k, v FROM long_values)"
+    )
+    values = conn.sql("SELECT v FROM dictionary ORDER BY i").to_arrow_table()
+    index = f"CAST(if(t.n % {every} = 0, l.i, s.i) AS INTEGER)"
+    table = conn.sql(
+        f"SELECT t.* EXCLUDE (n) REPLACE (CAST(date AS VARCHAR) AS date, {index} AS region)"
+        " FROM t LEFT JOIN dictionary s ON s.kind = 0 AND s.v = t.region"
+        f" LEFT JOIN dictionary l ON l.kind = 1 AND l.k = t.n // {every} % {distinct}"
+        " ORDER BY t.n"
+    ).to_arrow_table()
+    region = pa.DictionaryArray.from_arrays(
+        table.column("region").combine_chunks(), values.column("v").combine_chunks()
+    )
+    table = table.set_column(table.column_names.index("region"), "region", region)
+    pq.write_table(
+        table, target, use_dictionary=["region"],
+        dictionary_pagesize_limit=1 << 30, row_group_size=1 << 30, store_schema=False,
+    )  # fmt: skip
 
 
 def _write_range(data: Path, days: int, orders: int, landing: Path) -> dict:
