@@ -44,8 +44,9 @@ BATCH_ROWS = 65_536
 # Fewer when they hold more than this of values, uncompressed, as the file's footer counts
 # them (batch_rows_of): a day of 20,000 regions of 60,000 characters in one Parquet file
 # was one batch of 1.2 GB, and its step took 3.5 GiB (bench/RESULTS.md, hunt 66). Plain
-# orders (about 130 bytes a row) fill 65,536 rows in some 8.5 MB, under it. A column
-# of dictionary-encoded repeated values counts its dictionary once: not bounded so.
+# orders (about 130 bytes a row) fill 65,536 rows in some 8.5 MB, under it. A
+# dictionary-encoded column counts its dictionary once in the footer: its values count
+# as decoded, by its longest dictionary value (dictionary_row_bytes; hunt 72).
 BATCH_BYTES = 16 * 1024 * 1024
 # How a file's pages are read: a buffered stream of each column chunk (pyarrow's
 # buffer_size), not the whole row group's column chunks at once (pre_buffer, pyarrow's
@@ -318,17 +319,94 @@ def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
         return None
 
 
-def batch_rows_of(parquet: pq.ParquetFile, batch_rows: int | None = None) -> int:
+def batch_rows_of(
+    parquet: pq.ParquetFile, batch_rows: int | None = None, source: BinaryIO | None = None
+) -> int:
     """The rows of a file read at a time: ``batch_rows`` (:data:`BATCH_ROWS`), fewer
     (never none) when that many rows of the file's widest row group hold more than
-    :data:`BATCH_BYTES` of values (its footer's uncompressed bytes per row)."""
+    :data:`BATCH_BYTES` of values: its footer's uncompressed bytes per row and, given the
+    file's ``source`` (a seekable stream of it), the most a row's dictionary-encoded
+    values take decoded (:func:`dictionary_row_bytes`), which the footer counts once."""
     batch_rows = batch_rows or BATCH_ROWS
     metadata = parquet.metadata
-    groups = (metadata.row_group(i) for i in range(metadata.num_row_groups))
-    widest = max((g.total_byte_size / g.num_rows for g in groups if g.num_rows), default=0.0)
+    decoded = dictionary_row_bytes(parquet, source) if source is not None else {}
+    widest = max(
+        (
+            metadata.row_group(g).total_byte_size / metadata.row_group(g).num_rows
+            + decoded.get(g, 0)
+            for g in range(metadata.num_row_groups)
+            if metadata.row_group(g).num_rows
+        ),
+        default=0.0,
+    )
     if widest * batch_rows <= BATCH_BYTES:
         return batch_rows
     return max(1, int(BATCH_BYTES // widest))
+
+
+# Bytes a value of a fixed-width Parquet type takes decoded (FIXED_LEN_BYTE_ARRAY: its length).
+_FIXED_WIDTH = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8, "INT96": 12}
+
+
+def _leaf_count(kind: pa.DataType) -> int:
+    """The Parquet leaf columns an Arrow column of ``kind`` is stored in."""
+    return sum(_leaf_count(kind.field(i).type) for i in range(kind.num_fields)) or 1
+
+
+def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int, float]:
+    """Per row group (its index), how many more bytes one row's values of its
+    dictionary-encoded top-level columns can take decoded than the footer counts for
+    them a row: a text or binary column's longest dictionary value (plus its 4-byte
+    offset; read from its dictionary page), a fixed-width one's width, less its column
+    chunk's uncompressed bytes a row. Row groups where none can are left out.
+
+    A footer counts such a column chunk as encoded: its dictionary once and an index a
+    row. One 60,000-character region on every row of 20,400 was 60 KB by the footer and
+    a 1.2 GB batch decoded, which failed the step (pyarrow's realloc of 1.97 GB;
+    bench/RESULTS.md, hunt 72). Only the first page of each such column chunk is read
+    (with its dictionary, not decoded: ``read_dictionary``): plain orders' dictionaries
+    of statuses or currencies cost little. The chunk's pages that fell back to plain
+    encoding are counted by the footer, as a plain chunk. A dictionary-encoded leaf of a
+    nested column is counted by the footer only."""
+    metadata, leaves = parquet.metadata, parquet.schema
+    top_level, leaf = [], 0
+    for field in parquet.schema_arrow:
+        if field.type.num_fields == 0:
+            top_level.append(leaf)
+        leaf += _leaf_count(field.type)
+    widths: dict[tuple[int, int], int] = {}  # (row group, leaf): a value's most bytes
+    texts: dict[int, list[int]] = {}
+    for g in range(metadata.num_row_groups):
+        for c in top_level:
+            if not metadata.row_group(g).column(c).has_dictionary_page:
+                continue
+            kind = leaves.column(c).physical_type
+            if kind == "BYTE_ARRAY":
+                texts.setdefault(g, []).append(c)
+            elif kind == "FIXED_LEN_BYTE_ARRAY":
+                widths[g, c] = leaves.column(c).length
+            else:
+                widths[g, c] = _FIXED_WIDTH.get(kind, 0)
+    if texts:
+        dictionaries = pq.ParquetFile(
+            source,
+            metadata=metadata,
+            read_dictionary=sorted({c for columns in texts.values() for c in columns}),
+            **READ_OPTIONS,
+        )
+    for g, columns in texts.items():
+        first = next(dictionaries.reader.iter_batches(1, [g], columns, use_threads=False), None)
+        arrays = first.columns if first is not None else []
+        for c, array in zip(columns, arrays, strict=True):
+            if isinstance(array, pa.DictionaryArray) and len(array.dictionary):
+                widths[g, c] = pc.max(pc.binary_length(array.dictionary)).as_py() + 4
+    found: dict[int, float] = {}
+    for (g, c), width in widths.items():
+        group = metadata.row_group(g)
+        beyond = width - group.column(c).total_uncompressed_size / max(group.num_rows, 1)
+        if beyond > 0:
+            found[g] = found.get(g, 0.0) + beyond
+    return found
 
 
 def long_values_bytes(handle: BinaryIO) -> int:
@@ -344,9 +422,9 @@ def long_values_bytes(handle: BinaryIO) -> int:
     0 too when the footer cannot be read (the reader then says why)."""
     try:
         parquet = pq.ParquetFile(handle)
+        if batch_rows_of(parquet, source=handle) >= BATCH_ROWS:
+            return 0
     except (pa.ArrowException, OSError, UnicodeDecodeError):
-        return 0
-    if batch_rows_of(parquet) >= BATCH_ROWS:
         return 0
     metadata = parquet.metadata
     return max(
@@ -454,7 +532,7 @@ def parquet_batches(
         nanos = _nanosecond_file(opened, parquet)
         header = bounded_header(parquet.schema_arrow.names)
         whole_file = None  # one table: _parquet_frame reads the facts off it
-        batch_rows = batch_rows_of(parquet, batch_rows)
+        batch_rows = batch_rows_of(parquet, batch_rows, opened)
         if parquet.metadata.num_rows > batch_rows:
             whole_file = _whole_file_facts(contract, header, parquet, batch_rows)
         offset = 0

@@ -54,6 +54,7 @@ from orders_core.contract import Contract
 from orders_core.landed_text import MAX_HEADER_NAME_BYTES
 from orders_core.parquet_reader import (
     READ_OPTIONS,
+    batch_rows_of,
     file_tables,
     holds_binary,
     integer_money_columns,
@@ -125,7 +126,8 @@ def decoded_plain_parquet_header(handle: BinaryIO, contract: Contract) -> list[s
     if names is None:
         return None
     try:  # read as the reader reads (READ_OPTIONS): a 1.2 GB row group took 1.6 GiB read whole
-        for table in file_tables(pq.ParquetFile(handle, **READ_OPTIONS)):
+        parquet = pq.ParquetFile(handle, **READ_OPTIONS)
+        for table in file_tables(parquet, batch_rows_of(parquet, source=handle)):
             del table
     except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None
@@ -167,7 +169,7 @@ def text_copy(handle: BinaryIO, contract: Contract, target: BinaryIO) -> bool:
     try:
         parquet = pq.ParquetFile(handle, **READ_OPTIONS)
         with pq.ParquetWriter(target, schema, compression="none") as writer:
-            for table in file_tables(parquet):
+            for table in file_tables(parquet, batch_rows_of(parquet, source=handle)):
                 texts = text_table(table)
                 if texts is None:
                     return False
