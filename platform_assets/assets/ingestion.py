@@ -93,12 +93,16 @@ MAX_REFUSED_NAMES = 10
 # Parquet file's text copy (the reader's rendering, plain_parquet.text_copy) reserves it
 # too, as does a plain one, whose pages the reader decodes before the engine loads it.
 READER_MEMORY = 160 * 1024 * 1024
-# And at most this much more for a Parquet file of long values, as much as its largest
-# column chunk (parquet_reader.long_values_bytes): pyarrow reads such a file a page at a
+# And this much more for a Parquet file of long values, one whose batches hold fewer rows
+# than BATCH_ROWS (parquet_reader.long_values_bytes): pyarrow reads such a file a page at a
 # time whatever the batch, holding the page compressed and decompressed (DuckDB wrote
-# 60,000-character values in pages of 91 MiB). A day of 20,000 of them in one file took
-# raw_orders to 1,142 MiB (typed 1,166) with the reader's reserve alone, 971-974 (979-1,008)
-# with this (bench/RESULTS.md, hunt 69). Plain orders' files reserve nothing more.
+# 60,000-character values in pages of 91 MiB), and the reader's batches of 16 MiB of such
+# values hold more than the reader's 160 MiB in any case: reading a file of them in pages
+# of 1 MiB (a dictionary of 256 such values) held 300 MiB over its process's base
+# (pyarrow's pool at most 102 MiB, Python's objects 55; the rest freed memory the
+# allocators keep). A day of 20,000 of them in one file took raw_orders to 1,142 MiB
+# (typed 1,166) with the reader's reserve alone, 971-974 (979-1,008) with this
+# (bench/RESULTS.md, hunts 69 and 72). Plain orders' files reserve nothing more.
 LONG_VALUES_MEMORY = 256 * 1024 * 1024
 
 
@@ -380,7 +384,7 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
 def _parquet_reader_memory(landed) -> int:
     """What the engine's limit gives up for the reader of the Parquet file ``landed``:
     :data:`READER_MEMORY`, more for a file of long values (:data:`LONG_VALUES_MEMORY`)."""
-    return READER_MEMORY + min(long_values_bytes(landed), LONG_VALUES_MEMORY)
+    return READER_MEMORY + (LONG_VALUES_MEMORY if long_values_bytes(landed) else 0)
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
