@@ -37,6 +37,7 @@ import pandas as pd
 
 from asset_checks.partitioned import check_target, left_out_metadata, stops_the_run
 from orders_core.anomaly import (
+    NO_FILE_HELD,
     AnomalyConfig,
     AnomalyVerdict,
     history_lookback_days,
@@ -44,12 +45,9 @@ from orders_core.anomaly import (
     may_be_decided,
 )
 from orders_core.anomaly_features import (
-    MIN_TRAILING_DAYS,
     PARTITION,
-    TRAILING_LEVEL_DAYS,
     history_record,
     nothing_landed,
-    without_trailing_level,
 )
 from orders_core.calendar import day_keys
 from orders_core.tables import METADATA_ANOMALY_OP
@@ -73,13 +71,6 @@ CHECK_OP_NAME = METADATA_ANOMALY_OP
 # first: its drivers alone (bytes, rows and files far below the weekday level) read as
 # any drop in volume.
 NO_FILE_LANDED = "no file landed for this day, judged as a drop to no orders"
-# ... and what a passing one is called when its volume had no trailing level to fall from
-# (a gap's fifth day on): its drivers show the baseline in place of the missing figures.
-NO_FILE_NO_LEVEL = (
-    f"no file landed for this day, and fewer than {MIN_TRAILING_DAYS} of the"
-    f" {TRAILING_LEVEL_DAYS} days before it landed files: no level to judge a drop in volume"
-    " against"
-)
 # The days of a judged day's history that were profiled from their landed files (landed,
 # not loaded by raw_orders yet) instead of read from raw_orders' metadata.
 PROFILED_DAYS = "history_profiled_from_files"
@@ -386,7 +377,6 @@ def evaluate_days(
             window, history = profiled, profiled.history
             waiting = waiting_for(window)
     empty = nothing_landed(history.frame)
-    no_level = without_trailing_level(history.frame)
     verdicts: dict[str, AnomalyVerdict] = {}
     judged = [day for day in candidates if not waiting[day]]
     if judged:
@@ -418,9 +408,8 @@ def evaluate_days(
         elif day in verdicts:
             verdict = verdicts[day]
             passed, description = not verdict.is_anomalous, verdict.reason
-            if day in empty and passed and verdict.decided and day in no_level:
-                description = f"{NO_FILE_NO_LEVEL}: {description}"
-            elif day in empty:  # its drivers read as a drop; say what the drop is
+            if day in empty and not description.startswith(NO_FILE_HELD):
+                # its drivers read as a drop; say what the drop is
                 description = f"{NO_FILE_LANDED}: {description}"
             metadata = verdict_metadata(verdict, fingerprints[day])
             if verdict.decided and profiled_days:

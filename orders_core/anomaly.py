@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,6 +77,7 @@ from orders_core.anomaly_features import (
     build_features,
     feature_specs,
     nominal_amounts,
+    nothing_landed,
     scaled_amounts_ready,
 )
 
@@ -459,12 +460,40 @@ def score_partitions(
         scored = zip(group, values, z, _probe_scores(model, z), strict=True)
         for partition, value_row, z_row, scores in scored:
             verdict = _verdict(partition, value_row, z_row, scores, model, len(train), config)
+            if verdict.status == "normal" and _nothing_landed(features, partition):
+                verdict = _no_file_held(verdict)
             verdicts.append(verdict)
-            if verdict.is_anomalous:
+            if verdict.is_anomalous and not _nothing_landed(features, partition):
                 if until_held:
                     return verdicts
                 excluded.add(partition)
     return verdicts
+
+
+def _nothing_landed(features: pd.DataFrame, partition: pd.Timestamp) -> bool:
+    return FILES_LANDED in features and features.at[partition, FILES_LANDED] == 0
+
+
+# A decided day with no landed file is never normal. While the days before it give its
+# volume a trailing level, its drivers read as a drop to no orders and hold it; from a
+# gap's fifth day on they do not (the level needs 4 of the 7 days before it to have
+# landed files), its volume features are missing and imputed at the baseline, and the
+# forest alone would call it normal: a feed that stopped for a week would publish its
+# later days empty, with a passing check. A day without a file is no history for other
+# days either (left out of every training set and every level), so holding it changes no
+# other day's verdict: a scoring pass goes on past it.
+NO_FILE_HELD = (
+    "anomalous: no file landed for this day, and too few of the days before it landed"
+    " files to judge a drop in volume against; held until its files land or it is released"
+)
+
+
+def _no_file_held(verdict: AnomalyVerdict) -> AnomalyVerdict:
+    return replace(
+        verdict,
+        status="anomalous",
+        reason=f"{NO_FILE_HELD} (the forest alone: {verdict.reason.removeprefix('normal: ')})",
+    )
 
 
 def judge_partitions(
@@ -489,6 +518,7 @@ def judge_partitions(
     # recorded before the scaled figures (see anomaly_features.scaled_amounts_ready).
     lookback = history_lookback_days(config or AnomalyConfig())
     scaled = scaled_amounts_ready(history, pending, lookback)
+    no_file = nothing_landed(history)
     verdicts: list[AnomalyVerdict] = []
     while pending:
         # Each group stops at its own first hold; the days up to the earlier of them are
@@ -502,7 +532,11 @@ def judge_partitions(
                     features, days, config, held=sorted(held_days), until_held=True
                 )
         scored.sort(key=lambda v: v.partition)
-        first_held = next((v for v in scored if v.is_anomalous), None)
+        # A day with no landed file held changes no other day's baseline (see
+        # _no_file_held): the pass goes on past it.
+        first_held = next(
+            (v for v in scored if v.is_anomalous and v.partition not in no_file), None
+        )
         if first_held is None:
             return verdicts + scored
         # Days up to the hold are decided; the later ones are scored again on baselines

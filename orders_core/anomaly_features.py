@@ -291,23 +291,6 @@ def nothing_landed(history: pd.DataFrame) -> set[str]:
     return {day.date().isoformat() for day in frame.index[frame[column] == 0]}
 
 
-def without_trailing_level(history: pd.DataFrame) -> set[str]:
-    """The partitions (``YYYY-MM-DD``) of ``history`` whose volume has no trailing level:
-    fewer than ``MIN_TRAILING_DAYS`` of the ``TRAILING_LEVEL_DAYS`` days before them landed
-    a file. Their volume features are missing (imputed at the baseline when scored), so a
-    day of theirs with no landed file cannot be judged as a drop in volume."""
-    column = metadata_column(RAW, "orders/files")
-    if history.empty:
-        return set()
-    frame = _partition_index(history)
-    landed = pd.Series(1.0, index=frame.index)
-    if column in frame.columns:
-        landed = landed.mask(frame[column] == 0)
-    counted = landed.asfreq("D").shift(1).rolling(TRAILING_LEVEL_DAYS, min_periods=1).count()
-    short = counted.reindex(frame.index).fillna(0) < MIN_TRAILING_DAYS
-    return {day.date().isoformat() for day in frame.index[short]}
-
-
 def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame:
     """Engineer anomaly features, one row per partition.
 

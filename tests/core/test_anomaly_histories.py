@@ -207,13 +207,14 @@ def test_a_day_with_no_landed_file_is_no_history_for_the_days_after_it():
     assert own.is_anomalous and "rows" in own.reason, own.reason
 
 
-def test_a_gap_is_held_for_its_first_four_days_only():
-    """What docs/anomaly_hold.md and the README ("Point it at your own files") say of a gap
-    run as one range: its first four days are held as a drop to no orders; from the fifth
-    on fewer than 4 of the 7 days before it hold landed files, the volume has no trailing
-    level, and the day passes (replayed with make run in hunt 70: 2026-09-21..24 held, the
-    days after them published empty)."""
-    from orders_core.anomaly import judge_partitions
+def test_every_day_of_a_gap_is_held():
+    """A gap run as one range: its first four days are held as a drop to no orders; from
+    the fifth on fewer than 4 of the 7 days before it hold landed files and the volume has
+    no trailing level, so the forest alone calls the day normal. It is held all the same
+    (a feed that stopped for a week published its later days empty, replayed with make run
+    in hunt 70), and those holds leave the days after the gap as they were: a day with no
+    landed file is no history for other days."""
+    from orders_core.anomaly import NO_FILE_HELD, judge_partitions
 
     history = synthetic_history("sparse_growth", 1, {})
     first, length = 120, 10
@@ -228,7 +229,15 @@ def test_a_gap_is_held_for_its_first_four_days_only():
                 if column.startswith(f"{RAW}:")
             }
         )
-    days = list(history[PARTITION][first : first + length])
+    days = list(history[PARTITION][first : first + length + 14])
     verdicts = judge_partitions(with_gap, days)
     assert all(v.decided for v in verdicts)
-    assert [v.is_anomalous for v in verdicts] == [True] * 4 + [False] * (length - 4)
+    gap, after = verdicts[:length], verdicts[length:]
+    assert all(v.is_anomalous for v in gap)
+    assert [v.reason.startswith(NO_FILE_HELD) for v in gap] == [False] * 4 + [True] * 6
+    # Day by day, each run knowing the days held before it: the same verdicts.
+    one_by_one: list = []
+    for d in days:
+        held = [v.partition for v in one_by_one if v.is_anomalous]
+        one_by_one += judge_partitions(with_gap, [d], held=held)
+    assert one_by_one == gap + after
