@@ -50,6 +50,16 @@ TABLES = (
     FX_RATES,
 )
 
+# What the rows of a table that a later step reads whole mean (its columns, its units), as
+# a number a release raises when it changes them; each materialization of such a table
+# states it (TABLE_VERSION_METADATA). customer_clv and dim_customers copy or fit on customer_metrics
+# and customer_clv as they stand, so they refuse one whose latest materialization states
+# another version: one an earlier release wrote (README, "Upgrading"). 2: money in the
+# reporting currency (fx.reporting_currency); 1, and no such key: before, amounts of every
+# currency summed as they landed.
+TABLE_VERSION_METADATA = "orders/table_version"
+TABLE_VERSIONS = {CUSTOMER_METRICS: 2, CUSTOMER_CLV: 2}
+
 # Lineage of every landed record, kept from raw_orders on (raw_orders has the contract's
 # columns, then these). pii_extra_columns_json holds the extra columns that carry e-mail
 # addresses: like the contract's customer_email, it stays in raw and quarantine only.

@@ -242,6 +242,7 @@ def build_analytics_assets(
                 metadata={
                     "dagster/row_count": customers,
                     **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
+                    tables.TABLE_VERSION_METADATA: tables.TABLE_VERSIONS[tables.CUSTOMER_METRICS],
                     "as_of": as_of_text or "none",
                     WITHHELD_DAYS: ", ".join(sorted(unpassed)) or "none",
                     "customers": customers,

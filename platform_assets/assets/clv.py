@@ -44,6 +44,7 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     ensure_step_tables,
+    refuse_earlier_release_tables,
 )
 from platform_assets.schema_metadata import table_metadata
 from resources.instance_history import withheld_days
@@ -352,6 +353,7 @@ def _fit_and_score(
     yield dg.MaterializeResult(
         metadata={
             **_summary_metadata(summary, histories, customer_metrics_key),
+            tables.TABLE_VERSION_METADATA: tables.TABLE_VERSIONS[tables.CUSTOMER_CLV],
             **settings,
             **details,
         },
@@ -428,6 +430,7 @@ def build_clv_assets(
         order value. The table is replaced in one transaction; its checks are one
         aggregate over the new rows.
         """
+        refuse_earlier_release_tables(context, tables.CUSTOMER_METRICS)
         with telemetry.asset_span(context) as span:
             for event in _fit_and_score(
                 context, config, warehouse, customer_metrics_key, check_results

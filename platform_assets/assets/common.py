@@ -16,6 +16,7 @@ from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
 from resources.instance_history import (
     LEFT_OUT_DAYS,
     latest_materializations,
+    metadata_values,
     unpassed_checks,
     unpassed_latest,
 )
@@ -207,6 +208,49 @@ def refuse_unchecked_table(
         " again (its checks run with it), then this asset.",
         unpassed_checks=", ".join(unpassed),
     )
+
+
+# Rebuilds every customer table (fx_rates, which customer_metrics reads, then
+# customer_metrics, customer_clv and dim_customers) for the days landed: the command a
+# refusal of an earlier release's customer table names.
+REBUILD_CUSTOMER_TABLES = "dg launch --assets 'fx_rates*'"
+
+
+def refuse_earlier_release_tables(
+    context: dg.AssetExecutionContext, *upstream: tables.Table
+) -> None:
+    """Refuse to build on an unpartitioned ``upstream`` table (customer_metrics,
+    customer_clv) whose latest materialization does not state the version of its rows this
+    release writes (:data:`orders_core.tables.TABLE_VERSIONS`): one an earlier release wrote,
+    with other units or columns, or none at all. Fails at once, without retries, naming each
+    table and the command that rebuilds them. Without it, customer_clv or dim_customers run
+    alone after an upgrade republished an earlier release's figures (amounts of every
+    currency summed as landed) as this release's, and on a warehouse without the table
+    failed with the engine's error, retried."""
+    found: dict[str, str] = {}
+    for table in upstream:
+        event = context.instance.get_latest_materialization_event(dg.AssetKey(table.key))
+        wanted = tables.TABLE_VERSIONS[table]
+        version = (
+            None if event is None else metadata_values(event).get(tables.TABLE_VERSION_METADATA)
+        )
+        if event is None:
+            found[table.qualified] = "not materialized on this instance yet"
+        elif version != wanted:
+            stated = f"version {version}" if version is not None else "no version"
+            found[table.qualified] = (
+                f"written by an earlier release ({stated}; this release writes version"
+                f" {wanted} of its rows)"
+            )
+    if found:
+        raise permanent_failure(
+            f"{context.asset_key.to_user_string()} is built only on customer tables this"
+            " release wrote: "
+            + "; ".join(f"{name}: {why}" for name, why in found.items())
+            + f". Nothing was written. Rebuild the customer tables with this release:"
+            f" `{REBUILD_CUSTOMER_TABLES}` (README, 'Upgrading').",
+            earlier_release_tables=", ".join(found),
+        )
 
 
 LINEAGE_DESCRIPTIONS = {

@@ -31,6 +31,7 @@ from platform_assets.assets.common import (
     ensure_step_tables,
     order_table_types,
     permanent_failure,
+    refuse_earlier_release_tables,
     refuse_unchecked_table,
     unpassed_upstream,
 )
@@ -327,6 +328,7 @@ def build_warehouse_assets(
         Plots: customers, share of repeat customers, total revenue, customers with CLV.
         """
         refuse_unchecked_table(context, clv_blocking)
+        refuse_earlier_release_tables(context, tables.CUSTOMER_METRICS, tables.CUSTOMER_CLV)
         delete, insert = dim_statements()
         with telemetry.asset_span(context) as span, warehouse.session() as session:
             ensure_step_tables(session, load_contract(), tables.DIM_CUSTOMERS)
