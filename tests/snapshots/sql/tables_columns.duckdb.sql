@@ -1,0 +1,1 @@
+SELECT name, type, NULL FROM pragma_table_info(?)
