@@ -12,7 +12,15 @@ dim_customers); PHASE is one of
 - ``after_delete``: inside the transaction, the old rows deleted, new ones not inserted;
 - ``after_insert``: inside the transaction, new rows inserted (a statement, or a landed
   file loaded into the table), not committed;
-- ``after_commit``: committed, but Dagster has not recorded the materialization.
+- ``after_commit``: committed, but Dagster has not recorded the materialization;
+- ``in_commit``: inside the commit: a thread started as the commit begins waits until it
+  writes to disk (the write-ahead log, then the checkpoint every commit makes,
+  ``resources.warehouse.CHECKPOINT_THRESHOLD``) and kills the process there: mostly with
+  the log written and the checkpoint unfinished (the log is left for the next open to
+  replay), sometimes just after; either way the table must be the old one or the new one;
+- ``after_event``: the materialization of the table's asset is stored in the event log
+  (the warehouse committed, Dagster recorded it), but the step has not ended and its
+  checks have not run.
 
 ``raw_orders:between_partitions`` kills while raw_orders lists the second day of the range.
 The process prints ``KILL-POINT <point>`` and kills itself with SIGKILL: no ``finally``,
@@ -22,12 +30,14 @@ no rollback, no atexit; exactly what an OOM kill or a lost node does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
 import re
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,7 +49,14 @@ from resources.landing import LocalLandingZone
 from resources.settings import PlatformSettings
 from tests.support.local_instance import local_event_log_storage
 
-PHASES = ("before_connect", "after_delete", "after_insert", "after_commit")
+PHASES = (
+    "before_connect",
+    "after_delete",
+    "after_insert",
+    "after_commit",
+    "in_commit",
+    "after_event",
+)
 
 
 def die(point: str) -> None:
@@ -91,12 +108,16 @@ def install_kill_point(point: str) -> None:
         touched.clear()
         with original_transaction(self):
             yield
+            if phase == "in_commit" and table in touched:
+                kill_once_written(self.conn, point)
         if phase == "after_commit" and table in touched:
             die(point)
 
     session.execute = execute
     session.transaction = transaction
     session.load_plain_csv = load_plain_csv
+    if phase == "after_event":
+        kill_after_materialization(table, point)
 
     if point == "raw_orders:between_partitions":
         original_scan_day = LocalLandingZone.scan_day
@@ -111,20 +132,103 @@ def install_kill_point(point: str) -> None:
         LocalLandingZone.scan_day = scan_day
 
 
+def kill_once_written(conn, point: str) -> None:
+    """Start a thread that SIGKILLs the process as soon as the commit of ``conn`` writes
+    to disk (its write-ahead log appears or grows, or the database file changes), then
+    return: the caller commits, and the engine's commit, which releases the GIL, writes
+    the log and then checkpoints it into the file while the thread watches."""
+    [(path,)] = conn.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    files = (Path(path), Path(f"{path}.wal"))
+
+    def state() -> list[tuple[int, int] | None]:
+        found = []
+        for file in files:
+            try:
+                stat = file.stat()
+            except FileNotFoundError:
+                found.append(None)
+            else:
+                found.append((stat.st_size, stat.st_mtime_ns))
+        return found
+
+    before = state()
+    started = threading.Event()
+
+    def watch() -> None:
+        started.set()
+        while state() == before:
+            pass
+        die(point)
+
+    threading.Thread(target=watch, daemon=True).start()
+    started.wait()
+
+
+def kill_after_materialization(table: str, point: str) -> None:
+    """Die once the event log storage has stored a materialization of the asset that
+    writes ``table`` (one event or a batch holding one): the step's write is recorded,
+    the step not ended."""
+    from orders_core import tables
+    from resources.instance_storage import ReusedEngineSqliteEventLogStorage as storage
+
+    asset_key = dg.AssetKey(list(next(t.key for t in tables.TABLES if t.name == table)))
+
+    def materializes(entry) -> bool:
+        event = entry.dagster_event
+        return (
+            event is not None
+            and event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+            and event.asset_key == asset_key
+        )
+
+    store_event, store_event_batch = storage.store_event, storage.store_event_batch
+
+    def store_one(self, event):
+        store_event(self, event)
+        if materializes(event):
+            die(point)
+
+    def store_batch(self, events):
+        store_event_batch(self, events)
+        if any(materializes(event) for event in events):
+            die(point)
+
+    storage.store_event, storage.store_event_batch = store_one, store_batch
+
+
+def persistent_instance(instance_dir: str) -> dg.DagsterInstance:
+    """The Dagster instance kept in ``instance_dir`` (created when missing), storing its
+    events as the local instance does; use it as a context manager."""
+    os.makedirs(instance_dir, exist_ok=True)
+    return dg.DagsterInstance.local_temp(
+        tempdir=instance_dir, overrides={"event_log_storage": dict(local_event_log_storage())}
+    )
+
+
 def run_pipeline(
-    landing: str, duckdb_path: str, instance_dir: str, start: str, end: str, assets: str = ""
+    landing: str,
+    duckdb_path: str,
+    instance_dir: str,
+    start: str,
+    end: str,
+    assets: str = "",
+    first_day: str = "",
+    training_days: int = 0,
 ) -> bool:
     """Materialize ``assets`` (comma-separated keys; all when empty) for ``start...end``
-    in one in-process run on the persistent instance in ``instance_dir``."""
+    in one in-process run on the persistent instance in ``instance_dir``; the partitions
+    begin on ``first_day`` (``start`` when empty), metadata_anomaly trains on
+    ``training_days`` (the settings' default when 0)."""
     settings = PlatformSettings(
-        landing_uri=landing, duckdb_path=duckdb_path, partitions_start=start
+        landing_uri=landing, duckdb_path=duckdb_path, partitions_start=first_day or start
     )
+    if training_days:
+        settings = dataclasses.replace(settings, anomaly_training_days=training_days)
     job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     selection = [dg.AssetKey.from_user_string(key) for key in assets.split(",")] if assets else None
-    os.makedirs(instance_dir, exist_ok=True)
-    with dg.DagsterInstance.local_temp(
-        tempdir=instance_dir, overrides={"event_log_storage": dict(local_event_log_storage())}
-    ) as instance:
+    with persistent_instance(instance_dir) as instance:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=selection,
@@ -146,10 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", required=True)
     parser.add_argument("--assets", default="", help="comma-separated asset keys (default all)")
     parser.add_argument("--kill-at", default="", help="TABLE:PHASE")
+    parser.add_argument("--first-day", default="", help="first daily partition (default --start)")
+    parser.add_argument("--training-days", type=int, default=0, help="metadata_anomaly's window")
     args = parser.parse_args(argv)
     if args.kill_at:
         install_kill_point(args.kill_at)
-    ok = run_pipeline(args.landing, args.duckdb, args.instance, args.start, args.end, args.assets)
+    ok = run_pipeline(
+        *(args.landing, args.duckdb, args.instance, args.start, args.end, args.assets),
+        first_day=args.first_day,
+        training_days=args.training_days,
+    )
     print("RUN-SUCCEEDED" if ok else "RUN-FAILED", flush=True)
     return 0 if ok else 1
 
