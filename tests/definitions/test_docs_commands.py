@@ -144,7 +144,7 @@ def test_the_readme_s_demo_generator_command_runs(tmp_path: Path):
             {"devtools.simulate": {"--landing", "--days"}},
         ),
         (
-            "`make bench ARGS=\"--sections end_to_end\"` and `python -m bench.clv_memory`",
+            '`make bench ARGS="--sections end_to_end"` and `python -m bench.clv_memory`',
             {"bench.run": {"--sections"}, "bench.clv_memory": set()},
         ),
     ],
