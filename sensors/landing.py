@@ -8,7 +8,9 @@ as a day without files). A folder that appears for an older day (files of a day 
 had none, landed late) is listed too: the cursor keeps a digest of the folders up to
 the newest day, and when it changes, the days among them that `raw_orders` never
 materialized are loaded (else such a day was never loaded, and the anomaly check
-deferred every later day whose history window holds it, for ever). A day whose
+deferred every later day whose history window holds it, for ever). The first tick (no
+cursor: days run before the sensor was on) also loads again, with no files, a day among
+the folders it lists whose folder is gone though `raw_orders` loaded files for it. A day whose
 landing fingerprint differs from
 the one recorded by its latest `raw_orders` materialization (or that was never
 materialized) is loaded: `raw_orders` and everything downstream.
@@ -137,6 +139,29 @@ def late_folders(
     return [day for day in unlisted if day not in loaded]
 
 
+def gone_before_first_tick(
+    instance: dg.DagsterInstance, watched: list[dt.date], present: set[str]
+) -> dict[str, str]:
+    """The days between the first and last of ``watched`` that raw_orders loaded from
+    files but whose folder is gone, each with the fingerprint of no file: on a first tick
+    (no cursor yet: the days were run before the sensor was on, then their folder went)
+    no earlier tick saw them, and they would keep what their files published for ever.
+    Two queries, for the days without a folder in that span (none when there is none)."""
+    if not watched:
+        return {}
+    first, last = min(watched), max(watched)
+    span = ((first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days))
+    missing = [day for day in span if day not in present]
+    if not missing:
+        return {}
+    empty = fingerprint([])
+    return {
+        day: empty
+        for day, record in latest_materializations(instance, RAW_ORDERS, missing).items()
+        if str(metadata_values(record).get(FINGERPRINT, "")) != empty
+    }
+
+
 def evaluate_landing(
     instance: dg.DagsterInstance,
     cursor: str | None,
@@ -171,6 +196,8 @@ def evaluate_landing(
     # no files now: loaded again, it withdraws what its files had published.
     present = {d.isoformat() for d in listed}
     now |= {day: fingerprint([]) for day in state["seen"] if day not in present}
+    if not state["newest"]:
+        now |= gone_before_first_tick(instance, watched, present)
     changed = [day for day, fp in now.items() if state["seen"].get(day) != fp]
     tick = LandingTick(cursor="", outside_days=outside)
     outside_digest = folders_digest([f"{e.name}\0{e.reason}" for e in outside])

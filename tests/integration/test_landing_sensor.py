@@ -146,6 +146,24 @@ def test_a_watched_day_whose_folder_is_gone_is_loaded_again_once(instance, zone,
     assert tick(instance, zone, gone.cursor).run_requests == []
 
 
+def test_a_folder_gone_before_the_first_tick_is_loaded_again_once(instance, zone, landing):
+    """Days run by hand before the sensor was on (a first backfill), then a folder among
+    them withdrawn: the first tick has no cursor that saw it, and the day kept what its
+    files had published (hunt 73)."""
+    for day in (DAY1, DAY2, DAY3):
+        materialize(instance, zone, day)
+    shutil.rmtree(day_dir(landing[0], DAY2))
+
+    first = tick(instance, zone)
+
+    (request,) = first.run_requests
+    assert request.partition_key == DAY2.isoformat()
+    assert f"{DAY2.isoformat()}: folder gone, load" in first.decisions
+    materialize(instance, zone, DAY2)  # the run loads no file
+    assert tick(instance, zone, first.cursor).run_requests == []
+    assert tick(instance, zone).run_requests == []  # a first tick again: loaded as gone
+
+
 def test_held_days_are_left_to_the_anomaly_sensor(instance, zone, landing):
     instance.report_runless_asset_event(
         dg.AssetCheckEvaluation(
