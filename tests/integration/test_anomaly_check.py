@@ -148,12 +148,11 @@ def test_a_day_never_materialized_has_nothing_to_judge(history):
     assert evaluation.passed and "nothing to judge" in evaluation.description
 
 
-def test_a_day_with_no_landed_file_says_so_before_its_drivers():
-    """Its drivers alone (bytes, rows and files far below their level) read as any drop:
-    the verdict says first that no file landed, whether it holds the day or, too early in
-    the history to decide, passes it."""
+def _evaluated_with_no_file_on(no_file, judged) -> dict:
+    """The check's evaluations of the days ``judged`` (indexes) of the history whose days
+    ``no_file`` (indexes) read no landed file."""
     metadata = history_metadata()
-    for index in (5, 70):
+    for index in no_file:
         metadata[index] = {
             "dagster/row_count": 0,
             "orders/files": 0,
@@ -163,7 +162,14 @@ def test_a_day_with_no_landed_file_says_so_before_its_drivers():
     with local_instance() as instance:
         for index in range(DAYS):
             load_day(instance, index, metadata)
-        evaluations = evaluate(instance, [day(5), day(69), day(70)])
+        return evaluate(instance, [day(index) for index in judged])
+
+
+def test_a_day_with_no_landed_file_says_so_before_its_drivers():
+    """Its drivers alone (bytes, rows and files far below their level) read as any drop:
+    the verdict says first that no file landed, whether it holds the day or, too early in
+    the history to decide, passes it."""
+    evaluations = _evaluated_with_no_file_on((5, 70), [5, 69, 70])
     early, normal, gap = evaluations[day(5)], evaluations[day(69)], evaluations[day(70)]
     assert not gap.passed
     assert gap.description.startswith(
@@ -182,19 +188,8 @@ def test_every_day_of_a_gap_is_held_saying_why():
     to judge the drop against. Those days are held too, saying so: they passed before and
     published empty days with a passing check (hunt 70), with the training median shown as
     the day's own volume."""
-    metadata = history_metadata()
     gap = range(70, 76)
-    for index in gap:
-        metadata[index] = {
-            "dagster/row_count": 0,
-            "orders/files": 0,
-            "orders/bytes": 0,
-            FINGERPRINT: f"fp{index}",
-        }
-    with local_instance() as instance:
-        for index in range(DAYS):
-            load_day(instance, index, metadata)
-        evaluations = evaluate(instance, [day(index) for index in gap])
+    evaluations = _evaluated_with_no_file_on(gap, gap)
     verdicts = [evaluations[day(index)] for index in gap]
     assert [e.passed for e in verdicts] == [False] * 6
     for held in verdicts[:4]:
