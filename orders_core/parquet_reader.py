@@ -377,6 +377,8 @@ def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int,
     widths: dict[tuple[int, int], int] = {}  # (row group, leaf): a value's most bytes
     texts: dict[int, list[int]] = {}
     for g in range(metadata.num_row_groups):
+        if not metadata.row_group(g).num_rows:  # no value to decode (an empty file)
+            continue
         for c in top_level:
             if not metadata.row_group(g).column(c).has_dictionary_page:
                 continue
@@ -396,8 +398,9 @@ def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int,
         )
     for g, columns in texts.items():
         first = next(dictionaries.reader.iter_batches(1, [g], columns, use_threads=False), None)
-        arrays = first.columns if first is not None else []
-        for c, array in zip(columns, arrays, strict=True):
+        if first is None:  # no row after all: nothing decoded
+            continue
+        for c, array in zip(columns, first.columns, strict=True):
             if isinstance(array, pa.DictionaryArray) and len(array.dictionary):
                 widths[g, c] = pc.max(pc.binary_length(array.dictionary)).as_py() + 4
     found: dict[int, float] = {}

@@ -771,3 +771,18 @@ def test_a_jsonl_file_is_framed_16384_records_at_a_time():
     lines = [json.dumps({**row, "promo": f"p{i}"}) for i, row in enumerate(order_rows(20_000))]
     frames = list(jsonl_batches(CONTRACT, _jsonl("\n".join(lines).encode())))
     assert [len(frame) for frame in frames] == [16_384, 20_000 - 16_384]
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_a_parquet_file_of_no_or_one_row_is_sized_without_decoding_nothing(rows):
+    """An empty Parquet file has a row group of no rows whose text columns still say they
+    have a dictionary page: sizing its batches read a first batch of that row group, got
+    none, and raised (zip of no column), failing raw_orders for a header-only Parquet file
+    (tests/integration/test_checks_materialize.py, after hunt 72)."""
+    table = pa.table({"order_id": pa.array(["A1"] * rows, pa.string())})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data = sink.getvalue().to_pybytes()
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    assert parquet.metadata.row_group(0).column(0).has_dictionary_page
+    assert batch_rows_of(parquet, source=io.BytesIO(data)) == BATCH_ROWS
