@@ -460,10 +460,11 @@ def score_partitions(
         scored = zip(group, values, z, _probe_scores(model, z), strict=True)
         for partition, value_row, z_row, scores in scored:
             verdict = _verdict(partition, value_row, z_row, scores, model, len(train), config)
-            if verdict.status == "normal" and _nothing_landed(features, partition):
+            no_file = _nothing_landed(features, partition)
+            if no_file and verdict.status == "normal":
                 verdict = _no_file_held(verdict)
             verdicts.append(verdict)
-            if verdict.is_anomalous and not _nothing_landed(features, partition):
+            if verdict.is_anomalous and not no_file:
                 if until_held:
                     return verdicts
                 excluded.add(partition)
