@@ -34,6 +34,15 @@ def _job(settings):
     return build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
 
 
+def _refused_alone(settings, instance, key: dg.AssetKey) -> str:
+    """The message of a run of ``key`` alone, which must fail."""
+    refused = _job(settings).execute_in_process(
+        instance=instance, asset_selection=[key], raise_on_error=False
+    )
+    assert not refused.success
+    return permanent_failure_message(refused)
+
+
 def _earlier(table: tables.Table) -> str:
     return (
         f"{table.qualified}: written by an earlier release (no version; this release writes"
@@ -44,11 +53,7 @@ def _earlier(table: tables.Table) -> str:
 def test_dim_customers_alone_refuses_an_earlier_release_s_customer_tables(settings, instance):
     earlier_release_customer_tables(settings.duckdb_path, instance)
     published = customer_rows(settings.duckdb_path, "warehouse.dim_customers")
-    refused = _job(settings).execute_in_process(
-        instance=instance, asset_selection=[DIM], raise_on_error=False
-    )
-    assert not refused.success
-    message = permanent_failure_message(refused)
+    message = _refused_alone(settings, instance, DIM)
     assert message.startswith("warehouse/dim_customers is built only on customer tables")
     assert f"{_earlier(tables.CUSTOMER_METRICS)}; {_earlier(tables.CUSTOMER_CLV)}." in message
     assert "Nothing was written" in message and REBUILD_COMMAND in message
@@ -58,11 +63,7 @@ def test_dim_customers_alone_refuses_an_earlier_release_s_customer_tables(settin
 def test_customer_clv_alone_refuses_an_earlier_release_s_customer_metrics(settings, instance):
     earlier_release_customer_tables(settings.duckdb_path, instance)
     scored = customer_rows(settings.duckdb_path, "analytics.customer_clv")
-    refused = _job(settings).execute_in_process(
-        instance=instance, asset_selection=[CUSTOMER_CLV], raise_on_error=False
-    )
-    assert not refused.success
-    message = permanent_failure_message(refused)
+    message = _refused_alone(settings, instance, CUSTOMER_CLV)
     assert message.startswith(
         f"customer_clv is built only on customer tables this release wrote: {_earlier(tables.CUSTOMER_METRICS)}."
     )
@@ -71,11 +72,7 @@ def test_customer_clv_alone_refuses_an_earlier_release_s_customer_metrics(settin
 
 
 def test_on_a_warehouse_without_customer_tables_dim_customers_names_what_to_run(settings, instance):
-    refused = _job(settings).execute_in_process(
-        instance=instance, asset_selection=[DIM], raise_on_error=False
-    )
-    assert not refused.success
-    message = permanent_failure_message(refused)
+    message = _refused_alone(settings, instance, DIM)
     assert (
         "analytics.customer_metrics: not materialized on this instance yet;"
         " analytics.customer_clv: not materialized on this instance yet." in message
