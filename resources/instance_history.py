@@ -49,6 +49,9 @@ LEFT_OUT_DAYS = "left_out_days"
 CHECK_KEY = dg.AssetCheckKey(RAW_ORDERS, CHECK_NAME)
 DRIFT_KEY = dg.AssetCheckKey(RAW_ORDERS, tables.SCHEMA_DRIFT)
 FINGERPRINT = "orders/landing_fingerprint"
+# The same day's files by name, size and version, not where they are
+# (resources.landing.files_fingerprint); not recorded before hunt 75.
+FILES_FINGERPRINT = "orders/landing_files"
 # Metadata of an fx_rates materialization: the digest of the listing of fx_rates/ it read
 # (resources.landing.listing_fingerprint), which fx_rates_sensor compares with the folder's.
 RATES_FINGERPRINT = "fx/landing_fingerprint"

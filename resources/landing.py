@@ -214,6 +214,17 @@ def fingerprint(files: list[LandingFileInfo]) -> str:
     return digest.hexdigest()[:16]
 
 
+def files_fingerprint(files: list[LandingFileInfo]) -> str:
+    """A short digest of a day's files by name, size and version, wherever the landing zone
+    is: :func:`fingerprint` digests each file's full URI, so a zone copied or moved to
+    another ``ORDERS_LANDING_URI`` (its versions kept) changes every day's fingerprint and
+    not this one (the landing sensor's sweep tells such days from changed ones by it)."""
+    digest = hashlib.sha256()
+    for info in sorted(files, key=lambda f: f.name):
+        digest.update(f"{info.name}\0{info.size}\0{info.version}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def listing_fingerprint(listing: DayListing) -> str:
     """A short digest of a whole listing (``fx_rates/``): its files as :func:`fingerprint`
     digests them, and its refused entries (a link, a folder) by name and reason, which are

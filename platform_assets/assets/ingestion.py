@@ -64,6 +64,7 @@ from resources.landing import (
     DayListing,
     LandedFileChangedError,
     LandingZone,
+    files_fingerprint,
     fingerprint,
     shown_name,
 )
@@ -223,6 +224,7 @@ def _day_metadata(profile: dict, listing: DayListing, accepted, seconds: float) 
         "orders/bytes": sum(i.size for i in accepted),
         "orders/duration_s": seconds,
         "orders/landing_fingerprint": fingerprint(listing.files),
+        "orders/landing_files": files_fingerprint(listing.files),
         "dagster/partition_row_count": profile["dagster/row_count"],
     }
     if ignored := _ignored(listing):  # unreadable: schema_drift fails the day on these

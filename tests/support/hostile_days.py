@@ -49,7 +49,7 @@ MANY_FILES = 1000
 DAY_ASSETS = ("raw_orders", "cleaned_orders", "quarantined_orders", "warehouse/fct_orders")
 # Metadata that says how a run went, not what it left: how long it took, and which
 # versions (mtimes) of the files it listed (the same bytes landed again are new versions).
-RUN_METADATA = ("orders/duration_s", "orders/landing_fingerprint")
+RUN_METADATA = ("orders/duration_s", "orders/landing_fingerprint", "orders/landing_files")
 SCHEMAS = ("dagster/column_schema", "dagster/column_lineage")
 
 
