@@ -209,7 +209,11 @@ def build_definitions(settings: PlatformSettings) -> dg.Definitions:
                 ALL_ASSETS_JOB, job_assets, release_advice(settings, ALL_ASSETS_JOB), links
             ),
             build_landing_sensor(
-                ALL_ASSETS_JOB, partitions_def, settings.landing_lookback_days, job_assets
+                ALL_ASSETS_JOB,
+                partitions_def,
+                settings.landing_lookback_days,
+                job_assets,
+                settings.landing_sweep_ticks,
             ),
             build_fx_rates_sensor(ALL_ASSETS_JOB),
         ],

@@ -107,6 +107,10 @@ class PlatformSettings:
     # CSV (160 bytes each), some 22 s at the 300k orders/s measured (bench/RESULTS.md).
     anomaly_profile_limit_mb: int = 1024
     landing_lookback_days: int = 7
+    # Every how many ticks of orders_landing_sensor (a minute apart at the least) its sweep
+    # compares every loaded day's files with what raw_orders loaded (late files of days
+    # older than the lookback); 0: never.
+    landing_sweep_ticks: int = 60
     alert_webhook_from_env: bool = False
     # Seconds a run of the platform's job (and every run its sensors and schedule start) may
     # take before the daemon's run monitoring stops it and marks it failed (the
@@ -151,6 +155,11 @@ class PlatformSettings:
         if self.landing_lookback_days < 1:
             raise ValueError(
                 f"ORDERS_LANDING_LOOKBACK_DAYS must be positive, got {self.landing_lookback_days!r}"
+            )
+        if self.landing_sweep_ticks < 0:
+            raise ValueError(
+                "ORDERS_LANDING_SWEEP_TICKS must be >= 0 (0: never sweep),"
+                f" got {self.landing_sweep_ticks!r}"
             )
         if Path(self.duckdb_path).stem.lower() in WAREHOUSE_SCHEMAS:
             # DuckDB names the catalog after the file; it would shadow the schema of that name.
@@ -238,6 +247,9 @@ class PlatformSettings:
             ),
             landing_lookback_days=_number(
                 environ, "ORDERS_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days, int
+            ),
+            landing_sweep_ticks=_number(
+                environ, "ORDERS_LANDING_SWEEP_TICKS", defaults.landing_sweep_ticks, int
             ),
             alert_webhook_from_env=bool(environ.get("ORDERS_ALERT_WEBHOOK_URL")),
             run_max_runtime_s=_number(

@@ -15,6 +15,15 @@ landing fingerprint differs from
 the one recorded by its latest `raw_orders` materialization (or that was never
 materialized) is loaded: `raw_orders` and everything downstream.
 
+A day whose files are the same (names, sizes, versions) as its latest load, at another
+location (`ORDERS_LANDING_URI` moved to a copy of the zone), is not loaded again: its
+orders are the same. Every `ORDERS_LANDING_SWEEP_TICKS`-th tick (60; 0: never) also
+sweeps the loaded days outside the lookback: their files added, removed or rewritten, or their folder gone, since
+raw_orders loaded them, are loaded with the tick's other days; when more of them differ
+than a sweep reloads on its own (the lookback, or 5% of the loaded days), or they differ
+only by where the landing zone is, it requests none of them and alerts once
+(`sensors/landing_sweep.py`).
+
 The days of one tick are loaded in as few runs as possible: consecutive days as one
 range run (run key `<first>...<last>:<digest>`, or `<day>:<fingerprint>~<id>` for a lone day,
 `<id>` the raw_orders materialization the run replaces, so that files going back to an
@@ -42,6 +51,7 @@ from orders_core.landing_formats import display_name
 from orders_core.pii import redact_emails
 from resources.alerts import AlertWebhook
 from resources.instance_history import (
+    FILES_FINGERPRINT,
     FINGERPRINT,
     RAW_ORDERS,
     failed_partitions,
@@ -53,6 +63,7 @@ from resources.landing import (
     LandingZone,
     RefusedFile,
     days_of_folders,
+    files_fingerprint,
     fingerprint,
     folder_day,
     misnamed_folder_day,
@@ -60,6 +71,7 @@ from resources.landing import (
 )
 from resources.telemetry import TelemetryResource
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
+from sensors.landing_sweep import sweep_landing
 
 SENSOR_NAME = "orders_landing_sensor"
 MAX_NEW_DAYS = 400
@@ -76,6 +88,8 @@ class LandingTick:
     # The entries of orders/ that no day reads, and the alert about them when they changed.
     outside_days: list[RefusedFile] = field(default_factory=list)
     alert: str | None = None
+    # The sweep's alert: days it found changed that it did not reload on its own.
+    sweep_alert: str | None = None
 
 
 def before_first_day(
@@ -170,8 +184,10 @@ def evaluate_landing(
     lookback_days: int,
     job: JobAssets,
     max_new_days: int = MAX_NEW_DAYS,
+    sweep_ticks: int = 0,
 ) -> LandingTick:
-    """One tick of the landing sensor, without Dagster's sensor context."""
+    """One tick of the landing sensor, without Dagster's sensor context; every
+    ``sweep_ticks``-th tick (0: none) with a sweep (:mod:`sensors.landing_sweep`)."""
     if missing := landing.missing_root():
         # A mistyped ORDERS_LANDING_URI, or a clone before `make run` made data/landing:
         # said on every tick (its days are neither new nor gone), and the cursor kept.
@@ -191,7 +207,8 @@ def evaluate_landing(
         late = late_folders(instance, older, state.get("folders"), {d.isoformat() for d in days})
         watched += [dt.date.fromisoformat(day) for day in late]
     # One listing of them all (on S3 a request per page of keys, not one a day).
-    now = {d.isoformat(): fingerprint(files) for d, files in landing.files_of_days(watched).items()}
+    files = {d.isoformat(): listed for d, listed in landing.files_of_days(watched).items()}
+    now = {day: fingerprint(listed) for day, listed in files.items()}
     # A watched day whose folder is gone (on S3, the prefix of a deleted last file) has
     # no files now: loaded again, it withdraws what its files had published.
     present = {d.isoformat() for d in listed}
@@ -208,13 +225,21 @@ def evaluate_landing(
     work: list[DayWork] = []
     if changed:
         records = latest_materializations(instance, RAW_ORDERS, changed)
-        loaded = {
-            day: str(metadata_values(record).get(FINGERPRINT, ""))
-            for day, record in records.items()
-        }
+        values = {day: metadata_values(record) for day, record in records.items()}
+        loaded = {day: str(value.get(FINGERPRINT, "")) for day, value in values.items()}
         held = failed_partitions(instance, changed)
         for day in changed:
             if loaded.get(day) == now[day]:
+                continue
+            if (
+                day in files
+                and day in values
+                and values[day].get(FILES_FINGERPRINT) == (files_fingerprint(files[day]))
+            ):
+                tick.decisions.append(
+                    f"{day}: the same files at another location (ORDERS_LANDING_URI moved),"
+                    " not loaded again"
+                )
                 continue
             if day in held:
                 tick.decisions.append(f"{day}: files changed but held; orders_anomaly_sensor")
@@ -229,6 +254,28 @@ def evaluate_landing(
             tick.decisions.append(f"{day}: {why}, load")
             replaces = records[day].storage_id if day in records else None
             work.append(DayWork(day, now[day], job.all, "landing", replaces=replaces))
+    ticks = state.get("ticks", 0) + 1
+    sweep_state = state.get("sweep")
+    if sweep_ticks and state["newest"] and ticks >= sweep_ticks:
+        ticks = 0
+        newest_seen = state["newest"]
+        sweep = sweep_landing(
+            instance,
+            landing,
+            [d for d in listed if d.isoformat() <= newest_seen and d.isoformat() not in now],
+            [
+                key
+                for key in partitions_def.get_partition_keys()
+                if key <= newest_seen and key not in now
+            ],
+            lookback_days,
+            job,
+            sweep_state,
+        )
+        work += sweep.work
+        tick.decisions += sweep.decisions
+        tick.sweep_alert = sweep.alert
+        sweep_state = sweep.state
     plan = plan_runs(instance, SENSOR_NAME, work, job, awaiting, "landing-downstream")
     tick.run_requests += plan.run_requests
     tick.decisions += plan.decisions
@@ -245,6 +292,8 @@ def evaluate_landing(
             "folders": folders,
             "outside": outside_digest if outside else None,
             "downstream": awaiting.to_dict(),
+            "ticks": ticks,
+            "sweep": sweep_state,
         },
         sort_keys=True,
     )
@@ -252,10 +301,14 @@ def evaluate_landing(
 
 
 def build_landing_sensor(
-    job_name: str, partitions_def: dg.PartitionsDefinition, lookback_days: int, job: JobAssets
+    job_name: str,
+    partitions_def: dg.PartitionsDefinition,
+    lookback_days: int,
+    job: JobAssets,
+    sweep_ticks: int = 0,
 ) -> dg.SensorDefinition:
     """orders_landing_sensor over ``partitions_def``, requesting runs of ``job_name`` (the
-    assets of ``job``)."""
+    assets of ``job``), sweeping every ``sweep_ticks``-th tick (0: never)."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -272,13 +325,23 @@ def build_landing_sensor(
     ) -> dg.SensorResult:
         with telemetry.sensor_span(context, SENSOR_NAME) as span:
             tick = evaluate_landing(
-                context.instance, context.cursor, landing, partitions_def, lookback_days, job
+                context.instance,
+                context.cursor,
+                landing,
+                partitions_def,
+                lookback_days,
+                job,
+                sweep_ticks=sweep_ticks,
             )
             span.record_decisions(tick.decisions, tick.run_requests)
-        if tick.alert:
-            context.log.warning(tick.alert)
-            if alert_webhook.enabled and not alert_webhook.post(tick.alert):
-                context.log.warning("alert webhook post failed (landing entries outside the days)")
+        for alert, what in (
+            (tick.alert, "landing entries outside the days"),
+            (tick.sweep_alert, "the sweep's days not reloaded"),
+        ):
+            if alert:
+                context.log.warning(alert)
+                if alert_webhook.enabled and not alert_webhook.post(alert):
+                    context.log.warning(f"alert webhook post failed ({what})")
         for decision in tick.decisions:
             context.log.info(decision)
         return dg.SensorResult(

@@ -26,6 +26,7 @@ TUNING = {
     "ORDERS_ANOMALY_TRAINING_DAYS": "anomaly_training_days",
     "ORDERS_ANOMALY_PROFILE_LIMIT_MB": "anomaly_profile_limit_mb",
     "ORDERS_LANDING_LOOKBACK_DAYS": "landing_lookback_days",
+    "ORDERS_LANDING_SWEEP_TICKS": "landing_sweep_ticks",
     "ORDERS_S3_MAX_ATTEMPTS": "s3_max_attempts",
     "ORDERS_S3_RETRY_MODE": "s3_retry_mode",
     "ORDERS_RUN_MAX_RUNTIME_S": "run_max_runtime_s",

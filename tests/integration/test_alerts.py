@@ -72,6 +72,8 @@ def test_webhook_url_comes_from_the_environment():
         ("ORDERS_LANDING_LOOKBACK_DAYS", "7.5", "ORDERS_LANDING_LOOKBACK_DAYS must be an integer"),
         ("ORDERS_ANOMALY_PROFILE_LIMIT_MB", "1GiB", "ORDERS_ANOMALY_PROFILE_LIMIT_MB must be an"),
         ("ORDERS_ANOMALY_PROFILE_LIMIT_MB", "-1", r"ORDERS_ANOMALY_PROFILE_LIMIT_MB must be >= 0"),
+        ("ORDERS_LANDING_SWEEP_TICKS", "hourly", "ORDERS_LANDING_SWEEP_TICKS must be an integer"),
+        ("ORDERS_LANDING_SWEEP_TICKS", "-1", r"ORDERS_LANDING_SWEEP_TICKS must be >= 0"),
     ],
 )
 def test_a_tuning_value_that_is_not_a_number_names_its_variable(name, value, message):

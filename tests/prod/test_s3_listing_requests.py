@@ -12,7 +12,8 @@ import pytest
 
 from orders_platform.definitions import build_definitions
 from platform_assets.partitions import daily_partitions
-from resources.landing import fingerprint
+from resources.instance_history import FILES_FINGERPRINT, FINGERPRINT, RAW_ORDERS
+from resources.landing import files_fingerprint, fingerprint
 from resources.landing_s3 import S3LandingZone, s3_landing_zone
 from resources.settings import PlatformSettings
 from sensors.batching import JobAssets
@@ -130,3 +131,56 @@ def test_a_tick_lists_50_held_days_in_one_request_and_a_weeks_days_in_one(
         evaluate_landing(instance, cursor, zone, parts, 7, job)
         # One listing of orders/ (its folders, with the delimiter), one of the week's files.
         assert len(requests) == 2, requests
+
+
+def test_a_sweep_lists_every_day_in_one_walk_and_tells_a_copied_zone(
+    bucket, moto_endpoint, s3_client
+):
+    """orders_landing_sensor's sweep over 120 days on S3: one listing of orders/'s folders
+    and one walk of every day's keys (a request per 1,000 keys), not a request a day. A
+    file added to a day 60 days back is loaded; the zone copied under another prefix
+    (S3 keeps each object's ETag) is named in an alert and loads nothing."""
+    days = _land(s3_client, bucket, 120)
+    zone = _zone(bucket, moto_endpoint)
+    job = JobAssets.of(build_definitions(PlatformSettings(partitions_start="2025-01-01")).assets)
+    parts = daily_partitions("2025-01-01")
+    with dg.instance_for_test() as instance:
+        for day in days:
+            files = zone.list_day(day)
+            metadata = {
+                FINGERPRINT: fingerprint(files),
+                FILES_FINGERPRINT: files_fingerprint(files),
+            }
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(RAW_ORDERS, partition=day.isoformat(), metadata=metadata)
+            )
+        cursor = evaluate_landing(instance, None, zone, parts, 7, job).cursor
+        old = days[-61]
+        s3_client.put_object(
+            Bucket=bucket, Key=f"landing/orders/date={old.isoformat()}/late.csv", Body=b"late"
+        )
+        requests = _counted(zone)
+        swept = evaluate_landing(instance, cursor, zone, parts, 7, job, sweep_ticks=1)
+        assert [r.partition_key for r in swept.run_requests] == [old.isoformat()]
+        # orders/'s folders, the week's files, every other day's files
+        assert len(requests) == 3, requests
+
+        for item in s3_client.list_objects_v2(Bucket=bucket, Prefix="landing/")["Contents"]:
+            s3_client.copy_object(
+                Bucket=bucket,
+                Key="copy/" + item["Key"].removeprefix("landing/"),
+                CopySource={"Bucket": bucket, "Key": item["Key"]},
+            )
+        copy = s3_landing_zone(
+            f"s3://{bucket}/copy",
+            endpoint_url=moto_endpoint,
+            region="us-east-1",
+            max_attempts=3,
+            retry_mode="standard",
+        )
+        moved = evaluate_landing(instance, swept.cursor, copy, parts, 7, job, sweep_ticks=1)
+        assert [r.partition_key for r in moved.run_requests] == [old.isoformat()], (
+            "the day requested before, its new load not done yet: only it differs for real"
+        )
+        assert moved.sweep_alert is not None
+        assert "ORDERS_LANDING_URI points at a moved or copied landing zone" in moved.sweep_alert
