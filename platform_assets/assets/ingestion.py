@@ -201,7 +201,8 @@ def retried_while_files_change(context: dg.AssetExecutionContext) -> Iterator[No
         raise permanent_failure(
             f"{changed} It is not retried again ({context.retry_number + 1} attempts: the file"
             " kept changing): orders_landing_sensor loads the day again when it sees the"
-            " new version (days among the last ORDERS_LANDING_LOOKBACK_DAYS folders); else"
+            " new version (days among the last ORDERS_LANDING_LOOKBACK_DAYS folders; older"
+            " ones at its next sweep, ORDERS_LANDING_SWEEP_TICKS); else"
             " run raw_orders for the day again once the file is settled.",
             changed_file=changed.shown,
         ) from changed
