@@ -159,6 +159,16 @@ def evaluate_rates(instance: dg.DagsterInstance, landing: LandingZone, job_name:
     )
 
 
+# The sensor's page shows this as plain text (the module's docstring above is for the code).
+DESCRIPTION = (
+    "Reloads the FX rates, and the customer tables (customer_metrics, customer_clv,"
+    " warehouse/dim_customers), when a file under fx_rates/ lands, changes or goes on its"
+    " own, so orders waiting for a rate are counted without waiting for the next order"
+    " files. Requests nothing while a run that reloads them anyway is queued or in"
+    " progress. Details: README, Money in several currencies."
+)
+
+
 def build_fx_rates_sensor(job_name: str) -> dg.SensorDefinition:
     """fx_rates_sensor, requesting runs of `job_name` (the job of every asset)."""
 
@@ -166,7 +176,7 @@ def build_fx_rates_sensor(job_name: str) -> dg.SensorDefinition:
         name=SENSOR_NAME,
         job_name=job_name,
         minimum_interval_seconds=60,
-        description=__doc__,
+        description=DESCRIPTION,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def fx_rates_sensor(

@@ -495,6 +495,17 @@ def evaluate_tick(
     return outcome
 
 
+# The sensor's page shows this as plain text (the module's docstring above is for the code).
+DESCRIPTION = (
+    "Follows the metadata_anomaly verdicts of raw_orders, which hold a day that looks wrong"
+    " (nothing downstream of raw_orders is built for it). It alerts each newly held day with"
+    " its reasons and release step, runs a held day again when its landing files change or"
+    " an engineer releases it, and runs a deferred day once the days before it are loaded."
+    " Why a day is held: Assets > raw_orders > Checks > metadata_anomaly > Partitions."
+    " Details: docs/anomaly_hold.md."
+)
+
+
 def build_anomaly_sensor(
     job_name: str,
     job: JobAssets,
@@ -509,7 +520,7 @@ def build_anomaly_sensor(
         name=SENSOR_NAME,
         job_name=job_name,
         minimum_interval_seconds=60,
-        description=__doc__,
+        description=DESCRIPTION,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def orders_anomaly_sensor(

@@ -1,8 +1,11 @@
-"""Every description the UI shows is read as Markdown, so none may be reStructuredText.
+"""Every description the UI shows is read as Markdown, so none may be reStructuredText;
+a sensor's page shows its description as plain text, so a sensor's has no Markdown either.
 
-The Dagster UI renders the descriptions of assets, checks, jobs, schedules and sensors
-(and of table columns) as Markdown: RST's ``double backticks`` show as stray backticks,
-roles like :func:`x` and directives like ``.. note::`` as literal text.
+The Dagster UI renders the descriptions of assets, checks and jobs (and of table columns)
+as Markdown: RST's ``double backticks`` show as stray backticks, roles like :func:`x` and
+directives like ``.. note::`` as literal text. A sensor's page (Automation > the sensor,
+Dagster 1.13) shows its description as one paragraph of plain text: Markdown's
+``**bold**``, backticks and list items show as they are written, line breaks are lost.
 """
 
 import re
@@ -66,7 +69,29 @@ def test_the_sensors_and_every_asset_are_described(described):
         if what.split()[0] in {"asset", "sensor"} and not text.strip()
     ]
     assert undescribed == []
-    assert "`metadata_anomaly`" in described["sensor orders_anomaly_sensor"]
+    assert "metadata_anomaly" in described["sensor orders_anomaly_sensor"]
+
+
+# Markdown that a sensor's page would show as written.
+MARKDOWN = {
+    "bold (**)": re.compile(r"\*\*"),
+    "code (`)": re.compile(r"`"),
+    "a list item": re.compile(r"^\s*[-*] ", re.MULTILINE),
+    "a paragraph break (shown as none)": re.compile(r"\n\s*\n"),
+}
+# What a person reads at a glance above the sensor's ticks; the details are in the README.
+MAX_SENSOR_DESCRIPTION = 600
+
+
+def test_sensor_pages_show_a_short_plain_text_description(described):
+    sensors = {what: text for what, text in described.items() if what.startswith("sensor ")}
+    marked = {
+        what: [name for name, pattern in MARKDOWN.items() if pattern.search(text)]
+        for what, text in sensors.items()
+    }
+    assert {what: found for what, found in marked.items() if found} == {}
+    long = {what: len(text) for what, text in sensors.items() if len(text) > MAX_SENSOR_DESCRIPTION}
+    assert long == {}
 
 
 @pytest.mark.parametrize(
