@@ -67,10 +67,12 @@ CLV_DESCRIPTIONS = {
     "expected_purchases": "Expected purchase days in the next horizon_months (BG/NBD).",
     "prob_alive": "Probability the customer is still active (BG/NBD); 1 without a repeat "
     "purchase, since the model only lets customers leave after one.",
-    "expected_avg_order_value": "Expected spend per purchase day (Gamma-Gamma); the "
-    "population mean for customers without a repeat purchase.",
-    "clv": "Discounted expected revenue in the next horizon_months: each month's expected "
-    "purchases times expected_avg_order_value, discounted at monthly_discount_rate.",
+    "expected_avg_order_value": "Expected spend per purchase day (Gamma-Gamma), in the "
+    "reporting currency (contract fx.reporting_currency); the population mean for customers "
+    "without a repeat purchase.",
+    "clv": "Discounted expected revenue in the next horizon_months, in the reporting currency: "
+    "each month's expected purchases times expected_avg_order_value, discounted at "
+    "monthly_discount_rate.",
 }
 _INPUTS = {
     "customer_id": ("customer_id",),

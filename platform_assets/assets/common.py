@@ -279,6 +279,18 @@ def column_descriptions() -> dict[str, str]:
     return {**{c.name: c.description for c in contract.columns}, **LINEAGE_DESCRIPTIONS}
 
 
+def landed_column_descriptions() -> dict[str, str]:
+    """:func:`column_descriptions` for raw_orders and quarantined_orders, whose contract
+    columns hold the landed text, untyped and uncorrected: the contract's description says
+    what cleaned_orders makes of each (an order_ts normalised to UTC, an upper-case
+    currency, an updated_at defaulting to order_ts), which is not what these hold."""
+    contract = load_contract()
+    landed = {
+        c.name: f"As landed, as text. In cleaned_orders: {c.description}" for c in contract.columns
+    }
+    return {**column_descriptions(), **landed}
+
+
 @functools.cache
 def order_table_types() -> dict[str, dict[str, str]]:
     """SQL column types of raw_orders, cleaned_orders and quarantined_orders: the DDL the

@@ -52,8 +52,8 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
-    column_descriptions,
     ensure_step_tables,
+    landed_column_descriptions,
     order_table_types,
     permanent_failure,
 )
@@ -121,7 +121,9 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         metadata={
             "schema": "raw",
             "partition_expr": "partition_date",
-            **table_metadata(TABLE, order_table_types()["raw_orders"], column_descriptions()),
+            **table_metadata(
+                TABLE, order_table_types()["raw_orders"], landed_column_descriptions()
+            ),
         },
         retry_policy=IO_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
@@ -176,7 +178,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
                 span.record_rows(rows_in=rows, rows_out=rows, partition_key=day.isoformat())
             return dg.MaterializeResult(
                 metadata=table_metadata(
-                    TABLE, order_table_types()["raw_orders"], column_descriptions()
+                    TABLE, order_table_types()["raw_orders"], landed_column_descriptions()
                 )
             )
 

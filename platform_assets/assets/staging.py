@@ -21,6 +21,7 @@ from platform_assets.assets.common import (
     column_descriptions,
     days_left_out,
     ensure_step_tables,
+    landed_column_descriptions,
     order_table_types,
     permanent_failure,
     refuse_temporary_instance,
@@ -100,7 +101,10 @@ def build_staging_assets(
     passed (an ERROR; a WARN is carried) is not cleaned by any run, as a held day is not
     (:func:`held_days`).
     """
-    descriptions = column_descriptions()
+    descriptions = {
+        "cleaned_orders": column_descriptions(),
+        "quarantined_orders": landed_column_descriptions(),
+    }
 
     @dg.multi_asset(
         name="clean_orders",
@@ -115,7 +119,7 @@ def build_staging_assets(
                 metadata={
                     "schema": "staging",
                     "partition_expr": "partition_date",
-                    **table_metadata(TABLES[key], order_table_types()[key], descriptions),
+                    **table_metadata(TABLES[key], order_table_types()[key], descriptions[key]),
                 },
                 description=description,
             )
@@ -216,7 +220,9 @@ def build_staging_assets(
             yield dg.MaterializeResult(
                 asset_key="cleaned_orders",
                 metadata=table_metadata(
-                    TABLES["cleaned_orders"], order_table_types()["cleaned_orders"], descriptions
+                    TABLES["cleaned_orders"],
+                    order_table_types()["cleaned_orders"],
+                    descriptions["cleaned_orders"],
                 ),
             )
             yield dg.MaterializeResult(
@@ -224,7 +230,7 @@ def build_staging_assets(
                 metadata=table_metadata(
                     TABLES["quarantined_orders"],
                     order_table_types()["quarantined_orders"],
-                    descriptions,
+                    descriptions["quarantined_orders"],
                 ),
             )
             if (

@@ -91,7 +91,12 @@ def _figures_by_day(session, first: dt.date, last: dt.date) -> dict[dt.date, tup
     }
 
 
-DIM_CLV_DESCRIPTIONS = {dim: CLV_DESCRIPTIONS[source] for dim, source in DIM_CLV_COLUMNS.items()}
+# customer_clv's horizon_months is dim_customers' clv_horizon_months.
+DIM_HORIZON = next(dim for dim, source in DIM_CLV_COLUMNS.items() if source == "horizon_months")
+DIM_CLV_DESCRIPTIONS = {
+    dim: CLV_DESCRIPTIONS[source].replace("horizon_months", DIM_HORIZON)
+    for dim, source in DIM_CLV_COLUMNS.items()
+}
 
 
 # Metadata of a fct_orders materialization of a day the step left out of a range run
