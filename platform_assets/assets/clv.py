@@ -220,6 +220,8 @@ def _summary_metadata(
         "clv/total": round(float(summary["clv_total"]), 2),
         "clv/mean": round(float(summary["clv_total"]) / scored, 4) if scored else 0.0,
         "prob_alive/mean": round(float(summary["prob_alive_total"]) / scored, 6) if scored else 0.0,
+        # The currency of clv/total and clv/mean, as customer_metrics states its money.
+        "fx/reporting_currency": load_contract().fx.reporting_currency,
     }
 
 

@@ -362,6 +362,8 @@ def build_warehouse_assets(
                     "total_revenue": round(float(revenue), 2),
                     "customers_with_clv": int(with_clv),
                     "clv/status": clv_status(context.instance),
+                    # The currency of total_revenue and the CLV columns.
+                    "fx/reporting_currency": load_contract().fx.reporting_currency,
                 }
             )
 

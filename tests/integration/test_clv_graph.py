@@ -77,9 +77,9 @@ PURCHASE_BGNBD = {**vars(TRUE_BGNBD), "alpha": TRUE_BGNBD.alpha / SHARE}
 
 
 @pytest.fixture(scope="module")
-def graph_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, str, Path]:
+def graph_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, str, Path, dict]:
     """One materialization of every asset over the simulated days: customer_clv's metadata,
-    its check results, the DuckDB path and the landing root."""
+    its check results, the DuckDB path, the landing root and dim_customers' metadata."""
     root = tmp_path_factory.mktemp("clv_graph")
     landing = root / "landing"
     generate(landing, START, DAYS, ORDERS_PER_DAY, SEED, dirty=False, seasonality=False)
@@ -101,7 +101,11 @@ def graph_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, str
         )
     assert result.success
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    return materializations(result)[("customer_clv", None)], checks, settings.duckdb_path, landing
+    materialized = materializations(result)
+    clv_meta, dim_meta = (
+        materialized[(key, None)] for key in ("customer_clv", "warehouse/dim_customers")
+    )
+    return clv_meta, checks, settings.duckdb_path, landing, dim_meta
 
 
 def test_graph_recovers_the_simulated_truth(graph_run) -> None:
@@ -120,7 +124,7 @@ def test_graph_recovers_the_simulated_truth(graph_run) -> None:
 
 
 def test_graph_fit_equals_a_fit_on_the_landing_files(graph_run) -> None:
-    meta, _, _, landing = graph_run
+    meta, _, _, landing, _ = graph_run
     transactions = landing_transactions(landing)
     summary = clv_validation.calibration_holdout_summary(transactions, AS_OF)
     model = clv.fit_clv_model(summary)
@@ -146,7 +150,7 @@ def test_holdout_validation_and_checks_are_reported(graph_run) -> None:
 
 
 def test_dim_customers_publishes_every_customer_with_their_clv(graph_run) -> None:
-    meta, _, database, _ = graph_run
+    meta, _, database, _, dim_meta = graph_run
     with duckdb.connect(database, read_only=True) as conn:
         dim = conn.execute("select * from warehouse.dim_customers").df()
         scores = conn.execute("select * from analytics.customer_clv").df()
@@ -158,3 +162,5 @@ def test_dim_customers_publishes_every_customer_with_their_clv(graph_run) -> Non
     assert (pd.to_datetime(dim["clv_as_of_date"]).dt.date == AS_OF).all()
     assert (pd.to_datetime(dim["as_of_date"]).dt.date == AS_OF).all()
     assert dim["clv"].sum() == pytest.approx(meta["clv/total"], abs=0.01)
+    # Their money figures (clv/total, total_revenue) say which currency they are in.
+    assert meta["fx/reporting_currency"] == dim_meta["fx/reporting_currency"] == "USD"
