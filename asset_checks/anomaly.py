@@ -122,6 +122,19 @@ def held_run_tags(days: list[str]) -> dict[str, str]:
     return {HELD_DAYS_TAG: f"{shown} (+{more} more)" if more > 0 else shown}
 
 
+# What a held day's page (raw_orders > Checks > metadata_anomaly > Partitions) tells its
+# reader to do; the exact release command of the deployment is in devtools.held and the
+# held-days alert.
+HELD_NEXT_STEP = (
+    "Held: cleaned_orders, quarantined_orders, warehouse/fct_orders and the customer tables"
+    " leave this day out until it passes. Review the drivers. If the files are wrong, land"
+    " corrected files for the day: orders_anomaly_sensor runs it again. If the data is"
+    " right, release it: run raw_orders and its downstream (raw_orders*) for this day with"
+    " the metadata_anomaly check's run config release: true and a reason (the command:"
+    " python -m devtools.held, or the held-days alert; docs/anomaly_hold.md, Ways out)."
+)
+
+
 def verdict_metadata(verdict: AnomalyVerdict, fingerprint: str) -> dict[str, object]:
     """Check metadata of one scored day: readable in the UI, numeric where it can be plotted."""
     metadata: dict[str, object] = {
@@ -412,6 +425,8 @@ def evaluate_days(
                 # its drivers read as a drop; say what the drop is
                 description = f"{NO_FILE_LANDED}: {description}"
             metadata = verdict_metadata(verdict, fingerprints[day])
+            if verdict.is_anomalous:
+                metadata["next_step"] = HELD_NEXT_STEP
             if verdict.decided and profiled_days:
                 metadata[PROFILED_DAYS] = dg.MetadataValue.json(profiled_days)
         else:

@@ -101,6 +101,17 @@ def test_a_day_in_cents_fails_with_drivers_in_a_table(history):
     assert evaluation.target_materialization_data is not None
 
 
+def test_a_held_day_says_on_its_page_what_it_holds_and_what_to_do(history):
+    # The analyst who opens the held day (raw_orders > Checks > metadata_anomaly >
+    # Partitions) reads why in the description and the drivers, and what now here.
+    evaluations = evaluate(history, [day(51), day(52)])
+    held = {k: v.value for k, v in evaluations[day(52)].metadata.items()}
+    assert held["next_step"].startswith("Held: cleaned_orders, quarantined_orders")
+    for step in ("land corrected files", "orders_anomaly_sensor", "release", "devtools.held"):
+        assert step in held["next_step"], step
+    assert "next_step" not in evaluations[day(51)].metadata
+
+
 def test_every_day_of_a_range_gets_its_own_evaluation(history):
     days = [day(i) for i in range(49, 56)]
     evaluations = evaluate(history, days)
