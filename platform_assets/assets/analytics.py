@@ -139,7 +139,6 @@ def build_analytics_assets(
         kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
         metadata={
-            "schema": "analytics",
             **table_metadata(TABLE, METRIC_TYPES, METRIC_DESCRIPTIONS),
         },
     )

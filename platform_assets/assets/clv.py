@@ -390,7 +390,6 @@ def build_clv_assets(
         kinds={"scipy", "sql", WAREHOUSE_KIND},
         tags={"layer": "analytics"},
         metadata={
-            "schema": "analytics",
             **table_metadata(TABLE, CLV_TYPES, CLV_DESCRIPTIONS),
         },
         retry_policy=IO_RETRY_POLICY,

@@ -103,7 +103,7 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
         kinds={"sql", FILES_KIND, WAREHOUSE_KIND},
         tags={"layer": "staging"},
         check_specs=[check_spec],
-        metadata={"schema": "staging", **table_metadata(TABLE, FX_RATE_TYPES, RATE_DESCRIPTIONS)},
+        metadata=table_metadata(TABLE, FX_RATE_TYPES, RATE_DESCRIPTIONS),
     )
     def fx_rates(
         context: dg.AssetExecutionContext,

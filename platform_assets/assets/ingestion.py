@@ -119,8 +119,6 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
         kinds={FILES_KIND, "sql", WAREHOUSE_KIND},
         tags={"layer": "raw"},
         metadata={
-            "schema": "raw",
-            "partition_expr": "partition_date",
             **table_metadata(
                 TABLE, order_table_types()["raw_orders"], landed_column_descriptions()
             ),

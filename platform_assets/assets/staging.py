@@ -117,8 +117,6 @@ def build_staging_assets(
                 kinds={"sql", WAREHOUSE_KIND},
                 tags={"layer": "staging"},
                 metadata={
-                    "schema": "staging",
-                    "partition_expr": "partition_date",
                     **table_metadata(TABLES[key], order_table_types()[key], descriptions[key]),
                 },
                 description=description,

@@ -193,7 +193,6 @@ def build_warehouse_assets(
         kinds={"sql", WAREHOUSE_KIND},
         tags={"layer": "published"},
         metadata={
-            "partition_expr": "partition_date",
             **table_metadata(FCT_ORDERS_TABLE, fct_types, column_descriptions(), fct_lineage),
         },
     )

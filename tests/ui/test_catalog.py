@@ -42,6 +42,29 @@ def test_columns_and_table_names_are_declared_at_definition_time(defs):
         assert all(column.description for column in schema.columns), key
 
 
+# What a definition shows in every asset's Metadata table: Dagster's standard keys, read by
+# the UI (Storage, Columns, column lineage, Source code). The per-day and per-run figures
+# come with each materialization.
+STANDARD_DEFINITION_KEYS = {
+    "dagster/table_name",
+    "dagster/column_schema",
+    "dagster/column_lineage",
+    "dagster/code_references",
+}
+
+
+def test_definitions_show_only_the_standard_table_keys(defs):
+    # "schema: staging" and "partition_expr: partition_date" (the conventions of Dagster's
+    # database IO managers, which no step here uses) showed on six and four assets' pages,
+    # unexplained, next to Storage.
+    extra = {
+        key.to_user_string(): sorted(set(spec.metadata) - STANDARD_DEFINITION_KEYS)
+        for key, spec in _specs(defs).items()
+        if set(spec.metadata) - STANDARD_DEFINITION_KEYS
+    }
+    assert extra == {}
+
+
 def test_published_tables_trace_every_column_upstream(defs):
     specs = _specs(defs)
     for key in PUBLISHED:
