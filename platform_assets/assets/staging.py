@@ -58,7 +58,11 @@ more than once, only its newest version (latest `updated_at`) is kept. Customer 
 are replaced by a keyed hash, so this table holds no PII in clear.
 
 Plots per day: rows, revenue, distinct customers and the share of landed rows that were
-quarantined (`orders/quarantine_rate`).
+quarantined (`orders/quarantine_rate`, 0 to 1).
+
+A day that `raw_orders` loaded but that is missing here (a gap in the plots) is held by
+`metadata_anomaly` or failed a blocking check of `raw_orders`: why, and what to do, is on
+*raw_orders > Checks > (the check) > Partitions > (the day)*.
 """
 QUARANTINED_DESCRIPTION = """Landed rows rejected by the landing contract, with the reason why.
 
@@ -67,6 +71,10 @@ a missing amount or a timestamp outside the day) and `reason_detail` (every rule
 and the offending values). Every day, landed rows = cleaned + quarantined + superseded
 duplicates, so nothing is lost silently. Holds customer e-mails in clear: staging only,
 never published.
+
+Per day: the count of each reason code (`orders/reason_codes`) on the day's page
+(*Partitions > the day*); plotted: rows, `orders/quarantine_rate` (0 to 1) and the
+revenue of the rows whose amount parses.
 """
 
 
