@@ -36,6 +36,9 @@ IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 VIEWPORT = {"width": 1440, "height": 900}
 # Tall enough for the first four rows of charts: rows, customers, quarantine and revenue.
 PLOTS_VIEWPORT = {"width": 1440, "height": 1180}
+# Tall enough for the held day's whole evaluation: its description, then every metadata
+# entry down to next_step (what to do) and verdict.
+HELD_VIEWPORT = {"width": 1440, "height": 1200}
 
 
 def _click_icon(page: Page, icon: str) -> None:
@@ -77,7 +80,9 @@ def plots(page: Page, url: str) -> None:
 
 
 def held(page: Page, url: str, day: str) -> None:
-    """The day metadata_anomaly held, with the check's reason, from the check's Partitions tab."""
+    """The day metadata_anomaly held, with the check's reason and next step, from the check's
+    Partitions tab."""
+    page.set_viewport_size(HELD_VIEWPORT)
     page.goto(f"{url}/assets/raw_orders?view=checks")
     page.get_by_text("metadata_anomaly", exact=True).first.click()
     page.get_by_text("Partitions", exact=True).last.click()  # the check's tab, not the asset's
