@@ -510,6 +510,19 @@ def _nothing_to_compare(files: int | None, rows: int, header_only: int = 0) -> s
     return None
 
 
+# What a day failing with an ERROR tells its reader on its page (raw_orders > Checks >
+# schema_drift > Partitions); the landing sensor lists again only the last
+# ORDERS_LANDING_LOOKBACK_DAYS days' folders.
+ERROR_NEXT_STEP = (
+    "Nothing downstream of raw_orders is built for this day until this check passes: no"
+    " run cleans it, and the tables keep what its last passed cleaning published, if any."
+    " Fix the day's landing files (the findings above). Then the day"
+    " is loaded again: by orders_landing_sensor when the files change within its lookback"
+    " (the last ORDERS_LANDING_LOOKBACK_DAYS days, 7 by default), else by hand:"
+    " dg launch --assets 'raw_orders*' --partition <this day>."
+)
+
+
 def drift_outcome(
     findings: Sequence[DriftFinding],
     rows: int,
@@ -564,6 +577,8 @@ def drift_outcome(
         return PartitionOutcome(True, description=description, metadata=metadata)
     summary = ", ".join(f"{f.kind} {f.column}" for f in findings)
     severity = dg.AssetCheckSeverity.ERROR if "ERROR" in severities else dg.AssetCheckSeverity.WARN
+    if severity == dg.AssetCheckSeverity.ERROR:
+        metadata["next_step"] = ERROR_NEXT_STEP
     return PartitionOutcome(False, severity, f"Schema drift: {summary}", metadata)
 
 

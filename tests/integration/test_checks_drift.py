@@ -63,6 +63,7 @@ def test_added_column_is_a_warning_and_carried():
     table = outcome.metadata["drift"].value
     assert table.records[0].data["kind"] == "added"
     assert table.records[0].data["rows"] == 10
+    assert "next_step" not in outcome.metadata  # a warning holds nothing back
 
 
 def test_a_header_cell_of_control_characters_is_shown_escaped_never_sent_to_a_terminal():
@@ -97,6 +98,20 @@ def test_renamed_required_column_is_an_error_with_a_rename_hint():
     renamed = next(f for f in findings if f.kind == "renamed")
     assert "total_amount" in renamed.detail
     assert drift_outcome(findings, 30).severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_a_day_failing_with_an_error_says_on_its_page_what_to_do():
+    # The day's page (raw_orders > Checks > schema_drift > Partitions) said what drifted,
+    # not what it holds back or how the day gets through. The landing sensor re-runs a
+    # day whose files change only within its lookback: an older day needs a launch.
+    rows = [{k: v for k, v in r.items() if k != "customer_id"} for r in order_rows(10)]
+    findings = _drift(rows, [h for h in HEADER if h != "customer_id"])
+    outcome = drift_outcome(findings, 10)
+    assert outcome.severity == dg.AssetCheckSeverity.ERROR
+    step = outcome.metadata["next_step"]
+    assert step.startswith("Nothing downstream of raw_orders is built for this day")
+    for said in ("Fix the day's landing files", "ORDERS_LANDING_LOOKBACK_DAYS", "dg launch"):
+        assert said in step, said
 
 
 def test_a_renamed_timestamp_column_holding_far_dates_is_judged_not_crashed_on():
