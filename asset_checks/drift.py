@@ -511,14 +511,15 @@ def _nothing_to_compare(files: int | None, rows: int, header_only: int = 0) -> s
 
 
 # What a day failing with an ERROR tells its reader on its page (raw_orders > Checks >
-# schema_drift > Partitions); the landing sensor lists again only the last
-# ORDERS_LANDING_LOOKBACK_DAYS days' folders.
+# schema_drift > Partitions); the landing sensor lists the last
+# ORDERS_LANDING_LOOKBACK_DAYS days' folders on every tick, older days at its sweep.
 ERROR_NEXT_STEP = (
     "Nothing downstream of raw_orders is built for this day until this check passes: no"
     " run cleans it, and the tables keep what its last passed cleaning published, if any."
     " Fix the day's landing files (the findings above). Then the day"
-    " is loaded again: by orders_landing_sensor when the files change within its lookback"
-    " (the last ORDERS_LANDING_LOOKBACK_DAYS days, 7 by default), else by hand:"
+    " is loaded again by orders_landing_sensor when its files change: at its next tick"
+    " within the last ORDERS_LANDING_LOOKBACK_DAYS days (7 by default), an older day at its"
+    " next sweep (every ORDERS_LANDING_SWEEP_TICKS ticks, 60 by default). Sooner, by hand:"
     " dg launch --assets 'raw_orders*' --partition <this day>."
 )
 

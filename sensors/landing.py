@@ -304,7 +304,8 @@ def evaluate_landing(
 DESCRIPTION = (
     "Loads the days whose landing files are new or changed (also a day whose folder lands"
     " late): raw_orders and everything downstream, consecutive days in one run, the"
-    " customer tables once after them. Held days are left to orders_anomaly_sensor. Each"
+    " customer tables once after them. Every tick lists the last ORDERS_LANDING_LOOKBACK_DAYS"
+    " days; every ORDERS_LANDING_SWEEP_TICKS-th tick sweeps the older ones. Held days are left to orders_anomaly_sensor. Each"
     " tick names the landing entries no day reads (a file directly under orders/, a folder"
     " that names no day). Details: README, Checks, holds and sensors."
 )

@@ -103,14 +103,19 @@ def test_renamed_required_column_is_an_error_with_a_rename_hint():
 def test_a_day_failing_with_an_error_says_on_its_page_what_to_do():
     # The day's page (raw_orders > Checks > schema_drift > Partitions) said what drifted,
     # not what it holds back or how the day gets through. The landing sensor re-runs a
-    # day whose files change only within its lookback: an older day needs a launch.
+    # day whose files change at its next tick within its lookback, an older day at its sweep.
     rows = [{k: v for k, v in r.items() if k != "customer_id"} for r in order_rows(10)]
     findings = _drift(rows, [h for h in HEADER if h != "customer_id"])
     outcome = drift_outcome(findings, 10)
     assert outcome.severity == dg.AssetCheckSeverity.ERROR
     step = outcome.metadata["next_step"]
     assert step.startswith("Nothing downstream of raw_orders is built for this day")
-    for said in ("Fix the day's landing files", "ORDERS_LANDING_LOOKBACK_DAYS", "dg launch"):
+    for said in (
+        "Fix the day's landing files",
+        "ORDERS_LANDING_LOOKBACK_DAYS",
+        "ORDERS_LANDING_SWEEP_TICKS",
+        "dg launch",
+    ):
         assert said in step, said
 
 
