@@ -19,7 +19,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import REPO_ROOT, machine, median_of, run_child
@@ -291,6 +293,26 @@ def memory(orders: Sequence[int], parts: Sequence[int]) -> list[dict]:
     return json.loads(output.read_text())
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user and system) of this process and of its children waited for."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+@contextmanager
+def section(results: dict, name: str) -> Iterator[None]:
+    """Time a section (wall, and CPU of the bench and every child process it ran) into
+    ``results["section_seconds"]``: what a reviewer's run of the section costs."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    yield
+    spent = {
+        "wall_s": round(time.perf_counter() - wall, 1),
+        "cpu_s": round(cpu_seconds() - cpu, 1),
+    }
+    results.setdefault("section_seconds", {})[name] = spent
+    print(f"  {name}: {spent['wall_s']:.1f} s wall, {spent['cpu_s']:.1f} s CPU", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
@@ -315,13 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     sections = set(args.sections)
     if "end_to_end" in sections:
         print("end to end", flush=True)
-        results["end_to_end"] = end_to_end(
-            args.days,
-            args.orders_per_day,
-            args.seed,
-            args.repetitions,
-            [*CONTENDERS] if args.with_baseline else ["platform", "duckdb_script"],
-        )
+        with section(results, "end_to_end"):
+            results["end_to_end"] = end_to_end(
+                args.days,
+                args.orders_per_day,
+                args.seed,
+                args.repetitions,
+                [*CONTENDERS] if args.with_baseline else ["platform", "duckdb_script"],
+            )
         e2e = results["end_to_end"]
         print(
             f"  platform {e2e['platform_s']} s, DuckDB script {e2e['duckdb_script_s']} s:"
@@ -332,32 +355,37 @@ def main(argv: list[str] | None = None) -> int:
         write(results, args.output)
     if "backfill" in sections:
         print("backfill policy", flush=True)
-        results["backfill"] = backfill(
-            args.backfill_days, args.backfill_orders_per_day, args.seed, args.repetitions
-        )
+        with section(results, "backfill"):
+            results["backfill"] = backfill(
+                args.backfill_days, args.backfill_orders_per_day, args.seed, args.repetitions
+            )
         write(results, args.output)
     if "sensor" in sections:
         print("sensor tick", flush=True)
-        tick = run_child("sensor_tick", ["--repetitions", args.repetitions])
+        with section(results, "sensor"):
+            tick = run_child("sensor_tick", ["--repetitions", args.repetitions])
         results["sensor_tick_s"] = tick["sensor_tick_s"]
         results["sensor_first_tick_s"] = tick["sensor_first_tick_s"]
         results["sensor_tick_note"] = tick["what"]
         write(results, args.output)
     if "definitions" in sections:
         print("definitions load", flush=True)
-        results.update(definitions_load(args.repetitions))
+        with section(results, "definitions"):
+            results.update(definitions_load(args.repetitions))
         write(results, args.output)
     if "clv" in sections:
         print("CLV fit", flush=True)
-        clv = run_child("clv_fit", [])
+        with section(results, "clv"):
+            clv = run_child("clv_fit", [])
         results["clv_fit_s"], results["clv_fit_note"] = clv["clv_fit_s"], clv["note"]
         write(results, args.output)
     if "overhead" in sections:
         print("checks and tracing overhead", flush=True)
-        results["checks_overhead"] = checks_overhead(args.overhead_rows, args.repetitions)
-        results["tracing_overhead"] = tracing_overhead(
-            args.overhead_rows, args.seed, args.repetitions
-        )
+        with section(results, "overhead"):
+            results["checks_overhead"] = checks_overhead(args.overhead_rows, args.repetitions)
+            results["tracing_overhead"] = tracing_overhead(
+                args.overhead_rows, args.seed, args.repetitions
+            )
         write(results, args.output)
     if "memory" in sections and args.memory_orders:
         print(
@@ -367,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             " several minutes)",
             flush=True,
         )
-        results["memory"] = memory(args.memory_orders, args.memory_parts)
+        with section(results, "memory"):
+            results["memory"] = memory(args.memory_orders, args.memory_parts)
 
     print(write(results, args.output))
     print(f"wrote {args.output} and {args.output.with_suffix('.md')}")
