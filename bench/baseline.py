@@ -6,7 +6,7 @@ same contract rules with plain vectorised pandas, keep the newest version of
 each order, hash e-mails with HMAC-SHA256, and write the two published tables,
 warehouse.fct_orders and warehouse.dim_customers, with DuckDB (the customer
 metrics in SQL). The rules mirror the landing contract so that both contenders
-publish the same rows (the parent compares the counts).
+publish the same rows (``bench.run`` compares their rows and money, bench/published.py).
 
     python -m bench.baseline --landing DIR --duckdb out.duckdb
 """
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.harness import Timer, emit
+from bench.published import summary_of
 from orders_core.contract import load_contract
 
 COLUMNS = [
@@ -229,6 +230,7 @@ def main() -> None:
                 "write": round(done - cleaned, 3),
             },
             "rows": {"raw": len(raw), **rows},
+            "published": summary_of(args.duckdb),
         }
     )
 

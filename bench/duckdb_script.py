@@ -26,6 +26,7 @@ from bench.baseline import (
     load_rates,
 )
 from bench.harness import Timer, emit
+from bench.published import summary_of
 from orders_core.cleaning import hmac_pads
 
 DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -115,7 +116,8 @@ def main() -> None:
             table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
             for table in ("warehouse.fct_orders", "warehouse.dim_customers")
         }
-    emit({"seconds": timer.wall_s, "cpu_s": timer.cpu_s, "rows": rows})
+    emit({"seconds": timer.wall_s, "cpu_s": timer.cpu_s, "rows": rows,
+          "published": summary_of(args.duckdb)})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import dagster as dg
 import duckdb
 
 from bench.harness import Timer, emit, instance_overrides
+from bench.published import summary_of
 from resources.settings import PlatformSettings
 
 # Definitions are built when their module is imported: silence beta notices first.
@@ -106,6 +107,7 @@ def materialize(
         "cpu_s": timer.cpu_s,
         "step_seconds": steps,
         "rows": _table_counts(duckdb_path),
+        "published": summary_of(duckdb_path),
     }
 
 

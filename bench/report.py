@@ -105,6 +105,12 @@ def markdown(results: dict) -> str:
             "fct_orders rows "
             + ", ".join(f"{name} {rows:,}" for name, rows in e2e["fct_orders_rows"].items())
             + f"; load average {e2e.get('load_average_start')} -> {e2e.get('load_average_end')}."
+            + (
+                " Every run of every contender published the same fct_orders and dim_customers"
+                " (rows, amounts, revenue: checked, bench/published.py)."
+                if "published" in e2e
+                else ""
+            )
         )
     notes = [
         results.get("sensor_tick_note") and f"Sensor tick: {results['sensor_tick_note']}.",

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import REPO_ROOT, machine, median_of, run_child
+from bench.published import require_same
 from bench.report import markdown
 
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -96,6 +97,7 @@ def end_to_end(
     names = [name for name in CONTENDERS if name in contenders]
     runs: dict[str, list[dict]] = {name: [] for name in names}
     load_start = load_average()
+    reference: tuple[str, dict] | None = None
     for repetition in range(repetitions):
         shift = repetition % len(names)
         for name in names[shift:] + names[:shift]:
@@ -104,6 +106,11 @@ def end_to_end(
             runs[name].append(sample)
             print(f"  end_to_end {name}: {sample['seconds']:.1f} s"
                   f" (process {sample['process_wall_s']:.1f} s)", flush=True)  # fmt: skip
+            # Times compare only between runs that published the same tables.
+            if reference is None:
+                reference = (f"the first {name} run", sample["published"])
+            else:
+                require_same(reference[0], reference[1], f"a {name} run", sample["published"])
     load_end = load_average()
     platform_s, script_s = (
         _median(runs["platform"], "seconds"),
@@ -142,6 +149,8 @@ def end_to_end(
         "duckdb_script_cpu_s": _median(runs["duckdb_script"], "cpu_s"),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in runs["platform"]),
         "fct_orders_rows": fct,
+        # Checked equal in every run of every contender (bench/published.py).
+        "published": runs["platform"][0]["published"],
         "dim_customers_rows": {n: runs[n][-1]["rows"]["warehouse.dim_customers"] for n in runs},
         "platform_step_s": runs["platform"][len(runs["platform"]) // 2]["step_seconds"],
         "duckdb_script_peak_rss_mb": max(s["peak_rss_mb"] for s in runs["duckdb_script"]),

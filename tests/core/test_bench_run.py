@@ -1,8 +1,83 @@
-"""`make bench` says what each of its sections cost."""
+"""`make bench`'s end to end compares times only of contenders that published the same
+tables (bench/published.py), and says what each of its sections cost."""
 
 from __future__ import annotations
 
-from bench import run
+import duckdb
+import pytest
+
+from bench import harness, published, report, run
+
+SAME = {
+    "fct_orders_rows": 10_432,
+    "fct_orders_amount": 300_794.4499999989,
+    "dim_customers_rows": 8_844,
+    "dim_customers_total_revenue": 277_263.1769007992,
+}
+
+
+def _sample(seconds: float, **changed) -> dict:
+    return {
+        "seconds": seconds,
+        "cpu_s": seconds,
+        "process_wall_s": seconds + 1,
+        "peak_rss_mb": 100.0,
+        "step_seconds": {"raw_orders": seconds / 3},
+        "rows": {
+            "warehouse.fct_orders": SAME["fct_orders_rows"],
+            "warehouse.dim_customers": SAME["dim_customers_rows"],
+        },
+        "published": SAME | changed,
+    }
+
+
+@pytest.fixture
+def contenders(monkeypatch, tmp_path):
+    """end_to_end's contenders replaced by canned samples: the platform's, then the
+    script's, which a test may change."""
+    script = {"sample": _sample(0.5)}
+    monkeypatch.setattr(run, "dataset", lambda *_: (tmp_path, {"rows": 10_810, "bytes": 1}))
+    monkeypatch.setattr(run, "platform", lambda *_: _sample(3.0))
+    monkeypatch.setitem(run.CONTENDERS, "duckdb_script", lambda _: script["sample"])
+    return script
+
+
+def test_contenders_that_published_the_same_tables_are_compared(contenders):
+    # The script's money summed in another order: its last bits differ.
+    contenders["sample"] = _sample(0.5, fct_orders_amount=300_794.4499999999)
+    figures = run.end_to_end(5, 2_000, 7, repetitions=2)
+    assert figures["ratio_to_duckdb_script"] == 6.0
+    assert figures["published"] == SAME
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        ({"fct_orders_rows": 10_431}, "fct_orders_rows: 10431 != 10432"),
+        ({"dim_customers_total_revenue": 277_263.18}, "dim_customers_total_revenue"),
+        ({"fct_orders_amount": 300_000.0}, "fct_orders_amount"),
+    ],
+)
+def test_a_script_that_published_other_tables_stops_the_bench(contenders, changed, named):
+    contenders["sample"] = _sample(0.5, **changed)
+    with pytest.raises(RuntimeError, match="not comparable") as stopped:
+        run.end_to_end(5, 2_000, 7, repetitions=1)
+    assert named in str(stopped.value)
+
+
+def test_the_summary_reads_rows_and_money_of_both_tables():
+    with duckdb.connect() as conn:
+        conn.execute("create schema warehouse")
+        conn.execute(
+            "create table warehouse.fct_orders as select * from (values (1.25), (2.5)) t(amount)"
+        )
+        conn.execute("create table warehouse.dim_customers (total_revenue double)")
+        assert published.summary(conn) == {
+            "fct_orders_rows": 2,
+            "fct_orders_amount": 3.75,
+            "dim_customers_rows": 0,
+            "dim_customers_total_revenue": 0.0,
+        }
 
 
 def test_each_section_records_its_wall_and_cpu_seconds():
@@ -13,3 +88,9 @@ def test_each_section_records_its_wall_and_cpu_seconds():
         pass
     assert set(results["section_seconds"]) == {"clv", "sensor"}
     assert all(set(spent) == {"wall_s", "cpu_s"} for spent in results["section_seconds"].values())
+
+
+def test_the_table_says_the_contenders_published_the_same_tables(contenders):
+    figures = run.end_to_end(5, 2_000, 7, repetitions=1)
+    table = report.markdown({"machine": harness.machine(), "end_to_end": figures})
+    assert "published the same fct_orders and dim_customers" in table
