@@ -3,10 +3,11 @@ tables (bench/published.py), and says what each of its sections cost."""
 
 from __future__ import annotations
 
+import dagster as dg
 import duckdb
 import pytest
 
-from bench import harness, published, report, run
+from bench import harness, platform_run, published, report, run
 
 SAME = {
     "fct_orders_rows": 10_432,
@@ -94,3 +95,18 @@ def test_the_table_says_the_contenders_published_the_same_tables(contenders):
     figures = run.end_to_end(5, 2_000, 7, repetitions=1)
     table = report.markdown({"machine": harness.machine(), "end_to_end": figures})
     assert "published the same fct_orders and dim_customers" in table
+
+
+@pytest.mark.parametrize("mode", ["single", "per-partition"])
+def test_the_platform_runs_initialize_their_resources_once_each(mode):
+    """A result entered after its run initializes the job's resources again (to load
+    outputs), inside the bench's clock; a run worker never does."""
+    job = dg.build_reconstructable_job("tests.support.bench_jobs", "reconstructable_counted_job")
+    with dg.instance_for_test() as instance:
+        run_ids = platform_run._run(job, instance, ["2025-01-01", "2025-01-02"], mode)
+        assert len(run_ids) == (1 if mode == "single" else 2)
+        for run_id in run_ids:
+            inits = instance.get_records_for_run(
+                run_id, of_type=dg.DagsterEventType.RESOURCE_INIT_STARTED
+            ).records
+            assert len(inits) == 1
