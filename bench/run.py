@@ -145,6 +145,9 @@ def end_to_end(
         "duckdb_script_orders_per_s": round(rows / script_s),
         "orders_per_s": round(rows / platform_s),
         "orders_per_s_raw_to_fct_steps": round(rows / statistics.median(to_fct)),
+        # Whole child processes: interpreter, imports and definitions, untimed above.
+        "platform_process_s": _median(runs["platform"], "process_wall_s"),
+        "duckdb_script_process_s": _median(runs["duckdb_script"], "process_wall_s"),
         "platform_cpu_s": _median(runs["platform"], "cpu_s"),
         "duckdb_script_cpu_s": _median(runs["duckdb_script"], "cpu_s"),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in runs["platform"]),

@@ -110,3 +110,42 @@ def test_the_platform_runs_initialize_their_resources_once_each(mode):
                 run_id, of_type=dg.DagsterEventType.RESOURCE_INIT_STARTED
             ).records
             assert len(inits) == 1
+
+
+def _memory_run(orders: int, parts: int, steps: dict) -> dict:
+    peaks = [s["peak_rss_mb"] for s in steps.values() if "peak_rss_mb" in s]
+    return {"orders": orders, "parts": parts, "steps": steps,
+            "max_step_peak_rss_mb": max(peaks, default=None)}  # fmt: skip
+
+
+def test_a_day_whose_step_failed_misses_the_memory_target():
+    """The largest step that ran is not the day's figure when a later step failed."""
+    results = {
+        "machine": harness.machine(),
+        "memory": [
+            _memory_run(1_000_000, 8, {"raw_orders": {"peak_rss_mb": 700.0},
+                                       "clean_orders": {"peak_rss_mb": 800.0}}),
+            _memory_run(8_000_000, 8, {"raw_orders": {"peak_rss_mb": 900.0},
+                                       "clean_orders": {"failed": "MemoryError"}}),
+        ],
+    }  # fmt: skip
+    rows = {line.split(" | ")[0]: line for line in report.markdown(results).splitlines()}
+    assert rows["| Memory: largest step process, day of 1,000,000 orders in 8 file(s) (MiB)"] == (
+        "| Memory: largest step process, day of 1,000,000 orders in 8 file(s) (MiB)"
+        " | 800 | <= 1,024 (1 GiB) | met |"
+    )
+    assert rows["| Memory: largest step process, day of 8,000,000 orders in 8 file(s) (MiB)"] == (
+        "| Memory: largest step process, day of 8,000,000 orders in 8 file(s) (MiB)"
+        " | clean_orders failed | <= 1,024 (1 GiB) | missed |"
+    )
+
+
+def test_the_table_gives_both_contenders_whole_processes(contenders):
+    figures = run.end_to_end(5, 2_000, 7, repetitions=3)
+    assert (figures["platform_process_s"], figures["duckdb_script_process_s"]) == (4.0, 1.5)
+    table = report.markdown({"machine": harness.machine(), "end_to_end": figures})
+    assert (
+        "| End to end: platform, whole process: interpreter, imports, definitions (s) | 4.0 |"
+        in table
+    )
+    assert "| End to end: plain DuckDB script, whole process (s) | 1.5 |" in table
