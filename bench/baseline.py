@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.harness import Timer, emit
-from bench.published import summary_of
+from bench.published import published_rows, summary_of
 from orders_core.contract import load_contract
 
 COLUMNS = [
@@ -193,18 +193,14 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     return facts.reset_index(drop=True)
 
 
-def publish(facts: pd.DataFrame, landing: Path, database: str) -> dict[str, int]:
+def publish(facts: pd.DataFrame, landing: Path, database: str) -> None:
     """Write fct_orders from the frame and dim_customers in SQL (in the reporting currency,
-    with the landed rates); return row counts."""
+    with the landed rates)."""
     with duckdb.connect(database) as conn:
         conn.execute("create schema if not exists warehouse")
         conn.execute("create or replace table warehouse.fct_orders as select * from facts")
         load_rates(conn, landing)
         conn.execute(DIM_CUSTOMERS_SQL)
-        return {
-            table: conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
-            for table in ("warehouse.fct_orders", "warehouse.dim_customers")
-        }
 
 
 def main() -> None:
@@ -218,8 +214,10 @@ def main() -> None:
         read = time.perf_counter()
         facts = clean(raw)
         cleaned = time.perf_counter()
-        rows = publish(facts, args.landing, args.duckdb)
+        publish(facts, args.landing, args.duckdb)
         done = time.perf_counter()
+    # Counted after the clock, as the platform's tables are (bench.platform_run).
+    published = summary_of(args.duckdb)
     emit(
         {
             "seconds": timer.wall_s,
@@ -229,8 +227,8 @@ def main() -> None:
                 "clean": round(cleaned - read, 3),
                 "write": round(done - cleaned, 3),
             },
-            "rows": {"raw": len(raw), **rows},
-            "published": summary_of(args.duckdb),
+            "rows": {"raw": len(raw), **published_rows(published)},
+            "published": published,
         }
     )
 

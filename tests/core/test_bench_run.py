@@ -79,6 +79,10 @@ def test_the_summary_reads_rows_and_money_of_both_tables():
             "dim_customers_rows": 0,
             "dim_customers_total_revenue": 0.0,
         }
+        assert published.published_rows(published.summary(conn)) == {
+            "warehouse.fct_orders": 2,
+            "warehouse.dim_customers": 0,
+        }
 
 
 def test_each_section_records_its_wall_and_cpu_seconds():
