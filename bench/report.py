@@ -114,8 +114,22 @@ def markdown(results: dict) -> str:
         f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
         f"Python {m['python']}, dagster {m['dagster_version']}, pandas {m['pandas_version']}, "
         f"pyarrow {m['pyarrow_version']}, duckdb {m['duckdb_version']}; {m['date']}; "
-        f"load average at start {m['load_average_1m']}.",
+        f"load average at start {m['load_average_1m']}"
+        + (
+            f", when written {results['load_average_written']} (1, 5, 15 minutes)."
+            if "load_average_written" in results
+            else "."
+        ),
     ]
+    spent = results.get("section_seconds")
+    if spent:
+        lines.append(
+            "Sections, wall (CPU of the bench and its child processes): "
+            + ", ".join(
+                f"{name} {s['wall_s']:,.0f} s ({s['cpu_s']:,.0f} s)" for name, s in spent.items()
+            )
+            + "."
+        )
     e2e = results.get("end_to_end")
     if e2e:
         lines.append(

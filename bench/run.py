@@ -419,6 +419,7 @@ def write(results: dict, output: Path) -> str:
     """Write the figures so far (after each section, so that a bench stopped half-way keeps
     what it measured) as JSON and as the markdown table, which is returned."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    results["load_average_written"] = load_average()
     output.write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     output.with_suffix(".md").write_text(table)

@@ -153,3 +153,17 @@ def test_the_table_gives_both_contenders_whole_processes(contenders):
         in table
     )
     assert "| End to end: plain DuckDB script, whole process (s) | 1.5 |" in table
+
+
+def test_the_table_gives_each_sections_cost_and_the_load_when_written():
+    results = {
+        "machine": harness.machine(),
+        "section_seconds": {"end_to_end": {"wall_s": 36.3, "cpu_s": 23.8}},
+        "load_average_written": "9.19/9.06/6.61",
+    }
+    table = report.markdown(results)
+    assert "when written 9.19/9.06/6.61 (1, 5, 15 minutes)." in table
+    assert (
+        "Sections, wall (CPU of the bench and its child processes): end_to_end 36 s (24 s)."
+        in table
+    )
