@@ -3,6 +3,8 @@ tables (bench/published.py), and says what each of its sections cost."""
 
 from __future__ import annotations
 
+import subprocess
+
 import dagster as dg
 import duckdb
 import pytest
@@ -167,3 +169,24 @@ def test_the_table_gives_each_sections_cost_and_the_load_when_written():
         "Sections, wall (CPU of the bench and its child processes): end_to_end 36 s (24 s)."
         in table
     )
+
+
+def test_a_failed_checks_bench_is_a_missed_figure_and_the_bench_goes_on(monkeypatch):
+    """bench_checks failing (as when the cleaning refused its run without checks) is said,
+    with its error, instead of stopping every section after it."""
+    error = "dagster._core.definitions.events.Failure: No day of this run can be cleaned."
+
+    def failing_child(args, check=False, **_):
+        if check:
+            raise subprocess.CalledProcessError(1, args)
+        return subprocess.CompletedProcess(args, 1, "", f"Traceback ...\n{error}\n")
+
+    monkeypatch.setattr(run.subprocess, "run", failing_child)
+    figures = run.checks_overhead(1_000, 1)
+    assert figures == {"rows": 1_000, "failed": error}
+    table = report.markdown({"machine": harness.machine(), "checks_overhead": figures})
+    assert (
+        "| Checks overhead, one day of --overhead-rows orders (%)"
+        " | failed (latest.json: checks_overhead) | <= 15% | missed |"
+    ) in table
+    assert f"Checks overhead failed: {error}" in table
