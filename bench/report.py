@@ -80,6 +80,9 @@ ROWS: list[Row] = [
      lambda r: r["tracing_overhead"]["overhead_pct"], "{:+.1f}", "< 5%", lambda v: v < 5),
     ("Tracing overhead, median of alternating on/off pairs (%)",
      lambda r: r["tracing_overhead"]["paired_overhead_pct"], "{:+.1f}", "< 5%", lambda v: v < 5),
+    ("Tracing overhead, CPU seconds, median of the same pairs (%)",
+     lambda r: r["tracing_overhead"]["paired_cpu_overhead_pct"], "{:+.1f}", "< 5%",
+     lambda v: v < 5),
     *[
         (f"Memory: largest step process, day of {orders:,} orders in {parts} file(s) (MiB)",
          lambda r, orders=orders, parts=parts: _largest_step(r["memory"], orders, parts),

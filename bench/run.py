@@ -248,6 +248,7 @@ def tracing_overhead(rows: int, seed: int, repetitions: int) -> dict:
     landing, summary = dataset(1, rows, seed)
     args = ["--landing", landing, "--start", START, "--days", 1]
     off, on, spans = [], [], 0
+    cpu: dict[bool, list[float]] = {False: [], True: []}
     for repetition in range(repetitions):
         for traced in (False, True) if repetition % 2 == 0 else (True, False):
             if traced:
@@ -255,8 +256,11 @@ def tracing_overhead(rows: int, seed: int, repetitions: int) -> dict:
                 on.append(sample["seconds"])
                 spans = sample["spans_received"]
             else:
-                off.append(platform(landing, 1)["seconds"])
-        print(f"  tracing off {off[-1]:.1f} s, on {on[-1]:.1f} s", flush=True)
+                sample = platform(landing, 1)
+                off.append(sample["seconds"])
+            cpu[traced].append(sample["cpu_s"])
+        print(f"  tracing off {off[-1]:.1f} s, on {on[-1]:.1f} s; CPU {cpu[False][-1]:.1f},"
+              f" {cpu[True][-1]:.1f} s", flush=True)  # fmt: skip
     return {
         "landed_rows": summary["rows"],
         "off_s": round(statistics.median(off), 3),
@@ -267,8 +271,16 @@ def tracing_overhead(rows: int, seed: int, repetitions: int) -> dict:
         "paired_overhead_pct": round(
             100 * (statistics.median(b / a for a, b in zip(off, on, strict=True)) - 1), 2
         ),
+        # CPU seconds of the run's process (the receiver's decoding included when on): what
+        # tracing costs, which a loaded machine's wall seconds cannot show.
+        "paired_cpu_overhead_pct": round(
+            100
+            * (statistics.median(b / a for a, b in zip(cpu[False], cpu[True], strict=True)) - 1),
+            2,
+        ),
         "spans_per_run": spans,
         "samples_s": {"off": off, "on": on},
+        "samples_cpu_s": {"off": cpu[False], "on": cpu[True]},
         "note": "the whole orders_pipeline job on one day; on = OTLP/HTTP export to a "
         "receiver on loopback in the same process (bench/traced_run.py)",
     }

@@ -190,3 +190,20 @@ def test_a_failed_checks_bench_is_a_missed_figure_and_the_bench_goes_on(monkeypa
         " | failed (latest.json: checks_overhead) | <= 15% | missed |"
     ) in table
     assert f"Checks overhead failed: {error}" in table
+
+
+def test_the_tracing_overhead_is_also_given_in_cpu_seconds(monkeypatch, tmp_path):
+    """Wall seconds on a loaded machine swing both ways; the runs' CPU seconds say what
+    tracing costs."""
+    monkeypatch.setattr(run, "dataset", lambda *_: (tmp_path, {"rows": 1_000}))
+    monkeypatch.setattr(run, "platform", lambda *_: {"seconds": 10.0, "cpu_s": 4.0})
+    traced = {"seconds": 8.0, "cpu_s": 4.4, "spans_received": 34}
+    monkeypatch.setattr(run, "run_child", lambda *_: traced)
+    figures = run.tracing_overhead(1_000, 7, repetitions=2)
+    assert figures["paired_overhead_pct"] == -20.0
+    assert figures["paired_cpu_overhead_pct"] == 10.0
+    table = report.markdown({"machine": harness.machine(), "tracing_overhead": figures})
+    assert (
+        "| Tracing overhead, CPU seconds, median of the same pairs (%) | +10.0 | < 5% | missed |"
+        in table
+    )
