@@ -1,16 +1,23 @@
 """Cost of the asset checks on one large partition (default 1,000,000 orders).
 
-Generates one day of demo orders, then materializes that day's partitioned assets
-(raw_orders, cleaned_orders + quarantined_orders, warehouse/fct_orders) twice per
-round: once without any check and once with every check of those assets (schema
-drift, the two GX suites compiled to SQL, the column-schema and documented-columns
-checks, the anomaly verdict). The two run back to back in each round, the bare one
-first in odd rounds and last in even ones, to share the machine's noise; the minimum of
-each is kept. The reconciliation is one aggregate statement the
-cleaning step runs whether its check is selected or not, so it stays in the bare
-time. Prints the materialization time, the time with checks, the overhead (of the
-minima, and the median of each round's own, whose two runs are adjacent) and each
-check step's own duration, and writes bench/results/checks.json.
+Generates one day of demo orders, then materializes that day's partitioned assets in
+three stages, each a run of one step: raw_orders, cleaned_orders + quarantined_orders,
+warehouse/fct_orders; each stage without any of its checks and with every one of them
+(schema drift, the anomaly verdict, the two GX suites compiled to SQL, the column-schema
+and documented-columns checks). One run of all the assets without checks cannot be
+measured: nothing is built on a day whose latest load its blocking checks have not
+judged (the cleaning refuses raw_orders' load that metadata_anomaly and schema_drift
+never judged, fct_orders a cleaning gx_quality never judged). So each stage runs with
+its checks, then without, then with them again, in that order: its upstream's latest
+materialization has been judged before either runs, the next stage finds its own latest
+one judged, and the two checked runs around the bare one cancel the machine's drift
+(their mean is the stage's checked time). The checks add the stages' checked seconds
+over their bare seconds; the minimum of each contender over the rounds is kept, and the
+median of the rounds' own overheads beside it. The reconciliation is one aggregate
+statement the cleaning step runs whether its check is selected or not, so it stays in
+the bare time. Each stage's run pays Dagster's cost of a run on both sides. Prints the
+materialization time, the time with checks, the overhead, each stage's and each step's
+own duration, and writes bench/results/checks.json.
 
 ``--quality-only`` measures the GX suite of cleaned_orders alone on one synthetic day
 of ``--orders`` rows in a DuckDB file, two ways: the platform's path (the suite compiled
@@ -46,6 +53,44 @@ PARTITIONED = [
 ]
 RESULTS = Path(__file__).parent / "results" / "checks.json"
 RECONCILIATION = dg.AssetCheckKey(dg.AssetKey("cleaned_orders"), "reconciliation")
+# The stages, upstream first: each a run of one step, whose upstream's latest
+# materialization its checks have judged before it runs.
+STAGES = {
+    "raw_orders": [PARTITIONED[0]],
+    "cleaned_orders": PARTITIONED[1:3],
+    "fct_orders": [PARTITIONED[3]],
+}
+
+
+def _stage_jobs(
+    everything: dg.JobDefinition, graph, assets: list[dg.AssetKey]
+) -> tuple[dg.JobDefinition, dg.JobDefinition]:
+    """The stage's assets without their checks (the reconciliation, inside the cleaning
+    step, stays) and with every one of them."""
+    checks = {key for key in graph.asset_check_keys if key.asset_key in assets}
+    bare = everything.get_subset(
+        asset_selection=set(assets), asset_check_selection=checks & {RECONCILIATION}
+    )
+    return bare, everything.get_subset(asset_selection=set(assets), asset_check_selection=checks)
+
+
+def _round(
+    stages: dict[str, tuple[dg.JobDefinition, dg.JobDefinition]], instance: dg.DagsterInstance
+) -> dict[str, dict]:
+    """One round: each stage with its checks, without, with them again (see the module)."""
+    figures = {}
+    for name, (bare, with_checks) in stages.items():
+        first, steps = _run(with_checks, instance)
+        alone, bare_steps = _run(bare, instance)
+        second, again = _run(with_checks, instance)
+        _keep_fastest(steps, again)
+        figures[name] = {
+            "without_checks": alone,
+            "with_checks": (first + second) / 2,
+            "step_s": steps,
+            "bare_step_s": bare_steps,
+        }
+    return figures
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:
@@ -160,27 +205,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         defs = build_definitions(settings)
         graph = defs.resolve_asset_graph()
-        checks = {key for key in graph.asset_check_keys if key.asset_key in PARTITIONED}
         everything = defs.resolve_implicit_global_asset_job_def()
-        # Reconciliation lives inside the cleaning step (not subsettable): it stays in the
-        # bare run.
-        without = everything.get_subset(
-            asset_selection=set(PARTITIONED), asset_check_selection={RECONCILIATION}
-        )
-        with_checks = everything.get_subset(
-            asset_selection=set(PARTITIONED), asset_check_selection=checks
-        )
-        # One warm-up run pays the one-off imports (pandas paths, GX) outside the timings.
-        _run(with_checks, instance)
-        bare, checked, steps, bare_steps = [], [], {}, {}
-        runs = ((without, bare, bare_steps), (with_checks, checked, steps))
-        for round_number in range(args.rounds):
-            # Every other round runs the checked job first: the machine's drift within a
-            # round then weighs on each job's side alike.
-            for job, seconds_of, fastest in runs[:: 1 if round_number % 2 == 0 else -1]:
-                seconds, step_seconds = _run(job, instance)
-                seconds_of.append(seconds)
-                _keep_fastest(fastest, step_seconds)
+        stages = {
+            name: _stage_jobs(everything, graph, assets) for name, assets in STAGES.items()
+        }
+        # One warm-up pass pays the one-off imports (pandas paths, GX) outside the timings.
+        for _, with_checks in stages.values():
+            _run(with_checks, instance)
+        rounds = [_round(stages, instance) for _ in range(args.rounds)]
+    bare = [sum(r[name]["without_checks"] for name in STAGES) for r in rounds]
+    checked = [sum(r[name]["with_checks"] for name in STAGES) for r in rounds]
+    steps, bare_steps = {}, {}
+    for r in rounds:
+        for name in STAGES:
+            _keep_fastest(steps, r[name]["step_s"])
+            _keep_fastest(bare_steps, r[name]["bare_step_s"])
     base, total = min(bare), min(checked)
     figures = {
         "orders": args.orders,
@@ -188,11 +227,18 @@ def main(argv: list[str] | None = None) -> int:
         "materialization_s": round(base, 2),
         "materialization_with_checks_s": round(total, 2),
         "overhead": round((total - base) / base, 4),
-        # Each round's two runs are adjacent, so they share the machine's state: the median
+        # Each round's runs are adjacent, so they share the machine's state: the median
         # of the rounds' own overheads moves less with the machine than a ratio of minima.
         "paired_overhead": round(
             statistics.median([(c - b) / b for b, c in zip(bare, checked, strict=True)]), 4
         ),
+        "stage_s": {
+            name: {
+                "without_checks": round(min(r[name]["without_checks"] for r in rounds), 2),
+                "with_checks": round(min(r[name]["with_checks"] for r in rounds), 2),
+            }
+            for name in STAGES
+        },
         "step_s": {step: round(value, 2) for step, value in sorted(steps.items())},
         "bare_step_s": {step: round(value, 2) for step, value in sorted(bare_steps.items())},
         # The check steps' own seconds; the rest of the overhead is Dagster's cost per
