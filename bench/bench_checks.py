@@ -206,9 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         defs = build_definitions(settings)
         graph = defs.resolve_asset_graph()
         everything = defs.resolve_implicit_global_asset_job_def()
-        stages = {
-            name: _stage_jobs(everything, graph, assets) for name, assets in STAGES.items()
-        }
+        stages = {name: _stage_jobs(everything, graph, assets) for name, assets in STAGES.items()}
         # One warm-up pass pays the one-off imports (pandas paths, GX) outside the timings.
         for _, with_checks in stages.values():
             _run(with_checks, instance)

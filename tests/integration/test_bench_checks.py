@@ -8,9 +8,7 @@ import json
 from bench import bench_checks
 
 
-def test_the_checks_bench_measures_every_stage_with_and_without_its_checks(
-    monkeypatch, tmp_path
-):
+def test_the_checks_bench_measures_every_stage_with_and_without_its_checks(monkeypatch, tmp_path):
     # It failed at any size since the cleaning refuses a raw_orders load its blocking
     # checks never judged (a997f1f): one run of every asset without checks was refused.
     monkeypatch.setattr(bench_checks, "RESULTS", tmp_path / "checks.json")
