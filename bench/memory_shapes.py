@@ -35,6 +35,12 @@ fixed number of rows, whatever the size):
                     footer counts it once (its encoded bytes), decoded it is 1.2 GB
   parquet-dict-long-values  the same with 256 distinct such values, each on about 80 rows
                     (a 15 MB dictionary)
+  parquet-dict-long-list  the plain day (short regions) with an extra column ``tags``, a
+                    list of text holding one of the 256 long values on every such row,
+                    its leaf dictionary-encoded: a nested column's dictionary, which the
+                    footer counts once too
+  parquet-dict-long-struct  the same as a struct column ``meta`` whose text field ``note``
+                    holds the long value
   jsonl-long-values JSON Lines, 20,000 regions of 60,000 characters
   customers         no day: ``--customers`` customers in cleaned_orders (bench.clv_memory),
                     then customer_metrics, customer_clv, dim_customers
@@ -72,7 +78,8 @@ SHAPES = (
     "unparseable", "malformed", "one-order", "one-order-tie", "two-versions", "long-values",
     "over-limit", "long-line", "wide", "jsonl-keys", "gzip", "parquet-one-group", "customers",
     "parquet-long-values", "parquet-typed-long-values", "parquet-dict-long-value",
-    "parquet-dict-long-values", "jsonl-long-values",
+    "parquet-dict-long-values", "parquet-dict-long-list", "parquet-dict-long-struct",
+    "jsonl-long-values",
 )  # fmt: skip
 NUMBERED = re.compile(r"(many|range)-([0-9]+)")
 LONG_ROWS = 20_000
@@ -194,7 +201,7 @@ def _write_day(data: Path, shape: str, orders: int, folder: Path) -> dict:
                 f" ORDER BY n) TO '{folder / 'part-000.parquet'}' (FORMAT parquet)"
             )
             return {"records": rows, "cleaned": None}
-        if shape in ("parquet-dict-long-value", "parquet-dict-long-values"):
+        if shape.startswith("parquet-dict-long-"):
             _dictionary_day(conn, shape, every, folder / "part-000.parquet")
             return {"records": rows, "cleaned": None}
         if shape == "gzip":
@@ -211,11 +218,16 @@ def _dictionary_day(conn: duckdb.DuckDBPyConnection, shape: str, every: int, tar
     (one, or :data:`DICT_VALUES` distinct ones: 1,875 MD5 digests each, 60,000 characters
     that do not compress) and the region column dictionary-encoded, its dictionary built
     here (the other regions and the long values: never the decoded 1.2 GB). No Arrow
-    schema is stored: read back, the region is text, as from any other writer."""
+    schema is stored: read back, the region is text, as from any other writer. The
+    nested shapes keep the regions and put the long value in a list or struct column
+    (:func:`_nested_long_values`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     distinct = 1 if shape == "parquet-dict-long-value" else DICT_VALUES
+    if shape in ("parquet-dict-long-list", "parquet-dict-long-struct"):
+        _nested_long_values(conn, shape, every, distinct, target)
+        return
     conn.execute(
         "CREATE TABLE long_values AS SELECT k, string_agg(md5(k || '-' || j), '' ORDER BY j)"
         f" AS v FROM range({distinct}) a(k), range(1875) b(j) GROUP BY k"
@@ -241,6 +253,41 @@ def _dictionary_day(conn: duckdb.DuckDBPyConnection, shape: str, every: int, tar
     pq.write_table(
         table, target, use_dictionary=["region"],
         dictionary_pagesize_limit=1 << 30, row_group_size=1 << 30, store_schema=False,
+    )  # fmt: skip
+
+
+def _nested_long_values(
+    conn: duckdb.DuckDBPyConnection, shape: str, every: int, distinct: int, target: Path
+) -> None:
+    """The day of ``t`` (its date as text) with one more column: ``tags``, a list of text
+    holding the ``every``-th rows' long value (one of ``distinct``, as
+    :func:`_dictionary_day`'s), or ``meta``, a struct whose text ``note`` holds it (the
+    other rows: an empty list, a null note); the leaf dictionary-encoded, its dictionary
+    built here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    conn.execute(
+        "CREATE TABLE long_values AS SELECT k, string_agg(md5(k || '-' || j), '' ORDER BY j)"
+        f" AS v FROM range({distinct}) a(k), range(1875) b(j) GROUP BY k"
+    )
+    values = conn.sql("SELECT v FROM long_values ORDER BY k").to_arrow_table()
+    table = conn.sql(
+        "SELECT * EXCLUDE (n) REPLACE (CAST(date AS VARCHAR) AS date), CAST(if(n %"
+        f" {every} = 0, n // {every} % {distinct}, NULL) AS INTEGER) AS long FROM t ORDER BY n"
+    ).to_arrow_table()
+    index = table.column("long").combine_chunks()
+    table = table.drop_columns(["long"])
+    longs = pa.DictionaryArray.from_arrays(index.drop_null(), values.column("v").combine_chunks())
+    if shape == "parquet-dict-long-list":
+        offsets = pa.array([0, *index.is_valid().cast(pa.int32()).to_numpy().cumsum()], pa.int32())
+        table = table.append_column("tags", pa.ListArray.from_arrays(offsets, longs))
+    else:
+        notes = pa.DictionaryArray.from_arrays(index, values.column("v").combine_chunks())
+        table = table.append_column("meta", pa.StructArray.from_arrays([notes], ["note"]))
+    pq.write_table(
+        table, target, dictionary_pagesize_limit=1 << 30, row_group_size=1 << 30,
+        store_schema=False,
     )  # fmt: skip
 
 

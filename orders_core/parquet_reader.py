@@ -355,46 +355,53 @@ def _leaf_count(kind: pa.DataType) -> int:
 
 def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int, float]:
     """Per row group (its index), how many more bytes one row's values of its
-    dictionary-encoded top-level columns can take decoded than the footer counts for
-    them a row: a text or binary column's longest dictionary value (plus its 4-byte
-    offset; read from its dictionary page), a fixed-width one's width, less its column
-    chunk's uncompressed bytes a row. Row groups where none can are left out.
+    dictionary-encoded leaf columns can take decoded than the footer counts for them a
+    row: a text or binary leaf's longest dictionary value (plus its 4-byte offset; read
+    from its dictionary page), a fixed-width one's width, times the leaf's values a row
+    (one for a top-level column or a struct's field; a list's items, on average over the
+    row group), less its column chunk's uncompressed bytes a row. Row groups where none
+    can are left out.
 
     A footer counts such a column chunk as encoded: its dictionary once and an index a
-    row. One 60,000-character region on every row of 20,400 was 60 KB by the footer and
+    value. One 60,000-character region on every row of 20,400 was 60 KB by the footer and
     a 1.2 GB batch decoded, which failed the step (pyarrow's realloc of 1.97 GB;
-    bench/RESULTS.md, hunt 72). Only the first page of each such column chunk is read
-    (with its dictionary, not decoded: ``read_dictionary``): plain orders' dictionaries
-    of statuses or currencies cost little. The chunk's pages that fell back to plain
-    encoding are counted by the footer, as a plain chunk. A dictionary-encoded leaf of a
-    nested column is counted by the footer only."""
+    bench/RESULTS.md, hunt 72); one of 256 such values in a list column, or a struct's
+    field, alike (hunt 78). Only the first page of each such column chunk is read (with
+    its dictionary, not decoded: ``read_dictionary``): plain orders' dictionaries of
+    statuses or currencies cost little. The chunk's pages that fell back to plain
+    encoding are counted by the footer, as a plain chunk. A nested leaf whose dictionary
+    pyarrow cannot read as such is counted by the footer only."""
     metadata, leaves = parquet.metadata, parquet.schema
-    top_level, leaf = [], 0
+    nested: set[int] = set()  # the leaves of list, struct and map columns
+    leaf = 0
     for field in parquet.schema_arrow:
-        if field.type.num_fields == 0:
-            top_level.append(leaf)
-        leaf += _leaf_count(field.type)
-    widths: dict[tuple[int, int], int] = {}  # (row group, leaf): a value's most bytes
-    texts: dict[int, list[int]] = {}
+        count = _leaf_count(field.type)
+        if field.type.num_fields:
+            nested.update(range(leaf, leaf + count))
+        leaf += count
+    widths: dict[tuple[int, int], float] = {}  # (row group, leaf): a row's most bytes
+    texts: dict[int, list[int]] = {}  # row group: its top-level text leaves
+    nested_texts: list[tuple[int, int]] = []
     for g in range(metadata.num_row_groups):
-        if not metadata.row_group(g).num_rows:  # no value to decode (an empty file)
+        group = metadata.row_group(g)
+        if not group.num_rows:  # no value to decode (an empty file)
             continue
-        for c in top_level:
-            if not metadata.row_group(g).column(c).has_dictionary_page:
+        for c in range(metadata.num_columns):
+            if not group.column(c).has_dictionary_page:
                 continue
             kind = leaves.column(c).physical_type
             if kind == "BYTE_ARRAY":
-                texts.setdefault(g, []).append(c)
-            elif kind == "FIXED_LEN_BYTE_ARRAY":
-                widths[g, c] = leaves.column(c).length
-            else:
-                widths[g, c] = _FIXED_WIDTH.get(kind, 0)
-    if texts:
+                if c in nested:
+                    nested_texts.append((g, c))
+                else:
+                    texts.setdefault(g, []).append(c)
+                continue
+            width = leaves.column(c).length if kind == "FIXED_LEN_BYTE_ARRAY" else 0
+            widths[g, c] = (width or _FIXED_WIDTH.get(kind, 0)) * _values_a_row(group, c)
+    if texts or nested_texts:
+        wanted = {c for columns in texts.values() for c in columns} | {c for _, c in nested_texts}
         dictionaries = pq.ParquetFile(
-            source,
-            metadata=metadata,
-            read_dictionary=sorted({c for columns in texts.values() for c in columns}),
-            **READ_OPTIONS,
+            source, metadata=metadata, read_dictionary=sorted(wanted), **READ_OPTIONS
         )
     for g, columns in texts.items():
         first = next(dictionaries.reader.iter_batches(1, [g], columns, use_threads=False), None)
@@ -403,6 +410,16 @@ def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int,
         for c, array in zip(columns, first.columns, strict=True):
             if isinstance(array, pa.DictionaryArray) and len(array.dictionary):
                 widths[g, c] = pc.max(pc.binary_length(array.dictionary)).as_py() + 4
+    for g, c in nested_texts:
+        try:
+            first = next(dictionaries.reader.iter_batches(1, [g], [c], use_threads=False), None)
+        except pa.ArrowNotImplementedError:  # a leaf pyarrow reads only decoded
+            continue
+        longest = (
+            max((_longest(d) for d in _dictionaries(first.column(0))), default=0) if first else 0
+        )
+        if longest:
+            widths[g, c] = (longest + 4) * _values_a_row(metadata.row_group(g), c)
     found: dict[int, float] = {}
     for (g, c), width in widths.items():
         group = metadata.row_group(g)
@@ -410,6 +427,31 @@ def dictionary_row_bytes(parquet: pq.ParquetFile, source: BinaryIO) -> dict[int,
         if beyond > 0:
             found[g] = found.get(g, 0.0) + beyond
     return found
+
+
+def _values_a_row(group: pq.RowGroupMetaData, leaf: int) -> float:
+    """A leaf column's values a row of ``group``, on average (nulls and empty lists
+    counted): one for a top-level column or a struct's field."""
+    return max(group.column(leaf).num_values / max(group.num_rows, 1), 1.0)
+
+
+def _longest(dictionary: pa.Array) -> int:
+    return pc.max(pc.binary_length(dictionary)).as_py() or 0 if len(dictionary) else 0
+
+
+def _dictionaries(array: pa.Array) -> list[pa.Array]:
+    """The dictionaries of the dictionary arrays in ``array`` (itself, or held at any
+    depth by a list, struct or map)."""
+    if isinstance(array, pa.DictionaryArray):
+        return [array.dictionary]
+    kind = array.type
+    if pa.types.is_map(kind):
+        return _dictionaries(array.keys) + _dictionaries(array.items)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _dictionaries(array.values)
+    if pa.types.is_struct(kind):
+        return [d for i in range(kind.num_fields) for d in _dictionaries(array.field(i))]
+    return []
 
 
 def long_values_bytes(handle: BinaryIO) -> int:

@@ -270,6 +270,50 @@ def test_every_pass_over_a_dictionary_of_long_values_holds_batches_bounded_decod
     )
 
 
+def _nested_dictionary_of_long_values(rows: int, nesting: str) -> pa.Table:
+    """Orders with one more column holding one of three 60,000-character values a row,
+    dictionary-encoded in a nested column: a list of text (``tags``) or a struct's text
+    field (``meta.note``)."""
+    values = pa.array([f"{i:05d}" + "r" * 60_000 for i in range(3)])
+    longs = pa.DictionaryArray.from_arrays(pa.array([i % 3 for i in range(rows)]), values)
+    if nesting == "list":
+        column = pa.ListArray.from_arrays(pa.array(range(rows + 1), pa.int32()), longs)
+        return _orders(rows).append_column("tags", column)
+    column = pa.StructArray.from_arrays([longs, pa.array(range(rows))], ["note", "n"])
+    return _orders(rows).append_column("meta", column)
+
+
+@pytest.mark.parametrize("nesting", ["list", "struct"])
+def test_a_dictionary_of_long_values_in_a_nested_column_bounds_the_batches_decoded(
+    monkeypatch, nesting
+):
+    """A nested column's dictionary-encoded leaf counts its values decoded too: a list
+    column of one of 256 values of 60,000 characters on each of 20,400 rows was counted
+    by the footer (15 MB) and read as one batch of 1.2 GB decoded: raw_orders failed
+    (ArrowMemoryError, realloc of 1.97 GB), and as a struct it loaded the file as one
+    broken record at 6.3 GiB (bench/RESULTS.md, hunt 78)."""
+    table = _nested_dictionary_of_long_values(700, nesting)
+    source = parquet_file(table, store_schema=False)
+    parquet = _parquet(source)
+    assert parquet.metadata.row_group(0).total_byte_size < 1_000_000
+    rows = batch_rows_of(parquet, source=io.BytesIO(source.data))
+    assert 1 < rows and rows * 60_000 <= BATCH_BYTES
+    assert long_values_bytes(io.BytesIO(source.data)) > 0
+    batches = list(parquet_batches(CONTRACT, source))
+    assert len(batches) > 2 and max(map(len, batches)) == rows
+    copy = io.BytesIO()
+    assert text_copy(io.BytesIO(source.data), CONTRACT, copy)
+    assert pq.ParquetFile(io.BytesIO(copy.getvalue())).metadata.num_row_groups > 2
+    # The same frame and text copy as the file read as one batch.
+    monkeypatch.setattr(parquet_reader, "BATCH_BYTES", 2**40)
+    whole_copy = io.BytesIO()
+    assert text_copy(io.BytesIO(source.data), CONTRACT, whole_copy)
+    assert pq.read_table(copy).equals(pq.read_table(whole_copy))
+    pd.testing.assert_frame_equal(
+        pd.concat(batches, ignore_index=True), read_parquet(CONTRACT, source)
+    )
+
+
 def test_only_a_parquet_file_of_long_values_asks_the_reader_more_memory():
     """long_values_bytes: its largest column chunk for a file whose batches BATCH_BYTES
     cuts, nothing for plain orders or a file that is not Parquet."""
