@@ -484,24 +484,33 @@ def _dictionaries(array: pa.Array) -> list[pa.Array]:
 
 def long_values_bytes(handle: BinaryIO) -> int:
     """The largest column chunk's uncompressed bytes, by the footer of the Parquet file of
-    ``handle``, when its rows
-    are long enough for :func:`batch_rows_of` to cut its batches under :data:`BATCH_ROWS`;
-    0 for any other file (plain orders: about 130 bytes a row). pyarrow reads such a
-    chunk a page at a time, holding the page compressed and decompressed whatever the
-    batch, and the pages are as large as the writer made them: DuckDB wrote a chunk of
-    1.2 GB of 60,000-character values in pages of 91 MiB, and reading it took pyarrow
-    420-440 MiB beyond the process's base (a chunk of 42 MB: about 80 MiB, 150 MB: 250;
-    bench/RESULTS.md, hunt 69). A footer does not say a page's size: the chunk's bounds it.
-    0 too when the footer cannot be read (the reader then says why)."""
+    ``handle``, when its rows are long enough for :func:`batch_rows_of` to cut its batches
+    under :data:`BATCH_ROWS`; 0 for any other file (plain orders: about 130 bytes a row).
+    See :func:`long_values`."""
+    return long_values(handle)[0]
+
+
+def long_values(handle: BinaryIO) -> tuple[int, float]:
+    """:func:`long_values_bytes` and :func:`row_bytes` of the Parquet file of ``handle``
+    (its dictionaries read once for both); ``(0, 0.0)`` when the footer cannot be read
+    (the reader then says why).
+
+    pyarrow reads a column chunk a page at a time, holding the page compressed and
+    decompressed whatever the batch, and the pages are as large as the writer made them:
+    DuckDB wrote a chunk of 1.2 GB of 60,000-character values in pages of 91 MiB, and
+    reading it took pyarrow 420-440 MiB beyond the process's base (a chunk of 42 MB:
+    about 80 MiB, 150 MB: 250; bench/RESULTS.md, hunt 69). A footer does not say a
+    page's size: the chunk's bounds it."""
     try:
         with native_file(handle) as native:
             parquet = pq.ParquetFile(native)
-            if batch_rows_of(parquet, source=native) >= BATCH_ROWS:
-                return 0
+            widest = row_bytes(parquet, native)
     except (pa.ArrowException, OSError, UnicodeDecodeError):
-        return 0
+        return 0, 0.0
+    if widest * BATCH_ROWS <= BATCH_BYTES:
+        return 0, widest
     metadata = parquet.metadata
-    return max(
+    largest = max(
         (
             metadata.row_group(g).column(c).total_uncompressed_size
             for g in range(metadata.num_row_groups)
@@ -509,6 +518,7 @@ def long_values_bytes(handle: BinaryIO) -> int:
         ),
         default=0,
     )
+    return largest, widest
 
 
 def file_tables(parquet: pq.ParquetFile, batch_rows: int | None = None) -> Iterator[pa.Table]:

@@ -28,7 +28,7 @@ from orders_core.ingest import landed_file_batches
 from orders_core.jsonl_reader import jsonl_batches
 from orders_core.landed_text import MAX_RECORD_BYTES
 from orders_core.landing_formats import display_name, file_format, unreadable_metadata
-from orders_core.parquet_reader import long_values_bytes, parquet_batches
+from orders_core.parquet_reader import long_values, parquet_batches
 from orders_core.pii import names_email, redact_emails
 from orders_core.plain_csv import plain_head, plain_header, read_head
 from orders_core.plain_jsonl import (
@@ -378,16 +378,29 @@ def _may_be_plain(session, landing: LandingZone, info, contract) -> bool:
             # Beside the engine's loads (_checked_ahead), the reader decodes every page
             # of a plain file (decoded_plain_parquet_header) or renders a typed one as
             # its text copy: the engine's limit must leave room for its memory.
-            session.reserve_memory(_parquet_reader_memory(landed))
+            reserve, refused = _parquet_reading(landed)
+            if refused:  # the reader's at once (_stage)
+                return False
+            session.reserve_memory(reserve)
         return True
     with _landed_text(landing, info) as text:
         return _plain_head(text, contract, fmt) is not None
 
 
-def _parquet_reader_memory(landed) -> int:
-    """What the engine's limit gives up for the reader of the Parquet file ``landed``:
-    :data:`READER_MEMORY`, more for a file of long values (:data:`LONG_VALUES_MEMORY`)."""
-    return READER_MEMORY + (LONG_VALUES_MEMORY if long_values_bytes(landed) else 0)
+def _parquet_reading(landed) -> tuple[int, bool]:
+    """What the engine's limit gives up for the reader of the Parquet file ``landed``
+    (:data:`READER_MEMORY`, more for a file of long values: :data:`LONG_VALUES_MEMORY`),
+    and whether the file is the reader's at once: its rows hold on average, decoded, over
+    a quarter of the record size limit (``parquet_reader.long_values``), which the
+    engine's check before it loads a file refuses (``SqlSession.load_plain_parquet``: no
+    row's values over a quarter), after the reader had decoded every page (the decode
+    pass, a typed file's text copy) and the engine scanned it, twice: in the replacing
+    transaction, then staged. The footer counts a few bytes a value more than the text
+    (its lengths): a file within them of the quarter is the reader's too, which gives the
+    rows the engine would (bench/RESULTS.md, hunt 78)."""
+    largest, widest = long_values(landed)
+    reserve = READER_MEMORY + (LONG_VALUES_MEMORY if largest else 0)
+    return reserve, widest * 4 > MAX_RECORD_BYTES
 
 
 def _stage(session, landing: LandingZone, contract, info, day) -> None:
@@ -395,12 +408,14 @@ def _stage(session, landing: LandingZone, contract, info, day) -> None:
     file (gzip or remote ones through a temporary copy) by the engine's own scan, any other (or one
     the scan refuses) by the lossless reader."""
     fmt = file_format(info.name)
+    refused = False  # by the engine's check (_parquet_reading): the reader's at once
     if fmt == "parquet":  # its pages decoded, a typed file's text copy (or the reader)
         if landing.has_local_files():  # its footer read; on S3 once downloaded for the reader
             with landing.stream(info) as landed:
-                session.reserve_memory(_parquet_reader_memory(landed))
+                reserve, refused = _parquet_reading(landed)
+                session.reserve_memory(reserve)
         session.reserve_memory(READER_MEMORY)
-    if _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
+    if not refused and _engine_loaded(session, landing, info, contract, day, LOAD_TABLE):
         return
     session.reserve_memory(READER_MEMORY)
     text_batches = {"csv": csv_batches, "jsonl": jsonl_batches}.get(fmt)
@@ -423,7 +438,7 @@ def _staged_parquet(session, landing: LandingZone, contract, info, day) -> None:
     and pages are (a file on S3 from its temporary download): the file is never held
     whole. Raises UnreadableFile as the reader does."""
     with landing.stream(info) as stream:
-        session.reserve_memory(_parquet_reader_memory(stream))
+        session.reserve_memory(_parquet_reading(stream)[0])
         source = LandedFile(uri=info.uri, name=info.name, size=info.size, data=b"")
         for frame in parquet_batches(contract, source, stream=stream):
             _append(session, contract, frame, day)

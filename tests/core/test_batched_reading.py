@@ -371,6 +371,23 @@ def test_only_a_parquet_file_of_long_values_asks_the_reader_more_memory():
     assert long_values_bytes(io.BytesIO(b"order_id\n1\n")) == 0
 
 
+def test_long_values_gives_a_rows_decoded_bytes_with_its_largest_chunk():
+    """long_values: the largest column chunk (as long_values_bytes) and the bytes a row
+    of the widest row group holds decoded, a dictionary's values counted as decoded (one
+    60,000-character value on every row: 60,000 a row, not the footer's 200), which
+    raw_orders compares with the engine's check (a quarter of the record limit)."""
+    long_rows = parquet_file(_long_regions(300))
+    largest, widest = parquet_reader.long_values(io.BytesIO(long_rows.data))
+    assert largest == long_values_bytes(io.BytesIO(long_rows.data)) > 18_000_000
+    assert 60_000 < widest < 61_000
+    one_value = parquet_file(_dictionary_of_long_regions(300, 1), store_schema=False)
+    assert _parquet(one_value).metadata.row_group(0).total_byte_size / 300 < 1_000
+    assert 60_000 < parquet_reader.long_values(io.BytesIO(one_value.data))[1] < 61_000
+    largest, widest = parquet_reader.long_values(io.BytesIO(parquet_file(_orders(50)).data))
+    assert largest == 0 and 0 < widest * 4 < landed_text.MAX_RECORD_BYTES / 50
+    assert parquet_reader.long_values(io.BytesIO(b"order_id\n1\n")) == (0, 0.0)
+
+
 def _jsonl_batched(source: LandedFile, batch_rows: int) -> pd.DataFrame:
     return pd.concat(list(jsonl_batches(CONTRACT, source, batch_rows)), ignore_index=True)
 

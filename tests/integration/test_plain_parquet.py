@@ -256,3 +256,52 @@ def test_raw_orders_loads_parquet_days_as_the_reader_reads_them(tmp_path, instan
     assert loaded == reader_rows(files, RANGE_ORDER)
     assert len(loaded) == 2 * (5 + 3 + 2)
     assert sum(ok and table == "raw.raw_orders" for table, ok in loads) >= 2
+
+
+def test_a_parquet_file_of_rows_over_the_engines_check_is_the_readers_at_once(
+    tmp_path, instance, monkeypatch
+):
+    """Rows holding on average over a quarter of the record limit decoded (60,000-character
+    regions; text-only, typed, or one such value dictionary-encoded) are refused by the
+    engine's check: such a file goes to the reader without its pages decoded (the decode
+    pass, the text copy) or the engine's scans first, each done twice before (in the
+    replacing transaction, then staged: 2 x 5 CPU s on a day of 20,000 such rows,
+    bench/RESULTS.md, hunt 78). raw.raw_orders holds the reader's rows; a plain file of
+    the same day still goes through the engine."""
+    from platform_assets.assets import ingestion
+
+    landing = tmp_path / "landing"
+    rows = [
+        row | {"region": f"{i:03d}" + "r" * 60_000} for i, row in enumerate(order_rows(40, DAY))
+    ]
+    long_text = pa.Table.from_pylist(rows)
+    typed = long_text.set_column(3, "amount", pa.array([float(r["amount"]) for r in rows]))
+    one_value = pa.Table.from_pylist(order_rows(40, DAY, prefix="d-"))
+    one_value = one_value.set_column(
+        one_value.schema.get_field_index("region"),
+        "region",
+        pa.DictionaryArray.from_arrays(pa.array([0] * 40), pa.array(["r" * 60_000])),
+    )
+    files = []
+    for name, table, options in (
+        ("long.parquet", long_text, {"use_dictionary": False}),
+        ("typed.parquet", typed, {"use_dictionary": False}),
+        ("dictionary.parquet", one_value, {"store_schema": False}),
+        ("plain.parquet", pa.Table.from_pylist(order_rows(5, DAY, prefix="p-")), {}),
+    ):
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, **options)
+        files.append((DAY, land(landing, DAY, name, buffer.getvalue())))
+    decoded = []
+    for name in ("decoded_plain_parquet_header", "text_copy"):
+        real = getattr(ingestion, name)
+        monkeypatch.setattr(
+            ingestion,
+            name,
+            lambda handle, *a, _real=real, _name=name: decoded.append(_name) or _real(handle, *a),
+        )
+    loaded, loads = raw_orders_range_with_loads(tmp_path, instance, [DAY], "load_plain_parquet")
+    assert loaded == reader_rows(files, RANGE_ORDER)
+    assert len(loaded) == 3 * 40 + 5
+    assert loads == [("raw.raw_orders", True)]  # the plain file, in the transaction
+    assert decoded == ["decoded_plain_parquet_header"]
