@@ -28,7 +28,9 @@ escapes them as ``json.dumps`` does; its e-mail search is for unquoted text). Te
 that is not UTF-8 makes the engine's scan fail (the reader keeps it escaped and breaks
 the record): the file is then left to the reader, as is any other.
 Each row's ``source_line`` is its row number in the file plus one (the engine's
-``file_row_number``), as the reader numbers rows.
+``file_row_number``), as the reader numbers rows. A file whose rows hold on average over
+that quarter, decoded (``parquet_reader.long_values``), ``raw_orders`` leaves to the reader
+at once, without decoding its pages or the engine's scan first.
 
 A typed file (numbers, decimals, timestamps, dates, dictionaries, nested values: the
 shape warehouses and dataframes export) is made plain first (:func:`text_copy`): a
