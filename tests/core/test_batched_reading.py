@@ -301,9 +301,14 @@ def test_every_pass_over_a_dictionary_of_long_values_holds_batches_bounded_decod
     assert len(batches) > 2
     assert max(frame["region"].str.len().sum() for frame in batches) <= BATCH_BYTES
     assert long_values_bytes(io.BytesIO(plain.data)) > 0
-    # The same frame and text copy as the file read as one batch.
     copy = io.BytesIO()
     assert text_copy(io.BytesIO(typed.data), CONTRACT, copy)
+    _as_one_batch(monkeypatch, batches, copy, typed, plain)
+
+
+def _as_one_batch(monkeypatch, batches, copy: io.BytesIO, typed: LandedFile, plain: LandedFile):
+    """``batches`` (of ``plain``) and ``copy`` (``typed``'s text copy) are the frame and
+    the text copy of the file read as one batch."""
     monkeypatch.setattr(parquet_reader, "BATCH_BYTES", 2**40)
     whole_copy = io.BytesIO()
     assert text_copy(io.BytesIO(typed.data), CONTRACT, whole_copy)
@@ -347,14 +352,7 @@ def test_a_dictionary_of_long_values_in_a_nested_column_bounds_the_batches_decod
     copy = io.BytesIO()
     assert text_copy(io.BytesIO(source.data), CONTRACT, copy)
     assert pq.ParquetFile(io.BytesIO(copy.getvalue())).metadata.num_row_groups > 2
-    # The same frame and text copy as the file read as one batch.
-    monkeypatch.setattr(parquet_reader, "BATCH_BYTES", 2**40)
-    whole_copy = io.BytesIO()
-    assert text_copy(io.BytesIO(source.data), CONTRACT, whole_copy)
-    assert pq.read_table(copy).equals(pq.read_table(whole_copy))
-    pd.testing.assert_frame_equal(
-        pd.concat(batches, ignore_index=True), read_parquet(CONTRACT, source)
-    )
+    _as_one_batch(monkeypatch, batches, copy, source, source)
 
 
 def test_only_a_parquet_file_of_long_values_asks_the_reader_more_memory():
