@@ -221,7 +221,10 @@ def files_fingerprint(files: list[LandingFileInfo]) -> str:
     not this one (the landing sensor's sweep tells such days from changed ones by it)."""
     digest = hashlib.sha256()
     for info in sorted(files, key=lambda f: f.name):
-        digest.update(f"{info.name}\0{info.size}\0{info.version}\n".encode())
+        # A name that is not UTF-8 is listed with its bytes escaped: digested as those bytes.
+        digest.update(
+            f"{info.name}\0{info.size}\0{info.version}\n".encode("utf-8", "surrogateescape")
+        )
     return digest.hexdigest()[:16]
 
 

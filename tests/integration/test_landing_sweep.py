@@ -22,7 +22,7 @@ from orders_platform.definitions import ALL_ASSETS_JOB, build_definitions
 from platform_assets.partitions import daily_partitions
 from resources.alerts import AlertWebhook
 from resources.instance_history import CHECK_NAME, FILES_FINGERPRINT, FINGERPRINT, RAW_ORDERS
-from resources.landing import LocalLandingZone, files_fingerprint, fingerprint
+from resources.landing import LandingFileInfo, LocalLandingZone, files_fingerprint, fingerprint
 from resources.settings import PlatformSettings
 from sensors.batching import JobAssets
 from sensors.landing import SENSOR_NAME, evaluate_landing
@@ -299,3 +299,14 @@ def test_a_copy_the_sweep_cannot_tell_from_changed_files_reloads_nothing_old(
     assert f"--partition-range {older[0]}...{older[-1]}" in result.sweep_alert
     later = tick(instance, moved, result.cursor)
     assert later.sweep_alert is None and not set(days_of(later)) & set(older)
+
+
+def test_a_file_name_that_is_not_utf8_has_a_files_fingerprint():
+    """A landed name that is not UTF-8 comes from the listing with its bytes escaped
+    (surrogateescape, as os.listdir gives it): raw_orders failed digesting it for
+    orders/landing_files (UnicodeEncodeError) and loaded no day of its run."""
+    name = b"caf\xe9.csv".decode("utf-8", "surrogateescape")
+    file = LandingFileInfo(f"file:///landing/{name}", name, 10, "1")
+    other = replace(file, name="cafe.csv")
+    assert files_fingerprint([file]) == files_fingerprint([replace(file, uri="file:///b")])
+    assert files_fingerprint([file]) != files_fingerprint([other])
