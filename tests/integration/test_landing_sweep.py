@@ -107,6 +107,14 @@ def days_of(result) -> list[str]:
     return [day for request in result.run_requests for day in requested_days(request)]
 
 
+def sensor_tick(defs: dg.Definitions, instance, cursor: str | None, resources: dict):
+    """One evaluation of the real orders_landing_sensor of ``defs``."""
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=resources
+    ) as context:
+        return defs.get_sensor_def(SENSOR_NAME)(context)
+
+
 def test_a_file_added_to_an_old_day_is_loaded_and_the_warehouse_equals_a_fresh_build(
     tmp_path,
 ):
@@ -123,16 +131,12 @@ def test_a_file_added_to_an_old_day_is_loaded_and_the_warehouse_equals_a_fresh_b
     )
     defs = build_definitions(settings)
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
-    sensor = defs.get_sensor_def(SENSOR_NAME)
     cursor = None
     with local_instance() as instance:
 
         def ticked() -> list[str]:
             nonlocal cursor
-            with dg.build_sensor_context(
-                instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
-            ) as context:
-                result = sensor(context)
+            result = sensor_tick(defs, instance, cursor, defs.resources)
             cursor = result.cursor
             for request in result.run_requests or []:
                 assert execute_request(job, instance, request, SENSOR_NAME).success
@@ -253,16 +257,12 @@ def test_a_zone_copied_to_a_new_uri_requests_nothing_and_alerts_once(instance, z
         landing_sweep_ticks=2,
     )
     defs = build_definitions(settings)
-    sensor = defs.get_sensor_def(SENSOR_NAME)
     with WebhookServer() as server:
         resources = {**defs.resources, "alert_webhook": AlertWebhook(url=server.url)}
         # the sensor's cursor from before the move: every day seen at the old location
         cursor = tick(instance, zone, None, sweep_ticks=0).cursor
         for _ in range(6):
-            with dg.build_sensor_context(
-                instance=instance, cursor=cursor, definitions=defs, resources=resources
-            ) as context:
-                result = sensor(context)
+            result = sensor_tick(defs, instance, cursor, resources)
             assert not result.run_requests
             cursor = result.cursor
     (post,) = server.posts
