@@ -54,7 +54,9 @@ from orders_core.tables import METADATA_ANOMALY_OP
 from resources.instance_history import (
     CHECK_NAME,
     DEFERRED,
+    FILES_FINGERPRINT,
     FINGERPRINT,
+    LANDING_FILES,
     RAW_ORDERS,
     History,
     evaluation_values,
@@ -165,10 +167,18 @@ def _released(reason: str, fingerprint: str, carried: bool) -> tuple[str, dict[s
     }
 
 
-def _prior_release(instance: dg.DagsterInstance, day: str, fingerprint: str) -> str | None:
+def _prior_release(
+    instance: dg.DagsterInstance, day: str, fingerprint: str, files: str | None
+) -> str | None:
+    """The reason of the day's latest evaluation if it released these landing files: the
+    same fingerprint, or the same files (name, size, version) in a zone since moved to
+    another ``ORDERS_LANDING_URI``."""
     record = latest_evaluation(instance, day)
     values = evaluation_values(record) if record else {}
-    if values.get("released") and values.get("landing_fingerprint") == fingerprint:
+    same = values.get("landing_fingerprint") == fingerprint or (
+        files is not None and values.get(LANDING_FILES) == files
+    )
+    if values.get("released") and same:
         return str(values.get("release_reason", ""))
     return None
 
@@ -364,11 +374,20 @@ def evaluate_days(
         day: str(metadata_values(record).get(FINGERPRINT, ""))
         for day, record in history.raw.items()
     }
+    # The same files wherever the zone is (name, size, version): loads recorded before
+    # raw_orders recorded it have none.
+    files_fingerprints = {
+        day: str(value)
+        for day, record in history.raw.items()
+        if (value := metadata_values(record).get(FILES_FINGERPRINT))
+    }
     released: dict[str, tuple[str, bool]] = {}
     for day in days:
         if release is not None:
             released[day] = (release, False)
-        elif day in fingerprints and (prior := _prior_release(instance, day, fingerprints[day])):
+        elif day in fingerprints and (
+            prior := _prior_release(instance, day, fingerprints[day], files_fingerprints.get(day))
+        ):
             released[day] = (prior, True)
     landed_once = functools.cache(lambda: set(landed()))  # one listing per check at most
     candidates = [day for day in days if day in history.raw and day not in released]
@@ -432,6 +451,8 @@ def evaluate_days(
         else:
             description = "raw_orders has no materialization for this day: nothing to judge"
             metadata = {"verdict": "not_materialized", "released": False}
+        if day in files_fingerprints and metadata.get("verdict") != "not_materialized":
+            metadata[LANDING_FILES] = files_fingerprints[day]
         judged_days.append((day, passed, description, metadata, target))
     # A held or deferred day fails with ERROR. Blocking only when every day of the run is
     # held (stops_the_run): with a day that passes, the cleaning leaves the held days alone

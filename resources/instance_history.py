@@ -52,6 +52,10 @@ FINGERPRINT = "orders/landing_fingerprint"
 # The same day's files by name, size and version, not where they are
 # (resources.landing.files_fingerprint); not recorded before hunt 75.
 FILES_FINGERPRINT = "orders/landing_files"
+# A metadata_anomaly evaluation's copy of the judged load's FILES_FINGERPRINT (beside its
+# ``landing_fingerprint``): orders_anomaly_sensor does not re-run a held day, nor the
+# check drop a release, for the same files in a zone moved to another ORDERS_LANDING_URI.
+LANDING_FILES = "landing_files"
 # Metadata of an fx_rates materialization: the digest of the listing of fx_rates/ it read
 # (resources.landing.listing_fingerprint), which fx_rates_sensor compares with the folder's.
 RATES_FINGERPRINT = "fx/landing_fingerprint"

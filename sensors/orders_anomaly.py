@@ -23,7 +23,8 @@ a tick costs the new records, never all of history) and, per day:
   day (`raw_orders` and downstream), once per fingerprint; but while a run in flight has
   the day's verdict planned (a range that includes it), that run judges the files it
   lists: the day waits for its verdict, re-run after it only if still held on other
-  files (at once, the re-run repeated that run with the same results);
+  files (at once, the re-run repeated that run with the same results); the same files
+  (name, size, version) in a zone moved to another ORDERS_LANDING_URI are not a change;
 - **deferred** (its history window held landed days not loaded yet, e.g. days run newest
   first, whose files were larger than ORDERS_ANOMALY_PROFILE_LIMIT_MB: smaller ones the
   check profiles and judges the day at once): no alert; once every day it waits for has a raw_orders materialization, the
@@ -63,6 +64,7 @@ from resources.instance_history import (
     COMPLETED,
     DEFERRED,
     DRIFT_KEY,
+    LANDING_FILES,
     RAW_ORDERS,
     drift_finding,
     evaluation_of,
@@ -79,7 +81,7 @@ from resources.instance_history import (
     schema_drift_failure,
     schema_drift_unjudged,
 )
-from resources.landing import LandingZone, fingerprint
+from resources.landing import LandingZone, files_fingerprint, fingerprint
 from resources.telemetry import TelemetryResource
 from sensors.alerting import HeldNotice, ReleaseAdvice, UiLinks, held_messages
 from sensors.batching import Awaiting, DayWork, JobAssets, plan_runs
@@ -105,7 +107,8 @@ class SensorState:
 
     after_id: int = 0
     pending: dict[str, int] = field(default_factory=dict)  # day -> PLANNED record id
-    held: dict[str, dict[str, str]] = field(default_factory=dict)  # day -> fingerprint, requested
+    # day -> {"fingerprint", "files" (LANDING_FILES, "" if not recorded), "requested"}
+    held: dict[str, dict[str, str]] = field(default_factory=dict)
     downstream: Awaiting = field(default_factory=Awaiting)
     # day -> {"fingerprint", "waiting" (days it waits for), "requested"}
     deferred: dict[str, dict] = field(default_factory=dict)
@@ -201,7 +204,7 @@ def _bootstrap(instance: dg.DagsterInstance, outcome: TickOutcome) -> None:
             if planned.status not in COMPLETED:  # its run is still to judge schema_drift
                 outcome.state.pending[day] = record.id  # alerted as on a later tick
                 continue
-        outcome.state.held[day] = {"fingerprint": fp, "requested": ""}
+        outcome.state.held[day] = _held_entry(fp, evaluation_values(record))
         outcome.held.append(_notice(day, record, drift_finding(drift_judged.get(day))))
     outcome.decisions.append(
         f"started: {len(outcome.state.held)} held and "
@@ -257,6 +260,21 @@ def _await_runs_in_flight(instance: dg.DagsterInstance, state: SensorState) -> N
             latest = latest_execution(instance, day)
             if latest is not None and latest.run_id == run.run_id:
                 state.pending[day] = latest.id
+
+
+def _held_entry(fp: str, values: dict[str, object]) -> dict[str, str]:
+    """A held day's cursor entry: the landing files its verdict was given on, by location
+    (``fp``) and by name, size and version (:data:`LANDING_FILES`)."""
+    return {"fingerprint": fp, "files": str(values.get(LANDING_FILES, "")), "requested": ""}
+
+
+def _same_files(held: dict[str, str] | None, fp: str, files: str) -> bool:
+    """Whether a held day's entry names the same landing files: the same fingerprint, or
+    the same files (name, size, version) in a zone moved since (entries of cursors written
+    before :data:`LANDING_FILES` have no ``files``: only the fingerprint counts there)."""
+    if held is None:
+        return False
+    return fp == held["fingerprint"] or (bool(files) and files == held.get("files"))
 
 
 def _deferral(fp: str, values: dict[str, object]) -> dict:
@@ -425,10 +443,11 @@ def evaluate_tick(
             if _drift_to_come(instance, day, record.run_id, running(record.run_id)):
                 state.pending[day] = record.id
                 continue
-            if state.held.get(day, {}).get("fingerprint") != fp:
+            entry = _held_entry(fp, values)
+            if not _same_files(state.held.get(day), entry["fingerprint"], entry["files"]):
                 drift = schema_drift_failure(instance, day)
                 outcome.held.append(_notice(day, record, drift))
-            state.held[day] = {"fingerprint": fp, "requested": ""}
+            state.held[day] = entry
             outcome.decisions.append(f"{day}: held ({values.get('verdict')})")
             continue
         was_held = state.held.pop(day, None) is not None
@@ -453,8 +472,18 @@ def evaluate_tick(
     # held day).
     listed = landing.files_of_days(dt.date.fromisoformat(day) for day in state.held)
     for day, held in sorted(state.held.items()):
-        now = fingerprint(listed[dt.date.fromisoformat(day)])
+        files = listed[dt.date.fromisoformat(day)]
+        now = fingerprint(files)
         if now in (held["fingerprint"], held["requested"]):
+            continue
+        if _same_files(held, now, files_fingerprint(files)):
+            # The zone moved (ORDERS_LANDING_URI), its files kept: the day would be judged
+            # on the same rows and held again. Said once: the new location is remembered.
+            held["fingerprint"] = now
+            outcome.decisions.append(
+                f"{day}: held, the same files at another location (ORDERS_LANDING_URI"
+                " moved), not run again"
+            )
             continue
         if day in state.pending:
             # A run in flight planned the day's verdict (a range run that includes it):

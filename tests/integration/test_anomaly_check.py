@@ -21,7 +21,14 @@ from asset_checks.anomaly import (
 from devtools.instances import one_event_log_instance
 from orders_core.anomaly_features import SCALED_AMOUNTS
 from orders_core.calendar import day_keys
-from resources.instance_history import CHECK_NAME, FINGERPRINT, RAW_ORDERS, read_history
+from resources.instance_history import (
+    CHECK_NAME,
+    FILES_FINGERPRINT,
+    FINGERPRINT,
+    LANDING_FILES,
+    RAW_ORDERS,
+    read_history,
+)
 from tests.support.local_instance import local_instance
 from tests.support.metadata_history import DAYS, INJECTED, day, normal_day
 
@@ -152,6 +159,37 @@ def test_a_release_sticks_to_the_landing_files_it_was_given_on(history):
     )
     (rescored,) = evaluate(history, [day(81)]).values()
     assert not rescored.passed
+
+
+def test_a_release_sticks_to_the_same_files_in_a_moved_zone():
+    """The landing zone moved to another ORDERS_LANDING_URI with its files (names, sizes,
+    versions) kept: every fingerprint differs, the release still holds; new files do not."""
+    held_day = day(52)
+    with local_instance() as instance:
+        report_history(instance)
+        loaded = {**_metadata_of(instance, held_day), FILES_FINGERPRINT: "same-files"}
+
+        def reload(fingerprint: str, files: str) -> None:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=RAW_ORDERS,
+                    partition=held_day,
+                    metadata={**loaded, FINGERPRINT: fingerprint, FILES_FINGERPRINT: files},
+                )
+            )
+
+        reload("old-location", "same-files")
+        (released,) = evaluate(instance, [held_day], release="ok").values()
+        assert released.metadata[LANDING_FILES].value == "same-files"
+        instance.report_runless_asset_event(released)
+
+        reload("new-location", "same-files")
+        (moved,) = evaluate(instance, [held_day]).values()
+        assert moved.passed and "earlier release" in moved.description
+
+        reload("new-location-new-files", "new-files")
+        (rescored,) = evaluate(instance, [held_day]).values()
+        assert not rescored.passed and rescored.metadata[LANDING_FILES].value == "new-files"
 
 
 def test_a_day_never_materialized_has_nothing_to_judge(history):

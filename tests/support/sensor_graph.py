@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from resources.alerts import AlertWebhook
-from resources.instance_history import CHECK_NAME, CLEANED_ORDERS, RAW_ORDERS
-from resources.landing import LocalLandingZone, fingerprint
+from resources.instance_history import CHECK_NAME, CLEANED_ORDERS, LANDING_FILES, RAW_ORDERS
+from resources.landing import LocalLandingZone, files_fingerprint, fingerprint
 from resources.telemetry import TelemetryResource
 from sensors.batching import JobAssets
 from sensors.orders_anomaly import SENSOR_NAME, build_anomaly_sensor
@@ -73,9 +73,11 @@ def build_graph(
         for day in context.op_execution_context.partition_keys:
             missing = [d for d in waits.get(day, []) if d not in loaded]
             verdict = "deferred" if missing else "anomalous" if day in held else "normal"
+            files = zone.list_day(dt.date.fromisoformat(day))
             metadata = {
                 "verdict": verdict,
-                "landing_fingerprint": fingerprint(zone.list_day(dt.date.fromisoformat(day))),
+                "landing_fingerprint": fingerprint(files),
+                LANDING_FILES: files_fingerprint(files),
             }
             if missing:
                 metadata["waiting_for"] = dg.MetadataValue.json(missing)
