@@ -12,11 +12,8 @@ import duckdb
 import fakesnow
 import pandas as pd
 import pytest
-import yaml
-from sqlalchemy.engine import make_url
 
 from resources.settings import PlatformSettings
-from tests.support.paths import DEPLOY_DIR
 from tests.support.prod_landing import DAYS, landing_files, upload, write_local
 from tests.support.prod_pipeline import (
     AWS_ENV,
@@ -25,7 +22,7 @@ from tests.support.prod_pipeline import (
     TABLES,
     run_pipeline,
 )
-from tests.support.prod_services import moto_s3
+from tests.support.prod_services import deploy_instance, moto_s3
 from tests.support.snowflake_bindings import real_connector_bindings
 
 pytestmark = pytest.mark.services
@@ -110,30 +107,6 @@ def local_tables(tmp_path_factory, fixture_files) -> dict[str, pd.DataFrame]:
 def prod_instance(
     postgres_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dg.DagsterInstance]:
-    """deploy/dagster.yaml pointed at the test server through its own environment variables.
-
-    Two local adjustments: the test server has no TLS (sslmode), and compute logs stay on disk
-    instead of S3. Run launcher and coordinator are kept (in-process runs do not use them).
-    """
-    url = make_url(postgres_db_url)
-    for name, value in {
-        "DAGSTER_PG_HOST": url.host,
-        "DAGSTER_PG_USERNAME": url.username,
-        "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": url.database,
-        "DAGSTER_PG_PORT": str(url.port),
-        # As every pod that stores events (deploy/): a range's materializations in one batch.
-        "DAGSTER_EVENT_BATCH_SIZE": "1000",
-    }.items():
-        monkeypatch.setenv(name, value)
-    config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
-    config["storage"]["postgres"]["postgres_db"]["params"] = {"sslmode": "disable"}
-    config["compute_logs"] = {
-        "module": "dagster._core.storage.noop_compute_log_manager",
-        "class": "NoOpComputeLogManager",
-    }
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    """deploy/dagster.yaml on a new database of the test server (prod_services.deploy_instance)."""
+    with deploy_instance(postgres_db_url, tmp_path / "dagster_home", monkeypatch) as instance:
         yield instance

@@ -17,7 +17,8 @@ dim_customers); PHASE is one of
   writes to disk (the write-ahead log, then the checkpoint every commit makes,
   ``resources.warehouse.CHECKPOINT_THRESHOLD``) and kills the process there: mostly with
   the log written and the checkpoint unfinished (the log is left for the next open to
-  replay), sometimes just after; either way the table must be the old one or the new one;
+  replay), sometimes just after; either way the table must be the old one or the new one
+  (what it means on Snowflake, whose commit is the server's: tests.support.snowflake_crash);
 - ``after_event``: the materialization of the table's asset is stored in the event log
   (the warehouse committed, Dagster recorded it), but the step has not ended and its
   checks have not run.
@@ -271,21 +272,28 @@ _FORKS = multiprocessing.get_context("forkserver")
 _FORKS.set_forkserver_preload([__name__])
 
 
-def _child(argv: list[str], output: str) -> None:
-    """The child's body: ``main(argv)`` with its stdout and stderr in the file ``output``."""
+def _child(argv: list[str], output: str, entry=None, environ=None) -> None:
+    """The child's body: ``entry(argv)`` (:func:`main` when None) with ``environ`` added to
+    its environment and its stdout and stderr in the file ``output``."""
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    sys.exit(main(argv))
+    os.environ.update(environ or {})
+    sys.exit((entry or main)(argv))
 
 
-def run_in_child(argv: list[str], output: Path, timeout: float = 600) -> tuple[int, str]:
+def run_in_child(
+    argv: list[str], output: Path, timeout: float = 600, entry=None, environ=None
+) -> tuple[int, str]:
     """Run :func:`main` in a child process forked from the fork server, like
     ``python -m tests.support.crash_driver ARGV`` but without importing it again: the
-    child's exit code (``-SIGKILL`` at a kill point) and what it printed."""
-    child = _FORKS.Process(target=_child, args=(argv, str(output)))
+    child's exit code (``-SIGKILL`` at a kill point) and what it printed. ``entry``, a
+    module-level function taking ``argv``, runs instead of :func:`main` (another driver:
+    tests.support.snowflake_crash); ``environ`` is added to the child's environment (the
+    fork server's is the one it started with, not the test's)."""
+    child = _FORKS.Process(target=_child, args=(argv, str(output), entry, environ))
     child.start()
     child.join(timeout)
     if child.exitcode is None:

@@ -54,15 +54,18 @@ class PostgresServer:
         """
         return f"postgresql+psycopg2://{SUPERUSER}@{self.host}:{self.port}/{db_name}"
 
-    def create_database(self, db_name: str) -> str:
-        """Create an empty database (a plain identifier) and return its SQLAlchemy URL."""
-        if not db_name.isidentifier():
-            raise ValueError(f"database name must be a plain identifier, got {db_name!r}")
+    def create_database(self, db_name: str, template: str = "") -> str:
+        """Create an empty database (a plain identifier), or a copy of the database
+        ``template`` (which nobody may be connected to), and return its SQLAlchemy URL."""
+        for name in filter(None, (db_name, template)):
+            if not name.isidentifier():
+                raise ValueError(f"database name must be a plain identifier, got {name!r}")
         connection = psycopg2.connect(self.dsn("postgres"))
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {db_name}")
+                copy = f" TEMPLATE {template}" if template else ""
+                cursor.execute(f"CREATE DATABASE {db_name}{copy}")
         finally:
             connection.close()
         return self.url(db_name)

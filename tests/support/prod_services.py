@@ -1,4 +1,5 @@
-"""Loopback services for the production tests: moto's S3 server and a fault-injecting proxy."""
+"""Loopback services for the production tests: moto's S3 server, a fault-injecting proxy and
+the production Dagster instance (deploy/dagster.yaml) on a test PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import dagster as dg
+import pytest
+import yaml
 from moto.server import ThreadedMotoServer
+from sqlalchemy.engine import make_url
+
+from tests.support.paths import DEPLOY_DIR
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 FAULTS = (
@@ -29,6 +37,47 @@ def moto_s3() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def deploy_environment(db_url: str) -> dict[str, str]:
+    """The variables deploy/dagster.yaml reads, for the database ``db_url``."""
+    url = make_url(db_url)
+    return {
+        "DAGSTER_PG_HOST": str(url.host),
+        "DAGSTER_PG_USERNAME": str(url.username),
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": str(url.database),
+        "DAGSTER_PG_PORT": str(url.port),
+        # As every pod that stores events (deploy/): a range's materializations in one batch.
+        "DAGSTER_EVENT_BATCH_SIZE": "1000",
+    }
+
+
+def write_deploy_home(home: Path) -> None:
+    """deploy/dagster.yaml in the instance folder ``home``, with two local adjustments: the
+    test server has no TLS (sslmode), and compute logs stay off instead of on S3. Run
+    launcher and coordinator are kept (in-process runs do not use them)."""
+    config = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text(encoding="utf-8"))
+    config["storage"]["postgres"]["postgres_db"]["params"] = {"sslmode": "disable"}
+    config["compute_logs"] = {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+@contextmanager
+def deploy_instance(
+    db_url: str, home: Path, patch: pytest.MonkeyPatch
+) -> Iterator[dg.DagsterInstance]:
+    """The instance of deploy/dagster.yaml (:func:`write_deploy_home`) in ``home`` on the
+    database ``db_url``, its variables set with ``patch``."""
+    for name, value in deploy_environment(db_url).items():
+        patch.setenv(name, value)
+    write_deploy_home(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        yield instance
 
 
 class FaultInjectingProxy:
