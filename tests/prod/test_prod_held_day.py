@@ -46,7 +46,7 @@ from tests.support.prod_tables import canonical_rows, checksum
 from tests.support.requests import execute_request, requested_days
 from tests.support.snowflake_bindings import real_connector_bindings
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 START = dt.date(2025, 1, 6)
 DAYS = [START + dt.timedelta(days=i) for i in range(18)]

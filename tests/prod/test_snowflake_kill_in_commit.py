@@ -31,7 +31,7 @@ from tests.support.prod_services import deploy_environment, write_deploy_home
 from tests.support.prod_tables import canonical_rows
 from tests.support.snowflake_crash import main as crash_main
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 LATE = (
     "order_id,customer_id,order_ts,amount,currency,updated_at\n"
