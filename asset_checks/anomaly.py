@@ -58,6 +58,8 @@ from resources.instance_history import (
     FINGERPRINT,
     LANDING_FILES,
     RAW_ORDERS,
+    VERDICT_SCORE,
+    VERDICT_THRESHOLD,
     History,
     evaluation_values,
     failed_partitions,
@@ -141,7 +143,7 @@ def verdict_metadata(verdict: AnomalyVerdict, fingerprint: str) -> dict[str, obj
     """Check metadata of one scored day: readable in the UI, numeric where it can be plotted."""
     metadata: dict[str, object] = {
         "verdict": verdict.status,
-        "threshold": verdict.threshold,
+        VERDICT_THRESHOLD: verdict.threshold,
         "z_guard": verdict.z_guard,
         "training_partitions": verdict.training_partitions,
         "drivers": dg.MetadataValue.md(drivers_table(verdict)),
@@ -149,7 +151,7 @@ def verdict_metadata(verdict: AnomalyVerdict, fingerprint: str) -> dict[str, obj
         "released": False,
     }
     if verdict.decided:
-        metadata["anomaly_score"] = round(float(verdict.score), 4)
+        metadata[VERDICT_SCORE] = round(float(verdict.score), 4)
         metadata["max_abs_z"] = round(float(verdict.max_abs_z), 2)
     return metadata
 

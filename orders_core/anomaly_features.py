@@ -111,6 +111,22 @@ def metadata_column(asset: str, key: str) -> str:
     return f"{asset}:{key}"
 
 
+# The figures a day without rows has: what landed (files, bytes, rows, and so revenue).
+# Every other figure of raw_orders describes the day's rows; a day without rows records it
+# as 0 (so a plot has no gap, see orders_core.profiling.profile_from_row) and, recorded
+# before that, not at all: the features read it as missing either way (the scorer imputes
+# it with the baseline), so the same history judges the same whenever it was recorded.
+DAY_TOTALS = frozenset(
+    {
+        "dagster/row_count",
+        "orders/files",
+        "orders/bytes",
+        "orders/revenue",
+        "orders/scaled_revenue",
+    }
+)
+
+
 def history_record(
     raw: Mapping[str, object], cleaned: Mapping[str, object] | None = None
 ) -> dict[str, float]:
@@ -302,8 +318,12 @@ def build_features(history: pd.DataFrame, held: Collection = ()) -> pd.DataFrame
     """
     frame = _partition_index(history)
 
+    missing = pd.Series(np.nan, index=frame.index)
+    had_rows = frame.get(metadata_column(RAW, "dagster/row_count"), missing) > 0
+
     def raw(key: str) -> pd.Series:
-        return frame.get(metadata_column(RAW, key), pd.Series(np.nan, index=frame.index))
+        series = frame.get(metadata_column(RAW, key), missing)
+        return series if key in DAY_TOTALS else series.where(had_rows)
 
     def amounts(key: str) -> pd.Series:
         """The day's scaled figure, its nominal one for a day recorded without it."""

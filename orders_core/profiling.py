@@ -165,17 +165,15 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
     and its distinct headers, rounded as metadata is (:mod:`orders_core.rounding`)."""
     rows = int(row[0])
     profile: dict[str, float | int] = {"dagster/row_count": rows}
-    if rows == 0:
-        return {
-            **profile,
-            f"{PREFIX}files": 0,
-            f"{PREFIX}revenue": 0.0,
-            f"{PREFIX}scaled_revenue": 0.0,
-        }
+    # A day without rows records every figure all the same, 0 (no row, so none null,
+    # duplicated or unparseable, nothing to average): a plot across days has a point on
+    # it, not a gap. The anomaly features read these as missing
+    # (orders_core.anomaly_features.DAY_TOTALS).
+    per_row = rows or 1
     files, revenue, mean, median, scaled_revenue, scaled_mean, scaled_median = row[1:8]
     customers, duplicates, unparseable, errors = row[8:FIGURES]
     null_rates = {
-        name: significant(int(count) / rows)
+        name: significant(int(count) / per_row)
         for name, count in zip(contract.column_names, row[FIGURES:], strict=True)
     }
     extra, missing = _header_drift(headers, contract)
@@ -193,8 +191,8 @@ def profile_from_row(row: Sequence, headers: Iterable[str], contract: Contract) 
                 score(float(scaled_median)) if scaled_median is not None else 0.0
             ),
             f"{PREFIX}distinct_customers": int(customers),
-            f"{PREFIX}duplicate_rate": significant(int(duplicates) / rows),
-            f"{PREFIX}unparseable_amount_rate": significant(int(unparseable) / rows),
+            f"{PREFIX}duplicate_rate": significant(int(duplicates) / per_row),
+            f"{PREFIX}unparseable_amount_rate": significant(int(unparseable) / per_row),
             f"{PREFIX}extra_columns": extra,
             f"{PREFIX}missing_columns": missing,
             f"{PREFIX}parse_errors": int(errors),

@@ -35,6 +35,14 @@ CHECK_NAME = tables.METADATA_ANOMALY
 # day of the range; with the run id of the day's last real cleaning, if it has one.
 NOT_CLEANED = "orders/not_cleaned"
 LAST_CLEANED_RUN = "orders/last_cleaned_run"
+# The day's isolation-forest score and the threshold that holds a day, from its latest
+# metadata_anomaly verdict, on cleaned_orders' materialization of the day: the UI plots
+# a daily asset's materialization metadata per day, never a check's (anomaly_figures).
+ANOMALY_SCORE = "anomaly/score"
+ANOMALY_THRESHOLD = "anomaly/threshold"
+# Where the check's evaluation holds them (asset_checks.anomaly.verdict_metadata).
+VERDICT_SCORE = "anomaly_score"
+VERDICT_THRESHOLD = "threshold"
 # Metadata of customer_metrics' and fct_orders' materializations: the days whose rows
 # they left out (their cleaning had not passed cleaned_orders' blocking checks),
 # ", "-separated, "none" for none; what customer_clv's holdout and the facts' suite leave
@@ -651,6 +659,28 @@ def unjudged_runs(
         and run.is_finished
         and not run.is_complete_and_waiting_to_retry
     }
+
+
+def anomaly_figures(
+    instance: dg.DagsterInstance, partitions: Iterable[str]
+) -> dict[str, dict[str, float]]:
+    """:data:`ANOMALY_SCORE` and :data:`ANOMALY_THRESHOLD` of each of ``partitions``, from
+    its latest completed metadata_anomaly evaluation (one query per :data:`VERDICT_CHUNK`
+    days). The threshold is there whenever the check scored or tried to; the score only
+    when it decided (not with too little history, nor for a release, which scores
+    nothing): no number stands in for a score that does not exist."""
+    found: dict[str, dict[str, float]] = {}
+    for day, record in latest_executions(instance, partitions, completed_only=True).items():
+        values = evaluation_values(record)
+        found[day] = {
+            name: float(value)
+            for name, key in (
+                (ANOMALY_SCORE, VERDICT_SCORE),
+                (ANOMALY_THRESHOLD, VERDICT_THRESHOLD),
+            )
+            if isinstance(value := values.get(key), int | float) and not isinstance(value, bool)
+        }
+    return found
 
 
 def evaluation_of(record: AssetCheckExecutionRecord) -> dg.AssetCheckEvaluation | None:

@@ -108,6 +108,18 @@ class Rule:
     detail: str  # SQL text expression
 
 
+# The two reason codes that are not one of the contract's rules: a record the reader could
+# not parse (no rule runs on it) and a valid version held back by a newer rejected one.
+MALFORMED = "malformed_record"
+NEWER_VERSION_REJECTED = "newer_version_rejected"
+
+
+def reason_codes(contract: Contract) -> tuple[str, ...]:
+    """Every reason code the cleaning can give a quarantined row, in priority order:
+    the same list whatever the day holds, so a per-reason figure exists on every day."""
+    return (MALFORMED, *(rule.code for rule in rules(contract)), NEWER_VERSION_REJECTED)
+
+
 def rules(contract: Contract) -> list[Rule]:
     """The contract's rules in priority order (see the module docstring)."""
     found: list[Rule] = []
@@ -440,7 +452,7 @@ def classify_sql(contract: Contract, source: str, where: str = "") -> str:
 WITH {_typed_ctes(contract, source, where, conforms=False)}, judged AS (
   SELECT
     checked.*,
-    CASE WHEN parse_error IS NOT NULL THEN 'malformed_record' {whens} END AS rule_code,
+    CASE WHEN parse_error IS NOT NULL THEN {sql_literal(MALFORMED)} {whens} END AS rule_code,
     ({naive}) AS is_naive
   FROM checked
 )
@@ -508,7 +520,7 @@ def settle_versions_statements(contract: Contract) -> SettleVersions:
     row_key = ", ".join(CLASSIFIED_KEY)
     same_row = " AND ".join(f"target.{name} = settled.{name}" for name in CLASSIFIED_KEY)
     kept = ",\n  ".join(f"target.{name}" for name in classified_columns(contract)[:-3])
-    superseded = """CASE WHEN settled.superseded THEN 'newer_version_rejected'
+    superseded = f"""CASE WHEN settled.superseded THEN {sql_literal(NEWER_VERSION_REJECTED)}
     ELSE target.reason_code END"""
     detail = f"""CASE WHEN settled.superseded THEN {sql_literal(SUPERSEDED_DETAIL)}
     ELSE target.reason_detail END"""

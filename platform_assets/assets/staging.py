@@ -10,7 +10,7 @@ from orders_core.calendar import consecutive_runs
 from orders_core.cleaning import hmac_pads, hmac_probe_error
 from orders_core.contract import load_contract
 from orders_core.reconciliation import balances_from_rows
-from orders_core.sql.cleaning import settle_versions
+from orders_core.sql.cleaning import reason_codes, settle_versions
 from orders_core.sql.run import cleaning_run
 from platform_assets.assets.common import (
     DATA_PLATFORM,
@@ -34,6 +34,7 @@ from resources.instance_history import (
     CHECK_NAME,
     LAST_CLEANED_RUN,
     NOT_CLEANED,
+    anomaly_figures,
     failed_partitions,
     last_cleaned_runs,
     schema_drift_failure,
@@ -72,9 +73,10 @@ and the offending values). Every day, landed rows = cleaned + quarantined + supe
 duplicates, so nothing is lost silently. Holds customer e-mails in clear: staging only,
 never published.
 
-Per day: the count of each reason code (`orders/reason_codes`) on the day's page
-(*Partitions > the day*); plotted: rows, `orders/quarantine_rate` (0 to 1) and the
-revenue of the rows whose amount parses.
+Plotted per day: rows, `orders/quarantine_rate` (0 to 1), the revenue of the rows whose
+amount parses, and one plot per reason code, `orders/quarantined_rows/<reason code>` (0 on
+a day without it, so each plot runs day after day without gaps). The day's page
+(*Partitions > the day*) lists its reasons in `orders/reason_codes` too.
 """
 
 
@@ -204,8 +206,13 @@ def build_staging_assets(
                 codes[code] = codes.get(code, 0) + int(n)
             stored = balances_from_rows(balance, cleaned_days)  # the tables now, per day
             last = last_cleaned_runs(context.instance, [day.isoformat() for day in held])
+            scores = anomaly_figures(
+                context.instance, [day.isoformat() for day in [*cleaned_days, *held]]
+            )
             for day, why in held.items():
-                _add_held_metadata(context, day, why, last.get(day.isoformat()))
+                _add_held_metadata(
+                    context, day, why, last.get(day.isoformat()), scores.get(day.isoformat(), {})
+                )
             for day in cleaned_days:
                 row = summary.get(day, (day, 0, 0, 0, 0, 0, 0.0, 0.0, 0))
                 counts = _day_counts(row)
@@ -216,6 +223,7 @@ def build_staging_assets(
                     naive=int(row[5]),
                     codes=dict(sorted(codes_by_day.get(day, {}).items())),
                     quarantined_revenue=stored[day].quarantined_revenue,
+                    anomaly=scores.get(day.isoformat(), {}),
                 )
                 span.record_rows(
                     rows_in=counts["orders/raw_rows"],
@@ -315,16 +323,33 @@ def held_days(
 
 
 def _add_held_metadata(
-    context: dg.AssetExecutionContext, day: dt.date, why: str, last_cleaned: str | None
+    context: dg.AssetExecutionContext,
+    day: dt.date,
+    why: str,
+    last_cleaned: str | None,
+    anomaly: dict[str, float],
 ) -> None:
     """A day of the run the cleaning left alone: Dagster records a materialization of
     every day of a range, so the day's says it was not cleaned, why, and which run last
-    cleaned it (its rows are that run's; none if it never was)."""
-    metadata = {NOT_CLEANED: f"not cleaned in this run, left as it was: {why}"}
+    cleaned it (its rows are that run's; none if it never was); cleaned_orders' carries
+    the score that held it (``anomaly``, :func:`resources.instance_history.anomaly_figures`)."""
+    metadata: dict[str, object] = {NOT_CLEANED: f"not cleaned in this run, left as it was: {why}"}
     if last_cleaned:
         metadata[LAST_CLEANED_RUN] = last_cleaned
     for key in ("cleaned_orders", "quarantined_orders"):
-        context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())
+        shown = {**metadata, **anomaly} if key == "cleaned_orders" else metadata
+        context.add_asset_metadata(shown, asset_key=key, partition_key=day.isoformat())
+
+
+QUARANTINED_BY_REASON = "orders/quarantined_rows/"
+
+
+def reason_metadata(codes: dict[str, int]) -> dict[str, int]:
+    """``orders/quarantined_rows/<code>`` for every reason code of the contract, the day's
+    count or 0: a plot per reason has a point on every cleaned day, never a gap. A code
+    the contract no longer gives still gets its count (an older classification's rows)."""
+    every = dict.fromkeys(reason_codes(load_contract()), 0) | codes
+    return {f"{QUARANTINED_BY_REASON}{code}": int(n) for code, n in every.items()}
 
 
 def _add_day_metadata(
@@ -334,9 +359,13 @@ def _add_day_metadata(
     naive: int,
     codes: dict[str, int],
     quarantined_revenue: float,
+    anomaly: dict[str, float],
 ) -> None:
     """One day's reconciliation numbers on both outputs (row counts per output), its rows
-    without an offset (cleaned_orders) and its reason codes (quarantined_orders).
+    without an offset (cleaned_orders) and its reason codes (quarantined_orders): the JSON
+    of the day's codes, and a number per code the cleaning can give, 0 when the day has
+    none of it (:func:`reason_metadata`). cleaned_orders also carries the day's anomaly
+    score and threshold (``anomaly``) from the verdict that let its load through.
 
     Revenue is each output's own: the cleaned rows' amounts on cleaned_orders, the
     parseable amounts of the quarantined rows on quarantined_orders (as reconciliation
@@ -346,10 +375,12 @@ def _add_day_metadata(
         metadata = dict(counts)
         if key == "cleaned_orders":
             metadata["orders/naive_timestamp_rows"] = naive
+            metadata.update(anomaly)
         if key == "quarantined_orders":
             metadata["dagster/row_count"] = quarantined
             metadata["dagster/partition_row_count"] = quarantined
             metadata["orders/reason_codes"] = dg.MetadataValue.json(codes)
+            metadata.update(reason_metadata(codes))
             metadata["orders/revenue"] = round(quarantined_revenue, 2)
             del metadata["orders/distinct_customers"]
         context.add_asset_metadata(metadata, asset_key=key, partition_key=day.isoformat())

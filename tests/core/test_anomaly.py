@@ -15,7 +15,13 @@ from orders_core.anomaly import (
     judge_partitions,
     score_partitions,
 )
-from orders_core.anomaly_features import CLEANED, PARTITION, history_record, metadata_column
+from orders_core.anomaly_features import (
+    CLEANED,
+    DAY_TOTALS,
+    PARTITION,
+    history_record,
+    metadata_column,
+)
 from orders_core.contract import load_contract
 from orders_core.profiling import profile_raw
 from orders_core.raw_frame import empty_raw_frame
@@ -161,6 +167,30 @@ def test_an_empty_day_from_the_real_profile_is_flagged():
         "revenue_vs_weekday",
         "files_vs_weekday",
     }
+
+
+def test_an_empty_day_judges_the_same_whether_recorded_with_zeros_or_without_its_figures():
+    # A day without rows records every figure as 0 (no gap in the plots); recorded before,
+    # it had only its totals. Both histories must give the same features and verdicts.
+    contract = load_contract()
+    empty = history_record(profile_raw(empty_raw_frame(contract), contract))
+    assert empty[metadata_column("raw_orders", "orders/null_rate_max")] == 0.0
+    assert empty[metadata_column("raw_orders", "orders/mean_order_value")] == 0.0
+    totals = {
+        column: value for column, value in empty.items() if column.split(":", 1)[1] in DAY_TOTALS
+    }
+    assert len(totals) < len(empty)
+    recorded = {}
+    for name, record in (("zeros", empty), ("totals", totals)):
+        history = simulate(inject=False)
+        columns = [c for c in history.columns if c != PARTITION]
+        history.loc[70, columns] = np.nan
+        history.loc[70, list(record)] = list(record.values())
+        recorded[name] = build_features(history)
+    assert recorded["zeros"].equals(recorded["totals"])
+    days = [day(70), day(71)]
+    zeros, totals_only = (score_partitions(recorded[n], days) for n in ("zeros", "totals"))
+    assert [(v.status, v.score) for v in zeros] == [(v.status, v.score) for v in totals_only]
 
 
 def _judged_scoring_every_pending_day(history, partitions) -> list:

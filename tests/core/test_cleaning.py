@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from orders_core.cleaning import (
 from orders_core.contract import load_contract
 from orders_core.ingest import read_landed_files
 from orders_core.raw_frame import LandedFile, with_partition_date
-from orders_core.sql.cleaning import hmac_probe_select
+from orders_core.sql.cleaning import classify_statements, hmac_probe_select, reason_codes
 from orders_core.sql.dialect import render
 from tests.support.fixture_data import HEADER
 
@@ -469,3 +470,15 @@ def test_a_tie_goes_to_the_later_file_by_its_uri_not_its_name():
 
     assert result.cleaned["amount"].tolist() == [1.0]
     assert result.superseded_rows == 1
+
+
+def test_reason_codes_name_every_code_the_classification_writes():
+    # quarantined_orders records a number per code of this list on every day (0 when the
+    # day has none): a code the SQL can write and the list lacks would be a day's rows
+    # with no plot of their own.
+    contract = load_contract()
+    classify, settle = classify_statements(contract, "raw")
+    written = set(re.findall(r"THEN '([a-z_]+)'", " ".join([classify, *vars(settle).values()])))
+    assert {"malformed_record", "newer_version_rejected", "negative_amount"} <= written
+    assert written <= set(reason_codes(contract))
+    assert len(set(reason_codes(contract))) == len(reason_codes(contract))

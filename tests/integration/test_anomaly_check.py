@@ -22,11 +22,14 @@ from devtools.instances import one_event_log_instance
 from orders_core.anomaly_features import SCALED_AMOUNTS
 from orders_core.calendar import day_keys
 from resources.instance_history import (
+    ANOMALY_SCORE,
+    ANOMALY_THRESHOLD,
     CHECK_NAME,
     FILES_FINGERPRINT,
     FINGERPRINT,
     LANDING_FILES,
     RAW_ORDERS,
+    anomaly_figures,
     read_history,
 )
 from tests.support.local_instance import local_instance
@@ -523,3 +526,22 @@ def test_a_day_with_its_first_idr_orders_is_judged_on_amounts_scaled_per_currenc
     assert evaluation.passed is scaled, evaluation.description
     if not scaled:
         assert "revenue_vs_weekday" in evaluation.description
+
+
+def test_the_days_score_and_threshold_are_read_from_its_latest_verdict():
+    # cleaned_orders plots them per day (the UI plots no check metadata): read from the
+    # verdict the check recorded, the same numbers, and no score where none was decided.
+    with local_instance() as instance:
+        report_history(instance)
+        decided, early = day(52), day(3)
+        evaluations = evaluate(instance, [early, decided])
+        for evaluation in evaluations.values():
+            record_evaluation(instance, evaluation, make_new_run_id())
+        figures = anomaly_figures(instance, [early, decided, day(60)])
+    values = {k: v.value for k, v in evaluations[decided].metadata.items()}
+    assert figures[decided] == {
+        ANOMALY_SCORE: values["anomaly_score"],
+        ANOMALY_THRESHOLD: CONFIG.threshold,
+    }
+    assert figures[early] == {ANOMALY_THRESHOLD: CONFIG.threshold}
+    assert day(60) not in figures  # never judged
