@@ -20,6 +20,7 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    code_version,
     ensure_step_tables,
     permanent_failure,
     unpassed_message,
@@ -129,6 +130,7 @@ def build_analytics_assets(
 
     @dg.asset(
         name="customer_metrics",
+        code_version=code_version(tables.CUSTOMER_METRICS),
         deps=[cleaned_orders_key, fx_rates_key],
         check_specs=[fx_check_spec],
         backfill_policy=SINGLE_RUN,

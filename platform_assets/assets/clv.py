@@ -43,6 +43,7 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    code_version,
     ensure_step_tables,
     refuse_earlier_release_tables,
 )
@@ -383,6 +384,7 @@ def build_clv_assets(
 
     @dg.asset(
         key=CUSTOMER_CLV,
+        code_version=code_version(tables.CUSTOMER_CLV),
         deps=[customer_metrics_key],
         backfill_policy=SINGLE_RUN,
         group_name="analytics",

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 
 from orders_core import tables
+from orders_core.code_versions import code_versions
 from orders_core.contract import Contract, load_contract
 from orders_core.sql.tables import TableTypeMismatchError, ensure_tables, table_types
 from resources.dagster_internals import TMP_DAGSTER_HOME_PREFIX
@@ -37,6 +38,18 @@ WAREHOUSE_KIND = "warehouse"
 # temporary tables spill to disk, so a month needs disk, not memory. The sensors cut
 # their own range runs at orders_core.calendar.DAYS_PER_RUN days.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+@functools.cache
+def _code_versions() -> dict[str, str]:
+    return code_versions(load_contract())
+
+
+def code_version(table: tables.Table) -> str:
+    """The asset's ``code_version``: a digest of the SQL that writes it and its revision
+    (:mod:`orders_core.code_versions`), so the UI tells a day built by older logic."""
+    return _code_versions()[table.path]
+
 
 # Every step reads the landing zone or writes the warehouse, where failures are mostly
 # transient (a file being rewritten, the DuckDB lock, a network blip): retry those with

@@ -30,6 +30,7 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    code_version,
     ensure_step_tables,
     permanent_failure,
 )
@@ -94,6 +95,7 @@ def build_fx_assets(check_spec: dg.AssetCheckSpec, check_result) -> list[dg.Asse
 
     @dg.asset(
         name="fx_rates",
+        code_version=code_version(tables.FX_RATES),
         # in the job of every asset, whose partition ranges run as one run
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,

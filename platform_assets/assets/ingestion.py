@@ -52,6 +52,7 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    code_version,
     ensure_step_tables,
     landed_column_descriptions,
     order_table_types,
@@ -112,6 +113,7 @@ def build_ingestion_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.A
 
     @dg.asset(
         name="raw_orders",
+        code_version=code_version(tables.RAW_ORDERS),
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
         group_name="ingestion",

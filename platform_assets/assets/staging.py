@@ -18,6 +18,7 @@ from platform_assets.assets.common import (
     SINGLE_RUN,
     WAREHOUSE_KIND,
     InStepCheck,
+    code_version,
     column_descriptions,
     days_left_out,
     ensure_step_tables,
@@ -130,10 +131,11 @@ def build_staging_assets(
                     **table_metadata(TABLES[key], order_table_types()[key], descriptions[key]),
                 },
                 description=description,
+                code_version=code_version(table),
             )
-            for key, description in (
-                ("cleaned_orders", CLEANED_DESCRIPTION),
-                ("quarantined_orders", QUARANTINED_DESCRIPTION),
+            for key, description, table in (
+                ("cleaned_orders", CLEANED_DESCRIPTION, tables.CLEANED_ORDERS),
+                ("quarantined_orders", QUARANTINED_DESCRIPTION, tables.QUARANTINED_ORDERS),
             )
         ],
         partitions_def=partitions_def,

@@ -26,6 +26,7 @@ from platform_assets.assets.common import (
     IO_RETRY_POLICY,
     SINGLE_RUN,
     WAREHOUSE_KIND,
+    code_version,
     column_descriptions,
     days_left_out,
     ensure_step_tables,
@@ -183,6 +184,7 @@ def build_warehouse_assets(
 
     @dg.asset(
         key=list(tables.FCT_ORDERS.key),
+        code_version=code_version(tables.FCT_ORDERS),
         deps=[CLEANED_ORDERS],
         partitions_def=partitions_def,
         backfill_policy=SINGLE_RUN,
@@ -305,6 +307,7 @@ def build_warehouse_assets(
 
     @dg.asset(
         key=list(tables.DIM_CUSTOMERS.key),
+        code_version=code_version(tables.DIM_CUSTOMERS),
         deps=[CUSTOMER_METRICS, CUSTOMER_CLV],
         backfill_policy=SINGLE_RUN,
         retry_policy=IO_RETRY_POLICY,

@@ -38,6 +38,9 @@ def describe(defs: dg.Definitions) -> dict:
             else None,
             "checks": sorted(check.name for check in node.check_keys),
             "owners": list(node.owners),
+            # A digest of the SQL that writes it (orders_core.code_versions): a bump shows
+            # here in review beside the SQL snapshots' diff.
+            "code_version": node.code_version,
         }
     return {
         "assets": assets,
