@@ -79,6 +79,27 @@ def plots(page: Page, url: str) -> None:
     heading.evaluate("element => element.scrollIntoView({block: 'start'})")
 
 
+def _partition_plots(page: Page, url: str, asset: str, heading: str) -> None:
+    """``asset``'s per-day plots in "Partitions" mode, scrolled to the chart ``heading``."""
+    page.set_viewport_size(PLOTS_VIEWPORT)
+    page.goto(f"{url}/assets/{asset}")
+    _button(page, "Plots").click()
+    _button(page, "Partitions").click()
+    chart = page.get_by_text(heading, exact=True).last
+    chart.wait_for()
+    chart.evaluate("element => element.scrollIntoView({block: 'start'})")
+
+
+def reason_plots(page: Page, url: str) -> None:
+    """quarantined_orders: one chart per reason code, from the first code on."""
+    _partition_plots(page, url, "quarantined_orders", "orders/quarantined_rows/malformed_record")
+
+
+def anomaly_plots(page: Page, url: str) -> None:
+    """cleaned_orders: each day's anomaly score and the threshold."""
+    _partition_plots(page, url, "cleaned_orders", "anomaly/score")
+
+
 def held(page: Page, url: str, day: str) -> None:
     """The day metadata_anomaly held, with the check's reason and next step, from the check's
     Partitions tab."""
@@ -108,6 +129,8 @@ PAGES = {
     "lineage": lineage,
     "asset-fct_orders": asset_overview,
     "plots-cleaned_orders": plots,
+    "plots-quarantined_orders": reason_plots,
+    "plots-anomaly_score": anomaly_plots,
     "checks-fct_orders": checks,
     "materialize-dialog": materialize_dialog,
 }

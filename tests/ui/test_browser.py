@@ -14,6 +14,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.browser import expand_all_groups, new_page
 from devtools.webserver import Workspace, graphql
+from orders_core.code_versions import code_versions
+from orders_core.contract import load_contract
+from orders_core.sql.cleaning import reason_codes
+from platform_assets.assets.staging import QUARANTINED_BY_REASON
 from tests.support.ui import FIXTURE_DAYS
 
 pytestmark = pytest.mark.services
@@ -177,3 +181,31 @@ def test_cleaned_orders_plots_one_point_per_day_in_partitions_mode(
         assert charts[heading] == days, heading
     revenue.evaluate("element => element.scrollIntoView({block: 'center'})")
     page.screenshot(path=artifacts_dir / "plots-cleaned_orders-partitions.png")
+
+
+def test_quarantined_orders_plots_every_reason_code_on_every_day(
+    page: Page, ui_url: str, ui_workspace: Workspace, artifacts_dir: Path
+):
+    # One chart per reason code, a point on every day, 0 on a day without that reason: the
+    # reasons were one JSON entry, which the UI does not plot.
+    days = [day.isoformat() for day in ui_workspace.days]
+    codes = reason_codes(load_contract())
+    page.goto(f"{ui_url}/assets/quarantined_orders")
+    page.get_by_role("button").filter(has_text=re.compile(r"^\s*Plots\s*$")).click()
+    page.get_by_role("button").filter(has_text=re.compile(r"^\s*Partitions\s*$")).click()
+    first = f"{QUARANTINED_BY_REASON}{codes[0]}"
+    page.wait_for_function(f"() => ({CHART_POINTS})()['{first}']?.length >= {len(days)}")
+    charts = page.evaluate(CHART_POINTS)
+    reasons = {h: points for h, points in charts.items() if h.startswith(QUARANTINED_BY_REASON)}
+    assert sorted(reasons) == sorted(f"{QUARANTINED_BY_REASON}{code}" for code in codes)
+    assert {h: points for h, points in reasons.items() if points != days} == {}
+    heading = page.get_by_text(first, exact=True).last
+    heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.screenshot(path=artifacts_dir / "plots-quarantined_orders-reasons.png")
+
+
+def test_the_asset_page_shows_its_code_version(page: Page, ui_url: str):
+    page.goto(f"{ui_url}/assets/quarantined_orders")
+    page.get_by_text("Compute details", exact=True).click()
+    _visible(page, "Code version")
+    _visible(page, code_versions(load_contract())["quarantined_orders"])

@@ -6,6 +6,11 @@ import duckdb
 import pytest
 
 from devtools.webserver import Workspace, graphql
+from orders_core.code_versions import code_versions
+from orders_core.contract import load_contract
+from orders_core.sql.cleaning import reason_codes
+from platform_assets.assets.staging import QUARANTINED_BY_REASON
+from resources.instance_history import ANOMALY_THRESHOLD
 from tests.support.ui import PARTITIONS_START
 
 pytestmark = pytest.mark.services
@@ -57,7 +62,7 @@ NODES = (
 {
   assetNodes {
     assetKey { path }
-    groupName kinds description isPartitioned
+    groupName kinds description isPartitioned opVersion
     owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
     dependencyKeys { path }
     partitionDefinition { type fmt }
@@ -81,6 +86,12 @@ def nodes(ui_url: str) -> dict[str, dict]:
 
 def _entries(node_or_event: dict) -> dict[str, dict]:
     return {entry["label"]: entry for entry in node_or_event["metadataEntries"]}
+
+
+def test_every_asset_is_served_with_the_code_version_of_its_sql(nodes):
+    # The UI's asset page shows it, and marks a day materialized by another one unsynced.
+    expected = code_versions(load_contract())
+    assert {name: node["opVersion"] for name, node in nodes.items()} == expected
 
 
 def test_every_asset_is_served_in_its_group_with_its_dependencies(nodes):
@@ -203,6 +214,7 @@ def test_plots_get_one_number_per_day_matching_the_warehouse(ui_url, ui_workspac
     days = [day.isoformat() for day in ui_workspace.days]
     facts = _partition_metadata(ui_url, ["warehouse", "fct_orders"], days)
     cleaned = _partition_metadata(ui_url, ["cleaned_orders"], days)
+    quarantined = _partition_metadata(ui_url, ["quarantined_orders"], days)
     with duckdb.connect(ui_workspace.settings.duckdb_path, read_only=True) as conn:
         truth = dict(
             (str(day), rows)
@@ -229,6 +241,12 @@ def test_plots_get_one_number_per_day_matching_the_warehouse(ui_url, ui_workspac
         assert plotted == pytest.approx({k: v for k, v in revenue.items() if k[0] == day})
         # Each fixture day lands two rows the contract rejects.
         assert cleaned[day]["orders/quarantined_rows"] == 2
+        by_reason = {
+            key: n for key, n in quarantined[day].items() if key.startswith(QUARANTINED_BY_REASON)
+        }
+        assert len(by_reason) == len(reason_codes(load_contract())), day
+        assert sum(by_reason.values()) == 2, day
+        assert cleaned[day][ANOMALY_THRESHOLD] > 0, day
         assert 0 < cleaned[day]["orders/quarantine_rate"] < 0.1
 
 
