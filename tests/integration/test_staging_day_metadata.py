@@ -17,8 +17,13 @@ from tests.support.local_instance import local_instance
 pytestmark = pytest.mark.slow
 
 PER_DAY = {
-    "quarantined_orders": ("orders/reason_codes", "dagster/row_count"),
-    "cleaned_orders": ("orders/naive_timestamp_rows", "dagster/row_count"),
+    "quarantined_orders": (
+        "orders/reason_codes",
+        "dagster/row_count",
+        "orders/quarantined_rows/negative_amount",
+        "orders/quarantined_rows/malformed_record",
+    ),
+    "cleaned_orders": ("orders/naive_timestamp_rows", "dagster/row_count", "anomaly/threshold"),
 }
 
 
@@ -52,6 +57,8 @@ def test_staging_day_metadata_does_not_depend_on_the_batching(tmp_path):
     # Day 1 quarantines one negative amount; day 6 one negative amount too; days 2-5 none.
     assert whole[("quarantined_orders", DAYS[0])]["orders/reason_codes"] == {"negative_amount": 1}
     assert whole[("quarantined_orders", DAYS[1])]["orders/reason_codes"] == {}
+    assert whole[("quarantined_orders", DAYS[0])]["orders/quarantined_rows/negative_amount"] == 1
+    assert whole[("quarantined_orders", DAYS[1])]["orders/quarantined_rows/negative_amount"] == 0
     # Offset-free values: day 1 "naive", day 2 "j1", day 5 "m1".
     assert whole[("cleaned_orders", DAYS[0])]["orders/naive_timestamp_rows"] == 1
     assert whole[("cleaned_orders", DAYS[2])]["orders/naive_timestamp_rows"] == 0
