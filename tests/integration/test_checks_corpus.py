@@ -9,10 +9,10 @@ from asset_checks.drift import detect_drift, drift_outcome
 from asset_checks.reconciliation import reconcile_days, reconciliation_outcome
 from orders_core.contract import load_contract
 from orders_core.reconciliation import Reconciliation
-from tests.support.bad_inputs import Case, corpus
+from tests.support.bad_inputs import Case, corpus, odd_values
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
 
-CASES = corpus()
+CASES = corpus() + odd_values()
 
 
 def test_corpus_is_large_and_distinct():

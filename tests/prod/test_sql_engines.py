@@ -16,7 +16,7 @@ from orders_core.sql.cleaning import (
     pads_statements,
 )
 from orders_core.sql.dialect import SNOWFLAKE, render
-from tests.support.bad_inputs import corpus
+from tests.support.bad_inputs import corpus, odd_values
 from tests.support.fakesnow_cleaning import fakesnow_session, snowflake_clean
 from tests.support.order_fixtures import KEY, raw_frame
 
@@ -62,6 +62,22 @@ def test_snowflake_rendering_cleans_the_corpus_as_duckdb_does():
 
     assert len(cleaned) + len(quarantined) + duck.superseded_rows == len(raw)
     assert len(quarantined) == len(duck.quarantined) > 100
+    pd.testing.assert_frame_equal(comparable(cleaned), comparable(duck.cleaned))
+    columns = ["source_file", "source_line", "reason_code", "reason_detail"]
+    pd.testing.assert_frame_equal(
+        comparable(quarantined[columns]), comparable(duck.quarantined[columns])
+    )
+
+
+def test_snowflake_rendering_cleans_odd_values_as_duckdb_does():
+    """Amounts, currencies and timestamps written every odd way (``bad_inputs.odd_values``:
+    spaces, signs, exponents, underscores, full-width digits, offsets without a colon, a
+    24:00 or a leap second) are read alike, or refused with the same reason."""
+    raw = raw_frame([file for case in odd_values() for file in case.files])
+    duck = clean_orders(raw, CONTRACT, KEY)
+    cleaned, quarantined = snowflake_clean(raw)
+
+    assert len(cleaned) == len(duck.cleaned) == sum(c.min_cleaned for c in odd_values())
     pd.testing.assert_frame_equal(comparable(cleaned), comparable(duck.cleaned))
     columns = ["source_file", "source_line", "reason_code", "reason_detail"]
     pd.testing.assert_frame_equal(

@@ -23,6 +23,66 @@ from orders_core.raw_frame import LandedFile
 from tests.support.order_fixtures import DAY, HEADER, csv_bytes, landed, order_rows
 
 TINY = math.ulp(0.0)  # the smallest positive double, 4.9e-324
+# Amounts as exports write them: spaces, signs, bare points, exponents and leading zeros
+# are numbers; an underscore, full-width or Arabic-Indic digits, hex, thousands and
+# decimal commas, currency marks and infinities are not (their indexes: ODD_AMOUNTS_REFUSED).
+ODD_AMOUNTS = (
+    " 12.00",
+    "12.00 ",
+    "+12.00",
+    ".50",
+    "12.",
+    "1_000",
+    "\uff11\uff12.00",
+    "1.2e+01",
+    "0x1A",
+    "1 234,50",
+    "12,50",
+    "1.234.567,00",
+    "$12.00",
+    "12.00USD",
+    "\u0661\u0662",
+    "1e-2",
+    "Infinity",
+    "-0.00",
+    "00012.00",
+)
+ODD_AMOUNTS_REFUSED = frozenset({5, 6, 8, 9, 10, 11, 12, 13, 14, 16})
+# Currencies trimmed and upper-cased when ASCII letters; a space inside or full-width
+# letters are no code (indexes: ODD_CURRENCIES_REFUSED).
+ODD_CURRENCIES = ("usd", "Usd", " usd", "usd ", "u sd", "eur", "usd\t", "\uff35\uff33\uff24")
+ODD_CURRENCIES_REFUSED = frozenset({4, 7})
+# Indexes in odd_stamps(): outside the partition in UTC, and no timestamp the contract reads.
+ODD_STAMPS_OUTSIDE = frozenset({0, 13})
+ODD_STAMPS_REFUSED = frozenset({3, 4, 8, 9, 11, 14, 16, 17, 19})
+
+
+def odd_stamps(day: dt.date) -> tuple[str, ...]:
+    """``order_ts`` of an order placed on ``day`` as exports write it: offsets moving it
+    across midnight UTC either way, ISO forms the contract reads, and forms it does not."""
+    before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    return (
+        f"{day}T23:30:00-05:00",  # the next day in UTC: outside the partition
+        f"{after}T01:00:00+02:00",  # the next day as written, this day in UTC
+        f"{day}T00:00:00+00:00",
+        f"{day}T24:00:00Z",
+        f"{day}T23:59:60Z",
+        f"{day}T10:00:00+0530",
+        f"{day} 10:00",
+        f"{day}T10:00:00.123456789Z",
+        f"{day:%Y%m%d}T100000Z",
+        f"{day}T10:00:00 UTC",
+        f"{day}T10:00:00z",
+        f"{day}T10:00:00+05:30:00",
+        f"{day}T10:00:00-00:00",
+        f"{day}T10:00:00+14:00",  # the day before in UTC
+        f"{day}T10",
+        f"{day}",
+        f"{day}T10:00:00 +01:00",
+        f"{day.year}-{day.month}-{day.day}T10:00:00Z",
+        f"{before}T23:00:00.5-01:00",  # the day before as written, this day in UTC
+        f"{day}T10:00:00[Europe/Paris]",
+    )
 
 
 @dataclass(frozen=True)
@@ -79,6 +139,17 @@ def _unpriced(order_id: str, at: Placing) -> dict[str, str | None]:
     """A valid row of amount 12.50 without quantity or unit price (no amount_mismatch)."""
     row = {**at.orders(1)[0], "order_id": order_id, "amount": "12.50"}
     return {**row, "quantity": None, "unit_price": None}
+
+
+def _unpriced_rows(at: Placing, prefix: str, column: str, values) -> list[dict[str, str | None]]:
+    """A valid row of the day without quantity or unit price for each of ``values`` (in
+    ``column``), its id ``prefix``, the tag and its index, its customer and time as
+    :meth:`Placing.orders` spreads them."""
+    return [
+        {**row, "order_id": f"{prefix}{at.tag}-{i}", "quantity": None, "unit_price": None}
+        | {column: value}
+        for i, (row, value) in enumerate(zip(at.orders(len(values)), values, strict=True))
+    ]
 
 
 def _subnormal_rows(at: Placing) -> list[dict[str, str]]:
@@ -786,4 +857,51 @@ def corpus(day: dt.date = DAY, tag: str = "") -> list[Case]:
             files=tuple(dataclasses.replace(f, uri=f.uri.replace(*folder)) for f in case.files),
         )
         for case in cases
+    ]
+
+
+def odd_values(day: dt.date = DAY, tag: str = "") -> list[Case]:
+    """Amounts, currencies and ``order_ts`` written every odd way (:data:`ODD_AMOUNTS`,
+    :data:`ODD_CURRENCIES`, :func:`odd_stamps`), their orders placed on ``day``, ``tag`` in
+    their ids. Not in :func:`corpus`: spread over its nine days, their orders left
+    customer_clv's fit of the corpus degenerate (scores not finite), whichever of the
+    three was left out, so the batching corpus would compare empty CLV tables."""
+    at = Placing(day, tag)
+    return [
+        _case(
+            "amounts_written_oddly",
+            _csv(
+                "odd_amount",
+                _unpriced_rows(at, "amt", "amount", ODD_AMOUNTS),
+            ),
+            reasons={"invalid_amount"},
+            min_cleaned=len(ODD_AMOUNTS) - len(ODD_AMOUNTS_REFUSED),
+            cleaned_values=(
+                (f"amt{at.tag}-0", "amount", 12.0),
+                (f"amt{at.tag}-3", "amount", 0.5),
+                (f"amt{at.tag}-15", "amount", 0.01),
+            ),
+        ),
+        _case(
+            "currencies_written_oddly",
+            _csv(
+                "odd_currency",
+                _unpriced_rows(at, "cur", "currency", ODD_CURRENCIES),
+            ),
+            reasons={"invalid_currency"},
+            min_cleaned=len(ODD_CURRENCIES) - len(ODD_CURRENCIES_REFUSED),
+            cleaned_values=((f"cur{at.tag}-2", "currency", "USD"),),
+        ),
+        _case(
+            "timestamps_written_oddly",
+            _csv(
+                "odd_ts",
+                [
+                    {**row, "updated_at": None}
+                    for row in _unpriced_rows(at, "ts", "order_ts", odd_stamps(day))
+                ],
+            ),
+            reasons={"invalid_order_ts", "order_ts_outside_partition"},
+            min_cleaned=len(odd_stamps(day)) - len(ODD_STAMPS_OUTSIDE | ODD_STAMPS_REFUSED),
+        ),
     ]
