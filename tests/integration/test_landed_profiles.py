@@ -4,7 +4,8 @@ A day run before its history is judged on the profiles of the landed days raw_or
 not loaded (``landed_day_profiles``): its verdict is the range run's only if every number
 the features read is the one raw_orders records on loading them. The batching tests'
 hostile landing (three formats, gzip, a byte-order mark, CSV files the engine's strict
-scan refuses, an empty day folder) is profiled, then loaded by raw_orders in one range.
+scan refuses, an empty day folder) is profiled, then loaded by raw_orders in one range;
+so are hunt 82's hostile days (``tests.support.hostile_batchings``).
 """
 
 from __future__ import annotations
