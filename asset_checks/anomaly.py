@@ -66,6 +66,7 @@ from resources.instance_history import (
     latest_evaluation,
     metadata_values,
     read_history,
+    same_landing_files,
 )
 from resources.landing import LandingZone, partition_days
 from resources.telemetry import TelemetryResource
@@ -177,8 +178,8 @@ def _prior_release(
     another ``ORDERS_LANDING_URI``."""
     record = latest_evaluation(instance, day)
     values = evaluation_values(record) if record else {}
-    same = values.get("landing_fingerprint") == fingerprint or (
-        files is not None and values.get(LANDING_FILES) == files
+    same = same_landing_files(
+        values.get("landing_fingerprint"), values.get(LANDING_FILES), fingerprint, files
     )
     if values.get("released") and same:
         return str(values.get("release_reason", ""))

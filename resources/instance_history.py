@@ -661,6 +661,17 @@ def unjudged_runs(
     }
 
 
+def same_landing_files(
+    recorded_fp: object, recorded_files: object, fp: str, files: str | None
+) -> bool:
+    """Whether landing files recorded by :data:`FINGERPRINT` (``recorded_fp``) and
+    :data:`LANDING_FILES` (``recorded_files``) are ``fp`` / ``files`` now: the same
+    fingerprint, or the same files (name, size, version) in a zone moved since to another
+    ORDERS_LANDING_URI. Without ``files`` on either side (recorded before it existed) only
+    the fingerprint counts. Used by metadata_anomaly's release and the sensor's held days."""
+    return recorded_fp == fp or (bool(files) and recorded_files == files)
+
+
 def anomaly_figures(
     instance: dg.DagsterInstance, partitions: Iterable[str]
 ) -> dict[str, dict[str, float]]:

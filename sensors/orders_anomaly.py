@@ -78,6 +78,7 @@ from resources.instance_history import (
     latest_executions,
     latest_storage_ids,
     runs_by_id,
+    same_landing_files,
     schema_drift_failure,
     schema_drift_unjudged,
 )
@@ -274,7 +275,7 @@ def _same_files(held: dict[str, str] | None, fp: str, files: str) -> bool:
     before :data:`LANDING_FILES` have no ``files``: only the fingerprint counts there)."""
     if held is None:
         return False
-    return fp == held["fingerprint"] or (bool(files) and files == held.get("files"))
+    return same_landing_files(held["fingerprint"], held.get("files"), fp, files)
 
 
 def _deferral(fp: str, values: dict[str, object]) -> dict:
