@@ -19,6 +19,8 @@ from typing import Any
 
 import duckdb
 
+from resources.checkpoint_journal import WarehouseBusyError, journaled_connection
+
 DEFAULT_LOCK_TIMEOUT_S = 120.0
 FIRST_DELAY_S = 0.05
 MAX_DELAY_S = 2.0
@@ -32,8 +34,11 @@ class WarehouseLockedError(RuntimeError):
 
 
 def is_lock_conflict(error: BaseException) -> bool:
-    """Whether DuckDB refused to open the file because another process holds its lock."""
-    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+    """Whether DuckDB (or :func:`~resources.checkpoint_journal.prepare`) refused to open the file because
+    another process holds its lock."""
+    return isinstance(error, WarehouseBusyError) or (
+        isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+    )
 
 
 def backoff_delays() -> Iterator[float]:
@@ -52,7 +57,7 @@ def open_with_lock_retry(
     config: Mapping[str, Any] | None = None,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     log: logging.Logger | None = None,
-    connect: Callable[..., duckdb.DuckDBPyConnection] = duckdb.connect,
+    connect: Callable[..., duckdb.DuckDBPyConnection] = journaled_connection,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> duckdb.DuckDBPyConnection:
@@ -66,7 +71,7 @@ def open_with_lock_retry(
         attempts += 1
         try:
             return connect(database=database, read_only=False, config=dict(config or {}))
-        except duckdb.IOException as error:
+        except (duckdb.IOException, WarehouseBusyError) as error:
             if not is_lock_conflict(error):
                 raise
             waited, delay = clock() - started, next(delays)

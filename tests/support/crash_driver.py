@@ -17,7 +17,9 @@ dim_customers); PHASE is one of
   writes to disk (the write-ahead log, then the checkpoint every commit makes,
   ``resources.warehouse.CHECKPOINT_THRESHOLD``) and kills the process there: mostly with
   the log written and the checkpoint unfinished (the log is left for the next open to
-  replay), sometimes just after; either way the table must be the old one or the new one
+  replay), sometimes just after, and rarely inside the checkpoint's in-place write of the
+  file's metadata blocks, which the warehouse's next open puts back from their journal
+  (resources/checkpoint_journal.py); either way the table must be the old one or the new one
   (what it means on Snowflake, whose commit is the server's: tests.support.snowflake_crash);
 - ``after_event``: the materialization of the table's asset is stored in the event log
   (the warehouse committed, Dagster recorded it), but the step has not ended and its

@@ -1,0 +1,309 @@
+"""A rollback journal of the blocks DuckDB's checkpoint writes in place, so that a process
+killed inside a checkpoint leaves a warehouse file that opens.
+
+DuckDB's checkpoint writes new rows and new metadata into free blocks, and then a new
+header into the header slot not in use: a checkpoint cut short leaves the previous header,
+and what it points to, intact. All but one thing: the metadata blocks already in the file
+(256 KiB, sixty-four 4 KiB metadata pages each, one checksum over the block) are written
+again in place (``MetadataManager::Flush``: "Already a persistent block, so we only need
+to write it"), with the new checkpoint's metadata in their free pages. Linux stops a
+buffered write between pages when the process is killed, so a SIGKILL inside that write
+(an OOM kill, a lost pod, tmpfs and ext4 alike) leaves the block half new: its checksum
+fails, and the previous header's catalog is in it. The file no longer opens ("Corrupt
+database file: computed checksum ... does not match stored checksum ... in block at
+location 12288"), and no DuckDB setting avoids the in-place write (DuckDB 2.0;
+docs/backfill-runbook.md, "A warehouse file killed inside a checkpoint").
+
+So before every statement that may checkpoint, :class:`JournaledConnection` keeps, next to
+the file, a copy of its three header slots and of the metadata blocks the header in force
+uses (``<file>.checkpoint-journal``, written whole, synced, then renamed into place).
+:func:`recover`, run before the file is opened, puts those blocks back if the header is
+still the one journaled (the checkpoint did not finish: its new header was never written;
+DuckDB syncs the blocks before it writes the header), and then DuckDB replays the
+write-ahead log if the commit had written it: the table is the previous one or the new
+one. A newer header means the checkpoint finished: the journal is stale and removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import struct
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+#: DuckDB's file header: the main header and the two database header slots, 4 KiB each
+#: (``Storage::FILE_HEADER_SIZE``); block ``n`` starts at ``HEADER_BYTES + n * block_size``.
+HEADER_BYTES = 3 * 4096
+JOURNAL_SUFFIX = ".checkpoint-journal"
+_MAGIC = b"ORDJRNL1"
+_ENTRY = struct.Struct("<q")
+_COUNTS = struct.Struct("<QQ")
+
+
+def journal_path(database: str) -> Path:
+    return Path(f"{database}{JOURNAL_SUFFIX}")
+
+
+def _read_at(fd: int, offset: int, size: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    if len(data) != size:
+        raise OSError(f"short read of {size} bytes at {offset}: {len(data)}")
+    return data
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _header(database: str) -> bytes | None:
+    try:
+        with open(database, "rb") as file:
+            data = file.read(HEADER_BYTES)
+    except FileNotFoundError:
+        return None
+    return data if len(data) == HEADER_BYTES else None
+
+
+def _journaled_header(journal: Path) -> bytes | None:
+    try:
+        with journal.open("rb") as file:
+            data = file.read(len(_MAGIC) + _COUNTS.size + HEADER_BYTES)
+    except FileNotFoundError:
+        return None
+    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _COUNTS.size + HEADER_BYTES:
+        return None
+    return data[len(_MAGIC) + _COUNTS.size :]
+
+
+def write_journal(database: str, block_ids: list[int], block_size: int) -> None:
+    """Journal the header slots and the blocks ``block_ids`` of ``database`` as they are
+    on disk now: whole and synced under a temporary name, then renamed into place."""
+    journal = journal_path(database)
+    partial = journal.with_name(journal.name + ".partial")
+    fd = os.open(database, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        on_disk = [i for i in sorted(set(block_ids)) if HEADER_BYTES + (i + 1) * block_size <= size]
+        digest = hashlib.sha256()
+        with partial.open("wb") as out:
+            for chunk in (
+                _MAGIC,
+                _COUNTS.pack(block_size, len(on_disk)),
+                _read_at(fd, 0, HEADER_BYTES),
+            ):
+                out.write(chunk)
+                digest.update(chunk)
+            for block_id in on_disk:
+                for chunk in (
+                    _ENTRY.pack(block_id),
+                    _read_at(fd, HEADER_BYTES + block_id * block_size, block_size),
+                ):
+                    out.write(chunk)
+                    digest.update(chunk)
+            out.write(digest.digest())
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        os.close(fd)
+    partial.replace(journal)
+    _sync_dir(journal)
+
+
+def _journal_blocks(journal: Path) -> tuple[bytes, list[tuple[int, bytes]], int] | None:
+    """The journal's header slots, blocks and block size; None when it is not whole."""
+    data = journal.read_bytes()
+    body, digest = data[:-32], data[-32:]
+    if not body.startswith(_MAGIC) or hashlib.sha256(body).digest() != digest:
+        return None
+    block_size, count = _COUNTS.unpack_from(body, len(_MAGIC))
+    position = len(_MAGIC) + _COUNTS.size
+    header = body[position : position + HEADER_BYTES]
+    position += HEADER_BYTES
+    blocks = []
+    for _ in range(count):
+        (block_id,) = _ENTRY.unpack_from(body, position)
+        position += _ENTRY.size
+        blocks.append((block_id, body[position : position + block_size]))
+        position += block_size
+    return header, blocks, block_size
+
+
+def recover(database: str) -> bool:
+    """Put back the journaled metadata blocks of ``database`` if its header is still the
+    journaled one, then remove the journal; whether blocks were put back. Only while no
+    process has the file open (:func:`journaled_connect` holds the file's lock)."""
+    journal = journal_path(database)
+    journal.with_name(journal.name + ".partial").unlink(missing_ok=True)
+    if not journal.exists():
+        return False
+    found = _journal_blocks(journal)
+    restored = False
+    if found is not None and _header(database) == found[0]:
+        _, blocks, block_size = found
+        fd = os.open(database, os.O_WRONLY)
+        try:
+            for block_id, data in blocks:
+                os.pwrite(fd, data, HEADER_BYTES + block_id * block_size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        restored = bool(blocks)
+    journal.unlink()
+    _sync_dir(journal)
+    return restored
+
+
+def _block_size(conn: duckdb.DuckDBPyConnection) -> int:
+    [(block_size,)] = conn.execute(
+        "SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()"
+    ).fetchall()
+    return block_size
+
+
+def _metadata_blocks(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """The metadata blocks DuckDB holds for the connection's database: those of the
+    header in force (and any it allocated since, not yet in the file)."""
+    rows = conn.execute("SELECT block_id FROM pragma_metadata_info(current_database())").fetchall()
+    return [block_id for (block_id,) in rows]
+
+
+def keep_journal(conn: duckdb.DuckDBPyConnection, database: str, block_size: int) -> None:
+    """Journal the metadata blocks of the header now in force, unless the journal already
+    holds them (the header is the journaled one): before anything that may checkpoint."""
+    header = _header(database)
+    if header is None or _journaled_header(journal_path(database)) == header:
+        return
+    write_journal(database, _metadata_blocks(conn), block_size)
+
+
+class WarehouseBusyError(OSError):
+    """Another process holds the warehouse file open (its lock)."""
+
+
+@contextmanager
+def _file_lock(database: str) -> Iterator[None]:
+    """An exclusive lock on the file, which DuckDB's own lock (of any process holding the
+    file open) refuses. On Linux an open file description lock, which closing it leaves
+    the locks of this process's DuckDB connections alone; elsewhere a POSIX lock."""
+    fd = os.open(database, os.O_RDWR)
+    try:
+        try:
+            if hasattr(fcntl, "F_OFD_SETLK"):
+                lock = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+                fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+            else:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            raise WarehouseBusyError(f"warehouse {database} is open in another process") from error
+        yield
+    finally:
+        os.close(fd)
+
+
+#: Journaled connections this process has open, by file: while one is, the file is live
+#: here and there is nothing to recover (and the lock above would refuse it).
+_OPEN: Counter[str] = Counter()
+
+
+def prepare(database: str) -> None:
+    """Before a write connection opens ``database``: recover a checkpoint cut short and, if
+    a write-ahead log is left for the open to replay (and checkpoint), journal the blocks
+    that checkpoint will write. Raises :class:`WarehouseBusyError` when another process
+    has the file open."""
+    if not Path(database).exists():
+        journal_path(database).unlink(missing_ok=True)
+        return
+    if _OPEN[os.path.realpath(database)]:
+        return
+    with _file_lock(database):
+        recover(database)
+    if Path(f"{database}.wal").exists():
+        # A read-only open replays the log in memory and writes nothing; it cannot share
+        # the lock above, which conflicts even with this process's own DuckDB locks.
+        with duckdb.connect(database, read_only=True) as reader:
+            write_journal(database, _metadata_blocks(reader), _block_size(reader))
+
+
+class JournaledConnection:
+    """A DuckDB connection that journals the metadata blocks of the header in force before
+    every statement, commit and close (each may checkpoint), and removes the journal once
+    closed. Everything else is the connection's."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, database: str) -> None:
+        self._conn = conn
+        self._database = database
+        self._block_size = _block_size(conn)
+        self._key = os.path.realpath(database)
+        _OPEN[self._key] += 1
+        self._closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> JournaledConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def journal(self) -> None:
+        keep_journal(self._conn, self._database, self._block_size)
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self.journal()
+        return self._conn.execute(*args, **kwargs)
+
+    def sql(self, *args: Any, **kwargs: Any) -> Any:
+        self.journal()
+        return self._conn.sql(*args, **kwargs)
+
+    def commit(self) -> Any:
+        self.journal()
+        return self._conn.commit()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.journal()
+        finally:
+            self._conn.close()
+            _OPEN[self._key] -= 1
+            if not _OPEN[self._key]:
+                journal_path(self._database).unlink(missing_ok=True)
+
+
+def journaled_connection(
+    database: str, read_only: bool = False, config: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection | JournaledConnection:
+    """``duckdb.connect`` for the warehouse file: a write connection to a file first
+    recovers a checkpoint a killed process cut short (:func:`prepare`), then journals the
+    blocks its own checkpoints rewrite in place. Raises :class:`WarehouseBusyError` when
+    another process has the file open."""
+    if database == ":memory:" or read_only:
+        return duckdb.connect(database=database, read_only=read_only, config=dict(config or {}))
+    prepare(database)
+    conn = duckdb.connect(database=database, read_only=False, config=dict(config or {}))
+    try:
+        journaled = JournaledConnection(conn, database)
+    except BaseException:
+        conn.close()
+        raise
+    try:
+        journaled.journal()
+    except BaseException:
+        journaled.close()
+        raise
+    return journaled

@@ -1,0 +1,105 @@
+"""A process killed inside DuckDB's checkpoint leaves a warehouse file that opens.
+
+Every commit of the warehouse checkpoints (``CHECKPOINT_THRESHOLD``), and a checkpoint
+writes the metadata blocks already in the file in place, under the header still in force;
+a SIGKILL inside that 256 KiB write tears it (Linux stops a buffered write between pages
+on a fatal signal) and the file fails its checksum. The torn file is built here from what
+the disk holds at each point of a real replacement made through the warehouse's session:
+the file and its journal before the commit, the file after it. Its header and every block
+but the written ones' first page are the ones before; the first page of each block the
+checkpoint wrote is the new one. A SIGKILL leaves that state, minus the blocks not yet
+written.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from resources.checkpoint_journal import HEADER_BYTES, JOURNAL_SUFFIX
+from resources.warehouse import DuckDBWarehouse
+
+BLOCK = 262_144
+PAGE = 4096
+OLD = [("old", 1000, 499_500)]
+NEW = [("new", 1500, 1_124_250)]
+
+
+def _replace(warehouse: DuckDBWarehouse, before: Path) -> bytes:
+    """Replace ``t`` (old rows by new) in one transaction; keep the file and any journal as
+    they are just before the commit under ``before``; the file's bytes after the commit."""
+    with warehouse.session() as session:
+        with session.transaction():
+            session.execute("DELETE FROM t")
+            session.execute("INSERT INTO t SELECT range AS id, 'new' AS v FROM range(1500)")
+            shutil.copy(warehouse.database, before)
+            journal = Path(warehouse.database + JOURNAL_SUFFIX)
+            if journal.exists():
+                shutil.copy(journal, str(before) + JOURNAL_SUFFIX)
+        return Path(warehouse.database).read_bytes()
+
+
+def _torn(before: bytes, after: bytes) -> bytes:
+    """``before`` with the first page of every block the checkpoint wrote taken from
+    ``after``: the header is the old one (the new header is written last)."""
+    torn = bytearray(before)
+    torn_blocks = 0
+    for start in range(HEADER_BYTES, len(before) - BLOCK + 1, BLOCK):
+        if before[start : start + BLOCK] != after[start : start + BLOCK]:
+            torn[start : start + PAGE] = after[start : start + PAGE]
+            torn_blocks += 1
+    assert torn_blocks, "the commit wrote no block that existed before it"
+    return bytes(torn)
+
+
+@pytest.fixture
+def torn_warehouse(tmp_path) -> Path:
+    """A warehouse whose replacing commit was killed inside the checkpoint's in-place
+    write of its metadata, its journal beside it as the killed process left it."""
+    live = DuckDBWarehouse(database=str(tmp_path / "live.duckdb"))
+    with live.session() as session:
+        session.execute("CREATE TABLE t AS SELECT range AS id, 'old' AS v FROM range(1000)")
+    before = tmp_path / "torn.duckdb"
+    after = _replace(live, before)
+    before.write_bytes(_torn(before.read_bytes(), after))
+    return before
+
+
+def _table(warehouse: DuckDBWarehouse) -> list[tuple]:
+    frame = warehouse.query("SELECT v, count(*) AS n, sum(id) AS s FROM t GROUP BY v")
+    return [tuple(row) for row in frame.itertuples(index=False)]
+
+
+def test_the_torn_file_does_not_open_as_it_is(torn_warehouse):
+    """The state is the defect's: DuckDB alone refuses the file (read only, nothing put back)."""
+    with pytest.raises(duckdb.Error, match="Corrupt database file.*checksum"):
+        duckdb.connect(str(torn_warehouse), read_only=True).close()
+
+
+def test_a_commit_killed_inside_its_checkpoint_leaves_the_previous_table(torn_warehouse):
+    """The warehouse's next open puts back the journaled metadata: the previous table,
+    whole, and the file takes the next replacement."""
+    warehouse = DuckDBWarehouse(database=str(torn_warehouse))
+    assert _table(warehouse) == OLD
+    assert not Path(str(torn_warehouse) + JOURNAL_SUFFIX).exists()
+    _replace(warehouse, torn_warehouse.with_name("again.duckdb"))
+    assert _table(warehouse) == NEW
+
+
+def test_a_journal_older_than_the_header_is_dropped_not_put_back(tmp_path):
+    """A checkpoint that wrote its header finished: its journal (left by a kill after the
+    header, before the journal's removal) must not put the previous metadata back."""
+    warehouse = DuckDBWarehouse(database=str(tmp_path / "orders.duckdb"))
+    with warehouse.session() as session:
+        session.execute("CREATE TABLE t AS SELECT range AS id, 'old' AS v FROM range(1000)")
+    before = tmp_path / "before.duckdb"
+    _replace(warehouse, before)
+    journal = Path(str(before) + JOURNAL_SUFFIX)
+    assert journal.exists(), "no journal kept before the commit"
+    shutil.copy(journal, warehouse.database + JOURNAL_SUFFIX)
+
+    assert _table(warehouse) == NEW
+    assert not Path(warehouse.database + JOURNAL_SUFFIX).exists()
