@@ -30,7 +30,7 @@ import fcntl
 import hashlib
 import os
 import struct
-from collections import Counter
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,12 +66,9 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _header(database: str) -> bytes | None:
-    try:
-        with open(database, "rb") as file:
-            data = file.read(HEADER_BYTES)
-    except FileNotFoundError:
-        return None
+def _header(fd: int) -> bytes | None:
+    """The header slots of the file open as ``fd`` (None while it is shorter)."""
+    data = os.pread(fd, HEADER_BYTES, 0)
     return data if len(data) == HEADER_BYTES else None
 
 
@@ -86,36 +83,33 @@ def _journaled_header(journal: Path) -> bytes | None:
     return data[len(_MAGIC) + _COUNTS.size :]
 
 
-def write_journal(database: str, block_ids: list[int], block_size: int) -> None:
-    """Journal the header slots and the blocks ``block_ids`` of ``database`` as they are
-    on disk now: whole and synced under a temporary name, then renamed into place."""
+def write_journal(database: str, fd: int, block_ids: list[int], block_size: int) -> None:
+    """Journal the header slots and the blocks ``block_ids`` of ``database`` (open as
+    ``fd``) as they are on disk now: whole and synced under a temporary name, then renamed
+    into place."""
     journal = journal_path(database)
     partial = journal.with_name(journal.name + ".partial")
-    fd = os.open(database, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        on_disk = [i for i in sorted(set(block_ids)) if HEADER_BYTES + (i + 1) * block_size <= size]
-        digest = hashlib.sha256()
-        with partial.open("wb") as out:
+    size = os.fstat(fd).st_size
+    on_disk = [i for i in sorted(set(block_ids)) if HEADER_BYTES + (i + 1) * block_size <= size]
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for chunk in (
+            _MAGIC,
+            _COUNTS.pack(block_size, len(on_disk)),
+            _read_at(fd, 0, HEADER_BYTES),
+        ):
+            out.write(chunk)
+            digest.update(chunk)
+        for block_id in on_disk:
             for chunk in (
-                _MAGIC,
-                _COUNTS.pack(block_size, len(on_disk)),
-                _read_at(fd, 0, HEADER_BYTES),
+                _ENTRY.pack(block_id),
+                _read_at(fd, HEADER_BYTES + block_id * block_size, block_size),
             ):
                 out.write(chunk)
                 digest.update(chunk)
-            for block_id in on_disk:
-                for chunk in (
-                    _ENTRY.pack(block_id),
-                    _read_at(fd, HEADER_BYTES + block_id * block_size, block_size),
-                ):
-                    out.write(chunk)
-                    digest.update(chunk)
-            out.write(digest.digest())
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        os.close(fd)
+        out.write(digest.digest())
+        out.flush()
+        os.fsync(out.fileno())
     partial.replace(journal)
     _sync_dir(journal)
 
@@ -139,29 +133,33 @@ def _journal_blocks(journal: Path) -> tuple[bytes, list[tuple[int, bytes]], int]
     return header, blocks, block_size
 
 
-def recover(database: str) -> bool:
-    """Put back the journaled metadata blocks of ``database`` if its header is still the
-    journaled one, then remove the journal; whether blocks were put back. Only while no
-    process has the file open (:func:`journaled_connect` holds the file's lock)."""
+def _restore(database: str, fd: int) -> bool:
+    """Put back the journaled metadata blocks of ``database`` (open for writing as ``fd``,
+    under :func:`_file_lock`) if its header is still the journaled one, then remove the
+    journal; whether blocks were put back."""
     journal = journal_path(database)
     journal.with_name(journal.name + ".partial").unlink(missing_ok=True)
     if not journal.exists():
         return False
     found = _journal_blocks(journal)
     restored = False
-    if found is not None and _header(database) == found[0]:
+    if found is not None and _header(fd) == found[0]:
         _, blocks, block_size = found
-        fd = os.open(database, os.O_WRONLY)
-        try:
-            for block_id, data in blocks:
-                os.pwrite(fd, data, HEADER_BYTES + block_id * block_size)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        for block_id, data in blocks:
+            os.pwrite(fd, data, HEADER_BYTES + block_id * block_size)
+        os.fsync(fd)
         restored = bool(blocks)
     journal.unlink()
     _sync_dir(journal)
     return restored
+
+
+def recover(database: str) -> bool:
+    """Put back the journaled metadata blocks of ``database`` if its header is still the
+    journaled one, then remove the journal; whether blocks were put back. Raises
+    :class:`WarehouseBusyError` when a process has the file open."""
+    with _file_lock(database) as fd:
+        return _restore(database, fd)
 
 
 def _block_size(conn: duckdb.DuckDBPyConnection) -> int:
@@ -178,13 +176,13 @@ def _metadata_blocks(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return [block_id for (block_id,) in rows]
 
 
-def keep_journal(conn: duckdb.DuckDBPyConnection, database: str, block_size: int) -> None:
+def keep_journal(conn: duckdb.DuckDBPyConnection, database: str, fd: int, block_size: int) -> None:
     """Journal the metadata blocks of the header now in force, unless the journal already
     holds them (the header is the journaled one): before anything that may checkpoint."""
-    header = _header(database)
+    header = _header(fd)
     if header is None or _journaled_header(journal_path(database)) == header:
         return
-    write_journal(database, _metadata_blocks(conn), block_size)
+    write_journal(database, fd, _metadata_blocks(conn), block_size)
 
 
 class WarehouseBusyError(OSError):
@@ -192,10 +190,11 @@ class WarehouseBusyError(OSError):
 
 
 @contextmanager
-def _file_lock(database: str) -> Iterator[None]:
+def _file_lock(database: str) -> Iterator[int]:
     """An exclusive lock on the file, which DuckDB's own lock (of any process holding the
-    file open) refuses. On Linux an open file description lock, which closing it leaves
-    the locks of this process's DuckDB connections alone; elsewhere a POSIX lock."""
+    file open) refuses; yields the file open for writing. On Linux an open file
+    description lock, which closing it leaves the locks of this process's DuckDB
+    connections alone; elsewhere a POSIX lock."""
     fd = os.open(database, os.O_RDWR)
     try:
         try:
@@ -206,14 +205,51 @@ def _file_lock(database: str) -> Iterator[None]:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             raise WarehouseBusyError(f"warehouse {database} is open in another process") from error
-        yield
+        yield fd
     finally:
         os.close(fd)
 
 
-#: Journaled connections this process has open, by file: while one is, the file is live
+class _Descriptors:
+    """One read-only descriptor per warehouse file this process has journaled connections
+    to, opened after DuckDB opens the file and closed only once the last of them is
+    closed. DuckDB's lock on the file is a POSIX record lock, and POSIX drops every lock a
+    process holds on a file when the process closes *any* descriptor of that file: reading
+    the header through an ``open`` and ``close`` of its own before each statement let a
+    second process open the warehouse for writing beside the first (two writers, a file
+    that no longer opened: 'No more data remaining in MetadataReader')."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, list[int]] = {}  # realpath -> [descriptor, connections]
+
+    def is_open(self, key: str) -> bool:
+        with self._lock:
+            return key in self._open
+
+    def acquire(self, key: str) -> int:
+        with self._lock:
+            entry = self._open.get(key)
+            if entry is None:
+                entry = self._open[key] = [os.open(key, os.O_RDONLY), 0]
+            entry[1] += 1
+            return entry[0]
+
+    def release(self, key: str) -> bool:
+        """Whether that was the file's last connection here (its descriptor is closed)."""
+        with self._lock:
+            entry = self._open[key]
+            entry[1] -= 1
+            if entry[1]:
+                return False
+            del self._open[key]
+            os.close(entry[0])
+            return True
+
+
+#: The files this process has journaled connections to: while one is, the file is live
 #: here and there is nothing to recover (and the lock above would refuse it).
-_OPEN: Counter[str] = Counter()
+_OPEN = _Descriptors()
 
 
 def prepare(database: str) -> None:
@@ -224,15 +260,20 @@ def prepare(database: str) -> None:
     if not Path(database).exists():
         journal_path(database).unlink(missing_ok=True)
         return
-    if _OPEN[os.path.realpath(database)]:
+    if _OPEN.is_open(os.path.realpath(database)):
         return
-    with _file_lock(database):
-        recover(database)
+    with _file_lock(database) as fd:
+        _restore(database, fd)
     if Path(f"{database}.wal").exists():
         # A read-only open replays the log in memory and writes nothing; it cannot share
-        # the lock above, which conflicts even with this process's own DuckDB locks.
-        with duckdb.connect(database, read_only=True) as reader:
-            write_journal(database, _metadata_blocks(reader), _block_size(reader))
+        # the lock above, which conflicts even with this process's own DuckDB locks. Its
+        # descriptor stays open until the reader is closed (see _Descriptors).
+        fd = os.open(database, os.O_RDONLY)
+        try:
+            with duckdb.connect(database, read_only=True) as reader:
+                write_journal(database, fd, _metadata_blocks(reader), _block_size(reader))
+        finally:
+            os.close(fd)
 
 
 class JournaledConnection:
@@ -245,7 +286,7 @@ class JournaledConnection:
         self._database = database
         self._block_size = _block_size(conn)
         self._key = os.path.realpath(database)
-        _OPEN[self._key] += 1
+        self._fd = _OPEN.acquire(self._key)
         self._closed = False
 
     def __getattr__(self, name: str) -> Any:
@@ -258,7 +299,7 @@ class JournaledConnection:
         self.close()
 
     def journal(self) -> None:
-        keep_journal(self._conn, self._database, self._block_size)
+        keep_journal(self._conn, self._database, self._fd, self._block_size)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         self.journal()
@@ -280,8 +321,7 @@ class JournaledConnection:
             self.journal()
         finally:
             self._conn.close()
-            _OPEN[self._key] -= 1
-            if not _OPEN[self._key]:
+            if _OPEN.release(self._key):
                 journal_path(self._database).unlink(missing_ok=True)
 
 

@@ -14,6 +14,8 @@ written.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -103,3 +105,29 @@ def test_a_journal_older_than_the_header_is_dropped_not_put_back(tmp_path):
 
     assert _table(warehouse) == NEW
     assert not Path(warehouse.database + JOURNAL_SUFFIX).exists()
+
+
+def _other_process_opens(database: str) -> str:
+    probe = (
+        "import duckdb, sys\n"
+        "try:\n    duckdb.connect(sys.argv[1]).close()\n    print('opened')\n"
+        "except duckdb.IOException as error:\n    print(error)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe, database], capture_output=True, text=True, check=True
+    )
+    return run.stdout.strip()
+
+
+def test_a_journaled_connection_keeps_duckdbs_lock_on_the_file(tmp_path):
+    """POSIX drops a process's record locks on a file when it closes any descriptor of that
+    file: the journal must read the header without letting a second process open the
+    warehouse for writing beside the first (two writers corrupted it)."""
+    database = str(tmp_path / "orders.duckdb")
+    warehouse = DuckDBWarehouse(database=database)
+    with warehouse.session() as session:
+        session.execute("CREATE TABLE t AS SELECT range AS id FROM range(1000)")
+        session.execute("INSERT INTO t SELECT range AS id FROM range(10)")
+        assert Path(database + JOURNAL_SUFFIX).exists()
+        assert "lock" in _other_process_opens(database).lower()
+    assert _other_process_opens(database) == "opened"
