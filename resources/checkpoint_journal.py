@@ -27,6 +27,7 @@ one. A newer header means the checkpoint finished: the journal is stale and remo
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import os
 import struct
@@ -88,7 +89,9 @@ def write_journal(database: str, fd: int, block_ids: list[int], block_size: int)
     ``fd``) as they are on disk now: whole and synced under a temporary name, then renamed
     into place."""
     journal = journal_path(database)
-    partial = journal.with_name(journal.name + ".partial")
+    # A name of this writer's own: two processes that each found a log left may journal
+    # at once under DuckDB's shared read lock (the same bytes; the last rename wins).
+    partial = journal.with_name(f"{journal.name}.{os.getpid()}-{threading.get_ident()}.partial")
     size = os.fstat(fd).st_size
     on_disk = [i for i in sorted(set(block_ids)) if HEADER_BYTES + (i + 1) * block_size <= size]
     digest = hashlib.sha256()
@@ -138,7 +141,8 @@ def _restore(database: str, fd: int) -> bool:
     under :func:`_file_lock`) if its header is still the journaled one, then remove the
     journal; whether blocks were put back."""
     journal = journal_path(database)
-    journal.with_name(journal.name + ".partial").unlink(missing_ok=True)
+    for partial in journal.parent.glob(f"{glob.escape(journal.name)}.*.partial"):
+        partial.unlink(missing_ok=True)  # a writer killed before its rename
     if not journal.exists():
         return False
     found = _journal_blocks(journal)

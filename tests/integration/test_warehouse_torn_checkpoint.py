@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resources.checkpoint_journal import HEADER_BYTES, JOURNAL_SUFFIX
+from resources.checkpoint_journal import HEADER_BYTES, JOURNAL_SUFFIX, recover
 from resources.warehouse import DuckDBWarehouse
 
 BLOCK = 262_144
@@ -131,3 +131,15 @@ def test_a_journaled_connection_keeps_duckdbs_lock_on_the_file(tmp_path):
         assert Path(database + JOURNAL_SUFFIX).exists()
         assert "lock" in _other_process_opens(database).lower()
     assert _other_process_opens(database) == "opened"
+
+
+def test_recovery_removes_the_partial_journals_of_killed_writers(tmp_path):
+    """Each writer journals under a name of its own, then renames it into place: what a
+    writer killed before its rename left is removed by the next open, nothing put back."""
+    database = tmp_path / "orders.duckdb"
+    duckdb.connect(str(database)).close()
+    partials = [tmp_path / f"orders.duckdb{JOURNAL_SUFFIX}.{n}-1.partial" for n in (11, 12)]
+    for partial in partials:
+        partial.write_bytes(b"ORDJRNL1 cut short")
+    assert recover(str(database)) is False
+    assert not any(partial.exists() for partial in partials)
