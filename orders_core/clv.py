@@ -14,11 +14,21 @@ monetary_value (mean spend per repeat purchase day). ``time_unit="weeks"`` divid
 day counts by 7; fitted alpha is then per week, everything else is unit-free.
 
 Both models are fitted by maximum likelihood with L-BFGS-B and analytic gradients in
-log-parameter space (Gamma-Gamma's q as log(q - 1), see :func:`fit_gamma_gamma`). A fit
-counts as converged when L-BFGS-B reports success or when its line search stalls at a
-stationary point (largest projected gradient of the mean log-likelihood per customer
-below ``STATIONARY_GRADIENT``): near the optimum, float round-off can stop the line
-search although the estimate is as good as it gets.
+log-parameter space (Gamma-Gamma's q as log(q - 1), see :func:`fit_gamma_gamma`),
+optionally penalized: ``penalizer`` times the squared distance, in those log coordinates,
+from the search's start (BG/NBD r = 1, alpha = 1 / the mean purchase rate, a = 1, b = 2;
+Gamma-Gamma p = 1, q = 2, gamma = the mean spend) is taken off the mean log-likelihood per
+customer. The start scales with the data, so a penalized fit depends on neither the time
+unit nor the currency. It is ridge regression in the log parameters (the lifetimes
+package's ``penalizer_coef`` is an L2 penalty of the same kind): it holds a likelihood
+that only grows towards 0 or infinity (one purchase rate for all: r and alpha without
+bound; nobody leaving: a to 0) at finite parameters, and costs nearly nothing in
+likelihood where the data pin the parameters down (:mod:`orders_core.clv_ladder` tries
+penalizers in turn, from none). A fit counts as converged when L-BFGS-B reports success
+or when its line search stalls at a stationary point (largest projected gradient of the
+penalized mean log-likelihood per customer below ``STATIONARY_GRADIENT``): near the
+optimum, float round-off can stop the line search although the estimate is as good as it
+gets.
 Identical (frequency, recency, tenure) rows are collapsed with weights, so the cost of a
 BG/NBD fit grows with the number of distinct rows, not of customers.
 
@@ -117,6 +127,7 @@ class FitResult(Generic[P]):
     message: str
     max_gradient: float
     n_customers: int
+    penalizer: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,8 @@ class CLVModel:
 
         Keys: ``time_unit``, ``bgnbd/{r,alpha,a,b}``, ``gamma_gamma/{p,q,gamma}`` and, per
         model, ``log_likelihood``, ``converged``, ``iterations``, ``max_gradient``,
-        ``message`` and ``n_customers`` (customers the model was fitted on).
+        ``message``, ``n_customers`` (customers the model was fitted on) and ``penalizer``
+        (0 for plain maximum likelihood, see :func:`fit_bgnbd`).
         """
         out: dict[str, float | int | str | bool] = {"time_unit": self.time_unit}
         for name, fit in (("bgnbd", self.purchases), ("gamma_gamma", self.spend)):
@@ -148,6 +160,7 @@ class CLVModel:
             out[f"{name}/max_gradient"] = fit.max_gradient
             out[f"{name}/message"] = fit.message
             out[f"{name}/n_customers"] = fit.n_customers
+            out[f"{name}/penalizer"] = fit.penalizer
         return out
 
 
@@ -177,6 +190,15 @@ def summary_arrays(
     )
     scale = DAYS_PER_UNIT[time_unit]
     return x, recency / scale, tenure / scale, monetary
+
+
+def spend_arrays(spends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Validate spends read apart from the histories (frequency and monetary_value of
+    repeat customers, see :func:`fit_clv_model`); return (x, monetary)."""
+    x, monetary = _valid_rows(
+        spends, ("frequency", "monetary_value"), "customer spends", lambda *_: {}
+    )
+    return x, monetary
 
 
 def _valid_rows(frame: pd.DataFrame, columns, what: str, more_problems) -> list[np.ndarray]:
@@ -283,9 +305,10 @@ def _gg_loglik(theta: np.ndarray, x, m) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _maximize(
-    loglik, to_params, d_params, start, weights, data, names
+    loglik, to_params, d_params, start, weights, data, names, penalizer=0.0
 ) -> tuple[np.ndarray, float, bool, int, str, float]:
-    """Maximize the weighted mean log-likelihood over log coordinates.
+    """Maximize the weighted mean log-likelihood over log coordinates, less ``penalizer``
+    times the squared distance of those coordinates from ``start`` (the module docstring).
 
     Returns parameters, total log-likelihood, convergence (see the module docstring),
     iterations, the optimizer's message, which also names any parameter left at a search
@@ -293,10 +316,15 @@ def _maximize(
     valid limits), and the largest projected gradient.
     """
     total = weights.sum()
+    center = np.clip(start, -_LOG_BOUND, _LOG_BOUND)
 
     def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
         ll, grad = loglik(to_params(u), *data)
-        return -(weights @ ll) / total, -(grad @ weights) / total * d_params(u)
+        off = u - center
+        return (
+            -(weights @ ll) / total + penalizer * (off @ off),
+            -(grad @ weights) / total * d_params(u) + 2.0 * penalizer * off,
+        )
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     # Imported here: scipy.optimize costs about half a second at every code location load.
@@ -310,7 +338,7 @@ def _maximize(
     with threadpool_limits(limits=1, user_api="blas"):
         res = optimize.minimize(
             objective,
-            np.clip(start, -_LOG_BOUND, _LOG_BOUND),
+            center,
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
@@ -328,9 +356,10 @@ def _maximize(
     converged = bool(res.success) or max_gradient < STATIONARY_GRADIENT
     if converged and not res.success:
         message += f"; line search stalled at a stationary point (max gradient {max_gradient:.1e})"
+    off = res.x - center
     return (
         to_params(res.x),
-        float(-res.fun * total),
+        float(-(res.fun - penalizer * (off @ off)) * total),
         converged,
         int(res.nit),
         message,
@@ -346,9 +375,10 @@ def bgnbd_log_likelihood(params: BGNBDParams, x, t_x, T, weights=None) -> float:
     return float(np.sum(ll if weights is None else np.asarray(weights) * ll))
 
 
-def fit_bgnbd(x, t_x, T, weights=None) -> FitResult[BGNBDParams]:
+def fit_bgnbd(x, t_x, T, weights=None, penalizer: float = 0.0) -> FitResult[BGNBDParams]:
     """Fit BG/NBD by maximum likelihood on repeat frequency x, recency t_x and age T,
-    each row counted ``weights`` times (once when None).
+    each row counted ``weights`` times (once when None), penalized by ``penalizer``
+    (0: none; the module docstring says what it does).
 
     Inputs are taken as valid (see :func:`summary_arrays`) and in one time unit.
     """
@@ -366,14 +396,24 @@ def fit_bgnbd(x, t_x, T, weights=None) -> FitResult[BGNBDParams]:
     rate = (counts @ ux) / max(counts @ uT, 1e-9)
     start = np.log([1.0, 1.0 / rate, 1.0, 2.0])
     theta, *outcome = _maximize(
-        _bgnbd_loglik, np.exp, np.exp, start, counts, (ux, utx, uT), ("r", "alpha", "a", "b")
+        _bgnbd_loglik,
+        np.exp,
+        np.exp,
+        start,
+        counts,
+        (ux, utx, uT),
+        ("r", "alpha", "a", "b"),
+        penalizer,
     )
-    return FitResult(BGNBDParams(*map(float, theta)), *outcome, n)
+    return FitResult(BGNBDParams(*map(float, theta)), *outcome, n, penalizer)
 
 
-def fit_gamma_gamma(x, monetary, weights=None) -> FitResult[GammaGammaParams]:
+def fit_gamma_gamma(
+    x, monetary, weights=None, penalizer: float = 0.0
+) -> FitResult[GammaGammaParams]:
     """Fit Gamma-Gamma on customers with x > 0 repeat purchases and positive mean spend,
-    each row counted ``weights`` times (once when None).
+    each row counted ``weights`` times (once when None), penalized by ``penalizer``
+    (0: none; the module docstring says what it does).
 
     Customers with non-positive spend (free orders, refunds) have no Gamma likelihood and
     are left out of the fit; they are still scored. q is searched as log(q - 1) so that
@@ -396,9 +436,9 @@ def fit_gamma_gamma(x, monetary, weights=None) -> FitResult[GammaGammaParams]:
         return np.array([np.exp(u[0]), 1.0 + np.exp(u[1]), np.exp(u[2])])
 
     theta, *outcome = _maximize(
-        _gg_loglik, to_params, np.exp, start, w, (x, monetary), ("p", "q", "gamma")
+        _gg_loglik, to_params, np.exp, start, w, (x, monetary), ("p", "q", "gamma"), penalizer
     )
-    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, n)
+    return FitResult(GammaGammaParams(*map(float, theta)), *outcome, n, penalizer)
 
 
 def fit_clv_model(
@@ -415,9 +455,7 @@ def fit_clv_model(
     w = customer_weights(metrics)
     purchases = fit_bgnbd(x, t_x, T, weights=w)
     if spends is not None:
-        x, monetary = _valid_rows(
-            spends, ("frequency", "monetary_value"), "customer spends", lambda *_: {}
-        )
+        x, monetary = spend_arrays(spends)
         w = customer_weights(spends)
     return CLVModel(purchases, fit_gamma_gamma(x, monetary, weights=w), time_unit)
 
@@ -501,7 +539,9 @@ def score_customers(
     model = model or fit_clv_model(metrics, time_unit)
     x, t_x, T, monetary = summary_arrays(metrics, model.time_unit)
     (ux, utx, uT), _, codes = _collapse(x, t_x, T)
-    by_history = _history_scores(model, ux, utx, uT, horizon_months, monthly_discount_rate)
+    by_history = _history_scores(
+        model.purchases.params, model.time_unit, ux, utx, uT, horizon_months, monthly_discount_rate
+    )
     value = expected_order_value(model.spend.params, x, monetary)
     return metrics.assign(
         expected_purchases=by_history["expected_purchases"][codes],
@@ -527,20 +567,43 @@ def history_scores(
     These depend on a customer's history alone, not on their spend: the warehouse scores
     its customers by joining them to one row per distinct history (customer_clv).
     """
+    return purchase_scores(
+        histories,
+        model.purchases.params,
+        model.time_unit,
+        horizon_months=horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+    )
+
+
+def purchase_scores(
+    histories: pd.DataFrame,
+    params: BGNBDParams,
+    time_unit: TimeUnit,
+    *,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+) -> dict[str, np.ndarray]:
+    """:func:`history_scores` by BG/NBD parameters fitted in ``time_unit``."""
     _check_horizon(horizon_months, monthly_discount_rate)
-    scale = DAYS_PER_UNIT[model.time_unit]
+    scale = DAYS_PER_UNIT[time_unit]
     x, recency, tenure = (histories[c].to_numpy(dtype=float) for c in HISTORY_COLUMNS)
     return _history_scores(
-        model, x, recency / scale, tenure / scale, horizon_months, monthly_discount_rate
+        params, time_unit, x, recency / scale, tenure / scale, horizon_months, monthly_discount_rate
     )
 
 
 def _history_scores(
-    model: CLVModel, x, t_x, T, horizon_months: int, monthly_discount_rate: float
+    params: BGNBDParams,
+    time_unit: TimeUnit,
+    x,
+    t_x,
+    T,
+    horizon_months: int,
+    monthly_discount_rate: float,
 ) -> dict[str, np.ndarray]:
-    month = DAYS_PER_MONTH / DAYS_PER_UNIT[model.time_unit]
+    month = DAYS_PER_MONTH / DAYS_PER_UNIT[time_unit]
     months = np.arange(horizon_months + 1)
-    params = model.purchases.params
     cumulative = expected_purchases(params, month * months, x[:, None], t_x[:, None], T[:, None])
     return {
         "expected_purchases": cumulative[:, -1],

@@ -35,6 +35,7 @@ from orders_core.clv import (
     fit_bgnbd,
     summary_arrays,
 )
+from orders_core.clv_ladder import climb
 
 HOLDOUT_COLUMNS = ("holdout_purchases", "holdout_days")
 DEFAULT_HOLDOUT_FRACTION = 0.25
@@ -133,7 +134,9 @@ def calibration_holdout_summary(
 def validate_holdout(
     summary: pd.DataFrame, time_unit: TimeUnit = "days", max_bucket: int = 7
 ) -> HoldoutValidation:
-    """Fit BG/NBD on a calibration summary and score its holdout predictions.
+    """Fit BG/NBD on a calibration summary and score its holdout predictions (the fit
+    as customer_clv's: up :data:`orders_core.clv_ladder.PENALIZERS` when maximum
+    likelihood gives no finite prediction).
 
     ``summary`` has the customer_metrics columns (as of the cut date) plus
     holdout_purchases and holdout_days, e.g. from :func:`calibration_holdout_summary` or
@@ -145,15 +148,19 @@ def validate_holdout(
         raise ValueError(f"holdout summary lacks columns {missing}")
     x, t_x, T, _ = summary_arrays(summary, time_unit)
     weights = customer_weights(summary)
-    fit = fit_bgnbd(x, t_x, T, weights=weights)
     horizon = summary["holdout_days"].to_numpy(float) / DAYS_PER_UNIT[time_unit]
-    predicted = expected_purchases(fit.params, horizon, x, t_x, T)
-    if not np.isfinite(predicted).all():
-        # As customer_clv treats such a fit on all history: too little or too regular a
-        # history (e.g. one purchase rate for all: r and alpha at a search bound).
+    # Up the penalizer ladder as customer_clv fits on all history, so that what is
+    # validated is how the published model is fitted (orders_core.clv_ladder).
+    ladder = climb(
+        lambda penalizer: fit_bgnbd(x, t_x, T, weights, penalizer),
+        lambda params: [expected_purchases(params, horizon, x, t_x, T)],
+    )
+    fit = ladder.kept
+    if fit is None:
         raise InsufficientDataError(
-            f"the calibration fit is degenerate, its predictions are not finite: {fit.message}"
+            f"the calibration fit is degenerate, its predictions are not finite: {ladder.summary()}"
         )
+    predicted = expected_purchases(fit.params, horizon, x, t_x, T)
     actual = summary["holdout_purchases"].to_numpy(float)
     bucket = np.minimum(x, max_bucket).astype(int)
     labels = np.array(
