@@ -41,7 +41,7 @@ _DESCRIPTIONS = {
     PROB_ALIVE_IN_UNIT_INTERVAL: "prob_alive is a probability: within [0, 1] for every customer.",
     PARAMETERS_FINITE_POSITIVE: "BG/NBD r, alpha, a, b and Gamma-Gamma p, q, gamma are finite "
     "and positive, and q > 1 so the mean order value is finite.",
-    MODEL_CONVERGED: "Both maximum-likelihood fits converged (warning only).",
+    MODEL_CONVERGED: "Both maximum-likelihood fits converged, penalized or not (warning only).",
     NO_MISSING_VALUES: "No NULL, NaN or infinite value in any column of customer_clv.",
 }
 _WARN_ONLY = {MODEL_CONVERGED}
@@ -122,6 +122,7 @@ def _converged(model: CLVModel) -> dg.AssetCheckResult:
         metadata[f"{name}/converged"] = fit.converged
         metadata[f"{name}/max_gradient"] = significant(fit.max_gradient)
         metadata[f"{name}/message"] = fit.message
+        metadata[f"{name}/penalizer"] = fit.penalizer
     return dg.AssetCheckResult(
         check_name=MODEL_CONVERGED,
         passed=model.converged,

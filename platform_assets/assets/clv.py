@@ -11,6 +11,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from orders_core import clv, tables
+from orders_core.clv_ladder import UsableFit, fit_usable_model
 from orders_core.clv_validation import (
     DEFAULT_HOLDOUT_FRACTION,
     MIN_HISTORY_DAYS,
@@ -149,6 +150,8 @@ def _validation_metadata(cut: dt.date, validation: HoldoutValidation) -> dict[st
         "holdout/predicted_purchases": round(float(table["predicted_total"].sum()), 4),
         "holdout/mean_absolute_error": significant(validation.mean_absolute_error),
         "holdout/aggregate_relative_error": significant(validation.aggregate_relative_error),
+        # The calibration fit's penalizer, up the ladder as the published fit's (0: none).
+        "holdout/penalizer": validation.fit.penalizer,
         "holdout/by_frequency": _holdout_table(table),
     }
 
@@ -226,27 +229,11 @@ def _summary_metadata(
     }
 
 
-def _scores_by_history(
-    histories: pd.DataFrame, spends: pd.DataFrame, model: clv.CLVModel, config: CLVConfig
-) -> pa.Table | None:
-    """The histories table's rows (one per row of ``histories``: distinct), or None when
-    the model gives a history, or an order value of ``spends``, a score that is not
-    finite."""
-    scores = clv.history_scores(
-        histories,
-        model,
-        horizon_months=config.horizon_months,
-        monthly_discount_rate=config.monthly_discount_rate,
-    )
-    values = clv.expected_order_value(
-        model.spend.params, spends["frequency"].to_numpy(float), spends["monetary_value"]
-    )
-    if not all(
-        np.isfinite(v).all() for v in (*scores.values(), values, [model.spend.params.mean_value])
-    ):
-        return None
+def _history_table(histories: pd.DataFrame, by_history: Mapping[str, np.ndarray]) -> pa.Table:
+    """The histories table's rows: each row of ``histories`` (distinct) with its scores
+    (``by_history``: :func:`orders_core.clv.history_scores`' arrays, in its order)."""
     columns = {name: histories[name].to_numpy("int64") for name in clv.HISTORY_COLUMNS}
-    return pa.table({**columns, **scores}).cast(
+    return pa.table({**columns, **by_history}).cast(
         pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in HISTORY_TYPES.items()])
     )
 
@@ -261,7 +248,7 @@ def _publish(
     config: CLVConfig,
 ) -> dict[str, object]:
     """Replace customer_clv: every customer scored by ``model`` (``by_history``: the rows
-    of :func:`_scores_by_history`), or no row without one. Returns the new table's summary
+    of :func:`_history_table`), or no row without one. Returns the new table's summary
     (:func:`orders_core.sql.customers.clv_summary_sql`)."""
     # the holdout summary reads the orders priced with the rates (orders_core.metrics)
     ensure_step_tables(session, load_contract(), tables.CUSTOMER_CLV, tables.FX_RATES)
@@ -291,6 +278,40 @@ def _publish(
     return summary
 
 
+def _fit(
+    histories: pd.DataFrame, spends: pd.DataFrame, config: CLVConfig
+) -> tuple[UsableFit | None, clv.CLVModel | None, str, pa.Table | None]:
+    """The fits up the penalizer ladder (None with too few customers to fit), the model
+    kept (None: none), why it is not plain maximum likelihood or why there is none ("" when
+    it is), and the histories table's rows it scores."""
+    try:
+        fitted = fit_usable_model(
+            histories,
+            config.time_unit,
+            spends,
+            horizon_months=config.horizon_months,
+            monthly_discount_rate=config.monthly_discount_rate,
+        )
+    except clv.InsufficientDataError as exc:
+        # Too little history is a normal state of a young deployment, not an error: the
+        # metrics are still worth publishing, and a retry cannot create customers. So the
+        # run goes on with an empty table and says why, instead of failing.
+        return None, None, str(exc), None
+    model = fitted.model
+    # A model kept has finite scores; without one (no penalizer gave finite predictions)
+    # nothing is published: NaN would be worse than no row.
+    scores = _history_table(histories, fitted.by_history) if model is not None else None
+    return fitted, model, fitted.reason(), scores
+
+
+def _attempts(fitted: UsableFit) -> dict[str, str]:
+    """Each model's fits tried up the penalizer ladder and what became of each."""
+    return {
+        "bgnbd/attempts": fitted.purchases.summary(),
+        "gamma_gamma/attempts": fitted.spend.summary(),
+    }
+
+
 def _fit_and_score(
     context: dg.AssetExecutionContext,
     config: CLVConfig,
@@ -310,41 +331,24 @@ def _fit_and_score(
         ((as_of_value, spend_customers),) = session.query(CLV_CUSTOMERS_SQL).itertuples(index=False)
         spends = session.query(CLV_SPENDS_SQL, [spend_sample_threshold(int(spend_customers))])
         as_of = None if pd.isna(as_of_value) else pd.Timestamp(as_of_value).date()
-        # Too little history is a normal state of a young deployment, not an error: the
-        # metrics are still worth publishing, and a retry cannot create customers. So the
-        # run goes on with an empty table and says why, instead of failing.
-        model, reason = None, ""
-        try:
-            model = clv.fit_clv_model(histories, config.time_unit, spends=spends)
-        except clv.InsufficientDataError as exc:
-            reason = str(exc)
         settings = {
             "as_of": as_of.isoformat() if as_of else "none",
             "horizon_months": config.horizon_months,
             "monthly_discount_rate": config.monthly_discount_rate,
             "time_unit": config.time_unit,
         }
-        scores = _scores_by_history(histories, spends, model, config) if model is not None else None
-        diagnostics: dict[str, object] = {}
-        if model is not None and scores is None:
-            # Too little or too regular history can push the likelihood to a search bound
-            # (e.g. r and alpha towards infinity); such a model gives no usable scores, and
-            # publishing NaN would be worse than publishing none. The fit's message names the
-            # parameters at a bound, if any.
-            reason = f"the fit is degenerate, its scores are not finite: {model.purchases.message}"
-            diagnostics = _model_metadata(model)
-            model = None
+        fitted, model, reason, scores = _fit(histories, spends, config)
         if model is None:
             context.log.warning(f"customer_clv not fitted: {reason}")
-            details: dict[str, object] = {
-                "clv/status": "not fitted",
-                "clv/reason": reason,
-                **diagnostics,
-            }
+            details: dict[str, object] = {"clv/status": "not fitted", "clv/reason": reason}
+            if fitted is not None:
+                details |= {**_model_metadata(fitted.last_tried), **_attempts(fitted)}
         else:
             details = {
                 "clv/status": "fitted",
+                **({"clv/reason": reason} if reason else {}),
                 **_model_metadata(model),
+                **_attempts(fitted),
                 "customers/gamma_gamma": model.spend.n_customers,
                 # Fewer than could be: fitted on a sample (orders_core.clv.GAMMA_GAMMA_SAMPLE).
                 "gamma_gamma/sampled": model.spend.n_customers < int(spend_customers),
@@ -417,15 +421,21 @@ def build_clv_assets(
 
         Metadata: fitted parameters (`bgnbd/r`, `bgnbd/alpha`, `bgnbd/a`, `bgnbd/b`,
         `gamma_gamma/p`, `gamma_gamma/q`, `gamma_gamma/gamma`), log-likelihoods,
-        convergence, and a holdout validation: the model is refitted on history up to a
-        cut day (default: the last quarter of the history is held out) and its predicted
-        purchases after the cut are compared with what happened, by purchase frequency
-        (`holdout/by_frequency`); `holdout/mean_absolute_error` and
+        convergence, penalizers, and a holdout validation: the model is refitted on
+        history up to a cut day (default: the last quarter of the history is held out)
+        and its predicted purchases after the cut are compared with what happened, by
+        purchase frequency (`holdout/by_frequency`); `holdout/mean_absolute_error` and
         `holdout/aggregate_relative_error` plot the error over time.
 
-        With fewer than 20 customers, or 10 repeat customers with a positive spend, there
-        is nothing to fit: the table is written empty, `clv/status` says why, the
-        convergence check warns, and dim_customers is published with empty CLV columns.
+        When maximum likelihood has no usable optimum (a few days of regular customers,
+        everyone buying at one rate and nobody leaving: its predictions overflow), the
+        model is refitted with a penalizer, weakest first, until its predictions are
+        finite: `bgnbd/penalizer` and `gamma_gamma/penalizer` (0: plain maximum
+        likelihood), `bgnbd/attempts`, `gamma_gamma/attempts` and `clv/reason` say which
+        was needed and why. With fewer than 20 customers, or 10 repeat customers with a
+        positive spend, there is nothing to fit: the table is written empty,
+        `clv/status` says why, the convergence check warns, and dim_customers is
+        published with empty CLV columns.
 
         The customers are scored inside the warehouse: the step holds one row per
         distinct history (frequency, recency, tenure: what BG/NBD fits on and scores)

@@ -29,7 +29,7 @@ from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
 from resources.telemetry import TelemetryResource
 from resources.warehouse import DuckDBWarehouse
-from tests.support import paths
+from tests.support import clv_shapes, paths
 from tests.support.earlier_release import metrics_of_this_release
 from tests.support.fx import FX
 
@@ -322,11 +322,11 @@ def _metrics_and_clv(tmp_path: Path, rng, rows: list[tuple], clv_config=None):
     return _clv_metadata(result)
 
 
-def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path) -> None:
+def test_a_degenerate_holdout_fit_is_penalized_and_validated(tmp_path: Path) -> None:
     """The customers first seen before the holdout cut all buy at one rate and never
-    leave (BG/NBD's r and alpha run to the search bound: no finite prediction), those
-    after it vary: the model on all history is fitted, the holdout says why it is not
-    validated instead of reporting NaN errors as a validation."""
+    leave: maximum likelihood on the calibration history has no finite prediction (r and
+    alpha run off). The calibration fit goes up the penalizer ladder as the published fit
+    does, and the holdout is validated with the penalizer it took, not skipped."""
     rng = np.random.default_rng(3)
     rows = [
         *_buyers(rng, "a", 300, (0, 20), 0.3),  # before the cut (day 60): one rate
@@ -334,24 +334,89 @@ def test_a_degenerate_holdout_fit_is_skipped_not_reported_as_nan(tmp_path: Path)
     ]
     meta = _metrics_and_clv(tmp_path, rng, rows)
     assert meta["clv/status"] == "fitted" and meta["holdout/cut_date"] == "2025-03-01"
-    assert meta["holdout/status"].startswith("skipped: "), meta["holdout/status"]
+    assert meta["holdout/status"] == "validated" and meta["holdout/penalizer"] > 0
     assert not [k for k, v in meta.items() if isinstance(v, float) and not np.isfinite(v)]
 
 
-def test_a_degenerate_fit_publishes_no_score_and_says_what_the_fit_said(tmp_path: Path) -> None:
+def test_a_degenerate_fit_is_penalized_and_every_customer_scored(tmp_path: Path) -> None:
     """Every customer buys at one rate and nobody leaves: BG/NBD's r and alpha run towards
-    infinity and its scores are not finite. Nothing is published, and the reason quotes
-    the fit (it named a search bound whether or not a parameter was at one)."""
+    infinity and its maximum-likelihood scores are not finite (the table was written empty).
+    The weakest penalizer that gives finite scores is kept and the metadata says so."""
+    rng = np.random.default_rng(3)
+    rows = _buyers(rng, "a", 300, (0, 20), 0.3)
+    meta = _metrics_and_clv(tmp_path, rng, rows, {"holdout_fraction": 0.0})
+    assert meta["clv/status"] == "fitted" and meta["dagster/row_count"] == 300
+    assert meta["bgnbd/penalizer"] == 1e-4 and meta["bgnbd/converged"]
+    attempts = meta["bgnbd/attempts"]
+    assert attempts.startswith("penalizer 0: predictions not finite (") and attempts.endswith(
+        "; penalizer 0.0001: kept"
+    ), attempts
+    reason = meta["clv/reason"]
+    assert reason.startswith("BG/NBD penalized (0.0001); without a penalizer: predictions not"), (
+        reason
+    )
+    with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as conn:
+        scores = conn.execute("select * from analytics.customer_clv").df()
+    values = scores[list(clv.SCORE_COLUMNS)].to_numpy()
+    assert len(scores) == 300 and np.isfinite(values).all() and (values >= 0).all()
+
+
+def test_when_no_penalizer_helps_nothing_is_published_and_the_reason_says_why(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The documented fallback, with a ladder of plain maximum likelihood alone: no score
+    is published (NaN would be worse than no row), the reason quotes each attempt, and the
+    last fit's figures are shown for the analyst."""
+    from orders_core import clv_ladder
+
+    monkeypatch.setattr(clv_ladder, "PENALIZERS", (0.0,))
     rng = np.random.default_rng(3)
     rows = _buyers(rng, "a", 300, (0, 20), 0.3)
     meta = _metrics_and_clv(tmp_path, rng, rows, {"holdout_fraction": 0.0})
     assert meta["clv/status"] == "not fitted" and meta["dagster/row_count"] == 0
-    reason = meta["clv/reason"]
-    assert reason.startswith("the fit is degenerate, its scores are not finite: "), reason
-    # r and alpha run towards infinity (here not as far as the bound): the reason says
-    # what the fit said, and the fit's figures are shown for the analyst.
-    assert reason.endswith(meta["bgnbd/message"]) and "search bound" not in reason, reason
+    attempts = meta["bgnbd/attempts"]
+    assert attempts == f"penalizer 0: predictions not finite ({meta['bgnbd/message']})"
+    assert meta["clv/reason"] == (
+        "the fit is degenerate, no penalizer tried gave finite predictions (BG/NBD): "
+        f"BG/NBD: {attempts}"
+    )
     assert meta["bgnbd/r"] > 1e4 and meta["bgnbd/alpha"] > 1e4
+
+
+@pytest.mark.parametrize("shape", [*sorted(clv_shapes.DEGENERATE), "whale"])
+def test_histories_without_a_maximum_likelihood_fit_are_scored(tmp_path: Path, shape) -> None:
+    """Shapes where plain maximum likelihood gave no usable fit (tests/support/clv_shapes;
+    the whale is fitted without a penalizer): every customer is scored, finite, and every
+    check passes, model_converged too."""
+    database = str(tmp_path / "orders.duckdb")
+    metrics = getattr(clv_shapes, shape)()
+    _metrics_table(database, metrics)
+    config = {"customer_clv": {"config": {"holdout_fraction": 0.0}}}
+    result = _materialize(database, _clv_assets(), config)
+    assert result.success
+    meta = _clv_metadata(result)
+    assert meta["clv/status"] == "fitted" and meta["dagster/row_count"] == len(metrics)
+    if shape == "whale":
+        assert meta["bgnbd/penalizer"] == meta["gamma_gamma/penalizer"] == 0.0
+        assert "clv/reason" not in meta and meta["gamma_gamma/p"] > 1e6  # at its bound
+    else:
+        assert max(meta["bgnbd/penalizer"], meta["gamma_gamma/penalizer"]) > 0
+        assert "penalized" in meta["clv/reason"]
+    with duckdb.connect(database, read_only=True) as conn:
+        values = conn.execute("select * from analytics.customer_clv").df()
+    scores = values[list(clv.SCORE_COLUMNS)].to_numpy()
+    assert np.isfinite(scores).all() and (scores >= 0).all()
+    assert all(passed for passed, _ in _checks(result).values()), _checks(result)
+
+
+@pytest.mark.parametrize("shape", sorted(clv_shapes.TOO_LITTLE))
+def test_too_little_to_fit_is_the_documented_empty_table(tmp_path: Path, shape) -> None:
+    database = str(tmp_path / "orders.duckdb")
+    make, message = clv_shapes.TOO_LITTLE[shape]
+    _metrics_table(database, make())
+    meta = _clv_metadata(_materialize(database, _clv_assets(), {}))
+    assert meta["clv/status"] == "not fitted" and meta["dagster/row_count"] == 0
+    assert message in meta["clv/reason"] and "bgnbd/attempts" not in meta
 
 
 def _scores(**change) -> pd.DataFrame:
@@ -451,7 +516,7 @@ def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: P
     """customer_clv's INSERT ... SELECT (scores by history joined to the customers, the
     order value in SQL) gives each customer what clv.score_customers gives them in NumPy,
     to the last digit or one rounding of it."""
-    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+    from platform_assets.assets.clv import CLVConfig, _history_table, _publish
 
     database = str(tmp_path / "orders.duckdb")
     metrics = _cdnow_metrics()
@@ -467,7 +532,10 @@ def test_the_warehouse_scores_every_customer_as_score_customers_does(tmp_path: P
     assert vars(model.purchases.params) == pytest.approx(vars(each.purchases.params), rel=1e-7)
     assert vars(model.spend.params) == pytest.approx(vars(each.spend.params), rel=1e-7)
     config = CLVConfig(horizon_months=18, monthly_discount_rate=0.02, time_unit="weeks")
-    scores = _scores_by_history(histories, spends, model, config)
+    scores = _history_table(
+        histories,
+        clv.history_scores(histories, model, horizon_months=18, monthly_discount_rate=0.02),
+    )
     assert scores.num_rows == len(histories)
     with DuckDBWarehouse(database=database).session() as session:
         summary = _publish(session, scores, model, config)
@@ -486,14 +554,14 @@ def test_scores_that_miss_a_customer_are_not_published(tmp_path: Path) -> None:
     """Every customer of customer_metrics is scored, or the table stays as it was: a
     customer whose history has no scores (the metrics changed after the fit read them)
     fails the step inside its transaction."""
-    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+    from platform_assets.assets.clv import CLVConfig, _history_table, _publish
 
     database = str(tmp_path / "orders.duckdb")
     _metrics_table(database, _cdnow_metrics())
     histories, spends = _fit_inputs(database)
     model = clv.fit_clv_model(histories, "weeks", spends=spends)
     config = CLVConfig(time_unit="weeks")
-    scores = _scores_by_history(histories, spends, model, config)
+    scores = _history_table(histories, clv.history_scores(histories, model))
     with DuckDBWarehouse(database=database).session() as session:
         _publish(session, scores, model, config)
     with DuckDBWarehouse(database=database).session() as session:

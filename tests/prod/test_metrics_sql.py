@@ -364,7 +364,7 @@ def test_customer_clv_is_scored_the_same_in_duckdb_and_snowflake(tmp_path, fake_
     """customer_clv's fit inputs, its histories table (bulk-loaded into a session table of
     each engine) and its INSERT ... SELECT give the same customers the same scores."""
     from orders_core import clv
-    from platform_assets.assets.clv import CLVConfig, _publish, _scores_by_history
+    from platform_assets.assets.clv import CLVConfig, _history_table, _publish
 
     local, prod = _duckdb(tmp_path), _snowflake()
     customers = _cdnow_metrics(local)
@@ -389,7 +389,9 @@ def test_customer_clv_is_scored_the_same_in_duckdb_and_snowflake(tmp_path, fake_
     summaries, scores = {}, {}
     for name, warehouse in (("local", local), ("prod", prod)):
         with warehouse.session() as session:
-            table = _scores_by_history(*inputs[name], model, config)
+            table = _history_table(
+                inputs[name][0], clv.history_scores(inputs[name][0], model, horizon_months=6)
+            )
             summaries[name] = _publish(session, table, model, config)
         scores[name] = warehouse.query(
             "select * from analytics.customer_clv order by customer_id"
