@@ -1,7 +1,8 @@
 """The whole bad-input corpus, spread over nine days, leaves the same seven tables however
 its days are batched into runs.
 
-Every case of ``tests/support/bad_inputs.corpus()`` lands on one of nine days (six to ten
+Every case of ``tests/support/bad_inputs.corpus()`` and ``odd_values()`` (amounts,
+currencies and timestamps written every odd way) lands on one of nine days (six to ten
 cases a day), its orders placed on that day and its files named after the case, so a
 day's file names never collide. Each case's order ids carry its own tag but on the last
 day, where the cases keep the corpus's ids and their orders compete as versions inside
@@ -12,7 +13,10 @@ several days with different ``updated_at`` make versions compete across days: a 
 version landed on an earlier day, one on a blocked day (never published), one
 quarantined, one tied with another day's, and one whose ``order_ts`` is its first day's
 (outside the later day's partition). Two dozen regular customers order on most days, so
-customer_clv fits its models and scores every customer instead of an empty table.
+customer_clv fits its models and scores every customer instead of an empty table: they
+all buy at one rate and nobody leaves, which with the odd values' customers left plain
+maximum likelihood without a finite prediction (hunt 82): the fit is penalized
+(orders_core.clv_ladder), and the same whatever the batching.
 
 Nine days are too few for ``metadata_anomaly``, which needs 14 earlier partitions of
 history: it judges nothing ("insufficient history") and holds no day, so only the
@@ -33,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.bad_inputs import corpus
+from tests.support.bad_inputs import Case, corpus, odd_values
 from tests.support.batching import START, random_batches, tables_along
 from tests.support.fixture_data import day_dir, order, write_csv
 
@@ -44,14 +48,19 @@ BLOCKED = (2, 6)  # indexes in DAYS: the days of the cases schema_drift fails wi
 BLOCKING_DRIFT = frozenset({"missing_required", "retyped", "unreadable"})
 
 
+def cases(day: dt.date = START, tag: str = "") -> list[Case]:
+    """The corpus and the odd values, their orders placed on ``day``, ``tag`` in their ids."""
+    return corpus(day, tag) + odd_values(day, tag)
+
+
 def _ts(index: int, hour: int, minute: int = 0) -> str:
     return f"{DAYS[index]}T{hour:02d}:{minute:02d}:00Z"
 
 
 def placement() -> dict[int, list[str]]:
     """The names of the corpus cases landed on each day (index in DAYS)."""
-    names = [case.name for case in corpus()]
-    blocking = [case.name for case in corpus() if case.drift & BLOCKING_DRIFT]
+    names = [case.name for case in cases()]
+    blocking = [case.name for case in cases() if case.drift & BLOCKING_DRIFT]
     others = [i for i in range(len(DAYS)) if i not in BLOCKED]
     days: dict[int, list[str]] = {i: [] for i in range(len(DAYS))}
     for n, name in enumerate(blocking):
@@ -116,13 +125,13 @@ def corpus_landing(root: Path) -> None:
     compete as versions inside the day (a newer version quarantined takes the older ones
     with it: ``newer_version_rejected``); then the versions competing across days and the
     regular customers' orders."""
-    tags = {case.name: f"{k:02d}t" for k, case in enumerate(corpus())}
+    tags = {case.name: f"{k:02d}t" for k, case in enumerate(cases())}
     for index, names in placement().items():
         folder = day_dir(root, DAYS[index])
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
             tag = tags[name] if index < len(DAYS) - 1 else ""
-            (case,) = [case for case in corpus(DAYS[index], tag) if case.name == name]
+            (case,) = [case for case in cases(DAYS[index], tag) if case.name == name]
             for n, file in enumerate(case.files):
                 (folder / f"{name}-{n}-{file.name}").write_bytes(file.data)
         write_csv(folder / "regulars.csv", _regulars(index))
@@ -177,7 +186,7 @@ def whole(tmp_path_factory, landing) -> dict:
     days, scored, reasons = _coverage(folder)
     assert days == {str(day) for i, day in enumerate(DAYS) if i not in BLOCKED}
     assert scored >= 24  # the regulars at least: customer_clv fitted its models
-    published_cases = [case for case in corpus() if not case.drift & BLOCKING_DRIFT]
+    published_cases = [case for case in cases() if not case.drift & BLOCKING_DRIFT]
     assert set().union(*(case.reasons for case in published_cases)) <= reasons
     assert "newer_version_rejected" in reasons
     return first
@@ -186,8 +195,8 @@ def whole(tmp_path_factory, landing) -> dict:
 def test_every_case_lands_once_and_the_blocked_days_hold_only_blocking_cases():
     days = placement()
     names = [name for day in days.values() for name in day]
-    assert sorted(names) == sorted(case.name for case in corpus())
-    blocking = {case.name for case in corpus() if case.drift & BLOCKING_DRIFT}
+    assert sorted(names) == sorted(case.name for case in cases())
+    blocking = {case.name for case in cases() if case.drift & BLOCKING_DRIFT}
     assert {name for i in BLOCKED for name in days[i]} == blocking
     assert all(len(day) >= 5 for day in days.values())
 

@@ -863,9 +863,9 @@ def corpus(day: dt.date = DAY, tag: str = "") -> list[Case]:
 def odd_values(day: dt.date = DAY, tag: str = "") -> list[Case]:
     """Amounts, currencies and ``order_ts`` written every odd way (:data:`ODD_AMOUNTS`,
     :data:`ODD_CURRENCIES`, :func:`odd_stamps`), their orders placed on ``day``, ``tag`` in
-    their ids. Not in :func:`corpus`: spread over its nine days, their orders left
-    customer_clv's fit of the corpus degenerate (scores not finite), whichever of the
-    three was left out, so the batching corpus would compare empty CLV tables."""
+    their ids. Not in :func:`corpus`, which many tests land whole; the batching corpus
+    spreads both over its nine days (hunt 82 found customer_clv's maximum-likelihood fit
+    of them degenerate, its table written empty: it is penalized since hunt 85)."""
     at = Placing(day, tag)
     return [
         _case(
