@@ -5,19 +5,31 @@ day-size curve (``bench.memory_curve``) cannot show it. This builds a warehouse 
 cleaned orders hold N customers (1 to 4 orders each on days of one year, generated in
 DuckDB: no frame of them in this process), runs customer_metrics, then customer_clv with
 its checks, each in a child process of its own (``bench.step_run``), and prints the
-customer_clv step's seconds and the child's peak RSS per N.
+customer_clv step's wall and CPU seconds, the child's peak RSS and the customers the
+table holds per N (0: an empty table; that synthetic history has no finite
+maximum-likelihood fit, see hunt 85 in bench/RESULTS.md).
+
+``--fit-pairs K`` also times the fit alone, in this process, on the histories and spends
+the step reads: K alternating pairs of what customer_clv did until hunt 85 (one
+maximum-likelihood fit of each model, then BG/NBD's scores of every history) and what it
+does since (``orders_core.clv_ladder.fit_usable_model``: up the penalizer ladder, the
+kept fit's scores included), CPU seconds each, with each one's outcome.
 
     python -m bench.clv_memory --customers 1000000 4000000 8000000
+    python -m bench.clv_memory --customers 5000000 --fit-pairs 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from bench.harness import run_child
 from orders_core.contract import load_contract
@@ -56,9 +68,55 @@ def build(database: str, customers: int) -> int:
     return int(orders)
 
 
+def fit_pairs(database: str, pairs: int) -> dict:
+    """CPU seconds of the fit before and after hunt 85 on ``database``'s customer_metrics,
+    in ``pairs`` alternating pairs (see the module docstring), and each one's outcome."""
+    from orders_core import clv
+    from orders_core.clv_ladder import fit_usable_model
+    from orders_core.metrics import CLV_HISTORIES_SQL, CLV_SPENDS_SQL, spend_sample_threshold
+
+    with duckdb.connect(database, read_only=True) as conn:
+        histories = conn.execute(CLV_HISTORIES_SQL).df()
+        spend_customers = conn.execute(
+            "select count(*) from analytics.customer_metrics"
+            " where frequency > 0 and monetary_value > 0"
+        ).fetchone()[0]
+        threshold = spend_sample_threshold(int(spend_customers))
+        spends = conn.execute(CLV_SPENDS_SQL, [threshold]).df()
+
+    def before() -> str:
+        model = clv.fit_clv_model(histories, "days", spends=spends)
+        scores = clv.history_scores(histories, model)
+        finite = all(np.isfinite(v).all() for v in scores.values())
+        return "scores finite" if finite else "scores not finite: table written empty"
+
+    def after() -> str:
+        fitted = fit_usable_model(histories, "days", spends)
+        if fitted.model is None:
+            return f"not fitted: {fitted.reason()}"
+        return (f"fitted, penalizers {fitted.model.purchases.penalizer:g} (BG/NBD),"
+                f" {fitted.model.spend.penalizer:g} (Gamma-Gamma)")  # fmt: skip
+
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
+    outcome = {}
+    for _ in range(pairs):
+        for name, fit in (("before", before), ("after", after)):
+            started = time.process_time()
+            outcome[name] = fit()
+            cpu[name].append(round(time.process_time() - started, 3))
+    return {
+        "histories": len(histories),
+        "spend_rows": len(spends),
+        "fit_cpu_s": cpu,
+        "fit_cpu_median_s": {k: statistics.median(v) for k, v in cpu.items()},
+        "fit_outcome": outcome,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    parser.add_argument("--fit-pairs", type=int, default=0)
     args = parser.parse_args()
     rows = []
     for n in args.customers:
@@ -67,21 +125,28 @@ def main() -> None:
             orders = build(database, n)
             common = ["--landing", tmp, "--duckdb", database, "--home", home, "--start", START]
             run_child("step_run", [*common, "--step", "customer_metrics"])
+            fits = fit_pairs(database, args.fit_pairs) if args.fit_pairs else {}
             figures = run_child("step_run", [*common, "--step", "customer_clv"])
+            with duckdb.connect(database, read_only=True) as conn:
+                [(scored,)] = conn.execute("select count(*) from analytics.customer_clv").fetchall()
         row = {
             "customers": n,
             "orders": orders,
             "customer_clv_s": figures["step_seconds"]["customer_clv"],
+            "step_cpu_s": figures["cpu_s"],
             "peak_rss_mb": figures["peak_rss_mb"],
             "rss_before_run_mb": figures["rss_before_run_mb"],
+            "scored": scored,
+            **fits,
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print("| customers | orders | customer_clv step (s) | peak RSS of the step process (MiB) |")
-    print("|---:|---:|---:|---:|")
+    print("| customers | orders | customer_clv step (s) | step CPU (s) | peak RSS of the step"
+          " process (MiB) | customers scored |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {row['customers']:,} | {row['orders']:,} | {row['customer_clv_s']:.2f} |"
-              f" {row['peak_rss_mb']:,.0f} |")  # fmt: skip
+              f" {row['step_cpu_s']:.2f} | {row['peak_rss_mb']:,.0f} | {row['scored']:,} |")  # fmt: skip
 
 
 if __name__ == "__main__":
