@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-# Two weeks: enough history for the CLV models to fit (fewer days make BG/NBD degenerate).
+# Two weeks: enough history for plain maximum-likelihood CLV fits (fewer days left BG/NBD's
+# degenerate before hunt 85's penalizer ladder, orders_core/clv_ladder.py).
 FIXTURE_DAYS = 14
 # The days end yesterday (UTC): the UI's per-partition plots read only the latest 120
 # partition keys counted back from today, so days far in the past could never be plotted.
