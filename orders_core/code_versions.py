@@ -34,7 +34,7 @@ REVISIONS: dict[str, int] = {
     tables.QUARANTINED_ORDERS.path: 1,
     tables.FCT_ORDERS.path: 1,
     tables.CUSTOMER_METRICS.path: 1,
-    tables.CUSTOMER_CLV.path: 1,
+    tables.CUSTOMER_CLV.path: 2,  # 2: the penalizer ladder (hunt 85)
     tables.DIM_CUSTOMERS.path: 1,
     tables.FX_RATES.path: 1,
 }
