@@ -37,6 +37,8 @@ def _replace(warehouse: DuckDBWarehouse, before: Path) -> bytes:
         with session.transaction():
             session.execute("DELETE FROM t")
             session.execute("INSERT INTO t SELECT range AS id, 'new' AS v FROM range(1500)")
+            # Copying drops this process's DuckDB lock on the file (POSIX; the runbook's
+            # "A warehouse file killed inside a checkpoint"): no other process uses it here.
             shutil.copy(warehouse.database, before)
             journal = Path(warehouse.database + JOURNAL_SUFFIX)
             if journal.exists():
