@@ -4,22 +4,58 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
+from resources.settings import PlatformSettings
 from tests.support import paths
-from tests.support.fixture_data import DAY1, DAY2, DAY3, day_dir, order, write_csv
+from tests.support.fixture_data import (
+    DAY1,
+    DAY2,
+    DAY3,
+    build_landing,
+    day_dir,
+    order,
+    write_csv,
+)
+from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import materializations, run_range, table_checksums
 
 
-def test_every_asset_materializes_and_reconciles_per_day(settings, landing, instance):
-    _, expected = landing
-    result = run_range(settings, instance, "2025-01-01", "2025-01-03")
-    assert result.success
-    events = materializations(result)
+@dataclass(frozen=True)
+class RangeRun:
+    """The fixtures' three days run once as one range: what three tests read of it."""
+
+    settings: PlatformSettings
+    expected: dict
+    success: bool
+    events: dict
+
+
+# The same graph over the same landing zone, which three tests only read (the warehouse
+# read only, the run's events): run once for the module, as conftest's fixtures would.
+@pytest.fixture(scope="module")
+def range_run(tmp_path_factory) -> RangeRun:
+    folder = tmp_path_factory.mktemp("range")
+    expected = build_landing(folder / "landing")
+    settings = PlatformSettings(
+        landing_uri=str(folder / "landing"),
+        duckdb_path=str(folder / "orders.duckdb"),
+        partitions_start="2025-01-01",
+    )
+    with local_instance() as instance:
+        result = run_range(settings, instance, "2025-01-01", "2025-01-03")
+        return RangeRun(settings, expected, result.success, materializations(result))
+
+
+def test_every_asset_materializes_and_reconciles_per_day(range_run):
+    expected = range_run.expected
+    assert range_run.success
+    events = range_run.events
     for day, counts in expected.items():
         key = day.isoformat()
         cleaned = events[("cleaned_orders", key)]
@@ -33,9 +69,9 @@ def test_every_asset_materializes_and_reconciles_per_day(settings, landing, inst
     assert ("customer_metrics", None) in events and ("warehouse/dim_customers", None) in events
 
 
-def test_customer_metrics_match_hand_computed_values(settings, instance):
-    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+def test_customer_metrics_match_hand_computed_values(range_run):
+    assert range_run.success
+    with duckdb.connect(range_run.settings.duckdb_path, read_only=True) as conn:
         dim = conn.execute("select * from warehouse.dim_customers order by customer_id").df()
     dim = dim.set_index("customer_id")
     # as of 2025-01-03, the latest materialized day (empty, but materialized)
@@ -61,9 +97,9 @@ def test_customer_metrics_match_hand_computed_values(settings, instance):
     assert dim[["expected_purchases", "prob_alive", "clv", "clv_horizon_months"]].isna().all(None)
 
 
-def test_no_pii_in_clear_outside_the_raw_layer(settings, instance):
-    assert run_range(settings, instance, "2025-01-01", "2025-01-03").success
-    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+def test_no_pii_in_clear_outside_the_raw_layer(range_run):
+    assert range_run.success
+    with duckdb.connect(range_run.settings.duckdb_path, read_only=True) as conn:
         for table in ("staging.cleaned_orders", "warehouse.fct_orders", "warehouse.dim_customers"):
             columns = [r[0] for r in conn.execute(f"describe {table}").fetchall()]  # noqa: S608
             assert "customer_email" not in columns
