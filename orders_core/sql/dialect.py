@@ -210,6 +210,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         DUCKDB: "cast(timezone('UTC', {0}) AS DATE)",
         SNOWFLAKE: "CAST(CONVERT_TIMEZONE('UTC', {0}) AS DATE)",
     },
+    # a 64-bit hash of a value: equal values hash alike (in one statement), so rows whose
+    # hash repeats include every row whose value repeats; grouping by it is cheaper than
+    # by long text (the uniqueness expectations, orders_core.sql.quality)
+    "ORDERS_HASH": {
+        DUCKDB: "hash({0})",
+        SNOWFLAKE: "HASH({0})",
+    },
     # microseconds since 1970-01-01 00:00 UTC of an instant (or of a timestamp without
     # a zone, read as UTC), exact; differences of these are plain integer arithmetic,
     # where date_diff of TIMESTAMPTZ goes through the time zone library per row (10x

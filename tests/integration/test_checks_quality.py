@@ -13,6 +13,8 @@ from asset_checks.quality import facts_suite, validate_days
 from devtools.gx_reference import executor, gx_outcomes, warehouse_with
 from orders_core.contract import load_contract
 from orders_core.expectations import gx_suite, order_suite, publication_suite
+from orders_core.sql.dialect import DIALECTS, RENDER_CACHE_VARIABLE, TEMPLATES
+from orders_core.sql.quality import aggregate_sql
 from orders_core.tables import CLEANED_ORDERS, FCT_ORDERS, FCT_ORDERS_COLUMNS
 from tests.support import paths
 from tests.support.order_fixtures import DAY, clean, csv_bytes, landed, order_rows, raw_frame
@@ -102,6 +104,25 @@ def test_the_engine_gives_great_expectations_own_results(cleaned):
             assert ours["unexpected_count"] == theirs.unexpected_count, key
             assert ours["unexpected_percent"] == pytest.approx(theirs.unexpected_percent), key
             assert bool(ours["sample"]) == (not theirs.success), key
+
+
+def test_uniqueness_counts_exactly_whatever_the_hashes_of_the_values(cleaned, monkeypatch):
+    """Values are grouped only among the rows whose hash repeats (cheaper than grouping
+    every value): with every hash alike, the worst collisions, the check still counts
+    exactly the rows of a repeated value, in both suites."""
+    unique = ("expect_column_values_to_be_unique", "order_id")
+    assert "ORDERS_HASH(order_id)" in aggregate_sql(CLEANED_ORDERS, order_suite(CONTRACT))
+    day = broken(cleaned)
+    published = day[list(FCT_ORDERS_COLUMNS)]
+    found = _results(_validate(day))[unique], _results(_validate_published(published, 200))[unique]
+    monkeypatch.setenv(RENDER_CACHE_VARIABLE, "")
+    monkeypatch.setitem(TEMPLATES, "ORDERS_HASH", dict.fromkeys(DIALECTS, "0"))
+    collided = (
+        _results(_validate(day))[unique],
+        _results(_validate_published(published, 200))[unique],
+    )
+    assert collided == found
+    assert [r["unexpected_count"] for r in found] == [2, 2]
 
 
 def test_each_currency_is_judged_by_its_own_bound_as_great_expectations_judges_it(cleaned):

@@ -449,7 +449,22 @@ LEFT JOIN (
       partition_date,
       order_id,
       COUNT(*) AS n
-    FROM warehouse.fct_orders
+    FROM warehouse.fct_orders AS day_rows
+    JOIN (
+      SELECT
+        partition_date AS day,
+        HASH(order_id) AS value_hash
+      FROM warehouse.fct_orders
+      WHERE
+        partition_date BETWEEN ? AND ? AND NOT order_id IS NULL
+      GROUP BY
+        partition_date,
+        HASH(order_id)
+      HAVING
+        COUNT(*) > 1
+    ) AS repeated_hashes
+      ON repeated_hashes.day = day_rows.partition_date
+      AND repeated_hashes.value_hash = HASH(day_rows.order_id)
     WHERE
       partition_date BETWEEN ? AND ? AND NOT order_id IS NULL
     GROUP BY
