@@ -197,8 +197,10 @@ class WarehouseBusyError(OSError):
 def _file_lock(database: str) -> Iterator[int]:
     """An exclusive lock on the file, which DuckDB's own lock (of any process holding the
     file open) refuses; yields the file open for writing. On Linux an open file
-    description lock, which closing it leaves the locks of this process's DuckDB
-    connections alone; elsewhere a POSIX lock."""
+    description lock, which conflicts with DuckDB's locks of this process too; elsewhere
+    a POSIX lock. Closing its descriptor drops every record lock this process holds on
+    the file (see :class:`_Descriptors`), so it is taken only while the process has no
+    connection to the file (:func:`prepare` checks)."""
     fd = os.open(database, os.O_RDWR)
     try:
         try:
