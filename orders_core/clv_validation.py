@@ -151,16 +151,20 @@ def validate_holdout(
     horizon = summary["holdout_days"].to_numpy(float) / DAYS_PER_UNIT[time_unit]
     # Up the penalizer ladder as customer_clv fits on all history, so that what is
     # validated is how the published model is fitted (orders_core.clv_ladder).
-    ladder = climb(
-        lambda penalizer: fit_bgnbd(x, t_x, T, weights, penalizer),
-        lambda params: [expected_purchases(params, horizon, x, t_x, T)],
-    )
+    # Each fit's predictions, kept so that those of the fit kept are not computed twice.
+    predictions: dict[BGNBDParams, np.ndarray] = {}
+
+    def predict(params: BGNBDParams) -> list[np.ndarray]:
+        predictions[params] = expected_purchases(params, horizon, x, t_x, T)
+        return [predictions[params]]
+
+    ladder = climb(lambda penalizer: fit_bgnbd(x, t_x, T, weights, penalizer), predict)
     fit = ladder.kept
     if fit is None:
         raise InsufficientDataError(
             f"the calibration fit is degenerate, its predictions are not finite: {ladder.summary()}"
         )
-    predicted = expected_purchases(fit.params, horizon, x, t_x, T)
+    predicted = predictions[fit.params]
     actual = summary["holdout_purchases"].to_numpy(float)
     bucket = np.minimum(x, max_bucket).astype(int)
     labels = np.array(
