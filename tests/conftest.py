@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from resources.instance_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_VARIAB
 from resources.settings import PlatformSettings
 from tests.support.fixture_data import build_landing
 from tests.support.local_instance import local_instance
-from tests.support.memory_tmp import memory_temp_root, use_temp_root
+from tests.support.memory_tmp import memory_temp_root, remove_at_exit, use_temp_root
 from tests.support.postgres import (
     PostgresServer,
     PostgresUnavailable,
@@ -59,10 +58,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The session's tmpfs directory goes when the session passed (it holds memory)."""
+    """The session's tmpfs directory goes when the session passed (it holds memory), at
+    the process's exit, once multiprocessing has removed its own directory in it."""
     root = config.stash.get(MEMORY_TMP, None)
     if root is not None and not config.stash.get(FAILED, True):
-        shutil.rmtree(root, ignore_errors=True)
+        remove_at_exit(root)
 
 
 RANGE_TAGS = {

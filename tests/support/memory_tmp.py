@@ -41,3 +41,19 @@ def use_temp_root(root: Path) -> None:
     workers, run subprocesses, services), under ``root``."""
     os.environ["TMPDIR"] = str(root)
     tempfile.tempdir = str(root)
+
+
+def remove_at_exit(root: Path) -> None:
+    """Remove ``root`` when this process exits, after multiprocessing has removed its own
+    temporary directory in it. A fork server or listener of the session makes that
+    directory (``pymp-*``) under ``TMPDIR``, which is ``root``, and multiprocessing removes
+    it at exit; removed with ``root`` before then, its removal failed with a
+    ``FileNotFoundError`` printed at the end of the run. Its finalizer runs at exit
+    priority -100, highest first; this one, at -101, after it. ``atexit`` cannot order
+    them: its handlers run last registered first, and multiprocessing registered its own
+    when it was imported."""
+    from multiprocessing import util
+
+    util.Finalize(
+        None, shutil.rmtree, args=(str(root),), kwargs={"ignore_errors": True}, exitpriority=-101
+    )
