@@ -16,12 +16,25 @@ docs/backfill-runbook.md, "A warehouse file killed inside a checkpoint").
 
 So before every statement that may checkpoint, :class:`JournaledConnection` keeps, next to
 the file, a copy of its three header slots and of the metadata blocks the header in force
-uses (``<file>.checkpoint-journal``, written whole, synced, then renamed into place).
-:func:`recover`, run before the file is opened, puts those blocks back if the header is
-still the one journaled (the checkpoint did not finish: its new header was never written;
-DuckDB syncs the blocks before it writes the header), and then DuckDB replays the
+uses (``<file>.checkpoint-journal.<owner>``, written whole, synced, then renamed into
+place). :func:`recover`, run before the file is opened, puts those blocks back if the
+header is still the one journaled (the checkpoint did not finish: its new header was never
+written; DuckDB syncs the blocks before it writes the header), and then DuckDB replays the
 write-ahead log if the commit had written it: the table is the previous one or the new
 one. A newer header means the checkpoint finished: the journal is stale and removed.
+
+Each journal belongs to its owner, a process's spell of holding the file open
+(``<file>.checkpoint-journal.<pid>-<token>``), and its owner removes only its own: a
+process removes its journal after DuckDB let the file go, and in between the next process
+may have opened the file and journaled; with one shared name, the first removed the
+second's journal, and the statement the second was running checkpointed unjournaled.
+Recovery, under a lock no open of the file shares, looks at every owner's journal: it puts
+back the blocks of each whose header is the file's, and removes them all. At most one
+owner can have been inside a checkpoint (DuckDB lets one process write), and the next
+open recovers before it writes; any other journal with the file's header was taken under
+that same header, whose blocks nothing rewrites in place but a checkpoint, so its blocks
+in use are the same bytes (a header is never written twice: its iteration count grows).
+The journals differ at most in blocks free under that header, whose bytes nothing reads.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import fcntl
 import glob
 import hashlib
 import os
+import secrets
 import struct
 import threading
 from collections.abc import Iterator
@@ -48,8 +62,19 @@ _ENTRY = struct.Struct("<q")
 _COUNTS = struct.Struct("<QQ")
 
 
-def journal_path(database: str) -> Path:
-    return Path(f"{database}{JOURNAL_SUFFIX}")
+def new_journal_path(database: str) -> Path:
+    """The journal of a new owner of ``database``: this process's id and a random token (a
+    reused process id, or a fork, never takes another owner's name)."""
+    return Path(f"{database}{JOURNAL_SUFFIX}.{os.getpid()}-{secrets.token_hex(8)}")
+
+
+def journals(database: str) -> list[Path]:
+    """Every owner's journal of ``database``, whole or not, and the one name that releases
+    before hunt 91 used for all; not the partial journals of writers."""
+    shared = Path(f"{database}{JOURNAL_SUFFIX}")
+    owners = shared.parent.glob(f"{glob.escape(shared.name)}.*")
+    found = [path for path in owners if not path.name.endswith(".partial")]
+    return sorted([shared, *found] if shared.exists() else found)
 
 
 def _read_at(fd: int, offset: int, size: int) -> bytes:
@@ -84,14 +109,13 @@ def _journaled_header(journal: Path) -> bytes | None:
     return data[len(_MAGIC) + _COUNTS.size :]
 
 
-def write_journal(database: str, fd: int, block_ids: list[int], block_size: int) -> None:
-    """Journal the header slots and the blocks ``block_ids`` of ``database`` (open as
-    ``fd``) as they are on disk now: whole and synced under a temporary name, then renamed
-    into place."""
-    journal = journal_path(database)
-    # A name of this writer's own: two processes that each found a log left may journal
-    # at once under DuckDB's shared read lock (the same bytes; the last rename wins).
-    partial = journal.with_name(f"{journal.name}.{os.getpid()}-{threading.get_ident()}.partial")
+def write_journal(journal: Path, fd: int, block_ids: list[int], block_size: int) -> None:
+    """Journal the header slots and the blocks ``block_ids`` of the file open as ``fd`` as
+    they are on disk now, as ``journal``: whole and synced under a temporary name, then
+    renamed into place."""
+    # A name of this writer's own: two threads of the journal's owner may journal at once
+    # (the same bytes; the last rename wins).
+    partial = journal.with_name(f"{journal.name}.{threading.get_ident()}.partial")
     size = os.fstat(fd).st_size
     on_disk = [i for i in sorted(set(block_ids)) if HEADER_BYTES + (i + 1) * block_size <= size]
     digest = hashlib.sha256()
@@ -138,23 +162,31 @@ def _journal_blocks(journal: Path) -> tuple[bytes, list[tuple[int, bytes]], int]
 
 def _restore(database: str, fd: int) -> bool:
     """Put back the journaled metadata blocks of ``database`` (open for writing as ``fd``,
-    under :func:`_file_lock`) if its header is still the journaled one, then remove the
-    journal; whether blocks were put back."""
-    journal = journal_path(database)
-    for partial in journal.parent.glob(f"{glob.escape(journal.name)}.*.partial"):
+    under :func:`_file_lock`) from every owner's journal whose header is still the file's,
+    then remove them all; whether blocks were put back."""
+    shared = Path(f"{database}{JOURNAL_SUFFIX}")
+    for partial in shared.parent.glob(f"{glob.escape(shared.name)}.*.partial"):
         partial.unlink(missing_ok=True)  # a writer killed before its rename
-    if not journal.exists():
+    left = journals(database)
+    if not left:
         return False
-    found = _journal_blocks(journal)
+    header = _header(fd)
     restored = False
-    if found is not None and _header(fd) == found[0]:
-        _, blocks, block_size = found
-        for block_id, data in blocks:
-            os.pwrite(fd, data, HEADER_BYTES + block_id * block_size)
+    for journal in left:
+        try:
+            found = _journal_blocks(journal)
+        except FileNotFoundError:
+            continue  # its owner removed it: it had let go of the file whole
+        if found is not None and header == found[0]:
+            _, blocks, block_size = found
+            for block_id, data in blocks:
+                os.pwrite(fd, data, HEADER_BYTES + block_id * block_size)
+            restored = restored or bool(blocks)
+    if restored:
         os.fsync(fd)
-        restored = bool(blocks)
-    journal.unlink()
-    _sync_dir(journal)
+    for journal in left:
+        journal.unlink(missing_ok=True)
+    _sync_dir(shared)
     return restored
 
 
@@ -180,13 +212,14 @@ def _metadata_blocks(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return [block_id for (block_id,) in rows]
 
 
-def keep_journal(conn: duckdb.DuckDBPyConnection, database: str, fd: int, block_size: int) -> None:
-    """Journal the metadata blocks of the header now in force, unless the journal already
-    holds them (the header is the journaled one): before anything that may checkpoint."""
+def keep_journal(conn: duckdb.DuckDBPyConnection, journal: Path, fd: int, block_size: int) -> None:
+    """Journal the metadata blocks of the header now in force as ``journal``, unless it
+    already holds them (the header is the journaled one): before anything that may
+    checkpoint."""
     header = _header(fd)
-    if header is None or _journaled_header(journal_path(database)) == header:
+    if header is None or _journaled_header(journal) == header:
         return
-    write_journal(database, fd, _metadata_blocks(conn), block_size)
+    write_journal(journal, fd, _metadata_blocks(conn), block_size)
 
 
 class WarehouseBusyError(OSError):
@@ -223,34 +256,39 @@ class _Descriptors:
     process holds on a file when the process closes *any* descriptor of that file: reading
     the header through an ``open`` and ``close`` of its own before each statement let a
     second process open the warehouse for writing beside the first (two writers, a file
-    that no longer opened: 'No more data remaining in MetadataReader')."""
+    that no longer opened: 'No more data remaining in MetadataReader'). Each spell of
+    connections is one owner of the file's journal, with a name of its own."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[str, list[int]] = {}  # realpath -> [descriptor, connections]
+        # realpath -> [descriptor, connections, journal]
+        self._open: dict[str, list[Any]] = {}
 
     def is_open(self, key: str) -> bool:
         with self._lock:
             return key in self._open
 
-    def acquire(self, key: str) -> int:
+    def acquire(self, key: str, journal: Path) -> tuple[int, Path]:
+        """The file's descriptor and journal: ``journal``, the name of a new owner, when the
+        file was not open here; else the owner's in place."""
         with self._lock:
             entry = self._open.get(key)
             if entry is None:
-                entry = self._open[key] = [os.open(key, os.O_RDONLY), 0]
+                entry = self._open[key] = [os.open(key, os.O_RDONLY), 0, journal]
             entry[1] += 1
-            return entry[0]
+            return entry[0], entry[2]
 
-    def release(self, key: str) -> bool:
-        """Whether that was the file's last connection here (its descriptor is closed)."""
+    def release(self, key: str) -> Path | None:
+        """The owner's journal, for the caller to remove, when that was the file's last
+        connection here (its descriptor is closed); else None."""
         with self._lock:
             entry = self._open[key]
             entry[1] -= 1
             if entry[1]:
-                return False
+                return None
             del self._open[key]
             os.close(entry[0])
-            return True
+            return entry[2]
 
 
 #: The files this process has journaled connections to: while one is, the file is live
@@ -258,16 +296,19 @@ class _Descriptors:
 _OPEN = _Descriptors()
 
 
-def prepare(database: str) -> None:
+def prepare(database: str) -> Path:
     """Before a write connection opens ``database``: recover a checkpoint cut short and, if
     a write-ahead log is left for the open to replay (and checkpoint), journal the blocks
-    that checkpoint will write. Raises :class:`WarehouseBusyError` when another process
-    has the file open."""
+    that checkpoint will write; the journal of the connection's owner, if it is a new one
+    (:class:`JournaledConnection`). Raises :class:`WarehouseBusyError` when another
+    process has the file open."""
+    journal = new_journal_path(database)
     if not Path(database).exists():
-        journal_path(database).unlink(missing_ok=True)
-        return
+        for left in journals(database):
+            left.unlink(missing_ok=True)
+        return journal
     if _OPEN.is_open(os.path.realpath(database)):
-        return
+        return journal
     with _file_lock(database) as fd:
         _restore(database, fd)
     if Path(f"{database}.wal").exists():
@@ -277,22 +318,29 @@ def prepare(database: str) -> None:
         fd = os.open(database, os.O_RDONLY)
         try:
             with duckdb.connect(database, read_only=True) as reader:
-                write_journal(database, fd, _metadata_blocks(reader), _block_size(reader))
+                write_journal(journal, fd, _metadata_blocks(reader), _block_size(reader))
         finally:
             os.close(fd)
+    return journal
 
 
 class JournaledConnection:
     """A DuckDB connection that journals the metadata blocks of the header in force before
     every statement, commit and close (each may checkpoint), and removes the journal once
-    closed. Everything else is the connection's."""
+    closed. Everything else is the connection's. ``journal`` is the name :func:`prepare`
+    gave a new owner (a fresh one when None)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, database: str) -> None:
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, database: str, journal: Path | None = None
+    ) -> None:
         self._conn = conn
-        self._database = database
         self._block_size = _block_size(conn)
         self._key = os.path.realpath(database)
-        self._fd = _OPEN.acquire(self._key)
+        proposed = journal or new_journal_path(database)
+        self._fd, self._journal = _OPEN.acquire(self._key, proposed)
+        if self._journal != proposed:
+            # Another connection here opened the file first; its owner's journal is ours.
+            proposed.unlink(missing_ok=True)
         self._closed = False
 
     def __getattr__(self, name: str) -> Any:
@@ -305,7 +353,7 @@ class JournaledConnection:
         self.close()
 
     def journal(self) -> None:
-        keep_journal(self._conn, self._database, self._fd, self._block_size)
+        keep_journal(self._conn, self._journal, self._fd, self._block_size)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         self.journal()
@@ -327,8 +375,11 @@ class JournaledConnection:
             self.journal()
         finally:
             self._conn.close()
-            if _OPEN.release(self._key):
-                journal_path(self._database).unlink(missing_ok=True)
+            # Only this owner's journal: the next owner (another process, or this one again)
+            # may have opened the file and journaled since DuckDB let it go.
+            journal = _OPEN.release(self._key)
+            if journal is not None:
+                journal.unlink(missing_ok=True)
 
 
 def journaled_connection(
@@ -340,10 +391,10 @@ def journaled_connection(
     another process has the file open."""
     if database == ":memory:" or read_only:
         return duckdb.connect(database=database, read_only=read_only, config=dict(config or {}))
-    prepare(database)
+    journal = prepare(database)
     conn = duckdb.connect(database=database, read_only=False, config=dict(config or {}))
     try:
-        journaled = JournaledConnection(conn, database)
+        journaled = JournaledConnection(conn, database, journal)
     except BaseException:
         conn.close()
         raise

@@ -13,6 +13,7 @@ written.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resources.checkpoint_journal import HEADER_BYTES, JOURNAL_SUFFIX, recover
+from resources import checkpoint_journal
+from resources.checkpoint_journal import (
+    HEADER_BYTES,
+    JOURNAL_SUFFIX,
+    journaled_connection,
+    journals,
+    recover,
+)
 from resources.warehouse import DuckDBWarehouse
 
 BLOCK = 262_144
@@ -40,9 +48,9 @@ def _replace(warehouse: DuckDBWarehouse, before: Path) -> bytes:
             # Copying drops this process's DuckDB lock on the file (POSIX; the runbook's
             # "A warehouse file killed inside a checkpoint"): no other process uses it here.
             shutil.copy(warehouse.database, before)
-            journal = Path(warehouse.database + JOURNAL_SUFFIX)
-            if journal.exists():
-                shutil.copy(journal, str(before) + JOURNAL_SUFFIX)
+            for journal in journals(warehouse.database):
+                owner = journal.name.removeprefix(Path(warehouse.database).name)
+                shutil.copy(journal, before.with_name(before.name + owner))
         return Path(warehouse.database).read_bytes()
 
 
@@ -88,9 +96,21 @@ def test_a_commit_killed_inside_its_checkpoint_leaves_the_previous_table(torn_wa
     whole, and the file takes the next replacement."""
     warehouse = DuckDBWarehouse(database=str(torn_warehouse))
     assert _table(warehouse) == OLD
-    assert not Path(str(torn_warehouse) + JOURNAL_SUFFIX).exists()
+    assert journals(str(torn_warehouse)) == []
     _replace(warehouse, torn_warehouse.with_name("again.duckdb"))
     assert _table(warehouse) == NEW
+
+
+def test_every_owners_journal_of_the_files_header_is_put_back_and_removed(torn_warehouse):
+    """Another owner's journal of the same header (a process that closed the file under
+    it and was killed before removing its journal) holds the same blocks: recovery puts
+    back each, whatever the order of their names, and removes them all."""
+    [journal] = journals(str(torn_warehouse))
+    shutil.copy(journal, str(torn_warehouse) + JOURNAL_SUFFIX + ".1-closed")
+    shutil.copy(journal, str(torn_warehouse) + JOURNAL_SUFFIX + ".z-closed")
+    assert recover(str(torn_warehouse)) is True
+    assert journals(str(torn_warehouse)) == []
+    assert _table(DuckDBWarehouse(database=str(torn_warehouse))) == OLD
 
 
 def test_a_journal_older_than_the_header_is_dropped_not_put_back(tmp_path):
@@ -101,12 +121,11 @@ def test_a_journal_older_than_the_header_is_dropped_not_put_back(tmp_path):
         session.execute("CREATE TABLE t AS SELECT range AS id, 'old' AS v FROM range(1000)")
     before = tmp_path / "before.duckdb"
     _replace(warehouse, before)
-    journal = Path(str(before) + JOURNAL_SUFFIX)
-    assert journal.exists(), "no journal kept before the commit"
-    shutil.copy(journal, warehouse.database + JOURNAL_SUFFIX)
+    [journal] = journals(str(before))
+    shutil.copy(journal, warehouse.database + JOURNAL_SUFFIX + ".1-killed")
 
     assert _table(warehouse) == NEW
-    assert not Path(warehouse.database + JOURNAL_SUFFIX).exists()
+    assert journals(warehouse.database) == []
 
 
 def _other_process_opens(database: str) -> str:
@@ -130,7 +149,7 @@ def test_a_journaled_connection_keeps_duckdbs_lock_on_the_file(tmp_path):
     with warehouse.session() as session:
         session.execute("CREATE TABLE t AS SELECT range AS id FROM range(1000)")
         session.execute("INSERT INTO t SELECT range AS id FROM range(10)")
-        assert Path(database + JOURNAL_SUFFIX).exists()
+        assert journals(database)
         assert "lock" in _other_process_opens(database).lower()
     assert _other_process_opens(database) == "opened"
 
@@ -145,3 +164,43 @@ def test_recovery_removes_the_partial_journals_of_killed_writers(tmp_path):
         partial.write_bytes(b"ORDJRNL1 cut short")
     assert recover(str(database)) is False
     assert not any(partial.exists() for partial in partials)
+
+
+def test_a_closing_owner_never_removes_the_next_owners_journal(tmp_path, monkeypatch):
+    """The last close of a file in a process removes its journal once DuckDB let the file
+    go; in between, the next owner may already have opened the file and journaled (another
+    process; here the same one, hooked in at that instant). The closer removes only its own
+    journal: the next owner's stays, for the checkpoint of the statement it is running."""
+    database = str(tmp_path / "orders.duckdb")
+    first = journaled_connection(database)
+    first.execute("CREATE TABLE t AS SELECT range AS id FROM range(1000)")
+    release = checkpoint_journal._OPEN.release
+    opened = []
+
+    def release_then_the_next_owner_opens(key: str) -> Path | None:
+        last = release(key)
+        if not opened:
+            opened.append(journaled_connection(database))
+        return last
+
+    monkeypatch.setattr(checkpoint_journal._OPEN, "release", release_then_the_next_owner_opens)
+    first.close()
+    [second] = opened
+    [journal] = journals(database)
+    # Read through the connection's own descriptor: opening and closing the file here would
+    # drop DuckDB's lock (the runbook's "A warehouse file killed inside a checkpoint").
+    assert checkpoint_journal._journaled_header(journal) == os.pread(second._fd, HEADER_BYTES, 0)
+    second.execute("INSERT INTO t SELECT range AS id FROM range(10)")
+    second.close()
+    assert journals(database) == []
+
+
+def test_recovery_passes_over_a_journal_its_owner_removes_meanwhile(tmp_path, monkeypatch):
+    """A process that closed the file removes its journal after DuckDB let the file go,
+    which the next open's recovery may be reading then: a journal gone is one its owner
+    closed whole, nothing to put back, and the open goes on."""
+    database = tmp_path / "orders.duckdb"
+    duckdb.connect(str(database)).close()
+    listed = journals(str(database)) + [Path(f"{database}{JOURNAL_SUFFIX}.1-closed")]
+    monkeypatch.setattr(checkpoint_journal, "journals", lambda _: listed)
+    assert recover(str(database)) is False
