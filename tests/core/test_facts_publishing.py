@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,15 +64,18 @@ def _day_rows(rng: random.Random, day: dt.date) -> list[dict]:
 
 
 def _clean(conn, day: dt.date, rows: list[dict]) -> None:
-    """Replace the day's cleaned rows, as the cleaning step does."""
+    """Replace the day's cleaned rows, as the cleaning step does (the rows in one
+    statement: a statement each cost as much as the publication's)."""
     conn.execute(f"DELETE FROM {quoted(CLEANED_ORDERS)} WHERE partition_date = ?", [day])
+    if not rows:
+        return
     columns = ", ".join(CLEANED_ORDERS_COLUMNS)
-    marks = ", ".join("?" for _ in CLEANED_ORDERS_COLUMNS)
-    for row in rows:
-        conn.execute(
-            f"INSERT INTO {quoted(CLEANED_ORDERS)} ({columns}) VALUES ({marks})",  # noqa: S608
-            [row[name] for name in CLEANED_ORDERS_COLUMNS],
-        )
+    marks = "(" + ", ".join("?" for _ in CLEANED_ORDERS_COLUMNS) + ")"
+    conn.execute(
+        f"INSERT INTO {quoted(CLEANED_ORDERS)} ({columns})"  # noqa: S608
+        f" VALUES {', '.join(marks for _ in rows)}",
+        [row[name] for row in rows for name in CLEANED_ORDERS_COLUMNS],
+    )
 
 
 def _publish(conn, first: int, last: int) -> None:
@@ -89,13 +94,24 @@ def _rows(conn, sql: str) -> list[str]:
     return sorted(repr(row) for row in conn.execute(sql).fetchall())
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(st.randoms(use_true_random=False))
-def test_facts_published_in_any_ranges_and_orders_are_the_current_versions(rng):
+@pytest.fixture(scope="module")
+def tables() -> Iterator[duckdb.DuckDBPyConnection]:
+    """One in-memory database with the two tables for every example (each empties them
+    first): a new database and its tables cost as much as a day's publication."""
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
     for statement in create_statements(load_contract(), CLEANED_ORDERS, FCT_ORDERS):
         conn.execute(statement)
+    yield conn
+    conn.close()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(st.randoms(use_true_random=False))
+def test_facts_published_in_any_ranges_and_orders_are_the_current_versions(tables, rng):
+    conn = tables
+    for table in (CLEANED_ORDERS, FCT_ORDERS):
+        conn.execute(f"DELETE FROM {quoted(table)}")  # noqa: S608
     landed = {day: _day_rows(rng, day) for day in DAYS}
     stale = set(range(len(DAYS)))  # days whose landing changed since they last ran
     for _ in range(rng.randint(1, 8)):
