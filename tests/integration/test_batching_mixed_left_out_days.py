@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -27,7 +28,7 @@ from devtools.simulate import generate
 from sensors.orders_anomaly import SENSOR_NAME as ANOMALY_SENSOR
 from tests.support.batching import ALL_TABLES
 from tests.support.fixture_data import day_dir
-from tests.support.local_instance import local_instance
+from tests.support.local_instance import local_instance, restore
 from tests.support.local_platform import local_platform, sensor_resources
 from tests.support.order_fixtures import range_tags
 from tests.support.pipeline_helpers import table_checksums
@@ -58,27 +59,44 @@ def _landing(root: Path) -> str:
     return first["order_id"]
 
 
+def _history(tmp: Path, landing: Path) -> tuple[Path, str]:
+    """The fourteen days published as one range on a new instance and warehouse, saved in
+    ``tmp / "history"`` (instance home and warehouse file, closed); and
+    orders_anomaly_sensor's cursor after it. Every batching starts from this state: the
+    history was run once per batching before, each time on an empty instance to the same
+    tables and events. The profile limit does not enter it: the history has no day
+    whose earlier days landed unloaded, the only days metadata_anomaly profiles."""
+    folder = tmp / "platform"
+    defs, job = local_platform(landing, folder, START)
+    with local_instance(home=folder / "home") as instance:
+        history = job.execute_in_process(instance=instance, tags=range_tags(DAYS[0], DAYS[13]))
+        assert history.success
+        cursor = _tick(defs, instance, landing, None).cursor
+    shutil.copytree(folder, tmp / "history")
+    return tmp / "history", cursor
+
+
+def _tick(defs: dg.Definitions, instance, landing: Path, cursor: str | None) -> dg.SensorResult:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=sensor_resources(landing, "")
+    ) as context:
+        return defs.get_sensor_def(ANOMALY_SENSOR)(context)
+
+
 def _tables(
     tmp: Path,
+    history: tuple[Path, str],
     landing: Path,
     batches: list[tuple[dt.date, dt.date]],
     profile_limit_mb: int | None = None,
 ) -> tuple[dict, list[str]]:
     """Every table after the history and ``batches``, then the runs orders_anomaly_sensor
     requests, until it requests none; and the days it requested."""
-    defs, job = local_platform(landing, tmp, START, profile_limit_mb)
-    resources = sensor_resources(landing, "")
-    with local_instance() as instance:
-
-        def tick(cursor: str | None) -> dg.SensorResult:
-            with dg.build_sensor_context(
-                instance=instance, cursor=cursor, definitions=defs, resources=resources
-            ) as context:
-                return defs.get_sensor_def(ANOMALY_SENSOR)(context)
-
-        history = job.execute_in_process(instance=instance, tags=range_tags(DAYS[0], DAYS[13]))
-        assert history.success
-        cursor = tick(None).cursor
+    folder = tmp / "platform"
+    saved, cursor = history
+    restore(saved, folder)
+    defs, job = local_platform(landing, folder, START, profile_limit_mb)
+    with local_instance(home=folder / "home") as instance:
         for first, last in batches:
             # a run of a held, deferred or drifting day alone fails: Dagster's block
             job.execute_in_process(
@@ -86,21 +104,22 @@ def _tables(
             )
         rerun = []
         for _ in range(3):
-            requested = tick(cursor)
+            requested = _tick(defs, instance, landing, cursor)
             cursor = requested.cursor
             for request in requested.run_requests or []:
                 rerun += requested_days(request)
                 execute_request(job, instance, request, ANOMALY_SENSOR)
-        assert not tick(cursor).run_requests
-    return table_checksums(str(tmp / "orders.duckdb"), ALL_TABLES), rerun
+        assert not _tick(defs, instance, landing, cursor).run_requests
+    return table_checksums(str(folder / "orders.duckdb"), ALL_TABLES), rerun
 
 
 def test_a_range_of_held_drifting_and_rejected_days_equals_day_by_day_runs(tmp_path):
     landing = tmp_path / "landing"
     again = _landing(landing)
-    ranged, rerun = _tables(tmp_path / "range", landing, [(NORMAL, HELD)])
+    history = _history(tmp_path, landing)
+    ranged, rerun = _tables(tmp_path, history, landing, [(NORMAL, HELD)])
     assert rerun == []
-    with duckdb.connect(str(tmp_path / "range" / "orders.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(tmp_path / "platform" / "orders.duckdb"), read_only=True) as conn:
         published = dict(
             conn.execute(
                 "select cast(partition_date as varchar), count(*) from warehouse.fct_orders"
@@ -117,12 +136,12 @@ def test_a_range_of_held_drifting_and_rejected_days_equals_day_by_day_runs(tmp_p
         ).fetchall()
     assert set(published) == {str(NORMAL), str(REJECTED)}
     assert quarantined == ("negative_amount",) and fact == (str(NORMAL),)
-    forward, rerun = _tables(tmp_path / "forward", landing, [(d, d) for d in DAYS[14:]])
+    forward, rerun = _tables(tmp_path, history, landing, [(d, d) for d in DAYS[14:]])
     assert rerun == [] and forward == ranged
     newest_first = [(d, d) for d in reversed(DAYS[14:])]
-    reverse, rerun = _tables(tmp_path / "reverse", landing, newest_first)
+    reverse, rerun = _tables(tmp_path, history, landing, newest_first)
     assert rerun == [] and reverse == ranged
-    deferring, rerun = _tables(tmp_path / "deferring", landing, newest_first, profile_limit_mb=0)
+    deferring, rerun = _tables(tmp_path, history, landing, newest_first, profile_limit_mb=0)
     # the days deferred until the days before them were loaded, run again by the sensor
     assert rerun == [str(d) for d in (REJECTED, DRIFTING, HELD)], rerun
     assert deferring == ranged

@@ -12,8 +12,10 @@ tests run on the storage ``make run`` and ``make ui`` use, at half its cost.
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -30,8 +32,23 @@ def local_event_log_storage() -> Mapping[str, Any]:
 
 
 @contextmanager
-def local_instance(overrides: Mapping[str, Any] | None = None) -> Iterator[dg.DagsterInstance]:
-    """``dg.instance_for_test(overrides)`` storing its events as the local instance does."""
+def local_instance(
+    overrides: Mapping[str, Any] | None = None, home: Path | None = None
+) -> Iterator[dg.DagsterInstance]:
+    """``dg.instance_for_test(overrides)`` storing its events as the local instance does;
+    its files in ``home`` (kept after) if given, else in a temporary directory."""
     config = {"event_log_storage": dict(local_event_log_storage()), **(overrides or {})}
-    with dg.instance_for_test(overrides=config) as instance:
+    temp_dir = None
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+        temp_dir = str(home)
+    with dg.instance_for_test(overrides=config, temp_dir=temp_dir) as instance:
         yield instance
+
+
+def restore(snapshot: Path, folder: Path) -> None:
+    """Put ``folder`` back as :func:`shutil.copytree` saved it in ``snapshot``: a closed
+    instance home and warehouse file come back byte for byte, at the same paths, so runs
+    after a shared history start where a run of that history on a new instance would."""
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(snapshot, folder)
