@@ -33,7 +33,7 @@ from tests.support.batching import (
     START,
     random_batches,
     settings_for,
-    tables_along,
+    tables_after,
 )
 from tests.support.local_instance import local_instance
 from tests.support.pipeline_helpers import run_range, table_checksums
@@ -97,8 +97,7 @@ def test_the_range_run_holds_the_spike_and_publishes_every_other_day(range_run):
 def test_judged_days_leave_the_range_runs_tables_without_the_sensors(
     landing, range_run, tmp_path, batches
 ):
-    *_, last = tables_along(tmp_path, landing, batches, (SPIKE,), DAYS)
-    assert last == range_run.tables
+    assert tables_after(tmp_path, landing, batches, (SPIKE,), DAYS) == range_run.tables
 
 
 def _first_week_verdicts(landing, folder, batches: list[tuple[int, int]]) -> dict:

@@ -199,14 +199,19 @@ def settings_for(landing: Path, folder: Path) -> PlatformSettings:
 
 
 def tables_after(
-    tmp: Path, landing: Path, batches: list[tuple[int, int]], failing: Collection[int] = ()
+    tmp: Path,
+    landing: Path,
+    batches: list[tuple[int, int]],
+    failing: Collection[int] = (),
+    days: Sequence[dt.date] = DAYS,
 ) -> dict:
     """Every table after running the whole graph over ``batches`` (pairs of indexes in
-    :data:`DAYS`) on a fresh instance and warehouse in ``tmp``: a run holding only days
-    of ``failing`` (indexes) fails (Dagster's own block), any other succeeds."""
+    ``days``, from :data:`START`) on a fresh instance and warehouse in ``tmp``: a run
+    holding only days of ``failing`` (indexes) fails (Dagster's own block), any other
+    succeeds."""
     from tests.support.pipeline_helpers import table_checksums
 
-    *_, warehouse = _batches_run(tmp, landing, batches, failing, DAYS)
+    *_, warehouse = _batches_run(tmp, landing, batches, failing, days)
     return table_checksums(warehouse, ALL_TABLES)
 
 
