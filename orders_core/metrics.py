@@ -199,47 +199,48 @@ FIRST_ORDER_DAY_SQL = (
 
 
 # Calibration/holdout summary for validating the CLV model, as of a cut day C and an
-# as-of day D: the customer metrics above as of C (customers first seen after C are left
-# out), plus holdout_purchases = distinct purchase days in (C, D] and holdout_days = D - C
-# (purchases only, as above).
-def _holdout_summary(withheld: int) -> str:
+# as-of day D, a row per group of identical customers: the histories customer_metrics
+# would give as of C (frequency, recency_days, tenure_days over the priced purchase days
+# up to C; customers first seen after C are left out) and holdout_purchases = distinct
+# purchase days in (C, D], priced or not, with holdout_days = D - C (purchases only, as
+# above). One pass over the orders: a row per customer and purchase day, then a row per
+# customer; no money is summed (the validation fits BG/NBD alone), and the current
+# versions of the orders are found once. Computing the metrics as of C and the holdout
+# apart, then joining them, found them twice and held every customer's money: 350 MiB
+# of customer_clv's 990 MiB peak at 8M customers (bench/RESULTS.md, hunt 90).
+def holdout_histories_sql(withheld: int = 0) -> str:
+    """What customer_clv validates on (above), leaving out ``withheld`` days' rows as
+    customer_metrics did. Bind :func:`holdout_summary_params`."""
     return f"""
-with calibration as ({customer_metrics_select(withheld)}),
-holdout as (
-    select customer_id, count(distinct order_date) as holdout_purchases
-    from ({current_orders(withheld)}) as current_orders
-    where order_date > cast(? as date) and order_date <= cast(? as date)
-        and {purchase_condition()}
+with purchase_days as (
+    select
+        customer_id,
+        case when order_date <= cast(? as date) and count(reporting_amount) > 0
+            then order_date end as calibration_day,
+        case when order_date > cast(? as date) then 1 else 0 end as holdout_day
+    from ({priced_purchases(withheld)}) as priced
+    group by customer_id, order_date
+),
+customers as (
+    select
+        count(calibration_day) as calibration_days,
+        min(calibration_day) as first_day,
+        max(calibration_day) as last_day,
+        sum(holdout_day) as holdout_purchase_days
+    from purchase_days
     group by customer_id
 )
 select
-    c.customer_id,
-    c.frequency,
-    c.recency_days,
-    c.tenure_days,
-    c.monetary_value,
-    cast(coalesce(h.holdout_purchases, 0) as bigint) as holdout_purchases,
-    cast(cast(? as date) - cast(? as date) as bigint) as holdout_days
-from calibration c
-left join holdout h on h.customer_id = c.customer_id
-"""  # noqa: S608 (composes two constant statements, never data)
-
-
-def holdout_histories_sql(withheld: int = 0) -> str:
-    """What customer_clv validates on: that summary with identical customers grouped (a
-    row per distinct history and holdout count, not per customer), leaving out
-    ``withheld`` days' rows as customer_metrics did. Bind :func:`holdout_summary_params`."""
-    return f"""
-select
-    frequency,
-    recency_days,
-    tenure_days,
+    cast(calibration_days - 1 as bigint) as frequency,
+    cast(last_day - first_day as bigint) as recency_days,
+    cast(cast(? as date) - first_day as bigint) as tenure_days,
     cast(0 as double) as monetary_value,
-    holdout_purchases,
-    holdout_days,
+    cast(holdout_purchase_days as bigint) as holdout_purchases,
+    cast(cast(? as date) - cast(? as date) as bigint) as holdout_days,
     count(*) as customers
-from ({_holdout_summary(withheld)}) as summary
-group by frequency, recency_days, tenure_days, holdout_purchases, holdout_days
+from customers
+where calibration_days > 0
+group by 1, 2, 3, 4, 5, 6
 order by frequency, recency_days, tenure_days, holdout_purchases
 """  # noqa: S608 (composes constant statements, never data)
 
@@ -249,5 +250,5 @@ HOLDOUT_HISTORIES_SQL = holdout_histories_sql()
 
 def holdout_summary_params(cut: str, as_of: str, withheld: Sequence[object] = ()) -> list[object]:
     """The values bound to :func:`holdout_histories_sql`'s placeholders, in order (ISO
-    days; ``withheld`` days before each of its two reads of the orders)."""
-    return [*metrics_params(cut, withheld), *withheld, cut, as_of, as_of, cut]
+    days; ``withheld`` days before its read of the orders)."""
+    return [cut, cut, *withheld, as_of, cut, as_of, cut]

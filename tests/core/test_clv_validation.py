@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from devtools.clv_simulation import simulate_customers
-from orders_core import clv, clv_validation
+from orders_core import clv, clv_validation, metrics
+from orders_core.sql.facts import kept_versions
+from orders_core.sql.money import MONEY_SUM_TYPE
 from tests.support import paths
 
 FIXTURES = paths.FIXTURES
@@ -142,3 +144,18 @@ def test_validation_rejects_unusable_inputs(cdnow_transactions) -> None:
         clv_validation.validate_holdout(summary.drop(columns="holdout_days"))
     with pytest.raises(ValueError, match="no holdout purchases"):
         clv_validation.validate_holdout(summary.assign(holdout_purchases=0))
+
+
+@pytest.mark.parametrize("withheld", [0, 2])
+def test_the_holdout_summary_reads_the_orders_once_and_sums_no_money(withheld) -> None:
+    """customer_clv's holdout summary over all orders finds their current versions once
+    and keeps no spend per customer (BG/NBD is validated alone): the metrics as of the cut
+    and the holdout counted apart, then joined, held twice the engine's memory for the
+    same rows (bench/RESULTS.md, hunt 90; identical rows: tests/integration/test_clv_asset.py
+    and tests/prod/test_metrics_sql.py)."""
+    sql = metrics.holdout_histories_sql(withheld)
+    assert sql.count(kept_versions(withheld)) == 1
+    assert MONEY_SUM_TYPE not in sql
+    assert sql.count("?") == len(
+        metrics.holdout_summary_params("2025-01-03", "2025-01-12", ["2025-01-04"] * withheld)
+    )
