@@ -25,10 +25,11 @@ from devtools.clv_simulation import simulate_daily_metrics
 from orders_core import clv, clv_validation
 from orders_core.sql.customers import CLV_SUMMARY_COLUMNS, clv_summary_sql
 from orders_core.sql.dialect import render
+from platform_assets.assets import clv as clv_asset
 from platform_assets.assets.analytics import build_analytics_assets
 from platform_assets.assets.clv import CUSTOMER_CLV, build_clv_assets
 from resources.telemetry import TelemetryResource
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import MIB, DuckDBWarehouse, SqlSession
 from tests.support import clv_shapes, paths
 from tests.support.earlier_release import metrics_of_this_release
 from tests.support.fx import FX
@@ -180,6 +181,21 @@ def test_cdnow_holdout_in_sql_matches_the_published_split(cdnow_warehouse) -> No
     assert [r["actual_total"] for r in rows] == in_pandas.table["actual_total"].tolist()
     assert meta["horizon_months"] == 6 and meta["as_of"] == "1998-06-30"
     assert all(passed for passed, _ in _checks(result).values())
+
+
+def test_the_fit_memory_is_given_up_by_the_engine_before_the_holdout(
+    cdnow_warehouse, monkeypatch
+) -> None:
+    """What the process grew by from the session's opening to the end of the fit is
+    reserved from the engine's limit before the holdout's query over all orders, which
+    fills any limit it has (bench/RESULTS.md, hunt 90)."""
+    resident = iter([300 * MIB, 520 * MIB])
+    monkeypatch.setattr(clv_asset, "resident_bytes", lambda: next(resident))
+    reserved: list[int] = []
+    monkeypatch.setattr(SqlSession, "reserve_memory", lambda _s, size: reserved.append(size))
+    meta = _clv_metadata(_cdnow_run(cdnow_warehouse, "1998-06-30", {}))
+    assert meta["holdout/status"] == "validated"
+    assert reserved == [220 * MIB]
 
 
 def _edge_metrics() -> pd.DataFrame:
