@@ -15,8 +15,13 @@ maximum-likelihood fit of each model, then BG/NBD's scores of every history) and
 does since (``orders_core.clv_ladder.fit_usable_model``: up the penalizer ladder, the
 kept fit's scores included), CPU seconds each, with each one's outcome.
 
+``--against TREE --pairs K`` runs customer_clv's step K times in another checkout (a
+worktree of the commit to compare with) and in this one, alternating, on each N's one
+warehouse: each step's row is printed with its tree.
+
     python -m bench.clv_memory --customers 1000000 4000000 8000000
     python -m bench.clv_memory --customers 5000000 --fit-pairs 3
+    python -m bench.clv_memory --customers 1000000 4000000 8000000 --against /tmp/base --pairs 2
 """
 
 from __future__ import annotations
@@ -56,6 +61,14 @@ FROM (
     WHERE k <= hash(c) % 4
 )
 """  # noqa: S608 (constants of this module)
+
+
+# The published table's rows to the last bit, in no order: the trees compared must agree.
+TABLE_DIGEST_SQL = """
+select count(*), coalesce(bit_xor(hash(customer_id, as_of_date, horizon_months,
+    expected_purchases, prob_alive, expected_avg_order_value, clv)), 0)
+from analytics.customer_clv
+"""
 
 
 def build(database: str, customers: int) -> int:
@@ -117,7 +130,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[1_000_000, 4_000_000])
     parser.add_argument("--fit-pairs", type=int, default=0)
+    parser.add_argument("--against", type=Path, default=None, help="a checkout to compare with")
+    parser.add_argument("--pairs", type=int, default=1)
     args = parser.parse_args()
+    trees = [("against", args.against), ("this", None)] if args.against else [("this", None)]
     rows = []
     for n in args.customers:
         with tempfile.TemporaryDirectory(prefix="clv-memory-") as tmp:
@@ -126,27 +142,32 @@ def main() -> None:
             common = ["--landing", tmp, "--duckdb", database, "--home", home, "--start", START]
             run_child("step_run", [*common, "--step", "customer_metrics"])
             fits = fit_pairs(database, args.fit_pairs) if args.fit_pairs else {}
-            figures = run_child("step_run", [*common, "--step", "customer_clv"])
-            with duckdb.connect(database, read_only=True) as conn:
-                [(scored,)] = conn.execute("select count(*) from analytics.customer_clv").fetchall()
-        row = {
-            "customers": n,
-            "orders": orders,
-            "customer_clv_s": figures["step_seconds"]["customer_clv"],
-            "step_cpu_s": figures["cpu_s"],
-            "peak_rss_mb": figures["peak_rss_mb"],
-            "rss_before_run_mb": figures["rss_before_run_mb"],
-            "scored": scored,
-            **fits,
-        }
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    print("| customers | orders | customer_clv step (s) | step CPU (s) | peak RSS of the step"
-          " process (MiB) | customers scored |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|")
+            for _ in range(args.pairs):
+                for name, tree in trees:
+                    figures = run_child("step_run", [*common, "--step", "customer_clv"], tree=tree)
+                    with duckdb.connect(database, read_only=True) as conn:
+                        [(scored, digest)] = conn.execute(TABLE_DIGEST_SQL).fetchall()
+                    row = {
+                        "customers": n,
+                        "tree": name,
+                        "orders": orders,
+                        "customer_clv_s": figures["step_seconds"]["customer_clv"],
+                        "step_cpu_s": figures["cpu_s"],
+                        "peak_rss_mb": figures["peak_rss_mb"],
+                        "rss_before_run_mb": figures["rss_before_run_mb"],
+                        "scored": scored,
+                        "table_digest": digest,
+                        **fits,
+                    }
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+    print("| customers | tree | orders | customer_clv step (s) | step CPU (s) | peak RSS of the"
+          " step process (MiB) | customers scored | table digest |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
-        print(f"| {row['customers']:,} | {row['orders']:,} | {row['customer_clv_s']:.2f} |"
-              f" {row['step_cpu_s']:.2f} | {row['peak_rss_mb']:,.0f} | {row['scored']:,} |")  # fmt: skip
+        print(f"| {row['customers']:,} | {row['tree']} | {row['orders']:,} |"
+              f" {row['customer_clv_s']:.2f} | {row['step_cpu_s']:.2f} |"
+              f" {row['peak_rss_mb']:,.0f} | {row['scored']:,} | {row['table_digest']} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -75,17 +75,21 @@ def run_child(
     module: str,
     args: Sequence[str],
     address_space_gib: float | None = None,
+    tree: Path | None = None,
 ) -> dict:
     """Run ``python -m bench.<module> args`` and return its figures plus process wall time.
 
     ``address_space_gib`` caps the child's virtual memory (RLIMIT_AS), so a step that
     would take the shared machine's memory fails instead (with MemoryError or an
-    allocation failure in its output).
+    allocation failure in its output). ``tree``: run that checkout's code (a worktree of
+    another commit, to compare with) instead of this one's.
     """
     started = time.perf_counter()
+    root = REPO_ROOT if tree is None else Path(tree).resolve()
     completed = subprocess.run(
         [sys.executable, "-m", f"bench.{module}", *map(str, args)],
-        cwd=REPO_ROOT,
+        cwd=root,
+        env=None if tree is None else {**os.environ, "PYTHONPATH": str(root)},
         capture_output=True,
         text=True,
         check=False,
