@@ -38,7 +38,7 @@ import duckdb
 import pytest
 
 from tests.support.bad_inputs import Case, corpus, odd_values
-from tests.support.batching import START, random_batches, tables_along
+from tests.support.batching import START, random_batches, tables_after, tables_along
 from tests.support.fixture_data import day_dir, order, write_csv
 
 pytestmark = pytest.mark.slow
@@ -203,15 +203,15 @@ def test_every_case_lands_once_and_the_blocked_days_hold_only_blocking_cases():
 
 def test_day_by_day_forwards_equals_the_range(tmp_path, landing, whole):
     batches = [(i, i) for i in range(len(DAYS))]
-    assert tables_along(tmp_path, landing, batches, BLOCKED, DAYS)[-1] == whole
+    assert tables_after(tmp_path, landing, batches, BLOCKED, DAYS) == whole
 
 
 def test_day_by_day_backwards_equals_the_range(tmp_path, landing, whole):
     batches = [(i, i) for i in reversed(range(len(DAYS)))]
-    assert tables_along(tmp_path, landing, batches, BLOCKED, DAYS)[-1] == whole
+    assert tables_after(tmp_path, landing, batches, BLOCKED, DAYS) == whole
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_random_batchings_equal_the_range(tmp_path, landing, whole, seed):
     batches = random_batches(seed, days=len(DAYS), cuts=(2, 4))
-    assert tables_along(tmp_path, landing, batches, BLOCKED, DAYS)[-1] == whole, batches
+    assert tables_after(tmp_path, landing, batches, BLOCKED, DAYS) == whole, batches

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from resources.instance_history import failed_partitions
-from tests.support.batching import ALL_TABLES, settings_for, tables_along
+from tests.support.batching import ALL_TABLES, settings_for, tables_after
 from tests.support.left_out_landing import (
     CENTS_DAY,
     DAYS,
@@ -82,5 +82,4 @@ def test_late_days_run_first_leave_the_range_runs_tables(tmp_path, monkeypatch):
         (0, DRIFTING - 1),
         (WINNER, SAME_WEEKDAY - 1),
     ]
-    *_, last = tables_along(tmp_path / "batched", landing, batches, LEFT_OUT, DAYS)
-    assert last == ranged
+    assert tables_after(tmp_path / "batched", landing, batches, LEFT_OUT, DAYS) == ranged
